@@ -1,0 +1,18 @@
+/* ir_weights.h — element access to IR constants (see ir_weights.c). */
+#ifndef CML_IR_WEIGHTS_H
+#define CML_IR_WEIGHTS_H
+
+#include <stdint.h>
+
+#include "coreml-lint/ir.h"
+
+float ir_half_to_float(uint16_t h);
+/* Number of elements stored (from the storage, not the declared shape). */
+uint64_t ir_weight_count(const cml_weight *w);
+/* Element i as a double / integer; -1 if out of range or unreadable. */
+int ir_weight_f64(const cml_weight *w, uint64_t i, double *out);
+int ir_weight_i64(const cml_weight *w, uint64_t i, int64_t *out);
+/* Set bits among the first max_bits bits of the stored bytes (masks). */
+uint64_t ir_weight_popcount(const cml_weight *w, uint64_t max_bits);
+
+#endif

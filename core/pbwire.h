@@ -1,0 +1,26 @@
+/* pbwire.h — find where a protobuf encoding goes wrong.
+ *
+ * protobuf-c says only "could not unpack". When a model does not decode,
+ * this walks the bytes against our schema's descriptors (descending into
+ * every known message field) and reports the first byte offset where the
+ * encoding breaks, with the field path that was being read, so a corrupt
+ * model gets a finding that points somewhere. Depth is bounded. Internal. */
+#ifndef CML_PBWIRE_H
+#define CML_PBWIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+typedef struct pbwire_error {
+    uint64_t offset;
+    char message[160];
+    char path[256];
+} pbwire_error;
+
+/* 0 when the bytes are a well-formed encoding of desc; -1 with *err filled. */
+int pbwire_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                 pbwire_error *err);
+
+#endif

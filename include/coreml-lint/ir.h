@@ -1,0 +1,496 @@
+/* coreml-lint/ir.h — the typed, read-only model IR that every rule sees.
+ *
+ * The loader reads an .mlmodel file, an .mlpackage folder or a compiled
+ * .mlmodelc folder into one cml_model. NeuralNetwork layers and ML Program
+ * operations share one vocabulary (cml_op); a NeuralNetwork becomes one
+ * function named "main" whose ops are its layers, with the Core ML layer kind
+ * ("convolution", "innerProduct") as op kind and its parameters as attributes.
+ *
+ * Rules: everything here is const for plugins (policy PLG-1: a plugin must not
+ * write to the IR — result of non-compliance: undefined behaviour; enforced:
+ * no). Collections are arrays of pointers, so structs can grow at the end
+ * without changing a stride; each struct that may grow documents the ABI
+ * version that added its members. Strings are UTF-8, NUL-terminated and live
+ * as long as the model. A dimension of CML_DIM_UNKNOWN is unknown: never
+ * guessed.
+ */
+#ifndef COREML_LINT_IR_H
+#define COREML_LINT_IR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CML_DIM_UNKNOWN (-1)
+
+/* ---- locations ---------------------------------------------------------- */
+
+/* Where a thing is. artifact is the file that holds it, relative to the
+ * model path given by the user ("" for an .mlmodel file itself,
+ * "Data/com.apple.CoreML/model.mlmodel", "weights/weight.bin", "model.mil").
+ * logical is the op/layer/feature path ("main/conv_12",
+ * "pipeline[1]/layer[7]:conv1", "input:image"); NULL at model level. */
+typedef struct cml_loc {
+    const char *artifact;
+    const char *logical;
+    uint64_t byte_offset; /* valid when has_bytes */
+    uint64_t byte_length;
+    uint32_t line, column; /* 1-based; 0 = not a text artifact */
+    bool has_bytes;
+} cml_loc;
+
+/* ---- element types ------------------------------------------------------ */
+
+typedef enum cml_dtype {
+    CML_DT_UNKNOWN = 0,
+    CML_DT_BOOL,
+    CML_DT_STRING,
+    CML_DT_FP8E4M3FN,
+    CML_DT_FP8E5M2,
+    CML_DT_FP16,
+    CML_DT_BF16,
+    CML_DT_FP32,
+    CML_DT_FP64,
+    CML_DT_INT4,
+    CML_DT_INT8,
+    CML_DT_INT16,
+    CML_DT_INT32,
+    CML_DT_INT64,
+    CML_DT_UINT1,
+    CML_DT_UINT2,
+    CML_DT_UINT3,
+    CML_DT_UINT4,
+    CML_DT_UINT6,
+    CML_DT_UINT8,
+    CML_DT_UINT16,
+    CML_DT_UINT32,
+    CML_DT_UINT64,
+    CML_DT_COUNT_
+} cml_dtype;
+
+/* "fp16", "fp32", "int8", "uint4", ... (MIL spelling); "unknown". */
+static inline const char *cml_dtype_name(cml_dtype dt) {
+    static const char *const names[CML_DT_COUNT_] = {
+        "unknown", "bool",  "string", "fp8e4m3fn", "fp8e5m2", "fp16",  "bf16",  "fp32",
+        "fp64",    "int4",  "int8",   "int16",     "int32",   "int64", "uint1", "uint2",
+        "uint3",   "uint4", "uint6",  "uint8",     "uint16",  "uint32", "uint64"};
+    return ((unsigned)dt < CML_DT_COUNT_) ? names[dt] : "unknown";
+}
+
+/* Bits per element (1..64); 0 for string/unknown. */
+static inline unsigned cml_dtype_bits(cml_dtype dt) {
+    static const unsigned char bits[CML_DT_COUNT_] = {0, 8,  0,  8, 8, 16, 16, 32, 64, 4, 8, 16,
+                                                      32, 64, 1, 2, 3, 4,  6,  8,  16, 32, 64};
+    return ((unsigned)dt < CML_DT_COUNT_) ? bits[dt] : 0;
+}
+
+static inline bool cml_dtype_is_float(cml_dtype dt) {
+    return dt == CML_DT_FP8E4M3FN || dt == CML_DT_FP8E5M2 || dt == CML_DT_FP16 ||
+           dt == CML_DT_BF16 || dt == CML_DT_FP32 || dt == CML_DT_FP64;
+}
+
+static inline bool cml_dtype_is_signed(cml_dtype dt) {
+    return cml_dtype_is_float(dt) || (dt >= CML_DT_INT4 && dt <= CML_DT_INT64);
+}
+
+/* ---- shapes and value types --------------------------------------------- */
+
+typedef struct cml_shape {
+    int32_t rank;         /* -1: rank unknown (variadic) */
+    const int64_t *dims;  /* rank entries; CML_DIM_UNKNOWN for unknown dims */
+} cml_shape;
+
+typedef enum cml_type_kind {
+    CML_TYPE_UNKNOWN = 0,
+    CML_TYPE_TENSOR,
+    CML_TYPE_LIST,
+    CML_TYPE_TUPLE,
+    CML_TYPE_DICT,
+    CML_TYPE_STATE
+} cml_type_kind;
+
+typedef struct cml_type {
+    cml_type_kind kind;
+    cml_dtype dtype;      /* tensor element type (for state: the wrapped tensor's) */
+    cml_shape shape;      /* tensor (or wrapped tensor) shape */
+} cml_type;
+
+/* ---- weights / constants ------------------------------------------------ */
+
+typedef enum cml_storage {
+    CML_STORE_NONE = 0,
+    CML_STORE_INLINE,     /* bytes inside the protobuf / model.mil text */
+    CML_STORE_BLOB,       /* a record in a MIL blob file (weight.bin) */
+} cml_storage;
+
+typedef struct cml_weight_file cml_weight_file;
+
+typedef struct cml_weight {
+    cml_dtype dtype;          /* element type as stored */
+    cml_shape shape;          /* logical shape when known (rank 0 = scalar) */
+    uint64_t n_elements;      /* element count (0 if unknown) */
+    uint64_t nbytes;          /* stored bytes */
+    cml_storage storage;
+    const cml_weight_file *file; /* CML_STORE_BLOB */
+    uint64_t blob_offset;     /* offset of the blob metadata record in file */
+    uint64_t data_offset;     /* absolute offset of the data in file */
+    /* NN WeightParams: how the stored values map to real ones */
+    unsigned quant_bits;      /* 0: not quantized */
+    bool quant_linear, quant_lut;
+    cml_loc loc;
+} cml_weight;
+
+/* The bytes of a weight are read through the host's bounded reader
+ * (cml_host.weight_read in plugin.h); the host itself uses
+ * ir_weight_read. */
+
+/* One weight file of a program (weights/weight.bin), counted once even when
+ * several functions share it. */
+struct cml_weight_file {
+    const char *path;         /* relative artifact path */
+    uint64_t size_bytes;
+    uint32_t storage_version; /* 2 */
+    uint32_t blob_count;      /* from the header */
+    uint32_t blobs_parsed;    /* records walked and validated */
+    uint64_t payload_bytes;   /* sum of blob data sizes */
+    uint32_t dtype_counts[CML_DT_COUNT_]; /* blobs per stored dtype */
+    uint32_t blobs_referenced;/* distinct blobs the program points at */
+};
+
+/* ---- compression facts -------------------------------------------------- */
+
+typedef enum cml_granularity {
+    CML_GRAN_NONE = 0,
+    CML_GRAN_PER_TENSOR,
+    CML_GRAN_PER_CHANNEL,
+    CML_GRAN_PER_GROUPED_CHANNEL,
+    CML_GRAN_PER_BLOCK,
+    CML_GRAN_BLOCKWISE_LUT    /* LUT groups along more than one axis */
+} cml_granularity;
+
+/* Derived from a constexpr chain (ML Program) or WeightParams (NN) for one
+ * weight as its compute op sees it. */
+typedef struct cml_compression {
+    /* palettization */
+    bool palettized;
+    unsigned lut_bits;        /* log2(number of palette entries) */
+    cml_granularity lut_granularity;
+    int32_t lut_axis;         /* grouped/per-channel axis, -1 if none */
+    uint64_t lut_group_size;  /* channels per LUT along lut_axis */
+    uint64_t lut_count;       /* number of LUTs */
+    uint64_t lut_vector_size; /* >1: vector palettization */
+    cml_dtype lut_dtype;      /* int8/uint8 LUT = quantized LUT */
+    /* linear quantization */
+    bool quantized;
+    unsigned quant_bits;
+    cml_dtype quant_dtype;
+    cml_granularity quant_granularity;
+    int32_t quant_axis;       /* per-channel axis or the blocked axis */
+    uint64_t quant_block_size;/* per-block: elements per block on quant_axis */
+    bool quant_symmetric;     /* offset/zero point absent or neutral */
+    bool per_channel_scale;   /* LUT followed by a scale (joint) */
+    /* sparsity */
+    bool sparse;
+    double sparsity;          /* fraction of zeros, 0..1 (real, from the mask count) */
+    uint64_t nonzero_count;
+    /* fp16 storage for an fp32 op (constexpr_cast) or NN fp16 weights */
+    bool fp16_storage;
+    /* the dense weight as the compute op sees it */
+    cml_dtype dense_dtype;
+    cml_shape dense_shape;
+    uint64_t dense_elements;
+    uint64_t stored_bytes;    /* bytes of every leaf of the chain */
+    const char *chain;        /* "constexpr_lut_to_sparse>constexpr_sparse_to_dense" */
+} cml_compression;
+
+/* ---- graph -------------------------------------------------------------- */
+
+typedef struct cml_op cml_op;
+typedef struct cml_value cml_value;
+typedef struct cml_block cml_block;
+typedef struct cml_function cml_function;
+typedef struct cml_model cml_model;
+
+/* Estimated compute unit of an op (filled by the compute-unit pass). */
+typedef enum cml_unit {
+    CML_UNIT_UNKNOWN = 0,
+    CML_UNIT_NE,      /* likely Neural Engine */
+    CML_UNIT_GPU,     /* likely GPU (off the NE) */
+    CML_UNIT_CPU,     /* CPU only */
+    CML_UNIT_NONE     /* no compute (const, constexpr) */
+} cml_unit;
+
+typedef struct cml_estimate {
+    cml_unit unit;
+    char tier;           /* 'A' documented/Apple, 'B' community; 0 none */
+    const char *reason;  /* why, or NULL */
+    const char *source;  /* where the fact comes from */
+} cml_estimate;
+
+/* An SSA value: function input, op output, or a literal argument. */
+struct cml_value {
+    const char *name;
+    cml_type type;
+    const cml_op *producer;        /* NULL for function inputs and literals */
+    size_t n_consumers;
+    const cml_op *const *consumers;
+    /* constant data: const op outputs, literals, constexpr leaves */
+    const cml_weight *weight;      /* NULL unless the value holds data */
+    /* set on the output of the last constexpr op of a compressed weight */
+    const cml_compression *compression;
+    bool is_function_input, is_state;
+    cml_loc loc;
+};
+
+/* An argument of an op: MIL binds a name to one value or to a list
+ * (variadic: concat's values); NN layers use "input"/"output" lists. */
+typedef struct cml_arg {
+    const char *name;
+    size_t n_values;
+    const cml_value *const *values;
+} cml_arg;
+
+typedef enum cml_attr_kind {
+    CML_ATTR_INT,
+    CML_ATTR_FLOAT,
+    CML_ATTR_BOOL,
+    CML_ATTR_STRING,
+    CML_ATTR_INTS,
+    CML_ATTR_FLOATS,
+    CML_ATTR_STRINGS,
+    CML_ATTR_VALUE    /* a typed constant (MIL attribute or NN weights) */
+} cml_attr_kind;
+
+typedef struct cml_attr {
+    const char *name;
+    cml_attr_kind kind;
+    int64_t i;
+    double f;
+    bool b;
+    const char *s;
+    size_t n;                  /* INTS/FLOATS/STRINGS */
+    const int64_t *ints;
+    const double *floats;
+    const char *const *strings;
+    const cml_value *value;    /* VALUE */
+} cml_attr;
+
+struct cml_op {
+    const char *kind;          /* MIL op type or NN layer kind */
+    const char *name;          /* op name attribute / layer name */
+    size_t n_inputs;
+    const cml_arg *const *inputs;
+    size_t n_outputs;
+    const cml_value *const *outputs;
+    size_t n_attrs;
+    const cml_attr *const *attrs;
+    size_t n_blocks;
+    const cml_block *const *blocks;
+    const cml_block *parent;
+    const cml_function *function;
+    size_t index;              /* position in its block */
+    bool is_nn_layer;
+    bool is_const;             /* const or constexpr_* */
+    bool is_updatable;         /* NN layer marked updatable */
+    cml_estimate estimate;
+    cml_loc loc;
+};
+
+struct cml_block {
+    size_t n_inputs;
+    const cml_value *const *inputs;
+    size_t n_ops;
+    const cml_op *const *ops;      /* program order */
+    size_t n_outputs;
+    const cml_value *const *outputs;
+    const cml_op *parent;          /* NULL for a function's top block */
+};
+
+struct cml_function {
+    const char *name;              /* "main" for NeuralNetwork graphs */
+    const char *opset;             /* "CoreML6"; NULL for NeuralNetwork */
+    size_t n_inputs;
+    const cml_value *const *inputs;
+    const cml_block *block;
+    size_t n_ops_total;            /* including nested blocks */
+    const cml_model *model;
+    cml_loc loc;
+};
+
+/* ---- model description --------------------------------------------------- */
+
+typedef enum cml_format {
+    CML_FMT_UNKNOWN = 0,
+    CML_FMT_MLMODEL,
+    CML_FMT_MLPACKAGE,
+    CML_FMT_MLMODELC
+} cml_format;
+
+typedef enum cml_feature_kind {
+    CML_FEAT_INVALID = 0,
+    CML_FEAT_INT64,
+    CML_FEAT_DOUBLE,
+    CML_FEAT_STRING,
+    CML_FEAT_IMAGE,
+    CML_FEAT_MULTIARRAY,
+    CML_FEAT_DICTIONARY,
+    CML_FEAT_SEQUENCE,
+    CML_FEAT_STATE
+} cml_feature_kind;
+
+typedef enum cml_flex {
+    CML_FLEX_NONE = 0,
+    CML_FLEX_ENUMERATED,
+    CML_FLEX_RANGE
+} cml_flex;
+
+typedef struct cml_range {
+    int64_t lower;
+    int64_t upper;   /* -1: unbounded */
+} cml_range;
+
+/* Core ML's ArrayFeatureType.ArrayDataType, kept as Core ML names it. */
+typedef enum cml_array_dtype {
+    CML_ARR_INVALID = 0,
+    CML_ARR_FLOAT32 = 65568,
+    CML_ARR_DOUBLE = 65600,
+    CML_ARR_INT32 = 131104,
+    CML_ARR_INT8 = 131080,
+    CML_ARR_FLOAT16 = 65552
+} cml_array_dtype;
+
+typedef enum cml_color {
+    CML_COLOR_INVALID = 0,
+    CML_COLOR_GRAYSCALE = 10,
+    CML_COLOR_RGB = 20,
+    CML_COLOR_BGR = 30,
+    CML_COLOR_GRAYSCALE_FLOAT16 = 40
+} cml_color;
+
+typedef struct cml_feature {
+    const char *name;
+    const char *description;
+    cml_feature_kind kind;
+    bool optional;
+    /* multiArray and state (wrapped array) */
+    cml_array_dtype array_dtype;
+    cml_shape shape;                /* default shape */
+    cml_flex flex;
+    size_t n_enumerated;            /* enumerated shapes / image sizes */
+    const cml_shape *enumerated;    /* for images: {rank 2, {height, width}} */
+    size_t n_ranges;
+    const cml_range *ranges;        /* per dim; images: [0]=height, [1]=width */
+    /* image */
+    int64_t width, height;
+    cml_color color;
+    /* dictionary key / sequence element kind */
+    cml_feature_kind key_kind;
+    cml_feature_kind element_kind;
+    cml_loc loc;
+} cml_feature;
+
+typedef struct cml_kv {
+    const char *key;
+    const char *value;
+} cml_kv;
+
+typedef struct cml_metadata {
+    bool present;          /* a Metadata message exists */
+    const char *author, *license, *short_description, *version;
+    size_t n_user;
+    const cml_kv *user;    /* sorted by key */
+} cml_metadata;
+
+typedef struct cml_function_desc {
+    const char *name;
+    size_t n_inputs, n_outputs, n_states;
+    const cml_feature *const *inputs;
+    const cml_feature *const *outputs;
+    const cml_feature *const *states;
+    const char *predicted_feature_name;
+    const char *predicted_probabilities_name;
+} cml_function_desc;
+
+typedef struct cml_preprocess {
+    const char *feature;           /* input name ("" = the only image input) */
+    bool is_scaler, is_mean_image;
+    double scale;                  /* channelScale (default 1 when unset) */
+    double red_bias, green_bias, blue_bias, gray_bias;
+    size_t n_mean;                 /* meanImage values */
+} cml_preprocess;
+
+typedef struct cml_os_versions {
+    /* "16.0" etc.; NULL = not available on that platform */
+    const char *ios, *macos, *tvos, *watchos, *visionos;
+} cml_os_versions;
+
+/* A load problem found while reading (becomes a load/... finding). */
+typedef struct cml_diag {
+    const char *rule_id;           /* "load/weight-blob" */
+    int level;                     /* 1 note, 2 warning, 3 error */
+    const char *message;
+    cml_loc loc;
+} cml_diag;
+
+struct cml_model {
+    const char *path;              /* as given (for sub-models: the parent's) */
+    cml_format format;
+    int32_t spec_version;
+    cml_os_versions min_os;        /* implied by spec_version */
+    const char *type;              /* "mlProgram", "neuralNetworkClassifier", ...; "unknown" */
+    /* description */
+    size_t n_inputs, n_outputs, n_states, n_training_inputs;
+    const cml_feature *const *inputs;
+    const cml_feature *const *outputs;
+    const cml_feature *const *states;
+    const cml_feature *const *training_inputs;
+    size_t n_function_descs;
+    const cml_function_desc *const *function_descs;
+    const char *default_function_name;
+    const char *predicted_feature_name;
+    const char *predicted_probabilities_name;
+    cml_metadata metadata;
+    bool is_updatable;
+    /* classifier labels */
+    const char *class_label_kind;  /* "stringClassLabels"/"int64ClassLabels"/NULL */
+    size_t n_class_labels;
+    const char *const *string_labels;
+    const int64_t *int64_labels;
+    /* NeuralNetwork */
+    size_t n_preprocess;
+    const cml_preprocess *const *preprocess;
+    int32_t nn_array_shape_mapping;   /* -1 if not a NeuralNetwork */
+    int32_t nn_image_shape_mapping;
+    /* program: one function per MIL function, or one ("main") for an NN */
+    int64_t program_version;          /* MIL Program.version; 0 for NN */
+    size_t n_functions;
+    const cml_function *const *functions;   /* sorted by name */
+    /* weights */
+    size_t n_weight_files;
+    const cml_weight_file *const *weight_files;
+    size_t n_weights;
+    const cml_weight *const *weights;       /* every constant with data */
+    /* pipelines */
+    size_t n_sub_models;
+    const cml_model *const *sub_models;
+    const char *const *sub_model_names;
+    const cml_model *parent;
+    /* sizes */
+    uint64_t size_bytes;              /* on disk, all files */
+    uint64_t spec_bytes;              /* the protobuf (or model.mil) */
+    /* load problems (also for sub-models) */
+    size_t n_diags;
+    const cml_diag *const *diags;
+    /* compiled models: what metadata.json / buildInfo say */
+    const char *compiler_version;     /* coremlc-version, or NULL */
+    cml_loc loc;
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* COREML_LINT_IR_H */
