@@ -317,7 +317,8 @@ typedef struct comp_acc {
     cJSON *arr;
     const cml_compression *first;
     size_t n;
-    int mixed_bits, mixed_gran, mixed_mode;
+    int mixed_bits, mixed_mode;
+    size_t gran_count[CML_GRAN_BLOCKWISE_LUT + 1];
     double sparsity_sum;
     size_t n_sparse;
     uint64_t group_size, block_size;
@@ -333,10 +334,10 @@ static void comp_collect(const cml_op *op, const cml_value *v, void *ud) {
         if (strcmp(inspect_compression_mode(f), inspect_compression_mode(c))) acc->mixed_mode = 1;
         if ((c->palettized ? c->lut_bits : c->quant_bits) != (f->palettized ? f->lut_bits : f->quant_bits))
             acc->mixed_bits = 1;
-        if ((c->palettized ? c->lut_granularity : c->quant_granularity) !=
-            (f->palettized ? f->lut_granularity : f->quant_granularity))
-            acc->mixed_gran = 1;
     }
+    cml_granularity g = c->palettized ? c->lut_granularity : c->quantized ? c->quant_granularity
+                                                                         : CML_GRAN_PER_TENSOR;
+    if ((unsigned)g <= CML_GRAN_BLOCKWISE_LUT) acc->gran_count[g]++;
     if (c->sparse) { acc->sparsity_sum += c->sparsity; acc->n_sparse++; }
     if (c->lut_group_size && !acc->group_size) acc->group_size = c->lut_group_size;
     if (c->quant_block_size && !acc->block_size) acc->block_size = c->quant_block_size;
@@ -356,8 +357,21 @@ static cJSON *compression_json(const cml_model *m) {
     if (f->palettized || f->quantized || f->fp16_storage) {
         unsigned bits = f->palettized ? f->lut_bits : f->quantized ? f->quant_bits : 16;
         if (!acc.mixed_bits) cJSON_AddNumberToObject(o, "nbits", bits);
-        cml_granularity g = f->palettized ? f->lut_granularity : f->quantized ? f->quant_granularity : CML_GRAN_PER_TENSOR;
-        if (!acc.mixed_gran) cJSON_AddStringToObject(o, "granularity", inspect_granularity_name(g));
+        /* the most specific granularity seen names the scheme: a grouped
+         * or blocked config degenerates to per-tensor/per-channel on
+         * weights whose axis holds a single group or block */
+        static const cml_granularity order[] = {CML_GRAN_BLOCKWISE_LUT, CML_GRAN_PER_BLOCK,
+                                                CML_GRAN_PER_GROUPED_CHANNEL, CML_GRAN_PER_CHANNEL,
+                                                CML_GRAN_PER_TENSOR};
+        for (size_t i = 0; i < sizeof order / sizeof *order; i++)
+            if (acc.gran_count[order[i]]) {
+                cJSON_AddStringToObject(o, "granularity", inspect_granularity_name(order[i]));
+                break;
+            }
+        cJSON *gc = cJSON_CreateObject();
+        for (int i = CML_GRAN_PER_TENSOR; i <= CML_GRAN_BLOCKWISE_LUT; i++)
+            if (acc.gran_count[i]) cJSON_AddNumberToObject(gc, inspect_granularity_name((cml_granularity)i), (double)acc.gran_count[i]);
+        cJSON_AddItemToObject(o, "granularities", gc);
     }
     if (f->quantized && !f->palettized) cJSON_AddStringToObject(o, "dtype", cml_dtype_name(f->quant_dtype));
     if (acc.group_size) cJSON_AddNumberToObject(o, "group_size", (double)acc.group_size);
@@ -531,11 +545,16 @@ static void text_features(FILE *out, const char *title, const cml_feature *const
             snprintf(sh, sizeof sh, "%s %" PRId64 "x%" PRId64, color_name(f->color), f->width, f->height);
         fprintf(out, "    %-24s %-11s %-10s %s", f->name, feature_type_name(f->kind), dt, sh);
         if (f->flex == CML_FLEX_RANGE) {
-            fprintf(out, "  flexible: range");
-            for (size_t r = 0; r < f->n_ranges; r++)
-                fprintf(out, "%s%" PRId64 "..%s", r ? " x " : " ", f->ranges[r].lower,
-                        f->ranges[r].upper < 0 ? "inf" : "");
-            for (size_t r = 0; r < f->n_ranges; r++) (void)r;
+            fprintf(out, "  flexible: ");
+            for (size_t r = 0; r < f->n_ranges; r++) {
+                const char *dim = f->kind == CML_FEAT_IMAGE ? (r == 0 ? "height " : "width ") : "";
+                if (f->ranges[r].upper < 0)
+                    fprintf(out, "%s%s%" PRId64 "..unbounded", r ? ", " : "", dim, f->ranges[r].lower);
+                else if (f->ranges[r].upper == f->ranges[r].lower)
+                    fprintf(out, "%s%s%" PRId64, r ? ", " : "", dim, f->ranges[r].lower);
+                else
+                    fprintf(out, "%s%s%" PRId64 "..%" PRId64, r ? ", " : "", dim, f->ranges[r].lower, f->ranges[r].upper);
+            }
         } else if (f->flex == CML_FLEX_ENUMERATED) {
             fprintf(out, "  flexible: %zu enumerated shapes", f->n_enumerated);
         }

@@ -280,6 +280,12 @@ static void report_unreferenced(lmodel *lm) {
     }
 }
 
+static void set_format(cml_model *m, cml_format fmt, int depth) {
+    m->format = fmt;
+    for (size_t i = 0; i < m->n_sub_models && depth < IR_MAX_DEPTH; i++)
+        set_format((cml_model *)m->sub_models[i], fmt, depth + 1);
+}
+
 static void publish_weight_files(lmodel *lm) {
     cml_model *m = lm->model;
     if (!m || !lm->n_wfiles) return;
@@ -370,7 +376,7 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
         }
     }
     if (lm->model) {
-        lm->model->format = fmt;
+        set_format(lm->model, fmt, 0);
         lm->model->size_bytes = fs_tree_size(lm->root);
         mlprogram_weights_check(lm);
         report_unreferenced(lm);
