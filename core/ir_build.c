@@ -445,6 +445,9 @@ static wfile *open_weight_file(builder *b, const char *file_name, const char *lo
      * "@model_path/weights/<file>", @model_path being the folder that holds
      * the spec (Data/com.apple.CoreML in a package, the .mlmodelc itself). */
     const char *rel = file_name;
+    /* a bare .mlmodel has no folder for weights: the loader reports
+     * load/mlprogram-without-weights once instead of one miss per blob */
+    if (!b->model_dir) return NULL;
     if (!strncmp(rel, "@model_path/", 12)) rel += 12;
     if (strstr(rel, "..") || rel[0] == '/' || !*rel) {
         DIAG(b, "load/missing-weight-file", DIAG_ERROR, logical,

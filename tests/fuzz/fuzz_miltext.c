@@ -7,6 +7,7 @@
  * writes it as text, which must parse again into the same structure
  * (functions compared by name, everything else by its protobuf encoding).
  * Any violation aborts; ASan/UBSan catch memory errors. */
+#define _DEFAULT_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,314 @@
+/* wcommon.c — helpers shared by the sarif/ writers: level names, joining a
+ * model path with an artifact, RFC 3986 percent-encoding and normalisation
+ * of paths into SARIF URIs (repo-relative where possible, file:// otherwise),
+ * text-artifact detection, the display message that names the op, UTF-8
+ * cleaning (JSON parsers and terminals must never see invalid bytes or
+ * control characters from a hostile model), truncation at code-point
+ * boundaries, summary counts and the final flush/error check. Everything
+ * here is pure string work on the run_result; nothing touches the IR. */
+#include "wcommon.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *sarif_level_str(int level) {
+    switch (level) {
+    case LEVEL_ERROR: return "error";
+    case LEVEL_WARNING: return "warning";
+    case LEVEL_NOTE: return "note";
+    default: return "none";
+    }
+}
+
+char *sarif_strdup(const char *s) {
+    if (!s) s = "";
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+char *sarif_printf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (!s) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+char *sarif_join_path(const char *model, const char *artifact) {
+    if (!model) model = "";
+    if (!artifact || !*artifact) return sarif_strdup(model);
+    size_t ml = strlen(model);
+    while (ml > 1 && model[ml - 1] == '/') ml--;   /* "Foo.mlpackage/" + artifact */
+    if (ml == 0) return sarif_strdup(artifact);
+    size_t al = strlen(artifact);
+    bool slash = model[ml - 1] != '/';
+    char *s = malloc(ml + (slash ? 1 : 0) + al + 1);
+    if (!s) return NULL;
+    memcpy(s, model, ml);
+    if (slash) s[ml] = '/';
+    memcpy(s + ml + (slash ? 1 : 0), artifact, al + 1);
+    return s;
+}
+
+char *sarif_finding_path(const finding *f) {
+    return sarif_join_path(f->model_path, f->loc.artifact);
+}
+
+static bool unreserved(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+char *sarif_uri_encode(const char *path) {
+    static const char hex[] = "0123456789ABCDEF";
+    if (!path) path = "";
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) n += (unreserved(*p) || *p == '/') ? 1 : 3;
+    char *s = malloc(n + 1), *o = s;
+    if (!s) return NULL;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (unreserved(*p) || *p == '/') {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    *o = 0;
+    return s;
+}
+
+/* Segments of a '/'-separated path after normalisation: pointers into a
+ * private copy. Leading ".." are kept (ups) unless absolute. */
+typedef struct segs {
+    char *buf;
+    char **v;
+    size_t n;
+} segs;
+
+static int segs_push_path(segs *s, char *p, size_t cap, bool absolute) {
+    char *save = p;
+    while (*save) {
+        char *seg = save;
+        char *slash = strchr(seg, '/');
+        if (slash) {
+            *slash = 0;
+            save = slash + 1;
+        } else {
+            save = seg + strlen(seg);
+        }
+        if (!*seg || strcmp(seg, ".") == 0) continue;
+        if (strcmp(seg, "..") == 0) {
+            if (s->n > 0 && strcmp(s->v[s->n - 1], "..") != 0) {
+                s->n--;
+                continue;
+            }
+            if (absolute) continue;             /* "/.." is "/" */
+        }
+        if (s->n >= cap) return -1;
+        s->v[s->n++] = seg;
+    }
+    return 0;
+}
+
+static char *segs_join(const segs *s, bool absolute) {
+    size_t len = 1;
+    for (size_t i = 0; i < s->n; i++) len += strlen(s->v[i]) + 1;
+    char *out = malloc(len + 1), *o = out;
+    if (!out) return NULL;
+    if (absolute) *o++ = '/';
+    for (size_t i = 0; i < s->n; i++) {
+        size_t l = strlen(s->v[i]);
+        if (i) *o++ = '/';
+        memcpy(o, s->v[i], l);
+        o += l;
+    }
+    *o = 0;
+    if (!absolute && o == out) {          /* everything cancelled out */
+        out[0] = '.';
+        out[1] = 0;
+    }
+    return out;
+}
+
+/* Normalise path (relative to base when base != NULL and path relative). */
+static char *normalise(const char *base, const char *path, bool absolute) {
+    size_t bl = base ? strlen(base) : 0, pl = strlen(path);
+    segs s = {0};
+    s.buf = malloc(bl + pl + 2);
+    s.v = malloc(sizeof *s.v * (bl + pl + 2));
+    char *res = NULL;
+    if (!s.buf || !s.v) goto out;
+    memcpy(s.buf, base ? base : "", bl);
+    s.buf[bl] = 0;
+    memcpy(s.buf + bl + 1, path, pl + 1);
+    if (base && segs_push_path(&s, s.buf, bl + pl + 2, true) < 0) goto out;
+    if (segs_push_path(&s, s.buf + bl + 1, bl + pl + 2, absolute) < 0) goto out;
+    res = segs_join(&s, absolute);
+out:
+    free(s.buf);
+    free(s.v);
+    return res;
+}
+
+static char *file_uri(const char *abs_norm, bool dir) {
+    char *enc = sarif_uri_encode(abs_norm);
+    if (!enc) return NULL;
+    size_t l = strlen(enc);
+    char *u = sarif_printf("file://%s%s", enc, dir && (l == 0 || enc[l - 1] != '/') ? "/" : "");
+    free(enc);
+    return u;
+}
+
+char *sarif_path_uri(const char *path, const char *working_dir, bool *relative) {
+    if (!path) path = "";
+    *relative = true;
+    if (path[0] == '/') {
+        char *n = normalise(NULL, path, true);
+        if (!n) return NULL;
+        char *u = file_uri(n, false);
+        free(n);
+        *relative = false;
+        return u;
+    }
+    char *n = normalise(NULL, path, false);
+    if (!n) return NULL;
+    if (strncmp(n, "../", 3) == 0 || strcmp(n, "..") == 0) {
+        if (working_dir && working_dir[0] == '/') {
+            char *a = normalise(working_dir, path, true);
+            free(n);
+            if (!a) return NULL;
+            char *u = file_uri(a, false);
+            free(a);
+            *relative = false;
+            return u;
+        }
+    }
+    char *u = sarif_uri_encode(n);
+    free(n);
+    return u;
+}
+
+char *sarif_dir_uri(const char *dir) {
+    char *n = normalise(NULL, dir ? dir : "/", true);
+    if (!n) return NULL;
+    char *u = file_uri(n, true);
+    free(n);
+    return u;
+}
+
+static bool has_suffix(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    if (a < b) return false;
+    for (size_t i = 0; i < b; i++) {
+        char c = s[a - b + i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != suf[i]) return false;
+    }
+    return true;
+}
+
+bool sarif_is_text_artifact(const char *path) {
+    if (!path) return false;
+    return has_suffix(path, ".mil") || has_suffix(path, ".json") || has_suffix(path, ".txt") ||
+           has_suffix(path, ".yaml") || has_suffix(path, ".yml");
+}
+
+bool sarif_loc_has_text_pos(const cml_loc *loc) {
+    return loc->line > 0 && loc->artifact && sarif_is_text_artifact(loc->artifact);
+}
+
+bool sarif_has_text_pos(const finding *f) {
+    return sarif_loc_has_text_pos(&f->loc);
+}
+
+char *sarif_display_message(const finding *f) {
+    const char *msg = f->message ? f->message : "";
+    const char *lg = f->loc.logical;
+    if (!lg || !*lg) return sarif_strdup(msg);
+    const char *shortname = strrchr(lg, '/');
+    shortname = shortname ? shortname + 1 : lg;
+    const char *colon = strrchr(shortname, ':');
+    if (colon && colon[1]) shortname = colon + 1;
+    if (!*shortname) shortname = lg;
+    if (strstr(msg, shortname)) return sarif_strdup(msg);
+    return sarif_printf("%s (in %s)", msg, lg);
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *p) {
+    unsigned char c = p[0];
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) return (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        return (p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80) ? 3 : 0;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        return (p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80) ? 4 : 0;
+    }
+    return 0;
+}
+
+char *sarif_clean(const char *s, bool one_line) {
+    if (!s) s = "";
+    size_t n = strlen(s);
+    char *out = malloc(n * 3 + 1), *o = out;    /* worst case: every byte -> U+FFFD */
+    if (!out) return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t k = utf8_seq(p);
+        if (k == 0) {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            p++;
+            continue;
+        }
+        bool ctl = (k == 1 && (*p < 0x20 || *p == 0x7F)) || (k == 2 && p[0] == 0xC2 && p[1] < 0xA0);
+        if (one_line && ctl) {
+            *o++ = ' ';
+        } else {
+            memcpy(o, p, k);
+            o += k;
+        }
+        p += k;
+    }
+    *o = 0;
+    return out;
+}
+
+void sarif_truncate_utf8(char *s, size_t max) {
+    if (!s || max < 4 || strlen(s) <= max) return;
+    size_t cut = max - 3;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
+    memcpy(s + cut, "...", 4);
+}
+
+void sarif_count(const run_result *r, sarif_counts *c) {
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < r->n_findings; i++) {
+        const finding *f = r->findings[i];
+        if (!f) continue;
+        if (f->suppressed) c->suppressed++;
+        else if (f->level == LEVEL_ERROR) c->errors++;
+        else if (f->level == LEVEL_WARNING) c->warnings++;
+        else c->notes++;
+    }
+}
+
+int sarif_finish(FILE *out) {
+    if (fflush(out) != 0) return -1;
+    return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,70 @@
+/* wcommon.h — helpers shared by the writers in sarif/: level names, the
+ * path a finding points at (model path joined with its artifact), RFC 3986
+ * percent-encoding of paths for SARIF URIs, text-artifact detection, the
+ * display message (which names the op), UTF-8 cleaning for JSON strings and
+ * terminal-safe text, summary counts. Internal to sarif/; every function
+ * returns freshly malloc'd memory the caller frees, or NULL when out of
+ * memory. */
+#ifndef CML_WCOMMON_H
+#define CML_WCOMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "host.h"
+
+/* "error" "warning" "note" for LEVEL_*; "none" otherwise. */
+const char *sarif_level_str(int level);
+
+/* malloc'd copy of s (NULL -> ""). */
+char *sarif_strdup(const char *s);
+/* malloc'd printf. */
+char *sarif_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* model + "/" + artifact, or model alone when artifact is NULL or "". */
+char *sarif_join_path(const char *model, const char *artifact);
+/* The file a finding points at (sarif_join_path of model_path and loc.artifact). */
+char *sarif_finding_path(const finding *f);
+
+/* Percent-encode path for use in a URI: keeps RFC 3986 unreserved characters
+ * (ALPHA DIGIT - . _ ~) and '/', encodes every other byte as %XX. */
+char *sarif_uri_encode(const char *path);
+/* The SARIF URI of a path: relative paths are normalised ("./" and "a/.."
+ * removed) and percent-encoded (*relative = true); absolute paths, and
+ * relative ones that climb above the working directory (resolved against
+ * working_dir when known), become file:// URIs (*relative = false). */
+char *sarif_path_uri(const char *path, const char *working_dir, bool *relative);
+/* file:// URI of an absolute directory, ending in '/'. */
+char *sarif_dir_uri(const char *dir);
+
+/* True for artifacts stored as text (.mil, .json, .txt, .yaml/.yml). */
+bool sarif_is_text_artifact(const char *path);
+/* True when the finding carries a real line in a text artifact. */
+bool sarif_has_text_pos(const finding *f);
+bool sarif_loc_has_text_pos(const cml_loc *loc);
+
+/* The finding's message, with " (in <logical>)" appended when the message
+ * does not already name the op (the last component of loc.logical). */
+char *sarif_display_message(const finding *f);
+
+/* Valid UTF-8 copy of s: invalid bytes become U+FFFD. With one_line, control
+ * characters (CR, LF, TAB, ESC, ...) become spaces, for terminals and
+ * line-oriented formats. */
+char *sarif_clean(const char *s, bool one_line);
+
+/* Truncate a valid UTF-8 string in place to at most max bytes, ending in
+ * "..." when cut, never splitting a code point. */
+void sarif_truncate_utf8(char *s, size_t max);
+
+typedef struct sarif_counts {
+    size_t errors, warnings, notes, suppressed;
+} sarif_counts;
+/* Unsuppressed findings by level (LEVEL_NONE counts as a note), and the
+ * number of suppressed ones. */
+void sarif_count(const run_result *r, sarif_counts *c);
+
+/* fflush + ferror: 0, or -1 when anything failed to write. */
+int sarif_finish(FILE *out);
+
+#endif
