@@ -194,4 +194,177 @@ typedef struct run_result {
     cJSON *run_properties;    /* extra run-level facts (probe figures), may be NULL */
 } run_result;
 
+
+/* ======================================================================
+ * Additions by the rule host core (host_util.c, registry.c, config.c,
+ * run.c, check.c). Everything above is the original contract.
+ * ====================================================================== */
+
+#include <stdarg.h>
+#include <stdio.h>
+
+/* ---- writers (sarif/) ---------------------------------------------------
+ * Each writes the whole report for r to out and returns 0, or -1 on a write
+ * error. Suppressed findings (f->suppressed) are left out of every format
+ * but json. */
+int write_sarif(FILE *out, const run_result *r);
+int write_text(FILE *out, const run_result *r, bool color);
+int write_json(FILE *out, const run_result *r);
+int write_github(FILE *out, const run_result *r);
+
+/* ---- small helpers (host_util.c) ---------------------------------------- */
+
+char *host_strdup(const char *s);           /* NULL for NULL; aborts never */
+/* Glob match. '*' any run of characters ('/' excluded in path_mode), '**'
+ * any run including '/' ("**" + "/" also matches no folder at all), '?' one
+ * character ('/' excluded in path_mode), '\' escapes the next character.
+ * No [...] classes: logical locations contain brackets ("layer[3]"). */
+bool host_glob_match(const char *pattern, const char *s, bool path_mode);
+bool host_is_glob(const char *s);           /* contains * or ? */
+/* A path as the user gave it, normalised: no "./" components, no "//", no
+ * trailing '/'; an absolute path under cwd (absolute, may be NULL) becomes
+ * relative. malloc'd; NULL only when out of memory. */
+char *host_path_normalize(const char *path, const char *cwd);
+/* The rule id or glob syntax accepted in configs and on the command line:
+ * a valid id, or [a-z0-9*?/-]+ with at least one * or ?. */
+bool host_rule_pattern_valid(const char *pattern);
+/* "bool" "int" "number" "string" "strings" */
+const char *host_opt_type_name(opt_type t);
+/* Does v have option type t ("int": a whole number; "strings": an array
+ * of strings)? */
+bool host_option_type_ok(const cJSON *v, opt_type t);
+
+/* ---- registry (registry.c) ---------------------------------------------- */
+
+registry *registry_new(void);
+void registry_free(registry *reg);          /* frees every rule and notification */
+size_t registry_count(const registry *reg);
+host_rule *registry_rule(const registry *reg, size_t i);     /* sorted by id */
+host_rule *registry_find(const registry *reg, const char *id);
+/* True when a rule with this id was offered and refused (so a config that
+ * names it is not a typo: the refusal notification already says why). */
+bool registry_was_refused(const registry *reg, const char *id);
+/* The configured level overrides every finding's own level (set by
+ * config_apply when the config or CLI gives the rule a level). */
+void registry_set_level_configured(registry *reg, const host_rule *r, bool on);
+bool registry_level_configured(const registry *reg, const host_rule *r);
+/* Notifications in posting order (deduplicated: same kind, rule, model and
+ * file -> count++). Owned by the registry. */
+size_t registry_n_notes(const registry *reg);
+const notification *registry_note(const registry *reg, size_t i);
+void registry_vnotify(registry *reg, const char *rule_id, const char *kind, int level,
+                      const char *model_path, const char *file, uint32_t line, const char *fmt,
+                      va_list ap) __attribute__((format(printf, 8, 0)));
+
+/* Where the bundled Lua rules and plugins live (malloc'd, NULL if none):
+ * rules: $CML_RULES_DIR, else CML_SOURCE_DIR/rules, else CML_DATADIR/rules;
+ * plugins: $CML_PLUGIN_DIR, else <folder of the executable>/plugins, else
+ * CML_LIBDIR. A set but empty variable means "none". */
+char *registry_bundled_rules_dir(void);
+char *registry_bundled_plugin_dir(void);
+
+typedef struct registry_sources {
+    bool no_bundled;                  /* skip bundled Lua rules and plugins */
+    const char *const *rules_dirs;    /* extra Lua rule folders (third-party) */
+    size_t n_rules_dirs;
+    const char *const *plugins;       /* extra .so files or folders of them */
+    size_t n_plugins;
+} registry_sources;
+/* Register the builtin load/... rules, then bundled and extra rules and
+ * plugins. Problems are notifications. Returns the number of rules. */
+size_t registry_load_all(registry *reg, const registry_sources *src);
+
+/* The builtin engine: load/... rules (rules_load.c). Returns rules added. */
+int rules_load_register(registry *reg);
+
+/* ---- configuration (config.c) ------------------------------------------- */
+
+typedef struct config_supp {
+    char *rule;               /* id or glob (required) */
+    char *path;               /* model path glob, or NULL = any */
+    char *op;                 /* logical location glob, or NULL = any */
+    char *reason;             /* required, non-empty */
+} config_supp;
+
+typedef struct config_rule {
+    char *pattern;            /* id or glob */
+    int level;                /* LEVEL_*, -1 = not set */
+    cJSON *options;           /* object or NULL; owned */
+    uint32_t line;            /* in the config file, 0 unknown */
+} config_rule;
+
+typedef struct config_lines config_lines;
+
+typedef struct config {
+    char *file;               /* NULL when no file was read */
+    char *dir;                /* absolute folder of the file (relative paths resolve here) */
+    char **enable, **disable;
+    size_t n_enable, n_disable;
+    config_rule *rules;
+    size_t n_rules;
+    char *target;             /* "iOS16"..., NULL */
+    char **rules_dirs, **plugins, **exclude;   /* rules_dirs/plugins resolved against dir */
+    size_t n_rules_dirs, n_plugins, n_exclude;
+    config_supp *supps;
+    size_t n_supps;
+    int fail_on;              /* LEVEL_*, -1 = not set */
+    config_lines *lines;      /* key -> line, for messages */
+} config;
+
+/* Top-level keys the parser accepts (the schema must list each). */
+const char *const *config_keys(size_t *n);
+/* "iOS16", "iOS17.4", "macOS13", "tvOS17", "watchOS10", "visionOS2". */
+bool config_target_valid(const char *target);
+/* .coreml-lint.json in start_dir or the nearest parent (malloc'd), or NULL. */
+char *config_find(const char *start_dir);
+/* Parse a config file / text. Returns 0, or -1 with err = "FILE:LINE: ...". */
+int config_load(config *c, const char *path, char *err, size_t errlen);
+int config_parse(config *c, const char *text, size_t len, const char *name, const char *dir, char *err,
+                 size_t errlen);
+void config_free(config *c);
+/* Apply enable/disable, levels and options (file, then the command line's
+ * --enable/--disable) to every registered rule, validating option names
+ * and types against each rule's declared options. c may be a zeroed config.
+ * Returns 0, or -1 with err (a tool error). */
+int config_apply(const config *c, registry *reg, const char *const *cli_enable, size_t n_cli_enable,
+                 const char *const *cli_disable, size_t n_cli_disable, char *err, size_t errlen);
+/* True when the model path matches an `exclude` glob. */
+bool config_excluded(const config *c, const char *model_path, const char *cwd);
+/* The first suppression that covers the finding, or NULL. */
+const config_supp *config_suppression_for(const config *c, const finding *f, const char *cwd);
+/* Path glob as configs use it: '*' within a folder, '**' across; a pattern
+ * without '/' may match any single component; a match of a leading part
+ * of the path covers everything below it. */
+bool config_path_match(const char *pattern, const char *path);
+
+/* ---- running (run.c) ------------------------------------------------------ */
+
+typedef struct run_opts {
+    const config *cfg;        /* suppressions and excludes; may be NULL */
+    const char *target;       /* deployment target (CLI over config), may be NULL */
+    int fail_on;              /* LEVEL_*; 0 = error */
+    const char *baseline;     /* SARIF file of known findings, or NULL */
+    bool timestamps;
+} run_opts;
+
+typedef struct run_stats {
+    size_t models, excluded, suppressed, baselined, duplicates;
+} run_stats;
+
+/* Check every model path with every enabled rule (sorted by id) and
+ * post-process the findings. Returns the result, or NULL with err for a
+ * tool error (baseline unreadable, out of memory). The result points into
+ * reg (rules, notifications): free it before the registry. */
+run_result *run_check(registry *reg, const run_opts *o, const char *const *paths, size_t n_paths,
+                      run_stats *stats, char *err, size_t errlen);
+void run_result_free(run_result *r);
+/* 1 when an unsuppressed finding is at or above r->fail_on, else 0. */
+int run_exit_code(const run_result *r);
+/* f->fingerprint from rule id, artifact path, logical location (and the
+ * message when there is no logical location). */
+void run_fingerprint(finding *f);
+/* The partialFingerprints.primaryLocationLineHash values of a SARIF file
+ * (":N" suffixes dropped). Returns 0, or -1 with err. */
+int run_baseline_read(const char *path, char ***fps, size_t *n, char *err, size_t errlen);
+
 #endif

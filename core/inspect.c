@@ -5,6 +5,7 @@
  * (../shared/corpus/manifest.json) wherever it records the same fact, so
  * tests compare them directly; `minimum_os` and `compression` are ours. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -506,6 +507,9 @@ static cJSON *model_json(const cml_model *m, int top) {
         cJSON_AddItemToObject(o, "package", pk);
     }
     cJSON_AddItemToObject(o, "compression", compression_json(m));
+    double cov = ir_ane_op_coverage_pct(m);
+    if (cov >= 0) cJSON_AddNumberToObject(o, "ane_op_coverage_pct", round(cov * 10.0) / 10.0);
+    else cJSON_AddNullToObject(o, "ane_op_coverage_pct");
     cJSON_AddNumberToObject(o, "size_bytes", (double)m->size_bytes);
     cJSON_AddNumberToObject(o, "spec_bytes", (double)m->spec_bytes);
     if (m->compiler_version) cJSON_AddStringToObject(o, "compiler_version", m->compiler_version);

@@ -238,9 +238,9 @@ static void load_mlmodelc(lmodel *lm) {
         for (size_t i = 0; subs && names && i < n && i < 64; i++) {
             const char *dir = lm->cinfo.sub_model_dirs[i];
             mlmodelc_info si = {0};
-            mil_postab spos = {0};
             Cmlpb__Model *spb = NULL;
-            if (mlmodelc_read(dir, lm->a, &spb, &spos, &si, &lm->diags) != 0 || !spb) continue;
+            /* positions of every sub-model share lm->pos (keys are addresses) */
+            if (mlmodelc_read(dir, lm->a, &spb, &lm->pos, &si, &lm->diags) != 0 || !spb) continue;
             const char *base = strrchr(dir, '/');
             base = base ? base + 1 : dir;
             char *logical = arena_printf(lm->a, "pipeline[%zu]", i);
@@ -383,6 +383,7 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
         publish_weight_files(lm);
         ir_pass_compression(lm, lm->model);
         ir_pass_nn_shapes(lm, lm->model);
+        ir_pass_compute(lm, lm->model);
         if (arena_exhausted(lm->a))
             diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, "", -1, 0, 0, NULL,
                      "the model needs more memory than the loader's cap (%zu MiB); the IR is incomplete",

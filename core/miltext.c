@@ -76,8 +76,7 @@ static _Noreturn void fail_at(parser *p, const tok *at, const char *fmt, ...) {
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     diag_add(p->dl, RULE_STRUCTURE, DIAG_ERROR, p->artifact, (int64_t)at->off, at->line,
-             at->col, NULL, "%s:%u:%u: %s", p->artifact, (unsigned)at->line,
-             (unsigned)at->col, msg);
+             at->col, NULL, "%s", msg);
     longjmp(p->jb, 1);
 }
 
@@ -576,7 +575,7 @@ static void scalar(parser *p, sink *k) {
         if (t.k == T_NUM) v = tok_f64(p, &t, d->dt == CMLPB__MIL__DATA_TYPE__FLOAT32, &range);
         else if (is_word(p, "inf")) v = INFINITY;
         else if (is_word(p, "nan")) v = NAN;
-        else fail_expected(p, "a number", d->name[0] == 'b' ? "for a bf16 value" : "for a float value");
+        else fail_expected(p, "a number", "for a float value");
         adv(p);
         if (range) fail_at(p, &t, "number out of range for %s", d->name);
         if (neg) v = -v;
@@ -750,6 +749,11 @@ static Cmlpb__Mil__ValueType *tensor_type(parser *p) {
     return vt;
 }
 
+/* A type. SOURCE: coremltools/test/blob/test_weights.py shows the same const
+ * line in both spellings (`tensor<string, []>("x")` from older coremlc,
+ * `string("x")` from newer), so a bare dtype is a rank-0 tensor; dict<K, V>
+ * is in add_model.mlmodelc/model.mil; list/tuple/state follow MIL.proto's
+ * ListType (type, length), TupleType and StateType (wrappedType). */
 static Cmlpb__Mil__ValueType *value_type(parser *p) {
     tok at = p->t;
     Cmlpb__Mil__ValueType *vt;
@@ -1110,7 +1114,14 @@ static void block_outputs(parser *p, Cmlpb__Mil__Block *b) {
 static void block_body(parser *p, Cmlpb__Mil__Block *b);
 
 /* outputs = type(args)[attrs] blocks ;
- * outputs: `T a` | `T a, T b` | `(T a, T b)` | nothing (an op without results) */
+ * outputs: `T a` | `T a, T b` | `(T a, T b)` | nothing (an op without
+ * results, e.g. write_state). SOURCE: `T a = op(x = x)[name = ...]` from
+ * add_model.mlmodelc/model.mil; the comma list for multi-output ops (split)
+ * is how coremlc-written model.mil files seen in public repositories spell
+ * it; the parenthesized tuple is accepted as an alternative. No Apple sample
+ * shows nested blocks, so their spelling here — `(T i, ...) { ops } -> (outs)`
+ * groups after the attributes, one per block — is this parser's own, shared
+ * with tests/fixtures/milprint.c. */
 static Cmlpb__Mil__Operation *operation(parser *p) {
     tok at = p->t;
     Cmlpb__Mil__Operation *op;

@@ -29,6 +29,7 @@
 #define JSON_MAX ((size_t)256 << 20)     /* metadata.json, model.espresso.net */
 #define MIL_MAX ((size_t)512 << 20)      /* model.mil */
 #define MAX_SUB_MODELS 1024u
+#define MAX_ENTRIES_SCANNED 65536u      /* folder entries looked at for sub-models */
 #define MAX_DIMS 64u
 #define TYPES_LISTED 8u
 
@@ -519,9 +520,9 @@ static void list_sub_models(rd *r) {
     DIR *d = opendir(r->dir);
     struct dirent *e;
     const char **v = NULL;
-    size_t n = 0, cap = 0;
+    size_t n = 0, cap = 0, scanned = 0;
     if (!d) return;
-    while ((e = readdir(d)) != NULL && n < MAX_SUB_MODELS) {
+    while ((e = readdir(d)) != NULL && n < MAX_SUB_MODELS && scanned++ < MAX_ENTRIES_SCANNED) {
         if (e->d_name[0] == '.' || !strcmp(e->d_name, "weights") || !strcmp(e->d_name, "analytics"))
             continue;
         char *p = fs_join(r->a, r->dir, e->d_name);

@@ -79,6 +79,11 @@ cml_model *ir_build(lmodel *lm, const Cmlpb__Model *pb, const char *artifact,
 /* Passes run after building. */
 void ir_pass_compression(lmodel *lm, cml_model *m);
 void ir_pass_nn_shapes(lmodel *lm, cml_model *m);
+/* Per-op compute-unit estimate (op->estimate), see ir_compute.c. */
+void ir_pass_compute(lmodel *lm, cml_model *m);
+/* Percentage of compute ops (not const/constexpr) estimated on the Neural
+ * Engine, over every function and sub-model; -1 when there are none. */
+double ir_ane_op_coverage_pct(const cml_model *m);
 
 /* Minimum OS versions for a specification version. */
 cml_os_versions ir_min_os(int32_t spec);

@@ -171,30 +171,73 @@ static char *file_uri(const char *abs_norm, bool dir) {
     return u;
 }
 
+/* Split a normalised absolute path (modified in place) into its segments. */
+static size_t split_abs(char *p, char **v) {
+    size_t n = 0;
+    for (char *t = p; *t;) {
+        while (*t == '/') *t++ = 0;
+        if (!*t) break;
+        v[n++] = t;
+        while (*t && *t != '/') t++;
+    }
+    return n;
+}
+
+/* path relative to dir (both absolute and normalised): ".." for every
+ * segment of dir past their common prefix, then the rest of path. */
+static char *relative_to(const char *path, const char *dir) {
+    size_t pl = strlen(path), dl = strlen(dir);
+    char *pc = malloc(pl + 1), *dc = malloc(dl + 1), *out = NULL;
+    char **pv = malloc(sizeof *pv * (pl + 1)), **dv = malloc(sizeof *dv * (dl + 1));
+    if (!pc || !dc || !pv || !dv) goto done;
+    memcpy(pc, path, pl + 1);
+    memcpy(dc, dir, dl + 1);
+    size_t np = split_abs(pc, pv), nd = split_abs(dc, dv), common = 0;
+    while (common < np && common < nd && strcmp(pv[common], dv[common]) == 0) common++;
+    out = malloc((nd - common) * 3 + pl + 2);
+    if (!out) goto done;
+    char *o = out;
+    for (size_t k = common; k < nd; k++) {
+        memcpy(o, "../", 3);
+        o += 3;
+    }
+    for (size_t k = common; k < np; k++) {
+        size_t l = strlen(pv[k]);
+        memcpy(o, pv[k], l);
+        o += l;
+        *o++ = '/';
+    }
+    if (o == out) *o++ = '.';
+    else o--;                       /* drop the last '/' */
+    *o = 0;
+done:
+    free(pc);
+    free(dc);
+    free(pv);
+    free(dv);
+    return out;
+}
+
 char *sarif_path_uri(const char *path, const char *working_dir, bool *relative) {
     if (!path) path = "";
     *relative = true;
-    if (path[0] == '/') {
-        char *n = normalise(NULL, path, true);
+    char *n;
+    if (path[0] != '/') {
+        n = normalise(NULL, path, false);
+    } else if (working_dir && working_dir[0] == '/') {
+        char *abs = normalise(NULL, path, true), *wd = normalise(NULL, working_dir, true);
+        n = abs && wd ? relative_to(abs, wd) : NULL;
+        free(abs);
+        free(wd);
+    } else {
+        n = normalise(NULL, path, true);
         if (!n) return NULL;
         char *u = file_uri(n, false);
         free(n);
         *relative = false;
         return u;
     }
-    char *n = normalise(NULL, path, false);
     if (!n) return NULL;
-    if (strncmp(n, "../", 3) == 0 || strcmp(n, "..") == 0) {
-        if (working_dir && working_dir[0] == '/') {
-            char *a = normalise(working_dir, path, true);
-            free(n);
-            if (!a) return NULL;
-            char *u = file_uri(a, false);
-            free(a);
-            *relative = false;
-            return u;
-        }
-    }
     char *u = sarif_uri_encode(n);
     free(n);
     return u;
@@ -233,16 +276,30 @@ bool sarif_has_text_pos(const finding *f) {
     return sarif_loc_has_text_pos(&f->loc);
 }
 
+const char *sarif_logical_name(const char *logical) {
+    if (!logical) return "";
+    const char *seg = strrchr(logical, '/');
+    seg = seg ? seg + 1 : logical;
+    const char *colon = strchr(seg, ':');
+    if (colon && colon > seg && colon[-1] == ']' && colon[1]) return colon + 1;   /* layers[3]:conv1 */
+    return *seg ? seg : logical;
+}
+
 char *sarif_display_message(const finding *f) {
     const char *msg = f->message ? f->message : "";
     const char *lg = f->loc.logical;
     if (!lg || !*lg) return sarif_strdup(msg);
-    const char *shortname = strrchr(lg, '/');
-    shortname = shortname ? shortname + 1 : lg;
-    const char *colon = strrchr(shortname, ':');
-    if (colon && colon[1]) shortname = colon + 1;
-    if (!*shortname) shortname = lg;
-    if (strstr(msg, shortname)) return sarif_strdup(msg);
+    const char *name = sarif_logical_name(lg);
+    if (strstr(msg, name)) return sarif_strdup(msg);
+    /* "op:arg" (a weight argument of an op): naming the op is enough */
+    const char *seg = strrchr(lg, '/');
+    seg = seg ? seg + 1 : lg;
+    const char *colon = strchr(seg, ':');
+    if (colon && colon > seg) {
+        size_t n = (size_t)(colon - seg);
+        for (const char *p = msg; (p = strchr(p, *seg)) != NULL; p++)
+            if (strncmp(p, seg, n) == 0) return sarif_strdup(msg);
+    }
     return sarif_printf("%s (in %s)", msg, lg);
 }
 

@@ -30,10 +30,13 @@ char *sarif_finding_path(const finding *f);
 /* Percent-encode path for use in a URI: keeps RFC 3986 unreserved characters
  * (ALPHA DIGIT - . _ ~) and '/', encodes every other byte as %XX. */
 char *sarif_uri_encode(const char *path);
-/* The SARIF URI of a path: relative paths are normalised ("./" and "a/.."
- * removed) and percent-encoded (*relative = true); absolute paths, and
- * relative ones that climb above the working directory (resolved against
- * working_dir when known), become file:// URIs (*relative = false). */
+/* The SARIF URI of a path, always relative to the working directory when
+ * it is known, since GitHub rejects a log with an absolute file URI outside
+ * the checkout (multitool GH1006): relative paths are normalised ("./",
+ * "a/.." and "//" removed; leading ".." kept), absolute ones are made
+ * relative to working_dir ("../" where they lie outside it), then
+ * percent-encoded (*relative = true). Only an absolute path with no known
+ * working directory becomes a file:// URI (*relative = false). */
 char *sarif_path_uri(const char *path, const char *working_dir, bool *relative);
 /* file:// URI of an absolute directory, ending in '/'. */
 char *sarif_dir_uri(const char *dir);
@@ -44,8 +47,14 @@ bool sarif_is_text_artifact(const char *path);
 bool sarif_has_text_pos(const finding *f);
 bool sarif_loc_has_text_pos(const cml_loc *loc);
 
+/* The short name of a logical location (a suffix of it): the last '/'
+ * segment ("main/conv_12" -> "conv_12", "main/w:val" -> "w:val"), or the
+ * layer name after an index ("pipeline[1]/layers[3]:conv1" -> "conv1"). */
+const char *sarif_logical_name(const char *logical);
+
 /* The finding's message, with " (in <logical>)" appended when the message
- * does not already name the op (the last component of loc.logical). */
+ * does not already name the op (its sarif_logical_name, or the op part of
+ * an "op:argument" segment). */
 char *sarif_display_message(const finding *f);
 
 /* Valid UTF-8 copy of s: invalid bytes become U+FFFD. With one_line, control

@@ -1,0 +1,317 @@
+/* coreml-lint/plugin.h — the versioned ABI between coreml-lint and its
+ * shared-object rule plugins. A plugin is a .so that includes only the SDK
+ * headers (this file, ir.h, version.h), defines its rules as static
+ * cml_rule structs, and exports exactly one symbol, cml_plugin_entry, made by
+ * CML_PLUGIN_DEFINE(desc). The host calls the entry with *abi set to the
+ * newest ABI it speaks and its function table; the plugin writes back the
+ * ABI it will speak (<= the host's) and returns its descriptor, or NULL to
+ * decline (Vulkan's loader/driver negotiation). Every struct that may grow
+ * starts with its own size; the host copies min(size, sizeof) and zeroes the
+ * rest, so an older plugin's shorter struct still loads and a newer plugin's
+ * longer one is read only as far as the host understands it. Reserved
+ * fields must be zero. The plugin never links against host symbols: it
+ * reports, logs, reads options and weight bytes through cml_host, an
+ * append-only table whose first member is its size (SQLite's
+ * sqlite3_api_routines, Redis' module API), using the inline wrappers at the
+ * end of this file. The model is the read-only IR of ir.h.
+ *
+ * ABI history (append a line for every change; never edit an old one):
+ *   1  first version: cml_plugin, cml_rule, cml_option, cml_report,
+ *      cml_related, cml_ctx, cml_host {report, log, option_bool,
+ *      option_int, option_number, option_string, option_strings, target,
+ *      weight_read}.
+ *
+ * The contract (policy, result of non-compliance, enforced by the host?):
+ *   PLG-1  A plugin must not write to the IR or keep pointers into it after
+ *          check returns. — undefined behaviour; no.
+ *   PLG-2  Every struct handed to the host has size = sizeof as the plugin
+ *          was built, and zero reserved fields. — plugin unusable; yes.
+ *   PLG-3  Rule ids are "category/kebab-name", unique across everything
+ *          loaded, and stable across releases. — plugin unusable; yes.
+ *   PLG-4  Metadata is complete: id, name, summary, help_md, default_level,
+ *          check; every option has name, type and doc. — unusable; yes.
+ *   PLG-5  Strings and arrays in descriptors live as long as the plugin is
+ *          loaded; strings passed to host functions only for the call.
+ *          — undefined behaviour; no.
+ *   PLG-6  check must not crash, hang, call exit() or touch global state
+ *          another rule depends on. — third-party plugins run check in a
+ *          forked child: a crash or time-out becomes a plugin/crash or
+ *          plugin/timeout notification for that rule; bundled ones are
+ *          trusted (in-process).
+ *   PLG-7  check must not print to stdout (it carries the report); log
+ *          through cml_log. — corrupted report; no.
+ *   PLG-8  A plugin calls a host entry added after ABI 1 only when
+ *          CML_HOST_HAS(host, entry) says the host has it. — crash; no.
+ */
+#ifndef COREML_LINT_PLUGIN_H
+#define COREML_LINT_PLUGIN_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "coreml-lint/ir.h"
+#include "coreml-lint/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CML_ABI_VERSION 1u  /* newest ABI these headers describe */
+#define CML_ABI_MIN     1u  /* oldest ABI the host still loads */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CML_PLUGIN_EXPORT __attribute__((visibility("default")))
+#define CML_PRINTF_(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CML_PLUGIN_EXPORT
+#define CML_PRINTF_(f, a)
+#endif
+#ifdef __cplusplus
+#define CML_EXTERN_C extern "C"
+#else
+#define CML_EXTERN_C
+#endif
+
+/* Levels: 0 in a report means "the rule's configured level". */
+typedef enum cml_level {
+    CML_LEVEL_CONFIGURED = 0,
+    CML_NOTE = 1,
+    CML_WARNING = 2,
+    CML_ERROR = 3
+} cml_level;
+
+/* What check returns: 0, or one of these (the host posts a rule/error
+ * notification naming the code; the run goes on). */
+enum {
+    CML_OK = 0,
+    CML_EFAIL = -1,        /* generic failure */
+    CML_ENOMEM = -2,       /* out of memory */
+    CML_EINVAL = -3,       /* the model is not what the rule can handle */
+    CML_EIO = -4,          /* a weight could not be read */
+    CML_EUNSUPPORTED = -5  /* the host lacks something the rule needs */
+};
+
+typedef struct cml_host cml_host;
+typedef struct cml_ctx cml_ctx;
+
+/* ---- options ------------------------------------------------------------- */
+
+typedef enum cml_option_type {
+    CML_OPT_BOOL = 1,
+    CML_OPT_INT,
+    CML_OPT_NUMBER,
+    CML_OPT_STRING,
+    CML_OPT_STRINGS
+} cml_option_type;
+
+/* One typed option of a rule; users set it in the config
+ * ("rules": {"ane/fp32-program": {"min_fraction": 0.5}}). The member of
+ * the default that matches type is used. It drives the config schema and the
+ * rule's documentation. */
+typedef struct cml_option {
+    uint32_t size;                    /* sizeof(cml_option) the plugin was built with */
+    cml_option_type type;
+    const char *name;                 /* [a-z0-9_]+ */
+    const char *doc;                  /* one sentence */
+    bool default_bool;
+    int64_t default_int;
+    double default_number;
+    const char *default_string;       /* may be NULL */
+    const char *const *default_strings; /* NULL-terminated; may be NULL (= empty) */
+    void *reserved[2];                /* must be zero */
+} cml_option;
+
+/* ---- rules and plugins ------------------------------------------------------ */
+
+/* One rule = one diagnostic pattern = one id. Members before `description`
+ * are required; the rest may be left zero. */
+typedef struct cml_rule {
+    uint32_t size;                    /* sizeof(cml_rule) the plugin was built with */
+    const char *id;                   /* "ane/fp32-program": stable, category/kebab-name */
+    const char *name;                 /* SARIF name, PascalCase: "Fp32Program" */
+    const char *summary;              /* one sentence (SARIF shortDescription) */
+    const char *help_md;              /* why it matters and how to fix it, Markdown */
+    cml_level default_level;          /* CML_NOTE, CML_WARNING or CML_ERROR */
+    /* Check one model (the root; walk sub_models yourself). Return CML_OK or a
+     * negative CML_E* code. Findings go through cml_report(). */
+    int (*check)(const cml_model *model, cml_ctx *ctx);
+    /* optional */
+    const char *description;          /* SARIF fullDescription; defaults to summary */
+    const char *help_uri;
+    const char *const *tags;          /* NULL-terminated */
+    const cml_option *const *options; /* NULL-terminated array of pointers */
+    void *reserved[4];                /* must be zero */
+} cml_rule;
+
+/* What cml_plugin_entry returns. Members before `spdx_license` are
+ * required. */
+typedef struct cml_plugin {
+    uint32_t size;                    /* sizeof(cml_plugin) the plugin was built with */
+    uint32_t abi;                     /* CML_ABI_VERSION of the headers it was built with */
+    const char *name;                 /* "ane-fp32-program" */
+    const char *version;              /* the plugin's own version, "1.0.0" */
+    const cml_rule *const *rules;     /* NULL-terminated array of pointers, >= 1 rule */
+    /* optional */
+    const char *spdx_license;         /* "MIT" */
+    const char *home_url;
+    /* Called once after the host accepted the plugin, before any check; a
+     * non-zero return makes the plugin unusable. *state is handed to every
+     * check as ctx->state and to fini. */
+    int (*init)(const cml_host *host, void **state);
+    void (*fini)(void *state);        /* called once when the host unloads it */
+    void *reserved[4];                /* must be zero */
+} cml_plugin;
+
+/* The entry: *abi in = the host's newest ABI, out = the ABI the plugin will
+ * speak (<= in). Returns the descriptor, or NULL to decline. */
+typedef const cml_plugin *cml_plugin_entry_fn(uint32_t *abi, const cml_host *host);
+#define CML_PLUGIN_ENTRY_SYMBOL "cml_plugin_entry"
+
+/* Define the entry for a static const cml_plugin object `desc`. Speaks the
+ * headers' ABI, or the host's when the host is older (the structs only grow
+ * at the end, and the host reads them by size). Write your own entry instead
+ * when the plugin needs to refuse old hosts. */
+#define CML_PLUGIN_DEFINE(desc)                                                          \
+    CML_EXTERN_C CML_PLUGIN_EXPORT const cml_plugin *cml_plugin_entry(uint32_t *abi,    \
+                                                                      const cml_host *host); \
+    CML_EXTERN_C CML_PLUGIN_EXPORT const cml_plugin *cml_plugin_entry(uint32_t *abi,    \
+                                                                      const cml_host *host) { \
+        (void)host;                                                                      \
+        if (!abi) return NULL;                                                           \
+        if (*abi > CML_ABI_VERSION) *abi = CML_ABI_VERSION;                              \
+        return &(desc);                                                                  \
+    }
+
+/* ---- reporting --------------------------------------------------------------- */
+
+/* A secondary location ("the first fp32 op"). Frozen: never grows. */
+typedef struct cml_related {
+    const cml_loc *at;
+    const char *message;
+} cml_related;
+
+/* One finding. Members before `fix` are required. */
+typedef struct cml_report {
+    uint32_t size;                    /* sizeof(cml_report) the plugin was built with */
+    cml_level level;                  /* CML_LEVEL_CONFIGURED (0) = the configured level */
+    const char *message;              /* plain text; name the op, GitHub shows only this */
+    /* optional */
+    const char *fix;                  /* one-line remedy */
+    const cml_loc *at;                /* the loc of any IR object; NULL = the model */
+    const cml_related *related;       /* n_related entries (at most 64 are kept) */
+    size_t n_related;
+    void *reserved[2];                /* must be zero */
+} cml_report;
+
+/* ---- what a check sees -------------------------------------------------------- */
+
+/* One rule checking one model. The host owns it; the plugin reads it. The
+ * host's own state follows these members. */
+struct cml_ctx {
+    uint32_t size;                    /* of the public part the host filled */
+    uint32_t abi;                     /* the ABI negotiated with this plugin */
+    const cml_host *host;
+    void *state;                      /* what init stored (NULL without init) */
+    const char *rule_id;
+};
+
+/* Host services. Append-only: new entries go at the end, under a comment
+ * naming the ABI that added them; a plugin checks CML_HOST_HAS first. */
+struct cml_host {
+    uint32_t size;                    /* sizeof(cml_host) of the host */
+    uint32_t abi;                     /* newest ABI the host speaks */
+    const char *version;              /* the tool's version, "0.1.0" */
+    /* ---- ABI 1 ---- */
+    /* Report a finding; 0, or -1 when refused (bad arguments, flood cap). */
+    int (*report)(cml_ctx *ctx, const cml_report *r);
+    /* A log line (a plugin/log notification for ctx's rule); ctx may be
+     * NULL during init (then it goes to stderr). */
+    void (*log)(cml_ctx *ctx, cml_level level, const char *message);
+    /* Effective option values (config, else the declared default); fallback
+     * when the option is not declared or has another type. */
+    bool (*option_bool)(cml_ctx *ctx, const char *name, bool fallback);
+    int64_t (*option_int)(cml_ctx *ctx, const char *name, int64_t fallback);
+    double (*option_number)(cml_ctx *ctx, const char *name, double fallback);
+    const char *(*option_string)(cml_ctx *ctx, const char *name, const char *fallback);
+    /* Sets *out to an array valid until check returns; returns its length. */
+    size_t (*option_strings)(cml_ctx *ctx, const char *name, const char *const **out);
+    /* The app's deployment target ("iOS16"), or NULL. */
+    const char *(*target)(cml_ctx *ctx);
+    /* Copy up to n stored bytes of w, from offset, into buf; returns the
+     * count (0 past the end, on error, or when w is not part of the model). */
+    size_t (*weight_read)(cml_ctx *ctx, const cml_weight *w, uint64_t offset, void *buf,
+                          size_t n);
+    /* ---- ABI 2 and later: append here ---- */
+};
+
+/* Whether the host table has entry `member` (PLG-8). */
+#define CML_HOST_HAS(host, member)                                                       \
+    ((host) && (host)->size >= offsetof(cml_host, member) + sizeof((host)->member))
+
+/* ---- inline wrappers: plugins call the host through these ------------------------ */
+
+/* cml_report(ctx, .message = "...", .at = &op->loc, .fix = "..."): a
+ * designated-initializer report (size filled in). In C++, fill a cml_report
+ * with size = sizeof(cml_report) and call cml_report_send. */
+static inline int cml_report_send(cml_ctx *ctx, const cml_report *r) {
+    return ctx->host->report(ctx, r);
+}
+#define cml_report(ctx, ...)                                                             \
+    cml_report_send((ctx), &(const cml_report){.size = (uint32_t)sizeof(cml_report), __VA_ARGS__})
+
+/* A finding at `at` with a printf-formatted message (truncated at 1023 bytes). */
+static inline int cml_reportf(cml_ctx *ctx, const cml_loc *at, const char *fmt, ...)
+    CML_PRINTF_(3, 4);
+static inline int cml_reportf(cml_ctx *ctx, const cml_loc *at, const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    cml_report r = {(uint32_t)sizeof(cml_report), CML_LEVEL_CONFIGURED, buf, NULL, at, NULL, 0,
+                    {NULL, NULL}};
+    return ctx->host->report(ctx, &r);
+}
+
+static inline void cml_log(cml_ctx *ctx, cml_level level, const char *fmt, ...) CML_PRINTF_(3, 4);
+static inline void cml_log(cml_ctx *ctx, cml_level level, const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    ctx->host->log(ctx, level, buf);
+}
+
+static inline bool cml_option_bool(cml_ctx *ctx, const char *name, bool fallback) {
+    return ctx->host->option_bool(ctx, name, fallback);
+}
+static inline int64_t cml_option_int(cml_ctx *ctx, const char *name, int64_t fallback) {
+    return ctx->host->option_int(ctx, name, fallback);
+}
+static inline double cml_option_number(cml_ctx *ctx, const char *name, double fallback) {
+    return ctx->host->option_number(ctx, name, fallback);
+}
+static inline const char *cml_option_string(cml_ctx *ctx, const char *name,
+                                            const char *fallback) {
+    return ctx->host->option_string(ctx, name, fallback);
+}
+static inline size_t cml_option_strings(cml_ctx *ctx, const char *name,
+                                        const char *const **out) {
+    return ctx->host->option_strings(ctx, name, out);
+}
+static inline const char *cml_target(cml_ctx *ctx) { return ctx->host->target(ctx); }
+static inline size_t cml_weight_read(cml_ctx *ctx, const cml_weight *w, uint64_t offset,
+                                     void *buf, size_t n) {
+    return ctx->host->weight_read(ctx, w, offset, buf, n);
+}
+/* The newest ABI the host speaks (the negotiated one is ctx->abi). */
+static inline uint32_t cml_host_abi(const cml_ctx *ctx) { return ctx->host->abi; }
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* COREML_LINT_PLUGIN_H */

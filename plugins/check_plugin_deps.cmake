@@ -1,0 +1,25 @@
+# check_plugin_deps.cmake — run before a plugin is linked: its include path
+# must be exactly the SDK include/ folder, and it may link only libm, so no
+# plugin can see core/ headers or link host code (cmake -P script; DEPS is
+# the file cml_add_plugin generated with the target's final properties,
+# lists joined with '|' so a line stays one line).
+file(STRINGS "${DEPS}" lines)
+foreach(line IN LISTS lines)
+  if(line MATCHES "^INCLUDES=(.*)$")
+    string(REPLACE "|" ";" incs "${CMAKE_MATCH_1}")
+    foreach(i IN LISTS incs)
+      if(NOT i STREQUAL ALLOWED_INCLUDE)
+        message(FATAL_ERROR "plugin ${PLUGIN}: include directory ${i} is not allowed "
+                            "(plugins see only ${ALLOWED_INCLUDE})")
+      endif()
+    endforeach()
+  elseif(line MATCHES "^LINKS=(.*)$")
+    string(REPLACE "|" ";" links "${CMAKE_MATCH_1}")
+    foreach(l IN LISTS links)
+      if(NOT l STREQUAL "m")
+        message(FATAL_ERROR "plugin ${PLUGIN}: links ${l}; plugins link only libm and reach the host "
+                            "through cml_host")
+      endif()
+    endforeach()
+  endif()
+endforeach()

@@ -1,0 +1,1003 @@
+/* exec.c — plan building and the run loop of the reference executor.
+ *
+ * exec_prepare picks the function, checks every op against the kernel
+ * tables (ML Program ops and NeuralNetwork layers are separate vocabularies),
+ * maps each IR value it touches to a slot, decodes the constants that are
+ * used and evaluates constexpr ops in program order (exec_const.c), then
+ * records for each runtime op the slots it reads and writes and which
+ * runtime slots die after it. exec_run copies the inputs in (fp16 inputs
+ * rounded, NeuralNetwork image preprocessing applied), runs the steps, and
+ * after each one scans its float outputs once: max |x|, NaN/Inf counts and,
+ * in fp16 emulation, the overflow count and the binary16 rounding. States
+ * are persistent slots owned by the plan. The parameter accessors kernels
+ * use live here too; exec_make_inputs builds deterministic inputs. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cblas.h>
+
+#include "exec_internal.h"
+#include "model.h"
+
+/* ---- small utilities ------------------------------------------------------ */
+
+size_t exec_count(int rank, const int64_t *dim) {
+    size_t n = 1;
+    for (int i = 0; i < rank; i++) n *= (size_t)(dim[i] > 0 ? dim[i] : 0);
+    return n;
+}
+
+size_t exec_tensor_count(const exec_tensor *t) { return t ? exec_count(t->rank, t->shape) : 0; }
+
+int exec_axis(int axis, int rank) {
+    if (axis < 0) axis += rank;
+    return (axis < 0 || axis >= rank) ? -1 : axis;
+}
+
+float exec_round_fp16(float f) { return exec_r16(f); }
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t n, const char *fmt, ...) {
+    if (!err || !n) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, n, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- pointer map ------------------------------------------------------------ */
+
+static size_t ptr_hash(const void *p) {
+    uint64_t x = (uint64_t)(uintptr_t)p;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return (size_t)x;
+}
+
+static int xmap_get(const xmap *m, const void *k) {
+    if (!m->cap) return -1;
+    size_t i = ptr_hash(k) & (m->cap - 1);
+    while (m->keys[i]) {
+        if (m->keys[i] == k) return m->vals[i];
+        i = (i + 1) & (m->cap - 1);
+    }
+    return -1;
+}
+
+static int xmap_put(xmap *m, const void *k, int v) {
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t nc = m->cap ? m->cap * 2 : 256;
+        const void **nk = calloc(nc, sizeof *nk);
+        int *nv = calloc(nc, sizeof *nv);
+        if (!nk || !nv) { free(nk); free(nv); return -1; }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->keys[i]) continue;
+            size_t j = ptr_hash(m->keys[i]) & (nc - 1);
+            while (nk[j]) j = (j + 1) & (nc - 1);
+            nk[j] = m->keys[i];
+            nv[j] = m->vals[i];
+        }
+        free(m->keys);
+        free(m->vals);
+        m->keys = nk;
+        m->vals = nv;
+        m->cap = nc;
+    }
+    size_t i = ptr_hash(k) & (m->cap - 1);
+    while (m->keys[i] && m->keys[i] != k) i = (i + 1) & (m->cap - 1);
+    if (!m->keys[i]) m->n++;
+    m->keys[i] = k;
+    m->vals[i] = v;
+    return 0;
+}
+
+/* ---- slots -------------------------------------------------------------------- */
+
+static exec_dtype decl_dtype(const cml_value *v) {
+    if (!v) return EXEC_DT_FP32;
+    switch (v->type.dtype) {
+    case CML_DT_FP16: return EXEC_DT_FP16;
+    case CML_DT_BOOL: return EXEC_DT_BOOL;
+    case CML_DT_STRING: return EXEC_DT_STRING;
+    case CML_DT_INT8: case CML_DT_INT16: case CML_DT_INT32: case CML_DT_INT64:
+    case CML_DT_UINT8: case CML_DT_UINT16: case CML_DT_UINT32: case CML_DT_UINT64:
+    case CML_DT_INT4: case CML_DT_UINT1: case CML_DT_UINT2: case CML_DT_UINT3:
+    case CML_DT_UINT4: case CML_DT_UINT6:
+        return EXEC_DT_INT32;
+    default: return EXEC_DT_FP32;
+    }
+}
+
+static int new_slot(exec_plan *p, const cml_value *v, int kind) {
+    if (p->n_slots == p->cap_slots) {
+        size_t nc = p->cap_slots ? p->cap_slots * 2 : 256;
+        xslot *ns = realloc(p->slots, nc * sizeof *ns);
+        if (!ns) return -1;
+        p->slots = ns;
+        p->cap_slots = nc;
+    }
+    int s = (int)p->n_slots++;
+    memset(&p->slots[s], 0, sizeof p->slots[s]);
+    p->slots[s].v = v;
+    p->slots[s].kind = kind;
+    p->slots[s].last_use = -1;
+    p->slots[s].decl = decl_dtype(v);
+    if (v && xmap_put(&p->vmap, v, s) != 0) return -1;
+    return s;
+}
+
+static bool dt_is_float(exec_dtype d) { return d == EXEC_DT_FP32 || d == EXEC_DT_FP16; }
+
+/* The slot of a value, decoding constants on first use. */
+int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen) {
+    int s = xmap_get(&p->vmap, v);
+    if (s >= 0) return s;
+    if (v->weight) {
+        /* one decode per weight even when several values share it */
+        int ws = xmap_get(&p->vmap, v->weight);
+        if (ws >= 0) {
+            s = new_slot(p, v, SLOT_CONST);
+            if (s < 0) return -1;
+            p->slots[s].t = p->slots[ws].t;
+            p->slots[s].t.owned = false;
+            p->slots[s].decl = p->slots[ws].decl;
+            return s;
+        }
+        s = new_slot(p, v, SLOT_CONST);
+        if (s < 0) { seterr(err, errlen, "out of memory"); return -1; }
+        xt t;
+        if (exec_decode_weight(v->weight, v, &t, err, errlen) != 0) return -1;
+        /* NN WeightParams quantization needs the layer's parameters */
+        if (v->weight->quant_bits && (v->weight->quant_linear || v->weight->quant_lut)) {
+            const cml_op *owner = NULL;
+            const cml_attr *at = NULL;
+            const cml_block *b = p->fn->block;
+            for (size_t i = 0; i < b->n_ops && !owner; i++)
+                for (size_t j = 0; j < b->ops[i]->n_attrs; j++)
+                    if (b->ops[i]->attrs[j]->value == v) { owner = b->ops[i]; at = b->ops[i]->attrs[j]; break; }
+            if (!owner) { free(t.d); seterr(err, errlen, "quantized weight '%s' without a layer", v->name); return -1; }
+            if (exec_nn_dequant(p, owner, at, &t, err, errlen) != 0) { free(t.d); return -1; }
+        }
+        p->slots[s].t = t;
+        if (t.dt == EXEC_DT_STRING) p->slots[s].decl = EXEC_DT_STRING;
+        else if (p->slots[s].decl == EXEC_DT_STRING) p->slots[s].decl = t.dt;
+        if (v->weight->dtype == CML_DT_FP16 && !p->is_nn) p->slots[s].decl = EXEC_DT_FP16;
+        p->slots[s].t.dt = p->slots[s].decl == EXEC_DT_STRING ? EXEC_DT_STRING : p->slots[s].decl;
+        p->const_bytes += t.n * sizeof(float);
+        xmap_put(&p->vmap, v->weight, s);
+        return s;
+    }
+    seterr(err, errlen, "value '%s' is used before it is defined (op '%s')", v->name,
+           v->producer ? v->producer->name : "?");
+    return -1;
+}
+
+int exec_new_const(exec_plan *p, const cml_value *v, xt *t) {
+    int s = new_slot(p, v, SLOT_CONST);
+    if (s < 0) return -1;
+    p->slots[s].t = *t;
+    p->slots[s].t.dt = p->slots[s].decl == EXEC_DT_STRING ? t->dt : p->slots[s].decl;
+    p->const_bytes += t->n * sizeof(float);
+    return s;
+}
+
+/* ---- accessors -------------------------------------------------------------------- */
+
+int exec_fail(xctx *c, const char *fmt, ...) {
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(c->p->err, sizeof c->p->err, "op '%s' (%s): %s", c->op->name, c->op->kind, msg);
+    return -1;
+}
+
+static const xt *slot_view(xctx *c, int s) {
+    xslot *sl = &c->p->slots[s];
+    if (c->mode == EXEC_FP16_EMU && sl->kind == SLOT_CONST && sl->t16.d) return &sl->t16;
+    return &sl->t;
+}
+
+static int arg_index(const cml_op *op, const char *name) {
+    for (size_t i = 0; i < op->n_inputs; i++)
+        if (!strcmp(op->inputs[i]->name, name)) return (int)i;
+    return -1;
+}
+
+const xt *exec_in_at(xctx *c, const char *name, size_t k) {
+    int i = arg_index(c->op, name);
+    if (i >= 0) {
+        if (k < c->op->inputs[i]->n_values) return slot_view(c, c->st->in_slots[i][k]);
+        return NULL;
+    }
+    if (k) return NULL;
+    return exec_aval(c, name);
+}
+
+const xt *exec_in(xctx *c, const char *name) { return exec_in_at(c, name, 0); }
+
+size_t exec_in_count(xctx *c, const char *name) {
+    int i = arg_index(c->op, name);
+    return i >= 0 ? c->op->inputs[i]->n_values : (exec_in(c, name) ? 1 : 0);
+}
+
+const xt *exec_nn_in(xctx *c, size_t i) { return exec_in_at(c, "input", i); }
+size_t exec_nn_n_in(xctx *c) { return exec_in_count(c, "input"); }
+
+const cml_attr *exec_attr(xctx *c, const char *name) { return ir_op_attr(c->op, name); }
+
+const xt *exec_aval(xctx *c, const char *name) {
+    for (size_t j = 0; j < c->op->n_attrs; j++)
+        if (!strcmp(c->op->attrs[j]->name, name))
+            return c->st->attr_slots[j] >= 0 ? slot_view(c, c->st->attr_slots[j]) : NULL;
+    return NULL;
+}
+
+double exec_pf(xctx *c, const char *name, double def) {
+    const xt *t = exec_in(c, name);
+    if (t && t->d && t->n >= 1) return t->d[0];
+    const cml_attr *a = exec_attr(c, name);
+    if (a && a->kind == CML_ATTR_FLOAT) return a->f;
+    if (a && a->kind == CML_ATTR_INT) return (double)a->i;
+    if (a && a->kind == CML_ATTR_BOOL) return a->b;
+    return def;
+}
+
+int64_t exec_pi(xctx *c, const char *name, int64_t def) {
+    const xt *t = exec_in(c, name);
+    if (t && t->d && t->n >= 1) return (int64_t)t->d[0];
+    const cml_attr *a = exec_attr(c, name);
+    if (a && a->kind == CML_ATTR_INT) return a->i;
+    if (a && a->kind == CML_ATTR_BOOL) return a->b;
+    if (a && a->kind == CML_ATTR_FLOAT) return (int64_t)a->f;
+    return def;
+}
+
+bool exec_pb(xctx *c, const char *name, bool def) {
+    const xt *t = exec_in(c, name);
+    if (t && t->d && t->n >= 1) return t->d[0] != 0;
+    const cml_attr *a = exec_attr(c, name);
+    if (a && a->kind == CML_ATTR_BOOL) return a->b;
+    if (a && a->kind == CML_ATTR_INT) return a->i != 0;
+    return def;
+}
+
+const char *exec_ps(xctx *c, const char *name) {
+    const xt *t = exec_in(c, name);
+    if (t && t->dt == EXEC_DT_STRING && t->strs && t->nstr) return t->strs[0];
+    const cml_attr *a = exec_attr(c, name);
+    if (a && a->kind == CML_ATTR_STRING) return a->s;
+    return NULL;
+}
+
+int exec_pints(xctx *c, const char *name, int64_t *out, size_t max) {
+    const xt *t = exec_in(c, name);
+    if (t && t->d) {
+        size_t n = t->n < max ? t->n : max;
+        for (size_t i = 0; i < n; i++) out[i] = (int64_t)t->d[i];
+        return (int)n;
+    }
+    return exec_aints(c, name, out, max);
+}
+
+int64_t exec_ai(xctx *c, const char *name, int64_t def) {
+    const cml_attr *a = exec_attr(c, name);
+    if (!a) return def;
+    if (a->kind == CML_ATTR_INT) return a->i;
+    if (a->kind == CML_ATTR_BOOL) return a->b;
+    if (a->kind == CML_ATTR_FLOAT) return (int64_t)a->f;
+    if (a->kind == CML_ATTR_STRING) return a->i;
+    return def;
+}
+
+double exec_af(xctx *c, const char *name, double def) {
+    const cml_attr *a = exec_attr(c, name);
+    if (!a) return def;
+    if (a->kind == CML_ATTR_FLOAT) return a->f;
+    if (a->kind == CML_ATTR_INT) return (double)a->i;
+    return def;
+}
+
+bool exec_ab(xctx *c, const char *name) {
+    const cml_attr *a = exec_attr(c, name);
+    return a && ((a->kind == CML_ATTR_BOOL && a->b) || (a->kind == CML_ATTR_INT && a->i));
+}
+
+const char *exec_as(xctx *c, const char *name) {
+    const cml_attr *a = exec_attr(c, name);
+    return a && a->kind == CML_ATTR_STRING ? a->s : NULL;
+}
+
+int exec_aints(xctx *c, const char *name, int64_t *out, size_t max) {
+    const cml_attr *a = exec_attr(c, name);
+    if (!a) return -1;
+    if (a->kind == CML_ATTR_INTS) {
+        size_t n = a->n < max ? a->n : max;
+        for (size_t i = 0; i < n; i++) out[i] = a->ints[i];
+        return (int)n;
+    }
+    if (a->kind == CML_ATTR_INT && max) { out[0] = a->i; return 1; }
+    return -1;
+}
+
+size_t exec_n_outputs(xctx *c) { return c->op->n_outputs; }
+
+xt *exec_out(xctx *c, size_t i, int rank, const int64_t *dim) {
+    if (i >= c->op->n_outputs || rank < 0 || rank > EXEC_MAX_RANK) return NULL;
+    xslot *sl = &c->p->slots[c->st->out_slots[i]];
+    xt *t = &sl->t;
+    if (t->owned) free(t->d);
+    memset(t, 0, sizeof *t);
+    t->rank = rank;
+    for (int k = 0; k < rank; k++) t->dim[k] = dim[k] < 0 ? 0 : dim[k];
+    t->n = exec_count(rank, t->dim);
+    t->d = malloc((t->n ? t->n : 1) * sizeof(float));
+    if (!t->d) return NULL;
+    t->owned = true;
+    t->dt = sl->decl == EXEC_DT_STRING ? EXEC_DT_FP32 : sl->decl;
+    return t;
+}
+
+xt *exec_out_like(xctx *c, size_t i, const xt *like) { return exec_out(c, i, like->rank, like->dim); }
+
+float *exec_scratch(xctx *c, size_t n) {
+    exec_plan *p = c->p;
+    if (n > p->scratch_n) {
+        float *ns = realloc(p->scratch, n * sizeof(float));
+        if (!ns) return NULL;
+        p->scratch = ns;
+        p->scratch_n = n;
+    }
+    return p->scratch;
+}
+
+/* ---- prepare -------------------------------------------------------------------------- */
+
+static const cml_function *pick_function(const cml_model *m, const char *name) {
+    if (!m->n_functions) return NULL;
+    if (name) {
+        for (size_t i = 0; i < m->n_functions; i++)
+            if (!strcmp(m->functions[i]->name, name)) return m->functions[i];
+        return NULL;
+    }
+    const char *def = m->default_function_name && *m->default_function_name ? m->default_function_name : "main";
+    for (size_t i = 0; i < m->n_functions; i++)
+        if (!strcmp(m->functions[i]->name, def)) return m->functions[i];
+    return m->functions[0];
+}
+
+static const cml_function_desc *find_fdesc(const cml_model *m, const char *fname) {
+    for (size_t i = 0; i < m->n_function_descs; i++)
+        if (m->function_descs[i]->name && !strcmp(m->function_descs[i]->name, fname))
+            return m->function_descs[i];
+    return NULL;
+}
+
+static const cml_feature *find_feature(const cml_model *m, const char *fname, const char *name, bool output) {
+    const cml_function_desc *fd = fname ? find_fdesc(m, fname) : NULL;
+    if (fd) {
+        size_t n = output ? fd->n_outputs : fd->n_inputs;
+        const cml_feature *const *fs = output ? fd->outputs : fd->inputs;
+        for (size_t i = 0; i < n; i++)
+            if (fs[i]->name && !strcmp(fs[i]->name, name)) return fs[i];
+    }
+    size_t n = output ? m->n_outputs : m->n_inputs;
+    const cml_feature *const *fs = output ? m->outputs : m->inputs;
+    for (size_t i = 0; i < n; i++)
+        if (fs[i]->name && !strcmp(fs[i]->name, name)) return fs[i];
+    return NULL;
+}
+
+static bool is_nn_type(const char *t) {
+    return t && (!strcmp(t, "neuralNetwork") || !strcmp(t, "neuralNetworkClassifier") ||
+                 !strcmp(t, "neuralNetworkRegressor"));
+}
+
+/* append "kind" to a comma list if not there */
+static void add_kind(char *list, size_t cap, const char *kind) {
+    size_t kl = strlen(kind), ll = strlen(list);
+    for (const char *s = list; *s;) {
+        const char *e = strchr(s, ',');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        if (len == kl && !strncmp(s, kind, kl)) return;
+        s = e ? e + 2 : s + len;
+    }
+    if (ll + kl + 3 >= cap) return;
+    if (ll) { list[ll++] = ','; list[ll++] = ' '; }
+    memcpy(list + ll, kind, kl + 1);
+}
+
+void exec_plan_free(exec_plan *p) {
+    if (!p) return;
+    for (size_t i = 0; i < p->n_slots; i++) {
+        if (p->slots[i].t.owned) free(p->slots[i].t.d);
+        if (p->slots[i].t16.owned) free(p->slots[i].t16.d);
+    }
+    free(p->slots);
+    free(p->vmap.keys);
+    free(p->vmap.vals);
+    for (size_t i = 0; i < p->n_steps; i++) {
+        xstep *s = &p->steps[i];
+        if (s->in_slots)
+            for (size_t j = 0; j < s->op->n_inputs; j++) free(s->in_slots[j]);
+        free(s->in_slots);
+        free(s->attr_slots);
+        free(s->out_slots);
+        free(s->release);
+    }
+    free(p->steps);
+    free(p->ins);
+    free(p->outs);
+    free(p->state_slots);
+    free(p->stats);
+    free(p->scratch);
+    exec_nnq_free(p->nnq);
+    free(p);
+}
+
+static int add_io(xio **arr, size_t *n, const char *name, int slot, const cml_feature *f) {
+    xio *na = realloc(*arr, (*n + 1) * sizeof *na);
+    if (!na) return -1;
+    *arr = na;
+    na[*n] = (xio){.name = name, .slot = slot, .feature = f, .derived_label = -1};
+    (*n)++;
+    return 0;
+}
+
+/* The last value named `name` produced in a NeuralNetwork block. */
+static const cml_value *nn_value_named(const cml_function *fn, const char *name) {
+    const cml_block *b = fn->block;
+    for (size_t i = b->n_ops; i-- > 0;)
+        for (size_t j = 0; j < b->ops[i]->n_outputs; j++)
+            if (!strcmp(b->ops[i]->outputs[j]->name, name)) return b->ops[i]->outputs[j];
+    for (size_t i = 0; i < fn->n_inputs; i++)
+        if (!strcmp(fn->inputs[i]->name, name)) return fn->inputs[i];
+    return NULL;
+}
+
+exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opts *o, char *err,
+                        size_t errlen) {
+    seterr(err, errlen, "ok");
+    if (!m) { seterr(err, errlen, "no model"); return NULL; }
+    bool nn = is_nn_type(m->type);
+    if (!nn && (!m->type || strcmp(m->type, "mlProgram") != 0)) {
+        seterr(err, errlen,
+               "model type '%s' is not executable by the reference executor (classic models and "
+               "pipelines: their parameters are not in the IR)",
+               m->type ? m->type : "unknown");
+        return NULL;
+    }
+    const cml_function *fn = pick_function(m, function);
+    if (!fn || !fn->block) {
+        seterr(err, errlen, "function '%s' not found", function ? function : "(default)");
+        return NULL;
+    }
+    for (size_t i = 0; i < m->n_preprocess; i++)
+        if (m->preprocess[i]->is_mean_image) {
+            seterr(err, errlen, "NeuralNetwork meanImage preprocessing is not supported (values not in the IR)");
+            return NULL;
+        }
+
+    /* 1. every op supported? */
+    const cml_block *b = fn->block;
+    char bad[400] = "";
+    size_t n_runtime = 0;
+    for (size_t i = 0; i < b->n_ops; i++) {
+        const cml_op *op = b->ops[i];
+        if (op->n_blocks) { add_kind(bad, sizeof bad, op->kind); continue; }
+        if (nn) {
+            if (!exec_find_nn(op->kind)) add_kind(bad, sizeof bad, op->kind);
+            else n_runtime++;
+        } else if (!strcmp(op->kind, "const")) {
+            continue;
+        } else if (!strncmp(op->kind, "constexpr_", 10)) {
+            if (!exec_is_constexpr_supported(op->kind)) add_kind(bad, sizeof bad, op->kind);
+        } else if (!exec_find_mil(op->kind)) {
+            add_kind(bad, sizeof bad, op->kind);
+        } else {
+            n_runtime++;
+        }
+    }
+    if (*bad) {
+        seterr(err, errlen, "unsupported op%s: %s", strchr(bad, ',') ? "s" : "", bad);
+        return NULL;
+    }
+
+    exec_plan *p = calloc(1, sizeof *p);
+    if (!p) { seterr(err, errlen, "out of memory"); return NULL; }
+    p->m = m;
+    p->fn = fn;
+    p->is_nn = nn;
+    if (o) p->opts = *o;
+    if (p->opts.threads > 0) openblas_set_num_threads(p->opts.threads);
+
+    /* 2. function inputs and states */
+    for (size_t i = 0; i < fn->n_inputs; i++) {
+        const cml_value *v = fn->inputs[i];
+        bool st = v->is_state || v->type.kind == CML_TYPE_STATE;
+        int s = new_slot(p, v, st ? SLOT_STATE : SLOT_INPUT);
+        if (s < 0) goto oom;
+        if (nn) {
+            const cml_feature *f = find_feature(m, NULL, v->name, false);
+            p->slots[s].decl = f && f->array_dtype == CML_ARR_INT32 ? EXEC_DT_INT32
+                             : f && f->array_dtype == CML_ARR_FLOAT16 ? EXEC_DT_FP16 : EXEC_DT_FP32;
+        }
+        if (st) {
+            int *ns = realloc(p->state_slots, (p->n_states + 1) * sizeof *ns);
+            if (!ns) goto oom;
+            p->state_slots = ns;
+            p->state_slots[p->n_states++] = s;
+            /* a zero-filled state of the declared shape */
+            xt *t = &p->slots[s].t;
+            t->rank = v->type.shape.rank > 0 ? v->type.shape.rank : 0;
+            if (t->rank > EXEC_MAX_RANK) { seterr(err, errlen, "state '%s' rank too large", v->name); goto fail; }
+            for (int k = 0; k < t->rank; k++) {
+                if (v->type.shape.dims[k] < 0) { seterr(err, errlen, "state '%s' has an unknown dimension", v->name); goto fail; }
+                t->dim[k] = v->type.shape.dims[k];
+            }
+            t->n = exec_count(t->rank, t->dim);
+            t->d = calloc(t->n ? t->n : 1, sizeof(float));
+            if (!t->d) goto oom;
+            t->owned = true;
+            t->dt = p->slots[s].decl;
+        } else {
+            const cml_feature *f = find_feature(m, fn->name, v->name, false);
+            if (add_io(&p->ins, &p->n_ins, v->name, s, f) != 0) goto oom;
+        }
+    }
+
+    /* 3. constants, constexpr chains, runtime steps */
+    p->steps = calloc(n_runtime ? n_runtime : 1, sizeof *p->steps);
+    if (!p->steps) goto oom;
+    for (size_t i = 0; i < b->n_ops; i++) {
+        const cml_op *op = b->ops[i];
+        if (!nn && !strcmp(op->kind, "const")) continue; /* decoded when used */
+        if (!nn && !strncmp(op->kind, "constexpr_", 10)) {
+            if (exec_eval_constexpr(p, op, err, errlen) != 0) goto fail;
+            continue;
+        }
+        xstep *st = &p->steps[p->n_steps];
+        st->op = op;
+        const exec_kdef *kd = nn ? exec_find_nn(op->kind) : exec_find_mil(op->kind);
+        st->fn = kd->fn;
+        st->in_slots = calloc(op->n_inputs ? op->n_inputs : 1, sizeof *st->in_slots);
+        st->attr_slots = calloc(op->n_attrs ? op->n_attrs : 1, sizeof *st->attr_slots);
+        st->out_slots = calloc(op->n_outputs ? op->n_outputs : 1, sizeof *st->out_slots);
+        if (!st->in_slots || !st->attr_slots || !st->out_slots) goto oom;
+        p->n_steps++;
+        for (size_t j = 0; j < op->n_inputs; j++) {
+            const cml_arg *a = op->inputs[j];
+            st->in_slots[j] = calloc(a->n_values ? a->n_values : 1, sizeof(int));
+            if (!st->in_slots[j]) goto oom;
+            for (size_t k = 0; k < a->n_values; k++) {
+                int s = exec_slot_for(p, a->values[k], err, errlen);
+                if (s < 0) goto fail;
+                st->in_slots[j][k] = s;
+                if (p->slots[s].kind == SLOT_RUNTIME || p->slots[s].kind == SLOT_INPUT)
+                    p->slots[s].last_use = (long)(p->n_steps - 1);
+            }
+        }
+        for (size_t j = 0; j < op->n_attrs; j++) {
+            const cml_attr *at = op->attrs[j];
+            st->attr_slots[j] = -1;
+            if (at->kind == CML_ATTR_VALUE && at->value && at->value->weight) {
+                int s = exec_slot_for(p, at->value, err, errlen);
+                if (s < 0) goto fail;
+                st->attr_slots[j] = s;
+            }
+        }
+        for (size_t j = 0; j < op->n_outputs; j++) {
+            int s = new_slot(p, op->outputs[j], SLOT_RUNTIME);
+            if (s < 0) goto oom;
+            st->out_slots[j] = s;
+        }
+    }
+
+    /* 4. outputs */
+    if (nn) {
+        size_t nf = m->n_outputs;
+        for (size_t i = 0; i < nf; i++) {
+            const cml_feature *f = m->outputs[i];
+            const cml_value *v = nn_value_named(fn, f->name);
+            if (v) {
+                int s = xmap_get(&p->vmap, v);
+                if (s < 0) { seterr(err, errlen, "output '%s' is never computed", f->name); goto fail; }
+                if (add_io(&p->outs, &p->n_outs, f->name, s, f) != 0) goto oom;
+            } else if (m->predicted_feature_name && !strcmp(f->name, m->predicted_feature_name)) {
+                if (add_io(&p->outs, &p->n_outs, f->name, -1, f) != 0) goto oom;
+            } else {
+                seterr(err, errlen, "output '%s' is not produced by any layer", f->name);
+                goto fail;
+            }
+        }
+        /* a classifier's label comes from its probabilities */
+        for (size_t i = 0; i < p->n_outs; i++) {
+            if (p->outs[i].slot >= 0) continue;
+            for (size_t j = 0; j < p->n_outs; j++)
+                if (p->outs[j].slot >= 0 &&
+                    (!m->predicted_probabilities_name || !strcmp(p->outs[j].name, m->predicted_probabilities_name) ||
+                     p->n_outs == 2))
+                    p->outs[i].derived_label = (int)j;
+            if (p->outs[i].derived_label < 0) { seterr(err, errlen, "classifier label output without probabilities"); goto fail; }
+        }
+    } else {
+        for (size_t i = 0; i < b->n_outputs; i++) {
+            const cml_value *v = b->outputs[i];
+            int s = exec_slot_for(p, v, err, errlen);
+            if (s < 0) goto fail;
+            if (add_io(&p->outs, &p->n_outs, v->name, s, find_feature(m, fn->name, v->name, true)) != 0) goto oom;
+        }
+    }
+    for (size_t i = 0; i < p->n_outs; i++)
+        if (p->outs[i].slot >= 0) p->slots[p->outs[i].slot].is_output = true;
+
+    /* 5. liveness: release each runtime slot after its last reader */
+    for (size_t s = 0; s < p->n_slots; s++) {
+        xslot *sl = &p->slots[s];
+        if ((sl->kind != SLOT_RUNTIME && sl->kind != SLOT_INPUT) || sl->is_output) continue;
+        long at = sl->last_use;
+        if (at < 0) {
+            /* produced and never read: free right after its producer */
+            if (sl->kind != SLOT_RUNTIME) continue;
+            for (size_t k = 0; k < p->n_steps && at < 0; k++)
+                for (size_t j = 0; j < p->steps[k].op->n_outputs; j++)
+                    if (p->steps[k].out_slots[j] == (int)s) { at = (long)k; break; }
+            if (at < 0) continue;
+        }
+        xstep *st = &p->steps[at];
+        int *nr = realloc(st->release, (st->n_release + 1) * sizeof *nr);
+        if (!nr) goto oom;
+        st->release = nr;
+        st->release[st->n_release++] = (int)s;
+    }
+    p->stats = calloc(p->n_steps ? p->n_steps : 1, sizeof *p->stats);
+    if (!p->stats) goto oom;
+    for (size_t i = 0; i < p->n_steps; i++) p->stats[i].op = p->steps[i].op;
+    return p;
+oom:
+    seterr(err, errlen, "out of memory");
+fail:
+    exec_plan_free(p);
+    return NULL;
+}
+
+const char *exec_last_error(const exec_plan *p) { return p ? p->err : "no plan"; }
+const cml_function *exec_plan_function(const exec_plan *p) { return p ? p->fn : NULL; }
+size_t exec_plan_n_ops(const exec_plan *p) { return p ? p->n_steps : 0; }
+size_t exec_plan_const_bytes(const exec_plan *p) { return p ? p->const_bytes : 0; }
+
+void exec_reset_states(exec_plan *p) {
+    if (!p) return;
+    for (size_t i = 0; i < p->n_states; i++) {
+        xt *t = &p->slots[p->state_slots[i]].t;
+        if (t->d) memset(t->d, 0, t->n * sizeof(float));
+    }
+}
+
+void exec_tensors_free(exec_tensor *t, size_t n) {
+    if (!t) return;
+    for (size_t i = 0; i < n; i++) free(t[i].data);
+    free(t);
+}
+
+/* ---- run ------------------------------------------------------------------------------ */
+
+/* fp16 copies of float constants for FP16_EMU (made once, shared when exact) */
+static int make_const16(exec_plan *p) {
+    for (size_t s = 0; s < p->n_slots; s++) {
+        xslot *sl = &p->slots[s];
+        if (sl->kind != SLOT_CONST || sl->t16_done) continue;
+        sl->t16_done = true;
+        if (!dt_is_float(sl->t.dt) || !sl->t.d) continue;
+        bool exact = true;
+        for (size_t i = 0; i < sl->t.n && exact; i++)
+            if (exec_r16(sl->t.d[i]) != sl->t.d[i] && sl->t.d[i] == sl->t.d[i]) exact = false;
+        if (exact) continue;
+        /* shared weights: reuse the copy of the first slot with the same data */
+        for (size_t q = 0; q < s; q++)
+            if (p->slots[q].kind == SLOT_CONST && p->slots[q].t.d == sl->t.d && p->slots[q].t16.d) {
+                sl->t16 = p->slots[q].t16;
+                sl->t16.owned = false;
+                break;
+            }
+        if (sl->t16.d) continue;
+        sl->t16 = sl->t;
+        sl->t16.d = malloc((sl->t.n ? sl->t.n : 1) * sizeof(float));
+        if (!sl->t16.d) return -1;
+        sl->t16.owned = true;
+        for (size_t i = 0; i < sl->t.n; i++) sl->t16.d[i] = exec_r16(sl->t.d[i]);
+    }
+    return 0;
+}
+
+static void release_slot(xslot *sl) {
+    if (sl->t.owned) free(sl->t.d);
+    sl->t.d = NULL;
+    sl->t.owned = false;
+}
+
+/* one pass over an op's float output: stats and fp16 rounding */
+static void scan_output(xt *t, bool fp16, exec_op_stat *st) {
+    double mx = st->max_abs;
+    uint64_t nan = 0, inf = 0, ovf = 0;
+    float *d = t->d;
+    size_t n = t->n;
+    if (fp16) {
+        float fmx = (float)mx;
+        for (size_t i = 0; i < n; i++) {
+            float x = d[i], a = fabsf(x);
+            if (a <= 3.4028235e38f) {
+                if (a > fmx) fmx = a;
+                if (a > 65504.0f) ovf++;
+                float r = exec_r16(x);
+                d[i] = r;
+                if (isinf(r)) inf++;
+            } else if (x != x) nan++;
+            else inf++;
+        }
+        mx = fmx;
+    } else {
+        float fmx = (float)mx;
+        for (size_t i = 0; i < n; i++) {
+            float x = d[i], a = fabsf(x);
+            if (a <= 3.4028235e38f) { if (a > fmx) fmx = a; }
+            else if (x != x) nan++;
+            else inf++;
+        }
+        mx = fmx;
+    }
+    st->max_abs = mx;
+    st->n_nan += nan;
+    st->n_inf += inf;
+    st->n_overflow += ovf;
+}
+
+static void to_tensor(exec_tensor *o, const char *name, const xt *t) {
+    memset(o, 0, sizeof *o);
+    o->name = name;
+    o->dtype = t->dt;
+    o->rank = t->rank;
+    for (int k = 0; k < t->rank; k++) o->shape[k] = t->dim[k];
+    o->data = t->d;
+}
+
+static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_mode mode) {
+    xslot *sl = &p->slots[io->slot];
+    xt *t = &sl->t;
+    if (in->rank < 0 || in->rank > EXEC_MAX_RANK) {
+        snprintf(p->err, sizeof p->err, "input '%s': bad rank %d", io->name, in->rank);
+        return -1;
+    }
+    const cml_value *v = sl->v;
+    if (!p->is_nn && v->type.shape.rank >= 0) {
+        bool ok = v->type.shape.rank == in->rank;
+        for (int k = 0; ok && k < in->rank; k++)
+            if (v->type.shape.dims[k] >= 0 && v->type.shape.dims[k] != in->shape[k]) ok = false;
+        if (!ok) {
+            snprintf(p->err, sizeof p->err, "input '%s': shape does not match the declared type", io->name);
+            return -1;
+        }
+    }
+    if (t->owned) free(t->d);
+    memset(t, 0, sizeof *t);
+    t->rank = in->rank;
+    for (int k = 0; k < in->rank; k++) t->dim[k] = in->shape[k];
+    t->n = exec_count(t->rank, t->dim);
+    t->d = malloc((t->n ? t->n : 1) * sizeof(float));
+    if (!t->d) { snprintf(p->err, sizeof p->err, "out of memory"); return -1; }
+    t->owned = true;
+    t->dt = sl->decl;
+    if (in->data) memcpy(t->d, in->data, t->n * sizeof(float));
+    else memset(t->d, 0, t->n * sizeof(float));
+    if (t->dt == EXEC_DT_INT32 || t->dt == EXEC_DT_BOOL) {
+        for (size_t i = 0; i < t->n; i++) t->d[i] = truncf(t->d[i]);
+    } else if (t->dt == EXEC_DT_FP16 || mode == EXEC_FP16_EMU) {
+        for (size_t i = 0; i < t->n; i++) t->d[i] = exec_r16(t->d[i]);
+    }
+    /* NeuralNetwork image preprocessing: y = channelScale * x + bias[c].
+     * SOURCE: NeuralNetwork.proto NeuralNetworkImageScaler comment; the
+     * bias order follows the image's colour layout (RGB or BGR). */
+    if (p->is_nn && io->feature && io->feature->kind == CML_FEAT_IMAGE) {
+        const cml_preprocess *pp = NULL;
+        for (size_t i = 0; i < p->m->n_preprocess; i++) {
+            const cml_preprocess *q = p->m->preprocess[i];
+            if (q->is_scaler && (!q->feature || !*q->feature || !strcmp(q->feature, io->name))) pp = q;
+        }
+        if (pp && t->rank >= 3) {
+            int64_t C = t->dim[t->rank - 3], HW = t->dim[t->rank - 2] * t->dim[t->rank - 1];
+            size_t outer = t->n / (size_t)(C * HW ? C * HW : 1);
+            for (size_t ob = 0; ob < outer; ob++)
+                for (int64_t ch = 0; ch < C; ch++) {
+                    double bias;
+                    if (C == 1) bias = pp->gray_bias;
+                    else if (io->feature->color == CML_COLOR_BGR)
+                        bias = ch == 0 ? pp->blue_bias : ch == 1 ? pp->green_bias : pp->red_bias;
+                    else bias = ch == 0 ? pp->red_bias : ch == 1 ? pp->green_bias : pp->blue_bias;
+                    float *x = t->d + (ob * (size_t)C + (size_t)ch) * (size_t)HW;
+                    for (int64_t i = 0; i < HW; i++) x[i] = (float)(pp->scale * x[i] + bias);
+                }
+            if (mode == EXEC_FP16_EMU)
+                for (size_t i = 0; i < t->n; i++) t->d[i] = exec_r16(t->d[i]);
+        }
+    }
+    return 0;
+}
+
+int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_in,
+             exec_tensor **outputs, size_t *n_out, exec_stats *stats) {
+    if (!p) return -1;
+    p->err[0] = 0;
+    if (outputs) *outputs = NULL;
+    if (n_out) *n_out = 0;
+    double t_start = now_ms();
+    if (mode == EXEC_FP16_EMU && make_const16(p) != 0) {
+        snprintf(p->err, sizeof p->err, "out of memory");
+        return -1;
+    }
+    int rc = -1;
+    for (size_t i = 0; i < p->n_ins; i++) {
+        const exec_tensor *in = NULL;
+        for (size_t j = 0; j < n_in; j++)
+            if (inputs[j].name && !strcmp(inputs[j].name, p->ins[i].name)) in = &inputs[j];
+        if (!in) {
+            snprintf(p->err, sizeof p->err, "input '%s' not given", p->ins[i].name);
+            goto done;
+        }
+        if (load_input(p, &p->ins[i], in, mode) != 0) goto done;
+    }
+    long first_nf = -1, first_ovf = -1;
+    for (size_t i = 0; i < p->n_steps; i++) {
+        const xstep *st = &p->steps[i];
+        exec_op_stat *os = &p->stats[i];
+        memset(os, 0, sizeof *os);
+        os->op = st->op;
+        xctx c = {.p = p, .st = st, .op = st->op, .mode = mode};
+        double t0 = now_ms();
+        if (st->fn(&c) != 0) {
+            if (!p->err[0]) exec_fail(&c, "failed");
+            goto done;
+        }
+        for (size_t j = 0; j < st->op->n_outputs; j++) {
+            xslot *sl = &p->slots[st->out_slots[j]];
+            if (!sl->t.d) continue;
+            os->n_values += sl->t.n;
+            if (dt_is_float(sl->t.dt)) scan_output(&sl->t, mode == EXEC_FP16_EMU, os);
+        }
+        os->ms = now_ms() - t0;
+        if (first_nf < 0 && (os->n_nan || os->n_inf)) first_nf = (long)i;
+        if (first_ovf < 0 && os->n_overflow) first_ovf = (long)i;
+        if (p->opts.hook) {
+            exec_tensor tv[16];
+            size_t nt = 0;
+            for (size_t j = 0; j < st->op->n_outputs && nt < 16; j++) {
+                xslot *sl = &p->slots[st->out_slots[j]];
+                if (sl->t.d) to_tensor(&tv[nt++], st->op->outputs[j]->name, &sl->t);
+            }
+            p->opts.hook(p->opts.hook_user, i, os, tv, nt);
+        }
+        for (size_t k = 0; k < st->n_release; k++) release_slot(&p->slots[st->release[k]]);
+    }
+    /* outputs */
+    exec_tensor *outs = calloc(p->n_outs ? p->n_outs : 1, sizeof *outs);
+    if (!outs) { snprintf(p->err, sizeof p->err, "out of memory"); goto done; }
+    for (size_t i = 0; i < p->n_outs; i++) {
+        const xio *io = &p->outs[i];
+        if (io->slot < 0) continue;
+        const xt *t = &p->slots[io->slot].t;
+        to_tensor(&outs[i], io->name, t);
+        outs[i].data = malloc((t->n ? t->n : 1) * sizeof(float));
+        if (!outs[i].data) { exec_tensors_free(outs, p->n_outs); snprintf(p->err, sizeof p->err, "out of memory"); goto done; }
+        if (t->d) memcpy(outs[i].data, t->d, t->n * sizeof(float));
+        if (t->dt == EXEC_DT_LABEL && p->m->string_labels && t->d && t->n &&
+            t->d[0] >= 0 && (size_t)t->d[0] < p->m->n_class_labels)
+            outs[i].label = p->m->string_labels[(size_t)t->d[0]];
+    }
+    for (size_t i = 0; i < p->n_outs; i++) {
+        const xio *io = &p->outs[i];
+        if (io->slot >= 0) continue;
+        const exec_tensor *pr = &outs[io->derived_label];
+        size_t n = exec_tensor_count(pr), best = 0;
+        for (size_t k = 1; k < n; k++)
+            if (pr->data[k] > pr->data[best]) best = k;
+        outs[i].name = io->name;
+        outs[i].dtype = EXEC_DT_LABEL;
+        outs[i].rank = 1;
+        outs[i].shape[0] = 1;
+        outs[i].data = malloc(sizeof(float));
+        if (!outs[i].data) { exec_tensors_free(outs, p->n_outs); snprintf(p->err, sizeof p->err, "out of memory"); goto done; }
+        outs[i].data[0] = (float)best;
+        if (p->m->string_labels && best < p->m->n_class_labels) outs[i].label = p->m->string_labels[best];
+    }
+    if (outputs) *outputs = outs;
+    else exec_tensors_free(outs, p->n_outs);
+    if (n_out) *n_out = p->n_outs;
+    if (stats) {
+        stats->n_ops = p->n_steps;
+        stats->ops = p->stats;
+        stats->first_nonfinite = first_nf;
+        stats->first_overflow = first_ovf;
+        stats->total_ms = now_ms() - t_start;
+    }
+    rc = 0;
+done:
+    for (size_t s = 0; s < p->n_slots; s++)
+        if (p->slots[s].kind == SLOT_RUNTIME || p->slots[s].kind == SLOT_INPUT) release_slot(&p->slots[s]);
+    return rc;
+}
+
+/* ---- inputs ---------------------------------------------------------------------------- */
+
+static uint64_t splitmix(uint64_t *s) {
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, exec_tensor **inputs,
+                     size_t *n_inputs, char *err, size_t errlen) {
+    *inputs = NULL;
+    *n_inputs = 0;
+    const cml_function *fn = m ? pick_function(m, function) : NULL;
+    if (!fn) { seterr(err, errlen, "function not found"); return -1; }
+    exec_tensor *t = calloc(fn->n_inputs ? fn->n_inputs : 1, sizeof *t);
+    if (!t) { seterr(err, errlen, "out of memory"); return -1; }
+    size_t n = 0;
+    uint64_t s = seed;
+    for (size_t i = 0; i < fn->n_inputs; i++) {
+        const cml_value *v = fn->inputs[i];
+        if (v->is_state || v->type.kind == CML_TYPE_STATE) continue;
+        const cml_feature *f = find_feature(m, fn->name, v->name, false);
+        exec_tensor *o = &t[n];
+        o->name = v->name;
+        bool image = f && f->kind == CML_FEAT_IMAGE;
+        if (image) {
+            int64_t C = (f->color == CML_COLOR_GRAYSCALE || f->color == CML_COLOR_GRAYSCALE_FLOAT16) ? 1 : 3;
+            int64_t H = f->height > 0 ? f->height : 1, W = f->width > 0 ? f->width : 1;
+            if (v->type.shape.rank == 4 && v->type.shape.dims[2] > 0 && v->type.shape.dims[3] > 0 &&
+                v->type.shape.dims[1] > 0) {
+                C = v->type.shape.dims[1]; H = v->type.shape.dims[2]; W = v->type.shape.dims[3];
+            }
+            o->rank = 4;
+            o->shape[0] = 1; o->shape[1] = C; o->shape[2] = H; o->shape[3] = W;
+        } else if (f && f->kind == CML_FEAT_MULTIARRAY && f->shape.rank > 0 && f->shape.rank <= EXEC_MAX_RANK) {
+            o->rank = f->shape.rank;
+            for (int k = 0; k < o->rank; k++) o->shape[k] = f->shape.dims[k] > 0 ? f->shape.dims[k] : 1;
+        } else if (v->type.shape.rank >= 0 && v->type.shape.rank <= EXEC_MAX_RANK) {
+            o->rank = v->type.shape.rank;
+            for (int k = 0; k < o->rank; k++) o->shape[k] = v->type.shape.dims[k] > 0 ? v->type.shape.dims[k] : 1;
+        } else {
+            o->rank = 1;
+            o->shape[0] = 1;
+        }
+        bool is_int = (f && f->array_dtype == CML_ARR_INT32) || v->type.dtype == CML_DT_INT32;
+        o->dtype = image ? EXEC_DT_FP32 : is_int ? EXEC_DT_INT32
+                 : (v->type.dtype == CML_DT_FP16 || (f && f->array_dtype == CML_ARR_FLOAT16)) ? EXEC_DT_FP16
+                 : EXEC_DT_FP32;
+        size_t cnt = exec_tensor_count(o);
+        o->data = malloc((cnt ? cnt : 1) * sizeof(float));
+        if (!o->data) { exec_tensors_free(t, n); seterr(err, errlen, "out of memory"); return -1; }
+        for (size_t k = 0; k < cnt; k++) {
+            uint64_t r = splitmix(&s);
+            if (image) o->data[k] = (float)(r % 256);
+            else if (is_int) o->data[k] = (float)(r % 10);
+            else o->data[k] = exec_r16((float)((double)(r >> 11) * 0x1p-53 * 2.0 - 1.0));
+        }
+        n++;
+    }
+    *inputs = t;
+    *n_inputs = n;
+    return 0;
+}

@@ -1,0 +1,130 @@
+/* exec.h — the runtime probe's reference CPU executor (library cmlexec).
+ *
+ * Runs one function of a loaded model (an ML Program function, or the
+ * layers of a NeuralNetwork) on the CPU, in plain float32 or in fp16
+ * emulation (every value rounded to IEEE binary16 after every op, with fp32
+ * accumulation inside ops, as the GPU and Neural Engine store tensors).
+ * exec_prepare validates every op against the kernel table (listing every
+ * unsupported kind by name), decodes every constant once into float32
+ * buffers and evaluates the constexpr decompression chains (palettization,
+ * quantization, sparsity, casts) at that time; exec_run then executes the
+ * plan as often as wanted. All tensors cross the API as float32 buffers with
+ * a shape and a dtype tag; integer and boolean tensors hold exact integral
+ * floats, a classifier's label is its class index. Per-op statistics (max
+ * |x| before rounding, fp16 overflow, NaN/Inf, time) and an optional per-op
+ * hook expose what the probe reports. Classic models (GLM, trees, scalers,
+ * pipelines) are not executable: their parameters are not in the IR. */
+#ifndef CML_EXEC_H
+#define CML_EXEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coreml-lint/ir.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EXEC_MAX_RANK 8
+
+typedef enum exec_mode {
+    EXEC_FP32 = 0,      /* every value float32 */
+    EXEC_FP16_EMU = 1   /* every float value rounded to binary16 after every op */
+} exec_mode;
+
+typedef enum exec_dtype {
+    EXEC_DT_FP32 = 0,
+    EXEC_DT_FP16,       /* declared fp16; data holds the float32 values */
+    EXEC_DT_INT32,      /* integral floats */
+    EXEC_DT_BOOL,       /* 0 or 1 */
+    EXEC_DT_LABEL,      /* classifier label: data[0] = class index, label = name */
+    EXEC_DT_STRING      /* string constants only (not an op output) */
+} exec_dtype;
+
+typedef struct exec_tensor {
+    const char *name;   /* feature / value name (owned by the tensor array or the model) */
+    exec_dtype dtype;
+    int rank;
+    int64_t shape[EXEC_MAX_RANK];
+    float *data;        /* product(shape) elements, C order */
+    const char *label;  /* EXEC_DT_LABEL: the class name when the model has string labels */
+} exec_tensor;
+
+/* What one executed op did in the last run. */
+typedef struct exec_op_stat {
+    const cml_op *op;   /* the ML Program op or NeuralNetwork layer */
+    double max_abs;     /* largest finite |x| of its float outputs, before fp16 rounding */
+    uint64_t n_nan;     /* NaN outputs (after rounding) */
+    uint64_t n_inf;     /* infinite outputs (after rounding) */
+    uint64_t n_overflow;/* FP16_EMU: finite outputs with |x| > 65504 before rounding */
+    uint64_t n_values;  /* output elements */
+    double ms;          /* wall time of the kernel (and rounding) */
+} exec_op_stat;
+
+typedef struct exec_stats {
+    size_t n_ops;
+    const exec_op_stat *ops;  /* runtime ops in execution order; owned by the plan,
+                                 valid until the next exec_run or exec_plan_free */
+    long first_nonfinite;     /* index into ops of the first op with a NaN/Inf output, -1 */
+    long first_overflow;      /* index of the first op with fp16 overflow, -1 */
+    double total_ms;
+} exec_stats;
+
+/* Called after every runtime op with its statistics and output tensors
+ * (views valid only during the call). */
+typedef void (*exec_hook)(void *user, size_t index, const exec_op_stat *st,
+                          const exec_tensor *outputs, size_t n_outputs);
+
+typedef struct exec_opts {
+    int threads;        /* BLAS threads; 0 = leave the library default */
+    exec_hook hook;     /* optional */
+    void *hook_user;
+} exec_opts;
+
+typedef struct exec_plan exec_plan;
+
+/* Prepare a function (NULL: the default function, "main", or the only one).
+ * Returns NULL with a message in err when the model or an op is not
+ * executable; the message names every unsupported op kind. */
+exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opts *o, char *err,
+                        size_t errlen);
+
+/* Run once. inputs are matched by name to the function's inputs (missing
+ * ones are an error; fp16 inputs are rounded to fp16, int32 ones
+ * truncated). On success *outputs is a new array of *n_out tensors in the
+ * function's output order (free with exec_tensors_free) and 0 is returned;
+ * on failure -1, with the reason in exec_last_error(). stats may be NULL. */
+int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_in,
+             exec_tensor **outputs, size_t *n_out, exec_stats *stats);
+
+/* States (read_state/write_state) persist across runs; this zeroes them. */
+void exec_reset_states(exec_plan *p);
+
+const char *exec_last_error(const exec_plan *p);
+const cml_function *exec_plan_function(const exec_plan *p);
+size_t exec_plan_n_ops(const exec_plan *p);      /* runtime ops */
+size_t exec_plan_const_bytes(const exec_plan *p); /* decoded constant bytes */
+void exec_plan_free(exec_plan *p);
+
+/* Deterministic inputs for a function from its declared types and default
+ * shapes (flexible dimensions at their default): images as integer pixel
+ * values 0..255 ([1, C, H, W]); float arrays uniform in [-1, 1) rounded to
+ * fp16 (so fp16 models see them exactly); int32 arrays in 0..9. */
+int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, exec_tensor **inputs,
+                     size_t *n_inputs, char *err, size_t errlen);
+
+/* Free an array of tensors returned by exec_run or exec_make_inputs. */
+void exec_tensors_free(exec_tensor *t, size_t n);
+
+/* product of the shape */
+size_t exec_tensor_count(const exec_tensor *t);
+
+/* float -> binary16 (round to nearest even) -> float. */
+float exec_round_fp16(float f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

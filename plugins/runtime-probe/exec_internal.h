@@ -1,0 +1,206 @@
+/* exec_internal.h — what the executor's source files share (not installed).
+ *
+ * A plan maps every IR value it touches to a slot holding an xt (a float32
+ * tensor with shape and dtype tag). Constant slots are filled once at
+ * prepare time (weights decoded, constexpr chains evaluated); input, state
+ * and runtime slots are filled by exec_run. A step is one runtime op with
+ * its kernel and the slots of its inputs, attributes and outputs. Kernels
+ * (exec_ops.c for ML Program ops, exec_nn.c for NeuralNetwork layers) get an
+ * xctx and read their operands through the accessors below, which follow the
+ * IR's conventions (a parameter is an op input or a VALUE attribute). */
+#ifndef CML_EXEC_INTERNAL_H
+#define CML_EXEC_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exec.h"
+
+typedef struct xt {
+    float *d;
+    int rank;
+    int64_t dim[EXEC_MAX_RANK];
+    size_t n;                  /* product of dim */
+    exec_dtype dt;
+    const char *const *strs;   /* EXEC_DT_STRING constants */
+    size_t nstr;
+    bool owned;                /* d was malloc'd for this slot */
+} xt;
+
+enum { SLOT_CONST = 1, SLOT_INPUT, SLOT_STATE, SLOT_RUNTIME };
+
+typedef struct xslot {
+    xt t;
+    xt t16;                    /* FP16_EMU copy of a float constant (d NULL: same as t) */
+    bool t16_done;
+    const cml_value *v;
+    int kind;
+    long last_use;             /* last step reading it; -1 none */
+    bool is_output;
+    exec_dtype decl;           /* declared dtype */
+} xslot;
+
+struct xctx;
+typedef int (*exec_kfn)(struct xctx *c);
+
+typedef struct exec_kdef {
+    const char *kind;
+    exec_kfn fn;
+    /* optional prepare-time check of the op's static parameters:
+     * 0 = executable, else a reason in why */
+    int (*check)(const cml_op *op, char *why, size_t n);
+} exec_kdef;
+
+typedef struct xstep {
+    const cml_op *op;
+    exec_kfn fn;
+    int **in_slots;            /* [op->n_inputs][values] */
+    int *attr_slots;           /* [op->n_attrs]: VALUE attribute slot or -1 */
+    int *out_slots;            /* [op->n_outputs] */
+    int *release;              /* runtime slots dead after this step */
+    size_t n_release;
+} xstep;
+
+typedef struct xmap {
+    const void **keys;
+    int *vals;
+    size_t cap, n;
+} xmap;
+
+typedef struct xio {
+    const char *name;
+    int slot;
+    const cml_feature *feature;  /* the description's feature, if any */
+    int derived_label;           /* NN classifier label output: index of probs output, else -1 */
+} xio;
+
+struct exec_plan {
+    const cml_model *m;
+    const cml_function *fn;
+    bool is_nn;
+    exec_opts opts;
+    xslot *slots;
+    size_t n_slots, cap_slots;
+    xmap vmap;                 /* cml_value* / cml_weight* -> slot */
+    xstep *steps;
+    size_t n_steps;
+    xio *ins, *outs;
+    size_t n_ins, n_outs;
+    int *state_slots;
+    size_t n_states;
+    exec_op_stat *stats;
+    float *scratch;
+    size_t scratch_n;
+    size_t const_bytes;
+    void *nnq;                 /* exec_nnq: NN quantization parameters, re-read lazily */
+    char err[512];
+};
+
+typedef struct xctx {
+    exec_plan *p;
+    const xstep *st;
+    const cml_op *op;
+    exec_mode mode;
+} xctx;
+
+/* ---- accessors (exec.c) ---- */
+int exec_fail(xctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const xt *exec_in(xctx *c, const char *name);            /* parameter, or NULL */
+const xt *exec_in_at(xctx *c, const char *name, size_t i);
+size_t exec_in_count(xctx *c, const char *name);
+const xt *exec_nn_in(xctx *c, size_t i);                 /* NN layer input i */
+size_t exec_nn_n_in(xctx *c);
+/* scalar / list parameters: from a tensor parameter or a scalar attribute */
+double exec_pf(xctx *c, const char *name, double def);
+int64_t exec_pi(xctx *c, const char *name, int64_t def);
+bool exec_pb(xctx *c, const char *name, bool def);
+const char *exec_ps(xctx *c, const char *name);         /* string parameter or NULL */
+int exec_pints(xctx *c, const char *name, int64_t *out, size_t max); /* count, -1 absent */
+/* NN attributes */
+const cml_attr *exec_attr(xctx *c, const char *name);
+int64_t exec_ai(xctx *c, const char *name, int64_t def);
+double exec_af(xctx *c, const char *name, double def);
+bool exec_ab(xctx *c, const char *name);                 /* present and true */
+const char *exec_as(xctx *c, const char *name);
+int exec_aints(xctx *c, const char *name, int64_t *out, size_t max);
+/* the value of a VALUE attribute (NN weights), decoded */
+const xt *exec_aval(xctx *c, const char *name);
+/* output i with the given shape (uninitialised data) */
+xt *exec_out(xctx *c, size_t i, int rank, const int64_t *dim);
+xt *exec_out_like(xctx *c, size_t i, const xt *like);
+float *exec_scratch(xctx *c, size_t n);
+size_t exec_n_outputs(xctx *c);
+
+/* ---- shared helpers ---- */
+size_t exec_count(int rank, const int64_t *dim);
+int exec_axis(int axis, int rank);                       /* normalise, -1 if out of range */
+float exec_half_to_float(uint16_t h);
+static inline float exec_r16(float f);
+
+/* ---- kernel tables ---- */
+const exec_kdef *exec_find_mil(const char *kind);
+const exec_kdef *exec_find_nn(const char *kind);
+bool exec_is_constexpr_supported(const char *kind);
+
+/* ---- constants (exec_const.c) ---- */
+/* decode a weight into a new float array; *strs for string constants */
+int exec_decode_weight(const cml_weight *w, const cml_value *v, xt *out, char *err, size_t errlen);
+/* evaluate a constexpr op into its output slots */
+int exec_eval_constexpr(exec_plan *p, const cml_op *op, char *err, size_t errlen);
+/* NN WeightParams with quantization: dequantise using the layer's params */
+int exec_nn_dequant(exec_plan *p, const cml_op *op, const cml_attr *at, xt *t, char *err, size_t errlen);
+void exec_nnq_free(void *nnq);
+int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen);
+/* a new constant slot for v taking ownership of t (t->owned) */
+int exec_new_const(exec_plan *p, const cml_value *v, xt *t);
+
+/* ---- shared math (exec_ops.c) ---- */
+int exec_conv2d(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout, int64_t groups,
+                int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2],
+                const int64_t pad[4], xt *y);
+int exec_deconv2d(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout,
+                  int64_t groups, int64_t kh, int64_t kw, const int64_t stride[2],
+                  const int64_t dil[2], const int64_t pad[4], xt *y);
+void exec_pool2d(const xt *x, xt *y, int type, int64_t kh, int64_t kw, const int64_t stride[2],
+                 const int64_t pad[4], bool exclude_pad);
+/* reduce over the axes set in `mask` (bit per dim); y has x's rank with 1s there */
+enum { RED_SUM, RED_MEAN, RED_MAX, RED_MIN, RED_PROD, RED_L1, RED_L2, RED_LOGSUM, RED_LOGSUMEXP,
+       RED_SUMSQ, RED_ARGMAX, RED_ARGMIN };
+void exec_reduce(int op, const xt *x, unsigned mask, float *y);
+void exec_permute(const xt *x, const int *perm, xt *y);
+int exec_linear(const float *x, size_t m, int64_t k, const float *w, const float *bias, int64_t n, float *y);
+int exec_state_slot(xctx *c, const char *arg);
+int exec_broadcast_shape(const xt *a, const xt *b, int *rank, int64_t *dim);
+void exec_binary(int op, const xt *a, const xt *b, xt *y);
+void exec_softmax_axis(const float *x, float *y, int rank, const int64_t *dim, int axis);
+void exec_copy(xt *dst, const xt *src);
+
+enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_MAX, BIN_MIN, BIN_POW, BIN_FLOORDIV, BIN_MOD,
+       BIN_EQ, BIN_NE, BIN_GT, BIN_GE, BIN_LT, BIN_LE, BIN_AND, BIN_OR, BIN_XOR };
+enum { POOL_MAX, POOL_AVG, POOL_L2 };
+
+/* IEEE binary16 round trip, round to nearest even. SOURCE: IEEE 754-2008
+ * binary16 (1 sign, 5 exponent bits, bias 15, 10 fraction bits): largest
+ * finite 65504; values at or above 65520 (the midpoint to 2^16) round to
+ * infinity; below 2^-14 the spacing is 2^-24 (subnormals). */
+static inline float exec_r16(float f) {
+    union { float f; uint32_t u; } v = {f};
+    uint32_t sign = v.u & 0x80000000u, ax = v.u & 0x7fffffffu;
+    if (ax >= 0x7f800000u) return f;               /* inf, nan */
+    if (ax >= 0x477ff000u) { v.u = sign | 0x7f800000u; return v.f; }
+    if (ax < 0x38800000u) {                        /* < 2^-14: subnormal spacing 2^-24 */
+        union { float f; uint32_t u; } a = {.u = ax};
+        float r = (a.f + 0.5f) - 0.5f;             /* 0.5 has ulp 2^-24: RNE to that grid */
+        union { float f; uint32_t u; } o = {r};
+        o.u |= sign;
+        return o.f;
+    }
+    ax += 0xfffu + ((ax >> 13) & 1u);
+    ax &= ~0x1fffu;
+    v.u = sign | ax;
+    return v.f;
+}
+
+#endif

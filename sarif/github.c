@@ -1,0 +1,127 @@
+/* github.c — GitHub Actions workflow-command annotations
+ * (research/sarif-integration.md §3.2): one `::error|warning|notice
+ * file=PATH,line=N[,col=N],title=TITLE::MESSAGE` line per unsuppressed
+ * finding (note level becomes notice; a binary model, which has no real
+ * line, is annotated at line 1 as in SARIF), the fix on a second message
+ * line, then one line per notification (with file/line when the problem is
+ * in a rule or config file). Escaping follows actions/toolkit command.ts:
+ * message `%` `\r` `\n` -> `%25` `%0D` `%0A`; property values also `:` and
+ * `,` -> `%3A` `%2C`. GitHub shows at most 10 annotations of each level per
+ * step, so when more are written a first `::notice` says how many there are
+ * and where the full list is. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wcommon.h"
+#include "writers.h"
+
+#define GH_ANNOTATION_LIMIT 10u
+
+static const char *gh_cmd(int level) {
+    return level == LEVEL_ERROR ? "error" : level == LEVEL_WARNING ? "warning" : "notice";
+}
+
+/* Writes s escaped; prop adds the property-value escapes. Invalid UTF-8
+ * becomes U+FFFD; other control characters are kept (only CR/LF matter). */
+static int put_escaped(FILE *out, const char *s, bool prop) {
+    char *c = sarif_clean(s ? s : "", false);
+    if (!c) return -1;
+    for (const char *p = c; *p; p++) {
+        switch (*p) {
+        case '%': fputs("%25", out); break;
+        case '\r': fputs("%0D", out); break;
+        case '\n': fputs("%0A", out); break;
+        case ':':
+            if (prop) fputs("%3A", out);
+            else fputc(':', out);
+            break;
+        case ',':
+            if (prop) fputs("%2C", out);
+            else fputc(',', out);
+            break;
+        default: fputc(*p, out);
+        }
+    }
+    free(c);
+    return 0;
+}
+
+static int write_finding(FILE *out, const finding *f) {
+    const char *rid = f->rule_id ? f->rule_id : f->rule && f->rule->id ? f->rule->id : "unknown/unknown";
+    char *path = sarif_finding_path(f), *msg = sarif_display_message(f), *title = sarif_printf("coreml-lint: %s", rid);
+    char *body = NULL;
+    int rc = -1;
+    if (!path || !msg || !title) goto out;
+    body = f->fix && *f->fix ? sarif_printf("%s\nFix: %s", msg, f->fix) : sarif_strdup(msg);
+    if (!body) goto out;
+    fprintf(out, "::%s file=", gh_cmd(f->level));
+    if (put_escaped(out, path, true) < 0) goto out;
+    if (sarif_has_text_pos(f)) {
+        fprintf(out, ",line=%u", (unsigned)f->loc.line);
+        if (f->loc.column > 0) fprintf(out, ",col=%u", (unsigned)f->loc.column);
+    } else {
+        fputs(",line=1", out);
+    }
+    fputs(",title=", out);
+    if (put_escaped(out, title, true) < 0) goto out;
+    fputs("::", out);
+    if (put_escaped(out, body, false) < 0) goto out;
+    fputc('\n', out);
+    rc = 0;
+out:
+    free(path);
+    free(msg);
+    free(title);
+    free(body);
+    return rc;
+}
+
+static int write_note(FILE *out, const notification *n) {
+    const char *m = n->message && *n->message ? n->message : n->kind ? n->kind : "tool notification";
+    char *title = n->rule_id && *n->rule_id ? sarif_printf("coreml-lint: %s", n->rule_id) : sarif_strdup("coreml-lint");
+    char *body = n->count > 1 ? sarif_printf("%s (%zu times)", m, n->count) : sarif_strdup(m);
+    int rc = -1;
+    if (!title || !body) goto out;
+    fprintf(out, "::%s ", gh_cmd(n->level));
+    if (n->file && *n->file) {
+        fputs("file=", out);
+        if (put_escaped(out, n->file, true) < 0) goto out;
+        if (n->line) fprintf(out, ",line=%u", (unsigned)n->line);
+        fputc(',', out);
+    }
+    fputs("title=", out);
+    if (put_escaped(out, title, true) < 0) goto out;
+    fputs("::", out);
+    if (put_escaped(out, body, false) < 0) goto out;
+    fputc('\n', out);
+    rc = 0;
+out:
+    free(title);
+    free(body);
+    return rc;
+}
+
+int write_github(FILE *out, const run_result *r) {
+    size_t per[3] = {0, 0, 0};   /* error, warning, notice annotations */
+    for (size_t i = 0; i < r->n_findings; i++) {
+        const finding *f = r->findings[i];
+        if (f && !f->suppressed) per[f->level == LEVEL_ERROR ? 0 : f->level == LEVEL_WARNING ? 1 : 2]++;
+    }
+    for (size_t i = 0; i < r->n_notes; i++) {
+        const notification *n = r->notes[i];
+        if (n) per[n->level == LEVEL_ERROR ? 0 : n->level == LEVEL_WARNING ? 1 : 2]++;
+    }
+    if (per[0] > GH_ANNOTATION_LIMIT || per[1] > GH_ANNOTATION_LIMIT || per[2] > GH_ANNOTATION_LIMIT)
+        fprintf(out,
+                "::notice title=coreml-lint::coreml-lint wrote %zu error, %zu warning and %zu notice annotations; "
+                "GitHub shows at most %u of each level per step. The job log and the SARIF report list them all.\n",
+                per[0], per[1], per[2], GH_ANNOTATION_LIMIT);
+    for (size_t i = 0; i < r->n_findings; i++) {
+        const finding *f = r->findings[i];
+        if (!f || f->suppressed) continue;
+        if (write_finding(out, f) < 0) return -1;
+    }
+    for (size_t i = 0; i < r->n_notes; i++)
+        if (r->notes[i] && write_note(out, r->notes[i]) < 0) return -1;
+    return sarif_finish(out);
+}
