@@ -16,8 +16,10 @@ google.protobuf only:
     validating sentinel, data range, dtype code and element size,
   * print a JSON summary.
 
-Usage: inspect_peer.py --pb-dir DIR [--backend] MODEL.mlpackage|MODEL.mlmodel
+Usage: inspect_peer.py --pb-dir DIR [--backend] [--repeat N] MODEL.mlpackage|MODEL.mlmodel
 --backend prints google.protobuf's api_implementation.Type() and exits.
+--repeat N runs the whole job N times in this process (interpreter start and
+imports excluded) and prints "median_ms min_ms N" instead of the JSON.
 """
 import json
 import mmap
@@ -34,6 +36,7 @@ def die(msg):
 args = sys.argv[1:]
 pb_dir = None
 want_backend = False
+repeat = 0
 paths = []
 while args:
     a = args.pop(0)
@@ -41,6 +44,10 @@ while args:
         if not args:
             die("--pb-dir needs a directory")
         pb_dir = args.pop(0)
+    elif a == "--repeat":
+        if not args or not args[0].isdigit() or int(args[0]) < 1:
+            die("--repeat needs a positive count")
+        repeat = int(args.pop(0))
     elif a == "--backend":
         want_backend = True
     else:
@@ -223,5 +230,15 @@ def inspect(path):
     return out
 
 
-json.dump(inspect(paths[0]), sys.stdout, indent=1, sort_keys=False)
-sys.stdout.write("\n")
+if repeat:
+    import statistics
+    import time
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter_ns()
+        json.dumps(inspect(paths[0]), indent=1)
+        times.append((time.perf_counter_ns() - t0) / 1e6)
+    print("%.2f %.2f %d" % (statistics.median(times), min(times), repeat))
+else:
+    json.dump(inspect(paths[0]), sys.stdout, indent=1, sort_keys=False)
+    sys.stdout.write("\n")

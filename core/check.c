@@ -117,7 +117,13 @@ static int parse(int argc, char **argv, int start, cli_opts *o, bool rules_cmd) 
             printf("coreml-lint %s\n", CML_VERSION);
             return 1;
         } else if (VAL("--format")) o->format = v;
-        else if (!strcmp(a, "-o") && i + 1 < argc) o->output = argv[++i];
+        else if (!strcmp(a, "-o")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "coreml-lint: -o needs a file name\n");
+                return 2;
+            }
+            o->output = argv[++i];
+        }
         else if (VAL("--output")) o->output = v;
         else if (VAL("--config")) o->config = v;
         else if (!strcmp(a, "--no-config")) o->no_config = true;
@@ -323,9 +329,17 @@ static void rule_markdown(FILE *out, const host_rule *r) {
         }
         fputc('\n', out);
     }
-    const char *h = r->help_md;
-    fputs(h, out);
-    if (!*h || h[strlen(h) - 1] != '\n') fputc('\n', out);
+    /* the help's own headings go below this rule's "##" */
+    bool fence = false;
+    for (const char *h = r->help_md; *h;) {
+        const char *e = strchr(h, '\n');
+        size_t len = e ? (size_t)(e - h) : strlen(h);
+        if (!strncmp(h, "```", 3) || !strncmp(h, "~~~", 3)) fence = !fence;
+        if (!fence && h[0] == '#') fputs("##", out);
+        fwrite(h, 1, len, out);
+        fputc('\n', out);
+        h += len + (e != NULL);
+    }
     fputc('\n', out);
 }
 

@@ -324,7 +324,7 @@ int config_parse(config *c, const char *text, size_t len, const char *name, cons
 void config_free(config *c);
 /* Apply enable/disable, levels and options (file, then the command line's
  * --enable/--disable) to every registered rule, validating option names
- * and types against each rule's declared options. c may be a zeroed config.
+ * and types against each rule's declared options. c may be NULL.
  * Returns 0, or -1 with err (a tool error). */
 int config_apply(const config *c, registry *reg, const char *const *cli_enable, size_t n_cli_enable,
                  const char *const *cli_disable, size_t n_cli_disable, char *err, size_t errlen);

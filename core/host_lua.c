@@ -532,33 +532,67 @@ static bool is_dir(const char *p) {
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The folder's own name (the category of rule files lying directly in it). */
+static bool dir_category(const char *dir, char *buf, size_t cap) {
+    char *abs = realpath(dir, NULL);
+    const char *p = abs ? abs : dir;
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/') n--;
+    size_t s = n;
+    while (s > 0 && p[s - 1] != '/') s--;
+    int k = snprintf(buf, cap, "%.*s", (int)(n - s), p + s);
+    free(abs);
+    return k > 0 && (size_t)k < cap;
+}
+
+static bool is_lua_file(const char *name, size_t *stem) {
+    size_t len = strlen(name);
+    *stem = len > 4 ? len - 4 : 0;
+    return len > 4 && strcmp(name + len - 4, ".lua") == 0;
+}
+
+/* Every <dir>/<category>/<name>.lua (id "category/name"), and every
+ * <dir>/<name>.lua, whose category is the folder's own name
+ * (examples/house-rules/model-size-budget.lua is
+ * "house-rules/model-size-budget"). Names starting with "_" or "." are
+ * skipped (rules/_template.lua). Files load in sorted order. */
 int lua_load_rules_dir(registry *reg, const char *dir) {
     size_t nc = 0;
-    char **cats = list_dir(dir, &nc);
-    if (!cats) {
+    char **ents = list_dir(dir, &nc);
+    if (!ents) {
         registry_notify(reg, NULL, "rule/load-error", LEVEL_ERROR, dir, 0, "cannot read the rules folder: %s",
                         strerror(errno));
         return 0;
     }
     int added = 0;
+    char self[256];
+    bool have_self = dir_category(dir, self, sizeof self);
     for (size_t i = 0; i < nc; i++) {
         char sub[4096];
-        int k = snprintf(sub, sizeof sub, "%s/%s", dir, cats[i]);
-        if (k < 0 || (size_t)k >= sizeof sub || !is_dir(sub)) continue;              /* rules/_template.lua, README.md */
+        size_t stem;
+        int k = snprintf(sub, sizeof sub, "%s/%s", dir, ents[i]);
+        if (k < 0 || (size_t)k >= sizeof sub) continue;
+        if (!is_dir(sub)) {
+            char id[512];
+            if (!is_lua_file(ents[i], &stem) || !have_self) continue;
+            k = snprintf(id, sizeof id, "%s/%.*s", self, (int)stem, ents[i]);
+            if (k > 0 && (size_t)k < sizeof id) added += lua_load_rule_file(reg, sub, id);
+            continue;
+        }
         size_t nf = 0;
         char **files = list_dir(sub, &nf);
         for (size_t j = 0; files && j < nf; j++) {
-            size_t len = strlen(files[j]);
-            if (len < 5 || strcmp(files[j] + len - 4, ".lua") != 0) continue;
+            if (!is_lua_file(files[j], &stem)) continue;
             char path[4096], id[512];
             int k1 = snprintf(path, sizeof path, "%s/%s", sub, files[j]);
-            int k2 = snprintf(id, sizeof id, "%s/%.*s", cats[i], (int)(len - 4), files[j]);
+            int k2 = snprintf(id, sizeof id, "%s/%.*s", ents[i], (int)stem, files[j]);
             if (k1 < 0 || (size_t)k1 >= sizeof path || k2 < 0 || (size_t)k2 >= sizeof id) continue;
+            if (is_dir(path)) continue;
             added += lua_load_rule_file(reg, path, id);
         }
         free_list(files, nf);
     }
-    free_list(cats, nc);
+    free_list(ents, nc);
     return added;
 }
 

@@ -44,9 +44,10 @@
 #include "model.h"
 
 /* Knobs for the command line and config (not yet in host.h). */
-void so_set_timeout_ms(unsigned ms);        /* wall-clock limit per isolated check; 0 = default */
+void so_set_timeout_ms(unsigned ms);        /* wall-clock limit per isolated check; 0 = default (10 s) */
 unsigned so_timeout_ms(void);
-/* 0 default (third-party plugins isolated), 1 never isolate, 2 isolate all. */
+/* For plugins loaded after the call: 0 default (third-party plugins
+ * isolated, bundled in-process), 1 never isolate, 2 isolate all. */
 void so_set_isolation(int mode);
 
 #define SO_DEFAULT_TIMEOUT_MS 10000u
@@ -55,8 +56,10 @@ void so_set_isolation(int mode);
 #define SO_MAX_OPTIONS 64             /* per rule */
 #define SO_MAX_RELATED 64             /* per report */
 #define SO_MAX_STRUCT 65536u          /* a larger size field is garbage, not a newer ABI */
-#define SO_MAX_FRAME (1u << 20)       /* one message from a child */
-#define SO_MAX_STR 65536u             /* one string in a message from a child */
+#define SO_MAX_STR 16384u             /* one string from a child (longer ones are cut) */
+/* One message from a child: a report has at most 4 + 3 * SO_MAX_RELATED
+ * strings, each cut at SO_MAX_STR bytes. */
+#define SO_MAX_FRAME (4u << 20)
 
 /* The smallest struct the host accepts: up to the last required member. */
 #define SO_END(T, m) (offsetof(T, m) + sizeof(((T *)0)->m))

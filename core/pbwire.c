@@ -44,7 +44,8 @@ static int walk(walker *w, const ProtobufCMessageDescriptor *d, const uint8_t *p
         if (field == 0 || (tag >> 3) > 0x1fffffff) return fail(w, start, path, "invalid field number 0");
         const ProtobufCFieldDescriptor *fd = d ? protobuf_c_message_descriptor_get_field(d, field) : NULL;
         char sub[256];
-        snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", fd ? fd->name : "?");
+        if (fd) snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", fd->name);
+        else snprintf(sub, sizeof sub, "%s%sfield %u", path, *path ? "." : "", field);
         uint64_t v;
         switch (wt) {
         case 0:

@@ -9,7 +9,6 @@
  * where the bundled Lua rules and plugins live. Rules are kept sorted by
  * id, which is the order the scheduler runs them and SARIF lists them. */
 #define _DEFAULT_SOURCE
-#include <dirent.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>

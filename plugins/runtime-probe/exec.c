@@ -55,6 +55,8 @@ static void seterr(char *err, size_t n, const char *fmt, ...) {
     va_end(ap);
 }
 
+static void to_tensor(exec_tensor *o, const char *name, const xt *t);
+
 /* ---- pointer map ------------------------------------------------------------ */
 
 static size_t ptr_hash(const void *p) {
@@ -492,13 +494,25 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
 
     /* 1. every op supported? */
     const cml_block *b = fn->block;
-    char bad[400] = "";
+    char bad[1024] = "";
     size_t n_runtime = 0;
     for (size_t i = 0; i < b->n_ops; i++) {
         const cml_op *op = b->ops[i];
         if (op->n_blocks) { add_kind(bad, sizeof bad, op->kind); continue; }
+        const exec_kdef *kd = nn ? exec_find_nn(op->kind) : NULL;
+        if (!nn && strcmp(op->kind, "const") != 0 && strncmp(op->kind, "constexpr_", 10) != 0)
+            kd = exec_find_mil(op->kind);
+        if (kd && kd->check) {
+            char why[160] = "";
+            if (kd->check(op, why, sizeof why) != 0) {
+                char item[240];
+                snprintf(item, sizeof item, "%s (%s)", op->kind, why);
+                add_kind(bad, sizeof bad, item);
+                continue;
+            }
+        }
         if (nn) {
-            if (!exec_find_nn(op->kind)) add_kind(bad, sizeof bad, op->kind);
+            if (!kd) add_kind(bad, sizeof bad, op->kind);
             else n_runtime++;
         } else if (!strcmp(op->kind, "const")) {
             continue;
@@ -678,6 +692,14 @@ const cml_function *exec_plan_function(const exec_plan *p) { return p ? p->fn : 
 size_t exec_plan_n_ops(const exec_plan *p) { return p ? p->n_steps : 0; }
 size_t exec_plan_const_bytes(const exec_plan *p) { return p ? p->const_bytes : 0; }
 
+int exec_plan_const(const exec_plan *p, const cml_value *v, exec_tensor *view) {
+    if (!p || !v || !view) return -1;
+    int s = xmap_get(&p->vmap, v);
+    if (s < 0 || p->slots[s].kind != SLOT_CONST || !p->slots[s].t.d) return -1;
+    to_tensor(view, v->name, &p->slots[s].t);
+    return 0;
+}
+
 void exec_reset_states(exec_plan *p) {
     if (!p) return;
     for (size_t i = 0; i < p->n_states; i++) {
@@ -728,40 +750,62 @@ static void release_slot(xslot *sl) {
     sl->t.owned = false;
 }
 
-/* one pass over an op's float output: stats and fp16 rounding */
-static void scan_output(xt *t, bool fp16, exec_op_stat *st) {
-    double mx = st->max_abs;
-    uint64_t nan = 0, inf = 0, ovf = 0;
-    float *d = t->d;
-    size_t n = t->n;
-    if (fp16) {
-        float fmx = (float)mx;
-        for (size_t i = 0; i < n; i++) {
-            float x = d[i], a = fabsf(x);
-            if (a <= 3.4028235e38f) {
-                if (a > fmx) fmx = a;
-                if (a > 65504.0f) ovf++;
-                float r = exec_r16(x);
-                d[i] = r;
-                if (isinf(r)) inf++;
-            } else if (x != x) nan++;
-            else inf++;
-        }
-        mx = fmx;
-    } else {
-        float fmx = (float)mx;
-        for (size_t i = 0; i < n; i++) {
-            float x = d[i], a = fabsf(x);
-            if (a <= 3.4028235e38f) { if (a > fmx) fmx = a; }
-            else if (x != x) nan++;
-            else inf++;
-        }
-        mx = fmx;
+/* binary16 rounding of a buffer, branch-free so that it vectorises; same
+ * results as exec_r16 (overflow to inf, NaN kept, subnormals RNE). */
+static void round16_buf(float *d, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &d[i], 4);
+        uint32_t sgn = u & 0x80000000u, ax = u ^ sgn;
+        uint32_t rn = (ax + 0xfffu + ((ax >> 13) & 1u)) & ~0x1fffu;
+        float af;
+        memcpy(&af, &ax, 4);
+        float sub = (af + 0.5f) - 0.5f;
+        uint32_t rs;
+        memcpy(&rs, &sub, 4);
+        uint32_t r = ax < 0x38800000u ? rs : rn;
+        r = ax >= 0x477ff000u ? 0x7f800000u : r;
+        r = ax > 0x7f800000u ? ax : r;
+        r |= sgn;
+        memcpy(&d[i], &r, 4);
     }
-    st->max_abs = mx;
-    st->n_nan += nan;
-    st->n_inf += inf;
-    st->n_overflow += ovf;
+}
+
+static void count_nonfinite(const float *d, size_t n, uint64_t *nan, uint64_t *inf) {
+    for (size_t i = 0; i < n; i++) {
+        if (d[i] != d[i]) (*nan)++;
+        else if (isinf(d[i])) (*inf)++;
+    }
+}
+
+/* the stats of an op's float output (max |x| before rounding, overflow,
+ * NaN/Inf after rounding), then the fp16 rounding in emulation mode */
+static void scan_output(xt *t, bool fp16, exec_op_stat *st) {
+    const float *d = t->d;
+    size_t n = t->n;
+    /* on |x| bit patterns: integer order is float order, so the loop is
+     * integer-only and vectorises */
+    uint32_t mx = 0, nf = 0, ovf = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &d[i], 4);
+        uint32_t ab = u & 0x7fffffffu;
+        uint32_t fin = ab < 0x7f800000u;
+        uint32_t v = ab & (0u - fin);
+        mx = v > mx ? v : mx;
+        nf += 1u - fin;
+        ovf += fin & (ab > 0x477fe000u); /* 65504 */
+    }
+    float fmx;
+    memcpy(&fmx, &mx, 4);
+    if (fmx > st->max_abs) st->max_abs = fmx;
+    if (fp16) {
+        round16_buf(t->d, n);
+        st->n_overflow += ovf;
+        if (nf || ovf) count_nonfinite(t->d, n, &st->n_nan, &st->n_inf);
+    } else if (nf) {
+        count_nonfinite(d, n, &st->n_nan, &st->n_inf);
+    }
 }
 
 static void to_tensor(exec_tensor *o, const char *name, const xt *t) {
@@ -817,7 +861,7 @@ static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_m
         }
         if (pp && t->rank >= 3) {
             int64_t C = t->dim[t->rank - 3], HW = t->dim[t->rank - 2] * t->dim[t->rank - 1];
-            size_t outer = t->n / (size_t)(C * HW ? C * HW : 1);
+            size_t outer = t->n / exec_nz(C * HW);
             for (size_t ob = 0; ob < outer; ob++)
                 for (int64_t ch = 0; ch < C; ch++) {
                     double bias;

@@ -108,6 +108,11 @@ size_t exec_plan_n_ops(const exec_plan *p);      /* runtime ops */
 size_t exec_plan_const_bytes(const exec_plan *p); /* decoded constant bytes */
 void exec_plan_free(exec_plan *p);
 
+/* The decoded constant (weight, literal or constexpr result) the plan holds
+ * for an IR value: a view (data owned by the plan). -1 if the plan has no
+ * constant for it. */
+int exec_plan_const(const exec_plan *p, const cml_value *v, exec_tensor *view);
+
 /* Deterministic inputs for a function from its declared types and default
  * shapes (flexible dimensions at their default): images as integer pixel
  * values 0..255 ([1, C, H, W]); float arrays uniform in [-1, 1) rounded to

@@ -150,6 +150,14 @@ int exec_decode_weight(const cml_weight *w, const cml_value *v, xt *out, char *e
         out->n = 0;
         return 0;
     }
+    if (v && v->type.kind != CML_TYPE_TENSOR && v->type.kind != CML_TYPE_UNKNOWN && v->type.kind != CML_TYPE_STATE) {
+        /* list / tuple / dict literals (classify's classes): not tensors; an
+         * empty constant keeps the op's other parameters usable */
+        out->rank = 1;
+        out->n = 0;
+        out->d = NULL;
+        return 0;
+    }
     bool nnq = w->quant_bits && (w->quant_linear || w->quant_lut);
     uint64_t n = nnq ? (w->quant_bits <= 8 ? w->nbytes * 8 / w->quant_bits : 0) : ir_weight_count(w);
     size_t want = sh ? exec_count(sh->rank, sh->dims) : (size_t)n;
@@ -213,6 +221,16 @@ int exec_decode_weight(const cml_weight *w, const cml_value *v, xt *out, char *e
     if (rc) { free(out->d); out->d = NULL; return -1; }
     if (w->dtype == CML_DT_BOOL) out->dt = EXEC_DT_BOOL;
     return 0;
+}
+
+const char *exec_ir_str(const cml_op *op, const char *name) {
+    const cml_attr *a = ir_op_attr(op, name);
+    if (a && a->kind == CML_ATTR_STRING) return a->s;
+    const cml_value *v = ir_op_param(op, name);
+    if (!v || !v->weight) return NULL;
+    const iweight *iw = (const iweight *)v->weight;
+    if (iw->stored_as == ISTORE_STR && iw->strings && v->weight->nbytes) return iw->strings[0];
+    return NULL;
 }
 
 /* ---- constexpr ---------------------------------------------------------------- */

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "exec.h"
+#include "model.h"
 
 typedef struct xt {
     float *d;
@@ -135,6 +136,8 @@ size_t exec_n_outputs(xctx *c);
 
 /* ---- shared helpers ---- */
 size_t exec_count(int rank, const int64_t *dim);
+/* a divisor that is never 0 */
+static inline size_t exec_nz(int64_t v) { return v > 0 ? (size_t)v : 1; }
 int exec_axis(int axis, int rank);                       /* normalise, -1 if out of range */
 float exec_half_to_float(uint16_t h);
 static inline float exec_r16(float f);
@@ -152,6 +155,8 @@ int exec_eval_constexpr(exec_plan *p, const cml_op *op, char *err, size_t errlen
 /* NN WeightParams with quantization: dequantise using the layer's params */
 int exec_nn_dequant(exec_plan *p, const cml_op *op, const cml_attr *at, xt *t, char *err, size_t errlen);
 void exec_nnq_free(void *nnq);
+/* a string parameter straight from the IR (prepare-time checks) */
+const char *exec_ir_str(const cml_op *op, const char *name);
 int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen);
 /* a new constant slot for v taking ownership of t (t->owned) */
 int exec_new_const(exec_plan *p, const cml_value *v, xt *t);

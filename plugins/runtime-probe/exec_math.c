@@ -80,7 +80,7 @@ int exec_conv2d(xctx *c, const xt *x, const float *w, const float *bias, int64_t
     int r = x->rank;
     int64_t Cin = x->dim[r - 3], H = x->dim[r - 2], W = x->dim[r - 1];
     int64_t Ho = y->dim[r - 2], Wo = y->dim[r - 1];
-    int64_t N = (int64_t)(x->n / (size_t)(Cin * H * W ? Cin * H * W : 1));
+    int64_t N = (int64_t)(x->n / exec_nz(Cin * H * W));
     int64_t Cg = Cin / groups, Og = cout / groups, K = Cg * kh * kw, HWo = Ho * Wo;
     bool pointwise = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pad[0] == 0 && pad[1] == 0 &&
                      pad[2] == 0 && pad[3] == 0 && Ho == H && Wo == W;
@@ -130,7 +130,7 @@ int exec_deconv2d(xctx *c, const xt *x, const float *w, const float *bias, int64
     int r = x->rank;
     int64_t Cin = x->dim[r - 3], H = x->dim[r - 2], W = x->dim[r - 1];
     int64_t Ho = y->dim[r - 2], Wo = y->dim[r - 1];
-    int64_t N = (int64_t)(x->n / (size_t)(Cin * H * W ? Cin * H * W : 1));
+    int64_t N = (int64_t)(x->n / exec_nz(Cin * H * W));
     int64_t Cg = Cin / groups, Og = cout / groups, M = Og * kh * kw, HW = H * W;
     float *col = exec_scratch(c, (size_t)(M * HW));
     if (!col) return exec_fail(c, "out of memory (col2im)");
@@ -168,7 +168,7 @@ void exec_pool2d(const xt *x, xt *y, int type, int64_t kh, int64_t kw, const int
                  const int64_t pad[4], bool exclude_pad) {
     int r = x->rank;
     int64_t H = x->dim[r - 2], W = x->dim[r - 1], Ho = y->dim[r - 2], Wo = y->dim[r - 1];
-    size_t planes = x->n / (size_t)(H * W ? H * W : 1);
+    size_t planes = x->n / exec_nz(H * W);
     for (size_t pl = 0; pl < planes; pl++) {
         const float *xp = x->d + pl * (size_t)(H * W);
         float *yp = y->d + pl * (size_t)(Ho * Wo);

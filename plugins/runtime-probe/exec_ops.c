@@ -11,6 +11,7 @@
  * outputs to fp16 in emulation mode. cast to fp16 is an identity in fp32
  * mode (the whole program then runs in fp32) and a rounding in fp16 mode. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,7 +41,7 @@ static float round_half_even(float x) {
 
 static float unary1(int op, float x) {
     switch (op) {
-    case U_RELU: return x > 0 ? x : 0.0f * (x == x) + (x != x ? x : 0.0f);
+    case U_RELU: return x > 0 || x != x ? x : 0.0f;
     case U_RELU6: return x != x ? x : x < 0 ? 0 : x > 6 ? 6 : x;
     case U_SIGMOID: return 1.0f / (1.0f + expf(-x));
     case U_TANH: return tanhf(x);
@@ -223,7 +224,7 @@ static int k_gelu(xctx *c) {
     for (size_t i = 0; i < x->n; i++) {
         double v = x->d[i];
         double r = m == 0 ? 0.5 * v * (1.0 + erf(v / sqrt(2.0)))
-                 : m == 1 ? 0.5 * v * (1.0 + tanh(sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)))
+                 : m == 1 ? 0.5 * v * (1.0 + tanh(0.7978845608028654 /* sqrt(2/pi) */ * (v + 0.044715 * v * v * v)))
                  : v / (1.0 + exp(-1.702 * v));
         y->d[i] = (float)r;
     }
@@ -445,7 +446,7 @@ static int k_instance_norm(xctx *c) {
     if (!y) return exec_fail(c, "out of memory");
     if (normalize(c, x, mask, eps, y->d) != 0) return -1;
     const xt *g = exec_in(c, "gamma"), *b = exec_in(c, "beta");
-    int64_t C = x->dim[1], inner = (int64_t)(x->n / (size_t)(x->dim[0] * C ? x->dim[0] * C : 1));
+    int64_t C = x->dim[1], inner = (int64_t)(x->n / exec_nz(x->dim[0] * C));
     for (size_t i = 0; i < x->n; i++) {
         size_t ch = (size_t)((int64_t)i / inner % C);
         y->d[i] = y->d[i] * (g && g->d ? g->d[ch] : 1.0f) + (b && b->d ? b->d[ch] : 0.0f);
@@ -1163,7 +1164,7 @@ static int k_gather_along_axis(xctx *c) {
     int64_t xinner = 1;
     for (int i = axis + 1; i < x->rank; i++) xinner *= x->dim[i];
     if (xinner != inner) return exec_fail(c, "indices and x differ off the axis");
-    size_t outer = ix->n / (size_t)(Di * inner ? Di * inner : 1);
+    size_t outer = ix->n / exec_nz(Di * inner);
     for (size_t o = 0; o < outer; o++)
         for (int64_t k = 0; k < Di; k++)
             for (int64_t i = 0; i < inner; i++) {
@@ -1274,7 +1275,7 @@ static int k_upsample_nearest_neighbor(xctx *c) {
     dim[R - 1] = (int64_t)floor((double)W * fw);
     xt *y = exec_out(c, 0, R, dim);
     if (!y) return exec_fail(c, "out of memory");
-    size_t planes = x->n / (size_t)(H * W ? H * W : 1);
+    size_t planes = x->n / exec_nz(H * W);
     int64_t Ho = dim[R - 2], Wo = dim[R - 1];
     for (size_t p = 0; p < planes; p++)
         for (int64_t oh = 0; oh < Ho; oh++) {
@@ -1320,9 +1321,8 @@ static int write_state(xctx *c, const char *sname, const char *dname) {
     xt *t = &c->p->slots[s].t;
     if (t->n != v->n) return exec_fail(c, "state holds %zu values, data %zu", t->n, v->n);
     memcpy(t->d, v->d, v->n * sizeof(float));
-    if (c->mode == EXEC_FP16_EMU || c->p->slots[s].decl == EXEC_DT_FP16)
-        if (c->mode == EXEC_FP16_EMU)
-            for (size_t i = 0; i < t->n; i++) t->d[i] = exec_r16(t->d[i]);
+    if (c->mode == EXEC_FP16_EMU)
+        for (size_t i = 0; i < t->n; i++) t->d[i] = exec_r16(t->d[i]);
     return 0;
 }
 
@@ -1362,17 +1362,63 @@ static int k_classify(xctx *c) {
     return 0;
 }
 
+/* ---- prepare-time checks ---- */
+
+static int chk_gelu(const cml_op *op, char *why, size_t n) {
+    const char *m = exec_ir_str(op, "mode");
+    if (m && strcmp(m, "EXACT") && strcmp(m, "TANH_APPROXIMATION") && strcmp(m, "SIGMOID_APPROXIMATION")) {
+        snprintf(why, n, "mode %s", m);
+        return -1;
+    }
+    return 0;
+}
+
+static int chk_spatial(const cml_op *op, char *why, size_t n) {
+    const char *pt = exec_ir_str(op, "pad_type");
+    if (pt && strcmp(pt, "valid") && strcmp(pt, "same") && strcmp(pt, "same_lower") && strcmp(pt, "custom")) {
+        snprintf(why, n, "pad_type %s", pt);
+        return -1;
+    }
+    const cml_value *x = ir_op_param(op, "x");
+    if (x && x->type.shape.rank > 4) {
+        snprintf(why, n, "3-D");
+        return -1;
+    }
+    return 0;
+}
+
+static int chk_cast(const cml_op *op, char *why, size_t n) {
+    static const char *const ok[] = {"int32", "int64", "int16", "int8", "uint8", "uint16", "uint32",
+                                     "bool", "fp16", "fp32", "fp64"};
+    const char *d = exec_ir_str(op, "dtype");
+    if (!d) return 0;
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        if (!strcmp(d, ok[i])) return 0;
+    snprintf(why, n, "dtype %s", d);
+    return -1;
+}
+
+static int chk_pad(const cml_op *op, char *why, size_t n) {
+    const char *m = exec_ir_str(op, "mode");
+    if (m && strcmp(m, "constant") && strcmp(m, "reflect") && strcmp(m, "replicate")) {
+        snprintf(why, n, "mode %s", m);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- table ------------------------------------------------------------------------------- */
 
-#define K(name) {#name, k_##name}
+#define K(name) {#name, k_##name, NULL}
+#define KC(name, chk) {#name, k_##name, chk}
 static const exec_kdef MIL_KERNELS[] = {
-    K(abs), K(acos), K(add), K(asin), K(atan), K(atanh), K(avg_pool), K(batch_norm), K(cast), K(ceil),
-    K(clamped_relu), K(classify), K(clip), K(concat), K(conv), K(conv_transpose), K(coreml_update_state),
+    K(abs), K(acos), K(add), K(asin), K(atan), K(atanh), KC(avg_pool, chk_spatial), K(batch_norm), KC(cast, chk_cast), K(ceil),
+    K(clamped_relu), K(classify), K(clip), K(concat), KC(conv, chk_spatial), KC(conv_transpose, chk_spatial), K(coreml_update_state),
     K(cos), K(cosh), K(elu), K(equal), K(erf), K(exp), K(exp2), K(expand_dims), K(fill), K(flatten2d),
-    K(floor), K(floor_div), K(gather), K(gather_along_axis), K(gelu), K(greater), K(greater_equal),
-    K(identity), K(instance_norm), K(inverse), K(l2_pool), K(layer_norm), K(leaky_relu), K(less),
+    K(floor), K(floor_div), K(gather), K(gather_along_axis), KC(gelu, chk_gelu), K(greater), K(greater_equal),
+    K(identity), K(instance_norm), K(inverse), KC(l2_pool, chk_spatial), K(layer_norm), K(leaky_relu), K(less),
     K(less_equal), K(linear), K(linear_activation), K(log), K(logical_and), K(logical_not), K(logical_or),
-    K(logical_xor), K(matmul), K(max_pool), K(maximum), K(minimum), K(mod), K(mul), K(not_equal), K(pad),
+    K(logical_xor), K(matmul), KC(max_pool, chk_spatial), K(maximum), K(minimum), K(mod), K(mul), K(not_equal), KC(pad, chk_pad),
     K(pow), K(prelu), K(range_1d), K(read_state), K(real_div), K(reduce_argmax), K(reduce_argmin),
     K(reduce_l1_norm), K(reduce_l2_norm), K(reduce_log_sum), K(reduce_log_sum_exp), K(reduce_max),
     K(reduce_mean), K(reduce_min), K(reduce_prod), K(reduce_sum), K(reduce_sum_square), K(relu), K(relu6),

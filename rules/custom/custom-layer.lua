@@ -1,0 +1,62 @@
+-- custom/custom-layer: a NeuralNetwork `custom` layer or an ML Program
+-- `custom_layer` op; the app must implement it or the model fails to load.
+-- SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+-- (CustomLayerParams: className, weights, parameters, description; spec 2);
+-- coremltools/converters/mil/frontend/milproto/load.py (custom_layer:
+-- class_name); docs-guides/source/comparing-ml-programs-and-neural-networks.md;
+-- apple/coremltools#1278 (custom layers do not run on the Neural Engine).
+
+local rule = {
+  id = "custom/custom-layer",
+  name = "CustomLayer",
+  summary = "A custom layer must be implemented by the app, or the model fails to load",
+  help = [[
+**Why.** A custom layer (NeuralNetwork `custom`, specification 2; ML Program
+`custom_layer`) has no implementation in Core ML: the app must link a class
+conforming to `MLCustomLayer` whose name is the layer's `className`, or the
+model fails to load. Custom layers always run on the CPU (never on the Neural
+Engine or, without a Metal implementation, the GPU), so the graph is split
+around them. Apple lists custom operators among the features ML programs do
+not support yet.
+
+**Example.** `model.mlmodel: warning: layer 'soft_threshold' is a custom layer: the app must provide the class 'CLSoftThreshold' (MLCustomLayer) … [custom/custom-layer]`
+
+**Fix.** Express the layer with built-in operations (coremltools *composite
+operators*, which "perform better than custom operators",
+`docs-guides/source/composite-operators.md`), or split the model so that only
+a small tail needs the custom class.
+
+**Sources.** apple/coremltools `mlmodel/format/NeuralNetwork.proto`
+(`CustomLayerParams`); `coremltools/converters/mil/frontend/milproto/load.py`
+(`custom_layer`); `docs-guides/source/comparing-ml-programs-and-neural-networks.md`;
+apple/coremltools#1278.]],
+  level = "warning",
+  tags = { "custom", "compatibility", "ane" },
+}
+
+local function walk(model, ctx)
+  for op in model:ops() do
+    local class
+    if op.kind == "custom" and op.is_nn_layer then
+      class = op.attrs.className
+    elseif op.kind == "custom_layer" then
+      class = op.attrs.class_name
+    end
+    if op.kind == "custom" and op.is_nn_layer or op.kind == "custom_layer" then
+      if type(class) ~= "string" or class == "" then class = "(no className)" end
+      ctx:report{
+        at = op,
+        message = ("layer '%s' is a custom layer: the app must provide the class '%s' (MLCustomLayer) or the model fails to load; it runs on the CPU only"):format(op.name, class),
+        fix = "replace the custom layer with built-in (composite) operations, or split the model around it",
+        props = { class_name = class },
+      }
+    end
+  end
+  for _, sub in ipairs(model.submodels) do walk(sub, ctx) end
+end
+
+function rule.check(model, ctx)
+  walk(model, ctx)
+end
+
+return rule

@@ -1,0 +1,10 @@
+-- expect: rule/budget-exceeded
+-- An endless loop: the count hook stops it at the instruction budget.
+local rule = { id = "hostile/infinite-loop", name = "Hostile", summary = "hostile test rule", help = "Test rule.", level = "note" }
+
+function rule.check(model, ctx)
+  ctx:report(model, "before the failure")
+  while true do end
+end
+
+return rule
