@@ -17,6 +17,7 @@
  * __gc frees them. */
 #include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -974,6 +975,53 @@ static int box_gc(lua_State *L) {
     return 0;
 }
 
+typedef struct skey {
+    const char *s;
+    size_t len;
+    lua_Integer pos;
+} skey;
+
+static int skey_cmp(const void *pa, const void *pb) {
+    const skey *a = pa, *b = pb;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->s, b->s, n);
+    return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Push an array of the string keys of table t in byte order (props become
+ * JSON objects whose key order must not depend on Lua's hash seed).
+ * Raises on a non-string key. Returns the count.             [-0, +1, e] */
+static lua_Integer push_sorted_keys(lua_State *L, int t, const char *path) {
+    t = lua_absindex(L, t);
+    lua_newtable(L);
+    int keys = lua_gettop(L);
+    lua_Integer n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "ctx:report: props keys must be strings (at '%s')", path);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, keys, ++n);
+    }
+    lua_sandbox_charge(L, (uint64_t)n);
+    skey *k = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *k, 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, keys, i);
+        k[i - 1].s = lua_tolstring(L, -1, &k[i - 1].len);   /* anchored by keys */
+        k[i - 1].pos = i;
+        lua_pop(L, 1);
+    }
+    if (n > 1) qsort(k, (size_t)n, sizeof *k, skey_cmp);
+    lua_createtable(L, (int)(n < 1000000 ? n : 0), 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, keys, k[i - 1].pos);
+        lua_rawseti(L, -2, i);
+    }
+    lua_replace(L, keys);
+    lua_pop(L, 1);                                   /* the userdata */
+    return n;
+}
+
 /* Lua value at idx -> cJSON item added to parent (under key, or appended
  * when key is NULL). Everything hangs off the boxed root as soon as it is
  * made, so a raise frees it all through the box's __gc. */
@@ -1001,13 +1049,16 @@ static void json_add(lua_State *L, int idx, cJSON *parent, const char *key, int 
                 lua_pop(L, 1);
             }
         } else {
-            lua_pushnil(L);
-            while (lua_next(L, idx)) {
-                if (lua_type(L, -2) != LUA_TSTRING)
-                    luaL_error(L, "ctx:report: props keys must be strings (at '%s')", path);
+            lua_Integer nk = push_sorted_keys(L, idx, path);
+            int keys = lua_gettop(L);
+            for (lua_Integer i = 1; i <= nk; i++) {
+                lua_rawgeti(L, keys, i);
+                lua_pushvalue(L, -1);
+                lua_rawget(L, idx);
                 json_add(L, -1, item, lua_tostring(L, -2), depth + 1, lua_tostring(L, -2));
-                lua_pop(L, 1);
+                lua_pop(L, 2);
             }
+            lua_pop(L, 1);
         }
         lua_sandbox_charge(L, 1 + n);
         return;
@@ -1114,12 +1165,16 @@ static int ctx_report_l(lua_State *L) {
             luaL_setmetatable(L, lir_box_name);
             box->j = cJSON_CreateObject();
             if (box->j) {
-                lua_pushnil(L);
-                while (lua_next(L, pi)) {
-                    if (lua_type(L, -2) != LUA_TSTRING) return luaL_error(L, "ctx:report: props keys must be strings");
+                lua_Integer nk = push_sorted_keys(L, pi, "props");
+                int keys = lua_gettop(L);
+                for (lua_Integer i = 1; i <= nk; i++) {
+                    lua_rawgeti(L, keys, i);
+                    lua_pushvalue(L, -1);
+                    lua_rawget(L, pi);
                     json_add(L, -1, box->j, lua_tostring(L, -2), 1, lua_tostring(L, -2));
-                    lua_pop(L, 1);
+                    lua_pop(L, 2);
                 }
+                lua_pop(L, 1);
             }
         }
     } else {

@@ -51,6 +51,11 @@ static const char *const math_allow[] = {
     "tointeger", "type", "ult", NULL};
 static const char *const utf8_allow[] = {"char", "charpattern", "codepoint", "codes", "len",
                                          "offset", NULL};
+/* Lua 5.3 math functions a liblua built with LUA_COMPAT_MATHLIB still has
+ * (Debian's does): always stubs, so the surface does not depend on how the
+ * library was built. */
+static const char *const compat_stubs[] = {"math.atan2", "math.cosh", "math.frexp", "math.ldexp",
+                                           "math.log10", "math.pow", "math.sinh", "math.tanh", NULL};
 
 typedef struct sb_lib {
     const char *name;
@@ -463,6 +468,12 @@ static int sb_setup(lua_State *L) {
         }
         push_stub(L, full);
         lua_setfield(L, -2, dot + 1);
+        lua_pop(L, 1);
+    }
+    for (const char *const *c = compat_stubs; *c; c++) {
+        lua_getfield(L, 2, LUA_MATHLIBNAME);
+        push_stub(L, *c);
+        lua_setfield(L, -2, strchr(*c, '.') + 1);
         lua_pop(L, 1);
     }
     /* the string metatable is the host's */

@@ -481,6 +481,72 @@ static void test_globals_snapshot(void) {
     lua_sandbox_free(sb);
 }
 
+/* rules/.luacheckrc's std "coremllint" lists exactly the callable surface:
+ * the lines of globals.txt that are not "(blocked)". */
+static void test_luacheckrc_matches_surface(void) {
+    lua_State *S = luaL_newstate();
+    luaL_openlibs(S);
+    lua_newtable(S);
+    lua_setglobal(S, "stds");
+    CHECK_INT(luaL_dofile(S, src_path("rules/.luacheckrc")), LUA_OK);
+    char *std = calloc(1, 65536);
+    size_t len = 0;
+    lua_getglobal(S, "stds");
+    lua_getfield(S, -1, "coremllint");
+    lua_getfield(S, -1, "read_globals");
+    CHECK(lua_istable(S, -1));
+    lua_pushnil(S);
+    while (std && lua_next(S, -2)) {
+        if (lua_type(S, -2) == LUA_TNUMBER && lua_type(S, -1) == LUA_TSTRING) {
+            len += (size_t)snprintf(std + len, 65536 - len, "%s\n", lua_tostring(S, -1));
+        } else if (lua_type(S, -2) == LUA_TSTRING && lua_istable(S, -1)) {
+            const char *lib = lua_tostring(S, -2);
+            len += (size_t)snprintf(std + len, 65536 - len, "%s\n", lib);
+            lua_getfield(S, -1, "fields");
+            for (lua_Integer i = 1; lua_rawgeti(S, -1, i) == LUA_TSTRING; i++) {
+                len += (size_t)snprintf(std + len, 65536 - len, "%s.%s\n", lib, lua_tostring(S, -1));
+                lua_pop(S, 1);
+            }
+            lua_pop(S, 2);
+        }
+        lua_pop(S, 1);
+    }
+    lua_close(S);
+    /* the callable lines of globals.txt, plus every library table that has any */
+    char *want = slurp(src_path("tests/lua/globals.txt"));
+    char *callable = calloc(1, 65536);
+    size_t cl = 0;
+    for (const char *p = want; p && *p && callable;) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        bool blocked = n > 10 && !memcmp(p + n - 10, " (blocked)", 10);
+        if (n && p[0] != '#' && !blocked) {
+            bool lib_with_stubs_only = false;
+            if (!memchr(p, '.', n)) {
+                /* a library whose every field is blocked (io, os …) is not callable */
+                char pref[64];
+                snprintf(pref, sizeof pref, "\n%.*s.", (int)n, p);
+                lib_with_stubs_only = true;
+                for (const char *q = strstr(want, pref); q; q = strstr(q + 1, pref)) {
+                    const char *qe = strchr(q + 1, '\n');
+                    size_t qn = qe ? (size_t)(qe - q - 1) : strlen(q + 1);
+                    if (!(qn > 10 && !memcmp(q + 1 + qn - 10, " (blocked)", 10))) lib_with_stubs_only = false;
+                }
+                if (!strstr(want, pref)) lib_with_stubs_only = false;
+            }
+            if (!lib_with_stubs_only) cl += (size_t)snprintf(callable + cl, 65536 - cl, "%.*s\n", (int)n, p);
+        }
+        p = e ? e + 1 : NULL;
+    }
+    if (std && callable) {
+        CHECK_INT(diff_lines(std, callable, "+ (in .luacheckrc, not callable in the sandbox)"), 0);
+        CHECK_INT(diff_lines(callable, std, "- (callable in the sandbox, not in .luacheckrc)"), 0);
+    }
+    free(std);
+    free(want);
+    free(callable);
+}
+
 /* ---- 2. sandbox primitives --------------------------------------------------- */
 
 static int run_snippet(lua_sandbox *sb, const char *code, char *msg, size_t cap) {
@@ -510,7 +576,8 @@ static void test_sandbox_primitives(void) {
     /* the next phase gets a fresh budget */
     CHECK_INT(run_snippet(sb, "local n = 0 for i = 1, 1000 do n = n + i end return n", msg, sizeof msg), LUA_OK);
     CHECK_STR(msg, "500500");
-    /* memory cap */
+    /* memory cap (with a budget large enough to reach it) */
+    sb->lim.check_budget = 50000000;
     int st = run_snippet(sb, "local t = {} for i = 1, 1e8 do t[i] = i end", msg, sizeof msg);
     CHECK_INT(lua_sandbox_classify(sb, st, msg), LUA_SANDBOX_MEMORY);
     CHECK(sb->mem_used <= lim.mem_cap);
@@ -668,6 +735,7 @@ static void test_hostile_rules(void) {
 /* ---- 4. the rule API --------------------------------------------------------- */
 
 static void test_rule_api(void) {
+    int before = check_failures_;
     const char *m1 = write_model("api-1.mlmodel", plain_model(metadata("Ann", "MIT", "plain")));
     const char *m2 = write_model("api-2.mlmodel", plain_model(metadata("Ann", "MIT", "plain")));
     const char *rules[] = {src_path("tests/lua/api/ir-api.lua")};
@@ -696,7 +764,7 @@ static void test_rule_api(void) {
         CHECK_INT(r->default_level, LEVEL_NOTE);
         CHECK(strstr(r->origin, "tests/lua/api/ir-api.lua") != NULL);
     }
-    if (check_failures_) print_outcome(&o);
+    if (check_failures_ != before) print_outcome(&o);
     outcome_free(&o);
 }
 
@@ -799,9 +867,23 @@ static void test_bundled_rules(void) {
     m->neuralnetwork->layers[1]->isupdatable = 1;   /* a ReLU cannot be updated */
     const char *upd_bad = write_model("updatable-relu.mlmodel", m);
     bundled("meta/updatable-model", full, 0, 0, NULL);
+    m = plain_model(metadata("Ann", "MIT", "u"));
+    m->isupdatable = 1;
+    m->neuralnetwork->layers[0]->isupdatable = 1;
+    m->description->n_traininginput = 1;
+    m->description->traininginput = fds(1, fd_array("x", 4));
+    const char *upd_ok = write_model("updatable-training.mlmodel", m);
     bundled("meta/updatable-model", upd, 2, 0, NULL);   /* no training inputs (warning) + the note */
-    bundled("meta/updatable-model", upd, 1, LEVEL_NOTE, "is updatable");
-    bundled("meta/updatable-model", upd_bad, 1, LEVEL_ERROR, "only convolution and innerProduct");
+    bundled("meta/updatable-model", upd_ok, 1, LEVEL_NOTE, "is updatable");
+    bundled("meta/updatable-model", upd_bad, 3, 0, NULL);   /* the error, no training inputs, the note */
+    {
+        const char *rules[] = {src_path("rules/meta/updatable-model.lua")};
+        const char *models[] = {upd_bad};
+        outcome o = run_files(1, rules, 1, models);
+        CHECK_INT(count_findings(&o, "meta/updatable-model", NULL, LEVEL_ERROR, "only convolution and innerProduct"), 1);
+        CHECK_INT(count_findings(&o, "meta/updatable-model", NULL, LEVEL_WARNING, "no training inputs"), 1);
+        outcome_free(&o);
+    }
     /* custom/custom-layer */
     m = nn_model(4, desc(1, fds(1, fd_array("x", 4)), 1, fds(1, fd_array("y", 4)), metadata("A", "B", "C")), 2,
                  layers(2, l_custom("soft", "x", "h", "MySoftThreshold"), l_relu("relu", "h", "y")));
@@ -923,7 +1005,6 @@ static void test_rules_folder(void) {
     CHECK_INT(count_findings(&o, "house-rules/model-size-budget", NULL, LEVEL_WARNING, "over the budget of 10 bytes"), 1);
     CHECK_INT(count_findings(&o, "house-rules/required-metadata", NULL, 0, "'owner' is missing"), 1);
     CHECK_INT(count_findings(&o, "house-rules/required-metadata", NULL, 0, NULL), 1);   /* team=vision is set */
-    if (check_failures_) print_outcome(&o);
     outcome_free(&o);
     config_free(&cfg);
 }
@@ -987,6 +1068,7 @@ int main(void) {
         return 1;
     }
     RUN(test_globals_snapshot);
+    RUN(test_luacheckrc_matches_surface);
     RUN(test_sandbox_primitives);
     RUN(test_hostile_rules);
     RUN(test_rule_api);

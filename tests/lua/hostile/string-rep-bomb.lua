@@ -4,7 +4,7 @@ local rule = { id = "hostile/string-rep-bomb", name = "Hostile", summary = "host
 
 function rule.check(model, ctx)
   ctx:report(model, "before the failure")
-  local s = string.rep("x", 1 << 40)
+  local s = string.rep("x", 1 << 30)
   ctx:report(model, "%d", #s)
 end
 
