@@ -553,6 +553,11 @@ static int cmd_check(int argc, char **argv, int start) {
             rc = 2;
         } else {
             rc = run_exit_code(res);
+            /* an unusable plugin is a tool error (DESIGN.md: "Only a usage
+             * error or an unusable plugin is a tool error"): everything else
+             * ran and the report is complete, but the exit says so */
+            for (size_t i = 0; i < registry_n_notes(reg); i++)
+                if (!strcmp(registry_note(reg, i)->kind, "plugin/unusable")) rc = 2;
         }
         /* the text report already carries notifications and a summary */
         if (!o.quiet && (strcmp(fmt, "text") || (o.output && strcmp(o.output, "-")))) {

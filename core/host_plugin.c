@@ -9,7 +9,8 @@
  * loaded), metadata and options before a single rule is registered; any
  * failure is one plugin/unusable notification naming the file, the field and
  * the versions, and the run goes on. Each cml_rule becomes a host_rule whose
- * engine_data points back at the rule; the plugin (dlopen handle, init
+ * engine_data points back at the rule (disabled when it is flagged
+ * CML_RULE_OPT_IN); the plugin (dlopen handle, init
  * state) is reference-counted by its rules and fini'd and dlclose'd when the
  * last one is freed. Checks of bundled plugins run in-process; third-party
  * ones run in a forked child (the IR is already built, so the child sees it
@@ -903,6 +904,9 @@ static host_rule *so_make_rule(so_plugin *pl, const cml_rule *cr, const char *pa
     r->help_md = so_dup(cr->help_md, &oom);
     r->help_uri = so_dup(cr->help_uri, &oom);
     r->default_level = (int)cr->default_level;
+    /* opt-in rules start disabled; config_apply turns them on only when
+     * `enable` / --enable names them (unknown flag bits are ignored) */
+    if (cr->flags & CML_RULE_OPT_IN) r->enabled = false;
     r->kind = so_engine.name;
     r->origin = so_dup(path, &oom);
     size_t nt = 0, no = 0;

@@ -384,6 +384,7 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
         ir_pass_compression(lm, lm->model);
         ir_pass_nn_shapes(lm, lm->model);
         ir_pass_compute(lm, lm->model);
+        ir_pass_opcheck(lm, lm->model);
         if (arena_exhausted(lm->a))
             diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, "", -1, 0, 0, NULL,
                      "the model needs more memory than the loader's cap (%zu MiB); the IR is incomplete",

@@ -81,6 +81,7 @@ void ir_pass_compression(lmodel *lm, cml_model *m);
 void ir_pass_nn_shapes(lmodel *lm, cml_model *m);
 /* Per-op compute-unit estimate (op->estimate), see ir_compute.c. */
 void ir_pass_compute(lmodel *lm, cml_model *m);
+void ir_pass_opcheck(lmodel *lm, cml_model *m); /* op types vs opsets: load/unknown-op */
 /* Percentage of compute ops (not const/constexpr) estimated on the Neural
  * Engine, over every function and sub-model; -1 when there are none. */
 double ir_ane_op_coverage_pct(const cml_model *m);

@@ -20,6 +20,11 @@
  *      cml_related, cml_ctx, cml_host {report, log, option_bool,
  *      option_int, option_number, option_string, option_strings, target,
  *      weight_read}.
+ *   1  cml_rule.flags appended (CML_RULE_OPT_IN: the rule is off until the
+ *      config's `enable` or --enable names it). No ABI bump: the host reads
+ *      cml_rule by its size, so a plugin built before the field (shorter
+ *      struct) reads as flags = 0, and a host built before it ignores it
+ *      (the rule is then on by default).
  *
  * The contract (policy, result of non-compliance, enforced by the host?):
  *   PLG-1  A plugin must not write to the IR or keep pointers into it after
@@ -126,6 +131,10 @@ typedef struct cml_option {
 
 /* ---- rules and plugins ------------------------------------------------------ */
 
+/* cml_rule.flags bits (appended in ABI 1, see the history above). A host
+ * ignores bits it does not know, so a new flag must be safe to ignore. */
+#define CML_RULE_OPT_IN 1u  /* disabled by default; the config's `enable` / --enable turns it on */
+
 /* One rule = one diagnostic pattern = one id. Members before `description`
  * are required; the rest may be left zero. */
 typedef struct cml_rule {
@@ -144,6 +153,8 @@ typedef struct cml_rule {
     const char *const *tags;          /* NULL-terminated */
     const cml_option *const *options; /* NULL-terminated array of pointers */
     void *reserved[4];                /* must be zero */
+    /* ---- appended in ABI 1 (read by size: older plugins read as 0) ---- */
+    uint32_t flags;                   /* CML_RULE_* bits; 0 = on by default */
 } cml_rule;
 
 /* What cml_plugin_entry returns. Members before `spdx_license` are

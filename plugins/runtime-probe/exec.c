@@ -121,14 +121,10 @@ static exec_dtype decl_dtype(const cml_value *v) {
     }
 }
 
+/* Slots never move: exec_prepare reserves an upper bound up front, since
+ * constexpr evaluation holds pointers to slots while it adds new ones. */
 static int new_slot(exec_plan *p, const cml_value *v, int kind) {
-    if (p->n_slots == p->cap_slots) {
-        size_t nc = p->cap_slots ? p->cap_slots * 2 : 256;
-        xslot *ns = realloc(p->slots, nc * sizeof *ns);
-        if (!ns) return -1;
-        p->slots = ns;
-        p->cap_slots = nc;
-    }
+    if (p->n_slots == p->cap_slots) return -1;
     int s = (int)p->n_slots++;
     memset(&p->slots[s], 0, sizeof p->slots[s]);
     p->slots[s].v = v;
@@ -336,16 +332,56 @@ int exec_aints(xctx *c, const char *name, int64_t *out, size_t max) {
 
 size_t exec_n_outputs(xctx *c) { return c->op->n_outputs; }
 
+/* a buffer of at least n floats: a recycled one that is not much larger, or new */
+static float *pool_get(exec_plan *p, size_t n, size_t *cap) {
+    if (!n) n = 1;
+    size_t best = SIZE_MAX;
+    for (size_t i = 0; i < p->pool.n; i++)
+        if (p->pool.cap[i] >= n && p->pool.cap[i] <= 2 * n + 1024 &&
+            (best == SIZE_MAX || p->pool.cap[i] < p->pool.cap[best]))
+            best = i;
+    if (best != SIZE_MAX) {
+        float *d = p->pool.d[best];
+        *cap = p->pool.cap[best];
+        p->pool.n--;
+        p->pool.d[best] = p->pool.d[p->pool.n];
+        p->pool.cap[best] = p->pool.cap[p->pool.n];
+        return d;
+    }
+    *cap = n;
+    return malloc(n * sizeof(float));
+}
+
+static void pool_put(exec_plan *p, float *d, size_t cap) {
+    if (!d) return;
+    if (p->pool.n == XPOOL_MAX) {
+        /* full: drop the smallest */
+        size_t lo = 0;
+        for (size_t i = 1; i < p->pool.n; i++)
+            if (p->pool.cap[i] < p->pool.cap[lo]) lo = i;
+        if (p->pool.cap[lo] >= cap) { free(d); return; }
+        free(p->pool.d[lo]);
+        p->pool.d[lo] = d;
+        p->pool.cap[lo] = cap;
+        return;
+    }
+    p->pool.d[p->pool.n] = d;
+    p->pool.cap[p->pool.n++] = cap;
+}
+
 xt *exec_out(xctx *c, size_t i, int rank, const int64_t *dim) {
     if (i >= c->op->n_outputs || rank < 0 || rank > EXEC_MAX_RANK) return NULL;
     xslot *sl = &c->p->slots[c->st->out_slots[i]];
     xt *t = &sl->t;
-    if (t->owned) free(t->d);
+    if (t->owned) {
+        if (t->cap) pool_put(c->p, t->d, t->cap);
+        else free(t->d);
+    }
     memset(t, 0, sizeof *t);
     t->rank = rank;
     for (int k = 0; k < rank; k++) t->dim[k] = dim[k] < 0 ? 0 : dim[k];
     t->n = exec_count(rank, t->dim);
-    t->d = malloc((t->n ? t->n : 1) * sizeof(float));
+    t->d = pool_get(c->p, t->n, &t->cap);
     if (!t->d) return NULL;
     t->owned = true;
     t->dt = sl->decl == EXEC_DT_STRING ? EXEC_DT_FP32 : sl->decl;
@@ -445,6 +481,7 @@ void exec_plan_free(exec_plan *p) {
     free(p->state_slots);
     free(p->stats);
     free(p->scratch);
+    for (size_t i = 0; i < p->pool.n; i++) free(p->pool.d[i]);
     exec_nnq_free(p->nnq);
     free(p);
 }
@@ -536,6 +573,15 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     p->is_nn = nn;
     if (o) p->opts = *o;
     if (p->opts.threads > 0) openblas_set_num_threads(p->opts.threads);
+    size_t bound = fn->n_inputs + 16;
+    for (size_t i = 0; i < b->n_ops; i++) {
+        const cml_op *op = b->ops[i];
+        bound += op->n_outputs + op->n_attrs;
+        for (size_t j = 0; j < op->n_inputs; j++) bound += op->inputs[j]->n_values;
+    }
+    p->slots = calloc(bound, sizeof *p->slots);
+    if (!p->slots) goto oom;
+    p->cap_slots = bound;
 
     /* 2. function inputs and states */
     for (size_t i = 0; i < fn->n_inputs; i++) {
@@ -744,8 +790,11 @@ static int make_const16(exec_plan *p) {
     return 0;
 }
 
-static void release_slot(xslot *sl) {
-    if (sl->t.owned) free(sl->t.d);
+static void release_slot(exec_plan *p, xslot *sl) {
+    if (sl->t.owned) {
+        if (sl->kind == SLOT_RUNTIME && sl->t.cap) pool_put(p, sl->t.d, sl->t.cap);
+        else free(sl->t.d);
+    }
     sl->t.d = NULL;
     sl->t.owned = false;
 }
@@ -931,7 +980,7 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
             }
             p->opts.hook(p->opts.hook_user, i, os, tv, nt);
         }
-        for (size_t k = 0; k < st->n_release; k++) release_slot(&p->slots[st->release[k]]);
+        for (size_t k = 0; k < st->n_release; k++) release_slot(p, &p->slots[st->release[k]]);
     }
     /* outputs */
     exec_tensor *outs = calloc(p->n_outs ? p->n_outs : 1, sizeof *outs);
@@ -977,7 +1026,7 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
     rc = 0;
 done:
     for (size_t s = 0; s < p->n_slots; s++)
-        if (p->slots[s].kind == SLOT_RUNTIME || p->slots[s].kind == SLOT_INPUT) release_slot(&p->slots[s]);
+        if (p->slots[s].kind == SLOT_RUNTIME || p->slots[s].kind == SLOT_INPUT) release_slot(p, &p->slots[s]);
     return rc;
 }
 

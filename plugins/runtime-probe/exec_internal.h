@@ -28,7 +28,16 @@ typedef struct xt {
     const char *const *strs;   /* EXEC_DT_STRING constants */
     size_t nstr;
     bool owned;                /* d was malloc'd for this slot */
+    size_t cap;                /* elements allocated at d (runtime buffers) */
 } xt;
+
+/* recycled runtime buffers (avoids page faults on every op) */
+#define XPOOL_MAX 32
+typedef struct xpool {
+    float *d[XPOOL_MAX];
+    size_t cap[XPOOL_MAX];
+    size_t n;
+} xpool;
 
 enum { SLOT_CONST = 1, SLOT_INPUT, SLOT_STATE, SLOT_RUNTIME };
 
@@ -94,6 +103,7 @@ struct exec_plan {
     exec_op_stat *stats;
     float *scratch;
     size_t scratch_n;
+    xpool pool;
     size_t const_bytes;
     void *nnq;                 /* exec_nnq: NN quantization parameters, re-read lazily */
     char err[512];

@@ -18,6 +18,7 @@
 #include <cblas.h>
 
 #include "exec_internal.h"
+#include "ir_weights.h"
 
 #define NEED(t, name)                                                   \
     do {                                                                \
@@ -1398,6 +1399,16 @@ static int chk_cast(const cml_op *op, char *why, size_t n) {
     return -1;
 }
 
+static int chk_gather(const cml_op *op, char *why, size_t n) {
+    const cml_value *v = ir_op_param(op, "batch_dims");
+    double bd = 0;
+    if (v && v->weight && ir_weight_f64(v->weight, 0, &bd) == 0 && bd != 0) {
+        snprintf(why, n, "batch_dims %g", bd);
+        return -1;
+    }
+    return 0;
+}
+
 static int chk_pad(const cml_op *op, char *why, size_t n) {
     const char *m = exec_ir_str(op, "mode");
     if (m && strcmp(m, "constant") && strcmp(m, "reflect") && strcmp(m, "replicate")) {
@@ -1415,7 +1426,7 @@ static const exec_kdef MIL_KERNELS[] = {
     K(abs), K(acos), K(add), K(asin), K(atan), K(atanh), KC(avg_pool, chk_spatial), K(batch_norm), KC(cast, chk_cast), K(ceil),
     K(clamped_relu), K(classify), K(clip), K(concat), KC(conv, chk_spatial), KC(conv_transpose, chk_spatial), K(coreml_update_state),
     K(cos), K(cosh), K(elu), K(equal), K(erf), K(exp), K(exp2), K(expand_dims), K(fill), K(flatten2d),
-    K(floor), K(floor_div), K(gather), K(gather_along_axis), KC(gelu, chk_gelu), K(greater), K(greater_equal),
+    K(floor), K(floor_div), KC(gather, chk_gather), K(gather_along_axis), KC(gelu, chk_gelu), K(greater), K(greater_equal),
     K(identity), K(instance_norm), K(inverse), KC(l2_pool, chk_spatial), K(layer_norm), K(leaky_relu), K(less),
     K(less_equal), K(linear), K(linear_activation), K(log), K(logical_and), K(logical_not), K(logical_or),
     K(logical_xor), K(matmul), KC(max_pool, chk_spatial), K(maximum), K(minimum), K(mod), K(mul), K(not_equal), KC(pad, chk_pad),

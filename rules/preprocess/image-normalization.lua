@@ -130,13 +130,16 @@ local function walk(model, ctx)
   end
   for _, f in ipairs(images) do
     local p = preprocessing_of(model, f, #images)
-    if p == nil then
+    -- GRAYSCALE_FLOAT16 (OneComponent16Half) pixels are floats the app
+    -- chooses, not 0-255 bytes: no "raw pixels" hint for them
+    local raw_bytes = f.color ~= "GRAYSCALE_FLOAT16"
+    if p == nil and raw_bytes then
       ctx:report{
         at = f,
         message = ("image input '%s' has no scale or bias: the network receives raw 0-255 pixel values; make sure it was trained on those"):format(f.name),
         fix = "set ct.ImageType(scale=…, bias=[…]) at conversion to the training normalization",
       }
-    elseif not p.mean_image then
+    elseif p ~= nil and not p.mean_image then
       local bias = p.gray and fmt(p.r) or ("%s, %s, %s"):format(fmt(p.r), fmt(p.g), fmt(p.b))
       local name = recipe(p.scale, p.r, p.g, p.b)
       if not p.gray and swapped(p.scale, p.r, p.g, p.b) and (f.color == "RGB" or f.color == "BGR") then

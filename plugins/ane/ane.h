@@ -1,0 +1,86 @@
+/* ane.h — internal header of the bundled "ane" plugin (rules
+ * ane/unsupported-op, ane/mixed-precision, io/fp16-conversion and the opt-in
+ * perf/ane-layout). Like every plugin it sees only the SDK headers; these
+ * are the helpers its rule files share: a growable op list, the program-order
+ * walk over every function of every (sub-)model, typed look-ups of op
+ * inputs, the float dtype an op computes in, the deployment-target test for
+ * Float16 I/O and small string builders for messages. Nothing here is
+ * exported: the plugin is built with hidden visibility and only
+ * cml_plugin_entry leaves the .so. */
+#ifndef CML_PLUGIN_ANE_H
+#define CML_PLUGIN_ANE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coreml-lint/ir.h"
+#include "coreml-lint/plugin.h"
+
+#define ANE_MAX_DEPTH 64    /* nested blocks / pipelines; the host caps lower */
+#define ANE_MAX_RELATED 64  /* the host keeps at most 64 related locations */
+
+/* ---- op lists ------------------------------------------------------------ */
+
+typedef struct ane_ops {
+    const cml_op **v;
+    size_t n, cap;
+    bool oom;               /* a push failed: the list is incomplete */
+} ane_ops;
+
+void ane_ops_push(ane_ops *a, const cml_op *op);
+void ane_ops_free(ane_ops *a);
+
+/* Every op of a block in program order; an op's nested blocks follow it. */
+void ane_collect(const cml_block *b, ane_ops *out, int depth);
+
+/* Call fn for every function of m and of its pipeline sub-models. */
+typedef void (*ane_fn_visit)(const cml_model *m, const cml_function *fn, void *arg);
+void ane_each_function(const cml_model *m, ane_fn_visit fn, void *arg, int depth);
+
+bool ane_is_mlprogram(const cml_model *m);
+
+/* ---- ops ----------------------------------------------------------------- */
+
+bool ane_kind_is(const cml_op *op, const char *kind);
+/* The first value bound to the named input of an ML Program op, or NULL. */
+const cml_value *ane_input(const cml_op *op, const char *name);
+/* The float type an ML Program op computes in, classified like the
+ * compute-unit pass does: CML_DT_FP16 when any float tensor output is
+ * fp16/bf16/fp8, CML_DT_FP32 when every float output is fp32/fp64,
+ * CML_DT_UNKNOWN without float tensor outputs. */
+cml_dtype ane_float_dtype(const cml_op *op);
+/* An op that computes (not const/constexpr, estimate not CML_UNIT_NONE). */
+bool ane_is_compute(const cml_op *op);
+/* An ML Program compute op typed fp32 that the compute-unit pass did not
+ * take for the model's I/O conversion (the pass gives those tier 0). */
+bool ane_is_fp32_island_op(const cml_op *op);
+
+/* ---- deployment target -------------------------------------------------- */
+
+/* Whether Float16 multiArray I/O (specification 7: iOS 16, macOS 13, tvOS 16,
+ * watchOS 9, visionOS 1) is available to the app: by the configured target,
+ * else by the model's own specification version. */
+bool ane_fp16_io_available(cml_ctx *ctx, const cml_model *m);
+
+/* ---- strings ------------------------------------------------------------- */
+
+const char *ane_s(const char *s);  /* s, or "?" */
+
+/* A bounded string builder (truncates, always NUL-terminated). */
+typedef struct ane_buf {
+    char *p;
+    size_t cap, n;
+} ane_buf;
+void ane_bprintf(ane_buf *b, const char *fmt, ...) CML_PRINTF_(2, 3);
+/* "[1, 32, 128]" of a shape ("?" for unknown dims). */
+void ane_bshape(ane_buf *b, const cml_shape *s);
+
+/* ---- the rules (one file each) --------------------------------------------- */
+
+extern const cml_rule ane_rule_unsupported_op;
+extern const cml_rule ane_rule_mixed_precision;
+extern const cml_rule ane_rule_fp16_conversion;
+extern const cml_rule ane_rule_layout;
+
+#endif /* CML_PLUGIN_ANE_H */

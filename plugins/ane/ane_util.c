@@ -1,0 +1,152 @@
+/* ane_util.c — the shared helpers of the "ane" plugin declared in ane.h: op
+ * lists, the program-order walk (an op, then the ops of its nested blocks),
+ * the visit of every function of a model and its pipeline sub-models, input
+ * look-ups by name, the float dtype of an op (the same classification as the
+ * host's compute-unit pass, core/ir_compute.c), the test for fp32 ops that
+ * the pass did not take for I/O conversion, the Float16-I/O availability
+ * test against the deployment target, and bounded message builders. Pure C11
+ * over the read-only IR; allocation failures only shorten a list. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ane.h"
+
+void ane_ops_push(ane_ops *a, const cml_op *op) {
+    if (a->n == a->cap) {
+        size_t nc = a->cap ? a->cap * 2 : 64;
+        const cml_op **nv = realloc((void *)a->v, nc * sizeof *nv);
+        if (!nv) {
+            a->oom = true;
+            return;
+        }
+        a->v = nv;
+        a->cap = nc;
+    }
+    a->v[a->n++] = op;
+}
+
+void ane_ops_free(ane_ops *a) {
+    free((void *)a->v);
+    a->v = NULL;
+    a->n = a->cap = 0;
+}
+
+void ane_collect(const cml_block *b, ane_ops *out, int depth) {
+    if (!b || depth > ANE_MAX_DEPTH) return;
+    for (size_t i = 0; i < b->n_ops; i++) {
+        const cml_op *op = b->ops[i];
+        if (!op) continue;
+        ane_ops_push(out, op);
+        for (size_t k = 0; k < op->n_blocks; k++) ane_collect(op->blocks[k], out, depth + 1);
+    }
+}
+
+void ane_each_function(const cml_model *m, ane_fn_visit fn, void *arg, int depth) {
+    if (!m || depth > ANE_MAX_DEPTH) return;
+    for (size_t i = 0; i < m->n_functions; i++)
+        if (m->functions[i] && m->functions[i]->block) fn(m, m->functions[i], arg);
+    for (size_t i = 0; i < m->n_sub_models; i++) ane_each_function(m->sub_models[i], fn, arg, depth + 1);
+}
+
+bool ane_is_mlprogram(const cml_model *m) { return m && m->type && strcmp(m->type, "mlProgram") == 0; }
+
+bool ane_kind_is(const cml_op *op, const char *kind) { return op->kind && strcmp(op->kind, kind) == 0; }
+
+const cml_value *ane_input(const cml_op *op, const char *name) {
+    for (size_t i = 0; i < op->n_inputs; i++) {
+        const cml_arg *a = op->inputs[i];
+        if (a && a->name && strcmp(a->name, name) == 0) return a->n_values ? a->values[0] : NULL;
+    }
+    return NULL;
+}
+
+cml_dtype ane_float_dtype(const cml_op *op) {
+    bool wide = false;
+    for (size_t i = 0; i < op->n_outputs; i++) {
+        const cml_type *t = &op->outputs[i]->type;
+        if (t->kind != CML_TYPE_TENSOR && t->kind != CML_TYPE_STATE) continue;
+        if (!cml_dtype_is_float(t->dtype)) continue;
+        if (t->dtype == CML_DT_FP32 || t->dtype == CML_DT_FP64) wide = true;
+        else return CML_DT_FP16;
+    }
+    return wide ? CML_DT_FP32 : CML_DT_UNKNOWN;
+}
+
+bool ane_is_compute(const cml_op *op) {
+    return !op->is_const && op->estimate.unit != CML_UNIT_NONE && op->estimate.unit != CML_UNIT_UNKNOWN;
+}
+
+/* SOURCE: core/ir_compute.c (the host's compute-unit pass): an fp32-typed ML
+ * Program op is barred from the NE with tier 'A' (rules-knowledge 4.1 P2),
+ * except the model's I/O conversion — input/output casts, coremltools' image
+ * scale/bias ops, the fp32 cast before `classify` (rules-knowledge 5.6) —
+ * which it estimates NE with tier 0. */
+bool ane_is_fp32_island_op(const cml_op *op) {
+    return !op->is_nn_layer && ane_is_compute(op) && op->estimate.tier != 0 &&
+           ane_float_dtype(op) == CML_DT_FP32;
+}
+
+/* ---- deployment target ---------------------------------------------------- */
+
+/* SOURCE: rules-knowledge 1.1 / 1.3 [A-src]: FLOAT16 multiArray features need
+ * specification 7 = iOS 16, macOS 13, tvOS 16, watchOS 9 (visionOS 1.x
+ * already takes specification 8) — InterfaceValidators.cpp:186-190. */
+static const struct {
+    const char *platform;
+    int major;
+} fp16_io_min[] = {
+    {"visionOS", 1}, {"watchOS", 9}, {"macOS", 13}, {"tvOS", 16}, {"iOS", 16},
+};
+
+/* strncasecmp without POSIX feature macros (ASCII only). */
+static bool prefix_nocase(const char *s, const char *prefix) {
+    for (; *prefix; s++, prefix++) {
+        char a = *s, b = *prefix;
+        if (a >= 'A' && a <= 'Z') a = (char)(a - 'A' + 'a');
+        if (b >= 'A' && b <= 'Z') b = (char)(b - 'A' + 'a');
+        if (a != b) return false;
+    }
+    return true;
+}
+
+bool ane_fp16_io_available(cml_ctx *ctx, const cml_model *m) {
+    const char *t = cml_target(ctx);
+    if (t && *t) {
+        for (size_t i = 0; i < sizeof fp16_io_min / sizeof fp16_io_min[0]; i++) {
+            size_t n = strlen(fp16_io_min[i].platform);
+            if (!prefix_nocase(t, fp16_io_min[i].platform)) continue;
+            const char *v = t + n;
+            if (*v < '0' || *v > '9') break;
+            return atoi(v) >= fp16_io_min[i].major;
+        }
+    }
+    /* no (usable) target: the model's own requirement decides — a model that
+     * already needs specification 7 can use Float16 I/O at no extra cost */
+    return m && m->spec_version >= 7;
+}
+
+/* ---- strings ---------------------------------------------------------------- */
+
+const char *ane_s(const char *s) { return s && *s ? s : "?"; }
+
+void ane_bprintf(ane_buf *b, const char *fmt, ...) {
+    if (!b->p || b->n + 1 >= b->cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
+    va_end(ap);
+    if (k < 0) return;
+    b->n += (size_t)k;
+    if (b->n >= b->cap) b->n = b->cap - 1;
+}
+
+void ane_bshape(ane_buf *b, const cml_shape *s) {
+    ane_bprintf(b, "[");
+    for (int32_t i = 0; s->dims && i < s->rank; i++) {
+        if (s->dims[i] < 0) ane_bprintf(b, "%s?", i ? ", " : "");
+        else ane_bprintf(b, "%s%lld", i ? ", " : "", (long long)s->dims[i]);
+    }
+    ane_bprintf(b, "]");
+}
