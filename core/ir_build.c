@@ -1001,7 +1001,17 @@ static iweight *nn_weight(builder *b, const Cmlpb__WeightParams *wp, const char 
          * linearQuantization = 101, lookupTableQuantization = 102 */
         w->pub.quant_linear = q->quantization_type_case == 101;
         w->pub.quant_lut = q->quantization_type_case == 102;
-        if (w->pub.quant_linear && q->linearquantization) w->n_linear_scales = q->linearquantization->n_scale;
+        if (w->pub.quant_linear && q->linearquantization) {
+            w->n_linear_scales = q->linearquantization->n_scale;
+            w->pub.n_quant_scale = q->linearquantization->n_scale;
+            w->pub.quant_scale = q->linearquantization->scale;
+            w->pub.n_quant_bias = q->linearquantization->n_bias;
+            w->pub.quant_bias = q->linearquantization->bias;
+        }
+        if (w->pub.quant_lut && q->lookuptablequantization) {
+            w->pub.n_lut = q->lookuptablequantization->n_floatvalue;
+            w->pub.lut = q->lookuptablequantization->floatvalue;
+        }
         if (w->pub.quant_bits >= 1 && w->pub.quant_bits <= 8 && w->pub.nbytes)
             w->pub.n_elements = w->pub.nbytes * 8 / w->pub.quant_bits;
         if (w->pub.dtype == CML_DT_UINT8 && w->pub.quant_bits && w->pub.quant_bits < 8)

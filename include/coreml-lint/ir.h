@@ -142,6 +142,12 @@ typedef struct cml_weight {
     unsigned quant_bits;      /* 0: not quantized */
     bool quant_linear, quant_lut;
     cml_loc loc;
+    /* NN quantization parameters (quant_linear: w = q * scale + bias, one
+     * value or one per output channel; quant_lut: 2^bits table entries).
+     * SOURCE: NeuralNetwork.proto LinearQuantizationParams,
+     * LookUpTableQuantizationParams. */
+    size_t n_quant_scale, n_quant_bias, n_lut;
+    const float *quant_scale, *quant_bias, *lut;
 } cml_weight;
 
 /* The bytes of a weight are read through the host's bounded reader

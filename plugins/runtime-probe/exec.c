@@ -482,7 +482,6 @@ void exec_plan_free(exec_plan *p) {
     free(p->stats);
     free(p->scratch);
     for (size_t i = 0; i < p->pool.n; i++) free(p->pool.d[i]);
-    exec_nnq_free(p->nnq);
     free(p);
 }
 

@@ -92,10 +92,16 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
                         size_t errlen);
 
 /* Run once. inputs are matched by name to the function's inputs (missing
- * ones are an error; fp16 inputs are rounded to fp16, int32 ones
- * truncated). On success *outputs is a new array of *n_out tensors in the
- * function's output order (free with exec_tensors_free) and 0 is returned;
- * on failure -1, with the reason in exec_last_error(). stats may be NULL. */
+ * ones are an error; an ML Program input must match its declared dims where
+ * they are known; fp16 inputs are rounded to fp16, int32 ones truncated;
+ * NeuralNetwork image inputs are raw pixel values and get the model's
+ * scaler preprocessing). EXEC_FP32 runs every op in float32, including
+ * fp16-typed ones (a cast to fp16 is then an identity); EXEC_FP16_EMU
+ * rounds inputs, float constants and every float op output to binary16.
+ * On success *outputs is a new array of *n_out tensors in the function's
+ * output order (free with exec_tensors_free) and 0 is returned; on failure
+ * -1, with the reason in exec_last_error(). stats may be NULL. A plan is
+ * not thread-safe (one run at a time); BLAS threads are process-wide. */
 int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_in,
              exec_tensor **outputs, size_t *n_out, exec_stats *stats);
 

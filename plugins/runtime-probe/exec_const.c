@@ -16,8 +16,7 @@
  * binary16, since that is the constant the runtime holds. NeuralNetwork
  * WeightParams quantization (linear: w = q*scale[c] + bias[c]; LUT:
  * w = table[q], indices packed MSB-first) needs the layer's protobuf
- * parameters, which the IR does not carry: they are re-read from the spec
- * file once per plan. */
+ * parameters, which the IR carries on the weight (quant_scale/bias, lut). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -581,125 +580,30 @@ int exec_eval_constexpr(exec_plan *p, const cml_op *op, char *err, size_t errlen
     return bad(&c, "unsupported constexpr op");
 }
 
-/* ---- NeuralNetwork WeightParams quantization ---------------------------------------- */
-
-typedef struct nnq {
-    bool tried;
-    Cmlpb__Model *pb;
-    Cmlpb__NeuralNetworkLayer **layers;
-    size_t n_layers;
-} nnq;
-
-void exec_nnq_free(void *q) {
-    nnq *n = q;
-    if (!n) return;
-    if (n->pb) cmlpb__model__free_unpacked(n->pb, NULL);
-    free(n);
-}
-
-static nnq *nnq_load(exec_plan *p, char *err, size_t errlen) {
-    if (p->nnq) return ((nnq *)p->nnq)->pb ? p->nnq : NULL;
-    nnq *q = calloc(1, sizeof *q);
-    if (!q) return NULL;
-    p->nnq = q;
-    q->tried = true;
-    const cml_model *m = p->m;
-    if (m->parent) { seterr(err, errlen, "quantized weights in a pipeline sub-model are not supported"); return NULL; }
-    const char *art = m->loc.artifact;
-    char path[4096];
-    if (art && *art) snprintf(path, sizeof path, "%s/%s", m->path, art);
-    else snprintf(path, sizeof path, "%s", m->path);
-    FILE *f = fopen(path, "rb");
-    if (!f) { seterr(err, errlen, "cannot re-read '%s' for quantization parameters", path); return NULL; }
-    unsigned char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            size_t nc = cap ? cap * 2 : (1u << 20);
-            unsigned char *nb = realloc(buf, nc);
-            if (!nb) { free(buf); fclose(f); return NULL; }
-            buf = nb;
-            cap = nc;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        if (!got) break;
-        len += got;
-    }
-    fclose(f);
-    q->pb = cmlpb__model__unpack(NULL, len, buf);
-    free(buf);
-    if (!q->pb) { seterr(err, errlen, "'%s' does not decode", path); return NULL; }
-    Cmlpb__Model *pb = q->pb;
-    if (pb->type_case == CMLPB__MODEL__TYPE_NEURAL_NETWORK && pb->neuralnetwork) {
-        q->layers = pb->neuralnetwork->layers; q->n_layers = pb->neuralnetwork->n_layers;
-    } else if (pb->type_case == CMLPB__MODEL__TYPE_NEURAL_NETWORK_CLASSIFIER && pb->neuralnetworkclassifier) {
-        q->layers = pb->neuralnetworkclassifier->layers; q->n_layers = pb->neuralnetworkclassifier->n_layers;
-    } else if (pb->type_case == CMLPB__MODEL__TYPE_NEURAL_NETWORK_REGRESSOR && pb->neuralnetworkregressor) {
-        q->layers = pb->neuralnetworkregressor->layers; q->n_layers = pb->neuralnetworkregressor->n_layers;
-    }
-    return q;
-}
-
-static const Cmlpb__WeightParams *find_wp(const Cmlpb__NeuralNetworkLayer *L, const char *attr) {
-    const ProtobufCFieldDescriptor *fd =
-        protobuf_c_message_descriptor_get_field(&cmlpb__neural_network_layer__descriptor, (unsigned)L->layer_case);
-    if (!fd) return NULL;
-    const ProtobufCMessage *msg;
-    memcpy(&msg, (const char *)L + fd->offset, sizeof msg);
-    char part[128];
-    const char *s = attr;
-    while (msg && *s) {
-        const char *e = strchr(s, '.');
-        size_t len = e ? (size_t)(e - s) : strlen(s);
-        if (len >= sizeof part) return NULL;
-        memcpy(part, s, len);
-        part[len] = 0;
-        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, part);
-        if (!f || f->type != PROTOBUF_C_TYPE_MESSAGE || f->label == PROTOBUF_C_LABEL_REPEATED) return NULL;
-        const ProtobufCMessage *sub;
-        memcpy(&sub, (const char *)msg + f->offset, sizeof sub);
-        msg = sub;
-        s = e ? e + 1 : s + len;
-    }
-    return msg && msg->descriptor == &cmlpb__weight_params__descriptor ? (const Cmlpb__WeightParams *)msg : NULL;
-}
-
 int exec_nn_dequant(exec_plan *p, const cml_op *op, const cml_attr *at, xt *t, char *err, size_t errlen) {
-    nnq *q = nnq_load(p, err, errlen);
-    if (!q) return -1;
-    const Cmlpb__NeuralNetworkLayer *L = NULL;
-    if (op->index < q->n_layers && q->layers[op->index] && q->layers[op->index]->name &&
-        !strcmp(q->layers[op->index]->name, op->name))
-        L = q->layers[op->index];
-    for (size_t i = 0; !L && i < q->n_layers; i++)
-        if (q->layers[i] && q->layers[i]->name && !strcmp(q->layers[i]->name, op->name)) L = q->layers[i];
-    const Cmlpb__WeightParams *wp = L ? find_wp(L, at->name) : NULL;
-    if (!wp || !wp->quantization) {
+    (void)p;
+    const cml_weight *w = at->value ? at->value->weight : NULL;
+    if (!w || !w->quant_bits) {
         seterr(err, errlen, "layer '%s': quantization parameters of '%s' not found", op->name, at->name);
         return -1;
     }
-    const Cmlpb__QuantizationParams *qp = wp->quantization;
-    if (qp->quantization_type_case == CMLPB__QUANTIZATION_PARAMS__QUANTIZATION_TYPE_LOOKUP_TABLE_QUANTIZATION &&
-        qp->lookuptablequantization) {
-        const Cmlpb__LookUpTableQuantizationParams *lut = qp->lookuptablequantization;
+    if (w->quant_lut) {
         for (size_t i = 0; i < t->n; i++) {
             size_t k = (size_t)t->d[i];
-            if (k >= lut->n_floatvalue) {
-                seterr(err, errlen, "layer '%s': LUT index %zu out of range", op->name, k);
+            if (k >= w->n_lut) {
+                seterr(err, errlen, "layer '%s': LUT index %zu out of range (%zu entries)", op->name, k, w->n_lut);
                 return -1;
             }
-            t->d[i] = lut->floatvalue[k];
+            t->d[i] = w->lut[k];
         }
         return 0;
     }
-    if (qp->quantization_type_case == CMLPB__QUANTIZATION_PARAMS__QUANTIZATION_TYPE_LINEAR_QUANTIZATION &&
-        qp->linearquantization) {
+    if (w->quant_linear) {
         /* SOURCE: NeuralNetwork.proto LinearQuantizationParams (w = q*scale + bias,
          * one entry or one per output channel); coremltools quantization_utils.py
          * _dequantize_linear: channels on axis 0, axis 1 for deconvolution weights
          * shaped (kernelChannels, outputChannels/nGroups, kH, kW). */
-        const Cmlpb__LinearQuantizationParams *lq = qp->linearquantization;
-        size_t nc = lq->n_scale ? lq->n_scale : 1;
+        size_t nc = w->n_quant_scale ? w->n_quant_scale : 1;
         bool deconv = !strcmp(op->kind, "convolution") && !strcmp(at->name, "weights");
         const cml_attr *dc = ir_op_attr(op, "isDeconvolution");
         deconv = deconv && dc && dc->kind == CML_ATTR_BOOL && dc->b;
@@ -712,8 +616,8 @@ int exec_nn_dequant(exec_plan *p, const cml_op *op, const cml_attr *at, xt *t, c
         for (size_t i = 0; i < t->n; i++) {
             size_t ch = nc == 1 ? 0 : deconv ? (i / khw) % nc : (per ? i / per : 0);
             if (ch >= nc) ch = nc - 1;
-            float s = lq->n_scale ? lq->scale[ch] : 1.0f;
-            float b = lq->n_bias ? lq->bias[lq->n_bias == nc ? ch : 0] : 0.0f;
+            float s = w->n_quant_scale ? w->quant_scale[ch] : 1.0f;
+            float b = w->n_quant_bias ? w->quant_bias[w->n_quant_bias == nc ? ch : 0] : 0.0f;
             t->d[i] = t->d[i] * s + b;
         }
         return 0;

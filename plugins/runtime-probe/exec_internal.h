@@ -105,7 +105,6 @@ struct exec_plan {
     size_t scratch_n;
     xpool pool;
     size_t const_bytes;
-    void *nnq;                 /* exec_nnq: NN quantization parameters, re-read lazily */
     char err[512];
 };
 
@@ -164,7 +163,6 @@ int exec_decode_weight(const cml_weight *w, const cml_value *v, xt *out, char *e
 int exec_eval_constexpr(exec_plan *p, const cml_op *op, char *err, size_t errlen);
 /* NN WeightParams with quantization: dequantise using the layer's params */
 int exec_nn_dequant(exec_plan *p, const cml_op *op, const cml_attr *at, xt *t, char *err, size_t errlen);
-void exec_nnq_free(void *nnq);
 /* a string parameter straight from the IR (prepare-time checks) */
 const char *exec_ir_str(const cml_op *op, const char *name);
 int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen);

@@ -260,6 +260,7 @@ static int k_pooling(xctx *c) {
     int64_t kh = list_at(c, "kernelSize", 0, 3), kw = list_at(c, "kernelSize", 1, 3);
     int64_t s[2] = {list_at(c, "stride", 0, 1), list_at(c, "stride", 1, 1)};
     int64_t pad[4] = {0, 0, 0, 0}, ho, wo;
+    if (!exec_ab(c, "globalPooling") && (kh < 1 || kw < 1)) return exec_fail(c, "empty kernel");
     if (exec_ab(c, "globalPooling")) {
         kh = H; kw = W; s[0] = s[1] = 1;
         ho = wo = 1;
@@ -436,6 +437,16 @@ static int trailing_param(const xt *x, const xt *p, const int64_t *shape, int ns
     return 0;
 }
 
+/* p broadcasts onto x without changing x's shape */
+static bool fits(const xt *x, const xt *p) {
+    int r;
+    int64_t dim[EXEC_MAX_RANK];
+    if (exec_broadcast_shape(x, p, &r, dim) != 0 || r != x->rank) return false;
+    for (int i = 0; i < r; i++)
+        if (dim[i] != x->dim[i]) return false;
+    return true;
+}
+
 static int k_scale(xctx *c) {
     const xt *x = exec_nn_in(c, 0), *s = exec_aval(c, "scale");
     NEED(x, "input");
@@ -444,7 +455,7 @@ static int k_scale(xctx *c) {
     int ns = exec_aints(c, "shapeScale", sh, 4);
     if (ns < 0) { sh[0] = (int64_t)s->n; ns = 1; }
     xt v;
-    if (trailing_param(x, s, sh, ns, &v) != 0) return exec_fail(c, "bad shapeScale");
+    if (trailing_param(x, s, sh, ns, &v) != 0 || !fits(x, &v)) return exec_fail(c, "bad shapeScale");
     xt *y = exec_out_like(c, 0, x);
     if (!y) return exec_fail(c, "out of memory");
     exec_binary(BIN_MUL, x, &v, y);
@@ -453,7 +464,7 @@ static int k_scale(xctx *c) {
         NEED(b, "bias");
         ns = exec_aints(c, "shapeBias", sh, 4);
         if (ns < 0) { sh[0] = (int64_t)b->n; ns = 1; }
-        if (trailing_param(x, b, sh, ns, &v) != 0) return exec_fail(c, "bad shapeBias");
+        if (trailing_param(x, b, sh, ns, &v) != 0 || !fits(x, &v)) return exec_fail(c, "bad shapeBias");
         exec_binary(BIN_ADD, y, &v, y);
     }
     return 0;
@@ -467,7 +478,7 @@ static int k_bias(xctx *c) {
     int ns = exec_aints(c, "shape", sh, 4);
     if (ns < 0) { sh[0] = (int64_t)b->n; ns = 1; }
     xt v;
-    if (trailing_param(x, b, sh, ns, &v) != 0) return exec_fail(c, "bad bias shape");
+    if (trailing_param(x, b, sh, ns, &v) != 0 || !fits(x, &v)) return exec_fail(c, "bad bias shape");
     xt *y = exec_out_like(c, 0, x);
     if (!y) return exec_fail(c, "out of memory");
     exec_binary(BIN_ADD, x, &v, y);

@@ -241,6 +241,7 @@ static int chan_act(xctx *c, int kind) {
     if (x->rank < 3) return exec_fail(c, "input rank must be at least 3");
     int64_t C = x->dim[x->rank - 3], HW = x->dim[x->rank - 2] * x->dim[x->rank - 1];
     if ((int64_t)al->n != C && al->n != 1) return exec_fail(c, "alpha length %zu != channels %lld", al->n, (long long)C);
+    if (be && be->d && (int64_t)be->n != C && be->n != 1) return exec_fail(c, "beta length != channels");
     xt *y = exec_out_like(c, 0, x);
     if (!y) return exec_fail(c, "out of memory");
     for (size_t i = 0; i < x->n; i++) {
@@ -424,6 +425,8 @@ static int k_batch_norm(xctx *c) {
     int64_t C = x->dim[1], inner = 1;
     for (int i = 2; i < x->rank; i++) inner *= x->dim[i];
     if ((int64_t)mean->n != C || (int64_t)var->n != C) return exec_fail(c, "mean/variance length != channels");
+    if ((g && g->d && (int64_t)g->n != C) || (b && b->d && (int64_t)b->n != C))
+        return exec_fail(c, "gamma/beta length != channels");
     xt *y = exec_out_like(c, 0, x);
     if (!y) return exec_fail(c, "out of memory");
     for (size_t i = 0; i < x->n; i++) {
@@ -448,6 +451,8 @@ static int k_instance_norm(xctx *c) {
     if (normalize(c, x, mask, eps, y->d) != 0) return -1;
     const xt *g = exec_in(c, "gamma"), *b = exec_in(c, "beta");
     int64_t C = x->dim[1], inner = (int64_t)(x->n / exec_nz(x->dim[0] * C));
+    if ((g && g->d && (int64_t)g->n != C) || (b && b->d && (int64_t)b->n != C))
+        return exec_fail(c, "gamma/beta length != channels");
     for (size_t i = 0; i < x->n; i++) {
         size_t ch = (size_t)((int64_t)i / inner % C);
         y->d[i] = y->d[i] * (g && g->d ? g->d[ch] : 1.0f) + (b && b->d ? b->d[ch] : 0.0f);
@@ -534,6 +539,7 @@ static int k_matmul(xctx *c) {
     NEED(a, "x");
     NEED(b, "y");
     bool ta = exec_pb(c, "transpose_x", false), tb = exec_pb(c, "transpose_y", false);
+    if (a->rank < 1 || b->rank < 1) return exec_fail(c, "matmul operands must have rank >= 1");
     xt A = *a, B = *b;
     bool a1 = a->rank == 1, b1 = b->rank == 1;
     if (a1) { A.rank = 2; A.dim[0] = 1; A.dim[1] = a->dim[0]; ta = false; }
@@ -648,6 +654,7 @@ static int k_conv(xctx *c) {
     NEED(x0, "x");
     NEED(w, "weight");
     if (x0->rank != 4 && x0->rank != 3) return exec_fail(c, "only 1-D and 2-D convolution are supported");
+    if (w->rank != x0->rank) return exec_fail(c, "weight rank %d does not match input rank %d", w->rank, x0->rank);
     xt x;
     as2d(x0, &x);
     int64_t groups = exec_pi(c, "groups", 1);
@@ -657,6 +664,7 @@ static int k_conv(xctx *c) {
         return exec_fail(c, "channels (%lld in, weight %lld x %lld) do not match groups %lld", (long long)cin,
                          (long long)cout, (long long)w->dim[1], (long long)groups);
     if (b && b->d && (int64_t)b->n != cout) return exec_fail(c, "bias length != output channels");
+    if (kh < 1 || kw < 1) return exec_fail(c, "empty kernel");
     int64_t s[2], d[2], pad[4];
     bool cm;
     if (spatial(c, &x, kh, kw, false, s, d, pad, &cm) != 0) return -1;
@@ -677,11 +685,14 @@ static int k_conv_transpose(xctx *c) {
     NEED(x0, "x");
     NEED(w, "weight");
     if (x0->rank != 4 && x0->rank != 3) return exec_fail(c, "only 1-D and 2-D transposed convolution are supported");
+    if (w->rank != x0->rank) return exec_fail(c, "weight rank %d does not match input rank %d", w->rank, x0->rank);
     xt x;
     as2d(x0, &x);
     int64_t groups = exec_pi(c, "groups", 1);
     int64_t cin = x.dim[1], cout = w->dim[1] * groups, kh = w->rank == 4 ? w->dim[2] : 1, kw = w->dim[w->rank - 1];
-    if (w->dim[0] != cin || groups < 1) return exec_fail(c, "weight does not match the input channels");
+    if (w->dim[0] != cin || groups < 1 || cin % groups || kh < 1 || kw < 1)
+        return exec_fail(c, "weight does not match the input channels");
+    if (b && b->d && (int64_t)b->n != cout) return exec_fail(c, "bias length != output channels");
     int64_t s[2] = {1, 1}, d[2] = {1, 1}, pad[4] = {0, 0, 0, 0}, v[8];
     int n = exec_pints(c, "strides", v, 8);
     if (n == 2) { s[0] = v[0]; s[1] = v[1]; } else if (n == 1) s[1] = v[0];
@@ -731,6 +742,7 @@ static int pool(xctx *c, int type) {
     int nk = exec_pints(c, "kernel_sizes", k, 2);
     if (nk == 1) { k[1] = k[0]; k[0] = 1; }
     else if (nk != 2) return exec_fail(c, "kernel_sizes missing");
+    if (k[0] < 1 || k[1] < 1) return exec_fail(c, "empty kernel");
     int64_t s[2], d[2], pad[4];
     bool cm;
     if (spatial(c, &x, k[0], k[1], true, s, d, pad, &cm) != 0) return -1;

@@ -3,10 +3,13 @@
  * models that must not, and the exact findings over the real corpus.
  *
  * 1. tests/rules/cases_*.tsv: one line per case,
- *      RULE-ID  fire|pass  MODEL  [target=iOS16] [msg=substring]
+ *      RULE-ID  fire|pass  MODEL  [target=iOS16] [msg=substring] [opt=NAME:JSON]...
  *    MODEL is relative to the build folder (rule-fixtures/..., examples/...)
- *    or "corpus:NAME" for ../shared/corpus/NAME. Every bundled rule that is
- *    not load/... must have at least one fire and one pass case.
+ *    or "corpus:NAME" for ../shared/corpus/NAME. opt= (up to 4) sets the
+ *    rule's option NAME to the JSON value for that case only
+ *    ("opt=max_bytes:1000"), so thresholds can be tested on small models.
+ *    Every bundled rule that is not load/... must have at least one fire
+ *    and one pass case.
  * 2. tests/rules/corpus_expected.tsv: every finding of every bundled rule
  *    (defaults, --target iOS16) over every corpus model, as
  *      MODEL  RULE-ID  LEVEL  COUNT
@@ -24,8 +27,12 @@
 
 static const char *build_dir, *source_dir, *corpus_dir;
 
+#define TCASE_MAX_OPTS 4
+
 typedef struct tcase {
     char rule[128], kind[8], model[512], target[32], msg[256];
+    char opts[TCASE_MAX_OPTS][256];   /* "NAME:JSON" */
+    int n_opts;
     char file[256];
     int line;
 } tcase;
@@ -102,6 +109,8 @@ static size_t read_cases(tcase **out) {
                 else if (col == 2) snprintf(c->model, sizeof c->model, "%s", tok);
                 else if (!strncmp(tok, "target=", 7)) snprintf(c->target, sizeof c->target, "%s", tok + 7);
                 else if (!strncmp(tok, "msg=", 4)) snprintf(c->msg, sizeof c->msg, "%s", tok + 4);
+                else if (!strncmp(tok, "opt=", 4) && c->n_opts < TCASE_MAX_OPTS)
+                    snprintf(c->opts[c->n_opts++], sizeof c->opts[0], "%s", tok + 4);
             }
             if (col >= 3) n++;
         }
@@ -110,6 +119,43 @@ static size_t read_cases(tcase **out) {
     closedir(d);
     *out = cs;
     return n;
+}
+
+/* Set a case's opt= values in the rule's effective options; old[] receives
+ * the detached previous values and *n_set how many were set, for
+ * case_opts_restore. */
+static int case_opts_set(host_rule *hr, const tcase *c, cJSON **old, int *n_set) {
+    *n_set = 0;
+    if (!hr->options_config) hr->options_config = cJSON_CreateObject();
+    for (int i = 0; i < c->n_opts; i++) {
+        old[i] = NULL;
+        char name[256];
+        snprintf(name, sizeof name, "%s", c->opts[i]);
+        char *colon = strchr(name, ':');
+        cJSON *val = colon ? cJSON_Parse(colon + 1) : NULL;
+        if (!val) {
+            fprintf(stderr, "  %s:%d: bad opt=%s (want NAME:JSON)\n", c->file, c->line, c->opts[i]);
+            return -1;
+        }
+        *colon = '\0';
+        old[i] = cJSON_DetachItemFromObjectCaseSensitive(hr->options_config, name);
+        cJSON_AddItemToObject(hr->options_config, name, val);
+        *n_set = i + 1;
+    }
+    return 0;
+}
+
+static void case_opts_restore(host_rule *hr, const tcase *c, cJSON **old, int n_set) {
+    for (int i = n_set - 1; i >= 0; i--) {
+        char name[256];
+        snprintf(name, sizeof name, "%s", c->opts[i]);
+        char *colon = strchr(name, ':');
+        if (!colon) continue;
+        *colon = '\0';
+        cJSON_DeleteItemFromObjectCaseSensitive(hr->options_config, name);
+        if (old[i]) cJSON_AddItemToObject(hr->options_config, name, old[i]);
+        old[i] = NULL;
+    }
 }
 
 static void test_cases(void) {
@@ -124,12 +170,21 @@ static void test_cases(void) {
             fprintf(stderr, "  skip %s:%d (%s): corpus absent\n", c->file, c->line, c->model);
             continue;
         }
-        if (!registry_find(reg, c->rule)) {
+        host_rule *hr = registry_find(reg, c->rule);
+        if (!hr) {
             fprintf(stderr, "  %s:%d: no rule '%s'\n", c->file, c->line, c->rule);
             check_failures_++;
             continue;
         }
+        cJSON *old_opts[TCASE_MAX_OPTS] = {NULL};
+        int n_set = 0;
+        if (case_opts_set(hr, c, old_opts, &n_set) != 0) {
+            case_opts_restore(hr, c, old_opts, n_set);
+            check_failures_++;
+            continue;
+        }
         run_result *r = run_one(reg, path, c->target);
+        case_opts_restore(hr, c, old_opts, n_set);
         CHECK(r != NULL);
         if (!r) continue;
         size_t hits = 0, msg_hits = 0;
