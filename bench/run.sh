@@ -4,11 +4,12 @@
 #   bench/run.sh [CORPUS_DIR] [BINARY]
 #
 # CORPUS_DIR defaults to ../shared/corpus, BINARY to build/coreml-lint (both
-# relative to the repository root). Builds nothing but the Python protobuf
-# classes of proto/*.proto, generated with protoc into a temp dir that is
-# removed on exit. Needs: /usr/bin/python3 with google.protobuf (Debian
-# python3-protobuf), protoc, GNU time at /usr/bin/time; hyperfine is used
-# when present (else a date +%s%N loop). Env: RUNS (default 50), WARMUP (5).
+# relative to the repository root; paths given are taken from the caller's
+# cwd). Builds nothing but the Python protobuf classes of proto/*.proto,
+# generated with protoc into a temp dir that is removed on exit.
+# Needs: /usr/bin/python3 with google.protobuf (Debian python3-protobuf),
+# protoc, GNU time at /usr/bin/time; hyperfine is used when present (else a
+# date +%s%N loop). Env: RUNS (default 50), WARMUP (5).
 #
 # Benchmarks:
 #   1. inspect --format json resnet50 (C) vs bench/inspect_peer.py (Python)
@@ -18,9 +19,12 @@
 # 2 a missing tool or input.
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CALLER=$PWD
+abs() { case $1 in /*) echo "$1" ;; *) echo "$CALLER/$1" ;; esac; }
+# given paths are relative to the caller's directory, defaults to the repository root
+if [ $# -ge 1 ]; then CORPUS=$(abs "$1"); else CORPUS=../shared/corpus; fi
+if [ $# -ge 2 ]; then BIN=$(abs "$2"); else BIN=build/coreml-lint; fi
 cd "$ROOT" || exit 2
-CORPUS=${1:-../shared/corpus}
-BIN=${2:-build/coreml-lint}
 RUNS=${RUNS:-50}
 WARMUP=${WARMUP:-5}
 PY=/usr/bin/python3
