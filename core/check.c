@@ -7,7 +7,15 @@
  * or above it) or 2 (usage or tool error: bad flag, bad config, unwritable
  * output, no paths). stdout carries only the report; notifications and
  * the summary go to stderr unless --quiet. `rules` lists every rule,
- * documents one, or prints the Markdown reference docs/rules.md is made of. */
+ * documents one, or prints the Markdown reference docs/rules.md is made of.
+ * `probe PATH...` is `check` with the runtime probe's rules (probe/..., opt-in,
+ * from the runtime-probe plugin) enabled on top of the static ones, its
+ * flags (--threads, --runs, --input, --save-outputs, --timeout,
+ * --memory-limit, --seed, --function, --no-coreml) becoming those rules'
+ * options; `compare BASE MODEL` probes MODEL with BASE as its baseline
+ * (option compare_to). A probe problem that is the user's (a bad --input
+ * file, an unwritable --save-outputs folder, an unreadable baseline) is
+ * logged at error level by the plugin and makes the exit 2. */
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -31,7 +39,13 @@ typedef struct cli_opts {
     int fail_on;
     bool no_config, no_bundled, quiet, color, no_color, timestamps, markdown;
     strv enable, disable, rules_dirs, plugins, args;
+    /* probe and compare */
+    const char *threads, *runs, *timeout, *memory_limit, *save_outputs, *seed, *function;
+    bool no_coreml;
+    strv inputs;
 } cli_opts;
+
+enum { CMD_CHECK = 0, CMD_RULES, CMD_PROBE, CMD_COMPARE };
 
 static int strv_push(strv *s, const char *x) {
     if (s->n == s->cap) {
@@ -51,12 +65,15 @@ static void opts_free(cli_opts *o) {
     free(o->rules_dirs.v);
     free(o->plugins.v);
     free(o->args.v);
+    free(o->inputs.v);
 }
 
 static void usage(FILE *out) {
     fputs("usage: coreml-lint [check] [options] PATH...\n"
           "       coreml-lint rules [ID | GLOB] [--markdown] [options]\n"
           "       coreml-lint inspect [--format text|json] [-o FILE] PATH...\n"
+          "       coreml-lint probe [probe options] [options] PATH...\n"
+          "       coreml-lint compare [probe options] [options] BASELINE MODEL\n"
           "\n"
           "PATH is an .mlmodel file, an .mlpackage or .mlmodelc folder, or a folder to search.\n"
           "\n"
@@ -78,6 +95,17 @@ static void usage(FILE *out) {
           "  -q, --quiet                       no summary or log on stderr\n"
           "  --version                         print the version\n"
           "\n"
+          "probe options (probe, compare: the model runs on the CPU in fp32 and fp16 emulation):\n"
+          "  --threads N                       BLAS threads (default: the library's)\n"
+          "  --runs N                          predictions per mode (default 10)\n"
+          "  --input NAME=FILE                 input from a .f32 (raw float32) or .npy file (repeatable)\n"
+          "  --save-outputs DIR                save the outputs as .npy files in DIR\n"
+          "  --timeout SECONDS                 wall-clock limit of the probe's process (default 300)\n"
+          "  --memory-limit MB                 memory the probe's process may add (default 16384, 0 none)\n"
+          "  --seed N                          seed of the generated inputs (default 0)\n"
+          "  --function NAME                   function of a multifunction model\n"
+          "  --no-coreml                       do not run Core ML itself (Apple platforms)\n"
+          "\n"
           "exit: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or tool error\n",
           out);
 }
@@ -98,7 +126,8 @@ static const char *flag_value(int argc, char **argv, int *i, const char *flag, b
 }
 
 /* 0 ok, 1 printed help/version (exit 0), 2 usage error. */
-static int parse(int argc, char **argv, int start, cli_opts *o, bool rules_cmd) {
+static int parse(int argc, char **argv, int start, cli_opts *o, int cmd) {
+    bool rules_cmd = cmd == CMD_RULES, probe_cmd = cmd == CMD_PROBE || cmd == CMD_COMPARE;
     o->fail_on = -1;
     bool only_paths = false;
     for (int i = start; i < argc; i++) {
@@ -145,6 +174,15 @@ static int parse(int argc, char **argv, int start, cli_opts *o, bool rules_cmd) 
         else if (!strcmp(a, "--no-color")) o->no_color = true;
         else if (!strcmp(a, "--timestamps")) o->timestamps = true;
         else if (rules_cmd && !strcmp(a, "--markdown")) o->markdown = true;
+        else if (probe_cmd && VAL("--threads")) o->threads = v;
+        else if (probe_cmd && VAL("--runs")) o->runs = v;
+        else if (probe_cmd && VAL("--input")) strv_push(&o->inputs, v);
+        else if (probe_cmd && VAL("--save-outputs")) o->save_outputs = v;
+        else if (probe_cmd && VAL("--timeout")) o->timeout = v;
+        else if (probe_cmd && VAL("--memory-limit")) o->memory_limit = v;
+        else if (probe_cmd && VAL("--seed")) o->seed = v;
+        else if (probe_cmd && VAL("--function")) o->function = v;
+        else if (probe_cmd && !strcmp(a, "--no-coreml")) o->no_coreml = true;
         else {
             fprintf(stderr, "coreml-lint: unknown option '%s' (see coreml-lint --help)\n", a);
             return 2;
@@ -443,7 +481,7 @@ static int close_output(FILE *f, const char *path) {
 
 static int cmd_rules(int argc, char **argv, int start) {
     cli_opts o = {0};
-    int rc = parse(argc, argv, start, &o, true);
+    int rc = parse(argc, argv, start, &o, CMD_RULES);
     if (rc) {
         opts_free(&o);
         return rc == 1 ? 0 : 2;
@@ -502,9 +540,93 @@ static void summary(const run_result *r, const run_stats *st) {
     fputc('\n', stderr);
 }
 
-static int cmd_check(int argc, char **argv, int start) {
+/* A whole number in [lo, hi] from a flag ("--runs 10"); false with a message. */
+static bool int_flag(const char *flag, const char *v, long long lo, long long hi, long long *out) {
+    char *end = NULL;
+    errno = 0;
+    long long x = v ? strtoll(v, &end, 10) : 0;
+    if (!v || !*v || *end || errno || x < lo || x > hi) {
+        fprintf(stderr, "coreml-lint: %s must be a whole number from %lld to %lld, not '%s'\n", flag, lo, hi,
+                v ? v : "");
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+/* Enable every probe/... rule and turn the probe flags into their options.
+ * 0, or 2 (usage error: bad value, no runtime-probe plugin). */
+static int probe_setup(const cli_opts *o, registry *reg, const char *compare_to) {
+    long long threads = 0, runs = 0, mem = 0, seed = 0;
+    double timeout = 0;
+    if ((o->threads && !int_flag("--threads", o->threads, 0, 256, &threads)) ||
+        (o->runs && !int_flag("--runs", o->runs, 1, 1000, &runs)) ||
+        (o->memory_limit && !int_flag("--memory-limit", o->memory_limit, 0, 1LL << 40, &mem)) ||
+        (o->seed && !int_flag("--seed", o->seed, 0, 1LL << 53, &seed)))
+        return 2;
+    if (o->timeout) {
+        char *end = NULL;
+        timeout = strtod(o->timeout, &end);
+        if (!*o->timeout || *end || !(timeout > 0 && timeout <= 1e7)) {
+            fprintf(stderr, "coreml-lint: --timeout must be a number of seconds above 0, not '%s'\n", o->timeout);
+            return 2;
+        }
+    }
+    for (size_t i = 0; i < o->inputs.n; i++) {
+        const char *eq = strchr(o->inputs.v[i], '=');
+        if (!eq || eq == o->inputs.v[i] || !eq[1]) {
+            fprintf(stderr, "coreml-lint: --input must be NAME=FILE, not '%s'\n", o->inputs.v[i]);
+            return 2;
+        }
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < registry_count(reg); i++) {
+        host_rule *r = registry_rule(reg, i);
+        if (strncmp(r->id, "probe/", 6) != 0) continue;
+        n++;
+        r->enabled = true;
+        if (r->level == LEVEL_NONE) r->level = r->default_level;
+        if (!r->options_config && !(r->options_config = cJSON_CreateObject())) return 2;
+        cJSON *oc = r->options_config;
+#define SET(name, item)                                                   \
+    do {                                                                  \
+        cJSON_DeleteItemFromObjectCaseSensitive(oc, name);                \
+        cJSON_AddItemToObject(oc, name, item);                            \
+    } while (0)
+        if (o->threads) SET("threads", cJSON_CreateNumber((double)threads));
+        if (o->runs) SET("runs", cJSON_CreateNumber((double)runs));
+        if (o->memory_limit) SET("memory_limit", cJSON_CreateNumber((double)mem));
+        if (o->seed) SET("seed", cJSON_CreateNumber((double)seed));
+        if (o->timeout) SET("timeout", cJSON_CreateNumber(timeout));
+        if (o->save_outputs) SET("save_outputs", cJSON_CreateString(o->save_outputs));
+        if (o->function) SET("function", cJSON_CreateString(o->function));
+        if (o->no_coreml) SET("coreml", cJSON_CreateFalse());
+        if (compare_to) SET("compare_to", cJSON_CreateString(compare_to));
+        if (o->inputs.n) SET("inputs", cJSON_CreateStringArray(o->inputs.v, (int)o->inputs.n));
+#undef SET
+    }
+    if (!n) {
+        fprintf(stderr, "coreml-lint: the runtime probe is not available: no probe/... rules were loaded (the "
+                        "runtime-probe plugin is built only where OpenBLAS or Accelerate is found)\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* A usage problem the probe found (logged at error level by a probe rule). */
+static bool probe_usage_error(const registry *reg) {
+    for (size_t i = 0; i < registry_n_notes(reg); i++) {
+        const notification *n = registry_note(reg, i);
+        if (n->rule_id && !strncmp(n->rule_id, "probe/", 6) && !strcmp(n->kind, "plugin/log") &&
+            n->level >= LEVEL_ERROR)
+            return true;
+    }
+    return false;
+}
+
+static int cmd_check(int argc, char **argv, int start, int cmd) {
     cli_opts o = {0};
-    int rc = parse(argc, argv, start, &o, false);
+    int rc = parse(argc, argv, start, &o, cmd);
     if (rc) {
         opts_free(&o);
         return rc == 1 ? 0 : 2;
@@ -514,14 +636,29 @@ static int cmd_check(int argc, char **argv, int start) {
         opts_free(&o);
         return 2;
     }
+    const char *compare_to = NULL;
+    if (cmd == CMD_COMPARE) {
+        if (o.args.n != 2) {
+            fprintf(stderr, "coreml-lint compare: give two models, the baseline then the model to compare with it\n");
+            opts_free(&o);
+            return 2;
+        }
+        compare_to = o.args.v[0];
+        if (!exists(compare_to)) {
+            fprintf(stderr, "coreml-lint compare: '%s' does not exist\n", compare_to);
+            opts_free(&o);
+            return 2;
+        }
+    }
     config cfg;
     registry *reg = NULL;
     rc = setup(&o, &cfg, &reg, true);
+    if (!rc && (cmd == CMD_PROBE || cmd == CMD_COMPARE)) rc = probe_setup(&o, reg, compare_to);
     path_list paths = {0};
     run_result *res = NULL;
     FILE *out = NULL;
     if (!rc) {
-        for (size_t i = 0; i < o.args.n; i++) discover_models(o.args.v[i], &paths);
+        for (size_t i = cmd == CMD_COMPARE ? 1 : 0; i < o.args.n; i++) discover_models(o.args.v[i], &paths);
         if (!paths.n && !o.quiet) fprintf(stderr, "coreml-lint: no models found under the given paths\n");
         out = open_output(o.output);
         if (!out) rc = 2;
@@ -558,6 +695,7 @@ static int cmd_check(int argc, char **argv, int start) {
              * ran and the report is complete, but the exit says so */
             for (size_t i = 0; i < registry_n_notes(reg); i++)
                 if (!strcmp(registry_note(reg, i)->kind, "plugin/unusable")) rc = 2;
+            if (cmd != CMD_CHECK && probe_usage_error(reg)) rc = 2;
         }
         /* the text report already carries notifications and a summary */
         if (!o.quiet && (strcmp(fmt, "text") || (o.output && strcmp(o.output, "-")))) {
@@ -575,13 +713,11 @@ static int cmd_check(int argc, char **argv, int start) {
 }
 
 int cli_check_main(int argc, char **argv) {
-    if (argc < 2) return cmd_check(argc, argv, 1);
+    if (argc < 2) return cmd_check(argc, argv, 1, CMD_CHECK);
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "check")) return cmd_check(argc, argv, 2);
+    if (!strcmp(cmd, "check")) return cmd_check(argc, argv, 2, CMD_CHECK);
     if (!strcmp(cmd, "rules")) return cmd_rules(argc, argv, 2);
-    if (!strcmp(cmd, "probe") || !strcmp(cmd, "compare")) {
-        fprintf(stderr, "coreml-lint: '%s' is not available in this build yet\n", cmd);
-        return 2;
-    }
-    return cmd_check(argc, argv, 1);
+    if (!strcmp(cmd, "probe")) return cmd_check(argc, argv, 2, CMD_PROBE);
+    if (!strcmp(cmd, "compare")) return cmd_check(argc, argv, 2, CMD_COMPARE);
+    return cmd_check(argc, argv, 1, CMD_CHECK);
 }

@@ -143,6 +143,15 @@ const cJSON *ctx_options(const rule_ctx *ctx);
 const char *ctx_target(const rule_ctx *ctx);
 const host_rule *ctx_rule(const rule_ctx *ctx);
 const cml_model *ctx_model(const rule_ctx *ctx);
+/* Run properties (cml_host.add_property): run_properties[key][model path]
+ * = the parsed json. 0, or -1 (key not [a-z0-9_]+, json invalid, no memory). */
+int ctx_add_property(rule_ctx *ctx, const char *key, const char *json);
+/* Another model for the rule (cml_host.load_model), owned by the host until
+ * the current model's checks end; NULL only when out of memory. */
+const cml_model *ctx_load_model(rule_ctx *ctx, const char *path);
+/* The models loaded through ctx_load_model for the current model (i < n);
+ * NULL past the end. */
+const cml_model *ctx_loaded_model(const rule_ctx *ctx, size_t i);
 
 #define CTX_MAX_FINDINGS_PER_RULE 10000u  /* per rule and model: flood cap */
 

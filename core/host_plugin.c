@@ -42,6 +42,7 @@
 
 #include "coreml-lint/plugin.h"
 #include "host.h"
+#include "ir_weights.h"
 #include "model.h"
 
 /* Knobs for the command line and config (not yet in host.h). */
@@ -425,14 +426,62 @@ static bool so_weight_known(const cml_model *m, const cml_weight *w, int depth) 
     return false;
 }
 
+/* Is w a weight of the checked model or of one loaded for this check? */
+static bool so_weight_ok(so_ctx *c, const cml_weight *w) {
+    if (w == c->known_weight) return true;
+    bool ok = so_weight_known(ctx_model(c->rc), w, 0);
+    for (size_t i = 0; !ok; i++) {
+        const cml_model *lm = ctx_loaded_model(c->rc, i);
+        if (!lm) break;
+        ok = so_weight_known(lm, w, 0);
+    }
+    if (ok) c->known_weight = w;
+    return ok;
+}
+
 static size_t so_h_weight_read(cml_ctx *pc, const cml_weight *w, uint64_t offset, void *buf, size_t n) {
     if (!pc || !w || !buf || !n) return 0;
     so_ctx *c = so_ctx_of(pc);
-    if (w != c->known_weight) {
-        if (!so_weight_known(ctx_model(c->rc), w, 0)) return 0;
-        c->known_weight = w;
-    }
+    if (!so_weight_ok(c, w)) return 0;
     return ir_weight_read(w, offset, buf, n);
+}
+
+static cml_dtype so_h_weight_stored_as(cml_ctx *pc, const cml_weight *w, const char *const **strings) {
+    if (strings) *strings = NULL;
+    if (!pc || !w || !so_weight_ok(so_ctx_of(pc), w)) return CML_DT_UNKNOWN;
+    return ir_weight_stored_as(w, strings);
+}
+
+enum { SO_MSG_PROPERTY = 'P' };
+
+static int so_h_add_property(cml_ctx *pc, const char *key, const char *json) {
+    if (!pc || !key || !json) return -1;
+    so_ctx *c = so_ctx_of(pc);
+    if (c->fd >= 0) {
+        /* a child: the parent stores it (checked there too) */
+        cJSON *v = cJSON_Parse(json);
+        if (!v) return -1;
+        cJSON_Delete(v);
+        so_buf b = {0};
+        so_put_u32(&b, 0);
+        so_put_u8(&b, SO_MSG_PROPERTY);
+        so_put_str(&b, key);
+        size_t n = strlen(json);
+        so_put_u32(&b, (uint32_t)n);
+        so_put(&b, json, n);
+        if (b.oom || b.n - 4 > SO_MAX_FRAME) {
+            free(b.p);
+            return -1;
+        }
+        so_send(c, &b);
+        return 0;
+    }
+    return ctx_add_property(c->rc, key, json);
+}
+
+static const cml_model *so_h_load_model(cml_ctx *pc, const char *path) {
+    if (!pc || !path) return NULL;
+    return ctx_load_model(so_ctx_of(pc)->rc, path);
 }
 
 static const cml_host so_host = {
@@ -448,6 +497,9 @@ static const cml_host so_host = {
     .option_strings = so_h_option_strings,
     .target = so_h_target,
     .weight_read = so_h_weight_read,
+    .weight_stored_as = so_h_weight_stored_as,
+    .add_property = so_h_add_property,
+    .load_model = so_h_load_model,
 };
 
 static void so_ctx_init(so_ctx *c, so_rule *sr, rule_ctx *rc, int fd) {
@@ -538,6 +590,19 @@ static bool so_parent_frame(rule_ctx *rc, unsigned char *body, size_t n, so_run 
         if (r.bad || r.p != r.end || code > SO_NOTE_ERROR || level < LEVEL_NOTE || level > LEVEL_ERROR)
             return false;
         ctx_notify(rc, code == SO_NOTE_LOG ? "plugin/log" : "rule/error", level, "%s", msg ? msg : "");
+        return true;
+    }
+    if (type == SO_MSG_PROPERTY) {
+        const char *key = so_get_str(&r);
+        uint32_t len = so_get_u32(&r);
+        if (r.bad || !key || (size_t)(r.end - r.p) != len) return false;
+        /* the JSON text runs to the frame's end: terminate it in a copy */
+        char *json = malloc((size_t)len + 1);
+        if (!json) return true;
+        memcpy(json, r.p, len);
+        json[len] = 0;
+        ctx_add_property(rc, key, json);
+        free(json);
         return true;
     }
     if (type != SO_MSG_REPORT) return false;

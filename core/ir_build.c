@@ -1495,31 +1495,11 @@ cml_model *ir_build(lmodel *lm, const Cmlpb__Model *pb, const char *artifact, co
 
 /* ---- lookups ------------------------------------------------------------------ */
 
-const cml_attr *ir_op_attr(const cml_op *op, const char *name) {
-    size_t lo = 0, hi = op->n_attrs;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(op->attrs[mid]->name, name);
-        if (!c) return op->attrs[mid];
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
-    }
-    return NULL;
-}
-
-const cml_arg *ir_op_input(const cml_op *op, const char *name) {
-    for (size_t i = 0; i < op->n_inputs; i++)
-        if (!strcmp(op->inputs[i]->name, name)) return op->inputs[i];
-    return NULL;
-}
-
-const cml_value *ir_op_param(const cml_op *op, const char *name) {
-    const cml_arg *a = ir_op_input(op, name);
-    if (a && a->n_values) return a->values[0];
-    const cml_attr *at = ir_op_attr(op, name);
-    if (at && at->value) return at->value;
-    return NULL;
-}
+/* Thin wrappers over the SDK's header-only lookups (coreml-lint/ir.h), kept
+ * for the host's passes and rules. */
+const cml_attr *ir_op_attr(const cml_op *op, const char *name) { return cml_op_attr(op, name); }
+const cml_arg *ir_op_input(const cml_op *op, const char *name) { return cml_op_input(op, name); }
+const cml_value *ir_op_param(const cml_op *op, const char *name) { return cml_op_param(op, name); }
 
 /* ---- weights ------------------------------------------------------------------ */
 

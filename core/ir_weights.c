@@ -37,6 +37,26 @@ static unsigned stored_elem_size(const iweight *w) {
     return 0;
 }
 
+cml_dtype ir_weight_stored_as(const cml_weight *w, const char *const **strings) {
+    const iweight *iw = (const iweight *)w;
+    if (strings) *strings = NULL;
+    if (!w) return CML_DT_UNKNOWN;
+    switch (iw->stored_as) {
+    case ISTORE_RAW: return w->dtype;
+    case ISTORE_F32: return CML_DT_FP32;
+    case ISTORE_I32: return CML_DT_INT32;
+    case ISTORE_I64: return CML_DT_INT64;
+    case ISTORE_F64: return CML_DT_FP64;
+    case ISTORE_BOOL:
+        /* protobuf-c stores repeated bool as protobuf_c_boolean (an int) */
+        return sizeof(protobuf_c_boolean) == 4 ? CML_DT_INT32 : CML_DT_UNKNOWN;
+    case ISTORE_STR:
+        if (strings) *strings = iw->strings;
+        return CML_DT_STRING;
+    }
+    return CML_DT_UNKNOWN;
+}
+
 uint64_t ir_weight_count(const cml_weight *w) {
     const iweight *iw = (const iweight *)w;
     if (!w) return 0;

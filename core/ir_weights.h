@@ -14,5 +14,11 @@ int ir_weight_f64(const cml_weight *w, uint64_t i, double *out);
 int ir_weight_i64(const cml_weight *w, uint64_t i, int64_t *out);
 /* Set bits among the first max_bits bits of the stored bytes (masks). */
 uint64_t ir_weight_popcount(const cml_weight *w, uint64_t max_bits);
+/* The element type of w's stored bytes (what ir_weight_read returns): the
+ * dtype itself for raw little-endian bytes; FP32, INT32 (also for bools,
+ * stored as protobuf_c_boolean), INT64 or FP64 for protobuf repeated
+ * scalars; STRING for repeated strings, with *strings (may be NULL) set to
+ * the w->nbytes strings. UNKNOWN for NULL. (cml_host.weight_stored_as.) */
+cml_dtype ir_weight_stored_as(const cml_weight *w, const char *const **strings);
 
 #endif

@@ -491,6 +491,29 @@ static void push_strings(lua_State *L, const char *const *s, size_t n) {
     }
 }
 
+/* model.function_descriptions: the FunctionDescriptions of a multifunction
+ * model, each {name =, inputs =, outputs =, states =} (arrays of features);
+ * empty for a single-function model (its features are model.inputs ...). */
+static void push_function_descs(lua_State *L, const cml_model *m) {
+    lua_sandbox_charge(L, m->n_function_descs);
+    lua_createtable(L, arr_hint(m->n_function_descs), 0);
+    lua_Integer j = 0;
+    for (size_t i = 0; m->function_descs && i < m->n_function_descs; i++) {
+        const cml_function_desc *d = m->function_descs[i];
+        if (!d) continue;
+        luaL_checkstack(L, 4, "function descriptions");
+        lua_createtable(L, 0, 4);
+        set_str(L, "name", d->name ? d->name : "");
+        push_objs(L, LIR_FEATURE, (const void *const *)d->inputs, d->n_inputs);
+        lua_setfield(L, -2, "inputs");
+        push_objs(L, LIR_FEATURE, (const void *const *)d->outputs, d->n_outputs);
+        lua_setfield(L, -2, "outputs");
+        push_objs(L, LIR_FEATURE, (const void *const *)d->states, d->n_states);
+        lua_setfield(L, -2, "states");
+        lua_rawseti(L, -2, ++j);
+    }
+}
+
 static int model_index(lua_State *L) {
     const cml_model *m = lir_check(L, 1, LIR_MODEL);
     const char *k = lua_tostring(L, 2);
@@ -523,6 +546,7 @@ static int model_index(lua_State *L) {
     else if (IS("class_labels")) push_labels(L, m);
     else if (IS("preprocessing")) push_preprocess(L, m);
     else if (IS("functions")) push_objs(L, LIR_FUNCTION, (const void *const *)m->functions, m->n_functions);
+    else if (IS("function_descriptions")) push_function_descs(L, m);
     else if (IS("submodels")) push_objs(L, LIR_MODEL, (const void *const *)m->sub_models, m->n_sub_models);
     else if (IS("submodel_names")) push_strings(L, m->sub_model_names, m->n_sub_models);
     else if (IS("weight_files"))

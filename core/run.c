@@ -28,8 +28,17 @@ typedef struct fvec {
     size_t n, cap;
 } fvec;
 
+/* What lives as long as one model's checks: models rules loaded
+ * (ctx_load_model), freed after the last rule. */
+typedef struct model_scope {
+    lmodel **loaded;
+    size_t n_loaded, cap_loaded;
+    cJSON **props;             /* the run's properties object (created on demand) */
+} model_scope;
+
 struct rule_ctx {
     registry *reg;
+    model_scope *scope;        /* NULL outside check_one_model */
     host_rule *rule;
     const cml_model *model;
     const char *model_path;
@@ -176,6 +185,60 @@ int ctx_report(rule_ctx *ctx, const report_args *a) {
 const cJSON *ctx_options(const rule_ctx *ctx) {
     static cJSON empty_obj = {.type = cJSON_Object};
     return ctx && ctx->rule && ctx->rule->options_config ? ctx->rule->options_config : &empty_obj;
+}
+
+static bool prop_key_ok(const char *k) {
+    if (!k || !*k) return false;
+    for (; *k; k++)
+        if (!((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') || *k == '_')) return false;
+    return true;
+}
+
+int ctx_add_property(rule_ctx *ctx, const char *key, const char *json) {
+    if (!ctx || !ctx->scope || !ctx->scope->props || !prop_key_ok(key) || !json || !ctx->model_path) return -1;
+    cJSON *v = cJSON_Parse(json);
+    if (!v) return -1;
+    cJSON **root = ctx->scope->props;
+    if (!*root && !(*root = cJSON_CreateObject())) {
+        cJSON_Delete(v);
+        return -1;
+    }
+    cJSON *per = cJSON_GetObjectItemCaseSensitive(*root, key);
+    if (!cJSON_IsObject(per)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(*root, key);
+        per = cJSON_AddObjectToObject(*root, key);
+    }
+    if (!per) {
+        cJSON_Delete(v);
+        return -1;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(per, ctx->model_path))
+        return cJSON_ReplaceItemInObjectCaseSensitive(per, ctx->model_path, v) ? 0 : (cJSON_Delete(v), -1);
+    return cJSON_AddItemToObject(per, ctx->model_path, v) ? 0 : (cJSON_Delete(v), -1);
+}
+
+const cml_model *ctx_load_model(rule_ctx *ctx, const char *path) {
+    if (!ctx || !ctx->scope || !path) return NULL;
+    model_scope *sc = ctx->scope;
+    if (sc->n_loaded == sc->cap_loaded) {
+        size_t nc = sc->cap_loaded ? sc->cap_loaded * 2 : 4;
+        lmodel **nl = realloc(sc->loaded, nc * sizeof *nl);
+        if (!nl) return NULL;
+        sc->loaded = nl;
+        sc->cap_loaded = nc;
+    }
+    lmodel *lm = loader_load(path, NULL);
+    if (!lm || !lm->model) {
+        loader_free(lm);
+        return NULL;
+    }
+    sc->loaded[sc->n_loaded++] = lm;
+    return lm->model;
+}
+
+const cml_model *ctx_loaded_model(const rule_ctx *ctx, size_t i) {
+    if (!ctx || !ctx->scope || i >= ctx->scope->n_loaded) return NULL;
+    return ctx->scope->loaded[i]->model;
 }
 
 const char *ctx_target(const rule_ctx *ctx) { return ctx ? ctx->target : NULL; }
@@ -382,7 +445,8 @@ int run_exit_code(const run_result *r) {
 
 static bool known_loader_id(const registry *reg, const char *id) { return id && registry_find(reg, id); }
 
-static void check_one_model(registry *reg, const run_opts *o, const char *path, fvec *out, run_model *rm) {
+static void check_one_model(registry *reg, const run_opts *o, const char *path, fvec *out, run_model *rm,
+                            cJSON **props) {
     lmodel *lm = loader_load(path, NULL);
     if (!lm || !lm->model) {
         registry_notify(reg, NULL, "rule/error", LEVEL_ERROR, NULL, 0, "out of memory loading '%s'", path);
@@ -397,10 +461,12 @@ static void check_one_model(registry *reg, const run_opts *o, const char *path, 
             ctx_notify(&tmp, "rule/error", LEVEL_WARNING, "the loader reported a problem under the unknown id '%s': %s",
                        m->diags[i]->rule_id ? m->diags[i]->rule_id : "(none)", m->diags[i]->message);
         }
+    model_scope scope = {.props = props};
     for (size_t i = 0; i < registry_count(reg); i++) {
         host_rule *r = registry_rule(reg, i);
         if (!r->enabled || r->level == LEVEL_NONE || !r->eng || !r->eng->check) continue;
         rule_ctx ctx = {.reg = reg,
+                        .scope = &scope,
                         .rule = r,
                         .model = m,
                         .model_path = path,
@@ -411,6 +477,8 @@ static void check_one_model(registry *reg, const run_opts *o, const char *path, 
         if (rc < 0 && !ctx.notified)
             ctx_notify(&ctx, "rule/error", LEVEL_ERROR, "the rule failed (error %d) and was skipped for this model", rc);
     }
+    for (size_t i = 0; i < scope.n_loaded; i++) loader_free(scope.loaded[i]);
+    free(scope.loaded);
     loader_free(lm);
 }
 
@@ -488,7 +556,7 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
         rm->path = norm;
         rm->format = "unknown";
         r->models[r->n_models++] = rm;
-        check_one_model(reg, o, norm, &out, rm);
+        check_one_model(reg, o, norm, &out, rm, &r->run_properties);
         st.models++;
     }
 

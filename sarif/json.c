@@ -3,7 +3,9 @@
  * ones included and flagged, with the reason — with its location split into
  * plain fields (model, artifact, joined path, line, column, byte range,
  * logical path; null where unknown), related locations and extra properties,
- * the notifications, and a summary of unsuppressed findings by level. Keys
+ * the notifications, the run properties when there are any (the runtime
+ * probe's figures, under "properties"), and a summary of unsuppressed
+ * findings by level. Keys
  * come in a fixed order and arrays in the run's order, so the output is
  * deterministic; strings are made valid UTF-8. */
 #include <stdlib.h>
@@ -129,6 +131,10 @@ int write_json(FILE *out, const run_result *r) {
     cJSON *ns = jcontainer(root, "notifications", cJSON_CreateArray(), &oom);
     for (size_t i = 0; ns && i < r->n_notes; i++)
         if (r->notes[i]) jnote(ns, r->notes[i], &oom);
+
+    /* run-level facts (the runtime probe's figures), when there are any */
+    if (r->run_properties && cJSON_IsObject(r->run_properties))
+        jadd(root, "properties", cJSON_Duplicate(r->run_properties, true), &oom);
 
     sarif_counts c;
     sarif_count(r, &c);

@@ -9,9 +9,15 @@
  * characters in messages become spaces (a hostile model cannot inject lines
  * or terminal escapes). ANSI colour only when asked (the caller decides,
  * e.g. on a terminal): bold location, red error, magenta warning, cyan note.
- * Suppressed findings are skipped and counted in the summary. */
+ * Suppressed findings are skipped and counted in the summary. The runtime
+ * probe's figures (run properties under "probe", one object per model) are
+ * printed as an indented block per model before the summary: lines that do
+ * not look like `path: level:` diagnostics, so problem matchers skip them. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "wcommon.h"
 #include "writers.h"
@@ -108,6 +114,172 @@ static const char *plural(size_t n) {
     return n == 1 ? "" : "s";
 }
 
+/* ---- runtime probe figures ------------------------------------------------------ */
+
+static double jn(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *js(const cJSON *o, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* a cleaned single-line string printed, or "?" */
+static void put_clean(FILE *out, const char *s) {
+    char *c = sarif_clean(s ? s : "?", true);
+    fputs(c ? c : "?", out);
+    free(c);
+}
+
+static void put_lat(FILE *out, const char *label, const cJSON *l) {
+    if (!cJSON_IsObject(l)) return;
+    fprintf(out, "  latency %s: first %.3g ms, median %.3g ms, p90 %.3g ms (%g runs)\n", label, jn(l, "first"),
+            jn(l, "median"), jn(l, "p90"), jn(l, "runs"));
+}
+
+static void write_probe_model(FILE *out, const char *path, const cJSON *p) {
+    fputs("probe figures for ", out);
+    put_clean(out, path);
+    fputs(":\n  status: ", out);
+    put_clean(out, js(p, "status"));
+    const char *msg = js(p, "message");
+    if (msg) {
+        fputs(" (", out);
+        put_clean(out, msg);
+        fputc(')', out);
+    }
+    fputc('\n', out);
+    if (js(p, "executor")) {
+        fputs("  executor: ", out);
+        put_clean(out, js(p, "executor"));
+        fputs(", ", out);
+        put_clean(out, js(p, "blas"));
+        const cJSON *th = cJSON_GetObjectItemCaseSensitive(p, "threads");
+        if (cJSON_IsNumber(th)) fprintf(out, ", %d threads", th->valueint);
+        else fputs(", library default threads", out);
+        fputs("; function ", out);
+        put_clean(out, js(p, "function"));
+        fputs("; typed precision ", out);
+        put_clean(out, js(p, "typed_precision"));
+        fputc('\n', out);
+        fprintf(out, "  load (executor prepare, weights decoded): %.3g ms; constants %.3g MB\n", jn(p, "load_ms"),
+                jn(p, "constants_mb"));
+    }
+    const cJSON *lat = cJSON_GetObjectItemCaseSensitive(p, "latency_ms");
+    put_lat(out, "fp32", cJSON_GetObjectItemCaseSensitive(lat, "fp32"));
+    put_lat(out, "fp16 emulation", cJSON_GetObjectItemCaseSensitive(lat, "fp16_emulation"));
+    const cJSON *ops = cJSON_GetObjectItemCaseSensitive(p, "slowest_ops"), *it;
+    if (cJSON_GetArraySize(ops) > 0) {
+        fputs("  slowest ops (fp32, per run):", out);
+        int k = 0;
+        cJSON_ArrayForEach(it, ops) {
+            fputs(k++ ? ", " : " ", out);
+            put_clean(out, js(it, "op"));
+            fputs(" (", out);
+            put_clean(out, js(it, "kind"));
+            fprintf(out, ") %.3g ms %.0f%%", jn(it, "ms"), 100.0 * jn(it, "share"));
+        }
+        fputc('\n', out);
+    }
+    const cJSON *mem = cJSON_GetObjectItemCaseSensitive(p, "memory");
+    double peak = jn(p, "peak_rss_mb");
+    if (!isnan(peak) || mem) {
+        fprintf(out, "  memory: peak RSS %.4g MB", peak);
+        const cJSON *runs = cJSON_GetObjectItemCaseSensitive(mem, "rss_after_run_mb");
+        int n = cJSON_GetArraySize(runs);
+        if (n > 0)
+            fprintf(out, "; RSS after run 1 %.4g MB, after run %d %.4g MB (growth %.3g MB over repeated predictions after the first)",
+                    cJSON_GetArrayItem(runs, 0)->valuedouble, n, cJSON_GetArrayItem(runs, n - 1)->valuedouble,
+                    jn(mem, "growth_mb"));
+        fputc('\n', out);
+    }
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(p, "outputs")) {
+        fputs("  output ", out);
+        put_clean(out, js(it, "name"));
+        if (isnan(jn(it, "values"))) {
+            fputs(": not a float tensor (not compared)\n", out);
+            continue;
+        }
+        fprintf(out, ": max |y| %.4g; fp16 emulation vs fp32: ", jn(it, "max_abs"));
+        if (isnan(jn(it, "fp16_linf"))) fputs("not comparable (non-finite values)", out);
+        else
+            fprintf(out, "L-inf %.3g, RMSE %.3g, max rel %.3g", jn(it, "fp16_linf"), jn(it, "fp16_rmse"),
+                    jn(it, "fp16_max_rel"));
+        double nf = jn(it, "nan_fp32") + jn(it, "inf_fp32"), nh = jn(it, "nan_fp16") + jn(it, "inf_fp16");
+        if (nf > 0 || nh > 0) fprintf(out, "; non-finite values: %g in fp32, %g in fp16", nf, nh);
+        fputc('\n', out);
+    }
+    const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(p, "compare");
+    if (cJSON_IsObject(cmp)) {
+        fputs("  compare with baseline ", out);
+        put_clean(out, js(cmp, "baseline"));
+        if (js(cmp, "error")) {
+            fputs(": ", out);
+            put_clean(out, js(cmp, "error"));
+            fputc('\n', out);
+        } else {
+            fputs(" (both in fp32; thresholds for ", out);
+            put_clean(out, js(cmp, "precision"));
+            fprintf(out, "; %g ops share a name)\n", jn(cmp, "shared_ops"));
+            cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cmp, "outputs")) {
+                fputs("    ", out);
+                put_clean(out, js(it, "name"));
+                fputs(" vs ", out);
+                put_clean(out, js(it, "baseline_output"));
+                fprintf(out, ": L-inf %.3g, RMSE %.3g, max rel %.3g (max |y| %.4g)\n", jn(it, "linf"), jn(it, "rmse"),
+                        jn(it, "max_rel"), jn(it, "max_abs"));
+            }
+        }
+    }
+    const cJSON *cm = cJSON_GetObjectItemCaseSensitive(p, "coreml");
+    if (cJSON_IsObject(cm)) {
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cm, "available"))) {
+            fputs("  Core ML (", out);
+            put_clean(out, js(cm, "os"));
+            fprintf(out, "): compile %.3g ms\n", jn(cm, "compile_ms"));
+            cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cm, "units")) {
+                fputs("    ", out);
+                put_clean(out, js(it, "compute_units"));
+                if (js(it, "error")) {
+                    fputs(": not measured: ", out);
+                    put_clean(out, js(it, "error"));
+                    fputc('\n', out);
+                    continue;
+                }
+                const cJSON *l = cJSON_GetObjectItemCaseSensitive(it, "latency_ms");
+                fprintf(out, ": load cold %.3g ms, warm %.3g ms; latency first %.3g ms, median %.3g ms, p90 %.3g ms",
+                        jn(it, "cold_load_ms"), jn(it, "warm_load_ms"), jn(l, "first"), jn(l, "median"), jn(l, "p90"));
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "vs_reference_fp32");
+                if (v) fprintf(out, "; vs reference fp32 L-inf %.3g, RMSE %.3g", jn(v, "linf"), jn(v, "rmse"));
+                const cJSON *plan = cJSON_GetObjectItemCaseSensitive(it, "compute_plan");
+                if (cJSON_IsObject(plan))
+                    fprintf(out, "; compute plan: %g ops CPU, %g GPU, %g Neural Engine", jn(plan, "cpu"), jn(plan, "gpu"),
+                            jn(plan, "neural_engine"));
+                fputc('\n', out);
+            }
+        } else {
+            fputs("  Core ML: not measured: ", out);
+            put_clean(out, js(cm, "note"));
+            fputc('\n', out);
+        }
+    }
+    if (js(p, "host")) {
+        fputs("  host: ", out);
+        put_clean(out, js(p, "host"));
+        fputc('\n', out);
+    }
+}
+
+static void write_probe(FILE *out, const run_result *r) {
+    const cJSON *probe = r->run_properties ? cJSON_GetObjectItemCaseSensitive(r->run_properties, "probe") : NULL;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, probe) {
+        if (cJSON_IsObject(m) && m->string) write_probe_model(out, m->string, m);
+    }
+}
+
 int write_text(FILE *out, const run_result *r, bool color) {
     for (size_t i = 0; i < r->n_findings; i++) {
         const finding *f = r->findings[i];
@@ -116,6 +288,7 @@ int write_text(FILE *out, const run_result *r, bool color) {
     }
     for (size_t i = 0; i < r->n_notes; i++)
         if (r->notes[i] && write_note(out, r->notes[i], color) < 0) return -1;
+    write_probe(out, r);
     sarif_counts c;
     sarif_count(r, &c);
     fprintf(out, "%zu error%s, %zu warning%s, %zu note%s in %zu model%s", c.errors, plural(c.errors), c.warnings,

@@ -120,7 +120,8 @@ static inline bool cml_target_parse(const char *target, cml_platform *platform, 
             char c = *s;
             if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
             if (c != *n) break;
-            n++, s++;
+            n++;
+            s++;
         }
         if (*n) continue;
         uint32_t part[3] = {0, 0, 0};

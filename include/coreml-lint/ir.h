@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -495,6 +496,40 @@ struct cml_model {
     const char *compiler_version;     /* coremlc-version, or NULL */
     cml_loc loc;
 };
+
+/* ---- lookups (header-only: the host and plugins share them) ------------ */
+
+/* The attribute `name` of op, or NULL. op->attrs is sorted by name (the IR
+ * builder sorts it), so this is a binary search. */
+static inline const cml_attr *cml_op_attr(const cml_op *op, const char *name) {
+    size_t lo = 0, hi = op->n_attrs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(op->attrs[mid]->name, name);
+        if (!c) return op->attrs[mid];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+/* The input argument `name` of op (MIL binding or NN "input"/"output"), or NULL. */
+static inline const cml_arg *cml_op_input(const cml_op *op, const char *name) {
+    for (size_t i = 0; i < op->n_inputs; i++)
+        if (!strcmp(op->inputs[i]->name, name)) return op->inputs[i];
+    return NULL;
+}
+
+/* A parameter by name: the first value bound to input `name`, else the
+ * value of a VALUE attribute `name` (MIL writes some parameters as
+ * attributes, CoreML8+ as inputs); NULL when neither exists. */
+static inline const cml_value *cml_op_param(const cml_op *op, const char *name) {
+    const cml_arg *a = cml_op_input(op, name);
+    if (a && a->n_values) return a->values[0];
+    const cml_attr *at = cml_op_attr(op, name);
+    if (at && at->value) return at->value;
+    return NULL;
+}
 
 #ifdef __cplusplus
 }

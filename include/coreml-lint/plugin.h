@@ -25,6 +25,12 @@
  *      cml_rule by its size, so a plugin built before the field (shorter
  *      struct) reads as flags = 0, and a host built before it ignores it
  *      (the rule is then on by default).
+ *   1  cml_host.weight_stored_as, add_property and load_model appended (for
+ *      the runtime probe: string and protobuf-scalar constants, per-model
+ *      figures in the report, a baseline model for `compare`). No ABI bump:
+ *      the host table is read by its size, so a plugin tests
+ *      CML_HOST_HAS(host, member) before calling one (as PLG-8 asks for
+ *      later entries) and an older host's shorter table simply lacks them.
  *
  * The contract (policy, result of non-compliance, enforced by the host?):
  *   PLG-1  A plugin must not write to the IR or keep pointers into it after
@@ -255,6 +261,29 @@ struct cml_host {
      * count (0 past the end, on error, or when w is not part of the model). */
     size_t (*weight_read)(cml_ctx *ctx, const cml_weight *w, uint64_t offset, void *buf,
                           size_t n);
+    /* ---- appended in ABI 1 (see the history): test CML_HOST_HAS first ---- */
+    /* The element type of the bytes weight_read returns for w: w->dtype for
+     * raw little-endian bytes (weight.bin blobs, `bytes` fields, sub-byte
+     * types packed LSB-first); CML_DT_FP32, CML_DT_INT32 (ints, and bools as
+     * 4-byte protobuf booleans), CML_DT_INT64 or CML_DT_FP64 when the format
+     * stored a protobuf repeated field; CML_DT_STRING for string constants,
+     * with *strings (if strings is not NULL) set to w->nbytes strings that
+     * live as long as the model. CML_DT_UNKNOWN when w is not a weight of a
+     * model this check was given. */
+    cml_dtype (*weight_stored_as)(cml_ctx *ctx, const cml_weight *w, const char *const **strings);
+    /* Attach a JSON fact about the checked model to the report: the run's
+     * properties[key][model path] become the parsed `json` (replaced by a
+     * later call with the same key). key is [a-z0-9_]+. Writers print it:
+     * SARIF run.properties, json "properties", text a block for "probe".
+     * Returns 0, or -1 (bad key, not valid JSON). */
+    int (*add_property)(cml_ctx *ctx, const char *key, const char *json);
+    /* Load another model (e.g. a baseline to compare with). The host owns it
+     * until the checks of the current model end; its weights are readable
+     * through weight_read / weight_stored_as with the same ctx. A model that
+     * could not be read is still returned, with its problems in diags (as
+     * the load/... rules see them); NULL only when out of memory or path is
+     * NULL. */
+    const cml_model *(*load_model)(cml_ctx *ctx, const char *path);
     /* ---- ABI 2 and later: append here ---- */
 };
 
@@ -318,6 +347,20 @@ static inline const char *cml_target(cml_ctx *ctx) { return ctx->host->target(ct
 static inline size_t cml_weight_read(cml_ctx *ctx, const cml_weight *w, uint64_t offset,
                                      void *buf, size_t n) {
     return ctx->host->weight_read(ctx, w, offset, buf, n);
+}
+/* Entries appended in ABI 1 (CML_HOST_HAS-checked; a host without them
+ * answers CML_DT_UNKNOWN / -1 / NULL here). */
+static inline cml_dtype cml_weight_stored_as(cml_ctx *ctx, const cml_weight *w,
+                                             const char *const **strings) {
+    if (strings) *strings = NULL;
+    return CML_HOST_HAS(ctx->host, weight_stored_as) ? ctx->host->weight_stored_as(ctx, w, strings)
+                                                     : CML_DT_UNKNOWN;
+}
+static inline int cml_add_property(cml_ctx *ctx, const char *key, const char *json) {
+    return CML_HOST_HAS(ctx->host, add_property) ? ctx->host->add_property(ctx, key, json) : -1;
+}
+static inline const cml_model *cml_load_model(cml_ctx *ctx, const char *path) {
+    return CML_HOST_HAS(ctx->host, load_model) ? ctx->host->load_model(ctx, path) : NULL;
 }
 /* The newest ABI the host speaks (the negotiated one is ctx->abi). */
 static inline uint32_t cml_host_abi(const cml_ctx *ctx) { return ctx->host->abi; }

@@ -1,11 +1,10 @@
 /* ane.h — internal header of the bundled "ane" plugin (rules
- * ane/unsupported-op, ane/mixed-precision, io/fp16-conversion and the opt-in
- * perf/ane-layout). Like every plugin it sees only the SDK headers; these
- * are the helpers its rule files share: a growable op list, the program-order
- * walk over every function of every (sub-)model, typed look-ups of op
- * inputs, the float dtype an op computes in, the deployment-target test for
- * Float16 I/O and small string builders for messages. Nothing here is
- * exported: the plugin is built with hidden visibility and only
+ * ane/unsupported-op, ane/mixed-precision and the opt-in perf/ane-layout).
+ * Like every plugin it sees only the SDK headers; these are the helpers its
+ * rule files share: a growable op list, the program-order walk over every
+ * function of every (sub-)model, typed look-ups of op inputs, the float
+ * dtype an op computes in and small string builders for messages. Nothing
+ * here is exported: the plugin is built with hidden visibility and only
  * cml_plugin_entry leaves the .so. */
 #ifndef CML_PLUGIN_ANE_H
 #define CML_PLUGIN_ANE_H
@@ -56,13 +55,6 @@ bool ane_is_compute(const cml_op *op);
  * take for the model's I/O conversion (the pass gives those tier 0). */
 bool ane_is_fp32_island_op(const cml_op *op);
 
-/* ---- deployment target -------------------------------------------------- */
-
-/* Whether Float16 multiArray I/O (specification 7: iOS 16, macOS 13, tvOS 16,
- * watchOS 9, visionOS 1) is available to the app: by the configured target,
- * else by the model's own specification version. */
-bool ane_fp16_io_available(cml_ctx *ctx, const cml_model *m);
-
 /* ---- strings ------------------------------------------------------------- */
 
 const char *ane_s(const char *s);  /* s, or "?" */
@@ -80,7 +72,6 @@ void ane_bshape(ane_buf *b, const cml_shape *s);
 
 extern const cml_rule ane_rule_unsupported_op;
 extern const cml_rule ane_rule_mixed_precision;
-extern const cml_rule ane_rule_fp16_conversion;
 extern const cml_rule ane_rule_layout;
 
 #endif /* CML_PLUGIN_ANE_H */

@@ -9,7 +9,8 @@
  * last axis holds at most `max_last_dim` elements — Apple's ANE transformer
  * article says the last axis of an NE buffer is padded to 64 bytes, so a
  * singleton last axis costs 32x the memory; reported when the padded size
- * reaches `min_padded_bytes`; (3) `linear` ops over (B, S, C) tensors —
+ * reaches `min_padded_bytes`; (3) `linear` ops over channels-last token
+ * tensors ((B, S, C), (S, B, C), (S, C) with more than one token) —
  * Apple's reference ANE transformer uses (B, C, 1, S) with 1x1 convolutions
  * instead. Notes only: these are performance advice, which is why the rule
  * is off until the configuration enables it. */
@@ -90,8 +91,15 @@ static void lay_function(const cml_model *m, const cml_function *fn, void *arg) 
          * channels-first (B, C, 1, S) with nn.Linear -> nn.Conv2d. */
         if (ane_kind_is(op, "linear")) {
             const cml_value *x = ane_input(op, "x");
-            if (x && x->type.shape.rank == 3 && x->type.shape.dims && x->type.shape.dims[1] != 1)
-                ane_ops_push(&bsc, op);
+            const cml_shape *xs = x ? &x->type.shape : NULL;
+            /* rank 2 or 3 with channels last and more than one token in
+             * front ((1, S, C), (S, 1, C), (S, C); unknown counts as many) */
+            if (xs && xs->dims && (xs->rank == 2 || xs->rank == 3)) {
+                bool many = false;
+                for (int32_t d = 0; d < xs->rank - 1; d++)
+                    if (xs->dims[d] != 1) many = true;
+                if (many) ane_ops_push(&bsc, op);
+            }
         }
     }
     char msg[1024], shape[128];
@@ -128,11 +136,12 @@ static void lay_function(const cml_model *m, const cml_function *fn, void *arg) 
         ane_buf sb = {shape, sizeof shape, 0};
         ane_bshape(&sb, &x->type.shape);
         snprintf(msg, sizeof msg,
-                 "%zu linear op%s work%s on (B, S, C) tensors (first: '%s' on %s); Apple's reference Neural Engine "
+                 "%zu linear op%s work%s on channels-last token tensors such as (B, S, C) (first: '%s' on %s); "
+                 "Apple's reference Neural Engine "
                  "transformer uses the 4-D channels-first layout (B, C, 1, S) with 1x1 convolutions instead of "
                  "linear layers.",
                  bsc.n, bsc.n == 1 ? "" : "s", bsc.n == 1 ? "s" : "", ane_s(bsc.v[0]->name), shape);
-        lay_report(run->ctx, &bsc, msg, "also a linear op on a (B, S, C) tensor",
+        lay_report(run->ctx, &bsc, msg, "also a linear op on channels-last tokens",
                    "author the model in (B, C, 1, S) layout with nn.Conv2d(kernel_size=1) in place of nn.Linear "
                    "(apple/ml-ane-transformers)");
     }
@@ -189,7 +198,8 @@ const cml_rule ane_rule_layout = {
         "- ops producing tensors of **rank > 4**;\n"
         "- **fp16 activations whose last axis** has at most `max_last_dim` elements (default 1) and that take at "
         "least `min_padded_bytes` (default 1 MiB) once padded;\n"
-        "- **`linear` ops on (B, S, C) tensors**, the layout PyTorch transformers convert to.\n\n"
+        "- **`linear` ops on channels-last token tensors** — (B, S, C), (S, B, C) or (S, C) with more than one "
+        "token — the layout PyTorch transformers convert to.\n\n"
         "This is performance advice, not a defect, and the 64-byte figure comes from one Apple article; the rule "
         "is therefore **off by default**. Enable it with `\"enable\": [\"perf/ane-layout\"]` in the configuration "
         "or `--enable perf/ane-layout`.\n\n"

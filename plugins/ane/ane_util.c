@@ -3,9 +3,8 @@
  * the visit of every function of a model and its pipeline sub-models, input
  * look-ups by name, the float dtype of an op (the same classification as the
  * host's compute-unit pass, core/ir_compute.c), the test for fp32 ops that
- * the pass did not take for I/O conversion, the Float16-I/O availability
- * test against the deployment target, and bounded message builders. Pure C11
- * over the read-only IR; allocation failures only shorten a list. */
+ * the pass did not take for I/O conversion, and bounded message builders.
+ * Pure C11 over the read-only IR; allocation failures only shorten a list. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,45 +85,6 @@ bool ane_is_compute(const cml_op *op) {
 bool ane_is_fp32_island_op(const cml_op *op) {
     return !op->is_nn_layer && ane_is_compute(op) && op->estimate.tier != 0 &&
            ane_float_dtype(op) == CML_DT_FP32;
-}
-
-/* ---- deployment target ---------------------------------------------------- */
-
-/* SOURCE: rules-knowledge 1.1 / 1.3 [A-src]: FLOAT16 multiArray features need
- * specification 7 = iOS 16, macOS 13, tvOS 16, watchOS 9 (visionOS 1.x
- * already takes specification 8) — InterfaceValidators.cpp:186-190. */
-static const struct {
-    const char *platform;
-    int major;
-} fp16_io_min[] = {
-    {"visionOS", 1}, {"watchOS", 9}, {"macOS", 13}, {"tvOS", 16}, {"iOS", 16},
-};
-
-/* strncasecmp without POSIX feature macros (ASCII only). */
-static bool prefix_nocase(const char *s, const char *prefix) {
-    for (; *prefix; s++, prefix++) {
-        char a = *s, b = *prefix;
-        if (a >= 'A' && a <= 'Z') a = (char)(a - 'A' + 'a');
-        if (b >= 'A' && b <= 'Z') b = (char)(b - 'A' + 'a');
-        if (a != b) return false;
-    }
-    return true;
-}
-
-bool ane_fp16_io_available(cml_ctx *ctx, const cml_model *m) {
-    const char *t = cml_target(ctx);
-    if (t && *t) {
-        for (size_t i = 0; i < sizeof fp16_io_min / sizeof fp16_io_min[0]; i++) {
-            size_t n = strlen(fp16_io_min[i].platform);
-            if (!prefix_nocase(t, fp16_io_min[i].platform)) continue;
-            const char *v = t + n;
-            if (*v < '0' || *v > '9') break;
-            return atoi(v) >= fp16_io_min[i].major;
-        }
-    }
-    /* no (usable) target: the model's own requirement decides — a model that
-     * already needs specification 7 can use Float16 I/O at no extra cost */
-    return m && m->spec_version >= 7;
 }
 
 /* ---- strings ---------------------------------------------------------------- */

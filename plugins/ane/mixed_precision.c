@@ -173,18 +173,22 @@ static void mp_report_island(mp_run *run, const ane_ops *isl, size_t before, siz
     ane_bprintf(&b, " These cannot run on the Neural Engine and split the graph (%zu fp16 op%s before, %zu after)"
                 ". Estimate: verify with Xcode's performance report or MLComputePlan.",
                 before, before == 1 ? "" : "s", after);
+    /* at the first fp32 op that is not a cast (the cast only opens the island) */
+    size_t at = 0;
+    while (at < isl->n && ane_kind_is(isl->v[at], "cast")) at++;
+    if (at == isl->n) at = 0;
     cml_related rel[ANE_MAX_RELATED];
     size_t nr = 0;
     if (ovf_op && ovf_val) rel[nr++] = (cml_related){&ovf_val->loc, "constant beyond the fp16 range"};
-    for (size_t i = 1; i < isl->n && nr < ANE_MAX_RELATED; i++)
-        rel[nr++] = (cml_related){&isl->v[i]->loc, "also computes in fp32"};
+    for (size_t i = 0; i < isl->n && nr < ANE_MAX_RELATED; i++)
+        if (i != at) rel[nr++] = (cml_related){&isl->v[i]->loc, "also in this fp32 island"};
     cml_report(ctx, .level = (sandwiched || big) ? CML_WARNING : CML_NOTE, .message = msg,
                .fix = ovf_op ? "rescale the weights (or fold the constant) so every constant fits fp16 (|v| <= 65504); "
                                "otherwise keep fp32 only where needed and move that work to the model's end"
                              : "keep fp32 only where accuracy needs it (ct.transform.FP16ComputePrecision(op_selector="
                                "...)), and move fp32 work to the model's start or end so the fp16 part stays in one "
                                "Neural Engine segment",
-               .at = &isl->v[0]->loc, .related = nr ? rel : NULL, .n_related = nr);
+               .at = &isl->v[at]->loc, .related = nr ? rel : NULL, .n_related = nr);
 }
 
 static void mp_function(const cml_model *m, const cml_function *fn, void *arg) {

@@ -172,7 +172,8 @@ static void uo_function(const cml_model *m, const cml_function *fn, void *arg) {
         cml_related rel[ANE_MAX_RELATED];
         size_t nr = 0;
         for (size_t g = 0; g < n_groups; g++) {
-            ane_bprintf(&b, "%s%s x%zu", g ? ", " : "", ane_s(groups[g].kind), groups[g].ops.n);
+            ane_bprintf(&b, "%s%s x%zu", g ? ", " : "",
+                        groups[g].reason ? groups[g].reason : ane_s(groups[g].kind), groups[g].ops.n);
             if (groups[g].tier == 'A') warn = true;
             if (nr < ANE_MAX_RELATED && groups[g].ops.n)
                 rel[nr++] = (cml_related){&groups[g].ops.v[0]->loc, ane_s(groups[g].reason)};

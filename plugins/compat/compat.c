@@ -44,6 +44,7 @@ typedef struct need {
 typedef struct needs {
     need items[COMPAT_MAX_NEEDS];
     size_t n;
+    size_t dropped[CML_SPEC_NEWEST + 2]; /* per version: needs beyond COMPAT_MAX_NEEDS */
     int max_spec;              /* over every need, kept or not */
     bool all_mlprogram;        /* every model of the tree is an ML Program */
 } needs;
@@ -65,7 +66,10 @@ static void need_add(needs *ns, int spec, bool weak, const cml_loc *at, const ch
         if (!d->at && at) d->at = at;
         return;
     }
-    if (ns->n == COMPAT_MAX_NEEDS) return;
+    if (ns->n == COMPAT_MAX_NEEDS) {
+        ns->dropped[spec >= 0 && spec <= CML_SPEC_NEWEST ? spec : CML_SPEC_NEWEST + 1]++;
+        return;
+    }
     need *d = &ns->items[ns->n++];
     d->spec = spec;
     d->weak = weak;
@@ -79,23 +83,33 @@ static bool is_mlprogram(const cml_model *m) { return streq(m->type, "mlProgram"
 
 /* ---- interface ------------------------------------------------------------ */
 
+static bool in_list(const char *s, const char *const *list, size_t n) {
+    for (size_t i = 0; s && i < n; i++)
+        if (!strcmp(s, list[i])) return true;
+    return false;
+}
+
+/* SOURCE: Model.cpp:32-45 modelTypeAllowsEmptyInput. */
+static bool allows_empty_input(const cml_model *m) {
+    static const char *const types[] = {"neuralNetwork", "neuralNetworkRegressor", "neuralNetworkClassifier",
+                                        "pipeline",      "pipelineRegressor",      "pipelineClassifier",
+                                        "mlProgram"};
+    return in_list(m->type, types, sizeof types / sizeof types[0]);
+}
+
 /* SOURCE (every minimum below): rules-knowledge §1.3 — apple/coremltools
  * mlmodel/src/Validation/InterfaceValidators.cpp:184-200 (FLOAT16 multiarray
  * >= 7, INT8 >= 10), :363-370 (GRAYSCALE_FLOAT16 >= 7), :380-383 (sequence
  * >= 3), :410-415 (state >= 9); mlmodel/src/Utils.cpp hasFlexibleShapes
  * (flexible shapes: iOS 12 = 3). */
-static void feature_needs(needs *ns, const cml_feature *const *fs, size_t n, bool *fp16, bool *int8) {
+static void feature_needs(needs *ns, const cml_feature *const *fs, size_t n) {
     for (size_t i = 0; fs && i < n; i++) {
         const cml_feature *f = fs[i];
         if (!f) continue;
-        if (f->kind == CML_FEAT_MULTIARRAY && f->array_dtype == CML_ARR_FLOAT16) {
+        if (f->kind == CML_FEAT_MULTIARRAY && f->array_dtype == CML_ARR_FLOAT16)
             need_add(ns, 7, false, &f->loc, "fp16 multiarray I/O");
-            *fp16 = true;
-        }
-        if (f->kind == CML_FEAT_MULTIARRAY && f->array_dtype == CML_ARR_INT8) {
+        if (f->kind == CML_FEAT_MULTIARRAY && f->array_dtype == CML_ARR_INT8)
             need_add(ns, 10, false, &f->loc, "int8 multiarray I/O");
-            *int8 = true;
-        }
         if (f->kind == CML_FEAT_IMAGE && f->color == CML_COLOR_GRAYSCALE_FLOAT16)
             need_add(ns, 7, false, &f->loc, "GRAYSCALE_FLOAT16 image I/O");
         if (f->kind == CML_FEAT_SEQUENCE) need_add(ns, 3, false, &f->loc, "sequence feature");
@@ -113,11 +127,10 @@ static size_t count_enumerated(const cml_feature *const *fs, size_t n) {
 }
 
 static void interface_needs(needs *ns, const cml_model *m) {
-    bool fp16 = false, int8 = false;
-    feature_needs(ns, m->inputs, m->n_inputs, &fp16, &int8);
-    feature_needs(ns, m->outputs, m->n_outputs, &fp16, &int8);
-    feature_needs(ns, m->states, m->n_states, &fp16, &int8);
-    feature_needs(ns, m->training_inputs, m->n_training_inputs, &fp16, &int8);
+    feature_needs(ns, m->inputs, m->n_inputs);
+    feature_needs(ns, m->outputs, m->n_outputs);
+    feature_needs(ns, m->states, m->n_states);
+    feature_needs(ns, m->training_inputs, m->n_training_inputs);
     /* SOURCE: docs-guides/source/flexible-inputs.md:95-101 and
      * coremltools load.py:638 (supports_multiple_enumerated_shapes: more
      * than one input with EnumeratedShapes needs iOS 18 = 9). */
@@ -127,9 +140,9 @@ static void interface_needs(needs *ns, const cml_model *m) {
     for (size_t i = 0; i < m->n_function_descs; i++) {
         const cml_function_desc *fd = m->function_descs[i];
         if (!fd) continue;
-        feature_needs(ns, fd->inputs, fd->n_inputs, &fp16, &int8);
-        feature_needs(ns, fd->outputs, fd->n_outputs, &fp16, &int8);
-        feature_needs(ns, fd->states, fd->n_states, &fp16, &int8);
+        feature_needs(ns, fd->inputs, fd->n_inputs);
+        feature_needs(ns, fd->outputs, fd->n_outputs);
+        feature_needs(ns, fd->states, fd->n_states);
         if (count_enumerated(fd->inputs, fd->n_inputs) > 1)
             need_add(ns, 9, false, &m->loc, "multiple inputs with enumerated shapes");
         if (fd->n_inputs == 0) empty_fn = true;
@@ -142,7 +155,7 @@ static void interface_needs(needs *ns, const cml_model *m) {
     /* SOURCE: Validators.hpp:110-121 (empty input >= 9), Utils.cpp
      * hasEmptyInput (top-level inputs, or each function's). A compiled
      * model's description comes from metadata.json: not judged there. */
-    if (m->format != CML_FMT_MLMODELC &&
+    if (m->format != CML_FMT_MLMODELC && allows_empty_input(m) &&
         ((m->n_function_descs == 0 && m->n_inputs == 0) || (m->n_function_descs && empty_fn)))
         need_add(ns, 9, false, &m->loc, "model without inputs");
     /* SOURCE: Model.cpp:92-95 (updatable >= 4). */
@@ -206,12 +219,6 @@ static const char *const IOS12_LAYERS[] = {
 static const char *const IOS14_LAYERS[] = {"cumSum",    "oneHot",          "clampedReLU",  "argSort",
                                            "pooling3d", "globalPooling3d", "sliceBySize", "convolution3d"};
 
-static bool in_list(const char *s, const char *const *list, size_t n) {
-    for (size_t i = 0; s && i < n; i++)
-        if (!strcmp(s, list[i])) return true;
-    return false;
-}
-
 static const cml_attr *op_attr(const cml_op *op, const char *name) {
     for (size_t i = 0; i < op->n_attrs; i++)
         if (op->attrs[i] && streq(op->attrs[i]->name, name)) return op->attrs[i];
@@ -250,20 +257,23 @@ static void layer_needs(needs *ns, const cml_op *op) {
         else if (w->dtype == CML_DT_FP16) need_add(ns, 2, false, at, "fp16 layer weights");
     }
     if (!strcmp(k, "resizeBilinear") || !strcmp(k, "cropResize")) need_add(ns, 3, false, at, "layer %s", k);
-    /* SOURCE: Utils.cpp hasIOS14NeuralNetworkFeatures (5). */
-    if (in_list(k, IOS14_LAYERS, sizeof IOS14_LAYERS / sizeof IOS14_LAYERS[0]))
-        need_add(ns, 5, false, at, "layer %s", k);
-    bool ios14 = false;
-    if (!strcmp(k, "upsample") && (attr_int(op, "linearUpsampleMode") != 0 || attr_count(op, "fractionalScalingFactor")))
-        need_add(ns, 5, false, at, "upsample with align-corners mode or fractional scale"), ios14 = true;
-    if (!strcmp(k, "reorganizeData") && attr_int(op, "mode") == 2) /* PIXEL_SHUFFLE */
-        need_add(ns, 5, false, at, "reorganizeData PIXEL_SHUFFLE"), ios14 = true;
-    if ((!strcmp(k, "innerProduct") || !strcmp(k, "batchedMatmul")) && attr_int(op, "int8DynamicQuantize"))
-        need_add(ns, 5, false, at, "int8 dynamic quantization"), ios14 = true;
-    if (!strcmp(k, "concatND") && attr_int(op, "interleave"))
-        need_add(ns, 5, false, at, "interleaved concatND");
-    if (!strcmp(k, "sliceDynamic") && (layer_inputs(op) == 7 || attr_count(op, "squeezeMasks")))
-        need_add(ns, 5, false, at, "sliceDynamic with 7 inputs or squeeze masks");
+    /* SOURCE: Utils.cpp hasIOS14NeuralNetworkFeatures (5): new layer kinds
+     * and new modes of older layers. */
+    const char *ios14 = NULL;
+    if (in_list(k, IOS14_LAYERS, sizeof IOS14_LAYERS / sizeof IOS14_LAYERS[0])) ios14 = "layer";
+    else if (!strcmp(k, "upsample") &&
+             (attr_int(op, "linearUpsampleMode") != 0 || attr_count(op, "fractionalScalingFactor")))
+        ios14 = "upsample with align-corners mode or fractional scale";
+    else if (!strcmp(k, "reorganizeData") && attr_int(op, "mode") == 2) /* PIXEL_SHUFFLE */
+        ios14 = "reorganizeData PIXEL_SHUFFLE";
+    else if ((!strcmp(k, "innerProduct") || !strcmp(k, "batchedMatmul")) && attr_int(op, "int8DynamicQuantize"))
+        ios14 = "int8 dynamic quantization";
+    else if (!strcmp(k, "concatND") && attr_int(op, "interleave"))
+        ios14 = "interleaved concatND";
+    else if (!strcmp(k, "sliceDynamic") && (layer_inputs(op) == 7 || attr_count(op, "squeezeMasks")))
+        ios14 = "sliceDynamic with 7 inputs or squeeze masks";
+    if (ios14 && !strcmp(ios14, "layer")) need_add(ns, 5, false, at, "layer %s", k);
+    else if (ios14) need_add(ns, 5, false, at, "%s", ios14);
     /* SOURCE: Utils.cpp hasIOS13NeuralNetworkFeatures: any layer outside
      * the iOS 12 set needs 4. */
     bool ios12 = in_list(k, IOS12_LAYERS, sizeof IOS12_LAYERS / sizeof IOS12_LAYERS[0]) && !ios14;
@@ -496,6 +506,8 @@ static int dt_check(const cml_model *model, cml_ctx *ctx) {
         cml_log(ctx, CML_WARNING, "deployment target '%s' is not <platform><version>; not checked", target);
         return CML_OK;
     }
+    /* a model that could not be read at all: the load/ rules say why */
+    if (model->spec_version <= 0 && (!model->type || !strcmp(model->type, "unknown"))) return CML_OK;
     int allowed = cml_max_spec_for(p, tv);
     needs ns;
     memset(&ns, 0, sizeof ns);
@@ -520,6 +532,7 @@ static int dt_check(const cml_model *model, cml_ctx *ctx) {
     if (required > allowed) {
         const need *ds[COMPAT_MAX_LISTED];
         size_t more, k = pick(&ns, allowed, ds, COMPAT_MAX_LISTED, &more);
+        for (int s = allowed + 1; s <= CML_SPEC_NEWEST + 1; s++) more += s >= 0 ? ns.dropped[s] : 0;
         char msg[1024], fix[512], ct[40];
         size_t len = 0;
         append(msg, sizeof msg, &len, "the model needs Core ML specification %d (%s) but the deployment target %s %s",
@@ -575,8 +588,8 @@ static int dt_check(const cml_model *model, cml_ctx *ctx) {
             char fix[256];
             snprintf(msg, sizeof msg,
                      "the model declares specification %d (%s) but the deployment target %s %s; coreml-lint "
-                     "found nothing in it that needs more than specification %d, so Xcode's model compiler may "
-                     "lower the version, but the file as written does not load there",
+                     "found nothing in it that needs more than specification %d, so only the declared version "
+                     "is too new (Core ML's compiler may lower it, but do not rely on that)",
                      declared, decl_os, target, allow_txt, required);
             snprintf(fix, sizeof fix,
                      "re-save the model with specificationVersion %d (set spec.specificationVersion and save "
@@ -673,14 +686,6 @@ static void mismatch_features(cml_ctx *ctx, const cml_model *m, const cml_featur
     }
 }
 
-/* SOURCE: Model.cpp:32-45 modelTypeAllowsEmptyInput. */
-static bool allows_empty_input(const cml_model *m) {
-    static const char *const types[] = {"neuralNetwork", "neuralNetworkRegressor", "neuralNetworkClassifier",
-                                        "pipeline",      "pipelineRegressor",      "pipelineClassifier",
-                                        "mlProgram"};
-    return in_list(m->type, types, sizeof types / sizeof types[0]);
-}
-
 static void mismatch_model(cml_ctx *ctx, const cml_model *m, int depth) {
     if (!m || depth > COMPAT_MAX_DEPTH) return;
     for (size_t i = 0; i < m->n_sub_models; i++) mismatch_model(ctx, m->sub_models[i], depth + 1);
@@ -707,10 +712,8 @@ static void mismatch_model(cml_ctx *ctx, const cml_model *m, int depth) {
                         "(function '%s')",
                         v, fd->name ? fd->name : "?");
     }
-    if (!m->n_function_descs && m->n_inputs == 0 && allows_empty_input(m) && v < 9 &&
-        m->format != CML_FMT_MLMODELC)
-        cml_reportf(ctx, &m->loc, "Empty input is only valid in specification verison >= 9. This model has version %d",
-                    v);
+    /* a single-function model without inputs is compat/empty-input's
+     * (one pattern, one id); per-function empty inputs stay here */
     if (m->is_updatable && v < 4)
         cml_reportf(ctx, &m->loc, "Model specification version for an updatable model must be '4' or above.");
     /* An ML Program function's opset CoreML<k> arrived with specification
@@ -766,9 +769,10 @@ static const cml_rule dt_rule = {
         "the first op or feature that uses each, and the finding points at the first one;\n"
         "- **error** — a compiled `.mlmodelc` whose version or `metadata.json` availability is newer than the "
         "target;\n"
-        "- **warning** — the file declares a newer version than the target loads although nothing in it "
-        "needs it (Apple's `downgradeSpecificationVersion` may lower it when Xcode compiles the model, the "
-        "file as written does not load);\n"
+        "- **warning** — the file declares a newer version than the target loads although nothing coreml-lint "
+        "sees in it needs that version (Apple's model library lowers such versions when it reads a model, "
+        "`downgradeSpecificationVersion`, so the compiled model may still load; re-save it at the lower "
+        "version rather than rely on that);\n"
         "- **note** — an ML Program declares a higher version than its features need (it could load on "
         "older releases).\n\n"
         "## Example\n\n"

@@ -18,10 +18,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <cblas.h>
-
+#include "exec_blas.h"
 #include "exec_internal.h"
-#include "model.h"
 
 /* ---- small utilities ------------------------------------------------------ */
 
@@ -155,7 +153,7 @@ int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen) {
         s = new_slot(p, v, SLOT_CONST);
         if (s < 0) { seterr(err, errlen, "out of memory"); return -1; }
         xt t;
-        if (exec_decode_weight(v->weight, v, &t, err, errlen) != 0) return -1;
+        if (exec_decode_weight(&p->opts.io, v->weight, v, &t, err, errlen) != 0) return -1;
         /* NN WeightParams quantization needs the layer's parameters */
         if (v->weight->quant_bits && (v->weight->quant_linear || v->weight->quant_lut)) {
             const cml_op *owner = NULL;
@@ -234,7 +232,7 @@ size_t exec_in_count(xctx *c, const char *name) {
 const xt *exec_nn_in(xctx *c, size_t i) { return exec_in_at(c, "input", i); }
 size_t exec_nn_n_in(xctx *c) { return exec_in_count(c, "input"); }
 
-const cml_attr *exec_attr(xctx *c, const char *name) { return ir_op_attr(c->op, name); }
+const cml_attr *exec_attr(xctx *c, const char *name) { return cml_op_attr(c->op, name); }
 
 const xt *exec_aval(xctx *c, const char *name) {
     for (size_t j = 0; j < c->op->n_attrs; j++)
@@ -457,6 +455,57 @@ static void add_kind(char *list, size_t cap, const char *kind) {
     memcpy(list + ll, kind, kl + 1);
 }
 
+/* The ops of fn the executor refuses: their kinds into list (comma list,
+ * each once), the first max of them into ops/why; returns the count of
+ * refused ops. *n_runtime: the executable runtime ops. */
+static size_t check_ops(const exec_io *io, const cml_function *fn, bool nn, char *list, size_t cap, const cml_op **ops,
+                        char (*why)[192], size_t max, size_t *n_runtime) {
+    const cml_block *b = fn->block;
+    size_t n_bad = 0, n_rt = 0;
+    for (size_t i = 0; i < b->n_ops; i++) {
+        const cml_op *op = b->ops[i];
+        char item[192] = "";
+        if (op->n_blocks) {
+            snprintf(item, sizeof item, "%s", op->kind);
+        } else if (nn) {
+            const exec_kdef *kd = exec_find_nn(op->kind);
+            char r[160] = "";
+            if (!kd) snprintf(item, sizeof item, "%s", op->kind);
+            else if (kd->check && kd->check(io, op, r, sizeof r) != 0) snprintf(item, sizeof item, "%s (%s)", op->kind, r);
+            else n_rt++;
+        } else if (!strcmp(op->kind, "const")) {
+            continue;
+        } else if (!strncmp(op->kind, "constexpr_", 10)) {
+            if (!exec_is_constexpr_supported(op->kind)) snprintf(item, sizeof item, "%s", op->kind);
+        } else {
+            const exec_kdef *kd = exec_find_mil(op->kind);
+            char r[160] = "";
+            if (!kd) snprintf(item, sizeof item, "%s", op->kind);
+            else if (kd->check && kd->check(io, op, r, sizeof r) != 0) snprintf(item, sizeof item, "%s (%s)", op->kind, r);
+            else n_rt++;
+        }
+        if (!*item) continue;
+        if (list) add_kind(list, cap, item);
+        if (ops && n_bad < max) {
+            ops[n_bad] = op;
+            if (why) snprintf(why[n_bad], sizeof why[n_bad], "%s", item);
+        }
+        n_bad++;
+    }
+    if (n_runtime) *n_runtime = n_rt;
+    return n_bad;
+}
+
+size_t exec_unsupported(const cml_model *m, const char *function, const exec_io *io, const cml_op **ops,
+                        char (*why)[192], size_t max) {
+    if (!m) return 0;
+    bool nn = is_nn_type(m->type);
+    if (!nn && (!m->type || strcmp(m->type, "mlProgram") != 0)) return 0;
+    const cml_function *fn = pick_function(m, function);
+    if (!fn || !fn->block) return 0;
+    return check_ops(io, fn, nn, NULL, 0, ops, why, max, NULL);
+}
+
 void exec_plan_free(exec_plan *p) {
     if (!p) return;
     for (size_t i = 0; i < p->n_slots; i++) {
@@ -530,37 +579,13 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
 
     /* 1. every op supported? */
     const cml_block *b = fn->block;
-    char bad[1024] = "";
     size_t n_runtime = 0;
-    for (size_t i = 0; i < b->n_ops; i++) {
-        const cml_op *op = b->ops[i];
-        if (op->n_blocks) { add_kind(bad, sizeof bad, op->kind); continue; }
-        const exec_kdef *kd = nn ? exec_find_nn(op->kind) : NULL;
-        if (!nn && strcmp(op->kind, "const") != 0 && strncmp(op->kind, "constexpr_", 10) != 0)
-            kd = exec_find_mil(op->kind);
-        if (kd && kd->check) {
-            char why[160] = "";
-            if (kd->check(op, why, sizeof why) != 0) {
-                char item[240];
-                snprintf(item, sizeof item, "%s (%s)", op->kind, why);
-                add_kind(bad, sizeof bad, item);
-                continue;
-            }
-        }
-        if (nn) {
-            if (!kd) add_kind(bad, sizeof bad, op->kind);
-            else n_runtime++;
-        } else if (!strcmp(op->kind, "const")) {
-            continue;
-        } else if (!strncmp(op->kind, "constexpr_", 10)) {
-            if (!exec_is_constexpr_supported(op->kind)) add_kind(bad, sizeof bad, op->kind);
-        } else if (!exec_find_mil(op->kind)) {
-            add_kind(bad, sizeof bad, op->kind);
-        } else {
-            n_runtime++;
-        }
+    char bad[1024] = "";
+    if (!o || !o->io.read || !o->io.stored_as) {
+        seterr(err, errlen, "no weight reader (exec_opts.io)");
+        return NULL;
     }
-    if (*bad) {
+    if (check_ops(&o->io, fn, nn, bad, sizeof bad, NULL, NULL, 0, &n_runtime)) {
         seterr(err, errlen, "unsupported op%s: %s", strchr(bad, ',') ? "s" : "", bad);
         return NULL;
     }
@@ -571,7 +596,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     p->fn = fn;
     p->is_nn = nn;
     if (o) p->opts = *o;
-    if (p->opts.threads > 0) openblas_set_num_threads(p->opts.threads);
+    if (p->opts.threads > 0) exec_blas_set_threads(p->opts.threads);
     size_t bound = fn->n_inputs + 16;
     for (size_t i = 0; i < b->n_ops; i++) {
         const cml_op *op = b->ops[i];
@@ -956,6 +981,7 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
         memset(os, 0, sizeof *os);
         os->op = st->op;
         xctx c = {.p = p, .st = st, .op = st->op, .mode = mode};
+        if (p->opts.on_op_start) p->opts.on_op_start(p->opts.hook_user, i, st->op);
         double t0 = now_ms();
         if (st->fn(&c) != 0) {
             if (!p->err[0]) exec_fail(&c, "failed");

@@ -77,13 +77,42 @@ typedef struct exec_stats {
 typedef void (*exec_hook)(void *user, size_t index, const exec_op_stat *st,
                           const exec_tensor *outputs, size_t n_outputs);
 
+/* How the executor reaches constant bytes. It never touches the host's
+ * private weight storage: in the plugin these forward to cml_host's
+ * weight_read and weight_stored_as (plugin.h); host-side tests forward to
+ * ir_weight_read / ir_weight_stored_as. */
+typedef struct exec_io {
+    /* copy up to n stored bytes of w from offset into buf; the count */
+    size_t (*read)(void *user, const cml_weight *w, uint64_t offset, void *buf, size_t n);
+    /* the element type of the stored bytes (w->dtype for raw little-endian
+     * bytes; FP32/INT32/INT64/FP64 for protobuf repeated scalars; STRING with
+     * *strings set for repeated strings) */
+    cml_dtype (*stored_as)(void *user, const cml_weight *w, const char *const **strings);
+    void *user;
+} exec_io;
+
+/* Called before every runtime op (with hook_user): which op is about to
+ * run, e.g. to name it if the process dies there. */
+typedef void (*exec_op_start)(void *user, size_t index, const cml_op *op);
+
 typedef struct exec_opts {
     int threads;        /* BLAS threads; 0 = leave the library default */
     exec_hook hook;     /* optional */
     void *hook_user;
+    exec_op_start on_op_start; /* optional */
+    exec_io io;         /* required: exec_prepare fails without io.read and io.stored_as */
 } exec_opts;
 
 typedef struct exec_plan exec_plan;
+
+/* The ops of a function that exec_prepare would refuse (an op kind with no
+ * kernel, a control-flow op, a kernel's refusal of its parameters), in
+ * program order: fills up to max entries of ops[] and why[] (each reason
+ * "kind" or "kind (why)"), returns how many there are in all; 0 when every
+ * op is executable. Model-level refusals (classic models) are not listed:
+ * exec_prepare's message says those. */
+size_t exec_unsupported(const cml_model *m, const char *function, const exec_io *io, const cml_op **ops,
+                        char (*why)[192], size_t max);
 
 /* Prepare a function (NULL: the default function, "main", or the only one).
  * Returns NULL with a message in err when the model or an op is not

@@ -24,8 +24,6 @@
 #include <string.h>
 
 #include "exec_internal.h"
-#include "ir_weights.h"
-#include "model.h"
 
 static void seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t n, const char *fmt, ...) {
@@ -41,9 +39,19 @@ static void seterr(char *err, size_t n, const char *fmt, ...) {
 static float g_half[65536];
 static int g_half_ready;
 
+/* IEEE 754 binary16: 1 sign, 5 exponent (bias 15), 10 fraction bits. */
+static float half_exact(uint16_t h) {
+    uint32_t sign = (uint32_t)(h >> 15) & 1u, e = (uint32_t)(h >> 10) & 0x1fu, man = h & 0x3ffu;
+    float v;
+    if (e == 0) v = ldexpf((float)man, -24);
+    else if (e == 31) v = man ? NAN : INFINITY;
+    else v = ldexpf((float)(man | 0x400u), (int)e - 25);
+    return sign ? -v : v;
+}
+
 float exec_half_to_float(uint16_t h) {
     if (!g_half_ready) {
-        for (uint32_t i = 0; i < 65536; i++) g_half[i] = ir_half_to_float((uint16_t)i);
+        for (uint32_t i = 0; i < 65536; i++) g_half[i] = half_exact((uint16_t)i);
         g_half_ready = 1;
     }
     return g_half[h];
@@ -77,8 +85,8 @@ static uint32_t bits_msb(const unsigned char *b, size_t nbytes, uint64_t i, unsi
     return v;
 }
 
-static int decode_raw(const cml_weight *w, const unsigned char *b, size_t nbytes, float *out, size_t n) {
-    switch (w->dtype) {
+static int decode_raw(cml_dtype dt, const unsigned char *b, size_t nbytes, float *out, size_t n) {
+    switch (dt) {
     case CML_DT_FP16:
         for (size_t i = 0; i < n; i++) out[i] = exec_half_to_float((uint16_t)(b[2 * i] | b[2 * i + 1] << 8));
         return 0;
@@ -119,7 +127,7 @@ static int decode_raw(const cml_weight *w, const unsigned char *b, size_t nbytes
         }
         return 0;
     case CML_DT_UINT1: case CML_DT_UINT2: case CML_DT_UINT3: case CML_DT_UINT4: case CML_DT_UINT6: {
-        unsigned bits = cml_dtype_bits(w->dtype);
+        unsigned bits = cml_dtype_bits(dt);
         for (size_t i = 0; i < n; i++) out[i] = (float)bits_lsb(b, nbytes, i, bits);
         return 0;
     }
@@ -134,16 +142,63 @@ static bool shape_known(const cml_shape *s) {
     return true;
 }
 
-int exec_decode_weight(const cml_weight *w, const cml_value *v, xt *out, char *err, size_t errlen) {
-    const iweight *iw = (const iweight *)w;
+/* Elements held by the stored bytes of w (stored as `st`). */
+static uint64_t stored_count(const cml_weight *w, cml_dtype st) {
+    unsigned bits = cml_dtype_bits(st);
+    if (!bits) return 0;
+    if (bits >= 8) return w->nbytes / (bits / 8);
+    uint64_t n = w->nbytes * 8 / bits;
+    if (w->n_elements && w->n_elements < n) n = w->n_elements;
+    return n;
+}
+
+/* Read exactly n bytes of w from offset 0 into buf through the host. */
+static int read_all(const exec_io *io, const cml_weight *w, void *buf, size_t n) {
+    size_t got = 0;
+    while (got < n) {
+        size_t k = io->read(io->user, w, got, (unsigned char *)buf + got, n - got);
+        if (!k) return -1;
+        got += k;
+    }
+    return 0;
+}
+
+int exec_weight_f64(const exec_io *io, const cml_weight *w, uint64_t i, double *out) {
+    if (!io || !io->read || !io->stored_as || !w) return -1;
+    cml_dtype st = io->stored_as(io->user, w, NULL);
+    unsigned bits = cml_dtype_bits(st);
+    if (st == CML_DT_STRING || !bits || i >= stored_count(w, st)) return -1;
+    unsigned char b[8] = {0};
+    float f;
+    if (bits >= 8) {
+        if (io->read(io->user, w, i * (bits / 8), b, bits / 8) != bits / 8) return -1;
+        if (decode_raw(st, b, bits / 8, &f, 1) != 0) return -1;
+        if (st == CML_DT_FP64) memcpy(out, b, 8);
+        else *out = f;
+        return 0;
+    }
+    uint64_t bit = i * bits;
+    size_t k = io->read(io->user, w, bit / 8, b, 2);
+    if (!k) return -1;
+    uint32_t word = (uint32_t)b[0] | ((uint32_t)(k > 1 ? b[1] : 0) << 8);
+    int32_t v = (int32_t)((word >> (bit % 8)) & ((1u << bits) - 1u));
+    if (st == CML_DT_INT4 && v >= 8) v -= 16;
+    *out = v;
+    return 0;
+}
+
+int exec_decode_weight(const exec_io *io, const cml_weight *w, const cml_value *v, xt *out, char *err,
+                       size_t errlen) {
     memset(out, 0, sizeof *out);
     const cml_shape *sh = (v && v->type.kind == CML_TYPE_TENSOR && shape_known(&v->type.shape)) ? &v->type.shape
                         : shape_known(&w->shape) ? &w->shape : NULL;
     const char *nm = v && v->name ? v->name : "?";
-    if (iw->stored_as == ISTORE_STR) {
+    const char *const *strs = NULL;
+    cml_dtype st = io->stored_as(io->user, w, &strs);
+    if (st == CML_DT_STRING) {
         out->dt = EXEC_DT_STRING;
-        out->strs = iw->strings;
-        out->nstr = (size_t)w->nbytes;
+        out->strs = strs;
+        out->nstr = strs ? (size_t)w->nbytes : 0;
         out->rank = sh ? sh->rank : 1;
         for (int k = 0; k < out->rank; k++) out->dim[k] = sh ? sh->dims[k] : (int64_t)out->nstr;
         out->n = 0;
@@ -158,7 +213,7 @@ int exec_decode_weight(const cml_weight *w, const cml_value *v, xt *out, char *e
         return 0;
     }
     bool nnq = w->quant_bits && (w->quant_linear || w->quant_lut);
-    uint64_t n = nnq ? (w->quant_bits <= 8 ? w->nbytes * 8 / w->quant_bits : 0) : ir_weight_count(w);
+    uint64_t n = nnq ? (w->quant_bits <= 8 ? w->nbytes * 8 / w->quant_bits : 0) : stored_count(w, st);
     size_t want = sh ? exec_count(sh->rank, sh->dims) : (size_t)n;
     if (sh && !nnq && n < want) {
         /* a scalar broadcast is not a thing for stored constants */
@@ -179,56 +234,60 @@ int exec_decode_weight(const cml_weight *w, const cml_value *v, xt *out, char *e
     if (!out->d) { seterr(err, errlen, "out of memory decoding '%s'", nm); return -1; }
     out->owned = true;
     out->dt = EXEC_DT_FP32;
-    const unsigned char *data = ir_weight_data(w);
-    if (!data && w->nbytes) {
-        seterr(err, errlen, "constant '%s': data not readable", nm);
+    unsigned bits = cml_dtype_bits(st);
+    /* the stored bytes the decode needs */
+    size_t nb = nnq || bits < 8 ? (size_t)w->nbytes : want * (bits / 8);
+    if (!nnq && st == CML_DT_FP32) {
+        /* float32 straight into the tensor */
+        if (want && read_all(io, w, out->d, want * 4) != 0) goto unreadable;
+        if (w->dtype == CML_DT_BOOL) out->dt = EXEC_DT_BOOL;
+        return 0;
+    }
+    unsigned char *data = malloc(nb ? nb : 1);
+    if (!data) {
         free(out->d);
         out->d = NULL;
+        seterr(err, errlen, "out of memory decoding '%s'", nm);
         return -1;
     }
-    size_t nb = (size_t)w->nbytes;
+    if (nb && read_all(io, w, data, nb) != 0) {
+        free(data);
+        goto unreadable;
+    }
     if (nnq) {
         for (size_t i = 0; i < want; i++)
             out->d[i] = w->quant_bits == 8 ? (w->dtype == CML_DT_INT8 ? (float)(int8_t)data[i] : data[i])
                                            : (float)bits_msb(data, nb, i, w->quant_bits);
+        free(data);
         return 0;
     }
-    int rc = 0;
-    switch (iw->stored_as) {
-    case ISTORE_F32: memcpy(out->d, data, want * 4); break;
-    case ISTORE_I32:
-        for (size_t i = 0; i < want; i++) { int32_t x; memcpy(&x, data + 4 * i, 4); out->d[i] = (float)x; }
-        break;
-    case ISTORE_I64:
-        for (size_t i = 0; i < want; i++) { int64_t x; memcpy(&x, data + 8 * i, 8); out->d[i] = (float)x; }
-        break;
-    case ISTORE_F64:
-        for (size_t i = 0; i < want; i++) { double x; memcpy(&x, data + 8 * i, 8); out->d[i] = (float)x; }
-        break;
-    case ISTORE_BOOL:
-        for (size_t i = 0; i < want; i++) {
-            protobuf_c_boolean x;
-            memcpy(&x, data + sizeof x * i, sizeof x);
-            out->d[i] = x != 0;
-        }
-        break;
-    default:
-        rc = decode_raw(w, data, nb, out->d, want);
-        if (rc) seterr(err, errlen, "constant '%s': dtype %s is not supported", nm, cml_dtype_name(w->dtype));
-        break;
+    int rc = decode_raw(st, data, nb, out->d, want);
+    free(data);
+    if (rc) {
+        seterr(err, errlen, "constant '%s': dtype %s is not supported", nm, cml_dtype_name(w->dtype));
+        free(out->d);
+        out->d = NULL;
+        return -1;
     }
-    if (rc) { free(out->d); out->d = NULL; return -1; }
-    if (w->dtype == CML_DT_BOOL) out->dt = EXEC_DT_BOOL;
+    if (w->dtype == CML_DT_BOOL) {
+        out->dt = EXEC_DT_BOOL;
+        for (size_t i = 0; i < want; i++) out->d[i] = out->d[i] != 0;
+    }
     return 0;
+unreadable:
+    seterr(err, errlen, "constant '%s': data not readable", nm);
+    free(out->d);
+    out->d = NULL;
+    return -1;
 }
 
-const char *exec_ir_str(const cml_op *op, const char *name) {
-    const cml_attr *a = ir_op_attr(op, name);
+const char *exec_ir_str(const exec_io *io, const cml_op *op, const char *name) {
+    const cml_attr *a = cml_op_attr(op, name);
     if (a && a->kind == CML_ATTR_STRING) return a->s;
-    const cml_value *v = ir_op_param(op, name);
-    if (!v || !v->weight) return NULL;
-    const iweight *iw = (const iweight *)v->weight;
-    if (iw->stored_as == ISTORE_STR && iw->strings && v->weight->nbytes) return iw->strings[0];
+    const cml_value *v = cml_op_param(op, name);
+    if (!v || !v->weight || !io || !io->stored_as) return NULL;
+    const char *const *strs = NULL;
+    if (io->stored_as(io->user, v->weight, &strs) == CML_DT_STRING && strs && v->weight->nbytes) return strs[0];
     return NULL;
 }
 
@@ -242,7 +301,7 @@ typedef struct cx {
 } cx;
 
 static const xt *param(cx *c, const char *name, bool required) {
-    const cml_value *v = ir_op_param(c->op, name);
+    const cml_value *v = cml_op_param(c->op, name);
     if (!v) {
         if (required) seterr(c->err, c->errlen, "%s '%s': parameter '%s' missing", c->op->kind, c->op->name, name);
         return NULL;
@@ -605,11 +664,11 @@ int exec_nn_dequant(exec_plan *p, const cml_op *op, const cml_attr *at, xt *t, c
          * shaped (kernelChannels, outputChannels/nGroups, kH, kW). */
         size_t nc = w->n_quant_scale ? w->n_quant_scale : 1;
         bool deconv = !strcmp(op->kind, "convolution") && !strcmp(at->name, "weights");
-        const cml_attr *dc = ir_op_attr(op, "isDeconvolution");
+        const cml_attr *dc = cml_op_attr(op, "isDeconvolution");
         deconv = deconv && dc && dc->kind == CML_ATTR_BOOL && dc->b;
         size_t per = t->n / nc, khw = 1;
         if (deconv) {
-            const cml_attr *ks = ir_op_attr(op, "kernelSize");
+            const cml_attr *ks = cml_op_attr(op, "kernelSize");
             if (ks && ks->kind == CML_ATTR_INTS)
                 for (size_t i = 0; i < ks->n; i++) khw *= (size_t)(ks->ints[i] > 0 ? ks->ints[i] : 1);
         }

@@ -17,7 +17,6 @@
 #include <stdint.h>
 
 #include "exec.h"
-#include "model.h"
 
 typedef struct xt {
     float *d;
@@ -60,7 +59,7 @@ typedef struct exec_kdef {
     exec_kfn fn;
     /* optional prepare-time check of the op's static parameters:
      * 0 = executable, else a reason in why */
-    int (*check)(const cml_op *op, char *why, size_t n);
+    int (*check)(const exec_io *io, const cml_op *op, char *why, size_t n);
 } exec_kdef;
 
 typedef struct xstep {
@@ -158,13 +157,16 @@ bool exec_is_constexpr_supported(const char *kind);
 
 /* ---- constants (exec_const.c) ---- */
 /* decode a weight into a new float array; *strs for string constants */
-int exec_decode_weight(const cml_weight *w, const cml_value *v, xt *out, char *err, size_t errlen);
+int exec_decode_weight(const exec_io *io, const cml_weight *w, const cml_value *v, xt *out, char *err,
+                       size_t errlen);
+/* element i of a stored constant as a double (host reads); 0 or -1 */
+int exec_weight_f64(const exec_io *io, const cml_weight *w, uint64_t i, double *out);
 /* evaluate a constexpr op into its output slots */
 int exec_eval_constexpr(exec_plan *p, const cml_op *op, char *err, size_t errlen);
 /* NN WeightParams with quantization: dequantise using the layer's params */
 int exec_nn_dequant(exec_plan *p, const cml_op *op, const cml_attr *at, xt *t, char *err, size_t errlen);
 /* a string parameter straight from the IR (prepare-time checks) */
-const char *exec_ir_str(const cml_op *op, const char *name);
+const char *exec_ir_str(const exec_io *io, const cml_op *op, const char *name);
 int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen);
 /* a new constant slot for v taking ownership of t (t->owned) */
 int exec_new_const(exec_plan *p, const cml_value *v, xt *t);

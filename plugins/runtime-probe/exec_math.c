@@ -17,8 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
+#include "exec_blas.h"
 #include "exec_internal.h"
 
 /* ---- convolution ------------------------------------------------------------ */

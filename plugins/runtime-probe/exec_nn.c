@@ -177,13 +177,13 @@ static int act_kind(const cml_op *op) {
                                         "sigmoid", "sigmoidHard", "linear", "ELU", "softsign", "softplus",
                                         "parametricSoftplus"};
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
-        const cml_attr *a = ir_op_attr(op, kinds[i]);
+        const cml_attr *a = cml_op_attr(op, kinds[i]);
         if (a && a->kind == CML_ATTR_BOOL && a->b) return (int)i;
     }
     return -1;
 }
 
-static int chk_activation(const cml_op *op, char *why, size_t n) {
+static int chk_activation(const exec_io *io, const cml_op *op, char *why, size_t n) {
     if (act_kind(op) < 0) { snprintf(why, n, "no supported nonlinearity"); return -1; }
     return 0;
 }
@@ -910,9 +910,9 @@ static int k_gelu(xctx *c) {
 
 /* SOURCE: NeuralNetwork.proto UpsampleLayerParams: scalingFactor [H, W];
  * mode NN (nearest neighbour) only here. */
-static int chk_upsample(const cml_op *op, char *why, size_t n) {
-    const cml_attr *m = ir_op_attr(op, "mode");
-    const cml_attr *f = ir_op_attr(op, "fractionalScalingFactor");
+static int chk_upsample(const exec_io *io, const cml_op *op, char *why, size_t n) {
+    const cml_attr *m = cml_op_attr(op, "mode");
+    const cml_attr *f = cml_op_attr(op, "fractionalScalingFactor");
     if ((m && m->kind == CML_ATTR_STRING && strcmp(m->s, "NN") != 0) || (f && f->n)) {
         snprintf(why, n, "only nearest-neighbour integer upsampling");
         return -1;

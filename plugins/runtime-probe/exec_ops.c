@@ -15,10 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
+#include "exec_blas.h"
 #include "exec_internal.h"
-#include "ir_weights.h"
 
 #define NEED(t, name)                                                   \
     do {                                                                \
@@ -1377,8 +1375,8 @@ static int k_classify(xctx *c) {
 
 /* ---- prepare-time checks ---- */
 
-static int chk_gelu(const cml_op *op, char *why, size_t n) {
-    const char *m = exec_ir_str(op, "mode");
+static int chk_gelu(const exec_io *io, const cml_op *op, char *why, size_t n) {
+    const char *m = exec_ir_str(io, op, "mode");
     if (m && strcmp(m, "EXACT") && strcmp(m, "TANH_APPROXIMATION") && strcmp(m, "SIGMOID_APPROXIMATION")) {
         snprintf(why, n, "mode %s", m);
         return -1;
@@ -1386,13 +1384,13 @@ static int chk_gelu(const cml_op *op, char *why, size_t n) {
     return 0;
 }
 
-static int chk_spatial(const cml_op *op, char *why, size_t n) {
-    const char *pt = exec_ir_str(op, "pad_type");
+static int chk_spatial(const exec_io *io, const cml_op *op, char *why, size_t n) {
+    const char *pt = exec_ir_str(io, op, "pad_type");
     if (pt && strcmp(pt, "valid") && strcmp(pt, "same") && strcmp(pt, "same_lower") && strcmp(pt, "custom")) {
         snprintf(why, n, "pad_type %s", pt);
         return -1;
     }
-    const cml_value *x = ir_op_param(op, "x");
+    const cml_value *x = cml_op_param(op, "x");
     if (x && x->type.shape.rank > 4) {
         snprintf(why, n, "3-D");
         return -1;
@@ -1400,10 +1398,10 @@ static int chk_spatial(const cml_op *op, char *why, size_t n) {
     return 0;
 }
 
-static int chk_cast(const cml_op *op, char *why, size_t n) {
+static int chk_cast(const exec_io *io, const cml_op *op, char *why, size_t n) {
     static const char *const ok[] = {"int32", "int64", "int16", "int8", "uint8", "uint16", "uint32",
                                      "bool", "fp16", "fp32", "fp64"};
-    const char *d = exec_ir_str(op, "dtype");
+    const char *d = exec_ir_str(io, op, "dtype");
     if (!d) return 0;
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
         if (!strcmp(d, ok[i])) return 0;
@@ -1411,18 +1409,18 @@ static int chk_cast(const cml_op *op, char *why, size_t n) {
     return -1;
 }
 
-static int chk_gather(const cml_op *op, char *why, size_t n) {
-    const cml_value *v = ir_op_param(op, "batch_dims");
+static int chk_gather(const exec_io *io, const cml_op *op, char *why, size_t n) {
+    const cml_value *v = cml_op_param(op, "batch_dims");
     double bd = 0;
-    if (v && v->weight && ir_weight_f64(v->weight, 0, &bd) == 0 && bd != 0) {
+    if (v && v->weight && exec_weight_f64(io, v->weight, 0, &bd) == 0 && bd != 0) {
         snprintf(why, n, "batch_dims %g", bd);
         return -1;
     }
     return 0;
 }
 
-static int chk_pad(const cml_op *op, char *why, size_t n) {
-    const char *m = exec_ir_str(op, "mode");
+static int chk_pad(const exec_io *io, const cml_op *op, char *why, size_t n) {
+    const char *m = exec_ir_str(io, op, "mode");
     if (m && strcmp(m, "constant") && strcmp(m, "reflect") && strcmp(m, "replicate")) {
         snprintf(why, n, "mode %s", m);
         return -1;

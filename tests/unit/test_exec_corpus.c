@@ -31,7 +31,19 @@ int main(void) {
 }
 #else
 #include "exec.h"
+#include "ir_weights.h"
 #include "model.h"
+
+/* The executor reads constants only through exec_opts.io; the host-side
+ * loader's own readers stand in for the plugin's host services here. */
+static size_t host_io_read(void *u, const cml_weight *w, uint64_t off, void *buf, size_t n) {
+    (void)u;
+    return ir_weight_read(w, off, buf, n);
+}
+static cml_dtype host_io_stored(void *u, const cml_weight *w, const char *const **strings) {
+    (void)u;
+    return ir_weight_stored_as(w, strings);
+}
 
 static const char *g_dir;
 
@@ -276,7 +288,7 @@ static void test_model(const cJSON *e) {
     if (!lm || !lm->model) { loader_free(lm); return; }
     const cml_model *m = lm->model;
     char err[1024];
-    exec_opts opts = {0};
+    exec_opts opts = {.io = {host_io_read, host_io_stored, NULL}};
     const char *env = getenv("CML_EXEC_THREADS");
     opts.threads = env ? atoi(env) : 0;
 

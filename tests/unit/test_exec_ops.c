@@ -36,6 +36,19 @@ int main(void) {
 #include "ir_weights.h"
 #include "model.h"
 
+/* The executor reads constants only through exec_opts.io (the plugin wires
+ * the host's weight_read / weight_stored_as); here the host-side loader's
+ * own readers stand in. */
+static size_t host_io_read(void *u, const cml_weight *w, uint64_t off, void *buf, size_t n) {
+    (void)u;
+    return ir_weight_read(w, off, buf, n);
+}
+static cml_dtype host_io_stored(void *u, const cml_weight *w, const char *const **strings) {
+    (void)u;
+    return ir_weight_stored_as(w, strings);
+}
+static const exec_opts host_opts = {.io = {host_io_read, host_io_stored, NULL}};
+
 static char g_root[256];
 static int g_seq;
 
@@ -99,7 +112,7 @@ static bool prep(res *r, const char *func) {
     memset(r, 0, sizeof *r);
     r->lm = load_mil(func);
     if (!r->lm || !r->lm->model) return false;
-    r->p = exec_prepare(r->lm->model, NULL, NULL, r->err, sizeof r->err);
+    r->p = exec_prepare(r->lm->model, NULL, &host_opts, r->err, sizeof r->err);
     if (!r->p) fprintf(stderr, "prepare failed: %s\n", r->err);
     return r->p != NULL;
 }
@@ -791,7 +804,7 @@ static void decode_bytes(cml_dtype dt, const unsigned char *b, size_t nb, uint64
     w.stored_as = ISTORE_RAW;
     xt t;
     char err[256];
-    CHECK(exec_decode_weight(&w.pub, NULL, &t, err, sizeof err) == 0);
+    CHECK(exec_decode_weight(&host_opts.io, &w.pub, NULL, &t, err, sizeof err) == 0);
     CHECK(t.n == n);
     for (size_t i = 0; i < n && i < t.n; i++)
         if (t.d[i] != want[i]) {
@@ -917,7 +930,7 @@ static void test_inputs_and_hook(void) {
         for (int i = 0; i < 4; i++) CHECK(a[1].data[i] == floorf(a[1].data[i]) && a[1].data[i] >= 0 && a[1].data[i] < 10);
     }
     int calls = 0;
-    exec_opts o = {.threads = 1, .hook = test_inputs_and_hook_cb, .hook_user = &calls};
+    exec_opts o = {.threads = 1, .hook = test_inputs_and_hook_cb, .hook_user = &calls, .io = host_opts.io};
     exec_plan *p = exec_prepare(lm->model, NULL, &o, err, sizeof err);
     CHECK(p != NULL);
     if (p) {
@@ -1051,7 +1064,7 @@ static bool nn_run(res *r, nnb *b, const exec_tensor *in, size_t n_in, exec_mode
     snprintf(path, sizeof path, "%s/m.mlmodel", dir);
     r->lm = loader_load(path, NULL);
     if (!r->lm || !r->lm->model) return false;
-    r->p = exec_prepare(r->lm->model, NULL, NULL, r->err, sizeof r->err);
+    r->p = exec_prepare(r->lm->model, NULL, &host_opts, r->err, sizeof r->err);
     if (!r->p) { fprintf(stderr, "NN prepare failed: %s\n", r->err); return false; }
     return again(r, mode, in, n_in);
 }

@@ -140,7 +140,8 @@ static void expect_unusable(const char *name, const char *message) {
 
 static void test_bundled_loads(void) {
     registry *reg = registry_new();
-    CHECK_INT(so_load_dir(reg, bundled_dir(), true), 1);
+    /* every bundled plugin loads cleanly (there are several rule areas) */
+    CHECK(so_load_dir(reg, bundled_dir(), true) >= 1);
     CHECK_INT(registry_n_notes(reg), 0);
     dump_notes(reg);
     host_rule *r = registry_find(reg, "ane/fp32-program");
@@ -284,9 +285,10 @@ static void test_good_next_to_bad(void) {
                                       "bad-id",           "duplicate-id",    "missing-metadata", "no-entry-symbol",
                                       "crash-in-check",   "hang-in-check",   "returns-null",    "good"};
     registry *reg = registry_new();
-    int added = so_load_dir(reg, bundled_dir(), true);
+    int bundled = so_load_dir(reg, bundled_dir(), true), added = 0;
+    CHECK(bundled >= 1);
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) added += so_load_plugin(reg, tp(all[i]), false);
-    CHECK_INT(added, 6); /* fp32, size-smaller, crash, hang, good, good-fails */
+    CHECK_INT(added, 5); /* size-smaller, crash, hang, good, good-fails */
     CHECK_INT(count_notes(reg, "plugin/unusable", NULL), 8);
     CHECK_INT(registry_n_notes(reg), 8);
     for (const char *const *id = (const char *const[]){"ane/fp32-program", "test/size-smaller", "test/crash-in-check",
@@ -432,7 +434,7 @@ static void test_fp32_program_rule(void) {
         return;
     }
     registry *reg = registry_new();
-    CHECK_INT(so_load_dir(reg, bundled_dir(), true), 1);
+    CHECK(so_load_dir(reg, bundled_dir(), true) >= 1);
     run_result *r = run_one(reg, fp32, NULL);
     CHECK_INT(count_findings(r, "ane/fp32-program"), 1);
     const finding *f = find_finding(r, "ane/fp32-program", 0);

@@ -1,0 +1,476 @@
+/* numerics.c — bundled plugin "numerics" with rule numerics/fp16-overflow:
+ * weight values that break float16 compute. It streams every fp16, bf16 and
+ * fp32 constant of the model tree through the host's bounded reader
+ * (cml_weight_read, 256 KiB at a time — never a whole-tensor copy) and counts
+ * NaN, +-inf, fp16 values saturated at +-65504, and fp32 values beyond the
+ * fp16 range. It reports, per weight: NaN (error); infinities (warning)
+ * unless the constant only feeds masking patterns (select, band_part, or an
+ * add/sub whose result goes into softmax), where -inf is intentional; fp32
+ * values with |v| > 65504 when the constant feeds fp16 compute — an ML
+ * Program op typed fp16 (directly, through constexpr ops or a cast to fp16)
+ * or any NeuralNetwork layer, which runs in fp16 on the GPU and Neural Engine
+ * (warning); fp16 values exactly +-65504, the trace of coremltools
+ * saturating an overflowing fp32 constant (note). fp32 constants feeding
+ * fp32 ops in an fp16 program are ane/mixed-precision's business. Knowledge:
+ * rules-knowledge §4.1 P1, P5-P7 and §5.17. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coreml-lint/ir.h"
+#include "coreml-lint/plugin.h"
+
+#define NM_MAX_DEPTH 32
+#define NM_CHUNK (256u * 1024u)  /* bytes per weight_read call */
+/* SOURCE: IEEE 754 binary16 largest finite value; coremltools
+ * mil/passes/defs/quantization.py:395-452 (fp16_overflow uses 65504). */
+#define NM_FP16_MAX 65504.0
+
+typedef struct nm_stats {
+    uint64_t n, nan, pinf, ninf, sat, over;
+    double maxabs;              /* largest finite |v| */
+} nm_stats;
+
+/* ---- streaming scan ---------------------------------------------------------- */
+
+/* Chunks are read into a uint16/uint32-aligned buffer; weight bytes are
+ * little-endian (SOURCE: MILBlob StorageFormat.hpp), so on little-endian
+ * hosts words are read in place and the common case — nothing special in
+ * the chunk — is one branch-free, vectorizable max over the magnitudes. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define NM_LE 1
+#else
+#define NM_LE 0
+#endif
+
+static inline unsigned nm_u16(const unsigned char *b, size_t i) {
+    if (NM_LE) {
+        uint16_t h;
+        memcpy(&h, b + 2 * i, 2);
+        return h;
+    }
+    return (unsigned)b[2 * i] | ((unsigned)b[2 * i + 1] << 8);
+}
+
+static void nm_scan_fp16(const unsigned char *b, size_t k, nm_stats *s) {
+    unsigned top = 0;
+    for (size_t i = 0; i < k; i++) {
+        unsigned mag = nm_u16(b, i) & 0x7fffu;
+        top = mag > top ? mag : top;
+    }
+    if (top < 0x7bffu) return; /* no 65504, no inf, no NaN in this chunk */
+    for (size_t i = 0; i < k; i++) {
+        unsigned h = nm_u16(b, i);
+        unsigned mag = h & 0x7fffu;
+        if (mag >= 0x7c00u) {
+            if (mag > 0x7c00u) s->nan++;
+            else if (h & 0x8000u) s->ninf++;
+            else s->pinf++;
+        } else if (mag == 0x7bffu) {
+            s->sat++; /* +-65504 */
+        }
+    }
+}
+
+static void nm_scan_fp32(const unsigned char *b, size_t k, nm_stats *s) {
+    /* fast pass: the largest exponent+mantissa, branch-free */
+    uint32_t top = 0;
+    for (size_t i = 0; i < k; i++) {
+        uint32_t u;
+        memcpy(&u, b + 4 * i, 4);
+        if (!NM_LE) u = (uint32_t)b[4 * i] | ((uint32_t)b[4 * i + 1] << 8) | ((uint32_t)b[4 * i + 2] << 16) |
+                        ((uint32_t)b[4 * i + 3] << 24);
+        u &= 0x7fffffffu;
+        top = u > top ? u : top;
+    }
+    if (top < 0x7f800000u) { /* all finite: the magnitude order is the integer order */
+        float f;
+        memcpy(&f, &top, 4);
+        if ((double)f > s->maxabs) s->maxabs = (double)f;
+        if ((double)f <= NM_FP16_MAX) return;
+    }
+    for (size_t i = 0; i < k; i++) {
+        uint32_t u = (uint32_t)b[4 * i] | ((uint32_t)b[4 * i + 1] << 8) | ((uint32_t)b[4 * i + 2] << 16) |
+                     ((uint32_t)b[4 * i + 3] << 24);
+        if ((u & 0x7f800000u) == 0x7f800000u) {
+            if (u & 0x007fffffu) s->nan++;
+            else if (u & 0x80000000u) s->ninf++;
+            else s->pinf++;
+            continue;
+        }
+        float f;
+        memcpy(&f, &u, 4);
+        double a = fabs((double)f);
+        if (a > s->maxabs) s->maxabs = a;
+        if (a > NM_FP16_MAX) s->over++;
+    }
+}
+
+static void nm_scan_bf16(const unsigned char *b, size_t k, nm_stats *s) {
+    for (size_t i = 0; i < k; i++) {
+        uint32_t u = ((uint32_t)b[2 * i] | ((uint32_t)b[2 * i + 1] << 8)) << 16;
+        unsigned char w[4] = {(unsigned char)u, (unsigned char)(u >> 8), (unsigned char)(u >> 16),
+                              (unsigned char)(u >> 24)};
+        nm_scan_fp32(w, 1, s);
+    }
+}
+
+/* 0, or -1 when the stored bytes do not match the type (a broken blob the
+ * load/... rules report) or cannot be read: the weight is skipped. */
+static int nm_scan(cml_ctx *ctx, const cml_weight *w, unsigned char *buf, nm_stats *s) {
+    memset(s, 0, sizeof *s);
+    unsigned es = cml_dtype_bits(w->dtype) / 8;
+    uint64_t n = w->n_elements;
+    if (!es || !n) return 0;
+    if (w->nbytes != n * es) return -1;
+    uint64_t done = 0;
+    while (done < n) {
+        uint64_t want = (n - done) * es;
+        size_t chunk = want > NM_CHUNK ? NM_CHUNK : (size_t)want;
+        chunk -= chunk % es;
+        size_t got = cml_weight_read(ctx, w, done * es, buf, chunk);
+        if (got != chunk) return -1;
+        size_t k = got / es;
+        if (w->dtype == CML_DT_FP16) nm_scan_fp16(buf, k, s);
+        else if (w->dtype == CML_DT_FP32) nm_scan_fp32(buf, k, s);
+        else nm_scan_bf16(buf, k, s);
+        done += k;
+    }
+    s->n = n;
+    return 0;
+}
+
+/* ---- where a weight is used ---------------------------------------------------- */
+
+typedef struct nm_owner {
+    const cml_op *op;          /* const / constexpr op, NN layer, or the op a literal is bound to */
+    const cml_value *v;        /* the value holding the data */
+    bool literal;              /* bound directly as an op input / attribute */
+} nm_owner;
+
+static bool nm_find_block(const cml_block *b, const cml_weight *w, nm_owner *o, int depth) {
+    if (!b || depth > NM_MAX_DEPTH) return false;
+    for (size_t i = 0; i < b->n_ops; i++) {
+        const cml_op *op = b->ops[i];
+        if (!op) continue;
+        for (size_t j = 0; j < op->n_outputs; j++)
+            if (op->outputs[j] && op->outputs[j]->weight == w) {
+                *o = (nm_owner){op, op->outputs[j], false};
+                return true;
+            }
+        for (size_t j = 0; j < op->n_inputs; j++) {
+            const cml_arg *a = op->inputs[j];
+            for (size_t k = 0; a && k < a->n_values; k++)
+                if (a->values[k] && a->values[k]->weight == w && !a->values[k]->producer) {
+                    *o = (nm_owner){op, a->values[k], true};
+                    return true;
+                }
+        }
+        for (size_t j = 0; j < op->n_attrs; j++) {
+            const cml_attr *a = op->attrs[j];
+            if (a && a->kind == CML_ATTR_VALUE && a->value && a->value->weight == w) {
+                *o = (nm_owner){op, a->value, true};
+                return true;
+            }
+        }
+        for (size_t k = 0; k < op->n_blocks; k++)
+            if (nm_find_block(op->blocks[k], w, o, depth + 1)) return true;
+    }
+    return false;
+}
+
+static bool nm_find_owner(const cml_model *m, const cml_weight *w, nm_owner *o) {
+    for (size_t f = 0; f < m->n_functions; f++)
+        if (m->functions[f] && nm_find_block(m->functions[f]->block, w, o, 0)) return true;
+    return false;
+}
+
+/* The dtype an op computes in: its first float tensor output. */
+static cml_dtype nm_compute_dtype(const cml_op *op) {
+    for (size_t i = 0; i < op->n_outputs; i++) {
+        const cml_value *v = op->outputs[i];
+        if (v && v->type.kind == CML_TYPE_TENSOR && cml_dtype_is_float(v->type.dtype)) return v->type.dtype;
+    }
+    return CML_DT_UNKNOWN;
+}
+
+static bool nm_is_kind(const cml_op *op, const char *k) { return op && op->kind && !strcmp(op->kind, k); }
+
+/* Does data reaching op end up in fp16 compute? Through constexpr ops
+ * (decompression) the data flows on to their consumers. The first fp16
+ * compute op is stored in *at. */
+static bool nm_op_fp16(const cml_op *op, const cml_op **at, int depth);
+
+static bool nm_value_fp16(const cml_value *v, const cml_op **at, int depth) {
+    if (!v || depth > NM_MAX_DEPTH) return false;
+    for (size_t i = 0; i < v->n_consumers; i++)
+        if (nm_op_fp16(v->consumers[i], at, depth + 1)) return true;
+    return false;
+}
+
+static bool nm_op_fp16(const cml_op *op, const cml_op **at, int depth) {
+    if (!op || depth > NM_MAX_DEPTH) return false;
+    if (op->is_const) { /* constexpr: follow the decompressed value */
+        for (size_t j = 0; j < op->n_outputs; j++)
+            if (nm_value_fp16(op->outputs[j], at, depth + 1)) return true;
+        return false;
+    }
+    /* a cast to fp16, or an op typed fp16: the value is used in fp16.
+     * SOURCE: coremltools typed-execution.md (ML Program types are the
+     * minimum precision; fp16-typed ops compute in fp16 on GPU/NE). */
+    if (nm_compute_dtype(op) == CML_DT_FP16) {
+        *at = op;
+        return true;
+    }
+    return false;
+}
+
+/* Only masking patterns consume it: select, band_part, or an add/sub whose
+ * result feeds softmax (attention masks use -inf / fp16 min on purpose).
+ * SOURCE: coremltools mil/passes/defs/quantization.py docstring on attention
+ * masks (rules-knowledge §5.17). */
+static bool nm_op_mask(const cml_op *op, int depth);
+
+static bool nm_value_mask(const cml_value *v, int depth) {
+    if (!v || !v->n_consumers || depth > NM_MAX_DEPTH) return false;
+    for (size_t i = 0; i < v->n_consumers; i++)
+        if (!nm_op_mask(v->consumers[i], depth + 1)) return false;
+    return true;
+}
+
+static bool nm_op_mask(const cml_op *op, int depth) {
+    if (!op || depth > NM_MAX_DEPTH) return false;
+    if (op->is_const) {
+        for (size_t j = 0; j < op->n_outputs; j++)
+            if (!nm_value_mask(op->outputs[j], depth + 1)) return false;
+        return op->n_outputs > 0;
+    }
+    if (nm_is_kind(op, "select") || nm_is_kind(op, "band_part")) return true;
+    if (nm_is_kind(op, "add") || nm_is_kind(op, "sub")) {
+        if (!op->n_outputs || !op->outputs[0] || !op->outputs[0]->n_consumers) return false;
+        const cml_value *o = op->outputs[0];
+        for (size_t i = 0; i < o->n_consumers; i++)
+            if (!nm_is_kind(o->consumers[i], "softmax")) return false;
+        return true;
+    }
+    return false;
+}
+
+static bool nm_owner_mask(const nm_owner *o) {
+    if (o->literal) return nm_op_mask(o->op, 0);
+    return nm_value_mask(o->v, 0);
+}
+
+static bool nm_owner_fp16(const nm_owner *o, const cml_op **at) {
+    if (o->op->is_nn_layer) {
+        *at = o->op;
+        return true;
+    }
+    if (o->literal) return nm_op_fp16(o->op, at, 0);
+    return nm_value_fp16(o->v, at, 0);
+}
+
+/* ---- dedupe of blobs shared by several functions ------------------------------- */
+
+typedef struct nm_seen {
+    const void **file;
+    uint64_t *off;
+    size_t cap;
+} nm_seen;
+
+/* true when (file, off) was already seen; false (and remembered) otherwise */
+static bool nm_seen_test(nm_seen *s, const void *file, uint64_t off) {
+    if (!s->cap) return false;
+    size_t h = (size_t)((((uintptr_t)file >> 4) * 0x9E3779B97F4A7C15ull) ^ (off * 0xff51afd7ed558ccdull));
+    for (size_t i = 0; i < s->cap; i++) {
+        size_t k = (h + i) & (s->cap - 1);
+        if (!s->file[k]) {
+            s->file[k] = file;
+            s->off[k] = off;
+            return false;
+        }
+        if (s->file[k] == file && s->off[k] == off) return true;
+    }
+    return false;
+}
+
+/* ---- the rule ------------------------------------------------------------------- */
+
+static void nm_report(cml_ctx *ctx, const cml_model *m, const cml_weight *w, const nm_stats *s) {
+    nm_owner o = {NULL, NULL, false};
+    bool found = nm_find_owner(m, w, &o);
+    bool nn = found && o.op->is_nn_layer;
+    bool mask = found && !nn && nm_owner_mask(&o);
+    const cml_op *fp16_at = NULL;
+    bool fp16 = found && nm_owner_fp16(&o, &fp16_at);
+    uint64_t inf = s->pinf + s->ninf;
+
+    bool r_nan = s->nan > 0;
+    bool r_inf = inf > 0 && !mask;
+    bool r_over = w->dtype != CML_DT_FP16 && s->over > 0 && fp16;
+    bool r_sat = w->dtype == CML_DT_FP16 && s->sat > 0 && !mask;
+    if (!r_nan && !r_inf && !r_over && !r_sat) return;
+
+    cml_level lv = r_nan ? CML_ERROR : (r_inf || r_over) ? CML_WARNING : CML_NOTE;
+    char use[320] = "", parts[900] = "", msg[1400], sh[96];
+    const char *name = w->loc.logical ? w->loc.logical : found && o.op->name ? o.op->name : "?";
+    {
+        size_t k = (size_t)snprintf(sh, sizeof sh, "[");
+        for (int32_t i = 0; w->shape.dims && i < w->shape.rank && k < sizeof sh; i++)
+            k += (size_t)snprintf(sh + k, sizeof sh - k, "%s%lld", i ? ", " : "", (long long)w->shape.dims[i]);
+        if (k < sizeof sh) snprintf(sh + k, sizeof sh - k, "]");
+    }
+    if (nn) snprintf(use, sizeof use, " of %s layer '%s'", o.op->kind ? o.op->kind : "?", o.op->name ? o.op->name : "?");
+    else if (fp16_at)
+        snprintf(use, sizeof use, " feeding fp16 %s '%s'", fp16_at->kind ? fp16_at->kind : "op",
+                 fp16_at->name ? fp16_at->name : "?");
+    size_t k = 0;
+    if (r_nan)
+        k += (size_t)snprintf(parts + k, sizeof parts - k,
+                              "%llu NaN value%s: every output it reaches becomes NaN",
+                              (unsigned long long)s->nan, s->nan == 1 ? "" : "s");
+    if (r_inf && k < sizeof parts)
+        k += (size_t)snprintf(parts + k, sizeof parts - k,
+                              "%s%llu infinite value%s (+inf %llu, -inf %llu) outside any masking pattern: "
+                              "results overflow to inf and NaN",
+                              k ? "; " : "", (unsigned long long)inf, inf == 1 ? "" : "s",
+                              (unsigned long long)s->pinf, (unsigned long long)s->ninf);
+    /* SOURCE: coremltools typed-execution.md ("The GPU and NE use float 16
+     * precision"); aseemw in apple/coremltools#257 (values above 2^16 give NaN
+     * on the GPU, fp16); quantization.py:395-452 keeps such ops in fp32
+     * (rules-knowledge §4.1 P1, P5, P7). */
+    if (r_over && k < sizeof parts)
+        k += (size_t)snprintf(parts + k, sizeof parts - k,
+                              "%s%llu value%s beyond the fp16 range (max |w| = %.6g > 65504) %s: they become "
+                              "inf in fp16",
+                              k ? "; " : "", (unsigned long long)s->over, s->over == 1 ? "" : "s", s->maxabs,
+                              nn ? "and NeuralNetwork layers compute in fp16 on the GPU and Neural Engine"
+                                 : "and the constant feeds fp16 compute");
+    /* SOURCE: coremltools mil/passes/defs/quantization.py:478-525
+     * (_check_overflow_to_inf: finite fp32 values that overflow fp16 are
+     * saturated to +-65504), rules-knowledge §4.1 P6. */
+    if (r_sat && k < sizeof parts)
+        snprintf(parts + k, sizeof parts - k,
+                 "%s%llu value%s exactly +-65504, the fp16 maximum: coremltools saturates fp32 constants that "
+                 "overflow fp16 to +-65504, so the original values were probably larger",
+                 k ? "; " : "", (unsigned long long)s->sat, s->sat == 1 ? "" : "s");
+    snprintf(msg, sizeof msg, "%s weight '%s' %s%s: %s (of %llu values)", cml_dtype_name(w->dtype), name, sh, use,
+             parts, (unsigned long long)s->n);
+    const char *fix = r_nan ? "re-export from a checkpoint without NaN weights (check training and conversion)"
+                      : r_inf || r_over
+                          ? "keep the consuming op in fp32 with ct.transform.FP16ComputePrecision(op_selector=...), "
+                            "rescale the weights, or replace infinities by large finite values (-1e4 for masks)"
+                          : "check that the saturated weights do not change the result; keep the op in fp32 with "
+                            "ct.transform.FP16ComputePrecision(op_selector=...) if they do";
+    char rel_msg[320];
+    cml_related rel[1];
+    size_t n_rel = 0;
+    const cml_op *rel_op = fp16_at ? fp16_at : found ? o.op : NULL;
+    if (rel_op) {
+        snprintf(rel_msg, sizeof rel_msg, "%s %s '%s'", fp16_at ? "fp16 compute op" : "used by",
+                 rel_op->kind ? rel_op->kind : "op", rel_op->name ? rel_op->name : "?");
+        rel[0].at = &rel_op->loc;
+        rel[0].message = rel_msg;
+        n_rel = 1;
+    }
+    cml_report(ctx, .level = lv, .message = msg, .fix = fix, .at = &w->loc, .related = n_rel ? rel : NULL,
+               .n_related = n_rel);
+}
+
+static int nm_model(const cml_model *m, cml_ctx *ctx, unsigned char *buf, int depth) {
+    if (!m || depth > NM_MAX_DEPTH) return CML_OK;
+    int rc = CML_OK;
+    nm_seen seen = {NULL, NULL, 0};
+    size_t cap = 16;
+    while (cap < 2 * m->n_weights) cap *= 2;
+    seen.file = calloc(cap, sizeof *seen.file);
+    seen.off = calloc(cap, sizeof *seen.off);
+    if (seen.file && seen.off) seen.cap = cap;
+    for (size_t i = 0; i < m->n_weights; i++) {
+        const cml_weight *w = m->weights[i];
+        if (!w || (w->dtype != CML_DT_FP16 && w->dtype != CML_DT_FP32 && w->dtype != CML_DT_BF16)) continue;
+        if (w->quant_bits) continue; /* NN quantized codes, not floats */
+        if (w->storage == CML_STORE_BLOB && nm_seen_test(&seen, w->file, w->blob_offset)) continue;
+        nm_stats s;
+        if (nm_scan(ctx, w, buf, &s) != 0) continue; /* unreadable: load/weight-blob's finding */
+        if (s.nan || s.pinf || s.ninf || s.sat || s.over) nm_report(ctx, m, w, &s);
+    }
+    free(seen.file);
+    free(seen.off);
+    for (size_t i = 0; i < m->n_sub_models; i++) {
+        int r = nm_model(m->sub_models[i], ctx, buf, depth + 1);
+        if (r != CML_OK && rc == CML_OK) rc = r;
+    }
+    return rc;
+}
+
+static int nm_check(const cml_model *model, cml_ctx *ctx) {
+    unsigned char *buf = malloc(NM_CHUNK);
+    if (!buf) return CML_ENOMEM;
+    int rc = nm_model(model, ctx, buf, 0);
+    free(buf);
+    return rc;
+}
+
+static const char *const nm_tags[] = {"numerics", "precision", "fp16", NULL};
+
+static const cml_rule nm_rule = {
+    .size = sizeof(cml_rule),
+    .id = "numerics/fp16-overflow",
+    .name = "Fp16Overflow",
+    .summary = "Weights that overflow or poison float16 compute: NaN, infinities, fp32 values beyond "
+               "65504 feeding fp16 ops, fp16 values saturated at 65504.",
+    .description = "Streams every float constant of the model and reports NaN (error), infinities outside "
+                   "masking patterns (warning), fp32 values with |v| > 65504 that feed fp16 compute — an "
+                   "fp16-typed ML Program op or any NeuralNetwork layer (warning) — and fp16 values exactly "
+                   "+-65504, left by coremltools' saturation of overflowing constants (note).",
+    .help_md =
+        "## Why\n\n"
+        "float16 holds finite values up to 65504. \"The GPU and NE use float 16 precision\" (coremltools "
+        "*Typed Execution*): a NeuralNetwork layer runs in fp16 there, and an fp16-typed ML Program op "
+        "computes in fp16. A weight beyond 65504 becomes inf, and inf turns into NaN downstream "
+        "(aseemw in apple/coremltools#257). coremltools itself keeps an op in fp32 when one of its fp32 "
+        "constants exceeds 65504, and when it casts constants to fp16 it saturates overflowing values to "
+        "+-65504 — so a weight that is exactly +-65504 was probably larger in the source model "
+        "(`mil/passes/defs/quantization.py`).\n\n"
+        "| finding | level |\n|---|---|\n"
+        "| NaN in any float weight | error |\n"
+        "| +-inf, unless the constant only feeds `select`, `band_part` or an `add`/`sub` into `softmax` "
+        "(attention masks) | warning |\n"
+        "| fp32 constant with |v| > 65504 that feeds an fp16-typed op (directly, through constexpr "
+        "decompression or a cast to fp16) or a NeuralNetwork layer | warning |\n"
+        "| fp16 values exactly +-65504 outside masking patterns | note |\n\n"
+        "fp32 constants that feed fp32 ops inside an fp16 program are left to `ane/mixed-precision`. "
+        "Weights are read in 256 KiB chunks through the host's bounded reader.\n\n"
+        "## Fix\n\n"
+        "Keep the affected op in fp32:\n\n"
+        "```python\n"
+        "ct.convert(..., compute_precision=ct.transform.FP16ComputePrecision(\n"
+        "    op_selector=lambda op: op.name not in {\"the_op\"}))\n"
+        "```\n\n"
+        "or rescale the weights (fold a scale into the next op); use large finite mask values "
+        "(-1e4) instead of -inf where the mask is not a masking pattern; re-export weights that hold NaN.\n\n"
+        "## Sources\n\n"
+        "- apple/coremltools `docs-guides/source/typed-execution.md`; "
+        "`coremltools/converters/mil/mil/passes/defs/quantization.py` (fp16_overflow, "
+        "_check_overflow_to_inf)\n"
+        "- apple/coremltools#257 (NaN on GPU from fp16 range)\n",
+    .help_uri = "https://apple.github.io/coremltools/docs-guides/source/typed-execution.html",
+    .default_level = CML_WARNING,
+    .tags = nm_tags,
+    .check = nm_check,
+};
+
+static const cml_rule *const nm_rules[] = {&nm_rule, NULL};
+
+static const cml_plugin nm_plugin = {
+    .size = sizeof(cml_plugin),
+    .abi = CML_ABI_VERSION,
+    .name = "numerics",
+    .version = CML_VERSION_STRING,
+    .spdx_license = "MIT",
+    .rules = nm_rules,
+};
+
+CML_PLUGIN_DEFINE(nm_plugin)

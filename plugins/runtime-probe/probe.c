@@ -1,0 +1,736 @@
+/* probe.c — bundled plugin "runtime-probe": the probe rules (probe/...) that run the
+ * model for real (all opt-in: `coreml-lint probe` and `compare` enable
+ * them, or a config's `enable`). The first probe rule checked on a model
+ * runs the probe (probe_child.c: the reference executor in fp32 and fp16
+ * emulation, in a forked child under a time and memory limit, plus Core ML
+ * itself on Apple platforms) and caches the measurements keyed by the model
+ * and the options that change a run; each rule then reports its own part,
+ * judged by its own options (so a config or a test can set a threshold on
+ * one rule). The figures (latency, load time, memory, slowest ops,
+ * divergence, Core ML) reach the report through cml_host.add_property under
+ * the key "probe". The plugin sees only the SDK: weights are read through
+ * cml_host.weight_read / weight_stored_as, a baseline model for `compare`
+ * through cml_host.load_model. Errors are errors of the errors' kind: a
+ * problem of the model is a finding (NaN, overflow, divergence, an op the
+ * executor cannot run, a crash, a time-out, out of memory); a bad --input
+ * is a usage error, logged at error level so the CLI exits 2. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe.h"
+
+/* ---- options (shared by every probe rule) ------------------------------------ */
+
+static const cml_option OPT_THREADS = {
+    .size = sizeof(cml_option), .type = CML_OPT_INT, .name = "threads",
+    .doc = "BLAS threads for the reference executor (0: the library's default).", .default_int = 0};
+static const cml_option OPT_RUNS = {
+    .size = sizeof(cml_option), .type = CML_OPT_INT, .name = "runs",
+    .doc = "Predictions per mode (fp32, fp16 emulation; Core ML compute units): first, median and p90 latency.",
+    .default_int = 10};
+static const cml_option OPT_SEED = {
+    .size = sizeof(cml_option), .type = CML_OPT_INT, .name = "seed",
+    .doc = "Seed of the generated inputs (declared types and shapes; images as 0-255 pixels).", .default_int = 0};
+static const cml_option OPT_INPUTS = {
+    .size = sizeof(cml_option), .type = CML_OPT_STRINGS, .name = "inputs",
+    .doc = "Inputs from files instead of generated ones, each \"NAME=FILE\" (.f32 raw little-endian float32 "
+           "with the declared shape, or .npy)."};
+static const cml_option OPT_SAVE = {
+    .size = sizeof(cml_option), .type = CML_OPT_STRING, .name = "save_outputs",
+    .doc = "Folder to save the outputs in as .npy (NAME.npy fp32, NAME.fp16.npy fp16 emulation); empty: not saved.",
+    .default_string = ""};
+static const cml_option OPT_TIMEOUT = {
+    .size = sizeof(cml_option), .type = CML_OPT_NUMBER, .name = "timeout",
+    .doc = "Wall-clock limit of the probe's process in seconds (probe/timeout beyond it).", .default_number = 300};
+static const cml_option OPT_MEMORY = {
+    .size = sizeof(cml_option), .type = CML_OPT_INT, .name = "memory_limit",
+    .doc = "Memory the probe's process may add in MB (address space where the OS enforces it, and resident "
+           "memory); 0: no limit (probe/out-of-memory beyond it).",
+    .default_int = 16384};
+static const cml_option OPT_FUNCTION = {
+    .size = sizeof(cml_option), .type = CML_OPT_STRING, .name = "function",
+    .doc = "Function of a multifunction model to run; empty: the default function.", .default_string = ""};
+static const cml_option OPT_COMPARE = {
+    .size = sizeof(cml_option), .type = CML_OPT_STRING, .name = "compare_to",
+    .doc = "Baseline model to compare with (`coreml-lint compare BASE MODEL` sets it); empty: none.",
+    .default_string = ""};
+static const cml_option OPT_COREML = {
+    .size = sizeof(cml_option), .type = CML_OPT_BOOL, .name = "coreml",
+    .doc = "Also run Core ML itself for each compute unit setting where the host has it (Apple platforms).",
+    .default_bool = true};
+static const cml_option OPT_SCALE = {
+    .size = sizeof(cml_option), .type = CML_OPT_BOOL, .name = "scale_errors",
+    .doc = "Divide L-infinity and RMSE by max(1, max |reference output|) before comparing them with the "
+           "thresholds (absolute for outputs within [-1, 1], relative to the range beyond).",
+    .default_bool = true};
+static const cml_option OPT_F16_LINF = {
+    .size = sizeof(cml_option), .type = CML_OPT_NUMBER, .name = "fp16_max_abs",
+    .doc = "fp16 threshold: largest L-infinity error allowed.", .default_number = 1e-2};
+static const cml_option OPT_F16_RMSE = {
+    .size = sizeof(cml_option), .type = CML_OPT_NUMBER, .name = "fp16_rmse",
+    .doc = "fp16 threshold: largest RMSE allowed.", .default_number = 1e-3};
+static const cml_option OPT_I8_LINF = {
+    .size = sizeof(cml_option), .type = CML_OPT_NUMBER, .name = "int8_max_abs",
+    .doc = "Compressed-weights (int8 and below) threshold for compare: largest L-infinity error allowed.",
+    .default_number = 5e-2};
+static const cml_option OPT_I8_RMSE = {
+    .size = sizeof(cml_option), .type = CML_OPT_NUMBER, .name = "int8_rmse",
+    .doc = "Compressed-weights (int8 and below) threshold for compare: largest RMSE allowed.",
+    .default_number = 5e-3};
+static const cml_option OPT_HOOK = {
+    .size = sizeof(cml_option), .type = CML_OPT_STRING, .name = "test_hook",
+    .doc = "Test hook of coreml-lint's own tests: \"crash\" or \"hang\" makes the probe's process crash or hang "
+           "on purpose. Leave empty.",
+    .default_string = ""};
+
+static const cml_option *const PROBE_OPTIONS[] = {
+    &OPT_THREADS, &OPT_RUNS,  &OPT_SEED,     &OPT_INPUTS,   &OPT_SAVE,     &OPT_TIMEOUT,  &OPT_MEMORY,  &OPT_FUNCTION,
+    &OPT_COMPARE, &OPT_COREML, &OPT_SCALE, &OPT_F16_LINF, &OPT_F16_RMSE, &OPT_I8_LINF, &OPT_I8_RMSE, &OPT_HOOK, NULL};
+
+static const char *const TAGS[] = {"runtime", "numerics", "probe", NULL};
+
+/* the rule ids, for the cache's per-rule bookkeeping */
+static const char *const RULE_IDS[] = {"probe/non-finite", "probe/fp16-overflow", "probe/fp16-divergence",
+                                       "probe/baseline-divergence", "probe/unsupported-op", "probe/crash",
+                                       "probe/timeout", "probe/out-of-memory", NULL};
+
+/* ---- the cached run ------------------------------------------------------------- */
+
+typedef struct prb_cache {
+    const cml_model *model;
+    char path[4096];
+    char key[24 * 1024];
+    probe_result *res;
+    unsigned consumed;           /* rules that reported from it (bit per rule) */
+    bool logged;                 /* run-level notes already posted */
+    char baseline_problem[PROBE_MSG];
+} prb_cache;
+
+typedef struct prb_state {
+    prb_cache cache;
+} prb_state;
+
+static int prb_init(const cml_host *host, void **state) {
+    (void)host;
+    prb_state *s = calloc(1, sizeof *s);
+    if (!s) return -1;
+    *state = s;
+    return 0;
+}
+
+static void prb_fini(void *state) {
+    prb_state *s = state;
+    if (!s) return;
+    free(s->cache.res);
+    free(s);
+}
+
+static void prb_read_opts(cml_ctx *ctx, probe_opts *o) {
+    memset(o, 0, sizeof *o);
+    int64_t t = cml_option_int(ctx, "threads", 0);
+    o->threads = t < 0 ? 0 : t > 256 ? 256 : (int)t;
+    int64_t r = cml_option_int(ctx, "runs", 10);
+    o->runs = r < 1 ? 1 : r > PROBE_MAX_RUNS ? PROBE_MAX_RUNS : (int)r;
+    o->seed = (uint64_t)cml_option_int(ctx, "seed", 0);
+    o->timeout_s = cml_option_number(ctx, "timeout", 300);
+    o->memory_limit_mb = cml_option_int(ctx, "memory_limit", 16384);
+    snprintf(o->function, sizeof o->function, "%s", cml_option_string(ctx, "function", ""));
+    const char *const *ins = NULL;
+    size_t n = cml_option_strings(ctx, "inputs", &ins);
+    for (size_t i = 0; i < n && o->n_inputs < PROBE_MAX_INPUT_SPECS; i++)
+        snprintf(o->inputs[o->n_inputs++], sizeof o->inputs[0], "%s", ins[i]);
+    snprintf(o->save_outputs, sizeof o->save_outputs, "%s", cml_option_string(ctx, "save_outputs", ""));
+    snprintf(o->compare_to, sizeof o->compare_to, "%s", cml_option_string(ctx, "compare_to", ""));
+    snprintf(o->test_hook, sizeof o->test_hook, "%s", cml_option_string(ctx, "test_hook", ""));
+    o->coreml = cml_option_bool(ctx, "coreml", true);
+}
+
+static void prb_key(const probe_opts *o, char *key, size_t cap) {
+    size_t k = (size_t)snprintf(key, cap, "t%d r%d s%llu to%.17g m%lld f=%s c=%s h=%s cm%d sv=%s n%zu",
+                                o->threads, o->runs, (unsigned long long)o->seed, o->timeout_s,
+                                (long long)o->memory_limit_mb, o->function, o->compare_to, o->test_hook,
+                                o->coreml ? 1 : 0, o->save_outputs, o->n_inputs);
+    for (size_t i = 0; i < o->n_inputs && k < cap; i++) k += (size_t)snprintf(key + k, cap - k, "|%s", o->inputs[i]);
+}
+
+/* ---- weight access through the host ------------------------------------------------ */
+
+static size_t prb_io_read(void *user, const cml_weight *w, uint64_t off, void *buf, size_t n) {
+    return cml_weight_read((cml_ctx *)user, w, off, buf, n);
+}
+
+static cml_dtype prb_io_stored(void *user, const cml_weight *w, const char *const **strings) {
+    return cml_weight_stored_as((cml_ctx *)user, w, strings);
+}
+
+static bool prb_has_errors(const cml_model *m) {
+    for (size_t i = 0; i < m->n_diags; i++)
+        if (m->diags[i]->level >= 3) return true;
+    return false;
+}
+
+/* ---- figures -------------------------------------------------------------------- */
+
+static const char *prb_status_name(probe_status s) {
+    switch (s) {
+    case PROBE_OK: return "ok";
+    case PROBE_UNSUPPORTED: return "unsupported";
+    case PROBE_SKIPPED: return "skipped";
+    case PROBE_INPUT_ERROR: return "input-error";
+    case PROBE_RUN_ERROR: return "error";
+    case PROBE_CRASH: return "crash";
+    case PROBE_TIMEOUT: return "timeout";
+    case PROBE_OOM: return "out-of-memory";
+    default: return "not-run";
+    }
+}
+
+static void prb_json_str(char *out, size_t cap, const char *s) {
+    size_t k = 0;
+    if (cap < 3) return;
+    out[k++] = '"';
+    for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c && k + 8 < cap; c++) {
+        if (*c == '"' || *c == '\\') {
+            out[k++] = '\\';
+            out[k++] = (char)*c;
+        } else if (*c < 0x20) {
+            k += (size_t)snprintf(out + k, cap - k, "\\u%04x", *c);
+        } else {
+            out[k++] = (char)*c;
+        }
+    }
+    out[k++] = '"';
+    out[k] = 0;
+}
+
+static void prb_add_figures(cml_ctx *ctx, const probe_result *r) {
+    size_t cap = PROBE_FIGURES + 4096;
+    char *doc = malloc(cap);
+    if (!doc) return;
+    char msg[2 * PROBE_MSG + 8], host[512];
+    prb_json_str(msg, sizeof msg, r->message);
+#ifdef __APPLE__
+    prb_json_str(host, sizeof host, "Apple platform: Core ML figures (CPU, GPU, Neural Engine) are under coreml");
+#else
+    prb_json_str(host, sizeof host,
+                 "GPU and Neural Engine figures were not measured on this host (Core ML runs only on Apple "
+                 "platforms); the fp16 emulation stands in for their fp16 arithmetic");
+#endif
+    int k = snprintf(doc, cap, "{\"status\":\"%s\",\"peak_rss_mb\":%.6g,\"host\":%s", prb_status_name(r->status),
+                     r->rss_peak_mb, host);
+    if (k > 0 && r->message[0] && (size_t)k < cap) k += snprintf(doc + k, cap - (size_t)k, ",\"message\":%s", msg);
+    if (k > 0 && r->status == PROBE_OK && r->figures[0] && (size_t)k < cap)
+        k += snprintf(doc + k, cap - (size_t)k, ",%s", r->figures);
+    if (k > 0 && (size_t)k + 2 < cap) {
+        doc[k++] = '}';
+        doc[k] = 0;
+        if (cml_add_property(ctx, "probe", doc) != 0)
+            cml_log(ctx, CML_NOTE, "probe: the figures could not be attached to the report");
+    }
+    free(doc);
+}
+
+/* ---- running (once per model and run options) ------------------------------------ */
+
+static const probe_result *prb_get(cml_ctx *ctx, const cml_model *m, bool *first) {
+    prb_state *s = ctx->state;
+    *first = false;
+    if (!s) return NULL;
+    probe_opts o;
+    prb_read_opts(ctx, &o);
+    char key[sizeof s->cache.key];
+    prb_key(&o, key, sizeof key);
+    prb_cache *c = &s->cache;
+    const char *path = m->path ? m->path : "";
+    /* Each rule checks a loaded model once: a rule asking again for the
+     * same model pointer means the model was freed and loaded anew (maybe
+     * at the same address), so the cached op pointers are stale. */
+    unsigned bit = 0;
+    for (size_t i = 0; RULE_IDS[i]; i++)
+        if (ctx->rule_id && !strcmp(RULE_IDS[i], ctx->rule_id)) bit = 1u << i;
+    if (c->res && c->model == m && !strcmp(c->path, path) && !strcmp(c->key, key) && bit && !(c->consumed & bit)) {
+        c->consumed |= bit;
+        return c->res;
+    }
+    c->consumed = bit;
+    if (!c->res && !(c->res = malloc(sizeof *c->res))) return NULL;
+    c->model = m;
+    snprintf(c->path, sizeof c->path, "%s", path);
+    snprintf(c->key, sizeof c->key, "%s", key);
+    c->logged = false;
+    c->baseline_problem[0] = 0;
+    *first = true;
+    probe_result *r = c->res;
+    memset(r, 0, sizeof *r);
+    if (!CML_HOST_HAS(ctx->host, weight_stored_as)) {
+        snprintf(r->message, sizeof r->message,
+                 "this coreml-lint is too old for the runtime probe (no weight_stored_as host service)");
+        r->status = PROBE_SKIPPED;
+        return r;
+    }
+    if (prb_has_errors(m)) {
+        r->status = PROBE_SKIPPED; /* the load/... rules say what is wrong */
+        return r;
+    }
+    if (!m->n_functions) {
+        snprintf(r->message, sizeof r->message,
+                 "model type '%s' is not executable by the reference executor (classic models and pipelines: "
+                 "their parameters are not in the IR)",
+                 m->type ? m->type : "unknown");
+        r->status = PROBE_UNSUPPORTED;
+        prb_add_figures(ctx, r);
+        return r;
+    }
+    const cml_model *base = NULL;
+    if (o.compare_to[0]) {
+        base = cml_load_model(ctx, o.compare_to);
+        if (!base) {
+            snprintf(c->baseline_problem, sizeof c->baseline_problem, "compare: the baseline %.900s could not be loaded",
+                     o.compare_to);
+        } else if (prb_has_errors(base)) {
+            const char *why = "";
+            for (size_t i = 0; i < base->n_diags; i++)
+                if (base->diags[i]->level >= 3) {
+                    why = base->diags[i]->message;
+                    break;
+                }
+            snprintf(c->baseline_problem, sizeof c->baseline_problem, "compare: the baseline %.500s cannot be read: %.400s",
+                     o.compare_to, why);
+            base = NULL;
+        }
+    }
+    exec_io io = {prb_io_read, prb_io_stored, ctx};
+    probe_run(m, base, &o, &io, path, r);
+    if (base == NULL && o.compare_to[0] && !c->baseline_problem[0])
+        snprintf(c->baseline_problem, sizeof c->baseline_problem, "compare: the baseline %.900s was not run", o.compare_to);
+    prb_add_figures(ctx, r);
+    return r;
+}
+
+/* Notes about the run itself (input errors, run errors, saving), posted
+ * once per run through whichever probe rule ran it. */
+static void prb_run_notes(cml_ctx *ctx, const probe_result *r) {
+    prb_state *s = ctx->state;
+    if (!s || s->cache.logged) return;
+    s->cache.logged = true;
+    if (r->status == PROBE_INPUT_ERROR) cml_log(ctx, CML_ERROR, "probe: %s", r->message);
+    else if (r->status == PROBE_RUN_ERROR) cml_log(ctx, CML_WARNING, "probe: the model could not be run: %s", r->message);
+    else if (r->status == PROBE_SKIPPED && r->message[0]) cml_log(ctx, CML_WARNING, "probe: %s", r->message);
+    if (r->save_error[0]) cml_log(ctx, CML_ERROR, "probe: %s", r->save_error);
+    if (s->cache.baseline_problem[0]) cml_log(ctx, CML_ERROR, "probe: %s", s->cache.baseline_problem);
+    else if (r->cmp_error[0]) cml_log(ctx, CML_ERROR, "probe: compare: %s", r->cmp_error);
+}
+
+static const char *prb_op_name(const cml_op *op) {
+    return op && op->name && *op->name ? op->name : op && op->loc.logical ? op->loc.logical : "?";
+}
+
+static const cml_loc *prb_output_loc(const cml_model *m, const char *name) {
+    for (size_t i = 0; i < m->n_outputs; i++)
+        if (m->outputs[i]->name && !strcmp(m->outputs[i]->name, name)) return &m->outputs[i]->loc;
+    return NULL;
+}
+
+typedef int (*prb_report_fn)(const cml_model *m, cml_ctx *ctx, const probe_result *r);
+
+static int prb_check(const cml_model *m, cml_ctx *ctx, prb_report_fn fn) {
+    bool first = false;
+    const probe_result *r = prb_get(ctx, m, &first);
+    if (!r) return CML_ENOMEM;
+    prb_run_notes(ctx, r);
+    return fn(m, ctx, r);
+}
+
+/* ---- the rules' judgements ------------------------------------------------------------ */
+
+static int rep_non_finite(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
+    (void)m;
+    if (r->status != PROBE_OK) return CML_OK;
+    for (int mode = 0; mode < 2; mode++) {
+        char outs[768] = "";
+        size_t k = 0;
+        uint64_t total = 0;
+        for (size_t i = 0; i < r->n_outputs; i++) {
+            const probe_output *po = &r->outputs[i];
+            uint64_t nan = mode ? po->nan16 : po->nan32, inf = mode ? po->inf16 : po->inf32;
+            if (!po->is_float || !(nan + inf)) continue;
+            total += nan + inf;
+            if (k < sizeof outs - 1)
+                k += (size_t)snprintf(outs + k, sizeof outs - k, "%s'%s' holds %llu NaN and %llu Inf of %llu values",
+                                      k ? "; " : "", po->name, (unsigned long long)nan, (unsigned long long)inf,
+                                      (unsigned long long)po->n);
+        }
+        if (!total) continue;
+        bool fp32_clean = true;
+        for (size_t i = 0; i < r->n_outputs; i++)
+            if (r->outputs[i].nan32 + r->outputs[i].inf32) fp32_clean = false;
+        if (mode && !fp32_clean) continue; /* already said for fp32 */
+        const probe_op_ref *first = mode ? &r->first_nonfinite16 : &r->first_nonfinite32;
+        char msg[1400];
+        if (first->op)
+            snprintf(msg, sizeof msg, "%s: output %s; the first op to produce a non-finite value is '%s' (%s)%s",
+                     mode ? "in fp16 emulation (what the GPU and Neural Engine compute), fp32 being finite" : "in fp32",
+                     outs, prb_op_name(first->op), first->op->kind,
+                     mode ? "" : " — NaN/Inf here is the model's arithmetic, not precision");
+        else
+            snprintf(msg, sizeof msg, "%s: output %s", mode ? "in fp16 emulation" : "in fp32", outs);
+        cml_report(ctx, .message = msg, .at = first->op ? &first->op->loc : NULL,
+                   .fix = mode ? "keep the values of this op within fp16 range (scale activations down, or run it in "
+                                 "fp32: compute_precision with an op selector)"
+                               : "guard the op's domain (log/sqrt/division of values that can be <= 0): clamp or add "
+                                 "an epsilon in the source model");
+    }
+    return CML_OK;
+}
+
+static int rep_overflow(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
+    (void)m;
+    if (r->status != PROBE_OK || !r->n_overflow_ops) return CML_OK;
+    const probe_op_ref *o = &r->overflow[0];
+    cml_related rel[PROBE_MAX_LIST];
+    char rmsg[PROBE_MAX_LIST][160];
+    size_t nr = 0;
+    for (size_t i = 1; i < r->n_overflow_ops && i < PROBE_MAX_LIST; i++) {
+        snprintf(rmsg[nr], sizeof rmsg[nr], "also overflows: '%s' (%s), max |x| %.4g", prb_op_name(r->overflow[i].op),
+                 r->overflow[i].op->kind, r->overflow[i].a);
+        rel[nr].at = &r->overflow[i].op->loc;
+        rel[nr].message = rmsg[nr];
+        nr++;
+    }
+    char msg[1024];
+    snprintf(msg, sizeof msg,
+             "op '%s' (%s) reaches |x| = %.6g before rounding to fp16, beyond the fp16 maximum 65504: %llu value%s "
+             "become%s Inf in fp16 emulation (the GPU and Neural Engine compute in fp16)",
+             prb_op_name(o->op), o->op->kind, o->a, (unsigned long long)o->count, o->count == 1 ? "" : "s",
+             o->count == 1 ? "s" : "");
+    if (r->n_overflow_ops > 1) {
+        size_t l = strlen(msg);
+        snprintf(msg + l, sizeof msg - l, "; %zu op%s overflow in all", r->n_overflow_ops,
+                 r->n_overflow_ops == 1 ? "" : "s");
+    }
+    cml_report(ctx, .message = msg, .at = &o->op->loc, .related = nr ? rel : NULL, .n_related = nr,
+               .fix = "scale the values down before this op (normalise inputs, fold a scale into the weights), or "
+                      "keep it in fp32 (compute_precision with an op selector, or compute_units=CPU_ONLY)");
+    return CML_OK;
+}
+
+/* errors scaled for the thresholds (scale_errors) */
+static double prb_scale(cml_ctx *ctx, double max_ref) {
+    if (!cml_option_bool(ctx, "scale_errors", true)) return 1;
+    return max_ref > 1 ? max_ref : 1;
+}
+
+static void prb_ops_text(const probe_op_ref *ops, size_t n, char *out, size_t cap) {
+    size_t k = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < n && i < 3 && k < cap; i++)
+        k += (size_t)snprintf(out + k, cap - k, "%s'%s' (%s, relative error %.3g)", i ? ", " : "",
+                              prb_op_name(ops[i].op), ops[i].op->kind, ops[i].a);
+}
+
+static int rep_divergence(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
+    if (r->status != PROBE_OK) return CML_OK;
+    double tl = cml_option_number(ctx, "fp16_max_abs", 1e-2), tr = cml_option_number(ctx, "fp16_rmse", 1e-3);
+    for (size_t i = 0; i < r->n_outputs; i++) {
+        const probe_output *po = &r->outputs[i];
+        if (!po->is_float || !po->n) continue;
+        if (po->nan32 + po->inf32 + po->nan16 + po->inf16) continue; /* probe/non-finite says it */
+        double sc = prb_scale(ctx, po->max_ref);
+        double linf = po->linf / sc, rmse = po->rmse / sc;
+        if (!(linf >= tl || rmse >= tr)) continue;
+        char ops[700];
+        prb_ops_text(r->div_ops, r->n_div_ops, ops, sizeof ops);
+        char msg[1600];
+        snprintf(msg, sizeof msg,
+                 "output '%s' diverges between fp16 emulation (what the GPU and Neural Engine compute) and fp32: "
+                 "L-inf %.3g, RMSE %.3g%s (thresholds %.3g / %.3g; max |y| %.4g)%s%s",
+                 po->name, linf, rmse, sc != 1 ? " scaled by max |y|" : "", tl, tr, po->max_ref,
+                 r->n_div_ops ? "; the divergence grows most at " : "", ops);
+        cml_related rel[3];
+        char rmsg[3][200];
+        size_t nr = 0;
+        for (size_t k = 0; k < r->n_div_ops && k < 3; k++) {
+            snprintf(rmsg[nr], sizeof rmsg[nr], "fp16 error grows here: relative error %.3g (+%.3g over its inputs)",
+                     r->div_ops[k].a, r->div_ops[k].b);
+            rel[nr].at = &r->div_ops[k].op->loc;
+            rel[nr].message = rmsg[nr];
+            nr++;
+        }
+        cml_report(ctx, .message = msg, .at = prb_output_loc(m, po->name), .related = nr ? rel : NULL,
+                   .n_related = nr,
+                   .fix = "keep the ops named here in fp32 (coremltools compute_precision with an op selector), or "
+                          "rescale the activations; or accept the error if the task tolerates it");
+    }
+    return CML_OK;
+}
+
+static int rep_baseline(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
+    if (r->status != PROBE_OK || !r->compared) return CML_OK;
+    bool comp = !strcmp(r->cmp_precision, "compressed");
+    double tl = comp ? cml_option_number(ctx, "int8_max_abs", 5e-2) : cml_option_number(ctx, "fp16_max_abs", 1e-2);
+    double tr = comp ? cml_option_number(ctx, "int8_rmse", 5e-3) : cml_option_number(ctx, "fp16_rmse", 1e-3);
+    for (size_t i = 0; i < r->n_outputs; i++) {
+        const probe_output *po = &r->outputs[i];
+        if (!po->cmp_matched) continue;
+        double sc = prb_scale(ctx, po->cmp_max_ref);
+        double linf = po->cmp_linf / sc, rmse = po->cmp_rmse / sc;
+        if (!(linf >= tl || rmse >= tr)) continue;
+        char ops[700];
+        prb_ops_text(r->cmp_ops, r->n_cmp_ops, ops, sizeof ops);
+        char msg[1800];
+        snprintf(msg, sizeof msg,
+                 "output '%s' diverges from the baseline's '%s' (both in fp32 on the same inputs): L-inf %.3g, "
+                 "RMSE %.3g, max relative error %.3g%s, beyond the %s thresholds %.3g / %.3g (max |y| %.4g)%s%s",
+                 po->name, po->cmp_name, linf, rmse, po->cmp_max_rel, sc != 1 ? " (L-inf, RMSE scaled by max |y|)" : "",
+                 comp ? "compressed-weights (int8)" : "fp16", tl, tr, po->cmp_max_ref,
+                 r->n_cmp_ops ? "; of the ops both models name alike, the divergence grows most at " : "", ops);
+        cml_related rel[3];
+        char rmsg[3][200];
+        size_t nr = 0;
+        for (size_t k = 0; k < r->n_cmp_ops && k < 3; k++) {
+            snprintf(rmsg[nr], sizeof rmsg[nr], "diverges from the baseline here: relative error %.3g (+%.3g over "
+                     "its inputs)", r->cmp_ops[k].a, r->cmp_ops[k].b);
+            rel[nr].at = &r->cmp_ops[k].op->loc;
+            rel[nr].message = rmsg[nr];
+            nr++;
+        }
+        cml_report(ctx, .message = msg, .at = prb_output_loc(m, po->name), .related = nr ? rel : NULL,
+                   .n_related = nr,
+                   .fix = "compress less aggressively where the error grows (more bits, per-channel or per-block "
+                          "granularity, skip sensitive layers), or calibrate");
+    }
+    return CML_OK;
+}
+
+static int rep_unsupported(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
+    (void)m;
+    if (r->status != PROBE_UNSUPPORTED) return CML_OK;
+    if (!r->n_unsupported) {
+        cml_reportf(ctx, NULL, "the runtime probe cannot run this model: %s", r->message);
+        return CML_OK;
+    }
+    for (size_t i = 0; i < r->n_unsupported && i < PROBE_MAX_UNSUPPORTED; i++) {
+        const cml_op *op = r->unsupported[i].op;
+        cml_reportf(ctx, op ? &op->loc : NULL,
+                    "the reference executor cannot run op '%s' (%s), so the model was not probed%s",
+                    prb_op_name(op), r->unsupported_why[i],
+                    r->n_unsupported > PROBE_MAX_UNSUPPORTED && i + 1 == PROBE_MAX_UNSUPPORTED ? " (and more)" : "");
+    }
+    return CML_OK;
+}
+
+static int rep_status(cml_ctx *ctx, const probe_result *r, probe_status want, const char *fix) {
+    if (r->status != want) return CML_OK;
+    const cml_op *op = r->current_op;
+    bool at_op = op && (r->stage == STAGE_RUN_FP32 || r->stage == STAGE_RUN_FP16);
+    char msg[1400];
+    snprintf(msg, sizeof msg, "the runtime probe's process %s; the static results are still reported", r->message);
+    cml_report(ctx, .message = msg, .at = at_op ? &op->loc : NULL, .fix = fix);
+    return CML_OK;
+}
+
+static int rep_crash(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
+    (void)m;
+    return rep_status(ctx, r, PROBE_CRASH,
+                      "report it with the model (coreml-lint's reference executor should never crash); the static "
+                      "findings are unaffected");
+}
+
+static int rep_timeout(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
+    (void)m;
+    return rep_status(ctx, r, PROBE_TIMEOUT, "raise --timeout (option timeout) or lower --runs for a large model");
+}
+
+static int rep_oom(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
+    (void)m;
+    if (r->status != PROBE_OOM) return CML_OK;
+    char msg[1400];
+    snprintf(msg, sizeof msg, "the runtime probe ran out of memory: %s; the static results are still reported",
+             r->message);
+    cml_report(ctx, .message = msg, .fix = "raise --memory-limit (option memory_limit, MB), or probe on a machine with more memory");
+    return CML_OK;
+}
+
+#define PRB_CHECK(name, fn) \
+    static int name(const cml_model *m, cml_ctx *ctx) { return prb_check(m, ctx, fn); }
+PRB_CHECK(chk_non_finite, rep_non_finite)
+PRB_CHECK(chk_overflow, rep_overflow)
+PRB_CHECK(chk_divergence, rep_divergence)
+PRB_CHECK(chk_baseline, rep_baseline)
+PRB_CHECK(chk_unsupported, rep_unsupported)
+PRB_CHECK(chk_crash, rep_crash)
+PRB_CHECK(chk_timeout, rep_timeout)
+PRB_CHECK(chk_oom, rep_oom)
+
+/* ---- rules ------------------------------------------------------------------------ */
+
+#define PRB_HOW                                                                                               \
+    "\n\n## How the probe runs\n\n"                                                                         \
+    "`coreml-lint probe MODEL` (or enabling the probe/* rules) runs the model on the CPU with coreml-lint's "  \
+    "reference executor, in fp32 and in fp16 emulation (every value rounded to binary16 after every op, as "   \
+    "the GPU and Neural Engine store tensors), on inputs generated deterministically from the declared types " \
+    "and shapes (images as 0-255 pixels, flexible shapes at their default) or given with `--input "            \
+    "NAME=FILE` (.f32 or .npy). It runs in a child process under a time limit (`--timeout`) and a memory "    \
+    "limit (`--memory-limit`); the static findings are reported whatever happens to it. On Apple platforms it " \
+    "also runs Core ML itself for each compute-unit setting; elsewhere the report says that GPU and Neural "    \
+    "Engine figures were not measured. The probe's options are shared by every probe rule (set them on "      \
+    "`probe/*` in the config).\n"
+
+static const cml_rule R_NON_FINITE = {
+    .size = sizeof(cml_rule),
+    .id = "probe/non-finite",
+    .name = "NonFiniteOutput",
+    .summary = "Running the model produces NaN or Inf in an output.",
+    .help_md = "An output holds NaN or Inf when the model runs on the probe's inputs — in fp32 (the model's own "
+               "arithmetic: log or sqrt of a negative value, a division by zero, an overflow of float32) or only "
+               "in fp16 emulation (values beyond the fp16 range 65504, which the GPU and Neural Engine cannot "
+               "hold). The finding names the first op that produced a non-finite value; everything after it "
+               "inherits it.\n\n## Fix\n\nGuard the op's domain in the source model (clamp, add an epsilon) or, "
+               "for fp16-only cases, scale the activations down or keep the op in fp32." PRB_HOW,
+    .default_level = CML_ERROR,
+    .check = chk_non_finite,
+    .tags = TAGS,
+    .options = PROBE_OPTIONS,
+    .flags = CML_RULE_OPT_IN,
+};
+
+static const cml_rule R_OVERFLOW = {
+    .size = sizeof(cml_rule),
+    .id = "probe/fp16-overflow",
+    .name = "Fp16Overflow",
+    .summary = "An op's values exceed the fp16 maximum (65504) when the model runs in fp16.",
+    .help_md = "In fp16 emulation an op produced a value whose magnitude, before rounding to binary16, is "
+               "larger than 65504, the largest finite fp16 number: on the GPU and the Neural Engine, which "
+               "store tensors in fp16, it becomes Inf and usually NaN downstream. The finding names the first "
+               "such op and its largest magnitude; related locations list further ones.\n\n"
+               "SOURCE: IEEE 754-2008 binary16 (largest finite value 65504; values from 65520 round to "
+               "infinity).\n\n## Fix\n\nScale the values down before the op (normalise the inputs, fold a scale "
+               "into the weights), or keep the op in fp32." PRB_HOW,
+    .default_level = CML_WARNING,
+    .check = chk_overflow,
+    .tags = TAGS,
+    .options = PROBE_OPTIONS,
+    .flags = CML_RULE_OPT_IN,
+};
+
+static const cml_rule R_DIVERGENCE = {
+    .size = sizeof(cml_rule),
+    .id = "probe/fp16-divergence",
+    .name = "Fp16Divergence",
+    .summary = "fp16 execution (GPU, Neural Engine) drifts from fp32 beyond the thresholds.",
+    .help_md = "The outputs of the fp16 emulation differ from the fp32 outputs by more than the thresholds: "
+               "L-infinity `fp16_max_abs` (default 1e-2) or RMSE `fp16_rmse` (default 1e-3), the values used in "
+               "the field's fp16 parity checks; with `scale_errors` (default) the errors are divided by "
+               "max(1, max |output|) first, so the thresholds are absolute for outputs within [-1, 1] and "
+               "relative to the range beyond. The finding names the ops where the divergence grows most (the "
+               "relative error of the op's output minus the worst of its inputs'), measured on sampled values "
+               "of every op.\n\n## Fix\n\nKeep the named ops in fp32 (coremltools `compute_precision` with an "
+               "op selector), rescale the activations, or accept the error if the task tolerates it." PRB_HOW,
+    .default_level = CML_WARNING,
+    .check = chk_divergence,
+    .tags = TAGS,
+    .options = PROBE_OPTIONS,
+    .flags = CML_RULE_OPT_IN,
+};
+
+static const cml_rule R_BASELINE = {
+    .size = sizeof(cml_rule),
+    .id = "probe/baseline-divergence",
+    .name = "BaselineDivergence",
+    .summary = "A model diverges from its baseline (compare) beyond the thresholds for its precision.",
+    .help_md = "`coreml-lint compare BASE MODEL` runs both models in fp32 on the same inputs and compares "
+               "each output of MODEL with the baseline's (same name, or the only output): L-infinity, RMSE and "
+               "max relative error. The thresholds follow MODEL's precision: compressed weights (palettized, "
+               "quantized, sparse; int8 and below) use `int8_max_abs` / `int8_rmse` (defaults 5e-2 / 5e-3), "
+               "others the fp16 ones (1e-2 / 1e-3), scaled as probe/fp16-divergence explains. Where the two "
+               "graphs name ops alike, the finding names the ops where the divergence grows most.\n\n"
+               "## Fix\n\nCompress less aggressively where the error grows: more bits, per-channel or per-block "
+               "granularity, skip sensitive layers, or calibrate." PRB_HOW,
+    .default_level = CML_ERROR,
+    .check = chk_baseline,
+    .tags = TAGS,
+    .options = PROBE_OPTIONS,
+    .flags = CML_RULE_OPT_IN,
+};
+
+static const cml_rule R_UNSUPPORTED = {
+    .size = sizeof(cml_rule),
+    .id = "probe/unsupported-op",
+    .name = "ProbeUnsupportedOp",
+    .summary = "The runtime probe cannot run an op of the model, so the model was not probed.",
+    .help_md = "coreml-lint's reference executor has no kernel for this op (a custom layer, control flow, an "
+               "op kind or parameter it does not implement), or the model type is not executable from the IR "
+               "(classic models and pipelines). Nothing was measured; the static findings stand. This says "
+               "nothing about Core ML's own support (see ane/unsupported-op for the Neural Engine)." PRB_HOW,
+    .default_level = CML_WARNING,
+    .check = chk_unsupported,
+    .tags = TAGS,
+    .options = PROBE_OPTIONS,
+    .flags = CML_RULE_OPT_IN,
+};
+
+static const cml_rule R_CRASH = {
+    .size = sizeof(cml_rule),
+    .id = "probe/crash",
+    .name = "ProbeCrash",
+    .summary = "The runtime probe's process crashed while running the model.",
+    .help_md = "The child process that runs the model died of a signal (or exited early). The finding says in "
+               "which stage and at which op; the static results are still written. A memory limit that makes "
+               "an allocation fail can end in a crash too (the message says when a limit was in force)." PRB_HOW,
+    .default_level = CML_ERROR,
+    .check = chk_crash,
+    .tags = TAGS,
+    .options = PROBE_OPTIONS,
+    .flags = CML_RULE_OPT_IN,
+};
+
+static const cml_rule R_TIMEOUT = {
+    .size = sizeof(cml_rule),
+    .id = "probe/timeout",
+    .name = "ProbeTimeout",
+    .summary = "The runtime probe did not finish within its time limit.",
+    .help_md = "The child process that runs the model was stopped at the `timeout` (seconds, default 300). The "
+               "finding says in which stage and at which op. Raise the limit or lower `runs` for large "
+               "models." PRB_HOW,
+    .default_level = CML_ERROR,
+    .check = chk_timeout,
+    .tags = TAGS,
+    .options = PROBE_OPTIONS,
+    .flags = CML_RULE_OPT_IN,
+};
+
+static const cml_rule R_OOM = {
+    .size = sizeof(cml_rule),
+    .id = "probe/out-of-memory",
+    .name = "ProbeOutOfMemory",
+    .summary = "The runtime probe ran out of memory (or beyond its memory limit).",
+    .help_md = "An allocation failed while the model ran, its decoded constants or resident memory went beyond "
+               "`memory_limit` (MB the probe's process may add; 0 = none), or the system killed the process. "
+               "The limit is applied as an address-space limit (RLIMIT_AS) where the OS enforces it (not under "
+               "AddressSanitizer, not on Apple platforms) and checked against the decoded constants and the "
+               "peak resident memory everywhere." PRB_HOW,
+    .default_level = CML_ERROR,
+    .check = chk_oom,
+    .tags = TAGS,
+    .options = PROBE_OPTIONS,
+    .flags = CML_RULE_OPT_IN,
+};
+
+static const cml_rule *const RULES[] = {&R_NON_FINITE, &R_OVERFLOW, &R_DIVERGENCE, &R_BASELINE, &R_UNSUPPORTED,
+                                        &R_CRASH,      &R_TIMEOUT,  &R_OOM,        NULL};
+
+static const cml_plugin PLUGIN = {
+    .size = sizeof(cml_plugin),
+    .abi = CML_ABI_VERSION,
+    .name = "runtime-probe",
+    .version = "1.0.0",
+    .rules = RULES,
+    .spdx_license = "MIT",
+    .init = prb_init,
+    .fini = prb_fini,
+};
+
+CML_PLUGIN_DEFINE(PLUGIN)

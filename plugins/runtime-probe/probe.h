@@ -1,0 +1,159 @@
+/* probe.h — what the runtime probe's source files share (not installed).
+ *
+ * The probe plugin (probe.c) runs a model once per set of execution options
+ * and caches the measurements; each probe rule then judges its part
+ * against its own options. The run happens in a forked child
+ * (probe_child.c) that writes a probe_result into a shared anonymous
+ * mapping made before the fork: the child inherits the IR (copy-on-write),
+ * so op pointers it stores there are valid in the parent, and whatever it
+ * wrote before crashing or being killed (its stage and the op it was
+ * running) is still there to explain the crash or time-out. Input files and
+ * saved outputs are .f32/.npy (probe_io.c). Module prefix: probe_ (prb_ for
+ * file-local helpers). */
+#ifndef CML_PROBE_H
+#define CML_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coreml-lint/plugin.h"
+#include "coreml_backend.h"
+#include "exec.h"
+
+#define PROBE_MAX_INPUT_SPECS 16
+#define PROBE_MAX_OUTPUTS 16
+#define PROBE_MAX_LIST 8            /* ops listed per finding (overflow, divergence, slowest) */
+#define PROBE_MAX_UNSUPPORTED 32
+#define PROBE_MAX_RUNS 1000
+#define PROBE_NAME 128
+#define PROBE_MSG 1024
+#define PROBE_FIGURES 65536         /* bytes of figures JSON */
+#define PROBE_SAMPLES 1024          /* values sampled per op output for per-op divergence */
+
+/* ---- options (read from the rule's ctx) ------------------------------------ */
+
+/* What changes a run (part of the cache key); thresholds are read per rule
+ * at report time. */
+typedef struct probe_opts {
+    int threads;                    /* BLAS threads, 0 = library default */
+    int runs;                       /* timed predictions per mode */
+    uint64_t seed;                  /* generated inputs */
+    double timeout_s;               /* wall clock of the child */
+    int64_t memory_limit_mb;        /* 0 = none */
+    char function[PROBE_NAME];      /* "" = the default function */
+    size_t n_inputs;
+    char inputs[PROBE_MAX_INPUT_SPECS][1024]; /* "name=file" */
+    char save_outputs[1024];        /* "" = none */
+    char compare_to[1024];          /* baseline model path, "" = none */
+    char test_hook[16];             /* "", "crash", "hang", "oom" (tests only) */
+    bool coreml;                    /* run Core ML itself where the host has it */
+} probe_opts;
+
+/* ---- what a run measured ----------------------------------------------------- */
+
+typedef enum probe_status {
+    PROBE_NOT_RUN = 0,
+    PROBE_OK,                       /* both modes ran */
+    PROBE_UNSUPPORTED,              /* the executor refused the model or ops */
+    PROBE_SKIPPED,                  /* nothing to run (no function, load errors) */
+    PROBE_INPUT_ERROR,              /* a --input file or name was wrong (a usage error) */
+    PROBE_RUN_ERROR,                /* exec_run failed (a message says why) */
+    PROBE_CRASH,                    /* the child died of a signal */
+    PROBE_TIMEOUT,                  /* killed at the time limit */
+    PROBE_OOM                       /* allocation failed / over the memory limit */
+} probe_status;
+
+typedef enum probe_stage {
+    STAGE_START = 0,
+    STAGE_INPUTS,
+    STAGE_PREPARE,
+    STAGE_RUN_FP32,
+    STAGE_RUN_FP16,
+    STAGE_BASELINE,
+    STAGE_COREML,
+    STAGE_DONE
+} probe_stage;
+
+typedef struct probe_op_ref {
+    const cml_op *op;               /* valid in the parent (same IR, forked) */
+    double a, b;                    /* meaning depends on the list */
+    uint64_t count;
+} probe_op_ref;
+
+typedef struct probe_output {
+    char name[PROBE_NAME];
+    uint64_t n;                     /* float values compared */
+    bool is_float;
+    uint64_t nan32, inf32, nan16, inf16;
+    double max_ref;                 /* max |fp32| (finite) */
+    double linf, rmse, max_rel;     /* fp16 emulation vs fp32 (absolute) */
+    /* compare: the probed model (B) vs the baseline (A) */
+    bool cmp_matched;
+    char cmp_name[PROBE_NAME];      /* A's output it was matched with */
+    double cmp_max_ref, cmp_linf, cmp_rmse, cmp_max_rel;
+} probe_output;
+
+typedef struct probe_result {
+    volatile int stage;             /* probe_stage, updated as the child goes */
+    const cml_op *volatile current_op; /* the op the child is running */
+    volatile int complete;          /* the child finished writing */
+    probe_status status;
+    char message[PROBE_MSG];        /* error / unsupported reason */
+    /* unsupported ops */
+    size_t n_unsupported;
+    probe_op_ref unsupported[PROBE_MAX_UNSUPPORTED];
+    char unsupported_why[PROBE_MAX_UNSUPPORTED][192];
+    /* outputs */
+    size_t n_outputs;
+    probe_output outputs[PROBE_MAX_OUTPUTS];
+    /* first op with a NaN/Inf output, per mode */
+    probe_op_ref first_nonfinite32, first_nonfinite16;
+    /* fp16 overflow: ops with |x| > 65504 before rounding (a = max |x|, count) */
+    size_t n_overflow_ops;
+    probe_op_ref overflow[PROBE_MAX_LIST];
+    /* per-op fp16 divergence: a = relative error of the op, b = growth over its inputs */
+    size_t n_div_ops;
+    probe_op_ref div_ops[PROBE_MAX_LIST];
+    /* compare */
+    bool compared;
+    char cmp_error[PROBE_MSG];      /* the baseline could not be run */
+    char cmp_precision[32];         /* "compressed", "fp16", "fp32": B's thresholds */
+    size_t n_cmp_shared_ops;
+    size_t n_cmp_ops;
+    probe_op_ref cmp_ops[PROBE_MAX_LIST];
+    /* memory */
+    double rss_start_mb, rss_peak_mb; /* the child's (peak from wait4 in the parent) */
+    double mem_growth_mb;
+    char save_error[PROBE_MSG];     /* --save-outputs failed: why */
+    bool oom_hint;                  /* a memory limit was in force (a crash may be an allocation failure) */
+    /* the figures JSON the child wrote (the parent adds rss_peak and status) */
+    char figures[PROBE_FIGURES];
+} probe_result;
+
+/* ---- probe_child.c ------------------------------------------------------------- */
+
+/* Run the probe of m (function opts->function) in a forked child, filling
+ * *res. baseline (may be NULL) is the model to compare with. io reads
+ * weights through the host. Always returns with res->status set (a crash,
+ * time-out or out-of-memory becomes that status). */
+void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *opts, const exec_io *io,
+               const char *model_path, probe_result *res);
+
+/* ---- probe_io.c ------------------------------------------------------------------ */
+
+/* A float32 array read from `path`: raw little-endian float32 (.f32) or
+ * NumPy .npy (v1-v3 headers; '<f4', '<f2', '<f8', '<i1'..'<i8', '|u1',
+ * '<u2'..'<u8', '|b1'; C order). *rank/dims from the .npy header (rank -1
+ * for .f32). Returns a malloc'd array of *n values, or NULL with a message
+ * in err naming the file and what is wrong. */
+float *probe_read_array(const char *path, size_t *n, int *rank, int64_t *dims, char *err, size_t errlen);
+
+/* Write a float32 .npy file (C order). 0, or -1 with err. */
+int probe_write_npy(const char *path, const float *data, int rank, const int64_t *dims, char *err,
+                    size_t errlen);
+
+/* A file name from an output name: [A-Za-z0-9._-] kept, others '_'. */
+void probe_safe_name(const char *name, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,1218 @@
+/* probe_child.c — the runtime probe's isolated run. probe_run maps a shared
+ * anonymous page range for a probe_result, forks, and waits for the child
+ * under a wall-clock limit; the child (prb_child_main) caps its address
+ * space (RLIMIT_AS: the memory limit on top of what the process already
+ * maps; skipped under AddressSanitizer, whose shadow memory reserves
+ * terabytes of address space, and on Apple platforms, where the kernel does
+ * not enforce it — there the limit is checked against the constants the
+ * executor decodes and the child's peak resident memory instead), builds
+ * the inputs (generated from the declared types, or the user's .f32/.npy
+ * files), prepares the reference executor and predicts `runs` times in
+ * fp32 and in fp16 emulation. The first run of each mode samples every
+ * op's output (PROBE_SAMPLES evenly spaced values) through the executor's
+ * hook, so the fp16 run can say at which ops the divergence from fp32
+ * grows most; a baseline model (compare) runs in fp32 on the same inputs
+ * and is compared output by output and op by op where op names match.
+ * Latencies, per-op times, resident memory after each run and the Core ML
+ * measurements (coreml_backend.h) go into a figures JSON text. A crash, a
+ * time-out or an allocation failure becomes the result's status; the stage
+ * and op the child had reached say where. Test hook: the option test_hook
+ * "crash" makes the child raise SIGSEGV at its first op and "hang" makes it
+ * sleep forever (the tool's own tests of probe/crash and probe/timeout).
+ * Progress goes to stderr, only on a terminal and only for runs longer than
+ * half a second. */
+#if defined(__APPLE__)
+#define _DARWIN_C_SOURCE 1
+#else
+#define _DEFAULT_SOURCE 1
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+#ifdef __APPLE__
+#include <mach/mach.h>
+#endif
+
+#include "exec_blas.h"
+#include "probe.h"
+
+/* AddressSanitizer builds: RLIMIT_AS would make the sanitizer's own
+ * reservations fail (GCC defines __SANITIZE_ADDRESS__, clang has
+ * __has_feature(address_sanitizer)). */
+#if defined(__SANITIZE_ADDRESS__)
+#define PRB_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PRB_ASAN 1
+#endif
+#endif
+#ifndef PRB_ASAN
+#define PRB_ASAN 0
+#endif
+
+static double prb_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- memory figures ----------------------------------------------------------- */
+
+/* Resident and virtual size of this process in bytes (0 when unknown). */
+static void prb_mem(uint64_t *rss, uint64_t *vsize) {
+    *rss = 0;
+    *vsize = 0;
+#if defined(__linux__)
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return;
+    unsigned long long size = 0, res = 0;
+    if (fscanf(f, "%llu %llu", &size, &res) == 2) {
+        long pg = sysconf(_SC_PAGESIZE);
+        *rss = res * (uint64_t)(pg > 0 ? pg : 4096);
+        *vsize = size * (uint64_t)(pg > 0 ? pg : 4096);
+    }
+    fclose(f);
+#elif defined(__APPLE__)
+    mach_task_basic_info_data_t info;
+    mach_msg_type_number_t count = MACH_TASK_BASIC_INFO_COUNT;
+    if (task_info(mach_task_self(), MACH_TASK_BASIC_INFO, (task_info_t)&info, &count) == KERN_SUCCESS) {
+        *rss = info.resident_size;
+        *vsize = info.virtual_size;
+    }
+#endif
+}
+
+static double prb_rss_mb(void) {
+    uint64_t rss, vs;
+    prb_mem(&rss, &vs);
+    return (double)rss / (1024.0 * 1024.0);
+}
+
+/* peak resident set of this process, MB (ru_maxrss: KiB on Linux, bytes on Apple) */
+static double prb_peak_self_mb(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+#ifdef __APPLE__
+    return (double)ru.ru_maxrss / (1024.0 * 1024.0);
+#else
+    return (double)ru.ru_maxrss / 1024.0;
+#endif
+}
+
+/* ---- figures JSON ------------------------------------------------------------------ */
+
+typedef struct prb_json {
+    char *p;
+    size_t n, cap;
+    bool full;
+} prb_json;
+
+static void jb(prb_json *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void jb(prb_json *j, const char *fmt, ...) {
+    if (j->full) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(j->p + j->n, j->cap - j->n, fmt, ap);
+    va_end(ap);
+    if (k < 0 || (size_t)k >= j->cap - j->n) {
+        j->full = true;
+        return;
+    }
+    j->n += (size_t)k;
+}
+
+static void jstr(prb_json *j, const char *s) {
+    jb(j, "\"");
+    for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c && !j->full; c++) {
+        if (*c == '"' || *c == '\\') jb(j, "\\%c", *c);
+        else if (*c < 0x20) jb(j, "\\u%04x", *c);
+        else jb(j, "%c", *c);
+    }
+    jb(j, "\"");
+}
+
+/* a number, or null when not finite (JSON has no inf/nan) */
+static void jnum(prb_json *j, double v) {
+    if (isfinite(v)) jb(j, "%.6g", v);
+    else jb(j, "null");
+}
+
+/* ---- the child's state ----------------------------------------------------------- */
+
+enum { HOOK_OFF = 0, HOOK_RECORD, HOOK_COMPARE16, HOOK_BASELINE };
+
+typedef struct prb_child {
+    probe_result *res;
+    const cml_model *m, *base;
+    const probe_opts *o;
+    const exec_io *io;
+    const char *path;
+    int hook_mode;
+    /* the probed model's runtime ops */
+    size_t n_ops;
+    const cml_op **ops;
+    float *samp;                /* n_ops * PROBE_SAMPLES, first fp32 run */
+    uint32_t *samp_k;           /* values sampled per op (0: not a float output) */
+    uint64_t *samp_n;           /* element count of the op's first output */
+    double *rel16;              /* per op: fp16 vs fp32 relative error */
+    double *max32;              /* per op: max |x| in the first fp32 run */
+    double *ms32;               /* per op: summed fp32 time */
+    /* the baseline's */
+    size_t n_ops_a;
+    const cml_op **ops_a;
+    float *samp_a;
+    uint32_t *samp_k_a;
+    uint64_t *samp_n_a;
+    /* progress on a terminal */
+    bool progress;
+    double t0;
+    bool progress_shown;
+} prb_child;
+
+static size_t prb_sample(const exec_tensor *t, float *dst, uint64_t *count) {
+    size_t n = exec_tensor_count(t);
+    *count = n;
+    if (!n || !t->data || (t->dtype != EXEC_DT_FP32 && t->dtype != EXEC_DT_FP16)) return 0;
+    size_t k = n < PROBE_SAMPLES ? n : PROBE_SAMPLES;
+    for (size_t j = 0; j < k; j++) dst[j] = t->data[(size_t)((uint64_t)j * n / k)];
+    return k;
+}
+
+/* max |a - b| / max |a| over k samples; inf when a finite value became
+ * non-finite */
+static double prb_rel(const float *a, const float *b, size_t k) {
+    double err = 0, scale = 0;
+    for (size_t j = 0; j < k; j++) {
+        if (!isfinite(a[j])) continue;
+        if (!isfinite(b[j])) return INFINITY;
+        double e = fabs((double)a[j] - (double)b[j]);
+        if (e > err) err = e;
+        if (fabs(a[j]) > scale) scale = fabs(a[j]);
+    }
+    if (scale > 0) return err / scale;
+    return err > 0 ? INFINITY : 0;
+}
+
+static void prb_hook(void *user, size_t i, const exec_op_stat *st, const exec_tensor *outs, size_t n_outs) {
+    prb_child *c = user;
+    if (c->hook_mode == HOOK_OFF || !n_outs) return;
+    float tmp[PROBE_SAMPLES];
+    uint64_t cnt = 0;
+    if (c->hook_mode == HOOK_RECORD && i < c->n_ops) {
+        c->ops[i] = st->op;
+        c->samp_k[i] = (uint32_t)prb_sample(&outs[0], c->samp + i * PROBE_SAMPLES, &c->samp_n[i]);
+    } else if (c->hook_mode == HOOK_COMPARE16 && i < c->n_ops) {
+        size_t k = prb_sample(&outs[0], tmp, &cnt);
+        c->rel16[i] = (k && k == c->samp_k[i] && cnt == c->samp_n[i]) ? prb_rel(c->samp + i * PROBE_SAMPLES, tmp, k)
+                                                                       : NAN;
+    } else if (c->hook_mode == HOOK_BASELINE && i < c->n_ops_a) {
+        c->ops_a[i] = st->op;
+        c->samp_k_a[i] = (uint32_t)prb_sample(&outs[0], c->samp_a + i * PROBE_SAMPLES, &c->samp_n_a[i]);
+    }
+}
+
+static void prb_op_start(void *user, size_t i, const cml_op *op) {
+    prb_child *c = user;
+    (void)i;
+    c->res->current_op = op;
+    if (!strcmp(c->o->test_hook, "crash") && c->res->stage == STAGE_RUN_FP32) {
+        /* test hook: die the way a buggy kernel would */
+        signal(SIGSEGV, SIG_DFL);
+        raise(SIGSEGV);
+    }
+}
+
+static void prb_progress(prb_child *c, const char *what, int k, int n) {
+    if (!c->progress) return;
+    if (prb_now_ms() - c->t0 < 500) return;
+    const char *base = strrchr(c->path, '/');
+    fprintf(stderr, "\rcoreml-lint: probe %s: %s %d/%d\033[K", base ? base + 1 : c->path, what, k, n);
+    fflush(stderr);
+    c->progress_shown = true;
+}
+
+static void prb_progress_end(prb_child *c) {
+    if (c->progress_shown) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+}
+
+static bool prb_oom_msg(const char *m) { return m && strstr(m, "out of memory") != NULL; }
+
+static void prb_fail(probe_result *r, probe_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void prb_fail(probe_result *r, probe_status st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->message, sizeof r->message, fmt, ap);
+    va_end(ap);
+    r->status = st;
+}
+
+/* ---- inputs --------------------------------------------------------------------- */
+
+static const cml_feature *prb_feature(const cml_model *m, const char *name) {
+    for (size_t i = 0; i < m->n_inputs; i++)
+        if (m->inputs[i]->name && !strcmp(m->inputs[i]->name, name)) return m->inputs[i];
+    for (size_t f = 0; f < m->n_function_descs; f++)
+        for (size_t i = 0; i < m->function_descs[f]->n_inputs; i++)
+            if (m->function_descs[f]->inputs[i]->name && !strcmp(m->function_descs[f]->inputs[i]->name, name))
+                return m->function_descs[f]->inputs[i];
+    return NULL;
+}
+
+/* Replace generated inputs with the user's files. 0, or -1 with res set. */
+static int prb_user_inputs(prb_child *c, exec_tensor *ins, size_t n_in, bool *from_file) {
+    for (size_t s = 0; s < c->o->n_inputs; s++) {
+        const char *spec = c->o->inputs[s];
+        const char *eq = strchr(spec, '=');
+        if (!eq || eq == spec || !eq[1]) {
+            prb_fail(c->res, PROBE_INPUT_ERROR, "--input '%s': expected NAME=FILE", spec);
+            return -1;
+        }
+        size_t nl = (size_t)(eq - spec);
+        size_t which = n_in;
+        for (size_t i = 0; i < n_in; i++)
+            if (ins[i].name && strlen(ins[i].name) == nl && !strncmp(ins[i].name, spec, nl)) which = i;
+        if (which == n_in) {
+            char names[512] = "";
+            size_t k = 0;
+            for (size_t i = 0; i < n_in && k < sizeof names - 1; i++)
+                k += (size_t)snprintf(names + k, sizeof names - k, "%s'%s'", i ? ", " : "", ins[i].name);
+            prb_fail(c->res, PROBE_INPUT_ERROR, "--input '%.*s': the model has no such input (its inputs: %s)", (int)nl,
+                     spec, n_in ? names : "none");
+            return -1;
+        }
+        size_t n = 0;
+        int rank = -1;
+        int64_t dims[EXEC_MAX_RANK];
+        char err[PROBE_MSG - 64];
+        float *data = probe_read_array(eq + 1, &n, &rank, dims, err, sizeof err);
+        if (!data) {
+            prb_fail(c->res, prb_oom_msg(err) ? PROBE_OOM : PROBE_INPUT_ERROR, "--input %.*s: %s", (int)nl, spec, err);
+            return -1;
+        }
+        exec_tensor *t = &ins[which];
+        size_t want = exec_tensor_count(t);
+        const cml_feature *f = prb_feature(c->m, t->name);
+        bool flexible = f && f->flex != CML_FLEX_NONE;
+        if (n == want) {
+            /* the declared (default) shape; the file's own shape may differ in 1s */
+        } else if (flexible && rank > 0) {
+            t->rank = rank;
+            for (int k = 0; k < rank; k++) t->shape[k] = dims[k];
+        } else {
+            char shp[160] = "";
+            size_t k = 0;
+            for (int d = 0; d < t->rank && k < sizeof shp - 1; d++)
+                k += (size_t)snprintf(shp + k, sizeof shp - k, "%s%lld", d ? "x" : "", (long long)t->shape[d]);
+            prb_fail(c->res, PROBE_INPUT_ERROR,
+                     "--input %s: %s holds %zu values, input '%s' is shaped %s (%zu values)", t->name, eq + 1, n,
+                     t->name, shp, want);
+            free(data);
+            return -1;
+        }
+        free(t->data);
+        t->data = data;
+        if (t->dtype == EXEC_DT_FP16)
+            for (size_t k = 0; k < n; k++) t->data[k] = exec_round_fp16(t->data[k]);
+        from_file[which] = true;
+    }
+    return 0;
+}
+
+/* ---- comparisons ------------------------------------------------------------------ */
+
+typedef struct prb_cmp {
+    uint64_t n;
+    double max_ref, linf, rmse, max_rel;
+} prb_cmp;
+
+static prb_cmp prb_compare(const float *a, const float *b, size_t n) {
+    prb_cmp r = {n, 0, 0, 0, 0};
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(a[i]) && fabs(a[i]) > r.max_ref) r.max_ref = fabs(a[i]);
+    double se = 0;
+    size_t cnt = 0;
+    double floor_ = 1e-3 * r.max_ref > 1e-30 ? 1e-3 * r.max_ref : 1e-30;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(a[i])) continue;
+        if (!isfinite(b[i])) {
+            r.linf = r.max_rel = INFINITY;
+            continue;
+        }
+        double e = fabs((double)a[i] - (double)b[i]);
+        if (e > r.linf) r.linf = e;
+        double den = fabs(a[i]) > floor_ ? fabs(a[i]) : floor_;
+        if (e / den > r.max_rel) r.max_rel = e / den;
+        se += e * e;
+        cnt++;
+    }
+    r.rmse = cnt ? sqrt(se / (double)cnt) : 0;
+    if (isinf(r.linf)) r.rmse = INFINITY;
+    return r;
+}
+
+static void prb_count_nonfinite(const exec_tensor *t, uint64_t *nan, uint64_t *inf) {
+    size_t n = exec_tensor_count(t);
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(t->data[i])) (*nan)++;
+        else if (isinf(t->data[i])) (*inf)++;
+    }
+}
+
+static bool prb_is_float(const exec_tensor *t) { return t->dtype == EXEC_DT_FP32 || t->dtype == EXEC_DT_FP16; }
+
+/* runtime index of an op by pointer (sorted copy for bsearch) */
+typedef struct prb_idx {
+    const cml_op *op;
+    size_t i;
+} prb_idx;
+
+static int prb_idx_cmp(const void *x, const void *y) {
+    const prb_idx *a = x, *b = y;
+    return a->op < b->op ? -1 : a->op > b->op;
+}
+
+static long prb_find(const prb_idx *ix, size_t n, const cml_op *op) {
+    prb_idx key = {op, 0};
+    const prb_idx *f = n ? bsearch(&key, ix, n, sizeof *ix, prb_idx_cmp) : NULL;
+    return f ? (long)f->i : -1;
+}
+
+/* The ops where rel[] grows most over the worst of their inputs' producers:
+ * into list (a = rel, b = growth), sorted by growth. Returns how many ops
+ * had a value. */
+static size_t prb_growth(const cml_op *const *ops, const double *rel, size_t n, probe_op_ref *list, size_t *n_list) {
+    prb_idx *ix = malloc((n ? n : 1) * sizeof *ix);
+    *n_list = 0;
+    if (!ix) return 0;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ops[i]) ix[m++] = (prb_idx){ops[i], i};
+    qsort(ix, m, sizeof *ix, prb_idx_cmp);
+    size_t with = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!ops[i] || isnan(rel[i])) continue;
+        with++;
+        double in = 0;
+        const cml_op *op = ops[i];
+        for (size_t a = 0; a < op->n_inputs; a++)
+            for (size_t v = 0; v < op->inputs[a]->n_values; v++) {
+                const cml_value *val = op->inputs[a]->values[v];
+                long j = val && val->producer ? prb_find(ix, m, val->producer) : -1;
+                if (j >= 0 && !isnan(rel[j]) && rel[j] > in) in = rel[j];
+            }
+        double g = isinf(rel[i]) ? (isinf(in) ? 0 : INFINITY) : rel[i] - in;
+        if (!(g > 1e-9)) continue;
+        /* insert into the top list (descending growth) */
+        size_t pos = *n_list;
+        while (pos > 0 && g > list[pos - 1].b) pos--;
+        if (pos >= PROBE_MAX_LIST) continue;
+        size_t last = *n_list < PROBE_MAX_LIST ? *n_list : PROBE_MAX_LIST - 1;
+        memmove(&list[pos + 1], &list[pos], (last - pos) * sizeof *list);
+        list[pos] = (probe_op_ref){op, rel[i], g, 0};
+        if (*n_list < PROBE_MAX_LIST) (*n_list)++;
+    }
+    free(ix);
+    return with;
+}
+
+/* B's precision class for compare thresholds: compressed weights (a
+ * constexpr decompression other than a cast, or NeuralNetwork quantized /
+ * LUT weights), else an fp16 program, else fp32. */
+static const char *prb_precision(const cml_model *m, const cml_function *fn) {
+    for (size_t i = 0; i < m->n_weights; i++)
+        if (m->weights[i]->quant_bits || m->weights[i]->quant_lut) return "compressed";
+    bool f16 = false;
+    for (size_t i = 0; fn && i < fn->block->n_ops; i++) {
+        const cml_op *op = fn->block->ops[i];
+        if (!strncmp(op->kind, "constexpr_", 10) && strcmp(op->kind, "constexpr_cast")) return "compressed";
+        if (op->is_const) continue;
+        for (size_t k = 0; k < op->n_outputs; k++)
+            if (op->outputs[k]->type.dtype == CML_DT_FP16) f16 = true;
+    }
+    return f16 ? "fp16" : "fp32";
+}
+
+/* The model's own typed precision: fp16/fp32 compute ops, or mixed. */
+static const char *prb_typed(const cml_function *fn, bool nn) {
+    if (nn) return "fp32 (NeuralNetwork: untyped; Core ML computes in fp16 on the GPU and Neural Engine)";
+    size_t n16 = 0, n32 = 0;
+    for (size_t i = 0; fn && i < fn->block->n_ops; i++) {
+        const cml_op *op = fn->block->ops[i];
+        if (op->is_const) continue;
+        for (size_t k = 0; k < op->n_outputs; k++) {
+            if (op->outputs[k]->type.dtype == CML_DT_FP16) n16++;
+            else if (op->outputs[k]->type.dtype == CML_DT_FP32) n32++;
+        }
+    }
+    return n16 && n32 ? "mixed" : n16 ? "fp16" : "fp32";
+}
+
+static const cml_function *prb_function(const cml_model *m, const char *name) {
+    if (!m->n_functions) return NULL;
+    if (name && *name) {
+        for (size_t i = 0; i < m->n_functions; i++)
+            if (!strcmp(m->functions[i]->name, name)) return m->functions[i];
+        return NULL;
+    }
+    const char *def = m->default_function_name && *m->default_function_name ? m->default_function_name : "main";
+    for (size_t i = 0; i < m->n_functions; i++)
+        if (!strcmp(m->functions[i]->name, def)) return m->functions[i];
+    return m->functions[0];
+}
+
+static bool prb_is_nn(const cml_model *m) { return m->type && !strncmp(m->type, "neuralNetwork", 13); }
+
+static int prb_dcmp(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* first, median and p90 of lat[0..n) (median/p90 over the runs after the
+ * first when there are more than one) */
+static void prb_lat(prb_json *j, const char *key, const double *lat, int n) {
+    if (n <= 0) return;
+    double *s = malloc((size_t)n * sizeof *s);
+    if (!s) return;
+    int from = n > 1 ? 1 : 0, m = n - from;
+    memcpy(s, lat + from, (size_t)m * sizeof *s);
+    qsort(s, (size_t)m, sizeof *s, prb_dcmp);
+    double med = m % 2 ? s[m / 2] : 0.5 * (s[m / 2 - 1] + s[m / 2]);
+    double p90 = s[(size_t)ceil(0.9 * m) - 1 < (size_t)m ? (size_t)ceil(0.9 * m) - 1 : (size_t)m - 1];
+    jb(j, "\"%s\":{\"first\":", key);
+    jnum(j, lat[0]);
+    jb(j, ",\"median\":");
+    jnum(j, med);
+    jb(j, ",\"p90\":");
+    jnum(j, p90);
+    jb(j, ",\"runs\":%d}", n);
+    free(s);
+}
+
+static void prb_json_op(prb_json *j, const cml_op *op) {
+    jb(j, "\"op\":");
+    jstr(j, op && op->loc.logical ? op->loc.logical : op && op->name ? op->name : "?");
+    jb(j, ",\"kind\":");
+    jstr(j, op ? op->kind : "?");
+}
+
+/* ---- the child ------------------------------------------------------------------ */
+
+static void prb_limit_memory(prb_child *c) {
+    int64_t mb = c->o->memory_limit_mb;
+    if (mb <= 0) return;
+    c->res->oom_hint = true;
+#if !PRB_ASAN && !defined(__APPLE__)
+    uint64_t rss, vs;
+    prb_mem(&rss, &vs);
+    struct rlimit rl;
+    if (vs && getrlimit(RLIMIT_AS, &rl) == 0) {
+        rlim_t want = (rlim_t)(vs + (uint64_t)mb * 1024u * 1024u);
+        if (rl.rlim_max == RLIM_INFINITY || want < rl.rlim_max) rl.rlim_cur = want;
+        setrlimit(RLIMIT_AS, &rl);
+    }
+#endif
+}
+
+static int prb_alloc_arrays(prb_child *c, size_t n) {
+    c->n_ops = n;
+    size_t m = n ? n : 1;
+    c->ops = calloc(m, sizeof *c->ops);
+    c->samp = malloc(m * PROBE_SAMPLES * sizeof *c->samp);
+    c->samp_k = calloc(m, sizeof *c->samp_k);
+    c->samp_n = calloc(m, sizeof *c->samp_n);
+    c->rel16 = malloc(m * sizeof *c->rel16);
+    c->max32 = calloc(m, sizeof *c->max32);
+    c->ms32 = calloc(m, sizeof *c->ms32);
+    if (!c->ops || !c->samp || !c->samp_k || !c->samp_n || !c->rel16 || !c->max32 || !c->ms32) return -1;
+    for (size_t i = 0; i < m; i++) c->rel16[i] = NAN;
+    return 0;
+}
+
+static void prb_save(prb_child *c, const exec_tensor *o32, const exec_tensor *o16, size_t n_out) {
+    const char *dir = c->o->save_outputs;
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+            snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs %.800s: cannot create the folder: %.100s",
+                     dir, strerror(errno));
+            return;
+        }
+    } else if (!S_ISDIR(st.st_mode)) {
+        snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs %.900s: not a folder", dir);
+        return;
+    }
+    for (size_t i = 0; i < n_out; i++) {
+        for (int pass = 0; pass < 2; pass++) {
+            const exec_tensor *t = pass ? &o16[i] : &o32[i];
+            if (pass && !prb_is_float(t)) continue;
+            char safe[256], path[2048], err[512];
+            probe_safe_name(t->name, safe, sizeof safe);
+            snprintf(path, sizeof path, "%s/%s%s.npy", dir, safe, pass ? ".fp16" : "");
+            if (probe_write_npy(path, t->data, t->rank, t->shape, err, sizeof err) != 0) {
+                snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs: %s", err);
+                return;
+            }
+        }
+    }
+}
+
+/* The baseline in fp32 on the same inputs; fills res compare fields. */
+static void prb_baseline(prb_child *c, const exec_tensor *ins, size_t n_in, const exec_tensor *o32, size_t n_out,
+                         exec_opts eo) {
+    probe_result *r = c->res;
+    r->stage = STAGE_BASELINE;
+    char err[PROBE_MSG];
+    exec_plan *pa = exec_prepare(c->base, NULL, &eo, err, sizeof err);
+    if (!pa) {
+        snprintf(r->cmp_error, sizeof r->cmp_error, "the baseline %.400s cannot be run: %.500s", c->o->compare_to, err);
+        return;
+    }
+    size_t na = exec_plan_n_ops(pa);
+    c->n_ops_a = na;
+    c->ops_a = calloc(na ? na : 1, sizeof *c->ops_a);
+    c->samp_a = malloc((na ? na : 1) * PROBE_SAMPLES * sizeof *c->samp_a);
+    c->samp_k_a = calloc(na ? na : 1, sizeof *c->samp_k_a);
+    c->samp_n_a = calloc(na ? na : 1, sizeof *c->samp_n_a);
+    if (!c->ops_a || !c->samp_a || !c->samp_k_a || !c->samp_n_a) {
+        snprintf(r->cmp_error, sizeof r->cmp_error, "out of memory running the baseline");
+        exec_plan_free(pa);
+        return;
+    }
+    c->hook_mode = HOOK_BASELINE;
+    exec_tensor *oa = NULL;
+    size_t noa = 0;
+    int rc = exec_run(pa, EXEC_FP32, ins, n_in, &oa, &noa, NULL);
+    c->hook_mode = HOOK_OFF;
+    if (rc != 0) {
+        snprintf(r->cmp_error, sizeof r->cmp_error, "the baseline %.400s failed on the probe's inputs: %.500s",
+                 c->o->compare_to, exec_last_error(pa));
+        exec_plan_free(pa);
+        return;
+    }
+    r->compared = true;
+    snprintf(r->cmp_precision, sizeof r->cmp_precision, "%s",
+             prb_precision(c->m, prb_function(c->m, c->o->function)));
+    /* outputs: by name, else position when both have one float output */
+    size_t nf_b = 0, nf_a = 0;
+    for (size_t i = 0; i < n_out; i++) nf_b += prb_is_float(&o32[i]);
+    for (size_t i = 0; i < noa; i++) nf_a += prb_is_float(&oa[i]);
+    for (size_t i = 0; i < n_out && i < PROBE_MAX_OUTPUTS; i++) {
+        probe_output *po = &r->outputs[i];
+        if (!prb_is_float(&o32[i])) continue;
+        const exec_tensor *ta = NULL;
+        for (size_t k = 0; k < noa; k++)
+            if (oa[k].name && o32[i].name && !strcmp(oa[k].name, o32[i].name) && prb_is_float(&oa[k])) ta = &oa[k];
+        if (!ta && nf_a == 1 && nf_b == 1)
+            for (size_t k = 0; k < noa; k++)
+                if (prb_is_float(&oa[k])) ta = &oa[k];
+        if (!ta || exec_tensor_count(ta) != exec_tensor_count(&o32[i])) continue;
+        prb_cmp cm = prb_compare(ta->data, o32[i].data, exec_tensor_count(ta));
+        po->cmp_matched = true;
+        snprintf(po->cmp_name, sizeof po->cmp_name, "%s", ta->name ? ta->name : "?");
+        po->cmp_max_ref = cm.max_ref;
+        po->cmp_linf = cm.linf;
+        po->cmp_rmse = cm.rmse;
+        po->cmp_max_rel = cm.max_rel;
+    }
+    /* ops sharing names */
+    prb_idx *byname = malloc((na ? na : 1) * sizeof *byname);
+    double *relc = malloc((c->n_ops ? c->n_ops : 1) * sizeof *relc);
+    if (byname && relc) {
+        for (size_t i = 0; i < c->n_ops; i++) relc[i] = NAN;
+        size_t shared = 0;
+        for (size_t i = 0; i < c->n_ops; i++) {
+            const cml_op *op = c->ops[i];
+            if (!op || !op->name || !c->samp_k[i]) continue;
+            for (size_t j = 0; j < na; j++) {
+                const cml_op *oa_op = c->ops_a[j];
+                if (!oa_op || !oa_op->name || strcmp(oa_op->name, op->name)) continue;
+                if (c->samp_k_a[j] == c->samp_k[i] && c->samp_n_a[j] == c->samp_n[i]) {
+                    relc[i] = prb_rel(c->samp_a + j * PROBE_SAMPLES, c->samp + i * PROBE_SAMPLES, c->samp_k[i]);
+                    shared++;
+                }
+                break;
+            }
+        }
+        r->n_cmp_shared_ops = shared;
+        prb_growth(c->ops, relc, c->n_ops, r->cmp_ops, &r->n_cmp_ops);
+    }
+    free(byname);
+    free(relc);
+    exec_tensors_free(oa, noa);
+    exec_plan_free(pa);
+}
+
+static void prb_figures(prb_child *c, const exec_plan *plan, const exec_tensor *ins, size_t n_in, const bool *from_file,
+                        double prepare_ms, double *const lat[2], int runs, const double *rss_runs,
+                        const coreml_result *cm, bool nn) {
+    probe_result *r = c->res;
+    prb_json j = {r->figures, 0, sizeof r->figures, false};
+    const cml_function *fn = exec_plan_function(plan);
+    jb(&j, "\"executor\":\"reference CPU executor (fp32 and fp16 emulation)\",\"blas\":\"%s\",", EXEC_BLAS_NAME);
+    jb(&j, "\"function\":");
+    jstr(&j, fn && fn->name ? fn->name : "main");
+    if (c->o->threads > 0) jb(&j, ",\"threads\":%d", c->o->threads);
+    else jb(&j, ",\"threads\":\"library default\"");
+    jb(&j, ",\"runs\":%d,\"seed\":%llu,\"inputs\":[", runs, (unsigned long long)c->o->seed);
+    for (size_t i = 0; i < n_in; i++) {
+        jb(&j, "%s{\"name\":", i ? "," : "");
+        jstr(&j, ins[i].name);
+        jb(&j, ",\"shape\":[");
+        for (int d = 0; d < ins[i].rank; d++) jb(&j, "%s%lld", d ? "," : "", (long long)ins[i].shape[d]);
+        jb(&j, "],\"source\":\"%s\"}", from_file[i] ? "file" : "generated");
+    }
+    jb(&j, "],\"typed_precision\":");
+    jstr(&j, prb_typed(fn, nn));
+    jb(&j, ",\"load_ms\":");
+    jnum(&j, prepare_ms);
+    jb(&j, ",\"constants_mb\":");
+    jnum(&j, (double)exec_plan_const_bytes(plan) / (1024.0 * 1024.0));
+    jb(&j, ",\"latency_ms\":{");
+    prb_lat(&j, "fp32", lat[0], runs);
+    jb(&j, ",");
+    prb_lat(&j, "fp16_emulation", lat[1], runs);
+    jb(&j, "},\"slowest_ops\":[");
+    /* top 5 by fp32 time */
+    double total = 0;
+    for (size_t i = 0; i < c->n_ops; i++) total += c->ms32[i];
+    size_t top[5], n_top = 0;
+    for (size_t i = 0; i < c->n_ops; i++) {
+        if (!(c->ms32[i] > 0) || !c->ops[i]) continue;
+        size_t pos = n_top;
+        while (pos > 0 && c->ms32[i] > c->ms32[top[pos - 1]]) pos--;
+        if (pos >= 5) continue;
+        size_t last = n_top < 5 ? n_top : 4;
+        memmove(&top[pos + 1], &top[pos], (last - pos) * sizeof *top);
+        top[pos] = i;
+        if (n_top < 5) n_top++;
+    }
+    for (size_t t = 0; t < n_top; t++) {
+        size_t i = top[t];
+        jb(&j, "%s{", t ? "," : "");
+        prb_json_op(&j, c->ops[i]);
+        jb(&j, ",\"ms\":");
+        jnum(&j, c->ms32[i] / (runs > 0 ? runs : 1));
+        jb(&j, ",\"share\":");
+        jnum(&j, total > 0 ? c->ms32[i] / total : 0);
+        jb(&j, "}");
+    }
+    jb(&j, "],\"memory\":{\"rss_start_mb\":");
+    jnum(&j, r->rss_start_mb);
+    jb(&j, ",\"rss_after_run_mb\":[");
+    for (int k = 0; k < runs; k++) {
+        jb(&j, "%s", k ? "," : "");
+        jnum(&j, rss_runs[k]);
+    }
+    jb(&j, "],\"growth_mb\":");
+    jnum(&j, r->mem_growth_mb);
+    jb(&j, "},\"outputs\":[");
+    for (size_t i = 0; i < r->n_outputs; i++) {
+        const probe_output *po = &r->outputs[i];
+        jb(&j, "%s{\"name\":", i ? "," : "");
+        jstr(&j, po->name);
+        if (po->is_float) {
+            jb(&j, ",\"values\":%llu,\"max_abs\":", (unsigned long long)po->n);
+            jnum(&j, po->max_ref);
+            jb(&j, ",\"fp16_linf\":");
+            jnum(&j, po->linf);
+            jb(&j, ",\"fp16_rmse\":");
+            jnum(&j, po->rmse);
+            jb(&j, ",\"fp16_max_rel\":");
+            jnum(&j, po->max_rel);
+            jb(&j, ",\"nan_fp32\":%llu,\"inf_fp32\":%llu,\"nan_fp16\":%llu,\"inf_fp16\":%llu",
+               (unsigned long long)po->nan32, (unsigned long long)po->inf32, (unsigned long long)po->nan16,
+               (unsigned long long)po->inf16);
+        } else {
+            jb(&j, ",\"compared\":false");
+        }
+        jb(&j, "}");
+    }
+    jb(&j, "],\"fp16_divergence_ops\":[");
+    for (size_t i = 0; i < r->n_div_ops; i++) {
+        jb(&j, "%s{", i ? "," : "");
+        prb_json_op(&j, r->div_ops[i].op);
+        jb(&j, ",\"rel_err\":");
+        jnum(&j, r->div_ops[i].a);
+        jb(&j, ",\"growth\":");
+        jnum(&j, r->div_ops[i].b);
+        jb(&j, "}");
+    }
+    jb(&j, "]");
+    if (c->o->compare_to[0]) {
+        jb(&j, ",\"compare\":{\"baseline\":");
+        jstr(&j, c->o->compare_to);
+        if (r->cmp_error[0]) {
+            jb(&j, ",\"error\":");
+            jstr(&j, r->cmp_error);
+        } else {
+            jb(&j, ",\"precision\":");
+            jstr(&j, r->cmp_precision);
+            jb(&j, ",\"mode\":\"fp32\",\"outputs\":[");
+            size_t k = 0;
+            for (size_t i = 0; i < r->n_outputs; i++) {
+                const probe_output *po = &r->outputs[i];
+                if (!po->cmp_matched) continue;
+                jb(&j, "%s{\"name\":", k++ ? "," : "");
+                jstr(&j, po->name);
+                jb(&j, ",\"baseline_output\":");
+                jstr(&j, po->cmp_name);
+                jb(&j, ",\"max_abs\":");
+                jnum(&j, po->cmp_max_ref);
+                jb(&j, ",\"linf\":");
+                jnum(&j, po->cmp_linf);
+                jb(&j, ",\"rmse\":");
+                jnum(&j, po->cmp_rmse);
+                jb(&j, ",\"max_rel\":");
+                jnum(&j, po->cmp_max_rel);
+                jb(&j, "}");
+            }
+            jb(&j, "],\"shared_ops\":%zu,\"divergence_ops\":[", r->n_cmp_shared_ops);
+            for (size_t i = 0; i < r->n_cmp_ops; i++) {
+                jb(&j, "%s{", i ? "," : "");
+                prb_json_op(&j, r->cmp_ops[i].op);
+                jb(&j, ",\"rel_err\":");
+                jnum(&j, r->cmp_ops[i].a);
+                jb(&j, ",\"growth\":");
+                jnum(&j, r->cmp_ops[i].b);
+                jb(&j, "}");
+            }
+            jb(&j, "]");
+        }
+        jb(&j, "}");
+    }
+    jb(&j, ",\"coreml\":{\"available\":%s", cm->available ? "true" : "false");
+    if (!cm->available) {
+        jb(&j, ",\"note\":");
+        jstr(&j, cm->reason);
+    } else {
+        jb(&j, ",\"os\":");
+        jstr(&j, cm->os);
+        jb(&j, ",\"compile_ms\":");
+        jnum(&j, cm->compile_ms);
+        jb(&j, ",\"units\":[");
+        for (size_t u = 0; u < cm->n_units; u++) {
+            const coreml_unit_result *cu = &cm->units[u];
+            jb(&j, "%s{\"compute_units\":", u ? "," : "");
+            jstr(&j, cu->unit);
+            if (!cu->measured) {
+                jb(&j, ",\"error\":");
+                jstr(&j, cu->error);
+            } else {
+                jb(&j, ",\"cold_load_ms\":");
+                jnum(&j, cu->cold_load_ms);
+                jb(&j, ",\"warm_load_ms\":");
+                jnum(&j, cu->warm_load_ms);
+                jb(&j, ",\"latency_ms\":{\"first\":");
+                jnum(&j, cu->first_ms);
+                jb(&j, ",\"median\":");
+                jnum(&j, cu->median_ms);
+                jb(&j, ",\"p90\":");
+                jnum(&j, cu->p90_ms);
+                jb(&j, ",\"runs\":%d}", cu->runs);
+                if (cu->compared) {
+                    jb(&j, ",\"vs_reference_fp32\":{\"linf\":");
+                    jnum(&j, cu->max_abs_err);
+                    jb(&j, ",\"rmse\":");
+                    jnum(&j, cu->rmse);
+                    jb(&j, ",\"max_abs\":");
+                    jnum(&j, cu->max_ref);
+                    jb(&j, "}");
+                }
+                if (cu->plan_available)
+                    jb(&j, ",\"compute_plan\":{\"cpu\":%ld,\"gpu\":%ld,\"neural_engine\":%ld,\"other\":%ld}",
+                       cu->plan_cpu, cu->plan_gpu, cu->plan_ne, cu->plan_other);
+                else
+                    jb(&j, ",\"compute_plan\":null");
+            }
+            jb(&j, "}");
+        }
+        jb(&j, "]");
+    }
+    jb(&j, "}");
+    if (c->o->save_outputs[0] && !r->save_error[0]) {
+        jb(&j, ",\"saved_outputs\":");
+        jstr(&j, c->o->save_outputs);
+    }
+    if (j.full) {
+        /* too much to say: keep what fits in a valid document */
+        snprintf(r->figures, sizeof r->figures, "\"note\":\"figures truncated\"");
+    }
+}
+
+static void prb_child_main(prb_child *c) {
+    probe_result *r = c->res;
+    const probe_opts *o = c->o;
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS, SIGPIPE};
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &dfl, NULL);
+    c->progress = isatty(2) != 0;
+    c->t0 = prb_now_ms();
+    r->rss_start_mb = prb_rss_mb();
+    prb_limit_memory(c);
+    if (!strcmp(o->test_hook, "hang"))
+        for (;;) pause(); /* test hook: a run that never ends */
+
+    /* inputs */
+    r->stage = STAGE_INPUTS;
+    const cml_function *fn = prb_function(c->m, o->function);
+    if (!fn) {
+        prb_fail(r, PROBE_INPUT_ERROR, "the model has no function '%s'", o->function);
+        return;
+    }
+    exec_tensor *ins = NULL;
+    size_t n_in = 0;
+    char err[PROBE_MSG - 64];
+    if (exec_make_inputs(c->m, fn->name, o->seed, &ins, &n_in, err, sizeof err) != 0) {
+        prb_fail(r, prb_oom_msg(err) ? PROBE_OOM : PROBE_RUN_ERROR, "inputs: %s", err);
+        return;
+    }
+    bool from_file[64] = {false};
+    if (n_in > 64 || prb_user_inputs(c, ins, n_in, from_file) != 0) {
+        if (n_in > 64) prb_fail(r, PROBE_RUN_ERROR, "more than 64 inputs");
+        exec_tensors_free(ins, n_in);
+        return;
+    }
+
+    /* prepare */
+    r->stage = STAGE_PREPARE;
+    exec_opts eo = {.threads = o->threads, .hook = prb_hook, .hook_user = c, .on_op_start = prb_op_start, .io = *c->io};
+    double t0 = prb_now_ms();
+    exec_plan *plan = exec_prepare(c->m, fn->name, &eo, err, sizeof err);
+    double prepare_ms = prb_now_ms() - t0;
+    if (!plan) {
+        const cml_op *bad[PROBE_MAX_UNSUPPORTED];
+        char why[PROBE_MAX_UNSUPPORTED][192];
+        size_t nb = exec_unsupported(c->m, fn->name, c->io, bad, why, PROBE_MAX_UNSUPPORTED);
+        if (nb) {
+            r->n_unsupported = nb;
+            for (size_t i = 0; i < nb && i < PROBE_MAX_UNSUPPORTED; i++) {
+                r->unsupported[i].op = bad[i];
+                memcpy(r->unsupported_why[i], why[i], sizeof r->unsupported_why[i]);
+                r->unsupported_why[i][sizeof r->unsupported_why[i] - 1] = 0;
+            }
+            prb_fail(r, PROBE_UNSUPPORTED, "%s", err);
+        } else if (prb_oom_msg(err)) {
+            prb_fail(r, PROBE_OOM, "preparing the model: %s", err);
+        } else if (strstr(err, "not executable") || strstr(err, "not supported")) {
+            prb_fail(r, PROBE_UNSUPPORTED, "%s", err);
+        } else {
+            prb_fail(r, PROBE_RUN_ERROR, "preparing the model: %s", err);
+        }
+        exec_tensors_free(ins, n_in);
+        return;
+    }
+    double const_mb = (double)exec_plan_const_bytes(plan) / (1024.0 * 1024.0);
+    if (o->memory_limit_mb > 0 && const_mb > (double)o->memory_limit_mb) {
+        prb_fail(r, PROBE_OOM, "the model's constants take %.1f MB decoded to float32, over the memory limit of %lld MB",
+                 const_mb, (long long)o->memory_limit_mb);
+        exec_plan_free(plan);
+        exec_tensors_free(ins, n_in);
+        return;
+    }
+    size_t n_ops = exec_plan_n_ops(plan);
+    int runs = o->runs < 1 ? 1 : o->runs > PROBE_MAX_RUNS ? PROBE_MAX_RUNS : o->runs;
+    double *lat32 = calloc((size_t)runs, sizeof(double)), *lat16 = calloc((size_t)runs, sizeof(double));
+    double *rss_runs = calloc((size_t)runs, sizeof(double));
+    if (prb_alloc_arrays(c, n_ops) != 0 || !lat32 || !lat16 || !rss_runs) {
+        prb_fail(r, PROBE_OOM, "out of memory for the probe's own bookkeeping");
+        goto out;
+    }
+
+    /* fp32, then fp16 emulation */
+    exec_tensor *out32 = NULL, *out16 = NULL;
+    size_t n_out32 = 0, n_out16 = 0;
+    for (int mode = 0; mode < 2; mode++) {
+        exec_mode em = mode ? EXEC_FP16_EMU : EXEC_FP32;
+        r->stage = mode ? STAGE_RUN_FP16 : STAGE_RUN_FP32;
+        for (int k = 0; k < runs; k++) {
+            prb_progress(c, mode ? "fp16 emulation run" : "fp32 run", k + 1, runs);
+            c->hook_mode = k ? HOOK_OFF : mode ? HOOK_COMPARE16 : HOOK_RECORD;
+            exec_reset_states(plan);
+            exec_tensor *outs = NULL;
+            size_t n_outs = 0;
+            exec_stats st;
+            double t1 = prb_now_ms();
+            int rc = exec_run(plan, em, ins, n_in, &outs, &n_outs, &st);
+            double dt = prb_now_ms() - t1;
+            c->hook_mode = HOOK_OFF;
+            if (rc != 0) {
+                const char *e = exec_last_error(plan);
+                prb_fail(r, prb_oom_msg(e) ? PROBE_OOM : PROBE_RUN_ERROR, "%s run %d: %s",
+                         mode ? "fp16 emulation" : "fp32", k + 1, e);
+                exec_tensors_free(out32, n_out32);
+                exec_tensors_free(out16, n_out16);
+                goto out;
+            }
+            (mode ? lat16 : lat32)[k] = dt;
+            for (size_t i = 0; i < st.n_ops && i < n_ops; i++) {
+                if (!mode) c->ms32[i] += st.ops[i].ms;
+                if (k) continue;
+                if (!mode) c->max32[i] = st.ops[i].max_abs;
+                if (mode && st.ops[i].n_overflow) {
+                    if (r->n_overflow_ops < PROBE_MAX_LIST) {
+                        double mx = st.ops[i].max_abs > c->max32[i] ? st.ops[i].max_abs : c->max32[i];
+                        r->overflow[r->n_overflow_ops] = (probe_op_ref){st.ops[i].op, mx, 0, st.ops[i].n_overflow};
+                    }
+                    r->n_overflow_ops++;
+                }
+            }
+            if (!k && st.first_nonfinite >= 0 && (size_t)st.first_nonfinite < st.n_ops) {
+                const exec_op_stat *os = &st.ops[st.first_nonfinite];
+                probe_op_ref ref = {os->op, (double)os->n_nan, (double)os->n_inf, os->n_values};
+                if (mode) r->first_nonfinite16 = ref;
+                else r->first_nonfinite32 = ref;
+            }
+            if (!mode) rss_runs[k] = prb_rss_mb();
+            if (!k) {
+                if (mode) { out16 = outs; n_out16 = n_outs; }
+                else { out32 = outs; n_out32 = n_outs; }
+            } else {
+                exec_tensors_free(outs, n_outs);
+            }
+        }
+    }
+    /* growth over repeated predictions, from the second run (the first
+     * fills the executor's buffer pool and the allocator's arenas) */
+    r->mem_growth_mb = runs > 2 ? rss_runs[runs - 1] - rss_runs[1] : runs > 1 ? rss_runs[runs - 1] - rss_runs[0] : 0;
+
+    /* outputs: fp16 emulation vs fp32 */
+    r->n_outputs = n_out32 < PROBE_MAX_OUTPUTS ? n_out32 : PROBE_MAX_OUTPUTS;
+    for (size_t i = 0; i < r->n_outputs; i++) {
+        probe_output *po = &r->outputs[i];
+        snprintf(po->name, sizeof po->name, "%s", out32[i].name ? out32[i].name : "?");
+        po->is_float = prb_is_float(&out32[i]) && i < n_out16 && exec_tensor_count(&out16[i]) == exec_tensor_count(&out32[i]);
+        if (!po->is_float) continue;
+        prb_count_nonfinite(&out32[i], &po->nan32, &po->inf32);
+        prb_count_nonfinite(&out16[i], &po->nan16, &po->inf16);
+        prb_cmp cm = prb_compare(out32[i].data, out16[i].data, exec_tensor_count(&out32[i]));
+        po->n = cm.n;
+        po->max_ref = cm.max_ref;
+        po->linf = cm.linf;
+        po->rmse = cm.rmse;
+        po->max_rel = cm.max_rel;
+    }
+    prb_growth(c->ops, c->rel16, c->n_ops, r->div_ops, &r->n_div_ops);
+
+    if (o->save_outputs[0]) prb_save(c, out32, out16, n_out32 < n_out16 ? n_out32 : n_out16);
+    if (c->base) prb_baseline(c, ins, n_in, out32, n_out32, eo);
+
+    /* Core ML itself (Apple platforms; elsewhere the stub says why not) */
+    r->stage = STAGE_COREML;
+    coreml_result *cmr = calloc(1, sizeof *cmr);
+    if (!cmr) {
+        prb_fail(r, PROBE_OOM, "out of memory");
+        exec_tensors_free(out32, n_out32);
+        exec_tensors_free(out16, n_out16);
+        goto out;
+    }
+    if (o->coreml) {
+        coreml_tensor cin[64], cref[PROBE_MAX_OUTPUTS];
+        size_t nci = 0, ncr = 0;
+        for (size_t i = 0; i < n_in && nci < 64; i++) {
+            const cml_feature *f = prb_feature(c->m, ins[i].name);
+            coreml_tensor *t = &cin[nci++];
+            memset(t, 0, sizeof *t);
+            t->name = ins[i].name;
+            t->rank = ins[i].rank;
+            for (int d = 0; d < ins[i].rank && d < 8; d++) t->shape[d] = ins[i].shape[d];
+            t->data = ins[i].data;
+            t->is_image = f && f->kind == CML_FEAT_IMAGE;
+            t->image_bgr = f && f->color == CML_COLOR_BGR;
+        }
+        for (size_t i = 0; i < n_out32 && ncr < PROBE_MAX_OUTPUTS; i++) {
+            if (!prb_is_float(&out32[i])) continue;
+            coreml_tensor *t = &cref[ncr++];
+            memset(t, 0, sizeof *t);
+            t->name = out32[i].name;
+            t->rank = out32[i].rank;
+            for (int d = 0; d < out32[i].rank && d < 8; d++) t->shape[d] = out32[i].shape[d];
+            t->data = out32[i].data;
+        }
+        coreml_probe(c->path, cin, nci, cref, ncr, runs, cmr);
+    } else {
+        snprintf(cmr->reason, sizeof cmr->reason, "Core ML was not run (option coreml is false)");
+    }
+    prb_figures(c, plan, ins, n_in, from_file, prepare_ms, (double *const[2]){lat32, lat16}, runs, rss_runs, cmr,
+                prb_is_nn(c->m));
+    free(cmr);
+    exec_tensors_free(out32, n_out32);
+    exec_tensors_free(out16, n_out16);
+
+    /* the memory limit against what was resident at its peak (the check
+     * that also holds where RLIMIT_AS is not applied) */
+    if (o->memory_limit_mb > 0) {
+        double used = prb_peak_self_mb() - r->rss_start_mb;
+        if (used > (double)o->memory_limit_mb) {
+            prb_fail(r, PROBE_OOM, "the run grew the resident memory by %.1f MB, over the memory limit of %lld MB",
+                     used, (long long)o->memory_limit_mb);
+            goto out;
+        }
+    }
+    r->status = PROBE_OK;
+out:
+    prb_progress_end(c);
+    r->stage = STAGE_DONE;
+    exec_plan_free(plan);
+    exec_tensors_free(ins, n_in);
+    free(lat32);
+    free(lat16);
+    free(rss_runs);
+}
+
+/* ---- the parent ------------------------------------------------------------------ */
+
+static const char *prb_signal_name(int sig) {
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGABRT: return "SIGABRT";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGKILL: return "SIGKILL";
+    case SIGTERM: return "SIGTERM";
+    case SIGTRAP: return "SIGTRAP";
+    default: return "a signal";
+    }
+}
+
+static const char *prb_stage_name(int s) {
+    switch (s) {
+    case STAGE_START: return "while starting";
+    case STAGE_INPUTS: return "while building the inputs";
+    case STAGE_PREPARE: return "while preparing the model (decoding weights)";
+    case STAGE_RUN_FP32: return "in the fp32 run";
+    case STAGE_RUN_FP16: return "in the fp16 emulation run";
+    case STAGE_BASELINE: return "while running the baseline";
+    case STAGE_COREML: return "while running Core ML";
+    default: return "after finishing";
+    }
+}
+
+void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *opts, const exec_io *io,
+               const char *model_path, probe_result *res) {
+    memset(res, 0, sizeof *res);
+    probe_result *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, -1, 0);
+    if (sh == MAP_FAILED) {
+        prb_fail(res, PROBE_RUN_ERROR, "cannot map memory to share with the probe's process: %s", strerror(errno));
+        return;
+    }
+    memset(sh, 0, sizeof *sh);
+    int fds[2];
+    if (pipe(fds) != 0) {
+        prb_fail(res, PROBE_RUN_ERROR, "cannot isolate the probe: pipe: %s", strerror(errno));
+        munmap(sh, sizeof *sh);
+        return;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    double t_start = prb_now_ms();
+    pid_t pid = fork();
+    if (pid < 0) {
+        prb_fail(res, PROBE_RUN_ERROR, "cannot isolate the probe: fork: %s", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        munmap(sh, sizeof *sh);
+        return;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        prb_child c;
+        memset(&c, 0, sizeof c);
+        c.res = sh;
+        c.m = m;
+        c.base = baseline;
+        c.o = opts;
+        c.io = io;
+        c.path = model_path;
+        prb_child_main(&c);
+        sh->complete = 1;
+        _exit(0);
+    }
+    close(fds[1]);
+    /* the child holds the pipe's write end: EOF = it is gone */
+    double limit_ms = opts->timeout_s > 0 ? opts->timeout_s * 1000.0 : 1e12;
+    bool timed_out = false;
+    for (;;) {
+        double left = t_start + limit_ms - prb_now_ms();
+        if (left <= 0) {
+            timed_out = true;
+            break;
+        }
+        struct pollfd p = {fds[0], POLLIN, 0};
+        int k = poll(&p, 1, left > 1e9 ? 1000000000 : (int)ceil(left));
+        if (k < 0 && errno == EINTR) continue;
+        if (k == 0) continue; /* re-check the clock */
+        char buf[64];
+        ssize_t got = read(fds[0], buf, sizeof buf);
+        if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (got <= 0) break;
+    }
+    close(fds[0]);
+    if (timed_out) kill(pid, SIGKILL);
+    int status = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
+    }
+    double elapsed = prb_now_ms() - t_start;
+    memcpy(res, sh, sizeof *res);
+    munmap(sh, sizeof *sh);
+#ifdef __APPLE__
+    res->rss_peak_mb = (double)ru.ru_maxrss / (1024.0 * 1024.0);
+#else
+    res->rss_peak_mb = (double)ru.ru_maxrss / 1024.0;
+#endif
+    const char *op = res->current_op && res->current_op->name ? res->current_op->name : NULL;
+    char where[PROBE_NAME + 96] = "";
+    if (op && (res->stage == STAGE_RUN_FP32 || res->stage == STAGE_RUN_FP16 || res->stage == STAGE_BASELINE))
+        snprintf(where, sizeof where, " at op '%s' (%s)", op, res->current_op->kind);
+    if (timed_out) {
+        prb_fail(res, PROBE_TIMEOUT, "did not finish within %.3g s (wall clock) and was stopped %s%s", opts->timeout_s,
+                 prb_stage_name(res->stage), where);
+        return;
+    }
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        if (sig == SIGKILL)
+            prb_fail(res, PROBE_OOM, "was killed (SIGKILL) %s%s after %.0f ms, most likely by the system's out-of-memory "
+                     "killer", prb_stage_name(res->stage), where, elapsed);
+        else
+            prb_fail(res, PROBE_CRASH, "crashed with signal %d (%s) %s%s%s", sig, prb_signal_name(sig),
+                     prb_stage_name(res->stage), where,
+                     res->oom_hint && res->rss_peak_mb - res->rss_start_mb > 0.8 * (double)opts->memory_limit_mb
+                         ? " near its memory limit (an allocation failure may be the cause)"
+                         : "");
+        return;
+    }
+    if (!res->complete) {
+        prb_fail(res, PROBE_CRASH, "exited with status %d %s%s before finishing", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                 prb_stage_name(res->stage), where);
+        return;
+    }
+}

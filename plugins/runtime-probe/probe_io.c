@@ -1,0 +1,394 @@
+/* probe_io.c — the runtime probe's files: input arrays given with
+ * `--input name=file` (raw little-endian float32 `.f32`, or NumPy `.npy`)
+ * and outputs saved with `--save-outputs DIR` (`.npy`, float32). Input
+ * files come from users and may be anything: every size, count and header
+ * field is checked before use (magic, version, header length within the
+ * file, a Python-literal header with 'descr', 'fortran_order' and 'shape'
+ * only, a known dtype, C order, dims that multiply without overflow to
+ * exactly the data that follows), and each refusal names the file and what
+ * is wrong. SOURCE: the .npy format is NumPy's NEP 1 ("A Simple File Format
+ * for NumPy Arrays"; numpy/lib/format.py): magic "\x93NUMPY", major/minor
+ * version bytes, header length u16 LE (v1) or u32 LE (v2, v3), an ASCII
+ * (v3: UTF-8) dict literal padded with spaces and ended by '\n' so that the
+ * data starts on a 64-byte boundary. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "probe.h"
+
+#define PRB_MAX_FILE ((uint64_t)4 << 30)   /* 4 GiB: more is not an input */
+#define PRB_MAX_HEADER 65536u
+
+static void prb_err(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void prb_err(char *err, size_t n, const char *fmt, ...) {
+    if (!err || !n) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, n, fmt, ap);
+    va_end(ap);
+}
+
+static bool prb_suffix(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* The whole file, up to PRB_MAX_FILE bytes. */
+static unsigned char *prb_slurp(const char *path, size_t *len, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        prb_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        prb_err(err, errlen, "%s: not a regular file", path);
+        fclose(f);
+        return NULL;
+    }
+    if ((uint64_t)st.st_size > PRB_MAX_FILE) {
+        prb_err(err, errlen, "%s: %lld bytes, more than the 4 GiB an input may have", path, (long long)st.st_size);
+        fclose(f);
+        return NULL;
+    }
+    size_t n = (size_t)st.st_size;
+    unsigned char *b = malloc(n ? n : 1);
+    if (!b) {
+        prb_err(err, errlen, "%s: out of memory reading %zu bytes", path, n);
+        fclose(f);
+        return NULL;
+    }
+    size_t got = n ? fread(b, 1, n, f) : 0;
+    fclose(f);
+    if (got != n) {
+        prb_err(err, errlen, "%s: short read (%zu of %zu bytes)", path, got, n);
+        free(b);
+        return NULL;
+    }
+    *len = n;
+    return b;
+}
+
+/* ---- .npy header ------------------------------------------------------------ */
+
+typedef struct prb_hdr {
+    char descr[16];
+    bool fortran, have_descr, have_fortran, have_shape;
+    int rank;
+    int64_t dims[EXEC_MAX_RANK];
+} prb_hdr;
+
+typedef struct prb_lex {
+    const char *p, *end;
+} prb_lex;
+
+static void prb_ws(prb_lex *l) {
+    while (l->p < l->end && (*l->p == ' ' || *l->p == '\t' || *l->p == '\n' || *l->p == '\r')) l->p++;
+}
+
+static bool prb_eat(prb_lex *l, char c) {
+    prb_ws(l);
+    if (l->p < l->end && *l->p == c) {
+        l->p++;
+        return true;
+    }
+    return false;
+}
+
+/* a quoted Python string ('...' or "...") without escapes */
+static bool prb_str(prb_lex *l, char *out, size_t cap) {
+    prb_ws(l);
+    if (l->p >= l->end || (*l->p != '\'' && *l->p != '"')) return false;
+    char q = *l->p++;
+    size_t n = 0;
+    while (l->p < l->end && *l->p != q) {
+        if (*l->p == '\\' || n + 1 >= cap) return false;
+        out[n++] = *l->p++;
+    }
+    if (l->p >= l->end) return false;
+    l->p++;
+    out[n] = 0;
+    return true;
+}
+
+static bool prb_word(prb_lex *l, const char *w) {
+    prb_ws(l);
+    size_t n = strlen(w);
+    if ((size_t)(l->end - l->p) >= n && !strncmp(l->p, w, n)) {
+        l->p += n;
+        return true;
+    }
+    return false;
+}
+
+static bool prb_int(prb_lex *l, int64_t *v) {
+    prb_ws(l);
+    int64_t x = 0;
+    int digits = 0;
+    while (l->p < l->end && *l->p >= '0' && *l->p <= '9') {
+        if (x > (INT64_MAX - 9) / 10) return false;
+        x = x * 10 + (*l->p++ - '0');
+        digits++;
+    }
+    if (l->p < l->end && (*l->p == 'L' || *l->p == 'l')) l->p++; /* Python 2 longs */
+    *v = x;
+    return digits > 0;
+}
+
+static const char *prb_parse_header(const char *h, size_t n, prb_hdr *o) {
+    prb_lex l = {h, h + n};
+    memset(o, 0, sizeof *o);
+    if (!prb_eat(&l, '{')) return "the header is not a dict literal";
+    for (;;) {
+        if (prb_eat(&l, '}')) break;
+        char key[32];
+        if (!prb_str(&l, key, sizeof key)) return "a header key is not a quoted string";
+        if (!prb_eat(&l, ':')) return "a header key is not followed by ':'";
+        if (!strcmp(key, "descr")) {
+            if (!prb_str(&l, o->descr, sizeof o->descr)) return "'descr' is not a simple type string";
+            o->have_descr = true;
+        } else if (!strcmp(key, "fortran_order")) {
+            if (prb_word(&l, "False")) o->fortran = false;
+            else if (prb_word(&l, "True")) o->fortran = true;
+            else return "'fortran_order' is not True or False";
+            o->have_fortran = true;
+        } else if (!strcmp(key, "shape")) {
+            if (!prb_eat(&l, '(')) return "'shape' is not a tuple";
+            o->rank = 0;
+            while (!prb_eat(&l, ')')) {
+                if (o->rank >= EXEC_MAX_RANK) return "'shape' has more than 8 dimensions";
+                if (!prb_int(&l, &o->dims[o->rank])) return "'shape' holds something other than non-negative integers";
+                o->rank++;
+                if (!prb_eat(&l, ',')) {
+                    if (!prb_eat(&l, ')')) return "'shape' is not a tuple of integers";
+                    break;
+                }
+            }
+            o->have_shape = true;
+        } else {
+            return "the header has a key other than 'descr', 'fortran_order' and 'shape'";
+        }
+        if (!prb_eat(&l, ',')) {
+            if (!prb_eat(&l, '}')) return "the header dict is not closed";
+            break;
+        }
+    }
+    prb_ws(&l);
+    if (l.p != l.end) return "text follows the header dict";
+    if (!o->have_descr || !o->have_fortran || !o->have_shape)
+        return "the header lacks 'descr', 'fortran_order' or 'shape'";
+    return NULL;
+}
+
+typedef enum { T_F2, T_F4, T_F8, T_I1, T_I2, T_I4, T_I8, T_U1, T_U2, T_U4, T_U8, T_B1 } prb_type;
+
+static int prb_type_of(const char *descr, prb_type *t, size_t *size, bool *swap) {
+    char order = descr[0];
+    const char *k = descr + 1;
+    if (order != '<' && order != '>' && order != '|' && order != '=') return -1;
+    static const struct { const char *s; prb_type t; size_t n; } map[] = {
+        {"f2", T_F2, 2}, {"f4", T_F4, 4}, {"f8", T_F8, 8}, {"i1", T_I1, 1}, {"i2", T_I2, 2}, {"i4", T_I4, 4},
+        {"i8", T_I8, 8}, {"u1", T_U1, 1}, {"u2", T_U2, 2}, {"u4", T_U4, 4}, {"u8", T_U8, 8}, {"b1", T_B1, 1}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(k, map[i].s)) {
+            *t = map[i].t;
+            *size = map[i].n;
+            *swap = order == '>' && map[i].n > 1;
+            return 0;
+        }
+    return -1;
+}
+
+static float prb_half(uint16_t h) {
+    uint32_t sign = (uint32_t)(h >> 15) & 1u, e = (uint32_t)(h >> 10) & 0x1fu, man = h & 0x3ffu;
+    float v;
+    if (e == 0) v = ldexpf((float)man, -24);
+    else if (e == 31) v = man ? NAN : INFINITY;
+    else v = ldexpf((float)(man | 0x400u), (int)e - 25);
+    return sign ? -v : v;
+}
+
+static void prb_convert(const unsigned char *src, prb_type t, size_t size, bool swap, float *dst, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b[8];
+        memcpy(b, src + i * size, size);
+        if (swap)
+            for (size_t k = 0; k < size / 2; k++) {
+                unsigned char x = b[k];
+                b[k] = b[size - 1 - k];
+                b[size - 1 - k] = x;
+            }
+        switch (t) {
+        case T_F2: { uint16_t h; memcpy(&h, b, 2); dst[i] = prb_half(h); break; }
+        case T_F4: memcpy(&dst[i], b, 4); break;
+        case T_F8: { double d; memcpy(&d, b, 8); dst[i] = (float)d; break; }
+        case T_I1: dst[i] = (float)(int8_t)b[0]; break;
+        case T_I2: { int16_t x; memcpy(&x, b, 2); dst[i] = x; break; }
+        case T_I4: { int32_t x; memcpy(&x, b, 4); dst[i] = (float)x; break; }
+        case T_I8: { int64_t x; memcpy(&x, b, 8); dst[i] = (float)x; break; }
+        case T_U1: dst[i] = b[0]; break;
+        case T_U2: { uint16_t x; memcpy(&x, b, 2); dst[i] = x; break; }
+        case T_U4: { uint32_t x; memcpy(&x, b, 4); dst[i] = (float)x; break; }
+        case T_U8: { uint64_t x; memcpy(&x, b, 8); dst[i] = (float)x; break; }
+        case T_B1: dst[i] = b[0] != 0; break;
+        }
+    }
+}
+
+static float *prb_read_npy(const char *path, const unsigned char *b, size_t len, size_t *n, int *rank,
+                           int64_t *dims, char *err, size_t errlen) {
+    if (len < 10 || memcmp(b, "\x93NUMPY", 6) != 0) {
+        prb_err(err, errlen, "%s: not a .npy file (no \\x93NUMPY magic)", path);
+        return NULL;
+    }
+    unsigned major = b[6];
+    size_t hlen, hoff;
+    if (major == 1) {
+        hlen = (size_t)b[8] | (size_t)b[9] << 8;
+        hoff = 10;
+    } else if (major == 2 || major == 3) {
+        if (len < 12) {
+            prb_err(err, errlen, "%s: truncated .npy header", path);
+            return NULL;
+        }
+        hlen = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
+        hoff = 12;
+    } else {
+        prb_err(err, errlen, "%s: .npy format version %u.%u is not one this reads (1.0, 2.0, 3.0)", path, major, b[7]);
+        return NULL;
+    }
+    if (hlen > PRB_MAX_HEADER || hlen > len - hoff) {
+        prb_err(err, errlen, "%s: the .npy header length %zu runs past the file (%zu bytes)", path, hlen, len);
+        return NULL;
+    }
+    prb_hdr h;
+    const char *why = prb_parse_header((const char *)b + hoff, hlen, &h);
+    if (why) {
+        prb_err(err, errlen, "%s: bad .npy header: %s", path, why);
+        return NULL;
+    }
+    if (h.fortran) {
+        prb_err(err, errlen, "%s: fortran_order True is not supported (save the array in C order)", path);
+        return NULL;
+    }
+    prb_type t;
+    size_t size;
+    bool swap;
+    if (prb_type_of(h.descr, &t, &size, &swap) != 0) {
+        prb_err(err, errlen, "%s: dtype '%s' is not supported (float16/32/64, int8..64, uint8..64, bool)", path,
+                h.descr);
+        return NULL;
+    }
+    uint64_t count = 1;
+    for (int i = 0; i < h.rank; i++) {
+        if (h.dims[i] < 0 || (h.dims[i] && count > UINT64_MAX / (uint64_t)h.dims[i])) {
+            prb_err(err, errlen, "%s: the shape overflows", path);
+            return NULL;
+        }
+        count *= (uint64_t)h.dims[i];
+    }
+    size_t data = len - hoff - hlen;
+    if (count > data / size || count * size != data) {
+        prb_err(err, errlen, "%s: the shape needs %llu bytes of %s data, the file holds %zu", path,
+                (unsigned long long)(count * size), h.descr, data);
+        return NULL;
+    }
+    float *out = malloc(count ? (size_t)count * sizeof(float) : sizeof(float));
+    if (!out) {
+        prb_err(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    prb_convert(b + hoff + hlen, t, size, swap, out, (size_t)count);
+    *n = (size_t)count;
+    *rank = h.rank;
+    for (int i = 0; i < h.rank; i++) dims[i] = h.dims[i];
+    return out;
+}
+
+float *probe_read_array(const char *path, size_t *n, int *rank, int64_t *dims, char *err, size_t errlen) {
+    *n = 0;
+    *rank = -1;
+    bool npy = prb_suffix(path, ".npy"), f32 = prb_suffix(path, ".f32");
+    if (!npy && !f32) {
+        prb_err(err, errlen, "%s: an input file must end in .f32 (raw little-endian float32) or .npy", path);
+        return NULL;
+    }
+    size_t len = 0;
+    unsigned char *b = prb_slurp(path, &len, err, errlen);
+    if (!b) return NULL;
+    float *out = NULL;
+    if (npy) {
+        out = prb_read_npy(path, b, len, n, rank, dims, err, errlen);
+    } else if (len % 4) {
+        prb_err(err, errlen, "%s: %zu bytes is not a whole number of float32 values", path, len);
+    } else {
+        out = malloc(len ? len : 4);
+        if (!out) prb_err(err, errlen, "%s: out of memory", path);
+        else {
+            prb_convert(b, T_F4, 4, false, out, len / 4); /* little-endian hosts only (x86-64, arm64) */
+            *n = len / 4;
+        }
+    }
+    free(b);
+    return out;
+}
+
+int probe_write_npy(const char *path, const float *data, int rank, const int64_t *dims, char *err, size_t errlen) {
+    char shape[256] = "";
+    size_t k = 0;
+    uint64_t count = 1;
+    for (int i = 0; i < rank; i++) {
+        k += (size_t)snprintf(shape + k, sizeof shape - k, "%s%lld", i ? ", " : "", (long long)dims[i]);
+        if (k >= sizeof shape) k = sizeof shape - 1;
+        count *= (uint64_t)(dims[i] > 0 ? dims[i] : 0);
+    }
+    char dict[400];
+    int dl = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%s%s), }", shape,
+                      rank == 1 ? "," : "");
+    if (dl < 0 || (size_t)dl >= sizeof dict - 80) {
+        prb_err(err, errlen, "%s: shape too long for a header", path);
+        return -1;
+    }
+    /* pad with spaces so that magic + version + length + header is a
+     * multiple of 64, the header ending in '\n' (NEP 1) */
+    size_t total = 10 + (size_t)dl + 1;
+    size_t pad = (64 - total % 64) % 64;
+    char header[512];
+    memcpy(header, dict, (size_t)dl);
+    memset(header + dl, ' ', pad);
+    header[(size_t)dl + pad] = '\n';
+    size_t hlen = (size_t)dl + pad + 1;
+    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
+                             (unsigned char)(hlen >> 8)};
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        prb_err(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        return -1;
+    }
+    bool ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, hlen, f) == hlen &&
+              (count == 0 || fwrite(data, sizeof(float), (size_t)count, f) == (size_t)count);
+    if (fclose(f) != 0) ok = false;
+    if (!ok) {
+        prb_err(err, errlen, "%s: write failed", path);
+        return -1;
+    }
+    return 0;
+}
+
+void probe_safe_name(const char *name, char *out, size_t cap) {
+    size_t k = 0;
+    for (const char *s = name ? name : ""; *s && k + 1 < cap; s++) {
+        char c = *s;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                  (c == '.' && k > 0);
+        out[k++] = ok ? c : '_';
+    }
+    if (!k && cap > 1) out[k++] = '_';
+    out[k] = 0;
+}

@@ -1,0 +1,116 @@
+-- size/ane-iphone-1gb: a model meant for iOS/iPadOS and the Neural Engine
+-- whose weights (weight files plus inline constants, pipeline sub-models
+-- included) exceed 1 GB.
+-- SOURCE: coremltools docs-guides mlmodel-utilities.md:178 (bisect_model: "if
+-- you are deploying a model to run on neural engine on an iPhone, it cannot
+-- be larger than 1 GB"); apple/ml-stable-diffusion --chunk-unet ("required
+-- for ANE deployment on iOS and iPadOS"). rules-knowledge 4.2 O13.
+
+local rule = {
+  id = "size/ane-iphone-1gb",
+  name = "AneIphone1Gb",
+  summary = "More than 1 GB of weights: too large for the Neural Engine on an iPhone.",
+  description = "Reports a model meant for iOS/iPadOS and the Neural Engine whose weights (weight files plus "
+    .. "inline constants, pipeline sub-models included) exceed 1 GB.",
+  help = [[
+## Why
+
+coremltools documents `ct.models.utils.bisect_model` because "if you are deploying a model to run on neural engine on an iPhone, it cannot be larger than 1 GB" (`mlmodel-utilities.md`). Apple's Stable Diffusion converter chunks the UNet for the same reason (`--chunk-unet`, "required for ANE deployment on iOS and iPadOS. Not required for macOS").
+
+The rule adds the weight payload of every weight file (once) and all inline constants. It runs when the deployment target is iOS (or unset) and `targets_ane` is true.
+
+## Fix
+
+```python
+ct.models.utils.bisect_model("model.mlpackage", "./chunks/", merge_chunks_to_pipeline=False)
+```
+
+or compress the weights (palettization, 8/4-bit quantization).
+
+## Sources
+
+- apple/coremltools `docs-guides/source/mlmodel-utilities.md` (Bisect Model)
+- apple/ml-stable-diffusion `torch2coreml.py` (`--chunk-unet`)
+]],
+  level = "warning",
+  tags = { "size", "ane", "ios" },
+  options = {
+    max_bytes = {
+      type = "int",
+      default = 1073741824,
+      doc = "Weight bytes above which the rule fires (default 1 GiB; Apple's text says \"1 GB\").",
+    },
+    targets_ane = {
+      type = "bool",
+      default = true,
+      doc = "The app lets Core ML use the Neural Engine (compute units .all or .cpuAndNeuralEngine).",
+    },
+  },
+}
+
+local MAX_DEPTH = 32
+
+-- "999 B", "65.5 kB", "104.9 MB", "2.15 GB" (decimal units)
+local function fmt_bytes(b)
+  if b < 1000 then return ("%d B"):format(b) end
+  if b < 1000000 then return ("%.1f kB"):format(b / 1e3) end
+  if b < 1000000000 then return ("%.1f MB"):format(b / 1e6) end
+  return ("%.2f GB"):format(b / 1e9)
+end
+
+-- Weight bytes of a model tree: the payload of each weight file once (by
+-- path, even when several functions or pipeline sub-models share it) plus
+-- inline constants (string immediates such as op names are not weights).
+local function weight_bytes(model)
+  local seen = {}
+  local function rec(m, depth)
+    if depth > MAX_DEPTH then return 0 end
+    local b = 0
+    for _, wf in ipairs(m.weight_files) do
+      local p = wf.path
+      if p == "" or not seen[p] then
+        if p ~= "" then seen[p] = true end
+        b = b + wf.payload_bytes
+      end
+    end
+    for w in m:weights() do
+      local dt = w.dtype
+      if dt ~= "string" and dt ~= "unknown" and w.storage == "inline" then b = b + w.bytes end
+    end
+    for _, sub in ipairs(m.submodels) do b = b + rec(sub, depth + 1) end
+    return b
+  end
+  return rec(model, 0)
+end
+
+-- Is the target of platform plat ("iOS17.4" is "iOS"; "iOSX" is not)?
+local function target_is(t, plat)
+  if t:sub(1, #plat) ~= plat then return false end
+  local c = t:sub(#plat + 1, #plat + 1)
+  return c == "" or c:match("^%d$") ~= nil
+end
+
+-- Does the app (possibly) ship this model to iPhone/iPad? With a target: an
+-- iOS/iPadOS target; without one: the model can run on iOS at all.
+local function targets_iphone(model, ctx)
+  local t = ctx.target
+  if t ~= nil then return target_is(t, "iOS") or target_is(t, "iPadOS") end
+  return model.min_os.ios ~= nil
+end
+
+function rule.check(model, ctx)
+  if not ctx.options.targets_ane or not targets_iphone(model, ctx) then return end
+  local max = ctx.options.max_bytes
+  local b = weight_bytes(model)
+  if max <= 0 or b <= max then return end
+  ctx:report{
+    at = model,
+    message = ("the model holds %s of weights (%d bytes), more than %s (%d bytes): Apple states that a model "
+      .. "deployed to run on the Neural Engine on an iPhone cannot be larger than 1 GB"):format(
+      fmt_bytes(b), b, fmt_bytes(max), max),
+    fix = "split it into chunks under 1 GB with ct.models.utils.bisect_model(...) and chain them, or "
+      .. "compress the weights (palettization, int8/int4 quantization)",
+  }
+end
+
+return rule

@@ -1,0 +1,98 @@
+-- size/first-load: a model with more than min_bytes (house default 100 MB) of
+-- weights, meant for the Neural Engine, whose first load on each device
+-- compiles and specializes it for minutes. The whole model tree (pipeline
+-- sub-models) counts as one model.
+-- SOURCE: WWDC23 10049 (Core ML caches device-specialized assets for faster
+-- later loads) [A-doc]; first Neural Engine load takes minutes and the cache
+-- is invalidated by OS updates (argmaxinc/argmax-oss-swift#17,
+-- ggml-org/whisper.cpp#937, Apple forum 709211) [C]. rules-knowledge 4.4 L1-L2.
+
+local rule = {
+  id = "size/first-load",
+  name = "FirstLoad",
+  summary = "A large model whose first load on a device compiles for a long time.",
+  description = "Notes models with more than min_bytes (100 MB) of weights meant for the Neural Engine: the "
+    .. "first load specializes them for the device, which can take minutes.",
+  help = [[
+## Why
+
+Core ML compiles and specializes a model for the device on its first load and caches the result ("aggressive asset caching ... faster model loads", WWDC23 session 10049). Users report that the first load with the Neural Engine can take minutes for large models, and that the cache is invalidated by OS updates (community reports: argmax-oss-swift, whisper.cpp, Apple developer forums). An app that loads such a model on demand, or reloads it, stalls.
+
+The threshold `min_bytes` (100 MB) is a house default.
+
+## Fix
+
+Load once, asynchronously and early; keep the `MLModel` instance; prewarm with one prediction; never reload per prediction. Compressing the weights shortens load time too.
+
+## Sources
+
+- WWDC23 session 10049 "Improve Core ML integration with async prediction"
+- community: argmaxinc/argmax-oss-swift#17, ggml-org/whisper.cpp#937, Apple forum thread 709211
+]],
+  level = "note",
+  tags = { "size", "load", "performance" },
+  options = {
+    min_bytes = {
+      type = "int",
+      default = 100000000,
+      doc = "Weight bytes above which the first-load note is given (house default 100 MB).",
+    },
+    targets_ane = {
+      type = "bool",
+      default = true,
+      doc = "The app lets Core ML use the Neural Engine (compute units .all or .cpuAndNeuralEngine).",
+    },
+  },
+}
+
+local MAX_DEPTH = 32
+
+-- "999 B", "65.5 kB", "104.9 MB", "2.15 GB" (decimal units)
+local function fmt_bytes(b)
+  if b < 1000 then return ("%d B"):format(b) end
+  if b < 1000000 then return ("%.1f kB"):format(b / 1e3) end
+  if b < 1000000000 then return ("%.1f MB"):format(b / 1e6) end
+  return ("%.2f GB"):format(b / 1e9)
+end
+
+-- Weight bytes of a model tree: the payload of each weight file once (by
+-- path, even when several functions or pipeline sub-models share it) plus
+-- inline constants (string immediates such as op names are not weights).
+local function weight_bytes(model)
+  local seen = {}
+  local function rec(m, depth)
+    if depth > MAX_DEPTH then return 0 end
+    local b = 0
+    for _, wf in ipairs(m.weight_files) do
+      local p = wf.path
+      if p == "" or not seen[p] then
+        if p ~= "" then seen[p] = true end
+        b = b + wf.payload_bytes
+      end
+    end
+    for w in m:weights() do
+      local dt = w.dtype
+      if dt ~= "string" and dt ~= "unknown" and w.storage == "inline" then b = b + w.bytes end
+    end
+    for _, sub in ipairs(m.submodels) do b = b + rec(sub, depth + 1) end
+    return b
+  end
+  return rec(model, 0)
+end
+
+function rule.check(model, ctx)
+  if not ctx.options.targets_ane then return end
+  local min = ctx.options.min_bytes
+  local b = weight_bytes(model)
+  if min < 0 or b <= min then return end
+  ctx:report{
+    at = model,
+    message = ("the model holds %s of weights (more than %s): its first load on each device compiles and "
+      .. "specializes it for the Neural Engine, which users report taking up to minutes; Core ML caches "
+      .. "the result until the next OS update"):format(fmt_bytes(b), fmt_bytes(min)),
+    fix = "load the model once, asynchronously and early (e.g. at app start), keep the MLModel "
+      .. "instance, prewarm it with one prediction, and never reload it per prediction",
+  }
+end
+
+return rule

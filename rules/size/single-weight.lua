@@ -1,0 +1,92 @@
+-- size/single-weight: one weight whose stored data is 2^31 bytes or more
+-- (pipeline sub-models included; a blob shared by several functions is one
+-- weight); Core ML has been observed to fail loading such models.
+-- SOURCE: apple/coremltools#1807 ("Error in declaring network" once a weight
+-- passes ~2^31 bytes) [C]; rules-knowledge 5.8.
+
+local rule = {
+  id = "size/single-weight",
+  name = "SingleWeight",
+  summary = "One weight tensor of 2 GiB or more.",
+  description = "Reports every weight whose stored data is 2^31 bytes or more; Core ML has been observed to "
+    .. "fail loading such models.",
+  help = [[
+## Why
+
+Users report that a model fails to load with "Error in declaring network" once a single weight passes about 2^31 bytes (apple/coremltools#1807, community-observed): offsets and sizes inside the runtime are 32-bit in places. Large embeddings and LM heads of language models hit this.
+
+## Fix
+
+Split the layer into several smaller ones (e.g. shard the vocabulary), or compress it (8-/4-bit quantization or palettization shrinks it 2-8x).
+
+## Sources
+
+- apple/coremltools#1807 (community report)
+]],
+  level = "warning",
+  tags = { "size", "load" },
+  options = {
+    max_bytes = {
+      type = "int",
+      default = 2147483648,
+      doc = "Stored size in bytes of one weight at which the rule fires (2147483648 = 2^31).",
+    },
+  },
+}
+
+local MAX_DEPTH = 32
+
+-- "999 B", "65.5 kB", "104.9 MB", "2.15 GB" (decimal units)
+local function fmt_bytes(b)
+  if b < 1000 then return ("%d B"):format(b) end
+  if b < 1000000 then return ("%.1f kB"):format(b / 1e3) end
+  if b < 1000000000 then return ("%.1f MB"):format(b / 1e6) end
+  return ("%.2f GB"):format(b / 1e9)
+end
+
+-- "[256, 128]", "?" for an unknown dimension, "[?]" for an unknown rank
+local function fmt_shape(shape)
+  if shape == nil then return "[?]" end
+  local dims = {}
+  for i, d in ipairs(shape) do dims[i] = d < 0 and "?" or tostring(d) end
+  return "[" .. table.concat(dims, ", ") .. "]"
+end
+
+local function check_model(m, ctx, max, depth)
+  if depth > MAX_DEPTH then return end
+  local big = false
+  for w in m:weights() do
+    if w.bytes >= max then
+      big = true
+      break
+    end
+  end
+  if big then
+    local blobs = {}   -- "file@blob_offset" of every blob weight seen so far
+    for w in m:weights() do
+      local st = w.storage
+      local key = type(st) == "table" and (st.file .. "@" .. st.blob_offset) or nil
+      if w.bytes >= max and not (key and blobs[key]) then
+        local bytes = w.bytes
+        ctx:report{
+          at = w,
+          message = ("weight '%s' %s %s is %s (%d bytes), at or above %s: a single weight of 2^31 bytes or more "
+            .. "fails to load (\"Error in declaring network\", apple/coremltools#1807)"):format(
+            w.location.logical or "?", w.dtype, fmt_shape(w.shape), fmt_bytes(bytes), bytes, fmt_bytes(max)),
+          fix = "split the layer (e.g. an embedding or LM head) into several smaller ones, or compress "
+            .. "it (int8/int4 quantization or palettization)",
+        }
+      end
+      if key then blobs[key] = true end
+    end
+  end
+  for _, sub in ipairs(m.submodels) do check_model(sub, ctx, max, depth + 1) end
+end
+
+function rule.check(model, ctx)
+  local max = ctx.options.max_bytes
+  if max <= 0 then return end
+  check_model(model, ctx, max, 0)
+end
+
+return rule
