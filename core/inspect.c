@@ -512,6 +512,7 @@ static cJSON *model_json(const cml_model *m, int top) {
     else cJSON_AddNullToObject(o, "ane_op_coverage_pct");
     cJSON_AddNumberToObject(o, "size_bytes", (double)m->size_bytes);
     cJSON_AddNumberToObject(o, "spec_bytes", (double)m->spec_bytes);
+    cJSON_AddNumberToObject(o, "weight_bytes", (double)m->weight_bytes);
     if (m->compiler_version) cJSON_AddStringToObject(o, "compiler_version", m->compiler_version);
     cJSON_AddItemToObject(o, "load_problems", diags_json(m));
     return o;

@@ -298,6 +298,29 @@ static void publish_weight_files(lmodel *lm) {
     m->n_weight_files = k;
 }
 
+/* Inline constant bytes of a model tree (weight-file blobs are counted per
+ * file by the caller, once even when shared). */
+static uint64_t inline_weight_bytes(cml_model *m, int depth) {
+    uint64_t b = 0;
+    for (size_t i = 0; i < m->n_weights; i++) {
+        const cml_weight *w = m->weights[i];
+        if (w->storage == CML_STORE_INLINE && w->dtype != CML_DT_STRING && w->dtype != CML_DT_UNKNOWN) b += w->nbytes;
+    }
+    for (size_t i = 0; i < m->n_sub_models && depth < IR_MAX_DEPTH; i++) {
+        cml_model *sm = (cml_model *)m->sub_models[i];
+        sm->weight_bytes = inline_weight_bytes(sm, depth + 1);
+        b += sm->weight_bytes;
+    }
+    return b;
+}
+
+static void count_weight_bytes(lmodel *lm) {
+    uint64_t b = inline_weight_bytes(lm->model, 0);
+    for (size_t i = 0; i < lm->n_wfiles; i++)
+        if (lm->wfiles[i]->mapped) b += lm->wfiles[i]->pub.payload_bytes;
+    lm->model->weight_bytes = b;
+}
+
 static void mlprogram_weights_check(lmodel *lm) {
     cml_model *m = lm->model;
     if (!m || strcmp(m->type, "mlProgram") != 0) return;
@@ -381,6 +404,7 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
         mlprogram_weights_check(lm);
         report_unreferenced(lm);
         publish_weight_files(lm);
+        count_weight_bytes(lm);
         ir_pass_compression(lm, lm->model);
         ir_pass_nn_shapes(lm, lm->model);
         ir_pass_compute(lm, lm->model);

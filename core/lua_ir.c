@@ -532,6 +532,7 @@ static int model_index(lua_State *L) {
     if (IS("default_function")) { push_str(L, m->default_function_name); return 1; }
     if (IS("program_version")) { lua_pushinteger(L, m->program_version); return 1; }
     if (IS("size_bytes")) { lua_pushinteger(L, u64i(m->size_bytes)); return 1; }
+    if (IS("weight_bytes")) { lua_pushinteger(L, u64i(m->weight_bytes)); return 1; }
     if (IS("spec_bytes")) { lua_pushinteger(L, u64i(m->spec_bytes)); return 1; }
     if (IS("compiler_version")) { push_str(L, m->compiler_version); return 1; }
     if (IS("parent")) { lir_push(L, LIR_MODEL, m->parent); return 1; }

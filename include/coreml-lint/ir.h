@@ -489,6 +489,10 @@ struct cml_model {
     /* sizes */
     uint64_t size_bytes;              /* on disk, all files */
     uint64_t spec_bytes;              /* the protobuf (or model.mil) */
+    /* stored weight bytes of this model and its sub-models: every weight
+     * file's blob payload once (shared files are not counted twice) plus
+     * inline constants (not strings) */
+    uint64_t weight_bytes;
     /* load problems (also for sub-models) */
     size_t n_diags;
     const cml_diag *const *diags;

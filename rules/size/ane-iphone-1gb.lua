@@ -48,39 +48,12 @@ or compress the weights (palettization, 8/4-bit quantization).
   },
 }
 
-local MAX_DEPTH = 32
-
 -- "999 B", "65.5 kB", "104.9 MB", "2.15 GB" (decimal units)
 local function fmt_bytes(b)
   if b < 1000 then return ("%d B"):format(b) end
   if b < 1000000 then return ("%.1f kB"):format(b / 1e3) end
   if b < 1000000000 then return ("%.1f MB"):format(b / 1e6) end
   return ("%.2f GB"):format(b / 1e9)
-end
-
--- Weight bytes of a model tree: the payload of each weight file once (by
--- path, even when several functions or pipeline sub-models share it) plus
--- inline constants (string immediates such as op names are not weights).
-local function weight_bytes(model)
-  local seen = {}
-  local function rec(m, depth)
-    if depth > MAX_DEPTH then return 0 end
-    local b = 0
-    for _, wf in ipairs(m.weight_files) do
-      local p = wf.path
-      if p == "" or not seen[p] then
-        if p ~= "" then seen[p] = true end
-        b = b + wf.payload_bytes
-      end
-    end
-    for w in m:weights() do
-      local dt = w.dtype
-      if dt ~= "string" and dt ~= "unknown" and w.storage == "inline" then b = b + w.bytes end
-    end
-    for _, sub in ipairs(m.submodels) do b = b + rec(sub, depth + 1) end
-    return b
-  end
-  return rec(model, 0)
 end
 
 -- Is the target of platform plat ("iOS17.4" is "iOS"; "iOSX" is not)?
@@ -101,7 +74,7 @@ end
 function rule.check(model, ctx)
   if not ctx.options.targets_ane or not targets_iphone(model, ctx) then return end
   local max = ctx.options.max_bytes
-  local b = weight_bytes(model)
+  local b = model.weight_bytes
   if max <= 0 or b <= max then return end
   ctx:report{
     at = model,

@@ -45,8 +45,6 @@ Load once, asynchronously and early; keep the `MLModel` instance; prewarm with o
   },
 }
 
-local MAX_DEPTH = 32
-
 -- "999 B", "65.5 kB", "104.9 MB", "2.15 GB" (decimal units)
 local function fmt_bytes(b)
   if b < 1000 then return ("%d B"):format(b) end
@@ -55,35 +53,10 @@ local function fmt_bytes(b)
   return ("%.2f GB"):format(b / 1e9)
 end
 
--- Weight bytes of a model tree: the payload of each weight file once (by
--- path, even when several functions or pipeline sub-models share it) plus
--- inline constants (string immediates such as op names are not weights).
-local function weight_bytes(model)
-  local seen = {}
-  local function rec(m, depth)
-    if depth > MAX_DEPTH then return 0 end
-    local b = 0
-    for _, wf in ipairs(m.weight_files) do
-      local p = wf.path
-      if p == "" or not seen[p] then
-        if p ~= "" then seen[p] = true end
-        b = b + wf.payload_bytes
-      end
-    end
-    for w in m:weights() do
-      local dt = w.dtype
-      if dt ~= "string" and dt ~= "unknown" and w.storage == "inline" then b = b + w.bytes end
-    end
-    for _, sub in ipairs(m.submodels) do b = b + rec(sub, depth + 1) end
-    return b
-  end
-  return rec(model, 0)
-end
-
 function rule.check(model, ctx)
   if not ctx.options.targets_ane then return end
   local min = ctx.options.min_bytes
-  local b = weight_bytes(model)
+  local b = model.weight_bytes
   if min < 0 or b <= min then return end
   ctx:report{
     at = model,
