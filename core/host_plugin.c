@@ -18,7 +18,11 @@
  * wall-clock limit: a crash or a time-out becomes plugin/crash or
  * plugin/timeout for that rule. The host services a plugin calls go through
  * one static cml_host table; in a child they serialize instead of touching
- * the parent's state. */
+ * the parent's state (reports, logs, and run properties as 'P' frames).
+ * weight_read and weight_stored_as accept only weights of the checked model
+ * or of a model the check loaded through load_model (kept by run.c until
+ * the model's checks end); add_property stores per-model JSON facts in the
+ * run's properties (the runtime probe's figures). */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <dlfcn.h>

@@ -7,6 +7,9 @@
  * through ctx_notify. Then the findings are post-processed: fingerprints,
  * suppressions from the config (kept, marked), the --baseline SARIF
  * (known fingerprints dropped), a deterministic sort and deduplication.
+ * Rules may also attach JSON facts about a model to the run's properties
+ * (ctx_add_property: properties[key][model path]) and load further models
+ * (ctx_load_model), which live until the model's last rule has run.
  * The result is what the writers in sarif/ read. */
 #define _DEFAULT_SOURCE
 #include <errno.h>

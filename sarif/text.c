@@ -166,10 +166,24 @@ static void write_probe_model(FILE *out, const char *path, const cJSON *p) {
         fputc('\n', out);
         fprintf(out, "  load (executor prepare, weights decoded): %.3g ms; constants %.3g MB\n", jn(p, "load_ms"),
                 jn(p, "constants_mb"));
+        const cJSON *in;
+        int k = 0;
+        cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(p, "inputs")) {
+            fputs(k++ ? ", " : "  inputs: ", out);
+            put_clean(out, js(in, "name"));
+            const cJSON *d;
+            int j = 0;
+            cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(in, "shape")) fprintf(out, "%s%g", j++ ? "x" : " [",
+                                                                                      d->valuedouble);
+            fputs(j ? "] " : " ", out);
+            put_clean(out, js(in, "source"));
+        }
+        if (k) fprintf(out, " (seed %g)\n", jn(p, "seed"));
     }
     const cJSON *lat = cJSON_GetObjectItemCaseSensitive(p, "latency_ms");
     put_lat(out, "fp32", cJSON_GetObjectItemCaseSensitive(lat, "fp32"));
     put_lat(out, "fp16 emulation", cJSON_GetObjectItemCaseSensitive(lat, "fp16_emulation"));
+    put_lat(out, "typed precision (mixed program)", cJSON_GetObjectItemCaseSensitive(lat, "typed"));
     const cJSON *ops = cJSON_GetObjectItemCaseSensitive(p, "slowest_ops"), *it;
     if (cJSON_GetArraySize(ops) > 0) {
         fputs("  slowest ops (fp32, per run):", out);
@@ -207,6 +221,8 @@ static void write_probe_model(FILE *out, const char *path, const cJSON *p) {
         else
             fprintf(out, "L-inf %.3g, RMSE %.3g, max rel %.3g", jn(it, "fp16_linf"), jn(it, "fp16_rmse"),
                     jn(it, "fp16_max_rel"));
+        if (!isnan(jn(it, "typed_linf")))
+            fprintf(out, "; typed precision vs fp32: L-inf %.3g, RMSE %.3g", jn(it, "typed_linf"), jn(it, "typed_rmse"));
         double nf = jn(it, "nan_fp32") + jn(it, "inf_fp32"), nh = jn(it, "nan_fp16") + jn(it, "inf_fp16");
         if (nf > 0 || nh > 0) fprintf(out, "; non-finite values: %g in fp32, %g in fp16", nf, nh);
         fputc('\n', out);

@@ -508,6 +508,7 @@ size_t exec_unsupported(const cml_model *m, const char *function, const exec_io 
 
 void exec_plan_free(exec_plan *p) {
     if (!p) return;
+    exec_par_free(p);
     for (size_t i = 0; i < p->n_slots; i++) {
         if (p->slots[i].t.owned) free(p->slots[i].t.d);
         if (p->slots[i].t16.owned) free(p->slots[i].t16.d);
@@ -596,7 +597,9 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     p->fn = fn;
     p->is_nn = nn;
     if (o) p->opts = *o;
-    if (p->opts.threads > 0) exec_blas_set_threads(p->opts.threads);
+    /* the executor splits matrix products across its own threads
+     * (exec_par.c); inside each range the BLAS runs single-threaded */
+    exec_blas_set_threads(1);
     size_t bound = fn->n_inputs + 16;
     for (size_t i = 0; i < b->n_ops; i++) {
         const cml_op *op = b->ops[i];
@@ -825,7 +828,7 @@ static void release_slot(exec_plan *p, xslot *sl) {
 
 /* binary16 rounding of a buffer, branch-free so that it vectorises; same
  * results as exec_r16 (overflow to inf, NaN kept, subnormals RNE). */
-static void round16_buf(float *d, size_t n) {
+static inline void round16_buf(float *d, size_t n) {
     for (size_t i = 0; i < n; i++) {
         uint32_t u;
         memcpy(&u, &d[i], 4);
@@ -851,15 +854,21 @@ static void count_nonfinite(const float *d, size_t n, uint64_t *nan, uint64_t *i
     }
 }
 
-/* the stats of an op's float output (max |x| before rounding, overflow,
- * NaN/Inf after rounding), then the fp16 rounding in emulation mode */
-static void scan_output(xt *t, bool fp16, exec_op_stat *st) {
-    const float *d = t->d;
-    size_t n = t->n;
+/* per-range partial statistics of one output (at most 64 ranges) */
+typedef struct scan_job {
+    float *d;
+    bool fp16;
+    uint32_t mx[64];
+    uint64_t nf[64], ovf[64];
+} scan_job;
+
+EXEC_HOT static void scan_range(void *arg, size_t b, size_t e, int range) {
+    scan_job *j = arg;
+    const float *d = j->d;
     /* on |x| bit patterns: integer order is float order, so the loop is
      * integer-only and vectorises */
     uint32_t mx = 0, nf = 0, ovf = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = b; i < e; i++) {
         uint32_t u;
         memcpy(&u, &d[i], 4);
         uint32_t ab = u & 0x7fffffffu;
@@ -869,15 +878,40 @@ static void scan_output(xt *t, bool fp16, exec_op_stat *st) {
         nf += 1u - fin;
         ovf += fin & (ab > 0x477fe000u); /* 65504 */
     }
+    j->mx[range] = mx;
+    j->nf[range] = nf;
+    j->ovf[range] = ovf;
+    if (j->fp16) round16_buf(j->d + b, e - b);
+}
+
+/* the stats of an op's float output (max |x| before rounding, overflow,
+ * NaN/Inf after rounding), then the fp16 rounding in emulation mode */
+static void scan_output(exec_plan *p, xt *t, bool fp16, exec_op_stat *st) {
+    size_t n = t->n;
+    scan_job j;
+    memset(j.mx, 0, sizeof j.mx);
+    memset(j.nf, 0, sizeof j.nf);
+    memset(j.ovf, 0, sizeof j.ovf);
+    j.d = t->d;
+    j.fp16 = fp16;
+    /* the grain keeps at most 64 ranges: the partial arrays' size */
+    size_t grain = n / 64 + 1 > (1u << 15) ? n / 64 + 1 : (1u << 15);
+    exec_par_for(p, n, grain, scan_range, &j);
+    uint32_t mx = 0;
+    uint64_t nf = 0, ovf = 0;
+    for (int r = 0; r < 64; r++) {
+        mx = j.mx[r] > mx ? j.mx[r] : mx;
+        nf += j.nf[r];
+        ovf += j.ovf[r];
+    }
     float fmx;
     memcpy(&fmx, &mx, 4);
     if (fmx > st->max_abs) st->max_abs = fmx;
     if (fp16) {
-        round16_buf(t->d, n);
         st->n_overflow += ovf;
         if (nf || ovf) count_nonfinite(t->d, n, &st->n_nan, &st->n_inf);
     } else if (nf) {
-        count_nonfinite(d, n, &st->n_nan, &st->n_inf);
+        count_nonfinite(t->d, n, &st->n_nan, &st->n_inf);
     }
 }
 
@@ -991,7 +1025,9 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
             xslot *sl = &p->slots[st->out_slots[j]];
             if (!sl->t.d) continue;
             os->n_values += sl->t.n;
-            if (dt_is_float(sl->t.dt)) scan_output(&sl->t, mode == EXEC_FP16_EMU, os);
+            if (dt_is_float(sl->t.dt))
+                scan_output(p, &sl->t,
+                            mode == EXEC_FP16_EMU || (mode == EXEC_TYPED && sl->decl == EXEC_DT_FP16), os);
         }
         os->ms = now_ms() - t0;
         if (first_nf < 0 && (os->n_nan || os->n_inf)) first_nf = (long)i;

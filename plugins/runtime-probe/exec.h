@@ -13,7 +13,11 @@
  * floats, a classifier's label is its class index. Per-op statistics (max
  * |x| before rounding, fp16 overflow, NaN/Inf, time) and an optional per-op
  * hook expose what the probe reports. Classic models (GLM, trees, scalers,
- * pipelines) are not executable: their parameters are not in the IR. */
+ * pipelines) are not executable: their parameters are not in the IR.
+ * Convolutions, matrix products, pooling and elementwise work are split
+ * across the plan's own threads (exec_opts.threads). Constants are read only
+ * through exec_opts.io (the SDK's weight_read / weight_stored_as in the
+ * plugin), so the executor sees nothing but include/coreml-lint. */
 #ifndef CML_EXEC_H
 #define CML_EXEC_H
 
@@ -31,7 +35,10 @@ extern "C" {
 
 typedef enum exec_mode {
     EXEC_FP32 = 0,      /* every value float32 */
-    EXEC_FP16_EMU = 1   /* every float value rounded to binary16 after every op */
+    EXEC_FP16_EMU = 1,  /* every float value rounded to binary16 after every op */
+    EXEC_TYPED = 2      /* the model's own precision: outputs of fp16-typed ops (and fp16
+                           states) rounded to binary16, fp32-typed ones kept float32; the
+                           same as EXEC_FP32 for NeuralNetwork models (untyped) */
 } exec_mode;
 
 typedef enum exec_dtype {
@@ -96,7 +103,8 @@ typedef struct exec_io {
 typedef void (*exec_op_start)(void *user, size_t index, const cml_op *op);
 
 typedef struct exec_opts {
-    int threads;        /* BLAS threads; 0 = leave the library default */
+    int threads;        /* the executor's threads (exec_par.c; the BLAS then runs single-threaded
+                           inside each of them); 0 = the CPUs online */
     exec_hook hook;     /* optional */
     void *hook_user;
     exec_op_start on_op_start; /* optional */
@@ -138,6 +146,7 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
 void exec_reset_states(exec_plan *p);
 
 const char *exec_last_error(const exec_plan *p);
+int exec_threads(const exec_plan *p);            /* threads the plan runs on */
 const cml_function *exec_plan_function(const exec_plan *p);
 size_t exec_plan_n_ops(const exec_plan *p);      /* runtime ops */
 size_t exec_plan_const_bytes(const exec_plan *p); /* decoded constant bytes */

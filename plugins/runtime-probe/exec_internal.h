@@ -78,6 +78,11 @@ typedef struct xmap {
     size_t cap, n;
 } xmap;
 
+/* the plan's thread pool (exec_par.c) */
+typedef struct exec_pool exec_pool;
+/* one range [begin, end) of a parallel region; range = its index (0..) */
+typedef void (*exec_par_fn)(void *arg, size_t begin, size_t end, int range);
+
 typedef struct xio {
     const char *name;
     int slot;
@@ -104,6 +109,7 @@ struct exec_plan {
     size_t scratch_n;
     xpool pool;
     size_t const_bytes;
+    exec_pool *par;            /* created at the first parallel region */
     char err[512];
 };
 
@@ -142,6 +148,30 @@ xt *exec_out_like(xctx *c, size_t i, const xt *like);
 float *exec_scratch(xctx *c, size_t n);
 size_t exec_n_outputs(xctx *c);
 
+/* Hot elementwise loops are built for AVX-512 and AVX2 as well as the
+ * baseline and picked at load time (GCC target_clones, an ELF ifunc), so a
+ * portable build still streams activations at the width the CPU has. Not
+ * under sanitizers, not with other compilers or platforms. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define EXEC_HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define EXEC_HOT
+#endif
+
+/* ---- threads (exec_par.c) ---- */
+/* Run fn over [0, n) in at most one contiguous range per thread, each at
+ * least grain long (serial when the plan has one thread or n < 2 grain). */
+void exec_par_for(exec_plan *p, size_t n, size_t grain, exec_par_fn fn, void *arg);
+/* How many ranges exec_par_for(p, n, grain) may use (for per-range scratch). */
+int exec_par_ranges(exec_plan *p, size_t n, size_t grain);
+int exec_par_threads(const exec_plan *p);        /* opts.threads, 0 = CPUs online */
+void exec_par_free(exec_plan *p);
+/* C[M, N] = op(A) op(B) (row-major, beta 0), split over N across the
+ * plan's threads, each range a single-threaded sgemm */
+void exec_gemm(exec_plan *p, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+               const float *B, int64_t ldb, float *C, int64_t ldc);
+
 /* ---- shared helpers ---- */
 size_t exec_count(int rank, const int64_t *dim);
 /* a divisor that is never 0 */
@@ -178,17 +208,19 @@ int exec_conv2d(xctx *c, const xt *x, const float *w, const float *bias, int64_t
 int exec_deconv2d(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout,
                   int64_t groups, int64_t kh, int64_t kw, const int64_t stride[2],
                   const int64_t dil[2], const int64_t pad[4], xt *y);
-void exec_pool2d(const xt *x, xt *y, int type, int64_t kh, int64_t kw, const int64_t stride[2],
+void exec_pool2d(exec_plan *p, const xt *x, xt *y, int type, int64_t kh, int64_t kw, const int64_t stride[2],
                  const int64_t pad[4], bool exclude_pad);
 /* reduce over the axes set in `mask` (bit per dim); y has x's rank with 1s there */
 enum { RED_SUM, RED_MEAN, RED_MAX, RED_MIN, RED_PROD, RED_L1, RED_L2, RED_LOGSUM, RED_LOGSUMEXP,
        RED_SUMSQ, RED_ARGMAX, RED_ARGMIN };
 void exec_reduce(int op, const xt *x, unsigned mask, float *y);
 void exec_permute(const xt *x, const int *perm, xt *y);
-int exec_linear(const float *x, size_t m, int64_t k, const float *w, const float *bias, int64_t n, float *y);
+int exec_linear(xctx *c, const float *x, size_t m, int64_t k, const float *w, const float *bias, int64_t n, float *y);
 int exec_state_slot(xctx *c, const char *arg);
 int exec_broadcast_shape(const xt *a, const xt *b, int *rank, int64_t *dim);
 void exec_binary(int op, const xt *a, const xt *b, xt *y);
+/* exec_binary split across the plan's threads (large outputs) */
+void exec_binary_par(exec_plan *p, int op, const xt *a, const xt *b, xt *y);
 void exec_softmax_axis(const float *x, float *y, int rank, const int64_t *dim, int axis);
 void exec_copy(xt *dst, const xt *src);
 

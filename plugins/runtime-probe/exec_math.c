@@ -22,13 +22,17 @@
 
 /* ---- convolution ------------------------------------------------------------ */
 
-static void im2col(const float *x, int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw,
-                   const int64_t s[2], const int64_t d[2], const int64_t pad[4], int64_t Ho, int64_t Wo,
-                   float *col) {
+/* im2col of the output columns [b, e) (flat oh * Wo + ow): element (row,
+ * idx) goes to col[row * ld + idx - base]; rows are (c, ki, kj). For each
+ * row the valid ow range is solved once, so the copies are memcpy or a
+ * strided loop. */
+EXEC_HOT static void im2col_range(const float *x, int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw,
+                         const int64_t s[2], const int64_t d[2], const int64_t pad[4], int64_t Wo, size_t b,
+                         size_t e, float *col, size_t ld, size_t base) {
     for (int64_t c = 0; c < C; c++)
         for (int64_t ki = 0; ki < kh; ki++)
             for (int64_t kj = 0; kj < kw; kj++) {
-                float *row = col + ((c * kh + ki) * kw + kj) * Ho * Wo;
+                float *row = col + (size_t)((c * kh + ki) * kw + kj) * ld;
                 const float *xc = x + c * H * W;
                 /* valid ow range: 0 <= ow*s - pl + kj*d < W */
                 int64_t off = kj * d[1] - pad[2];
@@ -36,20 +40,31 @@ static void im2col(const float *x, int64_t C, int64_t H, int64_t W, int64_t kh, 
                 int64_t hi = (W - 1 - off) >= 0 ? (W - 1 - off) / s[1] + 1 : 0;
                 if (hi > Wo) hi = Wo;
                 if (lo > hi) lo = hi;
-                for (int64_t oh = 0; oh < Ho; oh++) {
-                    float *r = row + oh * Wo;
+                size_t idx = b;
+                while (idx < e) {
+                    int64_t oh = (int64_t)(idx / (size_t)Wo), ow0 = (int64_t)(idx % (size_t)Wo);
+                    int64_t ow1 = ow0 + (int64_t)(e - idx) < Wo ? ow0 + (int64_t)(e - idx) : Wo;
+                    float *r = row + (idx - base) - (size_t)ow0; /* r[ow] for ow in [ow0, ow1) */
                     int64_t ih = oh * s[0] - pad[0] + ki * d[0];
-                    if (ih < 0 || ih >= H) { memset(r, 0, (size_t)Wo * sizeof(float)); continue; }
-                    const float *xr = xc + ih * W + off;
-                    for (int64_t ow = 0; ow < lo; ow++) r[ow] = 0;
-                    if (s[1] == 1) memcpy(r + lo, xr + lo, (size_t)(hi - lo) * sizeof(float));
-                    else for (int64_t ow = lo; ow < hi; ow++) r[ow] = xr[ow * s[1]];
-                    for (int64_t ow = hi; ow < Wo; ow++) r[ow] = 0;
+                    if (ih < 0 || ih >= H) {
+                        memset(r + ow0, 0, (size_t)(ow1 - ow0) * sizeof(float));
+                    } else {
+                        const float *xr = xc + ih * W + off;
+                        int64_t a = lo < ow0 ? ow0 : lo > ow1 ? ow1 : lo;
+                        int64_t z = hi < a ? a : hi > ow1 ? ow1 : hi;
+                        for (int64_t ow = ow0; ow < a; ow++) r[ow] = 0;
+                        /* rows are short (tens of values): a loop the
+                         * compiler vectorises beats a memcpy call */
+                        if (s[1] == 1) for (int64_t ow = a; ow < z; ow++) r[ow] = xr[ow];
+                        else for (int64_t ow = a; ow < z; ow++) r[ow] = xr[ow * s[1]];
+                        for (int64_t ow = z; ow < ow1; ow++) r[ow] = 0;
+                    }
+                    idx += (size_t)(ow1 - ow0);
                 }
             }
 }
 
-static void depthwise(const float *x, int64_t H, int64_t W, const float *w, int64_t kh, int64_t kw,
+EXEC_HOT static void depthwise(const float *x, int64_t H, int64_t W, const float *w, int64_t kh, int64_t kw,
                       const int64_t s[2], const int64_t d[2], const int64_t pad[4], int64_t Ho, int64_t Wo,
                       float b, float *y) {
     for (int64_t i = 0; i < Ho * Wo; i++) y[i] = b;
@@ -73,6 +88,124 @@ static void depthwise(const float *x, int64_t H, int64_t W, const float *w, int6
     }
 }
 
+/* ---- matrix products split across the plan's threads ---------------------------- */
+
+typedef struct gemm_job {
+    bool ta, tb;
+    int64_t M, K, lda, ldb, ldc;
+    const float *A, *B;
+    float *C;
+} gemm_job;
+
+/* columns [b, e) of C */
+static void gemm_cols(void *arg, size_t b, size_t e, int range) {
+    const gemm_job *j = arg;
+    (void)range;
+    const float *Bb = j->tb ? j->B + b * (size_t)j->ldb : j->B + b;
+    cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans, (int)j->M,
+                (int)(e - b), (int)j->K, 1.0f, j->A, (int)j->lda, Bb, (int)j->ldb, 0.0f, j->C + b, (int)j->ldc);
+}
+
+void exec_gemm(exec_plan *p, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+               const float *B, int64_t ldb, float *C, int64_t ldc) {
+    if (M <= 0 || N <= 0) return;
+    gemm_job j = {ta, tb, M, K, lda, ldb, ldc, A, B, C};
+    /* split only when each range keeps real work (>= ~2 MFLOP) */
+    double flop = 2.0 * (double)M * (double)K;
+    size_t grain = flop > 0 ? (size_t)(2e6 / flop) : (size_t)N;
+    if (grain < 16) grain = 16;
+    exec_par_for(p, (size_t)N, grain, gemm_cols, &j);
+}
+
+/* ---- convolution ------------------------------------------------------------------------ */
+
+typedef struct conv_job {
+    const float *xn, *w, *bias;
+    float *yn, *col;
+    int64_t H, W, Wo, HWo, groups, Cg, Og, K, kh, kw;
+    const int64_t *s, *d, *pad;
+    bool pointwise;
+    size_t col_stride;            /* floats of col per range (columns mode) */
+} conv_job;
+
+EXEC_HOT static void conv_bias_cols(const conv_job *j, int64_t g, size_t b, size_t e) {
+    if (!j->bias) return;
+    float *yg = j->yn + g * j->Og * j->HWo;
+    for (int64_t o = 0; o < j->Og; o++) {
+        float bv = j->bias[g * j->Og + o];
+        float *yr = yg + o * j->HWo;
+        for (size_t i = b; i < e; i++) yr[i] += bv;
+    }
+}
+
+/* columns mode: im2col of its columns into its own buffer, then sgemm */
+static void conv_cols(void *arg, size_t b, size_t e, int range) {
+    const conv_job *j = arg;
+    size_t ncol = e - b;
+    float *col = j->col + (size_t)range * j->col_stride;
+    for (int64_t g = 0; g < j->groups; g++) {
+        const float *xg = j->xn + g * j->Cg * j->H * j->W;
+        float *yg = j->yn + g * j->Og * j->HWo;
+        const float *wg = j->w + g * j->Og * j->K;
+        if (j->pointwise) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->Og, (int)ncol, (int)j->K, 1.0f, wg,
+                        (int)j->K, xg + b, (int)j->HWo, 0.0f, yg + b, (int)j->HWo);
+        } else {
+            im2col_range(xg, j->Cg, j->H, j->W, j->kh, j->kw, j->s, j->d, j->pad, j->Wo, b, e, col, ncol, b);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->Og, (int)ncol, (int)j->K, 1.0f, wg,
+                        (int)j->K, col, (int)ncol, 0.0f, yg + b, (int)j->HWo);
+        }
+        conv_bias_cols(j, g, b, e);
+    }
+}
+
+/* rows mode, step 1: im2col of group g's columns into the shared buffer */
+typedef struct conv_g {
+    const conv_job *j;
+    int64_t g;
+} conv_g;
+
+static void conv_im2col_part(void *arg, size_t b, size_t e, int range) {
+    const conv_g *cg = arg;
+    const conv_job *j = cg->j;
+    (void)range;
+    im2col_range(j->xn + cg->g * j->Cg * j->H * j->W, j->Cg, j->H, j->W, j->kh, j->kw, j->s, j->d, j->pad, j->Wo, b,
+                 e, j->col, (size_t)j->HWo, 0);
+}
+
+/* rows mode, step 2: output channels [b, e) of group g */
+static void conv_rows(void *arg, size_t b, size_t e, int range) {
+    const conv_g *cg = arg;
+    const conv_job *j = cg->j;
+    (void)range;
+    int64_t g = cg->g;
+    const float *src = j->pointwise ? j->xn + g * j->Cg * j->H * j->W : j->col;
+    float *yg = j->yn + (g * j->Og + (int64_t)b) * j->HWo;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(e - b), (int)j->HWo, (int)j->K, 1.0f,
+                j->w + (g * j->Og + (int64_t)b) * j->K, (int)j->K, src, (int)j->HWo, 0.0f, yg, (int)j->HWo);
+    if (j->bias)
+        for (size_t o = b; o < e; o++) {
+            float bv = j->bias[g * j->Og + (int64_t)o];
+            float *yr = j->yn + (g * j->Og + (int64_t)o) * j->HWo;
+            for (int64_t i = 0; i < j->HWo; i++) yr[i] += bv;
+        }
+}
+
+typedef struct dw_job {
+    const float *xn, *w, *bias;
+    float *yn;
+    int64_t H, W, Ho, Wo, kh, kw;
+    const int64_t *s, *d, *pad;
+} dw_job;
+
+static void dw_channels(void *arg, size_t b, size_t e, int range) {
+    const dw_job *j = arg;
+    (void)range;
+    for (size_t ch = b; ch < e; ch++)
+        depthwise(j->xn + ch * (size_t)(j->H * j->W), j->H, j->W, j->w + ch * (size_t)(j->kh * j->kw), j->kh, j->kw,
+                  j->s, j->d, j->pad, j->Ho, j->Wo, j->bias ? j->bias[ch] : 0.0f, j->yn + ch * (size_t)(j->Ho * j->Wo));
+}
+
 int exec_conv2d(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout, int64_t groups,
                 int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2],
                 const int64_t pad[4], xt *y) {
@@ -84,36 +217,40 @@ int exec_conv2d(xctx *c, const xt *x, const float *w, const float *bias, int64_t
     bool pointwise = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pad[0] == 0 && pad[1] == 0 &&
                      pad[2] == 0 && pad[3] == 0 && Ho == H && Wo == W;
     bool dw = Cg == 1 && Og == 1;
+    exec_plan *p = c->p;
+    /* columns mode when the image is wide enough for every thread to get
+     * >= 64 columns, else output channels (late layers: few columns, many
+     * channels) */
+    int threads = exec_par_threads(p);
+    size_t col_grain = 64;
+    bool by_cols = (size_t)HWo >= (size_t)threads * col_grain || Og < 2 * 16;
+    int ranges = by_cols ? exec_par_ranges(p, (size_t)HWo, col_grain) : 1;
+    size_t maxcols = (size_t)HWo / (size_t)ranges + 1;
     float *col = NULL;
+    size_t col_stride = 0;
     if (!pointwise && !dw) {
-        col = exec_scratch(c, (size_t)(K * HWo));
+        col_stride = by_cols ? (size_t)K * maxcols : (size_t)(K * HWo);
+        col = exec_scratch(c, col_stride * (size_t)(by_cols ? ranges : 1));
         if (!col) return exec_fail(c, "out of memory (im2col %lld x %lld)", (long long)K, (long long)HWo);
     }
     for (int64_t n = 0; n < N; n++) {
         const float *xn = x->d + n * Cin * H * W;
         float *yn = y->d + n * cout * HWo;
         if (dw) {
-            for (int64_t ch = 0; ch < cout; ch++)
-                depthwise(xn + ch * H * W, H, W, w + ch * kh * kw, kh, kw, stride, dil, pad, Ho, Wo,
-                          bias ? bias[ch] : 0.0f, yn + ch * HWo);
+            dw_job dj = {xn, w, bias, yn, H, W, Ho, Wo, kh, kw, stride, dil, pad};
+            exec_par_for(p, (size_t)cout, 4, dw_channels, &dj);
             continue;
         }
-        for (int64_t g = 0; g < groups; g++) {
-            const float *xg = xn + g * Cg * H * W;
-            const float *src = xg;
-            if (!pointwise) {
-                im2col(xg, Cg, H, W, kh, kw, stride, dil, pad, Ho, Wo, col);
-                src = col;
+        conv_job j = {xn, w, bias, yn, col, H, W, Wo, HWo, groups, Cg, Og, K, kh, kw, stride, dil, pad, pointwise,
+                      col_stride};
+        if (by_cols) {
+            exec_par_for(p, (size_t)HWo, col_grain, conv_cols, &j);
+        } else {
+            for (int64_t g = 0; g < groups; g++) {
+                conv_g cg = {&j, g};
+                if (!pointwise) exec_par_for(p, (size_t)HWo, 8, conv_im2col_part, &cg);
+                exec_par_for(p, (size_t)Og, 16, conv_rows, &cg);
             }
-            float *yg = yn + g * Og * HWo;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Og, (int)HWo, (int)K, 1.0f,
-                        w + g * Og * K, (int)K, src, (int)HWo, 0.0f, yg, (int)HWo);
-            if (bias)
-                for (int64_t o = 0; o < Og; o++) {
-                    float bv = bias[g * Og + o];
-                    float *yr = yg + o * HWo;
-                    for (int64_t i = 0; i < HWo; i++) yr[i] += bv;
-                }
         }
     }
     return 0;
@@ -163,12 +300,85 @@ int exec_deconv2d(xctx *c, const xt *x, const float *w, const float *bias, int64
 
 /* ---- pooling ------------------------------------------------------------------ */
 
-void exec_pool2d(const xt *x, xt *y, int type, int64_t kh, int64_t kw, const int64_t stride[2],
+/* Max pooling of one plane, row-wise: for each kernel tap the valid output
+ * columns are solved once, so the inner loops are branch-free and
+ * vectorise. NaN propagates as in the generic loop (a NaN in the window
+ * wins); a window with no element in bounds stays -inf. */
+EXEC_HOT static void pool_max_plane(const float *xp, float *yp, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh,
+                           int64_t kw, const int64_t s[2], const int64_t pad[4]) {
+    for (int64_t oh = 0; oh < Ho; oh++) {
+        float *yr = yp + oh * Wo;
+        for (int64_t ow = 0; ow < Wo; ow++) yr[ow] = -INFINITY;
+        int64_t hs = oh * s[0] - pad[0];
+        int64_t h0 = hs < 0 ? 0 : hs, h1 = hs + kh < H ? hs + kh : H;
+        for (int64_t ih = h0; ih < h1; ih++) {
+            const float *xr = xp + ih * W;
+            for (int64_t kj = 0; kj < kw; kj++) {
+                int64_t off = kj - pad[2];
+                int64_t lo = off >= 0 ? 0 : (-off + s[1] - 1) / s[1];
+                int64_t hi = (W - 1 - off) >= 0 ? (W - 1 - off) / s[1] + 1 : 0;
+                if (hi > Wo) hi = Wo;
+                if (lo >= hi) continue;
+                const float *xo = xr + off;
+                if (s[1] == 1) {
+                    for (int64_t ow = lo; ow < hi; ow++) {
+                        float v = xo[ow], m = yr[ow];
+                        yr[ow] = (v > m || v != v) ? v : m;
+                    }
+                } else if (s[1] == 2) {
+                    for (int64_t ow = lo; ow < hi; ow++) {
+                        float v = xo[2 * ow], m = yr[ow];
+                        yr[ow] = (v > m || v != v) ? v : m;
+                    }
+                } else {
+                    for (int64_t ow = lo; ow < hi; ow++) {
+                        float v = xo[ow * s[1]], m = yr[ow];
+                        yr[ow] = (v > m || v != v) ? v : m;
+                    }
+                }
+            }
+        }
+    }
+}
+
+typedef struct pool_job {
+    const xt *x;
+    xt *y;
+    int type;
+    int64_t kh, kw;
+    const int64_t *stride, *pad;
+    bool exclude_pad;
+} pool_job;
+
+static void pool_planes(void *arg, size_t b, size_t e, int range);
+
+void exec_pool2d(exec_plan *p, const xt *x, xt *y, int type, int64_t kh, int64_t kw, const int64_t stride[2],
                  const int64_t pad[4], bool exclude_pad) {
     int r = x->rank;
-    int64_t H = x->dim[r - 2], W = x->dim[r - 1], Ho = y->dim[r - 2], Wo = y->dim[r - 1];
+    int64_t H = x->dim[r - 2], W = x->dim[r - 1];
     size_t planes = x->n / exec_nz(H * W);
-    for (size_t pl = 0; pl < planes; pl++) {
+    pool_job j = {x, y, type, kh, kw, stride, pad, exclude_pad};
+    exec_par_for(p, planes, 2, pool_planes, &j);
+}
+
+static void pool_planes(void *arg, size_t b, size_t e, int range) {
+    const pool_job *j = arg;
+    (void)range;
+    const xt *x = j->x;
+    xt *y = j->y;
+    int type = j->type;
+    int64_t kh = j->kh, kw = j->kw;
+    const int64_t *stride = j->stride, *pad = j->pad;
+    bool exclude_pad = j->exclude_pad;
+    int r = x->rank;
+    int64_t H = x->dim[r - 2], W = x->dim[r - 1], Ho = y->dim[r - 2], Wo = y->dim[r - 1];
+    if (type == POOL_MAX && stride[1] > 0) {
+        for (size_t pl = b; pl < e; pl++)
+            pool_max_plane(x->d + pl * (size_t)(H * W), y->d + pl * (size_t)(Ho * Wo), H, W, Ho, Wo, kh, kw, stride,
+                           pad);
+        return;
+    }
+    for (size_t pl = b; pl < e; pl++) {
         const float *xp = x->d + pl * (size_t)(H * W);
         float *yp = y->d + pl * (size_t)(Ho * Wo);
         for (int64_t oh = 0; oh < Ho; oh++) {
@@ -246,7 +456,7 @@ static inline float bin1(int op, float a, float b) {
         else for (int64_t i = 0; i < L; i++) { float u = pa[i * sa], v = pb[i * sb]; py[i] = (EXPR); } \
     } while (0)
 
-static void bin_inner(int op, const float *pa, int64_t sa, const float *pb, int64_t sb, float *py, int64_t L) {
+EXEC_HOT static void bin_inner(int op, const float *pa, int64_t sa, const float *pb, int64_t sb, float *py, int64_t L) {
     switch (op) {
     case BIN_ADD: BIN_LOOP(u + v); break;
     case BIN_SUB: BIN_LOOP(u - v); break;
@@ -303,6 +513,31 @@ void exec_binary(int op, const xt *a, const xt *b, xt *y) {
             idx[d] = 0;
         }
     }
+}
+
+typedef struct bin_job {
+    int op;
+    const xt *a, *b;
+    xt *y;
+} bin_job;
+
+/* elements [b, e) of a same-shape (or scalar-broadcast) binary op */
+static void bin_flat(void *arg, size_t b, size_t e, int range) {
+    const bin_job *j = arg;
+    (void)range;
+    bool sa = j->a->n == 1, sb = j->b->n == 1;
+    bin_inner(j->op, j->a->d + (sa ? 0 : b), sa ? 0 : 1, j->b->d + (sb ? 0 : b), sb ? 0 : 1, j->y->d + b,
+              (int64_t)(e - b));
+}
+
+void exec_binary_par(exec_plan *p, int op, const xt *a, const xt *b, xt *y) {
+    bool flat = (a->n == y->n || a->n == 1) && (b->n == y->n || b->n == 1);
+    if (!flat || y->n < (1u << 15)) {
+        exec_binary(op, a, b, y);
+        return;
+    }
+    bin_job j = {op, a, b, y};
+    exec_par_for(p, y->n, 1u << 14, bin_flat, &j);
 }
 
 /* ---- softmax, reductions, permutation ------------------------------------------------ */
@@ -418,12 +653,27 @@ void exec_permute(const xt *x, const int *perm, xt *y) {
 }
 
 /* y[m, n] = x[m, k] * w[n, k]^T + bias[n] */
-int exec_linear(const float *x, size_t m, int64_t k, const float *w, const float *bias, int64_t n, float *y) {
+typedef struct gemv_job {
+    const float *w, *x;
+    int64_t k;
+    float *y;
+} gemv_job;
+
+static void gemv_rows(void *arg, size_t b, size_t e, int range) {
+    const gemv_job *j = arg;
+    (void)range;
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)(e - b), (int)j->k, 1.0f, j->w + b * (size_t)j->k, (int)j->k, j->x,
+                1, 0.0f, j->y + b, 1);
+}
+
+int exec_linear(xctx *c, const float *x, size_t m, int64_t k, const float *w, const float *bias, int64_t n,
+                float *y) {
     if (m == 1) {
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)k, 1.0f, w, (int)k, x, 1, 0.0f, y, 1);
+        gemv_job j = {w, x, k, y};
+        size_t grain = k > 0 ? (size_t)(1 << 18) / (size_t)k : (size_t)n;
+        exec_par_for(c->p, (size_t)n, grain < 16 ? 16 : grain, gemv_rows, &j);
     } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)k, 1.0f, x, (int)k, w, (int)k,
-                    0.0f, y, (int)n);
+        exec_gemm(c->p, false, true, (int64_t)m, n, k, x, k, w, k, y, n);
     }
     if (bias)
         for (size_t i = 0; i < m; i++)

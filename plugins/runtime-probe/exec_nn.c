@@ -299,7 +299,7 @@ static int k_pooling(xctx *c) {
     dim[r - 1] = wo;
     xt *y = exec_out(c, 0, r, dim);
     if (!y) return exec_fail(c, "out of memory");
-    exec_pool2d(x, y, type, kh, kw, s, pad, exec_ab(c, "avgPoolExcludePadding"));
+    exec_pool2d(c->p, x, y, type, kh, kw, s, pad, exec_ab(c, "avgPoolExcludePadding"));
     return 0;
 }
 
@@ -333,7 +333,7 @@ static int k_innerProduct(xctx *c) {
     }
     xt *y = exec_out(c, 0, r, dim);
     if (!y) return exec_fail(c, "out of memory");
-    exec_linear(x->d, m, cin, w->d, b && b->d ? b->d : NULL, cout, y->d);
+    exec_linear(c, x->d, m, cin, w->d, b && b->d ? b->d : NULL, cout, y->d);
     return 0;
 }
 
@@ -353,7 +353,7 @@ static int k_batchedMatmul(xctx *c) {
     if (!y) return exec_fail(c, "out of memory");
     /* SOURCE: NeuralNetwork.proto BatchedMatMulLayerParams: weights [X1, X2]
      * stored column-major, i.e. row-major [X2, X1] like innerProduct. */
-    exec_linear(a->d, a->n / (size_t)k, k, w->d, b && b->d ? b->d : NULL, n, y->d);
+    exec_linear(c, a->d, a->n / (size_t)k, k, w->d, b && b->d ? b->d : NULL, n, y->d);
     return 0;
 }
 
@@ -388,8 +388,8 @@ static int fold(xctx *c, int op, bool average) {
     xt one = {.rank = 0, .n = 1};
     float zero = 0.0f;
     one.d = &zero;
-    exec_binary(BIN_ADD, x0, &one, y);
-    for (size_t i = 1; i < n; i++) exec_binary(op, y, exec_nn_in(c, i), y);
+    exec_binary_par(c->p, BIN_ADD, x0, &one, y);
+    for (size_t i = 1; i < n; i++) exec_binary_par(c->p, op, y, exec_nn_in(c, i), y);
     if (average)
         for (size_t i = 0; i < y->n; i++) y->d[i] /= (float)n;
     return 0;
@@ -409,7 +409,7 @@ static int bcast2(xctx *c, int op) {
     if (exec_broadcast_shape(a, b, &r, dim) != 0) return exec_fail(c, "inputs do not broadcast");
     xt *y = exec_out(c, 0, r, dim);
     if (!y) return exec_fail(c, "out of memory");
-    exec_binary(op, a, b, y);
+    exec_binary_par(c->p, op, a, b, y);
     return 0;
 }
 static int k_addBroadcastable(xctx *c) { return bcast2(c, BIN_ADD); }

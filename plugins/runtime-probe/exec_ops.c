@@ -71,17 +71,32 @@ static float unary1(int op, float x) {
     }
 }
 
+typedef struct unary_job {
+    int op;
+    const float *x;
+    float *y;
+} unary_job;
+
+EXEC_HOT static void unary_range(void *arg, size_t b, size_t e, int range) {
+    const unary_job *j = arg;
+    (void)range;
+    if (j->op == U_RELU) {
+        for (size_t i = b; i < e; i++) { float v = j->x[i]; j->y[i] = v > 0 || v != v ? v : 0.0f; }
+    } else {
+        for (size_t i = b; i < e; i++) j->y[i] = unary1(j->op, j->x[i]);
+    }
+}
+
 static int unary(xctx *c, int op) {
     const xt *x = X(c);
     NEED(x, "x");
     xt *y = exec_out_like(c, 0, x);
     if (!y) return exec_fail(c, "out of memory");
-    if (op == U_RELU) {
-        for (size_t i = 0; i < x->n; i++) { float v = x->d[i]; y->d[i] = v > 0 || v != v ? v : 0.0f; }
-    } else if (op == U_IDENT) {
+    if (op == U_IDENT) {
         exec_copy(y, x);
     } else {
-        for (size_t i = 0; i < x->n; i++) y->d[i] = unary1(op, x->d[i]);
+        unary_job j = {op, x->d, y->d};
+        exec_par_for(c->p, x->n, op == U_RELU ? 1u << 15 : 1u << 12, unary_range, &j);
     }
     return 0;
 }
@@ -267,7 +282,7 @@ static int binary(xctx *c, int op) {
     if (exec_broadcast_shape(a, b, &r, dim) != 0) return exec_fail(c, "shapes do not broadcast");
     xt *y = exec_out(c, 0, r, dim);
     if (!y) return exec_fail(c, "out of memory");
-    if (y->n) exec_binary(op, a, b, y);
+    if (y->n) exec_binary_par(c->p, op, a, b, y);
     return 0;
 }
 
@@ -525,7 +540,7 @@ static int k_linear(xctx *c) {
     xt *y = exec_out(c, 0, x->rank, dim);
     if (!y) return exec_fail(c, "out of memory");
     size_t M = K ? x->n / (size_t)K : 0;
-    if (M && N) exec_linear(x->d, M, K, w->d, b && b->d ? b->d : NULL, N, y->d);
+    if (M && N) exec_linear(c, x->d, M, K, w->d, b && b->d ? b->d : NULL, N, y->d);
     return 0;
 }
 
@@ -571,9 +586,8 @@ static int k_matmul(xctx *c) {
             if (ib >= 0) { ob += (bb.dim[ib] == 1 ? 0 : idx[d]) * mb; mb *= bb.dim[ib]; }
         }
         if (M && N)
-            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M,
-                        (int)N, (int)K, 1.0f, a->d + oa * sa, (int)A.dim[A.rank - 1], b->d + ob * sb,
-                        (int)B.dim[B.rank - 1], 0.0f, y->d + bi * (size_t)(M * N), (int)N);
+            exec_gemm(c->p, ta, tb, M, N, K, a->d + oa * sa, A.dim[A.rank - 1], b->d + ob * sb, B.dim[B.rank - 1],
+                      y->d + bi * (size_t)(M * N), N);
         for (int d = br - 1; d >= 0; d--) {
             if (++idx[d] < bd[d]) break;
             idx[d] = 0;
@@ -753,7 +767,7 @@ static int pool(xctx *c, int type) {
     xt yv = *y;
     yv.rank = 4;
     memcpy(yv.dim, od, sizeof od);
-    exec_pool2d(&x, &yv, type, k[0], k[1], s, pad, exec_pb(c, "exclude_padding_from_average", false));
+    exec_pool2d(c->p, &x, &yv, type, k[0], k[1], s, pad, exec_pb(c, "exclude_padding_from_average", false));
     return 0;
 }
 static int k_max_pool(xctx *c) { return pool(c, POOL_MAX); }
@@ -1332,7 +1346,7 @@ static int write_state(xctx *c, const char *sname, const char *dname) {
     xt *t = &c->p->slots[s].t;
     if (t->n != v->n) return exec_fail(c, "state holds %zu values, data %zu", t->n, v->n);
     memcpy(t->d, v->d, v->n * sizeof(float));
-    if (c->mode == EXEC_FP16_EMU)
+    if (c->mode == EXEC_FP16_EMU || (c->mode == EXEC_TYPED && c->p->slots[s].decl == EXEC_DT_FP16))
         for (size_t i = 0; i < t->n; i++) t->d[i] = exec_r16(t->d[i]);
     return 0;
 }

@@ -26,7 +26,7 @@
 
 static const cml_option OPT_THREADS = {
     .size = sizeof(cml_option), .type = CML_OPT_INT, .name = "threads",
-    .doc = "BLAS threads for the reference executor (0: the library's default).", .default_int = 0};
+    .doc = "Threads of the reference executor (0: the CPUs online).", .default_int = 0};
 static const cml_option OPT_RUNS = {
     .size = sizeof(cml_option), .type = CML_OPT_INT, .name = "runs",
     .doc = "Predictions per mode (fp32, fp16 emulation; Core ML compute units): first, median and p90 latency.",
@@ -525,7 +525,7 @@ static int rep_unsupported(const cml_model *m, cml_ctx *ctx, const probe_result 
 static int rep_status(cml_ctx *ctx, const probe_result *r, probe_status want, const char *fix) {
     if (r->status != want) return CML_OK;
     const cml_op *op = r->current_op;
-    bool at_op = op && (r->stage == STAGE_RUN_FP32 || r->stage == STAGE_RUN_FP16);
+    bool at_op = op && (r->stage == STAGE_RUN_FP32 || r->stage == STAGE_RUN_FP16 || r->stage == STAGE_RUN_TYPED);
     char msg[1400];
     snprintf(msg, sizeof msg, "the runtime probe's process %s; the static results are still reported", r->message);
     cml_report(ctx, .message = msg, .at = at_op ? &op->loc : NULL, .fix = fix);
@@ -571,7 +571,8 @@ PRB_CHECK(chk_oom, rep_oom)
     "\n\n## How the probe runs\n\n"                                                                         \
     "`coreml-lint probe MODEL` (or enabling the probe/* rules) runs the model on the CPU with coreml-lint's "  \
     "reference executor, in fp32 and in fp16 emulation (every value rounded to binary16 after every op, as "   \
-    "the GPU and Neural Engine store tensors), on inputs generated deterministically from the declared types " \
+    "the GPU and Neural Engine store tensors), and a mixed-precision program also in its own typed "          \
+    "precision, on inputs generated deterministically from the declared types "                               \
     "and shapes (images as 0-255 pixels, flexible shapes at their default) or given with `--input "            \
     "NAME=FILE` (.f32 or .npy). It runs in a child process under a time limit (`--timeout`) and a memory "    \
     "limit (`--memory-limit`); the static findings are reported whatever happens to it. On Apple platforms it " \

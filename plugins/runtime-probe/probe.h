@@ -70,6 +70,7 @@ typedef enum probe_stage {
     STAGE_PREPARE,
     STAGE_RUN_FP32,
     STAGE_RUN_FP16,
+    STAGE_RUN_TYPED,
     STAGE_BASELINE,
     STAGE_COREML,
     STAGE_DONE
@@ -88,6 +89,8 @@ typedef struct probe_output {
     uint64_t nan32, inf32, nan16, inf16;
     double max_ref;                 /* max |fp32| (finite) */
     double linf, rmse, max_rel;     /* fp16 emulation vs fp32 (absolute) */
+    bool typed;                     /* mixed-precision program: its own precision vs fp32 */
+    double typed_linf, typed_rmse;
     /* compare: the probed model (B) vs the baseline (A) */
     bool cmp_matched;
     char cmp_name[PROBE_NAME];      /* A's output it was matched with */

@@ -50,8 +50,28 @@
 #include <mach/mach.h>
 #endif
 
+#include "exec_api.h"
 #include "exec_blas.h"
 #include "probe.h"
+
+/* The executor lives in runtime-probe-exec.so, opened in the child only
+ * (exec_api.h): the exec_* calls below go through its table. */
+static const exec_api *EX;
+#define exec_unsupported (EX->unsupported)
+#define exec_prepare (EX->prepare)
+#define exec_run (EX->run)
+#define exec_reset_states (EX->reset_states)
+#define exec_last_error (EX->last_error)
+#define exec_threads (EX->threads)
+#define exec_plan_function (EX->plan_function)
+#define exec_plan_n_ops (EX->plan_n_ops)
+#define exec_plan_const_bytes (EX->plan_const_bytes)
+#define exec_plan_free (EX->plan_free)
+#define exec_plan_const (EX->plan_const)
+#define exec_make_inputs (EX->make_inputs)
+#define exec_tensors_free (EX->tensors_free)
+#define exec_tensor_count (EX->tensor_count)
+#define exec_round_fp16 (EX->round_fp16)
 
 /* AddressSanitizer builds: RLIMIT_AS would make the sanitizer's own
  * reservations fail (GCC defines __SANITIZE_ADDRESS__, clang has
@@ -663,7 +683,7 @@ static void prb_baseline(prb_child *c, const exec_tensor *ins, size_t n_in, cons
 }
 
 static void prb_figures(prb_child *c, const exec_plan *plan, const exec_tensor *ins, size_t n_in, const bool *from_file,
-                        double prepare_ms, double *const lat[2], int runs, const double *rss_runs,
+                        double prepare_ms, double *const lat[3], int runs, const double *rss_runs,
                         const coreml_result *cm, bool nn) {
     probe_result *r = c->res;
     prb_json j = {r->figures, 0, sizeof r->figures, false};
@@ -671,8 +691,7 @@ static void prb_figures(prb_child *c, const exec_plan *plan, const exec_tensor *
     jb(&j, "\"executor\":\"reference CPU executor (fp32 and fp16 emulation)\",\"blas\":\"%s\",", EXEC_BLAS_NAME);
     jb(&j, "\"function\":");
     jstr(&j, fn && fn->name ? fn->name : "main");
-    if (c->o->threads > 0) jb(&j, ",\"threads\":%d", c->o->threads);
-    else jb(&j, ",\"threads\":\"library default\"");
+    jb(&j, ",\"threads\":%d", exec_threads(plan));
     jb(&j, ",\"runs\":%d,\"seed\":%llu,\"inputs\":[", runs, (unsigned long long)c->o->seed);
     for (size_t i = 0; i < n_in; i++) {
         jb(&j, "%s{\"name\":", i ? "," : "");
@@ -691,6 +710,10 @@ static void prb_figures(prb_child *c, const exec_plan *plan, const exec_tensor *
     prb_lat(&j, "fp32", lat[0], runs);
     jb(&j, ",");
     prb_lat(&j, "fp16_emulation", lat[1], runs);
+    if (lat[2]) {
+        jb(&j, ",");
+        prb_lat(&j, "typed", lat[2], runs);
+    }
     jb(&j, "},\"slowest_ops\":[");
     /* top 5 by fp32 time */
     double total = 0;
@@ -739,6 +762,12 @@ static void prb_figures(prb_child *c, const exec_plan *plan, const exec_tensor *
             jnum(&j, po->rmse);
             jb(&j, ",\"fp16_max_rel\":");
             jnum(&j, po->max_rel);
+            if (po->typed) {
+                jb(&j, ",\"typed_linf\":");
+                jnum(&j, po->typed_linf);
+                jb(&j, ",\"typed_rmse\":");
+                jnum(&j, po->typed_rmse);
+            }
             jb(&j, ",\"nan_fp32\":%llu,\"inf_fp32\":%llu,\"nan_fp16\":%llu,\"inf_fp16\":%llu",
                (unsigned long long)po->nan32, (unsigned long long)po->inf32, (unsigned long long)po->nan16,
                (unsigned long long)po->inf16);
@@ -873,6 +902,11 @@ static void prb_child_main(prb_child *c) {
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &dfl, NULL);
     c->progress = isatty(2) != 0;
     c->t0 = prb_now_ms();
+    char lerr[PROBE_MSG - 64];
+    if (!(EX = exec_api_load(lerr, sizeof lerr))) {
+        prb_fail(r, PROBE_RUN_ERROR, "%s", lerr);
+        return;
+    }
     r->rss_start_mb = prb_rss_mb();
     prb_limit_memory(c);
     if (!strcmp(o->test_hook, "hang"))
@@ -938,6 +972,7 @@ static void prb_child_main(prb_child *c) {
     size_t n_ops = exec_plan_n_ops(plan);
     int runs = o->runs < 1 ? 1 : o->runs > PROBE_MAX_RUNS ? PROBE_MAX_RUNS : o->runs;
     double *lat32 = calloc((size_t)runs, sizeof(double)), *lat16 = calloc((size_t)runs, sizeof(double));
+    double *latT = NULL;
     double *rss_runs = calloc((size_t)runs, sizeof(double));
     if (prb_alloc_arrays(c, n_ops) != 0 || !lat32 || !lat16 || !rss_runs) {
         prb_fail(r, PROBE_OOM, "out of memory for the probe's own bookkeeping");
@@ -1019,6 +1054,39 @@ static void prb_child_main(prb_child *c) {
     }
     prb_growth(c->ops, c->rel16, c->n_ops, r->div_ops, &r->n_div_ops);
 
+    /* a mixed-precision program also runs in its own typed precision
+     * (fp16-typed ops rounded, fp32-typed ones not); for pure fp16 / fp32
+     * programs that is the fp16 emulation / fp32 mode already measured */
+    bool mixed = !prb_is_nn(c->m) && !strcmp(prb_typed(fn, false), "mixed");
+    if (mixed && (latT = calloc((size_t)runs, sizeof(double)))) {
+        r->stage = STAGE_RUN_TYPED;
+        for (int k = 0; k < runs; k++) {
+            prb_progress(c, "typed-precision run", k + 1, runs);
+            exec_reset_states(plan);
+            exec_tensor *outs = NULL;
+            size_t n_outs = 0;
+            double t1 = prb_now_ms();
+            int rc = exec_run(plan, EXEC_TYPED, ins, n_in, &outs, &n_outs, NULL);
+            latT[k] = prb_now_ms() - t1;
+            if (rc != 0) {
+                const char *e = exec_last_error(plan);
+                prb_fail(r, prb_oom_msg(e) ? PROBE_OOM : PROBE_RUN_ERROR, "typed-precision run %d: %s", k + 1, e);
+                exec_tensors_free(out32, n_out32);
+                exec_tensors_free(out16, n_out16);
+                goto out;
+            }
+            for (size_t i = 0; !k && i < r->n_outputs && i < n_outs; i++) {
+                probe_output *po = &r->outputs[i];
+                if (!po->is_float || exec_tensor_count(&outs[i]) != po->n) continue;
+                prb_cmp cm = prb_compare(out32[i].data, outs[i].data, (size_t)po->n);
+                po->typed = true;
+                po->typed_linf = cm.linf;
+                po->typed_rmse = cm.rmse;
+            }
+            exec_tensors_free(outs, n_outs);
+        }
+    }
+
     if (o->save_outputs[0]) prb_save(c, out32, out16, n_out32 < n_out16 ? n_out32 : n_out16);
     if (c->base) prb_baseline(c, ins, n_in, out32, n_out32, eo);
 
@@ -1058,8 +1126,8 @@ static void prb_child_main(prb_child *c) {
     } else {
         snprintf(cmr->reason, sizeof cmr->reason, "Core ML was not run (option coreml is false)");
     }
-    prb_figures(c, plan, ins, n_in, from_file, prepare_ms, (double *const[2]){lat32, lat16}, runs, rss_runs, cmr,
-                prb_is_nn(c->m));
+    prb_figures(c, plan, ins, n_in, from_file, prepare_ms, (double *const[3]){lat32, lat16, latT}, runs, rss_runs,
+                cmr, prb_is_nn(c->m));
     free(cmr);
     exec_tensors_free(out32, n_out32);
     exec_tensors_free(out16, n_out16);
@@ -1082,6 +1150,7 @@ out:
     exec_tensors_free(ins, n_in);
     free(lat32);
     free(lat16);
+    free(latT);
     free(rss_runs);
 }
 
@@ -1108,6 +1177,7 @@ static const char *prb_stage_name(int s) {
     case STAGE_PREPARE: return "while preparing the model (decoding weights)";
     case STAGE_RUN_FP32: return "in the fp32 run";
     case STAGE_RUN_FP16: return "in the fp16 emulation run";
+    case STAGE_RUN_TYPED: return "in the typed-precision run";
     case STAGE_BASELINE: return "while running the baseline";
     case STAGE_COREML: return "while running Core ML";
     default: return "after finishing";
@@ -1190,7 +1260,8 @@ void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *
 #endif
     const char *op = res->current_op && res->current_op->name ? res->current_op->name : NULL;
     char where[PROBE_NAME + 96] = "";
-    if (op && (res->stage == STAGE_RUN_FP32 || res->stage == STAGE_RUN_FP16 || res->stage == STAGE_BASELINE))
+    if (op && (res->stage == STAGE_RUN_FP32 || res->stage == STAGE_RUN_FP16 || res->stage == STAGE_RUN_TYPED ||
+               res->stage == STAGE_BASELINE))
         snprintf(where, sizeof where, " at op '%s' (%s)", op, res->current_op->kind);
     if (timed_out) {
         prb_fail(res, PROBE_TIMEOUT, "did not finish within %.3g s (wall clock) and was stopped %s%s", opts->timeout_s,

@@ -1,0 +1,192 @@
+/* exec_par.c — the reference executor's own threads (module exec_par_).
+ *
+ * A plan with more than one thread (exec_opts.threads, 0 = the CPUs online)
+ * owns a small pool, created at its first parallel region (so a forked
+ * child starts its own) and joined by exec_plan_free. exec_par_for splits
+ * [0, n) into at most one contiguous range per thread, each at least
+ * `grain` long, and runs them on the pool and the calling thread; the range
+ * index is passed along so kernels can keep per-range scratch, and the
+ * split depends only on n, grain and the thread count (deterministic). The
+ * kernels split convolutions by output columns (im2col and a
+ * single-threaded sgemm per range), linear layers by output features, and
+ * elementwise work, pooling and the per-op statistics by elements or
+ * planes; the BLAS itself then runs single-threaded, so its threads never
+ * compete with these. Workers spin briefly for the next region (regions
+ * come every few hundred microseconds while a model runs) before sleeping
+ * on a condition variable. */
+#if defined(__APPLE__)
+#define _DARWIN_C_SOURCE 1 /* _SC_NPROCESSORS_ONLN */
+#else
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exec_blas.h"
+#include "exec_internal.h"
+
+#define PAR_MAX_THREADS 64
+#define PAR_SPINS 20000
+
+struct exec_pool {
+    int n;                         /* threads, the caller included */
+    pthread_t th[PAR_MAX_THREADS];
+    int started;                   /* workers created */
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work, cv_done;
+    /* the current region */
+    exec_par_fn fn;
+    void *arg;
+    size_t n_items, n_ranges;
+    /* (generation << 32) | next range: a range is taken by a CAS that also
+     * checks the generation, so a late worker never takes a range of a
+     * region that is not the one it read the fields of */
+    _Atomic uint64_t ticket;
+    atomic_size_t pending;         /* ranges not finished */
+    atomic_uint gen;               /* region generation (wakes the workers) */
+    atomic_int stop;
+};
+
+static void par_range(const exec_pool *pl, size_t r, size_t *b, size_t *e) {
+    size_t per = pl->n_items / pl->n_ranges, extra = pl->n_items % pl->n_ranges;
+    *b = r * per + (r < extra ? r : extra);
+    *e = *b + per + (r < extra ? 1 : 0);
+}
+
+/* take and run ranges of region `g` */
+static void par_work(exec_pool *pl, uint32_t g) {
+    for (;;) {
+        uint64_t v = atomic_load(&pl->ticket);
+        if ((uint32_t)(v >> 32) != g) break;
+        size_t r = (size_t)(v & 0xffffffffu);
+        if (r >= pl->n_ranges) break;
+        if (!atomic_compare_exchange_weak(&pl->ticket, &v, v + 1)) continue;
+        /* range r of region g is ours and unfinished: the fields are g's */
+        size_t b, e;
+        par_range(pl, r, &b, &e);
+        pl->fn(pl->arg, b, e, (int)r);
+        if (atomic_fetch_sub(&pl->pending, 1) == 1) {
+            pthread_mutex_lock(&pl->mu);
+            pthread_cond_signal(&pl->cv_done);
+            pthread_mutex_unlock(&pl->mu);
+        }
+    }
+}
+
+static void *par_main(void *arg) {
+    exec_pool *pl = arg;
+    unsigned seen = atomic_load(&pl->gen);
+    for (;;) {
+        for (int i = 0; i < PAR_SPINS && atomic_load(&pl->gen) == seen && !atomic_load(&pl->stop); i++) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        }
+        if (atomic_load(&pl->gen) == seen && !atomic_load(&pl->stop)) {
+            pthread_mutex_lock(&pl->mu);
+            while (atomic_load(&pl->gen) == seen && !atomic_load(&pl->stop)) pthread_cond_wait(&pl->cv_work, &pl->mu);
+            pthread_mutex_unlock(&pl->mu);
+        }
+        if (atomic_load(&pl->stop)) break;
+        seen = atomic_load(&pl->gen);
+        par_work(pl, (uint32_t)(atomic_load(&pl->ticket) >> 32));
+    }
+    return NULL;
+}
+
+int exec_par_threads(const exec_plan *p) {
+    int t = p->opts.threads;
+    if (t <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        t = n > 0 ? (int)n : 1;
+    }
+    return t > PAR_MAX_THREADS ? PAR_MAX_THREADS : t;
+}
+
+int exec_threads(const exec_plan *p) { return p ? exec_par_threads(p) : 1; }
+
+static exec_pool *par_pool(exec_plan *p) {
+    if (p->par) return p->par;
+    int t = exec_par_threads(p);
+    if (t <= 1) return NULL;
+    exec_pool *pl = calloc(1, sizeof *pl);
+    if (!pl) return NULL;
+    pl->n = t;
+    pthread_mutex_init(&pl->mu, NULL);
+    pthread_cond_init(&pl->cv_work, NULL);
+    pthread_cond_init(&pl->cv_done, NULL);
+    for (int i = 1; i < t; i++) {
+        if (pthread_create(&pl->th[i], NULL, par_main, pl) != 0) break;
+        pl->started++;
+    }
+    if (!pl->started) {
+        pthread_mutex_destroy(&pl->mu);
+        pthread_cond_destroy(&pl->cv_work);
+        pthread_cond_destroy(&pl->cv_done);
+        free(pl);
+        return NULL;
+    }
+    pl->n = pl->started + 1;
+    p->par = pl;
+    return pl;
+}
+
+void exec_par_for(exec_plan *p, size_t n, size_t grain, exec_par_fn fn, void *arg) {
+    if (!n) return;
+    if (grain < 1) grain = 1;
+    exec_pool *pl = n >= 2 * grain ? par_pool(p) : NULL;
+    size_t ranges = pl ? n / grain : 1;
+    if (pl && ranges > (size_t)pl->n) ranges = (size_t)pl->n;
+    if (!pl || ranges < 2) {
+        fn(arg, 0, n, 0);
+        return;
+    }
+    uint32_t g = (uint32_t)(atomic_load(&pl->ticket) >> 32) + 1;
+    pl->fn = fn;
+    pl->arg = arg;
+    pl->n_items = n;
+    pl->n_ranges = ranges;
+    atomic_store(&pl->pending, ranges);
+    atomic_store(&pl->ticket, (uint64_t)g << 32);
+    pthread_mutex_lock(&pl->mu);
+    atomic_fetch_add(&pl->gen, 1);
+    pthread_cond_broadcast(&pl->cv_work);
+    pthread_mutex_unlock(&pl->mu);
+    par_work(pl, g);
+    for (int i = 0; i < PAR_SPINS && atomic_load(&pl->pending); i++) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    if (atomic_load(&pl->pending)) {
+        pthread_mutex_lock(&pl->mu);
+        while (atomic_load(&pl->pending)) pthread_cond_wait(&pl->cv_done, &pl->mu);
+        pthread_mutex_unlock(&pl->mu);
+    }
+}
+
+int exec_par_ranges(exec_plan *p, size_t n, size_t grain) {
+    if (!n || grain < 1) return 1;
+    if (n < 2 * grain) return 1;
+    int t = p->par ? p->par->n : exec_par_threads(p);
+    size_t r = n / grain;
+    return r > (size_t)t ? t : (int)r;
+}
+
+void exec_par_free(exec_plan *p) {
+    exec_pool *pl = p->par;
+    if (!pl) return;
+    pthread_mutex_lock(&pl->mu);
+    atomic_store(&pl->stop, 1);
+    pthread_cond_broadcast(&pl->cv_work);
+    pthread_mutex_unlock(&pl->mu);
+    for (int i = 1; i <= pl->started; i++) pthread_join(pl->th[i], NULL);
+    pthread_mutex_destroy(&pl->mu);
+    pthread_cond_destroy(&pl->cv_work);
+    pthread_cond_destroy(&pl->cv_done);
+    free(pl);
+    p->par = NULL;
+}
