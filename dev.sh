@@ -12,8 +12,17 @@ set -eu
 cd "$(dirname "$0")"
 
 BUILD_DEPS="build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev liblua5.4-dev libcjson-dev libopenblas-dev"
-TEST_DEPS="lua5.4 nodejs npm"
+# for the tests, optional: luacheck lints the Lua rules; node + npm run the
+# shared SARIF validator (those tests skip, with a message, without them)
+TEST_TOOLS="luacheck:lua-check npm:npm node:nodejs"
 JOBS=$(nproc 2>/dev/null || echo 2)
+
+UPDATED=""
+apt_update_once() {
+    [ -n "$UPDATED" ] && return 0
+    UPDATED=1
+    apt-get update -qq >&2 || echo "dev.sh: apt-get update failed; trying the installed package lists" >&2
+}
 
 need() {
     missing=""
@@ -24,13 +33,31 @@ need() {
     if [ "$(id -u)" = 0 ]; then
         echo "dev.sh: installing$missing" >&2
         export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq >&2
+        apt_update_once
         # shellcheck disable=SC2086
         apt-get install -y -qq --no-install-recommends $missing >&2
     else
         echo "dev.sh: missing packages:$missing (run: sudo apt-get install$missing)" >&2
         exit 2
     fi
+}
+
+# Optional tools: install the package of each missing command; a failure
+# (held packages, no registry, a node from another source already owning
+# npm) is reported and the tests that need the tool skip.
+want_tools() {
+    for t in "$@"; do
+        cmd=${t%%:*} pkg=${t#*:}
+        command -v "$cmd" >/dev/null 2>&1 && continue
+        if [ "$(id -u)" = 0 ]; then
+            echo "dev.sh: installing $pkg (for $cmd)" >&2
+            apt_update_once
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >&2 ||
+                echo "dev.sh: could not install $pkg; the tests that need $cmd will skip" >&2
+        else
+            echo "dev.sh: $cmd not found (package $pkg); the tests that need it will skip" >&2
+        fi
+    done
 }
 
 build() { # dir, extra cmake args...
@@ -51,7 +78,9 @@ examples)
     ;;
 test)
     # shellcheck disable=SC2086
-    need $BUILD_DEPS $TEST_DEPS
+    need $BUILD_DEPS
+    # shellcheck disable=SC2086
+    want_tools $TEST_TOOLS
     build build -DCML_WERROR=ON
     (cd build && ctest -j "$JOBS" --output-on-failure)
     build build-asan -DCML_WERROR=ON -DCML_SANITIZE=ON
