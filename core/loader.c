@@ -390,6 +390,7 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
 
     if (!lm->model) {
         /* an empty model so rules and writers always have something */
+        lm->unreadable = true;
         lm->model = arena_alloc(lm->a, sizeof *lm->model);
         if (lm->model) {
             lm->model->path = lm->root;

@@ -56,6 +56,9 @@ typedef struct lmodel {
     wfile *wfiles[IR_MAX_WEIGHT_FILES];
     mil_postab pos;              /* model.mil positions (compiled models) */
     mlmodelc_info cinfo;
+    /* nothing could be read: model is an empty stand-in that carries the
+     * load problems; only the load/... rules look at it */
+    bool unreadable;
 } lmodel;
 
 /* Load options. */

@@ -468,6 +468,9 @@ static void check_one_model(registry *reg, const run_opts *o, const char *path, 
     for (size_t i = 0; i < registry_count(reg); i++) {
         host_rule *r = registry_rule(reg, i);
         if (!r->enabled || r->level == LEVEL_NONE || !r->eng || !r->eng->check) continue;
+        /* a model that could not be read at all is only its load problems:
+         * other rules would report facts of an empty stand-in */
+        if (lm->unreadable && strcmp(r->eng->name, "builtin") != 0) continue;
         rule_ctx ctx = {.reg = reg,
                         .scope = &scope,
                         .rule = r,
