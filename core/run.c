@@ -448,6 +448,12 @@ int run_exit_code(const run_result *r) {
 
 static bool known_loader_id(const registry *reg, const char *id) { return id && registry_find(reg, id); }
 
+static bool rule_has_tag(const host_rule *r, const char *tag) {
+    for (size_t i = 0; i < r->n_tags; i++)
+        if (r->tags[i] && !strcmp(r->tags[i], tag)) return true;
+    return false;
+}
+
 static void check_one_model(registry *reg, const run_opts *o, const char *path, fvec *out, run_model *rm,
                             cJSON **props) {
     lmodel *lm = loader_load(path, NULL);
@@ -469,8 +475,11 @@ static void check_one_model(registry *reg, const run_opts *o, const char *path, 
         host_rule *r = registry_rule(reg, i);
         if (!r->enabled || r->level == LEVEL_NONE || !r->eng || !r->eng->check) continue;
         /* a model that could not be read at all is only its load problems:
-         * other rules would report facts of an empty stand-in */
-        if (lm->unreadable && strcmp(r->eng->name, "builtin") != 0) continue;
+         * other rules would report facts of an empty stand-in, unless a
+         * rule declares (tag "unreadable-models") that it looks at the
+         * container itself, as compat/encrypted does */
+        if (lm->unreadable && strcmp(r->eng->name, "builtin") != 0 && !rule_has_tag(r, "unreadable-models"))
+            continue;
         rule_ctx ctx = {.reg = reg,
                         .scope = &scope,
                         .rule = r,

@@ -70,7 +70,7 @@ static const cml_option tp_opt_names = {.size = sizeof(cml_option), .type = CML_
                                         .doc = "Strings.", .default_strings = tp_default_names};
 static const cml_option *const tp_options[] = {&tp_opt_flag, &tp_opt_count, &tp_opt_ratio, &tp_opt_label,
                                                &tp_opt_names, NULL};
-static const char *const tp_tags[] = {"test", NULL};
+static const char *const tp_tags[] = {"test", "unreadable-models", NULL};
 
 static const cml_rule tp_rule_good = {
     .size = sizeof(cml_rule),

@@ -8,6 +8,8 @@
 #include "coreml-lint/plugin.h"
 
 #define TP_HELP "## Why\n\nA test rule of tests/plugins.\n"
+/* the tests run these rules on an empty (unreadable) model file too */
+static const char *const tp_rule_tags[] = {"test", "unreadable-models", NULL};
 
 /* A valid rule with id `id_` and check `check_`. */
 #define TP_RULE(var, id_, check_)                                                        \
@@ -17,6 +19,7 @@
                                  .summary = "A test rule.",                              \
                                  .help_md = TP_HELP,                                     \
                                  .default_level = CML_WARNING,                           \
+                                 .tags = tp_rule_tags,                                   \
                                  .check = check_}
 
 /* A valid plugin named name_ with the NULL-terminated rule list rules_. */

@@ -244,7 +244,12 @@ static void test_size_smaller(void) {
         CHECK_INT(r->n_tags, 0);
         CHECK_INT(r->n_options, 0);
     }
-    run_result *res = run_one(reg, bogus_model, NULL);
+    /* a readable model: this rule's short struct has no tags, so it does
+     * not ask to run on unreadable ones (bogus_model is an empty file) */
+    char readable[4096];
+    const char *bd = getenv("CML_BUILD_DIR");
+    snprintf(readable, sizeof readable, "%s/examples/tiny_convnet_nn.mlmodel", bd ? bd : ".");
+    run_result *res = run_one(reg, readable, NULL);
     const finding *f = find_finding(res, "test/size-smaller", 0);
     CHECK(f && !strcmp(f->message, "test/size-smaller ran"));
     CHECK_INT(count_notes(reg, NULL, "test/size-smaller"), 0);
@@ -263,7 +268,7 @@ static void test_good_loads(void) {
     if (r) {
         CHECK_STR(r->description, "Reports what the host services returned.");
         CHECK_STR(r->help_uri, "https://example.invalid/good");
-        CHECK_INT(r->n_tags, 1);
+        CHECK_INT(r->n_tags, 2);
         CHECK_INT(r->n_options, 5);
         if (r->n_options == 5) {
             char *s = cJSON_PrintUnformatted(r->options_config);

@@ -9,6 +9,8 @@ local rule = {
   summary = "Touches every field",
   help = "Test rule.",
   level = "note",
+  -- the empty stand-ins of unreadable models must be safe to walk too
+  tags = { "unreadable-models" },
 }
 
 local model_fields = { "path", "format", "spec_version", "min_os", "type", "inputs", "outputs", "states",
