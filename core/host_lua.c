@@ -306,7 +306,7 @@ static void read_tags(lua_State *L, int t, host_rule *r) {
         return;
     }
     int tt = lua_gettop(L);
-    lua_Unsigned n;
+    lua_Unsigned n = 0;
     if (ty != LUA_TTABLE || !is_sequence(L, tt, &n)) fail(L, "key 'tags' must be an array of strings");
     if (n > 64) fail(L, "key 'tags' has more than 64 entries");
     r->tags = calloc((size_t)n + 1, sizeof *r->tags);

@@ -114,8 +114,8 @@ static bool same(const char *a, const char *b) { return (!a && !b) || (a && b &&
 void registry_vnotify(registry *reg, const char *rule_id, const char *kind, int level, const char *model_path,
                       const char *file, uint32_t line, const char *fmt, va_list ap) {
     if (!reg || !kind) return;
-    char msg[2048];
-    vsnprintf(msg, sizeof msg, fmt ? fmt : "", ap);
+    char msg[2048] = "";
+    if (fmt) vsnprintf(msg, sizeof msg, fmt, ap);
     for (size_t i = 0; i < reg->n_notes; i++) {
         notification *n = reg->notes[i];
         if (!strcmp(n->kind, kind) && same(n->rule_id, rule_id) && same(n->model_path, model_path) &&
