@@ -296,7 +296,7 @@ static void read_options(lua_State *L, int t, host_rule *r) {
     }
     lua_pop(L, 1);
     /* declaration order is not observable in a Lua table: sort by name */
-    qsort(r->options, r->n_options, sizeof *r->options, opt_cmp);
+    if (r->n_options) qsort(r->options, r->n_options, sizeof *r->options, opt_cmp);
 }
 
 static void read_tags(lua_State *L, int t, host_rule *r) {

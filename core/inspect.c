@@ -200,7 +200,7 @@ static int hist_cmp(const void *a, const void *b) {
 static cJSON *histo_json(const cml_function *fn, size_t *total) {
     histo hs = {0};
     histo_block(&hs, fn->block, 0);
-    qsort(hs.h, hs.n, sizeof *hs.h, hist_cmp);
+    if (hs.n) qsort(hs.h, hs.n, sizeof *hs.h, hist_cmp);
     cJSON *o = cJSON_CreateObject();
     for (size_t i = 0; i < hs.n; i++) cJSON_AddNumberToObject(o, hs.h[i].kind, (double)hs.h[i].n);
     *total = hs.total;
@@ -638,7 +638,7 @@ static void text_model(FILE *out, const cml_model *m, int indent) {
         const cml_function *fn = m->functions[i];
         histo hs = {0};
         histo_block(&hs, fn->block, 0);
-        qsort(hs.h, hs.n, sizeof *hs.h, hist_cmp);
+        if (hs.n) qsort(hs.h, hs.n, sizeof *hs.h, hist_cmp);
         if (fn->opset && *fn->opset) fprintf(out, "function %s (%s): %zu ops\n", fn->name, fn->opset, hs.total);
         else fprintf(out, "neural network: %zu layers\n", hs.total);
         for (size_t j = 0; j < hs.n; j++) fprintf(out, "  %6zu  %s\n", hs.h[j].n, hs.h[j].kind);

@@ -658,7 +658,7 @@ char *lua_sandbox_surface(lua_sandbox *sb) {
     if (lua_sandbox_cpcall(sb, sb_surface, &s) != LUA_OK) {
         lua_pop(sb->L, 1);
     } else {
-        qsort(s.items, s.n, sizeof *s.items, cmp_str);
+        if (s.n) qsort(s.items, s.n, sizeof *s.items, cmp_str);
         size_t len = 1;
         for (size_t i = 0; i < s.n; i++) len += strlen(s.items[i]) + 1;
         out = malloc(len);

@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "discover.h"
+#include "inspect.h"
 #include "ir_weights.h"
 #include "model.h"
 #include "pbwire.h"
@@ -222,6 +223,59 @@ static void test_loader_odd_paths(void) {
     }
 }
 
+/* An ML Program whose function has no ops (found by fuzz_model: the op
+ * histogram sorted a NULL array). */
+static void test_empty_function(void) {
+    Cmlpb__Mil__Block blk = CMLPB__MIL__BLOCK__INIT;
+    Cmlpb__Mil__Function fn = CMLPB__MIL__FUNCTION__INIT;
+    Cmlpb__Mil__Function__BlockSpecializationsEntry be = CMLPB__MIL__FUNCTION__BLOCK_SPECIALIZATIONS_ENTRY__INIT;
+    be.key = "CoreML6";
+    be.value = &blk;
+    Cmlpb__Mil__Function__BlockSpecializationsEntry *bes[] = {&be};
+    fn.opset = "CoreML6";
+    fn.n_block_specializations = 1;
+    fn.block_specializations = bes;
+    Cmlpb__Mil__Program__FunctionsEntry fe = CMLPB__MIL__PROGRAM__FUNCTIONS_ENTRY__INIT;
+    fe.key = "main";
+    fe.value = &fn;
+    Cmlpb__Mil__Program__FunctionsEntry *fes[] = {&fe};
+    Cmlpb__Mil__Program prog = CMLPB__MIL__PROGRAM__INIT;
+    prog.version = 1;
+    prog.n_functions = 1;
+    prog.functions = fes;
+    Cmlpb__ModelDescription desc = CMLPB__MODEL_DESCRIPTION__INIT;
+    Cmlpb__Model m = CMLPB__MODEL__INIT;
+    m.specificationversion = 7;
+    m.description = &desc;
+    m.type_case = CMLPB__MODEL__TYPE_ML_PROGRAM;
+    m.mlprogram = &prog;
+    size_t n = cmlpb__model__get_packed_size(&m);
+    uint8_t *buf = malloc(n);
+    cmlpb__model__pack(&m, buf);
+    char path[] = "/tmp/cml-empty-fn-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        CHECK(write(fd, buf, n) == (ssize_t)n);
+        close(fd);
+        lmodel *lm = loader_load(path, NULL);
+        CHECK(lm && lm->model && lm->model->n_functions == 1);
+        if (lm && lm->model) {
+            cJSON *j = inspect_json(lm->model);
+            CHECK(j != NULL);
+            cJSON_Delete(j);
+            FILE *devnull = fopen("/dev/null", "w");
+            if (devnull) {
+                inspect_text(devnull, lm->model);
+                fclose(devnull);
+            }
+        }
+        loader_free(lm);
+        unlink(path);
+    }
+    free(buf);
+}
+
 int main(void) {
     RUN(test_arena_cap);
     RUN(test_pbwire_locates_corruption);
@@ -229,5 +283,6 @@ int main(void) {
     RUN(test_subbyte_elements);
     RUN(test_discover);
     RUN(test_loader_odd_paths);
+    RUN(test_empty_function);
     return CHECK_DONE();
 }
