@@ -24,7 +24,7 @@ const char *inspect_format_name(cml_format f) {
     }
 }
 
-static const char *feature_type_name(cml_feature_kind k) {
+const char *inspect_feature_kind_name(cml_feature_kind k) {
     switch (k) {
     case CML_FEAT_INT64: return "int64";
     case CML_FEAT_DOUBLE: return "double";
@@ -50,7 +50,7 @@ const char *inspect_array_dtype_name(cml_array_dtype d) {
     }
 }
 
-static const char *color_name(cml_color c) {
+const char *inspect_color_name(cml_color c) {
     switch (c) {
     case CML_COLOR_GRAYSCALE: return "GRAYSCALE";
     case CML_COLOR_RGB: return "RGB";
@@ -73,7 +73,7 @@ static char *feature_dtype(const cml_feature *f, char *buf, size_t n) {
     case CML_FEAT_SEQUENCE:
         snprintf(buf, n, "sequence<%s>", f->element_kind == CML_FEAT_INT64 ? "int64" : "string");
         break;
-    default: snprintf(buf, n, "%s", feature_type_name(f->kind)); break;
+    default: snprintf(buf, n, "%s", inspect_feature_kind_name(f->kind)); break;
     }
     return buf;
 }
@@ -101,7 +101,7 @@ static cJSON *feature_json(const cml_feature *f) {
     char buf[64];
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", f->name);
-    cJSON_AddStringToObject(o, "type", feature_type_name(f->kind));
+    cJSON_AddStringToObject(o, "type", inspect_feature_kind_name(f->kind));
     cJSON_AddStringToObject(o, "dtype", feature_dtype(f, buf, sizeof buf));
     if (f->kind == CML_FEAT_MULTIARRAY || f->kind == CML_FEAT_STATE) {
         cJSON_AddItemToObject(o, "shape", shape_json(&f->shape));
@@ -112,7 +112,7 @@ static cJSON *feature_json(const cml_feature *f) {
         cJSON_AddItemToObject(o, "shape", a);
         cJSON_AddNumberToObject(o, "width", (double)f->width);
         cJSON_AddNumberToObject(o, "height", (double)f->height);
-        cJSON_AddStringToObject(o, "color_layout", color_name(f->color));
+        cJSON_AddStringToObject(o, "color_layout", inspect_color_name(f->color));
     } else if (f->kind == CML_FEAT_DICTIONARY) {
         cJSON_AddNullToObject(o, "shape");
     } else {
@@ -547,8 +547,8 @@ static void text_features(FILE *out, const char *title, const cml_feature *const
         feature_dtype(f, dt, sizeof dt);
         if (f->kind == CML_FEAT_MULTIARRAY || f->kind == CML_FEAT_STATE) fmt_shape(sh, sizeof sh, &f->shape);
         else if (f->kind == CML_FEAT_IMAGE)
-            snprintf(sh, sizeof sh, "%s %" PRId64 "x%" PRId64, color_name(f->color), f->width, f->height);
-        fprintf(out, "    %-24s %-11s %-10s %s", f->name, feature_type_name(f->kind), dt, sh);
+            snprintf(sh, sizeof sh, "%s %" PRId64 "x%" PRId64, inspect_color_name(f->color), f->width, f->height);
+        fprintf(out, "    %-24s %-11s %-10s %s", f->name, inspect_feature_kind_name(f->kind), dt, sh);
         if (f->flex == CML_FLEX_RANGE) {
             fprintf(out, "  flexible: ");
             for (size_t r = 0; r < f->n_ranges; r++) {

@@ -12,6 +12,10 @@ cJSON *inspect_json(const cml_model *m);
 void inspect_text(FILE *out, const cml_model *m);
 
 const char *inspect_format_name(cml_format f);
+/* "multiArray", "image", "int64", ... ("invalid"); Core ML's spelling. */
+const char *inspect_feature_kind_name(cml_feature_kind k);
+/* "RGB", "BGR", "GRAYSCALE", "GRAYSCALE_FLOAT16" ("INVALID"). */
+const char *inspect_color_name(cml_color c);
 const char *inspect_array_dtype_name(cml_array_dtype d);
 const char *inspect_granularity_name(cml_granularity g);
 const char *inspect_compression_mode(const cml_compression *c);

@@ -244,28 +244,10 @@ static int no_field(lua_State *L, lir_type t) {
 
 static const char *dtype_or_nil(cml_dtype d) { return d == CML_DT_UNKNOWN ? NULL : cml_dtype_name(d); }
 
-static const char *feature_kind_name(cml_feature_kind k) {
-    switch (k) {
-    case CML_FEAT_INT64: return "int64";
-    case CML_FEAT_DOUBLE: return "double";
-    case CML_FEAT_STRING: return "string";
-    case CML_FEAT_IMAGE: return "image";
-    case CML_FEAT_MULTIARRAY: return "multiArray";
-    case CML_FEAT_DICTIONARY: return "dictionary";
-    case CML_FEAT_SEQUENCE: return "sequence";
-    case CML_FEAT_STATE: return "state";
-    default: return "invalid";
-    }
-}
-
+/* the names inspect uses; an invalid color is nil, not "INVALID" */
 static const char *color_name(cml_color c) {
-    switch (c) {
-    case CML_COLOR_GRAYSCALE: return "GRAYSCALE";
-    case CML_COLOR_RGB: return "RGB";
-    case CML_COLOR_BGR: return "BGR";
-    case CML_COLOR_GRAYSCALE_FLOAT16: return "GRAYSCALE_FLOAT16";
-    default: return NULL;
-    }
+    const char *n = inspect_color_name(c);
+    return strcmp(n, "INVALID") ? n : NULL;
 }
 
 static const char *unit_name(cml_unit u) {
@@ -591,7 +573,7 @@ static int feature_index(lua_State *L) {
     bool img = f->kind == CML_FEAT_IMAGE;
     if (IS("name")) { push_str(L, f->name ? f->name : ""); return 1; }
     if (IS("description")) { push_str(L, f->description); return 1; }
-    if (IS("kind")) { lua_pushstring(L, feature_kind_name(f->kind)); return 1; }
+    if (IS("kind")) { lua_pushstring(L, inspect_feature_kind_name(f->kind)); return 1; }
     if (IS("dtype")) { push_str(L, arr ? inspect_array_dtype_name(f->array_dtype) : NULL); return 1; }
     if (IS("optional")) { lua_pushboolean(L, f->optional); return 1; }
     if (IS("flexible")) {
@@ -602,11 +584,11 @@ static int feature_index(lua_State *L) {
     if (IS("height")) { if (img) lua_pushinteger(L, f->height); else lua_pushnil(L); return 1; }
     if (IS("color")) { push_str(L, img ? color_name(f->color) : NULL); return 1; }
     if (IS("key_kind")) {
-        push_str(L, f->kind == CML_FEAT_DICTIONARY ? feature_kind_name(f->key_kind) : NULL);
+        push_str(L, f->kind == CML_FEAT_DICTIONARY ? inspect_feature_kind_name(f->key_kind) : NULL);
         return 1;
     }
     if (IS("element_kind")) {
-        push_str(L, f->kind == CML_FEAT_SEQUENCE ? feature_kind_name(f->element_kind) : NULL);
+        push_str(L, f->kind == CML_FEAT_SEQUENCE ? inspect_feature_kind_name(f->element_kind) : NULL);
         return 1;
     }
     if (fcache_get(L, k)) return 1;
