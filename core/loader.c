@@ -206,8 +206,7 @@ static void load_spec_file(lmodel *lm, const char *abs, const char *artifact, co
     if (lm->model) lm->model->spec_bytes = lm->spec_map.size;
 }
 
-static size_t arena_cap_for(const char *path) {
-    uint64_t sz = fs_tree_size(path);
+static size_t arena_cap_for(uint64_t sz) {
     /* decoded protobuf can be larger than its encoding (pointers, structs
      * for 2-byte messages); weights in weight.bin are never copied */
     uint64_t cap = ARENA_BASE + sz * 16;
@@ -338,7 +337,9 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
     lmodel *lm = calloc(1, sizeof *lm);
     if (!lm) return NULL;
     lm->root = strip_slashes(path);
-    size_t cap = opts && opts->arena_cap ? opts->arena_cap : arena_cap_for(path);
+    /* one walk of the model's files: the arena cap and size_bytes */
+    uint64_t tree_size = fs_tree_size(path);
+    size_t cap = opts && opts->arena_cap ? opts->arena_cap : arena_cap_for(tree_size);
     lm->a = arena_new(cap);
     if (!lm->root || !lm->a) {
         loader_free(lm);
@@ -401,7 +402,7 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
     }
     if (lm->model) {
         set_format(lm->model, fmt, 0);
-        lm->model->size_bytes = fs_tree_size(lm->root);
+        lm->model->size_bytes = tree_size;
         mlprogram_weights_check(lm);
         report_unreferenced(lm);
         publish_weight_files(lm);
