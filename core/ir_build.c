@@ -397,9 +397,7 @@ static void build_type(builder *b, const Cmlpb__Mil__ValueType *vt, cml_type *t,
         t->dtype = dtype_from_mil(tt->datatype);
         if (tt->rank < 0 || tt->rank > 64) { t->shape.rank = -1; return; }
         t->shape.rank = (int32_t)tt->rank;
-        if ((size_t)tt->rank != tt->n_dimensions) {
-            /* rank without dimensions: unknown dims */
-        }
+        /* dims beyond those listed (rank without dimensions) stay unknown */
         int64_t *d = arena_calloc(b->a, (size_t)tt->rank ? (size_t)tt->rank : 1, sizeof *d);
         if (!d) return;
         for (int64_t i = 0; i < tt->rank; i++) {
@@ -1365,9 +1363,7 @@ static void build_nn(builder *b, Cmlpb__NeuralNetworkLayer **layers, size_t n_la
 
 static void fill_consumers(builder *b) {
     size_t nv = b->all_values.n;
-    size_t *cnt = nv ? arena_calloc(b->a, nv, sizeof *cnt) : NULL;
-    if (!cnt && nv) return;
-    /* index values by address order: simple two passes over ops */
+    /* two passes over ops: count, then fill */
     for (size_t i = 0; i < nv; i++) ((cml_value *)b->all_values.items[i])->n_consumers = 0;
     for (size_t i = 0; i < b->all_ops.n; i++) {
         const cml_op *op = b->all_ops.items[i];
@@ -1381,7 +1377,6 @@ static void fill_consumers(builder *b) {
             v->consumers = arena_calloc(b->a, v->n_consumers, sizeof(cml_op *));
             if (!v->consumers) v->n_consumers = 0;
         }
-        cnt[i] = v->n_consumers;
         v->n_consumers = 0;
     }
     for (size_t i = 0; i < b->all_ops.n; i++) {
@@ -1392,7 +1387,6 @@ static void fill_consumers(builder *b) {
                 if (v->consumers) ((const cml_op **)v->consumers)[v->n_consumers++] = op;
             }
     }
-    (void)cnt;
 }
 
 static const char *model_type_name(const Cmlpb__Model *pb) {
