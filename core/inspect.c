@@ -588,6 +588,12 @@ static void text_comp_line(const cml_op *op, const cml_value *v, void *ud) {
     fprintf(out, " [%s for %" PRIu64 " weights]\n", sb, c->dense_elements);
 }
 
+static void count_one(const cml_op *op, const cml_value *v, void *ud) {
+    (void)op;
+    (void)v;
+    (*(size_t *)ud)++;
+}
+
 static void text_model(FILE *out, const cml_model *m, int indent) {
     char sb[32];
     const cml_os_versions *os = &m->min_os;
@@ -665,11 +671,10 @@ static void text_model(FILE *out, const cml_model *m, int indent) {
         fmt_bytes(sb, sizeof sb, inline_bytes);
         fprintf(out, "inline constants: %zu (%s)\n", n_inline, sb);
     }
-    comp_acc acc = {.arr = cJSON_CreateArray()};
-    inspect_visit_compressed(m, comp_collect, &acc);
-    cJSON_Delete(acc.arr);
-    if (acc.n) {
-        fprintf(out, "compression: %zu weights\n", acc.n);
+    size_t n_comp = 0;
+    inspect_visit_compressed(m, count_one, &n_comp);
+    if (n_comp) {
+        fprintf(out, "compression: %zu weights\n", n_comp);
         inspect_visit_compressed(m, text_comp_line, out);
     } else {
         fprintf(out, "compression: none\n");
