@@ -1000,7 +1000,6 @@ static iweight *nn_weight(builder *b, const Cmlpb__WeightParams *wp, const char 
         w->pub.quant_linear = q->quantization_type_case == 101;
         w->pub.quant_lut = q->quantization_type_case == 102;
         if (w->pub.quant_linear && q->linearquantization) {
-            w->n_linear_scales = q->linearquantization->n_scale;
             w->pub.n_quant_scale = q->linearquantization->n_scale;
             w->pub.quant_scale = q->linearquantization->scale;
             w->pub.n_quant_bias = q->linearquantization->n_bias;

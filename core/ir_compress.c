@@ -358,7 +358,6 @@ static void nn_weights(lmodel *lm, const cml_block *b, int depth) {
             const cml_attr *at = op->attrs[j];
             if (at->kind != CML_ATTR_VALUE || !at->value || !at->value->weight) continue;
             const cml_weight *w = at->value->weight;
-            const iweight *iw = (const iweight *)w;
             if (!w->quant_bits && w->dtype != CML_DT_FP16) continue;
             cml_compression *c = new_comp(lm, NULL, NULL);
             if (!c) return;
@@ -378,8 +377,8 @@ static void nn_weights(lmodel *lm, const cml_block *b, int depth) {
                 c->quantized = true;
                 c->quant_bits = w->quant_bits;
                 c->quant_dtype = w->quant_bits == 8 ? CML_DT_UINT8 : w->dtype;
-                c->quant_granularity = iw->n_linear_scales > 1 ? CML_GRAN_PER_CHANNEL : CML_GRAN_PER_TENSOR;
-                c->quant_axis = iw->n_linear_scales > 1 ? 0 : -1;
+                c->quant_granularity = w->n_quant_scale > 1 ? CML_GRAN_PER_CHANNEL : CML_GRAN_PER_TENSOR;
+                c->quant_axis = w->n_quant_scale > 1 ? 0 : -1;
                 c->chain = "WeightParams.linearQuantization";
             } else {
                 c->fp16_storage = true;

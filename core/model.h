@@ -43,7 +43,6 @@ typedef struct iweight {
     istore stored_as;
     const char *const *strings;  /* ISTORE_STR */
     blob_meta *meta;             /* CML_STORE_BLOB */
-    size_t n_linear_scales;      /* NN linear quantization: scales (1 = per tensor) */
 } iweight;
 
 typedef struct lmodel {
