@@ -950,6 +950,7 @@ static void build_program(builder *b, const Cmlpb__Mil__Program *pp) {
 typedef struct attr_acc {
     const cml_attr **items;
     size_t n, cap;
+    bool columnar;  /* repeated messages as columns (classic models, reflect_columns) */
 } attr_acc;
 
 static void acc_push(builder *b, attr_acc *acc, cml_attr *at) {
@@ -1021,6 +1022,136 @@ static iweight *nn_weight(builder *b, const Cmlpb__WeightParams *wp, const char 
     return w;
 }
 
+/* One scalar field of a protobuf-c message (or element of a repeated
+ * field) at p: as an integer (ints, enums, bools) or a double (floats). */
+static bool field_scalar(const ProtobufCFieldDescriptor *fd, const void *p, int64_t *iv, double *dv) {
+    *iv = 0;
+    *dv = 0;
+    switch (fd->type) {
+    case PROTOBUF_C_TYPE_FLOAT: { float f; memcpy(&f, p, sizeof f); *dv = f; return true; }
+    case PROTOBUF_C_TYPE_DOUBLE: memcpy(dv, p, sizeof *dv); return true;
+    case PROTOBUF_C_TYPE_BOOL: { protobuf_c_boolean x; memcpy(&x, p, sizeof x); *iv = x != 0; return false; }
+    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64: memcpy(iv, p, sizeof *iv); return false;
+    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32: { uint32_t x; memcpy(&x, p, sizeof x); *iv = x; return false; }
+    default: { int32_t x; memcpy(&x, p, sizeof x); *iv = x; return false; }
+    }
+}
+
+static size_t field_size(const ProtobufCFieldDescriptor *fd) {
+    switch (fd->type) {
+    case PROTOBUF_C_TYPE_DOUBLE: case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64: case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64: return 8;
+    case PROTOBUF_C_TYPE_BOOL: return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_STRING: case PROTOBUF_C_TYPE_MESSAGE: return sizeof(void *);
+    default: return 4;
+    }
+}
+
+static cml_attr *list_attr(builder *b, const char *name, bool is_float, size_t n) {
+    cml_attr *at = arena_alloc(b->a, sizeof *at);
+    if (!at) return NULL;
+    at->name = name;
+    at->n = n;
+    at->kind = is_float ? CML_ATTR_FLOATS : CML_ATTR_INTS;
+    if (is_float) at->floats = arena_calloc(b->a, n ? n : 1, sizeof(double));
+    else at->ints = arena_calloc(b->a, n ? n : 1, sizeof(int64_t));
+    return (is_float ? (const void *)at->floats : (const void *)at->ints) ? at : NULL;
+}
+
+/* A repeated message field as columns, so that a 10,000-node tree ensemble
+ * is a dozen attributes rather than 100,000: every scalar field F of the n
+ * elements becomes one list "prefix.F" of n entries (enums by number, bools
+ * 0/1, strings as STRINGS); a repeated field R of the elements becomes one
+ * list "prefix.R" of all their entries in order plus "prefix.R#count" (INTS,
+ * n entries: how many each element has), recursively for repeated messages
+ * ("treeEnsemble.nodes.evaluationInfo.evaluationValue"). Singular message
+ * fields inside elements and bytes are not reflected. */
+static void reflect_columns(builder *b, const ProtobufCMessage *const *ms, size_t n, const char *prefix,
+                            attr_acc *acc, int depth) {
+    if (!n || !ms || !ms[0] || !ms[0]->descriptor || depth > 6) return;
+    const ProtobufCMessageDescriptor *d = ms[0]->descriptor;
+    for (size_t j = 0; j < n; j++)
+        if (!ms[j] || ms[j]->descriptor != d) return;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *fd = &d->fields[i];
+        if (fd->type == PROTOBUF_C_TYPE_BYTES || (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) continue;
+        char *name = arena_printf(b->a, "%s.%s", prefix, fd->name);
+        if (!name) return;
+        if (fd->label != PROTOBUF_C_LABEL_REPEATED) {
+            if (fd->type == PROTOBUF_C_TYPE_MESSAGE) continue;
+            cml_attr *at;
+            if (fd->type == PROTOBUF_C_TYPE_STRING) {
+                const char **sv = arena_calloc(b->a, n, sizeof *sv);
+                at = sv ? arena_alloc(b->a, sizeof *at) : NULL;
+                if (!at) return;
+                for (size_t j = 0; j < n; j++) {
+                    const char *s;
+                    memcpy(&s, (const char *)ms[j] + fd->offset, sizeof s);
+                    sv[j] = s ? s : "";
+                }
+                *at = (cml_attr){.name = name, .kind = CML_ATTR_STRINGS, .n = n, .strings = sv};
+            } else {
+                bool fl = fd->type == PROTOBUF_C_TYPE_FLOAT || fd->type == PROTOBUF_C_TYPE_DOUBLE;
+                if (!(at = list_attr(b, name, fl, n))) return;
+                for (size_t j = 0; j < n; j++) {
+                    int64_t iv; double dv;
+                    field_scalar(fd, (const char *)ms[j] + fd->offset, &iv, &dv);
+                    if (fl) ((double *)at->floats)[j] = dv;
+                    else ((int64_t *)at->ints)[j] = iv;
+                }
+            }
+            acc_push(b, acc, at);
+            continue;
+        }
+        /* repeated: per-element counts, then the entries of all elements */
+        cml_attr *cnt = list_attr(b, arena_printf(b->a, "%s#count", name), false, n);
+        if (!cnt || !cnt->name) return;
+        size_t total = 0;
+        for (size_t j = 0; j < n; j++) {
+            size_t k;
+            memcpy(&k, (const char *)ms[j] + fd->quantifier_offset, sizeof k);
+            if (k > SIZE_MAX / 2 - total) return;
+            ((int64_t *)cnt->ints)[j] = (int64_t)k;
+            total += k;
+        }
+        acc_push(b, acc, cnt);
+        size_t es = field_size(fd), at_k = 0;
+        if (fd->type == PROTOBUF_C_TYPE_MESSAGE || fd->type == PROTOBUF_C_TYPE_STRING) {
+            const void **all = arena_calloc(b->a, total ? total : 1, sizeof *all);
+            if (!all) return;
+            for (size_t j = 0; j < n; j++) {
+                const void *const *arr;
+                memcpy(&arr, (const char *)ms[j] + fd->offset, sizeof arr);
+                for (int64_t k = 0; k < cnt->ints[j]; k++) all[at_k++] = arr[k];
+            }
+            if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+                reflect_columns(b, (const ProtobufCMessage *const *)all, total, name, acc, depth + 1);
+            } else {
+                cml_attr *at = arena_alloc(b->a, sizeof *at);
+                if (!at) return;
+                *at = (cml_attr){.name = name, .kind = CML_ATTR_STRINGS, .n = total, .strings = (const char *const *)all};
+                acc_push(b, acc, at);
+            }
+            continue;
+        }
+        bool fl = fd->type == PROTOBUF_C_TYPE_FLOAT || fd->type == PROTOBUF_C_TYPE_DOUBLE;
+        cml_attr *at = list_attr(b, name, fl, total);
+        if (!at) return;
+        for (size_t j = 0; j < n; j++) {
+            const char *arr;
+            memcpy(&arr, (const char *)ms[j] + fd->offset, sizeof arr);
+            for (int64_t k = 0; k < cnt->ints[j]; k++, at_k++) {
+                int64_t iv; double dv;
+                field_scalar(fd, arr + (size_t)k * es, &iv, &dv);
+                if (fl) ((double *)at->floats)[at_k] = dv;
+                else ((int64_t *)at->ints)[at_k] = iv;
+            }
+        }
+        acc_push(b, acc, at);
+    }
+}
+
 /* Flatten a parameter message into attributes by reflection: scalars and
  * enums by field name, repeated scalars as lists, nested messages with a
  * dotted prefix ("valid.paddingAmounts"), WeightParams as VALUE attributes. */
@@ -1047,6 +1178,10 @@ static void reflect_params(builder *b, cml_op *op, const ProtobufCMessage *msg, 
             memcpy(&arr, fp, sizeof arr);
             if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
                 const ProtobufCMessage *const *ms = arr;
+                if (acc->columnar) {
+                    reflect_columns(b, ms, n, name, acc, depth + 1);
+                    continue;
+                }
                 for (size_t j = 0; j < n && j < 64; j++)
                     reflect_params(b, op, ms[j], arena_printf(b->a, "%s[%zu]", name, j), acc, depth + 1);
                 continue;
@@ -1358,6 +1493,196 @@ static void build_nn(builder *b, Cmlpb__NeuralNetworkLayer **layers, size_t n_la
     m->n_functions = 1;
 }
 
+/* ---- classic models ------------------------------------------------------------ */
+
+/* A value standing for a description feature of a classic model. */
+static cml_value *feature_value(builder *b, const cml_feature *f) {
+    cml_value *v = new_value(b, f->name, NULL);
+    if (!v) return NULL;
+    v->type.kind = CML_TYPE_TENSOR;
+    switch (f->kind) {
+    case CML_FEAT_MULTIARRAY:
+        v->type.dtype = f->array_dtype == CML_ARR_FLOAT16 ? CML_DT_FP16
+                      : f->array_dtype == CML_ARR_DOUBLE ? CML_DT_FP64
+                      : f->array_dtype == CML_ARR_INT32 ? CML_DT_INT32
+                      : f->array_dtype == CML_ARR_INT8 ? CML_DT_INT8 : CML_DT_FP32;
+        v->type.shape = f->shape;
+        break;
+    case CML_FEAT_DOUBLE: v->type.dtype = CML_DT_FP64; v->type.shape.rank = 0; break;
+    case CML_FEAT_INT64: v->type.dtype = CML_DT_INT64; v->type.shape.rank = 0; break;
+    case CML_FEAT_STRING: v->type.dtype = CML_DT_STRING; v->type.shape.rank = 0; break;
+    case CML_FEAT_IMAGE: v->type.dtype = CML_DT_FP32; break;
+    default: break; /* dictionaries, sequences: no tensor type */
+    }
+    v->loc = f->loc;
+    return v;
+}
+
+static cml_function *classic_fn_new(builder *b, fctx *fc) {
+    cml_function *fn = arena_alloc(b->a, sizeof *fn);
+    cml_block *blk = arena_alloc(b->a, sizeof *blk);
+    if (!fn || !blk) return NULL;
+    fc->b = b;
+    fc->fn = fn;
+    fn->name = "main";
+    fn->model = b->m;
+    fn->block = blk;
+    set_loc(b, &fn->loc, logical_join(b, "main"), NULL);
+    const cml_model *m = b->m;
+    const cml_value **ins = m->n_inputs ? arena_calloc(b->a, m->n_inputs, sizeof *ins) : NULL;
+    size_t k = 0;
+    for (size_t i = 0; ins && i < m->n_inputs; i++) {
+        cml_value *v = feature_value(b, m->inputs[i]);
+        if (!v) break;
+        v->is_function_input = true;
+        scope_put(b->a, &fc->sc, v->name, v);
+        ins[k++] = v;
+    }
+    fn->inputs = ins;
+    fn->n_inputs = ins ? k : 0;
+    return fn;
+}
+
+/* A classic stage op reading `in` and defining `out` (names) in fc's scope. */
+static cml_op *classic_op(builder *b, fctx *fc, const char *kind, const char *logical,
+                          const char *const *in, size_t n_in, const char *const *out, size_t n_out,
+                          const cml_model *outs_of) {
+    cml_op *op = arena_alloc(b->a, sizeof *op);
+    cml_arg *arg = arena_alloc(b->a, sizeof *arg);
+    const cml_arg **args = arena_calloc(b->a, 1, sizeof *args);
+    const cml_value **iv = n_in ? arena_calloc(b->a, n_in, sizeof *iv) : NULL;
+    const cml_value **ov = n_out ? arena_calloc(b->a, n_out, sizeof *ov) : NULL;
+    if (!op || !arg || !args || (n_in && !iv) || (n_out && !ov)) return NULL;
+    op->kind = kind;
+    op->name = kind;
+    op->function = fc->fn;
+    op->parent = fc->fn->block;
+    set_loc(b, &op->loc, logical, NULL);
+    for (size_t i = 0; i < n_in; i++) {
+        cml_value *v = scope_get(&fc->sc, in[i]);
+        if (!v && (v = new_value(b, in[i], NULL))) scope_put(b->a, &fc->sc, v->name, v); /* never defined */
+        if (!v) return NULL;
+        iv[i] = v;
+    }
+    arg->name = "input";
+    arg->values = iv;
+    arg->n_values = n_in;
+    args[0] = arg;
+    op->inputs = args;
+    op->n_inputs = 1;
+    for (size_t i = 0; i < n_out; i++) {
+        const cml_feature *f = NULL;
+        for (size_t j = 0; outs_of && j < outs_of->n_outputs; j++)
+            if (!strcmp(outs_of->outputs[j]->name, out[i])) f = outs_of->outputs[j];
+        cml_value *v = f ? feature_value(b, f) : new_value(b, out[i], NULL);
+        if (!v) return NULL;
+        v->producer = op;
+        v->loc = op->loc;
+        scope_put(b->a, &fc->sc, v->name, v);
+        ov[i] = v;
+    }
+    op->outputs = ov;
+    op->n_outputs = n_out;
+    vec_push(b->a, &b->all_ops, op);
+    fc->n_ops++;
+    return op;
+}
+
+static const char **feature_names(builder *b, const cml_feature *const *fs, size_t n) {
+    const char **names = arena_calloc(b->a, n ? n : 1, sizeof *names);
+    for (size_t i = 0; names && i < n; i++) names[i] = fs[i]->name;
+    return names;
+}
+
+static void classic_finish(builder *b, fctx *fc, const cml_op **ops, size_t n_ops) {
+    cml_block *blk = (cml_block *)fc->fn->block;
+    blk->ops = ops;
+    blk->n_ops = n_ops;
+    fc->fn->n_ops_total = fc->n_ops;
+    b->m->classic = fc->fn;
+}
+
+/* A classic model (GLM, tree ensemble, SVM, scaler, feature vectorizer ...):
+ * a function "main" with one op whose kind is the model type, reading the
+ * description's inputs and defining its outputs, with the type's parameter
+ * message reflected into attributes (repeated messages as columns, see
+ * reflect_columns). SOURCE: mlmodel/format/Model.proto, Model oneof Type:
+ * the classic types are the fields other than pipelines (200-202),
+ * neuralNetwork* (303, 403, 500) and mlProgram (502). */
+static void build_classic(builder *b, const Cmlpb__Model *pb) {
+    const ProtobufCFieldDescriptor *fd =
+        protobuf_c_message_descriptor_get_field(&cmlpb__model__descriptor, (unsigned)pb->type_case);
+    if (!fd || fd->type != PROTOBUF_C_TYPE_MESSAGE) return;
+    const ProtobufCMessage *params;
+    memcpy(&params, (const char *)pb + fd->offset, sizeof params);
+    fctx fc = {0};
+    cml_function *fn = classic_fn_new(b, &fc);
+    const cml_model *m = b->m;
+    const cml_op **ops = arena_calloc(b->a, 1, sizeof *ops);
+    const char **in = feature_names(b, m->inputs, m->n_inputs), **out = feature_names(b, m->outputs, m->n_outputs);
+    if (!fn || !ops || !in || !out) return;
+    cml_op *op = classic_op(b, &fc, fd->name, logical_join(b, fd->name), in, m->n_inputs, out, m->n_outputs, m);
+    if (!op) return;
+    attr_acc acc = {.columnar = true};
+    if (params) reflect_params(b, op, params, NULL, &acc, 0);
+    if (acc.n) qsort(acc.items, acc.n, sizeof *acc.items, attr_cmp);
+    op->attrs = acc.items;
+    op->n_attrs = acc.n;
+    ops[0] = op;
+    classic_finish(b, &fc, ops, 1);
+}
+
+/* A pipeline: its stages' ops in order in one function, each reading the
+ * features it names from the pipeline's inputs or an earlier stage's
+ * outputs. A classic stage contributes its op(s) (nested pipelines
+ * flattened); a neural stage (NeuralNetwork, ML Program) one op of its
+ * model type without parameters (its graph is the sub-model's own). */
+static void build_pipeline_fn(builder *b) {
+    const cml_model *m = b->m;
+    fctx fc = {0};
+    cml_function *fn = classic_fn_new(b, &fc);
+    if (!fn) return;
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_sub_models; i++) {
+        const cml_model *sm = m->sub_models[i];
+        n += sm->classic && sm->classic->block ? sm->classic->block->n_ops : 1;
+    }
+    const cml_op **ops = arena_calloc(b->a, n ? n : 1, sizeof *ops);
+    if (!ops) return;
+    size_t k = 0;
+    for (size_t i = 0; i < m->n_sub_models && k < n; i++) {
+        const cml_model *sm = m->sub_models[i];
+        if (sm->classic && sm->classic->block) {
+            const cml_block *sb = sm->classic->block;
+            for (size_t j = 0; j < sb->n_ops && k < n; j++) {
+                const cml_op *so = sb->ops[j];
+                const cml_arg *sa = so->n_inputs ? so->inputs[0] : NULL;
+                size_t ni = sa ? sa->n_values : 0;
+                const char **in = arena_calloc(b->a, ni ? ni : 1, sizeof *in);
+                const char **out = arena_calloc(b->a, so->n_outputs ? so->n_outputs : 1, sizeof *out);
+                if (!in || !out) return;
+                for (size_t q = 0; q < ni; q++) in[q] = sa->values[q]->name;
+                for (size_t q = 0; q < so->n_outputs; q++) out[q] = so->outputs[q]->name;
+                cml_op *op = classic_op(b, &fc, so->kind, so->loc.logical, in, ni, out, so->n_outputs, NULL);
+                if (!op) return;
+                for (size_t q = 0; q < so->n_outputs; q++) /* keep the stage's feature types */
+                    ((cml_value *)op->outputs[q])->type = so->outputs[q]->type;
+                op->attrs = so->attrs;
+                op->n_attrs = so->n_attrs;
+                op->index = k;
+                ops[k++] = op;
+            }
+        } else {
+            cml_op *op = classic_op(b, &fc, sm->type, sm->loc.logical, feature_names(b, sm->inputs, sm->n_inputs),
+                                    sm->n_inputs, feature_names(b, sm->outputs, sm->n_outputs), sm->n_outputs, sm);
+            if (!op) return;
+            op->index = k;
+            ops[k++] = op;
+        }
+    }
+    classic_finish(b, &fc, ops, k);
+}
+
 /* ---- model ------------------------------------------------------------------ */
 
 static void fill_consumers(builder *b) {
@@ -1474,9 +1799,13 @@ cml_model *ir_build(lmodel *lm, const Cmlpb__Model *pb, const char *artifact, co
         m->sub_models = subs;
         m->sub_model_names = names;
         m->n_sub_models = subs ? k : 0;
+        build_pipeline_fn(&b);
         break;
     }
-    default: break;
+    case 0: break;
+    default:
+        build_classic(&b, pb);
+        break;
     }
     fill_consumers(&b);
     if (b.weights.n) {

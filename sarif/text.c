@@ -213,6 +213,18 @@ static void write_probe_model(FILE *out, const char *path, const cJSON *p) {
         fputs("  output ", out);
         put_clean(out, js(it, "name"));
         if (isnan(jn(it, "values"))) {
+            if (!isnan(jn(it, "class_fp32"))) {
+                /* a classifier's label: the predicted class in both modes */
+                fputs(": predicted class ", out);
+                if (js(it, "label_fp32")) { fputc('\'', out); put_clean(out, js(it, "label_fp32")); fputs("' ", out); }
+                fprintf(out, "(index %.0f); fp16 emulation: ", jn(it, "class_fp32"));
+                if (jn(it, "class_fp16") == jn(it, "class_fp32")) fputs("the same class\n", out);
+                else {
+                    if (js(it, "label_fp16")) { fputc('\'', out); put_clean(out, js(it, "label_fp16")); fputs("' ", out); }
+                    fprintf(out, "(index %.0f), a different class\n", jn(it, "class_fp16"));
+                }
+                continue;
+            }
             fputs(": not a float tensor (not compared)\n", out);
             continue;
         }

@@ -499,6 +499,19 @@ struct cml_model {
     /* compiled models: what metadata.json / buildInfo say */
     const char *compiler_version;     /* coremlc-version, or NULL */
     cml_loc loc;
+    /* Classic models (GLM, tree ensembles, SVM, scaler, feature vectorizer,
+     * ...) and pipelines: what they compute, as a function "main" whose ops
+     * are the models themselves: op kind = the model type ("glmClassifier"),
+     * inputs = one "input" argument with the features it reads, outputs =
+     * the features it defines, attributes = its parameter message reflected
+     * (repeated messages as columns: "treeEnsemble.nodes.treeId" lists one
+     * entry per node, "weights.value" all rows' entries with
+     * "weights.value#count" per row). A pipeline's function chains its
+     * stages by feature name (nested pipelines flattened; a NeuralNetwork or
+     * ML Program stage is one op of that model type without attributes).
+     * NULL for NeuralNetwork and ML Program models. Not in functions[]: rules
+     * written for neural graphs do not meet classic parameters as ops. */
+    const cml_function *classic;
 };
 
 /* ---- lookups (header-only: the host and plugins share them) ------------ */

@@ -402,7 +402,8 @@ float *exec_scratch(xctx *c, size_t n) {
 /* ---- prepare -------------------------------------------------------------------------- */
 
 static const cml_function *pick_function(const cml_model *m, const char *name) {
-    if (!m->n_functions) return NULL;
+    if (!m->n_functions)
+        return m->classic && (!name || !strcmp(name, m->classic->name)) ? m->classic : NULL;
     if (name) {
         for (size_t i = 0; i < m->n_functions; i++)
             if (!strcmp(m->functions[i]->name, name)) return m->functions[i];
@@ -436,6 +437,17 @@ static const cml_feature *find_feature(const cml_model *m, const char *fname, co
     return NULL;
 }
 
+/* Which kernel table runs a model: ML Program ops, NeuralNetwork layers,
+ * or classic models (m->classic: GLM, trees, scaler ...; pipelines); -1
+ * when the IR holds nothing to run. */
+enum { FAM_MIL, FAM_NN, FAM_CLASSIC };
+static bool is_nn_type(const char *t);
+static int model_family(const cml_model *m) {
+    if (is_nn_type(m->type)) return FAM_NN;
+    if (m->type && !strcmp(m->type, "mlProgram")) return FAM_MIL;
+    return m->classic ? FAM_CLASSIC : -1;
+}
+
 static bool is_nn_type(const char *t) {
     return t && (!strcmp(t, "neuralNetwork") || !strcmp(t, "neuralNetworkClassifier") ||
                  !strcmp(t, "neuralNetworkRegressor"));
@@ -458,8 +470,9 @@ static void add_kind(char *list, size_t cap, const char *kind) {
 /* The ops of fn the executor refuses: their kinds into list (comma list,
  * each once), the first max of them into ops/why; returns the count of
  * refused ops. *n_runtime: the executable runtime ops. */
-static size_t check_ops(const exec_io *io, const cml_function *fn, bool nn, char *list, size_t cap, const cml_op **ops,
+static size_t check_ops(const exec_io *io, const cml_function *fn, int fam, char *list, size_t cap, const cml_op **ops,
                         char (*why)[192], size_t max, size_t *n_runtime) {
+    bool nn = fam != FAM_MIL;
     const cml_block *b = fn->block;
     size_t n_bad = 0, n_rt = 0;
     for (size_t i = 0; i < b->n_ops; i++) {
@@ -468,9 +481,12 @@ static size_t check_ops(const exec_io *io, const cml_function *fn, bool nn, char
         if (op->n_blocks) {
             snprintf(item, sizeof item, "%s", op->kind);
         } else if (nn) {
-            const exec_kdef *kd = exec_find_nn(op->kind);
+            const exec_kdef *kd = fam == FAM_CLASSIC ? exec_find_classic(op->kind) : exec_find_nn(op->kind);
             char r[160] = "";
-            if (!kd) snprintf(item, sizeof item, "%s", op->kind);
+            if (!kd && fam == FAM_CLASSIC && (is_nn_type(op->kind) || !strcmp(op->kind, "mlProgram")))
+                snprintf(item, sizeof item, "%s (a neural stage of a pipeline: the executor runs a pipeline's classic "
+                         "stages only)", op->kind);
+            else if (!kd) snprintf(item, sizeof item, "%s", op->kind);
             else if (kd->check && kd->check(io, op, r, sizeof r) != 0) snprintf(item, sizeof item, "%s (%s)", op->kind, r);
             else n_rt++;
         } else if (!strcmp(op->kind, "const")) {
@@ -499,11 +515,11 @@ static size_t check_ops(const exec_io *io, const cml_function *fn, bool nn, char
 size_t exec_unsupported(const cml_model *m, const char *function, const exec_io *io, const cml_op **ops,
                         char (*why)[192], size_t max) {
     if (!m) return 0;
-    bool nn = is_nn_type(m->type);
-    if (!nn && (!m->type || strcmp(m->type, "mlProgram") != 0)) return 0;
+    int fam = model_family(m);
+    if (fam < 0) return 0;
     const cml_function *fn = pick_function(m, function);
     if (!fn || !fn->block) return 0;
-    return check_ops(io, fn, nn, NULL, 0, ops, why, max, NULL);
+    return check_ops(io, fn, fam, NULL, 0, ops, why, max, NULL);
 }
 
 void exec_plan_free(exec_plan *p) {
@@ -524,6 +540,7 @@ void exec_plan_free(exec_plan *p) {
         free(s->attr_slots);
         free(s->out_slots);
         free(s->release);
+        if (s->kstate_free) s->kstate_free(s->kstate);
     }
     free(p->steps);
     free(p->ins);
@@ -559,11 +576,10 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
                         size_t errlen) {
     seterr(err, errlen, "ok");
     if (!m) { seterr(err, errlen, "no model"); return NULL; }
-    bool nn = is_nn_type(m->type);
-    if (!nn && (!m->type || strcmp(m->type, "mlProgram") != 0)) {
-        seterr(err, errlen,
-               "model type '%s' is not executable by the reference executor (classic models and "
-               "pipelines: their parameters are not in the IR)",
+    int fam = model_family(m);
+    bool nn = fam == FAM_NN || fam == FAM_CLASSIC;
+    if (fam < 0) {
+        seterr(err, errlen, "model type '%s' is not executable by the reference executor (no graph or parameters in the IR)",
                m->type ? m->type : "unknown");
         return NULL;
     }
@@ -586,7 +602,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
         seterr(err, errlen, "no weight reader (exec_opts.io)");
         return NULL;
     }
-    if (check_ops(&o->io, fn, nn, bad, sizeof bad, NULL, NULL, 0, &n_runtime)) {
+    if (check_ops(&o->io, fn, fam, bad, sizeof bad, NULL, NULL, 0, &n_runtime)) {
         seterr(err, errlen, "unsupported op%s: %s", strchr(bad, ',') ? "s" : "", bad);
         return NULL;
     }
@@ -596,6 +612,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     p->m = m;
     p->fn = fn;
     p->is_nn = nn;
+    p->is_classic = fam == FAM_CLASSIC;
     if (o) p->opts = *o;
     /* the executor splits matrix products across its own threads
      * (exec_par.c); inside each range the BLAS runs single-threaded */
@@ -657,7 +674,8 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
         }
         xstep *st = &p->steps[p->n_steps];
         st->op = op;
-        const exec_kdef *kd = nn ? exec_find_nn(op->kind) : exec_find_mil(op->kind);
+        const exec_kdef *kd = fam == FAM_CLASSIC ? exec_find_classic(op->kind)
+                            : nn ? exec_find_nn(op->kind) : exec_find_mil(op->kind);
         st->fn = kd->fn;
         st->in_slots = calloc(op->n_inputs ? op->n_inputs : 1, sizeof *st->in_slots);
         st->attr_slots = calloc(op->n_attrs ? op->n_attrs : 1, sizeof *st->attr_slots);
@@ -954,7 +972,7 @@ static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_m
     else memset(t->d, 0, t->n * sizeof(float));
     if (t->dt == EXEC_DT_INT32 || t->dt == EXEC_DT_BOOL) {
         for (size_t i = 0; i < t->n; i++) t->d[i] = truncf(t->d[i]);
-    } else if (t->dt == EXEC_DT_FP16 || mode == EXEC_FP16_EMU) {
+    } else if (!p->is_classic && (t->dt == EXEC_DT_FP16 || mode == EXEC_FP16_EMU)) {
         for (size_t i = 0; i < t->n; i++) t->d[i] = exec_r16(t->d[i]);
     }
     /* NeuralNetwork image preprocessing: y = channelScale * x + bias[c].
@@ -1027,7 +1045,9 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
             os->n_values += sl->t.n;
             if (dt_is_float(sl->t.dt))
                 scan_output(p, &sl->t,
-                            mode == EXEC_FP16_EMU || (mode == EXEC_TYPED && sl->decl == EXEC_DT_FP16), os);
+                            !p->is_classic &&
+                                (mode == EXEC_FP16_EMU || (mode == EXEC_TYPED && sl->decl == EXEC_DT_FP16)),
+                            os);
         }
         os->ms = now_ms() - t0;
         if (first_nf < 0 && (os->n_nan || os->n_inf)) first_nf = (long)i;
@@ -1054,9 +1074,12 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
         outs[i].data = malloc((t->n ? t->n : 1) * sizeof(float));
         if (!outs[i].data) { exec_tensors_free(outs, p->n_outs); snprintf(p->err, sizeof p->err, "out of memory"); goto done; }
         if (t->d) memcpy(outs[i].data, t->d, t->n * sizeof(float));
-        if (t->dt == EXEC_DT_LABEL && p->m->string_labels && t->d && t->n &&
-            t->d[0] >= 0 && (size_t)t->d[0] < p->m->n_class_labels)
-            outs[i].label = p->m->string_labels[(size_t)t->d[0]];
+        /* a classic classifier's kernel carries its own labels (a
+         * pipeline's labels are its last stage's) */
+        const char *const *labs = t->strs ? t->strs : p->m->string_labels;
+        size_t n_labs = t->strs ? t->nstr : p->m->n_class_labels;
+        if (t->dt == EXEC_DT_LABEL && labs && t->d && t->n && t->d[0] >= 0 && (size_t)t->d[0] < n_labs)
+            outs[i].label = labs[(size_t)t->d[0]];
     }
     for (size_t i = 0; i < p->n_outs; i++) {
         const xio *io = &p->outs[i];

@@ -12,8 +12,11 @@
  * a shape and a dtype tag; integer and boolean tensors hold exact integral
  * floats, a classifier's label is its class index. Per-op statistics (max
  * |x| before rounding, fp16 overflow, NaN/Inf, time) and an optional per-op
- * hook expose what the probe reports. Classic models (GLM, trees, scalers,
- * pipelines) are not executable: their parameters are not in the IR.
+ * hook expose what the probe reports. Classic models (GLM regressors and
+ * classifiers, tree ensembles, scaler, feature vectorizer, and pipelines of
+ * them) run from the IR's classic function (cml_model.classic,
+ * exec_classic.c) in double precision in every mode, as Core ML runs them
+ * on the CPU; a classifier's probabilities are a vector in label order.
  * Convolutions, matrix products, pooling and elementwise work are split
  * across the plan's own threads (exec_opts.threads). Constants are read only
  * through exec_opts.io (the SDK's weight_read / weight_stored_as in the

@@ -70,6 +70,8 @@ typedef struct xstep {
     int *out_slots;            /* [op->n_outputs] */
     int *release;              /* runtime slots dead after this step */
     size_t n_release;
+    void *kstate;              /* a kernel's own prepared state (built on its first run) */
+    void (*kstate_free)(void *);
 } xstep;
 
 typedef struct xmap {
@@ -93,7 +95,8 @@ typedef struct xio {
 struct exec_plan {
     const cml_model *m;
     const cml_function *fn;
-    bool is_nn;
+    bool is_nn;                /* NeuralNetwork layers, or classic models (inputs and outputs by feature) */
+    bool is_classic;           /* classic models: double math on the CPU whatever the mode */
     exec_opts opts;
     xslot *slots;
     size_t n_slots, cap_slots;
@@ -183,6 +186,7 @@ static inline float exec_r16(float f);
 /* ---- kernel tables ---- */
 const exec_kdef *exec_find_mil(const char *kind);
 const exec_kdef *exec_find_nn(const char *kind);
+const exec_kdef *exec_find_classic(const char *kind);
 bool exec_is_constexpr_supported(const char *kind);
 
 /* ---- constants (exec_const.c) ---- */

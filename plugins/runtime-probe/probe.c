@@ -275,10 +275,9 @@ static const probe_result *prb_get(cml_ctx *ctx, const cml_model *m, bool *first
         r->status = PROBE_SKIPPED; /* the load/... rules say what is wrong */
         return r;
     }
-    if (!m->n_functions) {
+    if (!m->n_functions && !m->classic) {
         snprintf(r->message, sizeof r->message,
-                 "model type '%s' is not executable by the reference executor (classic models and pipelines: "
-                 "their parameters are not in the IR)",
+                 "model type '%s' is not executable by the reference executor (no graph or parameters in the IR)",
                  m->type ? m->type : "unknown");
         r->status = PROBE_UNSUPPORTED;
         prb_add_figures(ctx, r);
@@ -663,8 +662,9 @@ static const cml_rule R_UNSUPPORTED = {
     .name = "ProbeUnsupportedOp",
     .summary = "The runtime probe cannot run an op of the model, so the model was not probed.",
     .help_md = "coreml-lint's reference executor has no kernel for this op (a custom layer, control flow, an "
-               "op kind or parameter it does not implement), or the model type is not executable from the IR "
-               "(classic models and pipelines). Nothing was measured; the static findings stand. This says "
+               "op kind or parameter it does not implement, a classic model type other than GLM, tree ensemble, "
+               "scaler and feature vectorizer, a neural stage inside a pipeline). Nothing was measured; the static "
+               "findings stand. This says "
                "nothing about Core ML's own support (see ane/unsupported-op for the Neural Engine)." PRB_HOW,
     .default_level = CML_WARNING,
     .check = chk_unsupported,

@@ -86,6 +86,10 @@ typedef struct probe_output {
     char name[PROBE_NAME];
     uint64_t n;                     /* float values compared */
     bool is_float;
+    /* a classifier's label output: the predicted class in each mode */
+    bool is_label;
+    int64_t class32, class16;       /* class indices */
+    char label32[PROBE_NAME], label16[PROBE_NAME]; /* string labels ("" for int64 labels) */
     uint64_t nan32, inf32, nan16, inf16;
     double max_ref;                 /* max |fp32| (finite) */
     double linf, rmse, max_rel;     /* fp16 emulation vs fp32 (absolute) */

@@ -474,6 +474,9 @@ static const char *prb_precision(const cml_model *m, const cml_function *fn) {
 
 /* The model's own typed precision: fp16/fp32 compute ops, or mixed. */
 static const char *prb_typed(const cml_function *fn, bool nn) {
+    if (fn && fn->model && fn->model->classic == fn)
+        return "fp64 (classic model: Core ML computes it in double on the CPU whatever the compute units, so the "
+               "fp16 emulation does not apply and repeats the fp32 run)";
     if (nn) return "fp32 (NeuralNetwork: untyped; Core ML computes in fp16 on the GPU and Neural Engine)";
     size_t n16 = 0, n32 = 0;
     for (size_t i = 0; fn && i < fn->block->n_ops; i++) {
@@ -488,7 +491,8 @@ static const char *prb_typed(const cml_function *fn, bool nn) {
 }
 
 static const cml_function *prb_function(const cml_model *m, const char *name) {
-    if (!m->n_functions) return NULL;
+    if (!m->n_functions) /* classic models and pipelines: their one function */
+        return m->classic && (!name || !*name || !strcmp(name, m->classic->name)) ? m->classic : NULL;
     if (name && *name) {
         for (size_t i = 0; i < m->n_functions; i++)
             if (!strcmp(m->functions[i]->name, name)) return m->functions[i];
@@ -774,6 +778,15 @@ static void prb_figures(prb_child *c, const exec_plan *plan, const exec_tensor *
         } else {
             jb(&j, ",\"compared\":false");
         }
+        if (po->is_label) {
+            jb(&j, ",\"class_fp32\":%lld,\"class_fp16\":%lld", (long long)po->class32, (long long)po->class16);
+            if (po->label32[0]) {
+                jb(&j, ",\"label_fp32\":");
+                jstr(&j, po->label32);
+                jb(&j, ",\"label_fp16\":");
+                jstr(&j, po->label16);
+            }
+        }
         jb(&j, "}");
     }
     jb(&j, "],\"fp16_divergence_ops\":[");
@@ -1042,6 +1055,13 @@ static void prb_child_main(prb_child *c) {
         probe_output *po = &r->outputs[i];
         snprintf(po->name, sizeof po->name, "%s", out32[i].name ? out32[i].name : "?");
         po->is_float = prb_is_float(&out32[i]) && i < n_out16 && exec_tensor_count(&out16[i]) == exec_tensor_count(&out32[i]);
+        if (out32[i].dtype == EXEC_DT_LABEL && out32[i].data && i < n_out16 && out16[i].data) {
+            po->is_label = true;
+            po->class32 = (int64_t)out32[i].data[0];
+            po->class16 = (int64_t)out16[i].data[0];
+            snprintf(po->label32, sizeof po->label32, "%s", out32[i].label ? out32[i].label : "");
+            snprintf(po->label16, sizeof po->label16, "%s", out16[i].label ? out16[i].label : "");
+        }
         if (!po->is_float) continue;
         prb_count_nonfinite(&out32[i], &po->nan32, &po->inf32);
         prb_count_nonfinite(&out16[i], &po->nan16, &po->inf16);

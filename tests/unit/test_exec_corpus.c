@@ -9,8 +9,8 @@
  * finite outputs and a sane divergence, which is printed. Multifunction
  * models run every function; the stateful model's first call starts from a
  * zero state. Models without a reference are smoke-run on generated inputs
- * when executable; classic and custom-layer models must be refused with a
- * reason. Prints a table (model, mode, max abs err, rmse, time). Skips (77)
+ * (custom-layer models must be refused with a reason); the scikit-learn
+ * models are checked against facts of their data sets (check_sklearn). Prints a table (model, mode, max abs err, rmse, time). Skips (77)
  * when the corpus is absent. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -274,6 +274,103 @@ static void weight_check(const char *name, const cml_model *m, exec_plan *p, con
     loader_free(lb);
 }
 
+/* ---- the scikit-learn models (classic, no PyTorch reference) ------------------
+ * What they must compute is known from their data sets and estimators
+ * (manifest.json "how"): scikit-learn's LinearRegression on the diabetes
+ * set has intercept 152.133 and coefficients bmi (feature 2) 519.84 and s1
+ * (feature 4) -792.18 (the figures scikit-learn's examples publish; they
+ * move in the second decimal between releases, so the checks allow 0.05 on
+ * a coefficient); the iris estimators
+ * put the first sample of each species (iris rows 0, 50, 100) in its class;
+ * a random forest's Core ML class scores are the per-tree class
+ * frequencies summed, not averaged (apple/coremltools#1541), so they sum
+ * to the number of trees (10); the pipeline with four scalar inputs holds
+ * the same forest as the bare classifier. */
+static const float IRIS[3][4] = {{5.1f, 3.5f, 1.4f, 0.2f}, {7.0f, 3.2f, 4.7f, 1.4f}, {6.3f, 3.3f, 6.0f, 2.5f}};
+static const char *const IRIS_NAMES[3] = {"setosa", "versicolor", "virginica"};
+
+/* run p on x (n features, as one "features" array or as the four named
+ * scalar iris inputs) */
+static exec_tensor *sk_run(exec_plan *p, const cml_model *m, const float *x, size_t n, size_t *n_out) {
+    exec_tensor in[4];
+    size_t n_in = 0;
+    memset(in, 0, sizeof in);
+    static const char *const scalar_names[4] = {"sepal_length", "sepal_width", "petal_length", "petal_width"};
+    if (m->n_inputs == 4) {
+        for (size_t i = 0; i < 4; i++)
+            in[n_in++] = (exec_tensor){.name = scalar_names[i], .rank = 1, .shape = {1}, .data = (float *)&x[i]};
+    } else {
+        in[n_in++] = (exec_tensor){.name = "features", .rank = 1, .shape = {(int64_t)n}, .data = (float *)x};
+    }
+    exec_tensor *o = NULL;
+    *n_out = 0;
+    if (exec_run(p, EXEC_FP32, in, n_in, &o, n_out, NULL) != 0) {
+        fprintf(stderr, "run failed: %s\n", exec_last_error(p));
+        return NULL;
+    }
+    return o;
+}
+
+static double sum_of(const exec_tensor *t) {
+    double s = 0;
+    for (size_t k = 0; k < exec_tensor_count(t); k++) s += t->data[k];
+    return s;
+}
+
+/* forest scores of the bare classifier, to compare with the pipeline */
+static float g_forest[3][3];
+static bool g_have_forest;
+
+static void check_sklearn(const char *name, const cml_model *m, exec_plan *p) {
+    size_t n = 0;
+    if (!strcmp(name, "sklearn_linear_regression")) {
+        float x[10] = {0};
+        exec_tensor *o = sk_run(p, m, x, 10, &n);
+        CHECK(o && n == 1 && fabs(o[0].data[0] - 152.133) < 1e-3);
+        exec_tensors_free(o, n);
+        x[2] = 1;
+        o = sk_run(p, m, x, 10, &n);
+        CHECK(o && n == 1 && fabs(o[0].data[0] - (152.133 + 519.84)) < 0.05);
+        exec_tensors_free(o, n);
+        x[2] = 0;
+        x[4] = 1;
+        o = sk_run(p, m, x, 10, &n);
+        CHECK(o && n == 1 && fabs(o[0].data[0] - (152.133 - 792.18)) < 0.05);
+        if (o) printf("%-58s diabetes: x=e_s1 -> %.4f (expected -640.05 +- 0.05)\n", name, o[0].data[0]);
+        exec_tensors_free(o, n);
+        return;
+    }
+    if (!strcmp(name, "sklearn_random_forest_regressor")) {
+        float x[10] = {0};
+        exec_tensor *o = sk_run(p, m, x, 10, &n);
+        /* SOURCE: the diabetes target ranges over 25..346; a forest's mean of leaf means stays inside */
+        CHECK(o && n == 1 && o[0].data[0] >= 25 && o[0].data[0] <= 346);
+        if (o) printf("%-58s diabetes: x=0 -> %.4f (inside the target range 25..346)\n", name, o[0].data[0]);
+        exec_tensors_free(o, n);
+        return;
+    }
+    bool forest = strstr(name, "random_forest") != NULL;
+    if (!strcmp(name, "sklearn_random_forest_scalar_inputs")) CHECK(g_have_forest); /* the manifest lists the bare forest first */
+    for (int s = 0; s < 3; s++) {
+        exec_tensor *o = sk_run(p, m, IRIS[s], 4, &n);
+        CHECK(o && n == 2);
+        if (!o || n != 2) { exec_tensors_free(o, n); continue; }
+        CHECK(o[0].dtype == EXEC_DT_LABEL && (int)o[0].data[0] == s);
+        if (!forest) CHECK(o[0].label && !strcmp(o[0].label, IRIS_NAMES[s]));
+        CHECK(exec_tensor_count(&o[1]) == 3);
+        double sum = sum_of(&o[1]);
+        CHECK(fabs(sum - (forest ? 10.0 : 1.0)) < 1e-4);
+        if (forest && exec_tensor_count(&o[1]) == 3) {
+            if (!g_have_forest) memcpy(g_forest[s], o[1].data, sizeof g_forest[s]);
+            else CHECK(!memcmp(g_forest[s], o[1].data, sizeof g_forest[s]));
+        }
+        printf("%-58s iris row %d -> class %d%s%s, scores sum %.4f\n", name, s * 50, (int)o[0].data[0],
+               o[0].label ? " " : "", o[0].label ? o[0].label : "", sum);
+        exec_tensors_free(o, n);
+    }
+    if (forest) g_have_forest = true;
+}
+
 static void test_model(const cJSON *e) {
     const char *name = cJSON_GetObjectItem(e, "name")->valuestring;
     const char *path = cJSON_GetObjectItem(e, "path")->valuestring;
@@ -298,9 +395,9 @@ static void test_model(const cJSON *e) {
         bool classic = mtype && strncmp(mtype, "neuralNetwork", 13) != 0 && strcmp(mtype, "mlProgram") != 0;
         if (!p) {
             printf("%-58s refused: %s\n", name, err);
-            CHECK(classic || strstr(err, "custom") != NULL);
+            CHECK(strstr(err, "custom") != NULL);
         } else {
-            CHECK(!classic);
+            if (classic) check_sklearn(name, m, p);
             exec_tensor *in = NULL;
             size_t n_in = 0;
             CHECK(exec_make_inputs(m, NULL, 7, &in, &n_in, err, sizeof err) == 0);

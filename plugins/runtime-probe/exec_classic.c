@@ -1,0 +1,599 @@
+/* exec_classic.c — kernels for the classic (non-neural) models: GLM
+ * regressors and classifiers, tree ensembles, the scaler and the feature
+ * vectorizer, each one op of the IR's classic function (cml_model.classic;
+ * a pipeline chains them by feature name).
+ *
+ * Core ML evaluates these models on the CPU in double precision whatever
+ * compute units are asked for, so the kernels compute in double in every
+ * mode and exec.c never rounds their values to fp16. Parameters come from
+ * the op's attributes as the IR reflects the parameter message (repeated
+ * messages as columns: "treeEnsemble.nodes.treeId" has one entry per node,
+ * "weights.value" every row's entries with "weights.value#count"). A
+ * classifier's label output is EXEC_DT_LABEL (data[0] = class index, the
+ * string labels in xt.strs); its probability dictionary is a vector in
+ * class-label order. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec_internal.h"
+
+/* ---- operands ---------------------------------------------------------------- */
+
+static const cml_attr *list_of(xctx *c, const char *name, cml_attr_kind kind) {
+    const cml_attr *a = exec_attr(c, name);
+    return a && a->kind == kind ? a : NULL;
+}
+
+static size_t list_n(const cml_attr *a) { return a ? a->n : 0; }
+
+/* every input of the op, flattened in order, as doubles (x has room for n) */
+static int gather_inputs(xctx *c, double **x, size_t *n) {
+    size_t total = 0, k = 0, ni = exec_nn_n_in(c);
+    for (size_t i = 0; i < ni; i++) {
+        const xt *t = exec_nn_in(c, i);
+        if (!t || !t->d) return exec_fail(c, "input %zu ('%s') has no value", i, c->op->inputs[0]->values[i]->name);
+        total += t->n;
+    }
+    double *v = malloc((total ? total : 1) * sizeof *v);
+    if (!v) return exec_fail(c, "out of memory");
+    for (size_t i = 0; i < ni; i++) {
+        const xt *t = exec_nn_in(c, i);
+        for (size_t j = 0; j < t->n; j++) v[k++] = t->d[j];
+    }
+    *x = v;
+    *n = total;
+    return 0;
+}
+
+/* SOURCE: GLMRegressor.proto / GLMClassifier.proto PostEvaluationTransform
+ * Logit and Probit: the logistic function and the standard normal CDF. */
+static double logit(double y) { return 1.0 / (1.0 + exp(-y)); }
+static double probit(double y) { return 0.5 * erfc(-y / sqrt(2.0)); }
+
+/* The classifier's outputs: the label (the first output typed string or
+ * int64) and the probability vector (the first other output, a dictionary
+ * keyed by class label). */
+static size_t argmax(const double *p, size_t n) {
+    size_t best = 0;
+    for (size_t k = 1; k < n; k++)
+        if (p[k] > p[best]) best = k;
+    return best;
+}
+
+static int classifier_outputs(xctx *c, const double *prob, size_t n_classes, size_t best) {
+    const cml_attr *sl = list_of(c, "stringClassLabels.vector", CML_ATTR_STRINGS);
+    bool have_label = false, have_prob = false;
+    for (size_t i = 0; i < exec_n_outputs(c); i++) {
+        cml_dtype dt = c->op->outputs[i]->type.dtype;
+        if (!have_label && (dt == CML_DT_STRING || dt == CML_DT_INT64)) {
+            int64_t one = 1;
+            xt *t = exec_out(c, i, 1, &one);
+            if (!t) return exec_fail(c, "out of memory");
+            t->dt = EXEC_DT_LABEL;
+            t->d[0] = (float)best;
+            if (sl) { t->strs = sl->strings; t->nstr = sl->n; }
+            have_label = true;
+        } else if (!have_prob) {
+            int64_t n = (int64_t)n_classes;
+            xt *t = exec_out(c, i, 1, &n);
+            if (!t) return exec_fail(c, "out of memory");
+            t->dt = EXEC_DT_FP32;
+            for (size_t k = 0; k < n_classes; k++) t->d[k] = (float)prob[k];
+            have_prob = true;
+        } else {
+            return exec_fail(c, "output '%s': a classifier has a label and a probability output only",
+                             c->op->outputs[i]->name);
+        }
+    }
+    return 0;
+}
+
+static size_t n_class_labels(xctx *c) {
+    return list_n(list_of(c, "stringClassLabels.vector", CML_ATTR_STRINGS)) +
+           list_n(list_of(c, "int64ClassLabels.vector", CML_ATTR_INTS));
+}
+
+/* ---- GLM ----------------------------------------------------------------------- */
+
+/* y[r] = weights[r] . x + offset[r] for every weight row. */
+static int glm_linear(xctx *c, const double *x, size_t nx, double **y, size_t *ny) {
+    const cml_attr *w = list_of(c, "weights.value", CML_ATTR_FLOATS);
+    const cml_attr *cnt = list_of(c, "weights.value#count", CML_ATTR_INTS);
+    const cml_attr *off = list_of(c, "offset", CML_ATTR_FLOATS);
+    size_t rows = list_n(cnt);
+    if (!rows || !w) return exec_fail(c, "%s has no weights", c->op->kind);
+    if (off && off->n != rows && off->n != 1)
+        return exec_fail(c, "%s: %zu offsets for %zu weight rows", c->op->kind, off->n, rows);
+    double *out = malloc(rows * sizeof *out);
+    if (!out) return exec_fail(c, "out of memory");
+    size_t at = 0;
+    for (size_t r = 0; r < rows; r++) {
+        if ((size_t)cnt->ints[r] != nx) {
+            free(out);
+            return exec_fail(c, "%s: weight row %zu has %lld entries but the input has %zu values", c->op->kind, r,
+                             (long long)cnt->ints[r], nx);
+        }
+        double acc = off ? off->floats[off->n == 1 ? 0 : r] : 0.0;
+        for (size_t i = 0; i < nx; i++) acc += w->floats[at + i] * x[i];
+        at += nx;
+        out[r] = acc;
+    }
+    *y = out;
+    *ny = rows;
+    return 0;
+}
+
+static int k_glm_regressor(xctx *c) {
+    double *x = NULL, *y = NULL;
+    size_t nx = 0, ny = 0;
+    if (gather_inputs(c, &x, &nx) != 0) return -1;
+    int rc = glm_linear(c, x, nx, &y, &ny);
+    free(x);
+    if (rc != 0) return -1;
+    const cml_attr *tr = exec_attr(c, "postEvaluationTransform");
+    /* SOURCE: GLMRegressor.proto PostEvaluationTransform: NoTransform = 0,
+     * Logit = 1, Probit = 2 */
+    int64_t mode = tr ? tr->i : 0;
+    int64_t n = (int64_t)ny;
+    xt *t = exec_out(c, 0, 1, &n);
+    if (!t) { free(y); return exec_fail(c, "out of memory"); }
+    t->dt = EXEC_DT_FP32;
+    for (size_t r = 0; r < ny; r++)
+        t->d[r] = (float)(mode == 1 ? logit(y[r]) : mode == 2 ? probit(y[r]) : y[r]);
+    free(y);
+    return 0;
+}
+
+/* Class probabilities of a GLM classifier. SOURCE: GLMClassifier.proto:
+ * PostEvaluationTransform Logit = 0, Probit = 1 ("Only binary
+ * classification is supported for probit"); ClassEncoding ReferenceClass
+ * = 0 ("First class is the reference class"), OneVsRest = 1. The binary
+ * form with one weight row gives the second class f(y), the first 1 - f(y)
+ * (coremltools converters/sklearn/_logistic_regression.py writes sklearn's
+ * single coefficient row, whose sigmoid is the probability of classes_[1]).
+ * One-vs-rest normalises the per-class f(y) to sum 1 and the reference-class
+ * encoding is the multinomial logit with class 0's score fixed at 0
+ * [derived from the encodings' definitions]. */
+static int k_glm_classifier(xctx *c) {
+    size_t nc = n_class_labels(c);
+    if (nc < 2) return exec_fail(c, "glmClassifier needs at least 2 class labels, has %zu", nc);
+    double *x = NULL, *y = NULL;
+    size_t nx = 0, ny = 0;
+    if (gather_inputs(c, &x, &nx) != 0) return -1;
+    int rc = glm_linear(c, x, nx, &y, &ny);
+    free(x);
+    if (rc != 0) return -1;
+    const cml_attr *tr = exec_attr(c, "postEvaluationTransform");
+    const cml_attr *enc = exec_attr(c, "classEncoding");
+    bool is_probit = tr && tr->i == 1, ovr = enc && enc->i == 1;
+    double *p = calloc(nc, sizeof *p);
+    if (!p) { free(y); return exec_fail(c, "out of memory"); }
+    rc = 0;
+    if (ny == 1 && nc == 2) {
+        double f = is_probit ? probit(y[0]) : logit(y[0]);
+        p[0] = 1.0 - f;
+        p[1] = f;
+    } else if (is_probit) {
+        rc = exec_fail(c, "glmClassifier: probit supports binary classification only (%zu classes)", nc);
+    } else if (ovr && ny == nc) {
+        double sum = 0;
+        for (size_t k = 0; k < nc; k++) sum += (p[k] = logit(y[k]));
+        for (size_t k = 0; k < nc && sum > 0; k++) p[k] /= sum;
+    } else if (!ovr && ny == nc - 1) {
+        double mx = 0;
+        for (size_t k = 0; k < ny; k++) mx = y[k] > mx ? y[k] : mx;
+        double sum = exp(-mx);
+        for (size_t k = 0; k < ny; k++) sum += exp(y[k] - mx);
+        p[0] = exp(-mx) / sum;
+        for (size_t k = 0; k < ny; k++) p[k + 1] = exp(y[k] - mx) / sum;
+    } else {
+        rc = exec_fail(c, "glmClassifier: %zu weight rows do not fit %zu classes with %s encoding", ny, nc,
+                       ovr ? "one-vs-rest" : "reference-class");
+    }
+    free(y);
+    if (rc == 0) rc = classifier_outputs(c, p, nc, argmax(p, nc));
+    free(p);
+    return rc;
+}
+
+/* ---- tree ensembles ------------------------------------------------------------ */
+
+/* SOURCE: TreeEnsemble.proto TreeNodeBehavior: BranchOnValueLessThanEqual
+ * = 0, LessThan = 1, GreaterThanEqual = 2, GreaterThan = 3, Equal = 4,
+ * NotEqual = 5, LeafNode = 6. */
+enum { TB_LE, TB_LT, TB_GE, TB_GT, TB_EQ, TB_NE, TB_LEAF };
+
+typedef struct tnode {
+    int behavior;
+    uint32_t feature;
+    double value;
+    uint32_t t_child, f_child;     /* node indices */
+    bool missing_true;
+    uint32_t ev_begin, ev_n;       /* into the evaluation arrays */
+} tnode;
+
+typedef struct tforest {
+    tnode *nodes;
+    size_t n_nodes;
+    uint32_t *roots;
+    size_t n_trees;
+    uint32_t *ev_index;
+    double *ev_value;
+    size_t dims;
+    double *base;
+    uint64_t max_feature;          /* 1 + the largest feature index a branch reads */
+    size_t max_depth;              /* nodes in the largest tree: a walk longer than that is a cycle */
+} tforest;
+
+static void forest_free(void *arg) {
+    tforest *f = arg;
+    if (!f) return;
+    free(f->nodes);
+    free(f->roots);
+    free(f->ev_index);
+    free(f->ev_value);
+    free(f->base);
+    free(f);
+}
+
+typedef struct tkey {
+    int64_t tree, node;
+    uint32_t index;
+} tkey;
+
+static int tkey_cmp(const void *x, const void *y) {
+    const tkey *a = x, *b = y;
+    if (a->tree != b->tree) return a->tree < b->tree ? -1 : 1;
+    if (a->node != b->node) return a->node < b->node ? -1 : 1;
+    return 0;
+}
+
+static long tkey_find(const tkey *keys, size_t n, int64_t tree, int64_t node) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        tkey k = {tree, node, 0};
+        int cmp = tkey_cmp(&keys[mid], &k);
+        if (!cmp) return (long)keys[mid].index;
+        if (cmp < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return -1;
+}
+
+#define TE "treeEnsemble."
+#define TN "treeEnsemble.nodes."
+
+/* Compile the node columns into index-linked trees, checking every link:
+ * duplicate (tree, node) ids, children that do not exist, a tree without
+ * exactly one root, leaves writing past numPredictionDimensions. */
+static tforest *forest_build(xctx *c) {
+    const cml_attr *tree = list_of(c, TN "treeId", CML_ATTR_INTS), *node = list_of(c, TN "nodeId", CML_ATTR_INTS),
+                   *beh = list_of(c, TN "nodeBehavior", CML_ATTR_INTS),
+                   *feat = list_of(c, TN "branchFeatureIndex", CML_ATTR_INTS),
+                   *val = list_of(c, TN "branchFeatureValue", CML_ATTR_FLOATS),
+                   *tc = list_of(c, TN "trueChildNodeId", CML_ATTR_INTS),
+                   *fc = list_of(c, TN "falseChildNodeId", CML_ATTR_INTS),
+                   *miss = list_of(c, TN "missingValueTracksTrueChild", CML_ATTR_INTS),
+                   *evn = list_of(c, TN "evaluationInfo#count", CML_ATTR_INTS),
+                   *evi = list_of(c, TN "evaluationInfo.evaluationIndex", CML_ATTR_INTS),
+                   *evv = list_of(c, TN "evaluationInfo.evaluationValue", CML_ATTR_FLOATS),
+                   *dims = exec_attr(c, TE "numPredictionDimensions"),
+                   *base = list_of(c, TE "basePredictionValue", CML_ATTR_FLOATS);
+    size_t n = list_n(tree);
+    if (!n) { exec_fail(c, "%s has no tree nodes", c->op->kind); return NULL; }
+    if (n > UINT32_MAX / 2 || list_n(node) != n || list_n(beh) != n || list_n(feat) != n || list_n(val) != n ||
+        list_n(tc) != n || list_n(fc) != n || list_n(miss) != n || list_n(evn) != n) {
+        exec_fail(c, "%s: the tree node fields do not have one entry per node", c->op->kind);
+        return NULL;
+    }
+    size_t n_ev = list_n(evi);
+    if (list_n(evv) != n_ev) { exec_fail(c, "%s: evaluation indices and values differ in count", c->op->kind); return NULL; }
+    tforest *f = calloc(1, sizeof *f);
+    tkey *keys = calloc(n, sizeof *keys);
+    if (!f || !keys) goto oom;
+    f->nodes = calloc(n, sizeof *f->nodes);
+    f->ev_index = calloc(n_ev ? n_ev : 1, sizeof *f->ev_index);
+    f->ev_value = calloc(n_ev ? n_ev : 1, sizeof *f->ev_value);
+    bool *is_child = calloc(n, sizeof *is_child);
+    if (!f->nodes || !f->ev_index || !f->ev_value || !is_child) { free(is_child); goto oom; }
+    f->n_nodes = n;
+    f->dims = dims && dims->kind == CML_ATTR_INT && dims->i > 0 ? (size_t)dims->i : 1;
+    if (f->dims > (1u << 24)) { free(is_child); exec_fail(c, "%s: %zu prediction dimensions", c->op->kind, f->dims); goto fail; }
+    f->base = calloc(f->dims, sizeof *f->base);
+    if (!f->base) { free(is_child); goto oom; }
+    if (base && base->n) {
+        if (base->n != f->dims) {
+            free(is_child);
+            exec_fail(c, "%s: %zu base prediction values for %zu dimensions", c->op->kind, base->n, f->dims);
+            goto fail;
+        }
+        memcpy(f->base, base->floats, f->dims * sizeof *f->base);
+    }
+    for (size_t i = 0; i < n; i++) keys[i] = (tkey){tree->ints[i], node->ints[i], (uint32_t)i};
+    qsort(keys, n, sizeof *keys, tkey_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (!tkey_cmp(&keys[i - 1], &keys[i])) {
+            free(is_child);
+            exec_fail(c, "%s: tree %lld has two nodes with id %lld", c->op->kind, (long long)keys[i].tree,
+                      (long long)keys[i].node);
+            goto fail;
+        }
+    size_t ev_at = 0;
+    for (size_t i = 0; i < n; i++) {
+        tnode *t = &f->nodes[i];
+        t->behavior = beh->ints[i] >= TB_LE && beh->ints[i] <= TB_LEAF ? (int)beh->ints[i] : -1;
+        if (t->behavior < 0 || evn->ints[i] < 0 || (uint64_t)evn->ints[i] > n_ev - ev_at) {
+            free(is_child);
+            exec_fail(c, "%s: node %lld of tree %lld is malformed", c->op->kind, (long long)node->ints[i],
+                      (long long)tree->ints[i]);
+            goto fail;
+        }
+        t->ev_begin = (uint32_t)ev_at;
+        t->ev_n = (uint32_t)evn->ints[i];
+        for (size_t k = 0; k < t->ev_n; k++, ev_at++) {
+            if (evi->ints[ev_at] < 0 || (uint64_t)evi->ints[ev_at] >= f->dims) {
+                free(is_child);
+                exec_fail(c, "%s: a leaf of tree %lld writes prediction dimension %lld of %zu", c->op->kind,
+                          (long long)tree->ints[i], (long long)evi->ints[ev_at], f->dims);
+                goto fail;
+            }
+            f->ev_index[ev_at] = (uint32_t)evi->ints[ev_at];
+            f->ev_value[ev_at] = evv->floats[ev_at];
+        }
+        if (t->behavior == TB_LEAF) continue;
+        long ti = tkey_find(keys, n, tree->ints[i], tc->ints[i]), fi = tkey_find(keys, n, tree->ints[i], fc->ints[i]);
+        if (ti < 0 || fi < 0 || feat->ints[i] < 0 || feat->ints[i] > (int64_t)UINT32_MAX - 1) {
+            free(is_child);
+            exec_fail(c, "%s: branch node %lld of tree %lld points at a node that does not exist", c->op->kind,
+                      (long long)node->ints[i], (long long)tree->ints[i]);
+            goto fail;
+        }
+        t->t_child = (uint32_t)ti;
+        t->f_child = (uint32_t)fi;
+        t->feature = (uint32_t)feat->ints[i];
+        t->value = val->floats[i];
+        t->missing_true = miss->ints[i] != 0;
+        is_child[ti] = is_child[fi] = true;
+        if ((uint64_t)t->feature + 1 > f->max_feature) f->max_feature = (uint64_t)t->feature + 1;
+    }
+    /* one root per tree: the node no branch points at */
+    f->roots = calloc(n, sizeof *f->roots);
+    if (!f->roots) { free(is_child); goto oom; }
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool first_of_tree = i == 0 || keys[i].tree != keys[i - 1].tree;
+        if (first_of_tree) run = 0;
+        run++;
+        if (run > f->max_depth) f->max_depth = run;
+        bool last_of_tree = i + 1 == n || keys[i + 1].tree != keys[i].tree;
+        if (!last_of_tree) continue;
+        long root = -1;
+        int n_roots = 0;
+        for (size_t j = i + 1 - run; j <= i; j++)
+            if (!is_child[keys[j].index]) { root = keys[j].index; n_roots++; }
+        if (n_roots != 1) {
+            free(is_child);
+            exec_fail(c, "%s: tree %lld has %d root nodes (a tree has exactly one)", c->op->kind,
+                      (long long)keys[i].tree, n_roots);
+            goto fail;
+        }
+        f->roots[f->n_trees++] = (uint32_t)root;
+    }
+    free(is_child);
+    free(keys);
+    return f;
+oom:
+    exec_fail(c, "out of memory");
+fail:
+    free(keys);
+    forest_free(f);
+    return NULL;
+}
+
+/* Sum the leaves every tree reaches onto the base prediction. SOURCE:
+ * TreeEnsemble.proto: a branch evaluates its behaviour on
+ * x[branchFeatureIndex] against branchFeatureValue and continues at
+ * trueChildNodeId or falseChildNodeId; a missing value (NaN) follows
+ * missingValueTracksTrueChild; a leaf adds each evaluationValue to the
+ * base prediction at evaluationIndex. */
+static int forest_eval(xctx *c, const tforest *f, const double *x, size_t nx, double *acc) {
+    if (f->max_feature > nx)
+        return exec_fail(c, "%s reads feature %llu but the input has %zu values", c->op->kind,
+                         (unsigned long long)(f->max_feature - 1), nx);
+    memcpy(acc, f->base, f->dims * sizeof *acc);
+    for (size_t t = 0; t < f->n_trees; t++) {
+        const tnode *nd = &f->nodes[f->roots[t]];
+        size_t steps = 0;
+        while (nd->behavior != TB_LEAF) {
+            if (++steps > f->max_depth) return exec_fail(c, "%s: a tree has a cycle", c->op->kind);
+            double v = x[nd->feature];
+            bool go;
+            if (v != v) go = nd->missing_true;
+            else switch (nd->behavior) {
+                case TB_LE: go = v <= nd->value; break;
+                case TB_LT: go = v < nd->value; break;
+                case TB_GE: go = v >= nd->value; break;
+                case TB_GT: go = v > nd->value; break;
+                case TB_EQ: go = v == nd->value; break;
+                default: go = v != nd->value; break;
+                }
+            nd = &f->nodes[go ? nd->t_child : nd->f_child];
+        }
+        for (uint32_t k = 0; k < nd->ev_n; k++) acc[f->ev_index[nd->ev_begin + k]] += f->ev_value[nd->ev_begin + k];
+    }
+    return 0;
+}
+
+/* SOURCE: TreeEnsemble.proto TreeEnsemblePostEvaluationTransform:
+ * NoTransform = 0, Classification_SoftMax = 1, Regression_Logistic = 2,
+ * Classification_SoftMaxWithZeroClassReference = 3 (a softmax over the
+ * scores with a class-0 score of 0 put in front). out has dims (+1 for
+ * the zero-reference softmax) entries. */
+static size_t post_transform(int64_t mode, const double *acc, size_t dims, double *out) {
+    if (mode == 1 || mode == 3) {
+        size_t n = mode == 3 ? dims + 1 : dims, off = mode == 3;
+        if (mode == 3) out[0] = 0;
+        for (size_t k = 0; k < dims; k++) out[k + off] = acc[k];
+        double mx = out[0], sum = 0;
+        for (size_t k = 1; k < n; k++) mx = out[k] > mx ? out[k] : mx;
+        for (size_t k = 0; k < n; k++) sum += (out[k] = exp(out[k] - mx));
+        for (size_t k = 0; k < n; k++) out[k] /= sum;
+        return n;
+    }
+    for (size_t k = 0; k < dims; k++) out[k] = mode == 2 ? logit(acc[k]) : acc[k];
+    return dims;
+}
+
+static tforest *forest_of(xctx *c) {
+    xstep *st = (xstep *)c->st;
+    if (!st->kstate) {
+        st->kstate = forest_build(c);
+        if (st->kstate) st->kstate_free = forest_free;
+    }
+    return st->kstate;
+}
+
+static int forest_scores(xctx *c, const tforest **fp, double **out, size_t *n_out) {
+    const tforest *f = forest_of(c);
+    if (!f) return -1;
+    double *x = NULL;
+    size_t nx = 0;
+    if (gather_inputs(c, &x, &nx) != 0) return -1;
+    double *acc = malloc(f->dims * sizeof *acc), *o = malloc((f->dims + 1) * sizeof *o);
+    if (!acc || !o) { free(x); free(acc); free(o); return exec_fail(c, "out of memory"); }
+    int rc = forest_eval(c, f, x, nx, acc);
+    free(x);
+    if (rc == 0) {
+        const cml_attr *tr = exec_attr(c, "postEvaluationTransform");
+        *n_out = post_transform(tr ? tr->i : 0, acc, f->dims, o);
+    }
+    free(acc);
+    if (rc != 0) { free(o); return -1; }
+    *fp = f;
+    *out = o;
+    return 0;
+}
+
+static int k_tree_regressor(xctx *c) {
+    const tforest *f;
+    double *o;
+    size_t n;
+    if (forest_scores(c, &f, &o, &n) != 0) return -1;
+    int64_t dn = (int64_t)n;
+    xt *t = exec_out(c, 0, 1, &dn);
+    if (!t) { free(o); return exec_fail(c, "out of memory"); }
+    t->dt = EXEC_DT_FP32;
+    for (size_t k = 0; k < n; k++) t->d[k] = (float)o[k];
+    free(o);
+    return 0;
+}
+
+/* Binary classifiers with one prediction dimension score the second class:
+ * p1 = score, p0 = 1 - p1, and the label is class 1 from p1 >= 0.5 on.
+ * SOURCE: coremltools converters/sklearn/_tree_ensemble.py writes one
+ * dimension holding classes_[1]'s probability for binary forests and nudges
+ * a leaf value of exactly 0.5 down by 1e-7 so that Core ML, which picks
+ * class 1 at 0.5, agrees with scikit-learn's tie to class 0. */
+static int k_tree_classifier(xctx *c) {
+    size_t nc = n_class_labels(c);
+    if (nc < 1) return exec_fail(c, "treeEnsembleClassifier has no class labels");
+    const tforest *f;
+    double *o;
+    size_t n;
+    if (forest_scores(c, &f, &o, &n) != 0) return -1;
+    double *p = calloc(nc > n ? nc : n, sizeof *p);
+    if (!p) { free(o); return exec_fail(c, "out of memory"); }
+    int rc = 0;
+    size_t best = 0;
+    if (n == 1 && nc == 2) {
+        p[1] = o[0];
+        p[0] = 1.0 - o[0];
+        best = o[0] >= 0.5;
+    } else if (n == nc) {
+        memcpy(p, o, n * sizeof *p);
+        best = argmax(p, nc);
+    } else {
+        rc = exec_fail(c, "treeEnsembleClassifier: %zu scores for %zu class labels", n, nc);
+    }
+    free(o);
+    if (rc == 0) rc = classifier_outputs(c, p, nc, best);
+    free(p);
+    return rc;
+}
+
+/* ---- scaler, feature vectorizer -------------------------------------------------- */
+
+/* SOURCE: Scaler.proto: f(x) = scaleValue * (x + shiftValue); scale
+ * defaults to 1 and shift to 0; a single value applies to every element. */
+static int k_scaler(xctx *c) {
+    if (exec_nn_n_in(c) != 1) return exec_fail(c, "scaler takes one input, has %zu", exec_nn_n_in(c));
+    const xt *x = exec_nn_in(c, 0);
+    if (!x || !x->d) return exec_fail(c, "scaler: the input has no value");
+    const cml_attr *sh = list_of(c, "shiftValue", CML_ATTR_FLOATS), *sc = list_of(c, "scaleValue", CML_ATTR_FLOATS);
+    if ((sh && sh->n != 1 && sh->n != x->n) || (sc && sc->n != 1 && sc->n != x->n))
+        return exec_fail(c, "scaler: %zu shift and %zu scale values for an input of %zu values", list_n(sh),
+                         list_n(sc), x->n);
+    xt *y = exec_out_like(c, 0, x);
+    if (!y) return exec_fail(c, "out of memory");
+    y->dt = EXEC_DT_FP32;
+    for (size_t i = 0; i < x->n; i++) {
+        double s = sh ? sh->floats[sh->n == 1 ? 0 : i] : 0.0, k = sc ? sc->floats[sc->n == 1 ? 0 : i] : 1.0;
+        y->d[i] = (float)(k * ((double)x->d[i] + s));
+    }
+    return 0;
+}
+
+/* SOURCE: FeatureVectorizer.proto: the output is the concatenation of the
+ * listed input columns in order, inputDimensions values from each. */
+static int k_feature_vectorizer(xctx *c) {
+    const cml_attr *col = list_of(c, "inputList.inputColumn", CML_ATTR_STRINGS),
+                   *dim = list_of(c, "inputList.inputDimensions", CML_ATTR_INTS);
+    size_t n = list_n(col);
+    if (!n || list_n(dim) != n) return exec_fail(c, "featureVectorizer has no input list");
+    int64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (dim->ints[i] < 0 || dim->ints[i] > (INT64_C(1) << 40) - total)
+            return exec_fail(c, "featureVectorizer: bad dimension for '%s'", col->strings[i]);
+        total += dim->ints[i];
+    }
+    const xt *src[256];
+    if (n > 256) return exec_fail(c, "featureVectorizer: more than 256 input columns");
+    const cml_arg *a = c->op->inputs[0];
+    for (size_t i = 0; i < n; i++) {
+        src[i] = NULL;
+        for (size_t k = 0; k < a->n_values; k++)
+            if (!strcmp(a->values[k]->name, col->strings[i])) src[i] = exec_nn_in(c, k);
+        if (!src[i] || !src[i]->d) return exec_fail(c, "featureVectorizer: input column '%s' is not an input", col->strings[i]);
+        if (src[i]->n != (size_t)dim->ints[i])
+            return exec_fail(c, "featureVectorizer: '%s' has %zu values, the input list says %lld", col->strings[i],
+                             src[i]->n, (long long)dim->ints[i]);
+    }
+    xt *y = exec_out(c, 0, 1, &total);
+    if (!y) return exec_fail(c, "out of memory");
+    y->dt = EXEC_DT_FP32;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(y->d + at, src[i]->d, src[i]->n * sizeof(float));
+        at += src[i]->n;
+    }
+    return 0;
+}
+
+/* ---- table -------------------------------------------------------------------------- */
+
+static const exec_kdef CLASSIC_KERNELS[] = {
+    {"featureVectorizer", k_feature_vectorizer, NULL},
+    {"glmClassifier", k_glm_classifier, NULL},
+    {"glmRegressor", k_glm_regressor, NULL},
+    {"scaler", k_scaler, NULL},
+    {"treeEnsembleClassifier", k_tree_classifier, NULL},
+    {"treeEnsembleRegressor", k_tree_regressor, NULL},
+};
+
+const exec_kdef *exec_find_classic(const char *kind) {
+    for (size_t i = 0; kind && i < sizeof CLASSIC_KERNELS / sizeof CLASSIC_KERNELS[0]; i++)
+        if (!strcmp(CLASSIC_KERNELS[i].kind, kind)) return &CLASSIC_KERNELS[i];
+    return NULL;
+}

@@ -1,0 +1,710 @@
+/* test_exec_classic.c — the reference executor on classic models.
+ *
+ * Each test builds a GLM, tree ensemble, scaler, feature vectorizer or
+ * pipeline as protobuf-c messages, writes it as a temporary .mlmodel, loads
+ * it with loader_load (so the IR's classic function and its reflected
+ * parameter columns are exercised too) and compares the executor's outputs
+ * with values computed by hand: every GLM link and class encoding, every
+ * tree branch behaviour, missing values, tree roots that are not node 0,
+ * nodes listed out of order, every post-evaluation transform, the binary
+ * one-dimension forms, pipelines chaining stages by feature name. Broken
+ * trees (a cycle, a dangling child, two roots, a leaf writing past the
+ * prediction dimensions, a feature past the input) and mismatched
+ * parameters must fail with a message, never crash. */
+#define _DEFAULT_SOURCE
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#ifdef CML_NO_EXEC
+int main(void) {
+    (void)check_tests_;
+    (void)check_failures_;
+    SKIP_ALL("the executor (cmlexec) was not built: OpenBLAS not found");
+}
+#else
+#include "exec.h"
+#include "ir_weights.h"
+#include "model.h"
+
+static size_t host_io_read(void *u, const cml_weight *w, uint64_t off, void *buf, size_t n) {
+    (void)u;
+    return ir_weight_read(w, off, buf, n);
+}
+static cml_dtype host_io_stored(void *u, const cml_weight *w, const char *const **strings) {
+    (void)u;
+    return ir_weight_stored_as(w, strings);
+}
+static const exec_opts host_opts = {.io = {host_io_read, host_io_stored, NULL}};
+
+/* ---- message pool ------------------------------------------------------------ */
+
+static void *g_pool[4096];
+static size_t g_npool;
+static char g_root[256];
+static int g_seq;
+
+static void *pz(size_t n) {
+    void *p = calloc(1, n ? n : 1);
+    if (!p || g_npool == sizeof g_pool / sizeof *g_pool) abort();
+    g_pool[g_npool++] = p;
+    return p;
+}
+static void pool_free(void) {
+    for (size_t i = 0; i < g_npool; i++) free(g_pool[i]);
+    g_npool = 0;
+}
+static void *pdup(const void *src, size_t n) { return memcpy(pz(n), src, n); }
+#define PNEW(T, INIT) ((T *)pdup(&(T)INIT, sizeof(T)))
+static char *pstr(const char *s) { return strcpy(pz(strlen(s) + 1), s); }
+static double *pdbl(size_t n, const double *v) { return pdup(v, n * sizeof *v); }
+#define DBL(...) pdbl(sizeof((double[]){__VA_ARGS__}) / sizeof(double), (double[]){__VA_ARGS__})
+#define NDBL(...) (sizeof((double[]){__VA_ARGS__}) / sizeof(double))
+
+/* ---- features ----------------------------------------------------------------- */
+
+static Cmlpb__FeatureDescription *f_array(const char *name, int64_t n) {
+    Cmlpb__FeatureDescription *f = PNEW(Cmlpb__FeatureDescription, CMLPB__FEATURE_DESCRIPTION__INIT);
+    f->name = pstr(name);
+    Cmlpb__FeatureType *t = PNEW(Cmlpb__FeatureType, CMLPB__FEATURE_TYPE__INIT);
+    Cmlpb__ArrayFeatureType *a = PNEW(Cmlpb__ArrayFeatureType, CMLPB__ARRAY_FEATURE_TYPE__INIT);
+    a->datatype = CMLPB__ARRAY_FEATURE_TYPE__ARRAY_DATA_TYPE__DOUBLE;
+    a->n_shape = 1;
+    a->shape = pdup(&n, sizeof n);
+    t->type_case = CMLPB__FEATURE_TYPE__TYPE_MULTI_ARRAY_TYPE;
+    t->multiarraytype = a;
+    f->type = t;
+    return f;
+}
+
+static Cmlpb__FeatureDescription *f_scalar(const char *name, Cmlpb__FeatureType__TypeCase kind) {
+    Cmlpb__FeatureDescription *f = PNEW(Cmlpb__FeatureDescription, CMLPB__FEATURE_DESCRIPTION__INIT);
+    f->name = pstr(name);
+    Cmlpb__FeatureType *t = PNEW(Cmlpb__FeatureType, CMLPB__FEATURE_TYPE__INIT);
+    t->type_case = kind;
+    if (kind == CMLPB__FEATURE_TYPE__TYPE_DOUBLE_TYPE) t->doubletype = PNEW(Cmlpb__DoubleFeatureType, CMLPB__DOUBLE_FEATURE_TYPE__INIT);
+    else if (kind == CMLPB__FEATURE_TYPE__TYPE_INT64_TYPE) t->int64type = PNEW(Cmlpb__Int64FeatureType, CMLPB__INT64_FEATURE_TYPE__INIT);
+    else t->stringtype = PNEW(Cmlpb__StringFeatureType, CMLPB__STRING_FEATURE_TYPE__INIT);
+    f->type = t;
+    return f;
+}
+#define F_DOUBLE(n) f_scalar(n, CMLPB__FEATURE_TYPE__TYPE_DOUBLE_TYPE)
+#define F_INT64(n) f_scalar(n, CMLPB__FEATURE_TYPE__TYPE_INT64_TYPE)
+#define F_STRING(n) f_scalar(n, CMLPB__FEATURE_TYPE__TYPE_STRING_TYPE)
+
+static Cmlpb__FeatureDescription *f_dict(const char *name, bool string_keys) {
+    Cmlpb__FeatureDescription *f = PNEW(Cmlpb__FeatureDescription, CMLPB__FEATURE_DESCRIPTION__INIT);
+    f->name = pstr(name);
+    Cmlpb__FeatureType *t = PNEW(Cmlpb__FeatureType, CMLPB__FEATURE_TYPE__INIT);
+    Cmlpb__DictionaryFeatureType *d = PNEW(Cmlpb__DictionaryFeatureType, CMLPB__DICTIONARY_FEATURE_TYPE__INIT);
+    if (string_keys) {
+        d->key_type_case = CMLPB__DICTIONARY_FEATURE_TYPE__KEY_TYPE_STRING_KEY_TYPE;
+        d->stringkeytype = PNEW(Cmlpb__StringFeatureType, CMLPB__STRING_FEATURE_TYPE__INIT);
+    } else {
+        d->key_type_case = CMLPB__DICTIONARY_FEATURE_TYPE__KEY_TYPE_INT64_KEY_TYPE;
+        d->int64keytype = PNEW(Cmlpb__Int64FeatureType, CMLPB__INT64_FEATURE_TYPE__INIT);
+    }
+    t->type_case = CMLPB__FEATURE_TYPE__TYPE_DICTIONARY_TYPE;
+    t->dictionarytype = d;
+    f->type = t;
+    return f;
+}
+
+/* a model whose first n_in features are inputs and the rest outputs */
+static Cmlpb__Model *model_n(size_t n_in, size_t n_all, Cmlpb__FeatureDescription *const *fs) {
+    Cmlpb__Model *m = PNEW(Cmlpb__Model, CMLPB__MODEL__INIT);
+    m->specificationversion = 1;
+    Cmlpb__ModelDescription *d = PNEW(Cmlpb__ModelDescription, CMLPB__MODEL_DESCRIPTION__INIT);
+    d->n_input = n_in;
+    d->n_output = n_all - n_in;
+    d->input = pdup(fs, n_in * sizeof *fs);
+    d->output = pdup(fs + n_in, (n_all - n_in) * sizeof *fs);
+    m->description = d;
+    return m;
+}
+#define MODEL(NIN, ...)                                                                              \
+    model_n((NIN), sizeof((Cmlpb__FeatureDescription *[]){__VA_ARGS__}) / sizeof(void *),          \
+            (Cmlpb__FeatureDescription *[]){__VA_ARGS__})
+
+/* ---- running -------------------------------------------------------------------- */
+
+typedef struct res {
+    lmodel *lm;
+    exec_plan *p;
+    exec_tensor *o;
+    size_t n;
+    int rc;
+    char err[1024];
+} res;
+
+static void res_free(res *r) {
+    exec_tensors_free(r->o, r->n);
+    exec_plan_free(r->p);
+    loader_free(r->lm);
+    memset(r, 0, sizeof *r);
+}
+
+static bool load(res *r, const Cmlpb__Model *m) {
+    memset(r, 0, sizeof *r);
+    size_t len = cmlpb__model__get_packed_size(m);
+    uint8_t *buf = malloc(len ? len : 1);
+    cmlpb__model__pack(m, buf);
+    char path[600];
+    snprintf(path, sizeof path, "%s/m%d.mlmodel", g_root, g_seq++);
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(buf, 1, len, f);
+        fclose(f);
+    }
+    free(buf);
+    r->lm = loader_load(path, NULL);
+    if (!r->lm || !r->lm->model) return false;
+    r->p = exec_prepare(r->lm->model, NULL, &host_opts, r->err, sizeof r->err);
+    return r->p != NULL;
+}
+
+/* run with inputs named n0..: x0 (count c0), ... */
+static bool run(res *r, exec_mode mode, const exec_tensor *in, size_t n_in) {
+    exec_tensors_free(r->o, r->n);
+    r->o = NULL;
+    r->n = 0;
+    r->rc = exec_run(r->p, mode, in, n_in, &r->o, &r->n, NULL);
+    if (r->rc) snprintf(r->err, sizeof r->err, "%s", exec_last_error(r->p));
+    return r->rc == 0;
+}
+
+static bool run_x(res *r, const char *name, const float *x, int64_t n) {
+    exec_tensor t = {.name = name, .rank = 1, .shape = {n}, .data = (float *)x};
+    return run(r, EXEC_FP32, &t, 1);
+}
+#define RUNX(r, ...) run_x((r), "x", (const float[]){__VA_ARGS__}, (int64_t)NDBL(__VA_ARGS__))
+
+static void expect(const res *r, size_t i, const double *want, size_t n, double tol, int line) {
+    if (r->rc || i >= r->n || exec_tensor_count(&r->o[i]) != n) {
+        fprintf(stderr, "line %d: output %zu missing or of the wrong size (%s)\n", line, i, r->rc ? r->err : "");
+        check_failures_++;
+        return;
+    }
+    for (size_t k = 0; k < n; k++)
+        if (!(fabs(r->o[i].data[k] - want[k]) <= tol)) {
+            fprintf(stderr, "line %d: output %zu[%zu] = %.9g, expected %.9g\n", line, i, k, r->o[i].data[k], want[k]);
+            check_failures_++;
+            return;
+        }
+}
+#define EXPECT(r, i, ...) expect((r), (i), (const double[]){__VA_ARGS__}, NDBL(__VA_ARGS__), 1e-5, __LINE__)
+
+static void expect_label(const res *r, size_t i, int index, const char *label, int line) {
+    bool ok = !r->rc && i < r->n && r->o[i].dtype == EXEC_DT_LABEL && r->o[i].data && (int)r->o[i].data[0] == index &&
+              (!label || (r->o[i].label && !strcmp(r->o[i].label, label)));
+    if (!ok) {
+        fprintf(stderr, "line %d: label output %zu is not class %d%s%s (%s)\n", line, i, index, label ? " " : "",
+                label ? label : "", r->rc ? r->err : "");
+        check_failures_++;
+    }
+}
+#define LABEL(r, i, idx, lab) expect_label((r), (i), (idx), (lab), __LINE__)
+
+/* the run (or prepare) fails and the message says `what` */
+static void expect_fail(res *r, bool ok, const char *what, int line) {
+    const char *msg = r->p ? exec_last_error(r->p) : r->err;
+    if (ok || !strstr(msg, what)) {
+        fprintf(stderr, "line %d: expected a failure mentioning '%s', got %s: %s\n", line, what, ok ? "success" : "failure",
+                msg);
+        check_failures_++;
+    }
+}
+#define FAILS(r, ok, what) expect_fail((r), (ok), (what), __LINE__)
+
+/* ---- GLM ------------------------------------------------------------------------ */
+
+static Cmlpb__GLMRegressor__DoubleArray **glm_rows_r(size_t rows, size_t cols, const double *w) {
+    Cmlpb__GLMRegressor__DoubleArray **a = pz(rows * sizeof *a);
+    for (size_t r = 0; r < rows; r++) {
+        a[r] = PNEW(Cmlpb__GLMRegressor__DoubleArray, CMLPB__GLMREGRESSOR__DOUBLE_ARRAY__INIT);
+        a[r]->n_value = cols;
+        a[r]->value = pdbl(cols, w + r * cols);
+    }
+    return a;
+}
+
+static Cmlpb__Model *glm_regressor(size_t rows, size_t cols, const double *w, size_t n_off, const double *off,
+                                   Cmlpb__GLMRegressor__PostEvaluationTransform tr) {
+    Cmlpb__Model *m = MODEL(1, f_array("x", (int64_t)cols), rows == 1 ? F_DOUBLE("y") : f_array("y", (int64_t)rows));
+    Cmlpb__GLMRegressor *g = PNEW(Cmlpb__GLMRegressor, CMLPB__GLMREGRESSOR__INIT);
+    g->n_weights = rows;
+    g->weights = glm_rows_r(rows, cols, w);
+    g->n_offset = n_off;
+    g->offset = n_off ? pdbl(n_off, off) : NULL;
+    g->postevaluationtransform = tr;
+    m->type_case = CMLPB__MODEL__TYPE_GLM_REGRESSOR;
+    m->glmregressor = g;
+    return m;
+}
+
+static void test_glm_regressor(void) {
+    res r;
+    /* SOURCE: GLMRegressor.proto: y = w . x + offset, then the transform */
+    CHECK(load(&r, glm_regressor(1, 3, (double[]){1, 2, 3}, 1, (double[]){0.5}, CMLPB__GLMREGRESSOR__POST_EVALUATION_TRANSFORM__NoTransform)));
+    CHECK(RUNX(&r, 1, 1, 1));
+    EXPECT(&r, 0, 6.5);
+    CHECK(RUNX(&r, 2, -1, 0.5));
+    EXPECT(&r, 0, 0.5 + 2 - 2 + 1.5);
+    /* an input of the wrong length is refused with the counts */
+    FAILS(&r, RUNX(&r, 1, 1), "weight row 0 has 3 entries but the input has 2");
+    res_free(&r);
+
+    CHECK(load(&r, glm_regressor(1, 2, (double[]){1, -1}, 0, NULL, CMLPB__GLMREGRESSOR__POST_EVALUATION_TRANSFORM__Logit)));
+    CHECK(RUNX(&r, 3, 3));
+    EXPECT(&r, 0, 0.5);
+    CHECK(RUNX(&r, 1, 0));
+    EXPECT(&r, 0, 1.0 / (1.0 + exp(-1.0)));
+    res_free(&r);
+
+    /* probit: the standard normal CDF, Phi(1) = 0.8413447460685429 */
+    CHECK(load(&r, glm_regressor(2, 1, (double[]){1, -1}, 2, (double[]){0, 0}, CMLPB__GLMREGRESSOR__POST_EVALUATION_TRANSFORM__Probit)));
+    CHECK(RUNX(&r, 1));
+    EXPECT(&r, 0, 0.8413447460685429, 1 - 0.8413447460685429);
+    res_free(&r);
+    pool_free();
+}
+
+static Cmlpb__Model *glm_classifier(size_t rows, size_t cols, const double *w, const double *off, size_t n_labels,
+                                    const char *const *labels, const int64_t *int_labels,
+                                    Cmlpb__GLMClassifier__ClassEncoding enc, Cmlpb__GLMClassifier__PostEvaluationTransform tr) {
+    Cmlpb__Model *m = MODEL(1, f_array("x", (int64_t)cols), labels ? F_STRING("label") : F_INT64("label"),
+                            f_dict("probs", labels != NULL));
+    Cmlpb__GLMClassifier *g = PNEW(Cmlpb__GLMClassifier, CMLPB__GLMCLASSIFIER__INIT);
+    g->n_weights = rows;
+    g->weights = pz(rows * sizeof *g->weights);
+    for (size_t r = 0; r < rows; r++) {
+        g->weights[r] = PNEW(Cmlpb__GLMClassifier__DoubleArray, CMLPB__GLMCLASSIFIER__DOUBLE_ARRAY__INIT);
+        g->weights[r]->n_value = cols;
+        g->weights[r]->value = pdbl(cols, w + r * cols);
+    }
+    g->n_offset = rows;
+    g->offset = pdbl(rows, off);
+    g->classencoding = enc;
+    g->postevaluationtransform = tr;
+    if (labels) {
+        Cmlpb__StringVector *sv = PNEW(Cmlpb__StringVector, CMLPB__STRING_VECTOR__INIT);
+        sv->n_vector = n_labels;
+        sv->vector = pz(n_labels * sizeof(char *));
+        for (size_t i = 0; i < n_labels; i++) sv->vector[i] = pstr(labels[i]);
+        g->class_labels_case = CMLPB__GLMCLASSIFIER__CLASS_LABELS_STRING_CLASS_LABELS;
+        g->stringclasslabels = sv;
+    } else {
+        Cmlpb__Int64Vector *iv = PNEW(Cmlpb__Int64Vector, CMLPB__INT64_VECTOR__INIT);
+        iv->n_vector = n_labels;
+        iv->vector = pdup(int_labels, n_labels * sizeof *int_labels);
+        g->class_labels_case = CMLPB__GLMCLASSIFIER__CLASS_LABELS_INT64_CLASS_LABELS;
+        g->int64classlabels = iv;
+    }
+    m->type_case = CMLPB__MODEL__TYPE_GLM_CLASSIFIER;
+    m->glmclassifier = g;
+    return m;
+}
+
+static double sig(double y) { return 1.0 / (1.0 + exp(-y)); }
+
+static void test_glm_classifier(void) {
+    res r;
+    const char *yn[] = {"no", "yes"};
+    /* binary, one row: p(yes) = logit(2x - 1) */
+    CHECK(load(&r, glm_classifier(1, 1, (double[]){2}, (double[]){-1}, 2, yn, NULL, CMLPB__GLMCLASSIFIER__CLASS_ENCODING__ReferenceClass,
+                                  CMLPB__GLMCLASSIFIER__POST_EVALUATION_TRANSFORM__Logit)));
+    CHECK(RUNX(&r, 1));
+    LABEL(&r, 0, 1, "yes");
+    EXPECT(&r, 1, 1 - sig(1), sig(1));
+    CHECK(RUNX(&r, 0));
+    LABEL(&r, 0, 0, "no");
+    EXPECT(&r, 1, 1 - sig(-1), sig(-1));
+    res_free(&r);
+
+    /* one-vs-rest, three int64 classes: scores [2, 0, -2] normalised */
+    int64_t ids[] = {10, 20, 30};
+    CHECK(load(&r, glm_classifier(3, 2, (double[]){1, 0, 0, 1, -1, -1}, (double[]){0, 0, 0}, 3, NULL, ids,
+                                  CMLPB__GLMCLASSIFIER__CLASS_ENCODING__OneVsRest, CMLPB__GLMCLASSIFIER__POST_EVALUATION_TRANSFORM__Logit)));
+    CHECK(RUNX(&r, 2, 0));
+    double s = sig(2) + sig(0) + sig(-2);
+    LABEL(&r, 0, 0, NULL);
+    EXPECT(&r, 1, sig(2) / s, sig(0) / s, sig(-2) / s);
+    CHECK(RUNX(&r, -3, 1));
+    s = sig(-3) + sig(1) + sig(2);
+    LABEL(&r, 0, 2, NULL);
+    EXPECT(&r, 1, sig(-3) / s, sig(1) / s, sig(2) / s);
+    res_free(&r);
+
+    /* reference class: class 0 scores 0, the others their rows; softmax */
+    const char *abc[] = {"a", "b", "c"};
+    CHECK(load(&r, glm_classifier(2, 2, (double[]){1, 0, 0, 1}, (double[]){0, 0}, 3, abc, NULL,
+                                  CMLPB__GLMCLASSIFIER__CLASS_ENCODING__ReferenceClass, CMLPB__GLMCLASSIFIER__POST_EVALUATION_TRANSFORM__Logit)));
+    CHECK(RUNX(&r, 1, 2));
+    double z = 1 + exp(1) + exp(2);
+    LABEL(&r, 0, 2, "c");
+    EXPECT(&r, 1, 1 / z, exp(1) / z, exp(2) / z);
+    res_free(&r);
+
+    /* probit with three classes is refused (binary only) */
+    CHECK(load(&r, glm_classifier(3, 1, (double[]){1, 2, 3}, (double[]){0, 0, 0}, 3, abc, NULL,
+                                  CMLPB__GLMCLASSIFIER__CLASS_ENCODING__OneVsRest, CMLPB__GLMCLASSIFIER__POST_EVALUATION_TRANSFORM__Probit)));
+    FAILS(&r, RUNX(&r, 1), "probit supports binary classification only");
+    res_free(&r);
+    /* rows that fit no encoding */
+    CHECK(load(&r, glm_classifier(2, 1, (double[]){1, 2}, (double[]){0, 0}, 3, abc, NULL,
+                                  CMLPB__GLMCLASSIFIER__CLASS_ENCODING__OneVsRest, CMLPB__GLMCLASSIFIER__POST_EVALUATION_TRANSFORM__Logit)));
+    FAILS(&r, RUNX(&r, 1), "2 weight rows do not fit 3 classes");
+    res_free(&r);
+    pool_free();
+}
+
+/* ---- tree ensembles --------------------------------------------------------------- */
+
+typedef Cmlpb__TreeEnsembleParameters__TreeNode tnode;
+enum { LE = 0, LT, GE, GT, EQ, NE, LEAF };
+
+static tnode *branch(uint64_t tree, uint64_t id, int beh, uint64_t feat, double v, uint64_t t, uint64_t f, bool miss_true) {
+    tnode *n = PNEW(tnode, CMLPB__TREE_ENSEMBLE_PARAMETERS__TREE_NODE__INIT);
+    n->treeid = tree;
+    n->nodeid = id;
+    n->nodebehavior = (Cmlpb__TreeEnsembleParameters__TreeNode__TreeNodeBehavior)beh;
+    n->branchfeatureindex = feat;
+    n->branchfeaturevalue = v;
+    n->truechildnodeid = t;
+    n->falsechildnodeid = f;
+    n->missingvaluetrackstruechild = miss_true;
+    return n;
+}
+
+/* a leaf adding values[k] at dimension k (n entries; NaN entries skipped) */
+static tnode *leaf(uint64_t tree, uint64_t id, size_t n, const double *values) {
+    tnode *l = branch(tree, id, LEAF, 0, 0, 0, 0, false);
+    l->evaluationinfo = pz(n * sizeof *l->evaluationinfo);
+    for (size_t k = 0; k < n; k++) {
+        if (values[k] != values[k]) continue;
+        Cmlpb__TreeEnsembleParameters__TreeNode__EvaluationInfo *e =
+            PNEW(Cmlpb__TreeEnsembleParameters__TreeNode__EvaluationInfo,
+                 CMLPB__TREE_ENSEMBLE_PARAMETERS__TREE_NODE__EVALUATION_INFO__INIT);
+        e->evaluationindex = k;
+        e->evaluationvalue = values[k];
+        l->evaluationinfo[l->n_evaluationinfo++] = e;
+    }
+    return l;
+}
+#define LEAF1(tree, id, v) leaf((tree), (id), 1, (double[]){v})
+#define LEAFN(tree, id, ...) leaf((tree), (id), NDBL(__VA_ARGS__), (double[]){__VA_ARGS__})
+
+static Cmlpb__TreeEnsembleParameters *ensemble(tnode *const *nodes, uint64_t dims, size_t n_base, const double *base) {
+    Cmlpb__TreeEnsembleParameters *p = PNEW(Cmlpb__TreeEnsembleParameters, CMLPB__TREE_ENSEMBLE_PARAMETERS__INIT);
+    while (nodes[p->n_nodes]) p->n_nodes++;
+    p->nodes = pdup(nodes, p->n_nodes * sizeof *nodes);
+    p->numpredictiondimensions = dims;
+    p->n_basepredictionvalue = n_base;
+    p->basepredictionvalue = n_base ? pdbl(n_base, base) : NULL;
+    return p;
+}
+
+static Cmlpb__Model *tree_regressor(Cmlpb__TreeEnsembleParameters *e, int64_t n_in, Cmlpb__TreeEnsemblePostEvaluationTransform tr) {
+    Cmlpb__Model *m = MODEL(1, f_array("x", n_in), F_DOUBLE("y"));
+    Cmlpb__TreeEnsembleRegressor *t = PNEW(Cmlpb__TreeEnsembleRegressor, CMLPB__TREE_ENSEMBLE_REGRESSOR__INIT);
+    t->treeensemble = e;
+    t->postevaluationtransform = tr;
+    m->type_case = CMLPB__MODEL__TYPE_TREE_ENSEMBLE_REGRESSOR;
+    m->treeensembleregressor = t;
+    return m;
+}
+
+static Cmlpb__Model *tree_classifier(Cmlpb__TreeEnsembleParameters *e, int64_t n_in, size_t n_classes,
+                                     Cmlpb__TreeEnsemblePostEvaluationTransform tr) {
+    Cmlpb__Model *m = MODEL(1, f_array("x", n_in), F_INT64("class"), f_dict("scores", false));
+    Cmlpb__TreeEnsembleClassifier *t = PNEW(Cmlpb__TreeEnsembleClassifier, CMLPB__TREE_ENSEMBLE_CLASSIFIER__INIT);
+    t->treeensemble = e;
+    t->postevaluationtransform = tr;
+    Cmlpb__Int64Vector *iv = PNEW(Cmlpb__Int64Vector, CMLPB__INT64_VECTOR__INIT);
+    iv->n_vector = n_classes;
+    iv->vector = pz(n_classes * sizeof(int64_t));
+    for (size_t i = 0; i < n_classes; i++) iv->vector[i] = (int64_t)i;
+    t->class_labels_case = CMLPB__TREE_ENSEMBLE_CLASSIFIER__CLASS_LABELS_INT64_CLASS_LABELS;
+    t->int64classlabels = iv;
+    m->type_case = CMLPB__MODEL__TYPE_TREE_ENSEMBLE_CLASSIFIER;
+    m->treeensembleclassifier = t;
+    return m;
+}
+
+/* Two trees, nodes listed out of order; tree 1's root is node 5:
+ *   tree 0: n0: x0 <= 0.5 ? leaf n1 (+1) : leaf n2 (+2)
+ *   tree 1: n5: x1 > 0 (missing -> true) ? leaf n7 (+10) : n6
+ *           n6: x0 == 3 ? leaf n8 (+100) : leaf n9 (+1000)
+ * base 0.25 */
+static Cmlpb__TreeEnsembleParameters *two_trees(void) {
+    return ensemble((tnode *[]){LEAF1(1, 9, 1000), branch(1, 6, EQ, 0, 3, 8, 9, false), LEAF1(0, 2, 2), LEAF1(1, 7, 10),
+                                branch(0, 0, LE, 0, 0.5, 1, 2, false), LEAF1(1, 8, 100), branch(1, 5, GT, 1, 0, 7, 6, true),
+                                LEAF1(0, 1, 1), NULL},
+                    1, 1, (double[]){0.25});
+}
+
+static void test_tree_regressor(void) {
+    res r;
+    CHECK(load(&r, tree_regressor(two_trees(), 2, CMLPB__TREE_ENSEMBLE_POST_EVALUATION_TRANSFORM__NoTransform)));
+    CHECK(RUNX(&r, 0, 1));
+    EXPECT(&r, 0, 0.25 + 1 + 10);
+    CHECK(RUNX(&r, 3, -1));
+    EXPECT(&r, 0, 0.25 + 2 + 100);
+    CHECK(RUNX(&r, 2, 0)); /* x1 > 0 is false at 0, x0 == 3 false */
+    EXPECT(&r, 0, 0.25 + 2 + 1000);
+    CHECK(RUNX(&r, 4, NAN)); /* a missing x1 follows the true child */
+    EXPECT(&r, 0, 0.25 + 2 + 10);
+    CHECK(RUNX(&r, 0.5, 1)); /* <= is inclusive */
+    EXPECT(&r, 0, 0.25 + 1 + 10);
+    FAILS(&r, RUNX(&r, 1), "reads feature 1 but the input has 1 values");
+    res_free(&r);
+
+    CHECK(load(&r, tree_regressor(two_trees(), 2, CMLPB__TREE_ENSEMBLE_POST_EVALUATION_TRANSFORM__Regression_Logistic)));
+    CHECK(RUNX(&r, 0.6, 1));
+    EXPECT(&r, 0, sig(0.25 + 2 + 10));
+    res_free(&r);
+
+    /* the other comparisons: <, >=, != */
+    for (int beh = LT; beh <= NE; beh++) {
+        if (beh == GT || beh == EQ) continue;
+        Cmlpb__TreeEnsembleParameters *e = ensemble(
+            (tnode *[]){branch(0, 0, beh, 0, 1, 1, 2, false), LEAF1(0, 1, 1), LEAF1(0, 2, 2), NULL}, 1, 0, NULL);
+        CHECK(load(&r, tree_regressor(e, 1, CMLPB__TREE_ENSEMBLE_POST_EVALUATION_TRANSFORM__NoTransform)));
+        const float xs[3] = {0, 1, 2};
+        const double want[3][3] = {/* LT */ {1, 2, 2}, /* GE */ {2, 1, 1}, /* NE */ {1, 2, 1}};
+        int row = beh == LT ? 0 : beh == GE ? 1 : 2;
+        for (int k = 0; k < 3; k++) {
+            CHECK(run_x(&r, "x", &xs[k], 1));
+            EXPECT(&r, 0, want[row][k]);
+        }
+        res_free(&r);
+    }
+    pool_free();
+}
+
+static void test_tree_classifier(void) {
+    res r;
+    /* three classes, one tree: x0 < 1 ? [0.7, 0.2, 0.1] : [0, 0, 1] */
+    Cmlpb__TreeEnsembleParameters *e = ensemble(
+        (tnode *[]){branch(0, 0, LT, 0, 1, 1, 2, false), LEAFN(0, 1, 0.7, 0.2, 0.1), LEAFN(0, 2, NAN, NAN, 1.0), NULL}, 3, 0,
+        NULL);
+    CHECK(load(&r, tree_classifier(e, 1, 3, CMLPB__TREE_ENSEMBLE_POST_EVALUATION_TRANSFORM__NoTransform)));
+    CHECK(RUNX(&r, 0));
+    LABEL(&r, 0, 0, NULL);
+    EXPECT(&r, 1, 0.7, 0.2, 0.1);
+    CHECK(RUNX(&r, 5));
+    LABEL(&r, 0, 2, NULL);
+    EXPECT(&r, 1, 0, 0, 1);
+    res_free(&r);
+
+    CHECK(load(&r, tree_classifier(e, 1, 3, CMLPB__TREE_ENSEMBLE_POST_EVALUATION_TRANSFORM__Classification_SoftMax)));
+    CHECK(RUNX(&r, 0));
+    double z = exp(0.7) + exp(0.2) + exp(0.1);
+    LABEL(&r, 0, 0, NULL);
+    EXPECT(&r, 1, exp(0.7) / z, exp(0.2) / z, exp(0.1) / z);
+    res_free(&r);
+
+    /* two scores for three classes: a softmax with class 0 fixed at 0 */
+    Cmlpb__TreeEnsembleParameters *e2 =
+        ensemble((tnode *[]){LEAFN(0, 0, 1.0, 2.0), NULL}, 2, 0, NULL);
+    CHECK(load(&r, tree_classifier(e2, 1, 3, CMLPB__TREE_ENSEMBLE_POST_EVALUATION_TRANSFORM__Classification_SoftMaxWithZeroClassReference)));
+    CHECK(RUNX(&r, 0));
+    z = 1 + exp(1) + exp(2);
+    LABEL(&r, 0, 2, NULL);
+    EXPECT(&r, 1, 1 / z, exp(1) / z, exp(2) / z);
+    res_free(&r);
+
+    /* binary with one dimension: p1 = score; class 1 from 0.5 on */
+    Cmlpb__TreeEnsembleParameters *e3 = ensemble(
+        (tnode *[]){branch(0, 0, LE, 0, 0, 1, 2, false), LEAF1(0, 1, 0.3), LEAF1(0, 2, 0.5), NULL}, 1, 1, (double[]){0});
+    CHECK(load(&r, tree_classifier(e3, 1, 2, CMLPB__TREE_ENSEMBLE_POST_EVALUATION_TRANSFORM__NoTransform)));
+    CHECK(RUNX(&r, -1));
+    LABEL(&r, 0, 0, NULL);
+    EXPECT(&r, 1, 0.7, 0.3);
+    CHECK(RUNX(&r, 1));
+    LABEL(&r, 0, 1, NULL);
+    EXPECT(&r, 1, 0.5, 0.5);
+    res_free(&r);
+    pool_free();
+}
+
+/* Broken trees fail with a message (at the first run, where the kernel
+ * compiles the trees), never crash or loop. */
+static void test_tree_broken(void) {
+    res r;
+    struct {
+        tnode *nodes[6];
+        uint64_t dims;
+        const char *why;
+    } cases[] = {
+        /* n1 loops to itself: the walk from the root never ends */
+        {{branch(0, 0, LE, 0, 0, 1, 2, false), branch(0, 1, LE, 0, 0, 1, 2, false), LEAF1(0, 2, 1), NULL}, 1, "cycle"},
+        {{branch(0, 0, LE, 0, 0, 1, 7, false), LEAF1(0, 1, 1), NULL}, 1, "points at a node that does not exist"},
+        {{LEAF1(0, 0, 1), LEAF1(0, 1, 2), NULL}, 1, "tree 0 has 2 root nodes"},
+        {{branch(0, 0, LE, 0, 0, 1, 0, false), LEAF1(0, 1, 1), NULL}, 1, "tree 0 has 0 root nodes"},
+        {{LEAFN(0, 0, NAN, NAN, 1), NULL}, 2, "writes prediction dimension 2 of 2"},
+        {{branch(0, 0, LE, 0, 0, 1, 2, false), LEAF1(0, 1, 1), LEAF1(0, 2, 1), LEAF1(0, 2, 3), NULL}, 1, "two nodes with id 2"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Cmlpb__TreeEnsembleParameters *e = ensemble(cases[i].nodes, cases[i].dims, 0, NULL);
+        CHECK(load(&r, tree_regressor(e, 1, CMLPB__TREE_ENSEMBLE_POST_EVALUATION_TRANSFORM__NoTransform)));
+        FAILS(&r, RUNX(&r, -1), cases[i].why);
+        FAILS(&r, RUNX(&r, -1), cases[i].why); /* and again: the failed build is not cached as a success */
+        res_free(&r);
+    }
+    pool_free();
+}
+
+/* ---- scaler, feature vectorizer, pipelines --------------------------------------- */
+
+static Cmlpb__Model *scaler(const char *in, const char *out, int64_t n, size_t n_shift, const double *shift, size_t n_scale,
+                            const double *scale) {
+    Cmlpb__Model *m = MODEL(1, f_array(in, n), f_array(out, n));
+    Cmlpb__Scaler *s = PNEW(Cmlpb__Scaler, CMLPB__SCALER__INIT);
+    s->n_shiftvalue = n_shift;
+    s->shiftvalue = n_shift ? pdbl(n_shift, shift) : NULL;
+    s->n_scalevalue = n_scale;
+    s->scalevalue = n_scale ? pdbl(n_scale, scale) : NULL;
+    m->type_case = CMLPB__MODEL__TYPE_SCALER;
+    m->scaler = s;
+    return m;
+}
+
+static Cmlpb__Model *vectorizer(const char *out, int64_t n_out) {
+    Cmlpb__Model *m = MODEL(2, F_DOUBLE("a"), f_array("b", 2), f_array(out, n_out));
+    Cmlpb__FeatureVectorizer *v = PNEW(Cmlpb__FeatureVectorizer, CMLPB__FEATURE_VECTORIZER__INIT);
+    v->n_inputlist = 2;
+    v->inputlist = pz(2 * sizeof *v->inputlist);
+    const char *names[2] = {"b", "a"};
+    uint64_t dims[2] = {2, 1};
+    for (int i = 0; i < 2; i++) {
+        v->inputlist[i] = PNEW(Cmlpb__FeatureVectorizer__InputColumn, CMLPB__FEATURE_VECTORIZER__INPUT_COLUMN__INIT);
+        v->inputlist[i]->inputcolumn = pstr(names[i]);
+        v->inputlist[i]->inputdimensions = dims[i];
+    }
+    m->type_case = CMLPB__MODEL__TYPE_FEATURE_VECTORIZER;
+    m->featurevectorizer = v;
+    return m;
+}
+
+static void test_scaler_vectorizer(void) {
+    res r;
+    /* SOURCE: Scaler.proto: f(x) = scaleValue * (x + shiftValue), single values broadcast */
+    CHECK(load(&r, scaler("x", "y", 2, 1, (double[]){1}, 2, (double[]){2, 3})));
+    CHECK(RUNX(&r, 1, 2));
+    EXPECT(&r, 0, 4, 9);
+    res_free(&r);
+    CHECK(load(&r, scaler("x", "y", 3, 2, (double[]){1, 2}, 0, NULL)));
+    FAILS(&r, RUNX(&r, 1, 2, 3), "2 shift and 0 scale values for an input of 3 values");
+    res_free(&r);
+
+    /* the listed columns in their order: b (2 values) then a */
+    CHECK(load(&r, vectorizer("v", 3)));
+    exec_tensor in[2] = {{.name = "a", .rank = 1, .shape = {1}, .data = (float[]){7}},
+                         {.name = "b", .rank = 1, .shape = {2}, .data = (float[]){1, 2}}};
+    CHECK(run(&r, EXEC_FP32, in, 2));
+    EXPECT(&r, 0, 1, 2, 7);
+    in[1].shape[0] = 1;
+    FAILS(&r, run(&r, EXEC_FP32, in, 2), "'b' has 1 values, the input list says 2");
+    res_free(&r);
+    pool_free();
+}
+
+static Cmlpb__Model *pipeline(Cmlpb__Model *outer, Cmlpb__Model *const *stages, size_t n) {
+    Cmlpb__Pipeline *p = PNEW(Cmlpb__Pipeline, CMLPB__PIPELINE__INIT);
+    p->n_models = n;
+    p->models = pdup(stages, n * sizeof *stages);
+    Cmlpb__PipelineRegressor *pr = PNEW(Cmlpb__PipelineRegressor, CMLPB__PIPELINE_REGRESSOR__INIT);
+    pr->pipeline = p;
+    outer->type_case = CMLPB__MODEL__TYPE_PIPELINE_REGRESSOR;
+    outer->pipelineregressor = pr;
+    return outer;
+}
+
+static void test_pipeline(void) {
+    res r;
+    /* [a, b] -> vectorizer "v" = [b0, b1, a] -> scaler "s" = 2 (v + 1)
+     * -> a nested pipeline holding the GLM: y = s . [1, 10, 100] */
+    Cmlpb__Model *glm = glm_regressor(1, 3, (double[]){1, 10, 100}, 0, NULL, CMLPB__GLMREGRESSOR__POST_EVALUATION_TRANSFORM__NoTransform);
+    glm->description->input[0] = f_array("s", 3);
+    Cmlpb__Model *inner = pipeline(MODEL(1, f_array("s", 3), F_DOUBLE("y")), (Cmlpb__Model *[]){glm}, 1);
+    Cmlpb__Model *m = pipeline(MODEL(2, F_DOUBLE("a"), f_array("b", 2), F_DOUBLE("y")),
+                               (Cmlpb__Model *[]){vectorizer("v", 3), scaler("v", "s", 3, 1, (double[]){1}, 1, (double[]){2}), inner}, 3);
+    CHECK(load(&r, m));
+    const cml_function *fn = r.lm && r.lm->model ? r.lm->model->classic : NULL;
+    CHECK(fn && fn->block->n_ops == 3); /* the nested pipeline flattened */
+    CHECK(fn && fn->block->n_ops == 3 && !strcmp(fn->block->ops[2]->kind, "glmRegressor"));
+    exec_tensor in[2] = {{.name = "a", .rank = 1, .shape = {1}, .data = (float[]){3}},
+                         {.name = "b", .rank = 1, .shape = {2}, .data = (float[]){1, 2}}};
+    CHECK(run(&r, EXEC_FP32, in, 2));
+    EXPECT(&r, 0, 2 * (1 + 1) * 1 + 2 * (2 + 1) * 10 + 2 * (3 + 1) * 100);
+    /* fp16 emulation does not apply to classic models: the same values */
+    CHECK(run(&r, EXEC_FP16_EMU, in, 2));
+    EXPECT(&r, 0, 864);
+    res_free(&r);
+
+    /* a stage reading a feature nothing defines */
+    Cmlpb__Model *bad = pipeline(MODEL(1, f_array("x", 2), f_array("y", 2)),
+                                 (Cmlpb__Model *[]){scaler("nope", "y", 2, 0, NULL, 1, (double[]){2})}, 1);
+    if (load(&r, bad)) FAILS(&r, RUNX(&r, 1, 2), "no value");
+    else CHECK(strstr(r.err, "nope") != NULL);
+    res_free(&r);
+    pool_free();
+}
+
+/* what the IR exposes of a classic model: columns of the tree nodes */
+static void test_ir_columns(void) {
+    res r;
+    CHECK(load(&r, tree_regressor(two_trees(), 2, CMLPB__TREE_ENSEMBLE_POST_EVALUATION_TRANSFORM__NoTransform)));
+    const cml_model *m = r.lm ? r.lm->model : NULL;
+    CHECK(m && m->classic && m->n_functions == 0 && m->classic->block->n_ops == 1);
+    if (m && m->classic && m->classic->block->n_ops == 1) {
+        const cml_op *op = m->classic->block->ops[0];
+        CHECK(!strcmp(op->kind, "treeEnsembleRegressor"));
+        const cml_attr *ids = cml_op_attr(op, "treeEnsemble.nodes.nodeId");
+        CHECK(ids && ids->kind == CML_ATTR_INTS && ids->n == 8 && ids->ints[0] == 9 && ids->ints[6] == 5);
+        const cml_attr *cnt = cml_op_attr(op, "treeEnsemble.nodes.evaluationInfo#count");
+        CHECK(cnt && cnt->n == 8 && cnt->ints[0] == 1 && cnt->ints[1] == 0);
+        const cml_attr *ev = cml_op_attr(op, "treeEnsemble.nodes.evaluationInfo.evaluationValue");
+        CHECK(ev && ev->kind == CML_ATTR_FLOATS && ev->n == 5 && ev->floats[0] == 1000);
+        CHECK(op->n_inputs == 1 && op->inputs[0]->n_values == 1 && !strcmp(op->inputs[0]->values[0]->name, "x"));
+        CHECK(op->n_outputs == 1 && !strcmp(op->outputs[0]->name, "y"));
+    }
+    res_free(&r);
+    pool_free();
+}
+
+static void remove_tree(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) { unlink(path); return; }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char p[1024];
+        snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+        remove_tree(p);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+int main(void) {
+    snprintf(g_root, sizeof g_root, "/tmp/cml_classic_XXXXXX");
+    if (!mkdtemp(g_root)) { perror("mkdtemp"); return 1; }
+    RUN(test_glm_regressor);
+    RUN(test_glm_classifier);
+    RUN(test_tree_regressor);
+    RUN(test_tree_classifier);
+    RUN(test_tree_broken);
+    RUN(test_scaler_vectorizer);
+    RUN(test_pipeline);
+    RUN(test_ir_columns);
+    remove_tree(g_root);
+    return CHECK_DONE();
+}
+#endif
