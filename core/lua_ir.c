@@ -518,6 +518,7 @@ static int model_index(lua_State *L) {
     if (IS("spec_bytes")) { lua_pushinteger(L, u64i(m->spec_bytes)); return 1; }
     if (IS("compiler_version")) { push_str(L, m->compiler_version); return 1; }
     if (IS("parent")) { lir_push(L, LIR_MODEL, m->parent); return 1; }
+    if (IS("classic")) { lir_push(L, LIR_FUNCTION, m->classic); return 1; }
     if (fcache_get(L, k)) return 1;
     if (IS("min_os")) push_min_os(L, &m->min_os);
     else if (IS("inputs")) push_objs(L, LIR_FEATURE, (const void *const *)m->inputs, m->n_inputs);

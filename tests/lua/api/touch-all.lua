@@ -16,7 +16,7 @@ local rule = {
 local model_fields = { "path", "format", "spec_version", "min_os", "type", "inputs", "outputs", "states",
   "training_inputs", "metadata", "has_metadata", "is_updatable", "class_labels", "class_label_kind",
   "predicted_feature_name", "predicted_probabilities_name", "preprocessing", "functions", "default_function",
-  "submodels", "submodel_names", "parent", "weight_files", "diags", "size_bytes", "spec_bytes", "weight_bytes", "function_descriptions",
+  "submodels", "submodel_names", "parent", "classic", "weight_files", "diags", "size_bytes", "spec_bytes", "weight_bytes", "function_descriptions",
   "compiler_version", "program_version", "location" }
 local feature_fields = { "name", "description", "kind", "dtype", "optional", "shape", "flexible", "ranges",
   "enumerated", "width", "height", "color", "key_kind", "element_kind", "location" }
@@ -81,6 +81,10 @@ local function touch_model(m)
     touch(fn, function_fields)
     for _, v in ipairs(fn.inputs) do touch_value(v) end
     for op in fn:ops() do touch_op(op) end
+  end
+  if m.classic then
+    touch(m.classic, function_fields)
+    for op in m.classic:ops() do touch_op(op) end
   end
   for op in m:ops() do touch_op(op) end
   for w in m:weights() do touch_weight(w) end
