@@ -448,6 +448,24 @@ static int model_family(const cml_model *m) {
     return m->classic ? FAM_CLASSIC : -1;
 }
 
+/* The sub-model a stage op of pipeline m's classic function stands for
+ * (nested pipelines included): the IR gives the op its sub-model's logical
+ * location. */
+const cml_model *exec_stage_model(const cml_model *m, const cml_op *op) {
+    for (size_t i = 0; m && op && op->loc.logical && i < m->n_sub_models; i++) {
+        const cml_model *sm = m->sub_models[i];
+        if (sm->loc.logical && !strcmp(sm->loc.logical, op->loc.logical) && sm->type && !strcmp(sm->type, op->kind))
+            return sm;
+        const cml_model *deeper = exec_stage_model(sm, op);
+        if (deeper) return deeper;
+    }
+    return NULL;
+}
+
+bool exec_is_neural_type(const char *t) {
+    return t && (!strcmp(t, "mlProgram") || !strncmp(t, "neuralNetwork", 13));
+}
+
 static bool is_nn_type(const char *t) {
     return t && (!strcmp(t, "neuralNetwork") || !strcmp(t, "neuralNetworkClassifier") ||
                  !strcmp(t, "neuralNetworkRegressor"));
@@ -483,10 +501,18 @@ static size_t check_ops(const exec_io *io, const cml_function *fn, int fam, char
         } else if (nn) {
             const exec_kdef *kd = fam == FAM_CLASSIC ? exec_find_classic(op->kind) : exec_find_nn(op->kind);
             char r[160] = "";
-            if (!kd && fam == FAM_CLASSIC && (is_nn_type(op->kind) || !strcmp(op->kind, "mlProgram")))
-                snprintf(item, sizeof item, "%s (a neural stage of a pipeline: the executor runs a pipeline's classic "
-                         "stages only)", op->kind);
-            else if (!kd) snprintf(item, sizeof item, "%s", op->kind);
+            const cml_model *sm = fam == FAM_CLASSIC && exec_is_neural_type(op->kind) ? exec_stage_model(fn->model, op) : NULL;
+            const cml_function *sf = sm ? pick_function(sm, NULL) : NULL;
+            if (sf && sf->block) {
+                /* a neural pipeline stage: its own ops decide */
+                size_t at = n_bad < max ? n_bad : max;
+                size_t nb = check_ops(io, sf, model_family(sm), list, cap, ops ? ops + at : NULL, why ? why + at : NULL,
+                                      max - at, NULL);
+                n_bad += nb;
+                if (!nb) n_rt++;
+                continue;
+            }
+            if (!kd) snprintf(item, sizeof item, "%s", op->kind);
             else if (kd->check && kd->check(io, op, r, sizeof r) != 0) snprintf(item, sizeof item, "%s (%s)", op->kind, r);
             else n_rt++;
         } else if (!strcmp(op->kind, "const")) {

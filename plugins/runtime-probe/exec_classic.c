@@ -581,12 +581,78 @@ static int k_feature_vectorizer(xctx *c) {
     return 0;
 }
 
+/* ---- neural pipeline stages ---------------------------------------------------------- */
+
+static void stage_free(void *plan) { exec_plan_free(plan); }
+
+/* A NeuralNetwork or ML Program stage of a pipeline: a plan of its own for
+ * the sub-model (prepared at the first run, without the probe's per-op
+ * hooks), fed the stage's input features and run in the same mode, so its
+ * fp16 emulation is the sub-model's own; its outputs become the stage's by
+ * name. */
+static int k_neural_stage(xctx *c) {
+    xstep *st = (xstep *)c->st;
+    const cml_model *sm = exec_stage_model(c->p->m, c->op);
+    if (!sm) return exec_fail(c, "pipeline stage '%s' has no sub-model", c->op->kind);
+    if (!st->kstate) {
+        exec_opts o = c->p->opts;
+        o.hook = NULL;
+        o.on_op_start = NULL;
+        char err[400];
+        exec_plan *np = exec_prepare(sm, NULL, &o, err, sizeof err);
+        if (!np) return exec_fail(c, "%s stage: %s", c->op->kind, err);
+        st->kstate = np;
+        st->kstate_free = stage_free;
+    }
+    exec_plan *np = st->kstate;
+    size_t n_in = exec_nn_n_in(c);
+    exec_tensor *in = calloc(n_in ? n_in : 1, sizeof *in);
+    if (!in) return exec_fail(c, "out of memory");
+    for (size_t i = 0; i < n_in; i++) {
+        const xt *t = exec_nn_in(c, i);
+        if (!t || !t->d) {
+            free(in);
+            return exec_fail(c, "input '%s' has no value", c->op->inputs[0]->values[i]->name);
+        }
+        in[i].name = c->op->inputs[0]->values[i]->name;
+        in[i].dtype = t->dt;
+        in[i].rank = t->rank;
+        for (int k = 0; k < t->rank; k++) in[i].shape[k] = t->dim[k];
+        in[i].data = t->d;
+    }
+    exec_tensor *out = NULL;
+    size_t n_out = 0;
+    int rc = exec_run(np, c->mode, in, n_in, &out, &n_out, NULL);
+    free(in);
+    if (rc != 0) return exec_fail(c, "%s stage: %s", c->op->kind, exec_last_error(np));
+    for (size_t i = 0; i < exec_n_outputs(c) && rc == 0; i++) {
+        const exec_tensor *o = NULL;
+        for (size_t k = 0; k < n_out; k++)
+            if (out[k].name && !strcmp(out[k].name, c->op->outputs[i]->name)) o = &out[k];
+        if (!o) { rc = exec_fail(c, "%s stage does not produce '%s'", c->op->kind, c->op->outputs[i]->name); break; }
+        xt *t = exec_out(c, i, o->rank, o->shape);
+        if (!t) { rc = exec_fail(c, "out of memory"); break; }
+        memcpy(t->d, o->data, t->n * sizeof(float));
+        t->dt = o->dtype;
+        if (o->dtype == EXEC_DT_LABEL && sm->string_labels) {
+            t->strs = sm->string_labels;
+            t->nstr = sm->n_class_labels;
+        }
+    }
+    exec_tensors_free(out, n_out);
+    return rc;
+}
+
 /* ---- table -------------------------------------------------------------------------- */
 
 static const exec_kdef CLASSIC_KERNELS[] = {
     {"featureVectorizer", k_feature_vectorizer, NULL},
     {"glmClassifier", k_glm_classifier, NULL},
     {"glmRegressor", k_glm_regressor, NULL},
+    {"mlProgram", k_neural_stage, NULL},
+    {"neuralNetwork", k_neural_stage, NULL},
+    {"neuralNetworkClassifier", k_neural_stage, NULL},
+    {"neuralNetworkRegressor", k_neural_stage, NULL},
     {"scaler", k_scaler, NULL},
     {"treeEnsembleClassifier", k_tree_classifier, NULL},
     {"treeEnsembleRegressor", k_tree_regressor, NULL},

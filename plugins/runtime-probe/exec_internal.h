@@ -187,6 +187,9 @@ static inline float exec_r16(float f);
 const exec_kdef *exec_find_mil(const char *kind);
 const exec_kdef *exec_find_nn(const char *kind);
 const exec_kdef *exec_find_classic(const char *kind);
+/* classic functions: the sub-model a pipeline stage op stands for, or NULL */
+const cml_model *exec_stage_model(const cml_model *m, const cml_op *op);
+bool exec_is_neural_type(const char *type);     /* mlProgram, neuralNetwork* */
 bool exec_is_constexpr_supported(const char *kind);
 
 /* ---- constants (exec_const.c) ---- */

@@ -657,6 +657,54 @@ static void test_pipeline(void) {
     pool_free();
 }
 
+/* a NeuralNetwork stage inside a pipeline: x -> scaler s = 2 (x + 1) ->
+ * NeuralNetwork relu -> y, run in the pipeline's mode (fp16 emulation
+ * rounds inside the neural stage only) */
+static void test_pipeline_neural_stage(void) {
+    res r;
+    Cmlpb__Model *nn = MODEL(1, f_array("s", 3), f_array("y", 3));
+    nn->specificationversion = 4;
+    Cmlpb__NeuralNetwork *net = PNEW(Cmlpb__NeuralNetwork, CMLPB__NEURAL_NETWORK__INIT);
+    Cmlpb__NeuralNetworkLayer *l = PNEW(Cmlpb__NeuralNetworkLayer, CMLPB__NEURAL_NETWORK_LAYER__INIT);
+    l->name = pstr("relu");
+    l->n_input = l->n_output = 1;
+    l->input = pdup((char *[]){pstr("s")}, sizeof(char *));
+    l->output = pdup((char *[]){pstr("y")}, sizeof(char *));
+    Cmlpb__ActivationParams *a = PNEW(Cmlpb__ActivationParams, CMLPB__ACTIVATION_PARAMS__INIT);
+    a->nonlinearity_type_case = CMLPB__ACTIVATION_PARAMS__NONLINEARITY_TYPE_RE_LU;
+    a->relu = PNEW(Cmlpb__ActivationReLU, CMLPB__ACTIVATION_RE_LU__INIT);
+    l->layer_case = CMLPB__NEURAL_NETWORK_LAYER__LAYER_ACTIVATION;
+    l->activation = a;
+    net->n_layers = 1;
+    net->layers = pdup((Cmlpb__NeuralNetworkLayer *[]){l}, sizeof l);
+    net->arrayinputshapemapping = CMLPB__NEURAL_NETWORK_MULTI_ARRAY_SHAPE_MAPPING__EXACT_ARRAY_MAPPING;
+    nn->type_case = CMLPB__MODEL__TYPE_NEURAL_NETWORK;
+    nn->neuralnetwork = net;
+    Cmlpb__Model *m = pipeline(MODEL(1, f_array("x", 3), f_array("y", 3)),
+                               (Cmlpb__Model *[]){scaler("x", "s", 3, 1, (double[]){1}, 1, (double[]){2}), nn}, 2);
+    m->specificationversion = 4;
+    CHECK(load(&r, m));
+    CHECK(RUNX(&r, -3, 0.1, 1));
+    EXPECT(&r, 0, 0, 2.2, 4);
+    CHECK(run_x(&r, "x", (const float[]){-3, 0.1f, 1}, 3) && !r.rc);
+    exec_tensor t = {.name = "x", .rank = 1, .shape = {3}, .data = (float[]){-3, 0.1f, 1}};
+    CHECK(run(&r, EXEC_FP16_EMU, &t, 1));
+    EXPECT(&r, 0, 0, 2.19921875, 4); /* 2.2 rounded to binary16 by the NeuralNetwork stage */
+    res_free(&r);
+
+    /* a stage layer the executor lacks is named, from inside the stage */
+    l->layer_case = CMLPB__NEURAL_NETWORK_LAYER__LAYER_CUSTOM;
+    l->custom = PNEW(Cmlpb__CustomLayerParams, CMLPB__CUSTOM_LAYER_PARAMS__INIT);
+    l->custom->classname = pstr("MyLayer");
+    CHECK(!load(&r, m) && strstr(r.err, "custom"));
+    const cml_op *bad[4];
+    char why[4][192];
+    CHECK(r.lm && r.lm->model && exec_unsupported(r.lm->model, NULL, &host_opts.io, bad, why, 4) == 1 &&
+          !strcmp(bad[0]->name, "relu") && !strcmp(why[0], "custom"));
+    res_free(&r);
+    pool_free();
+}
+
 /* what the IR exposes of a classic model: columns of the tree nodes */
 static void test_ir_columns(void) {
     res r;
@@ -703,6 +751,7 @@ int main(void) {
     RUN(test_tree_broken);
     RUN(test_scaler_vectorizer);
     RUN(test_pipeline);
+    RUN(test_pipeline_neural_stage);
     RUN(test_ir_columns);
     remove_tree(g_root);
     return CHECK_DONE();
