@@ -594,6 +594,49 @@ static void count_one(const cml_op *op, const cml_value *v, void *ud) {
     (*(size_t *)ud)++;
 }
 
+static int i64_cmp(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* One line on a classic model's parameters (its op in m->classic). */
+static void text_classic(FILE *out, const cml_model *m, int indent) {
+    if (!m->classic || !m->classic->block || m->classic->block->n_ops != 1 || m->n_sub_models) return;
+    const cml_op *op = m->classic->block->ops[0];
+    const cml_attr *a;
+    fprintf(out, "%*sparameters:    ", indent, "");
+    if ((a = cml_op_attr(op, "treeEnsemble.nodes.treeId")) && a->kind == CML_ATTR_INTS) {
+        size_t trees = 0, leaves = 0;
+        int64_t *ids = malloc((a->n ? a->n : 1) * sizeof *ids);
+        if (ids) {
+            memcpy(ids, a->ints, a->n * sizeof *ids);
+            qsort(ids, a->n, sizeof *ids, i64_cmp);
+            for (size_t i = 0; i < a->n; i++) trees += !i || ids[i] != ids[i - 1];
+            free(ids);
+        }
+        const cml_attr *b = cml_op_attr(op, "treeEnsemble.nodes.nodeBehavior");
+        /* SOURCE: TreeEnsemble.proto TreeNodeBehavior LeafNode = 6 */
+        for (size_t i = 0; b && b->kind == CML_ATTR_INTS && i < b->n; i++) leaves += b->ints[i] == 6;
+        const cml_attr *d = cml_op_attr(op, "treeEnsemble.numPredictionDimensions");
+        fprintf(out, "%zu trees, %zu nodes (%zu leaves), %lld prediction dimension(s)", trees, a->n, leaves,
+                d ? (long long)d->i : 0LL);
+    } else if ((a = cml_op_attr(op, "weights.value#count")) && a->kind == CML_ATTR_INTS) {
+        const cml_attr *e = cml_op_attr(op, "classEncoding");
+        fprintf(out, "%zu weight row(s) x %lld features%s%s", a->n, a->n ? (long long)a->ints[0] : 0LL, e ? ", " : "",
+                e && e->kind == CML_ATTR_STRING ? e->s : "");
+    } else if (!strcmp(op->kind, "scaler")) {
+        const cml_attr *sh = cml_op_attr(op, "shiftValue"), *sc = cml_op_attr(op, "scaleValue");
+        fprintf(out, "%zu shift and %zu scale value(s)", sh ? sh->n : 0, sc ? sc->n : 0);
+    } else if ((a = cml_op_attr(op, "inputList.inputColumn")) && a->kind == CML_ATTR_STRINGS) {
+        fprintf(out, "%zu input column(s)", a->n);
+    } else {
+        fprintf(out, "%zu attribute(s)", op->n_attrs);
+    }
+    const cml_attr *t = cml_op_attr(op, "postEvaluationTransform");
+    if (t && t->kind == CML_ATTR_STRING) fprintf(out, ", %s", t->s);
+    fputc('\n', out);
+}
+
 static void text_model(FILE *out, const cml_model *m, int indent) {
     char sb[32];
     const cml_os_versions *os = &m->min_os;
@@ -605,6 +648,7 @@ static void text_model(FILE *out, const cml_model *m, int indent) {
                 os->tvos ? os->tvos : "-", os->watchos ? os->watchos : "-", os->visionos ? ", visionOS " : "",
                 os->visionos ? os->visionos : "");
     fputc('\n', out);
+    text_classic(out, m, indent);
     if (indent) return;
     fmt_bytes(sb, sizeof sb, m->size_bytes);
     fprintf(out, "size:          %s\n", sb);

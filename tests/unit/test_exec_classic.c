@@ -29,6 +29,7 @@ int main(void) {
 }
 #else
 #include "exec.h"
+#include "inspect.h"
 #include "ir_weights.h"
 #include "model.h"
 
@@ -722,6 +723,16 @@ static void test_ir_columns(void) {
         CHECK(ev && ev->kind == CML_ATTR_FLOATS && ev->n == 5 && ev->floats[0] == 1000);
         CHECK(op->n_inputs == 1 && op->inputs[0]->n_values == 1 && !strcmp(op->inputs[0]->values[0]->name, "x"));
         CHECK(op->n_outputs == 1 && !strcmp(op->outputs[0]->name, "y"));
+        /* inspect's one-line summary of the parameters */
+        char *text = NULL;
+        size_t tlen = 0;
+        FILE *mf = open_memstream(&text, &tlen);
+        if (mf) {
+            inspect_text(mf, m);
+            fclose(mf);
+        }
+        CHECK(text && strstr(text, "parameters:    2 trees, 8 nodes (5 leaves), 1 prediction dimension(s), NoTransform\n"));
+        free(text);
     }
     res_free(&r);
     pool_free();
