@@ -96,8 +96,7 @@ static size_t n_class_labels(xctx *c) {
 
 /* ---- GLM ----------------------------------------------------------------------- */
 
-/* y[r] = weights[r] . x + offset[r] for every weight row. */
-static int glm_linear(xctx *c, const double *x, size_t nx, double **y, size_t *ny) {
+static int glm_rows(xctx *c, const double *x, size_t nx, double **y, size_t *ny) {
     const cml_attr *w = list_of(c, "weights.value", CML_ATTR_FLOATS);
     const cml_attr *cnt = list_of(c, "weights.value#count", CML_ATTR_INTS);
     const cml_attr *off = list_of(c, "offset", CML_ATTR_FLOATS);
@@ -124,13 +123,20 @@ static int glm_linear(xctx *c, const double *x, size_t nx, double **y, size_t *n
     return 0;
 }
 
-static int k_glm_regressor(xctx *c) {
-    double *x = NULL, *y = NULL;
-    size_t nx = 0, ny = 0;
+/* y[r] = weights[r] . x + offset[r] for every weight row, x = the inputs. */
+static int glm_linear(xctx *c, double **y, size_t *ny) {
+    double *x = NULL;
+    size_t nx = 0;
     if (gather_inputs(c, &x, &nx) != 0) return -1;
-    int rc = glm_linear(c, x, nx, &y, &ny);
+    int rc = glm_rows(c, x, nx, y, ny);
     free(x);
-    if (rc != 0) return -1;
+    return rc;
+}
+
+static int k_glm_regressor(xctx *c) {
+    double *y = NULL;
+    size_t ny = 0;
+    if (glm_linear(c, &y, &ny) != 0) return -1;
     const cml_attr *tr = exec_attr(c, "postEvaluationTransform");
     /* SOURCE: GLMRegressor.proto PostEvaluationTransform: NoTransform = 0,
      * Logit = 1, Probit = 2 */
@@ -158,12 +164,10 @@ static int k_glm_regressor(xctx *c) {
 static int k_glm_classifier(xctx *c) {
     size_t nc = n_class_labels(c);
     if (nc < 2) return exec_fail(c, "glmClassifier needs at least 2 class labels, has %zu", nc);
-    double *x = NULL, *y = NULL;
-    size_t nx = 0, ny = 0;
-    if (gather_inputs(c, &x, &nx) != 0) return -1;
-    int rc = glm_linear(c, x, nx, &y, &ny);
-    free(x);
-    if (rc != 0) return -1;
+    double *y = NULL;
+    size_t ny = 0;
+    if (glm_linear(c, &y, &ny) != 0) return -1;
+    int rc;
     const cml_attr *tr = exec_attr(c, "postEvaluationTransform");
     const cml_attr *enc = exec_attr(c, "classEncoding");
     bool is_probit = tr && tr->i == 1, ovr = enc && enc->i == 1;

@@ -28,19 +28,8 @@ int main(void) {
     SKIP_ALL("the executor (cmlexec) was not built: OpenBLAS not found");
 }
 #else
-#include "exec.h"
+#include "exec_host_io.h"
 #include "inspect.h"
-#include "ir_weights.h"
-#include "model.h"
-
-static size_t host_io_read(void *u, const cml_weight *w, uint64_t off, void *buf, size_t n) {
-    (void)u;
-    return ir_weight_read(w, off, buf, n);
-}
-static cml_dtype host_io_stored(void *u, const cml_weight *w, const char *const **strings) {
-    (void)u;
-    return ir_weight_stored_as(w, strings);
-}
 static const exec_opts host_opts = {.io = {host_io_read, host_io_stored, NULL}};
 
 /* ---- message pool ------------------------------------------------------------ */

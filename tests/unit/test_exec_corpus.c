@@ -30,20 +30,7 @@ int main(void) {
     SKIP_ALL("the executor (cmlexec) was not built: OpenBLAS not found");
 }
 #else
-#include "exec.h"
-#include "ir_weights.h"
-#include "model.h"
-
-/* The executor reads constants only through exec_opts.io; the host-side
- * loader's own readers stand in for the plugin's host services here. */
-static size_t host_io_read(void *u, const cml_weight *w, uint64_t off, void *buf, size_t n) {
-    (void)u;
-    return ir_weight_read(w, off, buf, n);
-}
-static cml_dtype host_io_stored(void *u, const cml_weight *w, const char *const **strings) {
-    (void)u;
-    return ir_weight_stored_as(w, strings);
-}
+#include "exec_host_io.h"
 
 static const char *g_dir;
 
