@@ -1,6 +1,7 @@
 /* exec_classic.c — kernels for the classic (non-neural) models: GLM
- * regressors and classifiers, tree ensembles, the scaler and the feature
- * vectorizer, each one op of the IR's classic function (cml_model.classic;
+ * regressors and classifiers, tree ensembles, the scaler, the feature
+ * vectorizer, the normalizer, the array feature extractor and the numeric
+ * imputer, each one op of the IR's classic function (cml_model.classic;
  * a pipeline chains them by feature name).
  *
  * Core ML evaluates these models on the CPU in double precision whatever
@@ -13,6 +14,7 @@
  * string labels in xt.strs); its probability dictionary is a vector in
  * class-label order. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -585,6 +587,95 @@ static int k_feature_vectorizer(xctx *c) {
     return 0;
 }
 
+/* ---- normalizer, array feature extractor, imputer ------------------------------------ */
+
+/* SOURCE: Normalizer.proto NormType LMax = 0, L1 = 1, L2 = 2: x / z with z
+ * the max, L1 or L2 norm. The max norm is max |x_i| and an all-zero input
+ * stays zero [derived: coremltools' sklearn converter maps
+ * sklearn.preprocessing.Normalizer, which divides by max |x_i| and leaves
+ * zero rows alone, onto this model]. */
+static int k_normalizer(xctx *c) {
+    if (exec_nn_n_in(c) != 1) return exec_fail(c, "normalizer takes one input, has %zu", exec_nn_n_in(c));
+    const xt *x = exec_nn_in(c, 0);
+    if (!x || !x->d) return exec_fail(c, "normalizer: the input has no value");
+    const cml_attr *nt = exec_attr(c, "normType");
+    int64_t mode = nt ? nt->i : 0;
+    double z = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        double v = x->d[i];
+        if (mode == 1) z += fabs(v);
+        else if (mode == 2) z += v * v;
+        else z = fabs(v) > z ? fabs(v) : z;
+    }
+    if (mode == 2) z = sqrt(z);
+    if (z == 0) z = 1;
+    xt *y = exec_out_like(c, 0, x);
+    if (!y) return exec_fail(c, "out of memory");
+    y->dt = EXEC_DT_FP32;
+    for (size_t i = 0; i < x->n; i++) y->d[i] = (float)(x->d[i] / z);
+    return 0;
+}
+
+/* SOURCE: ArrayFeatureExtractor.proto: the values at the zero-based
+ * extractIndex positions of the array input, in that order. */
+static int k_array_feature_extractor(xctx *c) {
+    const cml_attr *ix = list_of(c, "extractIndex", CML_ATTR_INTS);
+    if (!ix || !ix->n) return exec_fail(c, "arrayFeatureExtractor has no extractIndex");
+    if (exec_nn_n_in(c) != 1) return exec_fail(c, "arrayFeatureExtractor takes one input, has %zu", exec_nn_n_in(c));
+    const xt *x = exec_nn_in(c, 0);
+    if (!x || !x->d) return exec_fail(c, "arrayFeatureExtractor: the input has no value");
+    for (size_t i = 0; i < ix->n; i++)
+        if (ix->ints[i] < 0 || (uint64_t)ix->ints[i] >= x->n)
+            return exec_fail(c, "arrayFeatureExtractor: index %lld is outside the input's %zu values",
+                             (long long)ix->ints[i], x->n);
+    int64_t n = (int64_t)ix->n;
+    xt *y = exec_out(c, 0, 1, &n);
+    if (!y) return exec_fail(c, "out of memory");
+    y->dt = x->dt == EXEC_DT_INT32 ? EXEC_DT_INT32 : EXEC_DT_FP32;
+    for (size_t i = 0; i < ix->n; i++) y->d[i] = x->d[ix->ints[i]];
+    return 0;
+}
+
+/* SOURCE: Imputer.proto: values equal to the ReplaceValue (NaN when it is
+ * not set, the comment's example) become the ImputedValue: one value for
+ * every element, or imputedDoubleArray / imputedInt64Array element by
+ * element. String and dictionary forms are refused at prepare time. */
+static int imputer_check(const exec_io *io, const cml_op *op, char *why, size_t n) {
+    (void)io;
+    static const char *const unsupported[] = {"imputedStringValue", "imputedStringDictionary", "imputedInt64Dictionary",
+                                              "replaceStringValue"};
+    for (size_t i = 0; i < sizeof unsupported / sizeof *unsupported; i++)
+        if (cml_op_attr(op, unsupported[i])) {
+            snprintf(why, n, "%s: string and dictionary imputation is not implemented", unsupported[i]);
+            return 1;
+        }
+    return 0;
+}
+
+static int k_imputer(xctx *c) {
+    if (exec_nn_n_in(c) != 1) return exec_fail(c, "imputer takes one input, has %zu", exec_nn_n_in(c));
+    const xt *x = exec_nn_in(c, 0);
+    if (!x || !x->d) return exec_fail(c, "imputer: the input has no value");
+    const cml_attr *rd = exec_attr(c, "replaceDoubleValue"), *ri = exec_attr(c, "replaceInt64Value");
+    double rep = rd ? rd->f : ri ? (double)ri->i : NAN;
+    const cml_attr *vd = exec_attr(c, "imputedDoubleValue"), *vi = exec_attr(c, "imputedInt64Value");
+    const cml_attr *ad = list_of(c, "imputedDoubleArray.vector", CML_ATTR_FLOATS);
+    const cml_attr *ai = list_of(c, "imputedInt64Array.vector", CML_ATTR_INTS);
+    size_t na = ad ? ad->n : ai ? ai->n : 0;
+    if (!vd && !vi && !na) return exec_fail(c, "imputer has no imputed value");
+    if (na && na != x->n) return exec_fail(c, "imputer: %zu imputed values for an input of %zu values", na, x->n);
+    xt *y = exec_out_like(c, 0, x);
+    if (!y) return exec_fail(c, "out of memory");
+    y->dt = x->dt == EXEC_DT_INT32 ? EXEC_DT_INT32 : EXEC_DT_FP32;
+    for (size_t i = 0; i < x->n; i++) {
+        double v = x->d[i];
+        bool missing = rep != rep ? v != v : v == rep;
+        if (missing) v = ad ? ad->floats[i] : ai ? (double)ai->ints[i] : vd ? vd->f : (double)vi->i;
+        y->d[i] = (float)v;
+    }
+    return 0;
+}
+
 /* ---- neural pipeline stages ---------------------------------------------------------- */
 
 static void stage_free(void *plan) { exec_plan_free(plan); }
@@ -650,13 +741,16 @@ static int k_neural_stage(xctx *c) {
 /* ---- table -------------------------------------------------------------------------- */
 
 static const exec_kdef CLASSIC_KERNELS[] = {
+    {"arrayFeatureExtractor", k_array_feature_extractor, NULL},
     {"featureVectorizer", k_feature_vectorizer, NULL},
     {"glmClassifier", k_glm_classifier, NULL},
     {"glmRegressor", k_glm_regressor, NULL},
+    {"imputer", k_imputer, imputer_check},
     {"mlProgram", k_neural_stage, NULL},
     {"neuralNetwork", k_neural_stage, NULL},
     {"neuralNetworkClassifier", k_neural_stage, NULL},
     {"neuralNetworkRegressor", k_neural_stage, NULL},
+    {"normalizer", k_normalizer, NULL},
     {"scaler", k_scaler, NULL},
     {"treeEnsembleClassifier", k_tree_classifier, NULL},
     {"treeEnsembleRegressor", k_tree_regressor, NULL},

@@ -605,6 +605,76 @@ static void test_scaler_vectorizer(void) {
     pool_free();
 }
 
+static Cmlpb__Model *normalizer(Cmlpb__Normalizer__NormType t, int64_t n) {
+    Cmlpb__Model *m = MODEL(1, f_array("x", n), f_array("y", n));
+    Cmlpb__Normalizer *z = PNEW(Cmlpb__Normalizer, CMLPB__NORMALIZER__INIT);
+    z->normtype = t;
+    m->type_case = CMLPB__MODEL__TYPE_NORMALIZER;
+    m->normalizer = z;
+    return m;
+}
+
+static void test_normalizer_extractor_imputer(void) {
+    res r;
+    CHECK(load(&r, normalizer(CMLPB__NORMALIZER__NORM_TYPE__L1, 3)));
+    CHECK(RUNX(&r, 1, -2, 1));
+    EXPECT(&r, 0, 0.25, -0.5, 0.25);
+    CHECK(RUNX(&r, 0, 0, 0)); /* an all-zero input stays zero */
+    EXPECT(&r, 0, 0, 0, 0);
+    res_free(&r);
+    CHECK(load(&r, normalizer(CMLPB__NORMALIZER__NORM_TYPE__L2, 2)));
+    CHECK(RUNX(&r, 3, -4));
+    EXPECT(&r, 0, 0.6, -0.8);
+    res_free(&r);
+    CHECK(load(&r, normalizer(CMLPB__NORMALIZER__NORM_TYPE__LMax, 2)));
+    CHECK(RUNX(&r, 2, -8));
+    EXPECT(&r, 0, 0.25, -1);
+    res_free(&r);
+
+    /* SOURCE: ArrayFeatureExtractor.proto: zero-based indices, in order */
+    Cmlpb__Model *m = MODEL(1, f_array("x", 3), f_array("y", 2));
+    Cmlpb__ArrayFeatureExtractor *a = PNEW(Cmlpb__ArrayFeatureExtractor, CMLPB__ARRAY_FEATURE_EXTRACTOR__INIT);
+    a->n_extractindex = 2;
+    a->extractindex = pdup((uint64_t[]){2, 0}, 2 * sizeof(uint64_t));
+    m->type_case = CMLPB__MODEL__TYPE_ARRAY_FEATURE_EXTRACTOR;
+    m->arrayfeatureextractor = a;
+    CHECK(load(&r, m));
+    CHECK(RUNX(&r, 10, 20, 30));
+    EXPECT(&r, 0, 30, 10);
+    FAILS(&r, RUNX(&r, 10, 20), "index 2 is outside the input's 2 values");
+    res_free(&r);
+
+    /* imputer: NaN (the default missing value) -> the array's element */
+    m = MODEL(1, f_array("x", 3), f_array("y", 3));
+    Cmlpb__Imputer *im = PNEW(Cmlpb__Imputer, CMLPB__IMPUTER__INIT);
+    Cmlpb__DoubleVector *dv = PNEW(Cmlpb__DoubleVector, CMLPB__DOUBLE_VECTOR__INIT);
+    dv->n_vector = 3;
+    dv->vector = DBL(7, 8, 9);
+    im->imputed_value_case = CMLPB__IMPUTER__IMPUTED_VALUE_IMPUTED_DOUBLE_ARRAY;
+    im->imputeddoublearray = dv;
+    m->type_case = CMLPB__MODEL__TYPE_IMPUTER;
+    m->imputer = im;
+    CHECK(load(&r, m));
+    CHECK(RUNX(&r, NAN, 2, NAN));
+    EXPECT(&r, 0, 7, 2, 9);
+    res_free(&r);
+    /* -1 marks a missing value, replaced by 5 */
+    im->imputed_value_case = CMLPB__IMPUTER__IMPUTED_VALUE_IMPUTED_DOUBLE_VALUE;
+    im->imputeddoublevalue = 5;
+    im->replace_value_case = CMLPB__IMPUTER__REPLACE_VALUE_REPLACE_DOUBLE_VALUE;
+    im->replacedoublevalue = -1;
+    CHECK(load(&r, m));
+    CHECK(RUNX(&r, -1, 2, NAN)); /* NaN is not the missing marker here: it stays */
+    CHECK(!r.rc && r.n == 1 && r.o[0].data[0] == 5 && r.o[0].data[1] == 2 && isnan(r.o[0].data[2]));
+    res_free(&r);
+    /* string imputation is refused by name before anything runs */
+    im->imputed_value_case = CMLPB__IMPUTER__IMPUTED_VALUE_IMPUTED_STRING_VALUE;
+    im->imputedstringvalue = pstr("none");
+    CHECK(!load(&r, m) && strstr(r.err, "imputer (imputedStringValue: string and dictionary imputation"));
+    res_free(&r);
+    pool_free();
+}
+
 static Cmlpb__Model *pipeline(Cmlpb__Model *outer, Cmlpb__Model *const *stages, size_t n) {
     Cmlpb__Pipeline *p = PNEW(Cmlpb__Pipeline, CMLPB__PIPELINE__INIT);
     p->n_models = n;
@@ -815,6 +885,7 @@ int main(void) {
     RUN(test_tree_classifier);
     RUN(test_tree_broken);
     RUN(test_scaler_vectorizer);
+    RUN(test_normalizer_extractor_imputer);
     RUN(test_pipeline);
     RUN(test_pipeline_neural_stage);
     RUN(test_ir_columns);
