@@ -567,6 +567,7 @@ void exec_plan_free(exec_plan *p) {
         free(s->out_slots);
         free(s->release);
         if (s->kstate_free) s->kstate_free(s->kstate);
+        exec_conv_free(s);
     }
     free(p->steps);
     free(p->ins);
@@ -1056,20 +1057,26 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
     for (size_t i = 0; i < p->n_steps; i++) {
         const xstep *st = &p->steps[i];
         exec_op_stat *os = &p->stats[i];
-        memset(os, 0, sizeof *os);
-        os->op = st->op;
+        /* done: an earlier step's fused kernel (exec_conv.c) wrote this
+         * step's output and statistics; its time is in that step's */
+        bool pre = st->done;
+        p->steps[i].done = false;
+        if (!pre) {
+            memset(os, 0, sizeof *os);
+            os->op = st->op;
+        }
         xctx c = {.p = p, .st = st, .op = st->op, .mode = mode};
         if (p->opts.on_op_start) p->opts.on_op_start(p->opts.hook_user, i, st->op);
         double t0 = now_ms();
-        if (st->fn(&c) != 0) {
+        if (!pre && st->fn(&c) != 0) {
             if (!p->err[0]) exec_fail(&c, "failed");
             goto done;
         }
-        for (size_t j = 0; j < st->op->n_outputs; j++) {
+        for (size_t j = 0; !pre && j < st->op->n_outputs; j++) {
             xslot *sl = &p->slots[st->out_slots[j]];
             if (!sl->t.d) continue;
             os->n_values += sl->t.n;
-            if (dt_is_float(sl->t.dt))
+            if (dt_is_float(sl->t.dt) && !c.scanned)
                 scan_output(p, &sl->t,
                             !p->is_classic &&
                                 (mode == EXEC_FP16_EMU || (mode == EXEC_TYPED && sl->decl == EXEC_DT_FP16)),

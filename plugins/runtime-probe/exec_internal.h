@@ -72,7 +72,15 @@ typedef struct xstep {
     size_t n_release;
     void *kstate;              /* a kernel's own prepared state (built on its first run) */
     void (*kstate_free)(void *);
+    /* conv fusion (exec_conv.c): which following steps this conv's kernel
+     * computes too, decided at its first run (0 not yet, -1 none, else
+     * EXEC_FUSE_* bits); done: in this run, an earlier step's kernel wrote
+     * this step's output and statistics, so exec_run skips it */
+    signed char fuse;
+    bool done;
+    void *conv_w;              /* the conv's packed weights (exec_conv.c), built on first use */
 } xstep;
+enum { EXEC_FUSE_ADD = 1, EXEC_FUSE_RELU = 2 };
 
 typedef struct xmap {
     const void **keys;
@@ -121,6 +129,8 @@ typedef struct xctx {
     const xstep *st;
     const cml_op *op;
     exec_mode mode;
+    bool scanned;              /* set by a kernel that took its outputs' statistics (and did
+                                  their fp16 rounding) itself: exec_run does not scan them */
 } xctx;
 
 /* ---- accessors (exec.c) ---- */
@@ -212,6 +222,13 @@ int exec_new_const(exec_plan *p, const cml_value *v, xt *t);
 int exec_conv2d(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout, int64_t groups,
                 int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2],
                 const int64_t pad[4], xt *y);
+/* the same with the executor's own GEMM and a fused epilogue (exec_conv.c; fuse: the
+ * plan's conv -> add -> relu fusion may apply): 1 when it does not apply here (the
+ * caller runs exec_conv2d's BLAS path), 0 done, -1 failed */
+int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout, int64_t groups,
+                     int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2], const int64_t pad[4],
+                     xt *y, bool fuse);
+void exec_conv_free(xstep *st);                          /* a step's exec_conv.c state */
 int exec_deconv2d(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout,
                   int64_t groups, int64_t kh, int64_t kw, const int64_t stride[2],
                   const int64_t dil[2], const int64_t pad[4], xt *y);

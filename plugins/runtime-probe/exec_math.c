@@ -218,6 +218,10 @@ int exec_conv2d(xctx *c, const xt *x, const float *w, const float *bias, int64_t
                      pad[2] == 0 && pad[3] == 0 && Ho == H && Wo == W;
     bool dw = Cg == 1 && Og == 1;
     exec_plan *p = c->p;
+    if (!dw) {
+        int fr = exec_conv2d_fast(c, x, w, bias, cout, groups, kh, kw, stride, dil, pad, y, false);
+        if (fr <= 0) return fr;
+    }
     /* columns mode when the image is wide enough for every thread to get
      * >= 64 columns, else output channels (late layers: few columns, many
      * channels) */

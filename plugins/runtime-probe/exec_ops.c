@@ -689,6 +689,9 @@ static int k_conv(xctx *c) {
     xt yv = *y;
     yv.rank = 4;
     memcpy(yv.dim, od, sizeof od);
+    /* the executor's own GEMM, with a following add / relu fused where the plan allows */
+    int fr = exec_conv2d_fast(c, &x, w->d, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, &yv, true);
+    if (fr <= 0) return fr;
     return exec_conv2d(c, &x, w->d, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, &yv);
 }
 

@@ -391,6 +391,145 @@ static void test_conv_crosscheck(void) {
     }
 }
 
+/* The executor's own convolution GEMM (exec_conv.c, AVX-512 CPUs) against
+ * the BLAS path (CML_EXEC_BLAS_CONV set: im2col + sgemm, and the add and relu
+ * run as ops of their own): conv -> add -> relu and conv -> relu, shapes
+ * that hit the partial register tiles, K in blocks, pointwise and strided
+ * panels, groups, batch 2, one and two threads, fp32, fp16 emulation and
+ * the typed mode. Every op's output (through the hook) and statistics must
+ * agree: values to fp32 (or binary16) rounding, the NaN, Inf and overflow
+ * counts exactly. On other CPUs both runs take the BLAS path. */
+typedef struct hook_rec {
+    float *v[8];
+    size_t n[8];
+} hook_rec;
+
+static void rec_hook(void *user, size_t i, const exec_op_stat *st, const exec_tensor *o, size_t no) {
+    hook_rec *h = user;
+    (void)st;
+    if (i >= 8 || !no) return;
+    size_t n = exec_tensor_count(&o[0]);
+    free(h->v[i]);
+    h->v[i] = malloc((n ? n : 1) * sizeof(float));
+    memcpy(h->v[i], o[0].data, n * sizeof(float));
+    h->n[i] = n;
+}
+
+static void test_conv_fast_fused(void) {
+    struct { int N, C, H, W, O, kh, kw, g, s, d, p, add; float big; } cs[] = {
+        {1, 64, 16, 16, 13, 3, 3, 1, 1, 1, 1, 1, 0},    /* K = 576 in two blocks; 13 channels */
+        {2, 20, 9, 7, 30, 1, 1, 1, 1, 1, 0, 1, 0},      /* pointwise, 63 pixels, batch 2 */
+        {1, 12, 13, 11, 24, 3, 3, 3, 2, 2, 2, 1, 0},    /* groups, stride 2, dilation 2 */
+        {1, 3, 11, 10, 5, 5, 4, 1, 3, 1, 2, 0, 0},      /* stride 3: the general gather */
+        {1, 600, 16, 16, 16, 1, 1, 1, 1, 1, 0, 0, 0},   /* pointwise, K = 600 in blocks, relu only */
+        {1, 16, 12, 12, 20, 3, 3, 1, 1, 1, 1, 1, 30000}, /* fp16 overflow, NaN and Inf; fp16-typed outputs */
+    };
+    unsigned seed = 11;
+    for (size_t t = 0; t < sizeof cs / sizeof *cs; t++) {
+        int N = cs[t].N, C = cs[t].C, H = cs[t].H, W = cs[t].W, O = cs[t].O, kh = cs[t].kh, kw = cs[t].kw;
+        int g = cs[t].g, s = cs[t].s, d = cs[t].d, pd = cs[t].p;
+        int Ho = (H + 2 * pd - (kh - 1) * d - 1) / s + 1, Wo = (W + 2 * pd - (kw - 1) * d - 1) / s + 1;
+        size_t nx = (size_t)N * C * H * W, nw = (size_t)O * (C / g) * kh * kw, ny = (size_t)N * O * Ho * Wo;
+        float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc((size_t)O * 4), *rs = malloc(ny * 4);
+        for (size_t i = 0; i < nx; i++) x[i] = frand(&seed);
+        for (size_t i = 0; i < nw; i++) w[i] = frand(&seed) * 0.5f;
+        for (int i = 0; i < O; i++) b[i] = frand(&seed);
+        for (size_t i = 0; i < ny; i++) rs[i] = frand(&seed);
+        if (cs[t].big > 0) {
+            for (size_t i = 0; i < nx; i += 7) x[i] *= cs[t].big; /* sums past 65504 */
+            x[5] = NAN;
+            x[nx / 2] = INFINITY;
+        }
+        char shp[64];
+        snprintf(shp, sizeof shp, "%d, %d, %d, %d", O, C / g, kh, kw);
+        char *wl = lit("fp32", shp, w, nw);
+        snprintf(shp, sizeof shp, "%d", O);
+        char *bl = lit("fp32", shp, b, (size_t)O);
+        /* the last case declares the conv, add and relu fp16 (rounded in the typed mode) */
+        const char *dt = cs[t].big > 0 ? "fp16" : "fp32";
+        char *f = cs[t].add
+            ? fmt("func main<ios16>(tensor<fp32, [%d, %d, %d, %d]> x, tensor<fp32, [%d, %d, %d, %d]> r) {\n"
+                  "  tensor<%s, [%d, %d, %d, %d]> y = conv(x = x, weight = %s, bias = %s, groups = int32(%d), "
+                  "strides = tensor<int32, [2]>([%d, %d]), dilations = tensor<int32, [2]>([%d, %d]), "
+                  "pad_type = string(\"custom\"), pad = tensor<int32, [4]>([%d, %d, %d, %d]))[name = string(\"y\")];\n"
+                  "  tensor<%s, [%d, %d, %d, %d]> a = add(x = r, y = y)[name = string(\"a\")];\n"
+                  "  tensor<%s, [%d, %d, %d, %d]> z = relu(x = a)[name = string(\"z\")];\n} -> (z);\n",
+                  N, C, H, W, N, O, Ho, Wo, dt, N, O, Ho, Wo, wl, bl, g, s, s, d, d, pd, pd, pd, pd, dt, N, O, Ho, Wo,
+                  dt, N, O, Ho, Wo)
+            : fmt("func main<ios16>(tensor<fp32, [%d, %d, %d, %d]> x, tensor<fp32, [%d, %d, %d, %d]> r) {\n"
+                  "  tensor<fp32, [%d, %d, %d, %d]> y = conv(x = x, weight = %s, bias = %s, groups = int32(%d), "
+                  "strides = tensor<int32, [2]>([%d, %d]), dilations = tensor<int32, [2]>([%d, %d]), "
+                  "pad_type = string(\"custom\"), pad = tensor<int32, [4]>([%d, %d, %d, %d]))[name = string(\"y\")];\n"
+                  "  tensor<fp32, [%d, %d, %d, %d]> z = relu(x = y)[name = string(\"z\")];\n} -> (z);\n",
+                  N, C, H, W, N, O, Ho, Wo, N, O, Ho, Wo, wl, bl, g, s, s, d, d, pd, pd, pd, pd, N, O, Ho, Wo);
+        exec_tensor in[2] = {TS("x", x, N, C, H, W), TS("r", rs, N, O, Ho, Wo)};
+        lmodel *lm = load_mil(f);
+        CHECK(lm && lm->model);
+        for (int threads = 1; lm && lm->model && threads <= 2; threads++)
+            for (int mode = EXEC_FP32; mode <= EXEC_TYPED; mode++) {
+                hook_rec h[2];
+                exec_op_stat st[2][4];
+                size_t nst[2] = {0, 0};
+                memset(h, 0, sizeof h);
+                for (int pass = 0; pass < 2; pass++) {
+                    if (pass) setenv("CML_EXEC_BLAS_CONV", "1", 1);
+                    exec_opts o = host_opts;
+                    o.threads = threads;
+                    o.hook = rec_hook;
+                    o.hook_user = &h[pass];
+                    char err[256];
+                    exec_plan *p = exec_prepare(lm->model, NULL, &o, err, sizeof err);
+                    CHECK(p != NULL);
+                    exec_tensor *out = NULL;
+                    size_t no = 0;
+                    exec_stats es;
+                    /* twice: the second run sees the packed weights and fusion decided */
+                    for (int k = 0; p && k < 2; k++) {
+                        exec_tensors_free(out, no);
+                        out = NULL;
+                        CHECK(exec_run(p, (exec_mode)mode, in, 2, &out, &no, &es) == 0);
+                    }
+                    if (p) {
+                        nst[pass] = es.n_ops < 4 ? es.n_ops : 4;
+                        memcpy(st[pass], es.ops, nst[pass] * sizeof *es.ops);
+                    }
+                    exec_tensors_free(out, no);
+                    exec_plan_free(p);
+                    unsetenv("CML_EXEC_BLAS_CONV");
+                }
+                CHECK(nst[0] == nst[1] && nst[0] == (size_t)(cs[t].add ? 3 : 2));
+                /* fp32 sums in another order; binary16 values may then round one step apart */
+                double tol = mode == EXEC_FP32 ? 2e-5 : 2e-3;
+                for (size_t i = 0; i < nst[0] && i < nst[1]; i++) {
+                    CHECK(st[0][i].n_values == st[1][i].n_values);
+                    CHECK(st[0][i].n_nan == st[1][i].n_nan);
+                    CHECK(st[0][i].n_inf == st[1][i].n_inf);
+                    CHECK(st[0][i].n_overflow == st[1][i].n_overflow);
+                    CHECK_NEAR(st[0][i].max_abs, st[1][i].max_abs, tol * st[1][i].max_abs);
+                    if (cs[t].big > 0) {
+                        CHECK(st[0][i].n_nan > 0 && st[0][i].n_inf > 0);
+                        if (mode != EXEC_FP32 && i == 0) CHECK(st[0][i].n_overflow > 0);
+                    }
+                    CHECK(h[0].n[i] == ny && h[1].n[i] == ny);
+                    /* relative, and against the op's largest value (sums with cancellation) */
+                    double scale = 1e-6 * st[1][i].max_abs;
+                    size_t bad = 0;
+                    for (size_t k = 0; h[0].v[i] && h[1].v[i] && k < ny; k++) {
+                        double u = h[0].v[i][k], v = h[1].v[i][k];
+                        if (!(fabs(u - v) <= tol * (1 + fabs(v)) + scale) && !(u == v) && !(u != u && v != v)) bad++;
+                    }
+                    if (bad) fprintf(stderr, "case %zu, threads %d, mode %d, op %zu: %zu values differ\n", t, threads,
+                                     mode, i, bad);
+                    CHECK(bad == 0);
+                }
+                for (int k = 0; k < 2; k++)
+                    for (int i = 0; i < 8; i++) free(h[k].v[i]);
+            }
+        loader_free(lm);
+        free(f); free(wl); free(bl); free(x); free(w); free(b); free(rs);
+    }
+}
+
 static void test_conv_transpose(void) {
     /* stride 2, 2x2 kernel: each input pixel writes a scaled copy of the kernel */
     const char *f =
@@ -1507,6 +1646,7 @@ int main(void) {
     RUN(test_conv_padding);
     RUN(test_conv_groups);
     RUN(test_conv_crosscheck);
+    RUN(test_conv_fast_fused);
     RUN(test_conv_transpose);
     RUN(test_pooling);
     RUN(test_broadcast);

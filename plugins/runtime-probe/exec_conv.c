@@ -1,0 +1,817 @@
+/* exec_conv.c — the reference executor's own convolution GEMM (x86-64 CPUs
+ * with AVX-512), with the bias, the per-op statistics, the fp16 rounding
+ * and the plan's conv -> add -> relu fusion in its epilogue.
+ *
+ * exec_math.c's convolution is im2col + OpenBLAS sgemm, then a pass for the
+ * bias, and exec_run scans every output once more for the statistics; a
+ * ResNet's relu and residual add are ops of their own, each more passes.
+ * OpenBLAS packs both operands on every call (the im2col matrix once more
+ * after im2col wrote it; the weights, 100 MB of fp32 for ResNet-50, per run).
+ * Here:
+ *   - the weights are packed once per plan (conv_pack): per block of 12
+ *     output channels, K rows of 12, kept as binary16 when every value is
+ *     one (all fp16-stored models), so a run reads half the bytes, in one
+ *     sequential stream the kernels prefetch a block ahead;
+ *   - per range (one per thread: ranges of output pixels, or of output
+ *     channels when the image is small) and chunk of pixels, the im2col of
+ *     a block of K rows is written directly as the GEMM's panel: tiles of
+ *     32 pixels, each kc rows of 32 floats, <= 512 KiB so that it stays in
+ *     L2 while every block of channels uses it; a 1x1 stride-1 convolution
+ *     reads its input in place (rows of stride H*W, prefetched ahead);
+ *   - a register tile of 32 pixels x 12 channels (24 zmm accumulators, two
+ *     vector loads and 12 broadcasts per k) sums a block of K; partial sums
+ *     of earlier blocks wait in the output;
+ *   - the epilogue adds the bias, takes the statistics exec_run would scan
+ *     for (largest finite |x| before rounding, fp16 overflow, NaN and Inf
+ *     after it), rounds to binary16 when the output is rounded (c->scanned:
+ *     exec_run does not scan again), and stores;
+ *   - when the next steps are an add of the conv's output and a tensor of
+ *     the same shape and / or a relu (conv_fusion, decided at the first
+ *     run), a pass over each chunk's fresh output (in L2) computes, counts,
+ *     rounds and stores their outputs too, and marks those steps done for
+ *     this run: exec_run skips them and their time is part of the conv's.
+ *     Every op's output is still written in full, so hooks and later
+ *     readers see what the separate ops would give.
+ * The sums run in another order than OpenBLAS's (fp32 rounding differences
+ * only). Elsewhere (no AVX-512, other compilers or CPUs, depthwise
+ * convolution, or CML_EXEC_BLAS_CONV set in the environment, which the tests
+ * use to compare both paths) exec_math.c does the work. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec_internal.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CONV_FAST 1
+#include <immintrin.h>
+#define CONV_TARGET __attribute__((target("avx512f,fma,popcnt,prfchw")))
+#endif
+
+#ifdef CONV_FAST
+
+enum { S_CONV, S_ADD, S_RELU };
+#define CONV_MR 32       /* pixels per register tile */
+#define CONV_NR 12       /* output channels per register tile */
+#define CONV_MAX_ITEMS 64
+#define PFA_ROWS 24      /* prefetch distance (rows of k) in a strided panel */
+
+typedef struct cstat {
+    uint32_t mx;         /* largest finite |x| (bits) */
+    uint64_t nan, inf, ovf;
+} cstat;
+
+typedef struct cjob {
+    const float *x, *w, *bias, *res;
+    float *out[3];                   /* stream s: the conv (+ bias), then the fused add / relu */
+    int kind[3];
+    bool rnd[3];                     /* round stream s to binary16 (not when its input already is) */
+    int n_out;
+    int64_t N, Cin, H, W, Wo, P, K, cout, groups, Cg, Og, kh, kw;
+    int64_t s[2], d[2], pad[4];
+    bool pointwise;
+    int rp, ro;                      /* items: rp pixel ranges x ro channel ranges */
+    int64_t nc;                      /* pixels per chunk (a multiple of CONV_MR) */
+    int64_t kc;                      /* rows of K per block */
+    const void *wpk;                 /* the weights packed by conv_pack: [g][o-block][k][12] */
+    bool wpk_half;                   /* ... as binary16 */
+    float *scr;                      /* per range: a block's fp32 weights, then the chunk's tiles */
+    size_t scr_per;
+    cstat st[CONV_MAX_ITEMS][3];
+} cjob;
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* ---- the register tile ---------------------------------------------------------------- */
+
+/* tile[q * 32 + i] = sum_k a[k * lda + i] * b[k * 12 + q] for pixels i (masked by
+ * m0, m1; NV vectors) and channels q < NR. Named accumulators, not arrays:
+ * GCC keeps an array of vectors in memory across the loop. */
+#define ACC_DECL(q) __m512 c0_##q = _mm512_setzero_ps(), c1_##q = _mm512_setzero_ps();
+#define ACC_STEP(q)                                                   \
+    if (NR > q) {                                                     \
+        __m512 bq = _mm512_set1_ps(b[q]);                             \
+        c0_##q = _mm512_fmadd_ps(a0, bq, c0_##q);                     \
+        if (NV > 1) c1_##q = _mm512_fmadd_ps(a1, bq, c1_##q);         \
+    }
+#define ACC_STORE(q)                                                          \
+    if (NR > q) {                                                             \
+        _mm512_store_ps(tile + q * CONV_MR, c0_##q);                          \
+        if (NV > 1) _mm512_store_ps(tile + q * CONV_MR + 16, c1_##q);         \
+    }
+#define ACC_ALL(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
+CONV_TARGET static inline __attribute__((always_inline)) void ker(const int NV, const int NR, int64_t K,
+                                                                 const float *a, size_t lda, const float *b,
+                                                                 __mmask16 m0, __mmask16 m1, float *tile,
+                                                                 const char *pf, int64_t npf, size_t pfa) {
+    ACC_ALL(ACC_DECL)
+    for (int64_t k = 0; k < K; k++) {
+        /* one line per k of what the next tiles need (the next weights) into L2 */
+        if (k < npf) _mm_prefetch(pf + 64 * k, _MM_HINT_T1);
+        /* a strided panel (a 1x1 convolution's input read in place): the
+         * rows pfa floats ahead */
+        if (pfa) {
+            _mm_prefetch((const char *)(a + pfa), _MM_HINT_T0);
+            if (NV > 1) _mm_prefetch((const char *)(a + pfa + 16), _MM_HINT_T0);
+        }
+        __m512 a0 = _mm512_maskz_loadu_ps(m0, a);
+        __m512 a1 = NV > 1 ? _mm512_maskz_loadu_ps(m1, a + 16) : _mm512_setzero_ps();
+        ACC_ALL(ACC_STEP)
+        a += lda;
+        b += CONV_NR;
+    }
+    ACC_ALL(ACC_STORE)
+}
+
+typedef void (*ker_fn)(int64_t K, const float *a, size_t lda, const float *b, __mmask16 m0, __mmask16 m1,
+                       float *tile, const char *pf, int64_t npf, size_t pfa);
+#define KV(NV, NR)                                                                                        \
+    CONV_TARGET static void ker_##NV##_##NR(int64_t K, const float *a, size_t lda, const float *b,        \
+                                            __mmask16 m0, __mmask16 m1, float *tile, const char *pf,      \
+                                            int64_t npf, size_t pfa) {                                    \
+        ker(NV, NR, K, a, lda, b, m0, m1, tile, pf, npf, pfa);                                            \
+    }
+KV(1, 1) KV(1, 2) KV(1, 3) KV(1, 4) KV(1, 5) KV(1, 6) KV(1, 7) KV(1, 8) KV(1, 9) KV(1, 10) KV(1, 11) KV(1, 12)
+KV(2, 1) KV(2, 2) KV(2, 3) KV(2, 4) KV(2, 5) KV(2, 6) KV(2, 7) KV(2, 8) KV(2, 9) KV(2, 10) KV(2, 11) KV(2, 12)
+static ker_fn const KER[2][CONV_NR] = {
+    {ker_1_1, ker_1_2, ker_1_3, ker_1_4, ker_1_5, ker_1_6, ker_1_7, ker_1_8, ker_1_9, ker_1_10, ker_1_11, ker_1_12},
+    {ker_2_1, ker_2_2, ker_2_3, ker_2_4, ker_2_5, ker_2_6, ker_2_7, ker_2_8, ker_2_9, ker_2_10, ker_2_11, ker_2_12},
+};
+
+/* ---- packing ---------------------------------------------------------------------------- */
+
+/* wp[k * 12 + q] = w[q * K + k] for q < nr: 12 rows x 16 k at a time through
+ * a 16x16 register transpose */
+CONV_TARGET __attribute__((noinline)) static void pack_w(const float *w, int64_t K, int nr, float *wp) {
+    int64_t k = 0;
+    if (nr == CONV_NR) {
+        for (; k + 16 <= K; k += 16) {
+            __m512 r[16], t[16];
+            for (int q = 0; q < 12; q++) r[q] = _mm512_loadu_ps(w + q * K + k);
+            for (int q = 12; q < 16; q++) r[q] = _mm512_setzero_ps();
+            for (int q = 0; q < 16; q += 2) {
+                t[q] = _mm512_unpacklo_ps(r[q], r[q + 1]);
+                t[q + 1] = _mm512_unpackhi_ps(r[q], r[q + 1]);
+            }
+            for (int q = 0; q < 16; q += 4) {
+                r[q] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[q]), _mm512_castps_pd(t[q + 2])));
+                r[q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[q]), _mm512_castps_pd(t[q + 2])));
+                r[q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[q + 1]), _mm512_castps_pd(t[q + 3])));
+                r[q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[q + 1]), _mm512_castps_pd(t[q + 3])));
+            }
+            /* r[4g + i] holds, per 128-bit lane L, column 4L + i of rows 4g..4g+3 */
+            for (int i = 0; i < 4; i++) {
+                t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);      /* lanes 0,2 of r[i], r[4+i] */
+                t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xdd);  /* lanes 1,3 */
+                t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
+                t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xdd);
+            }
+            for (int i = 0; i < 4; i++) {
+                /* column 4L + i: rows 0..7 from t[i] / t[4 + i], rows 8..15 from t[8 + i] / t[12 + i] */
+                __m512 c0 = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);      /* column i (L = 0) */
+                __m512 c2 = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xdd);      /* column 8 + i (L = 2) */
+                __m512 c1 = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88); /* column 4 + i (L = 1) */
+                __m512 c3 = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xdd); /* column 12 + i (L = 3) */
+                _mm512_mask_storeu_ps(wp + (k + i) * CONV_NR, 0x0fff, c0);
+                _mm512_mask_storeu_ps(wp + (k + 4 + i) * CONV_NR, 0x0fff, c1);
+                _mm512_mask_storeu_ps(wp + (k + 8 + i) * CONV_NR, 0x0fff, c2);
+                _mm512_mask_storeu_ps(wp + (k + 12 + i) * CONV_NR, 0x0fff, c3);
+            }
+        }
+    }
+    for (int q = 0; q < nr; q++)
+        for (int64_t kk = k; kk < K; kk++) wp[kk * CONV_NR + q] = w[q * K + kk];
+}
+
+/* lanes [a, b) of 16 (0 <= a <= b <= 16) */
+static inline __mmask16 lanes(int a, int b) { return (__mmask16)(((1u << b) - 1) & ~((1u << a) - 1)); }
+
+/* dst[i] for i < len (<= 32): src[i * sw] for i in [va, vz), else 0; only
+ * those source elements (and, for stride 2, the ones between them) are
+ * read */
+CONV_TARGET static inline __attribute__((always_inline)) void seg_copy(float *dst, const float *src, int len, int va,
+                                                                      int vz, int64_t sw) {
+    for (int i = 0; i < len; i += 16) {
+        int cnt = len - i < 16 ? len - i : 16;
+        int lo = va - i > 0 ? va - i : 0, hi = vz - i < cnt ? vz - i : cnt;
+        __m512 v = _mm512_setzero_ps();
+        if (hi > lo) {
+            __mmask16 mv = lanes(lo, hi);
+            if (sw == 1) {
+                v = _mm512_maskz_loadu_ps(mv, src + i);
+            } else if (sw == 2) {
+                /* lane l is element 2l of the 32 from src + 2i: read [2lo, 2hi - 1) */
+                const float *b = src + 2 * i;
+                int e0 = 2 * lo, e1 = 2 * hi - 1;
+                __mmask16 ml = e0 < 16 ? lanes(e0, e1 < 16 ? e1 : 16) : 0;
+                __mmask16 mh = e1 > 16 ? lanes(e0 > 16 ? e0 - 16 : 0, e1 - 16) : 0;
+                const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+                v = _mm512_maskz_mov_ps(mv, _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(ml, b), even,
+                                                                   _mm512_maskz_loadu_ps(mh, b + 16)));
+            } else {
+                float t[16];
+                for (int l = lo; l < hi; l++) t[l] = src[(i + l) * sw];
+                v = _mm512_maskz_loadu_ps(mv, t);
+            }
+        }
+        _mm512_mask_storeu_ps(dst + i, lanes(0, cnt), v);
+    }
+}
+
+/* im2col of the pixels [p0, p0 + n) (n <= 32) of one group's input xg into
+ * tile[(k - k0) * 32 + i] for the rows k = (c, ki, kj) in [k0, k1) */
+CONV_TARGET __attribute__((noinline)) static void im2col_tile(const cjob *j, const float *xg, int64_t p0, int n,
+                                                              int64_t k0, int64_t k1, float *tile) {
+    /* the stretches of output rows the tile covers: the same for every k */
+    struct { int64_t oh, ow0, ow1; int at; } seg[CONV_MR];
+    int ns = 0;
+    for (int i = 0; i < n;) {
+        int64_t p = p0 + i, oh = p / j->Wo, ow0 = p % j->Wo;
+        int64_t ow1 = ow0 + (n - i) < j->Wo ? ow0 + (n - i) : j->Wo;
+        seg[ns].oh = oh;
+        seg[ns].ow0 = ow0;
+        seg[ns].ow1 = ow1;
+        seg[ns].at = i;
+        ns++;
+        i += (int)(ow1 - ow0);
+    }
+    const int64_t H = j->H, W = j->W, sw = j->s[1];
+    float *row = tile;
+    const int64_t khw = j->kh * j->kw;
+    for (int64_t c = k0 / khw; c < j->Cg && c * khw < k1; c++) {
+        const float *xc = xg + c * H * W;
+        for (int64_t ki = 0; ki < j->kh; ki++)
+            for (int64_t kj = 0; kj < j->kw; kj++) {
+                int64_t k = (c * j->kh + ki) * j->kw + kj;
+                if (k < k0 || k >= k1) continue;
+                /* valid ow: 0 <= ow * sw - pad_left + kj * dw < W */
+                int64_t off = kj * j->d[1] - j->pad[2];
+                int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+                int64_t hi = (W - 1 - off) >= 0 ? (W - 1 - off) / sw + 1 : 0;
+                for (int g = 0; g < ns; g++) {
+                    int64_t ow0 = seg[g].ow0, ow1 = seg[g].ow1;
+                    int64_t ih = seg[g].oh * j->s[0] - j->pad[0] + ki * j->d[0];
+                    int len = (int)(ow1 - ow0);
+                    if (ih < 0 || ih >= H) {
+                        seg_copy(row + seg[g].at, NULL, len, 0, 0, sw);
+                        continue;
+                    }
+                    int64_t a = lo < ow0 ? ow0 : lo > ow1 ? ow1 : lo;
+                    int64_t z = hi < a ? a : hi > ow1 ? ow1 : hi;
+                    /* xr[ow * sw] = x[ih][ow * sw + off] for ow in [a, z) */
+                    const float *xr = xc + ih * W + off;
+                    seg_copy(row + seg[g].at, z > a ? xr + ow0 * sw : NULL, len, (int)(a - ow0), (int)(z - ow0), sw);
+                }
+                row += CONV_MR;
+            }
+    }
+}
+
+/* ---- the epilogue ------------------------------------------------------------------------ */
+
+/* binary16 round trip of 16 floats: exec_r16 (overflow to inf, NaN kept,
+ * subnormal spacing 2^-24, round to nearest even) */
+CONV_TARGET static inline __attribute__((always_inline)) __m512 r16v(__m512 y) {
+    __m512i u = _mm512_castps_si512(y);
+    __m512i sgn = _mm512_and_si512(u, _mm512_set1_epi32((int)0x80000000u));
+    __m512i ax = _mm512_xor_si512(u, sgn);
+    __m512i rn = _mm512_add_epi32(_mm512_add_epi32(ax, _mm512_set1_epi32(0xfff)),
+                                  _mm512_and_si512(_mm512_srli_epi32(ax, 13), _mm512_set1_epi32(1)));
+    rn = _mm512_and_si512(rn, _mm512_set1_epi32(~0x1fff));
+    __m512 half = _mm512_set1_ps(0.5f);
+    __m512i sub = _mm512_castps_si512(_mm512_sub_ps(_mm512_add_ps(_mm512_castsi512_ps(ax), half), half));
+    __m512i r = _mm512_mask_blend_epi32(_mm512_cmplt_epu32_mask(ax, _mm512_set1_epi32(0x38800000)), rn, sub);
+    r = _mm512_mask_blend_epi32(_mm512_cmpge_epu32_mask(ax, _mm512_set1_epi32(0x477ff000)), r,
+                                _mm512_set1_epi32(0x7f800000));
+    r = _mm512_mask_blend_epi32(_mm512_cmpgt_epu32_mask(ax, _mm512_set1_epi32(0x7f800000)), r, ax);
+    return _mm512_castsi512_ps(_mm512_or_si512(r, sgn));
+}
+
+/* the statistics of the lanes m of y (exec.c scan_output's), rounded first
+ * when rnd */
+CONV_TARGET static inline __attribute__((always_inline)) __m512 stat16(__m512 y, __mmask16 m, bool rnd, __m512i *mx,
+                                                                      cstat *st) {
+    const __m512i absm = _mm512_set1_epi32(0x7fffffff), infb = _mm512_set1_epi32(0x7f800000);
+    __m512i ab = _mm512_and_si512(_mm512_castps_si512(y), absm);
+    __mmask16 fin = _mm512_mask_cmplt_epu32_mask(m, ab, infb);
+    *mx = _mm512_mask_max_epu32(*mx, fin, *mx, ab);
+    if (rnd) {
+        /* finite values above 65504 before rounding (exec.c: 0x477fe000) */
+        st->ovf += (uint64_t)__builtin_popcount(_mm512_mask_cmpgt_epu32_mask(fin, ab, _mm512_set1_epi32(0x477fe000)));
+        y = r16v(y);
+        ab = _mm512_and_si512(_mm512_castps_si512(y), absm);
+        fin = _mm512_mask_cmplt_epu32_mask(m, ab, infb);
+    }
+    __mmask16 nf = (__mmask16)(m & ~fin);
+    if (nf) {
+        unsigned nan = (unsigned)__builtin_popcount(_mm512_mask_cmpgt_epu32_mask(nf, ab, infb));
+        st->nan += nan;
+        st->inf += (unsigned)__builtin_popcount(nf) - nan;
+    }
+    return y;
+}
+
+/* Where a chunk's conv sums go: y(ch, px) at base[(ch - ch0) * ld + px - px0]
+ * (the conv's output) */
+typedef struct ydst {
+    float *base;
+    size_t ld;
+    int64_t ch0, px0;
+} ydst;
+
+static inline float *yat(const ydst *yd, int64_t ch, int64_t px) {
+    return yd->base + (size_t)(ch - yd->ch0) * yd->ld + (size_t)(px - yd->px0);
+}
+
+/* bias, statistics, rounding and stores of one register tile: channels
+ * [ch0, ch0 + nr), pixels [px, px + npx) of the conv's output */
+CONV_TARGET __attribute__((noinline)) static void epilogue(const cjob *j, cstat *st, const float *tile, int nr,
+                                                           int npx, int64_t ch0, int64_t px, const ydst *yd) {
+    __mmask16 mk[2];
+    mk[0] = npx >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << npx) - 1);
+    mk[1] = npx >= 32 ? (__mmask16)0xffff : npx > 16 ? (__mmask16)((1u << (npx - 16)) - 1) : 0;
+    __m512i mx = _mm512_setzero_si512();
+    const bool rnd = j->rnd[0];
+    for (int q = 0; q < nr; q++) {
+        int64_t ch = ch0 + q;
+        float *yo = yat(yd, ch, px);
+        __m512 bv = _mm512_set1_ps(j->bias ? j->bias[ch] : 0.0f);
+        for (int v = 0; v < 2 && mk[v]; v++) {
+            __m512 y = _mm512_load_ps(tile + q * CONV_MR + 16 * v);
+            /* no bias: the sums as they are (-0 stays -0, as after sgemm) */
+            if (j->bias) y = _mm512_add_ps(y, bv);
+            y = stat16(y, mk[v], rnd, &mx, st);
+            _mm512_mask_storeu_ps(yo + 16 * v, mk[v], y);
+        }
+    }
+    uint32_t v = _mm512_reduce_max_epu32(mx);
+    if (v > st->mx) st->mx = v;
+}
+
+/* The fused ops of channels [c0, c1) of image n, pixels [p0, p0 + np): the
+ * conv's values just written (in L2) are read back, and the add and / or
+ * relu computed, counted, rounded and stored. (Writing the conv's tiles to
+ * an L2 buffer instead and copying them out here, with streaming stores for
+ * the outputs only the fused op reads, measured slower.) */
+CONV_TARGET __attribute__((noinline)) static void fused_pass(const cjob *j, cstat *st, int64_t n, int64_t c0,
+                                                             int64_t c1, int64_t p0, int64_t np) {
+    __m512i mx1 = _mm512_setzero_si512(), mx2 = _mm512_setzero_si512();
+    const int n_out = j->n_out;
+    for (int64_t ch = c0; ch < c1; ch++) {
+        size_t off = (size_t)((n * j->cout + ch) * j->P + p0);
+        const float *y0 = j->out[0] + off;
+        for (int64_t i = 0; i < np; i += 16) {
+            __mmask16 m = np - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (np - i)) - 1);
+            /* 512 bytes ahead: the residual (in L3) and the fresh output lines */
+            if (j->res) __builtin_prefetch(j->res + off + i + 128, 0, 3);
+            for (int s = 1; s < n_out; s++) __builtin_prefetch(j->out[s] + off + i + 128, 1, 3);
+            __m512 y = _mm512_maskz_loadu_ps(m, y0 + i);
+            for (int s = 1; s < n_out; s++) {
+                if (j->kind[s] == S_ADD) {
+                    y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, j->res + off + i));
+                } else {
+                    /* exec_ops.c relu: x > 0 or NaN keeps x, else +0 */
+                    y = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NLE_UQ), y);
+                }
+                y = stat16(y, m, j->rnd[s], s == 1 ? &mx1 : &mx2, &st[s]);
+                _mm512_mask_storeu_ps(j->out[s] + off + i, m, y);
+            }
+        }
+    }
+    uint32_t v = _mm512_reduce_max_epu32(mx1);
+    if (v > st[1].mx) st[1].mx = v;
+    v = _mm512_reduce_max_epu32(mx2);
+    if (n_out > 2 && v > st[2].mx) st[2].mx = v;
+}
+
+/* ---- the packed weights ------------------------------------------------------------------ */
+
+CONV_TARGET static void half_to_f32(const uint16_t *h, size_t n, float *f) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(f + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i))));
+    for (; i < n; i++) f[i] = exec_half_to_float(h[i]);
+}
+
+/* every value of w[0, n) exactly a binary16 (NaN excluded) */
+CONV_TARGET static bool all_half(const float *w, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(w + i);
+        __m512 r = _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        if (_mm512_cmpneq_epi32_mask(_mm512_castps_si512(v), _mm512_castps_si512(r))) return false;
+    }
+    for (; i < n; i++)
+        if (exec_r16(w[i]) != w[i]) return false;
+    return true;
+}
+
+CONV_TARGET static void f32_to_half(const float *f, size_t n, uint16_t *h) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256((__m256i *)(h + i),
+                            _mm512_cvtps_ph(_mm512_loadu_ps(f + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    if (i < n) {
+        uint16_t t[16];
+        _mm256_storeu_si256((__m256i *)t, _mm512_cvtps_ph(_mm512_maskz_loadu_ps((__mmask16)((1u << (n - i)) - 1), f + i),
+                                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        memcpy(h + i, t, (n - i) * sizeof *h);
+    }
+}
+
+/* A conv step's weights, packed once per weight buffer it runs with (the
+ * fp32 constants, and the fp16 emulation copies when they differ): for each
+ * group and block of 12 output channels, K rows of 12 (zero past the last
+ * channel), so the kernels read one sequential stream that the next
+ * block's prefetch covers, and nothing is transposed per run. Weights that
+ * are all binary16 values (every fp16-stored model) are kept as binary16,
+ * half the memory and half the bytes read per run; a block is widened into
+ * the range's scratch right before use. */
+typedef struct cwpack {
+    const float *src;
+    int64_t cout, K, groups;
+    bool half;
+    void *data;
+} cwpack;
+typedef struct cwcache {
+    cwpack e[2];
+} cwcache;
+
+static const cwpack *conv_pack(xstep *st, const float *w, int64_t cout, int64_t groups, int64_t K) {
+    cwcache *cc = st->conv_w;
+    if (!cc) {
+        cc = calloc(1, sizeof *cc);
+        if (!cc) return NULL;
+        st->conv_w = cc;
+    }
+    int slot = -1;
+    for (int i = 0; i < 2; i++) {
+        cwpack *e = &cc->e[i];
+        if (e->data && e->src == w && e->cout == cout && e->K == K && e->groups == groups) return e;
+        if (slot < 0 && !e->data) slot = i;
+    }
+    if (slot < 0) { /* both taken by other buffers: replace the second */
+        free(cc->e[1].data);
+        memset(&cc->e[1], 0, sizeof cc->e[1]);
+        slot = 1;
+    }
+    int64_t Og = cout / groups, nb = (Og + CONV_NR - 1) / CONV_NR;
+    size_t bn = (size_t)K * CONV_NR, n = (size_t)(groups * nb) * bn;
+    bool half = all_half(w, (size_t)(cout * K));
+    float *tmp = malloc(bn * sizeof(float));
+    void *data = malloc(n * (half ? 2 : 4));
+    if (!tmp || !data) { free(tmp); free(data); return NULL; }
+    for (int64_t g = 0; g < groups; g++)
+        for (int64_t b = 0; b < nb; b++) {
+            int nr = (int)min64(CONV_NR, Og - b * CONV_NR);
+            size_t at = (size_t)(g * nb + b) * bn;
+            float *dst = half ? tmp : (float *)data + at;
+            if (nr < CONV_NR) memset(dst, 0, bn * sizeof(float));
+            pack_w(w + (g * Og + b * CONV_NR) * K, K, nr, dst);
+            if (half) f32_to_half(tmp, bn, (uint16_t *)data + at);
+        }
+    free(tmp);
+    cwpack *e = &cc->e[slot];
+    e->src = w;
+    e->cout = cout;
+    e->K = K;
+    e->groups = groups;
+    e->half = half;
+    e->data = data;
+    return e;
+}
+
+void exec_conv_free(xstep *st) {
+    cwcache *cc = st->conv_w;
+    if (!cc) return;
+    free(cc->e[0].data);
+    free(cc->e[1].data);
+    free(cc);
+    st->conv_w = NULL;
+}
+
+/* ---- the work of one range ---------------------------------------------------------------- */
+
+/* the raw sums of a tile into / onto the conv's output (K in blocks):
+ * mode 0 store, 1 add the tile to the stored sums, 2 add the stored sums to
+ * the tile (the last block, before the epilogue) */
+CONV_TARGET __attribute__((noinline)) static void partial(float *tile, int nr, int npx, int64_t ch0, int64_t px,
+                                                          const ydst *yd, int mode) {
+    __mmask16 mk[2];
+    mk[0] = npx >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << npx) - 1);
+    mk[1] = npx >= 32 ? (__mmask16)0xffff : npx > 16 ? (__mmask16)((1u << (npx - 16)) - 1) : 0;
+    for (int q = 0; q < nr; q++) {
+        float *yo = yat(yd, ch0 + q, px);
+        for (int v = 0; v < 2 && mk[v]; v++) {
+            float *tv = tile + q * CONV_MR + 16 * v;
+            __m512 t = _mm512_load_ps(tv);
+            if (mode == 0) {
+                _mm512_mask_storeu_ps(yo + 16 * v, mk[v], t);
+            } else {
+                __m512 y = _mm512_add_ps(_mm512_maskz_loadu_ps(mk[v], yo + 16 * v), t);
+                if (mode == 1) _mm512_mask_storeu_ps(yo + 16 * v, mk[v], y);
+                else _mm512_store_ps(tv, y);
+            }
+        }
+    }
+}
+
+CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
+    cjob *j = arg;
+    const int64_t K = j->K, P = j->P, KC = j->kc, nb = (j->Og + CONV_NR - 1) / CONV_NR;
+    const size_t es = j->wpk_half ? 2 : 4, bsz = (size_t)K * CONV_NR * es;
+    float *wp = j->scr + (size_t)range * j->scr_per;
+    float *panel = wp + ((size_t)KC * CONV_NR + 15) / 16 * 16;
+    float tile[CONV_NR * CONV_MR] __attribute__((aligned(64)));
+    for (size_t it = b; it < e; it++) {
+        int pr = (int)it / j->ro, orr = (int)it % j->ro;
+        int64_t U = (P + 15) / 16;
+        int64_t pb = U * pr / j->rp * 16, pe = min64(P, U * (pr + 1) / j->rp * 16);
+        int64_t ob = nb * orr / j->ro * CONV_NR, oe = min64(j->Og, nb * (orr + 1) / j->ro * CONV_NR);
+        cstat *st = j->st[it];
+        for (int64_t n = 0; n < j->N; n++)
+            for (int64_t g = 0; g < j->groups; g++) {
+                const float *xg = j->x + (n * j->Cin + g * j->Cg) * j->H * j->W;
+                for (int64_t pc = pb; pc < pe; pc += j->nc) {
+                    int64_t pw = min64(j->nc, pe - pc);
+                    ydst yd = {j->out[0] + (size_t)(n * j->cout * P), (size_t)P, 0, 0};
+                    for (int64_t k0 = 0; k0 < K; k0 += KC) {
+                        int64_t kc = min64(KC, K - k0);
+                        bool first = k0 == 0, last = k0 + kc == K;
+                        const float *A;
+                        size_t lda, tstride;
+                        if (j->pointwise) {
+                            A = xg + k0 * P + pc;
+                            lda = (size_t)P;
+                            tstride = CONV_MR;
+                        } else {
+                            for (int64_t t = 0; t * CONV_MR < pw; t++)
+                                im2col_tile(j, xg, pc + t * CONV_MR, (int)min64(CONV_MR, pw - t * CONV_MR), k0,
+                                            k0 + kc, panel + (size_t)t * (size_t)kc * CONV_MR);
+                            A = panel;
+                            lda = CONV_MR;
+                            tstride = (size_t)kc * CONV_MR;
+                        }
+                        for (int64_t o0 = ob; o0 < oe; o0 += CONV_NR) {
+                            int nr = (int)min64(CONV_NR, oe - o0);
+                            int64_t ch0 = g * j->Og + o0;
+                            const char *src = (const char *)j->wpk + (size_t)(g * nb + o0 / CONV_NR) * bsz +
+                                              (size_t)k0 * CONV_NR * es;
+                            const float *bw = (const float *)src;
+                            if (j->wpk_half) {
+                                half_to_f32((const uint16_t *)src, (size_t)kc * CONV_NR, wp);
+                                bw = wp;
+                            }
+                            /* the next block's packed weights (these rows) are
+                             * prefetched into L2 by the kernels of this one */
+                            const char *pf = src + bsz;
+                            int64_t pf_left = o0 + CONV_NR < oe ? (int64_t)((size_t)kc * CONV_NR * es + 63) / 64 : 0;
+                            for (int64_t t = 0; t * CONV_MR < pw; t++) {
+                                int npx = (int)min64(CONV_MR, pw - t * CONV_MR);
+                                int64_t px = pc + t * CONV_MR;
+                                __mmask16 m0 = npx >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << npx) - 1);
+                                __mmask16 m1 = npx >= 32 ? (__mmask16)0xffff
+                                             : npx > 16 ? (__mmask16)((1u << (npx - 16)) - 1) : 0;
+                                int64_t npf = min64(pf_left, kc);
+                                if (first || last) {
+                                    /* the output lines, while the kernel runs */
+                                    for (int q = 0; q < nr; q++) {
+                                        float *yo = yat(&yd, ch0 + q, px);
+                                        __builtin_prefetch(yo, 1, 3);
+                                        if (npx > 16) __builtin_prefetch(yo + 16, 1, 3);
+                                    }
+                                }
+                                KER[npx > 16][nr - 1](kc, A + (size_t)t * tstride, lda, bw, m0, m1, tile, pf, npf,
+                                                      j->pointwise ? PFA_ROWS * lda : 0);
+                                pf += 64 * npf;
+                                pf_left -= npf;
+                                if (!last) {
+                                    partial(tile, nr, npx, ch0, px, &yd, first ? 0 : 1);
+                                    continue;
+                                }
+                                if (!first) partial(tile, nr, npx, ch0, px, &yd, 2);
+                                epilogue(j, st, tile, nr, npx, ch0, px, &yd);
+                            }
+                        }
+                    }
+                    if (j->n_out > 1) fused_pass(j, st, n, g * j->Og + ob, g * j->Og + oe, pc, pw);
+                }
+            }
+    }
+}
+
+static bool cpu_ok(void) {
+    static int ok = -1;
+    if (ok < 0) {
+        __builtin_cpu_init();
+        ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("popcnt");
+    }
+    return ok;
+}
+
+/* ---- fusion ------------------------------------------------------------------------------ */
+
+static const cml_value *arg0(const cml_op *op, const char *name) {
+    const cml_arg *a = cml_op_input(op, name);
+    return a && a->n_values == 1 ? a->values[0] : NULL;
+}
+
+/* Which of the steps after conv step i its kernel computes too (ML Program
+ * only): an add of the conv's output and another value (the residual),
+ * then a relu of that; or a relu of the conv's output. Decided once. */
+static int conv_fusion(exec_plan *p, size_t i) {
+    xstep *st = &p->steps[i];
+    if (st->fuse) return st->fuse;
+    int f = 0;
+    if (!p->is_nn && st->op->n_outputs == 1) {
+        const cml_value *y = st->op->outputs[0];
+        size_t k = i + 1;
+        if (k < p->n_steps && !strcmp(p->steps[k].op->kind, "add") && p->steps[k].op->n_outputs == 1) {
+            const cml_value *a = arg0(p->steps[k].op, "x"), *b = arg0(p->steps[k].op, "y");
+            if (a && b && (a == y) != (b == y)) {
+                f |= EXEC_FUSE_ADD;
+                y = p->steps[k].op->outputs[0];
+                k++;
+            }
+        }
+        if (k < p->n_steps && !strcmp(p->steps[k].op->kind, "relu") && p->steps[k].op->n_outputs == 1 &&
+            arg0(p->steps[k].op, "x") == y)
+            f |= EXEC_FUSE_RELU;
+    }
+    st->fuse = f ? (signed char)f : -1;
+    return st->fuse;
+}
+
+static bool rounds(const xctx *c, int slot) {
+    /* exec_run's rule for an op output */
+    return c->mode == EXEC_FP16_EMU || (c->mode == EXEC_TYPED && c->p->slots[slot].decl == EXEC_DT_FP16);
+}
+
+static bool same_shape(const xt *a, const xt *b) {
+    if (a->rank != b->rank || a->n != b->n) return false;
+    for (int k = 0; k < a->rank; k++)
+        if (a->dim[k] != b->dim[k]) return false;
+    return true;
+}
+
+#else
+void exec_conv_free(xstep *st) { (void)st; }
+#endif /* CONV_FAST */
+
+int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout, int64_t groups,
+                     int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2], const int64_t pad[4],
+                     xt *y, bool fuse) {
+#ifdef CONV_FAST
+    exec_plan *p = c->p;
+    int r = x->rank;
+    int64_t Cin = x->dim[r - 3], H = x->dim[r - 2], W = x->dim[r - 1];
+    int64_t Ho = y->dim[r - 2], Wo = y->dim[r - 1];
+    int64_t Cg = Cin / groups, Og = cout / groups, K = Cg * kh * kw, P = Ho * Wo;
+    if (Cg == 1 && Og == 1) return 1; /* depthwise: exec_math.c */
+    if (K < 1 || P < 1 || Og < 1 || !cpu_ok() || getenv("CML_EXEC_BLAS_CONV")) return 1;
+    if (K > (1 << 24) || P > ((int64_t)1 << 40)) return 1;
+    size_t idx = (size_t)(c->st - p->steps);
+    int oslot = c->st->out_slots[0];
+    xt *yt = &p->slots[oslot].t; /* the real output (y may be a rank-4 view of it) */
+    bool own_out = c->op->n_outputs == 1 && yt->d == y->d && yt->n == y->n;
+
+    const cwpack *wpk = conv_pack(&p->steps[idx], w, cout, groups, K);
+    if (!wpk) return exec_fail(c, "out of memory (packed weights)");
+    cjob *j = calloc(1, sizeof *j);
+    if (!j) return exec_fail(c, "out of memory");
+    j->wpk = wpk->data;
+    j->wpk_half = wpk->half;
+    j->x = x->d;
+    j->w = w;
+    j->bias = bias;
+    j->N = (int64_t)(x->n / exec_nz(Cin * H * W));
+    j->Cin = Cin; j->H = H; j->W = W; j->Wo = Wo; j->P = P; j->K = K; j->cout = cout; j->groups = groups;
+    j->Cg = Cg; j->Og = Og; j->kh = kh; j->kw = kw;
+    memcpy(j->s, stride, sizeof j->s);
+    memcpy(j->d, dil, sizeof j->d);
+    memcpy(j->pad, pad, sizeof j->pad);
+    j->pointwise = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pad[0] == 0 && pad[1] == 0 &&
+                   pad[2] == 0 && pad[3] == 0 && Ho == H && Wo == W;
+    j->out[0] = y->d;
+    j->kind[0] = S_CONV;
+    j->rnd[0] = own_out && rounds(c, oslot);
+    j->n_out = 1;
+
+    /* the fused steps, when the plan has them and this run's shapes allow */
+    xt *fy[2] = {NULL, NULL};
+    size_t fidx[2];
+    int nf = 0;
+    int f = fuse && own_out ? conv_fusion(p, idx) : -1;
+    if (f > 0) {
+        size_t k = idx + 1;
+        const xt *prev = yt;
+        for (int s = 0; s < 2; s++) {
+            int bit = s == 0 ? EXEC_FUSE_ADD : EXEC_FUSE_RELU;
+            if (!(f & bit)) continue;
+            xstep *ks = &p->steps[k];
+            xctx kc = {.p = p, .st = ks, .op = ks->op, .mode = c->mode};
+            int ko = ks->out_slots[0];
+            exec_dtype kd = p->slots[ko].decl;
+            if (kd != EXEC_DT_FP32 && kd != EXEC_DT_FP16) break;
+            if (bit == EXEC_FUSE_ADD) {
+                const xt *a = exec_in(&kc, "x"), *b = exec_in(&kc, "y");
+                const xt *res = a && a->d == prev->d ? b : a;
+                if (!a || !b || !res || !res->d || res->d == prev->d || !same_shape(res, prev) ||
+                    (res->dt != EXEC_DT_FP32 && res->dt != EXEC_DT_FP16))
+                    break;
+                j->res = res->d;
+            }
+            xt *o = exec_out(&kc, 0, yt->rank, yt->dim);
+            if (!o) { free(j); return exec_fail(c, "out of memory"); }
+            j->out[j->n_out] = o->d;
+            j->kind[j->n_out] = bit == EXEC_FUSE_ADD ? S_ADD : S_RELU;
+            /* a relu of binary16 values gives binary16 values */
+            j->rnd[j->n_out] = rounds(&kc, ko) && !(bit == EXEC_FUSE_RELU && j->rnd[j->n_out - 1]);
+            j->n_out++;
+            fy[nf] = o;
+            fidx[nf++] = k;
+            prev = o;
+            k++;
+        }
+    }
+
+    /* split: pixel ranges when the image is wide enough, else channel ranges */
+    int threads = exec_par_threads(p);
+    double flop = 2.0 * (double)j->N * (double)groups * (double)Og * (double)K * (double)P;
+    int items = threads;
+    if (items > CONV_MAX_ITEMS) items = CONV_MAX_ITEMS;
+    if (flop / 2e6 < items) items = flop / 2e6 >= 2 ? (int)(flop / 2e6) : 1;
+    if (P >= (int64_t)items * 64 || Og < 2 * CONV_NR) {
+        j->rp = items;
+        j->ro = 1;
+    } else {
+        j->rp = 1;
+        j->ro = items;
+    }
+    int64_t per = (P + j->rp - 1) / j->rp, per_pad = (per + CONV_MR - 1) / CONV_MR * CONV_MR;
+    /* blocking: a chunk of nc pixels and a block of kc rows of K make a
+     * panel of <= 128 Ki floats (512 KiB, in L2) that every block of output
+     * channels reuses; the chunk is as wide as that allows with kc up to
+     * 512 (the weights are read again for every chunk, the partial sums
+     * for every block of K). With fused ops the chunk's conv output stays
+     * <= 1 MiB as well, for the fused pass to read back from L2. */
+    const int64_t budget = 131072;
+    int64_t nc = budget / (K < 512 ? K : 512) / CONV_MR * CONV_MR;
+    if (j->n_out > 1 && nc > 262144 / Og) nc = 262144 / Og / CONV_MR * CONV_MR;
+    if (nc > per_pad) nc = per_pad;
+    if (nc < CONV_MR) nc = CONV_MR;
+    int64_t kc = budget / nc;
+    if (kc >= K) {
+        kc = K;
+    } else {
+        kc = kc < 16 ? 16 : kc / 16 * 16;
+        int64_t nkb = (K + kc - 1) / kc;
+        kc = ((K + nkb - 1) / nkb + 15) / 16 * 16;
+    }
+    j->nc = nc;
+    j->kc = kc;
+    int ranges = exec_par_ranges(p, (size_t)items, 1);
+    size_t wpn = ((size_t)kc * CONV_NR + 15) / 16 * 16;
+    j->scr_per = wpn + (j->pointwise ? 0 : (size_t)kc * (size_t)nc);
+    j->scr_per = (j->scr_per + 15) / 16 * 16;
+    float *scr = exec_scratch(c, j->scr_per * (size_t)ranges + 16);
+    if (!scr) { free(j); return exec_fail(c, "out of memory (convolution panels)"); }
+    j->scr = (float *)(((uintptr_t)scr + 63) & ~(uintptr_t)63);
+    exec_par_for(p, (size_t)items, 1, conv_items, j);
+
+    /* the statistics: the conv's own (exec_run skips its scan), and the
+     * fused steps' whole records (exec_run skips those steps) */
+    exec_op_stat *sts[3] = {own_out ? &p->stats[idx] : NULL, NULL, NULL};
+    for (int s = 0; s < nf; s++) {
+        exec_op_stat *os = &p->stats[fidx[s]];
+        memset(os, 0, sizeof *os);
+        os->op = p->steps[fidx[s]].op;
+        os->n_values = fy[s]->n;
+        sts[s + 1] = os;
+    }
+    for (int s = 0; s < j->n_out; s++) {
+        if (!sts[s]) continue;
+        uint32_t mx = 0;
+        uint64_t nan = 0, inf = 0, ovf = 0;
+        for (int it = 0; it < items; it++) {
+            mx = j->st[it][s].mx > mx ? j->st[it][s].mx : mx;
+            nan += j->st[it][s].nan;
+            inf += j->st[it][s].inf;
+            ovf += j->st[it][s].ovf;
+        }
+        float fm;
+        memcpy(&fm, &mx, 4);
+        if (fm > sts[s]->max_abs) sts[s]->max_abs = fm;
+        sts[s]->n_nan += nan;
+        sts[s]->n_inf += inf;
+        if (j->rnd[s] || (s > 0 && j->kind[s] == S_RELU && j->rnd[s - 1])) sts[s]->n_overflow += ovf;
+    }
+    if (own_out) c->scanned = true;
+    for (int s = 0; s < nf; s++) p->steps[fidx[s]].done = true;
+    free(j);
+    return 0;
+#else
+    (void)c; (void)x; (void)w; (void)bias; (void)cout; (void)groups; (void)kh; (void)kw; (void)stride; (void)dil;
+    (void)pad; (void)y; (void)fuse;
+    return 1;
+#endif
+}
