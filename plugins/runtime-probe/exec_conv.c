@@ -54,6 +54,7 @@ enum { S_CONV, S_ADD, S_RELU };
 #define CONV_NR 12       /* output channels per register tile */
 #define CONV_MAX_ITEMS 64
 #define PFA_ROWS 24      /* prefetch distance (rows of k) in a strided panel */
+#define IM2COL_KMAX 16   /* kernel sizes (each way) of the planned im2col; larger ones take the plain loop */
 
 typedef struct cstat {
     uint32_t mx;         /* largest finite |x| (bits) */
@@ -234,14 +235,79 @@ CONV_TARGET __attribute__((noinline)) static void im2col_tile(const cjob *j, con
         ns++;
         i += (int)(ow1 - ow0);
     }
-    const int64_t H = j->H, W = j->W, sw = j->s[1];
+    const int64_t H = j->H, W = j->W, sw = j->s[1], kh = j->kh, kw = j->kw, khw = kh * kw;
     float *row = tile;
-    const int64_t khw = j->kh * j->kw;
+    if (kh <= IM2COL_KMAX && kw <= IM2COL_KMAX && sw <= 2) {
+        /* what depends only on the segment and ki (the source row, or none)
+         * or kj (the column offset and the lanes to read), worked out once;
+         * the rows then cost a masked load and store per 16 values */
+        int64_t rowo[CONV_MR][IM2COL_KMAX], colo[CONV_MR][IM2COL_KMAX];
+        __mmask16 mv[CONV_MR][IM2COL_KMAX][2], ml[CONV_MR][IM2COL_KMAX][2], mh[CONV_MR][IM2COL_KMAX][2];
+        __mmask16 ms[CONV_MR][2];
+        for (int g = 0; g < ns; g++) {
+            int len = (int)(seg[g].ow1 - seg[g].ow0);
+            ms[g][0] = lanes(0, len < 16 ? len : 16);
+            ms[g][1] = len > 16 ? lanes(0, len - 16) : 0;
+            for (int64_t ki = 0; ki < kh; ki++) {
+                int64_t ih = seg[g].oh * j->s[0] - j->pad[0] + ki * j->d[0];
+                rowo[g][ki] = ih < 0 || ih >= H ? -1 : ih * W;
+            }
+            for (int64_t kj = 0; kj < kw; kj++) {
+                int64_t off = kj * j->d[1] - j->pad[2], ow0 = seg[g].ow0, ow1 = seg[g].ow1;
+                int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+                int64_t hi = (W - 1 - off) >= 0 ? (W - 1 - off) / sw + 1 : 0;
+                int64_t a = lo < ow0 ? ow0 : lo > ow1 ? ow1 : lo;
+                int64_t z = hi < a ? a : hi > ow1 ? ow1 : hi;
+                int va = (int)(a - ow0), vz = (int)(z - ow0);
+                colo[g][kj] = ow0 * sw + off;
+                for (int v = 0; v < 2; v++) {
+                    int i = 16 * v, cnt = len - i < 16 ? len - i : 16;
+                    int l0 = va - i > 0 ? va - i : 0, l1 = vz - i < cnt ? vz - i : cnt;
+                    mv[g][kj][v] = ml[g][kj][v] = mh[g][kj][v] = 0;
+                    if (cnt <= 0 || l1 <= l0) continue;
+                    mv[g][kj][v] = lanes(l0, l1);
+                    /* stride 2: lane l is element 2l of the 32 from 2i: read [2 l0, 2 l1 - 1) */
+                    int e0 = 2 * l0, e1 = 2 * l1 - 1;
+                    ml[g][kj][v] = e0 < 16 ? lanes(e0, e1 < 16 ? e1 : 16) : 0;
+                    mh[g][kj][v] = e1 > 16 ? lanes(e0 > 16 ? e0 - 16 : 0, e1 - 16) : 0;
+                }
+            }
+        }
+        const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+        for (int64_t c = k0 / khw; c < j->Cg && c * khw < k1; c++) {
+            const float *xc = xg + c * H * W;
+            for (int64_t ki = 0; ki < kh; ki++)
+                for (int64_t kj = 0; kj < kw; kj++) {
+                    int64_t k = (c * kh + ki) * kw + kj;
+                    if (k < k0 || k >= k1) continue;
+                    for (int g = 0; g < ns; g++) {
+                        float *d = row + seg[g].at;
+                        int64_t ro = rowo[g][ki];
+                        for (int v = 0; v < 2 && ms[g][v]; v++) {
+                            __m512 x = _mm512_setzero_ps();
+                            if (ro >= 0 && mv[g][kj][v]) {
+                                const float *src = xc + ro + colo[g][kj] + 16 * v * sw;
+                                if (sw == 1) {
+                                    x = _mm512_maskz_loadu_ps(mv[g][kj][v], src);
+                                } else {
+                                    x = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(ml[g][kj][v], src), even,
+                                                               _mm512_maskz_loadu_ps(mh[g][kj][v], src + 16));
+                                    x = _mm512_maskz_mov_ps(mv[g][kj][v], x);
+                                }
+                            }
+                            _mm512_mask_storeu_ps(d + 16 * v, ms[g][v], x);
+                        }
+                    }
+                    row += CONV_MR;
+                }
+        }
+        return;
+    }
     for (int64_t c = k0 / khw; c < j->Cg && c * khw < k1; c++) {
         const float *xc = xg + c * H * W;
-        for (int64_t ki = 0; ki < j->kh; ki++)
-            for (int64_t kj = 0; kj < j->kw; kj++) {
-                int64_t k = (c * j->kh + ki) * j->kw + kj;
+        for (int64_t ki = 0; ki < kh; ki++)
+            for (int64_t kj = 0; kj < kw; kj++) {
+                int64_t k = (c * kh + ki) * kw + kj;
                 if (k < k0 || k >= k1) continue;
                 /* valid ow: 0 <= ow * sw - pad_left + kj * dw < W */
                 int64_t off = kj * j->d[1] - j->pad[2];
