@@ -36,6 +36,7 @@
  * only). Elsewhere (no AVX-512, other compilers or CPUs, depthwise
  * convolution, or CML_EXEC_BLAS_CONV set in the environment, which the tests
  * use to compare both paths) exec_math.c does the work. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -457,32 +458,6 @@ CONV_TARGET static void half_to_f32(const uint16_t *h, size_t n, float *f) {
     for (; i < n; i++) f[i] = exec_half_to_float(h[i]);
 }
 
-/* every value of w[0, n) exactly a binary16 (NaN excluded) */
-CONV_TARGET static bool all_half(const float *w, size_t n) {
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512 v = _mm512_loadu_ps(w + i);
-        __m512 r = _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        if (_mm512_cmpneq_epi32_mask(_mm512_castps_si512(v), _mm512_castps_si512(r))) return false;
-    }
-    for (; i < n; i++)
-        if (exec_r16(w[i]) != w[i]) return false;
-    return true;
-}
-
-CONV_TARGET static void f32_to_half(const float *f, size_t n, uint16_t *h) {
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        _mm256_storeu_si256((__m256i *)(h + i),
-                            _mm512_cvtps_ph(_mm512_loadu_ps(f + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    if (i < n) {
-        uint16_t t[16];
-        _mm256_storeu_si256((__m256i *)t, _mm512_cvtps_ph(_mm512_maskz_loadu_ps((__mmask16)((1u << (n - i)) - 1), f + i),
-                                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        memcpy(h + i, t, (n - i) * sizeof *h);
-    }
-}
-
 /* A conv step's weights, packed once per weight buffer it runs with (the
  * fp32 constants, and the fp16 emulation copies when they differ): for each
  * group and block of 12 output channels, K rows of 12 (zero past the last
@@ -501,7 +476,49 @@ typedef struct cwcache {
     cwpack e[2];
 } cwcache;
 
-static const cwpack *conv_pack(xstep *st, const float *w, int64_t cout, int64_t groups, int64_t K) {
+/* tmp[0, n) into binary16 at h; false when a value is not exactly one */
+CONV_TARGET static bool f32_to_half_exact(const float *f, size_t n, uint16_t *h) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(f + i);
+        __m256i hv = _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        if (_mm512_cmpneq_epi32_mask(_mm512_castps_si512(v), _mm512_castps_si512(_mm512_cvtph_ps(hv)))) return false;
+        _mm256_storeu_si256((__m256i *)(h + i), hv);
+    }
+    for (; i < n; i++) {
+        if (exec_r16(f[i]) != f[i]) return false;
+        uint16_t t[16];
+        _mm256_storeu_si256((__m256i *)t, _mm512_cvtps_ph(_mm512_set1_ps(f[i]), _MM_FROUND_TO_NEAREST_INT));
+        h[i] = t[0];
+    }
+    return true;
+}
+
+typedef struct pack_job {
+    const float *w;
+    int64_t K, Og, nb;
+    bool half;
+    void *data;
+    float *tmp;                      /* per range: one block in fp32 */
+    atomic_bool inexact;             /* a value is not a binary16: pack as fp32 instead */
+} pack_job;
+
+CONV_TARGET static void pack_blocks(void *arg, size_t b, size_t e, int range) {
+    pack_job *j = arg;
+    size_t bn = (size_t)j->K * CONV_NR;
+    float *tmp = j->tmp + (size_t)range * bn;
+    for (size_t blk = b; blk < e && !atomic_load_explicit(&j->inexact, memory_order_relaxed); blk++) {
+        int64_t g = (int64_t)blk / j->nb, bi = (int64_t)blk % j->nb;
+        int nr = (int)min64(CONV_NR, j->Og - bi * CONV_NR);
+        float *dst = j->half ? tmp : (float *)j->data + blk * bn;
+        if (nr < CONV_NR) memset(dst, 0, bn * sizeof(float));
+        pack_w(j->w + (g * j->Og + bi * CONV_NR) * j->K, j->K, nr, dst);
+        if (j->half && !f32_to_half_exact(tmp, bn, (uint16_t *)j->data + blk * bn))
+            atomic_store(&j->inexact, true);
+    }
+}
+
+static const cwpack *conv_pack(exec_plan *p, xstep *st, const float *w, int64_t cout, int64_t groups, int64_t K) {
     cwcache *cc = st->conv_w;
     if (!cc) {
         cc = calloc(1, sizeof *cc);
@@ -520,28 +537,31 @@ static const cwpack *conv_pack(xstep *st, const float *w, int64_t cout, int64_t 
         slot = 1;
     }
     int64_t Og = cout / groups, nb = (Og + CONV_NR - 1) / CONV_NR;
-    size_t bn = (size_t)K * CONV_NR, n = (size_t)(groups * nb) * bn;
-    bool half = all_half(w, (size_t)(cout * K));
-    float *tmp = malloc(bn * sizeof(float));
-    void *data = malloc(n * (half ? 2 : 4));
-    if (!tmp || !data) { free(tmp); free(data); return NULL; }
-    for (int64_t g = 0; g < groups; g++)
-        for (int64_t b = 0; b < nb; b++) {
-            int nr = (int)min64(CONV_NR, Og - b * CONV_NR);
-            size_t at = (size_t)(g * nb + b) * bn;
-            float *dst = half ? tmp : (float *)data + at;
-            if (nr < CONV_NR) memset(dst, 0, bn * sizeof(float));
-            pack_w(w + (g * Og + b * CONV_NR) * K, K, nr, dst);
-            if (half) f32_to_half(tmp, bn, (uint16_t *)data + at);
-        }
-    free(tmp);
+    size_t bn = (size_t)K * CONV_NR, nblk = (size_t)(groups * nb);
+    /* binary16 first; fp32 when a value is not exactly one */
+    pack_job j = {.w = w, .K = K, .Og = Og, .nb = nb, .half = true};
+    atomic_init(&j.inexact, false);
+    int ranges = exec_par_ranges(p, nblk, 1);
+    j.tmp = malloc((size_t)ranges * bn * sizeof(float));
+    j.data = malloc(nblk * bn * 2);
+    if (!j.tmp || !j.data) { free(j.tmp); free(j.data); return NULL; }
+    exec_par_for(p, nblk, 1, pack_blocks, &j);
+    if (atomic_load(&j.inexact)) {
+        free(j.data);
+        j.half = false;
+        atomic_store(&j.inexact, false);
+        j.data = malloc(nblk * bn * sizeof(float));
+        if (!j.data) { free(j.tmp); return NULL; }
+        exec_par_for(p, nblk, 1, pack_blocks, &j);
+    }
+    free(j.tmp);
     cwpack *e = &cc->e[slot];
     e->src = w;
     e->cout = cout;
     e->K = K;
     e->groups = groups;
-    e->half = half;
-    e->data = data;
+    e->half = j.half;
+    e->data = j.data;
     return e;
 }
 
@@ -740,7 +760,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, in
     xt *yt = &p->slots[oslot].t; /* the real output (y may be a rank-4 view of it) */
     bool own_out = c->op->n_outputs == 1 && yt->d == y->d && yt->n == y->n;
 
-    const cwpack *wpk = conv_pack(&p->steps[idx], w, cout, groups, K);
+    const cwpack *wpk = conv_pack(p, &p->steps[idx], w, cout, groups, K);
     if (!wpk) return exec_fail(c, "out of memory (packed weights)");
     cjob *j = calloc(1, sizeof *j);
     if (!j) return exec_fail(c, "out of memory");
