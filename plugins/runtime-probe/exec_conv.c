@@ -685,13 +685,14 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
 }
 
 static bool cpu_ok(void) {
-    static int ok = -1;
-    if (ok < 0) {
+    static atomic_int ok = -1;
+    int v = atomic_load_explicit(&ok, memory_order_relaxed);
+    if (v < 0) {
         __builtin_cpu_init();
-        ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") &&
-             __builtin_cpu_supports("popcnt");
+        v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("popcnt");
+        atomic_store_explicit(&ok, v, memory_order_relaxed);
     }
-    return ok;
+    return v;
 }
 
 /* ---- fusion ------------------------------------------------------------------------------ */

@@ -4,7 +4,8 @@
  * Convolution is im2col + OpenBLAS sgemm per (batch, group), with a direct
  * path for 1x1/stride-1 kernels (no im2col) and for depthwise convolutions
  * (one filter per channel, row-wise accumulation with the bounds solved per
- * kernel tap). Transposed convolution is sgemm + col2im. Pooling handles
+ * kernel tap); on CPUs with AVX-512 the executor's own GEMM (exec_conv.c)
+ * runs every convolution but the depthwise ones instead. Transposed convolution is sgemm + col2im. Pooling handles
  * max/average/L2 windows clipped to the padded input (average divides by
  * the window's extent inside the padded input, or by its in-bounds count
  * when padding is excluded, as PyTorch's ceil-mode pooling does). The

@@ -7,8 +7,9 @@
  * `grain` long, and runs them on the pool and the calling thread; the range
  * index is passed along so kernels can keep per-range scratch, and the
  * split depends only on n, grain and the thread count (deterministic). The
- * kernels split convolutions by output columns (im2col and a
- * single-threaded sgemm per range), linear layers by output features, and
+ * kernels split convolutions by output columns, or by output channels when
+ * the image is small (exec_conv.c's GEMM, or im2col and a single-threaded
+ * sgemm per range in exec_math.c), linear layers by output features, and
  * elementwise work, pooling and the per-op statistics by elements or
  * planes; the BLAS itself then runs single-threaded, so its threads never
  * compete with these. Workers spin briefly for the next region (regions
