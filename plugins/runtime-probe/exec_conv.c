@@ -71,8 +71,9 @@ typedef struct cjob {
     int64_t N, Cin, H, W, Wo, P, K, cout, groups, Cg, Og, kh, kw;
     int64_t s[2], d[2], pad[4];
     bool pointwise;
+    bool tr;                         /* transposed mode (conv_items_tr) */
     int rp, ro;                      /* items: rp pixel ranges x ro channel ranges */
-    int64_t nc;                      /* pixels per chunk (a multiple of CONV_MR) */
+    int64_t nc;                      /* pixels per chunk (a multiple of the tile's pixels) */
     int64_t kc;                      /* rows of K per block */
     const void *wpk;                 /* the weights packed by conv_pack: [g][o-block][k][12] */
     bool wpk_half;                   /* ... as binary16 */
@@ -85,9 +86,11 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* ---- the register tile ---------------------------------------------------------------- */
 
-/* tile[q * 32 + i] = sum_k a[k * lda + i] * b[k * 12 + q] for pixels i (masked by
- * m0, m1; NV vectors) and channels q < NR. Named accumulators, not arrays:
- * GCC keeps an array of vectors in memory across the loop. */
+/* tile[q * 32 + i] = sum_k a[k * lda + i] * b[k * ldb + q] for i < 32 (lanes
+ * masked by m0, m1; NV vectors) and q < NR: pixels i and channels q (b the
+ * packed weights), or, in the transposed mode, channels i and pixels q (a
+ * the weights). Named accumulators, not arrays: GCC keeps an array of
+ * vectors in memory across the loop. */
 #define ACC_DECL(q) __m512 c0_##q = _mm512_setzero_ps(), c1_##q = _mm512_setzero_ps();
 #define ACC_STEP(q)                                                   \
     if (NR > q) {                                                     \
@@ -103,34 +106,36 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 #define ACC_ALL(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
 CONV_TARGET static inline __attribute__((always_inline)) void ker(const int NV, const int NR, int64_t K,
                                                                  const float *a, size_t lda, const float *b,
-                                                                 __mmask16 m0, __mmask16 m1, float *tile,
-                                                                 const char *pf, int64_t npf, size_t pfa) {
+                                                                 size_t ldb, __mmask16 m0, __mmask16 m1, float *tile,
+                                                                 const char *pf, int64_t npf, const float *pa,
+                                                                 size_t pas) {
     ACC_ALL(ACC_DECL)
     for (int64_t k = 0; k < K; k++) {
         /* one line per k of what the next tiles need (the next weights) into L2 */
         if (k < npf) _mm_prefetch(pf + 64 * k, _MM_HINT_T1);
-        /* a strided panel (a 1x1 convolution's input read in place): the
-         * rows pfa floats ahead */
-        if (pfa) {
-            _mm_prefetch((const char *)(a + pfa), _MM_HINT_T0);
-            if (NV > 1) _mm_prefetch((const char *)(a + pfa + 16), _MM_HINT_T0);
+        /* a strided operand (a 1x1 convolution's input read in place): its
+         * rows some way ahead (pa, stepping pas) */
+        if (pas) {
+            _mm_prefetch((const char *)pa, _MM_HINT_T0);
+            _mm_prefetch((const char *)(pa + 16), _MM_HINT_T0);
+            pa += pas;
         }
         __m512 a0 = _mm512_maskz_loadu_ps(m0, a);
         __m512 a1 = NV > 1 ? _mm512_maskz_loadu_ps(m1, a + 16) : _mm512_setzero_ps();
         ACC_ALL(ACC_STEP)
         a += lda;
-        b += CONV_NR;
+        b += ldb;
     }
     ACC_ALL(ACC_STORE)
 }
 
-typedef void (*ker_fn)(int64_t K, const float *a, size_t lda, const float *b, __mmask16 m0, __mmask16 m1,
-                       float *tile, const char *pf, int64_t npf, size_t pfa);
+typedef void (*ker_fn)(int64_t K, const float *a, size_t lda, const float *b, size_t ldb, __mmask16 m0,
+                       __mmask16 m1, float *tile, const char *pf, int64_t npf, const float *pa, size_t pas);
 #define KV(NV, NR)                                                                                        \
     CONV_TARGET static void ker_##NV##_##NR(int64_t K, const float *a, size_t lda, const float *b,        \
-                                            __mmask16 m0, __mmask16 m1, float *tile, const char *pf,      \
-                                            int64_t npf, size_t pfa) {                                    \
-        ker(NV, NR, K, a, lda, b, m0, m1, tile, pf, npf, pfa);                                            \
+                                            size_t ldb, __mmask16 m0, __mmask16 m1, float *tile,          \
+                                            const char *pf, int64_t npf, const float *pa, size_t pas) {   \
+        ker(NV, NR, K, a, lda, b, ldb, m0, m1, tile, pf, npf, pa, pas);                                   \
     }
 KV(1, 1) KV(1, 2) KV(1, 3) KV(1, 4) KV(1, 5) KV(1, 6) KV(1, 7) KV(1, 8) KV(1, 9) KV(1, 10) KV(1, 11) KV(1, 12)
 KV(2, 1) KV(2, 2) KV(2, 3) KV(2, 4) KV(2, 5) KV(2, 6) KV(2, 7) KV(2, 8) KV(2, 9) KV(2, 10) KV(2, 11) KV(2, 12)
@@ -141,51 +146,53 @@ static ker_fn const KER[2][CONV_NR] = {
 
 /* ---- packing ---------------------------------------------------------------------------- */
 
-/* wp[k * 12 + q] = w[q * K + k] for q < nr: 12 rows x 16 k at a time through
- * a 16x16 register transpose */
-CONV_TARGET __attribute__((noinline)) static void pack_w(const float *w, int64_t K, int nr, float *wp) {
-    int64_t k = 0;
-    if (nr == CONV_NR) {
-        for (; k + 16 <= K; k += 16) {
-            __m512 r[16], t[16];
-            for (int q = 0; q < 12; q++) r[q] = _mm512_loadu_ps(w + q * K + k);
-            for (int q = 12; q < 16; q++) r[q] = _mm512_setzero_ps();
-            for (int q = 0; q < 16; q += 2) {
-                t[q] = _mm512_unpacklo_ps(r[q], r[q + 1]);
-                t[q + 1] = _mm512_unpackhi_ps(r[q], r[q + 1]);
-            }
-            for (int q = 0; q < 16; q += 4) {
-                r[q] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[q]), _mm512_castps_pd(t[q + 2])));
-                r[q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[q]), _mm512_castps_pd(t[q + 2])));
-                r[q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[q + 1]), _mm512_castps_pd(t[q + 3])));
-                r[q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[q + 1]), _mm512_castps_pd(t[q + 3])));
-            }
-            /* r[4g + i] holds, per 128-bit lane L, column 4L + i of rows 4g..4g+3 */
-            for (int i = 0; i < 4; i++) {
-                t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);      /* lanes 0,2 of r[i], r[4+i] */
-                t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xdd);  /* lanes 1,3 */
-                t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
-                t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xdd);
-            }
-            for (int i = 0; i < 4; i++) {
-                /* column 4L + i: rows 0..7 from t[i] / t[4 + i], rows 8..15 from t[8 + i] / t[12 + i] */
-                __m512 c0 = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);      /* column i (L = 0) */
-                __m512 c2 = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xdd);      /* column 8 + i (L = 2) */
-                __m512 c1 = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88); /* column 4 + i (L = 1) */
-                __m512 c3 = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xdd); /* column 12 + i (L = 3) */
-                _mm512_mask_storeu_ps(wp + (k + i) * CONV_NR, 0x0fff, c0);
-                _mm512_mask_storeu_ps(wp + (k + 4 + i) * CONV_NR, 0x0fff, c1);
-                _mm512_mask_storeu_ps(wp + (k + 8 + i) * CONV_NR, 0x0fff, c2);
-                _mm512_mask_storeu_ps(wp + (k + 12 + i) * CONV_NR, 0x0fff, c3);
-            }
-        }
-    }
-    for (int q = 0; q < nr; q++)
-        for (int64_t kk = k; kk < K; kk++) wp[kk * CONV_NR + q] = w[q * K + kk];
-}
-
 /* lanes [a, b) of 16 (0 <= a <= b <= 16) */
 static inline __mmask16 lanes(int a, int b) { return (__mmask16)(((1u << b) - 1) & ~((1u << a) - 1)); }
+
+/* the 16x16 transpose of r in place: r[c] becomes column c */
+CONV_TARGET static inline __attribute__((always_inline)) void tr16(__m512 r[16]) {
+    __m512 t[16];
+    for (int q = 0; q < 16; q += 2) {
+        t[q] = _mm512_unpacklo_ps(r[q], r[q + 1]);
+        t[q + 1] = _mm512_unpackhi_ps(r[q], r[q + 1]);
+    }
+    for (int q = 0; q < 16; q += 4) {
+        r[q] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[q]), _mm512_castps_pd(t[q + 2])));
+        r[q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[q]), _mm512_castps_pd(t[q + 2])));
+        r[q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[q + 1]), _mm512_castps_pd(t[q + 3])));
+        r[q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[q + 1]), _mm512_castps_pd(t[q + 3])));
+    }
+    /* r[4g + i] holds, per 128-bit lane L, column 4L + i of rows 4g..4g+3 */
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);      /* lanes 0,2 of r[i], r[4+i] */
+        t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xdd);  /* lanes 1,3 */
+        t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
+        t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        /* column 4L + i: rows 0..7 from t[i] / t[4 + i], rows 8..15 from t[8 + i] / t[12 + i] */
+        r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
+        r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xdd);
+        r[4 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
+        r[12 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xdd);
+    }
+}
+
+/* wp[k * ldw + q] = w[q * K + k] for q < nr (<= 16): 16 k at a time
+ * through a register transpose */
+CONV_TARGET __attribute__((noinline)) static void pack_w(const float *w, int64_t K, int nr, float *wp, int ldw) {
+    int64_t k = 0;
+    __mmask16 m = lanes(0, nr);
+    for (; k + 16 <= K; k += 16) {
+        __m512 r[16];
+        for (int q = 0; q < 16; q++) r[q] = q < nr ? _mm512_loadu_ps(w + q * K + k) : _mm512_setzero_ps();
+        tr16(r);
+        for (int i = 0; i < 16; i++) _mm512_mask_storeu_ps(wp + (k + i) * ldw, m, r[i]);
+    }
+    for (int q = 0; q < nr; q++)
+        for (int64_t kk = k; kk < K; kk++) wp[kk * ldw + q] = w[q * K + kk];
+}
+
 
 /* dst[i] for i < len (<= 32): src[i * sw] for i in [va, vz), else 0; only
  * those source elements (and, for stride 2, the ones between them) are
@@ -219,10 +226,10 @@ CONV_TARGET static inline __attribute__((always_inline)) void seg_copy(float *ds
     }
 }
 
-/* im2col of the pixels [p0, p0 + n) (n <= 32) of one group's input xg into
- * tile[(k - k0) * 32 + i] for the rows k = (c, ki, kj) in [k0, k1) */
+/* im2col of the pixels [p0, p0 + n) (n <= rs <= 32) of one group's input xg
+ * into tile[(k - k0) * rs + i] for the rows k = (c, ki, kj) in [k0, k1) */
 CONV_TARGET __attribute__((noinline)) static void im2col_tile(const cjob *j, const float *xg, int64_t p0, int n,
-                                                              int64_t k0, int64_t k1, float *tile) {
+                                                              int64_t k0, int64_t k1, float *tile, int rs) {
     /* the stretches of output rows the tile covers: the same for every k */
     struct { int64_t oh, ow0, ow1; int at; } seg[CONV_MR];
     int ns = 0;
@@ -299,7 +306,7 @@ CONV_TARGET __attribute__((noinline)) static void im2col_tile(const cjob *j, con
                             _mm512_mask_storeu_ps(d + 16 * v, ms[g][v], x);
                         }
                     }
-                    row += CONV_MR;
+                    row += rs;
                 }
         }
         return;
@@ -328,7 +335,7 @@ CONV_TARGET __attribute__((noinline)) static void im2col_tile(const cjob *j, con
                     const float *xr = xc + ih * W + off;
                     seg_copy(row + seg[g].at, z > a ? xr + ow0 * sw : NULL, len, (int)(a - ow0), (int)(z - ow0), sw);
                 }
-                row += CONV_MR;
+                row += rs;
             }
     }
 }
@@ -390,9 +397,10 @@ static inline float *yat(const ydst *yd, int64_t ch, int64_t px) {
 }
 
 /* bias, statistics, rounding and stores of one register tile: channels
- * [ch0, ch0 + nr), pixels [px, px + npx) of the conv's output */
-CONV_TARGET __attribute__((noinline)) static void epilogue(const cjob *j, cstat *st, const float *tile, int nr,
-                                                           int npx, int64_t ch0, int64_t px, const ydst *yd) {
+ * [ch0, ch0 + nr), pixels [px, px + npx) of the conv's output, channel q's
+ * at tile + q * tld */
+CONV_TARGET __attribute__((noinline)) static void epilogue(const cjob *j, cstat *st, const float *tile, int tld,
+                                                           int nr, int npx, int64_t ch0, int64_t px, const ydst *yd) {
     __mmask16 mk[2];
     mk[0] = npx >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << npx) - 1);
     mk[1] = npx >= 32 ? (__mmask16)0xffff : npx > 16 ? (__mmask16)((1u << (npx - 16)) - 1) : 0;
@@ -403,7 +411,7 @@ CONV_TARGET __attribute__((noinline)) static void epilogue(const cjob *j, cstat 
         float *yo = yat(yd, ch, px);
         __m512 bv = _mm512_set1_ps(j->bias ? j->bias[ch] : 0.0f);
         for (int v = 0; v < 2 && mk[v]; v++) {
-            __m512 y = _mm512_load_ps(tile + q * CONV_MR + 16 * v);
+            __m512 y = _mm512_load_ps(tile + q * tld + 16 * v);
             /* no bias: the sums as they are (-0 stays -0, as after sgemm) */
             if (j->bias) y = _mm512_add_ps(y, bv);
             y = stat16(y, mk[v], rnd, &mx, st);
@@ -460,8 +468,9 @@ CONV_TARGET static void half_to_f32(const uint16_t *h, size_t n, float *f) {
 
 /* A conv step's weights, packed once per weight buffer it runs with (the
  * fp32 constants, and the fp16 emulation copies when they differ): for each
- * group and block of 12 output channels, K rows of 12 (zero past the last
- * channel), so the kernels read one sequential stream that the next
+ * group and block of 12 output channels (32 in the transposed mode), K rows
+ * of 12 (32; zero past the last channel), so the kernels read one
+ * sequential stream that the next
  * block's prefetch covers, and nothing is transposed per run. Weights that
  * are all binary16 values (every fp16-stored model) are kept as binary16,
  * half the memory and half the bytes read per run; a block is widened into
@@ -469,6 +478,7 @@ CONV_TARGET static void half_to_f32(const uint16_t *h, size_t n, float *f) {
 typedef struct cwpack {
     const float *src;
     int64_t cout, K, groups;
+    int width;
     bool half;
     void *data;
 } cwpack;
@@ -497,6 +507,7 @@ CONV_TARGET static bool f32_to_half_exact(const float *f, size_t n, uint16_t *h)
 typedef struct pack_job {
     const float *w;
     int64_t K, Og, nb;
+    int width;                       /* output channels per block: 12, or 32 (transposed mode) */
     bool half;
     void *data;
     float *tmp;                      /* per range: one block in fp32 */
@@ -505,20 +516,23 @@ typedef struct pack_job {
 
 CONV_TARGET static void pack_blocks(void *arg, size_t b, size_t e, int range) {
     pack_job *j = arg;
-    size_t bn = (size_t)j->K * CONV_NR;
+    const int wd = j->width;
+    size_t bn = (size_t)j->K * (size_t)wd;
     float *tmp = j->tmp + (size_t)range * bn;
     for (size_t blk = b; blk < e && !atomic_load_explicit(&j->inexact, memory_order_relaxed); blk++) {
         int64_t g = (int64_t)blk / j->nb, bi = (int64_t)blk % j->nb;
-        int nr = (int)min64(CONV_NR, j->Og - bi * CONV_NR);
+        int nr = (int)min64(wd, j->Og - bi * wd);
         float *dst = j->half ? tmp : (float *)j->data + blk * bn;
-        if (nr < CONV_NR) memset(dst, 0, bn * sizeof(float));
-        pack_w(j->w + (g * j->Og + bi * CONV_NR) * j->K, j->K, nr, dst);
+        if (nr < wd) memset(dst, 0, bn * sizeof(float));
+        const float *wb = j->w + (g * j->Og + bi * wd) * j->K;
+        for (int h = 0; h < nr; h += 16) pack_w(wb + h * j->K, j->K, nr - h < 16 ? nr - h : 16, dst + h, wd);
         if (j->half && !f32_to_half_exact(tmp, bn, (uint16_t *)j->data + blk * bn))
             atomic_store(&j->inexact, true);
     }
 }
 
-static const cwpack *conv_pack(exec_plan *p, xstep *st, const float *w, int64_t cout, int64_t groups, int64_t K) {
+static const cwpack *conv_pack(exec_plan *p, xstep *st, const float *w, int64_t cout, int64_t groups, int64_t K,
+                               int width) {
     cwcache *cc = st->conv_w;
     if (!cc) {
         cc = calloc(1, sizeof *cc);
@@ -528,7 +542,8 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const float *w, int64_t 
     int slot = -1;
     for (int i = 0; i < 2; i++) {
         cwpack *e = &cc->e[i];
-        if (e->data && e->src == w && e->cout == cout && e->K == K && e->groups == groups) return e;
+        if (e->data && e->src == w && e->cout == cout && e->K == K && e->groups == groups && e->width == width)
+            return e;
         if (slot < 0 && !e->data) slot = i;
     }
     if (slot < 0) { /* both taken by other buffers: replace the second */
@@ -536,10 +551,10 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const float *w, int64_t 
         memset(&cc->e[1], 0, sizeof cc->e[1]);
         slot = 1;
     }
-    int64_t Og = cout / groups, nb = (Og + CONV_NR - 1) / CONV_NR;
-    size_t bn = (size_t)K * CONV_NR, nblk = (size_t)(groups * nb);
+    int64_t Og = cout / groups, nb = (Og + width - 1) / width;
+    size_t bn = (size_t)K * (size_t)width, nblk = (size_t)(groups * nb);
     /* binary16 first; fp32 when a value is not exactly one */
-    pack_job j = {.w = w, .K = K, .Og = Og, .nb = nb, .half = true};
+    pack_job j = {.w = w, .K = K, .Og = Og, .nb = nb, .width = width, .half = true};
     atomic_init(&j.inexact, false);
     int ranges = exec_par_ranges(p, nblk, 1);
     j.tmp = malloc((size_t)ranges * bn * sizeof(float));
@@ -560,6 +575,7 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const float *w, int64_t 
     e->cout = cout;
     e->K = K;
     e->groups = groups;
+    e->width = width;
     e->half = j.half;
     e->data = j.data;
     return e;
@@ -579,15 +595,15 @@ void exec_conv_free(xstep *st) {
 /* the raw sums of a tile into / onto the conv's output (K in blocks):
  * mode 0 store, 1 add the tile to the stored sums, 2 add the stored sums to
  * the tile (the last block, before the epilogue) */
-CONV_TARGET __attribute__((noinline)) static void partial(float *tile, int nr, int npx, int64_t ch0, int64_t px,
-                                                          const ydst *yd, int mode) {
+CONV_TARGET __attribute__((noinline)) static void partial(float *tile, int tld, int nr, int npx, int64_t ch0,
+                                                          int64_t px, const ydst *yd, int mode) {
     __mmask16 mk[2];
     mk[0] = npx >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << npx) - 1);
     mk[1] = npx >= 32 ? (__mmask16)0xffff : npx > 16 ? (__mmask16)((1u << (npx - 16)) - 1) : 0;
     for (int q = 0; q < nr; q++) {
         float *yo = yat(yd, ch0 + q, px);
         for (int v = 0; v < 2 && mk[v]; v++) {
-            float *tv = tile + q * CONV_MR + 16 * v;
+            float *tv = tile + q * tld + 16 * v;
             __m512 t = _mm512_load_ps(tv);
             if (mode == 0) {
                 _mm512_mask_storeu_ps(yo + 16 * v, mk[v], t);
@@ -631,7 +647,7 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
                         } else {
                             for (int64_t t = 0; t * CONV_MR < pw; t++)
                                 im2col_tile(j, xg, pc + t * CONV_MR, (int)min64(CONV_MR, pw - t * CONV_MR), k0,
-                                            k0 + kc, panel + (size_t)t * (size_t)kc * CONV_MR);
+                                            k0 + kc, panel + (size_t)t * (size_t)kc * CONV_MR, CONV_MR);
                             A = panel;
                             lda = CONV_MR;
                             tstride = (size_t)kc * CONV_MR;
@@ -665,16 +681,105 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
                                         if (npx > 16) __builtin_prefetch(yo + 16, 1, 3);
                                     }
                                 }
-                                KER[npx > 16][nr - 1](kc, A + (size_t)t * tstride, lda, bw, m0, m1, tile, pf, npf,
-                                                      j->pointwise ? PFA_ROWS * lda : 0);
+                                const float *At = A + (size_t)t * tstride;
+                                KER[npx > 16][nr - 1](kc, At, lda, bw, CONV_NR, m0, m1, tile, pf, npf,
+                                                      At + PFA_ROWS * lda, j->pointwise ? lda : 0);
                                 pf += 64 * npf;
                                 pf_left -= npf;
                                 if (!last) {
-                                    partial(tile, nr, npx, ch0, px, &yd, first ? 0 : 1);
+                                    partial(tile, CONV_MR, nr, npx, ch0, px, &yd, first ? 0 : 1);
                                     continue;
                                 }
-                                if (!first) partial(tile, nr, npx, ch0, px, &yd, 2);
-                                epilogue(j, st, tile, nr, npx, ch0, px, &yd);
+                                if (!first) partial(tile, CONV_MR, nr, npx, ch0, px, &yd, 2);
+                                epilogue(j, st, tile, CONV_MR, nr, npx, ch0, px, &yd);
+                            }
+                        }
+                    }
+                    if (j->n_out > 1) fused_pass(j, st, n, g * j->Og + ob, g * j->Og + oe, pc, pw);
+                }
+            }
+    }
+}
+
+/* The transposed mode, for small images (a 7x7 output: 49 pixels would
+ * fill 64 lanes of 32-pixel tiles): vectors of 32 output channels, 12 pixels
+ * broadcast (the same register tile with the roles swapped; the weights
+ * packed in blocks of 32 channels), each tile transposed back to channel
+ * rows for the epilogue. */
+#define TR_MC 32 /* channels per tile */
+#define TR_NP 12 /* pixels per tile */
+CONV_TARGET static void conv_items_tr(void *arg, size_t b, size_t e, int range) {
+    cjob *j = arg;
+    const int64_t K = j->K, P = j->P, KC = j->kc, nb = (j->Og + TR_MC - 1) / TR_MC;
+    const size_t es = j->wpk_half ? 2 : 4, bsz = (size_t)K * TR_MC * es;
+    float *wp = j->scr + (size_t)range * j->scr_per;
+    float *panel = wp + ((size_t)KC * TR_MC + 15) / 16 * 16;
+    float tile[TR_NP * TR_MC] __attribute__((aligned(64)));
+    float trow[TR_MC * 16] __attribute__((aligned(64)));
+    for (size_t it = b; it < e; it++) {
+        int pr = (int)it / j->ro, orr = (int)it % j->ro;
+        int64_t U = (P + TR_NP - 1) / TR_NP;
+        int64_t pb = U * pr / j->rp * TR_NP, pe = min64(P, U * (pr + 1) / j->rp * TR_NP);
+        int64_t ob = nb * orr / j->ro * TR_MC, oe = min64(j->Og, nb * (orr + 1) / j->ro * TR_MC);
+        cstat *st = j->st[it];
+        for (int64_t n = 0; n < j->N; n++)
+            for (int64_t g = 0; g < j->groups; g++) {
+                const float *xg = j->x + (n * j->Cin + g * j->Cg) * j->H * j->W;
+                for (int64_t pc = pb; pc < pe; pc += j->nc) {
+                    int64_t pw = min64(j->nc, pe - pc);
+                    ydst yd = {j->out[0] + (size_t)(n * j->cout * P), (size_t)P, 0, 0};
+                    for (int64_t k0 = 0; k0 < K; k0 += KC) {
+                        int64_t kc = min64(KC, K - k0);
+                        bool first = k0 == 0, last = k0 + kc == K;
+                        const float *B;
+                        size_t ldb, tstride;
+                        if (j->pointwise) {
+                            B = xg + k0 * P + pc;
+                            ldb = (size_t)P;
+                            tstride = TR_NP;
+                        } else {
+                            for (int64_t t = 0; t * TR_NP < pw; t++)
+                                im2col_tile(j, xg, pc + t * TR_NP, (int)min64(TR_NP, pw - t * TR_NP), k0, k0 + kc,
+                                            panel + (size_t)t * (size_t)kc * TR_NP, TR_NP);
+                            B = panel;
+                            ldb = TR_NP;
+                            tstride = (size_t)kc * TR_NP;
+                        }
+                        for (int64_t o0 = ob; o0 < oe; o0 += TR_MC) {
+                            int nr = (int)min64(TR_MC, oe - o0);
+                            int64_t ch0 = g * j->Og + o0;
+                            const char *src = (const char *)j->wpk + (size_t)(g * nb + o0 / TR_MC) * bsz +
+                                              (size_t)k0 * TR_MC * es;
+                            const float *bw = (const float *)src;
+                            if (j->wpk_half) {
+                                half_to_f32((const uint16_t *)src, (size_t)kc * TR_MC, wp);
+                                bw = wp;
+                            }
+                            const char *pf = src + bsz;
+                            int64_t pf_left = o0 + TR_MC < oe ? (int64_t)((size_t)kc * TR_MC * es + 63) / 64 : 0;
+                            __mmask16 m0 = lanes(0, nr < 16 ? nr : 16), m1 = nr > 16 ? lanes(0, nr - 16) : 0;
+                            for (int64_t t = 0; t * TR_NP < pw; t++) {
+                                int npx = (int)min64(TR_NP, pw - t * TR_NP);
+                                int64_t px = pc + t * TR_NP, npf = min64(pf_left, kc);
+                                const float *Bt = B + (size_t)t * tstride;
+                                KER[nr > 16][npx - 1](kc, bw, TR_MC, Bt, ldb, m0, m1, tile, pf, npf,
+                                                      Bt + PFA_ROWS * ldb, j->pointwise ? ldb : 0);
+                                pf += 64 * npf;
+                                pf_left -= npf;
+                                /* tile[q * 32 + c] (pixel q, channel c) -> trow[c * 16 + q] */
+                                for (int v = 0; v * 16 < nr; v++) {
+                                    __m512 r[16];
+                                    for (int q = 0; q < 16; q++)
+                                        r[q] = q < npx ? _mm512_load_ps(tile + q * TR_MC + 16 * v) : _mm512_setzero_ps();
+                                    tr16(r);
+                                    for (int c = 0; c < 16 && 16 * v + c < nr; c++) _mm512_store_ps(trow + (16 * v + c) * 16, r[c]);
+                                }
+                                if (!last) {
+                                    partial(trow, 16, nr, npx, ch0, px, &yd, first ? 0 : 1);
+                                    continue;
+                                }
+                                if (!first) partial(trow, 16, nr, npx, ch0, px, &yd, 2);
+                                epilogue(j, st, trow, 16, nr, npx, ch0, px, &yd);
                             }
                         }
                     }
@@ -761,12 +866,18 @@ int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, in
     xt *yt = &p->slots[oslot].t; /* the real output (y may be a rank-4 view of it) */
     bool own_out = c->op->n_outputs == 1 && yt->d == y->d && yt->n == y->n;
 
-    const cwpack *wpk = conv_pack(p, &p->steps[idx], w, cout, groups, K);
+    /* the transposed mode when its lanes are clearly fuller: pixels in
+     * tiles of 32 (vectors of 16) against output channels in vectors of 16 */
+    double fill_px = (double)P / (double)(16 * (P / 32 * 2 + (P % 32 + 15) / 16));
+    double fill_ch = (double)Og / (double)(16 * ((Og + 15) / 16));
+    bool tr = fill_ch > fill_px + 0.1;
+    const cwpack *wpk = conv_pack(p, &p->steps[idx], w, cout, groups, K, tr ? TR_MC : CONV_NR);
     if (!wpk) return exec_fail(c, "out of memory (packed weights)");
     cjob *j = calloc(1, sizeof *j);
     if (!j) return exec_fail(c, "out of memory");
     j->wpk = wpk->data;
     j->wpk_half = wpk->half;
+    j->tr = tr;
     j->x = x->d;
     j->w = w;
     j->bias = bias;
@@ -827,14 +938,15 @@ int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, in
     int items = threads;
     if (items > CONV_MAX_ITEMS) items = CONV_MAX_ITEMS;
     if (flop / 2e6 < items) items = flop / 2e6 >= 2 ? (int)(flop / 2e6) : 1;
-    if (P >= (int64_t)items * 64 || Og < 2 * CONV_NR) {
+    int mc = tr ? TR_MC : CONV_NR, mp = tr ? TR_NP : CONV_MR; /* tile channels, pixels */
+    if (tr ? Og < (int64_t)items * 2 * TR_MC : P >= (int64_t)items * 64 || Og < 2 * CONV_NR) {
         j->rp = items;
         j->ro = 1;
     } else {
         j->rp = 1;
         j->ro = items;
     }
-    int64_t per = (P + j->rp - 1) / j->rp, per_pad = (per + CONV_MR - 1) / CONV_MR * CONV_MR;
+    int64_t per = (P + j->rp - 1) / j->rp, per_pad = (per + mp - 1) / mp * mp;
     /* blocking: a chunk of nc pixels and a block of kc rows of K make a
      * panel of <= 128 Ki floats (512 KiB, in L2) that every block of output
      * channels reuses; the chunk is as wide as that allows with kc up to
@@ -842,10 +954,10 @@ int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, in
      * for every block of K). With fused ops the chunk's conv output stays
      * <= 1 MiB as well, for the fused pass to read back from L2. */
     const int64_t budget = 131072;
-    int64_t nc = budget / (K < 512 ? K : 512) / CONV_MR * CONV_MR;
-    if (j->n_out > 1 && nc > 262144 / Og) nc = 262144 / Og / CONV_MR * CONV_MR;
+    int64_t nc = budget / (K < 512 ? K : 512) / mp * mp;
+    if (j->n_out > 1 && nc > 262144 / Og) nc = 262144 / Og / mp * mp;
     if (nc > per_pad) nc = per_pad;
-    if (nc < CONV_MR) nc = CONV_MR;
+    if (nc < mp) nc = mp;
     int64_t kc = budget / nc;
     if (kc >= K) {
         kc = K;
@@ -857,13 +969,13 @@ int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, in
     j->nc = nc;
     j->kc = kc;
     int ranges = exec_par_ranges(p, (size_t)items, 1);
-    size_t wpn = ((size_t)kc * CONV_NR + 15) / 16 * 16;
+    size_t wpn = ((size_t)kc * (size_t)mc + 15) / 16 * 16;
     j->scr_per = wpn + (j->pointwise ? 0 : (size_t)kc * (size_t)nc);
     j->scr_per = (j->scr_per + 15) / 16 * 16;
     float *scr = exec_scratch(c, j->scr_per * (size_t)ranges + 16);
     if (!scr) { free(j); return exec_fail(c, "out of memory (convolution panels)"); }
     j->scr = (float *)(((uintptr_t)scr + 63) & ~(uintptr_t)63);
-    exec_par_for(p, (size_t)items, 1, conv_items, j);
+    exec_par_for(p, (size_t)items, 1, tr ? conv_items_tr : conv_items, j);
 
     /* the statistics: the conv's own (exec_run skips its scan), and the
      * fused steps' whole records (exec_run skips those steps) */

@@ -395,7 +395,8 @@ static void test_conv_crosscheck(void) {
  * the BLAS path (CML_EXEC_BLAS_CONV set: im2col + sgemm, and the add and relu
  * run as ops of their own): conv -> add -> relu and conv -> relu, shapes
  * that hit the partial register tiles, K in blocks, pointwise and strided
- * panels, groups, batch 2, one and two threads, fp32, fp16 emulation and
+ * panels, groups, batch 2, small images (the transposed mode), one and two
+ * threads, fp32, fp16 emulation and
  * the typed mode. Every op's output (through the hook) and statistics must
  * agree: values to fp32 (or binary16) rounding, the NaN, Inf and overflow
  * counts exactly. On other CPUs both runs take the BLAS path. */
@@ -422,6 +423,9 @@ static void test_conv_fast_fused(void) {
         {1, 12, 13, 11, 24, 3, 3, 3, 2, 2, 2, 1, 0},    /* groups, stride 2, dilation 2 */
         {1, 3, 11, 10, 5, 5, 4, 1, 3, 1, 2, 0, 0},      /* stride 3: the general gather */
         {1, 600, 16, 16, 16, 1, 1, 1, 1, 1, 0, 0, 0},   /* pointwise, K = 600 in blocks, relu only */
+        {1, 40, 7, 7, 48, 3, 3, 1, 1, 1, 1, 1, 0},      /* 7x7: channel vectors (transposed mode) */
+        {1, 300, 7, 7, 48, 3, 3, 1, 1, 1, 1, 0, 0},     /* ... K = 2700 in two blocks */
+        {2, 64, 7, 7, 32, 1, 1, 1, 1, 1, 0, 1, 0},      /* ... pointwise, batch 2 */
         {1, 16, 12, 12, 20, 3, 3, 1, 1, 1, 1, 1, 30000}, /* fp16 overflow, NaN and Inf; fp16-typed outputs */
     };
     unsigned seed = 11;
