@@ -20,7 +20,9 @@
  *     reads its input in place (rows of stride H*W, prefetched ahead);
  *   - a register tile of 32 pixels x 12 channels (24 zmm accumulators, two
  *     vector loads and 12 broadcasts per k) sums a block of K; partial sums
- *     of earlier blocks wait in the output;
+ *     of earlier blocks wait in the output. Small images whose pixels would
+ *     leave many lanes empty (7x7: 49 of 64) run it transposed instead:
+ *     32 channels x 12 pixels (conv_items_tr);
  *   - the epilogue adds the bias, takes the statistics exec_run would scan
  *     for (largest finite |x| before rounding, fp16 overflow, NaN and Inf
  *     after it), rounds to binary16 when the output is rounded (c->scanned:
