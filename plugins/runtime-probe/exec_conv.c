@@ -533,6 +533,18 @@ CONV_TARGET static void pack_blocks(void *arg, size_t b, size_t e, int range) {
     }
 }
 
+/* w is a constant's buffer (fp32 or its fp16 emulation copy): it keeps
+ * its contents for the plan's life, so its packing can be kept. A weight
+ * computed at run time sits in a recycled runtime buffer whose address
+ * repeats with other contents. */
+static const cwpack CONV_NOT_CONST;
+
+static bool const_buffer(const exec_plan *p, const float *w) {
+    for (size_t i = 0; i < p->n_slots; i++)
+        if (p->slots[i].kind == SLOT_CONST && (p->slots[i].t.d == w || p->slots[i].t16.d == w)) return true;
+    return false;
+}
+
 static const cwpack *conv_pack(exec_plan *p, xstep *st, const float *w, int64_t cout, int64_t groups, int64_t K,
                                int width) {
     cwcache *cc = st->conv_w;
@@ -548,6 +560,7 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const float *w, int64_t 
             return e;
         if (slot < 0 && !e->data) slot = i;
     }
+    if (!const_buffer(p, w)) return &CONV_NOT_CONST;
     if (slot < 0) { /* both taken by other buffers: replace the second */
         free(cc->e[1].data);
         memset(&cc->e[1], 0, sizeof cc->e[1]);
@@ -874,6 +887,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, in
     double fill_ch = (double)Og / (double)(16 * ((Og + 15) / 16));
     bool tr = fill_ch > fill_px + 0.1;
     const cwpack *wpk = conv_pack(p, &p->steps[idx], w, cout, groups, K, tr ? TR_MC : CONV_NR);
+    if (wpk == &CONV_NOT_CONST) return 1; /* a run-time weight: the BLAS path packs it per call */
     if (!wpk) return exec_fail(c, "out of memory (packed weights)");
     cjob *j = calloc(1, sizeof *j);
     if (!j) return exec_fail(c, "out of memory");

@@ -262,6 +262,33 @@ static void test_fp16_emulation_stats(void) {
 
 static const float X16[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
+/* A conv whose weight is computed at run time (here scaled by an input)
+ * must see each run's weight: the executor's packed-weight cache is for
+ * constants only. */
+static void test_conv_runtime_weight(void) {
+    const char *f =
+        "func main<ios16>(tensor<fp32, [1, 2, 4, 4]> x, tensor<fp32, [1]> s) {\n"
+        "  tensor<fp32, [2, 2, 1, 1]> w = const()[name = string(\"w\"), val = tensor<fp32, [2, 2, 1, 1]>([1, 2, 3, 4])];\n"
+        "  tensor<fp32, [2, 2, 1, 1]> ws = mul(x = w, y = s)[name = string(\"ws\")];\n"
+        "  tensor<fp32, [1, 2, 4, 4]> y = conv(x = x, weight = ws, pad_type = string(\"valid\"))[name = string(\"y\")];\n"
+        "} -> (y);\n";
+    float xs[32], one = 1, three = 3;
+    for (int i = 0; i < 32; i++) xs[i] = (float)(i % 5);
+    exec_tensor in[2] = {TS("x", xs, 1, 2, 4, 4), TS("s", &one, 1)};
+    res r;
+    if (!run(&r, f, EXEC_FP32, in, 2)) { check_failures_++; res_free(&r); return; }
+    float y1[32];
+    memcpy(y1, r.o[0].data, sizeof y1);
+    CHECK_NEAR(y1[0], 1 * xs[0] + 2 * xs[16], 1e-6);
+    CHECK_NEAR(y1[16 + 5], 3 * xs[5] + 4 * xs[21], 1e-6);
+    in[1].data = &three;
+    for (int k = 0; k < 2; k++) {
+        if (!again(&r, k ? EXEC_FP16_EMU : EXEC_FP32, in, 2)) { check_failures_++; break; }
+        for (int i = 0; i < 32; i++) CHECK_NEAR(r.o[0].data[i], 3 * y1[i], 1e-6);
+    }
+    res_free(&r);
+}
+
 static void test_conv_padding(void) {
     const char *tmpl =
         "func main<ios16>(tensor<fp32, [1, 1, 4, 4]> x) {\n"
@@ -1648,6 +1675,7 @@ int main(void) {
     RUN(test_fp16_rounding);
     RUN(test_fp16_emulation_stats);
     RUN(test_conv_padding);
+    RUN(test_conv_runtime_weight);
     RUN(test_conv_groups);
     RUN(test_conv_crosscheck);
     RUN(test_conv_fast_fused);
