@@ -1144,6 +1144,8 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
 done:
     for (size_t s = 0; s < p->n_slots; s++)
         if (p->slots[s].kind == SLOT_RUNTIME || p->slots[s].kind == SLOT_INPUT) release_slot(p, &p->slots[s]);
+    /* a run that stopped early leaves no fused step marked for the next */
+    for (size_t i = 0; i < p->n_steps; i++) p->steps[i].done = false;
     return rc;
 }
 
