@@ -1,8 +1,10 @@
 /* exec_classic.c — kernels for the classic (non-neural) models: GLM
- * regressors and classifiers, tree ensembles, the scaler, the feature
- * vectorizer, the normalizer, the array feature extractor and the numeric
- * imputer, each one op of the IR's classic function (cml_model.classic;
- * a pipeline chains them by feature name).
+ * regressors and classifiers, tree ensembles, support vector machines
+ * (regressor and one-vs-one classifier, with libsvm's probability
+ * estimates), the scaler, the feature vectorizer, the normalizer, the array
+ * feature extractor and the numeric imputer, each one op of the IR's
+ * classic function (cml_model.classic; a pipeline chains them by feature
+ * name).
  *
  * Core ML evaluates these models on the CPU in double precision whatever
  * compute units are asked for, so the kernels compute in double in every
@@ -529,6 +531,444 @@ static int k_tree_classifier(xctx *c) {
     return rc;
 }
 
+/* ---- support vector machines ------------------------------------------------------ */
+
+/* SOURCE: SVM.proto Kernel oneof: linearKernel = 1 (K = x'y), rbfKernel = 2
+ * (exp(-gamma |x - y|^2)), polyKernel = 3 ((gamma x'y + c)^degree),
+ * sigmoidKernel = 4 (tanh(gamma x'y + c)). */
+enum { SK_LINEAR, SK_RBF, SK_POLY, SK_SIGMOID };
+
+/* An SVM's parameters, checked once (the arrays are the op's attributes,
+ * which live as long as the model). */
+typedef struct tsvm {
+    int kernel;
+    double gamma, coef0;
+    int64_t degree;
+    size_t n_sv;
+    bool sparse;
+    size_t dim;                    /* dense: the length of every support vector */
+    const double *val;             /* dense: n_sv rows of dim; sparse: every node's value */
+    const int64_t *idx;            /* sparse: every node's 1-based feature index */
+    size_t *row;                   /* sparse: support vector s has nodes [row[s], row[s + 1]) */
+    uint64_t max_feature;          /* sparse: the largest feature index */
+    const double *coef;            /* n_coef_rows rows of n_sv */
+    size_t n_coef_rows;
+    double rho1;                   /* regressor */
+    const double *rho;             /* classifier: one per class pair */
+    size_t n_classes, n_pairs;     /* classifier */
+    size_t *start;                 /* classifier: class k's support vectors begin at start[k] ... */
+    const int64_t *count;          /* ... and count[k] of them follow */
+    const double *prob_a, *prob_b; /* classifier: NULL without probability information */
+} tsvm;
+
+static void svm_free(void *arg) {
+    tsvm *s = arg;
+    if (!s) return;
+    free(s->row);
+    free(s->start);
+    free(s);
+}
+
+#define SVM_FAIL(...) do { exec_fail(c, __VA_ARGS__); svm_free(s); return NULL; } while (0)
+
+/* Check the parameters once. SOURCE: SVM.proto: SupportVectorRegressor
+ * kernel = 1, oneof sparseSupportVectors = 2 / denseSupportVectors = 3,
+ * coefficients = 4 (Coefficients.alpha = 1), rho = 5 (double);
+ * SupportVectorClassifier kernel = 1, numberOfSupportVectorsPerClass = 2
+ * (int32), oneof sparseSupportVectors = 3 / denseSupportVectors = 4,
+ * coefficients = 5 (repeated Coefficients), rho = 6, probA = 7, probB = 8
+ * (repeated double), oneof stringClassLabels = 100 / int64ClassLabels =
+ * 101; SparseVector.nodes = 1 of SparseNode {int32 index = 1 ("1-based
+ * indexes, like libsvm"), double value = 2}, DenseVector.values = 1. The
+ * checks are coremltools mlmodel/src/Validation/SVMValidator.cpp's:
+ * validateKernel ("You must specify a supported kernel type"; gamma and
+ * the poly degree must be >= 0), "Must specify sparse or dense support
+ * vectors", and the counts below. */
+static tsvm *svm_build(xctx *c, bool classifier) {
+    const char *kind = c->op->kind;
+    tsvm *s = calloc(1, sizeof *s);
+    if (!s) { exec_fail(c, "out of memory"); return NULL; }
+    if (exec_attr(c, "kernel.linearKernel")) {
+        s->kernel = SK_LINEAR;
+    } else if (exec_attr(c, "kernel.rbfKernel")) {
+        s->kernel = SK_RBF;
+        s->gamma = exec_af(c, "kernel.rbfKernel.gamma", 0);
+    } else if (exec_attr(c, "kernel.polyKernel")) {
+        s->kernel = SK_POLY;
+        s->gamma = exec_af(c, "kernel.polyKernel.gamma", 0);
+        s->coef0 = exec_af(c, "kernel.polyKernel.c", 0);
+        s->degree = exec_ai(c, "kernel.polyKernel.degree", 0);
+    } else if (exec_attr(c, "kernel.sigmoidKernel")) {
+        s->kernel = SK_SIGMOID;
+        s->gamma = exec_af(c, "kernel.sigmoidKernel.gamma", 0);
+        s->coef0 = exec_af(c, "kernel.sigmoidKernel.c", 0);
+    } else {
+        SVM_FAIL("%s has no kernel (linear, RBF, polynomial or sigmoid)", kind);
+    }
+    if (!(s->gamma >= 0)) SVM_FAIL("%s: kernel gamma %g is negative (Core ML requires gamma >= 0)", kind, s->gamma);
+    if (s->degree < 0)
+        SVM_FAIL("%s: polynomial kernel degree %lld is negative (Core ML requires degree >= 0)", kind, (long long)s->degree);
+
+    if (exec_attr(c, "denseSupportVectors")) {
+        const cml_attr *cnt = list_of(c, "denseSupportVectors.vectors.values#count", CML_ATTR_INTS),
+                       *v = list_of(c, "denseSupportVectors.vectors.values", CML_ATTR_FLOATS);
+        s->n_sv = list_n(cnt);
+        if (s->n_sv) {
+            if (cnt->ints[0] < 0) SVM_FAIL("%s: malformed dense support vectors", kind);
+            s->dim = (size_t)cnt->ints[0];
+            for (size_t i = 1; i < s->n_sv; i++)
+                if (cnt->ints[i] != cnt->ints[0])
+                    SVM_FAIL("%s: dense support vector %zu has %lld values, support vector 0 has %zu", kind, i,
+                             (long long)cnt->ints[i], s->dim);
+            if (s->dim && (!v || v->n / s->dim != s->n_sv || v->n % s->dim))
+                SVM_FAIL("%s: malformed dense support vectors", kind);
+            s->val = v ? v->floats : NULL;
+        }
+    } else if (exec_attr(c, "sparseSupportVectors")) {
+        const cml_attr *cnt = list_of(c, "sparseSupportVectors.vectors.nodes#count", CML_ATTR_INTS),
+                       *ix = list_of(c, "sparseSupportVectors.vectors.nodes.index", CML_ATTR_INTS),
+                       *v = list_of(c, "sparseSupportVectors.vectors.nodes.value", CML_ATTR_FLOATS);
+        s->sparse = true;
+        s->n_sv = list_n(cnt);
+        s->row = calloc(s->n_sv + 1, sizeof *s->row);
+        if (!s->row) SVM_FAIL("out of memory");
+        size_t total = 0;
+        for (size_t i = 0; i < s->n_sv; i++) {
+            if (cnt->ints[i] < 0 || (uint64_t)cnt->ints[i] > list_n(ix) - total)
+                SVM_FAIL("%s: malformed sparse support vectors", kind);
+            total += (size_t)cnt->ints[i];
+            s->row[i + 1] = total;
+        }
+        if (total != list_n(ix) || total != list_n(v)) SVM_FAIL("%s: malformed sparse support vectors", kind);
+        for (size_t s_i = 0, k = 0; s_i < s->n_sv; s_i++)
+            for (; k < s->row[s_i + 1]; k++) {
+                if (ix->ints[k] < 1)
+                    SVM_FAIL("%s: sparse support vector %zu has feature index %lld (the indices are 1-based)", kind,
+                             s_i, (long long)ix->ints[k]);
+                if ((uint64_t)ix->ints[k] > s->max_feature) s->max_feature = (uint64_t)ix->ints[k];
+            }
+        s->idx = total ? ix->ints : NULL;
+        s->val = total ? v->floats : NULL;
+    } else {
+        SVM_FAIL("%s has no support vectors (sparse or dense)", kind);
+    }
+
+    if (!classifier) {
+        /* SOURCE: SVM.proto SupportVectorRegressor: "Coefficients, one for
+         * each support vector", and rho */
+        const cml_attr *a = list_of(c, "coefficients.alpha", CML_ATTR_FLOATS);
+        if (list_n(a) != s->n_sv)
+            SVM_FAIL("%s: %zu coefficients for %zu support vectors", kind, list_n(a), s->n_sv);
+        s->coef = a ? a->floats : NULL;
+        s->n_coef_rows = 1;
+        s->rho1 = exec_af(c, "rho", 0);
+        return s;
+    }
+
+    /* SOURCE: SVM.proto SupportVectorClassifier: numberOfSupportVectorsPerClass;
+     * coefficients "(numberOfClasses-1) by (total number of support
+     * vectors)"; rho "with K*(K-1) / 2 elements"; probA and probB, optional,
+     * "Total of K*(K-1)/2 elements". SVMValidator.cpp requires class labels,
+     * K - 1 coefficient rows of one entry per support vector, K per-class
+     * counts summing to the number of support vectors, and probA and probB
+     * of the same size, K(K-1)/2; it does not check rho's count, which the
+     * decision needs all of. Fewer than 2 classes leave no pair to decide
+     * and are refused here. */
+    size_t k = n_class_labels(c);
+    if (k < 2) SVM_FAIL("%s needs at least 2 class labels, has %zu", kind, k);
+    if (k > ((size_t)1 << 24)) SVM_FAIL("%s: %zu classes", kind, k);
+    s->n_classes = k;
+    s->n_pairs = k * (k - 1) / 2;
+    const cml_attr *rows = list_of(c, "coefficients.alpha#count", CML_ATTR_INTS),
+                   *a = list_of(c, "coefficients.alpha", CML_ATTR_FLOATS);
+    if (list_n(rows) != k - 1)
+        SVM_FAIL("%s: %zu coefficient rows for %zu classes (numberOfClasses - 1 = %zu)", kind, list_n(rows), k, k - 1);
+    for (size_t r = 0; r < k - 1; r++)
+        if (rows->ints[r] < 0 || (uint64_t)rows->ints[r] != s->n_sv)
+            SVM_FAIL("%s: coefficient row %zu has %lld entries for %zu support vectors", kind, r,
+                     (long long)rows->ints[r], s->n_sv);
+    if (s->n_sv && (!a || a->n / s->n_sv != k - 1 || a->n % s->n_sv))
+        SVM_FAIL("%s: malformed coefficients", kind);
+    s->coef = s->n_sv ? a->floats : NULL;
+    s->n_coef_rows = k - 1;
+    const cml_attr *per = list_of(c, "numberOfSupportVectorsPerClass", CML_ATTR_INTS);
+    if (list_n(per) != k)
+        SVM_FAIL("%s: numberOfSupportVectorsPerClass has %zu entries for %zu classes", kind, list_n(per), k);
+    s->count = per->ints;
+    s->start = calloc(k, sizeof *s->start);
+    if (!s->start) SVM_FAIL("out of memory");
+    uint64_t sum = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (per->ints[i] < 0 || (uint64_t)per->ints[i] > s->n_sv - sum)
+            SVM_FAIL("%s: numberOfSupportVectorsPerClass does not sum to the %zu support vectors", kind, s->n_sv);
+        s->start[i] = (size_t)sum;
+        sum += (uint64_t)per->ints[i];
+    }
+    if (sum != s->n_sv)
+        SVM_FAIL("%s: numberOfSupportVectorsPerClass sums to %llu, there are %zu support vectors", kind,
+                 (unsigned long long)sum, s->n_sv);
+    const cml_attr *rho = list_of(c, "rho", CML_ATTR_FLOATS);
+    if (list_n(rho) != s->n_pairs)
+        SVM_FAIL("%s: %zu rho values for %zu classes (K(K-1)/2 = %zu class pairs)", kind, list_n(rho), k, s->n_pairs);
+    s->rho = rho->floats;
+    const cml_attr *pa = list_of(c, "probA", CML_ATTR_FLOATS), *pb = list_of(c, "probB", CML_ATTR_FLOATS);
+    if (pa || pb) {
+        if (list_n(pa) != s->n_pairs || list_n(pb) != s->n_pairs)
+            SVM_FAIL("%s: probA has %zu and probB %zu entries, %zu class pairs need one each", kind, list_n(pa),
+                     list_n(pb), s->n_pairs);
+        s->prob_a = pa->floats;
+        s->prob_b = pb->floats;
+    }
+    return s;
+}
+#undef SVM_FAIL
+
+static tsvm *svm_of(xctx *c, bool classifier) {
+    xstep *st = (xstep *)c->st;
+    if (!st->kstate) {
+        st->kstate = svm_build(c, classifier);
+        if (st->kstate) st->kstate_free = svm_free;
+    }
+    return st->kstate;
+}
+
+/* base^n for an integer n >= 0 by repeated squaring (libsvm's polynomial
+ * kernel takes an integer power too) */
+static double ipow(double base, int64_t n) {
+    double r = 1.0;
+    for (; n > 0; n >>= 1) {
+        if (n & 1) r *= base;
+        base *= base;
+    }
+    return r;
+}
+
+/* The kernel of x with every support vector, into kv. A sparse vector's
+ * missing features are 0 (libsvm's sparse format). x must have every
+ * feature a support vector names: coremltools' libsvm converter refuses an
+ * input shorter than the largest support vector index, and a dense support
+ * vector must be as long as the input. */
+static int svm_kernels(xctx *c, const tsvm *s, const double *x, size_t nx, double *kv) {
+    if (s->sparse && s->max_feature > nx)
+        return exec_fail(c, "%s: a support vector reads feature %llu (1-based) but the input has %zu values",
+                         c->op->kind, (unsigned long long)s->max_feature, nx);
+    if (!s->sparse && s->n_sv && s->dim != nx)
+        return exec_fail(c, "%s: the support vectors have %zu values but the input has %zu", c->op->kind, s->dim, nx);
+    double *dense = NULL;
+    if (s->sparse && s->kernel == SK_RBF && !(dense = calloc(nx ? nx : 1, sizeof *dense)))
+        return exec_fail(c, "out of memory");
+    for (size_t v = 0; v < s->n_sv; v++) {
+        double acc = 0;
+        if (s->kernel == SK_RBF) {
+            /* |x - sv|^2 over every feature of x */
+            if (s->sparse) {
+                for (size_t k = s->row[v]; k < s->row[v + 1]; k++) dense[s->idx[k] - 1] += s->val[k];
+                for (size_t i = 0; i < nx; i++) {
+                    double d = x[i] - dense[i];
+                    acc += d * d;
+                }
+                for (size_t k = s->row[v]; k < s->row[v + 1]; k++) dense[s->idx[k] - 1] = 0;
+            } else {
+                for (size_t i = 0; i < nx; i++) {
+                    double d = x[i] - s->val[v * s->dim + i];
+                    acc += d * d;
+                }
+            }
+            kv[v] = exp(-s->gamma * acc);
+            continue;
+        }
+        if (s->sparse) {
+            for (size_t k = s->row[v]; k < s->row[v + 1]; k++) acc += s->val[k] * x[s->idx[k] - 1];
+        } else {
+            for (size_t i = 0; i < nx; i++) acc += x[i] * s->val[v * s->dim + i];
+        }
+        kv[v] = s->kernel == SK_LINEAR ? acc
+              : s->kernel == SK_POLY   ? ipow(s->gamma * acc + s->coef0, s->degree)
+                                       : tanh(s->gamma * acc + s->coef0);
+    }
+    free(dense);
+    return 0;
+}
+
+/* The inputs (flattened, SVMValidator: "inputs are vectorizable") and the
+ * kernel values; *kv has room for one per support vector. */
+static int svm_eval(xctx *c, const tsvm *s, double **kv) {
+    double *x = NULL;
+    size_t nx = 0;
+    if (gather_inputs(c, &x, &nx) != 0) return -1;
+    *kv = malloc((s->n_sv ? s->n_sv : 1) * sizeof **kv);
+    if (!*kv) { free(x); return exec_fail(c, "out of memory"); }
+    int rc = svm_kernels(c, s, x, nx, *kv);
+    free(x);
+    if (rc != 0) { free(*kv); *kv = NULL; }
+    return rc;
+}
+
+/* y = sum_s alpha_s K(x, sv_s) - rho. SOURCE: coremltools
+ * converters/sklearn/_SVR.py writes rho = -intercept_ and scikit-learn's
+ * dual_coef_ as the coefficients (scikit-learn predicts
+ * dual_coef_ . K + intercept_); converters/libsvm/_libsvm_converter.py
+ * writes libsvm's rho[0] and sv_coef[0] as they are (libsvm predicts
+ * sv_coef . K - rho). */
+static int k_svm_regressor(xctx *c) {
+    const tsvm *s = svm_of(c, false);
+    if (!s) return -1;
+    double *kv;
+    if (svm_eval(c, s, &kv) != 0) return -1;
+    double y = -s->rho1;
+    for (size_t v = 0; v < s->n_sv; v++) y += s->coef[v] * kv[v];
+    free(kv);
+    int64_t one = 1;
+    xt *t = exec_out(c, 0, 1, &one);
+    if (!t) return exec_fail(c, "out of memory");
+    t->dt = EXEC_DT_FP32;
+    t->d[0] = (float)y;
+    return 0;
+}
+
+/* Class probabilities from the pairwise ones, r[i*k + j] = P(class i | i
+ * or j), by the pairwise coupling of Wu, Lin and Weng, "Probability
+ * Estimates for Multi-class Classification by Pairwise Coupling" (JMLR 5,
+ * 2004), as libsvm implements it (LIBSVM paper, Chang and Lin 2011,
+ * section 8, "Probability Estimates"):
+ * p minimises sum_i sum_{j != i} (r_ji p_i - r_ij p_j)^2 subject to
+ * sum p = 1, i.e. p'Qp with Q_tt = sum_{j != t} r_jt^2 and Q_tj = -r_jt r_tj.
+ * Starting from the uniform p, each sweep sets in turn every
+ * p_t = (p'Qp - sum_{j != t} Q_tj p_j) / Q_tt and renormalises p; it stops
+ * once max_t |(Qp)_t - p'Qp| < 0.005 / k or after max(100, k) sweeps
+ * (libsvm's stopping rule and limit). [derived: Core ML does not document
+ * its coupling; coremltools' test_SVC.py finds its multi-class
+ * probabilities within 1e-5 of scikit-learn's libsvm, which this method
+ * and stopping rule reproduce.] */
+static int svm_couple(xctx *c, size_t k, const double *r, double *p) {
+    if (k > SIZE_MAX / sizeof(double) / k) return exec_fail(c, "out of memory");
+    double *q = malloc(k * k * sizeof *q), *qp = malloc(k * sizeof *qp);
+    if (!q || !qp) { free(q); free(qp); return exec_fail(c, "out of memory"); }
+    for (size_t t = 0; t < k; t++) {
+        q[t * k + t] = 0;
+        for (size_t j = 0; j < k; j++) {
+            if (j == t) continue;
+            q[t * k + t] += r[j * k + t] * r[j * k + t];
+            q[t * k + j] = -r[j * k + t] * r[t * k + j];
+        }
+        p[t] = 1.0 / (double)k;
+    }
+    size_t sweeps = k > 100 ? k : 100;
+    double eps = 0.005 / (double)k;
+    for (size_t it = 0; it < sweeps; it++) {
+        /* Qp and p'Qp afresh for the stopping test */
+        double pqp = 0, worst = 0;
+        for (size_t t = 0; t < k; t++) {
+            double acc = 0;
+            for (size_t j = 0; j < k; j++) acc += q[t * k + j] * p[j];
+            qp[t] = acc;
+            pqp += p[t] * acc;
+        }
+        for (size_t t = 0; t < k; t++) worst = fmax(worst, fabs(qp[t] - pqp));
+        if (worst < eps) break;
+        for (size_t t = 0; t < k; t++) {
+            /* p_t += d makes (Qp)_t equal p'Qp; then Qp and p'Qp follow the
+             * change (Q is symmetric) and everything is divided by the new
+             * sum 1 + d */
+            double qtt = q[t * k + t], d = (pqp - qp[t]) / qtt, z = 1.0 + d;
+            pqp = (pqp + d * (2.0 * qp[t] + d * qtt)) / (z * z);
+            p[t] += d;
+            for (size_t j = 0; j < k; j++) {
+                qp[j] = (qp[j] + d * q[t * k + j]) / z;
+                p[j] /= z;
+            }
+        }
+    }
+    free(q);
+    free(qp);
+    return 0;
+}
+
+/* One-vs-one: the decision value of the pair (i, j), i < j, in the order
+ * (0,1), (0,2) ... (1,2) ..., is
+ *   sum over class i's support vectors v of coef[j-1][v] K(x, v)
+ *   + sum over class j's support vectors v of coef[i][v] K(x, v) - rho[pair]
+ * and a positive value votes for i, any other for j; the label is the
+ * class with the most votes, the first of them on a tie. SOURCE: the
+ * coefficient layout is libsvm's sv_coef (coremltools
+ * converters/libsvm/_libsvm_converter.py copies sv_coef[j][i] to
+ * coefficients[j].alpha[i], libsvm's rho and nSV likewise; _SVC.py writes
+ * scikit-learn's _dual_coef_, which is libsvm's sv_coef, and rho = libsvm's
+ * rho: -intercept_ for several classes, intercept_ for two, where
+ * scikit-learn has negated it); the decision and the vote are libsvm's
+ * svm_predict_values / svm_predict (LIBSVM paper section 7, one-against-
+ * one with voting, a tie to the class listed first), which coremltools'
+ * test_SVC.py matches label for label.
+ *
+ * With probA and probB, the pair's probability of i is Platt's sigmoid
+ * 1 / (1 + exp(A dec + B)) kept within [1e-7, 1 - 1e-7] (LIBSVM paper
+ * section 8, libsvm's svm_predict_probability), two classes take it as it
+ * is and more are coupled (svm_couple); the label is then the most probable
+ * class, the first on a tie. [derived: the label rule is libsvm's
+ * svm_predict_probability; for two classes, coremltools' _SVC.py warns that
+ * scikit-learn "normalize[s] pairwise probabilities even for binary
+ * classification", causing differences "usually less than 0.5%" from
+ * Core ML, whose binary probabilities test_SVC.py compares with libsvm's at
+ * 1e-5: Core ML is taken to use the sigmoid as it is, which is also the
+ * coupling's exact fixed point for two classes.]
+ *
+ * Without probA and probB Core ML's converters declare no probability
+ * output; if the model has one anyway it gets each class's votes divided
+ * by the number of pairs (so they sum to 1). [derived: not documented.] */
+static int k_svm_classifier(xctx *c) {
+    const tsvm *s = svm_of(c, true);
+    if (!s) return -1;
+    double *kv;
+    if (svm_eval(c, s, &kv) != 0) return -1;
+    size_t k = s->n_classes;
+    bool probs = s->prob_a != NULL;
+    double *dec = malloc(s->n_pairs * sizeof *dec), *p = calloc(k, sizeof *p),
+           *r = probs && k > 2 ? malloc(k * k * sizeof *r) : NULL;
+    if (!dec || !p || (probs && k > 2 && !r)) {
+        free(kv); free(dec); free(p); free(r);
+        return exec_fail(c, "out of memory");
+    }
+    size_t pair = 0;
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = i + 1; j < k; j++, pair++) {
+            size_t ri = (j - 1) * s->n_sv, rj = i * s->n_sv; /* the coefficient rows */
+            double acc = -s->rho[pair];
+            for (size_t v = s->start[i]; v < s->start[i] + (size_t)s->count[i]; v++) acc += s->coef[ri + v] * kv[v];
+            for (size_t v = s->start[j]; v < s->start[j] + (size_t)s->count[j]; v++) acc += s->coef[rj + v] * kv[v];
+            dec[pair] = acc;
+        }
+    free(kv);
+    int rc = 0;
+    if (!probs) {
+        pair = 0;
+        for (size_t i = 0; i < k; i++)
+            for (size_t j = i + 1; j < k; j++, pair++) p[dec[pair] > 0 ? i : j] += 1.0;
+        for (size_t i = 0; i < k; i++) p[i] /= (double)s->n_pairs;
+    } else {
+        pair = 0;
+        for (size_t i = 0; i < k; i++)
+            for (size_t j = i + 1; j < k; j++, pair++) {
+                double f = s->prob_a[pair] * dec[pair] + s->prob_b[pair];
+                /* 1 / (1 + e^f) without overflow for either sign of f */
+                double rij = f >= 0 ? exp(-f) / (1.0 + exp(-f)) : 1.0 / (1.0 + exp(f));
+                rij = fmin(fmax(rij, 1e-7), 1.0 - 1e-7);
+                if (k == 2) {
+                    p[0] = rij;
+                    p[1] = 1.0 - rij;
+                } else {
+                    r[i * k + j] = rij;
+                    r[j * k + i] = 1.0 - rij;
+                }
+            }
+        if (k > 2) rc = svm_couple(c, k, r, p);
+    }
+    free(dec);
+    free(r);
+    if (rc == 0) rc = classifier_outputs(c, p, k, argmax(p, k));
+    free(p);
+    return rc;
+}
+
 /* ---- scaler, feature vectorizer -------------------------------------------------- */
 
 /* SOURCE: Scaler.proto: f(x) = scaleValue * (x + shiftValue); scale
@@ -752,6 +1192,8 @@ static const exec_kdef CLASSIC_KERNELS[] = {
     {"neuralNetworkRegressor", k_neural_stage, NULL},
     {"normalizer", k_normalizer, NULL},
     {"scaler", k_scaler, NULL},
+    {"supportVectorClassifier", k_svm_classifier, NULL},
+    {"supportVectorRegressor", k_svm_regressor, NULL},
     {"treeEnsembleClassifier", k_tree_classifier, NULL},
     {"treeEnsembleRegressor", k_tree_regressor, NULL},
 };

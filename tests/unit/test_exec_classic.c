@@ -1,16 +1,21 @@
 /* test_exec_classic.c — the reference executor on classic models.
  *
- * Each test builds a GLM, tree ensemble, scaler, feature vectorizer or
+ * Each test builds a GLM, tree ensemble, SVM, scaler, feature vectorizer or
  * pipeline as protobuf-c messages, writes it as a temporary .mlmodel, loads
  * it with loader_load (so the IR's classic function and its reflected
  * parameter columns are exercised too) and compares the executor's outputs
  * with values computed by hand: every GLM link and class encoding, every
  * tree branch behaviour, missing values, tree roots that are not node 0,
  * nodes listed out of order, every post-evaluation transform, the binary
- * one-dimension forms, pipelines chaining stages by feature name. Broken
- * trees (a cycle, a dangling child, two roots, a leaf writing past the
- * prediction dimensions, a feature past the input) and mismatched
- * parameters must fail with a message, never crash. */
+ * one-dimension forms, every SVM kernel on dense and sparse support
+ * vectors, one-vs-one votes (ties, a zero decision value, the coefficient
+ * layout and rho's sign each decide some case), Platt probabilities and
+ * their multi-class coupling (against the exact fixed point and a plain
+ * rewrite of the iteration), pipelines chaining stages by feature name.
+ * Broken trees (a cycle, a dangling child, two roots, a leaf writing past
+ * the prediction dimensions, a feature past the input), broken SVMs (counts
+ * that disagree, 0-based or out-of-range sparse indices, no kernel) and
+ * mismatched parameters must fail with a message, never crash. */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
 #include <math.h>
@@ -765,6 +770,488 @@ static void test_pipeline_neural_stage(void) {
     pool_free();
 }
 
+/* ---- support vector machines ------------------------------------------------------ */
+
+enum { SVK_LINEAR = 1, SVK_RBF, SVK_POLY, SVK_SIGMOID }; /* SVM.proto Kernel oneof field numbers */
+
+static Cmlpb__Kernel *svm_kernel(int which, double gamma, double c0, int32_t degree) {
+    Cmlpb__Kernel *k = PNEW(Cmlpb__Kernel, CMLPB__KERNEL__INIT);
+    k->kernel_case = (Cmlpb__Kernel__KernelCase)which;
+    if (which == SVK_LINEAR) {
+        k->linearkernel = PNEW(Cmlpb__LinearKernel, CMLPB__LINEAR_KERNEL__INIT);
+    } else if (which == SVK_RBF) {
+        k->rbfkernel = PNEW(Cmlpb__RBFKernel, CMLPB__RBFKERNEL__INIT);
+        k->rbfkernel->gamma = gamma;
+    } else if (which == SVK_POLY) {
+        k->polykernel = PNEW(Cmlpb__PolyKernel, CMLPB__POLY_KERNEL__INIT);
+        k->polykernel->gamma = gamma;
+        k->polykernel->c = c0;
+        k->polykernel->degree = degree;
+    } else {
+        k->sigmoidkernel = PNEW(Cmlpb__SigmoidKernel, CMLPB__SIGMOID_KERNEL__INIT);
+        k->sigmoidkernel->gamma = gamma;
+        k->sigmoidkernel->c = c0;
+    }
+    return k;
+}
+#define K_LINEAR svm_kernel(SVK_LINEAR, 0, 0, 0)
+
+/* n dense support vectors of dim values each, row after row */
+static Cmlpb__DenseSupportVectors *dense_svs(size_t n, size_t dim, const double *v) {
+    Cmlpb__DenseSupportVectors *d = PNEW(Cmlpb__DenseSupportVectors, CMLPB__DENSE_SUPPORT_VECTORS__INIT);
+    d->n_vectors = n;
+    d->vectors = pz(n * sizeof *d->vectors);
+    for (size_t i = 0; i < n; i++) {
+        d->vectors[i] = PNEW(Cmlpb__DenseVector, CMLPB__DENSE_VECTOR__INIT);
+        d->vectors[i]->n_values = dim;
+        d->vectors[i]->values = pdbl(dim, v + i * dim);
+    }
+    return d;
+}
+
+/* n sparse support vectors; vector i has counts[i] (index, value) nodes */
+static Cmlpb__SparseSupportVectors *sparse_svs(size_t n, const size_t *counts, const int32_t *idx, const double *val) {
+    Cmlpb__SparseSupportVectors *s = PNEW(Cmlpb__SparseSupportVectors, CMLPB__SPARSE_SUPPORT_VECTORS__INIT);
+    s->n_vectors = n;
+    s->vectors = pz(n * sizeof *s->vectors);
+    for (size_t i = 0, at = 0; i < n; i++) {
+        Cmlpb__SparseVector *v = PNEW(Cmlpb__SparseVector, CMLPB__SPARSE_VECTOR__INIT);
+        v->n_nodes = counts[i];
+        v->nodes = pz(counts[i] * sizeof *v->nodes);
+        for (size_t k = 0; k < counts[i]; k++, at++) {
+            v->nodes[k] = PNEW(Cmlpb__SparseNode, CMLPB__SPARSE_NODE__INIT);
+            v->nodes[k]->index = idx[at];
+            v->nodes[k]->value = val[at];
+        }
+        s->vectors[i] = v;
+    }
+    return s;
+}
+
+static Cmlpb__Coefficients *coefs(size_t n, const double *a) {
+    Cmlpb__Coefficients *c = PNEW(Cmlpb__Coefficients, CMLPB__COEFFICIENTS__INIT);
+    c->n_alpha = n;
+    c->alpha = n ? pdbl(n, a) : NULL;
+    return c;
+}
+
+static Cmlpb__Model *svr(Cmlpb__Kernel *k, Cmlpb__DenseSupportVectors *d, Cmlpb__SparseSupportVectors *sp, size_t n_alpha,
+                         const double *alpha, double rho, int64_t n_in) {
+    Cmlpb__Model *m = MODEL(1, f_array("x", n_in), F_DOUBLE("y"));
+    Cmlpb__SupportVectorRegressor *s = PNEW(Cmlpb__SupportVectorRegressor, CMLPB__SUPPORT_VECTOR_REGRESSOR__INIT);
+    s->kernel = k;
+    if (d) {
+        s->support_vectors_case = CMLPB__SUPPORT_VECTOR_REGRESSOR__SUPPORT_VECTORS_DENSE_SUPPORT_VECTORS;
+        s->densesupportvectors = d;
+    } else if (sp) {
+        s->support_vectors_case = CMLPB__SUPPORT_VECTOR_REGRESSOR__SUPPORT_VECTORS_SPARSE_SUPPORT_VECTORS;
+        s->sparsesupportvectors = sp;
+    }
+    s->coefficients = coefs(n_alpha, alpha);
+    s->rho = rho;
+    m->type_case = CMLPB__MODEL__TYPE_SUPPORT_VECTOR_REGRESSOR;
+    m->supportvectorregressor = s;
+    return m;
+}
+
+/* A classifier over string labels "a", "b", ...: nsv[k] support vectors per
+ * class, n_classes - 1 coefficient rows of sum(nsv) entries, one rho per
+ * class pair, probA/probB (one per pair) when pa is given. */
+static Cmlpb__Model *svc(Cmlpb__Kernel *k, Cmlpb__DenseSupportVectors *d, Cmlpb__SparseSupportVectors *sp, size_t n_classes,
+                         const int32_t *nsv, const double *coef, const double *rho, const double *pa, const double *pb,
+                         int64_t n_in) {
+    Cmlpb__Model *m = MODEL(1, f_array("x", n_in), F_STRING("label"), f_dict("probs", true));
+    Cmlpb__SupportVectorClassifier *s = PNEW(Cmlpb__SupportVectorClassifier, CMLPB__SUPPORT_VECTOR_CLASSIFIER__INIT);
+    s->kernel = k;
+    if (d) {
+        s->support_vectors_case = CMLPB__SUPPORT_VECTOR_CLASSIFIER__SUPPORT_VECTORS_DENSE_SUPPORT_VECTORS;
+        s->densesupportvectors = d;
+    } else {
+        s->support_vectors_case = CMLPB__SUPPORT_VECTOR_CLASSIFIER__SUPPORT_VECTORS_SPARSE_SUPPORT_VECTORS;
+        s->sparsesupportvectors = sp;
+    }
+    size_t n_sv = 0, pairs = n_classes * (n_classes - 1) / 2;
+    for (size_t i = 0; i < n_classes; i++) n_sv += (size_t)nsv[i];
+    s->n_numberofsupportvectorsperclass = n_classes;
+    s->numberofsupportvectorsperclass = pdup(nsv, n_classes * sizeof *nsv);
+    s->n_coefficients = n_classes - 1;
+    s->coefficients = pz((n_classes - 1) * sizeof *s->coefficients);
+    for (size_t r = 0; r + 1 < n_classes; r++) s->coefficients[r] = coefs(n_sv, coef + r * n_sv);
+    s->n_rho = pairs;
+    s->rho = pdbl(pairs, rho);
+    if (pa) {
+        s->n_proba = s->n_probb = pairs;
+        s->proba = pdbl(pairs, pa);
+        s->probb = pdbl(pairs, pb);
+    }
+    Cmlpb__StringVector *sv = PNEW(Cmlpb__StringVector, CMLPB__STRING_VECTOR__INIT);
+    sv->n_vector = n_classes;
+    sv->vector = pz(n_classes * sizeof(char *));
+    for (size_t i = 0; i < n_classes; i++) sv->vector[i] = pstr((char[]){(char)('a' + i), 0});
+    s->class_labels_case = CMLPB__SUPPORT_VECTOR_CLASSIFIER__CLASS_LABELS_STRING_CLASS_LABELS;
+    s->stringclasslabels = sv;
+    m->type_case = CMLPB__MODEL__TYPE_SUPPORT_VECTOR_CLASSIFIER;
+    m->supportvectorclassifier = s;
+    return m;
+}
+
+/* Two dense support vectors s0 = [1, 2], s1 = [-1, 0.5], alpha = [0.5, -2],
+ * rho = 0.25: y = 0.5 K(x, s0) - 2 K(x, s1) - 0.25. */
+static Cmlpb__Model *svr_two(Cmlpb__Kernel *k) {
+    return svr(k, dense_svs(2, 2, (double[]){1, 2, -1, 0.5}), NULL, 2, (double[]){0.5, -2}, 0.25, 2);
+}
+
+static void test_svm_regressor(void) {
+    res r;
+    /* SOURCE: SVM.proto kernel formulas; y = sum alpha K - rho (_SVR.py:
+     * rho = -intercept_). At x = [2, -1]: x.s0 = 0, x.s1 = -2.5,
+     * |x - s0|^2 = 1 + 9 = 10, |x - s1|^2 = 9 + 2.25 = 11.25. */
+    CHECK(load(&r, svr_two(K_LINEAR)));
+    CHECK(RUNX(&r, 2, -1));
+    EXPECT(&r, 0, 0.5 * 0 - 2 * -2.5 - 0.25); /* 4.75; +rho would give 5.25 */
+    CHECK(RUNX(&r, 0, 0));
+    EXPECT(&r, 0, -0.25);
+    FAILS(&r, RUNX(&r, 1, 2, 3), "the support vectors have 2 values but the input has 3");
+    res_free(&r);
+
+    CHECK(load(&r, svr_two(svm_kernel(SVK_RBF, 0.5, 0, 0))));
+    CHECK(RUNX(&r, 2, -1));
+    EXPECT(&r, 0, 0.5 * exp(-0.5 * 10) - 2 * exp(-0.5 * 11.25) - 0.25);
+    CHECK(RUNX(&r, 1, 2)); /* x = s0: K(x, s0) = 1, |x - s1|^2 = 4 + 2.25 */
+    EXPECT(&r, 0, 0.5 - 2 * exp(-0.5 * 6.25) - 0.25);
+    res_free(&r);
+
+    /* (gamma x.s + c)^degree: (0.5 * 0 + 1)^3 = 1, (0.5 * -2.5 + 1)^3 = -0.015625 */
+    CHECK(load(&r, svr_two(svm_kernel(SVK_POLY, 0.5, 1, 3))));
+    CHECK(RUNX(&r, 2, -1));
+    EXPECT(&r, 0, 0.5 * 1 - 2 * -0.015625 - 0.25);
+    res_free(&r);
+    CHECK(load(&r, svr_two(svm_kernel(SVK_POLY, 0.5, 1, 0)))); /* degree 0: every K is 1 */
+    CHECK(RUNX(&r, 2, -1));
+    EXPECT(&r, 0, 0.5 - 2 - 0.25);
+    res_free(&r);
+
+    /* tanh(gamma x.s + c) with gamma 0.5, c -1 */
+    CHECK(load(&r, svr_two(svm_kernel(SVK_SIGMOID, 0.5, -1, 0))));
+    CHECK(RUNX(&r, 2, -1));
+    EXPECT(&r, 0, 0.5 * tanh(-1) - 2 * tanh(0.5 * -2.5 - 1) - 0.25);
+    res_free(&r);
+
+    /* Sparse, 1-based indices, over an input of 3 values: s0 = {2: 2, 1: 1}
+     * (nodes out of order) = [1, 2, 0], s1 = {2: 0.5} = [0, 0.5, 0]. At
+     * x = [2, -1, 3]: x.s0 = 0, x.s1 = -0.5; the features a vector leaves
+     * out are 0 in the distance: |x - s0|^2 = 1 + 9 + 9 = 19,
+     * |x - s1|^2 = 4 + 2.25 + 9 = 15.25. */
+    Cmlpb__SparseSupportVectors *sp = sparse_svs(2, (size_t[]){2, 1}, (int32_t[]){2, 1, 2}, (double[]){2, 1, 0.5});
+    CHECK(load(&r, svr(K_LINEAR, NULL, sp, 2, (double[]){0.5, -2}, 0.25, 3)));
+    CHECK(RUNX(&r, 2, -1, 3));
+    EXPECT(&r, 0, 0.5 * 0 - 2 * -0.5 - 0.25);
+    /* an input shorter than the largest index is refused */
+    FAILS(&r, RUNX(&r, 2), "reads feature 2 (1-based) but the input has 1 values");
+    res_free(&r);
+    CHECK(load(&r, svr(svm_kernel(SVK_RBF, 0.5, 0, 0), NULL, sp, 2, (double[]){0.5, -2}, 0.25, 3)));
+    CHECK(RUNX(&r, 2, -1, 3));
+    EXPECT(&r, 0, 0.5 * exp(-0.5 * 19) - 2 * exp(-0.5 * 15.25) - 0.25);
+    res_free(&r);
+    pool_free();
+}
+
+/* Three classes a, b, c, linear kernel, four support vectors in class
+ * order: a: s0 = [1, 0]; b: s1 = [0, 1], s2 = [1, 1]; c: s3 = [-1, -1]
+ * (nSV = [1, 2, 1]). coef[0] = [1, -1, 0.5, -1], coef[1] = [2, 1.5, -0.5,
+ * -1], rho = [0.5, 0.25, 1]. K = [x0, x1, x0 + x1, -x0 - x1]. Pair (a, b)
+ * takes coef[0] for a's and b's vectors, pair (a, c) coef[1] for a's and
+ * coef[0] for c's, pair (b, c) coef[1] for both:
+ *   d_ab = x0 - x1 + 0.5 (x0 + x1) - 0.5   = 1.5 x0 - 0.5 x1 - 0.5
+ *   d_ac = 2 x0 + (x0 + x1) - 0.25         = 3 x0 + x1 - 0.25
+ *   d_bc = 1.5 x1 - 0.5 (x0 + x1) + (x0 + x1) - 1 = 0.5 x0 + 2 x1 - 1 */
+static const double SVC3_COEF[] = {1, -1, 0.5, -1, 2, 1.5, -0.5, -1};
+static const double SVC3_RHO[] = {0.5, 0.25, 1};
+static void svc3_dec(double x0, double x1, double d[3]) {
+    d[0] = 1.5 * x0 - 0.5 * x1 - 0.5;
+    d[1] = 3 * x0 + x1 - 0.25;
+    d[2] = 0.5 * x0 + 2 * x1 - 1;
+}
+
+static Cmlpb__Model *svc3(bool sparse, const double *pa, const double *pb) {
+    Cmlpb__DenseSupportVectors *d = sparse ? NULL : dense_svs(4, 2, (double[]){1, 0, 0, 1, 1, 1, -1, -1});
+    Cmlpb__SparseSupportVectors *sp =
+        sparse ? sparse_svs(4, (size_t[]){1, 1, 2, 2}, (int32_t[]){1, 2, 1, 2, 1, 2}, (double[]){1, 1, 1, 1, -1, -1}) : NULL;
+    return svc(K_LINEAR, d, sp, 3, (int32_t[]){1, 2, 1}, SVC3_COEF, SVC3_RHO, pa, pb, 2);
+}
+
+/* Binary: a has [1] and [2], b has [-1]; coef [0.5, 0.25, -0.75], rho
+ * 0.875: d = 0.5 x + 0.5 x + 0.75 x - 0.875 = 1.75 x - 0.875. */
+static Cmlpb__Model *svc2(const double *pa, const double *pb) {
+    return svc(K_LINEAR, dense_svs(3, 1, (double[]){1, 2, -1}), NULL, 2, (int32_t[]){2, 1}, (double[]){0.5, 0.25, -0.75},
+               (double[]){0.875}, pa, pb, 1);
+}
+
+static void test_svm_classifier(void) {
+    res r;
+    /* binary: d > 0 votes a. Without probA/probB the probability output
+     * holds the votes over the one pair. */
+    CHECK(load(&r, svc2(NULL, NULL)));
+    CHECK(RUNX(&r, 1)); /* d = 0.875 */
+    LABEL(&r, 0, 0, "a");
+    EXPECT(&r, 1, 1, 0);
+    CHECK(RUNX(&r, 0)); /* d = -0.875: b (with rho added instead, a) */
+    LABEL(&r, 0, 1, "b");
+    EXPECT(&r, 1, 0, 1);
+    CHECK(RUNX(&r, 0.5)); /* d = 0 exactly: not positive, b */
+    LABEL(&r, 0, 1, "b");
+    res_free(&r);
+
+    /* three classes, one-vs-one votes (the same model dense and sparse) */
+    for (int sparse = 0; sparse < 2; sparse++) {
+        CHECK(load(&r, svc3(sparse, NULL, NULL)));
+        /* [1, 2]: d = [0, 4.75, 3.5] -> b (0 is not positive), a, b */
+        CHECK(RUNX(&r, 1, 2));
+        LABEL(&r, 0, 1, "b");
+        EXPECT(&r, 1, 1.0 / 3, 2.0 / 3, 0);
+        /* [0, 0]: d = -rho = [-0.5, -0.25, -1] -> b, c, c (+rho: a, a, b) */
+        CHECK(RUNX(&r, 0, 0));
+        LABEL(&r, 0, 2, "c");
+        EXPECT(&r, 1, 0, 1.0 / 3, 2.0 / 3);
+        /* [0.25, 0]: d = [-0.125, 0.5, -0.875] -> b, a, c: a three-way tie
+         * goes to the first class */
+        CHECK(RUNX(&r, 0.25, 0));
+        LABEL(&r, 0, 0, "a");
+        EXPECT(&r, 1, 1.0 / 3, 1.0 / 3, 1.0 / 3);
+        /* [-1, 2.5]: d = [-3.25, -0.75, 3.5] -> b, c, b; with the pair
+         * (a, c)'s coefficient rows swapped d_ac would be 2 x0 + x1 - 0.25
+         * = 0.25 and vote a */
+        CHECK(RUNX(&r, -1, 2.5));
+        LABEL(&r, 0, 1, "b");
+        EXPECT(&r, 1, 0, 2.0 / 3, 1.0 / 3);
+        res_free(&r);
+    }
+    pool_free();
+}
+
+/* Platt's sigmoid as libsvm applies it: P(i | i or j) = 1 / (1 + exp(A d
+ * + B)), within [1e-7, 1 - 1e-7] */
+static double platt(double d, double a, double b) {
+    double p = 1.0 / (1.0 + exp(a * d + b));
+    return p < 1e-7 ? 1e-7 : p > 1 - 1e-7 ? 1 - 1e-7 : p;
+}
+
+/* The coupling's Q (Wu, Lin and Weng 2004): Q_tt = sum_{j != t} r_jt^2,
+ * Q_tj = -r_jt r_tj, r[i][j] = P(i | i or j) */
+static void coupling_q(const double r[3][3], double q[3][3]) {
+    for (int t = 0; t < 3; t++) {
+        q[t][t] = 0;
+        for (int j = 0; j < 3; j++)
+            if (j != t) {
+                q[t][t] += r[j][t] * r[j][t];
+                q[t][j] = -r[j][t] * r[t][j];
+            }
+    }
+}
+
+/* The minimiser of p'Qp with sum p = 1 exactly: Qp = b 1, sum p = 1, a
+ * 4 x 4 linear system solved by Gaussian elimination. */
+static void coupling_exact(const double r[3][3], double p[3]) {
+    double q[3][3], m[4][5] = {{0}};
+    coupling_q(r, q);
+    for (int t = 0; t < 3; t++) {
+        for (int j = 0; j < 3; j++) m[t][j] = q[t][j];
+        m[t][3] = -1; /* - b */
+        m[3][t] = 1;
+    }
+    m[3][4] = 1;
+    for (int col = 0; col < 4; col++) {
+        int piv = col;
+        for (int i = col + 1; i < 4; i++)
+            if (fabs(m[i][col]) > fabs(m[piv][col])) piv = i;
+        for (int j = 0; j < 5; j++) {
+            double tmp = m[col][j];
+            m[col][j] = m[piv][j];
+            m[piv][j] = tmp;
+        }
+        for (int i = 0; i < 4; i++) {
+            if (i == col) continue;
+            double f = m[i][col] / m[col][col];
+            for (int j = col; j < 5; j++) m[i][j] -= f * m[col][j];
+        }
+    }
+    for (int t = 0; t < 3; t++) p[t] = m[t][4] / m[t][t];
+}
+
+/* The paper's iteration written plainly: from p = 1/3, each sweep sets
+ * p_t = (p'Qp - sum_{j != t} Q_tj p_j) / Q_tt with Qp and p'Qp recomputed,
+ * then renormalises; it stops (before a sweep) when max_t |(Qp)_t - p'Qp|
+ * < 0.005 / 3, at most 100 sweeps (libsvm's rule). */
+static void coupling_iterate(const double r[3][3], double p[3]) {
+    double q[3][3];
+    coupling_q(r, q);
+    p[0] = p[1] = p[2] = 1.0 / 3;
+    for (int it = 0; it < 100; it++) {
+        double qp[3], pqp = 0, worst = 0;
+        for (int t = 0; t < 3; t++) {
+            qp[t] = q[t][0] * p[0] + q[t][1] * p[1] + q[t][2] * p[2];
+            pqp += p[t] * qp[t];
+        }
+        for (int t = 0; t < 3; t++) worst = fabs(qp[t] - pqp) > worst ? fabs(qp[t] - pqp) : worst;
+        if (worst < 0.005 / 3) break;
+        for (int t = 0; t < 3; t++) {
+            double v[3], vqv = 0, off = 0;
+            for (int i = 0; i < 3; i++) {
+                v[i] = 0;
+                for (int j = 0; j < 3; j++) v[i] += q[i][j] * p[j];
+                vqv += p[i] * v[i];
+            }
+            for (int j = 0; j < 3; j++)
+                if (j != t) off += q[t][j] * p[j];
+            p[t] = (vqv - off) / q[t][t];
+            double sum = p[0] + p[1] + p[2];
+            for (int j = 0; j < 3; j++) p[j] /= sum;
+        }
+    }
+}
+
+static void test_svm_probabilities(void) {
+    res r;
+    /* binary, A = -2, B = 0.5: p(a) = 1 / (1 + exp(-2 d + 0.5)), taken as
+     * it is (no coupling for two classes) */
+    CHECK(load(&r, svc2((double[]){-2}, (double[]){0.5})));
+    CHECK(RUNX(&r, 1)); /* d = 0.875: exp(-1.25) */
+    LABEL(&r, 0, 0, "a");
+    EXPECT(&r, 1, 1 / (1 + exp(-1.25)), 1 - 1 / (1 + exp(-1.25)));
+    CHECK(RUNX(&r, 0)); /* d = -0.875: exp(2.25) */
+    LABEL(&r, 0, 1, "b");
+    EXPECT(&r, 1, 1 / (1 + exp(2.25)), 1 - 1 / (1 + exp(2.25)));
+    /* far out the pairwise probability is clamped to [1e-7, 1 - 1e-7] */
+    CHECK(RUNX(&r, 20)); /* d = 34.125, exp(-67.75) */
+    LABEL(&r, 0, 0, "a");
+    CHECK(!r.rc && r.n == 2 && fabs(r.o[1].data[1] - 1e-7) < 1e-12);
+    CHECK(RUNX(&r, -20)); /* d = -35.875, exp(72.25) */
+    LABEL(&r, 0, 1, "b");
+    CHECK(!r.rc && r.n == 2 && fabs(r.o[1].data[0] - 1e-7) < 1e-12);
+    res_free(&r);
+
+    /* three classes, probA = [-1, -1.5, -0.5], probB = [0.1, -0.2, 0.3]:
+     * the pairwise probabilities from the hand-derived decision values,
+     * coupled; checked against the exact fixed point (the iteration stops
+     * at 0.005 / k, within a few 1e-3 of it) and against the iteration
+     * written plainly */
+    const double pa[3] = {-1, -1.5, -0.5}, pb[3] = {0.1, -0.2, 0.3};
+    const double xs[][2] = {{1, 2}, {0, 0}, {0.25, 0}, {-1, 1}, {0.5, -0.5}, {0, 0.5}, {3, -2}};
+    for (int sparse = 0; sparse < 2; sparse++) {
+        CHECK(load(&r, svc3(sparse, pa, pb)));
+        for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
+            double d[3], rr[3][3] = {{0}}, exact[3], plain[3];
+            svc3_dec(xs[i][0], xs[i][1], d);
+            int pair = 0;
+            for (int a = 0; a < 3; a++)
+                for (int b = a + 1; b < 3; b++, pair++) {
+                    rr[a][b] = platt(d[pair], pa[pair], pb[pair]);
+                    rr[b][a] = 1 - rr[a][b];
+                }
+            coupling_exact(rr, exact);
+            coupling_iterate(rr, plain);
+            CHECK(run_x(&r, "x", (const float[]){(float)xs[i][0], (float)xs[i][1]}, 2));
+            expect(&r, 1, exact, 3, 5e-3, __LINE__);
+            expect(&r, 1, plain, 3, 1e-6, __LINE__);
+            int best = plain[1] > plain[0] ? 1 : 0;
+            best = plain[2] > plain[best] ? 2 : best;
+            LABEL(&r, 0, best, NULL);
+        }
+        /* [-1, 1]: d = [-2.5, -0.75... ] votes b, c, b -> b, but the most
+         * probable class is c: with probabilities the label follows them */
+        CHECK(RUNX(&r, -1, 1));
+        LABEL(&r, 0, 2, "c");
+        CHECK(!r.rc && r.n == 2 && r.o[1].data[2] > r.o[1].data[1] && r.o[1].data[1] > r.o[1].data[0]);
+        res_free(&r);
+    }
+    pool_free();
+}
+
+/* Broken SVMs fail with a message at the first run, and again at the next
+ * (the failed build is not kept). */
+static void test_svm_broken(void) {
+    res r;
+    struct {
+        Cmlpb__Model *m;
+        const char *why;
+    } cases[16];
+    size_t n = 0;
+    Cmlpb__Model *m;
+#define BROKEN(WHY) (cases[n].m = m, cases[n++].why = (WHY))
+
+    m = svr_two(K_LINEAR);
+    m->supportvectorregressor->kernel = NULL;
+    BROKEN("has no kernel");
+    m = svr_two(K_LINEAR);
+    m->supportvectorregressor->support_vectors_case = CMLPB__SUPPORT_VECTOR_REGRESSOR__SUPPORT_VECTORS__NOT_SET;
+    BROKEN("has no support vectors");
+    m = svr_two(K_LINEAR);
+    m->supportvectorregressor->coefficients->n_alpha = 1;
+    BROKEN("1 coefficients for 2 support vectors");
+    m = svr_two(svm_kernel(SVK_RBF, -1, 0, 0));
+    BROKEN("gamma -1 is negative");
+    m = svr_two(svm_kernel(SVK_POLY, 1, 0, -2));
+    BROKEN("degree -2 is negative");
+    m = svr(K_LINEAR, dense_svs(2, 2, (double[]){1, 2, 3, 4}), NULL, 2, (double[]){1, 1}, 0, 2);
+    m->supportvectorregressor->densesupportvectors->vectors[1]->n_values = 1;
+    BROKEN("dense support vector 1 has 1 values, support vector 0 has 2");
+    m = svr(K_LINEAR, NULL, sparse_svs(2, (size_t[]){1, 1}, (int32_t[]){1, 0}, (double[]){1, 1}), 2, (double[]){1, 1}, 0, 2);
+    BROKEN("sparse support vector 1 has feature index 0 (the indices are 1-based)");
+    m = svr(K_LINEAR, NULL, sparse_svs(1, (size_t[]){1}, (int32_t[]){-5}, (double[]){1}), 1, (double[]){1}, 0, 2);
+    BROKEN("has feature index -5");
+    m = svr(K_LINEAR, NULL, sparse_svs(1, (size_t[]){2}, (int32_t[]){1, 3}, (double[]){1, 1}), 1, (double[]){1}, 0, 2);
+    BROKEN("reads feature 3 (1-based) but the input has 2 values");
+
+    m = svc3(false, NULL, NULL);
+    m->supportvectorclassifier->n_coefficients = 1;
+    BROKEN("1 coefficient rows for 3 classes");
+    m = svc3(false, NULL, NULL);
+    m->supportvectorclassifier->coefficients[1]->n_alpha = 3;
+    BROKEN("coefficient row 1 has 3 entries for 4 support vectors");
+    m = svc3(false, NULL, NULL);
+    m->supportvectorclassifier->numberofsupportvectorsperclass[2] = 2;
+    BROKEN("numberOfSupportVectorsPerClass does not sum to the 4 support vectors");
+    m = svc3(false, NULL, NULL);
+    m->supportvectorclassifier->numberofsupportvectorsperclass[0] = 0;
+    BROKEN("numberOfSupportVectorsPerClass sums to 3, there are 4 support vectors");
+    m = svc3(false, NULL, NULL);
+    m->supportvectorclassifier->n_rho = 2;
+    BROKEN("2 rho values for 3 classes (K(K-1)/2 = 3 class pairs)");
+    m = svc3(false, (double[]){1, 1, 1}, (double[]){1, 1, 1});
+    m->supportvectorclassifier->n_probb = 2;
+    BROKEN("probA has 3 and probB 2 entries, 3 class pairs need one each");
+    m = svc3(false, (double[]){1, 1, 1}, (double[]){1, 1, 1});
+    m->supportvectorclassifier->n_probb = 0;
+    m->supportvectorclassifier->n_proba = 2;
+    BROKEN("probA has 2 and probB 0 entries");
+
+    for (size_t i = 0; i < n; i++) {
+        if (!load(&r, cases[i].m)) {
+            fprintf(stderr, "broken SVM case %zu did not load: %s\n", i, r.err);
+            check_failures_++;
+            res_free(&r);
+            continue;
+        }
+        FAILS(&r, RUNX(&r, 1, 2), cases[i].why);
+        FAILS(&r, RUNX(&r, 1, 2), cases[i].why);
+        res_free(&r);
+    }
+#undef BROKEN
+
+    /* a classifier without class labels, and the numberOfSupportVectorsPerClass count */
+    m = svc3(false, NULL, NULL);
+    m->supportvectorclassifier->class_labels_case = CMLPB__SUPPORT_VECTOR_CLASSIFIER__CLASS_LABELS__NOT_SET;
+    if (load(&r, m)) FAILS(&r, RUNX(&r, 1, 2), "needs at least 2 class labels, has 0");
+    else CHECK(r.err[0] != 0);
+    res_free(&r);
+    m = svc3(false, NULL, NULL);
+    m->supportvectorclassifier->n_numberofsupportvectorsperclass = 2;
+    CHECK(load(&r, m));
+    FAILS(&r, RUNX(&r, 1, 2), "numberOfSupportVectorsPerClass has 2 entries for 3 classes");
+    res_free(&r);
+    pool_free();
+}
+
 /* what the IR exposes of a classic model: columns of the tree nodes */
 static void test_ir_columns(void) {
     res r;
@@ -802,7 +1289,7 @@ static void test_ir_columns(void) {
  * loader still accepts must either run or fail with a message; the
  * sanitizer build turns any out-of-bounds read or leak into a failure. */
 static void test_mutants(void) {
-    Cmlpb__Model *seeds[4];
+    Cmlpb__Model *seeds[7];
     seeds[0] = tree_regressor(two_trees(), 2, CMLPB__TREE_ENSEMBLE_POST_EVALUATION_TRANSFORM__NoTransform);
     seeds[1] = glm_classifier(3, 2, (double[]){1, 0, 0, 1, -1, -1}, (double[]){0, 0, 0}, 3, (const char *[]){"a", "b", "c"},
                               NULL, CMLPB__GLMCLASSIFIER__CLASS_ENCODING__OneVsRest,
@@ -811,9 +1298,15 @@ static void test_mutants(void) {
     Cmlpb__Model *glm = glm_regressor(1, 3, (double[]){1, 10, 100}, 0, NULL, CMLPB__GLMREGRESSOR__POST_EVALUATION_TRANSFORM__NoTransform);
     glm->description->input[0] = f_array("v", 3);
     seeds[3] = pipeline(MODEL(2, F_DOUBLE("a"), f_array("b", 2), F_DOUBLE("y")), (Cmlpb__Model *[]){vectorizer("v", 3), glm}, 2);
+    seeds[4] = svr(svm_kernel(SVK_RBF, 0.5, 0, 0), NULL,
+                   sparse_svs(2, (size_t[]){2, 1}, (int32_t[]){2, 1, 2}, (double[]){2, 1, 0.5}), 2, (double[]){0.5, -2}, 0.25, 3);
+    seeds[5] = svc3(false, (double[]){-1, -1.5, -0.5}, (double[]){0.1, -0.2, 0.3});
+    seeds[6] = svc3(true, NULL, NULL);
+    seeds[6]->supportvectorclassifier->kernel = svm_kernel(SVK_POLY, 0.5, 1, 3);
+    const int n_seeds = (int)(sizeof seeds / sizeof seeds[0]);
     uint64_t rng = 0x9e3779b97f4a7c15ull;
     size_t ran = 0, refused = 0;
-    for (int s = 0; s < 4; s++) {
+    for (int s = 0; s < n_seeds; s++) {
         size_t len = cmlpb__model__get_packed_size(seeds[s]);
         uint8_t *orig = malloc(len), *buf = malloc(len);
         cmlpb__model__pack(seeds[s], orig);
@@ -857,7 +1350,7 @@ static void test_mutants(void) {
         free(orig);
         free(buf);
     }
-    fprintf(stderr, "  1600 mutants: %zu ran, %zu refused with a message\n", ran, refused);
+    fprintf(stderr, "  %d mutants: %zu ran, %zu refused with a message\n", n_seeds * 400, ran, refused);
     CHECK(ran > 0);
     pool_free();
 }
@@ -888,6 +1381,10 @@ int main(void) {
     RUN(test_normalizer_extractor_imputer);
     RUN(test_pipeline);
     RUN(test_pipeline_neural_stage);
+    RUN(test_svm_regressor);
+    RUN(test_svm_classifier);
+    RUN(test_svm_probabilities);
+    RUN(test_svm_broken);
     RUN(test_ir_columns);
     RUN(test_mutants);
     remove_tree(g_root);
