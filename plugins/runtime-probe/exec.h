@@ -13,8 +13,9 @@
  * floats, a classifier's label is its class index. Per-op statistics (max
  * |x| before rounding, fp16 overflow, NaN/Inf, time) and an optional per-op
  * hook expose what the probe reports. Classic models (GLM regressors and
- * classifiers, tree ensembles, scaler, feature vectorizer, normalizer,
- * array feature extractor, numeric imputer, and pipelines of them, neural
+ * classifiers, tree ensembles, support vector regressors and classifiers,
+ * scaler, feature vectorizer, normalizer, array feature extractor, numeric
+ * imputer, and pipelines of them, neural
  * stages included) run from the IR's classic function (cml_model.classic,
  * exec_classic.c) in double precision in every mode, as Core ML runs them
  * on the CPU; a classifier's probabilities are a vector in label order.
