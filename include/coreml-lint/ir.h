@@ -548,6 +548,23 @@ static inline const cml_value *cml_op_param(const cml_op *op, const char *name) 
     return NULL;
 }
 
+/* The function `name` of m (NULL or "": the default one — the described
+ * default function, else "main", else the first; a classic model's or
+ * pipeline's only function, m->classic), or NULL. */
+static inline const cml_function *cml_model_function(const cml_model *m, const char *name) {
+    bool dflt = !name || !*name;
+    if (!m->n_functions) return m->classic && (dflt || !strcmp(name, m->classic->name)) ? m->classic : NULL;
+    if (!dflt) {
+        for (size_t i = 0; i < m->n_functions; i++)
+            if (!strcmp(m->functions[i]->name, name)) return m->functions[i];
+        return NULL;
+    }
+    const char *def = m->default_function_name && *m->default_function_name ? m->default_function_name : "main";
+    for (size_t i = 0; i < m->n_functions; i++)
+        if (!strcmp(m->functions[i]->name, def)) return m->functions[i];
+    return m->functions[0];
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -401,20 +401,6 @@ float *exec_scratch(xctx *c, size_t n) {
 
 /* ---- prepare -------------------------------------------------------------------------- */
 
-static const cml_function *pick_function(const cml_model *m, const char *name) {
-    if (!m->n_functions)
-        return m->classic && (!name || !strcmp(name, m->classic->name)) ? m->classic : NULL;
-    if (name) {
-        for (size_t i = 0; i < m->n_functions; i++)
-            if (!strcmp(m->functions[i]->name, name)) return m->functions[i];
-        return NULL;
-    }
-    const char *def = m->default_function_name && *m->default_function_name ? m->default_function_name : "main";
-    for (size_t i = 0; i < m->n_functions; i++)
-        if (!strcmp(m->functions[i]->name, def)) return m->functions[i];
-    return m->functions[0];
-}
-
 static const cml_function_desc *find_fdesc(const cml_model *m, const char *fname) {
     for (size_t i = 0; i < m->n_function_descs; i++)
         if (m->function_descs[i]->name && !strcmp(m->function_descs[i]->name, fname))
@@ -502,7 +488,7 @@ static size_t check_ops(const exec_io *io, const cml_function *fn, int fam, char
             const exec_kdef *kd = fam == FAM_CLASSIC ? exec_find_classic(op->kind) : exec_find_nn(op->kind);
             char r[160] = "";
             const cml_model *sm = fam == FAM_CLASSIC && exec_is_neural_type(op->kind) ? exec_stage_model(fn->model, op) : NULL;
-            const cml_function *sf = sm ? pick_function(sm, NULL) : NULL;
+            const cml_function *sf = sm ? cml_model_function(sm, NULL) : NULL;
             if (sf && sf->block) {
                 /* a neural pipeline stage: its own ops decide */
                 size_t at = n_bad < max ? n_bad : max;
@@ -543,7 +529,7 @@ size_t exec_unsupported(const cml_model *m, const char *function, const exec_io 
     if (!m) return 0;
     int fam = model_family(m);
     if (fam < 0) return 0;
-    const cml_function *fn = pick_function(m, function);
+    const cml_function *fn = cml_model_function(m, function);
     if (!fn || !fn->block) return 0;
     return check_ops(io, fn, fam, NULL, 0, ops, why, max, NULL);
 }
@@ -610,7 +596,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
                m->type ? m->type : "unknown");
         return NULL;
     }
-    const cml_function *fn = pick_function(m, function);
+    const cml_function *fn = cml_model_function(m, function);
     if (!fn || !fn->block) {
         seterr(err, errlen, "function '%s' not found", function ? function : "(default)");
         return NULL;
@@ -1162,7 +1148,7 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
                      size_t *n_inputs, char *err, size_t errlen) {
     *inputs = NULL;
     *n_inputs = 0;
-    const cml_function *fn = m ? pick_function(m, function) : NULL;
+    const cml_function *fn = m ? cml_model_function(m, function) : NULL;
     if (!fn) { seterr(err, errlen, "function not found"); return -1; }
     exec_tensor *t = calloc(fn->n_inputs ? fn->n_inputs : 1, sizeof *t);
     if (!t) { seterr(err, errlen, "out of memory"); return -1; }

@@ -490,20 +490,6 @@ static const char *prb_typed(const cml_function *fn, bool nn) {
     return n16 && n32 ? "mixed" : n16 ? "fp16" : "fp32";
 }
 
-static const cml_function *prb_function(const cml_model *m, const char *name) {
-    if (!m->n_functions) /* classic models and pipelines: their one function */
-        return m->classic && (!name || !*name || !strcmp(name, m->classic->name)) ? m->classic : NULL;
-    if (name && *name) {
-        for (size_t i = 0; i < m->n_functions; i++)
-            if (!strcmp(m->functions[i]->name, name)) return m->functions[i];
-        return NULL;
-    }
-    const char *def = m->default_function_name && *m->default_function_name ? m->default_function_name : "main";
-    for (size_t i = 0; i < m->n_functions; i++)
-        if (!strcmp(m->functions[i]->name, def)) return m->functions[i];
-    return m->functions[0];
-}
-
 static bool prb_is_nn(const cml_model *m) { return m->type && !strncmp(m->type, "neuralNetwork", 13); }
 
 static int prb_dcmp(const void *x, const void *y) {
@@ -635,7 +621,7 @@ static void prb_baseline(prb_child *c, const exec_tensor *ins, size_t n_in, cons
     }
     r->compared = true;
     snprintf(r->cmp_precision, sizeof r->cmp_precision, "%s",
-             prb_precision(c->m, prb_function(c->m, c->o->function)));
+             prb_precision(c->m, cml_model_function(c->m, c->o->function)));
     /* outputs: by name, else position when both have one float output */
     size_t nf_b = 0, nf_a = 0;
     for (size_t i = 0; i < n_out; i++) nf_b += prb_is_float(&o32[i]);
@@ -927,7 +913,7 @@ static void prb_child_main(prb_child *c) {
 
     /* inputs */
     r->stage = STAGE_INPUTS;
-    const cml_function *fn = prb_function(c->m, o->function);
+    const cml_function *fn = cml_model_function(c->m, o->function);
     if (!fn) {
         prb_fail(r, PROBE_INPUT_ERROR, "the model has no function '%s'", o->function);
         return;
