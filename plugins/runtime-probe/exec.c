@@ -44,8 +44,7 @@ static double now_ms(void) {
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static void seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t n, const char *fmt, ...) {
+void exec_seterr(char *err, size_t n, const char *fmt, ...) {
     if (!err || !n) return;
     va_list ap;
     va_start(ap, fmt);
@@ -151,7 +150,7 @@ int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen) {
             return s;
         }
         s = new_slot(p, v, SLOT_CONST);
-        if (s < 0) { seterr(err, errlen, "out of memory"); return -1; }
+        if (s < 0) { exec_seterr(err, errlen, "out of memory"); return -1; }
         xt t;
         if (exec_decode_weight(&p->opts.io, v->weight, v, &t, err, errlen) != 0) return -1;
         /* NN WeightParams quantization needs the layer's parameters */
@@ -162,7 +161,7 @@ int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen) {
             for (size_t i = 0; i < b->n_ops && !owner; i++)
                 for (size_t j = 0; j < b->ops[i]->n_attrs; j++)
                     if (b->ops[i]->attrs[j]->value == v) { owner = b->ops[i]; at = b->ops[i]->attrs[j]; break; }
-            if (!owner) { free(t.d); seterr(err, errlen, "quantized weight '%s' without a layer", v->name); return -1; }
+            if (!owner) { free(t.d); exec_seterr(err, errlen, "quantized weight '%s' without a layer", v->name); return -1; }
             if (exec_nn_dequant(p, owner, at, &t, err, errlen) != 0) { free(t.d); return -1; }
         }
         p->slots[s].t = t;
@@ -174,7 +173,7 @@ int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen) {
         xmap_put(&p->vmap, v->weight, s);
         return s;
     }
-    seterr(err, errlen, "value '%s' is used before it is defined (op '%s')", v->name,
+    exec_seterr(err, errlen, "value '%s' is used before it is defined (op '%s')", v->name,
            v->producer ? v->producer->name : "?");
     return -1;
 }
@@ -587,23 +586,23 @@ static const cml_value *nn_value_named(const cml_function *fn, const char *name)
 
 exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opts *o, char *err,
                         size_t errlen) {
-    seterr(err, errlen, "ok");
-    if (!m) { seterr(err, errlen, "no model"); return NULL; }
+    exec_seterr(err, errlen, "ok");
+    if (!m) { exec_seterr(err, errlen, "no model"); return NULL; }
     int fam = model_family(m);
     bool nn = fam == FAM_NN || fam == FAM_CLASSIC;
     if (fam < 0) {
-        seterr(err, errlen, "model type '%s' is not executable by the reference executor (no graph or parameters in the IR)",
+        exec_seterr(err, errlen, "model type '%s' is not executable by the reference executor (no graph or parameters in the IR)",
                m->type ? m->type : "unknown");
         return NULL;
     }
     const cml_function *fn = cml_model_function(m, function);
     if (!fn || !fn->block) {
-        seterr(err, errlen, "function '%s' not found", function ? function : "(default)");
+        exec_seterr(err, errlen, "function '%s' not found", function ? function : "(default)");
         return NULL;
     }
     for (size_t i = 0; i < m->n_preprocess; i++)
         if (m->preprocess[i]->is_mean_image) {
-            seterr(err, errlen, "NeuralNetwork meanImage preprocessing is not supported (values not in the IR)");
+            exec_seterr(err, errlen, "NeuralNetwork meanImage preprocessing is not supported (values not in the IR)");
             return NULL;
         }
 
@@ -659,9 +658,9 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
             /* a zero-filled state of the declared shape */
             xt *t = &p->slots[s].t;
             t->rank = v->type.shape.rank > 0 ? v->type.shape.rank : 0;
-            if (t->rank > EXEC_MAX_RANK) { seterr(err, errlen, "state '%s' rank too large", v->name); goto fail; }
+            if (t->rank > EXEC_MAX_RANK) { exec_seterr(err, errlen, "state '%s' rank too large", v->name); goto fail; }
             for (int k = 0; k < t->rank; k++) {
-                if (v->type.shape.dims[k] < 0) { seterr(err, errlen, "state '%s' has an unknown dimension", v->name); goto fail; }
+                if (v->type.shape.dims[k] < 0) { exec_seterr(err, errlen, "state '%s' has an unknown dimension", v->name); goto fail; }
                 t->dim[k] = v->type.shape.dims[k];
             }
             t->n = exec_count(t->rank, t->dim);
@@ -731,12 +730,12 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
             const cml_value *v = nn_value_named(fn, f->name);
             if (v) {
                 int s = xmap_get(&p->vmap, v);
-                if (s < 0) { seterr(err, errlen, "output '%s' is never computed", f->name); goto fail; }
+                if (s < 0) { exec_seterr(err, errlen, "output '%s' is never computed", f->name); goto fail; }
                 if (add_io(&p->outs, &p->n_outs, f->name, s, f) != 0) goto oom;
             } else if (m->predicted_feature_name && !strcmp(f->name, m->predicted_feature_name)) {
                 if (add_io(&p->outs, &p->n_outs, f->name, -1, f) != 0) goto oom;
             } else {
-                seterr(err, errlen, "output '%s' is not produced by any layer", f->name);
+                exec_seterr(err, errlen, "output '%s' is not produced by any layer", f->name);
                 goto fail;
             }
         }
@@ -748,7 +747,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
                     (!m->predicted_probabilities_name || !strcmp(p->outs[j].name, m->predicted_probabilities_name) ||
                      p->n_outs == 2))
                     p->outs[i].derived_label = (int)j;
-            if (p->outs[i].derived_label < 0) { seterr(err, errlen, "classifier label output without probabilities"); goto fail; }
+            if (p->outs[i].derived_label < 0) { exec_seterr(err, errlen, "classifier label output without probabilities"); goto fail; }
         }
     } else {
         for (size_t i = 0; i < b->n_outputs; i++) {
@@ -785,7 +784,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     for (size_t i = 0; i < p->n_steps; i++) p->stats[i].op = p->steps[i].op;
     return p;
 oom:
-    seterr(err, errlen, "out of memory");
+    exec_seterr(err, errlen, "out of memory");
 fail:
     exec_plan_free(p);
     return NULL;
@@ -1149,9 +1148,9 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
     *inputs = NULL;
     *n_inputs = 0;
     const cml_function *fn = m ? cml_model_function(m, function) : NULL;
-    if (!fn) { seterr(err, errlen, "function not found"); return -1; }
+    if (!fn) { exec_seterr(err, errlen, "function not found"); return -1; }
     exec_tensor *t = calloc(fn->n_inputs ? fn->n_inputs : 1, sizeof *t);
-    if (!t) { seterr(err, errlen, "out of memory"); return -1; }
+    if (!t) { exec_seterr(err, errlen, "out of memory"); return -1; }
     size_t n = 0;
     uint64_t s = seed;
     for (size_t i = 0; i < fn->n_inputs; i++) {
@@ -1186,7 +1185,7 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
                  : EXEC_DT_FP32;
         size_t cnt = exec_tensor_count(o);
         o->data = malloc((cnt ? cnt : 1) * sizeof(float));
-        if (!o->data) { exec_tensors_free(t, n); seterr(err, errlen, "out of memory"); return -1; }
+        if (!o->data) { exec_tensors_free(t, n); exec_seterr(err, errlen, "out of memory"); return -1; }
         for (size_t k = 0; k < cnt; k++) {
             uint64_t r = splitmix(&s);
             if (image) o->data[k] = (float)(r % 256);

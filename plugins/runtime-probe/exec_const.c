@@ -25,15 +25,6 @@
 
 #include "exec_internal.h"
 
-static void seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t n, const char *fmt, ...) {
-    if (!err || !n) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- fp16 ---------------------------------------------------------------- */
 
 static float g_half[65536];
@@ -217,7 +208,7 @@ int exec_decode_weight(const exec_io *io, const cml_weight *w, const cml_value *
     size_t want = sh ? exec_count(sh->rank, sh->dims) : (size_t)n;
     if (sh && !nnq && n < want) {
         /* a scalar broadcast is not a thing for stored constants */
-        seterr(err, errlen, "constant '%s' holds %llu elements, its shape needs %zu", nm,
+        exec_seterr(err, errlen, "constant '%s' holds %llu elements, its shape needs %zu", nm,
                (unsigned long long)n, want);
         return -1;
     }
@@ -231,7 +222,7 @@ int exec_decode_weight(const exec_io *io, const cml_weight *w, const cml_value *
     if (nnq) { out->rank = 1; out->dim[0] = (int64_t)n; want = (size_t)n; }
     out->n = want;
     out->d = malloc((want ? want : 1) * sizeof(float));
-    if (!out->d) { seterr(err, errlen, "out of memory decoding '%s'", nm); return -1; }
+    if (!out->d) { exec_seterr(err, errlen, "out of memory decoding '%s'", nm); return -1; }
     out->owned = true;
     out->dt = EXEC_DT_FP32;
     unsigned bits = cml_dtype_bits(st);
@@ -247,7 +238,7 @@ int exec_decode_weight(const exec_io *io, const cml_weight *w, const cml_value *
     if (!data) {
         free(out->d);
         out->d = NULL;
-        seterr(err, errlen, "out of memory decoding '%s'", nm);
+        exec_seterr(err, errlen, "out of memory decoding '%s'", nm);
         return -1;
     }
     if (nb && read_all(io, w, data, nb) != 0) {
@@ -264,7 +255,7 @@ int exec_decode_weight(const exec_io *io, const cml_weight *w, const cml_value *
     int rc = decode_raw(st, data, nb, out->d, want);
     free(data);
     if (rc) {
-        seterr(err, errlen, "constant '%s': dtype %s is not supported", nm, cml_dtype_name(w->dtype));
+        exec_seterr(err, errlen, "constant '%s': dtype %s is not supported", nm, cml_dtype_name(w->dtype));
         free(out->d);
         out->d = NULL;
         return -1;
@@ -275,7 +266,7 @@ int exec_decode_weight(const exec_io *io, const cml_weight *w, const cml_value *
     }
     return 0;
 unreadable:
-    seterr(err, errlen, "constant '%s': data not readable", nm);
+    exec_seterr(err, errlen, "constant '%s': data not readable", nm);
     free(out->d);
     out->d = NULL;
     return -1;
@@ -303,7 +294,7 @@ typedef struct cx {
 static const xt *param(cx *c, const char *name, bool required) {
     const cml_value *v = cml_op_param(c->op, name);
     if (!v) {
-        if (required) seterr(c->err, c->errlen, "%s '%s': parameter '%s' missing", c->op->kind, c->op->name, name);
+        if (required) exec_seterr(c->err, c->errlen, "%s '%s': parameter '%s' missing", c->op->kind, c->op->name, name);
         return NULL;
     }
     int s = exec_slot_for(c->p, v, c->err, c->errlen);
@@ -314,7 +305,7 @@ static const xt *param(cx *c, const char *name, bool required) {
 static int emit(cx *c, size_t i, xt *t) {
     if (i >= c->op->n_outputs) {
         free(t->d);
-        seterr(c->err, c->errlen, "%s '%s': missing output %zu", c->op->kind, c->op->name, i);
+        exec_seterr(c->err, c->errlen, "%s '%s': missing output %zu", c->op->kind, c->op->name, i);
         return -1;
     }
     const cml_value *v = c->op->outputs[i];
@@ -328,7 +319,7 @@ static int emit(cx *c, size_t i, xt *t) {
     }
     if (exec_new_const(c->p, v, t) < 0) {
         free(t->d);
-        seterr(c->err, c->errlen, "out of memory");
+        exec_seterr(c->err, c->errlen, "out of memory");
         return -1;
     }
     return 0;
@@ -341,12 +332,12 @@ static int new_xt(cx *c, xt *t, int rank, const int64_t *dim) {
     t->n = exec_count(rank, dim);
     t->d = calloc(t->n ? t->n : 1, sizeof(float));
     t->owned = true;
-    if (!t->d) { seterr(c->err, c->errlen, "out of memory"); return -1; }
+    if (!t->d) { exec_seterr(c->err, c->errlen, "out of memory"); return -1; }
     return 0;
 }
 
 static int bad(cx *c, const char *why) {
-    seterr(c->err, c->errlen, "%s '%s': %s", c->op->kind, c->op->name, why);
+    exec_seterr(c->err, c->errlen, "%s '%s': %s", c->op->kind, c->op->name, why);
     return -1;
 }
 
@@ -643,14 +634,14 @@ int exec_nn_dequant(exec_plan *p, const cml_op *op, const cml_attr *at, xt *t, c
     (void)p;
     const cml_weight *w = at->value ? at->value->weight : NULL;
     if (!w || !w->quant_bits) {
-        seterr(err, errlen, "layer '%s': quantization parameters of '%s' not found", op->name, at->name);
+        exec_seterr(err, errlen, "layer '%s': quantization parameters of '%s' not found", op->name, at->name);
         return -1;
     }
     if (w->quant_lut) {
         for (size_t i = 0; i < t->n; i++) {
             size_t k = (size_t)t->d[i];
             if (k >= w->n_lut) {
-                seterr(err, errlen, "layer '%s': LUT index %zu out of range (%zu entries)", op->name, k, w->n_lut);
+                exec_seterr(err, errlen, "layer '%s': LUT index %zu out of range (%zu entries)", op->name, k, w->n_lut);
                 return -1;
             }
             t->d[i] = w->lut[k];
@@ -681,6 +672,6 @@ int exec_nn_dequant(exec_plan *p, const cml_op *op, const cml_attr *at, xt *t, c
         }
         return 0;
     }
-    seterr(err, errlen, "layer '%s': unknown quantization of '%s'", op->name, at->name);
+    exec_seterr(err, errlen, "layer '%s': unknown quantization of '%s'", op->name, at->name);
     return -1;
 }

@@ -135,6 +135,8 @@ typedef struct xctx {
 
 /* ---- accessors (exec.c) ---- */
 int exec_fail(xctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* a message into err[n] (prepare-time errors) */
+void exec_seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const xt *exec_in(xctx *c, const char *name);            /* parameter, or NULL */
 const xt *exec_in_at(xctx *c, const char *name, size_t i);
 size_t exec_in_count(xctx *c, const char *name);
