@@ -611,20 +611,21 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     size_t n_runtime = 0;
     char bad[1024] = "";
     if (!o || !o->io.read || !o->io.stored_as) {
-        seterr(err, errlen, "no weight reader (exec_opts.io)");
+        exec_seterr(err, errlen, "no weight reader (exec_opts.io)");
         return NULL;
     }
     if (check_ops(&o->io, fn, fam, bad, sizeof bad, NULL, NULL, 0, &n_runtime)) {
-        seterr(err, errlen, "unsupported op%s: %s", strchr(bad, ',') ? "s" : "", bad);
+        exec_seterr(err, errlen, "unsupported op%s: %s", strchr(bad, ',') ? "s" : "", bad);
         return NULL;
     }
 
     exec_plan *p = calloc(1, sizeof *p);
-    if (!p) { seterr(err, errlen, "out of memory"); return NULL; }
+    if (!p) { exec_seterr(err, errlen, "out of memory"); return NULL; }
     p->m = m;
     p->fn = fn;
     p->is_nn = nn;
     p->is_classic = fam == FAM_CLASSIC;
+    p->conv_blas_only = getenv("CML_EXEC_BLAS_CONV") != NULL;
     if (o) p->opts = *o;
     /* the executor splits matrix products across its own threads
      * (exec_par.c); inside each range the BLAS runs single-threaded */

@@ -36,7 +36,7 @@
  *     readers see what the separate ops would give.
  * The sums run in another order than OpenBLAS's (fp32 rounding differences
  * only). Elsewhere (no AVX-512, other compilers or CPUs, depthwise
- * convolution, or CML_EXEC_BLAS_CONV set in the environment, which the tests
+ * convolution, or CML_EXEC_BLAS_CONV set in the environment when the plan was prepared, which the tests
  * use to compare both paths) exec_math.c does the work. */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -874,7 +874,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, in
     int64_t Ho = y->dim[r - 2], Wo = y->dim[r - 1];
     int64_t Cg = Cin / groups, Og = cout / groups, K = Cg * kh * kw, P = Ho * Wo;
     if (Cg == 1 && Og == 1) return 1; /* depthwise: exec_math.c */
-    if (K < 1 || P < 1 || Og < 1 || !cpu_ok() || getenv("CML_EXEC_BLAS_CONV")) return 1;
+    if (K < 1 || P < 1 || Og < 1 || !cpu_ok() || p->conv_blas_only) return 1;
     if (K > (1 << 24) || P > ((int64_t)1 << 40)) return 1;
     size_t idx = (size_t)(c->st - p->steps);
     int oslot = c->st->out_slots[0];

@@ -105,6 +105,7 @@ struct exec_plan {
     const cml_function *fn;
     bool is_nn;                /* NeuralNetwork layers, or classic models (inputs and outputs by feature) */
     bool is_classic;           /* classic models: double math on the CPU whatever the mode */
+    bool conv_blas_only;       /* CML_EXEC_BLAS_CONV set when prepared: no exec_conv.c GEMM */
     exec_opts opts;
     xslot *slots;
     size_t n_slots, cap_slots;
