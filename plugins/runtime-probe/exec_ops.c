@@ -1392,21 +1392,25 @@ static int k_classify(xctx *c) {
 
 /* ---- prepare-time checks ---- */
 
+/* the string parameter `name`, when given, is one of the NULL-terminated ok[] */
+static int chk_one_of(const exec_io *io, const cml_op *op, const char *name, const char *const *ok, char *why,
+                      size_t n) {
+    const char *v = exec_ir_str(io, op, name);
+    if (!v) return 0;
+    for (size_t i = 0; ok[i]; i++)
+        if (!strcmp(v, ok[i])) return 0;
+    snprintf(why, n, "%s %s", name, v);
+    return -1;
+}
+
 static int chk_gelu(const exec_io *io, const cml_op *op, char *why, size_t n) {
-    const char *m = exec_ir_str(io, op, "mode");
-    if (m && strcmp(m, "EXACT") && strcmp(m, "TANH_APPROXIMATION") && strcmp(m, "SIGMOID_APPROXIMATION")) {
-        snprintf(why, n, "mode %s", m);
-        return -1;
-    }
-    return 0;
+    static const char *const ok[] = {"EXACT", "TANH_APPROXIMATION", "SIGMOID_APPROXIMATION", NULL};
+    return chk_one_of(io, op, "mode", ok, why, n);
 }
 
 static int chk_spatial(const exec_io *io, const cml_op *op, char *why, size_t n) {
-    const char *pt = exec_ir_str(io, op, "pad_type");
-    if (pt && strcmp(pt, "valid") && strcmp(pt, "same") && strcmp(pt, "same_lower") && strcmp(pt, "custom")) {
-        snprintf(why, n, "pad_type %s", pt);
-        return -1;
-    }
+    static const char *const ok[] = {"valid", "same", "same_lower", "custom", NULL};
+    if (chk_one_of(io, op, "pad_type", ok, why, n) != 0) return -1;
     const cml_value *x = cml_op_param(op, "x");
     if (x && x->type.shape.rank > 4) {
         snprintf(why, n, "3-D");
@@ -1417,13 +1421,8 @@ static int chk_spatial(const exec_io *io, const cml_op *op, char *why, size_t n)
 
 static int chk_cast(const exec_io *io, const cml_op *op, char *why, size_t n) {
     static const char *const ok[] = {"int32", "int64", "int16", "int8", "uint8", "uint16", "uint32",
-                                     "bool", "fp16", "fp32", "fp64"};
-    const char *d = exec_ir_str(io, op, "dtype");
-    if (!d) return 0;
-    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
-        if (!strcmp(d, ok[i])) return 0;
-    snprintf(why, n, "dtype %s", d);
-    return -1;
+                                     "bool", "fp16", "fp32", "fp64", NULL};
+    return chk_one_of(io, op, "dtype", ok, why, n);
 }
 
 static int chk_gather(const exec_io *io, const cml_op *op, char *why, size_t n) {
@@ -1437,12 +1436,8 @@ static int chk_gather(const exec_io *io, const cml_op *op, char *why, size_t n) 
 }
 
 static int chk_pad(const exec_io *io, const cml_op *op, char *why, size_t n) {
-    const char *m = exec_ir_str(io, op, "mode");
-    if (m && strcmp(m, "constant") && strcmp(m, "reflect") && strcmp(m, "replicate")) {
-        snprintf(why, n, "mode %s", m);
-        return -1;
-    }
-    return 0;
+    static const char *const ok[] = {"constant", "reflect", "replicate", NULL};
+    return chk_one_of(io, op, "mode", ok, why, n);
 }
 
 /* ---- table ------------------------------------------------------------------------------- */
