@@ -405,6 +405,34 @@ static int model_weights(lua_State *L) {
     return 1;
 }
 
+/* the model and its pipeline sub-models, depth first, into the table on top */
+static void collect_models(lua_State *L, const cml_model *m, lua_Integer *n, int depth) {
+    if (!m || depth > 64) return;
+    lua_sandbox_charge(L, 1);
+    lir_push(L, LIR_MODEL, m);
+    lua_rawseti(L, -2, ++*n);
+    for (size_t i = 0; i < m->n_sub_models; i++) collect_models(L, m->sub_models[i], n, depth + 1);
+}
+
+static int models_step(lua_State *L) {
+    lua_Integer i = lua_tointeger(L, lua_upvalueindex(2)) + 1;
+    lua_pushinteger(L, i);
+    lua_replace(L, lua_upvalueindex(2));
+    lua_rawgeti(L, lua_upvalueindex(1), i); /* nil past the end */
+    return 1;
+}
+
+/* model:models() — the model, then every sub-model of its pipelines */
+static int model_models(lua_State *L) {
+    const cml_model *m = lir_check(L, 1, LIR_MODEL);
+    lua_newtable(L);
+    lua_Integer n = 0;
+    collect_models(L, m, &n, 0);
+    lua_pushinteger(L, 0);
+    lua_pushcclosure(L, models_step, 2);
+    return 1;
+}
+
 /* }====================================================================== */
 
 /* ** {======================================================================
@@ -502,6 +530,7 @@ static int model_index(lua_State *L) {
     if (lua_type(L, 2) != LUA_TSTRING) return no_field(L, LIR_MODEL);
     if (IS("ops")) { lua_pushcfunction(L, model_ops); return 1; }
     if (IS("weights")) { lua_pushcfunction(L, model_weights); return 1; }
+    if (IS("models")) { lua_pushcfunction(L, model_models); return 1; }
     if (IS("path")) { push_str(L, m->path); return 1; }
     if (IS("format")) { lua_pushstring(L, inspect_format_name(m->format)); return 1; }
     if (IS("spec_version")) { lua_pushinteger(L, m->spec_version); return 1; }

@@ -76,23 +76,22 @@ or issue thread you relied on.]],
 --   ctx:report(op, "format %s", arg)        -- the short form
 -- `at` is any model object (model, feature, function, block, op, value,
 -- weight, weight file, diag); the location comes from it.
+-- Sub-models of a pipeline are separate model objects: model:models()
+-- lists the model and every sub-model, for rules that look inside them.
 function rule.check(model, ctx)
-  local n = 0
-  for _ in model:ops() do
-    n = n + 1
-  end
-  if n > ctx.options.max_ops then
-    ctx:report{
-      at = model,
-      message = ("the model has %d ops, more than the house limit of %d"):format(n, ctx.options.max_ops),
-      fix = "split the model or raise max_ops in .coreml-lint.json",
-      props = { ops = n, limit = ctx.options.max_ops },
-    }
-  end
-  -- Sub-models of a pipeline are separate model objects: recurse if the
-  -- rule should look inside them.
-  for _, sub in ipairs(model.submodels) do
-    rule.check(sub, ctx)
+  for m in model:models() do
+    local n = 0
+    for _ in m:ops() do
+      n = n + 1
+    end
+    if n > ctx.options.max_ops then
+      ctx:report{
+        at = m,
+        message = ("the model has %d ops, more than the house limit of %d"):format(n, ctx.options.max_ops),
+        fix = "split the model or raise max_ops in .coreml-lint.json",
+        props = { ops = n, limit = ctx.options.max_ops },
+      }
+    end
   end
 end
 

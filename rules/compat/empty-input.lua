@@ -48,7 +48,7 @@ local ALLOWS_EMPTY = {
   pipeline = true, pipelineRegressor = true, pipelineClassifier = true, mlProgram = true,
 }
 
-local function walk(model, ctx)
+local function check_one(model, ctx)
   local spec = model.spec_version or 0
   local multifunction = #model.functions > 1 or model.default_function ~= nil
   -- unknown type or version (unreadable or compiled without metadata.json):
@@ -70,11 +70,10 @@ local function walk(model, ctx)
       }
     end
   end
-  for _, sub in ipairs(model.submodels) do walk(sub, ctx) end
 end
 
 function rule.check(model, ctx)
-  walk(model, ctx)
+  for m in model:models() do check_one(m, ctx) end
 end
 
 return rule

@@ -90,7 +90,7 @@ local function unreadable(model)
   return nil
 end
 
-local function walk(model, ctx)
+local function check_one(model, ctx)
   if model.format == "mlmodelc" and model.type == "unknown" then
     local d = unreadable(model)
     if d then
@@ -106,11 +106,10 @@ local function walk(model, ctx)
       }
     end
   end
-  for _, sub in ipairs(model.submodels) do walk(sub, ctx) end
 end
 
 function rule.check(model, ctx)
-  walk(model, ctx)
+  for m in model:models() do check_one(m, ctx) end
 end
 
 return rule

@@ -34,7 +34,7 @@ apple/coremltools#1278.]],
   tags = { "custom", "compatibility", "ane" },
 }
 
-local function walk(model, ctx)
+local function check_one(model, ctx)
   for op in model:ops() do
     local class
     if op.kind == "custom" and op.is_nn_layer then
@@ -52,11 +52,10 @@ local function walk(model, ctx)
       }
     end
   end
-  for _, sub in ipairs(model.submodels) do walk(sub, ctx) end
 end
 
 function rule.check(model, ctx)
-  walk(model, ctx)
+  for m in model:models() do check_one(m, ctx) end
 end
 
 return rule

@@ -57,7 +57,7 @@ local function const_number(v)
   return nil
 end
 
-local function walk(model, ctx)
+local function check_one(model, ctx)
   for op in model:ops() do
     local seed
     local is_random = false
@@ -87,11 +87,10 @@ local function walk(model, ctx)
       end
     end
   end
-  for _, sub in ipairs(model.submodels) do walk(sub, ctx) end
 end
 
 function rule.check(model, ctx)
-  walk(model, ctx)
+  for m in model:models() do check_one(m, ctx) end
 end
 
 return rule

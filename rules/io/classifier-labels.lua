@@ -157,7 +157,7 @@ local function check_program(model, ctx)
   end
 end
 
-local function walk(model, ctx)
+local function check_one(model, ctx)
   if model.type == "neuralNetworkClassifier" then
     check_nn(model, ctx)
   elseif model.type == "mlProgram" then
@@ -165,11 +165,10 @@ local function walk(model, ctx)
   elseif model.class_label_kind then
     check_labels(ctx, model, model.class_labels, "the classifier")
   end
-  for _, sub in ipairs(model.submodels) do walk(sub, ctx) end
 end
 
 function rule.check(model, ctx)
-  walk(model, ctx)
+  for m in model:models() do check_one(m, ctx) end
 end
 
 return rule

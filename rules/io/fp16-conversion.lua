@@ -72,7 +72,6 @@ or, on a saved model, `ct.utils.change_input_output_tensor_type(ml_model, from_t
   },
 }
 
-local MAX_DEPTH = 64
 
 local FIX_FP16_IO = "declare it Float16: ct.TensorType(name=..., shape=..., dtype=np.float16) with "
   .. "minimum_deployment_target=ct.target.iOS16 (or ct.utils.change_input_output_tensor_type on the saved model)"
@@ -216,16 +215,12 @@ local function check_function(model, fn, ctx)
 end
 
 -- every function of the model and of its pipeline sub-models
-local function check_model(model, ctx, depth)
-  if depth > MAX_DEPTH then return end
-  for _, fn in ipairs(model.functions) do
-    if fn.block ~= nil then check_function(model, fn, ctx) end
-  end
-  for _, sub in ipairs(model.submodels) do check_model(sub, ctx, depth + 1) end
-end
-
 function rule.check(model, ctx)
-  check_model(model, ctx, 0)
+  for m in model:models() do
+    for _, fn in ipairs(m.functions) do
+      if fn.block ~= nil then check_function(m, fn, ctx) end
+    end
+  end
 end
 
 return rule

@@ -108,13 +108,8 @@ local function check_one(model, ctx)
   }
 end
 
-local function walk(model, ctx)
-  check_one(model, ctx)
-  for _, sub in ipairs(model.submodels) do walk(sub, ctx) end
-end
-
 function rule.check(model, ctx)
-  walk(model, ctx)
+  for m in model:models() do check_one(m, ctx) end
 end
 
 return rule

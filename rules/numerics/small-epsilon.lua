@@ -130,7 +130,7 @@ local function judge(ctx, op, eps, where)
   end
 end
 
-local function walk(model, ctx)
+local function check_one(model, ctx)
   local checked = {}
   for _, k in ipairs(ctx.options.ops) do checked[k] = true end
   for op in model:ops() do
@@ -147,11 +147,10 @@ local function walk(model, ctx)
       if eps then judge(ctx, op, eps, "the op computes in float16") end
     end
   end
-  for _, sub in ipairs(model.submodels) do walk(sub, ctx) end
 end
 
 function rule.check(model, ctx)
-  walk(model, ctx)
+  for m in model:models() do check_one(m, ctx) end
 end
 
 return rule

@@ -123,7 +123,7 @@ local function preprocessing_of(model, f, n_images)
   return nil
 end
 
-local function walk(model, ctx)
+local function check_one(model, ctx)
   local images = {}
   for _, f in ipairs(model.inputs) do
     if f.kind == "image" then images[#images + 1] = f end
@@ -159,11 +159,10 @@ local function walk(model, ctx)
       end
     end
   end
-  for _, sub in ipairs(model.submodels) do walk(sub, ctx) end
 end
 
 function rule.check(model, ctx)
-  walk(model, ctx)
+  for m in model:models() do check_one(m, ctx) end
 end
 
 return rule

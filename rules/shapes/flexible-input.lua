@@ -299,7 +299,7 @@ local function check_enumerated(ctx, f, report)
   end
 end
 
-local function walk(model, ctx, seen)
+local function check_one(model, ctx, seen)
   -- a pipeline repeats its stages' inputs: report each input name once
   local function reporter(f)
     return function(t)
@@ -342,11 +342,11 @@ local function walk(model, ctx, seen)
       end
     end
   end
-  for _, sub in ipairs(model.submodels) do walk(sub, ctx, seen) end
 end
 
 function rule.check(model, ctx)
-  walk(model, ctx, {})
+  local seen = {}
+  for m in model:models() do check_one(m, ctx, seen) end
 end
 
 return rule

@@ -151,7 +151,7 @@ local function check_state(model, ctx, f, values)
   end
 end
 
-local function walk(model, ctx)
+local function check_one(model, ctx)
   local values = state_values(model)
   local declared = {}
   local states = {}
@@ -187,11 +187,10 @@ local function walk(model, ctx)
       end
     end
   end
-  for _, sub in ipairs(model.submodels) do walk(sub, ctx) end
 end
 
 function rule.check(model, ctx)
-  walk(model, ctx)
+  for m in model:models() do check_one(m, ctx) end
 end
 
 return rule

@@ -34,7 +34,6 @@ Split the layer into several smaller ones (e.g. shard the vocabulary), or compre
   },
 }
 
-local MAX_DEPTH = 32
 
 -- "999 B", "65.5 kB", "104.9 MB", "2.15 GB" (decimal units)
 local function fmt_bytes(b)
@@ -52,8 +51,7 @@ local function fmt_shape(shape)
   return "[" .. table.concat(dims, ", ") .. "]"
 end
 
-local function check_model(m, ctx, max, depth)
-  if depth > MAX_DEPTH then return end
+local function check_one(m, ctx, max)
   local big = false
   for w in m:weights() do
     if w.bytes >= max then
@@ -80,13 +78,12 @@ local function check_model(m, ctx, max, depth)
       if key then blobs[key] = true end
     end
   end
-  for _, sub in ipairs(m.submodels) do check_model(sub, ctx, max, depth + 1) end
 end
 
 function rule.check(model, ctx)
   local max = ctx.options.max_bytes
   if max <= 0 then return end
-  check_model(model, ctx, max, 0)
+  for m in model:models() do check_one(m, ctx, max) end
 end
 
 return rule

@@ -51,6 +51,10 @@ function rule.check(model, ctx)
   eq(#model.class_labels, 0, "#class_labels")
   eq(model.class_label_kind, nil, "class_label_kind")
   eq(#model.submodels, 0, "#submodels")
+  local listed = {}
+  for m in model:models() do listed[#listed + 1] = m end
+  eq(#listed, 1, "#model:models()")
+  eq(listed[1], model, "model:models() starts with the model")
   eq(model.parent, nil, "parent")
   eq(model.location.artifact, "", "model.location.artifact")
   eq(getmetatable(model), false, "getmetatable(model)")

@@ -93,7 +93,20 @@ local function touch_model(m)
   for _, s in ipairs(m.submodels) do touch_model(s) end
 end
 
+-- model:models() lists the model and its sub-models depth first
+local function preorder(m, out)
+  out[#out + 1] = m
+  for _, s in ipairs(m.submodels) do preorder(s, out) end
+  return out
+end
+
 function rule.check(model, ctx)
+  local want, i = preorder(model, {}), 0
+  for m in model:models() do
+    i = i + 1
+    if want[i] ~= m then error(("model:models() item %d is not the depth-first sub-model"):format(i)) end
+  end
+  if i ~= #want then error(("model:models() listed %d models, the pipeline has %d"):format(i, #want)) end
   seen = { n = 0 }
   touch_model(model)
   ctx:report(model, "touched %d objects", seen.n)
