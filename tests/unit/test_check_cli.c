@@ -22,73 +22,16 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "cli_run.h"
 
 static char bin[PATH_MAX];
 static char work[PATH_MAX];
 static char examples[PATH_MAX];   /* build/examples/broken, or "" */
 
-typedef struct res {
-    int code;
-    char *out, *err;
-} res;
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    char *s = malloc(cap);
-    size_t got;
-    while (s && (got = fread(s + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (n + 1 == cap) {
-            char *ns = realloc(s, cap *= 2);
-            if (!ns) {
-                free(s);
-                s = NULL;
-            }
-            s = ns;
-        }
-    }
-    fclose(f);
-    if (s) s[n] = 0;
-    return s;
-}
-
-static void res_free(res *r) {
-    free(r->out);
-    free(r->err);
-}
+typedef cli_res res;
 
 /* Run the binary with argv (NULL-terminated, without argv[0]) in dir. */
-static res run_in(const char *dir, const char *const *args) {
-    res r = {-1, NULL, NULL};
-    char outp[PATH_MAX + 16], errp[PATH_MAX + 16];
-    snprintf(outp, sizeof outp, "%s/.stdout", work);
-    snprintf(errp, sizeof errp, "%s/.stderr", work);
-    const char *argv[64];
-    size_t n = 0;
-    argv[n++] = bin;
-    for (; args[n - 1] && n < 63; n++) argv[n] = args[n - 1];
-    argv[n] = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fo < 0 || fe < 0 || chdir(dir) != 0) _exit(127);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        unsetenv("NO_COLOR");
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    int st = 0;
-    if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st)) r.code = WEXITSTATUS(st);
-    r.out = slurp(outp);
-    r.err = slurp(errp);
-    if (!r.out) r.out = calloc(1, 1);
-    if (!r.err) r.err = calloc(1, 1);
-    return r;
-}
+static res run_in(const char *dir, const char *const *args) { return cli_run(bin, work, dir, args); }
 
 #define RUNW(...) run_in(work, (const char *const[]){__VA_ARGS__, NULL})
 
@@ -137,42 +80,42 @@ static void test_usage_errors(void) {
     res r = RUNW("--version");
     EXPECT_CODE(r, 0);
     CHECK(!strncmp(r.out, "coreml-lint ", 12));
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("check", "--bogus-flag", "empty.mlmodel");
     EXPECT_CODE(r, 2);
     CHECK_STR(r.out, "");
     CHECK(strstr(r.err, "--bogus-flag") != NULL);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("check", "--no-config");
     EXPECT_CODE(r, 2);
     CHECK_STR(r.out, "");
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("--format", "xml", "empty.mlmodel");
     EXPECT_CODE(r, 2);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("--target", "ios16", "empty.mlmodel");
     EXPECT_CODE(r, 2);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("--fail-on", "fatal", "empty.mlmodel");
     EXPECT_CODE(r, 2);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("--no-bundled", "--enable", "load/no-such-rule", "empty.mlmodel");
     EXPECT_CODE(r, 2);
     CHECK(strstr(r.err, "load/no-such-rule") != NULL);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("--rules-dir", "no-such-dir", "empty.mlmodel");
     EXPECT_CODE(r, 2);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("-o", "/nonexistent-dir/report.txt", "empty.mlmodel");
     EXPECT_CODE(r, 2);
     CHECK(strstr(r.err, "/nonexistent-dir/report.txt") != NULL);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("--baseline", "missing.sarif", "empty.mlmodel");
     EXPECT_CODE(r, 2);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("--format");
     EXPECT_CODE(r, 2);
-    res_free(&r);
+    cli_res_free(&r);
 }
 
 static void test_exit_codes(void) {
@@ -183,21 +126,21 @@ static void test_exit_codes(void) {
     CHECK(strstr(r.out, "garbage.mlmodel") != NULL);
     CHECK(strstr(r.out, "nomanifest.mlpackage") && strstr(r.out, "[load/package-manifest]"));
     CHECK(strstr(r.out, "nomanifest.mlpackage/:") == NULL);   /* the path was normalised */
-    res_free(&r);
+    cli_res_free(&r);
     /* nothing enabled that fires: exit 0 */
     r = RUNW("--no-bundled", "--no-config", "--disable", "load/*", "empty.mlmodel", "garbage.mlmodel");
     EXPECT_CODE(r, 0);
     CHECK(strstr(r.out, "[load/") == NULL);
-    res_free(&r);
+    cli_res_free(&r);
     /* a folder is searched for models */
     r = RUNW("--no-bundled", "--no-config", "--format", "json", "models");
     EXPECT_CODE(r, 1);
     CHECK(strstr(r.out, "models/a.mlmodel") && strstr(r.out, "models/b.mlmodel"));
-    res_free(&r);
+    cli_res_free(&r);
     /* a folder without models: nothing to report */
     r = RUNW("--no-bundled", "--no-config", "clean");
     EXPECT_CODE(r, 0);
-    res_free(&r);
+    cli_res_free(&r);
 }
 
 static void test_fail_on(void) {
@@ -206,20 +149,20 @@ static void test_fail_on(void) {
     res r = RUNW("--no-bundled", "--config", "note.json", "empty.mlmodel");
     EXPECT_CODE(r, 0);
     CHECK(strstr(r.out, "note:") != NULL);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("--no-bundled", "--config", "note.json", "--fail-on", "note", "empty.mlmodel");
     EXPECT_CODE(r, 1);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("--no-bundled", "--config", "note.json", "--fail-on=warning", "empty.mlmodel");
     EXPECT_CODE(r, 0);
-    res_free(&r);
+    cli_res_free(&r);
     write_str("failnote.json", "{\"fail_on\": \"note\", \"rules\": {\"load/*\": {\"level\": \"note\"}}}");
     r = RUNW("--no-bundled", "--config", "failnote.json", "empty.mlmodel");
     EXPECT_CODE(r, 1);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("--no-bundled", "--config", "failnote.json", "--fail-on", "error", "empty.mlmodel");
     EXPECT_CODE(r, 0);      /* the flag overrides the file */
-    res_free(&r);
+    cli_res_free(&r);
 }
 
 static void test_baseline(void) {
@@ -227,22 +170,22 @@ static void test_baseline(void) {
                  "garbage.mlmodel");
     EXPECT_CODE(r, 1);
     CHECK_STR(r.out, "");
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("--no-bundled", "--no-config", "--baseline", "base.sarif", "empty.mlmodel", "garbage.mlmodel");
     EXPECT_CODE(r, 0);
     CHECK(strstr(r.out, "[load/") == NULL);
-    res_free(&r);
+    cli_res_free(&r);
     /* a new problem is still reported */
     r = RUNW("--no-bundled", "--no-config", "--baseline", "base.sarif", "empty.mlmodel", "garbage.mlmodel",
              "models/b.mlmodel");
     EXPECT_CODE(r, 1);
     CHECK(strstr(r.out, "models/b.mlmodel") != NULL);
     CHECK(strstr(r.out, "empty.mlmodel:") == NULL && strstr(r.out, "garbage.mlmodel:") == NULL);
-    res_free(&r);
+    cli_res_free(&r);
     write_str("notsarif.json", "{\"a\": 1}");
     r = RUNW("--no-bundled", "--no-config", "--baseline", "notsarif.json", "empty.mlmodel");
     EXPECT_CODE(r, 2);
-    res_free(&r);
+    cli_res_free(&r);
 }
 
 /* Any object in j with "suppressed": true? */
@@ -261,11 +204,11 @@ static void test_suppression(void) {
     res r = RUNW("--no-bundled", "empty.mlmodel");
     EXPECT_CODE(r, 0);
     CHECK(strstr(r.out, "empty.mlmodel:") == NULL);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("--no-bundled", "empty.mlmodel", "garbage.mlmodel");
     EXPECT_CODE(r, 1);
     CHECK(strstr(r.out, "garbage.mlmodel") && !strstr(r.out, "empty.mlmodel:"));
-    res_free(&r);
+    cli_res_free(&r);
     /* JSON keeps it, marked */
     r = RUNW("--no-bundled", "--format", "json", "empty.mlmodel");
     EXPECT_CODE(r, 0);
@@ -274,22 +217,22 @@ static void test_suppression(void) {
     CHECK(has_suppressed(j));
     CHECK(strstr(r.out, "an empty file on purpose") != NULL);
     cJSON_Delete(j);
-    res_free(&r);
+    cli_res_free(&r);
     /* a suppression without a reason is a tool error naming the key */
     write_str(".coreml-lint.json", "{\"suppressions\": [{\"rule\": \"load/*\"}]}");
     r = RUNW("--no-bundled", "empty.mlmodel");
     EXPECT_CODE(r, 2);
     CHECK(strstr(r.err, "reason") && strstr(r.err, ".coreml-lint.json"));
     CHECK_STR(r.out, "");
-    res_free(&r);
+    cli_res_free(&r);
     write_str(".coreml-lint.json", "{\n  \"taget\": \"iOS16\"\n}");
     r = RUNW("--no-bundled", "empty.mlmodel");
     EXPECT_CODE(r, 2);
     CHECK(strstr(r.err, "taget") && strstr(r.err, ".coreml-lint.json:2:"));
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("--no-bundled", "--no-config", "empty.mlmodel");   /* --no-config ignores it */
     EXPECT_CODE(r, 1);
-    res_free(&r);
+    cli_res_free(&r);
     char p[PATH_MAX + 32];
     snprintf(p, sizeof p, "%s/.coreml-lint.json", work);
     unlink(p);
@@ -301,15 +244,15 @@ static void test_output(void) {
     CHECK_STR(r.out, "");                                   /* the report went to the file */
     char p[PATH_MAX + 32];
     snprintf(p, sizeof p, "%s/report.txt", work);
-    char *txt = slurp(p);
+    char *txt = cli_slurp(p, NULL);
     CHECK(txt && strstr(txt, "[load/protobuf-corrupt]"));
     free(txt);
     CHECK(strstr(r.err, "1 model") != NULL);                /* the summary on stderr */
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("--no-bundled", "--no-config", "-q", "-o", "report.txt", "empty.mlmodel");
     EXPECT_CODE(r, 1);
     CHECK_STR(r.err, "");
-    res_free(&r);
+    cli_res_free(&r);
     /* stdout carries only the report: SARIF on stdout parses */
     r = RUNW("--no-bundled", "--no-config", "--format", "sarif", "empty.mlmodel", "garbage.mlmodel");
     EXPECT_CODE(r, 1);
@@ -320,19 +263,19 @@ static void test_output(void) {
     /* same inputs, same bytes */
     res r2 = RUNW("--no-bundled", "--no-config", "--format", "sarif", "empty.mlmodel", "garbage.mlmodel");
     CHECK_STR(r2.out, r.out);
-    res_free(&r2);
-    res_free(&r);
+    cli_res_free(&r2);
+    cli_res_free(&r);
     /* colour only when asked (stdout here is a file) */
     r = RUNW("--no-bundled", "--no-config", "empty.mlmodel");
     CHECK(strchr(r.out, '\033') == NULL);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("--no-bundled", "--no-config", "--color", "empty.mlmodel");
     CHECK(strchr(r.out, '\033') != NULL);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("--no-bundled", "--no-config", "--format", "github", "empty.mlmodel");
     EXPECT_CODE(r, 1);
     CHECK(strstr(r.out, "::error") != NULL);
-    res_free(&r);
+    cli_res_free(&r);
 }
 
 static void test_fixtures(void) {
@@ -344,24 +287,24 @@ static void test_fixtures(void) {
                                                    "wrong_magic.mlmodel", NULL});
     EXPECT_CODE(r, 1);
     CHECK(strstr(r.out, "truncated.mlmodel") && strstr(r.out, "wrong_magic.mlmodel"));
-    res_free(&r);
+    cli_res_free(&r);
     r = run_in(examples, (const char *const[]){"--no-bundled", "--no-config", "--format", "sarif",
                                                "blob_offset_out_of_range.mlpackage", "bad_manifest.mlpackage", NULL});
     EXPECT_CODE(r, 1);
     CHECK(strstr(r.out, "load/weight-blob") && strstr(r.out, "load/package-manifest"));
-    res_free(&r);
+    cli_res_free(&r);
     r = run_in(examples, (const char *const[]){"--no-bundled", "--no-config", "--disable", "load/*", ".", NULL});
     EXPECT_CODE(r, 0);
-    res_free(&r);
+    cli_res_free(&r);
     /* the unreferenced blob is a note: exit 0 unless --fail-on note */
     r = run_in(examples, (const char *const[]){"--no-bundled", "--no-config", "unreferenced_blob.mlpackage", NULL});
     EXPECT_CODE(r, 0);
     CHECK(strstr(r.out, "load/weight-blob-unreferenced") != NULL);
-    res_free(&r);
+    cli_res_free(&r);
     r = run_in(examples, (const char *const[]){"--no-bundled", "--no-config", "--fail-on", "note",
                                                "unreferenced_blob.mlpackage", NULL});
     EXPECT_CODE(r, 1);
-    res_free(&r);
+    cli_res_free(&r);
 }
 
 static void test_rules_command(void) {
@@ -371,18 +314,18 @@ static void test_rules_command(void) {
     /* sorted */
     const char *a = strstr(r.out, "load/compiled-by-newer-coremlc"), *b = strstr(r.out, "load/weight-blob-unreferenced");
     CHECK(a && b && a < b);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("rules", "--no-bundled", "load/spec-version");
     EXPECT_CODE(r, 0);
     CHECK(strstr(r.out, "SpecVersion") && strstr(r.out, "**Fix.**") && strstr(r.out, "tags:"));
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("rules", "--no-bundled", "--no-config", "--disable", "load/compiled-limited", "load/*");
     EXPECT_CODE(r, 0);
     CHECK(strstr(r.out, "load/compiled-limited") && strstr(r.out, "off"));
-    res_free(&r);
+    cli_res_free(&r);
     r = RUNW("rules", "--no-bundled", "nope/nothing");
     EXPECT_CODE(r, 2);
-    res_free(&r);
+    cli_res_free(&r);
 }
 
 /* docs/rules.md is generated: it must equal the current output. */
@@ -390,7 +333,7 @@ static void test_rules_doc_current(void) {
     const char *src = getenv("CML_SOURCE_DIR");
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s/docs/rules.md", src ? src : CML_SOURCE_DIR);
-    char *doc = slurp(p);
+    char *doc = cli_slurp(p, NULL);
     res r = RUNW("rules", "--markdown");
     EXPECT_CODE(r, 0);
     if (!doc || strcmp(doc, r.out) != 0) {
@@ -400,7 +343,7 @@ static void test_rules_doc_current(void) {
         CHECK(0);
     }
     free(doc);
-    res_free(&r);
+    cli_res_free(&r);
 }
 
 int main(void) {

@@ -32,68 +32,15 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "cli_run.h"
 
 static char bin[PATH_MAX], work[PATH_MAX], fix[PATH_MAX], tiny[PATH_MAX], plugin[PATH_MAX];
 static const char *corpus_dir;
 
-typedef struct res {
-    int code;
-    char *out, *err;
-} res;
-
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0, got;
-    char *s = malloc(cap);
-    while (s && (got = fread(s + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (n + 1 == cap) {
-            char *ns = realloc(s, cap *= 2);
-            if (!ns) free(s);
-            s = ns;
-        }
-    }
-    fclose(f);
-    if (s) s[n] = 0;
-    if (len) *len = n;
-    return s;
-}
-
-static void res_free(res *r) {
-    free(r->out);
-    free(r->err);
-}
+typedef cli_res res;
 
 /* Run the binary with args (NULL-terminated) in the work folder. */
-static res run(const char *const *args) {
-    res r = {-1, NULL, NULL};
-    char outp[PATH_MAX + 16], errp[PATH_MAX + 16];
-    snprintf(outp, sizeof outp, "%s/.stdout", work);
-    snprintf(errp, sizeof errp, "%s/.stderr", work);
-    const char *argv[64];
-    size_t n = 0;
-    argv[n++] = bin;
-    for (; args[n - 1] && n < 63; n++) argv[n] = args[n - 1];
-    argv[n] = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fo < 0 || fe < 0 || chdir(work) != 0) _exit(127);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    int st = 0;
-    if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st)) r.code = WEXITSTATUS(st);
-    r.out = slurp(outp, NULL);
-    r.err = slurp(errp, NULL);
-    if (!r.out) r.out = calloc(1, 1);
-    if (!r.err) r.err = calloc(1, 1);
-    return r;
-}
+static res run(const char *const *args) { return cli_run(bin, work, work, args); }
 #define RUN_BIN(...) run((const char *const[]){__VA_ARGS__, NULL})
 
 static char *fixture(const char *name) {
@@ -206,7 +153,7 @@ static void test_figures_tiny(void) {
 #endif
     }
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
     /* text: a figures block, the host statement, the summary last */
     r = RUN_BIN("probe", "--no-config", "--runs", "2", tiny);
     CHECK(strstr(r.out, "probe figures for ") != NULL);
@@ -216,20 +163,20 @@ static void test_figures_tiny(void) {
 #ifndef __APPLE__
     CHECK(strstr(r.out, "GPU and Neural Engine figures were not measured on this host") != NULL);
 #endif
-    res_free(&r);
+    cli_res_free(&r);
     /* SARIF carries them in the run's properties */
     r = RUN_BIN("probe", "--no-config", "--runs", "1", "--format", "sarif", tiny);
     doc = cJSON_Parse(r.out);
     const cJSON *run0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "runs"), 0);
     CHECK(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(run0, "properties"), "probe") != NULL);
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
     /* `check` leaves the opt-in probe rules off: no figures */
     r = RUN_BIN("check", "--no-config", "--format", "json", tiny);
     doc = cJSON_Parse(r.out);
     CHECK(doc && !cJSON_GetObjectItemCaseSensitive(doc, "properties"));
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
 }
 
 static void test_numerics_fixtures(void) {
@@ -239,14 +186,14 @@ static void test_numerics_fixtures(void) {
     CHECK_INT(count_rule(doc, "probe/fp16-overflow", NULL), 0);
     CHECK_INT(r.code, 1);
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
 
     doc = PROBE_JSON(&r, fixture("fire_overflow.mlpackage"));
     CHECK_INT(count_rule(doc, "probe/fp16-overflow", "op 'y' (mul) reaches |x| = "), 1);
     CHECK_INT(count_rule(doc, "probe/fp16-overflow", "beyond the fp16 maximum 65504"), 1);
     CHECK_INT(count_rule(doc, "probe/non-finite", "in fp16 emulation"), 1);
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
 
     doc = PROBE_JSON(&r, fixture("fire_cancel.mlpackage"));
     CHECK_INT(count_rule(doc, "probe/fp16-divergence", "output 'y' diverges"), 1);
@@ -254,7 +201,7 @@ static void test_numerics_fixtures(void) {
     CHECK_INT(count_rule(doc, "probe/non-finite", NULL), 0);
     CHECK_INT(count_rule(doc, "probe/fp16-overflow", NULL), 0);
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
 
     doc = PROBE_JSON(&r, fixture("pass_clean.mlpackage"));
     CHECK_INT(count_prefix(doc, "probe/"), 0);
@@ -263,7 +210,7 @@ static void test_numerics_fixtures(void) {
     CHECK_STR(str(f, "typed_precision"), "fp32");
     CHECK(isnan(num(f, "latency_ms.typed.median"))); /* pure fp32: no third mode */
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
 
     /* a mixed-precision program also runs in its own typed precision */
     doc = PROBE_JSON(&r, fixture("mixed.mlpackage"));
@@ -272,7 +219,7 @@ static void test_numerics_fixtures(void) {
     CHECK(num(f, "latency_ms.typed.median") > 0);
     CHECK(num(f, "outputs.0.typed_linf") >= 0);
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
 }
 
 static void test_corpus_numerics(void) {
@@ -289,11 +236,11 @@ static void test_corpus_numerics(void) {
     CHECK_INT(count_prefix(doc, "probe/"), 0);
     CHECK(num(figures(doc), "outputs.0.fp16_linf") > 0);
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
     doc = PROBE_JSON(&r, fp16);
     CHECK_INT(count_prefix(doc, "probe/"), 0);
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
     /* tiny thresholds: fp16-divergence fires and names ops */
     char cfg[PATH_MAX + 32];
     snprintf(cfg, sizeof cfg, "%s/tiny-thresholds.json", work);
@@ -307,13 +254,13 @@ static void test_corpus_numerics(void) {
     CHECK_INT(count_rule(doc, "probe/fp16-divergence", "output 'logits' diverges"), 1);
     CHECK_INT(count_rule(doc, "probe/fp16-divergence", "the divergence grows most at '"), 1);
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
     /* the custom layer: unsupported-op at the layer, no figures beyond status */
     doc = PROBE_JSON(&r, custom);
     CHECK_INT(count_rule(doc, "probe/unsupported-op", "'soft_threshold' (custom)"), 1);
     CHECK_STR(str(figures(doc), "status"), "unsupported");
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
 }
 
 static void write_hook_config(const char *name, const char *hook) {
@@ -336,7 +283,7 @@ static void test_isolation(void) {
     CHECK_STR(str(figures(doc), "status"), "crash");
     CHECK_INT(r.code, 1);
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
 
     r = RUN_BIN("probe", "--config", "hang.json", "--timeout", "0.5", "--format", "json", model);
     doc = cJSON_Parse(r.out);
@@ -344,18 +291,18 @@ static void test_isolation(void) {
     CHECK_INT(count_rule(doc, "ane/fp32-program", NULL), 1);
     CHECK_INT(r.code, 1);
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
 
     doc = PROBE_JSON(&r, "--memory-limit", "1", fixture("big_weights.mlpackage"));
     CHECK_INT(count_rule(doc, "probe/out-of-memory", "the runtime probe ran out of memory"), 1);
     CHECK_STR(str(figures(doc), "status"), "out-of-memory");
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
     doc = PROBE_JSON(&r, fixture("big_weights.mlpackage"));
     CHECK_INT(count_prefix(doc, "probe/"), 0);
     CHECK(num(figures(doc), "constants_mb") >= 2.0);
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
 }
 
 static void test_compare(void) {
@@ -369,20 +316,20 @@ static void test_compare(void) {
     CHECK_INT(count_rule(doc, "probe/baseline-divergence", "diverges from the baseline's 'y'"), 1);
     CHECK_STR(str(cJSON_GetObjectItemCaseSensitive(figures(doc), "compare"), "precision"), "fp32");
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUN_BIN("compare", "--no-config", "--runs", "1", "--format", "json", fixture("pass_clean.mlpackage"),
                 fixture("pass_clean.mlpackage"));
     doc = cJSON_Parse(r.out);
     CHECK_INT(count_rule(doc, "probe/baseline-divergence", NULL), 0);
     CHECK(num(figures(doc), "compare.outputs.0.linf") == 0);
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUN_BIN("compare", "--no-config", fixture("pass_clean.mlpackage"));
     CHECK_INT(r.code, 2);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUN_BIN("compare", "--no-config", "no-such-base.mlpackage", fixture("pass_clean.mlpackage"));
     CHECK_INT(r.code, 2);
-    res_free(&r);
+    cli_res_free(&r);
     if (!base || !int8 || !pal2) {
         fprintf(stderr, "SKIP test_compare (corpus part): corpus not found\n");
         return;
@@ -404,7 +351,7 @@ static void test_compare(void) {
     fprintf(stderr, "  int8 vs fp16 baseline: L-inf %.4g RMSE %.4g (max |y| %.4g), %zu baseline-divergence finding(s)\n",
             lin8, rm8, max8, count_rule(doc, "probe/baseline-divergence", NULL));
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUN_BIN("compare", "--no-config", "--runs", "1", "--format", "json", base, pal2);
     doc = cJSON_Parse(r.out);
     cmp = cJSON_GetObjectItemCaseSensitive(figures(doc), "compare");
@@ -418,7 +365,7 @@ static void test_compare(void) {
     CHECK_INT(r.code, 1);
     fprintf(stderr, "  2-bit vs fp16 baseline: L-inf %.4g RMSE %.4g (max |y| %.4g)\n", lin2, rm2, max2);
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
 }
 
 static void write_bytes(const char *name, const void *d, size_t n) {
@@ -468,15 +415,15 @@ static void test_inputs_and_outputs(void) {
     cJSON *doc = cJSON_Parse(r.out);
     CHECK_STR(str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(figures(doc), "inputs"), 0), "source"), "file");
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", "x=x.npy", "--save-outputs", "out_npy", model);
     CHECK_INT(r.code, 0);
-    res_free(&r);
+    cli_res_free(&r);
     char p1[PATH_MAX + 32], p2[PATH_MAX + 32], p3[PATH_MAX + 32];
     snprintf(p1, sizeof p1, "%s/out_f32/y.npy", work);
     snprintf(p2, sizeof p2, "%s/out_npy/y.npy", work);
     size_t n1 = 0, n2 = 0, n3 = 0;
-    char *a = slurp(p1, &n1), *b = slurp(p2, &n2);
+    char *a = cli_slurp(p1, &n1), *b = cli_slurp(p2, &n2);
     CHECK(a && b && n1 == n2 && n1 > 32 && !memcmp(a, b, n1)); /* same inputs, same outputs */
     if (a && n1 >= 32) {
         CHECK(!memcmp(a, "\x93NUMPY\x01\x00", 8));
@@ -488,9 +435,9 @@ static void test_inputs_and_outputs(void) {
     /* round trip: the saved output as the next input */
     r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", "x=out_f32/y.npy", "--save-outputs", "out_rt", model);
     CHECK_INT(r.code, 0);
-    res_free(&r);
+    cli_res_free(&r);
     snprintf(p3, sizeof p3, "%s/out_rt/y.npy", work);
-    char *c = slurp(p3, &n3);
+    char *c = cli_slurp(p3, &n3);
     CHECK(a && c && n1 == n3 && !memcmp(a, c, n1)); /* relu(relu(x)) = relu(x) */
     snprintf(p3, sizeof p3, "%s/out_rt/y.fp16.npy", work);
     struct stat st;
@@ -518,17 +465,17 @@ static void test_inputs_and_outputs(void) {
             fprintf(stderr, "  --input %s: expected '%s' in:\n%s\n", bad[i].arg, bad[i].needle, r.out);
             CHECK(0);
         }
-        res_free(&r);
+        cli_res_free(&r);
     }
     r = RUN_BIN("probe", "--no-config", "--input", "novalue", model);
     CHECK_INT(r.code, 2);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUN_BIN("probe", "--no-config", "--runs", "0", model);
     CHECK_INT(r.code, 2);
-    res_free(&r);
+    cli_res_free(&r);
     r = RUN_BIN("probe", "--no-config", "--timeout", "-1", model);
     CHECK_INT(r.code, 2);
-    res_free(&r);
+    cli_res_free(&r);
 }
 
 /* The probe loaded as a third-party plugin: the host forks each rule's
@@ -540,7 +487,7 @@ static void test_third_party(void) {
     CHECK_INT(count_rule(doc, "probe/non-finite", "'y' (log)"), 1);
     CHECK_STR(str(figures(doc), "status"), "ok");
     cJSON_Delete(doc);
-    res_free(&r);
+    cli_res_free(&r);
 }
 
 int main(void) {
