@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tmptree.h"
 #ifdef CML_NO_EXEC
 int main(void) {
     (void)check_tests_;
@@ -1355,20 +1356,6 @@ static void test_mutants(void) {
     pool_free();
 }
 
-static void remove_tree(const char *path) {
-    DIR *d = opendir(path);
-    if (!d) { unlink(path); return; }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char p[1024];
-        snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-        remove_tree(p);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
 int main(void) {
     snprintf(g_root, sizeof g_root, "/tmp/cml_classic_XXXXXX");
     if (!mkdtemp(g_root)) { perror("mkdtemp"); return 1; }
@@ -1387,7 +1374,7 @@ int main(void) {
     RUN(test_svm_broken);
     RUN(test_ir_columns);
     RUN(test_mutants);
-    remove_tree(g_root);
+    tmp_remove_tree(g_root);
     return CHECK_DONE();
 }
 #endif

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tmptree.h"
 #ifdef CML_NO_EXEC
 /* built without OpenBLAS: no executor to test */
 int main(void) {
@@ -1655,20 +1656,6 @@ static void test_nn_image_preprocessing(void) {
     pool_free();
 }
 
-static void remove_tree(const char *path) {
-    DIR *d = opendir(path);
-    if (!d) { unlink(path); return; }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char p[1024];
-        snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-        remove_tree(p);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
 int main(void) {
     snprintf(g_root, sizeof g_root, "/tmp/cml_exec_XXXXXX");
     if (!mkdtemp(g_root)) { perror("mkdtemp"); return 1; }
@@ -1699,7 +1686,7 @@ int main(void) {
     RUN(test_nn_misc);
     RUN(test_nn_activations);
     RUN(test_nn_image_preprocessing);
-    remove_tree(g_root);
+    tmp_remove_tree(g_root);
     return CHECK_DONE();
 }
 #endif

@@ -24,6 +24,7 @@
 #include "NeuralNetwork.pb-c.h"
 #include "CustomModel.pb-c.h"
 #include "check.h"
+#include "tmptree.h"
 #include "host.h"
 #include "lua_sandbox.h"
 
@@ -1049,22 +1050,6 @@ static void test_corpus(void) {
 
 /* ---- main ------------------------------------------------------------------- */
 
-static void rm_tree(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char p[1024];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) rm_tree(p);
-        else unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 int main(void) {
     const char *src = getenv("CML_SOURCE_DIR");
     snprintf(g_src, sizeof g_src, "%s", src ? src : CML_SOURCE_DIR);
@@ -1083,6 +1068,6 @@ int main(void) {
     RUN(test_corpus);
     RUN(test_touch_all);
     pool_free();
-    rm_tree(g_tmp);
+    tmp_remove_tree(g_tmp);
     return CHECK_DONE();
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tmptree.h"
 #include "milprint.h"
 #include "mlmodelc.h"
 
@@ -806,23 +807,6 @@ static void make_dir(const char *dir, const char *name) {
     CHECK(mkdir(path, 0700) == 0);
 }
 
-static void remove_tree(const char *path) {
-    DIR *d = opendir(path);
-    struct dirent *e;
-    if (d) {
-        while ((e = readdir(d)) != NULL) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            char p[4096];
-            snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-            remove_tree(p);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 /* SOURCE: coremltools/modelrunner/ModelRunner/add_model.mlmodelc/metadata.json (shortened) */
 static const char METADATA[] =
     "[\n  {\n    \"metadataOutputVersion\" : \"3.0\",\n"
@@ -953,7 +937,7 @@ static void test_mlmodelc_program(void) {
     CHECK(has_diag(&c->dl, "load/mil-structure", 3, "expected a type, found 'x'"));
     ctx_free(c);
 
-    remove_tree(root);
+    tmp_remove_tree(root);
 }
 
 static void test_mlmodelc_espresso_and_errors(void) {
@@ -1031,7 +1015,7 @@ static void test_mlmodelc_espresso_and_errors(void) {
     if (info.n_sub_models == 2) CHECK(strstr(info.sub_model_dirs[0], "model0.mlmodelc") != NULL);
     ctx_free(c);
 
-    remove_tree(root);
+    tmp_remove_tree(root);
 }
 
 int main(void) {

@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "tmptree.h"
 #include "inspect.h"
 #include "model.h"
 
@@ -185,9 +186,7 @@ int main(void) {
             else loaded_clean++;
         }
         loader_free(lm);
-        char cmd[4200];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dst);
-        if (system(cmd) != 0) break;
+        tmp_remove_tree(dst);
     }
     rmdir(dir);
     check_tests_++;
