@@ -1024,17 +1024,17 @@ static iweight *nn_weight(builder *b, const Cmlpb__WeightParams *wp, const char 
 
 /* One scalar field of a protobuf-c message (or element of a repeated
  * field) at p: as an integer (ints, enums, bools) or a double (floats). */
-static bool field_scalar(const ProtobufCFieldDescriptor *fd, const void *p, int64_t *iv, double *dv) {
+static void field_scalar(const ProtobufCFieldDescriptor *fd, const void *p, int64_t *iv, double *dv) {
     *iv = 0;
     *dv = 0;
     switch (fd->type) {
-    case PROTOBUF_C_TYPE_FLOAT: { float f; memcpy(&f, p, sizeof f); *dv = f; return true; }
-    case PROTOBUF_C_TYPE_DOUBLE: memcpy(dv, p, sizeof *dv); return true;
-    case PROTOBUF_C_TYPE_BOOL: { protobuf_c_boolean x; memcpy(&x, p, sizeof x); *iv = x != 0; return false; }
+    case PROTOBUF_C_TYPE_FLOAT: { float f; memcpy(&f, p, sizeof f); *dv = f; return; }
+    case PROTOBUF_C_TYPE_DOUBLE: memcpy(dv, p, sizeof *dv); return;
+    case PROTOBUF_C_TYPE_BOOL: { protobuf_c_boolean x; memcpy(&x, p, sizeof x); *iv = x != 0; return; }
     case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64: memcpy(iv, p, sizeof *iv); return false;
-    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32: { uint32_t x; memcpy(&x, p, sizeof x); *iv = x; return false; }
-    default: { int32_t x; memcpy(&x, p, sizeof x); *iv = x; return false; }
+    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64: memcpy(iv, p, sizeof *iv); return;
+    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32: { uint32_t x; memcpy(&x, p, sizeof x); *iv = x; return; }
+    default: { int32_t x; memcpy(&x, p, sizeof x); *iv = x; return; }
     }
 }
 
@@ -1186,38 +1186,22 @@ static void reflect_params(builder *b, cml_op *op, const ProtobufCMessage *msg, 
                     reflect_params(b, op, ms[j], arena_printf(b->a, "%s[%zu]", name, j), acc, depth + 1);
                 continue;
             }
-            cml_attr *at = arena_alloc(b->a, sizeof *at);
-            if (!at) return;
-            at->name = name;
-            at->n = n;
-            if (fd->type == PROTOBUF_C_TYPE_FLOAT || fd->type == PROTOBUF_C_TYPE_DOUBLE) {
-                double *f = arena_calloc(b->a, n, sizeof *f);
-                if (!f) return;
-                for (size_t j = 0; j < n; j++)
-                    f[j] = fd->type == PROTOBUF_C_TYPE_FLOAT ? ((const float *)arr)[j] : ((const double *)arr)[j];
-                at->kind = CML_ATTR_FLOATS;
-                at->floats = f;
-            } else if (fd->type == PROTOBUF_C_TYPE_STRING) {
-                at->kind = CML_ATTR_STRINGS;
-                at->strings = (const char *const *)arr;
-            } else if (fd->type == PROTOBUF_C_TYPE_BYTES) {
-                continue;
+            if (fd->type == PROTOBUF_C_TYPE_BYTES) continue;
+            cml_attr *at;
+            if (fd->type == PROTOBUF_C_TYPE_STRING) {
+                if (!(at = arena_alloc(b->a, sizeof *at))) return;
+                *at = (cml_attr){.name = name, .kind = CML_ATTR_STRINGS, .n = n, .strings = (const char *const *)arr};
             } else {
-                int64_t *v = arena_calloc(b->a, n, sizeof *v);
-                if (!v) return;
+                bool fl = fd->type == PROTOBUF_C_TYPE_FLOAT || fd->type == PROTOBUF_C_TYPE_DOUBLE;
+                if (!(at = list_attr(b, name, fl, n))) return;
+                size_t es = field_size(fd);
                 for (size_t j = 0; j < n; j++) {
-                    switch (fd->type) {
-                    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-                        v[j] = ((const int64_t *)arr)[j]; break;
-                    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
-                        v[j] = (int64_t)((const uint64_t *)arr)[j]; break;
-                    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32:
-                        v[j] = ((const uint32_t *)arr)[j]; break;
-                    default: v[j] = ((const int32_t *)arr)[j]; break;
-                    }
+                    int64_t iv;
+                    double dv;
+                    field_scalar(fd, (const char *)arr + j * es, &iv, &dv);
+                    if (fl) ((double *)at->floats)[j] = dv;
+                    else ((int64_t *)at->ints)[j] = iv;
                 }
-                at->kind = CML_ATTR_INTS;
-                at->ints = v;
             }
             acc_push(b, acc, at);
             continue;
