@@ -1127,9 +1127,9 @@ static void stage_free(void *plan) { exec_plan_free(plan); }
  * name. */
 static int k_neural_stage(xctx *c) {
     xstep *st = (xstep *)c->st;
-    const cml_model *sm = exec_stage_model(c->p->m, c->op);
-    if (!sm) return exec_fail(c, "pipeline stage '%s' has no sub-model", c->op->kind);
     if (!st->kstate) {
+        const cml_model *sm = exec_stage_model(c->p->m, c->op);
+        if (!sm) return exec_fail(c, "pipeline stage '%s' has no sub-model", c->op->kind);
         exec_opts o = c->p->opts;
         o.hook = NULL;
         o.on_op_start = NULL;
@@ -1140,6 +1140,7 @@ static int k_neural_stage(xctx *c) {
         st->kstate_free = stage_free;
     }
     exec_plan *np = st->kstate;
+    const cml_model *sm = exec_plan_function(np)->model;
     size_t n_in = exec_nn_n_in(c);
     exec_tensor *in = calloc(n_in ? n_in : 1, sizeof *in);
     if (!in) return exec_fail(c, "out of memory");
