@@ -96,7 +96,7 @@ static void usage(FILE *out) {
           "  --version                         print the version\n"
           "\n"
           "probe options (probe, compare: the model runs on the CPU in fp32 and fp16 emulation):\n"
-          "  --threads N                       BLAS threads (default: the library's)\n"
+          "  --threads N                       executor threads (default: the CPUs online)\n"
           "  --runs N                          predictions per mode (default 10)\n"
           "  --input NAME=FILE                 input from a .f32 (raw float32) or .npy file (repeatable)\n"
           "  --save-outputs DIR                save the outputs as .npy files in DIR\n"

@@ -158,7 +158,7 @@ static void write_probe_model(FILE *out, const char *path, const cJSON *p) {
         put_clean(out, js(p, "blas"));
         const cJSON *th = cJSON_GetObjectItemCaseSensitive(p, "threads");
         if (cJSON_IsNumber(th)) fprintf(out, ", %d threads", th->valueint);
-        else fputs(", library default threads", out);
+        else fputs(", threads unknown", out);
         fputs("; function ", out);
         put_clean(out, js(p, "function"));
         fputs("; typed precision ", out);

@@ -143,7 +143,8 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
  * On success *outputs is a new array of *n_out tensors in the function's
  * output order (free with exec_tensors_free) and 0 is returned; on failure
  * -1, with the reason in exec_last_error(). stats may be NULL. A plan is
- * not thread-safe (one run at a time); BLAS threads are process-wide. */
+ * not thread-safe (one run at a time); the BLAS runs single-threaded inside
+ * the plan's own threads. */
 int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_in,
              exec_tensor **outputs, size_t *n_out, exec_stats *stats);
 

@@ -36,7 +36,7 @@
 /* What changes a run (part of the cache key); thresholds are read per rule
  * at report time. */
 typedef struct probe_opts {
-    int threads;                    /* BLAS threads, 0 = library default */
+    int threads;                    /* executor threads (exec_opts.threads), 0 = the CPUs online */
     int runs;                       /* timed predictions per mode */
     uint64_t seed;                  /* generated inputs */
     double timeout_s;               /* wall clock of the child */
