@@ -1243,11 +1243,25 @@ static int ctx_report_l(lua_State *L) {
     return 1;
 }
 
+/* ctx:format_bytes(n): "999 B", "65.5 kB", "104.9 MB", "2.15 GB" (decimal units) */
+static int ctx_format_bytes_l(lua_State *L) {
+    lir_check(L, 1, LIR_CTX);
+    lua_Number b = luaL_checknumber(L, 2);
+    char s[64];
+    if (b < 1000) snprintf(s, sizeof s, "%lld B", (long long)b);
+    else if (b < 1e6) snprintf(s, sizeof s, "%.1f kB", (double)b / 1e3);
+    else if (b < 1e9) snprintf(s, sizeof s, "%.1f MB", (double)b / 1e6);
+    else snprintf(s, sizeof s, "%.2f GB", (double)b / 1e9);
+    lua_pushstring(L, s);
+    return 1;
+}
+
 static int ctx_index(lua_State *L) {
     rule_ctx *ctx = (rule_ctx *)lir_check(L, 1, LIR_CTX);
     const char *k = lua_tostring(L, 2);
     if (lua_type(L, 2) != LUA_TSTRING) return no_field(L, LIR_CTX);
     if (IS("report")) { lua_pushcfunction(L, ctx_report_l); return 1; }
+    if (IS("format_bytes")) { lua_pushcfunction(L, ctx_format_bytes_l); return 1; }
     if (IS("target")) { push_str(L, ctx_target(ctx)); return 1; }
     if (IS("id")) {
         const host_rule *r = ctx_rule(ctx);

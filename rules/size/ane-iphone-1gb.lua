@@ -48,14 +48,6 @@ or compress the weights (palettization, 8/4-bit quantization).
   },
 }
 
--- "999 B", "65.5 kB", "104.9 MB", "2.15 GB" (decimal units)
-local function fmt_bytes(b)
-  if b < 1000 then return ("%d B"):format(b) end
-  if b < 1000000 then return ("%.1f kB"):format(b / 1e3) end
-  if b < 1000000000 then return ("%.1f MB"):format(b / 1e6) end
-  return ("%.2f GB"):format(b / 1e9)
-end
-
 -- Is the target of platform plat ("iOS17.4" is "iOS"; "iOSX" is not)?
 local function target_is(t, plat)
   if t:sub(1, #plat) ~= plat then return false end
@@ -80,7 +72,7 @@ function rule.check(model, ctx)
     at = model,
     message = ("the model holds %s of weights (%d bytes), more than %s (%d bytes): Apple states that a model "
       .. "deployed to run on the Neural Engine on an iPhone cannot be larger than 1 GB"):format(
-      fmt_bytes(b), b, fmt_bytes(max), max),
+      ctx:format_bytes(b), b, ctx:format_bytes(max), max),
     fix = "split it into chunks under 1 GB with ct.models.utils.bisect_model(...) and chain them, or "
       .. "compress the weights (palettization, int8/int4 quantization)",
   }

@@ -45,14 +45,6 @@ Load once, asynchronously and early; keep the `MLModel` instance; prewarm with o
   },
 }
 
--- "999 B", "65.5 kB", "104.9 MB", "2.15 GB" (decimal units)
-local function fmt_bytes(b)
-  if b < 1000 then return ("%d B"):format(b) end
-  if b < 1000000 then return ("%.1f kB"):format(b / 1e3) end
-  if b < 1000000000 then return ("%.1f MB"):format(b / 1e6) end
-  return ("%.2f GB"):format(b / 1e9)
-end
-
 function rule.check(model, ctx)
   if not ctx.options.targets_ane then return end
   local min = ctx.options.min_bytes
@@ -62,7 +54,7 @@ function rule.check(model, ctx)
     at = model,
     message = ("the model holds %s of weights (more than %s): its first load on each device compiles and "
       .. "specializes it for the Neural Engine, which users report taking up to minutes; Core ML caches "
-      .. "the result until the next OS update"):format(fmt_bytes(b), fmt_bytes(min)),
+      .. "the result until the next OS update"):format(ctx:format_bytes(b), ctx:format_bytes(min)),
     fix = "load the model once, asynchronously and early (e.g. at app start), keep the MLModel "
       .. "instance, prewarm it with one prediction, and never reload it per prediction",
   }

@@ -37,14 +37,6 @@ Convert to an ML Program (`convert_to="mlprogram"`, an `.mlpackage`): its weight
   },
 }
 
--- "999 B", "65.5 kB", "104.9 MB", "2.15 GB" (decimal units)
-local function fmt_bytes(b)
-  if b < 1000 then return ("%d B"):format(b) end
-  if b < 1000000 then return ("%.1f kB"):format(b / 1e3) end
-  if b < 1000000000 then return ("%.1f MB"):format(b / 1e6) end
-  return ("%.2f GB"):format(b / 1e9)
-end
-
 function rule.check(model, ctx)
   if model.format ~= "mlmodel" and model.format ~= "mlpackage" then return end
   local max = ctx.options.max_bytes
@@ -56,7 +48,7 @@ function rule.check(model, ctx)
     at = model,
     message = ("the model specification (%s) is %s (%d bytes), at or above the protobuf message limit of %s "
       .. "(%d bytes): coremltools and Core ML cannot parse it (\"exceeds maximum protobuf size of 2GB\")"):format(
-      artifact, fmt_bytes(spec), spec, fmt_bytes(max), max),
+      artifact, ctx:format_bytes(spec), spec, ctx:format_bytes(max), max),
     fix = "convert to an ML Program (convert_to=\"mlprogram\"): its weights move out of the protobuf "
       .. "into weights/weight.bin; or compress the weights",
   }

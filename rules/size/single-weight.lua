@@ -35,14 +35,6 @@ Split the layer into several smaller ones (e.g. shard the vocabulary), or compre
 }
 
 
--- "999 B", "65.5 kB", "104.9 MB", "2.15 GB" (decimal units)
-local function fmt_bytes(b)
-  if b < 1000 then return ("%d B"):format(b) end
-  if b < 1000000 then return ("%.1f kB"):format(b / 1e3) end
-  if b < 1000000000 then return ("%.1f MB"):format(b / 1e6) end
-  return ("%.2f GB"):format(b / 1e9)
-end
-
 -- "[256, 128]", "?" for an unknown dimension, "[?]" for an unknown rank
 local function fmt_shape(shape)
   if shape == nil then return "[?]" end
@@ -70,7 +62,7 @@ local function check_one(m, ctx, max)
           at = w,
           message = ("weight '%s' %s %s is %s (%d bytes), at or above %s: a single weight of 2^31 bytes or more "
             .. "fails to load (\"Error in declaring network\", apple/coremltools#1807)"):format(
-            w.location.logical or "?", w.dtype, fmt_shape(w.shape), fmt_bytes(bytes), bytes, fmt_bytes(max)),
+            w.location.logical or "?", w.dtype, fmt_shape(w.shape), ctx:format_bytes(bytes), bytes, ctx:format_bytes(max)),
           fix = "split the layer (e.g. an embedding or LM head) into several smaller ones, or compress "
             .. "it (int8/int4 quantization or palettization)",
         }
