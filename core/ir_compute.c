@@ -488,20 +488,6 @@ bool ir_compute_is_boundary_op(const cml_op *op) {
     return false;
 }
 
-/* The float output dtype of an ML Program op: CML_DT_FP32 when every float
- * output is fp32/fp64, CML_DT_FP16 when any is fp16/bf16/fp8, else UNKNOWN. */
-static cml_dtype float_dtype(const cml_op *op) {
-    bool wide = false;
-    for (size_t i = 0; i < op->n_outputs; i++) {
-        const cml_type *t = &op->outputs[i]->type;
-        if (t->kind != CML_TYPE_TENSOR && t->kind != CML_TYPE_STATE) continue;
-        if (!cml_dtype_is_float(t->dtype)) continue;
-        if (t->dtype == CML_DT_FP32 || t->dtype == CML_DT_FP64) wide = true;
-        else return CML_DT_FP16;
-    }
-    return wide ? CML_DT_FP32 : CML_DT_UNKNOWN;
-}
-
 /* SOURCE: rules-knowledge 4.1 P12 / 5.4 (ops computing in int32), kept
  * conservative: an int32 output that is not a shape vector (rank >= 2, or
  * rank 1 longer than 16); no float outputs. */
@@ -545,7 +531,7 @@ cml_estimate ir_compute_estimate(const cml_op *op, bool fp16_program, arena *a) 
     if (have && t.tier == 'A') return t;
     if (op->is_nn_layer) return have ? t : e;
     /* 2. ML Program dtypes: fp32 compute leaves the NE (tier A) */
-    if (float_dtype(op) == CML_DT_FP32 && !ir_compute_is_boundary_op(op)) {
+    if (cml_op_float_dtype(op) == CML_DT_FP32 && !ir_compute_is_boundary_op(op)) {
         /* SOURCE: rules-knowledge 4.1 P2 (typed-execution.md:93), 5.5 / 5.6 */
         set(&e, GPU, 'A',
             fp16_program ? "computes in fp32 inside an fp16 program (mixed precision)"
@@ -571,7 +557,7 @@ static bool has_fp16_compute(const cml_block *b, int depth) {
     if (!b || depth > IR_MAX_DEPTH) return false;
     for (size_t i = 0; i < b->n_ops; i++) {
         const cml_op *op = b->ops[i];
-        if (!op->is_const && !op->is_nn_layer && float_dtype(op) == CML_DT_FP16 && !ir_compute_is_boundary_op(op))
+        if (!op->is_const && !op->is_nn_layer && cml_op_float_dtype(op) == CML_DT_FP16 && !ir_compute_is_boundary_op(op))
             return true;
         for (size_t j = 0; j < op->n_blocks; j++)
             if (has_fp16_compute(op->blocks[j], depth + 1)) return true;

@@ -548,6 +548,21 @@ static inline const cml_value *cml_op_param(const cml_op *op, const char *name) 
     return NULL;
 }
 
+/* The float precision an op computes in, from its float outputs:
+ * CML_DT_FP32 when every one is fp32/fp64, CML_DT_FP16 when any is
+ * fp16/bf16/fp8, CML_DT_UNKNOWN when it has none. */
+static inline cml_dtype cml_op_float_dtype(const cml_op *op) {
+    bool wide = false;
+    for (size_t i = 0; i < op->n_outputs; i++) {
+        const cml_type *t = &op->outputs[i]->type;
+        if (t->kind != CML_TYPE_TENSOR && t->kind != CML_TYPE_STATE) continue;
+        if (!cml_dtype_is_float(t->dtype)) continue;
+        if (t->dtype == CML_DT_FP32 || t->dtype == CML_DT_FP64) wide = true;
+        else return CML_DT_FP16;
+    }
+    return wide ? CML_DT_FP32 : CML_DT_UNKNOWN;
+}
+
 /* The function `name` of m (NULL or "": the default one — the described
  * default function, else "main", else the first; a classic model's or
  * pipeline's only function, m->classic), or NULL. */

@@ -44,11 +44,6 @@ bool ane_is_mlprogram(const cml_model *m);
 bool ane_kind_is(const cml_op *op, const char *kind);
 /* The first value bound to the named input of an ML Program op, or NULL. */
 const cml_value *ane_input(const cml_op *op, const char *name);
-/* The float type an ML Program op computes in, classified like the
- * compute-unit pass does: CML_DT_FP16 when any float tensor output is
- * fp16/bf16/fp8, CML_DT_FP32 when every float output is fp32/fp64,
- * CML_DT_UNKNOWN without float tensor outputs. */
-cml_dtype ane_float_dtype(const cml_op *op);
 /* An op that computes (not const/constexpr, estimate not CML_UNIT_NONE). */
 bool ane_is_compute(const cml_op *op);
 /* An ML Program compute op typed fp32 that the compute-unit pass did not

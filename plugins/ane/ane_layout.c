@@ -61,7 +61,7 @@ static void lay_function(const cml_model *m, const cml_function *fn, void *arg) 
     double worst_padded = 0, worst_raw = 0;
     for (size_t i = 0; i < all.n; i++) {
         const cml_op *op = all.v[i];
-        if (ane_is_compute(op) && !ane_kind_is(op, "cast") && ane_float_dtype(op) == CML_DT_FP16) fp16 = true;
+        if (ane_is_compute(op) && !ane_kind_is(op, "cast") && cml_op_float_dtype(op) == CML_DT_FP16) fp16 = true;
     }
     for (size_t i = 0; fp16 && i < all.n; i++) {
         const cml_op *op = all.v[i];

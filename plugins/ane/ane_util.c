@@ -61,18 +61,6 @@ const cml_value *ane_input(const cml_op *op, const char *name) {
     return NULL;
 }
 
-cml_dtype ane_float_dtype(const cml_op *op) {
-    bool wide = false;
-    for (size_t i = 0; i < op->n_outputs; i++) {
-        const cml_type *t = &op->outputs[i]->type;
-        if (t->kind != CML_TYPE_TENSOR && t->kind != CML_TYPE_STATE) continue;
-        if (!cml_dtype_is_float(t->dtype)) continue;
-        if (t->dtype == CML_DT_FP32 || t->dtype == CML_DT_FP64) wide = true;
-        else return CML_DT_FP16;
-    }
-    return wide ? CML_DT_FP32 : CML_DT_UNKNOWN;
-}
-
 bool ane_is_compute(const cml_op *op) {
     return !op->is_const && op->estimate.unit != CML_UNIT_NONE && op->estimate.unit != CML_UNIT_UNKNOWN;
 }
@@ -84,7 +72,7 @@ bool ane_is_compute(const cml_op *op) {
  * which it estimates NE with tier 0. */
 bool ane_is_fp32_island_op(const cml_op *op) {
     return !op->is_nn_layer && ane_is_compute(op) && op->estimate.tier != 0 &&
-           ane_float_dtype(op) == CML_DT_FP32;
+           cml_op_float_dtype(op) == CML_DT_FP32;
 }
 
 /* ---- strings ---------------------------------------------------------------- */

@@ -206,7 +206,7 @@ static void mp_function(const cml_model *m, const cml_function *fn, void *arg) {
         if (ane_is_fp32_island_op(op)) {
             member[i] = ++n_members;
             if (!ane_kind_is(op, "cast")) n_fp32++;
-        } else if (ane_float_dtype(op) == CML_DT_FP16 && !ane_kind_is(op, "cast")) {
+        } else if (cml_op_float_dtype(op) == CML_DT_FP16 && !ane_kind_is(op, "cast")) {
             pre16[i + 1]++;
             n_fp16++;
         }
