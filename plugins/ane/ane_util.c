@@ -54,11 +54,8 @@ bool ane_is_mlprogram(const cml_model *m) { return m && m->type && strcmp(m->typ
 bool ane_kind_is(const cml_op *op, const char *kind) { return op->kind && strcmp(op->kind, kind) == 0; }
 
 const cml_value *ane_input(const cml_op *op, const char *name) {
-    for (size_t i = 0; i < op->n_inputs; i++) {
-        const cml_arg *a = op->inputs[i];
-        if (a && a->name && strcmp(a->name, name) == 0) return a->n_values ? a->values[0] : NULL;
-    }
-    return NULL;
+    const cml_arg *a = cml_op_input(op, name);
+    return a && a->n_values ? a->values[0] : NULL;
 }
 
 bool ane_is_compute(const cml_op *op) {
