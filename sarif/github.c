@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wcommon.h"
-#include "writers.h"
+#include "sarif/wcommon.h"
+#include "sarif/writers.h"
 
 #define GH_ANNOTATION_LIMIT 10u
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wcommon.h"
-#include "writers.h"
+#include "sarif/wcommon.h"
+#include "sarif/writers.h"
 
 #ifndef CML_VERSION
 #define CML_VERSION "0.0.0"

@@ -23,9 +23,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "sha256.h"
-#include "wcommon.h"
-#include "writers.h"
+#include "format/sha256.h"
+#include "sarif/wcommon.h"
+#include "sarif/writers.h"
 
 #define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
 #ifndef CML_HOMEPAGE

@@ -19,8 +19,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "wcommon.h"
-#include "writers.h"
+#include "sarif/wcommon.h"
+#include "sarif/writers.h"
 
 #define C_RESET "\033[0m"
 #define C_BOLD "\033[1m"

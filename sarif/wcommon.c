@@ -6,7 +6,7 @@
  * control characters from a hostile model), truncation at code-point
  * boundaries, summary counts and the final flush/error check. Everything
  * here is pure string work on the run_result; nothing touches the IR. */
-#include "wcommon.h"
+#include "sarif/wcommon.h"
 
 #include <stdarg.h>
 #include <stdint.h>

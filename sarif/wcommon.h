@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "host.h"
+#include "host/host.h"
 
 /* "error" "warning" "note" for LEVEL_*; "none" otherwise. */
 const char *sarif_level_str(int level);

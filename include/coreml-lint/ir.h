@@ -580,6 +580,76 @@ static inline const cml_function *cml_model_function(const cml_model *m, const c
     return m->functions[0];
 }
 
+
+/* ---- enum names (header-only: the host, inspect, Lua and plugins share them) */
+
+static inline const char *cml_format_name(cml_format f) {
+    switch (f) {
+    case CML_FMT_MLMODEL: return "mlmodel";
+    case CML_FMT_MLPACKAGE: return "mlpackage";
+    case CML_FMT_MLMODELC: return "mlmodelc";
+    default: return "unknown";
+    }
+}
+
+static inline const char *cml_feature_kind_name(cml_feature_kind k) {
+    switch (k) {
+    case CML_FEAT_INT64: return "int64";
+    case CML_FEAT_DOUBLE: return "double";
+    case CML_FEAT_STRING: return "string";
+    case CML_FEAT_IMAGE: return "image";
+    case CML_FEAT_MULTIARRAY: return "multiArray";
+    case CML_FEAT_DICTIONARY: return "dictionary";
+    case CML_FEAT_SEQUENCE: return "sequence";
+    case CML_FEAT_STATE: return "state";
+    default: return "invalid";
+    }
+}
+
+/* SOURCE: FeatureTypes.proto ArrayFeatureType.ArrayDataType names. */
+static inline const char *cml_array_dtype_name(cml_array_dtype d) {
+    switch (d) {
+    case CML_ARR_FLOAT32: return "FLOAT32";
+    case CML_ARR_DOUBLE: return "DOUBLE";
+    case CML_ARR_INT32: return "INT32";
+    case CML_ARR_INT8: return "INT8";
+    case CML_ARR_FLOAT16: return "FLOAT16";
+    default: return "INVALID";
+    }
+}
+
+static inline const char *cml_color_name(cml_color c) {
+    switch (c) {
+    case CML_COLOR_GRAYSCALE: return "GRAYSCALE";
+    case CML_COLOR_RGB: return "RGB";
+    case CML_COLOR_BGR: return "BGR";
+    case CML_COLOR_GRAYSCALE_FLOAT16: return "GRAYSCALE_FLOAT16";
+    default: return "INVALID";
+    }
+}
+
+static inline const char *cml_granularity_name(cml_granularity g) {
+    switch (g) {
+    case CML_GRAN_PER_TENSOR: return "per_tensor";
+    case CML_GRAN_PER_CHANNEL: return "per_channel";
+    case CML_GRAN_PER_GROUPED_CHANNEL: return "per_grouped_channel";
+    case CML_GRAN_PER_BLOCK: return "per_block";
+    case CML_GRAN_BLOCKWISE_LUT: return "blockwise_lut";
+    default: return "none";
+    }
+}
+
+static inline const char *cml_compression_mode(const cml_compression *c) {
+    if (c->sparse && c->palettized) return "prune+palettize";
+    if (c->sparse && c->quantized) return "prune+linear_quantize";
+    if (c->palettized && c->quantized) return "palettize+linear_quantize";
+    if (c->sparse) return "prune";
+    if (c->palettized) return "palettize";
+    if (c->quantized) return "linear_quantize";
+    if (c->fp16_storage) return "float16_weights";
+    return "none";
+}
+
 #ifdef __cplusplus
 }
 #endif

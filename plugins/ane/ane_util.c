@@ -2,7 +2,7 @@
  * lists, the program-order walk (an op, then the ops of its nested blocks),
  * the visit of every function of a model and its pipeline sub-models, input
  * look-ups by name, the float dtype of an op (the same classification as the
- * host's compute-unit pass, core/ir_compute.c), the test for fp32 ops that
+ * host's compute-unit pass, core/ir/compute.c), the test for fp32 ops that
  * the pass did not take for I/O conversion, and bounded message builders.
  * Pure C11 over the read-only IR; allocation failures only shorten a list. */
 #include <stdarg.h>
@@ -62,7 +62,7 @@ bool ane_is_compute(const cml_op *op) {
     return !op->is_const && op->estimate.unit != CML_UNIT_NONE && op->estimate.unit != CML_UNIT_UNKNOWN;
 }
 
-/* SOURCE: core/ir_compute.c (the host's compute-unit pass): an fp32-typed ML
+/* SOURCE: core/ir/compute.c (the host's compute-unit pass): an fp32-typed ML
  * Program op is barred from the NE with tier 'A' (rules-knowledge 4.1 P2),
  * except the model's I/O conversion — input/output casts, coremltools' image
  * scale/bias ops, the fp32 cast before `classify` (rules-knowledge 5.6) —

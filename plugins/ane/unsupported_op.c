@@ -28,7 +28,7 @@ typedef struct uo_run {
     cml_ctx *ctx;
 } uo_run;
 
-/* SOURCE: core/ir_compute.c — the reason the pass gives an op that is off
+/* SOURCE: core/ir/compute.c — the reason the pass gives an op that is off
  * the NE only because it is typed fp32 (rules-knowledge 4.1 P2, 5.5, 5.6):
  * "computes in fp32 inside an fp16 program (mixed precision)" / "computes in
  * fp32 (fp32-typed ML Program)". Kind-table facts keep their own reasons. */

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "exec_api.h"
+#include "exec/exec_api.h"
 
 const exec_api *exec_api_load(char *err, size_t errlen) {
     static const exec_api *api;

@@ -19,7 +19,7 @@
 
 #include "coreml-lint/plugin.h"
 #include "coreml_backend.h"
-#include "exec.h"
+#include "exec/exec.h"
 
 #define PROBE_MAX_INPUT_SPECS 16
 #define PROBE_MAX_OUTPUTS 16

@@ -50,8 +50,8 @@
 #include <mach/mach.h>
 #endif
 
-#include "exec_api.h"
-#include "exec_blas.h"
+#include "exec/exec_api.h"
+#include "exec/exec_blas.h"
 #include "probe.h"
 
 /* The executor lives in runtime-probe-exec.so, opened in the child only

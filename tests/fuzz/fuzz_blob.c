@@ -1,4 +1,4 @@
-/* fuzz_blob.c — libFuzzer target for core/blob.c.
+/* fuzz_blob.c — libFuzzer target for core/format/blob.c.
  *
  * Parses the input as a weight.bin with blob_open_mem, then reads every
  * walked blob in full with blob_read (plus an out-of-range read), checks
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blob.h"
+#include "format/blob.h"
 
 static unsigned bits_of(cml_dtype dt) {
     switch (dt) {

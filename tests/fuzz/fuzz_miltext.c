@@ -1,4 +1,4 @@
-/* fuzz_miltext.c — libFuzzer target for core/miltext.c.
+/* fuzz_miltext.c — libFuzzer target for core/format/miltext.c.
  *
  * Feeds the input to miltext_parse as model.mil text (not NUL-terminated, in
  * a bounded arena). A failed parse must leave exactly one load/mil-structure
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "milprint.h"
-#include "mlmodelc.h"
+#include "format/mlmodelc.h"
 
 static int same_msg(const ProtobufCMessage *a, const ProtobufCMessage *b) {
     size_t na = protobuf_c_message_get_packed_size(a), nb = protobuf_c_message_get_packed_size(b);

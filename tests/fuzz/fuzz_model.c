@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "inspect.h"
-#include "model.h"
+#include "cli/inspect.h"
+#include "ir/model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

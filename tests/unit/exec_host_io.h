@@ -6,8 +6,8 @@
 #define CML_EXEC_HOST_IO_H
 
 #include "exec.h"
-#include "ir_weights.h"
-#include "model.h"
+#include "ir/weights.h"
+#include "ir/model.h"
 
 static inline size_t host_io_read(void *u, const cml_weight *w, uint64_t off, void *buf, size_t n) {
     (void)u;

@@ -1,0 +1,35 @@
+/* diag.c — load problem list (see diag.h). */
+#include "format/diag.h"
+
+#include <stdio.h>
+
+cml_diag *diag_add(diag_list *dl, const char *rule_id, int level, const char *artifact,
+                   int64_t byte_offset, uint32_t line, uint32_t col, const char *logical,
+                   const char *fmt, ...) {
+    if (!dl) return NULL;
+    if (dl->n >= DIAG_MAX) {
+        dl->dropped++;
+        return NULL;
+    }
+    cml_diag *d = arena_alloc(dl->a, sizeof *d);
+    if (!d) return NULL;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    d->rule_id = arena_strdup(dl->a, rule_id);
+    d->level = level;
+    d->message = arena_strdup(dl->a, buf);
+    d->loc.artifact = arena_strdup(dl->a, artifact ? artifact : "");
+    d->loc.logical = logical ? arena_strdup(dl->a, logical) : NULL;
+    if (byte_offset >= 0) {
+        d->loc.has_bytes = true;
+        d->loc.byte_offset = (uint64_t)byte_offset;
+    }
+    d->loc.line = line;
+    d->loc.column = col;
+    if (!d->rule_id || !d->message || !d->loc.artifact) return NULL;
+    dl->items[dl->n++] = d;
+    return d;
+}

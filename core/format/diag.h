@@ -1,0 +1,33 @@
+/* diag.h — how the loader records load problems (load/... findings).
+ *
+ * Loader modules never print: they append a cml_diag (rule id, level,
+ * message, location) to a diag_list owned by the model being loaded. The
+ * rule host turns these into findings. Internal to core/. */
+#ifndef CML_DIAG_H
+#define CML_DIAG_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "format/arena.h"
+#include "coreml-lint/ir.h"
+
+#define DIAG_MAX 256u   /* per model; further problems are counted, not kept */
+
+typedef struct diag_list {
+    arena *a;
+    size_t n;
+    const cml_diag *items[DIAG_MAX];
+    size_t dropped;
+} diag_list;
+
+enum { DIAG_NOTE = 1, DIAG_WARNING = 2, DIAG_ERROR = 3 };
+
+/* Append a problem. artifact/logical may be NULL. byte_offset < 0 = none;
+ * line 0 = none. Strings are copied into the arena. Returns the diag (NULL
+ * when the list is full or the arena is exhausted). */
+cml_diag *diag_add(diag_list *dl, const char *rule_id, int level, const char *artifact,
+                   int64_t byte_offset, uint32_t line, uint32_t col, const char *logical,
+                   const char *fmt, ...) __attribute__((format(printf, 9, 10)));
+
+#endif

@@ -1,0 +1,102 @@
+/* fsutil.c — file-system helpers (see fsutil.h). */
+#define _DEFAULT_SOURCE
+#include "format/fsutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int fs_map_file(const char *path, fs_map *m) {
+    memset(m, 0, sizeof *m);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0) { int e = errno; close(fd); errno = e; return -1; }
+    if (S_ISDIR(st.st_mode)) { close(fd); errno = EISDIR; return -1; }
+    if (!S_ISREG(st.st_mode)) { close(fd); errno = EINVAL; return -1; }
+    m->size = (uint64_t)st.st_size;
+    if (st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) { int e = errno; close(fd); errno = e; return -1; }
+        m->base_ = p;
+        m->data = p;
+    }
+    close(fd);
+    return 0;
+}
+
+void fs_unmap(fs_map *m) {
+    if (m && m->base_) munmap(m->base_, (size_t)m->size);
+    if (m) memset(m, 0, sizeof *m);
+}
+
+char *fs_read_file(arena *a, const char *path, size_t max, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        return NULL;
+    }
+    if ((uint64_t)st.st_size > max) { fclose(f); errno = EFBIG; return NULL; }
+    size_t n = (size_t)st.st_size;
+    char *buf = arena_alloc(a, n + 1);
+    if (!buf) { fclose(f); errno = ENOMEM; return NULL; }
+    size_t got = n ? fread(buf, 1, n, f) : 0;
+    fclose(f);
+    if (got != n) { errno = EIO; return NULL; }
+    buf[n] = 0;
+    if (len) *len = n;
+    return buf;
+}
+
+int fs_is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int fs_is_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static uint64_t tree_size(const char *path, int depth) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return 0;
+    if (S_ISREG(st.st_mode)) return (uint64_t)st.st_size;
+    if (!S_ISDIR(st.st_mode) || depth > 16) return 0;
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    uint64_t total = 0;
+    struct dirent *e;
+    char buf[4096];
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        int n = snprintf(buf, sizeof buf, "%s/%s", path, e->d_name);
+        if (n < 0 || (size_t)n >= sizeof buf) continue;
+        total += tree_size(buf, depth + 1);
+    }
+    closedir(d);
+    return total;
+}
+
+uint64_t fs_tree_size(const char *path) { return tree_size(path, 0); }
+
+char *fs_join(arena *a, const char *dir, const char *name) {
+    size_t dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/') dl--;
+    return arena_printf(a, "%.*s/%s", (int)dl, dir, name);
+}
+
+int fs_has_suffix(const char *name, const char *suffix) {
+    size_t n = strlen(name), s = strlen(suffix);
+    while (n > 1 && name[n - 1] == '/') n--;
+    return n >= s && strncasecmp(name + n - s, suffix, s) == 0;
+}

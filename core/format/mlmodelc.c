@@ -1,0 +1,649 @@
+/* mlmodelc.c — reads a compiled model folder (.mlmodelc) into a cmlpb Model.
+ * A compiled ML Program keeps its interface in metadata.json (a JSON array
+ * holding one object) and its program as model.mil text; this module turns
+ * the first into the Model's description (inputs, outputs, states, metadata,
+ * functions) and hands the second to miltext_parse, so the result looks like
+ * a decoded .mlmodel whose type is mlProgram. coremldata.bin is opaque and
+ * only noted. A NeuralNetwork compiled for espresso (model.espresso.net/
+ * .shape/.weights) cannot be turned back into layers: its JSON is read for
+ * layer names and types, the model becomes an empty neuralNetwork and a
+ * load/compiled-limited note says so. Nested compiled models (pipelines) are
+ * listed for the caller. Every file read is size-capped; JSON is parsed with
+ * cJSON (its temporary tree is freed before returning), everything kept lives
+ * in the arena. Problems become load/... diags with paths relative to the
+ * folder; a missing or broken metadata.json is a warning and reading goes on
+ * with model.mil. */
+#define _DEFAULT_SOURCE
+#include "format/mlmodelc.h"
+
+#include <cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format/fsutil.h"
+
+#define JSON_MAX ((size_t)256 << 20)     /* metadata.json, model.espresso.net */
+#define MIL_MAX ((size_t)512 << 20)      /* model.mil */
+#define MAX_SUB_MODELS 1024u
+#define MAX_ENTRIES_SCANNED 65536u      /* folder entries looked at for sub-models */
+#define MAX_DIMS 64u
+#define TYPES_LISTED 8u
+
+#define R_INTERFACE "load/interface-invalid"
+#define R_SPEC "load/spec-version"
+#define R_LIMITED "load/compiled-limited"
+#define R_STRUCTURE "load/mil-structure"
+
+/* SOURCE (folder layout): coremltools/modelrunner/ModelRunner/add_model.mlmodelc/
+ * (coremldata.bin, metadata.json, model.mil, analytics/coremldata.bin). */
+#define F_COREMLDATA "coremldata.bin"
+#define F_METADATA "metadata.json"
+#define F_MIL "model.mil"
+#define F_ESPRESSO "model.espresso.net"
+
+typedef struct rd {
+    const char *dir;
+    arena *a;
+    diag_list *dl;
+    mlmodelc_info *info;
+    int oom;
+} rd;
+
+static void *ralloc(rd *r, size_t n) {
+    void *p = arena_alloc(r->a, n);
+    if (!p) r->oom = 1;
+    return p;
+}
+
+#define NEWMSG(r, var, initfn)                                                  \
+    do {                                                                        \
+        (var) = ralloc((r), sizeof *(var));                                     \
+        if (var) initfn(var);                                                   \
+    } while (0)
+
+static char *rdup(rd *r, const char *s) {
+    char *p = arena_strdup(r->a, s ? s : "");
+    if (!p) r->oom = 1;
+    return p;
+}
+
+/* ---- JSON helpers ------------------------------------------------------- */
+
+/* 1-based line and column of byte off in text. */
+static void line_col(const char *text, size_t off, uint32_t *line, uint32_t *col) {
+    uint32_t l = 1, c = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (text[i] == '\n') l++, c = 1;
+        else c++;
+    }
+    *line = l, *col = c;
+}
+
+/* Read and parse a JSON file of the folder; NULL (with a diag of rule/level
+ * naming the file and the error position) when missing, too big or invalid. */
+static cJSON *json_load(rd *r, const char *name, const char *rule, int level) {
+    char *path = fs_join(r->a, r->dir, name);
+    size_t len = 0;
+    if (!path) { r->oom = 1; return NULL; }
+    char *text = fs_read_file(r->a, path, JSON_MAX, &len);
+    if (!text) {
+        if (errno == EFBIG)
+            diag_add(r->dl, rule, level, name, -1, 0, 0, NULL,
+                     "%s is larger than the %zu MiB limit for JSON files; not read", name,
+                     JSON_MAX >> 20);
+        else
+            diag_add(r->dl, rule, level, name, -1, 0, 0, NULL, "%s cannot be read: %s", name,
+                     strerror(errno));
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!j) {
+        size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+        uint32_t line, col;
+        line_col(text, off, &line, &col);
+        diag_add(r->dl, rule, level, name, (int64_t)off, line, col, NULL,
+                 "%s is not valid JSON (parse error at line %u, column %u, byte %zu)", name,
+                 (unsigned)line, (unsigned)col, off);
+    }
+    return j;
+}
+
+static const char *jstr(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* metadata.json writes flags as "0"/"1" strings; accept booleans and numbers too. */
+static int jflag(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (cJSON_IsString(v)) return strcmp(v->valuestring, "1") == 0 || strcmp(v->valuestring, "true") == 0;
+    if (cJSON_IsBool(v)) return cJSON_IsTrue(v);
+    if (cJSON_IsNumber(v)) return v->valuedouble != 0;
+    return 0;
+}
+
+/* A non-negative integer from a number or a numeric string; -1 if neither. */
+static int64_t jint(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9e15) return (int64_t)v->valuedouble;
+    if (cJSON_IsString(v)) {
+        char *e;
+        errno = 0;
+        long long x = strtoll(v->valuestring, &e, 10);
+        if (e != v->valuestring && !*e && !errno && x >= 0) return x;
+    }
+    return -1;
+}
+
+/* ---- feature descriptions ------------------------------------------------ */
+
+/* "[1, 10]" (metadata.json writes shapes as strings) → dims; -1 if malformed.
+ * SOURCE: "shape" : "[1, 10]" in add_model.mlmodelc/metadata.json. */
+static int parse_shape(rd *r, const char *s, int64_t **dims, size_t *n) {
+    int64_t tmp[MAX_DIMS];
+    size_t k = 0;
+    while (*s == ' ') s++;
+    if (*s++ != '[') return -1;
+    for (;;) {
+        while (*s == ' ') s++;
+        if (*s == ']' && k == 0) { s++; break; }
+        if (*s < '0' || *s > '9' || k == MAX_DIMS) return -1;
+        int64_t v = 0;
+        while (*s >= '0' && *s <= '9') {
+            if (v > (INT64_MAX - 9) / 10) return -1;
+            v = v * 10 + (*s++ - '0');
+        }
+        tmp[k++] = v;
+        while (*s == ' ') s++;
+        if (*s == ',') { s++; continue; }
+        if (*s == ']') { s++; break; }
+        return -1;
+    }
+    while (*s == ' ') s++;
+    if (*s) return -1;
+    *n = k;
+    *dims = k ? ralloc(r, k * sizeof **dims) : NULL;
+    if (k && !*dims) return -1;
+    if (k) memcpy(*dims, tmp, k * sizeof tmp[0]);
+    return 0;
+}
+
+/* SOURCE: "dataType" : "Float16" in add_model.mlmodelc/metadata.json; enum
+ * values from mlmodel/format/FeatureTypes.proto (ArrayFeatureType.ArrayDataType). */
+static const struct { const char *name; Cmlpb__ArrayFeatureType__ArrayDataType dt; } ARRAY_DTYPES[] = {
+    {"Float32", CMLPB__ARRAY_FEATURE_TYPE__ARRAY_DATA_TYPE__FLOAT32},
+    {"Double", CMLPB__ARRAY_FEATURE_TYPE__ARRAY_DATA_TYPE__DOUBLE},
+    {"Float64", CMLPB__ARRAY_FEATURE_TYPE__ARRAY_DATA_TYPE__DOUBLE},
+    {"Int32", CMLPB__ARRAY_FEATURE_TYPE__ARRAY_DATA_TYPE__INT32},
+    {"Int8", CMLPB__ARRAY_FEATURE_TYPE__ARRAY_DATA_TYPE__INT8},
+    {"Float16", CMLPB__ARRAY_FEATURE_TYPE__ARRAY_DATA_TYPE__FLOAT16},
+};
+
+static Cmlpb__ArrayFeatureType *array_type(rd *r, const cJSON *e, const char *fname) {
+    Cmlpb__ArrayFeatureType *at;
+    NEWMSG(r, at, cmlpb__array_feature_type__init);
+    if (!at) return NULL;
+    const char *dt = jstr(e, "dataType"), *shape = jstr(e, "shape");
+    if (dt) {
+        size_t i;
+        for (i = 0; i < sizeof ARRAY_DTYPES / sizeof ARRAY_DTYPES[0]; i++)
+            if (strcmp(dt, ARRAY_DTYPES[i].name) == 0) break;
+        if (i < sizeof ARRAY_DTYPES / sizeof ARRAY_DTYPES[0]) at->datatype = ARRAY_DTYPES[i].dt;
+        else diag_add(r->dl, R_INTERFACE, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
+                      "feature '%s' has unknown dataType \"%.40s\"", fname, dt);
+    }
+    if (shape && parse_shape(r, shape, &at->shape, &at->n_shape) != 0)
+        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
+                 "feature '%s' has a malformed shape \"%.60s\"", fname, shape);
+    return at;
+}
+
+/* Image size and colour. The keys width/height/colorspace are assumed (not
+ * seen in an Apple sample); the size also comes from formattedType
+ * ("Image (Color 224 × 224)"), the coremlc summary string. */
+static Cmlpb__ImageFeatureType *image_type(rd *r, const cJSON *e) {
+    Cmlpb__ImageFeatureType *it;
+    NEWMSG(r, it, cmlpb__image_feature_type__init);
+    if (!it) return NULL;
+    int64_t w = jint(e, "width"), h = jint(e, "height");
+    const char *ft = jstr(e, "formattedType"), *cs = jstr(e, "colorspace");
+    if ((w < 0 || h < 0) && ft) {
+        long long a, b;
+        const char *p = strpbrk(ft, "0123456789");
+        if (p && sscanf(p, "%lld \xC3\x97 %lld", &a, &b) == 2 && a >= 0 && b >= 0) w = a, h = b;
+    }
+    it->width = w > 0 ? w : 0, it->height = h > 0 ? h : 0;
+    const char *c = cs ? cs : ft ? ft : "";
+    if (strstr(c, "GrayscaleFloat16") || strstr(c, "Grayscale16Half"))
+        it->colorspace = CMLPB__IMAGE_FEATURE_TYPE__COLOR_SPACE__GRAYSCALE_FLOAT16;
+    else if (strstr(c, "Gray"))
+        it->colorspace = CMLPB__IMAGE_FEATURE_TYPE__COLOR_SPACE__GRAYSCALE;
+    else if (strstr(c, "BGR"))
+        it->colorspace = CMLPB__IMAGE_FEATURE_TYPE__COLOR_SPACE__BGR;
+    else if (strstr(c, "RGB") || strstr(c, "Color"))
+        it->colorspace = CMLPB__IMAGE_FEATURE_TYPE__COLOR_SPACE__RGB;
+    return it;
+}
+
+/* One schema entry {name, type, dataType, shape, isOptional, shortDescription, ...}.
+ * SOURCE: inputSchema/outputSchema entries of add_model.mlmodelc/metadata.json;
+ * type names (MultiArray, Image, Int64, Double, String, Dictionary, State)
+ * follow MLFeatureType's names. */
+static Cmlpb__FeatureDescription *feature(rd *r, const cJSON *e, const char *schema) {
+    Cmlpb__FeatureDescription *fd;
+    Cmlpb__FeatureType *ft;
+    if (!cJSON_IsObject(e)) {
+        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
+                 "an entry of %s is not an object", schema);
+        return NULL;
+    }
+    NEWMSG(r, fd, cmlpb__feature_description__init);
+    NEWMSG(r, ft, cmlpb__feature_type__init);
+    if (!fd || !ft) return NULL;
+    const char *name = jstr(e, "name"), *type = jstr(e, "type"), *sd = jstr(e, "shortDescription");
+    if (!name) {
+        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
+                 "an entry of %s has no name", schema);
+        name = "";
+    }
+    fd->name = rdup(r, name);
+    if (sd) fd->shortdescription = rdup(r, sd);
+    fd->type = ft;
+    ft->isoptional = jflag(e, "isOptional");
+    type = type ? type : "";
+    if (strcmp(type, "MultiArray") == 0) {
+        ft->type_case = CMLPB__FEATURE_TYPE__TYPE_MULTI_ARRAY_TYPE;
+        ft->multiarraytype = array_type(r, e, name);
+    } else if (strcmp(type, "Image") == 0) {
+        ft->type_case = CMLPB__FEATURE_TYPE__TYPE_IMAGE_TYPE;
+        ft->imagetype = image_type(r, e);
+    } else if (strcmp(type, "Int64") == 0) {
+        ft->type_case = CMLPB__FEATURE_TYPE__TYPE_INT64_TYPE;
+        NEWMSG(r, ft->int64type, cmlpb__int64_feature_type__init);
+    } else if (strcmp(type, "Double") == 0) {
+        ft->type_case = CMLPB__FEATURE_TYPE__TYPE_DOUBLE_TYPE;
+        NEWMSG(r, ft->doubletype, cmlpb__double_feature_type__init);
+    } else if (strcmp(type, "String") == 0) {
+        ft->type_case = CMLPB__FEATURE_TYPE__TYPE_STRING_TYPE;
+        NEWMSG(r, ft->stringtype, cmlpb__string_feature_type__init);
+    } else if (strcmp(type, "Dictionary") == 0) {
+        /* key type from formattedType, e.g. "Dictionary (String → Double)" */
+        Cmlpb__DictionaryFeatureType *dt;
+        const char *f = jstr(e, "formattedType");
+        NEWMSG(r, dt, cmlpb__dictionary_feature_type__init);
+        if (dt && f && strstr(f, "(String")) {
+            dt->key_type_case = CMLPB__DICTIONARY_FEATURE_TYPE__KEY_TYPE_STRING_KEY_TYPE;
+            NEWMSG(r, dt->stringkeytype, cmlpb__string_feature_type__init);
+        } else if (dt) {
+            dt->key_type_case = CMLPB__DICTIONARY_FEATURE_TYPE__KEY_TYPE_INT64_KEY_TYPE;
+            NEWMSG(r, dt->int64keytype, cmlpb__int64_feature_type__init);
+        }
+        ft->type_case = CMLPB__FEATURE_TYPE__TYPE_DICTIONARY_TYPE;
+        ft->dictionarytype = dt;
+    } else if (strcmp(type, "State") == 0) {
+        Cmlpb__StateFeatureType *st;
+        NEWMSG(r, st, cmlpb__state_feature_type__init);
+        if (st) {
+            st->type_case = CMLPB__STATE_FEATURE_TYPE__TYPE_ARRAY_TYPE;
+            st->arraytype = array_type(r, e, name);
+        }
+        ft->type_case = CMLPB__FEATURE_TYPE__TYPE_STATE_TYPE;
+        ft->statetype = st;
+    } else {
+        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
+                 "feature '%s' in %s has unsupported type \"%.40s\"", name, schema, type);
+        fd->type = NULL;
+    }
+    return fd;
+}
+
+static void schema(rd *r, const cJSON *o, const char *key, Cmlpb__FeatureDescription ***out, size_t *n) {
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, key), *e;
+    *n = 0, *out = NULL;
+    if (!arr) return;
+    if (!cJSON_IsArray(arr)) {
+        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL, "%s is not an array", key);
+        return;
+    }
+    size_t cnt = (size_t)cJSON_GetArraySize(arr);
+    if (!cnt) return;
+    *out = ralloc(r, cnt * sizeof **out);
+    if (!*out) return;
+    cJSON_ArrayForEach(e, arr) {
+        Cmlpb__FeatureDescription *fd = feature(r, e, key);
+        if (fd) (*out)[(*n)++] = fd;
+    }
+}
+
+/* ---- metadata.json ------------------------------------------------------ */
+
+/* SOURCE: keys of add_model.mlmodelc/metadata.json: specificationVersion,
+ * inputSchema, outputSchema, stateSchema, userDefinedMetadata, isUpdatable,
+ * availability, modelType; author/license/shortDescription/version,
+ * functions and defaultFunctionName mirror Model.proto's Metadata and
+ * FunctionDescription (mlmodel/format/Model.proto). */
+static void read_metadata(rd *r, Cmlpb__Model *m, const cJSON *root) {
+    const cJSON *o = root;
+    if (cJSON_IsArray(root)) o = cJSON_GetArrayItem(root, 0);
+    if (!cJSON_IsObject(o)) {
+        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
+                 "metadata.json should be an array holding one object; the interface is unknown");
+        return;
+    }
+    r->info->metadata_json = F_METADATA;
+    Cmlpb__ModelDescription *d = m->description;
+
+    const cJSON *sv = cJSON_GetObjectItemCaseSensitive(o, "specificationVersion");
+    if (cJSON_IsNumber(sv) && sv->valuedouble >= 1 && sv->valuedouble <= INT32_MAX)
+        m->specificationversion = (int32_t)sv->valuedouble;
+    else
+        diag_add(r->dl, R_SPEC, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
+                 "metadata.json has no usable specificationVersion; the model's minimum OS is unknown");
+
+    schema(r, o, "inputSchema", &d->input, &d->n_input);
+    schema(r, o, "outputSchema", &d->output, &d->n_output);
+    schema(r, o, "stateSchema", &d->state, &d->n_state);
+    m->isupdatable = jflag(o, "isUpdatable");
+
+    Cmlpb__Metadata *md;
+    NEWMSG(r, md, cmlpb__metadata__init);
+    if (!md) return;
+    d->metadata = md;
+    const char *s;
+    if ((s = jstr(o, "author"))) md->author = rdup(r, s);
+    if ((s = jstr(o, "license"))) md->license = rdup(r, s);
+    if ((s = jstr(o, "shortDescription"))) md->shortdescription = rdup(r, s);
+    if ((s = jstr(o, "version"))) md->versionstring = rdup(r, s);
+    const cJSON *ud = cJSON_GetObjectItemCaseSensitive(o, "userDefinedMetadata"), *e;
+    if (cJSON_IsObject(ud) && cJSON_GetArraySize(ud) > 0) {
+        md->userdefined = ralloc(r, (size_t)cJSON_GetArraySize(ud) * sizeof *md->userdefined);
+        cJSON_ArrayForEach(e, ud) {
+            Cmlpb__Metadata__UserDefinedEntry *kv;
+            if (!md->userdefined || !cJSON_IsString(e) || !e->string) continue;
+            NEWMSG(r, kv, cmlpb__metadata__user_defined_entry__init);
+            if (!kv) break;
+            kv->key = rdup(r, e->string), kv->value = rdup(r, e->valuestring);
+            md->userdefined[md->n_userdefined++] = kv;
+        }
+    }
+
+    const cJSON *av = cJSON_GetObjectItemCaseSensitive(o, "availability");
+    if (cJSON_IsObject(av)) {
+        mlmodelc_info *in = r->info;
+        if ((s = jstr(av, "iOS"))) in->avail_ios = rdup(r, s);
+        if ((s = jstr(av, "macOS"))) in->avail_macos = rdup(r, s);
+        if ((s = jstr(av, "tvOS"))) in->avail_tvos = rdup(r, s);
+        if ((s = jstr(av, "watchOS"))) in->avail_watchos = rdup(r, s);
+        if ((s = jstr(av, "visionOS"))) in->avail_visionos = rdup(r, s);
+    }
+
+    const cJSON *fns = cJSON_GetObjectItemCaseSensitive(o, "functions");
+    if (cJSON_IsArray(fns) && cJSON_GetArraySize(fns) > 0) {
+        d->functions = ralloc(r, (size_t)cJSON_GetArraySize(fns) * sizeof *d->functions);
+        cJSON_ArrayForEach(e, fns) {
+            Cmlpb__FunctionDescription *fd;
+            if (!d->functions || !cJSON_IsObject(e)) continue;
+            NEWMSG(r, fd, cmlpb__function_description__init);
+            if (!fd) break;
+            fd->name = rdup(r, jstr(e, "name"));
+            schema(r, e, "inputSchema", &fd->input, &fd->n_input);
+            schema(r, e, "outputSchema", &fd->output, &fd->n_output);
+            schema(r, e, "stateSchema", &fd->state, &fd->n_state);
+            d->functions[d->n_functions++] = fd;
+        }
+    }
+    if ((s = jstr(o, "defaultFunctionName"))) d->defaultfunctionname = rdup(r, s);
+}
+
+/* ---- model.mil ---------------------------------------------------------- */
+
+/* buildInfo["coremlc-version"] of the program attributes.
+ * SOURCE: the buildInfo line of add_model.mlmodelc/model.mil. */
+static const char *coremlc_version(const Cmlpb__Mil__Program *prog) {
+    for (size_t i = 0; i < prog->n_attributes; i++) {
+        const Cmlpb__Mil__Value *v = prog->attributes[i]->value;
+        if (strcmp(prog->attributes[i]->key, "buildInfo") != 0 || !v ||
+            v->value_case != CMLPB__MIL__VALUE__VALUE_IMMEDIATE_VALUE ||
+            v->immediatevalue->value_case != CMLPB__MIL__VALUE__IMMEDIATE_VALUE__VALUE_DICTIONARY)
+            continue;
+        const Cmlpb__Mil__DictionaryValue *dv = v->immediatevalue->dictionary;
+        for (size_t j = 0; j < dv->n_values; j++) {
+            const Cmlpb__Mil__Value *k = dv->values[j]->key, *val = dv->values[j]->value;
+            const Cmlpb__Mil__TensorValue *kt, *vt;
+            if (!k || !val || k->value_case != CMLPB__MIL__VALUE__VALUE_IMMEDIATE_VALUE ||
+                val->value_case != CMLPB__MIL__VALUE__VALUE_IMMEDIATE_VALUE ||
+                k->immediatevalue->value_case != CMLPB__MIL__VALUE__IMMEDIATE_VALUE__VALUE_TENSOR ||
+                val->immediatevalue->value_case != CMLPB__MIL__VALUE__IMMEDIATE_VALUE__VALUE_TENSOR)
+                continue;
+            kt = k->immediatevalue->tensor, vt = val->immediatevalue->tensor;
+            if (kt->value_case == CMLPB__MIL__TENSOR_VALUE__VALUE_STRINGS && kt->strings->n_values == 1 &&
+                vt->value_case == CMLPB__MIL__TENSOR_VALUE__VALUE_STRINGS && vt->strings->n_values == 1 &&
+                strcmp(kt->strings->values[0], "coremlc-version") == 0)
+                return vt->strings->values[0];
+        }
+    }
+    return NULL;
+}
+
+static Cmlpb__Mil__Program *read_mil(rd *r, mil_postab *pos) {
+    char *path = fs_join(r->a, r->dir, F_MIL);
+    size_t len = 0;
+    if (!path) { r->oom = 1; return NULL; }
+    char *text = fs_read_file(r->a, path, MIL_MAX, &len);
+    if (!text) {
+        if (errno == EFBIG)
+            diag_add(r->dl, R_STRUCTURE, DIAG_ERROR, F_MIL, -1, 0, 0, NULL,
+                     "model.mil is larger than the %zu MiB limit; not read", MIL_MAX >> 20);
+        else
+            diag_add(r->dl, R_STRUCTURE, DIAG_ERROR, F_MIL, -1, 0, 0, NULL,
+                     "model.mil cannot be read: %s", strerror(errno));
+        return NULL;
+    }
+    return miltext_parse(text, len, F_MIL, r->a, pos, r->dl);
+}
+
+/* ---- espresso ----------------------------------------------------------- */
+
+/* SOURCE (file names and the "layers"[{type, name, top, bottom}] JSON):
+ * the NeuralNetwork output of coremlc as described in the brief for this
+ * module; no Apple sample is in the coremltools tree. */
+static void read_espresso(rd *r) {
+    mlmodelc_info *in = r->info;
+    cJSON *j = json_load(r, F_ESPRESSO, R_LIMITED, DIAG_WARNING);
+    if (!j) return;
+    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(j, "layers"), *e;
+    size_t n = cJSON_IsArray(layers) ? (size_t)cJSON_GetArraySize(layers) : 0;
+    if (!cJSON_IsArray(layers))
+        diag_add(r->dl, R_LIMITED, DIAG_WARNING, F_ESPRESSO, -1, 0, 0, NULL,
+                 "model.espresso.net has no \"layers\" array");
+    if (n) {
+        in->espresso_layer_types = ralloc(r, n * sizeof *in->espresso_layer_types);
+        in->espresso_layer_names = ralloc(r, n * sizeof *in->espresso_layer_names);
+    }
+    if (in->espresso_layer_types && in->espresso_layer_names) {
+        cJSON_ArrayForEach(e, layers) {
+            const char *t = jstr(e, "type"), *nm = jstr(e, "name");
+            in->espresso_layer_types[in->n_espresso_layers] = rdup(r, t ? t : "?");
+            in->espresso_layer_names[in->n_espresso_layers] = rdup(r, nm ? nm : "");
+            in->n_espresso_layers++;
+        }
+    }
+    cJSON_Delete(j);
+}
+
+/* "convolution x12, activation x11, ..." — the distinct layer types, most
+ * frequent first, at most TYPES_LISTED of them. */
+static void layer_summary(const mlmodelc_info *in, char *buf, size_t cap) {
+    const char *types[TYPES_LISTED];
+    size_t counts[TYPES_LISTED], nt = 0, other = 0;
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < in->n_espresso_layers; i++) {
+        const char *t = in->espresso_layer_types[i];
+        size_t k, seen = 0;
+        for (k = 0; k < i && !seen; k++) seen = strcmp(in->espresso_layer_types[k], t) == 0;
+        if (seen) continue;
+        size_t c = 0;
+        for (k = i; k < in->n_espresso_layers; k++) c += strcmp(in->espresso_layer_types[k], t) == 0;
+        if (nt < TYPES_LISTED) {
+            types[nt] = t, counts[nt++] = c;
+        } else {
+            other++;
+        }
+        if (i > 4096) break;   /* bound the quadratic scan on huge nets */
+    }
+    for (size_t i = 0; i < nt && used < cap; i++) {
+        int w = snprintf(buf + used, cap - used, "%s%.40s x%zu", i ? ", " : "", types[i], counts[i]);
+        if (w < 0) break;
+        used += (size_t)w;
+    }
+    if (other && used < cap) snprintf(buf + used, cap - used, ", and %zu more types", other);
+}
+
+/* ---- nested compiled models ---------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int has_file(rd *r, const char *dir, const char *name) {
+    char *p = fs_join(r->a, dir, name);
+    return p && fs_is_file(p);
+}
+
+static void list_sub_models(rd *r) {
+    DIR *d = opendir(r->dir);
+    struct dirent *e;
+    const char **v = NULL;
+    size_t n = 0, cap = 0, scanned = 0;
+    if (!d) return;
+    while ((e = readdir(d)) != NULL && n < MAX_SUB_MODELS && scanned++ < MAX_ENTRIES_SCANNED) {
+        if (e->d_name[0] == '.' || !strcmp(e->d_name, "weights") || !strcmp(e->d_name, "analytics"))
+            continue;
+        char *p = fs_join(r->a, r->dir, e->d_name);
+        if (!p || !fs_is_dir(p)) continue;
+        if (!fs_has_suffix(e->d_name, ".mlmodelc") && !has_file(r, p, F_COREMLDATA) &&
+            !has_file(r, p, F_MIL) && !has_file(r, p, F_ESPRESSO))
+            continue;
+        char *abs = realpath(p, NULL);
+        const char *keep = rdup(r, abs ? abs : p);
+        free(abs);
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 8;
+            const char **nv = arena_realloc(r->a, v, cap * sizeof *v, nc * sizeof *v);
+            if (!nv) { r->oom = 1; break; }
+            v = nv, cap = nc;
+        }
+        v[n++] = keep;
+    }
+    closedir(d);
+    if (n) qsort(v, n, sizeof *v, cmp_str);
+    r->info->sub_model_dirs = v;
+    r->info->n_sub_models = n;
+}
+
+/* ---- entry -------------------------------------------------------------- */
+
+/* SOURCE: metadata.json "modelType" : {"name" : "MLModelType_mlProgram"}
+ * (add_model.mlmodelc); the pipeline spellings follow the same pattern. */
+static void set_pipeline_type(rd *r, Cmlpb__Model *m, const char *mtype) {
+    if (mtype && strcmp(mtype, "MLModelType_pipelineClassifier") == 0) {
+        NEWMSG(r, m->pipelineclassifier, cmlpb__pipeline_classifier__init);
+        if (m->pipelineclassifier) m->type_case = CMLPB__MODEL__TYPE_PIPELINE_CLASSIFIER;
+    } else if (mtype && strcmp(mtype, "MLModelType_pipelineRegressor") == 0) {
+        NEWMSG(r, m->pipelineregressor, cmlpb__pipeline_regressor__init);
+        if (m->pipelineregressor) m->type_case = CMLPB__MODEL__TYPE_PIPELINE_REGRESSOR;
+    } else {
+        NEWMSG(r, m->pipeline, cmlpb__pipeline__init);
+        if (m->pipeline) m->type_case = CMLPB__MODEL__TYPE_PIPELINE;
+    }
+}
+
+int mlmodelc_read(const char *dir, arena *a, Cmlpb__Model **out, mil_postab *pos,
+                  mlmodelc_info *info, diag_list *dl) {
+    mlmodelc_info local;
+    rd R = {dir, a, dl, info ? info : &local, 0}, *r = &R;
+    memset(r->info, 0, sizeof *r->info);
+    if (out) *out = NULL;
+    if (!dir || !fs_is_dir(dir)) {
+        diag_add(dl, R_LIMITED, DIAG_ERROR, "", -1, 0, 0, NULL, "%s is not a folder", dir ? dir : "(null)");
+        return -1;
+    }
+    int has_mil = has_file(r, dir, F_MIL), has_esp = has_file(r, dir, F_ESPRESSO);
+    int has_data = has_file(r, dir, F_COREMLDATA), has_meta = has_file(r, dir, F_METADATA);
+    r->info->is_mlprogram = has_mil;
+    r->info->is_espresso = has_esp;
+    list_sub_models(r);
+    if (!has_mil && !has_esp && !r->info->n_sub_models) {
+        diag_add(dl, R_LIMITED, DIAG_ERROR, "", -1, 0, 0, NULL,
+                 has_data ? "compiled model holds coremldata.bin but neither model.mil nor "
+                            "model.espresso.net: its program cannot be read"
+                          : "not a compiled Core ML model: none of coremldata.bin, model.mil, "
+                            "model.espresso.net found");
+        return -1;
+    }
+
+    Cmlpb__Model *m;
+    NEWMSG(r, m, cmlpb__model__init);
+    if (m) NEWMSG(r, m->description, cmlpb__model_description__init);
+    if (!m || !m->description) goto oom;
+
+    const char *mtype = NULL;
+    cJSON *meta = NULL;
+    if (has_meta) {
+        meta = json_load(r, F_METADATA, R_INTERFACE, DIAG_WARNING);
+        if (meta) {
+            read_metadata(r, m, meta);
+            const cJSON *o = cJSON_IsArray(meta) ? cJSON_GetArrayItem(meta, 0) : meta;
+            const char *t = jstr(cJSON_GetObjectItemCaseSensitive(o, "modelType"), "name");
+            mtype = t ? rdup(r, t) : NULL;
+            cJSON_Delete(meta);
+        }
+    } else {
+        diag_add(dl, R_INTERFACE, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
+                 "metadata.json is missing: the model's inputs, outputs and metadata are unknown");
+    }
+    if (!r->info->metadata_json)
+        diag_add(dl, R_SPEC, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
+                 "no specificationVersion (metadata.json %s); the model's minimum OS is unknown",
+                 has_meta ? "is unusable" : "is missing");
+
+    if (has_esp) read_espresso(r);
+    if (has_mil) {
+        Cmlpb__Mil__Program *prog = read_mil(r, pos);
+        if (prog) {
+            m->type_case = CMLPB__MODEL__TYPE_ML_PROGRAM, m->mlprogram = prog;
+            const char *cv = coremlc_version(prog);
+            r->info->compiler_version = cv;
+        } else if (!r->info->metadata_json) {
+            if (r->oom) goto oom;
+            return -1;   /* nothing usable: the parse diag says why */
+        }   /* else: the description alone, type left unset */
+    } else if (has_esp) {
+        char sum[512];
+        NEWMSG(r, m->neuralnetwork, cmlpb__neural_network__init);
+        if (m->neuralnetwork) m->type_case = CMLPB__MODEL__TYPE_NEURAL_NETWORK;
+        layer_summary(r->info, sum, sizeof sum);
+        diag_add(dl, R_LIMITED, DIAG_NOTE, F_ESPRESSO, -1, 0, 0, NULL,
+                 "NeuralNetwork compiled for espresso: read from its espresso files only, layer "
+                 "parameters are not available; found %zu layers%s%s",
+                 r->info->n_espresso_layers, sum[0] ? ": " : "", sum);
+    } else {
+        set_pipeline_type(r, m, mtype);
+        diag_add(dl, R_LIMITED, DIAG_NOTE, "", -1, 0, 0, NULL,
+                 "compiled pipeline: %zu nested compiled models are read separately",
+                 r->info->n_sub_models);
+    }
+    if (r->oom) goto oom;
+    if (out) *out = m;
+    return 0;
+oom:
+    diag_add(dl, R_LIMITED, DIAG_ERROR, "", -1, 0, 0, NULL,
+             "out of memory while reading the compiled model (arena cap reached)");
+    return -1;
+}

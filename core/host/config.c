@@ -1,0 +1,797 @@
+/* config.c — `.coreml-lint.json`: finding it (upward from the working
+ * directory), parsing it strictly (an unknown key anywhere is a tool error
+ * that names the key, the file and the line), and applying it to the
+ * registry: enable/disable lists and per-rule levels and options, with ids
+ * or globs ("ane/" plus "*"), the most specific pattern winning and the command
+ * line's --enable/--disable applied last. Rule options are validated
+ * against each rule's declared options (name and type). Also answers the
+ * two path questions the run asks: is this model excluded, and which
+ * suppression (rule + model path + op, with a required reason) covers a
+ * finding. Config problems are tool errors (exit 2), never notifications. */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host/host.h"
+
+#define CONFIG_MAX_BYTES (4u << 20)
+#define CONFIG_NAME ".coreml-lint.json"
+
+static const char *const KEYS[] = {"$schema", "enable",  "disable", "rules",        "target",
+                                   "rules_dirs", "plugins", "exclude", "suppressions", "fail_on"};
+
+const char *const *config_keys(size_t *n) {
+    if (n) *n = sizeof KEYS / sizeof KEYS[0];
+    return KEYS;
+}
+
+bool config_target_valid(const char *t) {
+    /* Platforms Core ML ships on (SOURCE: apple/coremltools
+     * mlmodel/format/Model.proto:260-335 availability table;
+     * coremltools/converters/mil/_deployment_compatibility.py). */
+    static const char *const plats[] = {"iOS", "macOS", "tvOS", "watchOS", "visionOS"};
+    if (!t) return false;
+    for (size_t i = 0; i < sizeof plats / sizeof plats[0]; i++) {
+        size_t n = strlen(plats[i]);
+        if (strncmp(t, plats[i], n) != 0) continue;
+        const char *p = t + n;
+        int parts = 0;
+        for (;;) {
+            if (*p < '0' || *p > '9') return false;
+            int digits = 0;
+            while (*p >= '0' && *p <= '9') {
+                p++;
+                if (++digits > 3) return false;
+            }
+            parts++;
+            if (!*p) return parts <= 3;
+            if (*p != '.' || parts == 3) return false;
+            p++;
+        }
+    }
+    return false;
+}
+
+/* ---- key -> line table ------------------------------------------------
+ * cJSON keeps no positions, so a small scanner walks the (already valid)
+ * text and records the line of every object key under its JSON pointer
+ * ("/rules/ane~1x/options/limit"). */
+
+typedef struct keyline {
+    char *ptr;
+    uint32_t line;
+} keyline;
+
+struct config_lines {
+    keyline *v;
+    size_t n, cap;
+};
+
+typedef struct scan {
+    const char *s, *end;
+    uint32_t line;
+    config_lines *out;
+    int depth;
+} scan;
+
+static void sc_ws(scan *z) {
+    while (z->s < z->end && (*z->s == ' ' || *z->s == '\t' || *z->s == '\n' || *z->s == '\r')) {
+        if (*z->s == '\n') z->line++;
+        z->s++;
+    }
+}
+
+/* Reads a string token; writes its (simply) decoded text to buf. */
+static void sc_string(scan *z, char *buf, size_t cap) {
+    size_t o = 0;
+    if (z->s < z->end && *z->s == '"') z->s++;
+    while (z->s < z->end && *z->s != '"') {
+        char ch = *z->s++;
+        if (ch == '\\' && z->s < z->end) {
+            ch = *z->s++;
+            if (ch == 'n') ch = '\n';
+            else if (ch == 't') ch = '\t';
+        }
+        if (ch == '\n') z->line++;
+        if (buf && o + 1 < cap) buf[o++] = ch;
+    }
+    if (z->s < z->end) z->s++;
+    if (buf) buf[o] = 0;
+}
+
+static void ptr_append(char *ptr, size_t cap, const char *key) {
+    size_t o = strlen(ptr);
+    if (o + 1 < cap) ptr[o++] = '/';
+    for (const char *k = key; *k && o + 2 < cap; k++) {
+        if (*k == '~' || *k == '/') {
+            ptr[o++] = '~';
+            ptr[o++] = *k == '~' ? '0' : '1';
+        } else {
+            ptr[o++] = *k;
+        }
+    }
+    ptr[o] = 0;
+}
+
+static void lines_add(config_lines *L, const char *ptr, uint32_t line) {
+    if (L->n == L->cap) {
+        size_t nc = L->cap ? L->cap * 2 : 64;
+        keyline *nv = realloc(L->v, nc * sizeof *nv);
+        if (!nv) return;
+        L->v = nv;
+        L->cap = nc;
+    }
+    char *p = host_strdup(ptr);
+    if (!p) return;
+    L->v[L->n].ptr = p;
+    L->v[L->n].line = line;
+    L->n++;
+}
+
+static void sc_value(scan *z, char *ptr, size_t cap) {
+    sc_ws(z);
+    if (z->s >= z->end || ++z->depth > 256) return;
+    size_t base = strlen(ptr);
+    if (*z->s == '{') {
+        z->s++;
+        for (;;) {
+            sc_ws(z);
+            if (z->s >= z->end || *z->s == '}') break;
+            if (*z->s == ',') {
+                z->s++;
+                continue;
+            }
+            char key[256];
+            uint32_t line = z->line;
+            sc_string(z, key, sizeof key);
+            ptr_append(ptr, cap, key);
+            lines_add(z->out, ptr, line);
+            sc_ws(z);
+            if (z->s < z->end && *z->s == ':') z->s++;
+            sc_value(z, ptr, cap);
+            ptr[base] = 0;
+        }
+        if (z->s < z->end) z->s++;
+    } else if (*z->s == '[') {
+        z->s++;
+        size_t i = 0;
+        for (;;) {
+            sc_ws(z);
+            if (z->s >= z->end || *z->s == ']') break;
+            if (*z->s == ',') {
+                z->s++;
+                continue;
+            }
+            char idx[32];
+            snprintf(idx, sizeof idx, "%zu", i++);
+            ptr_append(ptr, cap, idx);
+            sc_value(z, ptr, cap);
+            ptr[base] = 0;
+        }
+        if (z->s < z->end) z->s++;
+    } else if (*z->s == '"') {
+        sc_string(z, NULL, 0);
+    } else {
+        while (z->s < z->end && !strchr(",]} \t\r\n", *z->s)) z->s++;
+    }
+    z->depth--;
+}
+
+static uint32_t line_of(const config *c, const char *ptr) {
+    for (size_t i = 0; c && c->lines && ptr && i < c->lines->n; i++)
+        if (!strcmp(c->lines->v[i].ptr, ptr)) return c->lines->v[i].line;
+    return 0;
+}
+
+/* ---- errors ---------------------------------------------------------------- */
+
+static int cfg_err(const config *c, const char *ptr, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int cfg_err(const config *c, const char *ptr, char *err, size_t errlen, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    uint32_t line = line_of(c, ptr);
+    const char *file = c && c->file ? c->file : "configuration";
+    if (err && errlen) {
+        if (line) snprintf(err, errlen, "%s:%u: %s", file, line, msg);
+        else snprintf(err, errlen, "%s: %s", file, msg);
+    }
+    return -1;
+}
+
+/* ---- parsing ------------------------------------------------------------- */
+
+static void strv_free(char **v, size_t n) {
+    for (size_t i = 0; v && i < n; i++) free(v[i]);
+    free(v);
+}
+
+void config_free(config *c) {
+    if (!c) return;
+    free(c->file);
+    free(c->dir);
+    strv_free(c->enable, c->n_enable);
+    strv_free(c->disable, c->n_disable);
+    for (size_t i = 0; i < c->n_rules; i++) {
+        free(c->rules[i].pattern);
+        cJSON_Delete(c->rules[i].options);
+    }
+    free(c->rules);
+    free(c->target);
+    strv_free(c->rules_dirs, c->n_rules_dirs);
+    strv_free(c->plugins, c->n_plugins);
+    strv_free(c->exclude, c->n_exclude);
+    for (size_t i = 0; i < c->n_supps; i++) {
+        free(c->supps[i].rule);
+        free(c->supps[i].path);
+        free(c->supps[i].op);
+        free(c->supps[i].reason);
+    }
+    free(c->supps);
+    if (c->lines) {
+        for (size_t i = 0; i < c->lines->n; i++) free(c->lines->v[i].ptr);
+        free(c->lines->v);
+        free(c->lines);
+    }
+    memset(c, 0, sizeof *c);
+    c->fail_on = -1;
+}
+
+static void mkptr(char *buf, size_t cap, const char *a, const char *b, const char *d) {
+    buf[0] = 0;
+    if (a) ptr_append(buf, cap, a);
+    if (b) ptr_append(buf, cap, b);
+    if (d) ptr_append(buf, cap, d);
+}
+
+/* An earlier sibling with the same key? */
+static bool dup_key(const cJSON *parent, const cJSON *item) {
+    for (const cJSON *p = parent->child; p && p != item; p = p->next)
+        if (p->string && item->string && !strcmp(p->string, item->string)) return true;
+    return false;
+}
+
+/* A path glob as users write it: "./a/b/" -> "a/b". */
+static char *clean_glob(const char *s) {
+    while (s[0] == '.' && s[1] == '/') s += 2;
+    char *d = host_strdup(s);
+    if (!d) return NULL;
+    size_t n = strlen(d);
+    while (n > 1 && d[n - 1] == '/') d[--n] = 0;
+    return d;
+}
+
+static char *resolve(const config *c, const char *p) {
+    if (p[0] == '/' || !c->dir) return host_strdup(p);
+    size_t n = strlen(c->dir) + strlen(p) + 2;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s/%s", c->dir, p);
+    return s;
+}
+
+typedef enum { STR_PLAIN, STR_PATTERN, STR_PATH, STR_GLOB } strkind;
+
+static int parse_strings(config *c, const cJSON *item, strkind kind, char ***out, size_t *n, char *err,
+                         size_t errlen) {
+    char ptr[512];
+    mkptr(ptr, sizeof ptr, item->string, NULL, NULL);
+    if (!cJSON_IsArray(item))
+        return cfg_err(c, ptr, err, errlen, "'%s' must be an array of strings", item->string);
+    size_t cnt = (size_t)cJSON_GetArraySize(item);
+    char **v = calloc(cnt ? cnt : 1, sizeof *v);
+    if (!v) return cfg_err(c, ptr, err, errlen, "out of memory");
+    *out = v;
+    const cJSON *e;
+    size_t i = 0;
+    cJSON_ArrayForEach(e, item) {
+        if (!cJSON_IsString(e) || !*e->valuestring)
+            return cfg_err(c, ptr, err, errlen, "'%s' entry %zu must be a non-empty string", item->string, i + 1);
+        if (kind == STR_PATTERN && !host_rule_pattern_valid(e->valuestring))
+            return cfg_err(c, ptr, err, errlen,
+                           "'%s': '%s' is not a rule id (category/kebab-name) or a glob of ids (\"ane/*\")",
+                           item->string, e->valuestring);
+        v[i] = kind == STR_PATH ? resolve(c, e->valuestring)
+               : kind == STR_GLOB ? clean_glob(e->valuestring)
+                                  : host_strdup(e->valuestring);
+        if (!v[i]) return cfg_err(c, ptr, err, errlen, "out of memory");
+        *n = ++i;
+    }
+    return 0;
+}
+
+static int parse_rules(config *c, const cJSON *item, char *err, size_t errlen) {
+    char ptr[512];
+    mkptr(ptr, sizeof ptr, "rules", NULL, NULL);
+    if (!cJSON_IsObject(item))
+        return cfg_err(c, ptr, err, errlen, "'rules' must be an object: rule id or glob -> {\"level\", \"options\"}");
+    size_t cnt = (size_t)cJSON_GetArraySize(item);
+    c->rules = calloc(cnt ? cnt : 1, sizeof *c->rules);
+    if (!c->rules) return cfg_err(c, ptr, err, errlen, "out of memory");
+    const cJSON *e;
+    cJSON_ArrayForEach(e, item) {
+        mkptr(ptr, sizeof ptr, "rules", e->string, NULL);
+        if (dup_key(item, e)) return cfg_err(c, ptr, err, errlen, "rule '%s' appears twice in 'rules'", e->string);
+        if (!host_rule_pattern_valid(e->string))
+            return cfg_err(c, ptr, err, errlen,
+                           "'rules': '%s' is not a rule id (category/kebab-name) or a glob of ids (\"ane/*\")",
+                           e->string);
+        if (!cJSON_IsObject(e))
+            return cfg_err(c, ptr, err, errlen, "'rules.%s' must be an object with \"level\" and/or \"options\"",
+                           e->string);
+        config_rule *cr = &c->rules[c->n_rules++];
+        cr->level = -1;
+        cr->line = line_of(c, ptr);
+        cr->pattern = host_strdup(e->string);
+        if (!cr->pattern) return cfg_err(c, ptr, err, errlen, "out of memory");
+        const cJSON *k;
+        cJSON_ArrayForEach(k, e) {
+            char kp[512];
+            mkptr(kp, sizeof kp, "rules", e->string, k->string);
+            if (!strcmp(k->string, "level")) {
+                int lv = cJSON_IsString(k) ? level_parse(k->valuestring) : -1;
+                if (lv < 0)
+                    return cfg_err(c, kp, err, errlen, "'rules.%s.level' must be \"note\", \"warning\", \"error\" or \"none\"",
+                                   e->string);
+                cr->level = lv;
+            } else if (!strcmp(k->string, "options")) {
+                if (!cJSON_IsObject(k))
+                    return cfg_err(c, kp, err, errlen, "'rules.%s.options' must be an object", e->string);
+                cJSON_Delete(cr->options);
+                cr->options = cJSON_Duplicate(k, 1);
+            } else {
+                return cfg_err(c, kp, err, errlen, "unknown key '%s' in 'rules.%s' (expected \"level\" or \"options\")",
+                               k->string, e->string);
+            }
+        }
+    }
+    return 0;
+}
+
+static int parse_supps(config *c, const cJSON *item, char *err, size_t errlen) {
+    char ptr[512];
+    mkptr(ptr, sizeof ptr, "suppressions", NULL, NULL);
+    if (!cJSON_IsArray(item))
+        return cfg_err(c, ptr, err, errlen, "'suppressions' must be an array of {rule, path, op, reason}");
+    size_t cnt = (size_t)cJSON_GetArraySize(item);
+    c->supps = calloc(cnt ? cnt : 1, sizeof *c->supps);
+    if (!c->supps) return cfg_err(c, ptr, err, errlen, "out of memory");
+    const cJSON *e;
+    size_t i = 0;
+    cJSON_ArrayForEach(e, item) {
+        char idx[32];
+        snprintf(idx, sizeof idx, "%zu", i);
+        mkptr(ptr, sizeof ptr, "suppressions", idx, NULL);
+        if (!cJSON_IsObject(e))
+            return cfg_err(c, ptr, err, errlen, "suppression %zu must be an object {rule, path, op, reason}", i + 1);
+        config_supp *s = &c->supps[c->n_supps++];
+        const cJSON *k;
+        cJSON_ArrayForEach(k, e) {
+            char kp[512];
+            mkptr(kp, sizeof kp, "suppressions", idx, k->string);
+            char **slot = !strcmp(k->string, "rule")     ? &s->rule
+                          : !strcmp(k->string, "path")   ? &s->path
+                          : !strcmp(k->string, "op")     ? &s->op
+                          : !strcmp(k->string, "reason") ? &s->reason
+                                                         : NULL;
+            if (!slot)
+                return cfg_err(c, kp, err, errlen,
+                               "unknown key '%s' in suppression %zu (expected rule, path, op, reason)", k->string, i + 1);
+            if (!cJSON_IsString(k))
+                return cfg_err(c, kp, err, errlen, "'%s' of suppression %zu must be a string", k->string, i + 1);
+            free(*slot);
+            *slot = slot == &s->path ? clean_glob(k->valuestring) : host_strdup(k->valuestring);
+            if (!*slot) return cfg_err(c, kp, err, errlen, "out of memory");
+        }
+        if (!s->rule)
+            return cfg_err(c, ptr, err, errlen, "suppression %zu has no 'rule' (a rule id or glob)", i + 1);
+        if (!host_rule_pattern_valid(s->rule))
+            return cfg_err(c, ptr, err, errlen, "suppression %zu: '%s' is not a rule id or a glob of ids", i + 1,
+                           s->rule);
+        const char *r = s->reason;
+        while (r && (*r == ' ' || *r == '\t')) r++;
+        if (!r || !*r)
+            return cfg_err(c, ptr, err, errlen, "suppression %zu (rule '%s') needs a 'reason': say why it is accepted",
+                           i + 1, s->rule);
+        i++;
+    }
+    return 0;
+}
+
+static uint32_t line_at(const char *text, size_t off) {
+    uint32_t line = 1;
+    for (size_t i = 0; i < off; i++) line += text[i] == '\n';
+    return line;
+}
+
+int config_parse(config *c, const char *text, size_t len, const char *name, const char *dir, char *err,
+                 size_t errlen) {
+    memset(c, 0, sizeof *c);
+    c->fail_on = -1;
+    c->file = host_strdup(name ? name : "configuration");
+    c->dir = host_strdup(dir);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root) {
+        size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+        snprintf(err, errlen, "%s:%u: not valid JSON", c->file, line_at(text, off));
+        return -1;
+    }
+    c->lines = calloc(1, sizeof *c->lines);
+    if (c->lines) {
+        scan z = {text, text + len, 1, c->lines, 0};
+        char ptr[1024] = "";
+        sc_value(&z, ptr, sizeof ptr);
+    }
+    int rc = 0;
+    if (!cJSON_IsObject(root)) {
+        rc = cfg_err(c, NULL, err, errlen, "the configuration must be a JSON object");
+        goto out;
+    }
+    const cJSON *item;
+    cJSON_ArrayForEach(item, root) {
+        char ptr[512];
+        mkptr(ptr, sizeof ptr, item->string, NULL, NULL);
+        const char *k = item->string;
+        if (dup_key(root, item)) rc = cfg_err(c, ptr, err, errlen, "key '%s' appears twice", k);
+        else if (!strcmp(k, "$schema")) {
+            if (!cJSON_IsString(item)) rc = cfg_err(c, ptr, err, errlen, "'$schema' must be a string");
+        } else if (!strcmp(k, "enable")) rc = parse_strings(c, item, STR_PATTERN, &c->enable, &c->n_enable, err, errlen);
+        else if (!strcmp(k, "disable")) rc = parse_strings(c, item, STR_PATTERN, &c->disable, &c->n_disable, err, errlen);
+        else if (!strcmp(k, "rules")) rc = parse_rules(c, item, err, errlen);
+        else if (!strcmp(k, "target")) {
+            if (!cJSON_IsString(item) || !config_target_valid(item->valuestring))
+                rc = cfg_err(c, ptr, err, errlen,
+                             "'target' must be a deployment target such as \"iOS16\", \"iOS17.4\", \"macOS13\", "
+                             "\"tvOS17\", \"watchOS10\" or \"visionOS2\"%s%s%s",
+                             cJSON_IsString(item) ? ", not \"" : "", cJSON_IsString(item) ? item->valuestring : "",
+                             cJSON_IsString(item) ? "\"" : "");
+            else c->target = host_strdup(item->valuestring);
+        } else if (!strcmp(k, "rules_dirs")) rc = parse_strings(c, item, STR_PATH, &c->rules_dirs, &c->n_rules_dirs, err, errlen);
+        else if (!strcmp(k, "plugins")) rc = parse_strings(c, item, STR_PATH, &c->plugins, &c->n_plugins, err, errlen);
+        else if (!strcmp(k, "exclude")) rc = parse_strings(c, item, STR_GLOB, &c->exclude, &c->n_exclude, err, errlen);
+        else if (!strcmp(k, "suppressions")) rc = parse_supps(c, item, err, errlen);
+        else if (!strcmp(k, "fail_on")) {
+            int lv = cJSON_IsString(item) ? level_parse(item->valuestring) : -1;
+            if (lv < LEVEL_NOTE) rc = cfg_err(c, ptr, err, errlen, "'fail_on' must be \"note\", \"warning\" or \"error\"");
+            else c->fail_on = lv;
+        } else {
+            rc = cfg_err(c, ptr, err, errlen,
+                         "unknown key '%s' (allowed: enable, disable, rules, target, rules_dirs, plugins, exclude, "
+                         "suppressions, fail_on)", k);
+        }
+        if (rc) break;
+    }
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
+int config_load(config *c, const char *path, char *err, size_t errlen) {
+    memset(c, 0, sizeof *c);
+    c->fail_on = -1;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot read the configuration: %s", path, strerror(errno));
+        return -1;
+    }
+    char *buf = malloc(CONFIG_MAX_BYTES + 1);
+    size_t n = buf ? fread(buf, 1, CONFIG_MAX_BYTES + 1, f) : 0;
+    bool bad = ferror(f);
+    fclose(f);
+    if (!buf || bad || n > CONFIG_MAX_BYTES) {
+        snprintf(err, errlen, "%s: %s", path,
+                 !buf ? "out of memory" : bad ? "read error" : "the configuration is larger than 4 MiB");
+        free(buf);
+        return -1;
+    }
+    buf[n] = 0;
+    /* relative paths in the file resolve against its folder */
+    char *copy = host_strdup(path), *dir = NULL;
+    if (copy) {
+        char *slash = strrchr(copy, '/');
+        const char *d = slash ? (slash == copy ? "/" : (*slash = 0, copy)) : ".";
+        char real[PATH_MAX];
+        dir = host_strdup(realpath(d, real) ? real : d);
+    }
+    int rc = config_parse(c, buf, n, path, dir, err, errlen);
+    free(copy);
+    free(dir);
+    free(buf);
+    return rc;
+}
+
+char *config_find(const char *start_dir) {
+    char cur[PATH_MAX];
+    if (!start_dir || !realpath(start_dir, cur)) return NULL;
+    for (;;) {
+        char cand[PATH_MAX + 32];
+        snprintf(cand, sizeof cand, "%s%s" CONFIG_NAME, cur, strcmp(cur, "/") ? "/" : "");
+        struct stat st;
+        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) return host_strdup(cand);
+        char *slash = strrchr(cur, '/');
+        if (!slash || !strcmp(cur, "/")) return NULL;
+        if (slash == cur) slash[1] = 0;
+        else *slash = 0;
+    }
+}
+
+/* ---- applying to the registry ---------------------------------------------- */
+
+/* How specific a pattern is: an exact id beats every glob; among globs
+ * the one with more literal characters wins. */
+static long specificity(const char *pat) {
+    if (!host_is_glob(pat)) return LONG_MAX;
+    long n = 0;
+    for (const char *p = pat; *p; p++) n += *p != '*' && *p != '?';
+    return n;
+}
+
+static bool rule_matches(const host_rule *r, const char *pat) { return host_glob_match(pat, r->id, false); }
+
+static const rule_option *find_option(const host_rule *r, const char *name) {
+    for (size_t i = 0; i < r->n_options; i++)
+        if (!strcmp(r->options[i].name, name)) return &r->options[i];
+    return NULL;
+}
+
+static void declared_list(const host_rule *r, char *buf, size_t cap) {
+    size_t o = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < r->n_options && o < cap; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? ", " : "", r->options[i].name);
+    if (!r->n_options) snprintf(buf, cap, "none");
+}
+
+/* A rule file or plugin failed to load: an id the config names may be
+ * one of its rules, and the notification already says what went wrong. */
+static bool load_problems(const registry *reg) {
+    for (size_t i = 0; i < registry_n_notes(reg); i++) {
+        const char *k = registry_note(reg, i)->kind;
+        if (!strcmp(k, "rule/load-error") || !strcmp(k, "plugin/unusable")) return true;
+    }
+    return false;
+}
+
+static int check_known_id(const config *c, const registry *reg, const char *ptr, const char *where,
+                          const char *pat, char *err, size_t errlen) {
+    if (host_is_glob(pat) || registry_find(reg, pat) || registry_was_refused(reg, pat) || load_problems(reg))
+        return 0;
+    if (ptr) return cfg_err(c, ptr, err, errlen, "%s: unknown rule '%s' (see `coreml-lint rules`)", where, pat);
+    snprintf(err, errlen, "%s: unknown rule '%s' (see `coreml-lint rules`)", where, pat);
+    return -1;
+}
+
+static int validate_options(const config *c, const registry *reg, const config_rule *cr, char *err,
+                            size_t errlen) {
+    if (!cr->options) return 0;
+    const cJSON *o;
+    cJSON_ArrayForEach(o, cr->options) {
+        char ptr[512];
+        mkptr(ptr, sizeof ptr, "rules", cr->pattern, "options");
+        ptr_append(ptr, sizeof ptr, o->string);
+        size_t declaring = 0, matched = 0;
+        const host_rule *first = NULL;
+        for (size_t i = 0; i < registry_count(reg); i++) {
+            const host_rule *r = registry_rule(reg, i);
+            if (!rule_matches(r, cr->pattern)) continue;
+            matched++;
+            if (!first) first = r;
+            const rule_option *opt = find_option(r, o->string);
+            if (!opt) continue;
+            declaring++;
+            if (!host_option_type_ok(o, opt->type))
+                return cfg_err(c, ptr, err, errlen, "option '%s' of rule '%s' must be of type %s", o->string, r->id,
+                               host_opt_type_name(opt->type));
+        }
+        if (matched && !declaring) {
+            char decl[512];
+            if (host_is_glob(cr->pattern))
+                return cfg_err(c, ptr, err, errlen, "unknown option '%s': no rule matching '%s' declares it",
+                               o->string, cr->pattern);
+            declared_list(first, decl, sizeof decl);
+            return cfg_err(c, ptr, err, errlen, "unknown option '%s' for rule '%s' (its options: %s)", o->string,
+                           first->id, decl);
+        }
+    }
+    return 0;
+}
+
+/* -1 no decision, 0 disable, 1 enable; ties go to disable. extra: rules
+ * entries whose level is none count as disables. */
+static int decide(const host_rule *r, char *const *en, size_t ne, char *const *dis, size_t nd,
+                  const config_rule *extra, size_t nx) {
+    long best = -1;
+    int d = -1;
+    for (size_t i = 0; i < ne; i++)
+        if (rule_matches(r, en[i]) && specificity(en[i]) > best) {
+            best = specificity(en[i]);
+            d = 1;
+        }
+    for (size_t i = 0; i < nd; i++)
+        if (rule_matches(r, dis[i]) && specificity(dis[i]) >= best) {
+            best = specificity(dis[i]);
+            d = 0;
+        }
+    for (size_t i = 0; i < nx; i++)
+        if (extra[i].level == LEVEL_NONE && rule_matches(r, extra[i].pattern) && specificity(extra[i].pattern) >= best) {
+            best = specificity(extra[i].pattern);
+            d = 0;
+        }
+    return d;
+}
+
+int config_apply(const config *c, registry *reg, const char *const *cli_enable, size_t n_cli_enable,
+                 const char *const *cli_disable, size_t n_cli_disable, char *err, size_t errlen) {
+    static const config empty_cfg = {.fail_on = -1};
+    if (!c) c = &empty_cfg;
+    char ptr[512];
+    /* names that must exist */
+    for (size_t i = 0; i < c->n_enable; i++)
+        if (check_known_id(c, reg, "/enable", "'enable'", c->enable[i], err, errlen)) return -1;
+    for (size_t i = 0; i < c->n_disable; i++)
+        if (check_known_id(c, reg, "/disable", "'disable'", c->disable[i], err, errlen)) return -1;
+    for (size_t i = 0; i < c->n_rules; i++) {
+        mkptr(ptr, sizeof ptr, "rules", c->rules[i].pattern, NULL);
+        if (check_known_id(c, reg, ptr, "'rules'", c->rules[i].pattern, err, errlen)) return -1;
+        if (validate_options(c, reg, &c->rules[i], err, errlen)) return -1;
+    }
+    for (size_t i = 0; i < n_cli_enable; i++) {
+        if (!host_rule_pattern_valid(cli_enable[i])) {
+            snprintf(err, errlen, "--enable: '%s' is not a rule id or a glob of ids (\"ane/*\")", cli_enable[i]);
+            return -1;
+        }
+        if (check_known_id(c, reg, NULL, "--enable", cli_enable[i], err, errlen)) return -1;
+    }
+    for (size_t i = 0; i < n_cli_disable; i++) {
+        if (!host_rule_pattern_valid(cli_disable[i])) {
+            snprintf(err, errlen, "--disable: '%s' is not a rule id or a glob of ids (\"ane/*\")", cli_disable[i]);
+            return -1;
+        }
+        if (check_known_id(c, reg, NULL, "--disable", cli_disable[i], err, errlen)) return -1;
+    }
+
+    for (size_t i = 0; i < registry_count(reg); i++) {
+        host_rule *r = registry_rule(reg, i);
+        /* level: the most specific entry that sets one (later wins a tie) */
+        long best = -1;
+        int level = -1;
+        for (size_t k = 0; k < c->n_rules; k++) {
+            const config_rule *cr = &c->rules[k];
+            if (cr->level < 0 || !rule_matches(r, cr->pattern)) continue;
+            if (specificity(cr->pattern) >= best) {
+                best = specificity(cr->pattern);
+                level = cr->level;
+            }
+        }
+        bool level_set = level > LEVEL_NONE;
+        r->level = level_set ? level : r->default_level;
+        /* options: defaults, then entries from least to most specific */
+        cJSON *opts = cJSON_CreateObject();
+        for (size_t k = 0; opts && k < r->n_options; k++)
+            if (r->options[k].default_value)
+                cJSON_AddItemToObject(opts, r->options[k].name, cJSON_Duplicate(r->options[k].default_value, 1));
+        for (int pass = 0; pass < 2; pass++) {      /* globs first, then exact ids */
+            for (size_t k = 0; opts && k < c->n_rules; k++) {
+                const config_rule *cr = &c->rules[k];
+                if (!cr->options || host_is_glob(cr->pattern) == (pass == 1) || !rule_matches(r, cr->pattern))
+                    continue;
+                const cJSON *o;
+                cJSON_ArrayForEach(o, cr->options) {
+                    if (!find_option(r, o->string)) continue;
+                    cJSON_DeleteItemFromObjectCaseSensitive(opts, o->string);
+                    cJSON_AddItemToObject(opts, o->string, cJSON_Duplicate(o, 1));
+                }
+            }
+        }
+        if (opts) {
+            cJSON_Delete(r->options_config);
+            r->options_config = opts;
+        }
+        /* enabled: engine default, then the file, then the command line */
+        int d = decide(r, c->enable, c->n_enable, c->disable, c->n_disable, c->rules, c->n_rules);
+        if (d >= 0) r->enabled = d == 1;
+        d = decide(r, (char *const *)cli_enable, n_cli_enable, (char *const *)cli_disable, n_cli_disable, NULL, 0);
+        if (d >= 0) r->enabled = d == 1;
+        registry_set_level_configured(reg, r, level_set);
+    }
+    return 0;
+}
+
+/* ---- paths --------------------------------------------------------------- */
+
+bool config_path_match(const char *pattern, const char *path) {
+    if (!pattern || !path) return false;
+    if (host_glob_match(pattern, path, true)) return true;
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 1);
+    if (!tmp) return false;
+    bool hit = false;
+    bool has_slash = strchr(pattern, '/') != NULL;
+    for (size_t i = 0; i < n && !hit; i++) {
+        if (path[i] != '/') continue;
+        memcpy(tmp, path, i);        /* leading folders: "vendor" covers vendor/x.mlmodel */
+        tmp[i] = 0;
+        hit = host_glob_match(pattern, tmp, true);
+    }
+    if (!hit && !has_slash) {       /* a bare name matches any component */
+        const char *p = path;
+        while (!hit && *p) {
+            const char *e = strchr(p, '/');
+            size_t len = e ? (size_t)(e - p) : strlen(p);
+            memcpy(tmp, p, len);
+            tmp[len] = 0;
+            hit = host_glob_match(pattern, tmp, true);
+            p += len + (e != NULL);
+        }
+    }
+    free(tmp);
+    return hit;
+}
+
+/* The model path relative to the config's folder, when it lies below it. */
+static char *rel_to_config(const config *c, const char *path, const char *cwd) {
+    if (!c->dir || !path) return NULL;
+    char *abs;
+    if (path[0] == '/' || !cwd) abs = host_path_normalize(path, NULL);
+    else {
+        size_t n = strlen(cwd) + strlen(path) + 2;
+        char *j = malloc(n);
+        if (!j) return NULL;
+        snprintf(j, n, "%s/%s", cwd, path);
+        abs = host_path_normalize(j, NULL);
+        free(j);
+    }
+    char *rel = abs ? host_path_normalize(abs, c->dir) : NULL;
+    free(abs);
+    if (rel && rel[0] == '/') {
+        free(rel);
+        return NULL;
+    }
+    return rel;
+}
+
+static bool path_matches(const config *c, const char *pattern, const char *path, const char *cwd) {
+    if (config_path_match(pattern, path)) return true;
+    char *rel = rel_to_config(c, path, cwd);
+    bool hit = rel && strcmp(rel, path) && config_path_match(pattern, rel);
+    free(rel);
+    return hit;
+}
+
+bool config_excluded(const config *c, const char *model_path, const char *cwd) {
+    for (size_t i = 0; c && i < c->n_exclude; i++)
+        if (path_matches(c, c->exclude[i], model_path, cwd)) return true;
+    return false;
+}
+
+const config_supp *config_suppression_for(const config *c, const finding *f, const char *cwd) {
+    for (size_t i = 0; c && f && i < c->n_supps; i++) {
+        const config_supp *s = &c->supps[i];
+        if (!host_glob_match(s->rule, f->rule_id, false)) continue;
+        if (s->path) {
+            bool hit = path_matches(c, s->path, f->model_path, cwd);
+            if (!hit && f->loc.artifact && *f->loc.artifact) {
+                size_t n = strlen(f->model_path) + strlen(f->loc.artifact) + 2;
+                char *full = malloc(n);
+                if (full) {
+                    snprintf(full, n, "%s/%s", f->model_path, f->loc.artifact);
+                    hit = path_matches(c, s->path, full, cwd);
+                    free(full);
+                }
+            }
+            if (!hit) continue;
+        }
+        if (s->op && !host_glob_match(s->op, f->loc.logical ? f->loc.logical : "", false)) continue;
+        return s;
+    }
+    return NULL;
+}

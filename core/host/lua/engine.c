@@ -1,0 +1,669 @@
+/* host_lua.c — the "lua" engine: rule files in, host_rules out, and
+ * check(model, ctx) run in a sandbox per rule file.
+ *
+ * Load phase (lua_load_rule_file): the file `rules/<category>/<name>.lua`
+ * is read (at most 1 MiB), loaded as text only (mode "t") under the chunk
+ * name "@rules/<id>.lua" into a fresh sandbox (lua_sandbox.c) with the IR
+ * bindings registered (lua_ir.c), and run once under a small instruction
+ * budget. It must return a table; the table is read with raw accesses only
+ * (a metatable cannot lie to the host), every key is checked for its type,
+ * unknown keys are refused, and the id must equal the one the path gives.
+ * The metadata and options fill a host_rule whose engine_data keeps the
+ * lua_State and a reference to `check`; registry_add takes it from there.
+ * Any problem is one rule/load-error notification naming the file, the
+ * line where known, and the key.
+ * Check phase (host_lua_check): per model the budget is re-armed,
+ * check(model, ctx) runs under lua_pcall with a traceback handler, and a
+ * failure is classified by cause into exactly one notification of kind
+ * rule/error (with file:line), rule/budget-exceeded, rule/memory-exceeded
+ * or rule/blocked-call. Findings reported before the failure are kept; the
+ * state is kept too (the next model gets a fresh budget), so one bad model
+ * never disables a rule. A rule stopped for flooding the host (the host has
+ * already posted its cap notification) ends quietly. */
+#define _DEFAULT_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lauxlib.h>
+
+#include "host/host.h"
+#include "host/lua/ir.h"
+#include "host/lua/sandbox.h"
+
+#define HOST_LUA_MAX_FILE ((size_t)1 << 20)   /* a rule file is source text, not data */
+
+typedef struct host_lua_rule {
+    lua_sandbox *sb;
+    int check_ref;            /* registry ref of check */
+    lua_sandbox_limits lim;
+} host_lua_rule;
+
+static lua_sandbox_limits g_limits;
+static bool g_limits_set;
+
+void host_lua_set_limits(const lua_sandbox_limits *lim) {
+    g_limits = lim ? *lim : lua_sandbox_limits_default();
+    g_limits_set = true;
+}
+
+lua_sandbox_limits host_lua_limits(void) { return g_limits_set ? g_limits : lua_sandbox_limits_default(); }
+
+/* ** {======================================================================
+** Messages
+** ======================================================================= */
+
+/* Length of msg without the traceback the message handler appended. */
+static int msg_len(const char *msg) {
+    const char *tb = strstr(msg, "\nstack traceback:");
+    size_t n = tb ? (size_t)(tb - msg) : strlen(msg);
+    return n > 1800 ? 1800 : (int)n;
+}
+
+/* The line in "rules/<id>.lua:LINE: ..." when msg names this chunk. */
+static uint32_t msg_line(const char *msg, const char *chunk) {
+    const char *p = msg ? strstr(msg, chunk + 1) : NULL;   /* without '@' */
+    if (!p) return 0;
+    p += strlen(chunk + 1);
+    if (*p != ':') return 0;
+    char *end;
+    unsigned long v = strtoul(p + 1, &end, 10);
+    return end != p + 1 && *end == ':' && v < UINT32_MAX ? (uint32_t)v : 0;
+}
+
+/* }====================================================================== */
+
+/* ** {======================================================================
+** Load phase: validating the rule table (protected mode; table at 1)
+** ======================================================================= */
+
+typedef struct load_call {
+    host_rule *r;
+    host_lua_rule *hr;
+    const char *expected_id;
+} load_call;
+
+static const char *const rule_keys[] = {"id", "name", "summary", "description", "help", "help_uri",
+                                        "level", "tags", "options", "check", NULL};
+static const char *const option_keys[] = {"type", "default", "doc", NULL};
+
+static int fail(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(lua_State *L, const char *fmt, ...) {
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    lua_pushstring(L, buf);
+    return lua_error(L);
+}
+
+/* rawget t[key] for a string key; pushes the value, returns its type. */
+static int rawfield(lua_State *L, int t, const char *key) {
+    lua_pushstring(L, key);
+    return lua_rawget(L, t);
+}
+
+static char *dup_or_fail(lua_State *L, const char *s) {
+    char *d = host_strdup(s);
+    if (!d) fail(L, "out of memory");
+    return d;
+}
+
+/* Optional string field; required ones must also be non-empty. */
+static char *string_field(lua_State *L, int t, const char *key, bool required) {
+    int ty = rawfield(L, t, key);
+    char *s = NULL;
+    if (ty == LUA_TNIL) {
+        if (required) fail(L, "the rule table has no '%s' (expected a string)", key);
+    } else if (ty != LUA_TSTRING) {
+        fail(L, "key '%s' must be a string (got %s)", key, lua_typename(L, ty));
+    } else {
+        if (required && !*lua_tostring(L, -1)) fail(L, "key '%s' must not be empty", key);
+        s = dup_or_fail(L, lua_tostring(L, -1));
+    }
+    lua_pop(L, 1);
+    return s;
+}
+
+static void check_known_keys(lua_State *L, int t, const char *const *keys, const char *what) {
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        bool ok = false;
+        if (lua_type(L, -1) == LUA_TSTRING)
+            for (const char *const *k = keys; *k; k++)
+                if (!strcmp(*k, lua_tostring(L, -1))) ok = true;
+        if (!ok) {
+            char expected[256] = "";
+            for (const char *const *k = keys; *k; k++) {
+                strncat(expected, *k, sizeof expected - strlen(expected) - 1);
+                if (k[1]) strncat(expected, ", ", sizeof expected - strlen(expected) - 1);
+            }
+            if (lua_type(L, -1) == LUA_TSTRING)
+                fail(L, "unknown key '%s' in %s (expected %s)", lua_tostring(L, -1), what, expected);
+            fail(L, "%s has a key of type %s (expected string keys: %s)", what, luaL_typename(L, -1), expected);
+        }
+    }
+}
+
+/* Is the table at t a proper array (keys 1..n, no others)? */
+static bool is_sequence(lua_State *L, int t, lua_Unsigned *n_out) {
+    lua_Unsigned n = lua_rawlen(L, t), count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        if (!lua_isinteger(L, -1)) {
+            lua_pop(L, 1);
+            return false;
+        }
+        lua_Integer i = lua_tointeger(L, -1);
+        if (i < 1 || (lua_Unsigned)i > n) {
+            lua_pop(L, 1);
+            return false;
+        }
+        count++;
+    }
+    *n_out = n;
+    return count == n;
+}
+
+/* An array of strings at t -> cJSON array hung on *out immediately. */
+static void strings_to_json(lua_State *L, int t, cJSON **out, const char *what) {
+    lua_Unsigned n;
+    if (!is_sequence(L, t, &n)) fail(L, "%s must be an array of strings", what);
+    *out = cJSON_CreateArray();
+    if (!*out) fail(L, "out of memory");
+    for (lua_Unsigned i = 1; i <= n; i++) {
+        if (lua_rawgeti(L, t, (lua_Integer)i) != LUA_TSTRING)
+            fail(L, "%s must be an array of strings (item %d is a %s)", what, (int)i, luaL_typename(L, -1));
+        cJSON *s = cJSON_CreateString(lua_tostring(L, -1));
+        if (!s) fail(L, "out of memory");
+        cJSON_AddItemToArray(*out, s);
+        lua_pop(L, 1);
+    }
+}
+
+static bool option_name_ok(const char *s) {
+    if (!((*s >= 'a' && *s <= 'z') || *s == '_')) return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_')) return false;
+    return true;
+}
+
+static int opt_cmp(const void *a, const void *b) {
+    return strcmp(((const rule_option *)a)->name, ((const rule_option *)b)->name);
+}
+
+/* options = { name = { type = "...", default = ..., doc = "..." }, ... } */
+static void read_options(lua_State *L, int t, host_rule *r) {
+    int ty = rawfield(L, t, "options");
+    if (ty == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (ty != LUA_TTABLE) fail(L, "key 'options' must be a table of name = {type=, default=, doc=} (got %s)",
+                               lua_typename(L, ty));
+    int ot = lua_gettop(L);
+    size_t n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, ot)) {
+        lua_pop(L, 1);
+        n++;
+    }
+    if (!n) {
+        lua_pop(L, 1);
+        return;
+    }
+    r->options = calloc(n, sizeof *r->options);
+    if (!r->options) fail(L, "out of memory");
+    r->n_options = 0;
+    lua_pushnil(L);
+    while (lua_next(L, ot)) {
+        int vt = lua_gettop(L);
+        if (lua_type(L, -2) != LUA_TSTRING) fail(L, "key 'options' must be keyed by option names (strings)");
+        const char *name = lua_tostring(L, -2);
+        if (!option_name_ok(name))
+            fail(L, "option '%s': names are lower-case identifiers ([a-z_][a-z0-9_]*)", name);
+        if (lua_type(L, vt) != LUA_TTABLE)
+            fail(L, "option '%s' must be a table {type=, default=, doc=} (got %s)", name, luaL_typename(L, vt));
+        char what[96];
+        snprintf(what, sizeof what, "option '%.60s'", name);
+        check_known_keys(L, vt, option_keys, what);
+        rule_option *o = &r->options[r->n_options++];
+        o->name = dup_or_fail(L, name);
+        /* type */
+        if (rawfield(L, vt, "type") != LUA_TSTRING)
+            fail(L, "option '%s': 'type' must be one of \"bool\", \"int\", \"number\", \"string\", \"strings\"", name);
+        const char *ts = lua_tostring(L, -1);
+        o->type = !strcmp(ts, "bool") ? OPT_BOOL : !strcmp(ts, "int") ? OPT_INT : !strcmp(ts, "number") ? OPT_NUMBER
+                : !strcmp(ts, "string") ? OPT_STRING : !strcmp(ts, "strings") ? OPT_STRINGS : 0;
+        if (!o->type)
+            fail(L, "option '%s': 'type' must be one of \"bool\", \"int\", \"number\", \"string\", \"strings\" (got \"%s\")",
+                 name, ts);
+        lua_pop(L, 1);
+        /* doc */
+        int dt = rawfield(L, vt, "doc");
+        if (dt != LUA_TSTRING || !*lua_tostring(L, -1))
+            fail(L, "option '%s': 'doc' must be a non-empty string", name);
+        o->doc = dup_or_fail(L, lua_tostring(L, -1));
+        lua_pop(L, 1);
+        /* default (type-checked; a neutral value when absent) */
+        int df = rawfield(L, vt, "default");
+        int d = lua_gettop(L);
+        switch (o->type) {
+        case OPT_BOOL:
+            if (df != LUA_TNIL && df != LUA_TBOOLEAN) fail(L, "option '%s': 'default' must be a boolean", name);
+            o->default_value = cJSON_CreateBool(df == LUA_TBOOLEAN && lua_toboolean(L, d));
+            break;
+        case OPT_INT: {
+            lua_Integer v = 0;
+            if (df != LUA_TNIL) {
+                int isint = 0;
+                if (df == LUA_TNUMBER) v = lua_tointegerx(L, d, &isint);
+                if (!isint) fail(L, "option '%s': 'default' must be an integer", name);
+                if (v > ((lua_Integer)1 << 53) || v < -((lua_Integer)1 << 53))
+                    fail(L, "option '%s': 'default' is out of range (|v| <= 2^53)", name);
+            }
+            o->default_value = cJSON_CreateNumber((double)v);
+            break;
+        }
+        case OPT_NUMBER:
+            if (df != LUA_TNIL && df != LUA_TNUMBER) fail(L, "option '%s': 'default' must be a number", name);
+            o->default_value = cJSON_CreateNumber(df == LUA_TNUMBER ? (double)lua_tonumber(L, d) : 0.0);
+            break;
+        case OPT_STRING:
+            if (df != LUA_TNIL && df != LUA_TSTRING) fail(L, "option '%s': 'default' must be a string", name);
+            o->default_value = cJSON_CreateString(df == LUA_TSTRING ? lua_tostring(L, d) : "");
+            break;
+        case OPT_STRINGS:
+            if (df == LUA_TNIL) {
+                o->default_value = cJSON_CreateArray();
+            } else {
+                if (df != LUA_TTABLE) fail(L, "option '%s': 'default' must be an array of strings", name);
+                char w[96];
+                snprintf(w, sizeof w, "option '%.60s': 'default'", name);
+                strings_to_json(L, d, &o->default_value, w);
+            }
+            break;
+        }
+        if (!o->default_value) fail(L, "out of memory");
+        lua_settop(L, vt - 1);                       /* keep the key for next */
+    }
+    lua_pop(L, 1);
+    /* declaration order is not observable in a Lua table: sort by name */
+    if (r->n_options) qsort(r->options, r->n_options, sizeof *r->options, opt_cmp);
+}
+
+static void read_tags(lua_State *L, int t, host_rule *r) {
+    int ty = rawfield(L, t, "tags");
+    if (ty == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    int tt = lua_gettop(L);
+    lua_Unsigned n = 0;
+    if (ty != LUA_TTABLE || !is_sequence(L, tt, &n)) fail(L, "key 'tags' must be an array of strings");
+    if (n > 64) fail(L, "key 'tags' has more than 64 entries");
+    r->tags = calloc((size_t)n + 1, sizeof *r->tags);
+    if (!r->tags) fail(L, "out of memory");
+    for (lua_Unsigned i = 1; i <= n; i++) {
+        if (lua_rawgeti(L, tt, (lua_Integer)i) != LUA_TSTRING || !*lua_tostring(L, -1))
+            fail(L, "key 'tags' must be an array of non-empty strings (item %d)", (int)i);
+        r->tags[i - 1] = dup_or_fail(L, lua_tostring(L, -1));
+        r->n_tags = (size_t)i;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+/* Run the chunk (index 1) and validate what it returns; lc at 2. */
+static int load_validate(lua_State *L) {
+    load_call *lc = lua_touserdata(L, 2);
+    lua_settop(L, 1);
+    lua_ir_open(L);
+    lua_call(L, 0, 1);                                /* the rule table, at 1 */
+    if (lua_type(L, 1) != LUA_TTABLE)
+        return fail(L, "the rule file must return a table (it returned %s)", luaL_typename(L, 1));
+    host_rule *r = lc->r;
+    check_known_keys(L, 1, rule_keys, "the rule table");
+    r->id = string_field(L, 1, "id", true);
+    if (strcmp(r->id, lc->expected_id) != 0)
+        return fail(L, "key 'id' is \"%s\" but the file's path makes the id \"%s\"", r->id, lc->expected_id);
+    r->name = string_field(L, 1, "name", true);
+    r->summary = string_field(L, 1, "summary", true);
+    r->description = string_field(L, 1, "description", false);
+    r->help_md = string_field(L, 1, "help", true);
+    r->help_uri = string_field(L, 1, "help_uri", false);
+    int ty = rawfield(L, 1, "level");
+    if (ty != LUA_TSTRING || lua_ir_level_parse(lua_tostring(L, -1)) < 0)
+        return fail(L, "key 'level' must be one of \"note\", \"warning\", \"error\" (got %s%s%s)",
+                    ty == LUA_TSTRING ? "\"" : "", ty == LUA_TSTRING ? lua_tostring(L, -1) : lua_typename(L, ty),
+                    ty == LUA_TSTRING ? "\"" : "");
+    r->default_level = lua_ir_level_parse(lua_tostring(L, -1));
+    lua_pop(L, 1);
+    read_tags(L, 1, r);
+    read_options(L, 1, r);
+    ty = rawfield(L, 1, "check");
+    if (ty != LUA_TFUNCTION) return fail(L, "key 'check' must be a function(model, ctx) (got %s)", lua_typename(L, ty));
+    lc->hr->check_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+/* }====================================================================== */
+
+static int host_lua_check(host_rule *r, const cml_model *m, rule_ctx *ctx);
+
+static void host_lua_free_rule(host_rule *r) {
+    host_lua_rule *hr = r->engine_data;
+    if (!hr) return;
+    lua_sandbox_free(hr->sb);
+    free(hr);
+    r->engine_data = NULL;
+}
+
+static const engine host_lua_engine = {"lua", host_lua_check, host_lua_free_rule};
+
+/* id from a path ".../<category>/<name>.lua", into buf; false if it has no
+ * such shape. */
+static bool id_from_path(const char *path, char *buf, size_t cap) {
+    size_t n = strlen(path);
+    if (n < 5 || strcmp(path + n - 4, ".lua") != 0) return false;
+    const char *end = path + n - 4;
+    const char *s1 = end;
+    while (s1 > path && s1[-1] != '/') s1--;
+    if (s1 == path) return false;
+    const char *s0 = s1 - 1;
+    while (s0 > path && s0[-1] != '/') s0--;
+    int len = snprintf(buf, cap, "%.*s", (int)(end - s0), s0);
+    return len > 0 && (size_t)len < cap && s1 - 1 > s0;
+}
+
+static char *read_text(const char *path, size_t *len, const char **why) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *why = strerror(errno);
+        return NULL;
+    }
+    char *buf = malloc(HOST_LUA_MAX_FILE + 1);
+    size_t n = buf ? fread(buf, 1, HOST_LUA_MAX_FILE + 1, f) : 0;
+    bool err = ferror(f);
+    fclose(f);
+    if (!buf) {
+        *why = "out of memory";
+        return NULL;
+    }
+    if (err) {
+        *why = "read error";
+        free(buf);
+        return NULL;
+    }
+    if (n > HOST_LUA_MAX_FILE) {
+        *why = "the file is larger than 1 MiB";
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+int lua_load_rule_file(registry *reg, const char *path, const char *expected_id) {
+    char idbuf[256];
+    if (!expected_id) {
+        if (!id_from_path(path, idbuf, sizeof idbuf)) {
+            registry_notify(reg, NULL, "rule/load-error", LEVEL_ERROR, path, 0,
+                            "a Lua rule file must be <category>/<name>.lua (its path gives the rule id)");
+            return 0;
+        }
+        expected_id = idbuf;
+    }
+    if (!rule_id_valid(expected_id)) {
+        registry_notify(reg, NULL, "rule/load-error", LEVEL_ERROR, path, 0,
+                        "'%s' is not a valid rule id (category/kebab-name: [a-z0-9]+(-[a-z0-9]+)*); rename the file",
+                        expected_id);
+        return 0;
+    }
+    size_t len = 0;
+    const char *why = NULL;
+    char *text = read_text(path, &len, &why);
+    if (!text) {
+        registry_notify(reg, expected_id, "rule/load-error", LEVEL_ERROR, path, 0, "cannot read the rule file: %s", why);
+        return 0;
+    }
+    char chunk[300];
+    snprintf(chunk, sizeof chunk, "@rules/%s.lua", expected_id);
+
+    host_lua_rule *hr = calloc(1, sizeof *hr);
+    host_rule *r = rule_new();
+    if (hr) hr->lim = host_lua_limits();
+    lua_sandbox *sb = hr && r ? lua_sandbox_new(&hr->lim, expected_id, &why) : NULL;
+    if (!sb) {
+        registry_notify(reg, expected_id, "rule/load-error", LEVEL_ERROR, path, 0, "cannot create the rule's Lua state: %s",
+                        why ? why : "out of memory");
+        free(text);
+        free(hr);
+        rule_free(r);
+        return 0;
+    }
+    hr->sb = sb;
+    hr->check_ref = LUA_NOREF;
+    lua_State *L = sb->L;
+    lua_sandbox_arm(sb, hr->lim.load_budget);
+    int st = lua_sandbox_load(sb, text, len, chunk);
+    free(text);
+    load_call lc = {r, hr, expected_id};
+    if (st == LUA_OK) {
+        /* run and validate in protected mode: load_validate(chunk, &lc) */
+        lua_pushcfunction(L, load_validate);
+        lua_insert(L, -2);
+        lua_pushlightuserdata(L, &lc);
+        st = lua_sandbox_pcall(sb, 2, 0);
+    }
+    if (st != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        if (!msg) msg = "(no message)";
+        lua_sandbox_cause c = lua_sandbox_classify(sb, st, msg);
+        uint32_t line = msg_line(msg, chunk);
+        if (c == LUA_SANDBOX_MEMORY)
+            registry_notify(reg, expected_id, "rule/load-error", LEVEL_ERROR, path, line,
+                            "loading the rule exceeded its memory cap (%zu MiB)", hr->lim.mem_cap >> 20);
+        else if (c == LUA_SANDBOX_BUDGET)
+            registry_notify(reg, expected_id, "rule/load-error", LEVEL_ERROR, path, line,
+                            "loading the rule exceeded its instruction budget (%llu): %.*s",
+                            (unsigned long long)hr->lim.load_budget, msg_len(msg), msg);
+        else
+            registry_notify(reg, expected_id, "rule/load-error", LEVEL_ERROR, path, line, "%.*s%s%s", msg_len(msg), msg,
+                            sb->debug && strstr(msg, "\nstack traceback:") ? "\n" : "",
+                            sb->debug && strstr(msg, "\nstack traceback:") ? strstr(msg, "\nstack traceback:") + 1 : "");
+        /* a broken state is closed; the rule never enters the registry */
+        rule_free(r);
+        host_lua_free_rule(&(host_rule){.engine_data = hr});
+        return 0;
+    }
+    lua_settop(L, 0);
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    r->eng = &host_lua_engine;
+    r->engine_data = hr;
+    r->kind = "lua";
+    r->origin = host_strdup(path);
+    return registry_add(reg, r) == 0 ? 1 : 0;
+}
+
+/* ** {======================================================================
+** Rule folders
+** ======================================================================= */
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Sorted names in dir (no "." entries, no "_" names); NULL on error. */
+static char **list_dir(const char *dir, size_t *n) {
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d) return NULL;
+    size_t cap = 16;
+    char **v = malloc(cap * sizeof *v);
+    struct dirent *e;
+    while (v && (e = readdir(d))) {
+        if (e->d_name[0] == '.' || e->d_name[0] == '_') continue;
+        if (*n == cap) {
+            char **nv = realloc(v, (cap *= 2) * sizeof *nv);
+            if (!nv) break;
+            v = nv;
+        }
+        char *s = host_strdup(e->d_name);
+        if (s) v[(*n)++] = s;
+    }
+    closedir(d);
+    if (v && *n) qsort(v, *n, sizeof *v, cmp_str);
+    return v;
+}
+
+static void free_list(char **v, size_t n) {
+    for (size_t i = 0; i < n; i++) free(v[i]);
+    free(v);
+}
+
+static bool is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The folder's own name (the category of rule files lying directly in it). */
+static bool dir_category(const char *dir, char *buf, size_t cap) {
+    char *abs = realpath(dir, NULL);
+    const char *p = abs ? abs : dir;
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/') n--;
+    size_t s = n;
+    while (s > 0 && p[s - 1] != '/') s--;
+    int k = snprintf(buf, cap, "%.*s", (int)(n - s), p + s);
+    free(abs);
+    return k > 0 && (size_t)k < cap;
+}
+
+static bool is_lua_file(const char *name, size_t *stem) {
+    size_t len = strlen(name);
+    *stem = len > 4 ? len - 4 : 0;
+    return len > 4 && strcmp(name + len - 4, ".lua") == 0;
+}
+
+/* Every <dir>/<category>/<name>.lua (id "category/name"), and every
+ * <dir>/<name>.lua, whose category is the folder's own name
+ * (examples/house-rules/model-size-budget.lua is
+ * "house-rules/model-size-budget"). Names starting with "_" or "." are
+ * skipped (rules/_template.lua). Files load in sorted order. */
+int lua_load_rules_dir(registry *reg, const char *dir) {
+    size_t nc = 0;
+    char **ents = list_dir(dir, &nc);
+    if (!ents) {
+        registry_notify(reg, NULL, "rule/load-error", LEVEL_ERROR, dir, 0, "cannot read the rules folder: %s",
+                        strerror(errno));
+        return 0;
+    }
+    int added = 0;
+    char self[256];
+    bool have_self = dir_category(dir, self, sizeof self);
+    for (size_t i = 0; i < nc; i++) {
+        char sub[4096];
+        size_t stem;
+        int k = snprintf(sub, sizeof sub, "%s/%s", dir, ents[i]);
+        if (k < 0 || (size_t)k >= sizeof sub) continue;
+        if (!is_dir(sub)) {
+            char id[512];
+            if (!is_lua_file(ents[i], &stem) || !have_self) continue;
+            k = snprintf(id, sizeof id, "%s/%.*s", self, (int)stem, ents[i]);
+            if (k > 0 && (size_t)k < sizeof id) added += lua_load_rule_file(reg, sub, id);
+            continue;
+        }
+        size_t nf = 0;
+        char **files = list_dir(sub, &nf);
+        for (size_t j = 0; files && j < nf; j++) {
+            if (!is_lua_file(files[j], &stem)) continue;
+            char path[4096], id[512];
+            int k1 = snprintf(path, sizeof path, "%s/%s", sub, files[j]);
+            int k2 = snprintf(id, sizeof id, "%s/%.*s", ents[i], (int)stem, files[j]);
+            if (k1 < 0 || (size_t)k1 >= sizeof path || k2 < 0 || (size_t)k2 >= sizeof id) continue;
+            if (is_dir(path)) continue;
+            added += lua_load_rule_file(reg, path, id);
+        }
+        free_list(files, nf);
+    }
+    free_list(ents, nc);
+    return added;
+}
+
+/* }====================================================================== */
+
+/* ** {======================================================================
+** Check phase
+** ======================================================================= */
+
+typedef struct check_call {
+    host_lua_rule *hr;
+    const cml_model *m;
+    rule_ctx *ctx;
+} check_call;
+
+static int check_tramp(lua_State *L) {
+    check_call *cc = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    lua_ir_begin(L, cc->m, cc->ctx);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, cc->hr->check_ref);
+    lua_ir_push_model(L, cc->m);
+    lua_ir_push_ctx(L, cc->ctx);
+    lua_call(L, 2, 0);
+    return 0;
+}
+
+static int host_lua_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
+    host_lua_rule *hr = r->engine_data;
+    if (!hr || !hr->sb || hr->check_ref == LUA_NOREF) {
+        ctx_notify(ctx, "rule/error", LEVEL_ERROR, "the rule has no usable Lua state");
+        return -1;
+    }
+    lua_sandbox *sb = hr->sb;
+    lua_State *L = sb->L;
+    lua_settop(L, 0);
+    lua_sandbox_arm(sb, hr->lim.check_budget);
+    check_call cc = {hr, m, ctx};
+    int st = lua_sandbox_cpcall(sb, check_tramp, &cc);
+    lua_ir_end(sb);
+    int rc = 0;
+    if (st != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        if (!msg) msg = "(no message)";
+        lua_sandbox_cause c = lua_sandbox_classify(sb, st, msg);
+        const char *kind = lua_sandbox_cause_kind(c);
+        const char *tb = sb->debug ? strstr(msg, "\nstack traceback:") : NULL;
+        switch (c) {
+        case LUA_SANDBOX_STOPPED:      /* the host already said why (finding cap) */
+            break;
+        case LUA_SANDBOX_MEMORY:
+            ctx_notify(ctx, kind, LEVEL_ERROR,
+                       "the rule exceeded its memory cap of %zu MiB and was stopped; findings reported before "
+                       "were kept (%.*s)", hr->lim.mem_cap >> 20, msg_len(msg), msg);
+            rc = -1;
+            break;
+        case LUA_SANDBOX_BUDGET:
+            ctx_notify(ctx, kind, LEVEL_ERROR,
+                       "the rule exceeded its budget of %llu instructions and was stopped; findings reported "
+                       "before were kept (%.*s)", (unsigned long long)hr->lim.check_budget, msg_len(msg), msg);
+            rc = -1;
+            break;
+        default:
+            ctx_notify(ctx, kind ? kind : "rule/error", LEVEL_ERROR, "%.*s%s%s", msg_len(msg), msg,
+                       tb ? "\n" : "", tb ? tb + 1 : "");
+            rc = -1;
+            break;
+        }
+    }
+    lua_settop(L, 0);
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    return rc;
+}
+
+/* }====================================================================== */

@@ -1,0 +1,679 @@
+/* lua_sandbox.c — state creation and limits for Lua rules (see lua_sandbox.h).
+ *
+ * The environment is built by allow list. A fresh state opens only base,
+ * string, table, math and utf8; the allowed functions are copied into a new
+ * table that becomes both the rule's _ENV and the state's global table, and
+ * every function that a full Lua 5.4 would offer but a rule may not use
+ * (load, pcall, io.open, os.time, debug.*, string.dump, math.randomseed, …)
+ * is replaced by a stub that records the cause and raises
+ * "blocked call: NAME". The names of the libraries we never open come from
+ * a scratch state opened once with luaL_openlibs, so a newer liblua with
+ * more functions still gets a stub for each. The string metatable gets
+ * __metatable, so getmetatable("") returns false; setmetatable is our own
+ * and refuses metatables with __gc. The count hook accumulates executed
+ * instructions; when the budget is spent it sets its period to 1 and raises
+ * on every instruction until the next phase, so nothing can swallow the stop
+ * (pcall is not offered anyway). */
+#define _DEFAULT_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "host/lua/sandbox.h"
+
+#define SB_SEED 0x636d6c696e74LL   /* "cmlint": math.random's fixed seed */
+
+lua_sandbox_limits lua_sandbox_limits_default(void) {
+    lua_sandbox_limits l = {LUA_SANDBOX_MEM_CAP, LUA_SANDBOX_LOAD_BUDGET, LUA_SANDBOX_CHECK_BUDGET,
+                            LUA_SANDBOX_HOOK_PERIOD};
+    return l;
+}
+
+/* ** {======================================================================
+** Allow lists: exactly the surface documented in docs/lua-rules.md and
+** listed in rules/.luacheckrc and tests/lua/globals.txt.
+** ======================================================================= */
+
+static const char *const base_allow[] = {
+    "assert", "error", "getmetatable", "ipairs", "next", "pairs", "print", "rawequal", "rawget",
+    "rawlen", "select", "setmetatable", "tonumber", "tostring", "type", NULL};
+static const char *const string_allow[] = {
+    "byte", "char", "find", "format", "gmatch", "gsub", "len", "lower", "match", "pack",
+    "packsize", "rep", "reverse", "sub", "unpack", "upper", NULL};
+static const char *const table_allow[] = {"concat", "insert", "move", "pack", "remove", "sort",
+                                          "unpack", NULL};
+static const char *const math_allow[] = {
+    "abs", "acos", "asin", "atan", "ceil", "cos", "deg", "exp", "floor", "fmod", "huge", "log",
+    "max", "maxinteger", "min", "mininteger", "modf", "pi", "rad", "random", "sin", "sqrt", "tan",
+    "tointeger", "type", "ult", NULL};
+static const char *const utf8_allow[] = {"char", "charpattern", "codepoint", "codes", "len",
+                                         "offset", NULL};
+/* Lua 5.3 math functions a liblua built with LUA_COMPAT_MATHLIB still has
+ * (Debian's does): always stubs, so the surface does not depend on how the
+ * library was built. */
+static const char *const compat_stubs[] = {"math.atan2", "math.cosh", "math.frexp", "math.ldexp",
+                                           "math.log10", "math.pow", "math.sinh", "math.tanh", NULL};
+
+typedef struct sb_lib {
+    const char *name;
+    lua_CFunction open;
+    const char *const *allow;
+} sb_lib;
+
+static const sb_lib allowed_libs[] = {
+    {LUA_STRLIBNAME, luaopen_string, string_allow},
+    {LUA_TABLIBNAME, luaopen_table, table_allow},
+    {LUA_MATHLIBNAME, luaopen_math, math_allow},
+    {LUA_UTF8LIBNAME, luaopen_utf8, utf8_allow},
+};
+
+static bool in_list(const char *const *list, const char *s) {
+    for (; *list; list++)
+        if (!strcmp(*list, s)) return true;
+    return false;
+}
+
+static bool is_allowed_lib(const char *name) {
+    for (size_t i = 0; i < sizeof allowed_libs / sizeof *allowed_libs; i++)
+        if (!strcmp(allowed_libs[i].name, name)) return true;
+    return false;
+}
+
+/* }====================================================================== */
+
+/* ** {======================================================================
+** Blocked names from a full Lua: global functions outside the base allow
+** list ("load", "require") and every function of the libraries we do not
+** open ("io.open"). Computed once per process from a scratch state.
+** ======================================================================= */
+
+#define SB_MAX_BLOCKED 160
+static char sb_blocked_names[SB_MAX_BLOCKED][48];
+static size_t sb_n_blocked;
+static bool sb_blocked_ready;
+
+static void blocked_add(const char *lib, const char *name) {
+    if (sb_n_blocked >= SB_MAX_BLOCKED) return;
+    snprintf(sb_blocked_names[sb_n_blocked], sizeof sb_blocked_names[0], "%s%s%s", lib ? lib : "",
+             lib ? "." : "", name);
+    sb_n_blocked++;
+}
+
+static void blocked_names_init(void) {
+    if (sb_blocked_ready) return;
+    sb_blocked_ready = true;
+    lua_State *S = luaL_newstate();
+    if (!S) return;
+    luaL_openlibs(S);
+    lua_pushglobaltable(S);
+    lua_pushnil(S);
+    while (lua_next(S, -2)) {
+        if (lua_type(S, -2) == LUA_TSTRING) {
+            const char *k = lua_tostring(S, -2);
+            if (lua_type(S, -1) == LUA_TFUNCTION) {
+                if (!in_list(base_allow, k)) blocked_add(NULL, k);
+            } else if (lua_type(S, -1) == LUA_TTABLE && strcmp(k, "_G") != 0 && !is_allowed_lib(k)) {
+                lua_pushnil(S);
+                while (lua_next(S, -2)) {
+                    if (lua_type(S, -2) == LUA_TSTRING && lua_type(S, -1) == LUA_TFUNCTION)
+                        blocked_add(k, lua_tostring(S, -2));
+                    lua_pop(S, 1);
+                }
+            }
+        }
+        lua_pop(S, 1);
+    }
+    lua_close(S);
+}
+
+/* }====================================================================== */
+
+/* ** {======================================================================
+** Allocator, hook, stubs
+** ======================================================================= */
+
+/* Counting allocator. Lua passes the kind of object as osize when ptr is
+ * NULL, so osize is a size only for an existing block. Shrinking never
+ * fails (Lua assumes it cannot). */
+static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    lua_sandbox *sb = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        sb->mem_used -= old;
+        return NULL;
+    }
+    if (nsize > old && (nsize - old > sb->lim.mem_cap || sb->mem_used + (nsize - old) > sb->lim.mem_cap)) {
+        sb->mem_refused++;
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (!p) {
+        if (nsize <= old) return ptr;   /* a failed shrink keeps the block */
+        sb->mem_refused++;
+        return NULL;
+    }
+    sb->mem_used = sb->mem_used - old + nsize;
+    if (sb->mem_used > sb->mem_peak) sb->mem_peak = sb->mem_used;
+    return p;
+}
+
+lua_sandbox *lua_sandbox_from(lua_State *L) {
+    void *ud = NULL;
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+static void sb_hook(lua_State *L, lua_Debug *ar);
+
+/* Budget spent: remember why, fire on every instruction from now on. */
+static int sb_exhausted(lua_State *L, lua_sandbox *sb) {
+    if (sb->cause == LUA_SANDBOX_OK) sb->cause = LUA_SANDBOX_BUDGET;
+    if (sb->period != 1) {
+        sb->period = 1;
+        lua_sethook(L, sb_hook, LUA_MASKCOUNT, 1);
+    }
+    return luaL_error(L, "instruction budget exceeded (%I instructions)", (lua_Integer)sb->budget);
+}
+
+static void sb_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    lua_sandbox *sb = lua_sandbox_from(L);
+    sb->count += sb->period;
+    if (sb->count > sb->budget) sb_exhausted(L, sb);
+}
+
+void lua_sandbox_charge(lua_State *L, uint64_t cost) {
+    lua_sandbox *sb = lua_sandbox_from(L);
+    sb->count = cost > UINT64_MAX - sb->count ? UINT64_MAX : sb->count + cost;
+    if (sb->count > sb->budget) sb_exhausted(L, sb);
+}
+
+int lua_sandbox_stop(lua_State *L, const char *msg) {
+    lua_sandbox *sb = lua_sandbox_from(L);
+    if (sb->cause == LUA_SANDBOX_OK) sb->cause = LUA_SANDBOX_STOPPED;
+    return luaL_error(L, "%s", msg);
+}
+
+/* The stub every removed function becomes; upvalue 1 is its name. */
+static int sb_blocked(lua_State *L) {
+    lua_sandbox *sb = lua_sandbox_from(L);
+    const char *name = lua_tostring(L, lua_upvalueindex(1));
+    if (sb->cause == LUA_SANDBOX_OK) {
+        sb->cause = LUA_SANDBOX_BLOCKED;
+        snprintf(sb->blocked, sizeof sb->blocked, "%s", name ? name : "?");
+    }
+    return luaL_error(L, "blocked call: %s (not available to rules)", name ? name : "?");
+}
+
+static void push_stub(lua_State *L, const char *name) {
+    lua_pushstring(L, name);
+    lua_pushcclosure(L, sb_blocked, 1);
+}
+
+/* print(...): tostring of each argument, tab-separated, to the host log
+ * (stderr under CML_DEBUG_RULES=1, otherwise dropped; never stdout, which
+ * carries the report). */
+static int sb_print(lua_State *L) {
+    lua_sandbox *sb = lua_sandbox_from(L);
+    int n = lua_gettop(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        size_t len;
+        const char *s = luaL_tolstring(L, i, &len);
+        if (i > 1) luaL_addchar(&b, '\t');
+        luaL_addvalue(&b);
+        (void)s;
+        (void)len;
+    }
+    luaL_pushresult(&b);
+    if (sb->debug) fprintf(stderr, "[rule %s] %.4096s\n", sb->tag, lua_tostring(L, -1));
+    return 0;
+}
+
+/* setmetatable(t, mt) as in lbaselib.c, refusing a metatable with __gc:
+ * finalizers would run at points a rule cannot predict (and after its
+ * budget), so they are not part of the rule API. */
+static int sb_setmetatable(lua_State *L) {
+    int t = lua_type(L, 2);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+    if (t == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_error(L, "setmetatable: metatables with __gc are not allowed in rules");
+        lua_pop(L, 1);
+    }
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+        return luaL_error(L, "cannot change a protected metatable");
+    lua_settop(L, 2);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
+/* pairs(t) in a deterministic order. Lua 5.4 seeds its string hash from
+ * the clock and addresses (lstate.c luai_makeseed), so next() walks a table
+ * in a different order on every run; a rule that reports or stops inside a
+ * pairs loop would then differ from run to run. Our pairs snapshots the
+ * keys and sorts them: integers ascending, then other numbers ascending,
+ * then strings in byte order, then false, true, and any other keys last
+ * (in next() order). A __pairs metamethod is honoured as in Lua. The
+ * snapshot costs one instruction per key; keys assigned during the loop
+ * are not visited, keys cleared during it are skipped. */
+typedef struct pkey {
+    int rank;                 /* 0 integer, 1 float, 2 string, 3 boolean, 4 other */
+    lua_Integer i;
+    lua_Number f;
+    const char *s;
+    size_t len;
+    lua_Integer pos;          /* index in the key snapshot */
+} pkey;
+
+static int pkey_cmp(const void *pa, const void *pb) {
+    const pkey *a = pa, *b = pb;
+    if (a->rank != b->rank) return a->rank < b->rank ? -1 : 1;
+    switch (a->rank) {
+    case 0: return a->i < b->i ? -1 : a->i > b->i;
+    case 1: return a->f < b->f ? -1 : a->f > b->f;
+    case 2: {
+        size_t n = a->len < b->len ? a->len : b->len;
+        int c = memcmp(a->s, b->s, n);
+        if (c) return c;
+        return a->len < b->len ? -1 : a->len > b->len;
+    }
+    case 3: return (int)a->i - (int)b->i;
+    default: return a->pos < b->pos ? -1 : a->pos > b->pos;
+    }
+}
+
+/* upvalues: 1 the table, 2 the sorted keys, 3 the next position */
+static int sb_pairs_step(lua_State *L) {
+    lua_Integer i = lua_tointeger(L, lua_upvalueindex(3));
+    for (;;) {
+        if (lua_rawgeti(L, lua_upvalueindex(2), ++i) == LUA_TNIL) return 0;
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) break;   /* cleared meanwhile: skip */
+        lua_pop(L, 2);
+    }
+    lua_pushinteger(L, i);
+    lua_replace(L, lua_upvalueindex(3));
+    return 2;
+}
+
+static int sb_pairs(lua_State *L) {
+    if (luaL_getmetafield(L, 1, "__pairs") != LUA_TNIL) {
+        lua_pushvalue(L, 1);
+        lua_call(L, 1, 3);
+        return 3;
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    lua_newtable(L);                                  /* 2: keys in next() order */
+    lua_Integer n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, 2, ++n);
+    }
+    lua_sandbox_charge(L, (uint64_t)n);
+    pkey *k = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *k, 0);   /* 3: GC-owned */
+    for (lua_Integer i = 1; i <= n; i++) {
+        pkey *p = &k[i - 1];
+        memset(p, 0, sizeof *p);
+        p->pos = i;
+        int t = lua_rawgeti(L, 2, i);
+        if (t == LUA_TNUMBER && lua_isinteger(L, -1)) {
+            p->rank = 0;
+            p->i = lua_tointeger(L, -1);
+        } else if (t == LUA_TNUMBER) {
+            p->rank = 1;
+            p->f = lua_tonumber(L, -1);
+        } else if (t == LUA_TSTRING) {
+            p->rank = 2;
+            p->s = lua_tolstring(L, -1, &p->len);     /* anchored by the key table */
+        } else if (t == LUA_TBOOLEAN) {
+            p->rank = 3;
+            p->i = lua_toboolean(L, -1);
+        } else {
+            p->rank = 4;
+        }
+        lua_pop(L, 1);
+    }
+    if (n > 1) qsort(k, (size_t)n, sizeof *k, pkey_cmp);
+    lua_createtable(L, (int)(n < 1000000 ? n : 0), 0);   /* 4: sorted keys */
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, 2, k[i - 1].pos);
+        lua_rawseti(L, 4, i);
+    }
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 4);
+    lua_pushinteger(L, 0);
+    lua_pushcclosure(L, sb_pairs_step, 3);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* Message handler: the message plus a traceback. */
+static int sb_msgh(lua_State *L) {
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            msg = lua_tostring(L, -1);
+        else
+            msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+static int sb_panic(lua_State *L) {
+    lua_sandbox *sb = lua_sandbox_from(L);
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, "coreml-lint: unprotected Lua error in rule %s: %s\n", sb && sb->tag ? sb->tag : "?",
+            msg ? msg : "?");
+    abort();
+}
+
+/* }====================================================================== */
+
+/* ** {======================================================================
+** Building the environment (runs in protected mode)
+** ======================================================================= */
+
+static int sb_setup(lua_State *L) {
+    lua_sandbox *sb = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    luaL_checkstack(L, 16, "sandbox setup");
+    luaL_requiref(L, LUA_GNAME, luaopen_base, 1);    /* 1: the real globals */
+    lua_newtable(L);                                 /* 2: env */
+    /* base: allowed functions, stubs for the rest */
+    for (const char *const *n = base_allow; *n; n++) {
+        if (!strcmp(*n, "print"))
+            lua_pushcfunction(L, sb_print);
+        else if (!strcmp(*n, "pairs"))
+            lua_pushcfunction(L, sb_pairs);
+        else if (!strcmp(*n, "setmetatable"))
+            lua_pushcfunction(L, sb_setmetatable);
+        else
+            lua_getfield(L, 1, *n);
+        lua_setfield(L, 2, *n);
+    }
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TFUNCTION &&
+            !in_list(base_allow, lua_tostring(L, -2))) {
+            const char *k = lua_tostring(L, -2);
+            push_stub(L, k);
+            lua_setfield(L, 2, k);
+        }
+        lua_pop(L, 1);
+    }
+    /* allowed libraries, patched in place (the string metatable's __index
+     * is the same table) */
+    for (size_t i = 0; i < sizeof allowed_libs / sizeof *allowed_libs; i++) {
+        const sb_lib *lib = &allowed_libs[i];
+        luaL_requiref(L, lib->name, lib->open, 0);   /* 3: the library */
+        if (!strcmp(lib->name, LUA_MATHLIBNAME)) {
+            lua_getfield(L, 3, "randomseed");
+            sb->seed_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        } else if (!strcmp(lib->name, LUA_STRLIBNAME)) {
+            lua_getfield(L, 3, "format");
+            sb->format_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        }
+        lua_pushnil(L);
+        while (lua_next(L, 3)) {
+            lua_pop(L, 1);
+            if (lua_type(L, -1) != LUA_TSTRING || in_list(lib->allow, lua_tostring(L, -1))) continue;
+            const char *k = lua_tostring(L, -1);
+            lua_pushvalue(L, -1);                        /* key */
+            if (lua_getfield(L, 3, k) == LUA_TFUNCTION) {
+                lua_pop(L, 1);
+                char full[64];
+                snprintf(full, sizeof full, "%s.%s", lib->name, k);
+                push_stub(L, full);
+            } else {
+                lua_pop(L, 1);
+                lua_pushnil(L);                          /* clearing a field during next is allowed */
+            }
+            lua_rawset(L, 3);
+        }
+        lua_setfield(L, 2, lib->name);
+    }
+    /* globals and libraries of a full Lua that we never open */
+    blocked_names_init();
+    for (size_t i = 0; i < sb_n_blocked; i++) {
+        const char *full = sb_blocked_names[i];
+        const char *dot = strchr(full, '.');
+        if (!dot) {
+            if (lua_getfield(L, 2, full) == LUA_TNIL) {
+                push_stub(L, full);
+                lua_setfield(L, 2, full);
+            }
+            lua_pop(L, 1);
+            continue;
+        }
+        char lib[48];
+        snprintf(lib, sizeof lib, "%.*s", (int)(dot - full), full);
+        if (lua_getfield(L, 2, lib) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            lua_newtable(L);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, 2, lib);
+        }
+        push_stub(L, full);
+        lua_setfield(L, -2, dot + 1);
+        lua_pop(L, 1);
+    }
+    for (const char *const *c = compat_stubs; *c; c++) {
+        lua_getfield(L, 2, LUA_MATHLIBNAME);
+        push_stub(L, *c);
+        lua_setfield(L, -2, strchr(*c, '.') + 1);
+        lua_pop(L, 1);
+    }
+    /* the string metatable is the host's */
+    lua_pushliteral(L, "");
+    if (lua_getmetatable(L, -1)) {
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "__metatable");
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    /* env becomes the global table too: nothing else stays reachable */
+    lua_pushvalue(L, 2);
+    sb->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, 2);
+    lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    lua_settop(L, 0);
+    return 0;
+}
+
+/* }====================================================================== */
+
+lua_sandbox *lua_sandbox_new(const lua_sandbox_limits *lim, const char *tag, const char **err) {
+    lua_sandbox *sb = calloc(1, sizeof *sb);
+    if (!sb) {
+        if (err) *err = "out of memory";
+        return NULL;
+    }
+    sb->lim = lim ? *lim : lua_sandbox_limits_default();
+    if (sb->lim.hook_period == 0) sb->lim.hook_period = LUA_SANDBOX_HOOK_PERIOD;
+    sb->tag = strdup(tag ? tag : "?");
+    const char *dbg = getenv("CML_DEBUG_RULES");
+    sb->debug = dbg && !strcmp(dbg, "1");
+    sb->env_ref = sb->seed_ref = sb->format_ref = LUA_NOREF;
+    sb->budget = UINT64_MAX;
+    sb->period = sb->lim.hook_period;
+    sb->L = sb->tag ? lua_newstate(sb_alloc, sb) : NULL;
+    if (!sb->L) {
+        if (err) *err = "cannot create a Lua state (out of memory)";
+        free(sb->tag);
+        free(sb);
+        return NULL;
+    }
+    lua_atpanic(sb->L, sb_panic);
+    if (lua_sandbox_cpcall(sb, sb_setup, sb) != LUA_OK) {
+        if (err) *err = "cannot build the rule environment (memory cap too small?)";
+        lua_sandbox_free(sb);
+        return NULL;
+    }
+    lua_sethook(sb->L, sb_hook, LUA_MASKCOUNT, (int)sb->period);
+    return sb;
+}
+
+void lua_sandbox_free(lua_sandbox *sb) {
+    if (!sb) return;
+    if (sb->L) lua_close(sb->L);
+    free(sb->tag);
+    free(sb);
+}
+
+void lua_sandbox_arm(lua_sandbox *sb, uint64_t budget) {
+    lua_State *L = sb->L;
+    sb->count = 0;
+    sb->budget = budget;
+    sb->cause = LUA_SANDBOX_OK;
+    sb->blocked[0] = 0;
+    sb->mem_refused = 0;
+    sb->period = sb->lim.hook_period;
+    lua_sethook(L, sb_hook, LUA_MASKCOUNT, (int)sb->period);
+    /* math.randomseed(SB_SEED, 0) with the library's own closure */
+    if (sb->seed_ref != LUA_NOREF && lua_checkstack(L, 3)) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, sb->seed_ref);
+        lua_pushinteger(L, (lua_Integer)SB_SEED);
+        lua_pushinteger(L, 0);
+        if (lua_pcall(L, 2, 0, 0) != LUA_OK) lua_pop(L, 1);
+    }
+    sb->count = 0;
+    sb->mem_refused = 0;
+}
+
+int lua_sandbox_load(lua_sandbox *sb, const char *buf, size_t len, const char *chunkname) {
+    lua_State *L = sb->L;
+    int st = luaL_loadbufferx(L, buf, len, chunkname, "t");
+    if (st != LUA_OK) return st;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sb->env_ref);
+    if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);   /* a chunk always has _ENV first */
+    return LUA_OK;
+}
+
+int lua_sandbox_pcall(lua_sandbox *sb, int nargs, int nresults) {
+    lua_State *L = sb->L;
+    int base = lua_gettop(L) - nargs;   /* the function's index */
+    lua_pushcfunction(L, sb_msgh);
+    lua_insert(L, base);
+    int st = lua_pcall(L, nargs, nresults, base);
+    lua_remove(L, base);
+    return st;
+}
+
+int lua_sandbox_cpcall(lua_sandbox *sb, lua_CFunction f, void *ud) {
+    lua_State *L = sb->L;
+    if (!lua_checkstack(L, 4)) return LUA_ERRMEM;
+    lua_pushcfunction(L, f);
+    lua_pushlightuserdata(L, ud);
+    return lua_sandbox_pcall(sb, 1, 0);
+}
+
+lua_sandbox_cause lua_sandbox_classify(const lua_sandbox *sb, int status, const char *msg) {
+    if (status == LUA_OK) return LUA_SANDBOX_OK;
+    if (sb->cause == LUA_SANDBOX_BUDGET || sb->cause == LUA_SANDBOX_BLOCKED || sb->cause == LUA_SANDBOX_STOPPED)
+        return sb->cause;
+    if (status == LUA_ERRMEM) return LUA_SANDBOX_MEMORY;
+    /* lauxlib's buffers raise "not enough memory" as a plain error */
+    if (sb->mem_refused && (status == LUA_ERRERR || (msg && strstr(msg, "not enough memory"))))
+        return LUA_SANDBOX_MEMORY;
+    return LUA_SANDBOX_ERROR;
+}
+
+const char *lua_sandbox_cause_kind(lua_sandbox_cause c) {
+    switch (c) {
+    case LUA_SANDBOX_ERROR: return "rule/error";
+    case LUA_SANDBOX_BUDGET: return "rule/budget-exceeded";
+    case LUA_SANDBOX_MEMORY: return "rule/memory-exceeded";
+    case LUA_SANDBOX_BLOCKED: return "rule/blocked-call";
+    default: return NULL;
+    }
+}
+
+/* ** {======================================================================
+** The surface, for tests/lua/globals.txt
+** ======================================================================= */
+
+typedef struct surface {
+    char **items;
+    size_t n, cap;
+} surface;
+
+static void surface_add(surface *s, const char *prefix, const char *name, bool blocked) {
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 128;
+        char **ni = realloc(s->items, cap * sizeof *ni);
+        if (!ni) return;
+        s->items = ni;
+        s->cap = cap;
+    }
+    size_t len = strlen(name) + (prefix ? strlen(prefix) + 1 : 0) + 12;
+    char *it = malloc(len);
+    if (!it) return;
+    snprintf(it, len, "%s%s%s%s", prefix ? prefix : "", prefix ? "." : "", name, blocked ? " (blocked)" : "");
+    s->items[s->n++] = it;
+}
+
+static bool is_stub(lua_State *L, int idx) { return lua_tocfunction(L, idx) == sb_blocked; }
+
+static int sb_surface(lua_State *L) {
+    surface *s = lua_touserdata(L, 1);
+    lua_sandbox *sb = lua_sandbox_from(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sb->env_ref);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        if (lua_type(L, -2) == LUA_TSTRING) {
+            const char *k = lua_tostring(L, -2);
+            surface_add(s, NULL, k, is_stub(L, -1));
+            if (lua_type(L, -1) == LUA_TTABLE) {
+                lua_pushnil(L);
+                while (lua_next(L, -2)) {
+                    if (lua_type(L, -2) == LUA_TSTRING) surface_add(s, k, lua_tostring(L, -2), is_stub(L, -1));
+                    lua_pop(L, 1);
+                }
+            }
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+char *lua_sandbox_surface(lua_sandbox *sb) {
+    surface s = {0};
+    char *out = NULL;
+    if (lua_sandbox_cpcall(sb, sb_surface, &s) != LUA_OK) {
+        lua_pop(sb->L, 1);
+    } else {
+        if (s.n) qsort(s.items, s.n, sizeof *s.items, cmp_str);
+        size_t len = 1;
+        for (size_t i = 0; i < s.n; i++) len += strlen(s.items[i]) + 1;
+        out = malloc(len);
+        if (out) {
+            char *p = out;
+            for (size_t i = 0; i < s.n; i++) {
+                size_t k = strlen(s.items[i]);
+                memcpy(p, s.items[i], k);
+                p[k] = '\n';
+                p += k + 1;
+            }
+            *p = 0;
+        }
+    }
+    for (size_t i = 0; i < s.n; i++) free(s.items[i]);
+    free(s.items);
+    return out;
+}

@@ -1,0 +1,434 @@
+/* loader.c — open any Core ML container and hand its spec to the IR builder.
+ *
+ * First stage of the data flow. Detects the container (.mlmodel file,
+ * .mlpackage folder with Manifest.json, compiled .mlmodelc folder), maps
+ * the spec read-only, decodes it with protobuf-c drawing from the model's
+ * bounded arena, and builds the IR. Whatever cannot be read becomes a
+ * load/... diag naming the file and the byte offset or line, and the caller
+ * goes on with the next path: loader_load never fails for a bad model.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "ir/model.h"
+#include "format/pbwire.h"
+
+#define MANIFEST_MAX (16u << 20)
+#define ARENA_BASE ((size_t)256 << 20)
+
+static char *strip_slashes(const char *p) {
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/') n--;
+    char *s = malloc(n + 1);
+    if (!s) return NULL;
+    memcpy(s, p, n);
+    s[n] = 0;
+    return s;
+}
+
+/* Decode a Model protobuf; on failure find where the bytes stop being
+ * a valid encoding of our schema and say so. */
+static Cmlpb__Model *decode_spec(lmodel *lm, const unsigned char *data, uint64_t size,
+                                 const char *artifact) {
+    if (size == 0) {
+        diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, artifact, 0, 0, 0, NULL,
+                 "the model file is empty");
+        return NULL;
+    }
+    ProtobufCAllocator al = arena_pb_allocator(lm->a);
+    Cmlpb__Model *pb = cmlpb__model__unpack(&al, (size_t)size, data);
+    if (pb) return pb;
+    pbwire_error we;
+    if (arena_exhausted(lm->a)) {
+        diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, artifact, -1, 0, 0, NULL,
+                 "decoding the model needs more than the memory cap (%zu MiB); the file is corrupt "
+                 "or hostile", arena_used(lm->a) >> 20);
+    } else if (pbwire_check(&cmlpb__model__descriptor, data, (size_t)size, &we) != 0) {
+        diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, artifact, (int64_t)we.offset, 0, 0,
+                 NULL, "not a valid Core ML model protobuf: %s at byte %" PRIu64 " (in %s)", we.message,
+                 we.offset, we.path);
+    } else {
+        diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, artifact, -1, 0, 0, NULL,
+                 "not a valid Core ML model protobuf (protobuf-c could not decode it)");
+    }
+    return NULL;
+}
+
+static void check_spec_version(lmodel *lm, const Cmlpb__Model *pb, const char *artifact) {
+    /* SOURCE: apple/coremltools mlmodel/src/Model.cpp:64-84 (messages) and
+     * mlmodel/src/Globals.hpp (newest known specification version = 10). */
+    if (pb->specificationversion <= 0)
+        diag_add(&lm->diags, "load/spec-version", DIAG_ERROR, artifact, -1, 0, 0, NULL,
+                 "specification version field is missing or corrupt (%d)", (int)pb->specificationversion);
+    else if (pb->specificationversion > 10)
+        diag_add(&lm->diags, "load/spec-version", DIAG_WARNING, artifact, -1, 0, 0, NULL,
+                 "the model is of specification version %d, newer than the newest this tool knows "
+                 "(10, iOS 26); facts may be missing",
+                 (int)pb->specificationversion);
+}
+
+/* 1-based line of the first occurrence of needle in text (0 if absent). */
+static uint32_t line_of(const char *text, const char *needle, uint32_t *col) {
+    const char *p = needle ? strstr(text, needle) : NULL;
+    if (col) *col = 0;
+    if (!p) return 0;
+    uint32_t line = 1;
+    const char *ls = text;
+    for (const char *q = text; q < p; q++)
+        if (*q == '\n') { line++; ls = q + 1; }
+    if (col) *col = (uint32_t)(p - ls) + 1;
+    return line;
+}
+
+#define MDIAG(lm, text, needle, ...)                                                      \
+    do {                                                                                  \
+        uint32_t c_;                                                                      \
+        uint32_t l_ = (text) ? line_of((text), (needle), &c_) : 0;                        \
+        diag_add(&(lm)->diags, "load/package-manifest", DIAG_ERROR, "Manifest.json", -1, l_, \
+                 l_ ? c_ : 0, NULL, __VA_ARGS__);                                         \
+    } while (0)
+
+static int safe_rel_path(const char *p) {
+    if (!p || !*p || p[0] == '/') return 0;
+    for (const char *s = p; *s;) {
+        const char *e = strchr(s, '/');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n == 2 && s[0] == '.' && s[1] == '.') return 0;
+        if (!e) break;
+        s = e + 1;
+    }
+    return 1;
+}
+
+/* SOURCE: apple/coremltools modelpackage/src/ModelPackage.cpp:195-315,
+ * 445-455 (manifest keys and the checks made when a package is opened). */
+static char *read_manifest(lmodel *lm, const char *root) {
+    char *mpath = fs_join(lm->a, root, "Manifest.json");
+    if (!mpath) return NULL;
+    size_t len = 0;
+    char *text = fs_read_file(lm->a, mpath, MANIFEST_MAX, &len);
+    if (!text) {
+        diag_add(&lm->diags, "load/package-manifest", DIAG_ERROR, "Manifest.json", -1, 0, 0, NULL,
+                 "the package has no readable Manifest.json (%s)", strerror(errno));
+        return NULL;
+    }
+    cJSON *j = cJSON_ParseWithLength(text, len);
+    if (!j) {
+        const char *ep = cJSON_GetErrorPtr();
+        uint32_t line = 1, col = 1;
+        if (ep && ep >= text && ep <= text + len) {
+            for (const char *q = text; q < ep; q++) {
+                if (*q == '\n') { line++; col = 1; } else col++;
+            }
+        }
+        diag_add(&lm->diags, "load/package-manifest", DIAG_ERROR, "Manifest.json", -1, line, col, NULL,
+                 "Manifest.json is not valid JSON (error near line %u, column %u)", line, col);
+        return NULL;
+    }
+    char *spec_rel = NULL;
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(j, "fileFormatVersion");
+    if (!cJSON_IsString(ver)) {
+        MDIAG(lm, text, "fileFormatVersion", "Manifest.json has no string 'fileFormatVersion'");
+    } else {
+        long a = -1, b = -1, c = -1;
+        char tail = 0;
+        int n = sscanf(ver->valuestring, "%ld.%ld.%ld%c", &a, &b, &c, &tail);
+        if (n != 3)
+            MDIAG(lm, text, "fileFormatVersion",
+                  "fileFormatVersion '%s' is not of the form major.minor.patch", ver->valuestring);
+        else if (a < 0 || b < 0 || c < 0)
+            MDIAG(lm, text, "fileFormatVersion", "fileFormatVersion '%s' uses negative numbers",
+                  ver->valuestring);
+        else if (a > 1 || (a == 1 && (b > 0 || c > 0)))
+            MDIAG(lm, text, "fileFormatVersion",
+                  "fileFormatVersion '%s' is newer than 1.0.0, the newest Core ML reads",
+                  ver->valuestring);
+    }
+    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(j, "itemInfoEntries");
+    const cJSON *rootid = cJSON_GetObjectItemCaseSensitive(j, "rootModelIdentifier");
+    if (!cJSON_IsObject(entries)) {
+        MDIAG(lm, text, "itemInfoEntries", "Manifest.json has no 'itemInfoEntries' object");
+    } else {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, entries) {
+            static const char *const keys[] = {"path", "name", "author", "description"};
+            for (size_t k = 0; k < 4; k++) {
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, keys[k]);
+                if (!cJSON_IsString(v))
+                    MDIAG(lm, text, e->string, "item '%s' has no string '%s'", e->string ? e->string : "",
+                          keys[k]);
+            }
+            const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "path");
+            if (cJSON_IsString(p)) {
+                if (!safe_rel_path(p->valuestring)) {
+                    MDIAG(lm, text, p->valuestring, "item '%s' path '%s' leaves the package's Data folder",
+                          e->string ? e->string : "", p->valuestring);
+                    continue;
+                }
+                char *abs = arena_printf(lm->a, "%s/Data/%s", root, p->valuestring);
+                if (abs && !fs_is_file(abs) && !fs_is_dir(abs))
+                    MDIAG(lm, text, p->valuestring, "item '%s' path 'Data/%s' does not exist",
+                          e->string ? e->string : "", p->valuestring);
+            }
+        }
+    }
+    if (!cJSON_IsString(rootid)) {
+        MDIAG(lm, text, "rootModelIdentifier", "Manifest.json has no 'rootModelIdentifier'");
+    } else if (cJSON_IsObject(entries)) {
+        const cJSON *re = cJSON_GetObjectItemCaseSensitive(entries, rootid->valuestring);
+        const cJSON *p = re ? cJSON_GetObjectItemCaseSensitive(re, "path") : NULL;
+        if (!re)
+            MDIAG(lm, text, "rootModelIdentifier",
+                  "rootModelIdentifier '%s' names no entry of itemInfoEntries", rootid->valuestring);
+        else if (cJSON_IsString(p) && safe_rel_path(p->valuestring))
+            spec_rel = arena_printf(lm->a, "Data/%s", p->valuestring);
+    }
+    cJSON_Delete(j);
+    return spec_rel;
+}
+
+static void load_spec_file(lmodel *lm, const char *abs, const char *artifact, const char *model_dir) {
+    if (fs_map_file(abs, &lm->spec_map) != 0) {
+        diag_add(&lm->diags, errno == ENOENT ? "load/package-manifest" : "load/protobuf-corrupt", DIAG_ERROR,
+                 artifact, -1, 0, 0, NULL, "cannot read the model spec '%s': %s", *artifact ? artifact : abs,
+                 strerror(errno));
+        return;
+    }
+    Cmlpb__Model *pb = decode_spec(lm, lm->spec_map.data, lm->spec_map.size, artifact);
+    if (!pb) return;
+    check_spec_version(lm, pb, artifact);
+    lm->model = ir_build(lm, pb, artifact, model_dir, NULL, 0, NULL);
+    if (lm->model) lm->model->spec_bytes = lm->spec_map.size;
+}
+
+static size_t arena_cap_for(uint64_t sz) {
+    /* decoded protobuf can be larger than its encoding (pointers, structs
+     * for 2-byte messages); weights in weight.bin are never copied */
+    uint64_t cap = ARENA_BASE + sz * 16;
+    if (cap > ((uint64_t)8 << 30)) cap = (uint64_t)8 << 30;
+    return (size_t)cap;
+}
+
+static void load_mlmodelc(lmodel *lm) {
+    Cmlpb__Model *pb = NULL;
+    if (mlmodelc_read(lm->root, lm->a, &pb, &lm->pos, &lm->cinfo, &lm->diags) != 0 || !pb) return;
+    lm->model = ir_build(lm, pb, lm->cinfo.is_mlprogram ? "model.mil" : "metadata.json", lm->root, NULL, 0,
+                         NULL);
+    if (!lm->model) return;
+    lm->model->compiler_version = lm->cinfo.compiler_version;
+    /* metadata.json availability (written by coremlc) beats our table */
+    cml_os_versions *os = &lm->model->min_os;
+    if (lm->cinfo.avail_ios) os->ios = lm->cinfo.avail_ios;
+    if (lm->cinfo.avail_macos) os->macos = lm->cinfo.avail_macos;
+    if (lm->cinfo.avail_tvos) os->tvos = lm->cinfo.avail_tvos;
+    if (lm->cinfo.avail_watchos) os->watchos = lm->cinfo.avail_watchos;
+    if (lm->cinfo.avail_visionos) os->visionos = lm->cinfo.avail_visionos;
+    /* pipelines compile to nested folders: load each as a sub-model */
+    if (lm->cinfo.n_sub_models) {
+        size_t n = lm->cinfo.n_sub_models;
+        const cml_model **subs = arena_calloc(lm->a, n, sizeof *subs);
+        const char **names = arena_calloc(lm->a, n, sizeof *names);
+        size_t k = 0;
+        for (size_t i = 0; subs && names && i < n && i < 64; i++) {
+            const char *dir = lm->cinfo.sub_model_dirs[i];
+            mlmodelc_info si = {0};
+            Cmlpb__Model *spb = NULL;
+            /* positions of every sub-model share lm->pos (keys are addresses) */
+            if (mlmodelc_read(dir, lm->a, &spb, &lm->pos, &si, &lm->diags) != 0 || !spb) continue;
+            const char *base = strrchr(dir, '/');
+            base = base ? base + 1 : dir;
+            char *logical = arena_printf(lm->a, "pipeline[%zu]", i);
+            cml_model *sm = ir_build(lm, spb, arena_printf(lm->a, "%s/model.mil", base), dir, logical, 1,
+                                     lm->model);
+            if (!sm) continue;
+            names[k] = arena_strdup(lm->a, base);
+            subs[k++] = sm;
+        }
+        lm->model->sub_models = subs;
+        lm->model->sub_model_names = names;
+        lm->model->n_sub_models = subs ? k : 0;
+    }
+}
+
+static void report_unreferenced(lmodel *lm) {
+    for (size_t i = 0; i < lm->n_wfiles; i++) {
+        wfile *wf = lm->wfiles[i];
+        if (!wf->mapped) continue;
+        uint32_t refd = 0;
+        uint64_t wasted = 0, first = 0;
+        uint32_t unref = 0;
+        for (size_t j = 0; j < wf->bf.n_blobs; j++) {
+            if (wf->bf.blobs[j].refs) refd++;
+            else {
+                if (!unref) first = wf->bf.blobs[j].meta_offset;
+                unref++;
+                wasted += wf->bf.blobs[j].size;
+            }
+        }
+        wf->pub.blobs_referenced = refd;
+        if (unref)
+            diag_add(&lm->diags, "load/weight-blob-unreferenced", DIAG_NOTE, wf->pub.path, (int64_t)first, 0, 0,
+                     NULL, "%u of %zu blobs in %s are never referenced by the program (%" PRIu64
+                     " bytes of dead weight; first at offset %" PRIu64 ")",
+                     unref, wf->bf.n_blobs, wf->pub.path, wasted, first);
+    }
+}
+
+static void set_format(cml_model *m, cml_format fmt, int depth) {
+    m->format = fmt;
+    for (size_t i = 0; i < m->n_sub_models && depth < IR_MAX_DEPTH; i++)
+        set_format((cml_model *)m->sub_models[i], fmt, depth + 1);
+}
+
+static void publish_weight_files(lmodel *lm) {
+    cml_model *m = lm->model;
+    if (!m || !lm->n_wfiles) return;
+    const cml_weight_file **arr = arena_calloc(lm->a, lm->n_wfiles, sizeof *arr);
+    if (!arr) return;
+    size_t k = 0;
+    for (size_t i = 0; i < lm->n_wfiles; i++)
+        if (lm->wfiles[i]->mapped) arr[k++] = &lm->wfiles[i]->pub;
+    m->weight_files = arr;
+    m->n_weight_files = k;
+}
+
+/* Inline constant bytes of a model tree (weight-file blobs are counted per
+ * file by the caller, once even when shared). */
+static uint64_t inline_weight_bytes(cml_model *m, int depth) {
+    uint64_t b = 0;
+    for (size_t i = 0; i < m->n_weights; i++) {
+        const cml_weight *w = m->weights[i];
+        if (w->storage == CML_STORE_INLINE && w->dtype != CML_DT_STRING && w->dtype != CML_DT_UNKNOWN) b += w->nbytes;
+    }
+    for (size_t i = 0; i < m->n_sub_models && depth < IR_MAX_DEPTH; i++) {
+        cml_model *sm = (cml_model *)m->sub_models[i];
+        sm->weight_bytes = inline_weight_bytes(sm, depth + 1);
+        b += sm->weight_bytes;
+    }
+    return b;
+}
+
+static void count_weight_bytes(lmodel *lm) {
+    uint64_t b = inline_weight_bytes(lm->model, 0);
+    for (size_t i = 0; i < lm->n_wfiles; i++)
+        if (lm->wfiles[i]->mapped) b += lm->wfiles[i]->pub.payload_bytes;
+    lm->model->weight_bytes = b;
+}
+
+static void mlprogram_weights_check(lmodel *lm) {
+    cml_model *m = lm->model;
+    if (!m || strcmp(m->type, "mlProgram") != 0) return;
+    size_t blob_refs = 0;
+    for (size_t i = 0; i < m->n_weights; i++)
+        if (m->weights[i]->storage == CML_STORE_BLOB) blob_refs++;
+    if (m->format == CML_FMT_MLMODEL && blob_refs)
+        diag_add(&lm->diags, "load/mlprogram-without-weights", DIAG_ERROR, "", -1, 0, 0, NULL,
+                 "an ML Program saved as a plain .mlmodel references %zu weight blobs that live outside "
+                 "the file; Core ML cannot load it (save it as an .mlpackage)",
+                 blob_refs);
+}
+
+lmodel *loader_load(const char *path, const load_opts *opts) {
+    lmodel *lm = calloc(1, sizeof *lm);
+    if (!lm) return NULL;
+    lm->root = strip_slashes(path);
+    /* one walk of the model's files: the arena cap and size_bytes */
+    uint64_t tree_size = fs_tree_size(path);
+    size_t cap = opts && opts->arena_cap ? opts->arena_cap : arena_cap_for(tree_size);
+    lm->a = arena_new(cap);
+    if (!lm->root || !lm->a) {
+        loader_free(lm);
+        return NULL;
+    }
+    lm->diags.a = lm->a;
+    cml_format fmt = CML_FMT_UNKNOWN;
+    if (fs_is_dir(lm->root)) {
+        char *man = fs_join(lm->a, lm->root, "Manifest.json");
+        char *mil = fs_join(lm->a, lm->root, "model.mil");
+        char *cdb = fs_join(lm->a, lm->root, "coremldata.bin");
+        char *esp = fs_join(lm->a, lm->root, "model.espresso.net");
+        if (fs_has_suffix(lm->root, ".mlpackage") || (man && fs_is_file(man))) fmt = CML_FMT_MLPACKAGE;
+        else if (fs_has_suffix(lm->root, ".mlmodelc") || (mil && fs_is_file(mil)) ||
+                 (cdb && fs_is_file(cdb)) || (esp && fs_is_file(esp)))
+            fmt = CML_FMT_MLMODELC;
+        else
+            diag_add(&lm->diags, "load/package-manifest", DIAG_ERROR, "", -1, 0, 0, NULL,
+                     "'%s' is a folder but neither an .mlpackage (no Manifest.json) nor a compiled "
+                     ".mlmodelc (no model.mil, coremldata.bin or espresso files)",
+                     lm->root);
+    } else if (fs_is_file(lm->root)) {
+        fmt = CML_FMT_MLMODEL;
+    } else {
+        diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, "", -1, 0, 0, NULL, "cannot open '%s': %s",
+                 lm->root, strerror(errno ? errno : ENOENT));
+    }
+
+    if (fmt == CML_FMT_MLMODEL) {
+        load_spec_file(lm, lm->root, "", NULL);
+    } else if (fmt == CML_FMT_MLPACKAGE) {
+        char *spec_rel = read_manifest(lm, lm->root);
+        if (!spec_rel) {
+            /* fall back to the conventional path so a bad manifest still
+             * yields whatever else is wrong */
+            char *conv = fs_join(lm->a, lm->root, "Data/com.apple.CoreML/model.mlmodel");
+            if (conv && fs_is_file(conv)) spec_rel = "Data/com.apple.CoreML/model.mlmodel";
+        }
+        if (spec_rel) {
+            char *abs = fs_join(lm->a, lm->root, spec_rel);
+            char *dir = arena_strdup(lm->a, abs);
+            char *slash = dir ? strrchr(dir, '/') : NULL;
+            if (slash) *slash = 0;
+            if (abs) load_spec_file(lm, abs, spec_rel, dir);
+        }
+    } else if (fmt == CML_FMT_MLMODELC) {
+        load_mlmodelc(lm);
+    }
+
+    if (!lm->model) {
+        /* an empty model so rules and writers always have something */
+        lm->unreadable = true;
+        lm->model = arena_alloc(lm->a, sizeof *lm->model);
+        if (lm->model) {
+            lm->model->path = lm->root;
+            lm->model->type = "unknown";
+            lm->model->nn_array_shape_mapping = -1;
+            lm->model->nn_image_shape_mapping = -1;
+        }
+    }
+    if (lm->model) {
+        set_format(lm->model, fmt, 0);
+        lm->model->size_bytes = tree_size;
+        mlprogram_weights_check(lm);
+        report_unreferenced(lm);
+        publish_weight_files(lm);
+        count_weight_bytes(lm);
+        ir_pass_compression(lm, lm->model);
+        ir_pass_nn_shapes(lm, lm->model);
+        ir_pass_compute(lm, lm->model);
+        ir_pass_opcheck(lm, lm->model);
+        if (arena_exhausted(lm->a))
+            diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, "", -1, 0, 0, NULL,
+                     "the model needs more memory than the loader's cap (%zu MiB); the IR is incomplete",
+                     cap >> 20);
+        if (lm->diags.dropped)
+            diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_NOTE, "", -1, 0, 0, NULL,
+                     "%zu further load problems were not listed", lm->diags.dropped);
+        lm->model->diags = lm->diags.items;
+        lm->model->n_diags = lm->diags.n;
+    }
+    return lm;
+}
+
+void loader_free(lmodel *lm) {
+    if (!lm) return;
+    for (size_t i = 0; i < lm->n_wfiles; i++) blob_close(&lm->wfiles[i]->bf);
+    fs_unmap(&lm->spec_map);
+    arena_free(lm->a);
+    free(lm->root);
+    free(lm);
+}

@@ -1,0 +1,104 @@
+/* model.h — the host's private view of a loaded model.
+ *
+ * The public cml_model (ir.h) is what rules see; lmodel owns everything
+ * behind it: the arena every node lives in, the mapped spec file, the weight
+ * files (mapped once, shared by every function and sub-model that points at
+ * them), the load problems and the model.mil position table. The public
+ * structs that carry private data (weights, weight files) embed the public
+ * part as their first member so the host can get back to its own. */
+#ifndef CML_MODEL_H
+#define CML_MODEL_H
+
+#include "format/arena.h"
+#include "format/blob.h"
+#include "coreml-lint/ir.h"
+#include "format/diag.h"
+#include "format/fsutil.h"
+#include "format/mlmodelc.h"
+#include "Model.pb-c.h"
+
+#define IR_MAX_DEPTH 32          /* pipelines in pipelines, nested blocks */
+#define IR_MAX_WEIGHT_FILES 64
+
+typedef struct wfile {
+    cml_weight_file pub;         /* must stay first */
+    char *abs_path;
+    blob_file bf;
+    int mapped;
+} wfile;
+
+typedef enum istore {
+    ISTORE_RAW = 0,              /* bytes as the dtype lays them out (LE) */
+    ISTORE_F32,                  /* protobuf repeated float */
+    ISTORE_I32,                  /* protobuf repeated int32 (int16/uint16/int32) */
+    ISTORE_I64,                  /* protobuf repeated int64 */
+    ISTORE_F64,                  /* protobuf repeated double */
+    ISTORE_BOOL,                 /* protobuf repeated bool (protobuf_c_boolean) */
+    ISTORE_STR                   /* protobuf repeated string */
+} istore;
+
+typedef struct iweight {
+    cml_weight pub;              /* must stay first */
+    const unsigned char *inline_data;   /* CML_STORE_INLINE */
+    istore stored_as;
+    const char *const *strings;  /* ISTORE_STR */
+    blob_meta *meta;             /* CML_STORE_BLOB */
+} iweight;
+
+typedef struct lmodel {
+    cml_model *model;            /* the root of the public IR */
+    arena *a;
+    diag_list diags;
+    char *root;                  /* the path the user gave, without trailing '/' */
+    fs_map spec_map;             /* the mapped .mlmodel / model.mlmodel */
+    size_t n_wfiles;
+    wfile *wfiles[IR_MAX_WEIGHT_FILES];
+    mil_postab pos;              /* model.mil positions (compiled models) */
+    mlmodelc_info cinfo;
+    /* nothing could be read: model is an empty stand-in that carries the
+     * load problems; only the load/... rules look at it */
+    bool unreadable;
+} lmodel;
+
+/* Load options. */
+typedef struct load_opts {
+    size_t arena_cap;            /* 0 = default: 64 x spec size + 256 MiB */
+} load_opts;
+
+/* Load any container. Never returns NULL unless memory for the lmodel
+ * itself cannot be had; problems are diags on the model. */
+lmodel *loader_load(const char *path, const load_opts *opts);
+void loader_free(lmodel *lm);
+
+/* Build the IR of one decoded Model (recursive for pipelines).
+ * artifact: the spec file relative to lm->root ("" for a plain .mlmodel);
+ * model_dir: the folder @model_path refers to; logical: prefix for
+ * sub-models ("pipeline[1]") or NULL. */
+cml_model *ir_build(lmodel *lm, const Cmlpb__Model *pb, const char *artifact,
+                    const char *model_dir, const char *logical, int depth,
+                    const cml_model *parent);
+
+/* Passes run after building. */
+void ir_pass_compression(lmodel *lm, cml_model *m);
+void ir_pass_nn_shapes(lmodel *lm, cml_model *m);
+/* Per-op compute-unit estimate (op->estimate), see ir_compute.c. */
+void ir_pass_compute(lmodel *lm, cml_model *m);
+void ir_pass_opcheck(lmodel *lm, cml_model *m); /* op types vs opsets: load/unknown-op */
+/* Percentage of compute ops (not const/constexpr) estimated on the Neural
+ * Engine, over every function and sub-model; -1 when there are none. */
+double ir_ane_op_coverage_pct(const cml_model *m);
+
+/* Minimum OS versions for a specification version. */
+cml_os_versions ir_min_os(int32_t spec);
+
+/* Bounded read of a weight's stored bytes (host side). */
+size_t ir_weight_read(const cml_weight *w, uint64_t off, void *buf, size_t n);
+const void *ir_weight_data(const cml_weight *w);
+
+/* Lookups used by passes and rules. */
+const cml_attr *ir_op_attr(const cml_op *op, const char *name);
+const cml_arg *ir_op_input(const cml_op *op, const char *name);
+/* A parameter by name: MIL input binding (first value) or attribute VALUE. */
+const cml_value *ir_op_param(const cml_op *op, const char *name);
+
+#endif

@@ -1,0 +1,303 @@
+/* ir_nnshape.c — shape inference for NeuralNetwork layers.
+ *
+ * NeuralNetwork models store no intermediate shapes (the converter does not
+ * even fill output shapes), so rules and the executor get them from here.
+ * Starting from the input features, each layer's output shape follows from
+ * its parameters for the layers below; anything else, or any unknown input
+ * dimension, leaves the output unknown (rank -1 or CML_DIM_UNKNOWN dims):
+ * never guessed. Layers work on the trailing [C, H, W] dims, which is true
+ * of both the legacy rank-5 and the exact-rank mapping for these layers.
+ * SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto (parameter
+ * semantics in the message comments: ConvolutionLayerParams, PoolingLayerParams,
+ * InnerProductLayerParams, ConcatLayerParams, FlattenLayerParams,
+ * ReshapeLayerParams, ReduceLayerParams, PaddingLayerParams, ...). */
+#include <string.h>
+
+#include "ir/model.h"
+
+#define MAXR 16
+
+typedef struct shp {
+    int rank;          /* -1 unknown */
+    int64_t d[MAXR];
+} shp;
+
+static int get_in(const cml_op *op, size_t i, shp *s) {
+    s->rank = -1;
+    if (!op->n_inputs || op->inputs[0]->n_values <= i) return -1;
+    const cml_value *v = op->inputs[0]->values[i];
+    if (v->type.shape.rank < 0 || v->type.shape.rank > MAXR) return -1;
+    s->rank = v->type.shape.rank;
+    for (int k = 0; k < s->rank; k++) s->d[k] = v->type.shape.dims[k];
+    return 0;
+}
+
+static int64_t attr_int(const cml_op *op, const char *name, int64_t def) {
+    const cml_attr *a = ir_op_attr(op, name);
+    if (!a) return def;
+    if (a->kind == CML_ATTR_INT) return a->i;
+    if (a->kind == CML_ATTR_BOOL) return a->b;
+    return def;
+}
+
+static int64_t attr_list(const cml_op *op, const char *name, size_t i, int64_t def) {
+    const cml_attr *a = ir_op_attr(op, name);
+    if (!a || a->kind != CML_ATTR_INTS || i >= a->n) return def;
+    return a->ints[i];
+}
+
+static const char *attr_str(const cml_op *op, const char *name) {
+    const cml_attr *a = ir_op_attr(op, name);
+    return a && a->kind == CML_ATTR_STRING ? a->s : NULL;
+}
+
+static int has(const cml_op *op, const char *name) { return ir_op_attr(op, name) != NULL; }
+
+/* index of a trailing dim: -1 = last */
+static int tail(const shp *s, int k) { return s->rank + k; }
+
+static int64_t conv_out(int64_t in, int64_t k, int64_t s, int64_t dil, int64_t pad_total, int same, int ceil_mode) {
+    if (in < 0 || s <= 0) return CML_DIM_UNKNOWN;
+    if (same) return (in + s - 1) / s;
+    int64_t eff = (k - 1) * dil + 1;
+    int64_t span = in + pad_total - eff;
+    if (span < 0) return CML_DIM_UNKNOWN;
+    return (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+}
+
+static void set_out(lmodel *lm, const cml_op *op, const shp *s) {
+    if (!op->n_outputs || s->rank < 0) return;
+    cml_value *v = (cml_value *)op->outputs[0];
+    int64_t *d = arena_calloc(lm->a, s->rank ? (size_t)s->rank : 1, sizeof *d);
+    if (!d) return;
+    for (int k = 0; k < s->rank; k++) d[k] = s->d[k] < 0 ? CML_DIM_UNKNOWN : s->d[k];
+    v->type.kind = CML_TYPE_TENSOR;
+    v->type.shape.rank = s->rank;
+    v->type.shape.dims = d;
+}
+
+static void infer(lmodel *lm, const cml_op *op) {
+    shp s, t;
+    const char *k = op->kind;
+    if (get_in(op, 0, &s) != 0) return;
+    if (!strcmp(k, "convolution")) {
+        if (s.rank < 3) return;
+        int h = tail(&s, -2), w = tail(&s, -1), c = tail(&s, -3);
+        int64_t kh = attr_list(op, "kernelSize", 0, 3), kw = attr_list(op, "kernelSize", 1, 3);
+        int64_t sh = attr_list(op, "stride", 0, 1), sw = attr_list(op, "stride", 1, 1);
+        int64_t dh = attr_list(op, "dilationFactor", 0, 1), dw = attr_list(op, "dilationFactor", 1, 1);
+        int64_t ph = attr_int(op, "valid.paddingAmounts.borderAmounts[0].startEdgeSize", 0) +
+                     attr_int(op, "valid.paddingAmounts.borderAmounts[0].endEdgeSize", 0);
+        int64_t pw = attr_int(op, "valid.paddingAmounts.borderAmounts[1].startEdgeSize", 0) +
+                     attr_int(op, "valid.paddingAmounts.borderAmounts[1].endEdgeSize", 0);
+        int same = has(op, "same");
+        s.d[c] = attr_int(op, "outputChannels", CML_DIM_UNKNOWN);
+        if (attr_int(op, "isDeconvolution", 0)) {
+            const cml_attr *os = ir_op_attr(op, "outputShape");
+            if (os && os->kind == CML_ATTR_INTS && os->n == 2) {
+                s.d[h] = os->ints[0];
+                s.d[w] = os->ints[1];
+            } else if (same) {
+                s.d[h] = s.d[h] < 0 ? CML_DIM_UNKNOWN : s.d[h] * sh;
+                s.d[w] = s.d[w] < 0 ? CML_DIM_UNKNOWN : s.d[w] * sw;
+            } else {
+                s.d[h] = s.d[h] < 0 ? CML_DIM_UNKNOWN : (s.d[h] - 1) * sh + (kh - 1) * dh + 1 - ph;
+                s.d[w] = s.d[w] < 0 ? CML_DIM_UNKNOWN : (s.d[w] - 1) * sw + (kw - 1) * dw + 1 - pw;
+            }
+        } else {
+            s.d[h] = conv_out(s.d[h], kh, sh, dh, ph, same, 0);
+            s.d[w] = conv_out(s.d[w], kw, sw, dw, pw, same, 0);
+        }
+        set_out(lm, op, &s);
+    } else if (!strcmp(k, "pooling")) {
+        if (s.rank < 3) return;
+        int h = tail(&s, -2), w = tail(&s, -1);
+        if (attr_int(op, "globalPooling", 0)) {
+            s.d[h] = s.d[w] = 1;
+        } else {
+            int64_t kh = attr_list(op, "kernelSize", 0, 3), kw = attr_list(op, "kernelSize", 1, 3);
+            int64_t sh = attr_list(op, "stride", 0, 1), sw = attr_list(op, "stride", 1, 1);
+            int same = has(op, "same");
+            int ceil_mode = has(op, "includeLastPixel");
+            const char *pfx = ceil_mode ? "includeLastPixel.paddingAmounts" : NULL;
+            int64_t ph = 0, pw = 0;
+            if (pfx) {
+                ph = 2 * attr_list(op, "includeLastPixel.paddingAmounts", 0, 0);
+                pw = 2 * attr_list(op, "includeLastPixel.paddingAmounts", 1, 0);
+            } else {
+                ph = attr_int(op, "valid.paddingAmounts.borderAmounts[0].startEdgeSize", 0) +
+                     attr_int(op, "valid.paddingAmounts.borderAmounts[0].endEdgeSize", 0);
+                pw = attr_int(op, "valid.paddingAmounts.borderAmounts[1].startEdgeSize", 0) +
+                     attr_int(op, "valid.paddingAmounts.borderAmounts[1].endEdgeSize", 0);
+            }
+            s.d[h] = conv_out(s.d[h], kh, sh, 1, ph, same, ceil_mode);
+            s.d[w] = conv_out(s.d[w], kw, sw, 1, pw, same, ceil_mode);
+        }
+        set_out(lm, op, &s);
+    } else if (!strcmp(k, "innerProduct")) {
+        int64_t oc = attr_int(op, "outputChannels", CML_DIM_UNKNOWN);
+        if (s.rank >= 3 && s.d[s.rank - 1] == 1 && s.d[s.rank - 2] == 1) s.d[s.rank - 3] = oc;
+        else if (s.rank >= 1) s.d[s.rank - 1] = oc;
+        set_out(lm, op, &s);
+    } else if (!strcmp(k, "batchnorm") || !strcmp(k, "activation") || !strcmp(k, "softmax") ||
+               !strcmp(k, "softmaxND") || !strcmp(k, "unary") || !strcmp(k, "lrn") || !strcmp(k, "mvn") ||
+               !strcmp(k, "l2normalize") || !strcmp(k, "clip") || !strcmp(k, "scale") || !strcmp(k, "bias") ||
+               !strcmp(k, "layerNormalization") || !strcmp(k, "gelu") || !strcmp(k, "copy")) {
+        set_out(lm, op, &s);
+    } else if (!strcmp(k, "add") || !strcmp(k, "multiply") || !strcmp(k, "max") || !strcmp(k, "min") ||
+               !strcmp(k, "average") || !strncmp(k + (strlen(k) > 12 ? strlen(k) - 12 : 0), "Broadcastable", 13)) {
+        size_t n = op->inputs[0]->n_values;
+        for (size_t i = 1; i < n; i++) {
+            if (get_in(op, i, &t) != 0) return;
+            int r = s.rank > t.rank ? s.rank : t.rank;
+            shp o = {.rank = r};
+            for (int j = 0; j < r; j++) {
+                int64_t a = j - (r - s.rank) >= 0 ? s.d[j - (r - s.rank)] : 1;
+                int64_t b = j - (r - t.rank) >= 0 ? t.d[j - (r - t.rank)] : 1;
+                if (a < 0 || b < 0) o.d[j] = CML_DIM_UNKNOWN;
+                else if (a == b || b == 1) o.d[j] = a;
+                else if (a == 1) o.d[j] = b;
+                else return; /* incompatible: leave unknown */
+            }
+            s = o;
+        }
+        set_out(lm, op, &s);
+    } else if (!strcmp(k, "concat")) {
+        /* channel concat (or sequence concat on axis -5 of rank 5) */
+        int ax = attr_int(op, "sequenceConcat", 0) ? 0 : tail(&s, -3);
+        if (ax < 0) return;
+        for (size_t i = 1; i < op->inputs[0]->n_values; i++) {
+            if (get_in(op, i, &t) != 0 || t.rank != s.rank) return;
+            s.d[ax] = (s.d[ax] < 0 || t.d[ax] < 0) ? CML_DIM_UNKNOWN : s.d[ax] + t.d[ax];
+        }
+        set_out(lm, op, &s);
+    } else if (!strcmp(k, "flatten")) {
+        if (s.rank < 3) return;
+        int64_t c = s.d[tail(&s, -3)], h = s.d[tail(&s, -2)], w = s.d[tail(&s, -1)];
+        s.d[tail(&s, -3)] = (c < 0 || h < 0 || w < 0) ? CML_DIM_UNKNOWN : c * h * w;
+        s.d[tail(&s, -2)] = s.d[tail(&s, -1)] = 1;
+        set_out(lm, op, &s);
+    } else if (!strcmp(k, "flattenTo2D")) {
+        int64_t ax = attr_int(op, "axis", 1);
+        if (ax < 0) ax += s.rank;
+        if (ax < 0 || ax > s.rank) return;
+        int64_t a = 1, b = 1;
+        for (int j = 0; j < s.rank; j++) {
+            int64_t *p = j < ax ? &a : &b;
+            *p = (s.d[j] < 0 || *p < 0) ? CML_DIM_UNKNOWN : *p * s.d[j];
+        }
+        shp o = {.rank = 2, .d = {a, b}};
+        set_out(lm, op, &o);
+    } else if (!strcmp(k, "reshape") || !strcmp(k, "reshapeStatic")) {
+        const cml_attr *ts = ir_op_attr(op, "targetShape");
+        if (!ts || ts->kind != CML_ATTR_INTS || ts->n > MAXR) return;
+        shp o = {.rank = (int)ts->n};
+        int64_t known = 1, total = 1, neg = -1;
+        for (int j = 0; j < s.rank; j++) total = (s.d[j] < 0 || total < 0) ? -1 : total * s.d[j];
+        for (int j = 0; j < o.rank; j++) {
+            o.d[j] = ts->ints[j];
+            if (o.d[j] == -1) neg = j;
+            else if (o.d[j] == 0 && j < s.rank) o.d[j] = s.d[j];
+            if (o.d[j] >= 0 && j != neg) known *= o.d[j];
+        }
+        if (neg >= 0) o.d[neg] = (total >= 0 && known > 0) ? total / known : CML_DIM_UNKNOWN;
+        /* legacy reshape keeps the batch/sequence prefix of the input */
+        if (!strcmp(k, "reshape") && s.rank > o.rank && s.rank <= MAXR) {
+            shp p = {.rank = s.rank};
+            int off = s.rank - o.rank;
+            for (int j = 0; j < off; j++) p.d[j] = s.d[j];
+            for (int j = 0; j < o.rank; j++) p.d[off + j] = o.d[j];
+            o = p;
+        }
+        set_out(lm, op, &o);
+    } else if (!strcmp(k, "reduce")) {
+        if (s.rank < 3) return;
+        /* SOURCE: NeuralNetwork.proto ReduceLayerParams.ReduceAxis CHW=0 HW=1 C=2 H=3 W=4 */
+        const char *ax = attr_str(op, "axis");
+        int c = tail(&s, -3), h = tail(&s, -2), w = tail(&s, -1);
+        if (!ax || !strcmp(ax, "CHW")) s.d[c] = s.d[h] = s.d[w] = 1;
+        else if (!strcmp(ax, "HW")) s.d[h] = s.d[w] = 1;
+        else if (!strcmp(ax, "C")) s.d[c] = 1;
+        else if (!strcmp(ax, "H")) s.d[h] = 1;
+        else if (!strcmp(ax, "W")) s.d[w] = 1;
+        set_out(lm, op, &s);
+    } else if (!strncmp(k, "reduce", 6)) {
+        /* reduceSum/Mean/...: axes, keepDims, reduceAll */
+        const cml_attr *axes = ir_op_attr(op, "axes");
+        int keep = (int)attr_int(op, "keepDims", 0), all = (int)attr_int(op, "reduceAll", 0);
+        int mark[MAXR] = {0};
+        if (all || !axes || axes->kind != CML_ATTR_INTS) {
+            for (int j = 0; j < s.rank; j++) mark[j] = 1;
+        } else {
+            for (size_t j = 0; j < axes->n; j++) {
+                int64_t a = axes->ints[j] < 0 ? axes->ints[j] + s.rank : axes->ints[j];
+                if (a < 0 || a >= s.rank) return;
+                mark[a] = 1;
+            }
+        }
+        shp o = {.rank = 0};
+        for (int j = 0; j < s.rank; j++) {
+            if (!mark[j]) o.d[o.rank++] = s.d[j];
+            else if (keep) o.d[o.rank++] = 1;
+        }
+        set_out(lm, op, &o);
+    } else if (!strcmp(k, "padding")) {
+        if (s.rank < 2) return;
+        int h = tail(&s, -2), w = tail(&s, -1);
+        int64_t ph = attr_int(op, "paddingAmounts.borderAmounts[0].startEdgeSize", 0) +
+                     attr_int(op, "paddingAmounts.borderAmounts[0].endEdgeSize", 0);
+        int64_t pw = attr_int(op, "paddingAmounts.borderAmounts[1].startEdgeSize", 0) +
+                     attr_int(op, "paddingAmounts.borderAmounts[1].endEdgeSize", 0);
+        if (s.d[h] >= 0) s.d[h] += ph;
+        if (s.d[w] >= 0) s.d[w] += pw;
+        set_out(lm, op, &s);
+    } else if (!strcmp(k, "transpose")) {
+        const cml_attr *ax = ir_op_attr(op, "axes");
+        if (!ax || ax->kind != CML_ATTR_INTS || (int)ax->n != s.rank) return;
+        shp o = {.rank = s.rank};
+        for (int j = 0; j < s.rank; j++) {
+            if (ax->ints[j] < 0 || ax->ints[j] >= s.rank) return;
+            o.d[j] = s.d[ax->ints[j]];
+        }
+        set_out(lm, op, &o);
+    }
+}
+
+static void walk(lmodel *lm, const cml_block *b, int depth) {
+    if (!b || depth > IR_MAX_DEPTH) return;
+    for (size_t i = 0; i < b->n_ops; i++) {
+        infer(lm, b->ops[i]);
+        for (size_t j = 0; j < b->ops[i]->n_blocks; j++) walk(lm, b->ops[i]->blocks[j], depth + 1);
+    }
+}
+
+void ir_pass_nn_shapes(lmodel *lm, cml_model *m) {
+    if (!m) return;
+    if (m->nn_array_shape_mapping >= 0 && m->n_functions == 1) {
+        const cml_function *fn = m->functions[0];
+        /* seed the graph inputs from the description */
+        for (size_t i = 0; i < fn->n_inputs && i < m->n_inputs; i++) {
+            cml_value *v = (cml_value *)fn->inputs[i];
+            const cml_feature *f = m->inputs[i];
+            if (f->kind == CML_FEAT_MULTIARRAY) {
+                v->type.shape = f->shape;
+            } else if (f->kind == CML_FEAT_IMAGE) {
+                int64_t c = (f->color == CML_COLOR_GRAYSCALE || f->color == CML_COLOR_GRAYSCALE_FLOAT16) ? 1 : 3;
+                /* SOURCE: NeuralNetwork.proto NeuralNetworkImageShapeMapping:
+                 * RANK4_IMAGE_MAPPING (1) gives [B, C, H, W], RANK5 gives [S, B, C, H, W] */
+                int rank = m->nn_image_shape_mapping == 1 ? 4 : 3;
+                int64_t *d = arena_calloc(lm->a, 4, sizeof *d);
+                if (!d) continue;
+                int j = 0;
+                if (rank == 4) d[j++] = 1;
+                d[j++] = c;
+                d[j++] = f->height;
+                d[j++] = f->width;
+                v->type.shape.rank = rank;
+                v->type.shape.dims = d;
+            }
+        }
+        walk(lm, fn->block, 0);
+    }
+    for (size_t i = 0; i < m->n_sub_models; i++) ir_pass_nn_shapes(lm, (cml_model *)m->sub_models[i]);
+}

@@ -1,0 +1,1032 @@
+/* exec_conv.c — the reference executor's own convolution GEMM (x86-64 CPUs
+ * with AVX-512), with the bias, the per-op statistics, the fp16 rounding
+ * and the plan's conv -> add -> relu fusion in its epilogue.
+ *
+ * exec_math.c's convolution is im2col + OpenBLAS sgemm, then a pass for the
+ * bias, and exec_run scans every output once more for the statistics; a
+ * ResNet's relu and residual add are ops of their own, each more passes.
+ * OpenBLAS packs both operands on every call (the im2col matrix once more
+ * after im2col wrote it; the weights, 100 MB of fp32 for ResNet-50, per run).
+ * Here:
+ *   - the weights are packed once per plan (conv_pack): per block of 12
+ *     output channels, K rows of 12, kept as binary16 when every value is
+ *     one (all fp16-stored models), so a run reads half the bytes, in one
+ *     sequential stream the kernels prefetch a block ahead;
+ *   - per range (one per thread: ranges of output pixels, or of output
+ *     channels when the image is small) and chunk of pixels, the im2col of
+ *     a block of K rows is written directly as the GEMM's panel: tiles of
+ *     32 pixels, each kc rows of 32 floats, <= 512 KiB so that it stays in
+ *     L2 while every block of channels uses it; a 1x1 stride-1 convolution
+ *     reads its input in place (rows of stride H*W, prefetched ahead);
+ *   - a register tile of 32 pixels x 12 channels (24 zmm accumulators, two
+ *     vector loads and 12 broadcasts per k) sums a block of K; partial sums
+ *     of earlier blocks wait in the output. Small images whose pixels would
+ *     leave many lanes empty (7x7: 49 of 64) run it transposed instead:
+ *     32 channels x 12 pixels (conv_items_tr);
+ *   - the epilogue adds the bias, takes the statistics exec_run would scan
+ *     for (largest finite |x| before rounding, fp16 overflow, NaN and Inf
+ *     after it), rounds to binary16 when the output is rounded (c->scanned:
+ *     exec_run does not scan again), and stores;
+ *   - when the next steps are an add of the conv's output and a tensor of
+ *     the same shape and / or a relu (conv_fusion, decided at the first
+ *     run), a pass over each chunk's fresh output (in L2) computes, counts,
+ *     rounds and stores their outputs too, and marks those steps done for
+ *     this run: exec_run skips them and their time is part of the conv's.
+ *     Every op's output is still written in full, so hooks and later
+ *     readers see what the separate ops would give.
+ * The sums run in another order than OpenBLAS's (fp32 rounding differences
+ * only). Elsewhere (no AVX-512, other compilers or CPUs, depthwise
+ * convolution, or CML_EXEC_BLAS_CONV set in the environment when the plan was prepared, which the tests
+ * use to compare both paths) exec_math.c does the work. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../exec_internal.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CONV_FAST 1
+#include <immintrin.h>
+#define CONV_TARGET __attribute__((target("avx512f,fma,popcnt,prfchw")))
+#endif
+
+#ifdef CONV_FAST
+
+enum { S_CONV, S_ADD, S_RELU };
+#define CONV_MR 32       /* pixels per register tile */
+#define CONV_NR 12       /* output channels per register tile */
+#define CONV_MAX_ITEMS 64
+#define PFA_ROWS 24      /* prefetch distance (rows of k) in a strided panel */
+#define IM2COL_KMAX 16   /* kernel sizes (each way) of the planned im2col; larger ones take the plain loop */
+
+typedef struct cstat {
+    uint32_t mx;         /* largest finite |x| (bits) */
+    uint64_t nan, inf, ovf;
+} cstat;
+
+typedef struct cjob {
+    const float *x, *w, *bias, *res;
+    float *out[3];                   /* stream s: the conv (+ bias), then the fused add / relu */
+    int kind[3];
+    bool rnd[3];                     /* round stream s to binary16 (not when its input already is) */
+    int n_out;
+    int64_t N, Cin, H, W, Wo, P, K, cout, groups, Cg, Og, kh, kw;
+    int64_t s[2], d[2], pad[4];
+    bool pointwise;
+    bool tr;                         /* transposed mode (conv_items_tr) */
+    int rp, ro;                      /* items: rp pixel ranges x ro channel ranges */
+    int64_t nc;                      /* pixels per chunk (a multiple of the tile's pixels) */
+    int64_t kc;                      /* rows of K per block */
+    const void *wpk;                 /* the weights packed by conv_pack: [g][o-block][k][12] */
+    bool wpk_half;                   /* ... as binary16 */
+    float *scr;                      /* per range: a block's fp32 weights, then the chunk's tiles */
+    size_t scr_per;
+    cstat st[CONV_MAX_ITEMS][3];
+} cjob;
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* ---- the register tile ---------------------------------------------------------------- */
+
+/* tile[q * 32 + i] = sum_k a[k * lda + i] * b[k * ldb + q] for i < 32 (lanes
+ * masked by m0, m1; NV vectors) and q < NR: pixels i and channels q (b the
+ * packed weights), or, in the transposed mode, channels i and pixels q (a
+ * the weights). Named accumulators, not arrays: GCC keeps an array of
+ * vectors in memory across the loop. */
+#define ACC_DECL(q) __m512 c0_##q = _mm512_setzero_ps(), c1_##q = _mm512_setzero_ps();
+#define ACC_STEP(q)                                                   \
+    if (NR > q) {                                                     \
+        __m512 bq = _mm512_set1_ps(b[q]);                             \
+        c0_##q = _mm512_fmadd_ps(a0, bq, c0_##q);                     \
+        if (NV > 1) c1_##q = _mm512_fmadd_ps(a1, bq, c1_##q);         \
+    }
+#define ACC_STORE(q)                                                          \
+    if (NR > q) {                                                             \
+        _mm512_store_ps(tile + q * CONV_MR, c0_##q);                          \
+        if (NV > 1) _mm512_store_ps(tile + q * CONV_MR + 16, c1_##q);         \
+    }
+#define ACC_ALL(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
+CONV_TARGET static inline __attribute__((always_inline)) void ker(const int NV, const int NR, int64_t K,
+                                                                 const float *a, size_t lda, const float *b,
+                                                                 size_t ldb, __mmask16 m0, __mmask16 m1, float *tile,
+                                                                 const char *pf, int64_t npf, const float *pa,
+                                                                 size_t pas) {
+    ACC_ALL(ACC_DECL)
+    for (int64_t k = 0; k < K; k++) {
+        /* one line per k of what the next tiles need (the next weights) into L2 */
+        if (k < npf) _mm_prefetch(pf + 64 * k, _MM_HINT_T1);
+        /* a strided operand (a 1x1 convolution's input read in place): its
+         * rows some way ahead (pa, stepping pas) */
+        if (pas) {
+            _mm_prefetch((const char *)pa, _MM_HINT_T0);
+            _mm_prefetch((const char *)(pa + 16), _MM_HINT_T0);
+            pa += pas;
+        }
+        __m512 a0 = _mm512_maskz_loadu_ps(m0, a);
+        __m512 a1 = NV > 1 ? _mm512_maskz_loadu_ps(m1, a + 16) : _mm512_setzero_ps();
+        ACC_ALL(ACC_STEP)
+        a += lda;
+        b += ldb;
+    }
+    ACC_ALL(ACC_STORE)
+}
+
+typedef void (*ker_fn)(int64_t K, const float *a, size_t lda, const float *b, size_t ldb, __mmask16 m0,
+                       __mmask16 m1, float *tile, const char *pf, int64_t npf, const float *pa, size_t pas);
+#define KV(NV, NR)                                                                                        \
+    CONV_TARGET static void ker_##NV##_##NR(int64_t K, const float *a, size_t lda, const float *b,        \
+                                            size_t ldb, __mmask16 m0, __mmask16 m1, float *tile,          \
+                                            const char *pf, int64_t npf, const float *pa, size_t pas) {   \
+        ker(NV, NR, K, a, lda, b, ldb, m0, m1, tile, pf, npf, pa, pas);                                   \
+    }
+KV(1, 1) KV(1, 2) KV(1, 3) KV(1, 4) KV(1, 5) KV(1, 6) KV(1, 7) KV(1, 8) KV(1, 9) KV(1, 10) KV(1, 11) KV(1, 12)
+KV(2, 1) KV(2, 2) KV(2, 3) KV(2, 4) KV(2, 5) KV(2, 6) KV(2, 7) KV(2, 8) KV(2, 9) KV(2, 10) KV(2, 11) KV(2, 12)
+static ker_fn const KER[2][CONV_NR] = {
+    {ker_1_1, ker_1_2, ker_1_3, ker_1_4, ker_1_5, ker_1_6, ker_1_7, ker_1_8, ker_1_9, ker_1_10, ker_1_11, ker_1_12},
+    {ker_2_1, ker_2_2, ker_2_3, ker_2_4, ker_2_5, ker_2_6, ker_2_7, ker_2_8, ker_2_9, ker_2_10, ker_2_11, ker_2_12},
+};
+
+/* ---- packing ---------------------------------------------------------------------------- */
+
+/* lanes [a, b) of 16 (0 <= a <= b <= 16) */
+static inline __mmask16 lanes(int a, int b) { return (__mmask16)(((1u << b) - 1) & ~((1u << a) - 1)); }
+
+/* the 16x16 transpose of r in place: r[c] becomes column c */
+CONV_TARGET static inline __attribute__((always_inline)) void tr16(__m512 r[16]) {
+    __m512 t[16];
+    for (int q = 0; q < 16; q += 2) {
+        t[q] = _mm512_unpacklo_ps(r[q], r[q + 1]);
+        t[q + 1] = _mm512_unpackhi_ps(r[q], r[q + 1]);
+    }
+    for (int q = 0; q < 16; q += 4) {
+        r[q] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[q]), _mm512_castps_pd(t[q + 2])));
+        r[q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[q]), _mm512_castps_pd(t[q + 2])));
+        r[q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[q + 1]), _mm512_castps_pd(t[q + 3])));
+        r[q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[q + 1]), _mm512_castps_pd(t[q + 3])));
+    }
+    /* r[4g + i] holds, per 128-bit lane L, column 4L + i of rows 4g..4g+3 */
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);      /* lanes 0,2 of r[i], r[4+i] */
+        t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xdd);  /* lanes 1,3 */
+        t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
+        t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        /* column 4L + i: rows 0..7 from t[i] / t[4 + i], rows 8..15 from t[8 + i] / t[12 + i] */
+        r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
+        r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xdd);
+        r[4 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
+        r[12 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xdd);
+    }
+}
+
+/* wp[k * ldw + q] = w[q * K + k] for q < nr (<= 16): 16 k at a time
+ * through a register transpose */
+CONV_TARGET __attribute__((noinline)) static void pack_w(const float *w, int64_t K, int nr, float *wp, int ldw) {
+    int64_t k = 0;
+    __mmask16 m = lanes(0, nr);
+    for (; k + 16 <= K; k += 16) {
+        __m512 r[16];
+        for (int q = 0; q < 16; q++) r[q] = q < nr ? _mm512_loadu_ps(w + q * K + k) : _mm512_setzero_ps();
+        tr16(r);
+        for (int i = 0; i < 16; i++) _mm512_mask_storeu_ps(wp + (k + i) * ldw, m, r[i]);
+    }
+    for (int q = 0; q < nr; q++)
+        for (int64_t kk = k; kk < K; kk++) wp[kk * ldw + q] = w[q * K + kk];
+}
+
+
+/* dst[i] for i < len (<= 32): src[i * sw] for i in [va, vz), else 0; only
+ * those source elements (and, for stride 2, the ones between them) are
+ * read */
+CONV_TARGET static inline __attribute__((always_inline)) void seg_copy(float *dst, const float *src, int len, int va,
+                                                                      int vz, int64_t sw) {
+    for (int i = 0; i < len; i += 16) {
+        int cnt = len - i < 16 ? len - i : 16;
+        int lo = va - i > 0 ? va - i : 0, hi = vz - i < cnt ? vz - i : cnt;
+        __m512 v = _mm512_setzero_ps();
+        if (hi > lo) {
+            __mmask16 mv = lanes(lo, hi);
+            if (sw == 1) {
+                v = _mm512_maskz_loadu_ps(mv, src + i);
+            } else if (sw == 2) {
+                /* lane l is element 2l of the 32 from src + 2i: read [2lo, 2hi - 1) */
+                const float *b = src + 2 * i;
+                int e0 = 2 * lo, e1 = 2 * hi - 1;
+                __mmask16 ml = e0 < 16 ? lanes(e0, e1 < 16 ? e1 : 16) : 0;
+                __mmask16 mh = e1 > 16 ? lanes(e0 > 16 ? e0 - 16 : 0, e1 - 16) : 0;
+                const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+                v = _mm512_maskz_mov_ps(mv, _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(ml, b), even,
+                                                                   _mm512_maskz_loadu_ps(mh, b + 16)));
+            } else {
+                float t[16];
+                for (int l = lo; l < hi; l++) t[l] = src[(i + l) * sw];
+                v = _mm512_maskz_loadu_ps(mv, t);
+            }
+        }
+        _mm512_mask_storeu_ps(dst + i, lanes(0, cnt), v);
+    }
+}
+
+/* im2col of the pixels [p0, p0 + n) (n <= rs <= 32) of one group's input xg
+ * into tile[(k - k0) * rs + i] for the rows k = (c, ki, kj) in [k0, k1) */
+CONV_TARGET __attribute__((noinline)) static void im2col_tile(const cjob *j, const float *xg, int64_t p0, int n,
+                                                              int64_t k0, int64_t k1, float *tile, int rs) {
+    /* the stretches of output rows the tile covers: the same for every k */
+    struct { int64_t oh, ow0, ow1; int at; } seg[CONV_MR];
+    int ns = 0;
+    for (int i = 0; i < n;) {
+        int64_t p = p0 + i, oh = p / j->Wo, ow0 = p % j->Wo;
+        int64_t ow1 = ow0 + (n - i) < j->Wo ? ow0 + (n - i) : j->Wo;
+        seg[ns].oh = oh;
+        seg[ns].ow0 = ow0;
+        seg[ns].ow1 = ow1;
+        seg[ns].at = i;
+        ns++;
+        i += (int)(ow1 - ow0);
+    }
+    const int64_t H = j->H, W = j->W, sw = j->s[1], kh = j->kh, kw = j->kw, khw = kh * kw;
+    float *row = tile;
+    if (kh <= IM2COL_KMAX && kw <= IM2COL_KMAX && sw <= 2) {
+        /* what depends only on the segment and ki (the source row, or none)
+         * or kj (the column offset and the lanes to read), worked out once;
+         * the rows then cost a masked load and store per 16 values */
+        int64_t rowo[CONV_MR][IM2COL_KMAX], colo[CONV_MR][IM2COL_KMAX];
+        __mmask16 mv[CONV_MR][IM2COL_KMAX][2], ml[CONV_MR][IM2COL_KMAX][2], mh[CONV_MR][IM2COL_KMAX][2];
+        __mmask16 ms[CONV_MR][2];
+        for (int g = 0; g < ns; g++) {
+            int len = (int)(seg[g].ow1 - seg[g].ow0);
+            ms[g][0] = lanes(0, len < 16 ? len : 16);
+            ms[g][1] = len > 16 ? lanes(0, len - 16) : 0;
+            for (int64_t ki = 0; ki < kh; ki++) {
+                int64_t ih = seg[g].oh * j->s[0] - j->pad[0] + ki * j->d[0];
+                rowo[g][ki] = ih < 0 || ih >= H ? -1 : ih * W;
+            }
+            for (int64_t kj = 0; kj < kw; kj++) {
+                int64_t off = kj * j->d[1] - j->pad[2], ow0 = seg[g].ow0, ow1 = seg[g].ow1;
+                int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+                int64_t hi = (W - 1 - off) >= 0 ? (W - 1 - off) / sw + 1 : 0;
+                int64_t a = lo < ow0 ? ow0 : lo > ow1 ? ow1 : lo;
+                int64_t z = hi < a ? a : hi > ow1 ? ow1 : hi;
+                int va = (int)(a - ow0), vz = (int)(z - ow0);
+                colo[g][kj] = ow0 * sw + off;
+                for (int v = 0; v < 2; v++) {
+                    int i = 16 * v, cnt = len - i < 16 ? len - i : 16;
+                    int l0 = va - i > 0 ? va - i : 0, l1 = vz - i < cnt ? vz - i : cnt;
+                    mv[g][kj][v] = ml[g][kj][v] = mh[g][kj][v] = 0;
+                    if (cnt <= 0 || l1 <= l0) continue;
+                    mv[g][kj][v] = lanes(l0, l1);
+                    /* stride 2: lane l is element 2l of the 32 from 2i: read [2 l0, 2 l1 - 1) */
+                    int e0 = 2 * l0, e1 = 2 * l1 - 1;
+                    ml[g][kj][v] = e0 < 16 ? lanes(e0, e1 < 16 ? e1 : 16) : 0;
+                    mh[g][kj][v] = e1 > 16 ? lanes(e0 > 16 ? e0 - 16 : 0, e1 - 16) : 0;
+                }
+            }
+        }
+        const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+        for (int64_t c = k0 / khw; c < j->Cg && c * khw < k1; c++) {
+            const float *xc = xg + c * H * W;
+            for (int64_t ki = 0; ki < kh; ki++)
+                for (int64_t kj = 0; kj < kw; kj++) {
+                    int64_t k = (c * kh + ki) * kw + kj;
+                    if (k < k0 || k >= k1) continue;
+                    for (int g = 0; g < ns; g++) {
+                        float *d = row + seg[g].at;
+                        int64_t ro = rowo[g][ki];
+                        for (int v = 0; v < 2 && ms[g][v]; v++) {
+                            __m512 x = _mm512_setzero_ps();
+                            if (ro >= 0 && mv[g][kj][v]) {
+                                const float *src = xc + ro + colo[g][kj] + 16 * v * sw;
+                                if (sw == 1) {
+                                    x = _mm512_maskz_loadu_ps(mv[g][kj][v], src);
+                                } else {
+                                    x = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(ml[g][kj][v], src), even,
+                                                               _mm512_maskz_loadu_ps(mh[g][kj][v], src + 16));
+                                    x = _mm512_maskz_mov_ps(mv[g][kj][v], x);
+                                }
+                            }
+                            _mm512_mask_storeu_ps(d + 16 * v, ms[g][v], x);
+                        }
+                    }
+                    row += rs;
+                }
+        }
+        return;
+    }
+    for (int64_t c = k0 / khw; c < j->Cg && c * khw < k1; c++) {
+        const float *xc = xg + c * H * W;
+        for (int64_t ki = 0; ki < kh; ki++)
+            for (int64_t kj = 0; kj < kw; kj++) {
+                int64_t k = (c * kh + ki) * kw + kj;
+                if (k < k0 || k >= k1) continue;
+                /* valid ow: 0 <= ow * sw - pad_left + kj * dw < W */
+                int64_t off = kj * j->d[1] - j->pad[2];
+                int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+                int64_t hi = (W - 1 - off) >= 0 ? (W - 1 - off) / sw + 1 : 0;
+                for (int g = 0; g < ns; g++) {
+                    int64_t ow0 = seg[g].ow0, ow1 = seg[g].ow1;
+                    int64_t ih = seg[g].oh * j->s[0] - j->pad[0] + ki * j->d[0];
+                    int len = (int)(ow1 - ow0);
+                    if (ih < 0 || ih >= H) {
+                        seg_copy(row + seg[g].at, NULL, len, 0, 0, sw);
+                        continue;
+                    }
+                    int64_t a = lo < ow0 ? ow0 : lo > ow1 ? ow1 : lo;
+                    int64_t z = hi < a ? a : hi > ow1 ? ow1 : hi;
+                    /* xr[ow * sw] = x[ih][ow * sw + off] for ow in [a, z) */
+                    const float *xr = xc + ih * W + off;
+                    seg_copy(row + seg[g].at, z > a ? xr + ow0 * sw : NULL, len, (int)(a - ow0), (int)(z - ow0), sw);
+                }
+                row += rs;
+            }
+    }
+}
+
+/* ---- the epilogue ------------------------------------------------------------------------ */
+
+/* binary16 round trip of 16 floats: exec_r16 (overflow to inf, NaN kept,
+ * subnormal spacing 2^-24, round to nearest even) */
+CONV_TARGET static inline __attribute__((always_inline)) __m512 r16v(__m512 y) {
+    __m512i u = _mm512_castps_si512(y);
+    __m512i sgn = _mm512_and_si512(u, _mm512_set1_epi32((int)0x80000000u));
+    __m512i ax = _mm512_xor_si512(u, sgn);
+    __m512i rn = _mm512_add_epi32(_mm512_add_epi32(ax, _mm512_set1_epi32(0xfff)),
+                                  _mm512_and_si512(_mm512_srli_epi32(ax, 13), _mm512_set1_epi32(1)));
+    rn = _mm512_and_si512(rn, _mm512_set1_epi32(~0x1fff));
+    __m512 half = _mm512_set1_ps(0.5f);
+    __m512i sub = _mm512_castps_si512(_mm512_sub_ps(_mm512_add_ps(_mm512_castsi512_ps(ax), half), half));
+    __m512i r = _mm512_mask_blend_epi32(_mm512_cmplt_epu32_mask(ax, _mm512_set1_epi32(0x38800000)), rn, sub);
+    r = _mm512_mask_blend_epi32(_mm512_cmpge_epu32_mask(ax, _mm512_set1_epi32(0x477ff000)), r,
+                                _mm512_set1_epi32(0x7f800000));
+    r = _mm512_mask_blend_epi32(_mm512_cmpgt_epu32_mask(ax, _mm512_set1_epi32(0x7f800000)), r, ax);
+    return _mm512_castsi512_ps(_mm512_or_si512(r, sgn));
+}
+
+/* the statistics of the lanes m of y (exec.c scan_output's), rounded first
+ * when rnd */
+CONV_TARGET static inline __attribute__((always_inline)) __m512 stat16(__m512 y, __mmask16 m, bool rnd, __m512i *mx,
+                                                                      cstat *st) {
+    const __m512i absm = _mm512_set1_epi32(0x7fffffff), infb = _mm512_set1_epi32(0x7f800000);
+    __m512i ab = _mm512_and_si512(_mm512_castps_si512(y), absm);
+    __mmask16 fin = _mm512_mask_cmplt_epu32_mask(m, ab, infb);
+    *mx = _mm512_mask_max_epu32(*mx, fin, *mx, ab);
+    if (rnd) {
+        /* finite values above 65504 before rounding (exec.c: 0x477fe000) */
+        st->ovf += (uint64_t)__builtin_popcount(_mm512_mask_cmpgt_epu32_mask(fin, ab, _mm512_set1_epi32(0x477fe000)));
+        y = r16v(y);
+        ab = _mm512_and_si512(_mm512_castps_si512(y), absm);
+        fin = _mm512_mask_cmplt_epu32_mask(m, ab, infb);
+    }
+    __mmask16 nf = (__mmask16)(m & ~fin);
+    if (nf) {
+        unsigned nan = (unsigned)__builtin_popcount(_mm512_mask_cmpgt_epu32_mask(nf, ab, infb));
+        st->nan += nan;
+        st->inf += (unsigned)__builtin_popcount(nf) - nan;
+    }
+    return y;
+}
+
+/* Where a chunk's conv sums go: y(ch, px) at base[(ch - ch0) * ld + px - px0]
+ * (the conv's output) */
+typedef struct ydst {
+    float *base;
+    size_t ld;
+    int64_t ch0, px0;
+} ydst;
+
+static inline float *yat(const ydst *yd, int64_t ch, int64_t px) {
+    return yd->base + (size_t)(ch - yd->ch0) * yd->ld + (size_t)(px - yd->px0);
+}
+
+/* bias, statistics, rounding and stores of one register tile: channels
+ * [ch0, ch0 + nr), pixels [px, px + npx) of the conv's output, channel q's
+ * at tile + q * tld */
+CONV_TARGET __attribute__((noinline)) static void epilogue(const cjob *j, cstat *st, const float *tile, int tld,
+                                                           int nr, int npx, int64_t ch0, int64_t px, const ydst *yd) {
+    __mmask16 mk[2];
+    mk[0] = npx >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << npx) - 1);
+    mk[1] = npx >= 32 ? (__mmask16)0xffff : npx > 16 ? (__mmask16)((1u << (npx - 16)) - 1) : 0;
+    __m512i mx = _mm512_setzero_si512();
+    const bool rnd = j->rnd[0];
+    for (int q = 0; q < nr; q++) {
+        int64_t ch = ch0 + q;
+        float *yo = yat(yd, ch, px);
+        __m512 bv = _mm512_set1_ps(j->bias ? j->bias[ch] : 0.0f);
+        for (int v = 0; v < 2 && mk[v]; v++) {
+            __m512 y = _mm512_load_ps(tile + q * tld + 16 * v);
+            /* no bias: the sums as they are (-0 stays -0, as after sgemm) */
+            if (j->bias) y = _mm512_add_ps(y, bv);
+            y = stat16(y, mk[v], rnd, &mx, st);
+            _mm512_mask_storeu_ps(yo + 16 * v, mk[v], y);
+        }
+    }
+    uint32_t v = _mm512_reduce_max_epu32(mx);
+    if (v > st->mx) st->mx = v;
+}
+
+/* The fused ops of channels [c0, c1) of image n, pixels [p0, p0 + np): the
+ * conv's values just written (in L2) are read back, and the add and / or
+ * relu computed, counted, rounded and stored. (Writing the conv's tiles to
+ * an L2 buffer instead and copying them out here, with streaming stores for
+ * the outputs only the fused op reads, measured slower.) */
+CONV_TARGET __attribute__((noinline)) static void fused_pass(const cjob *j, cstat *st, int64_t n, int64_t c0,
+                                                             int64_t c1, int64_t p0, int64_t np) {
+    __m512i mx1 = _mm512_setzero_si512(), mx2 = _mm512_setzero_si512();
+    const int n_out = j->n_out;
+    for (int64_t ch = c0; ch < c1; ch++) {
+        size_t off = (size_t)((n * j->cout + ch) * j->P + p0);
+        const float *y0 = j->out[0] + off;
+        for (int64_t i = 0; i < np; i += 16) {
+            __mmask16 m = np - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (np - i)) - 1);
+            /* 512 bytes ahead: the residual (in L3) and the fresh output lines */
+            if (j->res) __builtin_prefetch(j->res + off + i + 128, 0, 3);
+            for (int s = 1; s < n_out; s++) __builtin_prefetch(j->out[s] + off + i + 128, 1, 3);
+            __m512 y = _mm512_maskz_loadu_ps(m, y0 + i);
+            for (int s = 1; s < n_out; s++) {
+                if (j->kind[s] == S_ADD) {
+                    y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, j->res + off + i));
+                } else {
+                    /* exec_ops.c relu: x > 0 or NaN keeps x, else +0 */
+                    y = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NLE_UQ), y);
+                }
+                y = stat16(y, m, j->rnd[s], s == 1 ? &mx1 : &mx2, &st[s]);
+                _mm512_mask_storeu_ps(j->out[s] + off + i, m, y);
+            }
+        }
+    }
+    uint32_t v = _mm512_reduce_max_epu32(mx1);
+    if (v > st[1].mx) st[1].mx = v;
+    v = _mm512_reduce_max_epu32(mx2);
+    if (n_out > 2 && v > st[2].mx) st[2].mx = v;
+}
+
+/* ---- the packed weights ------------------------------------------------------------------ */
+
+CONV_TARGET static void half_to_f32(const uint16_t *h, size_t n, float *f) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(f + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i))));
+    for (; i < n; i++) f[i] = exec_half_to_float(h[i]);
+}
+
+/* A conv step's weights, packed once per weight buffer it runs with (the
+ * fp32 constants, and the fp16 emulation copies when they differ): for each
+ * group and block of 12 output channels (32 in the transposed mode), K rows
+ * of 12 (32; zero past the last channel), so the kernels read one
+ * sequential stream that the next
+ * block's prefetch covers, and nothing is transposed per run. Weights that
+ * are all binary16 values (every fp16-stored model) are kept as binary16,
+ * half the memory and half the bytes read per run; a block is widened into
+ * the range's scratch right before use. */
+typedef struct cwpack {
+    const float *src;
+    int64_t cout, K, groups;
+    int width;
+    bool half;
+    void *data;
+} cwpack;
+typedef struct cwcache {
+    cwpack e[2];
+} cwcache;
+
+/* tmp[0, n) into binary16 at h; false when a value is not exactly one */
+CONV_TARGET static bool f32_to_half_exact(const float *f, size_t n, uint16_t *h) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(f + i);
+        __m256i hv = _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        if (_mm512_cmpneq_epi32_mask(_mm512_castps_si512(v), _mm512_castps_si512(_mm512_cvtph_ps(hv)))) return false;
+        _mm256_storeu_si256((__m256i *)(h + i), hv);
+    }
+    for (; i < n; i++) {
+        if (exec_r16(f[i]) != f[i]) return false;
+        uint16_t t[16];
+        _mm256_storeu_si256((__m256i *)t, _mm512_cvtps_ph(_mm512_set1_ps(f[i]), _MM_FROUND_TO_NEAREST_INT));
+        h[i] = t[0];
+    }
+    return true;
+}
+
+typedef struct pack_job {
+    const float *w;
+    int64_t K, Og, nb;
+    int width;                       /* output channels per block: 12, or 32 (transposed mode) */
+    bool half;
+    void *data;
+    float *tmp;                      /* per range: one block in fp32 */
+    atomic_bool inexact;             /* a value is not a binary16: pack as fp32 instead */
+} pack_job;
+
+CONV_TARGET static void pack_blocks(void *arg, size_t b, size_t e, int range) {
+    pack_job *j = arg;
+    const int wd = j->width;
+    size_t bn = (size_t)j->K * (size_t)wd;
+    float *tmp = j->tmp + (size_t)range * bn;
+    for (size_t blk = b; blk < e && !atomic_load_explicit(&j->inexact, memory_order_relaxed); blk++) {
+        int64_t g = (int64_t)blk / j->nb, bi = (int64_t)blk % j->nb;
+        int nr = (int)min64(wd, j->Og - bi * wd);
+        float *dst = j->half ? tmp : (float *)j->data + blk * bn;
+        if (nr < wd) memset(dst, 0, bn * sizeof(float));
+        const float *wb = j->w + (g * j->Og + bi * wd) * j->K;
+        for (int h = 0; h < nr; h += 16) pack_w(wb + h * j->K, j->K, nr - h < 16 ? nr - h : 16, dst + h, wd);
+        if (j->half && !f32_to_half_exact(tmp, bn, (uint16_t *)j->data + blk * bn))
+            atomic_store(&j->inexact, true);
+    }
+}
+
+/* w is a constant's buffer (fp32 or its fp16 emulation copy): it keeps
+ * its contents for the plan's life, so its packing can be kept. A weight
+ * computed at run time sits in a recycled runtime buffer whose address
+ * repeats with other contents. */
+static const cwpack CONV_NOT_CONST;
+
+static bool const_buffer(const exec_plan *p, const float *w) {
+    for (size_t i = 0; i < p->n_slots; i++)
+        if (p->slots[i].kind == SLOT_CONST && (p->slots[i].t.d == w || p->slots[i].t16.d == w)) return true;
+    return false;
+}
+
+static const cwpack *conv_pack(exec_plan *p, xstep *st, const float *w, int64_t cout, int64_t groups, int64_t K,
+                               int width) {
+    cwcache *cc = st->conv_w;
+    if (!cc) {
+        cc = calloc(1, sizeof *cc);
+        if (!cc) return NULL;
+        st->conv_w = cc;
+    }
+    int slot = -1;
+    for (int i = 0; i < 2; i++) {
+        cwpack *e = &cc->e[i];
+        if (e->data && e->src == w && e->cout == cout && e->K == K && e->groups == groups && e->width == width)
+            return e;
+        if (slot < 0 && !e->data) slot = i;
+    }
+    if (!const_buffer(p, w)) return &CONV_NOT_CONST;
+    if (slot < 0) { /* both taken by other buffers: replace the second */
+        free(cc->e[1].data);
+        memset(&cc->e[1], 0, sizeof cc->e[1]);
+        slot = 1;
+    }
+    int64_t Og = cout / groups, nb = (Og + width - 1) / width;
+    size_t bn = (size_t)K * (size_t)width, nblk = (size_t)(groups * nb);
+    /* binary16 first; fp32 when a value is not exactly one */
+    pack_job j = {.w = w, .K = K, .Og = Og, .nb = nb, .width = width, .half = true};
+    atomic_init(&j.inexact, false);
+    int ranges = exec_par_ranges(p, nblk, 1);
+    j.tmp = malloc((size_t)ranges * bn * sizeof(float));
+    j.data = malloc(nblk * bn * 2);
+    if (!j.tmp || !j.data) { free(j.tmp); free(j.data); return NULL; }
+    exec_par_for(p, nblk, 1, pack_blocks, &j);
+    if (atomic_load(&j.inexact)) {
+        free(j.data);
+        j.half = false;
+        atomic_store(&j.inexact, false);
+        j.data = malloc(nblk * bn * sizeof(float));
+        if (!j.data) { free(j.tmp); return NULL; }
+        exec_par_for(p, nblk, 1, pack_blocks, &j);
+    }
+    free(j.tmp);
+    cwpack *e = &cc->e[slot];
+    e->src = w;
+    e->cout = cout;
+    e->K = K;
+    e->groups = groups;
+    e->width = width;
+    e->half = j.half;
+    e->data = j.data;
+    return e;
+}
+
+void exec_conv_free(xstep *st) {
+    cwcache *cc = st->conv_w;
+    if (!cc) return;
+    free(cc->e[0].data);
+    free(cc->e[1].data);
+    free(cc);
+    st->conv_w = NULL;
+}
+
+/* ---- the work of one range ---------------------------------------------------------------- */
+
+/* the raw sums of a tile into / onto the conv's output (K in blocks):
+ * mode 0 store, 1 add the tile to the stored sums, 2 add the stored sums to
+ * the tile (the last block, before the epilogue) */
+CONV_TARGET __attribute__((noinline)) static void partial(float *tile, int tld, int nr, int npx, int64_t ch0,
+                                                          int64_t px, const ydst *yd, int mode) {
+    __mmask16 mk[2];
+    mk[0] = npx >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << npx) - 1);
+    mk[1] = npx >= 32 ? (__mmask16)0xffff : npx > 16 ? (__mmask16)((1u << (npx - 16)) - 1) : 0;
+    for (int q = 0; q < nr; q++) {
+        float *yo = yat(yd, ch0 + q, px);
+        for (int v = 0; v < 2 && mk[v]; v++) {
+            float *tv = tile + q * tld + 16 * v;
+            __m512 t = _mm512_load_ps(tv);
+            if (mode == 0) {
+                _mm512_mask_storeu_ps(yo + 16 * v, mk[v], t);
+            } else {
+                __m512 y = _mm512_add_ps(_mm512_maskz_loadu_ps(mk[v], yo + 16 * v), t);
+                if (mode == 1) _mm512_mask_storeu_ps(yo + 16 * v, mk[v], y);
+                else _mm512_store_ps(tv, y);
+            }
+        }
+    }
+}
+
+CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
+    cjob *j = arg;
+    const int64_t K = j->K, P = j->P, KC = j->kc, nb = (j->Og + CONV_NR - 1) / CONV_NR;
+    const size_t es = j->wpk_half ? 2 : 4, bsz = (size_t)K * CONV_NR * es;
+    float *wp = j->scr + (size_t)range * j->scr_per;
+    float *panel = wp + ((size_t)KC * CONV_NR + 15) / 16 * 16;
+    float tile[CONV_NR * CONV_MR] __attribute__((aligned(64)));
+    for (size_t it = b; it < e; it++) {
+        int pr = (int)it / j->ro, orr = (int)it % j->ro;
+        int64_t U = (P + 15) / 16;
+        int64_t pb = U * pr / j->rp * 16, pe = min64(P, U * (pr + 1) / j->rp * 16);
+        int64_t ob = nb * orr / j->ro * CONV_NR, oe = min64(j->Og, nb * (orr + 1) / j->ro * CONV_NR);
+        cstat *st = j->st[it];
+        for (int64_t n = 0; n < j->N; n++)
+            for (int64_t g = 0; g < j->groups; g++) {
+                const float *xg = j->x + (n * j->Cin + g * j->Cg) * j->H * j->W;
+                for (int64_t pc = pb; pc < pe; pc += j->nc) {
+                    int64_t pw = min64(j->nc, pe - pc);
+                    ydst yd = {j->out[0] + (size_t)(n * j->cout * P), (size_t)P, 0, 0};
+                    for (int64_t k0 = 0; k0 < K; k0 += KC) {
+                        int64_t kc = min64(KC, K - k0);
+                        bool first = k0 == 0, last = k0 + kc == K;
+                        const float *A;
+                        size_t lda, tstride;
+                        if (j->pointwise) {
+                            A = xg + k0 * P + pc;
+                            lda = (size_t)P;
+                            tstride = CONV_MR;
+                        } else {
+                            for (int64_t t = 0; t * CONV_MR < pw; t++)
+                                im2col_tile(j, xg, pc + t * CONV_MR, (int)min64(CONV_MR, pw - t * CONV_MR), k0,
+                                            k0 + kc, panel + (size_t)t * (size_t)kc * CONV_MR, CONV_MR);
+                            A = panel;
+                            lda = CONV_MR;
+                            tstride = (size_t)kc * CONV_MR;
+                        }
+                        for (int64_t o0 = ob; o0 < oe; o0 += CONV_NR) {
+                            int nr = (int)min64(CONV_NR, oe - o0);
+                            int64_t ch0 = g * j->Og + o0;
+                            const char *src = (const char *)j->wpk + (size_t)(g * nb + o0 / CONV_NR) * bsz +
+                                              (size_t)k0 * CONV_NR * es;
+                            const float *bw = (const float *)src;
+                            if (j->wpk_half) {
+                                half_to_f32((const uint16_t *)src, (size_t)kc * CONV_NR, wp);
+                                bw = wp;
+                            }
+                            /* the next block's packed weights (these rows) are
+                             * prefetched into L2 by the kernels of this one */
+                            const char *pf = src + bsz;
+                            int64_t pf_left = o0 + CONV_NR < oe ? (int64_t)((size_t)kc * CONV_NR * es + 63) / 64 : 0;
+                            for (int64_t t = 0; t * CONV_MR < pw; t++) {
+                                int npx = (int)min64(CONV_MR, pw - t * CONV_MR);
+                                int64_t px = pc + t * CONV_MR;
+                                __mmask16 m0 = npx >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << npx) - 1);
+                                __mmask16 m1 = npx >= 32 ? (__mmask16)0xffff
+                                             : npx > 16 ? (__mmask16)((1u << (npx - 16)) - 1) : 0;
+                                int64_t npf = min64(pf_left, kc);
+                                if (first || last) {
+                                    /* the output lines, while the kernel runs */
+                                    for (int q = 0; q < nr; q++) {
+                                        float *yo = yat(&yd, ch0 + q, px);
+                                        __builtin_prefetch(yo, 1, 3);
+                                        if (npx > 16) __builtin_prefetch(yo + 16, 1, 3);
+                                    }
+                                }
+                                const float *At = A + (size_t)t * tstride;
+                                KER[npx > 16][nr - 1](kc, At, lda, bw, CONV_NR, m0, m1, tile, pf, npf,
+                                                      At + PFA_ROWS * lda, j->pointwise ? lda : 0);
+                                pf += 64 * npf;
+                                pf_left -= npf;
+                                if (!last) {
+                                    partial(tile, CONV_MR, nr, npx, ch0, px, &yd, first ? 0 : 1);
+                                    continue;
+                                }
+                                if (!first) partial(tile, CONV_MR, nr, npx, ch0, px, &yd, 2);
+                                epilogue(j, st, tile, CONV_MR, nr, npx, ch0, px, &yd);
+                            }
+                        }
+                    }
+                    if (j->n_out > 1) fused_pass(j, st, n, g * j->Og + ob, g * j->Og + oe, pc, pw);
+                }
+            }
+    }
+}
+
+/* The transposed mode, for small images (a 7x7 output: 49 pixels would
+ * fill 64 lanes of 32-pixel tiles): vectors of 32 output channels, 12 pixels
+ * broadcast (the same register tile with the roles swapped; the weights
+ * packed in blocks of 32 channels), each tile transposed back to channel
+ * rows for the epilogue. */
+#define TR_MC 32 /* channels per tile */
+#define TR_NP 12 /* pixels per tile */
+CONV_TARGET static void conv_items_tr(void *arg, size_t b, size_t e, int range) {
+    cjob *j = arg;
+    const int64_t K = j->K, P = j->P, KC = j->kc, nb = (j->Og + TR_MC - 1) / TR_MC;
+    const size_t es = j->wpk_half ? 2 : 4, bsz = (size_t)K * TR_MC * es;
+    float *wp = j->scr + (size_t)range * j->scr_per;
+    float *panel = wp + ((size_t)KC * TR_MC + 15) / 16 * 16;
+    float tile[TR_NP * TR_MC] __attribute__((aligned(64)));
+    float trow[TR_MC * 16] __attribute__((aligned(64)));
+    for (size_t it = b; it < e; it++) {
+        int pr = (int)it / j->ro, orr = (int)it % j->ro;
+        int64_t U = (P + TR_NP - 1) / TR_NP;
+        int64_t pb = U * pr / j->rp * TR_NP, pe = min64(P, U * (pr + 1) / j->rp * TR_NP);
+        int64_t ob = nb * orr / j->ro * TR_MC, oe = min64(j->Og, nb * (orr + 1) / j->ro * TR_MC);
+        cstat *st = j->st[it];
+        for (int64_t n = 0; n < j->N; n++)
+            for (int64_t g = 0; g < j->groups; g++) {
+                const float *xg = j->x + (n * j->Cin + g * j->Cg) * j->H * j->W;
+                for (int64_t pc = pb; pc < pe; pc += j->nc) {
+                    int64_t pw = min64(j->nc, pe - pc);
+                    ydst yd = {j->out[0] + (size_t)(n * j->cout * P), (size_t)P, 0, 0};
+                    for (int64_t k0 = 0; k0 < K; k0 += KC) {
+                        int64_t kc = min64(KC, K - k0);
+                        bool first = k0 == 0, last = k0 + kc == K;
+                        const float *B;
+                        size_t ldb, tstride;
+                        if (j->pointwise) {
+                            B = xg + k0 * P + pc;
+                            ldb = (size_t)P;
+                            tstride = TR_NP;
+                        } else {
+                            for (int64_t t = 0; t * TR_NP < pw; t++)
+                                im2col_tile(j, xg, pc + t * TR_NP, (int)min64(TR_NP, pw - t * TR_NP), k0, k0 + kc,
+                                            panel + (size_t)t * (size_t)kc * TR_NP, TR_NP);
+                            B = panel;
+                            ldb = TR_NP;
+                            tstride = (size_t)kc * TR_NP;
+                        }
+                        for (int64_t o0 = ob; o0 < oe; o0 += TR_MC) {
+                            int nr = (int)min64(TR_MC, oe - o0);
+                            int64_t ch0 = g * j->Og + o0;
+                            const char *src = (const char *)j->wpk + (size_t)(g * nb + o0 / TR_MC) * bsz +
+                                              (size_t)k0 * TR_MC * es;
+                            const float *bw = (const float *)src;
+                            if (j->wpk_half) {
+                                half_to_f32((const uint16_t *)src, (size_t)kc * TR_MC, wp);
+                                bw = wp;
+                            }
+                            const char *pf = src + bsz;
+                            int64_t pf_left = o0 + TR_MC < oe ? (int64_t)((size_t)kc * TR_MC * es + 63) / 64 : 0;
+                            __mmask16 m0 = lanes(0, nr < 16 ? nr : 16), m1 = nr > 16 ? lanes(0, nr - 16) : 0;
+                            for (int64_t t = 0; t * TR_NP < pw; t++) {
+                                int npx = (int)min64(TR_NP, pw - t * TR_NP);
+                                int64_t px = pc + t * TR_NP, npf = min64(pf_left, kc);
+                                const float *Bt = B + (size_t)t * tstride;
+                                KER[nr > 16][npx - 1](kc, bw, TR_MC, Bt, ldb, m0, m1, tile, pf, npf,
+                                                      Bt + PFA_ROWS * ldb, j->pointwise ? ldb : 0);
+                                pf += 64 * npf;
+                                pf_left -= npf;
+                                /* tile[q * 32 + c] (pixel q, channel c) -> trow[c * 16 + q] */
+                                for (int v = 0; v * 16 < nr; v++) {
+                                    __m512 r[16];
+                                    for (int q = 0; q < 16; q++)
+                                        r[q] = q < npx ? _mm512_load_ps(tile + q * TR_MC + 16 * v) : _mm512_setzero_ps();
+                                    tr16(r);
+                                    for (int c = 0; c < 16 && 16 * v + c < nr; c++) _mm512_store_ps(trow + (16 * v + c) * 16, r[c]);
+                                }
+                                if (!last) {
+                                    partial(trow, 16, nr, npx, ch0, px, &yd, first ? 0 : 1);
+                                    continue;
+                                }
+                                if (!first) partial(trow, 16, nr, npx, ch0, px, &yd, 2);
+                                epilogue(j, st, trow, 16, nr, npx, ch0, px, &yd);
+                            }
+                        }
+                    }
+                    if (j->n_out > 1) fused_pass(j, st, n, g * j->Og + ob, g * j->Og + oe, pc, pw);
+                }
+            }
+    }
+}
+
+static bool cpu_ok(void) {
+    static atomic_int ok = -1;
+    int v = atomic_load_explicit(&ok, memory_order_relaxed);
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("popcnt");
+        atomic_store_explicit(&ok, v, memory_order_relaxed);
+    }
+    return v;
+}
+
+/* ---- fusion ------------------------------------------------------------------------------ */
+
+static const cml_value *arg0(const cml_op *op, const char *name) {
+    const cml_arg *a = cml_op_input(op, name);
+    return a && a->n_values == 1 ? a->values[0] : NULL;
+}
+
+/* Which of the steps after conv step i its kernel computes too (ML Program
+ * only): an add of the conv's output and another value (the residual),
+ * then a relu of that; or a relu of the conv's output. Decided once. */
+static int conv_fusion(exec_plan *p, size_t i) {
+    xstep *st = &p->steps[i];
+    if (st->fuse) return st->fuse;
+    int f = 0;
+    if (!p->is_nn && st->op->n_outputs == 1) {
+        const cml_value *y = st->op->outputs[0];
+        size_t k = i + 1;
+        if (k < p->n_steps && !strcmp(p->steps[k].op->kind, "add") && p->steps[k].op->n_outputs == 1) {
+            const cml_value *a = arg0(p->steps[k].op, "x"), *b = arg0(p->steps[k].op, "y");
+            if (a && b && (a == y) != (b == y)) {
+                f |= EXEC_FUSE_ADD;
+                y = p->steps[k].op->outputs[0];
+                k++;
+            }
+        }
+        if (k < p->n_steps && !strcmp(p->steps[k].op->kind, "relu") && p->steps[k].op->n_outputs == 1 &&
+            arg0(p->steps[k].op, "x") == y)
+            f |= EXEC_FUSE_RELU;
+    }
+    st->fuse = f ? (signed char)f : -1;
+    return st->fuse;
+}
+
+static bool rounds(const xctx *c, int slot) {
+    /* exec_run's rule for an op output */
+    return c->mode == EXEC_FP16_EMU || (c->mode == EXEC_TYPED && c->p->slots[slot].decl == EXEC_DT_FP16);
+}
+
+static bool same_shape(const xt *a, const xt *b) {
+    if (a->rank != b->rank || a->n != b->n) return false;
+    for (int k = 0; k < a->rank; k++)
+        if (a->dim[k] != b->dim[k]) return false;
+    return true;
+}
+
+#else
+void exec_conv_free(xstep *st) { (void)st; }
+#endif /* CONV_FAST */
+
+int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout, int64_t groups,
+                     int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2], const int64_t pad[4],
+                     xt *y, bool fuse) {
+#ifdef CONV_FAST
+    exec_plan *p = c->p;
+    int r = x->rank;
+    int64_t Cin = x->dim[r - 3], H = x->dim[r - 2], W = x->dim[r - 1];
+    int64_t Ho = y->dim[r - 2], Wo = y->dim[r - 1];
+    int64_t Cg = Cin / groups, Og = cout / groups, K = Cg * kh * kw, P = Ho * Wo;
+    if (Cg == 1 && Og == 1) return 1; /* depthwise: exec_math.c */
+    if (K < 1 || P < 1 || Og < 1 || !cpu_ok() || p->conv_blas_only) return 1;
+    if (K > (1 << 24) || P > ((int64_t)1 << 40)) return 1;
+    size_t idx = (size_t)(c->st - p->steps);
+    int oslot = c->st->out_slots[0];
+    xt *yt = &p->slots[oslot].t; /* the real output (y may be a rank-4 view of it) */
+    bool own_out = c->op->n_outputs == 1 && yt->d == y->d && yt->n == y->n;
+
+    /* the transposed mode when its lanes are clearly fuller: pixels in
+     * tiles of 32 (vectors of 16) against output channels in vectors of 16 */
+    double fill_px = (double)P / (double)(16 * (P / 32 * 2 + (P % 32 + 15) / 16));
+    double fill_ch = (double)Og / (double)(16 * ((Og + 15) / 16));
+    bool tr = fill_ch > fill_px + 0.1;
+    const cwpack *wpk = conv_pack(p, &p->steps[idx], w, cout, groups, K, tr ? TR_MC : CONV_NR);
+    if (wpk == &CONV_NOT_CONST) return 1; /* a run-time weight: the BLAS path packs it per call */
+    if (!wpk) return exec_fail(c, "out of memory (packed weights)");
+    cjob *j = calloc(1, sizeof *j);
+    if (!j) return exec_fail(c, "out of memory");
+    j->wpk = wpk->data;
+    j->wpk_half = wpk->half;
+    j->tr = tr;
+    j->x = x->d;
+    j->w = w;
+    j->bias = bias;
+    j->N = (int64_t)(x->n / exec_nz(Cin * H * W));
+    j->Cin = Cin; j->H = H; j->W = W; j->Wo = Wo; j->P = P; j->K = K; j->cout = cout; j->groups = groups;
+    j->Cg = Cg; j->Og = Og; j->kh = kh; j->kw = kw;
+    memcpy(j->s, stride, sizeof j->s);
+    memcpy(j->d, dil, sizeof j->d);
+    memcpy(j->pad, pad, sizeof j->pad);
+    j->pointwise = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pad[0] == 0 && pad[1] == 0 &&
+                   pad[2] == 0 && pad[3] == 0 && Ho == H && Wo == W;
+    j->out[0] = y->d;
+    j->kind[0] = S_CONV;
+    j->rnd[0] = own_out && rounds(c, oslot);
+    j->n_out = 1;
+
+    /* the fused steps, when the plan has them and this run's shapes allow */
+    xt *fy[2] = {NULL, NULL};
+    size_t fidx[2];
+    int nf = 0;
+    int f = fuse && own_out ? conv_fusion(p, idx) : -1;
+    if (f > 0) {
+        size_t k = idx + 1;
+        const xt *prev = yt;
+        for (int s = 0; s < 2; s++) {
+            int bit = s == 0 ? EXEC_FUSE_ADD : EXEC_FUSE_RELU;
+            if (!(f & bit)) continue;
+            xstep *ks = &p->steps[k];
+            xctx kc = {.p = p, .st = ks, .op = ks->op, .mode = c->mode};
+            int ko = ks->out_slots[0];
+            exec_dtype kd = p->slots[ko].decl;
+            if (kd != EXEC_DT_FP32 && kd != EXEC_DT_FP16) break;
+            if (bit == EXEC_FUSE_ADD) {
+                const xt *a = exec_in(&kc, "x"), *b = exec_in(&kc, "y");
+                const xt *res = a && a->d == prev->d ? b : a;
+                if (!a || !b || !res || !res->d || res->d == prev->d || !same_shape(res, prev) ||
+                    (res->dt != EXEC_DT_FP32 && res->dt != EXEC_DT_FP16))
+                    break;
+                j->res = res->d;
+            }
+            xt *o = exec_out(&kc, 0, yt->rank, yt->dim);
+            if (!o) { free(j); return exec_fail(c, "out of memory"); }
+            j->out[j->n_out] = o->d;
+            j->kind[j->n_out] = bit == EXEC_FUSE_ADD ? S_ADD : S_RELU;
+            /* a relu of binary16 values gives binary16 values */
+            j->rnd[j->n_out] = rounds(&kc, ko) && !(bit == EXEC_FUSE_RELU && j->rnd[j->n_out - 1]);
+            j->n_out++;
+            fy[nf] = o;
+            fidx[nf++] = k;
+            prev = o;
+            k++;
+        }
+    }
+
+    /* split: pixel ranges when the image is wide enough, else channel ranges */
+    int threads = exec_par_threads(p);
+    double flop = 2.0 * (double)j->N * (double)groups * (double)Og * (double)K * (double)P;
+    int items = threads;
+    if (items > CONV_MAX_ITEMS) items = CONV_MAX_ITEMS;
+    if (flop / 2e6 < items) items = flop / 2e6 >= 2 ? (int)(flop / 2e6) : 1;
+    int mc = tr ? TR_MC : CONV_NR, mp = tr ? TR_NP : CONV_MR; /* tile channels, pixels */
+    if (tr ? Og < (int64_t)items * 2 * TR_MC : P >= (int64_t)items * 64 || Og < 2 * CONV_NR) {
+        j->rp = items;
+        j->ro = 1;
+    } else {
+        j->rp = 1;
+        j->ro = items;
+    }
+    int64_t per = (P + j->rp - 1) / j->rp, per_pad = (per + mp - 1) / mp * mp;
+    /* blocking: a chunk of nc pixels and a block of kc rows of K make a
+     * panel of <= 128 Ki floats (512 KiB, in L2) that every block of output
+     * channels reuses; the chunk is as wide as that allows with kc up to
+     * 512 (the weights are read again for every chunk, the partial sums
+     * for every block of K). With fused ops the chunk's conv output stays
+     * <= 1 MiB as well, for the fused pass to read back from L2. */
+    const int64_t budget = 131072;
+    int64_t nc = budget / (K < 512 ? K : 512) / mp * mp;
+    if (j->n_out > 1 && nc > 262144 / Og) nc = 262144 / Og / mp * mp;
+    if (nc > per_pad) nc = per_pad;
+    if (nc < mp) nc = mp;
+    int64_t kc = budget / nc;
+    if (kc >= K) {
+        kc = K;
+    } else {
+        kc = kc < 16 ? 16 : kc / 16 * 16;
+        int64_t nkb = (K + kc - 1) / kc;
+        kc = ((K + nkb - 1) / nkb + 15) / 16 * 16;
+    }
+    j->nc = nc;
+    j->kc = kc;
+    int ranges = exec_par_ranges(p, (size_t)items, 1);
+    size_t wpn = ((size_t)kc * (size_t)mc + 15) / 16 * 16;
+    j->scr_per = wpn + (j->pointwise ? 0 : (size_t)kc * (size_t)nc);
+    j->scr_per = (j->scr_per + 15) / 16 * 16;
+    float *scr = exec_scratch(c, j->scr_per * (size_t)ranges + 16);
+    if (!scr) { free(j); return exec_fail(c, "out of memory (convolution panels)"); }
+    j->scr = (float *)(((uintptr_t)scr + 63) & ~(uintptr_t)63);
+    exec_par_for(p, (size_t)items, 1, tr ? conv_items_tr : conv_items, j);
+
+    /* the statistics: the conv's own (exec_run skips its scan), and the
+     * fused steps' whole records (exec_run skips those steps) */
+    exec_op_stat *sts[3] = {own_out ? &p->stats[idx] : NULL, NULL, NULL};
+    for (int s = 0; s < nf; s++) {
+        exec_op_stat *os = &p->stats[fidx[s]];
+        memset(os, 0, sizeof *os);
+        os->op = p->steps[fidx[s]].op;
+        os->n_values = fy[s]->n;
+        sts[s + 1] = os;
+    }
+    for (int s = 0; s < j->n_out; s++) {
+        if (!sts[s]) continue;
+        uint32_t mx = 0;
+        uint64_t nan = 0, inf = 0, ovf = 0;
+        for (int it = 0; it < items; it++) {
+            mx = j->st[it][s].mx > mx ? j->st[it][s].mx : mx;
+            nan += j->st[it][s].nan;
+            inf += j->st[it][s].inf;
+            ovf += j->st[it][s].ovf;
+        }
+        float fm;
+        memcpy(&fm, &mx, 4);
+        if (fm > sts[s]->max_abs) sts[s]->max_abs = fm;
+        sts[s]->n_nan += nan;
+        sts[s]->n_inf += inf;
+        if (j->rnd[s] || (s > 0 && j->kind[s] == S_RELU && j->rnd[s - 1])) sts[s]->n_overflow += ovf;
+    }
+    if (own_out) c->scanned = true;
+    for (int s = 0; s < nf; s++) p->steps[fidx[s]].done = true;
+    free(j);
+    return 0;
+#else
+    (void)c; (void)x; (void)w; (void)bias; (void)cout; (void)groups; (void)kh; (void)kw; (void)stride; (void)dil;
+    (void)pad; (void)y; (void)fuse;
+    return 1;
+#endif
+}

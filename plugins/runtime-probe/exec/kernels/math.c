@@ -1,0 +1,691 @@
+/* exec_math.c — the numeric building blocks shared by the ML Program and
+ * NeuralNetwork kernels of the reference executor.
+ *
+ * Convolution is im2col + OpenBLAS sgemm per (batch, group), with a direct
+ * path for 1x1/stride-1 kernels (no im2col) and for depthwise convolutions
+ * (one filter per channel, row-wise accumulation with the bounds solved per
+ * kernel tap); on CPUs with AVX-512 the executor's own GEMM (exec_conv.c)
+ * runs every convolution but the depthwise ones instead. Transposed convolution is sgemm + col2im. Pooling handles
+ * max/average/L2 windows clipped to the padded input (average divides by
+ * the window's extent inside the padded input, or by its in-bounds count
+ * when padding is excluded, as PyTorch's ceil-mode pooling does). The
+ * elementwise binary ops broadcast NumPy-style after collapsing dimensions
+ * with the same broadcast pattern, so the inner loop runs over the longest
+ * contiguous stretch. Reductions accumulate in double. Everything works on
+ * float32 buffers; the caller handles fp16 rounding afterwards. */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../exec_blas.h"
+#include "../exec_internal.h"
+
+/* ---- convolution ------------------------------------------------------------ */
+
+/* im2col of the output columns [b, e) (flat oh * Wo + ow): element (row,
+ * idx) goes to col[row * ld + idx - base]; rows are (c, ki, kj). For each
+ * row the valid ow range is solved once, so the copies are memcpy or a
+ * strided loop. */
+EXEC_HOT static void im2col_range(const float *x, int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw,
+                         const int64_t s[2], const int64_t d[2], const int64_t pad[4], int64_t Wo, size_t b,
+                         size_t e, float *col, size_t ld, size_t base) {
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t ki = 0; ki < kh; ki++)
+            for (int64_t kj = 0; kj < kw; kj++) {
+                float *row = col + (size_t)((c * kh + ki) * kw + kj) * ld;
+                const float *xc = x + c * H * W;
+                /* valid ow range: 0 <= ow*s - pl + kj*d < W */
+                int64_t off = kj * d[1] - pad[2];
+                int64_t lo = off >= 0 ? 0 : (-off + s[1] - 1) / s[1];
+                int64_t hi = (W - 1 - off) >= 0 ? (W - 1 - off) / s[1] + 1 : 0;
+                if (hi > Wo) hi = Wo;
+                if (lo > hi) lo = hi;
+                size_t idx = b;
+                while (idx < e) {
+                    int64_t oh = (int64_t)(idx / (size_t)Wo), ow0 = (int64_t)(idx % (size_t)Wo);
+                    int64_t ow1 = ow0 + (int64_t)(e - idx) < Wo ? ow0 + (int64_t)(e - idx) : Wo;
+                    float *r = row + (idx - base) - (size_t)ow0; /* r[ow] for ow in [ow0, ow1) */
+                    int64_t ih = oh * s[0] - pad[0] + ki * d[0];
+                    if (ih < 0 || ih >= H) {
+                        memset(r + ow0, 0, (size_t)(ow1 - ow0) * sizeof(float));
+                    } else {
+                        const float *xr = xc + ih * W + off;
+                        int64_t a = lo < ow0 ? ow0 : lo > ow1 ? ow1 : lo;
+                        int64_t z = hi < a ? a : hi > ow1 ? ow1 : hi;
+                        for (int64_t ow = ow0; ow < a; ow++) r[ow] = 0;
+                        /* rows are short (tens of values): a loop the
+                         * compiler vectorises beats a memcpy call */
+                        if (s[1] == 1) for (int64_t ow = a; ow < z; ow++) r[ow] = xr[ow];
+                        else for (int64_t ow = a; ow < z; ow++) r[ow] = xr[ow * s[1]];
+                        for (int64_t ow = z; ow < ow1; ow++) r[ow] = 0;
+                    }
+                    idx += (size_t)(ow1 - ow0);
+                }
+            }
+}
+
+EXEC_HOT static void depthwise(const float *x, int64_t H, int64_t W, const float *w, int64_t kh, int64_t kw,
+                      const int64_t s[2], const int64_t d[2], const int64_t pad[4], int64_t Ho, int64_t Wo,
+                      float b, float *y) {
+    for (int64_t i = 0; i < Ho * Wo; i++) y[i] = b;
+    for (int64_t kj = 0; kj < kw; kj++) {
+        int64_t off = kj * d[1] - pad[2];
+        int64_t lo = off >= 0 ? 0 : (-off + s[1] - 1) / s[1];
+        int64_t hi = (W - 1 - off) >= 0 ? (W - 1 - off) / s[1] + 1 : 0;
+        if (hi > Wo) hi = Wo;
+        if (lo >= hi) continue;
+        for (int64_t ki = 0; ki < kh; ki++) {
+            float wv = w[ki * kw + kj];
+            for (int64_t oh = 0; oh < Ho; oh++) {
+                int64_t ih = oh * s[0] - pad[0] + ki * d[0];
+                if (ih < 0 || ih >= H) continue;
+                const float *xr = x + ih * W + off;
+                float *yr = y + oh * Wo;
+                if (s[1] == 1) for (int64_t ow = lo; ow < hi; ow++) yr[ow] += wv * xr[ow];
+                else for (int64_t ow = lo; ow < hi; ow++) yr[ow] += wv * xr[ow * s[1]];
+            }
+        }
+    }
+}
+
+/* ---- matrix products split across the plan's threads ---------------------------- */
+
+typedef struct gemm_job {
+    bool ta, tb;
+    int64_t M, K, lda, ldb, ldc;
+    const float *A, *B;
+    float *C;
+} gemm_job;
+
+/* columns [b, e) of C */
+static void gemm_cols(void *arg, size_t b, size_t e, int range) {
+    const gemm_job *j = arg;
+    (void)range;
+    const float *Bb = j->tb ? j->B + b * (size_t)j->ldb : j->B + b;
+    cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans, (int)j->M,
+                (int)(e - b), (int)j->K, 1.0f, j->A, (int)j->lda, Bb, (int)j->ldb, 0.0f, j->C + b, (int)j->ldc);
+}
+
+void exec_gemm(exec_plan *p, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+               const float *B, int64_t ldb, float *C, int64_t ldc) {
+    if (M <= 0 || N <= 0) return;
+    gemm_job j = {ta, tb, M, K, lda, ldb, ldc, A, B, C};
+    /* split only when each range keeps real work (>= ~2 MFLOP) */
+    double flop = 2.0 * (double)M * (double)K;
+    size_t grain = flop > 0 ? (size_t)(2e6 / flop) : (size_t)N;
+    if (grain < 16) grain = 16;
+    exec_par_for(p, (size_t)N, grain, gemm_cols, &j);
+}
+
+/* ---- convolution ------------------------------------------------------------------------ */
+
+typedef struct conv_job {
+    const float *xn, *w, *bias;
+    float *yn, *col;
+    int64_t H, W, Wo, HWo, groups, Cg, Og, K, kh, kw;
+    const int64_t *s, *d, *pad;
+    bool pointwise;
+    size_t col_stride;            /* floats of col per range (columns mode) */
+} conv_job;
+
+EXEC_HOT static void conv_bias_cols(const conv_job *j, int64_t g, size_t b, size_t e) {
+    if (!j->bias) return;
+    float *yg = j->yn + g * j->Og * j->HWo;
+    for (int64_t o = 0; o < j->Og; o++) {
+        float bv = j->bias[g * j->Og + o];
+        float *yr = yg + o * j->HWo;
+        for (size_t i = b; i < e; i++) yr[i] += bv;
+    }
+}
+
+/* columns mode: im2col of its columns into its own buffer, then sgemm */
+static void conv_cols(void *arg, size_t b, size_t e, int range) {
+    const conv_job *j = arg;
+    size_t ncol = e - b;
+    float *col = j->col + (size_t)range * j->col_stride;
+    for (int64_t g = 0; g < j->groups; g++) {
+        const float *xg = j->xn + g * j->Cg * j->H * j->W;
+        float *yg = j->yn + g * j->Og * j->HWo;
+        const float *wg = j->w + g * j->Og * j->K;
+        if (j->pointwise) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->Og, (int)ncol, (int)j->K, 1.0f, wg,
+                        (int)j->K, xg + b, (int)j->HWo, 0.0f, yg + b, (int)j->HWo);
+        } else {
+            im2col_range(xg, j->Cg, j->H, j->W, j->kh, j->kw, j->s, j->d, j->pad, j->Wo, b, e, col, ncol, b);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->Og, (int)ncol, (int)j->K, 1.0f, wg,
+                        (int)j->K, col, (int)ncol, 0.0f, yg + b, (int)j->HWo);
+        }
+        conv_bias_cols(j, g, b, e);
+    }
+}
+
+/* rows mode, step 1: im2col of group g's columns into the shared buffer */
+typedef struct conv_g {
+    const conv_job *j;
+    int64_t g;
+} conv_g;
+
+static void conv_im2col_part(void *arg, size_t b, size_t e, int range) {
+    const conv_g *cg = arg;
+    const conv_job *j = cg->j;
+    (void)range;
+    im2col_range(j->xn + cg->g * j->Cg * j->H * j->W, j->Cg, j->H, j->W, j->kh, j->kw, j->s, j->d, j->pad, j->Wo, b,
+                 e, j->col, (size_t)j->HWo, 0);
+}
+
+/* rows mode, step 2: output channels [b, e) of group g */
+static void conv_rows(void *arg, size_t b, size_t e, int range) {
+    const conv_g *cg = arg;
+    const conv_job *j = cg->j;
+    (void)range;
+    int64_t g = cg->g;
+    const float *src = j->pointwise ? j->xn + g * j->Cg * j->H * j->W : j->col;
+    float *yg = j->yn + (g * j->Og + (int64_t)b) * j->HWo;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(e - b), (int)j->HWo, (int)j->K, 1.0f,
+                j->w + (g * j->Og + (int64_t)b) * j->K, (int)j->K, src, (int)j->HWo, 0.0f, yg, (int)j->HWo);
+    if (j->bias)
+        for (size_t o = b; o < e; o++) {
+            float bv = j->bias[g * j->Og + (int64_t)o];
+            float *yr = j->yn + (g * j->Og + (int64_t)o) * j->HWo;
+            for (int64_t i = 0; i < j->HWo; i++) yr[i] += bv;
+        }
+}
+
+typedef struct dw_job {
+    const float *xn, *w, *bias;
+    float *yn;
+    int64_t H, W, Ho, Wo, kh, kw;
+    const int64_t *s, *d, *pad;
+} dw_job;
+
+static void dw_channels(void *arg, size_t b, size_t e, int range) {
+    const dw_job *j = arg;
+    (void)range;
+    for (size_t ch = b; ch < e; ch++)
+        depthwise(j->xn + ch * (size_t)(j->H * j->W), j->H, j->W, j->w + ch * (size_t)(j->kh * j->kw), j->kh, j->kw,
+                  j->s, j->d, j->pad, j->Ho, j->Wo, j->bias ? j->bias[ch] : 0.0f, j->yn + ch * (size_t)(j->Ho * j->Wo));
+}
+
+int exec_conv2d(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout, int64_t groups,
+                int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2],
+                const int64_t pad[4], xt *y) {
+    int r = x->rank;
+    int64_t Cin = x->dim[r - 3], H = x->dim[r - 2], W = x->dim[r - 1];
+    int64_t Ho = y->dim[r - 2], Wo = y->dim[r - 1];
+    int64_t N = (int64_t)(x->n / exec_nz(Cin * H * W));
+    int64_t Cg = Cin / groups, Og = cout / groups, K = Cg * kh * kw, HWo = Ho * Wo;
+    bool pointwise = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pad[0] == 0 && pad[1] == 0 &&
+                     pad[2] == 0 && pad[3] == 0 && Ho == H && Wo == W;
+    bool dw = Cg == 1 && Og == 1;
+    exec_plan *p = c->p;
+    if (!dw) {
+        int fr = exec_conv2d_fast(c, x, w, bias, cout, groups, kh, kw, stride, dil, pad, y, false);
+        if (fr <= 0) return fr;
+    }
+    /* columns mode when the image is wide enough for every thread to get
+     * >= 64 columns, else output channels (late layers: few columns, many
+     * channels) */
+    int threads = exec_par_threads(p);
+    size_t col_grain = 64;
+    bool by_cols = (size_t)HWo >= (size_t)threads * col_grain || Og < 2 * 16;
+    int ranges = by_cols ? exec_par_ranges(p, (size_t)HWo, col_grain) : 1;
+    size_t maxcols = (size_t)HWo / (size_t)ranges + 1;
+    float *col = NULL;
+    size_t col_stride = 0;
+    if (!pointwise && !dw) {
+        col_stride = by_cols ? (size_t)K * maxcols : (size_t)(K * HWo);
+        col = exec_scratch(c, col_stride * (size_t)(by_cols ? ranges : 1));
+        if (!col) return exec_fail(c, "out of memory (im2col %lld x %lld)", (long long)K, (long long)HWo);
+    }
+    for (int64_t n = 0; n < N; n++) {
+        const float *xn = x->d + n * Cin * H * W;
+        float *yn = y->d + n * cout * HWo;
+        if (dw) {
+            dw_job dj = {xn, w, bias, yn, H, W, Ho, Wo, kh, kw, stride, dil, pad};
+            exec_par_for(p, (size_t)cout, 4, dw_channels, &dj);
+            continue;
+        }
+        conv_job j = {xn, w, bias, yn, col, H, W, Wo, HWo, groups, Cg, Og, K, kh, kw, stride, dil, pad, pointwise,
+                      col_stride};
+        if (by_cols) {
+            exec_par_for(p, (size_t)HWo, col_grain, conv_cols, &j);
+        } else {
+            for (int64_t g = 0; g < groups; g++) {
+                conv_g cg = {&j, g};
+                if (!pointwise) exec_par_for(p, (size_t)HWo, 8, conv_im2col_part, &cg);
+                exec_par_for(p, (size_t)Og, 16, conv_rows, &cg);
+            }
+        }
+    }
+    return 0;
+}
+
+/* SOURCE: coremltools ops/defs/iOS15/conv.py conv_transpose (weight
+ * [C_in, C_out/groups, kH, kW]; output (D_in-1)*stride + (K-1)*dilation + 1
+ * - pad_before - pad_after); NeuralNetwork.proto ConvolutionLayerParams
+ * (deconvolution weights [kernelChannels, outputChannels/nGroups, H, W]). */
+int exec_deconv2d(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout,
+                  int64_t groups, int64_t kh, int64_t kw, const int64_t stride[2],
+                  const int64_t dil[2], const int64_t pad[4], xt *y) {
+    int r = x->rank;
+    int64_t Cin = x->dim[r - 3], H = x->dim[r - 2], W = x->dim[r - 1];
+    int64_t Ho = y->dim[r - 2], Wo = y->dim[r - 1];
+    int64_t N = (int64_t)(x->n / exec_nz(Cin * H * W));
+    int64_t Cg = Cin / groups, Og = cout / groups, M = Og * kh * kw, HW = H * W;
+    float *col = exec_scratch(c, (size_t)(M * HW));
+    if (!col) return exec_fail(c, "out of memory (col2im)");
+    for (int64_t n = 0; n < N; n++) {
+        float *yn = y->d + n * cout * Ho * Wo;
+        for (int64_t i = 0; i < cout * Ho * Wo; i++) yn[i] = bias ? bias[i / (Ho * Wo)] : 0.0f;
+        for (int64_t g = 0; g < groups; g++) {
+            const float *xg = x->d + (n * Cin + g * Cg) * HW;
+            /* col[M, HW] = W_g^T [M, Cg] * x_g [Cg, HW] */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)M, (int)HW, (int)Cg, 1.0f,
+                        w + g * Cg * M, (int)M, xg, (int)HW, 0.0f, col, (int)HW);
+            for (int64_t o = 0; o < Og; o++)
+                for (int64_t ki = 0; ki < kh; ki++)
+                    for (int64_t kj = 0; kj < kw; kj++) {
+                        const float *cr = col + ((o * kh + ki) * kw + kj) * HW;
+                        float *yo = yn + (g * Og + o) * Ho * Wo;
+                        for (int64_t ih = 0; ih < H; ih++) {
+                            int64_t oh = ih * stride[0] - pad[0] + ki * dil[0];
+                            if (oh < 0 || oh >= Ho) continue;
+                            for (int64_t iw = 0; iw < W; iw++) {
+                                int64_t ow = iw * stride[1] - pad[2] + kj * dil[1];
+                                if (ow < 0 || ow >= Wo) continue;
+                                yo[oh * Wo + ow] += cr[ih * W + iw];
+                            }
+                        }
+                    }
+        }
+    }
+    return 0;
+}
+
+/* ---- pooling ------------------------------------------------------------------ */
+
+/* Max pooling of one plane, row-wise: for each kernel tap the valid output
+ * columns are solved once, so the inner loops are branch-free and
+ * vectorise. NaN propagates as in the generic loop (a NaN in the window
+ * wins); a window with no element in bounds stays -inf. */
+EXEC_HOT static void pool_max_plane(const float *xp, float *yp, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh,
+                           int64_t kw, const int64_t s[2], const int64_t pad[4]) {
+    for (int64_t oh = 0; oh < Ho; oh++) {
+        float *yr = yp + oh * Wo;
+        for (int64_t ow = 0; ow < Wo; ow++) yr[ow] = -INFINITY;
+        int64_t hs = oh * s[0] - pad[0];
+        int64_t h0 = hs < 0 ? 0 : hs, h1 = hs + kh < H ? hs + kh : H;
+        for (int64_t ih = h0; ih < h1; ih++) {
+            const float *xr = xp + ih * W;
+            for (int64_t kj = 0; kj < kw; kj++) {
+                int64_t off = kj - pad[2];
+                int64_t lo = off >= 0 ? 0 : (-off + s[1] - 1) / s[1];
+                int64_t hi = (W - 1 - off) >= 0 ? (W - 1 - off) / s[1] + 1 : 0;
+                if (hi > Wo) hi = Wo;
+                if (lo >= hi) continue;
+                const float *xo = xr + off;
+                if (s[1] == 1) {
+                    for (int64_t ow = lo; ow < hi; ow++) {
+                        float v = xo[ow], m = yr[ow];
+                        yr[ow] = (v > m || v != v) ? v : m;
+                    }
+                } else if (s[1] == 2) {
+                    for (int64_t ow = lo; ow < hi; ow++) {
+                        float v = xo[2 * ow], m = yr[ow];
+                        yr[ow] = (v > m || v != v) ? v : m;
+                    }
+                } else {
+                    for (int64_t ow = lo; ow < hi; ow++) {
+                        float v = xo[ow * s[1]], m = yr[ow];
+                        yr[ow] = (v > m || v != v) ? v : m;
+                    }
+                }
+            }
+        }
+    }
+}
+
+typedef struct pool_job {
+    const xt *x;
+    xt *y;
+    int type;
+    int64_t kh, kw;
+    const int64_t *stride, *pad;
+    bool exclude_pad;
+} pool_job;
+
+static void pool_planes(void *arg, size_t b, size_t e, int range);
+
+void exec_pool2d(exec_plan *p, const xt *x, xt *y, int type, int64_t kh, int64_t kw, const int64_t stride[2],
+                 const int64_t pad[4], bool exclude_pad) {
+    int r = x->rank;
+    int64_t H = x->dim[r - 2], W = x->dim[r - 1];
+    size_t planes = x->n / exec_nz(H * W);
+    pool_job j = {x, y, type, kh, kw, stride, pad, exclude_pad};
+    exec_par_for(p, planes, 2, pool_planes, &j);
+}
+
+static void pool_planes(void *arg, size_t b, size_t e, int range) {
+    const pool_job *j = arg;
+    (void)range;
+    const xt *x = j->x;
+    xt *y = j->y;
+    int type = j->type;
+    int64_t kh = j->kh, kw = j->kw;
+    const int64_t *stride = j->stride, *pad = j->pad;
+    bool exclude_pad = j->exclude_pad;
+    int r = x->rank;
+    int64_t H = x->dim[r - 2], W = x->dim[r - 1], Ho = y->dim[r - 2], Wo = y->dim[r - 1];
+    if (type == POOL_MAX && stride[1] > 0) {
+        for (size_t pl = b; pl < e; pl++)
+            pool_max_plane(x->d + pl * (size_t)(H * W), y->d + pl * (size_t)(Ho * Wo), H, W, Ho, Wo, kh, kw, stride,
+                           pad);
+        return;
+    }
+    for (size_t pl = b; pl < e; pl++) {
+        const float *xp = x->d + pl * (size_t)(H * W);
+        float *yp = y->d + pl * (size_t)(Ho * Wo);
+        for (int64_t oh = 0; oh < Ho; oh++) {
+            int64_t hs = oh * stride[0] - pad[0], he = hs + kh;
+            int64_t hpe = he < H + pad[1] ? he : H + pad[1];
+            int64_t h0 = hs < 0 ? 0 : hs, h1 = he < H ? he : H;
+            for (int64_t ow = 0; ow < Wo; ow++) {
+                int64_t ws = ow * stride[1] - pad[2], we = ws + kw;
+                int64_t wpe = we < W + pad[3] ? we : W + pad[3];
+                int64_t w0 = ws < 0 ? 0 : ws, w1 = we < W ? we : W;
+                double acc = type == POOL_MAX ? -INFINITY : 0.0;
+                for (int64_t ih = h0; ih < h1; ih++)
+                    for (int64_t iw = w0; iw < w1; iw++) {
+                        float v = xp[ih * W + iw];
+                        if (type == POOL_MAX) { if (v > acc || v != v) acc = v; }
+                        else if (type == POOL_AVG) acc += v;
+                        else acc += (double)v * v;
+                    }
+                if (type == POOL_AVG) {
+                    int64_t cnt = exclude_pad ? (h1 - h0) * (w1 - w0) : (hpe - hs) * (wpe - ws);
+                    acc = cnt > 0 ? acc / (double)cnt : 0.0;
+                } else if (type == POOL_L2) {
+                    acc = sqrt(acc);
+                }
+                yp[oh * Wo + ow] = (float)acc;
+            }
+        }
+    }
+}
+
+/* ---- broadcasting binary ops ------------------------------------------------------ */
+
+int exec_broadcast_shape(const xt *a, const xt *b, int *rank, int64_t *dim) {
+    int r = a->rank > b->rank ? a->rank : b->rank;
+    if (r > EXEC_MAX_RANK) return -1;
+    for (int i = 0; i < r; i++) {
+        int ia = i - (r - a->rank), ib = i - (r - b->rank);
+        int64_t da = ia >= 0 ? a->dim[ia] : 1, db = ib >= 0 ? b->dim[ib] : 1;
+        if (da != db && da != 1 && db != 1) return -1;
+        dim[i] = da == 1 ? db : da;
+    }
+    *rank = r;
+    return 0;
+}
+
+static inline float bin1(int op, float a, float b) {
+    switch (op) {
+    case BIN_ADD: return a + b;
+    case BIN_SUB: return a - b;
+    case BIN_MUL: return a * b;
+    case BIN_DIV: return a / b;
+    case BIN_MAX: return a > b || a != a ? a : b;
+    case BIN_MIN: return a < b || a != a ? a : b;
+    case BIN_POW: return powf(a, b);
+    case BIN_FLOORDIV: return floorf(a / b);
+    case BIN_MOD: { float m = fmodf(a, b); return (m != 0 && ((m < 0) != (b < 0))) ? m + b : m; }
+    case BIN_EQ: return a == b;
+    case BIN_NE: return a != b;
+    case BIN_GT: return a > b;
+    case BIN_GE: return a >= b;
+    case BIN_LT: return a < b;
+    case BIN_LE: return a <= b;
+    case BIN_AND: return (a != 0) && (b != 0);
+    case BIN_OR: return (a != 0) || (b != 0);
+    case BIN_XOR: return (a != 0) != (b != 0);
+    default: return 0;
+    }
+}
+
+#define BIN_LOOP(EXPR)                                                                  \
+    do {                                                                                \
+        if (sa == 1 && sb == 1) for (int64_t i = 0; i < L; i++) { float u = pa[i], v = pb[i]; py[i] = (EXPR); } \
+        else if (sa == 1 && sb == 0) { float v = pb[0]; for (int64_t i = 0; i < L; i++) { float u = pa[i]; py[i] = (EXPR); } } \
+        else if (sa == 0 && sb == 1) { float u = pa[0]; for (int64_t i = 0; i < L; i++) { float v = pb[i]; py[i] = (EXPR); } } \
+        else for (int64_t i = 0; i < L; i++) { float u = pa[i * sa], v = pb[i * sb]; py[i] = (EXPR); } \
+    } while (0)
+
+EXEC_HOT static void bin_inner(int op, const float *pa, int64_t sa, const float *pb, int64_t sb, float *py, int64_t L) {
+    switch (op) {
+    case BIN_ADD: BIN_LOOP(u + v); break;
+    case BIN_SUB: BIN_LOOP(u - v); break;
+    case BIN_MUL: BIN_LOOP(u * v); break;
+    case BIN_DIV: BIN_LOOP(u / v); break;
+    default:
+        for (int64_t i = 0; i < L; i++) py[i] = bin1(op, pa[i * sa], pb[i * sb]);
+        break;
+    }
+}
+
+void exec_binary(int op, const xt *a, const xt *b, xt *y) {
+    int R = y->rank;
+    /* strides in output coordinates (0 = broadcast) */
+    int64_t sz[EXEC_MAX_RANK], sa[EXEC_MAX_RANK], sb[EXEC_MAX_RANK];
+    int64_t ka = 1, kb = 1;
+    for (int i = R - 1; i >= 0; i--) {
+        int ia = i - (R - a->rank), ib = i - (R - b->rank);
+        int64_t da = ia >= 0 ? a->dim[ia] : 1, db = ib >= 0 ? b->dim[ib] : 1;
+        sz[i] = y->dim[i];
+        sa[i] = da == 1 ? 0 : ka;
+        sb[i] = db == 1 ? 0 : kb;
+        ka *= da;
+        kb *= db;
+    }
+    /* drop size-1 dims and merge dims with compatible strides */
+    int64_t cz[EXEC_MAX_RANK], ca[EXEC_MAX_RANK], cb[EXEC_MAX_RANK];
+    int n = 0;
+    for (int i = 0; i < R; i++) {
+        if (sz[i] == 1) continue;
+        if (n > 0 && ca[n - 1] == sa[i] * sz[i] && cb[n - 1] == sb[i] * sz[i]) {
+            cz[n - 1] *= sz[i];
+            ca[n - 1] = sa[i];
+            cb[n - 1] = sb[i];
+            continue;
+        }
+        cz[n] = sz[i]; ca[n] = sa[i]; cb[n] = sb[i];
+        n++;
+    }
+    if (n == 0) { y->d[0] = bin1(op, a->d[0], b->d[0]); return; }
+    int64_t L = cz[n - 1], la = ca[n - 1], lb = cb[n - 1];
+    int64_t idx[EXEC_MAX_RANK] = {0};
+    size_t outer = y->n / (size_t)L;
+    int64_t oa = 0, ob = 0;
+    for (size_t o = 0; o < outer; o++) {
+        bin_inner(op, a->d + oa, la, b->d + ob, lb, y->d + o * (size_t)L, L);
+        for (int d = n - 2; d >= 0; d--) {
+            idx[d]++;
+            oa += ca[d];
+            ob += cb[d];
+            if (idx[d] < cz[d]) break;
+            oa -= ca[d] * cz[d];
+            ob -= cb[d] * cz[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+typedef struct bin_job {
+    int op;
+    const xt *a, *b;
+    xt *y;
+} bin_job;
+
+/* elements [b, e) of a same-shape (or scalar-broadcast) binary op */
+static void bin_flat(void *arg, size_t b, size_t e, int range) {
+    const bin_job *j = arg;
+    (void)range;
+    bool sa = j->a->n == 1, sb = j->b->n == 1;
+    bin_inner(j->op, j->a->d + (sa ? 0 : b), sa ? 0 : 1, j->b->d + (sb ? 0 : b), sb ? 0 : 1, j->y->d + b,
+              (int64_t)(e - b));
+}
+
+void exec_binary_par(exec_plan *p, int op, const xt *a, const xt *b, xt *y) {
+    bool flat = (a->n == y->n || a->n == 1) && (b->n == y->n || b->n == 1);
+    if (!flat || y->n < (1u << 15)) {
+        exec_binary(op, a, b, y);
+        return;
+    }
+    bin_job j = {op, a, b, y};
+    exec_par_for(p, y->n, 1u << 14, bin_flat, &j);
+}
+
+/* ---- softmax, reductions, permutation ------------------------------------------------ */
+
+void exec_softmax_axis(const float *x, float *y, int rank, const int64_t *dim, int axis) {
+    int64_t D = dim[axis], inner = 1, outer = 1;
+    for (int i = axis + 1; i < rank; i++) inner *= dim[i];
+    for (int i = 0; i < axis; i++) outer *= dim[i];
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t in = 0; in < inner; in++) {
+            const float *xp = x + o * D * inner + in;
+            float *yp = y + o * D * inner + in;
+            float mx = -INFINITY;
+            for (int64_t k = 0; k < D; k++) if (xp[k * inner] > mx) mx = xp[k * inner];
+            double s = 0;
+            for (int64_t k = 0; k < D; k++) { float e = expf(xp[k * inner] - mx); yp[k * inner] = e; s += e; }
+            float inv = (float)(1.0 / s);
+            for (int64_t k = 0; k < D; k++) yp[k * inner] *= inv;
+        }
+}
+
+void exec_reduce(int op, const xt *x, unsigned mask, float *y) {
+    int R = x->rank;
+    int64_t ost[EXEC_MAX_RANK], s = 1, rcount = 1;
+    for (int i = R - 1; i >= 0; i--) {
+        if (mask & (1u << i)) { ost[i] = 0; rcount *= x->dim[i]; }
+        else { ost[i] = s; s *= x->dim[i]; }
+    }
+    size_t on = (size_t)s;
+    double *acc = malloc((on ? on : 1) * sizeof *acc);
+    double *aux = malloc((on ? on : 1) * sizeof *aux);
+    if (!acc || !aux) { free(acc); free(aux); for (size_t i = 0; i < on; i++) y[i] = NAN; return; }
+    for (size_t i = 0; i < on; i++) {
+        acc[i] = op == RED_PROD ? 1.0 : (op == RED_MAX || op == RED_ARGMAX || op == RED_LOGSUMEXP) ? -INFINITY
+               : (op == RED_MIN || op == RED_ARGMIN) ? INFINITY : 0.0;
+        aux[i] = 0;
+    }
+    /* the reduced index along the (single) axis, for argmax/argmin */
+    int raxis = -1;
+    for (int i = 0; i < R; i++) if (mask & (1u << i)) raxis = i;
+    int64_t idx[EXEC_MAX_RANK] = {0};
+    size_t oo = 0;
+    for (int pass = 0; pass < (op == RED_LOGSUMEXP ? 2 : 1); pass++) {
+        memset(idx, 0, sizeof idx);
+        oo = 0;
+        for (size_t f = 0; f < x->n; f++) {
+            double v = x->d[f];
+            double *a = &acc[oo];
+            switch (op) {
+            case RED_SUM: case RED_MEAN: case RED_LOGSUM: *a += v; break;
+            case RED_MAX: if (v > *a || v != v) *a = v; break;
+            case RED_MIN: if (v < *a || v != v) *a = v; break;
+            case RED_PROD: *a *= v; break;
+            case RED_L1: *a += fabs(v); break;
+            case RED_L2: case RED_SUMSQ: *a += v * v; break;
+            case RED_LOGSUMEXP:
+                if (pass == 0) { if (v > *a) *a = v; }
+                else aux[oo] += exp(v - *a);
+                break;
+            case RED_ARGMAX: if (v > *a) { *a = v; aux[oo] = (double)idx[raxis]; } break;
+            case RED_ARGMIN: if (v < *a) { *a = v; aux[oo] = (double)idx[raxis]; } break;
+            default: break;
+            }
+            for (int d = R - 1; d >= 0; d--) {
+                idx[d]++;
+                oo += (size_t)ost[d];
+                if (idx[d] < x->dim[d]) break;
+                oo -= (size_t)(ost[d] * x->dim[d]);
+                idx[d] = 0;
+            }
+        }
+    }
+    for (size_t i = 0; i < on; i++) {
+        double a = acc[i];
+        switch (op) {
+        case RED_MEAN: a = rcount ? a / (double)rcount : NAN; break;
+        case RED_L2: a = sqrt(a); break;
+        case RED_LOGSUM: a = log(a); break;
+        case RED_LOGSUMEXP: a = a + log(aux[i]); break;
+        case RED_ARGMAX: case RED_ARGMIN: a = aux[i]; break;
+        default: break;
+        }
+        y[i] = (float)a;
+    }
+    free(acc);
+    free(aux);
+}
+
+void exec_permute(const xt *x, const int *perm, xt *y) {
+    int R = x->rank;
+    int64_t xs[EXEC_MAX_RANK], s = 1;
+    for (int i = R - 1; i >= 0; i--) { xs[i] = s; s *= x->dim[i]; }
+    if (R == 0) { if (x->n) y->d[0] = x->d[0]; return; }
+    int64_t st[EXEC_MAX_RANK];
+    for (int i = 0; i < R; i++) st[i] = xs[perm[i]];
+    int64_t L = y->dim[R - 1], ls = st[R - 1];
+    int64_t idx[EXEC_MAX_RANK] = {0};
+    size_t outer = L ? y->n / (size_t)L : 0;
+    int64_t off = 0;
+    for (size_t o = 0; o < outer; o++) {
+        float *py = y->d + o * (size_t)L;
+        const float *px = x->d + off;
+        if (ls == 1) memcpy(py, px, (size_t)L * sizeof(float));
+        else for (int64_t i = 0; i < L; i++) py[i] = px[i * ls];
+        for (int d = R - 2; d >= 0; d--) {
+            idx[d]++;
+            off += st[d];
+            if (idx[d] < y->dim[d]) break;
+            off -= st[d] * y->dim[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+/* y[m, n] = x[m, k] * w[n, k]^T + bias[n] */
+typedef struct gemv_job {
+    const float *w, *x;
+    int64_t k;
+    float *y;
+} gemv_job;
+
+static void gemv_rows(void *arg, size_t b, size_t e, int range) {
+    const gemv_job *j = arg;
+    (void)range;
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)(e - b), (int)j->k, 1.0f, j->w + b * (size_t)j->k, (int)j->k, j->x,
+                1, 0.0f, j->y + b, 1);
+}
+
+int exec_linear(xctx *c, const float *x, size_t m, int64_t k, const float *w, const float *bias, int64_t n,
+                float *y) {
+    if (m == 1) {
+        gemv_job j = {w, x, k, y};
+        size_t grain = k > 0 ? (size_t)(1 << 18) / (size_t)k : (size_t)n;
+        exec_par_for(c->p, (size_t)n, grain < 16 ? 16 : grain, gemv_rows, &j);
+    } else {
+        exec_gemm(c->p, false, true, (int64_t)m, n, k, x, k, w, k, y, n);
+    }
+    if (bias)
+        for (size_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) y[i * (size_t)n + (size_t)j] += bias[j];
+    return 0;
+}
+
+void exec_copy(xt *dst, const xt *src) {
+    if (src->n && dst->d != src->d) memcpy(dst->d, src->d, src->n * sizeof(float));
+}

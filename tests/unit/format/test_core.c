@@ -1,0 +1,288 @@
+/* test_core.c — unit tests of the small core modules: the bounded arena,
+ * the protobuf wire walker that locates corruption, fp16/sub-byte element
+ * access, path discovery, and the loader's handling of containers given in
+ * odd ways (trailing slashes, folders that are not models, missing paths). */
+#define _DEFAULT_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "cli/discover.h"
+#include "cli/inspect.h"
+#include "ir/weights.h"
+#include "ir/model.h"
+#include "format/pbwire.h"
+
+/* ---- arena ------------------------------------------------------------------ */
+
+static void test_arena_cap(void) {
+    arena *a = arena_new(4096);
+    CHECK(a != NULL);
+    void *p = arena_alloc(a, 1000);
+    CHECK(p != NULL);
+    CHECK(((uintptr_t)p & 15u) == 0);
+    CHECK(!arena_exhausted(a));
+    /* past the cap every allocation fails and the arena says so */
+    CHECK(arena_alloc(a, 4000) == NULL);
+    CHECK(arena_exhausted(a));
+    /* overflowing element counts never wrap around */
+    CHECK(arena_calloc(a, SIZE_MAX / 2, 4) == NULL);
+    CHECK(arena_alloc(a, SIZE_MAX) == NULL);
+    arena_free(a);
+
+    a = arena_new(0);
+    char *s = arena_printf(a, "%s-%d", "blob", 42);
+    CHECK_STR(s, "blob-42");
+    CHECK_STR(arena_strndup(a, "abcdef", 3), "abc");
+    int *v = arena_calloc(a, 4, sizeof *v);
+    v[3] = 7;
+    int *w = arena_realloc(a, v, 4 * sizeof *v, 8 * sizeof *v);
+    CHECK(w && w[3] == 7 && w[7] == 0);
+    /* large requests get chunks of their own and stay zeroed */
+    unsigned char *big = arena_alloc(a, 1u << 20);
+    CHECK(big && big[0] == 0 && big[(1u << 20) - 1] == 0);
+    CHECK(arena_used(a) >= (1u << 20));
+    arena_free(a);
+}
+
+/* ---- pbwire ----------------------------------------------------------------- */
+
+static void test_pbwire_locates_corruption(void) {
+    pbwire_error e;
+    /* Model { specificationVersion: 4, description: { } } */
+    const uint8_t ok[] = {0x08, 0x04, 0x12, 0x00};
+    CHECK_INT(pbwire_check(&cmlpb__model__descriptor, ok, sizeof ok, &e), 0);
+    /* the description's length runs past the end */
+    const uint8_t longlen[] = {0x08, 0x04, 0x12, 0x10, 0x0a};
+    CHECK_INT(pbwire_check(&cmlpb__model__descriptor, longlen, sizeof longlen, &e), -1);
+    CHECK_INT(e.offset, 2);
+    CHECK(strstr(e.message, "runs past the end") != NULL);
+    CHECK_STR(e.path, "description");
+    /* nested: description.input[0] (field 1) with a truncated name */
+    const uint8_t nested[] = {0x08, 0x04, 0x12, 0x04, 0x0a, 0x02, 0x0a, 0x05};
+    CHECK_INT(pbwire_check(&cmlpb__model__descriptor, nested, sizeof nested, &e), -1);
+    CHECK_INT(e.offset, 6);
+    CHECK_STR(e.path, "description.input.name");
+    /* field number 0 and a group wire type are errors */
+    const uint8_t zero[] = {0x00, 0x01};
+    CHECK_INT(pbwire_check(&cmlpb__model__descriptor, zero, sizeof zero, &e), -1);
+    const uint8_t group[] = {0x0b};
+    CHECK_INT(pbwire_check(&cmlpb__model__descriptor, group, sizeof group, &e), -1);
+    CHECK(strstr(e.message, "wire type 3") != NULL);
+    /* a varint where the schema wants a message */
+    const uint8_t wrong[] = {0x10, 0x01};
+    CHECK_INT(pbwire_check(&cmlpb__model__descriptor, wrong, sizeof wrong, &e), -1);
+    CHECK(strstr(e.message, "does not fit its declared type") != NULL);
+    /* depth is bounded: 200 nested pipelines never overflow the stack */
+    size_t n = 200;
+    uint8_t *deep = calloc(n * 2 + 2, 1);
+    for (size_t i = 0; i < n; i++) {
+        deep[2 * i] = 0x0a;          /* field 1, length-delimited */
+        deep[2 * i + 1] = (uint8_t)0x7f;
+    }
+    CHECK_INT(pbwire_check(&cmlpb__pipeline__descriptor, deep, n * 2, &e), -1);
+    free(deep);
+}
+
+/* ---- element access --------------------------------------------------------- */
+
+static void test_half_to_float(void) {
+    CHECK(ir_half_to_float(0x3c00) == 1.0f);
+    CHECK(ir_half_to_float(0xc000) == -2.0f);
+    CHECK(ir_half_to_float(0x7bff) == 65504.0f);
+    CHECK(ir_half_to_float(0x0001) == ldexpf(1.0f, -24)); /* smallest subnormal */
+    CHECK(isinf(ir_half_to_float(0x7c00)));
+    CHECK(isnan(ir_half_to_float(0x7e00)));
+    CHECK(ir_half_to_float(0x8000) == 0.0f && signbit(ir_half_to_float(0x8000)));
+}
+
+static void test_subbyte_elements(void) {
+    /* an inline uint3 weight: values 0..7 packed LSB-first straddle bytes */
+    static const unsigned char packed[3] = {0x88, 0xc6, 0xfa};
+    iweight w = {0};
+    w.pub.dtype = CML_DT_UINT3;
+    w.pub.storage = CML_STORE_INLINE;
+    w.pub.nbytes = 3;
+    w.pub.n_elements = 8;
+    w.inline_data = packed;
+    CHECK_INT(ir_weight_count(&w.pub), 8);
+    for (int i = 0; i < 8; i++) {
+        int64_t v = -1;
+        CHECK_INT(ir_weight_i64(&w.pub, (uint64_t)i, &v), 0);
+        CHECK_INT(v, i);
+    }
+    int64_t v;
+    CHECK_INT(ir_weight_i64(&w.pub, 8, &v), -1); /* past the end */
+    /* int4 is two's complement: 0xf0 holds 0 then -1 */
+    static const unsigned char i4[1] = {0xf0};
+    iweight q = {0};
+    q.pub.dtype = CML_DT_INT4;
+    q.pub.storage = CML_STORE_INLINE;
+    q.pub.nbytes = 1;
+    q.inline_data = i4;
+    CHECK_INT(ir_weight_i64(&q.pub, 0, &v), 0);
+    CHECK_INT(v, 0);
+    CHECK_INT(ir_weight_i64(&q.pub, 1, &v), 0);
+    CHECK_INT(v, -1);
+    /* popcount honours the bit count, not whole bytes */
+    static const unsigned char mask[2] = {0xff, 0x0f};
+    iweight m = {0};
+    m.pub.dtype = CML_DT_UINT1;
+    m.pub.storage = CML_STORE_INLINE;
+    m.pub.nbytes = 2;
+    m.inline_data = mask;
+    CHECK_INT(ir_weight_popcount(&m.pub, 10), 10);
+    CHECK_INT(ir_weight_popcount(&m.pub, 16), 12);
+    /* bounded reads never run past the data */
+    unsigned char buf[8];
+    CHECK_INT(ir_weight_read(&m.pub, 1, buf, sizeof buf), 1);
+    CHECK_INT(ir_weight_read(&m.pub, 5, buf, sizeof buf), 0);
+}
+
+/* ---- discovery and odd paths ---------------------------------------------------- */
+
+static void touch(const char *p) {
+    FILE *f = fopen(p, "w");
+    if (f) fclose(f);
+}
+
+static void test_discover(void) {
+    char tmpl[] = "/tmp/cml-core-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    CHECK(d != NULL);
+    if (!d) return;
+    char p[4200];
+    snprintf(p, sizeof p, "%s/b.mlmodel", d);
+    touch(p);
+    snprintf(p, sizeof p, "%s/a.mlpackage", d);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/sub", d);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/sub/c.mlmodelc", d);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/sub/notes.txt", d);
+    touch(p);
+    snprintf(p, sizeof p, "%s/sub/.hidden.mlmodel", d);
+    touch(p);
+    path_list l = {0};
+    CHECK_INT(discover_models(d, &l), 3);
+    if (l.n == 3) {
+        /* sorted, models folders are not searched inside, hidden files skipped */
+        CHECK(strstr(l.items[0], "/a.mlpackage") != NULL);
+        CHECK(strstr(l.items[1], "/b.mlmodel") != NULL);
+        CHECK(strstr(l.items[2], "/sub/c.mlmodelc") != NULL);
+    }
+    path_list_free(&l);
+    /* a missing path is passed through for the loader to report */
+    CHECK_INT(discover_models("/nonexistent/x.mlmodel", &l), 1);
+    path_list_free(&l);
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
+    CHECK(system(cmd) == 0);
+}
+
+static const cml_diag *first_diag(const cml_model *m, const char *rule) {
+    for (size_t i = 0; i < m->n_diags; i++)
+        if (!strcmp(m->diags[i]->rule_id, rule)) return m->diags[i];
+    return NULL;
+}
+
+static void test_loader_odd_paths(void) {
+    lmodel *lm = loader_load("/nonexistent/model.mlmodel", NULL);
+    CHECK(lm && lm->model);
+    if (lm && lm->model) {
+        CHECK(first_diag(lm->model, "load/protobuf-corrupt") != NULL);
+        CHECK_STR(lm->model->type, "unknown");
+    }
+    loader_free(lm);
+    lm = loader_load("/tmp", NULL);
+    CHECK(lm && lm->model && first_diag(lm->model, "load/package-manifest") != NULL);
+    loader_free(lm);
+    /* the example package with a trailing slash loads like without */
+    const char *b = getenv("CML_BUILD_DIR");
+    if (b) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/examples/tiny_mlprogram.mlpackage///", b);
+        lm = loader_load(p, NULL);
+        if (lm && lm->model && fs_is_dir(lm->root)) {
+            CHECK_INT(lm->model->n_diags, 0);
+            CHECK_INT(lm->model->format, CML_FMT_MLPACKAGE);
+            CHECK(lm->root[strlen(lm->root) - 1] != '/');
+        }
+        loader_free(lm);
+        /* an arena too small for the model is reported, never a crash */
+        snprintf(p, sizeof p, "%s/examples/tiny_convnet_nn.mlmodel", b);
+        load_opts o = {.arena_cap = 4096};
+        lm = loader_load(p, &o);
+        if (lm && lm->model && fs_is_file(p)) CHECK(first_diag(lm->model, "load/protobuf-corrupt") != NULL);
+        loader_free(lm);
+    }
+}
+
+/* An ML Program whose function has no ops (found by fuzz_model: the op
+ * histogram sorted a NULL array). */
+static void test_empty_function(void) {
+    Cmlpb__Mil__Block blk = CMLPB__MIL__BLOCK__INIT;
+    Cmlpb__Mil__Function fn = CMLPB__MIL__FUNCTION__INIT;
+    Cmlpb__Mil__Function__BlockSpecializationsEntry be = CMLPB__MIL__FUNCTION__BLOCK_SPECIALIZATIONS_ENTRY__INIT;
+    be.key = "CoreML6";
+    be.value = &blk;
+    Cmlpb__Mil__Function__BlockSpecializationsEntry *bes[] = {&be};
+    fn.opset = "CoreML6";
+    fn.n_block_specializations = 1;
+    fn.block_specializations = bes;
+    Cmlpb__Mil__Program__FunctionsEntry fe = CMLPB__MIL__PROGRAM__FUNCTIONS_ENTRY__INIT;
+    fe.key = "main";
+    fe.value = &fn;
+    Cmlpb__Mil__Program__FunctionsEntry *fes[] = {&fe};
+    Cmlpb__Mil__Program prog = CMLPB__MIL__PROGRAM__INIT;
+    prog.version = 1;
+    prog.n_functions = 1;
+    prog.functions = fes;
+    Cmlpb__ModelDescription desc = CMLPB__MODEL_DESCRIPTION__INIT;
+    Cmlpb__Model m = CMLPB__MODEL__INIT;
+    m.specificationversion = 7;
+    m.description = &desc;
+    m.type_case = CMLPB__MODEL__TYPE_ML_PROGRAM;
+    m.mlprogram = &prog;
+    size_t n = cmlpb__model__get_packed_size(&m);
+    uint8_t *buf = malloc(n);
+    cmlpb__model__pack(&m, buf);
+    char path[] = "/tmp/cml-empty-fn-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        CHECK(write(fd, buf, n) == (ssize_t)n);
+        close(fd);
+        lmodel *lm = loader_load(path, NULL);
+        CHECK(lm && lm->model && lm->model->n_functions == 1);
+        if (lm && lm->model) {
+            cJSON *j = inspect_json(lm->model);
+            CHECK(j != NULL);
+            cJSON_Delete(j);
+            FILE *devnull = fopen("/dev/null", "w");
+            if (devnull) {
+                inspect_text(devnull, lm->model);
+                fclose(devnull);
+            }
+        }
+        loader_free(lm);
+        unlink(path);
+    }
+    free(buf);
+}
+
+int main(void) {
+    RUN(test_arena_cap);
+    RUN(test_pbwire_locates_corruption);
+    RUN(test_half_to_float);
+    RUN(test_subbyte_elements);
+    RUN(test_discover);
+    RUN(test_loader_odd_paths);
+    RUN(test_empty_function);
+    return CHECK_DONE();
+}

@@ -1,0 +1,604 @@
+/* test_config.c — `.coreml-lint.json` (config.c): found upward from a
+ * temporary working directory; strict parsing (unknown keys anywhere name
+ * the key, the file and the line; suppressions need a reason; targets are
+ * validated); application to a registry (glob and exact levels, the most
+ * specific pattern winning, level none, enable/disable and the command
+ * line on top, option names and types checked against each rule's
+ * declared options, defaults kept); path globs for exclude and
+ * suppressions; and the JSON Schema: it lists every key the parser
+ * accepts and validates the example configuration (a small validator for
+ * the subset of draft 2020-12 the schema uses). */
+#define _DEFAULT_SOURCE
+#include <limits.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "host/host.h"
+
+static int parse_text(config *c, const char *json, char *err, size_t errlen) {
+    return config_parse(c, json, strlen(json), "test.json", "/cfgdir", err, errlen);
+}
+
+/* The parse fails and the message contains every needle. */
+static void expect_error(const char *json, const char *const *needles, size_t n) {
+    config c;
+    char err[1024] = "";
+    int rc = parse_text(&c, json, err, sizeof err);
+    CHECK_INT(rc, -1);
+    for (size_t i = 0; i < n; i++)
+        if (!strstr(err, needles[i])) {
+            fprintf(stderr, "  error message '%s' lacks '%s' (config %s)\n", err, needles[i], json);
+            CHECK(0);
+        }
+    config_free(&c);
+}
+
+#define EXPECT_ERROR(json, ...)                                                                    \
+    do {                                                                                           \
+        const char *const needles_[] = {__VA_ARGS__};                                              \
+        expect_error(json, needles_, sizeof needles_ / sizeof *needles_);                          \
+    } while (0)
+
+static void test_find_upward(void) {
+    char root[] = "/tmp/cml-cfg-XXXXXX";
+    CHECK(mkdtemp(root) != NULL);
+    char deep[PATH_MAX], cfgpath[PATH_MAX], old[PATH_MAX];
+    snprintf(deep, sizeof deep, "%s/a/b/c", root);
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s/a", root);
+    mkdir(tmp, 0700);
+    snprintf(tmp, sizeof tmp, "%s/a/b", root);
+    mkdir(tmp, 0700);
+    mkdir(deep, 0700);
+    snprintf(cfgpath, sizeof cfgpath, "%s/a/.coreml-lint.json", root);
+    FILE *f = fopen(cfgpath, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs("{\n  \"target\": \"iOS17\",\n  \"rules_dirs\": [\"house\"]\n}\n", f);
+    fclose(f);
+    CHECK(getcwd(old, sizeof old) != NULL);
+    CHECK_INT(chdir(deep), 0);
+    char cwd[PATH_MAX];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL);
+    char *found = config_find(cwd);
+    char real[PATH_MAX];
+    CHECK(realpath(cfgpath, real) != NULL);
+    CHECK_STR(found, real);
+    config c;
+    char err[1024];
+    CHECK_INT(config_load(&c, found, err, sizeof err), 0);
+    CHECK_STR(c.target, "iOS17");
+    /* relative rule folders resolve against the file's folder */
+    char want[PATH_MAX + 16];
+    char rdir[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s/a", root);
+    CHECK(realpath(tmp, rdir) != NULL);
+    snprintf(want, sizeof want, "%s/house", rdir);
+    CHECK_INT(c.n_rules_dirs, 1);
+    if (c.n_rules_dirs) CHECK_STR(c.rules_dirs[0], want);
+    config_free(&c);
+    free(found);
+    /* the file closest to the working directory wins */
+    char near[PATH_MAX + 32];
+    snprintf(near, sizeof near, "%s/.coreml-lint.json", deep);
+    f = fopen(near, "w");
+    if (f) {
+        fputs("{}", f);
+        fclose(f);
+    }
+    found = config_find(cwd);
+    CHECK(found && strstr(found, "/a/b/c/.coreml-lint.json"));
+    free(found);
+    unlink(near);
+    /* without one above root's a/, nothing is found from root itself
+     * (unless some parent of /tmp has one, which the test cannot control) */
+    CHECK_INT(chdir(old), 0);
+    unlink(cfgpath);
+    rmdir(deep);
+    snprintf(tmp, sizeof tmp, "%s/a/b", root);
+    rmdir(tmp);
+    snprintf(tmp, sizeof tmp, "%s/a", root);
+    rmdir(tmp);
+    found = config_find(root);
+    CHECK(!found || !strstr(found, root));
+    free(found);
+    rmdir(root);
+}
+
+static void test_parse_ok(void) {
+    const char *json = "{\n"
+                       "  \"$schema\": \"x\",\n"
+                       "  \"enable\": [\"ane/*\", \"load/weight-blob\"],\n"
+                       "  \"disable\": [\"load/compiled-limited\"],\n"
+                       "  \"rules\": {\"ane/*\": {\"level\": \"note\"}, \"t/a\": {\"options\": {\"limit\": 3}}},\n"
+                       "  \"target\": \"macOS14\",\n"
+                       "  \"rules_dirs\": [\"r\", \"/abs/r\"],\n"
+                       "  \"plugins\": [\"p.so\"],\n"
+                       "  \"exclude\": [\"./vendor/\", \"**/Pods/**\"],\n"
+                       "  \"suppressions\": [{\"rule\": \"ane/*\", \"path\": \"./models/*.mlpackage\", \"op\": \"main/*\","
+                       " \"reason\": \"measured\"}],\n"
+                       "  \"fail_on\": \"warning\"\n"
+                       "}\n";
+    config c;
+    char err[1024] = "";
+    CHECK_INT(parse_text(&c, json, err, sizeof err), 0);
+    if (*err) fprintf(stderr, "  %s\n", err);
+    CHECK_INT(c.n_enable, 2);
+    CHECK_INT(c.n_disable, 1);
+    CHECK_INT(c.n_rules, 2);
+    CHECK_STR(c.rules[0].pattern, "ane/*");
+    CHECK_INT(c.rules[0].level, LEVEL_NOTE);
+    CHECK_INT(c.rules[0].line, 5);
+    CHECK_INT(c.rules[1].level, -1);
+    CHECK(cJSON_IsObject(c.rules[1].options));
+    CHECK_STR(c.target, "macOS14");
+    CHECK_STR(c.rules_dirs[0], "/cfgdir/r");
+    CHECK_STR(c.rules_dirs[1], "/abs/r");
+    CHECK_STR(c.plugins[0], "/cfgdir/p.so");
+    CHECK_STR(c.exclude[0], "vendor");
+    CHECK_INT(c.n_supps, 1);
+    CHECK_STR(c.supps[0].path, "models/*.mlpackage");
+    CHECK_STR(c.supps[0].reason, "measured");
+    CHECK_INT(c.fail_on, LEVEL_WARNING);
+    config_free(&c);
+}
+
+static void test_parse_errors(void) {
+    /* unknown keys name the key, the file and the line */
+    EXPECT_ERROR("{\n  \"target\": \"iOS16\",\n  \"enabel\": []\n}", "enabel", "test.json:3:");
+    EXPECT_ERROR("{\"rules\": {\"ane/x\": {\n\"lvl\": \"note\"}}}", "'lvl'", "rules.ane/x", "test.json:2:");
+    EXPECT_ERROR("{\"suppressions\": [{\"rule\": \"a/b\", \"reason\": \"r\", \"why\": \"?\"}]}", "'why'", "test.json:1:");
+    /* suppressions need a rule and a non-blank reason */
+    EXPECT_ERROR("{\"suppressions\": [{\"rule\": \"a/b\"}]}", "reason");
+    EXPECT_ERROR("{\"suppressions\": [{\"rule\": \"a/b\", \"reason\": \"  \"}]}", "reason");
+    EXPECT_ERROR("{\"suppressions\": [{\"reason\": \"because\"}]}", "'rule'");
+    EXPECT_ERROR("{\"suppressions\": [{\"rule\": \"Not An Id\", \"reason\": \"r\"}]}", "Not An Id");
+    /* targets */
+    EXPECT_ERROR("{\"target\": \"ios16\"}", "target", "ios16");
+    EXPECT_ERROR("{\"target\": 16}", "target");
+    /* types and values */
+    EXPECT_ERROR("{\"enable\": \"ane/*\"}", "'enable'", "array");
+    EXPECT_ERROR("{\"disable\": [\"ANE/x\"]}", "ANE/x");
+    EXPECT_ERROR("{\"rules\": {\"ane/x\": {\"level\": \"fatal\"}}}", "level");
+    EXPECT_ERROR("{\"rules\": {\"ane/x\": {\"options\": 3}}}", "options");
+    EXPECT_ERROR("{\"rules\": {\"bad id\": {}}}", "bad id");
+    EXPECT_ERROR("{\"fail_on\": \"none\"}", "fail_on");
+    EXPECT_ERROR("{\"exclude\": [3]}", "exclude");
+    EXPECT_ERROR("[]", "object");
+    EXPECT_ERROR("{\"target\": \"iOS16\", \"target\": \"iOS17\"}", "twice");
+    EXPECT_ERROR("{\n\n  \"target\": \"iOS16\",,\n}", "test.json:3:", "JSON");
+}
+
+static void test_targets(void) {
+    const char *good[] = {"iOS16", "iOS17.4", "iOS17.4.1", "macOS13", "macOS10.15", "tvOS17", "watchOS10", "visionOS2"};
+    const char *bad[] = {"", "iOS", "ios16", "IOS16", "iOS16.", "iOS.16", "iOS16.1.2.3", "android14", "macOS 13",
+                         "iOS1234", "iPadOS17", "iOS-16"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        if (!config_target_valid(good[i])) {
+            fprintf(stderr, "  should be valid: %s\n", good[i]);
+            CHECK(0);
+        }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (config_target_valid(bad[i])) {
+            fprintf(stderr, "  should be invalid: %s\n", bad[i]);
+            CHECK(0);
+        }
+    CHECK(!config_target_valid(NULL));
+}
+
+/* ---- applying ---------------------------------------------------------- */
+
+static int noop_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
+    (void)r;
+    (void)m;
+    (void)ctx;
+    return 0;
+}
+static const engine noop_engine = {"test", noop_check, NULL};
+
+static void add_rule(registry *reg, const char *id, int level, bool with_options) {
+    host_rule *r = rule_new();
+    r->id = host_strdup(id);
+    r->name = host_strdup("R");
+    r->summary = host_strdup("s");
+    r->help_md = host_strdup("h");
+    r->default_level = level;
+    r->eng = &noop_engine;
+    if (with_options) {
+        r->n_options = 3;
+        r->options = calloc(3, sizeof *r->options);
+        r->options[0].name = host_strdup("limit");
+        r->options[0].type = OPT_INT;
+        r->options[0].default_value = cJSON_CreateNumber(10);
+        r->options[1].name = host_strdup("keys");
+        r->options[1].type = OPT_STRINGS;
+        r->options[1].default_value = cJSON_CreateStringArray((const char *[]){"author"}, 1);
+        r->options[2].name = host_strdup("strict");
+        r->options[2].type = OPT_BOOL;
+        r->options[2].default_value = cJSON_CreateFalse();
+    }
+    CHECK_INT(registry_add(reg, r), 0);
+}
+
+static registry *test_registry_new(void) {
+    registry *reg = registry_new();
+    add_rule(reg, "ane/fp32-program", LEVEL_WARNING, false);
+    add_rule(reg, "ane/unsupported-op", LEVEL_WARNING, false);
+    add_rule(reg, "ane/mixed-precision", LEVEL_NOTE, false);
+    add_rule(reg, "meta/missing-metadata", LEVEL_NOTE, true);
+    add_rule(reg, "size/too-large", LEVEL_ERROR, true);
+    return reg;
+}
+
+/* Apply json (and CLI lists) to a fresh test registry; returns it, or NULL
+ * on an error (err filled). */
+static registry *apply(const char *json, const char *const *en, size_t ne, const char *const *dis, size_t nd,
+                       char *err, size_t errlen) {
+    config c;
+    if (parse_text(&c, json, err, errlen) != 0) {
+        fprintf(stderr, "  parse: %s\n", err);
+        CHECK(0);
+        return NULL;
+    }
+    registry *reg = test_registry_new();
+    int rc = config_apply(&c, reg, en, ne, dis, nd, err, errlen);
+    config_free(&c);
+    if (rc) {
+        registry_free(reg);
+        return NULL;
+    }
+    return reg;
+}
+
+static int level_of(registry *reg, const char *id) { return registry_find(reg, id)->level; }
+static bool on(registry *reg, const char *id) { return registry_find(reg, id)->enabled; }
+
+static void test_apply_levels(void) {
+    char err[1024];
+    registry *reg = apply("{\"rules\": {\"ane/*\": {\"level\": \"error\"}, \"ane/mixed-precision\": {\"level\": \"note\"},"
+                          " \"*\": {\"level\": \"warning\"}}}",
+                          NULL, 0, NULL, 0, err, sizeof err);
+    CHECK(reg != NULL);
+    if (!reg) return;
+    CHECK_INT(level_of(reg, "ane/fp32-program"), LEVEL_ERROR);       /* glob */
+    CHECK_INT(level_of(reg, "ane/unsupported-op"), LEVEL_ERROR);
+    CHECK_INT(level_of(reg, "ane/mixed-precision"), LEVEL_NOTE);     /* exact beats glob */
+    CHECK_INT(level_of(reg, "size/too-large"), LEVEL_WARNING);       /* "*" */
+    CHECK(registry_level_configured(reg, registry_find(reg, "ane/fp32-program")));
+    registry_free(reg);
+
+    /* level none disables; a more specific enable turns it back on */
+    reg = apply("{\"rules\": {\"ane/*\": {\"level\": \"none\"}}, \"enable\": [\"ane/fp32-program\"]}", NULL, 0, NULL,
+                0, err, sizeof err);
+    CHECK(reg != NULL);
+    if (!reg) return;
+    CHECK(!on(reg, "ane/unsupported-op"));
+    CHECK(on(reg, "ane/fp32-program"));
+    CHECK_INT(level_of(reg, "ane/fp32-program"), LEVEL_WARNING);     /* default again */
+    CHECK(on(reg, "size/too-large"));
+    CHECK(!registry_level_configured(reg, registry_find(reg, "size/too-large")));
+    registry_free(reg);
+}
+
+static void test_apply_enable_disable(void) {
+    char err[1024];
+    /* most specific wins; tie goes to disable */
+    registry *reg = apply("{\"disable\": [\"ane/*\"], \"enable\": [\"ane/fp32-program\", \"*\"]}", NULL, 0, NULL, 0, err,
+                          sizeof err);
+    CHECK(reg != NULL);
+    if (!reg) return;
+    CHECK(on(reg, "ane/fp32-program"));
+    CHECK(!on(reg, "ane/unsupported-op"));
+    CHECK(on(reg, "meta/missing-metadata"));
+    registry_free(reg);
+    reg = apply("{\"disable\": [\"ane/*\"], \"enable\": [\"ane/*\"]}", NULL, 0, NULL, 0, err, sizeof err);
+    CHECK(reg && !on(reg, "ane/fp32-program"));
+    registry_free(reg);
+    /* the command line overrides the file */
+    const char *en[] = {"ane/unsupported-op"};
+    const char *dis[] = {"meta/*"};
+    reg = apply("{\"disable\": [\"ane/*\"]}", en, 1, dis, 1, err, sizeof err);
+    CHECK(reg != NULL);
+    if (!reg) return;
+    CHECK(on(reg, "ane/unsupported-op"));
+    CHECK(!on(reg, "ane/fp32-program"));
+    CHECK(!on(reg, "meta/missing-metadata"));
+    registry_free(reg);
+    /* unknown exact ids are errors (typos), globs that match nothing are not */
+    reg = apply("{\"enable\": [\"ane/fp32-progam\"]}", NULL, 0, NULL, 0, err, sizeof err);
+    CHECK(reg == NULL);
+    CHECK(strstr(err, "ane/fp32-progam") != NULL);
+    const char *bad[] = {"nope/nothing"};
+    reg = apply("{}", NULL, 0, bad, 1, err, sizeof err);
+    CHECK(reg == NULL);
+    CHECK(strstr(err, "--disable") && strstr(err, "nope/nothing"));
+    const char *badsyntax[] = {"ANE"};
+    reg = apply("{}", badsyntax, 1, NULL, 0, err, sizeof err);
+    CHECK(reg == NULL);
+    reg = apply("{\"disable\": [\"zzz/*\"]}", NULL, 0, NULL, 0, err, sizeof err);
+    CHECK(reg != NULL);
+    registry_free(reg);
+}
+
+static void test_apply_options(void) {
+    char err[1024] = "";
+    registry *reg = apply("{\"rules\": {\"meta/missing-metadata\": {\"options\": {\"keys\": [\"author\", \"license\"]}},"
+                          " \"*\": {\"options\": {\"limit\": 5}}}}",
+                          NULL, 0, NULL, 0, err, sizeof err);
+    CHECK(reg != NULL);
+    if (!reg) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    const cJSON *o = registry_find(reg, "meta/missing-metadata")->options_config;
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "keys")), 2);
+    CHECK_INT(cJSON_GetObjectItemCaseSensitive(o, "limit")->valuedouble, 5);     /* from the glob */
+    CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "strict")));         /* default kept */
+    o = registry_find(reg, "size/too-large")->options_config;
+    CHECK_INT(cJSON_GetObjectItemCaseSensitive(o, "limit")->valuedouble, 5);
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "keys")), 1);
+    CHECK_INT(cJSON_GetArraySize(registry_find(reg, "ane/fp32-program")->options_config), 0);
+    registry_free(reg);
+
+    /* unknown option: names the option and the rule */
+    reg = apply("{\"rules\": {\"meta/missing-metadata\": {\"options\": {\n\"limt\": 3}}}}", NULL, 0, NULL, 0, err, sizeof err);
+    CHECK(reg == NULL);
+    CHECK(strstr(err, "'limt'") && strstr(err, "meta/missing-metadata") && strstr(err, "test.json:2:"));
+    /* wrong types */
+    reg = apply("{\"rules\": {\"meta/missing-metadata\": {\"options\": {\"limit\": \"ten\"}}}}", NULL, 0, NULL, 0, err,
+                sizeof err);
+    CHECK(reg == NULL);
+    CHECK(strstr(err, "limit") && strstr(err, "int"));
+    reg = apply("{\"rules\": {\"meta/missing-metadata\": {\"options\": {\"limit\": 2.5}}}}", NULL, 0, NULL, 0, err,
+                sizeof err);
+    CHECK(reg == NULL);
+    reg = apply("{\"rules\": {\"meta/missing-metadata\": {\"options\": {\"keys\": [\"a\", 1]}}}}", NULL, 0, NULL, 0, err,
+                sizeof err);
+    CHECK(reg == NULL);
+    CHECK(strstr(err, "strings") != NULL);
+    reg = apply("{\"rules\": {\"meta/missing-metadata\": {\"options\": {\"strict\": 1}}}}", NULL, 0, NULL, 0, err,
+                sizeof err);
+    CHECK(reg == NULL);
+    CHECK(strstr(err, "bool") != NULL);
+    /* a glob whose rules do not declare the option */
+    reg = apply("{\"rules\": {\"ane/*\": {\"options\": {\"limit\": 1}}}}", NULL, 0, NULL, 0, err, sizeof err);
+    CHECK(reg == NULL);
+    CHECK(strstr(err, "limit") && strstr(err, "ane/*"));
+    /* options for a rule that does not exist */
+    reg = apply("{\"rules\": {\"meta/nothing\": {\"options\": {\"limit\": 1}}}}", NULL, 0, NULL, 0, err, sizeof err);
+    CHECK(reg == NULL);
+    CHECK(strstr(err, "meta/nothing") != NULL);
+}
+
+/* ---- paths ----------------------------------------------------------------- */
+
+static void test_path_globs(void) {
+    CHECK(config_path_match("models/*.mlmodel", "models/a.mlmodel"));
+    CHECK(!config_path_match("models/*.mlmodel", "other/models/a.mlmodel"));
+    CHECK(config_path_match("**/models/*.mlmodel", "other/models/a.mlmodel"));
+    CHECK(config_path_match("vendor", "vendor/x/y.mlpackage"));          /* leading folder */
+    CHECK(config_path_match("*.mlmodelc", "build/App.app/M.mlmodelc"));   /* bare name: any component */
+    CHECK(config_path_match("Pods", "ios/Pods/x.mlmodel"));
+    CHECK(!config_path_match("vendor", "myvendor/x.mlmodel"));
+    CHECK(config_path_match("**/Pods/**", "ios/Pods/Lib/x.mlmodel"));
+    CHECK(!config_path_match("a/*.mlmodel", "a/b/c.mlmodel"));
+
+    config c;
+    char err[512];
+    const char *json = "{\"exclude\": [\"third_party\", \"**/*.mlmodelc\"],"
+                       " \"suppressions\": [{\"rule\": \"ane/*\", \"path\": \"models/**\", \"op\": \"main/conv_*\", \"reason\": \"ok\"},"
+                       " {\"rule\": \"load/weight-blob\", \"path\": \"models/b.mlpackage/**/weight.bin\", \"reason\": \"known\"}]}";
+    CHECK_INT(config_parse(&c, json, strlen(json), "/proj/.coreml-lint.json", "/proj", err, sizeof err), 0);
+    CHECK(config_excluded(&c, "third_party/x.mlmodel", "/proj"));
+    CHECK(config_excluded(&c, "app/M.mlmodelc", "/proj"));
+    CHECK(!config_excluded(&c, "models/a.mlmodel", "/proj"));
+    /* relative to the config's folder when run from below it */
+    CHECK(config_excluded(&c, "x.mlmodel", "/proj/third_party"));
+    CHECK(config_excluded(&c, "/proj/third_party/x.mlmodel", "/elsewhere"));
+
+    finding f = {0};
+    f.rule_id = "ane/fp32-program";
+    f.model_path = "models/a.mlpackage";
+    f.loc.artifact = "Data/com.apple.CoreML/model.mlmodel";
+    f.loc.logical = "main/conv_3";
+    const config_supp *s = config_suppression_for(&c, &f, "/proj");
+    CHECK(s && !strcmp(s->reason, "ok"));
+    f.loc.logical = "main/relu_3";
+    CHECK(config_suppression_for(&c, &f, "/proj") == NULL);
+    f.loc.logical = NULL;
+    CHECK(config_suppression_for(&c, &f, "/proj") == NULL);
+    f.loc.logical = "main/conv_3";
+    f.rule_id = "load/weight-blob";
+    CHECK(config_suppression_for(&c, &f, "/proj") == NULL);
+    f.model_path = "models/b.mlpackage";
+    f.loc.artifact = "Data/com.apple.CoreML/weights/weight.bin";
+    s = config_suppression_for(&c, &f, "/proj");                        /* matched with the artifact */
+    CHECK(s && !strcmp(s->reason, "known"));
+    config_free(&c);
+}
+
+/* ---- the schema ------------------------------------------------------------------ */
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s) s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+/* A validator for the keywords the schema uses: type, enum, pattern,
+ * minLength, properties, additionalProperties (bool or schema),
+ * propertyNames, required, items, $ref (local #/$defs/...). Unknown
+ * keywords other than annotations fail, so the schema cannot outgrow it. */
+static const cJSON *schema_root;
+
+static bool re_match(const char *pattern, const char *s) {
+    regex_t re;
+    if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0) {
+        fprintf(stderr, "  cannot compile pattern %s\n", pattern);
+        return false;
+    }
+    bool ok = regexec(&re, s, 0, NULL, 0) == 0;
+    regfree(&re);
+    return ok;
+}
+
+static bool validate(const cJSON *schema, const cJSON *v, const char *where);
+
+static bool type_ok(const char *t, const cJSON *v) {
+    if (!strcmp(t, "object")) return cJSON_IsObject(v);
+    if (!strcmp(t, "array")) return cJSON_IsArray(v);
+    if (!strcmp(t, "string")) return cJSON_IsString(v);
+    if (!strcmp(t, "boolean")) return cJSON_IsBool(v);
+    if (!strcmp(t, "number")) return cJSON_IsNumber(v);
+    if (!strcmp(t, "integer")) return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble;
+    return false;
+}
+
+static bool validate(const cJSON *schema, const cJSON *v, const char *where) {
+    if (cJSON_IsTrue(schema)) return true;
+    if (!cJSON_IsObject(schema)) return false;
+    bool ok = true;
+    const cJSON *k;
+    cJSON_ArrayForEach(k, schema) {
+        const char *kw = k->string;
+        if (!strcmp(kw, "$ref")) {
+            const char *ref = k->valuestring;
+            if (strncmp(ref, "#/$defs/", 8) != 0) return false;
+            const cJSON *target = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(schema_root, "$defs"), ref + 8);
+            ok &= target && validate(target, v, where);
+        } else if (!strcmp(kw, "type")) {
+            ok &= type_ok(k->valuestring, v);
+        } else if (!strcmp(kw, "enum")) {
+            bool any = false;
+            const cJSON *e;
+            cJSON_ArrayForEach(e, k) any |= cJSON_Compare(e, v, 1);
+            ok &= any;
+        } else if (!strcmp(kw, "pattern")) {
+            if (cJSON_IsString(v)) ok &= re_match(k->valuestring, v->valuestring);
+        } else if (!strcmp(kw, "minLength")) {
+            if (cJSON_IsString(v)) ok &= strlen(v->valuestring) >= (size_t)k->valuedouble;
+        } else if (!strcmp(kw, "required")) {
+            const cJSON *e;
+            if (cJSON_IsObject(v)) cJSON_ArrayForEach(e, k) ok &= cJSON_HasObjectItem(v, e->valuestring);
+        } else if (!strcmp(kw, "items")) {
+            const cJSON *e;
+            if (cJSON_IsArray(v)) cJSON_ArrayForEach(e, v) ok &= validate(k, e, where);
+        } else if (!strcmp(kw, "propertyNames")) {
+            const cJSON *e;
+            if (cJSON_IsObject(v))
+                cJSON_ArrayForEach(e, v) {
+                    cJSON *name = cJSON_CreateString(e->string);
+                    ok &= validate(k, name, e->string);
+                    cJSON_Delete(name);
+                }
+        } else if (!strcmp(kw, "properties") || !strcmp(kw, "additionalProperties")) {
+            if (!cJSON_IsObject(v) || !strcmp(kw, "additionalProperties")) continue;
+            const cJSON *props = k, *addl = cJSON_GetObjectItemCaseSensitive(schema, "additionalProperties");
+            const cJSON *e;
+            cJSON_ArrayForEach(e, v) {
+                const cJSON *ps = cJSON_GetObjectItemCaseSensitive(props, e->string);
+                if (ps) ok &= validate(ps, e, e->string);
+                else if (cJSON_IsFalse(addl)) {
+                    fprintf(stderr, "  schema: '%s' not allowed in %s\n", e->string, where);
+                    ok = false;
+                } else if (addl) ok &= validate(addl, e, e->string);
+            }
+        } else if (!strcmp(kw, "$schema") || !strcmp(kw, "title") || !strcmp(kw, "description") ||
+                   !strcmp(kw, "examples") || !strcmp(kw, "$defs") || !strcmp(kw, "$id")) {
+            /* annotations */
+        } else {
+            fprintf(stderr, "  schema keyword '%s' is not understood by this test\n", kw);
+            ok = false;
+        }
+    }
+    /* additionalProperties without properties */
+    const cJSON *addl = cJSON_GetObjectItemCaseSensitive(schema, "additionalProperties");
+    if (addl && !cJSON_HasObjectItem(schema, "properties") && cJSON_IsObject(v)) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, v) ok &= cJSON_IsFalse(addl) ? false : validate(addl, e, e->string);
+    }
+    if (!ok) fprintf(stderr, "  schema: %s does not validate\n", where);
+    return ok;
+}
+
+static void test_schema(void) {
+    const char *src = getenv("CML_SOURCE_DIR");
+    if (!src) src = CML_SOURCE_DIR;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/schema/coreml-lint.schema.json", src);
+    char *text = slurp(path);
+    CHECK(text != NULL);
+    if (!text) return;
+    cJSON *schema = cJSON_Parse(text);
+    free(text);
+    CHECK(schema != NULL);
+    if (!schema) return;
+    schema_root = schema;
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
+    CHECK(cJSON_IsObject(props));
+    CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(schema, "additionalProperties")));
+    /* every key the parser accepts is in the schema, and nothing else */
+    size_t n;
+    const char *const *keys = config_keys(&n);
+    for (size_t i = 0; i < n; i++)
+        if (!cJSON_HasObjectItem(props, keys[i])) {
+            fprintf(stderr, "  config key '%s' is missing from the schema's properties\n", keys[i]);
+            CHECK(0);
+        }
+    CHECK_INT(cJSON_GetArraySize(props), n);
+    /* the example configuration validates and parses */
+    snprintf(path, sizeof path, "%s/examples/.coreml-lint.json", src);
+    text = slurp(path);
+    CHECK(text != NULL);
+    if (text) {
+        cJSON *ex = cJSON_Parse(text);
+        CHECK(ex != NULL);
+        CHECK(validate(schema, ex, "examples/.coreml-lint.json"));
+        cJSON_Delete(ex);
+        free(text);
+        config c;
+        char err[1024] = "";
+        CHECK_INT(config_load(&c, path, err, sizeof err), 0);
+        if (*err) fprintf(stderr, "  %s\n", err);
+        config_free(&c);
+    }
+    /* and the validator does reject what the parser rejects */
+    const char *bad[] = {"{\"enabel\": []}", "{\"target\": \"ios16\"}", "{\"suppressions\": [{\"rule\": \"a/b\"}]}",
+                         "{\"rules\": {\"a/b\": {\"lvl\": \"note\"}}}", "{\"fail_on\": \"fatal\"}",
+                         "{\"suppressions\": [{\"rule\": \"a/b\", \"reason\": \" \"}]}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cJSON *j = cJSON_Parse(bad[i]);
+        fprintf(stderr, "  (expected rejection of %s follows)\n", bad[i]);
+        CHECK(!validate(schema, j, bad[i]));
+        cJSON_Delete(j);
+    }
+    cJSON_Delete(schema);
+}
+
+int main(void) {
+    RUN(test_find_upward);
+    RUN(test_parse_ok);
+    RUN(test_parse_errors);
+    RUN(test_targets);
+    RUN(test_apply_levels);
+    RUN(test_apply_enable_disable);
+    RUN(test_apply_options);
+    RUN(test_path_globs);
+    RUN(test_schema);
+    return CHECK_DONE();
+}

@@ -1,0 +1,616 @@
+/* test_registry.c — the rule host's core pieces: SHA-256 (NIST vectors),
+ * levels, rule id syntax, globs and path normalisation (host_util.c); the
+ * registry's gate (duplicate ids, bad ids, incomplete metadata, bad options
+ * refused with a notification naming file and field; the bundled rule set
+ * registers with no notification at all); and the run (run.c): ctx_report
+ * copies and locates findings, levels from the rule or the config, the
+ * flood cap, notifications deduplicated with a count, failed rules,
+ * fingerprints, deduplication, ordering, suppressions and the baseline. */
+#define _DEFAULT_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "host/host.h"
+#include "format/sha256.h"
+
+/* ---- sha256 ---------------------------------------------------------------- */
+
+static void test_sha256(void) {
+    char hex[65];
+    sha256_hex("", 0, hex);
+    CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    sha256_hex("abc", 3, hex);
+    CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    sha256_hex(m, strlen(m), hex);
+    CHECK_STR(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    /* one million 'a' through the streaming API, in odd-sized pieces */
+    sha256_ctx c;
+    unsigned char d[32], buf[997];
+    memset(buf, 'a', sizeof buf);
+    sha256_init(&c);
+    size_t left = 1000000;
+    while (left) {
+        size_t n = left < sizeof buf ? left : sizeof buf;
+        sha256_update(&c, buf, n);
+        left -= n;
+    }
+    sha256_final(&c, d);
+    sha256_to_hex(d, hex);
+    CHECK_STR(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+/* ---- host_util ------------------------------------------------------------------ */
+
+static void test_levels(void) {
+    CHECK_STR(level_name(LEVEL_NOTE), "note");
+    CHECK_STR(level_name(LEVEL_WARNING), "warning");
+    CHECK_STR(level_name(LEVEL_ERROR), "error");
+    CHECK_STR(level_name(LEVEL_NONE), "none");
+    CHECK_INT(level_parse("note"), LEVEL_NOTE);
+    CHECK_INT(level_parse("warning"), LEVEL_WARNING);
+    CHECK_INT(level_parse("error"), LEVEL_ERROR);
+    CHECK_INT(level_parse("none"), LEVEL_NONE);
+    CHECK_INT(level_parse("Error"), -1);
+    CHECK_INT(level_parse("fatal"), -1);
+    CHECK_INT(level_parse(NULL), -1);
+}
+
+static void test_rule_id_syntax(void) {
+    const char *good[] = {"load/weight-blob", "ane/fp32-program", "a/b", "x1/y2-z3", "meta/missing-metadata"};
+    const char *bad[] = {"",          "load",        "/x",         "x/",       "Load/x",      "load/X",
+                         "load/a_b",  "load/-a",     "load/a-",    "load/a--b", "a/b/c",      "load/a b",
+                         "load /a",   "lo ad/a",     "load/é",     "-a/b",      "a-/b"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        if (!rule_id_valid(good[i])) {
+            fprintf(stderr, "  should be valid: '%s'\n", good[i]);
+            CHECK(0);
+        }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (rule_id_valid(bad[i])) {
+            fprintf(stderr, "  should be invalid: '%s'\n", bad[i]);
+            CHECK(0);
+        }
+    CHECK(!rule_id_valid(NULL));
+    CHECK(host_rule_pattern_valid("ane/*"));
+    CHECK(host_rule_pattern_valid("*"));
+    CHECK(host_rule_pattern_valid("load/weight-?lob"));
+    CHECK(!host_rule_pattern_valid("ane/X*"));
+    CHECK(!host_rule_pattern_valid("ane"));
+    CHECK(!host_rule_pattern_valid(""));
+}
+
+static void test_globs(void) {
+    /* rule ids: '*' crosses '/' */
+    CHECK(host_glob_match("ane/*", "ane/fp32-program", false));
+    CHECK(host_glob_match("*", "ane/fp32-program", false));
+    CHECK(!host_glob_match("ane/*", "load/weight-blob", false));
+    CHECK(host_glob_match("*/weight-*", "load/weight-blob", false));
+    CHECK(host_glob_match("load/weight-blo?", "load/weight-blob", false));
+    CHECK(!host_glob_match("load/weight-blo?", "load/weight-blob-unreferenced", false));
+    CHECK(host_glob_match("load/weight-blob", "load/weight-blob", false));
+    /* logical locations: brackets are literal */
+    CHECK(host_glob_match("pipeline[1]/layer[7]:*", "pipeline[1]/layer[7]:conv1", false));
+    CHECK(host_glob_match("main/conv_*", "main/conv_12", false));
+    CHECK(!host_glob_match("main/conv_*", "main/relu_1", false));
+    CHECK(host_glob_match("a\\*b", "a*b", false));
+    CHECK(!host_glob_match("a\\*b", "axb", false));
+    /* paths: '*' stays inside a folder, '**' crosses */
+    CHECK(host_glob_match("models/*.mlmodel", "models/a.mlmodel", true));
+    CHECK(!host_glob_match("models/*.mlmodel", "models/sub/a.mlmodel", true));
+    CHECK(host_glob_match("models/**/*.mlmodel", "models/sub/deeper/a.mlmodel", true));
+    CHECK(host_glob_match("models/**/*.mlmodel", "models/a.mlmodel", true));
+    CHECK(host_glob_match("**/Pods/**", "app/Pods/x/y.mlmodel", true));
+    CHECK(host_glob_match("**", "a/b/c", true));
+    CHECK(!host_glob_match("?", "/", true));
+    /* a hostile pattern ends (budget), with no match */
+    CHECK(!host_glob_match("*a*a*a*a*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false));
+}
+
+static void test_paths(void) {
+    struct {
+        const char *in, *cwd, *want;
+    } cases[] = {
+        {"./a/b/", NULL, "a/b"},          {"a//b/./c", NULL, "a/b/c"},      {"./", NULL, "."},
+        {".", NULL, "."},                 {"/x/y/", NULL, "/x/y"},          {"/work/p/m.mlmodel", "/work/p", "m.mlmodel"},
+        {"/work/p", "/work/p/", "."},     {"/work/pq/m", "/work/p", "/work/pq/m"},
+        {"/a/b", "/", "a/b"},             {"../m.mlmodel", "/w", "../m.mlmodel"},
+        {"x.mlpackage/", "/w", "x.mlpackage"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *got = host_path_normalize(cases[i].in, cases[i].cwd);
+        CHECK_STR(got, cases[i].want);
+        free(got);
+    }
+}
+
+/* ---- registry ------------------------------------------------------------------- */
+
+static int t_check_calls;
+
+static int t_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
+    (void)r;
+    (void)m;
+    (void)ctx;
+    t_check_calls++;
+    return 0;
+}
+
+static const engine t_engine = {"test", t_check, NULL};
+
+static host_rule *mk_rule(const char *id, const char *origin) {
+    host_rule *r = rule_new();
+    r->id = id ? host_strdup(id) : NULL;
+    r->name = host_strdup("TestRule");
+    r->summary = host_strdup("A rule for the tests.");
+    r->help_md = host_strdup("Help text.");
+    r->default_level = LEVEL_WARNING;
+    r->origin = host_strdup(origin);
+    r->eng = &t_engine;
+    return r;
+}
+
+/* The last notification, for inspection. */
+static const notification *last_note(const registry *reg) {
+    size_t n = registry_n_notes(reg);
+    return n ? registry_note(reg, n - 1) : NULL;
+}
+
+static void expect_refused(registry *reg, host_rule *r, const char *field, const char *file) {
+    size_t before = registry_n_notes(reg), rules_before = registry_count(reg);
+    CHECK_INT(registry_add(reg, r), -1);
+    CHECK_INT(registry_count(reg), rules_before);
+    CHECK_INT(registry_n_notes(reg), before + 1);
+    const notification *n = last_note(reg);
+    if (!n) return;
+    CHECK_STR(n->kind, "rule/load-error");
+    CHECK_INT(n->level, LEVEL_ERROR);
+    char want[128];
+    snprintf(want, sizeof want, "field '%s'", field);
+    if (!strstr(n->message, want) || !strstr(n->message, file)) {
+        fprintf(stderr, "  message lacks %s or %s: %s\n", want, file, n->message);
+        CHECK(0);
+    }
+    CHECK_STR(n->file, file);
+}
+
+static void test_registry_gate(void) {
+    registry *reg = registry_new();
+    CHECK(reg != NULL);
+    CHECK_INT(registry_add(reg, mk_rule("house/b-rule", "/r/house/b-rule.lua")), 0);
+    CHECK_INT(registry_add(reg, mk_rule("house/a-rule", "/r/house/a-rule.lua")), 0);
+    CHECK_INT(registry_count(reg), 2);
+    CHECK_INT(registry_n_notes(reg), 0);
+    /* sorted by id; defaults filled in */
+    CHECK_STR(registry_rule(reg, 0)->id, "house/a-rule");
+    CHECK_STR(registry_rule(reg, 1)->id, "house/b-rule");
+    const host_rule *a = registry_find(reg, "house/a-rule");
+    CHECK(a != NULL);
+    if (a) {
+        CHECK_STR(a->kind, "test");
+        CHECK_STR(a->description, a->summary);
+        CHECK_INT(a->level, LEVEL_WARNING);
+        CHECK(a->enabled);
+        CHECK(cJSON_IsObject(a->options_config));
+    }
+    CHECK(registry_find(reg, "house/c-rule") == NULL);
+
+    /* duplicate id: refused, names both files */
+    expect_refused(reg, mk_rule("house/a-rule", "/other/a.lua"), "id", "/other/a.lua");
+    const notification *n = last_note(reg);
+    CHECK(n && strstr(n->message, "/r/house/a-rule.lua"));
+    CHECK(registry_was_refused(reg, "house/a-rule"));
+    CHECK_STR(registry_find(reg, "house/a-rule")->origin, "/r/house/a-rule.lua");
+
+    /* bad id syntax, missing metadata */
+    expect_refused(reg, mk_rule("House/Bad_Id", "/r/bad.lua"), "id", "/r/bad.lua");
+    expect_refused(reg, mk_rule(NULL, "/r/noid.lua"), "id", "/r/noid.lua");
+    host_rule *r = mk_rule("house/no-summary", "/r/s.lua");
+    free(r->summary);
+    r->summary = host_strdup("");
+    expect_refused(reg, r, "summary", "/r/s.lua");
+    r = mk_rule("house/no-name", "/r/n.lua");
+    free(r->name);
+    r->name = NULL;
+    expect_refused(reg, r, "name", "/r/n.lua");
+    r = mk_rule("house/no-help", "/r/h.lua");
+    free(r->help_md);
+    r->help_md = NULL;
+    expect_refused(reg, r, "help", "/r/h.lua");
+    r = mk_rule("house/bad-level", "/r/l.lua");
+    r->default_level = 7;
+    expect_refused(reg, r, "level", "/r/l.lua");
+    r = mk_rule("house/no-check", "/r/c.lua");
+    r->eng = NULL;
+    expect_refused(reg, r, "check", "/r/c.lua");
+
+    /* options: a default of the wrong type, a bad name */
+    r = mk_rule("house/bad-option", "/r/o.lua");
+    r->options = calloc(1, sizeof *r->options);
+    r->n_options = 1;
+    r->options[0].name = host_strdup("limit");
+    r->options[0].type = OPT_INT;
+    r->options[0].default_value = cJSON_CreateString("ten");
+    expect_refused(reg, r, "options.limit", "/r/o.lua");
+    r = mk_rule("house/bad-option-name", "/r/o2.lua");
+    r->options = calloc(1, sizeof *r->options);
+    r->n_options = 1;
+    r->options[0].name = host_strdup("Bad Name");
+    r->options[0].type = OPT_BOOL;
+    expect_refused(reg, r, "options[1].name", "/r/o2.lua");
+
+    /* a good rule with options gets its defaults as effective options */
+    r = mk_rule("house/with-options", "/r/w.lua");
+    r->options = calloc(2, sizeof *r->options);
+    r->n_options = 2;
+    r->options[0].name = host_strdup("limit");
+    r->options[0].type = OPT_INT;
+    r->options[0].default_value = cJSON_CreateNumber(10);
+    r->options[1].name = host_strdup("keys");
+    r->options[1].type = OPT_STRINGS;
+    CHECK_INT(registry_add(reg, r), 0);
+    const cJSON *lim = cJSON_GetObjectItemCaseSensitive(registry_find(reg, "house/with-options")->options_config, "limit");
+    CHECK(cJSON_IsNumber(lim) && lim->valuedouble == 10);
+
+    /* the rest still works */
+    CHECK_INT(registry_count(reg), 3);
+    CHECK_INT(registry_add(reg, NULL), -1);
+    registry_free(reg);
+}
+
+static void test_notes_dedupe(void) {
+    registry *reg = registry_new();
+    registry_notify(reg, "x/y", "rule/error", LEVEL_WARNING, "f.lua", 3, "boom %d", 1);
+    registry_notify(reg, "x/y", "rule/error", LEVEL_WARNING, "f.lua", 3, "boom %d", 2);
+    registry_notify(reg, "x/y", "rule/budget-exceeded", LEVEL_WARNING, "f.lua", 0, "slow");
+    registry_notify(reg, NULL, "plugin/unusable", LEVEL_ERROR, "a.so", 0, "bad a");
+    registry_notify(reg, NULL, "plugin/unusable", LEVEL_ERROR, "b.so", 0, "bad b");
+    CHECK_INT(registry_n_notes(reg), 4);
+    CHECK_INT(registry_note(reg, 0)->count, 2);
+    CHECK_STR(registry_note(reg, 0)->message, "boom 1");
+    CHECK_INT(registry_note(reg, 0)->line, 3);
+    registry_free(reg);
+}
+
+/* The bundled rule set (builtin load/..., bundled Lua rules, bundled
+ * plugins of the build tree) registers without a single notification. */
+static void test_bundled_set_valid(void) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    char plugdir[4096];
+    if (bd && !getenv("CML_PLUGIN_DIR")) {
+        snprintf(plugdir, sizeof plugdir, "%s/plugins", bd);
+        setenv("CML_PLUGIN_DIR", plugdir, 1);
+    }
+    registry *reg = registry_new();
+    registry_sources src = {0};
+    size_t n = registry_load_all(reg, &src);
+    for (size_t i = 0; i < registry_n_notes(reg); i++) {
+        const notification *nn = registry_note(reg, i);
+        fprintf(stderr, "  bundled notification: [%s] %s: %s\n", nn->kind, nn->file ? nn->file : "-", nn->message);
+    }
+    CHECK_INT(registry_n_notes(reg), 0);
+    static const char *const load_ids[] = {
+        "load/protobuf-corrupt",   "load/spec-version",          "load/package-manifest",
+        "load/mlprogram-without-weights", "load/missing-weight-file", "load/weight-blob",
+        "load/weight-blob-unreferenced",  "load/interface-invalid",   "load/mil-structure",
+        "load/unknown-op",         "load/compiled-by-newer-coremlc", "load/compiled-limited"};
+    CHECK(n >= sizeof load_ids / sizeof *load_ids);
+    for (size_t i = 0; i < sizeof load_ids / sizeof *load_ids; i++) {
+        const host_rule *r = registry_find(reg, load_ids[i]);
+        if (!r) {
+            fprintf(stderr, "  missing builtin rule %s\n", load_ids[i]);
+            CHECK(0);
+            continue;
+        }
+        CHECK_STR(r->kind, "builtin");
+        CHECK(r->n_tags > 0);
+        CHECK(strstr(r->help_md, "**Fix.**") != NULL);
+        CHECK(strstr(r->help_md, "**Sources.**") != NULL);
+    }
+    for (size_t i = 0; i < registry_count(reg); i++) {
+        const host_rule *r = registry_rule(reg, i);
+        CHECK(rule_id_valid(r->id));
+        CHECK(r->name && *r->name && r->summary && *r->summary && r->help_md && *r->help_md);
+        CHECK(r->description && *r->description);
+        CHECK(r->default_level >= LEVEL_NOTE && r->default_level <= LEVEL_ERROR);
+        if (i) CHECK(strcmp(registry_rule(reg, i - 1)->id, r->id) < 0);
+    }
+    registry_free(reg);
+}
+
+/* ---- the run ---------------------------------------------------------------------- */
+
+typedef enum { B_LOCATED, B_FLOOD, B_BAD_REPORTS, B_FAIL_SILENT, B_FAIL_NOTIFY, B_DUPS } behaviour;
+
+static int b_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
+    behaviour b = (behaviour)(intptr_t)r->engine_data;
+    CHECK(ctx_rule(ctx) == r);
+    CHECK(ctx_model(ctx) == m);
+    CHECK(cJSON_IsObject(ctx_options(ctx)));
+    switch (b) {
+    case B_LOCATED: {
+        char msg[64] = "conv 'conv_1' computes in fp32";
+        cml_loc op = {.artifact = "model.mil", .logical = "main/conv_1", .line = 7, .column = 3};
+        cml_loc layer = {.artifact = "", .logical = "layer[3]:dense"};
+        cml_loc feat = {.artifact = "", .logical = "input:image"};
+        related_loc rel = {.message = "produced here", .loc = {.artifact = "weights/weight.bin", .has_bytes = true,
+                                                                 .byte_offset = 64, .byte_length = 128}};
+        report_args a = {.message = msg, .at = &op, .fix = "cast to fp16", .related = &rel, .n_related = 1,
+                         .props = cJSON_CreateObject()};
+        CHECK_INT(ctx_report(ctx, &a), 0);
+        strcpy(msg, "overwritten");         /* the host copied the message */
+        CHECK_INT(ctx_report(ctx, &(report_args){.message = "layer finding", .at = &layer, .level = LEVEL_ERROR}), 0);
+        CHECK_INT(ctx_report(ctx, &(report_args){.message = "feature finding", .at = &feat}), 0);
+        CHECK_INT(ctx_report(ctx, &(report_args){.message = "model finding one"}), 0);
+        CHECK_INT(ctx_report(ctx, &(report_args){.message = "model finding two", .level = LEVEL_NOTE}), 0);
+        CHECK_STR(ctx_target(ctx), "iOS16");
+        break;
+    }
+    case B_FLOOD:
+        for (unsigned i = 0; i < CTX_MAX_FINDINGS_PER_RULE + 5; i++) {
+            char msg[32];
+            snprintf(msg, sizeof msg, "finding %u", i);
+            int rc = ctx_report(ctx, &(report_args){.message = msg});
+            if (i < CTX_MAX_FINDINGS_PER_RULE) CHECK_INT(rc, 0);
+            else CHECK_INT(rc, -1);
+        }
+        break;
+    case B_BAD_REPORTS:
+        CHECK_INT(ctx_report(ctx, &(report_args){.message = NULL, .props = cJSON_CreateObject()}), -1);
+        CHECK_INT(ctx_report(ctx, &(report_args){.message = ""}), -1);
+        CHECK_INT(ctx_report(ctx, &(report_args){.message = "x", .level = 9}), -1);
+        CHECK_INT(ctx_report(ctx, NULL), -1);
+        break;
+    case B_FAIL_SILENT:
+        return -3;
+    case B_FAIL_NOTIFY:
+        ctx_notify(ctx, "rule/budget-exceeded", LEVEL_WARNING, "budget of %d exhausted", 1000);
+        return -1;
+    case B_DUPS: {
+        cml_loc op = {.artifact = "", .logical = "main/x"};
+        for (int i = 0; i < 3; i++) ctx_report(ctx, &(report_args){.message = "same", .at = &op});
+        ctx_report(ctx, &(report_args){.message = "different", .at = &op});
+        break;
+    }
+    }
+    return 0;
+}
+
+static const engine b_engine = {"test", b_check, NULL};
+
+static void add_b(registry *reg, const char *id, behaviour b) {
+    host_rule *r = mk_rule(id, "/t/rules.lua");
+    /* the run tests check an unreadable (empty) model: these rules look at
+     * it anyway, as a rule may declare */
+    char **tags = calloc(1, sizeof *tags);
+    if (tags) {
+        tags[0] = host_strdup("unreadable-models");
+        free(r->tags);
+        r->tags = tags;
+        r->n_tags = 1;
+    }
+    r->eng = &b_engine;
+    r->engine_data = (void *)(intptr_t)b;
+    CHECK_INT(registry_add(reg, r), 0);
+}
+
+static const finding *find(const run_result *res, const char *rule, const char *msg) {
+    for (size_t i = 0; i < res->n_findings; i++)
+        if (!strcmp(res->findings[i]->rule_id, rule) && (!msg || !strcmp(res->findings[i]->message, msg)))
+            return res->findings[i];
+    return NULL;
+}
+
+static size_t count_rule(const run_result *res, const char *rule) {
+    size_t n = 0;
+    for (size_t i = 0; i < res->n_findings; i++) n += !strcmp(res->findings[i]->rule_id, rule);
+    return n;
+}
+
+static const notification *find_note(const run_result *res, const char *kind, const char *rule) {
+    for (size_t i = 0; i < res->n_notes; i++)
+        if (!strcmp(res->notes[i]->kind, kind) && res->notes[i]->rule_id && !strcmp(res->notes[i]->rule_id, rule))
+            return res->notes[i];
+    return NULL;
+}
+
+static void test_run(void) {
+    char dir[] = "/tmp/cml-run-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char model[4200];
+    snprintf(model, sizeof model, "%s/empty.mlmodel", dir);
+    FILE *f = fopen(model, "w");
+    CHECK(f != NULL);
+    if (f) fclose(f);
+
+    registry *reg = registry_new();
+    rules_load_register(reg);
+    add_b(reg, "t/located", B_LOCATED);
+    add_b(reg, "t/flood", B_FLOOD);
+    add_b(reg, "t/bad-reports", B_BAD_REPORTS);
+    add_b(reg, "t/fail-silent", B_FAIL_SILENT);
+    add_b(reg, "t/fail-notify", B_FAIL_NOTIFY);
+    add_b(reg, "t/dups", B_DUPS);
+    char err[512] = "";
+    CHECK_INT(config_apply(NULL, reg, NULL, 0, NULL, 0, err, sizeof err), 0);
+    const char *paths[] = {model};
+    run_opts o = {.target = "iOS16"};
+    run_stats st;
+    run_result *res = run_check(reg, &o, paths, 1, &st, err, sizeof err);
+    CHECK(res != NULL);
+    if (!res) {
+        fprintf(stderr, "  run_check: %s\n", err);
+        registry_free(reg);
+        return;
+    }
+    CHECK_INT(st.models, 1);
+    CHECK_INT(res->n_models, 1);
+    CHECK_INT(res->fail_on, LEVEL_ERROR);
+    CHECK(res->execution_successful);
+    CHECK(res->tool_version && *res->tool_version);
+    /* the loader's problem is a load/ finding with the diag's level */
+    const finding *ld = find(res, "load/protobuf-corrupt", NULL);
+    CHECK(ld != NULL);
+    if (ld) {
+        CHECK_INT(ld->level, LEVEL_ERROR);
+        CHECK_STR(ld->model_path, model);
+        CHECK_STR(ld->loc.artifact, "");
+        CHECK(ld->rule == registry_find(reg, "load/protobuf-corrupt"));
+    }
+    CHECK_INT(run_exit_code(res), 1);
+
+    /* located findings: copied strings, derived logical kinds, levels */
+    const finding *op = find(res, "t/located", "conv 'conv_1' computes in fp32");
+    CHECK(op != NULL);
+    if (op) {
+        CHECK_STR(op->loc.artifact, "model.mil");
+        CHECK_STR(op->loc.logical, "main/conv_1");
+        CHECK_INT(op->loc.line, 7);
+        CHECK_STR(op->logical_kind, "member");
+        CHECK_INT(op->level, LEVEL_WARNING);          /* the rule's level */
+        CHECK_STR(op->fix, "cast to fp16");
+        CHECK_INT(op->n_related, 1);
+        if (op->n_related) {
+            CHECK_STR(op->related[0].message, "produced here");
+            CHECK_STR(op->related[0].loc.artifact, "weights/weight.bin");
+            CHECK_INT(op->related[0].loc.byte_offset, 64);
+        }
+        CHECK(cJSON_IsObject(op->props));
+        CHECK_INT(strlen(op->fingerprint), 32);
+    }
+    const finding *ly = find(res, "t/located", "layer finding");
+    CHECK(ly && !strcmp(ly->logical_kind, "member") && ly->level == LEVEL_ERROR);
+    const finding *ft = find(res, "t/located", "feature finding");
+    CHECK(ft && !strcmp(ft->logical_kind, "module"));
+    const finding *m1 = find(res, "t/located", "model finding one");
+    const finding *m2 = find(res, "t/located", "model finding two");
+    CHECK(m1 && m2);
+    if (m1 && m2) {
+        CHECK(m1->loc.logical == NULL);
+        CHECK_STR(m1->logical_kind, "module");
+        CHECK_INT(m2->level, LEVEL_NOTE);
+        CHECK(strcmp(m1->fingerprint, m2->fingerprint) != 0);   /* distinct by message */
+    }
+    /* the model's files that findings point at */
+    CHECK(res->models[0]->n_artifacts >= 2);
+
+    /* flood cap: exactly the cap kept, one notification */
+    CHECK_INT(count_rule(res, "t/flood"), CTX_MAX_FINDINGS_PER_RULE);
+    const notification *fl = find_note(res, "rule/too-many-findings", "t/flood");
+    CHECK(fl && fl->count == 1 && !strcmp(fl->model_path, model));
+    /* bad reports: refused, one notification counted four times */
+    CHECK_INT(count_rule(res, "t/bad-reports"), 0);
+    const notification *br = find_note(res, "rule/error", "t/bad-reports");
+    CHECK(br && br->count == 4);
+    /* a failing rule: a notification of its own, or the host's */
+    CHECK(find_note(res, "rule/error", "t/fail-silent") != NULL);
+    const notification *fn = find_note(res, "rule/budget-exceeded", "t/fail-notify");
+    CHECK(fn && fn->count == 1 && !strcmp(fn->file, "/t/rules.lua"));
+    CHECK(find_note(res, "rule/error", "t/fail-notify") == NULL);
+    /* duplicates dropped: same fingerprint and message */
+    CHECK_INT(count_rule(res, "t/dups"), 2);
+    CHECK_INT(st.duplicates, 2);
+    /* sorted */
+    for (size_t i = 1; i < res->n_findings; i++) {
+        const finding *a = res->findings[i - 1], *b = res->findings[i];
+        int c = strcmp(a->loc.artifact, b->loc.artifact);
+        CHECK(c < 0 || (c == 0 && a->loc.line <= b->loc.line));
+    }
+
+    /* baseline: a SARIF holding the fingerprint of two findings drops them */
+    char sarif[4300];
+    snprintf(sarif, sizeof sarif, "%s/base.sarif", dir);
+    f = fopen(sarif, "w");
+    if (f && op && ld) {
+        fprintf(f, "{\"version\":\"2.1.0\",\"runs\":[{\"results\":[{\"partialFingerprints\":{\"primaryLocationLineHash\":"
+                   "\"%s:1\"}},{\"partialFingerprints\":{\"primaryLocationLineHash\":\"%s\"}}]}]}",
+                op->fingerprint, ld->fingerprint);
+        fclose(f);
+    }
+    size_t before = res->n_findings;
+    run_result_free(res);
+    o.baseline = sarif;
+    res = run_check(reg, &o, paths, 1, &st, err, sizeof err);
+    CHECK(res != NULL);
+    if (res) {
+        CHECK_INT(res->n_findings, before - 2);
+        CHECK_INT(st.baselined, 2);
+        CHECK(find(res, "load/protobuf-corrupt", NULL) == NULL);
+        CHECK(find(res, "t/located", "layer finding") != NULL);
+        run_result_free(res);
+    }
+    /* an unreadable baseline is a tool error */
+    o.baseline = "/nonexistent/base.sarif";
+    res = run_check(reg, &o, paths, 1, &st, err, sizeof err);
+    CHECK(res == NULL);
+    CHECK(strstr(err, "/nonexistent/base.sarif") != NULL);
+    registry_free(reg);
+    unlink(sarif);
+    unlink(model);
+    rmdir(dir);
+}
+
+/* Config levels override every finding's level; suppressions mark. */
+static void test_run_config(void) {
+    char dir[] = "/tmp/cml-runcfg-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char model[4200];
+    snprintf(model, sizeof model, "%s/empty.mlmodel", dir);
+    FILE *f = fopen(model, "w");
+    if (f) fclose(f);
+    registry *reg = registry_new();
+    rules_load_register(reg);
+    add_b(reg, "t/located", B_LOCATED);
+    config cfg;
+    char err[1024];
+    const char *json = "{\"rules\": {\"t/located\": {\"level\": \"note\"}, \"load/*\": {\"level\": \"warning\"}},"
+                       " \"suppressions\": [{\"rule\": \"t/*\", \"op\": \"main/conv_*\", \"reason\": \"accepted\"},"
+                       "                    {\"rule\": \"t/located\", \"path\": \"nowhere/**\", \"reason\": \"other path\"}]}";
+    CHECK_INT(config_parse(&cfg, json, strlen(json), "cfg.json", dir, err, sizeof err), 0);
+    CHECK_INT(config_apply(&cfg, reg, NULL, 0, NULL, 0, err, sizeof err), 0);
+    const char *paths[] = {model};
+    run_opts o = {.cfg = &cfg, .fail_on = LEVEL_WARNING, .target = "iOS16"};
+    run_stats st;
+    run_result *res = run_check(reg, &o, paths, 1, &st, err, sizeof err);
+    CHECK(res != NULL);
+    if (res) {
+        const finding *ly = find(res, "t/located", "layer finding");
+        CHECK(ly && ly->level == LEVEL_NOTE);   /* asked for error, config says note */
+        const finding *ld = find(res, "load/protobuf-corrupt", NULL);
+        CHECK(ld && ld->level == LEVEL_WARNING);
+        const finding *op = find(res, "t/located", "conv 'conv_1' computes in fp32");
+        CHECK(op && op->suppressed && !strcmp(op->suppress_reason, "accepted"));
+        CHECK(ly && !ly->suppressed);
+        CHECK_INT(st.suppressed, 1);
+        CHECK_INT(run_exit_code(res), 1);       /* the load warning, fail_on warning */
+        run_result_free(res);
+    }
+    /* excluded models are not checked */
+    config_free(&cfg);
+    const char *json2 = "{\"exclude\": [\"*.mlmodel\"]}";
+    CHECK_INT(config_parse(&cfg, json2, strlen(json2), "cfg.json", dir, err, sizeof err), 0);
+    res = run_check(reg, &o, paths, 1, &st, err, sizeof err);
+    CHECK(res && res->n_models == 0 && res->n_findings == 0 && st.excluded == 1);
+    run_result_free(res);
+    config_free(&cfg);
+    registry_free(reg);
+    unlink(model);
+    rmdir(dir);
+}
+
+int main(void) {
+    RUN(test_sha256);
+    RUN(test_levels);
+    RUN(test_rule_id_syntax);
+    RUN(test_globs);
+    RUN(test_paths);
+    RUN(test_registry_gate);
+    RUN(test_notes_dedupe);
+    RUN(test_bundled_set_valid);
+    RUN(test_run);
+    RUN(test_run_config);
+    return CHECK_DONE();
+}

@@ -1,0 +1,186 @@
+/* test_fixtures_load.c — the fixture writer's models through the loader.
+ *
+ * Every good example (build/examples) loads with no problem and the facts
+ * the fixture writer put in are read back; every broken model
+ * (build/examples/broken) yields exactly the load/... finding it was made
+ * for, with a location (artifact, and byte offset or line where the
+ * problem has one). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cli/inspect.h"
+#include "ir/model.h"
+
+static const char *build_dir;
+
+static lmodel *load(const char *rel) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/examples/%s", build_dir, rel);
+    lmodel *lm = loader_load(p, NULL);
+    CHECK(lm && lm->model);
+    return lm;
+}
+
+static const cml_diag *find_diag(const cml_model *m, const char *rule) {
+    for (size_t i = 0; i < m->n_diags; i++)
+        if (!strcmp(m->diags[i]->rule_id, rule)) return m->diags[i];
+    return NULL;
+}
+
+static void test_good_examples(void) {
+    static const char *const good[] = {"tiny_convnet_nn.mlmodel", "tiny_classifier_nn.mlmodel",
+                                       "tiny_image_nn.mlmodel", "tiny_mlprogram.mlpackage",
+                                       "tiny_pipeline.mlmodel", "tiny_compressed.mlpackage",
+                                       "tiny_multifunction.mlpackage", "tiny_stateful.mlpackage"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        lmodel *lm = load(good[i]);
+        if (!lm) continue;
+        for (size_t d = 0; d < lm->model->n_diags; d++)
+            fprintf(stderr, "  %s: %s [%s]\n", good[i], lm->model->diags[d]->message, lm->model->diags[d]->rule_id);
+        CHECK_INT(lm->model->n_diags, 0);
+        loader_free(lm);
+    }
+}
+
+static void test_good_facts(void) {
+    lmodel *lm = load("tiny_convnet_nn.mlmodel");
+    if (lm) {
+        const cml_model *m = lm->model;
+        CHECK_STR(m->type, "neuralNetwork");
+        CHECK_INT(m->n_functions, 1);
+        CHECK(m->metadata.present && *m->metadata.author);
+        /* shape inference: flatten keeps NN's [.., C*H*W, 1, 1] form, so
+         * innerProduct and softmax give [1, 10, 1, 1] */
+        const cml_block *b = m->functions[0]->block;
+        const cml_op *last = b->ops[b->n_ops - 1];
+        CHECK_STR(last->kind, "softmax");
+        CHECK(last->n_outputs == 1 && last->outputs[0]->type.shape.rank == 4);
+        if (last->n_outputs && last->outputs[0]->type.shape.rank == 4) {
+            CHECK_INT(last->outputs[0]->type.shape.dims[1], 10);
+            CHECK_INT(last->outputs[0]->type.shape.dims[2], 1);
+        }
+        const cml_op *pool = b->ops[3];
+        CHECK_STR(pool->kind, "pooling");
+        if (pool->outputs[0]->type.shape.rank == 4) CHECK_INT(pool->outputs[0]->type.shape.dims[3], 16);
+        /* the conv keeps 32x32 with same padding and 8 channels */
+        const cml_op *conv = b->ops[0];
+        CHECK_STR(conv->kind, "convolution");
+        const cml_shape *cs = &conv->outputs[0]->type.shape;
+        CHECK_INT(cs->rank, 4);
+        if (cs->rank == 4) {
+            CHECK_INT(cs->dims[1], 8);
+            CHECK_INT(cs->dims[2], 32);
+            CHECK_INT(cs->dims[3], 32);
+        }
+        loader_free(lm);
+    }
+    lm = load("tiny_compressed.mlpackage");
+    if (lm) {
+        size_t pal = 0, quant = 0, sparse = 0;
+        for (size_t i = 0; i < lm->model->n_functions; i++) {
+            const cml_block *b = lm->model->functions[i]->block;
+            for (size_t k = 0; k < b->n_ops; k++) {
+                const cml_op *op = b->ops[k];
+                if (!op->n_outputs || !op->outputs[0]->compression) continue;
+                const cml_compression *c = op->outputs[0]->compression;
+                if (c->palettized) {
+                    pal++;
+                    CHECK_INT(c->lut_bits, 4);
+                    CHECK_INT(c->lut_granularity, CML_GRAN_PER_GROUPED_CHANNEL);
+                    CHECK_INT(c->lut_group_size, 8);
+                }
+                if (c->quantized) {
+                    quant++;
+                    CHECK_INT(c->quant_bits, 4);
+                    CHECK_INT(c->quant_granularity, CML_GRAN_PER_BLOCK);
+                    CHECK_INT(c->quant_block_size, 32);
+                    CHECK_INT(c->quant_axis, 1);
+                }
+                if (c->sparse) {
+                    sparse++;
+                    CHECK(c->sparsity > 0.74 && c->sparsity < 0.76);
+                }
+            }
+        }
+        CHECK_INT(pal, 1);
+        CHECK_INT(quant, 1);
+        CHECK_INT(sparse, 1);
+        loader_free(lm);
+    }
+    lm = load("tiny_multifunction.mlpackage");
+    if (lm) {
+        CHECK_INT(lm->model->n_functions, 2);
+        CHECK_INT(lm->model->n_weight_files, 1);
+        if (lm->model->n_weight_files) {
+            /* shared blob counted once */
+            CHECK_INT(lm->model->weight_files[0]->blobs_referenced, lm->model->weight_files[0]->blobs_parsed);
+        }
+        CHECK_STR(lm->model->default_function_name, "fn_a");
+        loader_free(lm);
+    }
+}
+
+typedef struct expect {
+    const char *fixture, *rule, *artifact, *substring;
+    int want_bytes, want_line;
+} expect;
+
+static void test_broken(void) {
+    static const expect ex[] = {
+        {"broken/truncated.mlmodel", "load/protobuf-corrupt", "", "runs past the end", 1, 0},
+        {"broken/wrong_magic.mlmodel", "load/protobuf-corrupt", "", "not a valid Core ML model", 1, 0},
+        {"broken/empty.mlmodel", "load/protobuf-corrupt", "", "empty", 1, 0},
+        {"broken/spec_zero.mlmodel", "load/spec-version", "", "missing or corrupt", 0, 0},
+        {"broken/blob_offset_out_of_range.mlpackage", "load/weight-blob",
+         "Data/com.apple.CoreML/weights/weight.bin", "no blob record", 1, 0},
+        {"broken/blob_bad_sentinel.mlpackage", "load/weight-blob", "Data/com.apple.CoreML/weights/weight.bin",
+         "sentinel is 0xCAFEBABE", 1, 0},
+        {"broken/bad_manifest.mlpackage", "load/package-manifest", "Manifest.json", "not valid JSON", 0, 1},
+        {"broken/manifest_no_root.mlpackage", "load/package-manifest", "Manifest.json", "rootModelIdentifier", 0, 0},
+        {"broken/missing_weights.mlpackage", "load/missing-weight-file", "Data/com.apple.CoreML/weights/weight.bin",
+         "does not exist", 0, 0},
+        {"broken/dtype_mismatch.mlpackage", "load/weight-blob", "Data/com.apple.CoreML/weights/weight.bin",
+         "typed fp16 but its blob", 1, 0},
+        {"broken/undefined_input.mlpackage", "load/mil-structure", "Data/com.apple.CoreML/model.mlmodel",
+         "not defined", 0, 0},
+        {"broken/mlprogram_in_mlmodel.mlmodel", "load/mlprogram-without-weights", "", "plain .mlmodel", 0, 0},
+        {"broken/not_a_package.mlpackage", "load/package-manifest", "Manifest.json", "Manifest.json", 0, 0},
+        {"broken/unreferenced_blob.mlpackage", "load/weight-blob-unreferenced",
+         "Data/com.apple.CoreML/weights/weight.bin", "never referenced", 1, 0},
+    };
+    for (size_t i = 0; i < sizeof ex / sizeof *ex; i++) {
+        lmodel *lm = load(ex[i].fixture);
+        if (!lm) continue;
+        const cml_diag *d = find_diag(lm->model, ex[i].rule);
+        if (!d) {
+            fprintf(stderr, "  %s: expected %s, got:\n", ex[i].fixture, ex[i].rule);
+            for (size_t k = 0; k < lm->model->n_diags; k++)
+                fprintf(stderr, "    %s [%s]\n", lm->model->diags[k]->message, lm->model->diags[k]->rule_id);
+            check_failures_++;
+        } else {
+            CHECK_STR(d->loc.artifact, ex[i].artifact);
+            if (!strstr(d->message, ex[i].substring)) {
+                fprintf(stderr, "  %s: message '%s' lacks '%s'\n", ex[i].fixture, d->message, ex[i].substring);
+                check_failures_++;
+            }
+            if (ex[i].want_bytes) CHECK(d->loc.has_bytes);
+            if (ex[i].want_line) CHECK(d->loc.line > 0);
+        }
+        /* only load problems, and the wrong-magic file yields exactly one */
+        for (size_t k = 0; k < lm->model->n_diags; k++) CHECK(!strncmp(lm->model->diags[k]->rule_id, "load/", 5));
+        loader_free(lm);
+    }
+}
+
+int main(void) {
+    build_dir = getenv("CML_BUILD_DIR");
+    char p[4096];
+    snprintf(p, sizeof p, "%s/examples/tiny_mlprogram.mlpackage", build_dir ? build_dir : ".");
+    if (!build_dir || !fs_is_dir(p)) SKIP_ALL("build/examples not written (the `examples` target builds them)");
+    RUN(test_good_examples);
+    RUN(test_good_facts);
+    RUN(test_broken);
+    return CHECK_DONE();
+}
