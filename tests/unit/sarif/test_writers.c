@@ -157,7 +157,7 @@ static notification n_plain = {
     .message = "Unknown key 'colour' in .coreml-lint.json ignored.",
     .count = 1,
 };
-static notification *notes[] = {&n_rule, &n_plain};
+static notification *all_notes[] = {&n_rule, &n_plain};
 
 static char *arts_det[] = {"model.mil", "weights/weight.bin"};
 static char *arts_old[] = {""};
@@ -179,7 +179,7 @@ static run_result make_result(void) {
         .n_rules = 4,
         .findings = findings,
         .n_findings = 4,
-        .notes = notes,
+        .notes = all_notes,
         .n_notes = 2,
         .models = models,
         .n_models = 4,
