@@ -739,11 +739,7 @@ int write_sarif(FILE *out, const run_result *r) {
         add_item(&S, run, "properties", cJSON_Duplicate(r->run_properties, true));
     if (S.oom) goto out;
 
-    char *txt = cJSON_Print(root);
-    if (!txt) goto out;
-    fputs(txt, out);
-    fputc('\n', out);
-    cJSON_free(txt);
+    if (sarif_put_json(out, root) != 0) goto out;
     rc = sarif_finish(out);
 out:
     cJSON_Delete(root);

@@ -57,6 +57,12 @@ typedef struct cli_command {
 
 int cli_main(int argc, char **argv);
 
+/* One line on stderr: the printf of fmt, passed whole through the
+ * sanitizer's one-line form (format/sanitize.h), then a newline. For every
+ * message that carries a path, a configuration's text or a rule's words:
+ * they may come from the scanned tree. */
+void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* args.c: parse argv[start..] for command cmd (a CMD_* bit) into o.
  * Returns 0, 1 when help or the version was printed (exit 0), 2 on a usage
  * error (already printed). */

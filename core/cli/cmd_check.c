@@ -85,7 +85,7 @@ int cmd_check(const cli_command *c, cli_opts *o) {
             return 2;
         }
         if (!exists(o->args.v[0])) {
-            fprintf(stderr, "coreml-lint %s: '%s' does not exist\n", c->name, o->args.v[0]);
+            cli_errorf("coreml-lint %s: '%s' does not exist", c->name, o->args.v[0]);
             return 2;
         }
         if (!o->rule_options) o->rule_options = cJSON_CreateObject();
@@ -120,7 +120,7 @@ int cmd_check(const cli_command *c, cli_opts *o) {
                        .limits = &s.limits};
         res = run_check(s.reg, &ro, (const char *const *)paths.items, paths.n, &st, err, sizeof err);
         if (!res) {
-            fprintf(stderr, "coreml-lint: %s\n", err);
+            cli_errorf("coreml-lint: %s", err);
             rc = 2;
         }
     }

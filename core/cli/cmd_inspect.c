@@ -12,6 +12,7 @@
 #include "cli/discover.h"
 #include "cli/inspect.h"
 #include "cli/session.h"
+#include "format/sanitize.h"
 #include "ir/model.h"
 
 int cmd_inspect(const cli_command *c, cli_opts *o) {
@@ -37,7 +38,7 @@ int cmd_inspect(const cli_command *c, cli_opts *o) {
     for (size_t i = 0; i < paths.n; i++) {
         lmodel *lm = loader_load(paths.items[i], NULL);
         if (!lm || !lm->model) {
-            fprintf(stderr, "coreml-lint: out of memory loading '%s'\n", paths.items[i]);
+            cli_errorf("coreml-lint: out of memory loading '%s'", paths.items[i]);
             loader_free(lm);
             continue;
         }
@@ -49,12 +50,15 @@ int cmd_inspect(const cli_command *c, cli_opts *o) {
         loader_free(lm);
     }
     if (arr) {
+        /* model strings go out through the sanitizer (format/sanitize.h) */
         char *s = cJSON_Print(arr);
-        if (s) {
-            fputs(s, out);
+        char *safe = s ? san_json(s) : NULL;
+        if (safe) {
+            fputs(safe, out);
             fputc('\n', out);
-            free(s);
         }
+        free(s);
+        free(safe);
         cJSON_Delete(arr);
     }
     int rc = session_output_close(out, o->output) ? 2 : 0;

@@ -49,7 +49,7 @@ int session_open(session *s, const cli_opts *o, bool use_config, const char *opt
         }
         const char *path = o->config ? o->config : found;
         if (path && config_load(&s->cfg, path, err, sizeof err) != 0) {
-            fprintf(stderr, "coreml-lint: %s\n", err);
+            cli_errorf("coreml-lint: %s", err);
             free(found);
             return 2;
         }
@@ -60,22 +60,22 @@ int session_open(session *s, const cli_opts *o, bool use_config, const char *opt
     /* extra rule folders and plugins must exist: a typo is a usage error */
     for (size_t i = 0; i < o->rules_dirs.n; i++)
         if (!is_dir(o->rules_dirs.v[i])) {
-            fprintf(stderr, "coreml-lint: --rules-dir: '%s' is not a folder\n", o->rules_dirs.v[i]);
+            cli_errorf("coreml-lint: --rules-dir: '%s' is not a folder", o->rules_dirs.v[i]);
             return 2;
         }
     for (size_t i = 0; i < o->plugins.n; i++)
         if (!exists(o->plugins.v[i])) {
-            fprintf(stderr, "coreml-lint: --plugin: '%s' does not exist\n", o->plugins.v[i]);
+            cli_errorf("coreml-lint: --plugin: '%s' does not exist", o->plugins.v[i]);
             return 2;
         }
     for (size_t i = 0; i < s->cfg.n_rules_dirs; i++)
         if (!is_dir(s->cfg.rules_dirs[i])) {
-            fprintf(stderr, "coreml-lint: %s: rules_dirs: '%s' is not a folder\n", s->cfg.file, s->cfg.rules_dirs[i]);
+            cli_errorf("coreml-lint: %s: rules_dirs: '%s' is not a folder", s->cfg.file, s->cfg.rules_dirs[i]);
             return 2;
         }
     for (size_t i = 0; i < s->cfg.n_plugins; i++)
         if (!exists(s->cfg.plugins[i])) {
-            fprintf(stderr, "coreml-lint: %s: plugins: '%s' does not exist\n", s->cfg.file, s->cfg.plugins[i]);
+            cli_errorf("coreml-lint: %s: plugins: '%s' does not exist", s->cfg.file, s->cfg.plugins[i]);
             return 2;
         }
     strv dirs = {0}, plugs = {0};
@@ -105,7 +105,7 @@ int session_open(session *s, const cli_opts *o, bool use_config, const char *opt
                          .options_rules = options_rules,
                          .options = o->rule_options};
     if (config_apply(&s->cfg, s->reg, &ov, err, sizeof err) != 0) {
-        fprintf(stderr, "coreml-lint: %s\n", err);
+        cli_errorf("coreml-lint: %s", err);
         return 2;
     }
     return 0;
@@ -120,16 +120,17 @@ void session_close(session *s) {
 void session_print_notes(const session *s) {
     for (size_t i = 0; i < registry_n_notes(s->reg); i++) {
         const notification *n = registry_note(s->reg, i);
-        fprintf(stderr, "coreml-lint: %s: %s", level_name(n->level), n->message);
-        if (n->count > 1) fprintf(stderr, " (%zu times)", n->count);
-        fprintf(stderr, " [%s%s%s]\n", n->kind, n->rule_id ? " " : "", n->rule_id ? n->rule_id : "");
+        char times[32] = "";
+        if (n->count > 1) snprintf(times, sizeof times, " (%zu times)", n->count);
+        cli_errorf("coreml-lint: %s: %s%s [%s%s%s]", level_name(n->level), n->message, times, n->kind,
+                   n->rule_id ? " " : "", n->rule_id ? n->rule_id : "");
     }
 }
 
 FILE *session_output(const char *path) {
     if (!path || !strcmp(path, "-")) return stdout;
     FILE *f = fopen(path, "w");
-    if (!f) fprintf(stderr, "coreml-lint: cannot write '%s': %s\n", path, strerror(errno));
+    if (!f) cli_errorf("coreml-lint: cannot write '%s': %s", path, strerror(errno));
     return f;
 }
 
@@ -142,7 +143,7 @@ int session_output_close(FILE *f, const char *path) {
         return 0;
     }
     if (fclose(f) != 0) {
-        fprintf(stderr, "coreml-lint: cannot write '%s': %s\n", path, strerror(errno));
+        cli_errorf("coreml-lint: cannot write '%s': %s", path, strerror(errno));
         return -1;
     }
     return 0;

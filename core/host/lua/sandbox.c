@@ -22,6 +22,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "format/sanitize.h"
 #include "host/lua/sandbox.h"
 
 #define SB_SEED 0x636d6c696e74LL   /* "cmlint": math.random's fixed seed */
@@ -234,7 +235,10 @@ static int sb_print(lua_State *L) {
         (void)len;
     }
     luaL_pushresult(&b);
-    if (sb->debug) fprintf(stderr, "[rule %s] %.4096s\n", sb->tag, lua_tostring(L, -1));
+    if (sb->debug) {
+        char line[4096];
+        fprintf(stderr, "[rule %s] %s\n", sb->tag, san_buf(line, sizeof line, lua_tostring(L, -1), SAN_LINE));
+    }
     return 0;
 }
 
@@ -378,8 +382,9 @@ static int sb_msgh(lua_State *L) {
 static int sb_panic(lua_State *L) {
     sandbox *sb = sandbox_from(L);
     const char *msg = lua_tostring(L, -1);
+    char line[4096];
     fprintf(stderr, "coreml-lint: unprotected Lua error in rule %s: %s\n", sb && sb->tag ? sb->tag : "?",
-            msg ? msg : "?");
+            san_buf(line, sizeof line, msg ? msg : "?", SAN_LINE));
     abort();
 }
 

@@ -45,6 +45,7 @@
 #endif
 
 #include "coreml-lint/plugin.h"
+#include "format/sanitize.h"
 #include "host/ctx.h"
 #include "host/so/engine.h"
 #include "host/util.h"
@@ -345,7 +346,9 @@ static void so_h_log(cml_ctx *pc, cml_level level, const char *message) {
     int lv = (int)level < LEVEL_NOTE ? LEVEL_NOTE : (int)level > LEVEL_ERROR ? LEVEL_ERROR : (int)level;
     if (!message) message = "";
     if (!pc) {
-        fprintf(stderr, "coreml-lint: plugin %s: %s\n", level_name(lv), message);
+        char *m = san_str(message, SAN_LINE);   /* the plugin's words, one safe line */
+        fprintf(stderr, "coreml-lint: plugin %s: %s\n", level_name(lv), m ? m : "");
+        free(m);
         return;
     }
     so_ctx *c = so_ctx_of(pc);
@@ -359,7 +362,9 @@ static void so_h_log(cml_ctx *pc, cml_level level, const char *message) {
 static void so_h_usage_error(cml_ctx *pc, const char *message) {
     if (!message) message = "";
     if (!pc) {
-        fprintf(stderr, "coreml-lint: plugin error: %s\n", message);
+        char *m = san_str(message, SAN_LINE);
+        fprintf(stderr, "coreml-lint: plugin error: %s\n", m ? m : "");
+        free(m);
         return;
     }
     so_ctx *c = so_ctx_of(pc);

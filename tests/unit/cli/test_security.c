@@ -1,0 +1,390 @@
+/* test_security.c — coreml-lint on an untrusted pull request (issue #10):
+ * the scanned tree is the attacker's (models, .coreml-lint.json, rule
+ * folders, file names), the runner reads stdout and stderr for workflow
+ * commands, and the job holds a token. Each test is one attack, run against
+ * the built binary ($CML_BUILD_DIR/coreml-lint) with a time limit, so a
+ * hang is a failure and not a stuck suite:
+ *
+ *  - injection: hostile models (build/security-fixtures, written by
+ *    cml-fixture --set security) through every command and format, to
+ *    stdout and to -o: no line starts with "::" unless it is one of the
+ *    tool's own annotations, no "##[", no ESC, BEL, CR or other control,
+ *    valid UTF-8 everywhere, every JSON and SARIF document parses. */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "check.h"
+#include "cli_run.h"
+#include "tmptree.h"
+
+static char bin[PATH_MAX];
+static char work[PATH_MAX];
+static char hostile[PATH_MAX];      /* build/security-fixtures/hostile */
+static char plugin_dir[PATH_MAX];
+static bool have_probe;
+
+/* ---- running the binary with a time limit ------------------------------------ */
+
+typedef struct res {
+    int code;            /* exit status; -1 killed by a signal; -2 timed out */
+    int sig;
+    char *out, *err;     /* never NULL */
+    size_t out_len, err_len;
+} res;
+
+static void res_free(res *r) {
+    free(r->out);
+    free(r->err);
+}
+
+/* Run bin with args in dir (NULL: work); env: "K=V" strings to set, or
+ * "-K" to unset, NULL-terminated or NULL. Killed after limit seconds. */
+static res run_env(const char *dir, int limit, const char *const *env, const char *const *args) {
+    res r = {-1, 0, NULL, NULL, 0, 0};
+    char outp[PATH_MAX + 16], errp[PATH_MAX + 16];
+    snprintf(outp, sizeof outp, "%s/.stdout", work);
+    snprintf(errp, sizeof errp, "%s/.stderr", work);
+    const char *argv[96];
+    size_t n = 0;
+    argv[n++] = bin;
+    for (; args[n - 1] && n < 95; n++) argv[n] = args[n - 1];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fo < 0 || fe < 0 || chdir(dir ? dir : work) != 0) _exit(127);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        setpgid(0, 0);
+        unsetenv("NO_COLOR");
+        unsetenv("COREML_LINT_TRUST_CONFIG");
+        for (size_t i = 0; env && env[i]; i++) {
+            if (env[i][0] == '-') unsetenv(env[i] + 1);
+            else putenv((char *)env[i]);
+        }
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    int st = 0;
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid) {
+            if (WIFEXITED(st)) r.code = WEXITSTATUS(st);
+            else if (WIFSIGNALED(st)) r.sig = WTERMSIG(st);
+            break;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - t0.tv_sec >= limit) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            r.code = -2;
+            break;
+        }
+        struct timespec d = {0, 20 * 1000 * 1000};
+        nanosleep(&d, NULL);
+    }
+    r.out = cli_slurp(outp, &r.out_len);
+    r.err = cli_slurp(errp, &r.err_len);
+    if (!r.out) r.out = calloc(1, 1), r.out_len = 0;
+    if (!r.err) r.err = calloc(1, 1), r.err_len = 0;
+    return r;
+}
+
+#define RUN_IN(dir, limit, ...) run_env(dir, limit, NULL, (const char *const[]){__VA_ARGS__, NULL})
+#define RUNW(...) RUN_IN(NULL, 120, __VA_ARGS__)
+
+#define EXPECT_CODE(r, want)                                                                          \
+    do {                                                                                              \
+        if ((r).code != (want))                                                                       \
+            fprintf(stderr, "  exit %d (signal %d), wanted %d\n  stdout: %.1500s\n  stderr: %.1500s\n", \
+                    (r).code, (r).sig, (want), (r).out, (r).err);                                     \
+        CHECK_INT((r).code, (want));                                                                  \
+    } while (0)
+
+static void path_in(char *buf, size_t cap, const char *dir, const char *name) {
+    int n = snprintf(buf, cap, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= cap) {
+        fprintf(stderr, "path too long: %s/%s\n", dir, name);
+        exit(1);
+    }
+}
+
+static void write_file(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "cannot write %s: %s\n", path, strerror(errno));
+        return;
+    }
+    if (n) fwrite(data, 1, n, f);
+    fclose(f);
+}
+
+static void write_str(const char *path, const char *s) { write_file(path, s, strlen(s)); }
+
+/* ---- what no output may contain --------------------------------------------------- */
+
+/* Independent of the code under test: RFC 3629 well-formedness. */
+static bool utf8_ok(const unsigned char *s, size_t n, size_t *bad) {
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t k = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (!k || i + k > n) {
+            *bad = i;
+            return false;
+        }
+        for (size_t j = 1; j < k; j++)
+            if ((s[i + j] & 0xC0) != 0x80) {
+                *bad = i;
+                return false;
+            }
+        if ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] > 0x9F) || (c == 0xF0 && s[i + 1] < 0x90) ||
+            (c == 0xF4 && s[i + 1] > 0x8F)) {
+            *bad = i;
+            return false;
+        }
+        i += k;
+    }
+    return true;
+}
+
+/* Leading whitespace as the runner's TrimStart sees it, and the invisible
+ * characters its culture-sensitive StartsWith ignores. */
+static size_t skip_lead(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] == ' ' || s[i] == '\t' || s[i] == '\v' || s[i] == '\f') i++;
+        else if (i + 1 < n && s[i] == 0xC2 && (s[i + 1] == 0xA0 || s[i + 1] == 0xAD || s[i + 1] == 0x85)) i += 2;
+        else if (i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && s[i + 2] >= 0x80 && s[i + 2] <= 0xAF) i += 3;
+        else if (i + 2 < n && s[i] == 0xEF && s[i + 1] == 0xBB && s[i + 2] == 0xBF) i += 3;
+        else break;
+    }
+    return i;
+}
+
+/* One of the github writer's own annotations: "::LEVEL [file=F,line=N[,col=N],]title=coreml-lint...::"
+ * with property values that carry no ':' or ','. */
+static bool own_annotation(const char *line, size_t n) {
+    static const char *const lv[] = {"::error ", "::warning ", "::notice "};
+    size_t i = 0;
+    for (int k = 0; k < 3 && !i; k++)
+        if (n >= strlen(lv[k]) && !strncmp(line, lv[k], strlen(lv[k]))) i = strlen(lv[k]);
+    if (!i) return false;
+    const char *end = memchr(line + i, ':', n - i);
+    if (!end || end + 1 >= line + n || end[1] != ':') return false;
+    size_t props = (size_t)(end - (line + i));
+    char buf[4096];
+    if (props >= sizeof buf) return false;
+    memcpy(buf, line + i, props);
+    buf[props] = 0;
+    const char *t = strstr(buf, "title=coreml-lint");
+    if (!t || (t != buf && t[-1] != ',')) return false;
+    for (char *p = strtok(buf, ","); p; p = strtok(NULL, ","))
+        if (strncmp(p, "file=", 5) && strncmp(p, "line=", 5) && strncmp(p, "col=", 4) && strncmp(p, "title=", 6))
+            return false;
+    return true;
+}
+
+static int n_violations;
+
+static void bad(const char *what, const char *why, const unsigned char *s, size_t n, size_t at) {
+    size_t from = at > 40 ? at - 40 : 0, to = at + 80 < n ? at + 80 : n;
+    fprintf(stderr, "  %s: %s at byte %zu: \"", what, why, at);
+    for (size_t i = from; i < to; i++) {
+        if (s[i] >= 0x20 && s[i] < 0x7F) fputc(s[i], stderr);
+        else fprintf(stderr, "\\x%02x", s[i]);
+    }
+    fputs("\"\n", stderr);
+    n_violations++;
+}
+
+/* Everything a log, a terminal or a JSON parser must not see. github: the
+ * github writer's own "::" lines are expected. */
+static void check_safe(const char *what, const char *data, size_t n, bool github) {
+    const unsigned char *s = (const unsigned char *)data;
+    size_t at;
+    if (!utf8_ok(s, n, &at)) bad(what, "invalid UTF-8", s, n, at);
+    for (size_t i = 0; i < n; i++) {
+        if ((s[i] < 0x20 && s[i] != '\n' && s[i] != '\t') || s[i] == 0x7F) {
+            bad(what, s[i] == 0x1B ? "ESC" : "a control character", s, n, i);
+            break;
+        }
+        if (i + 1 < n && s[i] == 0xC2 && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F) {
+            bad(what, "a C1 control", s, n, i);
+            break;
+        }
+        if (i + 2 < n && s[i] == '#' && s[i + 1] == '#' && s[i + 2] == '[') {
+            bad(what, "the legacy command prefix ##[", s, n, i);
+            break;
+        }
+    }
+    for (size_t ls = 0; ls < n;) {
+        const unsigned char *nl = memchr(s + ls, '\n', n - ls);
+        size_t le = nl ? (size_t)(nl - s) : n;
+        size_t j = ls + skip_lead(s + ls, le - ls);
+        if (j + 1 < le && s[j] == ':' && s[j + 1] == ':' &&
+            !(github && j == ls && own_annotation((const char *)s + ls, le - ls)))
+            bad(what, "a line that starts with ::", s, n, ls);
+        ls = le + 1;
+    }
+}
+
+static void check_json(const char *what, const char *data) {
+    cJSON *j = cJSON_Parse(data);
+    if (!j) {
+        fprintf(stderr, "  %s: not valid JSON\n", what);
+        n_violations++;
+    }
+    cJSON_Delete(j);
+}
+
+/* ---- set-up ------------------------------------------------------------------------ */
+
+static void setup(void) {
+    strcpy(work, "/tmp/cml-sec-XXXXXX");
+    if (!mkdtemp(work)) {
+        perror("mkdtemp");
+        exit(1);
+    }
+}
+
+/* ---- 2. no injected output ----------------------------------------------------------- */
+
+/* A Lua rule that echoes the model's strings into findings, related
+ * locations, fixes, properties and its error message. */
+static const char ECHO_RULE[] =
+    "local rule = { id = \"house/echo\", name = \"Echo\", summary = \"echoes model strings\",\n"
+    "  help = \"Test rule.\", level = \"warning\" }\n"
+    "function rule.check(model, ctx)\n"
+    "  local md = model.metadata or {}\n"
+    "  local a = tostring(md.author) .. ' \\27]0;title\\7 ##[error]rule'\n"
+    "  ctx:report{ message = a, fix = tostring(md.license),\n"
+    "    props = { author = md.author, text = '\\27[2J' } }\n"
+    "  for _, f in ipairs(model.inputs or {}) do ctx:report(f, 'input %s', f.name) end\n"
+    "  error(tostring(md.short_description) .. '\\n::error::from error()')\n"
+    "end\n"
+    "return rule\n";
+
+static void sweep(const char *label, const char *const *args, bool github, bool json_out, const char *ofile) {
+    res r = run_env(NULL, 120, NULL, args);
+    char what[512];
+    if (r.code < 0) {
+        fprintf(stderr, "  %s: did not exit (code %d, signal %d)\n", label, r.code, r.sig);
+        n_violations++;
+    }
+    snprintf(what, sizeof what, "%s stdout", label);
+    check_safe(what, r.out, r.out_len, github);
+    if (json_out && !ofile) check_json(what, r.out);
+    snprintf(what, sizeof what, "%s stderr", label);
+    check_safe(what, r.err, r.err_len, false);
+    if (ofile) {
+        size_t n = 0;
+        char *f = cli_slurp(ofile, &n);
+        snprintf(what, sizeof what, "%s -o file", label);
+        if (!f) {
+            fprintf(stderr, "  %s: no output file\n", what);
+            n_violations++;
+        } else {
+            check_safe(what, f, n, github);
+            if (json_out) check_json(what, f);
+        }
+        free(f);
+        unlink(ofile);
+    }
+    res_free(&r);
+}
+
+static void test_no_injection(void) {
+    static const char *const models[] = {"strings_nn.mlmodel", "strings_custom.mlmodel", "strings_pipeline.mlmodel",
+                                         "strings_mlprogram.mlpackage"};
+    static const char *const formats[] = {"text", "sarif", "json", "github"};
+    char rules[PATH_MAX], rule[PATH_MAX + 32], ofile[PATH_MAX + 16], m[4][PATH_MAX + 64];
+    path_in(rules, sizeof rules, work, "house");
+    mkdir(rules, 0700);
+    path_in(rule, sizeof rule, rules, "echo.lua");
+    write_str(rule, ECHO_RULE);
+    path_in(ofile, sizeof ofile, work, "report.out");
+    for (int i = 0; i < 4; i++) path_in(m[i], sizeof m[i], hostile, models[i]);
+    n_violations = 0;
+    int runs = 0;
+    for (int i = 0; i < 4; i++) {
+        for (int f = 0; f < 4; f++) {
+            bool gh = !strcmp(formats[f], "github"), js = !strcmp(formats[f], "sarif") || !strcmp(formats[f], "json");
+            char label[256];
+            snprintf(label, sizeof label, "check --format %s %s", formats[f], models[i]);
+            sweep(label, (const char *const[]){"check", "--no-config", "--rules-dir", rules, "--format", formats[f],
+                                               m[i], NULL},
+                  gh, js, NULL);
+            sweep(label, (const char *const[]){"check", "--no-config", "--rules-dir", rules, "--format", formats[f],
+                                               "-o", ofile, m[i], NULL},
+                  gh, js, ofile);
+            runs += 2;
+            if (have_probe && i < 3) {
+                snprintf(label, sizeof label, "probe --format %s %s", formats[f], models[i]);
+                sweep(label, (const char *const[]){"probe", "--no-config", "--runs", "1", "--format", formats[f],
+                                                   m[i], NULL},
+                      gh, js, NULL);
+                snprintf(label, sizeof label, "compare --format %s %s", formats[f], models[i]);
+                sweep(label, (const char *const[]){"compare", "--no-config", "--runs", "1", "--format", formats[f],
+                                                   m[0], m[i], NULL},
+                      gh, js, NULL);
+                runs += 2;
+            }
+        }
+        for (int f = 0; f < 2; f++) {
+            char label[256];
+            snprintf(label, sizeof label, "inspect --format %s %s", f ? "json" : "text", models[i]);
+            sweep(label, (const char *const[]){"inspect", "--format", f ? "json" : "text", m[i], NULL}, false, f == 1,
+                  NULL);
+            sweep(label, (const char *const[]){"inspect", "--format", f ? "json" : "text", "-o", ofile, m[i], NULL},
+                  false, f == 1, ofile);
+            runs += 2;
+        }
+    }
+    /* the rule's own words, listed and documented */
+    sweep("rules", (const char *const[]){"rules", "--no-config", "--rules-dir", rules, NULL}, false, false, NULL);
+    sweep("rules json", (const char *const[]){"rules", "--no-config", "--rules-dir", rules, "--format", "json", NULL},
+          false, true, NULL);
+    fprintf(stderr, "  %d runs over %d hostile models, %d violations\n", runs + 2, 4, n_violations);
+    CHECK_INT(n_violations, 0);
+    /* and the payload did reach the output (sanitized): the test sees it */
+    res r = RUNW("inspect", m[0]);
+    CHECK(strstr(r.out, "lead injected") != NULL);
+    CHECK(strstr(r.out, "s3cr3t") != NULL);
+    res_free(&r);
+}
+
+int main(void) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    if (!bd) SKIP_ALL("CML_BUILD_DIR is not set");
+    snprintf(bin, sizeof bin, "%s/coreml-lint", bd);
+    snprintf(hostile, sizeof hostile, "%s/security-fixtures/hostile", bd);
+    const char *pd = getenv("CML_PLUGIN_DIR");
+    snprintf(plugin_dir, sizeof plugin_dir, "%s", pd ? pd : "");
+    if (access(bin, X_OK) != 0) SKIP_ALL("coreml-lint is not built");
+    if (access(hostile, R_OK) != 0) SKIP_ALL("the security fixtures are not written (cml-fixture --set security)");
+    setup();
+    res r = RUNW("rules", "--no-config", "probe/*");
+    have_probe = r.code == 0 && strstr(r.out, "probe/") != NULL;
+    res_free(&r);
+    if (!have_probe) fprintf(stderr, "note: no runtime probe in this build; probe and compare are not swept\n");
+    RUN(test_no_injection);
+    tmp_remove_tree(work);
+    return CHECK_DONE();
+}
