@@ -15,6 +15,7 @@
  * with model.mil. */
 #define _DEFAULT_SOURCE
 #include "format/mlmodelc.h"
+#include "format/nesting.h"
 
 #include <cJSON.h>
 #include <dirent.h>
@@ -98,6 +99,15 @@ static cJSON *json_load(rd *r, const char *name, const char *rule, int level) {
         else
             diag_add(r->dl, rule, level, name, -1, 0, 0, NULL, "%s cannot be read: %s", name,
                      strerror(errno));
+        return NULL;
+    }
+    size_t deep_at = 0;
+    if (json_nesting(text, len, CML_MAX_NESTING, &deep_at)) {
+        uint32_t line, col;
+        line_col(text, deep_at, &line, &col);
+        diag_add(r->dl, rule, level, name, (int64_t)deep_at, line, col, NULL,
+                 "%s nests arrays and objects deeper than %d levels (line %u, column %u); not read", name,
+                 CML_MAX_NESTING, (unsigned)line, (unsigned)col);
         return NULL;
     }
     const char *end = NULL;

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "format/nesting.h"
 #include "host/config.h"
 #include "host/util.h"
 
@@ -438,6 +439,12 @@ int config_parse(config *c, const char *text, size_t len, const char *name, cons
     config_init(c);
     c->file = host_strdup(name ? name : "configuration");
     c->dir = host_strdup(dir);
+    size_t deep_at = 0;
+    if (json_nesting(text, len, CML_MAX_NESTING, &deep_at)) {
+        snprintf(err, errlen, "%s:%u: arrays and objects nest deeper than %d levels", c->file, line_at(text, deep_at),
+                 CML_MAX_NESTING);
+        return -1;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!root) {

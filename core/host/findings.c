@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/nesting.h"
 #include "format/sha256.h"
 #include "host/config.h"
 #include "host/findings.h"
@@ -129,7 +130,7 @@ int findings_baseline_read(const char *path, char ***fps, size_t *n, char *err, 
         free(buf);
         return -1;
     }
-    cJSON *root = cJSON_ParseWithLength(buf, len);
+    cJSON *root = json_nesting(buf, len, CML_MAX_NESTING, NULL) ? NULL : cJSON_ParseWithLength(buf, len);
     free(buf);
     const cJSON *runs = root ? cJSON_GetObjectItemCaseSensitive(root, "runs") : NULL;
     if (!cJSON_IsArray(runs)) {

@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "ir/model.h"
+#include "format/nesting.h"
 #include "format/pbwire.h"
 
 #define MANIFEST_MAX (16u << 20)
@@ -40,10 +41,18 @@ static Cmlpb__Model *decode_spec(lmodel *lm, const unsigned char *data, uint64_t
                  "the model file is empty");
         return NULL;
     }
+    pbwire_error we;
+    /* protobuf-c's decoder recurses once per nested message with no limit
+     * of its own: a hostile nesting must never reach it */
+    if (pbwire_depth_check(&cmlpb__model__descriptor, data, (size_t)size, CML_MAX_NESTING, &we) != 0) {
+        diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, artifact, (int64_t)we.offset, 0, 0, NULL,
+                 "not decoded: %s, at byte %" PRIu64 " (in %s); Core ML's protobuf parser refuses it too", we.message,
+                 we.offset, we.path);
+        return NULL;
+    }
     ProtobufCAllocator al = arena_pb_allocator(lm->a);
     Cmlpb__Model *pb = cmlpb__model__unpack(&al, (size_t)size, data);
     if (pb) return pb;
-    pbwire_error we;
     if (arena_exhausted(lm->a)) {
         diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, artifact, -1, 0, 0, NULL,
                  "decoding the model needs more than the memory cap (%zu MiB); the file is corrupt "
@@ -115,6 +124,15 @@ static char *read_manifest(lmodel *lm, const char *root) {
     if (!text) {
         diag_add(&lm->diags, "load/package-manifest", DIAG_ERROR, "Manifest.json", -1, 0, 0, NULL,
                  "the package has no readable Manifest.json (%s)", strerror(errno));
+        return NULL;
+    }
+    size_t deep_at = 0;
+    if (json_nesting(text, len, CML_MAX_NESTING, &deep_at)) {
+        uint32_t line = 1;
+        for (size_t q = 0; q < deep_at; q++) line += text[q] == '\n';
+        diag_add(&lm->diags, "load/package-manifest", DIAG_ERROR, "Manifest.json", (int64_t)deep_at, line, 0, NULL,
+                 "Manifest.json nests arrays and objects deeper than %d levels (line %u); not read", CML_MAX_NESTING,
+                 line);
         return NULL;
     }
     cJSON *j = cJSON_ParseWithLength(text, len);

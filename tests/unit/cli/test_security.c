@@ -9,7 +9,11 @@
  *    cml-fixture --set security) through every command and format, to
  *    stdout and to -o: no line starts with "::" unless it is one of the
  *    tool's own annotations, no "##[", no ESC, BEL, CR or other control,
- *    valid UTF-8 everywhere, every JSON and SARIF document parses. */
+ *    valid UTF-8 everywhere, every JSON and SARIF document parses.
+ *  - nesting bombs: 10,000 nested pipelines (106 KB), MIL blocks 150 deep,
+ *    model.mil with 10,000 brackets, Manifest.json and .coreml-lint.json
+ *    nesting 10,000 deep: a load/... finding or a configuration error that
+ *    names the depth (100), a complete report, no crash. */
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -370,6 +374,85 @@ static void test_no_injection(void) {
     res_free(&r);
 }
 
+/* ---- 3. bounded recursion: nesting bombs --------------------------------------------- */
+
+static char *nested_json(const char *head, size_t depth, const char *tail) {
+    size_t n = strlen(head) + 2 * depth + strlen(tail) + 1;
+    char *s = malloc(n), *o = s;
+    if (!s) exit(1);
+    o += sprintf(o, "%s", head);
+    for (size_t i = 0; i < depth; i++) *o++ = '[';
+    for (size_t i = 0; i < depth; i++) *o++ = ']';
+    sprintf(o, "%s", tail);
+    return s;
+}
+
+static void expect_report(const char *file, const char *rule, const char *needle) {
+    size_t n = 0;
+    char *t = cli_slurp(file, &n);
+    CHECK(t && n > 0);
+    cJSON *j = t ? cJSON_Parse(t) : NULL;
+    CHECK(j != NULL);
+    if (t && (!strstr(t, rule) || !strstr(t, needle)))
+        fprintf(stderr, "  %s lacks %s / \"%s\": %.600s\n", file, rule, needle, t);
+    CHECK(t && strstr(t, rule) && strstr(t, needle));
+    cJSON_Delete(j);
+    free(t);
+}
+
+static void test_nesting_bombs(void) {
+    char model[PATH_MAX + 64], out[PATH_MAX + 16];
+    path_in(out, sizeof out, work, "nest.json");
+    /* 10,000 nested pipelines in 106 KB: today's main dies with SIGSEGV
+     * inside protobuf-c and leaves -o empty */
+    path_in(model, sizeof model, hostile, "deep_pipeline.mlmodel");
+    res r = RUNW("check", "--no-config", "--format", "json", "-o", out, model);
+    EXPECT_CODE(r, 1);
+    res_free(&r);
+    expect_report(out, "load/protobuf-corrupt", "deeper than 100 levels");
+    r = RUNW("inspect", model);
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "deeper than 100 levels") != NULL);
+    res_free(&r);
+    /* MIL blocks nested 150 deep (300 message levels) */
+    path_in(model, sizeof model, hostile, "deep_mil.mlpackage");
+    r = RUNW("check", "--no-config", "--format", "json", "-o", out, model);
+    EXPECT_CODE(r, 1);
+    res_free(&r);
+    expect_report(out, "load/protobuf-corrupt", "deeper than 100 levels");
+    /* model.mil with 10,000 brackets */
+    path_in(model, sizeof model, hostile, "deep_mil.mlmodelc");
+    r = RUNW("check", "--no-config", "--format", "json", "-o", out, model);
+    EXPECT_CODE(r, 1);
+    res_free(&r);
+    expect_report(out, "load/mil-structure", "deeper than 100 levels");
+    /* a package whose Manifest.json nests 10,000 deep */
+    char pkg[PATH_MAX + 64], f[PATH_MAX + 128];
+    path_in(pkg, sizeof pkg, work, "deep.mlpackage");
+    mkdir(pkg, 0700);
+    path_in(f, sizeof f, pkg, "Manifest.json");
+    char *txt = nested_json("{\"fileFormatVersion\": \"1.0.0\", \"x\": ", 10000, "}");
+    write_str(f, txt);
+    free(txt);
+    r = RUNW("check", "--no-config", "--format", "json", "-o", out, pkg);
+    EXPECT_CODE(r, 1);
+    res_free(&r);
+    expect_report(out, "load/package-manifest", "deeper than 100 levels");
+    /* and a configuration (a tool error naming the depth) */
+    char cfgdir[PATH_MAX + 64];
+    path_in(cfgdir, sizeof cfgdir, work, "deepcfg");
+    mkdir(cfgdir, 0700);
+    path_in(f, sizeof f, cfgdir, ".coreml-lint.json");
+    txt = nested_json("{\"exclude\": ", 10000, "}");
+    write_str(f, txt);
+    free(txt);
+    path_in(model, sizeof model, hostile, "strings_nn.mlmodel");
+    r = RUN_IN(cfgdir, 60, "check", model);
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "deeper than 100 levels") != NULL);
+    res_free(&r);
+}
+
 int main(void) {
     const char *bd = getenv("CML_BUILD_DIR");
     if (!bd) SKIP_ALL("CML_BUILD_DIR is not set");
@@ -385,6 +468,7 @@ int main(void) {
     res_free(&r);
     if (!have_probe) fprintf(stderr, "note: no runtime probe in this build; probe and compare are not swept\n");
     RUN(test_no_injection);
+    RUN(test_nesting_bombs);
     tmp_remove_tree(work);
     return CHECK_DONE();
 }
