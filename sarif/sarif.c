@@ -22,7 +22,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "format/fsutil.h"
 #include "format/sha256.h"
 #include "sarif/wcommon.h"
 #include "sarif/writers.h"
@@ -363,8 +365,12 @@ static long art_add(sstate *S, char *path) {
 
 /* SHA-256 of a regular file of at most SARIF_HASH_CAP bytes, streamed. */
 static int hash_file(const char *path, uint64_t size, char hex[65]) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
+    int fd = fs_open_regular(path);   /* never a FIFO or a device */
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
     enum { BUF = 1 << 16 };
     unsigned char *buf = malloc(BUF);
     if (!buf) {

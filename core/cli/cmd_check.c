@@ -48,7 +48,7 @@ static void summary(const run_result *r, const run_stats *st) {
 
 static bool exists(const char *p) {
     struct stat st;
-    return stat(p, &st) == 0;
+    return lstat(p, &st) == 0;
 }
 
 /* The command's extra rules are on (at their level) whatever the config
@@ -95,6 +95,12 @@ int cmd_check(const cli_command *c, cli_opts *o) {
         fprintf(stderr, "coreml-lint: no model paths given (coreml-lint --help)\n");
         return 2;
     }
+    /* a path that does not exist is the user's mistake, not a model's */
+    for (size_t i = first_model; i < o->args.n; i++)
+        if (!exists(o->args.v[i])) {
+            cli_errorf("coreml-lint %s: '%s' does not exist", c->name, o->args.v[i]);
+            return 2;
+        }
     session s;
     int rc = session_open(&s, o, true, c->enables);
     if (!rc) rc = enable_command_rules(c, s.reg);
@@ -103,6 +109,8 @@ int cmd_check(const cli_command *c, cli_opts *o) {
     FILE *out = NULL;
     if (!rc) {
         for (size_t i = first_model; i < o->args.n; i++) discover_models(o->args.v[i], &paths);
+        for (size_t i = 0; i < paths.n_skipped; i++)
+            registry_notify(s.reg, NULL, "discover/skipped", LEVEL_WARNING, NULL, 0, "%s", paths.skipped[i]);
         if (!paths.n && !o->quiet) fprintf(stderr, "coreml-lint: no models found under the given paths\n");
         out = session_output(o->output);
         if (!out) rc = 2;

@@ -2,9 +2,11 @@
  * models), each model is loaded on its own (a bad one never stops the
  * next) and its facts are written as text or JSON (an array with one
  * object per model). */
+#define _DEFAULT_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -22,8 +24,16 @@ int cmd_inspect(const cli_command *c, cli_opts *o) {
         fprintf(stderr, "coreml-lint inspect: --format must be text or json, not '%s'\n", format);
         return 2;
     }
+    for (size_t i = 0; i < o->args.n; i++) {
+        struct stat st;
+        if (lstat(o->args.v[i], &st) != 0) {
+            cli_errorf("coreml-lint inspect: '%s' does not exist", o->args.v[i]);
+            return 2;
+        }
+    }
     path_list paths = {0};
     for (size_t i = 0; i < o->args.n; i++) discover_models(o->args.v[i], &paths);
+    for (size_t i = 0; i < paths.n_skipped; i++) cli_errorf("coreml-lint: warning: %s", paths.skipped[i]);
     if (!paths.n) {
         fprintf(stderr, "coreml-lint inspect: no model paths given\n");
         path_list_free(&paths);

@@ -48,6 +48,7 @@
 
 typedef struct rd {
     const char *dir;
+    const char *dir_real;   /* every file read stays inside it (fs_inside) */
     arena *a;
     diag_list *dl;
     mlmodelc_info *info;
@@ -90,7 +91,7 @@ static cJSON *json_load(rd *r, const char *name, const char *rule, int level) {
     char *path = fs_join(r->a, r->dir, name);
     size_t len = 0;
     if (!path) { r->oom = 1; return NULL; }
-    char *text = fs_read_file(r->a, path, JSON_MAX, &len);
+    char *text = fs_inside(r->dir_real, path) == 0 ? fs_read_file(r->a, path, JSON_MAX, &len) : NULL;
     if (!text) {
         if (errno == EFBIG)
             diag_add(r->dl, rule, level, name, -1, 0, 0, NULL,
@@ -98,7 +99,7 @@ static cJSON *json_load(rd *r, const char *name, const char *rule, int level) {
                      JSON_MAX >> 20);
         else
             diag_add(r->dl, rule, level, name, -1, 0, 0, NULL, "%s cannot be read: %s", name,
-                     strerror(errno));
+                     fs_strerror(errno));
         return NULL;
     }
     size_t deep_at = 0;
@@ -444,14 +445,14 @@ static Cmlpb__Mil__Program *read_mil(rd *r, mil_postab *pos) {
     char *path = fs_join(r->a, r->dir, F_MIL);
     size_t len = 0;
     if (!path) { r->oom = 1; return NULL; }
-    char *text = fs_read_file(r->a, path, MIL_MAX, &len);
+    char *text = fs_inside(r->dir_real, path) == 0 ? fs_read_file(r->a, path, MIL_MAX, &len) : NULL;
     if (!text) {
         if (errno == EFBIG)
             diag_add(r->dl, R_STRUCTURE, DIAG_ERROR, F_MIL, -1, 0, 0, NULL,
                      "model.mil is larger than the %zu MiB limit; not read", MIL_MAX >> 20);
         else
             diag_add(r->dl, R_STRUCTURE, DIAG_ERROR, F_MIL, -1, 0, 0, NULL,
-                     "model.mil cannot be read: %s", strerror(errno));
+                     "model.mil cannot be read: %s", fs_strerror(errno));
         return NULL;
     }
     return miltext_parse(text, len, F_MIL, r->a, pos, r->dl);
@@ -537,6 +538,11 @@ static void list_sub_models(rd *r) {
             continue;
         char *p = fs_join(r->a, r->dir, e->d_name);
         if (!p || !fs_is_dir(p)) continue;
+        if (fs_inside(r->dir_real, p) != 0) {
+            diag_add(r->dl, R_LIMITED, DIAG_WARNING, e->d_name, -1, 0, 0, NULL, "sub-folder '%s' is not read: %s",
+                     e->d_name, fs_strerror(errno));
+            continue;
+        }
         if (!fs_has_suffix(e->d_name, ".mlmodelc") && !has_file(r, p, F_COREMLDATA) &&
             !has_file(r, p, F_MIL) && !has_file(r, p, F_ESPRESSO))
             continue;
@@ -577,13 +583,16 @@ static void set_pipeline_type(rd *r, Cmlpb__Model *m, const char *mtype) {
 int mlmodelc_read(const char *dir, arena *a, Cmlpb__Model **out, mil_postab *pos,
                   mlmodelc_info *info, diag_list *dl) {
     mlmodelc_info local;
-    rd R = {dir, a, dl, info ? info : &local, 0}, *r = &R;
+    rd R = {dir, NULL, a, dl, info ? info : &local, 0}, *r = &R;
     memset(r->info, 0, sizeof *r->info);
     if (out) *out = NULL;
     if (!dir || !fs_is_dir(dir)) {
         diag_add(dl, R_LIMITED, DIAG_ERROR, "", -1, 0, 0, NULL, "%s is not a folder", dir ? dir : "(null)");
         return -1;
     }
+    char *real = realpath(dir, NULL);
+    r->dir_real = real ? rdup(r, real) : NULL;
+    free(real);
     int has_mil = has_file(r, dir, F_MIL), has_esp = has_file(r, dir, F_ESPRESSO);
     int has_data = has_file(r, dir, F_COREMLDATA), has_meta = has_file(r, dir, F_METADATA);
     r->info->is_mlprogram = has_mil;

@@ -7,11 +7,13 @@
  * load/... diag naming the file and the byte offset or line, and the caller
  * goes on with the next path: loader_load never fails for a bad model.
  */
+#define _DEFAULT_SOURCE
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -120,10 +122,10 @@ static char *read_manifest(lmodel *lm, const char *root) {
     char *mpath = fs_join(lm->a, root, "Manifest.json");
     if (!mpath) return NULL;
     size_t len = 0;
-    char *text = fs_read_file(lm->a, mpath, MANIFEST_MAX, &len);
+    char *text = fs_inside(lm->root_real, mpath) == 0 ? fs_read_file(lm->a, mpath, MANIFEST_MAX, &len) : NULL;
     if (!text) {
         diag_add(&lm->diags, "load/package-manifest", DIAG_ERROR, "Manifest.json", -1, 0, 0, NULL,
-                 "the package has no readable Manifest.json (%s)", strerror(errno));
+                 "the package has no readable Manifest.json (%s)", fs_strerror(errno));
         return NULL;
     }
     size_t deep_at = 0;
@@ -211,10 +213,10 @@ static char *read_manifest(lmodel *lm, const char *root) {
 }
 
 static void load_spec_file(lmodel *lm, const char *abs, const char *artifact, const char *model_dir) {
-    if (fs_map_file(abs, &lm->spec_map) != 0) {
+    if (fs_inside(lm->root_real, abs) != 0 || fs_map_file(abs, &lm->spec_map) != 0) {
         diag_add(&lm->diags, errno == ENOENT ? "load/package-manifest" : "load/protobuf-corrupt", DIAG_ERROR,
                  artifact, -1, 0, 0, NULL, "cannot read the model spec '%s': %s", *artifact ? artifact : abs,
-                 strerror(errno));
+                 fs_strerror(errno));
         return;
     }
     Cmlpb__Model *pb = decode_spec(lm, lm->spec_map.data, lm->spec_map.size, artifact);
@@ -366,6 +368,9 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
     lm->diags.a = lm->a;
     cml_format fmt = CML_FMT_UNKNOWN;
     if (fs_is_dir(lm->root)) {
+        char *real = realpath(lm->root, NULL);
+        lm->root_real = real ? arena_strdup(lm->a, real) : NULL;
+        free(real);
         char *man = fs_join(lm->a, lm->root, "Manifest.json");
         char *mil = fs_join(lm->a, lm->root, "model.mil");
         char *cdb = fs_join(lm->a, lm->root, "coremldata.bin");
@@ -382,8 +387,10 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
     } else if (fs_is_file(lm->root)) {
         fmt = CML_FMT_MLMODEL;
     } else {
+        struct stat st;
+        int e = stat(lm->root, &st) == 0 ? FS_ENOTREG : errno ? errno : ENOENT;
         diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, "", -1, 0, 0, NULL, "cannot open '%s': %s",
-                 lm->root, strerror(errno ? errno : ENOENT));
+                 lm->root, fs_strerror(e));
     }
 
     if (fmt == CML_FMT_MLMODEL) {

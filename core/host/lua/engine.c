@@ -28,9 +28,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
+#include "format/fsutil.h"
 #include "host/ctx.h"
 #include "host/lua/engine.h"
 #include "host/registry.h"
@@ -378,9 +380,11 @@ static bool id_from_path(const char *path, char *buf, size_t cap) {
 }
 
 static char *read_text(const char *path, size_t *len, const char **why) {
-    FILE *f = fopen(path, "rb");
+    int fd = fs_open_regular(path);   /* never a FIFO or a device */
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
-        *why = strerror(errno);
+        *why = fs_strerror(errno);
+        if (fd >= 0) close(fd);
         return NULL;
     }
     char *buf = malloc(HOST_LUA_MAX_FILE + 1);

@@ -13,12 +13,19 @@
  *  - nesting bombs: 10,000 nested pipelines (106 KB), MIL blocks 150 deep,
  *    model.mil with 10,000 brackets, Manifest.json and .coreml-lint.json
  *    nesting 10,000 deep: a load/... finding or a configuration error that
- *    names the depth (100), a complete report, no crash. */
+ *    names the depth (100), a complete report, no crash.
+ *  - loops over input end: the configuration scanner on every byte value
+ *    (NUL hung it); FIFOs as models, manifests, model.mil, weight.bin,
+ *    configurations, rule files and baselines are refused by type; folder
+ *    search reports what its depth limit skipped; a missing path is exit 2;
+ *    symbolic links that lead out of a package are not followed and leak
+ *    nothing of their target. */
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +38,7 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "host/config.h"
 #include "cli_run.h"
 #include "tmptree.h"
 
@@ -141,6 +149,18 @@ static void write_file(const char *path, const void *data, size_t n) {
 }
 
 static void write_str(const char *path, const char *s) { write_file(path, s, strlen(s)); }
+
+/* system() of a printf'd shell command; its exit status. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...) {
+    char cmd[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof cmd) return -1;
+    return system(cmd);
+}
 
 /* ---- what no output may contain --------------------------------------------------- */
 
@@ -453,6 +473,204 @@ static void test_nesting_bombs(void) {
     res_free(&r);
 }
 
+/* ---- 4. every input loop terminates ------------------------------------------------------ */
+
+static volatile sig_atomic_t hung;
+static void on_alarm(int sig) {
+    (void)sig;
+    hung = 1;
+    static const char m[] = "test_security: config_parse hangs (every-byte test)\n";
+    (void)!write(2, m, sizeof m - 1);
+    _exit(1);
+}
+
+/* The configuration scanner on every byte value, where a value, a key or
+ * whitespace may stand: today's main loops forever on a NUL (and on any
+ * byte below ' ' that cJSON skips as whitespace). */
+static void test_config_every_byte(void) {
+    static const char *const shapes[] = {"{\"exclude\":[%c]}", "{\"exclude\":[%c\"x\"]}", "{%c\"exclude\":[]}",
+                                         "{\"exclude\":%c[]}", "{\"rules\":{%c}}", "{\"exclude\":[\"x\"%c]}"};
+    signal(SIGALRM, on_alarm);
+    alarm(60);
+    size_t parsed = 0;
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
+        for (int b = 0; b < 256; b++) {
+            char text[64];
+            int n = snprintf(text, sizeof text, shapes[k], b ? b : 'X');
+            char *at = strchr(text, b ? (char)b : 'X');
+            if (!b && at) *at = 0;    /* the NUL itself, inside the text */
+            config c;
+            char err[512];
+            if (config_parse(&c, text, (size_t)n, "fuzz.json", "/tmp", err, sizeof err) == 0) parsed++;
+            config_free(&c);
+        }
+    alarm(0);
+    CHECK(!hung);
+    CHECK(parsed > 0);
+    /* end to end: a committed .coreml-lint.json with a NUL in an array */
+    char dir[PATH_MAX + 64], f[PATH_MAX + 128], model[PATH_MAX + 64];
+    path_in(dir, sizeof dir, work, "nulcfg");
+    mkdir(dir, 0700);
+    path_in(f, sizeof f, dir, ".coreml-lint.json");
+    write_file(f, "{\"exclude\":[\0]}", 16);
+    path_in(model, sizeof model, hostile, "strings_nn.mlmodel");
+    res r = RUN_IN(dir, 30, "check", "-q", model);
+    CHECK(r.code == 0 || r.code == 1);
+    if (r.code == -2) fprintf(stderr, "  check hung on a NUL in .coreml-lint.json\n");
+    res_free(&r);
+}
+
+/* FIFOs where models, manifests, weights, configurations, rules and
+ * baselines are expected: refused by type, never opened for reading. */
+static void test_special_files(void) {
+    char d[PATH_MAX + 64], f[PATH_MAX + 128], g[PATH_MAX + 160];
+    path_in(d, sizeof d, work, "fifos");
+    mkdir(d, 0700);
+    /* a FIFO named like a model */
+    path_in(f, sizeof f, d, "fifo.mlmodel");
+    CHECK(mkfifo(f, 0600) == 0);
+    res r = RUN_IN(d, 30, "check", "--no-config", "--format", "json", "fifo.mlmodel");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "not a regular file") != NULL);
+    res_free(&r);
+    r = RUN_IN(d, 30, "inspect", "fifo.mlmodel");
+    EXPECT_CODE(r, 0);
+    res_free(&r);
+    /* a package whose Manifest.json is a FIFO (today: blocks forever) */
+    path_in(f, sizeof f, d, "p.mlpackage");
+    mkdir(f, 0700);
+    path_in(g, sizeof g, f, "Manifest.json");
+    CHECK(mkfifo(g, 0600) == 0);
+    r = RUN_IN(d, 30, "check", "--no-config", "p.mlpackage");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "not a regular file") != NULL);
+    res_free(&r);
+    /* a compiled model whose model.mil and metadata.json are FIFOs */
+    path_in(f, sizeof f, d, "c.mlmodelc");
+    mkdir(f, 0700);
+    path_in(g, sizeof g, f, "model.mil");
+    CHECK(mkfifo(g, 0600) == 0);
+    path_in(g, sizeof g, f, "metadata.json");
+    CHECK(mkfifo(g, 0600) == 0);
+    r = RUN_IN(d, 30, "check", "--no-config", "c.mlmodelc");
+    EXPECT_CODE(r, 1);
+    res_free(&r);
+    /* a weight.bin that is a FIFO */
+    char src[PATH_MAX + 64];
+    const char *bd = getenv("CML_BUILD_DIR");
+    snprintf(src, sizeof src, "%s/examples/tiny_mlprogram.mlmodelc", bd);
+    path_in(f, sizeof f, d, "w.mlmodelc");
+    mkdir(f, 0700);
+    CHECK(sh("cp -R '%s/.' '%s/' && rm -f '%s/weights/weight.bin' && mkfifo '%s/weights/weight.bin'", src, f, f,
+             f) == 0);
+    r = RUN_IN(d, 30, "check", "--no-config", "w.mlmodelc");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "not a regular file") != NULL);
+    res_free(&r);
+    /* a configuration, a rule file and a baseline */
+    path_in(f, sizeof f, d, ".coreml-lint.json");
+    CHECK(mkfifo(f, 0600) == 0);
+    r = RUN_IN(d, 30, "check", "fifo.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "not a regular file") != NULL);
+    res_free(&r);
+    unlink(f);
+    path_in(f, sizeof f, d, "rules");
+    mkdir(f, 0700);
+    path_in(g, sizeof g, f, "x.lua");
+    CHECK(mkfifo(g, 0600) == 0);
+    r = RUN_IN(d, 30, "check", "--no-config", "--rules-dir", "rules", "fifo.mlmodel");
+    CHECK(r.code == 1 || r.code == 0);
+    CHECK(strstr(r.out, "not a regular file") != NULL);   /* the text report carries notifications */
+    res_free(&r);
+    path_in(f, sizeof f, d, "base.sarif");
+    CHECK(mkfifo(f, 0600) == 0);
+    r = RUN_IN(d, 30, "check", "--no-config", "--baseline", "base.sarif", "fifo.mlmodel");
+    EXPECT_CODE(r, 2);
+    res_free(&r);
+}
+
+/* Folder search: a model below the depth limit and an unreadable folder
+ * are reported, not skipped in silence; a path that does not exist is a
+ * usage error (exit 2). */
+static void test_discovery(void) {
+    char d[PATH_MAX + 64], p[PATH_MAX + 256], src[PATH_MAX + 64];
+    path_in(d, sizeof d, work, "tree");
+    mkdir(d, 0700);
+    size_t o = (size_t)snprintf(p, sizeof p, "%s", d);
+    for (int i = 0; i < 14; i++) {
+        o += (size_t)snprintf(p + o, sizeof p - o, "/d%d", i);
+        mkdir(p, 0700);
+    }
+    snprintf(src, sizeof src, "%s/strings_nn.mlmodel", hostile);
+    CHECK(sh("cp '%s' '%s/deep.mlmodel'", src, p) == 0);
+    res r = RUN_IN(d, 60, "check", "--no-config", "--format", "sarif", ".");
+    CHECK(strstr(r.err, "deeper than 12 levels") != NULL);
+    CHECK(strstr(r.out, "deeper than 12 levels") != NULL);   /* a toolExecutionNotification */
+    CHECK(strstr(r.out, "discover/skipped") != NULL);
+    res_free(&r);
+    r = RUN_IN(d, 60, "inspect", ".");
+    CHECK(strstr(r.err, "deeper than 12 levels") != NULL);
+    res_free(&r);
+    if (geteuid() != 0) {
+        char u[PATH_MAX + 64];
+        path_in(u, sizeof u, d, "locked");
+        mkdir(u, 0700);
+        chmod(u, 0);
+        r = RUN_IN(d, 60, "check", "--no-config", ".");
+        CHECK(strstr(r.err, "cannot be read") != NULL);
+        res_free(&r);
+        chmod(u, 0700);
+    } else {
+        fprintf(stderr, "  (as root every folder is readable: the unreadable-folder case is not run)\n");
+    }
+    for (int i = 0; i < 4; i++) {
+        if (i >= 2 && !have_probe) continue;
+        r = i == 0   ? RUN_IN(d, 30, "check", "--no-config", "/no/such/model.mlmodel")
+            : i == 1 ? RUN_IN(d, 30, "inspect", "/no/such/model.mlmodel")
+            : i == 2 ? RUN_IN(d, 30, "probe", "--no-config", "/no/such/model.mlmodel")
+                     : RUN_IN(d, 30, "compare", "--no-config", src, "/no/such/model.mlmodel");
+        EXPECT_CODE(r, 2);
+        CHECK(strstr(r.err, "does not exist") != NULL);
+        res_free(&r);
+    }
+}
+
+/* A package's files are read only inside the package: a symbolic link
+ * that leads out (to a token beside the checkout) is not followed, and
+ * nothing of the target reaches the output. */
+static void test_symlinks_out(void) {
+    char d[PATH_MAX + 64], secret[PATH_MAX + 64];
+    path_in(d, sizeof d, work, "links");
+    mkdir(d, 0700);
+    path_in(secret, sizeof secret, work, "token.txt");
+    write_str(secret, "ghs_SECRETTOKEN1234 {\"a\": [1, 2]} program(1.0) tensor\n");
+    const char *bd = getenv("CML_BUILD_DIR");
+    /* Manifest.json -> the token */
+    CHECK(sh("cp -R '%s/examples/tiny_mlprogram.mlpackage' '%s/m.mlpackage' && "
+             "ln -sf '%s' '%s/m.mlpackage/Manifest.json'", bd, d, secret, d) == 0);
+    /* model.mil and metadata.json -> the token */
+    CHECK(sh("cp -R '%s/examples/tiny_mlprogram.mlmodelc' '%s/c.mlmodelc' && "
+             "ln -sf '%s' '%s/c.mlmodelc/model.mil' && ln -sf '%s' '%s/c.mlmodelc/metadata.json'",
+             bd, d, secret, d, secret, d) == 0);
+    /* weights/weight.bin -> the token */
+    CHECK(sh("cp -R '%s/examples/tiny_mlprogram.mlpackage' '%s/w.mlpackage' && "
+             "ln -sf '%s' '%s/w.mlpackage/Data/com.apple.CoreML/weights/weight.bin'", bd, d, secret, d) == 0);
+    static const char *const models[] = {"m.mlpackage", "c.mlmodelc", "w.mlpackage"};
+    for (int i = 0; i < 3; i++) {
+        for (int k = 0; k < 2; k++) {
+            res r = k ? RUN_IN(d, 60, "inspect", "--format", "json", models[i])
+                      : RUN_IN(d, 60, "check", "--no-config", "--format", "json", models[i]);
+            if (strstr(r.out, "SECRETTOKEN") || strstr(r.err, "SECRETTOKEN") || strstr(r.out, "ghs_") ||
+                strstr(r.out, "program(1.0) tensor"))
+                fprintf(stderr, "  %s leaked the link's target: %.800s\n", models[i], r.out);
+            CHECK(!strstr(r.out, "SECRETTOKEN") && !strstr(r.err, "SECRETTOKEN") && !strstr(r.out, "ghs_"));
+            CHECK(strstr(r.out, "leads out of the model") != NULL);
+            res_free(&r);
+        }
+    }
+}
+
 int main(void) {
     const char *bd = getenv("CML_BUILD_DIR");
     if (!bd) SKIP_ALL("CML_BUILD_DIR is not set");
@@ -469,6 +687,10 @@ int main(void) {
     if (!have_probe) fprintf(stderr, "note: no runtime probe in this build; probe and compare are not swept\n");
     RUN(test_no_injection);
     RUN(test_nesting_bombs);
+    RUN(test_config_every_byte);
+    RUN(test_special_files);
+    RUN(test_discovery);
+    RUN(test_symlinks_out);
     tmp_remove_tree(work);
     return CHECK_DONE();
 }
