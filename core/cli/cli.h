@@ -35,6 +35,7 @@ typedef struct cli_opts {
     const char *format, *output, *config, *target, *baseline;
     int fail_on;              /* LEVEL_*, -1 = not given */
     bool no_config, no_bundled, quiet, color, no_color, timestamps, markdown;
+    bool trust_config;        /* the configuration file may load code (docs/security.md) */
     strv enable, disable, rules_dirs, plugins, limits, args;
     cJSON *rule_options;      /* {"threads": 4, "inputs": [...]}, or NULL */
 } cli_opts;

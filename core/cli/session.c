@@ -55,6 +55,15 @@ int session_open(session *s, const cli_opts *o, bool use_config, const char *opt
         }
         free(found);
     }
+    /* The configuration file may be the pull request's: unless the user
+     * trusts it (--trust-config, COREML_LINT_TRUST_CONFIG=1), it loads no
+     * code and loosens no limit (docs/security.md). */
+    const char *te = getenv("COREML_LINT_TRUST_CONFIG");
+    bool trusted = o->trust_config || (te && !strcmp(te, "1"));
+    size_t ignored_code = trusted ? 0 : s->cfg.n_rules_dirs + s->cfg.n_plugins;
+    char loosened[256] = "";
+    host_limits defaults = host_limits_default();
+    size_t n_loosened = trusted ? 0 : host_limits_clamp(&s->cfg.limits, &defaults, loosened, sizeof loosened);
     s->limits = s->cfg.limits;
     apply_limit_flags(&s->limits, &o->limits);
     /* extra rule folders and plugins must exist: a typo is a usage error */
@@ -68,20 +77,20 @@ int session_open(session *s, const cli_opts *o, bool use_config, const char *opt
             cli_errorf("coreml-lint: --plugin: '%s' does not exist", o->plugins.v[i]);
             return 2;
         }
-    for (size_t i = 0; i < s->cfg.n_rules_dirs; i++)
+    for (size_t i = 0; trusted && i < s->cfg.n_rules_dirs; i++)
         if (!is_dir(s->cfg.rules_dirs[i])) {
             cli_errorf("coreml-lint: %s: rules_dirs: '%s' is not a folder", s->cfg.file, s->cfg.rules_dirs[i]);
             return 2;
         }
-    for (size_t i = 0; i < s->cfg.n_plugins; i++)
+    for (size_t i = 0; trusted && i < s->cfg.n_plugins; i++)
         if (!exists(s->cfg.plugins[i])) {
             cli_errorf("coreml-lint: %s: plugins: '%s' does not exist", s->cfg.file, s->cfg.plugins[i]);
             return 2;
         }
     strv dirs = {0}, plugs = {0};
-    for (size_t i = 0; i < s->cfg.n_rules_dirs; i++) strv_push(&dirs, s->cfg.rules_dirs[i]);
+    for (size_t i = 0; trusted && i < s->cfg.n_rules_dirs; i++) strv_push(&dirs, s->cfg.rules_dirs[i]);
     for (size_t i = 0; i < o->rules_dirs.n; i++) strv_push(&dirs, o->rules_dirs.v[i]);
-    for (size_t i = 0; i < s->cfg.n_plugins; i++) strv_push(&plugs, s->cfg.plugins[i]);
+    for (size_t i = 0; trusted && i < s->cfg.n_plugins; i++) strv_push(&plugs, s->cfg.plugins[i]);
     for (size_t i = 0; i < o->plugins.n; i++) strv_push(&plugs, o->plugins.v[i]);
     if (!(s->reg = registry_new())) {
         fprintf(stderr, "coreml-lint: out of memory\n");
@@ -89,6 +98,17 @@ int session_open(session *s, const cli_opts *o, bool use_config, const char *opt
         free(plugs.v);
         return 2;
     }
+    if (ignored_code)
+        registry_notify(s->reg, NULL, "config/untrusted-code", LEVEL_WARNING, s->cfg.file, 0,
+                        "the configuration's \"plugins\" and \"rules_dirs\" (%zu entr%s) were not loaded: a "
+                        "configuration file runs no code unless --trust-config or COREML_LINT_TRUST_CONFIG=1 says it "
+                        "may (it can come from the pull request being checked; docs/security.md)",
+                        ignored_code, ignored_code == 1 ? "y" : "ies");
+    if (n_loosened)
+        registry_notify(s->reg, NULL, "config/untrusted-limits", LEVEL_WARNING, s->cfg.file, 0,
+                        "the configuration's \"limits\" %s would loosen the defaults and %s ignored: only "
+                        "--trust-config, COREML_LINT_TRUST_CONFIG=1 or --limit may (docs/security.md)",
+                        loosened, n_loosened == 1 ? "was" : "were");
     sources src = {.no_bundled = o->no_bundled,
                    .rules_dirs = dirs.v,
                    .n_rules_dirs = dirs.n,

@@ -590,7 +590,8 @@ static void declared_list(const host_rule *r, char *buf, size_t cap) {
 static bool load_problems(const registry *reg) {
     for (size_t i = 0; i < registry_n_notes(reg); i++) {
         const char *k = registry_note(reg, i)->kind;
-        if (!strcmp(k, "rule/load-error") || !strcmp(k, "plugin/unusable")) return true;
+        if (!strcmp(k, "rule/load-error") || !strcmp(k, "plugin/unusable") || !strcmp(k, "config/untrusted-code"))
+            return true;
     }
     return false;
 }

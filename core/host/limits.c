@@ -14,6 +14,29 @@ host_limits host_limits_default(void) {
                          .isolation = ISOLATE_AUTO};
 }
 
+static void add_key(char *keys, size_t cap, size_t n, const char *k) {
+    size_t o = strlen(keys);
+    if (o < cap) snprintf(keys + o, cap - o, "%s%s", n ? ", " : "", k);
+}
+
+/* How strict an isolation setting is: never < auto < always. */
+static int isolation_rank(plugin_isolation i) { return i == ISOLATE_NEVER ? 0 : i == ISOLATE_AUTO ? 1 : 2; }
+
+size_t host_limits_clamp(host_limits *l, const host_limits *c, char *keys, size_t cap) {
+    size_t n = 0;
+    if (cap) keys[0] = 0;
+    if (l->lua_memory > c->lua_memory) l->lua_memory = c->lua_memory, add_key(keys, cap, n++, "lua_memory_mb");
+    if (l->lua_check_instructions > c->lua_check_instructions)
+        l->lua_check_instructions = c->lua_check_instructions, add_key(keys, cap, n++, "lua_instructions");
+    if (l->lua_load_instructions > c->lua_load_instructions)
+        l->lua_load_instructions = c->lua_load_instructions, add_key(keys, cap, n++, "lua_load_instructions");
+    if (l->plugin_timeout_ms > c->plugin_timeout_ms)
+        l->plugin_timeout_ms = c->plugin_timeout_ms, add_key(keys, cap, n++, "plugin_timeout_seconds");
+    if (isolation_rank(l->isolation) < isolation_rank(c->isolation))
+        l->isolation = c->isolation, add_key(keys, cap, n++, "plugin_isolation");
+    return n;
+}
+
 static const char *const KEYS[] = {"lua_memory_mb", "lua_instructions", "lua_load_instructions",
                                    "plugin_timeout_seconds", "plugin_isolation"};
 

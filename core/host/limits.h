@@ -33,6 +33,11 @@ typedef struct host_limits {
 
 host_limits host_limits_default(void);
 
+/* Clamp l so that no limit is looser than in ceiling (more memory or
+ * instructions, a longer time-out, less plugin isolation). Returns the
+ * number of limits changed; their keys, comma-separated, go to keys. */
+size_t host_limits_clamp(host_limits *l, const host_limits *ceiling, char *keys, size_t cap);
+
 /* The keys of the "limits" object, as the schema lists them. */
 const char *const *host_limit_keys(size_t *n);
 /* Set one limit from its key and JSON value ("lua_memory_mb": 128,

@@ -5,6 +5,11 @@
  * the built binary ($CML_BUILD_DIR/coreml-lint) with a time limit, so a
  * hang is a failure and not a stuck suite:
  *
+ *  - trust: a .coreml-lint.json in the scanned tree that names a plugin
+ *    (whose constructor copies GITHUB_TOKEN) and a rule folder loads
+ *    neither unless --trust-config or COREML_LINT_TRUST_CONFIG=1; what the
+ *    command line names is trusted; the file may tighten limits, not
+ *    loosen them.
  *  - injection: hostile models (build/security-fixtures, written by
  *    cml-fixture --set security) through every command and format, to
  *    stdout and to -o: no line starts with "::" unless it is one of the
@@ -286,6 +291,103 @@ static void setup(void) {
         perror("mkdtemp");
         exit(1);
     }
+}
+
+/* ---- 1. no code from the scanned tree --------------------------------------------------- */
+
+static const char HOUSE_RULE[] =
+    "local rule = { id = \"house/ran\", name = \"Ran\", summary = \"proves that it ran\",\n"
+    "  help = \"Test rule.\", level = \"warning\" }\n"
+    "function rule.check(model, ctx) ctx:report(model, 'HOUSE RULE RAN') end\n"
+    "return rule\n";
+
+static bool exists_path(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* A repository that commits tools/helper.so and tools/house/ran.lua and
+ * names them in its .coreml-lint.json. */
+static void test_trust_model(void) {
+    if (!plugin_dir[0]) {
+        fprintf(stderr, "  (CML_PLUGIN_DIR unset: no test plugin)\n");
+        return;
+    }
+    char repo[PATH_MAX + 64], tools[PATH_MAX + 128], house[PATH_MAX + 192], f[PATH_MAX + 256], so[PATH_MAX + 64];
+    char stolen[PATH_MAX + 64], stolen_env[PATH_MAX + 96], model[PATH_MAX + 64];
+    path_in(repo, sizeof repo, work, "repo");
+    mkdir(repo, 0700);
+    path_in(tools, sizeof tools, repo, "tools");
+    mkdir(tools, 0700);
+    path_in(house, sizeof house, tools, "house");
+    mkdir(house, 0700);
+    path_in(f, sizeof f, house, "ran.lua");
+    write_str(f, HOUSE_RULE);
+    /* the attacker's plugin: the test plugin steal-token */
+    snprintf(so, sizeof so, "%s/../tests/plugins/steal-token.so", plugin_dir);
+    if (!exists_path(so)) {
+        fprintf(stderr, "  no %s\n", so);
+        CHECK(0);
+        return;
+    }
+    CHECK(sh("cp '%s' '%s/helper.so'", so, tools) == 0);
+    path_in(f, sizeof f, repo, ".coreml-lint.json");
+    write_str(f, "{\"plugins\": [\"tools/helper.so\"], \"rules_dirs\": [\"tools/house\"],\n"
+                 " \"enable\": [\"house/ran\"], \"rules\": {\"test/steal-token\": {\"level\": \"error\"}}}\n");
+    path_in(stolen, sizeof stolen, work, "stolen.txt");
+    snprintf(stolen_env, sizeof stolen_env, "CML_TEST_STOLEN=%s", stolen);
+    path_in(model, sizeof model, hostile, "strings_nn.mlmodel");
+    const char *env_plain[] = {stolen_env, "GITHUB_TOKEN=ghs_secret_runner_token", NULL};
+    /* default: nothing the file names is loaded; a notification says so;
+     * the rule ids the file names do not make it a configuration error */
+    unlink(stolen);
+    res r = run_env(repo, 60, env_plain, (const char *const[]){"check", "--format", "sarif", model, NULL});
+    CHECK(r.code == 0 || r.code == 1);
+    CHECK(!exists_path(stolen));
+    CHECK(!strstr(r.out, "HOUSE RULE RAN"));
+    CHECK(strstr(r.out, "config/untrusted-code") != NULL);
+    CHECK(strstr(r.err, "--trust-config") != NULL);
+    if (exists_path(stolen) || !strstr(r.out, "config/untrusted-code"))
+        fprintf(stderr, "  untrusted config ran code: exit %d\n  %.1200s\n", r.code, r.err);
+    res_free(&r);
+    r = run_env(repo, 60, env_plain, (const char *const[]){"rules", NULL});
+    CHECK(!exists_path(stolen));
+    CHECK(!strstr(r.out, "house/ran"));
+    res_free(&r);
+    /* the user opts in: --trust-config, or the environment */
+    r = run_env(repo, 60, env_plain, (const char *const[]){"check", "--trust-config", model, NULL});
+    CHECK(exists_path(stolen));
+    CHECK(strstr(r.out, "HOUSE RULE RAN") != NULL);
+    CHECK(!strstr(r.out, "untrusted"));
+    res_free(&r);
+    unlink(stolen);
+    const char *env_trust[] = {stolen_env, "GITHUB_TOKEN=ghs_secret_runner_token", "COREML_LINT_TRUST_CONFIG=1", NULL};
+    r = run_env(repo, 60, env_trust, (const char *const[]){"check", model, NULL});
+    CHECK(exists_path(stolen));
+    CHECK(strstr(r.out, "HOUSE RULE RAN") != NULL);
+    res_free(&r);
+    unlink(stolen);
+    /* what the command line names is trusted */
+    r = run_env(repo, 60, env_plain,
+                (const char *const[]){"check", "--no-config", "--rules-dir", "tools/house", "--plugin",
+                                      "tools/helper.so", model, NULL});
+    CHECK(exists_path(stolen));
+    CHECK(strstr(r.out, "HOUSE RULE RAN") != NULL);
+    res_free(&r);
+    unlink(stolen);
+    /* limits: the file may tighten them, not loosen them */
+    write_str(f, "{\"limits\": {\"lua_instructions\": 1000000000000, \"plugin_isolation\": \"never\",\n"
+                 " \"plugin_timeout_seconds\": 86400, \"lua_memory_mb\": 8}}\n");
+    r = run_env(repo, 60, env_plain, (const char *const[]){"check", "--format", "json", model, NULL});
+    CHECK(r.code == 0 || r.code == 1);
+    CHECK(strstr(r.out, "config/untrusted-limits") != NULL);
+    CHECK(strstr(r.out, "lua_instructions") && strstr(r.out, "plugin_isolation") &&
+          strstr(r.out, "plugin_timeout_seconds"));
+    CHECK(!strstr(r.out, "lua_memory_mb"));   /* 8 MiB is tighter than the default: kept */
+    res_free(&r);
+    r = run_env(repo, 60, env_plain, (const char *const[]){"check", "--trust-config", "--format", "json", model, NULL});
+    CHECK(!strstr(r.out, "config/untrusted-limits"));
+    res_free(&r);
 }
 
 /* ---- 2. no injected output ----------------------------------------------------------- */
@@ -685,6 +787,7 @@ int main(void) {
     have_probe = r.code == 0 && strstr(r.out, "probe/") != NULL;
     res_free(&r);
     if (!have_probe) fprintf(stderr, "note: no runtime probe in this build; probe and compare are not swept\n");
+    RUN(test_trust_model);
     RUN(test_no_injection);
     RUN(test_nesting_bombs);
     RUN(test_config_every_byte);
