@@ -106,14 +106,13 @@ int cmd_check(const cli_command *c, cli_opts *o) {
     if (!rc) rc = enable_command_rules(c, s.reg);
     path_list paths = {0};
     run_result *res = NULL;
-    FILE *out = NULL;
+    report_file out = {0};
     if (!rc) {
         for (size_t i = first_model; i < o->args.n; i++) discover_models(o->args.v[i], &paths);
         for (size_t i = 0; i < paths.n_skipped; i++)
             registry_notify(s.reg, NULL, "discover/skipped", LEVEL_WARNING, NULL, 0, "%s", paths.skipped[i]);
         if (!paths.n && !o->quiet) fprintf(stderr, "coreml-lint: no models found under the given paths\n");
-        out = session_output(o->output);
-        if (!out) rc = 2;
+        if (session_output_open(&out, o->output) != 0) rc = 2;
     }
     run_stats st = {0};
     if (!rc) {
@@ -133,10 +132,10 @@ int cmd_check(const cli_command *c, cli_opts *o) {
         }
     }
     if (!rc) {
-        writer_opts wo = {.color = want_color(o, out)};
-        int wr = w->write(out, res, &wo);
-        int cl = session_output_close(out, o->output);
-        out = NULL;
+        writer_opts wo = {.color = want_color(o, out.f)};
+        int wr = w->write(out.f, res, &wo);
+        /* a report that failed to write never replaces the previous one */
+        int cl = wr == 0 ? session_output_commit(&out) : (session_output_abort(&out), 0);
         if (wr != 0 || cl != 0) {
             if (wr != 0 && cl == 0) fprintf(stderr, "coreml-lint: writing the report failed\n");
             rc = 2;
@@ -155,7 +154,7 @@ int cmd_check(const cli_command *c, cli_opts *o) {
             summary(res, &st);
         }
     }
-    if (out && out != stdout) fclose(out);
+    session_output_abort(&out);
     run_result_free(res);
     path_list_free(&paths);
     session_close(&s);

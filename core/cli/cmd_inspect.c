@@ -39,11 +39,12 @@ int cmd_inspect(const cli_command *c, cli_opts *o) {
         path_list_free(&paths);
         return 2;
     }
-    FILE *out = session_output(o->output);
-    if (!out) {
+    report_file rf;
+    if (session_output_open(&rf, o->output) != 0) {
         path_list_free(&paths);
         return 2;
     }
+    FILE *out = rf.f;
     cJSON *arr = !strcmp(format, "json") ? cJSON_CreateArray() : NULL;
     for (size_t i = 0; i < paths.n; i++) {
         lmodel *lm = loader_load(paths.items[i], NULL);
@@ -71,7 +72,7 @@ int cmd_inspect(const cli_command *c, cli_opts *o) {
         free(safe);
         cJSON_Delete(arr);
     }
-    int rc = session_output_close(out, o->output) ? 2 : 0;
+    int rc = session_output_commit(&rf) ? 2 : 0;
     path_list_free(&paths);
     return rc;
 }

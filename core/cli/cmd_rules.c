@@ -242,8 +242,9 @@ int cmd_rules(const cli_command *c, cli_opts *o) {
         cli_errorf("coreml-lint rules: no rule '%s' (coreml-lint rules lists them)", want);
         rc = 2;
     }
-    FILE *out = rc ? NULL : session_output(o->output);
-    if (!rc && !out) rc = 2;
+    report_file rf = {0};
+    if (!rc && session_output_open(&rf, o->output) != 0) rc = 2;
+    FILE *out = rf.f;
     if (!rc) {
         /* a rule's words (a third-party rule's too) reach the output only
          * through the sanitizer (format/sanitize.h) */
@@ -262,7 +263,8 @@ int cmd_rules(const cli_command *c, cli_opts *o) {
         else fprintf(stderr, "coreml-lint rules: out of memory\n");
         free(safe);
         free(buf);
-        if (session_output_close(out, o->output) || !safe) rc = 2;
+        if (!safe) session_output_abort(&rf), rc = 2;
+        else if (session_output_commit(&rf)) rc = 2;
     }
     if (!o->quiet && s.reg) session_print_notes(&s);
     session_close(&s);

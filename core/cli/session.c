@@ -147,24 +147,77 @@ void session_print_notes(const session *s) {
     }
 }
 
-FILE *session_output(const char *path) {
-    if (!path || !strcmp(path, "-")) return stdout;
-    FILE *f = fopen(path, "w");
-    if (!f) cli_errorf("coreml-lint: cannot write '%s': %s", path, strerror(errno));
-    return f;
+int session_output_open(report_file *rf, const char *path) {
+    memset(rf, 0, sizeof *rf);
+    if (!path || !strcmp(path, "-")) {
+        rf->f = stdout;
+        return 0;
+    }
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_errorf("coreml-lint: cannot write '%s': it is a folder", path);
+        return -1;
+    }
+    /* beside the target, so that the rename stays on one file system */
+    const char *slash = strrchr(path, '/');
+    size_t dl = slash ? (size_t)(slash - path) + 1 : 0;
+    size_t n = dl + strlen(slash ? slash + 1 : path) + 32;
+    rf->tmp = malloc(n);
+    if (!rf->tmp) {
+        cli_errorf("coreml-lint: cannot write '%s': out of memory", path);
+        return -1;
+    }
+    snprintf(rf->tmp, n, "%.*s.%s.coreml-lint-XXXXXX", (int)dl, path, slash ? slash + 1 : path);
+    int fd = mkstemp(rf->tmp);   /* O_EXCL: never an existing file or link */
+    if (fd < 0) {
+        cli_errorf("coreml-lint: cannot write '%s': %s", path, strerror(errno));
+        free(rf->tmp);
+        rf->tmp = NULL;
+        return -1;
+    }
+    mode_t um = umask(0);
+    umask(um);
+    fchmod(fd, 0666 & ~um);   /* what fopen would have made */
+    rf->f = fdopen(fd, "w");
+    if (!rf->f) {
+        cli_errorf("coreml-lint: cannot write '%s': %s", path, strerror(errno));
+        close(fd);
+        unlink(rf->tmp);
+        free(rf->tmp);
+        rf->tmp = NULL;
+        return -1;
+    }
+    rf->path = path;
+    return 0;
 }
 
-int session_output_close(FILE *f, const char *path) {
-    if (f == stdout) {
+void session_output_abort(report_file *rf) {
+    if (rf->f && rf->f != stdout) fclose(rf->f);
+    if (rf->tmp) unlink(rf->tmp);
+    free(rf->tmp);
+    memset(rf, 0, sizeof *rf);
+}
+
+int session_output_commit(report_file *rf) {
+    if (rf->f == stdout) {
+        rf->f = NULL;
         if (fflush(stdout) != 0) {
-            fprintf(stderr, "coreml-lint: cannot write the report: %s\n", strerror(errno));
+            cli_errorf("coreml-lint: cannot write the report: %s", strerror(errno));
             return -1;
         }
         return 0;
     }
-    if (fclose(f) != 0) {
-        cli_errorf("coreml-lint: cannot write '%s': %s", path, strerror(errno));
-        return -1;
+    if (!rf->f) return -1;
+    int rc = 0, e = 0;
+    if (fflush(rf->f) != 0 || ferror(rf->f) || fsync(fileno(rf->f)) != 0) rc = -1, e = errno;
+    if (fclose(rf->f) != 0 && !rc) rc = -1, e = errno;
+    rf->f = NULL;
+    if (!rc && rename(rf->tmp, rf->path) != 0) rc = -1, e = errno;
+    if (rc) {
+        cli_errorf("coreml-lint: cannot write '%s': %s", rf->path, strerror(e ? e : EIO));
+        unlink(rf->tmp);
     }
-    return 0;
+    free(rf->tmp);
+    rf->tmp = NULL;
+    return rc;
 }

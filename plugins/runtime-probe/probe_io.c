@@ -376,9 +376,12 @@ int probe_write_npy(const char *path, const float *data, int rank, const int64_t
     size_t hlen = (size_t)dl + pad + 1;
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
                              (unsigned char)(hlen >> 8)};
-    FILE *f = fopen(path, "wb");
+    /* never through a symbolic link planted where an output file goes */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0666);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!f) {
         prb_err(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
         return -1;
     }
     bool ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, hlen, f) == hlen &&

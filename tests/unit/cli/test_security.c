@@ -24,7 +24,10 @@
  *    configurations, rule files and baselines are refused by type; folder
  *    search reports what its depth limit skipped; a missing path is exit 2;
  *    symbolic links that lead out of a package are not followed and leak
- *    nothing of their target. */
+ *    nothing of their target.
+ *  - reports: -o never writes through a planted symbolic link, a run
+ *    killed before it finishes leaves the previous report, two runs at
+ *    once leave one complete report. */
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -773,6 +776,72 @@ static void test_symlinks_out(void) {
     }
 }
 
+/* ---- 5. reports written atomically ------------------------------------------------------ */
+
+static void test_atomic_report(void) {
+    char d[PATH_MAX + 64], rep[PATH_MAX + 128], victim[PATH_MAX + 128], model[PATH_MAX + 64];
+    path_in(d, sizeof d, work, "atomic");
+    mkdir(d, 0700);
+    path_in(rep, sizeof rep, d, "report.sarif");
+    path_in(victim, sizeof victim, d, "victim.txt");
+    path_in(model, sizeof model, hostile, "strings_nn.mlmodel");
+    /* a symbolic link planted at the -o path is replaced, not written through */
+    write_str(victim, "ORIGINAL\n");
+    CHECK(symlink("victim.txt", rep) == 0);
+    res r = RUN_IN(d, 60, "check", "--no-config", "--format", "sarif", "-o", "report.sarif", model);
+    CHECK(r.code == 0 || r.code == 1);
+    res_free(&r);
+    char *v = cli_slurp(victim, NULL);
+    CHECK(v && !strcmp(v, "ORIGINAL\n"));
+    free(v);
+    struct stat st;
+    CHECK(lstat(rep, &st) == 0 && S_ISREG(st.st_mode));
+    char *t = cli_slurp(rep, NULL);
+    cJSON *j = t ? cJSON_Parse(t) : NULL;
+    CHECK(j != NULL);
+    cJSON_Delete(j);
+    free(t);
+    /* a run killed before it finishes leaves the previous report whole */
+    char hang[PATH_MAX + 64];
+    snprintf(hang, sizeof hang, "%s/../tests/plugins/hang-in-check.so", plugin_dir);
+    if (plugin_dir[0] && access(hang, R_OK) == 0) {
+        write_str(rep, "PREVIOUS REPORT\n");
+        r = RUN_IN(d, 3, "check", "--no-config", "--plugin", hang, "--limit", "plugin_isolation=never", "--format",
+                   "sarif", "-o", "report.sarif", model);
+        CHECK_INT(r.code, -2);   /* killed by the test: it hangs in process */
+        res_free(&r);
+        t = cli_slurp(rep, NULL);
+        CHECK(t && !strcmp(t, "PREVIOUS REPORT\n"));
+        if (t && strcmp(t, "PREVIOUS REPORT\n")) fprintf(stderr, "  -o after a killed run: \"%.200s\"\n", t);
+        free(t);
+    } else {
+        fprintf(stderr, "  (no hang-in-check test plugin: the killed-run case is not run)\n");
+        CHECK(0);
+    }
+    /* two runs at once: the file is one complete report or the other */
+    pid_t a = fork();
+    if (a == 0) {
+        res ra = RUN_IN(d, 60, "check", "--no-config", "--format", "json", "-o", "both.out", model);
+        _exit(ra.code == 0 || ra.code == 1 ? 0 : 1);
+    }
+    res rb = RUN_IN(d, 60, "check", "--no-config", "--format", "sarif", "-o", "both.out", model);
+    int sa = 0;
+    waitpid(a, &sa, 0);
+    CHECK(WIFEXITED(sa) && WEXITSTATUS(sa) == 0);
+    CHECK(rb.code == 0 || rb.code == 1);
+    res_free(&rb);
+    path_in(rep, sizeof rep, d, "both.out");
+    t = cli_slurp(rep, NULL);
+    j = t ? cJSON_Parse(t) : NULL;
+    CHECK(j != NULL);
+    cJSON_Delete(j);
+    free(t);
+    /* -o at a folder is refused, nothing is created */
+    r = RUN_IN(d, 30, "check", "--no-config", "-o", ".", model);
+    EXPECT_CODE(r, 2);
+    res_free(&r);
+}
+
 int main(void) {
     const char *bd = getenv("CML_BUILD_DIR");
     if (!bd) SKIP_ALL("CML_BUILD_DIR is not set");
@@ -794,6 +863,7 @@ int main(void) {
     RUN(test_special_files);
     RUN(test_discovery);
     RUN(test_symlinks_out);
+    RUN(test_atomic_report);
     tmp_remove_tree(work);
     return CHECK_DONE();
 }
