@@ -153,7 +153,7 @@ static const cli_flag FLAGS[] = {
      "the app's deployment target, e.g. iOS16, iOS17.4, macOS13"},
     {"--limit", 0, "KEY=VALUE", RUL, F_STRV, OFF(limits), NULL, 0, 0, check_limit, S_CONFIG,
      "a bound on rules, as the configuration's \"limits\" (lua_memory_mb, lua_instructions, lua_load_instructions, "
-     "plugin_timeout_seconds, plugin_isolation) (repeatable)"},
+     "lua_seconds, plugin_timeout_seconds, plugin_isolation) (repeatable)"},
 
     {"--enable", 0, "ID|GLOB", RUL, F_STRV, OFF(enable), NULL, 0, 0, NULL, S_RULES, "enable rules (repeatable)"},
     {"--disable", 0, "ID|GLOB", RUL, F_STRV, OFF(disable), NULL, 0, 0, NULL, S_RULES, "disable rules (repeatable)"},

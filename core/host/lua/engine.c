@@ -473,6 +473,10 @@ int luarule_load_file(registry *reg, const char *path, const char *expected_id, 
             registry_notify(reg, expected_id, "rule/load-error", LEVEL_ERROR, path, line,
                             "loading the rule exceeded its instruction budget (%llu): %.*s",
                             (unsigned long long)hr->lim.load_budget, msg_len(msg), msg);
+        else if (c == SANDBOX_TIMEOUT)
+            registry_notify(reg, expected_id, "rule/load-error", LEVEL_ERROR, path, line,
+                            "loading the rule exceeded its wall-clock limit (%g s): %.*s", hr->lim.time_ms / 1000.0,
+                            msg_len(msg), msg);
         else
             registry_notify(reg, expected_id, "rule/load-error", LEVEL_ERROR, path, line, "%.*s%s%s", msg_len(msg), msg,
                             sb->debug && strstr(msg, "\nstack traceback:") ? "\n" : "",
@@ -650,6 +654,12 @@ static int luarule_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
             ctx_notify(ctx, kind, LEVEL_ERROR,
                        "the rule exceeded its budget of %llu instructions and was stopped; findings reported "
                        "before were kept (%.*s)", (unsigned long long)hr->lim.check_budget, msg_len(msg), msg);
+            rc = -1;
+            break;
+        case SANDBOX_TIMEOUT:
+            ctx_notify(ctx, kind, LEVEL_ERROR,
+                       "the rule exceeded its wall-clock limit of %g s (limits.lua_seconds) and was stopped; findings "
+                       "reported before were kept (%.*s)", hr->lim.time_ms / 1000.0, msg_len(msg), msg);
             rc = -1;
             break;
         default:

@@ -27,7 +27,10 @@
  *    nothing of their target.
  *  - reports: -o never writes through a planted symbolic link, a run
  *    killed before it finishes leaves the previous report, two runs at
- *    once leave one complete report. */
+ *    once leave one complete report.
+ *  - Lua rules: a backtracking string.find (all inside one C call) and a
+ *    VM loop end as rule/timeout under lua_seconds when the budget is huge,
+ *    as rule/budget-exceeded under the default budget; other rules run. */
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -842,6 +845,76 @@ static void test_atomic_report(void) {
     res_free(&r);
 }
 
+/* ---- 6. a wall clock for rules ------------------------------------------------------------ */
+
+static const char BOMB_RULE[] =
+    "local rule = { id = \"house/bomb\", name = \"Bomb\", summary = \"backtracks\", help = \"Test rule.\",\n"
+    "  level = \"note\" }\n"
+    "function rule.check(model, ctx)\n"
+    "  ctx:report(model, 'before the bomb')\n"
+    "  local s = string.rep('a', 40)\n"
+    "  return s:find(string.rep('a*', 30) .. 'b')\n"
+    "end\n"
+    "return rule\n";
+
+static const char SPIN_RULE[] =
+    "local rule = { id = \"house/spin\", name = \"Spin\", summary = \"loops\", help = \"Test rule.\",\n"
+    "  level = \"note\" }\n"
+    "function rule.check(model, ctx) while true do end end\n"
+    "return rule\n";
+
+static void test_lua_wall_clock(void) {
+    char d[PATH_MAX + 64], f[PATH_MAX + 128], model[PATH_MAX + 64];
+    path_in(d, sizeof d, work, "clock");
+    mkdir(d, 0700);
+    path_in(f, sizeof f, d, "house");
+    mkdir(f, 0700);
+    char g[PATH_MAX + 192];
+    path_in(g, sizeof g, f, "bomb.lua");
+    write_str(g, BOMB_RULE);
+    path_in(g, sizeof g, f, "spin.lua");
+    write_str(g, SPIN_RULE);
+    path_in(g, sizeof g, f, "echo.lua");
+    write_str(g, ECHO_RULE);
+    path_in(model, sizeof model, hostile, "strings_nn.mlmodel");
+    /* a budget too large to matter: the wall clock stops both, in the
+     * string library and in the VM; every other rule still runs */
+    res r = RUN_IN(d, 60, "check", "--no-config", "--rules-dir", "house", "--limit", "lua_instructions=1000000000000000",
+                   "--limit", "lua_seconds=1", "--format", "json", model);
+    CHECK(r.code == 0 || r.code == 1);
+    cJSON *j = cJSON_Parse(r.out);
+    CHECK(j != NULL);
+    int timeouts = 0, echo_findings = 0, bomb_before = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(j, "notifications")) {
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(it, "kind"), *rid = cJSON_GetObjectItemCaseSensitive(it, "rule");
+        if (cJSON_IsString(k) && !strcmp(k->valuestring, "rule/timeout") && cJSON_IsString(rid) &&
+            (!strcmp(rid->valuestring, "house/bomb") || !strcmp(rid->valuestring, "house/spin")))
+            timeouts++;
+    }
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(j, "findings")) {
+        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(it, "rule");
+        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(it, "message");
+        if (cJSON_IsString(rid) && !strcmp(rid->valuestring, "house/echo")) echo_findings++;
+        if (cJSON_IsString(msg) && !strcmp(msg->valuestring, "before the bomb")) bomb_before++;
+    }
+    CHECK_INT(timeouts, 2);
+    CHECK(echo_findings > 0);
+    CHECK_INT(bomb_before, 1);
+    if (timeouts != 2) fprintf(stderr, "  exit %d: %.2000s\n%.500s\n", r.code, r.out, r.err);
+    cJSON_Delete(j);
+    res_free(&r);
+    /* the default budget stops the bomb by itself, the same on every machine */
+    r = RUN_IN(d, 60, "check", "--no-config", "--rules-dir", "house", "--disable", "house/spin", "--format", "json",
+               model);
+    CHECK(strstr(r.out, "rule/budget-exceeded") != NULL);
+    res_free(&r);
+    /* lua_seconds is a limit like the others: validated, and in the schema */
+    r = RUN_IN(d, 30, "check", "--no-config", "--limit", "lua_seconds=0", model);
+    EXPECT_CODE(r, 2);
+    res_free(&r);
+}
+
 int main(void) {
     const char *bd = getenv("CML_BUILD_DIR");
     if (!bd) SKIP_ALL("CML_BUILD_DIR is not set");
@@ -864,6 +937,7 @@ int main(void) {
     RUN(test_discovery);
     RUN(test_symlinks_out);
     RUN(test_atomic_report);
+    RUN(test_lua_wall_clock);
     tmp_remove_tree(work);
     return CHECK_DONE();
 }
