@@ -16,6 +16,7 @@
  * SHA-256 of each file (streamed, capped). Keys are added in a fixed order
  * and every array follows the run_result's order: same input, same bytes. */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -405,6 +406,23 @@ static void artifact_location(sstate *S, cJSON *parent, long idx) {
     add_num(S, al, "index", (double)idx);
 }
 
+/* A file inside a model folder is described (length, hash) only when its
+ * real path stays inside that folder: the length and SHA-256 of a token a
+ * symbolic link in a pull request points at must not reach a SARIF log
+ * that is uploaded. The model file itself is what the user named. */
+static bool artifact_inside_its_model(const run_result *r, const char *path) {
+    for (size_t i = 0; i < r->n_models; i++) {
+        const char *m = r->models[i]->path;
+        size_t n = m ? strlen(m) : 0;
+        if (!n || strncmp(path, m, n) != 0 || path[n] != '/') continue;
+        char *root = realpath(m, NULL);
+        bool ok = root && fs_inside(root, path) == 0;
+        free(root);
+        return ok;
+    }
+    return true;
+}
+
 static void write_artifacts(sstate *S, cJSON *run) {
     cJSON *arr = add_arr(S, run, "artifacts");
     for (size_t i = 0; arr && i < S->n_arts; i++) {
@@ -417,7 +435,7 @@ static void write_artifacts(sstate *S, cJSON *run) {
             if (a->relative) add_str(S, loc, "uriBaseId", "%SRCROOT%");
         }
         struct stat st;
-        bool reg = stat(a->path, &st) == 0 && S_ISREG(st.st_mode);
+        bool reg = stat(a->path, &st) == 0 && S_ISREG(st.st_mode) && artifact_inside_its_model(S->r, a->path);
         if (reg) add_num(S, o, "length", (double)st.st_size);
         cJSON *roles = add_arr(S, o, "roles");
         if (roles) add_str(S, roles, NULL, "analysisTarget");

@@ -777,6 +777,23 @@ static void test_symlinks_out(void) {
             res_free(&r);
         }
     }
+    /* nor its SHA-256 and length, in the SARIF artifacts (which are uploaded) */
+    char cmd[PATH_MAX + 256], hex[80] = "";
+    snprintf(cmd, sizeof cmd, "sha256sum '%s'", secret);
+    FILE *ph = popen(cmd, "r");
+    if (ph) {
+        if (!fgets(hex, sizeof hex, ph)) hex[0] = 0;
+        pclose(ph);
+    }
+    char *sp = strchr(hex, ' ');
+    if (sp) *sp = 0;
+    CHECK(strlen(hex) == 64);
+    for (int i = 0; i < 3; i++) {
+        res r = RUN_IN(d, 60, "check", "--no-config", "--format", "sarif", models[i]);
+        if (hex[0] && strstr(r.out, hex)) fprintf(stderr, "  %s: the SARIF log carries the token's SHA-256\n", models[i]);
+        CHECK(hex[0] && !strstr(r.out, hex));
+        res_free(&r);
+    }
 }
 
 /* ---- 5. reports written atomically ------------------------------------------------------ */
