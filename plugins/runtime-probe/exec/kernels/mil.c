@@ -16,12 +16,7 @@
 #include <string.h>
 
 #include "../exec_blas.h"
-#include "../exec_internal.h"
-
-#define NEED(t, name)                                                   \
-    do {                                                                \
-        if (!(t) || !(t)->d) return exec_fail(c, "missing input '%s'", name); \
-    } while (0)
+#include "mil.h"
 
 static const xt *X(xctx *c) { return exec_in(c, "x"); }
 
@@ -991,9 +986,7 @@ static int64_t py_slice(int64_t dim, bool has_b, int64_t b, bool has_e, int64_t 
 /* SOURCE: tensor_transformation.py slice_by_index and _utils.py
  * solve_slice_by_index_slice: Python slices; masks replace begin/end;
  * squeeze_mask takes the single element at begin and drops the dim. */
-static int k_slice_by_index(xctx *c) {
-    const xt *x = X(c);
-    NEED(x, "x");
+int mil_slice_params(xctx *c, const xt *x, int64_t *start, int64_t *step, int64_t *cnt, int64_t *od, int *orank) {
     int R = x->rank;
     int64_t b[EXEC_MAX_RANK], e[EXEC_MAX_RANK], st[EXEC_MAX_RANK], bm[EXEC_MAX_RANK], em[EXEC_MAX_RANK],
         sm[EXEC_MAX_RANK];
@@ -1001,8 +994,7 @@ static int k_slice_by_index(xctx *c) {
     if (nb != R || ne != R) return exec_fail(c, "begin/end must have rank(x) values");
     int ns = exec_pints(c, "stride", st, EXEC_MAX_RANK), nbm = exec_pints(c, "begin_mask", bm, EXEC_MAX_RANK),
         nem = exec_pints(c, "end_mask", em, EXEC_MAX_RANK), nsm = exec_pints(c, "squeeze_mask", sm, EXEC_MAX_RANK);
-    int64_t start[EXEC_MAX_RANK], step[EXEC_MAX_RANK], cnt[EXEC_MAX_RANK], od[EXEC_MAX_RANK];
-    int orank = 0;
+    *orank = 0;
     for (int i = 0; i < R; i++) {
         int64_t s = ns == R ? st[i] : 1;
         bool sq = nsm == R && sm[i];
@@ -1016,8 +1008,17 @@ static int k_slice_by_index(xctx *c) {
         }
         cnt[i] = py_slice(x->dim[i], !(nbm == R && bm[i]), b[i], !(nem == R && em[i]), e[i], s, &start[i]);
         step[i] = s;
-        od[orank++] = cnt[i];
+        od[(*orank)++] = cnt[i];
     }
+    return 0;
+}
+
+static int k_slice_by_index(xctx *c) {
+    const xt *x = X(c);
+    NEED(x, "x");
+    int64_t start[EXEC_MAX_RANK], step[EXEC_MAX_RANK], cnt[EXEC_MAX_RANK], od[EXEC_MAX_RANK];
+    int orank;
+    if (mil_slice_params(c, x, start, step, cnt, od, &orank) != 0) return -1;
     xt *y = exec_out(c, 0, orank, od);
     if (!y) return exec_fail(c, "out of memory");
     box_copy(x, start, step, cnt, y->d);
@@ -1141,38 +1142,6 @@ static int k_pad(xctx *c) {
             idx[d] = 0;
         }
     }
-    return 0;
-}
-
-/* SOURCE: scatter_gather.py gather: out shape x[:axis] + indices + x[axis+1:];
- * negative indices count from the end. batch_dims > 0 is not supported. */
-static int k_gather(xctx *c) {
-    const xt *x = X(c), *ix = exec_in(c, "indices");
-    NEED(x, "x");
-    NEED(ix, "indices");
-    if (exec_pi(c, "batch_dims", 0) != 0) return exec_fail(c, "batch_dims > 0 is not supported");
-    int axis = norm_axis(c, exec_pi(c, "axis", 0), x->rank);
-    if (axis < 0) return -1;
-    int R = x->rank - 1 + ix->rank;
-    if (R > EXEC_MAX_RANK) return exec_fail(c, "rank too large");
-    int64_t dim[EXEC_MAX_RANK];
-    int r = 0;
-    for (int i = 0; i < axis; i++) dim[r++] = x->dim[i];
-    for (int i = 0; i < ix->rank; i++) dim[r++] = ix->dim[i];
-    for (int i = axis + 1; i < x->rank; i++) dim[r++] = x->dim[i];
-    xt *y = exec_out(c, 0, R, dim);
-    if (!y) return exec_fail(c, "out of memory");
-    int64_t inner = 1, outer = 1, D = x->dim[axis];
-    for (int i = axis + 1; i < x->rank; i++) inner *= x->dim[i];
-    for (int i = 0; i < axis; i++) outer *= x->dim[i];
-    for (int64_t o = 0; o < outer; o++)
-        for (size_t k = 0; k < ix->n; k++) {
-            int64_t j = (int64_t)ix->d[k];
-            if (j < 0) j += D;
-            if (j < 0 || j >= D) return exec_fail(c, "index %lld out of range", (long long)ix->d[k]);
-            memcpy(y->d + (o * (int64_t)ix->n + (int64_t)k) * inner, x->d + (o * D + j) * inner,
-                   (size_t)inner * sizeof(float));
-        }
     return 0;
 }
 
@@ -1425,16 +1394,6 @@ static int chk_cast(const exec_io *io, const cml_op *op, char *why, size_t n) {
     return chk_one_of(io, op, "dtype", ok, why, n);
 }
 
-static int chk_gather(const exec_io *io, const cml_op *op, char *why, size_t n) {
-    const cml_value *v = cml_op_param(op, "batch_dims");
-    double bd = 0;
-    if (v && v->weight && exec_weight_f64(io, v->weight, 0, &bd) == 0 && bd != 0) {
-        snprintf(why, n, "batch_dims %g", bd);
-        return -1;
-    }
-    return 0;
-}
-
 static int chk_pad(const exec_io *io, const cml_op *op, char *why, size_t n) {
     static const char *const ok[] = {"constant", "reflect", "replicate", NULL};
     return chk_one_of(io, op, "mode", ok, why, n);
@@ -1448,7 +1407,7 @@ static const exec_kdef MIL_KERNELS[] = {
     K(abs), K(acos), K(add), K(asin), K(atan), K(atanh), KC(avg_pool, chk_spatial), K(batch_norm), KC(cast, chk_cast), K(ceil),
     K(clamped_relu), K(classify), K(clip), K(concat), KC(conv, chk_spatial), KC(conv_transpose, chk_spatial), K(coreml_update_state),
     K(cos), K(cosh), K(elu), K(equal), K(erf), K(exp), K(exp2), K(expand_dims), K(fill), K(flatten2d),
-    K(floor), K(floor_div), KC(gather, chk_gather), K(gather_along_axis), KC(gelu, chk_gelu), K(greater), K(greater_equal),
+    K(floor), K(floor_div), K(gather_along_axis), KC(gelu, chk_gelu), K(greater), K(greater_equal),
     K(identity), K(instance_norm), K(inverse), KC(l2_pool, chk_spatial), K(layer_norm), K(leaky_relu), K(less),
     K(less_equal), K(linear), K(linear_activation), K(log), K(logical_and), K(logical_not), K(logical_or),
     K(logical_xor), K(matmul), KC(max_pool, chk_spatial), K(maximum), K(minimum), K(mod), K(mul), K(not_equal), KC(pad, chk_pad),
@@ -1465,5 +1424,54 @@ static const exec_kdef MIL_KERNELS[] = {
 const exec_kdef *exec_find_mil(const char *kind) {
     for (size_t i = 0; i < sizeof MIL_KERNELS / sizeof *MIL_KERNELS; i++)
         if (!strcmp(MIL_KERNELS[i].kind, kind)) return &MIL_KERNELS[i];
+    static const mil_table *const families[] = {&EXEC_MIL_CONTROL, &EXEC_MIL_TENSOR, &EXEC_MIL_IMAGE, &EXEC_MIL_SEQ};
+    for (size_t f = 0; f < sizeof families / sizeof *families; f++)
+        for (size_t i = 0; i < families[f]->n; i++)
+            if (!strcmp(families[f]->k[i].kind, kind)) return &families[f]->k[i];
     return NULL;
+}
+
+/* ---- helpers the family files share (mil.h) ---- */
+
+int mil_axis(xctx *c, int64_t a, int rank) {
+    int r = a < -rank || a >= rank ? -1 : exec_axis((int)a, rank);
+    if (r < 0) exec_fail(c, "axis %lld out of range for rank %d", (long long)a, rank);
+    return r;
+}
+
+int mil_dtype(const char *name) {
+    if (!name) return -1;
+    if (!strcmp(name, "fp32") || !strcmp(name, "fp64")) return EXEC_DT_FP32;
+    if (!strcmp(name, "fp16")) return EXEC_DT_FP16;
+    if (!strcmp(name, "bool")) return EXEC_DT_BOOL;
+    static const char *const ints[] = {"int32", "int64", "int16", "int8", "uint8", "uint16", "uint32", "uint64", NULL};
+    for (size_t i = 0; ints[i]; i++)
+        if (!strcmp(name, ints[i])) return EXEC_DT_INT32;
+    return -1;
+}
+
+int mil_chk_one_of(const exec_io *io, const cml_op *op, const char *name, const char *const *ok, char *why,
+                   size_t n) {
+    return chk_one_of(io, op, name, ok, why, n);
+}
+
+/* SOURCE: coremltools/__init__.py _OPSET (iOS15 "CoreML5" .. iOS18 "CoreML8",
+ * iOS26 "CoreML9") */
+int mil_opset(xctx *c) {
+    const cml_function *fn = c->op->function;
+    const char *o = fn && fn->opset ? fn->opset : "";
+    if (!strncmp(o, "CoreML", 6)) {
+        int v = atoi(o + 6);
+        if (v >= 5 && v <= 8) return v + 10;
+        if (v == 9) return 26;
+    }
+    return 15;
+}
+
+void mil_strides(int rank, const int64_t *dim, int64_t *st) {
+    int64_t s = 1;
+    for (int i = rank - 1; i >= 0; i--) {
+        st[i] = s;
+        s *= dim[i];
+    }
 }

@@ -1,0 +1,8 @@
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mil.h"
+
+const mil_table EXEC_MIL_SEQ = {NULL, 0};

@@ -1,0 +1,259 @@
+/* test_exec_mil_ops.c — the executor's ML Program kernels against
+ * independent references.
+ *
+ * Every .ref file in tests/refs holds cases written by a generator script next
+ * to it (gen_mil_*.py, NumPy / PyTorch): a model.mil function, its inputs and
+ * the outputs the reference computed (format in tests/refs/milref.py). Each
+ * case is loaded as a .mlmodelc, run in fp32 or in fp16 emulation, and its
+ * outputs compared in shape and value with the case's tolerance; `err` cases
+ * must fail with the given text. A case file with no case, a case that
+ * names no output or error, or an unreadable file is a failure. The test does
+ * not need Python: the reference outputs are committed. */
+#define _DEFAULT_SOURCE
+#include <dirent.h>
+
+#include "mil_harness.h"
+
+#ifdef CML_NO_EXEC
+int main(void) {
+    (void)check_tests_;
+    (void)check_failures_;
+    SKIP_ALL("the executor (cmlexec) was not built: OpenBLAS not found");
+}
+#else
+
+#define MAX_IO 8
+
+typedef struct arr {
+    char name[128];
+    int index;
+    int rank;
+    int64_t dim[EXEC_MAX_RANK];
+    float *v;
+    size_t n;
+} arr;
+
+typedef struct rcase {
+    char name[128];
+    bool fp16;
+    double tol;
+    char *mil;
+    arr in[MAX_IO], out[MAX_IO];
+    int n_in, n_out;
+    char err[256];
+} rcase;
+
+static void case_free(rcase *k) {
+    free(k->mil);
+    for (int i = 0; i < k->n_in; i++) free(k->in[i].v);
+    for (int i = 0; i < k->n_out; i++) free(k->out[i].v);
+    memset(k, 0, sizeof *k);
+}
+
+/* "NAME DIMS : v v v" or "INDEX DIMS : v v v" */
+static bool parse_arr(char *line, arr *a, bool named) {
+    char *colon = strchr(line, ':');
+    if (!colon) return false;
+    *colon = 0;
+    char head[128], dims[128];
+    if (sscanf(line, "%127s %127s", head, dims) != 2) return false;
+    if (named) snprintf(a->name, sizeof a->name, "%s", head);
+    else a->index = atoi(head);
+    a->rank = 0;
+    if (strcmp(dims, "-") != 0)
+        for (char *t = strtok(dims, ","); t && a->rank < EXEC_MAX_RANK; t = strtok(NULL, ",")) a->dim[a->rank++] = atoll(t);
+    a->n = exec_count(a->rank, a->dim);
+    a->v = calloc(a->n ? a->n : 1, sizeof(float));
+    char *p = colon + 1;
+    for (size_t i = 0; i < a->n; i++) {
+        char *e;
+        a->v[i] = strtof(p, &e);
+        if (e == p) return false;
+        p = e;
+    }
+    return true;
+}
+
+static char *read_all(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
+    if (s) s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+static int g_cases, g_case_fail;
+
+static void run_case(const rcase *k, const char *file) {
+    int before = check_failures_;
+    g_cases++;
+    res r;
+    exec_tensor in[MAX_IO];
+    for (int i = 0; i < k->n_in; i++) {
+        memset(&in[i], 0, sizeof in[i]);
+        in[i].name = k->in[i].name;
+        in[i].rank = k->in[i].rank;
+        memcpy(in[i].shape, k->in[i].dim, sizeof in[i].shape);
+        in[i].data = k->in[i].v;
+    }
+    exec_mode mode = k->fp16 ? EXEC_FP16_EMU : EXEC_FP32;
+    if (k->err[0]) {
+        bool ok = prep_quiet(&r, k->mil);
+        const char *msg = r.err;
+        if (ok) {
+            ok = exec_run(r.p, mode, in, (size_t)k->n_in, &r.o, &r.n, NULL) == 0;
+            msg = exec_last_error(r.p);
+        }
+        if (ok || !strstr(msg, k->err)) {
+            fprintf(stderr, "%s: case %s: expected a failure with '%s', got %s\n", file, k->name, k->err,
+                    ok ? "success" : msg);
+            check_failures_++;
+        }
+    } else if (run(&r, k->mil, mode, in, (size_t)k->n_in)) {
+        for (int j = 0; j < k->n_out; j++) {
+            const arr *o = &k->out[j];
+            if ((size_t)o->index >= r.n) {
+                fprintf(stderr, "%s: case %s: output %d missing\n", file, k->name, o->index);
+                check_failures_++;
+                continue;
+            }
+            const exec_tensor *t = &r.o[o->index];
+            bool shape_ok = t->rank == o->rank;
+            for (int d = 0; shape_ok && d < o->rank; d++) shape_ok = t->shape[d] == o->dim[d];
+            if (!shape_ok) {
+                fprintf(stderr, "%s: case %s: output %d has rank %d [", file, k->name, o->index, t->rank);
+                for (int d = 0; d < t->rank; d++) fprintf(stderr, "%s%lld", d ? "," : "", (long long)t->shape[d]);
+                fprintf(stderr, "], expected rank %d\n", o->rank);
+                check_failures_++;
+                continue;
+            }
+            double worst = 0;
+            size_t at = 0;
+            for (size_t i = 0; i < o->n; i++) {
+                double a = t->data[i], want = o->v[i];
+                double e = (a == want || (a != a && want != want)) ? 0 : fabs(a - want) / (fabs(want) > 1 ? fabs(want) : 1);
+                if (!(e <= worst)) { worst = e; at = i; }
+            }
+            if (!(worst <= k->tol)) {
+                fprintf(stderr, "%s: case %s: output %d[%zu] = %.9g, expected %.9g (relative error %.3g > %.3g)\n", file,
+                        k->name, o->index, at, (double)t->data[at], (double)o->v[at], worst, k->tol);
+                check_failures_++;
+            }
+        }
+    } else {
+        fprintf(stderr, "%s: case %s failed to run\n", file, k->name);
+    }
+    res_free(&r);
+    if (check_failures_ != before) g_case_fail++;
+}
+
+static void run_file(const char *path) {
+    char *txt = read_all(path);
+    if (!txt) {
+        fprintf(stderr, "cannot read %s\n", path);
+        check_failures_++;
+        return;
+    }
+    const char *file = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    rcase k;
+    memset(&k, 0, sizeof k);
+    int n_cases = 0;
+    bool in_mil = false;
+    size_t mil_len = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(txt, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (in_mil) {
+            if (!strcmp(line, "endmil")) { in_mil = false; continue; }
+            size_t l = strlen(line);
+            char *nm = realloc(k.mil, mil_len + l + 2);
+            if (!nm) break;
+            k.mil = nm;
+            memcpy(k.mil + mil_len, line, l);
+            mil_len += l;
+            k.mil[mil_len++] = '\n';
+            k.mil[mil_len] = 0;
+            continue;
+        }
+        if (line[0] == '#' || !line[0]) continue;
+        if (!strncmp(line, "case ", 5)) {
+            case_free(&k);
+            snprintf(k.name, sizeof k.name, "%s", line + 5);
+            k.tol = 1e-5;
+            mil_len = 0;
+        } else if (!strncmp(line, "mode ", 5)) {
+            k.fp16 = !strcmp(line + 5, "fp16");
+        } else if (!strncmp(line, "tol ", 4)) {
+            k.tol = atof(line + 4);
+        } else if (!strcmp(line, "mil")) {
+            in_mil = true;
+        } else if (!strncmp(line, "in ", 3) && k.n_in < MAX_IO) {
+            if (!parse_arr(line + 3, &k.in[k.n_in++], true)) { fprintf(stderr, "%s: bad input line in %s\n", file, k.name); check_failures_++; }
+        } else if (!strncmp(line, "out ", 4) && k.n_out < MAX_IO) {
+            if (!parse_arr(line + 4, &k.out[k.n_out++], false)) { fprintf(stderr, "%s: bad output line in %s\n", file, k.name); check_failures_++; }
+        } else if (!strncmp(line, "err ", 4)) {
+            snprintf(k.err, sizeof k.err, "%s", line + 4);
+        } else if (!strcmp(line, "end")) {
+            if (!k.mil || (!k.n_out && !k.err[0])) {
+                fprintf(stderr, "%s: case %s has no program or nothing to check\n", file, k.name);
+                check_failures_++;
+            } else {
+                run_case(&k, file);
+            }
+            n_cases++;
+            case_free(&k);
+        } else {
+            fprintf(stderr, "%s: unknown line '%.40s'\n", file, line);
+            check_failures_++;
+        }
+    }
+    case_free(&k);
+    free(txt);
+    if (!n_cases) {
+        fprintf(stderr, "%s holds no case\n", file);
+        check_failures_++;
+    }
+    fprintf(stderr, "%s: %d cases\n", file, n_cases);
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void test_reference_cases(void) {
+    const char *src = getenv("CML_SOURCE_DIR");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/tests/refs", src ? src : ".");
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "cannot open %s\n", dir);
+        check_failures_++;
+        return;
+    }
+    char *names[256];
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < 256;) {
+        size_t l = strlen(e->d_name);
+        if (l > 4 && !strcmp(e->d_name + l - 4, ".ref")) names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, by_name);
+    CHECK(n > 0);
+    for (int i = 0; i < n; i++) {
+        char path[800];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        run_file(path);
+        free(names[i]);
+    }
+    fprintf(stderr, "%d reference cases, %d failed\n", g_cases, g_case_fail);
+}
+
+int main(void) {
+    harness_init();
+    RUN(test_reference_cases);
+    harness_done();
+    return CHECK_DONE();
+}
+#endif
