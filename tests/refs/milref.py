@@ -84,10 +84,10 @@ def op(outs, kind, args, name):
     return "%s = %s(%s)[name = %s];" % (o, kind, a, s(name))
 
 
-def fmt_arr(a):
+def fmt_arr(a, exact=True):
     a = np.asarray(a)
     dims = "-" if a.ndim == 0 else ",".join(str(d) for d in a.shape)
-    vals = " ".join("%.9g" % float(v) for v in a.reshape(-1))
+    vals = " ".join(("%.9g" if exact else "%.8g") % float(v) for v in a.reshape(-1))
     return dims, vals
 
 
@@ -109,7 +109,7 @@ class Writer:
         for i, a in enumerate(outputs):
             if a is None:
                 continue
-            dims, vals = fmt_arr(a)
+            dims, vals = fmt_arr(a, exact=False)  # 8 digits: well inside any tolerance used
             w("out %d %s : %s\n" % (i, dims, vals))
         if err:
             w("err %s\n" % err)
