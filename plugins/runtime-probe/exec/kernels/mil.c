@@ -656,11 +656,14 @@ static void as2d(const xt *x, xt *v) {
 
 /* SOURCE: ops/defs/iOS15/conv.py conv: x [n, C_in, *d_in], weight
  * [C_out, C_in/groups, *K], out floor((d + pads - (K-1)*dil - 1)/s) + 1. */
-static int k_conv(xctx *c) {
-    const xt *x0 = X(c), *w = exec_in(c, "weight"), *b = exec_in(c, "bias");
+static int conv_run(xctx *c, const xt *x0, const xt *w, const xt *b) {
     NEED(x0, "x");
     NEED(w, "weight");
-    if (x0->rank != 4 && x0->rank != 3) return exec_fail(c, "only 1-D and 2-D convolution are supported");
+    if (x0->rank == 5) {
+        if (w->rank != 5) return exec_fail(c, "weight rank %d does not match input rank 5", w->rank);
+        return mil_conv3d(c, x0, w->d, w->dim, b && b->d ? b->d : NULL, b && b->d ? b->n : 0, false);
+    }
+    if (x0->rank != 4 && x0->rank != 3) return exec_fail(c, "convolution needs an input of rank 3, 4 or 5");
     if (w->rank != x0->rank) return exec_fail(c, "weight rank %d does not match input rank %d", w->rank, x0->rank);
     xt x;
     as2d(x0, &x);
@@ -690,11 +693,48 @@ static int k_conv(xctx *c) {
     return exec_conv2d(c, &x, w->d, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, &yv);
 }
 
+static int k_conv(xctx *c) { return conv_run(c, X(c), exec_in(c, "weight"), exec_in(c, "bias")); }
+
+/* SOURCE: ops/defs/iOS15/conv.py conv_quantized: weight uint8, "linear":
+ * W = W_q * quant_scale + quant_bias (scalars or one per output channel).
+ * "lut" gives no formula in the definition; the executor reads quant_scale
+ * as the 2^nbits-entry table (the only parameter that can hold one). */
+static int k_conv_quantized(xctx *c) {
+    const xt *w = exec_in(c, "weight"), *qs = exec_in(c, "quant_scale"), *qb = exec_in(c, "quant_bias");
+    NEED(w, "weight");
+    NEED(qs, "quant_scale");
+    const char *qt = exec_ps(c, "quantization_type");
+    bool lut = qt && !strcmp(qt, "lut");
+    if (!qt || (!lut && strcmp(qt, "linear"))) return exec_fail(c, "quantization_type must be linear or lut");
+    int64_t nbits = exec_pi(c, "nbits", 8), cout = w->rank ? w->dim[0] : 1;
+    if (nbits < 1 || nbits > 8) return exec_fail(c, "nbits %lld out of range", (long long)nbits);
+    if (lut && (int64_t)qs->n != ((int64_t)1 << nbits)) return exec_fail(c, "a lut needs 2^nbits quant_scale values");
+    if (!lut && ((qs->n != 1 && (int64_t)qs->n != cout) || !qb || !qb->d || (qb->n != 1 && (int64_t)qb->n != cout)))
+        return exec_fail(c, "quant_scale / quant_bias must hold 1 or %lld values", (long long)cout);
+    xt wd = *w;
+    wd.d = malloc((w->n ? w->n : 1) * sizeof(float));
+    if (!wd.d) return exec_fail(c, "out of memory");
+    size_t per = w->n / exec_nz(cout);
+    for (size_t i = 0; i < w->n; i++) {
+        float q = w->d[i];
+        size_t o = i / (per ? per : 1);
+        if (q < 0 || q >= (float)(1 << nbits)) { free(wd.d); return exec_fail(c, "quantized weight %g out of range", (double)q); }
+        wd.d[i] = lut ? qs->d[(size_t)q] : q * qs->d[qs->n == 1 ? 0 : o] + qb->d[qb->n == 1 ? 0 : o];
+    }
+    int rc = conv_run(c, X(c), &wd, exec_in(c, "bias"));
+    free(wd.d);
+    return rc;
+}
+
 static int k_conv_transpose(xctx *c) {
     const xt *x0 = X(c), *w = exec_in(c, "weight"), *b = exec_in(c, "bias");
     NEED(x0, "x");
     NEED(w, "weight");
-    if (x0->rank != 4 && x0->rank != 3) return exec_fail(c, "only 1-D and 2-D transposed convolution are supported");
+    if (x0->rank == 5) {
+        if (w->rank != 5) return exec_fail(c, "weight rank %d does not match input rank 5", w->rank);
+        return mil_conv3d(c, x0, w->d, w->dim, b && b->d ? b->d : NULL, b && b->d ? b->n : 0, true);
+    }
+    if (x0->rank != 4 && x0->rank != 3) return exec_fail(c, "transposed convolution needs an input of rank 3, 4 or 5");
     if (w->rank != x0->rank) return exec_fail(c, "weight rank %d does not match input rank %d", w->rank, x0->rank);
     xt x;
     as2d(x0, &x);
@@ -745,7 +785,8 @@ static int k_conv_transpose(xctx *c) {
 static int pool(xctx *c, int type) {
     const xt *x0 = X(c);
     NEED(x0, "x");
-    if (x0->rank != 4 && x0->rank != 3) return exec_fail(c, "only 1-D and 2-D pooling are supported");
+    if (x0->rank == 5) return mil_pool3d(c, x0, type);
+    if (x0->rank != 4 && x0->rank != 3) return exec_fail(c, "pooling needs an input of rank 3, 4 or 5");
     xt x;
     as2d(x0, &x);
     int64_t k[2];
@@ -1381,8 +1422,8 @@ static int chk_spatial(const exec_io *io, const cml_op *op, char *why, size_t n)
     static const char *const ok[] = {"valid", "same", "same_lower", "custom", NULL};
     if (chk_one_of(io, op, "pad_type", ok, why, n) != 0) return -1;
     const cml_value *x = cml_op_param(op, "x");
-    if (x && x->type.shape.rank > 4) {
-        snprintf(why, n, "3-D");
+    if (x && x->type.shape.rank > 5) {
+        snprintf(why, n, "rank %d", (int)x->type.shape.rank);
         return -1;
     }
     return 0;
@@ -1405,7 +1446,7 @@ static int chk_pad(const exec_io *io, const cml_op *op, char *why, size_t n) {
 #define KC(name, chk) {#name, k_##name, chk}
 static const exec_kdef MIL_KERNELS[] = {
     K(abs), K(acos), K(add), K(asin), K(atan), K(atanh), KC(avg_pool, chk_spatial), K(batch_norm), KC(cast, chk_cast), K(ceil),
-    K(clamped_relu), K(classify), K(clip), K(concat), KC(conv, chk_spatial), KC(conv_transpose, chk_spatial), K(coreml_update_state),
+    K(clamped_relu), K(classify), K(clip), K(concat), KC(conv, chk_spatial), KC(conv_quantized, chk_spatial), KC(conv_transpose, chk_spatial), K(coreml_update_state),
     K(cos), K(cosh), K(elu), K(equal), K(erf), K(exp), K(exp2), K(expand_dims), K(fill), K(flatten2d),
     K(floor), K(floor_div), K(gather_along_axis), KC(gelu, chk_gelu), K(greater), K(greater_equal),
     K(identity), K(instance_norm), K(inverse), KC(l2_pool, chk_spatial), K(layer_norm), K(leaky_relu), K(less),

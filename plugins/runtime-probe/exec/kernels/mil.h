@@ -10,7 +10,8 @@
  *   mil_image.c    resize / upsample / crop / crop_resize / resample / affine,
  *                  non_maximum_suppression
  *   mil_seq.c      lstm, gru, rnn, scaled_dot_product_attention, einsum,
- *                  l2_norm, local_response_norm, quantize / dequantize */
+ *                  l2_norm, local_response_norm, quantize / dequantize
+ *   mil_spatial.c  3-D conv, conv_transpose and pooling (rank-5 inputs) */
 #ifndef CML_EXEC_MIL_H
 #define CML_EXEC_MIL_H
 
@@ -44,6 +45,11 @@ int mil_slice_params(xctx *c, const xt *x, int64_t *start, int64_t *step, int64_
 int mil_opset(xctx *c);
 /* row-major strides of a shape */
 void mil_strides(int rank, const int64_t *dim, int64_t *st);
+
+/* rank-5 [N, C, D, H, W] convolution / transposed convolution (weight w of
+ * shape wdim, rank 5) and pooling (mil_spatial.c) */
+int mil_conv3d(xctx *c, const xt *x, const float *w, const int64_t *wdim, const float *bias, size_t nbias, bool transpose);
+int mil_pool3d(xctx *c, const xt *x, int type);
 
 /* a deterministic generator (xoshiro256**), for random_* ops */
 typedef struct mil_rng {
