@@ -237,6 +237,8 @@ static void write_probe_model(FILE *out, const char *path, const cJSON *p) {
             fprintf(out, "; typed precision vs fp32: L-inf %.3g, RMSE %.3g", jn(it, "typed_linf"), jn(it, "typed_rmse"));
         double nf = jn(it, "nan_fp32") + jn(it, "inf_fp32"), nh = jn(it, "nan_fp16") + jn(it, "inf_fp16");
         if (nf > 0 || nh > 0) fprintf(out, "; non-finite values: %g in fp32, %g in fp16", nf, nh);
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "random")))
+            fputs("; depends on random_* ops (not judged for fp16)", out);
         fputc('\n', out);
     }
     const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(p, "compare");

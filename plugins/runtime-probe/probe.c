@@ -436,6 +436,13 @@ static int rep_divergence(const cml_model *m, cml_ctx *ctx, const probe_result *
     for (size_t i = 0; i < r->n_outputs; i++) {
         const probe_output *po = &r->outputs[i];
         if (!po->is_float || !po->n) continue;
+        if (po->random) {
+            /* a random_* op draws differently on the device (seed -1: new values each prediction) and an fp16
+             * run may sample other categories: the difference says nothing about precision */
+            cml_log(ctx, CML_NOTE,
+                    "probe: output '%s' depends on random_* ops: its fp16 vs fp32 difference is not judged", po->name);
+            continue;
+        }
         if (po->nan32 + po->inf32 + po->nan16 + po->inf16) continue; /* probe/non-finite says it */
         double sc = prb_scale(ctx, po->max_ref);
         double linf = po->linf / sc, rmse = po->rmse / sc;
@@ -473,7 +480,7 @@ static int rep_baseline(const cml_model *m, cml_ctx *ctx, const probe_result *r)
     double tr = comp ? cml_option_number(ctx, "int8_rmse", 5e-3) : cml_option_number(ctx, "fp16_rmse", 1e-3);
     for (size_t i = 0; i < r->n_outputs; i++) {
         const probe_output *po = &r->outputs[i];
-        if (!po->cmp_matched) continue;
+        if (!po->cmp_matched || po->random) continue; /* random draws: see rep_divergence */
         double sc = prb_scale(ctx, po->cmp_max_ref);
         double linf = po->cmp_linf / sc, rmse = po->cmp_rmse / sc;
         if (!(linf >= tl || rmse >= tr)) continue;
@@ -627,7 +634,10 @@ static const cml_rule R_DIVERGENCE = {
                "max(1, max |output|) first, so the thresholds are absolute for outputs within [-1, 1] and "
                "relative to the range beyond. The finding names the ops where the divergence grows most (the "
                "relative error of the op's output minus the worst of its inputs'), measured on sampled values "
-               "of every op.\n\n## Fix\n\nKeep the named ops in fp32 (coremltools `compute_precision` with an "
+               "of every op. Outputs computed from random_* ops (random_normal, random_uniform, random_bernoulli, "
+               "random_categorical) are not judged: the executor draws the same values in both runs, Core ML "
+               "draws afresh, and an fp16 run may sample other categories; the figures mark them \"random\" and "
+               "a note says so.\n\n## Fix\n\nKeep the named ops in fp32 (coremltools `compute_precision` with an "
                "op selector), rescale the activations, or accept the error if the task tolerates it." PRB_HOW,
     .default_level = CML_WARNING,
     .check = chk_divergence,

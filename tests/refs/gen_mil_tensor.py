@@ -399,4 +399,13 @@ for size, stride in ((3, 1), (2, 2)):
                     {"x": "x", "axis": i32(1), "size": i32(size), "stride": i32(stride)}, "sw")], ["y"]),
            [("x", x)], [want])
 
+# ---- cast (iOS17 narrow integer types wrap as NumPy's astype) ----------------------------------------
+x = np.array([-300.75, -1.5, 0.5, 127.875, 128.25, 255.5, 300.25, 70000.5], np.float32)
+for dt, npdt in (("int8", np.int8), ("uint8", np.uint8), ("int16", np.int16), ("uint16", np.uint16),
+                 ("int32", np.int32), ("bool", bool)):
+    want = (x != 0) if dt == "bool" else x.astype(np.int64).astype(npdt)
+    W.case("cast_%s" % dt,
+           func("ios17", [("x", "fp32", x.shape)], [op(("y", dt, x.shape), "cast", {"x": "x", "dtype": s(dt)}, "c")],
+                ["y"]),
+           [("x", x)], [want.astype(np.float32)])
 W.close()

@@ -898,6 +898,47 @@ static int prep_block(exec_plan *p, const cml_block *b, long parent, int fam, ch
     return 0;
 }
 
+/* Which outputs depend on a random_* op (ML Program): a step is random when
+ * its kind is random_*, it reads a random value, or a step of its blocks is
+ * random; its outputs (and a loop's block inputs, a written state) are then
+ * random too. Repeated until nothing changes (a loop can carry a value back
+ * to an earlier step of its body). */
+static int mark_random(exec_plan *p) {
+    bool *ts = calloc(p->n_slots ? p->n_slots : 1, 1), *tp = calloc(p->n_steps ? p->n_steps : 1, 1);
+    p->random_out = calloc(p->n_outs ? p->n_outs : 1, sizeof *p->random_out);
+    if (!ts || !tp || !p->random_out) { free(ts); free(tp); return -1; }
+    bool changed = true;
+    for (int pass = 0; changed && pass < 1000; pass++) {
+        changed = false;
+        for (size_t i = 0; i < p->n_steps; i++) {
+            const xstep *st = &p->steps[i];
+            bool t = tp[i] || !strncmp(st->op->kind, "random_", 7);
+            for (size_t j = 0; !t && j < st->op->n_inputs; j++)
+                for (size_t k = 0; k < st->op->inputs[j]->n_values; k++) t |= ts[st->in_slots[j][k]];
+            for (size_t k = 0; !t && k < st->n_subs; k++)
+                for (size_t q = st->subs[k].begin; q < st->subs[k].end; q++) t |= tp[q];
+            if (!t) continue;
+            if (!tp[i]) { tp[i] = true; changed = true; }
+            for (size_t j = 0; j < st->op->n_outputs; j++)
+                if (!ts[st->out_slots[j]]) { ts[st->out_slots[j]] = true; changed = true; }
+            for (size_t k = 0; k < st->n_subs; k++)
+                for (size_t j = 0; j < st->subs[k].b->n_inputs; j++)
+                    if (!ts[st->subs[k].in_slots[j]]) { ts[st->subs[k].in_slots[j]] = true; changed = true; }
+            /* a state written with a random value stays random */
+            for (size_t j = 0; j < st->op->n_inputs; j++)
+                for (size_t k = 0; k < st->op->inputs[j]->n_values; k++) {
+                    int sl = st->in_slots[j][k];
+                    if (p->slots[sl].kind == SLOT_STATE && !ts[sl]) { ts[sl] = true; changed = true; }
+                }
+        }
+    }
+    for (size_t i = 0; i < p->n_steps; i++) p->has_random |= !strncmp(p->steps[i].op->kind, "random_", 7);
+    for (size_t i = 0; i < p->n_outs; i++) p->random_out[i] = p->outs[i].slot >= 0 && ts[p->outs[i].slot];
+    free(ts);
+    free(tp);
+    return 0;
+}
+
 exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opts *o, char *err,
                         size_t errlen) {
     exec_seterr(err, errlen, "ok");
@@ -1066,6 +1107,9 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     p->stats = calloc(p->n_steps ? p->n_steps : 1, sizeof *p->stats);
     if (!p->stats) goto oom;
     for (size_t i = 0; i < p->n_steps; i++) p->stats[i].op = p->steps[i].op;
+    if (mark_random(p) != 0) goto oom;
+    /* random_* ops: a fixed seed, so every run of the plan draws alike */
+    p->rng_seed = 0x5eed5eed5eed5eedull;
     return p;
 oom:
     exec_seterr(err, errlen, "out of memory");
@@ -1075,6 +1119,9 @@ fail:
 }
 
 const char *exec_last_error(const exec_plan *p) { return p ? p->err : "no plan"; }
+int exec_output_random(const exec_plan *p, size_t i) {
+    return p && p->random_out && i < p->n_outs ? p->random_out[i] : 0;
+}
 const cml_function *exec_plan_function(const exec_plan *p) { return p ? p->fn : NULL; }
 size_t exec_plan_n_ops(const exec_plan *p) { return p ? p->n_steps : 0; }
 size_t exec_plan_const_bytes(const exec_plan *p) { return p ? p->const_bytes : 0; }

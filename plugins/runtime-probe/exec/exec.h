@@ -148,6 +148,15 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
 int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_in,
              exec_tensor **outputs, size_t *n_out, exec_stats *stats);
 
+/* 1 when output i of the plan depends on a random_* op (random_normal,
+ * random_uniform, random_bernoulli, random_categorical): those draw from a
+ * generator with a fixed seed, the same values on every run of the plan,
+ * but Core ML draws afresh (seed -1) and an fp16 run may pick other
+ * categories, so such outputs are not a measure of precision. 0 otherwise.
+ * Control flow counts as a whole: every output of a cond or while_loop
+ * whose blocks draw is marked. */
+int exec_output_random(const exec_plan *p, size_t i);
+
 /* States (read_state/write_state) persist across runs; this zeroes them. */
 void exec_reset_states(exec_plan *p);
 

@@ -8,6 +8,107 @@
 #include "mil_harness.h"
 
 #ifdef CML_NO_EXEC
+/* ---- random ops ------------------------------------------------------------------------ */
+
+static double mean_of(const exec_tensor *t, size_t from, size_t n) {
+    double s = 0;
+    for (size_t i = from; i < from + n; i++) s += t->data[i];
+    return s / (double)n;
+}
+
+/* Distributions drawn by the seeded generator: with 20000 draws the sample
+ * moments lie far inside the bounds checked (6 standard errors and more);
+ * the sequence is fixed, so the checks cannot flake. */
+static void test_random_ops(void) {
+    const char *f =
+        "func main<ios16>(tensor<int32, [1]> n, tensor<fp32, [2, 3]> lg) {\n"
+        "  tensor<fp32, [?]> u = random_uniform(shape = n, low = fp32(-2), high = fp32(6))[name = string(\"u\")];\n"
+        "  tensor<fp32, [?]> g = random_normal(shape = n, mean = fp32(1.5), stddev = fp32(0.5), seed = int32(7))[name = string(\"g\")];\n"
+        "  tensor<fp32, [?]> be = random_bernoulli(shape = n, prob = fp32(0.3))[name = string(\"be\")];\n"
+        "  tensor<fp32, [2, 20000]> ca = random_categorical(x = lg, size = int32(20000))[name = string(\"ca\")];\n"
+        "  tensor<fp32, [2, 20000]> cp = random_categorical(x = lg, mode = string(\"probs\"), size = int32(20000))[name = string(\"cp\")];\n"
+        "  tensor<fp32, [2, 3]> plain = mul(x = lg, y = fp32(2))[name = string(\"plain\")];\n"
+        "  tensor<fp32, [?]> mixed = add(x = u, y = fp32(1))[name = string(\"mixed\")];\n"
+        "} -> (u, g, be, ca, cp, plain, mixed);\n";
+    float n = 20000;
+    float lg[] = {0, 1, 2, 0.2f, 0.3f, 0.5f}; /* row 1 as probabilities: 0.2 / 0.3 / 0.5 */
+    exec_tensor in[] = {TS("n", &n, 1), TS("lg", lg, 2, 3)};
+    res r;
+    if (!run(&r, f, EXEC_FP32, in, 2)) { res_free(&r); return; }
+    SHAPE(&r, 0, 20000);
+    double mn = 1e9, mx = -1e9;
+    for (size_t i = 0; i < 20000; i++) {
+        mn = fmin(mn, r.o[0].data[i]);
+        mx = fmax(mx, r.o[0].data[i]);
+    }
+    CHECK(mn >= -2 && mx < 6 && mn < -1.99 && mx > 5.99);
+    CHECK(fabs(mean_of(&r.o[0], 0, 20000) - 2) < 0.1);          /* uniform mean 2, sd 2.31 */
+    double m = mean_of(&r.o[1], 0, 20000), v = 0;
+    for (size_t i = 0; i < 20000; i++) v += (r.o[1].data[i] - m) * (r.o[1].data[i] - m);
+    v /= 20000;
+    CHECK(fabs(m - 1.5) < 0.02 && fabs(sqrt(v) - 0.5) < 0.02);   /* normal: sd error 0.0035 */
+    CHECK(fabs(mean_of(&r.o[2], 0, 20000) - 0.3) < 0.02);        /* bernoulli: sd 0.0032 */
+    for (size_t i = 0; i < 20000; i++) CHECK(r.o[2].data[i] == 0 || r.o[2].data[i] == 1);
+    /* categorical: class frequencies against softmax(logits) / the probabilities */
+    double e0 = 1, e1 = exp(1.0), e2 = exp(2.0), z = e0 + e1 + e2;
+    const double want_l[3] = {e0 / z, e1 / z, e2 / z}, want_p[3] = {0.2, 0.3, 0.5};
+    for (int o = 3; o <= 4; o++)
+        for (int row = 0; row < 2; row++) {
+            double cnt[3] = {0, 0, 0};
+            for (size_t i = 0; i < 20000; i++) cnt[(int)r.o[o].data[row * 20000 + i]]++;
+            for (int k = 0; k < 3; k++) {
+                double want = o == 3 ? (row ? exp(lg[3 + k]) / (exp(0.2) + exp(0.3) + exp(0.5)) : want_l[k])
+                                     : (row ? want_p[k] : lg[k] / 3.0);
+                CHECK(fabs(cnt[k] / 20000 - want) < 0.02);
+            }
+        }
+    /* the plan marks what depends on a draw, and only that */
+    const int want_random[] = {1, 1, 1, 1, 1, 0, 1};
+    for (size_t i = 0; i < 7; i++) CHECK_INT(exec_output_random(r.p, i), want_random[i]);
+    /* every run of the plan draws the same values, in fp16 emulation too (rounded) */
+    float first = r.o[1].data[123];
+    if (again(&r, EXEC_FP32, in, 2)) CHECK(r.o[1].data[123] == first);
+    if (again(&r, EXEC_FP16_EMU, in, 2)) CHECK(r.o[1].data[123] == exec_round_fp16(first));
+    res_free(&r);
+
+    /* a draw inside a loop body differs from iteration to iteration */
+    const char *g =
+        "func main<ios17>(tensor<int32, []> n) {\n"
+        "  tensor<int32, []> z = const()[name = string(\"z\"), val = int32(0)];\n"
+        "  tensor<fp32, [4]> a0 = const()[name = string(\"a0\"), val = tensor<fp32, [4]>([0, 0, 0, 0])];\n"
+        "  tensor<int32, []> i_o, tensor<fp32, [4]> a_o = while_loop(loop_vars = (z, a0))[name = string(\"l\")]\n"
+        "  (tensor<int32, []> i, tensor<fp32, [4]> a) {\n"
+        "    tensor<bool, []> go = less(x = i, y = n)[name = string(\"go\")];\n"
+        "  } -> (go)\n"
+        "  (tensor<int32, []> i2, tensor<fp32, [4]> a2) {\n"
+        "    tensor<fp32, [4]> d = random_uniform(shape = tensor<int32, [1]>([4]))[name = string(\"d\")];\n"
+        "    tensor<fp32, [4]> keep = mul(x = a2, y = fp32(10))[name = string(\"keep\")];\n"
+        "    tensor<fp32, [4]> a3 = add(x = keep, y = d)[name = string(\"a3\")];\n"
+        "    tensor<int32, []> i3 = add(x = i2, y = int32(1))[name = string(\"i3\")];\n"
+        "  } -> (i3, a3);\n"
+        "} -> (a_o, i_o);\n";
+    float one = 1, two = 2;
+    exec_tensor in1 = TS0("n", &one), in2 = TS0("n", &two);
+    if (run(&r, g, EXEC_FP32, &in1, 1)) {
+        float d1[4];
+        memcpy(d1, r.o[0].data, sizeof d1); /* a = 0 * 10 + d1 */
+        if (again(&r, EXEC_FP32, &in2, 1)) {
+            /* a = 10 d1 + d2: the first draw repeats (same sequence per run), the second is new */
+            bool differ = false;
+            for (int k = 0; k < 4; k++) {
+                float d2 = r.o[0].data[k] - 10 * d1[k];
+                CHECK(d2 >= -1e-5f && d2 < 1.00001f);
+                differ |= fabsf(d2 - d1[k]) > 1e-3f;
+            }
+            CHECK(differ);
+        }
+        /* control flow is judged as a whole: every output of a loop that draws is marked */
+        CHECK_INT(exec_output_random(r.p, 0), 1);
+        CHECK_INT(exec_output_random(r.p, 1), 1);
+    }
+    res_free(&r);
+}
+
 int main(void) {
     (void)check_tests_;
     (void)check_failures_;
@@ -340,6 +441,107 @@ static void test_state_kv_cache(void) {
     res_free(&r);
 }
 
+/* ---- random ops ------------------------------------------------------------------------ */
+
+static double mean_of(const exec_tensor *t, size_t from, size_t n) {
+    double s = 0;
+    for (size_t i = from; i < from + n; i++) s += t->data[i];
+    return s / (double)n;
+}
+
+/* Distributions drawn by the seeded generator: with 20000 draws the sample
+ * moments lie far inside the bounds checked (6 standard errors and more);
+ * the sequence is fixed, so the checks cannot flake. */
+static void test_random_ops(void) {
+    const char *f =
+        "func main<ios16>(tensor<int32, [1]> n, tensor<fp32, [2, 3]> lg) {\n"
+        "  tensor<fp32, [?]> u = random_uniform(shape = n, low = fp32(-2), high = fp32(6))[name = string(\"u\")];\n"
+        "  tensor<fp32, [?]> g = random_normal(shape = n, mean = fp32(1.5), stddev = fp32(0.5), seed = int32(7))[name = string(\"g\")];\n"
+        "  tensor<fp32, [?]> be = random_bernoulli(shape = n, prob = fp32(0.3))[name = string(\"be\")];\n"
+        "  tensor<fp32, [2, 20000]> ca = random_categorical(x = lg, size = int32(20000))[name = string(\"ca\")];\n"
+        "  tensor<fp32, [2, 20000]> cp = random_categorical(x = lg, mode = string(\"probs\"), size = int32(20000))[name = string(\"cp\")];\n"
+        "  tensor<fp32, [2, 3]> plain = mul(x = lg, y = fp32(2))[name = string(\"plain\")];\n"
+        "  tensor<fp32, [?]> mixed = add(x = u, y = fp32(1))[name = string(\"mixed\")];\n"
+        "} -> (u, g, be, ca, cp, plain, mixed);\n";
+    float n = 20000;
+    float lg[] = {0, 1, 2, 0.2f, 0.3f, 0.5f}; /* row 1 as probabilities: 0.2 / 0.3 / 0.5 */
+    exec_tensor in[] = {TS("n", &n, 1), TS("lg", lg, 2, 3)};
+    res r;
+    if (!run(&r, f, EXEC_FP32, in, 2)) { res_free(&r); return; }
+    SHAPE(&r, 0, 20000);
+    double mn = 1e9, mx = -1e9;
+    for (size_t i = 0; i < 20000; i++) {
+        mn = fmin(mn, r.o[0].data[i]);
+        mx = fmax(mx, r.o[0].data[i]);
+    }
+    CHECK(mn >= -2 && mx < 6 && mn < -1.99 && mx > 5.99);
+    CHECK(fabs(mean_of(&r.o[0], 0, 20000) - 2) < 0.1);          /* uniform mean 2, sd 2.31 */
+    double m = mean_of(&r.o[1], 0, 20000), v = 0;
+    for (size_t i = 0; i < 20000; i++) v += (r.o[1].data[i] - m) * (r.o[1].data[i] - m);
+    v /= 20000;
+    CHECK(fabs(m - 1.5) < 0.02 && fabs(sqrt(v) - 0.5) < 0.02);   /* normal: sd error 0.0035 */
+    CHECK(fabs(mean_of(&r.o[2], 0, 20000) - 0.3) < 0.02);        /* bernoulli: sd 0.0032 */
+    for (size_t i = 0; i < 20000; i++) CHECK(r.o[2].data[i] == 0 || r.o[2].data[i] == 1);
+    /* categorical: class frequencies against softmax(logits) / the probabilities */
+    double e0 = 1, e1 = exp(1.0), e2 = exp(2.0), z = e0 + e1 + e2;
+    const double want_l[3] = {e0 / z, e1 / z, e2 / z}, want_p[3] = {0.2, 0.3, 0.5};
+    for (int o = 3; o <= 4; o++)
+        for (int row = 0; row < 2; row++) {
+            double cnt[3] = {0, 0, 0};
+            for (size_t i = 0; i < 20000; i++) cnt[(int)r.o[o].data[row * 20000 + i]]++;
+            for (int k = 0; k < 3; k++) {
+                double want = o == 3 ? (row ? exp(lg[3 + k]) / (exp(0.2) + exp(0.3) + exp(0.5)) : want_l[k])
+                                     : (row ? want_p[k] : lg[k] / 3.0);
+                CHECK(fabs(cnt[k] / 20000 - want) < 0.02);
+            }
+        }
+    /* the plan marks what depends on a draw, and only that */
+    const int want_random[] = {1, 1, 1, 1, 1, 0, 1};
+    for (size_t i = 0; i < 7; i++) CHECK_INT(exec_output_random(r.p, i), want_random[i]);
+    /* every run of the plan draws the same values, in fp16 emulation too (rounded) */
+    float first = r.o[1].data[123];
+    if (again(&r, EXEC_FP32, in, 2)) CHECK(r.o[1].data[123] == first);
+    if (again(&r, EXEC_FP16_EMU, in, 2)) CHECK(r.o[1].data[123] == exec_round_fp16(first));
+    res_free(&r);
+
+    /* a draw inside a loop body differs from iteration to iteration */
+    const char *g =
+        "func main<ios17>(tensor<int32, []> n) {\n"
+        "  tensor<int32, []> z = const()[name = string(\"z\"), val = int32(0)];\n"
+        "  tensor<fp32, [4]> a0 = const()[name = string(\"a0\"), val = tensor<fp32, [4]>([0, 0, 0, 0])];\n"
+        "  tensor<int32, []> i_o, tensor<fp32, [4]> a_o = while_loop(loop_vars = (z, a0))[name = string(\"l\")]\n"
+        "  (tensor<int32, []> i, tensor<fp32, [4]> a) {\n"
+        "    tensor<bool, []> go = less(x = i, y = n)[name = string(\"go\")];\n"
+        "  } -> (go)\n"
+        "  (tensor<int32, []> i2, tensor<fp32, [4]> a2) {\n"
+        "    tensor<fp32, [4]> d = random_uniform(shape = tensor<int32, [1]>([4]))[name = string(\"d\")];\n"
+        "    tensor<fp32, [4]> keep = mul(x = a2, y = fp32(10))[name = string(\"keep\")];\n"
+        "    tensor<fp32, [4]> a3 = add(x = keep, y = d)[name = string(\"a3\")];\n"
+        "    tensor<int32, []> i3 = add(x = i2, y = int32(1))[name = string(\"i3\")];\n"
+        "  } -> (i3, a3);\n"
+        "} -> (a_o, i_o);\n";
+    float one = 1, two = 2;
+    exec_tensor in1 = TS0("n", &one), in2 = TS0("n", &two);
+    if (run(&r, g, EXEC_FP32, &in1, 1)) {
+        float d1[4];
+        memcpy(d1, r.o[0].data, sizeof d1); /* a = 0 * 10 + d1 */
+        if (again(&r, EXEC_FP32, &in2, 1)) {
+            /* a = 10 d1 + d2: the first draw repeats (same sequence per run), the second is new */
+            bool differ = false;
+            for (int k = 0; k < 4; k++) {
+                float d2 = r.o[0].data[k] - 10 * d1[k];
+                CHECK(d2 >= -1e-5f && d2 < 1.00001f);
+                differ |= fabsf(d2 - d1[k]) > 1e-3f;
+            }
+            CHECK(differ);
+        }
+        /* control flow is judged as a whole: every output of a loop that draws is marked */
+        CHECK_INT(exec_output_random(r.p, 0), 1);
+        CHECK_INT(exec_output_random(r.p, 1), 1);
+    }
+    res_free(&r);
+}
+
 int main(void) {
     harness_init();
     RUN(test_cond_branches);
@@ -350,6 +552,7 @@ int main(void) {
     RUN(test_loop_in_branch);
     RUN(test_lists);
     RUN(test_state_kv_cache);
+    RUN(test_random_ops);
     harness_done();
     return CHECK_DONE();
 }

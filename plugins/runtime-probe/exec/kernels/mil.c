@@ -1251,7 +1251,9 @@ static int k_shape(xctx *c) {
 }
 
 /* SOURCE: elementwise_unary.py cast: dtype int32 (truncation, as numpy
- * astype), fp16, fp32, bool. */
+ * astype), fp16, fp32, bool; iOS17/elementwise_unary.py adds int8, uint8,
+ * int16, uint16, whose values wrap modulo 2^bits as NumPy's astype (the
+ * op's value_inference) does. */
 static int k_cast(xctx *c) {
     const xt *x = X(c);
     NEED(x, "x");
@@ -1261,7 +1263,16 @@ static int k_cast(xctx *c) {
     if (!y) return exec_fail(c, "out of memory");
     if (!strcmp(dt, "int32") || !strcmp(dt, "int64") || !strcmp(dt, "int16") || !strcmp(dt, "int8") ||
         !strcmp(dt, "uint8") || !strcmp(dt, "uint16") || !strcmp(dt, "uint32")) {
-        for (size_t i = 0; i < x->n; i++) y->d[i] = truncf(x->d[i]);
+        int bits = strstr(dt, "8") ? 8 : strstr(dt, "16") ? 16 : 0;
+        bool uns = dt[0] == 'u';
+        for (size_t i = 0; i < x->n; i++) {
+            float v = truncf(x->d[i]);
+            if (bits && v == v && fabsf(v) < 9.2e18f) {
+                uint64_t m = (uint64_t)(int64_t)v & ((1ull << bits) - 1);
+                v = uns || m < (1ull << (bits - 1)) ? (float)m : (float)((int64_t)m - (1ll << bits));
+            }
+            y->d[i] = v;
+        }
         y->dt = EXEC_DT_INT32;
     } else if (!strcmp(dt, "bool")) {
         for (size_t i = 0; i < x->n; i++) y->d[i] = x->d[i] != 0;
