@@ -408,4 +408,17 @@ for dt, npdt in (("int8", np.int8), ("uint8", np.uint8), ("int16", np.int16), ("
            func("ios17", [("x", "fp32", x.shape)], [op(("y", dt, x.shape), "cast", {"x": "x", "dtype": s(dt)}, "c")],
                 ["y"]),
            [("x", x)], [want.astype(np.float32)])
+# ---- reshape: 0 in shape (iOS15: same rank, position by position; iOS17: from the right, 1 past x's rank)
+x = rnd(2, 6)
+W.case("reshape15_zero",
+       func("ios15", [("x", "fp32", x.shape)],
+            [op(("y", "fp32", (2, 3, 2)), "reshape", {"x": "x", "shape": lit(np.array([0, 3, -1]), "int32")}, "r")][:0] +
+            [op(("y", "fp32", (2, 6)), "reshape", {"x": "x", "shape": lit(np.array([0, -1]), "int32")}, "r")], ["y"]),
+       [("x", x)], [x.reshape(2, 6)])
+x = rnd(2, 5)
+W.case("reshape17_zero_from_right",  # the iOS17 docstring's example, [2, 50] -> [1, 1, 2, 50], scaled down
+       func("ios17", [("x", "fp32", x.shape)],
+            [op(("y", "fp32", (1, 1, 2, 5)), "reshape", {"x": "x", "shape": lit(np.array([1, 0, -1, 0]), "int32")}, "r")],
+            ["y"]),
+       [("x", x)], [x.reshape(1, 1, 2, 5)])
 W.close()

@@ -1,14 +1,19 @@
-/* test_exec_mil_ops.c — the executor's ML Program kernels against
- * independent references.
+/* test_exec_mil_ops.c — the executor's ML Program kernels and real models
+ * against independent references.
  *
- * Every .ref file in tests/refs holds cases written by a generator script next
- * to it (gen_mil_*.py, NumPy / PyTorch): a model.mil function, its inputs and
- * the outputs the reference computed (format in tests/refs/milref.py). Each
- * case is loaded as a .mlmodelc, run in fp32 or in fp16 emulation, and its
- * outputs compared in shape and value with the case's tolerance; `err` cases
- * must fail with the given text. A case file with no case, a case that
- * names no output or error, or an unreadable file is a failure. The test does
- * not need Python: the reference outputs are committed. */
+ * Every .ref file in tests/refs holds cases written by a generator script
+ * next to it (gen_mil_*.py, NumPy / PyTorch): a model.mil function, its
+ * inputs and the outputs the reference computed (format in
+ * tests/refs/milref.py). tests/models/models.ref names model packages
+ * converted by Apple's coremltools from PyTorch (tests/models/gen_models.py)
+ * with PyTorch's outputs, one or more predictions per case (`next`: states
+ * carry over). Each case is loaded (a .mlmodelc for the text, the package
+ * as it is), run in fp32, fp16 emulation or the model's own precision, and
+ * its outputs compared in shape and value with the case's tolerance; `err`
+ * cases must fail with the given text. A model case prints its largest
+ * relative error. A case file with no case, a case that names no output or
+ * error, or an unreadable file is a failure. The test does not need Python:
+ * the references and models are committed. */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
 
@@ -33,20 +38,31 @@ typedef struct arr {
     size_t n;
 } arr;
 
-typedef struct rcase {
-    char name[128];
-    bool fp16;
-    double tol;
-    char *mil;
+#define MAX_STEPS 8
+
+/* one prediction: its inputs and expected outputs */
+typedef struct rstep {
     arr in[MAX_IO], out[MAX_IO];
     int n_in, n_out;
+} rstep;
+
+typedef struct rcase {
+    char name[128];
+    exec_mode mode;
+    double tol;
+    char *mil;          /* the function text, or */
+    char model[600];    /* a model package next to the .ref file */
+    rstep step[MAX_STEPS];
+    int n_steps;        /* predictions on one plan (states carry over) */
     char err[256];
 } rcase;
 
 static void case_free(rcase *k) {
     free(k->mil);
-    for (int i = 0; i < k->n_in; i++) free(k->in[i].v);
-    for (int i = 0; i < k->n_out; i++) free(k->out[i].v);
+    for (int s = 0; s < k->n_steps; s++) {
+        for (int i = 0; i < k->step[s].n_in; i++) free(k->step[s].in[i].v);
+        for (int i = 0; i < k->step[s].n_out; i++) free(k->step[s].out[i].v);
+    }
     memset(k, 0, sizeof *k);
 }
 
@@ -89,24 +105,66 @@ static char *read_all(const char *path) {
 
 static int g_cases, g_case_fail;
 
-static void run_case(const rcase *k, const char *file) {
+/* compare the outputs of one prediction; the worst relative error into *worst_all */
+static void check_outputs(const rcase *k, const rstep *st, const res *r, const char *file, int stepno, double *worst_all) {
+    for (int j = 0; j < st->n_out; j++) {
+        const arr *o = &st->out[j];
+        if ((size_t)o->index >= r->n) {
+            fprintf(stderr, "%s: case %s step %d: output %d missing\n", file, k->name, stepno, o->index);
+            check_failures_++;
+            continue;
+        }
+        const exec_tensor *t = &r->o[o->index];
+        bool shape_ok = t->rank == o->rank;
+        for (int d = 0; shape_ok && d < o->rank; d++) shape_ok = t->shape[d] == o->dim[d];
+        if (!shape_ok) {
+            fprintf(stderr, "%s: case %s step %d: output %d has rank %d [", file, k->name, stepno, o->index, t->rank);
+            for (int d = 0; d < t->rank; d++) fprintf(stderr, "%s%lld", d ? "," : "", (long long)t->shape[d]);
+            fprintf(stderr, "], expected rank %d [", o->rank);
+            for (int d = 0; d < o->rank; d++) fprintf(stderr, "%s%lld", d ? "," : "", (long long)o->dim[d]);
+            fprintf(stderr, "]\n");
+            check_failures_++;
+            continue;
+        }
+        double worst = 0;
+        size_t at = 0;
+        for (size_t i = 0; i < o->n; i++) {
+            double a = t->data[i], want = o->v[i];
+            double e = (a == want || (a != a && want != want)) ? 0 : fabs(a - want) / (fabs(want) > 1 ? fabs(want) : 1);
+            if (!(e <= worst)) { worst = e; at = i; }
+        }
+        if (!(worst <= *worst_all)) *worst_all = worst;
+        if (!(worst <= k->tol)) {
+            fprintf(stderr, "%s: case %s step %d: output %d[%zu] = %.9g, expected %.9g (relative error %.3g > %.3g)\n",
+                    file, k->name, stepno, o->index, at, (double)t->data[at], (double)o->v[at], worst, k->tol);
+            check_failures_++;
+        }
+    }
+}
+
+static void to_inputs(const rstep *st, exec_tensor *in) {
+    for (int i = 0; i < st->n_in; i++) {
+        memset(&in[i], 0, sizeof in[i]);
+        in[i].name = st->in[i].name;
+        in[i].rank = st->in[i].rank;
+        memcpy(in[i].shape, st->in[i].dim, sizeof in[i].shape);
+        in[i].data = st->in[i].v;
+    }
+}
+
+static void run_case(const rcase *k, const char *file, const char *dir) {
     int before = check_failures_;
     g_cases++;
     res r;
+    memset(&r, 0, sizeof r);
     exec_tensor in[MAX_IO];
-    for (int i = 0; i < k->n_in; i++) {
-        memset(&in[i], 0, sizeof in[i]);
-        in[i].name = k->in[i].name;
-        in[i].rank = k->in[i].rank;
-        memcpy(in[i].shape, k->in[i].dim, sizeof in[i].shape);
-        in[i].data = k->in[i].v;
-    }
-    exec_mode mode = k->fp16 ? EXEC_FP16_EMU : EXEC_FP32;
+    const rstep *st0 = &k->step[0];
+    to_inputs(st0, in);
     if (k->err[0]) {
         bool ok = prep_quiet(&r, k->mil);
         const char *msg = r.err;
         if (ok) {
-            ok = exec_run(r.p, mode, in, (size_t)k->n_in, &r.o, &r.n, NULL) == 0;
+            ok = exec_run(r.p, k->mode, in, (size_t)st0->n_in, &r.o, &r.n, NULL) == 0;
             msg = exec_last_error(r.p);
         }
         if (ok || !strstr(msg, k->err)) {
@@ -114,45 +172,40 @@ static void run_case(const rcase *k, const char *file) {
                     ok ? "success" : msg);
             check_failures_++;
         }
-    } else if (run(&r, k->mil, mode, in, (size_t)k->n_in)) {
-        for (int j = 0; j < k->n_out; j++) {
-            const arr *o = &k->out[j];
-            if ((size_t)o->index >= r.n) {
-                fprintf(stderr, "%s: case %s: output %d missing\n", file, k->name, o->index);
-                check_failures_++;
-                continue;
-            }
-            const exec_tensor *t = &r.o[o->index];
-            bool shape_ok = t->rank == o->rank;
-            for (int d = 0; shape_ok && d < o->rank; d++) shape_ok = t->shape[d] == o->dim[d];
-            if (!shape_ok) {
-                fprintf(stderr, "%s: case %s: output %d has rank %d [", file, k->name, o->index, t->rank);
-                for (int d = 0; d < t->rank; d++) fprintf(stderr, "%s%lld", d ? "," : "", (long long)t->shape[d]);
-                fprintf(stderr, "], expected rank %d\n", o->rank);
-                check_failures_++;
-                continue;
-            }
-            double worst = 0;
-            size_t at = 0;
-            for (size_t i = 0; i < o->n; i++) {
-                double a = t->data[i], want = o->v[i];
-                double e = (a == want || (a != a && want != want)) ? 0 : fabs(a - want) / (fabs(want) > 1 ? fabs(want) : 1);
-                if (!(e <= worst)) { worst = e; at = i; }
-            }
-            if (!(worst <= k->tol)) {
-                fprintf(stderr, "%s: case %s: output %d[%zu] = %.9g, expected %.9g (relative error %.3g > %.3g)\n", file,
-                        k->name, o->index, at, (double)t->data[at], (double)o->v[at], worst, k->tol);
-                check_failures_++;
-            }
+        res_free(&r);
+        if (check_failures_ != before) g_case_fail++;
+        return;
+    }
+    bool ok;
+    if (k->model[0]) {
+        char path[1300];
+        snprintf(path, sizeof path, "%s/%s", dir, k->model);
+        r.lm = loader_load(path, NULL);
+        r.p = r.lm && r.lm->model ? exec_prepare(r.lm->model, NULL, &host_opts, r.err, sizeof r.err) : NULL;
+        ok = r.p != NULL;
+        if (!ok) {
+            fprintf(stderr, "%s: case %s: %s: %s\n", file, k->name, path, r.lm ? r.err : "load failed");
+            check_failures_++;
         }
     } else {
-        fprintf(stderr, "%s: case %s failed to run\n", file, k->name);
+        ok = prep(&r, k->mil);
     }
+    double worst = 0;
+    for (int s = 0; ok && s < k->n_steps; s++) {
+        to_inputs(&k->step[s], in);
+        if (!again(&r, k->mode, in, (size_t)k->step[s].n_in)) {
+            fprintf(stderr, "%s: case %s step %d failed to run\n", file, k->name, s);
+            break;
+        }
+        check_outputs(k, &k->step[s], &r, file, s, &worst);
+    }
+    if (k->model[0] && ok) fprintf(stderr, "%s: model case %s: largest relative error %.3g over %d prediction%s\n", file,
+                                   k->name, worst, k->n_steps, k->n_steps > 1 ? "s" : "");
     res_free(&r);
     if (check_failures_ != before) g_case_fail++;
 }
 
-static void run_file(const char *path) {
+static void run_file(const char *dir, const char *path) {
     char *txt = read_all(path);
     if (!txt) {
         fprintf(stderr, "cannot read %s\n", path);
@@ -180,29 +233,36 @@ static void run_file(const char *path) {
             continue;
         }
         if (line[0] == '#' || !line[0]) continue;
+        rstep *st = &k.step[k.n_steps ? k.n_steps - 1 : 0];
         if (!strncmp(line, "case ", 5)) {
             case_free(&k);
             snprintf(k.name, sizeof k.name, "%s", line + 5);
             k.tol = 1e-5;
+            k.n_steps = 1;
             mil_len = 0;
         } else if (!strncmp(line, "mode ", 5)) {
-            k.fp16 = !strcmp(line + 5, "fp16");
+            k.mode = !strcmp(line + 5, "fp16") ? EXEC_FP16_EMU : !strcmp(line + 5, "typed") ? EXEC_TYPED : EXEC_FP32;
+        } else if (!strncmp(line, "model ", 6)) {
+            snprintf(k.model, sizeof k.model, "%s", line + 6);
+        } else if (!strcmp(line, "next")) {
+            if (k.n_steps < MAX_STEPS) k.n_steps++;
+            else { fprintf(stderr, "%s: too many predictions in %s\n", file, k.name); check_failures_++; }
         } else if (!strncmp(line, "tol ", 4)) {
             k.tol = atof(line + 4);
         } else if (!strcmp(line, "mil")) {
             in_mil = true;
-        } else if (!strncmp(line, "in ", 3) && k.n_in < MAX_IO) {
-            if (!parse_arr(line + 3, &k.in[k.n_in++], true)) { fprintf(stderr, "%s: bad input line in %s\n", file, k.name); check_failures_++; }
-        } else if (!strncmp(line, "out ", 4) && k.n_out < MAX_IO) {
-            if (!parse_arr(line + 4, &k.out[k.n_out++], false)) { fprintf(stderr, "%s: bad output line in %s\n", file, k.name); check_failures_++; }
+        } else if (!strncmp(line, "in ", 3) && st->n_in < MAX_IO) {
+            if (!parse_arr(line + 3, &st->in[st->n_in++], true)) { fprintf(stderr, "%s: bad input line in %s\n", file, k.name); check_failures_++; }
+        } else if (!strncmp(line, "out ", 4) && st->n_out < MAX_IO) {
+            if (!parse_arr(line + 4, &st->out[st->n_out++], false)) { fprintf(stderr, "%s: bad output line in %s\n", file, k.name); check_failures_++; }
         } else if (!strncmp(line, "err ", 4)) {
             snprintf(k.err, sizeof k.err, "%s", line + 4);
         } else if (!strcmp(line, "end")) {
-            if (!k.mil || (!k.n_out && !k.err[0])) {
+            if ((!k.mil && !k.model[0]) || (!k.step[0].n_out && !k.err[0])) {
                 fprintf(stderr, "%s: case %s has no program or nothing to check\n", file, k.name);
                 check_failures_++;
             } else {
-                run_case(&k, file);
+                run_case(&k, file, dir);
             }
             n_cases++;
             case_free(&k);
@@ -222,15 +282,16 @@ static void run_file(const char *path) {
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static void test_reference_cases(void) {
+/* every .ref file of a folder of the source tree; the count of files */
+static int run_folder(const char *sub) {
     const char *src = getenv("CML_SOURCE_DIR");
     char dir[512];
-    snprintf(dir, sizeof dir, "%s/tests/refs", src ? src : ".");
+    snprintf(dir, sizeof dir, "%s/%s", src ? src : ".", sub);
     DIR *d = opendir(dir);
     if (!d) {
         fprintf(stderr, "cannot open %s\n", dir);
         check_failures_++;
-        return;
+        return 0;
     }
     char *names[256];
     int n = 0;
@@ -240,19 +301,32 @@ static void test_reference_cases(void) {
     }
     closedir(d);
     qsort(names, (size_t)n, sizeof *names, by_name);
-    CHECK(n > 0);
     for (int i = 0; i < n; i++) {
         char path[800];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        run_file(path);
+        run_file(dir, path);
         free(names[i]);
     }
+    return n;
+}
+
+/* op-level cases: tests/refs (gen_mil_*.py) */
+static void test_reference_cases(void) {
+    CHECK(run_folder("tests/refs") > 0);
     fprintf(stderr, "%d reference cases, %d failed\n", g_cases, g_case_fail);
+}
+
+/* real models converted by coremltools, against PyTorch: tests/models (gen_models.py) */
+static void test_models(void) {
+    g_cases = g_case_fail = 0;
+    CHECK(run_folder("tests/models") > 0);
+    fprintf(stderr, "%d model cases, %d failed\n", g_cases, g_case_fail);
 }
 
 int main(void) {
     harness_init();
     RUN(test_reference_cases);
+    RUN(test_models);
     harness_done();
     return CHECK_DONE();
 }

@@ -824,7 +824,9 @@ static int copy_out(xctx *c, const xt *x, int rank, const int64_t *dim) {
 }
 
 /* SOURCE: tensor_transformation.py reshape: -1 inferred; 0 copies the input
- * dim when len(shape) == rank(x). */
+ * dim when len(shape) == rank(x). iOS17/tensor_transformation.py reshape:
+ * each 0 copies the input dim at the same distance from the right (1 when
+ * there is none), whatever len(shape) is. */
 static int k_reshape(xctx *c) {
     const xt *x = X(c), *sh = exec_in(c, "shape");
     NEED(x, "x");
@@ -835,7 +837,12 @@ static int k_reshape(xctx *c) {
     size_t known = 1;
     for (int i = 0; i < r; i++) {
         int64_t v = (int64_t)sh->d[i];
-        if (v == 0 && r == x->rank) v = x->dim[i];
+        if (v == 0 && mil_opset(c) >= 17) {
+            int j = x->rank - (r - i);
+            v = j >= 0 ? x->dim[j] : 1;
+        } else if (v == 0 && r == x->rank) {
+            v = x->dim[i];
+        }
         if (v == -1) { if (infer >= 0) return exec_fail(c, "two -1 in shape"); infer = i; dim[i] = 1; continue; }
         if (v < 0) return exec_fail(c, "bad dim %lld", (long long)v);
         dim[i] = v;
