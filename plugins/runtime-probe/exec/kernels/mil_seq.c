@@ -492,8 +492,13 @@ static int k_einsum(xctx *c) {
             if (ops[o]->dim[i] != 1) lst[o][l] += st[i];
         }
     }
+    double work = (double)y->n;
     int64_t nred = 1;
-    for (int i = 0; i < nr; i++) nred *= sz[red[i]];
+    for (int i = 0; i < nr; i++) {
+        nred *= sz[red[i]];
+        work *= (double)sz[red[i]];
+    }
+    if (work > 4e9) return exec_fail(c, "einsum of %.3g multiply-adds: too large for the reference loops", work);
     int64_t idx[2 * EXEC_MAX_RANK] = {0};
     for (size_t f = 0; f < y->n; f++) {
         /* output position -> label values */
