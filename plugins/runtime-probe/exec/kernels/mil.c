@@ -1,7 +1,14 @@
-/* exec_ops.c — ML Program op kernels of the reference executor.
+/* mil.c — ML Program op kernels of the reference executor: elementwise,
+ * activations, normalisation, reductions, linear algebra, convolution and
+ * pooling (1-D / 2-D here, 3-D in mil_spatial.c), shape ops, states and
+ * classify; and the lookup exec_find_mil, which also searches the tables of
+ * the family files (mil.h: mil_control.c, mil_tensor.c, mil_image.c,
+ * mil_seq.c). Every op coremltools registers for iOS15..iOS18 has a kernel;
+ * docs/mil-ops.md lists them with their tests (test_exec_mil_ops checks the
+ * list).
  *
  * One kernel per MIL op type, named k_<op>; the table at the end maps op
- * types to kernels (exec_find_mil). Semantics follow the op definitions in
+ * types to kernels. Semantics follow the op definitions in
  * apple/coremltools converters/mil/mil/ops/defs/iOS15..iOS18 (cited per
  * kernel as SOURCE): parameter names, defaults (softmax axis -1, epsilon
  * 1e-5 for the norms, 1e-12 for rsqrt, 1e-4 for inverse, 1e-45 for log),
