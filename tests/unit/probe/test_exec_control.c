@@ -8,6 +8,99 @@
 #include "mil_harness.h"
 
 #ifdef CML_NO_EXEC
+/* ---- dynamic shapes, refusals inside blocks -------------------------------------------- */
+
+/* A flexible input: shapes flow from the values (shape, range_1d, topk with
+ * k from the graph, non_zero) and one plan runs two sizes. */
+static void test_dynamic_shapes(void) {
+    const char *f =
+        "func main<ios17>(tensor<fp32, [?, 3]> x) {\n"
+        "  tensor<int32, [2]> s = shape(x = x)[name = string(\"s\")];\n"
+        "  tensor<int32, []> n = gather(x = s, indices = int32(0), axis = int32(0))[name = string(\"n\")];\n"
+        "  tensor<int32, [?]> r = range_1d(start = int32(0), end = n, step = int32(1))[name = string(\"r\")];\n"
+        "  tensor<fp32, [?]> rf = cast(x = r, dtype = string(\"fp32\"))[name = string(\"rf\")];\n"
+        "  tensor<fp32, [?, 1]> col = expand_dims(x = rf, axes = tensor<int32, [1]>([1]))[name = string(\"col\")];\n"
+        "  tensor<fp32, [?, 3]> y = mul(x = x, y = col)[name = string(\"y\")];\n"
+        "  tensor<fp32, [?]> rs = reduce_sum(x = y, axes = tensor<int32, [1]>([1]), keep_dims = bool(false))[name = string(\"rs\")];\n"
+        "  tensor<int32, []> k = sub(x = n, y = int32(1))[name = string(\"k\")];\n"
+        "  tensor<fp32, [?]> tv, tensor<int32, [?]> ti = topk(x = rs, k = k)[name = string(\"t\")];\n"
+        "  tensor<int32, [?, 1]> nz = non_zero(x = rs)[name = string(\"nz\")];\n"
+        "} -> (y, ti, nz);\n";
+    res r;
+    if (!prep(&r, f)) { res_free(&r); return; }
+    float x3[] = {1, 1, 1, 2, 2, 2, -1, 0, 1};
+    exec_tensor in3 = TS("x", x3, 3, 3);
+    if (again(&r, EXEC_FP32, &in3, 1)) {
+        SHAPE(&r, 0, 3, 3);
+        EXPECT(&r, 0, 0, 0, 0, 0, 2, 2, 2, -2, 0, 2);
+        SHAPE(&r, 1, 2);      /* k = n - 1 = 2; row sums 0, 6, 0 */
+        EXPECT(&r, 1, 0, 1, 0);
+        SHAPE(&r, 2, 1, 1);   /* one non-zero row sum */
+        EXPECT(&r, 2, 0, 1);
+    }
+    float x5[15];
+    for (int i = 0; i < 15; i++) x5[i] = 1;
+    exec_tensor in5 = TS("x", x5, 5, 3);
+    if (again(&r, EXEC_FP32, &in5, 1)) {
+        SHAPE(&r, 0, 5, 3);
+        SHAPE(&r, 1, 4);
+        EXPECT(&r, 1, 0, 4, 3, 2, 1);
+        SHAPE(&r, 2, 4, 1);
+        EXPECT(&r, 2, 0, 1, 2, 3, 4);
+    }
+    /* the declared dims still bind: 3 columns */
+    float bad[8] = {0};
+    exec_tensor inb = TS("x", bad, 2, 4);
+    CHECK(exec_run(r.p, EXEC_FP32, &inb, 1, &r.o, &r.n, NULL) != 0);
+    res_free(&r);
+}
+
+/* an op the executor lacks inside a branch is named by prepare, once */
+static void test_unsupported_in_block(void) {
+    const char *f =
+        "func main<ios17>(tensor<fp32, [2]> x, tensor<bool, []> p) {\n"
+        "  tensor<fp32, [2]> y = cond(pred = p)[name = string(\"c\")]\n"
+        "  {\n"
+        "    tensor<fp32, [2]> a = no_such_op(x = x)[name = string(\"a\")];\n"
+        "  } -> (a)\n"
+        "  {\n"
+        "    tensor<fp32, [2]> b = while_loop(loop_vars = (x))[name = string(\"w\")]\n"
+        "    (tensor<fp32, [2]> q) {\n"
+        "      tensor<bool, []> t = other_missing_op(x = q)[name = string(\"t\")];\n"
+        "    } -> (t)\n"
+        "    (tensor<fp32, [2]> q2) {\n"
+        "    } -> (q2);\n"
+        "  } -> (b);\n"
+        "} -> (y);\n";
+    res r;
+    CHECK(!prep_quiet(&r, f));
+    CHECK(strstr(r.err, "no_such_op") != NULL);
+    CHECK(strstr(r.err, "other_missing_op") != NULL);
+    const cml_op *bad[4];
+    char why[4][192];
+    if (r.lm && r.lm->model) {
+        size_t nb = exec_unsupported(r.lm->model, NULL, &host_opts.io, bad, why, 4);
+        CHECK_INT(nb, 2);
+        if (nb == 2) {
+            CHECK_STR(bad[0]->name, "a");
+            CHECK_STR(bad[1]->name, "t");
+        }
+    }
+    res_free(&r);
+    /* a malformed loop (no condition block output) is refused with the reason */
+    const char *g =
+        "func main<ios17>(tensor<fp32, [2]> x) {\n"
+        "  tensor<fp32, [2]> b = while_loop(loop_vars = (x))[name = string(\"w\")]\n"
+        "    (tensor<fp32, [2]> q) {\n"
+        "    } -> ()\n"
+        "    (tensor<fp32, [2]> q2) {\n"
+        "    } -> (q2);\n"
+        "} -> (b);\n";
+    CHECK(!prep_quiet(&r, g));
+    CHECK(strstr(r.err, "while_loop (blocks do not match") != NULL);
+    res_free(&r);
+}
+
 /* ---- random ops ------------------------------------------------------------------------ */
 
 static double mean_of(const exec_tensor *t, size_t from, size_t n) {
@@ -441,6 +534,99 @@ static void test_state_kv_cache(void) {
     res_free(&r);
 }
 
+/* ---- dynamic shapes, refusals inside blocks -------------------------------------------- */
+
+/* A flexible input: shapes flow from the values (shape, range_1d, topk with
+ * k from the graph, non_zero) and one plan runs two sizes. */
+static void test_dynamic_shapes(void) {
+    const char *f =
+        "func main<ios17>(tensor<fp32, [?, 3]> x) {\n"
+        "  tensor<int32, [2]> s = shape(x = x)[name = string(\"s\")];\n"
+        "  tensor<int32, []> n = gather(x = s, indices = int32(0), axis = int32(0))[name = string(\"n\")];\n"
+        "  tensor<int32, [?]> r = range_1d(start = int32(0), end = n, step = int32(1))[name = string(\"r\")];\n"
+        "  tensor<fp32, [?]> rf = cast(x = r, dtype = string(\"fp32\"))[name = string(\"rf\")];\n"
+        "  tensor<fp32, [?, 1]> col = expand_dims(x = rf, axes = tensor<int32, [1]>([1]))[name = string(\"col\")];\n"
+        "  tensor<fp32, [?, 3]> y = mul(x = x, y = col)[name = string(\"y\")];\n"
+        "  tensor<fp32, [?]> rs = reduce_sum(x = y, axes = tensor<int32, [1]>([1]), keep_dims = bool(false))[name = string(\"rs\")];\n"
+        "  tensor<int32, []> k = sub(x = n, y = int32(1))[name = string(\"k\")];\n"
+        "  tensor<fp32, [?]> tv, tensor<int32, [?]> ti = topk(x = rs, k = k)[name = string(\"t\")];\n"
+        "  tensor<int32, [?, 1]> nz = non_zero(x = rs)[name = string(\"nz\")];\n"
+        "} -> (y, ti, nz);\n";
+    res r;
+    if (!prep(&r, f)) { res_free(&r); return; }
+    float x3[] = {1, 1, 1, 2, 2, 2, -1, 0, 1};
+    exec_tensor in3 = TS("x", x3, 3, 3);
+    if (again(&r, EXEC_FP32, &in3, 1)) {
+        SHAPE(&r, 0, 3, 3);
+        EXPECT(&r, 0, 0, 0, 0, 0, 2, 2, 2, -2, 0, 2);
+        SHAPE(&r, 1, 2);      /* k = n - 1 = 2; row sums 0, 6, 0 */
+        EXPECT(&r, 1, 0, 1, 0);
+        SHAPE(&r, 2, 1, 1);   /* one non-zero row sum */
+        EXPECT(&r, 2, 0, 1);
+    }
+    float x5[15];
+    for (int i = 0; i < 15; i++) x5[i] = 1;
+    exec_tensor in5 = TS("x", x5, 5, 3);
+    if (again(&r, EXEC_FP32, &in5, 1)) {
+        SHAPE(&r, 0, 5, 3);
+        SHAPE(&r, 1, 4);
+        EXPECT(&r, 1, 0, 4, 3, 2, 1);
+        SHAPE(&r, 2, 4, 1);
+        EXPECT(&r, 2, 0, 1, 2, 3, 4);
+    }
+    /* the declared dims still bind: 3 columns */
+    float bad[8] = {0};
+    exec_tensor inb = TS("x", bad, 2, 4);
+    CHECK(exec_run(r.p, EXEC_FP32, &inb, 1, &r.o, &r.n, NULL) != 0);
+    res_free(&r);
+}
+
+/* an op the executor lacks inside a branch is named by prepare, once */
+static void test_unsupported_in_block(void) {
+    const char *f =
+        "func main<ios17>(tensor<fp32, [2]> x, tensor<bool, []> p) {\n"
+        "  tensor<fp32, [2]> y = cond(pred = p)[name = string(\"c\")]\n"
+        "  {\n"
+        "    tensor<fp32, [2]> a = no_such_op(x = x)[name = string(\"a\")];\n"
+        "  } -> (a)\n"
+        "  {\n"
+        "    tensor<fp32, [2]> b = while_loop(loop_vars = (x))[name = string(\"w\")]\n"
+        "    (tensor<fp32, [2]> q) {\n"
+        "      tensor<bool, []> t = other_missing_op(x = q)[name = string(\"t\")];\n"
+        "    } -> (t)\n"
+        "    (tensor<fp32, [2]> q2) {\n"
+        "    } -> (q2);\n"
+        "  } -> (b);\n"
+        "} -> (y);\n";
+    res r;
+    CHECK(!prep_quiet(&r, f));
+    CHECK(strstr(r.err, "no_such_op") != NULL);
+    CHECK(strstr(r.err, "other_missing_op") != NULL);
+    const cml_op *bad[4];
+    char why[4][192];
+    if (r.lm && r.lm->model) {
+        size_t nb = exec_unsupported(r.lm->model, NULL, &host_opts.io, bad, why, 4);
+        CHECK_INT(nb, 2);
+        if (nb == 2) {
+            CHECK_STR(bad[0]->name, "a");
+            CHECK_STR(bad[1]->name, "t");
+        }
+    }
+    res_free(&r);
+    /* a malformed loop (no condition block output) is refused with the reason */
+    const char *g =
+        "func main<ios17>(tensor<fp32, [2]> x) {\n"
+        "  tensor<fp32, [2]> b = while_loop(loop_vars = (x))[name = string(\"w\")]\n"
+        "    (tensor<fp32, [2]> q) {\n"
+        "    } -> ()\n"
+        "    (tensor<fp32, [2]> q2) {\n"
+        "    } -> (q2);\n"
+        "} -> (b);\n";
+    CHECK(!prep_quiet(&r, g));
+    CHECK(strstr(r.err, "while_loop (blocks do not match") != NULL);
+    res_free(&r);
+}
+
 /* ---- random ops ------------------------------------------------------------------------ */
 
 static double mean_of(const exec_tensor *t, size_t from, size_t n) {
@@ -552,6 +738,8 @@ int main(void) {
     RUN(test_loop_in_branch);
     RUN(test_lists);
     RUN(test_state_kv_cache);
+    RUN(test_dynamic_shapes);
+    RUN(test_unsupported_in_block);
     RUN(test_random_ops);
     harness_done();
     return CHECK_DONE();
