@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-from milref import Writer, b, fp, func, i32, lit, op, s
+from milref import Writer, b, fp, func, i32, lit, op, r16, s
 
 rng = np.random.default_rng(15)
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -108,6 +108,15 @@ for mode in ("STRICT_ALIGN_CORNERS", "ALIGN_CORNERS", "DEFAULT", "OFFSET_CORNERS
                         {"x": "x", "target_size_height": i32(Ho), "target_size_width": i32(Wo), "sampling_mode": s(mode)},
                         "r")], ["y"]),
                [("x", x)], [want])
+
+# fp16 emulation: rounded input, the interpolation in float, the result rounded once
+x16 = r16(rnd(1, 1, 4, 5) * 40)
+W.case("resize_bilinear_fp16",
+       func("ios16", [("x", "fp16", x16.shape)],
+            [op(("y", "fp16", (1, 1, 7, 3)), "resize_bilinear",
+                {"x": "x", "target_size_height": i32(7), "target_size_width": i32(3),
+                 "sampling_mode": s("ALIGN_CORNERS")}, "r")], ["y"]),
+       [("x", x16)], [r16(resize_np(x16, 7, 3, "ALIGN_CORNERS"))], tol=1e-3, mode="fp16")
 
 # ---- nearest ------------------------------------------------------------------------------
 x = rnd(2, 3, 5)

@@ -277,6 +277,13 @@ W.case("sdpa_float_mask_broadcast",
                 {"query": "q", "key": "k", "value": "v", "attn_mask": "m"}, "a")], ["y"]),
        [("q", q), ("k", k), ("v", v), ("m", fm)], [sdpa(q, k, v, fm)])
 
+q16, k16, v16 = r16(q), r16(k), r16(v)
+W.case("sdpa_fp16",
+       func("ios18", [("q", "fp16", q.shape), ("k", "fp16", k.shape), ("v", "fp16", v.shape)],
+            [op(("y", "fp16", q.shape[:-1] + (2,)), "scaled_dot_product_attention",
+                {"query": "q", "key": "k", "value": "v", "attn_mask": lit(causal, "bool")}, "a")], ["y"]),
+       [("q", q16), ("k", k16), ("v", v16)], [r16(sdpa(q16, k16, v16, causal))], tol=1e-3, mode="fp16")
+
 # einsum: the two forms of the op definition (with broadcasting) and other equations
 a4, b4 = rnd(2, 3, 1, 4), rnd(1, 4, 5, 2)
 W.case("einsum_nchw_nwhu",
