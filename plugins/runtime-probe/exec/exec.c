@@ -379,7 +379,14 @@ xt *exec_out(xctx *c, size_t i, int rank, const int64_t *dim) {
     }
     memset(t, 0, sizeof *t);
     t->rank = rank;
-    for (int k = 0; k < rank; k++) t->dim[k] = dim[k] < 0 ? 0 : dim[k];
+    /* shapes computed from values (a hostile model's parameters) must not
+     * wrap size_t: refuse more than 2^40 elements (the caller reports it) */
+    double total = 1;
+    for (int k = 0; k < rank; k++) {
+        t->dim[k] = dim[k] < 0 ? 0 : dim[k];
+        total *= (double)t->dim[k];
+    }
+    if (total > 1099511627776.0) return NULL;
     t->n = exec_count(rank, t->dim);
     t->d = pool_get(c->p, t->n, &t->cap);
     if (!t->d) return NULL;

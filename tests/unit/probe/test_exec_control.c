@@ -101,6 +101,33 @@ static void test_unsupported_in_block(void) {
     res_free(&r);
 }
 
+/* Shapes a hostile model computes from its own parameters fail the run with
+ * a message; none wraps around into a small buffer. */
+static void test_hostile_sizes(void) {
+    static const char *const progs[] = {
+        "  tensor<fp32, [?, ?, ?]> y = tile(x = x, reps = tensor<int32, [3]>([1073741824, 1073741824, 1073741824]))[name = string(\"y\")];\n",
+        "  tensor<fp32, [?, ?, ?]> y = space_to_batch(x = x, block_shape = tensor<int32, [2]>([65536, 65536]), paddings = tensor<int32, [4]>([0, 65535, 0, 65535]))[name = string(\"y\")];\n",
+        "  tensor<fp32, [?, ?, ?, ?]> y = fill(shape = tensor<int32, [4]>([65536, 65536, 65536, 65536]), value = fp32(1))[name = string(\"y\")];\n",
+        "  tensor<fp32, [?]> y = random_normal(shape = tensor<int32, [4]>([65536, 65536, 65536, 65536]))[name = string(\"y\")];\n",
+        "  tensor<fp32, [?]> y = one_hot(indices = tensor<int32, [2]>([0, 1]), one_hot_vector_size = int32(2147483647))[name = string(\"y\")];\n",
+        "  tensor<fp32, [?]> y = upsample_bilinear(x = x, scale_factor_height = fp32(1e9), scale_factor_width = fp32(1e9))[name = string(\"y\")];\n",
+    };
+    float x[4] = {1, 2, 3, 4};
+    exec_tensor in = TS("x", x, 1, 1, 2, 2);
+    for (size_t i = 0; i < sizeof progs / sizeof *progs; i++) {
+        char *f = fmt("func main<ios17>(tensor<fp32, [1, 1, 2, 2]> x) {\n%s} -> (y);\n", progs[i]);
+        res r;
+        if (prep(&r, f)) {
+            int rc = exec_run(r.p, EXEC_FP32, &in, 1, &r.o, &r.n, NULL);
+            if (rc == 0 || !exec_last_error(r.p)[0]) fprintf(stderr, "program %zu: rc %d, '%s'\n", i, rc, exec_last_error(r.p));
+            CHECK(rc != 0);
+            CHECK(exec_last_error(r.p)[0] != 0);
+        }
+        res_free(&r);
+        free(f);
+    }
+}
+
 /* ---- random ops ------------------------------------------------------------------------ */
 
 static double mean_of(const exec_tensor *t, size_t from, size_t n) {
@@ -627,6 +654,33 @@ static void test_unsupported_in_block(void) {
     res_free(&r);
 }
 
+/* Shapes a hostile model computes from its own parameters fail the run with
+ * a message; none wraps around into a small buffer. */
+static void test_hostile_sizes(void) {
+    static const char *const progs[] = {
+        "  tensor<fp32, [?, ?, ?]> y = tile(x = x, reps = tensor<int32, [3]>([1073741824, 1073741824, 1073741824]))[name = string(\"y\")];\n",
+        "  tensor<fp32, [?, ?, ?]> y = space_to_batch(x = x, block_shape = tensor<int32, [2]>([65536, 65536]), paddings = tensor<int32, [4]>([0, 65535, 0, 65535]))[name = string(\"y\")];\n",
+        "  tensor<fp32, [?, ?, ?, ?]> y = fill(shape = tensor<int32, [4]>([65536, 65536, 65536, 65536]), value = fp32(1))[name = string(\"y\")];\n",
+        "  tensor<fp32, [?]> y = random_normal(shape = tensor<int32, [4]>([65536, 65536, 65536, 65536]))[name = string(\"y\")];\n",
+        "  tensor<fp32, [?]> y = one_hot(indices = tensor<int32, [2]>([0, 1]), one_hot_vector_size = int32(2147483647))[name = string(\"y\")];\n",
+        "  tensor<fp32, [?]> y = upsample_bilinear(x = x, scale_factor_height = fp32(1e9), scale_factor_width = fp32(1e9))[name = string(\"y\")];\n",
+    };
+    float x[4] = {1, 2, 3, 4};
+    exec_tensor in = TS("x", x, 1, 1, 2, 2);
+    for (size_t i = 0; i < sizeof progs / sizeof *progs; i++) {
+        char *f = fmt("func main<ios17>(tensor<fp32, [1, 1, 2, 2]> x) {\n%s} -> (y);\n", progs[i]);
+        res r;
+        if (prep(&r, f)) {
+            int rc = exec_run(r.p, EXEC_FP32, &in, 1, &r.o, &r.n, NULL);
+            if (rc == 0 || !exec_last_error(r.p)[0]) fprintf(stderr, "program %zu: rc %d, '%s'\n", i, rc, exec_last_error(r.p));
+            CHECK(rc != 0);
+            CHECK(exec_last_error(r.p)[0] != 0);
+        }
+        res_free(&r);
+        free(f);
+    }
+}
+
 /* ---- random ops ------------------------------------------------------------------------ */
 
 static double mean_of(const exec_tensor *t, size_t from, size_t n) {
@@ -740,6 +794,7 @@ int main(void) {
     RUN(test_state_kv_cache);
     RUN(test_dynamic_shapes);
     RUN(test_unsupported_in_block);
+    RUN(test_hostile_sizes);
     RUN(test_random_ops);
     harness_done();
     return CHECK_DONE();
