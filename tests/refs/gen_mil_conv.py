@@ -127,4 +127,45 @@ W.case("conv_quantized_linear",
                 {"x": "x", "weight": lit(q, "uint8"), "quantization_type": s("linear"), "nbits": i32(8),
                  "quant_scale": lit(qs, "fp32"), "quant_bias": lit(qb, "fp32"), "pad_type": s("same")}, "c")], ["y"]),
        [("x", x)], [want], tol=2e-5)
+# 1-D forms (rank 3): one stride, one dilation, pad [left, right]
+x1 = rnd(2, 4, 11)
+w1d = rnd(6, 2, 3)
+b1d = rnd(6)
+want = F.conv1d(T(np.pad(x1, ((0, 0), (0, 0), (1, 2)))), T(w1d), T(b1d), stride=2, dilation=2, groups=2).numpy()
+W.case("conv1d_custom",
+       func("ios15", [("x", "fp32", x1.shape)],
+            [op(("y", "fp32", want.shape), "conv",
+                {"x": "x", "weight": lit(w1d, "fp32"), "bias": lit(b1d, "fp32"), "strides": ints([2]),
+                 "dilations": ints([2]), "pad_type": s("custom"), "pad": ints([1, 2]), "groups": i32(2)}, "c")], ["y"]),
+       [("x", x1)], [want])
+o = -(-11 // 3)
+tot = max(0, (o - 1) * 3 + 3 - 11)
+want = F.conv1d(T(np.pad(x1, ((0, 0), (0, 0), (tot // 2, tot - tot // 2)))), T(w1d[:, :, :]), stride=3, groups=2).numpy()
+W.case("conv1d_same",
+       func("ios15", [("x", "fp32", x1.shape)],
+            [op(("y", "fp32", want.shape), "conv",
+                {"x": "x", "weight": lit(w1d, "fp32"), "strides": ints([3]), "pad_type": s("same"), "groups": i32(2)},
+                "c")], ["y"]),
+       [("x", x1)], [want])
+wt1 = rnd(4, 3, 3)
+want = F.conv_transpose1d(T(x1), T(wt1), stride=2, padding=1).numpy()
+W.case("conv_transpose1d",
+       func("ios15", [("x", "fp32", x1.shape)],
+            [op(("y", "fp32", want.shape), "conv_transpose",
+                {"x": "x", "weight": lit(wt1, "fp32"), "strides": ints([2]), "pad_type": s("custom"), "pad": ints([1, 1])},
+                "c")], ["y"]),
+       [("x", x1)], [want])
+want = F.max_pool1d(T(x1), 3, stride=2, padding=1).numpy()
+W.case("max_pool1d",
+       func("ios15", [("x", "fp32", x1.shape)],
+            [op(("y", "fp32", want.shape), "max_pool",
+                {"x": "x", "kernel_sizes": ints([3]), "strides": ints([2]), "pad_type": s("custom"), "pad": ints([1, 1])},
+                "p")], ["y"]),
+       [("x", x1)], [want])
+want = F.avg_pool1d(T(x1), 2, stride=3).numpy()
+W.case("avg_pool1d",
+       func("ios15", [("x", "fp32", x1.shape)],
+            [op(("y", "fp32", want.shape), "avg_pool",
+                {"x": "x", "kernel_sizes": ints([2]), "strides": ints([3]), "pad_type": s("valid")}, "p")], ["y"]),
+       [("x", x1)], [want])
 W.close()

@@ -600,11 +600,12 @@ static int k_matmul(xctx *c) {
 
 /* ---- convolution and pooling -------------------------------------------------------------- */
 
-/* spatial params of conv/pool: strides, dilations, pads (top, bottom, left, right) */
-static int spatial(xctx *c, const xt *x, int64_t kh, int64_t kw, bool is_pool, int64_t s[2], int64_t d[2],
+/* spatial params of conv/pool: strides, dilations, pads (top, bottom, left,
+ * right); x is the rank-4 view, nsp the op's own spatial dims (1 for a 1-D
+ * op: one stride and dilation, pad [left, right]) */
+static int spatial(xctx *c, const xt *x, int nsp, int64_t kh, int64_t kw, bool is_pool, int64_t s[2], int64_t d[2],
                    int64_t pad[4], bool *ceil_mode) {
     int64_t v[8];
-    int nsp = x->rank - 2;
     s[0] = s[1] = d[0] = d[1] = 1;
     pad[0] = pad[1] = pad[2] = pad[3] = 0;
     int n = exec_pints(c, "strides", v, 8);
@@ -684,7 +685,7 @@ static int conv_run(xctx *c, const xt *x0, const xt *w, const xt *b) {
     if (kh < 1 || kw < 1) return exec_fail(c, "empty kernel");
     int64_t s[2], d[2], pad[4];
     bool cm;
-    if (spatial(c, &x, kh, kw, false, s, d, pad, &cm) != 0) return -1;
+    if (spatial(c, &x, x0->rank - 2, kh, kw, false, s, d, pad, &cm) != 0) return -1;
     int64_t ho = out_dim(x.dim[2], (kh - 1) * d[0] + 1, s[0], pad[0], pad[1], false);
     int64_t wo = out_dim(x.dim[3], (kw - 1) * d[1] + 1, s[1], pad[2], pad[3], false);
     if (ho < 1 || wo < 1) return exec_fail(c, "empty output");
@@ -803,7 +804,7 @@ static int pool(xctx *c, int type) {
     if (k[0] < 1 || k[1] < 1) return exec_fail(c, "empty kernel");
     int64_t s[2], d[2], pad[4];
     bool cm;
-    if (spatial(c, &x, k[0], k[1], true, s, d, pad, &cm) != 0) return -1;
+    if (spatial(c, &x, x0->rank - 2, k[0], k[1], true, s, d, pad, &cm) != 0) return -1;
     int64_t ho = out_dim(x.dim[2], k[0], s[0], pad[0], pad[1], cm);
     int64_t wo = out_dim(x.dim[3], k[1], s[1], pad[2], pad[3], cm);
     if (ho < 1 || wo < 1) return exec_fail(c, "empty output");
