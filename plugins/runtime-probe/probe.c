@@ -671,10 +671,13 @@ static const cml_rule R_UNSUPPORTED = {
     .id = "probe/unsupported-op",
     .name = "ProbeUnsupportedOp",
     .summary = "The runtime probe cannot run an op of the model, so the model was not probed.",
-    .help_md = "coreml-lint's reference executor has no kernel for this op (a custom layer, control flow, an "
-               "op kind or parameter it does not implement, a classic model type other than GLM, tree ensemble, "
+    .help_md = "coreml-lint's reference executor has no kernel for this op (a custom layer, a NeuralNetwork "
+               "control-flow layer, an op kind or parameter it does not implement, a classic model type other than "
+               "GLM, tree ensemble, "
                "support vector machine (regressor and classifier), scaler, feature vectorizer, normalizer, array "
                "feature extractor and numeric imputer, such as a k-nearest-neighbors classifier or a text model). "
+               "Every ML Program op of the iOS15 to iOS18 opsets runs, control flow, lists and states included "
+               "(docs/mil-ops.md in the source tree lists them). "
                "Nothing was measured; the static findings stand. This says nothing about Core ML's own support "
                "(see ane/unsupported-op for the Neural Engine)." PRB_HOW,
     .default_level = CML_WARNING,

@@ -8,7 +8,12 @@
  * unsupported kind by name), decodes every constant once into float32
  * buffers and evaluates the constexpr decompression chains (palettization,
  * quantization, sparsity, casts) at that time; exec_run then executes the
- * plan as often as wanted. All tensors cross the API as float32 buffers with
+ * plan as often as wanted. Every ML Program op of iOS15..iOS18 has a kernel
+ * (docs/mil-ops.md): cond and while_loop run their nested blocks as steps
+ * of the plan (a loop stops after 100000 iterations with a message), lists
+ * are values, states persist across runs, shapes may follow the values
+ * (non_zero, topk with k from the graph, range_1d), and random_* ops draw
+ * from a seeded generator (exec_output_random). All tensors cross the API as float32 buffers with
  * a shape and a dtype tag; integer and boolean tensors hold exact integral
  * floats, a classifier's label is its class index. Per-op statistics (max
  * |x| before rounding, fp16 overflow, NaN/Inf, time) and an optional per-op
@@ -119,7 +124,8 @@ typedef struct exec_opts {
 typedef struct exec_plan exec_plan;
 
 /* The ops of a function that exec_prepare would refuse (an op kind with no
- * kernel, a control-flow op, a kernel's refusal of its parameters), in
+ * kernel, a NeuralNetwork control-flow layer, a kernel's refusal of its
+ * parameters; ops inside an ML Program's cond / while_loop blocks count), in
  * program order: fills up to max entries of ops[] and why[] (each reason
  * "kind" or "kind (why)"), returns how many there are in all; 0 when every
  * op is executable. Model-level refusals (classic models) are not listed:
