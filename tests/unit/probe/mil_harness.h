@@ -117,6 +117,14 @@ __attribute__((unused)) static bool again(res *r, exec_mode mode, const exec_ten
     return r->rc == 0;
 }
 
+/* one more run whose outcome the caller checks (the earlier outputs are freed) */
+__attribute__((unused)) static int run_rc(res *r, exec_mode mode, const exec_tensor *in, size_t n_in) {
+    exec_tensors_free(r->o, r->n);
+    r->o = NULL;
+    r->n = 0;
+    return exec_run(r->p, mode, in, n_in, &r->o, &r->n, &r->st);
+}
+
 __attribute__((unused)) static bool run(res *r, const char *func, exec_mode mode, const exec_tensor *in, size_t n_in) {
     if (!prep(r, func)) return false;
     return again(r, mode, in, n_in);

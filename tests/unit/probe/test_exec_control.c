@@ -51,7 +51,7 @@ static void test_dynamic_shapes(void) {
     /* the declared dims still bind: 3 columns */
     float bad[8] = {0};
     exec_tensor inb = TS("x", bad, 2, 4);
-    CHECK(exec_run(r.p, EXEC_FP32, &inb, 1, &r.o, &r.n, NULL) != 0);
+    CHECK(run_rc(&r, EXEC_FP32, &inb, 1) != 0);
     res_free(&r);
 }
 
@@ -118,7 +118,7 @@ static void test_hostile_sizes(void) {
         char *f = fmt("func main<ios17>(tensor<fp32, [1, 1, 2, 2]> x) {\n%s} -> (y);\n", progs[i]);
         res r;
         if (prep(&r, f)) {
-            int rc = exec_run(r.p, EXEC_FP32, &in, 1, &r.o, &r.n, NULL);
+            int rc = run_rc(&r, EXEC_FP32, &in, 1);
             if (rc == 0 || !exec_last_error(r.p)[0]) fprintf(stderr, "program %zu: rc %d, '%s'\n", i, rc, exec_last_error(r.p));
             CHECK(rc != 0);
             CHECK(exec_last_error(r.p)[0] != 0);
@@ -376,7 +376,7 @@ static void test_while_cap(void) {
     exec_tensor in = TS0("n", &n);
     res r;
     if (prep(&r, f)) {
-        CHECK(exec_run(r.p, EXEC_FP32, &in, 1, &r.o, &r.n, NULL) != 0);
+        CHECK(run_rc(&r, EXEC_FP32, &in, 1) != 0);
         CHECK(strstr(exec_last_error(r.p), "forever") != NULL);
         CHECK(strstr(exec_last_error(r.p), "iterations") != NULL);
         /* the plan stays usable: a false condition at once */
@@ -511,10 +511,10 @@ static void test_lists(void) {
     if (run(&r, g, EXEC_FP32, in2, 2)) {
         EXPECT(&r, 0, 0, 1, -2);
         k = 2;
-        CHECK(exec_run(r.p, EXEC_FP32, in2, 2, &r.o, &r.n, NULL) != 0);
+        CHECK(run_rc(&r, EXEC_FP32, in2, 2) != 0);
         CHECK(strstr(exec_last_error(r.p), "fixed length") != NULL);
         k = -1;
-        CHECK(exec_run(r.p, EXEC_FP32, in2, 2, &r.o, &r.n, NULL) != 0);
+        CHECK(run_rc(&r, EXEC_FP32, in2, 2) != 0);
     }
     res_free(&r);
 }
@@ -604,7 +604,7 @@ static void test_dynamic_shapes(void) {
     /* the declared dims still bind: 3 columns */
     float bad[8] = {0};
     exec_tensor inb = TS("x", bad, 2, 4);
-    CHECK(exec_run(r.p, EXEC_FP32, &inb, 1, &r.o, &r.n, NULL) != 0);
+    CHECK(run_rc(&r, EXEC_FP32, &inb, 1) != 0);
     res_free(&r);
 }
 
@@ -671,7 +671,7 @@ static void test_hostile_sizes(void) {
         char *f = fmt("func main<ios17>(tensor<fp32, [1, 1, 2, 2]> x) {\n%s} -> (y);\n", progs[i]);
         res r;
         if (prep(&r, f)) {
-            int rc = exec_run(r.p, EXEC_FP32, &in, 1, &r.o, &r.n, NULL);
+            int rc = run_rc(&r, EXEC_FP32, &in, 1);
             if (rc == 0 || !exec_last_error(r.p)[0]) fprintf(stderr, "program %zu: rc %d, '%s'\n", i, rc, exec_last_error(r.p));
             CHECK(rc != 0);
             CHECK(exec_last_error(r.p)[0] != 0);

@@ -164,7 +164,7 @@ static void run_case(const rcase *k, const char *file, const char *dir) {
         bool ok = prep_quiet(&r, k->mil);
         const char *msg = r.err;
         if (ok) {
-            ok = exec_run(r.p, k->mode, in, (size_t)st0->n_in, &r.o, &r.n, NULL) == 0;
+            ok = run_rc(&r, k->mode, in, (size_t)st0->n_in) == 0;
             msg = exec_last_error(r.p);
         }
         if (ok || !strstr(msg, k->err)) {
