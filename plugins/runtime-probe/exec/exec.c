@@ -129,7 +129,6 @@ static int new_slot(exec_plan *p, const cml_value *v, int kind) {
     p->slots[s].kind = kind;
     p->slots[s].last_use = -1;
     p->slots[s].decl = decl_dtype(v);
-    p->slots[s].is_list = v && v->type.kind == CML_TYPE_LIST;
     if (v && xmap_put(&p->vmap, v, s) != 0) return -1;
     return s;
 }
@@ -523,13 +522,6 @@ int exec_set_out(xctx *c, size_t i, const xt *src) {
     if (i >= c->op->n_outputs) return exec_fail(c, "no output %zu", i);
     if (slot_assign(c->p, c->st->out_slots[i], src) != 0) return exec_fail(c, "out of memory");
     return 0;
-}
-
-bool exec_in_is_list(xctx *c, const char *name) {
-    for (size_t i = 0; i < c->op->n_inputs; i++)
-        if (!strcmp(c->op->inputs[i]->name, name) && c->op->inputs[i]->n_values)
-            return c->p->slots[c->st->in_slots[i][0]].is_list;
-    return false;
 }
 
 size_t exec_block_count(xctx *c) { return c->st->n_subs; }

@@ -68,7 +68,6 @@ typedef struct xslot {
     exec_dtype decl;           /* declared dtype */
     const cml_block *blk;      /* the block that defines a runtime value (its producer's, or
                                   the block whose input it is) */
-    bool is_list;              /* declared list<...> */
     bool pinned;               /* a nested block's output: released by its control-flow step */
 } xslot;
 
@@ -229,8 +228,6 @@ void exec_list_free(xlist *l);
 int exec_list_reserve(xlist *l, size_t n);
 /* output i of the current op becomes the list l (taken over, also on failure) */
 int exec_out_list(xctx *c, size_t i, xlist *l);
-/* the slot's declared type is list<...> */
-bool exec_in_is_list(xctx *c, const char *name);
 /* random_* ops: a generator seeded from the plan's seed, the op and the
  * op's seed parameter (same sequence on every run of a plan) */
 uint64_t exec_rng_seed(xctx *c, int64_t op_seed);
