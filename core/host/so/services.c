@@ -269,6 +269,15 @@ static size_t so_h_weight_read(cml_ctx *pc, const cml_weight *w, uint64_t offset
     return ir_weight_read(w, offset, buf, n);
 }
 
+static const void *so_h_weight_bytes(cml_ctx *pc, const cml_weight *w, uint64_t *nbytes) {
+    if (nbytes) *nbytes = 0;
+    if (!pc || !w || !nbytes || !so_weight_ok(so_ctx_of(pc), w)) return NULL;
+    if (ir_weight_stored_as(w, NULL) == CML_DT_STRING) return NULL;   /* strings, not bytes */
+    const void *p = ir_weight_data(w);
+    if (p) *nbytes = w->nbytes;
+    return p;
+}
+
 static cml_dtype so_h_weight_stored_as(cml_ctx *pc, const cml_weight *w, const char *const **strings) {
     if (strings) *strings = NULL;
     if (!pc || !w || !so_weight_ok(so_ctx_of(pc), w)) return CML_DT_UNKNOWN;
@@ -323,6 +332,7 @@ const cml_host so_host = {
     .add_property = so_h_add_property,
     .load_model = so_h_load_model,
     .usage_error = so_h_usage_error,
+    .weight_bytes = so_h_weight_bytes,
 };
 
 void so_ctx_init(so_ctx *c, so_rule *sr, rule_ctx *rc, int fd) {
