@@ -436,6 +436,13 @@ static int rep_divergence(const cml_model *m, cml_ctx *ctx, const probe_result *
     for (size_t i = 0; i < r->n_outputs; i++) {
         const probe_output *po = &r->outputs[i];
         if (!po->is_float || !po->n) continue;
+        if (po->random) {
+            /* a random_* op draws differently on the device (seed -1: new values each prediction) and an fp16
+             * run may sample other categories: the difference says nothing about precision */
+            cml_log(ctx, CML_NOTE,
+                    "probe: output '%s' depends on random_* ops: its fp16 vs fp32 difference is not judged", po->name);
+            continue;
+        }
         if (po->nan32 + po->inf32 + po->nan16 + po->inf16) continue; /* probe/non-finite says it */
         double sc = prb_scale(ctx, po->max_ref);
         double linf = po->linf / sc, rmse = po->rmse / sc;
@@ -473,7 +480,7 @@ static int rep_baseline(const cml_model *m, cml_ctx *ctx, const probe_result *r)
     double tr = comp ? cml_option_number(ctx, "int8_rmse", 5e-3) : cml_option_number(ctx, "fp16_rmse", 1e-3);
     for (size_t i = 0; i < r->n_outputs; i++) {
         const probe_output *po = &r->outputs[i];
-        if (!po->cmp_matched) continue;
+        if (!po->cmp_matched || po->random) continue; /* random draws: see rep_divergence */
         double sc = prb_scale(ctx, po->cmp_max_ref);
         double linf = po->cmp_linf / sc, rmse = po->cmp_rmse / sc;
         if (!(linf >= tl || rmse >= tr)) continue;
@@ -627,7 +634,10 @@ static const cml_rule R_DIVERGENCE = {
                "max(1, max |output|) first, so the thresholds are absolute for outputs within [-1, 1] and "
                "relative to the range beyond. The finding names the ops where the divergence grows most (the "
                "relative error of the op's output minus the worst of its inputs'), measured on sampled values "
-               "of every op.\n\n## Fix\n\nKeep the named ops in fp32 (coremltools `compute_precision` with an "
+               "of every op. Outputs computed from random_* ops (random_normal, random_uniform, random_bernoulli, "
+               "random_categorical) are not judged: the executor draws the same values in both runs, Core ML "
+               "draws afresh, and an fp16 run may sample other categories; the figures mark them \"random\" and "
+               "a note says so.\n\n## Fix\n\nKeep the named ops in fp32 (coremltools `compute_precision` with an "
                "op selector), rescale the activations, or accept the error if the task tolerates it." PRB_HOW,
     .default_level = CML_WARNING,
     .check = chk_divergence,
@@ -661,10 +671,13 @@ static const cml_rule R_UNSUPPORTED = {
     .id = "probe/unsupported-op",
     .name = "ProbeUnsupportedOp",
     .summary = "The runtime probe cannot run an op of the model, so the model was not probed.",
-    .help_md = "coreml-lint's reference executor has no kernel for this op (a custom layer, control flow, an "
-               "op kind or parameter it does not implement, a classic model type other than GLM, tree ensemble, "
+    .help_md = "coreml-lint's reference executor has no kernel for this op (a custom layer, a NeuralNetwork "
+               "control-flow layer, an op kind or parameter it does not implement, a classic model type other than "
+               "GLM, tree ensemble, "
                "support vector machine (regressor and classifier), scaler, feature vectorizer, normalizer, array "
                "feature extractor and numeric imputer, such as a k-nearest-neighbors classifier or a text model). "
+               "Every ML Program op of the iOS15 to iOS18 opsets runs, control flow, lists and states included "
+               "(docs/mil-ops.md in the source tree lists them). "
                "Nothing was measured; the static findings stand. This says nothing about Core ML's own support "
                "(see ane/unsupported-op for the Neural Engine)." PRB_HOW,
     .default_level = CML_WARNING,

@@ -86,6 +86,8 @@ typedef struct probe_output {
     char name[PROBE_NAME];
     uint64_t n;                     /* float values compared */
     bool is_float;
+    bool random;                    /* depends on a random_* op: the fp16 and fp32 runs (and Core ML)
+                                       need not draw alike, so no divergence is judged */
     /* a classifier's label output: the predicted class in each mode */
     bool is_label;
     int64_t class32, class16;       /* class indices */

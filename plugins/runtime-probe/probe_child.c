@@ -72,6 +72,7 @@ static const exec_api *EX;
 #define exec_tensors_free (EX->tensors_free)
 #define exec_tensor_count (EX->tensor_count)
 #define exec_round_fp16 (EX->round_fp16)
+#define exec_output_random (EX->output_random)
 
 /* AddressSanitizer builds: RLIMIT_AS would make the sanitizer's own
  * reservations fail (GCC defines __SANITIZE_ADDRESS__, clang has
@@ -743,6 +744,7 @@ static void prb_figures(prb_child *c, const exec_plan *plan, const exec_tensor *
         const probe_output *po = &r->outputs[i];
         jb(&j, "%s{\"name\":", i ? "," : "");
         jstr(&j, po->name);
+        if (po->random) jb(&j, ",\"random\":true");
         if (po->is_float) {
             jb(&j, ",\"values\":%llu,\"max_abs\":", (unsigned long long)po->n);
             jnum(&j, po->max_ref);
@@ -1041,6 +1043,7 @@ static void prb_child_main(prb_child *c) {
         probe_output *po = &r->outputs[i];
         snprintf(po->name, sizeof po->name, "%s", out32[i].name ? out32[i].name : "?");
         po->is_float = prb_is_float(&out32[i]) && i < n_out16 && exec_tensor_count(&out16[i]) == exec_tensor_count(&out32[i]);
+        po->random = exec_output_random(plan, i) != 0;
         if (out32[i].dtype == EXEC_DT_LABEL && out32[i].data && i < n_out16 && out16[i].data) {
             po->is_label = true;
             po->class32 = (int64_t)out32[i].data[0];
