@@ -199,9 +199,12 @@ static int write_file(const char *path, const void *data, size_t n) {
 
 /* Scratch folder with the model files (fixed bytes), made the cwd. */
 static int setup_files(void) {
+    /* under the build folder when ctest runs it, else a fresh temporary
+     * folder: never in the source tree */
     const char *base = getenv("CML_BUILD_DIR");
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/writers-scratch", base && *base ? base : ".");
+    char dir[4096], tmp[] = "/tmp/cml-writers-XXXXXX";
+    if (!(base && *base) && !(base = mkdtemp(tmp))) return -1;
+    snprintf(dir, sizeof dir, "%s/writers-scratch", base);
     const char *dirs[] = {"", "/Models", "/Models/Detector.mlmodelc", "/Models/Detector.mlmodelc/weights"};
     for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
         char p[4200];
