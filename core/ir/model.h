@@ -96,8 +96,6 @@ double ir_ane_op_coverage_pct(const cml_model *m);
  * compiled graph coreml-lint cannot read, or there are no compute ops. */
 double ir_ane_op_coverage(const cml_model *m, const char **why);
 
-/* Minimum OS versions for a specification version. */
-cml_os_versions ir_min_os(int32_t spec);
 
 /* Bounded read of a weight's stored bytes (host side). */
 size_t ir_weight_read(const cml_weight *w, uint64_t off, void *buf, size_t n);

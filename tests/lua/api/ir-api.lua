@@ -45,8 +45,9 @@ function rule.check(model, ctx)
   eq(model.format, "mlmodel", "model.format")
   eq(model.spec_version, 4, "model.spec_version")
   eq(model.min_os.ios, "13.0", "min_os.ios")
-  -- coreml_facts.h: specs 1-6 predate visionOS, whose first release runs them
+  -- visionOS 1.0 (its first release) loads every specification version up to 8
   eq(model.min_os.visionos, "1.0", "min_os.visionos")
+  eq(model.min_os.macos, "10.15", "min_os.macos")
   eq(model.has_metadata, true, "has_metadata")
   eq(model.metadata.author, "Ann", "metadata.author")
   eq(model.metadata.short_description, "plain", "metadata.short_description")
