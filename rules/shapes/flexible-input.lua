@@ -273,7 +273,7 @@ local function check_range(model, ctx, f, report)
     end
     report{
       at = f, level = "warning",
-      message = ("input '%s' uses a shape range (%s); range-shaped inputs keep the model off the Neural Engine before iOS 17.4 / macOS 14.4, and %s"):format(f.name, range_text(f), where),
+      message = ("input '%s' uses a shape range (%s); range-shaped inputs keep the model off the Neural Engine before iOS 17.4 / macOS 14.4 (Core ML's own runtime message, apple/coremltools#1764; estimate: verify with Xcode's performance report), and %s"):format(f.name, range_text(f), where),
       fix = "use ct.EnumeratedShapes (at most 128) for the shapes the app needs, or a fixed shape; from iOS 17.4 load with optimizationHints.reshapeFrequency = .infrequent",
       props = { flexible = "range", oldest_os = text },
     }
