@@ -118,6 +118,7 @@ local function preprocessing_of(model, f, n_images)
         elseif y and y[1] then pre.r, pre.g, pre.b = y[1], y[1], y[1] end
       end
     end
+    if pre and (f.color == "GRAYSCALE" or f.color == "GRAYSCALE_FLOAT16") then pre.gray = true end
     return pre
   end
   return nil
