@@ -7,12 +7,15 @@
  * the fixture writer's reproductions (rule-fixtures/truth/, see
  * tests/fixtures/fixtures_truth.c) and one public compiled model committed
  * as test data (tests/data/realworld/, MIT). */
+#define _DEFAULT_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "check.h"
 #include "ir/model.h"
+#include "tmptree.h"
 
 static char g_build[2048], g_src[2048];
 
@@ -161,6 +164,77 @@ static void test_keras_mnist_shapes(void) {
     loader_free(lm);
 }
 
+/* coremldata.bin is untrusted: byte flips, truncations and absurd lengths
+ * in the header of a real one (the committed public model) load without a
+ * crash or a hang (under the sanitizers in the ASan build). */
+static void copy_file(const char *from, const char *to) {
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    char buf[4096];
+    size_t n;
+    while (a && b && (n = fread(buf, 1, sizeof buf, a)) > 0) fwrite(buf, 1, n, b);
+    if (a) fclose(a);
+    if (b) fclose(b);
+}
+
+static size_t slurp(const char *p, unsigned char *buf, size_t cap) {
+    FILE *f = fopen(p, "rb");
+    size_t n = f ? fread(buf, 1, cap, f) : 0;
+    if (f) fclose(f);
+    return n;
+}
+
+static void spit(const char *p, const unsigned char *buf, size_t n) {
+    FILE *f = fopen(p, "wb");
+    if (f) {
+        fwrite(buf, 1, n, f);
+        fclose(f);
+    }
+}
+
+static void test_mutated_coremldata(void) {
+    char tmpl[] = "/tmp/cml_cdb_XXXXXX";
+    char *root = mkdtemp(tmpl);
+    CHECK(root != NULL);
+    if (!root) return;
+    char dir[256], src[4400], dst[512];
+    snprintf(dir, sizeof dir, "%s/m.mlmodelc", root);
+    mkdir(dir, 0700);
+    static const char *const files[] = {"coremldata.bin", "model.espresso.net", "model.espresso.shape",
+                                        "model.espresso.weights"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(src, sizeof src, "%s/tests/data/realworld/s4tf_model_retrained.mlmodelc/%s", g_src, files[i]);
+        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
+        copy_file(src, dst);
+    }
+    snprintf(dst, sizeof dst, "%s/coremldata.bin", dir);
+    unsigned char orig[4096], buf[4096];
+    size_t n = slurp(dst, orig, sizeof orig);
+    CHECK(n > 0x60);
+    uint64_t s = 0x9e3779b97f4a7c15ull;
+    size_t loaded = 0, with_inputs = 0;
+    for (int k = 0; k < 600 && n > 0x60; k++) {
+        memcpy(buf, orig, n);
+        size_t len = n;
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        unsigned r = (unsigned)(s >> 33);
+        if (k % 10 == 9) len = r % n;                              /* truncated */
+        else if (k % 10 == 8) buf[0x1C + r % 8] = 0xff;            /* descriptor length */
+        else if (k % 10 == 7) buf[0x4B + r % 8] = (unsigned char)r; /* description length */
+        else buf[r % n] ^= (unsigned char)(1u << (r >> 20) % 8);    /* any bit */
+        spit(dst, buf, len);
+        lmodel *lm = loader_load(dir, NULL);
+        CHECK(lm && lm->model);
+        if (lm && lm->model && !lm->unreadable) {
+            loaded++;
+            if (lm->model->n_inputs) with_inputs++;
+        }
+        loader_free(lm);
+    }
+    fprintf(stderr, "  600 mutations of coremldata.bin: %zu loaded, %zu with an interface\n", loaded, with_inputs);
+    CHECK(loaded > 0);
+    tmp_remove_tree(root);
+}
+
 int main(void) {
     const char *b = getenv("CML_BUILD_DIR"), *s = getenv("CML_SOURCE_DIR");
     if (!b || !s) SKIP_ALL("CML_BUILD_DIR / CML_SOURCE_DIR not set (run through ctest)");
@@ -172,6 +246,7 @@ int main(void) {
     RUN(test_compiled_pipeline);
     RUN(test_pipeline_min_os);
     RUN(test_keras_mnist_shapes);
+    RUN(test_mutated_coremldata);
     fprintf(stderr, "%d tests, %d failed checks\n", check_tests_, check_failures_);
     return check_failures_ ? 1 : 0;
 }
