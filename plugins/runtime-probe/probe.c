@@ -95,7 +95,7 @@ static const char *const TAGS[] = {"runtime", "numerics", "probe", NULL};
 /* the rule ids, for the cache's per-rule bookkeeping */
 static const char *const RULE_IDS[] = {"probe/non-finite", "probe/fp16-overflow", "probe/fp16-divergence",
                                        "probe/baseline-divergence", "probe/unsupported-op", "probe/crash",
-                                       "probe/timeout", "probe/out-of-memory", NULL};
+                                       "probe/timeout", "probe/out-of-memory", "probe/constant-output", NULL};
 
 /* ---- the cached run ------------------------------------------------------------- */
 
@@ -560,6 +560,25 @@ static int rep_oom(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
     return CML_OK;
 }
 
+static int rep_constant(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
+    if (r->status != PROBE_OK) return CML_OK;
+    for (size_t i = 0; i < r->n_outputs; i++) {
+        const probe_output *po = &r->outputs[i];
+        if (!po->constant || po->nan32 + po->inf32) continue;
+        char msg[700], val[96];
+        if (po->uniform) snprintf(val, sizeof val, "every element is %.9g", (double)po->first_value);
+        else snprintf(val, sizeof val, "the same %llu values each time", (unsigned long long)po->n);
+        snprintf(msg, sizeof msg,
+                 "output '%s' came out bitwise the same for %d different generated inputs (%s): it does not depend "
+                 "on the input values it was given",
+                 po->name, po->other_seeds + 1, val);
+        cml_report(ctx, .message = msg, .at = prb_output_loc(m, po->name),
+                   .fix = "check the op that produces it (a softmax or argmax over an axis of size 1, a saturated "
+                          "activation, an output not connected to the inputs); see io/degenerate-output");
+    }
+    return CML_OK;
+}
+
 #define PRB_CHECK(name, fn) \
     static int name(const cml_model *m, cml_ctx *ctx) { return prb_check(m, ctx, fn); }
 PRB_CHECK(chk_non_finite, rep_non_finite)
@@ -570,6 +589,7 @@ PRB_CHECK(chk_unsupported, rep_unsupported)
 PRB_CHECK(chk_crash, rep_crash)
 PRB_CHECK(chk_timeout, rep_timeout)
 PRB_CHECK(chk_oom, rep_oom)
+PRB_CHECK(chk_constant, rep_constant)
 
 /* ---- rules ------------------------------------------------------------------------ */
 
@@ -734,8 +754,31 @@ static const cml_rule R_OOM = {
     .flags = CML_RULE_OPT_IN,
 };
 
+static const cml_rule R_CONSTANT = {
+    .size = sizeof(cml_rule),
+    .id = "probe/constant-output",
+    .name = "ConstantOutput",
+    .summary = "An output does not change across different generated inputs.",
+    .help_md = "After its timed runs the probe runs the model in fp32 twice more, on inputs generated from "
+               "another seed and on all-zero inputs (inputs given with `--input` stay as they are), and compares "
+               "every float output with the first run's, bit for bit. An output that came out the same for three "
+               "different inputs "
+               "does not depend on them: a softmax over an axis of size 1 (always 1.0), an argmax over an axis "
+               "of size 1, an activation saturated for every input, or an output not connected to the inputs. "
+               "Outputs of classifiers' labels are not compared (the same class for different inputs is "
+               "normal), nor models with tree ensembles (constant between thresholds the generated inputs may "
+               "all miss). io/degenerate-output finds the certain cases statically.\n\n## Fix\n\nFollow the "
+               "output back to the op that makes it constant: apply the softmax on the axis that holds the "
+               "classes (or use a sigmoid for one unit), connect the output to the network." PRB_HOW,
+    .default_level = CML_WARNING,
+    .check = chk_constant,
+    .tags = TAGS,
+    .options = PROBE_OPTIONS,
+    .flags = CML_RULE_OPT_IN,
+};
+
 static const cml_rule *const RULES[] = {&R_NON_FINITE, &R_OVERFLOW, &R_DIVERGENCE, &R_BASELINE, &R_UNSUPPORTED,
-                                        &R_CRASH,      &R_TIMEOUT,  &R_OOM,        NULL};
+                                        &R_CRASH,      &R_TIMEOUT,  &R_OOM,        &R_CONSTANT, NULL};
 
 static const cml_plugin PLUGIN = {
     .size = sizeof(cml_plugin),

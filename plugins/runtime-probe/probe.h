@@ -101,6 +101,11 @@ typedef struct probe_output {
     bool cmp_matched;
     char cmp_name[PROBE_NAME];      /* A's output it was matched with */
     double cmp_max_ref, cmp_linf, cmp_rmse, cmp_max_rel;
+    /* probe/constant-output: fp32 outputs for inputs of other seeds */
+    int other_seeds;                /* runs on other generated inputs that completed */
+    bool constant;                  /* float output bitwise the same in every one */
+    bool uniform;                   /* ... and every element the same value */
+    float first_value;              /* its first element */
 } probe_output;
 
 typedef struct probe_result {
