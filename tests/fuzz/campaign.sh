@@ -38,13 +38,13 @@ seed() { # target seeds-dir (sh has no locals: sd, i are this function's)
         find $fixtures -name model.mil -type f | while read -r f; do i=$((i + 1)); cp "$f" "$sd/m$i"; done
         ;;
     fuzz_model)
-        find $fixtures \( -name '*.mlmodel' -o -name model.mlmodel \) -type f -size -2M |
+        find $fixtures \( -name '*.mlmodel' -o -name model.mlmodel \) -type f -size -2048k |
             while read -r f; do i=$((i + 1)); cp "$f" "$sd/s$i"; done
         ;;
     fuzz_probe)
-        find $fixtures -name '*.mlmodel' -type f -size -1M | while read -r f; do
+        find $fixtures -name '*.mlmodel' -type f -size -1024k | while read -r f; do
             i=$((i + 1)); { printf '\000'; cat "$f"; } >"$sd/s$i"; done
-        find $fixtures -name model.mil -type f -size -1M | while read -r f; do
+        find $fixtures -name model.mil -type f -size -1024k | while read -r f; do
             i=$((i + 1)); { printf '\001'; cat "$f"; } >"$sd/m$i"; done
         ;;
     fuzz_check)
@@ -70,7 +70,7 @@ for t in $targets; do
     rm -rf "$d/seeds"
     seed "$t" "$d/seeds"
     log=$d/log.txt
-    CML_PLUGIN_DIR=$b/plugins CML_SOURCE_DIR=$src ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+    OPENBLAS_NUM_THREADS=1 CML_PLUGIN_DIR=$b/plugins CML_SOURCE_DIR=$src ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
         "$bin" -max_total_time="$secs" -timeout=30 -rss_limit_mb=3072 -max_len=1048576 -print_final_stats=1 \
         -artifact_prefix="$d/" "$d/corpus" "$d/seeds" >"$log" 2>&1 || true
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

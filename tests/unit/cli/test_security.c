@@ -554,6 +554,34 @@ static void test_nesting_bombs(void) {
     EXPECT_CODE(r, 1);
     res_free(&r);
     expect_report(out, "load/mil-structure", "deeper than 100 levels");
+    /* a compiled model whose coremldata.bin carries the same bomb as its
+     * whole Model protobuf (kind "spec"; layout in core/format/mlmodelc.c) */
+    size_t nb = 0;
+    path_in(model, sizeof model, hostile, "deep_pipeline.mlmodel");
+    char *bomb = cli_slurp(model, &nb);
+    CHECK(bomb && nb > 100000);
+    char cdir[PATH_MAX + 64], cfile[PATH_MAX + 128];
+    path_in(cdir, sizeof cdir, work, "cdb.mlmodelc");
+    mkdir(cdir, 0700);
+    path_in(cfile, sizeof cfile, cdir, "coremldata.bin");
+    FILE *cf = fopen(cfile, "wb");
+    if (cf && bomb) {
+        unsigned char head[0x24 + 4 + 8 + 24];
+        memset(head, 0, sizeof head);
+        head[0] = 202;                              /* Model.pipeline */
+        head[0x1C] = 4;                             /* the kind's length */
+        memcpy(head + 0x24, "spec", 4);
+        head[0x24 + 4] = 1;                         /* specification version 1 */
+        fwrite(head, 1, sizeof head, cf);
+        fwrite(bomb, 1, nb, cf);
+    }
+    if (cf) fclose(cf);
+    free(bomb);
+    r = RUNW("check", "--no-config", "--format", "json", "-o", out, cdir);
+    CHECK(r.code == 1);
+    CHECK(r.sig == 0);
+    res_free(&r);
+    expect_report(out, "load/protobuf-corrupt", "deeper than 100 levels");
     /* a package whose Manifest.json nests 10,000 deep */
     char pkg[PATH_MAX + 64], f[PATH_MAX + 128];
     path_in(pkg, sizeof pkg, work, "deep.mlpackage");
