@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/sanitize.h"
 #include "sarif/wcommon.h"
 #include "sarif/writers.h"
 
@@ -21,10 +22,12 @@ static const char *gh_cmd(int level) {
     return level == LEVEL_ERROR ? "error" : level == LEVEL_WARNING ? "warning" : "notice";
 }
 
-/* Writes s escaped; prop adds the property-value escapes. Invalid UTF-8
- * becomes U+FFFD; other control characters are kept (only CR/LF matter). */
+/* Writes s escaped; prop adds the property-value escapes. The sanitizer's
+ * SAN_LINES form first (format/sanitize.h): invalid UTF-8 becomes U+FFFD,
+ * ESC and every other control but CR and LF (escaped here) a space, "##["
+ * "## [". */
 static int put_escaped(FILE *out, const char *s, bool prop) {
-    char *c = sarif_clean(s ? s : "", false);
+    char *c = san_str(s ? s : "", SAN_LINES);
     if (!c) return -1;
     for (const char *p = c; *p; p++) {
         switch (*p) {

@@ -147,13 +147,7 @@ int write_json(FILE *out, const run_result *r) {
     }
 
     int rc = -1;
-    char *txt = oom ? NULL : cJSON_Print(root);
-    if (txt) {
-        fputs(txt, out);
-        fputc('\n', out);
-        cJSON_free(txt);
-        rc = sarif_finish(out);
-    }
+    if (!oom && sarif_put_json(out, root) == 0) rc = sarif_finish(out);
     cJSON_Delete(root);
     return rc;
 }

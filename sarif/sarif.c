@@ -16,13 +16,16 @@
  * SHA-256 of each file (streamed, capped). Keys are added in a fixed order
  * and every array follows the run_result's order: same input, same bytes. */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "format/fsutil.h"
 #include "format/sha256.h"
 #include "sarif/wcommon.h"
 #include "sarif/writers.h"
@@ -363,8 +366,12 @@ static long art_add(sstate *S, char *path) {
 
 /* SHA-256 of a regular file of at most SARIF_HASH_CAP bytes, streamed. */
 static int hash_file(const char *path, uint64_t size, char hex[65]) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
+    int fd = fs_open_regular(path);   /* never a FIFO or a device */
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
     enum { BUF = 1 << 16 };
     unsigned char *buf = malloc(BUF);
     if (!buf) {
@@ -399,6 +406,23 @@ static void artifact_location(sstate *S, cJSON *parent, long idx) {
     add_num(S, al, "index", (double)idx);
 }
 
+/* A file inside a model folder is described (length, hash) only when its
+ * real path stays inside that folder: the length and SHA-256 of a token a
+ * symbolic link in a pull request points at must not reach a SARIF log
+ * that is uploaded. The model file itself is what the user named. */
+static bool artifact_inside_its_model(const run_result *r, const char *path) {
+    for (size_t i = 0; i < r->n_models; i++) {
+        const char *m = r->models[i]->path;
+        size_t n = m ? strlen(m) : 0;
+        if (!n || strncmp(path, m, n) != 0 || path[n] != '/') continue;
+        char *root = realpath(m, NULL);
+        bool ok = root && fs_inside(root, path) == 0;
+        free(root);
+        return ok;
+    }
+    return true;
+}
+
 static void write_artifacts(sstate *S, cJSON *run) {
     cJSON *arr = add_arr(S, run, "artifacts");
     for (size_t i = 0; arr && i < S->n_arts; i++) {
@@ -411,7 +435,7 @@ static void write_artifacts(sstate *S, cJSON *run) {
             if (a->relative) add_str(S, loc, "uriBaseId", "%SRCROOT%");
         }
         struct stat st;
-        bool reg = stat(a->path, &st) == 0 && S_ISREG(st.st_mode);
+        bool reg = stat(a->path, &st) == 0 && S_ISREG(st.st_mode) && artifact_inside_its_model(S->r, a->path);
         if (reg) add_num(S, o, "length", (double)st.st_size);
         cJSON *roles = add_arr(S, o, "roles");
         if (roles) add_str(S, roles, NULL, "analysisTarget");
@@ -746,11 +770,7 @@ int write_sarif(FILE *out, const run_result *r) {
         add_item(&S, run, "properties", cJSON_Duplicate(r->run_properties, true));
     if (S.oom) goto out;
 
-    char *txt = cJSON_Print(root);
-    if (!txt) goto out;
-    fputs(txt, out);
-    fputc('\n', out);
-    cJSON_free(txt);
+    if (sarif_put_json(out, root) != 0) goto out;
     rc = sarif_finish(out);
 out:
     cJSON_Delete(root);

@@ -8,6 +8,8 @@
  * here is pure string work on the run_result; nothing touches the IR. */
 #include "sarif/wcommon.h"
 
+#include "format/sanitize.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -303,48 +305,7 @@ char *sarif_display_message(const finding *f) {
     return sarif_printf("%s (in %s)", msg, lg);
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p) {
-    unsigned char c = p[0];
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) return (p[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-        return (p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80) ? 3 : 0;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-        return (p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80) ? 4 : 0;
-    }
-    return 0;
-}
-
-char *sarif_clean(const char *s, bool one_line) {
-    if (!s) s = "";
-    size_t n = strlen(s);
-    char *out = malloc(n * 3 + 1), *o = out;    /* worst case: every byte -> U+FFFD */
-    if (!out) return NULL;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        size_t k = utf8_seq(p);
-        if (k == 0) {
-            memcpy(o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            p++;
-            continue;
-        }
-        bool ctl = (k == 1 && (*p < 0x20 || *p == 0x7F)) || (k == 2 && p[0] == 0xC2 && p[1] < 0xA0);
-        if (one_line && ctl) {
-            *o++ = ' ';
-        } else {
-            memcpy(o, p, k);
-            o += k;
-        }
-        p += k;
-    }
-    *o = 0;
-    return out;
-}
+char *sarif_clean(const char *s, bool one_line) { return san_str(s, one_line ? SAN_LINE : SAN_UTF8); }
 
 void sarif_truncate_utf8(char *s, size_t max) {
     if (!s || max < 4 || strlen(s) <= max) return;
@@ -363,6 +324,17 @@ void sarif_count(const run_result *r, sarif_counts *c) {
         else if (f->level == LEVEL_WARNING) c->warnings++;
         else c->notes++;
     }
+}
+
+int sarif_put_json(FILE *out, const cJSON *root) {
+    char *txt = cJSON_Print(root);
+    char *safe = txt ? san_json(txt) : NULL;
+    cJSON_free(txt);
+    if (!safe) return -1;
+    fputs(safe, out);
+    fputc('\n', out);
+    free(safe);
+    return 0;
 }
 
 int sarif_finish(FILE *out) {

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
 #include "host/run.h"
 #include "host/util.h"
 
@@ -58,9 +60,8 @@ const char *sarif_logical_name(const char *logical);
  * an "op:argument" segment). */
 char *sarif_display_message(const finding *f);
 
-/* Valid UTF-8 copy of s: invalid bytes become U+FFFD. With one_line, control
- * characters (CR, LF, TAB, ESC, ...) become spaces, for terminals and
- * line-oriented formats. */
+/* The sanitizer's (format/sanitize.h) copy of s: SAN_LINE with one_line
+ * (terminals and line-oriented formats), else SAN_UTF8 (for cJSON). */
 char *sarif_clean(const char *s, bool one_line);
 
 /* Truncate a valid UTF-8 string in place to at most max bytes, ending in
@@ -73,6 +74,11 @@ typedef struct sarif_counts {
 /* Unsuppressed findings by level (LEVEL_NONE counts as a note), and the
  * number of suppressed ones. */
 void sarif_count(const run_result *r, sarif_counts *c);
+
+/* Print root as formatted JSON and a newline through the sanitizer's
+ * san_json (valid UTF-8, nothing a log or terminal would act on): 0, or -1
+ * when out of memory. */
+int sarif_put_json(FILE *out, const cJSON *root);
 
 /* fflush + ferror: 0, or -1 when anything failed to write. */
 int sarif_finish(FILE *out);

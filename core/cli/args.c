@@ -146,11 +146,14 @@ static const cli_flag FLAGS[] = {
     {"--config", 0, "FILE", RUL, F_STR, OFF(config), NULL, 0, 0, NULL, S_CONFIG,
      "configuration file (default: .coreml-lint.json found upward from the working directory)"},
     {"--no-config", 0, NULL, RUL, F_TRUE, OFF(no_config), NULL, 0, 0, NULL, S_CONFIG, "read no configuration file"},
+    {"--trust-config", 0, NULL, RUL, F_TRUE, OFF(trust_config), NULL, 0, 0, NULL, S_CONFIG,
+     "let the configuration file load code (its \"plugins\" and \"rules_dirs\") and loosen \"limits\"; without it "
+     "(or COREML_LINT_TRUST_CONFIG=1) they are ignored with a notification: the file may come from a pull request"},
     {"--target", 0, "PLATFORMVERSION", RUL, F_STR, OFF(target), NULL, 0, 0, check_target, S_CONFIG,
      "the app's deployment target, e.g. iOS16, iOS17.4, macOS13"},
     {"--limit", 0, "KEY=VALUE", RUL, F_STRV, OFF(limits), NULL, 0, 0, check_limit, S_CONFIG,
      "a bound on rules, as the configuration's \"limits\" (lua_memory_mb, lua_instructions, lua_load_instructions, "
-     "plugin_timeout_seconds, plugin_isolation) (repeatable)"},
+     "lua_seconds, plugin_timeout_seconds, plugin_isolation) (repeatable)"},
 
     {"--enable", 0, "ID|GLOB", RUL, F_STRV, OFF(enable), NULL, 0, 0, NULL, S_RULES, "enable rules (repeatable)"},
     {"--disable", 0, "ID|GLOB", RUL, F_STRV, OFF(disable), NULL, 0, 0, NULL, S_RULES, "disable rules (repeatable)"},

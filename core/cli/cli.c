@@ -1,9 +1,22 @@
 /* cli.c — command dispatch: `coreml-lint [COMMAND] [options] ARGS...`.
  * Without a command (or with a path first), check. */
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "format/sanitize.h"
+
+void cli_errorf(const char *fmt, ...) {
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    san_fputs(buf, stderr);
+    fputc('\n', stderr);
+}
 
 int cli_main(int argc, char **argv) {
     if (argc < 2) {

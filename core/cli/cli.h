@@ -35,6 +35,7 @@ typedef struct cli_opts {
     const char *format, *output, *config, *target, *baseline;
     int fail_on;              /* LEVEL_*, -1 = not given */
     bool no_config, no_bundled, quiet, color, no_color, timestamps, markdown;
+    bool trust_config;        /* the configuration file may load code (docs/security.md) */
     strv enable, disable, rules_dirs, plugins, limits, args;
     cJSON *rule_options;      /* {"threads": 4, "inputs": [...]}, or NULL */
 } cli_opts;
@@ -56,6 +57,12 @@ typedef struct cli_command {
 } cli_command;
 
 int cli_main(int argc, char **argv);
+
+/* One line on stderr: the printf of fmt, passed whole through the
+ * sanitizer's one-line form (format/sanitize.h), then a newline. For every
+ * message that carries a path, a configuration's text or a rule's words:
+ * they may come from the scanned tree. */
+void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* args.c: parse argv[start..] for command cmd (a CMD_* bit) into o.
  * Returns 0, 1 when help or the version was printed (exit 0), 2 on a usage

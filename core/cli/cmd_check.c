@@ -48,7 +48,7 @@ static void summary(const run_result *r, const run_stats *st) {
 
 static bool exists(const char *p) {
     struct stat st;
-    return stat(p, &st) == 0;
+    return lstat(p, &st) == 0;
 }
 
 /* The command's extra rules are on (at their level) whatever the config
@@ -85,7 +85,7 @@ int cmd_check(const cli_command *c, cli_opts *o) {
             return 2;
         }
         if (!exists(o->args.v[0])) {
-            fprintf(stderr, "coreml-lint %s: '%s' does not exist\n", c->name, o->args.v[0]);
+            cli_errorf("coreml-lint %s: '%s' does not exist", c->name, o->args.v[0]);
             return 2;
         }
         if (!o->rule_options) o->rule_options = cJSON_CreateObject();
@@ -95,17 +95,24 @@ int cmd_check(const cli_command *c, cli_opts *o) {
         fprintf(stderr, "coreml-lint: no model paths given (coreml-lint --help)\n");
         return 2;
     }
+    /* a path that does not exist is the user's mistake, not a model's */
+    for (size_t i = first_model; i < o->args.n; i++)
+        if (!exists(o->args.v[i])) {
+            cli_errorf("coreml-lint %s: '%s' does not exist", c->name, o->args.v[i]);
+            return 2;
+        }
     session s;
     int rc = session_open(&s, o, true, c->enables);
     if (!rc) rc = enable_command_rules(c, s.reg);
     path_list paths = {0};
     run_result *res = NULL;
-    FILE *out = NULL;
+    report_file out = {0};
     if (!rc) {
         for (size_t i = first_model; i < o->args.n; i++) discover_models(o->args.v[i], &paths);
+        for (size_t i = 0; i < paths.n_skipped; i++)
+            registry_notify(s.reg, NULL, "discover/skipped", LEVEL_WARNING, NULL, 0, "%s", paths.skipped[i]);
         if (!paths.n && !o->quiet) fprintf(stderr, "coreml-lint: no models found under the given paths\n");
-        out = session_output(o->output);
-        if (!out) rc = 2;
+        if (session_output_open(&out, o->output) != 0) rc = 2;
     }
     run_stats st = {0};
     if (!rc) {
@@ -120,15 +127,15 @@ int cmd_check(const cli_command *c, cli_opts *o) {
                        .limits = &s.limits};
         res = run_check(s.reg, &ro, (const char *const *)paths.items, paths.n, &st, err, sizeof err);
         if (!res) {
-            fprintf(stderr, "coreml-lint: %s\n", err);
+            cli_errorf("coreml-lint: %s", err);
             rc = 2;
         }
     }
     if (!rc) {
-        writer_opts wo = {.color = want_color(o, out)};
-        int wr = w->write(out, res, &wo);
-        int cl = session_output_close(out, o->output);
-        out = NULL;
+        writer_opts wo = {.color = want_color(o, out.f)};
+        int wr = w->write(out.f, res, &wo);
+        /* a report that failed to write never replaces the previous one */
+        int cl = wr == 0 ? session_output_commit(&out) : (session_output_abort(&out), 0);
         if (wr != 0 || cl != 0) {
             if (wr != 0 && cl == 0) fprintf(stderr, "coreml-lint: writing the report failed\n");
             rc = 2;
@@ -147,7 +154,7 @@ int cmd_check(const cli_command *c, cli_opts *o) {
             summary(res, &st);
         }
     }
-    if (out && out != stdout) fclose(out);
+    session_output_abort(&out);
     run_result_free(res);
     path_list_free(&paths);
     session_close(&s);

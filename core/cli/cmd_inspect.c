@@ -2,9 +2,11 @@
  * models), each model is loaded on its own (a bad one never stops the
  * next) and its facts are written as text or JSON (an array with one
  * object per model). */
+#define _DEFAULT_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -12,6 +14,7 @@
 #include "cli/discover.h"
 #include "cli/inspect.h"
 #include "cli/session.h"
+#include "format/sanitize.h"
 #include "ir/model.h"
 
 int cmd_inspect(const cli_command *c, cli_opts *o) {
@@ -21,23 +24,32 @@ int cmd_inspect(const cli_command *c, cli_opts *o) {
         fprintf(stderr, "coreml-lint inspect: --format must be text or json, not '%s'\n", format);
         return 2;
     }
+    for (size_t i = 0; i < o->args.n; i++) {
+        struct stat st;
+        if (lstat(o->args.v[i], &st) != 0) {
+            cli_errorf("coreml-lint inspect: '%s' does not exist", o->args.v[i]);
+            return 2;
+        }
+    }
     path_list paths = {0};
     for (size_t i = 0; i < o->args.n; i++) discover_models(o->args.v[i], &paths);
+    for (size_t i = 0; i < paths.n_skipped; i++) cli_errorf("coreml-lint: warning: %s", paths.skipped[i]);
     if (!paths.n) {
         fprintf(stderr, "coreml-lint inspect: no model paths given\n");
         path_list_free(&paths);
         return 2;
     }
-    FILE *out = session_output(o->output);
-    if (!out) {
+    report_file rf;
+    if (session_output_open(&rf, o->output) != 0) {
         path_list_free(&paths);
         return 2;
     }
+    FILE *out = rf.f;
     cJSON *arr = !strcmp(format, "json") ? cJSON_CreateArray() : NULL;
     for (size_t i = 0; i < paths.n; i++) {
         lmodel *lm = loader_load(paths.items[i], NULL);
         if (!lm || !lm->model) {
-            fprintf(stderr, "coreml-lint: out of memory loading '%s'\n", paths.items[i]);
+            cli_errorf("coreml-lint: out of memory loading '%s'", paths.items[i]);
             loader_free(lm);
             continue;
         }
@@ -49,15 +61,18 @@ int cmd_inspect(const cli_command *c, cli_opts *o) {
         loader_free(lm);
     }
     if (arr) {
+        /* model strings go out through the sanitizer (format/sanitize.h) */
         char *s = cJSON_Print(arr);
-        if (s) {
-            fputs(s, out);
+        char *safe = s ? san_json(s) : NULL;
+        if (safe) {
+            fputs(safe, out);
             fputc('\n', out);
-            free(s);
         }
+        free(s);
+        free(safe);
         cJSON_Delete(arr);
     }
-    int rc = session_output_close(out, o->output) ? 2 : 0;
+    int rc = session_output_commit(&rf) ? 2 : 0;
     path_list_free(&paths);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/session.h"
 #include "cli/sources.h"
+#include "format/sanitize.h"
 #include "host/util.h"
 
 
@@ -238,17 +239,32 @@ int cmd_rules(const cli_command *c, cli_opts *o) {
     int rc = session_open(&s, o, !markdown, NULL);
     const char *want = o->args.n ? o->args.v[0] : NULL;
     if (!rc && want && !host_is_glob(want) && !registry_find(s.reg, want)) {
-        fprintf(stderr, "coreml-lint rules: no rule '%s' (coreml-lint rules lists them)\n", want);
+        cli_errorf("coreml-lint rules: no rule '%s' (coreml-lint rules lists them)", want);
         rc = 2;
     }
-    FILE *out = rc ? NULL : session_output(o->output);
-    if (!rc && !out) rc = 2;
+    report_file rf = {0};
+    if (!rc && session_output_open(&rf, o->output) != 0) rc = 2;
+    FILE *out = rf.f;
     if (!rc) {
-        if (markdown) rules_markdown(out, s.reg);
-        else if (!strcmp(fmt, "json")) rules_json(out, s.reg, want);
-        else if (want && !host_is_glob(want)) rule_doc(out, s.reg, registry_find(s.reg, want));
-        else rules_list(out, s.reg, want);
-        if (session_output_close(out, o->output)) rc = 2;
+        /* a rule's words (a third-party rule's too) reach the output only
+         * through the sanitizer (format/sanitize.h) */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        bool json = !strcmp(fmt, "json");
+        if (mem) {
+            if (markdown) rules_markdown(mem, s.reg);
+            else if (json) rules_json(mem, s.reg, want);
+            else if (want && !host_is_glob(want)) rule_doc(mem, s.reg, registry_find(s.reg, want));
+            else rules_list(mem, s.reg, want);
+        }
+        char *safe = mem && fclose(mem) == 0 ? (json ? san_json(buf) : san_str(buf, SAN_TEXT)) : NULL;
+        if (safe) fputs(safe, out);
+        else fprintf(stderr, "coreml-lint rules: out of memory\n");
+        free(safe);
+        free(buf);
+        if (!safe) session_output_abort(&rf), rc = 2;
+        else if (session_output_commit(&rf)) rc = 2;
     }
     if (!o->quiet && s.reg) session_print_notes(&s);
     session_close(&s);

@@ -3,6 +3,7 @@
 #include "cli/discover.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,8 @@
 
 #include "format/fsutil.h"
 
-#define DISCOVER_MAX_DEPTH 12
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static int push(path_list *l, const char *p) {
     if (l->n == l->cap) {
@@ -28,6 +30,23 @@ static int push(path_list *l, const char *p) {
     return 0;
 }
 
+static void skipped(path_list *l, const char *fmt, const char *path, const char *why) {
+    if (l->n_skipped == l->cap_skipped) {
+        size_t nc = l->cap_skipped ? l->cap_skipped * 2 : 8;
+        char **ns = realloc(l->skipped, nc * sizeof *ns);
+        if (!ns) return;
+        l->skipped = ns;
+        l->cap_skipped = nc;
+    }
+    char buf[4200];
+    snprintf(buf, sizeof buf, fmt, path, why);
+    size_t n = strlen(buf) + 1;
+    char *s = malloc(n);
+    if (!s) return;
+    memcpy(s, buf, n);
+    l->skipped[l->n_skipped++] = s;
+}
+
 static int is_model_dir(const char *p) {
     if (fs_has_suffix(p, ".mlpackage") || fs_has_suffix(p, ".mlmodelc")) return 1;
     char buf[4096];
@@ -42,9 +61,11 @@ static int is_model_dir(const char *p) {
 static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static size_t walk(const char *dir, path_list *out, int depth) {
-    if (depth > DISCOVER_MAX_DEPTH) return 0;
     DIR *d = opendir(dir);
-    if (!d) return 0;
+    if (!d) {
+        skipped(out, "folder '%s' cannot be read (%s); models in it were not checked", dir, strerror(errno));
+        return 0;
+    }
     path_list names = {0};
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -62,6 +83,9 @@ static size_t walk(const char *dir, path_list *out, int depth) {
         if (lstat(buf, &st) != 0) continue;
         if (S_ISDIR(st.st_mode)) {
             if (is_model_dir(buf)) added += push(out, buf) == 0;
+            else if (depth + 1 > DISCOVER_MAX_DEPTH)
+                skipped(out, "folder '%s' is deeper than %s levels below the path given; it was not searched "
+                             "(name it on the command line to check it)", buf, STR(DISCOVER_MAX_DEPTH));
             else added += walk(buf, out, depth + 1);
         } else if (S_ISREG(st.st_mode) && fs_has_suffix(buf, ".mlmodel")) {
             added += push(out, buf) == 0;
@@ -87,6 +111,7 @@ size_t discover_models(const char *path, path_list *out) {
 void path_list_free(path_list *l) {
     for (size_t i = 0; i < l->n; i++) free(l->items[i]);
     free(l->items);
-    l->items = NULL;
-    l->n = l->cap = 0;
+    for (size_t i = 0; i < l->n_skipped; i++) free(l->skipped[i]);
+    free(l->skipped);
+    memset(l, 0, sizeof *l);
 }

@@ -10,7 +10,15 @@
 typedef struct path_list {
     char **items;
     size_t n, cap;
+    /* what the search did not look at, one sentence each (a folder deeper
+     * than the limit, a folder that cannot be read): the caller reports
+     * them, the search itself never prints */
+    char **skipped;
+    size_t n_skipped, cap_skipped;
 } path_list;
+
+/* How deep below a command-line folder the search goes. */
+#define DISCOVER_MAX_DEPTH 12
 
 /* Appends the models found under path. Returns the number added. A path
  * that does not exist is appended as is (the loader reports it). */

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/inspect.h"
+#include "format/sanitize.h"
 #include "ir/model.h"
 
 static char *feature_dtype(const cml_feature *f, char *buf, size_t n) {
@@ -467,6 +468,15 @@ cJSON *inspect_json(const cml_model *m) { return model_json(m, 1); }
 
 /* ---- text ------------------------------------------------------------------ */
 
+/* Model text for one printf: the sanitizer's one-line form (no control
+ * characters, escapes, workflow commands or invalid UTF-8), cut at 4 KiB,
+ * from a ring of buffers so that one call may take several. */
+static const char *S(const char *s) {
+    static char ring[12][4096];
+    static unsigned k;
+    return san_buf(ring[k++ % 12], sizeof ring[0], s, SAN_LINE);
+}
+
 static void fmt_shape(char *buf, size_t n, const cml_shape *s) {
     size_t k = 0;
     k += (size_t)snprintf(buf + k, n - k, "[");
@@ -493,7 +503,7 @@ static void text_features(FILE *out, const char *title, const cml_feature *const
         if (f->kind == CML_FEAT_MULTIARRAY || f->kind == CML_FEAT_STATE) fmt_shape(sh, sizeof sh, &f->shape);
         else if (f->kind == CML_FEAT_IMAGE)
             snprintf(sh, sizeof sh, "%s %" PRId64 "x%" PRId64, cml_color_name(f->color), f->width, f->height);
-        fprintf(out, "    %-24s %-11s %-10s %s", f->name, cml_feature_kind_name(f->kind), dt, sh);
+        fprintf(out, "    %-24s %-11s %-10s %s", S(f->name), cml_feature_kind_name(f->kind), dt, sh);
         if (f->flex == CML_FLEX_RANGE) {
             fprintf(out, "  flexible: ");
             for (size_t r = 0; r < f->n_ranges; r++) {
@@ -518,7 +528,7 @@ static void text_model(FILE *out, const cml_model *m, int indent);
 static void text_comp_line(const cml_op *op, const cml_value *v, void *ud) {
     FILE *out = ud;
     const cml_compression *c = v->compression;
-    fprintf(out, "    %-40s %-22s", op->loc.logical ? op->loc.logical : op->name, cml_compression_mode(c));
+    fprintf(out, "    %-40s %-22s", S(op->loc.logical ? op->loc.logical : op->name), cml_compression_mode(c));
     if (c->palettized) {
         fprintf(out, " %u-bit LUT %s", c->lut_bits, cml_granularity_name(c->lut_granularity));
         if (c->lut_group_size) fprintf(out, " (group %" PRIu64 ")", c->lut_group_size);
@@ -568,7 +578,7 @@ static void text_classic(FILE *out, const cml_model *m, int indent) {
     } else if ((a = cml_op_attr(op, "weights.value#count")) && a->kind == CML_ATTR_INTS) {
         const cml_attr *e = cml_op_attr(op, "classEncoding");
         fprintf(out, "%zu weight row(s) x %lld features%s%s", a->n, a->n ? (long long)a->ints[0] : 0LL, e ? ", " : "",
-                e && e->kind == CML_ATTR_STRING ? e->s : "");
+                S(e && e->kind == CML_ATTR_STRING ? e->s : ""));
     } else if (!strcmp(op->kind, "scaler")) {
         const cml_attr *sh = cml_op_attr(op, "shiftValue"), *sc = cml_op_attr(op, "scaleValue");
         fprintf(out, "%zu shift and %zu scale value(s)", sh ? sh->n : 0, sc ? sc->n : 0);
@@ -578,7 +588,7 @@ static void text_classic(FILE *out, const cml_model *m, int indent) {
         fprintf(out, "%zu attribute(s)", op->n_attrs);
     }
     const cml_attr *t = cml_op_attr(op, "postEvaluationTransform");
-    if (t && t->kind == CML_ATTR_STRING) fprintf(out, ", %s", t->s);
+    if (t && t->kind == CML_ATTR_STRING) fprintf(out, ", %s", S(t->s));
     fputc('\n', out);
 }
 
@@ -609,7 +619,7 @@ static void text_model(FILE *out, const cml_model *m, int indent) {
     char sb[32];
     const cml_os_versions *os = &m->min_os;
     fprintf(out, "%*sformat:        %s\n", indent, "", cml_format_name(m->format));
-    fprintf(out, "%*stype:          %s\n", indent, "", m->type);
+    fprintf(out, "%*stype:          %s\n", indent, "", S(m->type));
     if (m->unknown & CML_UNKNOWN_SPEC_VERSION) fprintf(out, "%*sspec version:  unknown\n", indent, "");
     else fprintf(out, "%*sspec version:  %d\n", indent, "", m->spec_version);
     /* the minimum OS covers every nested model: say which one sets it */
@@ -617,10 +627,10 @@ static void text_model(FILE *out, const cml_model *m, int indent) {
         const cml_model *who;
         int ns = newest_spec(m, &who, 0);
         const char *name = who != m ? sub_name(m, who) : NULL;
-        fprintf(out, "%*sminimum OS:    iOS %s, macOS %s, tvOS %s, watchOS %s%s%s", indent, "", os->ios,
-                os->macos ? os->macos : "-", os->tvos ? os->tvos : "-", os->watchos ? os->watchos : "-",
-                os->visionos ? ", visionOS " : "", os->visionos ? os->visionos : "");
-        if (name && ns > m->spec_version) fprintf(out, " (sub-model %s is specification %d)", name, ns);
+        fprintf(out, "%*sminimum OS:    iOS %s, macOS %s, tvOS %s, watchOS %s%s%s", indent, "", S(os->ios),
+                S(os->macos ? os->macos : "-"), S(os->tvos ? os->tvos : "-"), S(os->watchos ? os->watchos : "-"),
+                os->visionos ? ", visionOS " : "", S(os->visionos ? os->visionos : ""));
+        if (name && ns > m->spec_version) fprintf(out, " (sub-model %s is specification %d)", S(name), ns);
         fputc('\n', out);
     }
     text_classic(out, m, indent);
@@ -634,50 +644,50 @@ static void text_model(FILE *out, const cml_model *m, int indent) {
     text_features(out, "states", m->states, m->n_states);
     for (size_t i = 0; i < m->n_function_descs; i++) {
         const cml_function_desc *fd = m->function_descs[i];
-        fprintf(out, "  function %s%s:\n", fd->name,
+        fprintf(out, "  function %s%s:\n", S(fd->name),
                 m->default_function_name && !strcmp(m->default_function_name, fd->name) ? " (default)" : "");
         text_features(out, "inputs", fd->inputs, fd->n_inputs);
         text_features(out, "outputs", fd->outputs, fd->n_outputs);
         text_features(out, "states", fd->states, fd->n_states);
     }
-    if (m->predicted_feature_name) fprintf(out, "  predicts:    %s\n", m->predicted_feature_name);
-    if (m->class_label_kind) fprintf(out, "  class labels: %zu (%s)\n", m->n_class_labels, m->class_label_kind);
+    if (m->predicted_feature_name) fprintf(out, "  predicts:    %s\n", S(m->predicted_feature_name));
+    if (m->class_label_kind) fprintf(out, "  class labels: %zu (%s)\n", m->n_class_labels, S(m->class_label_kind));
     for (size_t i = 0; i < m->n_preprocess; i++) {
         const cml_preprocess *p = m->preprocess[i];
         if (p->is_scaler)
-            fprintf(out, "  preprocess %s: scale %g, bias r %g g %g b %g gray %g\n", *p->feature ? p->feature : "(image)",
+            fprintf(out, "  preprocess %s: scale %g, bias r %g g %g b %g gray %g\n", S(*p->feature ? p->feature : "(image)"),
                     p->scale, p->red_bias, p->green_bias, p->blue_bias, p->gray_bias);
         else if (p->is_mean_image)
-            fprintf(out, "  preprocess %s: mean image (%zu values)\n", *p->feature ? p->feature : "(image)", p->n_mean);
+            fprintf(out, "  preprocess %s: mean image (%zu values)\n", S(*p->feature ? p->feature : "(image)"), p->n_mean);
     }
     const cml_metadata *md = &m->metadata;
     fprintf(out, "metadata:%s\n", md->present ? "" : " (none)");
     if (md->present) {
-        if (*md->author) fprintf(out, "  author:      %s\n", md->author);
-        if (*md->license) fprintf(out, "  license:     %s\n", md->license);
-        if (*md->short_description) fprintf(out, "  description: %s\n", md->short_description);
-        if (*md->version) fprintf(out, "  version:     %s\n", md->version);
-        for (size_t i = 0; i < md->n_user; i++) fprintf(out, "  %s: %s\n", md->user[i].key, md->user[i].value);
+        if (*md->author) fprintf(out, "  author:      %s\n", S(md->author));
+        if (*md->license) fprintf(out, "  license:     %s\n", S(md->license));
+        if (*md->short_description) fprintf(out, "  description: %s\n", S(md->short_description));
+        if (*md->version) fprintf(out, "  version:     %s\n", S(md->version));
+        for (size_t i = 0; i < md->n_user; i++) fprintf(out, "  %s: %s\n", S(md->user[i].key), S(md->user[i].value));
     }
     for (size_t i = 0; i < m->n_functions; i++) {
         const cml_function *fn = m->functions[i];
         histo hs = {0};
         histo_block(&hs, fn->block, 0);
         if (hs.n) qsort(hs.h, hs.n, sizeof *hs.h, hist_cmp);
-        if (fn->opset && *fn->opset) fprintf(out, "function %s (%s): %zu ops\n", fn->name, fn->opset, hs.total);
+        if (fn->opset && *fn->opset) fprintf(out, "function %s (%s): %zu ops\n", S(fn->name), S(fn->opset), hs.total);
         else if (m->unknown & CML_UNKNOWN_GRAPH) fprintf(out, "neural network: layers unknown (compiled; not read)\n");
         else fprintf(out, "neural network: %zu layers\n", hs.total);
-        for (size_t j = 0; j < hs.n; j++) fprintf(out, "  %6zu  %s\n", hs.h[j].n, hs.h[j].kind);
+        for (size_t j = 0; j < hs.n; j++) fprintf(out, "  %6zu  %s\n", hs.h[j].n, S(hs.h[j].kind));
         free(hs.h);
     }
     for (size_t i = 0; i < m->n_sub_models; i++) {
-        fprintf(out, "sub-model %zu (%s):\n", i, m->sub_model_names[i]);
+        fprintf(out, "sub-model %zu (%s):\n", i, S(m->sub_model_names[i]));
         text_model(out, m->sub_models[i], 2);
     }
     for (size_t i = 0; i < m->n_weight_files; i++) {
         const cml_weight_file *wf = m->weight_files[i];
         fmt_bytes(sb, sizeof sb, wf->size_bytes);
-        fprintf(out, "weights %s: %s, storage v%u, %u blobs (%u referenced):", wf->path, sb, wf->storage_version,
+        fprintf(out, "weights %s: %s, storage v%u, %u blobs (%u referenced):", S(wf->path), sb, wf->storage_version,
                 wf->blob_count, wf->blobs_referenced);
         for (int d = 0; d < CML_DT_COUNT_; d++)
             if (wf->dtype_counts[d]) fprintf(out, " %s %u", cml_dtype_name((cml_dtype)d), wf->dtype_counts[d]);
@@ -703,11 +713,11 @@ static void text_model(FILE *out, const cml_model *m, int indent) {
         fprintf(out, "load problems:\n");
         for (size_t i = 0; i < m->n_diags; i++)
             fprintf(out, "  %s: %s [%s]\n", m->diags[i]->level >= 3 ? "error" : m->diags[i]->level == 2 ? "warning" : "note",
-                    m->diags[i]->message, m->diags[i]->rule_id);
+                    S(m->diags[i]->message), S(m->diags[i]->rule_id));
     }
 }
 
 void inspect_text(FILE *out, const cml_model *m) {
-    fprintf(out, "%s\n", m->path ? m->path : "");
+    fprintf(out, "%s\n", S(m->path ? m->path : ""));
     text_model(out, m, 0);
 }

@@ -49,39 +49,48 @@ int session_open(session *s, const cli_opts *o, bool use_config, const char *opt
         }
         const char *path = o->config ? o->config : found;
         if (path && config_load(&s->cfg, path, err, sizeof err) != 0) {
-            fprintf(stderr, "coreml-lint: %s\n", err);
+            cli_errorf("coreml-lint: %s", err);
             free(found);
             return 2;
         }
         free(found);
     }
+    /* The configuration file may be the pull request's: unless the user
+     * trusts it (--trust-config, COREML_LINT_TRUST_CONFIG=1), it loads no
+     * code and loosens no limit (docs/security.md). */
+    const char *te = getenv("COREML_LINT_TRUST_CONFIG");
+    bool trusted = o->trust_config || (te && !strcmp(te, "1"));
+    size_t ignored_code = trusted ? 0 : s->cfg.n_rules_dirs + s->cfg.n_plugins;
+    char loosened[256] = "";
+    host_limits defaults = host_limits_default();
+    size_t n_loosened = trusted ? 0 : host_limits_clamp(&s->cfg.limits, &defaults, loosened, sizeof loosened);
     s->limits = s->cfg.limits;
     apply_limit_flags(&s->limits, &o->limits);
     /* extra rule folders and plugins must exist: a typo is a usage error */
     for (size_t i = 0; i < o->rules_dirs.n; i++)
         if (!is_dir(o->rules_dirs.v[i])) {
-            fprintf(stderr, "coreml-lint: --rules-dir: '%s' is not a folder\n", o->rules_dirs.v[i]);
+            cli_errorf("coreml-lint: --rules-dir: '%s' is not a folder", o->rules_dirs.v[i]);
             return 2;
         }
     for (size_t i = 0; i < o->plugins.n; i++)
         if (!exists(o->plugins.v[i])) {
-            fprintf(stderr, "coreml-lint: --plugin: '%s' does not exist\n", o->plugins.v[i]);
+            cli_errorf("coreml-lint: --plugin: '%s' does not exist", o->plugins.v[i]);
             return 2;
         }
-    for (size_t i = 0; i < s->cfg.n_rules_dirs; i++)
+    for (size_t i = 0; trusted && i < s->cfg.n_rules_dirs; i++)
         if (!is_dir(s->cfg.rules_dirs[i])) {
-            fprintf(stderr, "coreml-lint: %s: rules_dirs: '%s' is not a folder\n", s->cfg.file, s->cfg.rules_dirs[i]);
+            cli_errorf("coreml-lint: %s: rules_dirs: '%s' is not a folder", s->cfg.file, s->cfg.rules_dirs[i]);
             return 2;
         }
-    for (size_t i = 0; i < s->cfg.n_plugins; i++)
+    for (size_t i = 0; trusted && i < s->cfg.n_plugins; i++)
         if (!exists(s->cfg.plugins[i])) {
-            fprintf(stderr, "coreml-lint: %s: plugins: '%s' does not exist\n", s->cfg.file, s->cfg.plugins[i]);
+            cli_errorf("coreml-lint: %s: plugins: '%s' does not exist", s->cfg.file, s->cfg.plugins[i]);
             return 2;
         }
     strv dirs = {0}, plugs = {0};
-    for (size_t i = 0; i < s->cfg.n_rules_dirs; i++) strv_push(&dirs, s->cfg.rules_dirs[i]);
+    for (size_t i = 0; trusted && i < s->cfg.n_rules_dirs; i++) strv_push(&dirs, s->cfg.rules_dirs[i]);
     for (size_t i = 0; i < o->rules_dirs.n; i++) strv_push(&dirs, o->rules_dirs.v[i]);
-    for (size_t i = 0; i < s->cfg.n_plugins; i++) strv_push(&plugs, s->cfg.plugins[i]);
+    for (size_t i = 0; trusted && i < s->cfg.n_plugins; i++) strv_push(&plugs, s->cfg.plugins[i]);
     for (size_t i = 0; i < o->plugins.n; i++) strv_push(&plugs, o->plugins.v[i]);
     if (!(s->reg = registry_new())) {
         fprintf(stderr, "coreml-lint: out of memory\n");
@@ -89,6 +98,17 @@ int session_open(session *s, const cli_opts *o, bool use_config, const char *opt
         free(plugs.v);
         return 2;
     }
+    if (ignored_code)
+        registry_notify(s->reg, NULL, "config/untrusted-code", LEVEL_WARNING, s->cfg.file, 0,
+                        "the configuration's \"plugins\" and \"rules_dirs\" (%zu entr%s) were not loaded: a "
+                        "configuration file runs no code unless --trust-config or COREML_LINT_TRUST_CONFIG=1 says it "
+                        "may (it can come from the pull request being checked; docs/security.md)",
+                        ignored_code, ignored_code == 1 ? "y" : "ies");
+    if (n_loosened)
+        registry_notify(s->reg, NULL, "config/untrusted-limits", LEVEL_WARNING, s->cfg.file, 0,
+                        "the configuration's \"limits\" %s would loosen the defaults and %s ignored: only "
+                        "--trust-config, COREML_LINT_TRUST_CONFIG=1 or --limit may (docs/security.md)",
+                        loosened, n_loosened == 1 ? "was" : "were");
     sources src = {.no_bundled = o->no_bundled,
                    .rules_dirs = dirs.v,
                    .n_rules_dirs = dirs.n,
@@ -105,7 +125,7 @@ int session_open(session *s, const cli_opts *o, bool use_config, const char *opt
                          .options_rules = options_rules,
                          .options = o->rule_options};
     if (config_apply(&s->cfg, s->reg, &ov, err, sizeof err) != 0) {
-        fprintf(stderr, "coreml-lint: %s\n", err);
+        cli_errorf("coreml-lint: %s", err);
         return 2;
     }
     return 0;
@@ -120,30 +140,84 @@ void session_close(session *s) {
 void session_print_notes(const session *s) {
     for (size_t i = 0; i < registry_n_notes(s->reg); i++) {
         const notification *n = registry_note(s->reg, i);
-        fprintf(stderr, "coreml-lint: %s: %s", level_name(n->level), n->message);
-        if (n->count > 1) fprintf(stderr, " (%zu times)", n->count);
-        fprintf(stderr, " [%s%s%s]\n", n->kind, n->rule_id ? " " : "", n->rule_id ? n->rule_id : "");
+        char times[32] = "";
+        if (n->count > 1) snprintf(times, sizeof times, " (%zu times)", n->count);
+        cli_errorf("coreml-lint: %s: %s%s [%s%s%s]", level_name(n->level), n->message, times, n->kind,
+                   n->rule_id ? " " : "", n->rule_id ? n->rule_id : "");
     }
 }
 
-FILE *session_output(const char *path) {
-    if (!path || !strcmp(path, "-")) return stdout;
-    FILE *f = fopen(path, "w");
-    if (!f) fprintf(stderr, "coreml-lint: cannot write '%s': %s\n", path, strerror(errno));
-    return f;
+int session_output_open(report_file *rf, const char *path) {
+    memset(rf, 0, sizeof *rf);
+    if (!path || !strcmp(path, "-")) {
+        rf->f = stdout;
+        return 0;
+    }
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_errorf("coreml-lint: cannot write '%s': it is a folder", path);
+        return -1;
+    }
+    /* beside the target, so that the rename stays on one file system */
+    const char *slash = strrchr(path, '/');
+    size_t dl = slash ? (size_t)(slash - path) + 1 : 0;
+    size_t n = dl + strlen(slash ? slash + 1 : path) + 32;
+    rf->tmp = malloc(n);
+    if (!rf->tmp) {
+        cli_errorf("coreml-lint: cannot write '%s': out of memory", path);
+        return -1;
+    }
+    snprintf(rf->tmp, n, "%.*s.%s.coreml-lint-XXXXXX", (int)dl, path, slash ? slash + 1 : path);
+    int fd = mkstemp(rf->tmp);   /* O_EXCL: never an existing file or link */
+    if (fd < 0) {
+        cli_errorf("coreml-lint: cannot write '%s': %s", path, strerror(errno));
+        free(rf->tmp);
+        rf->tmp = NULL;
+        return -1;
+    }
+    mode_t um = umask(0);
+    umask(um);
+    fchmod(fd, 0666 & ~um);   /* what fopen would have made */
+    rf->f = fdopen(fd, "w");
+    if (!rf->f) {
+        cli_errorf("coreml-lint: cannot write '%s': %s", path, strerror(errno));
+        close(fd);
+        unlink(rf->tmp);
+        free(rf->tmp);
+        rf->tmp = NULL;
+        return -1;
+    }
+    rf->path = path;
+    return 0;
 }
 
-int session_output_close(FILE *f, const char *path) {
-    if (f == stdout) {
+void session_output_abort(report_file *rf) {
+    if (rf->f && rf->f != stdout) fclose(rf->f);
+    if (rf->tmp) unlink(rf->tmp);
+    free(rf->tmp);
+    memset(rf, 0, sizeof *rf);
+}
+
+int session_output_commit(report_file *rf) {
+    if (rf->f == stdout) {
+        rf->f = NULL;
         if (fflush(stdout) != 0) {
-            fprintf(stderr, "coreml-lint: cannot write the report: %s\n", strerror(errno));
+            cli_errorf("coreml-lint: cannot write the report: %s", strerror(errno));
             return -1;
         }
         return 0;
     }
-    if (fclose(f) != 0) {
-        fprintf(stderr, "coreml-lint: cannot write '%s': %s\n", path, strerror(errno));
-        return -1;
+    if (!rf->f) return -1;
+    int rc = 0, e = 0;
+    if (fflush(rf->f) != 0 || ferror(rf->f) || fsync(fileno(rf->f)) != 0) rc = -1, e = errno;
+    if (fclose(rf->f) != 0 && !rc) rc = -1, e = errno;
+    rf->f = NULL;
+    if (!rc && rename(rf->tmp, rf->path) != 0) rc = -1, e = errno;
+    if (rc) {
+        cli_errorf("coreml-lint: cannot write '%s': %s", rf->path, strerror(e ? e : EIO));
+        unlink(rf->tmp);
     }
-    return 0;
+    free(rf->tmp);
+    rf->tmp = NULL;
+    return rc;
 }

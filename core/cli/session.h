@@ -26,9 +26,23 @@ void session_close(session *s);
 /* Notifications on stderr (quiet: none). */
 void session_print_notes(const session *s);
 
-/* The report's stream: stdout, or FILE. NULL after printing why. */
-FILE *session_output(const char *path);
-/* 0, or -1 after printing why. */
-int session_output_close(FILE *f, const char *path);
+/* The report's destination. With -o the report is written to a new
+ * temporary file beside the target and renamed over it when complete: a
+ * killed or failed run leaves the previous report (or none), never a
+ * partial one, two runs never mix, and a symbolic link planted at the
+ * target is replaced, never written through. */
+typedef struct report_file {
+    FILE *f;                  /* stdout, or the temporary file */
+    const char *path;         /* the target, NULL for stdout */
+    char *tmp;                /* the temporary file's path */
+} report_file;
+
+/* Open the destination (NULL or "-": stdout). 0, or -1 after printing why. */
+int session_output_open(report_file *rf, const char *path);
+/* Finish: flush (and fsync) and rename over the target. 0, or -1 after
+ * printing why; the temporary file is gone either way. */
+int session_output_commit(report_file *rf);
+/* Give up: the temporary file is removed, the target is left as it was. */
+void session_output_abort(report_file *rf);
 
 #endif

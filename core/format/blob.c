@@ -13,6 +13,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "format/blob.h"
+#include "format/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -292,7 +293,7 @@ static int open_fail(blob_file *bf, arena *a, const char *what, int err) {
     memset(&w, 0, sizeof w);
     w.bf = bf;
     w.a = a;
-    problem(&w, 0, "%s: %s: %s", bf->path ? bf->path : "(null)", what, strerror(err));
+    problem(&w, 0, "%s: %s: %s", bf->path ? bf->path : "(null)", what, fs_strerror(err));
     bf->fatal = 1;
     return -1;
 }
@@ -302,8 +303,8 @@ int blob_open(blob_file *bf, const char *path, arena *a) {
     bf->path = path ? arena_strdup(a, path) : NULL;
     if (!bf->path) bf->path = path;
     if (!path) return open_fail(bf, a, "cannot open", EINVAL);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return open_fail(bf, a, "cannot open", errno);
+    int fd = fs_open_regular(path);   /* never a FIFO or a device */
+    if (fd < 0) return open_fail(bf, a, errno == FS_ENOTREG ? "not a regular file" : "cannot open", errno);
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;

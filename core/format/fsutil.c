@@ -5,21 +5,58 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+int fs_open_regular(const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0) return -1;
+    if (S_ISDIR(st.st_mode)) { errno = EISDIR; return -1; }
+    if (!S_ISREG(st.st_mode)) { errno = FS_ENOTREG; return -1; }
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = S_ISDIR(st.st_mode) ? EISDIR : FS_ENOTREG;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    return fd;
+}
+
+const char *fs_strerror(int err) {
+    if (err == FS_ENOTREG) return "not a regular file (a FIFO, socket or device is never opened)";
+    if (err == FS_EOUTSIDE) return "a symbolic link leads out of the model's folder (not followed)";
+    return strerror(err);
+}
+
+int fs_inside(const char *root_real, const char *path) {
+    if (!root_real || !path) return 0;
+    char *real = realpath(path, NULL);
+    if (!real) return 0;
+    size_t n = strlen(root_real);
+    while (n > 1 && root_real[n - 1] == '/') n--;
+    bool ok = !strncmp(real, root_real, n) && (real[n] == '/' || real[n] == 0 || (n == 1 && root_real[0] == '/'));
+    free(real);
+    if (ok) return 0;
+    errno = FS_EOUTSIDE;
+    return -1;
+}
+
 int fs_map_file(const char *path, fs_map *m) {
     memset(m, 0, sizeof *m);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = fs_open_regular(path);
     if (fd < 0) return -1;
     struct stat st;
     if (fstat(fd, &st) != 0) { int e = errno; close(fd); errno = e; return -1; }
-    if (S_ISDIR(st.st_mode)) { close(fd); errno = EISDIR; return -1; }
-    if (!S_ISREG(st.st_mode)) { close(fd); errno = EINVAL; return -1; }
     m->size = (uint64_t)st.st_size;
     if (st.st_size > 0) {
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -37,12 +74,15 @@ void fs_unmap(fs_map *m) {
 }
 
 char *fs_read_file(arena *a, const char *path, size_t max, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+    int fd = fs_open_regular(path);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) { int e = errno; close(fd); errno = e; return NULL; }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fileno(f), &st) != 0) {
+        int e = errno;
         fclose(f);
-        errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        errno = e;
         return NULL;
     }
     if ((uint64_t)st.st_size > max) { fclose(f); errno = EFBIG; return NULL; }

@@ -3,6 +3,7 @@
 #ifndef CML_FSUTIL_H
 #define CML_FSUTIL_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,7 +15,33 @@ typedef struct fs_map {
     void *base_;                /* what munmap needs */
 } fs_map;
 
-/* Map path read-only. Returns 0 or -1 with errno set (EISDIR for folders). */
+/* errno of fs_open_regular (and everything built on it) for a path that is
+ * neither a regular file nor a folder: a FIFO, a socket or a device. */
+#define FS_ENOTREG ENODEV
+
+/* Open path read-only, only when it is a regular file: a FIFO, socket or
+ * device is refused by its type (stat) before it is opened, the open cannot
+ * block or take a terminal (O_NONBLOCK, O_NOCTTY; a FIFO swapped in between
+ * opens without a writer and is refused by fstat), and the type is checked
+ * again on the descriptor. Returns the descriptor (blocking mode restored),
+ * or -1 with errno: EISDIR for a folder, FS_ENOTREG for anything else that
+ * is not a regular file. */
+int fs_open_regular(const char *path);
+/* errno of fs_inside for a path whose symbolic links lead out of the
+ * model's folder. */
+#define FS_EOUTSIDE EXDEV
+
+/* 0 when path, every symbolic link resolved, lies inside root_real (a
+ * folder as realpath gives it), when root_real is NULL (a bare .mlmodel has
+ * no folder) or when path does not resolve (the open then says why);
+ * -1 with errno FS_EOUTSIDE when it leads out: a file in a package must
+ * never make the tool read /etc/passwd or a token beside the checkout. */
+int fs_inside(const char *root_real, const char *path);
+/* strerror, with a plain sentence for FS_ENOTREG and FS_EOUTSIDE. */
+const char *fs_strerror(int err);
+
+/* Map path read-only. Returns 0 or -1 with errno set (EISDIR for folders,
+ * FS_ENOTREG for FIFOs, sockets, devices). */
 int fs_map_file(const char *path, fs_map *m);
 void fs_unmap(fs_map *m);
 

@@ -16,6 +16,7 @@
  * positions recorded during the failed parse are dropped again. */
 #include "coreml-lint/coreml_facts.h"
 #include "format/mlmodelc.h"
+#include "format/nesting.h"
 
 #include <errno.h>
 #include <math.h>
@@ -25,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MIL_MAX_DEPTH 64               /* block + type + value nesting */
+#define MIL_MAX_DEPTH CML_MAX_NESTING  /* block + type + value nesting (format/nesting.h) */
 #define MIL_MAX_IDENT 4096             /* bytes in one identifier */
 #define MIL_MAX_STRING (16u << 20)     /* bytes in one string literal */
 #define MIL_MAX_NUMBER 512             /* bytes in one number literal */

@@ -15,6 +15,8 @@
  * with model.mil. */
 #define _DEFAULT_SOURCE
 #include "format/mlmodelc.h"
+#include "format/nesting.h"
+#include "format/pbwire.h"
 
 #include <cJSON.h>
 #include <dirent.h>
@@ -47,6 +49,7 @@
 
 typedef struct rd {
     const char *dir;
+    const char *dir_real;   /* every file read stays inside it (fs_inside) */
     const char *rel;      /* dir relative to the top folder, "" or "model0/" */
     arena *a;
     diag_list *dl;
@@ -97,7 +100,7 @@ static cJSON *json_load(rd *r, const char *name, const char *rule, int level) {
     char *path = fs_join(r->a, r->dir, name);
     size_t len = 0;
     if (!path) { r->oom = 1; return NULL; }
-    char *text = fs_read_file(r->a, path, JSON_MAX, &len);
+    char *text = fs_inside(r->dir_real, path) == 0 ? fs_read_file(r->a, path, JSON_MAX, &len) : NULL;
     if (!text) {
         if (errno == EFBIG)
             diag_add(r->dl, rule, level, ART(r, name), -1, 0, 0, NULL,
@@ -105,7 +108,16 @@ static cJSON *json_load(rd *r, const char *name, const char *rule, int level) {
                      JSON_MAX >> 20);
         else
             diag_add(r->dl, rule, level, ART(r, name), -1, 0, 0, NULL, "%s cannot be read: %s", name,
-                     strerror(errno));
+                     fs_strerror(errno));
+        return NULL;
+    }
+    size_t deep_at = 0;
+    if (json_nesting(text, len, CML_MAX_NESTING, &deep_at)) {
+        uint32_t line, col;
+        line_col(text, deep_at, &line, &col);
+        diag_add(r->dl, rule, level, ART(r, name), (int64_t)deep_at, line, col, NULL,
+                 "%s nests arrays and objects deeper than %d levels (line %u, column %u); not read", name,
+                 CML_MAX_NESTING, (unsigned)line, (unsigned)col);
         return NULL;
     }
     const char *end = NULL;
@@ -442,14 +454,14 @@ static Cmlpb__Mil__Program *read_mil(rd *r, mil_postab *pos) {
     char *path = fs_join(r->a, r->dir, F_MIL);
     size_t len = 0;
     if (!path) { r->oom = 1; return NULL; }
-    char *text = fs_read_file(r->a, path, MIL_MAX, &len);
+    char *text = fs_inside(r->dir_real, path) == 0 ? fs_read_file(r->a, path, MIL_MAX, &len) : NULL;
     if (!text) {
         if (errno == EFBIG)
             diag_add(r->dl, R_STRUCTURE, DIAG_ERROR, ART(r, F_MIL), -1, 0, 0, NULL,
                      "model.mil is larger than the %zu MiB limit; not read", MIL_MAX >> 20);
         else
             diag_add(r->dl, R_STRUCTURE, DIAG_ERROR, ART(r, F_MIL), -1, 0, 0, NULL,
-                     "model.mil cannot be read: %s", strerror(errno));
+                     "model.mil cannot be read: %s", fs_strerror(errno));
         return NULL;
     }
     return miltext_parse(text, len, ART(r, F_MIL), r->a, pos, r->dl);
@@ -550,7 +562,8 @@ static void cdb_read(rd *r, const char *dir) {
     char *path = fs_join(r->a, dir, F_COREMLDATA);
     size_t len = 0;
     if (!path) { r->oom = 1; return; }
-    const unsigned char *d = (const unsigned char *)fs_read_file(r->a, path, CDB_MAX, &len);
+    const unsigned char *d =
+        fs_inside(r->dir_real, path) == 0 ? (const unsigned char *)fs_read_file(r->a, path, CDB_MAX, &len) : NULL;
     if (!d || len < CDB_HEAD + 8 + 24) return;
     uint64_t kl = le64(d + 0x1C);
     if (kl < 1 || kl > CDB_KIND_MAX || kl > len - CDB_HEAD - 8 - 24) return;
@@ -563,7 +576,15 @@ static void cdb_read(rd *r, const char *dir) {
     const char *kind = arena_strndup(r->a, (const char *)d + CDB_HEAD, (size_t)kl);
     if (!kind) { r->oom = 1; return; }
     ProtobufCAllocator al = arena_pb_allocator(r->a);
+    pbwire_error we;
     if (strcmp(kind, "spec") == 0) {
+        /* protobuf-c recurses once per nested message: bounded first */
+        if (pbwire_depth_check(&cmlpb__model__descriptor, d + o, len - o, CML_MAX_NESTING, &we) != 0) {
+            diag_add(r->dl, "load/protobuf-corrupt", DIAG_ERROR, ART(r, F_COREMLDATA), (int64_t)(o + we.offset), 0, 0,
+                     NULL, "not decoded: %s, at byte %llu (in %s)", we.message,
+                     (unsigned long long)(o + we.offset), we.path);
+            return;
+        }
         Cmlpb__Model *m = cmlpb__model__unpack(&al, len - o, d + o);
         if (!m || m->specificationversion != (int32_t)spec) return;
         in->cdb_model = m;
@@ -572,6 +593,12 @@ static void cdb_read(rd *r, const char *dir) {
         uint64_t n = le64(d + o);
         o += 8;
         if (n > len - o) return;
+        if (pbwire_depth_check(&cmlpb__model_description__descriptor, d + o, (size_t)n, CML_MAX_NESTING, &we) != 0) {
+            diag_add(r->dl, "load/protobuf-corrupt", DIAG_ERROR, ART(r, F_COREMLDATA), (int64_t)(o + we.offset), 0, 0,
+                     NULL, "not decoded: %s, at byte %llu (in %s)", we.message,
+                     (unsigned long long)(o + we.offset), we.path);
+            return;
+        }
         Cmlpb__ModelDescription *desc = cmlpb__model_description__unpack(&al, (size_t)n, d + o);
         if (!desc) return;
         in->cdb_description = desc;
@@ -662,6 +689,11 @@ static void list_sub_models(rd *r, const char *kind) {
         if (e->d_name[0] == '.' || is_part_folder(e->d_name)) continue;
         char *p = fs_join(r->a, r->dir, e->d_name);
         if (!p || !fs_is_dir(p)) continue;
+        if (fs_inside(r->dir_real, p) != 0) {
+            diag_add(r->dl, R_LIMITED, DIAG_WARNING, e->d_name, -1, 0, 0, NULL, "sub-folder '%s' is not read: %s",
+                     e->d_name, fs_strerror(errno));
+            continue;
+        }
         if (!fs_has_suffix(e->d_name, ".mlmodelc") && !has_file(r, p, F_COREMLDATA) &&
             !has_file(r, p, F_MIL) && !has_file(r, p, F_ESPRESSO))
             continue;
@@ -739,13 +771,16 @@ static int is_nn_type(uint32_t t) { return t == 303 || t == 403 || t == 500; }
 int mlmodelc_read_at(const char *dir, const char *rel, arena *a, Cmlpb__Model **out, mil_postab *pos,
                      mlmodelc_info *info, diag_list *dl) {
     mlmodelc_info local;
-    rd R = {dir, rel ? rel : "", a, dl, info ? info : &local, 0}, *r = &R;
+    rd R = {dir, NULL, rel ? rel : "", a, dl, info ? info : &local, 0}, *r = &R;
     memset(r->info, 0, sizeof *r->info);
     if (out) *out = NULL;
     if (!dir || !fs_is_dir(dir)) {
         diag_add(dl, R_LIMITED, DIAG_ERROR, R.rel, -1, 0, 0, NULL, "%s is not a folder", dir ? dir : "(null)");
         return -1;
     }
+    char *real = realpath(dir, NULL);
+    r->dir_real = real ? rdup(r, real) : NULL;
+    free(real);
     int has_mil = has_file(r, dir, F_MIL), has_esp = has_file(r, dir, F_ESPRESSO);
     int has_data = has_file(r, dir, F_COREMLDATA), has_meta = has_file(r, dir, F_METADATA);
     char *upd = fs_join(a, dir, "updateParameters");

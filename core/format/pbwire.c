@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PBWIRE_MAX_DEPTH 100
+#include "format/nesting.h"
+
+#define PBWIRE_MAX_DEPTH CML_MAX_NESTING
 
 typedef struct walker {
     const uint8_t *base;
@@ -112,4 +114,65 @@ int pbwire_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, si
     walker w = {data, err};
     memset(err, 0, sizeof *err);
     return walk(&w, desc, data, data + len, "", 0);
+}
+
+/* ---- the nesting bound (pbwire_depth_check) --------------------------------- */
+
+typedef struct dwalk {
+    const uint8_t *base;
+    unsigned max;
+    pbwire_error *err;
+} dwalk;
+
+/* 1: within the bound (or not parseable: protobuf-c refuses it), -1: too deep. */
+static int depth_walk(dwalk *w, const ProtobufCMessageDescriptor *d, const uint8_t *p, const uint8_t *end,
+                      const char *path, unsigned depth) {
+    while (p < end) {
+        const uint8_t *start = p;
+        uint64_t tag, v;
+        if (read_varint(&p, end, &tag) != 0) return 1;
+        unsigned wt = (unsigned)(tag & 7);
+        switch (wt) {
+        case 0:
+            if (read_varint(&p, end, &v) != 0) return 1;
+            break;
+        case 1:
+            if (end - p < 8) return 1;
+            p += 8;
+            break;
+        case 5:
+            if (end - p < 4) return 1;
+            p += 4;
+            break;
+        case 2: {
+            if (read_varint(&p, end, &v) != 0 || v > (uint64_t)(end - p)) return 1;
+            uint32_t field = (uint32_t)(tag >> 3);
+            const ProtobufCFieldDescriptor *fd =
+                d && field ? protobuf_c_message_descriptor_get_field(d, field) : NULL;
+            if (fd && fd->type == PROTOBUF_C_TYPE_MESSAGE && fd->descriptor) {
+                char sub[256];
+                snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", fd->name);
+                if (depth + 1 > w->max) {
+                    w->err->offset = (uint64_t)(start - w->base);
+                    snprintf(w->err->message, sizeof w->err->message,
+                             "messages nest deeper than %u levels (protobuf's own limit)", w->max);
+                    snprintf(w->err->path, sizeof w->err->path, "%s", sub);
+                    return -1;
+                }
+                if (depth_walk(w, fd->descriptor, p, p + v, sub, depth + 1) < 0) return -1;
+            }
+            p += v;
+            break;
+        }
+        default: return 1;   /* groups and bad wire types: protobuf-c refuses them */
+        }
+    }
+    return 1;
+}
+
+int pbwire_depth_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                       unsigned max_depth, pbwire_error *err) {
+    dwalk w = {data, max_depth, err};
+    memset(err, 0, sizeof *err);
+    return depth_walk(&w, desc, data, data + len, "", 0) < 0 ? -1 : 0;
 }

@@ -23,4 +23,15 @@ typedef struct pbwire_error {
 int pbwire_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
                  pbwire_error *err);
 
+/* Before protobuf-c decodes (it recurses once per message level, without a
+ * limit): 0 when no message field the schema knows nests deeper than
+ * max_depth levels below the top message; -1 with *err (the offset of the
+ * field that goes deeper, the field path, a message naming the depth)
+ * otherwise. Only what protobuf-c would descend into is followed (known
+ * message fields, wire type 2); bytes that do not parse end the walk with
+ * 0, since protobuf-c refuses them before it descends past them. No
+ * recursion deeper than max_depth, linear in len. */
+int pbwire_depth_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                       unsigned max_depth, pbwire_error *err);
+
 #endif

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "coreml-lint/coreml_facts.h"
+#include "format/fsutil.h"
+#include "format/nesting.h"
 #include "host/config.h"
 #include "host/util.h"
 
@@ -116,8 +118,10 @@ typedef struct scan {
     int depth;
 } scan;
 
+/* Whitespace as cJSON skips it: every byte up to ' ', NUL included (a NUL
+ * inside the text once made the loops below spin forever). */
 static void sc_ws(scan *z) {
-    while (z->s < z->end && (*z->s == ' ' || *z->s == '\t' || *z->s == '\n' || *z->s == '\r')) {
+    while (z->s < z->end && (unsigned char)*z->s <= ' ') {
         if (*z->s == '\n') z->line++;
         z->s++;
     }
@@ -170,51 +174,49 @@ static void lines_add(config_lines *L, const char *ptr, uint32_t line) {
     L->n++;
 }
 
+/* Every loop turn below consumes at least one byte, whatever the bytes are:
+ * the text is valid JSON to cJSON, which is not quite the same thing (a NUL
+ * byte in an array once made this scanner spin forever). */
 static void sc_value(scan *z, char *ptr, size_t cap) {
     sc_ws(z);
-    if (z->s >= z->end || ++z->depth > 256) return;
+    if (z->s >= z->end || z->depth >= CML_MAX_NESTING) return;
+    z->depth++;
     size_t base = strlen(ptr);
-    if (*z->s == '{') {
-        z->s++;
-        for (;;) {
-            sc_ws(z);
-            if (z->s >= z->end || *z->s == '}') break;
-            if (*z->s == ',') {
-                z->s++;
-                continue;
-            }
-            char key[256];
-            uint32_t line = z->line;
-            sc_string(z, key, sizeof key);
-            ptr_append(ptr, cap, key);
-            lines_add(z->out, ptr, line);
-            sc_ws(z);
-            if (z->s < z->end && *z->s == ':') z->s++;
-            sc_value(z, ptr, cap);
-            ptr[base] = 0;
-        }
-        if (z->s < z->end) z->s++;
-    } else if (*z->s == '[') {
-        z->s++;
+    if (*z->s == '{' || *z->s == '[') {
+        bool obj = *z->s == '{';
         size_t i = 0;
-        for (;;) {
+        z->s++;
+        while (z->s < z->end) {
+            const char *turn = z->s;
             sc_ws(z);
-            if (z->s >= z->end || *z->s == ']') break;
+            if (z->s >= z->end || *z->s == (obj ? '}' : ']')) break;
             if (*z->s == ',') {
                 z->s++;
                 continue;
             }
-            char idx[32];
-            snprintf(idx, sizeof idx, "%zu", i++);
-            ptr_append(ptr, cap, idx);
+            if (obj) {
+                char key[256];
+                uint32_t line = z->line;
+                sc_string(z, key, sizeof key);
+                ptr_append(ptr, cap, key);
+                lines_add(z->out, ptr, line);
+                sc_ws(z);
+                if (z->s < z->end && *z->s == ':') z->s++;
+            } else {
+                char idx[32];
+                snprintf(idx, sizeof idx, "%zu", i++);
+                ptr_append(ptr, cap, idx);
+            }
             sc_value(z, ptr, cap);
             ptr[base] = 0;
+            if (z->s == turn) z->s++;
         }
         if (z->s < z->end) z->s++;
     } else if (*z->s == '"') {
         sc_string(z, NULL, 0);
     } else {
-        while (z->s < z->end && !strchr(",]} \t\r\n", *z->s)) z->s++;
+        /* a number, true, false or null: up to a delimiter or whitespace */
+        while (z->s < z->end && *z->s != ',' && *z->s != ']' && *z->s != '}' && (unsigned char)*z->s > ' ') z->s++;
     }
     z->depth--;
 }
@@ -470,6 +472,12 @@ int config_parse(config *c, const char *text, size_t len, const char *name, cons
     config_init(c);
     c->file = host_strdup(name ? name : "configuration");
     c->dir = host_strdup(dir);
+    size_t deep_at = 0;
+    if (json_nesting(text, len, CML_MAX_NESTING, &deep_at)) {
+        snprintf(err, errlen, "%s:%u: arrays and objects nest deeper than %d levels", c->file, line_at(text, deep_at),
+                 CML_MAX_NESTING);
+        return -1;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!root) {
@@ -539,9 +547,12 @@ out:
 
 int config_load(config *c, const char *path, char *err, size_t errlen) {
     config_init(c);
-    FILE *f = fopen(path, "rb");
+    int fd = fs_open_regular(path);   /* a FIFO named .coreml-lint.json would block forever */
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
-        snprintf(err, errlen, "%s: cannot read the configuration: %s", path, strerror(errno));
+        int e = errno;
+        if (fd >= 0) close(fd);
+        snprintf(err, errlen, "%s: cannot read the configuration: %s", path, fs_strerror(e));
         return -1;
     }
     char *buf = malloc(CONFIG_MAX_BYTES + 1);
@@ -577,7 +588,9 @@ char *config_find(const char *start_dir) {
         char cand[PATH_MAX + 32];
         snprintf(cand, sizeof cand, "%s%s" CONFIG_NAME, cur, strcmp(cur, "/") ? "/" : "");
         struct stat st;
-        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) return host_strdup(cand);
+        /* anything but a folder is the configuration: a FIFO or a device
+         * there is refused when it is read (an error), never skipped */
+        if (stat(cand, &st) == 0 && !S_ISDIR(st.st_mode)) return host_strdup(cand);
         char *slash = strrchr(cur, '/');
         if (!slash || !strcmp(cur, "/")) return NULL;
         if (slash == cur) slash[1] = 0;
@@ -617,7 +630,8 @@ static void declared_list(const host_rule *r, char *buf, size_t cap) {
 static bool load_problems(const registry *reg) {
     for (size_t i = 0; i < registry_n_notes(reg); i++) {
         const char *k = registry_note(reg, i)->kind;
-        if (!strcmp(k, "rule/load-error") || !strcmp(k, "plugin/unusable")) return true;
+        if (!strcmp(k, "rule/load-error") || !strcmp(k, "plugin/unusable") || !strcmp(k, "config/untrusted-code"))
+            return true;
     }
     return false;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/nesting.h"
 #include "host/ctx_priv.h"
 #include "host/util.h"
 #include "ir/model.h"
@@ -120,7 +121,7 @@ static bool prop_key_ok(const char *k) {
 
 int ctx_add_property(rule_ctx *ctx, const char *key, const char *json) {
     if (!ctx || !ctx->scope || !ctx->scope->props || !prop_key_ok(key) || !json || !ctx->model_path) return -1;
-    cJSON *v = cJSON_Parse(json);
+    cJSON *v = json_nesting(json, strlen(json), CML_MAX_NESTING, NULL) ? NULL : cJSON_Parse(json);
     if (!v) return -1;
     cJSON **root = ctx->scope->props;
     if (!*root && !(*root = cJSON_CreateObject())) {

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "format/fsutil.h"
+#include "format/nesting.h"
 #include "format/sha256.h"
 #include "host/config.h"
 #include "host/findings.h"
@@ -129,9 +132,12 @@ static int add_fps(const cJSON *obj, char ***fps, size_t *n, size_t *cap) {
 int findings_baseline_read(const char *path, char ***fps, size_t *n, char *err, size_t errlen) {
     *fps = NULL;
     *n = 0;
-    FILE *f = fopen(path, "rb");
+    int fd = fs_open_regular(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
-        snprintf(err, errlen, "--baseline: cannot read '%s': %s", path, strerror(errno));
+        int e = errno;
+        if (fd >= 0) close(fd);
+        snprintf(err, errlen, "--baseline: cannot read '%s': %s", path, fs_strerror(e));
         return -1;
     }
     size_t cap = 1 << 16, len = 0;
@@ -160,7 +166,7 @@ int findings_baseline_read(const char *path, char ***fps, size_t *n, char *err, 
         free(buf);
         return -1;
     }
-    cJSON *root = cJSON_ParseWithLength(buf, len);
+    cJSON *root = json_nesting(buf, len, CML_MAX_NESTING, NULL) ? NULL : cJSON_ParseWithLength(buf, len);
     free(buf);
     const cJSON *runs = root ? cJSON_GetObjectItemCaseSensitive(root, "runs") : NULL;
     if (!cJSON_IsArray(runs)) {

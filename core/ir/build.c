@@ -9,11 +9,13 @@
  * model's arena. Every count and reference read from the file is checked;
  * problems become load/... diags and the build goes on with what is usable.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "coreml-lint/coreml_facts.h"
 #include "ir/model.h"
@@ -478,9 +480,16 @@ static wfile *open_weight_file(builder *b, const char *file_name, const char *lo
     size_t rl = strlen(lm->root);
     wf->pub.path = (!strncmp(abs, lm->root, rl) && abs[rl] == '/') ? abs + rl + 1 : abs;
     lm->wfiles[lm->n_wfiles++] = wf;
-    if (!fs_is_file(abs)) {
+    struct stat st;
+    if (stat(abs, &st) != 0) {
         diag_add(&lm->diags, "load/missing-weight-file", DIAG_ERROR, wf->pub.path, -1, 0, 0, logical,
                  "weight file '%s' referenced by the program does not exist", wf->pub.path);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) errno = S_ISDIR(st.st_mode) ? EISDIR : FS_ENOTREG;
+    if (!S_ISREG(st.st_mode) || fs_inside(lm->root_real, abs) != 0) {
+        diag_add(&lm->diags, "load/missing-weight-file", DIAG_ERROR, wf->pub.path, -1, 0, 0, logical,
+                 "weight file '%s' is not read: %s", wf->pub.path, fs_strerror(errno));
         return NULL;
     }
     blob_open(&wf->bf, abs, b->a);

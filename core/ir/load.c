@@ -7,17 +7,19 @@
  * load/... diag naming the file and the byte offset or line, and the caller
  * goes on with the next path: loader_load never fails for a bad model.
  */
+#define _DEFAULT_SOURCE
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
 #include "coreml-lint/coreml_facts.h"
 #include "ir/model.h"
-#include "coreml-lint/coreml_facts.h"
+#include "format/nesting.h"
 #include "format/pbwire.h"
 
 #define MANIFEST_MAX (16u << 20)
@@ -42,10 +44,18 @@ static Cmlpb__Model *decode_spec(lmodel *lm, const unsigned char *data, uint64_t
                  "the model file is empty");
         return NULL;
     }
+    pbwire_error we;
+    /* protobuf-c's decoder recurses once per nested message with no limit
+     * of its own: a hostile nesting must never reach it */
+    if (pbwire_depth_check(&cmlpb__model__descriptor, data, (size_t)size, CML_MAX_NESTING, &we) != 0) {
+        diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, artifact, (int64_t)we.offset, 0, 0, NULL,
+                 "not decoded: %s, at byte %" PRIu64 " (in %s); Core ML's protobuf parser refuses it too", we.message,
+                 we.offset, we.path);
+        return NULL;
+    }
     ProtobufCAllocator al = arena_pb_allocator(lm->a);
     Cmlpb__Model *pb = cmlpb__model__unpack(&al, (size_t)size, data);
     if (pb) return pb;
-    pbwire_error we;
     if (arena_exhausted(lm->a)) {
         diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, artifact, -1, 0, 0, NULL,
                  "decoding the model needs more than the memory cap (%zu MiB); the file is corrupt "
@@ -116,10 +126,19 @@ static char *read_manifest(lmodel *lm, const char *root) {
     char *mpath = fs_join(lm->a, root, "Manifest.json");
     if (!mpath) return NULL;
     size_t len = 0;
-    char *text = fs_read_file(lm->a, mpath, MANIFEST_MAX, &len);
+    char *text = fs_inside(lm->root_real, mpath) == 0 ? fs_read_file(lm->a, mpath, MANIFEST_MAX, &len) : NULL;
     if (!text) {
         diag_add(&lm->diags, "load/package-manifest", DIAG_ERROR, "Manifest.json", -1, 0, 0, NULL,
-                 "the package has no readable Manifest.json (%s)", strerror(errno));
+                 "the package has no readable Manifest.json (%s)", fs_strerror(errno));
+        return NULL;
+    }
+    size_t deep_at = 0;
+    if (json_nesting(text, len, CML_MAX_NESTING, &deep_at)) {
+        uint32_t line = 1;
+        for (size_t q = 0; q < deep_at; q++) line += text[q] == '\n';
+        diag_add(&lm->diags, "load/package-manifest", DIAG_ERROR, "Manifest.json", (int64_t)deep_at, line, 0, NULL,
+                 "Manifest.json nests arrays and objects deeper than %d levels (line %u); not read", CML_MAX_NESTING,
+                 line);
         return NULL;
     }
     cJSON *j = cJSON_ParseWithLength(text, len);
@@ -198,10 +217,10 @@ static char *read_manifest(lmodel *lm, const char *root) {
 }
 
 static void load_spec_file(lmodel *lm, const char *abs, const char *artifact, const char *model_dir) {
-    if (fs_map_file(abs, &lm->spec_map) != 0) {
+    if (fs_inside(lm->root_real, abs) != 0 || fs_map_file(abs, &lm->spec_map) != 0) {
         diag_add(&lm->diags, errno == ENOENT ? "load/package-manifest" : "load/protobuf-corrupt", DIAG_ERROR,
                  artifact, -1, 0, 0, NULL, "cannot read the model spec '%s': %s", *artifact ? artifact : abs,
-                 strerror(errno));
+                 fs_strerror(errno));
         return;
     }
     Cmlpb__Model *pb = decode_spec(lm, lm->spec_map.data, lm->spec_map.size, artifact);
@@ -410,6 +429,9 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
     lm->diags.a = lm->a;
     cml_format fmt = CML_FMT_UNKNOWN;
     if (fs_is_dir(lm->root)) {
+        char *real = realpath(lm->root, NULL);
+        lm->root_real = real ? arena_strdup(lm->a, real) : NULL;
+        free(real);
         char *man = fs_join(lm->a, lm->root, "Manifest.json");
         char *mil = fs_join(lm->a, lm->root, "model.mil");
         char *cdb = fs_join(lm->a, lm->root, "coremldata.bin");
@@ -426,8 +448,10 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
     } else if (fs_is_file(lm->root)) {
         fmt = CML_FMT_MLMODEL;
     } else {
+        struct stat st;
+        int e = stat(lm->root, &st) == 0 ? FS_ENOTREG : errno ? errno : ENOENT;
         diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, "", -1, 0, 0, NULL, "cannot open '%s': %s",
-                 lm->root, strerror(errno ? errno : ENOENT));
+                 lm->root, fs_strerror(e));
     }
 
     if (fmt == CML_FMT_MLMODEL) {

@@ -50,6 +50,8 @@ typedef struct lmodel {
     arena *a;
     diag_list diags;
     char *root;                  /* the path the user gave, without trailing '/' */
+    char *root_real;             /* a folder model: its realpath, which every file read
+                                    must stay inside (fs_inside); NULL for a file */
     fs_map spec_map;             /* the mapped .mlmodel / model.mlmodel */
     size_t n_wfiles;
     wfile *wfiles[IR_MAX_WEIGHT_FILES];

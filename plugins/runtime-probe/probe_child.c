@@ -264,7 +264,22 @@ static void prb_progress(prb_child *c, const char *what, int k, int n) {
     if (!c->progress) return;
     if (prb_now_ms() - c->t0 < 500) return;
     const char *base = strrchr(c->path, '/');
-    fprintf(stderr, "\rcoreml-lint: probe %s: %s %d/%d\033[K", base ? base + 1 : c->path, what, k, n);
+    /* the model's file name is the pull request's: no control byte of it
+     * reaches the terminal (the escapes here are the progress line's own) */
+    char name[256];
+    size_t o = 0;
+    const unsigned char *q = (const unsigned char *)(base ? base + 1 : c->path);
+    while (*q && o + 1 < sizeof name) {
+        if (q[0] == 0xC2 && q[1] >= 0x80 && q[1] <= 0x9F) {   /* a C1 control in UTF-8 */
+            name[o++] = '?';
+            q += 2;
+            continue;
+        }
+        name[o++] = *q < 0x20 || *q == 0x7f ? '?' : (char)*q;
+        q++;
+    }
+    name[o] = 0;
+    fprintf(stderr, "\rcoreml-lint: probe %s: %s %d/%d\033[K", name, what, k, n);
     fflush(stderr);
     c->progress_shown = true;
 }

@@ -13,12 +13,14 @@
  * data starts on a 64-byte boundary. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "probe.h"
 
@@ -41,12 +43,20 @@ static bool prb_suffix(const char *s, const char *suf) {
 
 /* The whole file, up to PRB_MAX_FILE bytes. */
 static unsigned char *prb_slurp(const char *path, size_t *len, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        prb_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+    /* a FIFO or a device is refused by its type before it is opened (an
+     * open for reading of a FIFO blocks until a writer comes) */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        prb_err(err, errlen, "%s: not a regular file", path);
         return NULL;
     }
-    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        prb_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return NULL;
+    }
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         prb_err(err, errlen, "%s: not a regular file", path);
         fclose(f);
@@ -357,9 +367,12 @@ int probe_write_npy(const char *path, const float *data, int rank, const int64_t
     size_t hlen = (size_t)dl + pad + 1;
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
                              (unsigned char)(hlen >> 8)};
-    FILE *f = fopen(path, "wb");
+    /* never through a symbolic link planted where an output file goes */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0666);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!f) {
         prb_err(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
         return -1;
     }
     bool ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, hlen, f) == hlen &&

@@ -14,9 +14,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static char path[64];
+
+static void cleanup(void) { unlink(path); }
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static char path[64];
-    if (!path[0]) snprintf(path, sizeof path, "/tmp/cml-fuzz-model-%d.mlmodel", (int)getpid());
+    if (!path[0]) {
+        snprintf(path, sizeof path, "/tmp/cml-fuzz-model-%d.mlmodel", (int)getpid());
+        atexit(cleanup);
+    }
     FILE *f = fopen(path, "wb");
     if (!f) return 0;
     if (size) fwrite(data, 1, size, f);

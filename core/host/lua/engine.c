@@ -28,9 +28,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
+#include "format/fsutil.h"
 #include "host/ctx.h"
 #include "host/lua/engine.h"
 #include "host/registry.h"
@@ -378,9 +380,11 @@ static bool id_from_path(const char *path, char *buf, size_t cap) {
 }
 
 static char *read_text(const char *path, size_t *len, const char **why) {
-    FILE *f = fopen(path, "rb");
+    int fd = fs_open_regular(path);   /* never a FIFO or a device */
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
-        *why = strerror(errno);
+        *why = fs_strerror(errno);
+        if (fd >= 0) close(fd);
         return NULL;
     }
     char *buf = malloc(HOST_LUA_MAX_FILE + 1);
@@ -469,6 +473,10 @@ int luarule_load_file(registry *reg, const char *path, const char *expected_id, 
             registry_notify(reg, expected_id, "rule/load-error", LEVEL_ERROR, path, line,
                             "loading the rule exceeded its instruction budget (%llu): %.*s",
                             (unsigned long long)hr->lim.load_budget, msg_len(msg), msg);
+        else if (c == SANDBOX_TIMEOUT)
+            registry_notify(reg, expected_id, "rule/load-error", LEVEL_ERROR, path, line,
+                            "loading the rule exceeded its wall-clock limit (%g s): %.*s", hr->lim.time_ms / 1000.0,
+                            msg_len(msg), msg);
         else
             registry_notify(reg, expected_id, "rule/load-error", LEVEL_ERROR, path, line, "%.*s%s%s", msg_len(msg), msg,
                             sb->debug && strstr(msg, "\nstack traceback:") ? "\n" : "",
@@ -646,6 +654,12 @@ static int luarule_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
             ctx_notify(ctx, kind, LEVEL_ERROR,
                        "the rule exceeded its budget of %llu instructions and was stopped; findings reported "
                        "before were kept (%.*s)", (unsigned long long)hr->lim.check_budget, msg_len(msg), msg);
+            rc = -1;
+            break;
+        case SANDBOX_TIMEOUT:
+            ctx_notify(ctx, kind, LEVEL_ERROR,
+                       "the rule exceeded its wall-clock limit of %g s (limits.lua_seconds) and was stopped; findings "
+                       "reported before were kept (%.*s)", hr->lim.time_ms / 1000.0, msg_len(msg), msg);
             rc = -1;
             break;
         default:

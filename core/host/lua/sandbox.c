@@ -18,10 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "format/sanitize.h"
+#include "host/lua/patterns.h"
 #include "host/lua/sandbox.h"
 
 #define SB_SEED 0x636d6c696e74LL   /* "cmlint": math.random's fixed seed */
@@ -29,7 +32,8 @@
 sandbox_limits sandbox_limits_from(const host_limits *l) {
     host_limits d = host_limits_default();
     if (!l) l = &d;
-    sandbox_limits s = {l->lua_memory, l->lua_load_instructions, l->lua_check_instructions, SANDBOX_HOOK_PERIOD};
+    sandbox_limits s = {l->lua_memory, l->lua_load_instructions, l->lua_check_instructions, SANDBOX_HOOK_PERIOD,
+                        l->lua_timeout_ms};
     return s;
 }
 
@@ -182,18 +186,39 @@ static int sb_exhausted(lua_State *L, sandbox *sb) {
     return luaL_error(L, "instruction budget exceeded (%I instructions)", (lua_Integer)sb->budget);
 }
 
+static uint64_t sb_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Wall clock spent: as for the budget, fire on every instruction from now. */
+static int sb_timed_out(lua_State *L, sandbox *sb) {
+    if (sb->cause == SANDBOX_OK) sb->cause = SANDBOX_TIMEOUT;
+    if (sb->period != 1) {
+        sb->period = 1;
+        lua_sethook(L, sb_hook, LUA_MASKCOUNT, 1);
+    }
+    return luaL_error(L, "wall-clock limit exceeded (%f s)", sb->lim.time_ms / 1000.0);
+}
+
 static void sb_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     sandbox *sb = sandbox_from(L);
     sb->count += sb->period;
     if (sb->count > sb->budget) sb_exhausted(L, sb);
+    if (sb->deadline_ns && sb_now_ns() > sb->deadline_ns) sb_timed_out(L, sb);
 }
 
 void sandbox_charge(lua_State *L, uint64_t cost) {
     sandbox *sb = sandbox_from(L);
     sb->count = cost > UINT64_MAX - sb->count ? UINT64_MAX : sb->count + cost;
     if (sb->count > sb->budget) sb_exhausted(L, sb);
+    if (sb->deadline_ns && sb_now_ns() > sb->deadline_ns) sb_timed_out(L, sb);
 }
+
+/* string.find/match/gmatch/gsub pay for their steps (patterns.h) */
+static const luapat_hooks sb_pattern_hooks = {sandbox_charge};
 
 int sandbox_stop(lua_State *L, const char *msg) {
     sandbox *sb = sandbox_from(L);
@@ -234,7 +259,10 @@ static int sb_print(lua_State *L) {
         (void)len;
     }
     luaL_pushresult(&b);
-    if (sb->debug) fprintf(stderr, "[rule %s] %.4096s\n", sb->tag, lua_tostring(L, -1));
+    if (sb->debug) {
+        char line[4096];
+        fprintf(stderr, "[rule %s] %s\n", sb->tag, san_buf(line, sizeof line, lua_tostring(L, -1), SAN_LINE));
+    }
     return 0;
 }
 
@@ -378,8 +406,9 @@ static int sb_msgh(lua_State *L) {
 static int sb_panic(lua_State *L) {
     sandbox *sb = sandbox_from(L);
     const char *msg = lua_tostring(L, -1);
+    char line[4096];
     fprintf(stderr, "coreml-lint: unprotected Lua error in rule %s: %s\n", sb && sb->tag ? sb->tag : "?",
-            msg ? msg : "?");
+            san_buf(line, sizeof line, msg ? msg : "?", SAN_LINE));
     abort();
 }
 
@@ -428,6 +457,8 @@ static int sb_setup(lua_State *L) {
         } else if (!strcmp(lib->name, LUA_STRLIBNAME)) {
             lua_getfield(L, 3, "format");
             sb->format_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+            /* the pattern functions the count hook cannot see into */
+            luapat_register(L, 3, &sb_pattern_hooks);
         }
         lua_pushnil(L);
         while (lua_next(L, 3)) {
@@ -544,6 +575,7 @@ void sandbox_arm(sandbox *sb, uint64_t budget) {
     sb->blocked[0] = 0;
     sb->mem_refused = 0;
     sb->period = sb->lim.hook_period;
+    sb->deadline_ns = 0;   /* reseeding below is ours: outside the clock */
     lua_sethook(L, sb_hook, LUA_MASKCOUNT, (int)sb->period);
     /* math.randomseed(SB_SEED, 0) with the library's own closure */
     if (sb->seed_ref != LUA_NOREF && lua_checkstack(L, 3)) {
@@ -554,6 +586,7 @@ void sandbox_arm(sandbox *sb, uint64_t budget) {
     }
     sb->count = 0;
     sb->mem_refused = 0;
+    sb->deadline_ns = sb->lim.time_ms ? sb_now_ns() + (uint64_t)sb->lim.time_ms * 1000000u : 0;
 }
 
 int sandbox_load(sandbox *sb, const char *buf, size_t len, const char *chunkname) {
@@ -585,7 +618,8 @@ int sandbox_cpcall(sandbox *sb, lua_CFunction f, void *ud) {
 
 sandbox_cause sandbox_classify(const sandbox *sb, int status, const char *msg) {
     if (status == LUA_OK) return SANDBOX_OK;
-    if (sb->cause == SANDBOX_BUDGET || sb->cause == SANDBOX_BLOCKED || sb->cause == SANDBOX_STOPPED)
+    if (sb->cause == SANDBOX_BUDGET || sb->cause == SANDBOX_BLOCKED || sb->cause == SANDBOX_STOPPED ||
+        sb->cause == SANDBOX_TIMEOUT)
         return sb->cause;
     if (status == LUA_ERRMEM) return SANDBOX_MEMORY;
     /* lauxlib's buffers raise "not enough memory" as a plain error */
@@ -600,6 +634,7 @@ const char *sandbox_cause_kind(sandbox_cause c) {
     case SANDBOX_BUDGET: return "rule/budget-exceeded";
     case SANDBOX_MEMORY: return "rule/memory-exceeded";
     case SANDBOX_BLOCKED: return "rule/blocked-call";
+    case SANDBOX_TIMEOUT: return "rule/timeout";
     default: return NULL;
     }
 }

@@ -24,13 +24,15 @@
 #include "host/limits.h"
 
 /* Limits of one rule state. Budgets are counted in Lua VM instructions
- * (plus the cost host functions charge for their own work), never in wall
- * time, so a failure is the same on every machine. */
+ * (plus the cost host functions charge for their own work), so an exhausted
+ * budget is the same on every machine; the wall clock is the backstop for
+ * whatever the count cannot see. */
 typedef struct sandbox_limits {
     size_t mem_cap;           /* bytes per state (allocator cap) */
     uint64_t load_budget;     /* instructions to run the rule file once */
     uint64_t check_budget;    /* instructions per check(model, ctx) */
     unsigned hook_period;     /* count-hook period in instructions */
+    unsigned time_ms;         /* wall clock per phase (load, each check); 0: none */
 } sandbox_limits;
 
 #define SANDBOX_HOOK_PERIOD 1000u
@@ -49,7 +51,8 @@ typedef enum sandbox_cause {
     SANDBOX_BUDGET,       /* instruction budget exhausted */
     SANDBOX_MEMORY,       /* allocation refused at the cap */
     SANDBOX_BLOCKED,      /* a removed function was called */
-    SANDBOX_STOPPED       /* the host stopped the rule (report flood) */
+    SANDBOX_STOPPED,      /* the host stopped the rule (report flood) */
+    SANDBOX_TIMEOUT       /* the phase's wall clock ran out */
 } sandbox_cause;
 
 typedef struct sandbox {
@@ -63,6 +66,7 @@ typedef struct sandbox {
     /* budget */
     uint64_t count, budget;
     unsigned period;          /* current hook period (1 once exhausted) */
+    uint64_t deadline_ns;     /* CLOCK_MONOTONIC end of the phase; 0: none */
     /* first cause raised by host code since arm */
     sandbox_cause cause;
     char blocked[64];         /* the blocked function's name */
@@ -79,14 +83,19 @@ void sandbox_free(sandbox *sb);
 /* The sandbox that owns L (the allocator's user data). */
 sandbox *sandbox_from(lua_State *L);
 
-/* Start a phase: reset the budget to `budget` instructions, the cause, the
- * refusal count and the hook period; reseed math.random (same seed every
- * phase, so a rule's random numbers do not depend on earlier models). */
+/* Start a phase: reset the budget to `budget` instructions, the wall clock
+ * to lim.time_ms from now, the cause, the refusal count and the hook
+ * period; reseed math.random (same seed every phase, so a rule's random
+ * numbers do not depend on earlier models). The count hook checks the wall
+ * clock every hook_period instructions and sandbox_charge whenever host
+ * code charges, which the string library's pattern functions do step by
+ * step (patterns.h): a pattern that backtracks forever inside one C call
+ * still ends as a time-out (or an exhausted budget). */
 void sandbox_arm(sandbox *sb, uint64_t budget);
 
 /* Charge `cost` instructions for work a host function does in C (a C
  * function is invisible to the count hook). Raises when the budget is
- * exhausted.                                                 [-0, +0, v] */
+ * exhausted or the wall clock has run out.                  [-0, +0, v] */
 void sandbox_charge(lua_State *L, uint64_t cost);
 /* Stop the rule from host code: records SANDBOX_STOPPED and raises
  * msg.                                                        [-0, +0, v] */
@@ -108,7 +117,7 @@ int sandbox_cpcall(sandbox *sb, lua_CFunction f, void *ud);
  * `msg` is the error message (may be NULL). */
 sandbox_cause sandbox_classify(const sandbox *sb, int status, const char *msg);
 /* "rule/error", "rule/budget-exceeded", "rule/memory-exceeded",
- * "rule/blocked-call"; NULL for OK and STOPPED. */
+ * "rule/blocked-call", "rule/timeout"; NULL for OK and STOPPED. */
 const char *sandbox_cause_kind(sandbox_cause c);
 
 /* Every global and library field a rule can see, sorted, one per line:

@@ -12,6 +12,7 @@
  * state) is reference-counted by its rules and fini'd and dlclose'd when
  * the last one is freed. */
 #define _POSIX_C_SOURCE 200809L
+#include "format/fsutil.h"
 #include "host/so/so_int.h"
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -300,6 +301,13 @@ typedef const cml_plugin *(*so_entry_ptr)(uint32_t *abi, const cml_host *host);
 
 int so_load_plugin(registry *reg, const char *path, bool bundled, const host_limits *lim) {
     if (!reg || !path) return 0;
+    /* dlopen would block on a FIFO: a plugin is a regular file */
+    int fd = fs_open_regular(path);
+    if (fd < 0) {
+        so_unusable(reg, path, "cannot be loaded: %s", fs_strerror(errno));
+        return 0;
+    }
+    close(fd);
     void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!dl) {
         const char *e = dlerror();

@@ -6,6 +6,7 @@
  * run.c until the model's checks end); add_property stores per-model JSON
  * facts in the run's properties (the runtime probe's figures). */
 #define _POSIX_C_SOURCE 200809L
+#include "format/sanitize.h"
 #include "host/so/so_int.h"
 
 /* ---- host services (the cml_host table) ------------------------------------ */
@@ -163,7 +164,9 @@ static void so_h_log(cml_ctx *pc, cml_level level, const char *message) {
     int lv = (int)level < LEVEL_NOTE ? LEVEL_NOTE : (int)level > LEVEL_ERROR ? LEVEL_ERROR : (int)level;
     if (!message) message = "";
     if (!pc) {
-        fprintf(stderr, "coreml-lint: plugin %s: %s\n", level_name(lv), message);
+        char *m = san_str(message, SAN_LINE);   /* the plugin's words, one safe line */
+        fprintf(stderr, "coreml-lint: plugin %s: %s\n", level_name(lv), m ? m : "");
+        free(m);
         return;
     }
     so_ctx *c = so_ctx_of(pc);
@@ -177,7 +180,9 @@ static void so_h_log(cml_ctx *pc, cml_level level, const char *message) {
 static void so_h_usage_error(cml_ctx *pc, const char *message) {
     if (!message) message = "";
     if (!pc) {
-        fprintf(stderr, "coreml-lint: plugin error: %s\n", message);
+        char *m = san_str(message, SAN_LINE);
+        fprintf(stderr, "coreml-lint: plugin error: %s\n", m ? m : "");
+        free(m);
         return;
     }
     so_ctx *c = so_ctx_of(pc);

@@ -1,0 +1,25 @@
+/* nesting.h — one bound on how deep any input may nest, checked before a
+ * recursive parser sees it: protobuf messages (pbwire_depth_check, before
+ * protobuf-c, whose decoder recurses once per level and has no limit),
+ * model.mil blocks, types and brackets (miltext.c), and JSON (configuration,
+ * Manifest.json, metadata.json, baselines, properties: json_nesting below,
+ * before cJSON). A model or file that nests deeper is reported, never
+ * decoded: 10,000 nested pipelines fit in 106 KB and overflowed the stack.
+ * Internal to core/. */
+#ifndef CML_NESTING_H
+#define CML_NESTING_H
+
+#include <stddef.h>
+
+/* SOURCE: protocolbuffers/protobuf src/google/protobuf/io/coded_stream.cc
+ * (CodedInputStream::default_recursion_limit_ = 100): the limit of
+ * protobuf's own parsers, so a model Core ML can read is never refused. */
+#define CML_MAX_NESTING 100
+
+/* 0 when the JSON text nests arrays and objects at most max levels deep;
+ * otherwise max + 1, with *at (when non-NULL) the byte offset of the
+ * bracket that went deeper. Strings are skipped (escapes honoured); the
+ * text need not be valid JSON. */
+unsigned json_nesting(const char *text, size_t len, unsigned max, size_t *at);
+
+#endif

@@ -1,0 +1,988 @@
+/* test_security.c — coreml-lint on an untrusted pull request (issue #10):
+ * the scanned tree is the attacker's (models, .coreml-lint.json, rule
+ * folders, file names), the runner reads stdout and stderr for workflow
+ * commands, and the job holds a token. Each test is one attack, run against
+ * the built binary ($CML_BUILD_DIR/coreml-lint) with a time limit, so a
+ * hang is a failure and not a stuck suite:
+ *
+ *  - trust: a .coreml-lint.json in the scanned tree that names a plugin
+ *    (whose constructor copies GITHUB_TOKEN) and a rule folder loads
+ *    neither unless --trust-config or COREML_LINT_TRUST_CONFIG=1; what the
+ *    command line names is trusted; the file may tighten limits, not
+ *    loosen them.
+ *  - injection: hostile models (build/security-fixtures, written by
+ *    cml-fixture --set security) through every command and format, to
+ *    stdout and to -o: no line starts with "::" unless it is one of the
+ *    tool's own annotations, no "##[", no ESC, BEL, CR or other control,
+ *    valid UTF-8 everywhere, every JSON and SARIF document parses.
+ *  - nesting bombs: 10,000 nested pipelines (106 KB), MIL blocks 150 deep,
+ *    model.mil with 10,000 brackets, Manifest.json and .coreml-lint.json
+ *    nesting 10,000 deep: a load/... finding or a configuration error that
+ *    names the depth (100), a complete report, no crash.
+ *  - loops over input end: the configuration scanner on every byte value
+ *    (NUL hung it); FIFOs as models, manifests, model.mil, weight.bin,
+ *    configurations, rule files and baselines are refused by type; folder
+ *    search reports what its depth limit skipped; a missing path is exit 2;
+ *    symbolic links that lead out of a package are not followed and leak
+ *    nothing of their target.
+ *  - reports: -o never writes through a planted symbolic link, a run
+ *    killed before it finishes leaves the previous report, two runs at
+ *    once leave one complete report.
+ *  - Lua rules: a backtracking string.find (all inside one C call) and a
+ *    VM loop end as rule/timeout under lua_seconds when the budget is huge,
+ *    as rule/budget-exceeded under the default budget; other rules run. */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "check.h"
+#include "host/config.h"
+#include "cli_run.h"
+#include "tmptree.h"
+
+static char bin[PATH_MAX];
+static char work[PATH_MAX];
+static char hostile[PATH_MAX];      /* build/security-fixtures/hostile */
+static char plugin_dir[PATH_MAX];
+static bool have_probe;
+
+/* ---- running the binary with a time limit ------------------------------------ */
+
+typedef struct res {
+    int code;            /* exit status; -1 killed by a signal; -2 timed out */
+    int sig;
+    char *out, *err;     /* never NULL */
+    size_t out_len, err_len;
+} res;
+
+static void res_free(res *r) {
+    free(r->out);
+    free(r->err);
+}
+
+/* Run bin with args in dir (NULL: work); env: "K=V" strings to set, or
+ * "-K" to unset, NULL-terminated or NULL. Killed after limit seconds. */
+static res run_env(const char *dir, int limit, const char *const *env, const char *const *args) {
+    res r = {-1, 0, NULL, NULL, 0, 0};
+    char outp[PATH_MAX + 16], errp[PATH_MAX + 16];
+    snprintf(outp, sizeof outp, "%s/.stdout", work);
+    snprintf(errp, sizeof errp, "%s/.stderr", work);
+    const char *argv[96];
+    size_t n = 0;
+    argv[n++] = bin;
+    for (; args[n - 1] && n < 95; n++) argv[n] = args[n - 1];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fo < 0 || fe < 0 || chdir(dir ? dir : work) != 0) _exit(127);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        setpgid(0, 0);
+        unsetenv("NO_COLOR");
+        unsetenv("COREML_LINT_TRUST_CONFIG");
+        for (size_t i = 0; env && env[i]; i++) {
+            if (env[i][0] == '-') unsetenv(env[i] + 1);
+            else putenv((char *)env[i]);
+        }
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    int st = 0;
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid) {
+            if (WIFEXITED(st)) r.code = WEXITSTATUS(st);
+            else if (WIFSIGNALED(st)) r.sig = WTERMSIG(st);
+            break;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - t0.tv_sec >= limit) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            r.code = -2;
+            break;
+        }
+        struct timespec d = {0, 20 * 1000 * 1000};
+        nanosleep(&d, NULL);
+    }
+    r.out = cli_slurp(outp, &r.out_len);
+    r.err = cli_slurp(errp, &r.err_len);
+    if (!r.out) r.out = calloc(1, 1), r.out_len = 0;
+    if (!r.err) r.err = calloc(1, 1), r.err_len = 0;
+    return r;
+}
+
+#define RUN_IN(dir, limit, ...) run_env(dir, limit, NULL, (const char *const[]){__VA_ARGS__, NULL})
+#define RUNW(...) RUN_IN(NULL, 120, __VA_ARGS__)
+
+#define EXPECT_CODE(r, want)                                                                          \
+    do {                                                                                              \
+        if ((r).code != (want))                                                                       \
+            fprintf(stderr, "  exit %d (signal %d), wanted %d\n  stdout: %.1500s\n  stderr: %.1500s\n", \
+                    (r).code, (r).sig, (want), (r).out, (r).err);                                     \
+        CHECK_INT((r).code, (want));                                                                  \
+    } while (0)
+
+static void path_in(char *buf, size_t cap, const char *dir, const char *name) {
+    int n = snprintf(buf, cap, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= cap) {
+        fprintf(stderr, "path too long: %s/%s\n", dir, name);
+        exit(1);
+    }
+}
+
+static void write_file(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "cannot write %s: %s\n", path, strerror(errno));
+        return;
+    }
+    if (n) fwrite(data, 1, n, f);
+    fclose(f);
+}
+
+static void write_str(const char *path, const char *s) { write_file(path, s, strlen(s)); }
+
+/* system() of a printf'd shell command; its exit status. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...) {
+    char cmd[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof cmd) return -1;
+    return system(cmd);
+}
+
+/* ---- what no output may contain --------------------------------------------------- */
+
+/* Independent of the code under test: RFC 3629 well-formedness. */
+static bool utf8_ok(const unsigned char *s, size_t n, size_t *bad) {
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t k = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (!k || i + k > n) {
+            *bad = i;
+            return false;
+        }
+        for (size_t j = 1; j < k; j++)
+            if ((s[i + j] & 0xC0) != 0x80) {
+                *bad = i;
+                return false;
+            }
+        if ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] > 0x9F) || (c == 0xF0 && s[i + 1] < 0x90) ||
+            (c == 0xF4 && s[i + 1] > 0x8F)) {
+            *bad = i;
+            return false;
+        }
+        i += k;
+    }
+    return true;
+}
+
+/* Leading whitespace as the runner's TrimStart sees it, and the invisible
+ * characters its culture-sensitive StartsWith ignores. */
+static size_t skip_lead(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] == ' ' || s[i] == '\t' || s[i] == '\v' || s[i] == '\f') i++;
+        else if (i + 1 < n && s[i] == 0xC2 && (s[i + 1] == 0xA0 || s[i + 1] == 0xAD || s[i + 1] == 0x85)) i += 2;
+        else if (i + 2 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && s[i + 2] >= 0x80 && s[i + 2] <= 0xAF) i += 3;
+        else if (i + 2 < n && s[i] == 0xEF && s[i + 1] == 0xBB && s[i + 2] == 0xBF) i += 3;
+        else break;
+    }
+    return i;
+}
+
+/* One of the github writer's own annotations: "::LEVEL [file=F,line=N[,col=N],]title=coreml-lint...::"
+ * with property values that carry no ':' or ','. */
+static bool own_annotation(const char *line, size_t n) {
+    static const char *const lv[] = {"::error ", "::warning ", "::notice "};
+    size_t i = 0;
+    for (int k = 0; k < 3 && !i; k++)
+        if (n >= strlen(lv[k]) && !strncmp(line, lv[k], strlen(lv[k]))) i = strlen(lv[k]);
+    if (!i) return false;
+    const char *end = memchr(line + i, ':', n - i);
+    if (!end || end + 1 >= line + n || end[1] != ':') return false;
+    size_t props = (size_t)(end - (line + i));
+    char buf[4096];
+    if (props >= sizeof buf) return false;
+    memcpy(buf, line + i, props);
+    buf[props] = 0;
+    const char *t = strstr(buf, "title=coreml-lint");
+    if (!t || (t != buf && t[-1] != ',')) return false;
+    for (char *p = strtok(buf, ","); p; p = strtok(NULL, ","))
+        if (strncmp(p, "file=", 5) && strncmp(p, "line=", 5) && strncmp(p, "col=", 4) && strncmp(p, "title=", 6))
+            return false;
+    return true;
+}
+
+static int n_violations;
+
+static void bad(const char *what, const char *why, const unsigned char *s, size_t n, size_t at) {
+    size_t from = at > 40 ? at - 40 : 0, to = at + 80 < n ? at + 80 : n;
+    fprintf(stderr, "  %s: %s at byte %zu: \"", what, why, at);
+    for (size_t i = from; i < to; i++) {
+        if (s[i] >= 0x20 && s[i] < 0x7F) fputc(s[i], stderr);
+        else fprintf(stderr, "\\x%02x", s[i]);
+    }
+    fputs("\"\n", stderr);
+    n_violations++;
+}
+
+/* Everything a log, a terminal or a JSON parser must not see. github: the
+ * github writer's own "::" lines are expected. */
+static void check_safe(const char *what, const char *data, size_t n, bool github) {
+    const unsigned char *s = (const unsigned char *)data;
+    size_t at;
+    if (!utf8_ok(s, n, &at)) bad(what, "invalid UTF-8", s, n, at);
+    for (size_t i = 0; i < n; i++) {
+        if ((s[i] < 0x20 && s[i] != '\n' && s[i] != '\t') || s[i] == 0x7F) {
+            bad(what, s[i] == 0x1B ? "ESC" : "a control character", s, n, i);
+            break;
+        }
+        if (i + 1 < n && s[i] == 0xC2 && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F) {
+            bad(what, "a C1 control", s, n, i);
+            break;
+        }
+        if (i + 2 < n && s[i] == '#' && s[i + 1] == '#' && s[i + 2] == '[') {
+            bad(what, "the legacy command prefix ##[", s, n, i);
+            break;
+        }
+    }
+    for (size_t ls = 0; ls < n;) {
+        const unsigned char *nl = memchr(s + ls, '\n', n - ls);
+        size_t le = nl ? (size_t)(nl - s) : n;
+        size_t j = ls + skip_lead(s + ls, le - ls);
+        if (j + 1 < le && s[j] == ':' && s[j + 1] == ':' &&
+            !(github && j == ls && own_annotation((const char *)s + ls, le - ls)))
+            bad(what, "a line that starts with ::", s, n, ls);
+        ls = le + 1;
+    }
+}
+
+static void check_json(const char *what, const char *data) {
+    cJSON *j = cJSON_Parse(data);
+    if (!j) {
+        fprintf(stderr, "  %s: not valid JSON\n", what);
+        n_violations++;
+    }
+    cJSON_Delete(j);
+}
+
+/* ---- set-up ------------------------------------------------------------------------ */
+
+static void setup(void) {
+    strcpy(work, "/tmp/cml-sec-XXXXXX");
+    if (!mkdtemp(work)) {
+        perror("mkdtemp");
+        exit(1);
+    }
+}
+
+/* ---- 1. no code from the scanned tree --------------------------------------------------- */
+
+static const char HOUSE_RULE[] =
+    "local rule = { id = \"house/ran\", name = \"Ran\", summary = \"proves that it ran\",\n"
+    "  help = \"Test rule.\", level = \"warning\" }\n"
+    "function rule.check(model, ctx) ctx:report(model, 'HOUSE RULE RAN') end\n"
+    "return rule\n";
+
+static bool exists_path(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* A repository that commits tools/helper.so and tools/house/ran.lua and
+ * names them in its .coreml-lint.json. */
+static void test_trust_model(void) {
+    if (!plugin_dir[0]) {
+        fprintf(stderr, "  (CML_PLUGIN_DIR unset: no test plugin)\n");
+        return;
+    }
+    char repo[PATH_MAX + 64], tools[PATH_MAX + 128], house[PATH_MAX + 192], f[PATH_MAX + 256], so[PATH_MAX + 64];
+    char stolen[PATH_MAX + 64], stolen_env[PATH_MAX + 96], model[PATH_MAX + 64];
+    path_in(repo, sizeof repo, work, "repo");
+    mkdir(repo, 0700);
+    path_in(tools, sizeof tools, repo, "tools");
+    mkdir(tools, 0700);
+    path_in(house, sizeof house, tools, "house");
+    mkdir(house, 0700);
+    path_in(f, sizeof f, house, "ran.lua");
+    write_str(f, HOUSE_RULE);
+    /* the attacker's plugin: the test plugin steal-token */
+    snprintf(so, sizeof so, "%s/../tests/plugins/steal-token.so", plugin_dir);
+    if (!exists_path(so)) {
+        fprintf(stderr, "  no %s\n", so);
+        CHECK(0);
+        return;
+    }
+    CHECK(sh("cp '%s' '%s/helper.so'", so, tools) == 0);
+    path_in(f, sizeof f, repo, ".coreml-lint.json");
+    write_str(f, "{\"plugins\": [\"tools/helper.so\"], \"rules_dirs\": [\"tools/house\"],\n"
+                 " \"enable\": [\"house/ran\"], \"rules\": {\"test/steal-token\": {\"level\": \"error\"}}}\n");
+    path_in(stolen, sizeof stolen, work, "stolen.txt");
+    snprintf(stolen_env, sizeof stolen_env, "CML_TEST_STOLEN=%s", stolen);
+    path_in(model, sizeof model, hostile, "strings_nn.mlmodel");
+    const char *env_plain[] = {stolen_env, "GITHUB_TOKEN=ghs_secret_runner_token", NULL};
+    /* default: nothing the file names is loaded; a notification says so;
+     * the rule ids the file names do not make it a configuration error */
+    unlink(stolen);
+    res r = run_env(repo, 60, env_plain, (const char *const[]){"check", "--format", "sarif", model, NULL});
+    CHECK(r.code == 0 || r.code == 1);
+    CHECK(!exists_path(stolen));
+    CHECK(!strstr(r.out, "HOUSE RULE RAN"));
+    CHECK(strstr(r.out, "config/untrusted-code") != NULL);
+    CHECK(strstr(r.err, "--trust-config") != NULL);
+    if (exists_path(stolen) || !strstr(r.out, "config/untrusted-code"))
+        fprintf(stderr, "  untrusted config ran code: exit %d\n  %.1200s\n", r.code, r.err);
+    res_free(&r);
+    r = run_env(repo, 60, env_plain, (const char *const[]){"rules", NULL});
+    CHECK(!exists_path(stolen));
+    CHECK(!strstr(r.out, "house/ran"));
+    res_free(&r);
+    /* the user opts in: --trust-config, or the environment */
+    r = run_env(repo, 60, env_plain, (const char *const[]){"check", "--trust-config", model, NULL});
+    CHECK(exists_path(stolen));
+    CHECK(strstr(r.out, "HOUSE RULE RAN") != NULL);
+    CHECK(!strstr(r.out, "untrusted"));
+    res_free(&r);
+    unlink(stolen);
+    const char *env_trust[] = {stolen_env, "GITHUB_TOKEN=ghs_secret_runner_token", "COREML_LINT_TRUST_CONFIG=1", NULL};
+    r = run_env(repo, 60, env_trust, (const char *const[]){"check", model, NULL});
+    CHECK(exists_path(stolen));
+    CHECK(strstr(r.out, "HOUSE RULE RAN") != NULL);
+    res_free(&r);
+    unlink(stolen);
+    /* what the command line names is trusted */
+    r = run_env(repo, 60, env_plain,
+                (const char *const[]){"check", "--no-config", "--rules-dir", "tools/house", "--plugin",
+                                      "tools/helper.so", model, NULL});
+    CHECK(exists_path(stolen));
+    CHECK(strstr(r.out, "HOUSE RULE RAN") != NULL);
+    res_free(&r);
+    unlink(stolen);
+    /* limits: the file may tighten them, not loosen them */
+    write_str(f, "{\"limits\": {\"lua_instructions\": 1000000000000, \"plugin_isolation\": \"never\",\n"
+                 " \"plugin_timeout_seconds\": 86400, \"lua_memory_mb\": 8}}\n");
+    r = run_env(repo, 60, env_plain, (const char *const[]){"check", "--format", "json", model, NULL});
+    CHECK(r.code == 0 || r.code == 1);
+    CHECK(strstr(r.out, "config/untrusted-limits") != NULL);
+    CHECK(strstr(r.out, "lua_instructions") && strstr(r.out, "plugin_isolation") &&
+          strstr(r.out, "plugin_timeout_seconds"));
+    CHECK(!strstr(r.out, "lua_memory_mb"));   /* 8 MiB is tighter than the default: kept */
+    res_free(&r);
+    r = run_env(repo, 60, env_plain, (const char *const[]){"check", "--trust-config", "--format", "json", model, NULL});
+    CHECK(!strstr(r.out, "config/untrusted-limits"));
+    res_free(&r);
+}
+
+/* ---- 2. no injected output ----------------------------------------------------------- */
+
+/* A Lua rule that echoes the model's strings into findings, related
+ * locations, fixes, properties and its error message. */
+static const char ECHO_RULE[] =
+    "local rule = { id = \"house/echo\", name = \"Echo\", summary = \"echoes model strings\",\n"
+    "  help = \"Test rule.\", level = \"warning\" }\n"
+    "function rule.check(model, ctx)\n"
+    "  local md = model.metadata or {}\n"
+    "  local a = tostring(md.author) .. ' \\27]0;title\\7 ##[error]rule'\n"
+    "  ctx:report{ message = a, fix = tostring(md.license),\n"
+    "    props = { author = md.author, text = '\\27[2J' } }\n"
+    "  for _, f in ipairs(model.inputs or {}) do ctx:report(f, 'input %s', f.name) end\n"
+    "  error(tostring(md.short_description) .. '\\n::error::from error()')\n"
+    "end\n"
+    "return rule\n";
+
+static void sweep(const char *label, const char *const *args, bool github, bool json_out, const char *ofile) {
+    res r = run_env(NULL, 120, NULL, args);
+    char what[512];
+    if (r.code < 0) {
+        fprintf(stderr, "  %s: did not exit (code %d, signal %d)\n", label, r.code, r.sig);
+        n_violations++;
+    }
+    snprintf(what, sizeof what, "%s stdout", label);
+    check_safe(what, r.out, r.out_len, github);
+    if (json_out && !ofile) check_json(what, r.out);
+    snprintf(what, sizeof what, "%s stderr", label);
+    check_safe(what, r.err, r.err_len, false);
+    if (ofile) {
+        size_t n = 0;
+        char *f = cli_slurp(ofile, &n);
+        snprintf(what, sizeof what, "%s -o file", label);
+        if (!f) {
+            fprintf(stderr, "  %s: no output file\n", what);
+            n_violations++;
+        } else {
+            check_safe(what, f, n, github);
+            if (json_out) check_json(what, f);
+        }
+        free(f);
+        unlink(ofile);
+    }
+    res_free(&r);
+}
+
+static void test_no_injection(void) {
+    static const char *const models[] = {"strings_nn.mlmodel", "strings_custom.mlmodel", "strings_pipeline.mlmodel",
+                                         "strings_mlprogram.mlpackage"};
+    static const char *const formats[] = {"text", "sarif", "json", "github"};
+    char rules[PATH_MAX], rule[PATH_MAX + 32], ofile[PATH_MAX + 16], m[4][PATH_MAX + 64];
+    path_in(rules, sizeof rules, work, "house");
+    mkdir(rules, 0700);
+    path_in(rule, sizeof rule, rules, "echo.lua");
+    write_str(rule, ECHO_RULE);
+    path_in(ofile, sizeof ofile, work, "report.out");
+    for (int i = 0; i < 4; i++) path_in(m[i], sizeof m[i], hostile, models[i]);
+    n_violations = 0;
+    int runs = 0;
+    for (int i = 0; i < 4; i++) {
+        for (int f = 0; f < 4; f++) {
+            bool gh = !strcmp(formats[f], "github"), js = !strcmp(formats[f], "sarif") || !strcmp(formats[f], "json");
+            char label[256];
+            snprintf(label, sizeof label, "check --format %s %s", formats[f], models[i]);
+            sweep(label, (const char *const[]){"check", "--no-config", "--rules-dir", rules, "--format", formats[f],
+                                               m[i], NULL},
+                  gh, js, NULL);
+            sweep(label, (const char *const[]){"check", "--no-config", "--rules-dir", rules, "--format", formats[f],
+                                               "-o", ofile, m[i], NULL},
+                  gh, js, ofile);
+            runs += 2;
+            if (have_probe && i < 3) {
+                snprintf(label, sizeof label, "probe --format %s %s", formats[f], models[i]);
+                sweep(label, (const char *const[]){"probe", "--no-config", "--runs", "1", "--format", formats[f],
+                                                   m[i], NULL},
+                      gh, js, NULL);
+                snprintf(label, sizeof label, "compare --format %s %s", formats[f], models[i]);
+                sweep(label, (const char *const[]){"compare", "--no-config", "--runs", "1", "--format", formats[f],
+                                                   m[0], m[i], NULL},
+                      gh, js, NULL);
+                runs += 2;
+            }
+        }
+        for (int f = 0; f < 2; f++) {
+            char label[256];
+            snprintf(label, sizeof label, "inspect --format %s %s", f ? "json" : "text", models[i]);
+            sweep(label, (const char *const[]){"inspect", "--format", f ? "json" : "text", m[i], NULL}, false, f == 1,
+                  NULL);
+            sweep(label, (const char *const[]){"inspect", "--format", f ? "json" : "text", "-o", ofile, m[i], NULL},
+                  false, f == 1, ofile);
+            runs += 2;
+        }
+    }
+    /* the rule's own words, listed and documented */
+    sweep("rules", (const char *const[]){"rules", "--no-config", "--rules-dir", rules, NULL}, false, false, NULL);
+    sweep("rules json", (const char *const[]){"rules", "--no-config", "--rules-dir", rules, "--format", "json", NULL},
+          false, true, NULL);
+    fprintf(stderr, "  %d runs over %d hostile models, %d violations\n", runs + 2, 4, n_violations);
+    CHECK_INT(n_violations, 0);
+    /* and the payload did reach the output (sanitized): the test sees it */
+    res r = RUNW("inspect", m[0]);
+    CHECK(strstr(r.out, "lead injected") != NULL);
+    CHECK(strstr(r.out, "s3cr3t") != NULL);
+    res_free(&r);
+}
+
+/* ---- 3. bounded recursion: nesting bombs --------------------------------------------- */
+
+static char *nested_json(const char *head, size_t depth, const char *tail) {
+    size_t n = strlen(head) + 2 * depth + strlen(tail) + 1;
+    char *s = malloc(n), *o = s;
+    if (!s) exit(1);
+    o += sprintf(o, "%s", head);
+    for (size_t i = 0; i < depth; i++) *o++ = '[';
+    for (size_t i = 0; i < depth; i++) *o++ = ']';
+    sprintf(o, "%s", tail);
+    return s;
+}
+
+static void expect_report(const char *file, const char *rule, const char *needle) {
+    size_t n = 0;
+    char *t = cli_slurp(file, &n);
+    CHECK(t && n > 0);
+    cJSON *j = t ? cJSON_Parse(t) : NULL;
+    CHECK(j != NULL);
+    if (t && (!strstr(t, rule) || !strstr(t, needle)))
+        fprintf(stderr, "  %s lacks %s / \"%s\": %.600s\n", file, rule, needle, t);
+    CHECK(t && strstr(t, rule) && strstr(t, needle));
+    cJSON_Delete(j);
+    free(t);
+}
+
+static void test_nesting_bombs(void) {
+    char model[PATH_MAX + 64], out[PATH_MAX + 16];
+    path_in(out, sizeof out, work, "nest.json");
+    /* 10,000 nested pipelines in 106 KB: today's main dies with SIGSEGV
+     * inside protobuf-c and leaves -o empty */
+    path_in(model, sizeof model, hostile, "deep_pipeline.mlmodel");
+    res r = RUNW("check", "--no-config", "--format", "json", "-o", out, model);
+    EXPECT_CODE(r, 1);
+    res_free(&r);
+    expect_report(out, "load/protobuf-corrupt", "deeper than 100 levels");
+    r = RUNW("inspect", model);
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "deeper than 100 levels") != NULL);
+    res_free(&r);
+    /* MIL blocks nested 150 deep (300 message levels) */
+    path_in(model, sizeof model, hostile, "deep_mil.mlpackage");
+    r = RUNW("check", "--no-config", "--format", "json", "-o", out, model);
+    EXPECT_CODE(r, 1);
+    res_free(&r);
+    expect_report(out, "load/protobuf-corrupt", "deeper than 100 levels");
+    /* model.mil with 10,000 brackets */
+    path_in(model, sizeof model, hostile, "deep_mil.mlmodelc");
+    r = RUNW("check", "--no-config", "--format", "json", "-o", out, model);
+    EXPECT_CODE(r, 1);
+    res_free(&r);
+    expect_report(out, "load/mil-structure", "deeper than 100 levels");
+    /* a compiled model whose coremldata.bin carries the same bomb as its
+     * whole Model protobuf (kind "spec"; layout in core/format/mlmodelc.c) */
+    size_t nb = 0;
+    path_in(model, sizeof model, hostile, "deep_pipeline.mlmodel");
+    char *bomb = cli_slurp(model, &nb);
+    CHECK(bomb && nb > 100000);
+    char cdir[PATH_MAX + 64], cfile[PATH_MAX + 128];
+    path_in(cdir, sizeof cdir, work, "cdb.mlmodelc");
+    mkdir(cdir, 0700);
+    path_in(cfile, sizeof cfile, cdir, "coremldata.bin");
+    FILE *cf = fopen(cfile, "wb");
+    if (cf && bomb) {
+        unsigned char head[0x24 + 4 + 8 + 24];
+        memset(head, 0, sizeof head);
+        head[0] = 202;                              /* Model.pipeline */
+        head[0x1C] = 4;                             /* the kind's length */
+        memcpy(head + 0x24, "spec", 4);
+        head[0x24 + 4] = 1;                         /* specification version 1 */
+        fwrite(head, 1, sizeof head, cf);
+        fwrite(bomb, 1, nb, cf);
+    }
+    if (cf) fclose(cf);
+    free(bomb);
+    r = RUNW("check", "--no-config", "--format", "json", "-o", out, cdir);
+    CHECK(r.code == 1);
+    CHECK(r.sig == 0);
+    res_free(&r);
+    expect_report(out, "load/protobuf-corrupt", "deeper than 100 levels");
+    /* a package whose Manifest.json nests 10,000 deep */
+    char pkg[PATH_MAX + 64], f[PATH_MAX + 128];
+    path_in(pkg, sizeof pkg, work, "deep.mlpackage");
+    mkdir(pkg, 0700);
+    path_in(f, sizeof f, pkg, "Manifest.json");
+    char *txt = nested_json("{\"fileFormatVersion\": \"1.0.0\", \"x\": ", 10000, "}");
+    write_str(f, txt);
+    free(txt);
+    r = RUNW("check", "--no-config", "--format", "json", "-o", out, pkg);
+    EXPECT_CODE(r, 1);
+    res_free(&r);
+    expect_report(out, "load/package-manifest", "deeper than 100 levels");
+    /* and a configuration (a tool error naming the depth) */
+    char cfgdir[PATH_MAX + 64];
+    path_in(cfgdir, sizeof cfgdir, work, "deepcfg");
+    mkdir(cfgdir, 0700);
+    path_in(f, sizeof f, cfgdir, ".coreml-lint.json");
+    txt = nested_json("{\"exclude\": ", 10000, "}");
+    write_str(f, txt);
+    free(txt);
+    path_in(model, sizeof model, hostile, "strings_nn.mlmodel");
+    r = RUN_IN(cfgdir, 60, "check", model);
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "deeper than 100 levels") != NULL);
+    res_free(&r);
+}
+
+/* ---- 4. every input loop terminates ------------------------------------------------------ */
+
+static volatile sig_atomic_t hung;
+static void on_alarm(int sig) {
+    (void)sig;
+    hung = 1;
+    static const char m[] = "test_security: config_parse hangs (every-byte test)\n";
+    (void)!write(2, m, sizeof m - 1);
+    _exit(1);
+}
+
+/* The configuration scanner on every byte value, where a value, a key or
+ * whitespace may stand: today's main loops forever on a NUL (and on any
+ * byte below ' ' that cJSON skips as whitespace). */
+static void test_config_every_byte(void) {
+    static const char *const shapes[] = {"{\"exclude\":[%c]}", "{\"exclude\":[%c\"x\"]}", "{%c\"exclude\":[]}",
+                                         "{\"exclude\":%c[]}", "{\"rules\":{%c}}", "{\"exclude\":[\"x\"%c]}"};
+    signal(SIGALRM, on_alarm);
+    alarm(60);
+    size_t parsed = 0;
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
+        for (int b = 0; b < 256; b++) {
+            char text[64];
+            int n = snprintf(text, sizeof text, shapes[k], b ? b : 'X');
+            char *at = strchr(text, b ? (char)b : 'X');
+            if (!b && at) *at = 0;    /* the NUL itself, inside the text */
+            config c;
+            char err[512];
+            if (config_parse(&c, text, (size_t)n, "fuzz.json", "/tmp", err, sizeof err) == 0) parsed++;
+            config_free(&c);
+        }
+    alarm(0);
+    CHECK(!hung);
+    CHECK(parsed > 0);
+    /* end to end: a committed .coreml-lint.json with a NUL in an array */
+    char dir[PATH_MAX + 64], f[PATH_MAX + 128], model[PATH_MAX + 64];
+    path_in(dir, sizeof dir, work, "nulcfg");
+    mkdir(dir, 0700);
+    path_in(f, sizeof f, dir, ".coreml-lint.json");
+    write_file(f, "{\"exclude\":[\0]}", 16);
+    path_in(model, sizeof model, hostile, "strings_nn.mlmodel");
+    res r = RUN_IN(dir, 30, "check", "-q", model);
+    CHECK(r.code == 0 || r.code == 1);
+    if (r.code == -2) fprintf(stderr, "  check hung on a NUL in .coreml-lint.json\n");
+    res_free(&r);
+}
+
+/* FIFOs where models, manifests, weights, configurations, rules and
+ * baselines are expected: refused by type, never opened for reading. */
+static void test_special_files(void) {
+    char d[PATH_MAX + 64], f[PATH_MAX + 128], g[PATH_MAX + 160];
+    path_in(d, sizeof d, work, "fifos");
+    mkdir(d, 0700);
+    /* a FIFO named like a model */
+    path_in(f, sizeof f, d, "fifo.mlmodel");
+    CHECK(mkfifo(f, 0600) == 0);
+    res r = RUN_IN(d, 30, "check", "--no-config", "--format", "json", "fifo.mlmodel");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "not a regular file") != NULL);
+    res_free(&r);
+    r = RUN_IN(d, 30, "inspect", "fifo.mlmodel");
+    EXPECT_CODE(r, 0);
+    res_free(&r);
+    /* a package whose Manifest.json is a FIFO (today: blocks forever) */
+    path_in(f, sizeof f, d, "p.mlpackage");
+    mkdir(f, 0700);
+    path_in(g, sizeof g, f, "Manifest.json");
+    CHECK(mkfifo(g, 0600) == 0);
+    r = RUN_IN(d, 30, "check", "--no-config", "p.mlpackage");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "not a regular file") != NULL);
+    res_free(&r);
+    /* a compiled model whose model.mil and metadata.json are FIFOs */
+    path_in(f, sizeof f, d, "c.mlmodelc");
+    mkdir(f, 0700);
+    path_in(g, sizeof g, f, "model.mil");
+    CHECK(mkfifo(g, 0600) == 0);
+    path_in(g, sizeof g, f, "metadata.json");
+    CHECK(mkfifo(g, 0600) == 0);
+    r = RUN_IN(d, 30, "check", "--no-config", "c.mlmodelc");
+    EXPECT_CODE(r, 1);
+    res_free(&r);
+    /* a weight.bin that is a FIFO */
+    char src[PATH_MAX + 64];
+    const char *bd = getenv("CML_BUILD_DIR");
+    snprintf(src, sizeof src, "%s/examples/tiny_mlprogram.mlmodelc", bd);
+    path_in(f, sizeof f, d, "w.mlmodelc");
+    mkdir(f, 0700);
+    CHECK(sh("cp -R '%s/.' '%s/' && rm -f '%s/weights/weight.bin' && mkfifo '%s/weights/weight.bin'", src, f, f,
+             f) == 0);
+    r = RUN_IN(d, 30, "check", "--no-config", "w.mlmodelc");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "not a regular file") != NULL);
+    res_free(&r);
+    /* a configuration, a rule file and a baseline */
+    path_in(f, sizeof f, d, ".coreml-lint.json");
+    CHECK(mkfifo(f, 0600) == 0);
+    r = RUN_IN(d, 30, "check", "fifo.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "not a regular file") != NULL);
+    res_free(&r);
+    unlink(f);
+    path_in(f, sizeof f, d, "rules");
+    mkdir(f, 0700);
+    path_in(g, sizeof g, f, "x.lua");
+    CHECK(mkfifo(g, 0600) == 0);
+    r = RUN_IN(d, 30, "check", "--no-config", "--rules-dir", "rules", "fifo.mlmodel");
+    CHECK(r.code == 1 || r.code == 0);
+    CHECK(strstr(r.out, "not a regular file") != NULL);   /* the text report carries notifications */
+    res_free(&r);
+    path_in(f, sizeof f, d, "base.sarif");
+    CHECK(mkfifo(f, 0600) == 0);
+    r = RUN_IN(d, 30, "check", "--no-config", "--baseline", "base.sarif", "fifo.mlmodel");
+    EXPECT_CODE(r, 2);
+    res_free(&r);
+}
+
+/* Folder search: a model below the depth limit and an unreadable folder
+ * are reported, not skipped in silence; a path that does not exist is a
+ * usage error (exit 2). */
+static void test_discovery(void) {
+    char d[PATH_MAX + 64], p[PATH_MAX + 256], src[PATH_MAX + 64];
+    path_in(d, sizeof d, work, "tree");
+    mkdir(d, 0700);
+    size_t o = (size_t)snprintf(p, sizeof p, "%s", d);
+    for (int i = 0; i < 14; i++) {
+        o += (size_t)snprintf(p + o, sizeof p - o, "/d%d", i);
+        mkdir(p, 0700);
+    }
+    snprintf(src, sizeof src, "%s/strings_nn.mlmodel", hostile);
+    CHECK(sh("cp '%s' '%s/deep.mlmodel'", src, p) == 0);
+    res r = RUN_IN(d, 60, "check", "--no-config", "--format", "sarif", ".");
+    CHECK(strstr(r.err, "deeper than 12 levels") != NULL);
+    CHECK(strstr(r.out, "deeper than 12 levels") != NULL);   /* a toolExecutionNotification */
+    CHECK(strstr(r.out, "discover/skipped") != NULL);
+    res_free(&r);
+    r = RUN_IN(d, 60, "inspect", ".");
+    CHECK(strstr(r.err, "deeper than 12 levels") != NULL);
+    res_free(&r);
+    if (geteuid() != 0) {
+        char u[PATH_MAX + 64];
+        path_in(u, sizeof u, d, "locked");
+        mkdir(u, 0700);
+        chmod(u, 0);
+        r = RUN_IN(d, 60, "check", "--no-config", ".");
+        CHECK(strstr(r.err, "cannot be read") != NULL);
+        res_free(&r);
+        chmod(u, 0700);
+    } else {
+        fprintf(stderr, "  (as root every folder is readable: the unreadable-folder case is not run)\n");
+    }
+    for (int i = 0; i < 4; i++) {
+        if (i >= 2 && !have_probe) continue;
+        r = i == 0   ? RUN_IN(d, 30, "check", "--no-config", "/no/such/model.mlmodel")
+            : i == 1 ? RUN_IN(d, 30, "inspect", "/no/such/model.mlmodel")
+            : i == 2 ? RUN_IN(d, 30, "probe", "--no-config", "/no/such/model.mlmodel")
+                     : RUN_IN(d, 30, "compare", "--no-config", src, "/no/such/model.mlmodel");
+        EXPECT_CODE(r, 2);
+        CHECK(strstr(r.err, "does not exist") != NULL);
+        res_free(&r);
+    }
+}
+
+/* A package's files are read only inside the package: a symbolic link
+ * that leads out (to a token beside the checkout) is not followed, and
+ * nothing of the target reaches the output. */
+static void test_symlinks_out(void) {
+    char d[PATH_MAX + 64], secret[PATH_MAX + 64];
+    path_in(d, sizeof d, work, "links");
+    mkdir(d, 0700);
+    path_in(secret, sizeof secret, work, "token.txt");
+    write_str(secret, "ghs_SECRETTOKEN1234 {\"a\": [1, 2]} program(1.0) tensor\n");
+    const char *bd = getenv("CML_BUILD_DIR");
+    /* Manifest.json -> the token */
+    CHECK(sh("cp -R '%s/examples/tiny_mlprogram.mlpackage' '%s/m.mlpackage' && "
+             "ln -sf '%s' '%s/m.mlpackage/Manifest.json'", bd, d, secret, d) == 0);
+    /* model.mil and metadata.json -> the token */
+    CHECK(sh("cp -R '%s/examples/tiny_mlprogram.mlmodelc' '%s/c.mlmodelc' && "
+             "ln -sf '%s' '%s/c.mlmodelc/model.mil' && ln -sf '%s' '%s/c.mlmodelc/metadata.json'",
+             bd, d, secret, d, secret, d) == 0);
+    /* weights/weight.bin -> the token */
+    CHECK(sh("cp -R '%s/examples/tiny_mlprogram.mlpackage' '%s/w.mlpackage' && "
+             "ln -sf '%s' '%s/w.mlpackage/Data/com.apple.CoreML/weights/weight.bin'", bd, d, secret, d) == 0);
+    static const char *const models[] = {"m.mlpackage", "c.mlmodelc", "w.mlpackage"};
+    for (int i = 0; i < 3; i++) {
+        for (int k = 0; k < 2; k++) {
+            res r = k ? RUN_IN(d, 60, "inspect", "--format", "json", models[i])
+                      : RUN_IN(d, 60, "check", "--no-config", "--format", "json", models[i]);
+            if (strstr(r.out, "SECRETTOKEN") || strstr(r.err, "SECRETTOKEN") || strstr(r.out, "ghs_") ||
+                strstr(r.out, "program(1.0) tensor"))
+                fprintf(stderr, "  %s leaked the link's target: %.800s\n", models[i], r.out);
+            CHECK(!strstr(r.out, "SECRETTOKEN") && !strstr(r.err, "SECRETTOKEN") && !strstr(r.out, "ghs_"));
+            CHECK(strstr(r.out, "leads out of the model") != NULL);
+            res_free(&r);
+        }
+    }
+    /* nor its SHA-256 and length, in the SARIF artifacts (which are uploaded) */
+    char cmd[PATH_MAX + 256], hex[80] = "";
+    snprintf(cmd, sizeof cmd, "sha256sum '%s'", secret);
+    FILE *ph = popen(cmd, "r");
+    if (ph) {
+        if (!fgets(hex, sizeof hex, ph)) hex[0] = 0;
+        pclose(ph);
+    }
+    char *sp = strchr(hex, ' ');
+    if (sp) *sp = 0;
+    CHECK(strlen(hex) == 64);
+    for (int i = 0; i < 3; i++) {
+        res r = RUN_IN(d, 60, "check", "--no-config", "--format", "sarif", models[i]);
+        if (hex[0] && strstr(r.out, hex)) fprintf(stderr, "  %s: the SARIF log carries the token's SHA-256\n", models[i]);
+        CHECK(hex[0] && !strstr(r.out, hex));
+        res_free(&r);
+    }
+}
+
+/* ---- 5. reports written atomically ------------------------------------------------------ */
+
+static void test_atomic_report(void) {
+    char d[PATH_MAX + 64], rep[PATH_MAX + 128], victim[PATH_MAX + 128], model[PATH_MAX + 64];
+    path_in(d, sizeof d, work, "atomic");
+    mkdir(d, 0700);
+    path_in(rep, sizeof rep, d, "report.sarif");
+    path_in(victim, sizeof victim, d, "victim.txt");
+    path_in(model, sizeof model, hostile, "strings_nn.mlmodel");
+    /* a symbolic link planted at the -o path is replaced, not written through */
+    write_str(victim, "ORIGINAL\n");
+    CHECK(symlink("victim.txt", rep) == 0);
+    res r = RUN_IN(d, 60, "check", "--no-config", "--format", "sarif", "-o", "report.sarif", model);
+    CHECK(r.code == 0 || r.code == 1);
+    res_free(&r);
+    char *v = cli_slurp(victim, NULL);
+    CHECK(v && !strcmp(v, "ORIGINAL\n"));
+    free(v);
+    struct stat st;
+    CHECK(lstat(rep, &st) == 0 && S_ISREG(st.st_mode));
+    char *t = cli_slurp(rep, NULL);
+    cJSON *j = t ? cJSON_Parse(t) : NULL;
+    CHECK(j != NULL);
+    cJSON_Delete(j);
+    free(t);
+    /* a run killed before it finishes leaves the previous report whole */
+    char hang[PATH_MAX + 64];
+    snprintf(hang, sizeof hang, "%s/../tests/plugins/hang-in-check.so", plugin_dir);
+    if (plugin_dir[0] && access(hang, R_OK) == 0) {
+        write_str(rep, "PREVIOUS REPORT\n");
+        r = RUN_IN(d, 3, "check", "--no-config", "--plugin", hang, "--limit", "plugin_isolation=never", "--format",
+                   "sarif", "-o", "report.sarif", model);
+        CHECK_INT(r.code, -2);   /* killed by the test: it hangs in process */
+        res_free(&r);
+        t = cli_slurp(rep, NULL);
+        CHECK(t && !strcmp(t, "PREVIOUS REPORT\n"));
+        if (t && strcmp(t, "PREVIOUS REPORT\n")) fprintf(stderr, "  -o after a killed run: \"%.200s\"\n", t);
+        free(t);
+    } else {
+        fprintf(stderr, "  (no hang-in-check test plugin: the killed-run case is not run)\n");
+        CHECK(0);
+    }
+    /* two runs at once: the file is one complete report or the other */
+    pid_t a = fork();
+    if (a == 0) {
+        res ra = RUN_IN(d, 60, "check", "--no-config", "--format", "json", "-o", "both.out", model);
+        _exit(ra.code == 0 || ra.code == 1 ? 0 : 1);
+    }
+    res rb = RUN_IN(d, 60, "check", "--no-config", "--format", "sarif", "-o", "both.out", model);
+    int sa = 0;
+    waitpid(a, &sa, 0);
+    CHECK(WIFEXITED(sa) && WEXITSTATUS(sa) == 0);
+    CHECK(rb.code == 0 || rb.code == 1);
+    res_free(&rb);
+    path_in(rep, sizeof rep, d, "both.out");
+    t = cli_slurp(rep, NULL);
+    j = t ? cJSON_Parse(t) : NULL;
+    CHECK(j != NULL);
+    cJSON_Delete(j);
+    free(t);
+    /* -o at a folder is refused, nothing is created */
+    r = RUN_IN(d, 30, "check", "--no-config", "-o", ".", model);
+    EXPECT_CODE(r, 2);
+    res_free(&r);
+}
+
+/* ---- 6. a wall clock for rules ------------------------------------------------------------ */
+
+static const char BOMB_RULE[] =
+    "local rule = { id = \"house/bomb\", name = \"Bomb\", summary = \"backtracks\", help = \"Test rule.\",\n"
+    "  level = \"note\" }\n"
+    "function rule.check(model, ctx)\n"
+    "  ctx:report(model, 'before the bomb')\n"
+    "  local s = string.rep('a', 40)\n"
+    "  return s:find(string.rep('a*', 30) .. 'b')\n"
+    "end\n"
+    "return rule\n";
+
+static const char SPIN_RULE[] =
+    "local rule = { id = \"house/spin\", name = \"Spin\", summary = \"loops\", help = \"Test rule.\",\n"
+    "  level = \"note\" }\n"
+    "function rule.check(model, ctx) while true do end end\n"
+    "return rule\n";
+
+static void test_lua_wall_clock(void) {
+    char d[PATH_MAX + 64], f[PATH_MAX + 128], model[PATH_MAX + 64];
+    path_in(d, sizeof d, work, "clock");
+    mkdir(d, 0700);
+    path_in(f, sizeof f, d, "house");
+    mkdir(f, 0700);
+    char g[PATH_MAX + 192];
+    path_in(g, sizeof g, f, "bomb.lua");
+    write_str(g, BOMB_RULE);
+    path_in(g, sizeof g, f, "spin.lua");
+    write_str(g, SPIN_RULE);
+    path_in(g, sizeof g, f, "echo.lua");
+    write_str(g, ECHO_RULE);
+    path_in(model, sizeof model, hostile, "strings_nn.mlmodel");
+    /* a budget too large to matter: the wall clock stops both, in the
+     * string library and in the VM; every other rule still runs */
+    res r = RUN_IN(d, 60, "check", "--no-config", "--rules-dir", "house", "--limit", "lua_instructions=1000000000000000",
+                   "--limit", "lua_seconds=1", "--format", "json", model);
+    CHECK(r.code == 0 || r.code == 1);
+    cJSON *j = cJSON_Parse(r.out);
+    CHECK(j != NULL);
+    int timeouts = 0, echo_findings = 0, bomb_before = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(j, "notifications")) {
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(it, "kind"), *rid = cJSON_GetObjectItemCaseSensitive(it, "rule");
+        if (cJSON_IsString(k) && !strcmp(k->valuestring, "rule/timeout") && cJSON_IsString(rid) &&
+            (!strcmp(rid->valuestring, "house/bomb") || !strcmp(rid->valuestring, "house/spin")))
+            timeouts++;
+    }
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(j, "findings")) {
+        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(it, "rule");
+        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(it, "message");
+        if (cJSON_IsString(rid) && !strcmp(rid->valuestring, "house/echo")) echo_findings++;
+        if (cJSON_IsString(msg) && !strcmp(msg->valuestring, "before the bomb")) bomb_before++;
+    }
+    CHECK_INT(timeouts, 2);
+    CHECK(echo_findings > 0);
+    CHECK_INT(bomb_before, 1);
+    if (timeouts != 2) fprintf(stderr, "  exit %d: %.2000s\n%.500s\n", r.code, r.out, r.err);
+    cJSON_Delete(j);
+    res_free(&r);
+    /* the default budget stops the bomb by itself, the same on every machine */
+    r = RUN_IN(d, 60, "check", "--no-config", "--rules-dir", "house", "--disable", "house/spin", "--format", "json",
+               model);
+    CHECK(strstr(r.out, "rule/budget-exceeded") != NULL);
+    res_free(&r);
+    /* lua_seconds is a limit like the others: validated, and in the schema */
+    r = RUN_IN(d, 30, "check", "--no-config", "--limit", "lua_seconds=0", model);
+    EXPECT_CODE(r, 2);
+    res_free(&r);
+}
+
+int main(void) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    if (!bd) SKIP_ALL("CML_BUILD_DIR is not set");
+    snprintf(bin, sizeof bin, "%s/coreml-lint", bd);
+    snprintf(hostile, sizeof hostile, "%s/security-fixtures/hostile", bd);
+    const char *pd = getenv("CML_PLUGIN_DIR");
+    snprintf(plugin_dir, sizeof plugin_dir, "%s", pd ? pd : "");
+    if (access(bin, X_OK) != 0) SKIP_ALL("coreml-lint is not built");
+    if (access(hostile, R_OK) != 0) SKIP_ALL("the security fixtures are not written (cml-fixture --set security)");
+    setup();
+    res r = RUNW("rules", "--no-config", "probe/*");
+    have_probe = r.code == 0 && strstr(r.out, "probe/") != NULL;
+    res_free(&r);
+    if (!have_probe) fprintf(stderr, "note: no runtime probe in this build; probe and compare are not swept\n");
+    RUN(test_trust_model);
+    RUN(test_no_injection);
+    RUN(test_nesting_bombs);
+    RUN(test_config_every_byte);
+    RUN(test_special_files);
+    RUN(test_discovery);
+    RUN(test_symlinks_out);
+    RUN(test_atomic_report);
+    RUN(test_lua_wall_clock);
+    tmp_remove_tree(work);
+    return CHECK_DONE();
+}
