@@ -7,7 +7,8 @@
  * or above it) or 2 (usage or tool error: bad flag, bad config, unwritable
  * output, no paths). stdout carries only the report; notifications and
  * the summary go to stderr unless --quiet. `rules` lists every rule,
- * documents one, or prints the Markdown reference docs/rules.md is made of.
+ * documents one, or prints the Markdown reference (ruledoc.c: `--markdown`
+ * the index docs/rules.md or one rule's page, `--docs DIR` all of docs/).
  * `probe PATH...` is `check` with the runtime probe's rules (probe/..., opt-in,
  * from the runtime-probe plugin) enabled on top of the static ones, its
  * flags (--threads, --runs, --input, --save-outputs, --timeout,
@@ -27,6 +28,7 @@
 
 #include "cli/cli.h"
 #include "cli/discover.h"
+#include "cli/ruledoc.h"
 #include "host/host.h"
 
 typedef struct strv {
@@ -35,7 +37,7 @@ typedef struct strv {
 } strv;
 
 typedef struct cli_opts {
-    const char *format, *output, *config, *target, *baseline;
+    const char *format, *output, *config, *target, *baseline, *docs_dir;
     int fail_on;
     bool no_config, no_bundled, quiet, color, no_color, timestamps, markdown;
     strv enable, disable, rules_dirs, plugins, args;
@@ -70,7 +72,7 @@ static void opts_free(cli_opts *o) {
 
 static void usage(FILE *out) {
     fputs("usage: coreml-lint [check] [options] PATH...\n"
-          "       coreml-lint rules [ID | GLOB] [--markdown] [options]\n"
+          "       coreml-lint rules [ID | GLOB] [--markdown | --docs DIR] [options]\n"
           "       coreml-lint inspect [--format text|json] [-o FILE] PATH...\n"
           "       coreml-lint probe [probe options] [options] PATH...\n"
           "       coreml-lint compare [probe options] [options] BASELINE MODEL\n"
@@ -94,6 +96,10 @@ static void usage(FILE *out) {
           "  --timestamps                      write start and end times into the report\n"
           "  -q, --quiet                       no summary or log on stderr\n"
           "  --version                         print the version\n"
+          "\n"
+          "rules options:\n"
+          "  --markdown                        the rule reference in Markdown (the index, or ID's page)\n"
+          "  --docs DIR                        write DIR/rules.md and one page per rule in DIR/rules/\n"
           "\n"
           "probe options (probe, compare: the model runs on the CPU in fp32 and fp16 emulation):\n"
           "  --threads N                       executor threads (default: the CPUs online)\n"
@@ -174,6 +180,7 @@ static int parse(int argc, char **argv, int start, cli_opts *o, int cmd) {
         else if (!strcmp(a, "--no-color")) o->no_color = true;
         else if (!strcmp(a, "--timestamps")) o->timestamps = true;
         else if (rules_cmd && !strcmp(a, "--markdown")) o->markdown = true;
+        else if (rules_cmd && VAL("--docs")) o->docs_dir = v;
         else if (probe_cmd && VAL("--threads")) o->threads = v;
         else if (probe_cmd && VAL("--runs")) o->runs = v;
         else if (probe_cmd && VAL("--input")) strv_push(&o->inputs, v);
@@ -292,125 +299,13 @@ static void print_notes(const registry *reg) {
 
 /* ---- rules ----------------------------------------------------------------- */
 
-static const char *strip_prefix(const char *s, const char *prefix) {
-    size_t n = prefix ? strlen(prefix) : 0;
-    if (n && !strncmp(s, prefix, n) && s[n] == '/') return s + n + 1;
-    return NULL;
-}
-
-/* Where a rule comes from, stable across machines for the bundled ones. */
-static void origin_text(const host_rule *r, char *buf, size_t cap) {
-    const char *o = r->origin ? r->origin : "";
-    if (!*o) {
-        snprintf(buf, cap, "built in");
-        return;
-    }
-    char *rd = registry_bundled_rules_dir(), *pd = registry_bundled_plugin_dir();
-    const char *rest;
-    if ((rest = strip_prefix(o, rd))) snprintf(buf, cap, "rules/%s", rest);
-    else if ((rest = strip_prefix(o, pd))) snprintf(buf, cap, "plugins/%s", rest);
-    else if ((rest = strip_prefix(o, CML_SOURCE_DIR))) snprintf(buf, cap, "%s", rest);
-    else snprintf(buf, cap, "%s", o);
-    free(rd);
-    free(pd);
-}
-
-static void md_cell(FILE *out, const char *s) {
-    for (; s && *s; s++) {
-        if (*s == '|') fputs("\\|", out);
-        else if (*s == '\n') fputc(' ', out);
-        else fputc(*s, out);
-    }
-}
-
-static void anchor(FILE *out, const char *id) {
-    for (; *id; id++)
-        if (*id != '/') fputc(*id, out);
-}
-
-static void print_default(FILE *out, const cJSON *v) {
-    if (!v) {
-        fputs("—", out);
-        return;
-    }
-    char *s = cJSON_PrintUnformatted(v);
-    fprintf(out, "`%s`", s ? s : "?");
-    cJSON_free(s);
-}
-
-static void rule_markdown(FILE *out, const host_rule *r) {
-    char origin[1024];
-    origin_text(r, origin, sizeof origin);
-    fprintf(out, "## %s\n\n*%s* — ", r->id, r->name);
-    fputs(r->summary, out);
-    fputs("\n\n", out);
-    fprintf(out, "- Default level: %s\n- Kind: %s\n- Defined in: %s\n", level_name(r->default_level), r->kind,
-            origin);
-    if (r->n_tags) {
-        fputs("- Tags: ", out);
-        for (size_t i = 0; i < r->n_tags; i++) fprintf(out, "%s`%s`", i ? ", " : "", r->tags[i]);
-        fputc('\n', out);
-    }
-    if (r->help_uri && *r->help_uri) fprintf(out, "- More: <%s>\n", r->help_uri);
-    fputc('\n', out);
-    if (r->n_options) {
-        fputs("Options (`rules.\"", out);
-        fputs(r->id, out);
-        fputs("\".options` in `.coreml-lint.json`):\n\n| Option | Type | Default | Description |\n|---|---|---|---|\n", out);
-        for (size_t i = 0; i < r->n_options; i++) {
-            const rule_option *o = &r->options[i];
-            fprintf(out, "| `%s` | %s | ", o->name, host_opt_type_name(o->type));
-            print_default(out, o->default_value);
-            fputs(" | ", out);
-            md_cell(out, o->doc ? o->doc : "");
-            fputs(" |\n", out);
-        }
-        fputc('\n', out);
-    }
-    /* the help's own headings go below this rule's "##" */
-    bool fence = false;
-    for (const char *h = r->help_md; *h;) {
-        const char *e = strchr(h, '\n');
-        size_t len = e ? (size_t)(e - h) : strlen(h);
-        if (!strncmp(h, "```", 3) || !strncmp(h, "~~~", 3)) fence = !fence;
-        if (!fence && h[0] == '#') fputs("##", out);
-        fwrite(h, 1, len, out);
-        fputc('\n', out);
-        h += len + (e != NULL);
-    }
-    fputc('\n', out);
-}
-
-static void rules_markdown(FILE *out, const registry *reg) {
-    fputs("# coreml-lint rule reference\n\n"
-          "<!-- Generated by `coreml-lint rules --markdown`; do not edit by hand.\n"
-          "     Regenerate: build/coreml-lint rules --markdown > docs/rules.md -->\n\n",
-          out);
-    fprintf(out,
-            "%zu rules. Every rule has a stable id (`category/name`) used in configuration files, suppressions and "
-            "`--enable`/`--disable`; levels below are defaults, which `.coreml-lint.json` can change "
-            "(see [configuration](configuration.md)).\n\n",
-            registry_count(reg));
-    fputs("| Rule | Level | Kind | Summary |\n|---|---|---|---|\n", out);
-    for (size_t i = 0; i < registry_count(reg); i++) {
-        const host_rule *r = registry_rule(reg, i);
-        fprintf(out, "| [`%s`](#", r->id);
-        anchor(out, r->id);
-        fprintf(out, ") | %s | %s | ", level_name(r->default_level), r->kind);
-        md_cell(out, r->summary);
-        fputs(" |\n", out);
-    }
-    fputc('\n', out);
-    for (size_t i = 0; i < registry_count(reg); i++) rule_markdown(out, registry_rule(reg, i));
-}
-
 static const char *effective_level(const host_rule *r) {
     return !r->enabled || r->level == LEVEL_NONE ? "off" : level_name(r->level);
 }
 
 static void rule_doc(FILE *out, const registry *reg, const host_rule *r) {
     char origin[1024];
-    origin_text(r, origin, sizeof origin);
+    ruledoc_origin(r, origin, sizeof origin);
     fprintf(out, "%s (%s)\n  %s\n\n", r->id, r->name, r->summary);
     fprintf(out, "level:    %s", effective_level(r));
     if (!r->enabled || r->level != r->default_level || registry_level_configured(reg, r))
@@ -421,7 +316,11 @@ static void rule_doc(FILE *out, const registry *reg, const host_rule *r) {
         for (size_t i = 0; i < r->n_tags; i++) fprintf(out, "%s%s", i ? ", " : "", r->tags[i]);
         fputc('\n', out);
     }
-    if (r->help_uri && *r->help_uri) fprintf(out, "help:     %s\n", r->help_uri);
+    fprintf(out, "precision: %s\n", rule_precision(r));
+    char *uri = rule_help_uri(r);
+    if (uri) fprintf(out, "help:     %s\n", uri);
+    if (r->bundled && r->help_uri && *r->help_uri) fprintf(out, "see also: %s\n", r->help_uri);
+    free(uri);
     if (r->n_options) {
         fputs("options:\n", out);
         for (size_t i = 0; i < r->n_options; i++) {
@@ -493,7 +392,7 @@ static int cmd_rules(int argc, char **argv, int start) {
     }
     config cfg;
     registry *reg = NULL;
-    rc = setup(&o, &cfg, &reg, !o.markdown);
+    rc = setup(&o, &cfg, &reg, !o.markdown && !o.docs_dir);
     const char *want = o.args.n ? o.args.v[0] : NULL;
     if (!rc && want && !host_is_glob(want) && !registry_find(reg, want)) {
         fprintf(stderr, "coreml-lint rules: no rule '%s' (coreml-lint rules lists them)\n", want);
@@ -501,8 +400,12 @@ static int cmd_rules(int argc, char **argv, int start) {
     }
     FILE *out = rc ? NULL : open_output(o.output);
     if (!rc && !out) rc = 2;
-    if (!rc) {
-        if (o.markdown) rules_markdown(out, reg);
+    if (!rc && o.docs_dir) {
+        if (ruledoc_write_dir(o.docs_dir, reg) != 0) rc = 2;
+        if (close_output(out, o.output)) rc = 2;
+    } else if (!rc) {
+        if (o.markdown && want && !host_is_glob(want)) ruledoc_page(out, registry_find(reg, want));
+        else if (o.markdown) ruledoc_index(out, reg);
         else if (want && !host_is_glob(want)) rule_doc(out, reg, registry_find(reg, want));
         else rules_list(out, reg, want);
         if (close_output(out, o.output)) rc = 2;

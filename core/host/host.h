@@ -65,6 +65,10 @@ struct host_rule {
     char *description;        /* fullDescription (defaults to summary) */
     char *help_md;            /* Markdown help: why, example, fix, sources */
     char *help_uri;
+    char *precision;          /* declared SARIF precision ("very-high" "high" "medium" "low"),
+                                 NULL: derived (rule_precision) */
+    bool bundled;             /* ships with coreml-lint (builtin, bundled rules and plugins):
+                                 it has a page in docs/rules/ */
     int default_level;        /* LEVEL_* */
     char **tags;
     size_t n_tags;
@@ -237,6 +241,19 @@ char *host_path_normalize(const char *path, const char *cwd);
 /* The rule id or glob syntax accepted in configs and on the command line:
  * a valid id, or [a-z0-9*?/-]+ with at least one * or ?. */
 bool host_rule_pattern_valid(const char *pattern);
+/* SARIF precision of a rule (how often a finding of it is a true
+ * positive): the declared one (Lua key `precision`), else "very-high" for
+ * the builtin load/... rules (the loader's own facts), "medium" for a rule
+ * tagged "estimate" or "heuristic" (how plugins, whose ABI has no such
+ * field, declare it), else "high". */
+const char *rule_precision(const host_rule *r);
+/* True for the four SARIF precision names. */
+bool rule_precision_valid(const char *s);
+/* The page documenting a rule: for a bundled rule,
+ * CML_DOCS_URL "/rules/<category>/<name>.md" (written by `coreml-lint rules
+ * --docs`), else the rule's own help_uri (NULL when it has none). malloc'd. */
+char *rule_help_uri(const host_rule *r);
+
 /* "bool" "int" "number" "string" "strings" */
 const char *host_opt_type_name(opt_type t);
 /* Does v have option type t ("int": a whole number; "strings": an array

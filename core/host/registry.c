@@ -343,6 +343,9 @@ size_t registry_load_all(registry *reg, const registry_sources *src) {
         if (p) so_load_dir(reg, p, true);
         free(p);
     }
+    /* everything so far ships with coreml-lint (documented in docs/rules/);
+     * what follows is the user's */
+    for (size_t i = 0; i < registry_count(reg); i++) registry_rule(reg, i)->bundled = true;
     for (size_t i = 0; src && i < src->n_rules_dirs; i++) lua_load_rules_dir(reg, src->rules_dirs[i]);
     for (size_t i = 0; src && i < src->n_plugins; i++) {
         if (is_dir(src->plugins[i])) so_load_dir(reg, src->plugins[i], false);

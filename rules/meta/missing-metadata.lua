@@ -34,6 +34,8 @@ The option `required` (array of strings) chooses the fields; besides
 **Sources.** apple/coremltools `mlmodel/format/Model.proto` (`Metadata`);
 coremltools `MLModel.author/license/short_description/version` properties.]],
   level = "warning",
+  -- SARIF precision: a fact read from the file
+  precision = "very-high",
   tags = { "metadata", "documentation" },
   options = {
     required = {

@@ -88,7 +88,7 @@ typedef struct load_call {
 } load_call;
 
 static const char *const rule_keys[] = {"id", "name", "summary", "description", "help", "help_uri",
-                                        "level", "tags", "options", "check", NULL};
+                                        "precision", "level", "tags", "options", "check", NULL};
 static const char *const option_keys[] = {"type", "default", "doc", NULL};
 
 static int fail(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -339,6 +339,10 @@ static int load_validate(lua_State *L) {
     r->description = string_field(L, 1, "description", false);
     r->help_md = string_field(L, 1, "help", true);
     r->help_uri = string_field(L, 1, "help_uri", false);
+    r->precision = string_field(L, 1, "precision", false);
+    if (r->precision && !rule_precision_valid(r->precision))
+        return fail(L, "key 'precision' must be one of \"very-high\", \"high\", \"medium\", \"low\" (got \"%s\")",
+                    r->precision);
     int ty = rawfield(L, 1, "level");
     if (ty != LUA_TSTRING || lua_ir_level_parse(lua_tostring(L, -1)) < 0)
         return fail(L, "key 'level' must be one of \"note\", \"warning\", \"error\" (got %s%s%s)",

@@ -6,9 +6,10 @@
  * 0/1/2, --fail-on and the config's fail_on, --baseline dropping known
  * findings and keeping new ones, --disable load/..., a suppression, -o,
  * unknown flags, bad configs, stdout carrying only the report, identical
- * bytes on a second run, folders searched, and that docs/rules.md is the
- * current output of `coreml-lint rules --markdown`. */
+ * bytes on a second run, folders searched, and that docs/rules.md and
+ * docs/rules/ are the current output of `coreml-lint rules --docs`. */
 #define _DEFAULT_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -23,6 +24,7 @@
 
 #include "check.h"
 #include "cli_run.h"
+#include "tmptree.h"
 
 static char bin[PATH_MAX];
 static char work[PATH_MAX];
@@ -328,22 +330,87 @@ static void test_rules_command(void) {
     cli_res_free(&r);
 }
 
-/* docs/rules.md is generated: it must equal the current output. */
+/* Files under rel (a folder) of tree a that are missing from, or differ in,
+ * tree b; with both_ways, also files of b missing from a. Counts and names
+ * them on stderr. */
+static size_t tree_diff(const char *a, const char *b, const char *rel, bool both_ways) {
+    char pa[PATH_MAX * 2 + 8], pb[PATH_MAX * 2 + 8];
+    snprintf(pa, sizeof pa, "%s/%s", a, rel);
+    DIR *d = opendir(pa);
+    if (!d) return 0;
+    size_t bad = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char r[PATH_MAX];
+        snprintf(r, sizeof r, "%s/%s", rel, e->d_name);
+        snprintf(pa, sizeof pa, "%s/%s", a, r);
+        snprintf(pb, sizeof pb, "%s/%s", b, r);
+        struct stat st;
+        if (stat(pa, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) {
+            bad += tree_diff(a, b, r, both_ways);
+            continue;
+        }
+        char *x = cli_slurp(pa, NULL), *y = cli_slurp(pb, NULL);
+        if (!y) fprintf(stderr, "  %s: %s has it, %s does not\n", r, a, b);
+        else if (both_ways && (!x || strcmp(x, y))) fprintf(stderr, "  %s differs\n", r);
+        bad += !y || (both_ways && (!x || strcmp(x, y)));
+        free(x);
+        free(y);
+    }
+    closedir(d);
+    return bad;
+}
+
+/* docs/rules.md and docs/rules/<category>/<name>.md are generated from the
+ * rules' declarations: they must equal what `rules --docs` writes now (no
+ * page missing, stale or left over from a removed rule), and `rules
+ * --markdown [ID]` prints the same index and pages. */
 static void test_rules_doc_current(void) {
     const char *src = getenv("CML_SOURCE_DIR");
-    char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s/docs/rules.md", src ? src : CML_SOURCE_DIR);
-    char *doc = cli_slurp(p, NULL);
-    res r = RUNW("rules", "--markdown");
+    char docs[PATH_MAX], gen[PATH_MAX + 16], p[PATH_MAX + 64];
+    snprintf(docs, sizeof docs, "%s/docs", src ? src : CML_SOURCE_DIR);
+    snprintf(gen, sizeof gen, "%s/gendocs", work);
+    res r = RUNW("rules", "--docs", gen);
     EXPECT_CODE(r, 0);
-    if (!doc || strcmp(doc, r.out) != 0) {
-        fprintf(stderr, "  docs/rules.md is %s the output of `coreml-lint rules --markdown`.\n"
-                        "  Regenerate it: build/coreml-lint rules --markdown > docs/rules.md\n",
-                doc ? "not" : "missing; it must be");
-        CHECK(0);
-    }
-    free(doc);
     cli_res_free(&r);
+    snprintf(p, sizeof p, "%s/rules.md", gen);
+    char *idx = cli_slurp(p, NULL);
+    snprintf(p, sizeof p, "%s/rules.md", docs);
+    char *doc = cli_slurp(p, NULL);
+    size_t bad = tree_diff(gen, docs, "rules", true) + tree_diff(docs, gen, "rules", false);
+    if (!idx || !doc || strcmp(idx, doc)) {
+        fprintf(stderr, "  rules.md differs\n");
+        bad++;
+    }
+    if (bad)
+        fprintf(stderr, "  docs/ is not the output of `coreml-lint rules --docs docs` (%zu files).\n"
+                        "  Regenerate: rm -r docs/rules && build/coreml-lint rules --docs docs\n", bad);
+    CHECK_INT(bad, 0);
+    /* 50 pages: one per rule */
+    r = RUNW("rules", "--no-config");
+    size_t n_rules = 0;
+    for (const char *l = r.out; *l; l++) n_rules += *l == '\n';
+    cli_res_free(&r);
+    CHECK(n_rules >= 50);
+    r = RUNW("rules", "--markdown");
+    EXPECT_CODE(r, 0);
+    CHECK(idx && !strcmp(r.out, idx));
+    CHECK(strstr(r.out, "| [`load/spec-version`](rules/load/spec-version.md) | error | very-high | builtin |") != NULL);
+    cli_res_free(&r);
+    r = RUNW("rules", "--markdown", "ane/unsupported-op");
+    EXPECT_CODE(r, 0);
+    snprintf(p, sizeof p, "%s/rules/ane/unsupported-op.md", docs);
+    char *page = cli_slurp(p, NULL);
+    CHECK(page && !strcmp(r.out, page));
+    CHECK(strstr(r.out, "# ane/unsupported-op\n") == r.out);
+    CHECK(strstr(r.out, "| Precision | medium |") != NULL); /* tagged estimate */
+    free(page);
+    cli_res_free(&r);
+    free(idx);
+    free(doc);
+    tmp_remove_tree(gen);
 }
 
 int main(void) {

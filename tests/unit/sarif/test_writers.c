@@ -747,6 +747,43 @@ static void test_sarif_cap(void) {
     free(names);
 }
 
+/* helpUri: a bundled rule links to its page in docs/rules/, a third-party
+ * one to its own help_uri; precision is the rule's: declared, "medium" for
+ * an estimate, "very-high" for the builtin loader rules, else "high". */
+static void test_rule_links_precision(void) {
+    static const engine builtin_eng = {"builtin", NULL, NULL};
+    static char *est_tags[] = {"ane", "estimate"};
+    host_rule bundled = rule_spec, est = rule_fp32, declared = rule_house;
+    bundled.bundled = true;
+    bundled.eng = &builtin_eng;
+    est.tags = est_tags;
+    est.n_tags = 2;
+    declared.precision = "low";
+    host_rule *rs[] = {&rule_dead, &declared, &bundled, &est};
+    run_result r = make_result();
+    r.rules = rs;
+    r.n_rules = 4;
+    cJSON *doc = sarif_of(&r);
+    const cJSON *rl = jget(jget(jget(cJSON_GetArrayItem(jget(doc, "runs"), 0), "tool"), "driver"), "rules");
+    for (int i = 0; i < cJSON_GetArraySize(rl); i++) {
+        const cJSON *o = cJSON_GetArrayItem(rl, i);
+        const char *id = jstrv(o, "id"), *prec = jstrv(jget(o, "properties"), "precision");
+        if (!strcmp(id, "load/spec-version")) {
+            CHECK_STR(jstrv(o, "helpUri"), CML_DOCS_URL "/rules/load/spec-version.md");
+            CHECK_STR(prec, "very-high");
+        } else if (!strcmp(id, "weights/fp32-storage")) {
+            CHECK_STR(jstrv(o, "helpUri"), "https://example.com/coreml-lint/rules/weights/fp32-storage");
+            CHECK_STR(prec, "medium");
+        } else if (!strcmp(id, "house/metadata-keys")) {
+            CHECK_STR(prec, "low");
+        } else {
+            CHECK_STR(prec, "high");
+        }
+    }
+    CHECK_INT(cJSON_GetArraySize(rl), 4);
+    cJSON_Delete(doc);
+}
+
 static void test_helpers(void) {
     char *s;
     bool rel;
@@ -843,6 +880,7 @@ int main(void) {
     RUN(test_json_details);
     RUN(test_github_details);
     RUN(test_sarif_cap);
+    RUN(test_rule_links_precision);
     RUN(test_determinism_and_errors);
     return CHECK_DONE();
 }
