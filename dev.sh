@@ -13,8 +13,9 @@ cd "$(dirname "$0")"
 
 BUILD_DEPS="build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev liblua5.4-dev libcjson-dev libopenblas-dev"
 # for the tests, optional: luacheck lints the Lua rules; node + npm run the
-# shared SARIF validator (those tests skip, with a message, without them)
-TEST_TOOLS="luacheck:lua-check npm:npm node:nodejs"
+# shared SARIF validator; chromium renders the HTML report (html_render)
+# (those tests skip, with a message, without them)
+TEST_TOOLS="luacheck:lua-check npm:npm node:nodejs chromium:chromium"
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 UPDATED=""

@@ -28,8 +28,10 @@
 
 #include "cli/cli.h"
 #include "cli/discover.h"
+#include "cli/facts.h"
 #include "cli/ruledoc.h"
 #include "host/host.h"
+#include "sarif/writers.h"
 
 typedef struct strv {
     const char **v;
@@ -80,7 +82,7 @@ static void usage(FILE *out) {
           "PATH is an .mlmodel file, an .mlpackage or .mlmodelc folder, or a folder to search.\n"
           "\n"
           "options:\n"
-          "  --format text|sarif|json|github   report format (default text)\n"
+          "  --format FORMAT                   report format: text (default), sarif, json, github, html, markdown\n"
           "  -o, --output FILE                 write the report to FILE instead of stdout\n"
           "  --config FILE                     configuration (default: .coreml-lint.json found upward)\n"
           "  --no-config                       read no configuration file\n"
@@ -198,8 +200,9 @@ static int parse(int argc, char **argv, int start, cli_opts *o, int cmd) {
 #undef VAL
     }
     if (o->format && strcmp(o->format, "text") && strcmp(o->format, "sarif") && strcmp(o->format, "json") &&
-        strcmp(o->format, "github")) {
-        fprintf(stderr, "coreml-lint: --format must be text, sarif, json or github, not '%s'\n", o->format);
+        strcmp(o->format, "github") && strcmp(o->format, "html") && strcmp(o->format, "markdown")) {
+        fprintf(stderr, "coreml-lint: --format must be text, sarif, json, github, html or markdown, not '%s'\n",
+                o->format);
         return 2;
     }
     if (o->target && !config_target_valid(o->target)) {
@@ -574,6 +577,8 @@ static int cmd_check(int argc, char **argv, int start, int cmd) {
                        .fail_on = o.fail_on >= LEVEL_NOTE ? o.fail_on : cfg.fail_on >= LEVEL_NOTE ? cfg.fail_on : LEVEL_ERROR,
                        .baseline = o.baseline,
                        .timestamps = o.timestamps};
+        if (o.format && (!strcmp(o.format, "html") || !strcmp(o.format, "markdown")))
+            ro.model_facts = report_model_facts;
         res = run_check(reg, &ro, (const char *const *)paths.items, paths.n, &st, err, sizeof err);
         if (!res) {
             fprintf(stderr, "coreml-lint: %s\n", err);
@@ -585,6 +590,8 @@ static int cmd_check(int argc, char **argv, int start, int cmd) {
         int w = !strcmp(fmt, "sarif")    ? write_sarif(out, res)
                 : !strcmp(fmt, "json")   ? write_json(out, res)
                 : !strcmp(fmt, "github") ? write_github(out, res)
+                : !strcmp(fmt, "html")   ? write_html(out, res)
+                : !strcmp(fmt, "markdown") ? write_markdown(out, res)
                                          : write_text(out, res, want_color(&o, out));
         int c = close_output(out, o.output);
         out = NULL;

@@ -371,6 +371,11 @@ typedef struct run_opts {
     int fail_on;              /* LEVEL_*; 0 = error */
     const char *baseline;     /* SARIF file of known findings, or NULL */
     bool timestamps;
+    /* Facts about each loaded model for the report writers that show them
+     * (html, markdown): when set, called once per model after its rules ran;
+     * the object it returns (owned by the run from then on; NULL = none) is
+     * stored as run_properties["model"][model path]. */
+    cJSON *(*model_facts)(const cml_model *m);
 } run_opts;
 
 typedef struct run_stats {

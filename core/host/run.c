@@ -197,11 +197,8 @@ static bool prop_key_ok(const char *k) {
     return true;
 }
 
-int ctx_add_property(rule_ctx *ctx, const char *key, const char *json) {
-    if (!ctx || !ctx->scope || !ctx->scope->props || !prop_key_ok(key) || !json || !ctx->model_path) return -1;
-    cJSON *v = cJSON_Parse(json);
-    if (!v) return -1;
-    cJSON **root = ctx->scope->props;
+/* (*root)[key][path] = v (v owned from here). 0, or -1. */
+static int props_put(cJSON **root, const char *key, const char *path, cJSON *v) {
     if (!*root && !(*root = cJSON_CreateObject())) {
         cJSON_Delete(v);
         return -1;
@@ -215,9 +212,16 @@ int ctx_add_property(rule_ctx *ctx, const char *key, const char *json) {
         cJSON_Delete(v);
         return -1;
     }
-    if (cJSON_GetObjectItemCaseSensitive(per, ctx->model_path))
-        return cJSON_ReplaceItemInObjectCaseSensitive(per, ctx->model_path, v) ? 0 : (cJSON_Delete(v), -1);
-    return cJSON_AddItemToObject(per, ctx->model_path, v) ? 0 : (cJSON_Delete(v), -1);
+    if (cJSON_GetObjectItemCaseSensitive(per, path))
+        return cJSON_ReplaceItemInObjectCaseSensitive(per, path, v) ? 0 : (cJSON_Delete(v), -1);
+    return cJSON_AddItemToObject(per, path, v) ? 0 : (cJSON_Delete(v), -1);
+}
+
+int ctx_add_property(rule_ctx *ctx, const char *key, const char *json) {
+    if (!ctx || !ctx->scope || !ctx->scope->props || !prop_key_ok(key) || !json || !ctx->model_path) return -1;
+    cJSON *v = cJSON_Parse(json);
+    if (!v) return -1;
+    return props_put(ctx->scope->props, key, ctx->model_path, v);
 }
 
 const cml_model *ctx_load_model(rule_ctx *ctx, const char *path) {
@@ -482,6 +486,12 @@ static void check_one_model(registry *reg, const run_opts *o, const char *path, 
         int rc = r->eng->check(r, m, &ctx);
         if (rc < 0 && !ctx.notified)
             ctx_notify(&ctx, "rule/error", LEVEL_ERROR, "the rule failed (error %d) and was skipped for this model", rc);
+    }
+    /* after the rules, so a rule's property of the same key cannot stand in for it */
+    if (o->model_facts) {
+        cJSON *facts = o->model_facts(m);
+        if (facts && props_put(props, "model", path, facts) != 0)
+            registry_notify(reg, NULL, "rule/error", LEVEL_ERROR, NULL, 0, "out of memory describing '%s'", path);
     }
     for (size_t i = 0; i < scope.n_loaded; i++) loader_free(scope.loaded[i]);
     free(scope.loaded);
