@@ -285,14 +285,14 @@ static void facts_section(FILE *out, const cJSON *facts, const sarif_counts *c) 
     double ne = jn(cu, "neural_engine"), gpu = jn(cu, "gpu"), cpu = jn(cu, "cpu"), unk = jn(cu, "unknown");
     double all = (ne > 0 ? ne : 0) + (gpu > 0 ? gpu : 0) + (cpu > 0 ? cpu : 0) + (unk > 0 ? unk : 0);
     if (all > 0) {
-        char notes[4][32];
+        char vnotes[4][32];
         double v[4] = {ne, gpu, cpu, unk};
         for (int i = 0; i < 4; i++)
-            snprintf(notes[i], sizeof notes[i], "op%s (%.0f%%)", v[i] == 1 ? "" : "s", 100.0 * (v[i] > 0 ? v[i] : 0) / all);
-        bar b[4] = {{"Neural Engine", ne, notes[0], "b-ne"},
-                    {"GPU", gpu, notes[1], "b-gpu"},
-                    {"CPU", cpu, notes[2], "b-cpu"},
-                    {"unknown", unk, notes[3], "b-unk"}};
+            snprintf(vnotes[i], sizeof vnotes[i], "op%s (%.0f%%)", v[i] == 1 ? "" : "s", 100.0 * (v[i] > 0 ? v[i] : 0) / all);
+        bar b[4] = {{"Neural Engine", ne, vnotes[0], "b-ne"},
+                    {"GPU", gpu, vnotes[1], "b-gpu"},
+                    {"CPU", cpu, vnotes[2], "b-cpu"},
+                    {"unknown", unk, vnotes[3], "b-unk"}};
         fputs("<h3>Compute units (estimate)</h3>", out);
         bars(out, "Ops by the compute unit they are likely to run on (static estimate; the probe on a Mac measures it)",
              b, unk > 0 ? 4 : 3, NULL, false);
@@ -335,14 +335,14 @@ static void latency_chart(FILE *out, const cJSON *p) {
     static const char *const modes[][2] = {
         {"fp32", "reference fp32"}, {"fp16_emulation", "fp16 emulation"}, {"typed", "typed precision"}};
     bar b[3 + 8];
-    char notes[3 + 8][96];
+    char vnotes[3 + 8][96];
     size_t n = 0;
     for (size_t i = 0; i < 3; i++) {
         const cJSON *l = cJSON_GetObjectItemCaseSensitive(lat, modes[i][0]);
         if (!cJSON_IsObject(l) || isnan(jn(l, "median"))) continue;
-        snprintf(notes[n], sizeof notes[n], "median (p90 %.3g, first %.3g, %.0f runs)", jn(l, "p90"), jn(l, "first"),
+        snprintf(vnotes[n], sizeof vnotes[n], "median (p90 %.3g, first %.3g, %.0f runs)", jn(l, "p90"), jn(l, "first"),
                  jn(l, "runs"));
-        b[n] = (bar){modes[i][1], jn(l, "median"), notes[n], "b-main"};
+        b[n] = (bar){modes[i][1], jn(l, "median"), vnotes[n], "b-main"};
         n++;
     }
     /* Core ML itself, per compute-unit setting (Apple platforms only) */
@@ -351,8 +351,8 @@ static void latency_chart(FILE *out, const cJSON *p) {
         if (n >= 3 + 8) break;
         const cJSON *l = cJSON_GetObjectItemCaseSensitive(u, "latency_ms");
         if (js(u, "error") || isnan(jn(l, "median"))) continue;
-        snprintf(notes[n], sizeof notes[n], "median (p90 %.3g)", jn(l, "p90"));
-        b[n] = (bar){js(u, "compute_units"), jn(l, "median"), notes[n], "b-ne"};
+        snprintf(vnotes[n], sizeof vnotes[n], "median (p90 %.3g)", jn(l, "p90"));
+        b[n] = (bar){js(u, "compute_units"), jn(l, "median"), vnotes[n], "b-ne"};
         n++;
     }
     bars(out, "Latency per prediction, per mode", b, n, "ms", false);
@@ -361,18 +361,18 @@ static void latency_chart(FILE *out, const cJSON *p) {
 static void ops_chart(FILE *out, const cJSON *arr, const char *title, const char *value_key, const char *unit,
                       const char *cls, bool log_scale, const char *note_key) {
     bar b[HTML_MAX_BARS];
-    char notes[HTML_MAX_BARS][64];
+    char vnotes[HTML_MAX_BARS][64];
     size_t n = 0;
     const cJSON *it;
     cJSON_ArrayForEach(it, arr) {
         if (n >= HTML_MAX_BARS) break;
         if (isnan(jn(it, value_key))) continue;
-        notes[n][0] = 0;
+        vnotes[n][0] = 0;
         if (note_key && !strcmp(note_key, "share") && !isnan(jn(it, "share")))
-            snprintf(notes[n], sizeof notes[n], "(%.0f%% of the run)", 100.0 * jn(it, "share"));
+            snprintf(vnotes[n], sizeof vnotes[n], "(%.0f%% of the run)", 100.0 * jn(it, "share"));
         else if (note_key && !strcmp(note_key, "growth") && !isnan(jn(it, "growth")))
-            snprintf(notes[n], sizeof notes[n], "(grows %.2g here)", jn(it, "growth"));
-        b[n] = (bar){js(it, "op"), jn(it, value_key), notes[n][0] ? notes[n] : NULL, cls};
+            snprintf(vnotes[n], sizeof vnotes[n], "(grows %.2g here)", jn(it, "growth"));
+        b[n] = (bar){js(it, "op"), jn(it, value_key), vnotes[n][0] ? vnotes[n] : NULL, cls};
         n++;
     }
     bars(out, title, b, n, unit, log_scale);

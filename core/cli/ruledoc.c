@@ -13,6 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/sources.h"
+#include "host/util.h"
+
 static const char *strip_prefix(const char *s, const char *prefix) {
     size_t n = prefix ? strlen(prefix) : 0;
     if (n && !strncmp(s, prefix, n) && s[n] == '/') return s + n + 1;
@@ -25,7 +28,7 @@ void ruledoc_origin(const host_rule *r, char *buf, size_t cap) {
         snprintf(buf, cap, "built in");
         return;
     }
-    char *rd = registry_bundled_rules_dir(), *pd = registry_bundled_plugin_dir();
+    char *rd = sources_bundled_rules_dir(), *pd = sources_bundled_plugin_dir();
     const char *rest;
     if ((rest = strip_prefix(o, rd))) snprintf(buf, cap, "rules/%s", rest);
     else if ((rest = strip_prefix(o, pd))) snprintf(buf, cap, "plugins/%s", rest);

@@ -7,7 +7,8 @@
 
 #include <stdio.h>
 
-#include "host/host.h"
+#include "host/registry.h"
+#include "host/rule.h"
 
 /* Where a rule comes from, stable across machines for the bundled ones:
  * "built in", "rules/<category>/<name>.lua", "plugins/<file>.so", or the path. */

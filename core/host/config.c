@@ -18,13 +18,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "host/host.h"
+#include "host/config.h"
+#include "host/util.h"
 
 #define CONFIG_MAX_BYTES (4u << 20)
 #define CONFIG_NAME ".coreml-lint.json"
 
 static const char *const KEYS[] = {"$schema", "enable",  "disable", "rules",        "target",
-                                   "rules_dirs", "plugins", "exclude", "suppressions", "fail_on"};
+                                   "rules_dirs", "plugins", "exclude", "suppressions", "fail_on",
+                                   "limits"};
+
+void config_init(config *c) {
+    memset(c, 0, sizeof *c);
+    c->fail_on = -1;
+    c->limits = host_limits_default();
+}
 
 const char *const *config_keys(size_t *n) {
     if (n) *n = sizeof KEYS / sizeof KEYS[0];
@@ -406,6 +414,19 @@ static int parse_supps(config *c, const cJSON *item, char *err, size_t errlen) {
     return 0;
 }
 
+static int parse_limits(config *c, const cJSON *item, char *err, size_t errlen) {
+    if (!cJSON_IsObject(item)) return cfg_err(c, "/limits", err, errlen, "'limits' must be an object");
+    const cJSON *v;
+    cJSON_ArrayForEach(v, item) {
+        char ptr[512], why[256];
+        mkptr(ptr, sizeof ptr, "limits", v->string, NULL);
+        if (dup_key(item, v)) return cfg_err(c, ptr, err, errlen, "key '%s' appears twice", v->string);
+        if (host_limit_set(&c->limits, v->string, v, why, sizeof why) != 0)
+            return cfg_err(c, ptr, err, errlen, "%s", why);
+    }
+    return 0;
+}
+
 static uint32_t line_at(const char *text, size_t off) {
     uint32_t line = 1;
     for (size_t i = 0; i < off; i++) line += text[i] == '\n';
@@ -414,8 +435,7 @@ static uint32_t line_at(const char *text, size_t off) {
 
 int config_parse(config *c, const char *text, size_t len, const char *name, const char *dir, char *err,
                  size_t errlen) {
-    memset(c, 0, sizeof *c);
-    c->fail_on = -1;
+    config_init(c);
     c->file = host_strdup(name ? name : "configuration");
     c->dir = host_strdup(dir);
     const char *end = NULL;
@@ -463,10 +483,12 @@ int config_parse(config *c, const char *text, size_t len, const char *name, cons
             int lv = cJSON_IsString(item) ? level_parse(item->valuestring) : -1;
             if (lv < LEVEL_NOTE) rc = cfg_err(c, ptr, err, errlen, "'fail_on' must be \"note\", \"warning\" or \"error\"");
             else c->fail_on = lv;
+        } else if (!strcmp(k, "limits")) {
+            rc = parse_limits(c, item, err, errlen);
         } else {
             rc = cfg_err(c, ptr, err, errlen,
                          "unknown key '%s' (allowed: enable, disable, rules, target, rules_dirs, plugins, exclude, "
-                         "suppressions, fail_on)", k);
+                         "suppressions, fail_on, limits)", k);
         }
         if (rc) break;
     }
@@ -476,8 +498,7 @@ out:
 }
 
 int config_load(config *c, const char *path, char *err, size_t errlen) {
-    memset(c, 0, sizeof *c);
-    c->fail_on = -1;
+    config_init(c);
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: cannot read the configuration: %s", path, strerror(errno));
@@ -629,10 +650,39 @@ static int decide(const host_rule *r, char *const *en, size_t ne, char *const *d
     return d;
 }
 
-int config_apply(const config *c, registry *reg, const char *const *cli_enable, size_t n_cli_enable,
-                 const char *const *cli_disable, size_t n_cli_disable, char *err, size_t errlen) {
+/* The overlay's options: each must be declared, with its type, by a rule
+ * the overlay's pattern matches. */
+static int validate_overlay(const registry *reg, const config_overlay *ov, char *err, size_t errlen) {
+    const cJSON *o;
+    cJSON_ArrayForEach(o, ov->options) {
+        size_t declaring = 0;
+        for (size_t i = 0; i < registry_count(reg); i++) {
+            const host_rule *r = registry_rule(reg, i);
+            if (!rule_matches(r, ov->options_rules)) continue;
+            const rule_option *opt = find_option(r, o->string);
+            if (!opt) continue;
+            declaring++;
+            if (!host_option_type_ok(o, opt->type)) {
+                snprintf(err, errlen, "option '%s' of rule '%s' must be of type %s", o->string, r->id,
+                         host_opt_type_name(opt->type));
+                return -1;
+            }
+        }
+        if (!declaring) {
+            snprintf(err, errlen, "no loaded rule matching '%s' has the option '%s'", ov->options_rules, o->string);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int config_apply(const config *c, registry *reg, const config_overlay *ov, char *err, size_t errlen) {
     static const config empty_cfg = {.fail_on = -1};
+    static const config_overlay empty_ov = {0};
     if (!c) c = &empty_cfg;
+    if (!ov) ov = &empty_ov;
+    const char *const *cli_enable = ov->enable, *const *cli_disable = ov->disable;
+    size_t n_cli_enable = ov->n_enable, n_cli_disable = ov->n_disable;
     char ptr[512];
     /* names that must exist */
     for (size_t i = 0; i < c->n_enable; i++)
@@ -658,6 +708,7 @@ int config_apply(const config *c, registry *reg, const char *const *cli_enable, 
         }
         if (check_known_id(c, reg, NULL, "--disable", cli_disable[i], err, errlen)) return -1;
     }
+    if (ov->options && ov->options_rules && validate_overlay(reg, ov, err, errlen)) return -1;
 
     for (size_t i = 0; i < registry_count(reg); i++) {
         host_rule *r = registry_rule(reg, i);
@@ -690,6 +741,14 @@ int config_apply(const config *c, registry *reg, const char *const *cli_enable, 
                     cJSON_DeleteItemFromObjectCaseSensitive(opts, o->string);
                     cJSON_AddItemToObject(opts, o->string, cJSON_Duplicate(o, 1));
                 }
+            }
+        }
+        if (opts && ov->options && ov->options_rules && rule_matches(r, ov->options_rules)) {
+            const cJSON *o;
+            cJSON_ArrayForEach(o, ov->options) {
+                if (!find_option(r, o->string)) continue;
+                cJSON_DeleteItemFromObjectCaseSensitive(opts, o->string);
+                cJSON_AddItemToObject(opts, o->string, cJSON_Duplicate(o, 1));
             }
         }
         if (opts) {

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/host.h"
+#include "host/rule.h"
+#include "host/util.h"
 
 const char *level_name(int level) {
     switch (level) {
@@ -70,7 +71,6 @@ bool rule_precision_valid(const char *s) {
 
 const char *rule_precision(const host_rule *r) {
     if (rule_precision_valid(r->precision)) return r->precision;
-    if (r->eng && r->eng->name && !strcmp(r->eng->name, "builtin")) return "very-high";
     for (size_t i = 0; i < r->n_tags; i++)
         if (r->tags[i] && (!strcmp(r->tags[i], "estimate") || !strcmp(r->tags[i], "heuristic"))) return "medium";
     return "high";
@@ -230,5 +230,11 @@ bool host_option_type_ok(const cJSON *v, opt_type t) {
         return true;
     }
     }
+    return false;
+}
+
+bool rule_has_tag(const host_rule *r, const char *tag) {
+    for (size_t i = 0; r && i < r->n_tags; i++)
+        if (r->tags[i] && !strcmp(r->tags[i], tag)) return true;
     return false;
 }

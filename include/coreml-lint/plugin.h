@@ -31,6 +31,10 @@
  *      the host table is read by its size, so a plugin tests
  *      CML_HOST_HAS(host, member) before calling one (as PLG-8 asks for
  *      later entries) and an older host's shorter table simply lacks them.
+ *   1  cml_host.usage_error appended: the user's own input to a rule (a
+ *      file or folder an option names) is unusable; the run ends with
+ *      exit 2, as for a bad flag, instead of the host guessing it from a
+ *      log line. No ABI bump (read by size, CML_HOST_HAS).
  *
  * The contract (policy, result of non-compliance, enforced by the host?):
  *   PLG-1  A plugin must not write to the IR or keep pointers into it after
@@ -284,6 +288,11 @@ struct cml_host {
      * the load/... rules see them); NULL only when out of memory or path is
      * NULL. */
     const cml_model *(*load_model)(cml_ctx *ctx, const char *path);
+    /* The user's own input to the rule is unusable (an --input file that
+     * cannot be read, an option's folder that cannot be written): the
+     * message becomes an error notification and the run exits 2, as for a
+     * bad flag. Findings about the model are still reported. */
+    void (*usage_error)(cml_ctx *ctx, const char *message);
     /* ---- ABI 2 and later: append here ---- */
 };
 
@@ -361,6 +370,18 @@ static inline int cml_add_property(cml_ctx *ctx, const char *key, const char *js
 }
 static inline const cml_model *cml_load_model(cml_ctx *ctx, const char *path) {
     return CML_HOST_HAS(ctx->host, load_model) ? ctx->host->load_model(ctx, path) : NULL;
+}
+/* The user's input to the rule is unusable (exit 2); on a host without
+ * the entry, an error log line. */
+static inline void cml_usage_error(cml_ctx *ctx, const char *fmt, ...) CML_PRINTF_(2, 3);
+static inline void cml_usage_error(cml_ctx *ctx, const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (CML_HOST_HAS(ctx->host, usage_error)) ctx->host->usage_error(ctx, buf);
+    else ctx->host->log(ctx, CML_ERROR, buf);
 }
 /* The newest ABI the host speaks (the negotiated one is ctx->abi). */
 static inline uint32_t cml_host_abi(const cml_ctx *ctx) { return ctx->host->abi; }

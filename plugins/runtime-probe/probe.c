@@ -315,12 +315,12 @@ static void prb_run_notes(cml_ctx *ctx, const probe_result *r) {
     prb_state *s = ctx->state;
     if (!s || s->cache.logged) return;
     s->cache.logged = true;
-    if (r->status == PROBE_INPUT_ERROR) cml_log(ctx, CML_ERROR, "probe: %s", r->message);
+    if (r->status == PROBE_INPUT_ERROR) cml_usage_error(ctx, "probe: %s", r->message);
     else if (r->status == PROBE_RUN_ERROR) cml_log(ctx, CML_WARNING, "probe: the model could not be run: %s", r->message);
     else if (r->status == PROBE_SKIPPED && r->message[0]) cml_log(ctx, CML_WARNING, "probe: %s", r->message);
-    if (r->save_error[0]) cml_log(ctx, CML_ERROR, "probe: %s", r->save_error);
-    if (s->cache.baseline_problem[0]) cml_log(ctx, CML_ERROR, "probe: %s", s->cache.baseline_problem);
-    else if (r->cmp_error[0]) cml_log(ctx, CML_ERROR, "probe: compare: %s", r->cmp_error);
+    if (r->save_error[0]) cml_usage_error(ctx, "probe: %s", r->save_error);
+    if (s->cache.baseline_problem[0]) cml_usage_error(ctx, "probe: %s", s->cache.baseline_problem);
+    else if (r->cmp_error[0]) cml_usage_error(ctx, "probe: compare: %s", r->cmp_error);
 }
 
 static const char *prb_op_name(const cml_op *op) {

@@ -45,18 +45,12 @@
 #endif
 
 #include "coreml-lint/plugin.h"
-#include "host/host.h"
+#include "host/ctx.h"
+#include "host/so/engine.h"
+#include "host/util.h"
 #include "ir/weights.h"
 #include "ir/model.h"
 
-/* Knobs for the command line and config (not yet in host.h). */
-void so_set_timeout_ms(unsigned ms);        /* wall-clock limit per isolated check; 0 = default (10 s) */
-unsigned so_timeout_ms(void);
-/* For plugins loaded after the call: 0 default (third-party plugins
- * isolated, bundled in-process), 1 never isolate, 2 isolate all. */
-void so_set_isolation(int mode);
-
-#define SO_DEFAULT_TIMEOUT_MS 10000u
 #define SO_MAX_RULES 256              /* per plugin */
 #define SO_MAX_TAGS 64                /* per rule */
 #define SO_MAX_OPTIONS 64             /* per rule */
@@ -73,13 +67,6 @@ void so_set_isolation(int mode);
 #define SO_RULE_MIN SO_END(cml_rule, check)
 #define SO_OPTION_MIN SO_END(cml_option, doc)
 #define SO_REPORT_MIN SO_END(cml_report, message)
-
-static unsigned so_timeout = 0;       /* 0: default */
-static int so_isolation = 0;
-
-void so_set_timeout_ms(unsigned ms) { so_timeout = ms; }
-unsigned so_timeout_ms(void) { return so_timeout ? so_timeout : SO_DEFAULT_TIMEOUT_MS; }
-void so_set_isolation(int mode) { so_isolation = mode; }
 
 typedef struct so_plugin {
     void *dl;
@@ -192,7 +179,7 @@ static void so_free_rule(host_rule *r) {
     free(sr);
 }
 
-static const engine so_engine = {"so", so_check, so_free_rule};
+static const engine so_engine = {"so", so_check, so_free_rule, false};
 
 /* ---- host services (the cml_host table) ------------------------------------ */
 
@@ -263,7 +250,7 @@ static void so_send(so_ctx *c, so_buf *b) {
 }
 
 enum { SO_MSG_REPORT = 'R', SO_MSG_NOTE = 'N', SO_MSG_END = 'E' };
-enum { SO_NOTE_LOG = 0, SO_NOTE_ERROR = 1 };
+enum { SO_NOTE_LOG = 0, SO_NOTE_ERROR = 1, SO_NOTE_USAGE = 2 };
 
 static void so_child_note(so_ctx *c, int code, int level, const char *msg) {
     so_buf b = {0};
@@ -364,6 +351,20 @@ static void so_h_log(cml_ctx *pc, cml_level level, const char *message) {
     so_ctx *c = so_ctx_of(pc);
     if (c->fd >= 0) so_child_note(c, SO_NOTE_LOG, lv, message);
     else ctx_notify(c->rc, "plugin/log", lv, "%s", message);
+}
+
+/* The user's own input to the rule (a file an option names, a folder to
+ * write) is unusable: a NOTE_USAGE notification, which ends the run with
+ * exit 2 like a bad flag. */
+static void so_h_usage_error(cml_ctx *pc, const char *message) {
+    if (!message) message = "";
+    if (!pc) {
+        fprintf(stderr, "coreml-lint: plugin error: %s\n", message);
+        return;
+    }
+    so_ctx *c = so_ctx_of(pc);
+    if (c->fd >= 0) so_child_note(c, SO_NOTE_USAGE, LEVEL_ERROR, message);
+    else ctx_notify(c->rc, NOTE_USAGE, LEVEL_ERROR, "%s", message);
 }
 
 static const cJSON *so_opt(cml_ctx *pc, const char *name) {
@@ -504,6 +505,7 @@ static const cml_host so_host = {
     .weight_stored_as = so_h_weight_stored_as,
     .add_property = so_h_add_property,
     .load_model = so_h_load_model,
+    .usage_error = so_h_usage_error,
 };
 
 static void so_ctx_init(so_ctx *c, so_rule *sr, rule_ctx *rc, int fd) {
@@ -593,7 +595,8 @@ static bool so_parent_frame(rule_ctx *rc, unsigned char *body, size_t n, so_run 
         const char *msg = so_get_str(&r);
         if (r.bad || r.p != r.end || code > SO_NOTE_ERROR || level < LEVEL_NOTE || level > LEVEL_ERROR)
             return false;
-        ctx_notify(rc, code == SO_NOTE_LOG ? "plugin/log" : "rule/error", level, "%s", msg ? msg : "");
+        ctx_notify(rc, code == SO_NOTE_LOG ? "plugin/log" : code == SO_NOTE_USAGE ? NOTE_USAGE : "rule/error", level,
+                   "%s", msg ? msg : "");
         return true;
     }
     if (type == SO_MSG_PROPERTY) {
@@ -693,7 +696,7 @@ static int so_check_child(so_rule *sr, const cml_model *m, rule_ctx *rc) {
     }
     close(fds[1]);
 
-    unsigned limit = so_timeout_ms();
+    unsigned limit = ctx_limits(rc)->plugin_timeout_ms;
     long deadline = so_now_ms() + (long)limit;
     so_run st = {false, 0};
     bool timed_out = false, malformed = false;
@@ -1015,7 +1018,7 @@ static host_rule *so_make_rule(so_plugin *pl, const cml_rule *cr, const char *pa
 
 typedef const cml_plugin *(*so_entry_ptr)(uint32_t *abi, const cml_host *host);
 
-int so_load_plugin(registry *reg, const char *path, bool bundled) {
+int so_load_plugin(registry *reg, const char *path, bool bundled, const host_limits *lim) {
     if (!reg || !path) return 0;
     void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!dl) {
@@ -1062,7 +1065,8 @@ int so_load_plugin(registry *reg, const char *path, bool bundled) {
     pl->base = so_base(pl->path);
     pl->abi = abi;
     pl->bundled = bundled;
-    pl->isolate = so_isolation == 2 || (so_isolation == 0 && !bundled);
+    plugin_isolation iso = lim ? lim->isolation : ISOLATE_AUTO;
+    pl->isolate = iso == ISOLATE_ALWAYS || (iso == ISOLATE_AUTO && !bundled);
     pl->refs = 1;
 
     uint32_t size;
@@ -1163,7 +1167,7 @@ static int so_name_cmp(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int so_load_dir(registry *reg, const char *dir, bool bundled) {
+int so_load_dir(registry *reg, const char *dir, bool bundled, const host_limits *lim) {
     if (!reg || !dir) return 0;
     DIR *d = opendir(dir);
     if (!d) {
@@ -1195,7 +1199,7 @@ int so_load_dir(registry *reg, const char *dir, bool bundled) {
         char *p = malloc(len);
         if (p) {
             snprintf(p, len, "%s/%s", dir, names[i]);
-            added += so_load_plugin(reg, p, bundled);
+            added += so_load_plugin(reg, p, bundled, lim);
             free(p);
         }
         free(names[i]);

@@ -330,6 +330,64 @@ static void test_rules_command(void) {
     cli_res_free(&r);
 }
 
+/* One flag table: the top-level help lists every command and every flag;
+ * a command's help lists its own flags only; unknown flags get a
+ * suggestion; another command's flag says whose it is. */
+static void test_help(void) {
+    res top = RUNW("--help");
+    EXPECT_CODE(top, 0);
+    static const char *const cmds[] = {"check", "inspect", "rules", "probe", "compare"};
+    static const char *const flags[] = {"--format", "--output", "--fail-on", "--baseline", "--config", "--no-config",
+                                        "--target", "--limit", "--enable", "--disable", "--rules-dir", "--plugin",
+                                        "--no-bundled", "--threads", "--runs", "--input", "--save-outputs",
+                                        "--timeout", "--memory-limit", "--seed", "--function", "--no-coreml",
+                                        "--quiet", "--version", "--markdown", "--timestamps", "--color"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) CHECK(strstr(top.out, cmds[i]) != NULL);
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) CHECK(strstr(top.out, flags[i]) != NULL);
+    cli_res_free(&top);
+    res r = RUNW("inspect", "--help");
+    EXPECT_CODE(r, 0);
+    CHECK(!strncmp(r.out, "usage: coreml-lint inspect", 26));
+    CHECK(strstr(r.out, "--format") && !strstr(r.out, "--threads") && !strstr(r.out, "--enable"));
+    cli_res_free(&r);
+    r = RUNW("probe", "--help");
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "--threads") && strstr(r.out, "--enable") && !strstr(r.out, "--markdown"));
+    cli_res_free(&r);
+    r = RUNW("help", "compare");
+    EXPECT_CODE(r, 0);
+    CHECK(!strncmp(r.out, "usage: coreml-lint compare", 26));
+    cli_res_free(&r);
+    r = RUNW("check", "--formt", "sarif", "empty.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "did you mean --format?") != NULL);
+    cli_res_free(&r);
+    r = RUNW("check", "--threads", "2", "empty.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "--threads is an option of probe and compare, not of check") != NULL);
+    cli_res_free(&r);
+    r = RUNW("inspect", "--format", "sarif", "empty.mlmodel");
+    EXPECT_CODE(r, 2);
+    cli_res_free(&r);
+    r = RUNW("check", "--limit", "lua_memory_mb=0", "empty.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "lua_memory_mb") != NULL);
+    cli_res_free(&r);
+    r = RUNW("--version");
+    CHECK(strstr(r.out, "plugin ABI 1") != NULL);
+    cli_res_free(&r);
+    /* rules as JSON: every rule once, with its level and options */
+    r = RUNW("rules", "--no-bundled", "--format", "json");
+    EXPECT_CODE(r, 0);
+    cJSON *j = cJSON_Parse(r.out);
+    CHECK(cJSON_IsArray(j) && cJSON_GetArraySize(j) >= 10);
+    const cJSON *first = cJSON_GetArrayItem(j, 0);
+    CHECK(cJSON_IsString(cJSON_GetObjectItem(first, "id")) && cJSON_IsString(cJSON_GetObjectItem(first, "level")) &&
+          cJSON_IsArray(cJSON_GetObjectItem(first, "options")));
+    cJSON_Delete(j);
+    cli_res_free(&r);
+}
+
 /* Files under rel (a folder) of tree a that are missing from, or differ in,
  * tree b; with both_ways, also files of b missing from a. Counts and names
  * them on stderr. */
@@ -430,6 +488,7 @@ int main(void) {
     RUN(test_output);
     RUN(test_fixtures);
     RUN(test_rules_command);
+    RUN(test_help);
     RUN(test_rules_doc_current);
     char cmd[PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);

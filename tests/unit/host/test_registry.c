@@ -13,7 +13,13 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "host/host.h"
+#include "cli/sources.h"
+#include "host/builtin/load_rules.h"
+#include "host/ctx.h"
+#include "host/lua/engine.h"
+#include "host/run.h"
+#include "host/so/engine.h"
+#include "host/util.h"
 #include "format/sha256.h"
 
 /* ---- sha256 ---------------------------------------------------------------- */
@@ -139,7 +145,7 @@ static int t_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
     return 0;
 }
 
-static const engine t_engine = {"test", t_check, NULL};
+static const engine t_engine = {"test", t_check, NULL, false};
 
 static host_rule *mk_rule(const char *id, const char *origin) {
     host_rule *r = rule_new();
@@ -285,8 +291,8 @@ static void test_bundled_set_valid(void) {
         setenv("CML_PLUGIN_DIR", plugdir, 1);
     }
     registry *reg = registry_new();
-    registry_sources src = {0};
-    size_t n = registry_load_all(reg, &src);
+    sources src = {0};
+    size_t n = sources_load(reg, &src);
     for (size_t i = 0; i < registry_n_notes(reg); i++) {
         const notification *nn = registry_note(reg, i);
         fprintf(stderr, "  bundled notification: [%s] %s: %s\n", nn->kind, nn->file ? nn->file : "-", nn->message);
@@ -379,7 +385,7 @@ static int b_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
     return 0;
 }
 
-static const engine b_engine = {"test", b_check, NULL};
+static const engine b_engine = {"test", b_check, NULL, false};
 
 static void add_b(registry *reg, const char *id, behaviour b) {
     host_rule *r = mk_rule(id, "/t/rules.lua");
@@ -435,7 +441,7 @@ static void test_run(void) {
     add_b(reg, "t/fail-notify", B_FAIL_NOTIFY);
     add_b(reg, "t/dups", B_DUPS);
     char err[512] = "";
-    CHECK_INT(config_apply(NULL, reg, NULL, 0, NULL, 0, err, sizeof err), 0);
+    CHECK_INT(config_apply(NULL, reg, NULL, err, sizeof err), 0);
     const char *paths[] = {model};
     run_opts o = {.target = "iOS16"};
     run_stats st;
@@ -570,7 +576,7 @@ static void test_run_config(void) {
                        " \"suppressions\": [{\"rule\": \"t/*\", \"op\": \"main/conv_*\", \"reason\": \"accepted\"},"
                        "                    {\"rule\": \"t/located\", \"path\": \"nowhere/**\", \"reason\": \"other path\"}]}";
     CHECK_INT(config_parse(&cfg, json, strlen(json), "cfg.json", dir, err, sizeof err), 0);
-    CHECK_INT(config_apply(&cfg, reg, NULL, 0, NULL, 0, err, sizeof err), 0);
+    CHECK_INT(config_apply(&cfg, reg, NULL, err, sizeof err), 0);
     const char *paths[] = {model};
     run_opts o = {.cfg = &cfg, .fail_on = LEVEL_WARNING, .target = "iOS16"};
     run_stats st;

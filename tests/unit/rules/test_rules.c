@@ -22,7 +22,12 @@
 #include <dirent.h>
 
 #include "check.h"
-#include "host/host.h"
+#include "cli/sources.h"
+#include "host/ctx.h"
+#include "host/lua/engine.h"
+#include "host/run.h"
+#include "host/so/engine.h"
+#include "host/util.h"
 #include "ir/model.h"
 
 static const char *build_dir, *source_dir, *corpus_dir;
@@ -39,8 +44,8 @@ typedef struct tcase {
 
 static registry *make_registry(bool all_on) {
     registry *reg = registry_new();
-    registry_sources src = {0};
-    registry_load_all(reg, &src);
+    sources src = {0};
+    sources_load(reg, &src);
     for (size_t i = 0; i < registry_n_notes(reg); i++) {
         const notification *n = registry_note(reg, i);
         fprintf(stderr, "  bundled rule problem: %s: %s\n", n->kind, n->message);
@@ -49,7 +54,7 @@ static registry *make_registry(bool all_on) {
     /* cases: every rule on, opt-in ones too (each case names its rule);
      * corpus: the shipped defaults */
     char err[512];
-    CHECK(config_apply(NULL, reg, NULL, 0, NULL, 0, err, sizeof err) == 0);
+    CHECK(config_apply(NULL, reg, NULL, err, sizeof err) == 0);
     for (size_t i = 0; all_on && i < registry_count(reg); i++) registry_rule(reg, i)->enabled = true;
     return reg;
 }

@@ -1,0 +1,157 @@
+/* cmd_rules.c — `rules`: list every rule (id, level as configured, kind,
+ * summary), document one, list them as JSON, or print the Markdown
+ * reference (ruledoc.c: the index docs/rules.md, one rule's page, or with
+ * --docs DIR all of docs/rules.md and docs/rules/). */
+#define _DEFAULT_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/ruledoc.h"
+#include "cli/session.h"
+#include "cli/sources.h"
+#include "host/util.h"
+
+
+
+static const char *effective_level(const host_rule *r) {
+    return !r->enabled || r->level == LEVEL_NONE ? "off" : level_name(r->level);
+}
+
+static void rule_doc(FILE *out, const registry *reg, const host_rule *r) {
+    char origin[1024];
+    ruledoc_origin(r, origin, sizeof origin);
+    fprintf(out, "%s (%s)\n  %s\n\n", r->id, r->name, r->summary);
+    fprintf(out, "level:    %s", effective_level(r));
+    if (!r->enabled || r->level != r->default_level || registry_level_configured(reg, r))
+        fprintf(out, " (default %s)", level_name(r->default_level));
+    fprintf(out, "\nkind:     %s\norigin:   %s\n", r->kind, origin);
+    if (r->n_tags) {
+        fputs("tags:     ", out);
+        for (size_t i = 0; i < r->n_tags; i++) fprintf(out, "%s%s", i ? ", " : "", r->tags[i]);
+        fputc('\n', out);
+    }
+    fprintf(out, "precision: %s\n", rule_precision(r));
+    char *uri = rule_help_uri(r);
+    if (uri) fprintf(out, "help:     %s\n", uri);
+    if (r->bundled && r->help_uri && *r->help_uri) fprintf(out, "see also: %s\n", r->help_uri);
+    free(uri);
+    if (r->n_options) {
+        fputs("options:\n", out);
+        for (size_t i = 0; i < r->n_options; i++) {
+            const rule_option *o = &r->options[i];
+            char *d = o->default_value ? cJSON_PrintUnformatted(o->default_value) : NULL;
+            const cJSON *cur = cJSON_GetObjectItemCaseSensitive(r->options_config, o->name);
+            char *c = cur ? cJSON_PrintUnformatted(cur) : NULL;
+            fprintf(out, "  %s (%s, default %s", o->name, host_opt_type_name(o->type), d ? d : "none");
+            if (c && (!d || strcmp(c, d))) fprintf(out, ", configured %s", c);
+            fprintf(out, ")%s%s\n", o->doc && *o->doc ? ": " : "", o->doc ? o->doc : "");
+            cJSON_free(d);
+            cJSON_free(c);
+        }
+    } else {
+        fputs("options:  none\n", out);
+    }
+    fputc('\n', out);
+    fputs(r->help_md, out);
+    if (r->help_md[strlen(r->help_md) - 1] != '\n') fputc('\n', out);
+}
+
+static void rules_list(FILE *out, const registry *reg, const char *pattern) {
+    size_t w = 4;
+    for (size_t i = 0; i < registry_count(reg); i++) {
+        const host_rule *r = registry_rule(reg, i);
+        if (pattern && !host_glob_match(pattern, r->id, false)) continue;
+        if (strlen(r->id) > w) w = strlen(r->id);
+    }
+    for (size_t i = 0; i < registry_count(reg); i++) {
+        const host_rule *r = registry_rule(reg, i);
+        if (pattern && !host_glob_match(pattern, r->id, false)) continue;
+        fprintf(out, "%-*s  %-7s  %-7s  %s\n", (int)w, r->id, effective_level(r), r->kind, r->summary);
+    }
+}
+
+static cJSON *rule_json(const host_rule *r) {
+    cJSON *o = cJSON_CreateObject();
+    char origin[1024];
+    ruledoc_origin(r, origin, sizeof origin);
+    cJSON_AddStringToObject(o, "id", r->id);
+    cJSON_AddStringToObject(o, "name", r->name);
+    cJSON_AddStringToObject(o, "summary", r->summary);
+    cJSON_AddStringToObject(o, "level", effective_level(r));
+    cJSON_AddStringToObject(o, "default_level", level_name(r->default_level));
+    cJSON_AddStringToObject(o, "kind", r->kind);
+    cJSON_AddStringToObject(o, "origin", origin);
+    cJSON *tags = cJSON_AddArrayToObject(o, "tags");
+    for (size_t i = 0; i < r->n_tags; i++) cJSON_AddItemToArray(tags, cJSON_CreateString(r->tags[i]));
+    cJSON *opts = cJSON_AddArrayToObject(o, "options");
+    for (size_t i = 0; i < r->n_options; i++) {
+        const rule_option *op = &r->options[i];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "name", op->name);
+        cJSON_AddStringToObject(x, "type", host_opt_type_name(op->type));
+        if (op->default_value) cJSON_AddItemToObject(x, "default", cJSON_Duplicate(op->default_value, 1));
+        const cJSON *cur = cJSON_GetObjectItemCaseSensitive(r->options_config, op->name);
+        if (cur) cJSON_AddItemToObject(x, "value", cJSON_Duplicate(cur, 1));
+        cJSON_AddStringToObject(x, "doc", op->doc ? op->doc : "");
+        cJSON_AddItemToArray(opts, x);
+    }
+    cJSON_AddStringToObject(o, "precision", rule_precision(r));
+    char *uri = rule_help_uri(r);
+    if (uri) cJSON_AddStringToObject(o, "help_uri", uri);
+    free(uri);
+    cJSON_AddStringToObject(o, "help", r->help_md);
+    return o;
+}
+
+static void rules_json(FILE *out, const registry *reg, const char *pattern) {
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < registry_count(reg); i++) {
+        const host_rule *r = registry_rule(reg, i);
+        if (pattern && !host_glob_match(pattern, r->id, false)) continue;
+        cJSON_AddItemToArray(arr, rule_json(r));
+    }
+    char *s = arr ? cJSON_Print(arr) : NULL;
+    if (s) fprintf(out, "%s\n", s);
+    cJSON_free(s);
+    cJSON_Delete(arr);
+}
+
+int cmd_rules(const cli_command *c, cli_opts *o) {
+    (void)c;
+    const char *fmt = o->markdown ? "markdown" : o->format ? o->format : "text";
+    if (strcmp(fmt, "text") && strcmp(fmt, "json") && strcmp(fmt, "markdown")) {
+        fprintf(stderr, "coreml-lint rules: --format must be text, json or markdown, not '%s'\n", fmt);
+        return 2;
+    }
+    if (o->args.n > 1) {
+        fprintf(stderr, "coreml-lint rules: give at most one rule id or glob\n");
+        return 2;
+    }
+    bool markdown = !strcmp(fmt, "markdown") || o->docs_dir;
+    session s;
+    /* the reference documents the defaults, whatever a config says */
+    int rc = session_open(&s, o, !markdown, NULL);
+    const char *want = o->args.n ? o->args.v[0] : NULL;
+    if (!rc && want && !host_is_glob(want) && !registry_find(s.reg, want)) {
+        fprintf(stderr, "coreml-lint rules: no rule '%s' (coreml-lint rules lists them)\n", want);
+        rc = 2;
+    }
+    FILE *out = rc ? NULL : session_output(o->output);
+    if (!rc && !out) rc = 2;
+    if (!rc && o->docs_dir) {
+        if (ruledoc_write_dir(o->docs_dir, s.reg) != 0) rc = 2;
+        if (session_output_close(out, o->output)) rc = 2;
+    } else if (!rc) {
+        if (markdown && want && !host_is_glob(want)) ruledoc_page(out, registry_find(s.reg, want));
+        else if (markdown) ruledoc_index(out, s.reg);
+        else if (!strcmp(fmt, "json")) rules_json(out, s.reg, want);
+        else if (want && !host_is_glob(want)) rule_doc(out, s.reg, registry_find(s.reg, want));
+        else rules_list(out, s.reg, want);
+        if (session_output_close(out, o->output)) rc = 2;
+    }
+    if (!o->quiet && s.reg) session_print_notes(&s);
+    session_close(&s);
+    return rc;
+}
