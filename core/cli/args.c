@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/sources.h"
 #include "coreml-lint/plugin.h"
 #include "host/config.h"
 #include "host/limits.h"
@@ -184,7 +185,7 @@ static const cli_flag FLAGS[] = {
      "do not run Core ML itself (Apple platforms)"},
 
     {"--help", 'h', NULL, ALL, F_HELP, 0, NULL, 0, 0, NULL, S_OTHER, "print this help (COMMAND --help: one command's)"},
-    {"--version", 0, NULL, ALL, F_VERSION, 0, NULL, 0, 0, NULL, S_OTHER, "print the version"},
+    {"--version", 0, NULL, ALL, F_VERSION, 0, NULL, 0, 0, NULL, S_OTHER, "print the version, the commit, the plugin ABI and where the bundled rules and plugins are"},
 };
 #define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])
 
@@ -490,5 +491,11 @@ void cli_usage(FILE *out, const cli_command *only) {
 }
 
 void cli_print_version(FILE *out) {
-    fprintf(out, "coreml-lint %s (plugin ABI %u)\n", CML_VERSION, CML_ABI_VERSION);
+    fprintf(out, "coreml-lint %s (commit %s, plugin ABI %u)\n", CML_VERSION, CML_COMMIT, CML_ABI_VERSION);
+    /* where the bundled rules come from: what a moved install or a package
+     * gets wrong shows here first */
+    char *rd = sources_bundled_rules_dir(), *pd = sources_bundled_plugin_dir();
+    fprintf(out, "rules:   %s\nplugins: %s\n", rd ? rd : "(none found)", pd ? pd : "(none found)");
+    free(rd);
+    free(pd);
 }

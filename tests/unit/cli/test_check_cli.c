@@ -375,6 +375,9 @@ static void test_help(void) {
     cli_res_free(&r);
     r = RUNW("--version");
     CHECK(strstr(r.out, "plugin ABI 1") != NULL);
+    /* version, commit, ABI; then where the bundled rules and plugins are */
+    CHECK(strstr(r.out, "coreml-lint " CML_VERSION " (commit ") == r.out);
+    CHECK(strstr(r.out, "\nrules:   /") != NULL && strstr(r.out, "\nplugins: /") != NULL);
     cli_res_free(&r);
     /* rules as JSON: every rule once, with its level and options */
     r = RUNW("rules", "--no-bundled", "--format", "json");
