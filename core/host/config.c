@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "coreml-lint/coreml_facts.h"
 #include "host/config.h"
 #include "host/util.h"
 
@@ -40,30 +41,13 @@ const char *const *config_keys(size_t *n) {
 }
 
 bool config_target_valid(const char *t) {
-    /* Platforms Core ML ships on (SOURCE: apple/coremltools
-     * mlmodel/format/Model.proto:260-335 availability table;
-     * coremltools/converters/mil/_deployment_compatibility.py). */
-    static const char *const plats[] = {"iOS", "macOS", "tvOS", "watchOS", "visionOS"};
-    if (!t) return false;
-    for (size_t i = 0; i < sizeof plats / sizeof plats[0]; i++) {
-        size_t n = strlen(plats[i]);
-        if (strncmp(t, plats[i], n) != 0) continue;
-        const char *p = t + n;
-        int parts = 0;
-        for (;;) {
-            if (*p < '0' || *p > '9') return false;
-            int digits = 0;
-            while (*p >= '0' && *p <= '9') {
-                p++;
-                if (++digits > 3) return false;
-            }
-            parts++;
-            if (!*p) return parts <= 3;
-            if (*p != '.' || parts == 3) return false;
-            p++;
-        }
-    }
-    return false;
+    /* The platform spelled as Apple spells it ("iOS16", not "ios16": a
+     * config is read by people) and a version of one to three numbers
+     * joined by '.'; the parsing itself is coreml_facts.h's. */
+    cml_platform p;
+    if (!t || strchr(t, '_') || !cml_target_parse(t, &p, NULL)) return false;
+    const char *name = cml_platform_name(p);
+    return strncmp(t, name, strlen(name)) == 0;
 }
 
 /* ---- key -> line table ------------------------------------------------

@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "coreml-lint/coreml_facts.h"
 #include "ir/model.h"
 #include "format/pbwire.h"
 
@@ -60,16 +61,19 @@ static Cmlpb__Model *decode_spec(lmodel *lm, const unsigned char *data, uint64_t
 }
 
 static void check_spec_version(lmodel *lm, const Cmlpb__Model *pb, const char *artifact) {
-    /* SOURCE: apple/coremltools mlmodel/src/Model.cpp:64-84 (messages) and
-     * mlmodel/src/Globals.hpp (newest known specification version = 10). */
-    if (pb->specificationversion <= 0)
+    /* SOURCE: apple/coremltools mlmodel/src/Model.cpp:64-84 (messages); the
+     * newest version this tool knows is coreml_facts.h's CML_SPEC_NEWEST. */
+    if (pb->specificationversion <= 0) {
         diag_add(&lm->diags, "load/spec-version", DIAG_ERROR, artifact, -1, 0, 0, NULL,
                  "specification version field is missing or corrupt (%d)", (int)pb->specificationversion);
-    else if (pb->specificationversion > 10)
+    } else if (pb->specificationversion > CML_SPEC_NEWEST) {
+        char os[16];
+        cml_osver_format(cml_spec_min_os(CML_SPEC_NEWEST, CML_PLATFORM_IOS), os, sizeof os);
         diag_add(&lm->diags, "load/spec-version", DIAG_WARNING, artifact, -1, 0, 0, NULL,
                  "the model is of specification version %d, newer than the newest this tool knows "
-                 "(10, iOS 26); facts may be missing",
-                 (int)pb->specificationversion);
+                 "(%d, iOS %s); facts may be missing",
+                 (int)pb->specificationversion, CML_SPEC_NEWEST, os);
+    }
 }
 
 /* 1-based line of the first occurrence of needle in text (0 if absent). */

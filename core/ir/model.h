@@ -88,8 +88,6 @@ void ir_pass_opcheck(lmodel *lm, cml_model *m); /* op types vs opsets: load/unkn
  * Engine, over every function and sub-model; -1 when there are none. */
 double ir_ane_op_coverage_pct(const cml_model *m);
 
-/* Minimum OS versions for a specification version. */
-cml_os_versions ir_min_os(int32_t spec);
 
 /* Bounded read of a weight's stored bytes (host side). */
 size_t ir_weight_read(const cml_weight *w, uint64_t off, void *buf, size_t n);

@@ -194,6 +194,9 @@ size_t exec_count(int rank, const int64_t *dim);
 static inline size_t exec_nz(int64_t v) { return v > 0 ? (size_t)v : 1; }
 int exec_axis(int axis, int rank);                       /* normalise, -1 if out of range */
 float exec_half_to_float(uint16_t h);
+/* Every binary16 value as a float, indexed by its bits; filled once,
+ * safely from any thread. */
+const float *exec_half_table(void);
 static inline float exec_r16(float f);
 
 /* ---- kernel tables ---- */
