@@ -103,10 +103,16 @@ int cmd_check(const cli_command *c, cli_opts *o) {
     run_result *res = NULL;
     FILE *out = NULL;
     if (!rc) {
-        for (size_t i = first_model; i < o->args.n; i++) discover_models(o->args.v[i], &paths);
-        if (!paths.n && !o->quiet) fprintf(stderr, "coreml-lint: no models found under the given paths\n");
-        out = session_output(o->output);
-        if (!out) rc = 2;
+        /* a path that does not exist or holds no model is a usage error,
+         * found before anything runs */
+        for (size_t i = first_model; i < o->args.n; i++) {
+            discover_status ds = discover_path(o->args.v[i], &paths);
+            if (ds != DISCOVER_OK) {
+                discover_complain(NULL, o->args.v[i], ds);
+                rc = 2;
+            }
+        }
+        if (!rc && !(out = session_output(o->output))) rc = 2;
     }
     run_stats st = {0};
     if (!rc) {

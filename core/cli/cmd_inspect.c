@@ -22,7 +22,14 @@ int cmd_inspect(const cli_command *c, cli_opts *o) {
         return 2;
     }
     path_list paths = {0};
-    for (size_t i = 0; i < o->args.n; i++) discover_models(o->args.v[i], &paths);
+    for (size_t i = 0; i < o->args.n; i++) {
+        discover_status ds = discover_path(o->args.v[i], &paths);
+        if (ds != DISCOVER_OK) {
+            discover_complain("inspect", o->args.v[i], ds);
+            path_list_free(&paths);
+            return 2;
+        }
+    }
     if (!paths.n) {
         fprintf(stderr, "coreml-lint inspect: no model paths given\n");
         path_list_free(&paths);

@@ -139,10 +139,56 @@ static void test_exit_codes(void) {
     EXPECT_CODE(r, 1);
     CHECK(strstr(r.out, "models/a.mlmodel") && strstr(r.out, "models/b.mlmodel"));
     cli_res_free(&r);
-    /* a folder without models: nothing to report */
+    /* a folder without models, a path that does not exist: usage errors
+     * (exit 2) that say which, not load findings; nothing runs */
     r = RUNW("--no-bundled", "--no-config", "clean");
-    EXPECT_CODE(r, 0);
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "'clean' holds no Core ML model") != NULL);
+    CHECK_STR(r.out, "");
     cli_res_free(&r);
+    r = RUNW("--no-bundled", "--no-config", "empty.mlmodel", "missing.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "'missing.mlmodel' does not exist") != NULL);
+    CHECK(strstr(r.out, "load/protobuf-corrupt") == NULL);
+    cli_res_free(&r);
+    r = RUNW("inspect", "missing.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "'missing.mlmodel' does not exist") != NULL);
+    cli_res_free(&r);
+}
+
+/* pre-commit and `git diff --name-only` pass the files of a package, not the
+ * package: the three files of one give that package's findings, once, as
+ * checking the package does (not three load errors). */
+static void test_files_of_a_package(void) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    char pkg[PATH_MAX], f1[PATH_MAX + 64], f2[PATH_MAX + 64], f3[PATH_MAX + 64];
+    snprintf(pkg, sizeof pkg, "%s/examples/tiny_mlprogram.mlpackage", bd);
+    snprintf(f1, sizeof f1, "%s/Manifest.json", pkg);
+    snprintf(f2, sizeof f2, "%s/Data/com.apple.CoreML/model.mlmodel", pkg);
+    snprintf(f3, sizeof f3, "%s/Data/com.apple.CoreML/weights/weight.bin", pkg);
+    if (access(f1, R_OK) || access(f2, R_OK) || access(f3, R_OK)) {
+        fprintf(stderr, "SKIP test_files_of_a_package: the fixture writer's examples are missing\n");
+        return;
+    }
+    res whole = RUNW("--no-config", "--format", "json", pkg);
+    res files = RUNW("--no-config", "--format", "json", f1, f2, f3);
+    EXPECT_CODE(whole, 0);
+    EXPECT_CODE(files, whole.code);
+    CHECK_STR(files.out, whole.out);
+    cJSON *j = cJSON_Parse(files.out);
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "models")), 1);
+    const cJSON *f;
+    size_t n = 0;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItem(j, "findings")) {
+        n++;
+        const cJSON *rule = cJSON_GetObjectItem(f, "rule");
+        CHECK(cJSON_IsString(rule) && strncmp(rule->valuestring, "load/", 5) != 0);
+    }
+    CHECK(n > 0); /* the package's own findings (its metadata is empty) */
+    cJSON_Delete(j);
+    cli_res_free(&whole);
+    cli_res_free(&files);
 }
 
 static void test_fail_on(void) {
@@ -485,6 +531,7 @@ int main(void) {
     setup();
     RUN(test_usage_errors);
     RUN(test_exit_codes);
+    RUN(test_files_of_a_package);
     RUN(test_fail_on);
     RUN(test_baseline);
     RUN(test_suppression);
