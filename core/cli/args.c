@@ -142,6 +142,9 @@ static const cli_flag FLAGS[] = {
     {"--timestamps", 0, NULL, CMD_RUNS, F_TRUE, OFF(timestamps), NULL, 0, 0, NULL, S_REPORT,
      "write start and end times into the report"},
     {"--quiet", 'q', NULL, ALL, F_TRUE, OFF(quiet), NULL, 0, 0, NULL, S_REPORT, "no summary or log on stderr"},
+    {"--keep-going", 0, NULL, CMD_RUNS, F_TRUE, OFF(keep_going), NULL, 0, 0, NULL, S_REPORT,
+     "exit by the findings alone even when a rule or plugin failed (a Lua error, a plugin crash or time-out); "
+     "without it such a failure makes the exit 2"},
     {"--markdown", 0, NULL, CMD_RULES, F_TRUE, OFF(markdown), NULL, 0, 0, NULL, S_REPORT,
      "the Markdown rule reference: the index of docs/rules.md, or ID's page (same as --format markdown)"},
     {"--docs", 0, "DIR", CMD_RULES, F_STR, OFF(docs_dir), NULL, 0, 0, NULL, S_REPORT,
@@ -486,7 +489,9 @@ void cli_usage(FILE *out, const cli_command *only) {
         }
     }
     if (!only || (only->bit & CMD_RUNS))
-        fputs("\nexit: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or tool error\n", out);
+        fputs("\nexit: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or tool error (a rule "
+              "or plugin that failed, unless --keep-going)\n",
+              out);
     if (!only) fputs("\nSee `coreml-lint COMMAND --help` for one command's options.\n", out);
 }
 

@@ -47,6 +47,18 @@ static void summary(const run_result *r, const run_stats *st) {
     fputc('\n', stderr);
 }
 
+/* Notifications that say a rule or plugin failed: error level, kind rule/...
+ * or plugin/... (a plugin's own log lines aside). */
+static size_t rule_failures(const registry *reg) {
+    size_t n = 0;
+    for (size_t i = 0; i < registry_n_notes(reg); i++) {
+        const notification *nt = registry_note(reg, i);
+        if (nt->level < LEVEL_ERROR || !strcmp(nt->kind, "plugin/log")) continue;
+        if (!strncmp(nt->kind, "rule/", 5) || !strncmp(nt->kind, "plugin/", 7)) n++;
+    }
+    return n;
+}
+
 static bool exists(const char *p) {
     struct stat st;
     return stat(p, &st) == 0;
@@ -148,6 +160,17 @@ int cmd_check(const cli_command *c, cli_opts *o) {
             if (notes_has(registry_notes(s.reg), "plugin/unusable", LEVEL_NONE) ||
                 notes_has(registry_notes(s.reg), NOTE_USAGE, LEVEL_NONE))
                 rc = 2;
+            /* a rule that failed (Lua error, plugin crash or time-out) means
+             * the report is missing what it would have found: a house rule
+             * broken by a typo must not pass CI quietly */
+            size_t broken = rule_failures(s.reg);
+            if (broken && !o->keep_going) {
+                rc = 2;
+                fprintf(stderr,
+                        "coreml-lint: %zu rule failure%s (see the notifications): exit 2; fix or --disable the rule, or "
+                        "pass --keep-going to exit by the findings alone\n",
+                        broken, broken == 1 ? "" : "s");
+            }
         }
         /* the text report already carries notifications and a summary */
         if (!o->quiet && (strcmp(fmt, "text") || (o->output && strcmp(o->output, "-")))) {

@@ -3,7 +3,8 @@
  *
  * Load phase (luarule_load_file): the file `rules/<category>/<name>.lua`
  * is read (at most 1 MiB), loaded as text only (mode "t") under the chunk
- * name "@rules/<id>.lua" into a fresh sandbox (sandbox.c) with the IR
+ * name "@<the file's path>" (relative to the working folder when inside it,
+ * so errors name the real file) into a fresh sandbox (sandbox.c) with the IR
  * bindings registered (lua_ir.c), and run once under a small instruction
  * budget. It must return a table; the table is read with raw accesses only
  * (a metatable cannot lie to the host), every key is checked for its type,
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
@@ -58,15 +60,35 @@ static int msg_len(const char *msg) {
     return n > 1800 ? 1800 : (int)n;
 }
 
-/* The line in "rules/<id>.lua:LINE: ..." when msg names this chunk. */
+/* The line in "<path>:LINE: ..." when msg names this chunk. Lua shortens
+ * a long chunk name to "...<its tail>", so the file's base name is what is
+ * looked for. */
 static uint32_t msg_line(const char *msg, const char *chunk) {
-    const char *p = msg ? strstr(msg, chunk + 1) : NULL;   /* without '@' */
-    if (!p) return 0;
-    p += strlen(chunk + 1);
-    if (*p != ':') return 0;
-    char *end;
-    unsigned long v = strtoul(p + 1, &end, 10);
-    return end != p + 1 && *end == ':' && v < UINT32_MAX ? (uint32_t)v : 0;
+    const char *base = strrchr(chunk, '/');
+    base = base ? base + 1 : chunk + 1;   /* without '@' */
+    size_t bl = strlen(base);
+    for (const char *p = msg ? strstr(msg, base) : NULL; p; p = strstr(p + 1, base)) {
+        const char *q = p + bl;
+        if (*q != ':') continue;
+        char *end;
+        unsigned long v = strtoul(q + 1, &end, 10);
+        if (end != q + 1 && *end == ':' && v < UINT32_MAX) return (uint32_t)v;
+    }
+    return 0;
+}
+
+/* "@" + the rule file as people know it: relative to the working folder
+ * when it lies inside it, else as given; Lua prints this name in every
+ * error ("house/metadata.lua:12: ..."). */
+static void chunk_name(char *buf, size_t cap, const char *path) {
+    char cwd[4096];
+    const char *shown = path;
+    if (path[0] == '/' && getcwd(cwd, sizeof cwd)) {
+        size_t n = strlen(cwd);
+        if (n > 1 && !strncmp(path, cwd, n) && path[n] == '/') shown = path + n + 1;
+    }
+    while (shown[0] == '.' && shown[1] == '/') shown += 2;
+    snprintf(buf, cap, "@%s", shown);
 }
 
 /* }====================================================================== */
@@ -432,8 +454,8 @@ int luarule_load_file(registry *reg, const char *path, const char *expected_id, 
         registry_notify(reg, expected_id, "rule/load-error", LEVEL_ERROR, path, 0, "cannot read the rule file: %s", why);
         return 0;
     }
-    char chunk[300];
-    snprintf(chunk, sizeof chunk, "@rules/%s.lua", expected_id);
+    char chunk[4200];
+    chunk_name(chunk, sizeof chunk, path);
 
     luarule_rule *hr = calloc(1, sizeof *hr);
     host_rule *r = rule_new();

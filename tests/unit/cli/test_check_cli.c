@@ -245,6 +245,41 @@ static bool has_suppressed(const cJSON *j) {
     return false;
 }
 
+/* A rule that fails (a Lua error) makes the exit 2, whatever the findings,
+ * unless --keep-going; the other rules' findings are still reported. */
+static void test_broken_rule(void) {
+    char p[PATH_MAX + 64];
+    snprintf(p, sizeof p, "%s/house", work);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/house/house", work);
+    mkdir(p, 0700);
+    write_str("house/house/typo.lua",
+              "return { id = \"house/typo\", name = \"Typo\", summary = \"s\", help = \"h\", level = \"note\",\n"
+              "  check = function(model, ctx) local n = model.metadta.author end }\n");
+    res r = RUNW("--no-bundled", "--no-config", "--disable", "load/*", "--rules-dir", "house", "empty.mlmodel",
+                 "garbage.mlmodel");
+    /* nothing to run on unreadable models: no failure yet */
+    EXPECT_CODE(r, 0);
+    cli_res_free(&r);
+    const char *bd = getenv("CML_BUILD_DIR");
+    char model[PATH_MAX];
+    snprintf(model, sizeof model, "%s/examples/tiny_convnet_nn.mlmodel", bd);
+    if (access(model, R_OK) != 0) {
+        fprintf(stderr, "SKIP test_broken_rule: the fixture writer's examples are missing\n");
+        return;
+    }
+    r = RUNW("--no-bundled", "--no-config", "--rules-dir", "house", model);
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "1 rule failure") && strstr(r.err, "--keep-going"));
+    CHECK(strstr(r.out, "[rule/error house/typo]") || strstr(r.out, "house/typo]"));
+    CHECK(strstr(r.out, "house/house/typo.lua:2:") != NULL);   /* the real file, and the line */
+    cli_res_free(&r);
+    r = RUNW("--no-bundled", "--no-config", "--keep-going", "--rules-dir", "house", model);
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.err, "rule failure") == NULL);
+    cli_res_free(&r);
+}
+
 static void test_suppression(void) {
     const char *cfg = "{\"suppressions\": [{\"rule\": \"load/protobuf-corrupt\", \"path\": \"empty.mlmodel\","
                       " \"reason\": \"an empty file on purpose\"}]}";
@@ -265,6 +300,27 @@ static void test_suppression(void) {
     CHECK(has_suppressed(j));
     CHECK(strstr(r.out, "an empty file on purpose") != NULL);
     cJSON_Delete(j);
+    cli_res_free(&r);
+    /* a suppression that matched nothing is a note naming it and its line,
+     * when its model was checked; one of a model not checked is not */
+    write_str(".coreml-lint.json", "{\"suppressions\": [\n"
+                                   "  {\"rule\": \"load/protobuf-corrupt\", \"path\": \"empty.mlmodel\", \"reason\": \"r1\"},\n"
+                                   "  {\"rule\": \"load/spec-version\", \"path\": \"empty.mlmodel\", \"reason\": \"r2\"},\n"
+                                   "  {\"rule\": \"load/*\", \"path\": \"models/*.mlmodel\", \"reason\": \"r3\"},\n"
+                                   "  {\"rule\": \"nope/*\", \"reason\": \"r4\"}\n]}");
+    r = RUNW("--no-bundled", "empty.mlmodel");
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "suppression 2 (rule 'load/spec-version', path 'empty.mlmodel') matched no finding") != NULL);
+    CHECK(strstr(r.out, ".coreml-lint.json:3)") != NULL);
+    CHECK(strstr(r.out, "suppression 1 ") == NULL);  /* used */
+    CHECK(strstr(r.out, "suppression 3 ") == NULL);  /* its models were not checked */
+    CHECK(strstr(r.out, "suppression 4 ") == NULL);  /* no such rule is enabled */
+    CHECK(strstr(r.out, "note:") != NULL);
+    cli_res_free(&r);
+    r = RUNW("--no-bundled", "--format", "sarif", "empty.mlmodel", "models");
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "config/unused-suppression") != NULL);
+    CHECK(strstr(r.out, "suppression 3 ") == NULL);  /* models/a and b had load findings */
     cli_res_free(&r);
     /* a suppression without a reason is a tool error naming the key */
     write_str(".coreml-lint.json", "{\"suppressions\": [{\"rule\": \"load/*\"}]}");
@@ -532,6 +588,7 @@ int main(void) {
     RUN(test_usage_errors);
     RUN(test_exit_codes);
     RUN(test_files_of_a_package);
+    RUN(test_broken_rule);
     RUN(test_fail_on);
     RUN(test_baseline);
     RUN(test_suppression);
