@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/sources.h"
+#include "cli/target.h"
 #include "coreml-lint/plugin.h"
 #include "host/config.h"
 #include "host/limits.h"
@@ -128,8 +129,8 @@ static int check_limit(const char *flag, const char *v);
 
 static const cli_flag FLAGS[] = {
     {"--format", 0, "FORMAT", ALL, F_STR, OFF(format), NULL, 0, 0, check_format, S_REPORT,
-     "report format: check, probe, compare: text (default), sarif, json, github, html, markdown; inspect: text, "
-     "json; rules: text, json, markdown"},
+     "report format: check, probe, compare: text (default), sarif, json, github, xcode, html, markdown; inspect: "
+     "text, json; rules: text, json, markdown"},
     {"--output", 'o', "FILE", ALL, F_STR, OFF(output), NULL, 0, 0, NULL, S_REPORT,
      "write the report to FILE instead of stdout"},
     {"--fail-on", 0, "LEVEL", CMD_RUNS, F_LEVEL, OFF(fail_on), NULL, 0, 0, NULL, S_REPORT,
@@ -154,7 +155,9 @@ static const cli_flag FLAGS[] = {
      "configuration file (default: .coreml-lint.json found upward from the working directory)"},
     {"--no-config", 0, NULL, RUL, F_TRUE, OFF(no_config), NULL, 0, 0, NULL, S_CONFIG, "read no configuration file"},
     {"--target", 0, "PLATFORMVERSION", RUL, F_STR, OFF(target), NULL, 0, 0, check_target, S_CONFIG,
-     "the app's deployment target, e.g. iOS16, iOS17.4, macOS13"},
+     "the app's deployment target, e.g. iOS16, iOS17.4, macOS13; a bare version (16.0) takes its platform from "
+     "$PLATFORM_NAME, as in an Xcode build phase (default: the configuration's, else Xcode's PLATFORM_NAME and "
+     "*_DEPLOYMENT_TARGET when set)"},
     {"--limit", 0, "KEY=VALUE", RUL, F_STRV, OFF(limits), NULL, 0, 0, check_limit, S_CONFIG,
      "a bound on rules, as the configuration's \"limits\" (lua_memory_mb, lua_instructions, lua_load_instructions, "
      "plugin_timeout_seconds, plugin_isolation) (repeatable)"},
@@ -207,9 +210,10 @@ static int check_format(const char *flag, const char *v) {
 }
 
 static int check_target(const char *flag, const char *v) {
-    if (config_target_valid(v)) return 0;
-    fprintf(stderr, "coreml-lint: %s must be a deployment target such as iOS16, iOS17.4, macOS13, tvOS17, "
-                    "watchOS10 or visionOS2, not '%s'\n", flag, v);
+    char buf[512];
+    (void)flag;
+    if (target_from_flag(v, buf, sizeof buf)) return 0;
+    fprintf(stderr, "coreml-lint: %s\n", buf);
     return -1;
 }
 

@@ -19,6 +19,7 @@
 #include "cli/discover.h"
 #include "cli/facts.h"
 #include "cli/session.h"
+#include "cli/target.h"
 #include "host/run.h"
 #include "host/util.h"
 #include "sarif/writers.h"
@@ -57,6 +58,17 @@ static size_t rule_failures(const registry *reg) {
         if (!strncmp(nt->kind, "rule/", 5) || !strncmp(nt->kind, "plugin/", 7)) n++;
     }
     return n;
+}
+
+/* --target (a bare version takes its platform from PLATFORM_NAME), else
+ * the configuration's, else the one of the Xcode build phase we run in. */
+static const char *run_target(const cli_opts *o, const config *cfg, char *buf, size_t cap) {
+    if (o->target) return target_from_flag(o->target, buf, cap) ? buf : NULL;
+    if (cfg->target) return cfg->target;
+    char names[256];
+    if (!target_from_xcode_env(buf, cap, names, sizeof names)) return NULL;
+    if (!o->quiet) fprintf(stderr, "coreml-lint: deployment target %s from Xcode's build settings (%s)\n", buf, names);
+    return buf;
 }
 
 static bool exists(const char *p) {
@@ -127,10 +139,11 @@ int cmd_check(const cli_command *c, cli_opts *o) {
         if (!rc && !(out = session_output(o->output))) rc = 2;
     }
     run_stats st = {0};
+    char target[128];
     if (!rc) {
         char err[2048];
         run_opts ro = {.cfg = &s.cfg,
-                       .target = o->target ? o->target : s.cfg.target,
+                       .target = run_target(o, &s.cfg, target, sizeof target),
                        .fail_on = o->fail_on >= LEVEL_NOTE     ? o->fail_on
                                   : s.cfg.fail_on >= LEVEL_NOTE ? s.cfg.fail_on
                                                                 : LEVEL_ERROR,

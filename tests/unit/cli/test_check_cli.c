@@ -280,6 +280,52 @@ static void test_broken_rule(void) {
     cli_res_free(&r);
 }
 
+/* What Xcode hands a Run Script phase: --target "$IPHONEOS_DEPLOYMENT_TARGET"
+ * is "16.0", with PLATFORM_NAME naming the platform; with no --target at all
+ * the build settings in the environment are the target. The multifunction
+ * example needs iOS 18, so compat/deployment-target fires under iOS 16. */
+static void test_xcode_target(void) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    char model[PATH_MAX];
+    snprintf(model, sizeof model, "%s/examples/tiny_multifunction.mlpackage", bd);
+    if (access(model, R_OK) != 0) {
+        fprintf(stderr, "SKIP test_xcode_target: the fixture writer's examples are missing\n");
+        return;
+    }
+    unsetenv("PLATFORM_NAME");
+    unsetenv("IPHONEOS_DEPLOYMENT_TARGET");
+    res r = RUNW("--no-config", "--target", "16.0", model);
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "PLATFORM_NAME") && strstr(r.err, "iOS16.0"));
+    cli_res_free(&r);
+    r = RUNW("--no-config", "--format", "xcode", model);   /* no target: the model's own minimum OS */
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "compat/deployment-target") == NULL);
+    cli_res_free(&r);
+    setenv("PLATFORM_NAME", "iphoneos", 1);
+    r = RUNW("--no-config", "--format", "xcode", "--target", "16.0", model);
+    EXPECT_CODE(r, 1);
+    char want[PATH_MAX + 64];
+    snprintf(want, sizeof want, "%s:1:1: error: ", model);
+    CHECK(strstr(r.out, want) != NULL);
+    CHECK(strstr(r.out, "deployment target iOS16.0") && strstr(r.out, "[compat/deployment-target]"));
+    CHECK(strstr(r.out, "Data/com.apple.CoreML/model.mlmodel:") == NULL);   /* on the package, not inside */
+    cli_res_free(&r);
+    setenv("IPHONEOS_DEPLOYMENT_TARGET", "16.0", 1);
+    r = RUNW("--no-config", "--format", "xcode", model);
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "deployment target iOS16.0") != NULL);
+    CHECK(strstr(r.err, "iOS16.0 from Xcode's build settings (PLATFORM_NAME=iphoneos, IPHONEOS_DEPLOYMENT_TARGET=16.0)"));
+    cli_res_free(&r);
+    /* a simulator SDK is the same platform; --target beats the environment */
+    setenv("PLATFORM_NAME", "iphonesimulator", 1);
+    r = RUNW("--no-config", "--target", "iOS18", model);
+    EXPECT_CODE(r, 0);
+    cli_res_free(&r);
+    unsetenv("PLATFORM_NAME");
+    unsetenv("IPHONEOS_DEPLOYMENT_TARGET");
+}
+
 static void test_suppression(void) {
     const char *cfg = "{\"suppressions\": [{\"rule\": \"load/protobuf-corrupt\", \"path\": \"empty.mlmodel\","
                       " \"reason\": \"an empty file on purpose\"}]}";
@@ -589,6 +635,7 @@ int main(void) {
     RUN(test_exit_codes);
     RUN(test_files_of_a_package);
     RUN(test_broken_rule);
+    RUN(test_xcode_target);
     RUN(test_fail_on);
     RUN(test_baseline);
     RUN(test_suppression);

@@ -225,7 +225,7 @@ static int setup_files(void) {
 
 /* ---- capture ---------------------------------------------------------------- */
 
-typedef enum { F_SARIF, F_TEXT, F_TEXT_COLOR, F_JSON, F_GITHUB, F_HTML, F_MARKDOWN } fmt;
+typedef enum { F_SARIF, F_TEXT, F_TEXT_COLOR, F_JSON, F_GITHUB, F_HTML, F_MARKDOWN, F_XCODE } fmt;
 
 static int run_writer(fmt k, FILE *f, const run_result *r) {
     switch (k) {
@@ -236,6 +236,7 @@ static int run_writer(fmt k, FILE *f, const run_result *r) {
     case F_GITHUB: return write_github(f, r);
     case F_HTML: return write_html(f, r);
     case F_MARKDOWN: return write_markdown(f, r);
+    case F_XCODE: return write_xcode(f, r);
     }
     return -1;
 }
@@ -887,6 +888,36 @@ static void test_html_markdown(void) {
     free(mdn);
 }
 
+/* Xcode: every issue on the model the project holds, by absolute path, at
+ * 1:1 (a file inside the package and its line go into the message), a fix
+ * as a note, a rule problem on the rule's file. */
+static void test_xcode(void) {
+    run_result r = make_result();
+    int rc = -1;
+    char *x = capture(F_XCODE, &r, &rc);
+    CHECK_INT(rc, 0);
+    CHECK(x != NULL);
+    if (!x) return;
+    golden("writers.xcode.txt", x);
+    CHECK(strstr(x, "/src/app/Models/Detector.mlmodelc:1:1: note: Op conv_12 (conv) has no consumers: its output is "
+                    "never used. (model.mil:12) [graph/dead-op]\n") != NULL);
+    CHECK(strstr(x, "/src/app/Models/Detector.mlmodelc:1:1: note: fix: Remove the op") != NULL);
+    CHECK(strstr(x, "/src/app/Models/My Model.mlmodel:1:1: warning: ") != NULL);
+    CHECK(strstr(x, "conv2") == NULL);   /* suppressed */
+    CHECK(strstr(x, "/src/app/rules/house/metadata-keys.lua:14:1: warning: coreml-lint: ") != NULL);
+    CHECK(strstr(x, "\nnote: coreml-lint: Unknown key 'colour'") != NULL);
+    /* one issue per line, each `path:line:col: level: ` or `level: ` */
+    for (const char *l = x; *l;) {
+        const char *e = strchr(l, '\n');
+        CHECK(e != NULL);
+        if (!e) break;
+        CHECK(l[0] == '/' || !strncmp(l, "note: ", 6) || !strncmp(l, "warning: ", 9) || !strncmp(l, "error: ", 7));
+        CHECK(strstr(l, ":1:1: ") < e || l[0] != '/' || strstr(l, ".lua:14:1: ") < e);
+        l = e + 1;
+    }
+    free(x);
+}
+
 static void test_helpers(void) {
     char *s;
     bool rel;
@@ -985,6 +1016,7 @@ int main(void) {
     RUN(test_sarif_cap);
     RUN(test_rule_links_precision);
     RUN(test_html_markdown);
+    RUN(test_xcode);
     RUN(test_determinism_and_errors);
     return CHECK_DONE();
 }
