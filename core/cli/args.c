@@ -75,6 +75,14 @@ static const cli_command COMMANDS[] = {
      cmd_check, "probe/*", "compare_to",
      "the runtime probe is not available: no probe/... rules were loaded (the runtime-probe plugin is built only "
      "where OpenBLAS or Accelerate is found)"},
+    {"test-rule", CMD_TEST_RULE, "[options] RULE.lua CASES_DIR", "test a rule against models that must or must not fire",
+     "Loads one rule (a Lua file, or a plugin with one rule) alone and runs it over the case models in CASES_DIR: "
+     "every model under CASES_DIR/fire/ must get at least one finding of the rule, every model under "
+     "CASES_DIR/pass/ none. A file MODEL.expect beside a fire case lists, one per line, text that the findings' "
+     "messages must contain. A case model that does not load, or a rule that fails on it, fails the case. Rule "
+     "options come from --config FILE (no configuration is searched for). Exit 0 when every case passes, 1 when "
+     "one fails, 2 when the rule does not load or there are no cases.",
+     cmd_test_rule, NULL, NULL, NULL},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
@@ -124,14 +132,15 @@ static int check_name_file(const char *flag, const char *v);
 static int check_limit(const char *flag, const char *v);
 
 #define OFF(m) offsetof(cli_opts, m)
-#define ALL (CMD_CHECK | CMD_INSPECT | CMD_RULES | CMD_PROBE | CMD_COMPARE)
+#define ALL (CMD_CHECK | CMD_INSPECT | CMD_RULES | CMD_PROBE | CMD_COMPARE | CMD_TEST_RULE)
+#define REPORTS (ALL & ~CMD_TEST_RULE)   /* commands that write a report */
 #define RUL (CMD_RUNS | CMD_RULES)
 
 static const cli_flag FLAGS[] = {
-    {"--format", 0, "FORMAT", ALL, F_STR, OFF(format), NULL, 0, 0, check_format, S_REPORT,
+    {"--format", 0, "FORMAT", REPORTS, F_STR, OFF(format), NULL, 0, 0, check_format, S_REPORT,
      "report format: check, probe, compare: text (default), sarif, json, github, xcode, html, markdown; inspect: "
      "text, json; rules: text, json, markdown"},
-    {"--output", 'o', "FILE", ALL, F_STR, OFF(output), NULL, 0, 0, NULL, S_REPORT,
+    {"--output", 'o', "FILE", REPORTS, F_STR, OFF(output), NULL, 0, 0, NULL, S_REPORT,
      "write the report to FILE instead of stdout"},
     {"--fail-on", 0, "LEVEL", CMD_RUNS, F_LEVEL, OFF(fail_on), NULL, 0, 0, NULL, S_REPORT,
      "exit 1 when a finding is at or above LEVEL: note, warning, error (default error)"},
@@ -151,10 +160,10 @@ static const cli_flag FLAGS[] = {
     {"--docs", 0, "DIR", CMD_RULES, F_STR, OFF(docs_dir), NULL, 0, 0, NULL, S_REPORT,
      "write the whole reference: DIR/rules.md and one page per rule, DIR/rules/<category>/<name>.md"},
 
-    {"--config", 0, "FILE", RUL, F_STR, OFF(config), NULL, 0, 0, NULL, S_CONFIG,
+    {"--config", 0, "FILE", RUL | CMD_TEST_RULE, F_STR, OFF(config), NULL, 0, 0, NULL, S_CONFIG,
      "configuration file (default: .coreml-lint.json found upward from the working directory)"},
     {"--no-config", 0, NULL, RUL, F_TRUE, OFF(no_config), NULL, 0, 0, NULL, S_CONFIG, "read no configuration file"},
-    {"--target", 0, "PLATFORMVERSION", RUL, F_STR, OFF(target), NULL, 0, 0, check_target, S_CONFIG,
+    {"--target", 0, "PLATFORMVERSION", RUL | CMD_TEST_RULE, F_STR, OFF(target), NULL, 0, 0, check_target, S_CONFIG,
      "the app's deployment target, e.g. iOS16, iOS17.4, macOS13; a bare version (16.0) takes its platform from "
      "$PLATFORM_NAME, as in an Xcode build phase (default: the configuration's, else Xcode's PLATFORM_NAME and "
      "*_DEPLOYMENT_TARGET when set)"},

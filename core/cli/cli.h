@@ -19,6 +19,7 @@ enum {
     CMD_RULES = 1u << 2,
     CMD_PROBE = 1u << 3,
     CMD_COMPARE = 1u << 4,
+    CMD_TEST_RULE = 1u << 5,
 };
 #define CMD_RUNS (CMD_CHECK | CMD_PROBE | CMD_COMPARE)   /* commands that run rules over models */
 
@@ -71,5 +72,6 @@ void cli_print_version(FILE *out);
 int cmd_check(const cli_command *c, cli_opts *o);     /* check, probe, compare */
 int cmd_rules(const cli_command *c, cli_opts *o);
 int cmd_inspect(const cli_command *c, cli_opts *o);
+int cmd_test_rule(const cli_command *c, cli_opts *o);
 
 #endif

@@ -86,6 +86,13 @@ char *sources_bundled_plugin_dir(void) {
     return NULL;
 }
 
+int sources_load_rule_file(registry *reg, const char *path, const host_limits *lim) {
+    rules_load_register(reg);
+    size_t n = strlen(path);
+    bool so = (n > 3 && !strcmp(path + n - 3, ".so")) || (n > 6 && !strcmp(path + n - 6, ".dylib"));
+    return so ? so_load_plugin(reg, path, false, lim) : luarule_load_file(reg, path, NULL, lim);
+}
+
 size_t sources_load(registry *reg, const sources *src) {
     const host_limits *lim = src ? src->limits : NULL;
     rules_load_register(reg);

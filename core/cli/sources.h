@@ -33,4 +33,10 @@ typedef struct sources {
  * plugins. Problems are notifications. Returns the number of rules. */
 size_t sources_load(registry *reg, const sources *src);
 
+/* The builtin load/... rules and one rule file: a Lua rule (.lua, its id
+ * from the path) or a plugin (.so/.dylib). Returns the number of rules the
+ * file added; problems (a Lua error naming the file and line) are
+ * notifications. For `test-rule`. */
+int sources_load_rule_file(registry *reg, const char *path, const host_limits *lim);
+
 #endif

@@ -326,6 +326,75 @@ static void test_xcode_target(void) {
     unsetenv("IPHONEOS_DEPLOYMENT_TARGET");
 }
 
+static void copy_in(const char *from, const char *to) {
+    size_t n = 0;
+    char *d = cli_slurp(from, &n);
+    CHECK(d != NULL);
+    if (d) write_file(to, d, n);
+    free(d);
+}
+
+/* test-rule: a house rule against models that must and must not fire,
+ * with options from --config, messages from .expect files; a case model
+ * that does not load fails its case; a rule that does not load is exit 2
+ * naming its file and line. */
+static void test_test_rule(void) {
+    const char *bd = getenv("CML_BUILD_DIR"), *src = getenv("CML_SOURCE_DIR");
+    char big[PATH_MAX], small[PATH_MAX], rule[PATH_MAX];
+    snprintf(big, sizeof big, "%s/examples/tiny_convnet_nn.mlmodel", bd);
+    snprintf(small, sizeof small, "%s/examples/tiny_classifier_nn.mlmodel", bd);
+    snprintf(rule, sizeof rule, "%s/examples/house-rules/model-size-budget.lua", src ? src : CML_SOURCE_DIR);
+    if (access(big, R_OK) || access(small, R_OK)) {
+        fprintf(stderr, "SKIP test_test_rule: the fixture writer's examples are missing\n");
+        return;
+    }
+    char p[PATH_MAX + 64];
+    snprintf(p, sizeof p, "%s/cases", work);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/cases/fire", work);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/cases/pass", work);
+    mkdir(p, 0700);
+    copy_in(big, "cases/fire/big.mlmodel");
+    copy_in(small, "cases/pass/small.mlmodel");
+    write_str("budget.json", "{\"rules\": {\"house-rules/model-size-budget\": {\"options\": {\"max_bytes\": 5000}}}}");
+    write_str("cases/fire/big.mlmodel.expect", "# what the finding must say\nover the budget of 5000 bytes\n");
+    res r = RUNW("test-rule", "--config", "budget.json", rule, "cases");
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "ok   fire/big.mlmodel: 1 finding") && strstr(r.out, "ok   pass/small.mlmodel: no finding"));
+    CHECK(strstr(r.out, "2 of 2 cases pass") != NULL);
+    cli_res_free(&r);
+    /* the default budget (100 MB): the fire case fails */
+    r = RUNW("test-rule", rule, "cases");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "FAIL fire/big.mlmodel: no finding of house-rules/model-size-budget") != NULL);
+    cli_res_free(&r);
+    /* an expectation no message meets */
+    write_str("cases/fire/big.mlmodel.expect", "over the budget of 6000 bytes\n");
+    r = RUNW("test-rule", "--config", "budget.json", rule, "cases");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "FAIL fire/big.mlmodel: no finding says \"over the budget of 6000 bytes\"") != NULL);
+    cli_res_free(&r);
+    /* a pass case that does not load passes nothing */
+    write_str("cases/pass/broken.mlmodel", "");
+    r = RUNW("test-rule", rule, "cases");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "FAIL pass/broken.mlmodel: the case model does not load") != NULL);
+    cli_res_free(&r);
+    /* a rule that does not load: exit 2, its real file and line */
+    snprintf(p, sizeof p, "%s/house2", work);
+    mkdir(p, 0700);
+    write_str("house2/bad.lua", "return {\n  id = \"house2/bad\",\n  name = = 1,\n}\n");
+    r = RUNW("test-rule", "house2/bad.lua", "cases");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "house2/bad.lua:3:") != NULL);
+    cli_res_free(&r);
+    r = RUNW("test-rule", rule, "house2");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "no fire/ or pass/ folder") != NULL);
+    cli_res_free(&r);
+}
+
 static void test_suppression(void) {
     const char *cfg = "{\"suppressions\": [{\"rule\": \"load/protobuf-corrupt\", \"path\": \"empty.mlmodel\","
                       " \"reason\": \"an empty file on purpose\"}]}";
@@ -484,7 +553,7 @@ static void test_rules_command(void) {
 static void test_help(void) {
     res top = RUNW("--help");
     EXPECT_CODE(top, 0);
-    static const char *const cmds[] = {"check", "inspect", "rules", "probe", "compare"};
+    static const char *const cmds[] = {"check", "inspect", "rules", "probe", "compare", "test-rule"};
     static const char *const flags[] = {"--format", "--output", "--fail-on", "--baseline", "--config", "--no-config",
                                         "--target", "--limit", "--enable", "--disable", "--rules-dir", "--plugin",
                                         "--no-bundled", "--threads", "--runs", "--input", "--save-outputs",
@@ -636,6 +705,7 @@ int main(void) {
     RUN(test_files_of_a_package);
     RUN(test_broken_rule);
     RUN(test_xcode_target);
+    RUN(test_test_rule);
     RUN(test_fail_on);
     RUN(test_baseline);
     RUN(test_suppression);
