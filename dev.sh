@@ -13,9 +13,10 @@ cd "$(dirname "$0")"
 
 BUILD_DEPS="build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev liblua5.4-dev libcjson-dev libopenblas-dev"
 # for the tests, optional: luacheck lints the Lua rules; node + npm run the
-# shared SARIF validator; chromium renders the HTML report (html_render)
+# shared SARIF validator; chromium renders the HTML report (html_render);
+# groff, zsh and fish check the man page and the completions (completions)
 # (those tests skip, with a message, without them)
-TEST_TOOLS="luacheck:lua-check npm:npm node:nodejs chromium:chromium"
+TEST_TOOLS="luacheck:lua-check npm:npm node:nodejs chromium:chromium groff:groff-base zsh:zsh fish:fish"
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 UPDATED=""

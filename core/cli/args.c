@@ -83,6 +83,15 @@ static const cli_command COMMANDS[] = {
      "options come from --config FILE (no configuration is searched for). Exit 0 when every case passes, 1 when "
      "one fails, 2 when the rule does not load or there are no cases.",
      cmd_test_rule, NULL, NULL, NULL},
+    {"completion", CMD_META, "bash|zsh|fish", "print a shell completion script",
+     "Prints the completion script for bash, zsh or fish, made from the same flag table as this help. Install it "
+     "as, for instance, /usr/share/bash-completion/completions/coreml-lint, a _coreml-lint file on zsh's $fpath, or "
+     "~/.config/fish/completions/coreml-lint.fish (the packages install all three).",
+     cmd_completion, NULL, NULL, NULL},
+    {"manpage", CMD_META, "", "print the manual page (roff)",
+     "Prints coreml-lint(1), made from the same command and flag tables as this help (the packages install it; "
+     "read it with `coreml-lint manpage | man -l -`).",
+     cmd_manpage, NULL, NULL, NULL},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
@@ -199,7 +208,7 @@ static const cli_flag FLAGS[] = {
     {"--no-coreml", 0, NULL, CMD_PROBE | CMD_COMPARE, F_OPT_FALSE, 0, "coreml", 0, 0, NULL, S_PROBE,
      "do not run Core ML itself (Apple platforms)"},
 
-    {"--help", 'h', NULL, ALL, F_HELP, 0, NULL, 0, 0, NULL, S_OTHER, "print this help (COMMAND --help: one command's)"},
+    {"--help", 'h', NULL, ALL | CMD_META, F_HELP, 0, NULL, 0, 0, NULL, S_OTHER, "print this help (COMMAND --help: one command's)"},
     {"--version", 0, NULL, ALL, F_VERSION, 0, NULL, 0, 0, NULL, S_OTHER, "print the version, the commit, the plugin ABI and where the bundled rules and plugins are"},
 };
 #define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])
@@ -506,6 +515,20 @@ void cli_usage(FILE *out, const cli_command *only) {
               "or plugin that failed, unless --keep-going)\n",
               out);
     if (!only) fputs("\nSee `coreml-lint COMMAND --help` for one command's options.\n", out);
+}
+
+size_t cli_flag_views(cli_flag_view *out, size_t cap) {
+    for (size_t i = 0; i < N_FLAGS && i < cap; i++) {
+        const cli_flag *f = &FLAGS[i];
+        out[i] = (cli_flag_view){f->name,
+                                 f->short_name,
+                                 f->arg,
+                                 f->commands,
+                                 f->kind == F_STRV || f->kind == F_OPT_STRS,
+                                 SECTION_TITLE[f->section],
+                                 f->help};
+    }
+    return N_FLAGS;
 }
 
 void cli_print_version(FILE *out) {
