@@ -154,12 +154,17 @@ static void test_figures_tiny(void) {
     }
     cJSON_Delete(doc);
     cli_res_free(&r);
-    /* text: a figures block, the host statement, the summary last */
+    /* text: the figures as the generic property block (the writer knows no
+     * probe key), the host statement, the summary last */
     r = RUN_BIN("probe", "--no-config", "--runs", "2", tiny);
-    CHECK(strstr(r.out, "probe figures for ") != NULL);
-    CHECK(strstr(r.out, "  latency fp32: first ") != NULL);
-    CHECK(strstr(r.out, "  latency fp16 emulation: ") != NULL);
-    CHECK(strstr(r.out, "  memory: peak RSS ") != NULL);
+    const char *blk = strstr(r.out, "probe for ");
+    CHECK(blk != NULL);
+    CHECK(strstr(r.out, "\n  status: ok\n") != NULL);
+    CHECK(strstr(r.out, "\n  latency (ms):\n    fp32: first ") != NULL);
+    CHECK(strstr(r.out, "\n    fp16 emulation: first ") != NULL);
+    CHECK(strstr(r.out, "\n  peak rss (MB): ") != NULL);
+    CHECK(strstr(r.out, "\n  inputs:\n    - name x, shape 1x3x16x16, source generated\n") != NULL);
+    CHECK(blk && strstr(blk, " model\n") && !strstr(strstr(blk, " model\n"), "probe for ")); /* summary last */
 #ifndef __APPLE__
     CHECK(strstr(r.out, "GPU and Neural Engine figures were not measured on this host") != NULL);
 #endif

@@ -645,6 +645,29 @@ static void test_text_details(void) {
     free(color);
 }
 
+/* Run properties in text: rendered from their JSON whatever the rule,
+ * every string on one line (no ESC, no line a matcher or the runner takes
+ * for a diagnostic or a workflow command). */
+static void test_text_properties(void) {
+    run_result r = make_result();
+    r.run_properties = cJSON_Parse(
+        "{\"custom\": {\"Models/m.mlmodel\": {\"status\": \"ok\", \"load_ms\": 1.5, \"size_mb\": null, "
+        "\"note\": \"x\\n::error file=a::pwned\\u001b[31m\", \"shape\": [1, 3, 224], \"flags\": [true, false], "
+        "\"latency_ms\": {\"fp32\": {\"first\": 2, \"median\": 1.25}}, "
+        "\"ops\": [{\"op\": \"main/conv\", \"ms\": 0.5, \"sub\": {\"k\": 1}}, {\"op\": \"main/relu\", \"ms\": 0.25}]}}}");
+    CHECK(r.run_properties != NULL);
+    int rc = -1;
+    char *t = capture(F_TEXT, &r, &rc);
+    CHECK_INT(rc, 0);
+    CHECK(t && strstr(t, "\ncustom for Models/m.mlmodel:\n  status: ok\n  load (ms): 1.5\n  size (MB): n/a\n"));
+    CHECK(t && strstr(t, "\n  shape: 1x3x224\n  flags: yes, no\n"));
+    CHECK(t && strstr(t, "\n  latency (ms):\n    fp32: first 2, median 1.25\n"));
+    CHECK(t && strstr(t, "\n  ops:\n    - op main/conv, ms 0.5\n      sub: k 1\n    - op main/relu, ms 0.25\n"));
+    CHECK(t && !strchr(t, '\033') && !strstr(t, "\n::"));
+    free(t);
+    cJSON_Delete(r.run_properties);
+}
+
 static void test_json_details(void) {
     run_result r = make_result();
     int rc = -1;
@@ -1011,6 +1034,7 @@ int main(void) {
     RUN(test_sarif_structure);
     RUN(test_sarif_edge);
     RUN(test_text_details);
+    RUN(test_text_properties);
     RUN(test_json_details);
     RUN(test_github_details);
     RUN(test_sarif_cap);
