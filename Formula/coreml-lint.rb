@@ -9,6 +9,7 @@ class CoremlLint < Formula
   homepage "https://github.com/coreml-lint/coreml-lint"
   url "https://github.com/coreml-lint/coreml-lint/releases/download/v0.1.0/coreml-lint-0.1.0.tar.gz"
   sha256 "0000000000000000000000000000000000000000000000000000000000000000"
+  license "Apache-2.0"
   head "https://github.com/coreml-lint/coreml-lint.git", branch: "main"
 
   depends_on "cmake" => :build

@@ -36,6 +36,11 @@ check_tree() { # label, prefix
         bad "$1: bundled rules not found inside the prefix: $(cat "$T/version.txt")"
     grep -q "^plugins: $2/lib[^ ]*/coreml-lint\$" "$T/version.txt" ||
         bad "$1: bundled plugins not found inside the prefix: $(cat "$T/version.txt")"
+    # the man page and the completions, generated from the flag table
+    for f in share/man/man1/coreml-lint.1 share/bash-completion/completions/coreml-lint \
+             share/zsh/site-functions/_coreml-lint share/fish/vendor_completions.d/coreml-lint.fish; do
+        [ -s "$2/$f" ] || bad "$1: $f is not installed"
+    done
     model=$B/examples/tiny_mlprogram.mlpackage
     if [ -d "$model" ]; then
         "$bin" check --no-config --format json "$model" > "$T/check.json" 2> "$T/check.err"
