@@ -148,8 +148,8 @@ static void report_unused_suppressions(registry *reg, const config *cfg, const r
             used = out->v[k]->suppressed && config_suppression_for(cfg, out->v[k], cwd) == s;
         if (used) continue;
         registry_notify(reg, NULL, "config/unused-suppression", LEVEL_NOTE, cfg->file, s->line,
-                        "suppression %zu (rule '%s'%s%s%s%s%s%s) matched no finding: remove it, or narrow what it "
-                        "names",
+                        "suppression %zu (rule '%s'%s%s%s%s%s%s) matched no finding: remove it, or correct its "
+                        "rule, path or op",
                         i + 1, s->rule, s->path ? ", path '" : "", s->path ? s->path : "", s->path ? "'" : "",
                         s->op ? ", op '" : "", s->op ? s->op : "", s->op ? "'" : "");
     }
