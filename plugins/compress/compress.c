@@ -495,8 +495,9 @@ static const cml_option cw_opt_report_summary = {
     .type = CML_OPT_BOOL,
     .name = "report_summary",
     .doc = "When the rule finds no problem in a compressed model, report one note summarising "
-           "its compression (bits, granularity, group or block size).",
-    .default_bool = true,
+           "its compression (bits, granularity, group or block size). Off by default: such a note has "
+           "nothing to fix; `coreml-lint inspect` shows the same facts.",
+    .default_bool = false,
 };
 
 static const cml_option cw_opt_targets_ane = {
@@ -556,7 +557,7 @@ static int pal_check_model(const cml_model *m, cml_ctx *ctx) {
     int64_t max_ch = cml_option_int(ctx, "max_channels_per_lut", 32);
     int64_t min_group = cml_option_int(ctx, "min_group_size", 8);
     bool fine_tuned = cml_option_bool(ctx, "fine_tuned", false);
-    bool summary = cml_option_bool(ctx, "report_summary", true);
+    bool summary = cml_option_bool(ctx, "report_summary", false);
     cml_level acc_level = fine_tuned ? CML_NOTE : CML_WARNING;
 
     cw_vec items = {0};
@@ -735,7 +736,7 @@ static const cml_rule pal_rule = {
         "| 3-4 bits, one LUT over more than `max_channels_per_lut` (32) output channels, "
         "more than `weight_threshold` (2048) elements | warning (note with `fine_tuned`) |\n"
         "| grouped LUTs with group size below `min_group_size` (8) | note |\n"
-        "| no problem in the model: one summary (`report_summary`) | note |\n\n"
+        "| no problem in the model: one summary, only with `report_summary` (off by default: nothing to fix) | note |\n\n"
         "The rule cannot tell data-free from training-time palettization; set `fine_tuned` when the "
         "model was palettized during training.\n\n"
         "## Fix\n\n"
@@ -811,7 +812,7 @@ static int qg_check_model(const cml_model *m, cml_ctx *ctx) {
     int64_t threshold = cw_opt_threshold(ctx);
     bool targets_ane = cml_option_bool(ctx, "targets_ane", true);
     bool int8_chips = cml_option_bool(ctx, "int8_compute_devices_only", false);
-    bool summary = cml_option_bool(ctx, "report_summary", true);
+    bool summary = cml_option_bool(ctx, "report_summary", false);
 
     cw_vec items = {0};
     cw_collect(m, &items);
@@ -990,7 +991,7 @@ static const cml_rule qg_rule = {
         "| 8-bit with one per-tensor scale | note |\n"
         "| per-block scales and `targets_ane` | note |\n"
         "| `quantize` ops (W8A8) unless `int8_compute_devices_only` | note |\n"
-        "| no problem in the model: one summary (`report_summary`) | note |\n\n"
+        "| no problem in the model: one summary, only with `report_summary` (off by default: nothing to fix) | note |\n\n"
         "## Fix\n\n"
         "```python\n"
         "import coremltools.optimize as cto\n"

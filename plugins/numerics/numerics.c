@@ -338,6 +338,18 @@ static void nm_report(cml_ctx *ctx, const cml_model *m, const cml_weight *w, con
     if (!r_nan && !r_inf && !r_over && !r_sat) return;
 
     cml_level lv = r_nan ? CML_ERROR : (r_inf || r_over) ? CML_WARNING : CML_NOTE;
+    /* A NeuralNetwork batchnorm's running statistics are no tensor the
+     * layer computes on: what it applies is gamma / sqrt(variance + eps)
+     * (NeuralNetwork.proto BatchnormLayerParams), and whether Core ML keeps
+     * the statistics themselves in fp16 on the GPU or Neural Engine is not
+     * documented. Only an fp16 copy of the weights (coremltools'
+     * quantize_weights to 16 bits) certainly turns them to inf: a note that
+     * says so, not a warning about the running model. */
+    const char *wl = w->loc.logical ? w->loc.logical : "";
+    size_t wn = strlen(wl);
+    bool bn_stat = nn && o.op->kind && !strcmp(o.op->kind, "batchnorm") && !r_nan && !r_inf &&
+                   ((wn > 9 && !strcmp(wl + wn - 9, ":variance")) || (wn > 5 && !strcmp(wl + wn - 5, ":mean")));
+    if (bn_stat) lv = CML_NOTE;
     char use[320] = "", parts[900] = "", msg[1400], sh[96];
     const char *name = w->loc.logical ? w->loc.logical : found && o.op->name ? o.op->name : "?";
     {
@@ -370,8 +382,13 @@ static void nm_report(cml_ctx *ctx, const cml_model *m, const cml_weight *w, con
                               "%s%llu value%s beyond the fp16 range (max |w| = %.6g > 65504) %s: they become "
                               "inf in fp16",
                               k ? "; " : "", (unsigned long long)s->over, s->over == 1 ? "" : "s", s->maxabs,
-                              nn ? "and NeuralNetwork layers compute in fp16 on the GPU and Neural Engine"
-                                 : "and the constant feeds fp16 compute");
+                              bn_stat ? "in a batchnorm statistic: the layer applies gamma / sqrt(variance + "
+                                        "eps), not the statistic itself, but an fp16 copy of the weights (coremltools "
+                                        "quantize_weights to 16 bits) stores inf; whether Core ML keeps the "
+                                        "statistics in fp16 on the GPU or Neural Engine is not documented"
+                              : nn ? "and NeuralNetwork layers compute in fp16 on the GPU and Neural Engine "
+                                     "(coremltools typed-execution.md)"
+                                   : "and the constant feeds fp16 compute");
     /* SOURCE: coremltools mil/passes/defs/quantization.py:478-525
      * (_check_overflow_to_inf: finite fp32 values that overflow fp16 are
      * saturated to +-65504), rules-knowledge §4.1 P6. */
@@ -382,7 +399,9 @@ static void nm_report(cml_ctx *ctx, const cml_model *m, const cml_weight *w, con
                  k ? "; " : "", (unsigned long long)s->sat, s->sat == 1 ? "" : "s");
     snprintf(msg, sizeof msg, "%s weight '%s' %s%s: %s (of %llu values)", cml_dtype_name(w->dtype), name, sh, use,
              parts, (unsigned long long)s->n);
-    const char *fix = r_nan ? "re-export from a checkpoint without NaN weights (check training and conversion)"
+    const char *fix = bn_stat ? "do not convert this model's weights to fp16 as they are; fold the batchnorm into the "
+                                "preceding convolution before converting"
+                      : r_nan ? "re-export from a checkpoint without NaN weights (check training and conversion)"
                       : r_inf || r_over
                           ? "keep the consuming op in fp32 with ct.transform.FP16ComputePrecision(op_selector=...), "
                             "rescale the weights, or replace infinities by large finite values (-1e4 for masks)"
