@@ -20,6 +20,7 @@
 
 #include "coreml-lint/ir.h"
 #include "coreml-lint/plugin.h"
+#include "coreml-lint/walk.h"
 
 #define NM_MAX_DEPTH 32
 #define NM_CHUNK (256u * 1024u)  /* bytes per weight_read call */
@@ -174,11 +175,9 @@ typedef struct nm_owner {
     bool literal;              /* bound directly as an op input / attribute */
 } nm_owner;
 
-static bool nm_find_block(const cml_block *b, const cml_weight *w, nm_owner *o, int depth) {
-    if (!b || depth > NM_MAX_DEPTH) return false;
-    for (size_t i = 0; i < b->n_ops; i++) {
-        const cml_op *op = b->ops[i];
-        if (!op) continue;
+static bool nm_find_owner(const cml_model *m, const cml_weight *w, nm_owner *o) {
+    cml_op_iter it;
+    for (const cml_op *op = cml_ops_first(&it, m, NULL); op; op = cml_ops_next(&it)) {
         for (size_t j = 0; j < op->n_outputs; j++)
             if (op->outputs[j] && op->outputs[j]->weight == w) {
                 *o = (nm_owner){op, op->outputs[j], false};
@@ -199,15 +198,7 @@ static bool nm_find_block(const cml_block *b, const cml_weight *w, nm_owner *o, 
                 return true;
             }
         }
-        for (size_t k = 0; k < op->n_blocks; k++)
-            if (nm_find_block(op->blocks[k], w, o, depth + 1)) return true;
     }
-    return false;
-}
-
-static bool nm_find_owner(const cml_model *m, const cml_weight *w, nm_owner *o) {
-    for (size_t f = 0; f < m->n_functions; f++)
-        if (m->functions[f] && nm_find_block(m->functions[f]->block, w, o, 0)) return true;
     return false;
 }
 
@@ -422,9 +413,7 @@ static void nm_report(cml_ctx *ctx, const cml_model *m, const cml_weight *w, con
                .n_related = n_rel);
 }
 
-static int nm_model(const cml_model *m, cml_ctx *ctx, unsigned char *buf, int depth) {
-    if (!m || depth > NM_MAX_DEPTH) return CML_OK;
-    int rc = CML_OK;
+static void nm_model(const cml_model *m, cml_ctx *ctx, unsigned char *buf) {
     nm_seen seen = {NULL, NULL, 0};
     size_t cap = 16;
     while (cap < 2 * m->n_weights) cap *= 2;
@@ -442,19 +431,15 @@ static int nm_model(const cml_model *m, cml_ctx *ctx, unsigned char *buf, int de
     }
     free(seen.file);
     free(seen.off);
-    for (size_t i = 0; i < m->n_sub_models; i++) {
-        int r = nm_model(m->sub_models[i], ctx, buf, depth + 1);
-        if (r != CML_OK && rc == CML_OK) rc = r;
-    }
-    return rc;
 }
 
 static int nm_check(const cml_model *model, cml_ctx *ctx) {
     unsigned char *buf = malloc(NM_CHUNK);
     if (!buf) return CML_ENOMEM;
-    int rc = nm_model(model, ctx, buf, 0);
+    cml_model_iter mi;
+    for (const cml_model *m = cml_models_first(&mi, model); m; m = cml_models_next(&mi)) nm_model(m, ctx, buf);
     free(buf);
-    return rc;
+    return CML_OK;
 }
 
 static const char *const nm_tags[] = {"numerics", "precision", "fp16", NULL};
