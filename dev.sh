@@ -13,8 +13,12 @@ cd "$(dirname "$0")"
 
 BUILD_DEPS="build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev liblua5.4-dev libcjson-dev libopenblas-dev"
 # for the tests, optional: luacheck lints the Lua rules; node + npm run the
-# shared SARIF validator (those tests skip, with a message, without them)
-TEST_TOOLS="luacheck:lua-check npm:npm node:nodejs"
+# shared SARIF validator; chromium renders the HTML report (html_render);
+# groff, zsh and fish check the man page and the completions (completions)
+# (those tests skip, with a message, without them)
+TEST_TOOLS="luacheck:lua-check npm:npm node:nodejs chromium:chromium groff:groff-base zsh:zsh fish:fish python3:python3 shellcheck:shellcheck"
+# optional libraries of those tools (PyYAML reads action.yml and the workflows)
+TEST_PACKAGES="python3-yaml"
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 UPDATED=""
@@ -60,6 +64,21 @@ want_tools() {
     done
 }
 
+# Optional packages that are no command: installed when possible, else the
+# tests that need them skip that part.
+want_packages() {
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" && continue
+        if [ "$(id -u)" = 0 ]; then
+            apt_update_once
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >&2 ||
+                echo "dev.sh: could not install $pkg; the tests that use it skip that part" >&2
+        else
+            echo "dev.sh: $pkg is not installed; the tests that use it skip that part" >&2
+        fi
+    done
+}
+
 build() { # dir, extra cmake args...
     dir=$1; shift
     cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
@@ -81,6 +100,8 @@ test)
     need $BUILD_DEPS
     # shellcheck disable=SC2086
     want_tools $TEST_TOOLS
+    # shellcheck disable=SC2086
+    want_packages $TEST_PACKAGES
     build build -DCML_WERROR=ON
     (cd build && ctest -j "$JOBS" --output-on-failure)
     build build-asan -DCML_WERROR=ON -DCML_SANITIZE=ON

@@ -41,8 +41,14 @@ prediction, wrong results) in two or three sentences.
 **Sources.** apple/coremltools `mlmodel/format/Model.proto`; the docs page
 or issue thread you relied on.]],
 
-  -- Optional. A link for SARIF helpUri.
+  -- Optional. A link for SARIF helpUri (your rule's documentation page).
   -- help_uri = "https://example.com/rules/category/rule-name",
+
+  -- Optional. SARIF precision, how often a finding is a real problem:
+  -- "very-high" (a fact read from the file), "high" (the default), "medium"
+  -- (an estimate of what Core ML will do on a device), "low". GitHub code
+  -- scanning sorts and filters alerts by it.
+  -- precision = "high",
 
   -- Required. Default level: "note", "warning" or "error". Users can change
   -- it in .coreml-lint.json ("rules": {"category/rule-name": {"level": …}}).

@@ -1,10 +1,12 @@
 /* sarif.c — the SARIF 2.1.0 writer, shaped for GitHub code scanning first
  * (research/sarif-integration.md §0) and valid for every other consumer:
- * one run; tool.driver with every enabled rule's metadata (plus a minimal
- * descriptor for any rule a finding names that is not enabled, so every
- * result has a ruleIndex); results with ruleId/ruleIndex/explicit level/plain
- * message that names the op, a repo-relative percent-encoded artifact URI
- * under %SRCROOT% and a region that is either a real line/column (text
+ * one run; tool.driver with every enabled rule's metadata (helpUri: the
+ * rule's page in docs/rules/ for a bundled rule; precision: the rule's own,
+ * rule_precision) plus a minimal descriptor for any rule a finding names
+ * that is not enabled, so every result has a ruleIndex; results with
+ * ruleId/ruleIndex/explicit level/plain message that names the op, a
+ * repo-relative percent-encoded artifact URI under %SRCROOT% and a region
+ * that is either a real line/column (text
  * artifacts: model.mil, *.json) or {"startLine": 1} (binary models) — a byte
  * range never shares a region with startLine: it goes into a separate
  * relatedLocations entry and into result.properties; the op path in
@@ -278,7 +280,9 @@ static void write_rule(sstate *S, cJSON *rules, const srule *sr) {
         free(txt);
         if (nonempty(hr->help_md)) add_str(S, help, "markdown", hr->help_md);
     }
-    if (nonempty(hr->help_uri)) add_str(S, o, "helpUri", hr->help_uri);
+    char *uri = rule_help_uri(hr);
+    if (nonempty(uri)) add_str(S, o, "helpUri", uri);
+    free(uri);
     int lvl = rule_level(hr);
     cJSON *dc = add_obj(S, o, "defaultConfiguration");
     if (dc) add_str(S, dc, "level", sarif_level_str(lvl));
@@ -287,7 +291,7 @@ static void write_rule(sstate *S, cJSON *rules, const srule *sr) {
         cJSON *tags = add_arr(S, props, "tags");
         for (size_t i = 0; tags && i < hr->n_tags && i < SARIF_MAX_TAGS; i++)
             if (nonempty(hr->tags[i])) add_str(S, tags, NULL, hr->tags[i]);
-        add_str(S, props, "precision", "high");
+        add_str(S, props, "precision", rule_precision(hr));
         add_str(S, props, "problem.severity", problem_severity(lvl));
     }
 }

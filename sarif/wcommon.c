@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -335,6 +336,33 @@ int sarif_put_json(FILE *out, const cJSON *root) {
     fputc('\n', out);
     free(safe);
     return 0;
+}
+
+void sarif_count_model(const run_result *r, const char *model_path, sarif_counts *c) {
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < r->n_findings; i++) {
+        const finding *f = r->findings[i];
+        if (!f || !f->model_path || !model_path || strcmp(f->model_path, model_path)) continue;
+        if (f->suppressed) c->suppressed++;
+        else if (f->level == LEVEL_ERROR) c->errors++;
+        else if (f->level == LEVEL_WARNING) c->warnings++;
+        else c->notes++;
+    }
+}
+
+const cJSON *sarif_model_prop(const run_result *r, const char *key, const char *model_path) {
+    if (!r->run_properties || !model_path) return NULL;
+    const cJSON *per = cJSON_GetObjectItemCaseSensitive(r->run_properties, key);
+    const cJSON *o = cJSON_IsObject(per) ? cJSON_GetObjectItemCaseSensitive(per, model_path) : NULL;
+    return cJSON_IsObject(o) ? o : NULL;
+}
+
+void sarif_fmt_bytes(char *buf, size_t cap, double b) {
+    if (!(b >= 0)) snprintf(buf, cap, "?");
+    else if (b < 1e3) snprintf(buf, cap, "%.0f B", b);
+    else if (b < 1e6) snprintf(buf, cap, "%.1f kB", b / 1e3);
+    else if (b < 1e9) snprintf(buf, cap, "%.1f MB", b / 1e6);
+    else snprintf(buf, cap, "%.2f GB", b / 1e9);
 }
 
 int sarif_finish(FILE *out) {

@@ -79,6 +79,15 @@ void sarif_count(const run_result *r, sarif_counts *c);
  * san_json (valid UTF-8, nothing a log or terminal would act on): 0, or -1
  * when out of memory. */
 int sarif_put_json(FILE *out, const cJSON *root);
+/* The same counts for the findings of one model (path as in run_model). */
+void sarif_count_model(const run_result *r, const char *model_path, sarif_counts *c);
+
+/* run_properties[key][model_path] when it is an object, else NULL (the
+ * runtime probe's figures under "probe", the report facts under "model"). */
+const cJSON *sarif_model_prop(const run_result *r, const char *key, const char *model_path);
+
+/* A size for people: "812 B", "7.0 kB", "14.2 MB", "1.3 GB" (powers of 1000). */
+void sarif_fmt_bytes(char *buf, size_t cap, double bytes);
 
 /* fflush + ferror: 0, or -1 when anything failed to write. */
 int sarif_finish(FILE *out);

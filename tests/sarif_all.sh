@@ -29,7 +29,7 @@ run() { # name, args...
 files=""
 run examples "$build/examples"
 run rule-fixtures "$build/rule-fixtures"
-run hostile --rules-dir "$src/tests/lua/hostile" "$build/examples/tiny_convnet_nn.mlmodel" \
+run hostile --keep-going --rules-dir "$src/tests/lua/hostile" "$build/examples/tiny_convnet_nn.mlmodel" \
     "$build/examples/tiny_mlprogram.mlpackage"
 if [ -n "$corpus" ] && [ -f "$corpus/manifest.json" ]; then
     run corpus --target iOS16 "$corpus"

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/sources.h"
+#include "cli/target.h"
 #include "coreml-lint/plugin.h"
 #include "host/config.h"
 #include "host/limits.h"
@@ -56,7 +58,8 @@ static const cli_command COMMANDS[] = {
      cmd_inspect, NULL, NULL, NULL},
     {"rules", CMD_RULES, "[options] [ID | GLOB]", "list the rules, or document one",
      "Lists every rule (id, level as configured, kind, summary), or prints one rule's documentation. "
-     "--format json lists them as JSON; --format markdown (or --markdown) writes the reference of docs/rules.md.",
+     "--format json lists them as JSON; --format markdown (or --markdown) prints the index of docs/rules.md, or "
+     "with an ID that rule's page; --docs DIR writes all of them (docs/rules.md and docs/rules/).",
      cmd_rules, NULL, NULL, NULL},
     {"probe", CMD_PROBE, "[probe options] [options] PATH...", "run the model: numerics, fp16 drift, latency",
      "Runs each model on the CPU in fp32 and in fp16 emulation (what the GPU and the Neural Engine compute) on "
@@ -72,6 +75,23 @@ static const cli_command COMMANDS[] = {
      cmd_check, "probe/*", "compare_to",
      "the runtime probe is not available: no probe/... rules were loaded (the runtime-probe plugin is built only "
      "where OpenBLAS or Accelerate is found)"},
+    {"test-rule", CMD_TEST_RULE, "[options] RULE.lua CASES_DIR", "test a rule against models that must or must not fire",
+     "Loads one rule (a Lua file, or a plugin with one rule) alone and runs it over the case models in CASES_DIR: "
+     "every model under CASES_DIR/fire/ must get at least one finding of the rule, every model under "
+     "CASES_DIR/pass/ none. A file MODEL.expect beside a fire case lists, one per line, text that the findings' "
+     "messages must contain. A case model that does not load, or a rule that fails on it, fails the case. Rule "
+     "options come from --config FILE (no configuration is searched for). Exit 0 when every case passes, 1 when "
+     "one fails, 2 when the rule does not load or there are no cases.",
+     cmd_test_rule, NULL, NULL, NULL},
+    {"completion", CMD_META, "bash|zsh|fish", "print a shell completion script",
+     "Prints the completion script for bash, zsh or fish, made from the same flag table as this help. Install it "
+     "as, for instance, /usr/share/bash-completion/completions/coreml-lint, a _coreml-lint file on zsh's $fpath, or "
+     "~/.config/fish/completions/coreml-lint.fish (the packages install all three).",
+     cmd_completion, NULL, NULL, NULL},
+    {"manpage", CMD_META, "", "print the manual page (roff)",
+     "Prints coreml-lint(1), made from the same command and flag tables as this help (the packages install it; "
+     "read it with `coreml-lint manpage | man -l -`).",
+     cmd_manpage, NULL, NULL, NULL},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
@@ -121,14 +141,15 @@ static int check_name_file(const char *flag, const char *v);
 static int check_limit(const char *flag, const char *v);
 
 #define OFF(m) offsetof(cli_opts, m)
-#define ALL (CMD_CHECK | CMD_INSPECT | CMD_RULES | CMD_PROBE | CMD_COMPARE)
+#define ALL (CMD_CHECK | CMD_INSPECT | CMD_RULES | CMD_PROBE | CMD_COMPARE | CMD_TEST_RULE)
+#define REPORTS (ALL & ~CMD_TEST_RULE)   /* commands that write a report */
 #define RUL (CMD_RUNS | CMD_RULES)
 
 static const cli_flag FLAGS[] = {
-    {"--format", 0, "FORMAT", ALL, F_STR, OFF(format), NULL, 0, 0, check_format, S_REPORT,
-     "report format: check, probe, compare: text (default), sarif, json, github; inspect: text, json; "
-     "rules: text, json, markdown"},
-    {"--output", 'o', "FILE", ALL, F_STR, OFF(output), NULL, 0, 0, NULL, S_REPORT,
+    {"--format", 0, "FORMAT", REPORTS, F_STR, OFF(format), NULL, 0, 0, check_format, S_REPORT,
+     "report format: check, probe, compare: text (default), sarif, json, github, xcode, html, markdown; inspect: "
+     "text, json; rules: text, json, markdown"},
+    {"--output", 'o', "FILE", REPORTS, F_STR, OFF(output), NULL, 0, 0, NULL, S_REPORT,
      "write the report to FILE instead of stdout"},
     {"--fail-on", 0, "LEVEL", CMD_RUNS, F_LEVEL, OFF(fail_on), NULL, 0, 0, NULL, S_REPORT,
      "exit 1 when a finding is at or above LEVEL: note, warning, error (default error)"},
@@ -140,17 +161,24 @@ static const cli_flag FLAGS[] = {
     {"--timestamps", 0, NULL, CMD_RUNS, F_TRUE, OFF(timestamps), NULL, 0, 0, NULL, S_REPORT,
      "write start and end times into the report"},
     {"--quiet", 'q', NULL, ALL, F_TRUE, OFF(quiet), NULL, 0, 0, NULL, S_REPORT, "no summary or log on stderr"},
+    {"--keep-going", 0, NULL, CMD_RUNS, F_TRUE, OFF(keep_going), NULL, 0, 0, NULL, S_REPORT,
+     "exit by the findings alone even when a rule or plugin failed (a Lua error, a plugin crash or time-out); "
+     "without it such a failure makes the exit 2"},
     {"--markdown", 0, NULL, CMD_RULES, F_TRUE, OFF(markdown), NULL, 0, 0, NULL, S_REPORT,
-     "the Markdown rule reference (same as --format markdown)"},
+     "the Markdown rule reference: the index of docs/rules.md, or ID's page (same as --format markdown)"},
+    {"--docs", 0, "DIR", CMD_RULES, F_STR, OFF(docs_dir), NULL, 0, 0, NULL, S_REPORT,
+     "write the whole reference: DIR/rules.md and one page per rule, DIR/rules/<category>/<name>.md"},
 
-    {"--config", 0, "FILE", RUL, F_STR, OFF(config), NULL, 0, 0, NULL, S_CONFIG,
+    {"--config", 0, "FILE", RUL | CMD_TEST_RULE, F_STR, OFF(config), NULL, 0, 0, NULL, S_CONFIG,
      "configuration file (default: .coreml-lint.json found upward from the working directory)"},
     {"--no-config", 0, NULL, RUL, F_TRUE, OFF(no_config), NULL, 0, 0, NULL, S_CONFIG, "read no configuration file"},
     {"--trust-config", 0, NULL, RUL, F_TRUE, OFF(trust_config), NULL, 0, 0, NULL, S_CONFIG,
      "let the configuration file load code (its \"plugins\" and \"rules_dirs\") and loosen \"limits\"; without it "
      "(or COREML_LINT_TRUST_CONFIG=1) they are ignored with a notification: the file may come from a pull request"},
-    {"--target", 0, "PLATFORMVERSION", RUL, F_STR, OFF(target), NULL, 0, 0, check_target, S_CONFIG,
-     "the app's deployment target, e.g. iOS16, iOS17.4, macOS13"},
+    {"--target", 0, "PLATFORMVERSION", RUL | CMD_TEST_RULE, F_STR, OFF(target), NULL, 0, 0, check_target, S_CONFIG,
+     "the app's deployment target, e.g. iOS16, iOS17.4, macOS13; a bare version (16.0) takes its platform from "
+     "$PLATFORM_NAME, as in an Xcode build phase (default: the configuration's, else Xcode's PLATFORM_NAME and "
+     "*_DEPLOYMENT_TARGET when set)"},
     {"--limit", 0, "KEY=VALUE", RUL, F_STRV, OFF(limits), NULL, 0, 0, check_limit, S_CONFIG,
      "a bound on rules, as the configuration's \"limits\" (lua_memory_mb, lua_instructions, lua_load_instructions, "
      "lua_seconds, plugin_timeout_seconds, plugin_isolation) (repeatable)"},
@@ -183,8 +211,8 @@ static const cli_flag FLAGS[] = {
     {"--no-coreml", 0, NULL, CMD_PROBE | CMD_COMPARE, F_OPT_FALSE, 0, "coreml", 0, 0, NULL, S_PROBE,
      "do not run Core ML itself (Apple platforms)"},
 
-    {"--help", 'h', NULL, ALL, F_HELP, 0, NULL, 0, 0, NULL, S_OTHER, "print this help (COMMAND --help: one command's)"},
-    {"--version", 0, NULL, ALL, F_VERSION, 0, NULL, 0, 0, NULL, S_OTHER, "print the version"},
+    {"--help", 'h', NULL, ALL | CMD_META, F_HELP, 0, NULL, 0, 0, NULL, S_OTHER, "print this help (COMMAND --help: one command's)"},
+    {"--version", 0, NULL, ALL, F_VERSION, 0, NULL, 0, 0, NULL, S_OTHER, "print the version, the commit, the plugin ABI and where the bundled rules and plugins are"},
 };
 #define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])
 
@@ -203,9 +231,10 @@ static int check_format(const char *flag, const char *v) {
 }
 
 static int check_target(const char *flag, const char *v) {
-    if (config_target_valid(v)) return 0;
-    fprintf(stderr, "coreml-lint: %s must be a deployment target such as iOS16, iOS17.4, macOS13, tvOS17, "
-                    "watchOS10 or visionOS2, not '%s'\n", flag, v);
+    char buf[512];
+    (void)flag;
+    if (target_from_flag(v, buf, sizeof buf)) return 0;
+    fprintf(stderr, "coreml-lint: %s\n", buf);
     return -1;
 }
 
@@ -485,10 +514,32 @@ void cli_usage(FILE *out, const cli_command *only) {
         }
     }
     if (!only || (only->bit & CMD_RUNS))
-        fputs("\nexit: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or tool error\n", out);
+        fputs("\nexit: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or tool error (a rule "
+              "or plugin that failed, unless --keep-going)\n",
+              out);
     if (!only) fputs("\nSee `coreml-lint COMMAND --help` for one command's options.\n", out);
 }
 
+size_t cli_flag_views(cli_flag_view *out, size_t cap) {
+    for (size_t i = 0; i < N_FLAGS && i < cap; i++) {
+        const cli_flag *f = &FLAGS[i];
+        out[i] = (cli_flag_view){f->name,
+                                 f->short_name,
+                                 f->arg,
+                                 f->commands,
+                                 f->kind == F_STRV || f->kind == F_OPT_STRS,
+                                 SECTION_TITLE[f->section],
+                                 f->help};
+    }
+    return N_FLAGS;
+}
+
 void cli_print_version(FILE *out) {
-    fprintf(out, "coreml-lint %s (plugin ABI %u)\n", CML_VERSION, CML_ABI_VERSION);
+    fprintf(out, "coreml-lint %s (commit %s, plugin ABI %u)\n", CML_VERSION, CML_COMMIT, CML_ABI_VERSION);
+    /* where the bundled rules come from: what a moved install or a package
+     * gets wrong shows here first */
+    char *rd = sources_bundled_rules_dir(), *pd = sources_bundled_plugin_dir();
+    fprintf(out, "rules:   %s\nplugins: %s\n", rd ? rd : "(none found)", pd ? pd : "(none found)");
+    free(rd);
+    free(pd);
 }

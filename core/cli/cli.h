@@ -19,6 +19,8 @@ enum {
     CMD_RULES = 1u << 2,
     CMD_PROBE = 1u << 3,
     CMD_COMPARE = 1u << 4,
+    CMD_TEST_RULE = 1u << 5,
+    CMD_META = 1u << 6,          /* completion, manpage: about the tool itself */
 };
 #define CMD_RUNS (CMD_CHECK | CMD_PROBE | CMD_COMPARE)   /* commands that run rules over models */
 
@@ -32,9 +34,9 @@ int strv_push(strv *s, const char *x);
  * rule_options instead, as JSON: the command puts them in the configuration
  * overlay (config.h), where they are validated like a config file's. */
 typedef struct cli_opts {
-    const char *format, *output, *config, *target, *baseline;
+    const char *format, *output, *config, *target, *baseline, *docs_dir;
     int fail_on;              /* LEVEL_*, -1 = not given */
-    bool no_config, no_bundled, quiet, color, no_color, timestamps, markdown;
+    bool no_config, no_bundled, quiet, color, no_color, timestamps, markdown, keep_going;
     bool trust_config;        /* the configuration file may load code (docs/security.md) */
     strv enable, disable, rules_dirs, plugins, limits, args;
     cJSON *rule_options;      /* {"threads": 4, "inputs": [...]}, or NULL */
@@ -78,5 +80,24 @@ void cli_print_version(FILE *out);
 int cmd_check(const cli_command *c, cli_opts *o);     /* check, probe, compare */
 int cmd_rules(const cli_command *c, cli_opts *o);
 int cmd_inspect(const cli_command *c, cli_opts *o);
+int cmd_test_rule(const cli_command *c, cli_opts *o);
+int cmd_completion(const cli_command *c, cli_opts *o);   /* cmd_meta.c */
+int cmd_manpage(const cli_command *c, cli_opts *o);
+
+/* A read-only view of one row of the flag table, for what is generated
+ * from it besides the parser and the usage (cmd_meta.c: the man page and
+ * the shell completions). */
+typedef struct cli_flag_view {
+    const char *name;         /* "--format" */
+    char short_name;          /* 'o', or 0 */
+    const char *arg;          /* "FILE", or NULL for a switch */
+    unsigned commands;        /* CMD_* bits */
+    bool repeatable;
+    const char *section;      /* "report", "configuration", ... */
+    const char *help;
+} cli_flag_view;
+/* Every flag, in table order, into out (at most cap); returns how many
+ * there are. */
+size_t cli_flag_views(cli_flag_view *out, size_t cap);
 
 #endif

@@ -17,7 +17,9 @@
 
 #include "cli/cli.h"
 #include "cli/discover.h"
+#include "cli/facts.h"
 #include "cli/session.h"
+#include "cli/target.h"
 #include "host/run.h"
 #include "host/util.h"
 #include "sarif/writers.h"
@@ -44,6 +46,29 @@ static void summary(const run_result *r, const run_stats *st) {
     if (st->excluded) fprintf(stderr, "; %zu model%s excluded", st->excluded, st->excluded == 1 ? "" : "s");
     if (r->n_notes) fprintf(stderr, "; %zu rule notification%s", r->n_notes, r->n_notes == 1 ? "" : "s");
     fputc('\n', stderr);
+}
+
+/* Notifications that say a rule or plugin failed: error level, kind rule/...
+ * or plugin/... (a plugin's own log lines aside). */
+static size_t rule_failures(const registry *reg) {
+    size_t n = 0;
+    for (size_t i = 0; i < registry_n_notes(reg); i++) {
+        const notification *nt = registry_note(reg, i);
+        if (nt->level < LEVEL_ERROR || !strcmp(nt->kind, "plugin/log")) continue;
+        if (!strncmp(nt->kind, "rule/", 5) || !strncmp(nt->kind, "plugin/", 7)) n++;
+    }
+    return n;
+}
+
+/* --target (a bare version takes its platform from PLATFORM_NAME), else
+ * the configuration's, else the one of the Xcode build phase we run in. */
+static const char *run_target(const cli_opts *o, const config *cfg, char *buf, size_t cap) {
+    if (o->target) return target_from_flag(o->target, buf, cap) ? buf : NULL;
+    if (cfg->target) return cfg->target;
+    char names[256];
+    if (!target_from_xcode_env(buf, cap, names, sizeof names)) return NULL;
+    if (!o->quiet) fprintf(stderr, "coreml-lint: deployment target %s from Xcode's build settings (%s)\n", buf, names);
+    return buf;
 }
 
 static bool exists(const char *p) {
@@ -108,23 +133,32 @@ int cmd_check(const cli_command *c, cli_opts *o) {
     run_result *res = NULL;
     report_file out = {0};
     if (!rc) {
-        for (size_t i = first_model; i < o->args.n; i++) discover_models(o->args.v[i], &paths);
-        for (size_t i = 0; i < paths.n_skipped; i++)
+        /* a path that does not exist or holds no model is a usage error,
+         * found before anything runs */
+        for (size_t i = first_model; i < o->args.n; i++) {
+            discover_status ds = discover_path(o->args.v[i], &paths);
+            if (ds != DISCOVER_OK) {
+                discover_complain(NULL, o->args.v[i], ds);
+                rc = 2;
+            }
+        }
+        for (size_t i = 0; !rc && i < paths.n_skipped; i++)
             registry_notify(s.reg, NULL, "discover/skipped", LEVEL_WARNING, NULL, 0, "%s", paths.skipped[i]);
-        if (!paths.n && !o->quiet) fprintf(stderr, "coreml-lint: no models found under the given paths\n");
-        if (session_output_open(&out, o->output) != 0) rc = 2;
+        if (!rc && session_output_open(&out, o->output) != 0) rc = 2;
     }
     run_stats st = {0};
+    char target[128];
     if (!rc) {
         char err[2048];
         run_opts ro = {.cfg = &s.cfg,
-                       .target = o->target ? o->target : s.cfg.target,
+                       .target = run_target(o, &s.cfg, target, sizeof target),
                        .fail_on = o->fail_on >= LEVEL_NOTE     ? o->fail_on
                                   : s.cfg.fail_on >= LEVEL_NOTE ? s.cfg.fail_on
                                                                 : LEVEL_ERROR,
                        .baseline = o->baseline,
                        .timestamps = o->timestamps,
-                       .limits = &s.limits};
+                       .limits = &s.limits,
+                       .model_facts = w->facts ? report_model_facts : NULL};
         res = run_check(s.reg, &ro, (const char *const *)paths.items, paths.n, &st, err, sizeof err);
         if (!res) {
             cli_errorf("coreml-lint: %s", err);
@@ -147,6 +181,17 @@ int cmd_check(const cli_command *c, cli_opts *o) {
             if (notes_has(registry_notes(s.reg), "plugin/unusable", LEVEL_NONE) ||
                 notes_has(registry_notes(s.reg), NOTE_USAGE, LEVEL_NONE))
                 rc = 2;
+            /* a rule that failed (Lua error, plugin crash or time-out) means
+             * the report is missing what it would have found: a house rule
+             * broken by a typo must not pass CI quietly */
+            size_t broken = rule_failures(s.reg);
+            if (broken && !o->keep_going) {
+                rc = 2;
+                fprintf(stderr,
+                        "coreml-lint: %zu rule failure%s (see the notifications): exit 2; fix or --disable the rule, or "
+                        "pass --keep-going to exit by the findings alone\n",
+                        broken, broken == 1 ? "" : "s");
+            }
         }
         /* the text report already carries notifications and a summary */
         if (!o->quiet && (strcmp(fmt, "text") || (o->output && strcmp(o->output, "-")))) {

@@ -24,15 +24,15 @@ int cmd_inspect(const cli_command *c, cli_opts *o) {
         fprintf(stderr, "coreml-lint inspect: --format must be text or json, not '%s'\n", format);
         return 2;
     }
+    path_list paths = {0};
     for (size_t i = 0; i < o->args.n; i++) {
-        struct stat st;
-        if (lstat(o->args.v[i], &st) != 0) {
-            cli_errorf("coreml-lint inspect: '%s' does not exist", o->args.v[i]);
+        discover_status ds = discover_path(o->args.v[i], &paths);
+        if (ds != DISCOVER_OK) {
+            discover_complain("inspect", o->args.v[i], ds);
+            path_list_free(&paths);
             return 2;
         }
     }
-    path_list paths = {0};
-    for (size_t i = 0; i < o->args.n; i++) discover_models(o->args.v[i], &paths);
     for (size_t i = 0; i < paths.n_skipped; i++) cli_errorf("coreml-lint: warning: %s", paths.skipped[i]);
     if (!paths.n) {
         fprintf(stderr, "coreml-lint inspect: no model paths given\n");

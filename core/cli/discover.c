@@ -1,14 +1,16 @@
-/* discover.c — model discovery for directory arguments (see discover.h). */
+/* discover.c — model discovery for command-line paths (see discover.h). */
 #define _DEFAULT_SOURCE
 #include "cli/discover.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/cli.h"
 #include "format/fsutil.h"
 
 #define STR_(x) #x
@@ -95,17 +97,93 @@ static size_t walk(const char *dir, path_list *out, int depth) {
     return added;
 }
 
-size_t discover_models(const char *path, path_list *out) {
-    if (fs_is_dir(path) && !is_model_dir(path)) {
-        char buf[4096];
-        size_t n = strlen(path);
-        while (n > 1 && path[n - 1] == '/') n--;
-        if (n >= sizeof buf) return 0;
-        memcpy(buf, path, n);
-        buf[n] = 0;
-        return walk(buf, out, 0);
+/* The path without trailing slashes ("/" stays), malloc'd. */
+static char *trimmed(const char *path) {
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/') n--;
+    char *s = malloc(n + 1);
+    if (s) {
+        memcpy(s, path, n);
+        s[n] = 0;
     }
-    return push(out, path) == 0;
+    return s;
+}
+
+/* The outermost model folder among the ancestors of path (its own leading
+ * components), malloc'd, or NULL when it lies in none. */
+static char *enclosing_model(const char *path) {
+    char *p = trimmed(path);
+    if (!p) return NULL;
+    char *found = NULL;
+    size_t depth = 0;
+    for (char *slash = strchr(p + 1, '/'); slash && depth < 256; slash = strchr(slash + 1, '/'), depth++) {
+        *slash = 0;
+        bool model = fs_has_suffix(p, ".mlpackage") || fs_has_suffix(p, ".mlmodelc") ||
+                     (fs_is_dir(p) && is_model_dir(p));
+        if (model && fs_is_dir(p)) {
+            found = trimmed(p);
+            *slash = '/';
+            break;
+        }
+        *slash = '/';
+    }
+    free(p);
+    return found;
+}
+
+static bool listed(const path_list *l, const char *p) {
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->items[i], p)) return true;
+    return false;
+}
+
+static discover_status add_once(path_list *out, const char *p) {
+    if (listed(out, p)) return DISCOVER_OK;
+    return push(out, p) == 0 ? DISCOVER_OK : DISCOVER_NO_MEMORY;
+}
+
+discover_status discover_path(const char *path, path_list *out) {
+    char *p = trimmed(path);
+    if (!p) return DISCOVER_NO_MEMORY;
+    discover_status st;
+    char *pkg = enclosing_model(p);
+    if (pkg) {
+        /* a file inside a package (it may have been deleted since) */
+        st = add_once(out, pkg);
+    } else if (fs_is_dir(p) && !is_model_dir(p)) {
+        path_list found = {0};
+        walk(p, &found, 0);
+        /* a folder whose search skipped something may hold models: the
+         * skips are reported (warnings), not a usage error */
+        st = found.n || found.n_skipped ? DISCOVER_OK : DISCOVER_NO_MODEL;
+        for (size_t i = 0; i < found.n && st == DISCOVER_OK; i++) st = add_once(out, found.items[i]);
+        /* what the search did not look at goes to the caller's list */
+        for (size_t i = 0; i < found.n_skipped; i++) skipped(out, "%s%s", found.skipped[i], "");
+        path_list_free(&found);
+    } else if (stat(p, &(struct stat){0}) == 0) {
+        st = add_once(out, p);
+    } else {
+        st = DISCOVER_MISSING;
+    }
+    free(pkg);
+    free(p);
+    return st;
+}
+
+void discover_complain(const char *cmd, const char *path, discover_status st) {
+    const char *sp = cmd ? " " : "", *c = cmd ? cmd : "";
+    switch (st) {
+    case DISCOVER_MISSING:
+        cli_errorf("coreml-lint%s%s: '%s' does not exist", sp, c, path);
+        break;
+    case DISCOVER_NO_MODEL:
+        cli_errorf("coreml-lint%s%s: '%s' holds no Core ML model (no .mlmodel file, .mlpackage or .mlmodelc folder "
+                   "in it)",
+                   sp, c, path);
+        break;
+    case DISCOVER_NO_MEMORY: fprintf(stderr, "coreml-lint%s%s: out of memory\n", sp, c); break;
+    case DISCOVER_OK: break;
+    }
 }
 
 void path_list_free(path_list *l) {

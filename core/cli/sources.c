@@ -1,12 +1,22 @@
 /* sources.c — the one place that names every engine and every bundled
  * folder: the builtin load/... rules, the bundled and extra Lua rule
- * folders, the bundled and extra plugins. */
+ * folders, the bundled and extra plugins. The bundled folders are found
+ * relative to the executable first (CML_REL_DATADIR / CML_REL_LIBDIR: the
+ * install layout, from bindir), so an install moved to another prefix, a
+ * DESTDIR staging tree or an unpacked .deb finds every rule and plugin;
+ * the compiled-in absolute folders are the last resort. */
 #define _DEFAULT_SOURCE
 #include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#ifdef __APPLE__
+#include <mach-o/dyld.h>
+#endif
 
 #include "cli/sources.h"
 #include "host/builtin/load_rules.h"
@@ -25,10 +35,40 @@ static char *env_dir(const char *var, bool *set) {
     return v && *v ? host_strdup(v) : NULL;
 }
 
+/* The folder of the running executable (symlinks resolved), or false. */
+static bool exe_dir(char *buf, size_t cap) {
+    char exe[PATH_MAX];
+#ifdef __APPLE__
+    char raw[PATH_MAX];
+    uint32_t rn = sizeof raw;
+    if (_NSGetExecutablePath(raw, &rn) != 0 || !realpath(raw, exe)) return false;
+#else
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return false;
+    exe[n] = 0;
+#endif
+    char *slash = strrchr(exe, '/');
+    if (!slash) return false;
+    *slash = 0;
+    return snprintf(buf, cap, "%s", exe) < (int)cap;
+}
+
+/* <folder of the executable>/rel, when that folder exists (malloc'd). */
+static char *beside_exe(const char *rel) {
+    char dir[PATH_MAX], p[PATH_MAX + 256];
+    if (!exe_dir(dir, sizeof dir)) return NULL;
+    if (snprintf(p, sizeof p, "%s/%s", dir, rel) >= (int)sizeof p) return NULL;
+    char real[PATH_MAX];
+    return is_dir(p) && realpath(p, real) ? host_strdup(real) : NULL;
+}
+
 char *sources_bundled_rules_dir(void) {
     bool set;
     char *d = env_dir("CML_RULES_DIR", &set);
     if (set) return d;
+    /* an install, wherever it was moved: <bindir>/../share/coreml-lint/rules */
+    if ((d = beside_exe(CML_REL_DATADIR "/rules"))) return d;
+    /* the build tree */
     if (is_dir(CML_SOURCE_DIR "/rules")) return host_strdup(CML_SOURCE_DIR "/rules");
     if (is_dir(CML_DATADIR "/rules")) return host_strdup(CML_DATADIR "/rules");
     return NULL;
@@ -38,18 +78,19 @@ char *sources_bundled_plugin_dir(void) {
     bool set;
     char *d = env_dir("CML_PLUGIN_DIR", &set);
     if (set) return d;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 16);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            strcpy(slash + 1, "plugins");
-            if (is_dir(exe)) return host_strdup(exe);
-        }
-    }
+    /* the build tree: plugins/ beside the executable */
+    if ((d = beside_exe("plugins"))) return d;
+    /* an install, wherever it was moved: <bindir>/../lib/coreml-lint */
+    if ((d = beside_exe(CML_REL_LIBDIR))) return d;
     if (is_dir(CML_LIBDIR)) return host_strdup(CML_LIBDIR);
     return NULL;
+}
+
+int sources_load_rule_file(registry *reg, const char *path, const host_limits *lim) {
+    rules_load_register(reg);
+    size_t n = strlen(path);
+    bool so = (n > 3 && !strcmp(path + n - 3, ".so")) || (n > 6 && !strcmp(path + n - 6, ".dylib"));
+    return so ? so_load_plugin(reg, path, false, lim) : luarule_load_file(reg, path, NULL, lim);
 }
 
 size_t sources_load(registry *reg, const sources *src) {
@@ -63,6 +104,9 @@ size_t sources_load(registry *reg, const sources *src) {
         if (p) so_load_dir(reg, p, true, lim);
         free(p);
     }
+    /* everything so far ships with coreml-lint (documented in docs/rules/);
+     * what follows is the user's */
+    for (size_t i = 0; i < registry_count(reg); i++) registry_rule(reg, i)->bundled = true;
     for (size_t i = 0; src && i < src->n_rules_dirs; i++) luarule_load_dir(reg, src->rules_dirs[i], lim);
     for (size_t i = 0; src && i < src->n_plugins; i++) {
         if (is_dir(src->plugins[i])) so_load_dir(reg, src->plugins[i], false, lim);

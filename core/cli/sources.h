@@ -11,9 +11,12 @@
 #include "host/registry.h"
 
 /* Where the bundled Lua rules and plugins live (malloc'd, NULL if none):
- * rules: $CML_RULES_DIR, else CML_SOURCE_DIR/rules, else CML_DATADIR/rules;
- * plugins: $CML_PLUGIN_DIR, else <folder of the executable>/plugins, else
- * CML_LIBDIR. A set but empty variable means "none". */
+ * rules: $CML_RULES_DIR, else <folder of the executable>/CML_REL_DATADIR/rules
+ * (an install, wherever it lies), else CML_SOURCE_DIR/rules (the build tree),
+ * else CML_DATADIR/rules; plugins: $CML_PLUGIN_DIR, else <folder of the
+ * executable>/plugins (the build tree), else <folder of the
+ * executable>/CML_REL_LIBDIR, else CML_LIBDIR. A set but empty variable
+ * means "none". */
 char *sources_bundled_rules_dir(void);
 char *sources_bundled_plugin_dir(void);
 
@@ -29,5 +32,11 @@ typedef struct sources {
 /* Register the builtin load/... rules, then bundled and extra rules and
  * plugins. Problems are notifications. Returns the number of rules. */
 size_t sources_load(registry *reg, const sources *src);
+
+/* The builtin load/... rules and one rule file: a Lua rule (.lua, its id
+ * from the path) or a plugin (.so/.dylib). Returns the number of rules the
+ * file added; problems (a Lua error naming the file and line) are
+ * notifications. For `test-rule`. */
+int sources_load_rule_file(registry *reg, const char *path, const host_limits *lim);
 
 #endif

@@ -415,6 +415,11 @@ static int parse_supps(config *c, const cJSON *item, char *err, size_t errlen) {
         if (!cJSON_IsObject(e))
             return cfg_err(c, ptr, err, errlen, "suppression %zu must be an object {rule, path, op, reason}", i + 1);
         config_supp *s = &c->supps[c->n_supps++];
+        {   /* array elements have no line of their own: the line of their 'rule' key */
+            char rp[512];
+            mkptr(rp, sizeof rp, "suppressions", idx, "rule");
+            s->line = line_of(c, rp);
+        }
         const cJSON *k;
         cJSON_ArrayForEach(k, e) {
             char kp[512];
@@ -896,6 +901,40 @@ bool config_excluded(const config *c, const char *model_path, const char *cwd) {
     for (size_t i = 0; c && i < c->n_exclude; i++)
         if (path_matches(c, c->exclude[i], model_path, cwd)) return true;
     return false;
+}
+
+/* Does pattern, component by component, fit path as a leading part of
+ * something it could match (each of path's components matched by the
+ * pattern's component at the same place; "**" fits anything)? */
+static bool pattern_reaches(const char *pattern, const char *path) {
+    char pc[512], mc[512];
+    const char *p = pattern, *m = path;
+    for (int depth = 0; *m && depth < 256; depth++) {
+        if (!*p) return true;   /* the pattern names a folder above the model */
+        const char *pe = strchr(p, '/'), *me = strchr(m, '/');
+        size_t pl = pe ? (size_t)(pe - p) : strlen(p), ml = me ? (size_t)(me - m) : strlen(m);
+        if (pl >= sizeof pc || ml >= sizeof mc) return false;
+        memcpy(pc, p, pl);
+        pc[pl] = 0;
+        memcpy(mc, m, ml);
+        mc[ml] = 0;
+        if (!strcmp(pc, "**")) return true;
+        if (!host_glob_match(pc, mc, true)) return false;
+        p = pe ? pe + 1 : p + pl;
+        m = me ? me + 1 : m + ml;
+    }
+    return true;
+}
+
+bool config_suppression_reaches(const config *c, const config_supp *s, const char *model_path, const char *cwd) {
+    if (!s->path) return true;
+    if (path_matches(c, s->path, model_path, cwd) || pattern_reaches(s->path, model_path)) return true;
+    /* a pattern without '/' may match any single component: a file inside */
+    if (!strchr(s->path, '/')) return false;
+    char *rel = rel_to_config(c, model_path, cwd);
+    bool hit = rel && pattern_reaches(s->path, rel);
+    free(rel);
+    return hit;
 }
 
 const config_supp *config_suppression_for(const config *c, const finding *f, const char *cwd) {

@@ -21,6 +21,7 @@ typedef struct config_supp {
     char *path;               /* model path glob, or NULL = any */
     char *op;                 /* logical location glob, or NULL = any */
     char *reason;             /* required, non-empty */
+    uint32_t line;            /* in the config file, 0 unknown */
 } config_supp;
 
 typedef struct config_rule {
@@ -92,6 +93,10 @@ int config_apply(const config *c, registry *reg, const config_overlay *ov, char 
 bool config_excluded(const config *c, const char *model_path, const char *cwd);
 /* The first suppression that covers the finding, or NULL. */
 const config_supp *config_suppression_for(const config *c, const finding *f, const char *cwd);
+/* Could suppression s cover a finding of this model at all: it has no path,
+ * or its path names the model, or a file inside it? (A suppression whose
+ * models were not checked cannot be called unused.) */
+bool config_suppression_reaches(const config *c, const config_supp *s, const char *model_path, const char *cwd);
 /* Path glob as configs use it: '*' within a folder, '**' across; a pattern
  * without '/' may match any single component; a match of a leading part
  * of the path covers everything below it. */

@@ -56,6 +56,10 @@ struct host_rule {
     char *description;        /* fullDescription (defaults to summary) */
     char *help_md;            /* Markdown help: why, example, fix, sources */
     char *help_uri;
+    char *precision;          /* declared SARIF precision ("very-high" "high" "medium" "low"),
+                                 NULL: derived (rule_precision) */
+    bool bundled;             /* ships with coreml-lint (builtin, bundled rules and plugins):
+                                 it has a page in docs/rules/ */
     int default_level;        /* LEVEL_* */
     char **tags;
     size_t n_tags;
@@ -76,6 +80,19 @@ void rule_free(host_rule *r);               /* calls eng->free_rule, frees strin
 /* "category/kebab-name": ^[a-z0-9]+(-[a-z0-9]+)*\/[a-z0-9]+(-[a-z0-9]+)*$ */
 bool rule_id_valid(const char *id);
 bool rule_has_tag(const host_rule *r, const char *tag);
+/* SARIF precision of a rule (how often a finding of it is a true
+ * positive): the declared one (Lua key `precision`; the builtin load/...
+ * rules declare "very-high": the loader's own facts), else "medium" for a rule
+ * tagged "estimate" or "heuristic" (how plugins, whose ABI has no such
+ * field, declare it), else "high". */
+const char *rule_precision(const host_rule *r);
+/* True for the four SARIF precision names. */
+bool rule_precision_valid(const char *s);
+/* The page documenting a rule: for a bundled rule,
+ * CML_DOCS_URL "/rules/<category>/<name>.md" (written by `coreml-lint rules
+ * --docs`), else the rule's own help_uri (NULL when it has none). malloc'd. */
+char *rule_help_uri(const host_rule *r);
+
 /* "bool" "int" "number" "string" "strings" */
 const char *host_opt_type_name(opt_type t);
 /* Does v have option type t ("int": a whole number; "strings": an array

@@ -61,6 +61,26 @@ int run_exit_code(const run_result *r) {
 
 static bool known_loader_id(const registry *reg, const char *id) { return id && registry_find(reg, id); }
 
+/* (*root)["model"][path] = facts (owned from here). 0, or -1. */
+static int put_facts(cJSON **root, const char *path, cJSON *facts) {
+    if (!*root && !(*root = cJSON_CreateObject())) {
+        cJSON_Delete(facts);
+        return -1;
+    }
+    cJSON *per = cJSON_GetObjectItemCaseSensitive(*root, "model");
+    if (!cJSON_IsObject(per)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(*root, "model");
+        per = cJSON_AddObjectToObject(*root, "model");
+    }
+    if (!per) {
+        cJSON_Delete(facts);
+        return -1;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(per, path))
+        return cJSON_ReplaceItemInObjectCaseSensitive(per, path, facts) ? 0 : (cJSON_Delete(facts), -1);
+    return cJSON_AddItemToObject(per, path, facts) ? 0 : (cJSON_Delete(facts), -1);
+}
+
 static void check_one_model(registry *reg, const run_opts *o, const char *path, fvec *out, run_model *rm,
                             cJSON **props) {
     lmodel *lm = loader_load(path, NULL);
@@ -100,9 +120,39 @@ static void check_one_model(registry *reg, const run_opts *o, const char *path, 
         if (rc < 0 && !ctx.notified)
             ctx_notify(&ctx, "rule/error", LEVEL_ERROR, "the rule failed (error %d) and was skipped for this model", rc);
     }
+    /* after the rules, so a rule's property of the same key cannot stand in for it */
+    if (o->model_facts) {
+        cJSON *facts = o->model_facts(m);
+        if (facts && put_facts(props, path, facts) != 0)
+            registry_notify(reg, NULL, "rule/error", LEVEL_ERROR, NULL, 0, "out of memory describing '%s'", path);
+    }
     for (size_t i = 0; i < scope.n_loaded; i++) loader_free(scope.loaded[i]);
     free(scope.loaded);
     loader_free(lm);
+}
+
+/* A suppression that matched no finding is a note naming it (ESLint's
+ * --report-unused-disable-directives), when it could have: its rule is
+ * enabled and a model it names was checked. Pre-commit checks a few models
+ * at a time; a suppression of another model is not unused. */
+static void report_unused_suppressions(registry *reg, const config *cfg, const run_result *r, const fvec *out,
+                                       const char *cwd) {
+    for (size_t i = 0; cfg && i < cfg->n_supps; i++) {
+        const config_supp *s = &cfg->supps[i];
+        bool rule_on = false, reached = false, used = false;
+        for (size_t k = 0; k < r->n_rules && !rule_on; k++) rule_on = host_glob_match(s->rule, r->rules[k]->id, false);
+        for (size_t k = 0; k < r->n_models && rule_on && !reached; k++)
+            reached = config_suppression_reaches(cfg, s, r->models[k]->path, cwd);
+        if (!rule_on || !reached) continue;
+        for (size_t k = 0; k < out->n && !used; k++)
+            used = out->v[k]->suppressed && config_suppression_for(cfg, out->v[k], cwd) == s;
+        if (used) continue;
+        registry_notify(reg, NULL, "config/unused-suppression", LEVEL_NOTE, cfg->file, s->line,
+                        "suppression %zu (rule '%s'%s%s%s%s%s%s) matched no finding: remove it, or correct its "
+                        "rule, path or op",
+                        i + 1, s->rule, s->path ? ", path '" : "", s->path ? s->path : "", s->path ? "'" : "",
+                        s->op ? ", op '" : "", s->op ? s->op : "", s->op ? "'" : "");
+    }
 }
 
 static int add_artifact(run_model *m, const char *a, size_t *cap) {
@@ -185,6 +235,7 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
 
     findings_stats fst;
     oom |= findings_finish(&out, fps, n_fps, o->cfg, p->cwd, &fst) != 0;
+    if (!oom) report_unused_suppressions(reg, o->cfg, r, &out, p->cwd);
     st.suppressed = fst.suppressed;
     st.baselined = fst.baselined;
     st.duplicates = fst.duplicates;

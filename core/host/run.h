@@ -47,6 +47,11 @@ typedef struct run_opts {
     const char *baseline;     /* SARIF file of known findings, or NULL */
     bool timestamps;
     const host_limits *limits;/* NULL: host_limits_default() */
+    /* Facts about each loaded model for the report writers that show them
+     * (html, markdown): when set, called once per model after its rules ran;
+     * the object it returns (owned by the run from then on; NULL = none) is
+     * stored as run_properties["model"][model path]. */
+    cJSON *(*model_facts)(const cml_model *m);
 } run_opts;
 
 typedef struct run_stats {

@@ -3,6 +3,7 @@
  * syntax, the glob matcher used for rule ids, model paths and logical
  * locations, and the normalisation of paths as users gave them. No state;
  * nothing here prints. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,7 @@ void rule_free(host_rule *r) {
     free(r->description);
     free(r->help_md);
     free(r->help_uri);
+    free(r->precision);
     for (size_t i = 0; i < r->n_tags; i++) free(r->tags ? r->tags[i] : NULL);
     free(r->tags);
     for (size_t i = 0; r->options && i < r->n_options; i++) {
@@ -61,6 +63,32 @@ void rule_free(host_rule *r) {
     free(r->origin);
     cJSON_Delete(r->options_config);
     free(r);
+}
+
+bool rule_precision_valid(const char *s) {
+    return s && (!strcmp(s, "very-high") || !strcmp(s, "high") || !strcmp(s, "medium") || !strcmp(s, "low"));
+}
+
+const char *rule_precision(const host_rule *r) {
+    if (rule_precision_valid(r->precision)) return r->precision;
+    for (size_t i = 0; i < r->n_tags; i++)
+        if (r->tags[i] && (!strcmp(r->tags[i], "estimate") || !strcmp(r->tags[i], "heuristic"))) return "medium";
+    return "high";
+}
+
+#ifndef CML_DOCS_URL
+#define CML_DOCS_URL "https://github.com/coreml-lint/coreml-lint/blob/main/docs"
+#endif
+
+char *rule_help_uri(const host_rule *r) {
+    if (!r) return NULL;
+    if (r->bundled && r->id && strchr(r->id, '/')) {
+        size_t n = strlen(CML_DOCS_URL) + strlen(r->id) + 16;
+        char *s = malloc(n);
+        if (s) snprintf(s, n, "%s/rules/%s.md", CML_DOCS_URL, r->id);
+        return s;
+    }
+    return r->help_uri && *r->help_uri ? host_strdup(r->help_uri) : NULL;
 }
 
 /* [a-z0-9]+(-[a-z0-9]+)* over [s, e) */

@@ -176,7 +176,7 @@ static const cml_option lay_opt_bytes = {
     .default_int = 1048576,
 };
 static const cml_option *const lay_options[] = {&lay_opt_last, &lay_opt_bytes, NULL};
-static const char *const lay_tags[] = {"ane", "performance", "layout", "opt-in", NULL};
+static const char *const lay_tags[] = {"ane", "performance", "layout", "opt-in", "estimate", NULL};
 
 const cml_rule ane_rule_layout = {
     .size = sizeof(cml_rule),

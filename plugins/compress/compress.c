@@ -690,7 +690,7 @@ static const cml_option *const pal_options[] = {&cw_opt_weight_threshold, &pal_o
                                                 &pal_opt_max_channels,    &pal_opt_min_group,
                                                 &cw_opt_fine_tuned,       &cw_opt_report_summary,
                                                 NULL};
-static const char *const pal_tags[] = {"compression", "accuracy", "performance", NULL};
+static const char *const pal_tags[] = {"compression", "accuracy", "performance", "heuristic", NULL};
 
 static const cml_rule pal_rule = {
     .size = sizeof(cml_rule),
@@ -942,7 +942,7 @@ static const cml_option qg_opt_int8_chips = {
 };
 static const cml_option *const qg_options[] = {&cw_opt_weight_threshold, &cw_opt_targets_ane, &qg_opt_int8_chips,
                                                &cw_opt_report_summary, NULL};
-static const char *const qg_tags[] = {"compression", "accuracy", "ane", NULL};
+static const char *const qg_tags[] = {"compression", "accuracy", "ane", "heuristic", NULL};
 
 static const cml_rule qg_rule = {
     .size = sizeof(cml_rule),
@@ -1273,7 +1273,7 @@ static const cml_option *const ps_options[] = {&ps_opt_cal,  &ps_opt_train,     
                                                &ps_opt_high, &ps_opt_dense_zero, &ps_opt_scan,
                                                &cw_opt_weight_threshold,         &cw_opt_fine_tuned,
                                                NULL};
-static const char *const ps_tags[] = {"compression", "accuracy", "size", NULL};
+static const char *const ps_tags[] = {"compression", "accuracy", "size", "heuristic", NULL};
 
 static const cml_rule ps_rule = {
     .size = sizeof(cml_rule),

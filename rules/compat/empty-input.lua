@@ -39,6 +39,8 @@ version accepts.
 (`modelTypeAllowsEmptyInput`); apple/coremltools#2578, PR #2684;
 rules-knowledge §1.3, §5.20.]],
   level = "error",
+  -- SARIF precision: a fact read from the file
+  precision = "very-high",
   tags = { "compat", "interface", "spec-version" },
 }
 

@@ -55,6 +55,8 @@ Encryption"); `mlmodel/src/MILBlob/Blob/MMapFileReader.cpp` (`IsEncrypted`);
 developer.apple.com `MLModelError.Code.modelDecryption`; Apple Developer
 Forums threads 661783 and 650089; rules-knowledge §1.1, §2.6, §5.20.]],
   level = "note",
+  -- SARIF precision: an unreadable program file is taken for encryption
+  precision = "medium",
   -- "unreadable-models": runs even when nothing of the model could be read
   tags = { "compat", "compiled", "encryption", "unreadable-models" },
 }

@@ -32,6 +32,8 @@ a small tail needs the custom class.
 (`custom_layer`); `docs-guides/source/comparing-ml-programs-and-neural-networks.md`;
 apple/coremltools#1278.]],
   level = "warning",
+  -- SARIF precision: a fact read from the file
+  precision = "very-high",
   tags = { "custom", "compatibility", "ane" },
 }
 

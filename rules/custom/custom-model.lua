@@ -21,6 +21,8 @@ coremltools, or keep the custom stage as small as possible in a pipeline.
 **Sources.** apple/coremltools `mlmodel/format/Model.proto` (`customModel`),
 `mlmodel/format/CustomModel.proto` (`className`).]],
   level = "warning",
+  -- SARIF precision: a fact read from the file
+  precision = "very-high",
   tags = { "custom", "compatibility" },
 }
 

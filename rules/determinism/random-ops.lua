@@ -29,6 +29,8 @@ code; or set a seed when the randomness is intended.
 layer params, `seed`); `coremltools/converters/mil/mil/ops/defs/iOS15/random.py`
 (`seed`, default -1).]],
   level = "warning",
+  -- SARIF precision: a fact read from the file
+  precision = "very-high",
   tags = { "determinism", "numerics" },
 }
 

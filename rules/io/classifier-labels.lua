@@ -34,6 +34,8 @@ one unique label per output unit, in output order.
 (`NeuralNetworkClassifier`); `coremltools/converters/mil/mil/ops/defs/iOS15/classify.py`;
 `docs-guides/source/classifiers.md`.]],
   level = "error",
+  -- SARIF precision: a fact read from the file
+  precision = "very-high",
   tags = { "io", "classifier" },
 }
 

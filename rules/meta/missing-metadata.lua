@@ -37,6 +37,8 @@ The option `required` (array of strings) chooses the fields; besides
 **Sources.** apple/coremltools `mlmodel/format/Model.proto` (`Metadata`);
 coremltools `MLModel.author/license/short_description/version` properties.]],
   level = "note",
+  -- SARIF precision: a fact read from the file
+  precision = "very-high",
   tags = { "metadata", "documentation", "policy" },
   options = {
     required = {

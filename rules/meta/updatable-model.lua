@@ -41,6 +41,8 @@ the model without `isUpdatable` so it can be compressed.
 (updatable layer kinds, unquantized weights, loss and optimizer);
 `docs-guides/source/comparing-ml-programs-and-neural-networks.md`.]],
   level = "note",
+  -- SARIF precision: a fact read from the file
+  precision = "very-high",
   tags = { "metadata", "training" },
 }
 

@@ -40,6 +40,8 @@ order (red and blue swapped). Recognised recipes are silent unless the option
 (`NeuralNetworkImageScaler`); `docs-guides/source/image-inputs.md`;
 apple/coremltools#953, #1087; hollance/MobileNet-CoreML#9.]],
   level = "note",
+  -- SARIF precision: the recipe is matched by its numbers, a custom one can look wrong
+  precision = "medium",
   tags = { "preprocessing", "image", "numerics" },
   options = {
     report_recognized = {

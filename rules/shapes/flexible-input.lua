@@ -65,6 +65,8 @@ preallocation, multi-input enumerated shapes, reshape frequency hint);
 thresholds (14.4/17.4/10.4/1.1) are the releases that shipped
 `reshapeFrequency`, inferred rather than documented for the NE limit.]],
   level = "warning",
+  -- SARIF precision: what Core ML does with a flexible shape depends on the device and OS
+  precision = "medium",
   tags = { "shapes", "flexible-shapes", "ane", "performance" },
   options = {
     targets_ane = {

@@ -48,6 +48,8 @@ and `convert_to="mlprogram"`, and keep the torch buffer fp16
 (`StateType`; int8 needs iOS 26); `docs-guides/source/stateful-models.md`;
 rules-knowledge §1.3, §5.20.]],
   level = "error",
+  -- SARIF precision: a fact read from the file
+  precision = "very-high",
   tags = { "shapes", "state", "compat" },
   options = {
     report_valid = {

@@ -33,6 +33,8 @@ or compress the weights (palettization, 8/4-bit quantization).
 - apple/ml-stable-diffusion `torch2coreml.py` (`--chunk-unet`)
 ]],
   level = "warning",
+  -- SARIF precision: a community-observed limit, not an Apple-documented one
+  precision = "medium",
   tags = { "size", "ane", "ios" },
   options = {
     max_bytes = {

@@ -30,6 +30,8 @@ Load once, asynchronously and early; keep the `MLModel` instance; prewarm with o
 - community: argmaxinc/argmax-oss-swift#17, ggml-org/whisper.cpp#937, Apple forum thread 709211
 ]],
   level = "note",
+  -- SARIF precision: compile time depends on the device and OS
+  precision = "medium",
   tags = { "size", "load", "performance" },
   options = {
     min_bytes = {

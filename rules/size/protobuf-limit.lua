@@ -27,6 +27,8 @@ Convert to an ML Program (`convert_to="mlprogram"`, an `.mlpackage`): its weight
 - apple/coremltools#1170
 ]],
   level = "error",
+  -- SARIF precision: a fact read from the file
+  precision = "very-high",
   tags = { "size", "load" },
   options = {
     max_bytes = {

@@ -169,7 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     put("Data/com.apple.CoreML/weights/weight.bin", part[2], len[2], part[2] != NULL);
 
     path_list paths = {0};
-    discover_models(dir, &paths);
+    discover_path(dir, &paths);
     run_opts ro = {.cfg = &cfg, .target = "iOS16", .fail_on = LEVEL_ERROR};
     run_stats st;
     char err[1024];

@@ -227,6 +227,7 @@ int rules_load_register(registry *reg) {
         r->help_md = host_strdup(d->help);
         r->default_level = d->level;
         r->tags = split_tags(d->tags, &r->n_tags);
+        r->precision = host_strdup("very-high");   /* the loader's own facts about the file */
         r->kind = builtin_engine.name;
         r->origin = host_strdup("");
         r->eng = &builtin_engine;

@@ -3,7 +3,8 @@
  *
  * Load phase (luarule_load_file): the file `rules/<category>/<name>.lua`
  * is read (at most 1 MiB), loaded as text only (mode "t") under the chunk
- * name "@rules/<id>.lua" into a fresh sandbox (sandbox.c) with the IR
+ * name "@<the file's path>" (relative to the working folder when inside it,
+ * so errors name the real file) into a fresh sandbox (sandbox.c) with the IR
  * bindings registered (lua_ir.c), and run once under a small instruction
  * budget. It must return a table; the table is read with raw accesses only
  * (a metatable cannot lie to the host), every key is checked for its type,
@@ -60,15 +61,35 @@ static int msg_len(const char *msg) {
     return n > 1800 ? 1800 : (int)n;
 }
 
-/* The line in "rules/<id>.lua:LINE: ..." when msg names this chunk. */
+/* The line in "<path>:LINE: ..." when msg names this chunk. Lua shortens
+ * a long chunk name to "...<its tail>", so the file's base name is what is
+ * looked for. */
 static uint32_t msg_line(const char *msg, const char *chunk) {
-    const char *p = msg ? strstr(msg, chunk + 1) : NULL;   /* without '@' */
-    if (!p) return 0;
-    p += strlen(chunk + 1);
-    if (*p != ':') return 0;
-    char *end;
-    unsigned long v = strtoul(p + 1, &end, 10);
-    return end != p + 1 && *end == ':' && v < UINT32_MAX ? (uint32_t)v : 0;
+    const char *base = strrchr(chunk, '/');
+    base = base ? base + 1 : chunk + 1;   /* without '@' */
+    size_t bl = strlen(base);
+    for (const char *p = msg ? strstr(msg, base) : NULL; p; p = strstr(p + 1, base)) {
+        const char *q = p + bl;
+        if (*q != ':') continue;
+        char *end;
+        unsigned long v = strtoul(q + 1, &end, 10);
+        if (end != q + 1 && *end == ':' && v < UINT32_MAX) return (uint32_t)v;
+    }
+    return 0;
+}
+
+/* "@" + the rule file as people know it: relative to the working folder
+ * when it lies inside it, else as given; Lua prints this name in every
+ * error ("house/metadata.lua:12: ..."). */
+static void chunk_name(char *buf, size_t cap, const char *path) {
+    char cwd[4096];
+    const char *shown = path;
+    if (path[0] == '/' && getcwd(cwd, sizeof cwd)) {
+        size_t n = strlen(cwd);
+        if (n > 1 && !strncmp(path, cwd, n) && path[n] == '/') shown = path + n + 1;
+    }
+    while (shown[0] == '.' && shown[1] == '/') shown += 2;
+    snprintf(buf, cap, "@%s", shown);
 }
 
 /* }====================================================================== */
@@ -84,7 +105,7 @@ typedef struct load_call {
 } load_call;
 
 static const char *const rule_keys[] = {"id", "name", "summary", "description", "help", "help_uri",
-                                        "level", "tags", "options", "check", NULL};
+                                        "precision", "level", "tags", "options", "check", NULL};
 static const char *const option_keys[] = {"type", "default", "doc", NULL};
 
 static int fail(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -335,6 +356,10 @@ static int load_validate(lua_State *L) {
     r->description = string_field(L, 1, "description", false);
     r->help_md = string_field(L, 1, "help", true);
     r->help_uri = string_field(L, 1, "help_uri", false);
+    r->precision = string_field(L, 1, "precision", false);
+    if (r->precision && !rule_precision_valid(r->precision))
+        return fail(L, "key 'precision' must be one of \"very-high\", \"high\", \"medium\", \"low\" (got \"%s\")",
+                    r->precision);
     int ty = rawfield(L, 1, "level");
     if (ty != LUA_TSTRING || luair_level_parse(lua_tostring(L, -1)) < 0)
         return fail(L, "key 'level' must be one of \"note\", \"warning\", \"error\" (got %s%s%s)",
@@ -432,8 +457,8 @@ int luarule_load_file(registry *reg, const char *path, const char *expected_id, 
         registry_notify(reg, expected_id, "rule/load-error", LEVEL_ERROR, path, 0, "cannot read the rule file: %s", why);
         return 0;
     }
-    char chunk[300];
-    snprintf(chunk, sizeof chunk, "@rules/%s.lua", expected_id);
+    char chunk[4200];
+    chunk_name(chunk, sizeof chunk, path);
 
     luarule_rule *hr = calloc(1, sizeof *hr);
     host_rule *r = rule_new();

@@ -6,9 +6,10 @@
  * 0/1/2, --fail-on and the config's fail_on, --baseline dropping known
  * findings and keeping new ones, --disable load/..., a suppression, -o,
  * unknown flags, bad configs, stdout carrying only the report, identical
- * bytes on a second run, folders searched, and that docs/rules.md is the
- * current output of `coreml-lint rules --markdown`. */
+ * bytes on a second run, folders searched, and that docs/rules.md and
+ * docs/rules/ are the current output of `coreml-lint rules --docs`. */
 #define _DEFAULT_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -23,6 +24,7 @@
 
 #include "check.h"
 #include "cli_run.h"
+#include "tmptree.h"
 
 static char bin[PATH_MAX];
 static char work[PATH_MAX];
@@ -137,10 +139,56 @@ static void test_exit_codes(void) {
     EXPECT_CODE(r, 1);
     CHECK(strstr(r.out, "models/a.mlmodel") && strstr(r.out, "models/b.mlmodel"));
     cli_res_free(&r);
-    /* a folder without models: nothing to report */
+    /* a folder without models, a path that does not exist: usage errors
+     * (exit 2) that say which, not load findings; nothing runs */
     r = RUNW("--no-bundled", "--no-config", "clean");
-    EXPECT_CODE(r, 0);
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "'clean' holds no Core ML model") != NULL);
+    CHECK_STR(r.out, "");
     cli_res_free(&r);
+    r = RUNW("--no-bundled", "--no-config", "empty.mlmodel", "missing.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "'missing.mlmodel' does not exist") != NULL);
+    CHECK(strstr(r.out, "load/protobuf-corrupt") == NULL);
+    cli_res_free(&r);
+    r = RUNW("inspect", "missing.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "'missing.mlmodel' does not exist") != NULL);
+    cli_res_free(&r);
+}
+
+/* pre-commit and `git diff --name-only` pass the files of a package, not the
+ * package: the three files of one give that package's findings, once, as
+ * checking the package does (not three load errors). */
+static void test_files_of_a_package(void) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    char pkg[PATH_MAX], f1[PATH_MAX + 64], f2[PATH_MAX + 64], f3[PATH_MAX + 64];
+    snprintf(pkg, sizeof pkg, "%s/examples/tiny_mlprogram.mlpackage", bd);
+    snprintf(f1, sizeof f1, "%s/Manifest.json", pkg);
+    snprintf(f2, sizeof f2, "%s/Data/com.apple.CoreML/model.mlmodel", pkg);
+    snprintf(f3, sizeof f3, "%s/Data/com.apple.CoreML/weights/weight.bin", pkg);
+    if (access(f1, R_OK) || access(f2, R_OK) || access(f3, R_OK)) {
+        fprintf(stderr, "SKIP test_files_of_a_package: the fixture writer's examples are missing\n");
+        return;
+    }
+    res whole = RUNW("--no-config", "--format", "json", pkg);
+    res files = RUNW("--no-config", "--format", "json", f1, f2, f3);
+    EXPECT_CODE(whole, 0);
+    EXPECT_CODE(files, whole.code);
+    CHECK_STR(files.out, whole.out);
+    cJSON *j = cJSON_Parse(files.out);
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "models")), 1);
+    const cJSON *f;
+    size_t n = 0;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItem(j, "findings")) {
+        n++;
+        const cJSON *rule = cJSON_GetObjectItem(f, "rule");
+        CHECK(cJSON_IsString(rule) && strncmp(rule->valuestring, "load/", 5) != 0);
+    }
+    CHECK(n > 0); /* the package's own findings (its metadata is empty) */
+    cJSON_Delete(j);
+    cli_res_free(&whole);
+    cli_res_free(&files);
 }
 
 static void test_fail_on(void) {
@@ -197,6 +245,156 @@ static bool has_suppressed(const cJSON *j) {
     return false;
 }
 
+/* A rule that fails (a Lua error) makes the exit 2, whatever the findings,
+ * unless --keep-going; the other rules' findings are still reported. */
+static void test_broken_rule(void) {
+    char p[PATH_MAX + 64];
+    snprintf(p, sizeof p, "%s/house", work);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/house/house", work);
+    mkdir(p, 0700);
+    write_str("house/house/typo.lua",
+              "return { id = \"house/typo\", name = \"Typo\", summary = \"s\", help = \"h\", level = \"note\",\n"
+              "  check = function(model, ctx) local n = model.metadta.author end }\n");
+    res r = RUNW("--no-bundled", "--no-config", "--disable", "load/*", "--rules-dir", "house", "empty.mlmodel",
+                 "garbage.mlmodel");
+    /* nothing to run on unreadable models: no failure yet */
+    EXPECT_CODE(r, 0);
+    cli_res_free(&r);
+    const char *bd = getenv("CML_BUILD_DIR");
+    char model[PATH_MAX];
+    snprintf(model, sizeof model, "%s/examples/tiny_convnet_nn.mlmodel", bd);
+    if (access(model, R_OK) != 0) {
+        fprintf(stderr, "SKIP test_broken_rule: the fixture writer's examples are missing\n");
+        return;
+    }
+    r = RUNW("--no-bundled", "--no-config", "--rules-dir", "house", model);
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "1 rule failure") && strstr(r.err, "--keep-going"));
+    CHECK(strstr(r.out, "[rule/error house/typo]") || strstr(r.out, "house/typo]"));
+    CHECK(strstr(r.out, "house/house/typo.lua:2:") != NULL);   /* the real file, and the line */
+    cli_res_free(&r);
+    r = RUNW("--no-bundled", "--no-config", "--keep-going", "--rules-dir", "house", model);
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.err, "rule failure") == NULL);
+    cli_res_free(&r);
+}
+
+/* What Xcode hands a Run Script phase: --target "$IPHONEOS_DEPLOYMENT_TARGET"
+ * is "16.0", with PLATFORM_NAME naming the platform; with no --target at all
+ * the build settings in the environment are the target. The multifunction
+ * example needs iOS 18, so compat/deployment-target fires under iOS 16. */
+static void test_xcode_target(void) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    char model[PATH_MAX];
+    snprintf(model, sizeof model, "%s/examples/tiny_multifunction.mlpackage", bd);
+    if (access(model, R_OK) != 0) {
+        fprintf(stderr, "SKIP test_xcode_target: the fixture writer's examples are missing\n");
+        return;
+    }
+    unsetenv("PLATFORM_NAME");
+    unsetenv("IPHONEOS_DEPLOYMENT_TARGET");
+    res r = RUNW("--no-config", "--target", "16.0", model);
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "PLATFORM_NAME") && strstr(r.err, "iOS16.0"));
+    cli_res_free(&r);
+    r = RUNW("--no-config", "--format", "xcode", model);   /* no target: the model's own minimum OS */
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "compat/deployment-target") == NULL);
+    cli_res_free(&r);
+    setenv("PLATFORM_NAME", "iphoneos", 1);
+    r = RUNW("--no-config", "--format", "xcode", "--target", "16.0", model);
+    EXPECT_CODE(r, 1);
+    char want[PATH_MAX + 64];
+    snprintf(want, sizeof want, "%s:1:1: error: ", model);
+    CHECK(strstr(r.out, want) != NULL);
+    CHECK(strstr(r.out, "deployment target iOS16.0") && strstr(r.out, "[compat/deployment-target]"));
+    CHECK(strstr(r.out, "Data/com.apple.CoreML/model.mlmodel:") == NULL);   /* on the package, not inside */
+    cli_res_free(&r);
+    setenv("IPHONEOS_DEPLOYMENT_TARGET", "16.0", 1);
+    r = RUNW("--no-config", "--format", "xcode", model);
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "deployment target iOS16.0") != NULL);
+    CHECK(strstr(r.err, "iOS16.0 from Xcode's build settings (PLATFORM_NAME=iphoneos, IPHONEOS_DEPLOYMENT_TARGET=16.0)"));
+    cli_res_free(&r);
+    /* a simulator SDK is the same platform; --target beats the environment */
+    setenv("PLATFORM_NAME", "iphonesimulator", 1);
+    r = RUNW("--no-config", "--target", "iOS18", model);
+    EXPECT_CODE(r, 0);
+    cli_res_free(&r);
+    unsetenv("PLATFORM_NAME");
+    unsetenv("IPHONEOS_DEPLOYMENT_TARGET");
+}
+
+static void copy_in(const char *from, const char *to) {
+    size_t n = 0;
+    char *d = cli_slurp(from, &n);
+    CHECK(d != NULL);
+    if (d) write_file(to, d, n);
+    free(d);
+}
+
+/* test-rule: a house rule against models that must and must not fire,
+ * with options from --config, messages from .expect files; a case model
+ * that does not load fails its case; a rule that does not load is exit 2
+ * naming its file and line. */
+static void test_test_rule(void) {
+    const char *bd = getenv("CML_BUILD_DIR"), *src = getenv("CML_SOURCE_DIR");
+    char big[PATH_MAX], small[PATH_MAX], rule[PATH_MAX];
+    snprintf(big, sizeof big, "%s/examples/tiny_convnet_nn.mlmodel", bd);
+    snprintf(small, sizeof small, "%s/examples/tiny_classifier_nn.mlmodel", bd);
+    snprintf(rule, sizeof rule, "%s/examples/house-rules/model-size-budget.lua", src ? src : CML_SOURCE_DIR);
+    if (access(big, R_OK) || access(small, R_OK)) {
+        fprintf(stderr, "SKIP test_test_rule: the fixture writer's examples are missing\n");
+        return;
+    }
+    char p[PATH_MAX + 64];
+    snprintf(p, sizeof p, "%s/cases", work);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/cases/fire", work);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/cases/pass", work);
+    mkdir(p, 0700);
+    copy_in(big, "cases/fire/big.mlmodel");
+    copy_in(small, "cases/pass/small.mlmodel");
+    write_str("budget.json", "{\"rules\": {\"house-rules/model-size-budget\": {\"options\": {\"max_bytes\": 5000}}}}");
+    write_str("cases/fire/big.mlmodel.expect", "# what the finding must say\nover the budget of 5000 bytes\n");
+    res r = RUNW("test-rule", "--config", "budget.json", rule, "cases");
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "ok   fire/big.mlmodel: 1 finding") && strstr(r.out, "ok   pass/small.mlmodel: no finding"));
+    CHECK(strstr(r.out, "2 of 2 cases pass") != NULL);
+    cli_res_free(&r);
+    /* the default budget (100 MB): the fire case fails */
+    r = RUNW("test-rule", rule, "cases");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "FAIL fire/big.mlmodel: no finding of house-rules/model-size-budget") != NULL);
+    cli_res_free(&r);
+    /* an expectation no message meets */
+    write_str("cases/fire/big.mlmodel.expect", "over the budget of 6000 bytes\n");
+    r = RUNW("test-rule", "--config", "budget.json", rule, "cases");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "FAIL fire/big.mlmodel: no finding says \"over the budget of 6000 bytes\"") != NULL);
+    cli_res_free(&r);
+    /* a pass case that does not load passes nothing */
+    write_str("cases/pass/broken.mlmodel", "");
+    r = RUNW("test-rule", rule, "cases");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "FAIL pass/broken.mlmodel: the case model does not load") != NULL);
+    cli_res_free(&r);
+    /* a rule that does not load: exit 2, its real file and line */
+    snprintf(p, sizeof p, "%s/house2", work);
+    mkdir(p, 0700);
+    write_str("house2/bad.lua", "return {\n  id = \"house2/bad\",\n  name = = 1,\n}\n");
+    r = RUNW("test-rule", "house2/bad.lua", "cases");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "house2/bad.lua:3:") != NULL);
+    cli_res_free(&r);
+    r = RUNW("test-rule", rule, "house2");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "no fire/ or pass/ folder") != NULL);
+    cli_res_free(&r);
+}
+
 static void test_suppression(void) {
     const char *cfg = "{\"suppressions\": [{\"rule\": \"load/protobuf-corrupt\", \"path\": \"empty.mlmodel\","
                       " \"reason\": \"an empty file on purpose\"}]}";
@@ -217,6 +415,27 @@ static void test_suppression(void) {
     CHECK(has_suppressed(j));
     CHECK(strstr(r.out, "an empty file on purpose") != NULL);
     cJSON_Delete(j);
+    cli_res_free(&r);
+    /* a suppression that matched nothing is a note naming it and its line,
+     * when its model was checked; one of a model not checked is not */
+    write_str(".coreml-lint.json", "{\"suppressions\": [\n"
+                                   "  {\"rule\": \"load/protobuf-corrupt\", \"path\": \"empty.mlmodel\", \"reason\": \"r1\"},\n"
+                                   "  {\"rule\": \"load/spec-version\", \"path\": \"empty.mlmodel\", \"reason\": \"r2\"},\n"
+                                   "  {\"rule\": \"load/*\", \"path\": \"models/*.mlmodel\", \"reason\": \"r3\"},\n"
+                                   "  {\"rule\": \"nope/*\", \"reason\": \"r4\"}\n]}");
+    r = RUNW("--no-bundled", "empty.mlmodel");
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "suppression 2 (rule 'load/spec-version', path 'empty.mlmodel') matched no finding") != NULL);
+    CHECK(strstr(r.out, ".coreml-lint.json:3)") != NULL);
+    CHECK(strstr(r.out, "suppression 1 ") == NULL);  /* used */
+    CHECK(strstr(r.out, "suppression 3 ") == NULL);  /* its models were not checked */
+    CHECK(strstr(r.out, "suppression 4 ") == NULL);  /* no such rule is enabled */
+    CHECK(strstr(r.out, "note:") != NULL);
+    cli_res_free(&r);
+    r = RUNW("--no-bundled", "--format", "sarif", "empty.mlmodel", "models");
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "config/unused-suppression") != NULL);
+    CHECK(strstr(r.out, "suppression 3 ") == NULL);  /* models/a and b had load findings */
     cli_res_free(&r);
     /* a suppression without a reason is a tool error naming the key */
     write_str(".coreml-lint.json", "{\"suppressions\": [{\"rule\": \"load/*\"}]}");
@@ -370,7 +589,7 @@ static void test_rules_command(void) {
 static void test_help(void) {
     res top = RUNW("--help");
     EXPECT_CODE(top, 0);
-    static const char *const cmds[] = {"check", "inspect", "rules", "probe", "compare"};
+    static const char *const cmds[] = {"check", "inspect", "rules", "probe", "compare", "test-rule"};
     static const char *const flags[] = {"--format", "--output", "--fail-on", "--baseline", "--config", "--no-config",
                                         "--target", "--limit", "--enable", "--disable", "--rules-dir", "--plugin",
                                         "--no-bundled", "--threads", "--runs", "--input", "--save-outputs",
@@ -409,6 +628,9 @@ static void test_help(void) {
     cli_res_free(&r);
     r = RUNW("--version");
     CHECK(strstr(r.out, "plugin ABI 1") != NULL);
+    /* version, commit, ABI; then where the bundled rules and plugins are */
+    CHECK(strstr(r.out, "coreml-lint " CML_VERSION " (commit ") == r.out);
+    CHECK(strstr(r.out, "\nrules:   /") != NULL && strstr(r.out, "\nplugins: /") != NULL);
     cli_res_free(&r);
     /* rules as JSON: every rule once, with its level and options */
     r = RUNW("rules", "--no-bundled", "--format", "json");
@@ -422,22 +644,87 @@ static void test_help(void) {
     cli_res_free(&r);
 }
 
-/* docs/rules.md is generated: it must equal the current output. */
+/* Files under rel (a folder) of tree a that are missing from, or differ in,
+ * tree b; with both_ways, also files of b missing from a. Counts and names
+ * them on stderr. */
+static size_t tree_diff(const char *a, const char *b, const char *rel, bool both_ways) {
+    char pa[PATH_MAX * 2 + 8], pb[PATH_MAX * 2 + 8];
+    snprintf(pa, sizeof pa, "%s/%s", a, rel);
+    DIR *d = opendir(pa);
+    if (!d) return 0;
+    size_t bad = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char r[PATH_MAX];
+        snprintf(r, sizeof r, "%s/%s", rel, e->d_name);
+        snprintf(pa, sizeof pa, "%s/%s", a, r);
+        snprintf(pb, sizeof pb, "%s/%s", b, r);
+        struct stat st;
+        if (stat(pa, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) {
+            bad += tree_diff(a, b, r, both_ways);
+            continue;
+        }
+        char *x = cli_slurp(pa, NULL), *y = cli_slurp(pb, NULL);
+        if (!y) fprintf(stderr, "  %s: %s has it, %s does not\n", r, a, b);
+        else if (both_ways && (!x || strcmp(x, y))) fprintf(stderr, "  %s differs\n", r);
+        bad += !y || (both_ways && (!x || strcmp(x, y)));
+        free(x);
+        free(y);
+    }
+    closedir(d);
+    return bad;
+}
+
+/* docs/rules.md and docs/rules/<category>/<name>.md are generated from the
+ * rules' declarations: they must equal what `rules --docs` writes now (no
+ * page missing, stale or left over from a removed rule), and `rules
+ * --markdown [ID]` prints the same index and pages. */
 static void test_rules_doc_current(void) {
     const char *src = getenv("CML_SOURCE_DIR");
-    char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s/docs/rules.md", src ? src : CML_SOURCE_DIR);
-    char *doc = cli_slurp(p, NULL);
-    res r = RUNW("rules", "--markdown");
+    char docs[PATH_MAX], gen[PATH_MAX + 16], p[PATH_MAX + 64];
+    snprintf(docs, sizeof docs, "%s/docs", src ? src : CML_SOURCE_DIR);
+    snprintf(gen, sizeof gen, "%s/gendocs", work);
+    res r = RUNW("rules", "--docs", gen);
     EXPECT_CODE(r, 0);
-    if (!doc || strcmp(doc, r.out) != 0) {
-        fprintf(stderr, "  docs/rules.md is %s the output of `coreml-lint rules --markdown`.\n"
-                        "  Regenerate it: build/coreml-lint rules --markdown > docs/rules.md\n",
-                doc ? "not" : "missing; it must be");
-        CHECK(0);
-    }
-    free(doc);
     cli_res_free(&r);
+    snprintf(p, sizeof p, "%s/rules.md", gen);
+    char *idx = cli_slurp(p, NULL);
+    snprintf(p, sizeof p, "%s/rules.md", docs);
+    char *doc = cli_slurp(p, NULL);
+    size_t bad = tree_diff(gen, docs, "rules", true) + tree_diff(docs, gen, "rules", false);
+    if (!idx || !doc || strcmp(idx, doc)) {
+        fprintf(stderr, "  rules.md differs\n");
+        bad++;
+    }
+    if (bad)
+        fprintf(stderr, "  docs/ is not the output of `coreml-lint rules --docs docs` (%zu files).\n"
+                        "  Regenerate: rm -r docs/rules && build/coreml-lint rules --docs docs\n", bad);
+    CHECK_INT(bad, 0);
+    /* 50 pages: one per rule */
+    r = RUNW("rules", "--no-config");
+    size_t n_rules = 0;
+    for (const char *l = r.out; *l; l++) n_rules += *l == '\n';
+    cli_res_free(&r);
+    CHECK(n_rules >= 50);
+    r = RUNW("rules", "--markdown");
+    EXPECT_CODE(r, 0);
+    CHECK(idx && !strcmp(r.out, idx));
+    CHECK(strstr(r.out, "| [`load/spec-version`](rules/load/spec-version.md) | error | very-high | builtin |") != NULL);
+    cli_res_free(&r);
+    r = RUNW("rules", "--markdown", "ane/unsupported-op");
+    EXPECT_CODE(r, 0);
+    snprintf(p, sizeof p, "%s/rules/ane/unsupported-op.md", docs);
+    char *page = cli_slurp(p, NULL);
+    CHECK(page && !strcmp(r.out, page));
+    CHECK(strstr(r.out, "# ane/unsupported-op\n") == r.out);
+    CHECK(strstr(r.out, "| Precision | medium |") != NULL); /* tagged estimate */
+    free(page);
+    cli_res_free(&r);
+    free(idx);
+    free(doc);
+    tmp_remove_tree(gen);
 }
 
 int main(void) {
@@ -451,6 +738,10 @@ int main(void) {
     setup();
     RUN(test_usage_errors);
     RUN(test_exit_codes);
+    RUN(test_files_of_a_package);
+    RUN(test_broken_rule);
+    RUN(test_xcode_target);
+    RUN(test_test_rule);
     RUN(test_fail_on);
     RUN(test_baseline);
     RUN(test_suppression);

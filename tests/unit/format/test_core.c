@@ -169,7 +169,8 @@ static void test_discover(void) {
     snprintf(p, sizeof p, "%s/sub/.hidden.mlmodel", d);
     touch(p);
     path_list l = {0};
-    CHECK_INT(discover_models(d, &l), 3);
+    CHECK_INT(discover_path(d, &l), DISCOVER_OK);
+    CHECK_INT(l.n, 3);
     if (l.n == 3) {
         /* sorted, models folders are not searched inside, hidden files skipped */
         CHECK(strstr(l.items[0], "/a.mlpackage") != NULL);
@@ -177,8 +178,48 @@ static void test_discover(void) {
         CHECK(strstr(l.items[2], "/sub/c.mlmodelc") != NULL);
     }
     path_list_free(&l);
-    /* a missing path is passed through for the loader to report */
-    CHECK_INT(discover_models("/nonexistent/x.mlmodel", &l), 1);
+    /* files inside a package, as pre-commit and `git diff --name-only` give
+     * them (one of them deleted since), stand for the package, once; a
+     * folder inside it too */
+    snprintf(p, sizeof p, "%s/a.mlpackage/Data", d);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/a.mlpackage/Manifest.json", d);
+    touch(p);
+    snprintf(p, sizeof p, "%s/a.mlpackage/Data/model.mlmodel", d);
+    touch(p);
+    static const char *const inside[] = {"a.mlpackage/Manifest.json", "a.mlpackage/Data/model.mlmodel",
+                                         "a.mlpackage/Data/deleted.bin", "a.mlpackage/Data/", "a.mlpackage/"};
+    for (size_t i = 0; i < sizeof inside / sizeof *inside; i++) {
+        snprintf(p, sizeof p, "%s/%s", d, inside[i]);
+        CHECK_INT(discover_path(p, &l), DISCOVER_OK);
+    }
+    CHECK_INT(l.n, 1);
+    if (l.n) {
+        snprintf(p, sizeof p, "%s/a.mlpackage", d);
+        CHECK_STR(l.items[0], p);
+    }
+    /* a compiled model's program text, a model folder named by its marker */
+    snprintf(p, sizeof p, "%s/sub/c.mlmodelc/model.mil", d);
+    touch(p);
+    CHECK_INT(discover_path(p, &l), DISCOVER_OK);
+    snprintf(p, sizeof p, "%s/plain", d);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/plain/Manifest.json", d);
+    touch(p);
+    CHECK_INT(discover_path(p, &l), DISCOVER_OK);
+    CHECK_INT(l.n, 3);
+    if (l.n == 3) {
+        CHECK(strstr(l.items[1], "/sub/c.mlmodelc") && !strstr(l.items[1], "model.mil"));
+        CHECK(strstr(l.items[2], "/plain") && !strstr(l.items[2], "Manifest"));
+    }
+    path_list_free(&l);
+    /* a missing path and a folder without models are usage errors */
+    CHECK_INT(discover_path("/nonexistent/x.mlmodel", &l), DISCOVER_MISSING);
+    CHECK_INT(discover_path("/nonexistent/x.mlpackage/Manifest.json", &l), DISCOVER_MISSING);
+    snprintf(p, sizeof p, "%s/empty", d);
+    mkdir(p, 0700);
+    CHECK_INT(discover_path(p, &l), DISCOVER_NO_MODEL);
+    CHECK_INT(l.n, 0);
     path_list_free(&l);
     char cmd[4300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);

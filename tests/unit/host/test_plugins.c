@@ -8,7 +8,9 @@
  * what an isolated check sends through its pipe must equal what the same
  * check reports in-process; the bundled rule must fire on the fp32 corpus
  * program and not on the fp16 one (corpus tests skip without
- * CML_CORPUS_DIR); and plugins must not import host symbols. Rules run
+ * CML_CORPUS_DIR; the run tests then use the fixture writer's fp32 program,
+ * so a clone without ../shared checks the same things); and plugins must
+ * not import host symbols. Rules run
  * through run_check (core/host/run.c), models through the real loader. */
 #define _DEFAULT_SOURCE
 #include <dlfcn.h>
@@ -32,7 +34,10 @@
 
 static const char *build_dir;
 static const char *corpus_dir;
-static char bogus_model[512];
+/* The model the run tests check when the corpus is absent: the fixture
+ * writer's fp32 ML Program with constant weights (so the weight services
+ * have something to read), written at build time into the build folder. */
+static char fixture_model[1024];
 
 static const char *tp(const char *name) {
     static char buf[8][1024];
@@ -251,7 +256,7 @@ static void test_size_smaller(void) {
         CHECK_INT(r->n_options, 0);
     }
     /* a readable model: this rule's short struct has no tags, so it does
-     * not ask to run on unreadable ones (bogus_model is an empty file) */
+     * not ask to run on unreadable ones (an unreadable model would run only load/... rules) */
     char readable[4096];
     const char *bd = getenv("CML_BUILD_DIR");
     snprintf(readable, sizeof readable, "%s/examples/tiny_convnet_nn.mlmodel", bd ? bd : ".");
@@ -309,7 +314,7 @@ static void test_good_next_to_bad(void) {
     CHECK(registry_find(reg, "test/bad-id-sibling") == NULL); /* all or nothing */
 
     const char *model = corpus("resnet18w25_mlprogram_fp32_ios16.mlpackage");
-    if (!model) model = bogus_model;
+    if (!model) model = fixture_model;
     host_limits lim = host_limits_default();
     CHECK_INT(lim.plugin_timeout_ms, 10000);
     lim.plugin_timeout_ms = 700;
@@ -346,7 +351,7 @@ static void test_good_next_to_bad(void) {
     CHECK_INT(count_findings(res, "test/size-smaller"), 1);
     CHECK_INT(count_findings(res, "test/crash-in-check"), 0);
     CHECK_INT(count_findings(res, "test/hang-in-check"), 0);
-    if (model != bogus_model) CHECK_INT(count_findings(res, "ane/fp32-program"), 1);
+    CHECK_INT(count_findings(res, "ane/fp32-program"), 1);
     const finding *g = find_finding(res, "test/good", 0);
     if (g) {
         CHECK(strstr(g->message, "good: flag=1 count=3 ratio=0.50 label=abc names=x,y undeclared=7 target=iOS16 "
@@ -371,7 +376,7 @@ static bool same_loc(const cml_loc *a, const cml_loc *b) {
  * with options from the configuration. */
 static void test_isolated_equals_inprocess(void) {
     const char *model = corpus("resnet18w25_mlprogram_fp32_ios16.mlpackage");
-    if (!model) model = bogus_model;
+    if (!model) model = fixture_model;
     run_result *res[2];
     registry *regs[2];
     for (int k = 0; k < 2; k++) {
@@ -407,7 +412,7 @@ static void test_isolated_equals_inprocess(void) {
         const finding *g = find_finding(res[0], "test/good", 0);
         CHECK(g && strstr(g->message, "good: flag=0 count=9 ratio=0.50 label=abc names=only undeclared=7 "
                                       "target=none state=42 ") == g->message);
-        if (g && model != bogus_model) {
+        if (g) {
             /* weight_read reads what the host's own reader reads */
             size_t w = 0, rd = 0, want = 0;
             const char *p = strstr(g->message, "weights=");
@@ -498,7 +503,7 @@ static void test_template_plugin(void) {
         CHECK_INT(r->options[0].type, OPT_INT);
     }
     const char *model = corpus("resnet18w25_mlprogram_fp32_ios16.mlpackage");
-    run_result *res = run_one(reg, model ? model : bogus_model, NULL);
+    run_result *res = run_one(reg, model ? model : fixture_model, NULL);
     CHECK_INT(count_findings(res, "example/zero-weight"), 0);
     CHECK_INT(registry_n_notes(reg), 0);
     dump_notes(reg);
@@ -572,15 +577,8 @@ int main(void) {
     if (corpus_dir && (stat(corpus_dir, &st) != 0 || !S_ISDIR(st.st_mode))) corpus_dir = NULL;
     if (!corpus_dir) fprintf(stderr, "note: corpus not found; corpus checks are skipped\n");
 
-    char tmpl[] = "/tmp/cml-test-plugins-XXXXXX";
-    char *dir = mkdtemp(tmpl);
-    if (!dir) SKIP_ALL("mkdtemp failed");
-    snprintf(bogus_model, sizeof bogus_model, "%s/bogus.mlmodel", dir);
-    FILE *f = fopen(bogus_model, "wb");
-    if (f) {
-        fputs("not a Core ML model", f);
-        fclose(f);
-    }
+    snprintf(fixture_model, sizeof fixture_model, "%s/rule-fixtures/probe/fire_cancel.mlpackage", build_dir);
+    if (stat(fixture_model, &st) != 0) SKIP_ALL("the fixture writer's models are missing (build the fixtures target)");
 
     RUN(test_bundled_loads);
     RUN(test_abi_newer);
@@ -600,7 +598,5 @@ int main(void) {
     RUN(test_template_plugin);
     RUN(test_no_host_symbols);
 
-    unlink(bogus_model);
-    rmdir(dir);
     return CHECK_DONE();
 }

@@ -228,7 +228,7 @@ static int setup_files(void) {
 
 /* ---- capture ---------------------------------------------------------------- */
 
-typedef enum { F_SARIF, F_TEXT, F_TEXT_COLOR, F_JSON, F_GITHUB } fmt;
+typedef enum { F_SARIF, F_TEXT, F_TEXT_COLOR, F_JSON, F_GITHUB, F_HTML, F_MARKDOWN, F_XCODE } fmt;
 
 static int run_writer(fmt k, FILE *f, const run_result *r) {
     switch (k) {
@@ -237,6 +237,9 @@ static int run_writer(fmt k, FILE *f, const run_result *r) {
     case F_TEXT_COLOR: return write_text(f, r, true);
     case F_JSON: return write_json(f, r);
     case F_GITHUB: return write_github(f, r);
+    case F_HTML: return write_html(f, r);
+    case F_MARKDOWN: return write_markdown(f, r);
+    case F_XCODE: return write_xcode(f, r);
     }
     return -1;
 }
@@ -775,6 +778,174 @@ static void test_sarif_cap(void) {
     free(names);
 }
 
+/* helpUri: a bundled rule links to its page in docs/rules/, a third-party
+ * one to its own help_uri; precision is the rule's: declared, "medium" for
+ * an estimate, else "high". */
+static void test_rule_links_precision(void) {
+    static char *est_tags[] = {"ane", "estimate"};
+    host_rule bundled = rule_spec, est = rule_fp32, declared = rule_house;
+    bundled.bundled = true;
+    bundled.precision = "very-high";   /* as the builtin load/... rules declare */
+    est.tags = est_tags;
+    est.n_tags = 2;
+    declared.precision = "low";
+    host_rule *rs[] = {&rule_dead, &declared, &bundled, &est};
+    run_result r = make_result();
+    r.rules = rs;
+    r.n_rules = 4;
+    cJSON *doc = sarif_of(&r);
+    const cJSON *rl = jget(jget(jget(cJSON_GetArrayItem(jget(doc, "runs"), 0), "tool"), "driver"), "rules");
+    for (int i = 0; i < cJSON_GetArraySize(rl); i++) {
+        const cJSON *o = cJSON_GetArrayItem(rl, i);
+        const char *id = jstrv(o, "id"), *prec = jstrv(jget(o, "properties"), "precision");
+        if (!strcmp(id, "load/spec-version")) {
+            CHECK_STR(jstrv(o, "helpUri"), CML_DOCS_URL "/rules/load/spec-version.md");
+            CHECK_STR(prec, "very-high");
+        } else if (!strcmp(id, "weights/fp32-storage")) {
+            CHECK_STR(jstrv(o, "helpUri"), "https://example.com/coreml-lint/rules/weights/fp32-storage");
+            CHECK_STR(prec, "medium");
+        } else if (!strcmp(id, "house/metadata-keys")) {
+            CHECK_STR(prec, "low");
+        } else {
+            CHECK_STR(prec, "high");
+        }
+    }
+    CHECK_INT(cJSON_GetArraySize(rl), 4);
+    cJSON_Delete(doc);
+}
+
+/* ---- html and markdown ------------------------------------------------------------ */
+
+/* The report facts and probe figures the html and markdown writers show,
+ * with strings a hostile model could carry. */
+static const char rich_props[] =
+    "{\"model\":{\"Models/Detector.mlmodelc\":{\"format\":\"mlmodelc\",\"model_type\":\"mlProgram\","
+    "\"specification_version\":7,\"minimum_os\":{\"iOS\":\"16.0\",\"macOS\":\"13.0\"},"
+    "\"inputs\":[{\"name\":\"<img src=x onerror=alert(1)>\",\"type\":\"multiArray\",\"dtype\":\"FLOAT16\","
+    "\"shape\":[1,3,224,224]}],\"outputs\":[{\"name\":\"logits\",\"type\":\"multiArray\",\"dtype\":\"FLOAT16\","
+    "\"shape\":[1,1000]}],\"compression\":{\"mode\":\"palettized\",\"nbits\":4,\"granularity\":\"per_tensor\","
+    "\"compressed_weights\":12},\"ane_op_coverage_pct\":75,\"size_bytes\":14200000,\"weight_bytes\":14100000,"
+    "\"compute_units\":{\"neural_engine\":30,\"gpu\":6,\"cpu\":4,\"unknown\":0},"
+    "\"op_histogram\":{\"conv\":20,\"relu\":17,\"add\":2,\"</svg><script>x()</script>\":1}}},"
+    "\"probe\":{\"Models/Detector.mlmodelc\":{\"status\":\"ok\",\"executor\":\"reference CPU executor\","
+    "\"blas\":\"OpenBLAS\",\"typed_precision\":\"fp16\",\"load_ms\":12.5,\"peak_rss_mb\":80,"
+    "\"latency_ms\":{\"fp32\":{\"first\":9,\"median\":4.25,\"p90\":4.5,\"runs\":10},"
+    "\"fp16_emulation\":{\"first\":12,\"median\":6.5,\"p90\":7,\"runs\":10}},"
+    "\"slowest_ops\":[{\"op\":\"main/conv_0\",\"kind\":\"conv\",\"ms\":1.5,\"share\":0.35}],"
+    "\"fp16_divergence_ops\":[{\"op\":\"main/conv_0\",\"kind\":\"conv\",\"rel_err\":0.0004,\"growth\":0.0004},"
+    "{\"op\":\"@octocat #12\",\"kind\":\"add\",\"rel_err\":0.02,\"growth\":0.01}],"
+    "\"outputs\":[{\"name\":\"logits\",\"values\":1000,\"max_abs\":12.5,\"fp16_linf\":0.01,"
+    "\"fp16_rmse\":0.002,\"fp16_max_rel\":0.001,\"nan_fp32\":0,\"inf_fp32\":0,\"nan_fp16\":0,\"inf_fp16\":0}],"
+    "\"compare\":{\"baseline\":\"Models/Base.mlmodelc\",\"precision\":\"fp16\",\"shared_ops\":40,"
+    "\"outputs\":[{\"name\":\"logits\",\"baseline_output\":\"logits\",\"linf\":0.05,\"rmse\":0.01,"
+    "\"max_rel\":0.02,\"max_abs\":12.5}]}}}}";
+
+static finding f_hostile = {
+    .rule = &rule_house,
+    .rule_id = "house/metadata-keys",
+    .level = LEVEL_WARNING,
+    .message = "key '<script>alert(1)</script>' | @octocat see #12 [x](javascript:alert(1)) `code`",
+    .model_path = "Models/Detector.mlmodelc",
+    .loc = {.artifact = "model.mil", .line = 3, .column = 1},
+    .logical_kind = "module",
+    .fingerprint = "1111111111111111aaaaaaaaaaaaaaaa",
+};
+
+static void test_html_markdown(void) {
+    run_result r = make_result();
+    finding *fs[] = {&f_mil, &f_hostile, &f_bin, &f_sup, &f_model};
+    r.findings = fs;
+    r.n_findings = 5;
+    r.run_properties = cJSON_Parse(rich_props);
+    CHECK(r.run_properties != NULL);
+    int rc = -1;
+    char *html = capture(F_HTML, &r, &rc);
+    CHECK_INT(rc, 0);
+    CHECK(html != NULL);
+    if (html) {
+        golden("writers.html", html);
+        /* self-contained, nothing to fetch, nothing to run */
+        CHECK(strstr(html, "<script") == NULL && strstr(html, "<img") == NULL && strstr(html, "src=\"") == NULL &&
+              strstr(html, "<link") == NULL && strstr(html, "url(") == NULL);
+        CHECK(strstr(html, "default-src 'none'") != NULL);
+        CHECK(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
+        CHECK(strstr(html, "&lt;img src=x onerror=alert(1)&gt;") != NULL);
+        /* the summary of the model and the probe's charts */
+        static const char *const wants[] = {"Compute units (estimate)", "30 ops (75%)", "Latency per prediction",
+                                            "Slowest ops", "fp16 divergence per op", "Compared with its baseline",
+                                            "iOS 16.0, macOS 13.0", "palettized 4-bit", "14.2 MB", "<svg", NULL};
+        for (const char *const *w = wants; *w; w++)
+            if (!strstr(html, *w)) {
+                fprintf(stderr, "  html lacks '%s'\n", *w);
+                CHECK(0);
+            }
+        /* suppressed findings are left out; the rule links to its page */
+        CHECK(strstr(html, "conv2") == NULL);
+    }
+    char *mdn = capture(F_MARKDOWN, &r, &rc);
+    CHECK_INT(rc, 0);
+    CHECK(mdn != NULL);
+    if (mdn) {
+        golden("writers.md", mdn);
+        CHECK(strstr(mdn, "### coreml-lint: 1 error, 2 warnings, 1 note in 4 models\n") == mdn);
+        CHECK(strstr(mdn, "<script") == NULL && strstr(mdn, "@octocat") == NULL && strstr(mdn, "#12") == NULL);
+        CHECK(strstr(mdn, "@&#8203;octocat") != NULL);
+        CHECK(strstr(mdn, "](javascript") == NULL);
+        CHECK(strstr(mdn, "| Models/Detector.mlmodelc | 0 | 1 | 1 | 14.2 MB | 16.0 | 75 % |") != NULL);
+        CHECK(strstr(mdn, "fp32 median 4.25 ms; fp16 emulation median 6.5 ms") != NULL);
+        /* a hostile '|' cannot add a column: every table row has the
+         * models table's 8 or the findings table's 5 unescaped pipes */
+        for (const char *l = mdn; *l;) {
+            const char *e = strchr(l, '\n');
+            size_t len = e ? (size_t)(e - l) : strlen(l), pipes = 0;
+            for (size_t i = 0; i < len; i++) pipes += l[i] == '|' && (i == 0 || l[i - 1] != '\\');
+            if (len && l[0] == '|' && pipes != 5 && pipes != 8) {
+                fprintf(stderr, "  markdown row with %zu columns: %.*s\n", pipes - 1, (int)len, l);
+                CHECK(0);
+            }
+            l += len + (e != NULL);
+        }
+    }
+    /* without facts the markdown table is the short one */
+    cJSON_Delete(r.run_properties);
+    r.run_properties = NULL;
+    char *plain = capture(F_MARKDOWN, &r, &rc);
+    CHECK(plain && strstr(plain, "| Model | Errors | Warnings | Notes |\n") != NULL);
+    free(plain);
+    free(html);
+    free(mdn);
+}
+
+/* Xcode: every issue on the model the project holds, by absolute path, at
+ * 1:1 (a file inside the package and its line go into the message), a fix
+ * as a note, a rule problem on the rule's file. */
+static void test_xcode(void) {
+    run_result r = make_result();
+    int rc = -1;
+    char *x = capture(F_XCODE, &r, &rc);
+    CHECK_INT(rc, 0);
+    CHECK(x != NULL);
+    if (!x) return;
+    golden("writers.xcode.txt", x);
+    CHECK(strstr(x, "/src/app/Models/Detector.mlmodelc:1:1: note: Op conv_12 (conv) has no consumers: its output is "
+                    "never used. (model.mil:12) [graph/dead-op]\n") != NULL);
+    CHECK(strstr(x, "/src/app/Models/Detector.mlmodelc:1:1: note: fix: Remove the op") != NULL);
+    CHECK(strstr(x, "/src/app/Models/My Model.mlmodel:1:1: warning: ") != NULL);
+    CHECK(strstr(x, "conv2") == NULL);   /* suppressed */
+    CHECK(strstr(x, "/src/app/rules/house/metadata-keys.lua:14:1: warning: coreml-lint: ") != NULL);
+    CHECK(strstr(x, "\nnote: coreml-lint: Unknown key 'colour'") != NULL);
+    /* one issue per line, each `path:line:col: level: ` or `level: ` */
+    for (const char *l = x; *l;) {
+        const char *e = strchr(l, '\n');
+        CHECK(e != NULL);
+        if (!e) break;
+        CHECK(l[0] == '/' || !strncmp(l, "note: ", 6) || !strncmp(l, "warning: ", 9) || !strncmp(l, "error: ", 7));
+        CHECK(strstr(l, ":1:1: ") < e || l[0] != '/' || strstr(l, ".lua:14:1: ") < e);
+        l = e + 1;
+    }
+    free(x);
+}
+
 static void test_helpers(void) {
     char *s;
     bool rel;
@@ -872,6 +1043,9 @@ int main(void) {
     RUN(test_json_details);
     RUN(test_github_details);
     RUN(test_sarif_cap);
+    RUN(test_rule_links_precision);
+    RUN(test_html_markdown);
+    RUN(test_xcode);
     RUN(test_determinism_and_errors);
     return CHECK_DONE();
 }

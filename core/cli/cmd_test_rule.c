@@ -1,0 +1,243 @@
+/* cmd_test_rule.c — `test-rule RULE.lua CASES_DIR`: a house rule's test
+ * loop, as ESLint's RuleTester or `semgrep --test` give one. The rule is
+ * loaded alone (with the builtin load/... rules registered but off, so the
+ * loader's problems are known ids) and run over each case model on its own:
+ * CASES_DIR/fire/ holds models that must get at least one finding of the
+ * rule, CASES_DIR/pass/ models that must get none; MODEL.expect beside a
+ * fire case lists text (one per line, # comments) that some finding's
+ * message must contain. A case fails too when its model does not load (a
+ * pass case would pass for nothing) or the rule fails on it. One line per
+ * case, then a count; exit 0 all pass, 1 a case failed, 2 the rule did not
+ * load (its notifications name the file and line) or there are no cases. */
+#define _DEFAULT_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "cli/discover.h"
+#include "cli/sources.h"
+#include "cli/target.h"
+#include "host/config.h"
+#include "host/run.h"
+#include "host/util.h"
+#include "ir/model.h"
+
+#define EXPECT_MAX_BYTES (64u << 10)
+
+static bool is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void print_notes(const registry *reg, const char *model_path) {
+    for (size_t i = 0; i < registry_n_notes(reg); i++) {
+        const notification *n = registry_note(reg, i);
+        if (model_path && (!n->model_path || strcmp(n->model_path, model_path))) continue;
+        fprintf(stderr, "coreml-lint: %s: %s", level_name(n->level), n->message);
+        if (n->file) fprintf(stderr, " (%s%s%.0u)", n->file, n->line ? ":" : "", n->line);
+        fprintf(stderr, " [%s]\n", n->kind);
+    }
+}
+
+/* The case's name as the user sees it: relative to CASES_DIR. */
+static const char *case_name(const char *path, const char *cases) {
+    size_t n = strlen(cases);
+    while (n > 1 && cases[n - 1] == '/') n--;
+    return !strncmp(path, cases, n) && path[n] == '/' ? path + n + 1 : path;
+}
+
+/* Lines of MODEL.expect (malloc'd text, *n lines pointed into it), or NULL. */
+static char *read_expect(const char *model, const char **lines, size_t max, size_t *n) {
+    char p[4200];
+    *n = 0;
+    if (snprintf(p, sizeof p, "%s.expect", model) >= (int)sizeof p) return NULL;
+    FILE *f = fopen(p, "rb");
+    if (!f) return NULL;
+    char *text = calloc(1, EXPECT_MAX_BYTES + 1);
+    size_t got = text ? fread(text, 1, EXPECT_MAX_BYTES, f) : 0;
+    fclose(f);
+    if (!text) return NULL;
+    text[got] = 0;
+    for (char *l = text; *l && *n < max;) {
+        char *e = strchr(l, '\n');
+        if (e) *e = 0;
+        size_t len = strlen(l);
+        while (len && (l[len - 1] == '\r' || l[len - 1] == ' ' || l[len - 1] == '\t')) l[--len] = 0;
+        while (*l == ' ' || *l == '\t') l++;
+        if (*l && *l != '#') lines[(*n)++] = l;
+        if (!e) break;
+        l = e + 1;
+    }
+    return text;
+}
+
+typedef struct tally {
+    size_t pass, fail;
+} tally;
+
+/* Run one case; prints its line. */
+static void run_case(registry *reg, const host_rule *rule, const run_opts *ro, const char *model, const char *shown,
+                     bool must_fire, tally *t) {
+    /* a model that does not load would pass a pass case for nothing */
+    lmodel *lm = loader_load(model, NULL);
+    if (!lm || !lm->model || (lm->unreadable && !rule_has_tag(rule, "unreadable-models"))) {
+        const char *why = lm && lm->model && lm->model->n_diags ? lm->model->diags[0]->message : "out of memory";
+        printf("FAIL %s: the case model does not load: %s\n", shown, why);
+        loader_free(lm);
+        t->fail++;
+        return;
+    }
+    loader_free(lm);
+    char err[1024];
+    run_stats st;
+    run_result *res = run_check(reg, ro, &model, 1, &st, err, sizeof err);
+    if (!res) {
+        printf("FAIL %s: %s\n", shown, err);
+        t->fail++;
+        return;
+    }
+    size_t n = 0;
+    const finding *first = NULL;
+    for (size_t i = 0; i < res->n_findings; i++)
+        if (!strcmp(res->findings[i]->rule_id, rule->id)) {
+            if (!n++) first = res->findings[i];
+        }
+    /* the rule failed on this model */
+    const notification *broke = NULL;
+    const char *mp = res->n_models ? res->models[0]->path : model;
+    for (size_t i = 0; i < res->n_notes && !broke; i++) {
+        const notification *nt = res->notes[i];
+        if (nt->rule_id && !strcmp(nt->rule_id, rule->id) && nt->level >= LEVEL_WARNING && nt->model_path &&
+            !strcmp(nt->model_path, mp))
+            broke = nt;
+    }
+    const char *lines[64];
+    size_t n_lines = 0;
+    char *expect = must_fire ? read_expect(model, lines, 64, &n_lines) : NULL;
+    const char *missing = NULL;
+    for (size_t k = 0; k < n_lines && !missing; k++) {
+        bool hit = false;
+        for (size_t i = 0; i < res->n_findings && !hit; i++)
+            hit = !strcmp(res->findings[i]->rule_id, rule->id) && strstr(res->findings[i]->message, lines[k]);
+        if (!hit) missing = lines[k];
+    }
+    if (broke) {
+        printf("FAIL %s: the rule failed: %s [%s]\n", shown, broke->message, broke->kind);
+        t->fail++;
+    } else if (must_fire && !n) {
+        printf("FAIL %s: no finding of %s, wanted at least one\n", shown, rule->id);
+        t->fail++;
+    } else if (missing) {
+        printf("FAIL %s: no finding says \"%s\" (%s.expect); first: %s\n", shown, missing, shown,
+               first ? first->message : "-");
+        t->fail++;
+    } else if (!must_fire && n) {
+        printf("FAIL %s: %zu finding%s, wanted none: %s\n", shown, n, n == 1 ? "" : "s", first->message);
+        t->fail++;
+    } else {
+        if (n) printf("ok   %s: %zu finding%s (%s)\n", shown, n, n == 1 ? "" : "s", first->message);
+        else printf("ok   %s: no finding\n", shown);
+        t->pass++;
+    }
+    free(expect);
+    run_result_free(res);
+}
+
+int cmd_test_rule(const cli_command *c, cli_opts *o) {
+    (void)c;
+    if (o->args.n != 2) {
+        fprintf(stderr, "coreml-lint test-rule: give the rule file and the cases folder (coreml-lint test-rule "
+                        "--help)\n");
+        return 2;
+    }
+    const char *rule_path = o->args.v[0], *cases = o->args.v[1];
+    char fire[4200], pass[4200];
+    snprintf(fire, sizeof fire, "%s/fire", cases);
+    snprintf(pass, sizeof pass, "%s/pass", cases);
+    if (!is_dir(fire) && !is_dir(pass)) {
+        fprintf(stderr, "coreml-lint test-rule: '%s' has no fire/ or pass/ folder of case models\n", cases);
+        return 2;
+    }
+    config cfg;
+    config_init(&cfg);
+    char err[2048];
+    if (o->config && config_load(&cfg, o->config, err, sizeof err) != 0) {
+        fprintf(stderr, "coreml-lint: %s\n", err);
+        config_free(&cfg);
+        return 2;
+    }
+    registry *reg = registry_new();
+    host_limits lim = cfg.limits;
+    int added = reg ? sources_load_rule_file(reg, rule_path, &lim) : 0;
+    host_rule *rule = NULL;
+    size_t n_file_rules = 0;
+    for (size_t i = 0; reg && i < registry_count(reg); i++) {
+        host_rule *r = registry_rule(reg, i);
+        if (r->origin && !strcmp(r->origin, rule_path)) {
+            rule = r;
+            n_file_rules++;
+        }
+    }
+    int rc = 0;
+    if (added <= 0 || !rule) {
+        fprintf(stderr, "coreml-lint test-rule: '%s' did not load:\n", rule_path);
+        if (reg) print_notes(reg, NULL);
+        rc = 2;
+    } else if (n_file_rules > 1) {
+        fprintf(stderr, "coreml-lint test-rule: '%s' declares %zu rules; test-rule tests a file with one\n", rule_path,
+                n_file_rules);
+        rc = 2;
+    } else if (config_apply(&cfg, reg, NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "coreml-lint: %s\n", err);
+        rc = 2;
+    }
+    char target[128];
+    const char *tgt = NULL;
+    if (!rc && o->target) {
+        if (!target_from_flag(o->target, target, sizeof target)) {
+            fprintf(stderr, "coreml-lint: %s\n", target);
+            rc = 2;
+        } else {
+            tgt = target;
+        }
+    } else if (!rc) {
+        tgt = cfg.target;
+    }
+    path_list models[2] = {{0}, {0}};
+    if (!rc) {
+        /* the rule alone, at its configured level (its default unless set) */
+        for (size_t i = 0; i < registry_count(reg); i++) registry_rule(reg, i)->enabled = false;
+        rule->enabled = true;
+        if (rule->level == LEVEL_NONE) rule->level = rule->default_level;
+        const char *dirs[2] = {fire, pass};
+        for (int k = 0; k < 2; k++)
+            if (is_dir(dirs[k])) {
+                discover_status ds = discover_path(dirs[k], &models[k]);
+                if (ds != DISCOVER_OK && ds != DISCOVER_NO_MODEL) {
+                    discover_complain("test-rule", dirs[k], ds);
+                    rc = 2;
+                }
+            }
+        if (!rc && !models[0].n && !models[1].n) {
+            fprintf(stderr, "coreml-lint test-rule: no case models under '%s/fire' or '%s/pass'\n", cases, cases);
+            rc = 2;
+        }
+    }
+    if (!rc) {
+        printf("test-rule %s (%s): %zu must fire, %zu must not\n", rule->id, rule_path, models[0].n, models[1].n);
+        run_opts ro = {.cfg = NULL, .target = tgt, .fail_on = LEVEL_NOTE, .limits = &lim};
+        tally t = {0};
+        for (int k = 0; k < 2; k++)
+            for (size_t i = 0; i < models[k].n; i++)
+                run_case(reg, rule, &ro, models[k].items[i], case_name(models[k].items[i], cases), k == 0, &t);
+        printf("%zu of %zu cases pass\n", t.pass, t.pass + t.fail);
+        rc = t.fail ? 1 : 0;
+    }
+    if (fflush(stdout) != 0) rc = 2;
+    for (int k = 0; k < 2; k++) path_list_free(&models[k]);
+    registry_free(reg);
+    config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,62 @@
+#!/bin/sh
+# install_test.sh — an install works wherever it lands. `cmake --install`
+# the build into a temporary prefix, move the whole prefix elsewhere, and
+# the moved tool must list exactly the rules the build tree lists (every
+# bundled Lua rule and plugin, found relative to the executable), report
+# their folders inside the moved prefix in --version, and check a model.
+# Then the same through DESTDIR staging (as packagers do): a prefix of
+# /opt/coreml-lint staged under a temporary folder.
+# Arguments: CMAKE_COMMAND BUILD_DIR.
+set -u
+CMAKE=$1
+B=$2
+T=$(mktemp -d /tmp/cml-install-XXXXXX)
+T=$(cd "$T" && pwd -P)
+trap 'rm -rf "$T"' EXIT
+unset CML_RULES_DIR CML_PLUGIN_DIR
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+
+"$B/coreml-lint" rules --no-config > "$T/want.txt" 2> "$T/want.err" || bad "rules in the build tree failed: $(cat "$T/want.err")"
+n_want=$(wc -l < "$T/want.txt")
+[ "$n_want" -ge 50 ] || bad "the build tree lists only $n_want rules"
+
+# one installed tree: the same rules as the build, folders under its prefix
+check_tree() { # label, prefix
+    bin=$2/bin/coreml-lint
+    [ -x "$bin" ] || { bad "$1: $bin is not installed"; return; }
+    "$bin" rules --no-config > "$T/got.txt" 2> "$T/got.err" || bad "$1: rules failed: $(cat "$T/got.err")"
+    if ! cmp -s "$T/want.txt" "$T/got.txt"; then
+        bad "$1: lists $(wc -l < "$T/got.txt") rules, the build tree $n_want:"
+        diff "$T/want.txt" "$T/got.txt" | head -20
+    fi
+    [ -s "$T/got.err" ] && bad "$1: rules complained: $(head -3 "$T/got.err")"
+    "$bin" --version > "$T/version.txt" || bad "$1: --version failed"
+    grep -q "^rules:   $2/share/coreml-lint/rules\$" "$T/version.txt" ||
+        bad "$1: bundled rules not found inside the prefix: $(cat "$T/version.txt")"
+    grep -q "^plugins: $2/lib[^ ]*/coreml-lint\$" "$T/version.txt" ||
+        bad "$1: bundled plugins not found inside the prefix: $(cat "$T/version.txt")"
+    # the man page and the completions, generated from the flag table
+    for f in share/man/man1/coreml-lint.1 share/bash-completion/completions/coreml-lint \
+             share/zsh/site-functions/_coreml-lint share/fish/vendor_completions.d/coreml-lint.fish; do
+        [ -s "$2/$f" ] || bad "$1: $f is not installed"
+    done
+    model=$B/examples/tiny_mlprogram.mlpackage
+    if [ -d "$model" ]; then
+        "$bin" check --no-config --format json "$model" > "$T/check.json" 2> "$T/check.err"
+        rc=$?
+        [ $rc -le 1 ] || bad "$1: check exited $rc: $(cat "$T/check.err")"
+        grep -q '"rule":[[:space:]]*"meta/missing-metadata"' "$T/check.json" ||
+            bad "$1: check did not run the bundled Lua rules"
+    fi
+    [ $fail -eq 0 ] && echo "ok   $1: $n_want rules, $(head -1 "$T/version.txt")"
+}
+
+"$CMAKE" --install "$B" --prefix "$T/first" > "$T/install.log" 2>&1 || { cat "$T/install.log"; bad "cmake --install failed"; exit 1; }
+mv "$T/first" "$T/moved"
+check_tree "moved prefix" "$T/moved"
+
+DESTDIR="$T/stage" "$CMAKE" --install "$B" --prefix /opt/coreml-lint > "$T/install.log" 2>&1 ||
+    { cat "$T/install.log"; bad "DESTDIR install failed"; exit 1; }
+check_tree "DESTDIR staging" "$T/stage/opt/coreml-lint"
+exit $fail
