@@ -1235,6 +1235,10 @@ static void reflect_params(builder *b, cml_op *op, const ProtobufCMessage *msg, 
                 at = arena_alloc(b->a, sizeof *at);
                 if (at) { at->name = name; at->kind = CML_ATTR_BOOL; at->b = true; acc_push(b, acc, at); }
                 at = NULL;
+                /* a nested network (branch / loop) becomes a block of
+                 * its own (build_nn_layers): only its presence is an
+                 * attribute, its layers' weights are theirs */
+                if (sub->descriptor == &cmlpb__neural_network__descriptor) break;
                 reflect_params(b, op, sub, name, acc, depth + 1);
             }
             break;
