@@ -101,6 +101,50 @@ static int xmap_put(xmap *m, const void *k, int v) {
     return 0;
 }
 
+static size_t str_hash(const char *k) {
+    uint64_t h = 1469598103934665603ull;  /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)k; *c; c++) h = (h ^ *c) * 1099511628211ull;
+    return (size_t)h;
+}
+
+static int smap_get(const smap *m, const char *k) {
+    if (!m->cap || !k) return -1;
+    size_t i = str_hash(k) & (m->cap - 1);
+    while (m->keys[i]) {
+        if (!strcmp(m->keys[i], k)) return m->vals[i];
+        i = (i + 1) & (m->cap - 1);
+    }
+    return -1;
+}
+
+static int smap_put(smap *m, const char *k, int v) {
+    if (!k) return -1;
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t nc = m->cap ? m->cap * 2 : 256;
+        const char **nk = calloc(nc, sizeof *nk);
+        int *nv = calloc(nc, sizeof *nv);
+        if (!nk || !nv) { free(nk); free(nv); return -1; }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->keys[i]) continue;
+            size_t j = str_hash(m->keys[i]) & (nc - 1);
+            while (nk[j]) j = (j + 1) & (nc - 1);
+            nk[j] = m->keys[i];
+            nv[j] = m->vals[i];
+        }
+        free(m->keys);
+        free(m->vals);
+        m->keys = nk;
+        m->vals = nv;
+        m->cap = nc;
+    }
+    size_t i = str_hash(k) & (m->cap - 1);
+    while (m->keys[i] && strcmp(m->keys[i], k)) i = (i + 1) & (m->cap - 1);
+    if (!m->keys[i]) m->n++;
+    m->keys[i] = k;
+    m->vals[i] = v;
+    return 0;
+}
+
 /* ---- slots -------------------------------------------------------------------- */
 
 static exec_dtype decl_dtype(const cml_value *v) {
@@ -134,6 +178,23 @@ static int new_slot(exec_plan *p, const cml_value *v, int kind) {
 
 static bool dt_is_float(exec_dtype d) { return d == EXEC_DT_FP32 || d == EXEC_DT_FP16; }
 
+/* The op (nested blocks included) whose VALUE attribute is v. */
+static const cml_op *attr_owner(const cml_block *b, const cml_value *v, const cml_attr **at, int depth) {
+    for (size_t i = 0; b && i < b->n_ops; i++) {
+        const cml_op *op = b->ops[i];
+        for (size_t j = 0; j < op->n_attrs; j++)
+            if (op->attrs[j]->value == v) {
+                *at = op->attrs[j];
+                return op;
+            }
+        for (size_t j = 0; depth < 64 && j < op->n_blocks; j++) {
+            const cml_op *o = attr_owner(op->blocks[j], v, at, depth + 1);
+            if (o) return o;
+        }
+    }
+    return NULL;
+}
+
 /* The slot of a value, decoding constants on first use. */
 int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen) {
     int s = xmap_get(&p->vmap, v);
@@ -155,12 +216,8 @@ int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen) {
         if (exec_decode_weight(&p->opts.io, v->weight, v, &t, err, errlen) != 0) return -1;
         /* NN WeightParams quantization needs the layer's parameters */
         if (v->weight->quant_bits && (v->weight->quant_linear || v->weight->quant_lut)) {
-            const cml_op *owner = NULL;
             const cml_attr *at = NULL;
-            const cml_block *b = p->fn->block;
-            for (size_t i = 0; i < b->n_ops && !owner; i++)
-                for (size_t j = 0; j < b->ops[i]->n_attrs; j++)
-                    if (b->ops[i]->attrs[j]->value == v) { owner = b->ops[i]; at = b->ops[i]->attrs[j]; break; }
+            const cml_op *owner = attr_owner(p->fn->block, v, &at, 0);
             if (!owner) { free(t.d); exec_seterr(err, errlen, "quantized weight '%s' without a layer", v->name); return -1; }
             if (exec_nn_dequant(p, owner, at, &t, err, errlen) != 0) { free(t.d); return -1; }
         }
@@ -173,9 +230,26 @@ int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen) {
         xmap_put(&p->vmap, v->weight, s);
         return s;
     }
+    /* a NeuralNetwork blob: one slot per name (a loop's condition reads
+     * what its body writes, a layer after a branch what either branch wrote) */
+    if (p->nn_graph && v->name && (s = smap_get(&p->names, v->name)) >= 0) {
+        if (xmap_put(&p->vmap, v, s) != 0) { exec_seterr(err, errlen, "out of memory"); return -1; }
+        return s;
+    }
     exec_seterr(err, errlen, "value '%s' is used before it is defined (op '%s')", v->name,
            v->producer ? v->producer->name : "?");
     return -1;
+}
+
+/* The slot of NN blob v by name, made when the name is new. */
+static int nn_named_slot(exec_plan *p, const cml_value *v) {
+    int s = xmap_get(&p->vmap, v);
+    if (s >= 0) return s;
+    s = smap_get(&p->names, v->name);
+    if (s >= 0) return xmap_put(&p->vmap, v, s) == 0 ? s : -1;
+    s = new_slot(p, v, SLOT_RUNTIME);
+    if (s < 0 || smap_put(&p->names, v->name, s) != 0) return -1;
+    return s;
 }
 
 int exec_new_const(exec_plan *p, const cml_value *v, xt *t) {
@@ -366,9 +440,14 @@ static void pool_put(exec_plan *p, float *d, size_t cap) {
     p->pool.cap[p->pool.n++] = cap;
 }
 
+/* the slot step st writes output i into (its shadow when the output aliases an input) */
+static int out_slot(const xstep *st, size_t i) {
+    return st->shadow && st->shadow[i] >= 0 ? st->shadow[i] : st->out_slots[i];
+}
+
 xt *exec_out(xctx *c, size_t i, int rank, const int64_t *dim) {
     if (i >= c->op->n_outputs || rank < 0 || rank > EXEC_MAX_RANK) return NULL;
-    xslot *sl = &c->p->slots[c->st->out_slots[i]];
+    xslot *sl = &c->p->slots[out_slot(c->st, i)];
     xt *t = &sl->t;
     if (t->owned) {
         if (t->cap) pool_put(c->p, t->d, t->cap);
@@ -481,7 +560,24 @@ static size_t check_ops(const exec_io *io, const cml_function *fn, int fam, char
     for (size_t i = 0; i < b->n_ops; i++) {
         const cml_op *op = b->ops[i];
         char item[192] = "";
-        if (op->n_blocks) {
+        if (op->n_blocks && fam == FAM_NN) {
+            /* branch / loop: the layer runs, and so must its nested networks' */
+            const exec_kdef *kd = exec_find_nn(op->kind);
+            if (!kd) {
+                snprintf(item, sizeof item, "%s", op->kind);
+            } else {
+                n_rt++;
+                for (size_t j = 0; j < op->n_blocks; j++) {
+                    cml_function sub = *fn;
+                    sub.block = op->blocks[j];
+                    size_t at = n_bad < max ? n_bad : max, nr = 0;
+                    n_bad += check_ops(io, &sub, fam, list, cap, ops ? ops + at : NULL, why ? why + at : NULL, max - at,
+                                       &nr);
+                    n_rt += nr;
+                }
+                continue;
+            }
+        } else if (op->n_blocks) {
             snprintf(item, sizeof item, "%s", op->kind);
         } else if (nn) {
             const exec_kdef *kd = fam == FAM_CLASSIC ? exec_find_classic(op->kind) : exec_find_nn(op->kind);
@@ -543,6 +639,8 @@ void exec_plan_free(exec_plan *p) {
     free(p->slots);
     free(p->vmap.keys);
     free(p->vmap.vals);
+    free(p->names.keys);
+    free(p->names.vals);
     for (size_t i = 0; i < p->n_steps; i++) {
         xstep *s = &p->steps[i];
         if (s->in_slots)
@@ -551,6 +649,7 @@ void exec_plan_free(exec_plan *p) {
         free(s->attr_slots);
         free(s->out_slots);
         free(s->release);
+        free(s->shadow);
         if (s->kstate_free) s->kstate_free(s->kstate);
         exec_conv_free(s);
     }
@@ -582,6 +681,118 @@ static const cml_value *nn_value_named(const cml_function *fn, const char *name)
     for (size_t i = 0; i < fn->n_inputs; i++)
         if (!strcmp(fn->inputs[i]->name, name)) return fn->inputs[i];
     return NULL;
+}
+
+/* slots a block may need: outputs (and their shadows), attributes, inputs */
+static size_t block_slot_bound(const cml_block *b, int depth) {
+    size_t n = 0;
+    for (size_t i = 0; b && i < b->n_ops; i++) {
+        const cml_op *op = b->ops[i];
+        n += 2 * op->n_outputs + op->n_attrs;
+        for (size_t j = 0; j < op->n_inputs; j++) n += op->inputs[j]->n_values;
+        for (size_t j = 0; depth < 64 && j < op->n_blocks; j++) n += block_slot_bound(op->blocks[j], depth + 1);
+    }
+    return n;
+}
+
+/* NN: a slot for every blob name a layer of b (or of its nested blocks) writes */
+static int nn_name_outputs(exec_plan *p, const cml_block *b, int depth) {
+    for (size_t i = 0; b && i < b->n_ops; i++) {
+        const cml_op *op = b->ops[i];
+        for (size_t j = 0; j < op->n_outputs; j++)
+            if (nn_named_slot(p, op->outputs[j]) < 0) return -1;
+        for (size_t j = 0; depth < 64 && j < op->n_blocks; j++)
+            if (nn_name_outputs(p, op->blocks[j], depth + 1) != 0) return -1;
+    }
+    return 0;
+}
+
+/* The steps of block b, in program order, each NN branch / loop layer
+ * followed by the steps of its nested blocks (top: b is the function's
+ * block; top_at: the top-level step nested ones run inside). */
+static int add_steps(exec_plan *p, const cml_block *b, int fam, bool top, size_t top_at, char *err, size_t errlen) {
+    bool nn = fam != FAM_MIL;
+    for (size_t i = 0; i < b->n_ops; i++) {
+        const cml_op *op = b->ops[i];
+        if (!nn && !strcmp(op->kind, "const")) continue; /* decoded when used */
+        if (!nn && !strncmp(op->kind, "constexpr_", 10)) {
+            if (exec_eval_constexpr(p, op, err, errlen) != 0) return -1;
+            continue;
+        }
+        size_t idx = p->n_steps;
+        xstep *st = &p->steps[idx];
+        st->op = op;
+        st->top_at = top ? idx : top_at;
+        const exec_kdef *kd = fam == FAM_CLASSIC ? exec_find_classic(op->kind)
+                            : nn ? exec_find_nn(op->kind) : exec_find_mil(op->kind);
+        st->fn = kd->fn;
+        st->in_slots = calloc(op->n_inputs ? op->n_inputs : 1, sizeof *st->in_slots);
+        st->attr_slots = calloc(op->n_attrs ? op->n_attrs : 1, sizeof *st->attr_slots);
+        st->out_slots = calloc(op->n_outputs ? op->n_outputs : 1, sizeof *st->out_slots);
+        if (!st->in_slots || !st->attr_slots || !st->out_slots) goto oom;
+        p->n_steps++;
+        for (size_t j = 0; j < op->n_inputs; j++) {
+            const cml_arg *a = op->inputs[j];
+            st->in_slots[j] = calloc(a->n_values ? a->n_values : 1, sizeof(int));
+            if (!st->in_slots[j]) goto oom;
+            for (size_t k = 0; k < a->n_values; k++) {
+                int s = exec_slot_for(p, a->values[k], err, errlen);
+                if (s < 0) return -1;
+                st->in_slots[j][k] = s;
+                if (p->slots[s].kind == SLOT_RUNTIME || p->slots[s].kind == SLOT_INPUT)
+                    if ((long)st->top_at > p->slots[s].last_use) p->slots[s].last_use = (long)st->top_at;
+            }
+        }
+        for (size_t j = 0; j < op->n_attrs; j++) {
+            const cml_attr *at = op->attrs[j];
+            st->attr_slots[j] = -1;
+            if (at->kind == CML_ATTR_VALUE && at->value && at->value->weight) {
+                int s = exec_slot_for(p, at->value, err, errlen);
+                if (s < 0) return -1;
+                st->attr_slots[j] = s;
+            }
+        }
+        for (size_t j = 0; j < op->n_outputs; j++) {
+            int s = p->nn_graph ? nn_named_slot(p, op->outputs[j]) : new_slot(p, op->outputs[j], SLOT_RUNTIME);
+            if (s < 0) goto oom;
+            st->out_slots[j] = s;
+            /* an output that names a blob this layer reads: the kernel
+             * writes a private slot, moved in after it ran */
+            bool alias = false;
+            for (size_t a = 0; a < op->n_inputs && !alias; a++)
+                for (size_t k = 0; k < op->inputs[a]->n_values; k++)
+                    if (st->in_slots[a][k] == s) alias = true;
+            for (size_t k = 0; k < j && !alias; k++)
+                if (st->out_slots[k] == s) alias = true;
+            if (!alias) continue;
+            if (!st->shadow) {
+                st->shadow = malloc((op->n_outputs ? op->n_outputs : 1) * sizeof *st->shadow);
+                if (!st->shadow) goto oom;
+                for (size_t k = 0; k < op->n_outputs; k++) st->shadow[k] = -1;
+            }
+            int sh = new_slot(p, NULL, SLOT_RUNTIME);
+            if (sh < 0) goto oom;
+            p->slots[sh].decl = p->slots[s].decl;
+            st->shadow[j] = sh;
+        }
+        if (nn && op->n_blocks) {
+            if (op->n_blocks > sizeof st->sub / sizeof st->sub[0]) {
+                exec_seterr(err, errlen, "layer '%s' (%s) has %zu nested networks", op->name, op->kind, op->n_blocks);
+                return -1;
+            }
+            for (size_t j = 0; j < op->n_blocks; j++) {
+                p->steps[idx].sub[j][0] = p->n_steps;
+                if (add_steps(p, op->blocks[j], fam, false, top ? idx : top_at, err, errlen) != 0) return -1;
+                p->steps[idx].sub[j][1] = p->n_steps;
+            }
+            p->steps[idx].n_sub = (int)op->n_blocks;
+        }
+        p->steps[idx].end = p->n_steps;
+    }
+    return 0;
+oom:
+    exec_seterr(err, errlen, "out of memory");
+    return -1;
 }
 
 exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opts *o, char *err,
@@ -627,15 +838,20 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     p->is_classic = fam == FAM_CLASSIC;
     p->conv_blas_only = getenv("CML_EXEC_BLAS_CONV") != NULL;
     if (o) p->opts = *o;
+    p->loop_limit = p->opts.loop_limit ? p->opts.loop_limit : EXEC_LOOP_LIMIT;
+    p->nn_graph = fam == FAM_NN;
+    /* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:88-126
+     * NeuralNetworkMultiArrayShapeMapping (RANK5_ARRAY_MAPPING = 0: rank 1
+     * shapes map to [1,1,C,1,1], rank 3 to [1,1,C,H,W]) and
+     * NeuralNetworkImageShapeMapping (RANK5_IMAGE_MAPPING = 0: [1,1,C,H,W];
+     * RANK4_IMAGE_MAPPING: [1,C,H,W]) */
+    p->nn_rank5_arrays = p->nn_graph && m->nn_array_shape_mapping <= 0;
+    p->nn_rank5_images = p->nn_graph && m->nn_image_shape_mapping <= 0;
     /* the executor splits matrix products across its own threads
      * (exec_par.c); inside each range the BLAS runs single-threaded */
     exec_blas_set_threads(1);
-    size_t bound = fn->n_inputs + 16;
-    for (size_t i = 0; i < b->n_ops; i++) {
-        const cml_op *op = b->ops[i];
-        bound += op->n_outputs + op->n_attrs;
-        for (size_t j = 0; j < op->n_inputs; j++) bound += op->inputs[j]->n_values;
-    }
+    /* every output may need a shadow as well (NN "x -> x") */
+    size_t bound = fn->n_inputs + 16 + block_slot_bound(b, 0);
     p->slots = calloc(bound, sizeof *p->slots);
     if (!p->slots) goto oom;
     p->cap_slots = bound;
@@ -646,6 +862,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
         bool st = v->is_state || v->type.kind == CML_TYPE_STATE;
         int s = new_slot(p, v, st ? SLOT_STATE : SLOT_INPUT);
         if (s < 0) goto oom;
+        if (p->nn_graph && smap_put(&p->names, v->name, s) != 0) goto oom;
         if (nn) {
             const cml_feature *f = find_feature(m, NULL, v->name, false);
             p->slots[s].decl = f && f->array_dtype == CML_ARR_INT32 ? EXEC_DT_INT32
@@ -675,61 +892,23 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
         }
     }
 
-    /* 3. constants, constexpr chains, runtime steps */
+    /* 3. constants, constexpr chains, runtime steps (NN nested blocks
+     * after their branch / loop layer, blob names made slots first) */
     p->steps = calloc(n_runtime ? n_runtime : 1, sizeof *p->steps);
     if (!p->steps) goto oom;
-    for (size_t i = 0; i < b->n_ops; i++) {
-        const cml_op *op = b->ops[i];
-        if (!nn && !strcmp(op->kind, "const")) continue; /* decoded when used */
-        if (!nn && !strncmp(op->kind, "constexpr_", 10)) {
-            if (exec_eval_constexpr(p, op, err, errlen) != 0) goto fail;
-            continue;
-        }
-        xstep *st = &p->steps[p->n_steps];
-        st->op = op;
-        const exec_kdef *kd = fam == FAM_CLASSIC ? exec_find_classic(op->kind)
-                            : nn ? exec_find_nn(op->kind) : exec_find_mil(op->kind);
-        st->fn = kd->fn;
-        st->in_slots = calloc(op->n_inputs ? op->n_inputs : 1, sizeof *st->in_slots);
-        st->attr_slots = calloc(op->n_attrs ? op->n_attrs : 1, sizeof *st->attr_slots);
-        st->out_slots = calloc(op->n_outputs ? op->n_outputs : 1, sizeof *st->out_slots);
-        if (!st->in_slots || !st->attr_slots || !st->out_slots) goto oom;
-        p->n_steps++;
-        for (size_t j = 0; j < op->n_inputs; j++) {
-            const cml_arg *a = op->inputs[j];
-            st->in_slots[j] = calloc(a->n_values ? a->n_values : 1, sizeof(int));
-            if (!st->in_slots[j]) goto oom;
-            for (size_t k = 0; k < a->n_values; k++) {
-                int s = exec_slot_for(p, a->values[k], err, errlen);
-                if (s < 0) goto fail;
-                st->in_slots[j][k] = s;
-                if (p->slots[s].kind == SLOT_RUNTIME || p->slots[s].kind == SLOT_INPUT)
-                    p->slots[s].last_use = (long)(p->n_steps - 1);
-            }
-        }
-        for (size_t j = 0; j < op->n_attrs; j++) {
-            const cml_attr *at = op->attrs[j];
-            st->attr_slots[j] = -1;
-            if (at->kind == CML_ATTR_VALUE && at->value && at->value->weight) {
-                int s = exec_slot_for(p, at->value, err, errlen);
-                if (s < 0) goto fail;
-                st->attr_slots[j] = s;
-            }
-        }
-        for (size_t j = 0; j < op->n_outputs; j++) {
-            int s = new_slot(p, op->outputs[j], SLOT_RUNTIME);
-            if (s < 0) goto oom;
-            st->out_slots[j] = s;
-        }
-    }
+    if (p->nn_graph && nn_name_outputs(p, b, 0) != 0) goto oom;
+    if (add_steps(p, b, fam, true, 0, err, errlen) != 0) goto fail;
 
     /* 4. outputs */
     if (nn) {
         size_t nf = m->n_outputs;
         for (size_t i = 0; i < nf; i++) {
             const cml_feature *f = m->outputs[i];
-            const cml_value *v = nn_value_named(fn, f->name);
-            if (v) {
+            const cml_value *v = p->nn_graph ? NULL : nn_value_named(fn, f->name);
+            int ns = p->nn_graph ? smap_get(&p->names, f->name) : -1;
+            if (ns >= 0) {
+                if (add_io(&p->outs, &p->n_outs, f->name, ns, f) != 0) goto oom;
+            } else if (v) {
                 int s = xmap_get(&p->vmap, v);
                 if (s < 0) { exec_seterr(err, errlen, "output '%s' is never computed", f->name); goto fail; }
                 if (add_io(&p->outs, &p->n_outs, f->name, s, f) != 0) goto oom;
@@ -767,11 +946,12 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
         if ((sl->kind != SLOT_RUNTIME && sl->kind != SLOT_INPUT) || sl->is_output) continue;
         long at = sl->last_use;
         if (at < 0) {
-            /* produced and never read: free right after its producer */
+            /* produced and never read: free right after its producer (the
+             * top-level step it runs in) */
             if (sl->kind != SLOT_RUNTIME) continue;
             for (size_t k = 0; k < p->n_steps && at < 0; k++)
                 for (size_t j = 0; j < p->steps[k].op->n_outputs; j++)
-                    if (p->steps[k].out_slots[j] == (int)s) { at = (long)k; break; }
+                    if (p->steps[k].out_slots[j] == (int)s) { at = (long)p->steps[k].top_at; break; }
             if (at < 0) continue;
         }
         xstep *st = &p->steps[at];
@@ -1014,7 +1194,122 @@ static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_m
                 for (size_t i = 0; i < t->n; i++) t->d[i] = exec_r16(t->d[i]);
         }
     }
+    /* the rank the layers see: [Seq, B, C, H, W] under the rank-5 mappings
+     * (rank 1 [C] and rank 3 [C, H, W] as the proto says; rank 2 is read
+     * as [Seq, C], rank 4 as [B, C, H, W]) */
+    bool image = io->feature && io->feature->kind == CML_FEAT_IMAGE;
+    if (p->nn_graph && t->rank < 5 && (image ? p->nn_rank5_images : p->nn_rank5_arrays)) {
+        int64_t d5[5] = {1, 1, 1, 1, 1};
+        switch (t->rank) {
+        case 1: d5[2] = t->dim[0]; break;
+        case 2: d5[0] = t->dim[0]; d5[2] = t->dim[1]; break;
+        case 3: d5[2] = t->dim[0]; d5[3] = t->dim[1]; d5[4] = t->dim[2]; break;
+        case 4: for (int k = 0; k < 4; k++) d5[k + 1] = t->dim[k]; break;
+        default: break;
+        }
+        t->rank = 5;
+        memcpy(t->dim, d5, sizeof d5);
+    }
     return 0;
+}
+
+/* An NN output as the description declares it: under the rank-5 mapping a
+ * [1, 1, C, 1, 1] blob is the [C] the model promises (same values, the
+ * declared shape when the counts agree; an image as [1, C, H, W]). */
+static void nn_output_shape(const exec_plan *p, const xio *io, exec_tensor *o) {
+    if (!p->nn_graph || !io->feature || o->rank != 5) return;
+    const cml_feature *f = io->feature;
+    size_t n = exec_tensor_count(o);
+    if (f->kind == CML_FEAT_IMAGE) {
+        if (o->shape[0] != 1) return;
+        for (int k = 0; k < 4; k++) o->shape[k] = o->shape[k + 1];
+        o->rank = 4;
+        return;
+    }
+    if (f->kind != CML_FEAT_MULTIARRAY || f->shape.rank <= 0 || f->shape.rank > EXEC_MAX_RANK) return;
+    int64_t want = 1;
+    for (int k = 0; k < f->shape.rank; k++) {
+        if (f->shape.dims[k] <= 0) return;
+        want *= f->shape.dims[k];
+    }
+    if ((size_t)want != n) return;
+    o->rank = f->shape.rank;
+    for (int k = 0; k < f->shape.rank; k++) o->shape[k] = f->shape.dims[k];
+}
+
+/* Run step i: its kernel, the statistics of its outputs, the hook, the
+ * move of shadowed outputs into place and, at the top level, the release
+ * of the slots no later step reads. -1 on failure, else the EXEC_FLOW_*
+ * code the step raised. */
+static int run_step(exec_plan *p, size_t i) {
+    xstep *st = &p->steps[i];
+    exec_op_stat *os = &p->stats[i];
+    exec_mode mode = p->run_mode;
+    /* done: an earlier step's fused kernel (exec_conv.c) wrote this
+     * step's output and statistics; its time is in that step's */
+    bool pre = st->done;
+    st->done = false;
+    xctx c = {.p = p, .st = st, .op = st->op, .mode = mode};
+    if (p->opts.on_op_start) p->opts.on_op_start(p->opts.hook_user, i, st->op);
+    double t0 = now_ms();
+    if (!pre && st->fn(&c) != 0) {
+        if (!p->err[0]) exec_fail(&c, "failed");
+        return -1;
+    }
+    for (size_t j = 0; !pre && j < st->op->n_outputs; j++) {
+        xslot *sl = &p->slots[out_slot(st, j)];
+        if (!sl->t.d) continue;
+        os->n_values += sl->t.n;
+        if (dt_is_float(sl->t.dt) && !c.scanned)
+            scan_output(p, &sl->t,
+                        !p->is_classic && (mode == EXEC_FP16_EMU || (mode == EXEC_TYPED && sl->decl == EXEC_DT_FP16)),
+                        os);
+    }
+    /* a branch / loop layer's time is its nested layers' */
+    if (!st->n_sub) os->ms += now_ms() - t0;
+    if (p->run_first_nf < 0 && (os->n_nan || os->n_inf)) p->run_first_nf = (long)i;
+    if (p->run_first_ovf < 0 && os->n_overflow) p->run_first_ovf = (long)i;
+    if (p->opts.hook) {
+        exec_tensor tv[16];
+        size_t nt = 0;
+        for (size_t j = 0; j < st->op->n_outputs && nt < 16; j++) {
+            xslot *sl = &p->slots[out_slot(st, j)];
+            if (sl->t.d) to_tensor(&tv[nt++], st->op->outputs[j]->name, &sl->t);
+        }
+        p->opts.hook(p->opts.hook_user, i, os, tv, nt);
+    }
+    for (size_t j = 0; st->shadow && j < st->op->n_outputs; j++) {
+        if (st->shadow[j] < 0) continue;
+        xslot *sh = &p->slots[st->shadow[j]], *dst = &p->slots[st->out_slots[j]];
+        if (!sh->t.d) continue;
+        release_slot(p, dst);
+        dst->t = sh->t;
+        memset(&sh->t, 0, sizeof sh->t);
+    }
+    if (st->top_at == i)
+        for (size_t k = 0; k < st->n_release; k++) release_slot(p, &p->slots[st->release[k]]);
+    return c.flow;
+}
+
+/* Run steps [b, e) of one block (nested steps are run by their layer). */
+static int run_range(exec_plan *p, size_t b, size_t e) {
+    for (size_t i = b; i < e;) {
+        int r = run_step(p, i);
+        if (r != EXEC_FLOW_NEXT) return r;
+        i = p->steps[i].end > i ? p->steps[i].end : i + 1;
+    }
+    return EXEC_FLOW_NEXT;
+}
+
+const xt *exec_blob(xctx *c, const char *name) {
+    int s = c->p->nn_graph ? smap_get(&c->p->names, name) : -1;
+    return s >= 0 ? slot_view(c, s) : NULL;
+}
+
+int exec_run_block(xctx *c, size_t which) {
+    const xstep *st = c->st;
+    if (which >= (size_t)st->n_sub) return EXEC_FLOW_NEXT;
+    return run_range(c->p, st->sub[which][0], st->sub[which][1]);
 }
 
 int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_in,
@@ -1039,49 +1334,21 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
         }
         if (load_input(p, &p->ins[i], in, mode) != 0) goto done;
     }
-    long first_nf = -1, first_ovf = -1;
+    p->run_mode = mode;
+    p->run_first_nf = p->run_first_ovf = -1;
+    /* statistics add up over a step's runs (NN loops run a step many times) */
     for (size_t i = 0; i < p->n_steps; i++) {
-        const xstep *st = &p->steps[i];
-        exec_op_stat *os = &p->stats[i];
-        /* done: an earlier step's fused kernel (exec_conv.c) wrote this
-         * step's output and statistics; its time is in that step's */
-        bool pre = st->done;
-        p->steps[i].done = false;
-        if (!pre) {
-            memset(os, 0, sizeof *os);
-            os->op = st->op;
-        }
-        xctx c = {.p = p, .st = st, .op = st->op, .mode = mode};
-        if (p->opts.on_op_start) p->opts.on_op_start(p->opts.hook_user, i, st->op);
-        double t0 = now_ms();
-        if (!pre && st->fn(&c) != 0) {
-            if (!p->err[0]) exec_fail(&c, "failed");
-            goto done;
-        }
-        for (size_t j = 0; !pre && j < st->op->n_outputs; j++) {
-            xslot *sl = &p->slots[st->out_slots[j]];
-            if (!sl->t.d) continue;
-            os->n_values += sl->t.n;
-            if (dt_is_float(sl->t.dt) && !c.scanned)
-                scan_output(p, &sl->t,
-                            !p->is_classic &&
-                                (mode == EXEC_FP16_EMU || (mode == EXEC_TYPED && sl->decl == EXEC_DT_FP16)),
-                            os);
-        }
-        os->ms = now_ms() - t0;
-        if (first_nf < 0 && (os->n_nan || os->n_inf)) first_nf = (long)i;
-        if (first_ovf < 0 && os->n_overflow) first_ovf = (long)i;
-        if (p->opts.hook) {
-            exec_tensor tv[16];
-            size_t nt = 0;
-            for (size_t j = 0; j < st->op->n_outputs && nt < 16; j++) {
-                xslot *sl = &p->slots[st->out_slots[j]];
-                if (sl->t.d) to_tensor(&tv[nt++], st->op->outputs[j]->name, &sl->t);
-            }
-            p->opts.hook(p->opts.hook_user, i, os, tv, nt);
-        }
-        for (size_t k = 0; k < st->n_release; k++) release_slot(p, &p->slots[st->release[k]]);
+        memset(&p->stats[i], 0, sizeof p->stats[i]);
+        p->stats[i].op = p->steps[i].op;
     }
+    int flow = run_range(p, 0, p->n_steps);
+    if (flow < 0) goto done;
+    if (flow != EXEC_FLOW_NEXT) {
+        snprintf(p->err, sizeof p->err, "a %s layer ran outside any loop",
+                 flow == EXEC_FLOW_BREAK ? "loopBreak" : "loopContinue");
+        goto done;
+    }
+    long first_nf = p->run_first_nf, first_ovf = p->run_first_ovf;
     /* outputs */
     exec_tensor *outs = calloc(p->n_outs ? p->n_outs : 1, sizeof *outs);
     if (!outs) { snprintf(p->err, sizeof p->err, "out of memory"); goto done; }
@@ -1090,6 +1357,7 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
         if (io->slot < 0) continue;
         const xt *t = &p->slots[io->slot].t;
         to_tensor(&outs[i], io->name, t);
+        nn_output_shape(p, io, &outs[i]);
         outs[i].data = malloc((t->n ? t->n : 1) * sizeof(float));
         if (!outs[i].data) { exec_tensors_free(outs, p->n_outs); snprintf(p->err, sizeof p->err, "out of memory"); goto done; }
         if (t->d) memcpy(outs[i].data, t->d, t->n * sizeof(float));

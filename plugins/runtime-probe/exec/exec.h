@@ -114,7 +114,11 @@ typedef struct exec_opts {
     void *hook_user;
     exec_op_start on_op_start; /* optional */
     exec_io io;         /* required: exec_prepare fails without io.read and io.stored_as */
+    uint64_t loop_limit; /* iterations one NeuralNetwork loop layer may run before the run
+                            fails with a message naming the loop (a model's while loop whose
+                            condition never turns false); 0 = EXEC_LOOP_LIMIT */
 } exec_opts;
+#define EXEC_LOOP_LIMIT 1000000
 
 typedef struct exec_plan exec_plan;
 

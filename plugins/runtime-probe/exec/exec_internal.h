@@ -79,8 +79,28 @@ typedef struct xstep {
     signed char fuse;
     bool done;
     void *conv_w;              /* the conv's packed weights (exec_conv.c), built on first use */
+    /* NeuralNetwork control flow (branch, loop): the steps of the op's
+     * nested blocks follow it in pre-order; sub[j] = [begin, end) of block
+     * j's steps, end = one past the last of them (index + 1 for others) */
+    size_t end;
+    size_t sub[4][2];
+    int n_sub;
+    size_t top_at;             /* the top-level step this one runs inside (itself at the top) */
+    /* per output: a private slot the kernel writes instead when the output
+     * names a blob the layer also reads (NN "x -> x"), moved into
+     * out_slots[i] after the step; NULL or -1: none */
+    int *shadow;
 } xstep;
 enum { EXEC_FUSE_ADD = 1, EXEC_FUSE_RELU = 2 };
+/* what a step tells the block running it (NN loop control) */
+enum { EXEC_FLOW_NEXT = 0, EXEC_FLOW_BREAK = 1, EXEC_FLOW_CONTINUE = 2 };
+
+/* a string-keyed map (NN blob names -> slots) */
+typedef struct smap {
+    const char **keys;
+    int *vals;
+    size_t cap, n;
+} smap;
 
 typedef struct xmap {
     const void **keys;
@@ -106,6 +126,13 @@ struct exec_plan {
     bool is_nn;                /* NeuralNetwork layers, or classic models (inputs and outputs by feature) */
     bool is_classic;           /* classic models: double math on the CPU whatever the mode */
     bool conv_blas_only;       /* CML_EXEC_BLAS_CONV set when prepared: no exec_conv.c GEMM */
+    bool nn_graph;             /* NeuralNetwork layers (not classic): blobs are slots by name */
+    bool nn_rank5_arrays;      /* NN RANK5_ARRAY_MAPPING: multiarray inputs become [Seq, B, C, H, W] */
+    bool nn_rank5_images;      /* NN RANK5_IMAGE_MAPPING: images become [1, 1, C, H, W] */
+    smap names;                /* NN: blob name -> slot (one namespace, loops and branches included) */
+    uint64_t loop_limit;       /* iterations one NN loop may run (exec_opts.loop_limit) */
+    exec_mode run_mode;        /* the run in progress */
+    long run_first_nf, run_first_ovf;
     exec_opts opts;
     xslot *slots;
     size_t n_slots, cap_slots;
@@ -130,6 +157,7 @@ typedef struct xctx {
     const xstep *st;
     const cml_op *op;
     exec_mode mode;
+    int flow;                  /* EXEC_FLOW_*: set by loopBreak / loopContinue / branch */
     bool scanned;              /* set by a kernel that took its outputs' statistics (and did
                                   their fp16 rounding) itself: exec_run does not scan them */
 } xctx;
@@ -174,6 +202,14 @@ size_t exec_n_outputs(xctx *c);
 #else
 #define EXEC_HOT
 #endif
+
+/* Run nested block `which` of the current op's step (NN branch / loop
+ * bodies): -1 on failure (p->err set), else the EXEC_FLOW_* code a
+ * loopBreak / loopContinue inside it raised (EXEC_FLOW_NEXT: ran to the end). */
+int exec_run_block(xctx *c, size_t which);
+/* NN: the current value of the blob named `name` (NULL if no layer wrote
+ * it and no input has the name) */
+const xt *exec_blob(xctx *c, const char *name);
 
 /* ---- threads (exec_par.c) ---- */
 /* Run fn over [0, n) in at most one contiguous range per thread, each at

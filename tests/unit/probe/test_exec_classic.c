@@ -765,7 +765,8 @@ static void test_pipeline_neural_stage(void) {
     const cml_op *bad[4];
     char why[4][192];
     CHECK(r.lm && r.lm->model && exec_unsupported(r.lm->model, NULL, &host_opts.io, bad, why, 4) == 1 &&
-          !strcmp(bad[0]->name, "relu") && !strcmp(why[0], "custom"));
+          !strcmp(bad[0]->name, "relu") &&
+          !strcmp(why[0], "custom (custom layer 'MyLayer': needs the app's own implementation)"));
     res_free(&r);
     pool_free();
 }

@@ -257,7 +257,7 @@ static void test_corpus_numerics(void) {
     cli_res_free(&r);
     /* the custom layer: unsupported-op at the layer, no figures beyond status */
     doc = PROBE_JSON(&r, custom);
-    CHECK_INT(count_rule(doc, "probe/unsupported-op", "'soft_threshold' (custom)"), 1);
+    CHECK_INT(count_rule(doc, "probe/unsupported-op", "'soft_threshold' (custom (custom layer"), 1);
     CHECK_STR(str(figures(doc), "status"), "unsupported");
     cJSON_Delete(doc);
     cli_res_free(&r);
