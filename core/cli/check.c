@@ -613,8 +613,13 @@ static int probe_setup(const cli_opts *o, registry *reg, const char *compare_to)
     return 0;
 }
 
-/* A usage problem the probe found (logged at error level by a probe rule). */
-static bool probe_usage_error(const registry *reg) {
+/* A usage problem the probe found: a probe/io-error finding (a --input
+ * file that cannot be used, a --save-outputs folder that cannot be
+ * written), or an error logged by a probe rule (a compare baseline that
+ * cannot be read). */
+static bool probe_usage_error(const registry *reg, const run_result *res) {
+    for (size_t i = 0; res && i < res->n_findings; i++)
+        if (res->findings[i]->rule_id && !strcmp(res->findings[i]->rule_id, "probe/io-error")) return true;
     for (size_t i = 0; i < registry_n_notes(reg); i++) {
         const notification *n = registry_note(reg, i);
         if (n->rule_id && !strncmp(n->rule_id, "probe/", 6) && !strcmp(n->kind, "plugin/log") &&
@@ -695,7 +700,7 @@ static int cmd_check(int argc, char **argv, int start, int cmd) {
              * ran and the report is complete, but the exit says so */
             for (size_t i = 0; i < registry_n_notes(reg); i++)
                 if (!strcmp(registry_note(reg, i)->kind, "plugin/unusable")) rc = 2;
-            if (cmd != CMD_CHECK && probe_usage_error(reg)) rc = 2;
+            if (cmd != CMD_CHECK && probe_usage_error(reg, res)) rc = 2;
         }
         /* the text report already carries notifications and a summary */
         if (!o.quiet && (strcmp(fmt, "text") || (o.output && strcmp(o.output, "-")))) {

@@ -13,7 +13,8 @@
  * through cml_host.load_model. Errors are errors of the errors' kind: a
  * problem of the model is a finding (NaN, overflow, divergence, an op the
  * executor cannot run, a crash, a time-out, out of memory); a bad --input
- * is a usage error, logged at error level so the CLI exits 2. */
+ * is a usage error (probe/io-error; the CLI exits 2). Every outcome
+ * of a run has the one rule that reports it (see prb_baseline_notes). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -95,7 +96,8 @@ static const char *const TAGS[] = {"runtime", "numerics", "probe", NULL};
 /* the rule ids, for the cache's per-rule bookkeeping */
 static const char *const RULE_IDS[] = {"probe/non-finite", "probe/fp16-overflow", "probe/fp16-divergence",
                                        "probe/baseline-divergence", "probe/unsupported-op", "probe/crash",
-                                       "probe/timeout", "probe/out-of-memory", NULL};
+                                       "probe/timeout", "probe/out-of-memory", "probe/run-error",
+                                       "probe/io-error", NULL};
 
 /* ---- the cached run ------------------------------------------------------------- */
 
@@ -105,7 +107,6 @@ typedef struct prb_cache {
     char key[24 * 1024];
     probe_result *res;
     unsigned consumed;           /* rules that reported from it (bit per rule) */
-    bool logged;                 /* run-level notes already posted */
     char baseline_problem[PROBE_MSG];
 } prb_cache;
 
@@ -260,7 +261,6 @@ static const probe_result *prb_get(cml_ctx *ctx, const cml_model *m, bool *first
     c->model = m;
     snprintf(c->path, sizeof c->path, "%s", path);
     snprintf(c->key, sizeof c->key, "%s", key);
-    c->logged = false;
     c->baseline_problem[0] = 0;
     *first = true;
     probe_result *r = c->res;
@@ -309,17 +309,23 @@ static const probe_result *prb_get(cml_ctx *ctx, const cml_model *m, bool *first
     return r;
 }
 
-/* Notes about the run itself (input errors, run errors, saving), posted
- * once per run through whichever probe rule ran it. */
-static void prb_run_notes(cml_ctx *ctx, const probe_result *r) {
+/* Every outcome of a run belongs to one rule, which alone reports it:
+ *   ok: probe/non-finite, probe/fp16-overflow, probe/fp16-divergence,
+ *       probe/baseline-divergence judge the measurements;
+ *   unsupported: probe/unsupported-op (the ops, or the model type);
+ *   error (the executor failed on the model), skipped with a reason (a
+ *       host too old for the probe): probe/run-error;
+ *   input-error (--input), a --save-outputs failure: probe/io-error, a
+ *       usage error (the probe and compare commands exit 2 on it);
+ *   a baseline that cannot be loaded or run (compare): probe/baseline-divergence,
+ *       logged at error level as well;
+ *   crash, timeout, out-of-memory: probe/crash, probe/timeout,
+ *       probe/out-of-memory.
+ * A load error of the model itself skips the probe silently (the load/...
+ * rules say what is wrong). */
+static void prb_baseline_notes(cml_ctx *ctx, const probe_result *r) {
     prb_state *s = ctx->state;
-    if (!s || s->cache.logged) return;
-    s->cache.logged = true;
-    if (r->status == PROBE_INPUT_ERROR) cml_log(ctx, CML_ERROR, "probe: %s", r->message);
-    else if (r->status == PROBE_RUN_ERROR) cml_log(ctx, CML_WARNING, "probe: the model could not be run: %s", r->message);
-    else if (r->status == PROBE_SKIPPED && r->message[0]) cml_log(ctx, CML_WARNING, "probe: %s", r->message);
-    if (r->save_error[0]) cml_log(ctx, CML_ERROR, "probe: %s", r->save_error);
-    if (s->cache.baseline_problem[0]) cml_log(ctx, CML_ERROR, "probe: %s", s->cache.baseline_problem);
+    if (s && s->cache.baseline_problem[0]) cml_log(ctx, CML_ERROR, "probe: %s", s->cache.baseline_problem);
     else if (r->cmp_error[0]) cml_log(ctx, CML_ERROR, "probe: compare: %s", r->cmp_error);
 }
 
@@ -339,7 +345,6 @@ static int prb_check(const cml_model *m, cml_ctx *ctx, prb_report_fn fn) {
     bool first = false;
     const probe_result *r = prb_get(ctx, m, &first);
     if (!r) return CML_ENOMEM;
-    prb_run_notes(ctx, r);
     return fn(m, ctx, r);
 }
 
@@ -467,6 +472,7 @@ static int rep_divergence(const cml_model *m, cml_ctx *ctx, const probe_result *
 }
 
 static int rep_baseline(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
+    prb_baseline_notes(ctx, r);
     if (r->status != PROBE_OK || !r->compared) return CML_OK;
     bool comp = !strcmp(r->cmp_precision, "compressed");
     double tl = comp ? cml_option_number(ctx, "int8_max_abs", 5e-2) : cml_option_number(ctx, "fp16_max_abs", 1e-2);
@@ -553,6 +559,35 @@ static int rep_oom(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
     return CML_OK;
 }
 
+/* the executor could not run the model (or the probe could not start) */
+static int rep_run_error(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
+    (void)m;
+    if (!(r->status == PROBE_RUN_ERROR || (r->status == PROBE_SKIPPED && r->message[0]))) return CML_OK;
+    const cml_op *op = r->current_op;
+    bool at_op = op && r->status == PROBE_RUN_ERROR &&
+                 (r->stage == STAGE_RUN_FP32 || r->stage == STAGE_RUN_FP16 || r->stage == STAGE_RUN_TYPED);
+    char msg[1400];
+    snprintf(msg, sizeof msg, "the runtime probe could not run the model: %s; the static results are still reported",
+             r->message);
+    cml_report(ctx, .message = msg, .at = at_op ? &op->loc : NULL,
+               .fix = "check the message: a shape the model cannot take (give matching inputs with --input NAME=FILE; "
+                      "a sequence model may need its sequence length), or report it with the model if the model runs "
+                      "in Core ML");
+    return CML_OK;
+}
+
+/* --input / --save-outputs: usage errors (the probe and compare commands
+ * exit 2 on a probe/io-error finding) */
+static int rep_io_error(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
+    (void)m;
+    if (r->status == PROBE_INPUT_ERROR)
+        cml_report(ctx, .message = r->message, .fix = "give every --input as NAME=FILE with a model input's name and a "
+                                                      ".f32 or .npy file holding its declared shape");
+    if (r->save_error[0])
+        cml_report(ctx, .message = r->save_error, .fix = "give --save-outputs a folder that can be created and written");
+    return CML_OK;
+}
+
 #define PRB_CHECK(name, fn) \
     static int name(const cml_model *m, cml_ctx *ctx) { return prb_check(m, ctx, fn); }
 PRB_CHECK(chk_non_finite, rep_non_finite)
@@ -563,6 +598,8 @@ PRB_CHECK(chk_unsupported, rep_unsupported)
 PRB_CHECK(chk_crash, rep_crash)
 PRB_CHECK(chk_timeout, rep_timeout)
 PRB_CHECK(chk_oom, rep_oom)
+PRB_CHECK(chk_run_error, rep_run_error)
+PRB_CHECK(chk_io_error, rep_io_error)
 
 /* ---- rules ------------------------------------------------------------------------ */
 
@@ -721,8 +758,44 @@ static const cml_rule R_OOM = {
     .flags = CML_RULE_OPT_IN,
 };
 
+static const cml_rule R_RUN_ERROR = {
+    .size = sizeof(cml_rule),
+    .id = "probe/run-error",
+    .name = "ProbeRunError",
+    .summary = "The runtime probe could not run the model.",
+    .help_md = "The reference executor prepared the model but a run failed: a layer met a shape or a value it cannot "
+               "take (an index out of range, element counts that do not match, a loop that ran past the executor's "
+               "iteration limit), or the probe could not start. The message names the op and the reason. Often "
+               "the generated inputs are the cause: a NeuralNetwork sequence model (rank-5 inputs [Seq, B, C, H, "
+               "W]) that needs a sequence of a given length, or an input whose values must be indices; give "
+               "matching inputs with `--input NAME=FILE` (a file with S times the declared values is a sequence of "
+               "S steps for a rank-5 model). Nothing was measured; the static findings stand." PRB_HOW,
+    .default_level = CML_WARNING,
+    .check = chk_run_error,
+    .tags = TAGS,
+    .options = PROBE_OPTIONS,
+    .flags = CML_RULE_OPT_IN,
+};
+
+static const cml_rule R_IO_ERROR = {
+    .size = sizeof(cml_rule),
+    .id = "probe/io-error",
+    .name = "ProbeInputOutputError",
+    .summary = "A --input file of the runtime probe cannot be used, or --save-outputs cannot write.",
+    .help_md = "A usage error of the probe's options, not a finding about the model: the file given with `--input "
+               "NAME=FILE` is missing, not .f32 / .npy, malformed, holds the wrong number of values or names no "
+               "input of the model, or the `--save-outputs` folder cannot be written. `coreml-lint probe` and "
+               "`compare` exit 2 on it; the model is not probed with generated inputs instead." PRB_HOW,
+    .default_level = CML_ERROR,
+    .check = chk_io_error,
+    .tags = TAGS,
+    .options = PROBE_OPTIONS,
+    .flags = CML_RULE_OPT_IN,
+};
+
 static const cml_rule *const RULES[] = {&R_NON_FINITE, &R_OVERFLOW, &R_DIVERGENCE, &R_BASELINE, &R_UNSUPPORTED,
-                                        &R_CRASH,      &R_TIMEOUT,  &R_OOM,        NULL};
+                                        &R_CRASH,      &R_TIMEOUT,  &R_OOM,        &R_RUN_ERROR, &R_IO_ERROR,
+                                        NULL};
 
 static const cml_plugin PLUGIN = {
     .size = sizeof(cml_plugin),

@@ -19,8 +19,8 @@
  * and op the child had reached say where. Test hook: the option test_hook
  * "crash" makes the child raise SIGSEGV at its first op and "hang" makes it
  * sleep forever (the tool's own tests of probe/crash and probe/timeout).
- * Progress goes to stderr, only on a terminal and only for runs longer than
- * half a second. */
+ * Progress goes to stderr, only on a terminal and only once the probe has
+ * taken a second (prb_show). */
 #if defined(__APPLE__)
 #define _DARWIN_C_SOURCE 1
 #else
@@ -202,8 +202,11 @@ typedef struct prb_child {
     uint64_t *samp_n_a;
     /* progress on a terminal */
     bool progress;
-    double t0;
+    double t0, progress_after_ms, last_shown;
     bool progress_shown;
+    char phase[64];
+    int phase_k, phase_n;
+    size_t run_ops;             /* ops of the run in progress (for "op i of n") */
 } prb_child;
 
 static size_t prb_sample(const exec_tensor *t, float *dst, uint64_t *count) {
@@ -248,10 +251,12 @@ static void prb_hook(void *user, size_t i, const exec_op_stat *st, const exec_te
     }
 }
 
+static void prb_show(prb_child *c, size_t op, size_t n_ops);
+
 static void prb_op_start(void *user, size_t i, const cml_op *op) {
     prb_child *c = user;
-    (void)i;
     c->res->current_op = op;
+    if (c->progress && c->run_ops) prb_show(c, i + 1, c->run_ops);
     if (!strcmp(c->o->test_hook, "crash") && c->res->stage == STAGE_RUN_FP32) {
         /* test hook: die the way a buggy kernel would */
         signal(SIGSEGV, SIG_DFL);
@@ -259,13 +264,34 @@ static void prb_op_start(void *user, size_t i, const cml_op *op) {
     }
 }
 
-static void prb_progress(prb_child *c, const char *what, int k, int n) {
-    if (!c->progress) return;
-    if (prb_now_ms() - c->t0 < 500) return;
+/* Progress on a terminal: once the probe has taken longer than a second
+ * (CML_PROBE_PROGRESS_AFTER_MS overrides it, for the tests), one stderr
+ * line rewritten in place says the phase (model loaded, which mode, run i
+ * of n) and, within a run, the op; at most four times a second. Nothing
+ * when stderr is not a terminal; never part of the report. */
+static void prb_show(prb_child *c, size_t op, size_t n_ops) {
+    double now = prb_now_ms();
+    /* at most four lines a second (every op with a zero threshold, for the tests) */
+    double gap = c->progress_after_ms < 250 ? c->progress_after_ms : 250;
+    if (now - c->t0 < c->progress_after_ms || now - c->last_shown < gap)
+        return;
+    c->last_shown = now;
     const char *base = strrchr(c->path, '/');
-    fprintf(stderr, "\rcoreml-lint: probe %s: %s %d/%d\033[K", base ? base + 1 : c->path, what, k, n);
+    char runs[32] = "", ops[48] = "";
+    if (c->phase_n) snprintf(runs, sizeof runs, " %d of %d", c->phase_k, c->phase_n);
+    if (n_ops) snprintf(ops, sizeof ops, ", op %zu of %zu", op, n_ops);
+    fprintf(stderr, "\rcoreml-lint: probe %s: %s%s%s\033[K", base ? base + 1 : c->path, c->phase, runs, ops);
     fflush(stderr);
     c->progress_shown = true;
+}
+
+static void prb_progress(prb_child *c, const char *what, int k, int n) {
+    if (!c->progress) return;
+    snprintf(c->phase, sizeof c->phase, "%s", what);
+    c->phase_k = k;
+    c->phase_n = n;
+    c->last_shown = 0;
+    prb_show(c, 0, 0);
 }
 
 static void prb_progress_end(prb_child *c) {
@@ -901,6 +927,8 @@ static void prb_child_main(prb_child *c) {
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &dfl, NULL);
     c->progress = isatty(2) != 0;
     c->t0 = prb_now_ms();
+    const char *after = getenv("CML_PROBE_PROGRESS_AFTER_MS");
+    c->progress_after_ms = after && *after ? strtod(after, NULL) : 1000.0;
     char lerr[PROBE_MSG - 64];
     if (!(EX = exec_api_load(lerr, sizeof lerr))) {
         prb_fail(r, PROBE_RUN_ERROR, "%s", lerr);
@@ -925,12 +953,18 @@ static void prb_child_main(prb_child *c) {
         prb_fail(r, prb_oom_msg(err) ? PROBE_OOM : PROBE_RUN_ERROR, "inputs: %s", err);
         return;
     }
-    bool from_file[64] = {false};
-    if (n_in > 64 || prb_user_inputs(c, ins, n_in, from_file) != 0) {
-        if (n_in > 64) prb_fail(r, PROBE_RUN_ERROR, "more than 64 inputs");
+    bool *from_file = calloc(n_in ? n_in : 1, sizeof *from_file);
+    if (!from_file) {
+        prb_fail(r, PROBE_OOM, "out of memory for the inputs");
         exec_tensors_free(ins, n_in);
         return;
     }
+    if (prb_user_inputs(c, ins, n_in, from_file) != 0) {
+        exec_tensors_free(ins, n_in);
+        free(from_file);
+        return;
+    }
+    prb_progress(c, "loading the model (decoding its weights)", 0, 0);
 
     /* prepare */
     r->stage = STAGE_PREPARE;
@@ -958,6 +992,7 @@ static void prb_child_main(prb_child *c) {
             prb_fail(r, PROBE_RUN_ERROR, "preparing the model: %s", err);
         }
         exec_tensors_free(ins, n_in);
+        free(from_file);
         return;
     }
     double const_mb = (double)exec_plan_const_bytes(plan) / (1024.0 * 1024.0);
@@ -966,9 +1001,12 @@ static void prb_child_main(prb_child *c) {
                  const_mb, (long long)o->memory_limit_mb);
         exec_plan_free(plan);
         exec_tensors_free(ins, n_in);
+        free(from_file);
         return;
     }
     size_t n_ops = exec_plan_n_ops(plan);
+    c->run_ops = n_ops;
+    prb_progress(c, "model loaded", 0, 0);
     int runs = o->runs < 1 ? 1 : o->runs > PROBE_MAX_RUNS ? PROBE_MAX_RUNS : o->runs;
     double *lat32 = calloc((size_t)runs, sizeof(double)), *lat16 = calloc((size_t)runs, sizeof(double));
     double *latT = NULL;
@@ -1094,10 +1132,15 @@ static void prb_child_main(prb_child *c) {
     }
 
     if (o->save_outputs[0]) prb_save(c, out32, out16, n_out32 < n_out16 ? n_out32 : n_out16);
-    if (c->base) prb_baseline(c, ins, n_in, out32, n_out32, eo);
+    c->run_ops = 0;
+    if (c->base) {
+        prb_progress(c, "running the baseline", 0, 0);
+        prb_baseline(c, ins, n_in, out32, n_out32, eo);
+    }
 
     /* Core ML itself (Apple platforms; elsewhere the stub says why not) */
     r->stage = STAGE_COREML;
+    if (o->coreml) prb_progress(c, "running Core ML", 0, 0);
     coreml_result *cmr = calloc(1, sizeof *cmr);
     if (!cmr) {
         prb_fail(r, PROBE_OOM, "out of memory");
@@ -1105,10 +1148,11 @@ static void prb_child_main(prb_child *c) {
         exec_tensors_free(out16, n_out16);
         goto out;
     }
-    if (o->coreml) {
-        coreml_tensor cin[64], cref[PROBE_MAX_OUTPUTS];
+    coreml_tensor *cin = o->coreml ? calloc(n_in ? n_in : 1, sizeof *cin) : NULL;
+    if (o->coreml && cin) {
+        coreml_tensor cref[PROBE_MAX_OUTPUTS];
         size_t nci = 0, ncr = 0;
-        for (size_t i = 0; i < n_in && nci < 64; i++) {
+        for (size_t i = 0; i < n_in; i++) {
             const cml_feature *f = prb_feature(c->m, ins[i].name);
             coreml_tensor *t = &cin[nci++];
             memset(t, 0, sizeof *t);
@@ -1130,8 +1174,10 @@ static void prb_child_main(prb_child *c) {
         }
         coreml_probe(c->path, cin, nci, cref, ncr, runs, cmr);
     } else {
-        snprintf(cmr->reason, sizeof cmr->reason, "Core ML was not run (option coreml is false)");
+        snprintf(cmr->reason, sizeof cmr->reason, o->coreml ? "Core ML was not run (out of memory)"
+                                                            : "Core ML was not run (option coreml is false)");
     }
+    free(cin);
     prb_figures(c, plan, ins, n_in, from_file, prepare_ms, (double *const[3]){lat32, lat16, latT}, runs, rss_runs,
                 cmr, prb_is_nn(c->m));
     free(cmr);
@@ -1154,6 +1200,7 @@ out:
     r->stage = STAGE_DONE;
     exec_plan_free(plan);
     exec_tensors_free(ins, n_in);
+    free(from_file);
     free(lat32);
     free(lat16);
     free(latT);

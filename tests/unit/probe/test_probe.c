@@ -16,8 +16,14 @@
  * --input with .f32 and .npy (same outputs), hostile input files refused
  * with exit 2, and a --save-outputs round trip; the probe plugin loaded as a
  * third-party plugin (its checks forked by the host, figures sent over the
- * host's pipe). Skips (77) when the runtime-probe plugin was not built. */
+ * host's pipe); each outcome reported by its own rule (probe/run-error for
+ * a run the executor fails, probe/io-error for a bad --input or
+ * --save-outputs, no probe notifications), a model with 80 inputs; the
+ * progress line on a pseudo-terminal (phase, run i of n, op) and never in
+ * the report or off a terminal. Skips (77) when the runtime-probe plugin
+ * was not built. */
 #define _DEFAULT_SOURCE
+#define _XOPEN_SOURCE 600 /* posix_openpt, grantpt, unlockpt, ptsname */
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
@@ -478,6 +484,109 @@ static void test_inputs_and_outputs(void) {
     cli_res_free(&r);
 }
 
+/* Every outcome has its own rule: a run the executor fails is a
+ * probe/run-error finding at the op (not a notification of another rule),
+ * a bad --input a probe/io-error finding (exit 2), a model with more inputs
+ * than any fixed table would hold runs. */
+static size_t count_probe_notes(const cJSON *doc) {
+    size_t n = 0;
+    const cJSON *no;
+    cJSON_ArrayForEach(no, cJSON_GetObjectItemCaseSensitive(doc, "notifications")) {
+        const char *rid = str(no, "rule");
+        if (!rid) rid = str(no, "rule_id");
+        if (rid && !strncmp(rid, "probe/", 6)) n++;
+    }
+    return n;
+}
+
+static void test_outcome_rules(void) {
+    res r;
+    cJSON *doc = PROBE_JSON(&r, fixture("fire_run_error.mlmodel"));
+    CHECK_INT(count_rule(doc, "probe/run-error", "op 'pick' (gather): index 9 out of range"), 1);
+    CHECK_INT(count_prefix(doc, "probe/"), 1);
+    CHECK_INT(count_probe_notes(doc), 0);
+    CHECK_STR(str(figures(doc), "status"), "error");
+    CHECK_INT(r.code, 0); /* a warning */
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
+    doc = PROBE_JSON(&r, "--input", "x=nowhere.npy", fixture("pass_clean.mlpackage"));
+    CHECK_INT(count_rule(doc, "probe/io-error", "--input x: nowhere.npy: cannot read"), 1);
+    CHECK_INT(count_prefix(doc, "probe/"), 1);
+    CHECK_INT(count_probe_notes(doc), 0);
+    CHECK_STR(str(figures(doc), "status"), "input-error");
+    CHECK_INT(r.code, 2);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
+    doc = PROBE_JSON(&r, "--save-outputs", "/proc/no/such/dir", fixture("pass_clean.mlpackage"));
+    CHECK_INT(count_rule(doc, "probe/io-error", "--save-outputs"), 1);
+    CHECK_INT(r.code, 2);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
+    doc = PROBE_JSON(&r, fixture("many_inputs.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(figures(doc), "inputs")), 80);
+    CHECK_INT(count_prefix(doc, "probe/"), 0);
+    CHECK_INT(count_probe_notes(doc), 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+}
+
+/* Progress: with stderr on a terminal (a pseudo-terminal here) the probe
+ * says which phase it is in once it has taken longer than the threshold
+ * (CML_PROBE_PROGRESS_AFTER_MS=0 makes that immediate, so the test does
+ * not depend on time); never in the report, and nothing when stderr is
+ * not a terminal. */
+static void test_progress(void) {
+    int mfd = posix_openpt(O_RDWR | O_NOCTTY);
+    if (mfd < 0 || grantpt(mfd) != 0 || unlockpt(mfd) != 0) {
+        fprintf(stderr, "  no pseudo-terminal: progress not checked\n");
+        if (mfd >= 0) close(mfd);
+        return;
+    }
+    const char *sname = ptsname(mfd);
+    char outp[PATH_MAX + 16];
+    snprintf(outp, sizeof outp, "%s/.progress_out", work);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int sfd = open(sname, O_RDWR);
+        int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (sfd < 0 || fo < 0) _exit(127);
+        dup2(fo, 1);
+        dup2(sfd, 2);
+        setenv("CML_PROBE_PROGRESS_AFTER_MS", "0", 1);
+        execl(bin, bin, "probe", "--no-config", "--runs", "3", "--format", "json", fixture("nn_loop.mlmodel"), (char *)NULL);
+        _exit(127);
+    }
+    char buf[65536];
+    size_t n = 0;
+    for (;;) {
+        ssize_t k = read(mfd, buf + n, sizeof buf - 1 - n);
+        if (k <= 0) break; /* EIO once the child's side is closed */
+        n += (size_t)k;
+        if (n >= sizeof buf - 1) break;
+    }
+    buf[n] = 0;
+    int st = 0;
+    waitpid(pid, &st, 0);
+    close(mfd);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(strstr(buf, "nn_loop.mlmodel: model loaded") != NULL);
+    CHECK(strstr(buf, "fp32 run 1 of 3") != NULL);
+    CHECK(strstr(buf, "fp16 emulation run 3 of 3") != NULL);
+    CHECK(strstr(buf, ", op ") != NULL);
+    if (!strstr(buf, "fp32 run 1 of 3")) fprintf(stderr, "  terminal output: %.2000s\n", buf);
+    char *out = cli_slurp(outp, NULL);
+    CHECK(out && strstr(out, "\"status\"") && !strstr(out, "run 1 of 3"));
+    free(out);
+    /* not a terminal: no progress at all */
+    res r = RUN_BIN("probe", "--no-config", "--runs", "3", fixture("nn_loop.mlmodel"));
+    CHECK(!strstr(r.err, "run 1 of 3") && !strstr(r.out, "run 1 of 3"));
+    cli_res_free(&r);
+}
+
 /* The probe loaded as a third-party plugin: the host forks each rule's
  * check, the figures come back through the host's pipe (add_property). */
 static void test_third_party(void) {
@@ -519,6 +628,8 @@ int main(void) {
     RUN(test_compare);
     RUN(test_inputs_and_outputs);
     RUN(test_third_party);
+    RUN(test_outcome_rules);
+    RUN(test_progress);
 
     char cmd[PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
