@@ -324,6 +324,8 @@ static const cml_feature *prb_feature(const cml_model *m, const char *name) {
     return NULL;
 }
 
+static bool prb_is_nn(const cml_model *m);
+
 /* Replace generated inputs with the user's files. 0, or -1 with res set. */
 static int prb_user_inputs(prb_child *c, exec_tensor *ins, size_t n_in, bool *from_file) {
     for (size_t s = 0; s < c->o->n_inputs; s++) {
@@ -359,11 +361,30 @@ static int prb_user_inputs(prb_child *c, exec_tensor *ins, size_t n_in, bool *fr
         size_t want = exec_tensor_count(t);
         const cml_feature *f = prb_feature(c->m, t->name);
         bool flexible = f && f->flex != CML_FLEX_NONE;
+        bool seq = prb_is_nn(c->m) && c->m->nn_array_shape_mapping <= 0 && f && f->kind == CML_FEAT_MULTIARRAY &&
+                   (f->shape.rank == 1 || f->shape.rank == 3) && want && n > want && n % want == 0;
         if (n == want) {
             /* the declared (default) shape; the file's own shape may differ in 1s */
         } else if (flexible && rank > 0) {
             t->rank = rank;
             for (int k = 0; k < rank; k++) t->shape[k] = dims[k];
+        } else if (seq) {
+            /* a rank-5 NeuralNetwork input given as a sequence of n / want
+             * steps ([Seq, C] or [Seq, 1, C, H, W]; SOURCE: apple/coremltools
+             * mlmodel/format/NeuralNetwork.proto RANK5_ARRAY_MAPPING: "At
+             * runtime, the first two dimensions (Seq or Batch) can be
+             * presented as well, with non-1 values") */
+            int64_t steps = (int64_t)(n / want);
+            if (f->shape.rank == 1) {
+                t->rank = 2;
+                t->shape[0] = steps;
+                t->shape[1] = (int64_t)want;
+            } else {
+                t->rank = 5;
+                t->shape[0] = steps;
+                t->shape[1] = 1;
+                for (int k = 0; k < 3; k++) t->shape[k + 2] = f->shape.dims[k];
+            }
         } else {
             char shp[160] = "";
             size_t k = 0;

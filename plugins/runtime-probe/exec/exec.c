@@ -1412,6 +1412,23 @@ static uint64_t splitmix(uint64_t *s) {
     return z ^ (z >> 31);
 }
 
+/* An NN input read as indices by an embedding layer: its values must be
+ * in [0, inputDim) (SOURCE: apple/coremltools mlmodel/format/
+ * NeuralNetwork.proto EmbeddingLayerParams / EmbeddingNDLayerParams:
+ * "Input values must be in the range [0, inputDim - 1]"); the smallest
+ * such range, else 0. */
+static int64_t nn_index_range(const cml_value *v) {
+    int64_t best = 0;
+    for (size_t i = 0; i < v->n_consumers; i++) {
+        const cml_op *op = v->consumers[i];
+        if (!op || !op->is_nn_layer || !op->n_inputs || !op->inputs[0]->n_values || op->inputs[0]->values[0] != v) continue;
+        const cml_attr *a = !strcmp(op->kind, "embedding") ? cml_op_attr(op, "inputDim")
+                          : !strcmp(op->kind, "embeddingND") ? cml_op_attr(op, "vocabSize") : NULL;
+        if (a && a->kind == CML_ATTR_INT && a->i > 0 && (!best || a->i < best)) best = a->i;
+    }
+    return best;
+}
+
 int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, exec_tensor **inputs,
                      size_t *n_inputs, char *err, size_t errlen) {
     *inputs = NULL;
@@ -1455,9 +1472,11 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
         size_t cnt = exec_tensor_count(o);
         o->data = malloc((cnt ? cnt : 1) * sizeof(float));
         if (!o->data) { exec_tensors_free(t, n); exec_seterr(err, errlen, "out of memory"); return -1; }
+        int64_t index_range = nn_index_range(v);
         for (size_t k = 0; k < cnt; k++) {
             uint64_t r = splitmix(&s);
             if (image) o->data[k] = (float)(r % 256);
+            else if (index_range > 0) o->data[k] = (float)(r % (uint64_t)index_range);
             else if (is_int) o->data[k] = (float)(r % 10);
             else o->data[k] = exec_r16((float)((double)(r >> 11) * 0x1p-53 * 2.0 - 1.0));
         }

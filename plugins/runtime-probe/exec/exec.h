@@ -170,7 +170,8 @@ int exec_plan_const(const exec_plan *p, const cml_value *v, exec_tensor *view);
 /* Deterministic inputs for a function from its declared types and default
  * shapes (flexible dimensions at their default): images as integer pixel
  * values 0..255 ([1, C, H, W]); float arrays uniform in [-1, 1) rounded to
- * fp16 (so fp16 models see them exactly); int32 arrays in 0..9. */
+ * fp16 (so fp16 models see them exactly); int32 arrays in 0..9; a
+ * NeuralNetwork input an embedding layer reads, indices in [0, inputDim). */
 int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, exec_tensor **inputs,
                      size_t *n_inputs, char *err, size_t errlen);
 

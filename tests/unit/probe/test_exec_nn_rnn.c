@@ -476,6 +476,14 @@ static void test_embeddings_products(void) {
     }
     ids[1] = 3;
     if (r.p) CHECK(!res_again(&r, EXEC_FP32, &in, 1) && strstr(r.err, "out of range"));
+    /* generated inputs read as indices are indices: integers in [0, inputDim) */
+    exec_tensor *gen = NULL;
+    size_t ngen = 0;
+    char err[256];
+    CHECK(r.lm && exec_make_inputs(r.lm->model, NULL, 5, &gen, &ngen, err, sizeof err) == 0 && ngen == 1);
+    for (size_t k = 0; gen && k < exec_tensor_count(&gen[0]); k++)
+        CHECK(gen[0].data[k] >= 0 && gen[0].data[k] < 3 && gen[0].data[k] == floorf(gen[0].data[k]));
+    exec_tensors_free(gen, ngen);
     res_free(&r);
     pool_free();
 

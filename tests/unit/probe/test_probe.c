@@ -525,6 +525,24 @@ static void test_outcome_rules(void) {
     cJSON_Delete(doc);
     cli_res_free(&r);
 
+    /* a rank-5 NeuralNetwork input given as a sequence: 3 steps of the declared [7] */
+    char seqp[PATH_MAX + 32];
+    snprintf(seqp, sizeof seqp, "%s/seq.f32", work);
+    FILE *fs = fopen(seqp, "wb");
+    float steps[21];
+    for (int i = 0; i < 21; i++) steps[i] = i % 7 == i / 7 ? 1.0f : 0.0f;
+    if (fs) {
+        fwrite(steps, sizeof steps, 1, fs);
+        fclose(fs);
+    }
+    doc = PROBE_JSON(&r, "--input", "encodedChar=seq.f32", fixture("nn_seq2seq.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK(num(figures(doc), "inputs.0.shape.0") == 3 && num(figures(doc), "inputs.0.shape.1") == 7);
+    /* sequenceOutput: the softmax comes out per step */
+    CHECK(num(figures(doc), "outputs.0.values") == 21);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
     doc = PROBE_JSON(&r, fixture("many_inputs.mlmodel"));
     CHECK_STR(str(figures(doc), "status"), "ok");
     CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(figures(doc), "inputs")), 80);
