@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "probe.h"
 
@@ -173,6 +174,118 @@ static bool prb_has_errors(const cml_model *m) {
     return false;
 }
 
+/* ---- linked models ---------------------------------------------------------------- */
+
+/* SOURCE: apple/coremltools mlmodel/format/LinkedModel.proto
+ * LinkedModelFile: linkedModelFileName (e.g. "MyFetureExtractor.mlmodelc")
+ * searched along linkedModelSearchPath, ":"-separated paths relative to
+ * this model or absolute, "" meaning "."; the "$BUNDLE_MAIN" and
+ * "$BUNDLE_IDENTIFIER(...)" paths name app bundles, which only the app has.
+ * Relative paths are tried from the folder holding the model and, for a
+ * package or compiled folder, from inside it. */
+static const cml_model *prb_find_link(cml_ctx *ctx, const cml_model *m, const cml_op *op, char *why, size_t n) {
+    const cml_attr *fa = cml_op_attr(op, "linkedModelFile.linkedModelFileName.defaultValue"),
+                   *sa = cml_op_attr(op, "linkedModelFile.linkedModelSearchPath.defaultValue");
+    const char *file = fa && fa->kind == CML_ATTR_STRING ? fa->s : NULL, *search = sa && sa->kind == CML_ATTR_STRING ? sa->s : "";
+    if (!file || !*file) {
+        snprintf(why, n, "the linked model has no file name");
+        return NULL;
+    }
+    const char *path = m->path ? m->path : "";
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    else snprintf(dir, sizeof dir, ".");
+    char tried[1024] = "";
+    size_t k = 0;
+    const char *sp = search && *search ? search : ".";
+    while (*sp || sp == search) {
+        const char *colon = strchr(sp, ':');
+        size_t len = colon ? (size_t)(colon - sp) : strlen(sp);
+        char entry[2048];
+        snprintf(entry, sizeof entry, "%.*s", (int)(len < sizeof entry ? len : sizeof entry - 1), sp);
+        if (!*entry) snprintf(entry, sizeof entry, ".");
+        if (entry[0] == '$') {
+            if (k < sizeof tried - 1) k += (size_t)snprintf(tried + k, sizeof tried - k, "%s%s (an app bundle)", k ? ", " : "", entry);
+        } else {
+            /* relative entries: from the model's folder, and from inside
+             * the model when it is a folder (a package or compiled model) */
+            struct stat ms;
+            bool model_dir = *path && stat(path, &ms) == 0 && S_ISDIR(ms.st_mode);
+            const char *bases[2] = {dir, path};
+            for (int b = 0; b < 2; b++) {
+                char cand[8192];
+                if (entry[0] == '/') {
+                    if (b) break;
+                    snprintf(cand, sizeof cand, "%s/%s", entry, file);
+                } else if (b && !model_dir) {
+                    break;
+                } else if (!strcmp(entry, ".")) {
+                    snprintf(cand, sizeof cand, "%s/%s", bases[b], file);
+                } else {
+                    snprintf(cand, sizeof cand, "%s/%s/%s", bases[b], entry, file);
+                }
+                struct stat st;
+                if (stat(cand, &st) != 0) {
+                    if (k < sizeof tried - 1) k += (size_t)snprintf(tried + k, sizeof tried - k, "%s%s", k ? ", " : "", cand);
+                    continue;
+                }
+                const cml_model *lm = cml_load_model(ctx, cand);
+                if (!lm) continue;
+                if (prb_has_errors(lm)) {
+                    snprintf(why, n, "the linked model %.440s cannot be read", cand);
+                    return NULL;
+                }
+                return lm;
+            }
+        }
+        if (!colon) break;
+        sp = colon + 1;
+    }
+    snprintf(why, n, "'%.200s' was not found (tried %.280s)", file, tried);
+    return NULL;
+}
+
+/* every linkedModel op of m's classic function, with its model, and those
+ * of the models they link (depth < 16: a model that links itself stops
+ * there, and the executor refuses the too-deep chain) */
+static void prb_links_add(cml_ctx *ctx, const cml_model *m, prb_linkset *ls, int depth) {
+    const cml_function *fn = m ? m->classic : NULL;
+    if (!fn || !fn->block || depth >= 16 || !CML_HOST_HAS(ctx->host, load_model)) return;
+    for (size_t i = 0; i < fn->block->n_ops; i++) {
+        const cml_op *op = fn->block->ops[i];
+        if (strcmp(op->kind, "linkedModel")) continue;
+        bool seen = false;
+        for (size_t k = 0; k < ls->n; k++) seen |= ls->l[k].op == op;
+        if (seen) continue;
+        if (ls->n == ls->cap) {
+            size_t cap = ls->cap ? 2 * ls->cap : 4;
+            probe_link *nl = realloc(ls->l, cap * sizeof *nl);
+            if (!nl) return;
+            ls->l = nl;
+            ls->cap = cap;
+        }
+        probe_link *l = &ls->l[ls->n++];
+        memset(l, 0, sizeof *l);
+        l->op = op;
+        l->model = prb_find_link(ctx, m, op, l->why, sizeof l->why);
+        prb_links_add(ctx, l->model, ls, depth + 1);
+    }
+}
+
+/* exec_io.link: the model looked up for a linkedModel op before the run */
+static const cml_model *prb_link(void *user, const cml_op *op, char *why, size_t n) {
+    const prb_linkset *ls = user;
+    for (size_t i = 0; ls && i < ls->n; i++)
+        if (ls->l[i].op == op) {
+            if (!ls->l[i].model) snprintf(why, n, "%s", ls->l[i].why);
+            return ls->l[i].model;
+        }
+    snprintf(why, n, "the linked model was not looked up");
+    return NULL;
+}
+
 /* ---- figures -------------------------------------------------------------------- */
 
 static const char *prb_status_name(probe_status s) {
@@ -220,8 +333,8 @@ static void prb_add_figures(cml_ctx *ctx, const probe_result *r) {
                  "GPU and Neural Engine figures were not measured on this host (Core ML runs only on Apple "
                  "platforms); the fp16 emulation stands in for their fp16 arithmetic");
 #endif
-    int k = snprintf(doc, cap, "{\"status\":\"%s\",\"peak_rss_mb\":%.6g,\"host\":%s", prb_status_name(r->status),
-                     r->rss_peak_mb, host);
+    int k = snprintf(doc, cap, "{\"status\":\"%s\",\"peak_rss_mb\":%.6g,\"host\":%s",
+                     r->status == PROBE_OK && r->partial ? "partial" : prb_status_name(r->status), r->rss_peak_mb, host);
     if (k > 0 && r->message[0] && (size_t)k < cap) k += snprintf(doc + k, cap - (size_t)k, ",\"message\":%s", msg);
     if (k > 0 && r->status == PROBE_OK && r->figures[0] && (size_t)k < cap)
         k += snprintf(doc + k, cap - (size_t)k, ",%s", r->figures);
@@ -301,8 +414,11 @@ static const probe_result *prb_get(cml_ctx *ctx, const cml_model *m, bool *first
             base = NULL;
         }
     }
-    exec_io io = {prb_io_read, prb_io_stored, ctx};
+    prb_linkset links = {0};
+    prb_links_add(ctx, m, &links, 0);
+    exec_io io = {.read = prb_io_read, .stored_as = prb_io_stored, .user = ctx, .link = prb_link, .link_user = &links};
     probe_run(m, base, &o, &io, path, r);
+    free(links.l);
     if (base == NULL && o.compare_to[0] && !c->baseline_problem[0])
         snprintf(c->baseline_problem, sizeof c->baseline_problem, "compare: the baseline %.900s was not run", o.compare_to);
     prb_add_figures(ctx, r);
@@ -512,7 +628,7 @@ static int rep_baseline(const cml_model *m, cml_ctx *ctx, const probe_result *r)
 
 static int rep_unsupported(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
     (void)m;
-    if (r->status != PROBE_UNSUPPORTED) return CML_OK;
+    if (r->status != PROBE_UNSUPPORTED && !(r->partial && r->n_unsupported)) return CML_OK;
     if (!r->n_unsupported) {
         cml_reportf(ctx, NULL, "the runtime probe cannot run this model: %s", r->message);
         return CML_OK;
@@ -520,7 +636,9 @@ static int rep_unsupported(const cml_model *m, cml_ctx *ctx, const probe_result 
     for (size_t i = 0; i < r->n_unsupported && i < PROBE_MAX_UNSUPPORTED; i++) {
         const cml_op *op = r->unsupported[i].op;
         cml_reportf(ctx, op ? &op->loc : NULL,
-                    "the reference executor cannot run op '%s' (%s), so the model was not probed%s",
+                    r->partial ? "the reference executor cannot run op '%s' (%s): the pipeline's other stages were "
+                                 "probed on generated values for its outputs%s"
+                               : "the reference executor cannot run op '%s' (%s), so the model was not probed%s",
                     prb_op_name(op), r->unsupported_why[i],
                     r->n_unsupported > PROBE_MAX_UNSUPPORTED && i + 1 == PROBE_MAX_UNSUPPORTED ? " (and more)" : "");
     }
@@ -697,13 +815,16 @@ static const cml_rule R_UNSUPPORTED = {
     .size = sizeof(cml_rule),
     .id = "probe/unsupported-op",
     .name = "ProbeUnsupportedOp",
-    .summary = "The runtime probe cannot run an op of the model, so the model was not probed.",
-    .help_md = "coreml-lint's reference executor has no kernel for this op (a custom layer, control flow, an "
-               "op kind or parameter it does not implement, a classic model type other than GLM, tree ensemble, "
-               "support vector machine (regressor and classifier), scaler, feature vectorizer, normalizer, array "
-               "feature extractor and numeric imputer, such as a k-nearest-neighbors classifier or a text model). "
-               "Nothing was measured; the static findings stand. This says nothing about Core ML's own support "
-               "(see ane/unsupported-op for the Neural Engine)." PRB_HOW,
+    .summary = "The runtime probe cannot run an op or a pipeline stage of the model.",
+    .help_md = "coreml-lint's reference executor runs every NeuralNetwork layer, ML Program op it has a kernel "
+               "for, and classic model, except what needs code the model file does not carry: a custom layer "
+               "or custom model (the app's class), Apple's own feature extractors and text models "
+               "(visionFeaturePrint, audioFeaturePrint, soundAnalysisPreprocessing, textClassifier, wordTagger, "
+               "gazetteer, wordEmbedding: 'needs Apple's implementation'), a serialized model, or a linked model "
+               "whose file is not found next to the model. A model with such an op was not probed; a pipeline "
+               "with such a stage is probed on generated values for that stage's outputs (status 'partial'), "
+               "so the stages before and after it still run. The static findings stand. This says nothing "
+               "about Core ML's own support (see ane/unsupported-op for the Neural Engine)." PRB_HOW,
     .default_level = CML_WARNING,
     .check = chk_unsupported,
     .tags = TAGS,

@@ -107,7 +107,9 @@ typedef struct probe_result {
     volatile int complete;          /* the child finished writing */
     probe_status status;
     char message[PROBE_MSG];        /* error / unsupported reason */
-    /* unsupported ops */
+    /* unsupported ops (with status ok: the pipeline stages a partial run
+     * replaced by generated values) */
+    bool partial;
     size_t n_unsupported;
     probe_op_ref unsupported[PROBE_MAX_UNSUPPORTED];
     char unsupported_why[PROBE_MAX_UNSUPPORTED][192];
@@ -138,11 +140,23 @@ typedef struct probe_result {
     char figures[PROBE_FIGURES];
 } probe_result;
 
+/* A linkedModel op of the probed model and the model its file names, loaded
+ * through the host before the run (NULL, with why, when it was not found). */
+typedef struct probe_link {
+    const cml_op *op;
+    const cml_model *model;
+    char why[512];
+} probe_link;
+typedef struct prb_linkset {
+    probe_link *l;
+    size_t n, cap;
+} prb_linkset;
+
 /* ---- probe_child.c ------------------------------------------------------------- */
 
 /* Run the probe of m (function opts->function) in a forked child, filling
  * *res. baseline (may be NULL) is the model to compare with. io reads
- * weights through the host. Always returns with res->status set (a crash,
+ * weights through the host (and resolves linked models). Always returns with res->status set (a crash,
  * time-out or out-of-memory becomes that status). */
 void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *opts, const exec_io *io,
                const char *model_path, probe_result *res);
@@ -159,6 +173,16 @@ float *probe_read_array(const char *path, size_t *n, int *rank, int64_t *dims, c
 /* Write a float32 .npy file (C order). 0, or -1 with err. */
 int probe_write_npy(const char *path, const float *data, int rank, const int64_t *dims, char *err,
                     size_t errlen);
+
+/* The lines of a text file: a string input (.txt, one value per line) or,
+ * with values, a dictionary (.tsv, KEY<TAB>NUMBER per line): a malloc'd
+ * block of *n pointers into its own copy of the text (free the block; and
+ * *values). NULL with a message in err. */
+char **probe_read_lines(const char *path, size_t *n, float **values, char *err, size_t errlen);
+
+/* Write strings (values NULL) or KEY<TAB>VALUE lines. 0, or -1 with err. */
+int probe_write_lines(const char *path, const char *const *keys, const float *values, size_t n, char *err,
+                      size_t errlen);
 
 /* A file name from an output name: [A-Za-z0-9._-] kept, others '_'. */
 void probe_safe_name(const char *name, char *out, size_t cap);

@@ -72,6 +72,7 @@ static const exec_api *EX;
 #define exec_tensors_free (EX->tensors_free)
 #define exec_tensor_count (EX->tensor_count)
 #define exec_round_fp16 (EX->round_fp16)
+#define exec_plan_substituted (EX->plan_substituted)
 
 /* AddressSanitizer builds: RLIMIT_AS would make the sanitizer's own
  * reservations fail (GCC defines __SANITIZE_ADDRESS__, clang has
@@ -326,6 +327,87 @@ static const cml_feature *prb_feature(const cml_model *m, const char *name) {
 
 static bool prb_is_nn(const cml_model *m);
 
+/* whether the dictionary input `name` has string keys */
+static bool prb_string_keys(const cml_model *m, const char *name) {
+    for (size_t i = 0; i < m->n_inputs; i++)
+        if (m->inputs[i]->name && !strcmp(m->inputs[i]->name, name))
+            return m->inputs[i]->kind == CML_FEAT_DICTIONARY && m->inputs[i]->key_kind == CML_FEAT_STRING;
+    return false;
+}
+
+/* A string input from a .txt file (one value per line) or a dictionary
+ * from a .tsv file (KEY<TAB>VALUE per line; integer keys for an int64-keyed
+ * dictionary). 0, or -1 with res set. */
+static int prb_text_input(prb_child *c, exec_tensor *t, const char *path) {
+    bool dict = t->dtype == EXEC_DT_DICT;
+    size_t len = strlen(path);
+    const char *want = dict ? ".tsv" : ".txt";
+    if (len < 4 || strcmp(path + len - 4, want)) {
+        prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s: a %s input is read from a %s file (%s)", t->name, path,
+                 dict ? "dictionary" : "string", want, dict ? "KEY<TAB>VALUE per line" : "one value per line");
+        return -1;
+    }
+    size_t n = 0;
+    float *vals = NULL;
+    char err[PROBE_MSG - 64];
+    char **lines = probe_read_lines(path, &n, dict ? &vals : NULL, err, sizeof err);
+    if (!lines) {
+        prb_fail(c->res, prb_oom_msg(err) ? PROBE_OOM : PROBE_INPUT_ERROR, "--input %s: %s", t->name, err);
+        return -1;
+    }
+    if (!dict && n != exec_tensor_count(t) && t->rank == 0) {
+        prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s holds %zu lines, the input is one string", t->name, path, n);
+        free(lines);
+        return -1;
+    }
+    float *data = dict ? vals : calloc(n ? n : 1, sizeof *data);
+    if (!data) {
+        free(lines);
+        prb_fail(c->res, PROBE_OOM, "--input %s: out of memory", t->name);
+        return -1;
+    }
+    free(t->data);
+    free(t->owned_);
+    t->data = data;
+    t->owned_ = NULL;
+    t->strings = NULL;
+    t->int_keys = NULL;
+    if (!dict && t->rank == 0) {
+        t->owned_ = lines;
+        t->strings = (const char *const *)lines;
+        return 0;
+    }
+    t->rank = 1;
+    t->shape[0] = (int64_t)n;
+    if (dict && t->int_keys == NULL && !prb_string_keys(c->m, t->name)) {
+        int64_t *keys = malloc((n ? n : 1) * sizeof *keys);
+        if (!keys) {
+            free(lines);
+            prb_fail(c->res, PROBE_OOM, "--input %s: out of memory", t->name);
+            return -1;
+        }
+        for (size_t i = 0; i < n; i++) {
+            char *end = NULL;
+            long long k = strtoll(lines[i], &end, 10);
+            if (end == lines[i] || *end) {
+                prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s: line %zu: '%.60s' is not an integer key", t->name,
+                         path, i + 1, lines[i]);
+                free(keys);
+                free(lines);
+                return -1;
+            }
+            keys[i] = k;
+        }
+        free(lines);
+        t->int_keys = keys;
+        t->owned_ = keys;
+        return 0;
+    }
+    t->strings = (const char *const *)lines;
+    t->owned_ = lines;
+    return 0;
+}
+
 /* Replace generated inputs with the user's files. 0, or -1 with res set. */
 static int prb_user_inputs(prb_child *c, exec_tensor *ins, size_t n_in, bool *from_file) {
     for (size_t s = 0; s < c->o->n_inputs; s++) {
@@ -352,6 +434,11 @@ static int prb_user_inputs(prb_child *c, exec_tensor *ins, size_t n_in, bool *fr
         int rank = -1;
         int64_t dims[EXEC_MAX_RANK];
         char err[PROBE_MSG - 64];
+        if (ins[which].dtype == EXEC_DT_STRING || ins[which].dtype == EXEC_DT_DICT) {
+            if (prb_text_input(c, &ins[which], eq + 1) != 0) return -1;
+            from_file[which] = true;
+            continue;
+        }
         float *data = probe_read_array(eq + 1, &n, &rank, dims, err, sizeof err);
         if (!data) {
             prb_fail(c->res, prb_oom_msg(err) ? PROBE_OOM : PROBE_INPUT_ERROR, "--input %.*s: %s", (int)nl, spec, err);
@@ -624,6 +711,36 @@ static void prb_save(prb_child *c, const exec_tensor *o32, const exec_tensor *o1
             if (pass && !prb_is_float(t)) continue;
             char safe[256], path[2048], err[512];
             probe_safe_name(t->name, safe, sizeof safe);
+            /* strings as NAME.txt, dictionaries as NAME.tsv (KEY<TAB>VALUE;
+             * a classifier's probabilities with their class labels too,
+             * besides the .npy) */
+            bool dict = t->dtype == EXEC_DT_DICT || (!pass && prb_is_float(t) && (t->strings || t->int_keys));
+            if (t->dtype == EXEC_DT_STRING || dict || t->dtype == EXEC_DT_LABEL) {
+                size_t n = t->dtype == EXEC_DT_LABEL ? 1 : exec_tensor_count(t);
+                const char **keys = calloc(n ? n : 1, sizeof *keys);
+                char (*num)[32] = calloc(n ? n : 1, sizeof *num);
+                if (!keys || !num) {
+                    free(keys);
+                    free(num);
+                    snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs: out of memory");
+                    return;
+                }
+                for (size_t k = 0; k < n; k++) {
+                    if (t->dtype == EXEC_DT_LABEL && t->label) keys[k] = t->label;
+                    else if (t->strings) keys[k] = t->strings[k];
+                    else if (t->int_keys) { snprintf(num[k], sizeof num[k], "%lld", (long long)t->int_keys[k]); keys[k] = num[k]; }
+                    else { snprintf(num[k], sizeof num[k], "%lld", (long long)(t->data ? t->data[k] : 0)); keys[k] = num[k]; }
+                }
+                snprintf(path, sizeof path, "%s/%s.%s", dir, safe, dict ? "tsv" : "txt");
+                int rc = probe_write_lines(path, keys, dict ? t->data : NULL, n, err, sizeof err);
+                free(keys);
+                free(num);
+                if (rc != 0) {
+                    snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs: %s", err);
+                    return;
+                }
+                if (t->dtype != EXEC_DT_FP32) continue;
+            }
             snprintf(path, sizeof path, "%s/%s%s.npy", dir, safe, pass ? ".fp16" : "");
             if (probe_write_npy(path, t->data, t->rank, t->shape, err, sizeof err) != 0) {
                 snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs: %s", err);
@@ -992,6 +1109,27 @@ static void prb_child_main(prb_child *c) {
     exec_opts eo = {.threads = o->threads, .hook = prb_hook, .hook_user = c, .on_op_start = prb_op_start, .io = *c->io};
     double t0 = prb_now_ms();
     exec_plan *plan = exec_prepare(c->m, fn->name, &eo, err, sizeof err);
+    if (!plan && c->m->classic && c->m->n_sub_models) {
+        /* a pipeline with a stage the executor refuses: run the others on
+         * generated values of that stage's outputs, and say so */
+        exec_opts po = eo;
+        po.partial = true;
+        char perr[PROBE_MSG - 64];
+        plan = exec_prepare(c->m, fn->name, &po, perr, sizeof perr);
+        if (plan) {
+            const cml_op *bad[PROBE_MAX_UNSUPPORTED];
+            char why[PROBE_MAX_UNSUPPORTED][192];
+            size_t nb = exec_unsupported(c->m, fn->name, c->io, bad, why, PROBE_MAX_UNSUPPORTED);
+            r->partial = true;
+            r->n_unsupported = nb;
+            for (size_t i = 0; i < nb && i < PROBE_MAX_UNSUPPORTED; i++) {
+                r->unsupported[i].op = bad[i];
+                memcpy(r->unsupported_why[i], why[i], sizeof r->unsupported_why[i]);
+                r->unsupported_why[i][sizeof r->unsupported_why[i] - 1] = 0;
+            }
+            snprintf(r->message, sizeof r->message, "%s; the other stages ran on generated values for its outputs", err);
+        }
+    }
     double prepare_ms = prb_now_ms() - t0;
     if (!plan) {
         const cml_op *bad[PROBE_MAX_UNSUPPORTED];

@@ -449,6 +449,7 @@ xt *exec_out(xctx *c, size_t i, int rank, const int64_t *dim) {
     if (i >= c->op->n_outputs || rank < 0 || rank > EXEC_MAX_RANK) return NULL;
     xslot *sl = &c->p->slots[out_slot(c->st, i)];
     xt *t = &sl->t;
+    free(t->aux);
     if (t->owned) {
         if (t->cap) pool_put(c->p, t->d, t->cap);
         else free(t->d);
@@ -634,6 +635,7 @@ void exec_plan_free(exec_plan *p) {
     exec_par_free(p);
     for (size_t i = 0; i < p->n_slots; i++) {
         if (p->slots[i].t.owned) free(p->slots[i].t.d);
+        free(p->slots[i].t.aux);
         if (p->slots[i].t16.owned) free(p->slots[i].t16.d);
     }
     free(p->slots);
@@ -641,6 +643,7 @@ void exec_plan_free(exec_plan *p) {
     free(p->vmap.vals);
     free(p->names.keys);
     free(p->names.vals);
+    free(p->substituted);
     for (size_t i = 0; i < p->n_steps; i++) {
         xstep *s = &p->steps[i];
         if (s->in_slots)
@@ -681,6 +684,15 @@ static const cml_value *nn_value_named(const cml_function *fn, const char *name)
     for (size_t i = 0; i < fn->n_inputs; i++)
         if (!strcmp(fn->inputs[i]->name, name)) return fn->inputs[i];
     return NULL;
+}
+
+/* whether the executor runs pipeline stage op of classic function fn */
+static bool classic_stage_ok(const exec_io *io, const cml_function *fn, const cml_op *op) {
+    const cml_op *one[1] = {op};
+    cml_block blk = {.n_ops = 1, .ops = one};
+    cml_function sub = *fn;
+    sub.block = &blk;
+    return check_ops(io, &sub, FAM_CLASSIC, NULL, 0, NULL, NULL, 0, NULL) == 0;
 }
 
 /* slots a block may need: outputs (and their shadows), attributes, inputs */
@@ -725,7 +737,15 @@ static int add_steps(exec_plan *p, const cml_block *b, int fam, bool top, size_t
         st->top_at = top ? idx : top_at;
         const exec_kdef *kd = fam == FAM_CLASSIC ? exec_find_classic(op->kind)
                             : nn ? exec_find_nn(op->kind) : exec_find_mil(op->kind);
-        st->fn = kd->fn;
+        if (fam == FAM_CLASSIC && p->opts.partial && !classic_stage_ok(&p->opts.io, p->fn, op)) {
+            const cml_op **ns = realloc(p->substituted, (p->n_substituted + 1) * sizeof *ns);
+            if (!ns) goto oom;
+            p->substituted = ns;
+            p->substituted[p->n_substituted++] = op;
+            st->fn = exec_classic_substitute;
+        } else {
+            st->fn = kd->fn;
+        }
         st->in_slots = calloc(op->n_inputs ? op->n_inputs : 1, sizeof *st->in_slots);
         st->attr_slots = calloc(op->n_attrs ? op->n_attrs : 1, sizeof *st->attr_slots);
         st->out_slots = calloc(op->n_outputs ? op->n_outputs : 1, sizeof *st->out_slots);
@@ -825,7 +845,15 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
         exec_seterr(err, errlen, "no weight reader (exec_opts.io)");
         return NULL;
     }
-    if (check_ops(&o->io, fn, fam, bad, sizeof bad, NULL, NULL, 0, &n_runtime)) {
+    size_t n_bad = check_ops(&o->io, fn, fam, bad, sizeof bad, NULL, NULL, 0, &n_runtime);
+    size_t n_subst = 0;
+    if (n_bad && o->partial && fam == FAM_CLASSIC) {
+        /* the refused stages become stand-ins, unless nothing would run */
+        for (size_t i = 0; i < b->n_ops; i++) n_subst += !classic_stage_ok(&o->io, fn, b->ops[i]);
+        if (n_subst < b->n_ops) n_runtime += n_subst;
+        else n_subst = 0;
+    }
+    if (n_bad && !n_subst) {
         exec_seterr(err, errlen, "unsupported op%s: %s", strchr(bad, ',') ? "s" : "", bad);
         return NULL;
     }
@@ -972,6 +1000,12 @@ fail:
 }
 
 const char *exec_last_error(const exec_plan *p) { return p ? p->err : "no plan"; }
+
+size_t exec_plan_substituted(const exec_plan *p, const cml_op **ops, size_t max) {
+    if (!p) return 0;
+    for (size_t i = 0; ops && i < p->n_substituted && i < max; i++) ops[i] = p->substituted[i];
+    return p->n_substituted;
+}
 const cml_function *exec_plan_function(const exec_plan *p) { return p ? p->fn : NULL; }
 size_t exec_plan_n_ops(const exec_plan *p) { return p ? p->n_steps : 0; }
 size_t exec_plan_const_bytes(const exec_plan *p) { return p ? p->const_bytes : 0; }
@@ -994,7 +1028,10 @@ void exec_reset_states(exec_plan *p) {
 
 void exec_tensors_free(exec_tensor *t, size_t n) {
     if (!t) return;
-    for (size_t i = 0; i < n; i++) free(t[i].data);
+    for (size_t i = 0; i < n; i++) {
+        free(t[i].data);
+        free(t[i].owned_);
+    }
     free(t);
 }
 
@@ -1029,6 +1066,11 @@ static int make_const16(exec_plan *p) {
 }
 
 static void release_slot(exec_plan *p, xslot *sl) {
+    free(sl->t.aux);
+    sl->t.aux = NULL;
+    sl->t.strs = NULL;
+    sl->t.ikeys = NULL;
+    sl->t.nstr = 0;
     if (sl->t.owned) {
         if (sl->kind == SLOT_RUNTIME && sl->t.cap) pool_put(p, sl->t.d, sl->t.cap);
         else free(sl->t.d);
@@ -1133,6 +1175,45 @@ static void to_tensor(exec_tensor *o, const char *name, const xt *t) {
     o->rank = t->rank;
     for (int k = 0; k < t->rank; k++) o->shape[k] = t->dim[k];
     o->data = t->d;
+    if (t->dt == EXEC_DT_STRING || t->dt == EXEC_DT_DICT) {
+        o->strings = t->strs;
+        o->int_keys = t->ikeys;
+    }
+}
+
+/* Copies of an output's strings / int64 keys in one block of its own
+ * (they may point into the run's inputs): 0, or -1 out of memory. */
+static int own_strings(exec_tensor *o, const xt *t) {
+    size_t n = exec_tensor_count(o);
+    bool names = o->dtype == EXEC_DT_FP32 && (t->strs ? t->nstr == n : t->ikeys != NULL);
+    if ((o->dtype == EXEC_DT_DICT || names) && t->ikeys) {
+        int64_t *k = malloc((n ? n : 1) * sizeof *k);
+        if (!k) return -1;
+        memcpy(k, t->ikeys, n * sizeof *k);
+        o->int_keys = k;
+        o->owned_ = k;
+        return 0;
+    }
+    if (!(o->dtype == EXEC_DT_STRING || o->dtype == EXEC_DT_DICT || names) || !t->strs) {
+        o->strings = NULL;
+        o->int_keys = NULL;
+        return 0;
+    }
+    if (t->nstr < n) n = t->nstr;
+    size_t chars = 0;
+    for (size_t i = 0; i < n; i++) chars += strlen(t->strs[i] ? t->strs[i] : "") + 1;
+    char **v = malloc(n * sizeof *v + chars + 1);
+    if (!v) return -1;
+    char *at = (char *)(v + n);
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(t->strs[i] ? t->strs[i] : "");
+        memcpy(at, t->strs[i] ? t->strs[i] : "", l + 1);
+        v[i] = at;
+        at += l + 1;
+    }
+    o->strings = (const char *const *)v;
+    o->owned_ = v;
+    return 0;
 }
 
 static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_mode mode) {
@@ -1153,6 +1234,7 @@ static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_m
         }
     }
     if (t->owned) free(t->d);
+    free(t->aux);
     memset(t, 0, sizeof *t);
     t->rank = in->rank;
     for (int k = 0; k < in->rank; k++) t->dim[k] = in->shape[k];
@@ -1163,6 +1245,30 @@ static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_m
     t->dt = sl->decl;
     if (in->data) memcpy(t->d, in->data, t->n * sizeof(float));
     else memset(t->d, 0, t->n * sizeof(float));
+    /* strings and dictionaries (classic models): the caller's strings and
+     * keys, valid for the run, behind pointer arrays of the slot's own */
+    if (in->dtype == EXEC_DT_STRING || in->dtype == EXEC_DT_DICT) {
+        t->dt = in->dtype;
+        if (in->dtype == EXEC_DT_STRING && !in->strings) {
+            snprintf(p->err, sizeof p->err, "input '%s': strings missing", io->name);
+            return -1;
+        }
+        if (in->strings) {
+            const char **sv = malloc((t->n ? t->n : 1) * sizeof *sv);
+            if (!sv) { snprintf(p->err, sizeof p->err, "out of memory"); return -1; }
+            for (size_t i = 0; i < t->n; i++) sv[i] = in->strings[i] ? in->strings[i] : "";
+            t->aux = sv;
+            t->strs = sv;
+            t->nstr = t->n;
+        } else if (in->int_keys) {
+            int64_t *kv = malloc((t->n ? t->n : 1) * sizeof *kv);
+            if (!kv) { snprintf(p->err, sizeof p->err, "out of memory"); return -1; }
+            memcpy(kv, in->int_keys, t->n * sizeof *kv);
+            t->aux = kv;
+            t->ikeys = kv;
+        }
+        return 0;
+    }
     if (t->dt == EXEC_DT_INT32 || t->dt == EXEC_DT_BOOL) {
         for (size_t i = 0; i < t->n; i++) t->d[i] = truncf(t->d[i]);
     } else if (!p->is_classic && (t->dt == EXEC_DT_FP16 || mode == EXEC_FP16_EMU)) {
@@ -1359,14 +1465,31 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
         to_tensor(&outs[i], io->name, t);
         nn_output_shape(p, io, &outs[i]);
         outs[i].data = malloc((t->n ? t->n : 1) * sizeof(float));
-        if (!outs[i].data) { exec_tensors_free(outs, p->n_outs); snprintf(p->err, sizeof p->err, "out of memory"); goto done; }
+        if (!outs[i].data || own_strings(&outs[i], t) != 0) {
+            exec_tensors_free(outs, p->n_outs);
+            snprintf(p->err, sizeof p->err, "out of memory");
+            goto done;
+        }
         if (t->d) memcpy(outs[i].data, t->d, t->n * sizeof(float));
         /* a classic classifier's kernel carries its own labels (a
          * pipeline's labels are its last stage's) */
         const char *const *labs = t->strs ? t->strs : p->m->string_labels;
         size_t n_labs = t->strs ? t->nstr : p->m->n_class_labels;
-        if (t->dt == EXEC_DT_LABEL && labs && t->d && t->n && t->d[0] >= 0 && (size_t)t->d[0] < n_labs)
+        if (t->dt == EXEC_DT_LABEL && labs && t->d && t->n && t->d[0] >= 0 && (size_t)t->d[0] < n_labs) {
             outs[i].label = labs[(size_t)t->d[0]];
+            /* a name the kernel made (a k-NN's int64 label) dies with the run: copy it */
+            if (t->aux && outs[i].label && !outs[i].owned_) {
+                char *copy = malloc(strlen(outs[i].label) + 1);
+                if (!copy) {
+                    exec_tensors_free(outs, p->n_outs);
+                    snprintf(p->err, sizeof p->err, "out of memory");
+                    goto done;
+                }
+                strcpy(copy, outs[i].label);
+                outs[i].label = copy;
+                outs[i].owned_ = copy;
+            }
+        }
     }
     for (size_t i = 0; i < p->n_outs; i++) {
         const xio *io = &p->outs[i];
@@ -1383,6 +1506,17 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
         if (!outs[i].data) { exec_tensors_free(outs, p->n_outs); snprintf(p->err, sizeof p->err, "out of memory"); goto done; }
         outs[i].data[0] = (float)best;
         if (p->m->string_labels && best < p->m->n_class_labels) outs[i].label = p->m->string_labels[best];
+    }
+    /* an NN classifier's probabilities, declared a dictionary: the model's
+     * class labels go with the vector */
+    for (size_t i = 0; i < p->n_outs; i++) {
+        const xio *io = &p->outs[i];
+        exec_tensor *o = &outs[i];
+        if (o->dtype != EXEC_DT_FP32 || o->strings || o->int_keys || !io->feature ||
+            io->feature->kind != CML_FEAT_DICTIONARY || exec_tensor_count(o) != p->m->n_class_labels)
+            continue;
+        if (p->m->string_labels) o->strings = p->m->string_labels;
+        else o->int_keys = p->m->int64_labels;
     }
     if (outputs) *outputs = outs;
     else exec_tensors_free(outs, p->n_outs);
@@ -1410,6 +1544,107 @@ static uint64_t splitmix(uint64_t *s) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
+}
+
+/* The strings a classic model's ops reading v know (one-hot categories,
+ * mapping keys, vectorizer keys, a string imputer's missing value ...):
+ * up to max of them into out, the count in all. */
+static size_t vocab_strings(const cml_value *v, const char **out, size_t max) {
+    size_t n = 0;
+    for (size_t i = 0; i < v->n_consumers; i++) {
+        const cml_op *op = v->consumers[i];
+        for (size_t j = 0; op && j < op->n_attrs; j++) {
+            const cml_attr *a = op->attrs[j];
+            if (a->kind == CML_ATTR_STRINGS && !strstr(a->name, "ClassLabels") && !strstr(a->name, "FeatureName")) {
+                for (size_t k = 0; k < a->n; k++, n++)
+                    if (n < max) out[n] = a->strings[k];
+            } else if (a->kind == CML_ATTR_STRING && !strcmp(a->name, "replaceStringValue")) {
+                if (n < max) out[n] = a->s;
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
+/* The same for int64 values (int64 categories, mapping keys, item ids). */
+static size_t vocab_ints(const cml_value *v, int64_t *out, size_t max) {
+    static const char *const names[] = {"int64Categories.vector", "int64ToStringMap.map.key", "int64ToIndex.vector",
+                                        "itemInt64Ids.vector", "imputedInt64Dictionary.map.key"};
+    size_t n = 0;
+    for (size_t i = 0; i < v->n_consumers; i++) {
+        const cml_op *op = v->consumers[i];
+        for (size_t j = 0; op && j < op->n_attrs; j++) {
+            const cml_attr *a = op->attrs[j];
+            if (a->kind != CML_ATTR_INTS) continue;
+            bool known = false;
+            for (size_t k = 0; k < sizeof names / sizeof *names; k++) known = known || !strcmp(a->name, names[k]);
+            /* an item-similarity model without ids numbers its items */
+            if (!known && !(!strcmp(a->name, "itemItemSimilarities.itemId") && !cml_op_attr(op, "itemStringIds.vector") &&
+                            !cml_op_attr(op, "itemInt64Ids.vector")))
+                continue;
+            for (size_t k = 0; k < a->n; k++, n++)
+                if (n < max) out[n] = a->ints[k];
+        }
+    }
+    return n;
+}
+
+/* A generated string, int64 or dictionary input of a classic model:
+ * values the model knows (vocab_*), a dictionary holding each known key
+ * with probability 1/2 (at least one) and values in [0, 1). */
+static int gen_categorical(const cml_value *v, const cml_feature *f, uint64_t *s, exec_tensor *o) {
+    bool dict = f->kind == CML_FEAT_DICTIONARY, skeys = f->kind == CML_FEAT_STRING ||
+                                                       (dict && f->key_kind == CML_FEAT_STRING);
+    size_t nv = skeys ? vocab_strings(v, NULL, 0) : vocab_ints(v, NULL, 0);
+    size_t nk = nv ? nv : 1;
+    const char **sv = NULL;
+    int64_t *iv = NULL;
+    if (skeys) {
+        sv = malloc(nk * sizeof *sv);
+        if (!sv) return -1;
+        if (nv) vocab_strings(v, sv, nv);
+        else sv[0] = "a";
+    } else {
+        iv = malloc(nk * sizeof *iv);
+        if (!iv) return -1;
+        if (nv) vocab_ints(v, iv, nv);
+        else iv[0] = 0;
+    }
+    if (!dict) {
+        /* one value (a scalar feature) picked from the vocabulary */
+        size_t pick = (size_t)(splitmix(s) % nk);
+        o->rank = 0;
+        o->data = malloc(sizeof(float));
+        if (!o->data) { free(sv); free(iv); return -1; }
+        if (skeys) {
+            sv[0] = sv[pick];
+            o->dtype = EXEC_DT_STRING;
+            o->strings = sv;
+            o->owned_ = sv;
+            o->data[0] = 0;
+        } else {
+            o->dtype = EXEC_DT_INT32;
+            o->data[0] = (float)iv[pick];
+            free(iv);
+        }
+        return 0;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < nk; i++) {
+        if (!(splitmix(s) & 1) && !(i + 1 == nk && k == 0)) continue;
+        if (skeys) sv[k++] = sv[i];
+        else iv[k++] = iv[i];
+    }
+    o->dtype = EXEC_DT_DICT;
+    o->rank = 1;
+    o->shape[0] = (int64_t)k;
+    o->data = malloc((k ? k : 1) * sizeof(float));
+    if (!o->data) { free(sv); free(iv); return -1; }
+    for (size_t i = 0; i < k; i++) o->data[i] = (float)((double)(splitmix(s) >> 11) * 0x1p-53);
+    if (skeys) { o->strings = sv; o->owned_ = sv; }
+    else { o->int_keys = iv; o->owned_ = iv; }
+    return 0;
 }
 
 /* An NN input read as indices by an embedding layer: its values must be
@@ -1465,7 +1700,18 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
             o->rank = 1;
             o->shape[0] = 1;
         }
-        bool is_int = (f && f->array_dtype == CML_ARR_INT32) || v->type.dtype == CML_DT_INT32;
+        if (f && (f->kind == CML_FEAT_STRING || f->kind == CML_FEAT_DICTIONARY ||
+                  (f->kind == CML_FEAT_INT64 && vocab_ints(v, NULL, 0)))) {
+            if (gen_categorical(v, f, &s, o) != 0) {
+                exec_tensors_free(t, n);
+                exec_seterr(err, errlen, "out of memory");
+                return -1;
+            }
+            n++;
+            continue;
+        }
+        bool is_int = (f && f->array_dtype == CML_ARR_INT32) || v->type.dtype == CML_DT_INT32 ||
+                      (f && f->kind == CML_FEAT_INT64);
         o->dtype = image ? EXEC_DT_FP32 : is_int ? EXEC_DT_INT32
                  : (v->type.dtype == CML_DT_FP16 || (f && f->array_dtype == CML_ARR_FLOAT16)) ? EXEC_DT_FP16
                  : EXEC_DT_FP32;

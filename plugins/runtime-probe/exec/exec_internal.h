@@ -24,8 +24,10 @@ typedef struct xt {
     int64_t dim[EXEC_MAX_RANK];
     size_t n;                  /* product of dim */
     exec_dtype dt;
-    const char *const *strs;   /* EXEC_DT_STRING constants */
+    const char *const *strs;   /* EXEC_DT_STRING values, EXEC_DT_DICT string keys, LABEL names */
     size_t nstr;
+    const int64_t *ikeys;      /* EXEC_DT_DICT int64 keys */
+    void *aux;                 /* malloc'd storage behind strs / ikeys, freed with the buffer */
     bool owned;                /* d was malloc'd for this slot */
     size_t cap;                /* elements allocated at d (runtime buffers) */
 } xt;
@@ -132,6 +134,8 @@ struct exec_plan {
     smap names;                /* NN: blob name -> slot (one namespace, loops and branches included) */
     uint64_t loop_limit;       /* iterations one NN loop may run (exec_opts.loop_limit) */
     exec_mode run_mode;        /* the run in progress */
+    const cml_op **substituted; /* partial plans: the stages replaced by generated values */
+    size_t n_substituted;
     long run_first_nf, run_first_ovf;
     exec_opts opts;
     xslot *slots;
@@ -236,6 +240,9 @@ static inline float exec_r16(float f);
 const exec_kdef *exec_find_mil(const char *kind);
 const exec_kdef *exec_find_nn(const char *kind);
 const exec_kdef *exec_find_classic(const char *kind);
+/* a partial plan's stand-in for a refused pipeline stage: its outputs
+ * generated from their declared types (classic.c) */
+int exec_classic_substitute(struct xctx *c);
 /* classic functions: the sub-model a pipeline stage op stands for, or NULL */
 const cml_model *exec_stage_model(const cml_model *m, const cml_op *op);
 bool exec_is_neural_type(const char *type);     /* mlProgram, neuralNetwork* */

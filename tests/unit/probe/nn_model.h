@@ -38,15 +38,15 @@ static inline void pool_free(void) {
     for (size_t i = 0; i < g_npool; i++) free(g_pool[i]);
     g_npool = 0;
 }
-static void *pdup(const void *src, size_t n) { return memcpy(pz(n), src, n); }
+static inline void *pdup(const void *src, size_t n) { return memcpy(pz(n), src, n); }
 #define PNEW(T, INIT) ((T *)pdup(&(T)INIT, sizeof(T)))
-static char *pstr(const char *s) { return strcpy(pz(strlen(s) + 1), s); }
+static inline char *pstr(const char *s) { return strcpy(pz(strlen(s) + 1), s); }
 static inline uint64_t *pu64v(size_t n, const int64_t *v) {
     uint64_t *o = pz(n * sizeof *o);
     for (size_t i = 0; i < n; i++) o[i] = (uint64_t)v[i];
     return o;
 }
-static int64_t *pi64v(size_t n, const int64_t *v) { return pdup(v, n * sizeof *v); }
+static inline int64_t *pi64v(size_t n, const int64_t *v) { return pdup(v, n * sizeof *v); }
 static inline protobuf_c_boolean *pboolv(size_t n, const int64_t *v) {
     protobuf_c_boolean *o = pz(n * sizeof *o);
     for (size_t i = 0; i < n; i++) o[i] = v[i] != 0;
@@ -117,7 +117,7 @@ static inline void feat_push(Cmlpb__FeatureDescription ***arr, size_t *n, Cmlpb_
 static inline void nnm_input(nnm *b, const char *name, size_t rank, const int64_t *dims) {
     feat_push(&b->d->input, &b->d->n_input, nn_feat(name, rank, dims));
 }
-static void nnm_output(nnm *b, const char *name) { feat_push(&b->d->output, &b->d->n_output, nn_feat(name, 0, NULL)); }
+static inline void nnm_output(nnm *b, const char *name) { feat_push(&b->d->output, &b->d->n_output, nn_feat(name, 0, NULL)); }
 
 static inline char **name_list(const char *csv, size_t *n) {
     char **v = pz(16 * sizeof *v);
@@ -132,7 +132,7 @@ static inline char **name_list(const char *csv, size_t *n) {
 /* a layer appended to `net` (the model's network or a nested one) with the
  * parameters message `params` of the oneof field `lc` (every member of
  * the layer's union is a message pointer) */
-static Cmlpb__NeuralNetworkLayer *nn_add(Cmlpb__NeuralNetwork *net, const char *name, const char *ins, const char *outs,
+static inline Cmlpb__NeuralNetworkLayer *nn_add(Cmlpb__NeuralNetwork *net, const char *name, const char *ins, const char *outs,
                                          Cmlpb__NeuralNetworkLayer__LayerCase lc, void *params) {
     Cmlpb__NeuralNetworkLayer *l = PNEW(Cmlpb__NeuralNetworkLayer, CMLPB__NEURAL_NETWORK_LAYER__INIT);
     l->name = pstr(name);
@@ -226,7 +226,7 @@ static inline const exec_tensor *out_named(const res *r, const char *name) {
 }
 
 /* |got - want| <= tol * max(1, |want|) for every value; shape when rank >= 0 */
-static void expect_tensor(const exec_tensor *t, int rank, const int64_t *dims, const float *want, size_t n, double tol,
+static inline void expect_tensor(const exec_tensor *t, int rank, const int64_t *dims, const float *want, size_t n, double tol,
                           const char *what, int line) {
     if (!t) {
         fprintf(stderr, "line %d (%s): output missing\n", line, what);

@@ -673,11 +673,7 @@ static void test_normalizer_extractor_imputer(void) {
     CHECK(RUNX(&r, -1, 2, NAN)); /* NaN is not the missing marker here: it stays */
     CHECK(!r.rc && r.n == 1 && r.o[0].data[0] == 5 && r.o[0].data[1] == 2 && isnan(r.o[0].data[2]));
     res_free(&r);
-    /* string imputation is refused by name before anything runs */
-    im->imputed_value_case = CMLPB__IMPUTER__IMPUTED_VALUE_IMPUTED_STRING_VALUE;
-    im->imputedstringvalue = pstr("none");
-    CHECK(!load(&r, m) && strstr(r.err, "imputer (imputedStringValue: string and dictionary imputation"));
-    res_free(&r);
+    /* string and dictionary imputation: test_exec_classic_more.c */
     pool_free();
 }
 

@@ -552,6 +552,81 @@ static void test_outcome_rules(void) {
     cli_res_free(&r);
 }
 
+/* Classic models through the probe: a pipeline with a stage that needs
+ * Apple's implementation runs the rest ("partial", that stage a
+ * probe/unsupported-op finding); string and dictionary inputs from .txt /
+ * .tsv files, string labels and labelled probabilities saved as .txt /
+ * .tsv; a linked model found next to its model runs the linked one, and one
+ * that is not there is refused by name (probe/unsupported-op, not a run
+ * error). */
+static void test_classic_models(void) {
+    res r;
+    cJSON *doc = PROBE_JSON(&r, fixture("classic_partial.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "partial");
+    CHECK_INT(count_rule(doc, "probe/unsupported-op",
+                         "cannot run op 'visionFeaturePrint' (visionFeaturePrint (needs Apple's implementation)): the "
+                         "pipeline's other stages were probed on generated values"), 1);
+    CHECK_INT(count_prefix(doc, "probe/"), 1);
+    CHECK_INT(count_probe_notes(doc), 0);
+    CHECK_INT(r.code, 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
+    write_bytes("station.txt", "south\n", 6);
+    write_bytes("counts.tsv", "apples\t2\npears\t1\n", 17);
+    doc = PROBE_JSON(&r, "--input", "station=station.txt", "--input", "counts=counts.tsv", "--save-outputs", "out_cls",
+                     fixture("classic_strings.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK_INT(count_prefix(doc, "probe/"), 0);
+    CHECK_INT(r.code, 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    char p[PATH_MAX + 32];
+    size_t n = 0;
+    snprintf(p, sizeof p, "%s/out_cls/cls.txt", work);
+    char *label = cli_slurp(p, &n);
+    CHECK(label && !strcmp(label, "no\n"));
+    free(label);
+    /* z = -0.5 + 0.5 - 0.25 + 0.1 = -0.15 (fixtures_probe.c fx_strings) */
+    snprintf(p, sizeof p, "%s/out_cls/probs.tsv", work);
+    char *probs = cli_slurp(p, &n);
+    double p_no = NAN, p_yes = NAN;
+    CHECK(probs && sscanf(probs, "no\t%lf\nyes\t%lf", &p_no, &p_yes) == 2);
+    CHECK(fabs(p_yes - 1 / (1 + exp(0.15))) < 1e-6 && fabs(p_no + p_yes - 1) < 1e-6);
+    free(probs);
+    /* a station the encoder does not know: ignored (handleUnknown), the label still comes */
+    write_bytes("unknown.txt", "west\n", 5);
+    r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", "station=unknown.txt", "--input", "counts=counts.tsv",
+                fixture("classic_strings.mlmodel"));
+    CHECK_INT(r.code, 0);
+    CHECK(strstr(r.out, "status: ok"));
+    cli_res_free(&r);
+    /* a dictionary file with a line that is not KEY<TAB>NUMBER */
+    write_bytes("bad.tsv", "apples 2\n", 9);
+    r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", "counts=bad.tsv", fixture("classic_strings.mlmodel"));
+    CHECK_INT(r.code, 2);
+    CHECK(strstr(r.out, "bad.tsv"));
+    cli_res_free(&r);
+
+    float x = 3;
+    write_bytes("x3.f32", &x, sizeof x);
+    doc = PROBE_JSON(&r, "--input", "x=x3.f32", "--save-outputs", "out_link", fixture("linked.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK_INT(count_prefix(doc, "probe/"), 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    snprintf(p, sizeof p, "%s/out_link/y.npy", work);
+    char *y = cli_slurp(p, &n);
+    CHECK(y && n >= 4 && *(const float *)(const void *)(y + n - 4) == 7.0f); /* 2 * 3 + 1 */
+    free(y);
+    doc = PROBE_JSON(&r, fixture("linked_missing.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "unsupported");
+    CHECK_INT(count_rule(doc, "probe/unsupported-op", "'not_there.mlmodel' was not found (tried "), 1);
+    CHECK_INT(count_rule(doc, "probe/run-error", NULL), 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+}
+
 /* Progress: with stderr on a terminal (a pseudo-terminal here) the probe
  * says which phase it is in once it has taken longer than the threshold
  * (CML_PROBE_PROGRESS_AFTER_MS=0 makes that immediate, so the test does
@@ -648,6 +723,7 @@ int main(void) {
     RUN(test_third_party);
     RUN(test_outcome_rules);
     RUN(test_progress);
+    RUN(test_classic_models);
 
     char cmd[PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
