@@ -560,7 +560,7 @@ static int probe_setup(const cli_opts *o, registry *reg, const char *compare_to)
     long long threads = 0, runs = 0, mem = 0, seed = 0;
     double timeout = 0;
     if ((o->threads && !int_flag("--threads", o->threads, 0, 256, &threads)) ||
-        (o->runs && !int_flag("--runs", o->runs, 1, 1000, &runs)) ||
+        (o->runs && !int_flag("--runs", o->runs, 1, INT_MAX, &runs)) ||
         (o->memory_limit && !int_flag("--memory-limit", o->memory_limit, 0, 1LL << 40, &mem)) ||
         (o->seed && !int_flag("--seed", o->seed, 0, 1LL << 53, &seed)))
         return 2;

@@ -16,6 +16,7 @@
  * is a usage error (probe/io-error; the CLI exits 2). Every outcome
  * of a run has the one rule that reports it (see prb_baseline_notes). */
 #define _POSIX_C_SOURCE 200809L
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,7 +106,7 @@ static const char *const RULE_IDS[] = {"probe/non-finite", "probe/fp16-overflow"
 typedef struct prb_cache {
     const cml_model *model;
     char path[4096];
-    char key[24 * 1024];
+    char *key;                   /* prb_key of the run */
     probe_result *res;
     unsigned consumed;           /* rules that reported from it (bit per rule) */
     char baseline_problem[PROBE_MSG];
@@ -126,7 +127,9 @@ static int prb_init(const cml_host *host, void **state) {
 static void prb_fini(void *state) {
     prb_state *s = state;
     if (!s) return;
+    if (s->cache.res) probe_result_clear(s->cache.res);
     free(s->cache.res);
+    free(s->cache.key);
     free(s);
 }
 
@@ -135,27 +138,41 @@ static void prb_read_opts(cml_ctx *ctx, probe_opts *o) {
     int64_t t = cml_option_int(ctx, "threads", 0);
     o->threads = t < 0 ? 0 : t > 256 ? 256 : (int)t;
     int64_t r = cml_option_int(ctx, "runs", 10);
-    o->runs = r < 1 ? 1 : r > PROBE_MAX_RUNS ? PROBE_MAX_RUNS : (int)r;
+    o->runs = r < 1 ? 1 : r > INT_MAX ? INT_MAX : (int)r;
     o->seed = (uint64_t)cml_option_int(ctx, "seed", 0);
     o->timeout_s = cml_option_number(ctx, "timeout", 300);
     o->memory_limit_mb = cml_option_int(ctx, "memory_limit", 16384);
     snprintf(o->function, sizeof o->function, "%s", cml_option_string(ctx, "function", ""));
     const char *const *ins = NULL;
     size_t n = cml_option_strings(ctx, "inputs", &ins);
-    for (size_t i = 0; i < n && o->n_inputs < PROBE_MAX_INPUT_SPECS; i++)
-        snprintf(o->inputs[o->n_inputs++], sizeof o->inputs[0], "%s", ins[i]);
+    o->inputs = n ? calloc(n, sizeof *o->inputs) : NULL;
+    for (size_t i = 0; o->inputs && i < n; i++)
+        if ((o->inputs[o->n_inputs] = strdup(ins[i] ? ins[i] : ""))) o->n_inputs++;
     snprintf(o->save_outputs, sizeof o->save_outputs, "%s", cml_option_string(ctx, "save_outputs", ""));
     snprintf(o->compare_to, sizeof o->compare_to, "%s", cml_option_string(ctx, "compare_to", ""));
     snprintf(o->test_hook, sizeof o->test_hook, "%s", cml_option_string(ctx, "test_hook", ""));
     o->coreml = cml_option_bool(ctx, "coreml", true);
 }
 
-static void prb_key(const probe_opts *o, char *key, size_t cap) {
+void probe_opts_clear(probe_opts *o) {
+    for (size_t i = 0; i < o->n_inputs; i++) free(o->inputs[i]);
+    free(o->inputs);
+    o->inputs = NULL;
+    o->n_inputs = 0;
+}
+
+/* what identifies a run (malloc'd; NULL out of memory) */
+static char *prb_key(const probe_opts *o) {
+    size_t cap = 12 * 1024;
+    for (size_t i = 0; i < o->n_inputs; i++) cap += strlen(o->inputs[i]) + 2;
+    char *key = malloc(cap);
+    if (!key) return NULL;
     size_t k = (size_t)snprintf(key, cap, "t%d r%d s%llu to%.17g m%lld f=%s c=%s h=%s cm%d sv=%s n%zu",
                                 o->threads, o->runs, (unsigned long long)o->seed, o->timeout_s,
                                 (long long)o->memory_limit_mb, o->function, o->compare_to, o->test_hook,
                                 o->coreml ? 1 : 0, o->save_outputs, o->n_inputs);
     for (size_t i = 0; i < o->n_inputs && k < cap; i++) k += (size_t)snprintf(key + k, cap - k, "|%s", o->inputs[i]);
+    return key;
 }
 
 /* ---- weight access through the host ------------------------------------------------ */
@@ -321,7 +338,7 @@ static void prb_json_str(char *out, size_t cap, const char *s) {
 }
 
 static void prb_add_figures(cml_ctx *ctx, const probe_result *r) {
-    size_t cap = PROBE_FIGURES + 4096;
+    size_t cap = (r->figures ? strlen(r->figures) : 0) + 4096;
     char *doc = malloc(cap);
     if (!doc) return;
     char msg[2 * PROBE_MSG + 8], host[512];
@@ -336,7 +353,7 @@ static void prb_add_figures(cml_ctx *ctx, const probe_result *r) {
     int k = snprintf(doc, cap, "{\"status\":\"%s\",\"peak_rss_mb\":%.6g,\"host\":%s",
                      r->status == PROBE_OK && r->partial ? "partial" : prb_status_name(r->status), r->rss_peak_mb, host);
     if (k > 0 && r->message[0] && (size_t)k < cap) k += snprintf(doc + k, cap - (size_t)k, ",\"message\":%s", msg);
-    if (k > 0 && r->status == PROBE_OK && r->figures[0] && (size_t)k < cap)
+    if (k > 0 && r->status == PROBE_OK && r->figures && r->figures[0] && (size_t)k < cap)
         k += snprintf(doc + k, cap - (size_t)k, ",%s", r->figures);
     if (k > 0 && (size_t)k + 2 < cap) {
         doc[k++] = '}';
@@ -349,14 +366,24 @@ static void prb_add_figures(cml_ctx *ctx, const probe_result *r) {
 
 /* ---- running (once per model and run options) ------------------------------------ */
 
+static const probe_result *prb_get_with(cml_ctx *ctx, const cml_model *m, bool *first, const probe_opts *op,
+                                        char *key);
 static const probe_result *prb_get(cml_ctx *ctx, const cml_model *m, bool *first) {
-    prb_state *s = ctx->state;
     *first = false;
-    if (!s) return NULL;
+    if (!ctx->state) return NULL;
     probe_opts o;
     prb_read_opts(ctx, &o);
-    char key[sizeof s->cache.key];
-    prb_key(&o, key, sizeof key);
+    char *key = prb_key(&o);
+    const probe_result *r = key ? prb_get_with(ctx, m, first, &o, key) : NULL;
+    probe_opts_clear(&o);
+    return r;
+}
+
+/* key: the run's key, owned by the cache from here */
+static const probe_result *prb_get_with(cml_ctx *ctx, const cml_model *m, bool *first, const probe_opts *op,
+                                        char *key) {
+    prb_state *s = ctx->state;
+    probe_opts o = *op;
     prb_cache *c = &s->cache;
     const char *path = m->path ? m->path : "";
     /* Each rule checks a loaded model once: a rule asking again for the
@@ -365,19 +392,25 @@ static const probe_result *prb_get(cml_ctx *ctx, const cml_model *m, bool *first
     unsigned bit = 0;
     for (size_t i = 0; RULE_IDS[i]; i++)
         if (ctx->rule_id && !strcmp(RULE_IDS[i], ctx->rule_id)) bit = 1u << i;
-    if (c->res && c->model == m && !strcmp(c->path, path) && !strcmp(c->key, key) && bit && !(c->consumed & bit)) {
+    if (c->res && c->model == m && !strcmp(c->path, path) && c->key && !strcmp(c->key, key) && bit &&
+        !(c->consumed & bit)) {
         c->consumed |= bit;
+        free(key);
         return c->res;
     }
     c->consumed = bit;
-    if (!c->res && !(c->res = malloc(sizeof *c->res))) return NULL;
+    if (!c->res && !(c->res = calloc(1, sizeof *c->res))) {
+        free(key);
+        return NULL;
+    }
     c->model = m;
     snprintf(c->path, sizeof c->path, "%s", path);
-    snprintf(c->key, sizeof c->key, "%s", key);
+    free(c->key);
+    c->key = key;
     c->baseline_problem[0] = 0;
     *first = true;
     probe_result *r = c->res;
-    memset(r, 0, sizeof *r);
+    probe_result_clear(r);
     if (!CML_HOST_HAS(ctx->host, weight_stored_as)) {
         snprintf(r->message, sizeof r->message,
                  "this coreml-lint is too old for the runtime probe (no weight_stored_as host service)");

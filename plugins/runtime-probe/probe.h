@@ -21,14 +21,10 @@
 #include "coreml_backend.h"
 #include "exec/exec.h"
 
-#define PROBE_MAX_INPUT_SPECS 16
-#define PROBE_MAX_OUTPUTS 16
 #define PROBE_MAX_LIST 8            /* ops listed per finding (overflow, divergence, slowest) */
 #define PROBE_MAX_UNSUPPORTED 32
-#define PROBE_MAX_RUNS 1000
 #define PROBE_NAME 128
 #define PROBE_MSG 1024
-#define PROBE_FIGURES 65536         /* bytes of figures JSON */
 #define PROBE_SAMPLES 1024          /* values sampled per op output for per-op divergence */
 
 /* ---- options (read from the rule's ctx) ------------------------------------ */
@@ -43,9 +39,9 @@ typedef struct probe_opts {
     int64_t memory_limit_mb;        /* 0 = none */
     char function[PROBE_NAME];      /* "" = the default function */
     size_t n_inputs;
-    char inputs[PROBE_MAX_INPUT_SPECS][1024]; /* "name=file" */
-    char save_outputs[1024];        /* "" = none */
-    char compare_to[1024];          /* baseline model path, "" = none */
+    char **inputs;                  /* n_inputs "name=file" (owned: probe_opts_clear) */
+    char save_outputs[4096];        /* "" = none */
+    char compare_to[4096];          /* baseline model path, "" = none */
     char test_hook[16];             /* "", "crash", "hang", "oom" (tests only) */
     bool coreml;                    /* run Core ML itself where the host has it */
 } probe_opts;
@@ -113,9 +109,10 @@ typedef struct probe_result {
     size_t n_unsupported;
     probe_op_ref unsupported[PROBE_MAX_UNSUPPORTED];
     char unsupported_why[PROBE_MAX_UNSUPPORTED][192];
-    /* outputs */
-    size_t n_outputs;
-    probe_output outputs[PROBE_MAX_OUTPUTS];
+    /* outputs: as many as the model has (in the child, room for
+     * cap_outputs in the memory shared with the parent) */
+    size_t n_outputs, cap_outputs;
+    probe_output *outputs;
     /* first op with a NaN/Inf output, per mode */
     probe_op_ref first_nonfinite32, first_nonfinite16;
     /* fp16 overflow: ops with |x| > 65504 before rounding (a = max |x|, count) */
@@ -136,8 +133,9 @@ typedef struct probe_result {
     double mem_growth_mb;
     char save_error[PROBE_MSG];     /* --save-outputs failed: why */
     bool oom_hint;                  /* a memory limit was in force (a crash may be an allocation failure) */
-    /* the figures JSON the child wrote (the parent adds rss_peak and status) */
-    char figures[PROBE_FIGURES];
+    /* the figures JSON the child wrote (the parent adds rss_peak and status;
+     * it comes through the pipe, of any length; NULL when none) */
+    char *figures;
 } probe_result;
 
 /* A linkedModel op of the probed model and the model its file names, loaded
@@ -153,6 +151,10 @@ typedef struct prb_linkset {
 } prb_linkset;
 
 /* ---- probe_child.c ------------------------------------------------------------- */
+
+/* Frees what a result owns (outputs, figures) and zeroes it. */
+void probe_result_clear(probe_result *r);
+void probe_opts_clear(probe_opts *o);
 
 /* Run the probe of m (function opts->function) in a forked child, filling
  * *res. baseline (may be NULL) is the model to compare with. io reads

@@ -146,17 +146,31 @@ typedef struct prb_json {
 } prb_json;
 
 static void jb(prb_json *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* appends to a buffer that grows (full: out of memory, the rest dropped) */
 static void jb(prb_json *j, const char *fmt, ...) {
     if (j->full) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(j->p + j->n, j->cap - j->n, fmt, ap);
-    va_end(ap);
-    if (k < 0 || (size_t)k >= j->cap - j->n) {
-        j->full = true;
-        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = j->p ? vsnprintf(j->p + j->n, j->cap - j->n, fmt, ap) : -2;
+        va_end(ap);
+        if (k == -1) {
+            j->full = true;
+            return;
+        }
+        if (k >= 0 && (size_t)k < j->cap - j->n) {
+            j->n += (size_t)k;
+            return;
+        }
+        size_t cap = 2 * j->cap + (k > 0 ? (size_t)k : 0) + 4096;
+        char *np = realloc(j->p, cap);
+        if (!np) {
+            j->full = true;
+            return;
+        }
+        j->p = np;
+        j->cap = cap;
     }
-    j->n += (size_t)k;
 }
 
 static void jstr(prb_json *j, const char *s) {
@@ -181,6 +195,7 @@ enum { HOOK_OFF = 0, HOOK_RECORD, HOOK_COMPARE16, HOOK_BASELINE };
 
 typedef struct prb_child {
     probe_result *res;
+    int out_fd;                 /* the pipe to the parent: the figures JSON */
     const cml_model *m, *base;
     const probe_opts *o;
     const exec_io *io;
@@ -709,7 +724,7 @@ static void prb_save(prb_child *c, const exec_tensor *o32, const exec_tensor *o1
         for (int pass = 0; pass < 2; pass++) {
             const exec_tensor *t = pass ? &o16[i] : &o32[i];
             if (pass && !prb_is_float(t)) continue;
-            char safe[256], path[2048], err[512];
+            char safe[256], path[4096 + 300], err[512];
             probe_safe_name(t->name, safe, sizeof safe);
             /* strings as NAME.txt, dictionaries as NAME.tsv (KEY<TAB>VALUE;
              * a classifier's probabilities with their class labels too,
@@ -790,7 +805,7 @@ static void prb_baseline(prb_child *c, const exec_tensor *ins, size_t n_in, cons
     size_t nf_b = 0, nf_a = 0;
     for (size_t i = 0; i < n_out; i++) nf_b += prb_is_float(&o32[i]);
     for (size_t i = 0; i < noa; i++) nf_a += prb_is_float(&oa[i]);
-    for (size_t i = 0; i < n_out && i < PROBE_MAX_OUTPUTS; i++) {
+    for (size_t i = 0; i < n_out && i < r->cap_outputs; i++) {
         probe_output *po = &r->outputs[i];
         if (!prb_is_float(&o32[i])) continue;
         const exec_tensor *ta = NULL;
@@ -840,7 +855,7 @@ static void prb_figures(prb_child *c, const exec_plan *plan, const exec_tensor *
                         double prepare_ms, double *const lat[3], int runs, const double *rss_runs,
                         const coreml_result *cm, bool nn) {
     probe_result *r = c->res;
-    prb_json j = {r->figures, 0, sizeof r->figures, false};
+    prb_json j = {NULL, 0, 0, false};
     const cml_function *fn = exec_plan_function(plan);
     jb(&j, "\"executor\":\"reference CPU executor (fp32 and fp16 emulation)\",\"blas\":\"%s\",", EXEC_BLAS_NAME);
     jb(&j, "\"function\":");
@@ -1045,10 +1060,15 @@ static void prb_figures(prb_child *c, const exec_plan *plan, const exec_tensor *
         jb(&j, ",\"saved_outputs\":");
         jstr(&j, c->o->save_outputs);
     }
-    if (j.full) {
-        /* too much to say: keep what fits in a valid document */
-        snprintf(r->figures, sizeof r->figures, "\"note\":\"figures truncated\"");
+    /* to the parent through the pipe (any length) */
+    const char *text = j.full || !j.p ? "\"note\":\"figures dropped: out of memory\"" : j.p;
+    for (size_t len = strlen(text), done = 0; done < len;) {
+        ssize_t w = write(c->out_fd, text + done, len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        done += (size_t)w;
     }
+    free(j.p);
 }
 
 static void prb_child_main(prb_child *c) {
@@ -1166,7 +1186,7 @@ static void prb_child_main(prb_child *c) {
     size_t n_ops = exec_plan_n_ops(plan);
     c->run_ops = n_ops;
     prb_progress(c, "model loaded", 0, 0);
-    int runs = o->runs < 1 ? 1 : o->runs > PROBE_MAX_RUNS ? PROBE_MAX_RUNS : o->runs;
+    int runs = o->runs < 1 ? 1 : o->runs;
     double *lat32 = calloc((size_t)runs, sizeof(double)), *lat16 = calloc((size_t)runs, sizeof(double));
     double *latT = NULL;
     double *rss_runs = calloc((size_t)runs, sizeof(double));
@@ -1233,7 +1253,7 @@ static void prb_child_main(prb_child *c) {
     r->mem_growth_mb = runs > 2 ? rss_runs[runs - 1] - rss_runs[1] : runs > 1 ? rss_runs[runs - 1] - rss_runs[0] : 0;
 
     /* outputs: fp16 emulation vs fp32 */
-    r->n_outputs = n_out32 < PROBE_MAX_OUTPUTS ? n_out32 : PROBE_MAX_OUTPUTS;
+    r->n_outputs = n_out32 < r->cap_outputs ? n_out32 : r->cap_outputs;
     for (size_t i = 0; i < r->n_outputs; i++) {
         probe_output *po = &r->outputs[i];
         snprintf(po->name, sizeof po->name, "%s", out32[i].name ? out32[i].name : "?");
@@ -1309,7 +1329,7 @@ static void prb_child_main(prb_child *c) {
     }
     coreml_tensor *cin = o->coreml ? calloc(n_in ? n_in : 1, sizeof *cin) : NULL;
     if (o->coreml && cin) {
-        coreml_tensor cref[PROBE_MAX_OUTPUTS];
+        coreml_tensor *cref = calloc(n_out32 ? n_out32 : 1, sizeof *cref);
         size_t nci = 0, ncr = 0;
         for (size_t i = 0; i < n_in; i++) {
             const cml_feature *f = prb_feature(c->m, ins[i].name);
@@ -1322,7 +1342,7 @@ static void prb_child_main(prb_child *c) {
             t->is_image = f && f->kind == CML_FEAT_IMAGE;
             t->image_bgr = f && f->color == CML_COLOR_BGR;
         }
-        for (size_t i = 0; i < n_out32 && ncr < PROBE_MAX_OUTPUTS; i++) {
+        for (size_t i = 0; cref && i < n_out32; i++) {
             if (!prb_is_float(&out32[i])) continue;
             coreml_tensor *t = &cref[ncr++];
             memset(t, 0, sizeof *t);
@@ -1332,6 +1352,7 @@ static void prb_child_main(prb_child *c) {
             t->data = out32[i].data;
         }
         coreml_probe(c->path, cin, nci, cref, ncr, runs, cmr);
+        free(cref);
     } else {
         snprintf(cmr->reason, sizeof cmr->reason, o->coreml ? "Core ML was not run (out of memory)"
                                                             : "Core ML was not run (option coreml is false)");
@@ -1396,19 +1417,36 @@ static const char *prb_stage_name(int s) {
     }
 }
 
+void probe_result_clear(probe_result *r) {
+    free(r->outputs);
+    free(r->figures);
+    memset(r, 0, sizeof *r);
+}
+
 void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *opts, const exec_io *io,
                const char *model_path, probe_result *res) {
     memset(res, 0, sizeof *res);
-    probe_result *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, -1, 0);
+    /* shared with the child: the result, then room for every output the
+     * model declares (of any of its functions) */
+    size_t cap_out = m->n_outputs;
+    for (size_t f = 0; f < m->n_function_descs; f++)
+        if (m->function_descs[f]->n_outputs > cap_out) cap_out = m->function_descs[f]->n_outputs;
+    for (size_t f = 0; f < m->n_functions; f++)
+        if (m->functions[f]->block && m->functions[f]->block->n_outputs > cap_out)
+            cap_out = m->functions[f]->block->n_outputs;
+    size_t map_len = sizeof(probe_result) + (cap_out + 1) * sizeof(probe_output);
+    probe_result *sh = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, -1, 0);
     if (sh == MAP_FAILED) {
         prb_fail(res, PROBE_RUN_ERROR, "cannot map memory to share with the probe's process: %s", strerror(errno));
         return;
     }
-    memset(sh, 0, sizeof *sh);
+    memset(sh, 0, map_len);
+    sh->outputs = (probe_output *)(void *)(sh + 1);
+    sh->cap_outputs = cap_out + 1;
     int fds[2];
     if (pipe(fds) != 0) {
         prb_fail(res, PROBE_RUN_ERROR, "cannot isolate the probe: pipe: %s", strerror(errno));
-        munmap(sh, sizeof *sh);
+        munmap(sh, map_len);
         return;
     }
     fflush(stdout);
@@ -1419,7 +1457,7 @@ void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *
         prb_fail(res, PROBE_RUN_ERROR, "cannot isolate the probe: fork: %s", strerror(errno));
         close(fds[0]);
         close(fds[1]);
-        munmap(sh, sizeof *sh);
+        munmap(sh, map_len);
         return;
     }
     if (pid == 0) {
@@ -1427,6 +1465,7 @@ void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *
         prb_child c;
         memset(&c, 0, sizeof c);
         c.res = sh;
+        c.out_fd = fds[1];
         c.m = m;
         c.base = baseline;
         c.o = opts;
@@ -1438,6 +1477,9 @@ void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *
     }
     close(fds[1]);
     /* the child holds the pipe's write end: EOF = it is gone */
+    char *fig = NULL;
+    size_t fig_n = 0, fig_cap = 0;
+    bool fig_lost = false;
     double limit_ms = opts->timeout_s > 0 ? opts->timeout_s * 1000.0 : 1e12;
     bool timed_out = false;
     for (;;) {
@@ -1450,10 +1492,26 @@ void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *
         int k = poll(&p, 1, left > 1e9 ? 1000000000 : (int)ceil(left));
         if (k < 0 && errno == EINTR) continue;
         if (k == 0) continue; /* re-check the clock */
-        char buf[64];
-        ssize_t got = read(fds[0], buf, sizeof buf);
+        /* the figures JSON, of any length */
+        if (fig_n + 4096 + 1 > fig_cap) {
+            size_t cap = 2 * fig_cap + 4096 + 1;
+            char *nf = realloc(fig, cap);
+            if (!nf) {
+                /* read on (the child must not block), drop the figures */
+                char sink[4096];
+                ssize_t got = read(fds[0], sink, sizeof sink);
+                fig_lost = true;
+                if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+                if (got <= 0) break;
+                continue;
+            }
+            fig = nf;
+            fig_cap = cap;
+        }
+        ssize_t got = read(fds[0], fig + fig_n, 4096);
         if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (got <= 0) break;
+        fig_n += (size_t)got;
     }
     close(fds[0]);
     if (timed_out) kill(pid, SIGKILL);
@@ -1464,7 +1522,22 @@ void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *
     }
     double elapsed = prb_now_ms() - t_start;
     memcpy(res, sh, sizeof *res);
-    munmap(sh, sizeof *sh);
+    res->outputs = NULL;
+    res->cap_outputs = 0;
+    if (sh->n_outputs) {
+        size_t n = sh->n_outputs < sh->cap_outputs ? sh->n_outputs : sh->cap_outputs;
+        res->outputs = malloc(n * sizeof *res->outputs);
+        if (res->outputs) memcpy(res->outputs, sh->outputs, n * sizeof *res->outputs);
+        res->n_outputs = res->outputs ? n : 0;
+        res->cap_outputs = res->n_outputs;
+    }
+    munmap(sh, map_len);
+    if (fig && !fig_lost && fig_n) {
+        fig[fig_n] = 0;
+        res->figures = fig;
+    } else {
+        free(fig);
+    }
 #ifdef __APPLE__
     res->rss_peak_mb = (double)ru.ru_maxrss / (1024.0 * 1024.0);
 #else

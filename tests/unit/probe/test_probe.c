@@ -116,9 +116,9 @@ static const char *str(const cJSON *o, const char *key) {
 
 /* probe --format json ... → parsed report (NULL on bad JSON) */
 static cJSON *probe_json(res *r, const char *const *args) {
-    const char *argv[40] = {"probe", "--format", "json", "--no-config", "--runs", "2"};
+    const char *argv[128] = {"probe", "--format", "json", "--no-config", "--runs", "2"};
     size_t n = 6;
-    for (size_t i = 0; args[i] && n < 39; i++) argv[n++] = args[i];
+    for (size_t i = 0; args[i] && n < 127; i++) argv[n++] = args[i];
     argv[n] = NULL;
     *r = run(argv);
     cJSON *doc = cJSON_Parse(r->out);
@@ -487,7 +487,8 @@ static void test_inputs_and_outputs(void) {
 /* Every outcome has its own rule: a run the executor fails is a
  * probe/run-error finding at the op (not a notification of another rule),
  * a bad --input a probe/io-error finding (exit 2), a model with more inputs
- * than any fixed table would hold runs. */
+ * or outputs than any fixed table would hold runs and is measured whole,
+ * as many --input files as inputs are read. */
 static size_t count_probe_notes(const cJSON *doc) {
     size_t n = 0;
     const cJSON *no;
@@ -548,6 +549,42 @@ static void test_outcome_rules(void) {
     CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(figures(doc), "inputs")), 80);
     CHECK_INT(count_prefix(doc, "probe/"), 0);
     CHECK_INT(count_probe_notes(doc), 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
+    /* 40 --input files (no cap on the specs): every one read, the rest generated */
+    const char *argv[2 * 40 + 8];
+    char specs[40][32];
+    size_t na = 0;
+    for (int i = 0; i < 40; i++) {
+        char name[16];
+        float v = (float)i;
+        snprintf(name, sizeof name, "f%02d.f32", i);
+        write_bytes(name, &v, sizeof v);
+        snprintf(specs[i], sizeof specs[i], "f%02d=f%02d.f32", i, i);
+        argv[na++] = "--input";
+        argv[na++] = specs[i];
+    }
+    argv[na++] = fixture("many_inputs.mlmodel");
+    argv[na] = NULL;
+    doc = probe_json(&r, argv);
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    size_t from_file = 0;
+    const cJSON *in;
+    cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(figures(doc), "inputs")) {
+        const char *src = str(in, "source");
+        from_file += src && !strcmp(src, "file");
+    }
+    CHECK_INT(from_file, 40);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
+    /* 600 outputs (no cap on the outputs measured; the figures run past
+     * the 64 KB a pipe holds) */
+    doc = PROBE_JSON(&r, fixture("many_outputs.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(figures(doc), "outputs")), 600);
+    CHECK_INT(count_prefix(doc, "probe/"), 0);
     cJSON_Delete(doc);
     cli_res_free(&r);
 }

@@ -269,10 +269,12 @@ static int k_split(xctx *c) {
     if (!n) return exec_fail(c, "no outputs");
     int axis = nn_chan_axis(x->rank);
     if (x->dim[axis] % (int64_t)n) return exec_fail(c, "%lld channels do not split into %zu", (long long)x->dim[axis], n);
-    int64_t sizes[64];
-    if (n > 64) return exec_fail(c, "more than 64 outputs");
+    int64_t *sizes = malloc(n * sizeof *sizes);
+    if (!sizes) return exec_fail(c, "out of memory");
     for (size_t i = 0; i < n; i++) sizes[i] = x->dim[axis] / (int64_t)n;
-    return split_sizes(c, x, axis, sizes, n);
+    int rc = split_sizes(c, x, axis, sizes, n);
+    free(sizes);
+    return rc;
 }
 
 /* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
@@ -283,16 +285,23 @@ static int k_splitND(xctx *c) {
     int axis = exec_axis((int)exec_ai(c, "axis", 0), x->rank);
     if (axis < 0) return exec_fail(c, "axis out of range");
     size_t n = exec_n_outputs(c);
-    if (!n || n > 64) return exec_fail(c, "%zu outputs", n);
-    int64_t sizes[64];
-    int ns = exec_aints(c, "splitSizes", sizes, 64);
+    if (!n) return exec_fail(c, "no outputs");
+    int64_t *sizes = malloc(n * sizeof *sizes);
+    if (!sizes) return exec_fail(c, "out of memory");
+    const cml_attr *ss = exec_attr(c, "splitSizes");
+    size_t ns = ss && ss->kind == CML_ATTR_INTS ? ss->n : ss && ss->kind == CML_ATTR_INT ? 1 : 0;
+    int rc = 0;
     if (ns > 0) {
-        if ((size_t)ns != n) return exec_fail(c, "%d split sizes for %zu outputs", ns, n);
+        if (ns != n) rc = exec_fail(c, "%zu split sizes for %zu outputs", ns, n);
+        else exec_aints(c, "splitSizes", sizes, n);
+    } else if (x->dim[axis] % (int64_t)n) {
+        rc = exec_fail(c, "axis of %lld does not split into %zu", (long long)x->dim[axis], n);
     } else {
-        if (x->dim[axis] % (int64_t)n) return exec_fail(c, "axis of %lld does not split into %zu", (long long)x->dim[axis], n);
         for (size_t i = 0; i < n; i++) sizes[i] = x->dim[axis] / (int64_t)n;
     }
-    return split_sizes(c, x, axis, sizes, n);
+    if (rc == 0) rc = split_sizes(c, x, axis, sizes, n);
+    free(sizes);
+    return rc;
 }
 
 /* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
