@@ -50,7 +50,7 @@ static int gather_inputs(xctx *c, double **x, size_t *n) {
     return 0;
 }
 
-/* SOURCE: GLMRegressor.proto / GLMClassifier.proto PostEvaluationTransform
+/* SOURCE: apple/coremltools mlmodel/format/GLMRegressor.proto:19-23 / GLMClassifier.proto PostEvaluationTransform
  * Logit and Probit: the logistic function and the standard normal CDF. */
 static double logit(double y) { return 1.0 / (1.0 + exp(-y)); }
 static double probit(double y) { return 0.5 * erfc(-y / sqrt(2.0)); }
@@ -146,7 +146,7 @@ static int k_glm_regressor(xctx *c) {
     size_t ny = 0;
     if (glm_linear(c, &y, &ny) != 0) return -1;
     const cml_attr *tr = exec_attr(c, "postEvaluationTransform");
-    /* SOURCE: GLMRegressor.proto PostEvaluationTransform: NoTransform = 0,
+    /* SOURCE: apple/coremltools mlmodel/format/GLMRegressor.proto:19-23 PostEvaluationTransform: NoTransform = 0,
      * Logit = 1, Probit = 2 */
     int64_t mode = tr ? tr->i : 0;
     int64_t n = (int64_t)ny;
@@ -159,7 +159,7 @@ static int k_glm_regressor(xctx *c) {
     return 0;
 }
 
-/* Class probabilities of a GLM classifier. SOURCE: GLMClassifier.proto:
+/* Class probabilities of a GLM classifier. SOURCE: apple/coremltools mlmodel/format/GLMClassifier.proto:21-24,26-29:
  * PostEvaluationTransform Logit = 0, Probit = 1 ("Only binary
  * classification is supported for probit"); ClassEncoding ReferenceClass
  * = 0 ("First class is the reference class"), OneVsRest = 1. The binary
@@ -211,7 +211,7 @@ static int k_glm_classifier(xctx *c) {
 
 /* ---- tree ensembles ------------------------------------------------------------ */
 
-/* SOURCE: TreeEnsemble.proto TreeNodeBehavior: BranchOnValueLessThanEqual
+/* SOURCE: apple/coremltools mlmodel/format/TreeEnsemble.proto:50-58 TreeNodeBehavior: BranchOnValueLessThanEqual
  * = 0, LessThan = 1, GreaterThanEqual = 2, GreaterThan = 3, Equal = 4,
  * NotEqual = 5, LeafNode = 6. */
 enum { TB_LE, TB_LT, TB_GE, TB_GT, TB_EQ, TB_NE, TB_LEAF };
@@ -438,7 +438,7 @@ static int forest_eval(xctx *c, const tforest *f, const double *x, size_t nx, do
     return 0;
 }
 
-/* SOURCE: TreeEnsemble.proto TreeEnsemblePostEvaluationTransform:
+/* SOURCE: apple/coremltools mlmodel/format/TreeEnsemble.proto:32-40 TreeEnsemblePostEvaluationTransform:
  * NoTransform = 0, Classification_SoftMax = 1, Regression_Logistic = 2,
  * Classification_SoftMaxWithZeroClassReference = 3 (a softmax over the
  * scores with a class-0 score of 0 put in front). out has dims (+1 for
@@ -537,7 +537,7 @@ static int k_tree_classifier(xctx *c) {
 
 /* ---- support vector machines ------------------------------------------------------ */
 
-/* SOURCE: SVM.proto Kernel oneof: linearKernel = 1 (K = x'y), rbfKernel = 2
+/* SOURCE: apple/coremltools mlmodel/format/SVM.proto:70-80 Kernel oneof: linearKernel = 1 (K = x'y), rbfKernel = 2
  * (exp(-gamma |x - y|^2)), polyKernel = 3 ((gamma x'y + c)^degree),
  * sigmoidKernel = 4 (tanh(gamma x'y + c)). */
 enum { SK_LINEAR, SK_RBF, SK_POLY, SK_SIGMOID };
@@ -575,7 +575,7 @@ static void svm_free(void *arg) {
 
 #define SVM_FAIL(...) do { exec_fail(c, __VA_ARGS__); svm_free(s); return NULL; } while (0)
 
-/* Check the parameters once. SOURCE: SVM.proto: SupportVectorRegressor
+/* Check the parameters once. SOURCE: apple/coremltools mlmodel/format/SVM.proto:129-145,122-127,147-195: SupportVectorRegressor
  * kernel = 1, oneof sparseSupportVectors = 2 / denseSupportVectors = 3,
  * coefficients = 4 (Coefficients.alpha = 1), rho = 5 (double);
  * SupportVectorClassifier kernel = 1, numberOfSupportVectorsPerClass = 2
@@ -658,7 +658,7 @@ static tsvm *svm_build(xctx *c, bool classifier) {
     }
 
     if (!classifier) {
-        /* SOURCE: SVM.proto SupportVectorRegressor: "Coefficients, one for
+        /* SOURCE: apple/coremltools mlmodel/format/SVM.proto:129-145,122-127 SupportVectorRegressor: "Coefficients, one for
          * each support vector", and rho */
         const cml_attr *a = list_of(c, "coefficients.alpha", CML_ATTR_FLOATS);
         if (list_n(a) != s->n_sv)
@@ -669,7 +669,7 @@ static tsvm *svm_build(xctx *c, bool classifier) {
         return s;
     }
 
-    /* SOURCE: SVM.proto SupportVectorClassifier: numberOfSupportVectorsPerClass;
+    /* SOURCE: apple/coremltools mlmodel/format/SVM.proto:147-195 SupportVectorClassifier: numberOfSupportVectorsPerClass;
      * coefficients "(numberOfClasses-1) by (total number of support
      * vectors)"; rho "with K*(K-1) / 2 elements"; probA and probB, optional,
      * "Total of K*(K-1)/2 elements". SVMValidator.cpp requires class labels,
@@ -975,7 +975,7 @@ static int k_svm_classifier(xctx *c) {
 
 /* ---- scaler, feature vectorizer -------------------------------------------------- */
 
-/* SOURCE: Scaler.proto: f(x) = scaleValue * (x + shiftValue); scale
+/* SOURCE: apple/coremltools mlmodel/format/Scaler.proto:11-34: f(x) = scaleValue * (x + shiftValue); scale
  * defaults to 1 and shift to 0; a single value applies to every element. */
 static int k_scaler(xctx *c) {
     if (exec_nn_n_in(c) != 1) return exec_fail(c, "scaler takes one input, has %zu", exec_nn_n_in(c));
@@ -995,7 +995,7 @@ static int k_scaler(xctx *c) {
     return 0;
 }
 
-/* SOURCE: FeatureVectorizer.proto: the output is the concatenation of the
+/* SOURCE: apple/coremltools mlmodel/format/FeatureVectorizer.proto:11-26: the output is the concatenation of the
  * listed input columns in order, inputDimensions values from each. */
 static int k_feature_vectorizer(xctx *c) {
     const cml_attr *col = list_of(c, "inputList.inputColumn", CML_ATTR_STRINGS),
@@ -1052,7 +1052,7 @@ static int k_feature_vectorizer(xctx *c) {
 
 /* ---- normalizer, array feature extractor, imputer ------------------------------------ */
 
-/* SOURCE: Normalizer.proto NormType LMax = 0, L1 = 1, L2 = 2: x / z with z
+/* SOURCE: apple/coremltools mlmodel/format/Normalizer.proto:15-35,11-38 NormType LMax = 0, L1 = 1, L2 = 2: x / z with z
  * the max, L1 or L2 norm. The max norm is max |x_i| and an all-zero input
  * stays zero [derived: coremltools' sklearn converter maps
  * sklearn.preprocessing.Normalizer, which divides by max |x_i| and leaves
@@ -1079,7 +1079,7 @@ static int k_normalizer(xctx *c) {
     return 0;
 }
 
-/* SOURCE: ArrayFeatureExtractor.proto: the values at the zero-based
+/* SOURCE: apple/coremltools mlmodel/format/ArrayFeatureExtractor.proto:11-19: the values at the zero-based
  * extractIndex positions of the array input, in that order. */
 static int k_array_feature_extractor(xctx *c) {
     const cml_attr *ix = list_of(c, "extractIndex", CML_ATTR_INTS);

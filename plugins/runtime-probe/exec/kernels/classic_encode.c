@@ -19,7 +19,7 @@
 
 /* ---- one-hot encoder ------------------------------------------------------------------- */
 
-/* SOURCE: apple/coremltools mlmodel/format/OneHotEncoder.proto: a string or
+/* SOURCE: apple/coremltools mlmodel/format/OneHotEncoder.proto:13-41: a string or
  * int64 category becomes an array of zeros with a one at the category's
  * position in stringCategories / int64Categories; outputSparse gives a
  * one-entry dictionary {position: 1} instead; handleUnknown ErrorOnUnknown
@@ -93,7 +93,7 @@ static int k_one_hot_encoder(xctx *c) {
 
 /* ---- dictionary vectorizer ----------------------------------------------------------------- */
 
-/* SOURCE: apple/coremltools mlmodel/format/DictVectorizer.proto: the output
+/* SOURCE: apple/coremltools mlmodel/format/DictVectorizer.proto:13-36: the output
  * has one element per entry of stringToIndex / int64ToIndex; each input
  * entry's value goes to its key's position, other positions are 0 ("an
  * input of {"a": 4, "c": 8} will produce [4, 8, 0, 0]" for ["a", "c",
@@ -131,7 +131,7 @@ static int k_dict_vectorizer(xctx *c) {
 
 /* ---- categorical mapping ----------------------------------------------------------------------- */
 
-/* SOURCE: apple/coremltools mlmodel/format/CategoricalMapping.proto:
+/* SOURCE: apple/coremltools mlmodel/format/CategoricalMapping.proto:13-38:
  * stringToInt64Map turns strings into integers, int64ToStringMap integers
  * into strings; an input not in the map gets int64Value / strValue, or is
  * an error when neither is set. Each element of an array or sequence
@@ -188,7 +188,7 @@ static int k_categorical_mapping(xctx *c) {
 
 /* ---- imputer ---------------------------------------------------------------------------------- */
 
-/* SOURCE: apple/coremltools mlmodel/format/Imputer.proto: values equal to
+/* SOURCE: apple/coremltools mlmodel/format/Imputer.proto:13-43: values equal to
  * the ReplaceValue (NaN when none is set: the comment's example) are
  * replaced by the ImputedValue: imputedDoubleValue / imputedInt64Value /
  * imputedStringValue for every missing element, imputedDoubleArray /
@@ -295,7 +295,7 @@ static int k_imputer(xctx *c) {
 
 /* ---- identity, class-confidence thresholding ---------------------------------------------------- */
 
-/* SOURCE: apple/coremltools mlmodel/format/Identity.proto: "This model
+/* SOURCE: apple/coremltools mlmodel/format/Identity.proto:11-18: "This model
  * returns given inputs as outputs, unchanged" (output i is input i). */
 static int k_identity(xctx *c) {
     size_t n = exec_n_outputs(c);
@@ -308,7 +308,7 @@ static int k_identity(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/ClassConfidenceThresholding.proto:
+/* SOURCE: apple/coremltools mlmodel/format/ClassConfidenceThresholding.proto:31-40:
  * input [C] confidences, output [2, C]: row 0 the confidences, row 1 all
  * ones ("Currently, the model simply takes all the classes"). */
 static int k_class_confidence_thresholding(xctx *c) {

@@ -60,7 +60,7 @@ static int knn_cmp(const void *a, const void *b) {
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NearestNeighbors.proto
+/* SOURCE: apple/coremltools mlmodel/format/NearestNeighbors.proto:14-54,127-131
  * KNearestNeighborsClassifier: samples floatSamples (numberOfDimensions
  * each) with one class label per sample (stringClassLabels /
  * int64ClassLabels); the numberOfNeighbors (Int64Parameter defaultValue)
@@ -213,7 +213,7 @@ static void rows_allowed(const cml_value *v, const cml_model *m, int64_t *lo, in
     }
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NonMaximumSuppression.proto:
+/* SOURCE: apple/coremltools mlmodel/format/NonMaximumSuppression.proto:50-60:
  * confidence [N, C] and coordinates [N, 4] (x, y centre, width, height)
  * inputs by name; iouThreshold / confidenceThreshold, each overridable by
  * an input; boxes whose highest confidence is below the threshold are
@@ -319,7 +319,7 @@ static long item_index(const cml_attr *sids, const cml_attr *iids, size_t n_item
     return k >= 0 && (uint64_t)k < n_items ? (long)k : -1;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/ItemSimilarityRecommender.proto:
+/* SOURCE: apple/coremltools mlmodel/format/ItemSimilarityRecommender.proto:43-52:
  * the score of item k is sum over observed items i of sim(k, i) * (score_i
  * - shift_k), where SimilarItems(itemId = i).similarItemList gives sim(k, i)
  * for its entries k and shift_k is SimilarItems(itemId = k)
@@ -445,7 +445,7 @@ out:
 
 static double phi(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
 
-/* SOURCE: apple/coremltools mlmodel/format/BayesianProbitRegressor.proto:
+/* SOURCE: apple/coremltools mlmodel/format/BayesianProbitRegressor.proto:58-64:
  * each feature i takes a discrete value x[i] (the input a vector indexed by
  * feature id, or rows (id, value)); its weight for that value is a
  * Gaussian (mean, precision = 1 / variance); the regression mean is
@@ -531,7 +531,7 @@ static int k_bayesian_probit(xctx *c) {
 
 /* ---- linked models --------------------------------------------------------------------------------- */
 
-/* SOURCE: apple/coremltools mlmodel/format/LinkedModel.proto: "A model which
+/* SOURCE: apple/coremltools mlmodel/format/LinkedModel.proto:12-21: "A model which
  * wraps another (compiled) model external to this one", found by
  * linkedModelFileName along linkedModelSearchPath (":"-separated, relative
  * to this model; empty means "."). The executor asks exec_io.link for it

@@ -199,7 +199,7 @@ static int64_t border(xctx *c, const char *prefix, int dim, bool end) {
     return exec_ai(c, name, 0);
 }
 
-/* SOURCE: NeuralNetwork.proto SamePadding: out = ceil(in / stride),
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1185-1242 SamePadding: out = ceil(in / stride),
  * total = max(0, (out-1)*stride + K - in); BOTTOM_RIGHT_HEAVY puts
  * floor(total/2) on top/left, TOP_LEFT_HEAVY on bottom/right. */
 static void same_pad(xctx *c, int64_t in, int64_t ek, int64_t s, int64_t *lo, int64_t *hi) {
@@ -213,7 +213,7 @@ static void same_pad(xctx *c, int64_t in, int64_t ek, int64_t s, int64_t *lo, in
 
 /* ---- convolution ---------------------------------------------------------------- */
 
-/* SOURCE: NeuralNetwork.proto ConvolutionLayerParams: weights
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1416-1536,1139-1183 ConvolutionLayerParams: weights
  * [outputChannels, kernelChannels, kH, kW] (deconvolution: [kernelChannels,
  * outputChannels/nGroups, kH, kW]); kernelSize default [3,3], stride and
  * dilationFactor default [1,1]; ValidPadding border amounts; out =
@@ -285,7 +285,8 @@ static int k_convolution(xctx *c) {
 
 /* ---- batchnorm ------------------------------------------------------------------------ */
 
-/* SOURCE: NeuralNetwork.proto BatchnormLayerParams: y = gamma*(x-mean)/sqrt(var+eps)+beta
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1843-1892
+ * BatchnormLayerParams: y = gamma*(x-mean)/sqrt(var+eps)+beta
  * over the channel axis -3; epsilon defaults to 1e-5 when 0; computeMeanVar
  * takes mean/variance from the input (per instance when instanceNormalization). */
 static int k_batchnorm(xctx *c) {
@@ -350,7 +351,8 @@ static int chk_activation(const exec_io *io, const cml_op *op, char *why, size_t
     return 0;
 }
 
-/* SOURCE: NeuralNetwork.proto Activation* messages: leakyReLU x>=0 ? x : a*x;
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:129-144
+ * Activation* messages: leakyReLU x>=0 ? x : a*x;
  * thresholdedReLU x>=a ? x : 0; PReLU per channel; scaledTanh a*tanh(b*x);
  * sigmoidHard min(max(a*x+b,0),1); linear a*x+b; ELU x>=0 ? x : a*(e^x-1);
  * softsign x/(1+|x|); softplus log(1+e^x); parametricSoftplus
@@ -407,7 +409,8 @@ static int k_activation(xctx *c) {
 
 /* ---- pooling ------------------------------------------------------------------------------ */
 
-/* SOURCE: NeuralNetwork.proto PoolingLayerParams: kernelSize default [3,3],
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1894-1979,1951-1959
+ * PoolingLayerParams: kernelSize default [3,3],
  * stride [1,1]; valid / same / includeLastPixel (ValidCompletePadding:
  * out = ceil((in + 2p - k)/s) + 1, minus one if p > 0 and (out-1)*s >= in + p);
  * globalPooling uses the whole plane; avgPoolExcludePadding. */
@@ -467,7 +470,8 @@ static int k_pooling(xctx *c) {
 
 /* ---- innerProduct / batchedMatmul ------------------------------------------------------------- */
 
-/* SOURCE: NeuralNetwork.proto InnerProductLayerParams: rank 1..3 act on the
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1719-1770
+ * InnerProductLayerParams: rank 1..3 act on the
  * last dim; rank 4 [x1, C, H, W] -> [x1, C_out, 1, 1]; rank 5 ->
  * [x1, x2, C_out, 1, 1]; weights [C_out, C_in] row-major. */
 static int k_innerProduct(xctx *c) {
@@ -505,7 +509,8 @@ static int k_innerProduct(xctx *c) {
 
 /* ---- elementwise over inputs ---------------------------------------------------------------------- */
 
-/* SOURCE: NeuralNetwork.proto AddLayerParams / MultiplyLayerParams (one input:
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2356-2387,2389-2420,3279-3298
+ * AddLayerParams / MultiplyLayerParams (one input:
  * x + alpha / alpha * x), AverageLayerParams, MaxLayerParams, MinLayerParams;
  * broadcasting as in NumPy (a superset of the shapes the proto lists). */
 static int fold(xctx *c, int op, bool average) {
@@ -566,7 +571,8 @@ static int k_maxBroadcastable(xctx *c) { return bcast2(c, BIN_MAX); }
 static int k_minBroadcastable(xctx *c) { return bcast2(c, BIN_MIN); }
 static int k_powBroadcastable(xctx *c) { return bcast2(c, BIN_POW); }
 
-/* SOURCE: NeuralNetwork.proto ScaleLayerParams / BiasLayerParams: scale and
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2730-2778,2696-2728
+ * ScaleLayerParams / BiasLayerParams: scale and
  * bias of shape [1], [C], [1,H,W] or [C,H,W] broadcast over the trailing
  * [C, H, W] dims. */
 static int trailing_param(const xt *x, const xt *p, const int64_t *shape, int ns, xt *view) {
@@ -631,7 +637,8 @@ static int k_bias(xctx *c) {
     return 0;
 }
 
-/* SOURCE: NeuralNetwork.proto UnaryFunctionLayerParams: x' = scale*x + shift
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2422-2509
+ * UnaryFunctionLayerParams: x' = scale*x + shift
  * (scale defaults to 1 when 0); SQRT, RSQRT 1/sqrt(x'+eps), INVERSE 1/(x'+eps),
  * POWER x'^alpha, EXP, LOG, ABS, THRESHOLD max(alpha, x'); eps default 1e-6. */
 static int k_unary(xctx *c) {
@@ -665,7 +672,8 @@ static int k_unary(xctx *c) {
     return 0;
 }
 
-/* SOURCE: NeuralNetwork.proto ClipLayerParams: min(max(x, minval), maxval) */
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:5830-5848
+ * ClipLayerParams: min(max(x, minval), maxval) */
 static int k_clip(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
     NEED(x, "input");
@@ -723,7 +731,8 @@ static int concat_axis(xctx *c, int axis) {
     return 0;
 }
 
-/* SOURCE: NeuralNetwork.proto ConcatLayerParams: axis -3, or -5 with sequenceConcat. */
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2244-2270
+ * ConcatLayerParams: axis -3, or -5 with sequenceConcat. */
 static int k_concat(xctx *c) {
     const xt *f = exec_nn_in(c, 0);
     NEED(f, "input");
@@ -740,7 +749,8 @@ static int k_concatND(xctx *c) {
     return concat_axis(c, axis);
 }
 
-/* SOURCE: NeuralNetwork.proto FlattenLayerParams: [.., C, H, W] -> [.., C*H*W, 1, 1];
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2843-2875
+ * FlattenLayerParams: [.., C, H, W] -> [.., C*H*W, 1, 1];
  * CHANNEL_LAST orders the values H, W, C. */
 static int k_flatten(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
@@ -779,7 +789,8 @@ static int k_reshapeStatic(xctx *c) {
     return copy_as(c, x, n, t);
 }
 
-/* SOURCE: NeuralNetwork.proto ReshapeLayerParams: targetShape [C,H,W] keeps
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2877-2925
+ * ReshapeLayerParams: targetShape [C,H,W] keeps
  * the leading (sequence/batch) dims, [Seq,C,H,W] sets the sequence; CHANNEL_LAST
  * flattens H,W,C and permutes the result back to C,H,W. */
 static int k_reshape(xctx *c) {
@@ -907,7 +918,8 @@ static int k_transpose(xctx *c) {
 
 /* ---- softmax and reductions ---------------------------------------------------------------------------- */
 
-/* SOURCE: NeuralNetwork.proto SoftmaxLayerParams (axis -3) and SoftmaxNDLayerParams (axis). */
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2305-2331,4043-4061
+ * SoftmaxLayerParams (axis -3) and SoftmaxNDLayerParams (axis). */
 static int k_softmax(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
     NEED(x, "input");
@@ -928,7 +940,8 @@ static int k_softmaxND(xctx *c) {
     return 0;
 }
 
-/* SOURCE: NeuralNetwork.proto ReduceLayerParams: axis CHW/HW/C/H/W = [-3,-2,-1],
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:3102-3218
+ * ReduceLayerParams: axis CHW/HW/C/H/W = [-3,-2,-1],
  * [-2,-1], [-3], [-2], [-1]; output keeps the rank; LOGSUM is sum(ln(x+eps))
  * (eps default 1e-6); ARGMAX returns the index. */
 static int k_reduce(xctx *c) {
@@ -1008,7 +1021,8 @@ static int k_reduceLogSumExp(xctx *c) { return reduce_nd(c, RED_LOGSUMEXP); }
 
 /* ---- padding ------------------------------------------------------------------------------------------ */
 
-/* SOURCE: NeuralNetwork.proto PaddingLayerParams: border amounts for H and W;
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2137-2242
+ * PaddingLayerParams: border amounts for H and W;
  * constant (value), reflection, replication. */
 static int k_padding(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
@@ -1057,7 +1071,7 @@ static int k_copy(xctx *c) {
     return copy_as(c, x, x->rank, x->dim);
 }
 
-/* SOURCE: NeuralNetwork.proto GeluLayerParams (EXACT, TANH_APPROXIMATION,
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:6002-6034 GeluLayerParams (EXACT, TANH_APPROXIMATION,
  * SIGMOID_APPROXIMATION) */
 static int k_gelu(xctx *c) {
     const xt *x = exec_nn_in(c, 0);

@@ -48,7 +48,7 @@ static int unary_layer(xctx *c, int op) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto CeilLayerParams,
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:5782-5792,5806-5816,5818-5828 CeilLayerParams,
  * FloorLayerParams, SignLayerParams (+1, -1, 0), RoundLayerParams ("the
  * nearest integer"; coremltools test_numpy_nn_layers.py test_round_cpu
  * compares with np.around, which rounds ties to even), Exp2LayerParams,
@@ -73,7 +73,7 @@ static int k_acosh(xctx *c) { return unary_layer(c, U_ACOSH); }
 static int k_atanh(xctx *c) { return unary_layer(c, U_ATANH); }
 static int k_erf(xctx *c) { return unary_layer(c, U_ERF); }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:6209-6231
  * ClampedReLULayerParams: f(x) = min(beta, x) for x >= 0, min(beta,
  * alpha * x) for x < 0. */
 static int k_clampedReLU(xctx *c) {
@@ -92,7 +92,7 @@ static int k_clampedReLU(xctx *c) {
 /* ---- comparisons and logic ------------------------------------------------------------- */
 
 /* y = op(x1, x2) with broadcasting, or op(x1, alpha) with one input.
- * SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+ * SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:954-979
  * EqualLayerParams, NotEqual, LessThan, LessEqual, GreaterThan,
  * GreaterEqual: 1 or 2 inputs, "y = x1 == alpha, if only one input is
  * provided", output 1.0 or 0.0, broadcasting; LogicalAnd / Or / Xor: two
@@ -136,7 +136,7 @@ static int k_logicalXor(xctx *c) { return binary_layer(c, BIN_XOR, false); }
 static int k_modBroadcastable(xctx *c) { return binary_layer(c, BIN_MOD, false); }
 static int k_floorDivBroadcastable(xctx *c) { return binary_layer(c, BIN_FLOORDIV, false); }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1068-1085
  * LogicalNotLayerParams: 1.0 where the input is 0.0, else 0.0. */
 static int k_logicalNot(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
@@ -147,7 +147,7 @@ static int k_logicalNot(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4229-4249
  * WhereBroadcastableLayerParams: inputs condition, x, y broadcast to a
  * common shape; out = x where the condition is true (non-zero), else y. */
 static int k_whereBroadcastable(xctx *c) {

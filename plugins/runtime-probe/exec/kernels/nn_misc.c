@@ -130,7 +130,7 @@ static int embed(xctx *c, const xt *x, const float *w, const float *b, int64_t v
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1772-1805
  * EmbeddingLayerParams: weights [outputChannels, inputDim]; an input
  * [x1, 1, 1, 1] or [x1, x2, 1, 1, 1] of indices in [0, inputDim) gives
  * [x1, outputChannels, 1, 1] / [x1, x2, outputChannels, 1, 1] (the
@@ -158,7 +158,7 @@ static int k_embedding(xctx *c) {
     return embed(c, x, w->d, b ? b->d : NULL, V, E, y->d);
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1807-1841
  * EmbeddingNDLayerParams: weights [embeddingSize, vocabSize]; input
  * [.., 1] of indices -> [.., embeddingSize]; optional bias. */
 static int k_embeddingND(xctx *c) {
@@ -222,7 +222,7 @@ static int sort_lines(xctx *c, const xt *x, int axis, bool desc, int64_t keep, f
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:5672-5697
  * TopKLayerParams: outputs (values, indices) with K (or the value of input
  * 2) entries along axis: the largest first, or with useBottomK the
  * smallest first; ties keep the lower index first. */
@@ -248,7 +248,7 @@ static int k_topK(xctx *c) {
     return sort_lines(c, x, axis, !exec_ab(c, "useBottomK"), K, v->d, ix ? ix->d : NULL);
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:6233-6264
  * ArgSortLayerParams: the indices that sort each line along axis
  * ascending, or descending; equal values keep their order. */
 static int k_argSort(xctx *c) {
@@ -261,7 +261,7 @@ static int k_argSort(xctx *c) {
     return sort_lines(c, x, axis, exec_ab(c, "descending"), x->dim[axis], NULL, y->d);
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:5699-5724,5726-5751
  * ArgMaxLayerParams / ArgMinLayerParams: the index of the first largest /
  * smallest value along axis; removeDim drops the axis (a rank-1 input
  * keeps shape (1,)). */
@@ -313,7 +313,7 @@ float *nn_dyn_quant(const xt *x) {
     return q;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:3908-3989
  * BatchedMatMulLayerParams: two inputs: numpy.matmul with transposeA /
  * transposeB, a rank-1 a read as (1, D) and a rank-1 b as (D, 1), batch
  * dims broadcast, output rank max(2, ranks); one input: the weights
@@ -387,7 +387,7 @@ static int k_batchedMatmul(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:3340-3366
  * DotProductLayerParams: two blobs [.., C, 1, 1]; output [.., 1, 1, 1]
  * = sum over C of x1 * x2, divided by |x1| |x2| when cosineSimilarity. */
 static int k_dot(xctx *c) {
@@ -456,7 +456,7 @@ static int pad3(xctx *c, const char *type, const int64_t *in, const int64_t *k, 
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1538-1717
  * Convolution3DLayerParams: input [B, C, D, H, W]; weights [Cout,
  * Cin/groups, kD, kH, kW] (deconvolution: [Cin, Cout/groups, kD, kH, kW],
  * coremltools NeuralNetworkBuilder.add_convolution3d transposes them to
@@ -562,7 +562,7 @@ static int k_convolution3d(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1981-2089,2091-2135
  * Pooling3DLayerParams: MAX / AVERAGE over [kD, kH, kW] windows of a
  * [B, C, D, H, W] blob with CUSTOM / VALID / SAME padding (zeros; SAME
  * gives ceil(in / stride) with the odd unit after); countExcludePadding
@@ -651,7 +651,7 @@ static double iou_xywh(const float *a, const float *b) {
     return uni > 0 ? inter / uni : 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:6137-6207
  * NonMaximumSuppressionLayerParams: boxes (B, N, 4) as (x, y, width,
  * height) centres, scores (B, N, C); optional inputs override
  * iouThreshold, scoreThreshold, maxBoxes. A box's score is its largest
@@ -769,7 +769,7 @@ static int random_shape(xctx *c, int how, int64_t *dim, int *r) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:129-144
  * RandomNormal{Like,Static,Dynamic}LayerParams (seed, mean, stdDev),
  * RandomUniform{..}LayerParams (seed, minVal, maxVal),
  * RandomBernoulli{..}LayerParams (seed, prob: 1 with probability prob);
@@ -811,7 +811,7 @@ static int k_randomBernoulliLike(xctx *c) { return random_layer(c, RD_BERNOULLI,
 static int k_randomBernoulliStatic(xctx *c) { return random_layer(c, RD_BERNOULLI, 1); }
 static int k_randomBernoulliDynamic(xctx *c) { return random_layer(c, RD_BERNOULLI, 2); }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:5295-5318
  * CategoricalDistributionLayerParams: input [.., D_R] of logits (isLogits)
  * or probabilities; output [.., numSamples] of drawn class indices; eps
  * (default 1e-10), temperature (default 1.0). Logits are divided by the

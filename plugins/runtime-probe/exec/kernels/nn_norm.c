@@ -9,7 +9,7 @@
 
 #include "nn_internal.h"
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:3368-3411
  * MeanVarianceNormalizeLayerParams: per sample over [C, H, W]
  * (acrossChannels) or per channel over [H, W]; normalizeVariance false:
  * only the mean is subtracted; epsilon 0 means 1e-6. The variance form
@@ -44,7 +44,7 @@ static int k_mvn(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2809-2838
  * L2NormalizeLayerParams: x / sqrt(sum x^2 + eps) over [C, H, W] of each
  * sample (leading dims are batch); epsilon 0 means 1e-6. */
 static int k_l2normalize(xctx *c) {
@@ -68,7 +68,7 @@ static int k_l2normalize(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2272-2303
  * LRNLayerParams: x / (k + alpha / localSize * sum_j x_j^2)^beta over a
  * window of localSize channels at each pixel; k 0 means 1. The window of
  * channel c is [c - (localSize-1)/2, c - (localSize-1)/2 + localSize - 1]
@@ -104,7 +104,7 @@ static int k_lrn(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:6106-6135
  * LayerNormalizationLayerParams: gamma * (x - mean) / sqrt(var + eps) +
  * beta over the trailing dims normalizedShape names (the rest is batch);
  * gamma and beta have that shape (1 and 0 when absent). */

@@ -42,7 +42,7 @@ static void bilinear_plane(const float *x, int64_t H, int64_t W, const lerp *ly,
     }
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2511-2584,2560-2580
  * UpsampleLayerParams: the grid of LinearUpsampleMode, for output size
  * Xout from input size Xin: DEFAULT spacing (Xin - Xin/Xout) / (Xout - 1)
  * and point i*spacing; ALIGN_CORNERS_TRUE spacing (Xin-1)/(Xout-1);
@@ -57,7 +57,7 @@ static double upsample_grid(int mode, int64_t i, int64_t xin, int64_t xout) {
     }
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2511-2584
  * UpsampleLayerParams: [C, H*sh, W*sw] with scalingFactor (integers) or
  * fractionalScalingFactor; mode NN (nearest) or BILINEAR with the grid
  * above. The fractional output size is floor(H * s): coremltools
@@ -115,7 +115,7 @@ static int k_upsample(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1244-1289
  * SamplingMode: N grid points on [0, X-1]: STRICT_ALIGN_ENDPOINTS_MODE
  * linspace(0, X-1, N); ALIGN_ENDPOINTS_MODE the same but (X-1)/2 when N
  * is 1; UPSAMPLE_MODE linspace(0, X - X/N, N); ROI_ALIGN_MODE spacing
@@ -144,7 +144,7 @@ static double sample_at(int method, int64_t i, double ext, int64_t n) {
     }
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2586-2620,1244-1289
  * ResizeBilinearLayerParams: [C, H_out, W_out] = targetSize (default
  * [1, 1]) with the SamplingMode grid on each axis. */
 static int k_resizeBilinear(xctx *c) {
@@ -174,7 +174,7 @@ static int k_resizeBilinear(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2622-2694,1291-1323,1297-1319
  * CropResizeLayerParams: feature map [1, B, C, H, W] (leading 1s added to
  * a lower rank), RoIs [N, 1, 4 or 5, 1, 1] (any shape whose values come in
  * rows of 4 or 5 is read the same way); 5 values: the batch index first.

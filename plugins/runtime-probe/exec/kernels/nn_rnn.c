@@ -151,7 +151,7 @@ static xt *seq_out(xctx *c, size_t k, int64_t S, int64_t B, int64_t H) {
 
 /* ---- simple recurrent ------------------------------------------------------------------------ */
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:3452-3508
  * SimpleRecurrentLayerParams: y_t = f(clip(W x_t + R y_{t-1} + b)). */
 static int k_simpleRecurrent(xctx *c) {
     int64_t I = exec_ai(c, "inputVectorSize", 0), H = exec_ai(c, "outputVectorSize", 0);
@@ -191,7 +191,7 @@ static int k_simpleRecurrent(xctx *c) {
 
 /* ---- GRU ------------------------------------------------------------------------------------ */
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:3510-3606
  * GRULayerParams: z = f(clip(W_z x + R_z y + b_z)), r = f(clip(W_r x +
  * R_r y + b_r)), c = y * r, o = g(clip(W_o x + R_o c + b_o)), y' = (1 - z)
  * * o + z * y; activations [f, g]. */
@@ -285,7 +285,7 @@ static int lstm_weights(xctx *c, const char *prefix, int64_t I, int64_t H, bool 
     return rc;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto LSTMParams:
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:3608-3706 LSTMParams:
  * i = f(clip(W_i x + R_i y + p_i * c + b_i)), f_t likewise with p_f,
  * z = g(clip(W_z x + R_z y + b_z)), c' = c * f_t + i * z (coupled input
  * and forget gate: c * (1 - i) + i * z), c' clipped to
@@ -342,7 +342,7 @@ static int lstm_cfg_read(xctx *c, const char *act_prefix, lstm_cfg *cf) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:3736-3773,3608-3706,3708-3734
  * UniDirectionalLSTMLayerParams: inputs (x, y0, c0), outputs (y, y_T,
  * c_T); activations [f, g, h]; LSTMParams; LSTMWeightParams. */
 static int k_uniDirectionalLSTM(xctx *c) {
@@ -374,7 +374,7 @@ static int k_uniDirectionalLSTM(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:3775-3856
  * BiDirectionalLSTMLayerParams: inputs (x, y0_f, c0_f, y0_b, c0_b),
  * outputs (y, y_f, c_f, y_b, c_b); y holds [forward, backward] per step
  * (2 * outputVectorSize), the backward one aligned with the input

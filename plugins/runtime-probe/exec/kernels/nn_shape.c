@@ -130,7 +130,7 @@ static void py_slice(int64_t n, int64_t b, int64_t e, int64_t s, bool bmask, boo
     *first = b;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto SliceLayerParams:
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:3058-3100 SliceLayerParams:
  * [startIndex, endIndex) with a positive stride along axis -3 / -2 / -1
  * (CHANNEL / HEIGHT / WIDTH), negative indices from the end;
  * coremltools NeuralNetworkBuilder.add_slice: "Equivalent to numpy slice
@@ -171,7 +171,7 @@ static int slice_param(xctx *c, size_t k, const char *name, int r, int64_t *v, i
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:5850-5904,5906-5935
  * SliceStaticLayerParams / SliceDynamicLayerParams: per axis beginIds,
  * endIds, strides (negative allowed), beginMasks (begin ignored), endMasks
  * (end ignored), squeezeMasks (only beginIds[i] is taken and the axis is
@@ -214,7 +214,7 @@ static int slice_nd(xctx *c, bool dynamic) {
 static int k_sliceStatic(xctx *c) { return slice_nd(c, false); }
 static int k_sliceDynamic(xctx *c) { return slice_nd(c, true); }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:6266-6290
  * SliceBySizeLayerParams: x[..., begin:begin+size, ...] on axis, begin
  * from input 2. */
 static int k_sliceBySize(xctx *c) {
@@ -260,7 +260,7 @@ static int split_sizes(xctx *c, const xt *x, int axis, const int64_t *sizes, siz
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto SplitLayerParams:
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2333-2354 SplitLayerParams:
  * nOutputs equal parts along axis -3. */
 static int k_split(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
@@ -277,7 +277,7 @@ static int k_split(xctx *c) {
     return rc;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:5753-5780
  * SplitNDLayerParams: splitSizes, else numSplits equal parts, along axis. */
 static int k_splitND(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
@@ -304,7 +304,7 @@ static int k_splitND(xctx *c) {
     return rc;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4964-4990
  * StackLayerParams: inputs of one shape stacked on a new axis (numpy.stack). */
 static int k_stack(xctx *c) {
     size_t n = exec_nn_n_in(c);
@@ -334,7 +334,7 @@ static int k_stack(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:5937-5973
  * TileLayerParams: reps from input 2 or the parameter, 1s prepended up to
  * the input's rank; output dim = input dim * reps. */
 static int k_tile(xctx *c) {
@@ -378,7 +378,7 @@ static int k_tile(xctx *c) {
 
 /* ---- permuting ---------------------------------------------------------------------------- */
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2927-2968
  * PermuteLayerParams: a rank-5 blob [Seq, B, C, H, W]; axis permutes
  * [Seq, C, H, W] (axis[i] names the input axis of output axis i among
  * those four), B stays; "[0, 3, 1, 2]" gives [Seq, B, W, C, H]. A blob of
@@ -411,7 +411,7 @@ static int k_permute(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2970-3056
  * ReorganizeDataLayerParams: SPACE_TO_DEPTH [C*b*b, H/b, W/b],
  * DEPTH_TO_SPACE [C/(b*b), H*b, W*b] taking output channel c, block
  * offset (i, j) from input channel (i*b + j)*C_out + c, PIXEL_SHUFFLE from
@@ -458,7 +458,7 @@ static int k_reorganizeData(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:3413-3437
  * SequenceRepeatLayerParams: [nRepetitions * Seq, B, C, H, W] (the whole
  * sequence repeated), nRepetitions 0 meaning 1. */
 static int k_sequenceRepeat(xctx *c) {
@@ -481,7 +481,7 @@ static int k_sequenceRepeat(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto CropLayerParams:
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:3220-3277 CropLayerParams:
  * one input: [top:H-bottom, left:W-right] from cropAmounts (borderAmounts
  * [H, W]); two inputs: the second's H and W at offset [H, W]; leading dims
  * are batch. */
@@ -517,7 +517,7 @@ static int k_crop(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4063-4078
  * ReverseLayerParams: numpy.flip of the axes whose reverseDim is true
  * (an absent list flips nothing). */
 static int k_reverse(xctx *c) {
@@ -539,7 +539,7 @@ static int k_reverse(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4080-4137
  * ReverseSeqLayerParams: for batch b (along batchAxis) the first
  * seq_lengths[b] entries along sequenceAxis are reversed, the rest kept. */
 static int k_reverseSeq(xctx *c) {
@@ -565,7 +565,7 @@ static int k_reverseSeq(xctx *c) {
 
 /* ---- gather / scatter ----------------------------------------------------------------------- */
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4687-4725
  * GatherLayerParams: numpy.take(data, indices, axis): output shape
  * data.shape[:axis] + indices.shape + data.shape[axis+1:]; negative
  * indices and axis allowed. */
@@ -596,7 +596,7 @@ static int k_gather(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto ScatterMode:
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4727-4740 ScatterMode:
  * SCATTER_UPDATE, ADD, SUB, MUL, DIV, MAX, MIN */
 static int scatter_mode(xctx *c) {
     const char *m = exec_as(c, "mode");
@@ -619,7 +619,7 @@ static inline float scatter_apply(int mode, float old, float u) {
     }
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4805-4810
  * ScatterLayerParams: output = container; output[..., indices[i..j], ...]
  * (on axis) op= updates[..., i..j, ...]; updates shaped
  * container.shape[:axis] + indices.shape + container.shape[axis+1:]. */
@@ -649,7 +649,7 @@ static int k_scatter(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4812-4852
  * GatherNDLayerParams: indices [I_0..I_{K-1}, I_K]; output[i..j, ...] =
  * params[indices[i..j, :], ...]; output shape [I_0..I_{K-1}] +
  * params.shape[I_K:]. */
@@ -685,7 +685,7 @@ static int k_gatherND(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4854-4892
  * ScatterNDLayerParams: output = container; output[indices[i..j, :], ...]
  * op= updates[i..j, ...]. */
 static int k_scatterND(xctx *c) {
@@ -717,7 +717,7 @@ static int k_scatterND(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4894-4926,4928-4962,4727-4740
  * GatherAlongAxisLayerParams (numpy.take_along_axis) and
  * ScatterAlongAxisLayerParams (numpy.put_along_axis with a ScatterMode):
  * indices shaped like data except on axis. */
@@ -754,7 +754,7 @@ static int k_scatterAlongAxis(xctx *c) { return along_axis(c, true); }
 
 /* ---- constants, fills, shapes ----------------------------------------------------------------- */
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2780-2807,4139-4158
  * LoadConstantLayerParams: data of shape [C, H, W] as a rank-5 blob
  * [1, 1, C, H, W]; LoadConstantNDLayerParams: data of shape `shape`. */
 static int load_constant(xctx *c, bool nd) {
@@ -783,7 +783,7 @@ static int load_constant(xctx *c, bool nd) {
 static int k_loadConstant(xctx *c) { return load_constant(c, false); }
 static int k_loadConstantND(xctx *c) { return load_constant(c, true); }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:5975-5986
  * GetShapeLayerParams: a rank-1 tensor of the input's dims. */
 static int k_getShape(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
@@ -803,7 +803,7 @@ static int fill(xctx *c, int r, const int64_t *dim) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4160-4183,4185-4204,4206-4227
  * FillLikeLayerParams (the input's shape), FillStaticLayerParams
  * (targetShape), FillDynamicLayerParams (the shape the input holds): every
  * value `value`. */
@@ -839,7 +839,7 @@ static int broadcast_to(xctx *c, int r, const int64_t *dim) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4570-4584,4586-4599,4601-4613
  * BroadcastToLikeLayerParams (the second input's shape),
  * BroadcastToStaticLayerParams (targetShape), BroadcastToDynamicLayerParams
  * (the shape input 2 holds): numpy broadcasting of the input. */
@@ -861,7 +861,7 @@ static int k_broadcastToDynamic(xctx *c) {
     return broadcast_to(c, r, dim);
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:5606-5619
  * ReshapeLikeLayerParams: the input's values in the second input's shape. */
 static int k_reshapeLike(xctx *c) {
     const xt *x = exec_nn_in(c, 0), *s = exec_nn_in(c, 1);
@@ -892,7 +892,7 @@ static int resolve_shape(xctx *c, const xt *x, int64_t *t, int n, bool zero_keep
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:5621-5632
  * ReshapeDynamicLayerParams: the shape input 2 holds (-1 inferred). */
 static int k_reshapeDynamic(xctx *c) {
     const xt *x = exec_nn_in(c, 0), *s = exec_nn_in(c, 1);
@@ -905,7 +905,7 @@ static int k_reshapeDynamic(xctx *c) {
     return nn_copy_as(c, x, (int)s->n, t);
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4992-5021
  * RankPreservingReshapeLayerParams: targetShape of the input's rank, 0
  * keeps the input's dim, one -1 is inferred. */
 static int k_rankPreservingReshape(xctx *c) {
@@ -918,7 +918,7 @@ static int k_rankPreservingReshape(xctx *c) {
     return nn_copy_as(c, x, n, t);
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:5023-5077
  * ConstantPaddingLayerParams: padAmounts [before_0, after_0, ...] (or the
  * second input) of the input's rank; padToGivenOutputSizeMode: a nonzero
  * amount is the output size, the padding going where it is given. */
@@ -968,7 +968,7 @@ static int k_constantPad(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:6036-6049,6051-6070
  * RangeStaticLayerParams / RangeDynamicLayerParams: numpy.arange(start,
  * end, step); the dynamic layer reads end, then start and step, from its
  * inputs when present. */
@@ -999,7 +999,7 @@ static int k_rangeDynamic(xctx *c) {
     return range(c, v[1], v[0], v[2]);
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:6072-6104
  * SlidingWindowsLayerParams: windows of windowSize every step along axis:
  * [.., L, ..] -> [.., M, W, ..], M = (L - W) / step + 1. */
 static int k_slidingWindows(xctx *c) {
@@ -1045,12 +1045,12 @@ static int band(xctx *c, int64_t lo, int64_t hi) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4518-4538
  * MatrixBandPartLayerParams: band(m, n) = (numLower < 0 || m - n <=
  * numLower) && (numUpper < 0 || n - m <= numUpper) on the last two dims. */
 static int k_matrixBandPart(xctx *c) { return band(c, exec_ai(c, "numLower", 0), exec_ai(c, "numUpper", 0)); }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4555-4568,4540-4553
  * LowerTriangularLayerParams / UpperTriangularLayerParams: zero above /
  * below diagonal k (numpy.tril / numpy.triu). */
 static int tri(xctx *c, bool lower) {
@@ -1074,7 +1074,7 @@ static int tri(xctx *c, bool lower) {
 static int k_lowerTriangular(xctx *c) { return tri(c, true); }
 static int k_upperTriangular(xctx *c) { return tri(c, false); }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:6355-6361
  * OneHotLayerParams: a new axis (an output axis, negative allowed) of
  * oneHotVectorSize (or the value of input 2); onValue at the index,
  * offValue elsewhere, all offValue for an index out of range. */
@@ -1109,7 +1109,7 @@ static int k_oneHot(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:6394-6404
  * CumSumLayerParams: cumulative sum along axis (or the axis input 2
  * holds); excludeFinalSum shifts by one (exclusive), reverse runs from the
  * end ([4, 6, 7] -> [4, 10, 17], [0, 4, 10], [17, 13, 7], [13, 7, 0]). */
@@ -1144,7 +1144,7 @@ static int k_cumSum(xctx *c) {
     return 0;
 }
 
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4481-4516
  * WhereNonZeroLayerParams: [N, R] multi-indices of the non-zero values in
  * C order. */
 static int k_whereNonZero(xctx *c) {
