@@ -507,6 +507,101 @@ static int prb_user_inputs(prb_child *c, exec_tensor *ins, size_t n_in, bool *fr
     return 0;
 }
 
+/* ---- sequence length of generated inputs ------------------------------------------ */
+
+/* A rank-5 NeuralNetwork input (declared [C] or [C, H, W]) the probe
+ * generated: its sequence axis is free (RANK5_ARRAY_MAPPING: "At runtime,
+ * the first two dimensions (Seq or Batch) can be presented as well, with
+ * non-1 values"). */
+static bool prb_seq_input(const prb_child *c, const exec_tensor *t, bool from_file) {
+    const cml_feature *f = prb_feature(c->m, t->name);
+    return !from_file && prb_is_nn(c->m) && c->m->nn_array_shape_mapping <= 0 && f &&
+           f->kind == CML_FEAT_MULTIARRAY && f->flex == CML_FLEX_NONE && (f->shape.rank == 1 || f->shape.rank == 3) &&
+           (t->dtype == EXEC_DT_FP32 || t->dtype == EXEC_DT_FP16);
+}
+
+/* Make every generated sequence input `steps` steps long: step s is the
+ * input exec_make_inputs draws with seed + s (so embedding indices stay in
+ * range). 0, or -1 (out of memory / no inputs; ins unchanged). */
+static int prb_seq_steps(prb_child *c, const char *fn, exec_tensor *ins, size_t n_in, const bool *from_file,
+                         int64_t steps) {
+    for (size_t i = 0; i < n_in; i++) {
+        if (!prb_seq_input(c, &ins[i], from_file[i])) continue;
+        const cml_feature *f = prb_feature(c->m, ins[i].name);
+        size_t per = 1;
+        for (int k = 0; k < f->shape.rank; k++) per *= (size_t)(f->shape.dims[k] > 0 ? f->shape.dims[k] : 1);
+        float *d = malloc(per * (size_t)steps * sizeof *d);
+        if (!d) return -1;
+        for (int64_t st = 0; st < steps; st++) {
+            exec_tensor *g = NULL;
+            size_t ng = 0;
+            char err[256];
+            if (exec_make_inputs(c->m, fn, c->o->seed + (uint64_t)st, &g, &ng, err, sizeof err) != 0) {
+                free(d);
+                return -1;
+            }
+            const exec_tensor *src = NULL;
+            for (size_t k = 0; k < ng; k++)
+                if (g[k].name && !strcmp(g[k].name, ins[i].name)) src = &g[k];
+            if (!src || exec_tensor_count(src) != per || !src->data) {
+                exec_tensors_free(g, ng);
+                free(d);
+                return -1;
+            }
+            memcpy(d + (size_t)st * per, src->data, per * sizeof *d);
+            exec_tensors_free(g, ng);
+        }
+        free(ins[i].data);
+        ins[i].data = d;
+        if (f->shape.rank == 1) {
+            ins[i].rank = 2;
+            ins[i].shape[0] = steps;
+            ins[i].shape[1] = (int64_t)per;
+        } else {
+            ins[i].rank = 5;
+            ins[i].shape[0] = steps;
+            ins[i].shape[1] = 1;
+            for (int k = 0; k < 3; k++) ins[i].shape[k + 2] = f->shape.dims[k];
+        }
+    }
+    return 0;
+}
+
+/* The first fp32 run failed on generated inputs of a sequence model (a
+ * Keras embedding + flatten + dense model takes exactly input_length
+ * steps, its declared shape says 1): find the shortest sequence length
+ * from 2 to 64 it runs with, within a tenth of the time limit (at most a
+ * minute). true: ins are that long and r->message says so. */
+static bool prb_seq_search(prb_child *c, exec_plan *plan, const char *fn, exec_tensor *ins, size_t n_in,
+                           const bool *from_file, const char *first_error) {
+    bool any = false;
+    for (size_t i = 0; i < n_in; i++) any |= prb_seq_input(c, &ins[i], from_file[i]);
+    if (!any || prb_oom_msg(first_error)) return false;
+    char why[PROBE_MSG / 2];
+    snprintf(why, sizeof why, "%s", first_error);
+    double budget = c->o->timeout_s > 0 ? c->o->timeout_s * 100.0 : 60000.0, t0 = prb_now_ms();
+    if (budget > 60000.0) budget = 60000.0;
+    for (int64_t steps = 2; steps <= 64 && prb_now_ms() - t0 < budget; steps++) {
+        prb_progress(c, "trying a longer input sequence", (int)steps, 64);
+        if (prb_seq_steps(c, fn, ins, n_in, from_file, steps) != 0) return false;
+        exec_reset_states(plan);
+        exec_tensor *outs = NULL;
+        size_t n_outs = 0;
+        int rc = exec_run(plan, EXEC_FP32, ins, n_in, &outs, &n_outs, NULL);
+        exec_tensors_free(outs, n_outs);
+        if (rc == 0) {
+            snprintf(c->res->message, sizeof c->res->message,
+                     "the generated inputs are sequences of %lld steps: with the declared length 1 the run failed "
+                     "(%.400s); give --input NAME=FILE for other lengths",
+                     (long long)steps, why);
+            return true;
+        }
+    }
+    /* none ran: back to the declared length (the same values as before) */
+    prb_seq_steps(c, fn, ins, n_in, from_file, 1);
+    return false;
+}
+
 /* ---- comparisons ------------------------------------------------------------------ */
 
 typedef struct prb_cmp {
@@ -1198,6 +1293,7 @@ static void prb_child_main(prb_child *c) {
     /* fp32, then fp16 emulation */
     exec_tensor *out32 = NULL, *out16 = NULL;
     size_t n_out32 = 0, n_out16 = 0;
+    bool seq_tried = false;
     for (int mode = 0; mode < 2; mode++) {
         exec_mode em = mode ? EXEC_FP16_EMU : EXEC_FP32;
         r->stage = mode ? STAGE_RUN_FP16 : STAGE_RUN_FP32;
@@ -1212,6 +1308,17 @@ static void prb_child_main(prb_child *c) {
             int rc = exec_run(plan, em, ins, n_in, &outs, &n_outs, &st);
             double dt = prb_now_ms() - t1;
             c->hook_mode = HOOK_OFF;
+            if (rc != 0 && !mode && !k && !seq_tried) {
+                /* a sequence model that needs more than one step: find how many */
+                seq_tried = true;
+                char e1[PROBE_MSG / 2];
+                snprintf(e1, sizeof e1, "%s", exec_last_error(plan));
+                if (prb_seq_search(c, plan, fn->name, ins, n_in, from_file, e1)) {
+                    k = -1; /* again from the first run, with the longer inputs */
+                    continue;
+                }
+                exec_run(plan, em, ins, n_in, NULL, NULL, NULL); /* the declared length's error again */
+            }
             if (rc != 0) {
                 const char *e = exec_last_error(plan);
                 prb_fail(r, prb_oom_msg(e) ? PROBE_OOM : PROBE_RUN_ERROR, "%s run %d: %s",

@@ -831,6 +831,14 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
         exec_seterr(err, errlen, "function '%s' not found", function ? function : "(default)");
         return NULL;
     }
+    if (fam == FAM_NN && m->format == CML_FMT_MLMODELC && !fn->block->n_ops && m->n_outputs) {
+        /* the loader reads a compiled NeuralNetwork's espresso files for
+         * their layer list only: no layers, no parameters in the IR */
+        exec_seterr(err, errlen, "a NeuralNetwork compiled for espresso is not executable by the reference executor "
+                    "(its layers and weights are not read from model.espresso.net / .weights): probe the .mlmodel "
+                    "or .mlpackage it was compiled from");
+        return NULL;
+    }
     for (size_t i = 0; i < m->n_preprocess; i++)
         if (m->preprocess[i]->is_mean_image) {
             exec_seterr(err, errlen, "NeuralNetwork meanImage preprocessing is not supported (values not in the IR)");

@@ -544,6 +544,24 @@ static void test_outcome_rules(void) {
     cJSON_Delete(doc);
     cli_res_free(&r);
 
+    /* a sequence model that runs only on 4 steps of its [1] input: the
+     * generated inputs find that length, and the figures say so */
+    doc = PROBE_JSON(&r, fixture("nn_embed_seq.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK(str(figures(doc), "message") && strstr(str(figures(doc), "message"), "sequences of 4 steps: with the declared "
+                                                                              "length 1 the run failed (op 'dense'"));
+    CHECK(num(figures(doc), "inputs.0.shape.0") == 4);
+    CHECK_INT(count_prefix(doc, "probe/"), 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    float toks[4] = {3, 14, 0, 7};
+    write_bytes("toks.f32", toks, sizeof toks);
+    doc = PROBE_JSON(&r, "--input", "tokens=toks.f32", fixture("nn_embed_seq.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK(!str(figures(doc), "message"));
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
     doc = PROBE_JSON(&r, fixture("many_inputs.mlmodel"));
     CHECK_STR(str(figures(doc), "status"), "ok");
     CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(figures(doc), "inputs")), 80);
