@@ -3,16 +3,17 @@
  * (research/sarif-integration.md §3.1): `path:line:col: warning: message
  * [rule-id]` where a real line exists (text artifacts such as model.mil),
  * `path: warning: message [rule-id]` for binary models, path being the model
- * path joined with the artifact; a fix follows on a `note:` line at the same
- * place; rule and plugin problems are `coreml-lint: level: message [rule-id]`
+ * path joined with the artifact; a fix follows indented under its finding
+ * (`    fix: …`, not a diagnostic line); rule and plugin problems are `coreml-lint: level: message [rule-id]`
  * lines; a summary line ends the report. One diagnostic per line: control
  * characters in messages become spaces (a hostile model cannot inject lines
  * or terminal escapes). ANSI colour only when asked (the caller decides,
  * e.g. on a terminal): bold location, red error, magenta warning, cyan note.
- * Suppressed findings are skipped and counted in the summary. The runtime
- * probe's figures (run properties under "probe", one object per model) are
- * printed as an indented block per model before the summary: lines that do
- * not look like `path: level:` diagnostics, so problem matchers skip them. */
+ * Suppressed findings are skipped and counted in the summary. Run
+ * properties (such as the runtime probe's figures) are printed, whatever
+ * their rule, as an indented block per key and model before the summary:
+ * lines that do not look like `path: level:` diagnostics, so problem
+ * matchers skip them. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,11 +62,13 @@ static int write_finding(FILE *out, const finding *f, bool color) {
     if (!cmsg) goto out;
     put_head(out, color, where, f->level);
     fprintf(out, "%s [%s]\n", cmsg, crid);
+    /* the fix belongs to its finding: indented under it, a line that is no
+     * `path: level:` diagnostic (Xcode and problem matchers would count a
+     * `note:` line as one more issue) */
     if (f->fix && *f->fix) {
         fix = sarif_clean(f->fix, true);
         if (!fix) goto out;
-        put_head(out, color, where, LEVEL_NOTE);
-        fprintf(out, "fix: %s\n", fix);
+        fprintf(out, "    fix: %s\n", fix);
     }
     rc = 0;
 out:
@@ -114,197 +117,161 @@ static const char *plural(size_t n) {
     return n == 1 ? "" : "s";
 }
 
-/* ---- runtime probe figures ------------------------------------------------------ */
+/* ---- run properties ------------------------------------------------------------
+ * Facts rules attached to a model (cml_add_property: properties[key][model
+ * path], e.g. the runtime probe's figures under "probe"), rendered from
+ * their JSON alone, whatever the rule: one block per key and model,
+ * "KEY for PATH:", then the members in the order the rule wrote them —
+ * scalars of an object together on one line, nested objects and lists of
+ * objects indented below their key, lists of scalars joined ("shape"
+ * lists with x). Keys are shown with spaces for underscores and their unit
+ * suffix spelled out (_ms, _mb). Every string is cleaned to one line. */
 
-static double jn(const cJSON *o, const char *k) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static const char *js(const cJSON *o, const char *k) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* a cleaned single-line string printed, or "?" */
 static void put_clean(FILE *out, const char *s) {
     char *c = sarif_clean(s ? s : "?", true);
     fputs(c ? c : "?", out);
     free(c);
 }
 
-static void put_lat(FILE *out, const char *label, const cJSON *l) {
-    if (!cJSON_IsObject(l)) return;
-    fprintf(out, "  latency %s: first %.3g ms, median %.3g ms, p90 %.3g ms (%g runs)\n", label, jn(l, "first"),
-            jn(l, "median"), jn(l, "p90"), jn(l, "runs"));
+static void put_key(FILE *out, const char *k) {
+    size_t n = strlen(k);
+    const char *unit = NULL;
+    if (n > 3 && !strcmp(k + n - 3, "_ms")) unit = " (ms)", n -= 3;
+    else if (n > 3 && !strcmp(k + n - 3, "_mb")) unit = " (MB)", n -= 3;
+    char *c = sarif_clean(k, true);
+    for (size_t i = 0; c && i < n && c[i]; i++) fputc(c[i] == '_' ? ' ' : c[i], out);
+    free(c);
+    if (unit) fputs(unit, out);
 }
 
-static void write_probe_model(FILE *out, const char *path, const cJSON *p) {
-    fputs("probe figures for ", out);
-    put_clean(out, path);
-    fputs(":\n  status: ", out);
-    put_clean(out, js(p, "status"));
-    const char *msg = js(p, "message");
-    if (msg) {
-        fputs(" (", out);
-        put_clean(out, msg);
-        fputc(')', out);
+static bool is_scalar(const cJSON *v) { return !cJSON_IsObject(v) && !cJSON_IsArray(v); }
+
+static bool all_scalars(const cJSON *v) {
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v) if (!is_scalar(e)) return false;
+    return true;
+}
+
+static void put_scalar(FILE *out, const cJSON *v) {
+    if (cJSON_IsString(v)) put_clean(out, v->valuestring);
+    else if (cJSON_IsNumber(v)) fprintf(out, "%.4g", v->valuedouble);
+    else if (cJSON_IsBool(v)) fputs(cJSON_IsTrue(v) ? "yes" : "no", out);
+    else fputs("n/a", out);     /* null: not measured, or not finite */
+}
+
+static void put_list(FILE *out, const cJSON *arr, const char *key) {
+    const char *sep = key && !strcmp(key, "shape") ? "x" : ", ";
+    const cJSON *e;
+    int k = 0;
+    cJSON_ArrayForEach(e, arr) {
+        if (k++) fputs(sep, out);
+        put_scalar(out, e);
     }
-    fputc('\n', out);
-    if (js(p, "executor")) {
-        fputs("  executor: ", out);
-        put_clean(out, js(p, "executor"));
-        fputs(", ", out);
-        put_clean(out, js(p, "blas"));
-        const cJSON *th = cJSON_GetObjectItemCaseSensitive(p, "threads");
-        if (cJSON_IsNumber(th)) fprintf(out, ", %d threads", th->valueint);
-        else fputs(", threads unknown", out);
-        fputs("; function ", out);
-        put_clean(out, js(p, "function"));
-        fputs("; typed precision ", out);
-        put_clean(out, js(p, "typed_precision"));
-        fputc('\n', out);
-        fprintf(out, "  load (executor prepare, weights decoded): %.3g ms; constants %.3g MB\n", jn(p, "load_ms"),
-                jn(p, "constants_mb"));
-        const cJSON *in;
-        int k = 0;
-        cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(p, "inputs")) {
-            fputs(k++ ? ", " : "  inputs: ", out);
-            put_clean(out, js(in, "name"));
-            const cJSON *d;
-            int j = 0;
-            cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(in, "shape")) fprintf(out, "%s%g", j++ ? "x" : " [",
-                                                                                      d->valuedouble);
-            fputs(j ? "] " : " ", out);
-            put_clean(out, js(in, "source"));
-        }
-        if (k) fprintf(out, " (seed %g)\n", jn(p, "seed"));
+    if (!k) fputs("none", out);
+}
+
+/* The scalar members of o (and lists of scalars) as "k v, k v"; returns
+ * how many were written. */
+static int put_scalars(FILE *out, const cJSON *o) {
+    const cJSON *m;
+    int k = 0;
+    cJSON_ArrayForEach(m, o) {
+        if (!is_scalar(m) && !(cJSON_IsArray(m) && all_scalars(m))) continue;
+        fputs(k++ ? ", " : "", out);
+        put_key(out, m->string ? m->string : "?");
+        fputs(" ", out);
+        if (cJSON_IsArray(m)) put_list(out, m, m->string);
+        else put_scalar(out, m);
     }
-    const cJSON *lat = cJSON_GetObjectItemCaseSensitive(p, "latency_ms");
-    put_lat(out, "fp32", cJSON_GetObjectItemCaseSensitive(lat, "fp32"));
-    put_lat(out, "fp16 emulation", cJSON_GetObjectItemCaseSensitive(lat, "fp16_emulation"));
-    put_lat(out, "typed precision (mixed program)", cJSON_GetObjectItemCaseSensitive(lat, "typed"));
-    const cJSON *ops = cJSON_GetObjectItemCaseSensitive(p, "slowest_ops"), *it;
-    if (cJSON_GetArraySize(ops) > 0) {
-        fputs("  slowest ops (fp32, per run):", out);
-        int k = 0;
-        cJSON_ArrayForEach(it, ops) {
-            fputs(k++ ? ", " : " ", out);
-            put_clean(out, js(it, "op"));
-            fputs(" (", out);
-            put_clean(out, js(it, "kind"));
-            fprintf(out, ") %.3g ms %.0f%%", jn(it, "ms"), 100.0 * jn(it, "share"));
-        }
-        fputc('\n', out);
-    }
-    const cJSON *mem = cJSON_GetObjectItemCaseSensitive(p, "memory");
-    double peak = jn(p, "peak_rss_mb");
-    if (!isnan(peak) || mem) {
-        fprintf(out, "  memory: peak RSS %.4g MB", peak);
-        const cJSON *runs = cJSON_GetObjectItemCaseSensitive(mem, "rss_after_run_mb");
-        int n = cJSON_GetArraySize(runs);
-        if (n > 0)
-            fprintf(out, "; RSS after run 1 %.4g MB, after run %d %.4g MB (growth %.3g MB over repeated predictions after the first)",
-                    cJSON_GetArrayItem(runs, 0)->valuedouble, n, cJSON_GetArrayItem(runs, n - 1)->valuedouble,
-                    jn(mem, "growth_mb"));
-        fputc('\n', out);
-    }
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(p, "outputs")) {
-        fputs("  output ", out);
-        put_clean(out, js(it, "name"));
-        if (isnan(jn(it, "values"))) {
-            if (!isnan(jn(it, "class_fp32"))) {
-                /* a classifier's label: the predicted class in both modes */
-                fputs(": predicted class ", out);
-                if (js(it, "label_fp32")) { fputc('\'', out); put_clean(out, js(it, "label_fp32")); fputs("' ", out); }
-                fprintf(out, "(index %.0f); fp16 emulation: ", jn(it, "class_fp32"));
-                if (jn(it, "class_fp16") == jn(it, "class_fp32")) fputs("the same class\n", out);
-                else {
-                    if (js(it, "label_fp16")) { fputc('\'', out); put_clean(out, js(it, "label_fp16")); fputs("' ", out); }
-                    fprintf(out, "(index %.0f), a different class\n", jn(it, "class_fp16"));
-                }
-                continue;
-            }
-            fputs(": not a float tensor (not compared)\n", out);
+    return k;
+}
+
+#define PROP_MAX_DEPTH 8
+
+static void put_object(FILE *out, const cJSON *o, int indent, int depth);
+
+/* The nested members of o, each under its key. */
+static void put_nested(FILE *out, const cJSON *o, int indent, int depth) {
+    const cJSON *m;
+    cJSON_ArrayForEach(m, o) {
+        if (is_scalar(m) || (cJSON_IsArray(m) && all_scalars(m))) continue;
+        fprintf(out, "%*s", indent, "");
+        put_key(out, m->string ? m->string : "?");
+        fputc(':', out);
+        if (cJSON_IsObject(m) && all_scalars(m)) {
+            fputc(' ', out);
+            if (!put_scalars(out, m)) fputs("none", out);
+            fputc('\n', out);
             continue;
         }
-        fprintf(out, ": max |y| %.4g; fp16 emulation vs fp32: ", jn(it, "max_abs"));
-        if (isnan(jn(it, "fp16_linf"))) fputs("not comparable (non-finite values)", out);
-        else
-            fprintf(out, "L-inf %.3g, RMSE %.3g, max rel %.3g", jn(it, "fp16_linf"), jn(it, "fp16_rmse"),
-                    jn(it, "fp16_max_rel"));
-        if (!isnan(jn(it, "typed_linf")))
-            fprintf(out, "; typed precision vs fp32: L-inf %.3g, RMSE %.3g", jn(it, "typed_linf"), jn(it, "typed_rmse"));
-        double nf = jn(it, "nan_fp32") + jn(it, "inf_fp32"), nh = jn(it, "nan_fp16") + jn(it, "inf_fp16");
-        if (nf > 0 || nh > 0) fprintf(out, "; non-finite values: %g in fp32, %g in fp16", nf, nh);
         fputc('\n', out);
-    }
-    const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(p, "compare");
-    if (cJSON_IsObject(cmp)) {
-        fputs("  compare with baseline ", out);
-        put_clean(out, js(cmp, "baseline"));
-        if (js(cmp, "error")) {
-            fputs(": ", out);
-            put_clean(out, js(cmp, "error"));
-            fputc('\n', out);
-        } else {
-            fputs(" (both in fp32; thresholds for ", out);
-            put_clean(out, js(cmp, "precision"));
-            fprintf(out, "; %g ops share a name)\n", jn(cmp, "shared_ops"));
-            cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cmp, "outputs")) {
-                fputs("    ", out);
-                put_clean(out, js(it, "name"));
-                fputs(" vs ", out);
-                put_clean(out, js(it, "baseline_output"));
-                fprintf(out, ": L-inf %.3g, RMSE %.3g, max rel %.3g (max |y| %.4g)\n", jn(it, "linf"), jn(it, "rmse"),
-                        jn(it, "max_rel"), jn(it, "max_abs"));
-            }
+        if (depth >= PROP_MAX_DEPTH) {
+            fprintf(out, "%*s...\n", indent + 2, "");
+            continue;
         }
-    }
-    const cJSON *cm = cJSON_GetObjectItemCaseSensitive(p, "coreml");
-    if (cJSON_IsObject(cm)) {
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cm, "available"))) {
-            fputs("  Core ML (", out);
-            put_clean(out, js(cm, "os"));
-            fprintf(out, "): compile %.3g ms\n", jn(cm, "compile_ms"));
-            cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cm, "units")) {
-                fputs("    ", out);
-                put_clean(out, js(it, "compute_units"));
-                if (js(it, "error")) {
-                    fputs(": not measured: ", out);
-                    put_clean(out, js(it, "error"));
+        if (cJSON_IsObject(m)) put_object(out, m, indent + 2, depth + 1);
+        else {
+            const cJSON *e;
+            cJSON_ArrayForEach(e, m) {
+                fprintf(out, "%*s- ", indent + 2, "");
+                if (cJSON_IsObject(e)) {
+                    if (!put_scalars(out, e)) fputs("{}", out);
                     fputc('\n', out);
-                    continue;
+                    put_nested(out, e, indent + 4, depth + 1);
+                } else {
+                    put_scalar(out, e);
+                    fputc('\n', out);
                 }
-                const cJSON *l = cJSON_GetObjectItemCaseSensitive(it, "latency_ms");
-                fprintf(out, ": load cold %.3g ms, warm %.3g ms; latency first %.3g ms, median %.3g ms, p90 %.3g ms",
-                        jn(it, "cold_load_ms"), jn(it, "warm_load_ms"), jn(l, "first"), jn(l, "median"), jn(l, "p90"));
-                const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "vs_reference_fp32");
-                if (v) fprintf(out, "; vs reference fp32 L-inf %.3g, RMSE %.3g", jn(v, "linf"), jn(v, "rmse"));
-                const cJSON *plan = cJSON_GetObjectItemCaseSensitive(it, "compute_plan");
-                if (cJSON_IsObject(plan))
-                    fprintf(out, "; compute plan: %g ops CPU, %g GPU, %g Neural Engine", jn(plan, "cpu"), jn(plan, "gpu"),
-                            jn(plan, "neural_engine"));
-                fputc('\n', out);
             }
-        } else {
-            fputs("  Core ML: not measured: ", out);
-            put_clean(out, js(cm, "note"));
-            fputc('\n', out);
         }
-    }
-    if (js(p, "host")) {
-        fputs("  host: ", out);
-        put_clean(out, js(p, "host"));
-        fputc('\n', out);
     }
 }
 
-static void write_probe(FILE *out, const run_result *r) {
-    const cJSON *probe = r->run_properties ? cJSON_GetObjectItemCaseSensitive(r->run_properties, "probe") : NULL;
+/* The top level of a block: a line per scalar member ("status: ok"); below
+ * it, the scalars of an object share one line. */
+static void put_object(FILE *out, const cJSON *o, int indent, int depth) {
     const cJSON *m;
-    cJSON_ArrayForEach(m, probe) {
-        if (cJSON_IsObject(m) && m->string) write_probe_model(out, m->string, m);
+    if (depth == 0) {
+        cJSON_ArrayForEach(m, o) {
+            if (!is_scalar(m) && !(cJSON_IsArray(m) && all_scalars(m))) continue;
+            fprintf(out, "%*s", indent, "");
+            put_key(out, m->string ? m->string : "?");
+            fputs(": ", out);
+            if (cJSON_IsArray(m)) put_list(out, m, m->string);
+            else put_scalar(out, m);
+            fputc('\n', out);
+        }
+    } else {
+        bool any = false;
+        cJSON_ArrayForEach(m, o) any |= is_scalar(m) || (cJSON_IsArray(m) && all_scalars(m));
+        if (any) {
+            fprintf(out, "%*s", indent, "");
+            put_scalars(out, o);
+            fputc('\n', out);
+        }
+    }
+    put_nested(out, o, indent, depth);
+}
+
+static void write_properties(FILE *out, const run_result *r) {
+    const cJSON *key, *model;
+    cJSON_ArrayForEach(key, r->run_properties) {
+        cJSON_ArrayForEach(model, key) {
+            put_clean(out, key->string);
+            fputs(" for ", out);
+            put_clean(out, model->string);
+            fputs(":\n", out);
+            if (cJSON_IsObject(model)) put_object(out, model, 2, 0);
+            else if (cJSON_IsArray(model)) {
+                fputs("  ", out);
+                put_list(out, model, NULL);
+                fputc('\n', out);
+            } else {
+                fputs("  ", out);
+                put_scalar(out, model);
+                fputc('\n', out);
+            }
+        }
     }
 }
 
@@ -316,7 +283,7 @@ int write_text(FILE *out, const run_result *r, bool color) {
     }
     for (size_t i = 0; i < r->n_notes; i++)
         if (r->notes[i] && write_note(out, r->notes[i], color) < 0) return -1;
-    write_probe(out, r);
+    write_properties(out, r);
     sarif_counts c;
     sarif_count(r, &c);
     fprintf(out, "%zu error%s, %zu warning%s, %zu note%s in %zu model%s", c.errors, plural(c.errors), c.warnings,

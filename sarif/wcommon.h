@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "host/host.h"
+#include "host/run.h"
+#include "host/util.h"
 
 /* "error" "warning" "note" for LEVEL_*; "none" otherwise. */
 const char *sarif_level_str(int level);

@@ -14,6 +14,7 @@
  * load/mil-structure diag ("model.mil:L:C: expected X, found Y") and parsing
  * stops: miltext_parse then returns NULL (never a partial program) and the
  * positions recorded during the failed parse are dropped again. */
+#include "coreml-lint/coreml_facts.h"
 #include "format/mlmodelc.h"
 
 #include <errno.h>
@@ -1177,24 +1178,22 @@ static void block_body(parser *p, Cmlpb__Mil__Block *b) {
 
 /* ---- functions and program ---------------------------------------------- */
 
-/* `func main<ios16>` names opsets by OS release; the protobuf uses CoreMLn.
- * SOURCE: coremltools/__init__.py (_OPSET: iOS15 "CoreML5", iOS16 "CoreML6",
- * iOS17 "CoreML7", iOS18 "CoreML8", iOS26 "CoreML9") and the `main<ios16>`
- * line of coremltools/modelrunner/ModelRunner/add_model.mlmodelc/model.mil.
+/* `func main<ios16>` names opsets by the iOS release that introduced them;
+ * the protobuf uses CoreMLn (coreml_facts.h: iOS 16 is the first release of
+ * specification 7, whose opset is CoreML6). SOURCE: the `main<ios16>` line
+ * of coremltools/modelrunner/ModelRunner/add_model.mlmodelc/model.mil.
  * Other spellings (CoreML8, ios19, ...) are kept as written. */
-static const struct { const char *text, *opset; } OPSETS[] = {
-    {"ios15", "CoreML5"}, {"ios16", "CoreML6"}, {"ios17", "CoreML7"},
-    {"ios18", "CoreML8"}, {"ios26", "CoreML9"},
-};
-
 static char *opset_name(parser *p, char *text) {
-    for (size_t i = 0; i < sizeof OPSETS / sizeof OPSETS[0]; i++)
-        if (strcmp(text, OPSETS[i].text) == 0) {
-            char *s = arena_strdup(p->a, OPSETS[i].opset);
-            if (!s) oom(p);
-            return s;
-        }
-    return text;
+    cml_platform plat;
+    uint32_t ver;
+    if (strncmp(text, "ios", 3) != 0 || !cml_target_parse(text, &plat, &ver) || plat != CML_PLATFORM_IOS)
+        return text;
+    int spec = cml_max_spec_for(plat, ver);
+    const char *opset = spec >= 6 && cml_spec_min_os(spec, plat) == ver ? cml_spec_opset(spec) : NULL;
+    if (!opset) return text;
+    char *s = arena_strdup(p->a, opset);
+    if (!s) oom(p);
+    return s;
 }
 
 typedef struct progbuild {

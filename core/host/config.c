@@ -18,13 +18,66 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "host/host.h"
+#include "coreml-lint/coreml_facts.h"
+#include "host/config.h"
+#include "host/util.h"
 
 #define CONFIG_MAX_BYTES (4u << 20)
 #define CONFIG_NAME ".coreml-lint.json"
 
-static const char *const KEYS[] = {"$schema", "enable",  "disable", "rules",        "target",
-                                   "rules_dirs", "plugins", "exclude", "suppressions", "fail_on"};
+static const char *const KEYS[] = {"$schema", "extends", "enable",  "disable", "rules",        "target",
+                                   "rules_dirs", "plugins", "exclude", "suppressions", "fail_on",
+                                   "limits"};
+
+/* ---- rule sets ("extends") -------------------------------------------------------- */
+
+/* The shipped rule sets, as ESLint's eslint:recommended and Ruff's defaults:
+ * "recommended" is the default configuration itself (every rule on by
+ * default at its default level: findings worth keeping in CI, house policy
+ * such as meta/missing-metadata as notes); "strict" adds the opt-in static
+ * rules, raises the policy notes to warnings and fails on warnings. The
+ * runtime probe's rules stay opt-in in both (they execute the model). The
+ * file decides first; the set only where the file says nothing about a
+ * rule (a file disabling every perf rule beats the set enabling one). */
+typedef struct preset_rule {
+    const char *pattern;
+    int level;
+} preset_rule;
+
+static const char *const STRICT_ENABLE[] = {"perf/ane-layout"};
+static const preset_rule STRICT_RULES[] = {
+    {"meta/missing-metadata", LEVEL_WARNING},
+};
+
+const char *const *config_rule_sets(size_t *n) {
+    static const char *const sets[] = {"recommended", "strict"};
+    if (n) *n = sizeof sets / sizeof sets[0];
+    return sets;
+}
+
+/* The set's own entries, consulted only where the file decides nothing for
+ * a rule: a file's glob beats the set's exact id. */
+static int apply_rule_set(config *c) {
+    if (!c->extends || strcmp(c->extends, "strict") != 0) return 0;
+    size_t ne = sizeof STRICT_ENABLE / sizeof *STRICT_ENABLE, nr = sizeof STRICT_RULES / sizeof *STRICT_RULES;
+    c->set_enable = calloc(ne, sizeof *c->set_enable);
+    c->set_rules = calloc(nr, sizeof *c->set_rules);
+    if (!c->set_enable || !c->set_rules) return -1;
+    for (size_t i = 0; i < ne; i++) c->set_enable[c->n_set_enable++] = host_strdup(STRICT_ENABLE[i]);
+    for (size_t i = 0; i < nr; i++) {
+        c->set_rules[i].pattern = host_strdup(STRICT_RULES[i].pattern);
+        c->set_rules[i].level = STRICT_RULES[i].level;
+        c->n_set_rules++;
+    }
+    if (c->fail_on < 0) c->fail_on = LEVEL_WARNING;
+    return 0;
+}
+
+void config_init(config *c) {
+    memset(c, 0, sizeof *c);
+    c->fail_on = -1;
+    c->limits = host_limits_default();
+}
 
 const char *const *config_keys(size_t *n) {
     if (n) *n = sizeof KEYS / sizeof KEYS[0];
@@ -32,30 +85,13 @@ const char *const *config_keys(size_t *n) {
 }
 
 bool config_target_valid(const char *t) {
-    /* Platforms Core ML ships on (SOURCE: apple/coremltools
-     * mlmodel/format/Model.proto:260-335 availability table;
-     * coremltools/converters/mil/_deployment_compatibility.py). */
-    static const char *const plats[] = {"iOS", "macOS", "tvOS", "watchOS", "visionOS"};
-    if (!t) return false;
-    for (size_t i = 0; i < sizeof plats / sizeof plats[0]; i++) {
-        size_t n = strlen(plats[i]);
-        if (strncmp(t, plats[i], n) != 0) continue;
-        const char *p = t + n;
-        int parts = 0;
-        for (;;) {
-            if (*p < '0' || *p > '9') return false;
-            int digits = 0;
-            while (*p >= '0' && *p <= '9') {
-                p++;
-                if (++digits > 3) return false;
-            }
-            parts++;
-            if (!*p) return parts <= 3;
-            if (*p != '.' || parts == 3) return false;
-            p++;
-        }
-    }
-    return false;
+    /* The platform spelled as Apple spells it ("iOS16", not "ios16": a
+     * config is read by people) and a version of one to three numbers
+     * joined by '.'; the parsing itself is coreml_facts.h's. */
+    cml_platform p;
+    if (!t || strchr(t, '_') || !cml_target_parse(t, &p, NULL)) return false;
+    const char *name = cml_platform_name(p);
+    return strncmp(t, name, strlen(name)) == 0;
 }
 
 /* ---- key -> line table ------------------------------------------------
@@ -219,6 +255,10 @@ void config_free(config *c) {
     if (!c) return;
     free(c->file);
     free(c->dir);
+    free(c->extends);
+    strv_free(c->set_enable, c->n_set_enable);
+    for (size_t i = 0; i < c->n_set_rules; i++) free(c->set_rules[i].pattern);
+    free(c->set_rules);
     strv_free(c->enable, c->n_enable);
     strv_free(c->disable, c->n_disable);
     for (size_t i = 0; i < c->n_rules; i++) {
@@ -406,6 +446,19 @@ static int parse_supps(config *c, const cJSON *item, char *err, size_t errlen) {
     return 0;
 }
 
+static int parse_limits(config *c, const cJSON *item, char *err, size_t errlen) {
+    if (!cJSON_IsObject(item)) return cfg_err(c, "/limits", err, errlen, "'limits' must be an object");
+    const cJSON *v;
+    cJSON_ArrayForEach(v, item) {
+        char ptr[512], why[256];
+        mkptr(ptr, sizeof ptr, "limits", v->string, NULL);
+        if (dup_key(item, v)) return cfg_err(c, ptr, err, errlen, "key '%s' appears twice", v->string);
+        if (host_limit_set(&c->limits, v->string, v, why, sizeof why) != 0)
+            return cfg_err(c, ptr, err, errlen, "%s", why);
+    }
+    return 0;
+}
+
 static uint32_t line_at(const char *text, size_t off) {
     uint32_t line = 1;
     for (size_t i = 0; i < off; i++) line += text[i] == '\n';
@@ -414,8 +467,7 @@ static uint32_t line_at(const char *text, size_t off) {
 
 int config_parse(config *c, const char *text, size_t len, const char *name, const char *dir, char *err,
                  size_t errlen) {
-    memset(c, 0, sizeof *c);
-    c->fail_on = -1;
+    config_init(c);
     c->file = host_strdup(name ? name : "configuration");
     c->dir = host_strdup(dir);
     const char *end = NULL;
@@ -444,6 +496,13 @@ int config_parse(config *c, const char *text, size_t len, const char *name, cons
         if (dup_key(root, item)) rc = cfg_err(c, ptr, err, errlen, "key '%s' appears twice", k);
         else if (!strcmp(k, "$schema")) {
             if (!cJSON_IsString(item)) rc = cfg_err(c, ptr, err, errlen, "'$schema' must be a string");
+        } else if (!strcmp(k, "extends")) {
+            size_t ns;
+            const char *const *sets = config_rule_sets(&ns);
+            bool known = false;
+            for (size_t i = 0; cJSON_IsString(item) && i < ns; i++) known = known || !strcmp(item->valuestring, sets[i]);
+            if (!known) rc = cfg_err(c, ptr, err, errlen, "'extends' must be \"recommended\" or \"strict\"");
+            else c->extends = host_strdup(item->valuestring);
         } else if (!strcmp(k, "enable")) rc = parse_strings(c, item, STR_PATTERN, &c->enable, &c->n_enable, err, errlen);
         else if (!strcmp(k, "disable")) rc = parse_strings(c, item, STR_PATTERN, &c->disable, &c->n_disable, err, errlen);
         else if (!strcmp(k, "rules")) rc = parse_rules(c, item, err, errlen);
@@ -463,21 +522,23 @@ int config_parse(config *c, const char *text, size_t len, const char *name, cons
             int lv = cJSON_IsString(item) ? level_parse(item->valuestring) : -1;
             if (lv < LEVEL_NOTE) rc = cfg_err(c, ptr, err, errlen, "'fail_on' must be \"note\", \"warning\" or \"error\"");
             else c->fail_on = lv;
+        } else if (!strcmp(k, "limits")) {
+            rc = parse_limits(c, item, err, errlen);
         } else {
             rc = cfg_err(c, ptr, err, errlen,
-                         "unknown key '%s' (allowed: enable, disable, rules, target, rules_dirs, plugins, exclude, "
-                         "suppressions, fail_on)", k);
+                         "unknown key '%s' (allowed: extends, enable, disable, rules, target, rules_dirs, plugins, "
+                         "exclude, suppressions, fail_on, limits)", k);
         }
         if (rc) break;
     }
+    if (!rc && apply_rule_set(c) != 0) rc = cfg_err(c, NULL, err, errlen, "out of memory");
 out:
     cJSON_Delete(root);
     return rc;
 }
 
 int config_load(config *c, const char *path, char *err, size_t errlen) {
-    memset(c, 0, sizeof *c);
-    c->fail_on = -1;
+    config_init(c);
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: cannot read the configuration: %s", path, strerror(errno));
@@ -629,10 +690,39 @@ static int decide(const host_rule *r, char *const *en, size_t ne, char *const *d
     return d;
 }
 
-int config_apply(const config *c, registry *reg, const char *const *cli_enable, size_t n_cli_enable,
-                 const char *const *cli_disable, size_t n_cli_disable, char *err, size_t errlen) {
+/* The overlay's options: each must be declared, with its type, by a rule
+ * the overlay's pattern matches. */
+static int validate_overlay(const registry *reg, const config_overlay *ov, char *err, size_t errlen) {
+    const cJSON *o;
+    cJSON_ArrayForEach(o, ov->options) {
+        size_t declaring = 0;
+        for (size_t i = 0; i < registry_count(reg); i++) {
+            const host_rule *r = registry_rule(reg, i);
+            if (!rule_matches(r, ov->options_rules)) continue;
+            const rule_option *opt = find_option(r, o->string);
+            if (!opt) continue;
+            declaring++;
+            if (!host_option_type_ok(o, opt->type)) {
+                snprintf(err, errlen, "option '%s' of rule '%s' must be of type %s", o->string, r->id,
+                         host_opt_type_name(opt->type));
+                return -1;
+            }
+        }
+        if (!declaring) {
+            snprintf(err, errlen, "no loaded rule matching '%s' has the option '%s'", ov->options_rules, o->string);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int config_apply(const config *c, registry *reg, const config_overlay *ov, char *err, size_t errlen) {
     static const config empty_cfg = {.fail_on = -1};
+    static const config_overlay empty_ov = {0};
     if (!c) c = &empty_cfg;
+    if (!ov) ov = &empty_ov;
+    const char *const *cli_enable = ov->enable, *const *cli_disable = ov->disable;
+    size_t n_cli_enable = ov->n_enable, n_cli_disable = ov->n_disable;
     char ptr[512];
     /* names that must exist */
     for (size_t i = 0; i < c->n_enable; i++)
@@ -658,6 +748,7 @@ int config_apply(const config *c, registry *reg, const char *const *cli_enable, 
         }
         if (check_known_id(c, reg, NULL, "--disable", cli_disable[i], err, errlen)) return -1;
     }
+    if (ov->options && ov->options_rules && validate_overlay(reg, ov, err, errlen)) return -1;
 
     for (size_t i = 0; i < registry_count(reg); i++) {
         host_rule *r = registry_rule(reg, i);
@@ -669,6 +760,17 @@ int config_apply(const config *c, registry *reg, const char *const *cli_enable, 
             if (cr->level < 0 || !rule_matches(r, cr->pattern)) continue;
             if (specificity(cr->pattern) >= best) {
                 best = specificity(cr->pattern);
+                level = cr->level;
+            }
+        }
+        /* the rule set's level where the file sets none (a set names rules
+         * that may not be loaded, e.g. with --no-bundled: never an error) */
+        if (level < 0) {
+            long sb = -1;
+            for (size_t k = 0; k < c->n_set_rules; k++) {
+                const config_rule *cr = &c->set_rules[k];
+                if (cr->level < 0 || !rule_matches(r, cr->pattern) || specificity(cr->pattern) < sb) continue;
+                sb = specificity(cr->pattern);
                 level = cr->level;
             }
         }
@@ -692,12 +794,21 @@ int config_apply(const config *c, registry *reg, const char *const *cli_enable, 
                 }
             }
         }
+        if (opts && ov->options && ov->options_rules && rule_matches(r, ov->options_rules)) {
+            const cJSON *o;
+            cJSON_ArrayForEach(o, ov->options) {
+                if (!find_option(r, o->string)) continue;
+                cJSON_DeleteItemFromObjectCaseSensitive(opts, o->string);
+                cJSON_AddItemToObject(opts, o->string, cJSON_Duplicate(o, 1));
+            }
+        }
         if (opts) {
             cJSON_Delete(r->options_config);
             r->options_config = opts;
         }
         /* enabled: engine default, then the file, then the command line */
         int d = decide(r, c->enable, c->n_enable, c->disable, c->n_disable, c->rules, c->n_rules);
+        if (d < 0) d = decide(r, c->set_enable, c->n_set_enable, NULL, 0, c->set_rules, c->n_set_rules);
         if (d >= 0) r->enabled = d == 1;
         d = decide(r, (char *const *)cli_enable, n_cli_enable, (char *const *)cli_disable, n_cli_disable, NULL, 0);
         if (d >= 0) r->enabled = d == 1;

@@ -5,9 +5,9 @@
  * anything else is refused with a notification naming the file and the
  * field, and the rest of the run goes on (luacheck's startup assertion, a
  * notification instead of a crash for third-party rules). The registry
- * also holds the run's notifications (deduplicated, counted) and knows
- * where the bundled Lua rules and plugins live. Rules are kept sorted by
- * id, which is the order the scheduler runs them and SARIF lists them. */
+ * also holds the run's notifications (notes.c). Rules are kept sorted by
+ * id, which is the order the scheduler runs them and SARIF lists them. It
+ * names no engine and no folder (core/cli/sources.c does). */
 #define _DEFAULT_SOURCE
 #include <limits.h>
 #include <stdarg.h>
@@ -17,7 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "host/host.h"
+#include "host/registry.h"
+#include "host/util.h"
 
 typedef struct reg_entry {
     host_rule *r;
@@ -29,21 +30,18 @@ struct registry {
     size_t n, cap;
     char **refused;
     size_t n_refused, cap_refused;
-    notification **notes;
-    size_t n_notes, cap_notes;
+    notes *notes;
 };
 
-registry *registry_new(void) { return calloc(1, sizeof(registry)); }
-
-static void note_free(notification *n) {
-    if (!n) return;
-    free(n->rule_id);
-    free(n->kind);
-    free(n->message);
-    free(n->model_path);
-    free(n->file);
-    free(n);
+registry *registry_new(void) {
+    registry *reg = calloc(1, sizeof(registry));
+    if (reg && !(reg->notes = notes_new())) {
+        free(reg);
+        return NULL;
+    }
+    return reg;
 }
+
 
 void registry_free(registry *reg) {
     if (!reg) return;
@@ -51,8 +49,7 @@ void registry_free(registry *reg) {
     free(reg->rules);
     for (size_t i = 0; i < reg->n_refused; i++) free(reg->refused[i]);
     free(reg->refused);
-    for (size_t i = 0; i < reg->n_notes; i++) note_free(reg->notes[i]);
-    free(reg->notes);
+    notes_free(reg->notes);
     free(reg);
 }
 
@@ -103,49 +100,15 @@ bool registry_level_configured(const registry *reg, const host_rule *r) {
     return e && e->level_set;
 }
 
-size_t registry_n_notes(const registry *reg) { return reg ? reg->n_notes : 0; }
+notes *registry_notes(const registry *reg) { return reg ? reg->notes : NULL; }
 
-const notification *registry_note(const registry *reg, size_t i) {
-    return reg && i < reg->n_notes ? reg->notes[i] : NULL;
-}
+size_t registry_n_notes(const registry *reg) { return reg ? notes_count(reg->notes) : 0; }
 
-static bool same(const char *a, const char *b) { return (!a && !b) || (a && b && !strcmp(a, b)); }
+const notification *registry_note(const registry *reg, size_t i) { return reg ? notes_get(reg->notes, i) : NULL; }
 
 void registry_vnotify(registry *reg, const char *rule_id, const char *kind, int level, const char *model_path,
                       const char *file, uint32_t line, const char *fmt, va_list ap) {
-    if (!reg || !kind) return;
-    char msg[2048] = "";
-    if (fmt) vsnprintf(msg, sizeof msg, fmt, ap);
-    for (size_t i = 0; i < reg->n_notes; i++) {
-        notification *n = reg->notes[i];
-        if (!strcmp(n->kind, kind) && same(n->rule_id, rule_id) && same(n->model_path, model_path) &&
-            same(n->file, file) && (rule_id || !strcmp(n->message, msg))) {
-            n->count++;
-            return;
-        }
-    }
-    if (reg->n_notes == reg->cap_notes) {
-        size_t nc = reg->cap_notes ? reg->cap_notes * 2 : 16;
-        notification **nn = realloc(reg->notes, nc * sizeof *nn);
-        if (!nn) return;
-        reg->notes = nn;
-        reg->cap_notes = nc;
-    }
-    notification *n = calloc(1, sizeof *n);
-    if (!n) return;
-    n->rule_id = host_strdup(rule_id);
-    n->kind = host_strdup(kind);
-    n->level = level;
-    n->message = host_strdup(msg);
-    n->model_path = host_strdup(model_path);
-    n->file = host_strdup(file);
-    n->line = line;
-    n->count = 1;
-    if (!n->kind || !n->message) {
-        note_free(n);
-        return;
-    }
-    reg->notes[reg->n_notes++] = n;
+    if (reg) notes_vpost(reg->notes, rule_id, kind, level, model_path, file, line, fmt, ap);
 }
 
 void registry_notify(registry *reg, const char *rule_id, const char *kind, int level, const char *file,
@@ -291,62 +254,4 @@ int registry_add(registry *reg, host_rule *r) {
     reg->rules[pos].level_set = false;
     reg->n++;
     return 0;
-}
-
-/* ---- where bundled rules and plugins live -------------------------------- */
-
-static bool is_dir(const char *p) {
-    struct stat st;
-    return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static char *env_dir(const char *var, bool *set) {
-    const char *v = getenv(var);
-    *set = v != NULL;
-    return v && *v ? host_strdup(v) : NULL;
-}
-
-char *registry_bundled_rules_dir(void) {
-    bool set;
-    char *d = env_dir("CML_RULES_DIR", &set);
-    if (set) return d;
-    if (is_dir(CML_SOURCE_DIR "/rules")) return host_strdup(CML_SOURCE_DIR "/rules");
-    if (is_dir(CML_DATADIR "/rules")) return host_strdup(CML_DATADIR "/rules");
-    return NULL;
-}
-
-char *registry_bundled_plugin_dir(void) {
-    bool set;
-    char *d = env_dir("CML_PLUGIN_DIR", &set);
-    if (set) return d;
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 16);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            strcpy(slash + 1, "plugins");
-            if (is_dir(exe)) return host_strdup(exe);
-        }
-    }
-    if (is_dir(CML_LIBDIR)) return host_strdup(CML_LIBDIR);
-    return NULL;
-}
-
-size_t registry_load_all(registry *reg, const registry_sources *src) {
-    rules_load_register(reg);
-    if (!src || !src->no_bundled) {
-        char *d = registry_bundled_rules_dir();
-        if (d) lua_load_rules_dir(reg, d);
-        free(d);
-        char *p = registry_bundled_plugin_dir();
-        if (p) so_load_dir(reg, p, true);
-        free(p);
-    }
-    for (size_t i = 0; src && i < src->n_rules_dirs; i++) lua_load_rules_dir(reg, src->rules_dirs[i]);
-    for (size_t i = 0; src && i < src->n_plugins; i++) {
-        if (is_dir(src->plugins[i])) so_load_dir(reg, src->plugins[i], false);
-        else so_load_plugin(reg, src->plugins[i], false);
-    }
-    return registry_count(reg);
 }

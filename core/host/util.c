@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/host.h"
+#include "host/rule.h"
+#include "host/util.h"
 
 const char *level_name(int level) {
     switch (level) {
@@ -201,5 +202,11 @@ bool host_option_type_ok(const cJSON *v, opt_type t) {
         return true;
     }
     }
+    return false;
+}
+
+bool rule_has_tag(const host_rule *r, const char *tag) {
+    for (size_t i = 0; r && i < r->n_tags; i++)
+        if (r->tags[i] && !strcmp(r->tags[i], tag)) return true;
     return false;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coreml-lint/coreml_facts.h"
 #include "ir/model.h"
 
 /* SOURCE: apple/coremltools mlmodel/format/MIL.proto, enum DataType. */
@@ -138,6 +139,20 @@ static cml_value *scope_get(const scope *sc, const char *name) {
 }
 
 static const char *S(builder *b, const char *s) { return arena_strdup(b->a, s ? s : ""); }
+
+/* The first OS releases that load a model of specification version spec,
+ * as strings ("16.0"); NULL where none (spec unknown). The facts come from
+ * the one table of coreml_facts.h. */
+static cml_os_versions min_os_of(builder *b, int32_t spec) {
+    cml_os_versions v = {0};
+    const char **slot[CML_PLATFORM_COUNT_] = {&v.ios, &v.macos, &v.tvos, &v.watchos, &v.visionos};
+    for (int p = 0; p < CML_PLATFORM_COUNT_; p++) {
+        uint32_t os = cml_spec_min_os(spec, (cml_platform)p);
+        char buf[32];
+        if (os && cml_osver_format(os, buf, sizeof buf) > 0) *slot[p] = arena_strdup(b->a, buf);
+    }
+    return v;
+}
 
 static char *logical_join(builder *b, const char *tail) {
     if (b->logical && *b->logical)
@@ -1740,7 +1755,7 @@ cml_model *ir_build(lmodel *lm, const Cmlpb__Model *pb, const char *artifact, co
     m->path = lm->root;
     m->parent = parent;
     m->spec_version = pb->specificationversion;
-    m->min_os = ir_min_os(pb->specificationversion);
+    m->min_os = min_os_of(&b, pb->specificationversion);
     m->type = model_type_name(pb);
     m->is_updatable = pb->isupdatable;
     m->nn_array_shape_mapping = -1;
@@ -1825,6 +1840,14 @@ cml_model *ir_build(lmodel *lm, const Cmlpb__Model *pb, const char *artifact, co
     return m;
 }
 
+/* The chained function of a compiled pipeline, once the loader has attached
+ * the stages it read from their own folders. */
+void ir_build_pipeline_fn(lmodel *lm, cml_model *m, const char *artifact, const char *logical) {
+    builder b = {.lm = lm, .a = lm->a, .m = m, .artifact = artifact ? artifact : "", .logical = logical};
+    build_pipeline_fn(&b);
+    fill_consumers(&b);
+}
+
 /* ---- lookups ------------------------------------------------------------------ */
 
 /* Thin wrappers over the SDK's header-only lookups (coreml-lint/ir.h), kept
@@ -1866,20 +1889,3 @@ size_t ir_weight_read(const cml_weight *w, uint64_t off, void *buf, size_t n) {
 /* SOURCE: apple/coremltools mlmodel/format/Model.proto comment block on
  * specification versions; visionOS from coremlc's metadata.json availability
  * (rules-knowledge 1.1). */
-cml_os_versions ir_min_os(int32_t spec) {
-    static const cml_os_versions table[] = {
-        {NULL, NULL, NULL, NULL, NULL},
-        {"11.0", "10.13", "11.0", "4.0", NULL},
-        {"11.2", "10.13.2", "11.2", "4.2", NULL},
-        {"12.0", "10.14", "12.0", "5.0", NULL},
-        {"13.0", "10.15", "13.0", "6.0", NULL},
-        {"14.0", "11.0", "14.0", "7.0", NULL},
-        {"15.0", "12.0", "15.0", "8.0", NULL},
-        {"16.0", "13.0", "16.0", "9.0", "1.0"},
-        {"17.0", "14.0", "17.0", "10.0", "1.0"},
-        {"18.0", "15.0", "18.0", "11.0", "2.0"},
-        {"26.0", "26.0", "26.0", "26.0", "26.0"},
-    };
-    if (spec < 1 || spec > 10) return table[0];
-    return table[spec];
-}

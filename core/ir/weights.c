@@ -12,16 +12,6 @@
 #include "ir/weights.h"
 #include "ir/model.h"
 
-float ir_half_to_float(uint16_t h) {
-    /* IEEE 754 binary16: 1 sign, 5 exponent (bias 15), 10 mantissa bits. */
-    uint32_t sign = (uint32_t)(h >> 15) & 1u, exp = (uint32_t)(h >> 10) & 0x1fu, man = h & 0x3ffu;
-    float v;
-    if (exp == 0) v = ldexpf((float)man, -24);
-    else if (exp == 31) v = man ? NAN : INFINITY;
-    else v = ldexpf((float)(man | 0x400u), (int)exp - 25);
-    return sign ? -v : v;
-}
-
 /* Bytes per element of the stored representation, 0 for sub-byte. */
 static unsigned stored_elem_size(const iweight *w) {
     switch (w->stored_as) {
@@ -103,7 +93,7 @@ int ir_weight_f64(const cml_weight *w, uint64_t i, double *out) {
     default: break;
     }
     switch (w->dtype) {
-    case CML_DT_FP16: *out = ir_half_to_float((uint16_t)(buf[0] | buf[1] << 8)); return 0;
+    case CML_DT_FP16: *out = cml_half_to_float((uint16_t)(buf[0] | buf[1] << 8)); return 0;
     case CML_DT_BF16: {
         uint32_t u = (uint32_t)(buf[0] | buf[1] << 8) << 16;
         float f; memcpy(&f, &u, 4); *out = f; return 0;

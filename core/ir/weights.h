@@ -6,7 +6,6 @@
 
 #include "coreml-lint/ir.h"
 
-float ir_half_to_float(uint16_t h);
 /* Number of elements stored (from the storage, not the declared shape). */
 uint64_t ir_weight_count(const cml_weight *w);
 /* Element i as a double / integer; -1 if out of range or unreadable. */

@@ -512,7 +512,29 @@ struct cml_model {
      * NULL for NeuralNetwork and ML Program models. Not in functions[]: rules
      * written for neural graphs do not meet classic parameters as ops. */
     const cml_function *classic;
+    /* ---- appended (ABI 1, read only by hosts and plugins that know it) ---- */
+    /* Facts of this model the loader could not read, CML_UNKNOWN_* bits (a
+     * compiled NeuralNetwork's layers, for one). A rule must not report an
+     * unknown fact as missing, empty or wrong. */
+    uint32_t unknown;
 };
+
+/* cml_model.unknown bits */
+#define CML_UNKNOWN_GRAPH          (1u << 0)  /* layers/ops and their parameters (functions[] empty or partial) */
+#define CML_UNKNOWN_PREPROCESSING  (1u << 1)  /* NeuralNetwork image preprocessing */
+#define CML_UNKNOWN_INTERFACE      (1u << 2)  /* inputs, outputs, states */
+#define CML_UNKNOWN_METADATA       (1u << 3)  /* author, license, description, version, user keys */
+#define CML_UNKNOWN_SPEC_VERSION   (1u << 4)  /* specification version (and so the minimum OS) */
+#define CML_UNKNOWN_CLASS_LABELS   (1u << 5)  /* a classifier's labels */
+#define CML_UNKNOWN_WEIGHTS        (1u << 6)  /* weight values and storage */
+#define CML_UNKNOWN_COUNT_         7
+
+/* "graph", "preprocessing", ... for bit i of cml_model.unknown; NULL past the end. */
+static inline const char *cml_unknown_name(unsigned i) {
+    static const char *const names[CML_UNKNOWN_COUNT_] = {"graph", "preprocessing", "interface", "metadata",
+                                                          "spec_version", "class_labels", "weights"};
+    return i < CML_UNKNOWN_COUNT_ ? names[i] : NULL;
+}
 
 /* ---- lookups (header-only: the host and plugins share them) ------------ */
 
@@ -580,6 +602,46 @@ static inline const cml_function *cml_model_function(const cml_model *m, const c
     return m->functions[0];
 }
 
+
+/* ---- fp16 (IEEE 754 binary16: 1 sign, 5 exponent bits with bias 15, 10
+ * fraction bits), bit-exact, header-only ---------------------------------- */
+
+/* The binary16 h as a float (exact: every binary16 value is a float). */
+static inline float cml_half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (uint32_t)(h >> 10) & 0x1fu, m = h & 0x3ffu, bits;
+    if (e == 0 && m == 0) bits = sign;
+    else if (e == 0) {                      /* subnormal: m * 2^-24, normalised */
+        uint32_t s = 0;
+        while (!(m & 0x400u)) m <<= 1, s++;
+        bits = sign | ((113u - s) << 23) | ((m & 0x3ffu) << 13);
+    } else if (e == 31) bits = sign | 0x7f800000u | (m << 13);   /* Inf, NaN (payload kept) */
+    else bits = sign | ((e + 112u) << 23) | (m << 13);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/* f rounded to the nearest binary16, ties to even (IEEE 754's default, what
+ * a float -> half conversion on the GPU and the Neural Engine does):
+ * overflow to Inf, underflow through the subnormals to zero, NaN stays NaN. */
+static inline uint16_t cml_float_to_half(float f) {
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    uint32_t sign = (x >> 16) & 0x8000u, ax = x & 0x7fffffffu;
+    if (ax >= 0x7f800000u) return (uint16_t)(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u : 0));
+    if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);    /* >= 65520: rounds to Inf */
+    if (ax < 0x38800000u) {                                      /* below 2^-14: subnormal or 0 */
+        if (ax < 0x33000000u) return (uint16_t)sign;             /* < 2^-25: rounds to 0 */
+        uint32_t e = ax >> 23, m = (ax & 0x7fffffu) | 0x800000u;
+        uint32_t shift = 126u - e;                               /* 14..24 */
+        uint32_t half = m >> shift, rem = m & ((1u << shift) - 1u), mid = 1u << (shift - 1);
+        if (rem > mid || (rem == mid && (half & 1u))) half++;
+        return (uint16_t)(sign | half);
+    }
+    uint32_t h = ((ax >> 13) - (112u << 10)), rem = ax & 0x1fffu;
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) h++;    /* carries into the exponent when needed */
+    return (uint16_t)(sign | h);
+}
 
 /* ---- enum names (header-only: the host, inspect, Lua and plugins share them) */
 

@@ -31,6 +31,13 @@
  *      the host table is read by its size, so a plugin tests
  *      CML_HOST_HAS(host, member) before calling one (as PLG-8 asks for
  *      later entries) and an older host's shorter table simply lacks them.
+ *   1  cml_host.weight_bytes appended: the bytes weight_read would copy,
+ *      in place (the model's mapping), so rules that scan every weight
+ *      read them once and copy nothing. No ABI bump (CML_HOST_HAS).
+ *   1  cml_host.usage_error appended: the user's own input to a rule (a
+ *      file or folder an option names) is unusable; the run ends with
+ *      exit 2, as for a bad flag, instead of the host guessing it from a
+ *      log line. No ABI bump (read by size, CML_HOST_HAS).
  *
  * The contract (policy, result of non-compliance, enforced by the host?):
  *   PLG-1  A plugin must not write to the IR or keep pointers into it after
@@ -284,6 +291,17 @@ struct cml_host {
      * the load/... rules see them); NULL only when out of memory or path is
      * NULL. */
     const cml_model *(*load_model)(cml_ctx *ctx, const char *path);
+    /* The user's own input to the rule is unusable (an --input file that
+     * cannot be read, an option's folder that cannot be written): the
+     * message becomes an error notification and the run exits 2, as for a
+     * bad flag. Findings about the model are still reported. */
+    void (*usage_error)(cml_ctx *ctx, const char *message);
+    /* The stored bytes of w in place — exactly what weight_read would copy,
+     * in the form weight_stored_as names — with *nbytes their count; valid
+     * until check returns, read-only. NULL when w is not a weight of a model
+     * this check was given, or its bytes are not in memory as one range:
+     * then read them with weight_read. */
+    const void *(*weight_bytes)(cml_ctx *ctx, const cml_weight *w, uint64_t *nbytes);
     /* ---- ABI 2 and later: append here ---- */
 };
 
@@ -361,6 +379,50 @@ static inline int cml_add_property(cml_ctx *ctx, const char *key, const char *js
 }
 static inline const cml_model *cml_load_model(cml_ctx *ctx, const char *path) {
     return CML_HOST_HAS(ctx->host, load_model) ? ctx->host->load_model(ctx, path) : NULL;
+}
+/* The stored bytes of w in place, or NULL (then use cml_weight_read). */
+static inline const void *cml_weight_bytes(cml_ctx *ctx, const cml_weight *w, uint64_t *nbytes) {
+    *nbytes = 0;
+    return CML_HOST_HAS(ctx->host, weight_bytes) ? ctx->host->weight_bytes(ctx, w, nbytes) : NULL;
+}
+
+/* Call fn(ud, bytes, n) over the stored bytes of w, front to back, in
+ * pieces of at most cap bytes (each a whole number of `unit`-byte
+ * elements): in place when the host can give the bytes (no copy), else
+ * copied through buf (cap bytes). fn returns 0 to go on, 1 to stop early.
+ * Returns 0, or -1 when the bytes could not be read (a short read: the
+ * load/... rules report the broken file). */
+static inline int cml_weight_foreach(cml_ctx *ctx, const cml_weight *w, void *buf, size_t cap, size_t unit,
+                                     int (*fn)(void *ud, const unsigned char *p, size_t n), void *ud) {
+    uint64_t total = 0;
+    const unsigned char *mapped = (const unsigned char *)cml_weight_bytes(ctx, w, &total);
+    if (!mapped) total = w->nbytes;
+    if (!unit) unit = 1;
+    cap -= cap % unit;
+    if (!cap) return -1;
+    for (uint64_t off = 0; off < total;) {
+        uint64_t left = total - off;
+        size_t want = left < cap ? (size_t)left : cap;
+        const unsigned char *p = mapped ? mapped + off : (const unsigned char *)buf;
+        if (!mapped && cml_weight_read(ctx, w, off, buf, want) != want) return -1;
+        int rc = fn(ud, p, want);
+        if (rc) return rc < 0 ? -1 : 0;
+        off += want;
+    }
+    return 0;
+}
+
+/* The user's input to the rule is unusable (exit 2); on a host without
+ * the entry, an error log line. */
+static inline void cml_usage_error(cml_ctx *ctx, const char *fmt, ...) CML_PRINTF_(2, 3);
+static inline void cml_usage_error(cml_ctx *ctx, const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (CML_HOST_HAS(ctx->host, usage_error)) ctx->host->usage_error(ctx, buf);
+    else ctx->host->log(ctx, CML_ERROR, buf);
 }
 /* The newest ABI the host speaks (the negotiated one is ctx->abi). */
 static inline uint32_t cml_host_abi(const cml_ctx *ctx) { return ctx->host->abi; }

@@ -11,7 +11,8 @@
  * groups weights that share one problem and reports once per group at the
  * first weight, listing the others as related locations, with the numbers
  * (bits, group/block size, sparsity, bytes) in the message. Only the dense
- * zero scan reads weight bytes, in bounded chunks through cml_weight_read.
+ * zero scan reads weight bytes in place where the host maps them
+ * (cml_weight_bytes), else in bounded chunks through cml_weight_read.
  * Thresholds that are house policy are options. Knowledge: rules-knowledge
  * §3.1-3.4 and §5.9-5.12. Built like a third-party plugin: SDK headers only. */
 #include <math.h>
@@ -494,8 +495,9 @@ static const cml_option cw_opt_report_summary = {
     .type = CML_OPT_BOOL,
     .name = "report_summary",
     .doc = "When the rule finds no problem in a compressed model, report one note summarising "
-           "its compression (bits, granularity, group or block size).",
-    .default_bool = true,
+           "its compression (bits, granularity, group or block size). Off by default: such a note has "
+           "nothing to fix; `coreml-lint inspect` shows the same facts.",
+    .default_bool = false,
 };
 
 static const cml_option cw_opt_targets_ane = {
@@ -555,7 +557,7 @@ static int pal_check_model(const cml_model *m, cml_ctx *ctx) {
     int64_t max_ch = cml_option_int(ctx, "max_channels_per_lut", 32);
     int64_t min_group = cml_option_int(ctx, "min_group_size", 8);
     bool fine_tuned = cml_option_bool(ctx, "fine_tuned", false);
-    bool summary = cml_option_bool(ctx, "report_summary", true);
+    bool summary = cml_option_bool(ctx, "report_summary", false);
     cml_level acc_level = fine_tuned ? CML_NOTE : CML_WARNING;
 
     cw_vec items = {0};
@@ -734,7 +736,7 @@ static const cml_rule pal_rule = {
         "| 3-4 bits, one LUT over more than `max_channels_per_lut` (32) output channels, "
         "more than `weight_threshold` (2048) elements | warning (note with `fine_tuned`) |\n"
         "| grouped LUTs with group size below `min_group_size` (8) | note |\n"
-        "| no problem in the model: one summary (`report_summary`) | note |\n\n"
+        "| no problem in the model: one summary, only with `report_summary` (off by default: nothing to fix) | note |\n\n"
         "The rule cannot tell data-free from training-time palettization; set `fine_tuned` when the "
         "model was palettized during training.\n\n"
         "## Fix\n\n"
@@ -810,7 +812,7 @@ static int qg_check_model(const cml_model *m, cml_ctx *ctx) {
     int64_t threshold = cw_opt_threshold(ctx);
     bool targets_ane = cml_option_bool(ctx, "targets_ane", true);
     bool int8_chips = cml_option_bool(ctx, "int8_compute_devices_only", false);
-    bool summary = cml_option_bool(ctx, "report_summary", true);
+    bool summary = cml_option_bool(ctx, "report_summary", false);
 
     cw_vec items = {0};
     cw_collect(m, &items);
@@ -989,7 +991,7 @@ static const cml_rule qg_rule = {
         "| 8-bit with one per-tensor scale | note |\n"
         "| per-block scales and `targets_ane` | note |\n"
         "| `quantize` ops (W8A8) unless `int8_compute_devices_only` | note |\n"
-        "| no problem in the model: one summary (`report_summary`) | note |\n\n"
+        "| no problem in the model: one summary, only with `report_summary` (off by default: nothing to fix) | note |\n\n"
         "## Fix\n\n"
         "```python\n"
         "import coremltools.optimize as cto\n"
@@ -1023,46 +1025,69 @@ enum { PS_STORE_OK = 0, PS_STORE_LOW = 1, PS_STORE_WORSE = 2 };
 /* flags packing for a sparse group */
 #define PS_FLAGS(band, store, high, joint) ((band) | ((store) << 2) | ((high) << 4) | ((joint) << 5))
 
-/* Fraction of exact zeros of a dense float weight, read in chunks through
- * the host. Stops early once `need` can no longer be reached. Returns -1 on
- * a short read. SOURCE: coremltools _post_training_quantization.py:739-742
- * (sparsity = fraction with |w| <= 1e-12). */
+/* The zero counts are the hot loops of a check (every dense weight): on
+ * x86-64 ELF builds GCC compiles them twice and picks the AVX2 copy at load
+ * time where the CPU has it. Counters are 32-bit per piece (a piece is at
+ * most CW_CHUNK bytes), which vectorizes. */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(__clang__)
+#define PS_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define PS_CLONES
+#endif
+
+PS_CLONES static uint32_t ps_zeros_f32(const unsigned char *buf, size_t k) {
+    uint32_t zeros = 0;
+    for (size_t i = 0; i < k; i++) {
+        float f;
+        memcpy(&f, buf + i * 4, 4);
+        zeros += fabsf(f) <= 1e-12f;
+    }
+    return zeros;
+}
+
+/* fp16 / bf16: only +-0 is <= 1e-12 (smallest fp16 subnormal 6e-8); the
+ * sign bit is the top bit of the little-endian word */
+PS_CLONES static uint32_t ps_zeros_16(const unsigned char *buf, size_t k) {
+    uint32_t zeros = 0;
+    for (size_t i = 0; i < k; i++) {
+        uint16_t h;
+        memcpy(&h, buf + 2 * i, 2);
+#if !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+        h = (uint16_t)(buf[2 * i] | (buf[2 * i + 1] << 8));
+#endif
+        zeros += (h & 0x7fffu) == 0;
+    }
+    return zeros;
+}
+
+typedef struct ps_zeros {
+    cml_dtype dtype;
+    unsigned es;
+    uint64_t n, zeros, done, need_n;
+} ps_zeros;
+
+static int ps_count_zeros(void *ud, const unsigned char *buf, size_t nbytes) {
+    ps_zeros *z = ud;
+    size_t k = nbytes / z->es;
+    z->zeros += z->dtype == CML_DT_FP32 ? ps_zeros_f32(buf, k) : ps_zeros_16(buf, k);
+    z->done += k;
+    return z->zeros + (z->n - z->done) < z->need_n; /* 1: cannot reach the fraction any more */
+}
+
+/* Fraction of exact zeros of a dense float weight, read in place where the
+ * host maps it (cml_weight_bytes), else in chunks through cml_weight_read.
+ * Stops early once `need` can no longer be reached (between pieces).
+ * Returns -1 on a short read. SOURCE: coremltools
+ * _post_training_quantization.py:739-742 (sparsity = fraction with
+ * |w| <= 1e-12). */
 static int ps_zero_fraction(cml_ctx *ctx, const cml_weight *w, unsigned char *buf, double need, double *frac) {
     unsigned es = cml_dtype_bits(w->dtype) / 8;
     uint64_t n = w->n_elements;
     *frac = 0.0;
     if (!es || !n || w->nbytes != n * es) return -1; /* bytes do not match the type: broken blob */
-    uint64_t zeros = 0, done = 0, need_n = (uint64_t)ceil(need * (double)n);
-    while (done < n) {
-        uint64_t want = (n - done) * es;
-        size_t chunk = want > CW_CHUNK ? CW_CHUNK : (size_t)want;
-        chunk -= chunk % es;
-        size_t got = cml_weight_read(ctx, w, done * es, buf, chunk);
-        if (got != chunk) return -1;
-        size_t k = got / es;
-        if (w->dtype == CML_DT_FP32) {
-            for (size_t i = 0; i < k; i++) {
-                float f;
-                memcpy(&f, buf + i * 4, 4);
-                zeros += fabsf(f) <= 1e-12f;
-            }
-        } else { /* fp16 / bf16: only +-0 is <= 1e-12 (smallest fp16 subnormal 6e-8);
-                  * the sign bit is the top bit of the little-endian word */
-            uint64_t z = 0;
-            for (size_t i = 0; i < k; i++) {
-                uint16_t h;
-                memcpy(&h, buf + 2 * i, 2);
-#if !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
-                h = (uint16_t)(buf[2 * i] | (buf[2 * i + 1] << 8));
-#endif
-                z += (h & 0x7fffu) == 0;
-            }
-            zeros += z;
-        }
-        done += k;
-        if (zeros + (n - done) < need_n) break; /* cannot reach the fraction */
-    }
-    *frac = (double)zeros / (double)n;
+    ps_zeros z = {w->dtype, es, n, 0, 0, (uint64_t)ceil(need * (double)n)};
+    if (cml_weight_foreach(ctx, w, buf, CW_CHUNK, es, ps_count_zeros, &z) != 0) return -1;
+    *frac = (double)z.zeros / (double)n;
     return 0;
 }
 

@@ -1,7 +1,7 @@
 /* numerics.c — bundled plugin "numerics" with rule numerics/fp16-overflow:
  * weight values that break float16 compute. It streams every fp16, bf16 and
- * fp32 constant of the model tree through the host's bounded reader
- * (cml_weight_read, 256 KiB at a time — never a whole-tensor copy) and counts
+ * fp32 constant of the model tree once, in place where the host maps it
+ * (cml_weight_bytes; else cml_weight_read, 256 KiB at a time) and counts
  * NaN, +-inf, fp16 values saturated at +-65504, and fp32 values beyond the
  * fp16 range. It reports, per weight: NaN (error); infinities (warning)
  * unless the constant only feeds masking patterns (select, band_part, or an
@@ -53,13 +53,40 @@ static inline unsigned nm_u16(const unsigned char *b, size_t i) {
     return (unsigned)b[2 * i] | ((unsigned)b[2 * i + 1] << 8);
 }
 
-static void nm_scan_fp16(const unsigned char *b, size_t k, nm_stats *s) {
-    unsigned top = 0;
+/* The scans' fast passes are one max over the magnitudes; on x86-64 ELF
+ * builds GCC compiles them twice and picks the AVX2 copy at load time where
+ * the CPU has it (the SSE2 baseline has no unsigned 32-bit max). */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(__clang__)
+#define NM_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define NM_CLONES
+#endif
+
+/* Largest fp16 magnitude bits (as a signed 16-bit max, which SSE2 has). */
+NM_CLONES static unsigned nm_top16(const unsigned char *b, size_t k) {
+    int16_t top = 0;
     for (size_t i = 0; i < k; i++) {
-        unsigned mag = nm_u16(b, i) & 0x7fffu;
+        int16_t mag = (int16_t)(nm_u16(b, i) & 0x7fffu);
         top = mag > top ? mag : top;
     }
-    if (top < 0x7bffu) return; /* no 65504, no inf, no NaN in this chunk */
+    return (unsigned)top;
+}
+
+NM_CLONES static uint32_t nm_top32(const unsigned char *b, size_t k) {
+    uint32_t top = 0;
+    for (size_t i = 0; i < k; i++) {
+        uint32_t u;
+        memcpy(&u, b + 4 * i, 4);
+        if (!NM_LE) u = (uint32_t)b[4 * i] | ((uint32_t)b[4 * i + 1] << 8) | ((uint32_t)b[4 * i + 2] << 16) |
+                        ((uint32_t)b[4 * i + 3] << 24);
+        u &= 0x7fffffffu;
+        top = u > top ? u : top;
+    }
+    return top;
+}
+
+static void nm_scan_fp16(const unsigned char *b, size_t k, nm_stats *s) {
+    if (nm_top16(b, k) < 0x7bffu) return; /* no 65504, no inf, no NaN in this chunk */
     for (size_t i = 0; i < k; i++) {
         unsigned h = nm_u16(b, i);
         unsigned mag = h & 0x7fffu;
@@ -75,15 +102,7 @@ static void nm_scan_fp16(const unsigned char *b, size_t k, nm_stats *s) {
 
 static void nm_scan_fp32(const unsigned char *b, size_t k, nm_stats *s) {
     /* fast pass: the largest exponent+mantissa, branch-free */
-    uint32_t top = 0;
-    for (size_t i = 0; i < k; i++) {
-        uint32_t u;
-        memcpy(&u, b + 4 * i, 4);
-        if (!NM_LE) u = (uint32_t)b[4 * i] | ((uint32_t)b[4 * i + 1] << 8) | ((uint32_t)b[4 * i + 2] << 16) |
-                        ((uint32_t)b[4 * i + 3] << 24);
-        u &= 0x7fffffffu;
-        top = u > top ? u : top;
-    }
+    uint32_t top = nm_top32(b, k);
     if (top < 0x7f800000u) { /* all finite: the magnitude order is the integer order */
         float f;
         memcpy(&f, &top, 4);
@@ -116,27 +135,33 @@ static void nm_scan_bf16(const unsigned char *b, size_t k, nm_stats *s) {
     }
 }
 
+typedef struct nm_scan_ud {
+    cml_dtype dtype;
+    unsigned es;
+    nm_stats *s;
+} nm_scan_ud;
+
+static int nm_scan_bytes(void *ud, const unsigned char *p, size_t nbytes) {
+    const nm_scan_ud *u = ud;
+    size_t k = nbytes / u->es;
+    if (u->dtype == CML_DT_FP16) nm_scan_fp16(p, k, u->s);
+    else if (u->dtype == CML_DT_FP32) nm_scan_fp32(p, k, u->s);
+    else nm_scan_bf16(p, k, u->s);
+    return 0;
+}
+
 /* 0, or -1 when the stored bytes do not match the type (a broken blob the
- * load/... rules report) or cannot be read: the weight is skipped. */
+ * load/... rules report) or cannot be read: the weight is skipped. The
+ * bytes are scanned in place when the host maps them (no copy), else
+ * through buf in NM_CHUNK pieces. */
 static int nm_scan(cml_ctx *ctx, const cml_weight *w, unsigned char *buf, nm_stats *s) {
     memset(s, 0, sizeof *s);
     unsigned es = cml_dtype_bits(w->dtype) / 8;
     uint64_t n = w->n_elements;
     if (!es || !n) return 0;
     if (w->nbytes != n * es) return -1;
-    uint64_t done = 0;
-    while (done < n) {
-        uint64_t want = (n - done) * es;
-        size_t chunk = want > NM_CHUNK ? NM_CHUNK : (size_t)want;
-        chunk -= chunk % es;
-        size_t got = cml_weight_read(ctx, w, done * es, buf, chunk);
-        if (got != chunk) return -1;
-        size_t k = got / es;
-        if (w->dtype == CML_DT_FP16) nm_scan_fp16(buf, k, s);
-        else if (w->dtype == CML_DT_FP32) nm_scan_fp32(buf, k, s);
-        else nm_scan_bf16(buf, k, s);
-        done += k;
-    }
+    nm_scan_ud ud = {w->dtype, es, s};
+    if (cml_weight_foreach(ctx, w, buf, NM_CHUNK, es, nm_scan_bytes, &ud) != 0) return -1;
     s->n = n;
     return 0;
 }
@@ -313,6 +338,18 @@ static void nm_report(cml_ctx *ctx, const cml_model *m, const cml_weight *w, con
     if (!r_nan && !r_inf && !r_over && !r_sat) return;
 
     cml_level lv = r_nan ? CML_ERROR : (r_inf || r_over) ? CML_WARNING : CML_NOTE;
+    /* A NeuralNetwork batchnorm's running statistics are no tensor the
+     * layer computes on: what it applies is gamma / sqrt(variance + eps)
+     * (NeuralNetwork.proto BatchnormLayerParams), and whether Core ML keeps
+     * the statistics themselves in fp16 on the GPU or Neural Engine is not
+     * documented. Only an fp16 copy of the weights (coremltools'
+     * quantize_weights to 16 bits) certainly turns them to inf: a note that
+     * says so, not a warning about the running model. */
+    const char *wl = w->loc.logical ? w->loc.logical : "";
+    size_t wn = strlen(wl);
+    bool bn_stat = nn && o.op->kind && !strcmp(o.op->kind, "batchnorm") && !r_nan && !r_inf &&
+                   ((wn > 9 && !strcmp(wl + wn - 9, ":variance")) || (wn > 5 && !strcmp(wl + wn - 5, ":mean")));
+    if (bn_stat) lv = CML_NOTE;
     char use[320] = "", parts[900] = "", msg[1400], sh[96];
     const char *name = w->loc.logical ? w->loc.logical : found && o.op->name ? o.op->name : "?";
     {
@@ -345,8 +382,13 @@ static void nm_report(cml_ctx *ctx, const cml_model *m, const cml_weight *w, con
                               "%s%llu value%s beyond the fp16 range (max |w| = %.6g > 65504) %s: they become "
                               "inf in fp16",
                               k ? "; " : "", (unsigned long long)s->over, s->over == 1 ? "" : "s", s->maxabs,
-                              nn ? "and NeuralNetwork layers compute in fp16 on the GPU and Neural Engine"
-                                 : "and the constant feeds fp16 compute");
+                              bn_stat ? "in a batchnorm statistic: the layer applies gamma / sqrt(variance + "
+                                        "eps), not the statistic itself, but an fp16 copy of the weights (coremltools "
+                                        "quantize_weights to 16 bits) stores inf; whether Core ML keeps the "
+                                        "statistics in fp16 on the GPU or Neural Engine is not documented"
+                              : nn ? "and NeuralNetwork layers compute in fp16 on the GPU and Neural Engine "
+                                     "(coremltools typed-execution.md)"
+                                   : "and the constant feeds fp16 compute");
     /* SOURCE: coremltools mil/passes/defs/quantization.py:478-525
      * (_check_overflow_to_inf: finite fp32 values that overflow fp16 are
      * saturated to +-65504), rules-knowledge §4.1 P6. */
@@ -357,7 +399,9 @@ static void nm_report(cml_ctx *ctx, const cml_model *m, const cml_weight *w, con
                  k ? "; " : "", (unsigned long long)s->sat, s->sat == 1 ? "" : "s");
     snprintf(msg, sizeof msg, "%s weight '%s' %s%s: %s (of %llu values)", cml_dtype_name(w->dtype), name, sh, use,
              parts, (unsigned long long)s->n);
-    const char *fix = r_nan ? "re-export from a checkpoint without NaN weights (check training and conversion)"
+    const char *fix = bn_stat ? "do not convert this model's weights to fp16 as they are; fold the batchnorm into the "
+                                "preceding convolution before converting"
+                      : r_nan ? "re-export from a checkpoint without NaN weights (check training and conversion)"
                       : r_inf || r_over
                           ? "keep the consuming op in fp32 with ct.transform.FP16ComputePrecision(op_selector=...), "
                             "rescale the weights, or replace infinities by large finite values (-1e4 for masks)"

@@ -12,9 +12,10 @@
  * cml_host.weight_read / weight_stored_as, a baseline model for `compare`
  * through cml_host.load_model. Errors are errors of the errors' kind: a
  * problem of the model is a finding (NaN, overflow, divergence, an op the
- * executor cannot run, a crash, a time-out, out of memory); a bad --input
- * is a usage error (probe/io-error; the CLI exits 2). Every outcome
- * of a run has the one rule that reports it (see prb_baseline_notes). */
+ * executor cannot run, a run that fails, a crash, a time-out, out of
+ * memory); a bad --input is a usage error (cml_usage_error; the CLI exits
+ * 2). Every outcome of a run has the one rule that reports it (see
+ * prb_run_notes). */
 #define _POSIX_C_SOURCE 200809L
 #include <limits.h>
 #include <math.h>
@@ -99,7 +100,7 @@ static const char *const TAGS[] = {"runtime", "numerics", "probe", NULL};
 static const char *const RULE_IDS[] = {"probe/non-finite", "probe/fp16-overflow", "probe/fp16-divergence",
                                        "probe/baseline-divergence", "probe/unsupported-op", "probe/crash",
                                        "probe/timeout", "probe/out-of-memory", "probe/run-error",
-                                       "probe/io-error", NULL};
+                                       "probe/constant-output", NULL};
 
 /* ---- the cached run ------------------------------------------------------------- */
 
@@ -109,6 +110,7 @@ typedef struct prb_cache {
     char *key;                   /* prb_key of the run */
     probe_result *res;
     unsigned consumed;           /* rules that reported from it (bit per rule) */
+    bool logged;                 /* run-level notes already posted */
     char baseline_problem[PROBE_MSG];
 } prb_cache;
 
@@ -408,6 +410,7 @@ static const probe_result *prb_get_with(cml_ctx *ctx, const cml_model *m, bool *
     free(c->key);
     c->key = key;
     c->baseline_problem[0] = 0;
+    c->logged = false;
     *first = true;
     probe_result *r = c->res;
     probe_result_clear(r);
@@ -460,22 +463,27 @@ static const probe_result *prb_get_with(cml_ctx *ctx, const cml_model *m, bool *
 
 /* Every outcome of a run belongs to one rule, which alone reports it:
  *   ok: probe/non-finite, probe/fp16-overflow, probe/fp16-divergence,
- *       probe/baseline-divergence judge the measurements;
+ *       probe/baseline-divergence, probe/constant-output judge the
+ *       measurements (status "partial" too: a pipeline whose refused stage
+ *       ran on generated values, that stage reported by probe/unsupported-op);
  *   unsupported: probe/unsupported-op (the ops, or the model type);
  *   error (the executor failed on the model), skipped with a reason (a
  *       host too old for the probe): probe/run-error;
- *   input-error (--input), a --save-outputs failure: probe/io-error, a
- *       usage error (the probe and compare commands exit 2 on it);
- *   a baseline that cannot be loaded or run (compare): probe/baseline-divergence,
- *       logged at error level as well;
  *   crash, timeout, out-of-memory: probe/crash, probe/timeout,
  *       probe/out-of-memory.
- * A load error of the model itself skips the probe silently (the load/...
- * rules say what is wrong). */
-static void prb_baseline_notes(cml_ctx *ctx, const probe_result *r) {
+ * The user's own input that cannot be used (a --input file, a
+ * --save-outputs folder, a compare baseline) is a usage error, not a
+ * finding: posted once per run (cml_usage_error; the CLI exits 2). A load
+ * error of the model itself skips the probe silently (the load/... rules
+ * say what is wrong). */
+static void prb_run_notes(cml_ctx *ctx, const probe_result *r) {
     prb_state *s = ctx->state;
-    if (s && s->cache.baseline_problem[0]) cml_log(ctx, CML_ERROR, "probe: %s", s->cache.baseline_problem);
-    else if (r->cmp_error[0]) cml_log(ctx, CML_ERROR, "probe: compare: %s", r->cmp_error);
+    if (!s || s->cache.logged) return;
+    s->cache.logged = true;
+    if (r->status == PROBE_INPUT_ERROR) cml_usage_error(ctx, "probe: %s", r->message);
+    if (r->save_error[0]) cml_usage_error(ctx, "probe: %s", r->save_error);
+    if (s->cache.baseline_problem[0]) cml_usage_error(ctx, "probe: %s", s->cache.baseline_problem);
+    else if (r->cmp_error[0]) cml_usage_error(ctx, "probe: compare: %s", r->cmp_error);
 }
 
 static const char *prb_op_name(const cml_op *op) {
@@ -494,6 +502,7 @@ static int prb_check(const cml_model *m, cml_ctx *ctx, prb_report_fn fn) {
     bool first = false;
     const probe_result *r = prb_get(ctx, m, &first);
     if (!r) return CML_ENOMEM;
+    prb_run_notes(ctx, r);
     return fn(m, ctx, r);
 }
 
@@ -590,6 +599,13 @@ static int rep_divergence(const cml_model *m, cml_ctx *ctx, const probe_result *
     for (size_t i = 0; i < r->n_outputs; i++) {
         const probe_output *po = &r->outputs[i];
         if (!po->is_float || !po->n) continue;
+        if (po->random) {
+            /* a random_* op draws differently on the device (seed -1: new values each prediction) and an fp16
+             * run may sample other categories: the difference says nothing about precision */
+            cml_log(ctx, CML_NOTE,
+                    "probe: output '%s' depends on random_* ops: its fp16 vs fp32 difference is not judged", po->name);
+            continue;
+        }
         if (po->nan32 + po->inf32 + po->nan16 + po->inf16) continue; /* probe/non-finite says it */
         double sc = prb_scale(ctx, po->max_ref);
         double linf = po->linf / sc, rmse = po->rmse / sc;
@@ -621,14 +637,13 @@ static int rep_divergence(const cml_model *m, cml_ctx *ctx, const probe_result *
 }
 
 static int rep_baseline(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
-    prb_baseline_notes(ctx, r);
     if (r->status != PROBE_OK || !r->compared) return CML_OK;
     bool comp = !strcmp(r->cmp_precision, "compressed");
     double tl = comp ? cml_option_number(ctx, "int8_max_abs", 5e-2) : cml_option_number(ctx, "fp16_max_abs", 1e-2);
     double tr = comp ? cml_option_number(ctx, "int8_rmse", 5e-3) : cml_option_number(ctx, "fp16_rmse", 1e-3);
     for (size_t i = 0; i < r->n_outputs; i++) {
         const probe_output *po = &r->outputs[i];
-        if (!po->cmp_matched) continue;
+        if (!po->cmp_matched || po->random) continue; /* random draws: see rep_divergence */
         double sc = prb_scale(ctx, po->cmp_max_ref);
         double linf = po->cmp_linf / sc, rmse = po->cmp_rmse / sc;
         if (!(linf >= tl || rmse >= tr)) continue;
@@ -727,15 +742,22 @@ static int rep_run_error(const cml_model *m, cml_ctx *ctx, const probe_result *r
     return CML_OK;
 }
 
-/* --input / --save-outputs: usage errors (the probe and compare commands
- * exit 2 on a probe/io-error finding) */
-static int rep_io_error(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
-    (void)m;
-    if (r->status == PROBE_INPUT_ERROR)
-        cml_report(ctx, .message = r->message, .fix = "give every --input as NAME=FILE with a model input's name and a "
-                                                      ".f32 or .npy file holding its declared shape");
-    if (r->save_error[0])
-        cml_report(ctx, .message = r->save_error, .fix = "give --save-outputs a folder that can be created and written");
+static int rep_constant(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
+    if (r->status != PROBE_OK) return CML_OK;
+    for (size_t i = 0; i < r->n_outputs; i++) {
+        const probe_output *po = &r->outputs[i];
+        if (!po->constant || po->nan32 + po->inf32) continue;
+        char msg[700], val[96];
+        if (po->uniform) snprintf(val, sizeof val, "every element is %.9g", (double)po->first_value);
+        else snprintf(val, sizeof val, "the same %llu values each time", (unsigned long long)po->n);
+        snprintf(msg, sizeof msg,
+                 "output '%s' came out bitwise the same for %d different generated inputs (%s): it does not depend "
+                 "on the input values it was given",
+                 po->name, po->other_seeds + 1, val);
+        cml_report(ctx, .message = msg, .at = prb_output_loc(m, po->name),
+                   .fix = "check the op that produces it (a softmax or argmax over an axis of size 1, a saturated "
+                          "activation, an output not connected to the inputs); see io/degenerate-output");
+    }
     return CML_OK;
 }
 
@@ -750,7 +772,7 @@ PRB_CHECK(chk_crash, rep_crash)
 PRB_CHECK(chk_timeout, rep_timeout)
 PRB_CHECK(chk_oom, rep_oom)
 PRB_CHECK(chk_run_error, rep_run_error)
-PRB_CHECK(chk_io_error, rep_io_error)
+PRB_CHECK(chk_constant, rep_constant)
 
 /* ---- rules ------------------------------------------------------------------------ */
 
@@ -815,7 +837,10 @@ static const cml_rule R_DIVERGENCE = {
                "max(1, max |output|) first, so the thresholds are absolute for outputs within [-1, 1] and "
                "relative to the range beyond. The finding names the ops where the divergence grows most (the "
                "relative error of the op's output minus the worst of its inputs'), measured on sampled values "
-               "of every op.\n\n## Fix\n\nKeep the named ops in fp32 (coremltools `compute_precision` with an "
+               "of every op. Outputs computed from random_* ops (random_normal, random_uniform, random_bernoulli, "
+               "random_categorical) are not judged: the executor draws the same values in both runs, Core ML "
+               "draws afresh, and an fp16 run may sample other categories; the figures mark them \"random\" and "
+               "a note says so.\n\n## Fix\n\nKeep the named ops in fp32 (coremltools `compute_precision` with an "
                "op selector), rescale the activations, or accept the error if the task tolerates it." PRB_HOW,
     .default_level = CML_WARNING,
     .check = chk_divergence,
@@ -849,15 +874,17 @@ static const cml_rule R_UNSUPPORTED = {
     .id = "probe/unsupported-op",
     .name = "ProbeUnsupportedOp",
     .summary = "The runtime probe cannot run an op or a pipeline stage of the model.",
-    .help_md = "coreml-lint's reference executor runs every NeuralNetwork layer, ML Program op it has a kernel "
-               "for, and classic model, except what needs code the model file does not carry: a custom layer "
-               "or custom model (the app's class), Apple's own feature extractors and text models "
+    .help_md = "coreml-lint's reference executor runs every NeuralNetwork layer, every ML Program op of the iOS15 "
+               "to iOS18 opsets (control flow, lists and states included; docs/mil-ops.md in the source tree lists "
+               "them) and every classic model, except what needs code the model file does not carry: a custom "
+               "layer or custom model (the app's class), Apple's own feature extractors and text models "
                "(visionFeaturePrint, audioFeaturePrint, soundAnalysisPreprocessing, textClassifier, wordTagger, "
-               "gazetteer, wordEmbedding: 'needs Apple's implementation'), a serialized model, or a linked model "
-               "whose file is not found next to the model. A model with such an op was not probed; a pipeline "
-               "with such a stage is probed on generated values for that stage's outputs (status 'partial'), "
-               "so the stages before and after it still run. The static findings stand. This says nothing "
-               "about Core ML's own support (see ane/unsupported-op for the Neural Engine)." PRB_HOW,
+               "gazetteer, wordEmbedding: 'needs Apple's implementation'), a serialized model, a linked model "
+               "whose file is not found next to the model, or a NeuralNetwork compiled for espresso (its layers "
+               "are not read). A model with such an op was not probed; a pipeline with such a stage is probed on "
+               "generated values for that stage's outputs (status 'partial'), so the stages before and after it "
+               "still run. The static findings stand. This says nothing about Core ML's own support (see "
+               "ane/unsupported-op for the Neural Engine)." PRB_HOW,
     .default_level = CML_WARNING,
     .check = chk_unsupported,
     .tags = TAGS,
@@ -931,24 +958,32 @@ static const cml_rule R_RUN_ERROR = {
     .flags = CML_RULE_OPT_IN,
 };
 
-static const cml_rule R_IO_ERROR = {
+static const cml_rule R_CONSTANT = {
     .size = sizeof(cml_rule),
-    .id = "probe/io-error",
-    .name = "ProbeInputOutputError",
-    .summary = "A --input file of the runtime probe cannot be used, or --save-outputs cannot write.",
-    .help_md = "A usage error of the probe's options, not a finding about the model: the file given with `--input "
-               "NAME=FILE` is missing, not .f32 / .npy, malformed, holds the wrong number of values or names no "
-               "input of the model, or the `--save-outputs` folder cannot be written. `coreml-lint probe` and "
-               "`compare` exit 2 on it; the model is not probed with generated inputs instead." PRB_HOW,
-    .default_level = CML_ERROR,
-    .check = chk_io_error,
+    .id = "probe/constant-output",
+    .name = "ConstantOutput",
+    .summary = "An output does not change across different generated inputs.",
+    .help_md = "After its timed runs the probe runs the model in fp32 twice more, on inputs generated from "
+               "another seed and on all-zero inputs (inputs given with `--input` stay as they are), and compares "
+               "every float output with the first run's, bit for bit. An output that came out the same for three "
+               "different inputs "
+               "does not depend on them: a softmax over an axis of size 1 (always 1.0), an argmax over an axis "
+               "of size 1, an activation saturated for every input, or an output not connected to the inputs. "
+               "Outputs of classifiers' labels are not compared (the same class for different inputs is "
+               "normal), nor models with tree ensembles (constant between thresholds the generated inputs may "
+               "all miss), nor a pipeline probed in part (its refused stage's stand-in values do not follow the "
+               "inputs). io/degenerate-output finds the certain cases statically.\n\n## Fix\n\nFollow the "
+               "output back to the op that makes it constant: apply the softmax on the axis that holds the "
+               "classes (or use a sigmoid for one unit), connect the output to the network." PRB_HOW,
+    .default_level = CML_WARNING,
+    .check = chk_constant,
     .tags = TAGS,
     .options = PROBE_OPTIONS,
     .flags = CML_RULE_OPT_IN,
 };
 
 static const cml_rule *const RULES[] = {&R_NON_FINITE, &R_OVERFLOW, &R_DIVERGENCE, &R_BASELINE, &R_UNSUPPORTED,
-                                        &R_CRASH,      &R_TIMEOUT,  &R_OOM,        &R_RUN_ERROR, &R_IO_ERROR,
+                                        &R_CRASH,      &R_TIMEOUT,  &R_OOM,        &R_RUN_ERROR, &R_CONSTANT,
                                         NULL};
 
 static const cml_plugin PLUGIN = {

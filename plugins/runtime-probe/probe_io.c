@@ -205,15 +205,6 @@ static int prb_type_of(const char *descr, prb_type *t, size_t *size, bool *swap)
     return -1;
 }
 
-static float prb_half(uint16_t h) {
-    uint32_t sign = (uint32_t)(h >> 15) & 1u, e = (uint32_t)(h >> 10) & 0x1fu, man = h & 0x3ffu;
-    float v;
-    if (e == 0) v = ldexpf((float)man, -24);
-    else if (e == 31) v = man ? NAN : INFINITY;
-    else v = ldexpf((float)(man | 0x400u), (int)e - 25);
-    return sign ? -v : v;
-}
-
 static void prb_convert(const unsigned char *src, prb_type t, size_t size, bool swap, float *dst, size_t n) {
     for (size_t i = 0; i < n; i++) {
         unsigned char b[8];
@@ -225,7 +216,7 @@ static void prb_convert(const unsigned char *src, prb_type t, size_t size, bool 
                 b[size - 1 - k] = x;
             }
         switch (t) {
-        case T_F2: { uint16_t h; memcpy(&h, b, 2); dst[i] = prb_half(h); break; }
+        case T_F2: { uint16_t h; memcpy(&h, b, 2); dst[i] = cml_half_to_float(h); break; }
         case T_F4: memcpy(&dst[i], b, 4); break;
         case T_F8: { double d; memcpy(&d, b, 8); dst[i] = (float)d; break; }
         case T_I1: dst[i] = (float)(int8_t)b[0]; break;

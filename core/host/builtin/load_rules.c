@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/host.h"
+#include "host/builtin/load_rules.h"
+#include "host/ctx.h"
+#include "host/util.h"
 
 static int builtin_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
     for (size_t i = 0; m && i < m->n_diags; i++) {
@@ -24,7 +26,7 @@ static int builtin_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
     return 0;
 }
 
-static const engine builtin_engine = {"builtin", builtin_check, NULL};
+static const engine builtin_engine = {"builtin", builtin_check, NULL, true};
 
 typedef struct load_rule_def {
     const char *id, *name, *summary;

@@ -1,9 +1,9 @@
 /* host_lua.c — the "lua" engine: rule files in, host_rules out, and
  * check(model, ctx) run in a sandbox per rule file.
  *
- * Load phase (lua_load_rule_file): the file `rules/<category>/<name>.lua`
+ * Load phase (luarule_load_file): the file `rules/<category>/<name>.lua`
  * is read (at most 1 MiB), loaded as text only (mode "t") under the chunk
- * name "@rules/<id>.lua" into a fresh sandbox (lua_sandbox.c) with the IR
+ * name "@rules/<id>.lua" into a fresh sandbox (sandbox.c) with the IR
  * bindings registered (lua_ir.c), and run once under a small instruction
  * budget. It must return a table; the table is read with raw accesses only
  * (a metatable cannot lie to the host), every key is checked for its type,
@@ -12,7 +12,7 @@
  * lua_State and a reference to `check`; registry_add takes it from there.
  * Any problem is one rule/load-error notification naming the file, the
  * line where known, and the key.
- * Check phase (host_lua_check): per model the budget is re-armed,
+ * Check phase (luarule_check): per model the budget is re-armed,
  * check(model, ctx) runs under lua_pcall with a traceback handler, and a
  * failure is classified by cause into exactly one notification of kind
  * rule/error (with file:line), rule/budget-exceeded, rule/memory-exceeded
@@ -31,27 +31,21 @@
 
 #include <lauxlib.h>
 
-#include "host/host.h"
+#include "host/ctx.h"
+#include "host/lua/engine.h"
+#include "host/registry.h"
+#include "host/util.h"
 #include "host/lua/ir.h"
 #include "host/lua/sandbox.h"
 
 #define HOST_LUA_MAX_FILE ((size_t)1 << 20)   /* a rule file is source text, not data */
 
-typedef struct host_lua_rule {
-    lua_sandbox *sb;
+typedef struct luarule_rule {
+    sandbox *sb;
     int check_ref;            /* registry ref of check */
-    lua_sandbox_limits lim;
-} host_lua_rule;
+    sandbox_limits lim;
+} luarule_rule;
 
-static lua_sandbox_limits g_limits;
-static bool g_limits_set;
-
-void host_lua_set_limits(const lua_sandbox_limits *lim) {
-    g_limits = lim ? *lim : lua_sandbox_limits_default();
-    g_limits_set = true;
-}
-
-lua_sandbox_limits host_lua_limits(void) { return g_limits_set ? g_limits : lua_sandbox_limits_default(); }
 
 /* ** {======================================================================
 ** Messages
@@ -83,7 +77,7 @@ static uint32_t msg_line(const char *msg, const char *chunk) {
 
 typedef struct load_call {
     host_rule *r;
-    host_lua_rule *hr;
+    luarule_rule *hr;
     const char *expected_id;
 } load_call;
 
@@ -325,7 +319,7 @@ static void read_tags(lua_State *L, int t, host_rule *r) {
 static int load_validate(lua_State *L) {
     load_call *lc = lua_touserdata(L, 2);
     lua_settop(L, 1);
-    lua_ir_open(L);
+    luair_open(L);
     lua_call(L, 0, 1);                                /* the rule table, at 1 */
     if (lua_type(L, 1) != LUA_TTABLE)
         return fail(L, "the rule file must return a table (it returned %s)", luaL_typename(L, 1));
@@ -340,11 +334,11 @@ static int load_validate(lua_State *L) {
     r->help_md = string_field(L, 1, "help", true);
     r->help_uri = string_field(L, 1, "help_uri", false);
     int ty = rawfield(L, 1, "level");
-    if (ty != LUA_TSTRING || lua_ir_level_parse(lua_tostring(L, -1)) < 0)
+    if (ty != LUA_TSTRING || luair_level_parse(lua_tostring(L, -1)) < 0)
         return fail(L, "key 'level' must be one of \"note\", \"warning\", \"error\" (got %s%s%s)",
                     ty == LUA_TSTRING ? "\"" : "", ty == LUA_TSTRING ? lua_tostring(L, -1) : lua_typename(L, ty),
                     ty == LUA_TSTRING ? "\"" : "");
-    r->default_level = lua_ir_level_parse(lua_tostring(L, -1));
+    r->default_level = luair_level_parse(lua_tostring(L, -1));
     lua_pop(L, 1);
     read_tags(L, 1, r);
     read_options(L, 1, r);
@@ -356,17 +350,17 @@ static int load_validate(lua_State *L) {
 
 /* }====================================================================== */
 
-static int host_lua_check(host_rule *r, const cml_model *m, rule_ctx *ctx);
+static int luarule_check(host_rule *r, const cml_model *m, rule_ctx *ctx);
 
-static void host_lua_free_rule(host_rule *r) {
-    host_lua_rule *hr = r->engine_data;
+static void luarule_free_rule(host_rule *r) {
+    luarule_rule *hr = r->engine_data;
     if (!hr) return;
-    lua_sandbox_free(hr->sb);
+    sandbox_free(hr->sb);
     free(hr);
     r->engine_data = NULL;
 }
 
-static const engine host_lua_engine = {"lua", host_lua_check, host_lua_free_rule};
+static const engine luarule_engine = {"lua", luarule_check, luarule_free_rule, false};
 
 /* id from a path ".../<category>/<name>.lua", into buf; false if it has no
  * such shape. */
@@ -411,7 +405,7 @@ static char *read_text(const char *path, size_t *len, const char **why) {
     return buf;
 }
 
-int lua_load_rule_file(registry *reg, const char *path, const char *expected_id) {
+int luarule_load_file(registry *reg, const char *path, const char *expected_id, const host_limits *lim) {
     char idbuf[256];
     if (!expected_id) {
         if (!id_from_path(path, idbuf, sizeof idbuf)) {
@@ -437,10 +431,10 @@ int lua_load_rule_file(registry *reg, const char *path, const char *expected_id)
     char chunk[300];
     snprintf(chunk, sizeof chunk, "@rules/%s.lua", expected_id);
 
-    host_lua_rule *hr = calloc(1, sizeof *hr);
+    luarule_rule *hr = calloc(1, sizeof *hr);
     host_rule *r = rule_new();
-    if (hr) hr->lim = host_lua_limits();
-    lua_sandbox *sb = hr && r ? lua_sandbox_new(&hr->lim, expected_id, &why) : NULL;
+    if (hr) hr->lim = sandbox_limits_from(lim);
+    sandbox *sb = hr && r ? sandbox_new(&hr->lim, expected_id, &why) : NULL;
     if (!sb) {
         registry_notify(reg, expected_id, "rule/load-error", LEVEL_ERROR, path, 0, "cannot create the rule's Lua state: %s",
                         why ? why : "out of memory");
@@ -452,8 +446,8 @@ int lua_load_rule_file(registry *reg, const char *path, const char *expected_id)
     hr->sb = sb;
     hr->check_ref = LUA_NOREF;
     lua_State *L = sb->L;
-    lua_sandbox_arm(sb, hr->lim.load_budget);
-    int st = lua_sandbox_load(sb, text, len, chunk);
+    sandbox_arm(sb, hr->lim.load_budget);
+    int st = sandbox_load(sb, text, len, chunk);
     free(text);
     load_call lc = {r, hr, expected_id};
     if (st == LUA_OK) {
@@ -461,17 +455,17 @@ int lua_load_rule_file(registry *reg, const char *path, const char *expected_id)
         lua_pushcfunction(L, load_validate);
         lua_insert(L, -2);
         lua_pushlightuserdata(L, &lc);
-        st = lua_sandbox_pcall(sb, 2, 0);
+        st = sandbox_pcall(sb, 2, 0);
     }
     if (st != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
         if (!msg) msg = "(no message)";
-        lua_sandbox_cause c = lua_sandbox_classify(sb, st, msg);
+        sandbox_cause c = sandbox_classify(sb, st, msg);
         uint32_t line = msg_line(msg, chunk);
-        if (c == LUA_SANDBOX_MEMORY)
+        if (c == SANDBOX_MEMORY)
             registry_notify(reg, expected_id, "rule/load-error", LEVEL_ERROR, path, line,
                             "loading the rule exceeded its memory cap (%zu MiB)", hr->lim.mem_cap >> 20);
-        else if (c == LUA_SANDBOX_BUDGET)
+        else if (c == SANDBOX_BUDGET)
             registry_notify(reg, expected_id, "rule/load-error", LEVEL_ERROR, path, line,
                             "loading the rule exceeded its instruction budget (%llu): %.*s",
                             (unsigned long long)hr->lim.load_budget, msg_len(msg), msg);
@@ -481,12 +475,12 @@ int lua_load_rule_file(registry *reg, const char *path, const char *expected_id)
                             sb->debug && strstr(msg, "\nstack traceback:") ? strstr(msg, "\nstack traceback:") + 1 : "");
         /* a broken state is closed; the rule never enters the registry */
         rule_free(r);
-        host_lua_free_rule(&(host_rule){.engine_data = hr});
+        luarule_free_rule(&(host_rule){.engine_data = hr});
         return 0;
     }
     lua_settop(L, 0);
     lua_gc(L, LUA_GCCOLLECT, 0);
-    r->eng = &host_lua_engine;
+    r->eng = &luarule_engine;
     r->engine_data = hr;
     r->kind = "lua";
     r->origin = host_strdup(path);
@@ -556,7 +550,7 @@ static bool is_lua_file(const char *name, size_t *stem) {
  * (examples/house-rules/model-size-budget.lua is
  * "house-rules/model-size-budget"). Names starting with "_" or "." are
  * skipped (rules/_template.lua). Files load in sorted order. */
-int lua_load_rules_dir(registry *reg, const char *dir) {
+int luarule_load_dir(registry *reg, const char *dir, const host_limits *lim) {
     size_t nc = 0;
     char **ents = list_dir(dir, &nc);
     if (!ents) {
@@ -576,7 +570,7 @@ int lua_load_rules_dir(registry *reg, const char *dir) {
             char id[512];
             if (!is_lua_file(ents[i], &stem) || !have_self) continue;
             k = snprintf(id, sizeof id, "%s/%.*s", self, (int)stem, ents[i]);
-            if (k > 0 && (size_t)k < sizeof id) added += lua_load_rule_file(reg, sub, id);
+            if (k > 0 && (size_t)k < sizeof id) added += luarule_load_file(reg, sub, id, lim);
             continue;
         }
         size_t nf = 0;
@@ -588,7 +582,7 @@ int lua_load_rules_dir(registry *reg, const char *dir) {
             int k2 = snprintf(id, sizeof id, "%s/%.*s", ents[i], (int)stem, files[j]);
             if (k1 < 0 || (size_t)k1 >= sizeof path || k2 < 0 || (size_t)k2 >= sizeof id) continue;
             if (is_dir(path)) continue;
-            added += lua_load_rule_file(reg, path, id);
+            added += luarule_load_file(reg, path, id, lim);
         }
         free_list(files, nf);
     }
@@ -603,7 +597,7 @@ int lua_load_rules_dir(registry *reg, const char *dir) {
 ** ======================================================================= */
 
 typedef struct check_call {
-    host_lua_rule *hr;
+    luarule_rule *hr;
     const cml_model *m;
     rule_ctx *ctx;
 } check_call;
@@ -611,44 +605,44 @@ typedef struct check_call {
 static int check_tramp(lua_State *L) {
     check_call *cc = lua_touserdata(L, 1);
     lua_settop(L, 0);
-    lua_ir_begin(L, cc->m, cc->ctx);
+    luair_begin(L, cc->m, cc->ctx);
     lua_rawgeti(L, LUA_REGISTRYINDEX, cc->hr->check_ref);
-    lua_ir_push_model(L, cc->m);
-    lua_ir_push_ctx(L, cc->ctx);
+    luair_push_model(L, cc->m);
+    luair_push_ctx(L, cc->ctx);
     lua_call(L, 2, 0);
     return 0;
 }
 
-static int host_lua_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
-    host_lua_rule *hr = r->engine_data;
+static int luarule_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
+    luarule_rule *hr = r->engine_data;
     if (!hr || !hr->sb || hr->check_ref == LUA_NOREF) {
         ctx_notify(ctx, "rule/error", LEVEL_ERROR, "the rule has no usable Lua state");
         return -1;
     }
-    lua_sandbox *sb = hr->sb;
+    sandbox *sb = hr->sb;
     lua_State *L = sb->L;
     lua_settop(L, 0);
-    lua_sandbox_arm(sb, hr->lim.check_budget);
+    sandbox_arm(sb, hr->lim.check_budget);
     check_call cc = {hr, m, ctx};
-    int st = lua_sandbox_cpcall(sb, check_tramp, &cc);
-    lua_ir_end(sb);
+    int st = sandbox_cpcall(sb, check_tramp, &cc);
+    luair_end(sb);
     int rc = 0;
     if (st != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
         if (!msg) msg = "(no message)";
-        lua_sandbox_cause c = lua_sandbox_classify(sb, st, msg);
-        const char *kind = lua_sandbox_cause_kind(c);
+        sandbox_cause c = sandbox_classify(sb, st, msg);
+        const char *kind = sandbox_cause_kind(c);
         const char *tb = sb->debug ? strstr(msg, "\nstack traceback:") : NULL;
         switch (c) {
-        case LUA_SANDBOX_STOPPED:      /* the host already said why (finding cap) */
+        case SANDBOX_STOPPED:      /* the host already said why (finding cap) */
             break;
-        case LUA_SANDBOX_MEMORY:
+        case SANDBOX_MEMORY:
             ctx_notify(ctx, kind, LEVEL_ERROR,
                        "the rule exceeded its memory cap of %zu MiB and was stopped; findings reported before "
                        "were kept (%.*s)", hr->lim.mem_cap >> 20, msg_len(msg), msg);
             rc = -1;
             break;
-        case LUA_SANDBOX_BUDGET:
+        case SANDBOX_BUDGET:
             ctx_notify(ctx, kind, LEVEL_ERROR,
                        "the rule exceeded its budget of %llu instructions and was stopped; findings reported "
                        "before were kept (%.*s)", (unsigned long long)hr->lim.check_budget, msg_len(msg), msg);

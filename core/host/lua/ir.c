@@ -9,7 +9,7 @@
  * same op reached twice; tables derived from an object (op.inputs,
  * value.shape, model.metadata) are built on first access and kept in the
  * object's user value for the rest of the check. Host work done in C is
- * charged to the rule's instruction budget (lua_sandbox_charge) so a rule
+ * charged to the rule's instruction budget (sandbox_charge) so a rule
  * cannot hide a long computation in a binding. Reports go through
  * ctx_report; anything the host refuses repeatedly (the flood cap) stops
  * the rule. Functions that may raise a Lua error never hold malloc'd
@@ -24,6 +24,7 @@
 #include <lauxlib.h>
 
 #include "ir/weights.h"
+#include "coreml-lint/walk.h"
 #include "host/lua/ir.h"
 #include "ir/model.h"
 
@@ -57,7 +58,7 @@ typedef struct lir_obj {
  * sb->user points at it). */
 typedef struct lua_ir {
     uint32_t gen;             /* generation of the current check */
-    bool active;              /* inside lua_ir_begin .. lua_ir_end */
+    bool active;              /* inside luair_begin .. luair_end */
     const cml_model *model;
     rule_ctx *ctx;
     unsigned refused;         /* consecutive refused reports */
@@ -69,7 +70,7 @@ static const char lir_box_name[] = "cml.jsonbox";
 
 #define IS(s) (strcmp(k, (s)) == 0)
 
-static lua_ir *lir_state(lua_State *L) { return lua_sandbox_from(L)->user; }
+static lua_ir *lir_state(lua_State *L) { return sandbox_from(L)->user; }
 
 /* ** {======================================================================
 ** Objects
@@ -225,7 +226,7 @@ static void push_shape(lua_State *L, const cml_shape *s) {
 }
 
 static void push_objs(lua_State *L, lir_type t, const void *const *items, size_t n) {
-    lua_sandbox_charge(L, n);
+    sandbox_charge(L, n);
     lua_createtable(L, arr_hint(n), 0);
     lua_Integer j = 0;
     for (size_t i = 0; items && i < n; i++) {
@@ -270,7 +271,7 @@ static const char *type_kind_name(cml_type_kind k) {
     }
 }
 
-int lua_ir_level_parse(const char *s) {
+int luair_level_parse(const char *s) {
     if (!s) return -1;
     if (!strcmp(s, "note")) return LEVEL_NOTE;
     if (!strcmp(s, "warning")) return LEVEL_WARNING;
@@ -278,7 +279,7 @@ int lua_ir_level_parse(const char *s) {
     return -1;
 }
 
-const char *lua_ir_level_name(int level) {
+const char *luair_level_name(int level) {
     switch (level) {
     case LEVEL_NOTE: return "note";
     case LEVEL_WARNING: return "warning";
@@ -294,63 +295,20 @@ const char *lua_ir_level_name(int level) {
 ** (an op, then the ops of its nested blocks, then the next op).
 ** ======================================================================= */
 
-#define LIR_ITER_DEPTH 64
-
-typedef struct iter_frame {
-    const cml_op *owner;      /* NULL: the function's top block */
-    const cml_block *blk;     /* owner->blocks[bi] or the top block */
-    size_t bi, i;             /* block index in owner, next op index */
-} iter_frame;
-
 typedef struct ops_iter {
     uint32_t gen;
+    bool started;
     const cml_model *m;       /* all functions of m, or only fn */
     const cml_function *fn;
-    size_t next_fn;
-    int depth;
-    iter_frame st[LIR_ITER_DEPTH];
+    cml_op_iter it;           /* coreml-lint/walk.h */
 } ops_iter;
 
-static bool iter_push_fn(ops_iter *it) {
-    const cml_function *fn = NULL;
-    if (it->fn) {
-        if (it->next_fn++ == 0) fn = it->fn;
-    } else if (it->m) {
-        while (!fn && it->next_fn < it->m->n_functions) fn = it->m->functions[it->next_fn++];
-    }
-    if (!fn) return false;
-    it->depth = 1;
-    it->st[0].owner = NULL;
-    it->st[0].blk = fn->block;
-    it->st[0].bi = it->st[0].i = 0;
-    return true;
-}
-
 static const cml_op *iter_next(ops_iter *it) {
-    for (;;) {
-        if (it->depth == 0 && !iter_push_fn(it)) return NULL;
-        iter_frame *f = &it->st[it->depth - 1];
-        if (!f->blk || f->i >= f->blk->n_ops) {
-            if (f->owner && f->bi + 1 < f->owner->n_blocks) {
-                f->bi++;
-                f->blk = f->owner->blocks[f->bi];
-                f->i = 0;
-            } else {
-                it->depth--;
-            }
-            continue;
-        }
-        const cml_op *op = f->blk->ops[f->i++];
-        if (!op) continue;
-        if (op->n_blocks && it->depth < LIR_ITER_DEPTH) {
-            iter_frame *c = &it->st[it->depth++];
-            c->owner = op;
-            c->bi = 0;
-            c->blk = op->blocks[0];
-            c->i = 0;
-        }
-        return op;
+    if (!it->started) {
+        it->started = true;
+        return cml_ops_first(&it->it, it->m, it->fn);
     }
+    return cml_ops_next(&it->it);
 }
 
 static int ops_iter_step(lua_State *L) {
@@ -405,12 +363,13 @@ static int model_weights(lua_State *L) {
 }
 
 /* the model and its pipeline sub-models, depth first, into the table on top */
-static void collect_models(lua_State *L, const cml_model *m, lua_Integer *n, int depth) {
-    if (!m || depth > 64) return;
-    lua_sandbox_charge(L, 1);
-    lir_push(L, LIR_MODEL, m);
-    lua_rawseti(L, -2, ++*n);
-    for (size_t i = 0; i < m->n_sub_models; i++) collect_models(L, m->sub_models[i], n, depth + 1);
+static void collect_models(lua_State *L, const cml_model *root, lua_Integer *n) {
+    cml_model_iter mi;
+    for (const cml_model *m = cml_models_first(&mi, root); m; m = cml_models_next(&mi)) {
+        sandbox_charge(L, 1);
+        lir_push(L, LIR_MODEL, m);
+        lua_rawseti(L, -2, ++*n);
+    }
 }
 
 static int models_step(lua_State *L) {
@@ -426,7 +385,7 @@ static int model_models(lua_State *L) {
     const cml_model *m = lir_check(L, 1, LIR_MODEL);
     lua_newtable(L);
     lua_Integer n = 0;
-    collect_models(L, m, &n, 0);
+    collect_models(L, m, &n);
     lua_pushinteger(L, 0);
     lua_pushcclosure(L, models_step, 2);
     return 1;
@@ -480,8 +439,19 @@ static void push_preprocess(lua_State *L, const cml_model *m) {
     }
 }
 
+/* model.unknown: {graph = true, preprocessing = true, ...} for the facts the
+ * loader could not read (cml_model.unknown). */
+static void push_unknown(lua_State *L, const cml_model *m) {
+    lua_createtable(L, 0, CML_UNKNOWN_COUNT_);
+    for (unsigned i = 0; i < CML_UNKNOWN_COUNT_; i++)
+        if (m->unknown & (1u << i)) {
+            lua_pushboolean(L, 1);
+            lua_setfield(L, -2, cml_unknown_name(i));
+        }
+}
+
 static void push_labels(lua_State *L, const cml_model *m) {
-    lua_sandbox_charge(L, m->n_class_labels);
+    sandbox_charge(L, m->n_class_labels);
     lua_createtable(L, arr_hint(m->n_class_labels), 0);
     for (size_t i = 0; i < m->n_class_labels; i++) {
         if (m->string_labels) lua_pushstring(L, m->string_labels[i] ? m->string_labels[i] : "");
@@ -492,7 +462,7 @@ static void push_labels(lua_State *L, const cml_model *m) {
 }
 
 static void push_strings(lua_State *L, const char *const *s, size_t n) {
-    lua_sandbox_charge(L, n);
+    sandbox_charge(L, n);
     lua_createtable(L, arr_hint(n), 0);
     for (size_t i = 0; s && i < n; i++) {
         lua_pushstring(L, s[i] ? s[i] : "");
@@ -504,7 +474,7 @@ static void push_strings(lua_State *L, const char *const *s, size_t n) {
  * model, each {name =, inputs =, outputs =, states =} (arrays of features);
  * empty for a single-function model (its features are model.inputs ...). */
 static void push_function_descs(lua_State *L, const cml_model *m) {
-    lua_sandbox_charge(L, m->n_function_descs);
+    sandbox_charge(L, m->n_function_descs);
     lua_createtable(L, arr_hint(m->n_function_descs), 0);
     lua_Integer j = 0;
     for (size_t i = 0; m->function_descs && i < m->n_function_descs; i++) {
@@ -557,6 +527,7 @@ static int model_index(lua_State *L) {
     else if (IS("metadata")) push_metadata(L, &m->metadata);
     else if (IS("class_labels")) push_labels(L, m);
     else if (IS("preprocessing")) push_preprocess(L, m);
+    else if (IS("unknown")) push_unknown(L, m);
     else if (IS("functions")) push_objs(L, LIR_FUNCTION, (const void *const *)m->functions, m->n_functions);
     else if (IS("function_descriptions")) push_function_descs(L, m);
     else if (IS("submodels")) push_objs(L, LIR_MODEL, (const void *const *)m->sub_models, m->n_sub_models);
@@ -586,7 +557,7 @@ static void push_ranges(lua_State *L, const cml_range *r, size_t n) {
 }
 
 static void push_enumerated(lua_State *L, const cml_shape *s, size_t n) {
-    lua_sandbox_charge(L, n);
+    sandbox_charge(L, n);
     lua_createtable(L, arr_hint(n), 0);
     for (size_t i = 0; s && i < n; i++) {
         push_shape(L, &s[i]);
@@ -691,7 +662,7 @@ static void push_attr(lua_State *L, const cml_attr *a) {
     case CML_ATTR_INTS:
     case CML_ATTR_FLOATS:
     case CML_ATTR_STRINGS:
-        lua_sandbox_charge(L, a->n);
+        sandbox_charge(L, a->n);
         lua_createtable(L, arr_hint(a->n), 0);
         for (size_t i = 0; i < a->n; i++) {
             if (a->kind == CML_ATTR_INTS) lua_pushinteger(L, a->ints ? a->ints[i] : 0);
@@ -717,7 +688,7 @@ static void push_op_inputs(lua_State *L, const cml_op *op) {
 }
 
 static void push_op_attrs(lua_State *L, const cml_op *op) {
-    lua_sandbox_charge(L, op->n_attrs);
+    sandbox_charge(L, op->n_attrs);
     lua_createtable(L, 0, arr_hint(op->n_attrs));
     for (size_t i = 0; op->attrs && i < op->n_attrs; i++) {
         const cml_attr *a = op->attrs[i];
@@ -839,7 +810,7 @@ static int weight_read(lua_State *L) {
     if (n > LUA_IR_READ_MAX) n = LUA_IR_READ_MAX;
     if ((uint64_t)off >= w->nbytes) n = 0;
     else if ((uint64_t)n > w->nbytes - (uint64_t)off) n = (lua_Integer)(w->nbytes - (uint64_t)off);
-    lua_sandbox_charge(L, 1 + (uint64_t)n / 64);
+    sandbox_charge(L, 1 + (uint64_t)n / 64);
     luaL_Buffer b;
     char *p = luaL_buffinitsize(L, &b, (size_t)n);
     size_t got = n ? ir_weight_read(w, (uint64_t)off, p, (size_t)n) : 0;
@@ -860,7 +831,7 @@ static int weight_values(lua_State *L) {
     uint64_t count = ir_weight_count(w);
     if ((uint64_t)first >= count) n = 0;
     else if ((uint64_t)n > count - (uint64_t)first) n = (lua_Integer)(count - (uint64_t)first);
-    lua_sandbox_charge(L, 1 + (uint64_t)n);
+    sandbox_charge(L, 1 + (uint64_t)n);
     lua_createtable(L, (int)n, 0);
     bool fl = cml_dtype_is_float(w->dtype);
     for (lua_Integer i = 0; i < n; i++) {
@@ -939,7 +910,7 @@ static int diag_index(lua_State *L) {
     const char *k = lua_tostring(L, 2);
     if (lua_type(L, 2) != LUA_TSTRING) return no_field(L, LIR_DIAG);
     if (IS("rule_id")) { push_str(L, d->rule_id ? d->rule_id : ""); return 1; }
-    if (IS("level")) { lua_pushstring(L, lua_ir_level_name(d->level)); return 1; }
+    if (IS("level")) { lua_pushstring(L, luair_level_name(d->level)); return 1; }
     if (IS("message")) { push_str(L, d->message ? d->message : ""); return 1; }
     if (fcache_get(L, k)) return 1;
     if (IS("location")) push_loc(L, &d->loc);
@@ -1039,7 +1010,7 @@ static lua_Integer push_sorted_keys(lua_State *L, int t, const char *path) {
         lua_pushvalue(L, -1);
         lua_rawseti(L, keys, ++n);
     }
-    lua_sandbox_charge(L, (uint64_t)n);
+    sandbox_charge(L, (uint64_t)n);
     skey *k = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *k, 0);
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, keys, i);
@@ -1096,7 +1067,7 @@ static void json_add(lua_State *L, int idx, cJSON *parent, const char *key, int 
             }
             lua_pop(L, 1);
         }
-        lua_sandbox_charge(L, 1 + n);
+        sandbox_charge(L, 1 + n);
         return;
     }
     default:
@@ -1112,7 +1083,7 @@ static void json_add(lua_State *L, int idx, cJSON *parent, const char *key, int 
 /* The location of `at` (nil = the model) into *loc; false for nil. */
 static bool report_at(lua_State *L, int idx, cml_loc *loc, const char *what) {
     if (lua_isnoneornil(L, idx)) return false;
-    if (!lua_ir_loc(L, idx, loc))
+    if (!luair_loc(L, idx, loc))
         luaL_error(L, "ctx:report: %s must be an IR object (model, feature, function, block, op, value, "
                       "weight, weight file or diag), got %s", what, luaL_typename(L, idx));
     return true;
@@ -1147,7 +1118,7 @@ static int ctx_report_l(lua_State *L) {
     cml_loc at_loc;
     json_box *box = NULL;
     int top = lua_gettop(L);
-    lua_sandbox_charge(L, 64);
+    sandbox_charge(L, 64);
     if (top == 2 && lua_type(L, 2) == LUA_TTABLE) {
         check_keys(L, 2, report_keys, "ctx:report");
         lua_getfield(L, 2, "at");                          /* 3 */
@@ -1157,7 +1128,7 @@ static int ctx_report_l(lua_State *L) {
         a.message = lua_tostring(L, 4);
         int lt = lua_getfield(L, 2, "level");              /* 5 */
         if (lt != LUA_TNIL) {
-            a.level = lt == LUA_TSTRING ? lua_ir_level_parse(lua_tostring(L, 5)) : -1;
+            a.level = lt == LUA_TSTRING ? luair_level_parse(lua_tostring(L, 5)) : -1;
             if (a.level < 0)
                 return luaL_error(L, "ctx:report: 'level' must be \"note\", \"warning\" or \"error\" (got %s)",
                                   lt == LUA_TSTRING ? lua_tostring(L, 5) : luaL_typename(L, 5));
@@ -1219,7 +1190,7 @@ static int ctx_report_l(lua_State *L) {
             return luaL_argerror(L, 2, "expected a table {at=, message=, ...} or an IR object");
         if (report_at(L, 2, &at_loc, "'at'")) a.at = &at_loc;
         luaL_checkstring(L, 3);
-        lua_sandbox *sb = lua_sandbox_from(L);
+        sandbox *sb = sandbox_from(L);
         lua_rawgeti(L, LUA_REGISTRYINDEX, sb->format_ref);
         for (int i = 3; i <= top; i++) lua_pushvalue(L, i);
         lua_call(L, top - 2, 1);
@@ -1233,7 +1204,7 @@ static int ctx_report_l(lua_State *L) {
     int rc = ctx_report(ctx, &a);
     if (rc < 0) {
         if (++ir->refused >= LUA_IR_FLOOD_STOP)
-            return lua_sandbox_stop(L, "the host refused repeated reports (finding cap reached); rule stopped");
+            return sandbox_stop(L, "the host refused repeated reports (finding cap reached); rule stopped");
         lua_pushboolean(L, 0);
         return 1;
     }
@@ -1269,7 +1240,7 @@ static int ctx_index(lua_State *L) {
     }
     if (IS("level")) {
         const host_rule *r = ctx_rule(ctx);
-        lua_pushstring(L, lua_ir_level_name(r ? (r->level ? r->level : r->default_level) : 0));
+        lua_pushstring(L, luair_level_name(r ? (r->level ? r->level : r->default_level) : 0));
         return 1;
     }
     if (fcache_get(L, k)) return 1;
@@ -1328,8 +1299,8 @@ static const lua_CFunction lir_index_fn[LIR_NTYPES] = {
     model_index, feature_index, function_index, block_index, op_index,
     value_index, weight_index,  wfile_index,    diag_index,  ctx_index};
 
-int lua_ir_open(lua_State *L) {
-    lua_sandbox *sb = lua_sandbox_from(L);
+int luair_open(lua_State *L) {
+    sandbox *sb = sandbox_from(L);
     lua_ir *ir = lua_newuserdatauv(L, sizeof *ir, 0);
     memset(ir, 0, sizeof *ir);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &lir_state_key);
@@ -1357,7 +1328,7 @@ int lua_ir_open(lua_State *L) {
     return 0;
 }
 
-void lua_ir_begin(lua_State *L, const cml_model *m, rule_ctx *ctx) {
+void luair_begin(lua_State *L, const cml_model *m, rule_ctx *ctx) {
     lua_ir *ir = lir_state(L);
     ir->gen++;
     ir->active = true;
@@ -1378,7 +1349,7 @@ void lua_ir_begin(lua_State *L, const cml_model *m, rule_ctx *ctx) {
     lua_rawsetp(L, LUA_REGISTRYINDEX, &lir_cache_key);
 }
 
-void lua_ir_end(lua_sandbox *sb) {
+void luair_end(sandbox *sb) {
     lua_ir *ir = sb->user;
     if (!ir) return;
     ir->active = false;
@@ -1389,11 +1360,11 @@ void lua_ir_end(lua_sandbox *sb) {
     lua_rawsetp(sb->L, LUA_REGISTRYINDEX, &lir_cache_key);
 }
 
-void lua_ir_push_model(lua_State *L, const cml_model *m) { lir_push(L, LIR_MODEL, m); }
+void luair_push_model(lua_State *L, const cml_model *m) { lir_push(L, LIR_MODEL, m); }
 
-void lua_ir_push_ctx(lua_State *L, rule_ctx *ctx) { lir_push(L, LIR_CTX, ctx); }
+void luair_push_ctx(lua_State *L, rule_ctx *ctx) { lir_push(L, LIR_CTX, ctx); }
 
-bool lua_ir_loc(lua_State *L, int idx, cml_loc *out) {
+bool luair_loc(lua_State *L, int idx, cml_loc *out) {
     lir_obj *o = lir_toobj(L, idx);
     if (!o || o->type == LIR_CTX) return false;
     lir_live(L, o);

@@ -6,19 +6,19 @@
  * fields are computed from C on access (__index), tables derived from an
  * object are cached on it for the rest of the check, __newindex raises and
  * __metatable is false. Objects are valid only during the check(model, ctx)
- * call that produced them: lua_ir_end bumps the generation, so a rule that
+ * call that produced them: luair_end bumps the generation, so a rule that
  * stashes an object in a global gets an error, never a dangling pointer,
  * when it touches it on a later model. The full list of fields lives in
  * docs/lua-rules.md. */
-#ifndef CML_LUA_IR_H
-#define CML_LUA_IR_H
+#ifndef CML_HOST_LUA_IR_H
+#define CML_HOST_LUA_IR_H
 
 #include <stdbool.h>
 
 #include <lua.h>
 
 #include "coreml-lint/ir.h"
-#include "host/host.h"
+#include "host/ctx.h"
 #include "host/lua/sandbox.h"
 
 #define LUA_IR_READ_MAX ((lua_Integer)1 << 20)   /* weight:read: bytes per call */
@@ -28,26 +28,26 @@
 
 /* Register the metatables and the binding state in the sandbox
  * (sb->user). Run once per state, in protected mode.          [-0, +0, m] */
-int lua_ir_open(lua_State *L);
+int luair_open(lua_State *L);
 
 /* Start a check: new generation, fresh object cache, the model and ctx
  * the objects refer to. Protected mode.                      [-0, +0, m] */
-void lua_ir_begin(lua_State *L, const cml_model *m, rule_ctx *ctx);
-/* End a check: every object made since lua_ir_begin becomes stale; the
+void luair_begin(lua_State *L, const cml_model *m, rule_ctx *ctx);
+/* End a check: every object made since luair_begin becomes stale; the
  * cache is dropped. Does not allocate. */
-void lua_ir_end(lua_sandbox *sb);
+void luair_end(sandbox *sb);
 
 /* Push the model / the ctx object for the current check.      [-0, +1, m] */
-void lua_ir_push_model(lua_State *L, const cml_model *m);
-void lua_ir_push_ctx(lua_State *L, rule_ctx *ctx);
+void luair_push_model(lua_State *L, const cml_model *m);
+void luair_push_ctx(lua_State *L, rule_ctx *ctx);
 
 /* The location of the IR object at idx (for `at`); false when idx is not
  * an IR object. Raises on a stale object.                     [-0, +0, v] */
-bool lua_ir_loc(lua_State *L, int idx, cml_loc *out);
+bool luair_loc(lua_State *L, int idx, cml_loc *out);
 
 /* Name of a configured/declared level ("note", "warning", "error"), or
  * LEVEL_NONE (0) / -1 for an unknown string. */
-int lua_ir_level_parse(const char *s);
-const char *lua_ir_level_name(int level);
+int luair_level_parse(const char *s);
+const char *luair_level_name(int level);
 
 #endif

@@ -1,4 +1,4 @@
-/* lua_sandbox.c — state creation and limits for Lua rules (see lua_sandbox.h).
+/* sandbox.c — state creation and limits for Lua rules (see sandbox.h).
  *
  * The environment is built by allow list. A fresh state opens only base,
  * string, table, math and utf8; the allowed functions are copied into a new
@@ -26,11 +26,14 @@
 
 #define SB_SEED 0x636d6c696e74LL   /* "cmlint": math.random's fixed seed */
 
-lua_sandbox_limits lua_sandbox_limits_default(void) {
-    lua_sandbox_limits l = {LUA_SANDBOX_MEM_CAP, LUA_SANDBOX_LOAD_BUDGET, LUA_SANDBOX_CHECK_BUDGET,
-                            LUA_SANDBOX_HOOK_PERIOD};
-    return l;
+sandbox_limits sandbox_limits_from(const host_limits *l) {
+    host_limits d = host_limits_default();
+    if (!l) l = &d;
+    sandbox_limits s = {l->lua_memory, l->lua_load_instructions, l->lua_check_instructions, SANDBOX_HOOK_PERIOD};
+    return s;
 }
+
+sandbox_limits sandbox_limits_default(void) { return sandbox_limits_from(NULL); }
 
 /* ** {======================================================================
 ** Allow lists: exactly the surface documented in docs/lua-rules.md and
@@ -139,7 +142,7 @@ static void blocked_names_init(void) {
  * NULL, so osize is a size only for an existing block. Shrinking never
  * fails (Lua assumes it cannot). */
 static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-    lua_sandbox *sb = ud;
+    sandbox *sb = ud;
     size_t old = ptr ? osize : 0;
     if (nsize == 0) {
         free(ptr);
@@ -161,7 +164,7 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     return p;
 }
 
-lua_sandbox *lua_sandbox_from(lua_State *L) {
+sandbox *sandbox_from(lua_State *L) {
     void *ud = NULL;
     lua_getallocf(L, &ud);
     return ud;
@@ -170,8 +173,8 @@ lua_sandbox *lua_sandbox_from(lua_State *L) {
 static void sb_hook(lua_State *L, lua_Debug *ar);
 
 /* Budget spent: remember why, fire on every instruction from now on. */
-static int sb_exhausted(lua_State *L, lua_sandbox *sb) {
-    if (sb->cause == LUA_SANDBOX_OK) sb->cause = LUA_SANDBOX_BUDGET;
+static int sb_exhausted(lua_State *L, sandbox *sb) {
+    if (sb->cause == SANDBOX_OK) sb->cause = SANDBOX_BUDGET;
     if (sb->period != 1) {
         sb->period = 1;
         lua_sethook(L, sb_hook, LUA_MASKCOUNT, 1);
@@ -181,29 +184,29 @@ static int sb_exhausted(lua_State *L, lua_sandbox *sb) {
 
 static void sb_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
-    lua_sandbox *sb = lua_sandbox_from(L);
+    sandbox *sb = sandbox_from(L);
     sb->count += sb->period;
     if (sb->count > sb->budget) sb_exhausted(L, sb);
 }
 
-void lua_sandbox_charge(lua_State *L, uint64_t cost) {
-    lua_sandbox *sb = lua_sandbox_from(L);
+void sandbox_charge(lua_State *L, uint64_t cost) {
+    sandbox *sb = sandbox_from(L);
     sb->count = cost > UINT64_MAX - sb->count ? UINT64_MAX : sb->count + cost;
     if (sb->count > sb->budget) sb_exhausted(L, sb);
 }
 
-int lua_sandbox_stop(lua_State *L, const char *msg) {
-    lua_sandbox *sb = lua_sandbox_from(L);
-    if (sb->cause == LUA_SANDBOX_OK) sb->cause = LUA_SANDBOX_STOPPED;
+int sandbox_stop(lua_State *L, const char *msg) {
+    sandbox *sb = sandbox_from(L);
+    if (sb->cause == SANDBOX_OK) sb->cause = SANDBOX_STOPPED;
     return luaL_error(L, "%s", msg);
 }
 
 /* The stub every removed function becomes; upvalue 1 is its name. */
 static int sb_blocked(lua_State *L) {
-    lua_sandbox *sb = lua_sandbox_from(L);
+    sandbox *sb = sandbox_from(L);
     const char *name = lua_tostring(L, lua_upvalueindex(1));
-    if (sb->cause == LUA_SANDBOX_OK) {
-        sb->cause = LUA_SANDBOX_BLOCKED;
+    if (sb->cause == SANDBOX_OK) {
+        sb->cause = SANDBOX_BLOCKED;
         snprintf(sb->blocked, sizeof sb->blocked, "%s", name ? name : "?");
     }
     return luaL_error(L, "blocked call: %s (not available to rules)", name ? name : "?");
@@ -218,7 +221,7 @@ static void push_stub(lua_State *L, const char *name) {
  * (stderr under CML_DEBUG_RULES=1, otherwise dropped; never stdout, which
  * carries the report). */
 static int sb_print(lua_State *L) {
-    lua_sandbox *sb = lua_sandbox_from(L);
+    sandbox *sb = sandbox_from(L);
     int n = lua_gettop(L);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
@@ -320,7 +323,7 @@ static int sb_pairs(lua_State *L) {
         lua_pushvalue(L, -1);
         lua_rawseti(L, 2, ++n);
     }
-    lua_sandbox_charge(L, (uint64_t)n);
+    sandbox_charge(L, (uint64_t)n);
     pkey *k = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *k, 0);   /* 3: GC-owned */
     for (lua_Integer i = 1; i <= n; i++) {
         pkey *p = &k[i - 1];
@@ -373,7 +376,7 @@ static int sb_msgh(lua_State *L) {
 }
 
 static int sb_panic(lua_State *L) {
-    lua_sandbox *sb = lua_sandbox_from(L);
+    sandbox *sb = sandbox_from(L);
     const char *msg = lua_tostring(L, -1);
     fprintf(stderr, "coreml-lint: unprotected Lua error in rule %s: %s\n", sb && sb->tag ? sb->tag : "?",
             msg ? msg : "?");
@@ -387,7 +390,7 @@ static int sb_panic(lua_State *L) {
 ** ======================================================================= */
 
 static int sb_setup(lua_State *L) {
-    lua_sandbox *sb = lua_touserdata(L, 1);
+    sandbox *sb = lua_touserdata(L, 1);
     lua_settop(L, 0);
     luaL_checkstack(L, 16, "sandbox setup");
     luaL_requiref(L, LUA_GNAME, luaopen_base, 1);    /* 1: the real globals */
@@ -495,14 +498,14 @@ static int sb_setup(lua_State *L) {
 
 /* }====================================================================== */
 
-lua_sandbox *lua_sandbox_new(const lua_sandbox_limits *lim, const char *tag, const char **err) {
-    lua_sandbox *sb = calloc(1, sizeof *sb);
+sandbox *sandbox_new(const sandbox_limits *lim, const char *tag, const char **err) {
+    sandbox *sb = calloc(1, sizeof *sb);
     if (!sb) {
         if (err) *err = "out of memory";
         return NULL;
     }
-    sb->lim = lim ? *lim : lua_sandbox_limits_default();
-    if (sb->lim.hook_period == 0) sb->lim.hook_period = LUA_SANDBOX_HOOK_PERIOD;
+    sb->lim = lim ? *lim : sandbox_limits_default();
+    if (sb->lim.hook_period == 0) sb->lim.hook_period = SANDBOX_HOOK_PERIOD;
     sb->tag = strdup(tag ? tag : "?");
     const char *dbg = getenv("CML_DEBUG_RULES");
     sb->debug = dbg && !strcmp(dbg, "1");
@@ -517,27 +520,27 @@ lua_sandbox *lua_sandbox_new(const lua_sandbox_limits *lim, const char *tag, con
         return NULL;
     }
     lua_atpanic(sb->L, sb_panic);
-    if (lua_sandbox_cpcall(sb, sb_setup, sb) != LUA_OK) {
+    if (sandbox_cpcall(sb, sb_setup, sb) != LUA_OK) {
         if (err) *err = "cannot build the rule environment (memory cap too small?)";
-        lua_sandbox_free(sb);
+        sandbox_free(sb);
         return NULL;
     }
     lua_sethook(sb->L, sb_hook, LUA_MASKCOUNT, (int)sb->period);
     return sb;
 }
 
-void lua_sandbox_free(lua_sandbox *sb) {
+void sandbox_free(sandbox *sb) {
     if (!sb) return;
     if (sb->L) lua_close(sb->L);
     free(sb->tag);
     free(sb);
 }
 
-void lua_sandbox_arm(lua_sandbox *sb, uint64_t budget) {
+void sandbox_arm(sandbox *sb, uint64_t budget) {
     lua_State *L = sb->L;
     sb->count = 0;
     sb->budget = budget;
-    sb->cause = LUA_SANDBOX_OK;
+    sb->cause = SANDBOX_OK;
     sb->blocked[0] = 0;
     sb->mem_refused = 0;
     sb->period = sb->lim.hook_period;
@@ -553,7 +556,7 @@ void lua_sandbox_arm(lua_sandbox *sb, uint64_t budget) {
     sb->mem_refused = 0;
 }
 
-int lua_sandbox_load(lua_sandbox *sb, const char *buf, size_t len, const char *chunkname) {
+int sandbox_load(sandbox *sb, const char *buf, size_t len, const char *chunkname) {
     lua_State *L = sb->L;
     int st = luaL_loadbufferx(L, buf, len, chunkname, "t");
     if (st != LUA_OK) return st;
@@ -562,7 +565,7 @@ int lua_sandbox_load(lua_sandbox *sb, const char *buf, size_t len, const char *c
     return LUA_OK;
 }
 
-int lua_sandbox_pcall(lua_sandbox *sb, int nargs, int nresults) {
+int sandbox_pcall(sandbox *sb, int nargs, int nresults) {
     lua_State *L = sb->L;
     int base = lua_gettop(L) - nargs;   /* the function's index */
     lua_pushcfunction(L, sb_msgh);
@@ -572,31 +575,31 @@ int lua_sandbox_pcall(lua_sandbox *sb, int nargs, int nresults) {
     return st;
 }
 
-int lua_sandbox_cpcall(lua_sandbox *sb, lua_CFunction f, void *ud) {
+int sandbox_cpcall(sandbox *sb, lua_CFunction f, void *ud) {
     lua_State *L = sb->L;
     if (!lua_checkstack(L, 4)) return LUA_ERRMEM;
     lua_pushcfunction(L, f);
     lua_pushlightuserdata(L, ud);
-    return lua_sandbox_pcall(sb, 1, 0);
+    return sandbox_pcall(sb, 1, 0);
 }
 
-lua_sandbox_cause lua_sandbox_classify(const lua_sandbox *sb, int status, const char *msg) {
-    if (status == LUA_OK) return LUA_SANDBOX_OK;
-    if (sb->cause == LUA_SANDBOX_BUDGET || sb->cause == LUA_SANDBOX_BLOCKED || sb->cause == LUA_SANDBOX_STOPPED)
+sandbox_cause sandbox_classify(const sandbox *sb, int status, const char *msg) {
+    if (status == LUA_OK) return SANDBOX_OK;
+    if (sb->cause == SANDBOX_BUDGET || sb->cause == SANDBOX_BLOCKED || sb->cause == SANDBOX_STOPPED)
         return sb->cause;
-    if (status == LUA_ERRMEM) return LUA_SANDBOX_MEMORY;
+    if (status == LUA_ERRMEM) return SANDBOX_MEMORY;
     /* lauxlib's buffers raise "not enough memory" as a plain error */
     if (sb->mem_refused && (status == LUA_ERRERR || (msg && strstr(msg, "not enough memory"))))
-        return LUA_SANDBOX_MEMORY;
-    return LUA_SANDBOX_ERROR;
+        return SANDBOX_MEMORY;
+    return SANDBOX_ERROR;
 }
 
-const char *lua_sandbox_cause_kind(lua_sandbox_cause c) {
+const char *sandbox_cause_kind(sandbox_cause c) {
     switch (c) {
-    case LUA_SANDBOX_ERROR: return "rule/error";
-    case LUA_SANDBOX_BUDGET: return "rule/budget-exceeded";
-    case LUA_SANDBOX_MEMORY: return "rule/memory-exceeded";
-    case LUA_SANDBOX_BLOCKED: return "rule/blocked-call";
+    case SANDBOX_ERROR: return "rule/error";
+    case SANDBOX_BUDGET: return "rule/budget-exceeded";
+    case SANDBOX_MEMORY: return "rule/memory-exceeded";
+    case SANDBOX_BLOCKED: return "rule/blocked-call";
     default: return NULL;
     }
 }
@@ -629,7 +632,7 @@ static bool is_stub(lua_State *L, int idx) { return lua_tocfunction(L, idx) == s
 
 static int sb_surface(lua_State *L) {
     surface *s = lua_touserdata(L, 1);
-    lua_sandbox *sb = lua_sandbox_from(L);
+    sandbox *sb = sandbox_from(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, sb->env_ref);
     lua_pushnil(L);
     while (lua_next(L, -2)) {
@@ -652,10 +655,10 @@ static int sb_surface(lua_State *L) {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-char *lua_sandbox_surface(lua_sandbox *sb) {
+char *sandbox_surface(sandbox *sb) {
     surface s = {0};
     char *out = NULL;
-    if (lua_sandbox_cpcall(sb, sb_surface, &s) != LUA_OK) {
+    if (sandbox_cpcall(sb, sb_surface, &s) != LUA_OK) {
         lua_pop(sb->L, 1);
     } else {
         if (s.n) qsort(s.items, s.n, sizeof *s.items, cmp_str);

@@ -12,6 +12,7 @@ const exec_api *cml_exec_api(void) {
         exec_plan_n_ops,       exec_plan_const_bytes, exec_plan_free, exec_plan_const,
         exec_make_inputs,      exec_tensors_free, exec_tensor_count, exec_round_fp16,
         exec_plan_substituted,
+        exec_output_random,
     };
     return &api;
 }

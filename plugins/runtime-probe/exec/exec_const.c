@@ -23,30 +23,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
 #include "exec_internal.h"
 
 /* ---- fp16 ---------------------------------------------------------------- */
 
+/* A lookup table of every binary16 value (faster than the bit conversion
+ * in the decode loops). Filled once, by whichever thread gets here first:
+ * pthread_once makes the others wait for the whole table instead of
+ * reading it half-filled (the kernels decode weights from worker threads). */
 static float g_half[65536];
-static int g_half_ready;
+static pthread_once_t g_half_once = PTHREAD_ONCE_INIT;
 
-/* IEEE 754 binary16: 1 sign, 5 exponent (bias 15), 10 fraction bits. */
-static float half_exact(uint16_t h) {
-    uint32_t sign = (uint32_t)(h >> 15) & 1u, e = (uint32_t)(h >> 10) & 0x1fu, man = h & 0x3ffu;
-    float v;
-    if (e == 0) v = ldexpf((float)man, -24);
-    else if (e == 31) v = man ? NAN : INFINITY;
-    else v = ldexpf((float)(man | 0x400u), (int)e - 25);
-    return sign ? -v : v;
+static void half_table_fill(void) {
+    for (uint32_t i = 0; i < 65536; i++) g_half[i] = cml_half_to_float((uint16_t)i);
 }
 
-float exec_half_to_float(uint16_t h) {
-    if (!g_half_ready) {
-        for (uint32_t i = 0; i < 65536; i++) g_half[i] = half_exact((uint16_t)i);
-        g_half_ready = 1;
-    }
-    return g_half[h];
+const float *exec_half_table(void) {
+    pthread_once(&g_half_once, half_table_fill);
+    return g_half;
 }
+
+float exec_half_to_float(uint16_t h) { return exec_half_table()[h]; }
 
 /* ---- raw decode -------------------------------------------------------------- */
 
@@ -79,7 +78,8 @@ static uint32_t bits_msb(const unsigned char *b, size_t nbytes, uint64_t i, unsi
 static int decode_raw(cml_dtype dt, const unsigned char *b, size_t nbytes, float *out, size_t n) {
     switch (dt) {
     case CML_DT_FP16:
-        for (size_t i = 0; i < n; i++) out[i] = exec_half_to_float((uint16_t)(b[2 * i] | b[2 * i + 1] << 8));
+        const float *half = exec_half_table();
+        for (size_t i = 0; i < n; i++) out[i] = half[(uint16_t)(b[2 * i] | b[2 * i + 1] << 8)];
         return 0;
     case CML_DT_BF16:
         for (size_t i = 0; i < n; i++) {

@@ -18,6 +18,8 @@
 
 #include "exec.h"
 
+struct xlist;
+
 typedef struct xt {
     float *d;
     int rank;
@@ -30,7 +32,22 @@ typedef struct xt {
     void *aux;                 /* malloc'd storage behind strs / ikeys, freed with the buffer */
     bool owned;                /* d was malloc'd for this slot */
     size_t cap;                /* elements allocated at d (runtime buffers) */
+    struct xlist *lst;         /* a list value (make_list, list_write ...): owned when
+                                  `owned`; d is NULL then */
 } xt;
+
+/* A MIL list (SOURCE: apple/coremltools ops/defs/iOS15/control_flow.py
+ * make_list .. list_scatter): a growable array of tensors of one dtype and,
+ * once known, one shape. Lists are values: list_write makes a new list. */
+typedef struct xlist {
+    size_t n, cap;             /* length, allocated items */
+    xt *items;                 /* items[i].d NULL: never written (reads as zeros) */
+    exec_dtype dt;             /* element dtype */
+    int erank;                 /* element shape, when eshape */
+    int64_t edim[EXEC_MAX_RANK];
+    bool eshape;
+    bool dynamic;              /* dynamic_length: writes past the end grow it */
+} xlist;
 
 /* recycled runtime buffers (avoids page faults on every op) */
 #define XPOOL_MAX 32
@@ -51,6 +68,9 @@ typedef struct xslot {
     long last_use;             /* last step reading it; -1 none */
     bool is_output;
     exec_dtype decl;           /* declared dtype */
+    const cml_block *blk;      /* the block that defines a runtime value (its producer's, or
+                                  the block whose input it is) */
+    bool pinned;               /* a nested block's output: released by its control-flow step */
 } xslot;
 
 struct xctx;
@@ -81,18 +101,26 @@ typedef struct xstep {
     signed char fuse;
     bool done;
     void *conv_w;              /* the conv's packed weights (exec_conv.c), built on first use */
-    /* NeuralNetwork control flow (branch, loop): the steps of the op's
-     * nested blocks follow it in pre-order; sub[j] = [begin, end) of block
-     * j's steps, end = one past the last of them (index + 1 for others) */
-    size_t end;
-    size_t sub[4][2];
-    int n_sub;
-    size_t top_at;             /* the top-level step this one runs inside (itself at the top) */
+    /* control flow (ML Program cond, while_loop; NeuralNetwork branch,
+     * loop): a nested block's steps follow their op's step, block after
+     * block; next is the index after them all */
+    long parent;               /* the control-flow step this one is nested in, -1 none */
+    size_t next;
+    size_t n_subs;
+    struct xsub *subs;
     /* per output: a private slot the kernel writes instead when the output
      * names a blob the layer also reads (NN "x -> x"), moved into
      * out_slots[i] after the step; NULL or -1: none */
     int *shadow;
 } xstep;
+
+/* a nested block of a control-flow step */
+typedef struct xsub {
+    const cml_block *b;
+    size_t begin, end;         /* its steps */
+    int *in_slots;             /* [b->n_inputs] */
+    int *out_slots;            /* [b->n_outputs] */
+} xsub;
 enum { EXEC_FUSE_ADD = 1, EXEC_FUSE_RELU = 2 };
 /* what a step tells the block running it (NN loop control) */
 enum { EXEC_FLOW_NEXT = 0, EXEC_FLOW_BREAK = 1, EXEC_FLOW_CONTINUE = 2 };
@@ -133,16 +161,14 @@ struct exec_plan {
     bool nn_rank5_images;      /* NN RANK5_IMAGE_MAPPING: images become [1, 1, C, H, W] */
     smap names;                /* NN: blob name -> slot (one namespace, loops and branches included) */
     uint64_t loop_limit;       /* iterations one NN loop may run (exec_opts.loop_limit) */
-    exec_mode run_mode;        /* the run in progress */
     const cml_op **substituted; /* partial plans: the stages replaced by generated values */
     size_t n_substituted;
-    long run_first_nf, run_first_ovf;
     exec_opts opts;
     xslot *slots;
     size_t n_slots, cap_slots;
     xmap vmap;                 /* cml_value* / cml_weight* -> slot */
     xstep *steps;
-    size_t n_steps;
+    size_t n_steps, cap_steps;
     xio *ins, *outs;
     size_t n_ins, n_outs;
     int *state_slots;
@@ -153,6 +179,11 @@ struct exec_plan {
     xpool pool;
     size_t const_bytes;
     exec_pool *par;            /* created at the first parallel region */
+    long first_nf, first_ovf;  /* the current run's first non-finite / overflowing step */
+    uint64_t rng_seed;         /* random_* ops: the seed of this plan's generator */
+    uint64_t rng_calls;        /* random_* kernel calls in this run (reset by exec_run) */
+    bool *random_out;          /* [n_outs]: the output depends on a random_* op */
+    bool has_random;           /* some runtime op is random_* */
     char err[512];
 };
 
@@ -196,6 +227,35 @@ xt *exec_out_like(xctx *c, size_t i, const xt *like);
 float *exec_scratch(xctx *c, size_t n);
 size_t exec_n_outputs(xctx *c);
 
+/* ---- control flow, lists, copies (exec.c) ---- */
+/* nested blocks of the current (control-flow) step */
+size_t exec_block_count(xctx *c);
+size_t exec_block_n_inputs(xctx *c, size_t k);
+size_t exec_block_n_outputs(xctx *c, size_t k);
+/* set input i of block k to a copy of src (tensor or list) */
+int exec_block_set_input(xctx *c, size_t k, size_t i, const xt *src);
+/* run block k's steps (with statistics and hooks, as exec_run does); -1 with
+ * the error in the plan */
+int exec_block_run(xctx *c, size_t k);
+/* output i of block k after exec_block_run, or NULL */
+const xt *exec_block_output(xctx *c, size_t k, size_t i);
+/* output i of the current op: a deep copy of src (tensor or list) */
+int exec_set_out(xctx *c, size_t i, const xt *src);
+/* deep copies into / frees of a free-standing xt (kernel-held values) */
+int exec_xt_dup(xt *dst, const xt *src);
+void exec_xt_free(xt *t);
+/* lists */
+xlist *exec_list_new(exec_dtype dt);
+xlist *exec_list_clone(const xlist *l);
+void exec_list_free(xlist *l);
+/* grow to at least n items; -1 out of memory */
+int exec_list_reserve(xlist *l, size_t n);
+/* output i of the current op becomes the list l (taken over, also on failure) */
+int exec_out_list(xctx *c, size_t i, xlist *l);
+/* random_* ops: a generator seeded from the plan's seed, the op and the
+ * op's seed parameter (same sequence on every run of a plan) */
+uint64_t exec_rng_seed(xctx *c, int64_t op_seed);
+
 /* Hot elementwise loops are built for AVX-512 and AVX2 as well as the
  * baseline and picked at load time (GCC target_clones, an ELF ifunc), so a
  * portable build still streams activations at the width the CPU has. Not
@@ -234,6 +294,9 @@ size_t exec_count(int rank, const int64_t *dim);
 static inline size_t exec_nz(int64_t v) { return v > 0 ? (size_t)v : 1; }
 int exec_axis(int axis, int rank);                       /* normalise, -1 if out of range */
 float exec_half_to_float(uint16_t h);
+/* Every binary16 value as a float, indexed by its bits; filled once,
+ * safely from any thread. */
+const float *exec_half_table(void);
 static inline float exec_r16(float f);
 
 /* ---- kernel tables ---- */

@@ -307,6 +307,42 @@ static void test_fixtures(void) {
     cli_res_free(&r);
 }
 
+/* inspect states facts, unknowns as unknown (issue #11): a spec-1 Create ML
+ * pipeline runs from iOS 12 because of its spec-3 stage, and says so; the
+ * Neural Engine coverage of Apple's feature print is unknown, not 0; a
+ * compiled NeuralNetwork is updatable and its layers are unknown, not 0. */
+static void test_inspect_facts(void) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    char truth[PATH_MAX];
+    snprintf(truth, sizeof truth, "%s/rule-fixtures/truth", bd ? bd : ".");
+    res r = run_in(truth, (const char *const[]){"inspect", "vfp_image_classifier.mlmodel", NULL});
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "spec version:  1\n"));
+    CHECK(strstr(r.out, "minimum OS:    iOS 12.0, macOS 10.14") && strstr(r.out, "(sub-model model0 is specification 3)"));
+    cli_res_free(&r);
+    r = run_in(truth, (const char *const[]){"inspect", "--format", "json", "vfp_image_classifier.mlmodel", NULL});
+    EXPECT_CODE(r, 0);
+    cJSON *j = cJSON_Parse(r.out);
+    const cJSON *m = cJSON_IsArray(j) ? cJSON_GetArrayItem(j, 0) : j;
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(m, "ane_op_coverage_pct")));
+    CHECK(cJSON_IsString(cJSON_GetObjectItem(m, "ane_op_coverage_unknown")));
+    const cJSON *os = cJSON_GetObjectItem(m, "minimum_os");
+    CHECK(os && cJSON_IsString(cJSON_GetObjectItem(os, "iOS")) &&
+          !strcmp(cJSON_GetObjectItem(os, "iOS")->valuestring, "12.0"));
+    cJSON_Delete(j);
+    cli_res_free(&r);
+    r = run_in(truth, (const char *const[]){"inspect", "retrained_updatable.mlmodelc", NULL});
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "updatable:     yes") && strstr(r.out, "layers unknown"));
+    CHECK(!strstr(r.out, "0 layers"));
+    cli_res_free(&r);
+    /* and check reports nothing but the analysis limit on it */
+    r = run_in(truth, (const char *const[]){"--no-config", "--fail-on", "warning", "retrained_updatable.mlmodelc", NULL});
+    EXPECT_CODE(r, 0);
+    CHECK(!strstr(r.out, "error:") && !strstr(r.out, "warning:"));
+    cli_res_free(&r);
+}
+
 static void test_rules_command(void) {
     res r = RUNW("rules", "--no-bundled");
     EXPECT_CODE(r, 0);
@@ -325,6 +361,64 @@ static void test_rules_command(void) {
     cli_res_free(&r);
     r = RUNW("rules", "--no-bundled", "nope/nothing");
     EXPECT_CODE(r, 2);
+    cli_res_free(&r);
+}
+
+/* One flag table: the top-level help lists every command and every flag;
+ * a command's help lists its own flags only; unknown flags get a
+ * suggestion; another command's flag says whose it is. */
+static void test_help(void) {
+    res top = RUNW("--help");
+    EXPECT_CODE(top, 0);
+    static const char *const cmds[] = {"check", "inspect", "rules", "probe", "compare"};
+    static const char *const flags[] = {"--format", "--output", "--fail-on", "--baseline", "--config", "--no-config",
+                                        "--target", "--limit", "--enable", "--disable", "--rules-dir", "--plugin",
+                                        "--no-bundled", "--threads", "--runs", "--input", "--save-outputs",
+                                        "--timeout", "--memory-limit", "--seed", "--function", "--no-coreml",
+                                        "--quiet", "--version", "--markdown", "--timestamps", "--color"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) CHECK(strstr(top.out, cmds[i]) != NULL);
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) CHECK(strstr(top.out, flags[i]) != NULL);
+    cli_res_free(&top);
+    res r = RUNW("inspect", "--help");
+    EXPECT_CODE(r, 0);
+    CHECK(!strncmp(r.out, "usage: coreml-lint inspect", 26));
+    CHECK(strstr(r.out, "--format") && !strstr(r.out, "--threads") && !strstr(r.out, "--enable"));
+    cli_res_free(&r);
+    r = RUNW("probe", "--help");
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "--threads") && strstr(r.out, "--enable") && !strstr(r.out, "--markdown"));
+    cli_res_free(&r);
+    r = RUNW("help", "compare");
+    EXPECT_CODE(r, 0);
+    CHECK(!strncmp(r.out, "usage: coreml-lint compare", 26));
+    cli_res_free(&r);
+    r = RUNW("check", "--formt", "sarif", "empty.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "did you mean --format?") != NULL);
+    cli_res_free(&r);
+    r = RUNW("check", "--threads", "2", "empty.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "--threads is an option of probe and compare, not of check") != NULL);
+    cli_res_free(&r);
+    r = RUNW("inspect", "--format", "sarif", "empty.mlmodel");
+    EXPECT_CODE(r, 2);
+    cli_res_free(&r);
+    r = RUNW("check", "--limit", "lua_memory_mb=0", "empty.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "lua_memory_mb") != NULL);
+    cli_res_free(&r);
+    r = RUNW("--version");
+    CHECK(strstr(r.out, "plugin ABI 1") != NULL);
+    cli_res_free(&r);
+    /* rules as JSON: every rule once, with its level and options */
+    r = RUNW("rules", "--no-bundled", "--format", "json");
+    EXPECT_CODE(r, 0);
+    cJSON *j = cJSON_Parse(r.out);
+    CHECK(cJSON_IsArray(j) && cJSON_GetArraySize(j) >= 10);
+    const cJSON *first = cJSON_GetArrayItem(j, 0);
+    CHECK(cJSON_IsString(cJSON_GetObjectItem(first, "id")) && cJSON_IsString(cJSON_GetObjectItem(first, "level")) &&
+          cJSON_IsArray(cJSON_GetObjectItem(first, "options")));
+    cJSON_Delete(j);
     cli_res_free(&r);
 }
 
@@ -363,6 +457,8 @@ int main(void) {
     RUN(test_output);
     RUN(test_fixtures);
     RUN(test_rules_command);
+    RUN(test_inspect_facts);
+    RUN(test_help);
     RUN(test_rules_doc_current);
     char cmd[PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);

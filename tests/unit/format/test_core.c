@@ -91,13 +91,13 @@ static void test_pbwire_locates_corruption(void) {
 /* ---- element access --------------------------------------------------------- */
 
 static void test_half_to_float(void) {
-    CHECK(ir_half_to_float(0x3c00) == 1.0f);
-    CHECK(ir_half_to_float(0xc000) == -2.0f);
-    CHECK(ir_half_to_float(0x7bff) == 65504.0f);
-    CHECK(ir_half_to_float(0x0001) == ldexpf(1.0f, -24)); /* smallest subnormal */
-    CHECK(isinf(ir_half_to_float(0x7c00)));
-    CHECK(isnan(ir_half_to_float(0x7e00)));
-    CHECK(ir_half_to_float(0x8000) == 0.0f && signbit(ir_half_to_float(0x8000)));
+    CHECK(cml_half_to_float(0x3c00) == 1.0f);
+    CHECK(cml_half_to_float(0xc000) == -2.0f);
+    CHECK(cml_half_to_float(0x7bff) == 65504.0f);
+    CHECK(cml_half_to_float(0x0001) == ldexpf(1.0f, -24)); /* smallest subnormal */
+    CHECK(isinf(cml_half_to_float(0x7c00)));
+    CHECK(isnan(cml_half_to_float(0x7e00)));
+    CHECK(cml_half_to_float(0x8000) == 0.0f && signbit(cml_half_to_float(0x8000)));
 }
 
 static void test_subbyte_elements(void) {

@@ -18,7 +18,12 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "host/host.h"
+#include "cli/sources.h"
+#include "host/ctx.h"
+#include "host/lua/engine.h"
+#include "host/run.h"
+#include "host/so/engine.h"
+#include "host/util.h"
 
 static int parse_text(config *c, const char *json, char *err, size_t errlen) {
     return config_parse(c, json, strlen(json), "test.json", "/cfgdir", err, errlen);
@@ -174,6 +179,34 @@ static void test_parse_errors(void) {
     EXPECT_ERROR("{\n\n  \"target\": \"iOS16\",,\n}", "test.json:3:", "JSON");
 }
 
+/* "limits": explicit settings with their own validation; defaults where unset */
+static void test_limits(void) {
+    config c;
+    char err[512] = "";
+    CHECK_INT(parse_text(&c, "{}", err, sizeof err), 0);
+    CHECK_INT(c.limits.lua_memory, 64u << 20);
+    CHECK_INT(c.limits.lua_check_instructions, 50000000);
+    CHECK_INT(c.limits.plugin_timeout_ms, 10000);
+    CHECK_INT(c.limits.isolation, ISOLATE_AUTO);
+    config_free(&c);
+    CHECK_INT(parse_text(&c,
+                         "{\"limits\": {\"lua_memory_mb\": 8, \"lua_instructions\": 200000, "
+                         "\"plugin_timeout_seconds\": 0.5, \"plugin_isolation\": \"always\"}}",
+                         err, sizeof err),
+              0);
+    CHECK_INT(c.limits.lua_memory, 8u << 20);
+    CHECK_INT(c.limits.lua_check_instructions, 200000);
+    CHECK_INT(c.limits.lua_load_instructions, 1000000);
+    CHECK_INT(c.limits.plugin_timeout_ms, 500);
+    CHECK_INT(c.limits.isolation, ISOLATE_ALWAYS);
+    config_free(&c);
+    EXPECT_ERROR("{\"limits\": {\"lua_memory_mb\": 0}}", "lua_memory_mb", "MiB");
+    EXPECT_ERROR("{\"limits\": {\"lua_instructions\": 1.5}}", "lua_instructions", "whole number");
+    EXPECT_ERROR("{\"limits\": {\"plugin_isolation\": \"sometimes\"}}", "plugin_isolation");
+    EXPECT_ERROR("{\"limits\": {\n\"lua_mem\": 8}}", "lua_mem", "test.json:2:");
+    EXPECT_ERROR("{\"limits\": 3}", "limits", "object");
+}
+
 static void test_targets(void) {
     const char *good[] = {"iOS16", "iOS17.4", "iOS17.4.1", "macOS13", "macOS10.15", "tvOS17", "watchOS10", "visionOS2"};
     const char *bad[] = {"", "iOS", "ios16", "IOS16", "iOS16.", "iOS.16", "iOS16.1.2.3", "android14", "macOS 13",
@@ -199,7 +232,7 @@ static int noop_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
     (void)ctx;
     return 0;
 }
-static const engine noop_engine = {"test", noop_check, NULL};
+static const engine noop_engine = {"test", noop_check, NULL, false};
 
 static void add_rule(registry *reg, const char *id, int level, bool with_options) {
     host_rule *r = rule_new();
@@ -225,8 +258,14 @@ static void add_rule(registry *reg, const char *id, int level, bool with_options
     CHECK_INT(registry_add(reg, r), 0);
 }
 
+static bool add_rule_extra;
+
 static registry *test_registry_new(void) {
     registry *reg = registry_new();
+    if (add_rule_extra) {
+        add_rule(reg, "perf/ane-layout", LEVEL_WARNING, false);
+        registry_find(reg, "perf/ane-layout")->enabled = false;   /* opt-in */
+    }
     add_rule(reg, "ane/fp32-program", LEVEL_WARNING, false);
     add_rule(reg, "ane/unsupported-op", LEVEL_WARNING, false);
     add_rule(reg, "ane/mixed-precision", LEVEL_NOTE, false);
@@ -246,7 +285,8 @@ static registry *apply(const char *json, const char *const *en, size_t ne, const
         return NULL;
     }
     registry *reg = test_registry_new();
-    int rc = config_apply(&c, reg, en, ne, dis, nd, err, errlen);
+    config_overlay ov = {.enable = en, .n_enable = ne, .disable = dis, .n_disable = nd};
+    int rc = config_apply(&c, reg, &ov, err, errlen);
     config_free(&c);
     if (rc) {
         registry_free(reg);
@@ -375,7 +415,98 @@ static void test_apply_options(void) {
     CHECK(strstr(err, "meta/nothing") != NULL);
 }
 
+/* The command line's overlay: enable patterns and rule options from flags,
+ * applied over the file and validated like it. */
+static void test_apply_overlay(void) {
+    char err[1024] = "";
+    config c;
+    CHECK_INT(parse_text(&c, "{\"rules\": {\"meta/missing-metadata\": {\"options\": {\"limit\": 2}}}}", err,
+                         sizeof err),
+              0);
+    registry *reg = test_registry_new();
+    cJSON *opts = cJSON_Parse("{\"limit\": 7}");
+    const char *en[] = {"ane/*"};
+    config_overlay ov = {.enable = en, .n_enable = 1, .options_rules = "*", .options = opts};
+    CHECK_INT(config_apply(&c, reg, &ov, err, sizeof err), 0);
+    /* the overlay wins over the file, and reaches only rules that declare the option */
+    CHECK_INT(cJSON_GetObjectItemCaseSensitive(registry_find(reg, "meta/missing-metadata")->options_config, "limit")
+                  ->valuedouble,
+              7);
+    CHECK_INT(cJSON_GetObjectItemCaseSensitive(registry_find(reg, "size/too-large")->options_config, "limit")->valuedouble,
+              7);
+    CHECK(!cJSON_HasObjectItem(registry_find(reg, "ane/fp32-program")->options_config, "limit"));
+    CHECK(on(reg, "ane/fp32-program"));
+    registry_free(reg);
+    cJSON_Delete(opts);
+    /* an option no matching rule declares, or of the wrong type, is refused */
+    reg = test_registry_new();
+    opts = cJSON_Parse("{\"threads\": 2}");
+    ov = (config_overlay){.options_rules = "ane/*", .options = opts};
+    CHECK_INT(config_apply(&c, reg, &ov, err, sizeof err), -1);
+    CHECK(strstr(err, "threads") && strstr(err, "ane/*"));
+    cJSON_Delete(opts);
+    opts = cJSON_Parse("{\"limit\": \"big\"}");
+    ov = (config_overlay){.options_rules = "size/too-large", .options = opts};
+    CHECK_INT(config_apply(&c, reg, &ov, err, sizeof err), -1);
+    CHECK(strstr(err, "limit") && strstr(err, "int"));
+    cJSON_Delete(opts);
+    registry_free(reg);
+    config_free(&c);
+}
+
 /* ---- paths ----------------------------------------------------------------- */
+
+/* "extends": the shipped rule sets. recommended = the defaults; strict =
+ * policy notes raised to warnings, opt-in static rules on, fail_on warning
+ * unless the file sets it; the file's own entries win. */
+static void test_rule_sets(void) {
+    char err[1024];
+    registry *reg = apply("{\"extends\": \"recommended\"}", NULL, 0, NULL, 0, err, sizeof err);
+    CHECK(reg != NULL);
+    if (reg) {
+        CHECK_INT(level_of(reg, "meta/missing-metadata"), LEVEL_NOTE);
+        registry_free(reg);
+    }
+    add_rule_extra = true;   /* the test registry gets perf/ane-layout, opt-in */
+    reg = apply("{\"extends\": \"strict\"}", NULL, 0, NULL, 0, err, sizeof err);
+    CHECK(reg != NULL);
+    if (reg) {
+        CHECK_INT(level_of(reg, "meta/missing-metadata"), LEVEL_WARNING);
+        CHECK(on(reg, "perf/ane-layout"));
+        CHECK_INT(level_of(reg, "ane/fp32-program"), LEVEL_WARNING);
+        registry_free(reg);
+    }
+    /* the file's own entries override the set's */
+    reg = apply("{\"extends\": \"strict\", \"rules\": {\"meta/missing-metadata\": {\"level\": \"note\"}},"
+                " \"disable\": [\"perf/*\"]}",
+                NULL, 0, NULL, 0, err, sizeof err);
+    CHECK(reg != NULL);
+    if (reg) {
+        CHECK_INT(level_of(reg, "meta/missing-metadata"), LEVEL_NOTE);
+        CHECK(!on(reg, "perf/ane-layout"));
+        registry_free(reg);
+    }
+    add_rule_extra = false;
+    /* strict names rules that may not be loaded (--no-bundled): not an error */
+    reg = apply("{\"extends\": \"strict\"}", NULL, 0, NULL, 0, err, sizeof err);
+    CHECK(reg != NULL);
+    registry_free(reg);
+    /* fail_on: warning under strict, unless the file sets it */
+    config c;
+    CHECK_INT(parse_text(&c, "{\"extends\": \"strict\"}", err, sizeof err), 0);
+    CHECK_INT(c.fail_on, LEVEL_WARNING);
+    config_free(&c);
+    CHECK_INT(parse_text(&c, "{\"fail_on\": \"error\", \"extends\": \"strict\"}", err, sizeof err), 0);
+    CHECK_INT(c.fail_on, LEVEL_ERROR);
+    config_free(&c);
+    CHECK_INT(parse_text(&c, "{}", err, sizeof err), 0);
+    CHECK_INT(c.fail_on, -1);
+    config_free(&c);
+    /* an unknown set is a tool error naming the choices */
+    CHECK_INT(parse_text(&c, "{\n  \"extends\": \"eslint:all\"\n}", err, sizeof err), -1);
+    CHECK(strstr(err, ":2:") && strstr(err, "\"recommended\" or \"strict\""));
+    config_free(&c);
+}
 
 static void test_path_globs(void) {
     CHECK(config_path_match("models/*.mlmodel", "models/a.mlmodel"));
@@ -561,6 +692,12 @@ static void test_schema(void) {
             CHECK(0);
         }
     CHECK_INT(cJSON_GetArraySize(props), n);
+    /* so are the keys of "limits" */
+    const cJSON *lprops = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(props, "limits"),
+                                                           "properties");
+    const char *const *lkeys = host_limit_keys(&n);
+    for (size_t i = 0; i < n; i++) CHECK(cJSON_HasObjectItem(lprops, lkeys[i]));
+    CHECK_INT(cJSON_GetArraySize(lprops), n);
     /* the example configuration validates and parses */
     snprintf(path, sizeof path, "%s/examples/.coreml-lint.json", src);
     text = slurp(path);
@@ -594,10 +731,13 @@ int main(void) {
     RUN(test_find_upward);
     RUN(test_parse_ok);
     RUN(test_parse_errors);
+    RUN(test_limits);
     RUN(test_targets);
     RUN(test_apply_levels);
     RUN(test_apply_enable_disable);
     RUN(test_apply_options);
+    RUN(test_apply_overlay);
+    RUN(test_rule_sets);
     RUN(test_path_globs);
     RUN(test_schema);
     return CHECK_DONE();

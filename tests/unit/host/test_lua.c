@@ -6,7 +6,7 @@
  * not without depending on other targets; the fixture writer's examples
  * (CML_BUILD_DIR/examples) and the corpus (CML_CORPUS_DIR) are used when
  * present and skipped otherwise. Rules are loaded through the public
- * host.h entry points (lua_load_rule_file / lua_load_rules_dir) into a
+ * host.h entry points (luarule_load_file / luarule_load_dir) into a
  * registry and run by run_check, exactly as the CLI does. */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
@@ -25,7 +25,12 @@
 #include "CustomModel.pb-c.h"
 #include "check.h"
 #include "tmptree.h"
-#include "host/host.h"
+#include "cli/sources.h"
+#include "host/ctx.h"
+#include "host/lua/engine.h"
+#include "host/run.h"
+#include "host/so/engine.h"
+#include "host/util.h"
 #include "host/lua/sandbox.h"
 
 static char g_src[1024];      /* CML_SOURCE_DIR */
@@ -359,7 +364,7 @@ static void print_outcome(const outcome *o) {
 /* Load the given rule files (absolute paths), run them over the models. */
 static outcome run_files(size_t n_rules, const char *const *rules, size_t n_models, const char *const *models) {
     outcome o = {registry_new(), NULL};
-    for (size_t i = 0; i < n_rules; i++) lua_load_rule_file(o.reg, rules[i], NULL);
+    for (size_t i = 0; i < n_rules; i++) luarule_load_file(o.reg, rules[i], NULL, NULL);
     char err[256] = "";
     o.res = run_check(o.reg, NULL, models, n_models, NULL, err, sizeof err);
     if (!o.res) fprintf(stderr, "run_check: %s\n", err);
@@ -462,11 +467,11 @@ static int diff_lines(const char *a, const char *b, const char *prefix) {
 }
 
 static void test_globals_snapshot(void) {
-    lua_sandbox_limits lim = lua_sandbox_limits_default();
-    lua_sandbox *sb = lua_sandbox_new(&lim, "test/globals", NULL);
+    sandbox_limits lim = sandbox_limits_default();
+    sandbox *sb = sandbox_new(&lim, "test/globals", NULL);
     CHECK(sb != NULL);
     if (!sb) return;
-    char *live = lua_sandbox_surface(sb);
+    char *live = sandbox_surface(sb);
     char *want = slurp(src_path("tests/lua/globals.txt"));
     CHECK(live != NULL);
     CHECK(want != NULL);
@@ -479,7 +484,7 @@ static void test_globals_snapshot(void) {
     }
     free(live);
     free(want);
-    lua_sandbox_free(sb);
+    sandbox_free(sb);
 }
 
 /* rules/.luacheckrc's std "coremllint" lists exactly the callable surface:
@@ -550,29 +555,29 @@ static void test_luacheckrc_matches_surface(void) {
 
 /* ---- 2. sandbox primitives --------------------------------------------------- */
 
-static int run_snippet(lua_sandbox *sb, const char *code, char *msg, size_t cap) {
-    lua_sandbox_arm(sb, sb->lim.check_budget);
-    int st = lua_sandbox_load(sb, code, strlen(code), "@rules/test/snippet.lua");
-    if (st == LUA_OK) st = lua_sandbox_pcall(sb, 0, 1);
+static int run_snippet(sandbox *sb, const char *code, char *msg, size_t cap) {
+    sandbox_arm(sb, sb->lim.check_budget);
+    int st = sandbox_load(sb, code, strlen(code), "@rules/test/snippet.lua");
+    if (st == LUA_OK) st = sandbox_pcall(sb, 0, 1);
     if (msg) snprintf(msg, cap, "%s", lua_tostring(sb->L, -1) ? lua_tostring(sb->L, -1) : "");
     lua_settop(sb->L, 0);
     return st;
 }
 
 static void test_sandbox_primitives(void) {
-    lua_sandbox_limits d = lua_sandbox_limits_default();
+    sandbox_limits d = sandbox_limits_default();
     CHECK_INT(d.check_budget, 50000000);
     CHECK_INT(d.mem_cap, 64 << 20);
-    lua_sandbox_limits lim = d;
+    sandbox_limits lim = d;
     lim.check_budget = 200000;
     lim.mem_cap = 8 << 20;
-    lua_sandbox *sb = lua_sandbox_new(&lim, "test/prims", NULL);
+    sandbox *sb = sandbox_new(&lim, "test/prims", NULL);
     CHECK(sb != NULL);
     if (!sb) return;
     char msg[512];
     /* a budget the hook enforces and re-arms: nothing after it runs */
     CHECK(run_snippet(sb, "while true do end", msg, sizeof msg) != LUA_OK);
-    CHECK_INT(lua_sandbox_classify(sb, LUA_ERRRUN, msg), LUA_SANDBOX_BUDGET);
+    CHECK_INT(sandbox_classify(sb, LUA_ERRRUN, msg), SANDBOX_BUDGET);
     CHECK(strstr(msg, "rules/test/snippet.lua:1:") != NULL);
     /* the next phase gets a fresh budget */
     CHECK_INT(run_snippet(sb, "local n = 0 for i = 1, 1000 do n = n + i end return n", msg, sizeof msg), LUA_OK);
@@ -580,17 +585,17 @@ static void test_sandbox_primitives(void) {
     /* memory cap (with a budget large enough to reach it) */
     sb->lim.check_budget = 50000000;
     int st = run_snippet(sb, "local t = {} for i = 1, 1e8 do t[i] = i end", msg, sizeof msg);
-    CHECK_INT(lua_sandbox_classify(sb, st, msg), LUA_SANDBOX_MEMORY);
+    CHECK_INT(sandbox_classify(sb, st, msg), SANDBOX_MEMORY);
     CHECK(sb->mem_used <= lim.mem_cap);
     st = run_snippet(sb, "return #string.rep('x', 1 << 30)", msg, sizeof msg);
-    CHECK_INT(lua_sandbox_classify(sb, st, msg), LUA_SANDBOX_MEMORY);
+    CHECK_INT(sandbox_classify(sb, st, msg), SANDBOX_MEMORY);
     /* blocked stubs name themselves */
     st = run_snippet(sb, "return os.time()", msg, sizeof msg);
-    CHECK_INT(lua_sandbox_classify(sb, st, msg), LUA_SANDBOX_BLOCKED);
+    CHECK_INT(sandbox_classify(sb, st, msg), SANDBOX_BLOCKED);
     CHECK_STR(sb->blocked, "os.time");
     CHECK(strstr(msg, "blocked call: os.time") != NULL);
     /* binary chunks are refused (mode "t") */
-    CHECK_INT(lua_sandbox_load(sb, "\x1bLuaT\x00", 6, "@rules/test/bin.lua"), LUA_ERRSYNTAX);
+    CHECK_INT(sandbox_load(sb, "\x1bLuaT\x00", 6, "@rules/test/bin.lua"), LUA_ERRSYNTAX);
     CHECK(strstr(lua_tostring(sb->L, -1), "binary chunk") != NULL);
     lua_settop(sb->L, 0);
     /* protected string metatable, __gc refused, deterministic random */
@@ -600,13 +605,13 @@ static void test_sandbox_primitives(void) {
     CHECK(strstr(msg, "__gc") != NULL);
     char r1[64], r2[64];
     run_snippet(sb, "return tostring(math.random(1, 1e9))", r1, sizeof r1);
-    lua_sandbox *sb2 = lua_sandbox_new(&lim, "test/prims2", NULL);
+    sandbox *sb2 = sandbox_new(&lim, "test/prims2", NULL);
     run_snippet(sb2, "return tostring(math.random(1, 1e9))", r2, sizeof r2);
     CHECK_STR(r1, r2);
-    lua_sandbox_free(sb2);
+    sandbox_free(sb2);
     /* print never reaches stdout */
     CHECK_INT(run_snippet(sb, "print('to the host log') return 'ok'", msg, sizeof msg), LUA_OK);
-    lua_sandbox_free(sb);
+    sandbox_free(sb);
 }
 
 /* ---- 3. hostile rules -------------------------------------------------------- */
@@ -792,11 +797,11 @@ static void touch_all_over(const char *dir, bool recurse_models) {
     if (!n) return;
     const char *rules[] = {src_path("tests/lua/api/touch-all.lua")};
     outcome o = run_files(1, rules, n, (const char *const *)v);
-    size_t notes = count_notes_for(&o, "api/touch-all");
-    CHECK_INT(notes, 0);
+    size_t n_notes = count_notes_for(&o, "api/touch-all");
+    CHECK_INT(n_notes, 0);
     CHECK_INT(count_findings(&o, "api/touch-all", NULL, 0, "touched"), n);
-    fprintf(stderr, "  touch-all: %zu models in %s, %zu notifications\n", n, dir, notes);
-    if (notes) print_outcome(&o);
+    fprintf(stderr, "  touch-all: %zu models in %s, %zu notifications\n", n, dir, n_notes);
+    if (n_notes) print_outcome(&o);
     outcome_free(&o);
     for (size_t i = 0; i < n; i++) free(v[i]);
     free(v);
@@ -856,8 +861,8 @@ static void test_bundled_rules(void) {
     const char *empty = write_model("empty-license.mlmodel", plain_model(metadata("Ann", "", "plain")));
     /* meta/missing-metadata */
     bundled("meta/missing-metadata", full, 0, 0, NULL);
-    bundled("meta/missing-metadata", none, 1, LEVEL_WARNING, "no metadata at all");
-    bundled("meta/missing-metadata", empty, 1, LEVEL_WARNING, "'license' is empty");
+    bundled("meta/missing-metadata", none, 1, LEVEL_NOTE, "the model has no metadata (author, license and short_description)");
+    bundled("meta/missing-metadata", empty, 1, LEVEL_NOTE, "metadata field license is empty");
     /* meta/updatable-model */
     m = plain_model(metadata("Ann", "MIT", "u"));
     m->isupdatable = 1;
@@ -874,9 +879,9 @@ static void test_bundled_rules(void) {
     m->description->n_traininginput = 1;
     m->description->traininginput = fds(1, fd_array("x", 4));
     const char *upd_ok = write_model("updatable-training.mlmodel", m);
-    bundled("meta/updatable-model", upd, 2, 0, NULL);   /* no training inputs (warning) + the note */
-    bundled("meta/updatable-model", upd_ok, 1, LEVEL_NOTE, "is updatable");
-    bundled("meta/updatable-model", upd_bad, 3, 0, NULL);   /* the error, no training inputs, the note */
+    bundled("meta/updatable-model", upd, 1, LEVEL_WARNING, "no training inputs");
+    bundled("meta/updatable-model", upd_ok, 0, 0, NULL);   /* well-formed: nothing to fix */
+    bundled("meta/updatable-model", upd_bad, 2, 0, NULL);   /* the error, no training inputs */
     {
         const char *rules[] = {src_path("rules/meta/updatable-model.lua")};
         const char *models[] = {upd_bad};
@@ -940,14 +945,15 @@ static void test_bundled_rules(void) {
 static void test_rules_folder(void) {
     /* every bundled rule loads through the folder loader, _template.lua is skipped */
     registry *reg = registry_new();
-    int added = lua_load_rules_dir(reg, src_path("rules"));
+    int added = luarule_load_dir(reg, src_path("rules"), NULL);
     /* every rules/<category>/<name>.lua file but the template */
-    CHECK_INT(added, 17);
+    CHECK_INT(added, 18);
     CHECK_INT(registry_n_notes(reg), 0);
     for (size_t i = 0; i < registry_n_notes(reg); i++)
         fprintf(stderr, "    %s: %s\n", registry_note(reg, i)->kind, registry_note(reg, i)->message);
     const char *ids[] = {"custom/custom-layer", "custom/custom-model", "determinism/random-ops",
-                         "io/classifier-labels", "meta/missing-metadata", "meta/updatable-model",
+                         "io/classifier-labels", "io/degenerate-output", "meta/missing-metadata",
+                         "meta/updatable-model",
                          "preprocess/image-normalization", "shapes/flexible-input", "shapes/state",
                          "numerics/small-epsilon", "compat/empty-input", "compat/encrypted",
                          "io/fp16-conversion", "size/ane-iphone-1gb", "size/first-load",
@@ -983,7 +989,7 @@ static void test_rules_folder(void) {
     }
     /* house rules, loaded as --rules-dir examples/house-rules does */
     reg = registry_new();
-    CHECK_INT(lua_load_rules_dir(reg, src_path("examples/house-rules")), 2);
+    CHECK_INT(luarule_load_dir(reg, src_path("examples/house-rules"), NULL), 2);
     CHECK(registry_find(reg, "house-rules/required-metadata") != NULL);
     CHECK(registry_find(reg, "house-rules/model-size-budget") != NULL);
     const char *full = write_model("house-full.mlmodel", plain_model(metadata("Ann", "MIT", "h")));
@@ -999,14 +1005,14 @@ static void test_rules_folder(void) {
     outcome_free(&o);
     /* options from a config: a tiny budget fires, a custom key list */
     reg = registry_new();
-    lua_load_rules_dir(reg, src_path("examples/house-rules"));
+    luarule_load_dir(reg, src_path("examples/house-rules"), NULL);
     config cfg;
     memset(&cfg, 0, sizeof cfg);
     const char *json =
         "{\"rules\": {\"house-rules/model-size-budget\": {\"options\": {\"max_bytes\": 10}},"
         " \"house-rules/required-metadata\": {\"options\": {\"keys\": [\"team\", \"owner\"]}}}}";
     CHECK_INT(config_parse(&cfg, json, strlen(json), "test.json", g_tmp, err, sizeof err), 0);
-    CHECK_INT(config_apply(&cfg, reg, NULL, 0, NULL, 0, err, sizeof err), 0);
+    CHECK_INT(config_apply(&cfg, reg, NULL, err, sizeof err), 0);
     res = run_check(reg, NULL, models, 1, NULL, err, sizeof err);
     o = (outcome){reg, res};
     CHECK_INT(count_findings(&o, "house-rules/model-size-budget", NULL, LEVEL_WARNING, "over the budget of 10 bytes"), 1);
@@ -1041,9 +1047,11 @@ static void test_corpus(void) {
         }
     bundled("custom/custom-layer", p[0], 1, LEVEL_WARNING, "'CLSoftThreshold'");
     bundled("custom/custom-layer", p[3], 0, 0, NULL);
-    bundled("meta/missing-metadata", p[1], 3, 0, "is empty");
+    /* one note listing every empty field */
+    bundled("meta/missing-metadata", p[1], 1, LEVEL_NOTE, "fields author, license and short_description are empty");
     bundled("meta/missing-metadata", p[3], 0, 0, NULL);
-    bundled("meta/updatable-model", p[2], 1, LEVEL_NOTE, "is updatable");
+    /* a well-formed updatable classifier: nothing to fix */
+    bundled("meta/updatable-model", p[2], 0, 0, NULL);
     bundled("meta/updatable-model", p[3], 0, 0, NULL);
     bundled("io/classifier-labels", p[2], 0, 0, NULL);
 }

@@ -21,13 +21,14 @@
 
 #include "check.h"
 #include "coreml-lint/plugin.h"
-#include "host/host.h"
+#include "cli/sources.h"
+#include "host/ctx.h"
+#include "host/lua/engine.h"
+#include "host/run.h"
+#include "host/so/engine.h"
+#include "host/util.h"
 #include "ir/model.h"
 
-/* host_plugin.c knobs (not in host.h yet). */
-void so_set_timeout_ms(unsigned ms);
-unsigned so_timeout_ms(void);
-void so_set_isolation(int mode);
 
 static const char *build_dir;
 static const char *corpus_dir;
@@ -107,9 +108,10 @@ static size_t count_findings(const run_result *r, const char *rule_id) {
     return n;
 }
 
-static run_result *run_one(registry *reg, const char *model, const char *target) {
+static run_result *run_lim(registry *reg, const char *model, const char *target, const host_limits *lim) {
     run_opts o = {0};
     o.target = target;
+    o.limits = lim;
     char err[256] = "";
     const char *paths[1] = {model};
     run_result *r = run_check(reg, &o, paths, 1, NULL, err, sizeof err);
@@ -117,12 +119,16 @@ static run_result *run_one(registry *reg, const char *model, const char *target)
     return r;
 }
 
+static run_result *run_one(registry *reg, const char *model, const char *target) {
+    return run_lim(reg, model, target, NULL);
+}
+
 /* Load one broken plugin into a fresh registry and expect exactly one
  * plugin/unusable notification with this message, about this file. */
 static void expect_unusable(const char *name, const char *message) {
     registry *reg = registry_new();
     const char *path = tp(name);
-    CHECK_INT(so_load_plugin(reg, path, false), 0);
+    CHECK_INT(so_load_plugin(reg, path, false, NULL), 0);
     CHECK_INT(registry_count(reg), 0);
     CHECK_INT(registry_n_notes(reg), 1);
     const notification *no = registry_note(reg, 0);
@@ -141,7 +147,7 @@ static void expect_unusable(const char *name, const char *message) {
 static void test_bundled_loads(void) {
     registry *reg = registry_new();
     /* every bundled plugin loads cleanly (there are several rule areas) */
-    CHECK(so_load_dir(reg, bundled_dir(), true) >= 1);
+    CHECK(so_load_dir(reg, bundled_dir(), true, NULL) >= 1);
     CHECK_INT(registry_n_notes(reg), 0);
     dump_notes(reg);
     host_rule *r = registry_find(reg, "ane/fp32-program");
@@ -199,19 +205,19 @@ static void test_returns_null(void) {
 
 static void test_not_a_file(void) {
     registry *reg = registry_new();
-    CHECK_INT(so_load_plugin(reg, "/nonexistent/dir/nothing.so", false), 0);
+    CHECK_INT(so_load_plugin(reg, "/nonexistent/dir/nothing.so", false, NULL), 0);
     const notification *no = find_note(reg, "plugin/unusable", NULL, "nothing.so: cannot be loaded: ");
     CHECK(no != NULL);
-    CHECK_INT(so_load_dir(reg, "/nonexistent/dir", false), 0);
+    CHECK_INT(so_load_dir(reg, "/nonexistent/dir", false, NULL), 0);
     CHECK(find_note(reg, "plugin/unusable", NULL, "cannot read plugin folder /nonexistent/dir") != NULL);
     registry_free(reg);
 }
 
 static void test_duplicate_id(void) {
     registry *reg = registry_new();
-    CHECK_INT(so_load_plugin(reg, bundled_fp32(), true), 1);
+    CHECK_INT(so_load_plugin(reg, bundled_fp32(), true, NULL), 1);
     const char *path = tp("duplicate-id");
-    CHECK_INT(so_load_plugin(reg, path, false), 0);
+    CHECK_INT(so_load_plugin(reg, path, false, NULL), 0);
     CHECK_INT(registry_count(reg), 1);
     CHECK_INT(registry_n_notes(reg), 1);
     char want[2048];
@@ -232,7 +238,7 @@ static void test_duplicate_id(void) {
 /* An older plugin's shorter structs (junk after them) load, zero-extended. */
 static void test_size_smaller(void) {
     registry *reg = registry_new();
-    CHECK_INT(so_load_plugin(reg, tp("size-smaller"), false), 1);
+    CHECK_INT(so_load_plugin(reg, tp("size-smaller"), false, NULL), 1);
     CHECK_INT(registry_n_notes(reg), 0);
     dump_notes(reg);
     host_rule *r = registry_find(reg, "test/size-smaller");
@@ -260,7 +266,7 @@ static void test_size_smaller(void) {
 /* The good plugin's cml_plugin is longer than the host's: it loads. */
 static void test_good_loads(void) {
     registry *reg = registry_new();
-    CHECK_INT(so_load_plugin(reg, tp("good"), false), 2);
+    CHECK_INT(so_load_plugin(reg, tp("good"), false, NULL), 2);
     CHECK_INT(registry_n_notes(reg), 0);
     dump_notes(reg);
     host_rule *r = registry_find(reg, "test/good");
@@ -290,9 +296,9 @@ static void test_good_next_to_bad(void) {
                                       "bad-id",           "duplicate-id",    "missing-metadata", "no-entry-symbol",
                                       "crash-in-check",   "hang-in-check",   "returns-null",    "good"};
     registry *reg = registry_new();
-    int bundled = so_load_dir(reg, bundled_dir(), true), added = 0;
+    int bundled = so_load_dir(reg, bundled_dir(), true, NULL), added = 0;
     CHECK(bundled >= 1);
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) added += so_load_plugin(reg, tp(all[i]), false);
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) added += so_load_plugin(reg, tp(all[i]), false, NULL);
     CHECK_INT(added, 5); /* size-smaller, crash, hang, good, good-fails */
     CHECK_INT(count_notes(reg, "plugin/unusable", NULL), 8);
     CHECK_INT(registry_n_notes(reg), 8);
@@ -304,10 +310,10 @@ static void test_good_next_to_bad(void) {
 
     const char *model = corpus("resnet18w25_mlprogram_fp32_ios16.mlpackage");
     if (!model) model = bogus_model;
-    CHECK_INT(so_timeout_ms(), 10000);
-    so_set_timeout_ms(700);
-    run_result *res = run_one(reg, model, "iOS16");
-    so_set_timeout_ms(0);
+    host_limits lim = host_limits_default();
+    CHECK_INT(lim.plugin_timeout_ms, 10000);
+    lim.plugin_timeout_ms = 700;
+    run_result *res = run_lim(reg, model, "iOS16", &lim);
     CHECK(res != NULL);
 
     const notification *crash = find_note(reg, "plugin/crash", "test/crash-in-check", NULL);
@@ -370,8 +376,8 @@ static void test_isolated_equals_inprocess(void) {
     registry *regs[2];
     for (int k = 0; k < 2; k++) {
         regs[k] = registry_new();
-        CHECK_INT(so_load_plugin(regs[k], tp("good"), k == 1), 2); /* bundled: in-process */
-        CHECK_INT(so_load_plugin(regs[k], bundled_fp32(), k == 1), 1);
+        CHECK_INT(so_load_plugin(regs[k], tp("good"), k == 1, NULL), 2); /* bundled: in-process */
+        CHECK_INT(so_load_plugin(regs[k], bundled_fp32(), k == 1, NULL), 1);
         host_rule *r = registry_find(regs[k], "test/good");
         if (r) {
             cJSON_ReplaceItemInObjectCaseSensitive(r->options_config, "count", cJSON_CreateNumber(9));
@@ -439,7 +445,7 @@ static void test_fp32_program_rule(void) {
         return;
     }
     registry *reg = registry_new();
-    CHECK(so_load_dir(reg, bundled_dir(), true) >= 1);
+    CHECK(so_load_dir(reg, bundled_dir(), true, NULL) >= 1);
     run_result *r = run_one(reg, fp32, NULL);
     CHECK_INT(count_findings(r, "ane/fp32-program"), 1);
     const finding *f = find_finding(r, "ane/fp32-program", 0);
@@ -484,7 +490,7 @@ static void test_fp32_program_rule(void) {
 /* The template compiles in-tree and loads as a third-party plugin. */
 static void test_template_plugin(void) {
     registry *reg = registry_new();
-    CHECK_INT(so_load_plugin(reg, tp("template-plugin"), false), 1);
+    CHECK_INT(so_load_plugin(reg, tp("template-plugin"), false, NULL), 1);
     host_rule *r = registry_find(reg, "example/zero-weight");
     CHECK(r != NULL);
     if (r && r->n_options == 1) {

@@ -213,10 +213,10 @@ static void test_fp16_rounding(void) {
     /* every binary16 value survives the round trip; every midpoint goes to the even neighbour */
     int bad = 0;
     for (uint32_t h = 0; h < 0x7c00; h++) {
-        float f = ir_half_to_float((uint16_t)h);
+        float f = cml_half_to_float((uint16_t)h);
         if (exec_round_fp16(f) != f || exec_round_fp16(-f) != -f) bad++;
         if (h + 1 < 0x7c00) {
-            float g = ir_half_to_float((uint16_t)(h + 1));
+            float g = cml_half_to_float((uint16_t)(h + 1));
             float mid = (float)(((double)f + (double)g) / 2);
             if (exec_round_fp16(mid) != ((h & 1) ? g : f)) bad++;
         }

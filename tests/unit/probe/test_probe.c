@@ -17,8 +17,8 @@
  * with exit 2, and a --save-outputs round trip; the probe plugin loaded as a
  * third-party plugin (its checks forked by the host, figures sent over the
  * host's pipe); each outcome reported by its own rule (probe/run-error for
- * a run the executor fails, probe/io-error for a bad --input or
- * --save-outputs, no probe notifications), a model with 80 inputs; the
+ * a run the executor fails; a bad --input or --save-outputs a usage
+ * error, exit 2), a model with 80 inputs and one with 600 outputs; the
  * progress line on a pseudo-terminal (phase, run i of n, op) and never in
  * the report or off a terminal. Skips (77) when the runtime-probe plugin
  * was not built. */
@@ -160,12 +160,17 @@ static void test_figures_tiny(void) {
     }
     cJSON_Delete(doc);
     cli_res_free(&r);
-    /* text: a figures block, the host statement, the summary last */
+    /* text: the figures as the generic property block (the writer knows no
+     * probe key), the host statement, the summary last */
     r = RUN_BIN("probe", "--no-config", "--runs", "2", tiny);
-    CHECK(strstr(r.out, "probe figures for ") != NULL);
-    CHECK(strstr(r.out, "  latency fp32: first ") != NULL);
-    CHECK(strstr(r.out, "  latency fp16 emulation: ") != NULL);
-    CHECK(strstr(r.out, "  memory: peak RSS ") != NULL);
+    const char *blk = strstr(r.out, "probe for ");
+    CHECK(blk != NULL);
+    CHECK(strstr(r.out, "\n  status: ok\n") != NULL);
+    CHECK(strstr(r.out, "\n  latency (ms):\n    fp32: first ") != NULL);
+    CHECK(strstr(r.out, "\n    fp16 emulation: first ") != NULL);
+    CHECK(strstr(r.out, "\n  peak rss (MB): ") != NULL);
+    CHECK(strstr(r.out, "\n  inputs:\n    - name x, shape 1x3x16x16, source generated\n") != NULL);
+    CHECK(blk && strstr(blk, " model\n") && !strstr(strstr(blk, " model\n"), "probe for ")); /* summary last */
 #ifndef __APPLE__
     CHECK(strstr(r.out, "GPU and Neural Engine figures were not measured on this host") != NULL);
 #endif
@@ -215,6 +220,21 @@ static void test_numerics_fixtures(void) {
     CHECK(num(f, "outputs.0.fp16_linf") == 0);
     CHECK_STR(str(f, "typed_precision"), "fp32");
     CHECK(isnan(num(f, "latency_ms.typed.median"))); /* pure fp32: no third mode */
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
+    /* an output drawn from a random_* op is marked and not judged for fp16 */
+    doc = PROBE_JSON(&r, fixture("random.mlpackage"));
+    CHECK_INT(count_rule(doc, "probe/fp16-divergence", NULL), 0);
+    f = figures(doc);
+    CHECK(num(f, "outputs.0.fp16_linf") > 0.1); /* the cancellation is there, only not judged */
+    const cJSON *o0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(f, "outputs"), 0);
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o0, "random")));
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    doc = PROBE_JSON(&r, fixture("fire_cancel.mlpackage"));
+    o0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(figures(doc), "outputs"), 0);
+    CHECK(o0 && !cJSON_GetObjectItemCaseSensitive(o0, "random"));
     cJSON_Delete(doc);
     cli_res_free(&r);
 
@@ -486,7 +506,8 @@ static void test_inputs_and_outputs(void) {
 
 /* Every outcome has its own rule: a run the executor fails is a
  * probe/run-error finding at the op (not a notification of another rule),
- * a bad --input a probe/io-error finding (exit 2), a model with more inputs
+ * a bad --input or --save-outputs a usage error (exit 2, no finding), a
+ * model with more inputs
  * or outputs than any fixed table would hold runs and is measured whole,
  * as many --input files as inputs are read. */
 static size_t count_probe_notes(const cJSON *doc) {
@@ -496,6 +517,17 @@ static size_t count_probe_notes(const cJSON *doc) {
         const char *rid = str(no, "rule");
         if (!rid) rid = str(no, "rule_id");
         if (rid && !strncmp(rid, "probe/", 6)) n++;
+    }
+    return n;
+}
+
+/* usage/error notifications whose message holds needle */
+static size_t count_usage_notes(const cJSON *doc, const char *needle) {
+    size_t n = 0;
+    const cJSON *no;
+    cJSON_ArrayForEach(no, cJSON_GetObjectItemCaseSensitive(doc, "notifications")) {
+        const char *kind = str(no, "kind"), *msg = str(no, "message");
+        if (kind && !strcmp(kind, "usage/error") && msg && strstr(msg, needle)) n++;
     }
     return n;
 }
@@ -511,17 +543,18 @@ static void test_outcome_rules(void) {
     cJSON_Delete(doc);
     cli_res_free(&r);
 
+    /* the user's own input that cannot be used: a usage error (exit 2), no finding */
     doc = PROBE_JSON(&r, "--input", "x=nowhere.npy", fixture("pass_clean.mlpackage"));
-    CHECK_INT(count_rule(doc, "probe/io-error", "--input x: nowhere.npy: cannot read"), 1);
-    CHECK_INT(count_prefix(doc, "probe/"), 1);
-    CHECK_INT(count_probe_notes(doc), 0);
+    CHECK_INT(count_usage_notes(doc, "--input x: nowhere.npy: cannot read"), 1);
+    CHECK_INT(count_prefix(doc, "probe/"), 0);
     CHECK_STR(str(figures(doc), "status"), "input-error");
     CHECK_INT(r.code, 2);
     cJSON_Delete(doc);
     cli_res_free(&r);
 
     doc = PROBE_JSON(&r, "--save-outputs", "/proc/no/such/dir", fixture("pass_clean.mlpackage"));
-    CHECK_INT(count_rule(doc, "probe/io-error", "--save-outputs"), 1);
+    CHECK_INT(count_usage_notes(doc, "--save-outputs"), 1);
+    CHECK_INT(count_prefix(doc, "probe/"), 0);
     CHECK_INT(r.code, 2);
     cJSON_Delete(doc);
     cli_res_free(&r);

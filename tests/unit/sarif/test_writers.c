@@ -157,7 +157,7 @@ static notification n_plain = {
     .message = "Unknown key 'colour' in .coreml-lint.json ignored.",
     .count = 1,
 };
-static notification *notes[] = {&n_rule, &n_plain};
+static notification *all_notes[] = {&n_rule, &n_plain};
 
 static char *arts_det[] = {"model.mil", "weights/weight.bin"};
 static char *arts_old[] = {""};
@@ -179,7 +179,7 @@ static run_result make_result(void) {
         .n_rules = 4,
         .findings = findings,
         .n_findings = 4,
-        .notes = notes,
+        .notes = all_notes,
         .n_notes = 2,
         .models = models,
         .n_models = 4,
@@ -199,9 +199,12 @@ static int write_file(const char *path, const void *data, size_t n) {
 
 /* Scratch folder with the model files (fixed bytes), made the cwd. */
 static int setup_files(void) {
+    /* under the build folder when ctest runs it, else a fresh temporary
+     * folder: never in the source tree */
     const char *base = getenv("CML_BUILD_DIR");
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/writers-scratch", base && *base ? base : ".");
+    char dir[4096], tmp[] = "/tmp/cml-writers-XXXXXX";
+    if (!(base && *base) && !(base = mkdtemp(tmp))) return -1;
+    snprintf(dir, sizeof dir, "%s/writers-scratch", base);
     const char *dirs[] = {"", "/Models", "/Models/Detector.mlmodelc", "/Models/Detector.mlmodelc/weights"};
     for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
         char p[4200];
@@ -631,7 +634,9 @@ static void test_text_details(void) {
     CHECK(plain && strstr(plain, "Models/Detector.mlmodelc/model.mil:12:5: note: Op conv_12 (conv) has no consumers"));
     CHECK(plain && strstr(plain, "Models/My Model.mlmodel: warning: Layer 'conv1' stores 4.5 MiB of weights as "
                                  "float32. [weights/fp32-storage]\n"));
-    CHECK(plain && strstr(plain, "Models/My Model.mlmodel: note: fix: Store the weights as fp16.\n"));
+    /* the fix is indented under its finding, not a diagnostic line of its own */
+    CHECK(plain && strstr(plain, "float32. [weights/fp32-storage]\n    fix: Store the weights as fp16.\n"));
+    CHECK(plain && !strstr(plain, "note: fix:"));
     CHECK(plain && !strstr(plain, "conv2"));
     CHECK(plain && strstr(plain, "coreml-lint: warning: Rule house/metadata-keys exceeded"));
     CHECK(plain && strstr(plain, "\n1 error, 1 warning, 1 note in 4 models (1 suppressed)\n"));
@@ -640,6 +645,29 @@ static void test_text_details(void) {
     CHECK(color && strstr(color, "\033[1;36mnote:\033[0m"));
     free(plain);
     free(color);
+}
+
+/* Run properties in text: rendered from their JSON whatever the rule,
+ * every string on one line (no ESC, no line a matcher or the runner takes
+ * for a diagnostic or a workflow command). */
+static void test_text_properties(void) {
+    run_result r = make_result();
+    r.run_properties = cJSON_Parse(
+        "{\"custom\": {\"Models/m.mlmodel\": {\"status\": \"ok\", \"load_ms\": 1.5, \"size_mb\": null, "
+        "\"note\": \"x\\n::error file=a::pwned\\u001b[31m\", \"shape\": [1, 3, 224], \"flags\": [true, false], "
+        "\"latency_ms\": {\"fp32\": {\"first\": 2, \"median\": 1.25}}, "
+        "\"ops\": [{\"op\": \"main/conv\", \"ms\": 0.5, \"sub\": {\"k\": 1}}, {\"op\": \"main/relu\", \"ms\": 0.25}]}}}");
+    CHECK(r.run_properties != NULL);
+    int rc = -1;
+    char *t = capture(F_TEXT, &r, &rc);
+    CHECK_INT(rc, 0);
+    CHECK(t && strstr(t, "\ncustom for Models/m.mlmodel:\n  status: ok\n  load (ms): 1.5\n  size (MB): n/a\n"));
+    CHECK(t && strstr(t, "\n  shape: 1x3x224\n  flags: yes, no\n"));
+    CHECK(t && strstr(t, "\n  latency (ms):\n    fp32: first 2, median 1.25\n"));
+    CHECK(t && strstr(t, "\n  ops:\n    - op main/conv, ms 0.5\n      sub: k 1\n    - op main/relu, ms 0.25\n"));
+    CHECK(t && !strchr(t, '\033') && !strstr(t, "\n::"));
+    free(t);
+    cJSON_Delete(r.run_properties);
 }
 
 static void test_json_details(void) {
@@ -840,6 +868,7 @@ int main(void) {
     RUN(test_sarif_structure);
     RUN(test_sarif_edge);
     RUN(test_text_details);
+    RUN(test_text_properties);
     RUN(test_json_details);
     RUN(test_github_details);
     RUN(test_sarif_cap);

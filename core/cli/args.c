@@ -1,0 +1,491 @@
+/* args.c — the one flag parser and the one usage text, both made from two
+ * tables: COMMANDS (what each command is) and FLAGS (every option: its
+ * name, value, the commands that take it, where it goes, its help line).
+ * A flag whose value is a rule option (the probe's) becomes JSON in
+ * cli_opts.rule_options, which the command hands to the configuration as
+ * an overlay; nothing here knows what a probe is. Unknown flags get a
+ * "did you mean"; a flag of another command says which commands take it. */
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "coreml-lint/plugin.h"
+#include "host/config.h"
+#include "host/limits.h"
+#include "host/rule.h"
+#include "sarif/writers.h"
+
+int strv_push(strv *s, const char *x) {
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 8;
+        const char **nv = realloc(s->v, nc * sizeof *nv);
+        if (!nv) return -1;
+        s->v = nv;
+        s->cap = nc;
+    }
+    s->v[s->n++] = x;
+    return 0;
+}
+
+void cli_opts_free(cli_opts *o) {
+    free(o->enable.v);
+    free(o->disable.v);
+    free(o->rules_dirs.v);
+    free(o->plugins.v);
+    free(o->limits.v);
+    free(o->args.v);
+    cJSON_Delete(o->rule_options);
+    memset(o, 0, sizeof *o);
+}
+
+/* ---- the commands ----------------------------------------------------------- */
+
+static const cli_command COMMANDS[] = {
+    {"check", CMD_CHECK, "[options] PATH...", "run the rules (the default command)",
+     "Runs every enabled rule over the models. PATH is an .mlmodel file, an .mlpackage or .mlmodelc folder, or a "
+     "folder to search for models. The report goes to stdout (or -o FILE); notifications and the summary go to "
+     "stderr.",
+     cmd_check, NULL, NULL, NULL},
+    {"inspect", CMD_INSPECT, "[--format text|json] [-o FILE] PATH...", "print a model's facts",
+     "Prints what the model is: format, specification version and minimum OS, type, inputs, outputs and states, "
+     "metadata, functions and op counts, weight files and blobs, compression.",
+     cmd_inspect, NULL, NULL, NULL},
+    {"rules", CMD_RULES, "[options] [ID | GLOB]", "list the rules, or document one",
+     "Lists every rule (id, level as configured, kind, summary), or prints one rule's documentation. "
+     "--format json lists them as JSON; --format markdown (or --markdown) writes the reference of docs/rules.md.",
+     cmd_rules, NULL, NULL, NULL},
+    {"probe", CMD_PROBE, "[probe options] [options] PATH...", "run the model: numerics, fp16 drift, latency",
+     "Runs each model on the CPU in fp32 and in fp16 emulation (what the GPU and the Neural Engine compute) on "
+     "generated or given inputs, with the probe's rules (probe/...) enabled on top of the static ones: NaN and "
+     "Inf, fp16 overflow and divergence, latency and memory.",
+     cmd_check, "probe/*", NULL,
+     "the runtime probe is not available: no probe/... rules were loaded (the runtime-probe plugin is built only "
+     "where OpenBLAS or Accelerate is found)"},
+    {"compare", CMD_COMPARE, "[probe options] [options] BASELINE MODEL",
+     "run two models on the same inputs and compare them",
+     "Probes MODEL with BASELINE as its reference: both run on the same inputs and the outputs are compared "
+     "(for a compressed variant against its original).",
+     cmd_check, "probe/*", "compare_to",
+     "the runtime probe is not available: no probe/... rules were loaded (the runtime-probe plugin is built only "
+     "where OpenBLAS or Accelerate is found)"},
+};
+#define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+const cli_command *cli_commands(size_t *n) {
+    if (n) *n = N_COMMANDS;
+    return COMMANDS;
+}
+
+/* ---- the flags ----------------------------------------------------------------- */
+
+typedef enum flag_kind {
+    F_TRUE,          /* bool at offset := true */
+    F_STR,           /* const char * at offset */
+    F_STRV,          /* strv at offset, repeatable */
+    F_LEVEL,         /* int at offset: note|warning|error */
+    F_OPT_INT,       /* rule option, whole number in [lo, hi] */
+    F_OPT_NUM,       /* rule option, number in (lo, hi] */
+    F_OPT_STR,       /* rule option, string */
+    F_OPT_STRS,      /* rule option, list of strings (repeatable) */
+    F_OPT_FALSE,     /* rule option := false */
+    F_HELP,
+    F_VERSION,
+} flag_kind;
+
+typedef enum flag_section { S_REPORT, S_CONFIG, S_RULES, S_PROBE, S_OTHER } flag_section;
+
+static const char *const SECTION_TITLE[] = {"report", "configuration", "rules", "probe (probe, compare)", "other"};
+
+typedef struct cli_flag {
+    const char *name;         /* "--format" */
+    char short_name;          /* 'o', or 0 */
+    const char *arg;          /* "FILE", or NULL for a switch */
+    unsigned commands;        /* CMD_* bits */
+    flag_kind kind;
+    size_t offset;            /* into cli_opts */
+    const char *option;       /* F_OPT_*: the rule option's name */
+    double lo, hi;            /* F_OPT_INT / F_OPT_NUM range */
+    /* optional check of the value: 0, or -1 after printing why */
+    int (*check)(const char *flag, const char *value);
+    flag_section section;
+    const char *help;
+} cli_flag;
+
+static int check_format(const char *flag, const char *v);
+static int check_target(const char *flag, const char *v);
+static int check_name_file(const char *flag, const char *v);
+static int check_limit(const char *flag, const char *v);
+
+#define OFF(m) offsetof(cli_opts, m)
+#define ALL (CMD_CHECK | CMD_INSPECT | CMD_RULES | CMD_PROBE | CMD_COMPARE)
+#define RUL (CMD_RUNS | CMD_RULES)
+
+static const cli_flag FLAGS[] = {
+    {"--format", 0, "FORMAT", ALL, F_STR, OFF(format), NULL, 0, 0, check_format, S_REPORT,
+     "report format: check, probe, compare: text (default), sarif, json, github; inspect: text, json; "
+     "rules: text, json, markdown"},
+    {"--output", 'o', "FILE", ALL, F_STR, OFF(output), NULL, 0, 0, NULL, S_REPORT,
+     "write the report to FILE instead of stdout"},
+    {"--fail-on", 0, "LEVEL", CMD_RUNS, F_LEVEL, OFF(fail_on), NULL, 0, 0, NULL, S_REPORT,
+     "exit 1 when a finding is at or above LEVEL: note, warning, error (default error)"},
+    {"--baseline", 0, "OLD.sarif", CMD_RUNS, F_STR, OFF(baseline), NULL, 0, 0, NULL, S_REPORT,
+     "report only findings that are not in this earlier SARIF report"},
+    {"--color", 0, NULL, CMD_RUNS, F_TRUE, OFF(color), NULL, 0, 0, NULL, S_REPORT,
+     "colour the text report (default: on a terminal, unless NO_COLOR is set)"},
+    {"--no-color", 0, NULL, CMD_RUNS, F_TRUE, OFF(no_color), NULL, 0, 0, NULL, S_REPORT, "never colour the text report"},
+    {"--timestamps", 0, NULL, CMD_RUNS, F_TRUE, OFF(timestamps), NULL, 0, 0, NULL, S_REPORT,
+     "write start and end times into the report"},
+    {"--quiet", 'q', NULL, ALL, F_TRUE, OFF(quiet), NULL, 0, 0, NULL, S_REPORT, "no summary or log on stderr"},
+    {"--markdown", 0, NULL, CMD_RULES, F_TRUE, OFF(markdown), NULL, 0, 0, NULL, S_REPORT,
+     "the Markdown rule reference (same as --format markdown)"},
+
+    {"--config", 0, "FILE", RUL, F_STR, OFF(config), NULL, 0, 0, NULL, S_CONFIG,
+     "configuration file (default: .coreml-lint.json found upward from the working directory)"},
+    {"--no-config", 0, NULL, RUL, F_TRUE, OFF(no_config), NULL, 0, 0, NULL, S_CONFIG, "read no configuration file"},
+    {"--target", 0, "PLATFORMVERSION", RUL, F_STR, OFF(target), NULL, 0, 0, check_target, S_CONFIG,
+     "the app's deployment target, e.g. iOS16, iOS17.4, macOS13"},
+    {"--limit", 0, "KEY=VALUE", RUL, F_STRV, OFF(limits), NULL, 0, 0, check_limit, S_CONFIG,
+     "a bound on rules, as the configuration's \"limits\" (lua_memory_mb, lua_instructions, lua_load_instructions, "
+     "plugin_timeout_seconds, plugin_isolation) (repeatable)"},
+
+    {"--enable", 0, "ID|GLOB", RUL, F_STRV, OFF(enable), NULL, 0, 0, NULL, S_RULES, "enable rules (repeatable)"},
+    {"--disable", 0, "ID|GLOB", RUL, F_STRV, OFF(disable), NULL, 0, 0, NULL, S_RULES, "disable rules (repeatable)"},
+    {"--rules-dir", 0, "DIR", RUL, F_STRV, OFF(rules_dirs), NULL, 0, 0, NULL, S_RULES,
+     "load Lua rules from DIR/<category>/<name>.lua (repeatable)"},
+    {"--plugin", 0, "FILE.so", RUL, F_STRV, OFF(plugins), NULL, 0, 0, NULL, S_RULES,
+     "load a plugin, or every plugin in a folder (repeatable)"},
+    {"--no-bundled", 0, NULL, RUL, F_TRUE, OFF(no_bundled), NULL, 0, 0, NULL, S_RULES,
+     "load no bundled Lua rules or plugins"},
+
+    {"--threads", 0, "N", CMD_PROBE | CMD_COMPARE, F_OPT_INT, 0, "threads", 0, 256, NULL, S_PROBE,
+     "executor threads (default: the CPUs online)"},
+    {"--runs", 0, "N", CMD_PROBE | CMD_COMPARE, F_OPT_INT, 0, "runs", 1, 2147483647.0, NULL, S_PROBE,
+     "predictions per mode (default 10)"},
+    {"--input", 0, "NAME=FILE", CMD_PROBE | CMD_COMPARE, F_OPT_STRS, 0, "inputs", 0, 0, check_name_file, S_PROBE,
+     "an input from a .f32 (raw float32) or .npy file (repeatable)"},
+    {"--save-outputs", 0, "DIR", CMD_PROBE | CMD_COMPARE, F_OPT_STR, 0, "save_outputs", 0, 0, NULL, S_PROBE,
+     "save the outputs as .npy files in DIR"},
+    {"--timeout", 0, "SECONDS", CMD_PROBE | CMD_COMPARE, F_OPT_NUM, 0, "timeout", 0, 1e7, NULL, S_PROBE,
+     "wall-clock limit of the probe's process (default 300)"},
+    {"--memory-limit", 0, "MB", CMD_PROBE | CMD_COMPARE, F_OPT_INT, 0, "memory_limit", 0, 1099511627776.0, NULL,
+     S_PROBE, "memory the probe's process may add (default 16384, 0 none)"},
+    {"--seed", 0, "N", CMD_PROBE | CMD_COMPARE, F_OPT_INT, 0, "seed", 0, 9007199254740992.0, NULL, S_PROBE,
+     "seed of the generated inputs (default 0)"},
+    {"--function", 0, "NAME", CMD_PROBE | CMD_COMPARE, F_OPT_STR, 0, "function", 0, 0, NULL, S_PROBE,
+     "the function of a multifunction model"},
+    {"--no-coreml", 0, NULL, CMD_PROBE | CMD_COMPARE, F_OPT_FALSE, 0, "coreml", 0, 0, NULL, S_PROBE,
+     "do not run Core ML itself (Apple platforms)"},
+
+    {"--help", 'h', NULL, ALL, F_HELP, 0, NULL, 0, 0, NULL, S_OTHER, "print this help (COMMAND --help: one command's)"},
+    {"--version", 0, NULL, ALL, F_VERSION, 0, NULL, 0, 0, NULL, S_OTHER, "print the version"},
+};
+#define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])
+
+/* ---- value checks --------------------------------------------------------------- */
+
+static int check_format(const char *flag, const char *v) {
+    /* which formats a command takes is the command's business; here only
+     * that it is one the tool knows at all */
+    if (report_writer_find(v) || !strcmp(v, "markdown")) return 0;
+    fprintf(stderr, "coreml-lint: %s: unknown format '%s' (formats: ", flag, v);
+    size_t n;
+    const report_writer *w = report_writers(&n);
+    for (size_t i = 0; i < n; i++) fprintf(stderr, "%s%s", i ? ", " : "", w[i].name);
+    fputs(")\n", stderr);
+    return -1;
+}
+
+static int check_target(const char *flag, const char *v) {
+    if (config_target_valid(v)) return 0;
+    fprintf(stderr, "coreml-lint: %s must be a deployment target such as iOS16, iOS17.4, macOS13, tvOS17, "
+                    "watchOS10 or visionOS2, not '%s'\n", flag, v);
+    return -1;
+}
+
+static int check_name_file(const char *flag, const char *v) {
+    const char *eq = strchr(v, '=');
+    if (eq && eq != v && eq[1]) return 0;
+    fprintf(stderr, "coreml-lint: %s must be NAME=FILE, not '%s'\n", flag, v);
+    return -1;
+}
+
+/* KEY=VALUE, VALUE a JSON value or a bare word (plugin_isolation=always). */
+static int check_limit(const char *flag, const char *v) {
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v || !eq[1]) {
+        fprintf(stderr, "coreml-lint: %s must be KEY=VALUE, not '%s'\n", flag, v);
+        return -1;
+    }
+    char key[64];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - v), v);
+    cJSON *j = cJSON_Parse(eq + 1);
+    if (!j) j = cJSON_CreateString(eq + 1);
+    host_limits l = host_limits_default();
+    char err[256];
+    int rc = host_limit_set(&l, key, j, err, sizeof err);
+    cJSON_Delete(j);
+    if (rc) fprintf(stderr, "coreml-lint: %s: %s\n", flag, err);
+    return rc;
+}
+
+/* ---- did you mean ----------------------------------------------------------------- */
+
+static size_t edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64) return 99;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t prev = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cur = row[j];
+            size_t sub = prev + (a[i - 1] != b[j - 1]);
+            size_t del = row[j] + 1, ins = row[j - 1] + 1;
+            row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+            prev = cur;
+        }
+    }
+    return row[lb];
+}
+
+static const char *command_names(unsigned bits, char *buf, size_t cap) {
+    size_t o = 0, k = 0, total = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < N_COMMANDS; i++) total += (bits & COMMANDS[i].bit) != 0;
+    for (size_t i = 0; i < N_COMMANDS && o < cap; i++) {
+        if (!(bits & COMMANDS[i].bit)) continue;
+        k++;
+        o += (size_t)snprintf(buf + o, cap - o, "%s%s", k == 1 ? "" : k == total ? " and " : ", ", COMMANDS[i].name);
+    }
+    return buf;
+}
+
+static void unknown_flag(const char *a, unsigned cmd) {
+    char name[128];
+    const char *eq = strchr(a, '=');
+    snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
+    const char *cname = "coreml-lint";
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (COMMANDS[i].bit == cmd) cname = COMMANDS[i].name;
+    for (size_t i = 0; i < N_FLAGS; i++)
+        if (!strcmp(FLAGS[i].name, name)) {
+            char cmds[256];
+            fprintf(stderr, "coreml-lint %s: %s is an option of %s, not of %s\n", cname, name,
+                    command_names(FLAGS[i].commands, cmds, sizeof cmds), cname);
+            return;
+        }
+    const cli_flag *best = NULL;
+    size_t bd = 99;
+    for (int pass = 0; pass < 2 && !best; pass++) {
+        /* this command's flags first, then every flag */
+        for (size_t i = 0; i < N_FLAGS; i++) {
+            if (!pass && !(FLAGS[i].commands & cmd)) continue;
+            size_t d = edit_distance(name, FLAGS[i].name);
+            if (d < bd) {
+                bd = d;
+                best = &FLAGS[i];
+            }
+        }
+        if (best && bd > (strlen(name) > 8 ? 3u : 2u)) best = NULL, bd = 99;
+    }
+    if (best && (best->commands & cmd))
+        fprintf(stderr, "coreml-lint %s: unknown option '%s'; did you mean %s? (coreml-lint %s --help)\n", cname, name,
+                best->name, cname);
+    else if (best) {
+        char cmds[256];
+        fprintf(stderr, "coreml-lint %s: unknown option '%s'; did you mean %s (an option of %s)?\n", cname, name,
+                best->name, command_names(best->commands, cmds, sizeof cmds));
+    } else
+        fprintf(stderr, "coreml-lint %s: unknown option '%s' (coreml-lint %s --help)\n", cname, name, cname);
+}
+
+/* ---- parsing ------------------------------------------------------------------------- */
+
+static int set_rule_option(cli_opts *o, const cli_flag *f, const char *v) {
+    if (!o->rule_options && !(o->rule_options = cJSON_CreateObject())) return -1;
+    cJSON *item = NULL;
+    switch (f->kind) {
+    case F_OPT_INT: {
+        char *end = NULL;
+        errno = 0;
+        double x = strtod(v, &end);
+        if (!*v || *end || errno || floor(x) != x || x < f->lo || x > f->hi) {
+            fprintf(stderr, "coreml-lint: %s must be a whole number from %.0f to %.0f, not '%s'\n", f->name, f->lo,
+                    f->hi, v);
+            return -1;
+        }
+        item = cJSON_CreateNumber(x);
+        break;
+    }
+    case F_OPT_NUM: {
+        char *end = NULL;
+        double x = strtod(v, &end);
+        if (!*v || *end || !(x > f->lo && x <= f->hi)) {
+            fprintf(stderr, "coreml-lint: %s must be a number above %g, at most %g, not '%s'\n", f->name, f->lo, f->hi,
+                    v);
+            return -1;
+        }
+        item = cJSON_CreateNumber(x);
+        break;
+    }
+    case F_OPT_STR: item = cJSON_CreateString(v); break;
+    case F_OPT_FALSE: item = cJSON_CreateFalse(); break;
+    case F_OPT_STRS: {
+        cJSON *arr = cJSON_GetObjectItemCaseSensitive(o->rule_options, f->option);
+        if (!arr && !(arr = cJSON_AddArrayToObject(o->rule_options, f->option))) return -1;
+        return cJSON_AddItemToArray(arr, cJSON_CreateString(v)) ? 0 : -1;
+    }
+    default: return -1;
+    }
+    if (!item) return -1;
+    cJSON_DeleteItemFromObjectCaseSensitive(o->rule_options, f->option);
+    cJSON_AddItemToObject(o->rule_options, f->option, item);
+    return 0;
+}
+
+static const cli_flag *find_flag(const char *a, const char **inline_value) {
+    *inline_value = NULL;
+    if (a[0] == '-' && a[1] != '-') {
+        for (size_t i = 0; i < N_FLAGS; i++)
+            if (FLAGS[i].short_name && a[1] == FLAGS[i].short_name && !a[2]) return &FLAGS[i];
+        return NULL;
+    }
+    const char *eq = strchr(a, '=');
+    size_t n = eq ? (size_t)(eq - a) : strlen(a);
+    for (size_t i = 0; i < N_FLAGS; i++)
+        if (strlen(FLAGS[i].name) == n && !strncmp(FLAGS[i].name, a, n)) {
+            if (eq) *inline_value = eq + 1;
+            return &FLAGS[i];
+        }
+    return NULL;
+}
+
+static const cli_command *command_of(unsigned cmd) {
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (COMMANDS[i].bit == cmd) return &COMMANDS[i];
+    return NULL;
+}
+
+int cli_parse(int argc, char **argv, int start, unsigned cmd, cli_opts *o) {
+    o->fail_on = -1;
+    bool only_args = false;
+    for (int i = start; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_args || a[0] != '-' || !a[1]) {
+            strv_push(&o->args, a);
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            only_args = true;
+            continue;
+        }
+        const char *v = NULL;
+        const cli_flag *f = find_flag(a, &v);
+        if (!f || !(f->commands & cmd)) {
+            unknown_flag(a, cmd);
+            return 2;
+        }
+        if (f->arg && !v) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "coreml-lint: %s needs a value (%s)\n", f->name, f->arg);
+                return 2;
+            }
+            v = argv[++i];
+        } else if (!f->arg && v) {
+            fprintf(stderr, "coreml-lint: %s takes no value\n", f->name);
+            return 2;
+        }
+        if (f->check && f->check(f->name, v) != 0) return 2;
+        char *base = (char *)o;
+        switch (f->kind) {
+        case F_TRUE: *(bool *)(base + f->offset) = true; break;
+        case F_STR: *(const char **)(base + f->offset) = v; break;
+        case F_STRV: strv_push((strv *)(base + f->offset), v); break;
+        case F_LEVEL: {
+            int lv = level_parse(v);
+            if (lv < LEVEL_NOTE) {
+                fprintf(stderr, "coreml-lint: %s must be note, warning or error, not '%s'\n", f->name, v);
+                return 2;
+            }
+            *(int *)(base + f->offset) = lv;
+            break;
+        }
+        case F_HELP: cli_usage(stdout, command_of(cmd)); return 1;
+        case F_VERSION: cli_print_version(stdout); return 1;
+        default:
+            if (set_rule_option(o, f, v) != 0) return 2;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* ---- usage ------------------------------------------------------------------------------ */
+
+/* Words of text from column `indent`, lines up to `width`. */
+static void wrap(FILE *out, const char *text, size_t indent, size_t width) {
+    size_t col = indent;
+    bool first = true;
+    for (const char *h = text; *h;) {
+        const char *sp = h;
+        while (*sp && *sp != ' ') sp++;
+        size_t w = (size_t)(sp - h);
+        if (!first && col + 1 + w > width) {
+            fprintf(out, "\n%*s", (int)indent, "");
+            col = indent;
+            first = true;
+        }
+        fprintf(out, "%s%.*s", first ? "" : " ", (int)w, h);
+        col += w + !first;
+        first = false;
+        h = *sp ? sp + 1 : sp;
+    }
+    fputc('\n', out);
+}
+
+static void flag_line(FILE *out, const cli_flag *f) {
+    char left[64];
+    if (f->short_name)
+        snprintf(left, sizeof left, "-%c, %s%s%s", f->short_name, f->name, f->arg ? " " : "", f->arg ? f->arg : "");
+    else snprintf(left, sizeof left, "%s%s%s", f->name, f->arg ? " " : "", f->arg ? f->arg : "");
+    if (strlen(left) > 30) fprintf(out, "  %s\n%33s", left, "");
+    else fprintf(out, "  %-30s ", left);
+    wrap(out, f->help, 33, 110);
+}
+
+void cli_usage(FILE *out, const cli_command *only) {
+    unsigned mask = only ? only->bit : ~0u;
+    if (only) {
+        fprintf(out, "usage: coreml-lint %s %s\n\n", only->name, only->synopsis);
+        wrap(out, only->description, 0, 100);
+    } else {
+        fputs("usage: coreml-lint [COMMAND] [options] ARGS...\n\ncommands:\n", out);
+        for (size_t i = 0; i < N_COMMANDS; i++)
+            fprintf(out, "  %-10s %-40s %s\n", COMMANDS[i].name, COMMANDS[i].synopsis, COMMANDS[i].summary);
+        fputs("\nPATH is an .mlmodel file, an .mlpackage or .mlmodelc folder, or a folder to search for models.\n"
+              "Without a command, coreml-lint checks the paths it is given.\n",
+              out);
+    }
+    for (int s = S_REPORT; s <= S_OTHER; s++) {
+        bool any = false;
+        for (size_t i = 0; i < N_FLAGS; i++) {
+            const cli_flag *f = &FLAGS[i];
+            if (f->section != (flag_section)s || !(f->commands & mask)) continue;
+            if (!any) fprintf(out, "\n%s options:\n", SECTION_TITLE[s]);
+            any = true;
+            flag_line(out, f);
+        }
+    }
+    if (!only || (only->bit & CMD_RUNS))
+        fputs("\nexit: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or tool error\n", out);
+    if (!only) fputs("\nSee `coreml-lint COMMAND --help` for one command's options.\n", out);
+}
+
+void cli_print_version(FILE *out) {
+    fprintf(out, "coreml-lint %s (plugin ABI %u)\n", CML_VERSION, CML_ABI_VERSION);
+}

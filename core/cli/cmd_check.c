@@ -1,0 +1,155 @@
+/* cmd_check.c — `check` (the default command), and `probe` and `compare`,
+ * which are `check` with more rules turned on (the command's `enables`,
+ * whose options the probe flags set through the configuration overlay).
+ * Expand the paths (folders are searched for models), run, write the
+ * report through the writer table to stdout or -o FILE, exit 0 (nothing at
+ * or above --fail-on), 1 (findings at or above it) or 2 (usage or tool
+ * error: bad flag or configuration, unwritable output, an unusable plugin,
+ * or a rule that found the user's own input to it unusable, NOTE_USAGE).
+ * stdout carries only the report; notifications and the summary go to
+ * stderr unless --quiet. */
+#define _DEFAULT_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/discover.h"
+#include "cli/session.h"
+#include "host/run.h"
+#include "host/util.h"
+#include "sarif/writers.h"
+
+static bool want_color(const cli_opts *o, FILE *out) {
+    if (o->no_color) return false;
+    if (o->color) return true;
+    const char *nc = getenv("NO_COLOR");
+    if (nc && *nc) return false;
+    const char *term = getenv("TERM");
+    if (term && !strcmp(term, "dumb")) return false;
+    return out == stdout && isatty(fileno(stdout));
+}
+
+static void summary(const run_result *r, const run_stats *st) {
+    size_t per[4] = {0};
+    for (size_t i = 0; i < r->n_findings; i++)
+        if (!r->findings[i]->suppressed) per[r->findings[i]->level & 3]++;
+    fprintf(stderr, "coreml-lint: %zu model%s checked: %zu error%s, %zu warning%s, %zu note%s", st->models,
+            st->models == 1 ? "" : "s", per[LEVEL_ERROR], per[LEVEL_ERROR] == 1 ? "" : "s", per[LEVEL_WARNING],
+            per[LEVEL_WARNING] == 1 ? "" : "s", per[LEVEL_NOTE], per[LEVEL_NOTE] == 1 ? "" : "s");
+    if (st->suppressed) fprintf(stderr, "; %zu suppressed", st->suppressed);
+    if (st->baselined) fprintf(stderr, "; %zu in the baseline", st->baselined);
+    if (st->excluded) fprintf(stderr, "; %zu model%s excluded", st->excluded, st->excluded == 1 ? "" : "s");
+    if (r->n_notes) fprintf(stderr, "; %zu rule notification%s", r->n_notes, r->n_notes == 1 ? "" : "s");
+    fputc('\n', stderr);
+}
+
+static bool exists(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* The command's extra rules are on (at their level) whatever the config
+ * says; 0, or 2 when none was loaded. */
+static int enable_command_rules(const cli_command *c, registry *reg) {
+    if (!c->enables) return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < registry_count(reg); i++) {
+        host_rule *r = registry_rule(reg, i);
+        if (!host_glob_match(c->enables, r->id, false)) continue;
+        n++;
+        r->enabled = true;
+        if (r->level == LEVEL_NONE) r->level = r->default_level;
+    }
+    if (!n) {
+        fprintf(stderr, "coreml-lint: %s\n", c->needs ? c->needs : "no rule of this command was loaded");
+        return 2;
+    }
+    return 0;
+}
+
+int cmd_check(const cli_command *c, cli_opts *o) {
+    const char *fmt = o->format ? o->format : "text";
+    const report_writer *w = report_writer_find(fmt);
+    if (!w) {
+        fprintf(stderr, "coreml-lint %s: --format %s is not a report format of this command\n", c->name, fmt);
+        return 2;
+    }
+    size_t first_model = 0;
+    if (c->first_arg_option) {
+        if (o->args.n != 2) {
+            fprintf(stderr, "coreml-lint %s: give two models, the baseline then the model to compare with it\n",
+                    c->name);
+            return 2;
+        }
+        if (!exists(o->args.v[0])) {
+            fprintf(stderr, "coreml-lint %s: '%s' does not exist\n", c->name, o->args.v[0]);
+            return 2;
+        }
+        if (!o->rule_options) o->rule_options = cJSON_CreateObject();
+        cJSON_AddItemToObject(o->rule_options, c->first_arg_option, cJSON_CreateString(o->args.v[0]));
+        first_model = 1;
+    } else if (!o->args.n) {
+        fprintf(stderr, "coreml-lint: no model paths given (coreml-lint --help)\n");
+        return 2;
+    }
+    session s;
+    int rc = session_open(&s, o, true, c->enables);
+    if (!rc) rc = enable_command_rules(c, s.reg);
+    path_list paths = {0};
+    run_result *res = NULL;
+    FILE *out = NULL;
+    if (!rc) {
+        for (size_t i = first_model; i < o->args.n; i++) discover_models(o->args.v[i], &paths);
+        if (!paths.n && !o->quiet) fprintf(stderr, "coreml-lint: no models found under the given paths\n");
+        out = session_output(o->output);
+        if (!out) rc = 2;
+    }
+    run_stats st = {0};
+    if (!rc) {
+        char err[2048];
+        run_opts ro = {.cfg = &s.cfg,
+                       .target = o->target ? o->target : s.cfg.target,
+                       .fail_on = o->fail_on >= LEVEL_NOTE     ? o->fail_on
+                                  : s.cfg.fail_on >= LEVEL_NOTE ? s.cfg.fail_on
+                                                                : LEVEL_ERROR,
+                       .baseline = o->baseline,
+                       .timestamps = o->timestamps,
+                       .limits = &s.limits};
+        res = run_check(s.reg, &ro, (const char *const *)paths.items, paths.n, &st, err, sizeof err);
+        if (!res) {
+            fprintf(stderr, "coreml-lint: %s\n", err);
+            rc = 2;
+        }
+    }
+    if (!rc) {
+        writer_opts wo = {.color = want_color(o, out)};
+        int wr = w->write(out, res, &wo);
+        int cl = session_output_close(out, o->output);
+        out = NULL;
+        if (wr != 0 || cl != 0) {
+            if (wr != 0 && cl == 0) fprintf(stderr, "coreml-lint: writing the report failed\n");
+            rc = 2;
+        } else {
+            rc = run_exit_code(res);
+            /* an unusable plugin is a tool error, and so is the user's own
+             * input to a rule that the rule could not use: everything else
+             * ran and the report is complete, but the exit says so */
+            if (notes_has(registry_notes(s.reg), "plugin/unusable", LEVEL_NONE) ||
+                notes_has(registry_notes(s.reg), NOTE_USAGE, LEVEL_NONE))
+                rc = 2;
+        }
+        /* the text report already carries notifications and a summary */
+        if (!o->quiet && (strcmp(fmt, "text") || (o->output && strcmp(o->output, "-")))) {
+            session_print_notes(&s);
+            summary(res, &st);
+        }
+    }
+    if (out && out != stdout) fclose(out);
+    run_result_free(res);
+    path_list_free(&paths);
+    session_close(&s);
+    return rc;
+}

@@ -1,0 +1,100 @@
+/* config.h — `.coreml-lint.json`: found upward from the working directory,
+ * parsed strictly (an unknown key anywhere is a tool error naming the key,
+ * the file and the line) and applied to the registry; plus the two path
+ * questions the run asks (excluded? suppressed?). Config problems are tool
+ * errors (exit 2), never notifications. */
+#ifndef CML_HOST_CONFIG_H
+#define CML_HOST_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "host/findings.h"
+#include "host/limits.h"
+#include "host/registry.h"
+
+typedef struct config_supp {
+    char *rule;               /* id or glob (required) */
+    char *path;               /* model path glob, or NULL = any */
+    char *op;                 /* logical location glob, or NULL = any */
+    char *reason;             /* required, non-empty */
+} config_supp;
+
+typedef struct config_rule {
+    char *pattern;            /* id or glob */
+    int level;                /* LEVEL_*, -1 = not set */
+    cJSON *options;           /* object or NULL; owned */
+    uint32_t line;            /* in the config file, 0 unknown */
+} config_rule;
+
+typedef struct config_lines config_lines;
+
+typedef struct config {
+    char *file;               /* NULL when no file was read */
+    char *extends;            /* "recommended", "strict" or NULL (= recommended) */
+    char *dir;                /* absolute folder of the file (relative paths resolve here) */
+    char **enable, **disable;
+    size_t n_enable, n_disable;
+    config_rule *rules;
+    size_t n_rules;
+    char **set_enable;        /* the rule set's own entries ("extends"), below the file's */
+    config_rule *set_rules;
+    size_t n_set_enable, n_set_rules;
+    char *target;             /* "iOS16"..., NULL */
+    char **rules_dirs, **plugins, **exclude;   /* rules_dirs/plugins resolved against dir */
+    size_t n_rules_dirs, n_plugins, n_exclude;
+    config_supp *supps;
+    size_t n_supps;
+    int fail_on;              /* LEVEL_*, -1 = not set */
+    host_limits limits;       /* "limits": defaults where not set */
+    config_lines *lines;      /* key -> line, for messages */
+} config;
+
+/* An empty configuration: nothing set, default limits. */
+void config_init(config *c);
+/* The rule sets "extends" accepts: "recommended" (the defaults) and
+ * "strict" (opt-in static rules on, policy notes raised to warnings,
+ * fail_on warning unless the file sets it). */
+const char *const *config_rule_sets(size_t *n);
+/* Top-level keys the parser accepts (the schema must list each). */
+const char *const *config_keys(size_t *n);
+/* "iOS16", "iOS17.4", "macOS13", "tvOS17", "watchOS10", "visionOS2". */
+bool config_target_valid(const char *target);
+/* .coreml-lint.json in start_dir or the nearest parent (malloc'd), or NULL. */
+char *config_find(const char *start_dir);
+/* Parse a config file / text. Returns 0, or -1 with err = "FILE:LINE: ...". */
+int config_load(config *c, const char *path, char *err, size_t errlen);
+int config_parse(config *c, const char *text, size_t len, const char *name, const char *dir, char *err,
+                 size_t errlen);
+void config_free(config *c);
+/* What the command line adds on top of the file, applied after it: its
+ * --enable/--disable patterns and the rule options its flags set (the
+ * probe's --threads, --runs...: `options` for every rule matching
+ * `options_rules` that declares them). */
+typedef struct config_overlay {
+    const char *const *enable;
+    size_t n_enable;
+    const char *const *disable;
+    size_t n_disable;
+    const char *options_rules;  /* id or glob, or NULL */
+    const cJSON *options;       /* object: option name -> value, or NULL */
+} config_overlay;
+
+/* Apply enable/disable, levels and options (the file, then the overlay)
+ * to every registered rule, validating option names and types against
+ * each rule's declared options. c and ov may be NULL. Returns 0, or -1
+ * with err (a tool error). */
+int config_apply(const config *c, registry *reg, const config_overlay *ov, char *err, size_t errlen);
+/* True when the model path matches an `exclude` glob. */
+bool config_excluded(const config *c, const char *model_path, const char *cwd);
+/* The first suppression that covers the finding, or NULL. */
+const config_supp *config_suppression_for(const config *c, const finding *f, const char *cwd);
+/* Path glob as configs use it: '*' within a folder, '**' across; a pattern
+ * without '/' may match any single component; a match of a leading part
+ * of the path covers everything below it. */
+bool config_path_match(const char *pattern, const char *path);
+
+#endif

@@ -1,0 +1,182 @@
+/* ctx.c — what engines report to: a rule_ctx is one rule checking one
+ * model. Reports are copied (strings, locations defaulting to the model),
+ * levelled (the configured level wins when the config set one) and capped
+ * per rule and model; notifications go to the registry's list; rules may
+ * attach JSON facts to the run's properties and load further models,
+ * which live until the model's last rule has run. */
+#define _DEFAULT_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/ctx_priv.h"
+#include "host/util.h"
+#include "ir/model.h"
+
+/* Copy a location; artifact defaults to dflt_artifact ("" = the model file). */
+static int loc_copy(cml_loc *dst, const cml_loc *src, const char *dflt_artifact) {
+    *dst = *src;
+    dst->artifact = host_strdup(src->artifact ? src->artifact : dflt_artifact ? dflt_artifact : "");
+    dst->logical = src->logical && *src->logical ? host_strdup(src->logical) : NULL;
+    if (!dst->artifact || (src->logical && *src->logical && !dst->logical)) return -1;
+    return 0;
+}
+
+static const char *derive_kind(const char *logical, const char *asked) {
+    if (asked) {
+        if (!strcmp(asked, "function")) return "function";
+        if (!strcmp(asked, "member")) return "member";
+        if (!strcmp(asked, "module")) return "module";
+    }
+    if (logical && (strchr(logical, '/') || strstr(logical, "layer["))) return "member";
+    return "module";
+}
+
+void ctx_notify(rule_ctx *ctx, const char *kind, int level, const char *fmt, ...) {
+    if (!ctx) return;
+    ctx->notified = true;
+    const char *file = ctx->rule && ctx->rule->origin && *ctx->rule->origin ? ctx->rule->origin : NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    registry_vnotify(ctx->reg, ctx->rule ? ctx->rule->id : NULL, kind ? kind : "rule/error", level,
+                     ctx->model_path, file, 0, fmt, ap);
+    va_end(ap);
+}
+
+int ctx_report(rule_ctx *ctx, const report_args *a) {
+    cJSON *props = a ? a->props : NULL;
+    if (!ctx || !ctx->out) {
+        cJSON_Delete(props);
+        return -1;
+    }
+    if (!a || !a->message || !*a->message) {
+        ctx_notify(ctx, "rule/error", LEVEL_WARNING, "a report without a message was refused");
+        cJSON_Delete(props);
+        return -1;
+    }
+    if (a->level < LEVEL_NONE || a->level > LEVEL_ERROR) {
+        ctx_notify(ctx, "rule/error", LEVEL_WARNING, "a report with level %d was refused (levels: 1 note, 2 warning, 3 error)",
+                   a->level);
+        cJSON_Delete(props);
+        return -1;
+    }
+    if (ctx->n_reported >= CTX_MAX_FINDINGS_PER_RULE) {
+        if (!ctx->capped)
+            ctx_notify(ctx, "rule/too-many-findings", LEVEL_WARNING,
+                       "more than %u findings on one model; the rest were dropped", CTX_MAX_FINDINGS_PER_RULE);
+        ctx->capped = true;
+        cJSON_Delete(props);
+        return -1;
+    }
+    finding *f = calloc(1, sizeof *f);
+    if (!f) {
+        cJSON_Delete(props);
+        return -1;
+    }
+    const host_rule *r = ctx->rule;
+    const char *model_art = ctx->model && ctx->model->loc.artifact ? ctx->model->loc.artifact : "";
+    cml_loc model_loc = {.artifact = model_art};
+    f->props = props;
+    f->rule = r;
+    f->rule_id = host_strdup(r->id);
+    int lv = ctx->level_set ? r->level : a->level ? a->level : r->level;
+    f->level = lv >= LEVEL_NOTE ? lv : r->default_level;
+    f->message = host_strdup(a->message);
+    f->fix = a->fix && *a->fix ? host_strdup(a->fix) : NULL;
+    f->model_path = host_strdup(ctx->model_path);
+    int bad = !f->rule_id || !f->message || !f->model_path || (a->fix && *a->fix && !f->fix);
+    bad |= loc_copy(&f->loc, a->at ? a->at : &model_loc, model_art);
+    f->logical_kind = derive_kind(f->loc.logical, a->logical_kind);
+    if (a->n_related && a->related) {
+        f->related = calloc(a->n_related, sizeof *f->related);
+        if (!f->related) bad = 1;
+        for (size_t i = 0; f->related && i < a->n_related; i++) {
+            f->related[i].message = host_strdup(a->related[i].message ? a->related[i].message : "");
+            bad |= loc_copy(&f->related[i].loc, &a->related[i].loc, model_art);
+            f->n_related = i + 1;
+            bad |= !f->related[i].message;
+        }
+    }
+    if (bad || fvec_push(ctx->out, f) != 0) {
+        finding_free(f);
+        return -1;
+    }
+    ctx->n_reported++;
+    return 0;
+}
+
+const cJSON *ctx_options(const rule_ctx *ctx) {
+    static cJSON empty_obj = {.type = cJSON_Object};
+    return ctx && ctx->rule && ctx->rule->options_config ? ctx->rule->options_config : &empty_obj;
+}
+
+static bool prop_key_ok(const char *k) {
+    if (!k || !*k) return false;
+    for (; *k; k++)
+        if (!((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') || *k == '_')) return false;
+    return true;
+}
+
+int ctx_add_property(rule_ctx *ctx, const char *key, const char *json) {
+    if (!ctx || !ctx->scope || !ctx->scope->props || !prop_key_ok(key) || !json || !ctx->model_path) return -1;
+    cJSON *v = cJSON_Parse(json);
+    if (!v) return -1;
+    cJSON **root = ctx->scope->props;
+    if (!*root && !(*root = cJSON_CreateObject())) {
+        cJSON_Delete(v);
+        return -1;
+    }
+    cJSON *per = cJSON_GetObjectItemCaseSensitive(*root, key);
+    if (!cJSON_IsObject(per)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(*root, key);
+        per = cJSON_AddObjectToObject(*root, key);
+    }
+    if (!per) {
+        cJSON_Delete(v);
+        return -1;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(per, ctx->model_path))
+        return cJSON_ReplaceItemInObjectCaseSensitive(per, ctx->model_path, v) ? 0 : (cJSON_Delete(v), -1);
+    return cJSON_AddItemToObject(per, ctx->model_path, v) ? 0 : (cJSON_Delete(v), -1);
+}
+
+const cml_model *ctx_load_model(rule_ctx *ctx, const char *path) {
+    if (!ctx || !ctx->scope || !path) return NULL;
+    model_scope *sc = ctx->scope;
+    if (sc->n_loaded == sc->cap_loaded) {
+        size_t nc = sc->cap_loaded ? sc->cap_loaded * 2 : 4;
+        lmodel **nl = realloc(sc->loaded, nc * sizeof *nl);
+        if (!nl) return NULL;
+        sc->loaded = nl;
+        sc->cap_loaded = nc;
+    }
+    lmodel *lm = loader_load(path, NULL);
+    if (!lm || !lm->model) {
+        loader_free(lm);
+        return NULL;
+    }
+    sc->loaded[sc->n_loaded++] = lm;
+    return lm->model;
+}
+
+const cml_model *ctx_loaded_model(const rule_ctx *ctx, size_t i) {
+    if (!ctx || !ctx->scope || i >= ctx->scope->n_loaded) return NULL;
+    return ctx->scope->loaded[i]->model;
+}
+
+const char *ctx_target(const rule_ctx *ctx) { return ctx ? ctx->target : NULL; }
+const host_rule *ctx_rule(const rule_ctx *ctx) { return ctx ? ctx->rule : NULL; }
+const cml_model *ctx_model(const rule_ctx *ctx) { return ctx ? ctx->model : NULL; }
+
+
+const host_limits *ctx_limits(const rule_ctx *ctx) {
+    static host_limits dflt;
+    static bool dflt_set;
+    if (ctx && ctx->limits) return ctx->limits;
+    if (!dflt_set) {
+        dflt = host_limits_default();
+        dflt_set = true;
+    }
+    return &dflt;
+}

@@ -1,0 +1,54 @@
+/* ctx.h — what an engine reports to while one of its rules checks one
+ * model: findings (ctx_report), notifications (ctx_notify), the rule's
+ * options, the deployment target, run properties and further models. */
+#ifndef CML_HOST_CTX_H
+#define CML_HOST_CTX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "coreml-lint/ir.h"
+#include "host/findings.h"
+#include "host/registry.h"
+
+typedef struct report_args {
+    int level;                /* LEVEL_NONE = the rule's configured level */
+    const char *message;      /* plain text, required */
+    const char *fix;          /* optional */
+    const cml_loc *at;        /* location; NULL = the model */
+    const char *logical_kind; /* NULL: derived ("member" for ops, "module" for models) */
+    const related_loc *related;
+    size_t n_related;
+    cJSON *props;             /* ownership passes to the host; may be NULL */
+} report_args;
+
+/* Report a finding for ctx's rule on ctx's model. Returns 0, or -1 when the
+ * report was refused (bad args, flood cap reached: a notification is
+ * posted once). */
+int ctx_report(rule_ctx *ctx, const report_args *args);
+/* Post a notification for ctx's rule (kind as in notification). */
+void ctx_notify(rule_ctx *ctx, const char *kind, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Effective options of the rule (object; never NULL). */
+const cJSON *ctx_options(const rule_ctx *ctx);
+/* Deployment target from config/CLI ("iOS16", NULL if none). */
+const char *ctx_target(const rule_ctx *ctx);
+const host_rule *ctx_rule(const rule_ctx *ctx);
+const cml_model *ctx_model(const rule_ctx *ctx);
+/* Run properties (cml_host.add_property): run_properties[key][model path]
+ * = the parsed json. 0, or -1 (key not [a-z0-9_]+, json invalid, no memory). */
+int ctx_add_property(rule_ctx *ctx, const char *key, const char *json);
+/* Another model for the rule (cml_host.load_model), owned by the host until
+ * the current model's checks end; NULL only when out of memory. */
+const cml_model *ctx_load_model(rule_ctx *ctx, const char *path);
+/* The models loaded through ctx_load_model for the current model (i < n);
+ * NULL past the end. */
+const cml_model *ctx_loaded_model(const rule_ctx *ctx, size_t i);
+/* The run's limits (Lua budgets, plugin time-out and isolation). */
+const struct host_limits *ctx_limits(const rule_ctx *ctx);
+
+#define CTX_MAX_FINDINGS_PER_RULE 10000u  /* per rule and model: flood cap */
+
+#endif

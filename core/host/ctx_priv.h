@@ -1,0 +1,37 @@
+/* ctx_priv.h — the rule_ctx behind ctx.h, shared by ctx.c (what engines
+ * call) and run.c (the scheduler that fills it). Internal to core/host/. */
+#ifndef CML_HOST_CTX_PRIV_H
+#define CML_HOST_CTX_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "host/ctx.h"
+#include "host/limits.h"
+
+struct lmodel;
+
+/* What lives as long as one model's checks: models rules loaded
+ * (ctx_load_model), freed after the last rule. */
+typedef struct model_scope {
+    struct lmodel **loaded;
+    size_t n_loaded, cap_loaded;
+    cJSON **props;             /* the run's properties object (created on demand) */
+} model_scope;
+
+struct rule_ctx {
+    registry *reg;
+    model_scope *scope;        /* NULL outside the scheduler */
+    host_rule *rule;
+    const cml_model *model;
+    const char *model_path;
+    const char *target;
+    const host_limits *limits; /* NULL: the defaults */
+    bool level_set;
+    size_t n_reported;
+    bool capped;
+    bool notified;
+    fvec *out;
+};
+
+#endif

@@ -1,0 +1,306 @@
+/* findings.c — the findings pipeline after the checks: fingerprints (rule
+ * id + artifact path + logical location + the message's shape), the --baseline SARIF (known
+ * fingerprints dropped), suppressions from the config (kept, marked), a
+ * deterministic sort and deduplication of (fingerprint, message). */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format/sha256.h"
+#include "host/config.h"
+#include "host/findings.h"
+#include "host/util.h"
+
+#define BASELINE_MAX_BYTES ((size_t)256 << 20)
+
+void finding_free(finding *f) {
+    if (!f) return;
+    free(f->rule_id);
+    free(f->message);
+    free(f->fix);
+    free(f->model_path);
+    free((char *)f->loc.artifact);
+    free((char *)f->loc.logical);
+    for (size_t i = 0; i < f->n_related; i++) {
+        free(f->related[i].message);
+        free((char *)f->related[i].loc.artifact);
+        free((char *)f->related[i].loc.logical);
+    }
+    free(f->related);
+    cJSON_Delete(f->props);
+    free(f->suppress_reason);
+    free(f);
+}
+
+int fvec_push(fvec *v, finding *f) {
+    if (v->n == v->cap) {
+        size_t nc = v->cap ? v->cap * 2 : 64;
+        finding **nv = realloc(v->v, nc * sizeof *nv);
+        if (!nv) return -1;
+        v->v = nv;
+        v->cap = nc;
+    }
+    v->v[v->n++] = f;
+    return 0;
+}
+
+/* ---- fingerprints and baseline ------------------------------------------------ */
+
+/* What identifies a finding beyond rule and place: its message with every
+ * number and every quoted name blanked, so the figures and the example names
+ * a message carries ("2 of 13 ops", "e.g. 'conv_3'") can change with
+ * unrelated edits of the model without changing the fingerprint, while two
+ * different findings of one rule on one place ("unbounded range" and "uses
+ * a shape range" on input 'image') keep different ones. */
+static void hash_message_shape(sha256_ctx *c, const char *m) {
+    char buf[256];
+    size_t n = 0;
+    char quote = 0;
+    for (const char *p = m; *p; p++) {
+        char ch = *p;
+        if (quote) {
+            if (ch == quote) quote = 0;
+            else continue;
+        } else if ((ch == '\'' || ch == '"') && strchr(p + 1, ch)) {
+            quote = ch;
+        } else if (ch >= '0' && ch <= '9') {
+            while ((p[1] >= '0' && p[1] <= '9') || (p[1] == '.' && p[2] >= '0' && p[2] <= '9')) p++;
+            ch = '#';
+        }
+        buf[n++] = ch;
+        if (n == sizeof buf) {
+            sha256_update(c, buf, n);
+            n = 0;
+        }
+    }
+    sha256_update(c, buf, n);
+}
+
+static void fingerprint_with(finding *f, bool raw_message) {
+    sha256_ctx c;
+    unsigned char d[32];
+    char hex[65];
+    const char *art = f->loc.artifact ? f->loc.artifact : "";
+    const char *logical = f->loc.logical ? f->loc.logical : "";
+    sha256_init(&c);
+    sha256_update(&c, f->rule_id, strlen(f->rule_id) + 1);          /* id + NUL */
+    sha256_update(&c, f->model_path, strlen(f->model_path));
+    if (*art) {
+        sha256_update(&c, "/", 1);
+        sha256_update(&c, art, strlen(art));
+    }
+    sha256_update(&c, "", 1);
+    sha256_update(&c, logical, strlen(logical));
+    sha256_update(&c, "", 1);
+    if (raw_message) sha256_update(&c, f->message, strlen(f->message));
+    else hash_message_shape(&c, f->message);
+    sha256_final(&c, d);
+    sha256_to_hex(d, hex);
+    memcpy(f->fingerprint, hex, 32);
+    f->fingerprint[32] = 0;
+}
+
+void findings_fingerprint(finding *f) { fingerprint_with(f, false); }
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int add_fps(const cJSON *obj, char ***fps, size_t *n, size_t *cap) {
+    const cJSON *v;
+    cJSON_ArrayForEach(v, obj) {
+        if (!cJSON_IsString(v) || !*v->valuestring) continue;
+        if (*n == *cap) {
+            size_t nc = *cap ? *cap * 2 : 64;
+            char **nf = realloc(*fps, nc * sizeof *nf);
+            if (!nf) return -1;
+            *fps = nf;
+            *cap = nc;
+        }
+        char *s = host_strdup(v->valuestring);
+        if (!s) return -1;
+        char *colon = strchr(s, ':');
+        if (colon) *colon = 0;
+        (*fps)[(*n)++] = s;
+    }
+    return 0;
+}
+
+int findings_baseline_read(const char *path, char ***fps, size_t *n, char *err, size_t errlen) {
+    *fps = NULL;
+    *n = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "--baseline: cannot read '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (len == cap) {
+            if (cap >= BASELINE_MAX_BYTES) break;
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (!got) break;
+    }
+    bool rd_err = ferror(f);
+    fclose(f);
+    if (!buf || rd_err || len >= BASELINE_MAX_BYTES) {
+        snprintf(err, errlen, "--baseline: cannot read '%s'%s", path,
+                 !buf ? ": out of memory" : rd_err ? ": read error" : ": larger than 256 MiB");
+        free(buf);
+        return -1;
+    }
+    cJSON *root = cJSON_ParseWithLength(buf, len);
+    free(buf);
+    const cJSON *runs = root ? cJSON_GetObjectItemCaseSensitive(root, "runs") : NULL;
+    if (!cJSON_IsArray(runs)) {
+        snprintf(err, errlen, "--baseline: '%s' is not a SARIF log (no \"runs\" array)", path);
+        cJSON_Delete(root);
+        return -1;
+    }
+    size_t fcap = 0;
+    const cJSON *run, *res;
+    cJSON_ArrayForEach(run, runs) {
+        const cJSON *results = cJSON_GetObjectItemCaseSensitive(run, "results");
+        cJSON_ArrayForEach(res, results) {
+            const cJSON *pf = cJSON_GetObjectItemCaseSensitive(res, "partialFingerprints");
+            const cJSON *fp = cJSON_GetObjectItemCaseSensitive(res, "fingerprints");
+            if ((cJSON_IsObject(pf) && add_fps(pf, fps, n, &fcap)) || (cJSON_IsObject(fp) && add_fps(fp, fps, n, &fcap))) {
+                snprintf(err, errlen, "--baseline: out of memory");
+                cJSON_Delete(root);
+                return -1;
+            }
+        }
+    }
+    cJSON_Delete(root);
+    if (*n) qsort(*fps, *n, sizeof **fps, cmp_str);
+    return 0;
+}
+
+/* ---- ordering ------------------------------------------------------------------ */
+
+static int scmp(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : ""); }
+
+static int ucmp(uint64_t a, uint64_t b) { return a < b ? -1 : a > b; }
+
+static int cmp_finding(const void *pa, const void *pb) {
+    const finding *a = *(finding *const *)pa, *b = *(finding *const *)pb;
+    int c;
+    if ((c = scmp(a->model_path, b->model_path))) return c;
+    if ((c = scmp(a->loc.artifact, b->loc.artifact))) return c;
+    if ((c = ucmp(a->loc.line, b->loc.line))) return c;
+    if ((c = scmp(a->loc.logical, b->loc.logical))) return c;
+    if ((c = scmp(a->rule_id, b->rule_id))) return c;
+    if ((c = scmp(a->message, b->message))) return c;
+    if ((c = ucmp(a->loc.column, b->loc.column))) return c;
+    if ((c = ucmp(a->loc.has_bytes, b->loc.has_bytes))) return c;
+    if ((c = ucmp(a->loc.byte_offset, b->loc.byte_offset))) return c;
+    if ((c = ucmp(a->loc.byte_length, b->loc.byte_length))) return c;
+    if ((c = a->level - b->level)) return c;
+    if ((c = scmp(a->fix, b->fix))) return c;
+    return ucmp(a->n_related, b->n_related);
+}
+
+typedef struct fref {
+    const finding *f;
+    size_t i;
+} fref;
+
+static int cmp_dup(const void *pa, const void *pb) {
+    const fref *a = pa, *b = pb;
+    int c = strcmp(a->f->fingerprint, b->f->fingerprint);
+    if (!c) c = strcmp(a->f->message, b->f->message);
+    if (!c) c = ucmp(a->i, b->i);
+    return c;
+}
+
+int findings_finish(fvec *out, char *const *fps, size_t n_fps, const config *cfg, const char *cwd,
+                    findings_stats *st) {
+    findings_stats s = {0};
+    int oom = 0;
+    /* fingerprints, baseline, suppressions */
+    for (size_t i = 0; i < out->n; i++) findings_fingerprint(out->v[i]);
+    /* two different messages of one rule on one place that differ only in
+     * numbers or names would share a fingerprint (and GitHub would merge
+     * their alerts): those take their whole message into it */
+    if (out->n > 1) {
+        fref *byfp = malloc(out->n * sizeof *byfp);
+        if (byfp) {
+            for (size_t i = 0; i < out->n; i++) byfp[i] = (fref){out->v[i], i};
+            qsort(byfp, out->n, sizeof *byfp, cmp_dup);
+            for (size_t i = 0; i < out->n;) {
+                size_t j = i + 1;
+                while (j < out->n && !strcmp(byfp[j].f->fingerprint, byfp[i].f->fingerprint)) j++;
+                bool differ = false;
+                for (size_t k = i + 1; k < j; k++) differ = differ || strcmp(byfp[k].f->message, byfp[i].f->message);
+                if (differ)
+                    for (size_t k = i; k < j; k++) fingerprint_with(out->v[byfp[k].i], true);
+                i = j;
+            }
+            free(byfp);
+        } else {
+            oom = 1;
+        }
+    }
+
+    size_t keep = 0;
+    for (size_t i = 0; i < out->n; i++) {
+        finding *f = out->v[i];
+        if (n_fps && bsearch(&(const char *){f->fingerprint}, fps, n_fps, sizeof *fps, cmp_str)) {
+            s.baselined++;
+            finding_free(f);
+            continue;
+        }
+        const config_supp *sp = config_suppression_for(cfg, f, cwd);
+        if (sp) {
+            f->suppressed = true;
+            f->suppress_reason = host_strdup(sp->reason);
+        }
+        out->v[keep++] = f;
+    }
+    out->n = keep;
+
+    /* sort, then drop later copies of (fingerprint, message) */
+    if (out->n) qsort(out->v, out->n, sizeof *out->v, cmp_finding);
+    fref *refs = out->n ? malloc(out->n * sizeof *refs) : NULL;
+    if (refs) {
+        for (size_t i = 0; i < out->n; i++) refs[i] = (fref){out->v[i], i};
+        qsort(refs, out->n, sizeof *refs, cmp_dup);
+        /* within a run of equal (fingerprint, message) keep the first in
+         * report order; free only after the scan (refs point at them) */
+        const finding *head = refs[0].f;
+        for (size_t i = 1; i < out->n; i++) {
+            if (!strcmp(refs[i].f->fingerprint, head->fingerprint) && !strcmp(refs[i].f->message, head->message)) {
+                refs[i].f = NULL;
+                s.duplicates++;
+            } else {
+                head = refs[i].f;
+            }
+        }
+        for (size_t i = 1; i < out->n; i++)
+            if (!refs[i].f) {
+                finding_free(out->v[refs[i].i]);
+                out->v[refs[i].i] = NULL;
+            }
+        free(refs);
+        keep = 0;
+        for (size_t i = 0; i < out->n; i++)
+            if (out->v[i]) out->v[keep++] = out->v[i];
+        out->n = keep;
+    } else if (out->n) {
+        oom = 1;
+    }
+    for (size_t i = 0; i < out->n; i++) s.suppressed += out->v[i]->suppressed;
+    if (st) *st = s;
+    return oom ? -1 : 0;
+}

@@ -1,0 +1,66 @@
+/* findings.h — what rules report, and the pipeline every finding goes
+ * through after the checks: fingerprint (rule id + artifact path + logical
+ * location), the --baseline SARIF (known fingerprints dropped), suppressions
+ * from the config (kept, marked), a deterministic sort and deduplication. */
+#ifndef CML_HOST_FINDINGS_H
+#define CML_HOST_FINDINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "coreml-lint/ir.h"
+#include "host/rule.h"
+
+typedef struct related_loc {
+    char *message;
+    cml_loc loc;              /* strings owned by the finding (copied) */
+} related_loc;
+
+typedef struct finding {
+    const host_rule *rule;    /* NULL for a finding whose rule is unknown */
+    char *rule_id;
+    int level;
+    char *message;
+    char *fix;                /* optional one-line remedy */
+    char *model_path;         /* the model as the user named it */
+    cml_loc loc;              /* artifact relative to model_path; strings owned */
+    const char *logical_kind; /* SARIF logicalLocation kind: "function" "member" "module" */
+    related_loc *related;
+    size_t n_related;
+    cJSON *props;             /* extra facts (bits, bytes...), owned, may be NULL */
+    char fingerprint[33];     /* hex; rule id + artifact path + logical location + message shape */
+    bool suppressed;
+    char *suppress_reason;
+} finding;
+
+/* A growable list of findings. */
+typedef struct fvec {
+    finding **v;
+    size_t n, cap;
+} fvec;
+
+int fvec_push(fvec *v, finding *f);
+void finding_free(finding *f);
+
+/* f->fingerprint from rule id, artifact path, logical location and the
+ * message with its numbers and quoted names blanked (findings_finish uses
+ * the whole message where that alone would not tell two findings apart). */
+void findings_fingerprint(finding *f);
+/* The partialFingerprints.primaryLocationLineHash values of a SARIF file
+ * (":N" suffixes dropped), sorted. Returns 0, or -1 with err. */
+int findings_baseline_read(const char *path, char ***fps, size_t *n, char *err, size_t errlen);
+
+struct config;
+typedef struct findings_stats {
+    size_t suppressed, baselined, duplicates;
+} findings_stats;
+/* The post-processing: fingerprints; findings whose fingerprint is in fps
+ * (sorted, n_fps) dropped; suppressions of cfg (may be NULL) marked, paths
+ * relative to cwd; sorted; later copies of one (fingerprint, message)
+ * dropped. Returns 0, or -1 when out of memory. */
+int findings_finish(fvec *out, char *const *fps, size_t n_fps, const struct config *cfg, const char *cwd,
+                    findings_stats *st);
+
+#endif

@@ -1,0 +1,66 @@
+/* run.h — the scheduler: for each model path (normalised, excluded ones
+ * skipped) load it, run every enabled rule in id order through its engine
+ * with a rule_ctx, free the model; then the findings pipeline (findings.h).
+ * The result is what the writers in sarif/ read. */
+#ifndef CML_HOST_RUN_H
+#define CML_HOST_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "host/config.h"
+#include "host/findings.h"
+#include "host/limits.h"
+#include "host/notes.h"
+#include "host/registry.h"
+
+typedef struct run_model {
+    char *path;               /* as the user named it (relative to cwd if possible) */
+    const char *format;       /* "mlmodel" "mlpackage" "mlmodelc" "unknown" */
+    char **artifacts;         /* files of the model that findings point at, relative */
+    size_t n_artifacts;
+} run_model;
+
+typedef struct run_result {
+    const char *tool_version;
+    host_rule **rules;        /* every enabled rule, sorted by id (SARIF ruleIndex) */
+    size_t n_rules;
+    finding **findings;       /* sorted (path, artifact, line, logical, rule, message) */
+    size_t n_findings;        /* including suppressed ones (writers skip those) */
+    notification **notes;     /* sorted */
+    size_t n_notes;
+    run_model **models;
+    size_t n_models;
+    const char *working_dir;  /* absolute cwd, for SARIF invocation */
+    bool execution_successful;/* false when a tool error happened */
+    bool timestamps;          /* write start/end times (off by default: determinism) */
+    int fail_on;              /* LEVEL_* threshold for the exit code */
+    cJSON *run_properties;    /* extra run-level facts (probe figures), may be NULL */
+} run_result;
+
+typedef struct run_opts {
+    const config *cfg;        /* suppressions and excludes; may be NULL */
+    const char *target;       /* deployment target (CLI over config), may be NULL */
+    int fail_on;              /* LEVEL_*; 0 = error */
+    const char *baseline;     /* SARIF file of known findings, or NULL */
+    bool timestamps;
+    const host_limits *limits;/* NULL: host_limits_default() */
+} run_opts;
+
+typedef struct run_stats {
+    size_t models, excluded, suppressed, baselined, duplicates;
+} run_stats;
+
+/* Check every model path with every enabled rule (sorted by id) and
+ * post-process the findings. Returns the result, or NULL with err for a
+ * tool error (baseline unreadable, out of memory). The result points into
+ * reg (rules, notifications): free it before the registry. */
+run_result *run_check(registry *reg, const run_opts *o, const char *const *paths, size_t n_paths,
+                      run_stats *stats, char *err, size_t errlen);
+void run_result_free(run_result *r);
+/* 1 when an unsuppressed finding is at or above r->fail_on, else 0. */
+int run_exit_code(const run_result *r);
+
+#endif

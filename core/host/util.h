@@ -1,0 +1,22 @@
+/* util.h — small helpers of the host: strings, globs, paths. */
+#ifndef CML_HOST_UTIL_H
+#define CML_HOST_UTIL_H
+
+#include <stdbool.h>
+
+char *host_strdup(const char *s);           /* NULL for NULL; aborts never */
+/* Glob match. '*' any run of characters ('/' excluded in path_mode), '**'
+ * any run including '/' ("**" + "/" also matches no folder at all), '?' one
+ * character ('/' excluded in path_mode), '\' escapes the next character.
+ * No [...] classes: logical locations contain brackets ("layer[3]"). */
+bool host_glob_match(const char *pattern, const char *s, bool path_mode);
+bool host_is_glob(const char *s);           /* contains * or ? */
+/* A path as the user gave it, normalised: no "./" components, no "//", no
+ * trailing '/'; an absolute path under cwd (absolute, may be NULL) becomes
+ * relative. malloc'd; NULL only when out of memory. */
+char *host_path_normalize(const char *path, const char *cwd);
+/* The rule id or glob syntax accepted in configs and on the command line:
+ * a valid id, or [a-z0-9*?/-]+ with at least one * or ?. */
+bool host_rule_pattern_valid(const char *pattern);
+
+#endif
