@@ -194,7 +194,7 @@ static const cli_flag FLAGS[] = {
 
     {"--threads", 0, "N", CMD_PROBE | CMD_COMPARE, F_OPT_INT, 0, "threads", 0, 256, NULL, S_PROBE,
      "executor threads (default: the CPUs online)"},
-    {"--runs", 0, "N", CMD_PROBE | CMD_COMPARE, F_OPT_INT, 0, "runs", 1, 1000, NULL, S_PROBE,
+    {"--runs", 0, "N", CMD_PROBE | CMD_COMPARE, F_OPT_INT, 0, "runs", 1, 2147483647.0, NULL, S_PROBE,
      "predictions per mode (default 10)"},
     {"--input", 0, "NAME=FILE", CMD_PROBE | CMD_COMPARE, F_OPT_STRS, 0, "inputs", 0, 0, check_name_file, S_PROBE,
      "an input from a .f32 (raw float32) or .npy file (repeatable)"},

@@ -1089,8 +1089,9 @@ static cml_attr *list_attr(builder *b, const char *name, bool is_float, size_t n
  * 0/1, strings as STRINGS); a repeated field R of the elements becomes one
  * list "prefix.R" of all their entries in order plus "prefix.R#count" (INTS,
  * n entries: how many each element has), recursively for repeated messages
- * ("treeEnsemble.nodes.evaluationInfo.evaluationValue"). Singular message
- * fields inside elements and bytes are not reflected. */
+ * ("treeEnsemble.nodes.evaluationInfo.evaluationValue"); a singular message
+ * field of the elements likewise ("features.weights.featureWeight.mean").
+ * Bytes are not reflected. */
 static void reflect_columns(builder *b, const ProtobufCMessage *const *ms, size_t n, const char *prefix,
                             attr_acc *acc, int depth) {
     if (!n || !ms || !ms[0] || !ms[0]->descriptor || depth > 6) return;
@@ -1103,7 +1104,28 @@ static void reflect_columns(builder *b, const ProtobufCMessage *const *ms, size_
         char *name = arena_printf(b->a, "%s.%s", prefix, fd->name);
         if (!name) return;
         if (fd->label != PROTOBUF_C_LABEL_REPEATED) {
-            if (fd->type == PROTOBUF_C_TYPE_MESSAGE) continue;
+            if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+                /* a singular message in every element (BayesianProbitRegressor's
+                 * featureWeight): its fields as columns "prefix.F.G", an
+                 * element without it read as the message's defaults */
+                const ProtobufCMessageDescriptor *sd = fd->descriptor;
+                const ProtobufCMessage **subs = sd ? arena_calloc(b->a, n, sizeof *subs) : NULL;
+                ProtobufCMessage *dflt = NULL;
+                bool all = subs != NULL;
+                for (size_t j = 0; all && j < n; j++) {
+                    const ProtobufCMessage *sub;
+                    memcpy(&sub, (const char *)ms[j] + fd->offset, sizeof sub);
+                    if (!sub) {
+                        if (!dflt && (dflt = arena_calloc(b->a, 1, sd->sizeof_message)) && sd->message_init)
+                            sd->message_init(dflt);
+                        sub = dflt;
+                    }
+                    subs[j] = sub;
+                    all = sub != NULL;
+                }
+                if (all) reflect_columns(b, subs, n, name, acc, depth + 1);
+                continue;
+            }
             cml_attr *at;
             if (fd->type == PROTOBUF_C_TYPE_STRING) {
                 const char **sv = arena_calloc(b->a, n, sizeof *sv);
@@ -1259,6 +1281,10 @@ static void reflect_params(builder *b, cml_op *op, const ProtobufCMessage *msg, 
                 at = arena_alloc(b->a, sizeof *at);
                 if (at) { at->name = name; at->kind = CML_ATTR_BOOL; at->b = true; acc_push(b, acc, at); }
                 at = NULL;
+                /* a nested network (branch / loop) becomes a block of
+                 * its own (build_nn_layers): only its presence is an
+                 * attribute, its layers' weights are theirs */
+                if (sub->descriptor == &cmlpb__neural_network__descriptor) break;
                 reflect_params(b, op, sub, name, acc, depth + 1);
             }
             break;

@@ -232,7 +232,8 @@ static void infer(lmodel *lm, const cml_op *op) {
         set_out(lm, op, &s);
     } else if (!strcmp(k, "concat")) {
         /* channel concat (or sequence concat on axis -5 of rank 5) */
-        int ax = attr_int(op, "sequenceConcat", 0) ? 0 : tail(&s, -3);
+        /* a rank-1 blob is [C] (NeuralNetwork.proto RANK5_ARRAY_MAPPING: rank 1 maps to C) */
+        int ax = attr_int(op, "sequenceConcat", 0) ? 0 : s.rank == 1 ? 0 : tail(&s, -3);
         if (ax < 0) return;
         for (size_t i = 1; i < op->inputs[0]->n_values; i++) {
             if (get_in(op, i, &t) != 0 || t.rank != s.rank) return;

@@ -12,13 +12,17 @@
  * cml_host.weight_read / weight_stored_as, a baseline model for `compare`
  * through cml_host.load_model. Errors are errors of the errors' kind: a
  * problem of the model is a finding (NaN, overflow, divergence, an op the
- * executor cannot run, a crash, a time-out, out of memory); a bad --input
- * is a usage error, logged at error level so the CLI exits 2. */
+ * executor cannot run, a run that fails, a crash, a time-out, out of
+ * memory); a bad --input is a usage error (cml_usage_error; the CLI exits
+ * 2). Every outcome of a run has the one rule that reports it (see
+ * prb_run_notes). */
 #define _POSIX_C_SOURCE 200809L
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "probe.h"
 
@@ -95,14 +99,15 @@ static const char *const TAGS[] = {"runtime", "numerics", "probe", NULL};
 /* the rule ids, for the cache's per-rule bookkeeping */
 static const char *const RULE_IDS[] = {"probe/non-finite", "probe/fp16-overflow", "probe/fp16-divergence",
                                        "probe/baseline-divergence", "probe/unsupported-op", "probe/crash",
-                                       "probe/timeout", "probe/out-of-memory", "probe/constant-output", NULL};
+                                       "probe/timeout", "probe/out-of-memory", "probe/run-error",
+                                       "probe/constant-output", NULL};
 
 /* ---- the cached run ------------------------------------------------------------- */
 
 typedef struct prb_cache {
     const cml_model *model;
     char path[4096];
-    char key[24 * 1024];
+    char *key;                   /* prb_key of the run */
     probe_result *res;
     unsigned consumed;           /* rules that reported from it (bit per rule) */
     bool logged;                 /* run-level notes already posted */
@@ -124,7 +129,9 @@ static int prb_init(const cml_host *host, void **state) {
 static void prb_fini(void *state) {
     prb_state *s = state;
     if (!s) return;
+    if (s->cache.res) probe_result_clear(s->cache.res);
     free(s->cache.res);
+    free(s->cache.key);
     free(s);
 }
 
@@ -133,27 +140,41 @@ static void prb_read_opts(cml_ctx *ctx, probe_opts *o) {
     int64_t t = cml_option_int(ctx, "threads", 0);
     o->threads = t < 0 ? 0 : t > 256 ? 256 : (int)t;
     int64_t r = cml_option_int(ctx, "runs", 10);
-    o->runs = r < 1 ? 1 : r > PROBE_MAX_RUNS ? PROBE_MAX_RUNS : (int)r;
+    o->runs = r < 1 ? 1 : r > INT_MAX ? INT_MAX : (int)r;
     o->seed = (uint64_t)cml_option_int(ctx, "seed", 0);
     o->timeout_s = cml_option_number(ctx, "timeout", 300);
     o->memory_limit_mb = cml_option_int(ctx, "memory_limit", 16384);
     snprintf(o->function, sizeof o->function, "%s", cml_option_string(ctx, "function", ""));
     const char *const *ins = NULL;
     size_t n = cml_option_strings(ctx, "inputs", &ins);
-    for (size_t i = 0; i < n && o->n_inputs < PROBE_MAX_INPUT_SPECS; i++)
-        snprintf(o->inputs[o->n_inputs++], sizeof o->inputs[0], "%s", ins[i]);
+    o->inputs = n ? calloc(n, sizeof *o->inputs) : NULL;
+    for (size_t i = 0; o->inputs && i < n; i++)
+        if ((o->inputs[o->n_inputs] = strdup(ins[i] ? ins[i] : ""))) o->n_inputs++;
     snprintf(o->save_outputs, sizeof o->save_outputs, "%s", cml_option_string(ctx, "save_outputs", ""));
     snprintf(o->compare_to, sizeof o->compare_to, "%s", cml_option_string(ctx, "compare_to", ""));
     snprintf(o->test_hook, sizeof o->test_hook, "%s", cml_option_string(ctx, "test_hook", ""));
     o->coreml = cml_option_bool(ctx, "coreml", true);
 }
 
-static void prb_key(const probe_opts *o, char *key, size_t cap) {
+void probe_opts_clear(probe_opts *o) {
+    for (size_t i = 0; i < o->n_inputs; i++) free(o->inputs[i]);
+    free(o->inputs);
+    o->inputs = NULL;
+    o->n_inputs = 0;
+}
+
+/* what identifies a run (malloc'd; NULL out of memory) */
+static char *prb_key(const probe_opts *o) {
+    size_t cap = 12 * 1024;
+    for (size_t i = 0; i < o->n_inputs; i++) cap += strlen(o->inputs[i]) + 2;
+    char *key = malloc(cap);
+    if (!key) return NULL;
     size_t k = (size_t)snprintf(key, cap, "t%d r%d s%llu to%.17g m%lld f=%s c=%s h=%s cm%d sv=%s n%zu",
                                 o->threads, o->runs, (unsigned long long)o->seed, o->timeout_s,
                                 (long long)o->memory_limit_mb, o->function, o->compare_to, o->test_hook,
                                 o->coreml ? 1 : 0, o->save_outputs, o->n_inputs);
     for (size_t i = 0; i < o->n_inputs && k < cap; i++) k += (size_t)snprintf(key + k, cap - k, "|%s", o->inputs[i]);
+    return key;
 }
 
 /* ---- weight access through the host ------------------------------------------------ */
@@ -170,6 +191,118 @@ static bool prb_has_errors(const cml_model *m) {
     for (size_t i = 0; i < m->n_diags; i++)
         if (m->diags[i]->level >= 3) return true;
     return false;
+}
+
+/* ---- linked models ---------------------------------------------------------------- */
+
+/* SOURCE: apple/coremltools mlmodel/format/LinkedModel.proto
+ * LinkedModelFile: linkedModelFileName (e.g. "MyFetureExtractor.mlmodelc")
+ * searched along linkedModelSearchPath, ":"-separated paths relative to
+ * this model or absolute, "" meaning "."; the "$BUNDLE_MAIN" and
+ * "$BUNDLE_IDENTIFIER(...)" paths name app bundles, which only the app has.
+ * Relative paths are tried from the folder holding the model and, for a
+ * package or compiled folder, from inside it. */
+static const cml_model *prb_find_link(cml_ctx *ctx, const cml_model *m, const cml_op *op, char *why, size_t n) {
+    const cml_attr *fa = cml_op_attr(op, "linkedModelFile.linkedModelFileName.defaultValue"),
+                   *sa = cml_op_attr(op, "linkedModelFile.linkedModelSearchPath.defaultValue");
+    const char *file = fa && fa->kind == CML_ATTR_STRING ? fa->s : NULL, *search = sa && sa->kind == CML_ATTR_STRING ? sa->s : "";
+    if (!file || !*file) {
+        snprintf(why, n, "the linked model has no file name");
+        return NULL;
+    }
+    const char *path = m->path ? m->path : "";
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    else snprintf(dir, sizeof dir, ".");
+    char tried[1024] = "";
+    size_t k = 0;
+    const char *sp = search && *search ? search : ".";
+    while (*sp || sp == search) {
+        const char *colon = strchr(sp, ':');
+        size_t len = colon ? (size_t)(colon - sp) : strlen(sp);
+        char entry[2048];
+        snprintf(entry, sizeof entry, "%.*s", (int)(len < sizeof entry ? len : sizeof entry - 1), sp);
+        if (!*entry) snprintf(entry, sizeof entry, ".");
+        if (entry[0] == '$') {
+            if (k < sizeof tried - 1) k += (size_t)snprintf(tried + k, sizeof tried - k, "%s%s (an app bundle)", k ? ", " : "", entry);
+        } else {
+            /* relative entries: from the model's folder, and from inside
+             * the model when it is a folder (a package or compiled model) */
+            struct stat ms;
+            bool model_dir = *path && stat(path, &ms) == 0 && S_ISDIR(ms.st_mode);
+            const char *bases[2] = {dir, path};
+            for (int b = 0; b < 2; b++) {
+                char cand[8192];
+                if (entry[0] == '/') {
+                    if (b) break;
+                    snprintf(cand, sizeof cand, "%s/%s", entry, file);
+                } else if (b && !model_dir) {
+                    break;
+                } else if (!strcmp(entry, ".")) {
+                    snprintf(cand, sizeof cand, "%s/%s", bases[b], file);
+                } else {
+                    snprintf(cand, sizeof cand, "%s/%s/%s", bases[b], entry, file);
+                }
+                struct stat st;
+                if (stat(cand, &st) != 0) {
+                    if (k < sizeof tried - 1) k += (size_t)snprintf(tried + k, sizeof tried - k, "%s%s", k ? ", " : "", cand);
+                    continue;
+                }
+                const cml_model *lm = cml_load_model(ctx, cand);
+                if (!lm) continue;
+                if (prb_has_errors(lm)) {
+                    snprintf(why, n, "the linked model %.440s cannot be read", cand);
+                    return NULL;
+                }
+                return lm;
+            }
+        }
+        if (!colon) break;
+        sp = colon + 1;
+    }
+    snprintf(why, n, "'%.200s' was not found (tried %.280s)", file, tried);
+    return NULL;
+}
+
+/* every linkedModel op of m's classic function, with its model, and those
+ * of the models they link (depth < 16: a model that links itself stops
+ * there, and the executor refuses the too-deep chain) */
+static void prb_links_add(cml_ctx *ctx, const cml_model *m, prb_linkset *ls, int depth) {
+    const cml_function *fn = m ? m->classic : NULL;
+    if (!fn || !fn->block || depth >= 16 || !CML_HOST_HAS(ctx->host, load_model)) return;
+    for (size_t i = 0; i < fn->block->n_ops; i++) {
+        const cml_op *op = fn->block->ops[i];
+        if (strcmp(op->kind, "linkedModel")) continue;
+        bool seen = false;
+        for (size_t k = 0; k < ls->n; k++) seen |= ls->l[k].op == op;
+        if (seen) continue;
+        if (ls->n == ls->cap) {
+            size_t cap = ls->cap ? 2 * ls->cap : 4;
+            probe_link *nl = realloc(ls->l, cap * sizeof *nl);
+            if (!nl) return;
+            ls->l = nl;
+            ls->cap = cap;
+        }
+        probe_link *l = &ls->l[ls->n++];
+        memset(l, 0, sizeof *l);
+        l->op = op;
+        l->model = prb_find_link(ctx, m, op, l->why, sizeof l->why);
+        prb_links_add(ctx, l->model, ls, depth + 1);
+    }
+}
+
+/* exec_io.link: the model looked up for a linkedModel op before the run */
+static const cml_model *prb_link(void *user, const cml_op *op, char *why, size_t n) {
+    const prb_linkset *ls = user;
+    for (size_t i = 0; ls && i < ls->n; i++)
+        if (ls->l[i].op == op) {
+            if (!ls->l[i].model) snprintf(why, n, "%s", ls->l[i].why);
+            return ls->l[i].model;
+        }
+    snprintf(why, n, "the linked model was not looked up");
+    return NULL;
 }
 
 /* ---- figures -------------------------------------------------------------------- */
@@ -207,7 +340,7 @@ static void prb_json_str(char *out, size_t cap, const char *s) {
 }
 
 static void prb_add_figures(cml_ctx *ctx, const probe_result *r) {
-    size_t cap = PROBE_FIGURES + 4096;
+    size_t cap = (r->figures ? strlen(r->figures) : 0) + 4096;
     char *doc = malloc(cap);
     if (!doc) return;
     char msg[2 * PROBE_MSG + 8], host[512];
@@ -219,10 +352,10 @@ static void prb_add_figures(cml_ctx *ctx, const probe_result *r) {
                  "GPU and Neural Engine figures were not measured on this host (Core ML runs only on Apple "
                  "platforms); the fp16 emulation stands in for their fp16 arithmetic");
 #endif
-    int k = snprintf(doc, cap, "{\"status\":\"%s\",\"peak_rss_mb\":%.6g,\"host\":%s", prb_status_name(r->status),
-                     r->rss_peak_mb, host);
+    int k = snprintf(doc, cap, "{\"status\":\"%s\",\"peak_rss_mb\":%.6g,\"host\":%s",
+                     r->status == PROBE_OK && r->partial ? "partial" : prb_status_name(r->status), r->rss_peak_mb, host);
     if (k > 0 && r->message[0] && (size_t)k < cap) k += snprintf(doc + k, cap - (size_t)k, ",\"message\":%s", msg);
-    if (k > 0 && r->status == PROBE_OK && r->figures[0] && (size_t)k < cap)
+    if (k > 0 && r->status == PROBE_OK && r->figures && r->figures[0] && (size_t)k < cap)
         k += snprintf(doc + k, cap - (size_t)k, ",%s", r->figures);
     if (k > 0 && (size_t)k + 2 < cap) {
         doc[k++] = '}';
@@ -235,14 +368,24 @@ static void prb_add_figures(cml_ctx *ctx, const probe_result *r) {
 
 /* ---- running (once per model and run options) ------------------------------------ */
 
+static const probe_result *prb_get_with(cml_ctx *ctx, const cml_model *m, bool *first, const probe_opts *op,
+                                        char *key);
 static const probe_result *prb_get(cml_ctx *ctx, const cml_model *m, bool *first) {
-    prb_state *s = ctx->state;
     *first = false;
-    if (!s) return NULL;
+    if (!ctx->state) return NULL;
     probe_opts o;
     prb_read_opts(ctx, &o);
-    char key[sizeof s->cache.key];
-    prb_key(&o, key, sizeof key);
+    char *key = prb_key(&o);
+    const probe_result *r = key ? prb_get_with(ctx, m, first, &o, key) : NULL;
+    probe_opts_clear(&o);
+    return r;
+}
+
+/* key: the run's key, owned by the cache from here */
+static const probe_result *prb_get_with(cml_ctx *ctx, const cml_model *m, bool *first, const probe_opts *op,
+                                        char *key) {
+    prb_state *s = ctx->state;
+    probe_opts o = *op;
     prb_cache *c = &s->cache;
     const char *path = m->path ? m->path : "";
     /* Each rule checks a loaded model once: a rule asking again for the
@@ -251,20 +394,26 @@ static const probe_result *prb_get(cml_ctx *ctx, const cml_model *m, bool *first
     unsigned bit = 0;
     for (size_t i = 0; RULE_IDS[i]; i++)
         if (ctx->rule_id && !strcmp(RULE_IDS[i], ctx->rule_id)) bit = 1u << i;
-    if (c->res && c->model == m && !strcmp(c->path, path) && !strcmp(c->key, key) && bit && !(c->consumed & bit)) {
+    if (c->res && c->model == m && !strcmp(c->path, path) && c->key && !strcmp(c->key, key) && bit &&
+        !(c->consumed & bit)) {
         c->consumed |= bit;
+        free(key);
         return c->res;
     }
     c->consumed = bit;
-    if (!c->res && !(c->res = malloc(sizeof *c->res))) return NULL;
+    if (!c->res && !(c->res = calloc(1, sizeof *c->res))) {
+        free(key);
+        return NULL;
+    }
     c->model = m;
     snprintf(c->path, sizeof c->path, "%s", path);
-    snprintf(c->key, sizeof c->key, "%s", key);
-    c->logged = false;
+    free(c->key);
+    c->key = key;
     c->baseline_problem[0] = 0;
+    c->logged = false;
     *first = true;
     probe_result *r = c->res;
-    memset(r, 0, sizeof *r);
+    probe_result_clear(r);
     if (!CML_HOST_HAS(ctx->host, weight_stored_as)) {
         snprintf(r->message, sizeof r->message,
                  "this coreml-lint is too old for the runtime probe (no weight_stored_as host service)");
@@ -301,23 +450,37 @@ static const probe_result *prb_get(cml_ctx *ctx, const cml_model *m, bool *first
             base = NULL;
         }
     }
-    exec_io io = {prb_io_read, prb_io_stored, ctx};
+    prb_linkset links = {0};
+    prb_links_add(ctx, m, &links, 0);
+    exec_io io = {.read = prb_io_read, .stored_as = prb_io_stored, .user = ctx, .link = prb_link, .link_user = &links};
     probe_run(m, base, &o, &io, path, r);
+    free(links.l);
     if (base == NULL && o.compare_to[0] && !c->baseline_problem[0])
         snprintf(c->baseline_problem, sizeof c->baseline_problem, "compare: the baseline %.900s was not run", o.compare_to);
     prb_add_figures(ctx, r);
     return r;
 }
 
-/* Notes about the run itself (input errors, run errors, saving), posted
- * once per run through whichever probe rule ran it. */
+/* Every outcome of a run belongs to one rule, which alone reports it:
+ *   ok: probe/non-finite, probe/fp16-overflow, probe/fp16-divergence,
+ *       probe/baseline-divergence, probe/constant-output judge the
+ *       measurements (status "partial" too: a pipeline whose refused stage
+ *       ran on generated values, that stage reported by probe/unsupported-op);
+ *   unsupported: probe/unsupported-op (the ops, or the model type);
+ *   error (the executor failed on the model), skipped with a reason (a
+ *       host too old for the probe): probe/run-error;
+ *   crash, timeout, out-of-memory: probe/crash, probe/timeout,
+ *       probe/out-of-memory.
+ * The user's own input that cannot be used (a --input file, a
+ * --save-outputs folder, a compare baseline) is a usage error, not a
+ * finding: posted once per run (cml_usage_error; the CLI exits 2). A load
+ * error of the model itself skips the probe silently (the load/... rules
+ * say what is wrong). */
 static void prb_run_notes(cml_ctx *ctx, const probe_result *r) {
     prb_state *s = ctx->state;
     if (!s || s->cache.logged) return;
     s->cache.logged = true;
     if (r->status == PROBE_INPUT_ERROR) cml_usage_error(ctx, "probe: %s", r->message);
-    else if (r->status == PROBE_RUN_ERROR) cml_log(ctx, CML_WARNING, "probe: the model could not be run: %s", r->message);
-    else if (r->status == PROBE_SKIPPED && r->message[0]) cml_log(ctx, CML_WARNING, "probe: %s", r->message);
     if (r->save_error[0]) cml_usage_error(ctx, "probe: %s", r->save_error);
     if (s->cache.baseline_problem[0]) cml_usage_error(ctx, "probe: %s", s->cache.baseline_problem);
     else if (r->cmp_error[0]) cml_usage_error(ctx, "probe: compare: %s", r->cmp_error);
@@ -513,7 +676,7 @@ static int rep_baseline(const cml_model *m, cml_ctx *ctx, const probe_result *r)
 
 static int rep_unsupported(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
     (void)m;
-    if (r->status != PROBE_UNSUPPORTED) return CML_OK;
+    if (r->status != PROBE_UNSUPPORTED && !(r->partial && r->n_unsupported)) return CML_OK;
     if (!r->n_unsupported) {
         cml_reportf(ctx, NULL, "the runtime probe cannot run this model: %s", r->message);
         return CML_OK;
@@ -521,7 +684,9 @@ static int rep_unsupported(const cml_model *m, cml_ctx *ctx, const probe_result 
     for (size_t i = 0; i < r->n_unsupported && i < PROBE_MAX_UNSUPPORTED; i++) {
         const cml_op *op = r->unsupported[i].op;
         cml_reportf(ctx, op ? &op->loc : NULL,
-                    "the reference executor cannot run op '%s' (%s), so the model was not probed%s",
+                    r->partial ? "the reference executor cannot run op '%s' (%s): the pipeline's other stages were "
+                                 "probed on generated values for its outputs%s"
+                               : "the reference executor cannot run op '%s' (%s), so the model was not probed%s",
                     prb_op_name(op), r->unsupported_why[i],
                     r->n_unsupported > PROBE_MAX_UNSUPPORTED && i + 1 == PROBE_MAX_UNSUPPORTED ? " (and more)" : "");
     }
@@ -560,6 +725,23 @@ static int rep_oom(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
     return CML_OK;
 }
 
+/* the executor could not run the model (or the probe could not start) */
+static int rep_run_error(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
+    (void)m;
+    if (!(r->status == PROBE_RUN_ERROR || (r->status == PROBE_SKIPPED && r->message[0]))) return CML_OK;
+    const cml_op *op = r->current_op;
+    bool at_op = op && r->status == PROBE_RUN_ERROR &&
+                 (r->stage == STAGE_RUN_FP32 || r->stage == STAGE_RUN_FP16 || r->stage == STAGE_RUN_TYPED);
+    char msg[1400];
+    snprintf(msg, sizeof msg, "the runtime probe could not run the model: %s; the static results are still reported",
+             r->message);
+    cml_report(ctx, .message = msg, .at = at_op ? &op->loc : NULL,
+               .fix = "check the message: a shape the model cannot take (give matching inputs with --input NAME=FILE; "
+                      "a sequence model may need its sequence length), or report it with the model if the model runs "
+                      "in Core ML");
+    return CML_OK;
+}
+
 static int rep_constant(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
     if (r->status != PROBE_OK) return CML_OK;
     for (size_t i = 0; i < r->n_outputs; i++) {
@@ -589,6 +771,7 @@ PRB_CHECK(chk_unsupported, rep_unsupported)
 PRB_CHECK(chk_crash, rep_crash)
 PRB_CHECK(chk_timeout, rep_timeout)
 PRB_CHECK(chk_oom, rep_oom)
+PRB_CHECK(chk_run_error, rep_run_error)
 PRB_CHECK(chk_constant, rep_constant)
 
 /* ---- rules ------------------------------------------------------------------------ */
@@ -690,16 +873,18 @@ static const cml_rule R_UNSUPPORTED = {
     .size = sizeof(cml_rule),
     .id = "probe/unsupported-op",
     .name = "ProbeUnsupportedOp",
-    .summary = "The runtime probe cannot run an op of the model, so the model was not probed.",
-    .help_md = "coreml-lint's reference executor has no kernel for this op (a custom layer, a NeuralNetwork "
-               "control-flow layer, an op kind or parameter it does not implement, a classic model type other than "
-               "GLM, tree ensemble, "
-               "support vector machine (regressor and classifier), scaler, feature vectorizer, normalizer, array "
-               "feature extractor and numeric imputer, such as a k-nearest-neighbors classifier or a text model). "
-               "Every ML Program op of the iOS15 to iOS18 opsets runs, control flow, lists and states included "
-               "(docs/mil-ops.md in the source tree lists them). "
-               "Nothing was measured; the static findings stand. This says nothing about Core ML's own support "
-               "(see ane/unsupported-op for the Neural Engine)." PRB_HOW,
+    .summary = "The runtime probe cannot run an op or a pipeline stage of the model.",
+    .help_md = "coreml-lint's reference executor runs every NeuralNetwork layer, every ML Program op of the iOS15 "
+               "to iOS18 opsets (control flow, lists and states included; docs/mil-ops.md in the source tree lists "
+               "them) and every classic model, except what needs code the model file does not carry: a custom "
+               "layer or custom model (the app's class), Apple's own feature extractors and text models "
+               "(visionFeaturePrint, audioFeaturePrint, soundAnalysisPreprocessing, textClassifier, wordTagger, "
+               "gazetteer, wordEmbedding: 'needs Apple's implementation'), a serialized model, a linked model "
+               "whose file is not found next to the model, or a NeuralNetwork compiled for espresso (its layers "
+               "are not read). A model with such an op was not probed; a pipeline with such a stage is probed on "
+               "generated values for that stage's outputs (status 'partial'), so the stages before and after it "
+               "still run. The static findings stand. This says nothing about Core ML's own support (see "
+               "ane/unsupported-op for the Neural Engine)." PRB_HOW,
     .default_level = CML_WARNING,
     .check = chk_unsupported,
     .tags = TAGS,
@@ -754,6 +939,25 @@ static const cml_rule R_OOM = {
     .flags = CML_RULE_OPT_IN,
 };
 
+static const cml_rule R_RUN_ERROR = {
+    .size = sizeof(cml_rule),
+    .id = "probe/run-error",
+    .name = "ProbeRunError",
+    .summary = "The runtime probe could not run the model.",
+    .help_md = "The reference executor prepared the model but a run failed: a layer met a shape or a value it cannot "
+               "take (an index out of range, element counts that do not match, a loop that ran past the executor's "
+               "iteration limit), or the probe could not start. The message names the op and the reason. Often "
+               "the generated inputs are the cause: a NeuralNetwork sequence model (rank-5 inputs [Seq, B, C, H, "
+               "W]) that needs a sequence of a given length, or an input whose values must be indices; give "
+               "matching inputs with `--input NAME=FILE` (a file with S times the declared values is a sequence of "
+               "S steps for a rank-5 model). Nothing was measured; the static findings stand." PRB_HOW,
+    .default_level = CML_WARNING,
+    .check = chk_run_error,
+    .tags = TAGS,
+    .options = PROBE_OPTIONS,
+    .flags = CML_RULE_OPT_IN,
+};
+
 static const cml_rule R_CONSTANT = {
     .size = sizeof(cml_rule),
     .id = "probe/constant-output",
@@ -767,7 +971,8 @@ static const cml_rule R_CONSTANT = {
                "of size 1, an activation saturated for every input, or an output not connected to the inputs. "
                "Outputs of classifiers' labels are not compared (the same class for different inputs is "
                "normal), nor models with tree ensembles (constant between thresholds the generated inputs may "
-               "all miss). io/degenerate-output finds the certain cases statically.\n\n## Fix\n\nFollow the "
+               "all miss), nor a pipeline probed in part (its refused stage's stand-in values do not follow the "
+               "inputs). io/degenerate-output finds the certain cases statically.\n\n## Fix\n\nFollow the "
                "output back to the op that makes it constant: apply the softmax on the axis that holds the "
                "classes (or use a sigmoid for one unit), connect the output to the network." PRB_HOW,
     .default_level = CML_WARNING,
@@ -778,7 +983,8 @@ static const cml_rule R_CONSTANT = {
 };
 
 static const cml_rule *const RULES[] = {&R_NON_FINITE, &R_OVERFLOW, &R_DIVERGENCE, &R_BASELINE, &R_UNSUPPORTED,
-                                        &R_CRASH,      &R_TIMEOUT,  &R_OOM,        &R_CONSTANT, NULL};
+                                        &R_CRASH,      &R_TIMEOUT,  &R_OOM,        &R_RUN_ERROR, &R_CONSTANT,
+                                        NULL};
 
 static const cml_plugin PLUGIN = {
     .size = sizeof(cml_plugin),

@@ -21,14 +21,10 @@
 #include "coreml_backend.h"
 #include "exec/exec.h"
 
-#define PROBE_MAX_INPUT_SPECS 16
-#define PROBE_MAX_OUTPUTS 16
 #define PROBE_MAX_LIST 8            /* ops listed per finding (overflow, divergence, slowest) */
 #define PROBE_MAX_UNSUPPORTED 32
-#define PROBE_MAX_RUNS 1000
 #define PROBE_NAME 128
 #define PROBE_MSG 1024
-#define PROBE_FIGURES 65536         /* bytes of figures JSON */
 #define PROBE_SAMPLES 1024          /* values sampled per op output for per-op divergence */
 
 /* ---- options (read from the rule's ctx) ------------------------------------ */
@@ -43,9 +39,9 @@ typedef struct probe_opts {
     int64_t memory_limit_mb;        /* 0 = none */
     char function[PROBE_NAME];      /* "" = the default function */
     size_t n_inputs;
-    char inputs[PROBE_MAX_INPUT_SPECS][1024]; /* "name=file" */
-    char save_outputs[1024];        /* "" = none */
-    char compare_to[1024];          /* baseline model path, "" = none */
+    char **inputs;                  /* n_inputs "name=file" (owned: probe_opts_clear) */
+    char save_outputs[4096];        /* "" = none */
+    char compare_to[4096];          /* baseline model path, "" = none */
     char test_hook[16];             /* "", "crash", "hang", "oom" (tests only) */
     bool coreml;                    /* run Core ML itself where the host has it */
 } probe_opts;
@@ -114,13 +110,16 @@ typedef struct probe_result {
     volatile int complete;          /* the child finished writing */
     probe_status status;
     char message[PROBE_MSG];        /* error / unsupported reason */
-    /* unsupported ops */
+    /* unsupported ops (with status ok: the pipeline stages a partial run
+     * replaced by generated values) */
+    bool partial;
     size_t n_unsupported;
     probe_op_ref unsupported[PROBE_MAX_UNSUPPORTED];
     char unsupported_why[PROBE_MAX_UNSUPPORTED][192];
-    /* outputs */
-    size_t n_outputs;
-    probe_output outputs[PROBE_MAX_OUTPUTS];
+    /* outputs: as many as the model has (in the child, room for
+     * cap_outputs in the memory shared with the parent) */
+    size_t n_outputs, cap_outputs;
+    probe_output *outputs;
     /* first op with a NaN/Inf output, per mode */
     probe_op_ref first_nonfinite32, first_nonfinite16;
     /* fp16 overflow: ops with |x| > 65504 before rounding (a = max |x|, count) */
@@ -141,15 +140,32 @@ typedef struct probe_result {
     double mem_growth_mb;
     char save_error[PROBE_MSG];     /* --save-outputs failed: why */
     bool oom_hint;                  /* a memory limit was in force (a crash may be an allocation failure) */
-    /* the figures JSON the child wrote (the parent adds rss_peak and status) */
-    char figures[PROBE_FIGURES];
+    /* the figures JSON the child wrote (the parent adds rss_peak and status;
+     * it comes through the pipe, of any length; NULL when none) */
+    char *figures;
 } probe_result;
+
+/* A linkedModel op of the probed model and the model its file names, loaded
+ * through the host before the run (NULL, with why, when it was not found). */
+typedef struct probe_link {
+    const cml_op *op;
+    const cml_model *model;
+    char why[512];
+} probe_link;
+typedef struct prb_linkset {
+    probe_link *l;
+    size_t n, cap;
+} prb_linkset;
 
 /* ---- probe_child.c ------------------------------------------------------------- */
 
+/* Frees what a result owns (outputs, figures) and zeroes it. */
+void probe_result_clear(probe_result *r);
+void probe_opts_clear(probe_opts *o);
+
 /* Run the probe of m (function opts->function) in a forked child, filling
  * *res. baseline (may be NULL) is the model to compare with. io reads
- * weights through the host. Always returns with res->status set (a crash,
+ * weights through the host (and resolves linked models). Always returns with res->status set (a crash,
  * time-out or out-of-memory becomes that status). */
 void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *opts, const exec_io *io,
                const char *model_path, probe_result *res);
@@ -166,6 +182,16 @@ float *probe_read_array(const char *path, size_t *n, int *rank, int64_t *dims, c
 /* Write a float32 .npy file (C order). 0, or -1 with err. */
 int probe_write_npy(const char *path, const float *data, int rank, const int64_t *dims, char *err,
                     size_t errlen);
+
+/* The lines of a text file: a string input (.txt, one value per line) or,
+ * with values, a dictionary (.tsv, KEY<TAB>NUMBER per line): a malloc'd
+ * block of *n pointers into its own copy of the text (free the block; and
+ * *values). NULL with a message in err. */
+char **probe_read_lines(const char *path, size_t *n, float **values, char *err, size_t errlen);
+
+/* Write strings (values NULL) or KEY<TAB>VALUE lines. 0, or -1 with err. */
+int probe_write_lines(const char *path, const char *const *keys, const float *values, size_t n, char *err,
+                      size_t errlen);
 
 /* A file name from an output name: [A-Za-z0-9._-] kept, others '_'. */
 void probe_safe_name(const char *name, char *out, size_t cap);

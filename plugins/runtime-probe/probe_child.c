@@ -19,8 +19,8 @@
  * and op the child had reached say where. Test hook: the option test_hook
  * "crash" makes the child raise SIGSEGV at its first op and "hang" makes it
  * sleep forever (the tool's own tests of probe/crash and probe/timeout).
- * Progress goes to stderr, only on a terminal and only for runs longer than
- * half a second. */
+ * Progress goes to stderr, only on a terminal and only once the probe has
+ * taken a second (prb_show). */
 #if defined(__APPLE__)
 #define _DARWIN_C_SOURCE 1
 #else
@@ -72,6 +72,7 @@ static const exec_api *EX;
 #define exec_tensors_free (EX->tensors_free)
 #define exec_tensor_count (EX->tensor_count)
 #define exec_round_fp16 (EX->round_fp16)
+#define exec_plan_substituted (EX->plan_substituted)
 #define exec_output_random (EX->output_random)
 
 /* AddressSanitizer builds: RLIMIT_AS would make the sanitizer's own
@@ -146,17 +147,31 @@ typedef struct prb_json {
 } prb_json;
 
 static void jb(prb_json *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* appends to a buffer that grows (full: out of memory, the rest dropped) */
 static void jb(prb_json *j, const char *fmt, ...) {
     if (j->full) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(j->p + j->n, j->cap - j->n, fmt, ap);
-    va_end(ap);
-    if (k < 0 || (size_t)k >= j->cap - j->n) {
-        j->full = true;
-        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = j->p ? vsnprintf(j->p + j->n, j->cap - j->n, fmt, ap) : -2;
+        va_end(ap);
+        if (k == -1) {
+            j->full = true;
+            return;
+        }
+        if (k >= 0 && (size_t)k < j->cap - j->n) {
+            j->n += (size_t)k;
+            return;
+        }
+        size_t cap = 2 * j->cap + (k > 0 ? (size_t)k : 0) + 4096;
+        char *np = realloc(j->p, cap);
+        if (!np) {
+            j->full = true;
+            return;
+        }
+        j->p = np;
+        j->cap = cap;
     }
-    j->n += (size_t)k;
 }
 
 static void jstr(prb_json *j, const char *s) {
@@ -181,6 +196,7 @@ enum { HOOK_OFF = 0, HOOK_RECORD, HOOK_COMPARE16, HOOK_BASELINE };
 
 typedef struct prb_child {
     probe_result *res;
+    int out_fd;                 /* the pipe to the parent: the figures JSON */
     const cml_model *m, *base;
     const probe_opts *o;
     const exec_io *io;
@@ -203,8 +219,11 @@ typedef struct prb_child {
     uint64_t *samp_n_a;
     /* progress on a terminal */
     bool progress;
-    double t0;
+    double t0, progress_after_ms, last_shown;
     bool progress_shown;
+    char phase[64];
+    int phase_k, phase_n;
+    size_t run_ops;             /* ops of the run in progress (for "op i of n") */
 } prb_child;
 
 static size_t prb_sample(const exec_tensor *t, float *dst, uint64_t *count) {
@@ -249,10 +268,12 @@ static void prb_hook(void *user, size_t i, const exec_op_stat *st, const exec_te
     }
 }
 
+static void prb_show(prb_child *c, size_t op, size_t n_ops);
+
 static void prb_op_start(void *user, size_t i, const cml_op *op) {
     prb_child *c = user;
-    (void)i;
     c->res->current_op = op;
+    if (c->progress && c->run_ops) prb_show(c, i + 1, c->run_ops);
     if (!strcmp(c->o->test_hook, "crash") && c->res->stage == STAGE_RUN_FP32) {
         /* test hook: die the way a buggy kernel would */
         signal(SIGSEGV, SIG_DFL);
@@ -260,9 +281,18 @@ static void prb_op_start(void *user, size_t i, const cml_op *op) {
     }
 }
 
-static void prb_progress(prb_child *c, const char *what, int k, int n) {
-    if (!c->progress) return;
-    if (prb_now_ms() - c->t0 < 500) return;
+/* Progress on a terminal: once the probe has taken longer than a second
+ * (CML_PROBE_PROGRESS_AFTER_MS overrides it, for the tests), one stderr
+ * line rewritten in place says the phase (model loaded, which mode, run i
+ * of n) and, within a run, the op; at most four times a second. Nothing
+ * when stderr is not a terminal; never part of the report. */
+static void prb_show(prb_child *c, size_t op, size_t n_ops) {
+    double now = prb_now_ms();
+    /* at most four lines a second (every op with a zero threshold, for the tests) */
+    double gap = c->progress_after_ms < 250 ? c->progress_after_ms : 250;
+    if (now - c->t0 < c->progress_after_ms || now - c->last_shown < gap)
+        return;
+    c->last_shown = now;
     const char *base = strrchr(c->path, '/');
     /* the model's file name is the pull request's: no control byte of it
      * reaches the terminal (the escapes here are the progress line's own) */
@@ -279,9 +309,21 @@ static void prb_progress(prb_child *c, const char *what, int k, int n) {
         q++;
     }
     name[o] = 0;
-    fprintf(stderr, "\rcoreml-lint: probe %s: %s %d/%d\033[K", name, what, k, n);
+    char runs[32] = "", ops[48] = "";
+    if (c->phase_n) snprintf(runs, sizeof runs, " %d of %d", c->phase_k, c->phase_n);
+    if (n_ops) snprintf(ops, sizeof ops, ", op %zu of %zu", op, n_ops);
+    fprintf(stderr, "\rcoreml-lint: probe %s: %s%s%s\033[K", name, c->phase, runs, ops);
     fflush(stderr);
     c->progress_shown = true;
+}
+
+static void prb_progress(prb_child *c, const char *what, int k, int n) {
+    if (!c->progress) return;
+    snprintf(c->phase, sizeof c->phase, "%s", what);
+    c->phase_k = k;
+    c->phase_n = n;
+    c->last_shown = 0;
+    prb_show(c, 0, 0);
 }
 
 static void prb_progress_end(prb_child *c) {
@@ -314,6 +356,89 @@ static const cml_feature *prb_feature(const cml_model *m, const char *name) {
     return NULL;
 }
 
+static bool prb_is_nn(const cml_model *m);
+
+/* whether the dictionary input `name` has string keys */
+static bool prb_string_keys(const cml_model *m, const char *name) {
+    for (size_t i = 0; i < m->n_inputs; i++)
+        if (m->inputs[i]->name && !strcmp(m->inputs[i]->name, name))
+            return m->inputs[i]->kind == CML_FEAT_DICTIONARY && m->inputs[i]->key_kind == CML_FEAT_STRING;
+    return false;
+}
+
+/* A string input from a .txt file (one value per line) or a dictionary
+ * from a .tsv file (KEY<TAB>VALUE per line; integer keys for an int64-keyed
+ * dictionary). 0, or -1 with res set. */
+static int prb_text_input(prb_child *c, exec_tensor *t, const char *path) {
+    bool dict = t->dtype == EXEC_DT_DICT;
+    size_t len = strlen(path);
+    const char *want = dict ? ".tsv" : ".txt";
+    if (len < 4 || strcmp(path + len - 4, want)) {
+        prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s: a %s input is read from a %s file (%s)", t->name, path,
+                 dict ? "dictionary" : "string", want, dict ? "KEY<TAB>VALUE per line" : "one value per line");
+        return -1;
+    }
+    size_t n = 0;
+    float *vals = NULL;
+    char err[PROBE_MSG - 64];
+    char **lines = probe_read_lines(path, &n, dict ? &vals : NULL, err, sizeof err);
+    if (!lines) {
+        prb_fail(c->res, prb_oom_msg(err) ? PROBE_OOM : PROBE_INPUT_ERROR, "--input %s: %s", t->name, err);
+        return -1;
+    }
+    if (!dict && n != exec_tensor_count(t) && t->rank == 0) {
+        prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s holds %zu lines, the input is one string", t->name, path, n);
+        free(lines);
+        return -1;
+    }
+    float *data = dict ? vals : calloc(n ? n : 1, sizeof *data);
+    if (!data) {
+        free(lines);
+        prb_fail(c->res, PROBE_OOM, "--input %s: out of memory", t->name);
+        return -1;
+    }
+    free(t->data);
+    free(t->owned_);
+    t->data = data;
+    t->owned_ = NULL;
+    t->strings = NULL;
+    t->int_keys = NULL;
+    if (!dict && t->rank == 0) {
+        t->owned_ = lines;
+        t->strings = (const char *const *)lines;
+        return 0;
+    }
+    t->rank = 1;
+    t->shape[0] = (int64_t)n;
+    if (dict && t->int_keys == NULL && !prb_string_keys(c->m, t->name)) {
+        int64_t *keys = malloc((n ? n : 1) * sizeof *keys);
+        if (!keys) {
+            free(lines);
+            prb_fail(c->res, PROBE_OOM, "--input %s: out of memory", t->name);
+            return -1;
+        }
+        for (size_t i = 0; i < n; i++) {
+            char *end = NULL;
+            long long k = strtoll(lines[i], &end, 10);
+            if (end == lines[i] || *end) {
+                prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s: line %zu: '%.60s' is not an integer key", t->name,
+                         path, i + 1, lines[i]);
+                free(keys);
+                free(lines);
+                return -1;
+            }
+            keys[i] = k;
+        }
+        free(lines);
+        t->int_keys = keys;
+        t->owned_ = keys;
+        return 0;
+    }
+    t->strings = (const char *const *)lines;
+    t->owned_ = lines;
+    return 0;
+}
+
 /* Replace generated inputs with the user's files. 0, or -1 with res set. */
 static int prb_user_inputs(prb_child *c, exec_tensor *ins, size_t n_in, bool *from_file) {
     for (size_t s = 0; s < c->o->n_inputs; s++) {
@@ -340,6 +465,11 @@ static int prb_user_inputs(prb_child *c, exec_tensor *ins, size_t n_in, bool *fr
         int rank = -1;
         int64_t dims[EXEC_MAX_RANK];
         char err[PROBE_MSG - 64];
+        if (ins[which].dtype == EXEC_DT_STRING || ins[which].dtype == EXEC_DT_DICT) {
+            if (prb_text_input(c, &ins[which], eq + 1) != 0) return -1;
+            from_file[which] = true;
+            continue;
+        }
         float *data = probe_read_array(eq + 1, &n, &rank, dims, err, sizeof err);
         if (!data) {
             prb_fail(c->res, prb_oom_msg(err) ? PROBE_OOM : PROBE_INPUT_ERROR, "--input %.*s: %s", (int)nl, spec, err);
@@ -349,11 +479,30 @@ static int prb_user_inputs(prb_child *c, exec_tensor *ins, size_t n_in, bool *fr
         size_t want = exec_tensor_count(t);
         const cml_feature *f = prb_feature(c->m, t->name);
         bool flexible = f && f->flex != CML_FLEX_NONE;
+        bool seq = prb_is_nn(c->m) && c->m->nn_array_shape_mapping <= 0 && f && f->kind == CML_FEAT_MULTIARRAY &&
+                   (f->shape.rank == 1 || f->shape.rank == 3) && want && n > want && n % want == 0;
         if (n == want) {
             /* the declared (default) shape; the file's own shape may differ in 1s */
         } else if (flexible && rank > 0) {
             t->rank = rank;
             for (int k = 0; k < rank; k++) t->shape[k] = dims[k];
+        } else if (seq) {
+            /* a rank-5 NeuralNetwork input given as a sequence of n / want
+             * steps ([Seq, C] or [Seq, 1, C, H, W]; SOURCE: apple/coremltools
+             * mlmodel/format/NeuralNetwork.proto RANK5_ARRAY_MAPPING: "At
+             * runtime, the first two dimensions (Seq or Batch) can be
+             * presented as well, with non-1 values") */
+            int64_t steps = (int64_t)(n / want);
+            if (f->shape.rank == 1) {
+                t->rank = 2;
+                t->shape[0] = steps;
+                t->shape[1] = (int64_t)want;
+            } else {
+                t->rank = 5;
+                t->shape[0] = steps;
+                t->shape[1] = 1;
+                for (int k = 0; k < 3; k++) t->shape[k + 2] = f->shape.dims[k];
+            }
         } else {
             char shp[160] = "";
             size_t k = 0;
@@ -372,6 +521,101 @@ static int prb_user_inputs(prb_child *c, exec_tensor *ins, size_t n_in, bool *fr
         from_file[which] = true;
     }
     return 0;
+}
+
+/* ---- sequence length of generated inputs ------------------------------------------ */
+
+/* A rank-5 NeuralNetwork input (declared [C] or [C, H, W]) the probe
+ * generated: its sequence axis is free (RANK5_ARRAY_MAPPING: "At runtime,
+ * the first two dimensions (Seq or Batch) can be presented as well, with
+ * non-1 values"). */
+static bool prb_seq_input(const prb_child *c, const exec_tensor *t, bool from_file) {
+    const cml_feature *f = prb_feature(c->m, t->name);
+    return !from_file && prb_is_nn(c->m) && c->m->nn_array_shape_mapping <= 0 && f &&
+           f->kind == CML_FEAT_MULTIARRAY && f->flex == CML_FLEX_NONE && (f->shape.rank == 1 || f->shape.rank == 3) &&
+           (t->dtype == EXEC_DT_FP32 || t->dtype == EXEC_DT_FP16);
+}
+
+/* Make every generated sequence input `steps` steps long: step s is the
+ * input exec_make_inputs draws with seed + s (so embedding indices stay in
+ * range). 0, or -1 (out of memory / no inputs; ins unchanged). */
+static int prb_seq_steps(prb_child *c, const char *fn, exec_tensor *ins, size_t n_in, const bool *from_file,
+                         int64_t steps) {
+    for (size_t i = 0; i < n_in; i++) {
+        if (!prb_seq_input(c, &ins[i], from_file[i])) continue;
+        const cml_feature *f = prb_feature(c->m, ins[i].name);
+        size_t per = 1;
+        for (int k = 0; k < f->shape.rank; k++) per *= (size_t)(f->shape.dims[k] > 0 ? f->shape.dims[k] : 1);
+        float *d = malloc(per * (size_t)steps * sizeof *d);
+        if (!d) return -1;
+        for (int64_t st = 0; st < steps; st++) {
+            exec_tensor *g = NULL;
+            size_t ng = 0;
+            char err[256];
+            if (exec_make_inputs(c->m, fn, c->o->seed + (uint64_t)st, &g, &ng, err, sizeof err) != 0) {
+                free(d);
+                return -1;
+            }
+            const exec_tensor *src = NULL;
+            for (size_t k = 0; k < ng; k++)
+                if (g[k].name && !strcmp(g[k].name, ins[i].name)) src = &g[k];
+            if (!src || exec_tensor_count(src) != per || !src->data) {
+                exec_tensors_free(g, ng);
+                free(d);
+                return -1;
+            }
+            memcpy(d + (size_t)st * per, src->data, per * sizeof *d);
+            exec_tensors_free(g, ng);
+        }
+        free(ins[i].data);
+        ins[i].data = d;
+        if (f->shape.rank == 1) {
+            ins[i].rank = 2;
+            ins[i].shape[0] = steps;
+            ins[i].shape[1] = (int64_t)per;
+        } else {
+            ins[i].rank = 5;
+            ins[i].shape[0] = steps;
+            ins[i].shape[1] = 1;
+            for (int k = 0; k < 3; k++) ins[i].shape[k + 2] = f->shape.dims[k];
+        }
+    }
+    return 0;
+}
+
+/* The first fp32 run failed on generated inputs of a sequence model (a
+ * Keras embedding + flatten + dense model takes exactly input_length
+ * steps, its declared shape says 1): find the shortest sequence length
+ * from 2 to 64 it runs with, within a tenth of the time limit (at most a
+ * minute). true: ins are that long and r->message says so. */
+static bool prb_seq_search(prb_child *c, exec_plan *plan, const char *fn, exec_tensor *ins, size_t n_in,
+                           const bool *from_file, const char *first_error) {
+    bool any = false;
+    for (size_t i = 0; i < n_in; i++) any |= prb_seq_input(c, &ins[i], from_file[i]);
+    if (!any || prb_oom_msg(first_error)) return false;
+    char why[PROBE_MSG / 2];
+    snprintf(why, sizeof why, "%s", first_error);
+    double budget = c->o->timeout_s > 0 ? c->o->timeout_s * 100.0 : 60000.0, t0 = prb_now_ms();
+    if (budget > 60000.0) budget = 60000.0;
+    for (int64_t steps = 2; steps <= 64 && prb_now_ms() - t0 < budget; steps++) {
+        prb_progress(c, "trying a longer input sequence", (int)steps, 64);
+        if (prb_seq_steps(c, fn, ins, n_in, from_file, steps) != 0) return false;
+        exec_reset_states(plan);
+        exec_tensor *outs = NULL;
+        size_t n_outs = 0;
+        int rc = exec_run(plan, EXEC_FP32, ins, n_in, &outs, &n_outs, NULL);
+        exec_tensors_free(outs, n_outs);
+        if (rc == 0) {
+            snprintf(c->res->message, sizeof c->res->message,
+                     "the generated inputs are sequences of %lld steps: with the declared length 1 the run failed "
+                     "(%.400s); give --input NAME=FILE for other lengths",
+                     (long long)steps, why);
+            return true;
+        }
+    }
+    /* none ran: back to the declared length (the same values as before) */
+    prb_seq_steps(c, fn, ins, n_in, from_file, 1);
+    return false;
 }
 
 /* ---- comparisons ------------------------------------------------------------------ */
@@ -591,8 +835,38 @@ static void prb_save(prb_child *c, const exec_tensor *o32, const exec_tensor *o1
         for (int pass = 0; pass < 2; pass++) {
             const exec_tensor *t = pass ? &o16[i] : &o32[i];
             if (pass && !prb_is_float(t)) continue;
-            char safe[256], path[2048], err[512];
+            char safe[256], path[4096 + 300], err[512];
             probe_safe_name(t->name, safe, sizeof safe);
+            /* strings as NAME.txt, dictionaries as NAME.tsv (KEY<TAB>VALUE;
+             * a classifier's probabilities with their class labels too,
+             * besides the .npy) */
+            bool dict = t->dtype == EXEC_DT_DICT || (!pass && prb_is_float(t) && (t->strings || t->int_keys));
+            if (t->dtype == EXEC_DT_STRING || dict || t->dtype == EXEC_DT_LABEL) {
+                size_t n = t->dtype == EXEC_DT_LABEL ? 1 : exec_tensor_count(t);
+                const char **keys = calloc(n ? n : 1, sizeof *keys);
+                char (*num)[32] = calloc(n ? n : 1, sizeof *num);
+                if (!keys || !num) {
+                    free(keys);
+                    free(num);
+                    snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs: out of memory");
+                    return;
+                }
+                for (size_t k = 0; k < n; k++) {
+                    if (t->dtype == EXEC_DT_LABEL && t->label) keys[k] = t->label;
+                    else if (t->strings) keys[k] = t->strings[k];
+                    else if (t->int_keys) { snprintf(num[k], sizeof num[k], "%lld", (long long)t->int_keys[k]); keys[k] = num[k]; }
+                    else { snprintf(num[k], sizeof num[k], "%lld", (long long)(t->data ? t->data[k] : 0)); keys[k] = num[k]; }
+                }
+                snprintf(path, sizeof path, "%s/%s.%s", dir, safe, dict ? "tsv" : "txt");
+                int rc = probe_write_lines(path, keys, dict ? t->data : NULL, n, err, sizeof err);
+                free(keys);
+                free(num);
+                if (rc != 0) {
+                    snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs: %s", err);
+                    return;
+                }
+                if (t->dtype != EXEC_DT_FP32) continue;
+            }
             snprintf(path, sizeof path, "%s/%s%s.npy", dir, safe, pass ? ".fp16" : "");
             if (probe_write_npy(path, t->data, t->rank, t->shape, err, sizeof err) != 0) {
                 snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs: %s", err);
@@ -642,7 +916,7 @@ static void prb_baseline(prb_child *c, const exec_tensor *ins, size_t n_in, cons
     size_t nf_b = 0, nf_a = 0;
     for (size_t i = 0; i < n_out; i++) nf_b += prb_is_float(&o32[i]);
     for (size_t i = 0; i < noa; i++) nf_a += prb_is_float(&oa[i]);
-    for (size_t i = 0; i < n_out && i < PROBE_MAX_OUTPUTS; i++) {
+    for (size_t i = 0; i < n_out && i < r->cap_outputs; i++) {
         probe_output *po = &r->outputs[i];
         if (!prb_is_float(&o32[i])) continue;
         const exec_tensor *ta = NULL;
@@ -692,7 +966,7 @@ static void prb_figures(prb_child *c, const exec_plan *plan, const exec_tensor *
                         double prepare_ms, double *const lat[3], int runs, const double *rss_runs,
                         const coreml_result *cm, bool nn) {
     probe_result *r = c->res;
-    prb_json j = {r->figures, 0, sizeof r->figures, false};
+    prb_json j = {NULL, 0, 0, false};
     const cml_function *fn = exec_plan_function(plan);
     jb(&j, "\"executor\":\"reference CPU executor (fp32 and fp16 emulation)\",\"blas\":\"%s\",", EXEC_BLAS_NAME);
     jb(&j, "\"function\":");
@@ -898,10 +1172,15 @@ static void prb_figures(prb_child *c, const exec_plan *plan, const exec_tensor *
         jb(&j, ",\"saved_outputs\":");
         jstr(&j, c->o->save_outputs);
     }
-    if (j.full) {
-        /* too much to say: keep what fits in a valid document */
-        snprintf(r->figures, sizeof r->figures, "\"note\":\"figures truncated\"");
+    /* to the parent through the pipe (any length) */
+    const char *text = j.full || !j.p ? "\"note\":\"figures dropped: out of memory\"" : j.p;
+    for (size_t len = strlen(text), done = 0; done < len;) {
+        ssize_t w = write(c->out_fd, text + done, len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        done += (size_t)w;
     }
+    free(j.p);
 }
 
 
@@ -924,19 +1203,24 @@ static bool prb_piecewise_constant(const cml_model *m) {
 static void prb_constant_outputs(prb_child *c, exec_plan *plan, const char *fn, const exec_tensor *ins,
                                  size_t n_in, const bool *from_file, const exec_tensor *out32, size_t n_out32) {
     probe_result *r = c->res;
-    bool generated = false, varied[PROBE_MAX_OUTPUTS] = {false};
+    bool generated = false;
     int done = 0;
     for (size_t i = 0; i < n_in; i++) generated = generated || !from_file[i];
     if (!generated || prb_piecewise_constant(c->m)) return;
+    bool *varied = calloc(n_out32 ? n_out32 : 1, sizeof *varied);
+    if (!varied) return;
     for (uint64_t k = 1; k <= PRB_OTHER_SEEDS; k++) {
         exec_tensor *alt = NULL, *o = NULL;
         size_t n_alt = 0, n_o = 0;
         char err[256];
-        if (exec_make_inputs(c->m, fn, c->o->seed + k * 0x9e3779b9ull, &alt, &n_alt, err, sizeof err) != 0) return;
+        if (exec_make_inputs(c->m, fn, c->o->seed + k * 0x9e3779b9ull, &alt, &n_alt, err, sizeof err) != 0) break;
         for (size_t i = 0; i < n_alt && i < n_in; i++) {
             size_t n = exec_tensor_count(&alt[i]);
-            if (from_file[i] && n == exec_tensor_count(&ins[i])) memcpy(alt[i].data, ins[i].data, n * sizeof(float));
-            else if (k == PRB_OTHER_SEEDS && alt[i].dtype != EXEC_DT_LABEL) memset(alt[i].data, 0, n * sizeof(float));
+            bool num = alt[i].data && (alt[i].dtype == EXEC_DT_FP32 || alt[i].dtype == EXEC_DT_FP16 ||
+                                       alt[i].dtype == EXEC_DT_INT32);
+            if (from_file[i] && num && ins[i].data && n == exec_tensor_count(&ins[i]))
+                memcpy(alt[i].data, ins[i].data, n * sizeof(float));
+            else if (k == PRB_OTHER_SEEDS && num) memset(alt[i].data, 0, n * sizeof(float));
         }
         exec_reset_states(plan);
         int rc = exec_run(plan, EXEC_FP32, alt, n_alt, &o, &n_o, NULL);
@@ -964,6 +1248,7 @@ static void prb_constant_outputs(prb_child *c, exec_plan *plan, const char *fn, 
         po->uniform = true;
         for (size_t k = 1; k < n && po->uniform; k++) po->uniform = out32[i].data[k] == out32[i].data[0];
     }
+    free(varied);
 }
 static void prb_child_main(prb_child *c) {
     probe_result *r = c->res;
@@ -979,6 +1264,8 @@ static void prb_child_main(prb_child *c) {
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &dfl, NULL);
     c->progress = isatty(2) != 0;
     c->t0 = prb_now_ms();
+    const char *after = getenv("CML_PROBE_PROGRESS_AFTER_MS");
+    c->progress_after_ms = after && *after ? strtod(after, NULL) : 1000.0;
     char lerr[PROBE_MSG - 64];
     if (!(EX = exec_api_load(lerr, sizeof lerr))) {
         prb_fail(r, PROBE_RUN_ERROR, "%s", lerr);
@@ -1003,18 +1290,45 @@ static void prb_child_main(prb_child *c) {
         prb_fail(r, prb_oom_msg(err) ? PROBE_OOM : PROBE_RUN_ERROR, "inputs: %s", err);
         return;
     }
-    bool from_file[64] = {false};
-    if (n_in > 64 || prb_user_inputs(c, ins, n_in, from_file) != 0) {
-        if (n_in > 64) prb_fail(r, PROBE_RUN_ERROR, "more than 64 inputs");
+    bool *from_file = calloc(n_in ? n_in : 1, sizeof *from_file);
+    if (!from_file) {
+        prb_fail(r, PROBE_OOM, "out of memory for the inputs");
         exec_tensors_free(ins, n_in);
         return;
     }
+    if (prb_user_inputs(c, ins, n_in, from_file) != 0) {
+        exec_tensors_free(ins, n_in);
+        free(from_file);
+        return;
+    }
+    prb_progress(c, "loading the model (decoding its weights)", 0, 0);
 
     /* prepare */
     r->stage = STAGE_PREPARE;
     exec_opts eo = {.threads = o->threads, .hook = prb_hook, .hook_user = c, .on_op_start = prb_op_start, .io = *c->io};
     double t0 = prb_now_ms();
     exec_plan *plan = exec_prepare(c->m, fn->name, &eo, err, sizeof err);
+    if (!plan && c->m->classic && c->m->n_sub_models) {
+        /* a pipeline with a stage the executor refuses: run the others on
+         * generated values of that stage's outputs, and say so */
+        exec_opts po = eo;
+        po.partial = true;
+        char perr[PROBE_MSG - 64];
+        plan = exec_prepare(c->m, fn->name, &po, perr, sizeof perr);
+        if (plan) {
+            const cml_op *bad[PROBE_MAX_UNSUPPORTED];
+            char why[PROBE_MAX_UNSUPPORTED][192];
+            size_t nb = exec_unsupported(c->m, fn->name, c->io, bad, why, PROBE_MAX_UNSUPPORTED);
+            r->partial = true;
+            r->n_unsupported = nb;
+            for (size_t i = 0; i < nb && i < PROBE_MAX_UNSUPPORTED; i++) {
+                r->unsupported[i].op = bad[i];
+                memcpy(r->unsupported_why[i], why[i], sizeof r->unsupported_why[i]);
+                r->unsupported_why[i][sizeof r->unsupported_why[i] - 1] = 0;
+            }
+            snprintf(r->message, sizeof r->message, "%s; the other stages ran on generated values for its outputs", err);
+        }
+    }
     double prepare_ms = prb_now_ms() - t0;
     if (!plan) {
         const cml_op *bad[PROBE_MAX_UNSUPPORTED];
@@ -1036,6 +1350,7 @@ static void prb_child_main(prb_child *c) {
             prb_fail(r, PROBE_RUN_ERROR, "preparing the model: %s", err);
         }
         exec_tensors_free(ins, n_in);
+        free(from_file);
         return;
     }
     double const_mb = (double)exec_plan_const_bytes(plan) / (1024.0 * 1024.0);
@@ -1044,10 +1359,13 @@ static void prb_child_main(prb_child *c) {
                  const_mb, (long long)o->memory_limit_mb);
         exec_plan_free(plan);
         exec_tensors_free(ins, n_in);
+        free(from_file);
         return;
     }
     size_t n_ops = exec_plan_n_ops(plan);
-    int runs = o->runs < 1 ? 1 : o->runs > PROBE_MAX_RUNS ? PROBE_MAX_RUNS : o->runs;
+    c->run_ops = n_ops;
+    prb_progress(c, "model loaded", 0, 0);
+    int runs = o->runs < 1 ? 1 : o->runs;
     double *lat32 = calloc((size_t)runs, sizeof(double)), *lat16 = calloc((size_t)runs, sizeof(double));
     double *latT = NULL;
     double *rss_runs = calloc((size_t)runs, sizeof(double));
@@ -1059,6 +1377,7 @@ static void prb_child_main(prb_child *c) {
     /* fp32, then fp16 emulation */
     exec_tensor *out32 = NULL, *out16 = NULL;
     size_t n_out32 = 0, n_out16 = 0;
+    bool seq_tried = false;
     for (int mode = 0; mode < 2; mode++) {
         exec_mode em = mode ? EXEC_FP16_EMU : EXEC_FP32;
         r->stage = mode ? STAGE_RUN_FP16 : STAGE_RUN_FP32;
@@ -1073,6 +1392,17 @@ static void prb_child_main(prb_child *c) {
             int rc = exec_run(plan, em, ins, n_in, &outs, &n_outs, &st);
             double dt = prb_now_ms() - t1;
             c->hook_mode = HOOK_OFF;
+            if (rc != 0 && !mode && !k && !seq_tried) {
+                /* a sequence model that needs more than one step: find how many */
+                seq_tried = true;
+                char e1[PROBE_MSG / 2];
+                snprintf(e1, sizeof e1, "%s", exec_last_error(plan));
+                if (prb_seq_search(c, plan, fn->name, ins, n_in, from_file, e1)) {
+                    k = -1; /* again from the first run, with the longer inputs */
+                    continue;
+                }
+                exec_run(plan, em, ins, n_in, NULL, NULL, NULL); /* the declared length's error again */
+            }
             if (rc != 0) {
                 const char *e = exec_last_error(plan);
                 prb_fail(r, prb_oom_msg(e) ? PROBE_OOM : PROBE_RUN_ERROR, "%s run %d: %s",
@@ -1114,7 +1444,7 @@ static void prb_child_main(prb_child *c) {
     r->mem_growth_mb = runs > 2 ? rss_runs[runs - 1] - rss_runs[1] : runs > 1 ? rss_runs[runs - 1] - rss_runs[0] : 0;
 
     /* outputs: fp16 emulation vs fp32 */
-    r->n_outputs = n_out32 < PROBE_MAX_OUTPUTS ? n_out32 : PROBE_MAX_OUTPUTS;
+    r->n_outputs = n_out32 < r->cap_outputs ? n_out32 : r->cap_outputs;
     for (size_t i = 0; i < r->n_outputs; i++) {
         probe_output *po = &r->outputs[i];
         snprintf(po->name, sizeof po->name, "%s", out32[i].name ? out32[i].name : "?");
@@ -1138,7 +1468,9 @@ static void prb_child_main(prb_child *c) {
         po->max_rel = cm.max_rel;
     }
     prb_growth(c->ops, c->rel16, c->n_ops, r->div_ops, &r->n_div_ops);
-    prb_constant_outputs(c, plan, fn->name, ins, n_in, from_file, out32, n_out32);
+    /* a partial pipeline's stand-in values do not follow the inputs: its
+     * outputs are not judged constant */
+    if (!r->partial) prb_constant_outputs(c, plan, fn->name, ins, n_in, from_file, out32, n_out32);
 
     /* a mixed-precision program also runs in its own typed precision
      * (fp16-typed ops rounded, fp32-typed ones not); for pure fp16 / fp32
@@ -1174,10 +1506,15 @@ static void prb_child_main(prb_child *c) {
     }
 
     if (o->save_outputs[0]) prb_save(c, out32, out16, n_out32 < n_out16 ? n_out32 : n_out16);
-    if (c->base) prb_baseline(c, ins, n_in, out32, n_out32, eo);
+    c->run_ops = 0;
+    if (c->base) {
+        prb_progress(c, "running the baseline", 0, 0);
+        prb_baseline(c, ins, n_in, out32, n_out32, eo);
+    }
 
     /* Core ML itself (Apple platforms; elsewhere the stub says why not) */
     r->stage = STAGE_COREML;
+    if (o->coreml) prb_progress(c, "running Core ML", 0, 0);
     coreml_result *cmr = calloc(1, sizeof *cmr);
     if (!cmr) {
         prb_fail(r, PROBE_OOM, "out of memory");
@@ -1185,10 +1522,11 @@ static void prb_child_main(prb_child *c) {
         exec_tensors_free(out16, n_out16);
         goto out;
     }
-    if (o->coreml) {
-        coreml_tensor cin[64], cref[PROBE_MAX_OUTPUTS];
+    coreml_tensor *cin = o->coreml ? calloc(n_in ? n_in : 1, sizeof *cin) : NULL;
+    if (o->coreml && cin) {
+        coreml_tensor *cref = calloc(n_out32 ? n_out32 : 1, sizeof *cref);
         size_t nci = 0, ncr = 0;
-        for (size_t i = 0; i < n_in && nci < 64; i++) {
+        for (size_t i = 0; i < n_in; i++) {
             const cml_feature *f = prb_feature(c->m, ins[i].name);
             coreml_tensor *t = &cin[nci++];
             memset(t, 0, sizeof *t);
@@ -1199,7 +1537,7 @@ static void prb_child_main(prb_child *c) {
             t->is_image = f && f->kind == CML_FEAT_IMAGE;
             t->image_bgr = f && f->color == CML_COLOR_BGR;
         }
-        for (size_t i = 0; i < n_out32 && ncr < PROBE_MAX_OUTPUTS; i++) {
+        for (size_t i = 0; cref && i < n_out32; i++) {
             if (!prb_is_float(&out32[i])) continue;
             coreml_tensor *t = &cref[ncr++];
             memset(t, 0, sizeof *t);
@@ -1209,9 +1547,12 @@ static void prb_child_main(prb_child *c) {
             t->data = out32[i].data;
         }
         coreml_probe(c->path, cin, nci, cref, ncr, runs, cmr);
+        free(cref);
     } else {
-        snprintf(cmr->reason, sizeof cmr->reason, "Core ML was not run (option coreml is false)");
+        snprintf(cmr->reason, sizeof cmr->reason, o->coreml ? "Core ML was not run (out of memory)"
+                                                            : "Core ML was not run (option coreml is false)");
     }
+    free(cin);
     prb_figures(c, plan, ins, n_in, from_file, prepare_ms, (double *const[3]){lat32, lat16, latT}, runs, rss_runs,
                 cmr, prb_is_nn(c->m));
     free(cmr);
@@ -1234,6 +1575,7 @@ out:
     r->stage = STAGE_DONE;
     exec_plan_free(plan);
     exec_tensors_free(ins, n_in);
+    free(from_file);
     free(lat32);
     free(lat16);
     free(latT);
@@ -1270,19 +1612,36 @@ static const char *prb_stage_name(int s) {
     }
 }
 
+void probe_result_clear(probe_result *r) {
+    free(r->outputs);
+    free(r->figures);
+    memset(r, 0, sizeof *r);
+}
+
 void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *opts, const exec_io *io,
                const char *model_path, probe_result *res) {
     memset(res, 0, sizeof *res);
-    probe_result *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, -1, 0);
+    /* shared with the child: the result, then room for every output the
+     * model declares (of any of its functions) */
+    size_t cap_out = m->n_outputs;
+    for (size_t f = 0; f < m->n_function_descs; f++)
+        if (m->function_descs[f]->n_outputs > cap_out) cap_out = m->function_descs[f]->n_outputs;
+    for (size_t f = 0; f < m->n_functions; f++)
+        if (m->functions[f]->block && m->functions[f]->block->n_outputs > cap_out)
+            cap_out = m->functions[f]->block->n_outputs;
+    size_t map_len = sizeof(probe_result) + (cap_out + 1) * sizeof(probe_output);
+    probe_result *sh = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, -1, 0);
     if (sh == MAP_FAILED) {
         prb_fail(res, PROBE_RUN_ERROR, "cannot map memory to share with the probe's process: %s", strerror(errno));
         return;
     }
-    memset(sh, 0, sizeof *sh);
+    memset(sh, 0, map_len);
+    sh->outputs = (probe_output *)(void *)(sh + 1);
+    sh->cap_outputs = cap_out + 1;
     int fds[2];
     if (pipe(fds) != 0) {
         prb_fail(res, PROBE_RUN_ERROR, "cannot isolate the probe: pipe: %s", strerror(errno));
-        munmap(sh, sizeof *sh);
+        munmap(sh, map_len);
         return;
     }
     fflush(stdout);
@@ -1293,7 +1652,7 @@ void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *
         prb_fail(res, PROBE_RUN_ERROR, "cannot isolate the probe: fork: %s", strerror(errno));
         close(fds[0]);
         close(fds[1]);
-        munmap(sh, sizeof *sh);
+        munmap(sh, map_len);
         return;
     }
     if (pid == 0) {
@@ -1301,6 +1660,7 @@ void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *
         prb_child c;
         memset(&c, 0, sizeof c);
         c.res = sh;
+        c.out_fd = fds[1];
         c.m = m;
         c.base = baseline;
         c.o = opts;
@@ -1312,6 +1672,9 @@ void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *
     }
     close(fds[1]);
     /* the child holds the pipe's write end: EOF = it is gone */
+    char *fig = NULL;
+    size_t fig_n = 0, fig_cap = 0;
+    bool fig_lost = false;
     double limit_ms = opts->timeout_s > 0 ? opts->timeout_s * 1000.0 : 1e12;
     bool timed_out = false;
     for (;;) {
@@ -1324,10 +1687,26 @@ void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *
         int k = poll(&p, 1, left > 1e9 ? 1000000000 : (int)ceil(left));
         if (k < 0 && errno == EINTR) continue;
         if (k == 0) continue; /* re-check the clock */
-        char buf[64];
-        ssize_t got = read(fds[0], buf, sizeof buf);
+        /* the figures JSON, of any length */
+        if (fig_n + 4096 + 1 > fig_cap) {
+            size_t cap = 2 * fig_cap + 4096 + 1;
+            char *nf = realloc(fig, cap);
+            if (!nf) {
+                /* read on (the child must not block), drop the figures */
+                char sink[4096];
+                ssize_t got = read(fds[0], sink, sizeof sink);
+                fig_lost = true;
+                if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+                if (got <= 0) break;
+                continue;
+            }
+            fig = nf;
+            fig_cap = cap;
+        }
+        ssize_t got = read(fds[0], fig + fig_n, 4096);
         if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (got <= 0) break;
+        fig_n += (size_t)got;
     }
     close(fds[0]);
     if (timed_out) kill(pid, SIGKILL);
@@ -1338,7 +1717,22 @@ void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *
     }
     double elapsed = prb_now_ms() - t_start;
     memcpy(res, sh, sizeof *res);
-    munmap(sh, sizeof *sh);
+    res->outputs = NULL;
+    res->cap_outputs = 0;
+    if (sh->n_outputs) {
+        size_t n = sh->n_outputs < sh->cap_outputs ? sh->n_outputs : sh->cap_outputs;
+        res->outputs = malloc(n * sizeof *res->outputs);
+        if (res->outputs) memcpy(res->outputs, sh->outputs, n * sizeof *res->outputs);
+        res->n_outputs = res->outputs ? n : 0;
+        res->cap_outputs = res->n_outputs;
+    }
+    munmap(sh, map_len);
+    if (fig && !fig_lost && fig_n) {
+        fig[fig_n] = 0;
+        res->figures = fig;
+    } else {
+        free(fig);
+    }
 #ifdef __APPLE__
     res->rss_peak_mb = (double)ru.ru_maxrss / (1024.0 * 1024.0);
 #else

@@ -396,3 +396,101 @@ void probe_safe_name(const char *name, char *out, size_t cap) {
     if (!k && cap > 1) out[k++] = '_';
     out[k] = 0;
 }
+
+/* ---- strings and dictionaries -------------------------------------------------------------- */
+
+char **probe_read_lines(const char *path, size_t *n, float **values, char *err, size_t errlen) {
+    *n = 0;
+    if (values) *values = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        prb_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || (uint64_t)st.st_size > PRB_MAX_FILE) {
+        prb_err(err, errlen, "%s: not a readable file of at most 4 GiB", path);
+        fclose(f);
+        return NULL;
+    }
+    size_t len = (size_t)st.st_size;
+    char *text = malloc(len + 1);
+    if (!text || fread(text, 1, len, f) != len) {
+        prb_err(err, errlen, text ? "%s: cannot read" : "%s: out of memory", path);
+        free(text);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    text[len] = 0;
+    if (memchr(text, 0, len)) {
+        prb_err(err, errlen, "%s: a text file of one value per line must not hold NUL bytes", path);
+        free(text);
+        return NULL;
+    }
+    size_t lines = 0;
+    for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
+    if (len && text[len - 1] != '\n') lines++;
+    /* one block: the pointers, then the text (lines cut at '\n', a '\r' before it dropped) */
+    char **v = malloc((lines ? lines : 1) * sizeof *v + len + 1);
+    float *vals = values ? malloc((lines ? lines : 1) * sizeof *vals) : NULL;
+    if (!v || (values && !vals)) {
+        free(v);
+        free(vals);
+        free(text);
+        prb_err(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    char *body = (char *)(v + (lines ? lines : 1));
+    memcpy(body, text, len + 1);
+    free(text);
+    size_t k = 0;
+    for (char *line = body; k < lines && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = 0;
+        size_t l = strlen(line);
+        if (l && line[l - 1] == '\r') line[l - 1] = 0;
+        if (values) {
+            char *tab = strrchr(line, '\t'), *end = NULL;
+            if (!tab) {
+                prb_err(err, errlen, "%s: line %zu: expected KEY<TAB>VALUE", path, k + 1);
+                free(v);
+                free(vals);
+                return NULL;
+            }
+            *tab = 0;
+            double d = strtod(tab + 1, &end);
+            if (end == tab + 1 || *end) {
+                prb_err(err, errlen, "%s: line %zu: '%.60s' is not a number", path, k + 1, tab + 1);
+                free(v);
+                free(vals);
+                return NULL;
+            }
+            vals[k] = (float)d;
+        }
+        v[k++] = line;
+        if (!nl) break;
+        line = nl + 1;
+    }
+    *n = k;
+    if (values) *values = vals;
+    return v;
+}
+
+int probe_write_lines(const char *path, const char *const *keys, const float *values, size_t n, char *err,
+                      size_t errlen) {
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        prb_err(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (values) fprintf(f, "%s\t%.9g\n", keys[i], (double)values[i]);
+        else fprintf(f, "%s\n", keys[i]);
+    }
+    if (fclose(f) != 0) {
+        prb_err(err, errlen, "%s: cannot write", path);
+        return -1;
+    }
+    return 0;
+}

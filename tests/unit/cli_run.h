@@ -48,10 +48,10 @@ static inline cli_res cli_run(const char *bin, const char *scratch, const char *
     char outp[PATH_MAX + 16], errp[PATH_MAX + 16];
     snprintf(outp, sizeof outp, "%s/.stdout", scratch);
     snprintf(errp, sizeof errp, "%s/.stderr", scratch);
-    const char *argv[64];
+    const char *argv[256];
     size_t n = 0;
     argv[n++] = bin;
-    for (; args[n - 1] && n < 63; n++) argv[n] = args[n - 1];
+    for (; args[n - 1] && n < 255; n++) argv[n] = args[n - 1];
     argv[n] = NULL;
     pid_t pid = fork();
     if (pid == 0) {

@@ -102,6 +102,50 @@ static int xmap_put(xmap *m, const void *k, int v) {
     return 0;
 }
 
+static size_t str_hash(const char *k) {
+    uint64_t h = 1469598103934665603ull;  /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)k; *c; c++) h = (h ^ *c) * 1099511628211ull;
+    return (size_t)h;
+}
+
+static int smap_get(const smap *m, const char *k) {
+    if (!m->cap || !k) return -1;
+    size_t i = str_hash(k) & (m->cap - 1);
+    while (m->keys[i]) {
+        if (!strcmp(m->keys[i], k)) return m->vals[i];
+        i = (i + 1) & (m->cap - 1);
+    }
+    return -1;
+}
+
+static int smap_put(smap *m, const char *k, int v) {
+    if (!k) return -1;
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t nc = m->cap ? m->cap * 2 : 256;
+        const char **nk = calloc(nc, sizeof *nk);
+        int *nv = calloc(nc, sizeof *nv);
+        if (!nk || !nv) { free(nk); free(nv); return -1; }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->keys[i]) continue;
+            size_t j = str_hash(m->keys[i]) & (nc - 1);
+            while (nk[j]) j = (j + 1) & (nc - 1);
+            nk[j] = m->keys[i];
+            nv[j] = m->vals[i];
+        }
+        free(m->keys);
+        free(m->vals);
+        m->keys = nk;
+        m->vals = nv;
+        m->cap = nc;
+    }
+    size_t i = str_hash(k) & (m->cap - 1);
+    while (m->keys[i] && strcmp(m->keys[i], k)) i = (i + 1) & (m->cap - 1);
+    if (!m->keys[i]) m->n++;
+    m->keys[i] = k;
+    m->vals[i] = v;
+    return 0;
+}
+
 /* ---- slots -------------------------------------------------------------------- */
 
 static exec_dtype decl_dtype(const cml_value *v) {
@@ -135,6 +179,23 @@ static int new_slot(exec_plan *p, const cml_value *v, int kind) {
 
 static bool dt_is_float(exec_dtype d) { return d == EXEC_DT_FP32 || d == EXEC_DT_FP16; }
 
+/* The op (nested blocks included) whose VALUE attribute is v. */
+static const cml_op *attr_owner(const cml_block *b, const cml_value *v, const cml_attr **at, int depth) {
+    for (size_t i = 0; b && i < b->n_ops; i++) {
+        const cml_op *op = b->ops[i];
+        for (size_t j = 0; j < op->n_attrs; j++)
+            if (op->attrs[j]->value == v) {
+                *at = op->attrs[j];
+                return op;
+            }
+        for (size_t j = 0; depth < 64 && j < op->n_blocks; j++) {
+            const cml_op *o = attr_owner(op->blocks[j], v, at, depth + 1);
+            if (o) return o;
+        }
+    }
+    return NULL;
+}
+
 /* The slot of a value, decoding constants on first use. */
 int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen) {
     int s = xmap_get(&p->vmap, v);
@@ -156,12 +217,8 @@ int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen) {
         if (exec_decode_weight(&p->opts.io, v->weight, v, &t, err, errlen) != 0) return -1;
         /* NN WeightParams quantization needs the layer's parameters */
         if (v->weight->quant_bits && (v->weight->quant_linear || v->weight->quant_lut)) {
-            const cml_op *owner = NULL;
             const cml_attr *at = NULL;
-            const cml_block *b = p->fn->block;
-            for (size_t i = 0; i < b->n_ops && !owner; i++)
-                for (size_t j = 0; j < b->ops[i]->n_attrs; j++)
-                    if (b->ops[i]->attrs[j]->value == v) { owner = b->ops[i]; at = b->ops[i]->attrs[j]; break; }
+            const cml_op *owner = attr_owner(p->fn->block, v, &at, 0);
             if (!owner) { free(t.d); exec_seterr(err, errlen, "quantized weight '%s' without a layer", v->name); return -1; }
             if (exec_nn_dequant(p, owner, at, &t, err, errlen) != 0) { free(t.d); return -1; }
         }
@@ -174,9 +231,28 @@ int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen) {
         xmap_put(&p->vmap, v->weight, s);
         return s;
     }
+    /* a NeuralNetwork blob: one slot per name (a loop's condition reads
+     * what its body writes, a layer after a branch what either branch wrote) */
+    if (p->nn_graph && v->name && (s = smap_get(&p->names, v->name)) >= 0) {
+        if (xmap_put(&p->vmap, v, s) != 0) { exec_seterr(err, errlen, "out of memory"); return -1; }
+        return s;
+    }
     exec_seterr(err, errlen, "value '%s' is used before it is defined (op '%s')", v->name,
            v->producer ? v->producer->name : "?");
     return -1;
+}
+
+/* The slot of NN blob v by name, made when the name is new. */
+static int nn_named_slot(exec_plan *p, const cml_value *v) {
+    int s = xmap_get(&p->vmap, v);
+    if (s >= 0) return s;
+    s = smap_get(&p->names, v->name);
+    if (s >= 0) return xmap_put(&p->vmap, v, s) == 0 ? s : -1;
+    s = new_slot(p, v, SLOT_RUNTIME);
+    if (s < 0 || smap_put(&p->names, v->name, s) != 0) return -1;
+    /* one namespace: a blob belongs to the function's block */
+    p->slots[s].blk = p->fn ? p->fn->block : NULL;
+    return s;
 }
 
 int exec_new_const(exec_plan *p, const cml_value *v, xt *t) {
@@ -367,10 +443,16 @@ static void pool_put(exec_plan *p, float *d, size_t cap) {
     p->pool.cap[p->pool.n++] = cap;
 }
 
+/* the slot step st writes output i into (its shadow when the output aliases an input) */
+static int out_slot(const xstep *st, size_t i) {
+    return st->shadow && st->shadow[i] >= 0 ? st->shadow[i] : st->out_slots[i];
+}
+
 xt *exec_out(xctx *c, size_t i, int rank, const int64_t *dim) {
     if (i >= c->op->n_outputs || rank < 0 || rank > EXEC_MAX_RANK) return NULL;
-    xslot *sl = &c->p->slots[c->st->out_slots[i]];
+    xslot *sl = &c->p->slots[out_slot(c->st, i)];
     xt *t = &sl->t;
+    free(t->aux);
     if (t->lst && t->owned) exec_list_free(t->lst);
     if (t->owned) {
         if (t->cap) pool_put(c->p, t->d, t->cap);
@@ -654,9 +736,11 @@ static size_t check_block(const exec_io *io, const cml_function *fn, const cml_b
     for (size_t i = 0; i < b->n_ops; i++) {
         const cml_op *op = b->ops[i];
         char item[192] = "";
-        if (op->n_blocks && !nn && is_control_flow(op->kind)) {
-            /* the op itself (its own checks), then every op of its blocks */
-            const exec_kdef *kd = exec_find_mil(op->kind);
+        if (op->n_blocks && ((fam == FAM_NN && exec_find_nn(op->kind)) || (!nn && is_control_flow(op->kind)))) {
+            /* a control-flow op (ML Program cond / while_loop, NeuralNetwork
+             * branch / loop): the op itself (its own checks), then every op
+             * of its blocks */
+            const exec_kdef *kd = fam == FAM_NN ? exec_find_nn(op->kind) : exec_find_mil(op->kind);
             char r[160] = "";
             if (kd && kd->check && kd->check(io, op, r, sizeof r) != 0) {
                 snprintf(item, sizeof item, "%s (%s)", op->kind, r);
@@ -728,11 +812,15 @@ void exec_plan_free(exec_plan *p) {
     for (size_t i = 0; i < p->n_slots; i++) {
         if (p->slots[i].t.owned && p->slots[i].t.lst) exec_list_free(p->slots[i].t.lst);
         if (p->slots[i].t.owned) free(p->slots[i].t.d);
+        free(p->slots[i].t.aux);
         if (p->slots[i].t16.owned) free(p->slots[i].t16.d);
     }
     free(p->slots);
     free(p->vmap.keys);
     free(p->vmap.vals);
+    free(p->names.keys);
+    free(p->names.vals);
+    free(p->substituted);
     for (size_t i = 0; i < p->n_steps; i++) {
         xstep *s = &p->steps[i];
         if (s->in_slots)
@@ -741,6 +829,7 @@ void exec_plan_free(exec_plan *p) {
         free(s->attr_slots);
         free(s->out_slots);
         free(s->release);
+        free(s->shadow);
         if (s->kstate_free) s->kstate_free(s->kstate);
         exec_conv_free(s);
         for (size_t k = 0; k < s->n_subs; k++) {
@@ -780,12 +869,22 @@ static const cml_value *nn_value_named(const cml_function *fn, const char *name)
     return NULL;
 }
 
-/* slots a block may need: outputs, attributes, arguments, nested blocks' inputs */
+/* whether the executor runs pipeline stage op of classic function fn */
+static bool classic_stage_ok(const exec_io *io, const cml_function *fn, const cml_op *op) {
+    const cml_op *one[1] = {op};
+    cml_block blk = {.n_ops = 1, .ops = one};
+    cml_function sub = *fn;
+    sub.block = &blk;
+    return check_ops(io, &sub, FAM_CLASSIC, NULL, 0, NULL, NULL, 0, NULL) == 0;
+}
+
+/* slots a block may need: outputs (and their NN shadows), attributes,
+ * arguments, nested blocks' inputs */
 static size_t block_slots(const cml_block *b, int depth) {
     size_t n = b->n_inputs;
     for (size_t i = 0; i < b->n_ops; i++) {
         const cml_op *op = b->ops[i];
-        n += op->n_outputs + op->n_attrs;
+        n += 2 * op->n_outputs + op->n_attrs;
         for (size_t j = 0; j < op->n_inputs; j++) n += op->inputs[j]->n_values;
         /* depth: the IR caps nesting (IR_MAX_DEPTH); this guards the recursion too */
         for (size_t k = 0; k < op->n_blocks && depth < 256; k++) n += block_slots(op->blocks[k], depth + 1);
@@ -793,8 +892,22 @@ static size_t block_slots(const cml_block *b, int depth) {
     return n;
 }
 
+/* NN: a slot for every blob name a layer of b (or of its nested blocks) writes */
+static int nn_name_outputs(exec_plan *p, const cml_block *b, int depth) {
+    for (size_t i = 0; b && i < b->n_ops; i++) {
+        const cml_op *op = b->ops[i];
+        for (size_t j = 0; j < op->n_outputs; j++)
+            if (nn_named_slot(p, op->outputs[j]) < 0) return -1;
+        for (size_t j = 0; depth < 256 && j < op->n_blocks; j++)
+            if (nn_name_outputs(p, op->blocks[j], depth + 1) != 0) return -1;
+    }
+    return 0;
+}
+
 /* A read of slot s by step r: the slot lives until the step of its own block
- * that contains r (r itself, or the control-flow step r is nested in). */
+ * that contains r (r itself, or the control-flow step r is nested in). A
+ * NeuralNetwork blob belongs to the function's block (one namespace), so a
+ * read inside a branch or loop keeps it until that top-level step. */
 static void note_read(exec_plan *p, int s, long r) {
     xslot *sl = &p->slots[s];
     if (sl->kind != SLOT_RUNTIME && sl->kind != SLOT_INPUT) return;
@@ -805,7 +918,8 @@ static void note_read(exec_plan *p, int s, long r) {
 
 /* The steps of block b (nested in step `parent`, -1 the function's block):
  * constexpr ops evaluated, runtime ops with their slots; a control-flow op's
- * blocks follow its step. 0, -1 failed (message in err), -2 out of memory. */
+ * blocks (ML Program cond / while_loop, NeuralNetwork branch / loop) follow
+ * its step. 0, -1 failed (message in err), -2 out of memory. */
 static int prep_block(exec_plan *p, const cml_block *b, long parent, int fam, char *err, size_t errlen) {
     bool nn = fam != FAM_MIL;
     for (size_t i = 0; i < b->n_ops; i++) {
@@ -822,7 +936,16 @@ static int prep_block(exec_plan *p, const cml_block *b, long parent, int fam, ch
         st->parent = parent;
         const exec_kdef *kd = fam == FAM_CLASSIC ? exec_find_classic(op->kind)
                             : nn ? exec_find_nn(op->kind) : exec_find_mil(op->kind);
-        st->fn = kd->fn;
+        if (fam == FAM_CLASSIC && p->opts.partial && !classic_stage_ok(&p->opts.io, p->fn, op)) {
+            /* a refused pipeline stage: generated values of its outputs */
+            const cml_op **ns = realloc(p->substituted, (p->n_substituted + 1) * sizeof *ns);
+            if (!ns) return -2;
+            p->substituted = ns;
+            p->substituted[p->n_substituted++] = op;
+            st->fn = exec_classic_substitute;
+        } else {
+            st->fn = kd->fn;
+        }
         st->in_slots = calloc(op->n_inputs ? op->n_inputs : 1, sizeof *st->in_slots);
         st->attr_slots = calloc(op->n_attrs ? op->n_attrs : 1, sizeof *st->attr_slots);
         st->out_slots = calloc(op->n_outputs ? op->n_outputs : 1, sizeof *st->out_slots);
@@ -848,7 +971,7 @@ static int prep_block(exec_plan *p, const cml_block *b, long parent, int fam, ch
                 st->attr_slots[j] = s;
             }
         }
-        if (op->n_blocks && !nn) {
+        if (op->n_blocks) {
             st->subs = calloc(op->n_blocks, sizeof *st->subs);
             if (!st->subs) return -2;
             st->n_subs = op->n_blocks;
@@ -887,10 +1010,30 @@ static int prep_block(exec_plan *p, const cml_block *b, long parent, int fam, ch
         }
         st = &p->steps[si];
         for (size_t j = 0; j < op->n_outputs; j++) {
-            int s = new_slot(p, op->outputs[j], SLOT_RUNTIME);
+            int s = p->nn_graph ? nn_named_slot(p, op->outputs[j]) : new_slot(p, op->outputs[j], SLOT_RUNTIME);
             if (s < 0) return -2;
-            p->slots[s].blk = b;
+            if (!p->nn_graph) p->slots[s].blk = b;
             st->out_slots[j] = s;
+            /* NN: an output that names a blob this layer reads (or another of
+             * its outputs): the kernel writes a private slot, moved in after
+             * it ran */
+            bool alias = false;
+            for (size_t a = 0; p->nn_graph && a < op->n_inputs && !alias; a++)
+                for (size_t k = 0; k < op->inputs[a]->n_values; k++)
+                    if (st->in_slots[a][k] == s) alias = true;
+            for (size_t k = 0; p->nn_graph && k < j && !alias; k++)
+                if (st->out_slots[k] == s) alias = true;
+            if (!alias) continue;
+            if (!st->shadow) {
+                st->shadow = malloc((op->n_outputs ? op->n_outputs : 1) * sizeof *st->shadow);
+                if (!st->shadow) return -2;
+                for (size_t k = 0; k < op->n_outputs; k++) st->shadow[k] = -1;
+            }
+            int sh = new_slot(p, NULL, SLOT_RUNTIME);
+            if (sh < 0) return -2;
+            p->slots[sh].decl = p->slots[s].decl;
+            p->slots[sh].blk = p->fn->block;
+            st->shadow[j] = sh;
         }
         st->next = p->n_steps;
     }
@@ -954,6 +1097,14 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
         exec_seterr(err, errlen, "function '%s' not found", function ? function : "(default)");
         return NULL;
     }
+    if (fam == FAM_NN && m->format == CML_FMT_MLMODELC && !fn->block->n_ops && m->n_outputs) {
+        /* the loader reads a compiled NeuralNetwork's espresso files for
+         * their layer list only: no layers, no parameters in the IR */
+        exec_seterr(err, errlen, "a NeuralNetwork compiled for espresso is not executable by the reference executor "
+                    "(its layers and weights are not read from model.espresso.net / .weights): probe the .mlmodel "
+                    "or .mlpackage it was compiled from");
+        return NULL;
+    }
     for (size_t i = 0; i < m->n_preprocess; i++)
         if (m->preprocess[i]->is_mean_image) {
             exec_seterr(err, errlen, "NeuralNetwork meanImage preprocessing is not supported (values not in the IR)");
@@ -968,7 +1119,15 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
         exec_seterr(err, errlen, "no weight reader (exec_opts.io)");
         return NULL;
     }
-    if (check_ops(&o->io, fn, fam, bad, sizeof bad, NULL, NULL, 0, &n_runtime)) {
+    size_t n_bad = check_ops(&o->io, fn, fam, bad, sizeof bad, NULL, NULL, 0, &n_runtime);
+    size_t n_subst = 0;
+    if (n_bad && o->partial && fam == FAM_CLASSIC) {
+        /* the refused stages become stand-ins, unless nothing would run */
+        for (size_t i = 0; i < b->n_ops; i++) n_subst += !classic_stage_ok(&o->io, fn, b->ops[i]);
+        if (n_subst < b->n_ops) n_runtime += n_subst;
+        else n_subst = 0;
+    }
+    if (n_bad && !n_subst) {
         exec_seterr(err, errlen, "unsupported op%s: %s", strchr(bad, ',') ? "s" : "", bad);
         return NULL;
     }
@@ -981,9 +1140,19 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     p->is_classic = fam == FAM_CLASSIC;
     p->conv_blas_only = getenv("CML_EXEC_BLAS_CONV") != NULL;
     if (o) p->opts = *o;
+    p->loop_limit = p->opts.loop_limit ? p->opts.loop_limit : EXEC_LOOP_LIMIT;
+    p->nn_graph = fam == FAM_NN;
+    /* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:88-126
+     * NeuralNetworkMultiArrayShapeMapping (RANK5_ARRAY_MAPPING = 0: rank 1
+     * shapes map to [1,1,C,1,1], rank 3 to [1,1,C,H,W]) and
+     * NeuralNetworkImageShapeMapping (RANK5_IMAGE_MAPPING = 0: [1,1,C,H,W];
+     * RANK4_IMAGE_MAPPING: [1,C,H,W]) */
+    p->nn_rank5_arrays = p->nn_graph && m->nn_array_shape_mapping <= 0;
+    p->nn_rank5_images = p->nn_graph && m->nn_image_shape_mapping <= 0;
     /* the executor splits matrix products across its own threads
      * (exec_par.c); inside each range the BLAS runs single-threaded */
     exec_blas_set_threads(1);
+    /* every output may need a shadow as well (NN "x -> x") */
     size_t bound = fn->n_inputs + 16 + block_slots(b, 0);
     p->slots = calloc(bound, sizeof *p->slots);
     if (!p->slots) goto oom;
@@ -996,6 +1165,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
         int s = new_slot(p, v, st ? SLOT_STATE : SLOT_INPUT);
         if (s < 0) goto oom;
         p->slots[s].blk = b;
+        if (p->nn_graph && smap_put(&p->names, v->name, s) != 0) goto oom;
         if (nn) {
             const cml_feature *f = find_feature(m, NULL, v->name, false);
             p->slots[s].decl = f && f->array_dtype == CML_ARR_INT32 ? EXEC_DT_INT32
@@ -1026,10 +1196,11 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     }
 
     /* 3. constants, constexpr chains, runtime steps (nested blocks' steps
-     * after their control-flow op's) */
+     * after their control-flow op's; NN blob names made slots first) */
     p->steps = calloc(n_runtime ? n_runtime : 1, sizeof *p->steps);
     if (!p->steps) goto oom;
     p->cap_steps = n_runtime;
+    if (p->nn_graph && nn_name_outputs(p, b, 0) != 0) goto oom;
     {
         int rc = prep_block(p, b, -1, fam, err, errlen);
         if (rc == -2) goto oom;
@@ -1041,8 +1212,11 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
         size_t nf = m->n_outputs;
         for (size_t i = 0; i < nf; i++) {
             const cml_feature *f = m->outputs[i];
-            const cml_value *v = nn_value_named(fn, f->name);
-            if (v) {
+            const cml_value *v = p->nn_graph ? NULL : nn_value_named(fn, f->name);
+            int ns = p->nn_graph ? smap_get(&p->names, f->name) : -1;
+            if (ns >= 0) {
+                if (add_io(&p->outs, &p->n_outs, f->name, ns, f) != 0) goto oom;
+            } else if (v) {
                 int s = xmap_get(&p->vmap, v);
                 if (s < 0) { exec_seterr(err, errlen, "output '%s' is never computed", f->name); goto fail; }
                 if (add_io(&p->outs, &p->n_outs, f->name, s, f) != 0) goto oom;
@@ -1090,11 +1264,17 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
                 }
             if (at < 0) continue;
         } else if (at < 0) {
-            /* produced and never read: free right after its producer */
+            /* produced and never read: free right after its producer (NN:
+             * after the top-level step it runs in, a loop layer reads its
+             * condition blob by name) */
             if (sl->kind != SLOT_RUNTIME) continue;
             for (size_t k = 0; k < p->n_steps && at < 0; k++)
                 for (size_t j = 0; j < p->steps[k].op->n_outputs; j++)
-                    if (p->steps[k].out_slots[j] == (int)s) { at = (long)k; break; }
+                    if (p->steps[k].out_slots[j] == (int)s) {
+                        at = (long)k;
+                        while (p->nn_graph && p->steps[at].parent >= 0) at = p->steps[at].parent;
+                        break;
+                    }
             if (at < 0) continue;
         }
         xstep *st = &p->steps[at];
@@ -1118,6 +1298,13 @@ fail:
 }
 
 const char *exec_last_error(const exec_plan *p) { return p ? p->err : "no plan"; }
+
+size_t exec_plan_substituted(const exec_plan *p, const cml_op **ops, size_t max) {
+    if (!p) return 0;
+    for (size_t i = 0; ops && i < p->n_substituted && i < max; i++) ops[i] = p->substituted[i];
+    return p->n_substituted;
+}
+
 int exec_output_random(const exec_plan *p, size_t i) {
     return p && p->random_out && i < p->n_outs ? p->random_out[i] : 0;
 }
@@ -1143,7 +1330,10 @@ void exec_reset_states(exec_plan *p) {
 
 void exec_tensors_free(exec_tensor *t, size_t n) {
     if (!t) return;
-    for (size_t i = 0; i < n; i++) free(t[i].data);
+    for (size_t i = 0; i < n; i++) {
+        free(t[i].data);
+        free(t[i].owned_);
+    }
     free(t);
 }
 
@@ -1178,6 +1368,11 @@ static int make_const16(exec_plan *p) {
 }
 
 static void release_slot(exec_plan *p, xslot *sl) {
+    free(sl->t.aux);
+    sl->t.aux = NULL;
+    sl->t.strs = NULL;
+    sl->t.ikeys = NULL;
+    sl->t.nstr = 0;
     if (sl->t.lst) {
         if (sl->t.owned) exec_list_free(sl->t.lst);
         sl->t.lst = NULL;
@@ -1286,6 +1481,45 @@ static void to_tensor(exec_tensor *o, const char *name, const xt *t) {
     o->rank = t->rank;
     for (int k = 0; k < t->rank; k++) o->shape[k] = t->dim[k];
     o->data = t->d;
+    if (t->dt == EXEC_DT_STRING || t->dt == EXEC_DT_DICT) {
+        o->strings = t->strs;
+        o->int_keys = t->ikeys;
+    }
+}
+
+/* Copies of an output's strings / int64 keys in one block of its own
+ * (they may point into the run's inputs): 0, or -1 out of memory. */
+static int own_strings(exec_tensor *o, const xt *t) {
+    size_t n = exec_tensor_count(o);
+    bool names = o->dtype == EXEC_DT_FP32 && (t->strs ? t->nstr == n : t->ikeys != NULL);
+    if ((o->dtype == EXEC_DT_DICT || names) && t->ikeys) {
+        int64_t *k = malloc((n ? n : 1) * sizeof *k);
+        if (!k) return -1;
+        memcpy(k, t->ikeys, n * sizeof *k);
+        o->int_keys = k;
+        o->owned_ = k;
+        return 0;
+    }
+    if (!(o->dtype == EXEC_DT_STRING || o->dtype == EXEC_DT_DICT || names) || !t->strs) {
+        o->strings = NULL;
+        o->int_keys = NULL;
+        return 0;
+    }
+    if (t->nstr < n) n = t->nstr;
+    size_t chars = 0;
+    for (size_t i = 0; i < n; i++) chars += strlen(t->strs[i] ? t->strs[i] : "") + 1;
+    char **v = malloc(n * sizeof *v + chars + 1);
+    if (!v) return -1;
+    char *at = (char *)(v + n);
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(t->strs[i] ? t->strs[i] : "");
+        memcpy(at, t->strs[i] ? t->strs[i] : "", l + 1);
+        v[i] = at;
+        at += l + 1;
+    }
+    o->strings = (const char *const *)v;
+    o->owned_ = v;
+    return 0;
 }
 
 static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_mode mode) {
@@ -1306,6 +1540,7 @@ static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_m
         }
     }
     if (t->owned) free(t->d);
+    free(t->aux);
     memset(t, 0, sizeof *t);
     t->rank = in->rank;
     for (int k = 0; k < in->rank; k++) t->dim[k] = in->shape[k];
@@ -1316,6 +1551,30 @@ static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_m
     t->dt = sl->decl;
     if (in->data) memcpy(t->d, in->data, t->n * sizeof(float));
     else memset(t->d, 0, t->n * sizeof(float));
+    /* strings and dictionaries (classic models): the caller's strings and
+     * keys, valid for the run, behind pointer arrays of the slot's own */
+    if (in->dtype == EXEC_DT_STRING || in->dtype == EXEC_DT_DICT) {
+        t->dt = in->dtype;
+        if (in->dtype == EXEC_DT_STRING && !in->strings) {
+            snprintf(p->err, sizeof p->err, "input '%s': strings missing", io->name);
+            return -1;
+        }
+        if (in->strings) {
+            const char **sv = malloc((t->n ? t->n : 1) * sizeof *sv);
+            if (!sv) { snprintf(p->err, sizeof p->err, "out of memory"); return -1; }
+            for (size_t i = 0; i < t->n; i++) sv[i] = in->strings[i] ? in->strings[i] : "";
+            t->aux = sv;
+            t->strs = sv;
+            t->nstr = t->n;
+        } else if (in->int_keys) {
+            int64_t *kv = malloc((t->n ? t->n : 1) * sizeof *kv);
+            if (!kv) { snprintf(p->err, sizeof p->err, "out of memory"); return -1; }
+            memcpy(kv, in->int_keys, t->n * sizeof *kv);
+            t->aux = kv;
+            t->ikeys = kv;
+        }
+        return 0;
+    }
     if (t->dt == EXEC_DT_INT32 || t->dt == EXEC_DT_BOOL) {
         for (size_t i = 0; i < t->n; i++) t->d[i] = truncf(t->d[i]);
     } else if (!p->is_classic && (t->dt == EXEC_DT_FP16 || mode == EXEC_FP16_EMU)) {
@@ -1347,12 +1606,55 @@ static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_m
                 for (size_t i = 0; i < t->n; i++) t->d[i] = exec_r16(t->d[i]);
         }
     }
+    /* the rank the layers see: [Seq, B, C, H, W] under the rank-5 mappings
+     * (rank 1 [C] and rank 3 [C, H, W] as the proto says; rank 2 is read
+     * as [Seq, C], rank 4 as [B, C, H, W]) */
+    bool image = io->feature && io->feature->kind == CML_FEAT_IMAGE;
+    if (p->nn_graph && t->rank < 5 && (image ? p->nn_rank5_images : p->nn_rank5_arrays)) {
+        int64_t d5[5] = {1, 1, 1, 1, 1};
+        switch (t->rank) {
+        case 1: d5[2] = t->dim[0]; break;
+        case 2: d5[0] = t->dim[0]; d5[2] = t->dim[1]; break;
+        case 3: d5[2] = t->dim[0]; d5[3] = t->dim[1]; d5[4] = t->dim[2]; break;
+        case 4: for (int k = 0; k < 4; k++) d5[k + 1] = t->dim[k]; break;
+        default: break;
+        }
+        t->rank = 5;
+        memcpy(t->dim, d5, sizeof d5);
+    }
     return 0;
 }
 
+/* An NN output as the description declares it: under the rank-5 mapping a
+ * [1, 1, C, 1, 1] blob is the [C] the model promises (same values, the
+ * declared shape when the counts agree; an image as [1, C, H, W]). */
+static void nn_output_shape(const exec_plan *p, const xio *io, exec_tensor *o) {
+    if (!p->nn_graph || !io->feature || o->rank != 5) return;
+    const cml_feature *f = io->feature;
+    size_t n = exec_tensor_count(o);
+    if (f->kind == CML_FEAT_IMAGE) {
+        if (o->shape[0] != 1) return;
+        for (int k = 0; k < 4; k++) o->shape[k] = o->shape[k + 1];
+        o->rank = 4;
+        return;
+    }
+    if (f->kind != CML_FEAT_MULTIARRAY || f->shape.rank <= 0 || f->shape.rank > EXEC_MAX_RANK) return;
+    int64_t want = 1;
+    for (int k = 0; k < f->shape.rank; k++) {
+        if (f->shape.dims[k] <= 0) return;
+        want *= f->shape.dims[k];
+    }
+    if ((size_t)want != n) return;
+    o->rank = f->shape.rank;
+    for (int k = 0; k < f->shape.rank; k++) o->shape[k] = f->shape.dims[k];
+}
+
 /* Run the steps [b, e) of one block: each control-flow step runs its own
- * nested steps (its kernel calls exec_block_run), so they are skipped here.
- * Statistics add up over the executions of a step within a run. */
+ * nested steps (its kernel calls exec_block_run / exec_run_block), so they
+ * are skipped here. Statistics add up over the executions of a step within
+ * a run. A NeuralNetwork output that aliases an input (a shadow) moves into
+ * place after its step. -1 on failure, else the EXEC_FLOW_* code a
+ * loopBreak / loopContinue raised (EXEC_FLOW_NEXT: ran to the end). */
 static int run_steps(exec_plan *p, exec_mode mode, size_t b, size_t e) {
     for (size_t i = b; i < e; i = p->steps[i].next > i ? p->steps[i].next : i + 1) {
         const xstep *st = &p->steps[i];
@@ -1369,7 +1671,7 @@ static int run_steps(exec_plan *p, exec_mode mode, size_t b, size_t e) {
             return -1;
         }
         for (size_t j = 0; !pre && j < st->op->n_outputs; j++) {
-            xslot *sl = &p->slots[st->out_slots[j]];
+            xslot *sl = &p->slots[out_slot(st, j)];
             if (!sl->t.d) continue;
             os->n_values += sl->t.n;
             if (dt_is_float(sl->t.dt) && !c.scanned)
@@ -1386,14 +1688,34 @@ static int run_steps(exec_plan *p, exec_mode mode, size_t b, size_t e) {
             exec_tensor tv[16];
             size_t nt = 0;
             for (size_t j = 0; j < st->op->n_outputs && nt < 16; j++) {
-                xslot *sl = &p->slots[st->out_slots[j]];
+                xslot *sl = &p->slots[out_slot(st, j)];
                 if (sl->t.d) to_tensor(&tv[nt++], st->op->outputs[j]->name, &sl->t);
             }
             p->opts.hook(p->opts.hook_user, i, os, tv, nt);
         }
+        for (size_t j = 0; st->shadow && j < st->op->n_outputs; j++) {
+            if (st->shadow[j] < 0) continue;
+            xslot *sh = &p->slots[st->shadow[j]], *dst = &p->slots[st->out_slots[j]];
+            if (!sh->t.d) continue;
+            release_slot(p, dst);
+            dst->t = sh->t;
+            memset(&sh->t, 0, sizeof sh->t);
+        }
         for (size_t k = 0; k < st->n_release; k++) release_slot(p, &p->slots[st->release[k]]);
+        if (c.flow != EXEC_FLOW_NEXT) return c.flow;
     }
-    return 0;
+    return EXEC_FLOW_NEXT;
+}
+
+const xt *exec_blob(xctx *c, const char *name) {
+    int s = c->p->nn_graph ? smap_get(&c->p->names, name) : -1;
+    return s >= 0 ? slot_view(c, s) : NULL;
+}
+
+int exec_run_block(xctx *c, size_t which) {
+    const xstep *st = c->st;
+    if (which >= st->n_subs) return EXEC_FLOW_NEXT;
+    return run_steps(c->p, c->mode, st->subs[which].begin, st->subs[which].end);
 }
 
 int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_in,
@@ -1422,7 +1744,15 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
     p->rng_calls = 0;
     memset(p->stats, 0, (p->n_steps ? p->n_steps : 1) * sizeof *p->stats);
     for (size_t i = 0; i < p->n_steps; i++) p->stats[i].op = p->steps[i].op;
-    if (run_steps(p, mode, 0, p->n_steps) != 0) goto done;
+    {
+        int flow = run_steps(p, mode, 0, p->n_steps);
+        if (flow < 0) goto done;
+        if (flow != EXEC_FLOW_NEXT) {
+            snprintf(p->err, sizeof p->err, "a %s layer ran outside any loop",
+                     flow == EXEC_FLOW_BREAK ? "loopBreak" : "loopContinue");
+            goto done;
+        }
+    }
     long first_nf = p->first_nf, first_ovf = p->first_ovf;
     /* outputs */
     exec_tensor *outs = calloc(p->n_outs ? p->n_outs : 1, sizeof *outs);
@@ -1432,15 +1762,33 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
         if (io->slot < 0) continue;
         const xt *t = &p->slots[io->slot].t;
         to_tensor(&outs[i], io->name, t);
+        nn_output_shape(p, io, &outs[i]);
         outs[i].data = malloc((t->n ? t->n : 1) * sizeof(float));
-        if (!outs[i].data) { exec_tensors_free(outs, p->n_outs); snprintf(p->err, sizeof p->err, "out of memory"); goto done; }
+        if (!outs[i].data || own_strings(&outs[i], t) != 0) {
+            exec_tensors_free(outs, p->n_outs);
+            snprintf(p->err, sizeof p->err, "out of memory");
+            goto done;
+        }
         if (t->d) memcpy(outs[i].data, t->d, t->n * sizeof(float));
         /* a classic classifier's kernel carries its own labels (a
          * pipeline's labels are its last stage's) */
         const char *const *labs = t->strs ? t->strs : p->m->string_labels;
         size_t n_labs = t->strs ? t->nstr : p->m->n_class_labels;
-        if (t->dt == EXEC_DT_LABEL && labs && t->d && t->n && t->d[0] >= 0 && (size_t)t->d[0] < n_labs)
+        if (t->dt == EXEC_DT_LABEL && labs && t->d && t->n && t->d[0] >= 0 && (size_t)t->d[0] < n_labs) {
             outs[i].label = labs[(size_t)t->d[0]];
+            /* a name the kernel made (a k-NN's int64 label) dies with the run: copy it */
+            if (t->aux && outs[i].label && !outs[i].owned_) {
+                char *copy = malloc(strlen(outs[i].label) + 1);
+                if (!copy) {
+                    exec_tensors_free(outs, p->n_outs);
+                    snprintf(p->err, sizeof p->err, "out of memory");
+                    goto done;
+                }
+                strcpy(copy, outs[i].label);
+                outs[i].label = copy;
+                outs[i].owned_ = copy;
+            }
+        }
     }
     for (size_t i = 0; i < p->n_outs; i++) {
         const xio *io = &p->outs[i];
@@ -1457,6 +1805,17 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
         if (!outs[i].data) { exec_tensors_free(outs, p->n_outs); snprintf(p->err, sizeof p->err, "out of memory"); goto done; }
         outs[i].data[0] = (float)best;
         if (p->m->string_labels && best < p->m->n_class_labels) outs[i].label = p->m->string_labels[best];
+    }
+    /* an NN classifier's probabilities, declared a dictionary: the model's
+     * class labels go with the vector */
+    for (size_t i = 0; i < p->n_outs; i++) {
+        const xio *io = &p->outs[i];
+        exec_tensor *o = &outs[i];
+        if (o->dtype != EXEC_DT_FP32 || o->strings || o->int_keys || !io->feature ||
+            io->feature->kind != CML_FEAT_DICTIONARY || exec_tensor_count(o) != p->m->n_class_labels)
+            continue;
+        if (p->m->string_labels) o->strings = p->m->string_labels;
+        else o->int_keys = p->m->int64_labels;
     }
     if (outputs) *outputs = outs;
     else exec_tensors_free(outs, p->n_outs);
@@ -1484,6 +1843,124 @@ static uint64_t splitmix(uint64_t *s) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
+}
+
+/* The strings a classic model's ops reading v know (one-hot categories,
+ * mapping keys, vectorizer keys, a string imputer's missing value ...):
+ * up to max of them into out, the count in all. */
+static size_t vocab_strings(const cml_value *v, const char **out, size_t max) {
+    size_t n = 0;
+    for (size_t i = 0; i < v->n_consumers; i++) {
+        const cml_op *op = v->consumers[i];
+        for (size_t j = 0; op && j < op->n_attrs; j++) {
+            const cml_attr *a = op->attrs[j];
+            if (a->kind == CML_ATTR_STRINGS && !strstr(a->name, "ClassLabels") && !strstr(a->name, "FeatureName")) {
+                for (size_t k = 0; k < a->n; k++, n++)
+                    if (n < max) out[n] = a->strings[k];
+            } else if (a->kind == CML_ATTR_STRING && !strcmp(a->name, "replaceStringValue")) {
+                if (n < max) out[n] = a->s;
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
+/* The same for int64 values (int64 categories, mapping keys, item ids). */
+static size_t vocab_ints(const cml_value *v, int64_t *out, size_t max) {
+    static const char *const names[] = {"int64Categories.vector", "int64ToStringMap.map.key", "int64ToIndex.vector",
+                                        "itemInt64Ids.vector", "imputedInt64Dictionary.map.key"};
+    size_t n = 0;
+    for (size_t i = 0; i < v->n_consumers; i++) {
+        const cml_op *op = v->consumers[i];
+        for (size_t j = 0; op && j < op->n_attrs; j++) {
+            const cml_attr *a = op->attrs[j];
+            if (a->kind != CML_ATTR_INTS) continue;
+            bool known = false;
+            for (size_t k = 0; k < sizeof names / sizeof *names; k++) known = known || !strcmp(a->name, names[k]);
+            /* an item-similarity model without ids numbers its items */
+            if (!known && !(!strcmp(a->name, "itemItemSimilarities.itemId") && !cml_op_attr(op, "itemStringIds.vector") &&
+                            !cml_op_attr(op, "itemInt64Ids.vector")))
+                continue;
+            for (size_t k = 0; k < a->n; k++, n++)
+                if (n < max) out[n] = a->ints[k];
+        }
+    }
+    return n;
+}
+
+/* A generated string, int64 or dictionary input of a classic model:
+ * values the model knows (vocab_*), a dictionary holding each known key
+ * with probability 1/2 (at least one) and values in [0, 1). */
+static int gen_categorical(const cml_value *v, const cml_feature *f, uint64_t *s, exec_tensor *o) {
+    bool dict = f->kind == CML_FEAT_DICTIONARY, skeys = f->kind == CML_FEAT_STRING ||
+                                                       (dict && f->key_kind == CML_FEAT_STRING);
+    size_t nv = skeys ? vocab_strings(v, NULL, 0) : vocab_ints(v, NULL, 0);
+    size_t nk = nv ? nv : 1;
+    const char **sv = NULL;
+    int64_t *iv = NULL;
+    if (skeys) {
+        sv = malloc(nk * sizeof *sv);
+        if (!sv) return -1;
+        if (nv) vocab_strings(v, sv, nv);
+        else sv[0] = "a";
+    } else {
+        iv = malloc(nk * sizeof *iv);
+        if (!iv) return -1;
+        if (nv) vocab_ints(v, iv, nv);
+        else iv[0] = 0;
+    }
+    if (!dict) {
+        /* one value (a scalar feature) picked from the vocabulary */
+        size_t pick = (size_t)(splitmix(s) % nk);
+        o->rank = 0;
+        o->data = malloc(sizeof(float));
+        if (!o->data) { free(sv); free(iv); return -1; }
+        if (skeys) {
+            sv[0] = sv[pick];
+            o->dtype = EXEC_DT_STRING;
+            o->strings = sv;
+            o->owned_ = sv;
+            o->data[0] = 0;
+        } else {
+            o->dtype = EXEC_DT_INT32;
+            o->data[0] = (float)iv[pick];
+            free(iv);
+        }
+        return 0;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < nk; i++) {
+        if (!(splitmix(s) & 1) && !(i + 1 == nk && k == 0)) continue;
+        if (skeys) sv[k++] = sv[i];
+        else iv[k++] = iv[i];
+    }
+    o->dtype = EXEC_DT_DICT;
+    o->rank = 1;
+    o->shape[0] = (int64_t)k;
+    o->data = malloc((k ? k : 1) * sizeof(float));
+    if (!o->data) { free(sv); free(iv); return -1; }
+    for (size_t i = 0; i < k; i++) o->data[i] = (float)((double)(splitmix(s) >> 11) * 0x1p-53);
+    if (skeys) { o->strings = sv; o->owned_ = sv; }
+    else { o->int_keys = iv; o->owned_ = iv; }
+    return 0;
+}
+
+/* An NN input read as indices by an embedding layer: its values must be
+ * in [0, inputDim) (SOURCE: apple/coremltools mlmodel/format/
+ * NeuralNetwork.proto EmbeddingLayerParams / EmbeddingNDLayerParams:
+ * "Input values must be in the range [0, inputDim - 1]"); the smallest
+ * such range, else 0. */
+static int64_t nn_index_range(const cml_value *v) {
+    int64_t best = 0;
+    for (size_t i = 0; i < v->n_consumers; i++) {
+        const cml_op *op = v->consumers[i];
+        if (!op || !op->is_nn_layer || !op->n_inputs || !op->inputs[0]->n_values || op->inputs[0]->values[0] != v) continue;
+        const cml_attr *a = !strcmp(op->kind, "embedding") ? cml_op_attr(op, "inputDim")
+                          : !strcmp(op->kind, "embeddingND") ? cml_op_attr(op, "vocabSize") : NULL;
+        if (a && a->kind == CML_ATTR_INT && a->i > 0 && (!best || a->i < best)) best = a->i;
+    }
+    return best;
 }
 
 int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, exec_tensor **inputs,
@@ -1522,16 +1999,29 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
             o->rank = 1;
             o->shape[0] = 1;
         }
-        bool is_int = (f && f->array_dtype == CML_ARR_INT32) || v->type.dtype == CML_DT_INT32;
+        if (f && (f->kind == CML_FEAT_STRING || f->kind == CML_FEAT_DICTIONARY ||
+                  (f->kind == CML_FEAT_INT64 && vocab_ints(v, NULL, 0)))) {
+            if (gen_categorical(v, f, &s, o) != 0) {
+                exec_tensors_free(t, n);
+                exec_seterr(err, errlen, "out of memory");
+                return -1;
+            }
+            n++;
+            continue;
+        }
+        bool is_int = (f && f->array_dtype == CML_ARR_INT32) || v->type.dtype == CML_DT_INT32 ||
+                      (f && f->kind == CML_FEAT_INT64);
         o->dtype = image ? EXEC_DT_FP32 : is_int ? EXEC_DT_INT32
                  : (v->type.dtype == CML_DT_FP16 || (f && f->array_dtype == CML_ARR_FLOAT16)) ? EXEC_DT_FP16
                  : EXEC_DT_FP32;
         size_t cnt = exec_tensor_count(o);
         o->data = malloc((cnt ? cnt : 1) * sizeof(float));
         if (!o->data) { exec_tensors_free(t, n); exec_seterr(err, errlen, "out of memory"); return -1; }
+        int64_t index_range = nn_index_range(v);
         for (size_t k = 0; k < cnt; k++) {
             uint64_t r = splitmix(&s);
             if (image) o->data[k] = (float)(r % 256);
+            else if (index_range > 0) o->data[k] = (float)(r % (uint64_t)index_range);
             else if (is_int) o->data[k] = (float)(r % 10);
             else o->data[k] = exec_r16((float)((double)(r >> 11) * 0x1p-53 * 2.0 - 1.0));
         }

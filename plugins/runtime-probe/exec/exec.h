@@ -57,7 +57,10 @@ typedef enum exec_dtype {
     EXEC_DT_INT32,      /* integral floats */
     EXEC_DT_BOOL,       /* 0 or 1 */
     EXEC_DT_LABEL,      /* classifier label: data[0] = class index, label = name */
-    EXEC_DT_STRING      /* string constants only (not an op output) */
+    EXEC_DT_STRING,     /* strings: `strings` holds product(shape) of them (classic models'
+                           string features; ML Program string constants) */
+    EXEC_DT_DICT        /* a dictionary of shape[0] entries: data[i] the value of key i,
+                           the keys in `strings` (string keys) or `int_keys` (int64 keys) */
 } exec_dtype;
 
 typedef struct exec_tensor {
@@ -65,8 +68,14 @@ typedef struct exec_tensor {
     exec_dtype dtype;
     int rank;
     int64_t shape[EXEC_MAX_RANK];
-    float *data;        /* product(shape) elements, C order */
+    float *data;        /* product(shape) elements, C order (EXEC_DT_STRING: may be NULL) */
     const char *label;  /* EXEC_DT_LABEL: the class name when the model has string labels */
+    const char *const *strings; /* EXEC_DT_STRING values, EXEC_DT_DICT string keys; in an
+                                   EXEC_DT_FP32 output of exec_run (a classifier's probabilities,
+                                   a dictionary in Core ML): the class labels, in order, or NULL */
+    const int64_t *int_keys;    /* EXEC_DT_DICT int64 keys; EXEC_DT_FP32 output: int64 class labels */
+    void *owned_;       /* storage of strings / int_keys in tensors exec_run and
+                           exec_make_inputs return (exec_tensors_free frees it) */
 } exec_tensor;
 
 /* What one executed op did in the last run. */
@@ -106,6 +115,13 @@ typedef struct exec_io {
      * *strings set for repeated strings) */
     cml_dtype (*stored_as)(void *user, const cml_weight *w, const char *const **strings);
     void *user;
+    /* optional: resolves the linkedModel op `op` (LinkedModel.proto: a file
+     * found along a search path) to a loaded model, or NULL with a reason in
+     * why (with link_user). Without it a linkedModel is refused at prepare;
+     * an unresolved one is refused with the reason, as is one whose model
+     * has ops the executor refuses. */
+    const cml_model *(*link)(void *link_user, const cml_op *op, char *why, size_t n);
+    void *link_user;
 } exec_io;
 
 /* Called before every runtime op (with hook_user): which op is about to
@@ -119,7 +135,17 @@ typedef struct exec_opts {
     void *hook_user;
     exec_op_start on_op_start; /* optional */
     exec_io io;         /* required: exec_prepare fails without io.read and io.stored_as */
+    uint64_t loop_limit; /* iterations one NeuralNetwork loop layer may run before the run
+                            fails with a message naming the loop (a model's while loop whose
+                            condition never turns false); 0 = EXEC_LOOP_LIMIT */
+    /* Run what can run: a pipeline stage the executor refuses (one that needs
+     * Apple's implementation, say) is replaced by generated values of its
+     * outputs' declared types, so the stages before and after it still run
+     * (exec_plan_substituted lists the stages replaced). A pipeline whose
+     * every stage is refused is still refused. */
+    bool partial;
 } exec_opts;
+#define EXEC_LOOP_LIMIT 1000000
 
 typedef struct exec_plan exec_plan;
 
@@ -167,6 +193,9 @@ int exec_output_random(const exec_plan *p, size_t i);
 void exec_reset_states(exec_plan *p);
 
 const char *exec_last_error(const exec_plan *p);
+/* The pipeline stages a partial plan replaces by generated values: up to
+ * max into ops, the count in all (0 for a plan that runs every op). */
+size_t exec_plan_substituted(const exec_plan *p, const cml_op **ops, size_t max);
 int exec_threads(const exec_plan *p);            /* threads the plan runs on */
 const cml_function *exec_plan_function(const exec_plan *p);
 size_t exec_plan_n_ops(const exec_plan *p);      /* runtime ops */
@@ -181,7 +210,8 @@ int exec_plan_const(const exec_plan *p, const cml_value *v, exec_tensor *view);
 /* Deterministic inputs for a function from its declared types and default
  * shapes (flexible dimensions at their default): images as integer pixel
  * values 0..255 ([1, C, H, W]); float arrays uniform in [-1, 1) rounded to
- * fp16 (so fp16 models see them exactly); int32 arrays in 0..9. */
+ * fp16 (so fp16 models see them exactly); int32 arrays in 0..9; a
+ * NeuralNetwork input an embedding layer reads, indices in [0, inputDim). */
 int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, exec_tensor **inputs,
                      size_t *n_inputs, char *err, size_t errlen);
 

@@ -26,8 +26,10 @@ typedef struct xt {
     int64_t dim[EXEC_MAX_RANK];
     size_t n;                  /* product of dim */
     exec_dtype dt;
-    const char *const *strs;   /* EXEC_DT_STRING constants */
+    const char *const *strs;   /* EXEC_DT_STRING values, EXEC_DT_DICT string keys, LABEL names */
     size_t nstr;
+    const int64_t *ikeys;      /* EXEC_DT_DICT int64 keys */
+    void *aux;                 /* malloc'd storage behind strs / ikeys, freed with the buffer */
     bool owned;                /* d was malloc'd for this slot */
     size_t cap;                /* elements allocated at d (runtime buffers) */
     struct xlist *lst;         /* a list value (make_list, list_write ...): owned when
@@ -99,12 +101,17 @@ typedef struct xstep {
     signed char fuse;
     bool done;
     void *conv_w;              /* the conv's packed weights (exec_conv.c), built on first use */
-    /* control flow (cond, while_loop): a nested block's steps follow their
-     * op's step, block after block; next is the index after them all */
+    /* control flow (ML Program cond, while_loop; NeuralNetwork branch,
+     * loop): a nested block's steps follow their op's step, block after
+     * block; next is the index after them all */
     long parent;               /* the control-flow step this one is nested in, -1 none */
     size_t next;
     size_t n_subs;
     struct xsub *subs;
+    /* per output: a private slot the kernel writes instead when the output
+     * names a blob the layer also reads (NN "x -> x"), moved into
+     * out_slots[i] after the step; NULL or -1: none */
+    int *shadow;
 } xstep;
 
 /* a nested block of a control-flow step */
@@ -115,6 +122,15 @@ typedef struct xsub {
     int *out_slots;            /* [b->n_outputs] */
 } xsub;
 enum { EXEC_FUSE_ADD = 1, EXEC_FUSE_RELU = 2 };
+/* what a step tells the block running it (NN loop control) */
+enum { EXEC_FLOW_NEXT = 0, EXEC_FLOW_BREAK = 1, EXEC_FLOW_CONTINUE = 2 };
+
+/* a string-keyed map (NN blob names -> slots) */
+typedef struct smap {
+    const char **keys;
+    int *vals;
+    size_t cap, n;
+} smap;
 
 typedef struct xmap {
     const void **keys;
@@ -140,6 +156,13 @@ struct exec_plan {
     bool is_nn;                /* NeuralNetwork layers, or classic models (inputs and outputs by feature) */
     bool is_classic;           /* classic models: double math on the CPU whatever the mode */
     bool conv_blas_only;       /* CML_EXEC_BLAS_CONV set when prepared: no exec_conv.c GEMM */
+    bool nn_graph;             /* NeuralNetwork layers (not classic): blobs are slots by name */
+    bool nn_rank5_arrays;      /* NN RANK5_ARRAY_MAPPING: multiarray inputs become [Seq, B, C, H, W] */
+    bool nn_rank5_images;      /* NN RANK5_IMAGE_MAPPING: images become [1, 1, C, H, W] */
+    smap names;                /* NN: blob name -> slot (one namespace, loops and branches included) */
+    uint64_t loop_limit;       /* iterations one NN loop may run (exec_opts.loop_limit) */
+    const cml_op **substituted; /* partial plans: the stages replaced by generated values */
+    size_t n_substituted;
     exec_opts opts;
     xslot *slots;
     size_t n_slots, cap_slots;
@@ -169,6 +192,7 @@ typedef struct xctx {
     const xstep *st;
     const cml_op *op;
     exec_mode mode;
+    int flow;                  /* EXEC_FLOW_*: set by loopBreak / loopContinue / branch */
     bool scanned;              /* set by a kernel that took its outputs' statistics (and did
                                   their fp16 rounding) itself: exec_run does not scan them */
 } xctx;
@@ -243,6 +267,14 @@ uint64_t exec_rng_seed(xctx *c, int64_t op_seed);
 #define EXEC_HOT
 #endif
 
+/* Run nested block `which` of the current op's step (NN branch / loop
+ * bodies): -1 on failure (p->err set), else the EXEC_FLOW_* code a
+ * loopBreak / loopContinue inside it raised (EXEC_FLOW_NEXT: ran to the end). */
+int exec_run_block(xctx *c, size_t which);
+/* NN: the current value of the blob named `name` (NULL if no layer wrote
+ * it and no input has the name) */
+const xt *exec_blob(xctx *c, const char *name);
+
 /* ---- threads (exec_par.c) ---- */
 /* Run fn over [0, n) in at most one contiguous range per thread, each at
  * least grain long (serial when the plan has one thread or n < 2 grain). */
@@ -271,6 +303,9 @@ static inline float exec_r16(float f);
 const exec_kdef *exec_find_mil(const char *kind);
 const exec_kdef *exec_find_nn(const char *kind);
 const exec_kdef *exec_find_classic(const char *kind);
+/* a partial plan's stand-in for a refused pipeline stage: its outputs
+ * generated from their declared types (classic.c) */
+int exec_classic_substitute(struct xctx *c);
 /* classic functions: the sub-model a pipeline stage op stands for, or NULL */
 const cml_model *exec_stage_model(const cml_model *m, const cml_op *op);
 bool exec_is_neural_type(const char *type);     /* mlProgram, neuralNetwork* */

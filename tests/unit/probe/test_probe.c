@@ -16,8 +16,14 @@
  * --input with .f32 and .npy (same outputs), hostile input files refused
  * with exit 2, and a --save-outputs round trip; the probe plugin loaded as a
  * third-party plugin (its checks forked by the host, figures sent over the
- * host's pipe). Skips (77) when the runtime-probe plugin was not built. */
+ * host's pipe); each outcome reported by its own rule (probe/run-error for
+ * a run the executor fails; a bad --input or --save-outputs a usage
+ * error, exit 2), a model with 80 inputs and one with 600 outputs; the
+ * progress line on a pseudo-terminal (phase, run i of n, op) and never in
+ * the report or off a terminal. Skips (77) when the runtime-probe plugin
+ * was not built. */
 #define _DEFAULT_SOURCE
+#define _XOPEN_SOURCE 600 /* posix_openpt, grantpt, unlockpt, ptsname */
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
@@ -110,9 +116,9 @@ static const char *str(const cJSON *o, const char *key) {
 
 /* probe --format json ... → parsed report (NULL on bad JSON) */
 static cJSON *probe_json(res *r, const char *const *args) {
-    const char *argv[40] = {"probe", "--format", "json", "--no-config", "--runs", "2"};
+    const char *argv[128] = {"probe", "--format", "json", "--no-config", "--runs", "2"};
     size_t n = 6;
-    for (size_t i = 0; args[i] && n < 39; i++) argv[n++] = args[i];
+    for (size_t i = 0; args[i] && n < 127; i++) argv[n++] = args[i];
     argv[n] = NULL;
     *r = run(argv);
     cJSON *doc = cJSON_Parse(r->out);
@@ -277,7 +283,7 @@ static void test_corpus_numerics(void) {
     cli_res_free(&r);
     /* the custom layer: unsupported-op at the layer, no figures beyond status */
     doc = PROBE_JSON(&r, custom);
-    CHECK_INT(count_rule(doc, "probe/unsupported-op", "'soft_threshold' (custom)"), 1);
+    CHECK_INT(count_rule(doc, "probe/unsupported-op", "'soft_threshold' (custom (custom layer"), 1);
     CHECK_STR(str(figures(doc), "status"), "unsupported");
     cJSON_Delete(doc);
     cli_res_free(&r);
@@ -498,6 +504,270 @@ static void test_inputs_and_outputs(void) {
     cli_res_free(&r);
 }
 
+/* Every outcome has its own rule: a run the executor fails is a
+ * probe/run-error finding at the op (not a notification of another rule),
+ * a bad --input or --save-outputs a usage error (exit 2, no finding), a
+ * model with more inputs
+ * or outputs than any fixed table would hold runs and is measured whole,
+ * as many --input files as inputs are read. */
+static size_t count_probe_notes(const cJSON *doc) {
+    size_t n = 0;
+    const cJSON *no;
+    cJSON_ArrayForEach(no, cJSON_GetObjectItemCaseSensitive(doc, "notifications")) {
+        const char *rid = str(no, "rule");
+        if (!rid) rid = str(no, "rule_id");
+        if (rid && !strncmp(rid, "probe/", 6)) n++;
+    }
+    return n;
+}
+
+/* usage/error notifications whose message holds needle */
+static size_t count_usage_notes(const cJSON *doc, const char *needle) {
+    size_t n = 0;
+    const cJSON *no;
+    cJSON_ArrayForEach(no, cJSON_GetObjectItemCaseSensitive(doc, "notifications")) {
+        const char *kind = str(no, "kind"), *msg = str(no, "message");
+        if (kind && !strcmp(kind, "usage/error") && msg && strstr(msg, needle)) n++;
+    }
+    return n;
+}
+
+static void test_outcome_rules(void) {
+    res r;
+    cJSON *doc = PROBE_JSON(&r, fixture("fire_run_error.mlmodel"));
+    CHECK_INT(count_rule(doc, "probe/run-error", "op 'pick' (gather): index 9 out of range"), 1);
+    CHECK_INT(count_prefix(doc, "probe/"), 1);
+    CHECK_INT(count_probe_notes(doc), 0);
+    CHECK_STR(str(figures(doc), "status"), "error");
+    CHECK_INT(r.code, 0); /* a warning */
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
+    /* the user's own input that cannot be used: a usage error (exit 2), no finding */
+    doc = PROBE_JSON(&r, "--input", "x=nowhere.npy", fixture("pass_clean.mlpackage"));
+    CHECK_INT(count_usage_notes(doc, "--input x: nowhere.npy: cannot read"), 1);
+    CHECK_INT(count_prefix(doc, "probe/"), 0);
+    CHECK_STR(str(figures(doc), "status"), "input-error");
+    CHECK_INT(r.code, 2);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
+    doc = PROBE_JSON(&r, "--save-outputs", "/proc/no/such/dir", fixture("pass_clean.mlpackage"));
+    CHECK_INT(count_usage_notes(doc, "--save-outputs"), 1);
+    CHECK_INT(count_prefix(doc, "probe/"), 0);
+    CHECK_INT(r.code, 2);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
+    /* a rank-5 NeuralNetwork input given as a sequence: 3 steps of the declared [7] */
+    char seqp[PATH_MAX + 32];
+    snprintf(seqp, sizeof seqp, "%s/seq.f32", work);
+    FILE *fs = fopen(seqp, "wb");
+    float steps[21];
+    for (int i = 0; i < 21; i++) steps[i] = i % 7 == i / 7 ? 1.0f : 0.0f;
+    if (fs) {
+        fwrite(steps, sizeof steps, 1, fs);
+        fclose(fs);
+    }
+    doc = PROBE_JSON(&r, "--input", "encodedChar=seq.f32", fixture("nn_seq2seq.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK(num(figures(doc), "inputs.0.shape.0") == 3 && num(figures(doc), "inputs.0.shape.1") == 7);
+    /* sequenceOutput: the softmax comes out per step */
+    CHECK(num(figures(doc), "outputs.0.values") == 21);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
+    /* a sequence model that runs only on 4 steps of its [1] input: the
+     * generated inputs find that length, and the figures say so */
+    doc = PROBE_JSON(&r, fixture("nn_embed_seq.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK(str(figures(doc), "message") && strstr(str(figures(doc), "message"), "sequences of 4 steps: with the declared "
+                                                                              "length 1 the run failed (op 'dense'"));
+    CHECK(num(figures(doc), "inputs.0.shape.0") == 4);
+    CHECK_INT(count_prefix(doc, "probe/"), 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    float toks[4] = {3, 14, 0, 7};
+    write_bytes("toks.f32", toks, sizeof toks);
+    doc = PROBE_JSON(&r, "--input", "tokens=toks.f32", fixture("nn_embed_seq.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK(!str(figures(doc), "message"));
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
+    doc = PROBE_JSON(&r, fixture("many_inputs.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(figures(doc), "inputs")), 80);
+    CHECK_INT(count_prefix(doc, "probe/"), 0);
+    CHECK_INT(count_probe_notes(doc), 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
+    /* 40 --input files (no cap on the specs): every one read, the rest generated */
+    const char *argv[2 * 40 + 8];
+    char specs[40][32];
+    size_t na = 0;
+    for (int i = 0; i < 40; i++) {
+        char name[16];
+        float v = (float)i;
+        snprintf(name, sizeof name, "f%02d.f32", i);
+        write_bytes(name, &v, sizeof v);
+        snprintf(specs[i], sizeof specs[i], "f%02d=f%02d.f32", i, i);
+        argv[na++] = "--input";
+        argv[na++] = specs[i];
+    }
+    argv[na++] = fixture("many_inputs.mlmodel");
+    argv[na] = NULL;
+    doc = probe_json(&r, argv);
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    size_t from_file = 0;
+    const cJSON *in;
+    cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(figures(doc), "inputs")) {
+        const char *src = str(in, "source");
+        from_file += src && !strcmp(src, "file");
+    }
+    CHECK_INT(from_file, 40);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
+    /* 600 outputs (no cap on the outputs measured; the figures run past
+     * the 64 KB a pipe holds) */
+    doc = PROBE_JSON(&r, fixture("many_outputs.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(figures(doc), "outputs")), 600);
+    CHECK_INT(count_prefix(doc, "probe/"), 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+}
+
+/* Classic models through the probe: a pipeline with a stage that needs
+ * Apple's implementation runs the rest ("partial", that stage a
+ * probe/unsupported-op finding); string and dictionary inputs from .txt /
+ * .tsv files, string labels and labelled probabilities saved as .txt /
+ * .tsv; a linked model found next to its model runs the linked one, and one
+ * that is not there is refused by name (probe/unsupported-op, not a run
+ * error). */
+static void test_classic_models(void) {
+    res r;
+    cJSON *doc = PROBE_JSON(&r, fixture("classic_partial.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "partial");
+    CHECK_INT(count_rule(doc, "probe/unsupported-op",
+                         "cannot run op 'visionFeaturePrint' (visionFeaturePrint (needs Apple's implementation)): the "
+                         "pipeline's other stages were probed on generated values"), 1);
+    CHECK_INT(count_prefix(doc, "probe/"), 1);
+    CHECK_INT(count_probe_notes(doc), 0);
+    CHECK_INT(r.code, 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
+    write_bytes("station.txt", "south\n", 6);
+    write_bytes("counts.tsv", "apples\t2\npears\t1\n", 17);
+    doc = PROBE_JSON(&r, "--input", "station=station.txt", "--input", "counts=counts.tsv", "--save-outputs", "out_cls",
+                     fixture("classic_strings.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK_INT(count_prefix(doc, "probe/"), 0);
+    CHECK_INT(r.code, 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    char p[PATH_MAX + 32];
+    size_t n = 0;
+    snprintf(p, sizeof p, "%s/out_cls/cls.txt", work);
+    char *label = cli_slurp(p, &n);
+    CHECK(label && !strcmp(label, "no\n"));
+    free(label);
+    /* z = -0.5 + 0.5 - 0.25 + 0.1 = -0.15 (fixtures_probe.c fx_strings) */
+    snprintf(p, sizeof p, "%s/out_cls/probs.tsv", work);
+    char *probs = cli_slurp(p, &n);
+    double p_no = NAN, p_yes = NAN;
+    CHECK(probs && sscanf(probs, "no\t%lf\nyes\t%lf", &p_no, &p_yes) == 2);
+    CHECK(fabs(p_yes - 1 / (1 + exp(0.15))) < 1e-6 && fabs(p_no + p_yes - 1) < 1e-6);
+    free(probs);
+    /* a station the encoder does not know: ignored (handleUnknown), the label still comes */
+    write_bytes("unknown.txt", "west\n", 5);
+    r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", "station=unknown.txt", "--input", "counts=counts.tsv",
+                fixture("classic_strings.mlmodel"));
+    CHECK_INT(r.code, 0);
+    CHECK(strstr(r.out, "status: ok"));
+    cli_res_free(&r);
+    /* a dictionary file with a line that is not KEY<TAB>NUMBER */
+    write_bytes("bad.tsv", "apples 2\n", 9);
+    r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", "counts=bad.tsv", fixture("classic_strings.mlmodel"));
+    CHECK_INT(r.code, 2);
+    CHECK(strstr(r.out, "bad.tsv"));
+    cli_res_free(&r);
+
+    float x = 3;
+    write_bytes("x3.f32", &x, sizeof x);
+    doc = PROBE_JSON(&r, "--input", "x=x3.f32", "--save-outputs", "out_link", fixture("linked.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK_INT(count_prefix(doc, "probe/"), 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    snprintf(p, sizeof p, "%s/out_link/y.npy", work);
+    char *y = cli_slurp(p, &n);
+    CHECK(y && n >= 4 && *(const float *)(const void *)(y + n - 4) == 7.0f); /* 2 * 3 + 1 */
+    free(y);
+    doc = PROBE_JSON(&r, fixture("linked_missing.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "unsupported");
+    CHECK_INT(count_rule(doc, "probe/unsupported-op", "'not_there.mlmodel' was not found (tried "), 1);
+    CHECK_INT(count_rule(doc, "probe/run-error", NULL), 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+}
+
+/* Progress: with stderr on a terminal (a pseudo-terminal here) the probe
+ * says which phase it is in once it has taken longer than the threshold
+ * (CML_PROBE_PROGRESS_AFTER_MS=0 makes that immediate, so the test does
+ * not depend on time); never in the report, and nothing when stderr is
+ * not a terminal. */
+static void test_progress(void) {
+    int mfd = posix_openpt(O_RDWR | O_NOCTTY);
+    if (mfd < 0 || grantpt(mfd) != 0 || unlockpt(mfd) != 0) {
+        fprintf(stderr, "  no pseudo-terminal: progress not checked\n");
+        if (mfd >= 0) close(mfd);
+        return;
+    }
+    const char *sname = ptsname(mfd);
+    char outp[PATH_MAX + 16];
+    snprintf(outp, sizeof outp, "%s/.progress_out", work);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int sfd = open(sname, O_RDWR);
+        int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (sfd < 0 || fo < 0) _exit(127);
+        dup2(fo, 1);
+        dup2(sfd, 2);
+        setenv("CML_PROBE_PROGRESS_AFTER_MS", "0", 1);
+        execl(bin, bin, "probe", "--no-config", "--runs", "3", "--format", "json", fixture("nn_loop.mlmodel"), (char *)NULL);
+        _exit(127);
+    }
+    char buf[65536];
+    size_t n = 0;
+    for (;;) {
+        ssize_t k = read(mfd, buf + n, sizeof buf - 1 - n);
+        if (k <= 0) break; /* EIO once the child's side is closed */
+        n += (size_t)k;
+        if (n >= sizeof buf - 1) break;
+    }
+    buf[n] = 0;
+    int st = 0;
+    waitpid(pid, &st, 0);
+    close(mfd);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(strstr(buf, "nn_loop.mlmodel: model loaded") != NULL);
+    CHECK(strstr(buf, "fp32 run 1 of 3") != NULL);
+    CHECK(strstr(buf, "fp16 emulation run 3 of 3") != NULL);
+    CHECK(strstr(buf, ", op ") != NULL);
+    if (!strstr(buf, "fp32 run 1 of 3")) fprintf(stderr, "  terminal output: %.2000s\n", buf);
+    char *out = cli_slurp(outp, NULL);
+    CHECK(out && strstr(out, "\"status\"") && !strstr(out, "run 1 of 3"));
+    free(out);
+    /* not a terminal: no progress at all */
+    res r = RUN_BIN("probe", "--no-config", "--runs", "3", fixture("nn_loop.mlmodel"));
+    CHECK(!strstr(r.err, "run 1 of 3") && !strstr(r.out, "run 1 of 3"));
+    cli_res_free(&r);
+}
+
 /* The probe loaded as a third-party plugin: the host forks each rule's
  * check, the figures come back through the host's pipe (add_property). */
 static void test_third_party(void) {
@@ -539,6 +809,9 @@ int main(void) {
     RUN(test_compare);
     RUN(test_inputs_and_outputs);
     RUN(test_third_party);
+    RUN(test_outcome_rules);
+    RUN(test_progress);
+    RUN(test_classic_models);
 
     char cmd[PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);

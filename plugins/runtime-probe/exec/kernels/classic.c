@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../exec_internal.h"
+#include "classic_internal.h"
 
 /* ---- operands ---------------------------------------------------------------- */
 
@@ -50,7 +50,7 @@ static int gather_inputs(xctx *c, double **x, size_t *n) {
     return 0;
 }
 
-/* SOURCE: GLMRegressor.proto / GLMClassifier.proto PostEvaluationTransform
+/* SOURCE: apple/coremltools mlmodel/format/GLMRegressor.proto:19-23 / GLMClassifier.proto PostEvaluationTransform
  * Logit and Probit: the logistic function and the standard normal CDF. */
 static double logit(double y) { return 1.0 / (1.0 + exp(-y)); }
 static double probit(double y) { return 0.5 * erfc(-y / sqrt(2.0)); }
@@ -84,6 +84,10 @@ static int classifier_outputs(xctx *c, const double *prob, size_t n_classes, siz
             if (!t) return exec_fail(c, "out of memory");
             t->dt = EXEC_DT_FP32;
             for (size_t k = 0; k < n_classes; k++) t->d[k] = (float)prob[k];
+            /* the class labels go with the vector (a dictionary in Core ML) */
+            const cml_attr *il = list_of(c, "int64ClassLabels.vector", CML_ATTR_INTS);
+            if (sl && sl->n == n_classes) { t->strs = sl->strings; t->nstr = sl->n; }
+            else if (il && il->n == n_classes) t->ikeys = il->ints;
             have_prob = true;
         } else {
             return exec_fail(c, "output '%s': a classifier has a label and a probability output only",
@@ -142,7 +146,7 @@ static int k_glm_regressor(xctx *c) {
     size_t ny = 0;
     if (glm_linear(c, &y, &ny) != 0) return -1;
     const cml_attr *tr = exec_attr(c, "postEvaluationTransform");
-    /* SOURCE: GLMRegressor.proto PostEvaluationTransform: NoTransform = 0,
+    /* SOURCE: apple/coremltools mlmodel/format/GLMRegressor.proto:19-23 PostEvaluationTransform: NoTransform = 0,
      * Logit = 1, Probit = 2 */
     int64_t mode = tr ? tr->i : 0;
     int64_t n = (int64_t)ny;
@@ -155,7 +159,7 @@ static int k_glm_regressor(xctx *c) {
     return 0;
 }
 
-/* Class probabilities of a GLM classifier. SOURCE: GLMClassifier.proto:
+/* Class probabilities of a GLM classifier. SOURCE: apple/coremltools mlmodel/format/GLMClassifier.proto:21-24,26-29:
  * PostEvaluationTransform Logit = 0, Probit = 1 ("Only binary
  * classification is supported for probit"); ClassEncoding ReferenceClass
  * = 0 ("First class is the reference class"), OneVsRest = 1. The binary
@@ -207,7 +211,7 @@ static int k_glm_classifier(xctx *c) {
 
 /* ---- tree ensembles ------------------------------------------------------------ */
 
-/* SOURCE: TreeEnsemble.proto TreeNodeBehavior: BranchOnValueLessThanEqual
+/* SOURCE: apple/coremltools mlmodel/format/TreeEnsemble.proto:50-58 TreeNodeBehavior: BranchOnValueLessThanEqual
  * = 0, LessThan = 1, GreaterThanEqual = 2, GreaterThan = 3, Equal = 4,
  * NotEqual = 5, LeafNode = 6. */
 enum { TB_LE, TB_LT, TB_GE, TB_GT, TB_EQ, TB_NE, TB_LEAF };
@@ -434,7 +438,7 @@ static int forest_eval(xctx *c, const tforest *f, const double *x, size_t nx, do
     return 0;
 }
 
-/* SOURCE: TreeEnsemble.proto TreeEnsemblePostEvaluationTransform:
+/* SOURCE: apple/coremltools mlmodel/format/TreeEnsemble.proto:32-40 TreeEnsemblePostEvaluationTransform:
  * NoTransform = 0, Classification_SoftMax = 1, Regression_Logistic = 2,
  * Classification_SoftMaxWithZeroClassReference = 3 (a softmax over the
  * scores with a class-0 score of 0 put in front). out has dims (+1 for
@@ -533,7 +537,7 @@ static int k_tree_classifier(xctx *c) {
 
 /* ---- support vector machines ------------------------------------------------------ */
 
-/* SOURCE: SVM.proto Kernel oneof: linearKernel = 1 (K = x'y), rbfKernel = 2
+/* SOURCE: apple/coremltools mlmodel/format/SVM.proto:70-80 Kernel oneof: linearKernel = 1 (K = x'y), rbfKernel = 2
  * (exp(-gamma |x - y|^2)), polyKernel = 3 ((gamma x'y + c)^degree),
  * sigmoidKernel = 4 (tanh(gamma x'y + c)). */
 enum { SK_LINEAR, SK_RBF, SK_POLY, SK_SIGMOID };
@@ -571,7 +575,7 @@ static void svm_free(void *arg) {
 
 #define SVM_FAIL(...) do { exec_fail(c, __VA_ARGS__); svm_free(s); return NULL; } while (0)
 
-/* Check the parameters once. SOURCE: SVM.proto: SupportVectorRegressor
+/* Check the parameters once. SOURCE: apple/coremltools mlmodel/format/SVM.proto:129-145,122-127,147-195: SupportVectorRegressor
  * kernel = 1, oneof sparseSupportVectors = 2 / denseSupportVectors = 3,
  * coefficients = 4 (Coefficients.alpha = 1), rho = 5 (double);
  * SupportVectorClassifier kernel = 1, numberOfSupportVectorsPerClass = 2
@@ -654,7 +658,7 @@ static tsvm *svm_build(xctx *c, bool classifier) {
     }
 
     if (!classifier) {
-        /* SOURCE: SVM.proto SupportVectorRegressor: "Coefficients, one for
+        /* SOURCE: apple/coremltools mlmodel/format/SVM.proto:129-145,122-127 SupportVectorRegressor: "Coefficients, one for
          * each support vector", and rho */
         const cml_attr *a = list_of(c, "coefficients.alpha", CML_ATTR_FLOATS);
         if (list_n(a) != s->n_sv)
@@ -665,7 +669,7 @@ static tsvm *svm_build(xctx *c, bool classifier) {
         return s;
     }
 
-    /* SOURCE: SVM.proto SupportVectorClassifier: numberOfSupportVectorsPerClass;
+    /* SOURCE: apple/coremltools mlmodel/format/SVM.proto:147-195 SupportVectorClassifier: numberOfSupportVectorsPerClass;
      * coefficients "(numberOfClasses-1) by (total number of support
      * vectors)"; rho "with K*(K-1) / 2 elements"; probA and probB, optional,
      * "Total of K*(K-1)/2 elements". SVMValidator.cpp requires class labels,
@@ -971,7 +975,7 @@ static int k_svm_classifier(xctx *c) {
 
 /* ---- scaler, feature vectorizer -------------------------------------------------- */
 
-/* SOURCE: Scaler.proto: f(x) = scaleValue * (x + shiftValue); scale
+/* SOURCE: apple/coremltools mlmodel/format/Scaler.proto:11-34: f(x) = scaleValue * (x + shiftValue); scale
  * defaults to 1 and shift to 0; a single value applies to every element. */
 static int k_scaler(xctx *c) {
     if (exec_nn_n_in(c) != 1) return exec_fail(c, "scaler takes one input, has %zu", exec_nn_n_in(c));
@@ -991,7 +995,7 @@ static int k_scaler(xctx *c) {
     return 0;
 }
 
-/* SOURCE: FeatureVectorizer.proto: the output is the concatenation of the
+/* SOURCE: apple/coremltools mlmodel/format/FeatureVectorizer.proto:11-26: the output is the concatenation of the
  * listed input columns in order, inputDimensions values from each. */
 static int k_feature_vectorizer(xctx *c) {
     const cml_attr *col = list_of(c, "inputList.inputColumn", CML_ATTR_STRINGS),
@@ -1004,32 +1008,51 @@ static int k_feature_vectorizer(xctx *c) {
             return exec_fail(c, "featureVectorizer: bad dimension for '%s'", col->strings[i]);
         total += dim->ints[i];
     }
-    const xt *src[256];
-    if (n > 256) return exec_fail(c, "featureVectorizer: more than 256 input columns");
+    const xt **src = malloc(n * sizeof *src);
+    if (!src) return exec_fail(c, "out of memory");
     const cml_arg *a = c->op->inputs[0];
-    for (size_t i = 0; i < n; i++) {
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
         src[i] = NULL;
         for (size_t k = 0; k < a->n_values; k++)
             if (!strcmp(a->values[k]->name, col->strings[i])) src[i] = exec_nn_in(c, k);
-        if (!src[i] || !src[i]->d) return exec_fail(c, "featureVectorizer: input column '%s' is not an input", col->strings[i]);
-        if (src[i]->n != (size_t)dim->ints[i])
-            return exec_fail(c, "featureVectorizer: '%s' has %zu values, the input list says %lld", col->strings[i],
-                             src[i]->n, (long long)dim->ints[i]);
+        if (!src[i] || !src[i]->d) rc = exec_fail(c, "featureVectorizer: input column '%s' is not an input", col->strings[i]);
+        else if (src[i]->dt == EXEC_DT_DICT) {
+            if (!src[i]->ikeys && src[i]->n)
+                rc = exec_fail(c, "featureVectorizer: '%s' is a dictionary without integer keys", col->strings[i]);
+            for (size_t k = 0; rc == 0 && k < src[i]->n; k++)
+                if (src[i]->ikeys[k] < 0 || src[i]->ikeys[k] >= dim->ints[i])
+                    rc = exec_fail(c, "featureVectorizer: key %lld of '%s' is past its %lld dimensions",
+                                   (long long)src[i]->ikeys[k], col->strings[i], (long long)dim->ints[i]);
+        } else if (src[i]->n != (size_t)dim->ints[i]) {
+            rc = exec_fail(c, "featureVectorizer: '%s' has %zu values, the input list says %lld", col->strings[i],
+                           src[i]->n, (long long)dim->ints[i]);
+        }
     }
-    xt *y = exec_out(c, 0, 1, &total);
-    if (!y) return exec_fail(c, "out of memory");
-    y->dt = EXEC_DT_FP32;
-    size_t at = 0;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(y->d + at, src[i]->d, src[i]->n * sizeof(float));
-        at += src[i]->n;
+    xt *y = rc == 0 ? exec_out(c, 0, 1, &total) : NULL;
+    if (rc == 0 && !y) rc = exec_fail(c, "out of memory");
+    if (rc == 0) {
+        y->dt = EXEC_DT_FP32;
+        size_t at = 0;
+        for (size_t i = 0; i < n; i++) {
+            /* a dictionary with int64 keys (a sparse one-hot encoder's
+             * output) puts its values at their keys' positions */
+            if (src[i]->dt == EXEC_DT_DICT) {
+                memset(y->d + at, 0, (size_t)dim->ints[i] * sizeof(float));
+                for (size_t k = 0; k < src[i]->n; k++) y->d[at + (size_t)src[i]->ikeys[k]] = src[i]->d[k];
+            } else {
+                memcpy(y->d + at, src[i]->d, src[i]->n * sizeof(float));
+            }
+            at += (size_t)dim->ints[i];
+        }
     }
-    return 0;
+    free(src);
+    return rc;
 }
 
 /* ---- normalizer, array feature extractor, imputer ------------------------------------ */
 
-/* SOURCE: Normalizer.proto NormType LMax = 0, L1 = 1, L2 = 2: x / z with z
+/* SOURCE: apple/coremltools mlmodel/format/Normalizer.proto:15-35,11-38 NormType LMax = 0, L1 = 1, L2 = 2: x / z with z
  * the max, L1 or L2 norm. The max norm is max |x_i| and an all-zero input
  * stays zero [derived: coremltools' sklearn converter maps
  * sklearn.preprocessing.Normalizer, which divides by max |x_i| and leaves
@@ -1056,7 +1079,7 @@ static int k_normalizer(xctx *c) {
     return 0;
 }
 
-/* SOURCE: ArrayFeatureExtractor.proto: the values at the zero-based
+/* SOURCE: apple/coremltools mlmodel/format/ArrayFeatureExtractor.proto:11-19: the values at the zero-based
  * extractIndex positions of the array input, in that order. */
 static int k_array_feature_extractor(xctx *c) {
     const cml_attr *ix = list_of(c, "extractIndex", CML_ATTR_INTS);
@@ -1076,77 +1099,62 @@ static int k_array_feature_extractor(xctx *c) {
     return 0;
 }
 
-/* SOURCE: Imputer.proto: values equal to the ReplaceValue (NaN when it is
- * not set, the comment's example) become the ImputedValue: one value for
- * every element, or imputedDoubleArray / imputedInt64Array element by
- * element. String and dictionary forms are refused at prepare time. */
-static int imputer_check(const exec_io *io, const cml_op *op, char *why, size_t n) {
-    (void)io;
-    static const char *const unsupported[] = {"imputedStringValue", "imputedStringDictionary", "imputedInt64Dictionary",
-                                              "replaceStringValue"};
-    for (size_t i = 0; i < sizeof unsupported / sizeof *unsupported; i++)
-        if (cml_op_attr(op, unsupported[i])) {
-            snprintf(why, n, "%s: string and dictionary imputation is not implemented", unsupported[i]);
-            return 1;
-        }
-    return 0;
-}
-
-static int k_imputer(xctx *c) {
-    if (exec_nn_n_in(c) != 1) return exec_fail(c, "imputer takes one input, has %zu", exec_nn_n_in(c));
-    const xt *x = exec_nn_in(c, 0);
-    if (!x || !x->d) return exec_fail(c, "imputer: the input has no value");
-    const cml_attr *rd = exec_attr(c, "replaceDoubleValue"), *ri = exec_attr(c, "replaceInt64Value");
-    double rep = rd ? rd->f : ri ? (double)ri->i : NAN;
-    const cml_attr *vd = exec_attr(c, "imputedDoubleValue"), *vi = exec_attr(c, "imputedInt64Value");
-    const cml_attr *ad = list_of(c, "imputedDoubleArray.vector", CML_ATTR_FLOATS);
-    const cml_attr *ai = list_of(c, "imputedInt64Array.vector", CML_ATTR_INTS);
-    size_t na = ad ? ad->n : ai ? ai->n : 0;
-    if (!vd && !vi && !na) return exec_fail(c, "imputer has no imputed value");
-    if (na && na != x->n) return exec_fail(c, "imputer: %zu imputed values for an input of %zu values", na, x->n);
-    xt *y = exec_out_like(c, 0, x);
-    if (!y) return exec_fail(c, "out of memory");
-    y->dt = x->dt == EXEC_DT_INT32 ? EXEC_DT_INT32 : EXEC_DT_FP32;
-    for (size_t i = 0; i < x->n; i++) {
-        double v = x->d[i];
-        bool missing = rep != rep ? v != v : v == rep;
-        if (missing) v = ad ? ad->floats[i] : ai ? (double)ai->ints[i] : vd ? vd->f : (double)vi->i;
-        y->d[i] = (float)v;
-    }
-    return 0;
-}
-
-/* ---- neural pipeline stages ---------------------------------------------------------- */
+/* ---- neural pipeline stages and linked models ---------------------------------------- */
 
 static void stage_free(void *plan) { exec_plan_free(plan); }
 
-/* A NeuralNetwork or ML Program stage of a pipeline: a plan of its own for
- * the sub-model (prepared at the first run, without the probe's per-op
- * hooks), fed the stage's input features and run in the same mode, so its
- * fp16 emulation is the sub-model's own; its outputs become the stage's by
- * name. */
-static int k_neural_stage(xctx *c) {
+/* Deep copies of output strings / int64 keys (the sub-run's outputs are
+ * freed right after) into one aux block of t. */
+static int keep_strings(xctx *c, xt *t, const exec_tensor *o) {
+    size_t n = exec_tensor_count(o);
+    if (o->int_keys) {
+        int64_t *k = malloc((n ? n : 1) * sizeof *k);
+        if (!k) return exec_fail(c, "out of memory");
+        memcpy(k, o->int_keys, n * sizeof *k);
+        t->ikeys = k;
+        t->aux = k;
+        return 0;
+    }
+    if (!o->strings) return 0;
+    size_t chars = 0;
+    for (size_t i = 0; i < n; i++) chars += strlen(o->strings[i]) + 1;
+    char **v = malloc(n * sizeof *v + chars + 1);
+    if (!v) return exec_fail(c, "out of memory");
+    char *at = (char *)(v + n);
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(o->strings[i]);
+        memcpy(at, o->strings[i], l + 1);
+        v[i] = at;
+        at += l + 1;
+    }
+    t->strs = (const char *const *)v;
+    t->nstr = n;
+    t->aux = v;
+    return 0;
+}
+
+/* Run sub-model sm for the current op: a plan of its own (prepared at the
+ * first run, without the probe's per-op hooks), fed the op's inputs by
+ * name and run in the same mode; its outputs become the op's by name. */
+int classic_run_model(xctx *c, const cml_model *sm, const char *what) {
     xstep *st = (xstep *)c->st;
     if (!st->kstate) {
-        const cml_model *sm = exec_stage_model(c->p->m, c->op);
-        if (!sm) return exec_fail(c, "pipeline stage '%s' has no sub-model", c->op->kind);
         exec_opts o = c->p->opts;
         o.hook = NULL;
         o.on_op_start = NULL;
         char err[400];
         exec_plan *np = exec_prepare(sm, NULL, &o, err, sizeof err);
-        if (!np) return exec_fail(c, "%s stage: %s", c->op->kind, err);
+        if (!np) return exec_fail(c, "%s: %s", what, err);
         st->kstate = np;
         st->kstate_free = stage_free;
     }
     exec_plan *np = st->kstate;
-    const cml_model *sm = exec_plan_function(np)->model;
     size_t n_in = exec_nn_n_in(c);
     exec_tensor *in = calloc(n_in ? n_in : 1, sizeof *in);
     if (!in) return exec_fail(c, "out of memory");
     for (size_t i = 0; i < n_in; i++) {
         const xt *t = exec_nn_in(c, i);
-        if (!t || !t->d) {
+        if (!t || (!t->d && !t->strs)) {
             free(in);
             return exec_fail(c, "input '%s' has no value", c->op->inputs[0]->values[i]->name);
         }
@@ -1155,28 +1163,101 @@ static int k_neural_stage(xctx *c) {
         in[i].rank = t->rank;
         for (int k = 0; k < t->rank; k++) in[i].shape[k] = t->dim[k];
         in[i].data = t->d;
+        if (t->dt == EXEC_DT_STRING || t->dt == EXEC_DT_DICT) {
+            in[i].strings = t->strs;
+            in[i].int_keys = t->ikeys;
+        }
     }
     exec_tensor *out = NULL;
     size_t n_out = 0;
     int rc = exec_run(np, c->mode, in, n_in, &out, &n_out, NULL);
     free(in);
-    if (rc != 0) return exec_fail(c, "%s stage: %s", c->op->kind, exec_last_error(np));
+    if (rc != 0) return exec_fail(c, "%s: %s", what, exec_last_error(np));
     for (size_t i = 0; i < exec_n_outputs(c) && rc == 0; i++) {
         const exec_tensor *o = NULL;
         for (size_t k = 0; k < n_out; k++)
             if (out[k].name && !strcmp(out[k].name, c->op->outputs[i]->name)) o = &out[k];
-        if (!o) { rc = exec_fail(c, "%s stage does not produce '%s'", c->op->kind, c->op->outputs[i]->name); break; }
+        if (!o) { rc = exec_fail(c, "%s does not produce '%s'", what, c->op->outputs[i]->name); break; }
         xt *t = exec_out(c, i, o->rank, o->shape);
         if (!t) { rc = exec_fail(c, "out of memory"); break; }
-        memcpy(t->d, o->data, t->n * sizeof(float));
+        if (o->data) memcpy(t->d, o->data, t->n * sizeof(float));
         t->dt = o->dtype;
         if (o->dtype == EXEC_DT_LABEL && sm->string_labels) {
             t->strs = sm->string_labels;
             t->nstr = sm->n_class_labels;
+        } else if ((o->dtype == EXEC_DT_STRING || o->dtype == EXEC_DT_DICT || o->strings || o->int_keys) &&
+                   keep_strings(c, t, o) != 0) {
+            rc = -1;
         }
     }
     exec_tensors_free(out, n_out);
     return rc;
+}
+
+/* A partial plan's stand-in for a stage the executor refuses: each output
+ * of the stage's declared type gets deterministic values (a multiarray of
+ * its declared shape, 1 for unknown dims, uniform in [0, 1) from a stream
+ * seeded by the output's name; a double, an int64 0, a string, an empty
+ * dictionary), so that the stages after it can run. */
+int exec_classic_substitute(xctx *c) {
+    const cml_model *sm = exec_stage_model(c->p->m, c->op);
+    for (size_t i = 0; i < exec_n_outputs(c); i++) {
+        const cml_value *v = c->op->outputs[i];
+        const cml_feature *f = NULL;
+        for (size_t k = 0; sm && k < sm->n_outputs; k++)
+            if (sm->outputs[k]->name && !strcmp(sm->outputs[k]->name, v->name)) f = sm->outputs[k];
+        cml_feature_kind kind = f ? f->kind : CML_FEAT_MULTIARRAY;
+        int64_t dim[EXEC_MAX_RANK];
+        int r = 0;
+        if (kind == CML_FEAT_MULTIARRAY && f && f->shape.rank > 0 && f->shape.rank <= EXEC_MAX_RANK) {
+            r = f->shape.rank;
+            for (int k = 0; k < r; k++) dim[k] = f->shape.dims[k] > 0 ? f->shape.dims[k] : 1;
+        } else if (kind == CML_FEAT_MULTIARRAY && v->type.shape.rank > 0 && v->type.shape.rank <= EXEC_MAX_RANK) {
+            r = v->type.shape.rank;
+            for (int k = 0; k < r; k++) dim[k] = v->type.shape.dims[k] > 0 ? v->type.shape.dims[k] : 1;
+        } else if (kind == CML_FEAT_IMAGE && f) {
+            r = 4;
+            dim[0] = 1;
+            dim[1] = f->color == CML_COLOR_GRAYSCALE || f->color == CML_COLOR_GRAYSCALE_FLOAT16 ? 1 : 3;
+            dim[2] = f->height > 0 ? f->height : 1;
+            dim[3] = f->width > 0 ? f->width : 1;
+        } else if (kind == CML_FEAT_DICTIONARY || kind == CML_FEAT_SEQUENCE) {
+            r = 1;
+            dim[0] = 0;
+        }
+        xt *y = exec_out(c, i, r, dim);
+        if (!y) return exec_fail(c, "out of memory");
+        uint64_t s = 0x51b5717u;
+        for (const char *q = v->name; q && *q; q++) s = (s ^ (unsigned char)*q) * 0x100000001b3ull;
+        for (size_t k = 0; k < y->n; k++) {
+            uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+            z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+            y->d[k] = kind == CML_FEAT_INT64 || kind == CML_FEAT_STRING ? 0.0f : (float)((double)((z ^ (z >> 31)) >> 11) * 0x1p-53);
+        }
+        if (kind == CML_FEAT_STRING) {
+            static const char *const blank[1] = {""};
+            y->dt = EXEC_DT_STRING;
+            y->strs = blank;
+            y->nstr = 1;
+        } else if (kind == CML_FEAT_DICTIONARY) {
+            y->dt = EXEC_DT_DICT;
+        } else {
+            y->dt = kind == CML_FEAT_INT64 ? EXEC_DT_INT32 : EXEC_DT_FP32;
+        }
+    }
+    return 0;
+}
+
+/* A NeuralNetwork or ML Program stage of a pipeline (so its fp16
+ * emulation is the sub-model's own). */
+static int k_neural_stage(xctx *c) {
+    const cml_model *sm = ((xstep *)c->st)->kstate ? exec_plan_function(((xstep *)c->st)->kstate)->model
+                                                     : exec_stage_model(c->p->m, c->op);
+    if (!sm) return exec_fail(c, "pipeline stage '%s' has no sub-model", c->op->kind);
+    char what[96];
+    snprintf(what, sizeof what, "%s stage", c->op->kind);
+    return classic_run_model(c, sm, what);
 }
 
 /* ---- table -------------------------------------------------------------------------- */
@@ -1186,7 +1267,6 @@ static const exec_kdef CLASSIC_KERNELS[] = {
     {"featureVectorizer", k_feature_vectorizer, NULL},
     {"glmClassifier", k_glm_classifier, NULL},
     {"glmRegressor", k_glm_regressor, NULL},
-    {"imputer", k_imputer, imputer_check},
     {"mlProgram", k_neural_stage, NULL},
     {"neuralNetwork", k_neural_stage, NULL},
     {"neuralNetworkClassifier", k_neural_stage, NULL},
@@ -1199,8 +1279,12 @@ static const exec_kdef CLASSIC_KERNELS[] = {
     {"treeEnsembleRegressor", k_tree_regressor, NULL},
 };
 
+static const classic_table CLASSIC_TABLE = {CLASSIC_KERNELS, sizeof CLASSIC_KERNELS / sizeof CLASSIC_KERNELS[0]};
+
 const exec_kdef *exec_find_classic(const char *kind) {
-    for (size_t i = 0; kind && i < sizeof CLASSIC_KERNELS / sizeof CLASSIC_KERNELS[0]; i++)
-        if (!strcmp(CLASSIC_KERNELS[i].kind, kind)) return &CLASSIC_KERNELS[i];
+    const classic_table *tables[] = {&CLASSIC_TABLE, &CLASSIC_ENCODE_TABLE, &CLASSIC_MORE_TABLE};
+    for (size_t t = 0; kind && t < sizeof tables / sizeof *tables; t++)
+        for (size_t i = 0; i < tables[t]->n; i++)
+            if (!strcmp(tables[t]->k[i].kind, kind)) return &tables[t]->k[i];
     return NULL;
 }

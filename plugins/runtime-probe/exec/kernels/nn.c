@@ -1,4 +1,7 @@
-/* exec_nn.c — NeuralNetwork layer kernels of the reference executor.
+/* nn.c — NeuralNetwork layer kernels of the reference executor: the table
+ * (every family file's, nn_internal.h) and the convolution, pooling,
+ * dense, elementwise-over-inputs, legacy shape, softmax, reduction,
+ * padding and activation layers.
  *
  * One kernel per supported layer kind (the Core ML layer name the IR uses as
  * op kind), reading the layer's parameters from the attributes the IR
@@ -6,29 +9,188 @@
  * "valid.paddingAmounts.borderAmounts[0].startEdgeSize", "ReLU",
  * "leakyReLU.alpha", VALUE attributes "weights", "bias", ...). Legacy layers
  * work on the trailing [C, H, W] dims with every leading dim a batch dim,
- * which covers both the rank-5 and the exact-rank shape mappings; the
- * channel axis of a rank-1 or rank-2 blob is its last. Semantics (formulas,
- * defaults, padding rules) come from the comments in apple/coremltools
- * mlmodel/format/NeuralNetwork.proto, cited per kernel as SOURCE. */
+ * which covers both the rank-5 and the exact-rank shape mappings (under
+ * RANK5_ARRAY_MAPPING / RANK5_IMAGE_MAPPING exec.c hands the layers
+ * [Seq, B, C, H, W] blobs, as Core ML does); the channel axis of a rank-1
+ * or rank-2 blob is its last. Semantics (formulas, defaults, padding rules)
+ * come from the comments in apple/coremltools
+ * mlmodel/format/NeuralNetwork.proto, cited per kernel as SOURCE.
+ *
+ * Coverage of NeuralNetworkLayer (proto/NeuralNetwork.proto, 158 layer
+ * types; field number, layer, file, status). "before": ran before issue
+ * #13 (48 types); "new": added for it (109); custom layers are refused by
+ * name (they run the app's own class). Every kernel is checked in
+ * tests/unit/probe/test_exec_nn*.c (and test_exec_ops.c for the older ones).
+ *
+ *   100   convolution              nn.c            before
+ *   120   pooling                  nn.c            before
+ *   130   activation               nn.c            before
+ *   140   innerProduct             nn.c            extended (int8DynamicQuantize)
+ *   150   embedding                nn_misc.c       new
+ *   160   batchnorm                nn.c            before
+ *   165   mvn                      nn_norm.c       new
+ *   170   l2normalize              nn_norm.c       new
+ *   175   softmax                  nn.c            before
+ *   180   lrn                      nn_norm.c       new
+ *   190   crop                     nn_shape.c      new
+ *   200   padding                  nn.c            before
+ *   210   upsample                 nn_resample.c   extended (bilinear, fractional factors, every LinearUpsampleMode; was nearest x integer)
+ *   211   resizeBilinear           nn_resample.c   new
+ *   212   cropResize               nn_resample.c   new
+ *   220   unary                    nn.c            before
+ *   230   add                      nn.c            before
+ *   231   multiply                 nn.c            before
+ *   240   average                  nn.c            before
+ *   245   scale                    nn.c            before
+ *   250   bias                     nn.c            before
+ *   260   max                      nn.c            before
+ *   261   min                      nn.c            before
+ *   270   dot                      nn_misc.c       new
+ *   280   reduce                   nn.c            before
+ *   290   loadConstant             nn_shape.c      new
+ *   300   reshape                  nn.c            extended (a -1 in targetShape)
+ *   301   flatten                  nn.c            before
+ *   310   permute                  nn_shape.c      new
+ *   320   concat                   nn.c            before
+ *   330   split                    nn_shape.c      new
+ *   340   sequenceRepeat           nn_shape.c      new
+ *   345   reorganizeData           nn_shape.c      new
+ *   350   slice                    nn_shape.c      new
+ *   400   simpleRecurrent          nn_rnn.c        new
+ *   410   gru                      nn_rnn.c        new
+ *   420   uniDirectionalLSTM       nn_rnn.c        new
+ *   430   biDirectionalLSTM        nn_rnn.c        new
+ *   500   custom                   nn_misc.c       refused: needs the app's class
+ *   600   copy                     nn.c            before
+ *   605   branch                   nn_misc.c       new
+ *   615   loop                     nn_misc.c       new
+ *   620   loopBreak                nn_misc.c       new
+ *   625   loopContinue             nn_misc.c       new
+ *   635   rangeStatic              nn_shape.c      new
+ *   640   rangeDynamic             nn_shape.c      new
+ *   660   clip                     nn.c            before
+ *   665   ceil                     nn_elem.c       new
+ *   670   floor                    nn_elem.c       new
+ *   680   sign                     nn_elem.c       new
+ *   685   round                    nn_elem.c       new
+ *   700   exp2                     nn_elem.c       new
+ *   710   sin                      nn_elem.c       new
+ *   715   cos                      nn_elem.c       new
+ *   720   tan                      nn_elem.c       new
+ *   730   asin                     nn_elem.c       new
+ *   735   acos                     nn_elem.c       new
+ *   740   atan                     nn_elem.c       new
+ *   750   sinh                     nn_elem.c       new
+ *   755   cosh                     nn_elem.c       new
+ *   760   tanh                     nn_elem.c       new
+ *   770   asinh                    nn_elem.c       new
+ *   775   acosh                    nn_elem.c       new
+ *   780   atanh                    nn_elem.c       new
+ *   790   erf                      nn_elem.c       new
+ *   795   gelu                     nn.c            before
+ *   815   equal                    nn_elem.c       new
+ *   820   notEqual                 nn_elem.c       new
+ *   825   lessThan                 nn_elem.c       new
+ *   827   lessEqual                nn_elem.c       new
+ *   830   greaterThan              nn_elem.c       new
+ *   832   greaterEqual             nn_elem.c       new
+ *   840   logicalOr                nn_elem.c       new
+ *   845   logicalXor               nn_elem.c       new
+ *   850   logicalNot               nn_elem.c       new
+ *   855   logicalAnd               nn_elem.c       new
+ *   865   modBroadcastable         nn_elem.c       new
+ *   870   minBroadcastable         nn.c            before
+ *   875   maxBroadcastable         nn.c            before
+ *   880   addBroadcastable         nn.c            before
+ *   885   powBroadcastable         nn.c            before
+ *   890   divideBroadcastable      nn.c            before
+ *   895   floorDivBroadcastable    nn_elem.c       new
+ *   900   multiplyBroadcastable    nn.c            before
+ *   905   subtractBroadcastable    nn.c            before
+ *   920   tile                     nn_shape.c      new
+ *   925   stack                    nn_shape.c      new
+ *   930   gather                   nn_shape.c      new
+ *   935   scatter                  nn_shape.c      new
+ *   940   gatherND                 nn_shape.c      new
+ *   945   scatterND                nn_shape.c      new
+ *   950   softmaxND                nn.c            before
+ *   952   gatherAlongAxis          nn_shape.c      new
+ *   954   scatterAlongAxis         nn_shape.c      new
+ *   960   reverse                  nn_shape.c      new
+ *   965   reverseSeq               nn_shape.c      new
+ *   975   splitND                  nn_shape.c      new
+ *   980   concatND                 nn.c            before
+ *   985   transpose                nn.c            before
+ *   995   sliceStatic              nn_shape.c      new
+ *   1000  sliceDynamic             nn_shape.c      new
+ *   1005  slidingWindows           nn_shape.c      new
+ *   1015  topK                     nn_misc.c       new
+ *   1020  argMin                   nn_misc.c       new
+ *   1025  argMax                   nn_misc.c       new
+ *   1040  embeddingND              nn_misc.c       new
+ *   1045  batchedMatmul            nn_misc.c       extended (two inputs with broadcasting and transposes, int8DynamicQuantize)
+ *   1065  getShape                 nn_shape.c      new
+ *   1070  loadConstantND           nn_shape.c      new
+ *   1080  fillLike                 nn_shape.c      new
+ *   1085  fillStatic               nn_shape.c      new
+ *   1090  fillDynamic              nn_shape.c      new
+ *   1100  broadcastToLike          nn_shape.c      new
+ *   1105  broadcastToStatic        nn_shape.c      new
+ *   1110  broadcastToDynamic       nn_shape.c      new
+ *   1120  squeeze                  nn.c            before
+ *   1125  expandDims               nn.c            before
+ *   1130  flattenTo2D              nn.c            before
+ *   1135  reshapeLike              nn_shape.c      new
+ *   1140  reshapeStatic            nn.c            before
+ *   1145  reshapeDynamic           nn_shape.c      new
+ *   1150  rankPreservingReshape    nn_shape.c      new
+ *   1155  constantPad              nn_shape.c      new
+ *   1170  randomNormalLike         nn_misc.c       new
+ *   1175  randomNormalStatic       nn_misc.c       new
+ *   1180  randomNormalDynamic      nn_misc.c       new
+ *   1190  randomUniformLike        nn_misc.c       new
+ *   1195  randomUniformStatic      nn_misc.c       new
+ *   1200  randomUniformDynamic     nn_misc.c       new
+ *   1210  randomBernoulliLike      nn_misc.c       new
+ *   1215  randomBernoulliStatic    nn_misc.c       new
+ *   1220  randomBernoulliDynamic   nn_misc.c       new
+ *   1230  categoricalDistribution  nn_misc.c       new
+ *   1250  reduceL1                 nn.c            before
+ *   1255  reduceL2                 nn.c            before
+ *   1260  reduceMax                nn.c            before
+ *   1265  reduceMin                nn.c            before
+ *   1270  reduceSum                nn.c            before
+ *   1275  reduceProd               nn.c            before
+ *   1280  reduceMean               nn.c            before
+ *   1285  reduceLogSum             nn.c            before
+ *   1290  reduceSumSquare          nn.c            before
+ *   1295  reduceLogSumExp          nn.c            before
+ *   1313  whereNonZero             nn_shape.c      new
+ *   1315  matrixBandPart           nn_shape.c      new
+ *   1320  lowerTriangular          nn_shape.c      new
+ *   1325  upperTriangular          nn_shape.c      new
+ *   1330  whereBroadcastable       nn_elem.c       new
+ *   1350  layerNormalization       nn_norm.c       new
+ *   1400  NonMaximumSuppression    nn_misc.c       new
+ *   1450  oneHot                   nn_shape.c      new
+ *   1455  cumSum                   nn_shape.c      new
+ *   1460  clampedReLU              nn_elem.c       new
+ *   1461  argSort                  nn_misc.c       new
+ *   1465  pooling3d                nn_misc.c       new
+ *   1466  globalPooling3d          nn_misc.c       new
+ *   1470  sliceBySize              nn_shape.c      new
+ *   1471  convolution3d            nn_misc.c       new
+ */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../exec_internal.h"
+#include "nn_internal.h"
 
-#define NEED(t, name)                                                        \
-    do {                                                                     \
-        if (!(t) || !(t)->d) return exec_fail(c, "missing %s", name);        \
-    } while (0)
-
-static int chan_axis(int rank) { return rank >= 3 ? rank - 3 : rank - 1; }
-
-static int64_t list_at(xctx *c, const char *name, int i, int64_t def) {
-    int64_t v[8];
-    int n = exec_aints(c, name, v, 8);
-    return n > i ? v[i] : def;
-}
+static int chan_axis(int rank) { return nn_chan_axis(rank); }
+static int64_t list_at(xctx *c, const char *name, int i, int64_t def) { return nn_list_at(c, name, i, def); }
+static int copy_as(xctx *c, const xt *x, int r, const int64_t *dim);
 
 static int64_t border(xctx *c, const char *prefix, int dim, bool end) {
     char name[160];
@@ -37,7 +199,7 @@ static int64_t border(xctx *c, const char *prefix, int dim, bool end) {
     return exec_ai(c, name, 0);
 }
 
-/* SOURCE: NeuralNetwork.proto SamePadding: out = ceil(in / stride),
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1185-1242 SamePadding: out = ceil(in / stride),
  * total = max(0, (out-1)*stride + K - in); BOTTOM_RIGHT_HEAVY puts
  * floor(total/2) on top/left, TOP_LEFT_HEAVY on bottom/right. */
 static void same_pad(xctx *c, int64_t in, int64_t ek, int64_t s, int64_t *lo, int64_t *hi) {
@@ -51,7 +213,7 @@ static void same_pad(xctx *c, int64_t in, int64_t ek, int64_t s, int64_t *lo, in
 
 /* ---- convolution ---------------------------------------------------------------- */
 
-/* SOURCE: NeuralNetwork.proto ConvolutionLayerParams: weights
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1416-1536,1139-1183 ConvolutionLayerParams: weights
  * [outputChannels, kernelChannels, kH, kW] (deconvolution: [kernelChannels,
  * outputChannels/nGroups, kH, kW]); kernelSize default [3,3], stride and
  * dilationFactor default [1,1]; ValidPadding border amounts; out =
@@ -123,7 +285,8 @@ static int k_convolution(xctx *c) {
 
 /* ---- batchnorm ------------------------------------------------------------------------ */
 
-/* SOURCE: NeuralNetwork.proto BatchnormLayerParams: y = gamma*(x-mean)/sqrt(var+eps)+beta
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1843-1892
+ * BatchnormLayerParams: y = gamma*(x-mean)/sqrt(var+eps)+beta
  * over the channel axis -3; epsilon defaults to 1e-5 when 0; computeMeanVar
  * takes mean/variance from the input (per instance when instanceNormalization). */
 static int k_batchnorm(xctx *c) {
@@ -188,7 +351,8 @@ static int chk_activation(const exec_io *io, const cml_op *op, char *why, size_t
     return 0;
 }
 
-/* SOURCE: NeuralNetwork.proto Activation* messages: leakyReLU x>=0 ? x : a*x;
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:129-144
+ * Activation* messages: leakyReLU x>=0 ? x : a*x;
  * thresholdedReLU x>=a ? x : 0; PReLU per channel; scaledTanh a*tanh(b*x);
  * sigmoidHard min(max(a*x+b,0),1); linear a*x+b; ELU x>=0 ? x : a*(e^x-1);
  * softsign x/(1+|x|); softplus log(1+e^x); parametricSoftplus
@@ -245,7 +409,8 @@ static int k_activation(xctx *c) {
 
 /* ---- pooling ------------------------------------------------------------------------------ */
 
-/* SOURCE: NeuralNetwork.proto PoolingLayerParams: kernelSize default [3,3],
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1894-1979,1951-1959
+ * PoolingLayerParams: kernelSize default [3,3],
  * stride [1,1]; valid / same / includeLastPixel (ValidCompletePadding:
  * out = ceil((in + 2p - k)/s) + 1, minus one if p > 0 and (out-1)*s >= in + p);
  * globalPooling uses the whole plane; avgPoolExcludePadding. */
@@ -305,7 +470,8 @@ static int k_pooling(xctx *c) {
 
 /* ---- innerProduct / batchedMatmul ------------------------------------------------------------- */
 
-/* SOURCE: NeuralNetwork.proto InnerProductLayerParams: rank 1..3 act on the
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1719-1770
+ * InnerProductLayerParams: rank 1..3 act on the
  * last dim; rank 4 [x1, C, H, W] -> [x1, C_out, 1, 1]; rank 5 ->
  * [x1, x2, C_out, 1, 1]; weights [C_out, C_in] row-major. */
 static int k_innerProduct(xctx *c) {
@@ -333,33 +499,18 @@ static int k_innerProduct(xctx *c) {
     }
     xt *y = exec_out(c, 0, r, dim);
     if (!y) return exec_fail(c, "out of memory");
-    exec_linear(c, x->d, m, cin, w->d, b && b->d ? b->d : NULL, cout, y->d);
-    return 0;
-}
-
-static int k_batchedMatmul(xctx *c) {
-    const xt *a = exec_nn_in(c, 0);
-    NEED(a, "input");
-    if (exec_nn_n_in(c) >= 2) return exec_fail(c, "two-input batchedMatmul is not supported");
-    const xt *w = exec_aval(c, "weights");
-    NEED(w, "weights");
-    const xt *b = exec_ab(c, "hasBias") ? exec_aval(c, "bias") : NULL;
-    int64_t k = exec_ai(c, "weightMatrixFirstDimension", 0), n = exec_ai(c, "weightMatrixSecondDimension", 0);
-    if (k <= 0 || n <= 0 || a->dim[a->rank - 1] != k || w->n < (size_t)(k * n)) return exec_fail(c, "weight shape mismatch");
-    int64_t dim[EXEC_MAX_RANK];
-    memcpy(dim, a->dim, sizeof dim);
-    dim[a->rank - 1] = n;
-    xt *y = exec_out(c, 0, a->rank, dim);
-    if (!y) return exec_fail(c, "out of memory");
-    /* SOURCE: NeuralNetwork.proto BatchedMatMulLayerParams: weights [X1, X2]
-     * stored column-major, i.e. row-major [X2, X1] like innerProduct. */
-    exec_linear(c, a->d, a->n / (size_t)k, k, w->d, b && b->d ? b->d : NULL, n, y->d);
+    /* int8DynamicQuantize: the input is quantized to int8 first (nn_dyn_quant) */
+    float *q = exec_ab(c, "int8DynamicQuantize") ? nn_dyn_quant(x) : NULL;
+    if (exec_ab(c, "int8DynamicQuantize") && !q) return exec_fail(c, "out of memory");
+    exec_linear(c, q ? q : x->d, m, cin, w->d, b && b->d ? b->d : NULL, cout, y->d);
+    free(q);
     return 0;
 }
 
 /* ---- elementwise over inputs ---------------------------------------------------------------------- */
 
-/* SOURCE: NeuralNetwork.proto AddLayerParams / MultiplyLayerParams (one input:
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2356-2387,2389-2420,3279-3298
+ * AddLayerParams / MultiplyLayerParams (one input:
  * x + alpha / alpha * x), AverageLayerParams, MaxLayerParams, MinLayerParams;
  * broadcasting as in NumPy (a superset of the shapes the proto lists). */
 static int fold(xctx *c, int op, bool average) {
@@ -420,7 +571,8 @@ static int k_maxBroadcastable(xctx *c) { return bcast2(c, BIN_MAX); }
 static int k_minBroadcastable(xctx *c) { return bcast2(c, BIN_MIN); }
 static int k_powBroadcastable(xctx *c) { return bcast2(c, BIN_POW); }
 
-/* SOURCE: NeuralNetwork.proto ScaleLayerParams / BiasLayerParams: scale and
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2730-2778,2696-2728
+ * ScaleLayerParams / BiasLayerParams: scale and
  * bias of shape [1], [C], [1,H,W] or [C,H,W] broadcast over the trailing
  * [C, H, W] dims. */
 static int trailing_param(const xt *x, const xt *p, const int64_t *shape, int ns, xt *view) {
@@ -485,7 +637,8 @@ static int k_bias(xctx *c) {
     return 0;
 }
 
-/* SOURCE: NeuralNetwork.proto UnaryFunctionLayerParams: x' = scale*x + shift
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2422-2509
+ * UnaryFunctionLayerParams: x' = scale*x + shift
  * (scale defaults to 1 when 0); SQRT, RSQRT 1/sqrt(x'+eps), INVERSE 1/(x'+eps),
  * POWER x'^alpha, EXP, LOG, ABS, THRESHOLD max(alpha, x'); eps default 1e-6. */
 static int k_unary(xctx *c) {
@@ -519,7 +672,8 @@ static int k_unary(xctx *c) {
     return 0;
 }
 
-/* SOURCE: NeuralNetwork.proto ClipLayerParams: min(max(x, minval), maxval) */
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:5830-5848
+ * ClipLayerParams: min(max(x, minval), maxval) */
 static int k_clip(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
     NEED(x, "input");
@@ -532,11 +686,18 @@ static int k_clip(xctx *c) {
 
 /* ---- shape layers ------------------------------------------------------------------------------------ */
 
-static int copy_as(xctx *c, const xt *x, int r, const int64_t *dim) {
+int nn_copy_as(xctx *c, const xt *x, int r, const int64_t *dim) {
     if (exec_count(r, dim) != x->n) return exec_fail(c, "element count changes (%zu -> %zu)", x->n, exec_count(r, dim));
     xt *y = exec_out(c, 0, r, dim);
     if (!y) return exec_fail(c, "out of memory");
     exec_copy(y, x);
+    return 0;
+}
+static int copy_as(xctx *c, const xt *x, int r, const int64_t *dim) { return nn_copy_as(c, x, r, dim); }
+
+int nn_ints(const xt *x, int64_t *out, size_t n) {
+    if (!x || !x->d || x->n < n) return -1;
+    for (size_t i = 0; i < n; i++) out[i] = (int64_t)x->d[i];
     return 0;
 }
 
@@ -570,7 +731,8 @@ static int concat_axis(xctx *c, int axis) {
     return 0;
 }
 
-/* SOURCE: NeuralNetwork.proto ConcatLayerParams: axis -3, or -5 with sequenceConcat. */
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2244-2270
+ * ConcatLayerParams: axis -3, or -5 with sequenceConcat. */
 static int k_concat(xctx *c) {
     const xt *f = exec_nn_in(c, 0);
     NEED(f, "input");
@@ -587,7 +749,8 @@ static int k_concatND(xctx *c) {
     return concat_axis(c, axis);
 }
 
-/* SOURCE: NeuralNetwork.proto FlattenLayerParams: [.., C, H, W] -> [.., C*H*W, 1, 1];
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2843-2875
+ * FlattenLayerParams: [.., C, H, W] -> [.., C*H*W, 1, 1];
  * CHANNEL_LAST orders the values H, W, C. */
 static int k_flatten(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
@@ -626,7 +789,8 @@ static int k_reshapeStatic(xctx *c) {
     return copy_as(c, x, n, t);
 }
 
-/* SOURCE: NeuralNetwork.proto ReshapeLayerParams: targetShape [C,H,W] keeps
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2877-2925
+ * ReshapeLayerParams: targetShape [C,H,W] keeps
  * the leading (sequence/batch) dims, [Seq,C,H,W] sets the sequence; CHANNEL_LAST
  * flattens H,W,C and permutes the result back to C,H,W. */
 static int k_reshape(xctx *c) {
@@ -635,6 +799,20 @@ static int k_reshape(xctx *c) {
     int64_t t[4];
     int n = exec_aints(c, "targetShape", t, 4);
     if (n != 3 && n != 4) return exec_fail(c, "targetShape must have 3 or 4 values");
+    /* one -1 takes what the others leave (converters write it, e.g. onnx-coreml's [-1, C, H, W]) */
+    int infer = -1;
+    size_t known = 1;
+    for (int i = 0; i < n; i++) {
+        if (t[i] == -1 && infer < 0) { infer = i; continue; }
+        if (t[i] < 0) return exec_fail(c, "negative targetShape value %lld", (long long)t[i]);
+        known *= (size_t)t[i];
+    }
+    if (infer >= 0) {
+        size_t lead = 1;
+        if (n == 3)
+            for (int i = 0; i < x->rank - 3; i++) lead *= (size_t)x->dim[i];
+        t[infer] = known && lead ? (int64_t)(x->n / (known * lead)) : 0;
+    }
     int64_t dim[EXEC_MAX_RANK];
     int r;
     if (n == 3) {
@@ -740,7 +918,8 @@ static int k_transpose(xctx *c) {
 
 /* ---- softmax and reductions ---------------------------------------------------------------------------- */
 
-/* SOURCE: NeuralNetwork.proto SoftmaxLayerParams (axis -3) and SoftmaxNDLayerParams (axis). */
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2305-2331,4043-4061
+ * SoftmaxLayerParams (axis -3) and SoftmaxNDLayerParams (axis). */
 static int k_softmax(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
     NEED(x, "input");
@@ -761,7 +940,8 @@ static int k_softmaxND(xctx *c) {
     return 0;
 }
 
-/* SOURCE: NeuralNetwork.proto ReduceLayerParams: axis CHW/HW/C/H/W = [-3,-2,-1],
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:3102-3218
+ * ReduceLayerParams: axis CHW/HW/C/H/W = [-3,-2,-1],
  * [-2,-1], [-3], [-2], [-1]; output keeps the rank; LOGSUM is sum(ln(x+eps))
  * (eps default 1e-6); ARGMAX returns the index. */
 static int k_reduce(xctx *c) {
@@ -841,7 +1021,8 @@ static int k_reduceLogSumExp(xctx *c) { return reduce_nd(c, RED_LOGSUMEXP); }
 
 /* ---- padding ------------------------------------------------------------------------------------------ */
 
-/* SOURCE: NeuralNetwork.proto PaddingLayerParams: border amounts for H and W;
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2137-2242
+ * PaddingLayerParams: border amounts for H and W;
  * constant (value), reflection, replication. */
 static int k_padding(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
@@ -890,7 +1071,7 @@ static int k_copy(xctx *c) {
     return copy_as(c, x, x->rank, x->dim);
 }
 
-/* SOURCE: NeuralNetwork.proto GeluLayerParams (EXACT, TANH_APPROXIMATION,
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:6002-6034 GeluLayerParams (EXACT, TANH_APPROXIMATION,
  * SIGMOID_APPROXIMATION) */
 static int k_gelu(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
@@ -908,57 +1089,26 @@ static int k_gelu(xctx *c) {
     return 0;
 }
 
-/* SOURCE: NeuralNetwork.proto UpsampleLayerParams: scalingFactor [H, W];
- * mode NN (nearest neighbour) only here. */
-static int chk_upsample(const exec_io *io, const cml_op *op, char *why, size_t n) {
-    const cml_attr *m = cml_op_attr(op, "mode");
-    const cml_attr *f = cml_op_attr(op, "fractionalScalingFactor");
-    if ((m && m->kind == CML_ATTR_STRING && strcmp(m->s, "NN") != 0) || (f && f->n)) {
-        snprintf(why, n, "only nearest-neighbour integer upsampling");
-        return -1;
-    }
-    return 0;
-}
-
-static int k_upsample(xctx *c) {
-    const xt *x = exec_nn_in(c, 0);
-    NEED(x, "input");
-    int r = x->rank;
-    if (r < 2) return exec_fail(c, "rank must be at least 2");
-    int64_t fh = list_at(c, "scalingFactor", 0, 1), fw = list_at(c, "scalingFactor", 1, 1);
-    if (fh < 1 || fw < 1) return exec_fail(c, "bad scalingFactor");
-    int64_t H = x->dim[r - 2], W = x->dim[r - 1], dim[EXEC_MAX_RANK];
-    memcpy(dim, x->dim, sizeof dim);
-    dim[r - 2] = H * fh;
-    dim[r - 1] = W * fw;
-    xt *y = exec_out(c, 0, r, dim);
-    if (!y) return exec_fail(c, "out of memory");
-    size_t planes = x->n / exec_nz(H * W);
-    for (size_t p = 0; p < planes; p++)
-        for (int64_t oh = 0; oh < H * fh; oh++)
-            for (int64_t ow = 0; ow < W * fw; ow++)
-                y->d[(p * (size_t)(H * fh) + (size_t)oh) * (size_t)(W * fw) + (size_t)ow] =
-                    x->d[(p * (size_t)H + (size_t)(oh / fh)) * (size_t)W + (size_t)(ow / fw)];
-    return 0;
-}
-
 /* ---- table ------------------------------------------------------------------------------------------- */
 
-#define K(name) {#name, k_##name, NULL}
-#define KC(name, chk) {#name, k_##name, chk}
+#define K(name) NN_K(name)
+#define KC(name, chk) NN_KC(name, chk)
 static const exec_kdef NN_KERNELS[] = {
-    KC(activation, chk_activation), K(add), K(addBroadcastable), K(average), K(batchedMatmul), K(batchnorm),
+    KC(activation, chk_activation), K(add), K(addBroadcastable), K(average), K(batchnorm),
     K(bias), K(clip), K(concat), K(concatND), K(convolution), K(copy), K(divideBroadcastable), K(expandDims),
     K(flatten), K(flattenTo2D), K(gelu), K(innerProduct), K(max), K(maxBroadcastable), K(min),
     K(minBroadcastable), K(multiply), K(multiplyBroadcastable), K(padding), K(pooling), K(powBroadcastable),
     K(reduce), K(reduceL1), K(reduceL2), K(reduceLogSum), K(reduceLogSumExp), K(reduceMax), K(reduceMean),
     K(reduceMin), K(reduceProd), K(reduceSum), K(reduceSumSquare), K(reshape), K(reshapeStatic), K(scale),
     K(softmax), K(softmaxND), K(squeeze), K(subtractBroadcastable), K(transpose), K(unary),
-    KC(upsample, chk_upsample),
 };
+static NN_TABLE(NN_CORE_TABLE, NN_KERNELS);
 
 const exec_kdef *exec_find_nn(const char *kind) {
-    for (size_t i = 0; i < sizeof NN_KERNELS / sizeof *NN_KERNELS; i++)
-        if (!strcmp(NN_KERNELS[i].kind, kind)) return &NN_KERNELS[i];
+    const nn_table *tables[] = {&NN_CORE_TABLE, &NN_ELEM_TABLE, &NN_SHAPE_TABLE, &NN_NORM_TABLE, &NN_RESAMPLE_TABLE,
+                                &NN_RNN_TABLE,  &NN_MISC_TABLE};
+    for (size_t t = 0; kind && t < sizeof tables / sizeof *tables; t++)
+        for (size_t i = 0; i < tables[t]->n; i++)
+            if (!strcmp(tables[t]->k[i].kind, kind)) return &tables[t]->k[i];
     return NULL;
 }

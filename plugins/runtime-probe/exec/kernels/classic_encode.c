@@ -1,0 +1,354 @@
+/* classic_encode.c — classic models that translate between categories,
+ * dictionaries and arrays: one-hot encoder, dictionary vectorizer,
+ * categorical mapping, imputer (numbers, strings, arrays, dictionaries),
+ * identity and class-confidence thresholding.
+ *
+ * Strings and dictionaries cross the executor as EXEC_DT_STRING tensors
+ * (xt.strs, one per element) and EXEC_DT_DICT tensors (shape [n]: value i
+ * in d[i], its key in strs[i] or ikeys[i]); int64 values are integral
+ * floats (exact to 2^24; larger ids are compared as the float the input
+ * holds). A kernel that builds strings or keys keeps the arrays in the
+ * output's aux block, which the executor frees with the buffer. SOURCE:
+ * the comments of each model's message in apple/coremltools
+ * mlmodel/format/<Model>.proto, cited per kernel. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classic_internal.h"
+
+/* ---- one-hot encoder ------------------------------------------------------------------- */
+
+/* SOURCE: apple/coremltools mlmodel/format/OneHotEncoder.proto:13-41: a string or
+ * int64 category becomes an array of zeros with a one at the category's
+ * position in stringCategories / int64Categories; outputSparse gives a
+ * one-entry dictionary {position: 1} instead; handleUnknown ErrorOnUnknown
+ * fails on an unknown category, IgnoreUnknown gives all zeros (an empty
+ * dictionary). An array input encodes each element (the outputs
+ * concatenated). */
+static int k_one_hot_encoder(xctx *c) {
+    const xt *x = exec_nn_in(c, 0);
+    if (!x) return exec_fail(c, "oneHotEncoder: no input");
+    const cml_attr *sc = classic_list(c, "stringCategories.vector", CML_ATTR_STRINGS),
+                   *ic = classic_list(c, "int64Categories.vector", CML_ATTR_INTS);
+    size_t ncat = sc ? sc->n : ic ? ic->n : 0;
+    if (!ncat) return exec_fail(c, "oneHotEncoder has no categories");
+    const char *hu = exec_as(c, "handleUnknown");
+    bool ignore = hu && !strcmp(hu, "IgnoreUnknown");
+    bool sparse = exec_ab(c, "outputSparse");
+    size_t n = x->n;
+    int64_t *pos = malloc((n ? n : 1) * sizeof *pos);
+    if (!pos) return exec_fail(c, "out of memory");
+    size_t hits = 0;
+    for (size_t i = 0; i < n; i++) {
+        pos[i] = -1;
+        if (sc) {
+            const char *v = classic_str(x, i);
+            if (!v) { free(pos); return exec_fail(c, "oneHotEncoder: the input is not a string"); }
+            for (size_t k = 0; k < ncat && pos[i] < 0; k++)
+                if (!strcmp(sc->strings[k], v)) pos[i] = (int64_t)k;
+            if (pos[i] < 0 && !ignore) {
+                free(pos);
+                return exec_fail(c, "oneHotEncoder: unknown category '%s' (handleUnknown is ErrorOnUnknown)", v);
+            }
+        } else {
+            if (!x->d || x->dt == EXEC_DT_STRING) { free(pos); return exec_fail(c, "oneHotEncoder: the input is not an integer"); }
+            double v = x->d[i];
+            for (size_t k = 0; k < ncat && pos[i] < 0; k++)
+                if ((double)ic->ints[k] == v) pos[i] = (int64_t)k;
+            if (pos[i] < 0 && !ignore) {
+                free(pos);
+                return exec_fail(c, "oneHotEncoder: unknown category %.17g (handleUnknown is ErrorOnUnknown)", v);
+            }
+        }
+        hits += pos[i] >= 0;
+    }
+    if (sparse) {
+        int64_t dn = (int64_t)hits;
+        xt *y = exec_out(c, 0, 1, &dn);
+        int64_t *keys = malloc((hits ? hits : 1) * sizeof *keys);
+        if (!y || !keys) { free(pos); free(keys); return exec_fail(c, "out of memory"); }
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (pos[i] >= 0) {
+                keys[k] = (int64_t)i * (int64_t)ncat + pos[i];
+                y->d[k++] = 1.0f;
+            }
+        y->dt = EXEC_DT_DICT;
+        y->ikeys = keys;
+        y->aux = keys;
+        free(pos);
+        return 0;
+    }
+    int64_t dn = (int64_t)(n * ncat);
+    xt *y = exec_out(c, 0, 1, &dn);
+    if (!y) { free(pos); return exec_fail(c, "out of memory"); }
+    y->dt = EXEC_DT_FP32;
+    memset(y->d, 0, y->n * sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        if (pos[i] >= 0) y->d[i * ncat + (size_t)pos[i]] = 1.0f;
+    free(pos);
+    return 0;
+}
+
+/* ---- dictionary vectorizer ----------------------------------------------------------------- */
+
+/* SOURCE: apple/coremltools mlmodel/format/DictVectorizer.proto:13-36: the output
+ * has one element per entry of stringToIndex / int64ToIndex; each input
+ * entry's value goes to its key's position, other positions are 0 ("an
+ * input of {"a": 4, "c": 8} will produce [4, 8, 0, 0]" for ["a", "c",
+ * "b", "z"]); "All keys in the input dictionary must be present in the
+ * index mapping": an unknown key fails. */
+static int k_dict_vectorizer(xctx *c) {
+    const xt *x = exec_nn_in(c, 0);
+    if (!x || x->dt != EXEC_DT_DICT) return exec_fail(c, "dictVectorizer: the input is not a dictionary");
+    const cml_attr *sk = classic_list(c, "stringToIndex.vector", CML_ATTR_STRINGS),
+                   *ik = classic_list(c, "int64ToIndex.vector", CML_ATTR_INTS);
+    size_t nk = sk ? sk->n : ik ? ik->n : 0;
+    if (!nk) return exec_fail(c, "dictVectorizer has no index mapping");
+    int64_t dn = (int64_t)nk;
+    xt *y = exec_out(c, 0, 1, &dn);
+    if (!y) return exec_fail(c, "out of memory");
+    y->dt = EXEC_DT_FP32;
+    memset(y->d, 0, nk * sizeof(float));
+    for (size_t i = 0; i < x->n; i++) {
+        long at = -1;
+        if (sk && x->strs) {
+            for (size_t k = 0; k < nk && at < 0; k++)
+                if (!strcmp(sk->strings[k], x->strs[i])) at = (long)k;
+            if (at < 0) return exec_fail(c, "dictVectorizer: key '%s' is not in the index mapping", x->strs[i]);
+        } else if (ik && x->ikeys) {
+            for (size_t k = 0; k < nk && at < 0; k++)
+                if (ik->ints[k] == x->ikeys[i]) at = (long)k;
+            if (at < 0) return exec_fail(c, "dictVectorizer: key %lld is not in the index mapping", (long long)x->ikeys[i]);
+        } else {
+            return exec_fail(c, "dictVectorizer: the dictionary's keys are not of the mapping's type");
+        }
+        y->d[at] = x->d[i];
+    }
+    return 0;
+}
+
+/* ---- categorical mapping ----------------------------------------------------------------------- */
+
+/* SOURCE: apple/coremltools mlmodel/format/CategoricalMapping.proto:13-38:
+ * stringToInt64Map turns strings into integers, int64ToStringMap integers
+ * into strings; an input not in the map gets int64Value / strValue, or is
+ * an error when neither is set. Each element of an array or sequence
+ * input is mapped. */
+static int k_categorical_mapping(xctx *c) {
+    const xt *x = exec_nn_in(c, 0);
+    if (!x) return exec_fail(c, "categoricalMapping: no input");
+    const cml_attr *sk = classic_list(c, "stringToInt64Map.map.key", CML_ATTR_STRINGS),
+                   *sv = classic_list(c, "stringToInt64Map.map.value", CML_ATTR_INTS),
+                   *ik = classic_list(c, "int64ToStringMap.map.key", CML_ATTR_INTS),
+                   *iv = classic_list(c, "int64ToStringMap.map.value", CML_ATTR_STRINGS);
+    const cml_attr *dflt_i = exec_attr(c, "int64Value"), *dflt_s = exec_attr(c, "strValue");
+    bool to_int = exec_ab(c, "stringToInt64Map") || sk;
+    xt *y = exec_out_like(c, 0, x);
+    if (!y) return exec_fail(c, "out of memory");
+    if (to_int) {
+        size_t nm = sk && sv && sk->n == sv->n ? sk->n : 0;
+        y->dt = EXEC_DT_INT32;
+        for (size_t i = 0; i < x->n; i++) {
+            const char *v = classic_str(x, i);
+            if (!v) return exec_fail(c, "categoricalMapping: the input is not a string");
+            long at = -1;
+            for (size_t k = 0; k < nm && at < 0; k++)
+                if (!strcmp(sk->strings[k], v)) at = (long)k;
+            if (at >= 0) y->d[i] = (float)sv->ints[at];
+            else if (dflt_i && dflt_i->kind == CML_ATTR_INT) y->d[i] = (float)dflt_i->i;
+            else return exec_fail(c, "categoricalMapping: '%s' is not in the map and there is no int64Value", v);
+        }
+        return 0;
+    }
+    size_t nm = ik && iv && ik->n == iv->n ? ik->n : 0;
+    const char **out = malloc((x->n ? x->n : 1) * sizeof *out);
+    if (!out) return exec_fail(c, "out of memory");
+    for (size_t i = 0; i < x->n; i++) {
+        if (!x->d || x->dt == EXEC_DT_STRING) { free(out); return exec_fail(c, "categoricalMapping: the input is not an integer"); }
+        double v = x->d[i];
+        long at = -1;
+        for (size_t k = 0; k < nm && at < 0; k++)
+            if ((double)ik->ints[k] == v) at = (long)k;
+        if (at >= 0) out[i] = iv->strings[at];
+        else if (dflt_s && dflt_s->kind == CML_ATTR_STRING) out[i] = dflt_s->s;
+        else {
+            free(out);
+            return exec_fail(c, "categoricalMapping: %.17g is not in the map and there is no strValue", v);
+        }
+        y->d[i] = 0;
+    }
+    y->dt = EXEC_DT_STRING;
+    y->strs = out;
+    y->nstr = x->n;
+    y->aux = out;
+    return 0;
+}
+
+/* ---- imputer ---------------------------------------------------------------------------------- */
+
+/* SOURCE: apple/coremltools mlmodel/format/Imputer.proto:13-43: values equal to
+ * the ReplaceValue (NaN when none is set: the comment's example) are
+ * replaced by the ImputedValue: imputedDoubleValue / imputedInt64Value /
+ * imputedStringValue for every missing element, imputedDoubleArray /
+ * imputedInt64Array element by element. The dictionary forms
+ * (imputedStringDictionary, imputedInt64Dictionary) apply to a dictionary
+ * input: an entry whose value is missing takes the imputed dictionary's
+ * value for its key, and keys the input lacks are added [derived: the
+ * proto gives no example for dictionaries]. */
+static int k_imputer(xctx *c) {
+    if (exec_nn_n_in(c) != 1) return exec_fail(c, "imputer takes one input, has %zu", exec_nn_n_in(c));
+    const xt *x = exec_nn_in(c, 0);
+    if (!x) return exec_fail(c, "imputer: the input has no value");
+    const cml_attr *rd = exec_attr(c, "replaceDoubleValue"), *ri = exec_attr(c, "replaceInt64Value"),
+                   *rs = exec_attr(c, "replaceStringValue");
+    const cml_attr *vs = exec_attr(c, "imputedStringValue");
+    if (vs || rs || x->dt == EXEC_DT_STRING) {
+        if (!vs || vs->kind != CML_ATTR_STRING) return exec_fail(c, "imputer: a string input needs imputedStringValue");
+        const char *missing = rs && rs->kind == CML_ATTR_STRING ? rs->s : "";
+        xt *y = exec_out_like(c, 0, x);
+        const char **out = malloc((x->n ? x->n : 1) * sizeof *out);
+        if (!y || !out) { free(out); return exec_fail(c, "out of memory"); }
+        for (size_t i = 0; i < x->n; i++) {
+            const char *v = classic_str(x, i);
+            if (!v) { free(out); return exec_fail(c, "imputer: the input is not a string"); }
+            out[i] = !strcmp(v, missing) ? vs->s : v;
+            y->d[i] = 0;
+        }
+        y->dt = EXEC_DT_STRING;
+        y->strs = out;
+        y->nstr = x->n;
+        y->aux = out;
+        return 0;
+    }
+    double rep = rd ? rd->f : ri ? (double)ri->i : NAN;
+    const cml_attr *dsk = classic_list(c, "imputedStringDictionary.map.key", CML_ATTR_STRINGS),
+                   *dsv = classic_list(c, "imputedStringDictionary.map.value", CML_ATTR_FLOATS),
+                   *dik = classic_list(c, "imputedInt64Dictionary.map.key", CML_ATTR_INTS),
+                   *div = classic_list(c, "imputedInt64Dictionary.map.value", CML_ATTR_FLOATS);
+    if (dsk || dik || x->dt == EXEC_DT_DICT) {
+        bool skeys = dsk != NULL;
+        const cml_attr *vals = skeys ? dsv : div;
+        size_t nd = skeys ? (dsk && dsv && dsk->n == dsv->n ? dsk->n : 0) : (dik && div && dik->n == div->n ? dik->n : 0);
+        if (x->dt != EXEC_DT_DICT) return exec_fail(c, "imputer: a dictionary imputation needs a dictionary input");
+        if ((skeys && !x->strs && x->n) || (!skeys && !x->ikeys && x->n))
+            return exec_fail(c, "imputer: the dictionary's keys are not of the imputed dictionary's type");
+        /* the input's entries, then the imputed keys it lacks */
+        size_t extra = 0;
+        for (size_t k = 0; k < nd; k++) {
+            bool found = false;
+            for (size_t i = 0; i < x->n && !found; i++)
+                found = skeys ? !strcmp(x->strs[i], dsk->strings[k]) : x->ikeys[i] == dik->ints[k];
+            extra += !found;
+        }
+        int64_t dn = (int64_t)(x->n + extra);
+        xt *y = exec_out(c, 0, 1, &dn);
+        void *keys = malloc((size_t)(dn ? dn : 1) * (skeys ? sizeof(char *) : sizeof(int64_t)));
+        if (!y || !keys) { free(keys); return exec_fail(c, "out of memory"); }
+        const char **ks = keys;
+        int64_t *ki = keys;
+        for (size_t i = 0; i < x->n; i++) {
+            double v = x->d[i];
+            bool miss = rep != rep ? v != v : v == rep;
+            if (skeys) ks[i] = x->strs[i];
+            else ki[i] = x->ikeys[i];
+            if (miss)
+                for (size_t k = 0; k < nd; k++)
+                    if (skeys ? !strcmp(x->strs[i], dsk->strings[k]) : x->ikeys[i] == dik->ints[k]) v = vals->floats[k];
+            y->d[i] = (float)v;
+        }
+        size_t at = x->n;
+        for (size_t k = 0; k < nd; k++) {
+            bool found = false;
+            for (size_t i = 0; i < x->n && !found; i++)
+                found = skeys ? !strcmp(x->strs[i], dsk->strings[k]) : x->ikeys[i] == dik->ints[k];
+            if (found) continue;
+            if (skeys) ks[at] = dsk->strings[k];
+            else ki[at] = dik->ints[k];
+            y->d[at++] = (float)vals->floats[k];
+        }
+        y->dt = EXEC_DT_DICT;
+        y->aux = keys;
+        if (skeys) { y->strs = ks; y->nstr = (size_t)dn; }
+        else y->ikeys = ki;
+        return 0;
+    }
+    if (!x->d) return exec_fail(c, "imputer: the input has no value");
+    const cml_attr *vd = exec_attr(c, "imputedDoubleValue"), *vi = exec_attr(c, "imputedInt64Value");
+    const cml_attr *ad = classic_list(c, "imputedDoubleArray.vector", CML_ATTR_FLOATS);
+    const cml_attr *ai = classic_list(c, "imputedInt64Array.vector", CML_ATTR_INTS);
+    size_t na = ad ? ad->n : ai ? ai->n : 0;
+    if (!vd && !vi && !na) return exec_fail(c, "imputer has no imputed value");
+    if (na && na != x->n) return exec_fail(c, "imputer: %zu imputed values for an input of %zu values", na, x->n);
+    xt *y = exec_out_like(c, 0, x);
+    if (!y) return exec_fail(c, "out of memory");
+    y->dt = x->dt == EXEC_DT_INT32 ? EXEC_DT_INT32 : EXEC_DT_FP32;
+    for (size_t i = 0; i < x->n; i++) {
+        double v = x->d[i];
+        bool missing = rep != rep ? v != v : v == rep;
+        if (missing) v = ad ? ad->floats[i] : ai ? (double)ai->ints[i] : vd ? vd->f : (double)vi->i;
+        y->d[i] = (float)v;
+    }
+    return 0;
+}
+
+/* ---- identity, class-confidence thresholding ---------------------------------------------------- */
+
+/* SOURCE: apple/coremltools mlmodel/format/Identity.proto:11-18: "This model
+ * returns given inputs as outputs, unchanged" (output i is input i). */
+static int k_identity(xctx *c) {
+    size_t n = exec_n_outputs(c);
+    if (n > exec_nn_n_in(c)) return exec_fail(c, "identity has %zu outputs for %zu inputs", n, exec_nn_n_in(c));
+    for (size_t i = 0; i < n; i++) {
+        const xt *x = exec_nn_in(c, i);
+        if (!x) return exec_fail(c, "identity: input %zu has no value", i);
+        if (classic_copy(c, i, x) != 0) return -1;
+    }
+    return 0;
+}
+
+/* SOURCE: apple/coremltools mlmodel/format/ClassConfidenceThresholding.proto:31-40:
+ * input [C] confidences, output [2, C]: row 0 the confidences, row 1 all
+ * ones ("Currently, the model simply takes all the classes"). */
+static int k_class_confidence_thresholding(xctx *c) {
+    const xt *x = exec_nn_in(c, 0);
+    if (!x || !x->d) return exec_fail(c, "classConfidenceThresholding: no input");
+    int64_t dim[2] = {2, (int64_t)x->n};
+    xt *y = exec_out(c, 0, 2, dim);
+    if (!y) return exec_fail(c, "out of memory");
+    y->dt = EXEC_DT_FP32;
+    for (size_t i = 0; i < x->n; i++) {
+        y->d[i] = x->d[i];
+        y->d[x->n + i] = 1.0f;
+    }
+    return 0;
+}
+
+static const exec_kdef ENCODE[] = {
+    {"categoricalMapping", k_categorical_mapping, NULL},
+    {"classConfidenceThresholding", k_class_confidence_thresholding, NULL},
+    {"dictVectorizer", k_dict_vectorizer, NULL},
+    {"identity", k_identity, NULL},
+    {"imputer", k_imputer, NULL},
+    {"oneHotEncoder", k_one_hot_encoder, NULL},
+};
+const classic_table CLASSIC_ENCODE_TABLE = {ENCODE, sizeof ENCODE / sizeof *ENCODE};
+
+int classic_copy(xctx *c, size_t i, const xt *x) {
+    xt *y = exec_out_like(c, i, x);
+    if (!y) return exec_fail(c, "out of memory");
+    if (x->d) memcpy(y->d, x->d, x->n * sizeof(float));
+    else memset(y->d, 0, y->n * sizeof(float));
+    y->dt = x->dt;
+    if (x->strs || x->ikeys) {
+        size_t n = x->strs ? x->nstr : x->n;
+        void *keys = malloc((n ? n : 1) * (x->strs ? sizeof(char *) : sizeof(int64_t)));
+        if (!keys) return exec_fail(c, "out of memory");
+        memcpy(keys, x->strs ? (const void *)x->strs : (const void *)x->ikeys, n * (x->strs ? sizeof(char *) : sizeof(int64_t)));
+        y->aux = keys;
+        if (x->strs) { y->strs = keys; y->nstr = n; }
+        else y->ikeys = keys;
+    }
+    return 0;
+}

@@ -1,0 +1,41 @@
+/* classic_internal.h — what the classic-model kernel files share (not
+ * installed): classic.c (GLM, trees, SVM, scaler, vectorizer, normalizer,
+ * array feature extractor, neural stages, the table), classic_encode.c
+ * (one-hot, dictionary vectorizer, categorical mapping, imputer, identity,
+ * class-confidence thresholding), classic_more.c (k-nearest neighbours,
+ * non-maximum suppression, item similarity, Bayesian probit, linked
+ * models, the models that need Apple's implementation). */
+#ifndef CML_CLASSIC_INTERNAL_H
+#define CML_CLASSIC_INTERNAL_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../exec_internal.h"
+
+/* an attribute of the given list kind, or NULL */
+static inline const cml_attr *classic_list(xctx *c, const char *name, cml_attr_kind kind) {
+    const cml_attr *a = exec_attr(c, name);
+    return a && a->kind == kind ? a : NULL;
+}
+
+/* element i of a string tensor, NULL when x holds no strings */
+static inline const char *classic_str(const xt *x, size_t i) {
+    return x && x->dt == EXEC_DT_STRING && x->strs && i < x->nstr ? x->strs[i] : NULL;
+}
+
+/* output i = a copy of x (values, strings, keys, dtype) */
+int classic_copy(xctx *c, size_t i, const xt *x);
+
+/* run sub-model sm for the current op (its inputs and outputs by name);
+ * `what` names it in messages */
+int classic_run_model(xctx *c, const cml_model *sm, const char *what);
+
+typedef struct classic_table {
+    const exec_kdef *k;
+    size_t n;
+} classic_table;
+
+extern const classic_table CLASSIC_ENCODE_TABLE, CLASSIC_MORE_TABLE;
+
+#endif
