@@ -9,7 +9,7 @@
  * Core ML runtime refuses such programs ("Error parsing MIL model",
  * apple/coremltools#1704). Functions whose opset is not "CoreML<k>" or is
  * newer than the table knows are not judged (their vocabulary is unknown);
- * NeuralNetwork layers are checked where they are built (ir_build.c).
+ * NeuralNetwork layers are checked where they are built (build_nn.c).
  * SOURCE: rules-knowledge §1.4, §5.3 (load/unknown-op). */
 #include <stdio.h>
 #include <string.h>
