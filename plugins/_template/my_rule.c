@@ -3,8 +3,10 @@
  * `example/zero-weight`, which reports weight tensors whose stored bytes are
  * all zero (usually a broken export or a pruning step gone wrong). It shows
  * every part of the ABI a plugin needs: rule metadata, a typed option read
- * at check time, walking the read-only IR (including pipeline sub-models),
- * streaming weight bytes through the host's bounded reader, reporting with
+ * at check time, walking the read-only IR with the SDK's iterators
+ * (coreml-lint/walk.h: pipeline sub-models, nested blocks), reading weight
+ * bytes in place (cml_weight_foreach: no copy where the host maps them),
+ * reporting with
  * a location, a related location and a fix, and plugin state from init/fini.
  * A plugin includes only the SDK headers (coreml-lint/plugin.h pulls in
  * ir.h) and never links against the host: every host service goes through
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "coreml-lint/plugin.h"
+#include "coreml-lint/walk.h"
 
 /* ---- plugin state ---------------------------------------------------------
  * init runs once, after the host accepted the plugin and before any check;
@@ -48,23 +51,28 @@ static void zw_fini(void *state) {
 
 /* ---- the check ---------------------------------------------------------------- */
 
-/* 1 when every stored byte of w is zero, 0 when not, -1 when unreadable.
- * Weights are never copied into the IR: read them in chunks through
- * cml_weight_read, which is bounded by the weight's stored size. */
-static int zw_all_zero(cml_ctx *ctx, zw_state *s, const cml_weight *w) {
-    uint64_t off = 0;
-    while (off < w->nbytes) {
-        size_t got = cml_weight_read(ctx, w, off, s->buf, s->cap);
-        if (got == 0) return -1;
-        for (size_t i = 0; i < got; i++)
-            if (s->buf[i]) return 0;
-        off += got;
-    }
-    return 1;
+/* cml_weight_foreach calls this for each piece of a weight's bytes;
+ * returning 1 stops the walk early. */
+static int zw_piece(void *ud, const unsigned char *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i]) {
+            *(int *)ud = 0;
+            return 1;
+        }
+    return 0;
 }
 
-static int zw_check_model(const cml_model *m, cml_ctx *ctx, int64_t min_bytes, int depth) {
-    if (!m || depth > 32) return CML_OK;
+/* 1 when every stored byte of w is zero, 0 when not, -1 when unreadable.
+ * Weights are never copied into the IR: cml_weight_foreach hands out their
+ * bytes in place where the host maps them, else it copies them through the
+ * buffer in bounded pieces. */
+static int zw_all_zero(cml_ctx *ctx, zw_state *s, const cml_weight *w) {
+    int all_zero = 1;
+    if (cml_weight_foreach(ctx, w, s->buf, s->cap, 1, zw_piece, &all_zero) != 0) return -1;
+    return all_zero;
+}
+
+static void zw_check_model(const cml_model *m, cml_ctx *ctx, int64_t min_bytes) {
     zw_state *s = ctx->state;
     /* model->weights lists every constant with data, each once. */
     for (size_t i = 0; i < m->n_weights; i++) {
@@ -91,9 +99,6 @@ static int zw_check_model(const cml_model *m, cml_ctx *ctx, int64_t min_bytes, i
                    .fix = "check the export: the source tensor was probably never initialized",
                    .related = rel, .n_related = 1);
     }
-    for (size_t i = 0; i < m->n_sub_models; i++)
-        zw_check_model(m->sub_models[i], ctx, min_bytes, depth + 1);
-    return CML_OK;
 }
 
 static int zw_check(const cml_model *model, cml_ctx *ctx) {
@@ -102,7 +107,11 @@ static int zw_check(const cml_model *model, cml_ctx *ctx) {
      * option is not declared at all. */
     int64_t min_bytes = cml_option_int(ctx, "min_bytes", 1024);
     if (min_bytes < 1) min_bytes = 1;
-    return zw_check_model(model, ctx, min_bytes, 0);
+    /* the model, then the sub-models of its pipelines (walk.h) */
+    cml_model_iter mi;
+    for (const cml_model *m = cml_models_first(&mi, model); m; m = cml_models_next(&mi))
+        zw_check_model(m, ctx, min_bytes);
+    return CML_OK;
 }
 
 /* ---- declarations: what the host reads before any check -------------------------

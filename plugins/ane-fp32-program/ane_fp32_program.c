@@ -14,8 +14,8 @@
 
 #include "coreml-lint/ir.h"
 #include "coreml-lint/plugin.h"
+#include "coreml-lint/walk.h"
 
-#define FP32_MAX_DEPTH 64   /* nested blocks / pipelines; the host caps lower */
 
 typedef struct fp32_count {
     size_t n_float;         /* float compute ops */
@@ -34,12 +34,9 @@ static cml_dtype fp32_compute_dtype(const cml_op *op) {
     return CML_DT_UNKNOWN;
 }
 
-static void fp32_count_block(const cml_block *b, int depth, fp32_count *c) {
-    if (!b || depth > FP32_MAX_DEPTH) return;
-    for (size_t i = 0; i < b->n_ops; i++) {
-        const cml_op *op = b->ops[i];
-        if (!op) continue;
-        for (size_t k = 0; k < op->n_blocks; k++) fp32_count_block(op->blocks[k], depth + 1, c);
+static void fp32_count_function(const cml_function *fn, fp32_count *c) {
+    cml_op_iter it;
+    for (const cml_op *op = cml_ops_first(&it, NULL, fn); op; op = cml_ops_next(&it)) {
         /* const and constexpr_* ops hold data, they compute nothing; cast is
          * the fp32 I/O boundary of an fp16 program. */
         if (op->is_const || (op->kind && strcmp(op->kind, "cast") == 0)) continue;
@@ -53,10 +50,7 @@ static void fp32_count_block(const cml_block *b, int depth, fp32_count *c) {
     }
 }
 
-static int fp32_check_model(const cml_model *m, cml_ctx *ctx, double min_fraction, int depth) {
-    if (!m || depth > FP32_MAX_DEPTH) return CML_OK;
-    for (size_t i = 0; i < m->n_sub_models; i++)
-        fp32_check_model(m->sub_models[i], ctx, min_fraction, depth + 1);
+static int fp32_check_model(const cml_model *m, cml_ctx *ctx, double min_fraction) {
     /* Only ML Programs carry types; a NeuralNetwork's precision follows the
      * compute unit it runs on.
      * SOURCE: apple/coremltools docs-guides/source/typed-execution.md ("The
@@ -66,7 +60,7 @@ static int fp32_check_model(const cml_model *m, cml_ctx *ctx, double min_fractio
         const cml_function *fn = m->functions[f];
         if (!fn) continue;
         fp32_count c = {0, 0, NULL};
-        fp32_count_block(fn->block, 0, &c);
+        fp32_count_function(fn, &c);
         if (!c.n_fp32 || (double)c.n_fp32 < min_fraction * (double)c.n_float) continue;
         /* SOURCE: apple/coremltools docs-guides/source/typed-execution.md:93 —
          * an ML Program typed float32 "will only ever run with float 32
@@ -98,7 +92,10 @@ static int fp32_check(const cml_model *model, cml_ctx *ctx) {
     double min_fraction = cml_option_number(ctx, "min_fraction", 0.9);
     if (!(min_fraction >= 0.0)) min_fraction = 0.0; /* also NaN */
     if (min_fraction > 1.0) min_fraction = 1.0;
-    return fp32_check_model(model, ctx, min_fraction, 0);
+    cml_model_iter mi;
+    for (const cml_model *m = cml_models_first(&mi, model); m; m = cml_models_next(&mi))
+        fp32_check_model(m, ctx, min_fraction);
+    return CML_OK;
 }
 
 static const cml_option fp32_opt_min_fraction = {

@@ -15,8 +15,8 @@
 
 #include "coreml-lint/ir.h"
 #include "coreml-lint/plugin.h"
+#include "coreml-lint/walk.h"
 
-#define ANE_MAX_DEPTH 64    /* nested blocks / pipelines; the host caps lower */
 #define ANE_MAX_RELATED 64  /* the host keeps at most 64 related locations */
 
 /* ---- op lists ------------------------------------------------------------ */
@@ -30,12 +30,12 @@ typedef struct ane_ops {
 void ane_ops_push(ane_ops *a, const cml_op *op);
 void ane_ops_free(ane_ops *a);
 
-/* Every op of a block in program order; an op's nested blocks follow it. */
-void ane_collect(const cml_block *b, ane_ops *out, int depth);
+/* Every op of a function in program order; an op's nested blocks follow it. */
+void ane_collect(const cml_function *f, ane_ops *out);
 
 /* Call fn for every function of m and of its pipeline sub-models. */
 typedef void (*ane_fn_visit)(const cml_model *m, const cml_function *fn, void *arg);
-void ane_each_function(const cml_model *m, ane_fn_visit fn, void *arg, int depth);
+void ane_each_function(const cml_model *m, ane_fn_visit fn, void *arg);
 
 bool ane_is_mlprogram(const cml_model *m);
 

@@ -55,7 +55,7 @@ static void lay_function(const cml_model *m, const cml_function *fn, void *arg) 
     lay_run *run = arg;
     if (!ane_is_mlprogram(m)) return;
     ane_ops all = {0};
-    ane_collect(fn->block, &all, 0);
+    ane_collect(fn, &all);
     ane_ops rank5 = {0}, padded = {0}, bsc = {0};
     bool fp16 = false;
     double worst_padded = 0, worst_raw = 0;
@@ -157,7 +157,7 @@ static int lay_check(const cml_model *model, cml_ctx *ctx) {
     lay_run run = {ctx, cml_option_int(ctx, "max_last_dim", 1), cml_option_int(ctx, "min_padded_bytes", 1048576)};
     if (run.max_last_dim < 1) run.max_last_dim = 1;
     if (run.max_last_dim > 32) run.max_last_dim = 32;   /* 32 fp16 = one 64-byte row: nothing is padded */
-    ane_each_function(model, lay_function, &run, 0);
+    ane_each_function(model, lay_function, &run);
     return CML_OK;
 }
 

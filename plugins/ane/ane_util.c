@@ -32,21 +32,16 @@ void ane_ops_free(ane_ops *a) {
     a->n = a->cap = 0;
 }
 
-void ane_collect(const cml_block *b, ane_ops *out, int depth) {
-    if (!b || depth > ANE_MAX_DEPTH) return;
-    for (size_t i = 0; i < b->n_ops; i++) {
-        const cml_op *op = b->ops[i];
-        if (!op) continue;
-        ane_ops_push(out, op);
-        for (size_t k = 0; k < op->n_blocks; k++) ane_collect(op->blocks[k], out, depth + 1);
-    }
+void ane_collect(const cml_function *f, ane_ops *out) {
+    cml_op_iter it;
+    for (const cml_op *op = cml_ops_first(&it, NULL, f); op; op = cml_ops_next(&it)) ane_ops_push(out, op);
 }
 
-void ane_each_function(const cml_model *m, ane_fn_visit fn, void *arg, int depth) {
-    if (!m || depth > ANE_MAX_DEPTH) return;
-    for (size_t i = 0; i < m->n_functions; i++)
-        if (m->functions[i] && m->functions[i]->block) fn(m, m->functions[i], arg);
-    for (size_t i = 0; i < m->n_sub_models; i++) ane_each_function(m->sub_models[i], fn, arg, depth + 1);
+void ane_each_function(const cml_model *root, ane_fn_visit fn, void *arg) {
+    cml_model_iter mi;
+    for (const cml_model *m = cml_models_first(&mi, root); m; m = cml_models_next(&mi))
+        for (size_t i = 0; i < m->n_functions; i++)
+            if (m->functions[i] && m->functions[i]->block) fn(m, m->functions[i], arg);
 }
 
 bool ane_is_mlprogram(const cml_model *m) { return m && m->type && strcmp(m->type, "mlProgram") == 0; }

@@ -195,7 +195,7 @@ static void mp_function(const cml_model *m, const cml_function *fn, void *arg) {
     mp_run *run = arg;
     if (!ane_is_mlprogram(m)) return;
     ane_ops all = {0};
-    ane_collect(fn->block, &all, 0);
+    ane_collect(fn, &all);
     size_t n = all.n, n_fp16 = 0, n_fp32 = 0, n_members = 0;
     size_t *pre16 = calloc(n + 1, sizeof *pre16);   /* fp16 compute ops before position i */
     size_t *member = calloc(n ? n : 1, sizeof *member);   /* member id + 1, 0 = none */
@@ -277,7 +277,7 @@ done:
 
 static int mp_check(const cml_model *model, cml_ctx *ctx) {
     mp_run run = {ctx, cml_option_int(ctx, "sandwich_min_ops", 4), cml_option_int(ctx, "warn_island_ops", 16)};
-    ane_each_function(model, mp_function, &run, 0);
+    ane_each_function(model, mp_function, &run);
     return CML_OK;
 }
 

@@ -112,7 +112,7 @@ static void uo_function(const cml_model *m, const cml_function *fn, void *arg) {
     (void)m;
     uo_run *run = arg;
     ane_ops all = {0};
-    ane_collect(fn->block, &all, 0);
+    ane_collect(fn, &all);
     uo_group *groups = NULL;
     size_t n_groups = 0, cap = 0;
     size_t n_compute = 0, n_off = 0, n_fp32 = 0;
@@ -193,7 +193,7 @@ static void uo_function(const cml_model *m, const cml_function *fn, void *arg) {
 
 static int uo_check(const cml_model *model, cml_ctx *ctx) {
     uo_run run = {ctx};
-    ane_each_function(model, uo_function, &run, 0);
+    ane_each_function(model, uo_function, &run);
     return CML_OK;
 }
 

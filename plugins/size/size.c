@@ -14,8 +14,8 @@
 
 #include "coreml-lint/ir.h"
 #include "coreml-lint/plugin.h"
+#include "coreml-lint/walk.h"
 
-#define SZ_MAX_DEPTH 32
 #define SZ_MAX_RELATED 64
 #define SZ_GIB 1073741824LL
 
@@ -48,8 +48,7 @@ typedef struct sz_files {
     size_t n;
 } sz_files;
 
-static uint64_t sz_weight_bytes_rec(const cml_model *m, sz_files *seen, int depth) {
-    if (!m || depth > SZ_MAX_DEPTH) return 0;
+static uint64_t sz_model_weight_bytes(const cml_model *m, sz_files *seen) {
     uint64_t b = 0;
     for (size_t i = 0; i < m->n_weight_files; i++) {
         const cml_weight_file *wf = m->weight_files[i];
@@ -67,14 +66,16 @@ static uint64_t sz_weight_bytes_rec(const cml_model *m, sz_files *seen, int dept
         if (w && w->storage == CML_STORE_INLINE && w->dtype != CML_DT_STRING && w->dtype != CML_DT_UNKNOWN)
             b += w->nbytes;
     }
-    for (size_t i = 0; i < m->n_sub_models; i++) b += sz_weight_bytes_rec(m->sub_models[i], seen, depth + 1);
     return b;
 }
 
-static uint64_t sz_weight_bytes(const cml_model *m) {
+static uint64_t sz_weight_bytes(const cml_model *root) {
     sz_files seen;
     seen.n = 0;
-    return sz_weight_bytes_rec(m, &seen, 0);
+    uint64_t b = 0;
+    cml_model_iter mi;
+    for (const cml_model *m = cml_models_first(&mi, root); m; m = cml_models_next(&mi)) b += sz_model_weight_bytes(m, &seen);
+    return b;
 }
 
 /* Platform of the deployment target ("iOS17.4" -> "iOS"); NULL when unset. */
@@ -135,11 +136,9 @@ static void le_add(le_state *s, const cml_loc *at, const char *what, const cml_s
     snprintf(h->note, sizeof h->note, "%s %s: %s", what, shs, why);
 }
 
-static void le_block(le_state *s, const cml_block *b, int depth) {
-    if (!b || depth > SZ_MAX_DEPTH) return;
-    for (size_t i = 0; i < b->n_ops; i++) {
-        const cml_op *op = b->ops[i];
-        if (!op) continue;
+static void le_ops(le_state *s, const cml_model *m) {
+    cml_op_iter it;
+    for (const cml_op *op = cml_ops_first(&it, m, NULL); op; op = cml_ops_next(&it)) {
         if (!op->is_const) {
             for (size_t j = 0; j < op->n_outputs; j++) {
                 const cml_value *v = op->outputs[j];
@@ -150,7 +149,6 @@ static void le_block(le_state *s, const cml_block *b, int depth) {
                 le_add(s, &op->loc, what, &v->type.shape, why);
             }
         }
-        for (size_t k = 0; k < op->n_blocks; k++) le_block(s, op->blocks[k], depth + 1);
     }
 }
 
@@ -213,12 +211,12 @@ static void le_features(le_state *s, const cml_model *m) {
     }
 }
 
-static void le_model(le_state *s, const cml_model *m, int depth) {
-    if (!m || depth > SZ_MAX_DEPTH) return;
-    le_features(s, m);
-    for (size_t f = 0; f < m->n_functions; f++)
-        if (m->functions[f]) le_block(s, m->functions[f]->block, 0);
-    for (size_t i = 0; i < m->n_sub_models; i++) le_model(s, m->sub_models[i], depth + 1);
+static void le_model(le_state *s, const cml_model *root) {
+    cml_model_iter mi;
+    for (const cml_model *m = cml_models_first(&mi, root); m; m = cml_models_next(&mi)) {
+        le_features(s, m);
+        le_ops(s, m);
+    }
 }
 
 static int le_check(const cml_model *m, cml_ctx *ctx) {
@@ -227,7 +225,7 @@ static int le_check(const cml_model *m, cml_ctx *ctx) {
     memset(&s, 0, sizeof s);
     s.max_hw = cml_option_int(ctx, "max_hw", 16384);
     s.max_c = cml_option_int(ctx, "max_channels", 65536);
-    le_model(&s, m, 0);
+    le_model(&s, m);
     if (s.n) {
         size_t nrel = s.n > SZ_MAX_RELATED ? SZ_MAX_RELATED : s.n;
         cml_related *rel = malloc(nrel * sizeof *rel);
@@ -334,11 +332,9 @@ static uint64_t mb_tensor_bytes(const cml_type *t) {
     return n * bits / 8;
 }
 
-static void mb_block(const cml_block *b, mb_act *best, int depth) {
-    if (!b || depth > SZ_MAX_DEPTH) return;
-    for (size_t i = 0; i < b->n_ops; i++) {
-        const cml_op *op = b->ops[i];
-        if (!op) continue;
+static void mb_function(const cml_function *fn, mb_act *best) {
+    cml_op_iter it;
+    for (const cml_op *op = cml_ops_first(&it, NULL, fn); op; op = cml_ops_next(&it)) {
         if (!op->is_const)
             for (size_t j = 0; j < op->n_outputs; j++) {
                 const cml_value *v = op->outputs[j];
@@ -349,7 +345,6 @@ static void mb_block(const cml_block *b, mb_act *best, int depth) {
                     best->v = v;
                 }
             }
-        for (size_t k = 0; k < op->n_blocks; k++) mb_block(op->blocks[k], best, depth + 1);
     }
 }
 
@@ -413,7 +408,7 @@ static int mb_check(const cml_model *m, cml_ctx *ctx) {
     uint64_t wb = sz_weight_bytes(m);
     mb_act act = {0, NULL, NULL};
     for (size_t f = 0; f < m->n_functions; f++)
-        if (m->functions[f]) mb_block(m->functions[f]->block, &act, 0);
+        if (m->functions[f]) mb_function(m->functions[f], &act);
     double flex = mb_flex_factor(m);
     uint64_t act_b = (uint64_t)((double)act.bytes * flex);
     /* two live activations: the largest op's output and an input of similar size */

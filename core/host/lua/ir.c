@@ -24,6 +24,7 @@
 #include <lauxlib.h>
 
 #include "ir/weights.h"
+#include "coreml-lint/walk.h"
 #include "host/lua/ir.h"
 #include "ir/model.h"
 
@@ -294,63 +295,20 @@ const char *luair_level_name(int level) {
 ** (an op, then the ops of its nested blocks, then the next op).
 ** ======================================================================= */
 
-#define LIR_ITER_DEPTH 64
-
-typedef struct iter_frame {
-    const cml_op *owner;      /* NULL: the function's top block */
-    const cml_block *blk;     /* owner->blocks[bi] or the top block */
-    size_t bi, i;             /* block index in owner, next op index */
-} iter_frame;
-
 typedef struct ops_iter {
     uint32_t gen;
+    bool started;
     const cml_model *m;       /* all functions of m, or only fn */
     const cml_function *fn;
-    size_t next_fn;
-    int depth;
-    iter_frame st[LIR_ITER_DEPTH];
+    cml_op_iter it;           /* coreml-lint/walk.h */
 } ops_iter;
 
-static bool iter_push_fn(ops_iter *it) {
-    const cml_function *fn = NULL;
-    if (it->fn) {
-        if (it->next_fn++ == 0) fn = it->fn;
-    } else if (it->m) {
-        while (!fn && it->next_fn < it->m->n_functions) fn = it->m->functions[it->next_fn++];
-    }
-    if (!fn) return false;
-    it->depth = 1;
-    it->st[0].owner = NULL;
-    it->st[0].blk = fn->block;
-    it->st[0].bi = it->st[0].i = 0;
-    return true;
-}
-
 static const cml_op *iter_next(ops_iter *it) {
-    for (;;) {
-        if (it->depth == 0 && !iter_push_fn(it)) return NULL;
-        iter_frame *f = &it->st[it->depth - 1];
-        if (!f->blk || f->i >= f->blk->n_ops) {
-            if (f->owner && f->bi + 1 < f->owner->n_blocks) {
-                f->bi++;
-                f->blk = f->owner->blocks[f->bi];
-                f->i = 0;
-            } else {
-                it->depth--;
-            }
-            continue;
-        }
-        const cml_op *op = f->blk->ops[f->i++];
-        if (!op) continue;
-        if (op->n_blocks && it->depth < LIR_ITER_DEPTH) {
-            iter_frame *c = &it->st[it->depth++];
-            c->owner = op;
-            c->bi = 0;
-            c->blk = op->blocks[0];
-            c->i = 0;
-        }
-        return op;
+    if (!it->started) {
+        it->started = true;
+        return cml_ops_first(&it->it, it->m, it->fn);
     }
+    return cml_ops_next(&it->it);
 }
 
 static int ops_iter_step(lua_State *L) {
@@ -405,12 +363,13 @@ static int model_weights(lua_State *L) {
 }
 
 /* the model and its pipeline sub-models, depth first, into the table on top */
-static void collect_models(lua_State *L, const cml_model *m, lua_Integer *n, int depth) {
-    if (!m || depth > 64) return;
-    sandbox_charge(L, 1);
-    lir_push(L, LIR_MODEL, m);
-    lua_rawseti(L, -2, ++*n);
-    for (size_t i = 0; i < m->n_sub_models; i++) collect_models(L, m->sub_models[i], n, depth + 1);
+static void collect_models(lua_State *L, const cml_model *root, lua_Integer *n) {
+    cml_model_iter mi;
+    for (const cml_model *m = cml_models_first(&mi, root); m; m = cml_models_next(&mi)) {
+        sandbox_charge(L, 1);
+        lir_push(L, LIR_MODEL, m);
+        lua_rawseti(L, -2, ++*n);
+    }
 }
 
 static int models_step(lua_State *L) {
@@ -426,7 +385,7 @@ static int model_models(lua_State *L) {
     const cml_model *m = lir_check(L, 1, LIR_MODEL);
     lua_newtable(L);
     lua_Integer n = 0;
-    collect_models(L, m, &n, 0);
+    collect_models(L, m, &n);
     lua_pushinteger(L, 0);
     lua_pushcclosure(L, models_step, 2);
     return 1;
