@@ -149,7 +149,7 @@ int main(int argc, char **argv) {
     lmodel *lm = loader_load(model, NULL);
     if (!lm || !lm->model) { fprintf(stderr, "cml-exec-bench: cannot load %s\n", model); loader_free(lm); return 1; }
     double load_ms = now_ms() - t0;
-    exec_opts opts = {.threads = threads, .io = {host_io_read, host_io_stored, NULL}};
+    exec_opts opts = {.threads = threads, .io = {host_io_read, host_io_stored, NULL, host_io_bytes}};
     char err[1024];
     t0 = now_ms();
     exec_plan *p = exec_prepare(lm->model, NULL, &opts, err, sizeof err);

@@ -166,6 +166,12 @@ static cml_dtype prb_io_stored(void *user, const cml_weight *w, const char *cons
     return cml_weight_stored_as((cml_ctx *)user, w, strings);
 }
 
+/* the stored bytes in place (the host's mapping of weight.bin): the
+ * executor keeps large constants there instead of decoding a copy */
+static const void *prb_io_bytes(void *user, const cml_weight *w, uint64_t *nbytes) {
+    return cml_weight_bytes((cml_ctx *)user, w, nbytes);
+}
+
 static bool prb_has_errors(const cml_model *m) {
     for (size_t i = 0; i < m->n_diags; i++)
         if (m->diags[i]->level >= 3) return true;
@@ -301,7 +307,7 @@ static const probe_result *prb_get(cml_ctx *ctx, const cml_model *m, bool *first
             base = NULL;
         }
     }
-    exec_io io = {prb_io_read, prb_io_stored, ctx};
+    exec_io io = {prb_io_read, prb_io_stored, ctx, prb_io_bytes};
     probe_run(m, base, &o, &io, path, r);
     if (base == NULL && o.compare_to[0] && !c->baseline_problem[0])
         snprintf(c->baseline_problem, sizeof c->baseline_problem, "compare: the baseline %.900s was not run", o.compare_to);

@@ -65,7 +65,7 @@ typedef struct cstat {
 } cstat;
 
 typedef struct cjob {
-    const float *x, *w, *bias, *res;
+    const float *x, *bias, *res;
     float *out[3];                   /* stream s: the conv (+ bias), then the fused add / relu */
     int kind[3];
     bool rnd[3];                     /* round stream s to binary16 (not when its input already is) */
@@ -478,7 +478,9 @@ CONV_TARGET static void half_to_f32(const uint16_t *h, size_t n, float *f) {
  * half the memory and half the bytes read per run; a block is widened into
  * the range's scratch right before use. */
 typedef struct cwpack {
-    const float *src;
+    const float *src;                /* the fp32 buffer packed, or NULL: */
+    const xlz *lz;                   /* a stored-form constant, decoded with r16 */
+    bool r16;
     int64_t cout, K, groups;
     int width;
     bool half;
@@ -507,12 +509,14 @@ CONV_TARGET static bool f32_to_half_exact(const float *f, size_t n, uint16_t *h)
 }
 
 typedef struct pack_job {
-    const float *w;
+    const float *w;                  /* fp32 weights, or NULL: */
+    const xlz *lz;                   /* a stored-form constant's rows, decoded per block */
+    bool r16;
     int64_t K, Og, nb;
     int width;                       /* output channels per block: 12, or 32 (transposed mode) */
     bool half;
     void *data;
-    float *tmp;                      /* per range: one block in fp32 */
+    float *tmp;                      /* per range: one block in fp32, then (lz) its rows decoded */
     atomic_bool inexact;             /* a value is not a binary16: pack as fp32 instead */
 } pack_job;
 
@@ -520,13 +524,18 @@ CONV_TARGET static void pack_blocks(void *arg, size_t b, size_t e, int range) {
     pack_job *j = arg;
     const int wd = j->width;
     size_t bn = (size_t)j->K * (size_t)wd;
-    float *tmp = j->tmp + (size_t)range * bn;
+    float *tmp = j->tmp + (size_t)range * 2 * bn, *rows = tmp + bn;
     for (size_t blk = b; blk < e && !atomic_load_explicit(&j->inexact, memory_order_relaxed); blk++) {
         int64_t g = (int64_t)blk / j->nb, bi = (int64_t)blk % j->nb;
         int nr = (int)min64(wd, j->Og - bi * wd);
         float *dst = j->half ? tmp : (float *)j->data + blk * bn;
         if (nr < wd) memset(dst, 0, bn * sizeof(float));
-        const float *wb = j->w + (g * j->Og + bi * wd) * j->K;
+        int64_t r0 = g * j->Og + bi * wd;
+        const float *wb = j->w + r0 * j->K;
+        if (!j->w) {
+            exec_lz_decode(j->lz, (size_t)(r0 * j->K), (size_t)((r0 + nr) * j->K), rows, j->r16);
+            wb = rows;
+        }
         for (int h = 0; h < nr; h += 16) pack_w(wb + h * j->K, j->K, nr - h < 16 ? nr - h : 16, dst + h, wd);
         if (j->half && !f32_to_half_exact(tmp, bn, (uint16_t *)j->data + blk * bn))
             atomic_store(&j->inexact, true);
@@ -545,8 +554,12 @@ static bool const_buffer(const exec_plan *p, const float *w) {
     return false;
 }
 
-static const cwpack *conv_pack(exec_plan *p, xstep *st, const float *w, int64_t cout, int64_t groups, int64_t K,
-                               int width) {
+static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, int64_t cout, int64_t groups,
+                               int64_t K, int width) {
+    const float *w = wt->d;
+    const xlz *lz = w ? NULL : wt->lz;
+    /* values that are binary16 already round to themselves: one packing for both modes */
+    if (lz && exec_lz_exact16(lz)) r16 = false;
     cwcache *cc = st->conv_w;
     if (!cc) {
         cc = calloc(1, sizeof *cc);
@@ -556,11 +569,12 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const float *w, int64_t 
     int slot = -1;
     for (int i = 0; i < 2; i++) {
         cwpack *e = &cc->e[i];
-        if (e->data && e->src == w && e->cout == cout && e->K == K && e->groups == groups && e->width == width)
+        if (e->data && e->src == w && e->lz == lz && (!lz || e->r16 == r16 || e->half) && e->cout == cout &&
+            e->K == K && e->groups == groups && e->width == width)
             return e;
         if (slot < 0 && !e->data) slot = i;
     }
-    if (!const_buffer(p, w)) return &CONV_NOT_CONST;
+    if (!lz && !const_buffer(p, w)) return &CONV_NOT_CONST;
     if (slot < 0) { /* both taken by other buffers: replace the second */
         free(cc->e[1].data);
         memset(&cc->e[1], 0, sizeof cc->e[1]);
@@ -569,10 +583,10 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const float *w, int64_t 
     int64_t Og = cout / groups, nb = (Og + width - 1) / width;
     size_t bn = (size_t)K * (size_t)width, nblk = (size_t)(groups * nb);
     /* binary16 first; fp32 when a value is not exactly one */
-    pack_job j = {.w = w, .K = K, .Og = Og, .nb = nb, .width = width, .half = true};
+    pack_job j = {.w = w, .lz = lz, .r16 = r16, .K = K, .Og = Og, .nb = nb, .width = width, .half = true};
     atomic_init(&j.inexact, false);
     int ranges = exec_par_ranges(p, nblk, 1);
-    j.tmp = malloc((size_t)ranges * bn * sizeof(float));
+    j.tmp = malloc((size_t)ranges * 2 * bn * sizeof(float));
     j.data = malloc(nblk * bn * 2);
     if (!j.tmp || !j.data) { free(j.tmp); free(j.data); return NULL; }
     exec_par_for(p, nblk, 1, pack_blocks, &j);
@@ -587,6 +601,8 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const float *w, int64_t 
     free(j.tmp);
     cwpack *e = &cc->e[slot];
     e->src = w;
+    e->lz = lz;
+    e->r16 = r16;
     e->cout = cout;
     e->K = K;
     e->groups = groups;
@@ -864,7 +880,7 @@ static bool same_shape(const xt *a, const xt *b) {
 void exec_conv_free(xstep *st) { (void)st; }
 #endif /* CONV_FAST */
 
-int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout, int64_t groups,
+int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64_t cout, int64_t groups,
                      int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2], const int64_t pad[4],
                      xt *y, bool fuse) {
 #ifdef CONV_FAST
@@ -886,7 +902,10 @@ int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, in
     double fill_px = (double)P / (double)(16 * (P / 32 * 2 + (P % 32 + 15) / 16));
     double fill_ch = (double)Og / (double)(16 * ((Og + 15) / 16));
     bool tr = fill_ch > fill_px + 0.1;
-    const cwpack *wpk = conv_pack(p, &p->steps[idx], w, cout, groups, K, tr ? TR_MC : CONV_NR);
+    /* a stored-form weight is decoded as the other kernels would see it:
+     * rounded to binary16 in fp16 emulation */
+    bool r16 = c->mode == EXEC_FP16_EMU && !p->is_classic;
+    const cwpack *wpk = conv_pack(p, &p->steps[idx], w, r16, cout, groups, K, tr ? TR_MC : CONV_NR);
     if (wpk == &CONV_NOT_CONST) return 1; /* a run-time weight: the BLAS path packs it per call */
     if (!wpk) return exec_fail(c, "out of memory (packed weights)");
     cjob *j = calloc(1, sizeof *j);
@@ -895,7 +914,6 @@ int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, in
     j->wpk_half = wpk->half;
     j->tr = tr;
     j->x = x->d;
-    j->w = w;
     j->bias = bias;
     j->N = (int64_t)(x->n / exec_nz(Cin * H * W));
     j->Cin = Cin; j->H = H; j->W = W; j->Wo = Wo; j->P = P; j->K = K; j->cout = cout; j->groups = groups;

@@ -20,7 +20,7 @@
 
 #define NEED(t, name)                                                   \
     do {                                                                \
-        if (!(t) || !(t)->d) return exec_fail(c, "missing input '%s'", name); \
+        if (!(t) || (!(t)->d && !(t)->lz)) return exec_fail(c, "missing input '%s'", name); \
     } while (0)
 
 static const xt *X(xctx *c) { return exec_in(c, "x"); }
@@ -527,7 +527,7 @@ REDUCE(reduce_argmin, RED_ARGMIN)
 /* SOURCE: ops/defs/iOS15/linear.py linear: y = x * weight^T + bias,
  * weight [D_out, D_in]. */
 static int k_linear(xctx *c) {
-    const xt *x = X(c), *w = exec_in(c, "weight"), *b = exec_in(c, "bias");
+    const xt *x = X(c), *w = exec_in_w(c, "weight"), *b = exec_in(c, "bias");
     NEED(x, "x");
     NEED(w, "weight");
     if (x->rank < 1 || w->rank != 2) return exec_fail(c, "bad ranks (x %d, weight %d)", x->rank, w->rank);
@@ -540,7 +540,7 @@ static int k_linear(xctx *c) {
     xt *y = exec_out(c, 0, x->rank, dim);
     if (!y) return exec_fail(c, "out of memory");
     size_t M = K ? x->n / (size_t)K : 0;
-    if (M && N) exec_linear(c, x->d, M, K, w->d, b && b->d ? b->d : NULL, N, y->d);
+    if (M && N && exec_linear(c, x->d, M, K, w, b && b->d ? b->d : NULL, N, y->d) != 0) return -1;
     return 0;
 }
 
@@ -662,7 +662,7 @@ static void as2d(const xt *x, xt *v) {
 /* SOURCE: ops/defs/iOS15/conv.py conv: x [n, C_in, *d_in], weight
  * [C_out, C_in/groups, *K], out floor((d + pads - (K-1)*dil - 1)/s) + 1. */
 static int k_conv(xctx *c) {
-    const xt *x0 = X(c), *w = exec_in(c, "weight"), *b = exec_in(c, "bias");
+    const xt *x0 = X(c), *w = exec_in_w(c, "weight"), *b = exec_in(c, "bias");
     NEED(x0, "x");
     NEED(w, "weight");
     if (x0->rank != 4 && x0->rank != 3) return exec_fail(c, "only 1-D and 2-D convolution are supported");
@@ -690,9 +690,9 @@ static int k_conv(xctx *c) {
     yv.rank = 4;
     memcpy(yv.dim, od, sizeof od);
     /* the executor's own GEMM, with a following add / relu fused where the plan allows */
-    int fr = exec_conv2d_fast(c, &x, w->d, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, &yv, true);
+    int fr = exec_conv2d_fast(c, &x, w, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, &yv, true);
     if (fr <= 0) return fr;
-    return exec_conv2d(c, &x, w->d, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, &yv);
+    return exec_conv2d(c, &x, w, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, &yv);
 }
 
 static int k_conv_transpose(xctx *c) {

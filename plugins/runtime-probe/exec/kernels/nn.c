@@ -19,7 +19,7 @@
 
 #define NEED(t, name)                                                        \
     do {                                                                     \
-        if (!(t) || !(t)->d) return exec_fail(c, "missing %s", name);        \
+        if (!(t) || (!(t)->d && !(t)->lz)) return exec_fail(c, "missing %s", name); \
     } while (0)
 
 static int chan_axis(int rank) { return rank >= 3 ? rank - 3 : rank - 1; }
@@ -61,8 +61,8 @@ static int k_convolution(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
     NEED(x, "input");
     if (x->rank < 3) return exec_fail(c, "input rank must be at least 3");
-    const xt *w = exec_aval(c, "weights");
-    if ((!w || !w->d) && exec_nn_n_in(c) >= 2) w = exec_nn_in(c, 1);
+    const xt *w = exec_aval_w(c, "weights");
+    if ((!w || (!w->d && !w->lz)) && exec_nn_n_in(c) >= 2) w = exec_nn_in(c, 1);
     NEED(w, "weights");
     const xt *b = exec_ab(c, "hasBias") ? exec_aval(c, "bias") : NULL;
     bool deconv = exec_ab(c, "isDeconvolution");
@@ -117,8 +117,10 @@ static int k_convolution(xctx *c) {
     xt *y = exec_out(c, 0, r, dim);
     if (!y) return exec_fail(c, "out of memory");
     if (deconv)
-        return exec_deconv2d(c, x, w->d, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, y);
-    return exec_conv2d(c, x, w->d, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, y);
+        return exec_dense(c, w) ? exec_deconv2d(c, x, exec_dense(c, w), b && b->d ? b->d : NULL, cout, groups, kh, kw,
+                                                s, d, pad, y)
+                                : exec_fail(c, "out of memory (weights)");
+    return exec_conv2d(c, x, w, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, y);
 }
 
 /* ---- batchnorm ------------------------------------------------------------------------ */
@@ -311,7 +313,7 @@ static int k_pooling(xctx *c) {
 static int k_innerProduct(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
     NEED(x, "input");
-    const xt *w = exec_aval(c, "weights");
+    const xt *w = exec_aval_w(c, "weights");
     NEED(w, "weights");
     const xt *b = exec_ab(c, "hasBias") ? exec_aval(c, "bias") : NULL;
     int64_t cin = exec_ai(c, "inputChannels", 0), cout = exec_ai(c, "outputChannels", 0);
@@ -333,15 +335,14 @@ static int k_innerProduct(xctx *c) {
     }
     xt *y = exec_out(c, 0, r, dim);
     if (!y) return exec_fail(c, "out of memory");
-    exec_linear(c, x->d, m, cin, w->d, b && b->d ? b->d : NULL, cout, y->d);
-    return 0;
+    return exec_linear(c, x->d, m, cin, w, b && b->d ? b->d : NULL, cout, y->d);
 }
 
 static int k_batchedMatmul(xctx *c) {
     const xt *a = exec_nn_in(c, 0);
     NEED(a, "input");
     if (exec_nn_n_in(c) >= 2) return exec_fail(c, "two-input batchedMatmul is not supported");
-    const xt *w = exec_aval(c, "weights");
+    const xt *w = exec_aval_w(c, "weights");
     NEED(w, "weights");
     const xt *b = exec_ab(c, "hasBias") ? exec_aval(c, "bias") : NULL;
     int64_t k = exec_ai(c, "weightMatrixFirstDimension", 0), n = exec_ai(c, "weightMatrixSecondDimension", 0);
@@ -353,8 +354,7 @@ static int k_batchedMatmul(xctx *c) {
     if (!y) return exec_fail(c, "out of memory");
     /* SOURCE: NeuralNetwork.proto BatchedMatMulLayerParams: weights [X1, X2]
      * stored column-major, i.e. row-major [X2, X1] like innerProduct. */
-    exec_linear(c, a->d, a->n / (size_t)k, k, w->d, b && b->d ? b->d : NULL, n, y->d);
-    return 0;
+    return exec_linear(c, a->d, a->n / (size_t)k, k, w, b && b->d ? b->d : NULL, n, y->d);
 }
 
 /* ---- elementwise over inputs ---------------------------------------------------------------------- */
