@@ -17,13 +17,15 @@
  * WeightParams quantization (linear: w = q*scale[c] + bias[c]; LUT:
  * w = table[q], indices packed MSB-first) needs the layer's protobuf
  * parameters, which the IR carries on the weight (quant_scale/bias, lut). */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE 1 /* madvise */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "exec_internal.h"
 
@@ -297,6 +299,7 @@ typedef struct xsrc {
     unsigned bits;
     const unsigned char *b;
     size_t nbytes;
+    bool inplace;                  /* b is the host's (its mapping of weight.bin) */
     const float *f;
     size_t n;
 } xsrc;
@@ -330,6 +333,8 @@ struct xlz {
     void *owned[6];
     int n_owned;
     size_t heap;
+    void *adopted;                 /* exec_lz_adopt's copy of the stored bytes (munmap) */
+    size_t adopted_len;
 };
 
 static void *lz_own(xlz *z, void *b, size_t bytes) {
@@ -345,6 +350,7 @@ static void *lz_own(xlz *z, void *b, size_t bytes) {
 void exec_lz_free(xlz *z) {
     if (!z) return;
     for (int i = 0; i < z->n_owned; i++) free(z->owned[i]);
+    if (z->adopted) munmap(z->adopted, z->adopted_len);
     free(z);
 }
 
@@ -354,8 +360,17 @@ size_t exec_lz_count(const xlz *z, int *rank, int64_t *dim) {
     return z->n;
 }
 
+const void *exec_lz_raw(const xlz *z, cml_dtype *st) {
+    if (z->kind != LZ_RAW || z->v.st == CML_DT_UNKNOWN || z->r16) return NULL;
+    if (z->v.st != CML_DT_FP16 && z->v.st != CML_DT_FP32) return NULL;
+    *st = z->v.st;
+    return z->v.b;
+}
+
 size_t exec_lz_heap_bytes(const xlz *z) { return z ? z->heap + sizeof *z : 0; }
 bool exec_lz_exact16(const xlz *z) { return z->exact16 || z->r16; }
+/* (exact16: every decoded value is a binary16 value before any rounding:
+ * raw fp16, or a LUT of binary16 entries (zeros of a sparse form too)) */
 
 /* binary16 round trip of a buffer (exec_r16, branch-free so that it vectorises) */
 EXEC_HOT static void r16_buf(float *d, size_t n) {
@@ -405,6 +420,28 @@ static void half_range(const unsigned char *b, size_t n, float *out) {
     for (size_t i = 0; i < n; i++) out[i] = half[(uint16_t)(b[2 * i] | b[2 * i + 1] << 8)];
 }
 
+/* every byte's values as floats, for 1, 2 and 4 bits a value (LSB first;
+ * 4 bits signed for int4): tables filled once, from any thread */
+static float g_sub[4][256 * 8];
+static pthread_once_t g_sub_once = PTHREAD_ONCE_INIT;
+
+static void sub_fill(void) {
+    for (unsigned byte = 0; byte < 256; byte++) {
+        for (unsigned j = 0; j < 8; j++) g_sub[0][byte * 8 + j] = (float)((byte >> j) & 1u);
+        for (unsigned j = 0; j < 4; j++) g_sub[1][byte * 4 + j] = (float)((byte >> (2 * j)) & 3u);
+        for (unsigned j = 0; j < 2; j++) {
+            int v = (int)((byte >> (4 * j)) & 15u);
+            g_sub[2][byte * 2 + j] = (float)v;
+            g_sub[3][byte * 2 + j] = (float)(v >= 8 ? v - 16 : v);
+        }
+    }
+}
+
+static const float *sub_table(unsigned bits, bool sgn) {
+    pthread_once(&g_sub_once, sub_fill);
+    return bits == 1 ? g_sub[0] : bits == 2 ? g_sub[1] : g_sub[sgn ? 3 : 2];
+}
+
 /* elements [k0, k1) of a source as floats */
 static void src_get(const xsrc *s, size_t k0, size_t k1, float *out) {
     size_t n = k1 - k0;
@@ -419,19 +456,24 @@ static void src_get(const xsrc *s, size_t k0, size_t k1, float *out) {
     const bool sgn = s->st == CML_DT_INT4;
     size_t k = k0;
     if (bits == 4 || bits == 2 || bits == 1) {
-        /* whole bytes where the range allows: per byte 8 / bits values, low bits first */
-        const unsigned per = 8 / bits, msk = (1u << bits) - 1;
+        /* whole bytes where the range allows: every byte's 8 / bits values
+         * (low bits first) from a table */
+        const unsigned per = 8 / bits;
+        const float *tab = sub_table(bits, sgn);
         for (; k < k1 && k % per; k++) {
             int32_t v = (int32_t)bits_lsb(s->b, s->nbytes, k, bits);
             out[k - k0] = (float)(sgn && v >= 8 ? v - 16 : v);
         }
-        for (; k + per <= k1; k += per) {
-            unsigned byte = s->b[k / per];
-            for (unsigned j = 0; j < per; j++) {
-                int32_t v = (int32_t)((byte >> (j * bits)) & msk);
-                out[k - k0 + j] = (float)(sgn && v >= 8 ? v - 16 : v);
-            }
-        }
+        const unsigned char *b = s->b + k / per;
+        size_t nby = (k1 - k) / per;
+        float *o = out + (k - k0);
+        if (per == 2)
+            for (size_t i = 0; i < nby; i++) memcpy(o + 2 * i, tab + 2 * b[i], 2 * sizeof(float));
+        else if (per == 4)
+            for (size_t i = 0; i < nby; i++) memcpy(o + 4 * i, tab + 4 * b[i], 4 * sizeof(float));
+        else
+            for (size_t i = 0; i < nby; i++) memcpy(o + 8 * i, tab + 8 * b[i], 8 * sizeof(float));
+        k += nby * per;
     }
     for (; k < k1; k++) {
         int32_t v = (int32_t)bits_lsb(s->b, s->nbytes, k, bits);
@@ -466,7 +508,7 @@ EXEC_HOT static void scale_run(float *x, size_t n, float s, float o, bool has_o)
         for (size_t j = 0; j < n; j++) x[j] = s * x[j];
 }
 
-static void lut_run(float *x, size_t n, const float *lut, int64_t P) {
+EXEC_HOT static void lut_run(float *x, size_t n, const float *lut, int64_t P) {
     for (size_t j = 0; j < n; j++) {
         int64_t q = (int64_t)x[j];
         x[j] = q >= 0 && q < P ? lut[q] : 0.0f; /* out of range: excluded when the node is built */
@@ -559,21 +601,137 @@ void exec_lz_decode(const xlz *z, size_t i0, size_t i1, float *out, bool r16) {
         break;
     }
     }
-    if (r16 || z->r16) {
-        if (!z->exact16 || z->r16) r16_buf(out, i1 - i0);
-    }
+    /* values that are binary16 already round to themselves */
+    if ((r16 || z->r16) && !z->exact16) r16_buf(out, i1 - i0);
 }
 
 /* the stored bytes of w: in place when the host has them, else one copy */
-static const unsigned char *stored_bytes(const exec_io *io, const cml_weight *w, size_t need, xlz *z) {
+static const unsigned char *stored_bytes(const exec_io *io, const cml_weight *w, size_t need, xlz *z, bool *inplace) {
+    *inplace = false;
     if (io->bytes) {
         uint64_t nb = 0;
         const void *b = io->bytes(io->user, w, &nb);
-        if (b && nb >= need) return b;
+        if (b && nb >= need) {
+            *inplace = true;
+            return b;
+        }
     }
     unsigned char *b = malloc(need ? need : 1);
     if (!b || (need && read_all(io, w, b, need) != 0)) { free(b); return NULL; }
     return lz_own(z, b, need);
+}
+
+/* ---- the host's pages ---- */
+
+/* Drop this process's mapping of the whole pages inside [b, b + n) of the
+ * host's read-only mapping of weight.bin: their contents stay in the page
+ * cache and come back on the next access (MADV_DONTNEED on a private
+ * mapping nobody wrote), but they leave this process's resident set. Done
+ * once a constant's bytes were read into something the plan keeps (packed
+ * or adopted), so that its peak RSS holds the weights once, not twice. */
+#if defined(__linux__) && defined(MADV_DONTNEED)
+/* Is [b, b + n) inside one read-only mapping of a file? Only there is
+ * MADV_DONTNEED harmless: on anonymous memory (a weight inlined in the
+ * model's protobuf, held on the host's heap) it would zero the bytes. */
+static bool file_mapped_ro(const void *b, size_t n) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return false;
+    char line[512];
+    bool ok = false;
+    uintptr_t lo = (uintptr_t)b, hi = lo + n;
+    for (int k = 0; k < 100000 && fgets(line, sizeof line, f); k++) {
+        unsigned long s0, e0, off, ino;
+        char perm[8], dev[32];
+        if (sscanf(line, "%lx-%lx %7s %lx %31s %lu", &s0, &e0, perm, &off, dev, &ino) != 6) continue;
+        if (lo < s0 || hi > e0) continue;
+        ok = ino != 0 && perm[0] == 'r' && perm[1] == '-';
+        break;
+    }
+    fclose(f);
+    return ok;
+}
+#endif
+
+static bool file_mapped(const void *b, size_t n) {
+#if defined(__linux__) && defined(MADV_DONTNEED)
+    return file_mapped_ro(b, n);
+#else
+    (void)b;
+    (void)n;
+    return false;
+#endif
+}
+
+/* (only for a range file_mapped said yes to) */
+static void drop_pages_unchecked(const void *b, size_t n) {
+#if defined(__linux__) && defined(MADV_DONTNEED)
+    long pg = sysconf(_SC_PAGESIZE);
+    if (pg <= 0) return;
+    uintptr_t a = ((uintptr_t)b + (uintptr_t)pg - 1) & ~(uintptr_t)(pg - 1), e = ((uintptr_t)b + n) & ~(uintptr_t)(pg - 1);
+    if (e > a) madvise((void *)a, e - a, MADV_DONTNEED);
+#else
+    (void)b;
+    (void)n;
+#endif
+}
+
+static void drop_pages(const void *b, size_t n) {
+    if (file_mapped(b, n)) drop_pages_unchecked(b, n);
+}
+
+void exec_lz_drop_source(const xlz *z) {
+    if (z && z->v.inplace && z->v.st != CML_DT_UNKNOWN) drop_pages(z->v.b, z->v.nbytes);
+}
+
+typedef struct adopt_job {
+    const unsigned char *src;
+    unsigned char *dst;
+    size_t n;
+    bool drop;                     /* src is a read-only file mapping: drop its pages */
+} adopt_job;
+
+#define ADOPT_CHUNK ((size_t)2 << 20)
+
+static void adopt_chunks(void *arg, size_t b, size_t e, int range) {
+    const adopt_job *j = arg;
+    (void)range;
+    for (size_t c = b; c < e; c++) {
+        size_t o = c * ADOPT_CHUNK, k = j->n - o < ADOPT_CHUNK ? j->n - o : ADOPT_CHUNK;
+        memcpy(j->dst + o, j->src + o, k);
+        if (j->drop) drop_pages_unchecked(j->src + o, k);
+    }
+}
+
+/* A constant the matrix kernels read in full on every run (linear layers):
+ * its stored bytes, when they are the host's mapping, copied once into
+ * memory of the plan's own (huge pages where the system gives them) and
+ * the host's pages dropped chunk by chunk as they are copied, so the
+ * resident set never holds both. Reading a file mapping costs a TLB miss
+ * per 4 KiB page (on the VM of bench/README.md, 1-1.7 us each: 0.4-0.5 s
+ * per GB, against 0.06 s for the same bytes in huge pages); the copy costs
+ * one such pass, once. Small constants and those the convolution GEMM
+ * packs anyway are left in place. */
+void exec_lz_adopt(exec_plan *p, const xlz *zc) {
+    xlz *z = (xlz *)(uintptr_t)zc; /* the slot's own node */
+    if (!z || !z->v.inplace || z->v.st == CML_DT_UNKNOWN || z->v.nbytes < ADOPT_CHUNK || z->adopted) return;
+#if defined(MAP_ANONYMOUS)
+    size_t len = (z->v.nbytes + ADOPT_CHUNK - 1) / ADOPT_CHUNK * ADOPT_CHUNK;
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return; /* stays in place */
+#ifdef MADV_HUGEPAGE
+    madvise(m, len, MADV_HUGEPAGE);
+#endif
+    adopt_job j = {z->v.b, m, z->v.nbytes, file_mapped(z->v.b, z->v.nbytes)};
+    exec_par_for(p, (z->v.nbytes + ADOPT_CHUNK - 1) / ADOPT_CHUNK, 1, adopt_chunks, &j);
+    z->adopted = m;
+    z->adopted_len = len;
+    z->v.b = m;
+    z->v.inplace = false;
+    z->heap += len;
+    p->const_bytes += len;
+#else
+    (void)p;
+#endif
 }
 
 /* a raw source over the stored bytes of w: its first n elements */
@@ -584,10 +742,11 @@ static bool raw_src(const exec_io *io, const cml_weight *w, size_t n, xsrc *s, x
     if (bits > 8 && bits % 8) return false;
     if (stored_count(w, st) < n) return false;
     size_t need = bits >= 8 ? n * (bits / 8) : (size_t)(((uint64_t)n * bits + 7) / 8);
-    const unsigned char *b = stored_bytes(io, w, need, z);
+    bool inplace;
+    const unsigned char *b = stored_bytes(io, w, need, z, &inplace);
     if (!b) return false;
     /* a decode must not need a byte past the range (bits_lsb reads the next byte when there) */
-    *s = (xsrc){.st = st, .bits = bits, .b = b, .nbytes = need, .n = n};
+    *s = (xsrc){.st = st, .bits = bits, .b = b, .nbytes = need, .inplace = inplace, .n = n};
     return true;
 }
 
@@ -944,6 +1103,13 @@ static bool lz_prefix(xlz *z, size_t nnz) {
     return k == nnz;
 }
 
+/* every value is a binary16 value (a LUT's entries: then so is every decoded value) */
+static bool all_half(const float *v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (exec_r16(v[i]) != v[i] && v[i] == v[i]) return false;
+    return true;
+}
+
 static bool out_fp16(cx *c, size_t i) { return i < c->op->n_outputs && c->op->outputs[i]->type.dtype == CML_DT_FP16; }
 
 /* a new stored-form output i (the declared shape wins when it holds the same count) */
@@ -1077,6 +1243,7 @@ static int lz_constexpr(cx *c) {
             z->kind = LZ_LUT;
             z->lut = lut->d;
             z->P = (int64_t)lut->n;
+            z->exact16 = all_half(lut->d, lut->n);
             return emit_lz(c, 0, z) == 0 ? 1 : -1;
         }
         /* SOURCE: ops/defs/iOS18/compression.py constexpr_lut_to_dense (V == 1 only here) */
@@ -1088,6 +1255,7 @@ static int lz_constexpr(cx *c) {
         if (z->v.st == CML_DT_UNKNOWN) goto eager;
         z->kind = LZ_LUT;
         z->lut = lut->d;
+        z->exact16 = all_half(lut->d, lut->n);
         return emit_lz(c, 0, z) == 0 ? 1 : -1;
     }
     if (!strcmp(k, "constexpr_sparse_to_dense")) {
@@ -1156,6 +1324,7 @@ static int lz_constexpr(cx *c) {
             if (z->v.st == CML_DT_UNKNOWN) goto eager;
             z->nz = NZ_LUT;
             z->lut = l->d;
+            z->exact16 = all_half(l->d, l->n);
         } else {
             const xt *sc = small_param(c, "scale", z, &h1);
             const xt *off = cml_op_param(c->op, "offset") ? small_param(c, "offset", z, &h2) : NULL;

@@ -247,9 +247,19 @@ bool exec_is_constexpr_supported(const char *kind);
 void exec_lz_decode(const xlz *z, size_t i0, size_t i1, float *out, bool r16);
 /* every value of z is a binary16 value, rounded or not (raw fp16, or typed fp16) */
 bool exec_lz_exact16(const xlz *z);
+/* the stored bytes of a plain fp16 / fp32 constant (little-endian, any
+ * alignment) with *st their type, or NULL for every other form */
+const void *exec_lz_raw(const xlz *z, cml_dtype *st);
 /* bytes of heap the node holds (stored bytes it had to copy, side tables) */
 size_t exec_lz_heap_bytes(const xlz *z);
 void exec_lz_free(xlz *z);
+/* a constant read in full every run (linear): its stored bytes, if they are
+ * the host's mapping, copied into plan memory (huge pages) and the host's
+ * pages dropped; no-op otherwise */
+void exec_lz_adopt(exec_plan *p, const xlz *z);
+/* the host's pages under z's stored bytes leave the resident set (after
+ * the convolution GEMM packed them) */
+void exec_lz_drop_source(const xlz *z);
 /* a stored-form constant for weight w (value v gives the shape), or NULL
  * when w is small, not a float constant, or the plan decodes everything */
 xlz *exec_lz_weight(exec_plan *p, const cml_weight *w, const cml_value *v);

@@ -1197,6 +1197,7 @@ static void test_stored_form(void) {
                     CHECK(exec_plan_const(ps, wv, &ws) == 0);
                     size_t n = exec_tensor_count(&wd);
                     CHECK(exec_tensor_count(&ws) == n);
+                    if (memcmp(ws.data, wd.data, n * sizeof(float))) fprintf(stderr, "%s rank %d: decoded values differ\n", SF_NAME[kind], rank);
                     CHECK(memcmp(ws.data, wd.data, n * sizeof(float)) == 0);
                     /* sub-ranges at odd offsets (sub-byte starts, sparse chunks) */
                     float part[700];

@@ -599,6 +599,9 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
         exec_par_for(p, nblk, 1, pack_blocks, &j);
     }
     free(j.tmp);
+    /* the stored weights are in the packing now: the host's pages under them
+     * leave the resident set (a later repacking reads them again) */
+    if (lz) exec_lz_drop_source(lz);
     cwpack *e = &cc->e[slot];
     e->src = w;
     e->lz = lz;

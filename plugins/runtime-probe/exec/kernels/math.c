@@ -731,6 +731,48 @@ __attribute__((target("avx512f"))) static void dot_rows512(const float *w, size_
         y[r] = _mm512_reduce_add_ps(a0);
     }
 }
+/* the same over binary16 rows (a stored fp16 weight read in place: half
+ * the bytes, converted in registers) */
+__attribute__((target("avx512f"))) static void dot_rows_h512(const unsigned char *w, size_t nr, size_t k,
+                                                            const float *x, float *y) {
+    size_t r = 0;
+    for (; r + 4 <= nr; r += 4) {
+        const unsigned char *w0 = w + r * k * 2, *w1 = w0 + 2 * k, *w2 = w1 + 2 * k, *w3 = w2 + 2 * k;
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+        size_t i = 0;
+#define HV(p, o) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)((p) + 2 * (o))))
+        for (; i + 16 <= k; i += 16) {
+            __m512 xv = _mm512_loadu_ps(x + i);
+            a0 = _mm512_fmadd_ps(HV(w0, i), xv, a0);
+            a1 = _mm512_fmadd_ps(HV(w1, i), xv, a1);
+            a2 = _mm512_fmadd_ps(HV(w2, i), xv, a2);
+            a3 = _mm512_fmadd_ps(HV(w3, i), xv, a3);
+        }
+#undef HV
+        float t[4] = {_mm512_reduce_add_ps(a0), _mm512_reduce_add_ps(a1), _mm512_reduce_add_ps(a2),
+                      _mm512_reduce_add_ps(a3)};
+        const unsigned char *wr[4] = {w0, w1, w2, w3};
+        for (int q = 0; q < 4; q++) {
+            for (size_t ii = i; ii < k; ii++) {
+                uint16_t h = (uint16_t)(wr[q][2 * ii] | wr[q][2 * ii + 1] << 8);
+                t[q] += exec_half_to_float(h) * x[ii];
+            }
+            y[r + (size_t)q] = t[q];
+        }
+    }
+    for (; r < nr; r++) {
+        const unsigned char *w0 = w + r * k * 2;
+        __m512 a0 = _mm512_setzero_ps();
+        size_t i = 0;
+        for (; i + 16 <= k; i += 16)
+            a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(w0 + 2 * i))),
+                                 _mm512_loadu_ps(x + i), a0);
+        float t = _mm512_reduce_add_ps(a0);
+        for (; i < k; i++) t += exec_half_to_float((uint16_t)(w0[2 * i] | w0[2 * i + 1] << 8)) * x[i];
+        y[r] = t;
+    }
+}
+
 static bool has_avx512(void) {
     static int ok = -1;
     if (ok < 0) {
@@ -762,6 +804,16 @@ static void lin_rows(void *arg, size_t b, size_t e, int range) {
     const lin_job *j = arg;
     float *wb = j->scr + (size_t)range * j->scr_per;
     size_t k = (size_t)j->k;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    /* a vector times plain fp16 / fp32 weights: straight from the stored rows */
+    cml_dtype st;
+    const unsigned char *raw = j->m == 1 && has_avx512() ? exec_lz_raw(j->lz, &st) : NULL;
+    if (raw && (st == CML_DT_FP16 || !j->r16)) {
+        if (st == CML_DT_FP16) dot_rows_h512(raw + b * k * 2, e - b, k, j->x, j->y + b);
+        else dot_rows512((const float *)(const void *)(raw + b * k * 4), e - b, k, j->x, j->y + b);
+        return;
+    }
+#endif
     for (size_t r0 = b; r0 < e; r0 += (size_t)j->rb) {
         size_t nr = e - r0 < (size_t)j->rb ? e - r0 : (size_t)j->rb;
         exec_lz_decode(j->lz, r0 * k, (r0 + nr) * k, wb, j->r16);
@@ -784,6 +836,7 @@ int exec_linear(xctx *c, const float *x, size_t m, int64_t k, const xt *wt, cons
         if (m > 1 && rb < 64) rb = 64;
         if (rb < 4) rb = 4;
         if (rb > n) rb = n;
+        exec_lz_adopt(c->p, wt->lz);
         lin_job j = {wt->lz, c->mode == EXEC_FP16_EMU && !c->p->is_classic, x, m, k, n, rb, y, NULL, 0};
         int ranges = exec_par_ranges(c->p, (size_t)n, (size_t)rb);
         j.scr_per = ((size_t)rb * (size_t)k + 15) / 16 * 16;
