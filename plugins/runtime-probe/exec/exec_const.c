@@ -534,9 +534,108 @@ static size_t nz_index(const xlz *z, size_t i) {
     return k;
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* ---- AVX-512 decoders of the common forms: one pass per run, rounding in
+ * registers (the same arithmetic as the scalar path, so the same values) */
+#define LZ512 __attribute__((target("avx512f,avx512bw,avx512vl")))
+
+static bool has_avx512bw(void) {
+    static int ok = -1;
+    if (ok < 0) {
+        __builtin_cpu_init();
+        ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    }
+    return ok;
+}
+
+/* exec_r16 of 16 floats: the hardware's round trip through binary16
+ * (round to nearest even, overflow to inf, subnormals kept: exec_r16's
+ * rounding) with a NaN kept bit for bit, as exec_r16 keeps it */
+LZ512 static inline __m512 r16_512(__m512 y) {
+    __m512 r = _mm512_cvtph_ps(_mm512_cvtps_ph(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q), y);
+}
+
+/* 16 values of a byte source from element k (8 bits: 16 bytes; 4 bits: 8
+ * bytes, low nibble first; k even) as int32 */
+LZ512 static inline __m512i q16(const xsrc *v, size_t k, __mmask16 m) {
+    bool sgn = v->st == CML_DT_INT8 || v->st == CML_DT_INT4;
+    if (v->bits == 8) {
+        __m128i b = _mm_maskz_loadu_epi8(m, v->b + k);
+        return sgn ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b);
+    }
+    /* 4 bits: byte j holds elements 2j (low) and 2j + 1 (high) */
+    __mmask16 mb = (__mmask16)(m == 0xffff ? 0xff : ((1u << ((__builtin_popcount(m) + 1) / 2)) - 1));
+    __m512i w = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mb, v->b + k / 2)); /* 8 bytes in dwords 0..7 */
+    __m512i lo = _mm512_and_si512(w, _mm512_set1_epi32(15)), hi = _mm512_srli_epi32(w, 4);
+    /* interleave: element 2j = lo[j], 2j + 1 = hi[j] */
+    const __m512i il = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    __m512i q = _mm512_permutex2var_epi32(lo, il, hi);
+    if (sgn) q = _mm512_sub_epi32(_mm512_xor_si512(q, _mm512_set1_epi32(8)), _mm512_set1_epi32(8));
+    return q;
+}
+
+/* a SCALE run: out = s * (q - o), then rounded; false when the source is
+ * not one of these (the scalar path runs) */
+LZ512 static bool scale_fast(const xsrc *v, size_t k, size_t n, float s, float o, bool has_o, bool rnd, float *out) {
+    if (!(v->bits == 8 || (v->bits == 4 && !(k & 1))) || v->st == CML_DT_UNKNOWN) return false;
+    if (v->st != CML_DT_INT8 && v->st != CML_DT_UINT8 && v->st != CML_DT_INT4 && v->st != CML_DT_UINT4) return false;
+    __m512 sv = _mm512_set1_ps(s), ov = _mm512_set1_ps(o);
+    const size_t bpe = v->bits / 4; /* bytes per 2 elements */
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        /* the stream some way ahead: one line per 64 bytes of it */
+        if (!((k + i) * bpe / 2 & 63)) _mm_prefetch((const char *)v->b + (k + i) * bpe / 2 + 2048, _MM_HINT_T0);
+        __m512 x = _mm512_cvtepi32_ps(q16(v, k + i, m));
+        x = has_o ? _mm512_mul_ps(sv, _mm512_sub_ps(x, ov)) : _mm512_mul_ps(sv, x);
+        if (rnd) x = r16_512(x);
+        _mm512_mask_storeu_ps(out + i, m, x);
+    }
+    return true;
+}
+
+/* a LUT run of <= 16 entries with 1, 2, 4 or 8-bit indices: a permute per 16 */
+LZ512 static bool lut_fast(const xsrc *v, size_t k, size_t n, const float *lut, int64_t P, bool rnd, float *out) {
+    if (P > 16 || P < 1 || v->st == CML_DT_UNKNOWN || !(v->bits == 8 || (v->bits == 4 && !(k & 1)))) return false;
+    float t[16] = {0};
+    memcpy(t, lut, (size_t)P * sizeof(float));
+    __m512 lv = _mm512_loadu_ps(t);
+    if (rnd) lv = r16_512(lv);
+    const size_t bpe = v->bits / 4;
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        if (!((k + i) * bpe / 2 & 63)) _mm_prefetch((const char *)v->b + (k + i) * bpe / 2 + 2048, _MM_HINT_T0);
+        __m512i q = _mm512_and_si512(q16(v, k + i, m), _mm512_set1_epi32(15));
+        _mm512_mask_storeu_ps(out + i, m, _mm512_permutexvar_ps(q, lv));
+    }
+    return true;
+}
+#endif
+
+/* one run of a SCALE / LUT node with group g: elements [i, i + n) */
+static void run_decode(const xlz *z, size_t i, size_t n, int64_t g, bool rnd, float *o) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (has_avx512bw()) {
+        if (z->kind == LZ_SCALE &&
+            scale_fast(&z->v, i, n, z->scale[g], z->offset ? z->offset[g] : 0.0f, z->offset != NULL, rnd, o))
+            return;
+        /* indices of a LUT of <= 16 entries (every one is in range: bits <= log2(P)) */
+        if (z->kind == LZ_LUT && z->P <= 16 && (1ll << z->v.bits) <= z->P &&
+            lut_fast(&z->v, i, n, z->lut + g * z->P, z->P, rnd, o))
+            return;
+    }
+#endif
+    src_get(&z->v, i, i + n, o);
+    if (z->kind == LZ_SCALE) scale_run(o, n, z->scale[g], z->offset ? z->offset[g] : 0.0f, z->offset != NULL);
+    else lut_run(o, n, z->lut + g * z->P, z->P);
+    if (rnd) r16_buf(o, n);
+}
+
 void exec_lz_decode(const xlz *z, size_t i0, size_t i1, float *out, bool r16) {
     if (i1 > z->n) i1 = z->n;
     if (i0 >= i1) return;
+    /* values that are binary16 already round to themselves */
+    bool rnd = (r16 || z->r16) && !z->exact16;
     switch (z->kind) {
     case LZ_RAW:
         src_get(&z->v, i0, i1, out);
@@ -547,13 +646,10 @@ void exec_lz_decode(const xlz *z, size_t i0, size_t i1, float *out, bool r16) {
             size_t run;
             int64_t g = z->grouped ? lz_group(z, i, &run) : (run = i1 - i, 0);
             if (run > i1 - i) run = i1 - i;
-            float *o = out + (i - i0);
-            src_get(&z->v, i, i + run, o);
-            if (z->kind == LZ_SCALE) scale_run(o, run, z->scale[g], z->offset ? z->offset[g] : 0.0f, z->offset != NULL);
-            else lut_run(o, run, z->lut + g * z->P, z->P);
+            run_decode(z, i, run, g, rnd, out + (i - i0));
             i += run;
         }
-        break;
+        return;
     case LZ_NZVALS: {
         /* the joint ops' values alone (rare: a constexpr_sparse_to_dense
          * over the pair decodes them with the mask): element k is the
@@ -601,8 +697,7 @@ void exec_lz_decode(const xlz *z, size_t i0, size_t i1, float *out, bool r16) {
         break;
     }
     }
-    /* values that are binary16 already round to themselves */
-    if ((r16 || z->r16) && !z->exact16) r16_buf(out, i1 - i0);
+    if (rnd) r16_buf(out, i1 - i0);
 }
 
 /* the stored bytes of w: in place when the host has them, else one copy */

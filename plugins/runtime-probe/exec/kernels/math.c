@@ -700,6 +700,10 @@ __attribute__((target("avx512f"))) static void dot_rows512(const float *w, size_
         __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
         size_t i = 0;
         for (; i + 16 <= k; i += 16) {
+            _mm_prefetch((const char *)(w0 + i + 512), _MM_HINT_T0);
+            _mm_prefetch((const char *)(w1 + i + 512), _MM_HINT_T0);
+            _mm_prefetch((const char *)(w2 + i + 512), _MM_HINT_T0);
+            _mm_prefetch((const char *)(w3 + i + 512), _MM_HINT_T0);
             __m512 xv = _mm512_loadu_ps(x + i);
             a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + i), xv, a0);
             a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + i), xv, a1);
@@ -742,6 +746,14 @@ __attribute__((target("avx512f"))) static void dot_rows_h512(const unsigned char
         size_t i = 0;
 #define HV(p, o) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)((p) + 2 * (o))))
         for (; i + 16 <= k; i += 16) {
+            if (!(i & 31)) {
+                /* the four rows' streams 2 KiB ahead (the hardware's prefetch
+                 * falls behind here) */
+                _mm_prefetch((const char *)(w0 + 2 * i + 2048), _MM_HINT_T0);
+                _mm_prefetch((const char *)(w1 + 2 * i + 2048), _MM_HINT_T0);
+                _mm_prefetch((const char *)(w2 + 2 * i + 2048), _MM_HINT_T0);
+                _mm_prefetch((const char *)(w3 + 2 * i + 2048), _MM_HINT_T0);
+            }
             __m512 xv = _mm512_loadu_ps(x + i);
             a0 = _mm512_fmadd_ps(HV(w0, i), xv, a0);
             a1 = _mm512_fmadd_ps(HV(w1, i), xv, a1);
