@@ -463,7 +463,14 @@ static void write_result(sstate *S, cJSON *results, const finding *f) {
         S->oom = true;
         return;
     }
-    add_message(S, o, "message", *msg ? msg : (f->rule && nonempty(f->rule->summary) ? f->rule->summary : rid));
+    /* GitHub shows message.text (its first sentence as the title) and nothing
+     * of a result's properties: the fix goes at the end of the message,
+     * where the alert shows it under the finding */
+    const char *shown = *msg ? msg : (f->rule && nonempty(f->rule->summary) ? f->rule->summary : rid);
+    char *with_fix = nonempty(f->fix) ? sarif_printf("%s\nFix: %s", shown, f->fix) : NULL;
+    if (nonempty(f->fix) && !with_fix) S->oom = true;
+    add_message(S, o, "message", with_fix ? with_fix : shown);
+    free(with_fix);
     free(msg);
 
     long ai = art_add(S, sarif_finding_path(f));

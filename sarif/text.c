@@ -3,8 +3,8 @@
  * (research/sarif-integration.md §3.1): `path:line:col: warning: message
  * [rule-id]` where a real line exists (text artifacts such as model.mil),
  * `path: warning: message [rule-id]` for binary models, path being the model
- * path joined with the artifact; a fix follows on a `note:` line at the same
- * place; rule and plugin problems are `coreml-lint: level: message [rule-id]`
+ * path joined with the artifact; a fix follows indented under its finding
+ * (`    fix: …`, not a diagnostic line); rule and plugin problems are `coreml-lint: level: message [rule-id]`
  * lines; a summary line ends the report. One diagnostic per line: control
  * characters in messages become spaces (a hostile model cannot inject lines
  * or terminal escapes). ANSI colour only when asked (the caller decides,
@@ -62,11 +62,13 @@ static int write_finding(FILE *out, const finding *f, bool color) {
     if (!cmsg) goto out;
     put_head(out, color, where, f->level);
     fprintf(out, "%s [%s]\n", cmsg, crid);
+    /* the fix belongs to its finding: indented under it, a line that is no
+     * `path: level:` diagnostic (Xcode and problem matchers would count a
+     * `note:` line as one more issue) */
     if (f->fix && *f->fix) {
         fix = sarif_clean(f->fix, true);
         if (!fix) goto out;
-        put_head(out, color, where, LEVEL_NOTE);
-        fprintf(out, "fix: %s\n", fix);
+        fprintf(out, "    fix: %s\n", fix);
     }
     rc = 0;
 out:

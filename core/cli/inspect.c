@@ -440,9 +440,21 @@ static cJSON *model_json(const cml_model *m, int top) {
         cJSON_AddItemToObject(o, "package", pk);
     }
     cJSON_AddItemToObject(o, "compression", compression_json(m));
-    double cov = ir_ane_op_coverage_pct(m);
-    if (cov >= 0) cJSON_AddNumberToObject(o, "ane_op_coverage_pct", round(cov * 10.0) / 10.0);
-    else cJSON_AddNullToObject(o, "ane_op_coverage_pct");
+    const char *why = NULL;
+    double cov = ir_ane_op_coverage(m, &why);
+    if (cov >= 0) {
+        cJSON_AddNumberToObject(o, "ane_op_coverage_pct", round(cov * 10.0) / 10.0);
+    } else {
+        /* unknown, not 0: say why (Apple's built-in stages, compiled graphs) */
+        cJSON_AddNullToObject(o, "ane_op_coverage_pct");
+        if (why) cJSON_AddStringToObject(o, "ane_op_coverage_unknown", why);
+    }
+    if (m->unknown) {
+        cJSON *u = cJSON_CreateArray();
+        for (unsigned i = 0; i < CML_UNKNOWN_COUNT_; i++)
+            if (m->unknown & (1u << i)) cJSON_AddItemToArray(u, cJSON_CreateString(cml_unknown_name(i)));
+        cJSON_AddItemToObject(o, "unknown", u);
+    }
     cJSON_AddNumberToObject(o, "size_bytes", (double)m->size_bytes);
     cJSON_AddNumberToObject(o, "spec_bytes", (double)m->spec_bytes);
     cJSON_AddNumberToObject(o, "weight_bytes", (double)m->weight_bytes);
@@ -570,17 +582,47 @@ static void text_classic(FILE *out, const cml_model *m, int indent) {
     fputc('\n', out);
 }
 
+/* The newest specification version of m and everything nested in it, and
+ * the first (depth-first) model that declares it. */
+static int newest_spec(const cml_model *m, const cml_model **who, int depth) {
+    int best = m->spec_version;
+    *who = m;
+    for (size_t i = 0; i < m->n_sub_models && depth < 32; i++) {
+        const cml_model *w;
+        int s = newest_spec(m->sub_models[i], &w, depth + 1);
+        if (s > best) best = s, *who = w;
+    }
+    return best;
+}
+
+static const char *sub_name(const cml_model *m, const cml_model *who) {
+    for (size_t i = 0; i < m->n_sub_models; i++)
+        if (m->sub_models[i] == who) return m->sub_model_names[i];
+    for (size_t i = 0; i < m->n_sub_models; i++) {
+        const char *n = sub_name(m->sub_models[i], who);
+        if (n) return n;
+    }
+    return NULL;
+}
+
 static void text_model(FILE *out, const cml_model *m, int indent) {
     char sb[32];
     const cml_os_versions *os = &m->min_os;
     fprintf(out, "%*sformat:        %s\n", indent, "", cml_format_name(m->format));
     fprintf(out, "%*stype:          %s\n", indent, "", m->type);
-    fprintf(out, "%*sspec version:  %d", indent, "", m->spec_version);
-    if (os->ios)
-        fprintf(out, "  (iOS %s, macOS %s, tvOS %s, watchOS %s%s%s)", os->ios, os->macos ? os->macos : "-",
-                os->tvos ? os->tvos : "-", os->watchos ? os->watchos : "-", os->visionos ? ", visionOS " : "",
-                os->visionos ? os->visionos : "");
-    fputc('\n', out);
+    if (m->unknown & CML_UNKNOWN_SPEC_VERSION) fprintf(out, "%*sspec version:  unknown\n", indent, "");
+    else fprintf(out, "%*sspec version:  %d\n", indent, "", m->spec_version);
+    /* the minimum OS covers every nested model: say which one sets it */
+    if (os->ios) {
+        const cml_model *who;
+        int ns = newest_spec(m, &who, 0);
+        const char *name = who != m ? sub_name(m, who) : NULL;
+        fprintf(out, "%*sminimum OS:    iOS %s, macOS %s, tvOS %s, watchOS %s%s%s", indent, "", os->ios,
+                os->macos ? os->macos : "-", os->tvos ? os->tvos : "-", os->watchos ? os->watchos : "-",
+                os->visionos ? ", visionOS " : "", os->visionos ? os->visionos : "");
+        if (name && ns > m->spec_version) fprintf(out, " (sub-model %s is specification %d)", name, ns);
+        fputc('\n', out);
+    }
     text_classic(out, m, indent);
     if (indent) return;
     fmt_bytes(sb, sizeof sb, m->size_bytes);
@@ -623,6 +665,7 @@ static void text_model(FILE *out, const cml_model *m, int indent) {
         histo_block(&hs, fn->block, 0);
         if (hs.n) qsort(hs.h, hs.n, sizeof *hs.h, hist_cmp);
         if (fn->opset && *fn->opset) fprintf(out, "function %s (%s): %zu ops\n", fn->name, fn->opset, hs.total);
+        else if (m->unknown & CML_UNKNOWN_GRAPH) fprintf(out, "neural network: layers unknown (compiled; not read)\n");
         else fprintf(out, "neural network: %zu layers\n", hs.total);
         for (size_t j = 0; j < hs.n; j++) fprintf(out, "  %6zu  %s\n", hs.h[j].n, hs.h[j].kind);
         free(hs.h);

@@ -47,11 +47,19 @@
 
 typedef struct rd {
     const char *dir;
+    const char *rel;      /* dir relative to the top folder, "" or "model0/" */
     arena *a;
     diag_list *dl;
     mlmodelc_info *info;
     int oom;
 } rd;
+
+/* name as an artifact path relative to the top folder ("model0/metadata.json"). */
+static const char *ART(rd *r, const char *name) {
+    if (!r->rel || !*r->rel) return name;
+    const char *p = arena_printf(r->a, "%s%s", r->rel, name);
+    return p ? p : name;
+}
 
 static void *ralloc(rd *r, size_t n) {
     void *p = arena_alloc(r->a, n);
@@ -92,11 +100,11 @@ static cJSON *json_load(rd *r, const char *name, const char *rule, int level) {
     char *text = fs_read_file(r->a, path, JSON_MAX, &len);
     if (!text) {
         if (errno == EFBIG)
-            diag_add(r->dl, rule, level, name, -1, 0, 0, NULL,
+            diag_add(r->dl, rule, level, ART(r, name), -1, 0, 0, NULL,
                      "%s is larger than the %zu MiB limit for JSON files; not read", name,
                      JSON_MAX >> 20);
         else
-            diag_add(r->dl, rule, level, name, -1, 0, 0, NULL, "%s cannot be read: %s", name,
+            diag_add(r->dl, rule, level, ART(r, name), -1, 0, 0, NULL, "%s cannot be read: %s", name,
                      strerror(errno));
         return NULL;
     }
@@ -106,7 +114,7 @@ static cJSON *json_load(rd *r, const char *name, const char *rule, int level) {
         size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
         uint32_t line, col;
         line_col(text, off, &line, &col);
-        diag_add(r->dl, rule, level, name, (int64_t)off, line, col, NULL,
+        diag_add(r->dl, rule, level, ART(r, name), (int64_t)off, line, col, NULL,
                  "%s is not valid JSON (parse error at line %u, column %u, byte %zu)", name,
                  (unsigned)line, (unsigned)col, off);
     }
@@ -194,11 +202,11 @@ static Cmlpb__ArrayFeatureType *array_type(rd *r, const cJSON *e, const char *fn
         for (i = 0; i < sizeof ARRAY_DTYPES / sizeof ARRAY_DTYPES[0]; i++)
             if (strcmp(dt, ARRAY_DTYPES[i].name) == 0) break;
         if (i < sizeof ARRAY_DTYPES / sizeof ARRAY_DTYPES[0]) at->datatype = ARRAY_DTYPES[i].dt;
-        else diag_add(r->dl, R_INTERFACE, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
+        else diag_add(r->dl, R_INTERFACE, DIAG_WARNING, ART(r, F_METADATA), -1, 0, 0, NULL,
                       "feature '%s' has unknown dataType \"%.40s\"", fname, dt);
     }
     if (shape && parse_shape(r, shape, &at->shape, &at->n_shape) != 0)
-        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
+        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, ART(r, F_METADATA), -1, 0, 0, NULL,
                  "feature '%s' has a malformed shape \"%.60s\"", fname, shape);
     return at;
 }
@@ -238,7 +246,7 @@ static Cmlpb__FeatureDescription *feature(rd *r, const cJSON *e, const char *sch
     Cmlpb__FeatureDescription *fd;
     Cmlpb__FeatureType *ft;
     if (!cJSON_IsObject(e)) {
-        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
+        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, ART(r, F_METADATA), -1, 0, 0, NULL,
                  "an entry of %s is not an object", schema);
         return NULL;
     }
@@ -247,7 +255,7 @@ static Cmlpb__FeatureDescription *feature(rd *r, const cJSON *e, const char *sch
     if (!fd || !ft) return NULL;
     const char *name = jstr(e, "name"), *type = jstr(e, "type"), *sd = jstr(e, "shortDescription");
     if (!name) {
-        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
+        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, ART(r, F_METADATA), -1, 0, 0, NULL,
                  "an entry of %s has no name", schema);
         name = "";
     }
@@ -295,7 +303,7 @@ static Cmlpb__FeatureDescription *feature(rd *r, const cJSON *e, const char *sch
         ft->type_case = CMLPB__FEATURE_TYPE__TYPE_STATE_TYPE;
         ft->statetype = st;
     } else {
-        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
+        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, ART(r, F_METADATA), -1, 0, 0, NULL,
                  "feature '%s' in %s has unsupported type \"%.40s\"", name, schema, type);
         fd->type = NULL;
     }
@@ -307,7 +315,7 @@ static void schema(rd *r, const cJSON *o, const char *key, Cmlpb__FeatureDescrip
     *n = 0, *out = NULL;
     if (!arr) return;
     if (!cJSON_IsArray(arr)) {
-        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL, "%s is not an array", key);
+        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, ART(r, F_METADATA), -1, 0, 0, NULL, "%s is not an array", key);
         return;
     }
     size_t cnt = (size_t)cJSON_GetArraySize(arr);
@@ -331,7 +339,7 @@ static void read_metadata(rd *r, Cmlpb__Model *m, const cJSON *root) {
     const cJSON *o = root;
     if (cJSON_IsArray(root)) o = cJSON_GetArrayItem(root, 0);
     if (!cJSON_IsObject(o)) {
-        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
+        diag_add(r->dl, R_INTERFACE, DIAG_WARNING, ART(r, F_METADATA), -1, 0, 0, NULL,
                  "metadata.json should be an array holding one object; the interface is unknown");
         return;
     }
@@ -342,7 +350,7 @@ static void read_metadata(rd *r, Cmlpb__Model *m, const cJSON *root) {
     if (cJSON_IsNumber(sv) && sv->valuedouble >= 1 && sv->valuedouble <= INT32_MAX)
         m->specificationversion = (int32_t)sv->valuedouble;
     else
-        diag_add(r->dl, R_SPEC, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
+        diag_add(r->dl, R_SPEC, DIAG_WARNING, ART(r, F_METADATA), -1, 0, 0, NULL,
                  "metadata.json has no usable specificationVersion; the model's minimum OS is unknown");
 
     schema(r, o, "inputSchema", &d->input, &d->n_input);
@@ -437,14 +445,14 @@ static Cmlpb__Mil__Program *read_mil(rd *r, mil_postab *pos) {
     char *text = fs_read_file(r->a, path, MIL_MAX, &len);
     if (!text) {
         if (errno == EFBIG)
-            diag_add(r->dl, R_STRUCTURE, DIAG_ERROR, F_MIL, -1, 0, 0, NULL,
+            diag_add(r->dl, R_STRUCTURE, DIAG_ERROR, ART(r, F_MIL), -1, 0, 0, NULL,
                      "model.mil is larger than the %zu MiB limit; not read", MIL_MAX >> 20);
         else
-            diag_add(r->dl, R_STRUCTURE, DIAG_ERROR, F_MIL, -1, 0, 0, NULL,
+            diag_add(r->dl, R_STRUCTURE, DIAG_ERROR, ART(r, F_MIL), -1, 0, 0, NULL,
                      "model.mil cannot be read: %s", strerror(errno));
         return NULL;
     }
-    return miltext_parse(text, len, F_MIL, r->a, pos, r->dl);
+    return miltext_parse(text, len, ART(r, F_MIL), r->a, pos, r->dl);
 }
 
 /* ---- espresso ----------------------------------------------------------- */
@@ -459,7 +467,7 @@ static void read_espresso(rd *r) {
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(j, "layers"), *e;
     size_t n = cJSON_IsArray(layers) ? (size_t)cJSON_GetArraySize(layers) : 0;
     if (!cJSON_IsArray(layers))
-        diag_add(r->dl, R_LIMITED, DIAG_WARNING, F_ESPRESSO, -1, 0, 0, NULL,
+        diag_add(r->dl, R_LIMITED, DIAG_WARNING, ART(r, F_ESPRESSO), -1, 0, 0, NULL,
                  "model.espresso.net has no \"layers\" array");
     if (n) {
         in->espresso_layer_types = ralloc(r, n * sizeof *in->espresso_layer_types);
@@ -505,10 +513,92 @@ static void layer_summary(const mlmodelc_info *in, char *buf, size_t cap) {
     if (other && used < cap) snprintf(buf + used, cap - used, ", and %zu more types", other);
 }
 
+/* ---- coremldata.bin ------------------------------------------------------ */
+
+/* coremldata.bin is coremlc's own container and Apple does not document it.
+ * Its layout as seen in every compiled model we have (coremlc output from
+ * 2017 to 2024: NeuralNetwork, NeuralNetworkClassifier, pipelines, k-NN,
+ * Vision feature print and GLM stages, ML Program; the ML Program sample is
+ * Apple's own coremltools/modelrunner/ModelRunner/add_model.mlmodelc,
+ * rules-knowledge §2.8) [C-RE, ours]:
+ *   u32 @0     the Model.Type field number (500 neuralNetwork, 403
+ *              neuralNetworkClassifier, 200 pipelineClassifier, 404 kNN, 502
+ *              mlProgram, ...; SOURCE: Model.proto oneof Type)
+ *   u64 @0x1C  L, the length of a compiler descriptor string at 0x24:
+ *              "generic", "spec", "notreesyet", or for a pipeline its own
+ *              kind followed by ".<sub-model folder>v<version><kind>" per stage
+ *              ("generic.model0v1.2.1generic.model1v1.0.0notreesyet")
+ *   u64        the specification version
+ *   24 bytes   not understood (zero in every sample)
+ *   "spec":    a whole Model protobuf up to the end of the file
+ *   otherwise: u64 N, a ModelDescription protobuf of N bytes, then data of
+ *              the model kind that is not decoded here.
+ * Anything that does not fit (short file, absurd lengths, a protobuf that
+ * does not decode) leaves the file opaque: nothing is claimed from it. */
+#define CDB_MAX ((size_t)512 << 20)
+#define CDB_KIND_MAX 4096u
+#define CDB_HEAD 0x24u
+
+static uint64_t le64(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+
+static void cdb_read(rd *r, const char *dir) {
+    mlmodelc_info *in = r->info;
+    char *path = fs_join(r->a, dir, F_COREMLDATA);
+    size_t len = 0;
+    if (!path) { r->oom = 1; return; }
+    const unsigned char *d = (const unsigned char *)fs_read_file(r->a, path, CDB_MAX, &len);
+    if (!d || len < CDB_HEAD + 8 + 24) return;
+    uint64_t kl = le64(d + 0x1C);
+    if (kl < 1 || kl > CDB_KIND_MAX || kl > len - CDB_HEAD - 8 - 24) return;
+    for (uint64_t i = 0; i < kl; i++)
+        if (d[CDB_HEAD + i] < 0x21 || d[CDB_HEAD + i] > 0x7E) return;
+    size_t o = CDB_HEAD + (size_t)kl;
+    uint64_t spec = le64(d + o);
+    if (spec < 1 || spec > 1000) return;
+    o += 8 + 24;
+    const char *kind = arena_strndup(r->a, (const char *)d + CDB_HEAD, (size_t)kl);
+    if (!kind) { r->oom = 1; return; }
+    ProtobufCAllocator al = arena_pb_allocator(r->a);
+    if (strcmp(kind, "spec") == 0) {
+        Cmlpb__Model *m = cmlpb__model__unpack(&al, len - o, d + o);
+        if (!m || m->specificationversion != (int32_t)spec) return;
+        in->cdb_model = m;
+    } else {
+        if (len - o < 8) return;
+        uint64_t n = le64(d + o);
+        o += 8;
+        if (n > len - o) return;
+        Cmlpb__ModelDescription *desc = cmlpb__model_description__unpack(&al, (size_t)n, d + o);
+        if (!desc) return;
+        in->cdb_description = desc;
+    }
+    uint32_t type = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
+    in->cdb_decoded = 1;
+    in->cdb_type = type;
+    in->cdb_spec = (int32_t)spec;
+    in->cdb_kind = kind;
+}
+
+/* SOURCE: Model.proto oneof Type — 200 pipelineClassifier, 201
+ * pipelineRegressor, 202 pipeline. */
+static int is_pipeline_type(uint32_t t) { return t >= 200 && t <= 202; }
+
 /* ---- nested compiled models ---------------------------------------------- */
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+/* Folders a compiled model keeps beside its own files that are parts of it,
+ * not nested models: NeuralNetwork layer data and optionals, analytics, the
+ * update and k-NN parameters of updatable models, ML Program weights
+ * [observed in coremlc output, see cdb_read]. */
+static int is_part_folder(const char *name) {
+    static const char *const parts[] = {"analytics", "model", "modelParameters", "neural_network_optionals",
+                                        "updateParameters", "weights"};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (strcmp(name, parts[i]) == 0) return 1;
+    return 0;
 }
 
 static int has_file(rd *r, const char *dir, const char *name) {
@@ -516,34 +606,88 @@ static int has_file(rd *r, const char *dir, const char *name) {
     return p && fs_is_file(p);
 }
 
-static void list_sub_models(rd *r) {
+typedef struct sub_ent {
+    const char *path;   /* absolute */
+    const char *name;   /* folder name */
+    size_t rank;        /* position in the pipeline descriptor, or SIZE_MAX */
+} sub_ent;
+
+/* "model2" before "model10": compare runs of digits by value. */
+static int natural_cmp(const char *a, const char *b) {
+    while (*a && *b) {
+        if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+            const char *x = a, *y = b;
+            while (*x == '0') x++;
+            while (*y == '0') y++;
+            size_t lx = 0, ly = 0;
+            while (x[lx] >= '0' && x[lx] <= '9') lx++;
+            while (y[ly] >= '0' && y[ly] <= '9') ly++;
+            if (lx != ly) return lx < ly ? -1 : 1;
+            int c = strncmp(x, y, lx);
+            if (c) return c;
+            a = x + lx, b = y + ly;
+            continue;
+        }
+        if (*a != *b) return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++, b++;
+    }
+    return *a ? 1 : *b ? -1 : 0;
+}
+
+static int cmp_sub(const void *pa, const void *pb) {
+    const sub_ent *a = pa, *b = pb;
+    if (a->rank != b->rank) return a->rank < b->rank ? -1 : 1;
+    return natural_cmp(a->name, b->name);
+}
+
+/* Where ".<name>v" stands in a pipeline descriptor; SIZE_MAX if absent. */
+static size_t desc_rank(const char *kind, const char *name) {
+    size_t nl = strlen(name);
+    for (const char *p = kind ? strchr(kind, '.') : NULL; p; p = strchr(p + 1, '.'))
+        if (strncmp(p + 1, name, nl) == 0 && p[1 + nl] == 'v') return (size_t)(p - kind);
+    return SIZE_MAX;
+}
+
+/* The nested compiled models of a pipeline: sub-folders holding a compiled
+ * model (coremldata.bin, model.mil or model.espresso.net, or named
+ * *.mlmodelc), in the order the pipeline's descriptor names them (when
+ * coremldata.bin was decoded, only those it names), else by name. */
+static void list_sub_models(rd *r, const char *kind) {
     DIR *d = opendir(r->dir);
     struct dirent *e;
-    const char **v = NULL;
+    sub_ent *v = NULL;
     size_t n = 0, cap = 0, scanned = 0;
     if (!d) return;
     while ((e = readdir(d)) != NULL && n < MAX_SUB_MODELS && scanned++ < MAX_ENTRIES_SCANNED) {
-        if (e->d_name[0] == '.' || !strcmp(e->d_name, "weights") || !strcmp(e->d_name, "analytics"))
-            continue;
+        if (e->d_name[0] == '.' || is_part_folder(e->d_name)) continue;
         char *p = fs_join(r->a, r->dir, e->d_name);
         if (!p || !fs_is_dir(p)) continue;
         if (!fs_has_suffix(e->d_name, ".mlmodelc") && !has_file(r, p, F_COREMLDATA) &&
             !has_file(r, p, F_MIL) && !has_file(r, p, F_ESPRESSO))
             continue;
+        size_t rank = desc_rank(kind, e->d_name);
+        if (kind && rank == SIZE_MAX) continue;
         char *abs = realpath(p, NULL);
         const char *keep = rdup(r, abs ? abs : p);
         free(abs);
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 8;
-            const char **nv = arena_realloc(r->a, v, cap * sizeof *v, nc * sizeof *v);
+            sub_ent *nv = arena_realloc(r->a, v, cap * sizeof *v, nc * sizeof *v);
             if (!nv) { r->oom = 1; break; }
             v = nv, cap = nc;
         }
-        v[n++] = keep;
+        v[n].path = keep;
+        v[n].name = rdup(r, e->d_name);
+        v[n].rank = rank;
+        n++;
     }
     closedir(d);
-    if (n) qsort(v, n, sizeof *v, cmp_str);
-    r->info->sub_model_dirs = v;
+    if (!n) return;
+    qsort(v, n, sizeof *v, cmp_sub);
+    const char **dirs = ralloc(r, n * sizeof *dirs);
+    if (!dirs) return;
+    for (size_t i = 0; i < n; i++) dirs[i] = v[i].path;
+    r->info->sub_model_dirs = dirs;
     r->info->n_sub_models = n;
 }
 
@@ -551,11 +695,22 @@ static void list_sub_models(rd *r) {
 
 /* SOURCE: metadata.json "modelType" : {"name" : "MLModelType_mlProgram"}
  * (add_model.mlmodelc); the pipeline spellings follow the same pattern. */
-static void set_pipeline_type(rd *r, Cmlpb__Model *m, const char *mtype) {
-    if (mtype && strcmp(mtype, "MLModelType_pipelineClassifier") == 0) {
+static uint32_t mtype_number(const char *mtype) {
+    static const struct { const char *name; uint32_t t; } map[] = {
+        {"MLModelType_pipelineClassifier", 200}, {"MLModelType_pipelineRegressor", 201},
+        {"MLModelType_pipeline", 202},           {"MLModelType_neuralNetworkRegressor", 303},
+        {"MLModelType_neuralNetworkClassifier", 403}, {"MLModelType_neuralNetwork", 500},
+        {"MLModelType_mlProgram", 502}};
+    for (size_t i = 0; mtype && i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(mtype, map[i].name) == 0) return map[i].t;
+    return 0;
+}
+
+static void set_pipeline_type(rd *r, Cmlpb__Model *m, uint32_t t) {
+    if (t == 200) {
         NEWMSG(r, m->pipelineclassifier, cmlpb__pipeline_classifier__init);
         if (m->pipelineclassifier) m->type_case = CMLPB__MODEL__TYPE_PIPELINE_CLASSIFIER;
-    } else if (mtype && strcmp(mtype, "MLModelType_pipelineRegressor") == 0) {
+    } else if (t == 201) {
         NEWMSG(r, m->pipelineregressor, cmlpb__pipeline_regressor__init);
         if (m->pipelineregressor) m->type_case = CMLPB__MODEL__TYPE_PIPELINE_REGRESSOR;
     } else {
@@ -564,23 +719,62 @@ static void set_pipeline_type(rd *r, Cmlpb__Model *m, const char *mtype) {
     }
 }
 
-int mlmodelc_read(const char *dir, arena *a, Cmlpb__Model **out, mil_postab *pos,
-                  mlmodelc_info *info, diag_list *dl) {
+/* A NeuralNetwork of kind t (303, 403, else 500) without layers: espresso
+ * keeps them in its own files. */
+static void set_nn_type(rd *r, Cmlpb__Model *m, uint32_t t) {
+    if (t == 403) {
+        NEWMSG(r, m->neuralnetworkclassifier, cmlpb__neural_network_classifier__init);
+        if (m->neuralnetworkclassifier) m->type_case = CMLPB__MODEL__TYPE_NEURAL_NETWORK_CLASSIFIER;
+    } else if (t == 303) {
+        NEWMSG(r, m->neuralnetworkregressor, cmlpb__neural_network_regressor__init);
+        if (m->neuralnetworkregressor) m->type_case = CMLPB__MODEL__TYPE_NEURAL_NETWORK_REGRESSOR;
+    } else {
+        NEWMSG(r, m->neuralnetwork, cmlpb__neural_network__init);
+        if (m->neuralnetwork) m->type_case = CMLPB__MODEL__TYPE_NEURAL_NETWORK;
+    }
+}
+
+static int is_nn_type(uint32_t t) { return t == 303 || t == 403 || t == 500; }
+
+int mlmodelc_read_at(const char *dir, const char *rel, arena *a, Cmlpb__Model **out, mil_postab *pos,
+                     mlmodelc_info *info, diag_list *dl) {
     mlmodelc_info local;
-    rd R = {dir, a, dl, info ? info : &local, 0}, *r = &R;
+    rd R = {dir, rel ? rel : "", a, dl, info ? info : &local, 0}, *r = &R;
     memset(r->info, 0, sizeof *r->info);
     if (out) *out = NULL;
     if (!dir || !fs_is_dir(dir)) {
-        diag_add(dl, R_LIMITED, DIAG_ERROR, "", -1, 0, 0, NULL, "%s is not a folder", dir ? dir : "(null)");
+        diag_add(dl, R_LIMITED, DIAG_ERROR, R.rel, -1, 0, 0, NULL, "%s is not a folder", dir ? dir : "(null)");
         return -1;
     }
     int has_mil = has_file(r, dir, F_MIL), has_esp = has_file(r, dir, F_ESPRESSO);
     int has_data = has_file(r, dir, F_COREMLDATA), has_meta = has_file(r, dir, F_METADATA);
+    char *upd = fs_join(a, dir, "updateParameters");
+    int has_update = upd && fs_is_dir(upd);
     r->info->is_mlprogram = has_mil;
     r->info->is_espresso = has_esp;
-    list_sub_models(r);
-    if (!has_mil && !has_esp && !r->info->n_sub_models) {
-        diag_add(dl, R_LIMITED, DIAG_ERROR, "", -1, 0, 0, NULL,
+    if (has_data) cdb_read(r, dir);
+    mlmodelc_info *in = r->info;
+
+    /* the whole Model protobuf: nothing else to read */
+    if (in->cdb_model && !has_mil) {
+        if (r->oom) goto oom;
+        in->spec_source = F_COREMLDATA;
+        if (out) *out = in->cdb_model;
+        return 0;
+    }
+
+    cJSON *meta = has_meta ? json_load(r, F_METADATA, R_INTERFACE, DIAG_WARNING) : NULL;
+    uint32_t mt = 0;
+    if (meta) {
+        const cJSON *o = cJSON_IsArray(meta) ? cJSON_GetArrayItem(meta, 0) : meta;
+        mt = mtype_number(jstr(cJSON_GetObjectItemCaseSensitive(o, "modelType"), "name"));
+    }
+    uint32_t type = in->cdb_decoded && in->cdb_type ? in->cdb_type : mt;
+    if (is_pipeline_type(type) || (!type && !has_mil && !has_esp))
+        list_sub_models(r, in->cdb_decoded && strchr(in->cdb_kind, '.') ? in->cdb_kind : NULL);
+    if (!has_mil && !has_esp && !in->n_sub_models && !in->cdb_decoded) {
+        cJSON_Delete(meta);
+        diag_add(dl, R_LIMITED, DIAG_ERROR, R.rel, -1, 0, 0, NULL,
                  has_data ? "compiled model holds coremldata.bin but neither model.mil nor "
                             "model.espresso.net: its program cannot be read"
                           : "not a compiled Core ML model: none of coremldata.bin, model.mil, "
@@ -588,62 +782,89 @@ int mlmodelc_read(const char *dir, arena *a, Cmlpb__Model **out, mil_postab *pos
         return -1;
     }
 
-    Cmlpb__Model *m;
+    Cmlpb__Model *m, *jm;
     NEWMSG(r, m, cmlpb__model__init);
+    NEWMSG(r, jm, cmlpb__model__init);
     if (m) NEWMSG(r, m->description, cmlpb__model_description__init);
-    if (!m || !m->description) goto oom;
-
-    const char *mtype = NULL;
-    cJSON *meta = NULL;
-    if (has_meta) {
-        meta = json_load(r, F_METADATA, R_INTERFACE, DIAG_WARNING);
-        if (meta) {
-            read_metadata(r, m, meta);
-            const cJSON *o = cJSON_IsArray(meta) ? cJSON_GetArrayItem(meta, 0) : meta;
-            const char *t = jstr(cJSON_GetObjectItemCaseSensitive(o, "modelType"), "name");
-            mtype = t ? rdup(r, t) : NULL;
-            cJSON_Delete(meta);
-        }
-    } else {
-        diag_add(dl, R_INTERFACE, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
-                 "metadata.json is missing: the model's inputs, outputs and metadata are unknown");
+    if (jm) NEWMSG(r, jm->description, cmlpb__model_description__init);
+    if (!m || !m->description || !jm || !jm->description) { cJSON_Delete(meta); goto oom; }
+    if (meta) {
+        read_metadata(r, jm, meta);
+        cJSON_Delete(meta);
     }
-    if (!r->info->metadata_json)
-        diag_add(dl, R_SPEC, DIAG_WARNING, F_METADATA, -1, 0, 0, NULL,
-                 "no specificationVersion (metadata.json %s); the model's minimum OS is unknown",
-                 has_meta ? "is unusable" : "is missing");
+    /* coremldata.bin holds the ModelDescription protobuf itself: exact
+     * types, flexibility and metadata, so it wins over metadata.json's
+     * rendering of them; metadata.json adds the availability and the
+     * compiler's facts (read_metadata put them in info). */
+    if (in->cdb_description) {
+        m->description = in->cdb_description;
+        m->specificationversion = in->cdb_spec;
+        in->spec_source = F_COREMLDATA;
+    } else if (in->metadata_json) {
+        m->description = jm->description;
+        m->specificationversion = jm->specificationversion;
+        in->spec_source = F_METADATA;
+    } else {
+        in->unknown |= CML_UNKNOWN_INTERFACE | CML_UNKNOWN_METADATA | CML_UNKNOWN_SPEC_VERSION;
+        diag_add(dl, R_LIMITED, DIAG_NOTE, ART(r, has_data ? F_COREMLDATA : F_METADATA), -1, 0, 0, NULL,
+                 "%s: the model's inputs, outputs, metadata and specification version are unknown",
+                 has_data ? "coremldata.bin is not in a layout coreml-lint reads and there is no metadata.json"
+                          : "there is neither metadata.json nor coremldata.bin");
+    }
+    /* SOURCE: updatable compiled models keep their update parameters in
+     * updateParameters/ (observed: s4tf_model_retrained.mlmodelc,
+     * UpdatableDrawingClassifier.mlmodelc); metadata.json says isUpdatable. */
+    m->isupdatable = jm->isupdatable || has_update;
 
     if (has_esp) read_espresso(r);
     if (has_mil) {
         Cmlpb__Mil__Program *prog = read_mil(r, pos);
         if (prog) {
             m->type_case = CMLPB__MODEL__TYPE_ML_PROGRAM, m->mlprogram = prog;
-            const char *cv = coremlc_version(prog);
-            r->info->compiler_version = cv;
-        } else if (!r->info->metadata_json) {
+            r->info->compiler_version = coremlc_version(prog);
+        } else if (!in->metadata_json && !in->cdb_description) {
             if (r->oom) goto oom;
             return -1;   /* nothing usable: the parse diag says why */
         }   /* else: the description alone, type left unset */
-    } else if (has_esp) {
-        char sum[512];
-        NEWMSG(r, m->neuralnetwork, cmlpb__neural_network__init);
-        if (m->neuralnetwork) m->type_case = CMLPB__MODEL__TYPE_NEURAL_NETWORK;
-        layer_summary(r->info, sum, sizeof sum);
-        diag_add(dl, R_LIMITED, DIAG_NOTE, F_ESPRESSO, -1, 0, 0, NULL,
-                 "NeuralNetwork compiled for espresso: read from its espresso files only, layer "
-                 "parameters are not available; found %zu layers%s%s",
-                 r->info->n_espresso_layers, sum[0] ? ": " : "", sum);
-    } else {
-        set_pipeline_type(r, m, mtype);
-        diag_add(dl, R_LIMITED, DIAG_NOTE, "", -1, 0, 0, NULL,
-                 "compiled pipeline: %zu nested compiled models are read separately",
-                 r->info->n_sub_models);
+    } else if (has_esp || is_nn_type(type)) {
+        set_nn_type(r, m, type);
+        in->unknown |= CML_UNKNOWN_GRAPH | CML_UNKNOWN_PREPROCESSING | CML_UNKNOWN_WEIGHTS;
+        if (type == 403) in->unknown |= CML_UNKNOWN_CLASS_LABELS;
+        if (has_esp) {
+            char sum[512];
+            layer_summary(r->info, sum, sizeof sum);
+            diag_add(dl, R_LIMITED, DIAG_NOTE, ART(r, F_ESPRESSO), -1, 0, 0, NULL,
+                     "NeuralNetwork compiled for espresso: its layers, their parameters and the image "
+                     "preprocessing are not read, so rules about them do not run; %zu layers listed%s%s. "
+                     "Lint the source .mlmodel for those checks",
+                     r->info->n_espresso_layers, sum[0] ? ": " : "", sum);
+        } else {
+            diag_add(dl, R_LIMITED, DIAG_NOTE, ART(r, F_COREMLDATA), -1, 0, 0, NULL,
+                     "compiled NeuralNetwork without model.espresso.net: its layers are unknown");
+        }
+    } else if (is_pipeline_type(type) || (!type && in->n_sub_models)) {
+        set_pipeline_type(r, m, type);
+    } else if (type) {
+        /* another model kind: its parameters live in coremlc's own data */
+        const ProtobufCFieldDescriptor *fd =
+            protobuf_c_message_descriptor_get_field(&cmlpb__model__descriptor, type);
+        if (fd && fd->type == PROTOBUF_C_TYPE_MESSAGE && (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+            m->type_case = (Cmlpb__Model__TypeCase)type;
+        in->unknown |= CML_UNKNOWN_GRAPH | CML_UNKNOWN_CLASS_LABELS | CML_UNKNOWN_WEIGHTS;
+        diag_add(dl, R_LIMITED, DIAG_NOTE, ART(r, F_COREMLDATA), -1, 0, 0, NULL,
+                 "compiled %s model: its parameters are in coremlc's own format and are not read",
+                 fd ? fd->name : "Core ML");
     }
     if (r->oom) goto oom;
     if (out) *out = m;
     return 0;
 oom:
-    diag_add(dl, R_LIMITED, DIAG_ERROR, "", -1, 0, 0, NULL,
+    diag_add(dl, R_LIMITED, DIAG_ERROR, R.rel, -1, 0, 0, NULL,
              "out of memory while reading the compiled model (arena cap reached)");
     return -1;
+}
+
+int mlmodelc_read(const char *dir, arena *a, Cmlpb__Model **out, mil_postab *pos, mlmodelc_info *info,
+                  diag_list *dl) {
+    return mlmodelc_read_at(dir, "", a, out, pos, info, dl);
 }

@@ -5,9 +5,13 @@
  * the same protobuf-c structures the .mlmodel path decodes (a cmlpb Model
  * whose mlProgram is filled from model.mil), so a single IR builder serves
  * every container. Each parsed op, function and value keeps its model.mil
- * line and column in a side table for locations. An NN-compiled folder
- * (model.espresso.net/.shape/.weights, no model.mil) is recognised and read
- * as far as its JSON allows. Internal to core/. */
+ * line and column in a side table for locations. coremldata.bin is read
+ * where its layout is recognised: the model kind, specification version and
+ * ModelDescription (interface and metadata) of any compiled model, or the
+ * whole Model of a stage compiled as "spec". An NN-compiled folder
+ * (model.espresso.net/.shape/.weights, no model.mil) is recognised and its
+ * layer list read; what cannot be read is flagged unknown (CML_UNKNOWN_*),
+ * never reported missing. Internal to core/. */
 #ifndef CML_MLMODELC_H
 #define CML_MLMODELC_H
 
@@ -58,6 +62,15 @@ typedef struct mlmodelc_info {
     const char **espresso_layer_names;
     /* metadata.json "availability" */
     const char *avail_ios, *avail_macos, *avail_tvos, *avail_watchos, *avail_visionos;
+    /* coremldata.bin, when its layout was recognised (see cdb_read) */
+    int cdb_decoded;
+    uint32_t cdb_type;           /* Model.Type field number */
+    int32_t cdb_spec;            /* specification version */
+    const char *cdb_kind;        /* compiler descriptor ("generic", "spec", ...) */
+    Cmlpb__ModelDescription *cdb_description; /* "generic" and similar kinds */
+    Cmlpb__Model *cdb_model;     /* kind "spec": the whole model */
+    const char *spec_source;     /* file the description came from, or NULL */
+    uint32_t unknown;            /* CML_UNKNOWN_* facts the folder does not let us read */
 } mlmodelc_info;
 
 /* Read dir (an .mlmodelc folder) into *out (a Model built in the arena:
@@ -67,5 +80,9 @@ typedef struct mlmodelc_info {
  * model (possibly partial) was produced, -1 when the folder is unusable. */
 int mlmodelc_read(const char *dir, arena *a, Cmlpb__Model **out, mil_postab *pos,
                   mlmodelc_info *info, diag_list *dl);
+/* The same for a folder nested in a compiled pipeline: rel ("model0/") is
+ * its path below the top folder, prefixed to every diag's artifact. */
+int mlmodelc_read_at(const char *dir, const char *rel, arena *a, Cmlpb__Model **out, mil_postab *pos,
+                     mlmodelc_info *info, diag_list *dl);
 
 #endif

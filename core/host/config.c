@@ -25,9 +25,53 @@
 #define CONFIG_MAX_BYTES (4u << 20)
 #define CONFIG_NAME ".coreml-lint.json"
 
-static const char *const KEYS[] = {"$schema", "enable",  "disable", "rules",        "target",
+static const char *const KEYS[] = {"$schema", "extends", "enable",  "disable", "rules",        "target",
                                    "rules_dirs", "plugins", "exclude", "suppressions", "fail_on",
                                    "limits"};
+
+/* ---- rule sets ("extends") -------------------------------------------------------- */
+
+/* The shipped rule sets, as ESLint's eslint:recommended and Ruff's defaults:
+ * "recommended" is the default configuration itself (every rule on by
+ * default at its default level: findings worth keeping in CI, house policy
+ * such as meta/missing-metadata as notes); "strict" adds the opt-in static
+ * rules, raises the policy notes to warnings and fails on warnings. The
+ * runtime probe's rules stay opt-in in both (they execute the model). The
+ * file decides first; the set only where the file says nothing about a
+ * rule (a file disabling every perf rule beats the set enabling one). */
+typedef struct preset_rule {
+    const char *pattern;
+    int level;
+} preset_rule;
+
+static const char *const STRICT_ENABLE[] = {"perf/ane-layout"};
+static const preset_rule STRICT_RULES[] = {
+    {"meta/missing-metadata", LEVEL_WARNING},
+};
+
+const char *const *config_rule_sets(size_t *n) {
+    static const char *const sets[] = {"recommended", "strict"};
+    if (n) *n = sizeof sets / sizeof sets[0];
+    return sets;
+}
+
+/* The set's own entries, consulted only where the file decides nothing for
+ * a rule: a file's glob beats the set's exact id. */
+static int apply_rule_set(config *c) {
+    if (!c->extends || strcmp(c->extends, "strict") != 0) return 0;
+    size_t ne = sizeof STRICT_ENABLE / sizeof *STRICT_ENABLE, nr = sizeof STRICT_RULES / sizeof *STRICT_RULES;
+    c->set_enable = calloc(ne, sizeof *c->set_enable);
+    c->set_rules = calloc(nr, sizeof *c->set_rules);
+    if (!c->set_enable || !c->set_rules) return -1;
+    for (size_t i = 0; i < ne; i++) c->set_enable[c->n_set_enable++] = host_strdup(STRICT_ENABLE[i]);
+    for (size_t i = 0; i < nr; i++) {
+        c->set_rules[i].pattern = host_strdup(STRICT_RULES[i].pattern);
+        c->set_rules[i].level = STRICT_RULES[i].level;
+        c->n_set_rules++;
+    }
+    if (c->fail_on < 0) c->fail_on = LEVEL_WARNING;
+    return 0;
+}
 
 void config_init(config *c) {
     memset(c, 0, sizeof *c);
@@ -211,6 +255,10 @@ void config_free(config *c) {
     if (!c) return;
     free(c->file);
     free(c->dir);
+    free(c->extends);
+    strv_free(c->set_enable, c->n_set_enable);
+    for (size_t i = 0; i < c->n_set_rules; i++) free(c->set_rules[i].pattern);
+    free(c->set_rules);
     strv_free(c->enable, c->n_enable);
     strv_free(c->disable, c->n_disable);
     for (size_t i = 0; i < c->n_rules; i++) {
@@ -448,6 +496,13 @@ int config_parse(config *c, const char *text, size_t len, const char *name, cons
         if (dup_key(root, item)) rc = cfg_err(c, ptr, err, errlen, "key '%s' appears twice", k);
         else if (!strcmp(k, "$schema")) {
             if (!cJSON_IsString(item)) rc = cfg_err(c, ptr, err, errlen, "'$schema' must be a string");
+        } else if (!strcmp(k, "extends")) {
+            size_t ns;
+            const char *const *sets = config_rule_sets(&ns);
+            bool known = false;
+            for (size_t i = 0; cJSON_IsString(item) && i < ns; i++) known = known || !strcmp(item->valuestring, sets[i]);
+            if (!known) rc = cfg_err(c, ptr, err, errlen, "'extends' must be \"recommended\" or \"strict\"");
+            else c->extends = host_strdup(item->valuestring);
         } else if (!strcmp(k, "enable")) rc = parse_strings(c, item, STR_PATTERN, &c->enable, &c->n_enable, err, errlen);
         else if (!strcmp(k, "disable")) rc = parse_strings(c, item, STR_PATTERN, &c->disable, &c->n_disable, err, errlen);
         else if (!strcmp(k, "rules")) rc = parse_rules(c, item, err, errlen);
@@ -471,11 +526,12 @@ int config_parse(config *c, const char *text, size_t len, const char *name, cons
             rc = parse_limits(c, item, err, errlen);
         } else {
             rc = cfg_err(c, ptr, err, errlen,
-                         "unknown key '%s' (allowed: enable, disable, rules, target, rules_dirs, plugins, exclude, "
-                         "suppressions, fail_on, limits)", k);
+                         "unknown key '%s' (allowed: extends, enable, disable, rules, target, rules_dirs, plugins, "
+                         "exclude, suppressions, fail_on, limits)", k);
         }
         if (rc) break;
     }
+    if (!rc && apply_rule_set(c) != 0) rc = cfg_err(c, NULL, err, errlen, "out of memory");
 out:
     cJSON_Delete(root);
     return rc;
@@ -707,6 +763,17 @@ int config_apply(const config *c, registry *reg, const config_overlay *ov, char 
                 level = cr->level;
             }
         }
+        /* the rule set's level where the file sets none (a set names rules
+         * that may not be loaded, e.g. with --no-bundled: never an error) */
+        if (level < 0) {
+            long sb = -1;
+            for (size_t k = 0; k < c->n_set_rules; k++) {
+                const config_rule *cr = &c->set_rules[k];
+                if (cr->level < 0 || !rule_matches(r, cr->pattern) || specificity(cr->pattern) < sb) continue;
+                sb = specificity(cr->pattern);
+                level = cr->level;
+            }
+        }
         bool level_set = level > LEVEL_NONE;
         r->level = level_set ? level : r->default_level;
         /* options: defaults, then entries from least to most specific */
@@ -741,6 +808,7 @@ int config_apply(const config *c, registry *reg, const config_overlay *ov, char 
         }
         /* enabled: engine default, then the file, then the command line */
         int d = decide(r, c->enable, c->n_enable, c->disable, c->n_disable, c->rules, c->n_rules);
+        if (d < 0) d = decide(r, c->set_enable, c->n_set_enable, NULL, 0, c->set_rules, c->n_set_rules);
         if (d >= 0) r->enabled = d == 1;
         d = decide(r, (char *const *)cli_enable, n_cli_enable, (char *const *)cli_disable, n_cli_disable, NULL, 0);
         if (d >= 0) r->enabled = d == 1;

@@ -34,11 +34,15 @@ typedef struct config_lines config_lines;
 
 typedef struct config {
     char *file;               /* NULL when no file was read */
+    char *extends;            /* "recommended", "strict" or NULL (= recommended) */
     char *dir;                /* absolute folder of the file (relative paths resolve here) */
     char **enable, **disable;
     size_t n_enable, n_disable;
     config_rule *rules;
     size_t n_rules;
+    char **set_enable;        /* the rule set's own entries ("extends"), below the file's */
+    config_rule *set_rules;
+    size_t n_set_enable, n_set_rules;
     char *target;             /* "iOS16"..., NULL */
     char **rules_dirs, **plugins, **exclude;   /* rules_dirs/plugins resolved against dir */
     size_t n_rules_dirs, n_plugins, n_exclude;
@@ -51,6 +55,10 @@ typedef struct config {
 
 /* An empty configuration: nothing set, default limits. */
 void config_init(config *c);
+/* The rule sets "extends" accepts: "recommended" (the defaults) and
+ * "strict" (opt-in static rules on, policy notes raised to warnings,
+ * fail_on warning unless the file sets it). */
+const char *const *config_rule_sets(size_t *n);
 /* Top-level keys the parser accepts (the schema must list each). */
 const char *const *config_keys(size_t *n);
 /* "iOS16", "iOS17.4", "macOS13", "tvOS17", "watchOS10", "visionOS2". */

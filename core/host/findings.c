@@ -1,5 +1,5 @@
 /* findings.c — the findings pipeline after the checks: fingerprints (rule
- * id + artifact path + logical location), the --baseline SARIF (known
+ * id + artifact path + logical location + the message's shape), the --baseline SARIF (known
  * fingerprints dropped), suppressions from the config (kept, marked), a
  * deterministic sort and deduplication of (fingerprint, message). */
 #define _DEFAULT_SOURCE
@@ -48,7 +48,37 @@ int fvec_push(fvec *v, finding *f) {
 
 /* ---- fingerprints and baseline ------------------------------------------------ */
 
-void findings_fingerprint(finding *f) {
+/* What identifies a finding beyond rule and place: its message with every
+ * number and every quoted name blanked, so the figures and the example names
+ * a message carries ("2 of 13 ops", "e.g. 'conv_3'") can change with
+ * unrelated edits of the model without changing the fingerprint, while two
+ * different findings of one rule on one place ("unbounded range" and "uses
+ * a shape range" on input 'image') keep different ones. */
+static void hash_message_shape(sha256_ctx *c, const char *m) {
+    char buf[256];
+    size_t n = 0;
+    char quote = 0;
+    for (const char *p = m; *p; p++) {
+        char ch = *p;
+        if (quote) {
+            if (ch == quote) quote = 0;
+            else continue;
+        } else if ((ch == '\'' || ch == '"') && strchr(p + 1, ch)) {
+            quote = ch;
+        } else if (ch >= '0' && ch <= '9') {
+            while ((p[1] >= '0' && p[1] <= '9') || (p[1] == '.' && p[2] >= '0' && p[2] <= '9')) p++;
+            ch = '#';
+        }
+        buf[n++] = ch;
+        if (n == sizeof buf) {
+            sha256_update(c, buf, n);
+            n = 0;
+        }
+    }
+    sha256_update(c, buf, n);
+}
+
+static void fingerprint_with(finding *f, bool raw_message) {
     sha256_ctx c;
     unsigned char d[32];
     char hex[65];
@@ -63,15 +93,16 @@ void findings_fingerprint(finding *f) {
     }
     sha256_update(&c, "", 1);
     sha256_update(&c, logical, strlen(logical));
-    if (!*logical) {            /* model-level findings stay distinct by message */
-        sha256_update(&c, "", 1);
-        sha256_update(&c, f->message, strlen(f->message));
-    }
+    sha256_update(&c, "", 1);
+    if (raw_message) sha256_update(&c, f->message, strlen(f->message));
+    else hash_message_shape(&c, f->message);
     sha256_final(&c, d);
     sha256_to_hex(d, hex);
     memcpy(f->fingerprint, hex, 32);
     f->fingerprint[32] = 0;
 }
+
+void findings_fingerprint(finding *f) { fingerprint_with(f, false); }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
@@ -198,10 +229,33 @@ int findings_finish(fvec *out, char *const *fps, size_t n_fps, const config *cfg
     findings_stats s = {0};
     int oom = 0;
     /* fingerprints, baseline, suppressions */
+    for (size_t i = 0; i < out->n; i++) findings_fingerprint(out->v[i]);
+    /* two different messages of one rule on one place that differ only in
+     * numbers or names would share a fingerprint (and GitHub would merge
+     * their alerts): those take their whole message into it */
+    if (out->n > 1) {
+        fref *byfp = malloc(out->n * sizeof *byfp);
+        if (byfp) {
+            for (size_t i = 0; i < out->n; i++) byfp[i] = (fref){out->v[i], i};
+            qsort(byfp, out->n, sizeof *byfp, cmp_dup);
+            for (size_t i = 0; i < out->n;) {
+                size_t j = i + 1;
+                while (j < out->n && !strcmp(byfp[j].f->fingerprint, byfp[i].f->fingerprint)) j++;
+                bool differ = false;
+                for (size_t k = i + 1; k < j; k++) differ = differ || strcmp(byfp[k].f->message, byfp[i].f->message);
+                if (differ)
+                    for (size_t k = i; k < j; k++) fingerprint_with(out->v[byfp[k].i], true);
+                i = j;
+            }
+            free(byfp);
+        } else {
+            oom = 1;
+        }
+    }
+
     size_t keep = 0;
     for (size_t i = 0; i < out->n; i++) {
         finding *f = out->v[i];
-        findings_fingerprint(f);
         if (n_fps && bsearch(&(const char *){f->fingerprint}, fps, n_fps, sizeof *fps, cmp_str)) {
             s.baselined++;
             finding_free(f);

@@ -30,7 +30,7 @@ typedef struct finding {
     related_loc *related;
     size_t n_related;
     cJSON *props;             /* extra facts (bits, bytes...), owned, may be NULL */
-    char fingerprint[33];     /* hex; rule id + artifact path + logical location */
+    char fingerprint[33];     /* hex; rule id + artifact path + logical location + message shape */
     bool suppressed;
     char *suppress_reason;
 } finding;
@@ -44,8 +44,9 @@ typedef struct fvec {
 int fvec_push(fvec *v, finding *f);
 void finding_free(finding *f);
 
-/* f->fingerprint from rule id, artifact path, logical location (and the
- * message when there is no logical location). */
+/* f->fingerprint from rule id, artifact path, logical location and the
+ * message with its numbers and quoted names blanked (findings_finish uses
+ * the whole message where that alone would not tell two findings apart). */
 void findings_fingerprint(finding *f);
 /* The partialFingerprints.primaryLocationLineHash values of a SARIF file
  * (":N" suffixes dropped), sorted. Returns 0, or -1 with err. */

@@ -1814,6 +1814,14 @@ cml_model *ir_build(lmodel *lm, const Cmlpb__Model *pb, const char *artifact, co
     return m;
 }
 
+/* The chained function of a compiled pipeline, once the loader has attached
+ * the stages it read from their own folders. */
+void ir_build_pipeline_fn(lmodel *lm, cml_model *m, const char *artifact, const char *logical) {
+    builder b = {.lm = lm, .a = lm->a, .m = m, .artifact = artifact ? artifact : "", .logical = logical};
+    build_pipeline_fn(&b);
+    fill_consumers(&b);
+}
+
 /* ---- lookups ------------------------------------------------------------------ */
 
 /* Thin wrappers over the SDK's header-only lookups (coreml-lint/ir.h), kept

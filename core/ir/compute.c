@@ -642,8 +642,42 @@ static void count_model(const cml_model *m, size_t *ne, size_t *all, int depth) 
     for (size_t i = 0; i < m->n_sub_models; i++) count_model(m->sub_models[i], ne, all, depth + 1);
 }
 
-double ir_ane_op_coverage_pct(const cml_model *m) {
+/* SOURCE: Model.proto oneof Type — Apple's own models (Create ML feature
+ * extractors and text models, the CoreMLModels protos), custom, linked and
+ * serialized models: what they run and where is not in the file. */
+static const char *opaque_compute(const cml_model *m, int depth) {
+    static const char *const types[] = {"audioFeaturePrint", "customModel", "gazetteer", "linkedModel",
+                                        "serializedModel", "soundAnalysisPreprocessing", "textClassifier",
+                                        "visionFeaturePrint", "wordEmbedding", "wordTagger"};
+    if (!m || depth > IR_MAX_DEPTH) return NULL;
+    for (size_t i = 0; m->type && i < N_OF(types); i++)
+        if (!strcmp(m->type, types[i])) return m->type;
+    if (m->unknown & CML_UNKNOWN_GRAPH) return "compiled";
+    for (size_t i = 0; i < m->n_sub_models; i++) {
+        const char *t = opaque_compute(m->sub_models[i], depth + 1);
+        if (t) return t;
+    }
+    return NULL;
+}
+
+double ir_ane_op_coverage(const cml_model *m, const char **why) {
     size_t ne = 0, all = 0;
+    if (why) *why = NULL;
+    const char *opaque = opaque_compute(m, 0);
+    if (opaque) {
+        if (why)
+            *why = !strcmp(opaque, "compiled")
+                       ? "compiled model whose layers coreml-lint cannot read"
+                   : !strcmp(opaque, "customModel") || !strcmp(opaque, "linkedModel") ||
+                           !strcmp(opaque, "serializedModel")
+                       ? "part of the model is implemented outside the file (custom, linked or serialized model)"
+                       : "part of the model is one of Apple's built-in models (feature extractor or text model) "
+                         "whose network and compute units are not in the file";
+        return -1.0;
+    }
     count_model(m, &ne, &all, 0);
+    if (!all && why) *why = "no compute ops";
     return all ? 100.0 * (double)ne / (double)all : -1.0;
 }
+
+double ir_ane_op_coverage_pct(const cml_model *m) { return ir_ane_op_coverage(m, NULL); }

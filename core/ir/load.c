@@ -17,6 +17,7 @@
 
 #include "coreml-lint/coreml_facts.h"
 #include "ir/model.h"
+#include "coreml-lint/coreml_facts.h"
 #include "format/pbwire.h"
 
 #define MANIFEST_MAX (16u << 20)
@@ -218,45 +219,102 @@ static size_t arena_cap_for(uint64_t sz) {
     return (size_t)cap;
 }
 
-static void load_mlmodelc(lmodel *lm) {
+/* Build one compiled folder (the top one, or a stage of a compiled
+ * pipeline at rel "model0/") and, for a pipeline, its stages. */
+static cml_model *load_compiled(lmodel *lm, const char *dir, const char *rel, const char *logical, int depth,
+                                const cml_model *parent, mlmodelc_info *info) {
     Cmlpb__Model *pb = NULL;
-    if (mlmodelc_read(lm->root, lm->a, &pb, &lm->pos, &lm->cinfo, &lm->diags) != 0 || !pb) return;
-    lm->model = ir_build(lm, pb, lm->cinfo.is_mlprogram ? "model.mil" : "metadata.json", lm->root, NULL, 0,
-                         NULL);
-    if (!lm->model) return;
-    lm->model->compiler_version = lm->cinfo.compiler_version;
+    /* positions of every sub-model share lm->pos (keys are addresses) */
+    if (mlmodelc_read_at(dir, rel, lm->a, &pb, &lm->pos, info, &lm->diags) != 0 || !pb) return NULL;
+    const char *file = info->is_mlprogram ? "model.mil" : info->spec_source ? info->spec_source : "metadata.json";
+    const char *artifact = *rel ? arena_printf(lm->a, "%s%s", rel, file) : file;
+    cml_model *m = ir_build(lm, pb, artifact ? artifact : file, dir, logical, depth, parent);
+    if (!m) return NULL;
+    m->compiler_version = info->compiler_version;
+    m->unknown = info->unknown;
     /* metadata.json availability (written by coremlc) beats our table */
-    cml_os_versions *os = &lm->model->min_os;
-    if (lm->cinfo.avail_ios) os->ios = lm->cinfo.avail_ios;
-    if (lm->cinfo.avail_macos) os->macos = lm->cinfo.avail_macos;
-    if (lm->cinfo.avail_tvos) os->tvos = lm->cinfo.avail_tvos;
-    if (lm->cinfo.avail_watchos) os->watchos = lm->cinfo.avail_watchos;
-    if (lm->cinfo.avail_visionos) os->visionos = lm->cinfo.avail_visionos;
-    /* pipelines compile to nested folders: load each as a sub-model */
-    if (lm->cinfo.n_sub_models) {
-        size_t n = lm->cinfo.n_sub_models;
+    cml_os_versions *os = &m->min_os;
+    if (info->avail_ios) os->ios = info->avail_ios;
+    if (info->avail_macos) os->macos = info->avail_macos;
+    if (info->avail_tvos) os->tvos = info->avail_tvos;
+    if (info->avail_watchos) os->watchos = info->avail_watchos;
+    if (info->avail_visionos) os->visionos = info->avail_visionos;
+    /* a compiled pipeline keeps each stage in a nested folder */
+    if (info->n_sub_models && !m->n_sub_models) {
+        if (depth >= IR_MAX_DEPTH) {
+            diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, rel, -1, 0, 0, logical,
+                     "compiled pipelines nest deeper than %d levels", IR_MAX_DEPTH);
+            return m;
+        }
+        size_t n = info->n_sub_models < 64 ? info->n_sub_models : 64;
         const cml_model **subs = arena_calloc(lm->a, n, sizeof *subs);
         const char **names = arena_calloc(lm->a, n, sizeof *names);
         size_t k = 0;
-        for (size_t i = 0; subs && names && i < n && i < 64; i++) {
-            const char *dir = lm->cinfo.sub_model_dirs[i];
-            mlmodelc_info si = {0};
-            Cmlpb__Model *spb = NULL;
-            /* positions of every sub-model share lm->pos (keys are addresses) */
-            if (mlmodelc_read(dir, lm->a, &spb, &lm->pos, &si, &lm->diags) != 0 || !spb) continue;
-            const char *base = strrchr(dir, '/');
-            base = base ? base + 1 : dir;
-            char *logical = arena_printf(lm->a, "pipeline[%zu]", i);
-            cml_model *sm = ir_build(lm, spb, arena_printf(lm->a, "%s/model.mil", base), dir, logical, 1,
-                                     lm->model);
+        for (size_t i = 0; subs && names && i < n; i++) {
+            const char *sdir = info->sub_model_dirs[i];
+            const char *base = strrchr(sdir, '/');
+            base = base ? base + 1 : sdir;
+            char *srel = arena_printf(lm->a, "%s%s/", rel, base);
+            char *slog = arena_printf(lm->a, "%s%spipeline[%zu]", logical ? logical : "", logical ? "/" : "", i);
+            mlmodelc_info si;
+            cml_model *sm = srel && slog ? load_compiled(lm, sdir, srel, slog, depth + 1, m, &si) : NULL;
             if (!sm) continue;
             names[k] = arena_strdup(lm->a, base);
             subs[k++] = sm;
         }
-        lm->model->sub_models = subs;
-        lm->model->sub_model_names = names;
-        lm->model->n_sub_models = subs ? k : 0;
+        m->sub_models = subs;
+        m->sub_model_names = names;
+        m->n_sub_models = subs ? k : 0;
+        if (m->n_sub_models) ir_build_pipeline_fn(lm, m, artifact, logical);
     }
+    return m;
+}
+
+static void load_mlmodelc(lmodel *lm) {
+    lm->model = load_compiled(lm, lm->root, "", NULL, 0, NULL, &lm->cinfo);
+}
+
+/* ---- minimum OS ----------------------------------------------------------- */
+
+/* A model runs only where every stage nested in it runs: its minimum OS is
+ * the newest of its own specification version's, its sub-models' and (for
+ * a compiled model) coremlc's metadata.json availability. Spec → OS facts
+ * come from the SDK's table, the one source for the whole tool.
+ * SOURCE: include/coreml-lint/coreml_facts.h cml_spec_min_os. */
+static const char *newest_os(lmodel *lm, const char *have, uint32_t table) {
+    uint32_t v = 0;
+    char buf[24];
+    if (have && cml_osver_parse(have, &v) && v >= table) return have;
+    if (!table) return have;
+    cml_osver_format(table, buf, sizeof buf);
+    return arena_strdup(lm->a, buf);
+}
+
+static int pass_min_os(lmodel *lm, cml_model *m, int depth) {
+    int spec = m->spec_version > 0 ? m->spec_version : 0;
+    for (size_t i = 0; i < m->n_sub_models && depth < IR_MAX_DEPTH; i++) {
+        cml_model *sm = (cml_model *)m->sub_models[i];
+        int s = pass_min_os(lm, sm, depth + 1);
+        if (s > spec) spec = s;
+    }
+    if (spec > CML_SPEC_NEWEST) return spec;   /* newer than the table: left as it is */
+    cml_os_versions *os = &m->min_os;
+    os->ios = newest_os(lm, os->ios, cml_spec_min_os(spec, CML_PLATFORM_IOS));
+    os->macos = newest_os(lm, os->macos, cml_spec_min_os(spec, CML_PLATFORM_MACOS));
+    os->tvos = newest_os(lm, os->tvos, cml_spec_min_os(spec, CML_PLATFORM_TVOS));
+    os->watchos = newest_os(lm, os->watchos, cml_spec_min_os(spec, CML_PLATFORM_WATCHOS));
+    os->visionos = newest_os(lm, os->visionos, cml_spec_min_os(spec, CML_PLATFORM_VISIONOS));
+    /* the sub-models' availability (compiled stages) counts as well */
+    for (size_t i = 0; i < m->n_sub_models && depth < IR_MAX_DEPTH; i++) {
+        const cml_os_versions *so = &m->sub_models[i]->min_os;
+        uint32_t v;
+        if (so->ios && cml_osver_parse(so->ios, &v)) os->ios = newest_os(lm, os->ios, v);
+        if (so->macos && cml_osver_parse(so->macos, &v)) os->macos = newest_os(lm, os->macos, v);
+        if (so->tvos && cml_osver_parse(so->tvos, &v)) os->tvos = newest_os(lm, os->tvos, v);
+        if (so->watchos && cml_osver_parse(so->watchos, &v)) os->watchos = newest_os(lm, os->watchos, v);
+        if (so->visionos && cml_osver_parse(so->visionos, &v)) os->visionos = newest_os(lm, os->visionos, v);
+    }
+    return spec;
 }
 
 static void report_unreferenced(lmodel *lm) {
@@ -411,6 +469,7 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
         report_unreferenced(lm);
         publish_weight_files(lm);
         count_weight_bytes(lm);
+        pass_min_os(lm, lm->model, 0);
         ir_pass_compression(lm, lm->model);
         ir_pass_nn_shapes(lm, lm->model);
         ir_pass_compute(lm, lm->model);

@@ -78,6 +78,10 @@ cml_model *ir_build(lmodel *lm, const Cmlpb__Model *pb, const char *artifact,
                     const char *model_dir, const char *logical, int depth,
                     const cml_model *parent);
 
+/* (Re)build a pipeline's chained function (cml_model.classic) from the
+ * sub-models attached to it after ir_build (compiled pipelines). */
+void ir_build_pipeline_fn(lmodel *lm, cml_model *m, const char *artifact, const char *logical);
+
 /* Passes run after building. */
 void ir_pass_compression(lmodel *lm, cml_model *m);
 void ir_pass_nn_shapes(lmodel *lm, cml_model *m);
@@ -87,6 +91,10 @@ void ir_pass_opcheck(lmodel *lm, cml_model *m); /* op types vs opsets: load/unkn
 /* Percentage of compute ops (not const/constexpr) estimated on the Neural
  * Engine, over every function and sub-model; -1 when there are none. */
 double ir_ane_op_coverage_pct(const cml_model *m);
+/* The same, with the reason when it is not known (-1): part of the model is
+ * one of Apple's built-in models or a custom/linked/serialized one, or a
+ * compiled graph coreml-lint cannot read, or there are no compute ops. */
+double ir_ane_op_coverage(const cml_model *m, const char **why);
 
 
 /* Bounded read of a weight's stored bytes (host side). */

@@ -11,6 +11,7 @@
  * semantics in the message comments: ConvolutionLayerParams, PoolingLayerParams,
  * InnerProductLayerParams, ConcatLayerParams, FlattenLayerParams,
  * ReshapeLayerParams, ReduceLayerParams, PaddingLayerParams, ...). */
+#include <stdbool.h>
 #include <string.h>
 
 #include "ir/model.h"
@@ -135,9 +136,76 @@ static void infer(lmodel *lm, const cml_op *op) {
         }
         set_out(lm, op, &s);
     } else if (!strcmp(k, "innerProduct")) {
+        /* SOURCE: NeuralNetwork.proto InnerProductLayerParams: rank 1..3
+         * act on the last dim; rank 4 [x1, C, H, W] -> [x1, C_out, 1, 1];
+         * rank 5 -> [x1, x2, C_out, 1, 1] (as exec_nn.c k_innerProduct) */
         int64_t oc = attr_int(op, "outputChannels", CML_DIM_UNKNOWN);
-        if (s.rank >= 3 && s.d[s.rank - 1] == 1 && s.d[s.rank - 2] == 1) s.d[s.rank - 3] = oc;
-        else if (s.rank >= 1) s.d[s.rank - 1] = oc;
+        if (s.rank < 1) return;
+        if (s.rank <= 3) {
+            s.d[s.rank - 1] = oc;
+        } else {
+            int lead = s.rank == 4 ? 1 : 2;
+            s.d[lead] = oc;
+            for (int j = lead + 1; j < s.rank; j++) s.d[j] = 1;
+        }
+        set_out(lm, op, &s);
+    } else if (!strcmp(k, "batchedMatmul")) {
+        /* one input and weights [X1, X2]: the last dim becomes X2
+         * (NeuralNetwork.proto BatchedMatMulLayerParams) */
+        if (op->inputs[0]->n_values != 1 || s.rank < 1) return;
+        int64_t n2 = attr_int(op, "weightMatrixSecondDimension", CML_DIM_UNKNOWN);
+        if (n2 <= 0) return;
+        s.d[s.rank - 1] = n2;
+        set_out(lm, op, &s);
+    } else if (!strcmp(k, "upsample")) {
+        /* integer scalingFactor [H, W] (UpsampleLayerParams); fractional
+         * factors round in ways the proto leaves open: unknown */
+        const cml_attr *fr = ir_op_attr(op, "fractionalScalingFactor");
+        if (s.rank < 2 || (fr && fr->n)) return;
+        int64_t fh = attr_list(op, "scalingFactor", 0, 1), fw = attr_list(op, "scalingFactor", 1, 1);
+        if (fh < 1 || fw < 1) return;
+        int h = tail(&s, -2), w = tail(&s, -1);
+        s.d[h] = s.d[h] < 0 ? CML_DIM_UNKNOWN : s.d[h] * fh;
+        s.d[w] = s.d[w] < 0 ? CML_DIM_UNKNOWN : s.d[w] * fw;
+        set_out(lm, op, &s);
+    } else if (!strcmp(k, "expandDims")) {
+        const cml_attr *ax = ir_op_attr(op, "axes");
+        if (!ax || ax->kind != CML_ATTR_INTS || ax->n < 1 || s.rank + (int)ax->n > MAXR) return;
+        int R = s.rank + (int)ax->n;
+        unsigned mask = 0;
+        for (size_t j = 0; j < ax->n; j++) {
+            int64_t a = ax->ints[j] < 0 ? ax->ints[j] + R : ax->ints[j];
+            if (a < 0 || a >= R) return;
+            mask |= 1u << a;
+        }
+        shp o = {.rank = R};
+        for (int j = 0, q = 0; j < R; j++) o.d[j] = (mask & (1u << j)) ? 1 : s.d[q++];
+        set_out(lm, op, &o);
+    } else if (!strcmp(k, "squeeze")) {
+        const cml_attr *ax = ir_op_attr(op, "axes");
+        size_t na = ax && ax->kind == CML_ATTR_INTS ? ax->n : 0;
+        int all = attr_int(op, "squeezeAll", 0) || na == 0;
+        unsigned mask = 0;
+        for (size_t j = 0; j < na; j++) {
+            int64_t a = ax->ints[j] < 0 ? ax->ints[j] + s.rank : ax->ints[j];
+            if (a < 0 || a >= s.rank) return;
+            mask |= 1u << a;
+        }
+        shp o = {.rank = 0};
+        for (int j = 0; j < s.rank; j++) {
+            bool cand = all || (mask & (1u << j));
+            if (cand && s.d[j] < 0) return;   /* whether it goes depends on an unknown size */
+            if (!(cand && s.d[j] == 1)) o.d[o.rank++] = s.d[j];
+        }
+        set_out(lm, op, &o);
+    } else if (!strcmp(k, "concatND")) {
+        int64_t a = attr_int(op, "axis", 0);
+        if (a < 0) a += s.rank;
+        if (a < 0 || a >= s.rank) return;
+        for (size_t i = 1; i < op->inputs[0]->n_values; i++) {
+            if (get_in(op, i, &t) != 0 || t.rank != s.rank) return;
+            s.d[a] = (s.d[a] < 0 || t.d[a] < 0) ? CML_DIM_UNKNOWN : s.d[a] + t.d[a];
+        }
         set_out(lm, op, &s);
     } else if (!strcmp(k, "batchnorm") || !strcmp(k, "activation") || !strcmp(k, "softmax") ||
                !strcmp(k, "softmaxND") || !strcmp(k, "unary") || !strcmp(k, "lrn") || !strcmp(k, "mvn") ||
@@ -201,25 +269,40 @@ static void infer(lmodel *lm, const cml_op *op) {
             if (o.d[j] >= 0 && j != neg) known *= o.d[j];
         }
         if (neg >= 0) o.d[neg] = (total >= 0 && known > 0) ? total / known : CML_DIM_UNKNOWN;
-        /* legacy reshape keeps the batch/sequence prefix of the input */
-        if (!strcmp(k, "reshape") && s.rank > o.rank && s.rank <= MAXR) {
-            shp p = {.rank = s.rank};
-            int off = s.rank - o.rank;
-            for (int j = 0; j < off; j++) p.d[j] = s.d[j];
-            for (int j = 0; j < o.rank; j++) p.d[off + j] = o.d[j];
-            o = p;
+        if (!strcmp(k, "reshape")) {
+            /* SOURCE: NeuralNetwork.proto ReshapeLayerParams: a [C, H, W]
+             * target keeps the leading (sequence/batch) dims; [Seq, C, H, W]
+             * sets the sequence: [Seq, 1, C, H, W] on a rank-5 blob (as
+             * exec_nn.c k_reshape) */
+            if (o.rank == 3 && s.rank > 3) {
+                shp p = {.rank = s.rank};
+                int off = s.rank - 3;
+                for (int j = 0; j < off; j++) p.d[j] = s.d[j];
+                for (int j = 0; j < 3; j++) p.d[off + j] = o.d[j];
+                o = p;
+            } else if (o.rank == 4 && s.rank == 5) {
+                shp p = {.rank = 5, .d = {o.d[0], 1, o.d[1], o.d[2], o.d[3]}};
+                o = p;
+            } else if (o.rank != 3 && o.rank != 4) {
+                return;
+            }
         }
         set_out(lm, op, &o);
     } else if (!strcmp(k, "reduce")) {
-        if (s.rank < 3) return;
-        /* SOURCE: NeuralNetwork.proto ReduceLayerParams.ReduceAxis CHW=0 HW=1 C=2 H=3 W=4 */
+        if (s.rank < 1) return;
+        /* SOURCE: NeuralNetwork.proto ReduceLayerParams.ReduceAxis CHW=0 HW=1
+         * C=2 H=3 W=4 over the trailing dims; the channel axis of a rank-1
+         * or rank-2 blob is its last (as exec_nn.c k_reduce) */
         const char *ax = attr_str(op, "axis");
-        int c = tail(&s, -3), h = tail(&s, -2), w = tail(&s, -1);
-        if (!ax || !strcmp(ax, "CHW")) s.d[c] = s.d[h] = s.d[w] = 1;
-        else if (!strcmp(ax, "HW")) s.d[h] = s.d[w] = 1;
-        else if (!strcmp(ax, "C")) s.d[c] = 1;
-        else if (!strcmp(ax, "H")) s.d[h] = 1;
-        else if (!strcmp(ax, "W")) s.d[w] = 1;
+        int r = s.rank;
+        unsigned mask;
+        if (!ax || !strcmp(ax, "CHW")) mask = 7u << (r >= 3 ? r - 3 : 0);
+        else if (!strcmp(ax, "HW")) mask = 3u << (r >= 2 ? r - 2 : 0);
+        else if (!strcmp(ax, "C")) mask = 1u << (r >= 3 ? r - 3 : r - 1);
+        else if (!strcmp(ax, "H")) mask = 1u << (r >= 2 ? r - 2 : 0);
+        else mask = 1u << (r - 1);
+        for (int j = 0; j < r; j++)
+            if (mask & (1u << j)) s.d[j] = 1;
         set_out(lm, op, &s);
     } else if (!strncmp(k, "reduce", 6)) {
         /* reduceSum/Mean/...: axes, keepDims, reduceAll */
@@ -240,6 +323,7 @@ static void infer(lmodel *lm, const cml_op *op) {
             if (!mark[j]) o.d[o.rank++] = s.d[j];
             else if (keep) o.d[o.rank++] = 1;
         }
+        if (o.rank == 0) o.d[o.rank++] = 1;   /* a full reduction is one value, [1] */
         set_out(lm, op, &o);
     } else if (!strcmp(k, "padding")) {
         if (s.rank < 2) return;
@@ -284,16 +368,19 @@ void ir_pass_nn_shapes(lmodel *lm, cml_model *m) {
             } else if (f->kind == CML_FEAT_IMAGE) {
                 int64_t c = (f->color == CML_COLOR_GRAYSCALE || f->color == CML_COLOR_GRAYSCALE_FLOAT16) ? 1 : 3;
                 /* SOURCE: NeuralNetwork.proto NeuralNetworkImageShapeMapping:
-                 * RANK4_IMAGE_MAPPING (1) gives [B, C, H, W], RANK5 gives [S, B, C, H, W] */
-                int rank = m->nn_image_shape_mapping == 1 ? 4 : 3;
+                 * RANK4_IMAGE_MAPPING (1) gives [B, C, H, W], RANK5 gives
+                 * [S, B, C, H, W] with S = B = 1. Legacy layers act on the
+                 * trailing [C, H, W] and keep whatever leads, so one image is
+                 * [1, C, H, W] under both mappings: the blob the reference
+                 * executor builds (exec_make_inputs), which
+                 * tests/unit/probe/test_exec_nnshape.c compares with. */
                 int64_t *d = arena_calloc(lm->a, 4, sizeof *d);
                 if (!d) continue;
-                int j = 0;
-                if (rank == 4) d[j++] = 1;
-                d[j++] = c;
-                d[j++] = f->height;
-                d[j++] = f->width;
-                v->type.shape.rank = rank;
+                d[0] = 1;
+                d[1] = c;
+                d[2] = f->height > 0 ? f->height : CML_DIM_UNKNOWN;
+                d[3] = f->width > 0 ? f->width : CML_DIM_UNKNOWN;
+                v->type.shape.rank = 4;
                 v->type.shape.dims = d;
             }
         }

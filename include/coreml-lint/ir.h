@@ -512,7 +512,29 @@ struct cml_model {
      * NULL for NeuralNetwork and ML Program models. Not in functions[]: rules
      * written for neural graphs do not meet classic parameters as ops. */
     const cml_function *classic;
+    /* ---- appended (ABI 1, read only by hosts and plugins that know it) ---- */
+    /* Facts of this model the loader could not read, CML_UNKNOWN_* bits (a
+     * compiled NeuralNetwork's layers, for one). A rule must not report an
+     * unknown fact as missing, empty or wrong. */
+    uint32_t unknown;
 };
+
+/* cml_model.unknown bits */
+#define CML_UNKNOWN_GRAPH          (1u << 0)  /* layers/ops and their parameters (functions[] empty or partial) */
+#define CML_UNKNOWN_PREPROCESSING  (1u << 1)  /* NeuralNetwork image preprocessing */
+#define CML_UNKNOWN_INTERFACE      (1u << 2)  /* inputs, outputs, states */
+#define CML_UNKNOWN_METADATA       (1u << 3)  /* author, license, description, version, user keys */
+#define CML_UNKNOWN_SPEC_VERSION   (1u << 4)  /* specification version (and so the minimum OS) */
+#define CML_UNKNOWN_CLASS_LABELS   (1u << 5)  /* a classifier's labels */
+#define CML_UNKNOWN_WEIGHTS        (1u << 6)  /* weight values and storage */
+#define CML_UNKNOWN_COUNT_         7
+
+/* "graph", "preprocessing", ... for bit i of cml_model.unknown; NULL past the end. */
+static inline const char *cml_unknown_name(unsigned i) {
+    static const char *const names[CML_UNKNOWN_COUNT_] = {"graph", "preprocessing", "interface", "metadata",
+                                                          "spec_version", "class_labels", "weights"};
+    return i < CML_UNKNOWN_COUNT_ ? names[i] : NULL;
+}
 
 /* ---- lookups (header-only: the host and plugins share them) ------------ */
 

@@ -19,8 +19,8 @@
 
 #include "coreml-lint/coreml_facts.h"
 #include "coreml-lint/plugin.h"
+#include "coreml-lint/walk.h"
 
-#define COMPAT_MAX_DEPTH 32   /* pipelines in pipelines, nested blocks */
 #define COMPAT_MAX_NEEDS 64   /* distinct feature labels kept per model */
 #define COMPAT_MAX_LISTED 8   /* labels named in one message */
 
@@ -371,21 +371,17 @@ static void op_needs(needs *ns, const cml_op *op) {
     need_add(ns, f->since + 1, state_op || explained, &op->loc, "op %s", k);
 }
 
-static void block_needs(needs *ns, const cml_block *b, int depth) {
-    if (!b || depth > COMPAT_MAX_DEPTH) return;
-    for (size_t i = 0; i < b->n_ops; i++) {
-        const cml_op *op = b->ops[i];
-        if (!op) continue;
+static void function_needs(needs *ns, const cml_function *fn) {
+    cml_op_iter it;
+    for (const cml_op *op = cml_ops_first(&it, NULL, fn); op; op = cml_ops_next(&it)) {
         if (op->is_nn_layer) layer_needs(ns, op);
         else op_needs(ns, op);
-        for (size_t j = 0; j < op->n_blocks; j++) block_needs(ns, op->blocks[j], depth + 1);
     }
 }
 
 /* ---- one model and its sub-models ------------------------------------------- */
 
-static void model_needs(needs *ns, const cml_model *m, int depth) {
-    if (!m || depth > COMPAT_MAX_DEPTH) return;
+static void model_needs(needs *ns, const cml_model *m) {
     if (!is_mlprogram(m)) ns->all_mlprogram = false;
     if (ns->max_spec < 1) ns->max_spec = 1;
     type_needs(ns, m);
@@ -401,7 +397,7 @@ static void model_needs(needs *ns, const cml_model *m, int depth) {
          * Apple looks only at "main", every function counts here). */
         int os = cml_opset_spec(fn->opset);
         if (os > 0) need_add(ns, os, true, &fn->loc, "opset %s", fn->opset);
-        block_needs(ns, fn->block, 0);
+        function_needs(ns, fn);
     }
     /* SOURCE: coremltools converters/mil/backend/mil/load.py:59-73
      * should_use_weight_file — only fp16/fp32/uint8/int8 went to weight.bin
@@ -413,16 +409,13 @@ static void model_needs(needs *ns, const cml_model *m, int depth) {
             w->dtype == CML_DT_UINT32)
             need_add(ns, 9, false, &w->loc, "%s weights in weight.bin", cml_dtype_name(w->dtype));
     }
-    for (size_t i = 0; i < m->n_sub_models; i++) model_needs(ns, m->sub_models[i], depth + 1);
 }
 
-static int declared_max(const cml_model *m, int depth) {
-    if (!m || depth > COMPAT_MAX_DEPTH) return 0;
-    int s = m->spec_version;
-    for (size_t i = 0; i < m->n_sub_models; i++) {
-        int t = declared_max(m->sub_models[i], depth + 1);
-        if (t > s) s = t;
-    }
+static int declared_max(const cml_model *root) {
+    int s = root ? root->spec_version : 0;
+    cml_model_iter mi;
+    for (const cml_model *m = cml_models_first(&mi, root); m; m = cml_models_next(&mi))
+        if (m->spec_version > s) s = m->spec_version;
     return s;
 }
 
@@ -512,9 +505,10 @@ static int dt_check(const cml_model *model, cml_ctx *ctx) {
     needs ns;
     memset(&ns, 0, sizeof ns);
     ns.all_mlprogram = true;
-    model_needs(&ns, model, 0);
+    cml_model_iter mi;
+    for (const cml_model *m = cml_models_first(&mi, model); m; m = cml_models_next(&mi)) model_needs(&ns, m);
     int required = ns.max_spec;
-    int declared = declared_max(model, 0);
+    int declared = declared_max(model);
     char need_os[48], allow_txt[96], tgt_os[48];
     spec_os(required, p, need_os, sizeof need_os);
     if (allowed > 0) {
@@ -686,9 +680,7 @@ static void mismatch_features(cml_ctx *ctx, const cml_model *m, const cml_featur
     }
 }
 
-static void mismatch_model(cml_ctx *ctx, const cml_model *m, int depth) {
-    if (!m || depth > COMPAT_MAX_DEPTH) return;
-    for (size_t i = 0; i < m->n_sub_models; i++) mismatch_model(ctx, m->sub_models[i], depth + 1);
+static void mismatch_model(cml_ctx *ctx, const cml_model *m) {
     int v = m->spec_version;
     if (v <= 0) return; /* missing or corrupt: load/spec-version says so */
     mismatch_features(ctx, m, m->inputs, m->n_inputs);
@@ -733,7 +725,8 @@ static void mismatch_model(cml_ctx *ctx, const cml_model *m, int depth) {
 }
 
 static int sfm_check(const cml_model *model, cml_ctx *ctx) {
-    mismatch_model(ctx, model, 0);
+    cml_model_iter mi;
+    for (const cml_model *m = cml_models_first(&mi, model); m; m = cml_models_next(&mi)) mismatch_model(ctx, m);
     return CML_OK;
 }
 

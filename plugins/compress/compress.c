@@ -22,8 +22,8 @@
 
 #include "coreml-lint/ir.h"
 #include "coreml-lint/plugin.h"
+#include "coreml-lint/walk.h"
 
-#define CW_MAX_DEPTH 32          /* nested blocks / pipelines */
 #define CW_MAX_RELATED 64        /* the host keeps at most 64 */
 #define CW_EPS 0.0005            /* sparsity bands compared at 0.05 % resolution */
 #define CW_CHUNK (256u * 1024u)  /* bytes per weight_read call */
@@ -84,11 +84,9 @@ static bool cw_is_compressed(const cml_compression *c) {
     return c && (c->palettized || c->quantized || c->sparse);
 }
 
-static void cw_collect_block(const cml_block *b, cw_vec *out, int depth) {
-    if (!b || depth > CW_MAX_DEPTH) return;
-    for (size_t i = 0; i < b->n_ops; i++) {
-        const cml_op *op = b->ops[i];
-        if (!op) continue;
+static void cw_collect(const cml_model *m, cw_vec *out) {
+    cml_op_iter iter;
+    for (const cml_op *op = cml_ops_first(&iter, m, NULL); op; op = cml_ops_next(&iter)) {
         if (op->is_const && op->kind && !strncmp(op->kind, "constexpr_", 10)) {
             for (size_t j = 0; j < op->n_outputs; j++) {
                 const cml_value *v = op->outputs[j];
@@ -107,13 +105,7 @@ static void cw_collect_block(const cml_block *b, cw_vec *out, int depth) {
                 cw_push(out, &it);
             }
         }
-        for (size_t k = 0; k < op->n_blocks; k++) cw_collect_block(op->blocks[k], out, depth + 1);
     }
-}
-
-static void cw_collect(const cml_model *m, cw_vec *out) {
-    for (size_t f = 0; f < m->n_functions; f++)
-        if (m->functions[f]) cw_collect_block(m->functions[f]->block, out, 0);
 }
 
 static bool cw_float_dtype(cml_dtype dt) {
@@ -123,11 +115,9 @@ static bool cw_float_dtype(cml_dtype dt) {
 /* Dense float weights with more than `threshold` elements that a compute op
  * uses: ML Program const outputs, NN WeightParams that are neither quantized
  * nor palettized (fp16 storage counts as dense). */
-static void cw_collect_dense_block(const cml_block *b, int64_t threshold, cw_vec *out, int depth) {
-    if (!b || depth > CW_MAX_DEPTH) return;
-    for (size_t i = 0; i < b->n_ops; i++) {
-        const cml_op *op = b->ops[i];
-        if (!op) continue;
+static void cw_collect_dense_ops(const cml_model *m, int64_t threshold, cw_vec *out) {
+    cml_op_iter iter;
+    for (const cml_op *op = cml_ops_first(&iter, m, NULL); op; op = cml_ops_next(&iter)) {
         if (op->kind && !strcmp(op->kind, "const") && op->n_outputs && op->outputs[0]) {
             const cml_value *v = op->outputs[0];
             const cml_weight *w = v->weight;
@@ -149,13 +139,11 @@ static void cw_collect_dense_block(const cml_block *b, int64_t threshold, cw_vec
                 cw_push(out, &it);
             }
         }
-        for (size_t k = 0; k < op->n_blocks; k++) cw_collect_dense_block(op->blocks[k], threshold, out, depth + 1);
     }
 }
 
 static void cw_collect_dense(const cml_model *m, int64_t threshold, cw_vec *out) {
-    for (size_t f = 0; f < m->n_functions; f++)
-        if (m->functions[f]) cw_collect_dense_block(m->functions[f]->block, threshold, out, 0);
+    cw_collect_dense_ops(m, threshold, out);
     if (m->n_functions < 2 || out->oom) return;
     /* functions of a multifunction model share blobs: count each once */
     size_t k = 0;
@@ -457,11 +445,11 @@ static const char *cw_is_are(size_t n) { return n == 1 ? "is" : "are"; }
 /* Walk the model tree (pipelines) and run one rule on each model. */
 typedef int (*cw_model_fn)(const cml_model *m, cml_ctx *ctx);
 
-static int cw_each_model(const cml_model *m, cml_ctx *ctx, cw_model_fn fn, int depth) {
-    if (!m || depth > CW_MAX_DEPTH) return CML_OK;
-    int rc = fn(m, ctx);
-    for (size_t i = 0; i < m->n_sub_models; i++) {
-        int r = cw_each_model(m->sub_models[i], ctx, fn, depth + 1);
+static int cw_each_model(const cml_model *root, cml_ctx *ctx, cw_model_fn fn) {
+    int rc = CML_OK;
+    cml_model_iter mi;
+    for (const cml_model *m = cml_models_first(&mi, root); m; m = cml_models_next(&mi)) {
+        int r = fn(m, ctx);
         if (r != CML_OK && rc == CML_OK) rc = r;
     }
     return rc;
@@ -495,8 +483,9 @@ static const cml_option cw_opt_report_summary = {
     .type = CML_OPT_BOOL,
     .name = "report_summary",
     .doc = "When the rule finds no problem in a compressed model, report one note summarising "
-           "its compression (bits, granularity, group or block size).",
-    .default_bool = true,
+           "its compression (bits, granularity, group or block size). Off by default: such a note has "
+           "nothing to fix; `coreml-lint inspect` shows the same facts.",
+    .default_bool = false,
 };
 
 static const cml_option cw_opt_targets_ane = {
@@ -556,7 +545,7 @@ static int pal_check_model(const cml_model *m, cml_ctx *ctx) {
     int64_t max_ch = cml_option_int(ctx, "max_channels_per_lut", 32);
     int64_t min_group = cml_option_int(ctx, "min_group_size", 8);
     bool fine_tuned = cml_option_bool(ctx, "fine_tuned", false);
-    bool summary = cml_option_bool(ctx, "report_summary", true);
+    bool summary = cml_option_bool(ctx, "report_summary", false);
     cml_level acc_level = fine_tuned ? CML_NOTE : CML_WARNING;
 
     cw_vec items = {0};
@@ -670,7 +659,7 @@ static int pal_check_model(const cml_model *m, cml_ctx *ctx) {
 }
 
 static int pal_check(const cml_model *model, cml_ctx *ctx) {
-    return cw_each_model(model, ctx, pal_check_model, 0);
+    return cw_each_model(model, ctx, pal_check_model);
 }
 
 static const cml_option pal_opt_low_bits = {
@@ -735,7 +724,7 @@ static const cml_rule pal_rule = {
         "| 3-4 bits, one LUT over more than `max_channels_per_lut` (32) output channels, "
         "more than `weight_threshold` (2048) elements | warning (note with `fine_tuned`) |\n"
         "| grouped LUTs with group size below `min_group_size` (8) | note |\n"
-        "| no problem in the model: one summary (`report_summary`) | note |\n\n"
+        "| no problem in the model: one summary, only with `report_summary` (off by default: nothing to fix) | note |\n\n"
         "The rule cannot tell data-free from training-time palettization; set `fine_tuned` when the "
         "model was palettized during training.\n\n"
         "## Fix\n\n"
@@ -790,19 +779,16 @@ static void qg_gran_text(const cw_group *g, char *buf, size_t n) {
     if (k < n && g->n_sparse) snprintf(buf + k, n - k, ", jointly pruned");
 }
 
-static size_t qg_count_quantize_ops(const cml_block *b, const cml_op **first, int depth) {
-    if (!b || depth > CW_MAX_DEPTH) return 0;
+static size_t qg_count_quantize_ops(const cml_function *fn, const cml_op **first) {
     size_t n = 0;
-    for (size_t i = 0; i < b->n_ops; i++) {
-        const cml_op *op = b->ops[i];
-        if (!op) continue;
+    cml_op_iter iter;
+    for (const cml_op *op = cml_ops_first(&iter, NULL, fn); op; op = cml_ops_next(&iter)) {
         /* runtime activation quantization (CoreML7+): not constexpr.
          * SOURCE: coremltools ops/defs/iOS17/quantization_ops.py (§3.1 J) */
         if (!op->is_nn_layer && op->kind && !strcmp(op->kind, "quantize")) {
             if (!*first) *first = op;
             n++;
         }
-        for (size_t k = 0; k < op->n_blocks; k++) n += qg_count_quantize_ops(op->blocks[k], first, depth + 1);
     }
     return n;
 }
@@ -811,7 +797,7 @@ static int qg_check_model(const cml_model *m, cml_ctx *ctx) {
     int64_t threshold = cw_opt_threshold(ctx);
     bool targets_ane = cml_option_bool(ctx, "targets_ane", true);
     bool int8_chips = cml_option_bool(ctx, "int8_compute_devices_only", false);
-    bool summary = cml_option_bool(ctx, "report_summary", true);
+    bool summary = cml_option_bool(ctx, "report_summary", false);
 
     cw_vec items = {0};
     cw_collect(m, &items);
@@ -924,7 +910,7 @@ static int qg_check_model(const cml_model *m, cml_ctx *ctx) {
         const cml_op *first = NULL;
         size_t nq = 0;
         for (size_t f = 0; f < m->n_functions; f++)
-            if (m->functions[f]) nq += qg_count_quantize_ops(m->functions[f]->block, &first, 0);
+            if (m->functions[f]) nq += qg_count_quantize_ops(m->functions[f], &first);
         if (nq && first) {
             char msg[800];
             snprintf(msg, sizeof msg,
@@ -943,7 +929,7 @@ static int qg_check_model(const cml_model *m, cml_ctx *ctx) {
 }
 
 static int qg_check(const cml_model *model, cml_ctx *ctx) {
-    return cw_each_model(model, ctx, qg_check_model, 0);
+    return cw_each_model(model, ctx, qg_check_model);
 }
 
 static const cml_option qg_opt_int8_chips = {
@@ -990,7 +976,7 @@ static const cml_rule qg_rule = {
         "| 8-bit with one per-tensor scale | note |\n"
         "| per-block scales and `targets_ane` | note |\n"
         "| `quantize` ops (W8A8) unless `int8_compute_devices_only` | note |\n"
-        "| no problem in the model: one summary (`report_summary`) | note |\n\n"
+        "| no problem in the model: one summary, only with `report_summary` (off by default: nothing to fix) | note |\n\n"
         "## Fix\n\n"
         "```python\n"
         "import coremltools.optimize as cto\n"
@@ -1234,7 +1220,7 @@ static int ps_check_model(const cml_model *m, cml_ctx *ctx) {
 }
 
 static int ps_check(const cml_model *model, cml_ctx *ctx) {
-    return cw_each_model(model, ctx, ps_check_model, 0);
+    return cw_each_model(model, ctx, ps_check_model);
 }
 
 static const cml_option ps_opt_cal = {
@@ -1467,7 +1453,7 @@ static int uw_check_model(const cml_model *m, cml_ctx *ctx) {
 }
 
 static int uw_check(const cml_model *model, cml_ctx *ctx) {
-    return cw_each_model(model, ctx, uw_check_model, 0);
+    return cw_each_model(model, ctx, uw_check_model);
 }
 
 static const cml_option uw_opt_min_dense = {

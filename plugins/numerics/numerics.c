@@ -20,6 +20,7 @@
 
 #include "coreml-lint/ir.h"
 #include "coreml-lint/plugin.h"
+#include "coreml-lint/walk.h"
 
 #define NM_MAX_DEPTH 32
 #define NM_CHUNK (256u * 1024u)  /* bytes per weight_read call */
@@ -174,11 +175,9 @@ typedef struct nm_owner {
     bool literal;              /* bound directly as an op input / attribute */
 } nm_owner;
 
-static bool nm_find_block(const cml_block *b, const cml_weight *w, nm_owner *o, int depth) {
-    if (!b || depth > NM_MAX_DEPTH) return false;
-    for (size_t i = 0; i < b->n_ops; i++) {
-        const cml_op *op = b->ops[i];
-        if (!op) continue;
+static bool nm_find_owner(const cml_model *m, const cml_weight *w, nm_owner *o) {
+    cml_op_iter it;
+    for (const cml_op *op = cml_ops_first(&it, m, NULL); op; op = cml_ops_next(&it)) {
         for (size_t j = 0; j < op->n_outputs; j++)
             if (op->outputs[j] && op->outputs[j]->weight == w) {
                 *o = (nm_owner){op, op->outputs[j], false};
@@ -199,15 +198,7 @@ static bool nm_find_block(const cml_block *b, const cml_weight *w, nm_owner *o, 
                 return true;
             }
         }
-        for (size_t k = 0; k < op->n_blocks; k++)
-            if (nm_find_block(op->blocks[k], w, o, depth + 1)) return true;
     }
-    return false;
-}
-
-static bool nm_find_owner(const cml_model *m, const cml_weight *w, nm_owner *o) {
-    for (size_t f = 0; f < m->n_functions; f++)
-        if (m->functions[f] && nm_find_block(m->functions[f]->block, w, o, 0)) return true;
     return false;
 }
 
@@ -338,6 +329,18 @@ static void nm_report(cml_ctx *ctx, const cml_model *m, const cml_weight *w, con
     if (!r_nan && !r_inf && !r_over && !r_sat) return;
 
     cml_level lv = r_nan ? CML_ERROR : (r_inf || r_over) ? CML_WARNING : CML_NOTE;
+    /* A NeuralNetwork batchnorm's running statistics are no tensor the
+     * layer computes on: what it applies is gamma / sqrt(variance + eps)
+     * (NeuralNetwork.proto BatchnormLayerParams), and whether Core ML keeps
+     * the statistics themselves in fp16 on the GPU or Neural Engine is not
+     * documented. Only an fp16 copy of the weights (coremltools'
+     * quantize_weights to 16 bits) certainly turns them to inf: a note that
+     * says so, not a warning about the running model. */
+    const char *wl = w->loc.logical ? w->loc.logical : "";
+    size_t wn = strlen(wl);
+    bool bn_stat = nn && o.op->kind && !strcmp(o.op->kind, "batchnorm") && !r_nan && !r_inf &&
+                   ((wn > 9 && !strcmp(wl + wn - 9, ":variance")) || (wn > 5 && !strcmp(wl + wn - 5, ":mean")));
+    if (bn_stat) lv = CML_NOTE;
     char use[320] = "", parts[900] = "", msg[1400], sh[96];
     const char *name = w->loc.logical ? w->loc.logical : found && o.op->name ? o.op->name : "?";
     {
@@ -370,8 +373,13 @@ static void nm_report(cml_ctx *ctx, const cml_model *m, const cml_weight *w, con
                               "%s%llu value%s beyond the fp16 range (max |w| = %.6g > 65504) %s: they become "
                               "inf in fp16",
                               k ? "; " : "", (unsigned long long)s->over, s->over == 1 ? "" : "s", s->maxabs,
-                              nn ? "and NeuralNetwork layers compute in fp16 on the GPU and Neural Engine"
-                                 : "and the constant feeds fp16 compute");
+                              bn_stat ? "in a batchnorm statistic: the layer applies gamma / sqrt(variance + "
+                                        "eps), not the statistic itself, but an fp16 copy of the weights (coremltools "
+                                        "quantize_weights to 16 bits) stores inf; whether Core ML keeps the "
+                                        "statistics in fp16 on the GPU or Neural Engine is not documented"
+                              : nn ? "and NeuralNetwork layers compute in fp16 on the GPU and Neural Engine "
+                                     "(coremltools typed-execution.md)"
+                                   : "and the constant feeds fp16 compute");
     /* SOURCE: coremltools mil/passes/defs/quantization.py:478-525
      * (_check_overflow_to_inf: finite fp32 values that overflow fp16 are
      * saturated to +-65504), rules-knowledge §4.1 P6. */
@@ -382,7 +390,9 @@ static void nm_report(cml_ctx *ctx, const cml_model *m, const cml_weight *w, con
                  k ? "; " : "", (unsigned long long)s->sat, s->sat == 1 ? "" : "s");
     snprintf(msg, sizeof msg, "%s weight '%s' %s%s: %s (of %llu values)", cml_dtype_name(w->dtype), name, sh, use,
              parts, (unsigned long long)s->n);
-    const char *fix = r_nan ? "re-export from a checkpoint without NaN weights (check training and conversion)"
+    const char *fix = bn_stat ? "do not convert this model's weights to fp16 as they are; fold the batchnorm into the "
+                                "preceding convolution before converting"
+                      : r_nan ? "re-export from a checkpoint without NaN weights (check training and conversion)"
                       : r_inf || r_over
                           ? "keep the consuming op in fp32 with ct.transform.FP16ComputePrecision(op_selector=...), "
                             "rescale the weights, or replace infinities by large finite values (-1e4 for masks)"
@@ -403,9 +413,7 @@ static void nm_report(cml_ctx *ctx, const cml_model *m, const cml_weight *w, con
                .n_related = n_rel);
 }
 
-static int nm_model(const cml_model *m, cml_ctx *ctx, unsigned char *buf, int depth) {
-    if (!m || depth > NM_MAX_DEPTH) return CML_OK;
-    int rc = CML_OK;
+static void nm_model(const cml_model *m, cml_ctx *ctx, unsigned char *buf) {
     nm_seen seen = {NULL, NULL, 0};
     size_t cap = 16;
     while (cap < 2 * m->n_weights) cap *= 2;
@@ -423,19 +431,15 @@ static int nm_model(const cml_model *m, cml_ctx *ctx, unsigned char *buf, int de
     }
     free(seen.file);
     free(seen.off);
-    for (size_t i = 0; i < m->n_sub_models; i++) {
-        int r = nm_model(m->sub_models[i], ctx, buf, depth + 1);
-        if (r != CML_OK && rc == CML_OK) rc = r;
-    }
-    return rc;
 }
 
 static int nm_check(const cml_model *model, cml_ctx *ctx) {
     unsigned char *buf = malloc(NM_CHUNK);
     if (!buf) return CML_ENOMEM;
-    int rc = nm_model(model, ctx, buf, 0);
+    cml_model_iter mi;
+    for (const cml_model *m = cml_models_first(&mi, model); m; m = cml_models_next(&mi)) nm_model(m, ctx, buf);
     free(buf);
-    return rc;
+    return CML_OK;
 }
 
 static const char *const nm_tags[] = {"numerics", "precision", "fp16", NULL};

@@ -95,7 +95,7 @@ static const char *const TAGS[] = {"runtime", "numerics", "probe", NULL};
 /* the rule ids, for the cache's per-rule bookkeeping */
 static const char *const RULE_IDS[] = {"probe/non-finite", "probe/fp16-overflow", "probe/fp16-divergence",
                                        "probe/baseline-divergence", "probe/unsupported-op", "probe/crash",
-                                       "probe/timeout", "probe/out-of-memory", NULL};
+                                       "probe/timeout", "probe/out-of-memory", "probe/constant-output", NULL};
 
 /* ---- the cached run ------------------------------------------------------------- */
 
@@ -442,6 +442,13 @@ static int rep_divergence(const cml_model *m, cml_ctx *ctx, const probe_result *
     for (size_t i = 0; i < r->n_outputs; i++) {
         const probe_output *po = &r->outputs[i];
         if (!po->is_float || !po->n) continue;
+        if (po->random) {
+            /* a random_* op draws differently on the device (seed -1: new values each prediction) and an fp16
+             * run may sample other categories: the difference says nothing about precision */
+            cml_log(ctx, CML_NOTE,
+                    "probe: output '%s' depends on random_* ops: its fp16 vs fp32 difference is not judged", po->name);
+            continue;
+        }
         if (po->nan32 + po->inf32 + po->nan16 + po->inf16) continue; /* probe/non-finite says it */
         double sc = prb_scale(ctx, po->max_ref);
         double linf = po->linf / sc, rmse = po->rmse / sc;
@@ -479,7 +486,7 @@ static int rep_baseline(const cml_model *m, cml_ctx *ctx, const probe_result *r)
     double tr = comp ? cml_option_number(ctx, "int8_rmse", 5e-3) : cml_option_number(ctx, "fp16_rmse", 1e-3);
     for (size_t i = 0; i < r->n_outputs; i++) {
         const probe_output *po = &r->outputs[i];
-        if (!po->cmp_matched) continue;
+        if (!po->cmp_matched || po->random) continue; /* random draws: see rep_divergence */
         double sc = prb_scale(ctx, po->cmp_max_ref);
         double linf = po->cmp_linf / sc, rmse = po->cmp_rmse / sc;
         if (!(linf >= tl || rmse >= tr)) continue;
@@ -559,6 +566,25 @@ static int rep_oom(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
     return CML_OK;
 }
 
+static int rep_constant(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
+    if (r->status != PROBE_OK) return CML_OK;
+    for (size_t i = 0; i < r->n_outputs; i++) {
+        const probe_output *po = &r->outputs[i];
+        if (!po->constant || po->nan32 + po->inf32) continue;
+        char msg[700], val[96];
+        if (po->uniform) snprintf(val, sizeof val, "every element is %.9g", (double)po->first_value);
+        else snprintf(val, sizeof val, "the same %llu values each time", (unsigned long long)po->n);
+        snprintf(msg, sizeof msg,
+                 "output '%s' came out bitwise the same for %d different generated inputs (%s): it does not depend "
+                 "on the input values it was given",
+                 po->name, po->other_seeds + 1, val);
+        cml_report(ctx, .message = msg, .at = prb_output_loc(m, po->name),
+                   .fix = "check the op that produces it (a softmax or argmax over an axis of size 1, a saturated "
+                          "activation, an output not connected to the inputs); see io/degenerate-output");
+    }
+    return CML_OK;
+}
+
 #define PRB_CHECK(name, fn) \
     static int name(const cml_model *m, cml_ctx *ctx) { return prb_check(m, ctx, fn); }
 PRB_CHECK(chk_non_finite, rep_non_finite)
@@ -569,6 +595,7 @@ PRB_CHECK(chk_unsupported, rep_unsupported)
 PRB_CHECK(chk_crash, rep_crash)
 PRB_CHECK(chk_timeout, rep_timeout)
 PRB_CHECK(chk_oom, rep_oom)
+PRB_CHECK(chk_constant, rep_constant)
 
 /* ---- rules ------------------------------------------------------------------------ */
 
@@ -633,7 +660,10 @@ static const cml_rule R_DIVERGENCE = {
                "max(1, max |output|) first, so the thresholds are absolute for outputs within [-1, 1] and "
                "relative to the range beyond. The finding names the ops where the divergence grows most (the "
                "relative error of the op's output minus the worst of its inputs'), measured on sampled values "
-               "of every op.\n\n## Fix\n\nKeep the named ops in fp32 (coremltools `compute_precision` with an "
+               "of every op. Outputs computed from random_* ops (random_normal, random_uniform, random_bernoulli, "
+               "random_categorical) are not judged: the executor draws the same values in both runs, Core ML "
+               "draws afresh, and an fp16 run may sample other categories; the figures mark them \"random\" and "
+               "a note says so.\n\n## Fix\n\nKeep the named ops in fp32 (coremltools `compute_precision` with an "
                "op selector), rescale the activations, or accept the error if the task tolerates it." PRB_HOW,
     .default_level = CML_WARNING,
     .check = chk_divergence,
@@ -667,10 +697,13 @@ static const cml_rule R_UNSUPPORTED = {
     .id = "probe/unsupported-op",
     .name = "ProbeUnsupportedOp",
     .summary = "The runtime probe cannot run an op of the model, so the model was not probed.",
-    .help_md = "coreml-lint's reference executor has no kernel for this op (a custom layer, control flow, an "
-               "op kind or parameter it does not implement, a classic model type other than GLM, tree ensemble, "
+    .help_md = "coreml-lint's reference executor has no kernel for this op (a custom layer, a NeuralNetwork "
+               "control-flow layer, an op kind or parameter it does not implement, a classic model type other than "
+               "GLM, tree ensemble, "
                "support vector machine (regressor and classifier), scaler, feature vectorizer, normalizer, array "
                "feature extractor and numeric imputer, such as a k-nearest-neighbors classifier or a text model). "
+               "Every ML Program op of the iOS15 to iOS18 opsets runs, control flow, lists and states included "
+               "(docs/mil-ops.md in the source tree lists them). "
                "Nothing was measured; the static findings stand. This says nothing about Core ML's own support "
                "(see ane/unsupported-op for the Neural Engine)." PRB_HOW,
     .default_level = CML_WARNING,
@@ -727,8 +760,31 @@ static const cml_rule R_OOM = {
     .flags = CML_RULE_OPT_IN,
 };
 
+static const cml_rule R_CONSTANT = {
+    .size = sizeof(cml_rule),
+    .id = "probe/constant-output",
+    .name = "ConstantOutput",
+    .summary = "An output does not change across different generated inputs.",
+    .help_md = "After its timed runs the probe runs the model in fp32 twice more, on inputs generated from "
+               "another seed and on all-zero inputs (inputs given with `--input` stay as they are), and compares "
+               "every float output with the first run's, bit for bit. An output that came out the same for three "
+               "different inputs "
+               "does not depend on them: a softmax over an axis of size 1 (always 1.0), an argmax over an axis "
+               "of size 1, an activation saturated for every input, or an output not connected to the inputs. "
+               "Outputs of classifiers' labels are not compared (the same class for different inputs is "
+               "normal), nor models with tree ensembles (constant between thresholds the generated inputs may "
+               "all miss). io/degenerate-output finds the certain cases statically.\n\n## Fix\n\nFollow the "
+               "output back to the op that makes it constant: apply the softmax on the axis that holds the "
+               "classes (or use a sigmoid for one unit), connect the output to the network." PRB_HOW,
+    .default_level = CML_WARNING,
+    .check = chk_constant,
+    .tags = TAGS,
+    .options = PROBE_OPTIONS,
+    .flags = CML_RULE_OPT_IN,
+};
+
 static const cml_rule *const RULES[] = {&R_NON_FINITE, &R_OVERFLOW, &R_DIVERGENCE, &R_BASELINE, &R_UNSUPPORTED,
-                                        &R_CRASH,      &R_TIMEOUT,  &R_OOM,        NULL};
+                                        &R_CRASH,      &R_TIMEOUT,  &R_OOM,        &R_CONSTANT, NULL};
 
 static const cml_plugin PLUGIN = {
     .size = sizeof(cml_plugin),

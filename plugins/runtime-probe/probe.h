@@ -86,6 +86,8 @@ typedef struct probe_output {
     char name[PROBE_NAME];
     uint64_t n;                     /* float values compared */
     bool is_float;
+    bool random;                    /* depends on a random_* op: the fp16 and fp32 runs (and Core ML)
+                                       need not draw alike, so no divergence is judged */
     /* a classifier's label output: the predicted class in each mode */
     bool is_label;
     int64_t class32, class16;       /* class indices */
@@ -99,6 +101,11 @@ typedef struct probe_output {
     bool cmp_matched;
     char cmp_name[PROBE_NAME];      /* A's output it was matched with */
     double cmp_max_ref, cmp_linf, cmp_rmse, cmp_max_rel;
+    /* probe/constant-output: fp32 outputs for inputs of other seeds */
+    int other_seeds;                /* runs on other generated inputs that completed */
+    bool constant;                  /* float output bitwise the same in every one */
+    bool uniform;                   /* ... and every element the same value */
+    float first_value;              /* its first element */
 } probe_output;
 
 typedef struct probe_result {

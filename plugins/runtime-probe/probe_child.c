@@ -72,6 +72,7 @@ static const exec_api *EX;
 #define exec_tensors_free (EX->tensors_free)
 #define exec_tensor_count (EX->tensor_count)
 #define exec_round_fp16 (EX->round_fp16)
+#define exec_output_random (EX->output_random)
 
 /* AddressSanitizer builds: RLIMIT_AS would make the sanitizer's own
  * reservations fail (GCC defines __SANITIZE_ADDRESS__, clang has
@@ -743,6 +744,7 @@ static void prb_figures(prb_child *c, const exec_plan *plan, const exec_tensor *
         const probe_output *po = &r->outputs[i];
         jb(&j, "%s{\"name\":", i ? "," : "");
         jstr(&j, po->name);
+        if (po->random) jb(&j, ",\"random\":true");
         if (po->is_float) {
             jb(&j, ",\"values\":%llu,\"max_abs\":", (unsigned long long)po->n);
             jnum(&j, po->max_ref);
@@ -887,6 +889,67 @@ static void prb_figures(prb_child *c, const exec_plan *plan, const exec_tensor *
     }
 }
 
+
+/* A tree ensemble is constant between its thresholds: generated inputs
+ * that miss them all say nothing. */
+static bool prb_piecewise_constant(const cml_model *m) {
+    const cml_function *f = m->classic;
+    for (size_t i = 0; f && f->block && i < f->block->n_ops; i++)
+        if (!strncmp(f->block->ops[i]->kind, "treeEnsemble", 12)) return true;
+    return false;
+}
+
+/* probe/constant-output: run fp32 again on inputs generated from another
+ * seed and on all-zero inputs (inputs read from files stay as given) and
+ * mark every float output that came out bitwise the same each time: three
+ * different inputs that leave an output unchanged mean it carries nothing
+ * about them. The zero input keeps a network that saturates on noise (a raw
+ * 0-255 image classifier) from looking constant. */
+#define PRB_OTHER_SEEDS 2
+static void prb_constant_outputs(prb_child *c, exec_plan *plan, const char *fn, const exec_tensor *ins,
+                                 size_t n_in, const bool *from_file, const exec_tensor *out32, size_t n_out32) {
+    probe_result *r = c->res;
+    bool generated = false, varied[PROBE_MAX_OUTPUTS] = {false};
+    int done = 0;
+    for (size_t i = 0; i < n_in; i++) generated = generated || !from_file[i];
+    if (!generated || prb_piecewise_constant(c->m)) return;
+    for (uint64_t k = 1; k <= PRB_OTHER_SEEDS; k++) {
+        exec_tensor *alt = NULL, *o = NULL;
+        size_t n_alt = 0, n_o = 0;
+        char err[256];
+        if (exec_make_inputs(c->m, fn, c->o->seed + k * 0x9e3779b9ull, &alt, &n_alt, err, sizeof err) != 0) return;
+        for (size_t i = 0; i < n_alt && i < n_in; i++) {
+            size_t n = exec_tensor_count(&alt[i]);
+            if (from_file[i] && n == exec_tensor_count(&ins[i])) memcpy(alt[i].data, ins[i].data, n * sizeof(float));
+            else if (k == PRB_OTHER_SEEDS && alt[i].dtype != EXEC_DT_LABEL) memset(alt[i].data, 0, n * sizeof(float));
+        }
+        exec_reset_states(plan);
+        int rc = exec_run(plan, EXEC_FP32, alt, n_alt, &o, &n_o, NULL);
+        exec_tensors_free(alt, n_alt);
+        if (rc != 0) {
+            exec_tensors_free(o, n_o);
+            break;
+        }
+        done++;
+        for (size_t i = 0; i < r->n_outputs && i < n_out32; i++) {
+            size_t n = exec_tensor_count(&out32[i]);
+            if (i >= n_o || n != exec_tensor_count(&o[i]) ||
+                (n && memcmp(out32[i].data, o[i].data, n * sizeof(float)) != 0))
+                varied[i] = true;
+        }
+        exec_tensors_free(o, n_o);
+    }
+    for (size_t i = 0; i < r->n_outputs && i < n_out32; i++) {
+        probe_output *po = &r->outputs[i];
+        size_t n = exec_tensor_count(&out32[i]);
+        po->other_seeds = done;
+        po->constant = done == PRB_OTHER_SEEDS && po->is_float && n && !varied[i];
+        if (!po->constant) continue;
+        po->first_value = out32[i].data[0];
+        po->uniform = true;
+        for (size_t k = 1; k < n && po->uniform; k++) po->uniform = out32[i].data[k] == out32[i].data[0];
+    }
+}
 static void prb_child_main(prb_child *c) {
     probe_result *r = c->res;
     const probe_opts *o = c->o;
@@ -1041,6 +1104,7 @@ static void prb_child_main(prb_child *c) {
         probe_output *po = &r->outputs[i];
         snprintf(po->name, sizeof po->name, "%s", out32[i].name ? out32[i].name : "?");
         po->is_float = prb_is_float(&out32[i]) && i < n_out16 && exec_tensor_count(&out16[i]) == exec_tensor_count(&out32[i]);
+        po->random = exec_output_random(plan, i) != 0;
         if (out32[i].dtype == EXEC_DT_LABEL && out32[i].data && i < n_out16 && out16[i].data) {
             po->is_label = true;
             po->class32 = (int64_t)out32[i].data[0];
@@ -1059,6 +1123,7 @@ static void prb_child_main(prb_child *c) {
         po->max_rel = cm.max_rel;
     }
     prb_growth(c->ops, c->rel16, c->n_ops, r->div_ops, &r->n_div_ops);
+    prb_constant_outputs(c, plan, fn->name, ins, n_in, from_file, out32, n_out32);
 
     /* a mixed-precision program also runs in its own typed precision
      * (fp16-typed ops rounded, fp32-typed ones not); for pure fp16 / fp32

@@ -14,9 +14,10 @@ local rule = {
 **Why.** A custom layer (NeuralNetwork `custom`, specification 2; ML Program
 `custom_layer`) has no implementation in Core ML: the app must link a class
 conforming to `MLCustomLayer` whose name is the layer's `className`, or the
-model fails to load. Custom layers always run on the CPU (never on the Neural
-Engine or, without a Metal implementation, the GPU), so the graph is split
-around them. Apple lists custom operators among the features ML programs do
+model fails to load. Custom layers never run on the Neural Engine (an Apple
+engineer in apple/coremltools#1278) and run on the CPU unless the class also
+implements `MLCustomLayer`'s optional GPU method
+`encode(commandBuffer:inputs:outputs:)`, so the graph is split around them. Apple lists custom operators among the features ML programs do
 not support yet.
 
 **Example.** `model.mlmodel: warning: layer 'soft_threshold' is a custom layer: the app must provide the class 'CLSoftThreshold' (MLCustomLayer) … [custom/custom-layer]`
@@ -46,7 +47,7 @@ local function check_one(model, ctx)
       if type(class) ~= "string" or class == "" then class = "(no className)" end
       ctx:report{
         at = op,
-        message = ("layer '%s' is a custom layer: the app must provide the class '%s' (MLCustomLayer) or the model fails to load; it runs on the CPU only"):format(op.name, class),
+        message = ("layer '%s' is a custom layer: the app must provide the class '%s' (MLCustomLayer) or the model fails to load; it never runs on the Neural Engine (Apple engineer, apple/coremltools#1278) and runs on the CPU unless the class also implements the GPU path (encode(commandBuffer:inputs:outputs:))"):format(op.name, class),
         fix = "replace the custom layer with built-in (composite) operations, or split the model around it",
         props = { class_name = class },
       }

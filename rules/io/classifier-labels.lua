@@ -50,11 +50,30 @@ local function last_dim(v)
   return nil
 end
 
--- Number of classes the value at the end of the graph carries.
-local function class_count(v)
+-- The class axis of a NeuralNetwork blob. Legacy layers (innerProduct,
+-- softmax) put their units on the channel axis of [.., C, H, W] — the
+-- probability vector of an image classifier is [1, 10, 1, 1], not a last
+-- dimension of 10 — and on the last axis of a rank-1 or rank-2 blob.
+-- SOURCE: NeuralNetwork.proto InnerProductLayerParams (rank 4 -> [x1, C_out,
+-- 1, 1]) and SoftmaxLayerParams (axis -3).
+local function nn_class_dim(v)
+  local s = v and v.shape
+  if not s or #s == 0 then return nil end
+  if #s >= 3 then
+    if s[#s] == 1 and s[#s - 1] == 1 and s[#s - 2] and s[#s - 2] > 0 then return s[#s - 2] end
+    return nil
+  end
+  if s[#s] and s[#s] > 0 then return s[#s] end
+  return nil
+end
+
+-- Number of classes the value at the end of the graph carries; dim reads
+-- the class axis of a value's shape.
+local function class_count(v, dim)
+  dim = dim or last_dim
   for _ = 1, 32 do
     if not v then return nil end
-    local n = last_dim(v)
+    local n = dim(v)
     if n then return n end
     local p = v.producer
     if not p then return nil end
@@ -98,9 +117,11 @@ local function check_labels(ctx, at, labels, what)
 end
 
 local function check_nn(model, ctx)
+  -- a compiled classifier keeps its labels and layers in coremlc's files
+  if model.unknown.class_labels then return end
   local labels = model.class_labels
   check_labels(ctx, model, labels, "the classifier")
-  if #labels == 0 then return end
+  if #labels == 0 or model.unknown.graph then return end
   -- the probability layer: the op producing predicted_probabilities_name,
   -- else the last op of the network
   local prob_name = model.predicted_probabilities_name
@@ -112,7 +133,7 @@ local function check_nn(model, ctx)
     end
   end
   if not target and last then target = last.outputs[1] end
-  local n = class_count(target)
+  local n = class_count(target, nn_class_dim)
   if n and n ~= #labels then
     ctx:report{
       at = target.producer or model,
@@ -162,7 +183,7 @@ local function check_one(model, ctx)
     check_nn(model, ctx)
   elseif model.type == "mlProgram" then
     check_program(model, ctx)
-  elseif model.class_label_kind then
+  elseif model.class_label_kind and not model.unknown.class_labels then
     check_labels(ctx, model, model.class_labels, "the classifier")
   end
 end

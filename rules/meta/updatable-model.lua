@@ -8,7 +8,7 @@
 local rule = {
   id = "meta/updatable-model",
   name = "UpdatableModel",
-  summary = "The model is updatable (on-device training): check the update setup",
+  summary = "An updatable model's update setup is one Core ML refuses or never uses",
   help = [[
 **Why.** An updatable model (`isUpdatable`, specification 4, iOS 13) is
 retrained on the device with `MLUpdateTask`: the app must supply training
@@ -24,9 +24,12 @@ the model, so mistakes are load failures:
 - a model marked updatable needs at least one updatable layer and training
   inputs (error / warning).
 
-Otherwise the finding is a note, so the update path is a conscious choice.
+A well-formed updatable model is not reported (there is nothing to fix);
+`coreml-lint inspect` lists it as updatable. A compiled model whose layers
+cannot be read (a NeuralNetwork compiled for espresso) is checked only on what
+is known: its flag and its training inputs.
 
-**Example.** `model.mlmodel: note: the model is updatable (on-device training with MLUpdateTask) [meta/updatable-model]`
+**Example.** `model.mlmodel: error: the model is marked updatable but none of its layers is updatable [meta/updatable-model]`
 
 **Fix.** Follow the coremltools examples in `docs-guides/source/updatable-*.md`
 (`NeuralNetworkBuilder.make_updatable`, `set_categorical_cross_entropy_loss`,
@@ -86,7 +89,7 @@ local function check_one(model, ctx)
     return
   end
   local nn = model.type == "neuralNetwork" or model.type == "neuralNetworkClassifier" or model.type == "neuralNetworkRegressor"
-  if nn and updatable_layers == 0 then
+  if nn and updatable_layers == 0 and not model.unknown.graph then
     ctx:report{
       at = model, level = "error",
       message = "the model is marked updatable but none of its layers is updatable",
@@ -94,18 +97,13 @@ local function check_one(model, ctx)
     }
     return
   end
-  if #model.training_inputs == 0 and #model.submodels == 0 then
+  if #model.training_inputs == 0 and #model.submodels == 0 and not model.unknown.interface then
     ctx:report{
       at = model, level = "warning",
       message = "the model is marked updatable but declares no training inputs",
       fix = "describe the training inputs (the loss input and the target) in the model description",
     }
   end
-  ctx:report{
-    at = model,
-    message = ("the model is updatable (on-device training with MLUpdateTask; %d updatable layer(s)): its updatable layers stay float32 and uncompressed"):format(updatable_layers),
-    fix = "make sure the app ships training inputs and calls MLUpdateTask, or save the model without isUpdatable",
-  }
 end
 
 function rule.check(model, ctx)

@@ -118,51 +118,186 @@ local function preprocessing_of(model, f, n_images)
         elseif y and y[1] then pre.r, pre.g, pre.b = y[1], y[1], y[1] end
       end
     end
+    if pre and (f.color == "GRAYSCALE" or f.color == "GRAYSCALE_FLOAT16") then pre.gray = true end
     return pre
   end
   return nil
 end
 
-local function check_one(model, ctx)
-  local images = {}
-  for _, f in ipairs(model.inputs) do
-    if f.kind == "image" then images[#images + 1] = f end
+-- Ops that only move, resize or pad pixels: normalization may follow them.
+local LAYOUT = {
+  resizeBilinear = true, cropResize = true, crop = true, padding = true, upsample = true, permute = true,
+  transpose = true, reshape = true, reshapeStatic = true, copy = true, resize_bilinear = true,
+  upsample_bilinear = true, upsample_nearest_neighbor = true, resize = true, pad = true, identity = true,
+}
+
+local function const_producer(v)
+  if type(v) ~= "userdata" then return false end
+  if v.weight then return true end
+  local p = v.producer
+  return p ~= nil and (p.kind == "loadConstant" or p.kind == "loadConstantND" or p.kind == "const")
+end
+
+local function any_const(list)
+  if type(list) == "userdata" then return const_producer(list) end
+  for _, v in ipairs(list or {}) do
+    if const_producer(v) then return true end
   end
-  for _, f in ipairs(images) do
-    local p = preprocessing_of(model, f, #images)
-    -- GRAYSCALE_FLOAT16 (OneComponent16Half) pixels are floats the app
-    -- chooses, not 0-255 bytes: no "raw pixels" hint for them
-    local raw_bytes = f.color ~= "GRAYSCALE_FLOAT16"
-    if p == nil and raw_bytes then
-      ctx:report{
-        at = f,
-        message = ("image input '%s' has no scale or bias: the network receives raw 0-255 pixel values; make sure it was trained on those"):format(f.name),
-        fix = "set ct.ImageType(scale=…, bias=[…]) at conversion to the training normalization",
-      }
-    elseif p ~= nil and not p.mean_image then
-      local bias = p.gray and fmt(p.r) or ("%s, %s, %s"):format(fmt(p.r), fmt(p.g), fmt(p.b))
-      local name = recipe(p.scale, p.r, p.g, p.b)
-      if not p.gray and swapped(p.scale, p.r, p.g, p.b) and (f.color == "RGB" or f.color == "BGR") then
-        ctx:report{
-          at = f, level = "warning",
-          message = ("image input '%s' (%s) has ImageNet biases with red and blue swapped (bias %s): check the channel order against training"):format(f.name, f.color, bias),
-          fix = "in Core ML the red bias applies to the red channel whatever the color layout; reorder the biases or fix color_layout",
-          props = { scale = p.scale, bias = { p.r, p.g, p.b } },
-        }
-      elseif not name or ctx.options.report_recognized then
-        ctx:report{
-          at = f,
-          message = ("image input '%s' is scaled by %s with bias (%s) (%s); make sure this matches the training preprocessing"):format(f.name, fmt(p.scale), bias, name or "unrecognised"),
-          fix = "set ct.ImageType(scale=…, bias=[…], color_layout=…) to the training normalization",
-          props = { scale = p.scale, bias = { p.r, p.g, p.b }, recipe = name or "unrecognised" },
-        }
+  return false
+end
+
+local function num(x, d) if type(x) == "number" then return x end return d end
+
+-- Whether op applies a constant affine step to the pixels (the network
+-- normalizes inside its graph, as Apple's DeepLabV3 does: resize, then add
+-- a constant per channel).
+local function normalizing(op)
+  local k, a = op.kind, op.attrs
+  if k == "add" or k == "multiply" then
+    local ins = op.inputs.input
+    local n = type(ins) == "table" and #ins or 1
+    if n == 1 then
+      local alpha = num(a.alpha, k == "multiply" and 1 or 0)
+      return alpha ~= (k == "multiply" and 1 or 0)
+    end
+    return any_const(ins)
+  end
+  if k == "scale" or k == "bias" or k == "batchnorm" then return not a.computeMeanVar end
+  if k == "activation" and a.linear then
+    return num(a["linear.alpha"], 1) ~= 1 or num(a["linear.beta"], 0) ~= 0
+  end
+  if k == "addBroadcastable" or k == "subtractBroadcastable" or k == "multiplyBroadcastable"
+     or k == "divideBroadcastable" then
+    return any_const(op.inputs.input)
+  end
+  if k == "add" or k == "sub" or k == "mul" or k == "real_div" then
+    return const_producer(op.inputs.x) or const_producer(op.inputs.y)
+  end
+  return false
+end
+
+-- The ops reading a value (through layout-only ops), at most a few levels.
+local function normalizes_in_graph(model, name)
+  if model.type == "mlProgram" then
+    -- the converter's own scaler ops are read by preprocessing_of
+    name = name
+  end
+  local readers = {}
+  for op in model:ops() do
+    for _, arg in pairs(op.inputs) do
+      local list = type(arg) == "table" and arg or { arg }
+      for _, v in ipairs(list) do
+        if type(v) == "userdata" and v.name then
+          readers[v.name] = readers[v.name] or {}
+          table.insert(readers[v.name], op)
+        end
       end
     end
   end
+  local frontier, seen = { name }, {}
+  for _ = 1, 8 do
+    local next_names = {}
+    for _, n in ipairs(frontier) do
+      for _, op in ipairs(readers[n] or {}) do
+        if not seen[op] then
+          seen[op] = true
+          if normalizing(op) and not op.name:find("__scaled__", 1, true)
+             and not op.name:find("__biased__", 1, true) then
+            return true
+          end
+          if LAYOUT[op.kind] then
+            for _, o in ipairs(op.outputs) do next_names[#next_names + 1] = o.name end
+          end
+        end
+      end
+    end
+    if #next_names == 0 then return false end
+    frontier = next_names
+  end
+  return false
 end
 
+-- The finding for image input f of the model that consumes it (stage), or
+-- nil when there is nothing to say.
+local function verdict(stage, f, n_images, ctx)
+  -- Apple's feature extractor scales and normalizes the image itself
+  if stage.type == "visionFeaturePrint" then return nil end
+  if stage.type ~= "mlProgram" and stage.type ~= "neuralNetwork" and stage.type ~= "neuralNetworkClassifier"
+     and stage.type ~= "neuralNetworkRegressor" then
+    return nil
+  end
+  -- a compiled NeuralNetwork keeps its preprocessing in coremlc's files
+  if stage.unknown.preprocessing then return nil end
+  local p = preprocessing_of(stage, f, n_images)
+  -- GRAYSCALE_FLOAT16 (OneComponent16Half) pixels are floats the app
+  -- chooses, not 0-255 bytes: no "raw pixels" hint for them
+  local raw_bytes = f.color ~= "GRAYSCALE_FLOAT16"
+  local identity = p ~= nil and not p.mean_image and p.scale == 1 and p.r == 0 and p.g == 0 and p.b == 0
+  if (p == nil or identity) then
+    if not raw_bytes or normalizes_in_graph(stage, f.name) then return nil end
+    return {
+      message = identity
+        and ("image input '%s' has an identity scaler (scale 1, bias 0): the network receives raw 0-255 pixel values; make sure it was trained on those"):format(f.name)
+        or ("image input '%s' has no scale or bias: the network receives raw 0-255 pixel values; make sure it was trained on those"):format(f.name),
+      fix = "set ct.ImageType(scale=…, bias=[…]) at conversion to the training normalization",
+    }
+  end
+  if p.mean_image then return nil end
+  local bias = p.gray and fmt(p.r) or ("%s, %s, %s"):format(fmt(p.r), fmt(p.g), fmt(p.b))
+  local name = recipe(p.scale, p.r, p.g, p.b)
+  if not p.gray and swapped(p.scale, p.r, p.g, p.b) and (f.color == "RGB" or f.color == "BGR") then
+    return {
+      level = "warning",
+      message = ("image input '%s' (%s) has ImageNet biases with red and blue swapped (bias %s): check the channel order against training"):format(f.name, f.color, bias),
+      fix = "in Core ML the red bias applies to the red channel whatever the color layout; reorder the biases or fix color_layout",
+      props = { scale = p.scale, bias = { p.r, p.g, p.b } },
+    }
+  end
+  if name and not ctx.options.report_recognized then return nil end
+  if not name and normalizes_in_graph(stage, f.name) then return nil end
+  return {
+    message = ("image input '%s' is scaled by %s with bias (%s) (%s); make sure this matches the training preprocessing"):format(f.name, fmt(p.scale), bias, name or "unrecognised"),
+    fix = "set ct.ImageType(scale=…, bias=[…], color_layout=…) to the training normalization",
+    props = { scale = p.scale, bias = { p.r, p.g, p.b }, recipe = name or "unrecognised" },
+  }
+end
+
+local function images_of(m)
+  local images = {}
+  for _, f in ipairs(m.inputs) do
+    if f.kind == "image" then images[#images + 1] = f end
+  end
+  return images
+end
+
+-- A pipeline's image input is the app's: it is judged once, there, by the
+-- stage(s) that read it; a stage reports only images of its own (features
+-- that another stage produces).
 function rule.check(model, ctx)
-  for m in model:models() do check_one(m, ctx) end
+  local app = {}
+  for _, f in ipairs(model.inputs) do app[f.name] = true end
+  for m in model:models() do
+    local images = images_of(m)
+    for _, f in ipairs(images) do
+      if m ~= model and app[f.name] then
+        -- judged at the pipeline's interface below
+      elseif #m.submodels == 0 then
+        local t = verdict(m, f, #images, ctx)
+        if t then t.at = f; ctx:report(t) end
+      elseif m == model then
+        for stage in model:models() do
+          if #stage.submodels == 0 then
+            for _, sf in ipairs(stage.inputs) do
+              if sf.name == f.name and sf.kind == "image" then
+                local t = verdict(stage, sf, #images_of(stage), ctx)
+                if t then t.at = f; ctx:report(t) end
+              end
+            end
+          end
+        end
+      end
+    end
+  end
 end
 
 return rule

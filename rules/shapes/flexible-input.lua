@@ -26,7 +26,7 @@ Flexibility has costs the converter does not warn about:
 |---|---|---|
 | shape range, deployment target before iOS 17.4 / macOS 14.4 | warning | range-shaped inputs keep the model off the Neural Engine ("MLE5Engine is not currently supported for models with range shape inputs that try to utilize the Neural Engine"; apple/coremltools#1029, #1764, #2370) and the model re-plans for new shapes |
 | shape range, target iOS 17.4+ | note | `reshapeFrequency = .infrequent` can let range-shaped inputs use the NE |
-| unbounded range (`upperBound` −1) in an ML Program | error | not permitted for ML Programs (coremltools refuses to write it) |
+| unbounded range (`upperBound` −1) in an ML Program | warning | coremltools refuses to write it (`ct.convert` raises for ML Programs); how Core ML treats such a model is undocumented |
 | unbounded range in a NeuralNetwork | warning | the input may grow until the device runs out of memory |
 | more than 128 enumerated shapes | warning | Core ML supports up to 128 |
 | more than one enumerated input before spec 9 (iOS 18) | error | only one input may use enumerated shapes before iOS 18 |
@@ -35,8 +35,13 @@ Flexibility has costs the converter does not warn about:
 | largest enumerated shape ≥ 4× the default's elements | note | Core ML preallocates the default shape; memory for the largest may be allocated anyway (#1249) |
 
 Without a deployment target (`target` / `--target`), the model's own minimum
-OS (from its specification version) stands in for it. Sub-models of a
-pipeline are checked too.
+OS (from its specification version and those of its sub-models) stands in for
+it. A pipeline's inputs are judged once, on the pipeline, against the stages
+that read them; a stage is judged only on features of its own. Inputs read
+only by Apple's feature extractors (Vision feature print, audio feature print,
+sound analysis preprocessing) are not judged on size or the Neural Engine:
+those extractors resize or window the input themselves on their own network
+(Create ML image classifiers declare 299..unbounded images for that reason).
 
 **Example.** `model.mlpackage: warning: input 'x' uses a shape range (dim 1: 1..128); range-shaped inputs keep the model off the Neural Engine before iOS 17.4 / macOS 14.4, and the app targets iOS16 [shapes/flexible-input]`
 
@@ -162,6 +167,36 @@ local function range_text(f)
   return table.concat(parts, ", ")
 end
 
+-- What reads an input: the model itself, or for a pipeline's input the
+-- stages (leaf sub-models) that take a feature of that name.
+local function consumers(model, name)
+  if #model.submodels == 0 then return { model } end
+  local out = {}
+  for m in model:models() do
+    if #m.submodels == 0 then
+      for _, f in ipairs(m.inputs) do
+        if f.name == name then out[#out + 1] = m break end
+      end
+    end
+  end
+  return out
+end
+
+local function any_type(list, t)
+  for _, m in ipairs(list) do if m.type == t then return true end end
+  return false
+end
+
+-- Apple's own feature extractors (Model.proto: VisionFeaturePrint,
+-- AudioFeaturePrint, SoundAnalysisPreprocessing).
+local APPLE_EXTRACTOR = { visionFeaturePrint = true, audioFeaturePrint = true, soundAnalysisPreprocessing = true }
+
+local function all_extractors(list)
+  if #list == 0 then return false end
+  for _, m in ipairs(list) do if not APPLE_EXTRACTOR[m.type] then return false end end
+  return true
+end
+
 local function check_range(model, ctx, f, report)
   local ranges = f.ranges or {}
   -- interface validity: ordered ranges, default inside, matching rank
@@ -196,13 +231,19 @@ local function check_range(model, ctx, f, report)
       end
     end
   end
+  -- Apple's feature extractors resize (Vision feature print: 299 x 299) or
+  -- window (audio) whatever they get on their own network: the range says
+  -- nothing about memory or the Neural Engine there.
+  local readers = consumers(model, f.name)
+  if all_extractors(readers) then return end
+  local program = model.type == "mlProgram" or any_type(readers, "mlProgram")
   -- unbounded dimensions
   for i, r in ipairs(ranges) do
     if r.upper < 0 then
-      if model.type == "mlProgram" then
+      if program then
         report{
-          at = f, level = "error",
-          message = ("input '%s' has an unbounded range for %s (upper bound %d); unbounded ranges are not permitted in an ML Program"):format(f.name, dim_label(f, i), r.upper),
+          at = f, level = "warning",
+          message = ("input '%s' has an unbounded range for %s (upper bound %d); coremltools refuses unbounded ranges for ML Programs (ct.convert raises), so this model was not made the documented way and Core ML's behaviour with it is undocumented"):format(f.name, dim_label(f, i), r.upper),
           fix = "set a positive upper_bound on every ct.RangeDim of an ML Program",
           props = { dimension = i - 1, lower = r.lower, upper = r.upper },
         }
@@ -232,7 +273,7 @@ local function check_range(model, ctx, f, report)
     end
     report{
       at = f, level = "warning",
-      message = ("input '%s' uses a shape range (%s); range-shaped inputs keep the model off the Neural Engine before iOS 17.4 / macOS 14.4, and %s"):format(f.name, range_text(f), where),
+      message = ("input '%s' uses a shape range (%s); range-shaped inputs keep the model off the Neural Engine before iOS 17.4 / macOS 14.4 (Core ML's own runtime message, apple/coremltools#1764; estimate: verify with Xcode's performance report), and %s"):format(f.name, range_text(f), where),
       fix = "use ct.EnumeratedShapes (at most 128) for the shapes the app needs, or a fixed shape; from iOS 17.4 load with optimizationHints.reshapeFrequency = .infrequent",
       props = { flexible = "range", oldest_os = text },
     }
@@ -299,7 +340,7 @@ local function check_enumerated(ctx, f, report)
   end
 end
 
-local function check_one(model, ctx, seen)
+local function check_one(model, ctx, seen, skip)
   -- a pipeline repeats its stages' inputs: report each input name once
   local function reporter(f)
     return function(t)
@@ -311,6 +352,7 @@ local function check_one(model, ctx, seen)
   end
   local enumerated = {}
   for _, f in ipairs(model.inputs) do
+    if skip and skip[f.name] then goto next end
     local report = reporter(f)
     if f.flexible == "range" then
       check_range(model, ctx, f, report)
@@ -318,6 +360,7 @@ local function check_one(model, ctx, seen)
       enumerated[#enumerated + 1] = f
       check_enumerated(ctx, f, report)
     end
+    ::next::
   end
   if #enumerated > 1 then
     local first = enumerated[1]
@@ -344,9 +387,14 @@ local function check_one(model, ctx, seen)
   end
 end
 
+-- A pipeline's inputs are the app's: they are judged once, on the
+-- pipeline (whose minimum OS covers every stage), against the stages that
+-- read them; a stage is judged only on inputs of its own (features another
+-- stage produces).
 function rule.check(model, ctx)
-  local seen = {}
-  for m in model:models() do check_one(m, ctx, seen) end
+  local seen, app = {}, {}
+  for _, f in ipairs(model.inputs) do app[f.name] = true end
+  for m in model:models() do check_one(m, ctx, seen, m ~= model and app or nil) end
 end
 
 return rule

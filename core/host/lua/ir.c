@@ -439,6 +439,17 @@ static void push_preprocess(lua_State *L, const cml_model *m) {
     }
 }
 
+/* model.unknown: {graph = true, preprocessing = true, ...} for the facts the
+ * loader could not read (cml_model.unknown). */
+static void push_unknown(lua_State *L, const cml_model *m) {
+    lua_createtable(L, 0, CML_UNKNOWN_COUNT_);
+    for (unsigned i = 0; i < CML_UNKNOWN_COUNT_; i++)
+        if (m->unknown & (1u << i)) {
+            lua_pushboolean(L, 1);
+            lua_setfield(L, -2, cml_unknown_name(i));
+        }
+}
+
 static void push_labels(lua_State *L, const cml_model *m) {
     sandbox_charge(L, m->n_class_labels);
     lua_createtable(L, arr_hint(m->n_class_labels), 0);
@@ -516,6 +527,7 @@ static int model_index(lua_State *L) {
     else if (IS("metadata")) push_metadata(L, &m->metadata);
     else if (IS("class_labels")) push_labels(L, m);
     else if (IS("preprocessing")) push_preprocess(L, m);
+    else if (IS("unknown")) push_unknown(L, m);
     else if (IS("functions")) push_objs(L, LIR_FUNCTION, (const void *const *)m->functions, m->n_functions);
     else if (IS("function_descriptions")) push_function_descs(L, m);
     else if (IS("submodels")) push_objs(L, LIR_MODEL, (const void *const *)m->sub_models, m->n_sub_models);

@@ -54,6 +54,7 @@ void exec_seterr(char *err, size_t n, const char *fmt, ...) {
 
 static void to_tensor(exec_tensor *o, const char *name, const xt *t);
 static void lz_view(xt *t, const xlz *z, exec_dtype decl);
+static void release_slot(exec_plan *p, xslot *sl);
 
 /* ---- pointer map ------------------------------------------------------------ */
 
@@ -242,6 +243,17 @@ static const xt *lz_step(xctx *c, const xt *t) {
     q->next = p->tmp;
     p->tmp = q;
     return &q->t;
+}
+
+/* those decoded since mark (a nested block's steps free theirs, not the
+ * enclosing control-flow step's) */
+static void lz_step_free_to(exec_plan *p, xtmp *mark) {
+    while (p->tmp && p->tmp != mark) {
+        xtmp *q = p->tmp;
+        p->tmp = q->next;
+        free(q->t.d);
+        free(q);
+    }
 }
 
 static void lz_step_free(exec_plan *p) {
@@ -461,13 +473,21 @@ xt *exec_out(xctx *c, size_t i, int rank, const int64_t *dim) {
     if (i >= c->op->n_outputs || rank < 0 || rank > EXEC_MAX_RANK) return NULL;
     xslot *sl = &c->p->slots[c->st->out_slots[i]];
     xt *t = &sl->t;
+    if (t->lst && t->owned) exec_list_free(t->lst);
     if (t->owned) {
         if (t->cap) pool_put(c->p, t->d, t->cap);
         else free(t->d);
     }
     memset(t, 0, sizeof *t);
     t->rank = rank;
-    for (int k = 0; k < rank; k++) t->dim[k] = dim[k] < 0 ? 0 : dim[k];
+    /* shapes computed from values (a hostile model's parameters) must not
+     * wrap size_t: refuse more than 2^40 elements (the caller reports it) */
+    double total = 1;
+    for (int k = 0; k < rank; k++) {
+        t->dim[k] = dim[k] < 0 ? 0 : dim[k];
+        total *= (double)t->dim[k];
+    }
+    if (total > 1099511627776.0) return NULL;
     t->n = exec_count(rank, t->dim);
     t->d = pool_get(c->p, t->n, &t->cap);
     if (!t->d) return NULL;
@@ -487,6 +507,159 @@ float *exec_scratch(xctx *c, size_t n) {
         p->scratch_n = n;
     }
     return p->scratch;
+}
+
+/* ---- lists, copies, nested blocks ------------------------------------------------------ */
+
+void exec_xt_free(xt *t) {
+    if (!t) return;
+    if (t->owned) {
+        if (t->lst) exec_list_free(t->lst);
+        free(t->d);
+    }
+    memset(t, 0, sizeof *t);
+}
+
+int exec_xt_dup(xt *dst, const xt *src) {
+    memset(dst, 0, sizeof *dst);
+    dst->rank = src->rank;
+    memcpy(dst->dim, src->dim, sizeof dst->dim);
+    dst->n = src->n;
+    dst->dt = src->dt;
+    dst->strs = src->strs;
+    dst->nstr = src->nstr;
+    dst->owned = true;
+    if (src->lst) {
+        dst->lst = exec_list_clone(src->lst);
+        return dst->lst ? 0 : -1;
+    }
+    if (!src->d) return 0;
+    dst->d = malloc((src->n ? src->n : 1) * sizeof(float));
+    if (!dst->d) return -1;
+    memcpy(dst->d, src->d, src->n * sizeof(float));
+    return 0;
+}
+
+xlist *exec_list_new(exec_dtype dt) {
+    xlist *l = calloc(1, sizeof *l);
+    if (l) {
+        l->dt = dt;
+        l->dynamic = true;
+    }
+    return l;
+}
+
+void exec_list_free(xlist *l) {
+    if (!l) return;
+    for (size_t i = 0; i < l->n; i++) exec_xt_free(&l->items[i]);
+    free(l->items);
+    free(l);
+}
+
+int exec_list_reserve(xlist *l, size_t n) {
+    if (n <= l->cap) return 0;
+    size_t nc = l->cap ? l->cap : 4;
+    while (nc < n) nc *= 2;
+    xt *ni = realloc(l->items, nc * sizeof *ni);
+    if (!ni) return -1;
+    memset(ni + l->cap, 0, (nc - l->cap) * sizeof *ni);
+    l->items = ni;
+    l->cap = nc;
+    return 0;
+}
+
+xlist *exec_list_clone(const xlist *l) {
+    xlist *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    *c = *l;
+    c->items = NULL;
+    c->cap = 0;
+    c->n = 0;
+    if (exec_list_reserve(c, l->n) != 0) { free(c); return NULL; }
+    for (size_t i = 0; i < l->n; i++) {
+        if (exec_xt_dup(&c->items[i], &l->items[i]) != 0) {
+            c->n = i + 1;
+            exec_list_free(c);
+            return NULL;
+        }
+    }
+    c->n = l->n;
+    return c;
+}
+
+/* slot s holds a deep copy of src */
+static int slot_assign(exec_plan *p, int s, const xt *src) {
+    xslot *sl = &p->slots[s];
+    release_slot(p, sl);
+    xt *t = &sl->t;
+    memset(t, 0, sizeof *t);
+    t->rank = src->rank;
+    memcpy(t->dim, src->dim, sizeof t->dim);
+    t->n = src->n;
+    t->dt = src->dt;
+    t->owned = true;
+    if (src->lst) {
+        t->lst = exec_list_clone(src->lst);
+        return t->lst ? 0 : -1;
+    }
+    if (!src->d) return 0;
+    t->d = pool_get(p, t->n, &t->cap);
+    if (!t->d) return -1;
+    memcpy(t->d, src->d, t->n * sizeof(float));
+    return 0;
+}
+
+int exec_out_list(xctx *c, size_t i, xlist *l) {
+    if (i >= c->op->n_outputs) { exec_list_free(l); return exec_fail(c, "no output %zu", i); }
+    xslot *sl = &c->p->slots[c->st->out_slots[i]];
+    release_slot(c->p, sl);
+    memset(&sl->t, 0, sizeof sl->t);
+    sl->t.lst = l;
+    sl->t.owned = true;
+    sl->t.dt = l->dt;
+    return 0;
+}
+
+int exec_set_out(xctx *c, size_t i, const xt *src) {
+    if (i >= c->op->n_outputs) return exec_fail(c, "no output %zu", i);
+    if (slot_assign(c->p, c->st->out_slots[i], src) != 0) return exec_fail(c, "out of memory");
+    return 0;
+}
+
+size_t exec_block_count(xctx *c) { return c->st->n_subs; }
+
+size_t exec_block_n_inputs(xctx *c, size_t k) { return k < c->st->n_subs ? c->st->subs[k].b->n_inputs : 0; }
+
+size_t exec_block_n_outputs(xctx *c, size_t k) { return k < c->st->n_subs ? c->st->subs[k].b->n_outputs : 0; }
+
+int exec_block_set_input(xctx *c, size_t k, size_t i, const xt *src) {
+    if (k >= c->st->n_subs || i >= c->st->subs[k].b->n_inputs) return exec_fail(c, "block %zu has no input %zu", k, i);
+    if (slot_assign(c->p, c->st->subs[k].in_slots[i], src) != 0) return exec_fail(c, "out of memory");
+    return 0;
+}
+
+static int run_steps(exec_plan *p, exec_mode mode, size_t b, size_t e);
+
+int exec_block_run(xctx *c, size_t k) {
+    if (k >= c->st->n_subs) return exec_fail(c, "no block %zu", k);
+    return run_steps(c->p, c->mode, c->st->subs[k].begin, c->st->subs[k].end);
+}
+
+const xt *exec_block_output(xctx *c, size_t k, size_t i) {
+    if (k >= c->st->n_subs || i >= c->st->subs[k].b->n_outputs) return NULL;
+    return slot_view(c, c->st->subs[k].out_slots[i]);
+}
+
+uint64_t exec_rng_seed(xctx *c, int64_t op_seed) {
+    /* splitmix-style mixing of the plan seed, the op's seed and the number of
+     * random draws before this one in the run (an op in a loop draws anew
+     * each time; every run of the plan repeats the same sequence, so the fp32
+     * and fp16 runs see the same draws) */
+    uint64_t z = c->p->rng_seed ^ (++c->p->rng_calls * 0x9e3779b97f4a7c15ull) ^
+                 ((uint64_t)op_seed * 0xbf58476d1ce4e5b9ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
 }
 
 /* ---- prepare -------------------------------------------------------------------------- */
@@ -564,15 +737,42 @@ static void add_kind(char *list, size_t cap, const char *kind) {
 /* The ops of fn the executor refuses: their kinds into list (comma list,
  * each once), the first max of them into ops/why; returns the count of
  * refused ops. *n_runtime: the executable runtime ops. */
+static size_t check_block(const exec_io *io, const cml_function *fn, const cml_block *b, int fam, char *list,
+                          size_t cap, const cml_op **ops, char (*why)[192], size_t max, size_t *n_runtime);
+
 static size_t check_ops(const exec_io *io, const cml_function *fn, int fam, char *list, size_t cap, const cml_op **ops,
                         char (*why)[192], size_t max, size_t *n_runtime) {
+    return check_block(io, fn, fn->block, fam, list, cap, ops, why, max, n_runtime);
+}
+
+/* the ML Program ops that run nested blocks (SOURCE: apple/coremltools
+ * ops/defs/iOS15/control_flow.py cond, while_loop) */
+static bool is_control_flow(const char *kind) { return !strcmp(kind, "cond") || !strcmp(kind, "while_loop"); }
+
+static size_t check_block(const exec_io *io, const cml_function *fn, const cml_block *b, int fam, char *list,
+                          size_t cap, const cml_op **ops, char (*why)[192], size_t max, size_t *n_runtime) {
     bool nn = fam != FAM_MIL;
-    const cml_block *b = fn->block;
     size_t n_bad = 0, n_rt = 0;
     for (size_t i = 0; i < b->n_ops; i++) {
         const cml_op *op = b->ops[i];
         char item[192] = "";
-        if (op->n_blocks) {
+        if (op->n_blocks && !nn && is_control_flow(op->kind)) {
+            /* the op itself (its own checks), then every op of its blocks */
+            const exec_kdef *kd = exec_find_mil(op->kind);
+            char r[160] = "";
+            if (kd && kd->check && kd->check(io, op, r, sizeof r) != 0) {
+                snprintf(item, sizeof item, "%s (%s)", op->kind, r);
+            } else {
+                n_rt++;
+                for (size_t k = 0; k < op->n_blocks; k++) {
+                    size_t at = n_bad < max ? n_bad : max, sub_rt = 0;
+                    n_bad += check_block(io, fn, op->blocks[k], fam, list, cap, ops ? ops + at : NULL,
+                                         why ? why + at : NULL, max - at, &sub_rt);
+                    n_rt += sub_rt;
+                }
+                continue;
+            }
+        } else if (op->n_blocks) {
             snprintf(item, sizeof item, "%s", op->kind);
         } else if (nn) {
             const exec_kdef *kd = fam == FAM_CLASSIC ? exec_find_classic(op->kind) : exec_find_nn(op->kind);
@@ -629,6 +829,7 @@ void exec_plan_free(exec_plan *p) {
     exec_par_free(p);
     lz_step_free(p);
     for (size_t i = 0; i < p->n_slots; i++) {
+        if (p->slots[i].t.owned && p->slots[i].t.lst) exec_list_free(p->slots[i].t.lst);
         if (p->slots[i].t.owned) free(p->slots[i].t.d);
         if (p->slots[i].t16.owned) free(p->slots[i].t16.d);
         if (p->slots[i].lz_owned) exec_lz_free((xlz *)p->slots[i].t.lz);
@@ -647,12 +848,18 @@ void exec_plan_free(exec_plan *p) {
         free(s->release);
         if (s->kstate_free) s->kstate_free(s->kstate);
         exec_conv_free(s);
+        for (size_t k = 0; k < s->n_subs; k++) {
+            free(s->subs[k].in_slots);
+            free(s->subs[k].out_slots);
+        }
+        free(s->subs);
     }
     free(p->steps);
     free(p->ins);
     free(p->outs);
     free(p->state_slots);
     free(p->stats);
+    free(p->random_out);
     free(p->scratch);
     for (size_t i = 0; i < p->pool.n; i++) free(p->pool.d[i]);
     free(p);
@@ -676,6 +883,164 @@ static const cml_value *nn_value_named(const cml_function *fn, const char *name)
     for (size_t i = 0; i < fn->n_inputs; i++)
         if (!strcmp(fn->inputs[i]->name, name)) return fn->inputs[i];
     return NULL;
+}
+
+/* slots a block may need: outputs, attributes, arguments, nested blocks' inputs */
+static size_t block_slots(const cml_block *b, int depth) {
+    size_t n = b->n_inputs;
+    for (size_t i = 0; i < b->n_ops; i++) {
+        const cml_op *op = b->ops[i];
+        n += op->n_outputs + op->n_attrs;
+        for (size_t j = 0; j < op->n_inputs; j++) n += op->inputs[j]->n_values;
+        /* depth: the IR caps nesting (IR_MAX_DEPTH); this guards the recursion too */
+        for (size_t k = 0; k < op->n_blocks && depth < 256; k++) n += block_slots(op->blocks[k], depth + 1);
+    }
+    return n;
+}
+
+/* A read of slot s by step r: the slot lives until the step of its own block
+ * that contains r (r itself, or the control-flow step r is nested in). */
+static void note_read(exec_plan *p, int s, long r) {
+    xslot *sl = &p->slots[s];
+    if (sl->kind != SLOT_RUNTIME && sl->kind != SLOT_INPUT) return;
+    long a = r;
+    while (a >= 0 && p->steps[a].op->parent != sl->blk && p->steps[a].parent >= 0) a = p->steps[a].parent;
+    if (a > sl->last_use || sl->last_use < 0) sl->last_use = a;
+}
+
+/* The steps of block b (nested in step `parent`, -1 the function's block):
+ * constexpr ops evaluated, runtime ops with their slots; a control-flow op's
+ * blocks follow its step. 0, -1 failed (message in err), -2 out of memory. */
+static int prep_block(exec_plan *p, const cml_block *b, long parent, int fam, char *err, size_t errlen) {
+    bool nn = fam != FAM_MIL;
+    for (size_t i = 0; i < b->n_ops; i++) {
+        const cml_op *op = b->ops[i];
+        if (!nn && !strcmp(op->kind, "const")) continue; /* decoded when used */
+        if (!nn && !strncmp(op->kind, "constexpr_", 10)) {
+            if (exec_eval_constexpr(p, op, err, errlen) != 0) return -1;
+            continue;
+        }
+        if (p->n_steps >= p->cap_steps) { exec_seterr(err, errlen, "internal: step count"); return -1; }
+        size_t si = p->n_steps;
+        xstep *st = &p->steps[si];
+        st->op = op;
+        st->parent = parent;
+        const exec_kdef *kd = fam == FAM_CLASSIC ? exec_find_classic(op->kind)
+                            : nn ? exec_find_nn(op->kind) : exec_find_mil(op->kind);
+        st->fn = kd->fn;
+        st->in_slots = calloc(op->n_inputs ? op->n_inputs : 1, sizeof *st->in_slots);
+        st->attr_slots = calloc(op->n_attrs ? op->n_attrs : 1, sizeof *st->attr_slots);
+        st->out_slots = calloc(op->n_outputs ? op->n_outputs : 1, sizeof *st->out_slots);
+        if (!st->in_slots || !st->attr_slots || !st->out_slots) return -2;
+        p->n_steps++;
+        for (size_t j = 0; j < op->n_inputs; j++) {
+            const cml_arg *a = op->inputs[j];
+            st->in_slots[j] = calloc(a->n_values ? a->n_values : 1, sizeof(int));
+            if (!st->in_slots[j]) return -2;
+            for (size_t k = 0; k < a->n_values; k++) {
+                int s = exec_slot_for(p, a->values[k], err, errlen);
+                if (s < 0) return -1;
+                st->in_slots[j][k] = s;
+                note_read(p, s, (long)si);
+            }
+        }
+        for (size_t j = 0; j < op->n_attrs; j++) {
+            const cml_attr *at = op->attrs[j];
+            st->attr_slots[j] = -1;
+            if (at->kind == CML_ATTR_VALUE && at->value && at->value->weight) {
+                int s = exec_slot_for(p, at->value, err, errlen);
+                if (s < 0) return -1;
+                st->attr_slots[j] = s;
+            }
+        }
+        if (op->n_blocks && !nn) {
+            st->subs = calloc(op->n_blocks, sizeof *st->subs);
+            if (!st->subs) return -2;
+            st->n_subs = op->n_blocks;
+            for (size_t k = 0; k < op->n_blocks; k++) {
+                const cml_block *nb = op->blocks[k];
+                xsub *sb = &p->steps[si].subs[k];
+                sb->b = nb;
+                sb->in_slots = calloc(nb->n_inputs ? nb->n_inputs : 1, sizeof(int));
+                sb->out_slots = calloc(nb->n_outputs ? nb->n_outputs : 1, sizeof(int));
+                if (!sb->in_slots || !sb->out_slots) return -2;
+                for (size_t j = 0; j < nb->n_inputs; j++) {
+                    int s = new_slot(p, nb->inputs[j], SLOT_RUNTIME);
+                    if (s < 0) return -2;
+                    p->slots[s].blk = nb;
+                    sb->in_slots[j] = s;
+                }
+                sb->begin = p->n_steps;
+                int rc = prep_block(p, nb, (long)si, fam, err, errlen);
+                if (rc != 0) return rc;
+                sb = &p->steps[si].subs[k];
+                sb->end = p->n_steps;
+                for (size_t j = 0; j < nb->n_outputs; j++) {
+                    int s = exec_slot_for(p, nb->outputs[j], err, errlen);
+                    if (s < 0) return -1;
+                    sb->out_slots[j] = s;
+                    xslot *sl = &p->slots[s];
+                    /* a value of this block (or nested deeper) lives until the
+                     * control-flow step has read it; an outer value is read by it */
+                    bool inner = false;
+                    for (const cml_block *q = sl->blk; q && !inner; q = q->parent ? q->parent->parent : NULL)
+                        if (q == nb) inner = true;
+                    if (inner) sl->pinned = true;
+                    else note_read(p, s, (long)si);
+                }
+            }
+        }
+        st = &p->steps[si];
+        for (size_t j = 0; j < op->n_outputs; j++) {
+            int s = new_slot(p, op->outputs[j], SLOT_RUNTIME);
+            if (s < 0) return -2;
+            p->slots[s].blk = b;
+            st->out_slots[j] = s;
+        }
+        st->next = p->n_steps;
+    }
+    return 0;
+}
+
+/* Which outputs depend on a random_* op (ML Program): a step is random when
+ * its kind is random_*, it reads a random value, or a step of its blocks is
+ * random; its outputs (and a loop's block inputs, a written state) are then
+ * random too. Repeated until nothing changes (a loop can carry a value back
+ * to an earlier step of its body). */
+static int mark_random(exec_plan *p) {
+    bool *ts = calloc(p->n_slots ? p->n_slots : 1, 1), *tp = calloc(p->n_steps ? p->n_steps : 1, 1);
+    p->random_out = calloc(p->n_outs ? p->n_outs : 1, sizeof *p->random_out);
+    if (!ts || !tp || !p->random_out) { free(ts); free(tp); return -1; }
+    bool changed = true;
+    for (int pass = 0; changed && pass < 1000; pass++) {
+        changed = false;
+        for (size_t i = 0; i < p->n_steps; i++) {
+            const xstep *st = &p->steps[i];
+            bool t = tp[i] || !strncmp(st->op->kind, "random_", 7);
+            for (size_t j = 0; !t && j < st->op->n_inputs; j++)
+                for (size_t k = 0; k < st->op->inputs[j]->n_values; k++) t |= ts[st->in_slots[j][k]];
+            for (size_t k = 0; !t && k < st->n_subs; k++)
+                for (size_t q = st->subs[k].begin; q < st->subs[k].end; q++) t |= tp[q];
+            if (!t) continue;
+            if (!tp[i]) { tp[i] = true; changed = true; }
+            for (size_t j = 0; j < st->op->n_outputs; j++)
+                if (!ts[st->out_slots[j]]) { ts[st->out_slots[j]] = true; changed = true; }
+            for (size_t k = 0; k < st->n_subs; k++)
+                for (size_t j = 0; j < st->subs[k].b->n_inputs; j++)
+                    if (!ts[st->subs[k].in_slots[j]]) { ts[st->subs[k].in_slots[j]] = true; changed = true; }
+            /* a state written with a random value stays random */
+            for (size_t j = 0; j < st->op->n_inputs; j++)
+                for (size_t k = 0; k < st->op->inputs[j]->n_values; k++) {
+                    int sl = st->in_slots[j][k];
+                    if (p->slots[sl].kind == SLOT_STATE && !ts[sl]) { ts[sl] = true; changed = true; }
+                }
+        }
+    }
+    for (size_t i = 0; i < p->n_steps; i++) p->has_random |= !strncmp(p->steps[i].op->kind, "random_", 7);
+    for (size_t i = 0; i < p->n_outs; i++) p->random_out[i] = p->outs[i].slot >= 0 && ts[p->outs[i].slot];
+    free(ts);
+    free(tp);
+    return 0;
 }
 
 exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opts *o, char *err,
@@ -725,12 +1090,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     /* the executor splits matrix products across its own threads
      * (exec_par.c); inside each range the BLAS runs single-threaded */
     exec_blas_set_threads(1);
-    size_t bound = fn->n_inputs + 16;
-    for (size_t i = 0; i < b->n_ops; i++) {
-        const cml_op *op = b->ops[i];
-        bound += op->n_outputs + op->n_attrs;
-        for (size_t j = 0; j < op->n_inputs; j++) bound += op->inputs[j]->n_values;
-    }
+    size_t bound = fn->n_inputs + 16 + block_slots(b, 0);
     p->slots = calloc(bound, sizeof *p->slots);
     if (!p->slots) goto oom;
     p->cap_slots = bound;
@@ -741,6 +1101,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
         bool st = v->is_state || v->type.kind == CML_TYPE_STATE;
         int s = new_slot(p, v, st ? SLOT_STATE : SLOT_INPUT);
         if (s < 0) goto oom;
+        p->slots[s].blk = b;
         if (nn) {
             const cml_feature *f = find_feature(m, NULL, v->name, false);
             p->slots[s].decl = f && f->array_dtype == CML_ARR_INT32 ? EXEC_DT_INT32
@@ -770,52 +1131,15 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
         }
     }
 
-    /* 3. constants, constexpr chains, runtime steps */
+    /* 3. constants, constexpr chains, runtime steps (nested blocks' steps
+     * after their control-flow op's) */
     p->steps = calloc(n_runtime ? n_runtime : 1, sizeof *p->steps);
     if (!p->steps) goto oom;
-    for (size_t i = 0; i < b->n_ops; i++) {
-        const cml_op *op = b->ops[i];
-        if (!nn && !strcmp(op->kind, "const")) continue; /* decoded when used */
-        if (!nn && !strncmp(op->kind, "constexpr_", 10)) {
-            if (exec_eval_constexpr(p, op, err, errlen) != 0) goto fail;
-            continue;
-        }
-        xstep *st = &p->steps[p->n_steps];
-        st->op = op;
-        const exec_kdef *kd = fam == FAM_CLASSIC ? exec_find_classic(op->kind)
-                            : nn ? exec_find_nn(op->kind) : exec_find_mil(op->kind);
-        st->fn = kd->fn;
-        st->in_slots = calloc(op->n_inputs ? op->n_inputs : 1, sizeof *st->in_slots);
-        st->attr_slots = calloc(op->n_attrs ? op->n_attrs : 1, sizeof *st->attr_slots);
-        st->out_slots = calloc(op->n_outputs ? op->n_outputs : 1, sizeof *st->out_slots);
-        if (!st->in_slots || !st->attr_slots || !st->out_slots) goto oom;
-        p->n_steps++;
-        for (size_t j = 0; j < op->n_inputs; j++) {
-            const cml_arg *a = op->inputs[j];
-            st->in_slots[j] = calloc(a->n_values ? a->n_values : 1, sizeof(int));
-            if (!st->in_slots[j]) goto oom;
-            for (size_t k = 0; k < a->n_values; k++) {
-                int s = exec_slot_for(p, a->values[k], err, errlen);
-                if (s < 0) goto fail;
-                st->in_slots[j][k] = s;
-                if (p->slots[s].kind == SLOT_RUNTIME || p->slots[s].kind == SLOT_INPUT)
-                    p->slots[s].last_use = (long)(p->n_steps - 1);
-            }
-        }
-        for (size_t j = 0; j < op->n_attrs; j++) {
-            const cml_attr *at = op->attrs[j];
-            st->attr_slots[j] = -1;
-            if (at->kind == CML_ATTR_VALUE && at->value && at->value->weight) {
-                int s = exec_slot_for(p, at->value, err, errlen);
-                if (s < 0) goto fail;
-                st->attr_slots[j] = s;
-            }
-        }
-        for (size_t j = 0; j < op->n_outputs; j++) {
-            int s = new_slot(p, op->outputs[j], SLOT_RUNTIME);
-            if (s < 0) goto oom;
-            st->out_slots[j] = s;
-        }
+    p->cap_steps = n_runtime;
+    {
+        int rc = prep_block(p, b, -1, fam, err, errlen);
+        if (rc == -2) goto oom;
+        if (rc != 0) goto fail;
     }
 
     /* 4. outputs */
@@ -856,12 +1180,22 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     for (size_t i = 0; i < p->n_outs; i++)
         if (p->outs[i].slot >= 0) p->slots[p->outs[i].slot].is_output = true;
 
-    /* 5. liveness: release each runtime slot after its last reader */
+    /* 5. liveness: release each runtime slot after its last reader (a
+     * nested block's output: after its control-flow step) */
     for (size_t s = 0; s < p->n_slots; s++) {
         xslot *sl = &p->slots[s];
         if ((sl->kind != SLOT_RUNTIME && sl->kind != SLOT_INPUT) || sl->is_output) continue;
         long at = sl->last_use;
-        if (at < 0) {
+        if (sl->pinned) {
+            at = -1;
+            for (size_t k = 0; k < p->n_steps && at < 0; k++)
+                for (size_t j = 0; j < p->steps[k].n_subs && at < 0; j++) {
+                    const xsub *sb = &p->steps[k].subs[j];
+                    for (size_t q = 0; q < sb->b->n_outputs; q++)
+                        if (sb->out_slots[q] == (int)s) { at = (long)k; break; }
+                }
+            if (at < 0) continue;
+        } else if (at < 0) {
             /* produced and never read: free right after its producer */
             if (sl->kind != SLOT_RUNTIME) continue;
             for (size_t k = 0; k < p->n_steps && at < 0; k++)
@@ -878,6 +1212,9 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     p->stats = calloc(p->n_steps ? p->n_steps : 1, sizeof *p->stats);
     if (!p->stats) goto oom;
     for (size_t i = 0; i < p->n_steps; i++) p->stats[i].op = p->steps[i].op;
+    if (mark_random(p) != 0) goto oom;
+    /* random_* ops: a fixed seed, so every run of the plan draws alike */
+    p->rng_seed = 0x5eed5eed5eed5eedull;
     return p;
 oom:
     exec_seterr(err, errlen, "out of memory");
@@ -887,6 +1224,9 @@ fail:
 }
 
 const char *exec_last_error(const exec_plan *p) { return p ? p->err : "no plan"; }
+int exec_output_random(const exec_plan *p, size_t i) {
+    return p && p->random_out && i < p->n_outs ? p->random_out[i] : 0;
+}
 const cml_function *exec_plan_function(const exec_plan *p) { return p ? p->fn : NULL; }
 size_t exec_plan_n_ops(const exec_plan *p) { return p ? p->n_steps : 0; }
 size_t exec_plan_const_bytes(const exec_plan *p) { return p ? p->const_bytes : 0; }
@@ -954,6 +1294,10 @@ static int make_const16(exec_plan *p) {
 }
 
 static void release_slot(exec_plan *p, xslot *sl) {
+    if (sl->t.lst) {
+        if (sl->t.owned) exec_list_free(sl->t.lst);
+        sl->t.lst = NULL;
+    }
     if (sl->t.owned) {
         if (sl->kind == SLOT_RUNTIME && sl->t.cap) pool_put(p, sl->t.d, sl->t.cap);
         else free(sl->t.d);
@@ -1122,6 +1466,54 @@ static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_m
     return 0;
 }
 
+/* Run the steps [b, e) of one block: each control-flow step runs its own
+ * nested steps (its kernel calls exec_block_run), so they are skipped here.
+ * Statistics add up over the executions of a step within a run. */
+static int run_steps(exec_plan *p, exec_mode mode, size_t b, size_t e) {
+    for (size_t i = b; i < e; i = p->steps[i].next > i ? p->steps[i].next : i + 1) {
+        const xstep *st = &p->steps[i];
+        exec_op_stat *os = &p->stats[i];
+        /* done: an earlier step's fused kernel (exec_conv.c) wrote this
+         * step's output and statistics; its time is in that step's */
+        bool pre = st->done;
+        p->steps[i].done = false;
+        xctx c = {.p = p, .st = st, .op = st->op, .mode = mode};
+        if (p->opts.on_op_start) p->opts.on_op_start(p->opts.hook_user, i, st->op);
+        double t0 = now_ms();
+        xtmp *mark = p->tmp; /* stored-form constants this step decodes are freed after it */
+        if (!pre && st->fn(&c) != 0) {
+            if (!p->err[0]) exec_fail(&c, "failed");
+            return -1;
+        }
+        for (size_t j = 0; !pre && j < st->op->n_outputs; j++) {
+            xslot *sl = &p->slots[st->out_slots[j]];
+            if (!sl->t.d) continue;
+            os->n_values += sl->t.n;
+            if (dt_is_float(sl->t.dt) && !c.scanned)
+                scan_output(p, &sl->t,
+                            !p->is_classic &&
+                                (mode == EXEC_FP16_EMU || (mode == EXEC_TYPED && sl->decl == EXEC_DT_FP16)),
+                            os);
+        }
+        /* a control-flow step's time includes its blocks' */
+        os->ms += now_ms() - t0;
+        if (p->first_nf < 0 && (os->n_nan || os->n_inf)) p->first_nf = (long)i;
+        if (p->first_ovf < 0 && os->n_overflow) p->first_ovf = (long)i;
+        if (p->opts.hook) {
+            exec_tensor tv[16];
+            size_t nt = 0;
+            for (size_t j = 0; j < st->op->n_outputs && nt < 16; j++) {
+                xslot *sl = &p->slots[st->out_slots[j]];
+                if (sl->t.d) to_tensor(&tv[nt++], st->op->outputs[j]->name, &sl->t);
+            }
+            p->opts.hook(p->opts.hook_user, i, os, tv, nt);
+        }
+        for (size_t k = 0; k < st->n_release; k++) release_slot(p, &p->slots[st->release[k]]);
+        lz_step_free_to(p, mark);
+    }
+    return 0;
+}
+
 int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_in,
              exec_tensor **outputs, size_t *n_out, exec_stats *stats) {
     if (!p) return -1;
@@ -1144,50 +1536,12 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
         }
         if (load_input(p, &p->ins[i], in, mode) != 0) goto done;
     }
-    long first_nf = -1, first_ovf = -1;
-    for (size_t i = 0; i < p->n_steps; i++) {
-        const xstep *st = &p->steps[i];
-        exec_op_stat *os = &p->stats[i];
-        /* done: an earlier step's fused kernel (exec_conv.c) wrote this
-         * step's output and statistics; its time is in that step's */
-        bool pre = st->done;
-        p->steps[i].done = false;
-        if (!pre) {
-            memset(os, 0, sizeof *os);
-            os->op = st->op;
-        }
-        xctx c = {.p = p, .st = st, .op = st->op, .mode = mode};
-        if (p->opts.on_op_start) p->opts.on_op_start(p->opts.hook_user, i, st->op);
-        double t0 = now_ms();
-        if (!pre && st->fn(&c) != 0) {
-            if (!p->err[0]) exec_fail(&c, "failed");
-            goto done;
-        }
-        for (size_t j = 0; !pre && j < st->op->n_outputs; j++) {
-            xslot *sl = &p->slots[st->out_slots[j]];
-            if (!sl->t.d) continue;
-            os->n_values += sl->t.n;
-            if (dt_is_float(sl->t.dt) && !c.scanned)
-                scan_output(p, &sl->t,
-                            !p->is_classic &&
-                                (mode == EXEC_FP16_EMU || (mode == EXEC_TYPED && sl->decl == EXEC_DT_FP16)),
-                            os);
-        }
-        os->ms = now_ms() - t0;
-        if (first_nf < 0 && (os->n_nan || os->n_inf)) first_nf = (long)i;
-        if (first_ovf < 0 && os->n_overflow) first_ovf = (long)i;
-        if (p->opts.hook) {
-            exec_tensor tv[16];
-            size_t nt = 0;
-            for (size_t j = 0; j < st->op->n_outputs && nt < 16; j++) {
-                xslot *sl = &p->slots[st->out_slots[j]];
-                if (sl->t.d) to_tensor(&tv[nt++], st->op->outputs[j]->name, &sl->t);
-            }
-            p->opts.hook(p->opts.hook_user, i, os, tv, nt);
-        }
-        for (size_t k = 0; k < st->n_release; k++) release_slot(p, &p->slots[st->release[k]]);
-        lz_step_free(p);
-    }
+    p->first_nf = p->first_ovf = -1;
+    p->rng_calls = 0;
+    memset(p->stats, 0, (p->n_steps ? p->n_steps : 1) * sizeof *p->stats);
+    for (size_t i = 0; i < p->n_steps; i++) p->stats[i].op = p->steps[i].op;
+    if (run_steps(p, mode, 0, p->n_steps) != 0) goto done;
+    long first_nf = p->first_nf, first_ovf = p->first_ovf;
     /* outputs */
     exec_tensor *outs = calloc(p->n_outs ? p->n_outs : 1, sizeof *outs);
     if (!outs) { snprintf(p->err, sizeof p->err, "out of memory"); goto done; }

@@ -12,7 +12,12 @@
  * masks: in place in the host's mapping where io.bytes gives it), which the
  * matrix kernels (convolution, linear) decode per tile and every other
  * kernel gets decoded for the run of its op (exec_const.c). exec_run then
- * executes the plan as often as wanted. All tensors cross the API as float32 buffers with
+ * executes the plan as often as wanted. Every ML Program op of iOS15..iOS18 has a kernel
+ * (docs/mil-ops.md): cond and while_loop run their nested blocks as steps
+ * of the plan (a loop stops after 100000 iterations with a message), lists
+ * are values, states persist across runs, shapes may follow the values
+ * (non_zero, topk with k from the graph, range_1d), and random_* ops draw
+ * from a seeded generator (exec_output_random). All tensors cross the API as float32 buffers with
  * a shape and a dtype tag; integer and boolean tensors hold exact integral
  * floats, a classifier's label is its class index. Per-op statistics (max
  * |x| before rounding, fp16 overflow, NaN/Inf, time) and an optional per-op
@@ -128,7 +133,8 @@ typedef struct exec_opts {
 typedef struct exec_plan exec_plan;
 
 /* The ops of a function that exec_prepare would refuse (an op kind with no
- * kernel, a control-flow op, a kernel's refusal of its parameters), in
+ * kernel, a NeuralNetwork control-flow layer, a kernel's refusal of its
+ * parameters; ops inside an ML Program's cond / while_loop blocks count), in
  * program order: fills up to max entries of ops[] and why[] (each reason
  * "kind" or "kind (why)"), returns how many there are in all; 0 when every
  * op is executable. Model-level refusals (classic models) are not listed:
@@ -156,6 +162,15 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
  * the plan's own threads. */
 int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_in,
              exec_tensor **outputs, size_t *n_out, exec_stats *stats);
+
+/* 1 when output i of the plan depends on a random_* op (random_normal,
+ * random_uniform, random_bernoulli, random_categorical): those draw from a
+ * generator with a fixed seed, the same values on every run of the plan,
+ * but Core ML draws afresh (seed -1) and an fp16 run may pick other
+ * categories, so such outputs are not a measure of precision. 0 otherwise.
+ * Control flow counts as a whole: every output of a cond or while_loop
+ * whose blocks draw is marked. */
+int exec_output_random(const exec_plan *p, size_t i);
 
 /* States (read_state/write_state) persist across runs; this zeroes them. */
 void exec_reset_states(exec_plan *p);

@@ -11,6 +11,7 @@ const exec_api *cml_exec_api(void) {
         exec_reset_states,     exec_last_error,   exec_threads,      exec_plan_function,
         exec_plan_n_ops,       exec_plan_const_bytes, exec_plan_free, exec_plan_const,
         exec_make_inputs,      exec_tensors_free, exec_tensor_count, exec_round_fp16,
+        exec_output_random,
     };
     return &api;
 }

@@ -29,6 +29,7 @@ typedef struct exec_api {
     void (*tensors_free)(exec_tensor *t, size_t n);
     size_t (*tensor_count)(const exec_tensor *t);
     float (*round_fp16)(float f);
+    int (*output_random)(const exec_plan *p, size_t i);
 } exec_api;
 
 /* The one symbol the library exports. */

@@ -21,6 +21,7 @@
 /* A constant in its stored form (exec_const.c): element i of the flat
  * tensor is computed on demand, by exec_lz_decode over a range. */
 typedef struct xlz xlz;
+struct xlist;
 
 typedef struct xt {
     float *d;                  /* NULL for a constant kept in stored form (lz) */
@@ -33,7 +34,22 @@ typedef struct xt {
     size_t nstr;
     bool owned;                /* d was malloc'd for this slot */
     size_t cap;                /* elements allocated at d (runtime buffers) */
+    struct xlist *lst;         /* a list value (make_list, list_write ...): owned when
+                                  `owned`; d is NULL then */
 } xt;
+
+/* A MIL list (SOURCE: apple/coremltools ops/defs/iOS15/control_flow.py
+ * make_list .. list_scatter): a growable array of tensors of one dtype and,
+ * once known, one shape. Lists are values: list_write makes a new list. */
+typedef struct xlist {
+    size_t n, cap;             /* length, allocated items */
+    xt *items;                 /* items[i].d NULL: never written (reads as zeros) */
+    exec_dtype dt;             /* element dtype */
+    int erank;                 /* element shape, when eshape */
+    int64_t edim[EXEC_MAX_RANK];
+    bool eshape;
+    bool dynamic;              /* dynamic_length: writes past the end grow it */
+} xlist;
 
 /* recycled runtime buffers (avoids page faults on every op) */
 #define XPOOL_MAX 32
@@ -56,6 +72,9 @@ typedef struct xslot {
     long last_use;             /* last step reading it; -1 none */
     bool is_output;
     exec_dtype decl;           /* declared dtype */
+    const cml_block *blk;      /* the block that defines a runtime value (its producer's, or
+                                  the block whose input it is) */
+    bool pinned;               /* a nested block's output: released by its control-flow step */
 } xslot;
 
 /* a stored-form constant decoded for one step */
@@ -94,7 +113,21 @@ typedef struct xstep {
     signed char fuse;
     bool done;
     void *conv_w;              /* the conv's packed weights (exec_conv.c), built on first use */
+    /* control flow (cond, while_loop): a nested block's steps follow their
+     * op's step, block after block; next is the index after them all */
+    long parent;               /* the control-flow step this one is nested in, -1 none */
+    size_t next;
+    size_t n_subs;
+    struct xsub *subs;
 } xstep;
+
+/* a nested block of a control-flow step */
+typedef struct xsub {
+    const cml_block *b;
+    size_t begin, end;         /* its steps */
+    int *in_slots;             /* [b->n_inputs] */
+    int *out_slots;            /* [b->n_outputs] */
+} xsub;
 enum { EXEC_FUSE_ADD = 1, EXEC_FUSE_RELU = 2 };
 
 typedef struct xmap {
@@ -126,7 +159,7 @@ struct exec_plan {
     size_t n_slots, cap_slots;
     xmap vmap;                 /* cml_value* / cml_weight* -> slot */
     xstep *steps;
-    size_t n_steps;
+    size_t n_steps, cap_steps;
     xio *ins, *outs;
     size_t n_ins, n_outs;
     int *state_slots;
@@ -142,6 +175,11 @@ struct exec_plan {
      * that reads floats): freed when the step ends */
     struct xtmp *tmp;
     exec_pool *par;            /* created at the first parallel region */
+    long first_nf, first_ovf;  /* the current run's first non-finite / overflowing step */
+    uint64_t rng_seed;         /* random_* ops: the seed of this plan's generator */
+    uint64_t rng_calls;        /* random_* kernel calls in this run (reset by exec_run) */
+    bool *random_out;          /* [n_outs]: the output depends on a random_* op */
+    bool has_random;           /* some runtime op is random_* */
     char err[512];
 };
 
@@ -193,6 +231,35 @@ xt *exec_out(xctx *c, size_t i, int rank, const int64_t *dim);
 xt *exec_out_like(xctx *c, size_t i, const xt *like);
 float *exec_scratch(xctx *c, size_t n);
 size_t exec_n_outputs(xctx *c);
+
+/* ---- control flow, lists, copies (exec.c) ---- */
+/* nested blocks of the current (control-flow) step */
+size_t exec_block_count(xctx *c);
+size_t exec_block_n_inputs(xctx *c, size_t k);
+size_t exec_block_n_outputs(xctx *c, size_t k);
+/* set input i of block k to a copy of src (tensor or list) */
+int exec_block_set_input(xctx *c, size_t k, size_t i, const xt *src);
+/* run block k's steps (with statistics and hooks, as exec_run does); -1 with
+ * the error in the plan */
+int exec_block_run(xctx *c, size_t k);
+/* output i of block k after exec_block_run, or NULL */
+const xt *exec_block_output(xctx *c, size_t k, size_t i);
+/* output i of the current op: a deep copy of src (tensor or list) */
+int exec_set_out(xctx *c, size_t i, const xt *src);
+/* deep copies into / frees of a free-standing xt (kernel-held values) */
+int exec_xt_dup(xt *dst, const xt *src);
+void exec_xt_free(xt *t);
+/* lists */
+xlist *exec_list_new(exec_dtype dt);
+xlist *exec_list_clone(const xlist *l);
+void exec_list_free(xlist *l);
+/* grow to at least n items; -1 out of memory */
+int exec_list_reserve(xlist *l, size_t n);
+/* output i of the current op becomes the list l (taken over, also on failure) */
+int exec_out_list(xctx *c, size_t i, xlist *l);
+/* random_* ops: a generator seeded from the plan's seed, the op and the
+ * op's seed parameter (same sequence on every run of a plan) */
+uint64_t exec_rng_seed(xctx *c, int64_t op_seed);
 
 /* Hot elementwise loops are built for AVX-512 and AVX2 as well as the
  * baseline and picked at load time (GCC target_clones, an ELF ifunc), so a
@@ -283,8 +350,12 @@ int exec_slot_find(exec_plan *p, const cml_value *v);
 size_t exec_lz_count(const xlz *z, int *rank, int64_t *dim);
 
 /* ---- shared math (exec_ops.c) ---- */
-/* w may be a stored-form constant (the GEMM packs it; the BLAS path decodes it for the step) */
-int exec_conv2d(xctx *c, const xt *x, const xt *w, const float *bias, int64_t cout, int64_t groups,
+int exec_conv2d(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout, int64_t groups,
+                int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2],
+                const int64_t pad[4], xt *y);
+/* the same with the weight as a tensor, which may be a stored-form constant
+ * (the GEMM packs it; the BLAS path decodes it for the step) */
+int exec_conv2d_w(xctx *c, const xt *x, const xt *w, const float *bias, int64_t cout, int64_t groups,
                 int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2],
                 const int64_t pad[4], xt *y);
 /* the same with the executor's own GEMM and a fused epilogue (exec_conv.c; fuse: the
@@ -304,8 +375,11 @@ enum { RED_SUM, RED_MEAN, RED_MAX, RED_MIN, RED_PROD, RED_L1, RED_L2, RED_LOGSUM
        RED_SUMSQ, RED_ARGMAX, RED_ARGMIN };
 void exec_reduce(int op, const xt *x, unsigned mask, float *y);
 void exec_permute(const xt *x, const int *perm, xt *y);
-/* y[m, n] = x[m, k] w[n, k]^T + bias; w may be a stored-form constant (decoded per block of rows) */
-int exec_linear(xctx *c, const float *x, size_t m, int64_t k, const xt *w, const float *bias, int64_t n, float *y);
+/* y[m, n] = x[m, k] w[n, k]^T + bias */
+int exec_linear(xctx *c, const float *x, size_t m, int64_t k, const float *w, const float *bias, int64_t n, float *y);
+/* the same with the weight as a tensor, which may be a stored-form constant
+ * (exec_in_w: decoded per block of rows, never held decoded) */
+int exec_linear_w(xctx *c, const float *x, size_t m, int64_t k, const xt *w, const float *bias, int64_t n, float *y);
 int exec_state_slot(xctx *c, const char *arg);
 int exec_broadcast_shape(const xt *a, const xt *b, int *rank, int64_t *dim);
 void exec_binary(int op, const xt *a, const xt *b, xt *y);

@@ -17,7 +17,7 @@ local model_fields = { "path", "format", "spec_version", "min_os", "type", "inpu
   "training_inputs", "metadata", "has_metadata", "is_updatable", "class_labels", "class_label_kind",
   "predicted_feature_name", "predicted_probabilities_name", "preprocessing", "functions", "default_function",
   "submodels", "submodel_names", "parent", "classic", "weight_files", "diags", "size_bytes", "spec_bytes", "weight_bytes", "function_descriptions",
-  "compiler_version", "program_version", "location" }
+  "compiler_version", "program_version", "location", "unknown" }
 local feature_fields = { "name", "description", "kind", "dtype", "optional", "shape", "flexible", "ranges",
   "enumerated", "width", "height", "color", "key_kind", "element_kind", "location" }
 local function_fields = { "name", "opset", "inputs", "block", "op_count", "model", "location" }

@@ -307,6 +307,42 @@ static void test_fixtures(void) {
     cli_res_free(&r);
 }
 
+/* inspect states facts, unknowns as unknown (issue #11): a spec-1 Create ML
+ * pipeline runs from iOS 12 because of its spec-3 stage, and says so; the
+ * Neural Engine coverage of Apple's feature print is unknown, not 0; a
+ * compiled NeuralNetwork is updatable and its layers are unknown, not 0. */
+static void test_inspect_facts(void) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    char truth[PATH_MAX];
+    snprintf(truth, sizeof truth, "%s/rule-fixtures/truth", bd ? bd : ".");
+    res r = run_in(truth, (const char *const[]){"inspect", "vfp_image_classifier.mlmodel", NULL});
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "spec version:  1\n"));
+    CHECK(strstr(r.out, "minimum OS:    iOS 12.0, macOS 10.14") && strstr(r.out, "(sub-model model0 is specification 3)"));
+    cli_res_free(&r);
+    r = run_in(truth, (const char *const[]){"inspect", "--format", "json", "vfp_image_classifier.mlmodel", NULL});
+    EXPECT_CODE(r, 0);
+    cJSON *j = cJSON_Parse(r.out);
+    const cJSON *m = cJSON_IsArray(j) ? cJSON_GetArrayItem(j, 0) : j;
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(m, "ane_op_coverage_pct")));
+    CHECK(cJSON_IsString(cJSON_GetObjectItem(m, "ane_op_coverage_unknown")));
+    const cJSON *os = cJSON_GetObjectItem(m, "minimum_os");
+    CHECK(os && cJSON_IsString(cJSON_GetObjectItem(os, "iOS")) &&
+          !strcmp(cJSON_GetObjectItem(os, "iOS")->valuestring, "12.0"));
+    cJSON_Delete(j);
+    cli_res_free(&r);
+    r = run_in(truth, (const char *const[]){"inspect", "retrained_updatable.mlmodelc", NULL});
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "updatable:     yes") && strstr(r.out, "layers unknown"));
+    CHECK(!strstr(r.out, "0 layers"));
+    cli_res_free(&r);
+    /* and check reports nothing but the analysis limit on it */
+    r = run_in(truth, (const char *const[]){"--no-config", "--fail-on", "warning", "retrained_updatable.mlmodelc", NULL});
+    EXPECT_CODE(r, 0);
+    CHECK(!strstr(r.out, "error:") && !strstr(r.out, "warning:"));
+    cli_res_free(&r);
+}
+
 static void test_rules_command(void) {
     res r = RUNW("rules", "--no-bundled");
     EXPECT_CODE(r, 0);
@@ -421,6 +457,7 @@ int main(void) {
     RUN(test_output);
     RUN(test_fixtures);
     RUN(test_rules_command);
+    RUN(test_inspect_facts);
     RUN(test_help);
     RUN(test_rules_doc_current);
     char cmd[PATH_MAX + 16];

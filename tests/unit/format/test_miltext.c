@@ -895,22 +895,21 @@ static void test_mlmodelc_program(void) {
     CHECK_STR(info.metadata_json, "metadata.json");
     CHECK_STR(info.avail_ios, "16.0");
     CHECK_STR(info.avail_visionos, "1.0");
-    CHECK_INT(info.n_sub_models, 1);
-    if (info.n_sub_models == 1) {
-        CHECK(info.sub_model_dirs[0][0] == '/');
-        CHECK(strstr(info.sub_model_dirs[0], "/Add.mlmodelc/model0.mlmodelc") != NULL);
-    }
+    /* an ML Program has no stages: a nested folder is not a sub-model */
+    CHECK_INT(info.n_sub_models, 0);
     ctx_free(c);
 
-    /* no metadata.json: warnings, the program still read */
+    /* no metadata.json: the interface is unknown (a note), the program still read */
     snprintf(dir, sizeof dir, "%s/NoMeta.mlmodelc", root);
     CHECK(mkdir(dir, 0700) == 0);
     write_file(dir, "model.mil", NEW_SAMPLE);
     c = ctx_new(0);
     CHECK_INT(mlmodelc_read(dir, c->a, &m, &c->pos, &info, &c->dl), 0);
     CHECK(m && m->type_case == CMLPB__MODEL__TYPE_ML_PROGRAM && m->specificationversion == 0);
-    CHECK(has_diag(&c->dl, "load/interface-invalid", 2, "metadata.json is missing"));
-    CHECK(has_diag(&c->dl, "load/spec-version", 2, NULL));
+    CHECK(has_diag(&c->dl, "load/compiled-limited", 1, "inputs, outputs, metadata and specification version are unknown"));
+    CHECK(!has_diag(&c->dl, "load/interface-invalid", 2, NULL));
+    CHECK(!has_diag(&c->dl, "load/spec-version", 2, NULL));
+    CHECK(info.unknown & CML_UNKNOWN_INTERFACE);
     CHECK_STR(info.compiler_version, "3500.2.1");
     ctx_free(c);
 
@@ -923,7 +922,7 @@ static void test_mlmodelc_program(void) {
     CHECK_INT(mlmodelc_read(dir, c->a, &m, &c->pos, &info, &c->dl), 0);
     CHECK(m && m->type_case == CMLPB__MODEL__TYPE_ML_PROGRAM);
     CHECK(has_diag(&c->dl, "load/interface-invalid", 2, "metadata.json is not valid JSON (parse error at line 4"));
-    CHECK(has_diag(&c->dl, "load/spec-version", 2, "unusable"));
+    CHECK(has_diag(&c->dl, "load/compiled-limited", 1, "are unknown"));
     ctx_free(c);
 
     /* broken model.mil with good metadata: the description alone */
@@ -969,7 +968,9 @@ static void test_mlmodelc_espresso_and_errors(void) {
         CHECK_STR(info.espresso_layer_types[1], "activation");
         CHECK_STR(info.espresso_layer_names[2], "conv2");
     }
-    CHECK(has_diag(&c->dl, "load/compiled-limited", 1, "found 3 layers: convolution x2, activation x1"));
+    CHECK(has_diag(&c->dl, "load/compiled-limited", 1, "3 layers listed: convolution x2, activation x1"));
+    CHECK(info.unknown & CML_UNKNOWN_GRAPH);
+    CHECK(info.unknown & CML_UNKNOWN_PREPROCESSING);
     ctx_free(c);
 
     /* broken espresso JSON: a diag naming the file */

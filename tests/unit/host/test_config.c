@@ -258,8 +258,14 @@ static void add_rule(registry *reg, const char *id, int level, bool with_options
     CHECK_INT(registry_add(reg, r), 0);
 }
 
+static bool add_rule_extra;
+
 static registry *test_registry_new(void) {
     registry *reg = registry_new();
+    if (add_rule_extra) {
+        add_rule(reg, "perf/ane-layout", LEVEL_WARNING, false);
+        registry_find(reg, "perf/ane-layout")->enabled = false;   /* opt-in */
+    }
     add_rule(reg, "ane/fp32-program", LEVEL_WARNING, false);
     add_rule(reg, "ane/unsupported-op", LEVEL_WARNING, false);
     add_rule(reg, "ane/mixed-precision", LEVEL_NOTE, false);
@@ -449,6 +455,58 @@ static void test_apply_overlay(void) {
 }
 
 /* ---- paths ----------------------------------------------------------------- */
+
+/* "extends": the shipped rule sets. recommended = the defaults; strict =
+ * policy notes raised to warnings, opt-in static rules on, fail_on warning
+ * unless the file sets it; the file's own entries win. */
+static void test_rule_sets(void) {
+    char err[1024];
+    registry *reg = apply("{\"extends\": \"recommended\"}", NULL, 0, NULL, 0, err, sizeof err);
+    CHECK(reg != NULL);
+    if (reg) {
+        CHECK_INT(level_of(reg, "meta/missing-metadata"), LEVEL_NOTE);
+        registry_free(reg);
+    }
+    add_rule_extra = true;   /* the test registry gets perf/ane-layout, opt-in */
+    reg = apply("{\"extends\": \"strict\"}", NULL, 0, NULL, 0, err, sizeof err);
+    CHECK(reg != NULL);
+    if (reg) {
+        CHECK_INT(level_of(reg, "meta/missing-metadata"), LEVEL_WARNING);
+        CHECK(on(reg, "perf/ane-layout"));
+        CHECK_INT(level_of(reg, "ane/fp32-program"), LEVEL_WARNING);
+        registry_free(reg);
+    }
+    /* the file's own entries override the set's */
+    reg = apply("{\"extends\": \"strict\", \"rules\": {\"meta/missing-metadata\": {\"level\": \"note\"}},"
+                " \"disable\": [\"perf/*\"]}",
+                NULL, 0, NULL, 0, err, sizeof err);
+    CHECK(reg != NULL);
+    if (reg) {
+        CHECK_INT(level_of(reg, "meta/missing-metadata"), LEVEL_NOTE);
+        CHECK(!on(reg, "perf/ane-layout"));
+        registry_free(reg);
+    }
+    add_rule_extra = false;
+    /* strict names rules that may not be loaded (--no-bundled): not an error */
+    reg = apply("{\"extends\": \"strict\"}", NULL, 0, NULL, 0, err, sizeof err);
+    CHECK(reg != NULL);
+    registry_free(reg);
+    /* fail_on: warning under strict, unless the file sets it */
+    config c;
+    CHECK_INT(parse_text(&c, "{\"extends\": \"strict\"}", err, sizeof err), 0);
+    CHECK_INT(c.fail_on, LEVEL_WARNING);
+    config_free(&c);
+    CHECK_INT(parse_text(&c, "{\"fail_on\": \"error\", \"extends\": \"strict\"}", err, sizeof err), 0);
+    CHECK_INT(c.fail_on, LEVEL_ERROR);
+    config_free(&c);
+    CHECK_INT(parse_text(&c, "{}", err, sizeof err), 0);
+    CHECK_INT(c.fail_on, -1);
+    config_free(&c);
+    /* an unknown set is a tool error naming the choices */
+    CHECK_INT(parse_text(&c, "{\n  \"extends\": \"eslint:all\"\n}", err, sizeof err), -1);
+    CHECK(strstr(err, ":2:") && strstr(err, "\"recommended\" or \"strict\""));
+    config_free(&c);
+}
 
 static void test_path_globs(void) {
     CHECK(config_path_match("models/*.mlmodel", "models/a.mlmodel"));
@@ -679,6 +737,7 @@ int main(void) {
     RUN(test_apply_enable_disable);
     RUN(test_apply_options);
     RUN(test_apply_overlay);
+    RUN(test_rule_sets);
     RUN(test_path_globs);
     RUN(test_schema);
     return CHECK_DONE();

@@ -861,8 +861,8 @@ static void test_bundled_rules(void) {
     const char *empty = write_model("empty-license.mlmodel", plain_model(metadata("Ann", "", "plain")));
     /* meta/missing-metadata */
     bundled("meta/missing-metadata", full, 0, 0, NULL);
-    bundled("meta/missing-metadata", none, 1, LEVEL_WARNING, "no metadata at all");
-    bundled("meta/missing-metadata", empty, 1, LEVEL_WARNING, "'license' is empty");
+    bundled("meta/missing-metadata", none, 1, LEVEL_NOTE, "the model has no metadata (author, license and short_description)");
+    bundled("meta/missing-metadata", empty, 1, LEVEL_NOTE, "metadata field license is empty");
     /* meta/updatable-model */
     m = plain_model(metadata("Ann", "MIT", "u"));
     m->isupdatable = 1;
@@ -879,9 +879,9 @@ static void test_bundled_rules(void) {
     m->description->n_traininginput = 1;
     m->description->traininginput = fds(1, fd_array("x", 4));
     const char *upd_ok = write_model("updatable-training.mlmodel", m);
-    bundled("meta/updatable-model", upd, 2, 0, NULL);   /* no training inputs (warning) + the note */
-    bundled("meta/updatable-model", upd_ok, 1, LEVEL_NOTE, "is updatable");
-    bundled("meta/updatable-model", upd_bad, 3, 0, NULL);   /* the error, no training inputs, the note */
+    bundled("meta/updatable-model", upd, 1, LEVEL_WARNING, "no training inputs");
+    bundled("meta/updatable-model", upd_ok, 0, 0, NULL);   /* well-formed: nothing to fix */
+    bundled("meta/updatable-model", upd_bad, 2, 0, NULL);   /* the error, no training inputs */
     {
         const char *rules[] = {src_path("rules/meta/updatable-model.lua")};
         const char *models[] = {upd_bad};
@@ -947,12 +947,13 @@ static void test_rules_folder(void) {
     registry *reg = registry_new();
     int added = luarule_load_dir(reg, src_path("rules"), NULL);
     /* every rules/<category>/<name>.lua file but the template */
-    CHECK_INT(added, 17);
+    CHECK_INT(added, 18);
     CHECK_INT(registry_n_notes(reg), 0);
     for (size_t i = 0; i < registry_n_notes(reg); i++)
         fprintf(stderr, "    %s: %s\n", registry_note(reg, i)->kind, registry_note(reg, i)->message);
     const char *ids[] = {"custom/custom-layer", "custom/custom-model", "determinism/random-ops",
-                         "io/classifier-labels", "meta/missing-metadata", "meta/updatable-model",
+                         "io/classifier-labels", "io/degenerate-output", "meta/missing-metadata",
+                         "meta/updatable-model",
                          "preprocess/image-normalization", "shapes/flexible-input", "shapes/state",
                          "numerics/small-epsilon", "compat/empty-input", "compat/encrypted",
                          "io/fp16-conversion", "size/ane-iphone-1gb", "size/first-load",
@@ -1046,9 +1047,11 @@ static void test_corpus(void) {
         }
     bundled("custom/custom-layer", p[0], 1, LEVEL_WARNING, "'CLSoftThreshold'");
     bundled("custom/custom-layer", p[3], 0, 0, NULL);
-    bundled("meta/missing-metadata", p[1], 3, 0, "is empty");
+    /* one note listing every empty field */
+    bundled("meta/missing-metadata", p[1], 1, LEVEL_NOTE, "fields author, license and short_description are empty");
     bundled("meta/missing-metadata", p[3], 0, 0, NULL);
-    bundled("meta/updatable-model", p[2], 1, LEVEL_NOTE, "is updatable");
+    /* a well-formed updatable classifier: nothing to fix */
+    bundled("meta/updatable-model", p[2], 0, 0, NULL);
     bundled("meta/updatable-model", p[3], 0, 0, NULL);
     bundled("io/classifier-labels", p[2], 0, 0, NULL);
 }

@@ -16,6 +16,7 @@
 #include "cli/sources.h"
 #include "host/builtin/load_rules.h"
 #include "host/ctx.h"
+#include "host/findings.h"
 #include "host/lua/engine.h"
 #include "host/run.h"
 #include "host/so/engine.h"
@@ -607,6 +608,66 @@ static void test_run_config(void) {
     rmdir(dir);
 }
 
+/* Fingerprints (partialFingerprints.primaryLocationLineHash): two different
+ * findings of one rule on one input stay apart (GitHub would merge them into
+ * one alert), the same finding keeps its fingerprint when only its figures
+ * or example names change, and two findings that differ only in a figure
+ * are told apart by findings_finish. */
+static finding *mk_finding(const char *rule, const char *logical, const char *msg) {
+    finding *f = calloc(1, sizeof *f);
+    f->rule_id = host_strdup(rule);
+    f->message = host_strdup(msg);
+    f->model_path = host_strdup("Models/Flower.mlmodel");
+    f->loc.artifact = host_strdup("");
+    f->loc.logical = logical ? host_strdup(logical) : NULL;
+    f->level = LEVEL_WARNING;
+    return f;
+}
+
+static void test_fingerprints(void) {
+    finding *a = mk_finding("shapes/flexible-input", "input:image",
+                            "input 'image' has an unbounded range for height (299..unbounded)");
+    finding *b = mk_finding("shapes/flexible-input", "input:image",
+                            "input 'image' uses a shape range (height: 299..unbounded, width: 299..unbounded)");
+    findings_fingerprint(a);
+    findings_fingerprint(b);
+    CHECK(strcmp(a->fingerprint, b->fingerprint) != 0);
+    /* the same finding, run again: the same fingerprint */
+    finding *a2 = mk_finding("shapes/flexible-input", "input:image",
+                             "input 'image' has an unbounded range for height (299..unbounded)");
+    findings_fingerprint(a2);
+    CHECK_STR(a->fingerprint, a2->fingerprint);
+    /* figures and example names change with unrelated edits: kept */
+    finding *c1 = mk_finding("ane/unsupported-op", "main",
+                             "function 'main': 2 of 13 compute ops likely run outside the Neural Engine (e.g. 'lstm')");
+    finding *c2 = mk_finding("ane/unsupported-op", "main",
+                             "function 'main': 2 of 14 compute ops likely run outside the Neural Engine (e.g. 'lstm_2')");
+    findings_fingerprint(c1);
+    findings_fingerprint(c2);
+    CHECK_STR(c1->fingerprint, c2->fingerprint);
+    /* another rule or another place: another fingerprint */
+    finding *d = mk_finding("preprocess/image-normalization", "input:image",
+                            "input 'image' has an unbounded range for height (299..unbounded)");
+    finding *e = mk_finding("shapes/flexible-input", "input:mask",
+                            "input 'image' has an unbounded range for height (299..unbounded)");
+    findings_fingerprint(d);
+    findings_fingerprint(e);
+    CHECK(strcmp(a->fingerprint, d->fingerprint) != 0);
+    CHECK(strcmp(a->fingerprint, e->fingerprint) != 0);
+    /* two findings in one run that differ only in a figure: kept apart */
+    fvec v = {0};
+    fvec_push(&v, mk_finding("size/x", NULL, "weight 'w' holds 10 values"));
+    fvec_push(&v, mk_finding("size/x", NULL, "weight 'w' holds 20 values"));
+    findings_stats st;
+    CHECK_INT(findings_finish(&v, NULL, 0, NULL, "/", &st), 0);
+    CHECK_INT(v.n, 2);
+    if (v.n == 2) CHECK(strcmp(v.v[0]->fingerprint, v.v[1]->fingerprint) != 0);
+    for (size_t i = 0; i < v.n; i++) finding_free(v.v[i]);
+    free(v.v);
+    finding *all[] = {a, b, a2, c1, c2, d, e};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) finding_free(all[i]);
+}
+
 int main(void) {
     RUN(test_sha256);
     RUN(test_levels);
@@ -618,5 +679,6 @@ int main(void) {
     RUN(test_bundled_set_valid);
     RUN(test_run);
     RUN(test_run_config);
+    RUN(test_fingerprints);
     return CHECK_DONE();
 }

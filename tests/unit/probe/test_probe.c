@@ -217,6 +217,21 @@ static void test_numerics_fixtures(void) {
     cJSON_Delete(doc);
     cli_res_free(&r);
 
+    /* an output drawn from a random_* op is marked and not judged for fp16 */
+    doc = PROBE_JSON(&r, fixture("random.mlpackage"));
+    CHECK_INT(count_rule(doc, "probe/fp16-divergence", NULL), 0);
+    f = figures(doc);
+    CHECK(num(f, "outputs.0.fp16_linf") > 0.1); /* the cancellation is there, only not judged */
+    const cJSON *o0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(f, "outputs"), 0);
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o0, "random")));
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    doc = PROBE_JSON(&r, fixture("fire_cancel.mlpackage"));
+    o0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(figures(doc), "outputs"), 0);
+    CHECK(o0 && !cJSON_GetObjectItemCaseSensitive(o0, "random"));
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
     /* a mixed-precision program also runs in its own typed precision */
     doc = PROBE_JSON(&r, fixture("mixed.mlpackage"));
     f = figures(doc);

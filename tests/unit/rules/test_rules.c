@@ -3,11 +3,13 @@
  * models that must not, and the exact findings over the real corpus.
  *
  * 1. tests/rules/cases_*.tsv: one line per case,
- *      RULE-ID  fire|pass  MODEL  [target=iOS16] [msg=substring] [opt=NAME:JSON]...
+ *      RULE-ID  fire|pass  MODEL  [target=iOS16] [msg=substring] [count=N] [level=L] [opt=NAME:JSON]...
  *    MODEL is relative to the build folder (rule-fixtures/..., examples/...)
  *    or "corpus:NAME" for ../shared/corpus/NAME. opt= (up to 4) sets the
  *    rule's option NAME to the JSON value for that case only
  *    ("opt=max_bytes:1000"), so thresholds can be tested on small models.
+ *    count=N: the rule reports exactly N findings (a finding reported once,
+ *    not once per pipeline stage); level=L: every one of them at level L.
  *    Every bundled rule that is not load/... must have at least one fire
  *    and one pass case.
  * 2. tests/rules/corpus_expected.tsv: every finding of every bundled rule
@@ -35,7 +37,8 @@ static const char *build_dir, *source_dir, *corpus_dir;
 #define TCASE_MAX_OPTS 4
 
 typedef struct tcase {
-    char rule[128], kind[8], model[512], target[32], msg[256];
+    char rule[128], kind[8], model[512], target[32], msg[256], level[16];
+    long count;   /* -1: any */
     char opts[TCASE_MAX_OPTS][256];   /* "NAME:JSON" */
     int n_opts;
     char file[256];
@@ -106,6 +109,7 @@ static size_t read_cases(tcase **out) {
             memset(c, 0, sizeof *c);
             snprintf(c->file, sizeof c->file, "%s", e->d_name);
             c->line = ln;
+            c->count = -1;
             char *save = NULL, *tok;
             int col = 0;
             for (tok = strtok_r(line, "\t\n", &save); tok; tok = strtok_r(NULL, "\t\n", &save), col++) {
@@ -114,6 +118,8 @@ static size_t read_cases(tcase **out) {
                 else if (col == 2) snprintf(c->model, sizeof c->model, "%s", tok);
                 else if (!strncmp(tok, "target=", 7)) snprintf(c->target, sizeof c->target, "%s", tok + 7);
                 else if (!strncmp(tok, "msg=", 4)) snprintf(c->msg, sizeof c->msg, "%s", tok + 4);
+                else if (!strncmp(tok, "count=", 6)) c->count = strtol(tok + 6, NULL, 10);
+                else if (!strncmp(tok, "level=", 6)) snprintf(c->level, sizeof c->level, "%s", tok + 6);
                 else if (!strncmp(tok, "opt=", 4) && c->n_opts < TCASE_MAX_OPTS)
                     snprintf(c->opts[c->n_opts++], sizeof c->opts[0], "%s", tok + 4);
             }
@@ -198,12 +204,13 @@ static void test_cases(void) {
         case_opts_restore(hr, c, old_opts, n_set);
         CHECK(r != NULL);
         if (!r) continue;
-        size_t hits = 0, msg_hits = 0;
+        size_t hits = 0, msg_hits = 0, level_misses = 0;
         for (size_t k = 0; k < r->n_findings; k++) {
             const finding *f = r->findings[k];
             if (strcmp(f->rule_id, c->rule)) continue;
             hits++;
             if (c->msg[0] && strstr(f->message, c->msg)) msg_hits++;
+            if (c->level[0] && strcmp(level_name(f->level), c->level)) level_misses++;
         }
         for (size_t k = 0; k < r->n_notes; k++)
             if (r->notes[k]->rule_id && !strcmp(r->notes[k]->rule_id, c->rule)) {
@@ -212,10 +219,13 @@ static void test_cases(void) {
                 check_failures_++;
             }
         int ok = !strcmp(c->kind, "fire") ? hits > 0 && (!c->msg[0] || msg_hits > 0) : hits == 0;
+        if (c->count >= 0 && (long)hits != c->count) ok = 0;
+        if (level_misses) ok = 0;
         if (!ok) {
-            fprintf(stderr, "  %s:%d: %s should %s on %s%s%s; it reported %zu finding(s):\n", c->file, c->line,
-                    c->rule, !strcmp(c->kind, "fire") ? "fire" : "not fire", c->model, c->msg[0] ? " with " : "",
-                    c->msg[0] ? c->msg : "", hits);
+            fprintf(stderr, "  %s:%d: %s should %s on %s%s%s (count %ld, level %s); it reported %zu finding(s):\n",
+                    c->file, c->line, c->rule, !strcmp(c->kind, "fire") ? "fire" : "not fire", c->model,
+                    c->msg[0] ? " with " : "", c->msg[0] ? c->msg : "", c->count, c->level[0] ? c->level : "any",
+                    hits);
             for (size_t k = 0; k < r->n_findings; k++)
                 if (!strcmp(r->findings[k]->rule_id, c->rule))
                     fprintf(stderr, "      %s\n", r->findings[k]->message);

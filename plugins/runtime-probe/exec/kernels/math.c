@@ -207,9 +207,28 @@ static void dw_channels(void *arg, size_t b, size_t e, int range) {
                   j->s, j->d, j->pad, j->Ho, j->Wo, j->bias ? j->bias[ch] : 0.0f, j->yn + ch * (size_t)(j->Ho * j->Wo));
 }
 
-int exec_conv2d(xctx *c, const xt *x, const xt *wt, const float *bias, int64_t cout, int64_t groups,
+/* a float32 weight buffer as a tensor of n values */
+static xt w_view(const float *w, size_t n) {
+    xt t;
+    memset(&t, 0, sizeof t);
+    t.d = (float *)(uintptr_t)w;
+    t.rank = 1;
+    t.dim[0] = (int64_t)n;
+    t.n = n;
+    return t;
+}
+
+int exec_conv2d(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout, int64_t groups,
                 int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2],
                 const int64_t pad[4], xt *y) {
+    int r = x->rank;
+    xt wt = w_view(w, (size_t)(cout * (x->dim[r - 3] / (groups > 0 ? groups : 1)) * kh * kw));
+    return exec_conv2d_w(c, x, &wt, bias, cout, groups, kh, kw, stride, dil, pad, y);
+}
+
+int exec_conv2d_w(xctx *c, const xt *x, const xt *wt, const float *bias, int64_t cout, int64_t groups,
+                  int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2],
+                  const int64_t pad[4], xt *y) {
     int r = x->rank;
     int64_t Cin = x->dim[r - 3], H = x->dim[r - 2], W = x->dim[r - 1];
     int64_t Ho = y->dim[r - 2], Wo = y->dim[r - 1];
@@ -839,8 +858,14 @@ static void lin_rows(void *arg, size_t b, size_t e, int range) {
     }
 }
 
-int exec_linear(xctx *c, const float *x, size_t m, int64_t k, const xt *wt, const float *bias, int64_t n,
+int exec_linear(xctx *c, const float *x, size_t m, int64_t k, const float *w, const float *bias, int64_t n,
                 float *y) {
+    xt wt = w_view(w, (size_t)(n * k));
+    return exec_linear_w(c, x, m, k, &wt, bias, n, y);
+}
+
+int exec_linear_w(xctx *c, const float *x, size_t m, int64_t k, const xt *wt, const float *bias, int64_t n,
+                  float *y) {
     if (!wt->d && wt->lz) {
         if ((int64_t)wt->n < n * k) return exec_fail(c, "weight holds %zu values, needs %lld", wt->n, (long long)(n * k));
         /* blocks of >= 64 KiB of decoded rows for a vector, >= 64 rows (or 1 MiB) for a matrix */

@@ -1,7 +1,14 @@
-/* exec_ops.c — ML Program op kernels of the reference executor.
+/* mil.c — ML Program op kernels of the reference executor: elementwise,
+ * activations, normalisation, reductions, linear algebra, convolution and
+ * pooling (1-D / 2-D here, 3-D in mil_spatial.c), shape ops, states and
+ * classify; and the lookup exec_find_mil, which also searches the tables of
+ * the family files (mil.h: mil_control.c, mil_tensor.c, mil_image.c,
+ * mil_seq.c). Every op coremltools registers for iOS15..iOS18 has a kernel;
+ * docs/mil-ops.md lists them with their tests (test_exec_mil_ops checks the
+ * list).
  *
  * One kernel per MIL op type, named k_<op>; the table at the end maps op
- * types to kernels (exec_find_mil). Semantics follow the op definitions in
+ * types to kernels. Semantics follow the op definitions in
  * apple/coremltools converters/mil/mil/ops/defs/iOS15..iOS18 (cited per
  * kernel as SOURCE): parameter names, defaults (softmax axis -1, epsilon
  * 1e-5 for the norms, 1e-12 for rsqrt, 1e-4 for inverse, 1e-45 for log),
@@ -16,12 +23,7 @@
 #include <string.h>
 
 #include "../exec_blas.h"
-#include "../exec_internal.h"
-
-#define NEED(t, name)                                                   \
-    do {                                                                \
-        if (!(t) || (!(t)->d && !(t)->lz)) return exec_fail(c, "missing input '%s'", name); \
-    } while (0)
+#include "mil.h"
 
 static const xt *X(xctx *c) { return exec_in(c, "x"); }
 
@@ -540,7 +542,7 @@ static int k_linear(xctx *c) {
     xt *y = exec_out(c, 0, x->rank, dim);
     if (!y) return exec_fail(c, "out of memory");
     size_t M = K ? x->n / (size_t)K : 0;
-    if (M && N && exec_linear(c, x->d, M, K, w, b && b->d ? b->d : NULL, N, y->d) != 0) return -1;
+    if (M && N && exec_linear_w(c, x->d, M, K, w, b && b->d ? b->d : NULL, N, y->d) != 0) return -1;
     return 0;
 }
 
@@ -598,11 +600,12 @@ static int k_matmul(xctx *c) {
 
 /* ---- convolution and pooling -------------------------------------------------------------- */
 
-/* spatial params of conv/pool: strides, dilations, pads (top, bottom, left, right) */
-static int spatial(xctx *c, const xt *x, int64_t kh, int64_t kw, bool is_pool, int64_t s[2], int64_t d[2],
+/* spatial params of conv/pool: strides, dilations, pads (top, bottom, left,
+ * right); x is the rank-4 view, nsp the op's own spatial dims (1 for a 1-D
+ * op: one stride and dilation, pad [left, right]) */
+static int spatial(xctx *c, const xt *x, int nsp, int64_t kh, int64_t kw, bool is_pool, int64_t s[2], int64_t d[2],
                    int64_t pad[4], bool *ceil_mode) {
     int64_t v[8];
-    int nsp = x->rank - 2;
     s[0] = s[1] = d[0] = d[1] = 1;
     pad[0] = pad[1] = pad[2] = pad[3] = 0;
     int n = exec_pints(c, "strides", v, 8);
@@ -661,11 +664,16 @@ static void as2d(const xt *x, xt *v) {
 
 /* SOURCE: ops/defs/iOS15/conv.py conv: x [n, C_in, *d_in], weight
  * [C_out, C_in/groups, *K], out floor((d + pads - (K-1)*dil - 1)/s) + 1. */
-static int k_conv(xctx *c) {
-    const xt *x0 = X(c), *w = exec_in_w(c, "weight"), *b = exec_in(c, "bias");
+static int conv_run(xctx *c, const xt *x0, const xt *w, const xt *b) {
     NEED(x0, "x");
     NEED(w, "weight");
-    if (x0->rank != 4 && x0->rank != 3) return exec_fail(c, "only 1-D and 2-D convolution are supported");
+    if (x0->rank == 5) {
+        if (w->rank != 5) return exec_fail(c, "weight rank %d does not match input rank 5", w->rank);
+        const float *wd = exec_dense(c, w); /* a stored-form weight decoded for this step */
+        if (!wd) return exec_fail(c, "out of memory (weights)");
+        return mil_conv3d(c, x0, wd, w->dim, b && b->d ? b->d : NULL, b && b->d ? b->n : 0, false);
+    }
+    if (x0->rank != 4 && x0->rank != 3) return exec_fail(c, "convolution needs an input of rank 3, 4 or 5");
     if (w->rank != x0->rank) return exec_fail(c, "weight rank %d does not match input rank %d", w->rank, x0->rank);
     xt x;
     as2d(x0, &x);
@@ -679,7 +687,7 @@ static int k_conv(xctx *c) {
     if (kh < 1 || kw < 1) return exec_fail(c, "empty kernel");
     int64_t s[2], d[2], pad[4];
     bool cm;
-    if (spatial(c, &x, kh, kw, false, s, d, pad, &cm) != 0) return -1;
+    if (spatial(c, &x, x0->rank - 2, kh, kw, false, s, d, pad, &cm) != 0) return -1;
     int64_t ho = out_dim(x.dim[2], (kh - 1) * d[0] + 1, s[0], pad[0], pad[1], false);
     int64_t wo = out_dim(x.dim[3], (kw - 1) * d[1] + 1, s[1], pad[2], pad[3], false);
     if (ho < 1 || wo < 1) return exec_fail(c, "empty output");
@@ -692,14 +700,51 @@ static int k_conv(xctx *c) {
     /* the executor's own GEMM, with a following add / relu fused where the plan allows */
     int fr = exec_conv2d_fast(c, &x, w, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, &yv, true);
     if (fr <= 0) return fr;
-    return exec_conv2d(c, &x, w, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, &yv);
+    return exec_conv2d_w(c, &x, w, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, &yv);
+}
+
+static int k_conv(xctx *c) { return conv_run(c, X(c), exec_in_w(c, "weight"), exec_in(c, "bias")); }
+
+/* SOURCE: ops/defs/iOS15/conv.py conv_quantized: weight uint8, "linear":
+ * W = W_q * quant_scale + quant_bias (scalars or one per output channel).
+ * "lut" gives no formula in the definition; the executor reads quant_scale
+ * as the 2^nbits-entry table (the only parameter that can hold one). */
+static int k_conv_quantized(xctx *c) {
+    const xt *w = exec_in(c, "weight"), *qs = exec_in(c, "quant_scale"), *qb = exec_in(c, "quant_bias");
+    NEED(w, "weight");
+    NEED(qs, "quant_scale");
+    const char *qt = exec_ps(c, "quantization_type");
+    bool lut = qt && !strcmp(qt, "lut");
+    if (!qt || (!lut && strcmp(qt, "linear"))) return exec_fail(c, "quantization_type must be linear or lut");
+    int64_t nbits = exec_pi(c, "nbits", 8), cout = w->rank ? w->dim[0] : 1;
+    if (nbits < 1 || nbits > 8) return exec_fail(c, "nbits %lld out of range", (long long)nbits);
+    if (lut && (int64_t)qs->n != ((int64_t)1 << nbits)) return exec_fail(c, "a lut needs 2^nbits quant_scale values");
+    if (!lut && ((qs->n != 1 && (int64_t)qs->n != cout) || !qb || !qb->d || (qb->n != 1 && (int64_t)qb->n != cout)))
+        return exec_fail(c, "quant_scale / quant_bias must hold 1 or %lld values", (long long)cout);
+    xt wd = *w;
+    wd.d = malloc((w->n ? w->n : 1) * sizeof(float));
+    if (!wd.d) return exec_fail(c, "out of memory");
+    size_t per = w->n / exec_nz(cout);
+    for (size_t i = 0; i < w->n; i++) {
+        float q = w->d[i];
+        size_t o = i / (per ? per : 1);
+        if (q < 0 || q >= (float)(1 << nbits)) { free(wd.d); return exec_fail(c, "quantized weight %g out of range", (double)q); }
+        wd.d[i] = lut ? qs->d[(size_t)q] : q * qs->d[qs->n == 1 ? 0 : o] + qb->d[qb->n == 1 ? 0 : o];
+    }
+    int rc = conv_run(c, X(c), &wd, exec_in(c, "bias"));
+    free(wd.d);
+    return rc;
 }
 
 static int k_conv_transpose(xctx *c) {
     const xt *x0 = X(c), *w = exec_in(c, "weight"), *b = exec_in(c, "bias");
     NEED(x0, "x");
     NEED(w, "weight");
-    if (x0->rank != 4 && x0->rank != 3) return exec_fail(c, "only 1-D and 2-D transposed convolution are supported");
+    if (x0->rank == 5) {
+        if (w->rank != 5) return exec_fail(c, "weight rank %d does not match input rank 5", w->rank);
+        return mil_conv3d(c, x0, w->d, w->dim, b && b->d ? b->d : NULL, b && b->d ? b->n : 0, true);
+    }
+    if (x0->rank != 4 && x0->rank != 3) return exec_fail(c, "transposed convolution needs an input of rank 3, 4 or 5");
     if (w->rank != x0->rank) return exec_fail(c, "weight rank %d does not match input rank %d", w->rank, x0->rank);
     xt x;
     as2d(x0, &x);
@@ -750,7 +795,8 @@ static int k_conv_transpose(xctx *c) {
 static int pool(xctx *c, int type) {
     const xt *x0 = X(c);
     NEED(x0, "x");
-    if (x0->rank != 4 && x0->rank != 3) return exec_fail(c, "only 1-D and 2-D pooling are supported");
+    if (x0->rank == 5) return mil_pool3d(c, x0, type);
+    if (x0->rank != 4 && x0->rank != 3) return exec_fail(c, "pooling needs an input of rank 3, 4 or 5");
     xt x;
     as2d(x0, &x);
     int64_t k[2];
@@ -760,7 +806,7 @@ static int pool(xctx *c, int type) {
     if (k[0] < 1 || k[1] < 1) return exec_fail(c, "empty kernel");
     int64_t s[2], d[2], pad[4];
     bool cm;
-    if (spatial(c, &x, k[0], k[1], true, s, d, pad, &cm) != 0) return -1;
+    if (spatial(c, &x, x0->rank - 2, k[0], k[1], true, s, d, pad, &cm) != 0) return -1;
     int64_t ho = out_dim(x.dim[2], k[0], s[0], pad[0], pad[1], cm);
     int64_t wo = out_dim(x.dim[3], k[1], s[1], pad[2], pad[3], cm);
     if (ho < 1 || wo < 1) return exec_fail(c, "empty output");
@@ -788,7 +834,9 @@ static int copy_out(xctx *c, const xt *x, int rank, const int64_t *dim) {
 }
 
 /* SOURCE: tensor_transformation.py reshape: -1 inferred; 0 copies the input
- * dim when len(shape) == rank(x). */
+ * dim when len(shape) == rank(x). iOS17/tensor_transformation.py reshape:
+ * each 0 copies the input dim at the same distance from the right (1 when
+ * there is none), whatever len(shape) is. */
 static int k_reshape(xctx *c) {
     const xt *x = X(c), *sh = exec_in(c, "shape");
     NEED(x, "x");
@@ -799,7 +847,12 @@ static int k_reshape(xctx *c) {
     size_t known = 1;
     for (int i = 0; i < r; i++) {
         int64_t v = (int64_t)sh->d[i];
-        if (v == 0 && r == x->rank) v = x->dim[i];
+        if (v == 0 && mil_opset(c) >= 17) {
+            int j = x->rank - (r - i);
+            v = j >= 0 ? x->dim[j] : 1;
+        } else if (v == 0 && r == x->rank) {
+            v = x->dim[i];
+        }
         if (v == -1) { if (infer >= 0) return exec_fail(c, "two -1 in shape"); infer = i; dim[i] = 1; continue; }
         if (v < 0) return exec_fail(c, "bad dim %lld", (long long)v);
         dim[i] = v;
@@ -991,9 +1044,7 @@ static int64_t py_slice(int64_t dim, bool has_b, int64_t b, bool has_e, int64_t 
 /* SOURCE: tensor_transformation.py slice_by_index and _utils.py
  * solve_slice_by_index_slice: Python slices; masks replace begin/end;
  * squeeze_mask takes the single element at begin and drops the dim. */
-static int k_slice_by_index(xctx *c) {
-    const xt *x = X(c);
-    NEED(x, "x");
+int mil_slice_params(xctx *c, const xt *x, int64_t *start, int64_t *step, int64_t *cnt, int64_t *od, int *orank) {
     int R = x->rank;
     int64_t b[EXEC_MAX_RANK], e[EXEC_MAX_RANK], st[EXEC_MAX_RANK], bm[EXEC_MAX_RANK], em[EXEC_MAX_RANK],
         sm[EXEC_MAX_RANK];
@@ -1001,8 +1052,7 @@ static int k_slice_by_index(xctx *c) {
     if (nb != R || ne != R) return exec_fail(c, "begin/end must have rank(x) values");
     int ns = exec_pints(c, "stride", st, EXEC_MAX_RANK), nbm = exec_pints(c, "begin_mask", bm, EXEC_MAX_RANK),
         nem = exec_pints(c, "end_mask", em, EXEC_MAX_RANK), nsm = exec_pints(c, "squeeze_mask", sm, EXEC_MAX_RANK);
-    int64_t start[EXEC_MAX_RANK], step[EXEC_MAX_RANK], cnt[EXEC_MAX_RANK], od[EXEC_MAX_RANK];
-    int orank = 0;
+    *orank = 0;
     for (int i = 0; i < R; i++) {
         int64_t s = ns == R ? st[i] : 1;
         bool sq = nsm == R && sm[i];
@@ -1016,8 +1066,17 @@ static int k_slice_by_index(xctx *c) {
         }
         cnt[i] = py_slice(x->dim[i], !(nbm == R && bm[i]), b[i], !(nem == R && em[i]), e[i], s, &start[i]);
         step[i] = s;
-        od[orank++] = cnt[i];
+        od[(*orank)++] = cnt[i];
     }
+    return 0;
+}
+
+static int k_slice_by_index(xctx *c) {
+    const xt *x = X(c);
+    NEED(x, "x");
+    int64_t start[EXEC_MAX_RANK], step[EXEC_MAX_RANK], cnt[EXEC_MAX_RANK], od[EXEC_MAX_RANK];
+    int orank;
+    if (mil_slice_params(c, x, start, step, cnt, od, &orank) != 0) return -1;
     xt *y = exec_out(c, 0, orank, od);
     if (!y) return exec_fail(c, "out of memory");
     box_copy(x, start, step, cnt, y->d);
@@ -1144,38 +1203,6 @@ static int k_pad(xctx *c) {
     return 0;
 }
 
-/* SOURCE: scatter_gather.py gather: out shape x[:axis] + indices + x[axis+1:];
- * negative indices count from the end. batch_dims > 0 is not supported. */
-static int k_gather(xctx *c) {
-    const xt *x = X(c), *ix = exec_in(c, "indices");
-    NEED(x, "x");
-    NEED(ix, "indices");
-    if (exec_pi(c, "batch_dims", 0) != 0) return exec_fail(c, "batch_dims > 0 is not supported");
-    int axis = norm_axis(c, exec_pi(c, "axis", 0), x->rank);
-    if (axis < 0) return -1;
-    int R = x->rank - 1 + ix->rank;
-    if (R > EXEC_MAX_RANK) return exec_fail(c, "rank too large");
-    int64_t dim[EXEC_MAX_RANK];
-    int r = 0;
-    for (int i = 0; i < axis; i++) dim[r++] = x->dim[i];
-    for (int i = 0; i < ix->rank; i++) dim[r++] = ix->dim[i];
-    for (int i = axis + 1; i < x->rank; i++) dim[r++] = x->dim[i];
-    xt *y = exec_out(c, 0, R, dim);
-    if (!y) return exec_fail(c, "out of memory");
-    int64_t inner = 1, outer = 1, D = x->dim[axis];
-    for (int i = axis + 1; i < x->rank; i++) inner *= x->dim[i];
-    for (int i = 0; i < axis; i++) outer *= x->dim[i];
-    for (int64_t o = 0; o < outer; o++)
-        for (size_t k = 0; k < ix->n; k++) {
-            int64_t j = (int64_t)ix->d[k];
-            if (j < 0) j += D;
-            if (j < 0 || j >= D) return exec_fail(c, "index %lld out of range", (long long)ix->d[k]);
-            memcpy(y->d + (o * (int64_t)ix->n + (int64_t)k) * inner, x->d + (o * D + j) * inner,
-                   (size_t)inner * sizeof(float));
-        }
-    return 0;
-}
-
 /* SOURCE: scatter_gather.py gather_along_axis: out[p] = x[p with p[axis] = indices[p]]. */
 static int k_gather_along_axis(xctx *c) {
     const xt *x = X(c), *ix = exec_in(c, "indices");
@@ -1241,7 +1268,9 @@ static int k_shape(xctx *c) {
 }
 
 /* SOURCE: elementwise_unary.py cast: dtype int32 (truncation, as numpy
- * astype), fp16, fp32, bool. */
+ * astype), fp16, fp32, bool; iOS17/elementwise_unary.py adds int8, uint8,
+ * int16, uint16, whose values wrap modulo 2^bits as NumPy's astype (the
+ * op's value_inference) does. */
 static int k_cast(xctx *c) {
     const xt *x = X(c);
     NEED(x, "x");
@@ -1251,7 +1280,16 @@ static int k_cast(xctx *c) {
     if (!y) return exec_fail(c, "out of memory");
     if (!strcmp(dt, "int32") || !strcmp(dt, "int64") || !strcmp(dt, "int16") || !strcmp(dt, "int8") ||
         !strcmp(dt, "uint8") || !strcmp(dt, "uint16") || !strcmp(dt, "uint32")) {
-        for (size_t i = 0; i < x->n; i++) y->d[i] = truncf(x->d[i]);
+        int bits = strstr(dt, "8") ? 8 : strstr(dt, "16") ? 16 : 0;
+        bool uns = dt[0] == 'u';
+        for (size_t i = 0; i < x->n; i++) {
+            float v = truncf(x->d[i]);
+            if (bits && v == v && fabsf(v) < 9.2e18f) {
+                uint64_t m = (uint64_t)(int64_t)v & ((1ull << bits) - 1);
+                v = uns || m < (1ull << (bits - 1)) ? (float)m : (float)((int64_t)m - (1ll << bits));
+            }
+            y->d[i] = v;
+        }
         y->dt = EXEC_DT_INT32;
     } else if (!strcmp(dt, "bool")) {
         for (size_t i = 0; i < x->n; i++) y->d[i] = x->d[i] != 0;
@@ -1412,8 +1450,8 @@ static int chk_spatial(const exec_io *io, const cml_op *op, char *why, size_t n)
     static const char *const ok[] = {"valid", "same", "same_lower", "custom", NULL};
     if (chk_one_of(io, op, "pad_type", ok, why, n) != 0) return -1;
     const cml_value *x = cml_op_param(op, "x");
-    if (x && x->type.shape.rank > 4) {
-        snprintf(why, n, "3-D");
+    if (x && x->type.shape.rank > 5) {
+        snprintf(why, n, "rank %d", (int)x->type.shape.rank);
         return -1;
     }
     return 0;
@@ -1423,16 +1461,6 @@ static int chk_cast(const exec_io *io, const cml_op *op, char *why, size_t n) {
     static const char *const ok[] = {"int32", "int64", "int16", "int8", "uint8", "uint16", "uint32",
                                      "bool", "fp16", "fp32", "fp64", NULL};
     return chk_one_of(io, op, "dtype", ok, why, n);
-}
-
-static int chk_gather(const exec_io *io, const cml_op *op, char *why, size_t n) {
-    const cml_value *v = cml_op_param(op, "batch_dims");
-    double bd = 0;
-    if (v && v->weight && exec_weight_f64(io, v->weight, 0, &bd) == 0 && bd != 0) {
-        snprintf(why, n, "batch_dims %g", bd);
-        return -1;
-    }
-    return 0;
 }
 
 static int chk_pad(const exec_io *io, const cml_op *op, char *why, size_t n) {
@@ -1446,9 +1474,9 @@ static int chk_pad(const exec_io *io, const cml_op *op, char *why, size_t n) {
 #define KC(name, chk) {#name, k_##name, chk}
 static const exec_kdef MIL_KERNELS[] = {
     K(abs), K(acos), K(add), K(asin), K(atan), K(atanh), KC(avg_pool, chk_spatial), K(batch_norm), KC(cast, chk_cast), K(ceil),
-    K(clamped_relu), K(classify), K(clip), K(concat), KC(conv, chk_spatial), KC(conv_transpose, chk_spatial), K(coreml_update_state),
+    K(clamped_relu), K(classify), K(clip), K(concat), KC(conv, chk_spatial), KC(conv_quantized, chk_spatial), KC(conv_transpose, chk_spatial), K(coreml_update_state),
     K(cos), K(cosh), K(elu), K(equal), K(erf), K(exp), K(exp2), K(expand_dims), K(fill), K(flatten2d),
-    K(floor), K(floor_div), KC(gather, chk_gather), K(gather_along_axis), KC(gelu, chk_gelu), K(greater), K(greater_equal),
+    K(floor), K(floor_div), K(gather_along_axis), KC(gelu, chk_gelu), K(greater), K(greater_equal),
     K(identity), K(instance_norm), K(inverse), KC(l2_pool, chk_spatial), K(layer_norm), K(leaky_relu), K(less),
     K(less_equal), K(linear), K(linear_activation), K(log), K(logical_and), K(logical_not), K(logical_or),
     K(logical_xor), K(matmul), KC(max_pool, chk_spatial), K(maximum), K(minimum), K(mod), K(mul), K(not_equal), KC(pad, chk_pad),
@@ -1465,5 +1493,54 @@ static const exec_kdef MIL_KERNELS[] = {
 const exec_kdef *exec_find_mil(const char *kind) {
     for (size_t i = 0; i < sizeof MIL_KERNELS / sizeof *MIL_KERNELS; i++)
         if (!strcmp(MIL_KERNELS[i].kind, kind)) return &MIL_KERNELS[i];
+    static const mil_table *const families[] = {&EXEC_MIL_CONTROL, &EXEC_MIL_TENSOR, &EXEC_MIL_IMAGE, &EXEC_MIL_SEQ};
+    for (size_t f = 0; f < sizeof families / sizeof *families; f++)
+        for (size_t i = 0; i < families[f]->n; i++)
+            if (!strcmp(families[f]->k[i].kind, kind)) return &families[f]->k[i];
     return NULL;
+}
+
+/* ---- helpers the family files share (mil.h) ---- */
+
+int mil_axis(xctx *c, int64_t a, int rank) {
+    int r = a < -rank || a >= rank ? -1 : exec_axis((int)a, rank);
+    if (r < 0) exec_fail(c, "axis %lld out of range for rank %d", (long long)a, rank);
+    return r;
+}
+
+int mil_dtype(const char *name) {
+    if (!name) return -1;
+    if (!strcmp(name, "fp32") || !strcmp(name, "fp64")) return EXEC_DT_FP32;
+    if (!strcmp(name, "fp16")) return EXEC_DT_FP16;
+    if (!strcmp(name, "bool")) return EXEC_DT_BOOL;
+    static const char *const ints[] = {"int32", "int64", "int16", "int8", "uint8", "uint16", "uint32", "uint64", NULL};
+    for (size_t i = 0; ints[i]; i++)
+        if (!strcmp(name, ints[i])) return EXEC_DT_INT32;
+    return -1;
+}
+
+int mil_chk_one_of(const exec_io *io, const cml_op *op, const char *name, const char *const *ok, char *why,
+                   size_t n) {
+    return chk_one_of(io, op, name, ok, why, n);
+}
+
+/* SOURCE: coremltools/__init__.py _OPSET (iOS15 "CoreML5" .. iOS18 "CoreML8",
+ * iOS26 "CoreML9") */
+int mil_opset(xctx *c) {
+    const cml_function *fn = c->op->function;
+    const char *o = fn && fn->opset ? fn->opset : "";
+    if (!strncmp(o, "CoreML", 6)) {
+        int v = atoi(o + 6);
+        if (v >= 5 && v <= 8) return v + 10;
+        if (v == 9) return 26;
+    }
+    return 15;
+}
+
+void mil_strides(int rank, const int64_t *dim, int64_t *st) {
+    int64_t s = 1;
+    for (int i = rank - 1; i >= 0; i--) {
+        st[i] = s;
+        s *= dim[i];
+    }
 }

@@ -120,7 +120,7 @@ static int k_convolution(xctx *c) {
         return exec_dense(c, w) ? exec_deconv2d(c, x, exec_dense(c, w), b && b->d ? b->d : NULL, cout, groups, kh, kw,
                                                 s, d, pad, y)
                                 : exec_fail(c, "out of memory (weights)");
-    return exec_conv2d(c, x, w, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, y);
+    return exec_conv2d_w(c, x, w, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, y);
 }
 
 /* ---- batchnorm ------------------------------------------------------------------------ */
@@ -335,7 +335,7 @@ static int k_innerProduct(xctx *c) {
     }
     xt *y = exec_out(c, 0, r, dim);
     if (!y) return exec_fail(c, "out of memory");
-    return exec_linear(c, x->d, m, cin, w, b && b->d ? b->d : NULL, cout, y->d);
+    return exec_linear_w(c, x->d, m, cin, w, b && b->d ? b->d : NULL, cout, y->d);
 }
 
 static int k_batchedMatmul(xctx *c) {
@@ -354,7 +354,7 @@ static int k_batchedMatmul(xctx *c) {
     if (!y) return exec_fail(c, "out of memory");
     /* SOURCE: NeuralNetwork.proto BatchedMatMulLayerParams: weights [X1, X2]
      * stored column-major, i.e. row-major [X2, X1] like innerProduct. */
-    return exec_linear(c, a->d, a->n / (size_t)k, k, w, b && b->d ? b->d : NULL, n, y->d);
+    return exec_linear_w(c, a->d, a->n / (size_t)k, k, w, b && b->d ? b->d : NULL, n, y->d);
 }
 
 /* ---- elementwise over inputs ---------------------------------------------------------------------- */

@@ -1,0 +1,229 @@
+-- io/degenerate-output: an output that cannot carry information — a softmax
+-- over an axis of size 1 (always 1.0), an argmax over an axis of size 1
+-- (always 0), an output that depends on no input.
+-- SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto
+-- (SoftmaxLayerParams: softmax over the channel axis, C of [C, H, W];
+-- SoftmaxNDLayerParams.axis; ReduceLayerParams ARGMAX; ArgMaxLayerParams.axis);
+-- coremltools converters/mil/mil/ops/defs/iOS15/activation.py (softmax,
+-- axis default -1) and reduction.py (reduce_argmax, axis).
+
+local rule = {
+  id = "io/degenerate-output",
+  name = "DegenerateOutput",
+  summary = "An output is constant: a softmax or argmax over an axis of size 1, or no dependence on any input",
+  help = [[
+**Why.** A softmax normalizes over one axis: over an axis of size 1 every
+value is exp(x)/exp(x) = 1.0, whatever the input. An argmax over an axis of
+size 1 is always 0. Both happen when a converter or a hand-built network
+applies the operation on the wrong axis (a NeuralNetwork `softmax` works on
+the channel axis of `[C, H, W]`; a one-unit dense layer followed by a softmax
+is the classic Keras mistake for binary classifiers, where a sigmoid was
+meant). An output that depends on no input at all is a constant, too. Such a
+model loads and runs, and always answers the same: no error at run time
+points at it.
+
+The rule reads the shapes the IR infers (for NeuralNetwork layers, the same
+shapes the reference executor computes; see
+`tests/unit/probe/test_exec_nnshape.c`) and follows every output back to the
+inputs. It reports only what is certain: a softmax or argmax whose axis is
+known to have size 1, an output no path from an input, a state or a random op
+reaches. The runtime probe (`coreml-lint probe`, opt-in) reports an output
+that did not change across different generated inputs.
+
+**Example.** `model.mlmodel: warning: softmax 'prob' normalizes over an axis of size 1 (shape [1, 1, 1, 1]): its output is always 1.0, so output 'prob' is constant [io/degenerate-output]`
+
+**Fix.** Use a sigmoid for a one-unit binary output, or apply the softmax on
+the axis that holds the classes (`axis=-1` after a dense layer in
+`[batch, classes]` layout); connect the output to the network.
+
+**Sources.** apple/coremltools `mlmodel/format/NeuralNetwork.proto`
+(`SoftmaxLayerParams`, `SoftmaxNDLayerParams`, `ReduceLayerParams`,
+`ArgMaxLayerParams`); `coremltools/converters/mil/mil/ops/defs/iOS15/activation.py`
+(`softmax`) and `reduction.py` (`reduce_argmax`).]],
+  level = "warning",
+  tags = { "io", "correctness" },
+}
+
+local function shape_text(s)
+  local t = {}
+  for i, d in ipairs(s) do t[i] = tostring(d) end
+  return "[" .. table.concat(t, ", ") .. "]"
+end
+
+-- a constant integer behind a value or attribute (MIL const op, literal)
+local function const_int(x)
+  if type(x) == "number" then return math.tointeger(x) end
+  if type(x) ~= "userdata" then return nil end
+  local w = x.weight
+  if not w and x.producer and x.producer.kind == "const" then
+    local val = x.producer.attrs.val
+    if type(val) == "number" then return math.tointeger(val) end
+    if type(val) == "userdata" then w = val.weight end
+  end
+  if w and w.count == 1 then
+    local v = w:values(0, 1)
+    if v and type(v[1]) == "number" then return math.tointeger(v[1]) end
+  end
+  return nil
+end
+
+local function first_input(op)
+  local x = op.inputs.input or op.inputs.x
+  if type(x) == "table" then x = x[1] end
+  if type(x) == "userdata" then return x end
+  return nil
+end
+
+-- 1-based index of axis (may be negative) in a shape of rank r
+local function resolve(axis, r)
+  if not axis then return nil end
+  if axis < 0 then axis = axis + r end
+  if axis < 0 or axis >= r then return nil end
+  return axis + 1
+end
+
+-- The axis an op reduces over and its size when known: kind label, value
+-- ("always 1.0" / "always 0"), the input shape, the axis size.
+local function degenerate_axis(op)
+  local x = first_input(op)
+  local s = x and x.shape
+  if not s or #s == 0 then return nil end
+  local r, a, what = #s, nil, nil
+  local k = op.kind
+  if k == "softmax" and op.is_nn_layer then
+    -- SOURCE: SoftmaxLayerParams — the channel axis (-3), the last one of a
+    -- rank-1 or rank-2 blob (as the executor)
+    a, what = r >= 3 and r - 2 or r, "1.0"
+  elseif k == "softmaxND" then
+    a, what = resolve(const_int(op.attrs.axis) or -1, r), "1.0"
+  elseif k == "softmax" then
+    a, what = resolve(const_int(op.inputs.axis) or const_int(op.attrs.axis) or -1, r), "1.0"
+  elseif k == "argMax" then
+    a, what = resolve(const_int(op.attrs.axis) or 0, r), "0"
+  elseif k == "reduce_argmax" then
+    a, what = resolve(const_int(op.inputs.axis) or const_int(op.attrs.axis) or -1, r), "0"
+  elseif k == "reduce" and op.attrs.mode == "ARGMAX" then
+    local ax = op.attrs.axis or "CHW"
+    if ax == "C" then a = r >= 3 and r - 2 or r
+    elseif ax == "H" then a = r >= 2 and r - 1 or 1
+    elseif ax == "W" then a = r
+    else return nil end
+    what = "0"
+  else
+    return nil
+  end
+  if not a or s[a] ~= 1 then return nil end
+  return what, s
+end
+
+-- Ops whose output varies without any input.
+local SOURCES = {
+  random_normal = true, random_uniform = true, random_bernoulli = true, random_categorical = true,
+  randomNormal = true, randomUniform = true, randomBernoulli = true, randomNormalLike = true,
+  randomUniformLike = true, randomBernoulliLike = true, randomNormalStatic = true,
+  randomUniformStatic = true, randomBernoulliStatic = true, read_state = true,
+}
+
+-- value name -> true when some input, state or random op reaches it
+local function reachable(fn)
+  local reach = {}
+  for _, v in ipairs(fn.inputs) do reach[v.name] = true end
+  local function walk(block, depth)
+    if depth > 16 then return end
+    for _, v in ipairs(block.inputs) do reach[v.name] = true end
+    for _, op in ipairs(block.ops) do
+      local live = SOURCES[op.kind] or #op.blocks > 0
+      if not live then
+        for _, arg in pairs(op.inputs) do
+          local list = type(arg) == "table" and arg or { arg }
+          for _, v in ipairs(list) do
+            if type(v) == "userdata" and reach[v.name] then live = true end
+          end
+        end
+      end
+      for _, b in ipairs(op.blocks) do walk(b, depth + 1) end
+      if live then
+        for _, o in ipairs(op.outputs) do reach[o.name] = true end
+      end
+    end
+  end
+  walk(fn.block, 0)
+  return reach
+end
+
+local function is_nn(m)
+  return m.type == "neuralNetwork" or m.type == "neuralNetworkClassifier" or m.type == "neuralNetworkRegressor"
+end
+
+-- The values behind the model's outputs: a program's block outputs; for a
+-- NeuralNetwork the blobs named as outputs, and a classifier's probability
+-- blob (its outputs are built from it).
+local function output_values(m, fn)
+  local out = {}
+  if m.type == "mlProgram" then
+    for _, v in ipairs(fn.block.outputs) do out[#out + 1] = { value = v, name = v.name } end
+    return out
+  end
+  local produced, last = {}, nil
+  for _, op in ipairs(fn.block.ops) do
+    for _, o in ipairs(op.outputs) do produced[o.name] = o end
+    if not op.is_const and op.outputs[1] then last = op.outputs[1] end
+  end
+  for _, f in ipairs(m.outputs) do
+    if produced[f.name] then out[#out + 1] = { value = produced[f.name], name = f.name } end
+  end
+  if m.type == "neuralNetworkClassifier" then
+    local p = m.predicted_probabilities_name and produced[m.predicted_probabilities_name] or last
+    if p and not produced[m.predicted_probabilities_name or ""] then
+      out[#out + 1] = { value = p, name = m.predicted_probabilities_name or p.name, probs = true }
+    end
+  end
+  return out
+end
+
+local function check_one(m, ctx)
+  if m.unknown.graph or not (is_nn(m) or m.type == "mlProgram") then return end
+  for _, fn in ipairs(m.functions) do
+    local outs = output_values(m, fn)
+    local out_of = {}
+    for _, o in ipairs(outs) do out_of[o.value.name] = o.name end
+    -- 1. softmax / argmax over a size-1 axis
+    for op in m:ops() do
+      if op.function_name == fn.name then
+        local always, s = degenerate_axis(op)
+        if always then
+          local o = op.outputs[1]
+          local tail = out_of[o and o.name or ""] and (", so output '%s' is constant"):format(out_of[o.name]) or ""
+          ctx:report{
+            at = op,
+            message = ("%s '%s' works over an axis of size 1 (input shape %s): its output is always %s%s"):format(
+              op.kind, op.name, shape_text(s), always, tail),
+            fix = always == "1.0"
+              and "use a sigmoid for a single-unit output, or apply the softmax on the axis that holds the classes"
+              or "take the argmax over the axis that holds the classes",
+            props = { axis_size = 1, always = tonumber(always), shape = s },
+          }
+        end
+      end
+    end
+    -- 2. outputs no input reaches
+    if #fn.inputs > 0 then
+      local reach = reachable(fn)
+      for _, o in ipairs(outs) do
+        if not reach[o.value.name] then
+          ctx:report{
+            at = o.value.producer or m,
+            message = ("output '%s' depends on no input of function '%s': it is the same for every prediction"):format(o.name, fn.name),
+            fix = "connect the output to the network, or drop it from the model's outputs",
+          }
+        end
+      end
+    end
+  end
+end
+
+function rule.check(model, ctx)
+  for m in model:models() do check_one(m, ctx) end
+end
+
+return rule

@@ -1,0 +1,252 @@
+/* test_compiled.c — compiled models (.mlmodelc) and pipelines read as they
+ * are (issue #11): coremldata.bin decoded where its layout is known, a
+ * compiled NeuralNetwork's unread layers flagged unknown (never reported
+ * missing), a compiled pipeline's stages in the order its descriptor names
+ * them, the minimum OS of a model the newest of everything nested in it, and
+ * the Neural Engine coverage unknown where the tool cannot know it. Models:
+ * the fixture writer's reproductions (rule-fixtures/truth/, see
+ * tests/fixtures/fixtures_truth.c) and one public compiled model committed
+ * as test data (tests/data/realworld/, MIT). */
+#define _DEFAULT_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "ir/model.h"
+#include "tmptree.h"
+
+static char g_build[2048], g_src[2048];
+
+static lmodel *load(const char *base, const char *rel) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/%s", base, rel);
+    lmodel *lm = loader_load(p, NULL);
+    CHECK(lm && lm->model && !lm->unreadable);
+    return lm;
+}
+
+/* no load problem at warning or error level */
+static int serious_diags(const cml_model *m) {
+    int n = 0;
+    for (size_t i = 0; i < m->n_diags; i++)
+        if (m->diags[i]->level >= 2) {
+            fprintf(stderr, "  diag %s (%d): %s\n", m->diags[i]->rule_id, m->diags[i]->level, m->diags[i]->message);
+            n++;
+        }
+    return n;
+}
+
+static const cml_feature *feature(const cml_feature *const *v, size_t n, const char *name) {
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i]->name, name)) return v[i];
+    return NULL;
+}
+
+/* the committed public model: an updatable NN retrained on device */
+static void test_s4tf_retrained(void) {
+    lmodel *lm = load(g_src, "tests/data/realworld/s4tf_model_retrained.mlmodelc");
+    if (!lm || !lm->model) { loader_free(lm); return; }
+    const cml_model *m = lm->model;
+    CHECK_INT(serious_diags(m), 0);
+    CHECK_INT(m->format, CML_FMT_MLMODELC);
+    CHECK_STR(m->type, "neuralNetwork");
+    CHECK_INT(m->spec_version, 4);
+    CHECK_STR(m->min_os.ios, "13.0");
+    CHECK(m->is_updatable);
+    CHECK_INT(m->n_sub_models, 0);
+    CHECK_INT(m->n_inputs, 1);
+    CHECK(feature(m->inputs, m->n_inputs, "dense_input") != NULL);
+    CHECK_INT(m->n_outputs, 1);
+    CHECK_INT(m->n_training_inputs, 2);
+    CHECK(feature(m->training_inputs, m->n_training_inputs, "output_true") != NULL);
+    CHECK_STR(m->metadata.author, "Jacopo Mangiavacchi");
+    CHECK_STR(m->metadata.license, "MIT");
+    CHECK(m->unknown & CML_UNKNOWN_GRAPH);
+    CHECK(m->unknown & CML_UNKNOWN_PREPROCESSING);
+    CHECK(!(m->unknown & (CML_UNKNOWN_INTERFACE | CML_UNKNOWN_METADATA | CML_UNKNOWN_SPEC_VERSION)));
+    const char *why = NULL;
+    CHECK(ir_ane_op_coverage(m, &why) < 0 && why && strstr(why, "compiled"));
+    loader_free(lm);
+}
+
+static void test_retrained_fixture(void) {
+    lmodel *lm = load(g_build, "rule-fixtures/truth/retrained_updatable.mlmodelc");
+    if (!lm || !lm->model) { loader_free(lm); return; }
+    const cml_model *m = lm->model;
+    CHECK_INT(serious_diags(m), 0);
+    CHECK_STR(m->type, "neuralNetwork");
+    CHECK_INT(m->spec_version, 4);
+    CHECK(m->is_updatable);
+    CHECK_INT(m->n_sub_models, 0);
+    CHECK_INT(m->n_training_inputs, 2);
+    CHECK_STR(m->metadata.author, "coreml-lint fixtures");
+    loader_free(lm);
+}
+
+static void test_compiled_classifier(void) {
+    lmodel *lm = load(g_build, "rule-fixtures/truth/compiled_classifier.mlmodelc");
+    if (!lm || !lm->model) { loader_free(lm); return; }
+    const cml_model *m = lm->model;
+    CHECK_INT(serious_diags(m), 0);
+    CHECK_STR(m->type, "neuralNetworkClassifier");
+    CHECK_INT(m->spec_version, 1);
+    CHECK(m->unknown & CML_UNKNOWN_CLASS_LABELS);
+    CHECK(m->unknown & CML_UNKNOWN_PREPROCESSING);
+    CHECK_INT(m->n_inputs, 1);
+    CHECK(m->n_inputs == 1 && m->inputs[0]->kind == CML_FEAT_IMAGE && m->inputs[0]->width == 28);
+    CHECK_STR(m->predicted_probabilities_name, "labelProbabilities");
+    loader_free(lm);
+}
+
+static void test_compiled_pipeline(void) {
+    lmodel *lm = load(g_build, "rule-fixtures/truth/compiled_pipeline.mlmodelc");
+    if (!lm || !lm->model) { loader_free(lm); return; }
+    const cml_model *m = lm->model;
+    CHECK_INT(serious_diags(m), 0);
+    CHECK_STR(m->type, "pipelineClassifier");
+    CHECK_INT(m->spec_version, 3);
+    CHECK_INT(m->n_sub_models, 2);
+    if (m->n_sub_models == 2) {
+        CHECK_STR(m->sub_model_names[0], "model0");
+        CHECK_STR(m->sub_models[0]->type, "visionFeaturePrint");
+        CHECK_INT(m->sub_models[0]->spec_version, 3);
+        CHECK_STR(m->sub_models[1]->type, "glmClassifier");
+        /* stored whole: its parameters are read, nothing is unknown */
+        const cml_function *g = m->sub_models[1]->classic;
+        CHECK(g && g->block && g->block->n_ops == 1 && g->block->ops[0]->n_attrs > 0);
+        CHECK_INT(m->sub_models[1]->unknown, 0);
+    }
+    /* the chained function runs through both stages */
+    CHECK(m->classic && m->classic->block && m->classic->block->n_ops == 2);
+    CHECK_STR(m->min_os.ios, "12.0");
+    const char *why = NULL;
+    CHECK(ir_ane_op_coverage(m, &why) < 0 && why && strstr(why, "Apple's built-in"));
+    loader_free(lm);
+}
+
+/* a spec-1 pipeline over a spec-3 stage runs from iOS 12, as compat says */
+static void test_pipeline_min_os(void) {
+    lmodel *lm = load(g_build, "rule-fixtures/truth/vfp_image_classifier.mlmodel");
+    if (!lm || !lm->model) { loader_free(lm); return; }
+    const cml_model *m = lm->model;
+    CHECK_INT(m->spec_version, 1);
+    CHECK_STR(m->min_os.ios, "12.0");
+    CHECK_STR(m->min_os.macos, "10.14");
+    CHECK_STR(m->min_os.watchos, "5.0");
+    CHECK(m->n_sub_models == 2 && !strcmp(m->sub_models[1]->min_os.ios, "11.0"));
+    const char *why = NULL;
+    CHECK(ir_ane_op_coverage(m, &why) < 0 && why != NULL);
+    loader_free(lm);
+    /* the NN pipeline: spec 1 over a spec-3 stage as well */
+    lm = load(g_build, "rule-fixtures/truth/nn_pipeline_flexible.mlmodel");
+    if (lm && lm->model) CHECK_STR(lm->model->min_os.ios, "12.0");
+    loader_free(lm);
+}
+
+/* the class axis of a Keras MNIST classifier's probabilities: [1, 10, 1, 1] */
+static void test_keras_mnist_shapes(void) {
+    lmodel *lm = load(g_build, "rule-fixtures/truth/keras_mnist_classifier.mlmodel");
+    if (!lm || !lm->model) { loader_free(lm); return; }
+    const cml_function *fn = lm->model->n_functions ? lm->model->functions[0] : NULL;
+    CHECK(fn && fn->block && fn->block->n_ops == 6);
+    if (fn && fn->block && fn->block->n_ops == 6) {
+        const cml_shape *s = &fn->block->ops[5]->outputs[0]->type.shape;
+        CHECK_INT(s->rank, 4);
+        if (s->rank == 4) {
+            CHECK_INT(s->dims[0], 1);
+            CHECK_INT(s->dims[1], 10);
+            CHECK_INT(s->dims[2], 1);
+            CHECK_INT(s->dims[3], 1);
+        }
+    }
+    loader_free(lm);
+}
+
+/* coremldata.bin is untrusted: byte flips, truncations and absurd lengths
+ * in the header of a real one (the committed public model) load without a
+ * crash or a hang (under the sanitizers in the ASan build). */
+static void copy_file(const char *from, const char *to) {
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    char buf[4096];
+    size_t n;
+    while (a && b && (n = fread(buf, 1, sizeof buf, a)) > 0) fwrite(buf, 1, n, b);
+    if (a) fclose(a);
+    if (b) fclose(b);
+}
+
+static size_t slurp(const char *p, unsigned char *buf, size_t cap) {
+    FILE *f = fopen(p, "rb");
+    size_t n = f ? fread(buf, 1, cap, f) : 0;
+    if (f) fclose(f);
+    return n;
+}
+
+static void spit(const char *p, const unsigned char *buf, size_t n) {
+    FILE *f = fopen(p, "wb");
+    if (f) {
+        fwrite(buf, 1, n, f);
+        fclose(f);
+    }
+}
+
+static void test_mutated_coremldata(void) {
+    char tmpl[] = "/tmp/cml_cdb_XXXXXX";
+    char *root = mkdtemp(tmpl);
+    CHECK(root != NULL);
+    if (!root) return;
+    char dir[256], src[4400], dst[512];
+    snprintf(dir, sizeof dir, "%s/m.mlmodelc", root);
+    mkdir(dir, 0700);
+    static const char *const files[] = {"coremldata.bin", "model.espresso.net", "model.espresso.shape",
+                                        "model.espresso.weights"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(src, sizeof src, "%s/tests/data/realworld/s4tf_model_retrained.mlmodelc/%s", g_src, files[i]);
+        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
+        copy_file(src, dst);
+    }
+    snprintf(dst, sizeof dst, "%s/coremldata.bin", dir);
+    unsigned char orig[4096], buf[4096];
+    size_t n = slurp(dst, orig, sizeof orig);
+    CHECK(n > 0x60);
+    uint64_t s = 0x9e3779b97f4a7c15ull;
+    size_t loaded = 0, with_inputs = 0;
+    for (int k = 0; k < 600 && n > 0x60; k++) {
+        memcpy(buf, orig, n);
+        size_t len = n;
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        unsigned r = (unsigned)(s >> 33);
+        if (k % 10 == 9) len = r % n;                              /* truncated */
+        else if (k % 10 == 8) buf[0x1C + r % 8] = 0xff;            /* descriptor length */
+        else if (k % 10 == 7) buf[0x4B + r % 8] = (unsigned char)r; /* description length */
+        else buf[r % n] ^= (unsigned char)(1u << (r >> 20) % 8);    /* any bit */
+        spit(dst, buf, len);
+        lmodel *lm = loader_load(dir, NULL);
+        CHECK(lm && lm->model);
+        if (lm && lm->model && !lm->unreadable) {
+            loaded++;
+            if (lm->model->n_inputs) with_inputs++;
+        }
+        loader_free(lm);
+    }
+    fprintf(stderr, "  600 mutations of coremldata.bin: %zu loaded, %zu with an interface\n", loaded, with_inputs);
+    CHECK(loaded > 0);
+    tmp_remove_tree(root);
+}
+
+int main(void) {
+    const char *b = getenv("CML_BUILD_DIR"), *s = getenv("CML_SOURCE_DIR");
+    if (!b || !s) SKIP_ALL("CML_BUILD_DIR / CML_SOURCE_DIR not set (run through ctest)");
+    snprintf(g_build, sizeof g_build, "%s", b);
+    snprintf(g_src, sizeof g_src, "%s", s);
+    RUN(test_s4tf_retrained);
+    RUN(test_retrained_fixture);
+    RUN(test_compiled_classifier);
+    RUN(test_compiled_pipeline);
+    RUN(test_pipeline_min_os);
+    RUN(test_keras_mnist_shapes);
+    RUN(test_mutated_coremldata);
+    fprintf(stderr, "%d tests, %d failed checks\n", check_tests_, check_failures_);
+    return check_failures_ ? 1 : 0;
+}
