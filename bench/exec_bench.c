@@ -119,6 +119,19 @@ static void print_ops(const exec_stats *st, const double *best) {
         agg[k].n++;
     }
     printf("ops: sum of each op's fastest run %.2f ms\n", total);
+    if (getenv("CML_BENCH_EACH"))
+        for (size_t i = 0; i < st->n_ops; i++) {
+            const cml_op *op = st->ops[i].op;
+            double gf = strcmp(op->kind, "conv") ? 0 : conv_gflop(op);
+            const cml_value *w = cml_op_param(op, "weight");
+            const cml_shape *ys = op->n_outputs ? &op->outputs[0]->type.shape : NULL;
+            if (gf <= 0 || !w || !ys || ys->rank != 4) continue;
+            const cml_shape *ws = &w->type.shape;
+            printf("    %-28s K %5lld Cout %4lld P %5lld (%lldx%lld) %7.3f ms %6.1f GFLOP/s\n", op->name,
+                   (long long)(ws->dims[1] * ws->dims[2] * ws->dims[3]), (long long)ws->dims[0],
+                   (long long)(ys->dims[2] * ys->dims[3]), (long long)ws->dims[2], (long long)ws->dims[3], best[i],
+                   gf / (best[i] / 1e3));
+        }
     for (int k = 0; k < na; k++) {
         printf("  %-22s %4d ops %8.2f ms %5.1f%%", agg[k].key, agg[k].n, agg[k].ms, total > 0 ? 100 * agg[k].ms / total : 0);
         if (agg[k].gflop > 0) printf(" %7.1f GFLOP/s (%.2f GFLOP)", agg[k].gflop / (agg[k].ms / 1e3), agg[k].gflop);

@@ -861,6 +861,7 @@ void exec_plan_free(exec_plan *p) {
     free(p->stats);
     free(p->random_out);
     free(p->scratch);
+    free(p->cpad);
     for (size_t i = 0; i < p->pool.n; i++) free(p->pool.d[i]);
     free(p);
 }

@@ -128,7 +128,7 @@ typedef struct xsub {
     int *in_slots;             /* [b->n_inputs] */
     int *out_slots;            /* [b->n_outputs] */
 } xsub;
-enum { EXEC_FUSE_ADD = 1, EXEC_FUSE_RELU = 2 };
+enum { EXEC_FUSE_ADD = 1, EXEC_FUSE_RELU = 2, EXEC_FUSE_CHAIN = 4 /* the intermediates have no other reader */ };
 
 typedef struct xmap {
     const void **keys;
@@ -174,6 +174,8 @@ struct exec_plan {
     /* stored-form constants decoded for the current step (exec_in of a kernel
      * that reads floats): freed when the step ends */
     struct xtmp *tmp;
+    float *cpad;               /* the convolution GEMM's padded input (exec_conv.c direct mode) */
+    size_t cpad_n;
     exec_pool *par;            /* created at the first parallel region */
     long first_nf, first_ovf;  /* the current run's first non-finite / overflowing step */
     uint64_t rng_seed;         /* random_* ops: the seed of this plan's generator */

@@ -455,6 +455,13 @@ static void test_conv_fast_fused(void) {
         {1, 300, 7, 7, 48, 3, 3, 1, 1, 1, 1, 0, 0},     /* ... K = 2700 in two blocks */
         {2, 64, 7, 7, 32, 1, 1, 1, 1, 1, 0, 1, 0},      /* ... pointwise, batch 2 */
         {1, 16, 12, 12, 20, 3, 3, 1, 1, 1, 1, 1, 30000}, /* fp16 overflow, NaN and Inf; fp16-typed outputs */
+        /* 3x3 stride 1 read from the padded input (direct mode): rows of 37 = 32 + 5
+         * lanes; rows of 13 two per tile with an odd row count; groups; K = 1152 in blocks */
+        {1, 32, 21, 37, 20, 3, 3, 1, 1, 1, 1, 1, 0},
+        {2, 8, 9, 13, 12, 3, 3, 1, 1, 1, 1, 0, 0},
+        {1, 12, 10, 18, 24, 3, 3, 3, 1, 1, 1, 1, 0},
+        {1, 128, 12, 20, 36, 3, 3, 1, 1, 1, 1, 1, 0},
+        {1, 24, 11, 23, 16, 3, 3, 1, 1, 1, 0, 1, 0},      /* no padding */
     };
     unsigned seed = 11;
     for (size_t t = 0; t < sizeof cs / sizeof *cs; t++) {
@@ -499,15 +506,19 @@ static void test_conv_fast_fused(void) {
         CHECK(lm && lm->model);
         for (int threads = 1; lm && lm->model && threads <= 2; threads++)
             for (int mode = EXEC_FP32; mode <= EXEC_TYPED; mode++) {
-                hook_rec h[2];
-                exec_op_stat st[2][4];
-                size_t nst[2] = {0, 0};
+                hook_rec h[3];
+                exec_op_stat st[3][4];
+                size_t nst[3] = {0, 0, 0};
+                float *fin[3] = {NULL, NULL, NULL}; /* the function's output */
                 memset(h, 0, sizeof h);
-                for (int pass = 0; pass < 2; pass++) {
-                    if (pass) setenv("CML_EXEC_BLAS_CONV", "1", 1);
+                /* pass 0: our GEMM, hooked (every op's output written); 1: the BLAS
+                 * path; 2: our GEMM without a hook (the fused chain in registers,
+                 * intermediate outputs never written) */
+                for (int pass = 0; pass < 3; pass++) {
+                    if (pass == 1) setenv("CML_EXEC_BLAS_CONV", "1", 1);
                     exec_opts o = host_opts;
                     o.threads = threads;
-                    o.hook = rec_hook;
+                    o.hook = pass == 2 ? NULL : rec_hook;
                     o.hook_user = &h[pass];
                     char err[256];
                     exec_plan *p = exec_prepare(lm->model, NULL, &o, err, sizeof err);
@@ -525,11 +536,25 @@ static void test_conv_fast_fused(void) {
                         nst[pass] = es.n_ops < 4 ? es.n_ops : 4;
                         memcpy(st[pass], es.ops, nst[pass] * sizeof *es.ops);
                     }
+                    if (no == 1 && exec_tensor_count(&out[0]) == ny) {
+                        fin[pass] = malloc(ny * sizeof(float));
+                        memcpy(fin[pass], out[0].data, ny * sizeof(float));
+                    }
                     exec_tensors_free(out, no);
                     exec_plan_free(p);
                     unsetenv("CML_EXEC_BLAS_CONV");
                 }
-                CHECK(nst[0] == nst[1] && nst[0] == (size_t)(cs[t].add ? 3 : 2));
+                CHECK(nst[0] == nst[1] && nst[0] == nst[2] && nst[0] == (size_t)(cs[t].add ? 3 : 2));
+                /* the chain in registers computes what the hooked run wrote, in
+                 * the same order: the same bits and the same statistics */
+                CHECK(fin[0] && fin[2] && memcmp(fin[0], fin[2], ny * sizeof(float)) == 0);
+                for (size_t i = 0; i < nst[0] && i < nst[2]; i++) {
+                    CHECK(st[0][i].n_values == st[2][i].n_values);
+                    CHECK(st[0][i].n_nan == st[2][i].n_nan && st[0][i].n_inf == st[2][i].n_inf);
+                    CHECK(st[0][i].n_overflow == st[2][i].n_overflow);
+                    CHECK(st[0][i].max_abs == st[2][i].max_abs);
+                }
+                for (int k = 0; k < 3; k++) free(fin[k]);
                 /* fp32 sums in another order; binary16 values may then round one step apart */
                 double tol = mode == EXEC_FP32 ? 2e-5 : 2e-3;
                 for (size_t i = 0; i < nst[0] && i < nst[1]; i++) {
@@ -554,7 +579,7 @@ static void test_conv_fast_fused(void) {
                                      mode, i, bad);
                     CHECK(bad == 0);
                 }
-                for (int k = 0; k < 2; k++)
+                for (int k = 0; k < 3; k++)
                     for (int i = 0; i < 8; i++) free(h[k].v[i]);
             }
         loader_free(lm);
