@@ -326,7 +326,9 @@ static void test_isolation(void) {
     cJSON_Delete(doc);
     cli_res_free(&r);
     /* ... unless every constant is decoded up front (the executor's old way,
-     * which the tests compare against): then the limit is checked at prepare */
+     * which the tests compare against): then the limit is checked at prepare
+     * (by the address-space limit, or, in sanitizer builds that set none, by
+     * the plan's constants right after it) */
     setenv("CML_EXEC_DECODE_CONSTS", "1", 1);
     doc = PROBE_JSON(&r, fixture("big_weights.mlpackage"));
     CHECK_INT(count_prefix(doc, "probe/"), 0);
