@@ -187,6 +187,12 @@ static cml_dtype prb_io_stored(void *user, const cml_weight *w, const char *cons
     return cml_weight_stored_as((cml_ctx *)user, w, strings);
 }
 
+/* the stored bytes in place (the host's mapping of weight.bin): the
+ * executor keeps large constants there instead of decoding a copy */
+static const void *prb_io_bytes(void *user, const cml_weight *w, uint64_t *nbytes) {
+    return cml_weight_bytes((cml_ctx *)user, w, nbytes);
+}
+
 static bool prb_has_errors(const cml_model *m) {
     for (size_t i = 0; i < m->n_diags; i++)
         if (m->diags[i]->level >= 3) return true;
@@ -452,7 +458,7 @@ static const probe_result *prb_get_with(cml_ctx *ctx, const cml_model *m, bool *
     }
     prb_linkset links = {0};
     prb_links_add(ctx, m, &links, 0);
-    exec_io io = {.read = prb_io_read, .stored_as = prb_io_stored, .user = ctx, .link = prb_link, .link_user = &links};
+    exec_io io = {.read = prb_io_read, .stored_as = prb_io_stored, .user = ctx, .bytes = prb_io_bytes, .link = prb_link, .link_user = &links};
     probe_run(m, base, &o, &io, path, r);
     free(links.l);
     if (base == NULL && o.compare_to[0] && !c->baseline_problem[0])

@@ -1355,7 +1355,10 @@ static void prb_child_main(prb_child *c) {
     }
     double const_mb = (double)exec_plan_const_bytes(plan) / (1024.0 * 1024.0);
     if (o->memory_limit_mb > 0 && const_mb > (double)o->memory_limit_mb) {
-        prb_fail(r, PROBE_OOM, "the model's constants take %.1f MB decoded to float32, over the memory limit of %lld MB",
+        /* (where no address-space limit is set, e.g. sanitizer builds, the
+         * decode above succeeded: the same stage reported) */
+        prb_fail(r, PROBE_OOM,
+                 "preparing the model: its constants take %.1f MB decoded to float32, over the memory limit of %lld MB",
                  const_mb, (long long)o->memory_limit_mb);
         exec_plan_free(plan);
         exec_tensors_free(ins, n_in);

@@ -53,6 +53,7 @@ void exec_seterr(char *err, size_t n, const char *fmt, ...) {
 }
 
 static void to_tensor(exec_tensor *o, const char *name, const xt *t);
+static void lz_view(xt *t, const xlz *z, exec_dtype decl);
 static void release_slot(exec_plan *p, xslot *sl);
 
 /* ---- pointer map ------------------------------------------------------------ */
@@ -213,6 +214,19 @@ int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen) {
         }
         s = new_slot(p, v, SLOT_CONST);
         if (s < 0) { exec_seterr(err, errlen, "out of memory"); return -1; }
+        xlz *z = exec_lz_weight(p, v->weight, v);
+        if (z) {
+            /* a large constant: kept in its stored form (exec_const.c) */
+            xslot *sl = &p->slots[s];
+            if (sl->decl == EXEC_DT_STRING) sl->decl = EXEC_DT_FP32;
+            if (v->weight->dtype == CML_DT_FP16 && !p->is_nn) sl->decl = EXEC_DT_FP16;
+            lz_view(&sl->t, z, sl->decl);
+            sl->lz_owned = true;
+            sl->t16_done = true;
+            p->const_bytes += exec_lz_heap_bytes(z);
+            xmap_put(&p->vmap, v->weight, s);
+            return s;
+        }
         xt t;
         if (exec_decode_weight(&p->opts.io, v->weight, v, &t, err, errlen) != 0) return -1;
         /* NN WeightParams quantization needs the layer's parameters */
@@ -260,9 +274,18 @@ int exec_new_const(exec_plan *p, const cml_value *v, xt *t) {
     if (s < 0) return -1;
     p->slots[s].t = *t;
     p->slots[s].t.dt = p->slots[s].decl == EXEC_DT_STRING ? t->dt : p->slots[s].decl;
-    p->const_bytes += t->n * sizeof(float);
+    if (t->lz) {
+        /* a stored-form constexpr output (exec_const.c), owned by the slot */
+        p->slots[s].lz_owned = true;
+        p->slots[s].t16_done = true;
+        p->const_bytes += exec_lz_heap_bytes(t->lz);
+    } else {
+        p->const_bytes += t->n * sizeof(float);
+    }
     return s;
 }
+
+int exec_slot_find(exec_plan *p, const cml_value *v) { return xmap_get(&p->vmap, v); }
 
 /* ---- accessors -------------------------------------------------------------------- */
 
@@ -276,10 +299,76 @@ int exec_fail(xctx *c, const char *fmt, ...) {
     return -1;
 }
 
-static const xt *slot_view(xctx *c, int s) {
+/* a stored-form constant decoded for the current step (freed when it ends;
+ * one decode per constant and rounding per step) */
+static const xt *lz_step(xctx *c, const xt *t) {
+    exec_plan *p = c->p;
+    bool r16 = c->mode == EXEC_FP16_EMU && dt_is_float(t->dt) && !p->is_classic;
+    for (xtmp *q = p->tmp; q; q = q->next)
+        if (q->lz == t->lz && q->r16 == r16) return &q->t;
+    xtmp *q = malloc(sizeof *q);
+    float *d = q ? malloc((t->n ? t->n : 1) * sizeof(float)) : NULL;
+    if (!d) { free(q); return NULL; }
+    exec_lz_decode(t->lz, 0, t->n, d, r16);
+    q->lz = t->lz;
+    q->r16 = r16;
+    q->t = *t;
+    q->t.d = d;
+    q->t.lz = NULL;
+    q->t.owned = false;
+    q->next = p->tmp;
+    p->tmp = q;
+    return &q->t;
+}
+
+/* those decoded since mark (a nested block's steps free theirs, not the
+ * enclosing control-flow step's) */
+static void lz_step_free_to(exec_plan *p, xtmp *mark) {
+    while (p->tmp && p->tmp != mark) {
+        xtmp *q = p->tmp;
+        p->tmp = q->next;
+        free(q->t.d);
+        free(q);
+    }
+}
+
+static void lz_step_free(exec_plan *p) {
+    while (p->tmp) {
+        xtmp *q = p->tmp;
+        p->tmp = q->next;
+        free(q->t.d);
+        free(q);
+    }
+}
+
+/* the tensor view of a stored-form constant */
+static void lz_view(xt *t, const xlz *z, exec_dtype decl) {
+    memset(t, 0, sizeof *t);
+    t->lz = z;
+    t->n = exec_lz_count(z, &t->rank, t->dim);
+    t->dt = decl == EXEC_DT_STRING ? EXEC_DT_FP32 : decl;
+}
+
+static const xt *slot_raw(xctx *c, int s) {
     xslot *sl = &c->p->slots[s];
     if (c->mode == EXEC_FP16_EMU && sl->kind == SLOT_CONST && sl->t16.d) return &sl->t16;
     return &sl->t;
+}
+
+static const xt *slot_view(xctx *c, int s) {
+    const xt *t = slot_raw(c, s);
+    if (!t->d && t->lz) {
+        const xt *d = lz_step(c, t);
+        if (!d) exec_fail(c, "out of memory decoding a constant");
+        return d;
+    }
+    return t;
+}
+
+const float *exec_dense(xctx *c, const xt *t) {
+    if (!t || t->d || !t->lz) return t ? t->d : NULL;
+    const xt *d = lz_step(c, t);
+    return d ? d->d : NULL;
 }
 
 static int arg_index(const cml_op *op, const char *name) {
@@ -299,6 +388,19 @@ const xt *exec_in_at(xctx *c, const char *name, size_t k) {
 }
 
 const xt *exec_in(xctx *c, const char *name) { return exec_in_at(c, name, 0); }
+
+const xt *exec_in_w(xctx *c, const char *name) {
+    int i = arg_index(c->op, name);
+    if (i >= 0) return c->op->inputs[i]->n_values ? slot_raw(c, c->st->in_slots[i][0]) : NULL;
+    return exec_aval_w(c, name);
+}
+
+const xt *exec_aval_w(xctx *c, const char *name) {
+    for (size_t j = 0; j < c->op->n_attrs; j++)
+        if (!strcmp(c->op->attrs[j]->name, name))
+            return c->st->attr_slots[j] >= 0 ? slot_raw(c, c->st->attr_slots[j]) : NULL;
+    return NULL;
+}
 
 size_t exec_in_count(xctx *c, const char *name) {
     int i = arg_index(c->op, name);
@@ -809,11 +911,14 @@ size_t exec_unsupported(const cml_model *m, const char *function, const exec_io 
 void exec_plan_free(exec_plan *p) {
     if (!p) return;
     exec_par_free(p);
+    lz_step_free(p);
     for (size_t i = 0; i < p->n_slots; i++) {
         if (p->slots[i].t.owned && p->slots[i].t.lst) exec_list_free(p->slots[i].t.lst);
         if (p->slots[i].t.owned) free(p->slots[i].t.d);
         free(p->slots[i].t.aux);
         if (p->slots[i].t16.owned) free(p->slots[i].t16.d);
+        if (p->slots[i].lz_owned) exec_lz_free((xlz *)p->slots[i].t.lz);
+        free(p->slots[i].dec);
     }
     free(p->slots);
     free(p->vmap.keys);
@@ -845,6 +950,7 @@ void exec_plan_free(exec_plan *p) {
     free(p->stats);
     free(p->random_out);
     free(p->scratch);
+    free(p->cpad);
     for (size_t i = 0; i < p->pool.n; i++) free(p->pool.d[i]);
     free(p);
 }
@@ -1139,6 +1245,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     p->is_nn = nn;
     p->is_classic = fam == FAM_CLASSIC;
     p->conv_blas_only = getenv("CML_EXEC_BLAS_CONV") != NULL;
+    p->decode_all = getenv("CML_EXEC_DECODE_CONSTS") != NULL;
     if (o) p->opts = *o;
     p->loop_limit = p->opts.loop_limit ? p->opts.loop_limit : EXEC_LOOP_LIMIT;
     p->nn_graph = fam == FAM_NN;
@@ -1315,8 +1422,18 @@ size_t exec_plan_const_bytes(const exec_plan *p) { return p ? p->const_bytes : 0
 int exec_plan_const(const exec_plan *p, const cml_value *v, exec_tensor *view) {
     if (!p || !v || !view) return -1;
     int s = xmap_get(&p->vmap, v);
-    if (s < 0 || p->slots[s].kind != SLOT_CONST || !p->slots[s].t.d) return -1;
-    to_tensor(view, v->name, &p->slots[s].t);
+    if (s < 0 || p->slots[s].kind != SLOT_CONST) return -1;
+    xslot *sl = &((exec_plan *)p)->slots[s];
+    if (!sl->t.d && sl->t.lz && !sl->dec) {
+        /* a stored-form constant: decoded once for the caller, kept apart
+         * from the slot so that the kernels still see the stored form */
+        sl->dec = malloc((sl->t.n ? sl->t.n : 1) * sizeof(float));
+        if (!sl->dec) return -1;
+        exec_lz_decode(sl->t.lz, 0, sl->t.n, sl->dec, false);
+    }
+    if (!sl->t.d && !sl->dec) return -1;
+    to_tensor(view, v->name, &sl->t);
+    if (!sl->t.d) view->data = sl->dec;
     return 0;
 }
 
@@ -1666,6 +1783,7 @@ static int run_steps(exec_plan *p, exec_mode mode, size_t b, size_t e) {
         xctx c = {.p = p, .st = st, .op = st->op, .mode = mode};
         if (p->opts.on_op_start) p->opts.on_op_start(p->opts.hook_user, i, st->op);
         double t0 = now_ms();
+        xtmp *mark = p->tmp; /* stored-form constants this step decodes are freed after it */
         if (!pre && st->fn(&c) != 0) {
             if (!p->err[0]) exec_fail(&c, "failed");
             return -1;
@@ -1702,6 +1820,7 @@ static int run_steps(exec_plan *p, exec_mode mode, size_t b, size_t e) {
             memset(&sh->t, 0, sizeof sh->t);
         }
         for (size_t k = 0; k < st->n_release; k++) release_slot(p, &p->slots[st->release[k]]);
+        lz_step_free_to(p, mark);
         if (c.flow != EXEC_FLOW_NEXT) return c.flow;
     }
     return EXEC_FLOW_NEXT;
@@ -1770,6 +1889,8 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
             goto done;
         }
         if (t->d) memcpy(outs[i].data, t->d, t->n * sizeof(float));
+        else if (t->lz) exec_lz_decode(t->lz, 0, t->n, outs[i].data,
+                                       mode == EXEC_FP16_EMU && dt_is_float(t->dt) && !p->is_classic);
         /* a classic classifier's kernel carries its own labels (a
          * pipeline's labels are its last stage's) */
         const char *const *labs = t->strs ? t->strs : p->m->string_labels;
@@ -1829,6 +1950,7 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
     }
     rc = 0;
 done:
+    lz_step_free(p);
     for (size_t s = 0; s < p->n_slots; s++)
         if (p->slots[s].kind == SLOT_RUNTIME || p->slots[s].kind == SLOT_INPUT) release_slot(p, &p->slots[s]);
     /* a run that stopped early leaves no fused step marked for the next */

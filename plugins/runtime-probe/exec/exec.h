@@ -5,10 +5,14 @@
  * emulation (every value rounded to IEEE binary16 after every op, with fp32
  * accumulation inside ops, as the GPU and Neural Engine store tensors).
  * exec_prepare validates every op against the kernel table (listing every
- * unsupported kind by name), decodes every constant once into float32
+ * unsupported kind by name), decodes the small constants once into float32
  * buffers and evaluates the constexpr decompression chains (palettization,
- * quantization, sparsity, casts) at that time; exec_run then executes the
- * plan as often as wanted. Every ML Program op of iOS15..iOS18 has a kernel
+ * quantization, sparsity, casts) at that time; large constants stay in their
+ * stored form (fp16, fp32, int8/int4 with scales, palette indices, sparse
+ * masks: in place in the host's mapping where io.bytes gives it), which the
+ * matrix kernels (convolution, linear) decode per tile and every other
+ * kernel gets decoded for the run of its op (exec_const.c). exec_run then
+ * executes the plan as often as wanted. Every ML Program op of iOS15..iOS18 has a kernel
  * (docs/mil-ops.md): cond and while_loop run their nested blocks as steps
  * of the plan (a loop stops after 100000 iterations with a message), lists
  * are values, states persist across runs, shapes may follow the values
@@ -105,8 +109,8 @@ typedef void (*exec_hook)(void *user, size_t index, const exec_op_stat *st,
 
 /* How the executor reaches constant bytes. It never touches the host's
  * private weight storage: in the plugin these forward to cml_host's
- * weight_read and weight_stored_as (plugin.h); host-side tests forward to
- * ir_weight_read / ir_weight_stored_as. */
+ * weight_read, weight_stored_as and weight_bytes (plugin.h); host-side tests
+ * forward to ir_weight_read / ir_weight_stored_as / ir_weight_data. */
 typedef struct exec_io {
     /* copy up to n stored bytes of w from offset into buf; the count */
     size_t (*read)(void *user, const cml_weight *w, uint64_t offset, void *buf, size_t n);
@@ -122,6 +126,11 @@ typedef struct exec_io {
      * has ops the executor refuses. */
     const cml_model *(*link)(void *link_user, const cml_op *op, char *why, size_t n);
     void *link_user;
+    /* optional: the stored bytes of w in place (exactly what read would
+     * copy; *nbytes their count), valid for the plan's life, or NULL (not in
+     * memory as one range). With it a large constant is kept as a pointer
+     * into the host's mapping of weight.bin instead of a copy. */
+    const void *(*bytes)(void *user, const cml_weight *w, uint64_t *nbytes);
 } exec_io;
 
 /* Called before every runtime op (with hook_user): which op is about to
@@ -199,7 +208,8 @@ size_t exec_plan_substituted(const exec_plan *p, const cml_op **ops, size_t max)
 int exec_threads(const exec_plan *p);            /* threads the plan runs on */
 const cml_function *exec_plan_function(const exec_plan *p);
 size_t exec_plan_n_ops(const exec_plan *p);      /* runtime ops */
-size_t exec_plan_const_bytes(const exec_plan *p); /* decoded constant bytes */
+size_t exec_plan_const_bytes(const exec_plan *p); /* bytes the plan holds for constants: decoded
+                                                     ones, and stored forms it had to copy */
 void exec_plan_free(exec_plan *p);
 
 /* The decoded constant (weight, literal or constexpr result) the plan holds

@@ -17,13 +17,15 @@
  * WeightParams quantization (linear: w = q*scale[c] + bias[c]; LUT:
  * w = table[q], indices packed MSB-first) needs the layer's protobuf
  * parameters, which the IR carries on the weight (quant_scale/bias, lut). */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE 1 /* madvise */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "exec_internal.h"
 
@@ -272,6 +274,609 @@ unreadable:
     return -1;
 }
 
+/* ---- stored-form constants ----------------------------------------------------- */
+
+/* Large constants are not decoded at prepare time: the plan keeps what the
+ * model stores (a pointer into the host's mapping of weight.bin when
+ * io.bytes gives one, else one copy of the stored bytes) and a recipe for
+ * element i: the raw value (fp16, fp32, bf16), s[g] * (q - o[g]) for the
+ * quantized forms (constexpr_affine_dequantize, constexpr_blockwise_shift_scale),
+ * lut[g][q] for palettization (constexpr_lut_to_dense), and the sparse forms
+ * (constexpr_sparse_to_dense, alone or over the non-zero values of
+ * constexpr_lut_to_sparse / constexpr_sparse_blockwise_shift_scale), where g
+ * is the group (channel, block, palette group) of element i. The recipes are
+ * the eager decoders' own arithmetic, in the same order, so a value decoded
+ * here is bit for bit the value the eager path would hold; an output typed
+ * fp16 is rounded to binary16 as emit() rounds it. Chains these recipes do
+ * not cover (vector palettization, a LUT with more entries than the indices
+ * can address, constexpr inputs that are themselves computed) are evaluated
+ * eagerly, as before. */
+
+/* a stored array, element k read as a float: raw bytes of dtype st (bits
+ * per element), or floats already decoded (st CML_DT_UNKNOWN) */
+typedef struct xsrc {
+    cml_dtype st;
+    unsigned bits;
+    const unsigned char *b;
+    size_t nbytes;
+    bool inplace;                  /* b is the host's (its mapping of weight.bin) */
+    const float *f;
+    size_t n;
+} xsrc;
+
+enum { LZ_RAW, LZ_SCALE, LZ_LUT, LZ_SPARSE, LZ_NZVALS };
+enum { NZ_PLAIN, NZ_SCALE, NZ_LUT };
+#define LZ_CHUNK 512 /* SPARSE: prefix counts of set mask bits per chunk of elements */
+
+struct xlz {
+    int kind;
+    int rank;
+    int64_t dim[EXEC_MAX_RANK];
+    size_t n;
+    bool r16;                      /* typed fp16: every value rounded to binary16 */
+    bool exact16;                  /* every value is a binary16 value already */
+    xsrc v;                        /* RAW: the data; SCALE: quantized data; LUT: indices;
+                                      SPARSE: non-zero values (NZ_PLAIN), their quantized values
+                                      (NZ_SCALE) or palette indices (NZ_LUT) */
+    int nz;
+    bool grouped;                  /* SCALE / LUT / NZ_*: per-group parameters */
+    int grank;                     /* the dense shape the groups are taken over */
+    int64_t gdim[EXEC_MAX_RANK];
+    size_t gn;
+    int64_t blk[EXEC_MAX_RANK], gstr[EXEC_MAX_RANK]; /* group of pos: sum (pos[d] / blk[d]) * gstr[d] */
+    const float *scale, *offset;   /* per group (offset may be NULL) */
+    const float *lut;              /* [groups][P] */
+    int64_t P;
+    const unsigned char *mask;     /* SPARSE: bit i (LSB-first) set = element i is non-zero */
+    size_t mask_bytes;
+    uint64_t *prefix;              /* SPARSE: set bits before each LZ_CHUNK elements */
+    void *owned[6];
+    int n_owned;
+    size_t heap;
+    void *adopted;                 /* exec_lz_adopt's copy of the stored bytes (munmap) */
+    size_t adopted_len;
+};
+
+static void *lz_own(xlz *z, void *b, size_t bytes) {
+    if (b && z->n_owned < 6) {
+        z->owned[z->n_owned++] = b;
+        z->heap += bytes;
+        return b;
+    }
+    free(b);
+    return NULL;
+}
+
+void exec_lz_free(xlz *z) {
+    if (!z) return;
+    for (int i = 0; i < z->n_owned; i++) free(z->owned[i]);
+    if (z->adopted) munmap(z->adopted, z->adopted_len);
+    free(z);
+}
+
+size_t exec_lz_count(const xlz *z, int *rank, int64_t *dim) {
+    *rank = z->rank;
+    for (int k = 0; k < z->rank; k++) dim[k] = z->dim[k];
+    return z->n;
+}
+
+const void *exec_lz_raw(const xlz *z, cml_dtype *st) {
+    if (z->kind != LZ_RAW || z->v.st == CML_DT_UNKNOWN || z->r16) return NULL;
+    if (z->v.st != CML_DT_FP16 && z->v.st != CML_DT_FP32) return NULL;
+    *st = z->v.st;
+    return z->v.b;
+}
+
+size_t exec_lz_heap_bytes(const xlz *z) { return z ? z->heap + sizeof *z : 0; }
+bool exec_lz_exact16(const xlz *z) { return z->exact16 || z->r16; }
+/* (exact16: every decoded value is a binary16 value before any rounding:
+ * raw fp16, or a LUT of binary16 entries (zeros of a sparse form too)) */
+
+/* binary16 round trip of a buffer (exec_r16, branch-free so that it vectorises) */
+EXEC_HOT static void r16_buf(float *d, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &d[i], 4);
+        uint32_t sgn = u & 0x80000000u, ax = u ^ sgn;
+        uint32_t rn = (ax + 0xfffu + ((ax >> 13) & 1u)) & ~0x1fffu;
+        float af;
+        memcpy(&af, &ax, 4);
+        float sub = (af + 0.5f) - 0.5f;
+        uint32_t rs;
+        memcpy(&rs, &sub, 4);
+        uint32_t r = ax < 0x38800000u ? rs : rn;
+        r = ax >= 0x477ff000u ? 0x7f800000u : r;
+        r = ax > 0x7f800000u ? ax : r;
+        r |= sgn;
+        memcpy(&d[i], &r, 4);
+    }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+__attribute__((target("avx2,f16c"))) static void half_f16c(const unsigned char *b, size_t n, float *out) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(b + 2 * i))));
+    const float *half = exec_half_table();
+    for (; i < n; i++) out[i] = half[(uint16_t)(b[2 * i] | b[2 * i + 1] << 8)];
+}
+static bool has_f16c(void) {
+    static int ok = -1;
+    if (ok < 0) {
+        __builtin_cpu_init();
+        ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+    }
+    return ok;
+}
+#endif
+
+/* binary16 bytes to floats (every value exactly) */
+static void half_range(const unsigned char *b, size_t n, float *out) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (has_f16c()) { half_f16c(b, n, out); return; }
+#endif
+    const float *half = exec_half_table();
+    for (size_t i = 0; i < n; i++) out[i] = half[(uint16_t)(b[2 * i] | b[2 * i + 1] << 8)];
+}
+
+/* every byte's values as floats, for 1, 2 and 4 bits a value (LSB first;
+ * 4 bits signed for int4): tables filled once, from any thread */
+static float g_sub[4][256 * 8];
+static pthread_once_t g_sub_once = PTHREAD_ONCE_INIT;
+
+static void sub_fill(void) {
+    for (unsigned byte = 0; byte < 256; byte++) {
+        for (unsigned j = 0; j < 8; j++) g_sub[0][byte * 8 + j] = (float)((byte >> j) & 1u);
+        for (unsigned j = 0; j < 4; j++) g_sub[1][byte * 4 + j] = (float)((byte >> (2 * j)) & 3u);
+        for (unsigned j = 0; j < 2; j++) {
+            int v = (int)((byte >> (4 * j)) & 15u);
+            g_sub[2][byte * 2 + j] = (float)v;
+            g_sub[3][byte * 2 + j] = (float)(v >= 8 ? v - 16 : v);
+        }
+    }
+}
+
+static const float *sub_table(unsigned bits, bool sgn) {
+    pthread_once(&g_sub_once, sub_fill);
+    return bits == 1 ? g_sub[0] : bits == 2 ? g_sub[1] : g_sub[sgn ? 3 : 2];
+}
+
+/* elements [k0, k1) of a source as floats */
+static void src_get(const xsrc *s, size_t k0, size_t k1, float *out) {
+    size_t n = k1 - k0;
+    if (s->st == CML_DT_UNKNOWN) { memcpy(out, s->f + k0, n * sizeof(float)); return; }
+    if (s->bits >= 8) {
+        size_t es = s->bits / 8;
+        if (s->st == CML_DT_FP16) half_range(s->b + k0 * 2, n, out);
+        else decode_raw(s->st, s->b + k0 * es, n * es, out, n);
+        return;
+    }
+    const unsigned bits = s->bits;
+    const bool sgn = s->st == CML_DT_INT4;
+    size_t k = k0;
+    if (bits == 4 || bits == 2 || bits == 1) {
+        /* whole bytes where the range allows: every byte's 8 / bits values
+         * (low bits first) from a table */
+        const unsigned per = 8 / bits;
+        const float *tab = sub_table(bits, sgn);
+        for (; k < k1 && k % per; k++) {
+            int32_t v = (int32_t)bits_lsb(s->b, s->nbytes, k, bits);
+            out[k - k0] = (float)(sgn && v >= 8 ? v - 16 : v);
+        }
+        const unsigned char *b = s->b + k / per;
+        size_t nby = (k1 - k) / per;
+        float *o = out + (k - k0);
+        if (per == 2)
+            for (size_t i = 0; i < nby; i++) memcpy(o + 2 * i, tab + 2 * b[i], 2 * sizeof(float));
+        else if (per == 4)
+            for (size_t i = 0; i < nby; i++) memcpy(o + 4 * i, tab + 4 * b[i], 4 * sizeof(float));
+        else
+            for (size_t i = 0; i < nby; i++) memcpy(o + 8 * i, tab + 8 * b[i], 8 * sizeof(float));
+        k += nby * per;
+    }
+    for (; k < k1; k++) {
+        int32_t v = (int32_t)bits_lsb(s->b, s->nbytes, k, bits);
+        out[k - k0] = (float)(sgn && v >= 8 ? v - 16 : v);
+    }
+}
+
+/* the group of the element at flat index i's row (all but the last dim)
+ * and the last dim's block; *run: elements from i on in the same group */
+static int64_t lz_group(const xlz *z, size_t i, size_t *run) {
+    int r = z->grank;
+    if (r < 1) { *run = z->gn - i; return 0; }
+    int64_t inner = z->gdim[r - 1] > 0 ? z->gdim[r - 1] : 1;
+    int64_t row = (int64_t)(i / (size_t)inner), col = (int64_t)(i % (size_t)inner);
+    int64_t g = 0;
+    for (int d = r - 2; d >= 0; d--) {
+        int64_t pd = z->gdim[d] > 0 ? row % z->gdim[d] : 0;
+        row = z->gdim[d] > 0 ? row / z->gdim[d] : 0;
+        g += (pd / z->blk[d]) * z->gstr[d];
+    }
+    int64_t bl = z->blk[r - 1];
+    g += (col / bl) * z->gstr[r - 1];
+    *run = (size_t)(bl - col % bl);
+    return g;
+}
+
+/* out[j] = s * (x[j] - o): the eager decoders' arithmetic */
+EXEC_HOT static void scale_run(float *x, size_t n, float s, float o, bool has_o) {
+    if (has_o)
+        for (size_t j = 0; j < n; j++) x[j] = s * (x[j] - o);
+    else
+        for (size_t j = 0; j < n; j++) x[j] = s * x[j];
+}
+
+EXEC_HOT static void lut_run(float *x, size_t n, const float *lut, int64_t P) {
+    for (size_t j = 0; j < n; j++) {
+        int64_t q = (int64_t)x[j];
+        x[j] = q >= 0 && q < P ? lut[q] : 0.0f; /* out of range: excluded when the node is built */
+    }
+}
+
+static bool mask_bit(const xlz *z, size_t i) { return (z->mask[i >> 3] >> (i & 7)) & 1u; }
+
+/* set mask bits before element i */
+static size_t nz_index(const xlz *z, size_t i) {
+    size_t c = i / LZ_CHUNK, k = (size_t)z->prefix[c];
+    for (size_t j = c * LZ_CHUNK; j < i;) {
+        if (!(j & 63) && j + 64 <= i) {
+            uint64_t w;
+            memcpy(&w, z->mask + j / 8, 8);
+            k += (size_t)__builtin_popcountll(w);
+            j += 64;
+        } else {
+            k += mask_bit(z, j);
+            j++;
+        }
+    }
+    return k;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* ---- AVX-512 decoders of the common forms: one pass per run, rounding in
+ * registers (the same arithmetic as the scalar path, so the same values) */
+#define LZ512 __attribute__((target("avx512f,avx512bw,avx512vl")))
+
+static bool has_avx512bw(void) {
+    static int ok = -1;
+    if (ok < 0) {
+        __builtin_cpu_init();
+        ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    }
+    return ok;
+}
+
+/* exec_r16 of 16 floats: the hardware's round trip through binary16
+ * (round to nearest even, overflow to inf, subnormals kept: exec_r16's
+ * rounding) with a NaN kept bit for bit, as exec_r16 keeps it */
+LZ512 static inline __m512 r16_512(__m512 y) {
+    __m512 r = _mm512_cvtph_ps(_mm512_cvtps_ph(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q), y);
+}
+
+/* 16 values of a byte source from element k (8 bits: 16 bytes; 4 bits: 8
+ * bytes, low nibble first; k even) as int32 */
+LZ512 static inline __m512i q16(const xsrc *v, size_t k, __mmask16 m) {
+    bool sgn = v->st == CML_DT_INT8 || v->st == CML_DT_INT4;
+    if (v->bits == 8) {
+        __m128i b = _mm_maskz_loadu_epi8(m, v->b + k);
+        return sgn ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b);
+    }
+    /* 4 bits: byte j holds elements 2j (low) and 2j + 1 (high) */
+    __mmask16 mb = (__mmask16)(m == 0xffff ? 0xff : ((1u << ((__builtin_popcount(m) + 1) / 2)) - 1));
+    __m512i w = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mb, v->b + k / 2)); /* 8 bytes in dwords 0..7 */
+    __m512i lo = _mm512_and_si512(w, _mm512_set1_epi32(15)), hi = _mm512_srli_epi32(w, 4);
+    /* interleave: element 2j = lo[j], 2j + 1 = hi[j] */
+    const __m512i il = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    __m512i q = _mm512_permutex2var_epi32(lo, il, hi);
+    if (sgn) q = _mm512_sub_epi32(_mm512_xor_si512(q, _mm512_set1_epi32(8)), _mm512_set1_epi32(8));
+    return q;
+}
+
+/* a SCALE run: out = s * (q - o), then rounded; false when the source is
+ * not one of these (the scalar path runs) */
+LZ512 static bool scale_fast(const xsrc *v, size_t k, size_t n, float s, float o, bool has_o, bool rnd, float *out) {
+    if (!(v->bits == 8 || (v->bits == 4 && !(k & 1))) || v->st == CML_DT_UNKNOWN) return false;
+    if (v->st != CML_DT_INT8 && v->st != CML_DT_UINT8 && v->st != CML_DT_INT4 && v->st != CML_DT_UINT4) return false;
+    __m512 sv = _mm512_set1_ps(s), ov = _mm512_set1_ps(o);
+    const size_t bpe = v->bits / 4; /* bytes per 2 elements */
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        /* the stream some way ahead: one line per 64 bytes of it */
+        if (!((k + i) * bpe / 2 & 63)) _mm_prefetch((const char *)v->b + (k + i) * bpe / 2 + 2048, _MM_HINT_T0);
+        __m512 x = _mm512_cvtepi32_ps(q16(v, k + i, m));
+        x = has_o ? _mm512_mul_ps(sv, _mm512_sub_ps(x, ov)) : _mm512_mul_ps(sv, x);
+        if (rnd) x = r16_512(x);
+        _mm512_mask_storeu_ps(out + i, m, x);
+    }
+    return true;
+}
+
+/* a LUT run of <= 16 entries with 1, 2, 4 or 8-bit indices: a permute per 16 */
+LZ512 static bool lut_fast(const xsrc *v, size_t k, size_t n, const float *lut, int64_t P, bool rnd, float *out) {
+    if (P > 16 || P < 1 || v->st == CML_DT_UNKNOWN || !(v->bits == 8 || (v->bits == 4 && !(k & 1)))) return false;
+    float t[16] = {0};
+    memcpy(t, lut, (size_t)P * sizeof(float));
+    __m512 lv = _mm512_loadu_ps(t);
+    if (rnd) lv = r16_512(lv);
+    const size_t bpe = v->bits / 4;
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        if (!((k + i) * bpe / 2 & 63)) _mm_prefetch((const char *)v->b + (k + i) * bpe / 2 + 2048, _MM_HINT_T0);
+        __m512i q = _mm512_and_si512(q16(v, k + i, m), _mm512_set1_epi32(15));
+        _mm512_mask_storeu_ps(out + i, m, _mm512_permutexvar_ps(q, lv));
+    }
+    return true;
+}
+#endif
+
+/* one run of a SCALE / LUT node with group g: elements [i, i + n) */
+static void run_decode(const xlz *z, size_t i, size_t n, int64_t g, bool rnd, float *o) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (has_avx512bw()) {
+        if (z->kind == LZ_SCALE &&
+            scale_fast(&z->v, i, n, z->scale[g], z->offset ? z->offset[g] : 0.0f, z->offset != NULL, rnd, o))
+            return;
+        /* indices of a LUT of <= 16 entries (every one is in range: bits <= log2(P)) */
+        if (z->kind == LZ_LUT && z->P <= 16 && (1ll << z->v.bits) <= z->P &&
+            lut_fast(&z->v, i, n, z->lut + g * z->P, z->P, rnd, o))
+            return;
+    }
+#endif
+    src_get(&z->v, i, i + n, o);
+    if (z->kind == LZ_SCALE) scale_run(o, n, z->scale[g], z->offset ? z->offset[g] : 0.0f, z->offset != NULL);
+    else lut_run(o, n, z->lut + g * z->P, z->P);
+    if (rnd) r16_buf(o, n);
+}
+
+void exec_lz_decode(const xlz *z, size_t i0, size_t i1, float *out, bool r16) {
+    if (i1 > z->n) i1 = z->n;
+    if (i0 >= i1) return;
+    /* values that are binary16 already round to themselves */
+    bool rnd = (r16 || z->r16) && !z->exact16;
+    switch (z->kind) {
+    case LZ_RAW:
+        src_get(&z->v, i0, i1, out);
+        break;
+    case LZ_SCALE:
+    case LZ_LUT:
+        for (size_t i = i0; i < i1;) {
+            size_t run;
+            int64_t g = z->grouped ? lz_group(z, i, &run) : (run = i1 - i, 0);
+            if (run > i1 - i) run = i1 - i;
+            run_decode(z, i, run, g, rnd, out + (i - i0));
+            i += run;
+        }
+        return;
+    case LZ_NZVALS: {
+        /* the joint ops' values alone (rare: a constexpr_sparse_to_dense
+         * over the pair decodes them with the mask): element k is the
+         * value at the k-th set bit of the mask */
+        size_t lo = 0, hi = z->gn / LZ_CHUNK + 1;
+        while (hi - lo > 1) {
+            size_t mid = (lo + hi) / 2;
+            if (z->prefix[mid] <= i0) lo = mid;
+            else hi = mid;
+        }
+        size_t i = lo * LZ_CHUNK, k = (size_t)z->prefix[lo];
+        for (size_t o = i0; o < i1 && i < z->gn; i++) {
+            if (!mask_bit(z, i)) continue;
+            if (k++ < i0) continue;
+            size_t run;
+            int64_t g = z->grouped ? lz_group(z, i, &run) : 0;
+            float *t = out + (o - i0);
+            src_get(&z->v, k - 1, k, t);
+            if (z->nz == NZ_SCALE) scale_run(t, 1, z->scale[g], z->offset ? z->offset[g] : 0.0f, z->offset != NULL);
+            else if (z->nz == NZ_LUT) lut_run(t, 1, z->lut + g * z->P, z->P);
+            o++;
+        }
+        break;
+    }
+    case LZ_SPARSE: {
+        size_t k = nz_index(z, i0);
+        for (size_t i = i0; i < i1;) {
+            size_t run;
+            int64_t g = z->nz != NZ_PLAIN && z->grouped ? lz_group(z, i, &run) : (run = i1 - i, 0);
+            if (run > i1 - i) run = i1 - i;
+            float *o = out + (i - i0);
+            size_t cnt = 0;
+            for (size_t j = 0; j < run; j++) cnt += mask_bit(z, i + j);
+            /* the run's non-zero values into its tail, then spread forward:
+             * the read position never falls behind the write position */
+            float *t = o + (run - cnt);
+            src_get(&z->v, k, k + cnt, t);
+            if (z->nz == NZ_SCALE) scale_run(t, cnt, z->scale[g], z->offset ? z->offset[g] : 0.0f, z->offset != NULL);
+            else if (z->nz == NZ_LUT) lut_run(t, cnt, z->lut + g * z->P, z->P);
+            size_t r = 0;
+            for (size_t j = 0; j < run; j++) o[j] = mask_bit(z, i + j) ? t[r++] : 0.0f;
+            k += cnt;
+            i += run;
+        }
+        break;
+    }
+    }
+    if (rnd) r16_buf(out, i1 - i0);
+}
+
+/* the stored bytes of w: in place when the host has them, else one copy */
+static const unsigned char *stored_bytes(const exec_io *io, const cml_weight *w, size_t need, xlz *z, bool *inplace) {
+    *inplace = false;
+    if (io->bytes) {
+        uint64_t nb = 0;
+        const void *b = io->bytes(io->user, w, &nb);
+        if (b && nb >= need) {
+            *inplace = true;
+            return b;
+        }
+    }
+    unsigned char *b = malloc(need ? need : 1);
+    if (!b || (need && read_all(io, w, b, need) != 0)) { free(b); return NULL; }
+    return lz_own(z, b, need);
+}
+
+/* ---- the host's pages ---- */
+
+/* Drop this process's mapping of the whole pages inside [b, b + n) of the
+ * host's read-only mapping of weight.bin: their contents stay in the page
+ * cache and come back on the next access (MADV_DONTNEED on a private
+ * mapping nobody wrote), but they leave this process's resident set. Done
+ * once a constant's bytes were read into something the plan keeps (packed
+ * or adopted), so that its peak RSS holds the weights once, not twice. */
+#if defined(__linux__) && defined(MADV_DONTNEED)
+/* Is [b, b + n) inside one read-only mapping of a file? Only there is
+ * MADV_DONTNEED harmless: on anonymous memory (a weight inlined in the
+ * model's protobuf, held on the host's heap) it would zero the bytes. */
+static bool file_mapped_ro(const void *b, size_t n) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return false;
+    char line[512];
+    bool ok = false;
+    uintptr_t lo = (uintptr_t)b, hi = lo + n;
+    for (int k = 0; k < 100000 && fgets(line, sizeof line, f); k++) {
+        unsigned long s0, e0, off, ino;
+        char perm[8], dev[32];
+        if (sscanf(line, "%lx-%lx %7s %lx %31s %lu", &s0, &e0, perm, &off, dev, &ino) != 6) continue;
+        if (lo < s0 || hi > e0) continue;
+        ok = ino != 0 && perm[0] == 'r' && perm[1] == '-';
+        break;
+    }
+    fclose(f);
+    return ok;
+}
+#endif
+
+static bool file_mapped(const void *b, size_t n) {
+#if defined(__linux__) && defined(MADV_DONTNEED)
+    return file_mapped_ro(b, n);
+#else
+    (void)b;
+    (void)n;
+    return false;
+#endif
+}
+
+/* (only for a range file_mapped said yes to) */
+static void drop_pages_unchecked(const void *b, size_t n) {
+#if defined(__linux__) && defined(MADV_DONTNEED)
+    long pg = sysconf(_SC_PAGESIZE);
+    if (pg <= 0) return;
+    uintptr_t a = ((uintptr_t)b + (uintptr_t)pg - 1) & ~(uintptr_t)(pg - 1), e = ((uintptr_t)b + n) & ~(uintptr_t)(pg - 1);
+    if (e > a) madvise((void *)a, e - a, MADV_DONTNEED);
+#else
+    (void)b;
+    (void)n;
+#endif
+}
+
+static void drop_pages(const void *b, size_t n) {
+    if (file_mapped(b, n)) drop_pages_unchecked(b, n);
+}
+
+void exec_lz_drop_source(const xlz *z) {
+    if (z && z->v.inplace && z->v.st != CML_DT_UNKNOWN) drop_pages(z->v.b, z->v.nbytes);
+}
+
+typedef struct adopt_job {
+    const unsigned char *src;
+    unsigned char *dst;
+    size_t n;
+    bool drop;                     /* src is a read-only file mapping: drop its pages */
+} adopt_job;
+
+#define ADOPT_CHUNK ((size_t)2 << 20)
+
+static void adopt_chunks(void *arg, size_t b, size_t e, int range) {
+    const adopt_job *j = arg;
+    (void)range;
+    for (size_t c = b; c < e; c++) {
+        size_t o = c * ADOPT_CHUNK, k = j->n - o < ADOPT_CHUNK ? j->n - o : ADOPT_CHUNK;
+        memcpy(j->dst + o, j->src + o, k);
+        if (j->drop) drop_pages_unchecked(j->src + o, k);
+    }
+}
+
+/* A constant the matrix kernels read in full on every run (linear layers):
+ * its stored bytes, when they are the host's mapping, copied once into
+ * memory of the plan's own (huge pages where the system gives them) and
+ * the host's pages dropped chunk by chunk as they are copied, so the
+ * resident set never holds both. Reading a file mapping costs a TLB miss
+ * per 4 KiB page (on the VM of bench/README.md, 1-1.7 us each: 0.4-0.5 s
+ * per GB, against 0.06 s for the same bytes in huge pages); the copy costs
+ * one such pass, once. Small constants and those the convolution GEMM
+ * packs anyway are left in place. */
+void exec_lz_adopt(exec_plan *p, const xlz *zc) {
+    xlz *z = (xlz *)(uintptr_t)zc; /* the slot's own node */
+    if (!z || !z->v.inplace || z->v.st == CML_DT_UNKNOWN || z->v.nbytes < ADOPT_CHUNK || z->adopted) return;
+#if defined(MAP_ANONYMOUS)
+    size_t len = (z->v.nbytes + ADOPT_CHUNK - 1) / ADOPT_CHUNK * ADOPT_CHUNK;
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return; /* stays in place */
+#ifdef MADV_HUGEPAGE
+    madvise(m, len, MADV_HUGEPAGE);
+#endif
+    adopt_job j = {z->v.b, m, z->v.nbytes, file_mapped(z->v.b, z->v.nbytes)};
+    exec_par_for(p, (z->v.nbytes + ADOPT_CHUNK - 1) / ADOPT_CHUNK, 1, adopt_chunks, &j);
+    z->adopted = m;
+    z->adopted_len = len;
+    z->v.b = m;
+    z->v.inplace = false;
+    z->heap += len;
+    p->const_bytes += len;
+#else
+    (void)p;
+#endif
+}
+
+/* a raw source over the stored bytes of w: its first n elements */
+static bool raw_src(const exec_io *io, const cml_weight *w, size_t n, xsrc *s, xlz *z) {
+    cml_dtype st = io->stored_as(io->user, w, NULL);
+    unsigned bits = cml_dtype_bits(st);
+    if (st == CML_DT_STRING || st == CML_DT_UNKNOWN || st == CML_DT_BOOL || !bits) return false;
+    if (bits > 8 && bits % 8) return false;
+    if (stored_count(w, st) < n) return false;
+    size_t need = bits >= 8 ? n * (bits / 8) : (size_t)(((uint64_t)n * bits + 7) / 8);
+    bool inplace;
+    const unsigned char *b = stored_bytes(io, w, need, z, &inplace);
+    if (!b) return false;
+    /* a decode must not need a byte past the range (bits_lsb reads the next byte when there) */
+    *s = (xsrc){.st = st, .bits = bits, .b = b, .nbytes = need, .inplace = inplace, .n = n};
+    return true;
+}
+
+static bool lz_shape(const cml_weight *w, const cml_value *v, xlz *z) {
+    const cml_shape *sh = (v && v->type.kind == CML_TYPE_TENSOR && shape_known(&v->type.shape)) ? &v->type.shape
+                        : shape_known(&w->shape) ? &w->shape : NULL;
+    if (!sh) return false;
+    z->rank = sh->rank;
+    for (int k = 0; k < sh->rank; k++) z->dim[k] = sh->dims[k];
+    z->n = exec_count(z->rank, z->dim);
+    return true;
+}
+
+xlz *exec_lz_weight(exec_plan *p, const cml_weight *w, const cml_value *v) {
+    if (p->decode_all || p->is_classic || !w) return NULL;
+    if (w->quant_bits && (w->quant_linear || w->quant_lut)) return NULL; /* NN quantization: eager */
+    if (w->dtype == CML_DT_BOOL) return NULL;
+    if (v && v->type.kind != CML_TYPE_TENSOR && v->type.kind != CML_TYPE_UNKNOWN) return NULL;
+    if (v && v->type.kind == CML_TYPE_TENSOR && v->type.dtype != CML_DT_FP16 && v->type.dtype != CML_DT_FP32 &&
+        v->type.dtype != CML_DT_UNKNOWN)
+        return NULL;
+    const exec_io *io = &p->opts.io;
+    cml_dtype st = io->stored_as(io->user, w, NULL);
+    if (st != CML_DT_FP16 && st != CML_DT_FP32 && st != CML_DT_BF16) return NULL;
+    xlz *z = calloc(1, sizeof *z);
+    if (!z) return NULL;
+    if (!lz_shape(w, v, z) || z->n * sizeof(float) < EXEC_LZ_MIN_BYTES || !raw_src(io, w, z->n, &z->v, z)) {
+        exec_lz_free(z);
+        return NULL;
+    }
+    z->kind = LZ_RAW;
+    z->exact16 = st == CML_DT_FP16;
+    return z;
+}
+
 const char *exec_ir_str(const exec_io *io, const cml_op *op, const char *name) {
     const cml_attr *a = cml_op_attr(op, name);
     if (a && a->kind == CML_ATTR_STRING) return a->s;
@@ -289,8 +894,12 @@ typedef struct cx {
     const cml_op *op;
     char *err;
     size_t errlen;
+    xt *tmp;                   /* [4] stored-form inputs decoded for the eager decoders */
+    int *n_tmp;
 } cx;
 
+/* an input as floats: a stored-form constant is decoded into a temporary
+ * of the evaluation (the eager decoders' path) */
 static const xt *param(cx *c, const char *name, bool required) {
     const cml_value *v = cml_op_param(c->op, name);
     if (!v) {
@@ -299,7 +908,20 @@ static const xt *param(cx *c, const char *name, bool required) {
     }
     int s = exec_slot_for(c->p, v, c->err, c->errlen);
     if (s < 0) return NULL;
-    return &c->p->slots[s].t;
+    const xt *t = &c->p->slots[s].t;
+    if (t->d || !t->lz) return t;
+    if (!c->tmp || *c->n_tmp == 4) {
+        exec_seterr(c->err, c->errlen, "%s '%s': too many large inputs", c->op->kind, c->op->name);
+        return NULL;
+    }
+    xt *d = &c->tmp[*c->n_tmp];
+    *d = *t;
+    d->lz = NULL;
+    d->d = malloc((t->n ? t->n : 1) * sizeof(float));
+    if (!d->d) { exec_seterr(c->err, c->errlen, "out of memory"); return NULL; }
+    exec_lz_decode(t->lz, 0, t->n, d->d, false);
+    (*c->n_tmp)++;
+    return d;
 }
 
 static int emit(cx *c, size_t i, xt *t) {
@@ -482,8 +1104,377 @@ bool exec_is_constexpr_supported(const char *kind) {
     return false;
 }
 
+/* ---- constexpr ops kept in stored form ---- */
+
+/* a large constexpr input as a source: the stored bytes of its weight when
+ * nothing decoded it yet, a stored-form constant's raw source, or the
+ * decoded floats; n: the elements wanted (0: all) */
+static bool big_src(cx *c, const char *name, size_t n, xsrc *s, xlz *z) {
+    const cml_value *v = cml_op_param(c->op, name);
+    if (!v) return false;
+    int sl = exec_slot_find(c->p, v);
+    if (sl < 0 && v->weight) {
+        const exec_io *io = &c->p->opts.io;
+        cml_dtype st = io->stored_as(io->user, v->weight, NULL);
+        size_t have = (size_t)stored_count(v->weight, st);
+        if (!n) n = v->type.kind == CML_TYPE_TENSOR && shape_known(&v->type.shape)
+                        ? exec_count(v->type.shape.rank, v->type.shape.dims) : have;
+        if (!(v->weight->quant_bits && (v->weight->quant_linear || v->weight->quant_lut)) && raw_src(io, v->weight, n, s, z))
+            return true;
+    }
+    if (sl < 0) sl = exec_slot_for(c->p, v, c->err, c->errlen);
+    if (sl < 0) return false;
+    const xt *t = &c->p->slots[sl].t;
+    if (t->d) {
+        if (!n) n = t->n;
+        if (t->n < n) return false;
+        *s = (xsrc){.st = CML_DT_UNKNOWN, .f = t->d, .n = n};
+        return true;
+    }
+    if (t->lz && t->lz->kind == LZ_RAW && !t->lz->r16) {
+        if (!n) n = t->n;
+        if (t->lz->v.n < n) return false;
+        *s = t->lz->v;
+        s->n = n;
+        return true;
+    }
+    return false;
+}
+
+/* a small parameter's floats, which stay valid for the plan's life (a
+ * stored-form one is decoded into a buffer the node owns) */
+static const xt *small_param(cx *c, const char *name, xlz *z, xt *hold) {
+    const cml_value *v = cml_op_param(c->op, name);
+    if (!v) return NULL;
+    int sl = exec_slot_for(c->p, v, c->err, c->errlen);
+    if (sl < 0) return NULL;
+    const xt *t = &c->p->slots[sl].t;
+    if (t->d || !t->lz) return t;
+    *hold = *t;
+    hold->lz = NULL;
+    hold->d = lz_own(z, malloc((t->n ? t->n : 1) * sizeof(float)), t->n * sizeof(float));
+    if (!hold->d) return NULL;
+    exec_lz_decode(t->lz, 0, t->n, hold->d, false);
+    return hold;
+}
+
+/* group geometry: the element at pos belongs to group sum (pos[d] / blk[d]) * gstr[d]
+ * of a parameter shaped pdim (each data dim a multiple of the parameter's) */
+static bool lz_groups(xlz *z, const int64_t *pdim) {
+    int64_t s = 1;
+    z->grouped = true;
+    z->grank = z->rank;
+    memcpy(z->gdim, z->dim, sizeof z->gdim);
+    z->gn = z->n;
+    for (int d = z->rank - 1; d >= 0; d--) {
+        if (pdim[d] <= 0 || z->dim[d] % pdim[d]) return false;
+        z->blk[d] = z->dim[d] / pdim[d];
+        if (z->blk[d] < 1) z->blk[d] = 1;
+        z->gstr[d] = s;
+        s *= pdim[d];
+    }
+    return true;
+}
+
+/* the set mask bits before every LZ_CHUNK elements; false when they are
+ * not exactly nnz (the eager decoder's refusal) */
+static bool lz_prefix(xlz *z, size_t nnz) {
+    z->gn = z->n;
+    size_t nc = z->n / LZ_CHUNK + 1;
+    z->prefix = lz_own(z, malloc(nc * sizeof(uint64_t)), nc * sizeof(uint64_t));
+    if (!z->prefix) return false;
+    uint64_t k = 0;
+    for (size_t c = 0; c < nc; c++) {
+        z->prefix[c] = k;
+        size_t e = (c + 1) * LZ_CHUNK < z->n ? (c + 1) * LZ_CHUNK : z->n;
+        size_t j = c * LZ_CHUNK;
+        for (; j + 64 <= e; j += 64) {
+            uint64_t w;
+            memcpy(&w, z->mask + j / 8, 8);
+            k += (uint64_t)__builtin_popcountll(w);
+        }
+        for (; j < e; j++) k += mask_bit(z, j);
+    }
+    return k == nnz;
+}
+
+/* every value is a binary16 value (a LUT's entries: then so is every decoded value) */
+static bool all_half(const float *v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (exec_r16(v[i]) != v[i] && v[i] == v[i]) return false;
+    return true;
+}
+
+static bool out_fp16(cx *c, size_t i) { return i < c->op->n_outputs && c->op->outputs[i]->type.dtype == CML_DT_FP16; }
+
+/* a new stored-form output i (the declared shape wins when it holds the same count) */
+static int emit_lz(cx *c, size_t i, xlz *z) {
+    const cml_value *v = c->op->outputs[i];
+    if (v->type.kind == CML_TYPE_TENSOR && shape_known(&v->type.shape) &&
+        exec_count(v->type.shape.rank, v->type.shape.dims) == z->n) {
+        z->rank = v->type.shape.rank;
+        for (int k = 0; k < z->rank; k++) z->dim[k] = v->type.shape.dims[k];
+    }
+    if (out_fp16(c, i)) z->r16 = true;
+    xt t = {.lz = z, .rank = z->rank, .n = z->n, .dt = EXEC_DT_FP32};
+    for (int k = 0; k < z->rank; k++) t.dim[k] = z->dim[k];
+    if (exec_new_const(c->p, v, &t) < 0) {
+        exec_lz_free(z);
+        exec_seterr(c->err, c->errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static bool big_output(cx *c, size_t n) {
+    return !c->p->decode_all && n * sizeof(float) >= EXEC_LZ_MIN_BYTES && c->op->n_outputs >= 1;
+}
+
+static int64_t out_count(cx *c, size_t i, int *rank, int64_t *dim) {
+    if (i >= c->op->n_outputs) return -1;
+    const cml_value *v = c->op->outputs[i];
+    if (v->type.kind != CML_TYPE_TENSOR || !shape_known(&v->type.shape)) return -1;
+    *rank = v->type.shape.rank;
+    for (int k = 0; k < *rank; k++) dim[k] = v->type.shape.dims[k];
+    return (int64_t)exec_count(*rank, dim);
+}
+
+/* the joint sparse ops' non-zero values, when a constexpr_sparse_to_dense
+ * takes them with their own mask: the node that decodes the pair (NZ_*) */
+static const xlz *nz_node(cx *c, const char *name) {
+    const cml_value *v = cml_op_param(c->op, name);
+    int sl = v ? exec_slot_find(c->p, v) : -1;
+    if (sl < 0) return NULL;
+    const xt *t = &c->p->slots[sl].t;
+    return !t->d && t->lz && t->lz->kind == LZ_NZVALS ? t->lz : NULL;
+}
+
+/* 1: the op's outputs were emitted in stored form; 0: not a case for it
+ * (the eager decoder runs); -1: failed */
+static int lz_constexpr(cx *c) {
+    const char *k = c->op->kind;
+    int rank;
+    int64_t dim[EXEC_MAX_RANK];
+    int64_t n = out_count(c, 0, &rank, dim);
+    if (n < 0 || !big_output(c, (size_t)n)) return 0;
+    xlz *z = calloc(1, sizeof *z);
+    if (!z) return 0;
+    z->rank = rank;
+    memcpy(z->dim, dim, sizeof dim);
+    z->n = (size_t)n;
+    xt h1, h2, h3;
+    if (!strcmp(k, "constexpr_cast")) {
+        const cml_value *v = cml_op_param(c->op, "source_val");
+        /* a large fp16 weight becomes a stored-form slot here */
+        int sl = v ? exec_slot_for(c->p, v, c->err, c->errlen) : -1;
+        const xlz *src = sl >= 0 && !c->p->slots[sl].t.d ? c->p->slots[sl].t.lz : NULL;
+        if (!src || src->n != z->n) goto eager;
+        /* the source's recipe; its buffers stay the source's */
+        memcpy(z, src, sizeof *z);
+        z->n_owned = 0;
+        z->heap = 0;
+        return emit_lz(c, 0, z) == 0 ? 1 : -1;
+    }
+    if (!strcmp(k, "constexpr_affine_dequantize")) {
+        /* SOURCE: ops/defs/iOS16/constexpr_ops.py constexpr_affine_dequantize */
+        const xt *zp = small_param(c, "zero_point", z, &h1), *sc = small_param(c, "scale", z, &h2),
+                 *ax = small_param(c, "axis", z, &h3);
+        if (!zp || !sc || !ax || !ax->n || !big_src(c, "quantized_data", z->n, &z->v, z)) goto eager;
+        int axis = exec_axis((int)ax->d[0], z->rank);
+        int64_t C = axis >= 0 ? z->dim[axis] : 1;
+        if ((sc->n != 1 && (int64_t)sc->n != C) || (zp->n != 1 && (int64_t)zp->n != C)) goto eager;
+        if (axis < 0 && (sc->n > 1 || zp->n > 1)) goto eager;
+        /* per-channel arrays (a scalar repeated), channel = group along axis */
+        size_t nc = (size_t)C;
+        float *s = lz_own(z, malloc(nc * sizeof(float)), nc * sizeof(float));
+        float *o = lz_own(z, malloc(nc * sizeof(float)), nc * sizeof(float));
+        if (!s || !o) goto eager;
+        for (size_t i = 0; i < nc; i++) {
+            s[i] = sc->d[sc->n == 1 ? 0 : i];
+            o[i] = zp->d[zp->n == 1 ? 0 : i];
+        }
+        int64_t pdim[EXEC_MAX_RANK];
+        for (int d = 0; d < z->rank; d++) pdim[d] = d == axis ? C : 1;
+        if (!lz_groups(z, pdim)) goto eager;
+        z->kind = LZ_SCALE;
+        z->scale = s;
+        z->offset = o;
+        return emit_lz(c, 0, z) == 0 ? 1 : -1;
+    }
+    if (!strcmp(k, "constexpr_blockwise_shift_scale")) {
+        /* SOURCE: ops/defs/iOS18/compression.py constexpr_blockwise_shift_scale */
+        const xt *sc = small_param(c, "scale", z, &h1);
+        const xt *off = cml_op_param(c->op, "offset") ? small_param(c, "offset", z, &h2) : NULL;
+        if (!sc || sc->rank != z->rank || (cml_op_param(c->op, "offset") && (!off || off->n != sc->n))) goto eager;
+        if (!lz_groups(z, sc->dim) || !big_src(c, "data", z->n, &z->v, z)) goto eager;
+        z->kind = LZ_SCALE;
+        z->scale = sc->d;
+        z->offset = off ? off->d : NULL;
+        return emit_lz(c, 0, z) == 0 ? 1 : -1;
+    }
+    if (!strcmp(k, "constexpr_lut_to_dense")) {
+        const xt *lut = small_param(c, "lut", z, &h1);
+        if (!lut) goto eager;
+        if (cml_op_param(c->op, "shape")) {
+            /* SOURCE: ops/defs/iOS16/constexpr_ops.py constexpr_lut_to_dense: uint8
+             * indices bit-packed LSB-first, nbits = log2(lut size) */
+            unsigned nbits = 0;
+            while ((1ull << nbits) < lut->n) nbits++;
+            if ((1ull << nbits) != lut->n || nbits < 1 || nbits > 8) goto eager;
+            size_t nb = (size_t)(((uint64_t)z->n * nbits + 7) / 8);
+            if (!big_src(c, "indices", nb, &z->v, z)) goto eager;
+            if (z->v.st == CML_DT_UNKNOWN) {
+                /* decoded bytes (a small index array): back to bytes */
+                unsigned char *b = lz_own(z, malloc(nb ? nb : 1), nb);
+                if (!b) goto eager;
+                for (size_t i = 0; i < nb; i++) b[i] = (unsigned char)(int)z->v.f[i];
+                z->v = (xsrc){.b = b, .nbytes = nb};
+            } else if (z->v.st != CML_DT_UINT8 && z->v.st != CML_DT_INT8) {
+                goto eager;
+            }
+            z->v.st = CML_DT_UINT8;
+            z->v.bits = nbits;
+            z->v.n = z->n;
+            z->kind = LZ_LUT;
+            z->lut = lut->d;
+            z->P = (int64_t)lut->n;
+            z->exact16 = all_half(lut->d, lut->n);
+            return emit_lz(c, 0, z) == 0 ? 1 : -1;
+        }
+        /* SOURCE: ops/defs/iOS18/compression.py constexpr_lut_to_dense (V == 1 only here) */
+        int K = z->rank;
+        if (lut->rank != K + 2 || lut->dim[K + 1] != 1) goto eager;
+        z->P = lut->dim[K];
+        if (!lz_groups(z, lut->dim) || !big_src(c, "indices", z->n, &z->v, z)) goto eager;
+        if (z->v.st != CML_DT_UNKNOWN && (z->v.bits > 8 || (1ll << z->v.bits) > z->P)) goto eager;
+        if (z->v.st == CML_DT_UNKNOWN) goto eager;
+        z->kind = LZ_LUT;
+        z->lut = lut->d;
+        z->exact16 = all_half(lut->d, lut->n);
+        return emit_lz(c, 0, z) == 0 ? 1 : -1;
+    }
+    if (!strcmp(k, "constexpr_sparse_to_dense")) {
+        z->kind = LZ_SPARSE;
+        const cml_value *mv = cml_op_param(c->op, "mask");
+        if (!mv) goto eager;
+        size_t mbytes = (z->n + 7) / 8;
+        xsrc ms;
+        const xlz *joint = nz_node(c, "nonzero_data");
+        if (joint) {
+            /* the mask and values of constexpr_lut_to_sparse /
+             * constexpr_sparse_blockwise_shift_scale: their recipe over the dense shape */
+            int msl = exec_slot_find(c->p, mv);
+            const xlz *mz = msl >= 0 && !c->p->slots[msl].t.d ? c->p->slots[msl].t.lz : NULL;
+            if (!mz || mz->kind != LZ_RAW || mz->v.b != joint->mask || mz->n != z->n) goto eager;
+            memcpy(z, joint, sizeof *z);
+            z->kind = LZ_SPARSE;
+            z->n = mz->n;
+            z->rank = mz->rank;
+            memcpy(z->dim, mz->dim, sizeof z->dim);
+            z->n_owned = 0;
+            z->heap = 0;
+            return emit_lz(c, 0, z) == 0 ? 1 : -1;
+        }
+        if (cml_op_param(c->op, "shape")) {
+            /* SOURCE: ops/defs/iOS16/constexpr_ops.py constexpr_sparse_to_dense: uint8 mask bytes */
+            if (!big_src(c, "mask", mbytes, &ms, z)) goto eager;
+        } else {
+            /* SOURCE: ops/defs/iOS18/compression.py constexpr_sparse_to_dense (uint1 mask) */
+            if (!big_src(c, "mask", z->n, &ms, z) || (ms.st != CML_DT_UNKNOWN && ms.bits != 1)) goto eager;
+        }
+        if (ms.st == CML_DT_UNKNOWN) goto eager; /* a decoded mask: the eager decoder */
+        if (ms.nbytes < mbytes) goto eager;
+        z->mask = ms.b;
+        z->mask_bytes = ms.nbytes;
+        const cml_value *nzv = cml_op_param(c->op, "nonzero_data");
+        if (!nzv) goto eager;
+        size_t nnz = 0;
+        if (!big_src(c, "nonzero_data", 0, &z->v, z)) goto eager;
+        nnz = z->v.n;
+        if (z->mask_bytes * 8 < z->n || !lz_prefix(z, nnz)) goto eager;
+        z->nz = NZ_PLAIN;
+        z->exact16 = z->v.st == CML_DT_FP16;
+        return emit_lz(c, 0, z) == 0 ? 1 : -1;
+    }
+    if (!strcmp(k, "constexpr_lut_to_sparse") || !strcmp(k, "constexpr_sparse_blockwise_shift_scale")) {
+        /* SOURCE: ops/defs/iOS18/compression.py constexpr_lut_to_sparse.decompress and
+         * constexpr_sparse_blockwise_shift_scale.decompress: outputs (mask, values at the
+         * mask's set bits); kept as the mask's bits and a values node (LZ_NZVALS) that a
+         * constexpr_sparse_to_dense over the pair turns into the dense recipe */
+        bool lut = !strcmp(k, "constexpr_lut_to_sparse");
+        const char *mname = lut ? "indices_mask" : "data_mask", *vname = lut ? "indices_nonzero_data" : "nonzero_data";
+        xsrc ms;
+        if (!big_src(c, mname, z->n, &ms, z) || ms.st == CML_DT_UNKNOWN || ms.bits != 1) goto eager;
+        z->mask = ms.b;
+        z->mask_bytes = ms.nbytes;
+        if (!big_src(c, vname, 0, &z->v, z)) goto eager;
+        if (z->mask_bytes * 8 < z->n || !lz_prefix(z, z->v.n)) goto eager;
+        if (lut) {
+            const xt *l = small_param(c, "lut", z, &h1);
+            int K = z->rank;
+            if (!l || l->rank != K + 2 || l->dim[K + 1] != 1) goto eager;
+            z->P = l->dim[K];
+            if (!lz_groups(z, l->dim)) goto eager;
+            if (z->v.st != CML_DT_UNKNOWN && (z->v.bits > 8 || (1ll << z->v.bits) > z->P)) goto eager;
+            if (z->v.st == CML_DT_UNKNOWN) goto eager;
+            z->nz = NZ_LUT;
+            z->lut = l->d;
+            z->exact16 = all_half(l->d, l->n);
+        } else {
+            const xt *sc = small_param(c, "scale", z, &h1);
+            const xt *off = cml_op_param(c->op, "offset") ? small_param(c, "offset", z, &h2) : NULL;
+            if (!sc || sc->rank != z->rank || (cml_op_param(c->op, "offset") && (!off || off->n != sc->n))) goto eager;
+            if (!lz_groups(z, sc->dim)) goto eager;
+            z->nz = NZ_SCALE;
+            z->scale = sc->d;
+            z->offset = off ? off->d : NULL;
+        }
+        if (c->op->n_outputs < 2) goto eager;
+        z->kind = LZ_NZVALS;
+        z->r16 = out_fp16(c, 1);
+        /* output 0: the mask as its bits (a raw uint1 node over the same bytes) */
+        xlz *mz = calloc(1, sizeof *mz);
+        if (!mz) goto eager;
+        mz->kind = LZ_RAW;
+        mz->rank = z->rank;
+        memcpy(mz->dim, z->dim, sizeof z->dim);
+        mz->n = z->n;
+        mz->v = (xsrc){.st = CML_DT_UINT1, .bits = 1, .b = z->mask, .nbytes = z->mask_bytes, .n = z->n};
+        /* output 1: the values, [nnz]; the dense shape stays in gdim */
+        z->n = z->v.n;
+        z->rank = 1;
+        z->dim[0] = (int64_t)z->n;
+        if (emit_lz(c, 0, mz) != 0) { exec_lz_free(z); return -1; }
+        xt t = {.lz = z, .rank = 1, .n = z->n, .dt = EXEC_DT_FP32};
+        t.dim[0] = (int64_t)z->n;
+        if (exec_new_const(c->p, c->op->outputs[1], &t) < 0) {
+            exec_lz_free(z);
+            exec_seterr(c->err, c->errlen, "out of memory");
+            return -1;
+        }
+        return 1;
+    }
+eager:
+    exec_lz_free(z);
+    return 0;
+}
+
+static int eval_eager(exec_plan *p, const cml_op *op, char *err, size_t errlen, xt *tmp, int *n_tmp);
+
 int exec_eval_constexpr(exec_plan *p, const cml_op *op, char *err, size_t errlen) {
     cx c = {.p = p, .op = op, .err = err, .errlen = errlen};
+    int lz = lz_constexpr(&c);
+    if (lz) return lz > 0 ? 0 : -1;
+    xt tmp[4];
+    int n_tmp = 0;
+    int rc = eval_eager(p, op, err, errlen, tmp, &n_tmp);
+    for (int i = 0; i < n_tmp; i++) free(tmp[i].d);
+    return rc;
+}
+
+/* the eager decoders: the op's outputs decoded into float32 constants */
+static int eval_eager(exec_plan *p, const cml_op *op, char *err, size_t errlen, xt *tmp, int *n_tmp) {
+    cx c = {.p = p, .op = op, .err = err, .errlen = errlen, .tmp = tmp, .n_tmp = n_tmp};
     const char *k = op->kind;
     xt out, out2;
     if (!strcmp(k, "constexpr_affine_dequantize")) {

@@ -18,10 +18,14 @@
 
 #include "exec.h"
 
+/* A constant in its stored form (exec_const.c): element i of the flat
+ * tensor is computed on demand, by exec_lz_decode over a range. */
+typedef struct xlz xlz;
 struct xlist;
 
 typedef struct xt {
-    float *d;
+    float *d;                  /* NULL for a constant kept in stored form (lz) */
+    const xlz *lz;             /* that stored form (constant slots only), else NULL */
     int rank;
     int64_t dim[EXEC_MAX_RANK];
     size_t n;                  /* product of dim */
@@ -60,7 +64,9 @@ typedef struct xpool {
 enum { SLOT_CONST = 1, SLOT_INPUT, SLOT_STATE, SLOT_RUNTIME };
 
 typedef struct xslot {
-    xt t;
+    xt t;                      /* a stored-form constant: t.d NULL, t.lz set (owned when lz_owned) */
+    bool lz_owned;
+    float *dec;                /* exec_plan_const's decoded copy of a stored-form constant */
     xt t16;                    /* FP16_EMU copy of a float constant (d NULL: same as t) */
     bool t16_done;
     const cml_value *v;
@@ -72,6 +78,14 @@ typedef struct xslot {
                                   the block whose input it is) */
     bool pinned;               /* a nested block's output: released by its control-flow step */
 } xslot;
+
+/* a stored-form constant decoded for one step */
+typedef struct xtmp {
+    struct xtmp *next;
+    const xlz *lz;
+    bool r16;
+    xt t;
+} xtmp;
 
 struct xctx;
 typedef int (*exec_kfn)(struct xctx *c);
@@ -121,7 +135,7 @@ typedef struct xsub {
     int *in_slots;             /* [b->n_inputs] */
     int *out_slots;            /* [b->n_outputs] */
 } xsub;
-enum { EXEC_FUSE_ADD = 1, EXEC_FUSE_RELU = 2 };
+enum { EXEC_FUSE_ADD = 1, EXEC_FUSE_RELU = 2, EXEC_FUSE_CHAIN = 4 /* the intermediates have no other reader */ };
 /* what a step tells the block running it (NN loop control) */
 enum { EXEC_FLOW_NEXT = 0, EXEC_FLOW_BREAK = 1, EXEC_FLOW_CONTINUE = 2 };
 
@@ -178,6 +192,13 @@ struct exec_plan {
     size_t scratch_n;
     xpool pool;
     size_t const_bytes;
+    bool decode_all;           /* CML_EXEC_DECODE_CONSTS set when prepared: every constant decoded
+                                  to float32 at prepare time (the tests compare both ways) */
+    /* stored-form constants decoded for the current step (exec_in of a kernel
+     * that reads floats): freed when the step ends */
+    struct xtmp *tmp;
+    float *cpad;               /* the convolution GEMM's padded input (exec_conv.c direct mode) */
+    size_t cpad_n;
     exec_pool *par;            /* created at the first parallel region */
     long first_nf, first_ovf;  /* the current run's first non-finite / overflowing step */
     uint64_t rng_seed;         /* random_* ops: the seed of this plan's generator */
@@ -212,6 +233,16 @@ int64_t exec_pi(xctx *c, const char *name, int64_t def);
 bool exec_pb(xctx *c, const char *name, bool def);
 const char *exec_ps(xctx *c, const char *name);         /* string parameter or NULL */
 int exec_pints(xctx *c, const char *name, int64_t *out, size_t max); /* count, -1 absent */
+/* A weight operand of a matrix kernel (conv, linear, inner product): the
+ * slot's tensor as it is, which may be a stored-form constant (t->lz set,
+ * t->d NULL): read it with exec_lz_decode / exec_dense, or pass it on to
+ * exec_linear / exec_conv2d_fast, which decode per tile. */
+const xt *exec_in_w(xctx *c, const char *name);
+const xt *exec_aval_w(xctx *c, const char *name);
+/* t's float32 values for this step: t->d, or a stored-form constant
+ * decoded (rounded to binary16 in fp16 emulation) into a buffer freed when
+ * the step ends; NULL when out of memory */
+const float *exec_dense(xctx *c, const xt *t);
 /* NN attributes */
 const cml_attr *exec_attr(xctx *c, const char *name);
 int64_t exec_ai(xctx *c, const char *name, int64_t def);
@@ -312,6 +343,30 @@ bool exec_is_neural_type(const char *type);     /* mlProgram, neuralNetwork* */
 bool exec_is_constexpr_supported(const char *kind);
 
 /* ---- constants (exec_const.c) ---- */
+/* Constants of at least this many float32 bytes stay in their stored form
+ * (unless decode_all); smaller ones are decoded at prepare time. */
+#define EXEC_LZ_MIN_BYTES (64 * 1024)
+/* elements [i0, i1) of a stored-form constant into out, as float32; r16:
+ * rounded to binary16 (fp16 emulation; a constant typed fp16 always is) */
+void exec_lz_decode(const xlz *z, size_t i0, size_t i1, float *out, bool r16);
+/* every value of z is a binary16 value, rounded or not (raw fp16, or typed fp16) */
+bool exec_lz_exact16(const xlz *z);
+/* the stored bytes of a plain fp16 / fp32 constant (little-endian, any
+ * alignment) with *st their type, or NULL for every other form */
+const void *exec_lz_raw(const xlz *z, cml_dtype *st);
+/* bytes of heap the node holds (stored bytes it had to copy, side tables) */
+size_t exec_lz_heap_bytes(const xlz *z);
+void exec_lz_free(xlz *z);
+/* a constant read in full every run (linear): its stored bytes, if they are
+ * the host's mapping, copied into plan memory (huge pages) and the host's
+ * pages dropped; no-op otherwise */
+void exec_lz_adopt(exec_plan *p, const xlz *z);
+/* the host's pages under z's stored bytes leave the resident set (after
+ * the convolution GEMM packed them) */
+void exec_lz_drop_source(const xlz *z);
+/* a stored-form constant for weight w (value v gives the shape), or NULL
+ * when w is small, not a float constant, or the plan decodes everything */
+xlz *exec_lz_weight(exec_plan *p, const cml_weight *w, const cml_value *v);
 /* decode a weight into a new float array; *strs for string constants */
 int exec_decode_weight(const exec_io *io, const cml_weight *w, const cml_value *v, xt *out, char *err,
                        size_t errlen);
@@ -326,15 +381,24 @@ const char *exec_ir_str(const exec_io *io, const cml_op *op, const char *name);
 int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen);
 /* a new constant slot for v taking ownership of t (t->owned) */
 int exec_new_const(exec_plan *p, const cml_value *v, xt *t);
+/* the slot of a value if the plan has one (decodes nothing), else -1 */
+int exec_slot_find(exec_plan *p, const cml_value *v);
+/* a stored-form constant's element count and shape */
+size_t exec_lz_count(const xlz *z, int *rank, int64_t *dim);
 
 /* ---- shared math (exec_ops.c) ---- */
 int exec_conv2d(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout, int64_t groups,
                 int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2],
                 const int64_t pad[4], xt *y);
+/* the same with the weight as a tensor, which may be a stored-form constant
+ * (the GEMM packs it; the BLAS path decodes it for the step) */
+int exec_conv2d_w(xctx *c, const xt *x, const xt *w, const float *bias, int64_t cout, int64_t groups,
+                int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2],
+                const int64_t pad[4], xt *y);
 /* the same with the executor's own GEMM and a fused epilogue (exec_conv.c; fuse: the
  * plan's conv -> add -> relu fusion may apply): 1 when it does not apply here (the
  * caller runs exec_conv2d's BLAS path), 0 done, -1 failed */
-int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout, int64_t groups,
+int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64_t cout, int64_t groups,
                      int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2], const int64_t pad[4],
                      xt *y, bool fuse);
 void exec_conv_free(xstep *st);                          /* a step's exec_conv.c state */
@@ -348,7 +412,11 @@ enum { RED_SUM, RED_MEAN, RED_MAX, RED_MIN, RED_PROD, RED_L1, RED_L2, RED_LOGSUM
        RED_SUMSQ, RED_ARGMAX, RED_ARGMIN };
 void exec_reduce(int op, const xt *x, unsigned mask, float *y);
 void exec_permute(const xt *x, const int *perm, xt *y);
+/* y[m, n] = x[m, k] w[n, k]^T + bias */
 int exec_linear(xctx *c, const float *x, size_t m, int64_t k, const float *w, const float *bias, int64_t n, float *y);
+/* the same with the weight as a tensor, which may be a stored-form constant
+ * (exec_in_w: decoded per block of rows, never held decoded) */
+int exec_linear_w(xctx *c, const float *x, size_t m, int64_t k, const xt *w, const float *bias, int64_t n, float *y);
 int exec_state_slot(xctx *c, const char *arg);
 int exec_broadcast_shape(const xt *a, const xt *b, int *rank, int64_t *dim);
 void exec_binary(int op, const xt *a, const xt *b, xt *y);

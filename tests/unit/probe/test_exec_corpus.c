@@ -202,6 +202,67 @@ static void run_case(const cml_model *m, const char *model, const char *fn, exec
     }
 }
 
+/* The stored-form path against the decoded path: the model prepared as the
+ * probe prepares it (large constants kept in their stored form, in place in
+ * the mapped weight.bin, decoded per tile by the matrix kernels and per step
+ * elsewhere) and with every constant decoded to float32 up front
+ * (CML_EXEC_DECODE_CONSTS), run on the same inputs in both modes. The
+ * decoded values are the same bit for bit (exec_const.c computes them with
+ * the eager decoders' arithmetic), so the convolutions' packed weights are
+ * identical; what may differ is the summation order of a linear layer (our
+ * own dot products against the BLAS's) and, in fp16 emulation, a value that
+ * this moves across a binary16 rounding boundary. Bounds: fp32 1e-5 of
+ * max|y|, fp16 emulation 2^-9 of max|y| (two ulps of binary16 near max|y|). */
+static void stored_vs_decoded(const char *name, const cml_model *m, const char *fn, const exec_opts *opts,
+                              const exec_tensor *ins, size_t n_in) {
+    char err[512];
+    exec_plan *ps = exec_prepare(m, fn, opts, err, sizeof err);
+    setenv("CML_EXEC_DECODE_CONSTS", "1", 1);
+    exec_plan *pd = exec_prepare(m, fn, opts, err, sizeof err);
+    unsetenv("CML_EXEC_DECODE_CONSTS");
+    CHECK(ps && pd);
+    if (!ps || !pd) { exec_plan_free(ps); exec_plan_free(pd); return; }
+    double worst[2] = {0, 0};
+    for (int mode = EXEC_FP32; mode <= EXEC_FP16_EMU; mode++) {
+        exec_tensor *a = NULL, *b = NULL;
+        size_t na = 0, nb = 0;
+        exec_reset_states(ps);
+        exec_reset_states(pd);
+        /* twice: the second run uses the packed weights the first made */
+        for (int k = 0; k < 2; k++) {
+            exec_tensors_free(a, na);
+            a = NULL;
+            CHECK(exec_run(ps, (exec_mode)mode, ins, n_in, &a, &na, NULL) == 0);
+        }
+        exec_reset_states(ps);
+        exec_tensors_free(a, na);
+        a = NULL;
+        CHECK(exec_run(ps, (exec_mode)mode, ins, n_in, &a, &na, NULL) == 0);
+        CHECK(exec_run(pd, (exec_mode)mode, ins, n_in, &b, &nb, NULL) == 0);
+        CHECK(na == nb);
+        for (size_t i = 0; i < na && i < nb; i++) {
+            size_t n = exec_tensor_count(&a[i]);
+            CHECK(n == exec_tensor_count(&b[i]));
+            if (n != exec_tensor_count(&b[i])) continue;
+            cmp c = compare(a[i].data, b[i].data, n);
+            double lim = (mode == EXEC_FP32 ? 1e-5 : 0x1p-9) * (c.max_ref > 0 ? c.max_ref : 1);
+            double rel = c.max_err / (c.max_ref > 0 ? c.max_ref : 1);
+            if (rel > worst[mode]) worst[mode] = rel;
+            if (!(c.max_err <= lim))
+                fprintf(stderr, "%s: output '%s' (%s): stored form vs decoded differ by %g (bound %g)\n", name,
+                        a[i].name, mode == EXEC_FP32 ? "fp32" : "fp16-emu", c.max_err, lim);
+            CHECK(c.max_err <= lim);
+        }
+        exec_tensors_free(a, na);
+        exec_tensors_free(b, nb);
+    }
+    printf("%-58s stored form: constants %.2f MB held (decoded: %.2f MB), max rel diff fp32 %.2g fp16-emu %.2g\n",
+           name, (double)exec_plan_const_bytes(ps) / 1048576.0, (double)exec_plan_const_bytes(pd) / 1048576.0,
+           worst[0], worst[1]);
+    exec_plan_free(ps);
+    exec_plan_free(pd);
+}
+
 /* Decompressed weights against the uncompressed model's: every conv/linear
  * weight of a compressed resnet18w25 is compared with the same op's weight
  * in the base model. A bit-order or layout mistake in decompression gives a
@@ -372,7 +433,7 @@ static void test_model(const cJSON *e) {
     if (!lm || !lm->model) { loader_free(lm); return; }
     const cml_model *m = lm->model;
     char err[1024];
-    exec_opts opts = {.io = {host_io_read, host_io_stored, NULL}};
+    exec_opts opts = {.io = {.read = host_io_read, .stored_as = host_io_stored, .bytes = host_io_bytes}};
     const char *env = getenv("CML_EXEC_THREADS");
     opts.threads = env ? atoi(env) : 0;
 
@@ -437,6 +498,7 @@ static void test_model(const cJSON *e) {
             run_case(m, name, f->string, p, EXEC_FP32, ins, n_in, f, kind, atol);
             if (kind != KIND_COMPRESSED) run_case(m, name, f->string, p, EXEC_FP16_EMU, ins, n_in, f, kind, atol);
             exec_plan_free(p);
+            stored_vs_decoded(name, m, f->string, &opts, ins, n_in);
         }
     } else {
         exec_plan *p = exec_prepare(m, NULL, &opts, err, sizeof err);
@@ -448,6 +510,8 @@ static void test_model(const cJSON *e) {
             if (kind != KIND_COMPRESSED) run_case(m, name, NULL, p, EXEC_FP16_EMU, ins, n_in, outs, kind, atol);
             if (kind == KIND_COMPRESSED && strstr(name, "resnet18w25")) weight_check(name, m, p, &opts);
             exec_plan_free(p);
+            if (mtype && (!strcmp(mtype, "mlProgram") || !strncmp(mtype, "neuralNetwork", 13)))
+                stored_vs_decoded(name, m, NULL, &opts, ins, n_in);
         }
     }
     for (size_t i = 0; i < n_in; i++) free(ins[i].data);

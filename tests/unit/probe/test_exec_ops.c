@@ -455,6 +455,13 @@ static void test_conv_fast_fused(void) {
         {1, 300, 7, 7, 48, 3, 3, 1, 1, 1, 1, 0, 0},     /* ... K = 2700 in two blocks */
         {2, 64, 7, 7, 32, 1, 1, 1, 1, 1, 0, 1, 0},      /* ... pointwise, batch 2 */
         {1, 16, 12, 12, 20, 3, 3, 1, 1, 1, 1, 1, 30000}, /* fp16 overflow, NaN and Inf; fp16-typed outputs */
+        /* 3x3 stride 1 read from the padded input (direct mode): rows of 37 = 32 + 5
+         * lanes; rows of 13 two per tile with an odd row count; groups; K = 1152 in blocks */
+        {1, 32, 21, 37, 20, 3, 3, 1, 1, 1, 1, 1, 0},
+        {2, 8, 9, 13, 12, 3, 3, 1, 1, 1, 1, 0, 0},
+        {1, 12, 10, 18, 24, 3, 3, 3, 1, 1, 1, 1, 0},
+        {1, 128, 12, 20, 36, 3, 3, 1, 1, 1, 1, 1, 0},
+        {1, 24, 11, 23, 16, 3, 3, 1, 1, 1, 0, 1, 0},      /* no padding */
     };
     unsigned seed = 11;
     for (size_t t = 0; t < sizeof cs / sizeof *cs; t++) {
@@ -499,15 +506,19 @@ static void test_conv_fast_fused(void) {
         CHECK(lm && lm->model);
         for (int threads = 1; lm && lm->model && threads <= 2; threads++)
             for (int mode = EXEC_FP32; mode <= EXEC_TYPED; mode++) {
-                hook_rec h[2];
-                exec_op_stat st[2][4];
-                size_t nst[2] = {0, 0};
+                hook_rec h[3];
+                exec_op_stat st[3][4];
+                size_t nst[3] = {0, 0, 0};
+                float *fin[3] = {NULL, NULL, NULL}; /* the function's output */
                 memset(h, 0, sizeof h);
-                for (int pass = 0; pass < 2; pass++) {
-                    if (pass) setenv("CML_EXEC_BLAS_CONV", "1", 1);
+                /* pass 0: our GEMM, hooked (every op's output written); 1: the BLAS
+                 * path; 2: our GEMM without a hook (the fused chain in registers,
+                 * intermediate outputs never written) */
+                for (int pass = 0; pass < 3; pass++) {
+                    if (pass == 1) setenv("CML_EXEC_BLAS_CONV", "1", 1);
                     exec_opts o = host_opts;
                     o.threads = threads;
-                    o.hook = rec_hook;
+                    o.hook = pass == 2 ? NULL : rec_hook;
                     o.hook_user = &h[pass];
                     char err[256];
                     exec_plan *p = exec_prepare(lm->model, NULL, &o, err, sizeof err);
@@ -525,11 +536,25 @@ static void test_conv_fast_fused(void) {
                         nst[pass] = es.n_ops < 4 ? es.n_ops : 4;
                         memcpy(st[pass], es.ops, nst[pass] * sizeof *es.ops);
                     }
+                    if (no == 1 && exec_tensor_count(&out[0]) == ny) {
+                        fin[pass] = malloc(ny * sizeof(float));
+                        memcpy(fin[pass], out[0].data, ny * sizeof(float));
+                    }
                     exec_tensors_free(out, no);
                     exec_plan_free(p);
                     unsetenv("CML_EXEC_BLAS_CONV");
                 }
-                CHECK(nst[0] == nst[1] && nst[0] == (size_t)(cs[t].add ? 3 : 2));
+                CHECK(nst[0] == nst[1] && nst[0] == nst[2] && nst[0] == (size_t)(cs[t].add ? 3 : 2));
+                /* the chain in registers computes what the hooked run wrote, in
+                 * the same order: the same bits and the same statistics */
+                CHECK(fin[0] && fin[2] && memcmp(fin[0], fin[2], ny * sizeof(float)) == 0);
+                for (size_t i = 0; i < nst[0] && i < nst[2]; i++) {
+                    CHECK(st[0][i].n_values == st[2][i].n_values);
+                    CHECK(st[0][i].n_nan == st[2][i].n_nan && st[0][i].n_inf == st[2][i].n_inf);
+                    CHECK(st[0][i].n_overflow == st[2][i].n_overflow);
+                    CHECK(st[0][i].max_abs == st[2][i].max_abs);
+                }
+                for (int k = 0; k < 3; k++) free(fin[k]);
                 /* fp32 sums in another order; binary16 values may then round one step apart */
                 double tol = mode == EXEC_FP32 ? 2e-5 : 2e-3;
                 for (size_t i = 0; i < nst[0] && i < nst[1]; i++) {
@@ -554,7 +579,7 @@ static void test_conv_fast_fused(void) {
                                      mode, i, bad);
                     CHECK(bad == 0);
                 }
-                for (int k = 0; k < 2; k++)
+                for (int k = 0; k < 3; k++)
                     for (int i = 0; i < 8; i++) free(h[k].v[i]);
             }
         loader_free(lm);
@@ -944,6 +969,299 @@ static void test_constexpr_ios16(void) {
         EXPECT(&r, 4, 0, 20.5, 30.5, 40.5, 10.5, 40.5, 20.5);
     }
     res_free(&r);
+}
+
+/* ---- constants kept in their stored form ------------------------------------------------------ */
+
+/* A text buffer that grows. */
+typedef struct sbuf {
+    char *s;
+    size_t n, cap;
+} sbuf;
+
+static void sb(sbuf *b, const char *f, ...) {
+    va_list ap;
+    va_start(ap, f);
+    int k = vsnprintf(NULL, 0, f, ap);
+    va_end(ap);
+    if (b->n + (size_t)k + 1 > b->cap) {
+        b->cap = (b->n + (size_t)k + 1) * 2;
+        b->s = realloc(b->s, b->cap);
+    }
+    va_start(ap, f);
+    vsnprintf(b->s + b->n, (size_t)k + 1, f, ap);
+    va_end(ap);
+    b->n += (size_t)k;
+}
+
+static unsigned lcg(unsigned *s) {
+    *s = *s * 1103515245u + 12345u;
+    return (*s >> 8) & 0xffffffu;
+}
+
+/* n integers in [lo, hi] (or, with mask, 0/1 at about 40% ones) as a literal list */
+static void sb_ints(sbuf *b, unsigned *seed, size_t n, int lo, int hi) {
+    for (size_t i = 0; i < n; i++) sb(b, "%s%d", i ? ", " : "", lo + (int)(lcg(seed) % (unsigned)(hi - lo + 1)));
+}
+
+static void sb_floats(sbuf *b, unsigned *seed, size_t n, float scale) {
+    for (size_t i = 0; i < n; i++)
+        sb(b, "%s%a", i ? ", " : "", (double)exec_round_fp16(((float)lcg(seed) / 16777216.0f - 0.5f) * scale));
+}
+
+/* a mask of n bits, ~40% set; returns the count */
+static size_t sb_mask(sbuf *b, unsigned *seed, size_t n, bool packed) {
+    size_t ones = 0;
+    if (packed) {
+        for (size_t i = 0; i < (n + 7) / 8; i++) {
+            unsigned byte = 0;
+            for (unsigned j = 0; j < 8 && i * 8 + j < n; j++)
+                if (lcg(seed) % 5 < 2) { byte |= 1u << j; ones++; }
+            sb(b, "%s%u", i ? ", " : "", byte);
+        }
+        return ones;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int v = lcg(seed) % 5 < 2;
+        ones += (size_t)v;
+        sb(b, "%s%d", i ? ", " : "", v);
+    }
+    return ones;
+}
+
+enum { SF_FP16, SF_FP32, SF_AFFINE8, SF_AFFINE_U8, SF_SHIFT4, SF_LUT16, SF_LUT18, SF_SPARSE16, SF_SPARSE18,
+       SF_LUT_SPARSE, SF_SHIFT_SPARSE, SF_CAST, SF_N };
+static const char *const SF_NAME[SF_N] = {"fp16", "fp32", "affine int8 axis 0", "affine uint8 scalar",
+                                          "blockwise int4", "lut iOS16 4-bit", "lut iOS18 grouped uint2",
+                                          "sparse iOS16", "sparse iOS18", "lut_to_sparse", "sparse shift_scale",
+                                          "cast fp16 -> fp32"};
+
+/* a constexpr chain (or const) named w of 160 x 128 values, shaped
+ * [160, 128] (rank 2) or [160, 32, 2, 2] (rank 4) */
+static void sf_chain(sbuf *b, int kind, int rank, unsigned *seed) {
+    const size_t N = 160 * 128;
+    const char *sh = rank == 2 ? "160, 128" : "160, 32, 2, 2";
+    /* per-row-block parameters: 4 blocks of 32 along the last 128 */
+    const char *psh = rank == 2 ? "160, 4" : "160, 4, 1, 1";
+    const char *lsh = rank == 2 ? "4, 1, 4, 1" : "4, 1, 1, 1, 4, 1";
+    size_t nnz;
+    sbuf t = {0};
+    switch (kind) {
+    case SF_FP16:
+    case SF_FP32:
+        sb(b, "  tensor<%s, [%s]> w = const()[name = string(\"w\"), val = tensor<%s, [%s]>([", kind == SF_FP16 ? "fp16" : "fp32",
+           sh, kind == SF_FP16 ? "fp16" : "fp32", sh);
+        if (kind == SF_FP16) sb_floats(b, seed, N, 0.5f);
+        else for (size_t i = 0; i < N; i++) sb(b, "%s%a", i ? ", " : "", (double)(((float)lcg(seed) / 16777216.0f - 0.5f) / 3.0f));
+        sb(b, "])];\n");
+        break;
+    case SF_AFFINE8:
+        sb(b, "  tensor<fp16, [%s]> w = constexpr_affine_dequantize()[quantized_data = tensor<int8, [%s]>([", sh, sh);
+        sb_ints(b, seed, N, -128, 127);
+        sb(b, "]), zero_point = tensor<int8, [160]>([");
+        sb_ints(b, seed, 160, -3, 3);
+        sb(b, "]), scale = tensor<fp16, [160]>([");
+        sb_floats(b, seed, 160, 0.02f);
+        sb(b, "]), axis = int32(0), name = string(\"w\")];\n");
+        break;
+    case SF_AFFINE_U8:
+        sb(b, "  tensor<fp32, [%s]> w = constexpr_affine_dequantize()[quantized_data = tensor<uint8, [%s]>([", sh, sh);
+        sb_ints(b, seed, N, 0, 255);
+        sb(b, "]), zero_point = uint8(128), scale = fp32(0.0078125), axis = int32(1), name = string(\"w\")];\n");
+        break;
+    case SF_SHIFT4:
+        sb(b, "  tensor<fp16, [%s]> w = constexpr_blockwise_shift_scale(data = tensor<int4, [%s]>([", sh, sh);
+        sb_ints(b, seed, N, -8, 7);
+        sb(b, "]), scale = tensor<fp16, [%s]>([", psh);
+        sb_floats(b, seed, 640, 0.1f);
+        sb(b, "]), offset = tensor<int4, [%s]>([", psh);
+        sb_ints(b, seed, 640, -2, 2);
+        sb(b, "]))[name = string(\"w\")];\n");
+        break;
+    case SF_LUT16:
+        sb(b, "  tensor<fp16, [%s]> w = constexpr_lut_to_dense()[indices = tensor<uint8, [%zu]>([", sh, N / 2);
+        sb_ints(b, seed, N / 2, 0, 255);
+        sb(b, "]), lut = tensor<fp16, [16]>([");
+        sb_floats(b, seed, 16, 1.0f);
+        sb(b, "]), shape = tensor<uint32, [%d]>([%s]), name = string(\"w\")];\n", rank, sh);
+        break;
+    case SF_LUT18:
+        sb(b, "  tensor<fp16, [%s]> w = constexpr_lut_to_dense(indices = tensor<uint2, [%s]>([", sh, sh);
+        sb_ints(b, seed, N, 0, 3);
+        sb(b, "]), lut = tensor<fp16, [%s]>([", lsh);
+        sb_floats(b, seed, 16, 1.0f);
+        sb(b, "]))[name = string(\"w\")];\n");
+        break;
+    case SF_SPARSE16:
+        nnz = sb_mask(&t, seed, N, true);
+        sb(b, "  tensor<fp16, [%s]> w = constexpr_sparse_to_dense()[mask = tensor<uint8, [%zu]>([%s]), nonzero_data = tensor<fp16, [%zu]>([",
+           sh, N / 8, t.s, nnz);
+        sb_floats(b, seed, nnz, 1.0f);
+        sb(b, "]), shape = tensor<uint32, [%d]>([%s]), name = string(\"w\")];\n", rank, sh);
+        break;
+    case SF_SPARSE18:
+        nnz = sb_mask(&t, seed, N, false);
+        sb(b, "  tensor<fp16, [%s]> w = constexpr_sparse_to_dense(nonzero_data = tensor<fp16, [%zu]>([", sh, nnz);
+        sb_floats(b, seed, nnz, 1.0f);
+        sb(b, "]), mask = tensor<uint1, [%s]>([%s]))[name = string(\"w\")];\n", sh, t.s);
+        break;
+    case SF_LUT_SPARSE:
+        nnz = sb_mask(&t, seed, N, false);
+        sb(b, "  tensor<uint1, [%s]> m, tensor<fp16, [%zu]> nz = constexpr_lut_to_sparse(indices_mask = tensor<uint1, [%s]>([%s]), indices_nonzero_data = tensor<uint2, [%zu]>([",
+           sh, nnz, sh, t.s, nnz);
+        sb_ints(b, seed, nnz, 0, 3);
+        sb(b, "]), lut = tensor<fp16, [%s]>([", lsh);
+        sb_floats(b, seed, 16, 1.0f);
+        sb(b, "]))[name = string(\"ls\")];\n");
+        sb(b, "  tensor<fp16, [%s]> w = constexpr_sparse_to_dense(nonzero_data = nz, mask = m)[name = string(\"w\")];\n", sh);
+        break;
+    case SF_SHIFT_SPARSE:
+        nnz = sb_mask(&t, seed, N, false);
+        sb(b, "  tensor<uint1, [%s]> m, tensor<fp16, [%zu]> nz = constexpr_sparse_blockwise_shift_scale(data_mask = tensor<uint1, [%s]>([%s]), nonzero_data = tensor<int8, [%zu]>([",
+           sh, nnz, sh, t.s, nnz);
+        sb_ints(b, seed, nnz, -100, 100);
+        sb(b, "]), scale = tensor<fp16, [%s]>([", psh);
+        sb_floats(b, seed, 640, 0.05f);
+        sb(b, "]), offset = tensor<int8, [%s]>([", psh);
+        sb_ints(b, seed, 640, -5, 5);
+        sb(b, "]))[name = string(\"ss\")];\n");
+        sb(b, "  tensor<fp16, [%s]> w = constexpr_sparse_to_dense(nonzero_data = nz, mask = m)[name = string(\"w\")];\n", sh);
+        break;
+    case SF_CAST:
+        sb(b, "  tensor<fp32, [%s]> w = constexpr_cast(source_val = tensor<fp16, [%s]>([", sh, sh);
+        sb_floats(b, seed, N, 0.5f);
+        sb(b, "]), output_dtype = string(\"fp32\"))[name = string(\"w\")];\n");
+        break;
+    }
+    free(t.s);
+}
+
+static const cml_value *named_value(const cml_model *m, const char *name) {
+    const cml_block *bl = cml_model_function(m, NULL)->block;
+    for (size_t i = 0; i < bl->n_ops; i++)
+        for (size_t j = 0; j < bl->ops[i]->n_outputs; j++)
+            if (!strcmp(bl->ops[i]->outputs[j]->name, name)) return bl->ops[i]->outputs[j];
+    return NULL;
+}
+
+static double max_rel(const exec_tensor *a, const exec_tensor *b) {
+    size_t n = exec_tensor_count(a);
+    double mx = 0, err = 0;
+    for (size_t i = 0; i < n; i++) {
+        mx = fmax(mx, fabs(b->data[i]));
+        err = fmax(err, fabs((double)a->data[i] - b->data[i]));
+    }
+    return err / (mx > 0 ? mx : 1);
+}
+
+/* Every constexpr form (and plain fp16 / fp32 constants) large enough to
+ * stay in stored form (>= 64 KiB as float32): the plan keeps no decoded
+ * copy, the values it decodes (whole, and in odd sub-ranges) are bit for
+ * bit the eager decoders' (CML_EXEC_DECODE_CONSTS), and linear (a vector
+ * and a 2-row matrix) and conv over them agree with the decoded path:
+ * the conv exactly (same packed weights), linear within 1e-5 of max|y| in
+ * fp32 (our dot products against the BLAS's summation order) and 2^-9 in
+ * the rounding modes. Both with the bytes in place (io.bytes) and copied
+ * (no io.bytes), on 1 and 2 threads. */
+static void test_stored_form(void) {
+    unsigned seed = 2024;
+    exec_opts inplace = host_opts;
+    inplace.io.bytes = host_io_bytes;
+    for (int kind = 0; kind < SF_N; kind++)
+        for (int rank = 2; rank <= 4; rank += 2) {
+            sbuf b = {0};
+            const char *ios = kind == SF_AFFINE8 || kind == SF_AFFINE_U8 || kind == SF_LUT16 || kind == SF_SPARSE16 ? "ios16" : "ios18";
+            if (rank == 2)
+                sb(&b, "func main<%s>(tensor<fp16, [2, 128]> x2, tensor<fp16, [1, 128]> x1) {\n", ios);
+            else
+                sb(&b, "func main<%s>(tensor<fp16, [1, 32, 6, 5]> xc) {\n", ios);
+            sf_chain(&b, kind, rank, &seed);
+            if (rank == 2)
+                sb(&b, "  tensor<fp16, [2, 160]> y2 = linear(x = x2, weight = w)[name = string(\"y2\")];\n"
+                       "  tensor<fp16, [1, 160]> y1 = linear(x = x1, weight = w)[name = string(\"y1\")];\n"
+                       "} -> (y2, y1);\n");
+            else
+                sb(&b, "  tensor<fp16, [1, 160, 5, 4]> yc = conv(x = xc, weight = w, pad_type = string(\"valid\"))[name = string(\"yc\")];\n"
+                       "} -> (yc);\n");
+            lmodel *lm = load_mil(b.s);
+            free(b.s);
+            CHECK(lm && lm->model);
+            if (!lm || !lm->model) { loader_free(lm); continue; }
+            float x2[256], x1[128], xc[960];
+            for (int i = 0; i < 256; i++) x2[i] = frand(&seed);
+            for (int i = 0; i < 128; i++) x1[i] = frand(&seed);
+            for (int i = 0; i < 960; i++) xc[i] = frand(&seed);
+            exec_tensor in2[2] = {TS("x2", x2, 2, 128), TS("x1", x1, 1, 128)}, inc[1] = {TS("xc", xc, 1, 32, 6, 5)};
+            const cml_value *wv = named_value(lm->model, "w");
+            CHECK(wv != NULL);
+            char err[512];
+            setenv("CML_EXEC_DECODE_CONSTS", "1", 1);
+            exec_plan *pd = exec_prepare(lm->model, NULL, &host_opts, err, sizeof err);
+            unsetenv("CML_EXEC_DECODE_CONSTS");
+            CHECK(pd != NULL);
+            exec_tensor wd;
+            bool have_wd = pd && wv && exec_plan_const(pd, wv, &wd) == 0;
+            CHECK(have_wd);
+            for (int how = 0; how < 2 && have_wd; how++)
+                for (int threads = 1; threads <= 2; threads++) {
+                    exec_opts o = how ? host_opts : inplace;
+                    o.threads = threads;
+                    exec_plan *ps = exec_prepare(lm->model, NULL, &o, err, sizeof err);
+                    CHECK(ps != NULL);
+                    if (!ps) { fprintf(stderr, "%s: %s\n", SF_NAME[kind], err); continue; }
+                    /* no decoded copy: in place, only the recipe and its side tables
+                     * (per-channel scales, sparse prefix counts) are held; copied, the
+                     * stored bytes (at most 16 bits a value but for fp32) */
+                    size_t held = exec_plan_const_bytes(ps), lim = how ? (kind == SF_FP32 ? 160 * 128 * 4 : 160 * 128 * 2) + 8192 : 8192;
+                    if (held > lim) fprintf(stderr, "%s rank %d: %zu constant bytes held\n", SF_NAME[kind], rank, held);
+                    CHECK(held <= lim);
+                    int sl = exec_slot_find(ps, wv);
+                    const xlz *z = sl >= 0 ? ps->slots[sl].t.lz : NULL;
+                    CHECK(z != NULL);
+                    exec_tensor ws;
+                    CHECK(exec_plan_const(ps, wv, &ws) == 0);
+                    size_t n = exec_tensor_count(&wd);
+                    CHECK(exec_tensor_count(&ws) == n);
+                    if (memcmp(ws.data, wd.data, n * sizeof(float))) fprintf(stderr, "%s rank %d: decoded values differ\n", SF_NAME[kind], rank);
+                    CHECK(memcmp(ws.data, wd.data, n * sizeof(float)) == 0);
+                    /* sub-ranges at odd offsets (sub-byte starts, sparse chunks) */
+                    float part[700];
+                    for (int k = 0; z && k < 40; k++) {
+                        size_t i0 = lcg(&seed) % (n - 1), len = 1 + lcg(&seed) % 690;
+                        if (i0 + len > n) len = n - i0;
+                        exec_lz_decode(z, i0, i0 + len, part, false);
+                        CHECK(memcmp(part, wd.data + i0, len * sizeof(float)) == 0);
+                    }
+                    for (int mode = EXEC_FP32; mode <= EXEC_TYPED; mode++) {
+                        exec_tensor *a = NULL, *c = NULL;
+                        size_t na = 0, nc = 0;
+                        const exec_tensor *in = rank == 2 ? in2 : inc;
+                        size_t nin = rank == 2 ? 2 : 1;
+                        for (int k = 0; k < 2; k++) {
+                            exec_tensors_free(a, na);
+                            a = NULL;
+                            CHECK(exec_run(ps, (exec_mode)mode, in, nin, &a, &na, NULL) == 0);
+                        }
+                        CHECK(exec_run(pd, (exec_mode)mode, in, nin, &c, &nc, NULL) == 0);
+                        CHECK(na == nc && na >= 1);
+                        for (size_t i = 0; i < na && i < nc; i++) {
+                            if (rank == 4) {
+                                CHECK(memcmp(a[i].data, c[i].data, exec_tensor_count(&a[i]) * sizeof(float)) == 0);
+                                continue;
+                            }
+                            double rel = max_rel(&a[i], &c[i]), bound = mode == EXEC_FP32 ? 1e-5 : 0x1p-9;
+                            if (rel > bound)
+                                fprintf(stderr, "%s: %s mode %d differs by %g\n", SF_NAME[kind], a[i].name, mode, rel);
+                            CHECK(rel <= bound);
+                        }
+                        exec_tensors_free(a, na);
+                        exec_tensors_free(c, nc);
+                    }
+                    exec_plan_free(ps);
+                }
+            exec_plan_free(pd);
+            loader_free(lm);
+        }
 }
 
 /* sub-byte storage decoded straight from bytes */
@@ -1675,6 +1993,7 @@ int main(void) {
     RUN(test_shape_ops);
     RUN(test_constexpr_ios18);
     RUN(test_constexpr_ios16);
+    RUN(test_stored_form);
     RUN(test_subbyte);
     RUN(test_state);
     RUN(test_classify);

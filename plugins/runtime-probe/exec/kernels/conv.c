@@ -59,17 +59,34 @@ enum { S_CONV, S_ADD, S_RELU };
 #define PFA_ROWS 24      /* prefetch distance (rows of k) in a strided panel */
 #define IM2COL_KMAX 16   /* kernel sizes (each way) of the planned im2col; larger ones take the plain loop */
 
+/* a direct-mode tile: its output pixels (sg from px) and the offsets of its
+ * vectors' tap (0, 0) in a padded plane */
+typedef struct dtile {
+    int64_t px;
+    size_t a0, a1;
+    __mmask16 m0, m1;
+    int voff;
+    int npx;                         /* pixels covered, px .. px + npx (both vectors) */
+} dtile;
+
 typedef struct cstat {
     uint32_t mx;         /* largest finite |x| (bits) */
     uint64_t nan, inf, ovf;
 } cstat;
 
 typedef struct cjob {
-    const float *x, *w, *bias, *res;
+    const float *x, *bias, *res;
     float *out[3];                   /* stream s: the conv (+ bias), then the fused add / relu */
     int kind[3];
     bool rnd[3];                     /* round stream s to binary16 (not when its input already is) */
     int n_out;
+    bool chain;                      /* only the last stream is stored: the epilogue computes the
+                                        fused ops in registers (out[0] holds only partial sums) */
+    bool direct;                     /* 3x3 stride 1 read from the padded input (conv_items_direct) */
+    const float *xpad;               /* ... [N][Cin][Hp][Wp], zero borders */
+    int64_t Hp, Wp;
+    dtile *tiles;                    /* ... the image's tiles in pixel order */
+    int64_t ntiles;
     int64_t N, Cin, H, W, Wo, P, K, cout, groups, Cg, Og, kh, kw;
     int64_t s[2], d[2], pad[4];
     bool pointwise;
@@ -145,6 +162,62 @@ static ker_fn const KER[2][CONV_NR] = {
     {ker_1_1, ker_1_2, ker_1_3, ker_1_4, ker_1_5, ker_1_6, ker_1_7, ker_1_8, ker_1_9, ker_1_10, ker_1_11, ker_1_12},
     {ker_2_1, ker_2_2, ker_2_3, ker_2_4, ker_2_5, ker_2_6, ker_2_7, ker_2_8, ker_2_9, ker_2_10, ker_2_11, ker_2_12},
 };
+
+/* Direct 3x3 stride-1 convolution: the same register tile, A read straight
+ * from the zero-padded input instead of an im2col panel. For input channel
+ * c and tap (ki, kj), vector v's pixels start at pv + c * plane + ki * wpr
+ * + kj (pv: its first pixel's tap (0, 0); a vector never leaves its output
+ * row, so its pixels are consecutive in the padded row). K runs over whole
+ * channels: nci of them, 9 rows of the packed weights each. */
+CONV_TARGET static inline __attribute__((always_inline)) void kerd(const int NV, const int NR, int64_t nci,
+                                                                  const float *p0, const float *p1, size_t plane,
+                                                                  size_t wpr, const float *b, __mmask16 m0,
+                                                                  __mmask16 m1, float *tile, const char *pf,
+                                                                  int64_t npf) {
+    ACC_ALL(ACC_DECL)
+    int64_t k = 0;
+    for (int64_t c = 0; c < nci; c++) {
+        /* the next channel's three rows */
+        for (int ki = 0; ki < 3; ki++) {
+            _mm_prefetch((const char *)(p0 + plane + (size_t)ki * wpr), _MM_HINT_T0);
+            if (NV > 1) _mm_prefetch((const char *)(p1 + plane + (size_t)ki * wpr), _MM_HINT_T0);
+        }
+        for (int ki = 0; ki < 3; ki++) {
+            const float *r0 = p0 + (size_t)ki * wpr, *r1 = p1 + (size_t)ki * wpr;
+            for (int kj = 0; kj < 3; kj++) {
+                if (k < npf) _mm_prefetch(pf + 64 * k, _MM_HINT_T1);
+                k++;
+                __m512 a0 = _mm512_maskz_loadu_ps(m0, r0 + kj);
+                __m512 a1 = NV > 1 ? _mm512_maskz_loadu_ps(m1, r1 + kj) : _mm512_setzero_ps();
+                ACC_ALL(ACC_STEP)
+                b += CONV_NR;
+            }
+        }
+        p0 += plane;
+        p1 += plane;
+    }
+    ACC_ALL(ACC_STORE)
+}
+
+typedef void (*kerd_fn)(int64_t nci, const float *p0, const float *p1, size_t plane, size_t wpr, const float *b,
+                        __mmask16 m0, __mmask16 m1, float *tile, const char *pf, int64_t npf);
+#define KVD(NV, NR)                                                                                               \
+    CONV_TARGET static void kerd_##NV##_##NR(int64_t nci, const float *p0, const float *p1, size_t plane,          \
+                                             size_t wpr, const float *b, __mmask16 m0, __mmask16 m1, float *tile, \
+                                             const char *pf, int64_t npf) {                                       \
+        kerd(NV, NR, nci, p0, p1, plane, wpr, b, m0, m1, tile, pf, npf);                                          \
+    }
+KVD(1, 1) KVD(1, 2) KVD(1, 3) KVD(1, 4) KVD(1, 5) KVD(1, 6) KVD(1, 7) KVD(1, 8) KVD(1, 9) KVD(1, 10) KVD(1, 11)
+KVD(1, 12) KVD(2, 1) KVD(2, 2) KVD(2, 3) KVD(2, 4) KVD(2, 5) KVD(2, 6) KVD(2, 7) KVD(2, 8) KVD(2, 9) KVD(2, 10)
+KVD(2, 11) KVD(2, 12)
+static kerd_fn const KERD[2][CONV_NR] = {
+    {kerd_1_1, kerd_1_2, kerd_1_3, kerd_1_4, kerd_1_5, kerd_1_6, kerd_1_7, kerd_1_8, kerd_1_9, kerd_1_10, kerd_1_11,
+     kerd_1_12},
+    {kerd_2_1, kerd_2_2, kerd_2_3, kerd_2_4, kerd_2_5, kerd_2_6, kerd_2_7, kerd_2_8, kerd_2_9, kerd_2_10, kerd_2_11,
+     kerd_2_12},
+};
+
+
 
 /* ---- packing ---------------------------------------------------------------------------- */
 
@@ -398,26 +471,71 @@ static inline float *yat(const ydst *yd, int64_t ch, int64_t px) {
     return yd->base + (size_t)(ch - yd->ch0) * yd->ld + (size_t)(px - yd->px0);
 }
 
-/* bias, statistics, rounding and stores of one register tile: channels
- * [ch0, ch0 + nr), pixels [px, px + npx) of the conv's output, channel q's
- * at tile + q * tld */
-CONV_TARGET __attribute__((noinline)) static void epilogue(const cjob *j, cstat *st, const float *tile, int tld,
-                                                           int nr, int npx, int64_t ch0, int64_t px, const ydst *yd) {
+/* A register tile's pixels: vector 0 holds the lanes mk[0] of pixels
+ * px.., vector 1 the lanes mk[1] of pixels px + voff.. (voff 16, or the
+ * width of an output row when each vector holds one row: direct mode) */
+typedef struct tsg {
     __mmask16 mk[2];
-    mk[0] = npx >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << npx) - 1);
-    mk[1] = npx >= 32 ? (__mmask16)0xffff : npx > 16 ? (__mmask16)((1u << (npx - 16)) - 1) : 0;
+    int voff;
+} tsg;
+
+static inline tsg tsg_n(int npx) {
+    tsg g;
+    g.mk[0] = npx >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << npx) - 1);
+    g.mk[1] = npx >= 32 ? (__mmask16)0xffff : npx > 16 ? (__mmask16)((1u << (npx - 16)) - 1) : 0;
+    g.voff = 16;
+    return g;
+}
+
+/* bias, statistics, rounding and stores of one register tile: channels
+ * [ch0, ch0 + nr), the pixels sg says from px, of the conv's output,
+ * channel q's at tile + q * tld */
+CONV_TARGET __attribute__((noinline)) static void epilogue(const cjob *j, cstat *st, const float *tile, int tld,
+                                                           int nr, const tsg *sg, int64_t ch0, int64_t px,
+                                                           const ydst *yd) {
+    const __mmask16 *mk = sg->mk;
+    const size_t vo[2] = {0, (size_t)sg->voff};
     __m512i mx = _mm512_setzero_si512();
     const bool rnd = j->rnd[0];
-    for (int q = 0; q < nr; q++) {
-        int64_t ch = ch0 + q;
-        float *yo = yat(yd, ch, px);
-        __m512 bv = _mm512_set1_ps(j->bias ? j->bias[ch] : 0.0f);
-        for (int v = 0; v < 2 && mk[v]; v++) {
-            __m512 y = _mm512_load_ps(tile + q * tld + 16 * v);
-            /* no bias: the sums as they are (-0 stays -0, as after sgemm) */
-            if (j->bias) y = _mm512_add_ps(y, bv);
-            y = stat16(y, mk[v], rnd, &mx, st);
-            _mm512_mask_storeu_ps(yo + 16 * v, mk[v], y);
+    if (j->chain) {
+        /* conv -> [add] -> relu in registers, each stage counted (and rounded)
+         * as its op would be; only the last is stored */
+        __m512i mx1 = _mm512_setzero_si512(), mx2 = _mm512_setzero_si512();
+        const int n_out = j->n_out;
+        float *last = j->out[n_out - 1];
+        for (int q = 0; q < nr; q++) {
+            int64_t ch = ch0 + q;
+            size_t off = (size_t)(yat(yd, ch, px) - j->out[0]);
+            __m512 bv = _mm512_set1_ps(j->bias ? j->bias[ch] : 0.0f);
+            for (int v = 0; v < 2 && mk[v]; v++) {
+                __m512 y = _mm512_load_ps(tile + q * tld + 16 * v);
+                if (j->bias) y = _mm512_add_ps(y, bv);
+                y = stat16(y, mk[v], rnd, &mx, st);
+                for (int s = 1; s < n_out; s++) {
+                    if (j->kind[s] == S_ADD)
+                        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mk[v], j->res + off + vo[v]));
+                    else /* exec_ops.c relu: x > 0 or NaN keeps x, else +0 */
+                        y = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NLE_UQ), y);
+                    y = stat16(y, mk[v], j->rnd[s], s == 1 ? &mx1 : &mx2, &st[s]);
+                }
+                _mm512_mask_storeu_ps(last + off + vo[v], mk[v], y);
+            }
+        }
+        uint32_t v1 = _mm512_reduce_max_epu32(mx1), v2 = _mm512_reduce_max_epu32(mx2);
+        if (v1 > st[1].mx) st[1].mx = v1;
+        if (n_out > 2 && v2 > st[2].mx) st[2].mx = v2;
+    } else {
+        for (int q = 0; q < nr; q++) {
+            int64_t ch = ch0 + q;
+            float *yo = yat(yd, ch, px);
+            __m512 bv = _mm512_set1_ps(j->bias ? j->bias[ch] : 0.0f);
+            for (int v = 0; v < 2 && mk[v]; v++) {
+                __m512 y = _mm512_load_ps(tile + q * tld + 16 * v);
+                /* no bias: the sums as they are (-0 stays -0, as after sgemm) */
+                if (j->bias) y = _mm512_add_ps(y, bv);
+                y = stat16(y, mk[v], rnd, &mx, st);
+                _mm512_mask_storeu_ps(yo + vo[v], mk[v], y);
+            }
         }
     }
     uint32_t v = _mm512_reduce_max_epu32(mx);
@@ -478,7 +596,9 @@ CONV_TARGET static void half_to_f32(const uint16_t *h, size_t n, float *f) {
  * half the memory and half the bytes read per run; a block is widened into
  * the range's scratch right before use. */
 typedef struct cwpack {
-    const float *src;
+    const float *src;                /* the fp32 buffer packed, or NULL: */
+    const xlz *lz;                   /* a stored-form constant, decoded with r16 */
+    bool r16;
     int64_t cout, K, groups;
     int width;
     bool half;
@@ -507,12 +627,14 @@ CONV_TARGET static bool f32_to_half_exact(const float *f, size_t n, uint16_t *h)
 }
 
 typedef struct pack_job {
-    const float *w;
+    const float *w;                  /* fp32 weights, or NULL: */
+    const xlz *lz;                   /* a stored-form constant's rows, decoded per block */
+    bool r16;
     int64_t K, Og, nb;
     int width;                       /* output channels per block: 12, or 32 (transposed mode) */
     bool half;
     void *data;
-    float *tmp;                      /* per range: one block in fp32 */
+    float *tmp;                      /* per range: one block in fp32, then (lz) its rows decoded */
     atomic_bool inexact;             /* a value is not a binary16: pack as fp32 instead */
 } pack_job;
 
@@ -520,13 +642,18 @@ CONV_TARGET static void pack_blocks(void *arg, size_t b, size_t e, int range) {
     pack_job *j = arg;
     const int wd = j->width;
     size_t bn = (size_t)j->K * (size_t)wd;
-    float *tmp = j->tmp + (size_t)range * bn;
+    float *tmp = j->tmp + (size_t)range * 2 * bn, *rows = tmp + bn;
     for (size_t blk = b; blk < e && !atomic_load_explicit(&j->inexact, memory_order_relaxed); blk++) {
         int64_t g = (int64_t)blk / j->nb, bi = (int64_t)blk % j->nb;
         int nr = (int)min64(wd, j->Og - bi * wd);
         float *dst = j->half ? tmp : (float *)j->data + blk * bn;
         if (nr < wd) memset(dst, 0, bn * sizeof(float));
-        const float *wb = j->w + (g * j->Og + bi * wd) * j->K;
+        int64_t r0 = g * j->Og + bi * wd;
+        const float *wb = j->w + r0 * j->K;
+        if (!j->w) {
+            exec_lz_decode(j->lz, (size_t)(r0 * j->K), (size_t)((r0 + nr) * j->K), rows, j->r16);
+            wb = rows;
+        }
         for (int h = 0; h < nr; h += 16) pack_w(wb + h * j->K, j->K, nr - h < 16 ? nr - h : 16, dst + h, wd);
         if (j->half && !f32_to_half_exact(tmp, bn, (uint16_t *)j->data + blk * bn))
             atomic_store(&j->inexact, true);
@@ -545,8 +672,12 @@ static bool const_buffer(const exec_plan *p, const float *w) {
     return false;
 }
 
-static const cwpack *conv_pack(exec_plan *p, xstep *st, const float *w, int64_t cout, int64_t groups, int64_t K,
-                               int width) {
+static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, int64_t cout, int64_t groups,
+                               int64_t K, int width) {
+    const float *w = wt->d;
+    const xlz *lz = w ? NULL : wt->lz;
+    /* values that are binary16 already round to themselves: one packing for both modes */
+    if (lz && exec_lz_exact16(lz)) r16 = false;
     cwcache *cc = st->conv_w;
     if (!cc) {
         cc = calloc(1, sizeof *cc);
@@ -556,11 +687,12 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const float *w, int64_t 
     int slot = -1;
     for (int i = 0; i < 2; i++) {
         cwpack *e = &cc->e[i];
-        if (e->data && e->src == w && e->cout == cout && e->K == K && e->groups == groups && e->width == width)
+        if (e->data && e->src == w && e->lz == lz && (!lz || e->r16 == r16 || e->half) && e->cout == cout &&
+            e->K == K && e->groups == groups && e->width == width)
             return e;
         if (slot < 0 && !e->data) slot = i;
     }
-    if (!const_buffer(p, w)) return &CONV_NOT_CONST;
+    if (!lz && !const_buffer(p, w)) return &CONV_NOT_CONST;
     if (slot < 0) { /* both taken by other buffers: replace the second */
         free(cc->e[1].data);
         memset(&cc->e[1], 0, sizeof cc->e[1]);
@@ -569,10 +701,10 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const float *w, int64_t 
     int64_t Og = cout / groups, nb = (Og + width - 1) / width;
     size_t bn = (size_t)K * (size_t)width, nblk = (size_t)(groups * nb);
     /* binary16 first; fp32 when a value is not exactly one */
-    pack_job j = {.w = w, .K = K, .Og = Og, .nb = nb, .width = width, .half = true};
+    pack_job j = {.w = w, .lz = lz, .r16 = r16, .K = K, .Og = Og, .nb = nb, .width = width, .half = true};
     atomic_init(&j.inexact, false);
     int ranges = exec_par_ranges(p, nblk, 1);
-    j.tmp = malloc((size_t)ranges * bn * sizeof(float));
+    j.tmp = malloc((size_t)ranges * 2 * bn * sizeof(float));
     j.data = malloc(nblk * bn * 2);
     if (!j.tmp || !j.data) { free(j.tmp); free(j.data); return NULL; }
     exec_par_for(p, nblk, 1, pack_blocks, &j);
@@ -585,8 +717,13 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const float *w, int64_t 
         exec_par_for(p, nblk, 1, pack_blocks, &j);
     }
     free(j.tmp);
+    /* the stored weights are in the packing now: the host's pages under them
+     * leave the resident set (a later repacking reads them again) */
+    if (lz) exec_lz_drop_source(lz);
     cwpack *e = &cc->e[slot];
     e->src = w;
+    e->lz = lz;
+    e->r16 = r16;
     e->cout = cout;
     e->K = K;
     e->groups = groups;
@@ -610,21 +747,20 @@ void exec_conv_free(xstep *st) {
 /* the raw sums of a tile into / onto the conv's output (K in blocks):
  * mode 0 store, 1 add the tile to the stored sums, 2 add the stored sums to
  * the tile (the last block, before the epilogue) */
-CONV_TARGET __attribute__((noinline)) static void partial(float *tile, int tld, int nr, int npx, int64_t ch0,
+CONV_TARGET __attribute__((noinline)) static void partial(float *tile, int tld, int nr, const tsg *sg, int64_t ch0,
                                                           int64_t px, const ydst *yd, int mode) {
-    __mmask16 mk[2];
-    mk[0] = npx >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << npx) - 1);
-    mk[1] = npx >= 32 ? (__mmask16)0xffff : npx > 16 ? (__mmask16)((1u << (npx - 16)) - 1) : 0;
+    const __mmask16 *mk = sg->mk;
+    const size_t vo[2] = {0, (size_t)sg->voff};
     for (int q = 0; q < nr; q++) {
         float *yo = yat(yd, ch0 + q, px);
         for (int v = 0; v < 2 && mk[v]; v++) {
             float *tv = tile + q * tld + 16 * v;
             __m512 t = _mm512_load_ps(tv);
             if (mode == 0) {
-                _mm512_mask_storeu_ps(yo + 16 * v, mk[v], t);
+                _mm512_mask_storeu_ps(yo + vo[v], mk[v], t);
             } else {
-                __m512 y = _mm512_add_ps(_mm512_maskz_loadu_ps(mk[v], yo + 16 * v), t);
-                if (mode == 1) _mm512_mask_storeu_ps(yo + 16 * v, mk[v], y);
+                __m512 y = _mm512_add_ps(_mm512_maskz_loadu_ps(mk[v], yo + vo[v]), t);
+                if (mode == 1) _mm512_mask_storeu_ps(yo + vo[v], mk[v], y);
                 else _mm512_store_ps(tv, y);
             }
         }
@@ -688,7 +824,19 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
                                 __mmask16 m1 = npx >= 32 ? (__mmask16)0xffff
                                              : npx > 16 ? (__mmask16)((1u << (npx - 16)) - 1) : 0;
                                 int64_t npf = min64(pf_left, kc);
-                                if (first || last) {
+                                if (j->chain && last) {
+                                    /* the chain's stored stream and the residual, while the kernel runs */
+                                    float *lo = j->out[j->n_out - 1];
+                                    for (int q = 0; q < nr; q++) {
+                                        size_t off = (size_t)(yat(&yd, ch0 + q, px) - j->out[0]);
+                                        __builtin_prefetch(lo + off, 1, 3);
+                                        if (npx > 16) __builtin_prefetch(lo + off + 16, 1, 3);
+                                        if (j->res) {
+                                            __builtin_prefetch(j->res + off, 0, 3);
+                                            if (npx > 16) __builtin_prefetch(j->res + off + 16, 0, 3);
+                                        }
+                                    }
+                                } else if (first || last) {
                                     /* the output lines, while the kernel runs */
                                     for (int q = 0; q < nr; q++) {
                                         float *yo = yat(&yd, ch0 + q, px);
@@ -701,18 +849,125 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
                                                       At + PFA_ROWS * lda, j->pointwise ? lda : 0);
                                 pf += 64 * npf;
                                 pf_left -= npf;
+                                tsg sg = tsg_n(npx);
                                 if (!last) {
-                                    partial(tile, CONV_MR, nr, npx, ch0, px, &yd, first ? 0 : 1);
+                                    partial(tile, CONV_MR, nr, &sg, ch0, px, &yd, first ? 0 : 1);
                                     continue;
                                 }
-                                if (!first) partial(tile, CONV_MR, nr, npx, ch0, px, &yd, 2);
-                                epilogue(j, st, tile, CONV_MR, nr, npx, ch0, px, &yd);
+                                if (!first) partial(tile, CONV_MR, nr, &sg, ch0, px, &yd, 2);
+                                epilogue(j, st, tile, CONV_MR, nr, &sg, ch0, px, &yd);
                             }
                         }
                     }
-                    if (j->n_out > 1) fused_pass(j, st, n, g * j->Og + ob, g * j->Og + oe, pc, pw);
+                    if (j->n_out > 1 && !j->chain) fused_pass(j, st, n, g * j->Og + ob, g * j->Og + oe, pc, pw);
                 }
             }
+    }
+}
+
+/* The direct mode (3x3, stride 1): tiles of whole output-row segments
+ * (dtile), A straight from the padded input (kerd), K in blocks of whole
+ * channels; otherwise as conv_items. */
+CONV_TARGET static void conv_items_direct(void *arg, size_t b, size_t e, int range) {
+    cjob *j = arg;
+    const int64_t K = j->K, KC = j->kc, nb = (j->Og + CONV_NR - 1) / CONV_NR, T = j->ntiles;
+    const int64_t nct = j->nc / CONV_MR > 0 ? j->nc / CONV_MR : 1;
+    const size_t es = j->wpk_half ? 2 : 4, bsz = (size_t)K * CONV_NR * es;
+    const size_t plane = (size_t)(j->Hp * j->Wp);
+    float *wp = j->scr + (size_t)range * j->scr_per;
+    float tile[CONV_NR * CONV_MR] __attribute__((aligned(64)));
+    for (size_t it = b; it < e; it++) {
+        int pr = (int)it / j->ro, orr = (int)it % j->ro;
+        int64_t tb = T * pr / j->rp, te = T * (pr + 1) / j->rp;
+        int64_t ob = nb * orr / j->ro * CONV_NR, oe = min64(j->Og, nb * (orr + 1) / j->ro * CONV_NR);
+        cstat *st = j->st[it];
+        for (int64_t n = 0; n < j->N; n++)
+            for (int64_t g = 0; g < j->groups; g++) {
+                const float *xg = j->xpad + (size_t)(n * j->Cin + g * j->Cg) * plane;
+                for (int64_t tc = tb; tc < te; tc += nct) {
+                    int64_t tce = min64(te, tc + nct);
+                    ydst yd = {j->out[0] + (size_t)(n * j->cout * j->P), (size_t)j->P, 0, 0};
+                    for (int64_t k0 = 0; k0 < K; k0 += KC) {
+                        int64_t kc = min64(KC, K - k0);
+                        bool first = k0 == 0, last = k0 + kc == K;
+                        const size_t cofs = (size_t)(k0 / 9) * plane;
+                        for (int64_t o0 = ob; o0 < oe; o0 += CONV_NR) {
+                            int nr = (int)min64(CONV_NR, oe - o0);
+                            int64_t ch0 = g * j->Og + o0;
+                            const char *src = (const char *)j->wpk + (size_t)(g * nb + o0 / CONV_NR) * bsz +
+                                              (size_t)k0 * CONV_NR * es;
+                            const float *bw = (const float *)src;
+                            if (j->wpk_half) {
+                                half_to_f32((const uint16_t *)src, (size_t)kc * CONV_NR, wp);
+                                bw = wp;
+                            }
+                            const char *pf = src + bsz;
+                            int64_t pf_left = o0 + CONV_NR < oe ? (int64_t)((size_t)kc * CONV_NR * es + 63) / 64 : 0;
+                            for (int64_t t = tc; t < tce; t++) {
+                                const dtile *dt = &j->tiles[t];
+                                tsg sg = {{dt->m0, dt->m1}, dt->voff};
+                                int64_t px = dt->px, npf = min64(pf_left, kc);
+                                if (j->chain && last) {
+                                    float *lo = j->out[j->n_out - 1];
+                                    for (int q = 0; q < nr; q++) {
+                                        size_t off = (size_t)(yat(&yd, ch0 + q, px) - j->out[0]);
+                                        __builtin_prefetch(lo + off, 1, 3);
+                                        if (dt->m1) __builtin_prefetch(lo + off + dt->voff, 1, 3);
+                                        if (j->res) {
+                                            __builtin_prefetch(j->res + off, 0, 3);
+                                            if (dt->m1) __builtin_prefetch(j->res + off + dt->voff, 0, 3);
+                                        }
+                                    }
+                                } else if (first || last) {
+                                    for (int q = 0; q < nr; q++) {
+                                        float *yo = yat(&yd, ch0 + q, px);
+                                        __builtin_prefetch(yo, 1, 3);
+                                        if (dt->m1) __builtin_prefetch(yo + dt->voff, 1, 3);
+                                    }
+                                }
+                                KERD[dt->m1 != 0][nr - 1](kc / 9, xg + cofs + dt->a0, xg + cofs + dt->a1, plane,
+                                                         (size_t)j->Wp, bw, dt->m0, dt->m1, tile, pf, npf);
+                                pf += 64 * npf;
+                                pf_left -= npf;
+                                if (!last) {
+                                    partial(tile, CONV_MR, nr, &sg, ch0, px, &yd, first ? 0 : 1);
+                                    continue;
+                                }
+                                if (!first) partial(tile, CONV_MR, nr, &sg, ch0, px, &yd, 2);
+                                epilogue(j, st, tile, CONV_MR, nr, &sg, ch0, px, &yd);
+                            }
+                        }
+                    }
+                    if (j->n_out > 1 && !j->chain) {
+                        int64_t p0 = j->tiles[tc].px, p1 = j->tiles[tce - 1].px + j->tiles[tce - 1].npx;
+                        fused_pass(j, st, n, g * j->Og + ob, g * j->Og + oe, p0, p1 - p0);
+                    }
+                }
+            }
+    }
+}
+
+/* the zero-padded input of the direct mode: planes [b, e) of [N * Cin] */
+typedef struct pad_job {
+    const float *x;
+    float *xp;
+    int64_t H, W, Hp, Wp, pt, pl;
+} pad_job;
+
+static void pad_planes(void *arg, size_t b, size_t e, int range) {
+    const pad_job *j = arg;
+    (void)range;
+    for (size_t c = b; c < e; c++) {
+        const float *x = j->x + c * (size_t)(j->H * j->W);
+        float *y = j->xp + c * (size_t)(j->Hp * j->Wp);
+        memset(y, 0, (size_t)(j->pt * j->Wp) * sizeof(float));
+        for (int64_t h = 0; h < j->H; h++) {
+            float *r = y + (size_t)((h + j->pt) * j->Wp);
+            memset(r, 0, (size_t)j->pl * sizeof(float));
+            memcpy(r + j->pl, x + h * j->W, (size_t)j->W * sizeof(float));
+            memset(r + j->pl + j->W, 0, (size_t)(j->Wp - j->pl - j->W) * sizeof(float));
+        }
+        memset(y + (size_t)((j->pt + j->H) * j->Wp), 0, (size_t)((j->Hp - j->pt - j->H) * j->Wp) * sizeof(float));
     }
 }
 
@@ -789,16 +1044,17 @@ CONV_TARGET static void conv_items_tr(void *arg, size_t b, size_t e, int range) 
                                     tr16(r);
                                     for (int c = 0; c < 16 && 16 * v + c < nr; c++) _mm512_store_ps(trow + (16 * v + c) * 16, r[c]);
                                 }
+                                tsg sg = tsg_n(npx);
                                 if (!last) {
-                                    partial(trow, 16, nr, npx, ch0, px, &yd, first ? 0 : 1);
+                                    partial(trow, 16, nr, &sg, ch0, px, &yd, first ? 0 : 1);
                                     continue;
                                 }
-                                if (!first) partial(trow, 16, nr, npx, ch0, px, &yd, 2);
-                                epilogue(j, st, trow, 16, nr, npx, ch0, px, &yd);
+                                if (!first) partial(trow, 16, nr, &sg, ch0, px, &yd, 2);
+                                epilogue(j, st, trow, 16, nr, &sg, ch0, px, &yd);
                             }
                         }
                     }
-                    if (j->n_out > 1) fused_pass(j, st, n, g * j->Og + ob, g * j->Og + oe, pc, pw);
+                    if (j->n_out > 1 && !j->chain) fused_pass(j, st, n, g * j->Og + ob, g * j->Og + oe, pc, pw);
                 }
             }
     }
@@ -820,6 +1076,21 @@ static bool cpu_ok(void) {
 static const cml_value *arg0(const cml_op *op, const char *name) {
     const cml_arg *a = cml_op_input(op, name);
     return a && a->n_values == 1 ? a->values[0] : NULL;
+}
+
+/* Is step r the only reader of slot s, and s no output of the function or
+ * of a nested block? */
+static bool only_reader(const exec_plan *p, int s, size_t r) {
+    if (p->slots[s].is_output || p->slots[s].pinned) return false;
+    for (size_t k = 0; k < p->n_steps; k++) {
+        const xstep *st = &p->steps[k];
+        bool reads = false;
+        for (size_t a = 0; a < st->op->n_inputs && !reads; a++)
+            for (size_t v = 0; v < st->op->inputs[a]->n_values && !reads; v++) reads = st->in_slots[a][v] == s;
+        for (size_t a = 0; a < st->op->n_attrs && !reads; a++) reads = st->attr_slots[a] == s;
+        if (reads && k != r) return false;
+    }
+    return true;
 }
 
 /* Which of the steps after conv step i its kernel computes too (ML Program
@@ -844,6 +1115,17 @@ static int conv_fusion(exec_plan *p, size_t i) {
             arg0(p->steps[k].op, "x") == y)
             f |= EXEC_FUSE_RELU;
     }
+    /* the chain in registers: when the conv's output (and an add's before
+     * a relu) is read by its fused successor alone and is no output */
+    if (f) {
+        int n = __builtin_popcount((unsigned)f);
+        bool ok = true;
+        for (int s = 0; s < n && ok; s++) {
+            int slot = p->steps[i + (size_t)s].out_slots[0];
+            ok = only_reader(p, slot, i + (size_t)s + 1);
+        }
+        if (ok) f |= EXEC_FUSE_CHAIN;
+    }
     st->fuse = f ? (signed char)f : -1;
     return st->fuse;
 }
@@ -864,7 +1146,7 @@ static bool same_shape(const xt *a, const xt *b) {
 void exec_conv_free(xstep *st) { (void)st; }
 #endif /* CONV_FAST */
 
-int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout, int64_t groups,
+int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64_t cout, int64_t groups,
                      int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2], const int64_t pad[4],
                      xt *y, bool fuse) {
 #ifdef CONV_FAST
@@ -886,7 +1168,10 @@ int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, in
     double fill_px = (double)P / (double)(16 * (P / 32 * 2 + (P % 32 + 15) / 16));
     double fill_ch = (double)Og / (double)(16 * ((Og + 15) / 16));
     bool tr = fill_ch > fill_px + 0.1;
-    const cwpack *wpk = conv_pack(p, &p->steps[idx], w, cout, groups, K, tr ? TR_MC : CONV_NR);
+    /* a stored-form weight is decoded as the other kernels would see it:
+     * rounded to binary16 in fp16 emulation */
+    bool r16 = c->mode == EXEC_FP16_EMU && !p->is_classic;
+    const cwpack *wpk = conv_pack(p, &p->steps[idx], w, r16, cout, groups, K, tr ? TR_MC : CONV_NR);
     if (wpk == &CONV_NOT_CONST) return 1; /* a run-time weight: the BLAS path packs it per call */
     if (!wpk) return exec_fail(c, "out of memory (packed weights)");
     cjob *j = calloc(1, sizeof *j);
@@ -895,7 +1180,6 @@ int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, in
     j->wpk_half = wpk->half;
     j->tr = tr;
     j->x = x->d;
-    j->w = w;
     j->bias = bias;
     j->N = (int64_t)(x->n / exec_nz(Cin * H * W));
     j->Cin = Cin; j->H = H; j->W = W; j->Wo = Wo; j->P = P; j->K = K; j->cout = cout; j->groups = groups;
@@ -905,6 +1189,51 @@ int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, in
     memcpy(j->pad, pad, sizeof j->pad);
     j->pointwise = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pad[0] == 0 && pad[1] == 0 &&
                    pad[2] == 0 && pad[3] == 0 && Ho == H && Wo == W;
+    /* 3x3 stride 1 (not the transposed mode): read from a padded copy of the
+     * input, no im2col */
+    j->direct = !tr && !j->pointwise && kh == 3 && kw == 3 && stride[0] == 1 && stride[1] == 1 && dil[0] == 1 &&
+                dil[1] == 1 && Wo >= 8 && !getenv("CML_EXEC_CONV_IM2COL");
+    if (j->direct) {
+        j->Hp = H + pad[0] + pad[1];
+        j->Wp = W + pad[2] + pad[3];
+        if (j->Hp - 2 != Ho || j->Wp - 2 != Wo || pad[0] < 0 || pad[1] < 0 || pad[2] < 0 || pad[3] < 0)
+            j->direct = false;
+    }
+    if (j->direct) {
+        size_t need = (size_t)(j->N * Cin) * (size_t)(j->Hp * j->Wp);
+        int64_t rpt = Wo > 16 ? 1 : 2; /* output rows per tile */
+        int64_t tpr = Wo > 16 ? (Wo + 31) / 32 : 1;
+        j->ntiles = Wo > 16 ? Ho * tpr : (Ho + 1) / 2;
+        j->tiles = malloc((size_t)j->ntiles * sizeof *j->tiles);
+        float *xp = need > p->cpad_n ? realloc(p->cpad, need * sizeof(float)) : p->cpad;
+        if (!j->tiles || !xp) { free(j->tiles); free(j); return exec_fail(c, "out of memory (padded input)"); }
+        if (need > p->cpad_n) { p->cpad = xp; p->cpad_n = need; }
+        j->xpad = xp;
+        int64_t t = 0;
+        for (int64_t oh = 0; oh < Ho; oh += rpt)
+            for (int64_t ow = 0; ow < Wo; ow += 32) {
+                dtile *d = &j->tiles[t++];
+                d->px = oh * Wo + ow;
+                d->a0 = (size_t)(oh * j->Wp + ow);
+                if (Wo > 16) {
+                    int len = (int)min64(32, Wo - ow);
+                    d->m0 = lanes(0, len < 16 ? len : 16);
+                    d->m1 = len > 16 ? lanes(0, len - 16) : 0;
+                    d->a1 = d->a0 + 16;
+                    d->voff = 16;
+                    d->npx = len;
+                } else {
+                    d->m0 = lanes(0, (int)Wo);
+                    d->m1 = oh + 1 < Ho ? lanes(0, (int)Wo) : 0;
+                    d->a1 = d->a0 + (size_t)j->Wp;
+                    d->voff = (int)Wo;
+                    d->npx = (int)(oh + 1 < Ho ? 2 * Wo : Wo);
+                    break;
+                }
+            }
+        pad_job pj = {x->d, xp, H, W, j->Hp, j->Wp, pad[0], pad[2]};
+        exec_par_for(p, (size_t)(j->N * Cin), 8, pad_planes, &pj);
+    }
     j->out[0] = y->d;
     j->kind[0] = S_CONV;
     j->rnd[0] = own_out && rounds(c, oslot);
@@ -915,6 +1244,9 @@ int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, in
     size_t fidx[2];
     int nf = 0;
     int f = fuse && own_out ? conv_fusion(p, idx) : -1;
+    /* no hook to see the intermediate outputs: the chain in registers */
+    j->chain = f > 0 && (f & EXEC_FUSE_CHAIN) && !p->opts.hook;
+    int nstages = f > 0 ? __builtin_popcount((unsigned)(f & (EXEC_FUSE_ADD | EXEC_FUSE_RELU))) : 0;
     if (f > 0) {
         size_t k = idx + 1;
         const xt *prev = yt;
@@ -934,17 +1266,30 @@ int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, in
                     break;
                 j->res = res->d;
             }
-            xt *o = exec_out(&kc, 0, yt->rank, yt->dim);
-            if (!o) { free(j); return exec_fail(c, "out of memory"); }
-            j->out[j->n_out] = o->d;
+            /* in the chain, an intermediate output is never written */
+            xt *o = j->chain && nf + 1 < nstages ? NULL : exec_out(&kc, 0, yt->rank, yt->dim);
+            if (!o && !(j->chain && nf + 1 < nstages)) { free(j); return exec_fail(c, "out of memory"); }
+            j->out[j->n_out] = o ? o->d : NULL;
             j->kind[j->n_out] = bit == EXEC_FUSE_ADD ? S_ADD : S_RELU;
             /* a relu of binary16 values gives binary16 values */
             j->rnd[j->n_out] = rounds(&kc, ko) && !(bit == EXEC_FUSE_RELU && j->rnd[j->n_out - 1]);
             j->n_out++;
             fy[nf] = o;
             fidx[nf++] = k;
-            prev = o;
+            if (o) prev = o;
             k++;
+        }
+        if (j->chain && nf < nstages) {
+            /* a stage did not qualify this run: no chain, every output written */
+            j->chain = false;
+            for (int s = 0; s < nf; s++) {
+                if (fy[s]) continue;
+                xstep *ks = &p->steps[fidx[s]];
+                xctx kc = {.p = p, .st = ks, .op = ks->op, .mode = c->mode};
+                fy[s] = exec_out(&kc, 0, yt->rank, yt->dim);
+                if (!fy[s]) { free(j); return exec_fail(c, "out of memory"); }
+                j->out[s + 1] = fy[s]->d;
+            }
         }
     }
 
@@ -971,7 +1316,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, in
      * <= 1 MiB as well, for the fused pass to read back from L2. */
     const int64_t budget = 131072;
     int64_t nc = budget / (K < 512 ? K : 512) / mp * mp;
-    if (j->n_out > 1 && nc > 262144 / Og) nc = 262144 / Og / mp * mp;
+    if (j->n_out > 1 && !j->chain && nc > 262144 / Og) nc = 262144 / Og / mp * mp;
     if (nc > per_pad) nc = per_pad;
     if (nc < mp) nc = mp;
     int64_t kc = budget / nc;
@@ -982,16 +1327,22 @@ int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, in
         int64_t nkb = (K + kc - 1) / kc;
         kc = ((K + nkb - 1) / nkb + 15) / 16 * 16;
     }
+    if (j->direct && kc < K) {
+        /* whole input channels per block */
+        kc = kc / 9 * 9;
+        if (kc < 9) kc = 9;
+    }
     j->nc = nc;
     j->kc = kc;
     int ranges = exec_par_ranges(p, (size_t)items, 1);
     size_t wpn = ((size_t)kc * (size_t)mc + 15) / 16 * 16;
-    j->scr_per = wpn + (j->pointwise ? 0 : (size_t)kc * (size_t)nc);
+    j->scr_per = wpn + (j->pointwise || j->direct ? 0 : (size_t)kc * (size_t)nc);
     j->scr_per = (j->scr_per + 15) / 16 * 16;
     float *scr = exec_scratch(c, j->scr_per * (size_t)ranges + 16);
     if (!scr) { free(j); return exec_fail(c, "out of memory (convolution panels)"); }
     j->scr = (float *)(((uintptr_t)scr + 63) & ~(uintptr_t)63);
-    exec_par_for(p, (size_t)items, 1, tr ? conv_items_tr : conv_items, j);
+    exec_par_for(p, (size_t)items, 1, tr ? conv_items_tr : j->direct ? conv_items_direct : conv_items, j);
+    free(j->tiles);
 
     /* the statistics: the conv's own (exec_run skips its scan), and the
      * fused steps' whole records (exec_run skips those steps) */
@@ -1000,7 +1351,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const float *w, const float *bias, in
         exec_op_stat *os = &p->stats[fidx[s]];
         memset(os, 0, sizeof *os);
         os->op = p->steps[fidx[s]].op;
-        os->n_values = fy[s]->n;
+        os->n_values = yt->n;
         sts[s + 1] = os;
     }
     for (int s = 0; s < j->n_out; s++) {

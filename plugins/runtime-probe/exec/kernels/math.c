@@ -207,9 +207,28 @@ static void dw_channels(void *arg, size_t b, size_t e, int range) {
                   j->s, j->d, j->pad, j->Ho, j->Wo, j->bias ? j->bias[ch] : 0.0f, j->yn + ch * (size_t)(j->Ho * j->Wo));
 }
 
+/* a float32 weight buffer as a tensor of n values */
+static xt w_view(const float *w, size_t n) {
+    xt t;
+    memset(&t, 0, sizeof t);
+    t.d = (float *)(uintptr_t)w;
+    t.rank = 1;
+    t.dim[0] = (int64_t)n;
+    t.n = n;
+    return t;
+}
+
 int exec_conv2d(xctx *c, const xt *x, const float *w, const float *bias, int64_t cout, int64_t groups,
                 int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2],
                 const int64_t pad[4], xt *y) {
+    int r = x->rank;
+    xt wt = w_view(w, (size_t)(cout * (x->dim[r - 3] / (groups > 0 ? groups : 1)) * kh * kw));
+    return exec_conv2d_w(c, x, &wt, bias, cout, groups, kh, kw, stride, dil, pad, y);
+}
+
+int exec_conv2d_w(xctx *c, const xt *x, const xt *wt, const float *bias, int64_t cout, int64_t groups,
+                  int64_t kh, int64_t kw, const int64_t stride[2], const int64_t dil[2],
+                  const int64_t pad[4], xt *y) {
     int r = x->rank;
     int64_t Cin = x->dim[r - 3], H = x->dim[r - 2], W = x->dim[r - 1];
     int64_t Ho = y->dim[r - 2], Wo = y->dim[r - 1];
@@ -220,9 +239,12 @@ int exec_conv2d(xctx *c, const xt *x, const float *w, const float *bias, int64_t
     bool dw = Cg == 1 && Og == 1;
     exec_plan *p = c->p;
     if (!dw) {
-        int fr = exec_conv2d_fast(c, x, w, bias, cout, groups, kh, kw, stride, dil, pad, y, false);
+        int fr = exec_conv2d_fast(c, x, wt, bias, cout, groups, kh, kw, stride, dil, pad, y, false);
         if (fr <= 0) return fr;
     }
+    /* a stored-form weight decoded for this step */
+    const float *w = exec_dense(c, wt);
+    if (!w) return exec_fail(c, "out of memory (weights)");
     /* columns mode when the image is wide enough for every thread to get
      * >= 64 columns, else output channels (late layers: few columns, many
      * channels) */
@@ -671,14 +693,200 @@ static void gemv_rows(void *arg, size_t b, size_t e, int range) {
                 1, 0.0f, j->y + b, 1);
 }
 
+/* a stored-form weight (exec_const.c): each range decodes blocks of rb rows
+ * into its own scratch (in L2) and multiplies them there, so the weights
+ * are read once, in their stored bytes, and never held decoded */
+typedef struct lin_job {
+    const xlz *lz;
+    bool r16;
+    const float *x;
+    size_t m;
+    int64_t k, n, rb;
+    float *y;
+    float *scr;
+    size_t scr_per;
+} lin_job;
+
+/* y[r] = w[r, :] . x for nr rows of k (16 partial sums per row, added
+ * pairwise at the end) */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+__attribute__((target("avx512f"))) static void dot_rows512(const float *w, size_t nr, size_t k, const float *x,
+                                                          float *y) {
+    size_t r = 0;
+    for (; r + 4 <= nr; r += 4) {
+        const float *w0 = w + r * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+        size_t i = 0;
+        for (; i + 16 <= k; i += 16) {
+            _mm_prefetch((const char *)(w0 + i + 512), _MM_HINT_T0);
+            _mm_prefetch((const char *)(w1 + i + 512), _MM_HINT_T0);
+            _mm_prefetch((const char *)(w2 + i + 512), _MM_HINT_T0);
+            _mm_prefetch((const char *)(w3 + i + 512), _MM_HINT_T0);
+            __m512 xv = _mm512_loadu_ps(x + i);
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + i), xv, a0);
+            a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + i), xv, a1);
+            a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w2 + i), xv, a2);
+            a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w3 + i), xv, a3);
+        }
+        if (i < k) {
+            __mmask16 m = (__mmask16)((1u << (k - i)) - 1);
+            __m512 xv = _mm512_maskz_loadu_ps(m, x + i);
+            a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w0 + i), xv, a0);
+            a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w1 + i), xv, a1);
+            a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w2 + i), xv, a2);
+            a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w3 + i), xv, a3);
+        }
+        y[r] = _mm512_reduce_add_ps(a0);
+        y[r + 1] = _mm512_reduce_add_ps(a1);
+        y[r + 2] = _mm512_reduce_add_ps(a2);
+        y[r + 3] = _mm512_reduce_add_ps(a3);
+    }
+    for (; r < nr; r++) {
+        const float *w0 = w + r * k;
+        __m512 a0 = _mm512_setzero_ps();
+        size_t i = 0;
+        for (; i + 16 <= k; i += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + i), _mm512_loadu_ps(x + i), a0);
+        if (i < k) {
+            __mmask16 m = (__mmask16)((1u << (k - i)) - 1);
+            a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w0 + i), _mm512_maskz_loadu_ps(m, x + i), a0);
+        }
+        y[r] = _mm512_reduce_add_ps(a0);
+    }
+}
+/* the same over binary16 rows (a stored fp16 weight read in place: half
+ * the bytes, converted in registers) */
+__attribute__((target("avx512f"))) static void dot_rows_h512(const unsigned char *w, size_t nr, size_t k,
+                                                            const float *x, float *y) {
+    size_t r = 0;
+    for (; r + 4 <= nr; r += 4) {
+        const unsigned char *w0 = w + r * k * 2, *w1 = w0 + 2 * k, *w2 = w1 + 2 * k, *w3 = w2 + 2 * k;
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+        size_t i = 0;
+#define HV(p, o) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)((p) + 2 * (o))))
+        for (; i + 16 <= k; i += 16) {
+            if (!(i & 31)) {
+                /* the four rows' streams 2 KiB ahead (the hardware's prefetch
+                 * falls behind here) */
+                _mm_prefetch((const char *)(w0 + 2 * i + 2048), _MM_HINT_T0);
+                _mm_prefetch((const char *)(w1 + 2 * i + 2048), _MM_HINT_T0);
+                _mm_prefetch((const char *)(w2 + 2 * i + 2048), _MM_HINT_T0);
+                _mm_prefetch((const char *)(w3 + 2 * i + 2048), _MM_HINT_T0);
+            }
+            __m512 xv = _mm512_loadu_ps(x + i);
+            a0 = _mm512_fmadd_ps(HV(w0, i), xv, a0);
+            a1 = _mm512_fmadd_ps(HV(w1, i), xv, a1);
+            a2 = _mm512_fmadd_ps(HV(w2, i), xv, a2);
+            a3 = _mm512_fmadd_ps(HV(w3, i), xv, a3);
+        }
+#undef HV
+        float t[4] = {_mm512_reduce_add_ps(a0), _mm512_reduce_add_ps(a1), _mm512_reduce_add_ps(a2),
+                      _mm512_reduce_add_ps(a3)};
+        const unsigned char *wr[4] = {w0, w1, w2, w3};
+        for (int q = 0; q < 4; q++) {
+            for (size_t ii = i; ii < k; ii++) {
+                uint16_t h = (uint16_t)(wr[q][2 * ii] | wr[q][2 * ii + 1] << 8);
+                t[q] += exec_half_to_float(h) * x[ii];
+            }
+            y[r + (size_t)q] = t[q];
+        }
+    }
+    for (; r < nr; r++) {
+        const unsigned char *w0 = w + r * k * 2;
+        __m512 a0 = _mm512_setzero_ps();
+        size_t i = 0;
+        for (; i + 16 <= k; i += 16)
+            a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(w0 + 2 * i))),
+                                 _mm512_loadu_ps(x + i), a0);
+        float t = _mm512_reduce_add_ps(a0);
+        for (; i < k; i++) t += exec_half_to_float((uint16_t)(w0[2 * i] | w0[2 * i + 1] << 8)) * x[i];
+        y[r] = t;
+    }
+}
+
+static bool has_avx512(void) {
+    static int ok = -1;
+    if (ok < 0) {
+        __builtin_cpu_init();
+        ok = __builtin_cpu_supports("avx512f");
+    }
+    return ok;
+}
+#endif
+
+EXEC_HOT static void dot_rows(const float *w, size_t nr, size_t k, const float *x, float *y) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (has_avx512()) { dot_rows512(w, nr, k, x, y); return; }
+#endif
+    for (size_t r = 0; r < nr; r++) {
+        const float *wr = w + r * k;
+        float acc[16] = {0};
+        size_t i = 0;
+        for (; i + 16 <= k; i += 16)
+            for (int l = 0; l < 16; l++) acc[l] += wr[i + l] * x[i + l];
+        for (; i < k; i++) acc[i % 16] += wr[i] * x[i];
+        for (int h = 8; h >= 1; h /= 2)
+            for (int l = 0; l < h; l++) acc[l] += acc[l + h];
+        y[r] = acc[0];
+    }
+}
+
+static void lin_rows(void *arg, size_t b, size_t e, int range) {
+    const lin_job *j = arg;
+    float *wb = j->scr + (size_t)range * j->scr_per;
+    size_t k = (size_t)j->k;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    /* a vector times plain fp16 / fp32 weights: straight from the stored rows */
+    cml_dtype st;
+    const unsigned char *raw = j->m == 1 && has_avx512() ? exec_lz_raw(j->lz, &st) : NULL;
+    if (raw && (st == CML_DT_FP16 || !j->r16)) {
+        if (st == CML_DT_FP16) dot_rows_h512(raw + b * k * 2, e - b, k, j->x, j->y + b);
+        else dot_rows512((const float *)(const void *)(raw + b * k * 4), e - b, k, j->x, j->y + b);
+        return;
+    }
+#endif
+    for (size_t r0 = b; r0 < e; r0 += (size_t)j->rb) {
+        size_t nr = e - r0 < (size_t)j->rb ? e - r0 : (size_t)j->rb;
+        exec_lz_decode(j->lz, r0 * k, (r0 + nr) * k, wb, j->r16);
+        /* a vector: our own dot products (no BLAS buffers: a small memory
+         * limit must not stall the BLAS's allocation) */
+        if (j->m == 1)
+            dot_rows(wb, nr, k, j->x, j->y + r0);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)j->m, (int)nr, (int)k, 1.0f, j->x, (int)k, wb,
+                        (int)k, 0.0f, j->y + r0, (int)j->n);
+    }
+}
+
 int exec_linear(xctx *c, const float *x, size_t m, int64_t k, const float *w, const float *bias, int64_t n,
                 float *y) {
-    if (m == 1) {
+    xt wt = w_view(w, (size_t)(n * k));
+    return exec_linear_w(c, x, m, k, &wt, bias, n, y);
+}
+
+int exec_linear_w(xctx *c, const float *x, size_t m, int64_t k, const xt *wt, const float *bias, int64_t n,
+                  float *y) {
+    if (!wt->d && wt->lz) {
+        if ((int64_t)wt->n < n * k) return exec_fail(c, "weight holds %zu values, needs %lld", wt->n, (long long)(n * k));
+        /* blocks of >= 64 KiB of decoded rows for a vector, >= 64 rows (or 1 MiB) for a matrix */
+        int64_t rb = (m == 1 ? 16384 : 262144) / (k > 0 ? k : 1);
+        if (m > 1 && rb < 64) rb = 64;
+        if (rb < 4) rb = 4;
+        if (rb > n) rb = n;
+        exec_lz_adopt(c->p, wt->lz);
+        lin_job j = {wt->lz, c->mode == EXEC_FP16_EMU && !c->p->is_classic, x, m, k, n, rb, y, NULL, 0};
+        int ranges = exec_par_ranges(c->p, (size_t)n, (size_t)rb);
+        j.scr_per = ((size_t)rb * (size_t)k + 15) / 16 * 16;
+        j.scr = exec_scratch(c, j.scr_per * (size_t)ranges);
+        if (!j.scr) return exec_fail(c, "out of memory (weight blocks)");
+        exec_par_for(c->p, (size_t)n, (size_t)rb, lin_rows, &j);
+    } else if (m == 1) {
+        const float *w = wt->d;
         gemv_job j = {w, x, k, y};
         size_t grain = k > 0 ? (size_t)(1 << 18) / (size_t)k : (size_t)n;
         exec_par_for(c->p, (size_t)n, grain < 16 ? 16 : grain, gemv_rows, &j);
     } else {
-        exec_gemm(c->p, false, true, (int64_t)m, n, k, x, k, w, k, y, n);
+        exec_gemm(c->p, false, true, (int64_t)m, n, k, x, k, wt->d, k, y, n);
     }
     if (bias)
         for (size_t i = 0; i < m; i++)

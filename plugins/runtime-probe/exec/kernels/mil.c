@@ -529,7 +529,7 @@ REDUCE(reduce_argmin, RED_ARGMIN)
 /* SOURCE: ops/defs/iOS15/linear.py linear: y = x * weight^T + bias,
  * weight [D_out, D_in]. */
 static int k_linear(xctx *c) {
-    const xt *x = X(c), *w = exec_in(c, "weight"), *b = exec_in(c, "bias");
+    const xt *x = X(c), *w = exec_in_w(c, "weight"), *b = exec_in(c, "bias");
     NEED(x, "x");
     NEED(w, "weight");
     if (x->rank < 1 || w->rank != 2) return exec_fail(c, "bad ranks (x %d, weight %d)", x->rank, w->rank);
@@ -542,7 +542,7 @@ static int k_linear(xctx *c) {
     xt *y = exec_out(c, 0, x->rank, dim);
     if (!y) return exec_fail(c, "out of memory");
     size_t M = K ? x->n / (size_t)K : 0;
-    if (M && N) exec_linear(c, x->d, M, K, w->d, b && b->d ? b->d : NULL, N, y->d);
+    if (M && N && exec_linear_w(c, x->d, M, K, w, b && b->d ? b->d : NULL, N, y->d) != 0) return -1;
     return 0;
 }
 
@@ -669,7 +669,9 @@ static int conv_run(xctx *c, const xt *x0, const xt *w, const xt *b) {
     NEED(w, "weight");
     if (x0->rank == 5) {
         if (w->rank != 5) return exec_fail(c, "weight rank %d does not match input rank 5", w->rank);
-        return mil_conv3d(c, x0, w->d, w->dim, b && b->d ? b->d : NULL, b && b->d ? b->n : 0, false);
+        const float *wd = exec_dense(c, w); /* a stored-form weight decoded for this step */
+        if (!wd) return exec_fail(c, "out of memory (weights)");
+        return mil_conv3d(c, x0, wd, w->dim, b && b->d ? b->d : NULL, b && b->d ? b->n : 0, false);
     }
     if (x0->rank != 4 && x0->rank != 3) return exec_fail(c, "convolution needs an input of rank 3, 4 or 5");
     if (w->rank != x0->rank) return exec_fail(c, "weight rank %d does not match input rank %d", w->rank, x0->rank);
@@ -696,12 +698,12 @@ static int conv_run(xctx *c, const xt *x0, const xt *w, const xt *b) {
     yv.rank = 4;
     memcpy(yv.dim, od, sizeof od);
     /* the executor's own GEMM, with a following add / relu fused where the plan allows */
-    int fr = exec_conv2d_fast(c, &x, w->d, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, &yv, true);
+    int fr = exec_conv2d_fast(c, &x, w, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, &yv, true);
     if (fr <= 0) return fr;
-    return exec_conv2d(c, &x, w->d, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, &yv);
+    return exec_conv2d_w(c, &x, w, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, &yv);
 }
 
-static int k_conv(xctx *c) { return conv_run(c, X(c), exec_in(c, "weight"), exec_in(c, "bias")); }
+static int k_conv(xctx *c) { return conv_run(c, X(c), exec_in_w(c, "weight"), exec_in(c, "bias")); }
 
 /* SOURCE: ops/defs/iOS15/conv.py conv_quantized: weight uint8, "linear":
  * W = W_q * quant_scale + quant_bias (scalars or one per output channel).

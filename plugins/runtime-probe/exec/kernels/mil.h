@@ -19,7 +19,7 @@
 
 #define NEED(t, name)                                                   \
     do {                                                                \
-        if (!(t) || !(t)->d) return exec_fail(c, "missing input '%s'", name); \
+        if (!(t) || (!(t)->d && !(t)->lz)) return exec_fail(c, "missing input '%s'", name); \
     } while (0)
 
 /* one family's kernels */

@@ -223,8 +223,8 @@ static int k_convolution(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
     NEED(x, "input");
     if (x->rank < 3) return exec_fail(c, "input rank must be at least 3");
-    const xt *w = exec_aval(c, "weights");
-    if ((!w || !w->d) && exec_nn_n_in(c) >= 2) w = exec_nn_in(c, 1);
+    const xt *w = exec_aval_w(c, "weights");
+    if ((!w || (!w->d && !w->lz)) && exec_nn_n_in(c) >= 2) w = exec_nn_in(c, 1);
     NEED(w, "weights");
     const xt *b = exec_ab(c, "hasBias") ? exec_aval(c, "bias") : NULL;
     bool deconv = exec_ab(c, "isDeconvolution");
@@ -279,8 +279,10 @@ static int k_convolution(xctx *c) {
     xt *y = exec_out(c, 0, r, dim);
     if (!y) return exec_fail(c, "out of memory");
     if (deconv)
-        return exec_deconv2d(c, x, w->d, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, y);
-    return exec_conv2d(c, x, w->d, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, y);
+        return exec_dense(c, w) ? exec_deconv2d(c, x, exec_dense(c, w), b && b->d ? b->d : NULL, cout, groups, kh, kw,
+                                                s, d, pad, y)
+                                : exec_fail(c, "out of memory (weights)");
+    return exec_conv2d_w(c, x, w, b && b->d ? b->d : NULL, cout, groups, kh, kw, s, d, pad, y);
 }
 
 /* ---- batchnorm ------------------------------------------------------------------------ */
@@ -477,7 +479,7 @@ static int k_pooling(xctx *c) {
 static int k_innerProduct(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
     NEED(x, "input");
-    const xt *w = exec_aval(c, "weights");
+    const xt *w = exec_aval_w(c, "weights");
     NEED(w, "weights");
     const xt *b = exec_ab(c, "hasBias") ? exec_aval(c, "bias") : NULL;
     int64_t cin = exec_ai(c, "inputChannels", 0), cout = exec_ai(c, "outputChannels", 0);
@@ -502,9 +504,9 @@ static int k_innerProduct(xctx *c) {
     /* int8DynamicQuantize: the input is quantized to int8 first (nn_dyn_quant) */
     float *q = exec_ab(c, "int8DynamicQuantize") ? nn_dyn_quant(x) : NULL;
     if (exec_ab(c, "int8DynamicQuantize") && !q) return exec_fail(c, "out of memory");
-    exec_linear(c, q ? q : x->d, m, cin, w->d, b && b->d ? b->d : NULL, cout, y->d);
+    int rc = exec_linear_w(c, q ? q : x->d, m, cin, w, b && b->d ? b->d : NULL, cout, y->d);
     free(q);
-    return 0;
+    return rc;
 }
 
 /* ---- elementwise over inputs ---------------------------------------------------------------------- */

@@ -20,7 +20,7 @@
 
 #define NEED(t, name)                                                        \
     do {                                                                     \
-        if (!(t) || !(t)->d) return exec_fail(c, "missing %s", name);        \
+        if (!(t) || (!(t)->d && !(t)->lz)) return exec_fail(c, "missing %s", name); \
     } while (0)
 
 /* The channel axis of a legacy layer's blob: -3 (C of [.., C, H, W]); the
