@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # dev.sh — the two set-up commands of README.md.
 #
 #   ./dev.sh examples   install what is missing, build, run the analyzer on

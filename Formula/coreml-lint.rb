@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Homebrew formula for coreml-lint, built from the release source tarball
 # that CPack makes (cpack --config build/CPackSourceConfig.cmake; it carries
 # the commit in COMMIT). packaging/update-formula.sh TARBALL URL writes the

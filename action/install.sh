@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # install.sh — the action's first step: find coreml-lint, or build it from
 # the action's own source (the repository at the ref the workflow named) into
 # $RUNNER_TEMP, installing the build dependencies with apt (Debian, Ubuntu)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # result.sh — the action's last step, after the SARIF upload: fail the job
 # the way coreml-lint's exit code says (0 clean, 1 findings at or above
 # fail-on, 2 usage or tool error), unless fail-on is "never" (then only a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run.sh — the action's check step: one `coreml-lint check --format sarif`
 # run for code scanning, then the same check as Markdown appended to
 # $GITHUB_STEP_SUMMARY (and, when asked, as annotations in the log). The

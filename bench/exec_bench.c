@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exec_bench.c — cml-exec-bench: the runtime probe's executor alone, timed
  * in process (a benchmark, not a test; see "Runtime probe" in bench/README.md).
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bench/export_onnx.py — the ONNX Runtime peer's networks (see "Runtime probe
 against ONNX Runtime" in bench/README.md).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """inspect_peer.py — the Python peer of `coreml-lint inspect --format json`
 for the loader benchmark (bench/run.sh). Not part of the tool.
 

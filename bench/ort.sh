@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/ort.sh — the runtime probe's executor against ONNX Runtime on the CPU
 # (see "Runtime probe against ONNX Runtime" in bench/README.md).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // bench/ort_bench.js — ONNX Runtime's CPU execution provider (MLAS kernels)
 // as the probe executor's peer (see "Runtime probe against ONNX Runtime" in
 // bench/README.md).

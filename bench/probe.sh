@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/probe.sh — the runtime probe's reference executor against PyTorch on
 # the CPU (see "Runtime probe" in bench/README.md).
 #

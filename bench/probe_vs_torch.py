@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bench/probe_vs_torch.py — the PyTorch side of bench/probe.sh.
 
 Runs torchvision's resnet18 or resnet50 (random weights: the corpus models

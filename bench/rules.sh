@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # bench/rules.sh — the rule host's cost on top of loading: resnet50
 # (51 MB of weights) loaded alone (`inspect`), checked with every bundled
 # rule (weight-streaming ones included), with only the Lua rules, and with a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/run.sh — loader/inspect benchmarks for coreml-lint (see bench/README.md).
 #
 #   bench/run.sh [CORPUS_DIR] [BINARY]

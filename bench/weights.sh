@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/weights.sh — the runtime probe against the size of the weights (see
 # "Runtime probe: scaling with the weights" in bench/README.md).
 #

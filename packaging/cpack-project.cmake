@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cpack-project.cmake — read by cpack for every package it makes
 # (CPACK_PROJECT_CONFIG_FILE). A source package (the release tarball that
 # Formula/coreml-lint.rb builds) gets one extra file, COMMIT: the commit it

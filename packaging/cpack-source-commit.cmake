@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cpack-source-commit.cmake — run by cpack while it stages a source package
 # (see cpack-project.cmake): writes COMMIT at the top of the tarball.
 if(NOT CPACK_PACKAGE_COMMIT)

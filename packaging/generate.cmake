@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # generate.cmake — writes what the built tool generates from its own
 # command and flag tables (cmake -P, at build time): the man page and the
 # bash, zsh and fish completions. Inputs: BIN OUT_DIR.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # update-formula.sh TARBALL URL [FORMULA] — point the Homebrew formula at a
 # release: the release tarball made by
 #   cpack --config build/CPackSourceConfig.cmake

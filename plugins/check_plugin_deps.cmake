@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # check_plugin_deps.cmake — run before a plugin is linked: its include path
 # must be exactly the SDK include/ folder, and it may link only libm and the
 # system libraries its cml_add_plugin call lists (ALLOWED_LINKS, e.g. the

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- rules/_template.lua — the commented starting point for a coreml-lint Lua rule.
 --
 -- Copy this file to rules/<category>/<name>.lua (or to your own rules folder,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* github.c — GitHub Actions workflow-command annotations
  * (research/sarif-integration.md §3.2): one `::error|warning|notice
  * file=PATH,line=N[,col=N],title=TITLE::MESSAGE` line per unsuppressed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* html.c — the report people look at: one self-contained HTML file per run
  * (inline CSS and SVG; no script, no external resource — a Content Security
  * Policy of default-src 'none' makes sure nothing is fetched). At the top

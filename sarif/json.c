@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* json.c — the JSON writer, for scripts: one object with the tool version,
  * the models checked (path, format, artifacts), every finding — suppressed
  * ones included and flagged, with the reason — with its location split into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* markdown.c — the compact report for a GitHub job summary
  * ($GITHUB_STEP_SUMMARY) or a pull-request comment: a heading with the
  * totals, one table row per model (findings by level, size, minimum iOS,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sarif.c — the SARIF 2.1.0 writer, shaped for GitHub code scanning first
  * (research/sarif-integration.md §0) and valid for every other consumer:
  * one run; tool.driver with every enabled rule's metadata (helpUri: the

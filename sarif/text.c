@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* text.c — the human writer, in the clang/Xcode diagnostic style that Xcode's
  * Run Script phase and editors' problem matchers parse
  * (research/sarif-integration.md §3.1): `path:line:col: warning: message

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wcommon.c — helpers shared by the sarif/ writers: level names, joining a
  * model path with an artifact, RFC 3986 percent-encoding and normalisation
  * of paths into SARIF URIs (repo-relative where possible, file:// otherwise),

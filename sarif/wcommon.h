@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wcommon.h — helpers shared by the writers in sarif/: level names, the
  * path a finding points at (model path joined with its artifact), RFC 3986
  * percent-encoding of paths for SARIF URIs, text-artifact detection, the

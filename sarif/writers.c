@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* writers.c — the table of report formats (writers.h). */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* writers.h — the output writers of coreml-lint: SARIF 2.1.0 for code
  * scanning (sarif.c), clang/Xcode-style text lines (text.c), JSON for scripts
  * (json.c), GitHub Actions workflow-command annotations (github.c), an HTML

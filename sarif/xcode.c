@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* xcode.c — diagnostics for an Xcode Run Script build phase: one
  * `ABSOLUTE/PATH:LINE:COLUMN: warning: message [rule-id]` line per
  * unsuppressed finding, the form Xcode turns into an issue in the Issue

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # action_test.sh — the GitHub Action (action.yml, action/*.sh) run the way
 # the runner runs it: GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_PATH,
 # RUNNER_TEMP and the INPUT_* variables set, the built tool on PATH.

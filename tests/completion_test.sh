@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # completion_test.sh — the man page and the shell completions, generated
 # from the flag table, say what the tool takes.
 #  - every command and every flag of `coreml-lint --help` is in the man page,

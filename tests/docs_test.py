@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """docs_test.py — the set-up guides can be followed as written.
  - Every `coreml-lint` command in a shell block of README.md and docs/*.md
    names a command and flags the tool has (as its --help lists them).

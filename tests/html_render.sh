@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # html_render.sh — `--format html` as a browser shows it. The built binary
 # writes three reports: `check` over the bundled examples, `probe` on two
 # models (latency, slowest ops and fp16 divergence charts) and `compare` of

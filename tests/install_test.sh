@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # install_test.sh — an install works wherever it lands. `cmake --install`
 # the build into a temporary prefix, move the whole prefix elsewhere, and
 # the moved tool must list exactly the rules the build tree lists (every

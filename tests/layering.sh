@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # layering.sh — the dependency arrows of core/ point one way:
 #   cli -> host -> ir -> format, and sarif/ (the writers) -> host.
 # Each file may include headers of its own layer and the layers below it,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # package_test.sh — the packages a new user installs from.
 #  1. The release source tarball (CPack source packaging): it holds exactly
 #     the repository's tracked files plus COMMIT, nothing from build folders;

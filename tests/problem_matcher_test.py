@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """problem_matcher_test.py — the VS Code problem matcher of .vscode/tasks.json
 against real output. The text report of the bundled examples and rule
 fixtures (every kind of finding: binary models, model.mil lines and

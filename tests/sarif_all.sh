@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # sarif_all.sh — every kind of SARIF the tool writes passes the shared
 # validator (SARIF 2.1.0 schema + GitHub code-scanning ingestion rules):
 # all bundled rules over the examples and the broken models, over the rule

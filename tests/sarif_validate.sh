@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # sarif_validate.sh — run the shared SARIF validator (../shared/tools/sarif-validate:
 # SARIF 2.1.0 schema + GitHub code-scanning ingestion rules + GitHub limits) on
 # the SARIF files given as arguments, for ctest.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- bench/lua/op-walk.lua — a Lua rule that visits every op of the model and
 -- touches its kind, name, inputs and outputs (dtype and shape), the work a
 -- house-convention rule over ops does. Used by bench/rules.sh to show that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* args.c — the one flag parser and the one usage text, both made from two
  * tables: COMMANDS (what each command is) and FLAGS (every option: its
  * name, value, the commands that take it, where it goes, its help line).

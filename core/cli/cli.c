@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli.c — command dispatch: `coreml-lint [COMMAND] [options] ARGS...`.
  * Without a command (or with a path first), check. */
 #include <stdarg.h>

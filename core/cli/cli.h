@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli.h — the command line: one table of commands, one table of flags
  * (args.c) from which the parser, the top-level usage and each command's
  * help are made, and one file per command (cmd_*.c). Adding a flag is one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_check.c — `check` (the default command), and `probe` and `compare`,
  * which are `check` with more rules turned on (the command's `enables`,
  * whose options the probe flags set through the configuration overlay).

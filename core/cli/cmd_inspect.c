@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_inspect.c — `inspect`: paths are expanded (folders searched for
  * models), each model is loaded on its own (a bad one never stops the
  * next) and its facts are written as text or JSON (an array with one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_meta.c — what is generated from the command and flag tables besides
  * the parser and the help (args.c): the manual page (`manpage`, roff) and
  * the shell completions (`completion bash|zsh|fish`). A new flag or command

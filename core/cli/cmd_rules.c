@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_rules.c — `rules`: list every rule (id, level as configured, kind,
  * summary), document one, list them as JSON, or print the Markdown
  * reference (ruledoc.c: the index docs/rules.md, one rule's page, or with

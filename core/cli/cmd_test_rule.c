@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_test_rule.c — `test-rule RULE.lua CASES_DIR`: a house rule's test
  * loop, as ESLint's RuleTester or `semgrep --test` give one. The rule is
  * loaded alone (with the builtin load/... rules registered but off, so the

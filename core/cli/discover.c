@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* discover.c — model discovery for command-line paths (see discover.h). */
 #define _DEFAULT_SOURCE
 #include "cli/discover.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* discover.h — expand command-line paths into model paths.
  * A file or a model folder (.mlpackage, .mlmodelc, or a folder with
  * Manifest.json / model.mil) is a model; any other folder is searched

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* facts.c — the per-model summary the html and markdown reports show
  * (run_opts.model_facts): what `inspect --format json` says about format,
  * type, minimum OS, interface, sizes and compression, without the long

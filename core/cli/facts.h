@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* facts.h — a short summary of one model for the html and markdown
  * reports (run_opts.model_facts). */
 #ifndef CML_FACTS_H

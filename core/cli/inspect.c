@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* inspect.c — `coreml-lint inspect`: the facts of a model, for people
  * (text) and scripts (JSON).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* inspect.h — model facts as text and JSON (`coreml-lint inspect`). */
 #ifndef CML_INSPECT_H
 #define CML_INSPECT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* main.c — the coreml-lint command line.
  *
  *   coreml-lint [check] PATH...     run the rules (default command)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ruledoc.c — the rule reference in Markdown, generated from each rule's
  * declaration (id, name, summary, description, level, precision, tags,
  * options, help): the index docs/rules.md and one page per rule under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ruledoc.h — the rule reference generated from the rules' own declarations
  * (`coreml-lint rules --markdown` / `--docs DIR`): docs/rules.md is the index
  * (one table row per rule, linking to its page), docs/rules/<category>/<name>.md

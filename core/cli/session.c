@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session.c — the set-up shared by check, probe, compare and rules
  * (session.h). */
 #define _DEFAULT_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session.h — what every rule-running command sets up the same way: the
  * configuration (file, then the command line's overlay), the rules from
  * every source, the report's output, and the notifications on stderr. */

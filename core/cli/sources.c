@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sources.c — the one place that names every engine and every bundled
  * folder: the builtin load/... rules, the bundled and extra Lua rule
  * folders, the bundled and extra plugins. The bundled folders are found

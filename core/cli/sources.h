@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sources.h — where rules come from: the one place that names every engine
  * (builtin load/... rules, Lua files, shared-object plugins) and every
  * bundled folder. */

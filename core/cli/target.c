@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* target.c — deployment targets from the command line and from Xcode's
  * build settings (target.h). A Run Script phase sees the target's build
  * settings as environment variables: PLATFORM_NAME names the SDK and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* target.h — the deployment target as people and Xcode give it. */
 #ifndef CML_CLI_TARGET_H
 #define CML_CLI_TARGET_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* arena.c — bounded bump allocator (see arena.h). Chunks grow geometrically;
  * large requests get a chunk of their own. Nothing is freed before arena_free. */
 #define _POSIX_C_SOURCE 200809L

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* arena.h — bounded bump allocator that owns everything a loaded model needs.
  *
  * Every allocation made while decoding a model (protobuf-c messages, IR nodes,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* blob.c — reader for MIL blob storage v2 files (weights/weight.bin).
  *
  * blob_open maps the file read-only (blob_open_mem reads a caller-owned

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* blob.h — reader for MIL blob storage v2 files (weights/weight.bin).
  *
  * The file is mapped read-only and never copied: blob_open validates the

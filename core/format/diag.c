@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* diag.c — load problem list (see diag.h). */
 #include "format/diag.h"
 

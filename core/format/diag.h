@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* diag.h — how the loader records load problems (load/... findings).
  *
  * Loader modules never print: they append a cml_diag (rule id, level,

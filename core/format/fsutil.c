@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fsutil.c — file-system helpers (see fsutil.h). */
 #define _DEFAULT_SOURCE
 #include "format/fsutil.h"

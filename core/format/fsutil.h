@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fsutil.h — small file-system helpers shared by the loaders: bounded
  * whole-file reads, read-only mappings, path joins and kinds. Internal. */
 #ifndef CML_FSUTIL_H

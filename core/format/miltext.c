@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* miltext.c — recursive-descent parser for model.mil, the ML Program text
  * that coremlc writes into a compiled .mlmodelc folder. It turns the text into
  * the same protobuf-c structures (Cmlpb__Mil__Program and below) that an

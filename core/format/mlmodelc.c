@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mlmodelc.c — reads a compiled model folder (.mlmodelc) into a cmlpb Model.
  * A compiled ML Program keeps its interface in metadata.json (a JSON array
  * holding one object) and its program as model.mil text; this module turns

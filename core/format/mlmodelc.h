@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mlmodelc.h — reading a compiled model folder (.mlmodelc).
  *
  * A compiled ML Program has no Model protobuf: its program is model.mil text

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nesting.c — the JSON nesting scan (see nesting.h). */
 #include "format/nesting.h"
 

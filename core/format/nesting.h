@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nesting.h — one bound on how deep any input may nest, checked before a
  * recursive parser sees it: protobuf messages (pbwire_depth_check, before
  * protobuf-c, whose decoder recurses once per level and has no limit),

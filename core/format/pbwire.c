@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pbwire.c — protobuf wire-format walker for error locations (see pbwire.h).
  * SOURCE: protobuf encoding spec (developers.google.com/protocol-buffers/docs/encoding):
  * tag = field << 3 | wire type; wire types 0 varint, 1 i64, 2 len, 5 i32;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pbwire.h — find where a protobuf encoding goes wrong.
  *
  * protobuf-c says only "could not unpack". When a model does not decode,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sanitize.c — the one sanitizer for untrusted text on its way out (see
  * sanitize.h). */
 #include "format/sanitize.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sanitize.h — the one sanitizer for text that comes from a model, a
  * configuration file, a rule or a plugin (all of them written by whoever
  * opened the pull request) on its way to stdout, stderr, a report or a log.

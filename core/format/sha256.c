@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sha256.c — SHA-256 after FIPS 180-4 §6.2 (see sha256.h). Used for the
  * fingerprints of findings (run.c) and by the writers for artifact hashes;
  * checked against the NIST test vectors in tests/unit/test_registry.c. */

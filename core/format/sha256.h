@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sha256.h — a small SHA-256 (FIPS 180-4) for finding fingerprints and the
  * writers' artifact hashes. One-shot sha256_hex and a streaming API; no
  * dependency beyond libc. Internal to core/ and sarif/. */

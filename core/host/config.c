@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* config.c — `.coreml-lint.json`: finding it (upward from the working
  * directory), parsing it strictly (an unknown key anywhere is a tool error
  * that names the key, the file and the line), and applying it to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* config.h — `.coreml-lint.json`: found upward from the working directory,
  * parsed strictly (an unknown key anywhere is a tool error naming the key,
  * the file and the line) and applied to the registry; plus the two path

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ctx.c — what engines report to: a rule_ctx is one rule checking one
  * model. Reports are copied (strings, locations defaulting to the model),
  * levelled (the configured level wins when the config set one) and capped

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ctx.h — what an engine reports to while one of its rules checks one
  * model: findings (ctx_report), notifications (ctx_notify), the rule's
  * options, the deployment target, run properties and further models. */

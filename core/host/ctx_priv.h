@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ctx_priv.h — the rule_ctx behind ctx.h, shared by ctx.c (what engines
  * call) and run.c (the scheduler that fills it). Internal to core/host/. */
 #ifndef CML_HOST_CTX_PRIV_H

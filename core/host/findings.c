@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* findings.c — the findings pipeline after the checks: fingerprints (rule
  * id + artifact path + logical location + the message's shape), the --baseline SARIF (known
  * fingerprints dropped), suppressions from the config (kept, marked), a

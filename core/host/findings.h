@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* findings.h — what rules report, and the pipeline every finding goes
  * through after the checks: fingerprint (rule id + artifact path + logical
  * location), the --baseline SARIF (known fingerprints dropped), suppressions

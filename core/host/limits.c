@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* limits.c — the "limits" settings (limits.h): defaults, keys, and one
  * setter shared by the configuration file and the command line. */
 #include <math.h>

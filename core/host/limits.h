@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* limits.h — the bounds the host puts on rules, as explicit settings: the
  * configuration's "limits" object and the command line's --limit flags
  * fill them (command line last); engines read them from the run, never

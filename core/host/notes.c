@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* notes.c — the run's notifications: posted in order, deduplicated (same
  * kind, rule, model and file; without a rule, also the same message) with
  * a count. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* notes.h — notifications: problems of the tool, a rule or a plugin (never
  * of the model, which are findings). Posted by engines and the host, kept
  * in posting order, deduplicated (same kind, rule, model and file ->

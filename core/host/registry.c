@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* registry.c — the rule table every engine fills and every later stage
  * reads. registry_add is the one gate: a rule enters only with a valid
  * `category/kebab-name` id unique across everything loaded, a name, a

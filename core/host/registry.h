@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* registry.h — the rule table every engine fills and every later stage
  * reads, and the run's notifications (notes.h) that engines post while
  * loading and checking. The registry names no engine: engines add their

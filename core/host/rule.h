@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rule.h — a rule as the host knows it, whatever engine it comes from
  * (builtin load/... rules, shared-object plugins, Lua files): its metadata,
  * options, the engine that runs it and its configured state. The host's

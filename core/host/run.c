@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* run.c — the scheduler. For each model path (normalised, excluded ones
  * skipped): load it (a model that cannot be loaded still yields its
  * load/... findings), run every enabled rule in id order through its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* run.h — the scheduler: for each model path (normalised, excluded ones
  * skipped) load it, run every enabled rule in id order through its engine
  * with a rule_ctx, free the model; then the findings pipeline (findings.h).

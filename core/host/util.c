@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* host_util.c — small pieces every part of the rule host shares: level
  * names, the life cycle of a host_rule (rule_new/rule_free), the rule id
  * syntax, the glob matcher used for rule ids, model paths and logical

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* util.h — small helpers of the host: strings, globs, paths. */
 #ifndef CML_HOST_UTIL_H
 #define CML_HOST_UTIL_H

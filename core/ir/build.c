@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* build.c — turn one decoded Core ML Model protobuf into the typed IR.
  *
  * Data flow position: loader (container, mmap, protobuf-c decode) -> here ->

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* build_classic.c — the classic models of the IR build (see build.c): a
  * function whose ops are the models themselves (GLM, trees, SVM, scalers,
  * ...), their parameters reflected as columns; pipelines chain their stages

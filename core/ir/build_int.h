@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* build_int.h — what the IR builder's files share (internal to core/ir).
  *
  * The build of one decoded Model protobuf into the IR is split by model

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* build_mil.c — the ML Program part of the IR build (see build.c): value
  * types, constants (inline, and blob references into weight files), ops
  * with their arguments and attributes, nested blocks, functions. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* build_nn.c — the NeuralNetwork part of the IR build (see build.c): each
  * layer becomes an op whose attributes are its parameter message,
  * reflected; weights become inline cml_weights; branch and loop layers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ir_compress.c — the compression pass: derive what compression did to
  * each weight.
  *

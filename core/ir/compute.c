@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ir_compute.c — the compute-unit pass: where each op will likely run.
  *
  * Apple keeps no static list of Neural Engine ops ("it changes based on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ir_compute.h — internals of the compute-unit pass (ir_compute.c), exposed
  * so tests can check the per-op estimate on hand-built ops (no fixture has a
  * dilated convolution or a 15x15 pooling). The pass itself is

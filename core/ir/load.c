@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* loader.c — open any Core ML container and hand its spec to the IR builder.
  *
  * First stage of the data flow. Detects the container (.mlmodel file,

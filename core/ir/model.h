@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* model.h — the host's private view of a loaded model.
  *
  * The public cml_model (ir.h) is what rules see; lmodel owns everything

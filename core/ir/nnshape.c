@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ir_nnshape.c — shape inference for NeuralNetwork layers.
  *
  * NeuralNetwork models store no intermediate shapes (the converter does not

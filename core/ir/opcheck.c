@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ir_opcheck.c — the op-vocabulary pass behind load/unknown-op. After the
  * IR is built it walks every ML Program function (pipeline sub-models and
  * nested blocks included) and checks each op type against the function's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ir_weights.c — element access to constants, whatever their storage.
  *
  * Constants live as raw little-endian bytes (weight.bin blobs, protobuf

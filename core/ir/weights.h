@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ir_weights.h — element access to IR constants (see ir_weights.c). */
 #ifndef CML_IR_WEIGHTS_H
 #define CML_IR_WEIGHTS_H

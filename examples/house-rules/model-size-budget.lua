@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- house-rules/model-size-budget — an example house convention: the app's
 -- download budget allows at most max_bytes per model on disk.
 --

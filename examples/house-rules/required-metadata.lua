@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- house-rules/required-metadata — an example house convention: every model
 -- we ship carries the metadata keys our release tooling reads.
 --

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* coreml-lint/coreml_facts.h — a public, header-only table of Core ML
  * version facts for plugins and the host alike: which OS release first runs
  * each specification version (per platform), the MIL opset name of each

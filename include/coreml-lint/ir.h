@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* coreml-lint/ir.h — the typed, read-only model IR that every rule sees.
  *
  * The loader reads an .mlmodel file, an .mlpackage folder or a compiled

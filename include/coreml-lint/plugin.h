@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* coreml-lint/plugin.h — the versioned ABI between coreml-lint and its
  * shared-object rule plugins. A plugin is a .so that includes only the SDK
  * headers (this file, ir.h, version.h), defines its rules as static

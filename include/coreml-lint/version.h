@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* coreml-lint/version.h — the version of the coreml-lint SDK these headers
  * belong to. The SDK version names a release of the tool (and of ir.h, which
  * only grows between releases); it is not the plugin ABI: what a plugin and

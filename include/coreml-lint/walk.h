@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* coreml-lint/walk.h — iterators over the read-only IR (ir.h), header-only,
  * for the host, the Lua binding and plugins alike: every model of a
  * pipeline tree, and every op of a function's block tree in program order

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* my_rule.c — the template for a coreml-lint rule plugin: copy this folder,
  * rename the rule, keep the structure. It implements one complete rule,
  * `example/zero-weight`, which reports weight tensors whose stored bytes are

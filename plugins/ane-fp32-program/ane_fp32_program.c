@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ane_fp32_program.c — bundled plugin with rule ane/fp32-program: an ML
  * Program whose compute ops are typed float32 cannot run on the Neural
  * Engine at all. For every function of every ML Program (pipeline sub-models

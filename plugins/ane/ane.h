@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ane.h — internal header of the bundled "ane" plugin (rules
  * ane/unsupported-op, ane/mixed-precision and the opt-in perf/ane-layout).
  * Like every plugin it sees only the SDK headers; these are the helpers its

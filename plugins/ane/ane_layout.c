@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ane_layout.c — rule perf/ane-layout (opt-in, CML_RULE_OPT_IN): tensor
  * layouts that cost the Neural Engine memory or speed in an fp16 ML Program.
  * Only ops the compute-unit estimate leaves on the NE are looked at, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ane_plugin.c — the descriptor of the bundled "ane" plugin: the rules
  * ane/unsupported-op (ops estimated off the Neural Engine and the graph's
  * Neural Engine / CPU-GPU segments), ane/mixed-precision (fp32 islands in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ane_util.c — the shared helpers of the "ane" plugin declared in ane.h: op
  * lists, the program-order walk (an op, then the ops of its nested blocks),
  * the visit of every function of a model and its pipeline sub-models, input

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mixed_precision.c — rule ane/mixed-precision: fp32 "islands" inside an
  * fp16 ML Program. For every function that computes mostly in fp16, the ops
  * typed fp32 that the compute-unit pass did not take for the model's I/O

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* unsupported_op.c — rule ane/unsupported-op: ops the compute-unit estimate
  * places outside the Neural Engine. It does not decide placement itself: it
  * reads op->estimate (unit, tier, reason, source) that the host's pass

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* compat.c — bundled plugin "compat": whether a model can load on the OS
  * releases an app supports. Rule compat/deployment-target computes the
  * specification version a model needs — the maximum over every feature it

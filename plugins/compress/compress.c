@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* compress.c — bundled plugin "compress" with four rules about how a model's
  * weights are compressed: compress/palettization (LUT bits, one LUT for a big
  * tensor, tiny LUT groups), compress/quantization-granularity (int4 with one

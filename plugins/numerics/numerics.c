@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* numerics.c — bundled plugin "numerics" with rule numerics/fp16-overflow:
  * weight values that break float16 compute. It streams every fp16, bf16 and
  * fp32 constant of the model tree once, in place where the host maps it

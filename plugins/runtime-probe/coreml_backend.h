@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* coreml_backend.h — the runtime probe's tiny interface to Core ML itself.
  *
  * On Apple platforms coreml_backend.m (Objective-C, Foundation + CoreML)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* coreml_backend.m — Core ML itself, for the runtime probe (Apple platforms
  * only; built as runtime-probe-coreml.dylib next to the plugin and loaded by
  * the probe's child process with dlopen, so that Foundation and Core ML are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* coreml_backend_apple.c — coreml_probe on Apple platforms: loads the
  * Objective-C backend (runtime-probe-coreml.dylib, installed next to the
  * plugin) with dlopen and calls it. The indirection keeps Foundation and

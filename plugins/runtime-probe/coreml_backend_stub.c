@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* coreml_backend_stub.c — coreml_probe on hosts without Core ML (everything
  * but Apple platforms). Core ML, and with it the GPU and Neural Engine
  * compute units, exists only on Apple's operating systems, so here the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exec_load.c — open runtime-probe-exec.so from the folder this plugin was
  * loaded from (runtime-probe/ beside runtime-probe.so), in the probe's
  * child only (see exec_api.h). */

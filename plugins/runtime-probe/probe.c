@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* probe.c — bundled plugin "runtime-probe": the probe rules (probe/...) that run the
  * model for real (all opt-in: `coreml-lint probe` and `compare` enable
  * them, or a config's `enable`). The first probe rule checked on a model

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* probe.h — what the runtime probe's source files share (not installed).
  *
  * The probe plugin (probe.c) runs a model once per set of execution options

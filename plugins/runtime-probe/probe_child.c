@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* probe_child.c — the runtime probe's isolated run. probe_run maps a shared
  * anonymous page range for a probe_result, forks, and waits for the child
  * under a wall-clock limit; the child (prb_child_main) caps its address

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* probe_io.c — the runtime probe's files: input arrays given with
  * `--input name=file` (raw little-endian float32 `.f32`, or NumPy `.npy`)
  * and outputs saved with `--save-outputs DIR` (`.npy`, float32). Input

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* size.c — bundled plugin "size" with two rules about a model being too
  * large for the Neural Engine or app memory: size/large-extent (activation
  * dimensions past the Neural Engine's observed extents) and

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- compat/empty-input: a model without inputs, which Core ML accepts only from
 -- specification 9 (iOS 18) and only for neural networks, pipelines and ML
 -- Programs.

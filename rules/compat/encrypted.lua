@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- compat/encrypted: a compiled model whose program files are present but
 -- unreadable — the state an encrypted model (Core ML model encryption, iOS 14)
 -- is in for a static analyzer.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- custom/custom-layer: a NeuralNetwork `custom` layer or an ML Program
 -- `custom_layer` op; the app must implement it or the model fails to load.
 -- SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto

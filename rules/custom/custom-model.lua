@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- custom/custom-model: the model (or a pipeline stage) is a CustomModel whose
 -- implementation the app must provide.
 -- SOURCE: apple/coremltools mlmodel/format/Model.proto (Model.customModel =

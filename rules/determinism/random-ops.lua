@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- determinism/random-ops: random number layers/ops make predictions differ
 -- run to run (unless seeded) and are often left-overs of training mode.
 -- SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto (random

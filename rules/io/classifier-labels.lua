@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- io/classifier-labels: a classifier's class labels do not match its
 -- probabilities (count), or are empty or duplicated.
 -- SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- io/degenerate-output: an output that cannot carry information — a softmax
 -- over an axis of size 1 (always 1.0), an argmax over an axis of size 1
 -- (always 0), an output that depends on no input.

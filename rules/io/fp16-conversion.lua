@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- io/fp16-conversion: data converted at the model boundary on every
 -- prediction. For each function of each ML Program (pipeline sub-models
 -- included) it matches the described multiArray inputs and outputs with the

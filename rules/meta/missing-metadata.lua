@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- meta/missing-metadata: required metadata fields (author, license, short
 -- description by default) are empty, or the model has no Metadata at all.
 -- SOURCE: apple/coremltools mlmodel/format/Model.proto (Metadata:

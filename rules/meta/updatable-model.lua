@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- meta/updatable-model: the model is marked updatable (on-device training).
 -- An ML Program cannot be updated; an updatable neural network must mark
 -- only convolution/innerProduct layers updatable, with unquantized weights.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- numerics/small-epsilon: a normalization (or rsqrt/log/inverse) epsilon that
 -- is zero, or so small that it rounds to zero in float16, in an op that
 -- computes in fp16.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- preprocess/image-normalization: how an image input is scaled and biased
 -- before the network sees it, checked against the usual recipes.
 -- SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- shapes/flexible-input: flexible input shapes that cost the Neural Engine,
 -- memory or a load failure — shape ranges (bounded or not), too many
 -- enumerated shapes, several enumerated inputs, default shapes outside the

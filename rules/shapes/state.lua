@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- shapes/state: a state feature (stateful model, iOS 18) that Core ML's
 -- validator rejects, or that the program never uses.
 -- SOURCE: apple/coremltools mlmodel/src/Validation/InterfaceValidators.cpp

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- size/ane-iphone-1gb: a model meant for iOS/iPadOS and the Neural Engine
 -- whose weights (weight files plus inline constants, pipeline sub-models
 -- included) exceed 1 GB.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- size/first-load: a model with more than min_bytes (house default 100 MB) of
 -- weights, meant for the Neural Engine, whose first load on each device
 -- compiles and specializes it for minutes. The whole model tree (pipeline

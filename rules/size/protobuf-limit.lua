@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- size/protobuf-limit: the specification message (an .mlmodel, or an
 -- .mlpackage's model.mlmodel) is at protobuf's 2 GiB message limit, so
 -- neither coremltools nor Core ML can parse it. A compiled model's model.mil

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- size/single-weight: one weight whose stored data is 2^31 bytes or more
 -- (pipeline sub-models included; a blob shared by several functions is one
 -- weight); Core ML has been observed to fail loading such models.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # campaign.sh — one fuzzing campaign over the libFuzzer targets of
 # tests/fuzz/ (see README.md there), seeded from the build's generated
 # models: the examples, the rule fixtures, the hostile models of the

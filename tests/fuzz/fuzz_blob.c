@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_blob.c — libFuzzer target for core/format/blob.c.
  *
  * Parses the input as a weight.bin with blob_open_mem, then reads every

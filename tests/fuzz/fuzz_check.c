@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_check.c — libFuzzer target over the whole check path, where the
  * attacks of issue #10 live: the input becomes an .mlpackage folder, the
  * folder goes through discovery, the loader, every builtin, bundled Lua and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_config.c — libFuzzer target for .coreml-lint.json parsing: any
  * bytes give a config or a "FILE:LINE: ..." error, never a crash. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_miltext.c — libFuzzer target for core/format/miltext.c.
  *
  * Feeds the input to miltext_parse as model.mil text (not NUL-terminated, in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_model.c — libFuzzer target for the whole .mlmodel path: the input
  * is written as a model file and loaded (protobuf-c decode with the bounded
  * arena, wire-walk on failure, IR build, every pass, inspect JSON). Must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_probe.c — libFuzzer target for the runtime probe's executor
  * (plugins/runtime-probe/exec): prepare and run a small model, which is
  * what `coreml-lint probe` does to a pull request's model. The first byte

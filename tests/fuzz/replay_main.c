@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* replay_main.c — a libFuzzer target without libFuzzer: every argument is
  * a file, or a folder whose files are fed in name order, to
  * LLVMFuzzerTestOneInput. Built for every target in every build

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """gen_models.py — small real models for the executor's end-to-end tests,
 converted by Apple's coremltools from PyTorch (or built with its MIL
 Builder where PyTorch 1.13 has no form that converts to the op), with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* abi_newer.c — test plugin: claims an ABI newer than any host (7). The host
  * must refuse it: "abi-newer.so: ABI 7 is newer than this host (newest 1)". */
 #include "tp.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* abi_too_old.c — test plugin: speaks ABI 0, older than CML_ABI_MIN. The host
  * must refuse it naming both versions. */
 #include "tp.h"

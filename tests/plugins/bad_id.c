@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bad_id.c — test plugin: a rule id that is not category/kebab-name. The
  * whole plugin is refused (its valid rule too: all or nothing). */
 #include "tp.h"

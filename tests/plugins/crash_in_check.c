@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* crash_in_check.c — test plugin: its check dies of SIGSEGV. Loaded as a
  * third-party plugin, the check runs in a child: the host must post
  * plugin/crash for test/crash-in-check and go on with the other rules. */

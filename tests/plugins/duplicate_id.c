@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* duplicate_id.c — test plugin: declares ane/fp32-program, the id of a
  * bundled rule. Whichever loads second is refused, naming the first. */
 #include "tp.h"

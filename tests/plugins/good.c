@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* good.c — test plugin: a well-behaved third-party plugin that touches every
  * host service, so test_plugins.c can compare what comes back through the
  * child's pipe with what an in-process run gives. Its cml_plugin is longer

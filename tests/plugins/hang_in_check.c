@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hang_in_check.c — test plugin: its check never returns. Loaded as a
  * third-party plugin, the host must kill the child at the wall-clock limit
  * and post plugin/timeout for test/hang-in-check. */

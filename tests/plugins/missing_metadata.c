@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* missing_metadata.c — test plugin: a rule without help_md. The host must
  * refuse the plugin naming the rule and the field. */
 #include "tp.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* reserved_nonzero.c — test plugin: a reserved field of cml_plugin is not
  * zero (as if a newer ABI had put something there). The host must refuse it
  * naming the field and the ABI. */

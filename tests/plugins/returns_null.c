@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* returns_null.c — test plugin: its entry declines (returns NULL), as a
  * plugin does when the host's ABI is too old for it. */
 #include "tp.h"

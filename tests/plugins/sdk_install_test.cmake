@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # sdk_install_test.cmake — ctest script: `cmake --install` the build into a
 # temporary prefix, check the SDK files are there (headers, coreml-lint.pc,
 # bundled plugins), then compile plugins/_template/my_rule.c the way the

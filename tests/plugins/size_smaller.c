@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* size_smaller.c — test plugin: its cml_plugin and cml_rule are the shorter
  * structs an older plugin would have (required members only), each followed
  * in memory by non-zero junk where the newer members would be. The host

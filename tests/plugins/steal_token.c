@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* steal_token.c — test plugin: what an attacker commits as tools/helper.so
  * and names in .coreml-lint.json's "plugins" (issue #10). Its constructor
  * runs the moment the library is dlopen'ed, before any ABI check, with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tp.h — shared pieces of the test-only plugins in tests/plugins/: a
  * complete rule and plugin descriptor each test plugin then breaks in one
  * specific way (test_plugins.c asserts the host's notification for each). Like

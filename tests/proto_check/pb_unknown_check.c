@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pb_unknown_check -- completeness check for the schema in proto/
  *

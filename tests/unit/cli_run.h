@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli_run.h — for the tests that run the coreml-lint binary
  * (test_check_cli.c, test_probe.c): run it with arguments in a folder,
  * capturing its exit code, stdout and stderr. Needs _DEFAULT_SOURCE. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exec_host_io.h — for the executor tests (test_exec_*.c): the executor
  * reads constants only through exec_opts.io (the plugin wires the host's
  * weight_read / weight_stored_as services); here the host-side loader's own

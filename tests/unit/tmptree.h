@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tmptree.h — remove a test's scratch folder (or file) and everything in
  * it, without following symbolic links. Needs _DEFAULT_SOURCE or
  * _POSIX_C_SOURCE >= 200809L. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rules_load.c — the builtin engine: the load/... rules. The loader never
  * prints; whatever it cannot read becomes a cml_diag on the model carrying
  * one of these rule ids (core/format/diag.h). Each rule here owns one id, carries

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* host_lua.c — the "lua" engine: rule files in, host_rules out, and
  * check(model, ctx) run in a sandbox per rule file.
  *

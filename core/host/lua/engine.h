@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine.h — the "lua" engine: rules written as Lua 5.4 files
  * (<dir>/<category>/<name>.lua returning a table with the rule's metadata
  * and a check function), each in its own sandbox (sandbox.h) with the IR

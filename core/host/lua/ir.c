@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* lua_ir.c — read-only, lazily built Lua bindings of the model IR and of
  * the rule context (see lua_ir.h; the field list is docs/lua-rules.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* lua_ir.h — the model IR and the rule context as read-only Lua userdata.
  *
  * Every IR object a rule sees (model, feature, function, block, op, value,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* patterns.c — Lua 5.4 pattern matching for rules, one step at a time (see
  * patterns.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* patterns.h — string.find, string.match, string.gmatch and string.gsub for
  * rules, with Lua 5.4's pattern language, on a matcher whose every step is
  * paid for.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sandbox.c — state creation and limits for Lua rules (see sandbox.h).
  *
  * The environment is built by allow list. A fresh state opens only base,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sandbox.h — the Lua 5.4 state every rule file runs in.
  *
  * Built from Lua's public primitives only (we link Debian's liblua5.4 and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine.h — the "so" engine: shared-object plugins speaking the ABI of
  * include/coreml-lint/plugin.h (negotiated, size-checked), their rules run
  * in process (bundled plugins) or in a forked child with a wall-clock limit

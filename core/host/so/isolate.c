@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* isolate.c — engine "so": running a check. Checks of bundled plugins run
  * in process; third-party ones (or all, or none: limits.h) run in a forked
  * child (the IR is already built, so the child sees it copy-on-write) that

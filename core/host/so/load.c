@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* load.c — engine "so": loading. Loading (so_load_plugin) is all-or-nothing
  * per plugin: dlopen with RTLD_NOW|RTLD_LOCAL, find cml_plugin_entry,
  * negotiate the ABI (the host passes its newest, the plugin writes back the

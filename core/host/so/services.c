@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* services.c — engine "so": the host services a plugin calls, one static
  * cml_host table. In an isolated child they serialize instead of touching
  * the parent's state (reports, logs, usage errors and run properties as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* so_int.h — what the "so" engine's files share (internal to core/host/so/):
  * load.c loads plugins through the versioned ABI and turns their rules into
  * host rules; services.c is the cml_host table a check calls (in process,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exec.c — plan building and the run loop of the reference executor.
  *
  * exec_prepare picks the function, checks every op against the kernel

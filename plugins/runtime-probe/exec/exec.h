@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exec.h — the runtime probe's reference CPU executor (library cmlexec).
  *
  * Runs one function of a loaded model (an ML Program function, or the

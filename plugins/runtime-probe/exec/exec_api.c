@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exec_api.c — the executor library's only export: its function table
  * (see exec_api.h). Built into runtime-probe-exec.so with the exec_*.c
  * sources, which stay hidden. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exec_api.h — the executor as the probe plugin sees it: a table of
  * function pointers in a shared library of its own
  * (runtime-probe/runtime-probe-exec.so next to the plugin), opened only in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exec_blas.h — the one place the executor names its BLAS: OpenBLAS's cblas
  * on Linux and other non-Apple hosts, Accelerate's on Apple platforms (the
  * issue's "Matrix work through cblas"). Only cblas_sgemm/cblas_sgemv-style

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exec_const.c — constants for the reference executor: weight decoding,
  * constexpr decompression and NeuralNetwork weight dequantisation.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exec_internal.h — what the executor's source files share (not installed).
  *
  * A plan maps every IR value it touches to a slot holding an xt (a float32

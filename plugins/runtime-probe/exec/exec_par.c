@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exec_par.c — the reference executor's own threads (module exec_par_).
  *
  * A plan with more than one thread (exec_opts.threads, 0 = the CPUs online)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_check_cli.c — the `check` and `rules` commands end to end: the
  * built binary ($CML_BUILD_DIR/coreml-lint) is run with fork/exec in a
  * temporary folder holding broken models of our own (an empty file,

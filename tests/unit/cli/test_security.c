@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_security.c — coreml-lint on an untrusted pull request (issue #10):
  * the scanned tree is the attacker's (models, .coreml-lint.json, rule
  * folders, file names), the runner reads stdout and stderr for workflow

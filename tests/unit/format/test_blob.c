@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_blob.c — unit tests for core/format/blob.c (MIL blob storage v2 reader).
  *
  * Files are built in memory by a tiny writer that lays out the header,

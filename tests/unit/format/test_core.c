@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_core.c — unit tests of the small core modules: the bounded arena,
  * the protobuf wire walker that locates corruption, fp16/sub-byte element
  * access, path discovery, and the loader's handling of containers given in

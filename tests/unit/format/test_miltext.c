@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_miltext.c — tests of the model.mil parser (core/format/miltext.c), the
  * model.mil printer (tests/fixtures/milprint.c) and the .mlmodelc reader
  * (core/format/mlmodelc.c): Apple's sample in the older spelling, a program using

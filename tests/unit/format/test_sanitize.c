@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sanitize.c — the one sanitizer (core/format/sanitize.c): UTF-8
  * repair, the one-line form for terminals and CI logs (controls, escapes,
  * invisible characters, "##[" anywhere, "::" at a line start), the github

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_config.c — `.coreml-lint.json` (config.c): found upward from a
  * temporary working directory; strict parsing (unknown keys anywhere name
  * the key, the file and the line; suppressions need a reason; targets are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_lua.c — the Lua rule engine end to end: sandbox surface, hostile
  * rules, the rule API, the bundled Lua rules and the house-rule examples.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_patterns.c — the rules' pattern functions (core/host/lua/patterns.c)
  * against liblua's own string library: random subjects and patterns (every
  * construct of the pattern language, malformed ones too) through find,

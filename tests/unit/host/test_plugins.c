@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_plugins.c — the shared-object plugin engine (core/host/so/engine.c)
  * against the test plugins of tests/plugins/, the bundled
  * plugins/ane-fp32-program and the template. Each broken plugin must be

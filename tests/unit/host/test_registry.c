@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_registry.c — the rule host's core pieces: SHA-256 (NIST vectors),
  * levels, rule id syntax, globs and path normalisation (host_util.c); the
  * registry's gate (duplicate ids, bad ids, incomplete metadata, bad options

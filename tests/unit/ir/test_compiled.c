@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_compiled.c — compiled models (.mlmodelc) and pipelines read as they
  * are (issue #11): coremldata.bin decoded where its layout is known, a
  * compiled NeuralNetwork's unread layers flagged unknown (never reported

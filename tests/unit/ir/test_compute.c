@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_compute.c — the compute-unit pass (core/ir/compute.c).
  *
  * Real models first: the corpus (CML_CORPUS_DIR; those checks skip with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_corpus_inspect.c — every model of ../shared/corpus loads with no
  * load/... problem, and every fact manifest.json records about it equals
  * what `inspect --format json` says.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_fixtures_load.c — the fixture writer's models through the loader.
  *
  * Every good example (build/examples) loads with no problem and the facts

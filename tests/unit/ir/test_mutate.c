@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_mutate.c — mutation smoke test of the loader.
  *
  * Thousands of randomly truncated and bit-flipped copies of real models

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mil_harness.h — running ML Program text through the executor, for the
  * executor's ML Program tests (test_exec_control.c, test_exec_mil_ops.c,
  * test_exec_models.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nn_model.h — NeuralNetwork test models for the executor's layer tests
  * (test_exec_nn.c and its siblings): protobuf-c messages from a pool,
  * packed into a temporary .mlmodel, loaded with loader_load and run; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_exec_classic.c — the reference executor on classic models.
  *
  * Each test builds a GLM, tree ensemble, SVM, scaler, feature vectorizer or

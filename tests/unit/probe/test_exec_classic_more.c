@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_exec_classic_more.c — the executor's classic models beyond GLM,
  * trees and SVMs: one-hot encoder (dense, sparse, unknown categories),
  * dictionary vectorizer (the proto's example), categorical mapping both

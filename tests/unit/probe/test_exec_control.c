@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_exec_control.c — the executor's ML Program control flow and dynamic
  * behaviour: cond (both branches, nested, returning outer values and
  * constants), while_loop (loop variables, nested loops, a loop in a branch,

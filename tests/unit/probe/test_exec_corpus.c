@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_exec_corpus.c — the reference executor against the corpus references.
  *
  * For every model in $CML_CORPUS_DIR/manifest.json with a `reference`

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_exec_mil_ops.c — the executor's ML Program kernels and real models
  * against independent references.
  *

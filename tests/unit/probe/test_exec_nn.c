@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_exec_nn.c — the executor's NeuralNetwork layers, part 1: control
  * flow (branch, for / while loops with conditionNetwork, a loop-count
  * input, loopBreak / loopContinue inside a branch, the iteration cap, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_exec_nn_rnn.c — the executor's NeuralNetwork layers, part 2: the
  * recurrent layers (uniDirectionalLSTM in its standard configuration
  * against torch.nn.LSTM, with peepholes, forget bias, cell clipping,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_exec_nnshape.c — static NeuralNetwork shape inference (core/ir/nnshape.c)
  * against what the reference executor computes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_exec_ops.c — unit tests of the reference executor's kernels.
  *
  * ML Program ops are written as model.mil text into a temporary .mlmodelc

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_probe.c — the runtime probe end to end: `coreml-lint probe` and
  * `compare` (the built binary, $CML_BUILD_DIR/coreml-lint, run with
  * fork/exec in a temporary folder, bundled plugins from $CML_PLUGIN_DIR) on

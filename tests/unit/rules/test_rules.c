@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #define _DEFAULT_SOURCE
 /* test_rules.c — every bundled rule against models that must fire it and
  * models that must not, and the exact findings over the real corpus.

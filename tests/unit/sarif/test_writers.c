@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_writers.c — the four output writers (sarif/) on a hand-built
  * run_result: four rules; a warning in a binary .mlmodel whose path has a
  * space, with a byte range, an op and a fix; a note in model.mil with line,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_coreml_facts.c — the public version-fact table
  * (include/coreml-lint/coreml_facts.h): deployment-target parsing and
  * cml_max_spec_for (iOS 17.3 -> 8, visionOS 2 -> 9, unknown platforms), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_ir_helpers.c — the header-only helpers of include/coreml-lint/ir.h
  * that the host, the executor and plugins share: binary16 conversion both
  * ways (every one of the 65536 bit patterns, and floats around every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_walk.c — the IR iterators of include/coreml-lint/walk.h against a
  * plain recursive walk, on every example the fixture writer makes and every
  * corpus model: the same models in the same order (root, then sub-models

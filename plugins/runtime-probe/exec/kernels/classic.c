@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exec_classic.c — kernels for the classic (non-neural) models: GLM
  * regressors and classifiers, tree ensembles, support vector machines
  * (regressor and one-vs-one classifier, with libsvm's probability

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* classic_encode.c — classic models that translate between categories,
  * dictionaries and arrays: one-hot encoder, dictionary vectorizer,
  * categorical mapping, imputer (numbers, strings, arrays, dictionaries),

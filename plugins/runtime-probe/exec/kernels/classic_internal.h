@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* classic_internal.h — what the classic-model kernel files share (not
  * installed): classic.c (GLM, trees, SVM, scaler, vectorizer, normalizer,
  * array feature extractor, neural stages, the table), classic_encode.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* classic_more.c — classic models beyond the regressors, classifiers and
  * transformers of classic.c / classic_encode.c: the k-nearest-neighbours
  * classifier, non-maximum suppression, the item-similarity recommender,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exec_conv.c — the reference executor's own convolution GEMM (x86-64 CPUs
  * with AVX-512), with the bias, the per-op statistics, the fp16 rounding
  * and the plan's conv -> add -> relu fusion in its epilogue.

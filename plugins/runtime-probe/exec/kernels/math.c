@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exec_math.c — the numeric building blocks shared by the ML Program and
  * NeuralNetwork kernels of the reference executor.
  *

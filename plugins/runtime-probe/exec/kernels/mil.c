@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mil.c — ML Program op kernels of the reference executor: elementwise,
  * activations, normalisation, reductions, linear algebra, convolution and
  * pooling (1-D / 2-D here, 3-D in mil_spatial.c), shape ops, states and

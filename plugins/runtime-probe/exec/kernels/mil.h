@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mil.h — what the ML Program kernel files (kernels/mil*.c) share.
  *
  * mil.c holds the elementwise, normalisation, reduction, linear, convolution,

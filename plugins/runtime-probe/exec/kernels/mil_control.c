@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mil_control.c — ML Program control flow, lists and random ops.
  *
  * cond runs one of its two blocks; while_loop runs its condition block and

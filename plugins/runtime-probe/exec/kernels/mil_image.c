@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mil_image.c — ML Program resizing, cropping, resampling and
  * non-maximum suppression kernels.
  *

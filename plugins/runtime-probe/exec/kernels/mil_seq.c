@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mil_seq.c — ML Program recurrent, attention, einsum, normalisation and
  * quantization kernels.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mil_spatial.c — 3-D convolution, transposed convolution and pooling.
  *
  * The 1-D and 2-D forms of conv, conv_transpose and the pools run through

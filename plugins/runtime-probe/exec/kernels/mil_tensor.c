@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mil_tensor.c — ML Program gather / scatter, sorting, cumulative and
  * rearrangement kernels.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nn.c — NeuralNetwork layer kernels of the reference executor: the table
  * (every family file's, nn_internal.h) and the convolution, pooling,
  * dense, elementwise-over-inputs, legacy shape, softmax, reduction,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nn_elem.c — elementwise NeuralNetwork layers of the iOS 13+ (rank-N)
  * family: the one-input math functions (ceil, floor, sign, round, exp2,
  * the trigonometric and hyperbolic functions and their inverses, erf),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nn_internal.h — what the NeuralNetwork layer kernels share (not installed).
  *
  * The layer kernels are split by family: nn.c (convolution, pooling, dense,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nn_misc.c — NeuralNetwork control flow (branch, loop, loopBreak,
  * loopContinue) and the layers that fit no other family: embeddings,
  * top-k, argmax / argmin / argsort, non-maximum suppression, the random

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nn_norm.c — NeuralNetwork normalisation layers: mean-variance
  * normalisation (mvn), L2 normalisation, local response normalisation
  * (lrn) and layer normalisation. Means, variances and sums of squares

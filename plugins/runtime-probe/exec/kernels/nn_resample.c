@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nn_resample.c — NeuralNetwork resampling layers: upsample (nearest
  * neighbour and bilinear, integer or fractional factors, every
  * LinearUpsampleMode), resizeBilinear (every SamplingMode) and cropResize

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nn_rnn.c — NeuralNetwork recurrent layers: simpleRecurrent, gru,
  * uniDirectionalLSTM and biDirectionalLSTM.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nn_shape.c — NeuralNetwork layers that move data without arithmetic (or
  * with the little a cumulative sum or a scatter mode needs): the legacy
  * rank-5 layers (slice, split, permute, crop, reorganizeData,
