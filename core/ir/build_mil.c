@@ -88,17 +88,6 @@ static void build_type(builder *b, const Cmlpb__Mil__ValueType *vt, cml_type *t,
     }
 }
 
-static uint64_t shape_elems(const cml_shape *s) {
-    if (s->rank < 0) return 0;
-    uint64_t n = 1;
-    for (int32_t i = 0; i < s->rank; i++) {
-        if (s->dims[i] < 0) return 0;
-        if (s->dims[i] && n > UINT64_MAX / (uint64_t)s->dims[i]) return 0;
-        n *= (uint64_t)s->dims[i];
-    }
-    return n;
-}
-
 static wfile *open_weight_file(builder *b, const char *file_name, const char *logical) {
     lmodel *lm = b->lm;
     /* SOURCE: coremltools converters/mil/backend/mil/load.py — blob paths are
@@ -162,7 +151,7 @@ static iweight *weight_from_value(builder *b, const Cmlpb__Mil__Value *v, const 
     if (!w) return NULL;
     w->pub.dtype = t->dtype;
     w->pub.shape = t->shape.rank >= 0 ? t->shape : (cml_shape){0, NULL};
-    w->pub.n_elements = shape_elems(&w->pub.shape);
+    w->pub.n_elements = cml_shape_elems(&w->pub.shape);
     irb_set_loc(b, &w->pub.loc, logical, NULL);
     /* SOURCE: MIL.proto Value oneof value: immediateValue = 3, blobFileValue = 5. */
     if (v->value_case == 5 && v->blobfilevalue) {

@@ -22,17 +22,6 @@
 #include "ir/weights.h"
 #include "ir/model.h"
 
-static uint64_t elems(const cml_shape *s) {
-    if (s->rank < 0) return 0;
-    uint64_t n = 1;
-    for (int32_t i = 0; i < s->rank; i++) {
-        if (s->dims[i] < 0) return 0;
-        if (s->dims[i] && n > UINT64_MAX / (uint64_t)s->dims[i]) return 0;
-        n *= (uint64_t)s->dims[i];
-    }
-    return n;
-}
-
 static unsigned log2u(uint64_t x) {
     unsigned r = 0;
     while (x > 1) { x >>= 1; r++; }
@@ -93,7 +82,7 @@ static void set_dense(cml_compression *c, const cml_op *op, size_t out_idx) {
         const cml_value *o = op->outputs[out_idx];
         c->dense_dtype = o->type.dtype;
         c->dense_shape = o->type.shape;
-        c->dense_elements = elems(&o->type.shape);
+        c->dense_elements = cml_shape_elems(&o->type.shape);
     }
 }
 
@@ -158,7 +147,7 @@ static void quant_facts(cml_compression *c, const cml_shape *ds, const cml_shape
     c->quant_bits = cml_dtype_bits(data_dtype);
     c->quant_granularity = CML_GRAN_PER_TENSOR;
     if (!ds || !ss || ds->rank < 0 || ss->rank != ds->rank) {
-        if (ss && elems(ss) > 1) c->quant_granularity = CML_GRAN_PER_CHANNEL;
+        if (ss && cml_shape_elems(ss) > 1) c->quant_granularity = CML_GRAN_PER_CHANNEL;
         return;
     }
     int full = 0, blocked = -1, full_axis = -1;
@@ -239,7 +228,7 @@ static void compress_op(lmodel *lm, const cml_op *op) {
         c->quantized = true;
         c->quant_dtype = q->type.dtype;
         c->quant_bits = 8;
-        uint64_t ns = sc ? elems(&sc->type.shape) : 1;
+        uint64_t ns = sc ? cml_shape_elems(&sc->type.shape) : 1;
         c->quant_granularity = ns > 1 ? CML_GRAN_PER_CHANNEL : CML_GRAN_PER_TENSOR;
         if (ns > 1 && ax && ax->kind == CML_ATTR_INT) c->quant_axis = (int32_t)ax->i;
         /* symmetric: zero point 0 (int8) or the uint8 mid-point 127/128
@@ -283,9 +272,9 @@ static void compress_op(lmodel *lm, const cml_op *op) {
                 for (size_t i = 0; i < nd; i++) total *= dims[i] > 0 ? (uint64_t)dims[i] : 0;
             }
         }
-        if (!total && mask && mask->type.dtype == CML_DT_UINT1) total = elems(&mask->type.shape);
-        if (!total && op->n_outputs) total = elems(&op->outputs[0]->type.shape);
-        uint64_t d = nz ? elems(&nz->type.shape) : 0;
+        if (!total && mask && mask->type.dtype == CML_DT_UINT1) total = cml_shape_elems(&mask->type.shape);
+        if (!total && op->n_outputs) total = cml_shape_elems(&op->outputs[0]->type.shape);
+        uint64_t d = nz ? cml_shape_elems(&nz->type.shape) : 0;
         sparsity_from_mask(c, mask, total, d);
         set_dense(c, op, 0);
         c->stored_bytes = leaf_bytes(nz) + leaf_bytes(mask) + leaf_bytes(shp);
@@ -300,8 +289,8 @@ static void compress_op(lmodel *lm, const cml_op *op) {
         cml_compression *c = new_comp(lm, lut, NULL);
         if (!c || !lut) return;
         lut_facts_ios18(c, lut, im ? &im->type.shape : NULL, inz ? cml_dtype_bits(inz->type.dtype) : 0);
-        uint64_t total = im ? elems(&im->type.shape) : 0;
-        sparsity_from_mask(c, im, total, inz ? elems(&inz->type.shape) : 0);
+        uint64_t total = im ? cml_shape_elems(&im->type.shape) : 0;
+        sparsity_from_mask(c, im, total, inz ? cml_shape_elems(&inz->type.shape) : 0);
         if (op->n_outputs) {
             c->dense_dtype = lut->type.dtype;
             c->dense_shape = im ? im->type.shape : (cml_shape){-1, NULL};
@@ -318,8 +307,8 @@ static void compress_op(lmodel *lm, const cml_op *op) {
         if (!c || !nz) return;
         quant_facts(c, dm ? &dm->type.shape : NULL, sc ? &sc->type.shape : NULL, nz->type.dtype);
         c->quant_symmetric = off == NULL || all_values_equal(off, 0);
-        uint64_t total = dm ? elems(&dm->type.shape) : 0;
-        sparsity_from_mask(c, dm, total, elems(&nz->type.shape));
+        uint64_t total = dm ? cml_shape_elems(&dm->type.shape) : 0;
+        sparsity_from_mask(c, dm, total, cml_shape_elems(&nz->type.shape));
         c->dense_shape = dm ? dm->type.shape : (cml_shape){-1, NULL};
         c->dense_elements = total;
         c->dense_dtype = sc ? sc->type.dtype : CML_DT_UNKNOWN;

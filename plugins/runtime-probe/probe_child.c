@@ -51,6 +51,7 @@
 #include <mach/mach.h>
 #endif
 
+#include "coreml-lint/child.h"
 #include "exec/exec_api.h"
 #include "exec/exec_blas.h"
 #include "probe.h"
@@ -1257,12 +1258,7 @@ static void prb_child_main(prb_child *c) {
 #ifdef __linux__
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
-    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS, SIGPIPE};
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &dfl, NULL);
+    cml_child_default_crash_signals();
     c->progress = isatty(2) != 0;
     c->t0 = prb_now_ms();
     const char *after = getenv("CML_PROBE_PROGRESS_AFTER_MS");
@@ -1588,20 +1584,6 @@ out:
 
 /* ---- the parent ------------------------------------------------------------------ */
 
-static const char *prb_signal_name(int sig) {
-    switch (sig) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGBUS: return "SIGBUS";
-    case SIGABRT: return "SIGABRT";
-    case SIGFPE: return "SIGFPE";
-    case SIGILL: return "SIGILL";
-    case SIGKILL: return "SIGKILL";
-    case SIGTERM: return "SIGTERM";
-    case SIGTRAP: return "SIGTRAP";
-    default: return "a signal";
-    }
-}
-
 static const char *prb_stage_name(int s) {
     switch (s) {
     case STAGE_START: return "while starting";
@@ -1758,7 +1740,7 @@ void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *
             prb_fail(res, PROBE_OOM, "was killed (SIGKILL) %s%s after %.0f ms, most likely by the system's out-of-memory "
                      "killer", prb_stage_name(res->stage), where, elapsed);
         else
-            prb_fail(res, PROBE_CRASH, "crashed with signal %d (%s) %s%s%s", sig, prb_signal_name(sig),
+            prb_fail(res, PROBE_CRASH, "crashed with signal %d (%s) %s%s%s", sig, cml_signal_name(sig),
                      prb_stage_name(res->stage), where,
                      res->oom_hint && res->rss_peak_mb - res->rss_start_mb > 0.8 * (double)opts->memory_limit_mb
                          ? " near its memory limit (an allocation failure may be the cause)"

@@ -6,6 +6,7 @@
  * a time-out becomes plugin/crash or plugin/timeout for that rule, and the
  * frames it sent are read with every length bounded. */
 #define _POSIX_C_SOURCE 200809L
+#include "coreml-lint/child.h"
 #include "host/so/so_int.h"
 
 /* ---- checking in a child ----------------------------------------------------- */
@@ -124,12 +125,7 @@ static void so_child_main(so_rule *sr, const cml_model *m, rule_ctx *rc, int fd)
 #endif
     /* Let a crash kill the child with its signal, whatever handlers the
      * host (or a sanitizer runtime) installed, so the parent can name it. */
-    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS, SIGPIPE};
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &dfl, NULL);
+    cml_child_default_crash_signals();
     so_ctx c;
     so_ctx_init(&c, sr, rc, fd);
     int r = sr->desc.check(m, &c.pub);
@@ -263,7 +259,7 @@ static int so_check_child(so_rule *sr, const cml_model *m, rule_ctx *rc) {
     if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
         ctx_notify(rc, "plugin/crash", LEVEL_ERROR, "rule '%s' (plugin %s) crashed with signal %d (%s)", id,
-                   sr->pl->base, sig, so_signal_name(sig));
+                   sr->pl->base, sig, cml_signal_name(sig));
         return -1;
     }
     if (!st.got_end) {

@@ -36,22 +36,6 @@ const char *so_code_name(int rc) {
     }
 }
 
-const char *so_signal_name(int sig) {
-    switch (sig) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGBUS: return "SIGBUS";
-    case SIGABRT: return "SIGABRT";
-    case SIGFPE: return "SIGFPE";
-    case SIGILL: return "SIGILL";
-    case SIGKILL: return "SIGKILL";
-    case SIGTERM: return "SIGTERM";
-    case SIGPIPE: return "SIGPIPE";
-    case SIGTRAP: return "SIGTRAP";
-    case SIGSYS: return "SIGSYS";
-    default: return "signal";
-    }
-}
-
 /* Copy a plugin struct of `size` bytes into dst (dst_size bytes): at most
  * what both sides have, the rest zeroed. */
 void so_copy_sized(void *dst, size_t dst_size, const void *src, uint32_t size) {

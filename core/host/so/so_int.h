@@ -99,7 +99,6 @@ extern const engine so_engine;
 const char *so_base(const char *path);
 bool so_empty(const char *s);
 const char *so_code_name(int rc);
-const char *so_signal_name(int sig);
 void so_copy_sized(void *dst, size_t dst_size, const void *src, uint32_t size);
 int so_reserved_nonzero(void *const *r, size_t n);
 void so_unusable(registry *reg, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

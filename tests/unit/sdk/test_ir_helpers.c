@@ -99,9 +99,22 @@ static void test_names(void) {
     CHECK_STR(cml_granularity_name(CML_GRAN_PER_BLOCK), "per_block");
 }
 
+static void test_shape_elems(void) {
+    static const int64_t d3[] = {2, 3, 4}, dz[] = {5, 0, 7}, du[] = {2, CML_DIM_UNKNOWN},
+                         big[] = {INT64_C(1) << 40, INT64_C(1) << 30};
+    CHECK_INT((long long)cml_shape_elems(&(cml_shape){3, d3}), 24);
+    CHECK_INT((long long)cml_shape_elems(&(cml_shape){0, NULL}), 1);   /* a scalar */
+    CHECK_INT((long long)cml_shape_elems(&(cml_shape){3, dz}), 0);     /* an empty tensor */
+    CHECK_INT((long long)cml_shape_elems(&(cml_shape){2, du}), 0);     /* a dimension unknown */
+    CHECK_INT((long long)cml_shape_elems(&(cml_shape){-1, NULL}), 0);  /* rank unknown */
+    CHECK_INT((long long)cml_shape_elems(&(cml_shape){2, big}), 0);    /* 2^70 overflows */
+    CHECK_INT((long long)cml_shape_elems(NULL), 0);
+}
+
 int main(void) {
     RUN(test_half_to_float);
     RUN(test_float_to_half);
     RUN(test_names);
+    RUN(test_shape_elems);
     return CHECK_DONE();
 }
