@@ -77,6 +77,15 @@ $MODEL" INPUT_FAIL_ON=never INPUT_SARIF_FILE=two.sarif INPUT_SUMMARY=false INPUT
 grep -q "my%20models/tiny_image_nn.mlmodel" "$T/two.sarif" 2> /dev/null || bad "paths one per line: the model in 'my models' was not checked"
 [ "$(output exit-code)" = 0 ] || bad "fail-on never over clean-enough models: exit-code '$(output exit-code)'"
 
+# no sarif-file input: the report goes to $RUNNER_TEMP, outside the (untrusted) checkout
+: > "$GITHUB_OUTPUT"
+rm -f "$RUNNER_TEMP/coreml-lint.sarif"
+(cd "$T" && COREML_LINT="$B/coreml-lint" INPUT_PATHS="$MODEL" INPUT_SUMMARY=false INPUT_ARGS="--no-config" \
+    bash "$S/action/run.sh" > "$T/run4.log" 2>&1)
+[ "$(output sarif-file)" = "$RUNNER_TEMP/coreml-lint.sarif" ] || bad "default sarif-file is '$(output sarif-file)', wanted \$RUNNER_TEMP/coreml-lint.sarif"
+[ -s "$RUNNER_TEMP/coreml-lint.sarif" ] || bad "no report at \$RUNNER_TEMP/coreml-lint.sarif"
+[ -e "$T/coreml-lint.sarif" ] && bad "the default report was written into the checkout"
+
 # a path that does not exist: exit-code 2, no SARIF, no summary
 : > "$GITHUB_OUTPUT"
 : > "$GITHUB_STEP_SUMMARY"
