@@ -823,6 +823,13 @@ static void add_kind(char *list, size_t cap, const char *kind) {
 static size_t check_block(const exec_io *io, const cml_function *fn, const cml_block *b, int fam, char *list,
                           size_t cap, const cml_op **ops, char (*why)[192], size_t max, size_t *n_runtime);
 
+/* A NeuralNetwork compiled for espresso: the loader reads its files for the
+ * layer list only, so the IR has no layers and no parameters to run. */
+static bool is_espresso_nn(const cml_model *m, const cml_function *fn) {
+    return m && fn && fn->block && model_family(m) == FAM_NN && m->format == CML_FMT_MLMODELC && !fn->block->n_ops &&
+           m->n_outputs;
+}
+
 static size_t check_ops(const exec_io *io, const cml_function *fn, int fam, char *list, size_t cap, const cml_op **ops,
                         char (*why)[192], size_t max, size_t *n_runtime) {
     return check_block(io, fn, fn->block, fam, list, cap, ops, why, max, n_runtime);
@@ -864,7 +871,11 @@ static size_t check_block(const exec_io *io, const cml_function *fn, const cml_b
             char r[160] = "";
             const cml_model *sm = fam == FAM_CLASSIC && exec_is_neural_type(op->kind) ? exec_stage_model(fn->model, op) : NULL;
             const cml_function *sf = sm ? cml_model_function(sm, NULL) : NULL;
-            if (sf && sf->block) {
+            if (is_espresso_nn(sm, sf)) {
+                /* refused at prepare, by name, like a whole espresso model */
+                snprintf(item, sizeof item, "%s (compiled for espresso: its layers and weights are not read)",
+                         op->kind);
+            } else if (sf && sf->block) {
                 /* a neural pipeline stage: its own ops decide */
                 size_t at = n_bad < max ? n_bad : max;
                 size_t nb = check_ops(io, sf, model_family(sm), list, cap, ops ? ops + at : NULL, why ? why + at : NULL,
@@ -873,7 +884,9 @@ static size_t check_block(const exec_io *io, const cml_function *fn, const cml_b
                 if (!nb) n_rt++;
                 continue;
             }
-            if (!kd) snprintf(item, sizeof item, "%s", op->kind);
+            if (*item) {
+                /* refused above */
+            } else if (!kd) snprintf(item, sizeof item, "%s", op->kind);
             else if (kd->check && kd->check(io, op, r, sizeof r) != 0) snprintf(item, sizeof item, "%s (%s)", op->kind, r);
             else n_rt++;
         } else if (!strcmp(op->kind, "const")) {
@@ -1204,7 +1217,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
         exec_seterr(err, errlen, "function '%s' not found", function ? function : "(default)");
         return NULL;
     }
-    if (fam == FAM_NN && m->format == CML_FMT_MLMODELC && !fn->block->n_ops && m->n_outputs) {
+    if (is_espresso_nn(m, fn)) {
         /* the loader reads a compiled NeuralNetwork's espresso files for
          * their layer list only: no layers, no parameters in the IR */
         exec_seterr(err, errlen, "a NeuralNetwork compiled for espresso is not executable by the reference executor "
