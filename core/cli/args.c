@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/sources.h"
 #include "cli/target.h"
+#include "host/config.h"
 #include "coreml-lint/plugin.h"
 #include "host/config.h"
 #include "host/limits.h"
@@ -140,6 +141,7 @@ static int check_format(const char *flag, const char *v);
 static int check_target(const char *flag, const char *v);
 static int check_name_file(const char *flag, const char *v);
 static int check_limit(const char *flag, const char *v);
+static int check_rule_set(const char *flag, const char *v);
 
 #define OFF(m) offsetof(cli_opts, m)
 #define ALL (CMD_CHECK | CMD_INSPECT | CMD_RULES | CMD_PROBE | CMD_COMPARE | CMD_TEST_RULE)
@@ -173,6 +175,9 @@ static const cli_flag FLAGS[] = {
     {"--config", 0, "FILE", RUL | CMD_TEST_RULE, F_STR, OFF(config), NULL, 0, 0, NULL, S_CONFIG,
      "configuration file (default: .coreml-lint.json found upward from the working directory)"},
     {"--no-config", 0, NULL, RUL, F_TRUE, OFF(no_config), NULL, 0, 0, NULL, S_CONFIG, "read no configuration file"},
+    {"--rule-set", 0, "NAME", RUL, F_STR, OFF(rule_set), NULL, 0, 0, check_rule_set, S_CONFIG,
+     "the rule set to start from, instead of the configuration's \"extends\": recommended (the default) or "
+     "strict (opt-in rules on, policy notes as warnings, fail on warnings); the file's own settings still decide"},
     {"--trust-config", 0, NULL, RUL, F_TRUE, OFF(trust_config), NULL, 0, 0, NULL, S_CONFIG,
      "let the configuration file load code (its \"plugins\" and \"rules_dirs\") and loosen \"limits\"; without it "
      "(or COREML_LINT_TRUST_CONFIG=1) they are ignored with a notification: the file may come from a pull request"},
@@ -236,6 +241,17 @@ static int check_target(const char *flag, const char *v) {
     (void)flag;
     if (target_from_flag(v, buf, sizeof buf)) return 0;
     fprintf(stderr, "coreml-lint: %s\n", buf);
+    return -1;
+}
+
+static int check_rule_set(const char *flag, const char *v) {
+    size_t n;
+    const char *const *sets = config_rule_sets(&n);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v, sets[i])) return 0;
+    fprintf(stderr, "coreml-lint: %s must be one of", flag);
+    for (size_t i = 0; i < n; i++) fprintf(stderr, "%s %s", i ? "," : "", sets[i]);
+    fprintf(stderr, ", not '%s'\n", v);
     return -1;
 }
 

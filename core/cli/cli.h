@@ -35,7 +35,7 @@ int strv_push(strv *s, const char *x);
  * rule_options instead, as JSON: the command puts them in the configuration
  * overlay (config.h), where they are validated like a config file's. */
 typedef struct cli_opts {
-    const char *format, *output, *config, *target, *baseline, *docs_dir;
+    const char *format, *output, *config, *target, *baseline, *docs_dir, *rule_set;
     int fail_on;              /* LEVEL_*, -1 = not given */
     bool no_config, no_bundled, quiet, color, no_color, timestamps, markdown, keep_going;
     bool trust_config;        /* the configuration file may load code (docs/security.md) */

@@ -165,7 +165,7 @@ int cmd_test_rule(const cli_command *c, cli_opts *o) {
     config_init(&cfg);
     char err[2048];
     if (o->config && config_load(&cfg, o->config, err, sizeof err) != 0) {
-        fprintf(stderr, "coreml-lint: %s\n", err);
+        cli_errorf("coreml-lint: %s", err);
         config_free(&cfg);
         return 2;
     }

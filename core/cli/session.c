@@ -56,6 +56,10 @@ int session_open(session *s, const cli_opts *o, bool use_config, const char *opt
         }
         free(found);
     }
+    if (o->rule_set && config_use_rule_set(&s->cfg, o->rule_set, err, sizeof err) != 0) {
+        cli_errorf("coreml-lint: %s", err);
+        return 2;
+    }
     /* The configuration file may be the pull request's: unless the user
      * trusts it (--trust-config, COREML_LINT_TRUST_CONFIG=1), it loads no
      * code and loosens no limit (docs/security.md). */

@@ -72,7 +72,41 @@ static int apply_rule_set(config *c) {
         c->set_rules[i].level = STRICT_RULES[i].level;
         c->n_set_rules++;
     }
-    if (c->fail_on < 0) c->fail_on = LEVEL_WARNING;
+    if (c->fail_on < 0) {
+        c->fail_on = LEVEL_WARNING;
+        c->fail_on_from_set = true;
+    }
+    return 0;
+}
+
+static void strv_free(char **v, size_t n);
+
+int config_use_rule_set(config *c, const char *name, char *err, size_t errlen) {
+    size_t ns;
+    const char *const *sets = config_rule_sets(&ns);
+    bool known = false;
+    for (size_t i = 0; name && i < ns; i++) known = known || !strcmp(name, sets[i]);
+    if (!known) {
+        snprintf(err, errlen, "--rule-set must be \"recommended\" or \"strict\", not '%s'", name ? name : "");
+        return -1;
+    }
+    /* forget the file's set, keep what the file itself says */
+    strv_free(c->set_enable, c->n_set_enable);
+    for (size_t i = 0; i < c->n_set_rules; i++) free(c->set_rules[i].pattern);
+    free(c->set_rules);
+    c->set_enable = NULL;
+    c->set_rules = NULL;
+    c->n_set_enable = c->n_set_rules = 0;
+    if (c->fail_on_from_set) {
+        c->fail_on = -1;
+        c->fail_on_from_set = false;
+    }
+    free(c->extends);
+    c->extends = host_strdup(name);
+    if (!c->extends || apply_rule_set(c) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     return 0;
 }
 

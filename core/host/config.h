@@ -51,6 +51,7 @@ typedef struct config {
     config_supp *supps;
     size_t n_supps;
     int fail_on;              /* LEVEL_*, -1 = not set */
+    bool fail_on_from_set;    /* fail_on came from the rule set, not the file */
     host_limits limits;       /* "limits": defaults where not set */
     config_lines *lines;      /* key -> line, for messages */
 } config;
@@ -61,6 +62,10 @@ void config_init(config *c);
  * "strict" (opt-in static rules on, policy notes raised to warnings,
  * fail_on warning unless the file sets it). */
 const char *const *config_rule_sets(size_t *n);
+/* Use the rule set NAME instead of the file's "extends" (the --rule-set
+ * flag): what the file itself says still decides first. 0, or -1 with err
+ * when NAME is not a rule set. */
+int config_use_rule_set(config *c, const char *name, char *err, size_t errlen);
 /* Top-level keys the parser accepts (the schema must list each). */
 const char *const *config_keys(size_t *n);
 /* "iOS16", "iOS17.4", "macOS13", "tvOS17", "watchOS10", "visionOS2". */

@@ -214,6 +214,44 @@ static void test_fail_on(void) {
     cli_res_free(&r);
 }
 
+/* --rule-set: the set to start from, over the file's "extends"; the file's
+ * own settings still decide. The example classifier has no metadata: a note
+ * in recommended, a warning (and exit 1: strict fails on warnings) in strict. */
+static void test_rule_set(void) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    char m[PATH_MAX];
+    snprintf(m, sizeof m, "%s/examples/tiny_classifier_nn.mlmodel", bd ? bd : "");
+    if (!bd || access(m, R_OK)) {
+        fprintf(stderr, "SKIP test_rule_set: the fixture writer's examples are missing\n");
+        return;
+    }
+    res r = RUNW("--no-config", m);
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "note: the model has no metadata") != NULL);
+    cli_res_free(&r);
+    r = RUNW("--no-config", "--rule-set", "strict", m);
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "warning: the model has no metadata") != NULL);
+    cli_res_free(&r);
+    write_str("strict.json", "{\"extends\": \"strict\"}");
+    r = RUNW("--config", "strict.json", m);
+    EXPECT_CODE(r, 1);
+    cli_res_free(&r);
+    r = RUNW("--config", "strict.json", "--rule-set", "recommended", m);   /* the flag replaces the file's set */
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "note: the model has no metadata") != NULL);
+    cli_res_free(&r);
+    write_str("strict-err.json", "{\"fail_on\": \"error\"}");
+    r = RUNW("--config", "strict-err.json", "--rule-set", "strict", m);   /* the file's fail_on still decides */
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "warning: the model has no metadata") != NULL);
+    cli_res_free(&r);
+    r = RUNW("--no-config", "--rule-set", "pedantic", m);
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "recommended, strict") != NULL);
+    cli_res_free(&r);
+}
+
 static void test_baseline(void) {
     res r = RUNW("--no-bundled", "--no-config", "--format", "sarif", "-o", "base.sarif", "empty.mlmodel",
                  "garbage.mlmodel");
@@ -744,6 +782,7 @@ int main(void) {
     RUN(test_xcode_target);
     RUN(test_test_rule);
     RUN(test_fail_on);
+    RUN(test_rule_set);
     RUN(test_baseline);
     RUN(test_suppression);
     RUN(test_output);
