@@ -68,7 +68,9 @@ static const char *plural(size_t n) {
 static bool safe_url(const char *u) {
     if (!u || (strncmp(u, "https://", 8) && strncmp(u, "http://", 7))) return false;
     for (const char *p = u; *p; p++)
-        if (*p <= ' ' || *p == ')' || *p == '(' || *p == '<' || *p == '>' || *p == '"' || (unsigned char)*p >= 0x7f)
+        /* '[' and ']': Markdown link syntax, and "##[" is a workflow command */
+        if (*p <= ' ' || *p == ')' || *p == '(' || *p == '<' || *p == '>' || *p == '"' || *p == '[' || *p == ']' ||
+            (unsigned char)*p >= 0x7f)
             return false;
     return true;
 }

@@ -343,14 +343,14 @@ static void unknown_flag(const char *a, unsigned cmd) {
         if (best && bd > (strlen(name) > 8 ? 3u : 2u)) best = NULL, bd = 99;
     }
     if (best && (best->commands & cmd))
-        fprintf(stderr, "coreml-lint %s: unknown option '%s'; did you mean %s? (coreml-lint %s --help)\n", cname, name,
+        cli_errorf("coreml-lint %s: unknown option '%s'; did you mean %s? (coreml-lint %s --help)", cname, name,
                 best->name, cname);
     else if (best) {
         char cmds[256];
-        fprintf(stderr, "coreml-lint %s: unknown option '%s'; did you mean %s (an option of %s)?\n", cname, name,
+        cli_errorf("coreml-lint %s: unknown option '%s'; did you mean %s (an option of %s)?", cname, name,
                 best->name, command_names(best->commands, cmds, sizeof cmds));
     } else
-        fprintf(stderr, "coreml-lint %s: unknown option '%s' (coreml-lint %s --help)\n", cname, name, cname);
+        cli_errorf("coreml-lint %s: unknown option '%s' (coreml-lint %s --help)", cname, name, cname);
 }
 
 /* ---- parsing ------------------------------------------------------------------------- */

@@ -70,7 +70,11 @@ static void rules_list(FILE *out, const registry *reg, const char *pattern) {
     for (size_t i = 0; i < registry_count(reg); i++) {
         const host_rule *r = registry_rule(reg, i);
         if (pattern && !host_glob_match(pattern, r->id, false)) continue;
-        fprintf(out, "%-*s  %-7s  %-7s  %s\n", (int)w, r->id, effective_level(r), r->kind, r->summary);
+        /* one line per rule, whatever the summary holds (completions cut
+         * the first word of each line) */
+        char summary[512];
+        san_buf(summary, sizeof summary, r->summary, SAN_LINE);
+        fprintf(out, "%-*s  %-7s  %-7s  %s\n", (int)w, r->id, effective_level(r), r->kind, summary);
     }
 }
 
@@ -141,10 +145,15 @@ int cmd_rules(const cli_command *c, cli_opts *o) {
         rc = 2;
     }
     report_file rf = {0};
-    if (!rc && session_output_open(&rf, o->output) != 0) rc = 2;
+    if (!rc && o->docs_dir && o->output) {
+        /* --docs writes files of its own; -o would only be emptied */
+        fprintf(stderr, "coreml-lint rules: --docs DIR writes its pages into DIR; -o does not go with it\n");
+        rc = 2;
+    }
     if (!rc && o->docs_dir) {
         if (ruledoc_write_dir(o->docs_dir, s.reg) != 0) rc = 2;
-        if (session_output_commit(&rf)) rc = 2;
+    } else if (!rc && session_output_open(&rf, o->output) != 0) {
+        rc = 2;
     } else if (!rc) {
         /* a rule's words (a third-party rule's too) reach the output only
          * through the sanitizer (format/sanitize.h) */

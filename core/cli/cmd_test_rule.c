@@ -11,12 +11,16 @@
  * case, then a count; exit 0 all pass, 1 a case failed, 2 the rule did not
  * load (its notifications name the file and line) or there are no cases. */
 #define _DEFAULT_SOURCE
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "format/fsutil.h"
+#include "format/sanitize.h"
 #include "cli/discover.h"
 #include "cli/sources.h"
 #include "cli/target.h"
@@ -32,13 +36,27 @@ static bool is_dir(const char *p) {
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* One result line on stdout. Case names, findings, notifications and the
+ * .expect text are the case author's (often a pull request's): the line goes
+ * through the sanitizer (format/sanitize.h) like every other output. */
+static void outf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void outf(const char *fmt, ...) {
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    san_fputs(buf, stdout);
+    fputc('\n', stdout);
+}
+
 static void print_notes(const registry *reg, const char *model_path) {
     for (size_t i = 0; i < registry_n_notes(reg); i++) {
         const notification *n = registry_note(reg, i);
         if (model_path && (!n->model_path || strcmp(n->model_path, model_path))) continue;
-        fprintf(stderr, "coreml-lint: %s: %s", level_name(n->level), n->message);
-        if (n->file) fprintf(stderr, " (%s%s%.0u)", n->file, n->line ? ":" : "", n->line);
-        fprintf(stderr, " [%s]\n", n->kind);
+        char at[600] = "";
+        if (n->file) snprintf(at, sizeof at, " (%s%s%.0u)", n->file, n->line ? ":" : "", n->line);
+        cli_errorf("coreml-lint: %s: %s%s [%s]", level_name(n->level), n->message, at, n->kind);
     }
 }
 
@@ -54,8 +72,13 @@ static char *read_expect(const char *model, const char **lines, size_t max, size
     char p[4200];
     *n = 0;
     if (snprintf(p, sizeof p, "%s.expect", model) >= (int)sizeof p) return NULL;
-    FILE *f = fopen(p, "rb");
-    if (!f) return NULL;
+    /* a regular file only: a FIFO named like it would block the run */
+    int fd = fs_open_regular(p);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd);
+        return NULL;
+    }
     char *text = calloc(1, EXPECT_MAX_BYTES + 1);
     size_t got = text ? fread(text, 1, EXPECT_MAX_BYTES, f) : 0;
     fclose(f);
@@ -85,7 +108,7 @@ static void run_case(registry *reg, const host_rule *rule, const run_opts *ro, c
     lmodel *lm = loader_load(model, NULL);
     if (!lm || !lm->model || (lm->unreadable && !rule_has_tag(rule, "unreadable-models"))) {
         const char *why = lm && lm->model && lm->model->n_diags ? lm->model->diags[0]->message : "out of memory";
-        printf("FAIL %s: the case model does not load: %s\n", shown, why);
+        outf("FAIL %s: the case model does not load: %s", shown, why);
         loader_free(lm);
         t->fail++;
         return;
@@ -95,7 +118,7 @@ static void run_case(registry *reg, const host_rule *rule, const run_opts *ro, c
     run_stats st;
     run_result *res = run_check(reg, ro, &model, 1, &st, err, sizeof err);
     if (!res) {
-        printf("FAIL %s: %s\n", shown, err);
+        outf("FAIL %s: %s", shown, err);
         t->fail++;
         return;
     }
@@ -125,21 +148,21 @@ static void run_case(registry *reg, const host_rule *rule, const run_opts *ro, c
         if (!hit) missing = lines[k];
     }
     if (broke) {
-        printf("FAIL %s: the rule failed: %s [%s]\n", shown, broke->message, broke->kind);
+        outf("FAIL %s: the rule failed: %s [%s]", shown, broke->message, broke->kind);
         t->fail++;
     } else if (must_fire && !n) {
-        printf("FAIL %s: no finding of %s, wanted at least one\n", shown, rule->id);
+        outf("FAIL %s: no finding of %s, wanted at least one", shown, rule->id);
         t->fail++;
     } else if (missing) {
-        printf("FAIL %s: no finding says \"%s\" (%s.expect); first: %s\n", shown, missing, shown,
+        outf("FAIL %s: no finding says \"%s\" (%s.expect); first: %s", shown, missing, shown,
                first ? first->message : "-");
         t->fail++;
     } else if (!must_fire && n) {
-        printf("FAIL %s: %zu finding%s, wanted none: %s\n", shown, n, n == 1 ? "" : "s", first->message);
+        outf("FAIL %s: %zu finding%s, wanted none: %s", shown, n, n == 1 ? "" : "s", first->message);
         t->fail++;
     } else {
-        if (n) printf("ok   %s: %zu finding%s (%s)\n", shown, n, n == 1 ? "" : "s", first->message);
-        else printf("ok   %s: no finding\n", shown);
+        if (n) outf("ok   %s: %zu finding%s (%s)", shown, n, n == 1 ? "" : "s", first->message);
+        else outf("ok   %s: no finding", shown);
         t->pass++;
     }
     free(expect);
@@ -158,7 +181,7 @@ int cmd_test_rule(const cli_command *c, cli_opts *o) {
     snprintf(fire, sizeof fire, "%s/fire", cases);
     snprintf(pass, sizeof pass, "%s/pass", cases);
     if (!is_dir(fire) && !is_dir(pass)) {
-        fprintf(stderr, "coreml-lint test-rule: '%s' has no fire/ or pass/ folder of case models\n", cases);
+        cli_errorf("coreml-lint test-rule: '%s' has no fire/ or pass/ folder of case models", cases);
         return 2;
     }
     config cfg;
@@ -183,22 +206,22 @@ int cmd_test_rule(const cli_command *c, cli_opts *o) {
     }
     int rc = 0;
     if (added <= 0 || !rule) {
-        fprintf(stderr, "coreml-lint test-rule: '%s' did not load:\n", rule_path);
+        cli_errorf("coreml-lint test-rule: '%s' did not load:", rule_path);
         if (reg) print_notes(reg, NULL);
         rc = 2;
     } else if (n_file_rules > 1) {
-        fprintf(stderr, "coreml-lint test-rule: '%s' declares %zu rules; test-rule tests a file with one\n", rule_path,
+        cli_errorf("coreml-lint test-rule: '%s' declares %zu rules; test-rule tests a file with one", rule_path,
                 n_file_rules);
         rc = 2;
     } else if (config_apply(&cfg, reg, NULL, err, sizeof err) != 0) {
-        fprintf(stderr, "coreml-lint: %s\n", err);
+        cli_errorf("coreml-lint: %s", err);
         rc = 2;
     }
     char target[128];
     const char *tgt = NULL;
     if (!rc && o->target) {
         if (!target_from_flag(o->target, target, sizeof target)) {
-            fprintf(stderr, "coreml-lint: %s\n", target);
+            cli_errorf("coreml-lint: %s", target);
             rc = 2;
         } else {
             tgt = target;
@@ -222,18 +245,18 @@ int cmd_test_rule(const cli_command *c, cli_opts *o) {
                 }
             }
         if (!rc && !models[0].n && !models[1].n) {
-            fprintf(stderr, "coreml-lint test-rule: no case models under '%s/fire' or '%s/pass'\n", cases, cases);
+            cli_errorf("coreml-lint test-rule: no case models under '%s/fire' or '%s/pass'", cases, cases);
             rc = 2;
         }
     }
     if (!rc) {
-        printf("test-rule %s (%s): %zu must fire, %zu must not\n", rule->id, rule_path, models[0].n, models[1].n);
+        outf("test-rule %s (%s): %zu must fire, %zu must not", rule->id, rule_path, models[0].n, models[1].n);
         run_opts ro = {.cfg = NULL, .target = tgt, .fail_on = LEVEL_NOTE, .limits = &lim};
         tally t = {0};
         for (int k = 0; k < 2; k++)
             for (size_t i = 0; i < models[k].n; i++)
                 run_case(reg, rule, &ro, models[k].items[i], case_name(models[k].items[i], cases), k == 0, &t);
-        printf("%zu of %zu cases pass\n", t.pass, t.pass + t.fail);
+        outf("%zu of %zu cases pass", t.pass, t.pass + t.fail);
         rc = t.fail ? 1 : 0;
     }
     if (fflush(stdout) != 0) rc = 2;

@@ -15,9 +15,17 @@
 
 #define FACTS_MAX_DEPTH IR_MAX_DEPTH
 
+/* Distinct op kinds the histogram names; the rest are counted together
+ * (a model.mil of 40,000 made-up op kinds must not make the report's
+ * lookups and sort quadratic). Core ML's op sets have ~170 MIL ops and
+ * ~160 NeuralNetwork layer types. */
+#define FACTS_MAX_KINDS 512
+#define FACTS_OTHER_KINDS "(other kinds)"
+
 typedef struct tally {
     double units[5];   /* by cml_unit */
     cJSON *hist;       /* kind -> count */
+    size_t n_kinds;
 } tally;
 
 static void count_op(tally *t, const cml_op *op) {
@@ -25,8 +33,9 @@ static void count_op(tally *t, const cml_op *op) {
     t->units[op->estimate.unit <= CML_UNIT_NONE ? op->estimate.unit : CML_UNIT_UNKNOWN] += 1;
     const char *k = op->kind && *op->kind ? op->kind : "?";
     cJSON *c = cJSON_GetObjectItemCaseSensitive(t->hist, k);
+    if (!c && t->n_kinds >= FACTS_MAX_KINDS) c = cJSON_GetObjectItemCaseSensitive(t->hist, k = FACTS_OTHER_KINDS);
     if (c) cJSON_SetNumberValue(c, c->valuedouble + 1);
-    else cJSON_AddNumberToObject(t->hist, k, 1);
+    else if (cJSON_AddNumberToObject(t->hist, k, 1)) t->n_kinds++;
 }
 
 static void walk_block(tally *t, const cml_block *b, int depth) {

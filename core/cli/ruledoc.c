@@ -8,6 +8,8 @@
  * the machine. */
 #define _DEFAULT_SOURCE
 #include "cli/ruledoc.h"
+#include "cli/session.h"
+#include "format/sanitize.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -145,19 +147,31 @@ static int mkdir_p(char *path) {
     return mkdir(path, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* One page: rendered in memory, sanitized as a document (a rule's words are
+ * its author's: no control characters, escapes or workflow-command lines),
+ * then written to a temporary file renamed over PATH (never through a
+ * link planted there; a failed run leaves the previous page). */
 static int write_file(const char *path, const registry *reg, const host_rule *r) {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "coreml-lint: cannot write '%s': %s\n", path, strerror(errno));
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem) return -1;
+    if (r) ruledoc_page(mem, r);
+    else ruledoc_index(mem, reg);
+    char *safe = fclose(mem) == 0 ? san_str(buf, SAN_TEXT) : NULL;
+    free(buf);
+    if (!safe) {
+        fprintf(stderr, "coreml-lint: out of memory\n");
         return -1;
     }
-    if (r) ruledoc_page(f, r);
-    else ruledoc_index(f, reg);
-    if (fclose(f) != 0) {
-        fprintf(stderr, "coreml-lint: cannot write '%s': %s\n", path, strerror(errno));
-        return -1;
+    report_file rf = {0};
+    int rc = session_output_open(&rf, path);
+    if (rc == 0) {
+        fputs(safe, rf.f);
+        rc = session_output_commit(&rf);
     }
-    return 0;
+    free(safe);
+    return rc;
 }
 
 int ruledoc_write_dir(const char *dir, const registry *reg) {

@@ -296,19 +296,17 @@ static void prb_show(prb_child *c, size_t op, size_t n_ops) {
         return;
     c->last_shown = now;
     const char *base = strrchr(c->path, '/');
-    /* the model's file name is the pull request's: no control byte of it
-     * reaches the terminal (the escapes here are the progress line's own) */
+    /* the model's file name is the pull request's: only printable ASCII of
+     * it reaches the terminal (no control, escape, invisible or bidi
+     * character, no broken UTF-8, no "##[": each becomes '?'); the escapes
+     * here are the progress line's own. A plugin cannot link the host's
+     * sanitizer, and a progress line needs no more than this. */
     char name[256];
     size_t o = 0;
     const unsigned char *q = (const unsigned char *)(base ? base + 1 : c->path);
-    while (*q && o + 1 < sizeof name) {
-        if (q[0] == 0xC2 && q[1] >= 0x80 && q[1] <= 0x9F) {   /* a C1 control in UTF-8 */
-            name[o++] = '?';
-            q += 2;
-            continue;
-        }
-        name[o++] = *q < 0x20 || *q == 0x7f ? '?' : (char)*q;
-        q++;
+    for (; *q && o + 1 < sizeof name; q++) {
+        bool cmd = *q == '[' && o >= 2 && name[o - 1] == '#' && name[o - 2] == '#';
+        name[o++] = *q >= 0x20 && *q < 0x7f && !cmd ? (char)*q : '?';
     }
     name[o] = 0;
     char runs[32] = "", ops[48] = "";

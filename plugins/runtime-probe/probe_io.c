@@ -403,13 +403,20 @@ void probe_safe_name(const char *name, char *out, size_t cap) {
 char **probe_read_lines(const char *path, size_t *n, float **values, char *err, size_t errlen) {
     *n = 0;
     if (values) *values = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        prb_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+    /* as prb_slurp: a FIFO or device is refused by its type, never opened */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        prb_err(err, errlen, "%s: not a regular file", path);
         return NULL;
     }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || (uint64_t)st.st_size > PRB_MAX_FILE) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        prb_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return NULL;
+    }
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > PRB_MAX_FILE) {
         prb_err(err, errlen, "%s: not a readable file of at most 4 GiB", path);
         fclose(f);
         return NULL;
@@ -480,9 +487,12 @@ char **probe_read_lines(const char *path, size_t *n, float **values, char *err, 
 
 int probe_write_lines(const char *path, const char *const *keys, const float *values, size_t n, char *err,
                       size_t errlen) {
-    FILE *f = fopen(path, "wb");
+    /* never through a symbolic link planted where an output file goes */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0666);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!f) {
         prb_err(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {

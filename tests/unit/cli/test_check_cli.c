@@ -252,6 +252,34 @@ static void test_rule_set(void) {
     cli_res_free(&r);
 }
 
+/* The report's op histogram names at most 512 kinds: a model.mil of 600
+ * made-up op kinds gets a "(other kinds)" bucket, not quadratic work. */
+static void test_histogram_bound(void) {
+    char mil[64 * 1024], *p = mil;
+    p += sprintf(p, "program(1.0)\n[buildInfo = dict<tensor<string, []>, tensor<string, []>>({{\"coremlc-version\", "
+                    "\"1436.100.10\"}})]\n{\n    func main<ios15>(tensor<fp32, [1]> x) {\n");
+    for (int i = 0; i < 600; i++)
+        p += sprintf(p, "        tensor<fp32, [1]> y%d = zop%d(x = %s%d)[name = tensor<string, []>(\"y%d\")];\n", i, i,
+                     i ? "y" : "x", i ? i - 1 : 0, i);
+    sprintf(p, "    } -> (y599);\n}\n");
+    /* the first op reads x: "x0" above is the input's name plus a digit */
+    char *x0 = strstr(mil, "(x = x0)");
+    if (x0) memmove(x0 + 6, x0 + 7, strlen(x0 + 7) + 1);
+    char dir[PATH_MAX + 32];
+    snprintf(dir, sizeof dir, "%s/kinds.mlmodelc", work);
+    mkdir(dir, 0700);
+    write_str("kinds.mlmodelc/model.mil", mil);
+    res r = RUNW("--no-config", "--format", "html", "-o", "kinds.html", "kinds.mlmodelc");
+    CHECK(r.code == 0 || r.code == 1);
+    cli_res_free(&r);
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/kinds.html", work);
+    size_t n = 0;
+    char *html = cli_slurp(path, &n);
+    CHECK(html && strstr(html, "(other kinds)") != NULL);
+    free(html);
+}
+
 static void test_baseline(void) {
     res r = RUNW("--no-bundled", "--no-config", "--format", "sarif", "-o", "base.sarif", "empty.mlmodel",
                  "garbage.mlmodel");
@@ -783,6 +811,7 @@ int main(void) {
     RUN(test_test_rule);
     RUN(test_fail_on);
     RUN(test_rule_set);
+    RUN(test_histogram_bound);
     RUN(test_baseline);
     RUN(test_suppression);
     RUN(test_output);

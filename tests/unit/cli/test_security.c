@@ -402,8 +402,9 @@ static void test_trust_model(void) {
 /* A Lua rule that echoes the model's strings into findings, related
  * locations, fixes, properties and its error message. */
 static const char ECHO_RULE[] =
-    "local rule = { id = \"house/echo\", name = \"Echo\", summary = \"echoes model strings\",\n"
-    "  help = \"Test rule.\", level = \"warning\" }\n"
+    "local rule = { id = \"house/echo\", name = \"Echo\\27[31m\", summary = \"echoes model strings\\n::error::summary\",\n"
+    "  help = \"Test rule.\\r\\n::add-mask::help ##[error]help\", level = \"warning\",\n"
+    "  help_uri = \"https://x.example/a##[warning]b\" }\n"
     "function rule.check(model, ctx)\n"
     "  local md = model.metadata or {}\n"
     "  local a = tostring(md.author) .. ' \\27]0;title\\7 ##[error]rule'\n"
@@ -496,6 +497,25 @@ static void test_no_injection(void) {
           false, true, NULL);
     sweep("rules markdown", (const char *const[]){"rules", "--no-config", "--rules-dir", rules, "--markdown", NULL},
           false, false, NULL);
+    /* the rule's pages, written by rules --docs */
+    char docs[PATH_MAX + 16], page[PATH_MAX + 64];
+    path_in(docs, sizeof docs, work, "docs-out");
+    sweep("rules --docs", (const char *const[]){"rules", "--no-config", "--rules-dir", rules, "--docs", docs, NULL},
+          false, false, NULL);
+    snprintf(page, sizeof page, "%s/rules/house/echo.md", docs);
+    size_t plen = 0;
+    char *ptext = cli_slurp(page, &plen);
+    CHECK(ptext != NULL);
+    if (ptext) check_safe("rules --docs page", ptext, plen, false);
+    free(ptext);
+    /* test-rule: case models named and written by the pull request, the
+     * rule echoing their strings */
+    char cases[PATH_MAX + 16];
+    path_in(cases, sizeof cases, work, "cases");
+    CHECK(sh("mkdir -p '%s/fire' '%s/pass' && cp '%s' '%s/fire/' && cp '%s' \"%s/pass/a$(printf '\\n::error::pwn\\033[31m').mlmodel\"",
+             cases, cases, m[0], cases, m[0], cases) == 0);
+    sweep("test-rule", (const char *const[]){"test-rule", rule, cases, NULL}, false, false, NULL);
+    runs += 2;
     fprintf(stderr, "  %d runs over %d hostile models, %d violations\n", runs + 3, 4, n_violations);
     CHECK_INT(n_violations, 0);
     /* and the payload did reach the output (sanitized): the test sees it */
