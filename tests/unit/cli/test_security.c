@@ -753,6 +753,23 @@ static void test_special_files(void) {
     r = RUN_IN(d, 30, "check", "--no-config", "--baseline", "base.sarif", "fifo.mlmodel");
     EXPECT_CODE(r, 2);
     res_free(&r);
+    /* test-rule: a case's MODEL.expect that is a FIFO is not read (it would
+     * block); the run ends with the case judged on its findings */
+    char nn[PATH_MAX + 64];
+    snprintf(nn, sizeof nn, "%s/strings_nn.mlmodel", hostile);
+    CHECK(sh("mkdir -p '%s/tr/fire' '%s/tr/pass' && cp '%s' '%s/tr/fire/m.mlmodel'", d, d, nn, d) == 0);
+    path_in(f, sizeof f, d, "tr/fire/m.mlmodel.expect");
+    CHECK(mkfifo(f, 0600) == 0);
+    CHECK(sh("mkdir -p '%s/tr/house'", d) == 0);
+    path_in(g, sizeof g, d, "tr/house/echo.lua");
+    write_str(g, "local rule = { id = \"house/echo\", name = \"Echo\", summary = \"s\", help = \"h\",\n"
+                 "  level = \"warning\" }\n"
+                 "function rule.check(model, ctx) ctx:report{ message = 'seen' } end\n"
+                 "return rule\n");
+    r = RUN_IN(d, 30, "test-rule", "tr/house/echo.lua", "tr");
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "1 of 1 cases pass") != NULL);
+    res_free(&r);
 }
 
 /* Folder search: a model below the depth limit and an unreadable folder
