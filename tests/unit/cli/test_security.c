@@ -954,6 +954,38 @@ static const char SPIN_RULE[] =
     "function rule.check(model, ctx) while true do end end\n"
     "return rule\n";
 
+/* The probe's save_outputs (an option a configuration file may set) never
+ * writes through a link planted where an output file goes: the classifier
+ * example's string output becomes label.txt, its scores labelProbs.tsv. */
+static void test_probe_outputs_no_follow(void) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    char m[PATH_MAX], d[PATH_MAX + 64], out[PATH_MAX + 96], victim[PATH_MAX + 96], cfg[PATH_MAX + 96];
+    snprintf(m, sizeof m, "%s/examples/tiny_classifier_nn.mlmodel", bd ? bd : "");
+    if (!have_probe || !bd || access(m, R_OK)) {
+        fprintf(stderr, "SKIP test_probe_outputs_no_follow: no probe or no examples\n");
+        return;
+    }
+    path_in(d, sizeof d, work, "saveout");
+    mkdir(d, 0700);
+    path_in(out, sizeof out, d, "out");
+    mkdir(out, 0700);
+    path_in(victim, sizeof victim, d, "victim");
+    write_str(victim, "keep");
+    CHECK(sh("ln -s '%s' '%s/label.txt' && ln -s '%s' '%s/labelProbs.tsv'", victim, out, victim, out) == 0);
+    path_in(cfg, sizeof cfg, d, "c.json");
+    char json[2 * PATH_MAX + 256];
+    snprintf(json, sizeof json, "{\"rules\": {\"probe/*\": {\"options\": {\"save_outputs\": \"%s\"}}}}", out);
+    write_str(cfg, json);
+    res r = RUN_IN(d, 120, "probe", "--config", "c.json", "--runs", "1", m);
+    EXPECT_CODE(r, 2);   /* the user's own folder cannot be used: a usage error */
+    CHECK(strstr(r.err, "cannot write") != NULL || strstr(r.out, "cannot write") != NULL);
+    res_free(&r);
+    size_t n = 0;
+    char *v = cli_slurp(victim, &n);
+    CHECK(v && n == 4 && !memcmp(v, "keep", 4));
+    free(v);
+}
+
 static void test_lua_wall_clock(void) {
     char d[PATH_MAX + 64], f[PATH_MAX + 128], model[PATH_MAX + 64];
     path_in(d, sizeof d, work, "clock");
@@ -1029,6 +1061,7 @@ int main(void) {
     RUN(test_symlinks_out);
     RUN(test_atomic_report);
     RUN(test_lua_wall_clock);
+    RUN(test_probe_outputs_no_follow);
     tmp_remove_tree(work);
     return CHECK_DONE();
 }
