@@ -13,7 +13,7 @@ model="$corpus/resnet50_mlprogram_fp16_ios16.mlpackage"
 command -v hyperfine >/dev/null || { echo "bench/rules.sh: needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
 here="$(cd "$(dirname "$0")" && pwd)"
 one="taskset -c 0"
-hyperfine -N -i --warmup 5 --runs 50 --export-markdown /tmp/cml-rules-bench.md \
+hyperfine -N -i --warmup "${WARMUP:-5}" --runs "${RUNS:-50}" --export-markdown /tmp/cml-rules-bench.md \
   -n "inspect (load + IR + passes)" "$one $bin inspect --format json $model" \
   -n "check, every bundled rule" "$one $bin check --no-config $model" \
   -n "check, no rule enabled (registry only)" "$one $bin check --no-config --disable '*/*' $model" \
