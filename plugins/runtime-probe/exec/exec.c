@@ -57,7 +57,7 @@ static void to_tensor(exec_tensor *o, const char *name, const xt *t);
 static void lz_view(xt *t, const xlz *z, exec_dtype decl);
 static void release_slot(exec_plan *p, xslot *sl);
 
-/* ---- pointer map ------------------------------------------------------------ */
+/* ---- key -> slot maps (xmap) ------------------------------------------------ */
 
 static size_t ptr_hash(const void *p) {
     uint64_t x = (uint64_t)(uintptr_t)p;
@@ -67,17 +67,27 @@ static size_t ptr_hash(const void *p) {
     return (size_t)x;
 }
 
+static size_t str_hash(const char *k) {
+    uint64_t h = 1469598103934665603ull;  /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)k; *c; c++) h = (h ^ *c) * 1099511628211ull;
+    return (size_t)h;
+}
+
+static size_t key_hash(const xmap *m, const void *k) { return m->str ? str_hash(k) : ptr_hash(k); }
+static bool key_eq(const xmap *m, const void *a, const void *b) { return m->str ? !strcmp(a, b) : a == b; }
+
 static int xmap_get(const xmap *m, const void *k) {
-    if (!m->cap) return -1;
-    size_t i = ptr_hash(k) & (m->cap - 1);
+    if (!m->cap || !k) return -1;
+    size_t i = key_hash(m, k) & (m->cap - 1);
     while (m->keys[i]) {
-        if (m->keys[i] == k) return m->vals[i];
+        if (key_eq(m, m->keys[i], k)) return m->vals[i];
         i = (i + 1) & (m->cap - 1);
     }
     return -1;
 }
 
 static int xmap_put(xmap *m, const void *k, int v) {
+    if (!k) return -1;
     if ((m->n + 1) * 2 > m->cap) {
         size_t nc = m->cap ? m->cap * 2 : 256;
         const void **nk = calloc(nc, sizeof *nk);
@@ -85,7 +95,7 @@ static int xmap_put(xmap *m, const void *k, int v) {
         if (!nk || !nv) { free(nk); free(nv); return -1; }
         for (size_t i = 0; i < m->cap; i++) {
             if (!m->keys[i]) continue;
-            size_t j = ptr_hash(m->keys[i]) & (nc - 1);
+            size_t j = key_hash(m, m->keys[i]) & (nc - 1);
             while (nk[j]) j = (j + 1) & (nc - 1);
             nk[j] = m->keys[i];
             nv[j] = m->vals[i];
@@ -96,52 +106,8 @@ static int xmap_put(xmap *m, const void *k, int v) {
         m->vals = nv;
         m->cap = nc;
     }
-    size_t i = ptr_hash(k) & (m->cap - 1);
-    while (m->keys[i] && m->keys[i] != k) i = (i + 1) & (m->cap - 1);
-    if (!m->keys[i]) m->n++;
-    m->keys[i] = k;
-    m->vals[i] = v;
-    return 0;
-}
-
-static size_t str_hash(const char *k) {
-    uint64_t h = 1469598103934665603ull;  /* FNV-1a */
-    for (const unsigned char *c = (const unsigned char *)k; *c; c++) h = (h ^ *c) * 1099511628211ull;
-    return (size_t)h;
-}
-
-static int smap_get(const smap *m, const char *k) {
-    if (!m->cap || !k) return -1;
-    size_t i = str_hash(k) & (m->cap - 1);
-    while (m->keys[i]) {
-        if (!strcmp(m->keys[i], k)) return m->vals[i];
-        i = (i + 1) & (m->cap - 1);
-    }
-    return -1;
-}
-
-static int smap_put(smap *m, const char *k, int v) {
-    if (!k) return -1;
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t nc = m->cap ? m->cap * 2 : 256;
-        const char **nk = calloc(nc, sizeof *nk);
-        int *nv = calloc(nc, sizeof *nv);
-        if (!nk || !nv) { free(nk); free(nv); return -1; }
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->keys[i]) continue;
-            size_t j = str_hash(m->keys[i]) & (nc - 1);
-            while (nk[j]) j = (j + 1) & (nc - 1);
-            nk[j] = m->keys[i];
-            nv[j] = m->vals[i];
-        }
-        free(m->keys);
-        free(m->vals);
-        m->keys = nk;
-        m->vals = nv;
-        m->cap = nc;
-    }
-    size_t i = str_hash(k) & (m->cap - 1);
-    while (m->keys[i] && strcmp(m->keys[i], k)) i = (i + 1) & (m->cap - 1);
+    size_t i = key_hash(m, k) & (m->cap - 1);
+    while (m->keys[i] && !key_eq(m, m->keys[i], k)) i = (i + 1) & (m->cap - 1);
     if (!m->keys[i]) m->n++;
     m->keys[i] = k;
     m->vals[i] = v;
@@ -248,7 +214,7 @@ int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen) {
     }
     /* a NeuralNetwork blob: one slot per name (a loop's condition reads
      * what its body writes, a layer after a branch what either branch wrote) */
-    if (p->nn_graph && v->name && (s = smap_get(&p->names, v->name)) >= 0) {
+    if (p->nn_graph && v->name && (s = xmap_get(&p->names, v->name)) >= 0) {
         if (xmap_put(&p->vmap, v, s) != 0) { exec_seterr(err, errlen, "out of memory"); return -1; }
         return s;
     }
@@ -261,10 +227,10 @@ int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen) {
 static int nn_named_slot(exec_plan *p, const cml_value *v) {
     int s = xmap_get(&p->vmap, v);
     if (s >= 0) return s;
-    s = smap_get(&p->names, v->name);
+    s = xmap_get(&p->names, v->name);
     if (s >= 0) return xmap_put(&p->vmap, v, s) == 0 ? s : -1;
     s = new_slot(p, v, SLOT_RUNTIME);
-    if (s < 0 || smap_put(&p->names, v->name, s) != 0) return -1;
+    if (s < 0 || xmap_put(&p->names, v->name, s) != 0) return -1;
     /* one namespace: a blob belongs to the function's block */
     p->slots[s].blk = p->fn ? p->fn->block : NULL;
     return s;
@@ -1257,6 +1223,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     p->m = m;
     p->fn = fn;
     p->is_nn = nn;
+    p->names.str = true;
     p->is_classic = fam == FAM_CLASSIC;
     p->conv_blas_only = getenv("CML_EXEC_BLAS_CONV") != NULL;
     p->decode_all = getenv("CML_EXEC_DECODE_CONSTS") != NULL;
@@ -1286,7 +1253,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
         int s = new_slot(p, v, st ? SLOT_STATE : SLOT_INPUT);
         if (s < 0) goto oom;
         p->slots[s].blk = b;
-        if (p->nn_graph && smap_put(&p->names, v->name, s) != 0) goto oom;
+        if (p->nn_graph && xmap_put(&p->names, v->name, s) != 0) goto oom;
         if (nn) {
             const cml_feature *f = find_feature(m, NULL, v->name, false);
             p->slots[s].decl = f && f->array_dtype == CML_ARR_INT32 ? EXEC_DT_INT32
@@ -1334,7 +1301,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
         for (size_t i = 0; i < nf; i++) {
             const cml_feature *f = m->outputs[i];
             const cml_value *v = p->nn_graph ? NULL : nn_value_named(fn, f->name);
-            int ns = p->nn_graph ? smap_get(&p->names, f->name) : -1;
+            int ns = p->nn_graph ? xmap_get(&p->names, f->name) : -1;
             if (ns >= 0) {
                 if (add_io(&p->outs, &p->n_outs, f->name, ns, f) != 0) goto oom;
             } else if (v) {
@@ -1516,27 +1483,6 @@ static void release_slot(exec_plan *p, xslot *sl) {
     sl->t.owned = false;
 }
 
-/* binary16 rounding of a buffer, branch-free so that it vectorises; same
- * results as exec_r16 (overflow to inf, NaN kept, subnormals RNE). */
-static inline void round16_buf(float *d, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, &d[i], 4);
-        uint32_t sgn = u & 0x80000000u, ax = u ^ sgn;
-        uint32_t rn = (ax + 0xfffu + ((ax >> 13) & 1u)) & ~0x1fffu;
-        float af;
-        memcpy(&af, &ax, 4);
-        float sub = (af + 0.5f) - 0.5f;
-        uint32_t rs;
-        memcpy(&rs, &sub, 4);
-        uint32_t r = ax < 0x38800000u ? rs : rn;
-        r = ax >= 0x477ff000u ? 0x7f800000u : r;
-        r = ax > 0x7f800000u ? ax : r;
-        r |= sgn;
-        memcpy(&d[i], &r, 4);
-    }
-}
-
 static void count_nonfinite(const float *d, size_t n, uint64_t *nan, uint64_t *inf) {
     for (size_t i = 0; i < n; i++) {
         if (d[i] != d[i]) (*nan)++;
@@ -1571,7 +1517,7 @@ EXEC_HOT static void scan_range(void *arg, size_t b, size_t e, int range) {
     j->mx[range] = mx;
     j->nf[range] = nf;
     j->ovf[range] = ovf;
-    if (j->fp16) round16_buf(j->d + b, e - b);
+    if (j->fp16) exec_r16_buf(j->d + b, e - b);
 }
 
 /* the stats of an op's float output (max |x| before rounding, overflow,
@@ -1841,7 +1787,7 @@ static int run_steps(exec_plan *p, exec_mode mode, size_t b, size_t e) {
 }
 
 const xt *exec_blob(xctx *c, const char *name) {
-    int s = c->p->nn_graph ? smap_get(&c->p->names, name) : -1;
+    int s = c->p->nn_graph ? xmap_get(&c->p->names, name) : -1;
     return s >= 0 ? slot_view(c, s) : NULL;
 }
 

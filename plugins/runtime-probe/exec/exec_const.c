@@ -373,8 +373,10 @@ bool exec_lz_exact16(const xlz *z) { return z->exact16 || z->r16; }
 /* (exact16: every decoded value is a binary16 value before any rounding:
  * raw fp16, or a LUT of binary16 entries (zeros of a sparse form too)) */
 
-/* binary16 round trip of a buffer (exec_r16, branch-free so that it vectorises) */
-EXEC_HOT static void r16_buf(float *d, size_t n) {
+/* binary16 round trip of a buffer: the same results as exec_r16 (overflow
+ * to inf, NaN kept, subnormals to nearest even), branch-free so that it
+ * vectorises */
+EXEC_HOT void exec_r16_buf(float *d, size_t n) {
     for (size_t i = 0; i < n; i++) {
         uint32_t u;
         memcpy(&u, &d[i], 4);
@@ -629,7 +631,7 @@ static void run_decode(const xlz *z, size_t i, size_t n, int64_t g, bool rnd, fl
     src_get(&z->v, i, i + n, o);
     if (z->kind == LZ_SCALE) scale_run(o, n, z->scale[g], z->offset ? z->offset[g] : 0.0f, z->offset != NULL);
     else lut_run(o, n, z->lut + g * z->P, z->P);
-    if (rnd) r16_buf(o, n);
+    if (rnd) exec_r16_buf(o, n);
 }
 
 void exec_lz_decode(const xlz *z, size_t i0, size_t i1, float *out, bool r16) {
@@ -698,7 +700,7 @@ void exec_lz_decode(const xlz *z, size_t i0, size_t i1, float *out, bool r16) {
         break;
     }
     }
-    if (rnd) r16_buf(out, i1 - i0);
+    if (rnd) exec_r16_buf(out, i1 - i0);
 }
 
 /* the stored bytes of w: in place when the host has them, else one copy */

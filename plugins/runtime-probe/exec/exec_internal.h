@@ -140,17 +140,13 @@ enum { EXEC_FUSE_ADD = 1, EXEC_FUSE_RELU = 2, EXEC_FUSE_CHAIN = 4 /* the interme
 /* what a step tells the block running it (NN loop control) */
 enum { EXEC_FLOW_NEXT = 0, EXEC_FLOW_BREAK = 1, EXEC_FLOW_CONTINUE = 2 };
 
-/* a string-keyed map (NN blob names -> slots) */
-typedef struct smap {
-    const char **keys;
-    int *vals;
-    size_t cap, n;
-} smap;
-
+/* an open-addressing map from a key to a slot: keys compared as pointers
+ * (cml_value*, cml_weight*), or as strings when str is set (NN blob names) */
 typedef struct xmap {
     const void **keys;
     int *vals;
     size_t cap, n;
+    bool str;
 } xmap;
 
 /* the plan's thread pool (exec_par.c) */
@@ -174,7 +170,7 @@ struct exec_plan {
     bool nn_graph;             /* NeuralNetwork layers (not classic): blobs are slots by name */
     bool nn_rank5_arrays;      /* NN RANK5_ARRAY_MAPPING: multiarray inputs become [Seq, B, C, H, W] */
     bool nn_rank5_images;      /* NN RANK5_IMAGE_MAPPING: images become [1, 1, C, H, W] */
-    smap names;                /* NN: blob name -> slot (one namespace, loops and branches included) */
+    xmap names;                /* NN: blob name -> slot (one namespace, loops and branches included) */
     uint64_t loop_limit;       /* iterations one NN loop may run (exec_opts.loop_limit) */
     const cml_op **substituted; /* partial plans: the stages replaced by generated values */
     size_t n_substituted;
@@ -330,6 +326,8 @@ float exec_half_to_float(uint16_t h);
  * safely from any thread. */
 const float *exec_half_table(void);
 static inline float exec_r16(float f);
+/* exec_r16 over a buffer, in place (exec_const.c; vectorised) */
+void exec_r16_buf(float *d, size_t n);
 
 /* ---- kernel tables ---- */
 const exec_kdef *exec_find_mil(const char *kind);
