@@ -33,11 +33,12 @@ static const cml_attr *list_of(xctx *c, const char *name, cml_attr_kind kind) {
 static size_t list_n(const cml_attr *a) { return a ? a->n : 0; }
 
 /* every input of the op, flattened in order, as doubles (x has room for n) */
-static int gather_inputs(xctx *c, double **x, size_t *n) {
+int classic_inputs(xctx *c, double **x, size_t *n) {
     size_t total = 0, k = 0, ni = exec_nn_n_in(c);
     for (size_t i = 0; i < ni; i++) {
         const xt *t = exec_nn_in(c, i);
         if (!t || !t->d) return exec_fail(c, "input %zu ('%s') has no value", i, c->op->inputs[0]->values[i]->name);
+        if (t->dt == EXEC_DT_STRING || t->dt == EXEC_DT_DICT) return exec_fail(c, "input %zu is not numeric", i);
         total += t->n;
     }
     double *v = malloc((total ? total : 1) * sizeof *v);
@@ -136,7 +137,7 @@ static int glm_rows(xctx *c, const double *x, size_t nx, double **y, size_t *ny)
 static int glm_linear(xctx *c, double **y, size_t *ny) {
     double *x = NULL;
     size_t nx = 0;
-    if (gather_inputs(c, &x, &nx) != 0) return -1;
+    if (classic_inputs(c, &x, &nx) != 0) return -1;
     int rc = glm_rows(c, x, nx, y, ny);
     free(x);
     return rc;
@@ -473,7 +474,7 @@ static int forest_scores(xctx *c, const tforest **fp, double **out, size_t *n_ou
     if (!f) return -1;
     double *x = NULL;
     size_t nx = 0;
-    if (gather_inputs(c, &x, &nx) != 0) return -1;
+    if (classic_inputs(c, &x, &nx) != 0) return -1;
     double *acc = malloc(f->dims * sizeof *acc), *o = malloc((f->dims + 1) * sizeof *o);
     if (!acc || !o) { free(x); free(acc); free(o); return exec_fail(c, "out of memory"); }
     int rc = forest_eval(c, f, x, nx, acc);
@@ -800,7 +801,7 @@ static int svm_kernels(xctx *c, const tsvm *s, const double *x, size_t nx, doubl
 static int svm_eval(xctx *c, const tsvm *s, double **kv) {
     double *x = NULL;
     size_t nx = 0;
-    if (gather_inputs(c, &x, &nx) != 0) return -1;
+    if (classic_inputs(c, &x, &nx) != 0) return -1;
     *kv = malloc((s->n_sv ? s->n_sv : 1) * sizeof **kv);
     if (!*kv) { free(x); return exec_fail(c, "out of memory"); }
     int rc = svm_kernels(c, s, x, nx, *kv);

@@ -25,6 +25,10 @@ static inline const char *classic_str(const xt *x, size_t i) {
     return x && x->dt == EXEC_DT_STRING && x->strs && i < x->nstr ? x->strs[i] : NULL;
 }
 
+/* every input of the op, numeric, flattened in order, as doubles
+ * (malloc'd *x of *n): 0, or -1 after exec_fail */
+int classic_inputs(xctx *c, double **x, size_t *n);
+
 /* output i = a copy of x (values, strings, keys, dtype) */
 int classic_copy(xctx *c, size_t i, const xt *x);
 

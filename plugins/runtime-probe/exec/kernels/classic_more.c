@@ -15,26 +15,6 @@
 
 #include "classic_internal.h"
 
-/* every input of the op, flattened in order, as doubles */
-static int flat_inputs(xctx *c, double **x, size_t *n) {
-    size_t total = 0, k = 0, ni = exec_nn_n_in(c);
-    for (size_t i = 0; i < ni; i++) {
-        const xt *t = exec_nn_in(c, i);
-        if (!t || !t->d || t->dt == EXEC_DT_STRING || t->dt == EXEC_DT_DICT)
-            return exec_fail(c, "input %zu is not numeric", i);
-        total += t->n;
-    }
-    double *v = malloc((total ? total : 1) * sizeof *v);
-    if (!v) return exec_fail(c, "out of memory");
-    for (size_t i = 0; i < ni; i++) {
-        const xt *t = exec_nn_in(c, i);
-        for (size_t j = 0; j < t->n; j++) v[k++] = t->d[j];
-    }
-    *x = v;
-    *n = total;
-    return 0;
-}
-
 /* the op input (or output) whose value is named `name` (the models name
  * their features in parameters); -1 */
 static long in_named(xctx *c, const char *name) {
@@ -89,7 +69,7 @@ static int k_knn(xctx *c) {
     if (ns && nlab != ns) return exec_fail(c, "kNearestNeighborsClassifier: %zu labels for %zu samples", nlab, ns);
     double *x = NULL;
     size_t nx = 0;
-    if (flat_inputs(c, &x, &nx) != 0) return -1;
+    if (classic_inputs(c, &x, &nx) != 0) return -1;
     if (ns && (int64_t)nx != D) {
         free(x);
         return exec_fail(c, "kNearestNeighborsClassifier: the input has %zu values, the samples %lld", nx, (long long)D);

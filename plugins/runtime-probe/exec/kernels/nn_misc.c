@@ -131,6 +131,21 @@ static int embed(xctx *c, const xt *x, const float *w, const float *b, int64_t v
     return 0;
 }
 
+/* The table and bias of an embedding layer, checked against its sizes
+ * (the attributes named vocab and width): 0, or -1 after exec_fail. */
+static int embed_params(xctx *c, const char *vocab, const char *width, int64_t *V, int64_t *E, const xt **w,
+                        const xt **b) {
+    *V = exec_ai(c, vocab, 0);
+    *E = exec_ai(c, width, 0);
+    *w = exec_aval(c, "weights");
+    *b = exec_ab(c, "hasBias") ? exec_aval(c, "bias") : NULL;
+    NEED(*w, "weights");
+    if (*V < 1 || *E < 1 || (*w)->n != (size_t)(*V * *E))
+        return exec_fail(c, "weights hold %zu values for %lldx%lld", (*w)->n, (long long)*E, (long long)*V);
+    if (*b && (!(*b)->d || (*b)->n != (size_t)*E)) return exec_fail(c, "bias must hold %s values", width);
+    return 0;
+}
+
 /* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1772-1805
  * EmbeddingLayerParams: weights [outputChannels, inputDim]; an input
  * [x1, 1, 1, 1] or [x1, x2, 1, 1, 1] of indices in [0, inputDim) gives
@@ -139,11 +154,9 @@ static int embed(xctx *c, const xt *x, const float *w, const float *b, int64_t v
 static int k_embedding(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
     NEED(x, "input");
-    int64_t V = exec_ai(c, "inputDim", 0), E = exec_ai(c, "outputChannels", 0);
-    const xt *w = exec_aval(c, "weights"), *b = exec_ab(c, "hasBias") ? exec_aval(c, "bias") : NULL;
-    NEED(w, "weights");
-    if (V < 1 || E < 1 || w->n != (size_t)(V * E)) return exec_fail(c, "weights hold %zu values for %lldx%lld", w->n, (long long)E, (long long)V);
-    if (b && (!b->d || b->n != (size_t)E)) return exec_fail(c, "bias must hold outputChannels values");
+    int64_t V, E;
+    const xt *w, *b;
+    if (embed_params(c, "inputDim", "outputChannels", &V, &E, &w, &b) != 0) return -1;
     int r = x->rank;
     int64_t dim[EXEC_MAX_RANK];
     memcpy(dim, x->dim, sizeof dim);
@@ -165,11 +178,9 @@ static int k_embedding(xctx *c) {
 static int k_embeddingND(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
     NEED(x, "input");
-    int64_t V = exec_ai(c, "vocabSize", 0), E = exec_ai(c, "embeddingSize", 0);
-    const xt *w = exec_aval(c, "weights"), *b = exec_ab(c, "hasBias") ? exec_aval(c, "bias") : NULL;
-    NEED(w, "weights");
-    if (V < 1 || E < 1 || w->n != (size_t)(V * E)) return exec_fail(c, "weights hold %zu values for %lldx%lld", w->n, (long long)E, (long long)V);
-    if (b && (!b->d || b->n != (size_t)E)) return exec_fail(c, "bias must hold embeddingSize values");
+    int64_t V, E;
+    const xt *w, *b;
+    if (embed_params(c, "vocabSize", "embeddingSize", &V, &E, &w, &b) != 0) return -1;
     int r = x->rank;
     int64_t dim[EXEC_MAX_RANK];
     memcpy(dim, x->dim, sizeof dim);
