@@ -42,12 +42,12 @@ static bool prb_suffix(const char *s, const char *suf) {
     return a >= b && !strcmp(s + a - b, suf);
 }
 
-/* The whole file, up to PRB_MAX_FILE bytes. */
-static unsigned char *prb_slurp(const char *path, size_t *len, char *err, size_t errlen) {
-    /* a FIFO or a device is refused by its type before it is opened (an
-     * open for reading of a FIFO blocks until a writer comes) */
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+/* An input file opened for reading, a regular file only: a FIFO or a
+ * device is refused by its type before it is opened (an open for reading
+ * of a FIFO blocks until a writer comes), and again on the descriptor. Its
+ * stat in *st; NULL with err. */
+static FILE *prb_open_input(const char *path, struct stat *st, char *err, size_t errlen) {
+    if (stat(path, st) == 0 && !S_ISREG(st->st_mode)) {
         prb_err(err, errlen, "%s: not a regular file", path);
         return NULL;
     }
@@ -58,11 +58,19 @@ static unsigned char *prb_slurp(const char *path, size_t *len, char *err, size_t
         if (fd >= 0) close(fd);
         return NULL;
     }
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fileno(f), st) != 0 || !S_ISREG(st->st_mode)) {
         prb_err(err, errlen, "%s: not a regular file", path);
         fclose(f);
         return NULL;
     }
+    return f;
+}
+
+/* The whole file, up to PRB_MAX_FILE bytes. */
+static unsigned char *prb_slurp(const char *path, size_t *len, char *err, size_t errlen) {
+    struct stat st;
+    FILE *f = prb_open_input(path, &st, err, errlen);
+    if (!f) return NULL;
     if ((uint64_t)st.st_size > PRB_MAX_FILE) {
         prb_err(err, errlen, "%s: %lld bytes, more than the 4 GiB an input may have", path, (long long)st.st_size);
         fclose(f);
@@ -403,20 +411,10 @@ void probe_safe_name(const char *name, char *out, size_t cap) {
 char **probe_read_lines(const char *path, size_t *n, float **values, char *err, size_t errlen) {
     *n = 0;
     if (values) *values = NULL;
-    /* as prb_slurp: a FIFO or device is refused by its type, never opened */
     struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        prb_err(err, errlen, "%s: not a regular file", path);
-        return NULL;
-    }
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
-    if (!f) {
-        prb_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        if (fd >= 0) close(fd);
-        return NULL;
-    }
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > PRB_MAX_FILE) {
+    FILE *f = prb_open_input(path, &st, err, errlen);
+    if (!f) return NULL;
+    if ((uint64_t)st.st_size > PRB_MAX_FILE) {
         prb_err(err, errlen, "%s: not a readable file of at most 4 GiB", path);
         fclose(f);
         return NULL;
