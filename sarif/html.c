@@ -51,10 +51,6 @@ static void esc(FILE *out, const char *s) {
     free(c);
 }
 
-static bool safe_url(const char *u) {
-    return u && (!strncmp(u, "https://", 8) || !strncmp(u, "http://", 7));
-}
-
 static double jn(const cJSON *o, const char *k) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
@@ -484,7 +480,7 @@ static void finding_row(FILE *out, const finding *f) {
     fprintf(out, "<tr><td><span class=\"pill l-%s\">%s</span></td><td class=\"rule\">", lvl, lvl);
     const char *rid = f->rule_id ? f->rule_id : f->rule && f->rule->id ? f->rule->id : "unknown/unknown";
     char *uri = f->rule ? rule_help_uri(f->rule) : NULL;
-    if (safe_url(uri)) {
+    if (sarif_safe_url(uri)) {
         fputs("<a href=\"", out);
         esc(out, uri);
         fputs("\"><code>", out);

@@ -65,16 +65,6 @@ static const char *plural(size_t n) {
     return n == 1 ? "" : "s";
 }
 
-static bool safe_url(const char *u) {
-    if (!u || (strncmp(u, "https://", 8) && strncmp(u, "http://", 7))) return false;
-    for (const char *p = u; *p; p++)
-        /* '[' and ']': Markdown link syntax, and "##[" is a workflow command */
-        if (*p <= ' ' || *p == ')' || *p == '(' || *p == '<' || *p == '>' || *p == '"' || *p == '[' || *p == ']' ||
-            (unsigned char)*p >= 0x7f)
-            return false;
-    return true;
-}
-
 static void models_table(FILE *out, const run_result *r) {
     bool facts = false;
     for (size_t i = 0; i < r->n_models && !facts; i++) facts = sarif_model_prop(r, "model", r->models[i]->path);
@@ -162,7 +152,7 @@ static void findings_table(FILE *out, const run_result *r, const sarif_counts *c
             fprintf(out, "| %s | ", rank == 0 ? "error" : rank == 1 ? "warning" : "note");
             const char *rid = f->rule_id ? f->rule_id : f->rule && f->rule->id ? f->rule->id : "unknown/unknown";
             char *uri = f->rule ? rule_help_uri(f->rule) : NULL;
-            if (safe_url(uri)) {
+            if (sarif_safe_url(uri)) {
                 fputs("[", out);
                 md(out, rid);
                 fprintf(out, "](%s)", uri);

@@ -366,6 +366,15 @@ void sarif_fmt_bytes(char *buf, size_t cap, double b) {
     else snprintf(buf, cap, "%.2f GB", b / 1e9);
 }
 
+bool sarif_safe_url(const char *u) {
+    if (!u || (strncmp(u, "https://", 8) && strncmp(u, "http://", 7))) return false;
+    for (const char *p = u; *p; p++)
+        if (*p <= ' ' || *p == ')' || *p == '(' || *p == '<' || *p == '>' || *p == '"' || *p == '[' || *p == ']' ||
+            (unsigned char)*p >= 0x7f)
+            return false;
+    return true;
+}
+
 int sarif_finish(FILE *out) {
     if (fflush(out) != 0) return -1;
     return ferror(out) ? -1 : 0;

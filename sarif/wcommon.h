@@ -90,6 +90,12 @@ const cJSON *sarif_model_prop(const run_result *r, const char *key, const char *
 /* A size for people: "812 B", "7.0 kB", "14.2 MB", "1.3 GB" (powers of 1000). */
 void sarif_fmt_bytes(char *buf, size_t cap, double bytes);
 
+/* A rule's help URI that a Markdown or HTML report may turn into a link:
+ * http(s), and no space, control, non-ASCII, quote, angle bracket,
+ * parenthesis or square bracket (Markdown link syntax; "##[" is a
+ * workflow command). */
+bool sarif_safe_url(const char *u);
+
 /* fflush + ferror: 0, or -1 when anything failed to write. */
 int sarif_finish(FILE *out);
 
