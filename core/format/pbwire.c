@@ -123,11 +123,30 @@ typedef struct dwalk {
     const uint8_t *base;
     unsigned max;
     pbwire_error *err;
+    /* the field names from the root down to the message being walked: the
+     * error's path is written from them only when the bound is crossed (a
+     * path built per nested message cost more than the walk itself) */
+    const char *names[CML_MAX_NESTING + 1];
 } dwalk;
 
-/* 1: within the bound (or not parseable: protobuf-c refuses it), -1: too deep. */
+static void depth_fail(dwalk *w, const uint8_t *at, unsigned depth) {
+    w->err->offset = (uint64_t)(at - w->base);
+    snprintf(w->err->message, sizeof w->err->message, "messages nest deeper than %u levels (protobuf's own limit)",
+             w->max);
+    size_t n = 0, cap = sizeof w->err->path;
+    for (unsigned i = 0; i <= depth && n + 1 < cap; i++) {
+        int k = snprintf(w->err->path + n, cap - n, "%s%s", i ? "." : "", w->names[i]);
+        if (k < 0) break;
+        n += (size_t)k;
+    }
+    if (n >= cap) n = cap - 1;
+    w->err->path[n] = 0;
+}
+
+/* 1: within the bound (or not parseable: protobuf-c refuses it), -1: too deep.
+ * depth: the messages entered so far (names[0 .. depth - 1] name them). */
 static int depth_walk(dwalk *w, const ProtobufCMessageDescriptor *d, const uint8_t *p, const uint8_t *end,
-                      const char *path, unsigned depth) {
+                      unsigned depth) {
     while (p < end) {
         const uint8_t *start = p;
         uint64_t tag, v;
@@ -151,16 +170,12 @@ static int depth_walk(dwalk *w, const ProtobufCMessageDescriptor *d, const uint8
             const ProtobufCFieldDescriptor *fd =
                 d && field ? protobuf_c_message_descriptor_get_field(d, field) : NULL;
             if (fd && fd->type == PROTOBUF_C_TYPE_MESSAGE && fd->descriptor) {
-                char sub[256];
-                snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", fd->name);
+                w->names[depth] = fd->name;
                 if (depth + 1 > w->max) {
-                    w->err->offset = (uint64_t)(start - w->base);
-                    snprintf(w->err->message, sizeof w->err->message,
-                             "messages nest deeper than %u levels (protobuf's own limit)", w->max);
-                    snprintf(w->err->path, sizeof w->err->path, "%s", sub);
+                    depth_fail(w, start, depth);
                     return -1;
                 }
-                if (depth_walk(w, fd->descriptor, p, p + v, sub, depth + 1) < 0) return -1;
+                if (depth_walk(w, fd->descriptor, p, p + v, depth + 1) < 0) return -1;
             }
             p += v;
             break;
@@ -173,7 +188,10 @@ static int depth_walk(dwalk *w, const ProtobufCMessageDescriptor *d, const uint8
 
 int pbwire_depth_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
                        unsigned max_depth, pbwire_error *err) {
-    dwalk w = {data, max_depth, err};
+    dwalk w;
+    w.base = data;
+    w.max = max_depth < CML_MAX_NESTING ? max_depth : CML_MAX_NESTING;   /* names[] holds that many */
+    w.err = err;
     memset(err, 0, sizeof *err);
-    return depth_walk(&w, desc, data, data + len, "", 0) < 0 ? -1 : 0;
+    return depth_walk(&w, desc, data, data + len, 0) < 0 ? -1 : 0;
 }
