@@ -330,8 +330,11 @@ int blob_open(blob_file *bf, const char *path, arena *a) {
     }
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     int e = errno;
-    close(fd);
-    if (p == MAP_FAILED) return open_fail(bf, a, "cannot map", e);
+    if (p == MAP_FAILED) {
+        close(fd);
+        return open_fail(bf, a, "cannot map", e);
+    }
+    bf->fd1 = fd + 1;   /* the same file as the mapping, for blob_pread */
     bf->map = p;
     bf->size = (uint64_t)st.st_size;
     return walk_file(bf, a);
@@ -341,6 +344,8 @@ void blob_close(blob_file *bf) {
     if (!bf) return;
     if (bf->map && bf->path != blob_mem_path) munmap((void *)(uintptr_t)bf->map, (size_t)bf->size);
     bf->map = NULL;
+    if (bf->fd1 > 0) close(bf->fd1 - 1);
+    bf->fd1 = 0;
 }
 
 blob_meta *blob_find(const blob_file *bf, uint64_t meta_offset) {
@@ -370,6 +375,24 @@ size_t blob_read(const blob_file *bf, const blob_meta *m, uint64_t off, void *ds
     if (k > n) k = n;
     memcpy(dst, bf->map + m->data_offset + off, (size_t)k);
     return (size_t)k;
+}
+
+size_t blob_pread(const blob_file *bf, const blob_meta *m, uint64_t off, void *dst, size_t n) {
+    if (!bf || bf->fd1 <= 0) return blob_read(bf, m, off, dst, n);
+    uint64_t avail = data_avail(bf, m);
+    if (!dst || off >= avail) return 0;
+    uint64_t k = avail - off;
+    if (k > n) k = n;
+    size_t got = 0;
+    while (got < k) {
+        uint64_t at = m->data_offset + off + got;
+        if (at > (uint64_t)INT64_MAX) break;
+        ssize_t r = pread(bf->fd1 - 1, (unsigned char *)dst + got, (size_t)k - got, (off_t)at);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;   /* an error, or the file shrank under us: short */
+        got += (size_t)r;
+    }
+    return got;
 }
 
 const unsigned char *blob_data(const blob_file *bf, const blob_meta *m) {

@@ -52,6 +52,8 @@ typedef struct blob_file {
     size_t n_problems;
     blob_problem problems[BLOB_MAX_PROBLEMS];
     int fatal;                      /* header unusable or file unreadable */
+    int fd1;                        /* the file's descriptor + 1, kept open for blob_pread
+                                       (0: none, as in a zeroed struct) */
 } blob_file;
 
 /* Map and validate path. Always fills bf (problems describe failures);
@@ -69,6 +71,12 @@ blob_meta *blob_find(const blob_file *bf, uint64_t meta_offset);
  * copied (short at the end of the blob, 0 past it). */
 size_t blob_read(const blob_file *bf, const blob_meta *m, uint64_t off, void *dst, size_t n);
 const unsigned char *blob_data(const blob_file *bf, const blob_meta *m);
+/* The same bytes as blob_read, read from the open file with pread(2)
+ * instead of through the mapping: a pass over every weight copies them into
+ * a small buffer that stays in cache, where reading the mapping costs a
+ * page fault per fresh page (measured: bench/README.md). Falls back to
+ * blob_read when the file is not open (blob_open_mem). */
+size_t blob_pread(const blob_file *bf, const blob_meta *m, uint64_t off, void *dst, size_t n);
 
 /* BlobDataType code -> cml_dtype (CML_DT_UNKNOWN for unknown codes),
  * and the name used in reports/manifests ("float16", "uint4", ...). */

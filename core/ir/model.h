@@ -44,6 +44,8 @@ typedef struct iweight {
     istore stored_as;
     const char *const *strings;  /* ISTORE_STR */
     blob_meta *meta;             /* CML_STORE_BLOB */
+    unsigned char stats_state;   /* ir_weight_stats: 0 not yet, 1 stats holds them, 2 unavailable */
+    cml_weight_stats stats;
 } iweight;
 
 typedef struct lmodel {

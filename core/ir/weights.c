@@ -140,3 +140,167 @@ uint64_t ir_weight_popcount(const cml_weight *w, uint64_t max_bits) {
     }
     return total;
 }
+
+/* ---- one pass of statistics (ir_weight_stats) ---------------------------------- */
+
+/* SOURCE: IEEE 754 binary16: largest finite 65504 = 0x7bff, inf 0x7c00;
+ * binary32: 65504.0f = 0x477fe000, inf 0x7f800000. 1e-12f = 0x2b8cbccc
+ * (the coremltools sparsity threshold, as float). */
+#define WS_F16_MAX 0x7bffu
+#define WS_F32_65504 0x477fe000u
+#define WS_F32_INF 0x7f800000u
+#define WS_F32_TINY 0x2b8cbcccu
+#define WS_BUF (128u * 1024u)
+
+/* The fast passes are a max and a count over the magnitudes, which
+ * vectorize; on x86-64 ELF builds GCC compiles them twice and picks the
+ * AVX2 copy at load time where the CPU has it. */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(__clang__)
+#define WS_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define WS_CLONES
+#endif
+
+static inline uint32_t ws_le32(const unsigned char *b) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t u;
+    memcpy(&u, b, 4);   /* one load, which the fast passes vectorize */
+    return u;
+#else
+    return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
+#endif
+}
+static inline uint16_t ws_le16(const unsigned char *b) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint16_t u;
+    memcpy(&u, b, 2);
+    return u;
+#else
+    return (uint16_t)(b[0] | (b[1] << 8));
+#endif
+}
+
+/* fp16 magnitudes: the largest, and how many are zero (k < 2^32) */
+WS_CLONES static uint32_t ws_top16(const unsigned char *b, size_t k, uint32_t *zeros) {
+    uint16_t top = 0;
+    uint32_t z = 0;
+    for (size_t i = 0; i < k; i++) {
+        uint16_t m = (uint16_t)(ws_le16(b + 2 * i) & 0x7fffu);
+        top = m > top ? m : top;
+        z += m == 0;
+    }
+    *zeros = z;
+    return top;
+}
+
+/* fp32 magnitude bits: the largest, and how many are <= 1e-12 */
+WS_CLONES static uint32_t ws_top32(const unsigned char *b, size_t k, uint32_t *tiny) {
+    uint32_t top = 0, z = 0;
+    for (size_t i = 0; i < k; i++) {
+        uint32_t m = ws_le32(b + 4 * i) & 0x7fffffffu;
+        top = m > top ? m : top;
+        z += m <= WS_F32_TINY;
+    }
+    *tiny = z;
+    return top;
+}
+
+static double ws_f32(uint32_t bits) {
+    float f;
+    memcpy(&f, &bits, 4);
+    return (double)f;
+}
+
+/* one value's magnitude bits, fp32 layout, sign apart */
+static void ws_one32(uint32_t u, cml_weight_stats *s) {
+    uint32_t m = u & 0x7fffffffu;
+    if (m >= WS_F32_INF) {
+        if (m > WS_F32_INF) s->nan++;
+        else if (u & 0x80000000u) s->ninf++;
+        else s->pinf++;
+        return;
+    }
+    double a = ws_f32(m);
+    if (a > s->maxabs) s->maxabs = a;
+    if (m <= WS_F32_TINY) s->zeros++;
+    if (m == WS_F32_65504) s->fp16_max++;
+    else if (m > WS_F32_65504) s->over_fp16++;
+}
+
+static void ws_chunk(cml_dtype dt, const unsigned char *b, size_t k, cml_weight_stats *s) {
+    uint32_t z = 0;
+    if (dt == CML_DT_FP16) {
+        uint32_t top = ws_top16(b, k, &z);
+        if (top < WS_F16_MAX) { /* all finite, none at 65504: the common case */
+            s->zeros += z;
+            double a = (double)cml_half_to_float((uint16_t)top);
+            if (a > s->maxabs) s->maxabs = a;
+            return;
+        }
+        for (size_t i = 0; i < k; i++) {
+            uint32_t h = ws_le16(b + 2 * i), m = h & 0x7fffu;
+            if (m >= 0x7c00u) {
+                if (m > 0x7c00u) s->nan++;
+                else if (h & 0x8000u) s->ninf++;
+                else s->pinf++;
+                continue;
+            }
+            if (m == 0) s->zeros++;
+            if (m == WS_F16_MAX) s->fp16_max++;
+            double a = (double)cml_half_to_float((uint16_t)m);
+            if (a > s->maxabs) s->maxabs = a;
+        }
+        return;
+    }
+    if (dt == CML_DT_FP32) {
+        uint32_t top = ws_top32(b, k, &z);
+        if (top < WS_F32_65504) {
+            s->zeros += z;
+            double a = ws_f32(top);
+            if (a > s->maxabs) s->maxabs = a;
+            return;
+        }
+        for (size_t i = 0; i < k; i++) ws_one32(ws_le32(b + 4 * i), s);
+        return;
+    }
+    for (size_t i = 0; i < k; i++) ws_one32((uint32_t)ws_le16(b + 2 * i) << 16, s); /* bf16: fp32's top half */
+}
+
+int ir_weight_stats(const cml_weight *w, cml_weight_stats *out) {
+    iweight *iw = (iweight *)(uintptr_t)w;
+    memset(out, 0, sizeof *out);
+    if (!w) return -1;
+    if (iw->stats_state == 1) {
+        *out = iw->stats;
+        return 0;
+    }
+    if (iw->stats_state == 2) return -1;
+    iw->stats_state = 2;
+    cml_dtype dt = ir_weight_stored_as(w, NULL);
+    unsigned es = dt == CML_DT_FP16 || dt == CML_DT_BF16 ? 2 : dt == CML_DT_FP32 ? 4 : 0;
+    if (!es || w->nbytes % es) return -1;
+    cml_weight_stats s;
+    memset(&s, 0, sizeof s);
+    s.n = w->nbytes / es;
+    const unsigned char *inl = w->storage == CML_STORE_INLINE ? iw->inline_data : NULL;
+    if (inl) {
+        ws_chunk(dt, inl, (size_t)s.n, &s);
+    } else if (w->storage == CML_STORE_BLOB && iw->meta && w->file) {
+        /* the host runs rules one at a time (see weights.h) */
+        static unsigned char buf[WS_BUF] __attribute__((aligned(64)));
+        const blob_file *bf = &((const wfile *)w->file)->bf;
+        for (uint64_t off = 0; off < w->nbytes;) {
+            uint64_t left = w->nbytes - off;
+            size_t want = left < WS_BUF ? (size_t)left : WS_BUF;
+            if (blob_pread(bf, iw->meta, off, buf, want) != want) return -1;
+            ws_chunk(dt, buf, want / es, &s);
+            off += want;
+        }
+    } else {
+        return -1;
+    }
+    iw->stats = s;
+    iw->stats_state = 1;
+    *out = s;
+    return 0;
+}

@@ -20,5 +20,12 @@ uint64_t ir_weight_popcount(const cml_weight *w, uint64_t max_bits);
  * scalars; STRING for repeated strings, with *strings (may be NULL) set to
  * the w->nbytes strings. UNKNOWN for NULL. (cml_host.weight_stored_as.) */
 cml_dtype ir_weight_stored_as(const cml_weight *w, const char *const **strings);
+/* The counts of cml_weight_stats over w's stored values, when they are
+ * fp16, bf16 or fp32 (0), else -1 (another type, or the bytes cannot be
+ * read in full). Computed on the first call, in one pass that reads a
+ * weight.bin blob with pread into a buffer kept in cache, and kept with the
+ * weight: every later call, whichever rule makes it, is free. Not
+ * thread-safe: the host runs rules one at a time. (cml_host.weight_stats.) */
+int ir_weight_stats(const cml_weight *w, cml_weight_stats *out);
 
 #endif

@@ -165,6 +165,21 @@ typedef struct cml_weight {
     const float *quant_scale, *quant_bias, *lut;
 } cml_weight;
 
+/* Counts over the stored values of a float weight (fp16, bf16, fp32), as
+ * the host's cml_host.weight_stats gives them: computed once per weight,
+ * in one pass, whichever rules ask. Zeros follow coremltools' sparsity
+ * test |w| <= 1e-12 (SOURCE: coremltools
+ * _post_training_quantization.py, sparsity = fraction with |w| <= 1e-12);
+ * for fp16 that is exactly +-0. */
+typedef struct cml_weight_stats {
+    uint64_t n;               /* values counted (n_elements) */
+    uint64_t zeros;           /* |v| <= 1e-12 */
+    uint64_t nan, pinf, ninf;
+    uint64_t fp16_max;        /* finite |v| == 65504, the largest fp16 */
+    uint64_t over_fp16;       /* finite |v| > 65504 (fp32, bf16) */
+    double maxabs;            /* largest finite |v| (0 when none) */
+} cml_weight_stats;
+
 /* The bytes of a weight are read through the host's bounded reader
  * (cml_host.weight_read in plugin.h); the host itself uses
  * ir_weight_read. */

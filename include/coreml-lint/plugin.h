@@ -39,6 +39,11 @@
  *      file or folder an option names) is unusable; the run ends with
  *      exit 2, as for a bad flag, instead of the host guessing it from a
  *      log line. No ABI bump (read by size, CML_HOST_HAS).
+ *   1  cml_host.weight_stats appended: counts over a float weight's values
+ *      (zeros, NaN, infinities, values at or beyond the fp16 range, largest
+ *      magnitude), computed by the host once per weight in one pass,
+ *      however many rules ask. No ABI bump (CML_HOST_HAS; the struct is
+ *      filled as far as the plugin's size of it says).
  *
  * The contract (policy, result of non-compliance, enforced by the host?):
  *   PLG-1  A plugin must not write to the IR or keep pointers into it after
@@ -303,6 +308,13 @@ struct cml_host {
      * this check was given, or its bytes are not in memory as one range:
      * then read them with weight_read. */
     const void *(*weight_bytes)(cml_ctx *ctx, const cml_weight *w, uint64_t *nbytes);
+    /* The counts of cml_weight_stats (ir.h) over w's stored values, when
+     * they are fp16, bf16 or fp32: 0, with the first `size` bytes of *out
+     * filled (pass sizeof *out); -1 for another type, bytes that cannot be
+     * read, or a weight not of this check. The host computes them once per
+     * weight, whichever rule asks first: a rule that needs every value of
+     * every weight asks here instead of reading the bytes itself. */
+    int (*weight_stats)(cml_ctx *ctx, const cml_weight *w, cml_weight_stats *out, size_t size);
     /* ---- ABI 2 and later: append here ---- */
 };
 
@@ -385,6 +397,13 @@ static inline const cml_model *cml_load_model(cml_ctx *ctx, const char *path) {
 static inline const void *cml_weight_bytes(cml_ctx *ctx, const cml_weight *w, uint64_t *nbytes) {
     *nbytes = 0;
     return CML_HOST_HAS(ctx->host, weight_bytes) ? ctx->host->weight_bytes(ctx, w, nbytes) : NULL;
+}
+
+/* The host's counts over w's float values (cml_host.weight_stats), or -1
+ * (then *out is zero): another type, unreadable, or an older host. */
+static inline int cml_weight_stats_of(cml_ctx *ctx, const cml_weight *w, cml_weight_stats *out) {
+    *out = (cml_weight_stats){0};
+    return CML_HOST_HAS(ctx->host, weight_stats) ? ctx->host->weight_stats(ctx, w, out, sizeof *out) : -1;
 }
 
 /* Call fn(ud, bytes, n) over the stored bytes of w, front to back, in

@@ -12,8 +12,8 @@
  * groups weights that share one problem and reports once per group at the
  * first weight, listing the others as related locations, with the numbers
  * (bits, group/block size, sparsity, bytes) in the message. Only the dense
- * zero scan reads weight bytes in place where the host maps them
- * (cml_weight_bytes), else in bounded chunks through cml_weight_read.
+ * zero count looks at weight values, through the host's per-weight counts
+ * (cml_weight_stats_of).
  * Thresholds that are house policy are options. Knowledge: rules-knowledge
  * §3.1-3.4 and §5.9-5.12. Built like a third-party plugin: SDK headers only. */
 #include <math.h>
@@ -27,7 +27,6 @@
 
 #define CW_MAX_RELATED 64        /* the host keeps at most 64 */
 #define CW_EPS 0.0005            /* sparsity bands compared at 0.05 % resolution */
-#define CW_CHUNK (256u * 1024u)  /* bytes per weight_read call */
 
 /* SOURCE: coremltools optimize/coreml/_config.py:227 (weight_threshold = 2048):
  * coremltools compresses only weights with MORE than this many elements, so
@@ -1011,69 +1010,20 @@ enum { PS_STORE_OK = 0, PS_STORE_LOW = 1, PS_STORE_WORSE = 2 };
 /* flags packing for a sparse group */
 #define PS_FLAGS(band, store, high, joint) ((band) | ((store) << 2) | ((high) << 4) | ((joint) << 5))
 
-/* The zero counts are the hot loops of a check (every dense weight): on
- * x86-64 ELF builds GCC compiles them twice and picks the AVX2 copy at load
- * time where the CPU has it. Counters are 32-bit per piece (a piece is at
- * most CW_CHUNK bytes), which vectorizes. */
-#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(__clang__)
-#define PS_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define PS_CLONES
-#endif
-
-PS_CLONES static uint32_t ps_zeros_f32(const unsigned char *buf, size_t k) {
-    uint32_t zeros = 0;
-    for (size_t i = 0; i < k; i++) {
-        float f;
-        memcpy(&f, buf + i * 4, 4);
-        zeros += fabsf(f) <= 1e-12f;
-    }
-    return zeros;
-}
-
-/* fp16 / bf16: only +-0 is <= 1e-12 (smallest fp16 subnormal 6e-8); the
- * sign bit is the top bit of the little-endian word */
-PS_CLONES static uint32_t ps_zeros_16(const unsigned char *buf, size_t k) {
-    uint32_t zeros = 0;
-    for (size_t i = 0; i < k; i++) {
-        uint16_t h;
-        memcpy(&h, buf + 2 * i, 2);
-#if !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
-        h = (uint16_t)(buf[2 * i] | (buf[2 * i + 1] << 8));
-#endif
-        zeros += (h & 0x7fffu) == 0;
-    }
-    return zeros;
-}
-
-typedef struct ps_zeros {
-    cml_dtype dtype;
-    unsigned es;
-    uint64_t n, zeros, done, need_n;
-} ps_zeros;
-
-static int ps_count_zeros(void *ud, const unsigned char *buf, size_t nbytes) {
-    ps_zeros *z = ud;
-    size_t k = nbytes / z->es;
-    z->zeros += z->dtype == CML_DT_FP32 ? ps_zeros_f32(buf, k) : ps_zeros_16(buf, k);
-    z->done += k;
-    return z->zeros + (z->n - z->done) < z->need_n; /* 1: cannot reach the fraction any more */
-}
-
-/* Fraction of exact zeros of a dense float weight, read in place where the
- * host maps it (cml_weight_bytes), else in chunks through cml_weight_read.
- * Stops early once `need` can no longer be reached (between pieces).
- * Returns -1 on a short read. SOURCE: coremltools
- * _post_training_quantization.py:739-742 (sparsity = fraction with
- * |w| <= 1e-12). */
-static int ps_zero_fraction(cml_ctx *ctx, const cml_weight *w, unsigned char *buf, double need, double *frac) {
+/* Fraction of exact zeros of a dense float weight (|w| <= 1e-12), from the
+ * host's counts (cml_weight_stats_of: one pass per weight, shared with
+ * numerics/fp16-overflow). Returns -1 when they are not available (bytes
+ * that do not match the type: a broken blob the load/... rules report).
+ * SOURCE: coremltools _post_training_quantization.py:739-742 (sparsity =
+ * fraction with |w| <= 1e-12). */
+static int ps_zero_fraction(cml_ctx *ctx, const cml_weight *w, double *frac) {
     unsigned es = cml_dtype_bits(w->dtype) / 8;
     uint64_t n = w->n_elements;
     *frac = 0.0;
-    if (!es || !n || w->nbytes != n * es) return -1; /* bytes do not match the type: broken blob */
-    ps_zeros z = {w->dtype, es, n, 0, 0, (uint64_t)ceil(need * (double)n)};
-    if (cml_weight_foreach(ctx, w, buf, CW_CHUNK, es, ps_count_zeros, &z) != 0) return -1;
-    *frac = (double)z.zeros / (double)n;
+    if (!es || !n || w->nbytes != n * es) return -1;
+    cml_weight_stats st;
+    if (cml_weight_stats_of(ctx, w, &st) != 0 || st.n != n) return -1;
+    *frac = (double)st.zeros / (double)n;
     return 0;
 }
 
@@ -1183,20 +1133,18 @@ static int ps_check_model(const cml_model *m, cml_ctx *ctx) {
      * OpThresholdPrunerConfig stores such a weight sparse. */
     if (rc == CML_OK && scan) {
         cw_collect_dense(m, threshold, &dense);
-        unsigned char *buf = dense.n ? malloc(CW_CHUNK) : NULL;
         cw_groups zs = {0};
         cw_group *g = NULL;
         double fmax = 0.0;
-        for (size_t i = 0; buf && i < dense.n; i++) {
+        for (size_t i = 0; i < dense.n; i++) {
             const cw_item *it = &dense.v[i];
             double frac = 0.0;
-            if (ps_zero_fraction(ctx, it->w, buf, dense_zero, &frac) != 0) continue;
+            if (ps_zero_fraction(ctx, it->w, &frac) != 0) continue;
             if (frac < dense_zero - CW_EPS) continue;
             if (!g) g = cw_group_get(&zs, PS_DENSE_ZEROS, 0, 0, 0);
             cw_group_add(&zs, g, it, CML_NOTE);
             if (frac > fmax) fmax = frac;
         }
-        if (dense.n && !buf) rc = CML_ENOMEM;
         if (zs.oom || dense.oom) rc = CML_ENOMEM;
         if (g && g->n && rc == CML_OK) {
             char msg[1200], ex[400], sb[32];
@@ -1212,7 +1160,6 @@ static int ps_check_model(const cml_model *m, cml_ctx *ctx) {
                             "OpThresholdPrunerConfig(threshold=1e-12)))");
         }
         cw_groups_free(&zs);
-        free(buf);
     }
     cw_groups_free(&gs);
     free(items.v);

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* numerics.c — bundled plugin "numerics" with rule numerics/fp16-overflow:
- * weight values that break float16 compute. It streams every fp16, bf16 and
- * fp32 constant of the model tree once, in place where the host maps it
- * (cml_weight_bytes; else cml_weight_read, 256 KiB at a time) and counts
- * NaN, +-inf, fp16 values saturated at +-65504, and fp32 values beyond the
- * fp16 range. It reports, per weight: NaN (error); infinities (warning)
+ * weight values that break float16 compute. It reads the host's counts over
+ * every fp16, bf16 and fp32 constant of the model tree (cml_weight_stats_of:
+ * one pass per weight, shared with other rules): NaN, +-inf, fp16 values
+ * saturated at +-65504, and fp32 values beyond the fp16 range. It reports, per weight: NaN (error); infinities (warning)
  * unless the constant only feeds masking patterns (select, band_part, or an
  * add/sub whose result goes into softmax), where -inf is intentional; fp32
  * values with |v| > 65504 when the constant feeds fp16 compute — an ML
@@ -24,7 +23,6 @@
 #include "coreml-lint/walk.h"
 
 #define NM_MAX_DEPTH 32
-#define NM_CHUNK (256u * 1024u)  /* bytes per weight_read call */
 /* SOURCE: IEEE 754 binary16 largest finite value; coremltools
  * mil/passes/defs/quantization.py:395-452 (fp16_overflow uses 65504). */
 #define NM_FP16_MAX 65504.0
@@ -34,137 +32,27 @@ typedef struct nm_stats {
     double maxabs;              /* largest finite |v| */
 } nm_stats;
 
-/* ---- streaming scan ---------------------------------------------------------- */
-
-/* Chunks are read into a uint16/uint32-aligned buffer; weight bytes are
- * little-endian (SOURCE: MILBlob StorageFormat.hpp), so on little-endian
- * hosts words are read in place and the common case — nothing special in
- * the chunk — is one branch-free, vectorizable max over the magnitudes. */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define NM_LE 1
-#else
-#define NM_LE 0
-#endif
-
-static inline unsigned nm_u16(const unsigned char *b, size_t i) {
-    if (NM_LE) {
-        uint16_t h;
-        memcpy(&h, b + 2 * i, 2);
-        return h;
-    }
-    return (unsigned)b[2 * i] | ((unsigned)b[2 * i + 1] << 8);
-}
-
-/* The scans' fast passes are one max over the magnitudes; on x86-64 ELF
- * builds GCC compiles them twice and picks the AVX2 copy at load time where
- * the CPU has it (the SSE2 baseline has no unsigned 32-bit max). */
-#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(__clang__)
-#define NM_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define NM_CLONES
-#endif
-
-/* Largest fp16 magnitude bits (as a signed 16-bit max, which SSE2 has). */
-NM_CLONES static unsigned nm_top16(const unsigned char *b, size_t k) {
-    int16_t top = 0;
-    for (size_t i = 0; i < k; i++) {
-        int16_t mag = (int16_t)(nm_u16(b, i) & 0x7fffu);
-        top = mag > top ? mag : top;
-    }
-    return (unsigned)top;
-}
-
-NM_CLONES static uint32_t nm_top32(const unsigned char *b, size_t k) {
-    uint32_t top = 0;
-    for (size_t i = 0; i < k; i++) {
-        uint32_t u;
-        memcpy(&u, b + 4 * i, 4);
-        if (!NM_LE) u = (uint32_t)b[4 * i] | ((uint32_t)b[4 * i + 1] << 8) | ((uint32_t)b[4 * i + 2] << 16) |
-                        ((uint32_t)b[4 * i + 3] << 24);
-        u &= 0x7fffffffu;
-        top = u > top ? u : top;
-    }
-    return top;
-}
-
-static void nm_scan_fp16(const unsigned char *b, size_t k, nm_stats *s) {
-    if (nm_top16(b, k) < 0x7bffu) return; /* no 65504, no inf, no NaN in this chunk */
-    for (size_t i = 0; i < k; i++) {
-        unsigned h = nm_u16(b, i);
-        unsigned mag = h & 0x7fffu;
-        if (mag >= 0x7c00u) {
-            if (mag > 0x7c00u) s->nan++;
-            else if (h & 0x8000u) s->ninf++;
-            else s->pinf++;
-        } else if (mag == 0x7bffu) {
-            s->sat++; /* +-65504 */
-        }
-    }
-}
-
-static void nm_scan_fp32(const unsigned char *b, size_t k, nm_stats *s) {
-    /* fast pass: the largest exponent+mantissa, branch-free */
-    uint32_t top = nm_top32(b, k);
-    if (top < 0x7f800000u) { /* all finite: the magnitude order is the integer order */
-        float f;
-        memcpy(&f, &top, 4);
-        if ((double)f > s->maxabs) s->maxabs = (double)f;
-        if ((double)f <= NM_FP16_MAX) return;
-    }
-    for (size_t i = 0; i < k; i++) {
-        uint32_t u = (uint32_t)b[4 * i] | ((uint32_t)b[4 * i + 1] << 8) | ((uint32_t)b[4 * i + 2] << 16) |
-                     ((uint32_t)b[4 * i + 3] << 24);
-        if ((u & 0x7f800000u) == 0x7f800000u) {
-            if (u & 0x007fffffu) s->nan++;
-            else if (u & 0x80000000u) s->ninf++;
-            else s->pinf++;
-            continue;
-        }
-        float f;
-        memcpy(&f, &u, 4);
-        double a = fabs((double)f);
-        if (a > s->maxabs) s->maxabs = a;
-        if (a > NM_FP16_MAX) s->over++;
-    }
-}
-
-static void nm_scan_bf16(const unsigned char *b, size_t k, nm_stats *s) {
-    for (size_t i = 0; i < k; i++) {
-        uint32_t u = ((uint32_t)b[2 * i] | ((uint32_t)b[2 * i + 1] << 8)) << 16;
-        unsigned char w[4] = {(unsigned char)u, (unsigned char)(u >> 8), (unsigned char)(u >> 16),
-                              (unsigned char)(u >> 24)};
-        nm_scan_fp32(w, 1, s);
-    }
-}
-
-typedef struct nm_scan_ud {
-    cml_dtype dtype;
-    unsigned es;
-    nm_stats *s;
-} nm_scan_ud;
-
-static int nm_scan_bytes(void *ud, const unsigned char *p, size_t nbytes) {
-    const nm_scan_ud *u = ud;
-    size_t k = nbytes / u->es;
-    if (u->dtype == CML_DT_FP16) nm_scan_fp16(p, k, u->s);
-    else if (u->dtype == CML_DT_FP32) nm_scan_fp32(p, k, u->s);
-    else nm_scan_bf16(p, k, u->s);
-    return 0;
-}
+/* ---- the counts ----------------------------------------------------------------- */
 
 /* 0, or -1 when the stored bytes do not match the type (a broken blob the
  * load/... rules report) or cannot be read: the weight is skipped. The
- * bytes are scanned in place when the host maps them (no copy), else
- * through buf in NM_CHUNK pieces. */
-static int nm_scan(cml_ctx *ctx, const cml_weight *w, unsigned char *buf, nm_stats *s) {
+ * host counts every value once per weight (cml_host.weight_stats), in one
+ * pass that compress/pruning-sparsity's zero count shares. */
+static int nm_scan(cml_ctx *ctx, const cml_weight *w, nm_stats *s) {
     memset(s, 0, sizeof *s);
     unsigned es = cml_dtype_bits(w->dtype) / 8;
     uint64_t n = w->n_elements;
     if (!es || !n) return 0;
     if (w->nbytes != n * es) return -1;
-    nm_scan_ud ud = {w->dtype, es, s};
-    if (cml_weight_foreach(ctx, w, buf, NM_CHUNK, es, nm_scan_bytes, &ud) != 0) return -1;
-    s->n = n;
+    cml_weight_stats st;
+    if (cml_weight_stats_of(ctx, w, &st) != 0) return -1;
+    s->n = st.n;
+    s->nan = st.nan;
+    s->pinf = st.pinf;
+    s->ninf = st.ninf;
+    s->sat = w->dtype == CML_DT_FP16 ? st.fp16_max : 0;   /* +-65504: coremltools' saturation */
+    s->over = w->dtype == CML_DT_FP16 ? 0 : st.over_fp16;
+    s->maxabs = st.maxabs;
     return 0;
 }
 
@@ -414,7 +302,7 @@ static void nm_report(cml_ctx *ctx, const cml_model *m, const cml_weight *w, con
                .n_related = n_rel);
 }
 
-static void nm_model(const cml_model *m, cml_ctx *ctx, unsigned char *buf) {
+static void nm_model(const cml_model *m, cml_ctx *ctx) {
     nm_seen seen = {NULL, NULL, 0};
     size_t cap = 16;
     while (cap < 2 * m->n_weights) cap *= 2;
@@ -427,7 +315,7 @@ static void nm_model(const cml_model *m, cml_ctx *ctx, unsigned char *buf) {
         if (w->quant_bits) continue; /* NN quantized codes, not floats */
         if (w->storage == CML_STORE_BLOB && nm_seen_test(&seen, w->file, w->blob_offset)) continue;
         nm_stats s;
-        if (nm_scan(ctx, w, buf, &s) != 0) continue; /* unreadable: load/weight-blob's finding */
+        if (nm_scan(ctx, w, &s) != 0) continue; /* unreadable: load/weight-blob's finding */
         if (s.nan || s.pinf || s.ninf || s.sat || s.over) nm_report(ctx, m, w, &s);
     }
     free(seen.file);
@@ -435,11 +323,8 @@ static void nm_model(const cml_model *m, cml_ctx *ctx, unsigned char *buf) {
 }
 
 static int nm_check(const cml_model *model, cml_ctx *ctx) {
-    unsigned char *buf = malloc(NM_CHUNK);
-    if (!buf) return CML_ENOMEM;
     cml_model_iter mi;
-    for (const cml_model *m = cml_models_first(&mi, model); m; m = cml_models_next(&mi)) nm_model(m, ctx, buf);
-    free(buf);
+    for (const cml_model *m = cml_models_first(&mi, model); m; m = cml_models_next(&mi)) nm_model(m, ctx);
     return CML_OK;
 }
 

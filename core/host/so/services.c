@@ -284,6 +284,16 @@ static const void *so_h_weight_bytes(cml_ctx *pc, const cml_weight *w, uint64_t 
     return p;
 }
 
+static int so_h_weight_stats(cml_ctx *pc, const cml_weight *w, cml_weight_stats *out, size_t size) {
+    if (!out || !size) return -1;
+    memset(out, 0, size);
+    if (!pc || !w || !so_weight_ok(so_ctx_of(pc), w)) return -1;
+    cml_weight_stats s;
+    if (ir_weight_stats(w, &s) != 0) return -1;
+    memcpy(out, &s, size < sizeof s ? size : sizeof s);   /* an older plugin's shorter struct */
+    return 0;
+}
+
 static cml_dtype so_h_weight_stored_as(cml_ctx *pc, const cml_weight *w, const char *const **strings) {
     if (strings) *strings = NULL;
     if (!pc || !w || !so_weight_ok(so_ctx_of(pc), w)) return CML_DT_UNKNOWN;
@@ -339,6 +349,7 @@ const cml_host so_host = {
     .load_model = so_h_load_model,
     .usage_error = so_h_usage_error,
     .weight_bytes = so_h_weight_bytes,
+    .weight_stats = so_h_weight_stats,
 };
 
 void so_ctx_init(so_ctx *c, so_rule *sr, rule_ctx *rc, int fd) {

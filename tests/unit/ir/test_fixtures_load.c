@@ -6,6 +6,7 @@
  * (build/examples/broken) yields exactly the load/... finding it was made
  * for, with a location (artifact, and byte offset or line where the
  * problem has one). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "check.h"
 #include "cli/inspect.h"
 #include "ir/model.h"
+#include "ir/weights.h"
 
 static const char *build_dir;
 
@@ -175,6 +177,91 @@ static void test_broken(void) {
     }
 }
 
+/* ir_weight_stats (cml_host.weight_stats) against a naive double-precision
+ * count over ir_weight_f64's elements, for every float weight of a model */
+static void stats_naive(const cml_weight *w, cml_weight_stats *s) {
+    memset(s, 0, sizeof *s);
+    s->n = ir_weight_count(w);
+    for (uint64_t i = 0; i < s->n; i++) {
+        double v;
+        CHECK(ir_weight_f64(w, i, &v) == 0);
+        if (isnan(v)) { s->nan++; continue; }
+        if (isinf(v)) { if (v > 0) s->pinf++; else s->ninf++; continue; }
+        double a = fabs(v);
+        if (a <= (double)1e-12f) s->zeros++;
+        if (a == 65504.0) s->fp16_max++;
+        if (a > 65504.0) s->over_fp16++;
+        if (a > s->maxabs) s->maxabs = a;
+    }
+}
+
+static size_t stats_check_model(const cml_model *m) {
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_weights; i++) {
+        const cml_weight *w = m->weights[i];
+        cml_dtype st = ir_weight_stored_as(w, NULL);
+        cml_weight_stats got, want, again;
+        int rc = ir_weight_stats(w, &got);
+        if (st != CML_DT_FP16 && st != CML_DT_FP32 && st != CML_DT_BF16) {
+            CHECK(rc == -1);
+            continue;
+        }
+        CHECK(rc == 0);
+        stats_naive(w, &want);
+        CHECK(got.n == want.n && got.zeros == want.zeros && got.nan == want.nan && got.pinf == want.pinf &&
+              got.ninf == want.ninf && got.over_fp16 == want.over_fp16 && got.maxabs == want.maxabs);
+        /* fp16: only +-65504 itself is counted there; fp32 the same test */
+        CHECK(got.fp16_max == want.fp16_max);
+        CHECK(ir_weight_stats(w, &again) == 0 && !memcmp(&again, &got, sizeof got));   /* kept */
+        n++;
+    }
+    for (size_t i = 0; i < m->n_sub_models; i++) n += stats_check_model(m->sub_models[i]);
+    return n;
+}
+
+static const cml_weight *weight_named(const cml_model *m, const char *suffix) {
+    for (size_t i = 0; i < m->n_weights; i++) {
+        const char *nm = m->weights[i]->loc.logical;
+        if (nm && m->weights[i]->storage == CML_STORE_BLOB && !strcmp(nm, suffix)) return m->weights[i];
+    }
+    return NULL;
+}
+
+static void test_weight_stats(void) {
+    char p[4096];
+    /* blobs in a weight.bin (read with pread): NaN, +-inf, +-65504, fp32 1e5 */
+    snprintf(p, sizeof p, "%s/rule-fixtures/numerics/fire_fp16_weights.mlpackage", build_dir);
+    if (!fs_is_dir(p)) {
+        printf("  skipped: %s not written (the rule fixtures target builds it)\n", p);
+        return;
+    }
+    lmodel *lm = loader_load(p, NULL);
+    CHECK(lm && lm->model);
+    if (!lm || !lm->model) return;
+    CHECK(stats_check_model(lm->model) >= 4);
+    cml_weight_stats s;
+    const cml_weight *w = weight_named(lm->model, "main/linear_0_weight_to_fp16");
+    CHECK(w && ir_weight_stats(w, &s) == 0 && s.n == 4096 && s.nan == 1 && s.pinf == 0);
+    w = weight_named(lm->model, "main/linear_1_weight_to_fp16");
+    CHECK(w && ir_weight_stats(w, &s) == 0 && s.pinf == 1 && s.ninf == 1 && s.nan == 0);
+    w = weight_named(lm->model, "main/linear_2_weight_to_fp16");
+    CHECK(w && ir_weight_stats(w, &s) == 0 && s.fp16_max == 3 && s.maxabs == 65504.0);
+    w = weight_named(lm->model, "main/offset_fp32");
+    CHECK(w && ir_weight_stats(w, &s) == 0 && s.over_fp16 == 1 && s.maxabs == 1.0e5);
+    loader_free(lm);
+    /* inline NeuralNetwork weights (protobuf repeated floats), and a model
+     * with sparse (zero-heavy) weights */
+    static const char *const more[] = {"numerics/fire_nn_fp32.mlmodel", "compress/fire_prune.mlpackage",
+                                       "numerics/pass_mask.mlpackage"};
+    for (size_t i = 0; i < sizeof more / sizeof *more; i++) {
+        snprintf(p, sizeof p, "%s/rule-fixtures/%s", build_dir, more[i]);
+        lm = loader_load(p, NULL);
+        CHECK(lm && lm->model);
+        if (lm && lm->model) CHECK(stats_check_model(lm->model) >= 1);
+        loader_free(lm);
+    }
+}
+
 int main(void) {
     build_dir = getenv("CML_BUILD_DIR");
     char p[4096];
@@ -183,5 +270,6 @@ int main(void) {
     RUN(test_good_examples);
     RUN(test_good_facts);
     RUN(test_broken);
+    RUN(test_weight_stats);
     return CHECK_DONE();
 }
