@@ -85,7 +85,12 @@ end
 
 -- The axis an op reduces over and its size when known: kind label, value
 -- ("always 1.0" / "always 0"), the input shape, the axis size.
+-- the op kinds degenerate_axis looks at: any other op is passed over before
+-- its inputs and shapes are fetched (a model has thousands of ops)
+local AXIS_KINDS = { softmax = true, softmaxND = true, argMax = true, reduce_argmax = true, reduce = true }
+
 local function degenerate_axis(op)
+  if not AXIS_KINDS[op.kind] then return nil end
   local x = first_input(op)
   local s = x and x.shape
   if not s or #s == 0 then return nil end
@@ -125,6 +130,8 @@ local SOURCES = {
   randomUniformStatic = true, randomBernoulliStatic = true, read_state = true,
 }
 
+local CONSTANTS = { const = true, loadConstant = true, loadConstantND = true }
+
 -- value name -> true when some input, state or random op reaches it
 local function reachable(fn)
   local reach = {}
@@ -133,18 +140,24 @@ local function reachable(fn)
     if depth > 16 then return end
     for _, v in ipairs(block.inputs) do reach[v.name] = true end
     for _, op in ipairs(block.ops) do
-      local live = SOURCES[op.kind] or #op.blocks > 0
-      if not live then
-        for _, arg in pairs(op.inputs) do
-          local list = type(arg) == "table" and arg or { arg }
-          for _, v in ipairs(list) do
-            if type(v) == "userdata" and reach[v.name] then live = true end
+      local kind = op.kind
+      -- a constant (MIL const, NN loadConstant) has no inputs and no blocks:
+      -- nothing reaches it (constexpr_* ops are walked: they have inputs)
+      if not CONSTANTS[kind] then
+        local blocks = op.blocks
+        local live = SOURCES[kind] or #blocks > 0
+        if not live then
+          for _, arg in pairs(op.inputs) do
+            local list = type(arg) == "table" and arg or { arg }
+            for _, v in ipairs(list) do
+              if type(v) == "userdata" and reach[v.name] then live = true end
+            end
           end
         end
-      end
-      for _, b in ipairs(op.blocks) do walk(b, depth + 1) end
-      if live then
-        for _, o in ipairs(op.outputs) do reach[o.name] = true end
+        for _, b in ipairs(blocks) do walk(b, depth + 1) end
+        if live then
+          for _, o in ipairs(op.outputs) do reach[o.name] = true end
+        end
       end
     end
   end
