@@ -180,7 +180,7 @@ static inline uint16_t ws_le16(const unsigned char *b) {
 #endif
 }
 
-/* fp16 magnitudes: the largest, and how many are zero (k < 2^32) */
+/* fp16 magnitudes: the largest, and how many are zero (k: at most WS_BUF / 2) */
 WS_CLONES static uint32_t ws_top16(const unsigned char *b, size_t k, uint32_t *zeros) {
     uint16_t top = 0;
     uint32_t z = 0;
@@ -284,7 +284,12 @@ int ir_weight_stats(const cml_weight *w, cml_weight_stats *out) {
     s.n = w->nbytes / es;
     const unsigned char *inl = w->storage == CML_STORE_INLINE ? iw->inline_data : NULL;
     if (inl) {
-        ws_chunk(dt, inl, (size_t)s.n, &s);
+        /* in pieces too: the fast passes count in 32 bits */
+        for (uint64_t off = 0; off < w->nbytes; off += WS_BUF) {
+            uint64_t left = w->nbytes - off;
+            size_t len = left < WS_BUF ? (size_t)left : WS_BUF;
+            ws_chunk(dt, inl + off, len / es, &s);
+        }
     } else if (w->storage == CML_STORE_BLOB && iw->meta && w->file) {
         /* the host runs rules one at a time (see weights.h) */
         static unsigned char buf[WS_BUF] __attribute__((aligned(64)));
