@@ -796,11 +796,21 @@ static int k_getShape(xctx *c) {
     return 0;
 }
 
-static int fill(xctx *c, int r, const int64_t *dim) {
-    xt *y = out_checked(c, 0, r, dim);
-    if (!y) return -1;
-    float v = (float)exec_af(c, "value", 0);
-    for (size_t i = 0; i < y->n; i++) y->d[i] = v;
+/* The shape a ...Like / ...Static / ...Dynamic layer targets: input `in`'s
+ * own shape, the targetShape parameter, or the shape input `in` holds. */
+enum { TS_LIKE, TS_STATIC, TS_DYNAMIC };
+static int target_shape(xctx *c, int how, int in, int64_t *dim, int *r) {
+    if (how == TS_STATIC) {
+        int n = exec_aints(c, "targetShape", dim, EXEC_MAX_RANK);
+        if (n < 1) return exec_fail(c, "targetShape missing");
+        *r = n;
+        return 0;
+    }
+    const xt *s = exec_nn_in(c, in);
+    if (how == TS_DYNAMIC) return shape_from(c, s, dim, r);
+    NEED(s, in ? "shape reference" : "input");
+    *r = s->rank;
+    memcpy(dim, s->dim, (size_t)s->rank * sizeof(int64_t));
     return 0;
 }
 
@@ -808,29 +818,29 @@ static int fill(xctx *c, int r, const int64_t *dim) {
  * FillLikeLayerParams (the input's shape), FillStaticLayerParams
  * (targetShape), FillDynamicLayerParams (the shape the input holds): every
  * value `value`. */
-static int k_fillLike(xctx *c) {
-    const xt *x = exec_nn_in(c, 0);
-    NEED(x, "input");
-    return fill(c, x->rank, x->dim);
-}
-static int k_fillStatic(xctx *c) {
+static int fill(xctx *c, int how) {
     int64_t dim[EXEC_MAX_RANK];
-    int n = exec_aints(c, "targetShape", dim, EXEC_MAX_RANK);
-    if (n < 1) return exec_fail(c, "targetShape missing");
-    return fill(c, n, dim);
+    int r = 0;
+    if (target_shape(c, how, 0, dim, &r) != 0) return -1;
+    xt *y = out_checked(c, 0, r, dim);
+    if (!y) return -1;
+    float v = (float)exec_af(c, "value", 0);
+    for (size_t i = 0; i < y->n; i++) y->d[i] = v;
+    return 0;
 }
-static int k_fillDynamic(xctx *c) {
-    int64_t dim[EXEC_MAX_RANK];
-    int r;
-    if (shape_from(c, exec_nn_in(c, 0), dim, &r) != 0) return -1;
-    return fill(c, r, dim);
-}
+static int k_fillLike(xctx *c) { return fill(c, TS_LIKE); }
+static int k_fillStatic(xctx *c) { return fill(c, TS_STATIC); }
+static int k_fillDynamic(xctx *c) { return fill(c, TS_DYNAMIC); }
 
-static int broadcast_to(xctx *c, int r, const int64_t *dim) {
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4570-4584,4586-4599,4601-4613
+ * BroadcastToLikeLayerParams (the second input's shape),
+ * BroadcastToStaticLayerParams (targetShape), BroadcastToDynamicLayerParams
+ * (the shape input 2 holds): numpy broadcasting of the input. */
+static int broadcast_to(xctx *c, int how) {
     const xt *x = exec_nn_in(c, 0);
     NEED(x, "input");
-    xt t = {.rank = r};
-    memcpy(t.dim, dim, (size_t)r * sizeof(int64_t));
+    xt t = {.rank = 0};
+    if (target_shape(c, how, 1, t.dim, &t.rank) != 0) return -1;
     int orank;
     int64_t odim[EXEC_MAX_RANK];
     if (exec_broadcast_shape(x, &t, &orank, odim) != 0) return exec_fail(c, "the input does not broadcast to the shape");
@@ -839,28 +849,9 @@ static int broadcast_to(xctx *c, int r, const int64_t *dim) {
     bcast_copy(x, orank, odim, y->d);
     return 0;
 }
-
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4570-4584,4586-4599,4601-4613
- * BroadcastToLikeLayerParams (the second input's shape),
- * BroadcastToStaticLayerParams (targetShape), BroadcastToDynamicLayerParams
- * (the shape input 2 holds): numpy broadcasting of the input. */
-static int k_broadcastToLike(xctx *c) {
-    const xt *s = exec_nn_in(c, 1);
-    NEED(s, "shape reference");
-    return broadcast_to(c, s->rank, s->dim);
-}
-static int k_broadcastToStatic(xctx *c) {
-    int64_t dim[EXEC_MAX_RANK];
-    int n = exec_aints(c, "targetShape", dim, EXEC_MAX_RANK);
-    if (n < 1) return exec_fail(c, "targetShape missing");
-    return broadcast_to(c, n, dim);
-}
-static int k_broadcastToDynamic(xctx *c) {
-    int64_t dim[EXEC_MAX_RANK];
-    int r;
-    if (shape_from(c, exec_nn_in(c, 1), dim, &r) != 0) return -1;
-    return broadcast_to(c, r, dim);
-}
+static int k_broadcastToLike(xctx *c) { return broadcast_to(c, TS_LIKE); }
+static int k_broadcastToStatic(xctx *c) { return broadcast_to(c, TS_STATIC); }
+static int k_broadcastToDynamic(xctx *c) { return broadcast_to(c, TS_DYNAMIC); }
 
 /* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:5606-5619
  * ReshapeLikeLayerParams: the input's values in the second input's shape. */
