@@ -150,41 +150,24 @@ static int embed_params(xctx *c, const char *vocab, const char *width, int64_t *
  * EmbeddingLayerParams: weights [outputChannels, inputDim]; an input
  * [x1, 1, 1, 1] or [x1, x2, 1, 1, 1] of indices in [0, inputDim) gives
  * [x1, outputChannels, 1, 1] / [x1, x2, outputChannels, 1, 1] (the
- * channel axis -3 takes the vector); optional bias. */
-static int k_embedding(xctx *c) {
+ * channel axis -3 takes the vector); optional bias.
+ * SOURCE: NeuralNetwork.proto:1807-1841 EmbeddingNDLayerParams: weights
+ * [embeddingSize, vocabSize]; input [.., 1] of indices -> [..,
+ * embeddingSize]; optional bias. */
+static int embedding(xctx *c, bool nd) {
     const xt *x = exec_nn_in(c, 0);
     NEED(x, "input");
     int64_t V, E;
     const xt *w, *b;
-    if (embed_params(c, "inputDim", "outputChannels", &V, &E, &w, &b) != 0) return -1;
+    if (embed_params(c, nd ? "vocabSize" : "inputDim", nd ? "embeddingSize" : "outputChannels", &V, &E, &w, &b) != 0)
+        return -1;
     int r = x->rank;
     int64_t dim[EXEC_MAX_RANK];
     memcpy(dim, x->dim, sizeof dim);
-    if (r >= 3) {
+    if (!nd && r >= 3) {
         if (x->dim[r - 3] * x->dim[r - 2] * x->dim[r - 1] != 1) return exec_fail(c, "the input's last three dims must be 1");
         dim[r - 3] = E;
-    } else {
-        if (r + 1 > EXEC_MAX_RANK) return exec_fail(c, "rank too large");
-        dim[r++] = E;
-    }
-    xt *y = exec_out(c, 0, r, dim);
-    if (!y) return exec_fail(c, "out of memory");
-    return embed(c, x, w->d, b ? b->d : NULL, V, E, y->d);
-}
-
-/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1807-1841
- * EmbeddingNDLayerParams: weights [embeddingSize, vocabSize]; input
- * [.., 1] of indices -> [.., embeddingSize]; optional bias. */
-static int k_embeddingND(xctx *c) {
-    const xt *x = exec_nn_in(c, 0);
-    NEED(x, "input");
-    int64_t V, E;
-    const xt *w, *b;
-    if (embed_params(c, "vocabSize", "embeddingSize", &V, &E, &w, &b) != 0) return -1;
-    int r = x->rank;
-    int64_t dim[EXEC_MAX_RANK];
-    memcpy(dim, x->dim, sizeof dim);
-    if (r >= 2 && x->dim[r - 1] == 1) {
+    } else if (nd && r >= 2 && x->dim[r - 1] == 1) {
         dim[r - 1] = E;
     } else {
         if (r + 1 > EXEC_MAX_RANK) return exec_fail(c, "rank too large");
@@ -194,6 +177,8 @@ static int k_embeddingND(xctx *c) {
     if (!y) return exec_fail(c, "out of memory");
     return embed(c, x, w->d, b ? b->d : NULL, V, E, y->d);
 }
+static int k_embedding(xctx *c) { return embedding(c, false); }
+static int k_embeddingND(xctx *c) { return embedding(c, true); }
 
 /* ---- top-k, arg-max/min, argsort ---------------------------------------------------------------- */
 
