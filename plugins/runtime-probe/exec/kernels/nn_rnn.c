@@ -150,6 +150,13 @@ static xt *seq_out(xctx *c, size_t k, int64_t S, int64_t B, int64_t H) {
     return exec_out(c, k, 5, dim);
 }
 
+/* output k (when the layer has it): a final state [1, B, H, 1, 1] from v */
+static void state_out(xctx *c, size_t k, int64_t B, int64_t H, const double *v) {
+    xt *o = seq_out(c, k, 1, B, H);
+    if (o)
+        for (int64_t i = 0; i < B * H; i++) o->d[i] = (float)v[i];
+}
+
 /* ---- simple recurrent ------------------------------------------------------------------------ */
 
 /* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:3452-3508
@@ -183,9 +190,7 @@ static int k_simpleRecurrent(xctx *c) {
         }
     }
     if (yo && s.S == 0) memset(yo->d, 0, yo->n * sizeof(float));
-    xt *ho = seq_out(c, 1, 1, s.B, H);
-    if (ho)
-        for (int64_t i = 0; i < s.B * H; i++) ho->d[i] = (float)y[i];
+    state_out(c, 1, s.B, H, y);
     free(y);
     return 0;
 }
@@ -244,9 +249,7 @@ static int k_gru(xctx *c) {
         }
     }
     if (yo && s.S == 0) memset(yo->d, 0, yo->n * sizeof(float));
-    xt *ho = seq_out(c, 1, 1, s.B, H);
-    if (ho)
-        for (int64_t i = 0; i < s.B * H; i++) ho->d[i] = (float)y[i];
+    state_out(c, 1, s.B, H, y);
     free(y);
     return 0;
 }
@@ -365,12 +368,8 @@ static int k_uniDirectionalLSTM(xctx *c) {
     if (yo && (s.S == 0 || !seq)) memset(yo->d, 0, yo->n * sizeof(float));
     for (int64_t bi = 0; bi < s.B; bi++)
         lstm_run(&cf, &w, &s, bi, H, rev, y + bi * H, cs + bi * H, tmp, yo ? yo->d : NULL, H, 0, false, seq);
-    xt *ho = seq_out(c, 1, 1, s.B, H);
-    if (ho)
-        for (int64_t i = 0; i < s.B * H; i++) ho->d[i] = (float)y[i];
-    xt *co = seq_out(c, 2, 1, s.B, H);
-    if (co)
-        for (int64_t i = 0; i < s.B * H; i++) co->d[i] = (float)cs[i];
+    state_out(c, 1, s.B, H, y);
+    state_out(c, 2, s.B, H, cs);
     free(y);
     return 0;
 }
@@ -417,11 +416,7 @@ static int k_biDirectionalLSTM(xctx *c) {
         lstm_run(&cf[1], &w[1], &s, bi, H, true, yb + bi * H, cb + bi * H, tmp, yo ? yo->d : NULL, 2 * H, H, true, seq);
     }
     double *states[4] = {yf, cfw, yb, cb};
-    for (size_t k = 0; k < 4; k++) {
-        xt *o = seq_out(c, k + 1, 1, s.B, H);
-        if (o)
-            for (int64_t i = 0; i < s.B * H; i++) o->d[i] = (float)states[k][i];
-    }
+    for (size_t k = 0; k < 4; k++) state_out(c, k + 1, s.B, H, states[k]);
     free(st);
     return 0;
 }
