@@ -1020,10 +1020,7 @@ static int lut_dense18(cx *c, const xt *idx, const xt *lut, int vaxis, xt *out) 
         const float *e = lut->d + (g * P + q) * V;
         if (V == 1) out->d[ob] = e[0];
         else for (int64_t v = 0; v < V; v++) out->d[ob + v * ostride[vaxis]] = e[v];
-        for (int d = K - 1; d >= 0; d--) {
-            if (++pos[d] < idx->dim[d]) break;
-            pos[d] = 0;
-        }
+        exec_idx_next(pos, K, idx->dim);
     }
     return 0;
 }
@@ -1050,10 +1047,7 @@ static int shift_scale(cx *c, const xt *data, const xt *scale, const xt *offset,
         float x = data->d[f];
         if (offset) x -= offset->d[g];
         out->d[f] = scale->d[g] * x;
-        for (int d = K - 1; d >= 0; d--) {
-            if (++pos[d] < data->dim[d]) break;
-            pos[d] = 0;
-        }
+        exec_idx_next(pos, K, data->dim);
     }
     return 0;
 }

@@ -418,6 +418,18 @@ int exec_linear(xctx *c, const float *x, size_t m, int64_t k, const float *w, co
 int exec_linear_w(xctx *c, const float *x, size_t m, int64_t k, const xt *w, const float *bias, int64_t n, float *y);
 int exec_state_slot(xctx *c, const char *arg);
 int exec_broadcast_shape(const xt *a, const xt *b, int *rank, int64_t *dim);
+/* step the row-major index idx[0 .. r) within dim to the next element
+ * (after the last one it wraps to all zeros) */
+static inline void exec_idx_next(int64_t *idx, int r, const int64_t *dim) {
+    for (int d = r - 1; d >= 0; d--) {
+        if (++idx[d] < dim[d]) break;
+        idx[d] = 0;
+    }
+}
+/* y = x with element [.., m, n] kept where (lo < 0 || m - n <= lo) &&
+ * (hi < 0 || n - m <= hi), else 0 (x's rank >= 2): MIL band_part and the
+ * NN lowerTriangular / upperTriangular / matrixBandPart layers */
+void exec_band(const xt *x, int64_t lo, int64_t hi, float *y);
 void exec_binary(int op, const xt *a, const xt *b, xt *y);
 /* exec_binary split across the plan's threads (large outputs) */
 void exec_binary_par(exec_plan *p, int op, const xt *a, const xt *b, xt *y);

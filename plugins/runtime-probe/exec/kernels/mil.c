@@ -591,10 +591,7 @@ static int k_matmul(xctx *c) {
         if (M && N)
             exec_gemm(c->p, ta, tb, M, N, K, a->d + oa * sa, A.dim[A.rank - 1], b->d + ob * sb, B.dim[B.rank - 1],
                       y->d + bi * (size_t)(M * N), N);
-        for (int d = br - 1; d >= 0; d--) {
-            if (++idx[d] < bd[d]) break;
-            idx[d] = 0;
-        }
+        exec_idx_next(idx, br, bd);
     }
     return 0;
 }
@@ -1196,10 +1193,7 @@ static int k_pad(xctx *c) {
             off += j * xs[i];
         }
         y->d[f] = outside ? cv : x->d[off];
-        for (int d = R - 1; d >= 0; d--) {
-            if (++idx[d] < dim[d]) break;
-            idx[d] = 0;
-        }
+        exec_idx_next(idx, R, dim);
     }
     return 0;
 }
@@ -1249,10 +1243,7 @@ static int k_tile(xctx *c) {
         int64_t off = 0;
         for (int i = 0; i < x->rank; i++) off += (idx[i] % x->dim[i]) * xs[i];
         y->d[f] = x->d[off];
-        for (int d = x->rank - 1; d >= 0; d--) {
-            if (++idx[d] < dim[d]) break;
-            idx[d] = 0;
-        }
+        exec_idx_next(idx, x->rank, dim);
     }
     return 0;
 }

@@ -412,10 +412,7 @@ static int k_scaled_dot_product_attention(xctx *c) {
                 yb[l * EV + e] = (float)(acc / tot); /* a fully masked row: 0/0, NaN as in PyTorch */
             }
         }
-        for (int d = R - 3; d >= 0; d--) {
-            if (++bidx[d] < q->dim[d]) break;
-            bidx[d] = 0;
-        }
+        exec_idx_next(bidx, R - 2, q->dim);   /* the batch dims: all but the last two */
     }
     free(sc);
     return 0;

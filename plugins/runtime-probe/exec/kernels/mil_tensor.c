@@ -274,10 +274,7 @@ static int k_slice_update(xctx *c) {
         int64_t off = 0;
         for (int i = 0; i < x->rank; i++) off += (start[i] + idx[i] * step[i]) * xs[i];
         y->d[off] = u->d[f];
-        for (int d = x->rank - 1; d >= 0; d--) {
-            if (++idx[d] < cnt[d]) break;
-            idx[d] = 0;
-        }
+        exec_idx_next(idx, x->rank, cnt);
     }
     return 0;
 }
@@ -404,15 +401,7 @@ static int k_band_part(xctx *c) {
     int64_t lo = exec_pi(c, "lower", -1), up = exec_pi(c, "upper", -1);
     xt *y = exec_out_like(c, 0, x);
     if (!y) return exec_fail(c, "out of memory");
-    int64_t M = x->dim[x->rank - 2], N = x->dim[x->rank - 1];
-    size_t mats = x->n / exec_nz(M * N);
-    for (size_t b = 0; b < mats; b++)
-        for (int64_t m = 0; m < M; m++)
-            for (int64_t n = 0; n < N; n++) {
-                size_t f = (b * (size_t)M + (size_t)m) * (size_t)N + (size_t)n;
-                bool keep = (lo < 0 || m - n <= lo) && (up < 0 || n - m <= up);
-                y->d[f] = keep ? x->d[f] : 0.0f;
-            }
+    exec_band(x, lo, up, y->d);
     return 0;
 }
 
@@ -469,10 +458,7 @@ static int k_reverse(xctx *c) {
         int64_t off = 0;
         for (int i = 0; i < x->rank; i++) off += ((mask >> i) & 1u ? x->dim[i] - 1 - idx[i] : idx[i]) * xs[i];
         y->d[f] = x->d[off];
-        for (int d = x->rank - 1; d >= 0; d--) {
-            if (++idx[d] < x->dim[d]) break;
-            idx[d] = 0;
-        }
+        exec_idx_next(idx, x->rank, x->dim);
     }
     return 0;
 }
@@ -499,10 +485,7 @@ static int k_reverse_sequence(xctx *c) {
         int64_t L = (int64_t)len->d[idx[ba]], s = idx[sa];
         int64_t from = s < L ? L - 1 - s : s;
         y->d[f] = x->d[(int64_t)f + (from - s) * xs[sa]];
-        for (int d = x->rank - 1; d >= 0; d--) {
-            if (++idx[d] < x->dim[d]) break;
-            idx[d] = 0;
-        }
+        exec_idx_next(idx, x->rank, x->dim);
     }
     return 0;
 }
@@ -525,10 +508,7 @@ static int k_non_zero(xctx *c) {
     for (size_t f = 0; f < x->n; f++) {
         if (x->d[f] != 0)
             for (int i = 0; i < x->rank; i++) y->d[o++] = (float)idx[i];
-        for (int d = x->rank - 1; d >= 0; d--) {
-            if (++idx[d] < x->dim[d]) break;
-            idx[d] = 0;
-        }
+        exec_idx_next(idx, x->rank, x->dim);
     }
     return 0;
 }

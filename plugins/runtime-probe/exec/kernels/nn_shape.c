@@ -1025,15 +1025,7 @@ static int band(xctx *c, int64_t lo, int64_t hi) {
     if (x->rank < 2) return exec_fail(c, "input rank must be at least 2");
     xt *y = exec_out_like(c, 0, x);
     if (!y) return exec_fail(c, "out of memory");
-    int64_t M = x->dim[x->rank - 2], N = x->dim[x->rank - 1];
-    size_t mats = x->n / exec_nz(M * N);
-    for (size_t b = 0; b < mats; b++)
-        for (int64_t m = 0; m < M; m++)
-            for (int64_t n = 0; n < N; n++) {
-                size_t i = (b * (size_t)M + (size_t)m) * (size_t)N + (size_t)n;
-                bool keep = (lo < 0 || m - n <= lo) && (hi < 0 || n - m <= hi);
-                y->d[i] = keep ? x->d[i] : 0.0f;
-            }
+    exec_band(x, lo, hi, y->d);
     return 0;
 }
 
