@@ -10,6 +10,16 @@
 
 #include "nn_internal.h"
 
+/* the mean and the (biased) variance of x[0, n), in double, two passes */
+static void mean_var(const float *x, int64_t n, double *mean, double *var) {
+    double m = 0, v = 0;
+    for (int64_t i = 0; i < n; i++) m += x[i];
+    m /= (double)exec_nz(n);
+    for (int64_t i = 0; i < n; i++) v += (x[i] - m) * (x[i] - m);
+    *mean = m;
+    *var = v / (double)exec_nz(n);
+}
+
 /* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:3368-3411
  * MeanVarianceNormalizeLayerParams: per sample over [C, H, W]
  * (acrossChannels) or per channel over [H, W]; normalizeVariance false:
@@ -34,11 +44,8 @@ static int k_mvn(xctx *c) {
     for (size_t g = 0; g < ng; g++) {
         const float *xp = x->d + g * (size_t)group;
         float *yp = y->d + g * (size_t)group;
-        double m = 0, v = 0;
-        for (int64_t i = 0; i < group; i++) m += xp[i];
-        m /= (double)exec_nz(group);
-        for (int64_t i = 0; i < group; i++) v += (xp[i] - m) * (xp[i] - m);
-        v /= (double)exec_nz(group);
+        double m, v;
+        mean_var(xp, group, &m, &v);
         double s = var ? 1.0 / sqrt(v + eps) : 1.0;
         for (int64_t i = 0; i < group; i++) yp[i] = (float)((xp[i] - m) * s);
     }
@@ -131,11 +138,8 @@ static int k_layerNormalization(xctx *c) {
     for (size_t s = 0; s < nb; s++) {
         const float *xp = x->d + s * (size_t)group;
         float *yp = y->d + s * (size_t)group;
-        double m = 0, v = 0;
-        for (int64_t i = 0; i < group; i++) m += xp[i];
-        m /= (double)exec_nz(group);
-        for (int64_t i = 0; i < group; i++) v += (xp[i] - m) * (xp[i] - m);
-        v /= (double)exec_nz(group);
+        double m, v;
+        mean_var(xp, group, &m, &v);
         double inv = 1.0 / sqrt(v + eps);
         for (int64_t i = 0; i < group; i++) {
             double t = (xp[i] - m) * inv;
