@@ -592,6 +592,20 @@ static double prb_scale(cml_ctx *ctx, double max_ref) {
     return max_ref > 1 ? max_ref : 1;
 }
 
+/* the first three of ops as related locations: "<what>: relative error A
+ * (+B over its inputs)"; returns how many */
+static size_t prb_ops_related(const probe_op_ref *ops, size_t n, const char *what, cml_related rel[3],
+                              char rmsg[3][200]) {
+    size_t nr = 0;
+    for (size_t k = 0; k < n && k < 3; k++) {
+        snprintf(rmsg[nr], 200, "%s: relative error %.3g (+%.3g over its inputs)", what, ops[k].a, ops[k].b);
+        rel[nr].at = &ops[k].op->loc;
+        rel[nr].message = rmsg[nr];
+        nr++;
+    }
+    return nr;
+}
+
 static void prb_ops_text(const probe_op_ref *ops, size_t n, char *out, size_t cap) {
     size_t k = 0;
     out[0] = 0;
@@ -627,14 +641,7 @@ static int rep_divergence(const cml_model *m, cml_ctx *ctx, const probe_result *
                  r->n_div_ops ? "; the divergence grows most at " : "", ops);
         cml_related rel[3];
         char rmsg[3][200];
-        size_t nr = 0;
-        for (size_t k = 0; k < r->n_div_ops && k < 3; k++) {
-            snprintf(rmsg[nr], sizeof rmsg[nr], "fp16 error grows here: relative error %.3g (+%.3g over its inputs)",
-                     r->div_ops[k].a, r->div_ops[k].b);
-            rel[nr].at = &r->div_ops[k].op->loc;
-            rel[nr].message = rmsg[nr];
-            nr++;
-        }
+        size_t nr = prb_ops_related(r->div_ops, r->n_div_ops, "fp16 error grows here", rel, rmsg);
         cml_report(ctx, .message = msg, .at = prb_output_loc(m, po->name), .related = nr ? rel : NULL,
                    .n_related = nr,
                    .fix = "keep the ops named here in fp32 (coremltools compute_precision with an op selector), or "
@@ -665,14 +672,7 @@ static int rep_baseline(const cml_model *m, cml_ctx *ctx, const probe_result *r)
                  r->n_cmp_ops ? "; of the ops both models name alike, the divergence grows most at " : "", ops);
         cml_related rel[3];
         char rmsg[3][200];
-        size_t nr = 0;
-        for (size_t k = 0; k < r->n_cmp_ops && k < 3; k++) {
-            snprintf(rmsg[nr], sizeof rmsg[nr], "diverges from the baseline here: relative error %.3g (+%.3g over "
-                     "its inputs)", r->cmp_ops[k].a, r->cmp_ops[k].b);
-            rel[nr].at = &r->cmp_ops[k].op->loc;
-            rel[nr].message = rmsg[nr];
-            nr++;
-        }
+        size_t nr = prb_ops_related(r->cmp_ops, r->n_cmp_ops, "diverges from the baseline here", rel, rmsg);
         cml_report(ctx, .message = msg, .at = prb_output_loc(m, po->name), .related = nr ? rel : NULL,
                    .n_related = nr,
                    .fix = "compress less aggressively where the error grows (more bits, per-channel or per-block "
