@@ -51,15 +51,6 @@ static void esc(FILE *out, const char *s) {
     free(c);
 }
 
-static double jn(const cJSON *o, const char *k) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static const char *js(const cJSON *o, const char *k) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 /* A short number: 3 significant digits, no exponent for ordinary sizes. */
 static void num(FILE *out, double v) {
@@ -68,9 +59,6 @@ static void num(FILE *out, double v) {
     else fprintf(out, "%.3g", v);
 }
 
-static const char *plural(size_t n) {
-    return n == 1 ? "" : "s";
-}
 
 /* ---- charts: horizontal bars in inline SVG --------------------------------------------- */
 
@@ -171,7 +159,7 @@ static void head(FILE *out, const run_result *r) {
 }
 
 static void pill(FILE *out, const char *cls, size_t n, const char *what) {
-    fprintf(out, "<span class=\"pill %s\">%zu %s%s</span> ", cls, n, what, plural(n));
+    fprintf(out, "<span class=\"pill %s\">%zu %s%s</span> ", cls, n, what, sarif_plural(n));
 }
 
 static void counts_pills(FILE *out, const sarif_counts *c) {
@@ -187,7 +175,7 @@ static void min_os(FILE *out, const cJSON *mo) {
     static const char *const order[] = {"iOS", "macOS", "tvOS", "watchOS", "visionOS"};
     int k = 0;
     for (size_t i = 0; i < 5; i++) {
-        const char *v = js(mo, order[i]);
+        const char *v = sarif_jstr(mo, order[i]);
         if (!v) continue;
         fprintf(out, "%s%s ", k++ ? ", " : "", order[i]);
         esc(out, v);
@@ -223,12 +211,12 @@ static void interface_rows(FILE *out, const char *dir, const cJSON *arr) {
     cJSON_ArrayForEach(f, arr) {
         if (++k > 200) break;
         fprintf(out, "<tr><td>%s</td><td><code>", dir);
-        esc(out, js(f, "name"));
+        esc(out, sarif_jstr(f, "name"));
         fputs("</code></td><td>", out);
-        esc(out, js(f, "type"));
-        if (js(f, "dtype")) {
+        esc(out, sarif_jstr(f, "type"));
+        if (sarif_jstr(f, "dtype")) {
             fputs(" ", out);
-            esc(out, js(f, "dtype"));
+            esc(out, sarif_jstr(f, "dtype"));
         }
         shape(out, f);
         fputs("</td></tr>\n", out);
@@ -245,27 +233,27 @@ static void facts_section(FILE *out, const cJSON *facts, const sarif_counts *c) 
         fputs("</div>\n", out);
         return;
     }
-    card_str(out, "format", js(facts, "format"));
-    card_str(out, "type", js(facts, "model_type"));
-    sarif_fmt_bytes(buf, sizeof buf, jn(facts, "size_bytes"));
+    card_str(out, "format", sarif_jstr(facts, "format"));
+    card_str(out, "type", sarif_jstr(facts, "model_type"));
+    sarif_fmt_bytes(buf, sizeof buf, sarif_jnum(facts, "size_bytes"));
     card_str(out, "size on disk", buf);
-    sarif_fmt_bytes(buf, sizeof buf, jn(facts, "weight_bytes"));
+    sarif_fmt_bytes(buf, sizeof buf, sarif_jnum(facts, "weight_bytes"));
     card_str(out, "weights", buf);
     fputs("<div class=\"card\"><span>minimum OS (spec ", out);
-    num(out, jn(facts, "specification_version"));
+    num(out, sarif_jnum(facts, "specification_version"));
     fputs(")</span><b>", out);
     min_os(out, cJSON_GetObjectItemCaseSensitive(facts, "minimum_os"));
     fputs("</b></div>", out);
     const cJSON *comp = cJSON_GetObjectItemCaseSensitive(facts, "compression");
     fputs("<div class=\"card\"><span>compression</span><b>", out);
     if (cJSON_IsObject(comp)) {
-        esc(out, js(comp, "mode"));
-        if (!isnan(jn(comp, "nbits"))) fprintf(out, " %.0f-bit", jn(comp, "nbits"));
-        if (js(comp, "granularity")) {
+        esc(out, sarif_jstr(comp, "mode"));
+        if (!isnan(sarif_jnum(comp, "nbits"))) fprintf(out, " %.0f-bit", sarif_jnum(comp, "nbits"));
+        if (sarif_jstr(comp, "granularity")) {
             fputs(", ", out);
-            esc(out, js(comp, "granularity"));
+            esc(out, sarif_jstr(comp, "granularity"));
         }
-        if (!isnan(jn(comp, "compressed_weights"))) fprintf(out, " (%.0f weights)", jn(comp, "compressed_weights"));
+        if (!isnan(sarif_jnum(comp, "compressed_weights"))) fprintf(out, " (%.0f weights)", sarif_jnum(comp, "compressed_weights"));
     } else {
         fputs("none", out);
     }
@@ -283,7 +271,7 @@ static void facts_section(FILE *out, const cJSON *facts, const sarif_counts *c) 
     }
 
     const cJSON *cu = cJSON_GetObjectItemCaseSensitive(facts, "compute_units");
-    double ne = jn(cu, "neural_engine"), gpu = jn(cu, "gpu"), cpu = jn(cu, "cpu"), unk = jn(cu, "unknown");
+    double ne = sarif_jnum(cu, "neural_engine"), gpu = sarif_jnum(cu, "gpu"), cpu = sarif_jnum(cu, "cpu"), unk = sarif_jnum(cu, "unknown");
     double all = (ne > 0 ? ne : 0) + (gpu > 0 ? gpu : 0) + (cpu > 0 ? cpu : 0) + (unk > 0 ? unk : 0);
     if (all > 0) {
         char vnotes[4][32];
@@ -340,10 +328,10 @@ static void latency_chart(FILE *out, const cJSON *p) {
     size_t n = 0;
     for (size_t i = 0; i < 3; i++) {
         const cJSON *l = cJSON_GetObjectItemCaseSensitive(lat, modes[i][0]);
-        if (!cJSON_IsObject(l) || isnan(jn(l, "median"))) continue;
-        snprintf(vnotes[n], sizeof vnotes[n], "median (p90 %.3g, first %.3g, %.0f runs)", jn(l, "p90"), jn(l, "first"),
-                 jn(l, "runs"));
-        b[n] = (bar){modes[i][1], jn(l, "median"), vnotes[n], "b-main"};
+        if (!cJSON_IsObject(l) || isnan(sarif_jnum(l, "median"))) continue;
+        snprintf(vnotes[n], sizeof vnotes[n], "median (p90 %.3g, first %.3g, %.0f runs)", sarif_jnum(l, "p90"), sarif_jnum(l, "first"),
+                 sarif_jnum(l, "runs"));
+        b[n] = (bar){modes[i][1], sarif_jnum(l, "median"), vnotes[n], "b-main"};
         n++;
     }
     /* Core ML itself, per compute-unit setting (Apple platforms only) */
@@ -351,9 +339,9 @@ static void latency_chart(FILE *out, const cJSON *p) {
     cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(cm, "units")) {
         if (n >= 3 + 8) break;
         const cJSON *l = cJSON_GetObjectItemCaseSensitive(u, "latency_ms");
-        if (js(u, "error") || isnan(jn(l, "median"))) continue;
-        snprintf(vnotes[n], sizeof vnotes[n], "median (p90 %.3g)", jn(l, "p90"));
-        b[n] = (bar){js(u, "compute_units"), jn(l, "median"), vnotes[n], "b-ne"};
+        if (sarif_jstr(u, "error") || isnan(sarif_jnum(l, "median"))) continue;
+        snprintf(vnotes[n], sizeof vnotes[n], "median (p90 %.3g)", sarif_jnum(l, "p90"));
+        b[n] = (bar){sarif_jstr(u, "compute_units"), sarif_jnum(l, "median"), vnotes[n], "b-ne"};
         n++;
     }
     bars(out, "Latency per prediction, per mode", b, n, "ms", false);
@@ -367,13 +355,13 @@ static void ops_chart(FILE *out, const cJSON *arr, const char *title, const char
     const cJSON *it;
     cJSON_ArrayForEach(it, arr) {
         if (n >= HTML_MAX_BARS) break;
-        if (isnan(jn(it, value_key))) continue;
+        if (isnan(sarif_jnum(it, value_key))) continue;
         vnotes[n][0] = 0;
-        if (note_key && !strcmp(note_key, "share") && !isnan(jn(it, "share")))
-            snprintf(vnotes[n], sizeof vnotes[n], "(%.0f%% of the run)", 100.0 * jn(it, "share"));
-        else if (note_key && !strcmp(note_key, "growth") && !isnan(jn(it, "growth")))
-            snprintf(vnotes[n], sizeof vnotes[n], "(grows %.2g here)", jn(it, "growth"));
-        b[n] = (bar){js(it, "op"), jn(it, value_key), vnotes[n][0] ? vnotes[n] : NULL, cls};
+        if (note_key && !strcmp(note_key, "share") && !isnan(sarif_jnum(it, "share")))
+            snprintf(vnotes[n], sizeof vnotes[n], "(%.0f%% of the run)", 100.0 * sarif_jnum(it, "share"));
+        else if (note_key && !strcmp(note_key, "growth") && !isnan(sarif_jnum(it, "growth")))
+            snprintf(vnotes[n], sizeof vnotes[n], "(grows %.2g here)", sarif_jnum(it, "growth"));
+        b[n] = (bar){sarif_jstr(it, "op"), sarif_jnum(it, value_key), vnotes[n][0] ? vnotes[n] : NULL, cls};
         n++;
     }
     bars(out, title, b, n, unit, log_scale);
@@ -382,23 +370,23 @@ static void ops_chart(FILE *out, const cJSON *arr, const char *title, const char
 static void probe_section(FILE *out, const cJSON *p) {
     fputs("<h3>Runtime probe</h3><p>", out);
     fputs("status <b>", out);
-    esc(out, js(p, "status"));
+    esc(out, sarif_jstr(p, "status"));
     fputs("</b>", out);
-    if (js(p, "message")) {
+    if (sarif_jstr(p, "message")) {
         fputs(": ", out);
-        esc(out, js(p, "message"));
+        esc(out, sarif_jstr(p, "message"));
     }
-    if (js(p, "executor")) {
+    if (sarif_jstr(p, "executor")) {
         fputs(" · ", out);
-        esc(out, js(p, "executor"));
+        esc(out, sarif_jstr(p, "executor"));
         fputs(", ", out);
-        esc(out, js(p, "blas"));
+        esc(out, sarif_jstr(p, "blas"));
         fputs(" · typed precision ", out);
-        esc(out, js(p, "typed_precision"));
+        esc(out, sarif_jstr(p, "typed_precision"));
         fputs(" · load ", out);
-        num(out, jn(p, "load_ms"));
+        num(out, sarif_jnum(p, "load_ms"));
         fputs(" ms · peak RSS ", out);
-        num(out, jn(p, "peak_rss_mb"));
+        num(out, sarif_jnum(p, "peak_rss_mb"));
         fputs(" MB", out);
     }
     fputs("</p>\n", out);
@@ -418,18 +406,18 @@ static void probe_section(FILE *out, const cJSON *p) {
         cJSON_ArrayForEach(it, outs) {
             if (++k > 100) break;
             fputs("<tr><td><code>", out);
-            esc(out, js(it, "name"));
+            esc(out, sarif_jstr(it, "name"));
             fputs("</code></td>", out);
             static const char *const keys[] = {"max_abs", "fp16_linf", "fp16_rmse", "fp16_max_rel"};
             for (size_t i = 0; i < 4; i++) {
                 fputs("<td class=\"n\">", out);
-                num(out, jn(it, keys[i]));
+                num(out, sarif_jnum(it, keys[i]));
                 fputs("</td>", out);
             }
             fputs("<td class=\"n\">", out);
-            num(out, jn(it, "nan_fp32") + jn(it, "inf_fp32"));
+            num(out, sarif_jnum(it, "nan_fp32") + sarif_jnum(it, "inf_fp32"));
             fputs("</td><td class=\"n\">", out);
-            num(out, jn(it, "nan_fp16") + jn(it, "inf_fp16"));
+            num(out, sarif_jnum(it, "nan_fp16") + sarif_jnum(it, "inf_fp16"));
             fputs("</td></tr>\n", out);
         }
         fputs("</table>\n", out);
@@ -437,15 +425,15 @@ static void probe_section(FILE *out, const cJSON *p) {
     const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(p, "compare");
     if (cJSON_IsObject(cmp)) {
         fputs("<h3>Compared with its baseline</h3><p><code>", out);
-        esc(out, js(cmp, "baseline"));
+        esc(out, sarif_jstr(cmp, "baseline"));
         fputs("</code>", out);
-        if (js(cmp, "error")) {
+        if (sarif_jstr(cmp, "error")) {
             fputs(": ", out);
-            esc(out, js(cmp, "error"));
+            esc(out, sarif_jstr(cmp, "error"));
             fputs("</p>\n", out);
         } else {
             fputs(" (both in fp32; thresholds for ", out);
-            esc(out, js(cmp, "precision"));
+            esc(out, sarif_jstr(cmp, "precision"));
             fputs(")</p><table><tr><th>output</th><th>baseline output</th><th class=\"n\">L-inf</th>"
                   "<th class=\"n\">RMSE</th><th class=\"n\">max rel</th></tr>\n",
                   out);
@@ -453,14 +441,14 @@ static void probe_section(FILE *out, const cJSON *p) {
             cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cmp, "outputs")) {
                 if (++k > 100) break;
                 fputs("<tr><td><code>", out);
-                esc(out, js(it, "name"));
+                esc(out, sarif_jstr(it, "name"));
                 fputs("</code></td><td><code>", out);
-                esc(out, js(it, "baseline_output"));
+                esc(out, sarif_jstr(it, "baseline_output"));
                 fputs("</code></td>", out);
                 static const char *const keys[] = {"linf", "rmse", "max_rel"};
                 for (size_t i = 0; i < 3; i++) {
                     fputs("<td class=\"n\">", out);
-                    num(out, jn(it, keys[i]));
+                    num(out, sarif_jnum(it, keys[i]));
                     fputs("</td>", out);
                 }
                 fputs("</tr>\n", out);
@@ -468,9 +456,9 @@ static void probe_section(FILE *out, const cJSON *p) {
             fputs("</table>\n", out);
         }
     }
-    if (js(p, "host")) {
+    if (sarif_jstr(p, "host")) {
         fputs("<p class=\"muted\">", out);
-        esc(out, js(p, "host"));
+        esc(out, sarif_jstr(p, "host"));
         fputs("</p>\n", out);
     }
 }
@@ -548,7 +536,7 @@ static void overview(FILE *out, const run_result *r) {
         sarif_counts c;
         sarif_count_model(r, m->path, &c);
         char size[64] = "";
-        if (facts) sarif_fmt_bytes(size, sizeof size, jn(facts, "size_bytes"));
+        if (facts) sarif_fmt_bytes(size, sizeof size, sarif_jnum(facts, "size_bytes"));
         fprintf(out, "<tr><td><a href=\"#m%zu\"><code>", i + 1);
         esc(out, m->path);
         fputs("</code></a></td><td>", out);
@@ -556,9 +544,9 @@ static void overview(FILE *out, const run_result *r) {
         fprintf(out, "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">%s"
                      "</td><td>",
                 c.errors, c.warnings, c.notes, size);
-        esc(out, js(cJSON_GetObjectItemCaseSensitive(facts, "minimum_os"), "iOS"));
+        esc(out, sarif_jstr(cJSON_GetObjectItemCaseSensitive(facts, "minimum_os"), "iOS"));
         fputs("</td><td class=\"n\">", out);
-        double cov = jn(facts, "ane_op_coverage_pct");
+        double cov = sarif_jnum(facts, "ane_op_coverage_pct");
         if (!isnan(cov)) fprintf(out, "%.0f%%", cov);
         fputs("</td></tr>\n", out);
     }
@@ -600,8 +588,8 @@ int write_html(FILE *out, const run_result *r) {
     sarif_count(r, &c);
     fputs("<header><h1>coreml-lint report</h1><p>", out);
     counts_pills(out, &c);
-    fprintf(out, " in %zu model%s · %zu rule%s enabled · coreml-lint ", r->n_models, plural(r->n_models), r->n_rules,
-            plural(r->n_rules));
+    fprintf(out, " in %zu model%s · %zu rule%s enabled · coreml-lint ", r->n_models, sarif_plural(r->n_models), r->n_rules,
+            sarif_plural(r->n_rules));
     esc(out, r->tool_version ? r->tool_version : CML_VERSION);
     fputs("</p></header>\n", out);
     if (r->n_models) overview(out, r);

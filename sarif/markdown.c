@@ -51,19 +51,7 @@ static void md(FILE *out, const char *s) {
     free(c);
 }
 
-static double jn(const cJSON *o, const char *k) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
 
-static const char *js(const cJSON *o, const char *k) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static const char *plural(size_t n) {
-    return n == 1 ? "" : "s";
-}
 
 static void models_table(FILE *out, const run_result *r) {
     bool facts = false;
@@ -82,10 +70,10 @@ static void models_table(FILE *out, const run_result *r) {
         if (facts) {
             const cJSON *f = sarif_model_prop(r, "model", m->path);
             char size[64] = "";
-            if (f) sarif_fmt_bytes(size, sizeof size, jn(f, "size_bytes"));
+            if (f) sarif_fmt_bytes(size, sizeof size, sarif_jnum(f, "size_bytes"));
             fprintf(out, " %s | ", size);
-            md(out, js(cJSON_GetObjectItemCaseSensitive(f, "minimum_os"), "iOS"));
-            double cov = jn(f, "ane_op_coverage_pct");
+            md(out, sarif_jstr(cJSON_GetObjectItemCaseSensitive(f, "minimum_os"), "iOS"));
+            double cov = sarif_jnum(f, "ane_op_coverage_pct");
             if (!isnan(cov)) fprintf(out, " | %.0f %% |", cov);
             else fputs(" | |", out);
         }
@@ -104,28 +92,28 @@ static void probe_lines(FILE *out, const run_result *r) {
         fputs("- ", out);
         md(out, r->models[i]->path);
         fputs(": ", out);
-        md(out, js(p, "status"));
+        md(out, sarif_jstr(p, "status"));
         const cJSON *lat = cJSON_GetObjectItemCaseSensitive(p, "latency_ms");
         static const char *const modes[][2] = {
             {"fp32", "fp32"}, {"fp16_emulation", "fp16 emulation"}, {"typed", "typed precision"}};
         for (size_t k = 0; k < 3; k++) {
-            double med = jn(cJSON_GetObjectItemCaseSensitive(lat, modes[k][0]), "median");
+            double med = sarif_jnum(cJSON_GetObjectItemCaseSensitive(lat, modes[k][0]), "median");
             if (!isnan(med)) fprintf(out, "; %s median %.3g ms", modes[k][1], med);
         }
         const cJSON *ops = cJSON_GetObjectItemCaseSensitive(p, "fp16_divergence_ops"), *it, *worst = NULL;
-        cJSON_ArrayForEach(it, ops) if (!worst || jn(it, "rel_err") > jn(worst, "rel_err")) worst = it;
-        if (worst && !isnan(jn(worst, "rel_err"))) {
+        cJSON_ArrayForEach(it, ops) if (!worst || sarif_jnum(it, "rel_err") > sarif_jnum(worst, "rel_err")) worst = it;
+        if (worst && !isnan(sarif_jnum(worst, "rel_err"))) {
             fputs("; largest fp16 divergence ", out);
-            md(out, js(worst, "op"));
-            fprintf(out, " (relative error %.2g)", jn(worst, "rel_err"));
+            md(out, sarif_jstr(worst, "op"));
+            fprintf(out, " (relative error %.2g)", sarif_jnum(worst, "rel_err"));
         }
         const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(p, "compare");
         if (cJSON_IsObject(cmp)) {
             double linf = 0;
-            cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cmp, "outputs")) if (jn(it, "linf") > linf) linf =
-                jn(it, "linf");
+            cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cmp, "outputs")) if (sarif_jnum(it, "linf") > linf) linf =
+                sarif_jnum(it, "linf");
             fputs("; against its baseline ", out);
-            if (js(cmp, "error")) md(out, js(cmp, "error"));
+            if (sarif_jstr(cmp, "error")) md(out, sarif_jstr(cmp, "error"));
             else fprintf(out, "L-inf %.3g", linf);
         }
         fputc('\n', out);
@@ -141,7 +129,7 @@ static void findings_table(FILE *out, const run_result *r, const sarif_counts *c
     size_t total = c->errors + c->warnings + c->notes;
     if (!total) return;
     fprintf(out, "<details%s><summary>%zu finding%s</summary>\n\n", total <= 10 ? " open" : "", total,
-            plural(total));
+            sarif_plural(total));
     fputs("| Level | Rule | Model | Message |\n|---|---|---|---|\n", out);
     size_t shown = 0;
     for (int rank = 0; rank < 3; rank++)
@@ -170,13 +158,13 @@ static void findings_table(FILE *out, const run_result *r, const sarif_counts *c
         }
     if (total > shown)
         fprintf(out, "\n%zu more finding%s are in the SARIF report (code scanning).\n", total - shown,
-                plural(total - shown));
+                sarif_plural(total - shown));
     fputs("\n</details>\n\n", out);
 }
 
 static void notes_list(FILE *out, const run_result *r) {
     if (!r->n_notes) return;
-    fprintf(out, "**%zu tool notification%s** (rules, plugins, configuration)\n\n", r->n_notes, plural(r->n_notes));
+    fprintf(out, "**%zu tool notification%s** (rules, plugins, configuration)\n\n", r->n_notes, sarif_plural(r->n_notes));
     for (size_t i = 0; i < r->n_notes && i < MD_MAX_NOTES; i++) {
         const notification *n = r->notes[i];
         if (!n) continue;
@@ -196,9 +184,9 @@ int write_markdown(FILE *out, const run_result *r) {
     fputs("### coreml-lint: ", out);
     if (!c.errors && !c.warnings && !c.notes) fputs("no findings", out);
     else
-        fprintf(out, "%zu error%s, %zu warning%s, %zu note%s", c.errors, plural(c.errors), c.warnings,
-                plural(c.warnings), c.notes, plural(c.notes));
-    fprintf(out, " in %zu model%s\n\n", r->n_models, plural(r->n_models));
+        fprintf(out, "%zu error%s, %zu warning%s, %zu note%s", c.errors, sarif_plural(c.errors), c.warnings,
+                sarif_plural(c.warnings), c.notes, sarif_plural(c.notes));
+    fprintf(out, " in %zu model%s\n\n", r->n_models, sarif_plural(r->n_models));
     if (r->n_models) models_table(out, r);
     probe_lines(out, r);
     findings_table(out, r, &c);

@@ -114,9 +114,6 @@ out:
     return rc;
 }
 
-static const char *plural(size_t n) {
-    return n == 1 ? "" : "s";
-}
 
 /* ---- run properties ------------------------------------------------------------
  * Facts rules attached to a model (cml_add_property: properties[key][model
@@ -287,8 +284,8 @@ int write_text(FILE *out, const run_result *r, bool color) {
     write_properties(out, r);
     sarif_counts c;
     sarif_count(r, &c);
-    fprintf(out, "%zu error%s, %zu warning%s, %zu note%s in %zu model%s", c.errors, plural(c.errors), c.warnings,
-            plural(c.warnings), c.notes, plural(c.notes), r->n_models, plural(r->n_models));
+    fprintf(out, "%zu error%s, %zu warning%s, %zu note%s in %zu model%s", c.errors, sarif_plural(c.errors), c.warnings,
+            sarif_plural(c.warnings), c.notes, sarif_plural(c.notes), r->n_models, sarif_plural(r->n_models));
     if (c.suppressed) fprintf(out, " (%zu suppressed)", c.suppressed);
     fputc('\n', out);
     return sarif_finish(out);

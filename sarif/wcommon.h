@@ -18,6 +18,12 @@
 #include "host/run.h"
 #include "host/util.h"
 
+/* o[k] as a number (NAN when absent or not one) / as a string (NULL). */
+double sarif_jnum(const cJSON *o, const char *k);
+const char *sarif_jstr(const cJSON *o, const char *k);
+/* "" for 1, "s" otherwise. */
+const char *sarif_plural(size_t n);
+
 /* "error" "warning" "note" for LEVEL_*; "none" otherwise. */
 const char *sarif_level_str(int level);
 
