@@ -48,6 +48,11 @@ void cli_opts_free(cli_opts *o) {
 
 /* ---- the commands ----------------------------------------------------------- */
 
+/* what probe and compare say when no probe/... rule was loaded */
+#define PROBE_MISSING                                                                                             \
+    "the runtime probe is not available: no probe/... rules were loaded (the runtime-probe plugin is built only " \
+    "where OpenBLAS or Accelerate is found)"
+
 static const cli_command COMMANDS[] = {
     {"check", CMD_CHECK, "[options] PATH...", "run the rules (the default command)",
      "Runs every enabled rule over the models. PATH is an .mlmodel file, an .mlpackage or .mlmodelc folder, or a "
@@ -68,15 +73,13 @@ static const cli_command COMMANDS[] = {
      "generated or given inputs, with the probe's rules (probe/...) enabled on top of the static ones: NaN and "
      "Inf, fp16 overflow and divergence, latency and memory.",
      cmd_check, "probe/*", NULL,
-     "the runtime probe is not available: no probe/... rules were loaded (the runtime-probe plugin is built only "
-     "where OpenBLAS or Accelerate is found)"},
+     PROBE_MISSING},
     {"compare", CMD_COMPARE, "[probe options] [options] BASELINE MODEL",
      "run two models on the same inputs and compare them",
      "Probes MODEL with BASELINE as its reference: both run on the same inputs and the outputs are compared "
      "(for a compressed variant against its original).",
      cmd_check, "probe/*", "compare_to",
-     "the runtime probe is not available: no probe/... rules were loaded (the runtime-probe plugin is built only "
-     "where OpenBLAS or Accelerate is found)"},
+     PROBE_MISSING},
     {"test-rule", CMD_TEST_RULE, "[options] RULE.lua CASES_DIR", "test a rule against models that must or must not fire",
      "Loads one rule (a Lua file, or a plugin with one rule) alone and runs it over the case models in CASES_DIR: "
      "every model under CASES_DIR/fire/ must get at least one finding of the rule, every model under "
