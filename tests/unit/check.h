@@ -59,6 +59,15 @@ static int check_tests_ = 0;
         return 77;                                                                       \
     } while (0)
 
+/* The whole main() of an executor test in a build without the executor
+ * (CML_NO_EXEC: no OpenBLAS or Accelerate): every case skipped. */
+#define CHECK_MAIN_NO_EXEC()                                                             \
+    int main(void) {                                                                     \
+        (void)check_tests_;                                                              \
+        (void)check_failures_;                                                           \
+        SKIP_ALL("the executor (cmlexec) was not built: OpenBLAS not found");            \
+    }
+
 #define CHECK_DONE()                                                                     \
     (fprintf(stderr, "%d tests, %d failed checks\n", check_tests_, check_failures_),     \
      check_failures_ ? 1 : 0)

@@ -29,11 +29,7 @@
 #include "check.h"
 #include "tmptree.h"
 #ifdef CML_NO_EXEC
-int main(void) {
-    (void)check_tests_;
-    (void)check_failures_;
-    SKIP_ALL("the executor (cmlexec) was not built: OpenBLAS not found");
-}
+CHECK_MAIN_NO_EXEC()
 #else
 #include "exec_host_io.h"
 #include "cli/inspect.h"

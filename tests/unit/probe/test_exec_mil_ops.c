@@ -21,11 +21,7 @@
 #include "mil_harness.h"
 
 #ifdef CML_NO_EXEC
-int main(void) {
-    (void)check_tests_;
-    (void)check_failures_;
-    SKIP_ALL("the executor (cmlexec) was not built: OpenBLAS not found");
-}
+CHECK_MAIN_NO_EXEC()
 #else
 
 #define MAX_IO 8

@@ -15,11 +15,7 @@
 #include "tmptree.h"
 #ifdef CML_NO_EXEC
 #include "check.h"
-int main(void) {
-    (void)check_tests_;
-    (void)check_failures_;
-    SKIP_ALL("the executor (cmlexec) was not built: OpenBLAS not found");
-}
+CHECK_MAIN_NO_EXEC()
 #else
 #include "nn_model.h"
 
