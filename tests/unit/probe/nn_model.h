@@ -120,6 +120,38 @@ static inline void nnm_input(nnm *b, const char *name, size_t rank, const int64_
 }
 static inline void nnm_output(nnm *b, const char *name) { feat_push(&b->d->output, &b->d->n_output, nn_feat(name, 0, NULL)); }
 
+/* a scalar feature: double, int64 or string (kind) */
+static inline Cmlpb__FeatureDescription *feat_scalar(const char *name, Cmlpb__FeatureType__TypeCase kind) {
+    Cmlpb__FeatureDescription *f = PNEW(Cmlpb__FeatureDescription, CMLPB__FEATURE_DESCRIPTION__INIT);
+    f->name = pstr(name);
+    Cmlpb__FeatureType *t = PNEW(Cmlpb__FeatureType, CMLPB__FEATURE_TYPE__INIT);
+    t->type_case = kind;
+    if (kind == CMLPB__FEATURE_TYPE__TYPE_DOUBLE_TYPE) t->doubletype = PNEW(Cmlpb__DoubleFeatureType, CMLPB__DOUBLE_FEATURE_TYPE__INIT);
+    else if (kind == CMLPB__FEATURE_TYPE__TYPE_INT64_TYPE) t->int64type = PNEW(Cmlpb__Int64FeatureType, CMLPB__INT64_FEATURE_TYPE__INIT);
+    else t->stringtype = PNEW(Cmlpb__StringFeatureType, CMLPB__STRING_FEATURE_TYPE__INIT);
+    f->type = t;
+    return f;
+}
+
+/* a dictionary feature with string or int64 keys */
+static inline Cmlpb__FeatureDescription *feat_dict(const char *name, bool string_keys) {
+    Cmlpb__FeatureDescription *f = PNEW(Cmlpb__FeatureDescription, CMLPB__FEATURE_DESCRIPTION__INIT);
+    f->name = pstr(name);
+    Cmlpb__FeatureType *t = PNEW(Cmlpb__FeatureType, CMLPB__FEATURE_TYPE__INIT);
+    Cmlpb__DictionaryFeatureType *d = PNEW(Cmlpb__DictionaryFeatureType, CMLPB__DICTIONARY_FEATURE_TYPE__INIT);
+    if (string_keys) {
+        d->key_type_case = CMLPB__DICTIONARY_FEATURE_TYPE__KEY_TYPE_STRING_KEY_TYPE;
+        d->stringkeytype = PNEW(Cmlpb__StringFeatureType, CMLPB__STRING_FEATURE_TYPE__INIT);
+    } else {
+        d->key_type_case = CMLPB__DICTIONARY_FEATURE_TYPE__KEY_TYPE_INT64_KEY_TYPE;
+        d->int64keytype = PNEW(Cmlpb__Int64FeatureType, CMLPB__INT64_FEATURE_TYPE__INIT);
+    }
+    t->type_case = CMLPB__FEATURE_TYPE__TYPE_DICTIONARY_TYPE;
+    t->dictionarytype = d;
+    f->type = t;
+    return f;
+}
+
 static inline char **name_list(const char *csv, size_t *n) {
     char **v = pz(16 * sizeof *v);
     *n = 0;
@@ -180,12 +212,12 @@ static inline bool res_again(res *r, exec_mode mode, const exec_tensor *in, size
 
 /* load b (written to a temporary .mlmodel); prepare with opts (NULL:
  * defaults); false with r->err on failure */
-static inline bool nnm_prepare(res *r, nnm *b, const exec_opts *opts) {
+static inline bool model_prepare(res *r, const Cmlpb__Model *m, const exec_opts *opts) {
     memset(r, 0, sizeof *r);
-    size_t len = cmlpb__model__get_packed_size(b->m);
+    size_t len = cmlpb__model__get_packed_size(m);
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf) return false;
-    cmlpb__model__pack(b->m, buf);
+    cmlpb__model__pack(m, buf);
     char path[600];
     snprintf(path, sizeof path, "%s/m%d.mlmodel", g_root, g_seq++);
     FILE *f = fopen(path, "wb");
@@ -202,6 +234,7 @@ static inline bool nnm_prepare(res *r, nnm *b, const exec_opts *opts) {
     r->p = exec_prepare(r->lm->model, NULL, opts ? opts : &nn_host_opts, r->err, sizeof r->err);
     return r->p != NULL;
 }
+static inline bool nnm_prepare(res *r, nnm *b, const exec_opts *opts) { return model_prepare(r, b->m, opts); }
 
 static inline bool nnm_run(res *r, nnm *b, const exec_tensor *in, size_t n_in, exec_mode mode) {
     if (!nnm_prepare(r, b, NULL)) {

@@ -31,30 +31,11 @@
 #ifdef CML_NO_EXEC
 CHECK_MAIN_NO_EXEC()
 #else
-#include "exec_host_io.h"
 #include "cli/inspect.h"
-static const exec_opts host_opts = {.io = {host_io_read, host_io_stored, NULL}};
+#include "nn_model.h"
 
-/* ---- message pool ------------------------------------------------------------ */
+/* ---- message pool: nn_model.h ---------------------------------------------------- */
 
-static void *g_pool[4096];
-static size_t g_npool;
-static char g_root[256];
-static int g_seq;
-
-static void *pz(size_t n) {
-    void *p = calloc(1, n ? n : 1);
-    if (!p || g_npool == sizeof g_pool / sizeof *g_pool) abort();
-    g_pool[g_npool++] = p;
-    return p;
-}
-static void pool_free(void) {
-    for (size_t i = 0; i < g_npool; i++) free(g_pool[i]);
-    g_npool = 0;
-}
-static void *pdup(const void *src, size_t n) { return memcpy(pz(n), src, n); }
-#define PNEW(T, INIT) ((T *)pdup(&(T)INIT, sizeof(T)))
-static char *pstr(const char *s) { return strcpy(pz(strlen(s) + 1), s); }
 static double *pdbl(size_t n, const double *v) { return pdup(v, n * sizeof *v); }
 #define DBL(...) pdbl(sizeof((double[]){__VA_ARGS__}) / sizeof(double), (double[]){__VA_ARGS__})
 #define NDBL(...) (sizeof((double[]){__VA_ARGS__}) / sizeof(double))
@@ -75,38 +56,9 @@ static Cmlpb__FeatureDescription *f_array(const char *name, int64_t n) {
     return f;
 }
 
-static Cmlpb__FeatureDescription *f_scalar(const char *name, Cmlpb__FeatureType__TypeCase kind) {
-    Cmlpb__FeatureDescription *f = PNEW(Cmlpb__FeatureDescription, CMLPB__FEATURE_DESCRIPTION__INIT);
-    f->name = pstr(name);
-    Cmlpb__FeatureType *t = PNEW(Cmlpb__FeatureType, CMLPB__FEATURE_TYPE__INIT);
-    t->type_case = kind;
-    if (kind == CMLPB__FEATURE_TYPE__TYPE_DOUBLE_TYPE) t->doubletype = PNEW(Cmlpb__DoubleFeatureType, CMLPB__DOUBLE_FEATURE_TYPE__INIT);
-    else if (kind == CMLPB__FEATURE_TYPE__TYPE_INT64_TYPE) t->int64type = PNEW(Cmlpb__Int64FeatureType, CMLPB__INT64_FEATURE_TYPE__INIT);
-    else t->stringtype = PNEW(Cmlpb__StringFeatureType, CMLPB__STRING_FEATURE_TYPE__INIT);
-    f->type = t;
-    return f;
-}
-#define F_DOUBLE(n) f_scalar(n, CMLPB__FEATURE_TYPE__TYPE_DOUBLE_TYPE)
-#define F_INT64(n) f_scalar(n, CMLPB__FEATURE_TYPE__TYPE_INT64_TYPE)
-#define F_STRING(n) f_scalar(n, CMLPB__FEATURE_TYPE__TYPE_STRING_TYPE)
-
-static Cmlpb__FeatureDescription *f_dict(const char *name, bool string_keys) {
-    Cmlpb__FeatureDescription *f = PNEW(Cmlpb__FeatureDescription, CMLPB__FEATURE_DESCRIPTION__INIT);
-    f->name = pstr(name);
-    Cmlpb__FeatureType *t = PNEW(Cmlpb__FeatureType, CMLPB__FEATURE_TYPE__INIT);
-    Cmlpb__DictionaryFeatureType *d = PNEW(Cmlpb__DictionaryFeatureType, CMLPB__DICTIONARY_FEATURE_TYPE__INIT);
-    if (string_keys) {
-        d->key_type_case = CMLPB__DICTIONARY_FEATURE_TYPE__KEY_TYPE_STRING_KEY_TYPE;
-        d->stringkeytype = PNEW(Cmlpb__StringFeatureType, CMLPB__STRING_FEATURE_TYPE__INIT);
-    } else {
-        d->key_type_case = CMLPB__DICTIONARY_FEATURE_TYPE__KEY_TYPE_INT64_KEY_TYPE;
-        d->int64keytype = PNEW(Cmlpb__Int64FeatureType, CMLPB__INT64_FEATURE_TYPE__INIT);
-    }
-    t->type_case = CMLPB__FEATURE_TYPE__TYPE_DICTIONARY_TYPE;
-    t->dictionarytype = d;
-    f->type = t;
-    return f;
-}
+#define F_DOUBLE(n) feat_scalar(n, CMLPB__FEATURE_TYPE__TYPE_DOUBLE_TYPE)
+#define F_INT64(n) feat_scalar(n, CMLPB__FEATURE_TYPE__TYPE_INT64_TYPE)
+#define F_STRING(n) feat_scalar(n, CMLPB__FEATURE_TYPE__TYPE_STRING_TYPE)
 
 /* a model whose first n_in features are inputs and the rest outputs */
 static Cmlpb__Model *model_n(size_t n_in, size_t n_all, Cmlpb__FeatureDescription *const *fs) {
@@ -126,54 +78,11 @@ static Cmlpb__Model *model_n(size_t n_in, size_t n_all, Cmlpb__FeatureDescriptio
 
 /* ---- running -------------------------------------------------------------------- */
 
-typedef struct res {
-    lmodel *lm;
-    exec_plan *p;
-    exec_tensor *o;
-    size_t n;
-    int rc;
-    char err[1024];
-} res;
-
-static void res_free(res *r) {
-    exec_tensors_free(r->o, r->n);
-    exec_plan_free(r->p);
-    loader_free(r->lm);
-    memset(r, 0, sizeof *r);
-}
-
-static bool load(res *r, const Cmlpb__Model *m) {
-    memset(r, 0, sizeof *r);
-    size_t len = cmlpb__model__get_packed_size(m);
-    uint8_t *buf = malloc(len ? len : 1);
-    cmlpb__model__pack(m, buf);
-    char path[600];
-    snprintf(path, sizeof path, "%s/m%d.mlmodel", g_root, g_seq++);
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        fwrite(buf, 1, len, f);
-        fclose(f);
-    }
-    free(buf);
-    r->lm = loader_load(path, NULL);
-    if (!r->lm || !r->lm->model) return false;
-    r->p = exec_prepare(r->lm->model, NULL, &host_opts, r->err, sizeof r->err);
-    return r->p != NULL;
-}
-
-/* run with inputs named n0..: x0 (count c0), ... */
-static bool run(res *r, exec_mode mode, const exec_tensor *in, size_t n_in) {
-    exec_tensors_free(r->o, r->n);
-    r->o = NULL;
-    r->n = 0;
-    r->rc = exec_run(r->p, mode, in, n_in, &r->o, &r->n, NULL);
-    if (r->rc) snprintf(r->err, sizeof r->err, "%s", exec_last_error(r->p));
-    return r->rc == 0;
-}
-
+/* load m (a temporary .mlmodel) and prepare it */
+static bool load(res *r, const Cmlpb__Model *m) { return model_prepare(r, m, NULL); }
 static bool run_x(res *r, const char *name, const float *x, int64_t n) {
     exec_tensor t = {.name = name, .rank = 1, .shape = {n}, .data = (float *)x};
-    return run(r, EXEC_FP32, &t, 1);
+    return res_again(r, EXEC_FP32, &t, 1);
 }
 #define RUNX(r, ...) run_x((r), "x", (const float[]){__VA_ARGS__}, (int64_t)NDBL(__VA_ARGS__))
 
@@ -271,7 +180,7 @@ static Cmlpb__Model *glm_classifier(size_t rows, size_t cols, const double *w, c
                                     const char *const *labels, const int64_t *int_labels,
                                     Cmlpb__GLMClassifier__ClassEncoding enc, Cmlpb__GLMClassifier__PostEvaluationTransform tr) {
     Cmlpb__Model *m = MODEL(1, f_array("x", (int64_t)cols), labels ? F_STRING("label") : F_INT64("label"),
-                            f_dict("probs", labels != NULL));
+                            feat_dict("probs", labels != NULL));
     Cmlpb__GLMClassifier *g = PNEW(Cmlpb__GLMClassifier, CMLPB__GLMCLASSIFIER__INIT);
     g->n_weights = rows;
     g->weights = pz(rows * sizeof *g->weights);
@@ -414,7 +323,7 @@ static Cmlpb__Model *tree_regressor(Cmlpb__TreeEnsembleParameters *e, int64_t n_
 
 static Cmlpb__Model *tree_classifier(Cmlpb__TreeEnsembleParameters *e, int64_t n_in, size_t n_classes,
                                      Cmlpb__TreeEnsemblePostEvaluationTransform tr) {
-    Cmlpb__Model *m = MODEL(1, f_array("x", n_in), F_INT64("class"), f_dict("scores", false));
+    Cmlpb__Model *m = MODEL(1, f_array("x", n_in), F_INT64("class"), feat_dict("scores", false));
     Cmlpb__TreeEnsembleClassifier *t = PNEW(Cmlpb__TreeEnsembleClassifier, CMLPB__TREE_ENSEMBLE_CLASSIFIER__INIT);
     t->treeensemble = e;
     t->postevaluationtransform = tr;
@@ -600,10 +509,10 @@ static void test_scaler_vectorizer(void) {
     CHECK(load(&r, vectorizer("v", 3)));
     exec_tensor in[2] = {{.name = "a", .rank = 1, .shape = {1}, .data = (float[]){7}},
                          {.name = "b", .rank = 1, .shape = {2}, .data = (float[]){1, 2}}};
-    CHECK(run(&r, EXEC_FP32, in, 2));
+    CHECK(res_again(&r, EXEC_FP32, in, 2));
     EXPECT(&r, 0, 1, 2, 7);
     in[1].shape[0] = 1;
-    FAILS(&r, run(&r, EXEC_FP32, in, 2), "'b' has 1 values, the input list says 2");
+    FAILS(&r, res_again(&r, EXEC_FP32, in, 2), "'b' has 1 values, the input list says 2");
     res_free(&r);
     pool_free();
 }
@@ -700,10 +609,10 @@ static void test_pipeline(void) {
     CHECK(fn && fn->block->n_ops == 3 && !strcmp(fn->block->ops[2]->kind, "glmRegressor"));
     exec_tensor in[2] = {{.name = "a", .rank = 1, .shape = {1}, .data = (float[]){3}},
                          {.name = "b", .rank = 1, .shape = {2}, .data = (float[]){1, 2}}};
-    CHECK(run(&r, EXEC_FP32, in, 2));
+    CHECK(res_again(&r, EXEC_FP32, in, 2));
     EXPECT(&r, 0, 2 * (1 + 1) * 1 + 2 * (2 + 1) * 10 + 2 * (3 + 1) * 100);
     /* fp16 emulation does not apply to classic models: the same values */
-    CHECK(run(&r, EXEC_FP16_EMU, in, 2));
+    CHECK(res_again(&r, EXEC_FP16_EMU, in, 2));
     EXPECT(&r, 0, 864);
     res_free(&r);
 
@@ -746,7 +655,7 @@ static void test_pipeline_neural_stage(void) {
     CHECK(RUNX(&r, -3, 0.1, 1));
     EXPECT(&r, 0, 0, 2.2, 4);
     exec_tensor t = {.name = "x", .rank = 1, .shape = {3}, .data = (float[]){-3, 0.1f, 1}};
-    CHECK(run(&r, EXEC_FP16_EMU, &t, 1));
+    CHECK(res_again(&r, EXEC_FP16_EMU, &t, 1));
     EXPECT(&r, 0, 0, 2.19921875, 4); /* 2.2 rounded to binary16 by the NeuralNetwork stage */
     res_free(&r);
 
@@ -757,7 +666,7 @@ static void test_pipeline_neural_stage(void) {
     CHECK(!load(&r, m) && strstr(r.err, "custom"));
     const cml_op *bad[4];
     char why[4][192];
-    CHECK(r.lm && r.lm->model && exec_unsupported(r.lm->model, NULL, &host_opts.io, bad, why, 4) == 1 &&
+    CHECK(r.lm && r.lm->model && exec_unsupported(r.lm->model, NULL, &nn_host_opts.io, bad, why, 4) == 1 &&
           !strcmp(bad[0]->name, "relu") &&
           !strcmp(why[0], "custom (custom layer 'MyLayer': needs the app's own implementation)"));
     res_free(&r);
@@ -854,7 +763,7 @@ static Cmlpb__Model *svr(Cmlpb__Kernel *k, Cmlpb__DenseSupportVectors *d, Cmlpb_
 static Cmlpb__Model *svc(Cmlpb__Kernel *k, Cmlpb__DenseSupportVectors *d, Cmlpb__SparseSupportVectors *sp, size_t n_classes,
                          const int32_t *nsv, const double *coef, const double *rho, const double *pa, const double *pb,
                          int64_t n_in) {
-    Cmlpb__Model *m = MODEL(1, f_array("x", n_in), F_STRING("label"), f_dict("probs", true));
+    Cmlpb__Model *m = MODEL(1, f_array("x", n_in), F_STRING("label"), feat_dict("probs", true));
     Cmlpb__SupportVectorClassifier *s = PNEW(Cmlpb__SupportVectorClassifier, CMLPB__SUPPORT_VECTOR_CLASSIFIER__INIT);
     s->kernel = k;
     if (d) {
@@ -1320,7 +1229,7 @@ static void test_mutants(void) {
             lmodel *lm = loader_load(path, NULL);
             if (lm && lm->model && lm->model->classic) {
                 char err[512];
-                exec_plan *p = exec_prepare(lm->model, NULL, &host_opts, err, sizeof err);
+                exec_plan *p = exec_prepare(lm->model, NULL, &nn_host_opts, err, sizeof err);
                 exec_tensor *in = NULL, *out = NULL;
                 size_t n_in = 0, n_out = 0;
                 if (p && exec_make_inputs(lm->model, NULL, 1, &in, &n_in, err, sizeof err) == 0) {

@@ -34,38 +34,9 @@ CHECK_MAIN_NO_EXEC()
 
 /* ---- features and models --------------------------------------------------------------- */
 
-static Cmlpb__FeatureDescription *f_kind(const char *name, Cmlpb__FeatureType__TypeCase kind) {
-    Cmlpb__FeatureDescription *f = P(FeatureDescription, FEATURE_DESCRIPTION);
-    f->name = pstr(name);
-    Cmlpb__FeatureType *t = P(FeatureType, FEATURE_TYPE);
-    t->type_case = kind;
-    if (kind == CMLPB__FEATURE_TYPE__TYPE_DOUBLE_TYPE) t->doubletype = P(DoubleFeatureType, DOUBLE_FEATURE_TYPE);
-    else if (kind == CMLPB__FEATURE_TYPE__TYPE_INT64_TYPE) t->int64type = P(Int64FeatureType, INT64_FEATURE_TYPE);
-    else t->stringtype = P(StringFeatureType, STRING_FEATURE_TYPE);
-    f->type = t;
-    return f;
-}
-#define F_STR(n) f_kind(n, CMLPB__FEATURE_TYPE__TYPE_STRING_TYPE)
-#define F_I64(n) f_kind(n, CMLPB__FEATURE_TYPE__TYPE_INT64_TYPE)
-#define F_DBL(n) f_kind(n, CMLPB__FEATURE_TYPE__TYPE_DOUBLE_TYPE)
-
-static Cmlpb__FeatureDescription *f_dict(const char *name, bool string_keys) {
-    Cmlpb__FeatureDescription *f = P(FeatureDescription, FEATURE_DESCRIPTION);
-    f->name = pstr(name);
-    Cmlpb__FeatureType *t = P(FeatureType, FEATURE_TYPE);
-    Cmlpb__DictionaryFeatureType *d = P(DictionaryFeatureType, DICTIONARY_FEATURE_TYPE);
-    if (string_keys) {
-        d->key_type_case = CMLPB__DICTIONARY_FEATURE_TYPE__KEY_TYPE_STRING_KEY_TYPE;
-        d->stringkeytype = P(StringFeatureType, STRING_FEATURE_TYPE);
-    } else {
-        d->key_type_case = CMLPB__DICTIONARY_FEATURE_TYPE__KEY_TYPE_INT64_KEY_TYPE;
-        d->int64keytype = P(Int64FeatureType, INT64_FEATURE_TYPE);
-    }
-    t->type_case = CMLPB__FEATURE_TYPE__TYPE_DICTIONARY_TYPE;
-    t->dictionarytype = d;
-    f->type = t;
-    return f;
-}
+#define F_STR(n) feat_scalar(n, CMLPB__FEATURE_TYPE__TYPE_STRING_TYPE)
+#define F_I64(n) feat_scalar(n, CMLPB__FEATURE_TYPE__TYPE_INT64_TYPE)
+#define F_DBL(n) feat_scalar(n, CMLPB__FEATURE_TYPE__TYPE_DOUBLE_TYPE)
 
 static Cmlpb__FeatureDescription *f_arr(const char *name, size_t rank, const int64_t *dims) {
     Cmlpb__FeatureDescription *f = nn_feat(name, rank, dims);
@@ -211,7 +182,7 @@ static void test_one_hot(void) {
     res_free(&r);
     /* sparse: {position: 1} */
     oh->outputsparse = 1;
-    m->description->output[0] = f_dict("y", false);
+    m->description->output[0] = feat_dict("y", false);
     CHECK(load(&r, m));
     in = t_str("s", (const char *const[]){"c"}, 1);
     if (r.p && res_again(&r, EXEC_FP32, &in, 1)) {
@@ -236,7 +207,7 @@ static void test_one_hot(void) {
 
 static void test_dict_vectorizer(void) {
     /* the proto's example: ["a", "c", "b", "z"], {"a": 4, "c": 8} -> [4, 8, 0, 0] */
-    Cmlpb__Model *m = MODEL(1, 1, f_dict("d", true), f_arr("y", NV(4)));
+    Cmlpb__Model *m = MODEL(1, 1, feat_dict("d", true), f_arr("y", NV(4)));
     Cmlpb__DictVectorizer *dv = P(DictVectorizer, DICT_VECTORIZER);
     dv->map_case = CMLPB__DICT_VECTORIZER__MAP_STRING_TO_INDEX;
     dv->stringtoindex = SVEC("a", "c", "b", "z");
@@ -253,7 +224,7 @@ static void test_dict_vectorizer(void) {
     res_free(&r);
     dv->map_case = CMLPB__DICT_VECTORIZER__MAP_INT64_TO_INDEX;
     dv->int64toindex = IVEC(7, 3);
-    m->description->input[0] = f_dict("d", false);
+    m->description->input[0] = feat_dict("d", false);
     CHECK(load(&r, m));
     int64_t ik[1] = {3};
     in = t_idict("d", ik, vals, 1);
@@ -332,7 +303,7 @@ static void test_imputer_strings_dicts(void) {
     if (r.p && res_again(&r, EXEC_FP32, &in, 1)) CHECK(r.o[0].strings && !strcmp(r.o[0].strings[0], "red"));
     res_free(&r);
     /* a dictionary: NaN values take the imputed dictionary's, its missing keys are added */
-    m = MODEL(1, 1, f_dict("d", true), f_dict("y", true));
+    m = MODEL(1, 1, feat_dict("d", true), feat_dict("y", true));
     im = P(Imputer, IMPUTER);
     im->imputed_value_case = CMLPB__IMPUTER__IMPUTED_VALUE_IMPUTED_STRING_DICTIONARY;
     im->imputedstringdictionary = P(StringToDoubleMap, STRING_TO_DOUBLE_MAP);
@@ -392,7 +363,7 @@ static const float KNN_S[5][2] = {{0, 0}, {1, 0}, {5, 5}, {6, 5}, {5.5f, 6}};
 
 static Cmlpb__Model *knn_model(bool inverse, int64_t k, bool int_labels, size_t n_samples) {
     Cmlpb__Model *m = MODEL(4, 1, f_arr("x", NV(2)), int_labels ? F_I64("label") : F_STR("label"),
-                            f_dict("probs", !int_labels));
+                            feat_dict("probs", !int_labels));
     Cmlpb__KNearestNeighborsClassifier *kn = P(KNearestNeighborsClassifier, KNEAREST_NEIGHBORS_CLASSIFIER);
     kn->nearestneighborsindex = P(NearestNeighborsIndex, NEAREST_NEIGHBORS_INDEX);
     kn->nearestneighborsindex->numberofdimensions = 2;
@@ -515,7 +486,7 @@ static void test_nms_model(void) {
 
 static void test_item_similarity(void) {
     /* items A, B, C, D; sim(B, A) = 0.5, sim(C, A) = 0.2, sim(C, B) = 0.4, sim(D, B) = 1; shift(C) = 0.1 */
-    Cmlpb__Model *m = MODEL(4, 2, f_dict("items", true), F_I64("n"), f_seq("rec", true), f_dict("scores", true));
+    Cmlpb__Model *m = MODEL(4, 2, feat_dict("items", true), F_I64("n"), f_seq("rec", true), feat_dict("scores", true));
     Cmlpb__ItemSimilarityRecommender *isr = P(ItemSimilarityRecommender, ITEM_SIMILARITY_RECOMMENDER);
     static const struct {
         int id;
@@ -743,7 +714,7 @@ static void test_apple_only(void) {
  * classifier; inputs generated by exec_make_inputs (the string one from the
  * encoder's categories) */
 static void test_pipeline_generated(void) {
-    Cmlpb__Model *oh_m = MODEL(1, 1, F_STR("station"), f_dict("station_oh", false));
+    Cmlpb__Model *oh_m = MODEL(1, 1, F_STR("station"), feat_dict("station_oh", false));
     Cmlpb__OneHotEncoder *oh = P(OneHotEncoder, ONE_HOT_ENCODER);
     oh->category_type_case = CMLPB__ONE_HOT_ENCODER__CATEGORY_TYPE_STRING_CATEGORIES;
     oh->stringcategories = SVEC("north", "south", "east");
@@ -751,7 +722,7 @@ static void test_pipeline_generated(void) {
     oh->handleunknown = CMLPB__ONE_HOT_ENCODER__HANDLE_UNKNOWN__IgnoreUnknown;
     oh_m->type_case = CMLPB__MODEL__TYPE_ONE_HOT_ENCODER;
     oh_m->onehotencoder = oh;
-    Cmlpb__Model *fv_m = MODEL(1, 2, F_DBL("hour"), f_dict("station_oh", false), f_arr("features", NV(4)));
+    Cmlpb__Model *fv_m = MODEL(1, 2, F_DBL("hour"), feat_dict("station_oh", false), f_arr("features", NV(4)));
     Cmlpb__FeatureVectorizer *fv = P(FeatureVectorizer, FEATURE_VECTORIZER);
     fv->n_inputlist = 2;
     fv->inputlist = pz(2 * sizeof(void *));
@@ -764,7 +735,7 @@ static void test_pipeline_generated(void) {
     }
     fv_m->type_case = CMLPB__MODEL__TYPE_FEATURE_VECTORIZER;
     fv_m->featurevectorizer = fv;
-    Cmlpb__Model *glm_m = MODEL(1, 1, f_arr("features", NV(4)), F_I64("cls"), f_dict("probs", false));
+    Cmlpb__Model *glm_m = MODEL(1, 1, f_arr("features", NV(4)), F_I64("cls"), feat_dict("probs", false));
     Cmlpb__GLMClassifier *gc = P(GLMClassifier, GLMCLASSIFIER);
     gc->n_weights = 1;
     gc->weights = pz(sizeof(void *));
@@ -777,7 +748,7 @@ static void test_pipeline_generated(void) {
     gc->int64classlabels = IVEC(0, 1);
     glm_m->type_case = CMLPB__MODEL__TYPE_GLM_CLASSIFIER;
     glm_m->glmclassifier = gc;
-    Cmlpb__Model *m = MODEL(1, 2, F_DBL("hour"), F_STR("station"), F_I64("cls"), f_dict("probs", false));
+    Cmlpb__Model *m = MODEL(1, 2, F_DBL("hour"), F_STR("station"), F_I64("cls"), feat_dict("probs", false));
     Cmlpb__Pipeline *p = P(Pipeline, PIPELINE);
     p->n_models = 3;
     p->models = pz(3 * sizeof(void *));
