@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mil_harness.h — running ML Program text through the executor, for the
  * executor's ML Program tests (test_exec_control.c, test_exec_mil_ops.c,
- * test_exec_models.c).
+ * test_exec_ops.c).
  *
  * A function written as model.mil text goes into a temporary .mlmodelc
  * folder under a per-process scratch root, is loaded with the host's loader

@@ -29,12 +29,7 @@
 /* built without OpenBLAS: no executor to test */
 CHECK_MAIN_NO_EXEC()
 #else
-#include "exec_host_io.h"
-#include "exec_internal.h"
-static const exec_opts host_opts = {.io = {host_io_read, host_io_stored, NULL}};
-
-static char g_root[256];
-static int g_seq;
+#include "mil_harness.h"
 
 #define CHECK_NEAR(a, b, tol)                                                                       \
     do {                                                                                            \
@@ -48,119 +43,6 @@ static int g_seq;
 
 /* ---- running MIL text -------------------------------------------------------- */
 
-typedef struct res {
-    lmodel *lm;
-    exec_plan *p;
-    exec_tensor *o;
-    size_t n;
-    exec_stats st;
-    int rc;
-    char err[1024];
-} res;
-
-static void res_free(res *r) {
-    exec_tensors_free(r->o, r->n);
-    exec_plan_free(r->p);
-    loader_free(r->lm);
-    memset(r, 0, sizeof *r);
-}
-
-static char *new_dir(const char *suffix) {
-    static char dir[512];
-    snprintf(dir, sizeof dir, "%s/m%d%s", g_root, g_seq++, suffix);
-    mkdir(dir, 0700);
-    return dir;
-}
-
-static void write_text(const char *dir, const char *name, const char *text, size_t len) {
-    char path[600];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f) return;
-    fwrite(text, 1, len, f);
-    fclose(f);
-}
-
-static lmodel *load_mil(const char *func) {
-    char *dir = new_dir(".mlmodelc");
-    size_t n = strlen(func) + 64;
-    char *txt = malloc(n);
-    snprintf(txt, n, "program(1.0)\n{\n%s}\n", func);
-    write_text(dir, "model.mil", txt, strlen(txt));
-    free(txt);
-    return loader_load(dir, NULL);
-}
-
-/* prepare (keeping the plan in r) */
-static bool prep(res *r, const char *func) {
-    memset(r, 0, sizeof *r);
-    r->lm = load_mil(func);
-    if (!r->lm || !r->lm->model) return false;
-    r->p = exec_prepare(r->lm->model, NULL, &host_opts, r->err, sizeof r->err);
-    if (!r->p) fprintf(stderr, "prepare failed: %s\n", r->err);
-    return r->p != NULL;
-}
-
-static bool again(res *r, exec_mode mode, const exec_tensor *in, size_t n_in) {
-    exec_tensors_free(r->o, r->n);
-    r->o = NULL;
-    r->n = 0;
-    r->rc = exec_run(r->p, mode, in, n_in, &r->o, &r->n, &r->st);
-    if (r->rc) fprintf(stderr, "run failed: %s\n", exec_last_error(r->p));
-    return r->rc == 0;
-}
-
-static bool run(res *r, const char *func, exec_mode mode, const exec_tensor *in, size_t n_in) {
-    if (!prep(r, func)) return false;
-    return again(r, mode, in, n_in);
-}
-
-#define TS(nm, dat, ...) \
-    ((exec_tensor){.name = nm, .rank = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), \
-                   .shape = {__VA_ARGS__}, .data = (float *)(dat)})
-
-static void expect_vals(const res *r, size_t i, const float *want, size_t n, double tol, int line) {
-    if (i >= r->n) {
-        fprintf(stderr, "line %d: output %zu missing\n", line, i);
-        check_failures_++;
-        return;
-    }
-    size_t got = exec_tensor_count(&r->o[i]);
-    if (got != n) {
-        fprintf(stderr, "line %d: output %zu has %zu values, expected %zu\n", line, i, got, n);
-        check_failures_++;
-        return;
-    }
-    for (size_t k = 0; k < n; k++) {
-        double a = r->o[i].data[k], b = want[k];
-        if (!(fabs(a - b) <= tol * (1 + fabs(b))) && !(a == b)) {
-            fprintf(stderr, "line %d: output %zu[%zu] = %.9g, expected %.9g\n", line, i, k, a, b);
-            check_failures_++;
-            return;
-        }
-    }
-}
-#define EXPECT(r, i, tol, ...)                                                                  \
-    do {                                                                                        \
-        const float w_[] = {__VA_ARGS__};                                                       \
-        expect_vals((r), (i), w_, sizeof w_ / sizeof *w_, (tol), __LINE__);                     \
-    } while (0)
-
-static void expect_shape(const res *r, size_t i, int rank, const int64_t *dims, int line) {
-    if (i >= r->n) { check_failures_++; return; }
-    bool ok = r->o[i].rank == rank;
-    for (int k = 0; ok && k < rank; k++) ok = r->o[i].shape[k] == dims[k];
-    if (!ok) {
-        fprintf(stderr, "line %d: output %zu shape rank %d [", line, i, r->o[i].rank);
-        for (int k = 0; k < r->o[i].rank; k++) fprintf(stderr, "%s%lld", k ? "," : "", (long long)r->o[i].shape[k]);
-        fprintf(stderr, "] differs\n");
-        check_failures_++;
-    }
-}
-#define SHAPE(r, i, ...)                                                                        \
-    expect_shape((r), (i), (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),           \
-                 (const int64_t[]){__VA_ARGS__}, __LINE__)
-
 /* a MIL tensor literal of n floats, exact (hex floats) */
 static char *lit(const char *dtype, const char *shape, const float *v, size_t n) {
     size_t cap = 64 + n * 24;
@@ -171,17 +53,6 @@ static char *lit(const char *dtype, const char *shape, const float *v, size_t n)
     return s;
 }
 
-static char *fmt(const char *f, ...) {
-    va_list ap;
-    va_start(ap, f);
-    size_t n = (size_t)vsnprintf(NULL, 0, f, ap) + 1;
-    va_end(ap);
-    char *s = malloc(n);
-    va_start(ap, f);
-    vsnprintf(s, n, f, ap);
-    va_end(ap);
-    return s;
-}
 
 static float frand(unsigned *s) {
     *s = *s * 1103515245u + 12345u;
@@ -274,14 +145,14 @@ static void test_conv_runtime_weight(void) {
     for (int i = 0; i < 32; i++) xs[i] = (float)(i % 5);
     exec_tensor in[2] = {TS("x", xs, 1, 2, 4, 4), TS("s", &one, 1)};
     res r;
-    if (!run(&r, f, EXEC_FP32, in, 2)) { check_failures_++; res_free(&r); return; }
+    if (!run(&r, f, EXEC_FP32, in, 2)) { res_free(&r); return; }
     float y1[32];
     memcpy(y1, r.o[0].data, sizeof y1);
     CHECK_NEAR(y1[0], 1 * xs[0] + 2 * xs[16], 1e-6);
     CHECK_NEAR(y1[16 + 5], 3 * xs[5] + 4 * xs[21], 1e-6);
     in[1].data = &three;
     for (int k = 0; k < 2; k++) {
-        if (!again(&r, k ? EXEC_FP16_EMU : EXEC_FP32, in, 2)) { check_failures_++; break; }
+        if (!again(&r, k ? EXEC_FP16_EMU : EXEC_FP32, in, 2)) break;
         for (int i = 0; i < 32; i++) CHECK_NEAR(r.o[0].data[i], 3 * y1[i], 1e-6);
     }
     res_free(&r);
@@ -1352,7 +1223,7 @@ static void test_unsupported(void) {
         "  tensor<fp32, [2]> d = gelu(x = c, mode = string(\"CUBIC\"))[name = string(\"d\")];\n"
         "} -> (d);\n";
     res r;
-    CHECK(!prep(&r, f));
+    CHECK(!prep_quiet(&r, f));
     CHECK(strstr(r.err, "foo_op") != NULL);
     CHECK(strstr(r.err, "bar_op") != NULL);
     CHECK(strstr(r.err, "gelu (mode CUBIC)") != NULL);
@@ -1530,7 +1401,7 @@ static bool nn_run(res *r, nnb *b, const exec_tensor *in, size_t n_in, exec_mode
     uint8_t *buf = malloc(len ? len : 1);
     cmlpb__model__pack(b->m, buf);
     char *dir = new_dir("");
-    write_text(dir, "m.mlmodel", (const char *)buf, len);
+    write_file(dir, "m.mlmodel", (const char *)buf, len);
     free(buf);
     char path[600];
     snprintf(path, sizeof path, "%s/m.mlmodel", dir);
@@ -1972,8 +1843,7 @@ static void test_nn_image_preprocessing(void) {
 }
 
 int main(void) {
-    snprintf(g_root, sizeof g_root, "/tmp/cml_exec_XXXXXX");
-    if (!mkdtemp(g_root)) { perror("mkdtemp"); return 1; }
+    harness_init();
     RUN(test_fp16_rounding);
     RUN(test_fp16_emulation_stats);
     RUN(test_conv_padding);
@@ -2002,7 +1872,7 @@ int main(void) {
     RUN(test_nn_misc);
     RUN(test_nn_activations);
     RUN(test_nn_image_preprocessing);
-    tmp_remove_tree(g_root);
+    harness_done();
     return CHECK_DONE();
 }
 #endif
