@@ -12,7 +12,6 @@
  * least `sandwich_min_ops` ops run both before and after it (two unit
  * switches) or when it holds `warn_island_ops` ops or more. Functions that
  * are (almost) all fp32 are left to ane/fp32-program. */
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +19,9 @@
 
 #include "ane.h"
 
-/* SOURCE: rules-knowledge 4.1 P7 / P5: the fp16 maximum, 65504. */
-#define FP16_MAX 65504.0
 /* Share of fp32 compute ops from which ane/fp32-program's default
  * (min_fraction 0.9) reports the whole function instead [house default]. */
 #define MP_FP32_PROGRAM_SHARE 0.9
-/* Elements read per constant when looking for fp16 overflow (bounded work). */
-#define MP_MAX_SCAN (1u << 22)
 
 typedef struct mp_pos {
     const cml_op *op;
@@ -61,36 +56,19 @@ static bool never_fp16_kind(const cml_op *op) {
     return false;
 }
 
-static float f32_le(const unsigned char *p) {
-    uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
 /* The largest finite |value| of an fp32 constant, when it exceeds the fp16
- * maximum (else 0). SOURCE: rules-knowledge 4.1 P5 [A-src]: coremltools
- * keeps an op in fp32 when an fp32 const input has a finite abs value >
- * 65504 (quantization.py fp16_overflow). */
+ * maximum (else 0), from the host's counts over the weight
+ * (cml_weight_stats_of: one pass per weight, shared with
+ * numerics/fp16-overflow). SOURCE: rules-knowledge 4.1 P5 [A-src]:
+ * coremltools keeps an op in fp32 when an fp32 const input has a finite abs
+ * value > 65504 (quantization.py fp16_overflow). */
 static double overflow_value(cml_ctx *ctx, const cml_value *v) {
     const cml_weight *w = v->weight;
     if (!w || w->dtype != CML_DT_FP32 || w->quant_bits) return 0;
     if (v->producer && !v->producer->is_const) return 0;
-    uint64_t n = w->n_elements;
-    if (n > MP_MAX_SCAN) n = MP_MAX_SCAN;
-    unsigned char buf[4096];
-    double worst = 0;
-    for (uint64_t off = 0; off < n * 4;) {
-        size_t want = (size_t)((n * 4 - off) < sizeof buf ? (n * 4 - off) : sizeof buf);
-        size_t got = cml_weight_read(ctx, w, off, buf, want);
-        if (got < 4) break;
-        for (size_t i = 0; i + 4 <= got; i += 4) {
-            double x = fabs((double)f32_le(buf + i));
-            if (isfinite(x) && x > FP16_MAX && x > worst) worst = x;
-        }
-        off += got - got % 4;
-    }
-    return worst;
+    cml_weight_stats st;
+    if (cml_weight_stats_of(ctx, w, &st) != 0 || !st.over_fp16) return 0;
+    return st.maxabs;   /* the largest finite value, beyond 65504 since one is */
 }
 
 typedef struct mp_run {
