@@ -884,12 +884,18 @@ const void *ir_weight_data(const cml_weight *w) {
     return NULL;
 }
 
+/* reads of at least this many bytes go through pread (blob_pread) */
+#define IR_PREAD_MIN ((size_t)64 * 1024)
+
 size_t ir_weight_read(const cml_weight *w, uint64_t off, void *buf, size_t n) {
     const iweight *iw = (const iweight *)w;
     if (!w || !buf) return 0;
     if (w->storage == CML_STORE_BLOB) {
         if (!iw->meta || !w->file) return 0;
-        return blob_read(&((const wfile *)w->file)->bf, iw->meta, off, buf, n);
+        const blob_file *bf = &((const wfile *)w->file)->bf;
+        /* a large read from the file (pread: the kernel's copy, no page
+         * fault per page of the mapping); a few bytes from the mapping */
+        return n >= IR_PREAD_MIN ? blob_pread(bf, iw->meta, off, buf, n) : blob_read(bf, iw->meta, off, buf, n);
     }
     if (w->storage == CML_STORE_INLINE && iw->inline_data) {
         if (off >= w->nbytes) return 0;

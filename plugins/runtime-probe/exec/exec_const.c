@@ -301,6 +301,7 @@ typedef struct xsrc {
     const unsigned char *b;
     size_t nbytes;
     bool inplace;                  /* b is the host's (its mapping of weight.bin) */
+    const cml_weight *w;           /* ... the weight whose stored bytes b holds from offset 0 */
     const float *f;
     size_t n;
 } xsrc;
@@ -786,6 +787,8 @@ typedef struct adopt_job {
     unsigned char *dst;
     size_t n;
     bool drop;                     /* src is a read-only file mapping: drop its pages */
+    const exec_io *io;             /* read the bytes through the host (pread of the file) ... */
+    const cml_weight *w;           /* ... of this weight, when set: not through the mapping */
 } adopt_job;
 
 #define ADOPT_CHUNK ((size_t)2 << 20)
@@ -795,7 +798,8 @@ static void adopt_chunks(void *arg, size_t b, size_t e, int range) {
     (void)range;
     for (size_t c = b; c < e; c++) {
         size_t o = c * ADOPT_CHUNK, k = j->n - o < ADOPT_CHUNK ? j->n - o : ADOPT_CHUNK;
-        memcpy(j->dst + o, j->src + o, k);
+        size_t got = j->w ? j->io->read(j->io->user, j->w, o, j->dst + o, k) : 0;
+        if (got < k) memcpy(j->dst + o + got, j->src + o + got, k - got);
         if (j->drop) drop_pages_unchecked(j->src + o, k);
     }
 }
@@ -806,9 +810,12 @@ static void adopt_chunks(void *arg, size_t b, size_t e, int range) {
  * the host's pages dropped chunk by chunk as they are copied, so the
  * resident set never holds both. Reading a file mapping costs a TLB miss
  * per 4 KiB page (on the VM of bench/README.md, 1-1.7 us each: 0.4-0.5 s
- * per GB, against 0.06 s for the same bytes in huge pages); the copy costs
- * one such pass, once. Small constants and those the convolution GEMM
- * packs anyway are left in place. */
+ * per GB, against 0.06 s for the same bytes in huge pages). The copy reads
+ * the bytes through the host's reader, which takes them from the file with
+ * pread (the kernel's copy out of the page cache: no fault on a page of the
+ * mapping), and falls back to the mapping where the reader comes short.
+ * Small constants and those the convolution GEMM packs anyway are left in
+ * place. */
 void exec_lz_adopt(exec_plan *p, const xlz *zc) {
     xlz *z = (xlz *)(uintptr_t)zc; /* the slot's own node */
     if (!z || !z->v.inplace || z->v.st == CML_DT_UNKNOWN || z->v.nbytes < ADOPT_CHUNK || z->adopted) return;
@@ -819,8 +826,12 @@ void exec_lz_adopt(exec_plan *p, const xlz *zc) {
 #ifdef MADV_HUGEPAGE
     madvise(m, len, MADV_HUGEPAGE);
 #endif
-    adopt_job j = {z->v.b, m, z->v.nbytes, file_mapped(z->v.b, z->v.nbytes)};
-    exec_par_for(p, (z->v.nbytes + ADOPT_CHUNK - 1) / ADOPT_CHUNK, 1, adopt_chunks, &j);
+    adopt_job j = {z->v.b, m, z->v.nbytes, file_mapped(z->v.b, z->v.nbytes), &p->opts.io, z->v.w};
+    size_t chunks = (z->v.nbytes + ADOPT_CHUNK - 1) / ADOPT_CHUNK;
+    if (j.w && j.io->read)
+        adopt_chunks(&j, 0, chunks, 0);   /* one thread: the host's reader is not made for several */
+    else
+        exec_par_for(p, chunks, 1, adopt_chunks, &j);
     z->adopted = m;
     z->adopted_len = len;
     z->v.b = m;
@@ -844,7 +855,7 @@ static bool raw_src(const exec_io *io, const cml_weight *w, size_t n, xsrc *s, x
     const unsigned char *b = stored_bytes(io, w, need, z, &inplace);
     if (!b) return false;
     /* a decode must not need a byte past the range (bits_lsb reads the next byte when there) */
-    *s = (xsrc){.st = st, .bits = bits, .b = b, .nbytes = need, .inplace = inplace, .n = n};
+    *s = (xsrc){.st = st, .bits = bits, .b = b, .nbytes = need, .inplace = inplace, .w = w, .n = n};
     return true;
 }
 
