@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -479,6 +480,65 @@ static void test_conv_transpose(void) {
 }
 
 /* ---- pooling ---------------------------------------------------------------------------- */
+
+/* max_pool against a naive loop written here: 3x3 and 2x2 windows, strides
+ * 2 and 1, even and odd widths, pads on either side, with NaN, -0 / +0 and
+ * -inf among the values (a NaN propagates; equal values keep the earlier
+ * tap's, so +0 then -0 stays +0). Bit-exact: max pooling does no arithmetic. */
+static void test_max_pool_naive(void) {
+    static const struct { int h, w, k, s, p0, p1, p2, p3; } C[] = {
+        {9, 11, 3, 2, 1, 1, 1, 1}, {8, 8, 3, 2, 1, 1, 1, 1}, {112, 112, 3, 2, 1, 1, 1, 1},
+        {7, 10, 2, 2, 0, 0, 0, 0}, {6, 9, 3, 2, 0, 1, 2, 0}, {5, 13, 3, 1, 1, 1, 1, 1},
+    };
+    unsigned seed = 12345;
+    for (size_t t = 0; t < sizeof C / sizeof C[0]; t++) {
+        int H = C[t].h, W = C[t].w, k = C[t].k, s = C[t].s;
+        int Ho = (H + C[t].p0 + C[t].p1 - k) / s + 1, Wo = (W + C[t].p2 + C[t].p3 - k) / s + 1;
+        size_t n = (size_t)2 * H * W, no = (size_t)2 * Ho * Wo;
+        float *x = malloc(n * sizeof *x), *want = malloc(no * sizeof *want);
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned r = (seed >> 8) % 1000;
+            x[i] = r < 5 ? NAN : r < 30 ? 0.0f : r < 55 ? -0.0f : r < 60 ? -INFINITY : (float)((int)r - 500) / 64.0f;
+        }
+        for (int c = 0; c < 2; c++)
+            for (int oh = 0; oh < Ho; oh++)
+                for (int ow = 0; ow < Wo; ow++) {
+                    float m = -INFINITY;
+                    for (int i = 0; i < k; i++)
+                        for (int j = 0; j < k; j++) {
+                            int ih = oh * s - C[t].p0 + i, iw = ow * s - C[t].p2 + j;
+                            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                            float v = x[((size_t)c * H + ih) * W + iw];
+                            if (v > m || v != v) m = v;
+                        }
+                    want[((size_t)c * Ho + oh) * Wo + ow] = m;
+                }
+        char *f = fmt("func main<ios16>(tensor<fp32, [1, 2, %d, %d]> x) {\n"
+                      "  tensor<fp32, [1, 2, %d, %d]> y = max_pool(x = x, kernel_sizes = tensor<int32, [2]>([%d, %d]), "
+                      "strides = tensor<int32, [2]>([%d, %d]), pad_type = string(\"custom\"), "
+                      "pad = tensor<int32, [4]>([%d, %d, %d, %d]), ceil_mode = bool(false))[name = string(\"y\")];\n"
+                      "} -> (y);\n",
+                      H, W, Ho, Wo, k, k, s, s, C[t].p0, C[t].p1, C[t].p2, C[t].p3);
+        exec_tensor in = TS("x", x, 1, 2, H, W);
+        res r;
+        if (run(&r, f, EXEC_FP32, &in, 1)) {
+            CHECK(r.n == 1 && exec_tensor_count(&r.o[0]) == no);
+            size_t bad = 0;
+            for (size_t i = 0; r.n == 1 && i < no; i++) {
+                uint32_t a, b;
+                memcpy(&a, &r.o[0].data[i], 4);
+                memcpy(&b, &want[i], 4);
+                bool both_nan = r.o[0].data[i] != r.o[0].data[i] && want[i] != want[i];
+                if (a != b && !both_nan) bad++;
+            }
+            if (bad) fprintf(stderr, "max_pool case %zu: %zu values differ from the naive loop\n", t, bad);
+            CHECK(bad == 0);
+        }
+        res_free(&r);
+        free(f); free(x); free(want);
+    }
+}
 
 static void test_pooling(void) {
     float x[25];
@@ -1853,6 +1913,7 @@ int main(void) {
     RUN(test_conv_fast_fused);
     RUN(test_conv_transpose);
     RUN(test_pooling);
+    RUN(test_max_pool_naive);
     RUN(test_broadcast);
     RUN(test_activations);
     RUN(test_linear_matmul);

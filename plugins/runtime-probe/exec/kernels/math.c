@@ -332,8 +332,14 @@ int exec_deconv2d(xctx *c, const xt *x, const float *w, const float *bias, int64
  * columns are solved once, so the inner loops are branch-free and
  * vectorise. NaN propagates as in the generic loop (a NaN in the window
  * wins); a window with no element in bounds stays -inf. */
+/* Max pooling of one plane. NaN propagates: a tap's value replaces the
+ * running maximum when it is larger or NaN, the taps in row order, as in
+ * the scalar loop below. A stride of 2 across reads each input row as its
+ * even and odd elements (eo: scratch of W + 2 floats, deinterleaved once
+ * per row), so every tap is a contiguous run the compiler vectorizes. */
 EXEC_HOT static void pool_max_plane(const float *xp, float *yp, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh,
-                           int64_t kw, const int64_t s[2], const int64_t pad[4]) {
+                           int64_t kw, const int64_t s[2], const int64_t pad[4], float *eo) {
+    float *ev = eo, *od = eo ? eo + (W + 1) / 2 + 1 : NULL;
     for (int64_t oh = 0; oh < Ho; oh++) {
         float *yr = yp + oh * Wo;
         for (int64_t ow = 0; ow < Wo; ow++) yr[ow] = -INFINITY;
@@ -341,6 +347,14 @@ EXEC_HOT static void pool_max_plane(const float *xp, float *yp, int64_t H, int64
         int64_t h0 = hs < 0 ? 0 : hs, h1 = hs + kh < H ? hs + kh : H;
         for (int64_t ih = h0; ih < h1; ih++) {
             const float *xr = xp + ih * W;
+            bool split = s[1] == 2 && eo;
+            if (split) {
+                for (int64_t i = 0; i < W / 2; i++) {
+                    ev[i] = xr[2 * i];
+                    od[i] = xr[2 * i + 1];
+                }
+                if (W & 1) ev[W / 2] = xr[W - 1];
+            }
             for (int64_t kj = 0; kj < kw; kj++) {
                 int64_t off = kj - pad[2];
                 int64_t lo = off >= 0 ? 0 : (-off + s[1] - 1) / s[1];
@@ -348,14 +362,11 @@ EXEC_HOT static void pool_max_plane(const float *xp, float *yp, int64_t H, int64
                 if (hi > Wo) hi = Wo;
                 if (lo >= hi) continue;
                 const float *xo = xr + off;
-                if (s[1] == 1) {
+                if (split) /* x[off + 2 ow] = (off odd ? od : ev)[ow + (off - (off & 1)) / 2] */
+                    xo = ((off & 1) ? od : ev) + (off - (off & 1)) / 2;
+                if (s[1] == 1 || split) {
                     for (int64_t ow = lo; ow < hi; ow++) {
                         float v = xo[ow], m = yr[ow];
-                        yr[ow] = (v > m || v != v) ? v : m;
-                    }
-                } else if (s[1] == 2) {
-                    for (int64_t ow = lo; ow < hi; ow++) {
-                        float v = xo[2 * ow], m = yr[ow];
                         yr[ow] = (v > m || v != v) ? v : m;
                     }
                 } else {
@@ -401,9 +412,11 @@ static void pool_planes(void *arg, size_t b, size_t e, int range) {
     int r = x->rank;
     int64_t H = x->dim[r - 2], W = x->dim[r - 1], Ho = y->dim[r - 2], Wo = y->dim[r - 1];
     if (type == POOL_MAX && stride[1] > 0) {
+        float *eo = stride[1] == 2 ? malloc((size_t)(W + 3) * sizeof(float)) : NULL; /* NULL: the strided loop */
         for (size_t pl = b; pl < e; pl++)
             pool_max_plane(x->d + pl * (size_t)(H * W), y->d + pl * (size_t)(Ho * Wo), H, W, Ho, Wo, kh, kw, stride,
-                           pad);
+                           pad, eo);
+        free(eo);
         return;
     }
     for (size_t pl = b; pl < e; pl++) {
