@@ -13,10 +13,12 @@
  * are persistent slots owned by the plan. The parameter accessors kernels
  * use live here too; exec_make_inputs builds deterministic inputs. */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE 1 /* madvise */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "exec_blas.h"
@@ -475,6 +477,30 @@ int exec_aints(xctx *c, const char *name, int64_t *out, size_t max) {
 
 size_t exec_n_outputs(xctx *c) { return c->op->n_outputs; }
 
+/* An activation buffer. One of 1 MiB or more is 2 MiB-aligned and asked to
+ * live in transparent huge pages (this kernel gives them on request only:
+ * "madvise" mode): a convolution writes 12 or more output rows a plane
+ * apart at once and reads its input the same way, and with 4 KiB pages
+ * every one of those rows is a TLB miss. resnet50's fastest run: 5% less
+ * time (bench/README.md). The length rounds up to whole huge pages and
+ * *cap says how many floats that holds. */
+static float *big_alloc(size_t n, size_t *cap) {
+    const size_t huge = (size_t)2 << 20;
+    size_t bytes = n * sizeof(float);
+    *cap = n;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (bytes >= huge / 2) {
+        size_t len = (bytes + huge - 1) / huge * huge;
+        float *m = aligned_alloc(huge, len);
+        if (!m) return NULL;
+        madvise(m, len, MADV_HUGEPAGE);
+        *cap = len / sizeof(float);
+        return m;
+    }
+#endif
+    return malloc(bytes);
+}
+
 /* a buffer of at least n floats: a recycled one that is not much larger, or new */
 static float *pool_get(exec_plan *p, size_t n, size_t *cap) {
     if (!n) n = 1;
@@ -491,8 +517,7 @@ static float *pool_get(exec_plan *p, size_t n, size_t *cap) {
         p->pool.cap[best] = p->pool.cap[p->pool.n];
         return d;
     }
-    *cap = n;
-    return malloc(n * sizeof(float));
+    return big_alloc(n, cap);
 }
 
 static void pool_put(exec_plan *p, float *d, size_t cap) {
