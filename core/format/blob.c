@@ -131,8 +131,28 @@ static void finish_problems(walk *w) {
 /* Check one record at off (64 bytes known to be inside the file). Returns 1
  * and fills *m / *next when the chain continues, 0 when it is broken. *valid
  * says whether the record itself is usable. */
+/* The 64 bytes at off (inside the file) into buf: with pread when the file
+ * is ours, so that walking the records of a large weight.bin does not fault
+ * in one page of the mapping per record (on a VM each fault is a trip
+ * through the hypervisor, and `inspect` never reads the data); else, or
+ * when pread comes back short, from the mapping. */
+static const unsigned char *record_at(const blob_file *bf, uint64_t off, unsigned char buf[BLOB_META_SIZE]) {
+    if (bf->fd1 > 0 && off <= (uint64_t)INT64_MAX) {
+        size_t got = 0;
+        while (got < BLOB_META_SIZE) {
+            ssize_t r = pread(bf->fd1 - 1, buf + got, BLOB_META_SIZE - got, (off_t)(off + got));
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break;
+            got += (size_t)r;
+        }
+        if (got == BLOB_META_SIZE) return buf;
+    }
+    return bf->map + off;
+}
+
 static int check_record(walk *w, uint32_t i, uint64_t off, blob_meta *m, uint64_t *next, int *valid) {
-    const unsigned char *r = w->bf->map + off;
+    unsigned char buf[BLOB_META_SIZE];
+    const unsigned char *r = record_at(w->bf, off, buf);
     uint64_t fsize = w->bf->size;
     *valid = 0;
     /* SOURCE: apple/coremltools mlmodel/src/MILBlob/Blob/StorageFormat.hpp —
