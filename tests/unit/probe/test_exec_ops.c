@@ -331,6 +331,10 @@ static void test_conv_fast_fused(void) {
         {1, 12, 10, 18, 24, 3, 3, 3, 1, 1, 1, 1, 0},
         {1, 128, 12, 20, 36, 3, 3, 1, 1, 1, 1, 1, 0},
         {1, 24, 11, 23, 16, 3, 3, 1, 1, 1, 0, 1, 0},      /* no padding */
+        /* direct mode, flattened tiles (vectors run across a row's end): rows
+         * of 56 and 28 pixels, K = 576 in two blocks, with and without the add */
+        {1, 64, 9, 56, 20, 3, 3, 1, 1, 1, 1, 1, 0},
+        {2, 8, 6, 28, 12, 3, 3, 1, 1, 1, 1, 0, 0},
     };
     unsigned seed = 11;
     for (size_t t = 0; t < sizeof cs / sizeof *cs; t++) {

@@ -62,12 +62,25 @@ enum { S_CONV, S_ADD, S_RELU };
 
 /* a direct-mode tile: its output pixels (sg from px) and the offsets of its
  * vectors' tap (0, 0) in a padded plane */
+/* Where a register tile's lanes go: piece i stores the lanes m of vector v
+ * at output pixels off + lane (lanes outside m are not outputs). A vector
+ * is one piece, or two when it runs across the end of an output row (the
+ * flattened direct tiles). */
+typedef struct tsg {
+    int np;
+    struct {
+        int v;
+        __mmask16 m;
+        int64_t off;
+    } pc[4];
+} tsg;
+
 typedef struct dtile {
-    int64_t px;
+    int64_t px;                      /* its first output pixel */
     size_t a0, a1;
-    __mmask16 m0, m1;
-    int voff;
-    int npx;                         /* pixels covered, px .. px + npx (both vectors) */
+    __mmask16 m0, m1;                /* the lanes each vector computes */
+    int npx;                         /* output pixels covered, px .. px + npx */
+    tsg sg;                          /* where its lanes go (offsets: output pixels) */
 } dtile;
 
 typedef struct cstat {
@@ -472,19 +485,16 @@ static inline float *yat(const ydst *yd, int64_t ch, int64_t px) {
     return yd->base + (size_t)(ch - yd->ch0) * yd->ld + (size_t)(px - yd->px0);
 }
 
-/* A register tile's pixels: vector 0 holds the lanes mk[0] of pixels
- * px.., vector 1 the lanes mk[1] of pixels px + voff.. (voff 16, or the
- * width of an output row when each vector holds one row: direct mode) */
-typedef struct tsg {
-    __mmask16 mk[2];
-    int voff;
-} tsg;
-
+/* npx consecutive pixels from the tile's px: vector 0 the first 16, vector 1 the rest */
 static inline tsg tsg_n(int npx) {
     tsg g;
-    g.mk[0] = npx >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << npx) - 1);
-    g.mk[1] = npx >= 32 ? (__mmask16)0xffff : npx > 16 ? (__mmask16)((1u << (npx - 16)) - 1) : 0;
-    g.voff = 16;
+    g.np = npx > 16 ? 2 : 1;
+    g.pc[0].v = 0;
+    g.pc[0].m = npx >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << npx) - 1);
+    g.pc[0].off = 0;
+    g.pc[1].v = 1;
+    g.pc[1].m = npx >= 32 ? (__mmask16)0xffff : npx > 16 ? (__mmask16)((1u << (npx - 16)) - 1) : 0;
+    g.pc[1].off = 16;
     return g;
 }
 
@@ -494,8 +504,6 @@ static inline tsg tsg_n(int npx) {
 CONV_TARGET __attribute__((noinline)) static void epilogue(const cjob *j, cstat *st, const float *tile, int tld,
                                                            int nr, const tsg *sg, int64_t ch0, int64_t px,
                                                            const ydst *yd) {
-    const __mmask16 *mk = sg->mk;
-    const size_t vo[2] = {0, (size_t)sg->voff};
     __m512i mx = _mm512_setzero_si512();
     const bool rnd = j->rnd[0];
     if (j->chain) {
@@ -508,18 +516,20 @@ CONV_TARGET __attribute__((noinline)) static void epilogue(const cjob *j, cstat 
             int64_t ch = ch0 + q;
             size_t off = (size_t)(yat(yd, ch, px) - j->out[0]);
             __m512 bv = _mm512_set1_ps(j->bias ? j->bias[ch] : 0.0f);
-            for (int v = 0; v < 2 && mk[v]; v++) {
-                __m512 y = _mm512_load_ps(tile + q * tld + 16 * v);
+            for (int i = 0; i < sg->np; i++) {
+                const __mmask16 m = sg->pc[i].m;
+                const int64_t po = sg->pc[i].off;
+                __m512 y = _mm512_load_ps(tile + q * tld + 16 * sg->pc[i].v);
                 if (j->bias) y = _mm512_add_ps(y, bv);
-                y = stat16(y, mk[v], rnd, &mx, st);
+                y = stat16(y, m, rnd, &mx, st);
                 for (int s = 1; s < n_out; s++) {
                     if (j->kind[s] == S_ADD)
-                        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mk[v], j->res + off + vo[v]));
+                        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, j->res + off + po));
                     else /* exec_ops.c relu: x > 0 or NaN keeps x, else +0 */
                         y = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NLE_UQ), y);
-                    y = stat16(y, mk[v], j->rnd[s], s == 1 ? &mx1 : &mx2, &st[s]);
+                    y = stat16(y, m, j->rnd[s], s == 1 ? &mx1 : &mx2, &st[s]);
                 }
-                _mm512_mask_storeu_ps(last + off + vo[v], mk[v], y);
+                _mm512_mask_storeu_ps(last + off + po, m, y);
             }
         }
         uint32_t v1 = _mm512_reduce_max_epu32(mx1), v2 = _mm512_reduce_max_epu32(mx2);
@@ -530,12 +540,13 @@ CONV_TARGET __attribute__((noinline)) static void epilogue(const cjob *j, cstat 
             int64_t ch = ch0 + q;
             float *yo = yat(yd, ch, px);
             __m512 bv = _mm512_set1_ps(j->bias ? j->bias[ch] : 0.0f);
-            for (int v = 0; v < 2 && mk[v]; v++) {
-                __m512 y = _mm512_load_ps(tile + q * tld + 16 * v);
+            for (int i = 0; i < sg->np; i++) {
+                const __mmask16 m = sg->pc[i].m;
+                __m512 y = _mm512_load_ps(tile + q * tld + 16 * sg->pc[i].v);
                 /* no bias: the sums as they are (-0 stays -0, as after sgemm) */
                 if (j->bias) y = _mm512_add_ps(y, bv);
-                y = stat16(y, mk[v], rnd, &mx, st);
-                _mm512_mask_storeu_ps(yo + vo[v], mk[v], y);
+                y = stat16(y, m, rnd, &mx, st);
+                _mm512_mask_storeu_ps(yo + sg->pc[i].off, m, y);
             }
         }
     }
@@ -750,20 +761,30 @@ void exec_conv_free(xstep *st) {
  * the tile (the last block, before the epilogue) */
 CONV_TARGET __attribute__((noinline)) static void partial(float *tile, int tld, int nr, const tsg *sg, int64_t ch0,
                                                           int64_t px, const ydst *yd, int mode) {
-    const __mmask16 *mk = sg->mk;
-    const size_t vo[2] = {0, (size_t)sg->voff};
     for (int q = 0; q < nr; q++) {
         float *yo = yat(yd, ch0 + q, px);
-        for (int v = 0; v < 2 && mk[v]; v++) {
-            float *tv = tile + q * tld + 16 * v;
-            __m512 t = _mm512_load_ps(tv);
-            if (mode == 0) {
-                _mm512_mask_storeu_ps(yo + vo[v], mk[v], t);
-            } else {
-                __m512 y = _mm512_add_ps(_mm512_maskz_loadu_ps(mk[v], yo + vo[v]), t);
-                if (mode == 1) _mm512_mask_storeu_ps(yo + vo[v], mk[v], y);
-                else _mm512_store_ps(tv, y);
+        if (mode == 2) {
+            /* the earlier blocks' sums into the tile: a vector's pieces merged */
+            for (int v = 0; v < 2; v++) {
+                __m512 acc = _mm512_setzero_ps();
+                bool any = false;
+                for (int i = 0; i < sg->np; i++)
+                    if (sg->pc[i].v == v) {
+                        acc = _mm512_mask_loadu_ps(acc, sg->pc[i].m, yo + sg->pc[i].off);
+                        any = true;
+                    }
+                if (!any) continue;
+                float *tv = tile + q * tld + 16 * v;
+                _mm512_store_ps(tv, _mm512_add_ps(acc, _mm512_load_ps(tv)));
             }
+            continue;
+        }
+        for (int i = 0; i < sg->np; i++) {
+            const __mmask16 m = sg->pc[i].m;
+            float *d = yo + sg->pc[i].off;
+            __m512 t = _mm512_load_ps(tile + q * tld + 16 * sg->pc[i].v);
+            if (mode == 1) t = _mm512_add_ps(_mm512_maskz_loadu_ps(m, d), t);
+            _mm512_mask_storeu_ps(d, m, t);
         }
     }
 }
@@ -906,24 +927,22 @@ CONV_TARGET static void conv_items_direct(void *arg, size_t b, size_t e, int ran
                             int64_t pf_left = o0 + CONV_NR < oe ? (int64_t)((size_t)kc * CONV_NR * es + 63) / 64 : 0;
                             for (int64_t t = tc; t < tce; t++) {
                                 const dtile *dt = &j->tiles[t];
-                                tsg sg = {{dt->m0, dt->m1}, dt->voff};
-                                int64_t px = dt->px, npf = min64(pf_left, kc);
+                                const tsg *sg = &dt->sg; /* offsets from pixel 0 */
+                                const int64_t px = 0;
+                                int64_t npf = min64(pf_left, kc);
                                 if (j->chain && last) {
                                     float *lo = j->out[j->n_out - 1];
                                     for (int q = 0; q < nr; q++) {
                                         size_t off = (size_t)(yat(&yd, ch0 + q, px) - j->out[0]);
-                                        __builtin_prefetch(lo + off, 1, 3);
-                                        if (dt->m1) __builtin_prefetch(lo + off + dt->voff, 1, 3);
-                                        if (j->res) {
-                                            __builtin_prefetch(j->res + off, 0, 3);
-                                            if (dt->m1) __builtin_prefetch(j->res + off + dt->voff, 0, 3);
+                                        for (int i = 0; i < sg->np; i++) {
+                                            __builtin_prefetch(lo + off + sg->pc[i].off, 1, 3);
+                                            if (j->res) __builtin_prefetch(j->res + off + sg->pc[i].off, 0, 3);
                                         }
                                     }
                                 } else if (first || last) {
                                     for (int q = 0; q < nr; q++) {
                                         float *yo = yat(&yd, ch0 + q, px);
-                                        __builtin_prefetch(yo, 1, 3);
-                                        if (dt->m1) __builtin_prefetch(yo + dt->voff, 1, 3);
+                                        for (int i = 0; i < sg->np; i++) __builtin_prefetch(yo + sg->pc[i].off, 1, 3);
                                     }
                                 }
                                 KERD[dt->m1 != 0][nr - 1](kc / 9, xg + cofs + dt->a0, xg + cofs + dt->a1, plane,
@@ -931,11 +950,11 @@ CONV_TARGET static void conv_items_direct(void *arg, size_t b, size_t e, int ran
                                 pf += 64 * npf;
                                 pf_left -= npf;
                                 if (!last) {
-                                    partial(tile, CONV_MR, nr, &sg, ch0, px, &yd, first ? 0 : 1);
+                                    partial(tile, CONV_MR, nr, sg, ch0, px, &yd, first ? 0 : 1);
                                     continue;
                                 }
-                                if (!first) partial(tile, CONV_MR, nr, &sg, ch0, px, &yd, 2);
-                                epilogue(j, st, tile, CONV_MR, nr, &sg, ch0, px, &yd);
+                                if (!first) partial(tile, CONV_MR, nr, sg, ch0, px, &yd, 2);
+                                epilogue(j, st, tile, CONV_MR, nr, sg, ch0, px, &yd);
                             }
                         }
                     }
@@ -1143,6 +1162,93 @@ static bool same_shape(const xt *a, const xt *b) {
     return true;
 }
 
+/* The direct mode's tiles. Either whole output rows, cut in tiles of 32
+ * pixels (one row a tile, or two rows of <= 16), or (flattened) runs of 32
+ * consecutive positions of the output laid out at the padded input's row
+ * width Wp: position f = oh * Wp + ow reads its tap (ki, kj) at f + ki * Wp
+ * + kj of the padded plane, so a vector runs on across a row's end, and the
+ * Wp - Wo positions between two rows are computed and never stored (a
+ * vector's lanes go out in one piece per output row). Rows of 56 pixels
+ * (ResNet's 56x56 layers) fill 56 of every 64 lanes cut by rows, 56 of 58
+ * flattened; the tiling with more lanes in use is taken. */
+static int direct_tiles(cjob *j, int64_t Ho, int64_t Wo) {
+    const int64_t Wp = j->Wp;
+    double e_rows = Wo > 16 ? (double)Wo / (double)(32 * ((Wo + 31) / 32)) : (double)(2 * Wo) / 32.0;
+    double e_flat = Wo >= 14 ? (double)Wo / (double)Wp : 0.0;
+    if (e_flat > e_rows + 0.02) {
+        int64_t fend = (Ho - 1) * Wp + Wo; /* one past the last output's position */
+        j->ntiles = (fend + CONV_MR - 1) / CONV_MR;
+        j->tiles = malloc((size_t)j->ntiles * sizeof *j->tiles);
+        if (!j->tiles) return -1;
+        for (int64_t t = 0; t < j->ntiles; t++) {
+            dtile *d = &j->tiles[t];
+            int64_t f0 = t * CONV_MR;
+            d->a0 = (size_t)f0;
+            d->a1 = (size_t)f0 + 16;
+            d->m0 = lanes(0, (int)min64(16, fend - f0));
+            d->m1 = fend - f0 > 16 ? lanes(0, (int)min64(16, fend - f0 - 16)) : 0;
+            d->sg.np = 0;
+            d->px = -1;
+            d->npx = 0;
+            for (int v = 0; v < 2; v++) {
+                int cnt = (int)min64(16, fend - f0 - 16 * v);
+                for (int l = 0; l < cnt;) {
+                    int64_t f = f0 + 16 * v + l, oh = f / Wp, ow = f % Wp;
+                    if (ow >= Wo) { l += (int)(Wp - ow); continue; } /* between rows */
+                    int run = (int)min64(cnt - l, Wo - ow);
+                    int64_t off = oh * Wo + ow - l;
+                    if (off < 0 || d->sg.np == 4) { free(j->tiles); j->tiles = NULL; goto rows; }
+                    d->sg.pc[d->sg.np].v = v;
+                    d->sg.pc[d->sg.np].m = lanes(l, l + run);
+                    d->sg.pc[d->sg.np].off = off;
+                    d->sg.np++;
+                    if (d->px < 0) d->px = oh * Wo + ow;
+                    d->npx += run;
+                    l += run;
+                }
+            }
+        }
+        return 0;
+    }
+rows:;
+    int64_t rpt = Wo > 16 ? 1 : 2; /* output rows per tile */
+    int64_t tpr = Wo > 16 ? (Wo + 31) / 32 : 1;
+    j->ntiles = Wo > 16 ? Ho * tpr : (Ho + 1) / 2;
+    j->tiles = malloc((size_t)j->ntiles * sizeof *j->tiles);
+    if (!j->tiles) return -1;
+    int64_t t = 0;
+    for (int64_t oh = 0; oh < Ho; oh += rpt)
+        for (int64_t ow = 0; ow < Wo; ow += 32) {
+            dtile *d = &j->tiles[t++];
+            int64_t voff;
+            d->px = oh * Wo + ow;
+            d->a0 = (size_t)(oh * Wp + ow);
+            if (Wo > 16) {
+                int len = (int)min64(32, Wo - ow);
+                d->m0 = lanes(0, len < 16 ? len : 16);
+                d->m1 = len > 16 ? lanes(0, len - 16) : 0;
+                d->a1 = d->a0 + 16;
+                voff = 16;
+                d->npx = len;
+            } else {
+                d->m0 = lanes(0, (int)Wo);
+                d->m1 = oh + 1 < Ho ? lanes(0, (int)Wo) : 0;
+                d->a1 = d->a0 + (size_t)Wp;
+                voff = Wo;
+                d->npx = (int)(oh + 1 < Ho ? 2 * Wo : Wo);
+            }
+            d->sg.np = d->m1 ? 2 : 1;
+            d->sg.pc[0].v = 0;
+            d->sg.pc[0].m = d->m0;
+            d->sg.pc[0].off = d->px;
+            d->sg.pc[1].v = 1;
+            d->sg.pc[1].m = d->m1;
+            d->sg.pc[1].off = d->px + voff;
+            if (Wo <= 16) break;
+        }
+    return 0;
+}
+
 #else
 void exec_conv_free(xstep *st) { (void)st; }
 #endif /* CONV_FAST */
@@ -1202,36 +1308,11 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     }
     if (j->direct) {
         size_t need = (size_t)(j->N * Cin) * (size_t)(j->Hp * j->Wp);
-        int64_t rpt = Wo > 16 ? 1 : 2; /* output rows per tile */
-        int64_t tpr = Wo > 16 ? (Wo + 31) / 32 : 1;
-        j->ntiles = Wo > 16 ? Ho * tpr : (Ho + 1) / 2;
-        j->tiles = malloc((size_t)j->ntiles * sizeof *j->tiles);
         float *xp = need > p->cpad_n ? realloc(p->cpad, need * sizeof(float)) : p->cpad;
-        if (!j->tiles || !xp) { free(j->tiles); free(j); return exec_fail(c, "out of memory (padded input)"); }
+        if (!xp) { free(j); return exec_fail(c, "out of memory (padded input)"); }
         if (need > p->cpad_n) { p->cpad = xp; p->cpad_n = need; }
         j->xpad = xp;
-        int64_t t = 0;
-        for (int64_t oh = 0; oh < Ho; oh += rpt)
-            for (int64_t ow = 0; ow < Wo; ow += 32) {
-                dtile *d = &j->tiles[t++];
-                d->px = oh * Wo + ow;
-                d->a0 = (size_t)(oh * j->Wp + ow);
-                if (Wo > 16) {
-                    int len = (int)min64(32, Wo - ow);
-                    d->m0 = lanes(0, len < 16 ? len : 16);
-                    d->m1 = len > 16 ? lanes(0, len - 16) : 0;
-                    d->a1 = d->a0 + 16;
-                    d->voff = 16;
-                    d->npx = len;
-                } else {
-                    d->m0 = lanes(0, (int)Wo);
-                    d->m1 = oh + 1 < Ho ? lanes(0, (int)Wo) : 0;
-                    d->a1 = d->a0 + (size_t)j->Wp;
-                    d->voff = (int)Wo;
-                    d->npx = (int)(oh + 1 < Ho ? 2 * Wo : Wo);
-                    break;
-                }
-            }
+        if (direct_tiles(j, Ho, Wo) != 0) { free(j); return exec_fail(c, "out of memory (convolution tiles)"); }
         pad_job pj = {x->d, xp, H, W, j->Hp, j->Wp, pad[0], pad[2]};
         exec_par_for(p, (size_t)(j->N * Cin), 8, pad_planes, &pj);
     }
