@@ -255,6 +255,11 @@ static void test_conv_crosscheck(void) {
         {1, 4, 8, 9, 4, 3, 3, 4, 1, 1, 2, 2, 2, 2, 2, 2},   /* depthwise dilated */
         {1, 4, 6, 7, 8, 2, 3, 2, 2, 1, 1, 2, 0, 1, 2, 0},   /* grouped, asymmetric */
         {1, 3, 11, 10, 5, 5, 4, 1, 3, 2, 1, 1, 2, 1, 0, 3}, /* odd kernel, strides */
+        /* 3x3 stride 1 (the direct mode on AVX-512): padding on one side only,
+         * or more on the right than on the left (padded rows W + max(l, r) apart) */
+        {1, 5, 9, 20, 7, 3, 3, 1, 1, 1, 1, 1, 2, 0, 0, 2},
+        {1, 4, 8, 16, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2, 0},
+        {1, 6, 7, 15, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},
     };
     unsigned seed = 7;
     for (size_t t = 0; t < sizeof cs / sizeof *cs; t++) {

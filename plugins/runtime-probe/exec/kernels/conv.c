@@ -1169,8 +1169,9 @@ static bool same_shape(const xt *a, const xt *b) {
  * + kj of the padded plane, so a vector runs on across a row's end, and the
  * Wp - Wo positions between two rows are computed and never stored (a
  * vector's lanes go out in one piece per output row). Rows of 56 pixels
- * (ResNet's 56x56 layers) fill 56 of every 64 lanes cut by rows, 56 of 58
- * flattened; the tiling with more lanes in use is taken. */
+ * (ResNet's 56x56 layers) fill 56 of every 64 lanes cut by rows, 56 of 57
+ * flattened (Wp = W + 1 with one column of padding each side); the tiling
+ * with more lanes in use is taken. */
 static int direct_tiles(cjob *j, int64_t Ho, int64_t Wo) {
     const int64_t Wp = j->Wp;
     double e_rows = Wo > 16 ? (double)Wo / (double)(32 * ((Wo + 31) / 32)) : (double)(2 * Wo) / 32.0;
@@ -1301,16 +1302,25 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     j->direct = !tr && !j->pointwise && kh == 3 && kw == 3 && stride[0] == 1 && stride[1] == 1 && dil[0] == 1 &&
                 dil[1] == 1 && Wo >= 8 && !getenv("CML_EXEC_CONV_IM2COL");
     if (j->direct) {
+        /* Rows of the padded copy are W + max(left, right) apart, not W +
+         * left + right: a row's right padding is the next row's left
+         * padding (both zeros), so the flattened tiles waste one lane in
+         * W + 1 where each row has one column of padding on either side
+         * (14 of 15 for 14x14 images, 56 of 57 for 56x56). A tap past a
+         * row's end reads the next row's first columns, which are zeros;
+         * past the last plane, the 16 zeros kept after it. */
         j->Hp = H + pad[0] + pad[1];
-        j->Wp = W + pad[2] + pad[3];
-        if (j->Hp - 2 != Ho || j->Wp - 2 != Wo || pad[0] < 0 || pad[1] < 0 || pad[2] < 0 || pad[3] < 0)
+        j->Wp = W + (pad[2] > pad[3] ? pad[2] : pad[3]);
+        if (j->Hp - 2 != Ho || W + pad[2] + pad[3] - 2 != Wo || pad[0] < 0 || pad[1] < 0 || pad[2] < 0 ||
+            pad[3] < 0)
             j->direct = false;
     }
     if (j->direct) {
-        size_t need = (size_t)(j->N * Cin) * (size_t)(j->Hp * j->Wp);
+        size_t planes = (size_t)(j->N * Cin) * (size_t)(j->Hp * j->Wp), need = planes + 16;
         float *xp = need > p->cpad_n ? realloc(p->cpad, need * sizeof(float)) : p->cpad;
         if (!xp) { free(j); return exec_fail(c, "out of memory (padded input)"); }
         if (need > p->cpad_n) { p->cpad = xp; p->cpad_n = need; }
+        memset(xp + planes, 0, 16 * sizeof(float));
         j->xpad = xp;
         if (direct_tiles(j, Ho, Wo) != 0) { free(j); return exec_fail(c, "out of memory (convolution tiles)"); }
         pad_job pj = {x->d, xp, H, W, j->Hp, j->Wp, pad[0], pad[2]};
