@@ -141,11 +141,13 @@ CONV_TARGET static inline __attribute__((always_inline)) void ker(const int NV, 
                                                                  const float *a, size_t lda, const float *b,
                                                                  size_t ldb, __mmask16 m0, __mmask16 m1, float *tile,
                                                                  const char *pf, int64_t npf, const float *pa,
-                                                                 size_t pas) {
+                                                                 size_t pas, const char *const *pl, int64_t npl) {
     ACC_ALL(ACC_DECL)
     for (int64_t k = 0; k < K; k++) {
         /* one line per k of what the next tiles need (the next weights) into L2 */
         if (k < npf) _mm_prefetch(pf + 64 * k, _MM_HINT_T1);
+        /* and of the lines the next tile's epilogue reads and writes (pl) */
+        if (k < npl) __builtin_prefetch(pl[k], 1, 3);
         /* a strided operand (a 1x1 convolution's input read in place): its
          * rows some way ahead (pa, stepping pas) */
         if (pas) {
@@ -163,12 +165,14 @@ CONV_TARGET static inline __attribute__((always_inline)) void ker(const int NV, 
 }
 
 typedef void (*ker_fn)(int64_t K, const float *a, size_t lda, const float *b, size_t ldb, __mmask16 m0,
-                       __mmask16 m1, float *tile, const char *pf, int64_t npf, const float *pa, size_t pas);
+                       __mmask16 m1, float *tile, const char *pf, int64_t npf, const float *pa, size_t pas,
+                       const char *const *pl, int64_t npl);
 #define KV(NV, NR)                                                                                        \
     CONV_TARGET static void ker_##NV##_##NR(int64_t K, const float *a, size_t lda, const float *b,        \
                                             size_t ldb, __mmask16 m0, __mmask16 m1, float *tile,          \
-                                            const char *pf, int64_t npf, const float *pa, size_t pas) {   \
-        ker(NV, NR, K, a, lda, b, ldb, m0, m1, tile, pf, npf, pa, pas);                                   \
+                                            const char *pf, int64_t npf, const float *pa, size_t pas,     \
+                                            const char *const *pl, int64_t npl) {                         \
+        ker(NV, NR, K, a, lda, b, ldb, m0, m1, tile, pf, npf, pa, pas, pl, npl);                          \
     }
 KV(1, 1) KV(1, 2) KV(1, 3) KV(1, 4) KV(1, 5) KV(1, 6) KV(1, 7) KV(1, 8) KV(1, 9) KV(1, 10) KV(1, 11) KV(1, 12)
 KV(2, 1) KV(2, 2) KV(2, 3) KV(2, 4) KV(2, 5) KV(2, 6) KV(2, 7) KV(2, 8) KV(2, 9) KV(2, 10) KV(2, 11) KV(2, 12)
@@ -846,16 +850,30 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
                                 __mmask16 m1 = npx >= 32 ? (__mmask16)0xffff
                                              : npx > 16 ? (__mmask16)((1u << (npx - 16)) - 1) : 0;
                                 int64_t npf = min64(pf_left, kc);
+                                const char *pl[4 * CONV_NR];
+                                int64_t npl = 0;
                                 if (j->chain && last) {
-                                    /* the chain's stored stream and the residual, while the kernel runs */
+                                    /* the chain's stored stream and the residual: this tile's
+                                     * now when it is the block's first, the next tile's a line
+                                     * per k while the kernel runs (24 rows' lines at once
+                                     * overran the misses in flight: resnet50's 56x56 fused
+                                     * convs spent a third of their time waiting on them) */
                                     float *lo = j->out[j->n_out - 1];
-                                    for (int q = 0; q < nr; q++) {
-                                        size_t off = (size_t)(yat(&yd, ch0 + q, px) - j->out[0]);
-                                        __builtin_prefetch(lo + off, 1, 3);
-                                        if (npx > 16) __builtin_prefetch(lo + off + 16, 1, 3);
-                                        if (j->res) {
-                                            __builtin_prefetch(j->res + off, 0, 3);
-                                            if (npx > 16) __builtin_prefetch(j->res + off + 16, 0, 3);
+                                    for (int pass = t == 0 ? 0 : 1; pass < 2; pass++) {
+                                        int64_t qx = px + pass * CONV_MR;
+                                        int qn = (int)min64(CONV_MR, pw - (qx - pc));
+                                        if (qn <= 0) break;
+                                        for (int q = 0; q < nr; q++) {
+                                            size_t off = (size_t)(yat(&yd, ch0 + q, qx) - j->out[0]);
+                                            const char *a4[4] = {(const char *)(lo + off), (const char *)(lo + off + 16),
+                                                                 (const char *)(j->res + off),
+                                                                 (const char *)(j->res + off + 16)};
+                                            for (int u = 0; u < 4; u++) {
+                                                if ((u & 1) && qn <= 16) continue;
+                                                if (u >= 2 && !j->res) continue;
+                                                if (pass == 0) __builtin_prefetch(a4[u], 1, 3);
+                                                else pl[npl++] = a4[u];
+                                            }
                                         }
                                     }
                                 } else if (first || last) {
@@ -868,7 +886,7 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
                                 }
                                 const float *At = A + (size_t)t * tstride;
                                 KER[npx > 16][nr - 1](kc, At, lda, bw, CONV_NR, m0, m1, tile, pf, npf,
-                                                      At + PFA_ROWS * lda, j->pointwise ? lda : 0);
+                                                      At + PFA_ROWS * lda, j->pointwise ? lda : 0, pl, npl);
                                 pf += 64 * npf;
                                 pf_left -= npf;
                                 tsg sg = tsg_n(npx);
@@ -1053,7 +1071,7 @@ CONV_TARGET static void conv_items_tr(void *arg, size_t b, size_t e, int range) 
                                 int64_t px = pc + t * TR_NP, npf = min64(pf_left, kc);
                                 const float *Bt = B + (size_t)t * tstride;
                                 KER[nr > 16][npx - 1](kc, bw, TR_MC, Bt, ldb, m0, m1, tile, pf, npf,
-                                                      Bt + PFA_ROWS * ldb, j->pointwise ? ldb : 0);
+                                                      Bt + PFA_ROWS * ldb, j->pointwise ? ldb : 0, NULL, 0);
                                 pf += 64 * npf;
                                 pf_left -= npf;
                                 /* tile[q * 32 + c] (pixel q, channel c) -> trow[c * 16 + q] */
