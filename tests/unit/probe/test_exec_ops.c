@@ -703,6 +703,54 @@ static void test_linear_matmul(void) {
 
 /* ---- normalisation and reductions -------------------------------------------------------------- */
 
+/* reduce_mean / reduce_sum over the last axes (a global average pool; the
+ * executor sums such contiguous runs with interleaved partial sums) and
+ * over a middle axis, against a naive double loop written here */
+static void test_reduce_trailing(void) {
+    const char *f =
+        "func main<ios16>(tensor<fp32, [2, 3, 5, 7]> x) {\n"
+        "  tensor<fp32, [2, 3, 1, 1]> m = reduce_mean(x = x, axes = tensor<int32, [2]>([2, 3]), keep_dims = bool(true))[name = string(\"m\")];\n"
+        "  tensor<fp32, [2, 3, 5]> s = reduce_sum(x = x, axes = tensor<int32, [1]>([-1]), keep_dims = bool(false))[name = string(\"s\")];\n"
+        "  tensor<fp32, [2]> a = reduce_sum(x = x, axes = tensor<int32, [3]>([1, 2, 3]), keep_dims = bool(false))[name = string(\"a\")];\n"
+        "  tensor<fp32, [2, 5, 7]> c = reduce_mean(x = x, axes = tensor<int32, [1]>([1]), keep_dims = bool(false))[name = string(\"c\")];\n"
+        "} -> (m, s, a, c);\n";
+    float x[210];
+    unsigned seed = 99;
+    for (int i = 0; i < 210; i++) x[i] = frand(&seed) * 100.0f;
+    float m[6], s[30], a[2], c[70];
+    for (int o = 0; o < 6; o++) {
+        double t = 0;
+        for (int i = 0; i < 35; i++) t += x[o * 35 + i];
+        m[o] = (float)(t / 35);
+    }
+    for (int o = 0; o < 30; o++) {
+        double t = 0;
+        for (int i = 0; i < 7; i++) t += x[o * 7 + i];
+        s[o] = (float)t;
+    }
+    for (int o = 0; o < 2; o++) {
+        double t = 0;
+        for (int i = 0; i < 105; i++) t += x[o * 105 + i];
+        a[o] = (float)t;
+    }
+    for (int n = 0; n < 2; n++)
+        for (int p = 0; p < 35; p++) {
+            double t = 0;
+            for (int ch = 0; ch < 3; ch++) t += x[(n * 3 + ch) * 35 + p];
+            c[n * 35 + p] = (float)(t / 3);
+        }
+    exec_tensor in = TS("x", x, 2, 3, 5, 7);
+    res r;
+    if (run(&r, f, EXEC_FP32, &in, 1)) {
+        SHAPE(&r, 0, 2, 3, 1, 1);
+        expect_vals(&r, 0, m, 6, 1e-6, __LINE__);
+        expect_vals(&r, 1, s, 30, 1e-6, __LINE__);
+        expect_vals(&r, 2, a, 2, 1e-6, __LINE__);
+        expect_vals(&r, 3, c, 70, 1e-6, __LINE__);
+    }
+    res_free(&r);
+}
+
 static void test_norms_reductions(void) {
     const char *f =
         "func main<ios16>(tensor<fp32, [2, 3]> x) {\n"
@@ -1927,6 +1975,7 @@ int main(void) {
     RUN(test_activations);
     RUN(test_linear_matmul);
     RUN(test_norms_reductions);
+    RUN(test_reduce_trailing);
     RUN(test_shape_ops);
     RUN(test_constexpr_ios18);
     RUN(test_constexpr_ios16);
