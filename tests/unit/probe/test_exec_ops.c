@@ -260,6 +260,14 @@ static void test_conv_crosscheck(void) {
         {1, 5, 9, 20, 7, 3, 3, 1, 1, 1, 1, 1, 2, 0, 0, 2},
         {1, 4, 8, 16, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2, 0},
         {1, 6, 7, 15, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},
+        /* strides of 2 (a ResNet stem, downsampling 1x1 and 3x3) and other kernel sizes */
+        {1, 5, 17, 19, 7, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1},  /* 3x3 stride 2 */
+        {1, 3, 32, 30, 8, 7, 7, 1, 2, 2, 1, 1, 3, 3, 3, 3},  /* 7x7 stride 2 (a ResNet stem) */
+        {1, 16, 20, 18, 12, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0}, /* 1x1 stride 2 */
+        {1, 4, 16, 18, 6, 3, 3, 1, 2, 2, 1, 1, 0, 1, 0, 1},  /* 3x3 stride 2, padding after only */
+        {1, 3, 12, 20, 5, 5, 5, 1, 1, 1, 1, 1, 2, 2, 2, 2},  /* 5x5 stride 1 */
+        {1, 4, 9, 14, 6, 2, 3, 1, 1, 1, 1, 1, 0, 1, 1, 1},   /* 2x3 stride 1 */
+        {2, 6, 15, 21, 10, 3, 3, 2, 2, 2, 1, 1, 1, 1, 1, 1}, /* stride 2, groups, batch 2 */
     };
     unsigned seed = 7;
     for (size_t t = 0; t < sizeof cs / sizeof *cs; t++) {
@@ -340,6 +348,10 @@ static void test_conv_fast_fused(void) {
          * of 56 and 28 pixels, K = 576 in two blocks, with and without the add */
         {1, 64, 9, 56, 20, 3, 3, 1, 1, 1, 1, 1, 0},
         {2, 8, 6, 28, 12, 3, 3, 1, 1, 1, 1, 0, 0},
+        /* strides of 2 (panels gathered with stride): 3x3 with the add, a 7x7 stem, 1x1 */
+        {1, 16, 30, 30, 20, 3, 3, 1, 2, 1, 1, 1, 0},
+        {1, 3, 40, 40, 16, 7, 7, 1, 2, 1, 3, 0, 0},
+        {1, 32, 24, 24, 40, 1, 1, 1, 2, 1, 0, 1, 0},
     };
     unsigned seed = 11;
     for (size_t t = 0; t < sizeof cs / sizeof *cs; t++) {
