@@ -153,10 +153,10 @@ uint64_t ir_weight_popcount(const cml_weight *w, uint64_t max_bits) {
 #define WS_BUF (128u * 1024u)
 
 /* The fast passes are a max and a count over the magnitudes, which
- * vectorize; on x86-64 ELF builds GCC compiles them twice and picks the
- * AVX2 copy at load time where the CPU has it. */
+ * vectorize; on x86-64 ELF builds GCC compiles them three times and picks
+ * the AVX-512 (x86-64-v4) or AVX2 copy at load time where the CPU has it. */
 #if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(__clang__)
-#define WS_CLONES __attribute__((target_clones("avx2", "default")))
+#define WS_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
 #define WS_CLONES
 #endif
