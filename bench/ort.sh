@@ -52,7 +52,9 @@ run() {
         cat "$TMP/out" "$TMP/err" >&2
         exit 1
     fi
-    MED=$(grep -o 'median_ms [0-9.]*' "$TMP/out" | tail -1 | awk '{print $2}')
+    # the wall-clock median: " median_ms N" (both outputs also print cpu_median_ms, the
+    # cpu time of all threads, which is not the figure for T > 1)
+    MED=$(grep -oE '(^| )median_ms [0-9.]+' "$TMP/out" | tail -1 | awk '{print $2}')
     RSS=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$TMP/err")
     [ -n "$MED" ] && [ -n "$RSS" ] || { echo "bench/ort.sh: $label: no figures in its output" >&2; cat "$TMP/out" >&2; exit 1; }
 }
