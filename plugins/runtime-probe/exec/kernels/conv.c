@@ -88,6 +88,12 @@ typedef struct cstat {
     uint64_t nan, inf, ovf;
 } cstat;
 
+/* one item's statistics, on cache lines of their own: items run on
+ * different threads and update these from every tile's epilogue */
+typedef struct cstats {
+    _Alignas(64) cstat s[3];
+} cstats;
+
 typedef struct cjob {
     const float *x, *bias, *res;
     float *out[3];                   /* stream s: the conv (+ bias), then the fused add / relu */
@@ -112,7 +118,7 @@ typedef struct cjob {
     bool wpk_half;                   /* ... as binary16 */
     float *scr;                      /* per range: a block's fp32 weights, then the chunk's tiles */
     size_t scr_per;
-    cstat st[CONV_MAX_ITEMS][3];
+    cstats st[CONV_MAX_ITEMS];
 } cjob;
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -805,7 +811,7 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
         int64_t U = (P + 15) / 16;
         int64_t pb = U * pr / j->rp * 16, pe = min64(P, U * (pr + 1) / j->rp * 16);
         int64_t ob = nb * orr / j->ro * CONV_NR, oe = min64(j->Og, nb * (orr + 1) / j->ro * CONV_NR);
-        cstat *st = j->st[it];
+        cstat *st = j->st[it].s;
         for (int64_t n = 0; n < j->N; n++)
             for (int64_t g = 0; g < j->groups; g++) {
                 const float *xg = j->x + (n * j->Cin + g * j->Cg) * j->H * j->W;
@@ -920,7 +926,7 @@ CONV_TARGET static void conv_items_direct(void *arg, size_t b, size_t e, int ran
         int pr = (int)it / j->ro, orr = (int)it % j->ro;
         int64_t tb = T * pr / j->rp, te = T * (pr + 1) / j->rp;
         int64_t ob = nb * orr / j->ro * CONV_NR, oe = min64(j->Og, nb * (orr + 1) / j->ro * CONV_NR);
-        cstat *st = j->st[it];
+        cstat *st = j->st[it].s;
         for (int64_t n = 0; n < j->N; n++)
             for (int64_t g = 0; g < j->groups; g++) {
                 const float *xg = j->xpad + (size_t)(n * j->Cin + g * j->Cg) * plane;
@@ -1029,7 +1035,7 @@ CONV_TARGET static void conv_items_tr(void *arg, size_t b, size_t e, int range) 
         int64_t U = (P + TR_NP - 1) / TR_NP;
         int64_t pb = U * pr / j->rp * TR_NP, pe = min64(P, U * (pr + 1) / j->rp * TR_NP);
         int64_t ob = nb * orr / j->ro * TR_MC, oe = min64(j->Og, nb * (orr + 1) / j->ro * TR_MC);
-        cstat *st = j->st[it];
+        cstat *st = j->st[it].s;
         for (int64_t n = 0; n < j->N; n++)
             for (int64_t g = 0; g < j->groups; g++) {
                 const float *xg = j->x + (n * j->Cin + g * j->Cg) * j->H * j->W;
@@ -1300,8 +1306,9 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     const cwpack *wpk = conv_pack(p, &p->steps[idx], w, r16, cout, groups, K, tr ? TR_MC : CONV_NR);
     if (wpk == &CONV_NOT_CONST) return 1; /* a run-time weight: the BLAS path packs it per call */
     if (!wpk) return exec_fail(c, "out of memory (packed weights)");
-    cjob *j = calloc(1, sizeof *j);
+    cjob *j = aligned_alloc(64, (sizeof *j + 63) / 64 * 64); /* cstats: whole cache lines */
     if (!j) return exec_fail(c, "out of memory");
+    memset(j, 0, sizeof *j);
     j->wpk = wpk->data;
     j->wpk_half = wpk->half;
     j->tr = tr;
@@ -1469,10 +1476,10 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
         uint32_t mx = 0;
         uint64_t nan = 0, inf = 0, ovf = 0;
         for (int it = 0; it < items; it++) {
-            mx = j->st[it][s].mx > mx ? j->st[it][s].mx : mx;
-            nan += j->st[it][s].nan;
-            inf += j->st[it][s].inf;
-            ovf += j->st[it][s].ovf;
+            mx = j->st[it].s[s].mx > mx ? j->st[it].s[s].mx : mx;
+            nan += j->st[it].s[s].nan;
+            inf += j->st[it].s[s].inf;
+            ovf += j->st[it].s[s].ovf;
         }
         float fm;
         memcpy(&fm, &mx, 4);
