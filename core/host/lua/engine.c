@@ -40,6 +40,7 @@
 #include "host/registry.h"
 #include "host/util.h"
 #include "host/lua/ir.h"
+#include "host/lua/bytecode.h"
 #include "host/lua/sandbox.h"
 
 #define HOST_LUA_MAX_FILE ((size_t)1 << 20)   /* a rule file is source text, not data */
@@ -477,7 +478,16 @@ int luarule_load_file(registry *reg, const char *path, const char *expected_id, 
     hr->check_ref = LUA_NOREF;
     lua_State *L = sb->L;
     sandbox_arm(sb, hr->lim.load_budget);
-    int st = sandbox_load(sb, text, len, chunk);
+    /* a bundled rule, unchanged: the chunk the build compiled (bytecode.h) */
+    size_t bclen = 0;
+    unsigned char *bc = luabc_for(expected_id, text, len, chunk, &bclen);
+    int st = LUA_ERRSYNTAX;
+    if (bc) {
+        st = sandbox_load_precompiled(sb, bc, bclen, chunk);
+        free(bc);
+        if (st != LUA_OK) lua_pop(L, 1); /* its message: the text below says what is wrong, if anything */
+    }
+    if (st != LUA_OK) st = sandbox_load(sb, text, len, chunk);
     free(text);
     load_call lc = {r, hr, expected_id};
     if (st == LUA_OK) {

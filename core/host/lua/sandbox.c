@@ -599,6 +599,15 @@ int sandbox_load(sandbox *sb, const char *buf, size_t len, const char *chunkname
     return LUA_OK;
 }
 
+int sandbox_load_precompiled(sandbox *sb, const unsigned char *code, size_t len, const char *chunkname) {
+    lua_State *L = sb->L;
+    int st = luaL_loadbufferx(L, (const char *)code, len, chunkname, "b");
+    if (st != LUA_OK) return st;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sb->env_ref);
+    if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);   /* a chunk always has _ENV first */
+    return LUA_OK;
+}
+
 int sandbox_pcall(sandbox *sb, int nargs, int nresults) {
     lua_State *L = sb->L;
     int base = lua_gettop(L) - nargs;   /* the function's index */

@@ -107,6 +107,9 @@ int sandbox_stop(lua_State *L, const char *msg);
  * environment. Returns a lua_load status; pushes the chunk or the
  * message.                                                   [-0, +1, -] */
 int sandbox_load(sandbox *sb, const char *buf, size_t len, const char *chunkname);
+/* The same with a chunk compiled by the build (bytecode.h: never a file's
+ * bytes; binary chunks are refused everywhere else) */
+int sandbox_load_precompiled(sandbox *sb, const unsigned char *code, size_t len, const char *chunkname);
 
 /* lua_pcall with the traceback message handler.     [-(nargs+1), +(nres|1), -] */
 int sandbox_pcall(sandbox *sb, int nargs, int nresults);
