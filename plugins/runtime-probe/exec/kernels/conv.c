@@ -60,8 +60,6 @@ enum { S_CONV, S_ADD, S_RELU };
 #define PFA_ROWS 24      /* prefetch distance (rows of k) in a strided panel */
 #define IM2COL_KMAX 16   /* kernel sizes (each way) of the planned im2col; larger ones take the plain loop */
 
-/* a direct-mode tile: its output pixels (sg from px) and the offsets of its
- * vectors' tap (0, 0) in a padded plane */
 /* Where a register tile's lanes go: piece i stores the lanes m of vector v
  * at output pixels off + lane (lanes outside m are not outputs). A vector
  * is one piece, or two when it runs across the end of an output row (the
@@ -75,6 +73,8 @@ typedef struct tsg {
     } pc[4];
 } tsg;
 
+/* a direct-mode tile: its output pixels, the offsets of its vectors' tap 0
+ * in a padded plane, and where its lanes go */
 typedef struct dtile {
     int64_t px;                      /* its first output pixel */
     size_t a0, a1;
