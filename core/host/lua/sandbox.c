@@ -100,11 +100,13 @@ static bool is_allowed_lib(const char *name) {
 
 #define SB_MAX_BLOCKED 160
 static char sb_blocked_names[SB_MAX_BLOCKED][48];
+static char sb_blocked_libs[SB_MAX_BLOCKED][48];  /* the library part ("" for a global) */
 static size_t sb_n_blocked;
 static bool sb_blocked_ready;
 
 static void blocked_add(const char *lib, const char *name) {
     if (sb_n_blocked >= SB_MAX_BLOCKED) return;
+    snprintf(sb_blocked_libs[sb_n_blocked], sizeof sb_blocked_libs[0], "%s", lib ? lib : "");
     snprintf(sb_blocked_names[sb_n_blocked], sizeof sb_blocked_names[0], "%s%s%s", lib ? lib : "",
              lib ? "." : "", name);
     sb_n_blocked++;
@@ -424,7 +426,7 @@ static int sb_setup(lua_State *L) {
     lua_settop(L, 0);
     luaL_checkstack(L, 16, "sandbox setup");
     luaL_requiref(L, LUA_GNAME, luaopen_base, 1);    /* 1: the real globals */
-    lua_newtable(L);                                 /* 2: env */
+    lua_createtable(L, 0, 64);                       /* 2: env (about 50 names) */
     /* base: allowed functions, stubs for the rest */
     for (const char *const *n = base_allow; *n; n++) {
         if (!strcmp(*n, "print"))
@@ -493,11 +495,10 @@ static int sb_setup(lua_State *L) {
             lua_pop(L, 1);
             continue;
         }
-        char lib[48];
-        snprintf(lib, sizeof lib, "%.*s", (int)(dot - full), full);
+        const char *lib = sb_blocked_libs[i];
         if (lua_getfield(L, 2, lib) != LUA_TTABLE) {
             lua_pop(L, 1);
-            lua_newtable(L);
+            lua_createtable(L, 0, 16);
             lua_pushvalue(L, -1);
             lua_setfield(L, 2, lib);
         }
