@@ -59,31 +59,6 @@ unsigned char *luabc_rename(const unsigned char *code, size_t len, const char *c
     return out;
 }
 
-typedef struct dumpbuf {
-    unsigned char *p;
-    size_t n, cap;
-    bool oom;
-} dumpbuf;
-
-static int dump_to(lua_State *L, const void *p, size_t sz, void *ud) {
-    (void)L;
-    dumpbuf *d = ud;
-    if (d->n + sz > d->cap) {
-        size_t cap = d->cap ? d->cap : 4096;
-        while (cap < d->n + sz) cap *= 2;
-        unsigned char *q = realloc(d->p, cap);
-        if (!q) {
-            d->oom = true;
-            return 1;
-        }
-        d->p = q;
-        d->cap = cap;
-    }
-    memcpy(d->p + d->n, p, sz);
-    d->n += sz;
-    return 0;
-}
-
 /* Does the running liblua write, for the probe, the bytes the build's did? */
 static bool same_code_generator(void) {
     static int known = -1;
@@ -92,11 +67,10 @@ static bool same_code_generator(void) {
     lua_State *L = luaL_newstate();
     if (!L) return false;
     const char *src = LUABC_PROBE_SOURCE;
-    dumpbuf d = {NULL, 0, 0, false};
-    if (luaL_loadbufferx(L, src, strlen(src), "=probe", "t") == LUA_OK && lua_dump(L, dump_to, &d, 1) == 0 &&
-        !d.oom)
-        known = d.n == luabc_probe_len && memcmp(d.p, luabc_probe, d.n) == 0;
-    free(d.p);
+    size_t n = 0;
+    unsigned char *d = luaL_loadbufferx(L, src, strlen(src), "=probe", "t") == LUA_OK ? luabc_dump(L, 1, &n) : NULL;
+    known = d && n == luabc_probe_len && memcmp(d, luabc_probe, n) == 0;
+    free(d);
     lua_close(L);
     return known;
 }

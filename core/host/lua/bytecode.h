@@ -71,6 +71,11 @@ static inline uint64_t luabc_hash(const void *p, size_t n) {
  * bytes); NULL otherwise. */
 unsigned char *luabc_for(const char *id, const char *src, size_t len, const char *chunkname, size_t *out_len);
 
+/* lua_dump of the function on top of L's stack into memory (malloc'd,
+ * *len bytes), with or without its debug information; NULL on failure */
+typedef struct lua_State lua_State;
+unsigned char *luabc_dump(lua_State *L, int strip, size_t *len);
+
 /* Rewrite the source name of a lua_dump'ed chunk's main function (Lua 5.4
  * layout); NULL when the chunk is not one this understands. Exposed for
  * the tests. */

@@ -87,27 +87,6 @@ static void test_every_bundled_rule(void) {
     CHECK(seen >= 18);
 }
 
-typedef struct collected {
-    unsigned char *p;
-    size_t n, cap;
-} collected;
-
-static int collect(lua_State *L, const void *p, size_t sz, void *ud) {
-    (void)L;
-    collected *d = ud;
-    if (d->n + sz > d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 4096;
-        while (cap < d->n + sz) cap *= 2;
-        unsigned char *q = realloc(d->p, cap);
-        if (!q) return 1;
-        d->p = q;
-        d->cap = cap;
-    }
-    memcpy(d->p + d->n, p, sz);
-    d->n += sz;
-    return 0;
-}
-
 /* compile src under a placeholder name, dump it with its debug information
  * (as the build does), rename it, load it as binary and run it: the error
  * must start with want_prefix */
@@ -116,12 +95,13 @@ static void run_renamed(const char *src, const char *name, const char *want_pref
     CHECK(L != NULL);
     if (!L) return;
     luaL_openlibs(L);
-    collected d = {NULL, 0, 0};
+    size_t dn = 0;
     CHECK(luaL_loadbufferx(L, src, strlen(src), "=?", "t") == LUA_OK);
-    CHECK(lua_dump(L, collect, &d, 0) == 0);
+    unsigned char *dp = luabc_dump(L, 0, &dn);
+    CHECK(dp != NULL);
     lua_settop(L, 0);
     size_t rl = 0;
-    unsigned char *r = luabc_rename(d.p, d.n, name, &rl);
+    unsigned char *r = luabc_rename(dp, dn, name, &rl);
     CHECK(r != NULL);
     if (r) {
         CHECK(luaL_loadbufferx(L, (const char *)r, rl, name, "b") == LUA_OK);
@@ -132,7 +112,7 @@ static void run_renamed(const char *src, const char *name, const char *want_pref
         CHECK(msg && !strncmp(msg, want_prefix, strlen(want_prefix)));
     }
     free(r);
-    free(d.p);
+    free(dp);
     lua_close(L);
 }
 
