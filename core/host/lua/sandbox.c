@@ -591,22 +591,22 @@ void sandbox_arm(sandbox *sb, uint64_t budget) {
     sb->deadline_ns = sb->lim.time_ms ? sb_now_ns() + (uint64_t)sb->lim.time_ms * 1000000u : 0;
 }
 
-int sandbox_load(sandbox *sb, const char *buf, size_t len, const char *chunkname) {
+/* load a chunk in `mode` and give it the sandbox _ENV */
+static int sb_load(sandbox *sb, const char *buf, size_t len, const char *chunkname, const char *mode) {
     lua_State *L = sb->L;
-    int st = luaL_loadbufferx(L, buf, len, chunkname, "t");
+    int st = luaL_loadbufferx(L, buf, len, chunkname, mode);
     if (st != LUA_OK) return st;
     lua_rawgeti(L, LUA_REGISTRYINDEX, sb->env_ref);
     if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);   /* a chunk always has _ENV first */
     return LUA_OK;
 }
 
+int sandbox_load(sandbox *sb, const char *buf, size_t len, const char *chunkname) {
+    return sb_load(sb, buf, len, chunkname, "t");
+}
+
 int sandbox_load_precompiled(sandbox *sb, const unsigned char *code, size_t len, const char *chunkname) {
-    lua_State *L = sb->L;
-    int st = luaL_loadbufferx(L, (const char *)code, len, chunkname, "b");
-    if (st != LUA_OK) return st;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, sb->env_ref);
-    if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);   /* a chunk always has _ENV first */
-    return LUA_OK;
+    return sb_load(sb, (const char *)code, len, chunkname, "b");
 }
 
 int sandbox_pcall(sandbox *sb, int nargs, int nresults) {
