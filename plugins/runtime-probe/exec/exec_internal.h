@@ -426,9 +426,18 @@ static inline void exec_idx_next(int64_t *idx, int r, const int64_t *dim) {
         idx[d] = 0;
     }
 }
-/* y = x with element [.., m, n] kept where (lo < 0 || m - n <= lo) &&
- * (hi < 0 || n - m <= hi), else 0 (x's rank >= 2): MIL band_part and the
- * NN lowerTriangular / upperTriangular / matrixBandPart layers */
+/* y = x with element [.., m, n] kept where dlo <= n - m <= dhi, else 0
+ * (x's rank >= 2): MIL band_part and the NN matrixBandPart (through
+ * exec_band), lowerTriangular and upperTriangular layers */
+void exec_diagonals(const xt *x, int64_t dlo, int64_t dhi, float *y);
+/* the diagonals of a band with lo below and hi above the main one (< 0:
+ * all of them) */
+static inline void exec_band_bounds(int64_t lo, int64_t hi, int64_t *dlo, int64_t *dhi) {
+    *dlo = lo < 0 ? INT64_MIN : -lo;
+    *dhi = hi < 0 ? INT64_MAX : hi;
+}
+/* exec_diagonals of such a band: kept where (lo < 0 || m - n <= lo) &&
+ * (hi < 0 || n - m <= hi) */
 void exec_band(const xt *x, int64_t lo, int64_t hi, float *y);
 void exec_binary(int op, const xt *a, const xt *b, xt *y);
 /* exec_binary split across the plan's threads (large outputs) */

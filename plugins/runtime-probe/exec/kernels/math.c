@@ -932,14 +932,19 @@ void exec_copy(xt *dst, const xt *src) {
     if (src->n && dst->d != src->d) memcpy(dst->d, src->d, src->n * sizeof(float));
 }
 
-void exec_band(const xt *x, int64_t lo, int64_t hi, float *y) {
+void exec_diagonals(const xt *x, int64_t dlo, int64_t dhi, float *y) {
     int64_t M = x->dim[x->rank - 2], N = x->dim[x->rank - 1];
     size_t mats = x->n / exec_nz(M * N);
     for (size_t b = 0; b < mats; b++)
         for (int64_t m = 0; m < M; m++)
             for (int64_t n = 0; n < N; n++) {
                 size_t f = (b * (size_t)M + (size_t)m) * (size_t)N + (size_t)n;
-                bool keep = (lo < 0 || m - n <= lo) && (hi < 0 || n - m <= hi);
-                y[f] = keep ? x->d[f] : 0.0f;
+                y[f] = n - m >= dlo && n - m <= dhi ? x->d[f] : 0.0f;
             }
+}
+
+void exec_band(const xt *x, int64_t lo, int64_t hi, float *y) {
+    int64_t dlo, dhi;
+    exec_band_bounds(lo, hi, &dlo, &dhi);
+    exec_diagonals(x, dlo, dhi, y);
 }

@@ -1018,42 +1018,32 @@ static int k_slidingWindows(xctx *c) {
 
 /* ---- masks, one-hot, cumulative sums --------------------------------------------------------- */
 
-/* keep x[.., m, n] where band(m, n) (lo / hi < 0: unbounded) */
-static int band(xctx *c, int64_t lo, int64_t hi) {
+/* keep x[.., m, n] where dlo <= n - m <= dhi */
+static int diagonals(xctx *c, int64_t dlo, int64_t dhi) {
     const xt *x = exec_nn_in(c, 0);
     NEED(x, "input");
     if (x->rank < 2) return exec_fail(c, "input rank must be at least 2");
     xt *y = exec_out_like(c, 0, x);
     if (!y) return exec_fail(c, "out of memory");
-    exec_band(x, lo, hi, y->d);
+    exec_diagonals(x, dlo, dhi, y->d);
     return 0;
 }
 
 /* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4518-4538
  * MatrixBandPartLayerParams: band(m, n) = (numLower < 0 || m - n <=
  * numLower) && (numUpper < 0 || n - m <= numUpper) on the last two dims. */
-static int k_matrixBandPart(xctx *c) { return band(c, exec_ai(c, "numLower", 0), exec_ai(c, "numUpper", 0)); }
+static int k_matrixBandPart(xctx *c) {
+    int64_t dlo, dhi;
+    exec_band_bounds(exec_ai(c, "numLower", 0), exec_ai(c, "numUpper", 0), &dlo, &dhi);
+    return diagonals(c, dlo, dhi);
+}
 
 /* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:4555-4568,4540-4553
  * LowerTriangularLayerParams / UpperTriangularLayerParams: zero above /
  * below diagonal k (numpy.tril / numpy.triu). */
 static int tri(xctx *c, bool lower) {
-    const xt *x = exec_nn_in(c, 0);
-    NEED(x, "input");
-    if (x->rank < 2) return exec_fail(c, "input rank must be at least 2");
     int64_t k = exec_ai(c, "k", 0);
-    xt *y = exec_out_like(c, 0, x);
-    if (!y) return exec_fail(c, "out of memory");
-    int64_t M = x->dim[x->rank - 2], N = x->dim[x->rank - 1];
-    size_t mats = x->n / exec_nz(M * N);
-    for (size_t b = 0; b < mats; b++)
-        for (int64_t m = 0; m < M; m++)
-            for (int64_t n = 0; n < N; n++) {
-                size_t i = (b * (size_t)M + (size_t)m) * (size_t)N + (size_t)n;
-                bool keep = lower ? n - m <= k : n - m >= k;
-                y->d[i] = keep ? x->d[i] : 0.0f;
-            }
-    return 0;
+    return lower ? diagonals(c, INT64_MIN, k) : diagonals(c, k, INT64_MAX);
 }
 static int k_lowerTriangular(xctx *c) { return tri(c, true); }
 static int k_upperTriangular(xctx *c) { return tri(c, false); }
