@@ -16,6 +16,8 @@
 #include <lualib.h>
 
 #include "check.h"
+#include "format/arena.h"
+#include "format/fsutil.h"
 #include "host/lua/bytecode.h"
 
 static const char *src_dir(void) {
@@ -23,21 +25,6 @@ static const char *src_dir(void) {
     return s ? s : ".";
 }
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = n >= 0 ? malloc((size_t)n + 2) : NULL;
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    fclose(f);
-    *len = n >= 0 ? (size_t)n : 0;
-    return s;
-}
 
 /* every rules/<category>/<name>.lua (not _*.lua): a precompiled chunk for
  * its bytes; none for the same bytes plus a newline, under another id, or
@@ -64,9 +51,13 @@ static void test_every_bundled_rule(void) {
             snprintf(path, sizeof path, "%s/%s", cat, f->d_name);
             snprintf(id, sizeof id, "%s/%.*s", e->d_name, (int)(n - 4), f->d_name);
             size_t len = 0, bl = 0;
-            char *src = slurp(path, &len);
+            arena *a = arena_new(0);
+            char *src = a ? fs_read_file(a, path, (size_t)1 << 20, &len) : NULL; /* NUL-terminated: room for one more */
             CHECK(src != NULL);
-            if (!src) continue;
+            if (!src) {
+                arena_free(a);
+                continue;
+            }
             unsigned char *bc = luabc_for(id, src, len, "@x.lua", &bl);
             if (!bc) fprintf(stderr, "no precompiled chunk for %s\n", id);
             CHECK(bc != NULL && bl > 32 && memcmp(bc, LUA_SIGNATURE, 4) == 0);
@@ -77,7 +68,7 @@ static void test_every_bundled_rule(void) {
             unsetenv("CML_RULES_FROM_SOURCE");
             src[len] = '\n';
             CHECK(luabc_for(id, src, len + 1, "@x.lua", &bl) == NULL);
-            free(src);
+            arena_free(a);
             seen++;
         }
         closedir(c);
