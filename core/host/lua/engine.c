@@ -45,6 +45,10 @@
 
 #define HOST_LUA_MAX_FILE ((size_t)1 << 20)   /* a rule file is source text, not data */
 
+static size_t g_precompiled_loads;   /* rule files loaded from the build's chunks */
+
+size_t luarule_precompiled_loads(void) { return g_precompiled_loads; }
+
 typedef struct luarule_rule {
     sandbox *sb;
     int check_ref;            /* registry ref of check */
@@ -485,7 +489,8 @@ int luarule_load_file(registry *reg, const char *path, const char *expected_id, 
     if (bc) {
         st = sandbox_load_precompiled(sb, bc, bclen, chunk);
         free(bc);
-        if (st != LUA_OK) lua_pop(L, 1); /* its message: the text below says what is wrong, if anything */
+        if (st == LUA_OK) g_precompiled_loads++;
+        else lua_pop(L, 1); /* its message: the text below says what is wrong, if anything */
     }
     if (st != LUA_OK) st = sandbox_load(sb, text, len, chunk);
     free(text);

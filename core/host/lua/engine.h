@@ -13,5 +13,8 @@
  * the defaults); a rule keeps the ones it was loaded with. */
 int luarule_load_dir(registry *reg, const char *dir, const host_limits *lim);   /* dir/<category>/<name>.lua */
 int luarule_load_file(registry *reg, const char *path, const char *expected_id, const host_limits *lim);
+/* how many rule files this process has loaded from the chunks the build
+ * compiled (host/lua/bytecode.h) rather than from their text */
+size_t luarule_precompiled_loads(void);
 
 #endif

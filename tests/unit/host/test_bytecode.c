@@ -19,6 +19,8 @@
 #include "format/arena.h"
 #include "format/fsutil.h"
 #include "host/lua/bytecode.h"
+#include "host/lua/engine.h"
+#include "host/registry.h"
 
 static const char *src_dir(void) {
     const char *s = getenv("CML_SOURCE_DIR");
@@ -121,6 +123,25 @@ static void test_rename_reports_the_file(void) {
     run_renamed("\n\nerror('deep')\n", longname, "...");
 }
 
+/* the engine loads every bundled rule from its chunk, and none with
+ * CML_RULES_FROM_SOURCE=1 */
+static void test_engine_uses_them(void) {
+    char root[2048];
+    snprintf(root, sizeof root, "%s/rules", src_dir());
+    size_t before = luarule_precompiled_loads();
+    registry *reg = registry_new();
+    CHECK_INT(luarule_load_dir(reg, root, NULL), (long long)luabc_n_rules);
+    CHECK_INT(luarule_precompiled_loads() - before, (long long)luabc_n_rules);
+    registry_free(reg);
+    setenv("CML_RULES_FROM_SOURCE", "1", 1);
+    before = luarule_precompiled_loads();
+    reg = registry_new();
+    CHECK_INT(luarule_load_dir(reg, root, NULL), (long long)luabc_n_rules);
+    CHECK_INT(luarule_precompiled_loads() - before, 0);
+    registry_free(reg);
+    unsetenv("CML_RULES_FROM_SOURCE");
+}
+
 static void test_rename_refuses_garbage(void) {
     size_t n = 0;
     unsigned char junk[64] = "not a chunk";
@@ -143,6 +164,7 @@ static void test_rename_refuses_garbage(void) {
 
 int main(void) {
     RUN(test_every_bundled_rule);
+    RUN(test_engine_uses_them);
     RUN(test_rename_reports_the_file);
     RUN(test_rename_refuses_garbage);
     return CHECK_DONE();
