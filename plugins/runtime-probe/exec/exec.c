@@ -481,9 +481,9 @@ size_t exec_n_outputs(xctx *c) { return c->op->n_outputs; }
  * live in transparent huge pages (this kernel gives them on request only:
  * "madvise" mode): a convolution writes 12 or more output rows a plane
  * apart at once and reads its input the same way, and with 4 KiB pages
- * every one of those rows is a TLB miss. resnet50's fastest run: 5% less
- * time (bench/README.md). The length rounds up to whole huge pages and
- * *cap says how many floats that holds. */
+ * every one of those rows is a TLB miss. resnet50, paired processes: the
+ * fastest of 20 runs 0.90x, the median 0.96x (bench/README.md). The length
+ * rounds up to whole huge pages and *cap says how many floats that holds. */
 static float *big_alloc(size_t n, size_t *cap) {
     const size_t huge = (size_t)2 << 20;
     size_t bytes = n * sizeof(float);
