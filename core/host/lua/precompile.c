@@ -95,6 +95,11 @@ int main(int argc, char **argv) {
             return 2;
         }
         *eq = '\0';
+        /* ids go into C string literals: the engine's own id characters only */
+        if (strspn(argv[i], "abcdefghijklmnopqrstuvwxyz0123456789-/") != strlen(argv[i])) {
+            fprintf(stderr, "cml-lua-precompile: '%s' is not a rule id; left out\n", argv[i]);
+            continue;
+        }
         size_t len = 0;
         char *src = slurp(eq + 1, &len);
         if (!src) {
