@@ -1251,6 +1251,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     p->names.str = true;
     p->is_classic = fam == FAM_CLASSIC;
     p->conv_blas_only = getenv("CML_EXEC_BLAS_CONV") != NULL;
+    p->pool_scalar = getenv("CML_EXEC_POOL_SCALAR") != NULL;
     p->decode_all = getenv("CML_EXEC_DECODE_CONSTS") != NULL;
     if (o) p->opts = *o;
     p->loop_limit = p->opts.loop_limit ? p->opts.loop_limit : EXEC_LOOP_LIMIT;

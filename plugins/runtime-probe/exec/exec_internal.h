@@ -167,6 +167,7 @@ struct exec_plan {
     bool is_nn;                /* NeuralNetwork layers, or classic models (inputs and outputs by feature) */
     bool is_classic;           /* classic models: double math on the CPU whatever the mode */
     bool conv_blas_only;       /* CML_EXEC_BLAS_CONV set when prepared: no exec_conv.c GEMM */
+    bool pool_scalar;          /* CML_EXEC_POOL_SCALAR set when prepared: max pooling by the scalar-rule loop */
     bool nn_graph;             /* NeuralNetwork layers (not classic): blobs are slots by name */
     bool nn_rank5_arrays;      /* NN RANK5_ARRAY_MAPPING: multiarray inputs become [Seq, B, C, H, W] */
     bool nn_rank5_images;      /* NN RANK5_IMAGE_MAPPING: images become [1, 1, C, H, W] */

@@ -510,8 +510,14 @@ static void test_max_pool_naive(void) {
     static const struct { int h, w, k, s, p0, p1, p2, p3; } C[] = {
         {9, 11, 3, 2, 1, 1, 1, 1}, {8, 8, 3, 2, 1, 1, 1, 1}, {112, 112, 3, 2, 1, 1, 1, 1},
         {7, 10, 2, 2, 0, 0, 0, 0}, {6, 9, 3, 2, 0, 1, 2, 0}, {5, 13, 3, 1, 1, 1, 1, 1},
+        /* rows of several vectors, inner and edge ones (stride 1 and 2), a
+         * 5x5 window, windows past the end, a window all in the padding */
+        {20, 37, 3, 1, 1, 1, 1, 1}, {11, 70, 5, 2, 2, 2, 2, 2}, {9, 17, 3, 2, 0, 0, 0, 2}, {5, 6, 2, 2, 0, 0, 3, 0},
     };
     unsigned seed = 12345;
+    /* pass 0: the vector two-pass kernel where the CPU has it; pass 1: the
+     * scalar-rule loop (CML_EXEC_POOL_SCALAR, read when the plan is prepared) */
+    for (int pass = 0; pass < 2; pass++)
     for (size_t t = 0; t < sizeof C / sizeof C[0]; t++) {
         int H = C[t].h, W = C[t].w, k = C[t].k, s = C[t].s;
         int Ho = (H + C[t].p0 + C[t].p1 - k) / s + 1, Wo = (W + C[t].p2 + C[t].p3 - k) / s + 1;
@@ -543,7 +549,10 @@ static void test_max_pool_naive(void) {
                       H, W, Ho, Wo, k, k, s, s, C[t].p0, C[t].p1, C[t].p2, C[t].p3);
         exec_tensor in = TS("x", x, 1, 2, H, W);
         res r;
-        if (run(&r, f, EXEC_FP32, &in, 1)) {
+        if (pass == 1) setenv("CML_EXEC_POOL_SCALAR", "1", 1);
+        bool ran = run(&r, f, EXEC_FP32, &in, 1);
+        unsetenv("CML_EXEC_POOL_SCALAR");
+        if (ran) {
             CHECK(r.n == 1 && exec_tensor_count(&r.o[0]) == no);
             size_t bad = 0;
             for (size_t i = 0; r.n == 1 && i < no; i++) {
@@ -553,7 +562,7 @@ static void test_max_pool_naive(void) {
                 bool both_nan = r.o[0].data[i] != r.o[0].data[i] && want[i] != want[i];
                 if (a != b && !both_nan) bad++;
             }
-            if (bad) fprintf(stderr, "max_pool case %zu: %zu values differ from the naive loop\n", t, bad);
+            if (bad) fprintf(stderr, "max_pool case %zu pass %d: %zu values differ from the naive loop\n", t, pass, bad);
             CHECK(bad == 0);
         }
         res_free(&r);

@@ -15,6 +15,7 @@
  * contiguous stretch. Reductions accumulate in double. Everything works on
  * float32 buffers; the caller handles fp16 rounding afterwards. */
 #include <float.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -380,6 +381,78 @@ EXEC_HOT static void pool_max_plane(const float *xp, float *yp, int64_t H, int64
     }
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define POOL_SEP 1
+static bool has_avx512(void);
+
+/* columns c0 .. c0 + 15 of a row of W floats; -inf for those outside
+ * [0, W), which are never read */
+__attribute__((target("avx512f"))) static inline __m512 row16(const float *xr, int64_t c0, int64_t W) {
+    int64_t lo = c0 < 0 ? -c0 : 0, hi = W - c0 < 16 ? W - c0 : 16;
+    __mmask16 m = hi > lo ? (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1)) : 0;
+    return _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), m, xr + c0);
+}
+
+/* m keeps its value unless v is larger or NaN (the scalar loop's rule) */
+__attribute__((target("avx512f"))) static inline __m512 max_step(__m512 m, __m512 v) {
+    __mmask16 k = _mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    return _mm512_mask_mov_ps(m, k, v);
+}
+
+/* Max pooling of one plane in two passes: each input row's maximum over
+ * the kw taps of every output column (hm: H rows of Wo, each input row
+ * read once, 16 outputs a vector; a stride of 2 takes the even lanes of 32
+ * loaded values), then each output row's maximum over its kh rows of hm.
+ * Column by column then row by row gives what the taps in row order give:
+ * among equal values (+0 and -0) the first in row order wins, of NaNs the
+ * last, and a window with nothing in bounds stays -inf. Strides of 1 or 2
+ * across; any kernel, padding and stride down. */
+__attribute__((target("avx512f"))) static void pool_max_sep(const float *xp, float *yp, int64_t H, int64_t W,
+                                                           int64_t Ho, int64_t Wo, int64_t kh, int64_t kw,
+                                                           const int64_t s[2], const int64_t pad[4], float *hm) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const int64_t sw = s[1];
+    for (int64_t ih = 0; ih < H; ih++) {
+        const float *xr = xp + ih * W;
+        float *hr = hm + ih * Wo;
+        for (int64_t ow = 0; ow < Wo; ow += 16) {
+            __m512 m = _mm512_set1_ps(-INFINITY);
+            int64_t c = ow * sw - pad[2];
+            if (c >= 0 && c + 16 * sw + kw - 1 <= W) {
+                /* every tap's 16 (or 32) columns inside the row: plain loads */
+                for (int64_t kj = 0; kj < kw; kj++) {
+                    const float *r = xr + c + kj;
+                    m = max_step(m, sw == 1 ? _mm512_loadu_ps(r)
+                                            : _mm512_permutex2var_ps(_mm512_loadu_ps(r), even, _mm512_loadu_ps(r + 16)));
+                }
+            } else {
+                for (int64_t kj = 0; kj < kw; kj++) {
+                    int64_t c0 = c + kj;
+                    __m512 v = sw == 1 ? row16(xr, c0, W)
+                                       : _mm512_permutex2var_ps(row16(xr, c0, W), even, row16(xr, c0 + 16, W));
+                    m = max_step(m, v);
+                }
+            }
+            int64_t n = Wo - ow < 16 ? Wo - ow : 16;
+            _mm512_mask_storeu_ps(hr + ow, (__mmask16)((1u << n) - 1), m);
+        }
+    }
+    for (int64_t oh = 0; oh < Ho; oh++) {
+        int64_t hs = oh * s[0] - pad[0];
+        int64_t h0 = hs < 0 ? 0 : hs, h1 = hs + kh < H ? hs + kh : H;
+        float *yr = yp + oh * Wo;
+        for (int64_t ow = 0; ow < Wo; ow += 16) {
+            int64_t n = Wo - ow < 16 ? Wo - ow : 16;
+            __mmask16 mk = (__mmask16)((1u << n) - 1);
+            __m512 m = _mm512_set1_ps(-INFINITY);
+            for (int64_t ih = h0; ih < h1; ih++) m = max_step(m, _mm512_maskz_loadu_ps(mk, hm + ih * Wo + ow));
+            _mm512_mask_storeu_ps(yr + ow, mk, m);
+        }
+    }
+}
+#endif
+
 typedef struct pool_job {
     const xt *x;
     xt *y;
@@ -387,6 +460,7 @@ typedef struct pool_job {
     int64_t kh, kw;
     const int64_t *stride, *pad;
     bool exclude_pad;
+    bool sep; /* max pooling by pool_max_sep */
 } pool_job;
 
 static void pool_planes(void *arg, size_t b, size_t e, int range);
@@ -396,7 +470,11 @@ void exec_pool2d(exec_plan *p, const xt *x, xt *y, int type, int64_t kh, int64_t
     int r = x->rank;
     int64_t H = x->dim[r - 2], W = x->dim[r - 1];
     size_t planes = x->n / exec_nz(H * W);
-    pool_job j = {x, y, type, kh, kw, stride, pad, exclude_pad};
+    pool_job j = {x, y, type, kh, kw, stride, pad, exclude_pad, false};
+#ifdef POOL_SEP
+    j.sep = type == POOL_MAX && (stride[1] == 1 || stride[1] == 2) && stride[0] > 0 && kh > 0 && kw > 0 &&
+            !p->pool_scalar && has_avx512();
+#endif
     exec_par_for(p, planes, 2, pool_planes, &j);
 }
 
@@ -411,6 +489,18 @@ static void pool_planes(void *arg, size_t b, size_t e, int range) {
     bool exclude_pad = j->exclude_pad;
     int r = x->rank;
     int64_t H = x->dim[r - 2], W = x->dim[r - 1], Ho = y->dim[r - 2], Wo = y->dim[r - 1];
+#ifdef POOL_SEP
+    if (type == POOL_MAX && j->sep) {
+        float *hm = malloc((size_t)(H * Wo) * sizeof(float));
+        if (hm) {
+            for (size_t pl = b; pl < e; pl++)
+                pool_max_sep(x->d + pl * (size_t)(H * W), y->d + pl * (size_t)(Ho * Wo), H, W, Ho, Wo, kh, kw, stride,
+                             pad, hm);
+            free(hm);
+            return;
+        }
+    }
+#endif
     if (type == POOL_MAX && stride[1] > 0) {
         float *eo = stride[1] == 2 ? malloc((size_t)(W + 3) * sizeof(float)) : NULL; /* NULL: the strided loop */
         for (size_t pl = b; pl < e; pl++)
@@ -838,13 +928,16 @@ __attribute__((target("avx512f"))) static void dot_rows_h512(const unsigned char
     }
 }
 
+/* cached; workers may ask at once (each computes the same answer) */
 static bool has_avx512(void) {
-    static int ok = -1;
-    if (ok < 0) {
+    static _Atomic int ok = -1;
+    int v = atomic_load_explicit(&ok, memory_order_relaxed);
+    if (v < 0) {
         __builtin_cpu_init();
-        ok = __builtin_cpu_supports("avx512f");
+        v = __builtin_cpu_supports("avx512f") ? 1 : 0;
+        atomic_store_explicit(&ok, v, memory_order_relaxed);
     }
-    return ok;
+    return v;
 }
 #endif
 
