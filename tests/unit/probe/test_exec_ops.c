@@ -268,6 +268,8 @@ static void test_conv_crosscheck(void) {
         {1, 3, 12, 20, 5, 5, 5, 1, 1, 1, 1, 1, 2, 2, 2, 2},  /* 5x5 stride 1 */
         {1, 4, 9, 14, 6, 2, 3, 1, 1, 1, 1, 1, 0, 1, 1, 1},   /* 2x3 stride 1 */
         {2, 6, 15, 21, 10, 3, 3, 2, 2, 2, 1, 1, 1, 1, 1, 1}, /* stride 2, groups, batch 2 */
+        /* the direct mode's K in two blocks of whole channels (K = 9270 > 9216) */
+        {1, 1030, 5, 9, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
     };
     unsigned seed = 7;
     for (size_t t = 0; t < sizeof cs / sizeof *cs; t++) {
@@ -294,7 +296,11 @@ static void test_conv_crosscheck(void) {
         res r;
         if (run(&r, f, EXEC_FP32, &in, 1)) {
             SHAPE(&r, 0, N, O, Ho, Wo);
-            expect_vals(&r, 0, y, ny, 1e-5, __LINE__ + (int)t * 1000);
+            /* sums of 9270 products of values in [-1, 1] cancel to ~0.2
+             * from terms of ~30: an fp32 sum in another order is off by
+             * ~1e-5 of the terms, not of the result */
+            int K = C / g * kh * kw;
+            expect_vals(&r, 0, y, ny, K > 4096 ? 2e-4 : 1e-5, __LINE__ + (int)t * 1000);
         }
         res_free(&r);
         free(f); free(wl); free(bl); free(x); free(w); free(b); free(y);

