@@ -103,6 +103,10 @@ typedef struct cjob {
     bool chain;                      /* only the last stream is stored: the epilogue computes the
                                         fused ops in registers (out[0] holds only partial sums) */
     bool direct;                     /* 3x3 stride 1 read from the padded input (conv_items_direct) */
+    bool phase;                      /* ... or stride 2, read from the padded input's phase planes */
+    int khw;                         /* taps per input channel (kh * kw) */
+    int32_t taps[IM2COL_KMAX * IM2COL_KMAX]; /* phase mode: tap (ki, kj)'s offset from a vector's first */
+    size_t cs;                       /* elements per input channel of the padded copy */
     const float *xpad;               /* ... [N][Cin][Hp][Wp], zero borders */
     int64_t Hp, Wp;
     dtile *tiles;                    /* ... the image's tiles in pixel order */
@@ -222,6 +226,58 @@ CONV_TARGET static inline __attribute__((always_inline)) void kerd(const int NV,
     }
     ACC_ALL(ACC_STORE)
 }
+
+/* The direct mode for strides of 2: the padded input of each channel is
+ * kept as its four phase planes (even or odd rows x even or odd columns,
+ * Hq x Wq each, cs floats apart per channel), so tap (ki, kj) of 16
+ * consecutive outputs of a row is 16 consecutive floats of plane (ki & 1,
+ * kj & 1) at row (ki >> 1) and column (kj >> 1) from the outputs' own:
+ * taps[t], the same for every vector. */
+CONV_TARGET static inline __attribute__((always_inline)) void kerq(const int NV, const int NR, int64_t nci,
+                                                                  const float *p0, const float *p1, size_t cs,
+                                                                  const int32_t *taps, int nt, const float *b,
+                                                                  __mmask16 m0, __mmask16 m1, float *tile,
+                                                                  const char *pf, int64_t npf) {
+    ACC_ALL(ACC_DECL)
+    int64_t k = 0;
+    for (int64_t c = 0; c < nci; c++) {
+        const bool more = c + 1 < nci;
+        for (int t = 0; t < nt; t++) {
+            if (k < npf) _mm_prefetch(pf + 64 * k, _MM_HINT_T1);
+            k++;
+            /* the next channel's lines of this tap */
+            if (more) {
+                _mm_prefetch((const char *)(p0 + cs + taps[t]), _MM_HINT_T0);
+                if (NV > 1) _mm_prefetch((const char *)(p1 + cs + taps[t] + 15), _MM_HINT_T0);
+            }
+            __m512 a0 = _mm512_maskz_loadu_ps(m0, p0 + taps[t]);
+            __m512 a1 = NV > 1 ? _mm512_maskz_loadu_ps(m1, p1 + taps[t]) : _mm512_setzero_ps();
+            ACC_ALL(ACC_STEP)
+            b += CONV_NR;
+        }
+        p0 += cs;
+        p1 += cs;
+    }
+    ACC_ALL(ACC_STORE)
+}
+
+typedef void (*kerq_fn)(int64_t nci, const float *p0, const float *p1, size_t cs, const int32_t *taps, int nt,
+                        const float *b, __mmask16 m0, __mmask16 m1, float *tile, const char *pf, int64_t npf);
+#define KVQ(NV, NR)                                                                                               \
+    CONV_TARGET static void kerq_##NV##_##NR(int64_t nci, const float *p0, const float *p1, size_t cs,           \
+                                             const int32_t *taps, int nt, const float *b, __mmask16 m0,           \
+                                             __mmask16 m1, float *tile, const char *pf, int64_t npf) {           \
+        kerq(NV, NR, nci, p0, p1, cs, taps, nt, b, m0, m1, tile, pf, npf);                                        \
+    }
+KVQ(1, 1) KVQ(1, 2) KVQ(1, 3) KVQ(1, 4) KVQ(1, 5) KVQ(1, 6) KVQ(1, 7) KVQ(1, 8) KVQ(1, 9) KVQ(1, 10) KVQ(1, 11)
+KVQ(1, 12) KVQ(2, 1) KVQ(2, 2) KVQ(2, 3) KVQ(2, 4) KVQ(2, 5) KVQ(2, 6) KVQ(2, 7) KVQ(2, 8) KVQ(2, 9) KVQ(2, 10)
+KVQ(2, 11) KVQ(2, 12)
+static kerq_fn const KERQ[2][CONV_NR] = {
+    {kerq_1_1, kerq_1_2, kerq_1_3, kerq_1_4, kerq_1_5, kerq_1_6, kerq_1_7, kerq_1_8, kerq_1_9, kerq_1_10, kerq_1_11,
+     kerq_1_12},
+    {kerq_2_1, kerq_2_2, kerq_2_3, kerq_2_4, kerq_2_5, kerq_2_6, kerq_2_7, kerq_2_8, kerq_2_9, kerq_2_10, kerq_2_11,
+     kerq_2_12},
+};
 
 typedef void (*kerd_fn)(int64_t nci, const float *p0, const float *p1, size_t plane, size_t wpr, const float *b,
                         __mmask16 m0, __mmask16 m1, float *tile, const char *pf, int64_t npf);
@@ -919,7 +975,7 @@ CONV_TARGET static void conv_items_direct(void *arg, size_t b, size_t e, int ran
     const int64_t K = j->K, KC = j->kc, nb = (j->Og + CONV_NR - 1) / CONV_NR, T = j->ntiles;
     const int64_t nct = j->nc / CONV_MR > 0 ? j->nc / CONV_MR : 1;
     const size_t es = j->wpk_half ? 2 : 4, bsz = (size_t)K * CONV_NR * es;
-    const size_t plane = (size_t)(j->Hp * j->Wp);
+    const size_t plane = j->cs;
     float *wp = j->scr + (size_t)range * j->scr_per;
     float tile[CONV_NR * CONV_MR] __attribute__((aligned(64)));
     for (size_t it = b; it < e; it++) {
@@ -936,7 +992,7 @@ CONV_TARGET static void conv_items_direct(void *arg, size_t b, size_t e, int ran
                     for (int64_t k0 = 0; k0 < K; k0 += KC) {
                         int64_t kc = min64(KC, K - k0);
                         bool first = k0 == 0, last = k0 + kc == K;
-                        const size_t cofs = (size_t)(k0 / 9) * plane;
+                        const size_t cofs = (size_t)(k0 / j->khw) * plane;
                         for (int64_t o0 = ob; o0 < oe; o0 += CONV_NR) {
                             int nr = (int)min64(CONV_NR, oe - o0);
                             int64_t ch0 = g * j->Og + o0;
@@ -969,8 +1025,13 @@ CONV_TARGET static void conv_items_direct(void *arg, size_t b, size_t e, int ran
                                         for (int i = 0; i < sg->np; i++) __builtin_prefetch(yo + sg->pc[i].off, 1, 3);
                                     }
                                 }
-                                KERD[dt->m1 != 0][nr - 1](kc / 9, xg + cofs + dt->a0, xg + cofs + dt->a1, plane,
-                                                         (size_t)j->Wp, bw, dt->m0, dt->m1, tile, pf, npf);
+                                if (j->phase)
+                                    KERQ[dt->m1 != 0][nr - 1](kc / j->khw, xg + cofs + dt->a0, xg + cofs + dt->a1,
+                                                             plane, j->taps, j->khw, bw, dt->m0, dt->m1, tile, pf,
+                                                             npf);
+                                else
+                                    KERD[dt->m1 != 0][nr - 1](kc / 9, xg + cofs + dt->a0, xg + cofs + dt->a1, plane,
+                                                             (size_t)j->Wp, bw, dt->m0, dt->m1, tile, pf, npf);
                                 pf += 64 * npf;
                                 pf_left -= npf;
                                 if (!last) {
@@ -1021,6 +1082,46 @@ static void pad_rows(void *arg, size_t b, size_t e, int range) {
             memcpy(r + j->pl, x + h * j->W, (size_t)j->W * sizeof(float));
             memset(r + j->pl + j->W, 0, (size_t)(j->Wp - j->pl - j->W) * sizeof(float));
         }
+    }
+}
+
+/* the phase planes of the phase mode: phase rows [b, e) of every channel.
+ * Plane (a, c) row i column q is the input's row 2i + a - pt, column
+ * 2q + c - pl, or 0 outside the input. */
+typedef struct phase_job {
+    const float *x;
+    float *xp;
+    int64_t H, W, Hq, Wq, pt, pl;
+    size_t nplanes, cs;
+} phase_job;
+
+static void phase_rows(void *arg, size_t b, size_t e, int range) {
+    const phase_job *j = arg;
+    (void)range;
+    const size_t pq = (size_t)(j->Hq * j->Wq);
+    for (size_t c = 0; c < j->nplanes; c++) {
+        const float *x = j->x + c * (size_t)(j->H * j->W);
+        for (size_t i = b; i < e; i++)
+            for (int a = 0; a < 2; a++) {
+                int64_t h = 2 * (int64_t)i + a - j->pt;
+                for (int cc = 0; cc < 2; cc++) {
+                    float *r = j->xp + c * j->cs + (size_t)(a * 2 + cc) * pq + i * (size_t)j->Wq;
+                    if (h < 0 || h >= j->H) {
+                        memset(r, 0, (size_t)j->Wq * sizeof(float));
+                        continue;
+                    }
+                    const float *xr = x + h * j->W;
+                    /* columns q with 0 <= 2q + cc - pl < W */
+                    int64_t q0 = j->pl - cc > 0 ? (j->pl - cc + 1) / 2 : 0;
+                    int64_t q1 = (j->W - 1 + j->pl - cc) >= 0 ? (j->W - 1 + j->pl - cc) / 2 + 1 : 0;
+                    if (q1 > j->Wq) q1 = j->Wq;
+                    if (q0 > q1) q0 = q1;
+                    for (int64_t q = 0; q < q0; q++) r[q] = 0.0f;
+                    const float *src = xr + cc - j->pl;
+                    for (int64_t q = q0; q < q1; q++) r[q] = src[2 * q];
+                    for (int64_t q = q1; q < j->Wq; q++) r[q] = 0.0f;
+                }
+            }
     }
 }
 
@@ -1349,16 +1450,37 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
             pad[3] < 0)
             j->direct = false;
     }
+    j->khw = 9;
+    j->cs = (size_t)(j->Hp * j->Wp);
+    if (!j->direct && !tr && !j->pointwise && stride[0] == 2 && stride[1] == 2 && dil[0] == 1 && dil[1] == 1 && kh * kw > 1 &&
+        kh <= IM2COL_KMAX && kw <= IM2COL_KMAX && Wo >= 8 && pad[0] >= 0 && pad[1] >= 0 && pad[2] >= 0 &&
+        pad[3] >= 0 && 4.0 * (double)(Ho + kh) * (double)(Wo + kw) < 2147483647.0 && !getenv("CML_EXEC_CONV_IM2COL")) {
+        /* stride 2: the phase planes (kerq) */
+        j->direct = j->phase = true;
+        j->Hp = Ho + (kh - 1) / 2;
+        j->Wp = Wo + (kw - 1) / 2;
+        j->khw = (int)(kh * kw);
+        j->cs = 4 * (size_t)(j->Hp * j->Wp);
+        for (int64_t ki = 0; ki < kh; ki++)
+            for (int64_t kj = 0; kj < kw; kj++)
+                j->taps[ki * kw + kj] = (int32_t)((size_t)((ki & 1) * 2 + (kj & 1)) * (size_t)(j->Hp * j->Wp) +
+                                                  (size_t)((ki >> 1) * j->Wp + (kj >> 1)));
+    }
     if (j->direct) {
-        size_t planes = (size_t)(j->N * Cin) * (size_t)(j->Hp * j->Wp), need = planes + 16;
+        size_t planes = (size_t)(j->N * Cin) * j->cs, need = planes + 32;
         float *xp = need > p->cpad_n ? realloc(p->cpad, need * sizeof(float)) : p->cpad;
         if (!xp) { free(j); return exec_fail(c, "out of memory (padded input)"); }
         if (need > p->cpad_n) { p->cpad = xp; p->cpad_n = need; }
-        memset(xp + planes, 0, 16 * sizeof(float));
+        memset(xp + planes, 0, 32 * sizeof(float));
         j->xpad = xp;
         if (direct_tiles(j, Ho, Wo) != 0) { free(j); return exec_fail(c, "out of memory (convolution tiles)"); }
-        pad_job pj = {x->d, xp, H, W, j->Hp, j->Wp, pad[0], pad[2], (size_t)(j->N * Cin)};
-        exec_par_for(p, (size_t)j->Hp, 4, pad_rows, &pj);
+        if (j->phase) {
+            phase_job qj = {x->d, xp, H, W, j->Hp, j->Wp, pad[0], pad[2], (size_t)(j->N * Cin), j->cs};
+            exec_par_for(p, (size_t)j->Hp, 4, phase_rows, &qj);
+        } else {
+            pad_job pj = {x->d, xp, H, W, j->Hp, j->Wp, pad[0], pad[2], (size_t)(j->N * Cin)};
+            exec_par_for(p, (size_t)j->Hp, 4, pad_rows, &pj);
+        }
     }
     j->out[0] = y->d;
     j->kind[0] = S_CONV;
@@ -1470,7 +1592,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
          * (up to 1024 input channels; then blocks of whole channels). On
          * resnet18's 3x3 layers the cycles outside the kernel fell from 15%
          * to 8% of the convolutions' (rdtsc around the kernel calls). */
-        kc = K <= 9 * 1024 ? K : 9 * 1024;
+        kc = K <= (int64_t)j->khw * 1024 ? K : (int64_t)j->khw * 1024;
     }
     j->nc = nc;
     j->kc = kc;
