@@ -19,6 +19,12 @@
  *     32 pixels, each kc rows of 32 floats, <= 512 KiB so that it stays in
  *     L2 while every block of channels uses it; a 1x1 stride-1 convolution
  *     reads its input in place (rows of stride H*W, prefetched ahead);
+ *   - a 3x3 convolution with a stride of 1 reads a zero-padded copy of its
+ *     input directly (the direct mode, kerd: no panel), and one with a
+ *     stride of 2 and a kernel wider than 1x1 reads the padded input's four
+ *     phase planes (even or odd rows x even or odd columns, kerq), where
+ *     each tap of 16 outputs is 16 consecutive floats; both sum the whole
+ *     of K in one call (up to 1024 input channels);
  *   - a register tile of 32 pixels x 12 channels (24 zmm accumulators, two
  *     vector loads and 12 broadcasts per k) sums a block of K; partial sums
  *     of earlier blocks wait in the output. Small images whose pixels would
