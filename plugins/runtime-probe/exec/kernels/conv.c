@@ -190,12 +190,18 @@ typedef void (*ker_fn)(int64_t K, const float *a, size_t lda, const float *b, si
                                             const char *const *pl, int64_t npl) {                         \
         ker(NV, NR, K, a, lda, b, ldb, m0, m1, tile, pf, npf, pa, pas, pl, npl);                          \
     }
-KV(1, 1) KV(1, 2) KV(1, 3) KV(1, 4) KV(1, 5) KV(1, 6) KV(1, 7) KV(1, 8) KV(1, 9) KV(1, 10) KV(1, 11) KV(1, 12)
-KV(2, 1) KV(2, 2) KV(2, 3) KV(2, 4) KV(2, 5) KV(2, 6) KV(2, 7) KV(2, 8) KV(2, 9) KV(2, 10) KV(2, 11) KV(2, 12)
-static ker_fn const KER[2][CONV_NR] = {
-    {ker_1_1, ker_1_2, ker_1_3, ker_1_4, ker_1_5, ker_1_6, ker_1_7, ker_1_8, ker_1_9, ker_1_10, ker_1_11, ker_1_12},
-    {ker_2_1, ker_2_2, ker_2_3, ker_2_4, ker_2_5, ker_2_6, ker_2_7, ker_2_8, ker_2_9, ker_2_10, ker_2_11, ker_2_12},
-};
+/* each kernel comes in every shape of the register tile, (vectors, channels)
+ * = (1..2, 1..12): EACH_TILE(M) instantiates M for all 24, and
+ * TILE_TABLE(name) is the table name[NV - 1][NR - 1] of their functions */
+#define EACH_TILE(M)                                                                                              \
+    M(1, 1) M(1, 2) M(1, 3) M(1, 4) M(1, 5) M(1, 6) M(1, 7) M(1, 8) M(1, 9) M(1, 10) M(1, 11) M(1, 12) M(2, 1) \
+    M(2, 2) M(2, 3) M(2, 4) M(2, 5) M(2, 6) M(2, 7) M(2, 8) M(2, 9) M(2, 10) M(2, 11) M(2, 12)
+#define TILE_ROW(f, nv)                                                                                           \
+    {f##_##nv##_1, f##_##nv##_2, f##_##nv##_3, f##_##nv##_4, f##_##nv##_5,  f##_##nv##_6,                      \
+     f##_##nv##_7, f##_##nv##_8, f##_##nv##_9, f##_##nv##_10, f##_##nv##_11, f##_##nv##_12}
+#define TILE_TABLE(f) {TILE_ROW(f, 1), TILE_ROW(f, 2)}
+EACH_TILE(KV)
+static ker_fn const KER[2][CONV_NR] = TILE_TABLE(ker);
 
 /* Direct 3x3 stride-1 convolution: the same register tile, A read straight
  * from the zero-padded input instead of an im2col panel. For input channel
@@ -275,15 +281,8 @@ typedef void (*kerq_fn)(int64_t nci, const float *p0, const float *p1, size_t cs
                                              __mmask16 m1, float *tile, const char *pf, int64_t npf) {           \
         kerq(NV, NR, nci, p0, p1, cs, taps, nt, b, m0, m1, tile, pf, npf);                                        \
     }
-KVQ(1, 1) KVQ(1, 2) KVQ(1, 3) KVQ(1, 4) KVQ(1, 5) KVQ(1, 6) KVQ(1, 7) KVQ(1, 8) KVQ(1, 9) KVQ(1, 10) KVQ(1, 11)
-KVQ(1, 12) KVQ(2, 1) KVQ(2, 2) KVQ(2, 3) KVQ(2, 4) KVQ(2, 5) KVQ(2, 6) KVQ(2, 7) KVQ(2, 8) KVQ(2, 9) KVQ(2, 10)
-KVQ(2, 11) KVQ(2, 12)
-static kerq_fn const KERQ[2][CONV_NR] = {
-    {kerq_1_1, kerq_1_2, kerq_1_3, kerq_1_4, kerq_1_5, kerq_1_6, kerq_1_7, kerq_1_8, kerq_1_9, kerq_1_10, kerq_1_11,
-     kerq_1_12},
-    {kerq_2_1, kerq_2_2, kerq_2_3, kerq_2_4, kerq_2_5, kerq_2_6, kerq_2_7, kerq_2_8, kerq_2_9, kerq_2_10, kerq_2_11,
-     kerq_2_12},
-};
+EACH_TILE(KVQ)
+static kerq_fn const KERQ[2][CONV_NR] = TILE_TABLE(kerq);
 
 typedef void (*kerd_fn)(int64_t nci, const float *p0, const float *p1, size_t plane, size_t wpr, const float *b,
                         __mmask16 m0, __mmask16 m1, float *tile, const char *pf, int64_t npf);
@@ -293,15 +292,8 @@ typedef void (*kerd_fn)(int64_t nci, const float *p0, const float *p1, size_t pl
                                              const char *pf, int64_t npf) {                                       \
         kerd(NV, NR, nci, p0, p1, plane, wpr, b, m0, m1, tile, pf, npf);                                          \
     }
-KVD(1, 1) KVD(1, 2) KVD(1, 3) KVD(1, 4) KVD(1, 5) KVD(1, 6) KVD(1, 7) KVD(1, 8) KVD(1, 9) KVD(1, 10) KVD(1, 11)
-KVD(1, 12) KVD(2, 1) KVD(2, 2) KVD(2, 3) KVD(2, 4) KVD(2, 5) KVD(2, 6) KVD(2, 7) KVD(2, 8) KVD(2, 9) KVD(2, 10)
-KVD(2, 11) KVD(2, 12)
-static kerd_fn const KERD[2][CONV_NR] = {
-    {kerd_1_1, kerd_1_2, kerd_1_3, kerd_1_4, kerd_1_5, kerd_1_6, kerd_1_7, kerd_1_8, kerd_1_9, kerd_1_10, kerd_1_11,
-     kerd_1_12},
-    {kerd_2_1, kerd_2_2, kerd_2_3, kerd_2_4, kerd_2_5, kerd_2_6, kerd_2_7, kerd_2_8, kerd_2_9, kerd_2_10, kerd_2_11,
-     kerd_2_12},
-};
+EACH_TILE(KVD)
+static kerd_fn const KERD[2][CONV_NR] = TILE_TABLE(kerd);
 
 
 
