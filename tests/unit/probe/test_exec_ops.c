@@ -268,6 +268,10 @@ static void test_conv_crosscheck(void) {
         {1, 3, 12, 20, 5, 5, 5, 1, 1, 1, 1, 1, 2, 2, 2, 2},  /* 5x5 stride 1 */
         {1, 4, 9, 14, 6, 2, 3, 1, 1, 1, 1, 1, 0, 1, 1, 1},   /* 2x3 stride 1 */
         {2, 6, 15, 21, 10, 3, 3, 2, 2, 2, 1, 1, 1, 1, 1, 1}, /* stride 2, groups, batch 2 */
+        /* 1x1 with strides: the pointwise path over a subsampled copy (rows of
+         * 70: the vector copy and its scalar tail; strides 3 by 2) */
+        {1, 8, 6, 70, 5, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},
+        {1, 4, 10, 40, 6, 1, 1, 1, 3, 2, 1, 1, 0, 0, 0, 0},
         /* the direct mode's K in two blocks of whole channels (K = 9270 > 9216) */
         {1, 1030, 5, 9, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
     };
