@@ -257,7 +257,8 @@ CONV_TARGET static inline __attribute__((always_inline)) void kerq(const int NV,
         for (int t = 0; t < nt; t++) {
             if (k < npf) _mm_prefetch(pf + 64 * k, _MM_HINT_T1);
             k++;
-            /* the next channel's lines of this tap */
+            /* the next channel's lines of this tap: the first and the last
+             * of the 32 floats both vectors read */
             if (more) {
                 _mm_prefetch((const char *)(p0 + cs + taps[t]), _MM_HINT_T0);
                 if (NV > 1) _mm_prefetch((const char *)(p1 + cs + taps[t] + 15), _MM_HINT_T0);
@@ -301,6 +302,12 @@ static kerd_fn const KERD[2][CONV_NR] = TILE_TABLE(kerd);
 
 /* lanes [a, b) of 16 (0 <= a <= b <= 16) */
 static inline __mmask16 lanes(int a, int b) { return (__mmask16)(((1u << b) - 1) & ~((1u << a) - 1)); }
+
+/* the even elements of the 32 floats lo, hi: a stride of 2 across */
+CONV_TARGET static inline __attribute__((always_inline)) __m512 evens(__m512 lo, __m512 hi) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    return _mm512_permutex2var_ps(lo, even, hi);
+}
 
 /* the 16x16 transpose of r in place: r[c] becomes column c */
 CONV_TARGET static inline __attribute__((always_inline)) void tr16(__m512 r[16]) {
@@ -366,9 +373,7 @@ CONV_TARGET static inline __attribute__((always_inline)) void seg_copy(float *ds
                 int e0 = 2 * lo, e1 = 2 * hi - 1;
                 __mmask16 ml = e0 < 16 ? lanes(e0, e1 < 16 ? e1 : 16) : 0;
                 __mmask16 mh = e1 > 16 ? lanes(e0 > 16 ? e0 - 16 : 0, e1 - 16) : 0;
-                const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-                v = _mm512_maskz_mov_ps(mv, _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(ml, b), even,
-                                                                   _mm512_maskz_loadu_ps(mh, b + 16)));
+                v = _mm512_maskz_mov_ps(mv, evens(_mm512_maskz_loadu_ps(ml, b), _mm512_maskz_loadu_ps(mh, b + 16)));
             } else {
                 float t[16];
                 for (int l = lo; l < hi; l++) t[l] = src[(i + l) * sw];
@@ -434,7 +439,6 @@ CONV_TARGET __attribute__((noinline)) static void im2col_tile(const cjob *j, con
                 }
             }
         }
-        const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
         for (int64_t c = k0 / khw; c < j->Cg && c * khw < k1; c++) {
             const float *xc = xg + c * H * W;
             for (int64_t ki = 0; ki < kh; ki++)
@@ -451,8 +455,8 @@ CONV_TARGET __attribute__((noinline)) static void im2col_tile(const cjob *j, con
                                 if (sw == 1) {
                                     x = _mm512_maskz_loadu_ps(mv[g][kj][v], src);
                                 } else {
-                                    x = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(ml[g][kj][v], src), even,
-                                                               _mm512_maskz_loadu_ps(mh[g][kj][v], src + 16));
+                                    x = evens(_mm512_maskz_loadu_ps(ml[g][kj][v], src),
+                                              _mm512_maskz_loadu_ps(mh[g][kj][v], src + 16));
                                     x = _mm512_maskz_mov_ps(mv[g][kj][v], x);
                                 }
                             }
@@ -1050,101 +1054,67 @@ CONV_TARGET static void conv_items_direct(void *arg, size_t b, size_t e, int ran
     }
 }
 
-/* the zero-padded input of the direct mode: padded rows [b, e) of every
- * plane of [N * Cin]. Split by rows, not by planes: the convolution splits
- * its work by output rows too (tiles in row order), so each thread pads the
- * rows it then reads, and they are in its own cache (split by planes, half
- * of every thread's input came from the other core's: with two threads on
- * resnet18's 56x56 layers each half took 0.75-0.93 ms instead of 0.66-0.75) */
-typedef struct pad_job {
-    const float *x;
-    float *xp;
-    int64_t H, W, Hp, Wp, pt, pl;
-    size_t nplanes;
-} pad_job;
-
-static void pad_rows(void *arg, size_t b, size_t e, int range) {
-    const pad_job *j = arg;
-    (void)range;
-    for (size_t c = 0; c < j->nplanes; c++) {
-        const float *x = j->x + c * (size_t)(j->H * j->W);
-        float *y = j->xp + c * (size_t)(j->Hp * j->Wp);
-        for (size_t pr = b; pr < e; pr++) {
-            float *r = y + pr * (size_t)j->Wp;
-            int64_t h = (int64_t)pr - j->pt;
-            if (h < 0 || h >= j->H) {
-                memset(r, 0, (size_t)j->Wp * sizeof(float));
-                continue;
-            }
-            memset(r, 0, (size_t)j->pl * sizeof(float));
-            memcpy(r + j->pl, x + h * j->W, (size_t)j->W * sizeof(float));
-            memset(r + j->pl + j->W, 0, (size_t)(j->Wp - j->pl - j->W) * sizeof(float));
-        }
-    }
-}
-
-/* the subsampled copy of a strided 1x1 convolution's input: output rows
- * [b, e) of every plane, y[c][oh][ow] = x[c][oh * s0][ow * s1] */
-typedef struct sub_job {
+/* The copies of a convolution's input that the direct modes and the
+ * strided 1x1 read: per input plane, nra x nca phases of Ho x Wo each (cs
+ * floats per plane); row i of phase (a, cc) holds the input's row
+ * sr * i + a - pt at the columns sc * q + cc - pl, 0 outside the input.
+ *   - the zero-padded copy of the direct 3x3 mode: strides 1, one phase;
+ *   - the phase planes of the stride-2 mode: strides 2, four phases;
+ *   - the subsample of a strided 1x1: its strides, one phase, no padding.
+ * Split by output rows [b, e) of every plane, not by planes: the
+ * convolution splits its work by output rows too (tiles in row order), so
+ * each thread writes the rows it then reads, and they are in its own cache
+ * (split by planes, half of every thread's input came from the other
+ * core's: with two threads on resnet18's 56x56 layers each half took
+ * 0.75-0.93 ms instead of 0.66-0.75). */
+typedef struct regrid_job {
     const float *x;
     float *y;
-    int64_t H, W, Ho, Wo, s0, s1;
-    size_t nplanes;
-} sub_job;
+    int64_t H, W, Ho, Wo, sr, sc, pt, pl;
+    int nra, nca;
+    size_t nplanes, cs;
+} regrid_job;
 
-CONV_TARGET static void sub_rows(void *arg, size_t b, size_t e, int range) {
-    const sub_job *j = arg;
-    (void)range;
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    for (size_t c = 0; c < j->nplanes; c++)
-        for (size_t oh = b; oh < e; oh++) {
-            const float *xr = j->x + (c * (size_t)j->H + oh * (size_t)j->s0) * (size_t)j->W;
-            float *yr = j->y + (c * (size_t)j->Ho + oh) * (size_t)j->Wo;
-            int64_t q = 0;
-            if (j->s1 == 2) /* 16 at a time while the 32 they come from are in the row */
-                for (; q + 16 <= j->Wo && 2 * q + 32 <= j->W; q += 16)
-                    _mm512_storeu_ps(yr + q, _mm512_permutex2var_ps(_mm512_loadu_ps(xr + 2 * q), even,
-                                                                    _mm512_loadu_ps(xr + 2 * q + 16)));
-            for (; q < j->Wo; q++) yr[q] = xr[q * j->s1];
+/* r[q] for q < n: xr[sc * q + off] where 0 <= sc * q + off < W, else 0
+ * (all 0 when xr is NULL: a row of padding) */
+CONV_TARGET static void regrid_row(float *r, int64_t n, const float *xr, int64_t W, int64_t sc, int64_t off) {
+    int64_t q0 = 0, q1 = 0;
+    if (xr) {
+        q0 = off < 0 ? (-off + sc - 1) / sc : 0;
+        q1 = W - off > 0 ? (W - off + sc - 1) / sc : 0;
+        if (q1 > n) q1 = n;
+        if (q0 > q1) q0 = q1;
+    }
+    memset(r, 0, (size_t)q0 * sizeof(float));
+    if (q1 > q0) {
+        const float *src = xr + off;
+        int64_t q = q0;
+        if (sc == 1) {
+            memcpy(r + q0, src + q0, (size_t)(q1 - q0) * sizeof(float));
+            q = q1;
+        } else if (sc == 2) {
+            /* 16 at a time while the 32 floats they come from are in the row */
+            for (; q + 16 <= q1 && 2 * q + 32 + off <= W; q += 16)
+                _mm512_storeu_ps(r + q, evens(_mm512_loadu_ps(src + 2 * q), _mm512_loadu_ps(src + 2 * q + 16)));
         }
+        for (; q < q1; q++) r[q] = src[sc * q];
+    }
+    memset(r + q1, 0, (size_t)(n - q1) * sizeof(float));
 }
 
-/* the phase planes of the phase mode: phase rows [b, e) of every channel.
- * Plane (a, c) row i column q is the input's row 2i + a - pt, column
- * 2q + c - pl, or 0 outside the input. */
-typedef struct phase_job {
-    const float *x;
-    float *xp;
-    int64_t H, W, Hq, Wq, pt, pl;
-    size_t nplanes, cs;
-} phase_job;
-
-static void phase_rows(void *arg, size_t b, size_t e, int range) {
-    const phase_job *j = arg;
+CONV_TARGET static void regrid_rows(void *arg, size_t b, size_t e, int range) {
+    const regrid_job *j = arg;
     (void)range;
-    const size_t pq = (size_t)(j->Hq * j->Wq);
+    const size_t pq = (size_t)(j->Ho * j->Wo);
     for (size_t c = 0; c < j->nplanes; c++) {
         const float *x = j->x + c * (size_t)(j->H * j->W);
         for (size_t i = b; i < e; i++)
-            for (int a = 0; a < 2; a++) {
-                int64_t h = 2 * (int64_t)i + a - j->pt;
-                for (int cc = 0; cc < 2; cc++) {
-                    float *r = j->xp + c * j->cs + (size_t)(a * 2 + cc) * pq + i * (size_t)j->Wq;
-                    if (h < 0 || h >= j->H) {
-                        memset(r, 0, (size_t)j->Wq * sizeof(float));
-                        continue;
-                    }
-                    const float *xr = x + h * j->W;
-                    /* columns q with 0 <= 2q + cc - pl < W */
-                    int64_t q0 = j->pl - cc > 0 ? (j->pl - cc + 1) / 2 : 0;
-                    int64_t q1 = (j->W - 1 + j->pl - cc) >= 0 ? (j->W - 1 + j->pl - cc) / 2 + 1 : 0;
-                    if (q1 > j->Wq) q1 = j->Wq;
-                    if (q0 > q1) q0 = q1;
-                    for (int64_t q = 0; q < q0; q++) r[q] = 0.0f;
-                    const float *src = xr + cc - j->pl;
-                    for (int64_t q = q0; q < q1; q++) r[q] = src[2 * q];
-                    for (int64_t q = q1; q < j->Wq; q++) r[q] = 0.0f;
-                }
+            for (int a = 0; a < j->nra; a++) {
+                int64_t h = j->sr * (int64_t)i + a - j->pt;
+                const float *xr = h < 0 || h >= j->H ? NULL : x + h * j->W;
+                for (int cc = 0; cc < j->nca; cc++)
+                    regrid_row(j->y + c * j->cs + (size_t)(a * j->nca + cc) * pq + i * (size_t)j->Wo, j->Wo, xr,
+                               j->W, j->sc, cc - j->pl);
             }
     }
 }
@@ -1468,8 +1438,8 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
         float *xp = need > p->cpad_n ? realloc(p->cpad, need * sizeof(float)) : p->cpad;
         if (!xp) { free(j); return exec_fail(c, "out of memory (subsampled input)"); }
         if (need > p->cpad_n) { p->cpad = xp; p->cpad_n = need; }
-        sub_job sj = {x->d, xp, H, W, Ho, Wo, stride[0], stride[1], planes};
-        exec_par_for(p, (size_t)Ho, 4, sub_rows, &sj);
+        regrid_job sj = {x->d, xp, H, W, Ho, Wo, stride[0], stride[1], 0, 0, 1, 1, planes, (size_t)P};
+        exec_par_for(p, (size_t)Ho, 4, regrid_rows, &sj);
         j->x = xp;
         j->H = Ho;
         j->W = Wo;
@@ -1487,7 +1457,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
          * W + 1 where each row has one column of padding on either side
          * (14 of 15 for 14x14 images, 56 of 57 for 56x56). A tap past a
          * row's end reads the next row's first columns, which are zeros;
-         * past the last plane, the 16 zeros kept after it. */
+         * past the last plane, the 32 zeros kept after it. */
         j->Hp = H + pad[0] + pad[1];
         j->Wp = W + (pad[2] > pad[3] ? pad[2] : pad[3]);
         if (j->Hp - 2 != Ho || W + pad[2] + pad[3] - 2 != Wo || pad[0] < 0 || pad[1] < 0 || pad[2] < 0 ||
@@ -1496,10 +1466,12 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     }
     j->khw = 9;
     j->cs = (size_t)(j->Hp * j->Wp);
-    if (!j->direct && !tr && !j->pointwise && stride[0] == 2 && stride[1] == 2 && dil[0] == 1 && dil[1] == 1 && kh * kw > 1 &&
-        kh <= IM2COL_KMAX && kw <= IM2COL_KMAX && Wo >= 8 && pad[0] >= 0 && pad[1] >= 0 && pad[2] >= 0 &&
-        pad[3] >= 0 && 4.0 * (double)(Ho + kh) * (double)(Wo + kw) < 2147483647.0 && !getenv("CML_EXEC_CONV_IM2COL")) {
-        /* stride 2: the phase planes (kerq) */
+    /* stride 2 with a kernel wider than 1x1: the phase planes (kerq). The
+     * taps' offsets are int32: four planes of (Ho + kh) x (Wo + kw) at most */
+    if (!j->direct && !tr && !j->pointwise && stride[0] == 2 && stride[1] == 2 && dil[0] == 1 && dil[1] == 1 &&
+        kh * kw > 1 && kh <= IM2COL_KMAX && kw <= IM2COL_KMAX && Wo >= 8 && pad[0] >= 0 && pad[1] >= 0 &&
+        pad[2] >= 0 && pad[3] >= 0 && 4.0 * (double)(Ho + kh) * (double)(Wo + kw) < 2147483647.0 &&
+        !getenv("CML_EXEC_CONV_IM2COL")) {
         j->direct = j->phase = true;
         j->Hp = Ho + (kh - 1) / 2;
         j->Wp = Wo + (kw - 1) / 2;
@@ -1518,13 +1490,10 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
         memset(xp + planes, 0, 32 * sizeof(float));
         j->xpad = xp;
         if (direct_tiles(j, Ho, Wo) != 0) { free(j); return exec_fail(c, "out of memory (convolution tiles)"); }
-        if (j->phase) {
-            phase_job qj = {x->d, xp, H, W, j->Hp, j->Wp, pad[0], pad[2], (size_t)(j->N * Cin), j->cs};
-            exec_par_for(p, (size_t)j->Hp, 4, phase_rows, &qj);
-        } else {
-            pad_job pj = {x->d, xp, H, W, j->Hp, j->Wp, pad[0], pad[2], (size_t)(j->N * Cin)};
-            exec_par_for(p, (size_t)j->Hp, 4, pad_rows, &pj);
-        }
+        const int64_t sp = j->phase ? 2 : 1; /* the phase planes, or the zero-padded copy */
+        regrid_job pj = {x->d, xp, H, W, j->Hp, j->Wp, sp, sp, pad[0], pad[2], (int)sp, (int)sp,
+                         (size_t)(j->N * Cin), j->cs};
+        exec_par_for(p, (size_t)j->Hp, 4, regrid_rows, &pj);
     }
     j->out[0] = y->d;
     j->kind[0] = S_CONV;
