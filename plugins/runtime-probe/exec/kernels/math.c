@@ -384,7 +384,18 @@ EXEC_HOT static void pool_max_plane(const float *xp, float *yp, int64_t H, int64
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define POOL_SEP 1
-static bool has_avx512(void);
+
+/* cached; workers may ask at once (each computes the same answer) */
+static bool has_avx512(void) {
+    static _Atomic int ok = -1;
+    int v = atomic_load_explicit(&ok, memory_order_relaxed);
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx512f") ? 1 : 0;
+        atomic_store_explicit(&ok, v, memory_order_relaxed);
+    }
+    return v;
+}
 
 /* columns c0 .. c0 + 15 of a row of W floats; -inf for those outside
  * [0, W), which are never read */
@@ -834,7 +845,6 @@ typedef struct lin_job {
 /* y[r] = w[r, :] . x for nr rows of k (16 partial sums per row, added
  * pairwise at the end) */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
 __attribute__((target("avx512f"))) static void dot_rows512(const float *w, size_t nr, size_t k, const float *x,
                                                           float *y) {
     size_t r = 0;
@@ -928,17 +938,6 @@ __attribute__((target("avx512f"))) static void dot_rows_h512(const unsigned char
     }
 }
 
-/* cached; workers may ask at once (each computes the same answer) */
-static bool has_avx512(void) {
-    static _Atomic int ok = -1;
-    int v = atomic_load_explicit(&ok, memory_order_relaxed);
-    if (v < 0) {
-        __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx512f") ? 1 : 0;
-        atomic_store_explicit(&ok, v, memory_order_relaxed);
-    }
-    return v;
-}
 #endif
 
 EXEC_HOT static void dot_rows(const float *w, size_t nr, size_t k, const float *x, float *y) {
