@@ -527,56 +527,57 @@ static void test_max_pool_naive(void) {
     unsigned seed = 12345;
     /* pass 0: the vector two-pass kernel where the CPU has it; pass 1: the
      * scalar-rule loop (CML_EXEC_POOL_SCALAR, read when the plan is prepared) */
-    for (int pass = 0; pass < 2; pass++)
-    for (size_t t = 0; t < sizeof C / sizeof C[0]; t++) {
-        int H = C[t].h, W = C[t].w, k = C[t].k, s = C[t].s;
-        int Ho = (H + C[t].p0 + C[t].p1 - k) / s + 1, Wo = (W + C[t].p2 + C[t].p3 - k) / s + 1;
-        size_t n = (size_t)2 * H * W, no = (size_t)2 * Ho * Wo;
-        float *x = malloc(n * sizeof *x), *want = malloc(no * sizeof *want);
-        for (size_t i = 0; i < n; i++) {
-            seed = seed * 1103515245u + 12345u;
-            unsigned r = (seed >> 8) % 1000;
-            x[i] = r < 5 ? NAN : r < 30 ? 0.0f : r < 55 ? -0.0f : r < 60 ? -INFINITY : (float)((int)r - 500) / 64.0f;
-        }
-        for (int c = 0; c < 2; c++)
-            for (int oh = 0; oh < Ho; oh++)
-                for (int ow = 0; ow < Wo; ow++) {
-                    float m = -INFINITY;
-                    for (int i = 0; i < k; i++)
-                        for (int j = 0; j < k; j++) {
-                            int ih = oh * s - C[t].p0 + i, iw = ow * s - C[t].p2 + j;
-                            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                            float v = x[((size_t)c * H + ih) * W + iw];
-                            if (v > m || v != v) m = v;
-                        }
-                    want[((size_t)c * Ho + oh) * Wo + ow] = m;
-                }
-        char *f = fmt("func main<ios16>(tensor<fp32, [1, 2, %d, %d]> x) {\n"
-                      "  tensor<fp32, [1, 2, %d, %d]> y = max_pool(x = x, kernel_sizes = tensor<int32, [2]>([%d, %d]), "
-                      "strides = tensor<int32, [2]>([%d, %d]), pad_type = string(\"custom\"), "
-                      "pad = tensor<int32, [4]>([%d, %d, %d, %d]), ceil_mode = bool(false))[name = string(\"y\")];\n"
-                      "} -> (y);\n",
-                      H, W, Ho, Wo, k, k, s, s, C[t].p0, C[t].p1, C[t].p2, C[t].p3);
-        exec_tensor in = TS("x", x, 1, 2, H, W);
-        res r;
-        if (pass == 1) setenv("CML_EXEC_POOL_SCALAR", "1", 1);
-        bool ran = run(&r, f, EXEC_FP32, &in, 1);
-        unsetenv("CML_EXEC_POOL_SCALAR");
-        if (ran) {
-            CHECK(r.n == 1 && exec_tensor_count(&r.o[0]) == no);
-            size_t bad = 0;
-            for (size_t i = 0; r.n == 1 && i < no; i++) {
-                uint32_t a, b;
-                memcpy(&a, &r.o[0].data[i], 4);
-                memcpy(&b, &want[i], 4);
-                bool both_nan = r.o[0].data[i] != r.o[0].data[i] && want[i] != want[i];
-                if (a != b && !both_nan) bad++;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t t = 0; t < sizeof C / sizeof C[0]; t++) {
+            int H = C[t].h, W = C[t].w, k = C[t].k, s = C[t].s;
+            int Ho = (H + C[t].p0 + C[t].p1 - k) / s + 1, Wo = (W + C[t].p2 + C[t].p3 - k) / s + 1;
+            size_t n = (size_t)2 * H * W, no = (size_t)2 * Ho * Wo;
+            float *x = malloc(n * sizeof *x), *want = malloc(no * sizeof *want);
+            for (size_t i = 0; i < n; i++) {
+                seed = seed * 1103515245u + 12345u;
+                unsigned r = (seed >> 8) % 1000;
+                x[i] = r < 5 ? NAN : r < 30 ? 0.0f : r < 55 ? -0.0f : r < 60 ? -INFINITY : (float)((int)r - 500) / 64.0f;
             }
-            if (bad) fprintf(stderr, "max_pool case %zu pass %d: %zu values differ from the naive loop\n", t, pass, bad);
-            CHECK(bad == 0);
+            for (int c = 0; c < 2; c++)
+                for (int oh = 0; oh < Ho; oh++)
+                    for (int ow = 0; ow < Wo; ow++) {
+                        float m = -INFINITY;
+                        for (int i = 0; i < k; i++)
+                            for (int j = 0; j < k; j++) {
+                                int ih = oh * s - C[t].p0 + i, iw = ow * s - C[t].p2 + j;
+                                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                                float v = x[((size_t)c * H + ih) * W + iw];
+                                if (v > m || v != v) m = v;
+                            }
+                        want[((size_t)c * Ho + oh) * Wo + ow] = m;
+                    }
+            char *f = fmt("func main<ios16>(tensor<fp32, [1, 2, %d, %d]> x) {\n"
+                          "  tensor<fp32, [1, 2, %d, %d]> y = max_pool(x = x, kernel_sizes = tensor<int32, [2]>([%d, %d]), "
+                          "strides = tensor<int32, [2]>([%d, %d]), pad_type = string(\"custom\"), "
+                          "pad = tensor<int32, [4]>([%d, %d, %d, %d]), ceil_mode = bool(false))[name = string(\"y\")];\n"
+                          "} -> (y);\n",
+                          H, W, Ho, Wo, k, k, s, s, C[t].p0, C[t].p1, C[t].p2, C[t].p3);
+            exec_tensor in = TS("x", x, 1, 2, H, W);
+            res r;
+            if (pass == 1) setenv("CML_EXEC_POOL_SCALAR", "1", 1);
+            bool ran = run(&r, f, EXEC_FP32, &in, 1);
+            unsetenv("CML_EXEC_POOL_SCALAR");
+            if (ran) {
+                CHECK(r.n == 1 && exec_tensor_count(&r.o[0]) == no);
+                size_t bad = 0;
+                for (size_t i = 0; r.n == 1 && i < no; i++) {
+                    uint32_t a, b;
+                    memcpy(&a, &r.o[0].data[i], 4);
+                    memcpy(&b, &want[i], 4);
+                    bool both_nan = r.o[0].data[i] != r.o[0].data[i] && want[i] != want[i];
+                    if (a != b && !both_nan) bad++;
+                }
+                if (bad) fprintf(stderr, "max_pool case %zu pass %d: %zu values differ from the naive loop\n", t, pass, bad);
+                CHECK(bad == 0);
+            }
+            res_free(&r);
+            free(f); free(x); free(want);
         }
-        res_free(&r);
-        free(f); free(x); free(want);
     }
 }
 

@@ -329,15 +329,15 @@ int exec_deconv2d(xctx *c, const xt *x, const float *w, const float *bias, int64
 
 /* ---- pooling ------------------------------------------------------------------ */
 
-/* Max pooling of one plane, row-wise: for each kernel tap the valid output
- * columns are solved once, so the inner loops are branch-free and
- * vectorise. NaN propagates as in the generic loop (a NaN in the window
- * wins); a window with no element in bounds stays -inf. */
-/* Max pooling of one plane. NaN propagates: a tap's value replaces the
- * running maximum when it is larger or NaN, the taps in row order, as in
- * the scalar loop below. A stride of 2 across reads each input row as its
- * even and odd elements (eo: scratch of W + 2 floats, deinterleaved once
- * per row), so every tap is a contiguous run the compiler vectorizes. */
+/* Max pooling of one plane, row by row, where pool_max_sep does not run
+ * (no AVX-512, strides across other than 1 or 2, or CML_EXEC_POOL_SCALAR).
+ * For each tap the valid output columns are solved once, so the inner
+ * loops are branch-free. NaN propagates: a tap's value replaces the running
+ * maximum when it is larger or NaN, the taps in row order, as in the scalar
+ * loop of pool_planes; a window with no element in bounds stays -inf. A
+ * stride of 2 across reads each input row as its even and odd elements (eo:
+ * scratch of W + 2 floats, deinterleaved once per row), so every tap is a
+ * contiguous run the compiler vectorizes. */
 EXEC_HOT static void pool_max_plane(const float *xp, float *yp, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh,
                            int64_t kw, const int64_t s[2], const int64_t pad[4], float *eo) {
     float *ev = eo, *od = eo ? eo + (W + 1) / 2 + 1 : NULL;
