@@ -157,7 +157,8 @@ CONV_TARGET static inline __attribute__((always_inline)) void ker(const int NV, 
                                                                  const float *a, size_t lda, const float *b,
                                                                  size_t ldb, __mmask16 m0, __mmask16 m1, float *tile,
                                                                  const char *pf, int64_t npf, const float *pa,
-                                                                 size_t pas, const char *const *pl, int64_t npl) {
+                                                                 const float *pn, size_t pas, const char *const *pl,
+                                                                 int64_t npl) {
     ACC_ALL(ACC_DECL)
     for (int64_t k = 0; k < K; k++) {
         /* one line per k of what the next tiles need (the next weights) into L2 */
@@ -167,6 +168,8 @@ CONV_TARGET static inline __attribute__((always_inline)) void ker(const int NV, 
         /* a strided operand (a 1x1 convolution's input read in place): its
          * rows some way ahead (pa, stepping pas) */
         if (pas) {
+            /* past this tile's last row, the next tile's first (pn) */
+            if (k == K - PFA_ROWS) pa = pn;
             _mm_prefetch((const char *)pa, _MM_HINT_T0);
             _mm_prefetch((const char *)(pa + 16), _MM_HINT_T0);
             pa += pas;
@@ -181,14 +184,14 @@ CONV_TARGET static inline __attribute__((always_inline)) void ker(const int NV, 
 }
 
 typedef void (*ker_fn)(int64_t K, const float *a, size_t lda, const float *b, size_t ldb, __mmask16 m0,
-                       __mmask16 m1, float *tile, const char *pf, int64_t npf, const float *pa, size_t pas,
-                       const char *const *pl, int64_t npl);
+                       __mmask16 m1, float *tile, const char *pf, int64_t npf, const float *pa, const float *pn,
+                       size_t pas, const char *const *pl, int64_t npl);
 #define KV(NV, NR)                                                                                        \
     CONV_TARGET static void ker_##NV##_##NR(int64_t K, const float *a, size_t lda, const float *b,        \
                                             size_t ldb, __mmask16 m0, __mmask16 m1, float *tile,          \
-                                            const char *pf, int64_t npf, const float *pa, size_t pas,     \
-                                            const char *const *pl, int64_t npl) {                         \
-        ker(NV, NR, K, a, lda, b, ldb, m0, m1, tile, pf, npf, pa, pas, pl, npl);                          \
+                                            const char *pf, int64_t npf, const float *pa, const float *pn, \
+                                            size_t pas, const char *const *pl, int64_t npl) {             \
+        ker(NV, NR, K, a, lda, b, ldb, m0, m1, tile, pf, npf, pa, pn, pas, pl, npl);                      \
     }
 /* each kernel comes in every shape of the register tile, (vectors, channels)
  * = (1..2, 1..12): EACH_TILE(M) instantiates M for all 24, and
@@ -949,8 +952,12 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
                                     }
                                 }
                                 const float *At = A + (size_t)t * tstride;
-                                KER[npx > 16][nr - 1](kc, At, lda, bw, CONV_NR, m0, m1, tile, pf, npf,
-                                                      At + PFA_ROWS * lda, j->pointwise ? lda : 0, pl, npl);
+                                /* the strided operand's rows PFA_ROWS ahead run on into the
+                                 * next tile's (the first tile's again after the last) */
+                                const float *An = (t + 1) * CONV_MR < pw ? At + tstride : A;
+                                const float *pa = kc > PFA_ROWS ? At + PFA_ROWS * lda : An + (PFA_ROWS - kc) * lda;
+                                KER[npx > 16][nr - 1](kc, At, lda, bw, CONV_NR, m0, m1, tile, pf, npf, pa, An,
+                                                      j->pointwise ? lda : 0, pl, npl);
                                 pf += 64 * npf;
                                 pf_left -= npf;
                                 tsg sg = tsg_n(npx);
@@ -1180,8 +1187,10 @@ CONV_TARGET static void conv_items_tr(void *arg, size_t b, size_t e, int range) 
                                 int npx = (int)min64(TR_NP, pw - t * TR_NP);
                                 int64_t px = pc + t * TR_NP, npf = min64(pf_left, kc);
                                 const float *Bt = B + (size_t)t * tstride;
-                                KER[nr > 16][npx - 1](kc, bw, TR_MC, Bt, ldb, m0, m1, tile, pf, npf,
-                                                      Bt + PFA_ROWS * ldb, j->pointwise ? ldb : 0, NULL, 0);
+                                const float *Bn = (t + 1) * TR_NP < pw ? Bt + tstride : B;
+                                const float *pfb = kc > PFA_ROWS ? Bt + PFA_ROWS * ldb : Bn + (PFA_ROWS - kc) * ldb;
+                                KER[nr > 16][npx - 1](kc, bw, TR_MC, Bt, ldb, m0, m1, tile, pf, npf, pfb, Bn,
+                                                      j->pointwise ? ldb : 0, NULL, 0);
                                 pf += 64 * npf;
                                 pf_left -= npf;
                                 /* tile[q * 32 + c] (pixel q, channel c) -> trow[c * 16 + q] */
