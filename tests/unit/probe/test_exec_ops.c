@@ -487,6 +487,31 @@ static void test_conv_fast_fused(void) {
     }
 }
 
+/* The lanes of a register tile past the last pixel hold the bias alone: the
+ * statistics must not count them. Every real output here is 0 (w = -b,
+ * x = 1), so a tile's 17 unused lanes (15 pixels of 32) would report |b|. */
+static void test_conv_stats_lanes(void) {
+    const char *f =
+        "func main<ios16>(tensor<fp32, [1, 1, 3, 5]> x, tensor<fp32, [1, 3, 3, 5]> r) {\n"
+        "  tensor<fp32, [1, 3, 3, 5]> y = conv(x = x, weight = tensor<fp32, [3, 1, 1, 1]>([-2, 3, -4]), "
+        "bias = tensor<fp32, [3]>([2, -3, 4]), pad_type = string(\"valid\"))[name = string(\"y\")];\n"
+        "  tensor<fp32, [1, 3, 3, 5]> a = add(x = y, y = r)[name = string(\"a\")];\n"
+        "  tensor<fp32, [1, 3, 3, 5]> z = relu(x = a)[name = string(\"z\")];\n"
+        "} -> (z);\n";
+    float x[15], r[45] = {0};
+    for (int i = 0; i < 15; i++) x[i] = 1;
+    exec_tensor in[2] = {TS("x", x, 1, 1, 3, 5), TS("r", r, 1, 3, 3, 5)};
+    res rr;
+    /* twice: the second run has the fusion decided */
+    if (run(&rr, f, EXEC_FP32, in, 2) && again(&rr, EXEC_FP32, in, 2)) {
+        CHECK(rr.st.n_ops == 3);
+        for (size_t i = 0; i < rr.st.n_ops; i++) CHECK(rr.st.ops[i].max_abs == 0 && rr.st.ops[i].n_values == 45);
+        CHECK(rr.n == 1 && exec_tensor_count(&rr.o[0]) == 45);
+        for (size_t i = 0; rr.n == 1 && i < 45; i++) CHECK(rr.o[0].data[i] == 0);
+    }
+    res_free(&rr);
+}
+
 static void test_conv_transpose(void) {
     /* stride 2, 2x2 kernel: each input pixel writes a scaled copy of the kernel */
     const char *f =
@@ -2000,6 +2025,7 @@ int main(void) {
     RUN(test_conv_groups);
     RUN(test_conv_crosscheck);
     RUN(test_conv_fast_fused);
+    RUN(test_conv_stats_lanes);
     RUN(test_conv_transpose);
     RUN(test_pooling);
     RUN(test_max_pool_naive);

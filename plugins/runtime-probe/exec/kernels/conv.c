@@ -33,7 +33,9 @@
  *   - the epilogue adds the bias, takes the statistics exec_run would scan
  *     for (largest finite |x| before rounding, fp16 overflow, NaN and Inf
  *     after it), rounds to binary16 when the output is rounded (c->scanned:
- *     exec_run does not scan again), and stores;
+ *     exec_run does not scan again), and stores; in fp32, with K in one
+ *     block, the GEMM kernel does it from its registers (epi) and checks
+ *     once per tile that every value was finite;
  *   - when the next steps are an add of the conv's output and a tensor of
  *     the same shape and / or a relu (conv_fusion, decided at the first
  *     run), a pass over each chunk's fresh output (in L2) computes, counts,
@@ -135,6 +137,46 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* ---- the register tile ---------------------------------------------------------------- */
 
+/* The epilogue in registers, for the common case: one block of K, no
+ * rounding (fp32), a tile of consecutive pixels. Each stage (the conv with
+ * its bias, then the fused add and / or relu of a chain) keeps only the
+ * largest |x| bits of its lanes, Inf and NaN included: those compare above
+ * every finite value, so one test per tile tells that every value was
+ * finite, and then that maximum and zero NaN / Inf counts are what
+ * epilogue() would have counted. Otherwise the kernel leaves its sums in
+ * the tile and the caller runs epilogue() on them, which stores the same
+ * values again (so not when the stored stream is the residual it reads)
+ * and counts them one by one. */
+typedef struct epi {
+    const float *bias;               /* bias of the tile's first channel, or NULL */
+    float *out;                      /* the stored stream at the tile's first channel and pixel */
+    const float *res;                /* the fused add's other operand, there too, or NULL */
+    size_t ld;                       /* elements from one channel to the next */
+    bool relu;                       /* a fused relu (after the add, if any) */
+    uint32_t mx[3];                  /* out: each stage's largest |x| bits in this tile */
+} epi;
+
+CONV_TARGET static inline __attribute__((always_inline)) void epi_vec(const epi *ep, int q, int v, __m512 y,
+                                                                     __mmask16 m, __m512i *mx) {
+    const __m512i absm = _mm512_set1_epi32(0x7fffffff);
+    const size_t o = (size_t)q * ep->ld + 16 * (size_t)v;
+    int s = 0;
+    if (ep->bias) y = _mm512_add_ps(y, _mm512_set1_ps(ep->bias[q]));
+    mx[s] = _mm512_max_epu32(mx[s], _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
+    if (ep->res) {
+        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, ep->res + o));
+        s++;
+        mx[s] = _mm512_max_epu32(mx[s], _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
+    }
+    if (ep->relu) {
+        /* exec_ops.c relu: x > 0 or NaN keeps x, else +0 */
+        y = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NLE_UQ), y);
+        s++;
+        mx[s] = _mm512_max_epu32(mx[s], _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
+    }
+    _mm512_mask_storeu_ps(ep->out + o, m, y);
+}
+
 /* tile[q * 32 + i] = sum_k a[k * lda + i] * b[k * ldb + q] for i < 32 (lanes
  * masked by m0, m1; NV vectors) and q < NR: pixels i and channels q (b the
  * packed weights), or, in the transposed mode, channels i and pixels q (a
@@ -152,13 +194,20 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
         _mm512_store_ps(tile + q * CONV_MR, c0_##q);                          \
         if (NV > 1) _mm512_store_ps(tile + q * CONV_MR + 16, c1_##q);         \
     }
+#define ACC_EPI(q)                                                    \
+    if (NR > q) {                                                     \
+        epi_vec(ep, q, 0, c0_##q, m0, mx);                            \
+        if (NV > 1) epi_vec(ep, q, 1, c1_##q, m1, mx);                \
+    }
 #define ACC_ALL(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
-CONV_TARGET static inline __attribute__((always_inline)) void ker(const int NV, const int NR, int64_t K,
+/* With ep, the epilogue in registers; false when the sums were left in the
+ * tile instead (no ep, or a value that was not finite) */
+CONV_TARGET static inline __attribute__((always_inline)) bool ker(const int NV, const int NR, int64_t K,
                                                                  const float *a, size_t lda, const float *b,
                                                                  size_t ldb, __mmask16 m0, __mmask16 m1, float *tile,
                                                                  const char *pf, int64_t npf, const float *pa,
                                                                  const float *pn, size_t pas, const char *const *pl,
-                                                                 int64_t npl) {
+                                                                 int64_t npl, epi *ep) {
     ACC_ALL(ACC_DECL)
     for (int64_t k = 0; k < K; k++) {
         /* one line per k of what the next tiles need (the next weights) into L2 */
@@ -180,18 +229,28 @@ CONV_TARGET static inline __attribute__((always_inline)) void ker(const int NV, 
         a += lda;
         b += ldb;
     }
+    if (ep) {
+        __m512i mx[3] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+        ACC_ALL(ACC_EPI)
+        __m512i any = _mm512_max_epu32(mx[0], _mm512_max_epu32(mx[1], mx[2]));
+        if (!_mm512_cmpge_epu32_mask(any, _mm512_set1_epi32(0x7f800000))) {
+            for (int s = 0; s < 3; s++) ep->mx[s] = _mm512_reduce_max_epu32(mx[s]);
+            return true;
+        }
+    }
     ACC_ALL(ACC_STORE)
+    return false;
 }
 
-typedef void (*ker_fn)(int64_t K, const float *a, size_t lda, const float *b, size_t ldb, __mmask16 m0,
+typedef bool (*ker_fn)(int64_t K, const float *a, size_t lda, const float *b, size_t ldb, __mmask16 m0,
                        __mmask16 m1, float *tile, const char *pf, int64_t npf, const float *pa, const float *pn,
-                       size_t pas, const char *const *pl, int64_t npl);
+                       size_t pas, const char *const *pl, int64_t npl, epi *ep);
 #define KV(NV, NR)                                                                                        \
-    CONV_TARGET static void ker_##NV##_##NR(int64_t K, const float *a, size_t lda, const float *b,        \
+    CONV_TARGET static bool ker_##NV##_##NR(int64_t K, const float *a, size_t lda, const float *b,        \
                                             size_t ldb, __mmask16 m0, __mmask16 m1, float *tile,          \
                                             const char *pf, int64_t npf, const float *pa, const float *pn, \
-                                            size_t pas, const char *const *pl, int64_t npl) {             \
-        ker(NV, NR, K, a, lda, b, ldb, m0, m1, tile, pf, npf, pa, pn, pas, pl, npl);                      \
+                                            size_t pas, const char *const *pl, int64_t npl, epi *ep) {    \
+        return ker(NV, NR, K, a, lda, b, ldb, m0, m1, tile, pf, npf, pa, pn, pas, pl, npl, ep);           \
     }
 /* each kernel comes in every shape of the register tile, (vectors, channels)
  * = (1..2, 1..12): EACH_TILE(M) instantiates M for all 24, and
@@ -860,6 +919,15 @@ CONV_TARGET __attribute__((noinline)) static void partial(float *tile, int tld, 
     }
 }
 
+/* whether tiles may take the epilogue in registers (epi): no stream is
+ * rounded, and the stored stream is not the residual it reads */
+static bool epi_ok(const cjob *j) {
+    int n = j->chain ? j->n_out : 1;
+    for (int s = 0; s < n; s++)
+        if (j->rnd[s]) return false;
+    return !(j->chain && j->res && j->res == j->out[j->n_out - 1]);
+}
+
 CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
     cjob *j = arg;
     const int64_t K = j->K, P = j->P, KC = j->kc, nb = (j->Og + CONV_NR - 1) / CONV_NR;
@@ -867,6 +935,7 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
     float *wp = j->scr + (size_t)range * j->scr_per;
     float *panel = wp + ((size_t)KC * CONV_NR + 15) / 16 * 16;
     float tile[CONV_NR * CONV_MR] __attribute__((aligned(64)));
+    const bool fast = epi_ok(j);
     for (size_t it = b; it < e; it++) {
         int pr = (int)it / j->ro, orr = (int)it % j->ro;
         int64_t U = (P + 15) / 16;
@@ -956,10 +1025,24 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
                                  * next tile's (the first tile's again after the last) */
                                 const float *An = (t + 1) * CONV_MR < pw ? At + tstride : A;
                                 const float *pa = kc > PFA_ROWS ? At + PFA_ROWS * lda : An + (PFA_ROWS - kc) * lda;
-                                KER[npx > 16][nr - 1](kc, At, lda, bw, CONV_NR, m0, m1, tile, pf, npf, pa, An,
-                                                      j->pointwise ? lda : 0, pl, npl);
+                                epi ep, *epp = NULL;
+                                if (fast && first && last) {
+                                    size_t off = (size_t)(yat(&yd, ch0, px) - j->out[0]);
+                                    ep = (epi){j->bias ? j->bias + ch0 : NULL,
+                                               j->out[j->chain ? j->n_out - 1 : 0] + off,
+                                               j->chain && j->res ? j->res + off : NULL, yd.ld,
+                                               j->chain && j->kind[j->n_out - 1] == S_RELU, {0, 0, 0}};
+                                    epp = &ep;
+                                }
+                                bool done = KER[npx > 16][nr - 1](kc, At, lda, bw, CONV_NR, m0, m1, tile, pf, npf, pa,
+                                                                  An, j->pointwise ? lda : 0, pl, npl, epp);
                                 pf += 64 * npf;
                                 pf_left -= npf;
+                                if (done) {
+                                    for (int s = 0; s < (j->chain ? j->n_out : 1); s++)
+                                        if (ep.mx[s] > st[s].mx) st[s].mx = ep.mx[s];
+                                    continue;
+                                }
                                 tsg sg = tsg_n(npx);
                                 if (!last) {
                                     partial(tile, CONV_MR, nr, &sg, ch0, px, &yd, first ? 0 : 1);
@@ -1190,7 +1273,7 @@ CONV_TARGET static void conv_items_tr(void *arg, size_t b, size_t e, int range) 
                                 const float *Bn = (t + 1) * TR_NP < pw ? Bt + tstride : B;
                                 const float *pfb = kc > PFA_ROWS ? Bt + PFA_ROWS * ldb : Bn + (PFA_ROWS - kc) * ldb;
                                 KER[nr > 16][npx - 1](kc, bw, TR_MC, Bt, ldb, m0, m1, tile, pf, npf, pfb, Bn,
-                                                      j->pointwise ? ldb : 0, NULL, 0);
+                                                      j->pointwise ? ldb : 0, NULL, 0, NULL);
                                 pf += 64 * npf;
                                 pf_left -= npf;
                                 /* tile[q * 32 + c] (pixel q, channel c) -> trow[c * 16 + q] */
