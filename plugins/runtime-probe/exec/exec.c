@@ -542,7 +542,8 @@ static int out_slot(const xstep *st, size_t i) {
     return st->shadow && st->shadow[i] >= 0 ? st->shadow[i] : st->out_slots[i];
 }
 
-xt *exec_out(xctx *c, size_t i, int rank, const int64_t *dim) {
+/* output i emptied (its buffer back to the pool) and given the shape, no data yet */
+static xt *out_shaped(xctx *c, size_t i, int rank, const int64_t *dim) {
     if (i >= c->op->n_outputs || rank < 0 || rank > EXEC_MAX_RANK) return NULL;
     xslot *sl = &c->p->slots[out_slot(c->st, i)];
     xt *t = &sl->t;
@@ -563,14 +564,44 @@ xt *exec_out(xctx *c, size_t i, int rank, const int64_t *dim) {
     }
     if (total > 1099511627776.0) return NULL;
     t->n = exec_count(rank, t->dim);
-    t->d = pool_get(c->p, t->n, &t->cap);
-    if (!t->d) return NULL;
-    t->owned = true;
     t->dt = sl->decl == EXEC_DT_STRING ? EXEC_DT_FP32 : sl->decl;
     return t;
 }
 
+xt *exec_out(xctx *c, size_t i, int rank, const int64_t *dim) {
+    xt *t = out_shaped(c, i, rank, dim);
+    if (!t) return NULL;
+    t->d = pool_get(c->p, t->n, &t->cap);
+    if (!t->d) return NULL;
+    t->owned = true;
+    return t;
+}
+
 xt *exec_out_like(xctx *c, size_t i, const xt *like) { return exec_out(c, i, like->rank, like->dim); }
+
+/* The fused add of a convolution (exec_conv.c) writes its sum over the
+ * operand it adds, as an in-place add would, when that operand dies there:
+ * each element is read before the same thread writes it, and the output's
+ * lines are already in cache instead of a cold buffer's. */
+xt *exec_out_over(xctx *c, size_t i, int rank, const int64_t *dim, const xt *from, size_t until) {
+    exec_plan *p = c->p;
+    if (i >= c->op->n_outputs || rank < 0 || rank > EXEC_MAX_RANK) return NULL;
+    xslot *fs = NULL, *sl = &p->slots[out_slot(c->st, i)];
+    for (size_t s = 0; s < p->n_slots && !fs; s++)
+        if (&p->slots[s].t == from) fs = &p->slots[s];
+    if (!fs || fs == sl || fs->kind != SLOT_RUNTIME || fs->is_output || fs->pinned || fs->last_use != (long)until ||
+        !fs->t.owned || !fs->t.cap || !fs->t.d || fs->t.lst || fs->t.aux || fs->t.rank != rank ||
+        memcmp(fs->t.dim, dim, (size_t)rank * sizeof *dim) != 0)
+        return NULL;
+    xt *t = out_shaped(c, i, rank, dim);
+    if (!t || t->n != fs->t.n) return NULL;
+    t->d = fs->t.d;
+    t->cap = fs->t.cap;
+    t->owned = true;
+    fs->t.owned = false; /* its data stay readable until step `until`, which then frees nothing */
+    fs->t.cap = 0;
+    return t;
+}
 
 float *exec_scratch(xctx *c, size_t n) {
     exec_plan *p = c->p;

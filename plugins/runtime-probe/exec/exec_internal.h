@@ -253,6 +253,9 @@ const xt *exec_aval(xctx *c, const char *name);
 /* output i with the given shape (uninitialised data) */
 xt *exec_out(xctx *c, size_t i, int rank, const int64_t *dim);
 xt *exec_out_like(xctx *c, size_t i, const xt *like);
+/* exec_out with the buffer of the runtime tensor `from` (which keeps its
+ * data) when no step after step `until` reads it; NULL when it cannot */
+xt *exec_out_over(xctx *c, size_t i, int rank, const int64_t *dim, const xt *from, size_t until);
 float *exec_scratch(xctx *c, size_t n);
 size_t exec_n_outputs(xctx *c);
 

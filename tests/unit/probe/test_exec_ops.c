@@ -487,6 +487,104 @@ static void test_conv_fast_fused(void) {
     }
 }
 
+/* The fused add writes its sum over the residual when that tensor dies at
+ * the add (exec_out_over): the values must be those of the BLAS path, and a
+ * residual that is read later, or that the convolution itself reads, must
+ * not be written over. */
+static void test_conv_fused_over(void) {
+    /* form 0: the residual dies at the add; 1: it is read again after it;
+     * 2: it is the convolution's own input (C == O, same size) */
+    struct { int form, C, H, W, O, k; } cs[] = {
+        {0, 20, 9, 40, 24, 1}, {0, 16, 12, 20, 20, 3}, {0, 600, 6, 6, 16, 1}, {1, 20, 9, 40, 24, 1},
+        {1, 16, 12, 20, 20, 3}, {2, 24, 9, 40, 24, 1}, {2, 16, 12, 20, 16, 3},
+    };
+    unsigned seed = 29;
+    for (size_t t = 0; t < sizeof cs / sizeof *cs; t++) {
+        int C = cs[t].C, H = cs[t].H, W = cs[t].W, O = cs[t].O, k = cs[t].k, pd = k / 2, form = cs[t].form;
+        size_t nx = (size_t)C * H * W, nw = (size_t)O * C * k * k, ny = (size_t)O * H * W;
+        float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc((size_t)O * 4), *rs = malloc(ny * 4);
+        for (size_t i = 0; i < nx; i++) x[i] = frand(&seed);
+        for (size_t i = 0; i < nw; i++) w[i] = frand(&seed) * 0.5f;
+        for (int i = 0; i < O; i++) b[i] = frand(&seed);
+        for (size_t i = 0; i < ny; i++) rs[i] = frand(&seed);
+        char shp[64];
+        snprintf(shp, sizeof shp, "%d, %d, %d, %d", O, C, k, k);
+        char *wl = lit("fp32", shp, w, nw);
+        snprintf(shp, sizeof shp, "%d", O);
+        char *bl = lit("fp32", shp, b, (size_t)O);
+        /* the residual r2 is a runtime tensor (a sigmoid of an input); in
+         * form 2 the convolution reads it too */
+        char *q = form == 1 ? fmt("  tensor<fp32, [1, %d, %d, %d]> q = mul(x = r2, y = r2)[name = string(\"q\")];\n",
+                                  O, H, W)
+                            : fmt("%s", "");
+        const int nout = form == 1 ? 2 : 1;
+        char *f = fmt("func main<ios16>(tensor<fp32, [1, %d, %d, %d]> x, tensor<fp32, [1, %d, %d, %d]> r) {\n"
+                      "  tensor<fp32, [1, %d, %d, %d]> r2 = sigmoid(x = %s)[name = string(\"r2\")];\n"
+                      "  tensor<fp32, [1, %d, %d, %d]> y = conv(x = %s, weight = %s, bias = %s, "
+                      "pad_type = string(\"custom\"), pad = tensor<int32, [4]>([%d, %d, %d, %d]))[name = string(\"y\")];\n"
+                      "  tensor<fp32, [1, %d, %d, %d]> a = add(x = y, y = r2)[name = string(\"a\")];\n"
+                      "  tensor<fp32, [1, %d, %d, %d]> z = relu(x = a)[name = string(\"z\")];\n"
+                      "%s} -> (z%s);\n",
+                      C, H, W, O, H, W, form == 2 ? C : O, H, W, form == 2 ? "x" : "r", O, H, W,
+                      form == 2 ? "r2" : "x", wl, bl, pd, pd, pd, pd, O, H, W, O, H, W, q,
+                      form == 1 ? ", q" : "");
+        exec_tensor in[2] = {TS("x", x, 1, C, H, W), TS("r", rs, 1, O, H, W)};
+        lmodel *lm = load_mil(f);
+        CHECK(lm && lm->model);
+        for (int threads = 1; lm && lm->model && threads <= 2; threads++) {
+            float *got[2][2] = {{NULL, NULL}, {NULL, NULL}};
+            exec_op_stat st[2][6];
+            size_t nst[2] = {0, 0};
+            for (int pass = 0; pass < 2; pass++) { /* 0: our GEMM, unhooked (the chain); 1: BLAS */
+                if (pass == 1) setenv("CML_EXEC_BLAS_CONV", "1", 1);
+                exec_opts o = host_opts;
+                o.threads = threads;
+                char err[256];
+                exec_plan *p = exec_prepare(lm->model, NULL, &o, err, sizeof err);
+                CHECK(p != NULL);
+                exec_tensor *out = NULL;
+                size_t no = 0;
+                exec_stats es;
+                for (int r = 0; p && r < 2; r++) {
+                    exec_tensors_free(out, no);
+                    out = NULL;
+                    CHECK(exec_run(p, EXEC_FP32, in, 2, &out, &no, &es) == 0);
+                }
+                if (p) {
+                    nst[pass] = es.n_ops < 6 ? es.n_ops : 6;
+                    memcpy(st[pass], es.ops, nst[pass] * sizeof *es.ops);
+                }
+                for (size_t i = 0; i < no && i < 2; i++)
+                    if (exec_tensor_count(&out[i]) == ny) {
+                        got[pass][i] = malloc(ny * sizeof(float));
+                        memcpy(got[pass][i], out[i].data, ny * sizeof(float));
+                    }
+                exec_tensors_free(out, no);
+                exec_plan_free(p);
+                unsetenv("CML_EXEC_BLAS_CONV");
+            }
+            size_t bad = 0;
+            for (int i = 0; i < nout; i++) {
+                CHECK(got[0][i] && got[1][i]);
+                for (size_t e = 0; got[0][i] && got[1][i] && e < ny; e++)
+                    if (!(fabs(got[0][i][e] - got[1][i][e]) <= 2e-5 * (1 + fabs(got[1][i][e])))) bad++;
+            }
+            if (bad) fprintf(stderr, "fused over: case %zu, threads %d: %zu values differ\n", t, threads, bad);
+            CHECK(bad == 0);
+            CHECK(nst[0] == nst[1] && nst[0] == (size_t)(4 + (form == 1)));
+            for (size_t i = 0; i < nst[0] && i < nst[1]; i++) {
+                CHECK(st[0][i].n_values == st[1][i].n_values);
+                CHECK(st[0][i].n_nan == 0 && st[1][i].n_nan == 0);
+                CHECK_NEAR(st[0][i].max_abs, st[1][i].max_abs, 2e-5 * st[1][i].max_abs);
+            }
+            for (int i = 0; i < 2; i++)
+                for (int pass = 0; pass < 2; pass++) free(got[pass][i]);
+        }
+        loader_free(lm);
+        free(f); free(q); free(wl); free(bl); free(x); free(w); free(b); free(rs);
+    }
+}
+
 /* The lanes of a register tile past the last pixel hold the bias alone: the
  * statistics must not count them. Every real output here is 0 (w = -b,
  * x = 1), so a tile's 17 unused lanes (15 pixels of 32) would report |b|. */
@@ -2025,6 +2123,7 @@ int main(void) {
     RUN(test_conv_groups);
     RUN(test_conv_crosscheck);
     RUN(test_conv_fast_fused);
+    RUN(test_conv_fused_over);
     RUN(test_conv_stats_lanes);
     RUN(test_conv_transpose);
     RUN(test_pooling);

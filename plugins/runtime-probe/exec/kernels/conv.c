@@ -1595,6 +1595,8 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     /* the fused steps, when the plan has them and this run's shapes allow */
     xt *fy[2] = {NULL, NULL};
     size_t fidx[2];
+    const xt *res_t = NULL; /* the fused add's other operand, read at step res_at */
+    long res_at = -1;
     int nf = 0;
     int f = fuse && own_out ? conv_fusion(p, idx) : -1;
     /* no hook to see the intermediate outputs: the chain in registers */
@@ -1618,9 +1620,19 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
                     (res->dt != EXEC_DT_FP32 && res->dt != EXEC_DT_FP16))
                     break;
                 j->res = res->d;
+                res_t = res;
+                res_at = (long)k;
             }
-            /* in the chain, an intermediate output is never written */
-            xt *o = j->chain && nf + 1 < nstages ? NULL : exec_out(&kc, 0, yt->rank, yt->dim);
+            /* in the chain, an intermediate output is never written; its last
+             * stage writes over the residual when nothing reads that later */
+            xt *o = NULL;
+            if (!(j->chain && nf + 1 < nstages)) {
+                /* (not when the convolution itself reads that tensor) */
+                if (j->chain && nf + 1 == nstages && res_t && res_at >= 0 && res_t->d != x->d &&
+                    res_t->d != w->d && res_t->d != bias)
+                    o = exec_out_over(&kc, 0, yt->rank, yt->dim, res_t, (size_t)res_at);
+                if (!o) o = exec_out(&kc, 0, yt->rank, yt->dim);
+            }
             if (!o && !(j->chain && nf + 1 < nstages)) { free(j); return exec_fail(c, "out of memory"); }
             j->out[j->n_out] = o ? o->d : NULL;
             j->kind[j->n_out] = bit == EXEC_FUSE_ADD ? S_ADD : S_RELU;
