@@ -336,6 +336,24 @@ static void rec_hook(void *user, size_t i, const exec_op_stat *st, const exec_te
     h->n[i] = n;
 }
 
+/* a plan of lm with options o, run twice (the second run sees the packed
+ * weights and the fusion decided): its last outputs and statistics */
+static exec_plan *plan_run2(lmodel *lm, const exec_opts *o, exec_mode mode, const exec_tensor *in, size_t n_in,
+                            exec_tensor **out, size_t *no, exec_stats *es) {
+    char err[256];
+    exec_plan *p = exec_prepare(lm->model, NULL, o, err, sizeof err);
+    CHECK(p != NULL);
+    *out = NULL;
+    *no = 0;
+    for (int k = 0; p && k < 2; k++) {
+        exec_tensors_free(*out, *no);
+        *out = NULL;
+        *no = 0;
+        CHECK(exec_run(p, mode, in, n_in, out, no, es) == 0);
+    }
+    return p;
+}
+
 static void test_conv_fast_fused(void) {
     struct { int N, C, H, W, O, kh, kw, g, s, d, p, add; float big; } cs[] = {
         {1, 64, 16, 16, 13, 3, 3, 1, 1, 1, 1, 1, 0},    /* K = 576 in two blocks; 13 channels */
@@ -420,18 +438,10 @@ static void test_conv_fast_fused(void) {
                     o.threads = threads;
                     o.hook = pass == 2 ? NULL : rec_hook;
                     o.hook_user = &h[pass];
-                    char err[256];
-                    exec_plan *p = exec_prepare(lm->model, NULL, &o, err, sizeof err);
-                    CHECK(p != NULL);
-                    exec_tensor *out = NULL;
-                    size_t no = 0;
+                    exec_tensor *out;
+                    size_t no;
                     exec_stats es;
-                    /* twice: the second run sees the packed weights and fusion decided */
-                    for (int k = 0; p && k < 2; k++) {
-                        exec_tensors_free(out, no);
-                        out = NULL;
-                        CHECK(exec_run(p, (exec_mode)mode, in, 2, &out, &no, &es) == 0);
-                    }
+                    exec_plan *p = plan_run2(lm, &o, (exec_mode)mode, in, 2, &out, &no, &es);
                     if (p) {
                         nst[pass] = es.n_ops < 4 ? es.n_ops : 4;
                         memcpy(st[pass], es.ops, nst[pass] * sizeof *es.ops);
@@ -539,17 +549,10 @@ static void test_conv_fused_over(void) {
                 if (pass == 1) setenv("CML_EXEC_BLAS_CONV", "1", 1);
                 exec_opts o = host_opts;
                 o.threads = threads;
-                char err[256];
-                exec_plan *p = exec_prepare(lm->model, NULL, &o, err, sizeof err);
-                CHECK(p != NULL);
-                exec_tensor *out = NULL;
-                size_t no = 0;
+                exec_tensor *out;
+                size_t no;
                 exec_stats es;
-                for (int r = 0; p && r < 2; r++) {
-                    exec_tensors_free(out, no);
-                    out = NULL;
-                    CHECK(exec_run(p, EXEC_FP32, in, 2, &out, &no, &es) == 0);
-                }
+                exec_plan *p = plan_run2(lm, &o, EXEC_FP32, in, 2, &out, &no, &es);
                 if (p) {
                     nst[pass] = es.n_ops < 6 ? es.n_ops : 6;
                     memcpy(st[pass], es.ops, nst[pass] * sizeof *es.ops);
