@@ -485,20 +485,24 @@ size_t exec_n_outputs(xctx *c) { return c->op->n_outputs; }
  * fastest of 20 runs 0.90x, the median 0.96x (bench/README.md). The length
  * rounds up to whole huge pages and *cap says how many floats that holds. */
 static float *big_alloc(size_t n, size_t *cap) {
+    size_t len;
+    float *m = exec_huge_alloc(n * sizeof(float), &len);
+    *cap = m ? len / sizeof(float) : 0;
+    return m;
+}
+
+void *exec_huge_alloc(size_t bytes, size_t *len) {
     const size_t huge = (size_t)2 << 20;
-    size_t bytes = n * sizeof(float);
-    *cap = n;
+    *len = bytes;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     if (bytes >= huge / 2) {
-        size_t len = (bytes + huge - 1) / huge * huge;
-        float *m = aligned_alloc(huge, len);
-        if (!m) return NULL;
-        madvise(m, len, MADV_HUGEPAGE);
-        *cap = len / sizeof(float);
+        *len = (bytes + huge - 1) / huge * huge;
+        void *m = aligned_alloc(huge, *len);
+        if (m) madvise(m, *len, MADV_HUGEPAGE);
         return m;
     }
 #endif
-    return malloc(bytes);
+    return malloc(bytes ? bytes : 1);
 }
 
 /* a buffer of at least n floats: a recycled one that is not much larger, or new */

@@ -846,15 +846,19 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
     pack_job j = {.w = w, .lz = lz, .r16 = r16, .K = K, .Og = Og, .nb = nb, .width = width, .half = true};
     atomic_init(&j.inexact, false);
     int ranges = exec_par_ranges(p, nblk, 1);
+    /* the packing in huge pages (from 1 MiB): one page fault per 2 MiB
+     * instead of per 4 KiB, which on this kind of VM is most of a first run
+     * (resnet50's: 300 -> 183 ms), for up to one page of rounding each */
+    size_t got;
     j.tmp = malloc((size_t)ranges * 2 * bn * sizeof(float));
-    j.data = malloc(nblk * bn * 2);
+    j.data = exec_huge_alloc(nblk * bn * 2, &got);
     if (!j.tmp || !j.data) { free(j.tmp); free(j.data); return NULL; }
     exec_par_for(p, nblk, 1, pack_blocks, &j);
     if (atomic_load(&j.inexact)) {
         free(j.data);
         j.half = false;
         atomic_store(&j.inexact, false);
-        j.data = malloc(nblk * bn * sizeof(float));
+        j.data = exec_huge_alloc(nblk * bn * sizeof(float), &got);
         if (!j.data) { free(j.tmp); return NULL; }
         exec_par_for(p, nblk, 1, pack_blocks, &j);
     }
