@@ -626,6 +626,74 @@ static void test_conv_stats_lanes(void) {
     res_free(&rr);
 }
 
+/* The direct 3x3 mode with both side paddings of 3 or more: an output row
+ * (W + left + right - 2) is then longer than a row of the padded copy
+ * (W + max(left, right)), so its tiles must not be laid across rows. It
+ * wrote each row's last column with the next row's first pixel and left
+ * that one unwritten. Against the BLAS path, with and without the fused
+ * relu, on one and two threads. */
+static void test_conv_direct_pads(void) {
+    struct { int C, H, W, O, t, b, l, r; } cs[] = {
+        {4, 5, 12, 3, 0, 0, 3, 3}, {6, 7, 11, 13, 1, 2, 3, 5}, {5, 6, 10, 12, 2, 2, 4, 3}, {3, 9, 17, 5, 0, 1, 2, 6},
+    };
+    unsigned seed = 41;
+    for (size_t t = 0; t < sizeof cs / sizeof *cs; t++) {
+        int C = cs[t].C, H = cs[t].H, W = cs[t].W, O = cs[t].O;
+        int Ho = H + cs[t].t + cs[t].b - 2, Wo = W + cs[t].l + cs[t].r - 2;
+        size_t nx = (size_t)C * H * W, nw = (size_t)O * C * 9, ny = (size_t)O * Ho * Wo;
+        float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc((size_t)O * 4);
+        for (size_t i = 0; i < nx; i++) x[i] = frand(&seed);
+        for (size_t i = 0; i < nw; i++) w[i] = frand(&seed);
+        for (int i = 0; i < O; i++) b[i] = frand(&seed);
+        char shp[64];
+        snprintf(shp, sizeof shp, "%d, %d, 3, 3", O, C);
+        char *wl = lit("fp32", shp, w, nw);
+        snprintf(shp, sizeof shp, "%d", O);
+        char *bl = lit("fp32", shp, b, (size_t)O);
+        char *f = fmt("func main<ios16>(tensor<fp32, [1, %d, %d, %d]> x) {\n"
+                      "  tensor<fp32, [1, %d, %d, %d]> y = conv(x = x, weight = %s, bias = %s, "
+                      "pad_type = string(\"custom\"), pad = tensor<int32, [4]>([%d, %d, %d, %d]))[name = string(\"y\")];\n"
+                      "  tensor<fp32, [1, %d, %d, %d]> z = relu(x = y)[name = string(\"z\")];\n"
+                      "} -> (y, z);\n",
+                      C, H, W, O, Ho, Wo, wl, bl, cs[t].t, cs[t].b, cs[t].l, cs[t].r, O, Ho, Wo);
+        exec_tensor in = TS("x", x, 1, C, H, W);
+        lmodel *lm = load_mil(f);
+        CHECK(lm && lm->model);
+        for (int threads = 1; lm && lm->model && threads <= 2; threads++) {
+            float *got[2][2] = {{NULL, NULL}, {NULL, NULL}};
+            for (int pass = 0; pass < 2; pass++) { /* 0: our GEMM (direct mode); 1: BLAS */
+                if (pass == 1) setenv("CML_EXEC_BLAS_CONV", "1", 1);
+                exec_opts o = host_opts;
+                o.threads = threads;
+                exec_tensor *out;
+                size_t no;
+                exec_stats es;
+                exec_plan *p = plan_run2(lm, &o, EXEC_FP32, &in, 1, &out, &no, &es);
+                for (size_t i = 0; i < no && i < 2; i++)
+                    if (exec_tensor_count(&out[i]) == ny) {
+                        got[pass][i] = malloc(ny * sizeof(float));
+                        memcpy(got[pass][i], out[i].data, ny * sizeof(float));
+                    }
+                exec_tensors_free(out, no);
+                exec_plan_free(p);
+                unsetenv("CML_EXEC_BLAS_CONV");
+            }
+            size_t bad = 0;
+            for (int i = 0; i < 2; i++) {
+                CHECK(got[0][i] && got[1][i]);
+                for (size_t e = 0; got[0][i] && got[1][i] && e < ny; e++)
+                    if (!(fabs(got[0][i][e] - got[1][i][e]) <= 2e-5 * (1 + fabs(got[1][i][e])))) bad++;
+                free(got[0][i]);
+                free(got[1][i]);
+            }
+            if (bad) fprintf(stderr, "direct pads: case %zu, threads %d: %zu values differ\n", t, threads, bad);
+            CHECK(bad == 0);
+        }
+        loader_free(lm);
+        free(f); free(wl); free(bl); free(x); free(w); free(b);
+    }
+}
+
 static void test_conv_transpose(void) {
     /* stride 2, 2x2 kernel: each input pixel writes a scaled copy of the kernel */
     const char *f =
@@ -2141,6 +2209,7 @@ int main(void) {
     RUN(test_conv_fast_fused);
     RUN(test_conv_fused_over);
     RUN(test_conv_stats_lanes);
+    RUN(test_conv_direct_pads);
     RUN(test_conv_transpose);
     RUN(test_pooling);
     RUN(test_max_pool_naive);

@@ -1399,7 +1399,10 @@ static bool same_shape(const xt *a, const xt *b) {
 static int direct_tiles(cjob *j, int64_t Ho, int64_t Wo) {
     const int64_t Wp = j->Wp;
     double e_rows = Wo > 16 ? (double)Wo / (double)(32 * ((Wo + 31) / 32)) : (double)(2 * Wo) / 32.0;
-    double e_flat = Wo >= 14 ? (double)Wo / (double)Wp : 0.0;
+    /* flattened only where an output row fits in a padded one: with both
+     * side paddings 3 or more, Wo = W + left + right - 2 exceeds Wp = W +
+     * max(left, right) and a row's tiles would run into the next row's */
+    double e_flat = Wo >= 14 && Wo <= Wp ? (double)Wo / (double)Wp : 0.0;
     if (e_flat > e_rows + 0.02) {
         int64_t fend = (Ho - 1) * Wp + Wo; /* one past the last output's position */
         j->ntiles = (fend + CONV_MR - 1) / CONV_MR;
