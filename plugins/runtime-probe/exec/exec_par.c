@@ -147,6 +147,12 @@ void exec_par_for(exec_plan *p, size_t n, size_t grain, exec_par_fn fn, void *ar
         return;
     }
     uint32_t g = (uint32_t)(atomic_load(&pl->ticket) >> 32) + 1;
+    /* closed first: a worker still in par_work for the last region, holding
+     * a ticket it read before the last range was taken, compares that range
+     * with n_ranges; were the new count already there, its CAS would still
+     * succeed on the old ticket and run a range twice (and leave pending
+     * wrapped, waiting forever). Now its CAS fails, and it leaves. */
+    atomic_store(&pl->ticket, ((uint64_t)g << 32) | 0xffffffffu);
     pl->fn = fn;
     pl->arg = arg;
     pl->n_items = n;

@@ -16,7 +16,9 @@
 #define _DEFAULT_SOURCE
 #include <dirent.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -692,6 +694,54 @@ static void test_conv_direct_pads(void) {
         loader_free(lm);
         free(f); free(wl); free(bl); free(x); free(w); free(b);
     }
+}
+
+/* exec_par_for: regions of 2 and 3 ranges in turn on 3 threads; each range
+ * of each region must run exactly once. A worker late from a 2-range region
+ * used to take its "range 2" once the next region's count (3) was written
+ * and before its ticket was: a range ran twice, the pending count wrapped
+ * and the pool waited forever (within ~1000 iterations here); the alarm
+ * turns such a hang into a failure. */
+typedef struct par_reg {
+    atomic_int hits[3];
+} par_reg;
+
+static void par_hit(void *arg, size_t b, size_t e, int r) {
+    (void)b;
+    (void)e;
+    par_reg *g = arg;
+    if (r >= 0 && r < 3) atomic_fetch_add(&g->hits[r], 1);
+}
+
+static void par_hung(int sig) {
+    (void)sig;
+    static const char m[] = "test_par_regions: exec_par_for hung\n";
+    if (write(2, m, sizeof m - 1) < 0) _exit(1);
+    _exit(1);
+}
+
+static void test_par_regions(void) {
+    exec_plan *p = calloc(1, sizeof *p);
+    CHECK(p != NULL);
+    if (!p) return;
+    p->opts.threads = 3;
+    signal(SIGALRM, par_hung);
+    alarm(60);
+    long bad = 0, i = 0;
+    for (; i < 20000 && !bad; i++) {
+        par_reg a, b;
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        exec_par_for(p, 2, 1, par_hit, &a);
+        exec_par_for(p, 3, 1, par_hit, &b);
+        bad = a.hits[0] != 1 || a.hits[1] != 1 || a.hits[2] != 0 || b.hits[0] != 1 || b.hits[1] != 1 || b.hits[2] != 1;
+    }
+    alarm(0);
+    signal(SIGALRM, SIG_DFL);
+    if (bad) fprintf(stderr, "test_par_regions: a range ran twice or not at all, iteration %ld\n", i - 1);
+    CHECK(!bad);
+    exec_par_free(p);
+    free(p);
 }
 
 static void test_conv_transpose(void) {
@@ -2210,6 +2260,7 @@ int main(void) {
     RUN(test_conv_fused_over);
     RUN(test_conv_stats_lanes);
     RUN(test_conv_direct_pads);
+    RUN(test_par_regions);
     RUN(test_conv_transpose);
     RUN(test_pooling);
     RUN(test_max_pool_naive);
