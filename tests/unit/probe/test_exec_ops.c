@@ -356,6 +356,47 @@ static exec_plan *plan_run2(lmodel *lm, const exec_opts *o, exec_mode mode, cons
     return p;
 }
 
+/* Run lm in fp32 with our GEMM (pass 0, no hook) and with the BLAS path
+ * (pass 1), on `threads` threads: copies of its first two outputs of ny
+ * values (got[pass][i], NULL where absent) and the first six op
+ * statistics; how many values of the first nout outputs differ (two NaNs
+ * are equal). The caller frees got. */
+static size_t fast_vs_blas(lmodel *lm, int threads, const exec_tensor *in, size_t n_in, size_t ny, int nout,
+                           float *got[2][2], exec_op_stat st[2][6], size_t nst[2]) {
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) setenv("CML_EXEC_BLAS_CONV", "1", 1);
+        exec_opts o = host_opts;
+        o.threads = threads;
+        exec_tensor *out;
+        size_t no;
+        exec_stats es;
+        exec_plan *p = plan_run2(lm, &o, EXEC_FP32, in, n_in, &out, &no, &es);
+        nst[pass] = 0;
+        if (p) {
+            nst[pass] = es.n_ops < 6 ? es.n_ops : 6;
+            memcpy(st[pass], es.ops, nst[pass] * sizeof *es.ops);
+        }
+        got[pass][0] = got[pass][1] = NULL;
+        for (size_t i = 0; i < no && i < 2; i++)
+            if (exec_tensor_count(&out[i]) == ny) {
+                got[pass][i] = malloc(ny * sizeof(float));
+                memcpy(got[pass][i], out[i].data, ny * sizeof(float));
+            }
+        exec_tensors_free(out, no);
+        exec_plan_free(p);
+        unsetenv("CML_EXEC_BLAS_CONV");
+    }
+    size_t bad = 0;
+    for (int i = 0; i < nout; i++) {
+        CHECK(got[0][i] && got[1][i]);
+        for (size_t e = 0; got[0][i] && got[1][i] && e < ny; e++) {
+            float u = got[0][i][e], v = got[1][i][e];
+            if (!(fabs(u - v) <= 2e-5 * (1 + fabs(v))) && !(u == v) && !(u != u && v != v)) bad++;
+        }
+    }
+    return bad;
+}
+
 static void test_conv_fast_fused(void) {
     struct { int N, C, H, W, O, kh, kw, g, s, d, p, add; float big; } cs[] = {
         {1, 64, 16, 16, 13, 3, 3, 1, 1, 1, 1, 1, 0},    /* K = 576 in two blocks; 13 channels */
@@ -551,38 +592,11 @@ static void test_conv_fused_over(void) {
         lmodel *lm = load_mil(f);
         CHECK(lm && lm->model);
         for (int threads = 1; lm && lm->model && threads <= 2; threads++) {
-            float *got[2][2] = {{NULL, NULL}, {NULL, NULL}};
+            float *got[2][2];
             exec_op_stat st[2][6];
-            size_t nst[2] = {0, 0};
-            for (int pass = 0; pass < 2; pass++) { /* 0: our GEMM, unhooked (the chain); 1: BLAS */
-                if (pass == 1) setenv("CML_EXEC_BLAS_CONV", "1", 1);
-                exec_opts o = host_opts;
-                o.threads = threads;
-                exec_tensor *out;
-                size_t no;
-                exec_stats es;
-                exec_plan *p = plan_run2(lm, &o, EXEC_FP32, in, 2, &out, &no, &es);
-                if (p) {
-                    nst[pass] = es.n_ops < 6 ? es.n_ops : 6;
-                    memcpy(st[pass], es.ops, nst[pass] * sizeof *es.ops);
-                }
-                for (size_t i = 0; i < no && i < 2; i++)
-                    if (exec_tensor_count(&out[i]) == ny) {
-                        got[pass][i] = malloc(ny * sizeof(float));
-                        memcpy(got[pass][i], out[i].data, ny * sizeof(float));
-                    }
-                exec_tensors_free(out, no);
-                exec_plan_free(p);
-                unsetenv("CML_EXEC_BLAS_CONV");
-            }
-            size_t bad = 0;
-            for (int i = 0; i < nout; i++) {
-                CHECK(got[0][i] && got[1][i]);
-                for (size_t e = 0; got[0][i] && got[1][i] && e < ny; e++) {
-                    float u = got[0][i][e], v = got[1][i][e];
-                    if (!(fabs(u - v) <= 2e-5 * (1 + fabs(v))) && !(u == v) && !(u != u && v != v)) bad++;
-                }
-            }
+            size_t nst[2];
+            /* our GEMM unhooked (the chain) against BLAS */
+            size_t bad = fast_vs_blas(lm, threads, in, 2, ny, nout, got, st, nst);
             if (bad) fprintf(stderr, "fused over: case %zu, threads %d: %zu values differ\n", t, threads, bad);
             CHECK(bad == 0);
             CHECK(nst[0] == nst[1] && nst[0] == (size_t)(4 + (form == 1)));
@@ -662,32 +676,13 @@ static void test_conv_direct_pads(void) {
         lmodel *lm = load_mil(f);
         CHECK(lm && lm->model);
         for (int threads = 1; lm && lm->model && threads <= 2; threads++) {
-            float *got[2][2] = {{NULL, NULL}, {NULL, NULL}};
-            for (int pass = 0; pass < 2; pass++) { /* 0: our GEMM (direct mode); 1: BLAS */
-                if (pass == 1) setenv("CML_EXEC_BLAS_CONV", "1", 1);
-                exec_opts o = host_opts;
-                o.threads = threads;
-                exec_tensor *out;
-                size_t no;
-                exec_stats es;
-                exec_plan *p = plan_run2(lm, &o, EXEC_FP32, &in, 1, &out, &no, &es);
-                for (size_t i = 0; i < no && i < 2; i++)
-                    if (exec_tensor_count(&out[i]) == ny) {
-                        got[pass][i] = malloc(ny * sizeof(float));
-                        memcpy(got[pass][i], out[i].data, ny * sizeof(float));
-                    }
-                exec_tensors_free(out, no);
-                exec_plan_free(p);
-                unsetenv("CML_EXEC_BLAS_CONV");
-            }
-            size_t bad = 0;
-            for (int i = 0; i < 2; i++) {
-                CHECK(got[0][i] && got[1][i]);
-                for (size_t e = 0; got[0][i] && got[1][i] && e < ny; e++)
-                    if (!(fabs(got[0][i][e] - got[1][i][e]) <= 2e-5 * (1 + fabs(got[1][i][e])))) bad++;
-                free(got[0][i]);
-                free(got[1][i]);
-            }
+            float *got[2][2];
+            exec_op_stat st[2][6];
+            size_t nst[2];
+            /* our GEMM (the direct mode) against BLAS */
+            size_t bad = fast_vs_blas(lm, threads, &in, 1, ny, 2, got, st, nst);
+            for (int i = 0; i < 2; i++)
+                for (int pass = 0; pass < 2; pass++) free(got[pass][i]);
             if (bad) fprintf(stderr, "direct pads: case %zu, threads %d: %zu values differ\n", t, threads, bad);
             CHECK(bad == 0);
         }
