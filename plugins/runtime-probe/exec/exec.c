@@ -591,8 +591,10 @@ xt *exec_out_over(xctx *c, size_t i, int rank, const int64_t *dim, const xt *fro
     exec_plan *p = c->p;
     if (i >= c->op->n_outputs || rank < 0 || rank > EXEC_MAX_RANK) return NULL;
     xslot *fs = NULL, *sl = &p->slots[out_slot(c->st, i)];
-    for (size_t s = 0; s < p->n_slots && !fs; s++)
-        if (&p->slots[s].t == from) fs = &p->slots[s];
+    /* from's slot, when from is a slot's own tensor (not a decoded copy) */
+    uintptr_t a = (uintptr_t)from, a0 = (uintptr_t)&p->slots[0].t;
+    size_t s = a >= a0 ? (a - a0) / sizeof *p->slots : p->n_slots;
+    if (p->n_slots && s < p->n_slots && &p->slots[s].t == from) fs = &p->slots[s];
     if (!fs || fs == sl || fs->kind != SLOT_RUNTIME || fs->is_output || fs->pinned || fs->last_use != (long)until ||
         !fs->t.owned || !fs->t.cap || !fs->t.d || fs->t.lst || fs->t.aux || fs->t.rank != rank ||
         memcmp(fs->t.dim, dim, (size_t)rank * sizeof *dim) != 0)
