@@ -493,16 +493,18 @@ static float *big_alloc(size_t n, size_t *cap) {
 
 void *exec_huge_alloc(size_t bytes, size_t *len) {
     const size_t huge = (size_t)2 << 20;
-    *len = bytes;
+    size_t n = bytes;
+    void *m = NULL;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     if (bytes >= huge / 2) {
-        *len = (bytes + huge - 1) / huge * huge;
-        void *m = aligned_alloc(huge, *len);
-        if (m) madvise(m, *len, MADV_HUGEPAGE);
-        return m;
-    }
+        n = (bytes + huge - 1) / huge * huge;
+        m = aligned_alloc(huge, n);
+        if (m) madvise(m, n, MADV_HUGEPAGE);
+    } else
 #endif
-    return malloc(bytes ? bytes : 1);
+        m = malloc(bytes ? bytes : 1);
+    if (len) *len = n;
+    return m;
 }
 
 /* a buffer of at least n floats: a recycled one that is not much larger, or new */

@@ -257,7 +257,7 @@ xt *exec_out_like(xctx *c, size_t i, const xt *like);
  * data) when no step after step `until` reads it; NULL when it cannot */
 xt *exec_out_over(xctx *c, size_t i, int rank, const int64_t *dim, const xt *from, size_t until);
 float *exec_scratch(xctx *c, size_t n);
-/* bytes (at least; *len says how many) for long-lived data, from 1 MiB on
+/* bytes (at least; *len, when len is not NULL, says how many) for long-lived data, from 1 MiB on
  * 2 MiB-aligned and asked to live in huge pages; free() releases them */
 void *exec_huge_alloc(size_t bytes, size_t *len);
 size_t exec_n_outputs(xctx *c);

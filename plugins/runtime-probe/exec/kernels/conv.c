@@ -849,16 +849,15 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
     /* the packing in huge pages (from 1 MiB): one page fault per 2 MiB
      * instead of per 4 KiB, which on this kind of VM is most of a first run
      * (resnet50's: 300 -> 183 ms), for up to one page of rounding each */
-    size_t got;
     j.tmp = malloc((size_t)ranges * 2 * bn * sizeof(float));
-    j.data = exec_huge_alloc(nblk * bn * 2, &got);
+    j.data = exec_huge_alloc(nblk * bn * 2, NULL);
     if (!j.tmp || !j.data) { free(j.tmp); free(j.data); return NULL; }
     exec_par_for(p, nblk, 1, pack_blocks, &j);
     if (atomic_load(&j.inexact)) {
         free(j.data);
         j.half = false;
         atomic_store(&j.inexact, false);
-        j.data = exec_huge_alloc(nblk * bn * sizeof(float), &got);
+        j.data = exec_huge_alloc(nblk * bn * sizeof(float), NULL);
         if (!j.data) { free(j.tmp); return NULL; }
         exec_par_for(p, nblk, 1, pack_blocks, &j);
     }
