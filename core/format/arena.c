@@ -56,7 +56,7 @@ void arena_free(arena *a) {
     while (c) {
         chunk *n = c->next;
 #ifdef ARENA_HAVE_HUGE
-        if (c->mapped) munmap(c, c->mapped);
+        if (c->mapped) arena_huge_unmap(c, c->mapped);
         else
 #endif
             free(c);
@@ -65,24 +65,45 @@ void arena_free(arena *a) {
     free(a);
 }
 
+void *arena_huge_map(size_t len) {
+#ifdef ARENA_HAVE_HUGE
+    if (len == 0 || len % ARENA_HUGE || len > SIZE_MAX - ARENA_HUGE) return NULL;
+    unsigned char *raw = mmap(NULL, len + ARENA_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) return NULL;
+    uintptr_t at = ((uintptr_t)raw + ARENA_HUGE - 1) & ~(uintptr_t)(ARENA_HUGE - 1);
+    unsigned char *base = (unsigned char *)at;
+    if (base > raw) munmap(raw, (size_t)(base - raw));
+    size_t tail = (size_t)(raw + len + ARENA_HUGE - (base + len));
+    if (tail) munmap(base + len, tail);
+    (void)madvise(base, len, MADV_HUGEPAGE);   /* a hint: without it, 4 KiB pages */
+    return base;
+#else
+    (void)len;
+    return NULL;
+#endif
+}
+
+void arena_huge_unmap(void *p, size_t len) {
+#ifdef ARENA_HAVE_HUGE
+    if (p) munmap(p, len);
+#else
+    (void)p;
+    (void)len;
+#endif
+}
+
 static chunk *new_chunk(size_t size) {
     size_t hdr = (sizeof(chunk) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     if (size > SIZE_MAX - hdr - ARENA_HUGE) return NULL;
 #ifdef ARENA_HAVE_HUGE
     if (size >= ARENA_HUGE / 2) {
         /* a big chunk: whole 2 MiB pages of fresh zeroed memory, aligned so
-         * the kernel can back them with huge pages (madvise): one fault per
-         * 2 MiB instead of one per 4 KiB page, and page faults are the
-         * largest cost of loading a big model on a VM */
+         * the kernel can back them with huge pages: one fault per 2 MiB
+         * instead of one per 4 KiB page, and page faults are the largest
+         * cost of loading a big model on a VM */
         size_t len = (hdr + size + ARENA_HUGE - 1) & ~(size_t)(ARENA_HUGE - 1);
-        unsigned char *raw = mmap(NULL, len + ARENA_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (raw == MAP_FAILED) return NULL;
-        uintptr_t at = ((uintptr_t)raw + ARENA_HUGE - 1) & ~(uintptr_t)(ARENA_HUGE - 1);
-        unsigned char *base = (unsigned char *)at;
-        if (base > raw) munmap(raw, (size_t)(base - raw));
-        size_t tail = (size_t)(raw + len + ARENA_HUGE - (base + len));
-        if (tail) munmap(base + len, tail);
-        (void)madvise(base, len, MADV_HUGEPAGE);   /* a hint: without it, 4 KiB pages */
+        unsigned char *base = arena_huge_map(len);
+        if (!base) return NULL;
         chunk *c = (chunk *)base;
         c->next = NULL;
         c->size = len - hdr;

@@ -30,6 +30,13 @@ char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf,
 size_t arena_used(const arena *a);
 /* True once an allocation failed because of the cap. */
 int arena_exhausted(const arena *a);
+/* len bytes (a multiple of 2 MiB) of fresh zeroed memory, 2 MiB aligned and
+ * marked for transparent huge pages, or NULL (not Linux, under
+ * AddressSanitizer, or out of memory: the caller falls back to malloc).
+ * arena_huge_unmap gives it back. Shared with the Lua states' heap
+ * (host/lua/sbheap.c). */
+void *arena_huge_map(size_t len);
+void arena_huge_unmap(void *p, size_t len);
 /* A protobuf-c allocator drawing from the arena (free is a no-op). */
 ProtobufCAllocator arena_pb_allocator(arena *a);
 

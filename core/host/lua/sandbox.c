@@ -27,6 +27,7 @@
 #include "format/sanitize.h"
 #include "host/lua/patterns.h"
 #include "host/lua/sandbox.h"
+#include "host/lua/sbheap.h"
 
 #define SB_SEED 0x636d6c696e74LL   /* "cmlint": math.random's fixed seed */
 
@@ -152,7 +153,7 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     sandbox *sb = ud;
     size_t old = ptr ? osize : 0;
     if (nsize == 0) {
-        free(ptr);
+        sbheap_realloc(sb->heap, ptr, old, 0);
         sb->mem_used -= old;
         return NULL;
     }
@@ -160,9 +161,10 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         sb->mem_refused++;
         return NULL;
     }
-    void *p = realloc(ptr, nsize);
+    /* a shrink that must move the block can fail too: Lua then raises a
+     * memory error, as for a refused growth */
+    void *p = sbheap_realloc(sb->heap, ptr, old, nsize);
     if (!p) {
-        if (nsize <= old) return ptr;   /* a failed shrink keeps the block */
         sb->mem_refused++;
         return NULL;
     }
@@ -545,9 +547,11 @@ sandbox *sandbox_new(const sandbox_limits *lim, const char *tag, const char **er
     sb->env_ref = sb->seed_ref = sb->format_ref = LUA_NOREF;
     sb->budget = UINT64_MAX;
     sb->period = sb->lim.hook_period;
-    sb->L = sb->tag ? lua_newstate(sb_alloc, sb) : NULL;
+    sb->heap = sb->tag ? sbheap_new() : NULL;
+    sb->L = sb->heap ? lua_newstate(sb_alloc, sb) : NULL;
     if (!sb->L) {
         if (err) *err = "cannot create a Lua state (out of memory)";
+        sbheap_free(sb->heap);
         free(sb->tag);
         free(sb);
         return NULL;
@@ -565,6 +569,7 @@ sandbox *sandbox_new(const sandbox_limits *lim, const char *tag, const char **er
 void sandbox_free(sandbox *sb) {
     if (!sb) return;
     if (sb->L) lua_close(sb->L);
+    sbheap_free(sb->heap);   /* after lua_close: every block is back */
     free(sb->tag);
     free(sb);
 }

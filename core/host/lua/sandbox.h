@@ -62,6 +62,7 @@ typedef struct sandbox {
     char *tag;                /* rule id, for print and the panic message */
     bool debug;               /* CML_DEBUG_RULES=1: print and tracebacks to stderr */
     /* allocator */
+    struct sbheap *heap;      /* the state's blocks (sbheap.h) */
     size_t mem_used, mem_peak;
     uint64_t mem_refused;     /* allocations refused at the cap since arm */
     /* budget */
