@@ -28,6 +28,7 @@
 #endif
 
 #define REGION ((size_t)2 << 20)    /* one huge page */
+#define MAX_REGIONS 64              /* 128 MiB of slabs in all; then malloc */
 #define SLAB ((size_t)64 << 10)
 #define SLAB_HDR 16u                /* the slab's link, keeps blocks 16-aligned */
 
@@ -43,16 +44,19 @@ typedef struct slab {
 } slab;
 
 struct sbheap {
-    void *free[NCLASS];      /* free blocks per class, linked through their first word */
+    void *free[NCLASS];       /* free blocks per class, linked through their first word */
     unsigned char *cur, *end; /* the current slab's uncarved space */
     slab *slabs;
     size_t nslabs;
 };
 
-/* Slabs no heap holds, and the lock that guards them. */
+/* Slabs no heap holds, and the regions they were cut from. Regions are
+ * only ever added: a region's base is stored before g_nregions counts it
+ * (release), so is_slab_block reads the list without the lock. */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static slab *g_free;
-static size_t g_regions;   /* regions taken, for sbheap_region_bytes */
+static unsigned char *g_region[MAX_REGIONS];
+static unsigned g_nregions;
 
 static unsigned class_of(size_t n) {
     if (n <= 512) return n ? (unsigned)((n - 1) >> 4) : 0;
@@ -61,22 +65,33 @@ static unsigned class_of(size_t n) {
     return c;
 }
 
+static int is_slab_block(const void *p) {
+    unsigned n = __atomic_load_n(&g_nregions, __ATOMIC_ACQUIRE);
+    uintptr_t a = (uintptr_t)p;
+    for (unsigned i = 0; i < n; i++)
+        if (a - (uintptr_t)g_region[i] < REGION) return 1;
+    return 0;
+}
+
 /* a new region cut into slabs on g_free; g_lock held */
 static int refill(void) {
+    if (g_nregions == MAX_REGIONS) return 0;
     unsigned char *r = arena_huge_map(REGION);
-    if (!r) r = aligned_alloc(SLAB, REGION);   /* not Linux, or a sanitizer build */
+    if (!r) r = aligned_alloc(REGION, REGION);   /* not Linux, or a sanitizer build */
     if (!r) return 0;
-    g_regions++;
     for (size_t off = REGION; off >= SLAB; off -= SLAB) {
         slab *s = (slab *)(r + off - SLAB);
         s->next = g_free;
         g_free = s;
         POISON((unsigned char *)s + SLAB_HDR, SLAB - SLAB_HDR);
     }
+    g_region[g_nregions] = r;
+    __atomic_store_n(&g_nregions, g_nregions + 1, __ATOMIC_RELEASE);
     return 1;
 }
 
 static int take_slab(sbheap *h) {
+    if (h->nslabs >= SBHEAP_MAX_SLABS) return 0;
     pthread_mutex_lock(&g_lock);
     slab *s = g_free || refill() ? g_free : NULL;
     if (s) g_free = s->next;
@@ -98,7 +113,9 @@ static void push_free(sbheap *h, unsigned c, void *p) {
     h->free[c] = p;
 }
 
-static void *pool_alloc(sbheap *h, size_t n) {
+/* a block of n bytes (n <= SBHEAP_MAX_POOLED) from the slabs, or NULL
+ * when the heap may take no more slabs */
+static void *slab_alloc(sbheap *h, size_t n) {
     unsigned c = class_of(n);
     void *p = h->free[c];
     if (p) {
@@ -107,6 +124,7 @@ static void *pool_alloc(sbheap *h, size_t n) {
     } else {
         size_t sz = class_size[c];
         if ((size_t)(h->end - h->cur) < sz) {
+            if (h->nslabs >= SBHEAP_MAX_SLABS) return NULL;
             /* the slab's tail goes to the free lists, largest class first */
             while ((size_t)(h->end - h->cur) >= class_size[0]) {
                 unsigned t = class_of((size_t)(h->end - h->cur));
@@ -143,40 +161,44 @@ void sbheap_free(sbheap *h) {
 
 size_t sbheap_slab_bytes(const sbheap *h) { return h ? h->nslabs * SLAB : 0; }
 
-size_t sbheap_region_bytes(void) {
-    pthread_mutex_lock(&g_lock);
-    size_t n = g_regions * REGION;
-    pthread_mutex_unlock(&g_lock);
-    return n;
+size_t sbheap_region_bytes(void) { return __atomic_load_n(&g_nregions, __ATOMIC_ACQUIRE) * REGION; }
+
+static void *any_alloc(sbheap *h, size_t n) {
+    void *p = n <= SBHEAP_MAX_POOLED ? slab_alloc(h, n) : NULL;
+    return p ? p : malloc(n);
 }
 
-static void *route_alloc(sbheap *h, size_t n) { return n > SBHEAP_MAX_POOLED ? malloc(n) : pool_alloc(h, n); }
-
-static void route_free(sbheap *h, void *p, size_t n) {
-    if (n > SBHEAP_MAX_POOLED) free(p);
-    else push_free(h, class_of(n), p);
+static void any_free(sbheap *h, void *p, size_t n) {
+    if (is_slab_block(p)) push_free(h, class_of(n), p);
+    else free(p);
 }
 
 void *sbheap_realloc(sbheap *h, void *ptr, size_t osize, size_t nsize) {
-    if (!ptr) return nsize ? route_alloc(h, nsize) : NULL;
+    if (!ptr) return nsize ? any_alloc(h, nsize) : NULL;
     if (nsize == 0) {
-        route_free(h, ptr, osize);
+        any_free(h, ptr, osize);
         return NULL;
     }
-    int obig = osize > SBHEAP_MAX_POOLED, nbig = nsize > SBHEAP_MAX_POOLED;
-    if (obig && nbig) return realloc(ptr, nsize);
-    if (!obig && !nbig && class_of(osize) == class_of(nsize)) {
+    if (!is_slab_block(ptr)) {
+        /* malloc's block: stays malloc's unless it shrinks into the slabs */
+        if (nsize > SBHEAP_MAX_POOLED || nsize >= osize) return realloc(ptr, nsize);
+        void *q = slab_alloc(h, nsize);
+        if (!q) return realloc(ptr, nsize);
+        memcpy(q, ptr, nsize);
+        free(ptr);
+        return q;
+    }
+    if (nsize <= SBHEAP_MAX_POOLED && class_of(osize) == class_of(nsize)) {
         /* same class: in place */
-        unsigned c = class_of(nsize);
         UNPOISON(ptr, nsize);
-        POISON((unsigned char *)ptr + nsize, class_size[c] - nsize);
+        POISON((unsigned char *)ptr + nsize, class_size[class_of(nsize)] - nsize);
         return ptr;
     }
     /* another class, smaller ones too: the block moves, so no block ever
      * sits in a class smaller than the memory it occupies */
-    void *q = route_alloc(h, nsize);
+    void *q = any_alloc(h, nsize);
     if (!q) return NULL;
     memcpy(q, ptr, osize < nsize ? osize : nsize);
-    route_free(h, ptr, osize);
+    push_free(h, class_of(osize), ptr);
     return q;
 }

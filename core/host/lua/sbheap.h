@@ -12,13 +12,21 @@
  *
  * Blocks up to SBHEAP_MAX_POOLED bytes are served by size class: free
  * lists per class, else carved from the state's current slab; larger
- * blocks go to malloc. Which one a block belongs to follows from its size
- * alone, which Lua always passes back (the allocator contract of
- * lua_Alloc), so no header is stored. A block that changes class on
- * realloc moves, shrinking included: a block never lands in a smaller
- * class than it occupies, so what the sandbox's cap counts is what the
- * state holds. A state's slabs go back to a process-wide list when it is
- * freed and serve the next state; regions are never unmapped.
+ * blocks go to malloc. The class follows from the size, which Lua always
+ * passes back (the allocator contract of lua_Alloc), and whether a block
+ * is a slab's from its address (the regions are few and 2 MiB aligned), so
+ * no header is stored. A block that changes class on realloc moves,
+ * shrinking included: a block never lands in a smaller class than it
+ * occupies.
+ *
+ * Free blocks stay in their class, so slabs could hold more than a state's
+ * live blocks add up to (fill the cap with 16-byte blocks, free them, fill
+ * it again with 32-byte ones, ...). So a heap takes at most
+ * SBHEAP_MAX_SLABS slabs (2 MiB); past them, and when no region can be
+ * had, its blocks come from malloc, which coalesces, and the sandbox's cap
+ * goes on counting what the state holds. A state's slabs go back to a
+ * process-wide list when it is freed and serve the next state; regions are
+ * never unmapped.
  *
  * One heap is used by one thread at a time (a Lua state is); taking and
  * returning slabs is locked. Under AddressSanitizer free space and the
@@ -30,14 +38,15 @@
 #include <stddef.h>
 
 #define SBHEAP_MAX_POOLED 4096u
+#define SBHEAP_MAX_SLABS 32u      /* of 64 KiB: 2 MiB of slabs per heap at most */
 
 typedef struct sbheap sbheap;
 
 /* A new empty heap (takes no slab yet), or NULL when out of memory. */
 sbheap *sbheap_new(void);
 /* Gives the heap's slabs back to the process-wide list. Blocks still
- * allocated from its slabs become invalid; blocks from malloc (larger than
- * SBHEAP_MAX_POOLED) are the caller's to free first (lua_close does). */
+ * allocated from its slabs become invalid; blocks from malloc are the
+ * caller's to free first (lua_close frees every block). */
 void sbheap_free(sbheap *h);
 /* lua_Alloc semantics without the cap: ptr NULL allocates nsize bytes
  * (osize is ignored); nsize 0 frees ptr of osize bytes and returns NULL;

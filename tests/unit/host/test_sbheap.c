@@ -4,7 +4,9 @@
  * the malloc boundary), pooled blocks are 16-byte aligned and never
  * overlap, freed blocks are reused, a block that shrinks moves to its new
  * class (so a grow-shrink-free cycle cannot pile up memory the sandbox's cap
- * does not count), and a freed heap's slabs serve the next one. Under
+ * does not count), a heap holds at most SBHEAP_MAX_SLABS slabs however its
+ * blocks cycle through the classes (then malloc serves it), and a freed
+ * heap's slabs serve the next one. Under
  * AddressSanitizer the poisoning of free space is checked too: the suite's
  * sanitizer build runs this file. */
 #define _DEFAULT_SOURCE
@@ -129,6 +131,34 @@ static void test_reuse_and_shrink_cycle(void) {
     sbheap_free(h);
 }
 
+/* 1.5 MiB of 16-byte blocks, freed, then of 32-byte ones, ... through every
+ * class: free blocks stay in their class, so without the slab budget the
+ * heap would end up holding 1.5 MiB per class, 66 MiB in all */
+static void test_class_cycle(void) {
+    sbheap *h = sbheap_new();
+    static unsigned char *v[100000];
+    long failed = 0, bad = 0;
+    size_t most = 0;
+    for (size_t sz = 16; sz <= SBHEAP_MAX_POOLED; sz += sz < 512 ? 16 : 128) {
+        size_t n = ((size_t)3 << 19) / sz;
+        for (size_t i = 0; i < n; i++) {
+            v[i] = sbheap_realloc(h, NULL, 0, sz);
+            if (!v[i]) { failed++; continue; }
+            memset(v[i], (int)(i & 0xff), sz);
+        }
+        if (sbheap_slab_bytes(h) > most) most = sbheap_slab_bytes(h);
+        for (size_t i = 0; i < n; i++) {
+            if (!v[i]) continue;
+            if (v[i][0] != (unsigned char)(i & 0xff) || v[i][sz - 1] != (unsigned char)(i & 0xff)) bad++;
+            sbheap_realloc(h, v[i], sz, 0);
+        }
+    }
+    CHECK_INT(failed, 0);
+    CHECK_INT(bad, 0);
+    CHECK(most == (size_t)SBHEAP_MAX_SLABS * 65536);
+    sbheap_free(h);
+}
+
 static void test_slabs_return(void) {
     /* a freed heap's slabs are the next heap's: 100 heaps of ~200 KiB each,
      * one after another, take no more regions than one heap does */
@@ -149,6 +179,7 @@ static void test_slabs_return(void) {
 int main(void) {
     RUN(test_random_traffic);
     RUN(test_reuse_and_shrink_cycle);
+    RUN(test_class_cycle);
     RUN(test_slabs_return);
     return CHECK_DONE();
 }
