@@ -24,6 +24,24 @@
 #include "exec_blas.h"
 #include "exec_internal.h"
 
+/* exec_plan_bump's chunks are poisoned where nothing was handed out, so the
+ * sanitizer build still sees a packing overrun into its neighbour */
+#if defined(__SANITIZE_ADDRESS__)
+#define EXEC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EXEC_ASAN 1
+#endif
+#endif
+#ifdef EXEC_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 /* ---- small utilities ------------------------------------------------------ */
 
 size_t exec_count(int rank, const int64_t *dim) {
@@ -505,6 +523,36 @@ void *exec_huge_alloc(size_t bytes, size_t *len) {
         m = malloc(bytes ? bytes : 1);
     if (len) *len = n;
     return m;
+}
+
+#define BUMP_CHUNK ((size_t)2 << 20)
+
+void *exec_plan_bump(exec_plan *p, size_t want) {
+    const size_t chunk = BUMP_CHUNK;
+    size_t n = (want + 63) & ~(size_t)63;
+    if (n == 0 || n >= chunk / 2) return NULL;
+    if ((size_t)(p->pk_end - p->pk_cur) < n) {
+        if (p->n_pk_chunks == EXEC_BUMP_CHUNKS) return NULL;
+        if (!p->pk_chunk && !(p->pk_chunk = calloc(EXEC_BUMP_CHUNKS, sizeof *p->pk_chunk))) return NULL;
+        unsigned char *c = exec_huge_alloc(chunk, NULL);
+        if (!c) return NULL;
+        POISON(c, chunk);
+        p->pk_chunk[p->n_pk_chunks++] = c;
+        p->pk_cur = c;
+        p->pk_end = c + chunk;
+    }
+    void *m = p->pk_cur;
+    p->pk_cur += n;
+    UNPOISON(m, want);
+    return m;
+}
+
+void exec_plan_unbump(exec_plan *p, void *m, size_t want) {
+    size_t n = (want + 63) & ~(size_t)63;
+    if (m && (unsigned char *)m + n == p->pk_cur) {
+        p->pk_cur = m;
+        POISON(m, n);
+    }
 }
 
 /* a buffer of at least n floats: a recycled one that is not much larger, or new */
@@ -995,6 +1043,12 @@ void exec_plan_free(exec_plan *p) {
     free(p->random_out);
     free(p->scratch);
     free(p->cpad);
+    free(p->pk_tmp);
+    for (size_t i = 0; i < p->n_pk_chunks; i++) {
+        UNPOISON(p->pk_chunk[i], BUMP_CHUNK);
+        free(p->pk_chunk[i]);
+    }
+    free(p->pk_chunk);
     for (size_t i = 0; i < p->pool.n; i++) free(p->pool.d[i]);
     free(p);
 }

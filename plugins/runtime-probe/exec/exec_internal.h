@@ -197,6 +197,14 @@ struct exec_plan {
     struct xtmp *tmp;
     float *cpad;               /* the convolution GEMM's padded input (exec_conv.c direct mode) */
     size_t cpad_n;
+    /* the convolution packings (kernels/conv.c): the packing pass's scratch,
+     * kept from one packing to the next, and the 2 MiB huge-page chunks the
+     * packings under 1 MiB are cut from (exec_plan_bump) */
+    float *pk_tmp;
+    size_t pk_tmp_n;
+    unsigned char **pk_chunk;
+    size_t n_pk_chunks;
+    unsigned char *pk_cur, *pk_end;
     exec_pool *par;            /* created at the first parallel region */
     long first_nf, first_ovf;  /* the current run's first non-finite / overflowing step */
     uint64_t rng_seed;         /* random_* ops: the seed of this plan's generator */
@@ -260,6 +268,15 @@ float *exec_scratch(xctx *c, size_t n);
 /* bytes (at least; *len, when len is not NULL, says how many) for long-lived data, from 1 MiB on
  * 2 MiB-aligned and asked to live in huge pages; free() releases them */
 void *exec_huge_alloc(size_t bytes, size_t *len);
+/* n bytes (64-byte aligned) that live as long as the plan, cut from 2 MiB
+ * chunks in huge pages: many small buffers touched for the first time cost
+ * a page fault per 4 KiB otherwise. NULL for n of 1 MiB or more, or once
+ * the plan holds EXEC_BUMP_CHUNKS chunks: the caller allocates then.
+ * exec_plan_unbump(p, m, n) takes back the latest such buffer (m, n as
+ * returned and asked); anything else is freed with the plan. */
+#define EXEC_BUMP_CHUNKS 32
+void *exec_plan_bump(exec_plan *p, size_t n);
+void exec_plan_unbump(exec_plan *p, void *m, size_t n);
 size_t exec_n_outputs(xctx *c);
 
 /* ---- control flow, lists, copies (exec.c) ---- */

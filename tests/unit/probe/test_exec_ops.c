@@ -739,6 +739,39 @@ static void test_par_regions(void) {
     free(p);
 }
 
+/* exec_plan_bump: 64-byte aligned, disjoint, NULL from 1 MiB and once the
+ * plan holds EXEC_BUMP_CHUNKS chunks; the latest buffer can be taken back */
+static void test_plan_bump(void) {
+    exec_plan *p = calloc(1, sizeof *p);
+    CHECK(p != NULL);
+    if (!p) return;
+    CHECK(exec_plan_bump(p, (size_t)1 << 20) == NULL);
+    CHECK(exec_plan_bump(p, 0) == NULL);
+    unsigned char *a = exec_plan_bump(p, 100);
+    CHECK(a != NULL && ((uintptr_t)a & 63) == 0);
+    exec_plan_unbump(p, a, 100);
+    CHECK(exec_plan_bump(p, 70) == a);               /* the same space again */
+    unsigned char *b = exec_plan_bump(p, 5000);
+    exec_plan_unbump(p, a, 70);                      /* not the latest: kept */
+    CHECK(b == a + 128 && exec_plan_bump(p, 1) == b + 5056);
+    /* fill: 700 KB buffers, two to a chunk, until the chunks run out */
+    size_t n = 0, misaligned = 0;
+    unsigned char *prev = NULL;
+    long overlap = 0;
+    for (unsigned char *m; (m = exec_plan_bump(p, 700000)) != NULL; n++) {
+        if ((uintptr_t)m & 63) misaligned++;
+        memset(m, (int)(n & 0xff), 700000);
+        if (prev && prev[699999] != (unsigned char)((n - 1) & 0xff)) overlap++;
+        prev = m;
+    }
+    CHECK_INT(misaligned, 0);
+    CHECK_INT(overlap, 0);
+    CHECK_INT(p->n_pk_chunks, EXEC_BUMP_CHUNKS);
+    CHECK(n >= 2 * (EXEC_BUMP_CHUNKS - 1) && n <= 2 * EXEC_BUMP_CHUNKS);
+    CHECK(exec_plan_bump(p, 64) != NULL || p->pk_end - p->pk_cur < 64);
+    exec_plan_free(p);   /* a zeroed plan with chunks: frees them */
+}
+
 static void test_conv_transpose(void) {
     /* stride 2, 2x2 kernel: each input pixel writes a scaled copy of the kernel */
     const char *f =
@@ -2256,6 +2289,7 @@ int main(void) {
     RUN(test_conv_stats_lanes);
     RUN(test_conv_direct_pads);
     RUN(test_par_regions);
+    RUN(test_plan_bump);
     RUN(test_conv_transpose);
     RUN(test_pooling);
     RUN(test_max_pool_naive);

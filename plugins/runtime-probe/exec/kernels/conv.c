@@ -744,6 +744,7 @@ typedef struct cwpack {
     int64_t cout, K, groups;
     int width;
     bool half;
+    bool bumped;                     /* data is the plan's (exec_plan_bump), not freed here */
     void *data;
 } cwpack;
 typedef struct cwcache {
@@ -836,7 +837,7 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
     }
     if (!lz && !const_buffer(p, w)) return &CONV_NOT_CONST;
     if (slot < 0) { /* both taken by other buffers: replace the second */
-        free(cc->e[1].data);
+        if (!cc->e[1].bumped) free(cc->e[1].data);
         memset(&cc->e[1], 0, sizeof cc->e[1]);
         slot = 1;
     }
@@ -846,22 +847,39 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
     pack_job j = {.w = w, .lz = lz, .r16 = r16, .K = K, .Og = Og, .nb = nb, .width = width, .half = true};
     atomic_init(&j.inexact, false);
     int ranges = exec_par_ranges(p, nblk, 1);
-    /* the packing in huge pages (from 1 MiB): one page fault per 2 MiB
-     * instead of per 4 KiB, which on this kind of VM is most of a first run
-     * (resnet50's: 300 -> 183 ms), for up to one page of rounding each */
-    j.tmp = malloc((size_t)ranges * 2 * bn * sizeof(float));
-    j.data = exec_huge_alloc(nblk * bn * 2, NULL);
-    if (!j.tmp || !j.data) { free(j.tmp); free(j.data); return NULL; }
+    /* the packing in huge pages: from 1 MiB a buffer of its own, below that
+     * cut from the plan's chunks. One page fault per 2 MiB instead of per
+     * 4 KiB is most of a first run on this kind of VM: resnet50's 300 ->
+     * 183 ms for the big ones, and its 36 packings under 1 MiB (9 MB) and
+     * their scratch (8 MB, now kept from one packing to the next) were 4,200
+     * of the 6,000 page faults left */
+    size_t tmp_n = (size_t)ranges * 2 * bn;
+    if (tmp_n > p->pk_tmp_n) {
+        free(p->pk_tmp);
+        size_t len = 0;
+        p->pk_tmp = exec_huge_alloc(tmp_n * sizeof(float), &len);
+        p->pk_tmp_n = p->pk_tmp ? len / sizeof(float) : 0;
+        if (!p->pk_tmp) return NULL;
+    }
+    j.tmp = p->pk_tmp;
+    size_t nbytes = nblk * bn * 2;
+    j.data = exec_plan_bump(p, nbytes);
+    bool bumped = j.data != NULL;
+    if (!j.data) j.data = exec_huge_alloc(nbytes, NULL);
+    if (!j.data) return NULL;
     exec_par_for(p, nblk, 1, pack_blocks, &j);
     if (atomic_load(&j.inexact)) {
-        free(j.data);
+        if (bumped) exec_plan_unbump(p, j.data, nbytes);
+        else free(j.data);
         j.half = false;
         atomic_store(&j.inexact, false);
-        j.data = exec_huge_alloc(nblk * bn * sizeof(float), NULL);
-        if (!j.data) { free(j.tmp); return NULL; }
+        nbytes = nblk * bn * sizeof(float);
+        j.data = exec_plan_bump(p, nbytes);
+        bumped = j.data != NULL;
+        if (!j.data) j.data = exec_huge_alloc(nbytes, NULL);
+        if (!j.data) return NULL;
         exec_par_for(p, nblk, 1, pack_blocks, &j);
     }
-    free(j.tmp);
     /* the stored weights are in the packing now: the host's pages under them
      * leave the resident set (a later repacking reads them again) */
     if (lz) exec_lz_drop_source(lz);
@@ -874,6 +892,7 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
     e->groups = groups;
     e->width = width;
     e->half = j.half;
+    e->bumped = bumped;
     e->data = j.data;
     return e;
 }
@@ -881,8 +900,8 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
 void exec_conv_free(xstep *st) {
     cwcache *cc = st->conv_w;
     if (!cc) return;
-    free(cc->e[0].data);
-    free(cc->e[1].data);
+    for (int i = 0; i < 2; i++)
+        if (!cc->e[i].bumped) free(cc->e[i].data);
     free(cc);
     st->conv_w = NULL;
 }
