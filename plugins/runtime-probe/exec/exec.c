@@ -24,23 +24,16 @@
 #include "exec_blas.h"
 #include "exec_internal.h"
 
-/* exec_plan_bump's chunks are poisoned where nothing was handed out, so the
- * sanitizer build still sees a packing overrun into its neighbour */
-#if defined(__SANITIZE_ADDRESS__)
-#define EXEC_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define EXEC_ASAN 1
-#endif
-#endif
-#ifdef EXEC_ASAN
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define POISON(p, n) ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
+/* exec_plan_bump's chunks are poisoned where nothing was handed out, so a
+ * sanitizer build still sees a packing overrun into its neighbour: with
+ * AddressSanitizer's own functions when it is linked in (weak references,
+ * null otherwise) */
+void __asan_poison_memory_region(void const volatile *addr, size_t size) __attribute__((weak));
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size) __attribute__((weak));
+static void bump_mark(void *m, size_t n, bool usable) {
+    if (usable && __asan_unpoison_memory_region) __asan_unpoison_memory_region(m, n);
+    else if (!usable && __asan_poison_memory_region) __asan_poison_memory_region(m, n);
+}
 
 /* ---- small utilities ------------------------------------------------------ */
 
@@ -536,14 +529,14 @@ void *exec_plan_bump(exec_plan *p, size_t want) {
         if (!p->pk_chunk && !(p->pk_chunk = calloc(EXEC_BUMP_CHUNKS, sizeof *p->pk_chunk))) return NULL;
         unsigned char *c = exec_huge_alloc(chunk, NULL);
         if (!c) return NULL;
-        POISON(c, chunk);
+        bump_mark(c, chunk, false);
         p->pk_chunk[p->n_pk_chunks++] = c;
         p->pk_cur = c;
         p->pk_end = c + chunk;
     }
     void *m = p->pk_cur;
     p->pk_cur += n;
-    UNPOISON(m, want);
+    bump_mark(m, want, true);
     return m;
 }
 
@@ -551,7 +544,7 @@ void exec_plan_unbump(exec_plan *p, void *m, size_t want) {
     size_t n = (want + 63) & ~(size_t)63;
     if (m && (unsigned char *)m + n == p->pk_cur) {
         p->pk_cur = m;
-        POISON(m, n);
+        bump_mark(m, n, false);
     }
 }
 
@@ -1045,7 +1038,7 @@ void exec_plan_free(exec_plan *p) {
     free(p->cpad);
     free(p->pk_tmp);
     for (size_t i = 0; i < p->n_pk_chunks; i++) {
-        UNPOISON(p->pk_chunk[i], BUMP_CHUNK);
+        bump_mark(p->pk_chunk[i], BUMP_CHUNK, true);
         free(p->pk_chunk[i]);
     }
     free(p->pk_chunk);

@@ -49,6 +49,53 @@ __attribute__((unused)) static void res_free(res *r) {
     memset(r, 0, sizeof *r);
 }
 
+/* a MIL tensor literal of n floats, exact (hex floats); the caller frees it */
+__attribute__((unused)) static char *lit(const char *dtype, const char *shape, const float *v, size_t n) {
+    size_t cap = 64 + n * 24;
+    char *s = malloc(cap);
+    size_t k = (size_t)snprintf(s, cap, "tensor<%s, [%s]>([", dtype, shape);
+    for (size_t i = 0; i < n; i++) k += (size_t)snprintf(s + k, cap - k, "%s%a", i ? ", " : "", (double)v[i]);
+    snprintf(s + k, cap - k, "])");
+    return s;
+}
+
+/* An exec_opts.hook that keeps the first output of each of the first 8
+ * ops as floats (the conv tests compare two paths op by op). */
+typedef struct hook_rec {
+    float *v[8];
+    size_t n[8];
+} hook_rec;
+
+__attribute__((unused)) static void rec_hook(void *user, size_t i, const exec_op_stat *st, const exec_tensor *o,
+                                             size_t no) {
+    hook_rec *h = user;
+    (void)st;
+    if (i >= 8 || !no) return;
+    size_t n = exec_tensor_count(&o[0]);
+    free(h->v[i]);
+    h->v[i] = malloc((n ? n : 1) * sizeof(float));
+    if (h->v[i]) memcpy(h->v[i], o[0].data, n * sizeof(float));
+    h->n[i] = h->v[i] ? n : 0;
+}
+
+/* The options of one of the conv tests' three passes: 0 the fast path with
+ * the hook into h, 1 the BLAS path with it (CML_EXEC_BLAS_CONV is set: the
+ * caller unsets it once the plan is prepared), 2 the fast path without a
+ * hook (fused chains stay in registers). */
+__attribute__((unused)) static exec_opts pass_opts(int pass, int threads, hook_rec *h) {
+    if (pass == 1) setenv("CML_EXEC_BLAS_CONV", "1", 1);
+    exec_opts o = host_opts;
+    o.threads = threads;
+    o.hook = pass == 2 ? NULL : rec_hook;
+    o.hook_user = h;
+    return o;
+}
+
+__attribute__((unused)) static void hook_free(hook_rec *h) {
+    for (int i = 0; i < 8; i++) free(h->v[i]);
+    memset(h, 0, sizeof *h);
+}
+
 static void harness_init(void) {
     snprintf(g_root, sizeof g_root, "/tmp/cml_mil_XXXXXX");
     if (!mkdtemp(g_root)) {

@@ -157,35 +157,6 @@ static bool gen(cfg *c) {
     return true;
 }
 
-typedef struct hook_rec {
-    float *v[8];
-    size_t n[8];
-} hook_rec;
-
-static void rec_hook(void *user, size_t i, const exec_op_stat *st, const exec_tensor *o, size_t no) {
-    hook_rec *h = user;
-    (void)st;
-    if (i >= 8 || !no) return;
-    size_t n = exec_tensor_count(&o[0]);
-    free(h->v[i]);
-    h->v[i] = malloc((n ? n : 1) * sizeof(float));
-    memcpy(h->v[i], o[0].data, n * sizeof(float));
-    h->n[i] = n;
-}
-static void hook_free(hook_rec *h) {
-    for (int i = 0; i < 8; i++) free(h->v[i]);
-    memset(h, 0, sizeof *h);
-}
-
-static char *lit(const char *dtype, const char *shape, const float *v, size_t n) {
-    size_t cap = 64 + n * 24;
-    char *s = malloc(cap);
-    size_t k = (size_t)snprintf(s, cap, "tensor<%s, [%s]>([", dtype, shape);
-    for (size_t i = 0; i < n; i++) k += (size_t)snprintf(s + k, cap - k, "%s%a", i ? ", " : "", (double)v[i]);
-    snprintf(s + k, cap - k, "])");
-    return s;
-}
-
 static char *shape_s(const cfg *c, int ch, int h, int w) {
     static char b[4][96];
     static int k;
@@ -261,6 +232,19 @@ static char *build_mil(const cfg *c, const float *w, const float *b) {
     return f;
 }
 
+/* one line saying how two runs' statistics of op i differ */
+static void stats_differ(int idx, int threads, int mode, int i, const char *an, const exec_op_stat *a, const char *bn,
+                         const exec_op_stat *b) {
+    const exec_op_stat *s[2] = {a, b};
+    const char *nm[2] = {an, bn};
+    fprintf(stderr, "case %d thr %d mode %d op %d: stats", idx, threads, mode, i);
+    for (int k = 0; k < 2; k++)
+        fprintf(stderr, " %s(nv %llu nan %llu inf %llu ovf %llu max %.9g)", nm[k], (unsigned long long)s[k]->n_values,
+                (unsigned long long)s[k]->n_nan, (unsigned long long)s[k]->n_inf, (unsigned long long)s[k]->n_overflow,
+                s[k]->max_abs);
+    fputc('\n', stderr);
+}
+
 /* naive double conv and sum of |terms| */
 static void conv_ref(const cfg *c, const float *x, const float *w, const float *b, double *y, double *ab) {
     int N = c->N, C = c->C, H = c->H, W = c->W, O = c->O, kh = c->kh, kw = c->kw, g = c->g;
@@ -323,11 +307,7 @@ static int run_case(int idx, const cfg *c) {
         hook_rec h[3];
         memset(h, 0, sizeof h);
         for (int pass = 0; pass < 3; pass++) {
-            if (pass == 1) setenv("CML_EXEC_BLAS_CONV", "1", 1);
-            exec_opts o = host_opts;
-            o.threads = threads;
-            o.hook = pass == 2 ? NULL : rec_hook;
-            o.hook_user = &h[pass];
+            exec_opts o = pass_opts(pass, threads, &h[pass]);
             char err[256];
             pl[pass] = exec_prepare(lm->model, NULL, &o, err, sizeof err);
             unsetenv("CML_EXEC_BLAS_CONV");
@@ -418,26 +398,14 @@ static int run_case(int idx, const cfg *c) {
                 if (a->n_values != e->n_values || a->n_nan != e->n_nan || dinf > edge ||
                     (!edge && a->n_overflow != e->n_overflow) ||
                     (!edge && !(fabs(a->max_abs - e->max_abs) <= tol * e->max_abs + 1e-6))) {
-                    fprintf(stderr,
-                            "case %d thr %d mode %d op %d: stats fast(nv %llu nan %llu inf %llu ovf %llu max %.9g) "
-                            "blas(nv %llu nan %llu inf %llu ovf %llu max %.9g)\n",
-                            idx, threads, mode, i, (unsigned long long)a->n_values, (unsigned long long)a->n_nan,
-                            (unsigned long long)a->n_inf, (unsigned long long)a->n_overflow, a->max_abs,
-                            (unsigned long long)e->n_values, (unsigned long long)e->n_nan,
-                            (unsigned long long)e->n_inf, (unsigned long long)e->n_overflow, e->max_abs);
+                    stats_differ(idx, threads, mode, i, "fast", a, "blas", e);
                     probs++;
                 }
                 /* the unhooked run's statistics equal the hooked one's */
                 const exec_op_stat *q = &st[2][i];
                 if (q->n_values != a->n_values || q->n_nan != a->n_nan || q->n_inf != a->n_inf ||
                     q->n_overflow != a->n_overflow || q->max_abs != a->max_abs) {
-                    fprintf(stderr,
-                            "case %d thr %d mode %d op %d: stats chain(nv %llu nan %llu inf %llu ovf %llu max %.9g) "
-                            "hooked(nv %llu nan %llu inf %llu ovf %llu max %.9g)\n",
-                            idx, threads, mode, i, (unsigned long long)q->n_values, (unsigned long long)q->n_nan,
-                            (unsigned long long)q->n_inf, (unsigned long long)q->n_overflow, q->max_abs,
-                            (unsigned long long)a->n_values, (unsigned long long)a->n_nan,
-                            (unsigned long long)a->n_inf, (unsigned long long)a->n_overflow, a->max_abs);
+                    stats_differ(idx, threads, mode, i, "chain", q, "hooked", a);
                     probs++;
                 }
                 if (h[0].n[i] != ny || h[1].n[i] != ny) {

@@ -46,15 +46,7 @@ CHECK_MAIN_NO_EXEC()
 
 /* ---- running MIL text -------------------------------------------------------- */
 
-/* a MIL tensor literal of n floats, exact (hex floats) */
-static char *lit(const char *dtype, const char *shape, const float *v, size_t n) {
-    size_t cap = 64 + n * 24;
-    char *s = malloc(cap);
-    size_t k = (size_t)snprintf(s, cap, "tensor<%s, [%s]>([", dtype, shape);
-    for (size_t i = 0; i < n; i++) k += (size_t)snprintf(s + k, cap - k, "%s%a", i ? ", " : "", (double)v[i]);
-    snprintf(s + k, cap - k, "])");
-    return s;
-}
+/* (lit: a MIL tensor literal, in mil_harness.h) */
 
 
 static float frand(unsigned *s) {
@@ -322,21 +314,7 @@ static void test_conv_crosscheck(void) {
  * the typed mode. Every op's output (through the hook) and statistics must
  * agree: values to fp32 (or binary16) rounding, the NaN, Inf and overflow
  * counts exactly. On other CPUs both runs take the BLAS path. */
-typedef struct hook_rec {
-    float *v[8];
-    size_t n[8];
-} hook_rec;
-
-static void rec_hook(void *user, size_t i, const exec_op_stat *st, const exec_tensor *o, size_t no) {
-    hook_rec *h = user;
-    (void)st;
-    if (i >= 8 || !no) return;
-    size_t n = exec_tensor_count(&o[0]);
-    free(h->v[i]);
-    h->v[i] = malloc((n ? n : 1) * sizeof(float));
-    memcpy(h->v[i], o[0].data, n * sizeof(float));
-    h->n[i] = n;
-}
+/* (the hook's record: hook_rec, rec_hook in mil_harness.h) */
 
 /* a plan of lm with options o, run twice (the second run sees the packed
  * weights and the fusion decided): its last outputs and statistics */
@@ -476,11 +454,7 @@ static void test_conv_fast_fused(void) {
                  * path; 2: our GEMM without a hook (the fused chain in registers,
                  * intermediate outputs never written) */
                 for (int pass = 0; pass < 3; pass++) {
-                    if (pass == 1) setenv("CML_EXEC_BLAS_CONV", "1", 1);
-                    exec_opts o = host_opts;
-                    o.threads = threads;
-                    o.hook = pass == 2 ? NULL : rec_hook;
-                    o.hook_user = &h[pass];
+                    exec_opts o = pass_opts(pass, threads, &h[pass]);
                     exec_tensor *out;
                     size_t no;
                     exec_stats es;
@@ -533,7 +507,7 @@ static void test_conv_fast_fused(void) {
                     CHECK(bad == 0);
                 }
                 for (int k = 0; k < 3; k++)
-                    for (int i = 0; i < 8; i++) free(h[k].v[i]);
+                    hook_free(&h[k]);
             }
         loader_free(lm);
         free(f); free(wl); free(bl); free(x); free(w); free(b); free(rs);
