@@ -147,11 +147,17 @@ local function reachable(fn)
         local blocks = op.blocks
         local live = SOURCES[kind] or #blocks > 0
         if not live then
+          -- an argument is a value or a list of values; the first reached
+          -- one settles it
           for _, arg in pairs(op.inputs) do
-            local list = type(arg) == "table" and arg or { arg }
-            for _, v in ipairs(list) do
-              if type(v) == "userdata" and reach[v.name] then live = true end
+            if type(arg) == "userdata" then
+              live = reach[arg.name] or false
+            elseif type(arg) == "table" then
+              for _, v in ipairs(arg) do
+                if type(v) == "userdata" and reach[v.name] then live = true break end
+              end
             end
+            if live then break end
           end
         end
         for _, b in ipairs(blocks) do walk(b, depth + 1) end
