@@ -713,6 +713,41 @@ static void test_par_regions(void) {
     free(p);
 }
 
+/* A packing made in fp16 emulation holds weights rounded to binary16; an
+ * fp32 run of the same plan needs them as stored. A palettized weight whose
+ * LUT values are not binary16 (0.1, 0.3, ...), packed first by an fp16 run,
+ * must not serve the fp32 run after it: that run equals a fresh plan's. */
+static void test_conv_pack_modes(void) {
+    /* 32 x 64 x 3 x 3 = 18,432 weights: past EXEC_LZ_MIN_BYTES as floats,
+     * so the weight stays in its stored form and the conv packs it */
+    enum { NW = 32 * 64 * 9, NX = 64 * 12 * 12 };
+    static char idx[NW * 3 + 64];
+    size_t k = 0;
+    for (int i = 0; i < NW; i++) k += (size_t)snprintf(idx + k, sizeof idx - k, "%s%d", i ? ", " : "", (i * 7 + i / 5) % 4);
+    char *f = fmt("func main<ios18>(tensor<fp32, [1, 64, 12, 12]> x) {\n"
+                  "  tensor<fp32, [32, 64, 3, 3]> w = constexpr_lut_to_dense(indices = tensor<uint2, [32, 64, 3, 3]>([%s]), "
+                  "lut = tensor<fp32, [1, 1, 1, 1, 4, 1]>([0.1, -0.3, 0.7, 1.1]))[name = string(\"w\")];\n"
+                  "  tensor<fp32, [1, 32, 12, 12]> y = conv(x = x, weight = w, pad_type = string(\"same\"))[name = string(\"y\")];\n"
+                  "} -> (y);\n",
+                  idx);
+    static float x[NX];
+    for (int i = 0; i < NX; i++) x[i] = (float)((i * 37) % 101) / 50.0f - 1.0f;
+    exec_tensor in = TS("x", x, 1, 64, 12, 12);
+    res a, b;
+    if (prep(&a, f) && prep(&b, f)) {
+        CHECK(again(&a, EXEC_FP16_EMU, &in, 1));   /* a packs first in fp16 emulation */
+        CHECK(again(&a, EXEC_FP32, &in, 1));
+        CHECK(again(&b, EXEC_FP32, &in, 1));       /* b only ever runs fp32 */
+        size_t n = 32 * 12 * 12, differ = 0;
+        for (size_t i = 0; a.n && b.n && i < n; i++) differ += a.o[0].data[i] != b.o[0].data[i];
+        CHECK(a.n == 1 && b.n == 1);
+        CHECK_INT(differ, 0);
+    }
+    res_free(&a);
+    res_free(&b);
+    free(f);
+}
+
 /* exec_plan_bump: 64-byte aligned, disjoint, NULL from 1 MiB and once the
  * plan holds EXEC_BUMP_CHUNKS chunks; the latest buffer can be taken back */
 static void test_plan_bump(void) {
@@ -2264,6 +2299,7 @@ int main(void) {
     RUN(test_conv_direct_pads);
     RUN(test_par_regions);
     RUN(test_plan_bump);
+    RUN(test_conv_pack_modes);
     RUN(test_conv_transpose);
     RUN(test_pooling);
     RUN(test_max_pool_naive);

@@ -830,8 +830,11 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
     int slot = -1;
     for (int i = 0; i < 2; i++) {
         cwpack *e = &cc->e[i];
-        if (e->data && e->src == w && e->lz == lz && (!lz || e->r16 == r16 || e->half) && e->cout == cout &&
-            e->K == K && e->groups == groups && e->width == width)
+        /* a packing made without rounding whose values all proved binary16
+         * serves both modes; one made rounded (fp16 emulation) only that mode */
+        bool same_values = !lz || e->r16 == r16 || (e->half && !e->r16);
+        if (e->data && e->src == w && e->lz == lz && same_values && e->cout == cout && e->K == K &&
+            e->groups == groups && e->width == width)
             return e;
         if (slot < 0 && !e->data) slot = i;
     }
