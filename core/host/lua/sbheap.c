@@ -121,6 +121,7 @@ static void *slab_alloc(sbheap *h, size_t n) {
     if (p) {
         UNPOISON(p, sizeof(void *));
         h->free[c] = *(void **)p;
+        POISON(p, sizeof(void *));   /* a block under 8 bytes: its link's tail stays out of bounds */
     } else {
         size_t sz = class_size[c];
         if ((size_t)(h->end - h->cur) < sz) {

@@ -745,6 +745,7 @@ typedef struct cwpack {
     int width;
     bool half;
     bool bumped;                     /* data is the plan's (exec_plan_bump), not freed here */
+    size_t bytes;                    /* of data */
     void *data;
 } cwpack;
 typedef struct cwcache {
@@ -839,8 +840,13 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
         if (slot < 0 && !e->data) slot = i;
     }
     if (!lz && !const_buffer(p, w)) return &CONV_NOT_CONST;
-    if (slot < 0) { /* both taken by other buffers: replace the second */
+    /* both taken by other buffers: replace the second. A replacement is
+     * not cut from the plan's chunks: a step that cycles through three
+     * packings would otherwise leave a dead one there at every turn */
+    bool replacing = slot < 0;
+    if (slot < 0) {
         if (!cc->e[1].bumped) free(cc->e[1].data);
+        else exec_plan_unbump(p, cc->e[1].data, cc->e[1].bytes);   /* when it was the latest */
         memset(&cc->e[1], 0, sizeof cc->e[1]);
         slot = 1;
     }
@@ -866,7 +872,7 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
     }
     j.tmp = p->pk_tmp;
     size_t nbytes = nblk * bn * 2;
-    j.data = exec_plan_bump(p, nbytes);
+    j.data = replacing ? NULL : exec_plan_bump(p, nbytes);
     bool bumped = j.data != NULL;
     if (!j.data) j.data = exec_huge_alloc(nbytes, NULL);
     if (!j.data) return NULL;
@@ -877,11 +883,19 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
         j.half = false;
         atomic_store(&j.inexact, false);
         nbytes = nblk * bn * sizeof(float);
-        j.data = exec_plan_bump(p, nbytes);
+        j.data = replacing ? NULL : exec_plan_bump(p, nbytes);
         bumped = j.data != NULL;
         if (!j.data) j.data = exec_huge_alloc(nbytes, NULL);
         if (!j.data) return NULL;
         exec_par_for(p, nblk, 1, pack_blocks, &j);
+    }
+    /* the scratch stays for the next packing up to a huge page; a larger one
+     * (K in the thousands, many threads) would stay in the resident set of
+     * every later run */
+    if (p->pk_tmp_n * sizeof(float) > ((size_t)2 << 20)) {
+        free(p->pk_tmp);
+        p->pk_tmp = NULL;
+        p->pk_tmp_n = 0;
     }
     /* the stored weights are in the packing now: the host's pages under them
      * leave the resident set (a later repacking reads them again) */
@@ -896,6 +910,7 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
     e->width = width;
     e->half = j.half;
     e->bumped = bumped;
+    e->bytes = nbytes;
     e->data = j.data;
     return e;
 }
