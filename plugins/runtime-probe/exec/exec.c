@@ -28,12 +28,20 @@
  * sanitizer build still sees a packing overrun into its neighbour: with
  * AddressSanitizer's own functions when it is linked in (weak references,
  * null otherwise) */
+#if defined(__ELF__) && defined(__GNUC__)   /* an undefined weak reference resolves to null */
 void __asan_poison_memory_region(void const volatile *addr, size_t size) __attribute__((weak));
 void __asan_unpoison_memory_region(void const volatile *addr, size_t size) __attribute__((weak));
 static void bump_mark(void *m, size_t n, bool usable) {
     if (usable && __asan_unpoison_memory_region) __asan_unpoison_memory_region(m, n);
     else if (!usable && __asan_poison_memory_region) __asan_poison_memory_region(m, n);
 }
+#else   /* Mach-O links refuse an undefined weak reference: no poisoning there */
+static void bump_mark(void *m, size_t n, bool usable) {
+    (void)m;
+    (void)n;
+    (void)usable;
+}
+#endif
 
 /* ---- small utilities ------------------------------------------------------ */
 
