@@ -4,8 +4,9 @@
  * A Lua state is thousands of small blocks (strings, tables, closures):
  * 40–60 KiB per rule once its environment is built. From malloc, each new
  * 4 KiB page of the heap is a page fault, and on a virtual machine a page
- * fault costs 10–20 µs: loading the 18 bundled rules took ~220 of them,
- * about a third of a `check`'s time before any rule ran. Here a state's
+ * fault costs 12–22 µs (bench/page_faults.c): loading the 18 bundled rules
+ * took ~220 of them, about a third of a `check`'s time before any rule
+ * ran. Here a state's
  * blocks come from 64 KiB slabs cut out of 2 MiB regions that the kernel
  * may back with one huge page each, so the whole rule set usually lives in
  * one.
