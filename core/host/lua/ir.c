@@ -63,6 +63,11 @@ typedef struct lua_ir {
     const cml_model *model;
     rule_ctx *ctx;
     unsigned refused;         /* consecutive refused reports */
+    /* each type's metatable: its identity (lua_topointer) and a registry
+     * reference, so that checking and making an object looks no name up
+     * (luaL_checkudata and luaL_setmetatable did, a fifth of a walk's cost) */
+    const void *mt[LIR_NTYPES];
+    int mt_ref[LIR_NTYPES];
 } lua_ir;
 
 static char lir_state_key;    /* registry: the lua_ir userdata */
@@ -78,11 +83,12 @@ static lua_ir *lir_state(lua_State *L) { return sandbox_from(L)->user; }
 ** ======================================================================= */
 
 static lir_obj *lir_toobj(lua_State *L, int idx) {
-    if (lua_type(L, idx) != LUA_TUSERDATA) return NULL;
-    for (int t = 0; t < LIR_NTYPES; t++) {
-        lir_obj *o = luaL_testudata(L, idx, lir_tname[t]);
-        if (o) return o;
-    }
+    if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) return NULL;
+    const void *mt = lua_topointer(L, -1);
+    lua_pop(L, 1);
+    const lua_ir *ir = lir_state(L);
+    for (int t = 0; t < LIR_NTYPES; t++)
+        if (mt == ir->mt[t]) return lua_touserdata(L, idx);
     return NULL;
 }
 
@@ -93,11 +99,32 @@ static void lir_live(lua_State *L, const lir_obj *o) {
                    lir_kind[o->type]);
 }
 
-/* The IR pointer of the object at idx, which must be of type t and live. */
+/* The IR pointer of the object at idx, which must be of type t and live
+ * (luaL_checkudata's test and message, against the metatable's identity). */
 static const void *lir_check(lua_State *L, int idx, lir_type t) {
-    lir_obj *o = luaL_checkudata(L, idx, lir_tname[t]);
+    const lua_ir *ir = lir_state(L);
+    lir_obj *o = lua_type(L, idx) == LUA_TUSERDATA ? lua_touserdata(L, idx) : NULL;
+    bool ok = o && lua_getmetatable(L, idx);
+    if (ok) {
+        ok = lua_topointer(L, -1) == ir->mt[t];
+        lua_pop(L, 1);
+    }
+    if (!ok) luaL_typeerror(L, idx, lir_tname[t]);
     lir_live(L, o);
     return o->p;
+}
+
+/* How many objects of type t a check may make: ops and values are sized
+ * from the model (the interning table then never rehashes on a walk), at
+ * most 4096 so that a rule that touches a few ops of a huge model does not
+ * pay for all of them against its memory cap. */
+static int cache_hint(const lua_ir *ir, lir_type t) {
+    if ((t != LIR_OP && t != LIR_VALUE) || !ir->model) return 0;
+    size_t n = 0;
+    cml_op_iter it;
+    for (const cml_op *op = cml_ops_first(&it, ir->model, NULL); op && n < 4096; op = cml_ops_next(&it))
+        n += t == LIR_OP ? 1 : op->n_outputs;
+    return (int)(n < 4096 ? n : 4096);
 }
 
 /* Push the object for IR pointer p (nil for NULL); interned per check. */
@@ -110,7 +137,14 @@ static void lir_push(lua_State *L, lir_type t, const void *p) {
     luaL_checkstack(L, 6, "IR object");
     bool cached = false;
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &lir_cache_key) == LUA_TTABLE) {
-        lua_rawgeti(L, -1, t + 1);
+        if (lua_rawgeti(L, -1, t + 1) != LUA_TTABLE) {   /* the type's first object in this check */
+            lua_pop(L, 1);
+            lua_createtable(L, 0, cache_hint(ir, t));
+            lua_rawgeti(L, -2, LIR_NTYPES + 1);          /* the weak-values metatable */
+            lua_setmetatable(L, -2);
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, -3, t + 1);
+        }
         if (lua_rawgetp(L, -1, p) == LUA_TUSERDATA) {   /* root weak obj */
             lua_replace(L, -3);
             lua_pop(L, 1);
@@ -125,7 +159,8 @@ static void lir_push(lua_State *L, lir_type t, const void *p) {
     o->p = p;
     o->gen = ir->gen;
     o->type = (int)t;
-    luaL_setmetatable(L, lir_tname[t]);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ir->mt_ref[t]);
+    lua_setmetatable(L, -2);
     if (cached) {
         lua_pushvalue(L, -1);
         lua_rawsetp(L, -3, p);
@@ -1316,7 +1351,8 @@ int luair_open(lua_State *L) {
         lua_setfield(L, -2, "__tostring");
         lua_pushboolean(L, 0);
         lua_setfield(L, -2, "__metatable");
-        lua_pop(L, 1);
+        ir->mt[t] = lua_topointer(L, -1);
+        ir->mt_ref[t] = luaL_ref(L, LUA_REGISTRYINDEX);   /* pops it; the registry's name entry stays */
     }
     luaL_newmetatable(L, lir_box_name);
     lua_pushcfunction(L, box_gc);
@@ -1336,17 +1372,13 @@ void luair_begin(lua_State *L, const cml_model *m, rule_ctx *ctx) {
     ir->model = m;
     ir->ctx = ctx;
     ir->refused = 0;
-    lua_createtable(L, LIR_NTYPES, 0);
-    lua_createtable(L, 0, 1);           /* shared metatable: weak values */
+    /* {[type + 1] = weak table, made by the type's first lir_push,
+     *  [LIR_NTYPES + 1] = their shared metatable: weak values} */
+    lua_createtable(L, LIR_NTYPES + 1, 0);
+    lua_createtable(L, 0, 1);
     lua_pushliteral(L, "v");
     lua_setfield(L, -2, "__mode");
-    for (int t = 0; t < LIR_NTYPES; t++) {
-        lua_newtable(L);
-        lua_pushvalue(L, -2);
-        lua_setmetatable(L, -2);
-        lua_rawseti(L, -3, t + 1);
-    }
-    lua_pop(L, 1);
+    lua_rawseti(L, -2, LIR_NTYPES + 1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &lir_cache_key);
 }
 
