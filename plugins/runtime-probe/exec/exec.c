@@ -511,7 +511,7 @@ static float *big_alloc(size_t n, size_t *cap) {
 }
 
 void *exec_huge_alloc(size_t bytes, size_t *len) {
-    const size_t huge = (size_t)2 << 20;
+    const size_t huge = EXEC_HUGE_PAGE;
     size_t n = bytes;
     void *m = NULL;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
@@ -526,21 +526,20 @@ void *exec_huge_alloc(size_t bytes, size_t *len) {
     return m;
 }
 
-#define BUMP_CHUNK ((size_t)2 << 20)
+#define BUMP_CHUNK EXEC_HUGE_PAGE
 
 void *exec_plan_bump(exec_plan *p, size_t want) {
-    const size_t chunk = BUMP_CHUNK;
     size_t n = (want + 63) & ~(size_t)63;
-    if (n == 0 || n >= chunk / 2) return NULL;
+    if (n == 0 || n >= BUMP_CHUNK / 2) return NULL;
     if ((size_t)(p->pk_end - p->pk_cur) < n) {
         if (p->n_pk_chunks == EXEC_BUMP_CHUNKS) return NULL;
         if (!p->pk_chunk && !(p->pk_chunk = calloc(EXEC_BUMP_CHUNKS, sizeof *p->pk_chunk))) return NULL;
-        unsigned char *c = exec_huge_alloc(chunk, NULL);
+        unsigned char *c = exec_huge_alloc(BUMP_CHUNK, NULL);
         if (!c) return NULL;
-        bump_mark(c, chunk, false);
+        bump_mark(c, BUMP_CHUNK, false);
         p->pk_chunk[p->n_pk_chunks++] = c;
         p->pk_cur = c;
-        p->pk_end = c + chunk;
+        p->pk_end = c + BUMP_CHUNK;
     }
     void *m = p->pk_cur;
     p->pk_cur += n;

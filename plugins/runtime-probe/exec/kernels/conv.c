@@ -816,6 +816,21 @@ static bool const_buffer(const exec_plan *p, const float *w) {
     return false;
 }
 
+/* n bytes for a packing: cut from the plan's chunks (*bumped) unless it
+ * replaces another in a step's cache (own), else a buffer of its own */
+static void *pack_mem(exec_plan *p, size_t n, bool own, bool *bumped) {
+    void *m = own ? NULL : exec_plan_bump(p, n);
+    *bumped = m != NULL;
+    return m ? m : exec_huge_alloc(n, NULL);
+}
+
+/* gives pack_mem's n bytes back: a bumped packing only when it is the
+ * plan's latest (exec_plan_unbump), the rest with the plan */
+static void pack_mem_release(exec_plan *p, void *m, size_t n, bool bumped) {
+    if (bumped) exec_plan_unbump(p, m, n);
+    else free(m);
+}
+
 static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, int64_t cout, int64_t groups,
                                int64_t K, int width) {
     const float *w = wt->d;
@@ -845,8 +860,7 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
      * packings would otherwise leave a dead one there at every turn */
     bool replacing = slot < 0;
     if (slot < 0) {
-        if (!cc->e[1].bumped) free(cc->e[1].data);
-        else exec_plan_unbump(p, cc->e[1].data, cc->e[1].bytes);   /* when it was the latest */
+        pack_mem_release(p, cc->e[1].data, cc->e[1].bytes, cc->e[1].bumped);
         memset(&cc->e[1], 0, sizeof cc->e[1]);
         slot = 1;
     }
@@ -871,28 +885,22 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
         if (!p->pk_tmp) return NULL;
     }
     j.tmp = p->pk_tmp;
+    bool bumped;
     size_t nbytes = nblk * bn * 2;
-    j.data = replacing ? NULL : exec_plan_bump(p, nbytes);
-    bool bumped = j.data != NULL;
-    if (!j.data) j.data = exec_huge_alloc(nbytes, NULL);
-    if (!j.data) return NULL;
+    if (!(j.data = pack_mem(p, nbytes, replacing, &bumped))) return NULL;
     exec_par_for(p, nblk, 1, pack_blocks, &j);
     if (atomic_load(&j.inexact)) {
-        if (bumped) exec_plan_unbump(p, j.data, nbytes);
-        else free(j.data);
+        pack_mem_release(p, j.data, nbytes, bumped);
         j.half = false;
         atomic_store(&j.inexact, false);
         nbytes = nblk * bn * sizeof(float);
-        j.data = replacing ? NULL : exec_plan_bump(p, nbytes);
-        bumped = j.data != NULL;
-        if (!j.data) j.data = exec_huge_alloc(nbytes, NULL);
-        if (!j.data) return NULL;
+        if (!(j.data = pack_mem(p, nbytes, replacing, &bumped))) return NULL;
         exec_par_for(p, nblk, 1, pack_blocks, &j);
     }
     /* the scratch stays for the next packing up to a huge page; a larger one
      * (K in the thousands, many threads) would stay in the resident set of
      * every later run */
-    if (p->pk_tmp_n * sizeof(float) > ((size_t)2 << 20)) {
+    if (p->pk_tmp_n * sizeof(float) > EXEC_HUGE_PAGE) {
         free(p->pk_tmp);
         p->pk_tmp = NULL;
         p->pk_tmp_n = 0;
