@@ -68,6 +68,7 @@ typedef struct lua_ir {
      * (luaL_checkudata and luaL_setmetatable did, a fifth of a walk's cost) */
     const void *mt[LIR_NTYPES];
     int mt_ref[LIR_NTYPES];
+    int hint_ops, hint_values;  /* cache_hint's counts for this check; -1: not counted yet */
 } lua_ir;
 
 static char lir_state_key;    /* registry: the lua_ir userdata */
@@ -118,13 +119,19 @@ static const void *lir_check(lua_State *L, int idx, lir_type t) {
  * from the model (the interning table then never rehashes on a walk), at
  * most 4096 so that a rule that touches a few ops of a huge model does not
  * pay for all of them against its memory cap. */
-static int cache_hint(const lua_ir *ir, lir_type t) {
+static int cache_hint(lua_ir *ir, lir_type t) {
     if ((t != LIR_OP && t != LIR_VALUE) || !ir->model) return 0;
-    size_t n = 0;
-    cml_op_iter it;
-    for (const cml_op *op = cml_ops_first(&it, ir->model, NULL); op && n < 4096; op = cml_ops_next(&it))
-        n += t == LIR_OP ? 1 : op->n_outputs;
-    return (int)(n < 4096 ? n : 4096);
+    if (ir->hint_ops < 0) {   /* one walk counts both */
+        size_t ops = 0, values = 0;
+        cml_op_iter it;
+        for (const cml_op *op = cml_ops_first(&it, ir->model, NULL); op && values < 4096; op = cml_ops_next(&it)) {
+            ops++;
+            values += op->n_outputs;
+        }
+        ir->hint_ops = (int)(ops < 4096 ? ops : 4096);
+        ir->hint_values = (int)(values < 4096 ? values : 4096);
+    }
+    return t == LIR_OP ? ir->hint_ops : ir->hint_values;
 }
 
 /* Push the object for IR pointer p (nil for NULL); interned per check. */
@@ -133,7 +140,7 @@ static void lir_push(lua_State *L, lir_type t, const void *p) {
         lua_pushnil(L);
         return;
     }
-    const lua_ir *ir = lir_state(L);
+    lua_ir *ir = lir_state(L);
     luaL_checkstack(L, 6, "IR object");
     bool cached = false;
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &lir_cache_key) == LUA_TTABLE) {
@@ -1372,6 +1379,7 @@ void luair_begin(lua_State *L, const cml_model *m, rule_ctx *ctx) {
     ir->model = m;
     ir->ctx = ctx;
     ir->refused = 0;
+    ir->hint_ops = ir->hint_values = -1;
     /* {[type + 1] = weak table, made by the type's first lir_push,
      *  [LIR_NTYPES + 1] = their shared metatable: weak values} */
     lua_createtable(L, LIR_NTYPES + 1, 0);
