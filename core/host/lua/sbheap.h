@@ -6,10 +6,9 @@
  * 4 KiB page of the heap is a page fault, and on a virtual machine a page
  * fault costs 12–22 µs (bench/page_faults.c): loading the 18 bundled rules
  * took ~220 of them, about a third of a `check`'s time before any rule
- * ran. Here a state's
- * blocks come from 64 KiB slabs cut out of 2 MiB regions that the kernel
- * may back with one huge page each, so the whole rule set usually lives in
- * one.
+ * ran. Here a state's blocks come from 64 KiB slabs cut out of 2 MiB
+ * regions that the kernel may back with one huge page each, so the whole
+ * rule set usually lives in one.
  *
  * Blocks up to SBHEAP_MAX_POOLED bytes are served by size class: free
  * lists per class, else carved from the state's current slab; larger
