@@ -48,6 +48,23 @@ CHECK_MAIN_NO_EXEC()
 
 /* (lit: a MIL tensor literal, in mil_harness.h) */
 
+/* the MIL literals of a conv's weights (shape from the format) and its O
+ * biases; the caller frees both */
+static void conv_lits(const float *w, size_t nw, const float *b, int O, char **wl, char **bl, const char *shape_fmt,
+                      ...) __attribute__((format(printf, 7, 8)));
+static void conv_lits(const float *w, size_t nw, const float *b, int O, char **wl, char **bl, const char *shape_fmt,
+                      ...) {
+    char shp[64];
+    va_list ap;
+    va_start(ap, shape_fmt);
+    vsnprintf(shp, sizeof shp, shape_fmt, ap);
+    va_end(ap);
+    *wl = lit("fp32", shp, w, nw);
+    snprintf(shp, sizeof shp, "%d", O);
+    *bl = lit("fp32", shp, b, (size_t)O);
+}
+
+
 
 static float frand(unsigned *s) {
     *s = *s * 1103515245u + 12345u;
@@ -280,11 +297,8 @@ static void test_conv_crosscheck(void) {
         for (size_t i = 0; i < nw; i++) w[i] = frand(&seed);
         for (int i = 0; i < O; i++) b[i] = frand(&seed);
         conv_ref(x, N, C, H, W, w, O, kh, kw, g, s, d, p, b, y, Ho, Wo);
-        char shp[64];
-        snprintf(shp, sizeof shp, "%d, %d, %d, %d", O, C / g, kh, kw);
-        char *wl = lit("fp32", shp, w, nw);
-        snprintf(shp, sizeof shp, "%d", O);
-        char *bl = lit("fp32", shp, b, (size_t)O);
+        char *wl, *bl;
+        conv_lits(w, nw, b, O, &wl, &bl, "%d, %d, %d, %d", O, C / g, kh, kw);
         char *f = fmt("func main<ios16>(tensor<fp32, [%d, %d, %d, %d]> x) {\n"
                       "  tensor<fp32, [%d, %d, %d, %d]> y = conv(x = x, weight = %s, bias = %s, groups = int32(%d), "
                       "strides = tensor<int32, [2]>([%d, %d]), dilations = tensor<int32, [2]>([%d, %d]), pad_type = string(\"custom\"), "
@@ -418,11 +432,8 @@ static void test_conv_fast_fused(void) {
             x[5] = NAN;
             x[nx / 2] = INFINITY;
         }
-        char shp[64];
-        snprintf(shp, sizeof shp, "%d, %d, %d, %d", O, C / g, kh, kw);
-        char *wl = lit("fp32", shp, w, nw);
-        snprintf(shp, sizeof shp, "%d", O);
-        char *bl = lit("fp32", shp, b, (size_t)O);
+        char *wl, *bl;
+        conv_lits(w, nw, b, O, &wl, &bl, "%d, %d, %d, %d", O, C / g, kh, kw);
         /* the last case declares the conv, add and relu fp16 (rounded in the typed mode) */
         const char *dt = cs[t].big > 0 ? "fp16" : "fp32";
         char *f = cs[t].add
@@ -541,11 +552,8 @@ static void test_conv_fused_over(void) {
             rs[ny / 3] = NAN;
             x[nx / 2] = INFINITY;
         }
-        char shp[64];
-        snprintf(shp, sizeof shp, "%d, %d, %d, %d", O, C, k, k);
-        char *wl = lit("fp32", shp, w, nw);
-        snprintf(shp, sizeof shp, "%d", O);
-        char *bl = lit("fp32", shp, b, (size_t)O);
+        char *wl, *bl;
+        conv_lits(w, nw, b, O, &wl, &bl, "%d, %d, %d, %d", O, C, k, k);
         /* the residual r2 is a runtime tensor (a sigmoid of an input); in
          * form 2 the convolution reads it too */
         char *q = form == 1 ? fmt("  tensor<fp32, [1, %d, %d, %d]> q = mul(x = r2, y = r2)[name = string(\"q\")];\n",
@@ -635,11 +643,8 @@ static void test_conv_direct_pads(void) {
         for (size_t i = 0; i < nx; i++) x[i] = frand(&seed);
         for (size_t i = 0; i < nw; i++) w[i] = frand(&seed);
         for (int i = 0; i < O; i++) b[i] = frand(&seed);
-        char shp[64];
-        snprintf(shp, sizeof shp, "%d, %d, 3, 3", O, C);
-        char *wl = lit("fp32", shp, w, nw);
-        snprintf(shp, sizeof shp, "%d", O);
-        char *bl = lit("fp32", shp, b, (size_t)O);
+        char *wl, *bl;
+        conv_lits(w, nw, b, O, &wl, &bl, "%d, %d, 3, 3", O, C);
         char *f = fmt("func main<ios16>(tensor<fp32, [1, %d, %d, %d]> x) {\n"
                       "  tensor<fp32, [1, %d, %d, %d]> y = conv(x = x, weight = %s, bias = %s, "
                       "pad_type = string(\"custom\"), pad = tensor<int32, [4]>([%d, %d, %d, %d]))[name = string(\"y\")];\n"
