@@ -170,6 +170,9 @@ static const cli_flag FLAGS[] = {
     {"--keep-going", 0, NULL, CMD_RUNS, F_TRUE, OFF(keep_going), NULL, 0, 0, NULL, S_REPORT,
      "exit by the findings alone even when a rule or plugin failed (a Lua error, a plugin crash or time-out); "
      "without it such a failure makes the exit 2"},
+    {"--profile", 0, NULL, CMD_RUNS, F_TRUE, OFF(profile), NULL, 0, 0, NULL, S_REPORT,
+     "print on stderr where the time went: start-up, loading the models, each rule (wall-clock ms, a Lua "
+     "rule's VM instructions against its budget), slowest first; the report does not change"},
     {"--markdown", 0, NULL, CMD_RULES, F_TRUE, OFF(markdown), NULL, 0, 0, NULL, S_REPORT,
      "the Markdown rule reference: the index of docs/rules.md, or ID's page (same as --format markdown)"},
     {"--docs", 0, "DIR", CMD_RULES, F_STR, OFF(docs_dir), NULL, 0, 0, NULL, S_REPORT,

@@ -37,7 +37,7 @@ int strv_push(strv *s, const char *x);
 typedef struct cli_opts {
     const char *format, *output, *config, *target, *baseline, *docs_dir, *rule_set;
     int fail_on;              /* LEVEL_*, -1 = not given */
-    bool no_config, no_bundled, quiet, color, no_color, timestamps, markdown, keep_going;
+    bool no_config, no_bundled, quiet, color, no_color, timestamps, markdown, keep_going, profile;
     bool trust_config;        /* the configuration file may load code (docs/security.md) */
     strv enable, disable, rules_dirs, plugins, limits, args;
     cJSON *rule_options;      /* {"threads": 4, "inputs": [...]}, or NULL */

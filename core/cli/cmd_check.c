@@ -61,6 +61,47 @@ static size_t rule_failures(const registry *reg) {
     return n;
 }
 
+/* A count of Lua VM instructions as the budget counts them (to its hook
+ * period, 1000): "-" for none, "<1k", "12.3k", "4.56M". */
+static const char *instr_text(char *buf, size_t cap, uint64_t n, bool lua) {
+    if (!lua) snprintf(buf, cap, "-");
+    else if (n < 1000) snprintf(buf, cap, "<1k");
+    else if (n < 1000000) snprintf(buf, cap, "%.1fk", (double)n / 1e3);
+    else snprintf(buf, cap, "%.2fM", (double)n / 1e6);
+    return buf;
+}
+
+static int cmp_rule_time(const void *pa, const void *pb) {
+    const run_rule_time *a = pa, *b = pb;
+    if (a->check_s != b->check_s) return a->check_s < b->check_s ? 1 : -1;
+    return strcmp(a->rule->id, b->rule->id);
+}
+
+/* --profile: the phases, then every rule that ran, slowest first. On
+ * stderr: the report itself stays the same bytes. Rule ids are checked
+ * ([a-z0-9/-]), so they print as they are. */
+static void profile_print(run_profile *pr, double startup_s, double report_s, double total_s, size_t n_loaded) {
+    FILE *e = stderr;
+    fprintf(e, "coreml-lint: profile (wall-clock ms)\n");
+    fprintf(e, "  %9.2f  start-up: configuration, the rule set (%zu rule%s) and plugins\n", startup_s * 1e3, n_loaded,
+            n_loaded == 1 ? "" : "s");
+    fprintf(e, "  %9.2f  loading %zu model%s\n", pr->load_s * 1e3, pr->n_models, pr->n_models == 1 ? "" : "s");
+    fprintf(e, "  %9.2f  running %zu rule%s\n", pr->rules_s * 1e3, pr->n_rules, pr->n_rules == 1 ? "" : "s");
+    fprintf(e, "  %9.2f  findings and the report\n", (pr->finish_s + report_s) * 1e3);
+    fprintf(e, "  %9.2f  total\n", total_s * 1e3);
+    if (!pr->n_rules) return;
+    qsort(pr->rules, pr->n_rules, sizeof *pr->rules, cmp_rule_time);
+    fprintf(e, "  %9s %6s %10s %8s  %s\n", "ms", "%", "Lua instr", "findings", "rule");
+    for (size_t i = 0; i < pr->n_rules; i++) {
+        const run_rule_time *t = &pr->rules[i];
+        char ib[32];
+        bool lua = t->rule->kind && !strcmp(t->rule->kind, "lua");
+        fprintf(e, "  %9.2f %6.1f %10s %8zu  %s\n", t->check_s * 1e3,
+                pr->rules_s > 0 ? 100.0 * t->check_s / pr->rules_s : 0.0,
+                instr_text(ib, sizeof ib, t->vm_instructions, lua), t->findings, t->rule->id);
+    }
+}
+
 /* --target (a bare version takes its platform from PLATFORM_NAME), else
  * the configuration's, else the one of the Xcode build phase we run in. */
 static const char *run_target(const cli_opts *o, const config *cfg, char *buf, size_t cap) {
@@ -127,8 +168,11 @@ int cmd_check(const cli_command *c, cli_opts *o) {
             cli_errorf("coreml-lint %s: '%s' does not exist", c->name, o->args.v[i]);
             return 2;
         }
+    double t_start = host_now_s();
     session s;
     int rc = session_open(&s, o, true, c->enables);
+    double t_opened = host_now_s();
+    run_profile prof = {0};
     if (!rc) rc = enable_command_rules(c, s.reg);
     path_list paths = {0};
     run_result *res = NULL;
@@ -159,18 +203,22 @@ int cmd_check(const cli_command *c, cli_opts *o) {
                        .baseline = o->baseline,
                        .timestamps = o->timestamps,
                        .limits = &s.limits,
-                       .model_facts = w->facts ? report_model_facts : NULL};
+                       .model_facts = w->facts ? report_model_facts : NULL,
+                       .profile = o->profile ? &prof : NULL};
         res = run_check(s.reg, &ro, (const char *const *)paths.items, paths.n, &st, err, sizeof err);
         if (!res) {
             cli_errorf("coreml-lint: %s", err);
             rc = 2;
         }
     }
+    double t_report = 0;
     if (!rc) {
         writer_opts wo = {.color = want_color(o, out.f)};
+        double w0 = host_now_s();
         int wr = w->write(out.f, res, &wo);
         /* a report that failed to write never replaces the previous one */
         int cl = wr == 0 ? session_output_commit(&out) : (session_output_abort(&out), 0);
+        t_report = host_now_s() - w0;
         if (wr != 0 || cl != 0) {
             if (wr != 0 && cl == 0) fprintf(stderr, "coreml-lint: writing the report failed\n");
             rc = 2;
@@ -199,7 +247,10 @@ int cmd_check(const cli_command *c, cli_opts *o) {
             session_print_notes(&s);
             summary(res, &st);
         }
+        if (o->profile)
+            profile_print(&prof, t_opened - t_start, t_report, host_now_s() - t_start, registry_count(s.reg));
     }
+    run_profile_free(&prof);
     session_output_abort(&out);
     run_result_free(res);
     path_list_free(&paths);

@@ -182,3 +182,7 @@ const host_limits *ctx_limits(const rule_ctx *ctx) {
     }
     return &dflt;
 }
+
+void ctx_account(rule_ctx *ctx, uint64_t vm_instructions) {
+    if (ctx) ctx->vm_instructions += vm_instructions;
+}

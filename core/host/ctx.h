@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -49,6 +50,9 @@ const cml_model *ctx_load_model(rule_ctx *ctx, const char *path);
 const cml_model *ctx_loaded_model(const rule_ctx *ctx, size_t i);
 /* The run's limits (Lua budgets, plugin time-out and isolation). */
 const struct host_limits *ctx_limits(const rule_ctx *ctx);
+/* The work the engine counted for this check, for `check --profile`: a Lua
+ * rule's VM instructions as its budget counts them (limits.lua_instructions). */
+void ctx_account(rule_ctx *ctx, uint64_t vm_instructions);
 
 #define CTX_MAX_FINDINGS_PER_RULE 10000u  /* per rule and model: flood cap */
 

@@ -33,6 +33,7 @@ struct rule_ctx {
     bool capped;
     bool notified;
     fvec *out;
+    uint64_t vm_instructions;  /* ctx_account: the engine's count of this check */
 };
 
 #endif

@@ -84,7 +84,13 @@ static int put_facts(cJSON **root, const char *path, cJSON *facts) {
 
 static void check_one_model(registry *reg, const run_opts *o, const char *path, fvec *out, run_model *rm,
                             cJSON **props) {
+    run_profile *pr = o->profile;
+    double t0 = pr ? host_now_s() : 0;
     lmodel *lm = loader_load(path, NULL);
+    if (pr) {
+        pr->load_s += host_now_s() - t0;
+        pr->n_models++;
+    }
     if (!lm || !lm->model) {
         registry_notify(reg, NULL, "rule/error", LEVEL_ERROR, NULL, 0, "out of memory loading '%s'", path);
         loader_free(lm);
@@ -117,7 +123,17 @@ static void check_one_model(registry *reg, const run_opts *o, const char *path, 
                         .limits = o->limits,
                         .level_set = registry_level_configured(reg, r),
                         .out = out};
+        double c0 = pr ? host_now_s() : 0;
         int rc = r->eng->check(r, m, &ctx);
+        if (pr && pr->rules) {
+            double s = host_now_s() - c0;
+            run_rule_time *rt = &pr->rules[i];
+            rt->rule = r;
+            rt->check_s += s;
+            rt->vm_instructions += ctx.vm_instructions;
+            rt->findings += ctx.n_reported;
+            pr->rules_s += s;
+        }
         if (rc < 0 && !ctx.notified)
             ctx_notify(&ctx, "rule/error", LEVEL_ERROR, "the rule failed (error %d) and was skipped for this model", rc);
     }
@@ -207,6 +223,14 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
     r->models = calloc(n_paths + 1, sizeof *r->models);
     fvec out = {0};
     bool oom = !r->rules || !r->models;
+    run_profile *pr = o->profile;
+    if (pr) {
+        /* indexed by the registry's order while the models run, then
+         * packed to the rules that ran */
+        memset(pr, 0, sizeof *pr);
+        pr->rules = calloc(registry_count(reg) + 1, sizeof *pr->rules);
+        oom |= !pr->rules;
+    }
 
     for (size_t i = 0; !oom && i < n_paths; i++) {
         char *norm = host_path_normalize(paths[i], p->cwd);
@@ -234,6 +258,7 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
         st.models++;
     }
 
+    double f0 = pr ? host_now_s() : 0;
     findings_stats fst;
     oom |= findings_finish(&out, fps, n_fps, o->cfg, p->cwd, &fst) != 0;
     if (!oom) report_unused_suppressions(reg, o->cfg, r, &out, p->cwd);
@@ -265,6 +290,13 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
     if (r->n_notes) qsort(r->notes, r->n_notes, sizeof *r->notes, cmp_note);
     oom |= !r->notes;
 
+    if (pr && pr->rules) {
+        size_t k = 0;
+        for (size_t i = 0; i < registry_count(reg); i++)
+            if (pr->rules[i].rule) pr->rules[k++] = pr->rules[i];
+        pr->n_rules = k;
+        pr->finish_s = host_now_s() - f0;
+    }
     if (oom) {
         snprintf(err, errlen, "out of memory");
         run_result_free(r);
@@ -272,4 +304,10 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
     }
     if (stats) *stats = st;
     return r;
+}
+
+void run_profile_free(run_profile *pr) {
+    if (!pr) return;
+    free(pr->rules);
+    memset(pr, 0, sizeof *pr);
 }

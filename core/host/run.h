@@ -53,7 +53,29 @@ typedef struct run_opts {
      * the object it returns (owned by the run from then on; NULL = none) is
      * stored as run_properties["model"][model path]. */
     cJSON *(*model_facts)(const cml_model *m);
+    struct run_profile *profile; /* NULL, or filled with where the time went */
 } run_opts;
+
+/* `check --profile`: wall-clock time of each phase of run_check and of each
+ * rule's checks over all models, for the command to print on stderr (never
+ * in the report, which stays the same bytes). */
+typedef struct run_rule_time {
+    const host_rule *rule;
+    double check_s;           /* its engine's check calls, all models */
+    uint64_t vm_instructions; /* Lua rules: VM instructions, as the budget counts them */
+    size_t findings;          /* reported (before suppressions, baseline and dedup) */
+} run_rule_time;
+
+typedef struct run_profile {
+    double load_s;            /* loading the models */
+    double rules_s;           /* every rule's checks */
+    double finish_s;          /* the findings pipeline, artifacts, notifications */
+    size_t n_models;          /* models loaded */
+    run_rule_time *rules;     /* the enabled rules that ran, in id order */
+    size_t n_rules;
+} run_profile;
+
+void run_profile_free(run_profile *pr);
 
 typedef struct run_stats {
     size_t models, excluded, suppressed, baselined, duplicates;

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* host_util.c — small pieces every part of the rule host shares: level
+/* util.c — small pieces every part of the rule host shares: level
  * names, the life cycle of a host_rule (rule_new/rule_free), the rule id
  * syntax, the glob matcher used for rule ids, model paths and logical
  * locations, and the normalisation of paths as users gave them. No state;
  * nothing here prints. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "host/rule.h"
 #include "host/util.h"
@@ -238,4 +240,10 @@ bool rule_has_tag(const host_rule *r, const char *tag) {
     for (size_t i = 0; r && i < r->n_tags; i++)
         if (r->tags[i] && !strcmp(r->tags[i], tag)) return true;
     return false;
+}
+
+double host_now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

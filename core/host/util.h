@@ -19,5 +19,7 @@ char *host_path_normalize(const char *path, const char *cwd);
 /* The rule id or glob syntax accepted in configs and on the command line:
  * a valid id, or [a-z0-9*?/-]+ with at least one * or ?. */
 bool host_rule_pattern_valid(const char *pattern);
+/* Seconds on the monotonic clock (for `--profile`). */
+double host_now_s(void);
 
 #endif

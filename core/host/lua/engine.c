@@ -674,6 +674,7 @@ static int luarule_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
     sandbox_arm(sb, hr->lim.check_budget);
     check_call cc = {hr, m, ctx};
     int st = sandbox_cpcall(sb, check_tramp, &cc);
+    ctx_account(ctx, sb->count);
     luair_end(sb);
     int rc = 0;
     if (st != LUA_OK) {

@@ -347,6 +347,70 @@ static void test_broken_rule(void) {
     cli_res_free(&r);
 }
 
+/* --profile: where the time went, on stderr, for each rule that ran (a Lua
+ * rule's VM instructions beside it), slowest first; the report is the same
+ * bytes with or without it, and only the commands that run rules take it. */
+static void test_profile(void) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    char model[PATH_MAX];
+    snprintf(model, sizeof model, "%s/examples/tiny_convnet_nn.mlmodel", bd);
+    if (access(model, R_OK) != 0) {
+        fprintf(stderr, "SKIP test_profile: the fixture writer's examples are missing\n");
+        return;
+    }
+    char p[PATH_MAX + 64];
+    snprintf(p, sizeof p, "%s/prof", work);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/prof/house", work);
+    mkdir(p, 0700);
+    /* ~20k VM instructions (two a turn), then one finding per layer */
+    write_str("prof/house/busy.lua",
+              "return { id = \"house/busy\", name = \"Busy\", summary = \"s\", help = \"h\", level = \"note\",\n"
+              "  check = function(model, ctx)\n"
+              "    local s = 0\n"
+              "    for i = 1, 10000 do s = s + i end\n"
+              "    for op in model:ops() do ctx:report{ at = op, message = \"layer \" .. op.name } end\n"
+              "  end }\n");
+    const char *base[] = {"--no-bundled", "--no-config", "--rules-dir", "prof", "--format", "json", model};
+    res plain = run_in(work, (const char *const[]){base[0], base[1], base[2], base[3], base[4], base[5], base[6],
+                                                   NULL});
+    res r = run_in(work, (const char *const[]){base[0], base[1], base[2], base[3], base[4], base[5], "--profile",
+                                               base[6], NULL});
+    EXPECT_CODE(plain, 0);
+    EXPECT_CODE(r, 0);
+    CHECK_STR(r.out, plain.out);
+    CHECK(strstr(plain.err, "profile") == NULL);
+    CHECK(strstr(r.err, "coreml-lint: profile (wall-clock ms)") != NULL);
+    CHECK(strstr(r.err, "loading 1 model\n") != NULL);
+    /* the rule's row: its findings (one per layer of the model) and a count
+     * in thousands; a builtin rule's row has no instruction count */
+    int layers = 0;
+    for (const char *q = plain.out; (q = strstr(q, "\"rule\":\t\"house/busy\"")) != NULL; q++) layers++;
+    char row[64];
+    snprintf(row, sizeof row, " %8d  house/busy\n", layers);
+    const char *hb = strstr(r.err, row);
+    CHECK(layers > 0 && hb != NULL);
+    if (hb) {
+        const char *ls = hb;
+        while (ls > r.err && ls[-1] != '\n') ls--;
+        double ms = -1, pct = -1, kinstr = -1;
+        CHECK_INT(sscanf(ls, " %lf %lf %lfk", &ms, &pct, &kinstr), 3);
+        CHECK(ms >= 0 && pct >= 0 && pct <= 100 && kinstr >= 15 && kinstr < 1000);
+    }
+    CHECK(strstr(r.err, "-        0  load/protobuf-corrupt\n") != NULL);
+    cli_res_free(&plain);
+    cli_res_free(&r);
+    /* asked for, it prints even with --quiet, which only drops the summary */
+    r = RUNW("--no-bundled", "--no-config", "--quiet", "--profile", model);
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.err, "coreml-lint: profile") != NULL && strstr(r.err, "checked:") == NULL);
+    cli_res_free(&r);
+    r = RUNW("inspect", "--profile", model);
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "--profile") != NULL);
+    cli_res_free(&r);
+}
+
 /* What Xcode hands a Run Script phase: --target "$IPHONEOS_DEPLOYMENT_TARGET"
  * is "16.0", with PLATFORM_NAME naming the platform; with no --target at all
  * the build settings in the environment are the target. The multifunction
@@ -661,7 +725,7 @@ static void test_help(void) {
                                         "--target", "--limit", "--enable", "--disable", "--rules-dir", "--plugin",
                                         "--no-bundled", "--threads", "--runs", "--input", "--save-outputs",
                                         "--timeout", "--memory-limit", "--seed", "--function", "--no-coreml",
-                                        "--quiet", "--version", "--markdown", "--timestamps", "--color"};
+                                        "--quiet", "--version", "--markdown", "--timestamps", "--color", "--profile"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) CHECK(strstr(top.out, cmds[i]) != NULL);
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) CHECK(strstr(top.out, flags[i]) != NULL);
     cli_res_free(&top);
@@ -807,6 +871,7 @@ int main(void) {
     RUN(test_exit_codes);
     RUN(test_files_of_a_package);
     RUN(test_broken_rule);
+    RUN(test_profile);
     RUN(test_xcode_target);
     RUN(test_test_rule);
     RUN(test_fail_on);
