@@ -704,6 +704,27 @@ void exec_lz_decode(const xlz *z, size_t i0, size_t i1, float *out, bool r16) {
     if (rnd) exec_r16_buf(out, i1 - i0);
 }
 
+size_t exec_lz_readable(const exec_plan *p, const xlz *z) {
+    if (!z || z->kind != LZ_RAW || !z->v.inplace || !z->v.w || !p->opts.io.read) return 0;
+    if (z->v.st != CML_DT_FP16 && z->v.st != CML_DT_FP32) return 0;
+    return z->v.bits / 8;
+}
+
+bool exec_lz_read(const exec_plan *p, const xlz *z, size_t e0, size_t n, void *buf) {
+    size_t es = exec_lz_readable(p, z);
+    if (!es || e0 > z->n || n > z->n - e0) return false;
+    return p->opts.io.read(p->opts.io.user, z->v.w, (uint64_t)e0 * es, buf, n * es) == n * es;
+}
+
+void exec_lz_decode_stored(const xlz *z, const void *bytes, size_t n, float *out, bool r16) {
+    xsrc s = z->v;
+    s.b = bytes;
+    s.nbytes = n * (s.bits / 8);
+    s.n = n;
+    src_get(&s, 0, n, out);
+    if ((r16 || z->r16) && !z->exact16) exec_r16_buf(out, n);
+}
+
 /* the stored bytes of w: in place when the host has them, else one copy */
 static const unsigned char *stored_bytes(const exec_io *io, const cml_weight *w, size_t need, xlz *z, bool *inplace) {
     *inplace = false;

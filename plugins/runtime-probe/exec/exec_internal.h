@@ -388,6 +388,18 @@ void exec_lz_adopt(exec_plan *p, const xlz *z);
 /* the host's pages under z's stored bytes leave the resident set (after
  * the convolution GEMM packed them) */
 void exec_lz_drop_source(const xlz *z);
+/* A raw fp16 / fp32 constant whose stored bytes are the host's mapping and
+ * that the host's reader can read: the bytes per element (2 or 4), else 0.
+ * Such a constant is better read with exec_lz_read (pread, the kernel's
+ * copy out of the page cache) than through the mapping, whose every 4 KiB
+ * page costs a fault or a first touch (bench/README.md, set 9). */
+size_t exec_lz_readable(const exec_plan *p, const xlz *z);
+/* elements [e0, e0 + n) of such a constant's stored bytes into buf through
+ * the host's reader (one thread at a time); false when it came short */
+bool exec_lz_read(const exec_plan *p, const xlz *z, size_t e0, size_t n, void *buf);
+/* n elements of such a constant decoded from its stored bytes (read by
+ * exec_lz_read) into out, as exec_lz_decode would over the same range */
+void exec_lz_decode_stored(const xlz *z, const void *bytes, size_t n, float *out, bool r16);
 /* a stored-form constant for weight w (value v gives the shape), or NULL
  * when w is small, not a float constant, or the plan decodes everything */
 xlz *exec_lz_weight(exec_plan *p, const cml_weight *w, const cml_value *v);

@@ -2290,6 +2290,59 @@ static void test_nn_image_preprocessing(void) {
     pool_free();
 }
 
+/* A conv weight the host has in place is packed from its stored bytes read
+ * through the host's reader, a chunk of whole blocks at a time: the outputs
+ * are bit for bit those of the same weight copied (packed from the copy),
+ * with one block per chunk, a few, and all at once, grouped or not, on 1
+ * and 2 threads. */
+static void test_conv_pack_staged(void) {
+    unsigned seed = 77;
+    for (int groups = 1; groups <= 2; groups++) {
+        sbuf b = {0};
+        const char *sh = groups == 1 ? "160, 32, 2, 2" : "160, 16, 2, 2";
+        sb(&b, "func main<ios16>(tensor<fp16, [1, 32, 6, 5]> x) {\n");
+        sb(&b, "  tensor<fp16, [%s]> w = const()[name = string(\"w\"), val = tensor<fp16, [%s]>([", sh, sh);
+        sb_floats(&b, &seed, groups == 1 ? 160 * 32 * 4 : 160 * 16 * 4, 0.5f);
+        sb(&b, "])];\n  tensor<fp16, [1, 160, 5, 4]> y = conv(x = x, weight = w, groups = int32(%d), "
+               "pad_type = string(\"valid\"))[name = string(\"y\")];\n} -> (y);\n", groups);
+        lmodel *lm = load_mil(b.s);
+        free(b.s);
+        CHECK(lm && lm->model);
+        if (!lm || !lm->model) { loader_free(lm); continue; }
+        float x[960];
+        for (int i = 0; i < 960; i++) x[i] = frand(&seed);
+        exec_tensor in = TS("x", x, 1, 32, 6, 5);
+        char err[512];
+        exec_tensor *ref = NULL;
+        size_t nref = 0;
+        exec_plan *pc = exec_prepare(lm->model, NULL, &host_opts, err, sizeof err);
+        CHECK(pc != NULL && exec_run(pc, EXEC_FP32, &in, 1, &ref, &nref, NULL) == 0 && nref == 1);
+        /* a block is 12 rows of K = 128 / groups fp16 values */
+        static const char *const stage[] = {"1", "7000", "100000"};
+        for (int s = 0; s < 3 && nref == 1; s++)
+            for (int threads = 1; threads <= 2; threads++) {
+                exec_opts o = host_opts;
+                o.io.bytes = host_io_bytes;
+                o.threads = threads;
+                setenv("CML_EXEC_PACK_STAGE", stage[s], 1);
+                exec_plan *ps = exec_prepare(lm->model, NULL, &o, err, sizeof err);
+                exec_tensor *out = NULL;
+                size_t nout = 0;
+                CHECK(ps != NULL && exec_run(ps, EXEC_FP32, &in, 1, &out, &nout, NULL) == 0 && nout == 1);
+                unsetenv("CML_EXEC_PACK_STAGE");
+                size_t n = exec_tensor_count(&ref[0]), differ = 0;
+                for (size_t i = 0; nout == 1 && i < n; i++) differ += out[0].data[i] != ref[0].data[i];
+                if (differ) fprintf(stderr, "groups %d stage %s threads %d: %zu outputs differ\n", groups, stage[s], threads, differ);
+                CHECK_INT(differ, 0);
+                exec_tensors_free(out, nout);
+                exec_plan_free(ps);
+            }
+        exec_tensors_free(ref, nref);
+        exec_plan_free(pc);
+        loader_free(lm);
+    }
+}
+
 int main(void) {
     harness_init();
     RUN(test_fp16_rounding);
@@ -2305,6 +2358,7 @@ int main(void) {
     RUN(test_par_regions);
     RUN(test_plan_bump);
     RUN(test_conv_pack_modes);
+    RUN(test_conv_pack_staged);
     RUN(test_conv_transpose);
     RUN(test_pooling);
     RUN(test_max_pool_naive);

@@ -778,8 +778,11 @@ typedef struct pack_job {
     int width;                       /* output channels per block: 12, or 32 (transposed mode) */
     bool half;
     void *data;
-    float *tmp;                      /* per range: one block in fp32, then (lz) its rows decoded */
+    float *tmp;                      /* per thread: one block in fp32, then (lz) its rows decoded */
     atomic_bool inexact;             /* a value is not a binary16: pack as fp32 instead */
+    size_t blk0;                     /* the region's first block */
+    const unsigned char *stage;      /* lz's stored bytes from element stage_e0, read by the host */
+    size_t stage_e0, stage_es;
 } pack_job;
 
 CONV_TARGET static void pack_blocks(void *arg, size_t b, size_t e, int range) {
@@ -787,6 +790,8 @@ CONV_TARGET static void pack_blocks(void *arg, size_t b, size_t e, int range) {
     const int wd = j->width;
     size_t bn = (size_t)j->K * (size_t)wd;
     float *tmp = j->tmp + (size_t)range * 2 * bn, *rows = tmp + bn;
+    b += j->blk0;
+    e += j->blk0;
     for (size_t blk = b; blk < e && !atomic_load_explicit(&j->inexact, memory_order_relaxed); blk++) {
         int64_t g = (int64_t)blk / j->nb, bi = (int64_t)blk % j->nb;
         int nr = (int)min64(wd, j->Og - bi * wd);
@@ -794,7 +799,11 @@ CONV_TARGET static void pack_blocks(void *arg, size_t b, size_t e, int range) {
         if (nr < wd) memset(dst, 0, bn * sizeof(float));
         int64_t r0 = g * j->Og + bi * wd;
         const float *wb = j->w + r0 * j->K;
-        if (!j->w) {
+        if (j->stage) {
+            exec_lz_decode_stored(j->lz, j->stage + ((size_t)(r0 * j->K) - j->stage_e0) * j->stage_es,
+                                  (size_t)(nr * j->K), rows, j->r16);
+            wb = rows;
+        } else if (!j->w) {
             exec_lz_decode(j->lz, (size_t)(r0 * j->K), (size_t)((r0 + nr) * j->K), rows, j->r16);
             wb = rows;
         }
@@ -829,6 +838,49 @@ static void *pack_mem(exec_plan *p, size_t n, bool own, bool *bumped) {
 static void pack_mem_release(exec_plan *p, void *m, size_t n, bool bumped) {
     if (bumped) exec_plan_unbump(p, m, n);
     else free(m);
+}
+
+/* A packing reads a weight the host has mapped through the host's reader
+ * instead, in chunks of whole blocks of about this many bytes: on the VM of
+ * bench/README.md (set 9) the first touch of each 4 KiB page of a file
+ * mapping costs 2 us even when no fault is taken, 25 ms for resnet50's
+ * 51 MB of fp16 weights, against 5-6 ms for pread's copy of them. The
+ * reader takes one thread at a time: the chunk is read, then its blocks
+ * are packed in parallel. */
+#define PACK_STAGE ((size_t)512 * 1024)
+
+/* block blk's first row (output channel) and its row count */
+static int64_t blk_rows(const pack_job *j, size_t blk, int *nr) {
+    int64_t g = (int64_t)blk / j->nb, bi = (int64_t)blk % j->nb;
+    *nr = (int)min64(j->width, j->Og - bi * j->width);
+    return g * j->Og + bi * j->width;
+}
+
+/* every block of the packing: through the host's reader in chunks when
+ * stage (cap bytes) is set, else straight from the constant */
+static void pack_all(exec_plan *p, pack_job *j, size_t nblk, unsigned char *stage, size_t cap) {
+    j->blk0 = 0;
+    j->stage = NULL;
+    if (!stage) {
+        exec_par_for(p, nblk, 1, pack_blocks, j);
+        return;
+    }
+    size_t es = exec_lz_readable(p, j->lz), per = (size_t)j->width * (size_t)j->K * es;
+    size_t bc = cap / per ? cap / per : 1;
+    for (size_t b0 = 0; b0 < nblk && !atomic_load(&j->inexact); b0 += bc) {
+        size_t b1 = b0 + bc < nblk ? b0 + bc : nblk;
+        int nr0, nr1;
+        size_t e0 = (size_t)(blk_rows(j, b0, &nr0) * j->K);
+        size_t e1 = (size_t)((blk_rows(j, b1 - 1, &nr1) + nr1) * j->K);
+        j->blk0 = b0;
+        j->stage_e0 = e0;
+        j->stage_es = es;
+        /* a read that comes short leaves this chunk to the mapping */
+        j->stage = exec_lz_read(p, j->lz, e0, e1 - e0, stage) ? stage : NULL;
+        exec_par_for(p, b1 - b0, 1, pack_blocks, j);
+    }
+    j->blk0 = 0;
+    j->stage = NULL;
 }
 
 static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, int64_t cout, int64_t groups,
@@ -876,7 +928,14 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
      * 183 ms for the big ones, and its 36 packings under 1 MiB (9 MB) and
      * their scratch (8 MB, now kept from one packing to the next) were 4,200
      * of the 6,000 page faults left */
-    size_t tmp_n = (size_t)ranges * 2 * bn;
+    /* (CML_EXEC_PACK_STAGE: a smaller chunk, for the tests of chunking) */
+    size_t es = exec_lz_readable(p, lz), stage_cap = 0;
+    if (es) {
+        const char *ov = getenv("CML_EXEC_PACK_STAGE");
+        size_t want = ov && *ov ? (size_t)strtoull(ov, NULL, 10) : PACK_STAGE, one = (size_t)width * (size_t)K * es;
+        stage_cap = want > one ? want : one;
+    }
+    size_t tmp_n = (size_t)ranges * 2 * bn + (stage_cap + sizeof(float) - 1) / sizeof(float);
     if (tmp_n > p->pk_tmp_n) {
         free(p->pk_tmp);
         size_t len = 0;
@@ -885,17 +944,18 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
         if (!p->pk_tmp) return NULL;
     }
     j.tmp = p->pk_tmp;
+    unsigned char *stage = stage_cap ? (unsigned char *)(p->pk_tmp + (size_t)ranges * 2 * bn) : NULL;
     bool bumped;
     size_t nbytes = nblk * bn * 2;
     if (!(j.data = pack_mem(p, nbytes, replacing, &bumped))) return NULL;
-    exec_par_for(p, nblk, 1, pack_blocks, &j);
+    pack_all(p, &j, nblk, stage, stage_cap);
     if (atomic_load(&j.inexact)) {
         pack_mem_release(p, j.data, nbytes, bumped);
         j.half = false;
         atomic_store(&j.inexact, false);
         nbytes = nblk * bn * sizeof(float);
         if (!(j.data = pack_mem(p, nbytes, replacing, &bumped))) return NULL;
-        exec_par_for(p, nblk, 1, pack_blocks, &j);
+        pack_all(p, &j, nblk, stage, stage_cap);
     }
     /* the scratch stays for the next packing up to a huge page; a larger one
      * (K in the thousands, many threads) would stay in the resident set of
