@@ -14,6 +14,7 @@ typedef struct fs_map {
     const unsigned char *data;  /* NULL for an empty file */
     uint64_t size;
     void *base_;                /* what munmap needs */
+    size_t copy_;               /* > 0: base_ is a copy in huge pages of this length */
 } fs_map;
 
 /* errno of fs_open_regular (and everything built on it) for a path that is

@@ -2,7 +2,8 @@
 /* test_core.c — unit tests of the small core modules: the bounded arena,
  * the protobuf wire walker that locates corruption, fp16/sub-byte element
  * access, path discovery, and the loader's handling of containers given in
- * odd ways (trailing slashes, folders that are not models, missing paths). */
+ * odd ways (trailing slashes, folders that are not models, missing paths),
+ * and how a model file is read (mapped, or copied into huge pages). */
 #define _DEFAULT_SOURCE
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "cli/inspect.h"
 #include "ir/weights.h"
 #include "ir/model.h"
+#include "format/fsutil.h"
 #include "format/pbwire.h"
 
 /* ---- arena ------------------------------------------------------------------ */
@@ -265,6 +267,37 @@ static void test_loader_odd_paths(void) {
     }
 }
 
+/* fs_map_file: an empty file has no data; a small one is mapped; from
+ * 1 MiB the file is read into huge pages of our own (outside the
+ * sanitizers, whose builds have none), its bytes the same either way. */
+static void test_map_file(void) {
+    static const size_t sizes[] = {0, 100, ((size_t)3 << 20) + 5};
+    for (size_t t = 0; t < sizeof sizes / sizeof *sizes; t++) {
+        size_t n = sizes[t];
+        char path[] = "/tmp/cml-map-XXXXXX";
+        int fd = mkstemp(path);
+        CHECK(fd >= 0);
+        if (fd < 0) continue;
+        unsigned char *want = malloc(n ? n : 1);
+        for (size_t i = 0; want && i < n; i++) want[i] = (unsigned char)(i * 2654435761u >> 13);
+        CHECK(want && (n == 0 || write(fd, want, n) == (ssize_t)n));
+        close(fd);
+        fs_map m;
+        CHECK_INT(fs_map_file(path, &m), 0);
+        CHECK(m.size == n);
+        if (n == 0) CHECK(m.data == NULL);
+        else CHECK(m.data && want && memcmp(m.data, want, n) == 0);
+        if (n < ((size_t)1 << 20)) CHECK_INT(m.copy_, 0);
+#if defined(__linux__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+        else CHECK_INT(m.copy_, (size_t)4 << 20);
+#endif
+        fs_unmap(&m);
+        CHECK(m.data == NULL && m.base_ == NULL);
+        free(want);
+        unlink(path);
+    }
+}
+
 /* An ML Program whose function has no ops (found by fuzz_model: the op
  * histogram sorted a NULL array). */
 static void test_empty_function(void) {
@@ -325,6 +358,7 @@ int main(void) {
     RUN(test_subbyte_elements);
     RUN(test_discover);
     RUN(test_loader_odd_paths);
+    RUN(test_map_file);
     RUN(test_empty_function);
     return CHECK_DONE();
 }
