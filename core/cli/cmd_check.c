@@ -87,6 +87,8 @@ static void profile_print(run_profile *pr, double startup_s, double report_s, do
             n_loaded == 1 ? "" : "s");
     fprintf(e, "  %9.2f  loading %zu model%s\n", pr->load_s * 1e3, pr->n_models, pr->n_models == 1 ? "" : "s");
     fprintf(e, "  %9.2f  running %zu rule%s\n", pr->rules_s * 1e3, pr->n_rules, pr->n_rules == 1 ? "" : "s");
+    if (pr->shared_s > 0)
+        fprintf(e, "  %9.2f  counting every weight's values once, for the rules that ask\n", pr->shared_s * 1e3);
     fprintf(e, "  %9.2f  findings and the report\n", (pr->finish_s + report_s) * 1e3);
     fprintf(e, "  %9.2f  total\n", total_s * 1e3);
     if (!pr->n_rules) return;

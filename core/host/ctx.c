@@ -186,3 +186,7 @@ const host_limits *ctx_limits(const rule_ctx *ctx) {
 void ctx_account(rule_ctx *ctx, uint64_t vm_instructions) {
     if (ctx) ctx->vm_instructions += vm_instructions;
 }
+
+void ctx_account_shared(rule_ctx *ctx, double seconds) {
+    if (ctx) ctx->shared_s += seconds;
+}

@@ -53,6 +53,10 @@ const struct host_limits *ctx_limits(const rule_ctx *ctx);
 /* The work the engine counted for this check, for `check --profile`: a Lua
  * rule's VM instructions as its budget counts them (limits.lua_instructions). */
 void ctx_account(rule_ctx *ctx, uint64_t vm_instructions);
+/* Seconds of this check spent in host work that every rule shares (the
+ * per-weight counts, computed once for the first rule that asks): --profile
+ * shows it apart instead of charging it to that rule. */
+void ctx_account_shared(rule_ctx *ctx, double seconds);
 
 #define CTX_MAX_FINDINGS_PER_RULE 10000u  /* per rule and model: flood cap */
 

@@ -126,10 +126,11 @@ static void check_one_model(registry *reg, const run_opts *o, const char *path, 
         double c0 = pr ? host_now_s() : 0;
         int rc = r->eng->check(r, m, &ctx);
         if (pr && pr->rules) {
-            double s = host_now_s() - c0;
+            double s = host_now_s() - c0 - ctx.shared_s;
             run_rule_time *rt = &pr->rules[i];
             rt->rule = r;
             rt->check_s += s;
+            pr->shared_s += ctx.shared_s;
             rt->vm_instructions += ctx.vm_instructions;
             rt->findings += ctx.n_reported;
             pr->rules_s += s;

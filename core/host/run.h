@@ -68,7 +68,8 @@ typedef struct run_rule_time {
 
 typedef struct run_profile {
     double load_s;            /* loading the models */
-    double rules_s;           /* every rule's checks */
+    double rules_s;           /* every rule's checks, shared_s apart */
+    double shared_s;          /* host work the rules share (the per-weight counts) */
     double finish_s;          /* the findings pipeline, artifacts, notifications */
     size_t n_models;          /* models loaded */
     run_rule_time *rules;     /* the enabled rules that ran, in id order */

@@ -289,7 +289,11 @@ static int so_h_weight_stats(cml_ctx *pc, const cml_weight *w, cml_weight_stats 
     memset(out, 0, size);
     if (!pc || !w || !so_weight_ok(so_ctx_of(pc), w)) return -1;
     cml_weight_stats s;
-    if (ir_weight_stats(w, &s) != 0) return -1;
+    so_ctx *c = so_ctx_of(pc);
+    double t0 = host_now_s();
+    int rc = ir_weight_stats(w, &s);
+    if (c->fd < 0) ctx_account_shared(c->rc, host_now_s() - t0);   /* a child's time is the child's */
+    if (rc != 0) return -1;
     memcpy(out, &s, size < sizeof s ? size : sizeof s);   /* an older plugin's shorter struct */
     return 0;
 }
