@@ -131,28 +131,13 @@ static void finish_problems(walk *w) {
 /* Check one record at off (64 bytes known to be inside the file). Returns 1
  * and fills *m / *next when the chain continues, 0 when it is broken. *valid
  * says whether the record itself is usable. */
-/* n bytes at file offset off into dst with pread, retried on EINTR and on
- * short reads; the bytes read (fewer: an error, or the file shrank) */
-static size_t pread_full(int fd, void *dst, size_t n, uint64_t off) {
-    size_t got = 0;
-    while (got < n) {
-        uint64_t at = off + got;
-        if (at > (uint64_t)INT64_MAX) break;
-        ssize_t r = pread(fd, (unsigned char *)dst + got, n - got, (off_t)at);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        got += (size_t)r;
-    }
-    return got;
-}
-
 /* The 64 bytes at off (inside the file) into buf: with pread when the file
  * is ours, so that walking the records of a large weight.bin does not fault
  * in one page of the mapping per record (on a VM each fault is a trip
  * through the hypervisor, and `inspect` never reads the data); else, or
  * when pread comes back short, from the mapping. */
 static const unsigned char *record_at(const blob_file *bf, uint64_t off, unsigned char buf[BLOB_META_SIZE]) {
-    if (bf->fd1 > 0 && pread_full(bf->fd1 - 1, buf, BLOB_META_SIZE, off) == BLOB_META_SIZE) return buf;
+    if (bf->fd1 > 0 && fs_pread_full(bf->fd1 - 1, buf, BLOB_META_SIZE, off) == BLOB_META_SIZE) return buf;
     return bf->map + off;
 }
 
@@ -409,7 +394,7 @@ size_t blob_pread(const blob_file *bf, const blob_meta *m, uint64_t off, void *d
     if (!dst || off >= avail) return 0;
     uint64_t k = avail - off;
     if (k > n) k = n;
-    return pread_full(bf->fd1 - 1, dst, (size_t)k, m->data_offset + off);
+    return fs_pread_full(bf->fd1 - 1, dst, (size_t)k, m->data_offset + off);
 }
 
 const unsigned char *blob_data(const blob_file *bf, const blob_meta *m) {

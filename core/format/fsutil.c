@@ -63,21 +63,38 @@ int fs_inside(const char *root_real, const char *path) {
 #define FS_COPY_MAX ((uint64_t)256 << 20)
 #define FS_HUGE ((uint64_t)2 << 20)
 
-static bool read_copy(int fd, fs_map *m) {
-    if (m->size < FS_COPY_MIN || m->size > FS_COPY_MAX) return false;
+size_t fs_pread_full(int fd, void *dst, size_t n, uint64_t off) {
+    size_t got = 0;
+    while (got < n) {
+        uint64_t at = off + got;
+        if (at > (uint64_t)INT64_MAX) break;
+        ssize_t r = pread(fd, (unsigned char *)dst + got, n - got, (off_t)at);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    return got;
+}
+
+/* 1: read into huge pages; 0: not this way (size, or no huge pages: map
+ * it); -1 with errno: the file came short of its size (it shrank while
+ * read, or a read error), where a mapping would raise SIGBUS at the first
+ * byte past the new end */
+static int read_copy(int fd, fs_map *m) {
+    if (m->size < FS_COPY_MIN || m->size > FS_COPY_MAX) return 0;
     size_t len = (size_t)((m->size + FS_HUGE - 1) / FS_HUGE * FS_HUGE);
     unsigned char *p = arena_huge_map(len);
-    if (!p) return false;
-    for (size_t got = 0; got < m->size;) {
-        ssize_t k = pread(fd, p + got, (size_t)m->size - got, (off_t)got);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) { arena_huge_unmap(p, len); return false; }   /* changed under us: map it */
-        got += (size_t)k;
+    if (!p) return 0;
+    if (fs_pread_full(fd, p, (size_t)m->size, 0) != m->size) {
+        arena_huge_unmap(p, len);
+        errno = EIO;
+        return -1;
     }
+    (void)mprotect(p, len, PROT_READ);   /* as read-only as the mapping was */
     m->base_ = p;
     m->data = p;
     m->copy_ = len;
-    return true;
+    return 1;
 }
 
 int fs_map_file(const char *path, fs_map *m) {
@@ -87,7 +104,14 @@ int fs_map_file(const char *path, fs_map *m) {
     struct stat st;
     if (fstat(fd, &st) != 0) { int e = errno; close(fd); errno = e; return -1; }
     m->size = (uint64_t)st.st_size;
-    if (st.st_size > 0 && !read_copy(fd, m)) {
+    int copied = st.st_size > 0 ? read_copy(fd, m) : 0;
+    if (copied < 0) {
+        close(fd);
+        m->size = 0;
+        errno = EIO;
+        return -1;
+    }
+    if (st.st_size > 0 && !copied) {
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) { int e = errno; close(fd); errno = e; return -1; }
         m->base_ = p;

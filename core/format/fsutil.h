@@ -13,7 +13,7 @@
 typedef struct fs_map {
     const unsigned char *data;  /* NULL for an empty file */
     uint64_t size;
-    void *base_;                /* what munmap needs */
+    void *base_;                /* what fs_unmap gives back */
     size_t copy_;               /* > 0: base_ is a copy in huge pages of this length */
 } fs_map;
 
@@ -42,10 +42,15 @@ int fs_inside(const char *root_real, const char *path);
 /* strerror, with a plain sentence for FS_ENOTREG and FS_EOUTSIDE. */
 const char *fs_strerror(int err);
 
-/* Map path read-only. Returns 0 or -1 with errno set (EISDIR for folders,
- * FS_ENOTREG for FIFOs, sockets, devices). */
+/* The bytes of path, read-only: from 1 MiB up to 256 MiB read into huge
+ * pages of our own (see fsutil.c), otherwise mapped. Returns 0 or -1 with
+ * errno set (EISDIR for folders, FS_ENOTREG for FIFOs, sockets, devices,
+ * EIO when the file came short of its size while read). */
 int fs_map_file(const char *path, fs_map *m);
 void fs_unmap(fs_map *m);
+/* n bytes at file offset off into dst with pread, retried on EINTR and on
+ * short reads; the bytes read (fewer: an error, or the file shrank) */
+size_t fs_pread_full(int fd, void *dst, size_t n, uint64_t off);
 
 /* Read a whole file into the arena (NUL-terminated) if it is at most max
  * bytes. Returns NULL with errno set (EFBIG when larger than max). */

@@ -225,10 +225,14 @@ static void load_spec_file(lmodel *lm, const char *abs, const char *artifact, co
         return;
     }
     Cmlpb__Model *pb = decode_spec(lm, lm->spec_map.data, lm->spec_map.size, artifact);
+    uint64_t spec_size = lm->spec_map.size;
+    /* protobuf-c copied what it kept into the arena: the file's bytes (up to
+     * 256 MiB of our own memory when read into huge pages) go now */
+    fs_unmap(&lm->spec_map);
     if (!pb) return;
     check_spec_version(lm, pb, artifact);
     lm->model = ir_build(lm, pb, artifact, model_dir, NULL, 0, NULL);
-    if (lm->model) lm->model->spec_bytes = lm->spec_map.size;
+    if (lm->model) lm->model->spec_bytes = spec_size;
 }
 
 static size_t arena_cap_for(uint64_t sz) {

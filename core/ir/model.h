@@ -55,7 +55,7 @@ typedef struct lmodel {
     char *root;                  /* the path the user gave, without trailing '/' */
     char *root_real;             /* a folder model: its realpath, which every file read
                                     must stay inside (fs_inside); NULL for a file */
-    fs_map spec_map;             /* the mapped .mlmodel / model.mlmodel */
+    fs_map spec_map;             /* the .mlmodel / model.mlmodel while it is decoded */
     size_t n_wfiles;
     wfile *wfiles[IR_MAX_WEIGHT_FILES];
     mil_postab pos;              /* model.mil positions (compiled models) */
