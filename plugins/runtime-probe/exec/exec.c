@@ -1044,6 +1044,7 @@ void exec_plan_free(exec_plan *p) {
     free(p->scratch);
     free(p->cpad);
     free(p->pk_tmp);
+    free(p->pk_stage);
     for (size_t i = 0; i < p->n_pk_chunks; i++) {
         bump_mark(p->pk_chunk[i], BUMP_CHUNK, true);
         free(p->pk_chunk[i]);

@@ -705,7 +705,10 @@ void exec_lz_decode(const xlz *z, size_t i0, size_t i1, float *out, bool r16) {
 }
 
 size_t exec_lz_readable(const exec_plan *p, const xlz *z) {
+    /* a weight.bin blob: the host reads it with pread (inline bytes are
+     * already memory of the host's own, no file mapping) */
     if (!z || z->kind != LZ_RAW || !z->v.inplace || !z->v.w || !p->opts.io.read) return 0;
+    if (z->v.w->storage != CML_STORE_BLOB) return 0;
     if (z->v.st != CML_DT_FP16 && z->v.st != CML_DT_FP32) return 0;
     return z->v.bits / 8;
 }

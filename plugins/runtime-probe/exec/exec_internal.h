@@ -202,6 +202,8 @@ struct exec_plan {
      * packings under 1 MiB are cut from (exec_plan_bump) */
     float *pk_tmp;
     size_t pk_tmp_n;
+    unsigned char *pk_stage;       /* a chunk of stored bytes read through the host (pk_stage_n bytes) */
+    size_t pk_stage_n;
     unsigned char **pk_chunk;
     size_t n_pk_chunks;
     unsigned char *pk_cur, *pk_end;
@@ -388,11 +390,12 @@ void exec_lz_adopt(exec_plan *p, const xlz *z);
 /* the host's pages under z's stored bytes leave the resident set (after
  * the convolution GEMM packed them) */
 void exec_lz_drop_source(const xlz *z);
-/* A raw fp16 / fp32 constant whose stored bytes are the host's mapping and
- * that the host's reader can read: the bytes per element (2 or 4), else 0.
- * Such a constant is better read with exec_lz_read (pread, the kernel's
- * copy out of the page cache) than through the mapping, whose every 4 KiB
- * page costs a fault or a first touch (bench/README.md, set 9). */
+/* A raw fp16 / fp32 constant whose stored bytes are the host's mapping of
+ * a weight.bin blob: the bytes per element (2 or 4), else 0. Such a
+ * constant is better read with exec_lz_read (the host's reader: pread, the
+ * kernel's copy out of the page cache, for reads of 64 KiB and more) than
+ * through the mapping, whose every 4 KiB page costs a fault or a first
+ * touch (bench/README.md, set 9). */
 size_t exec_lz_readable(const exec_plan *p, const xlz *z);
 /* elements [e0, e0 + n) of such a constant's stored bytes into buf through
  * the host's reader (one thread at a time); false when it came short */

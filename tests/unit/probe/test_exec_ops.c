@@ -33,6 +33,7 @@
 CHECK_MAIN_NO_EXEC()
 #else
 #include "mil_harness.h"
+#include "wblob.h"
 
 #define CHECK_NEAR(a, b, tol)                                                                       \
     do {                                                                                            \
@@ -2290,57 +2291,119 @@ static void test_nn_image_preprocessing(void) {
     pool_free();
 }
 
-/* A conv weight the host has in place is packed from its stored bytes read
- * through the host's reader, a chunk of whole blocks at a time: the outputs
- * are bit for bit those of the same weight copied (packed from the copy),
- * with one block per chunk, a few, and all at once, grouped or not, on 1
- * and 2 threads. */
+/* The host's reader, counted; and one that comes short (the file shrank). */
+static size_t g_reads, g_read_bytes;
+static size_t counting_read(void *u, const cml_weight *w, uint64_t off, void *buf, size_t n) {
+    g_reads++;
+    g_read_bytes += n;
+    return host_io_read(u, w, off, buf, n);
+}
+static size_t short_read(void *u, const cml_weight *w, uint64_t off, void *buf, size_t n) {
+    size_t got = host_io_read(u, w, off, buf, n);
+    return n >= 4096 && got ? got - 1 : got;
+}
+
+/* A conv weight in weight.bin that the host has mapped is packed from its
+ * stored bytes read through the host's reader, a chunk of whole blocks at a
+ * time: the outputs are bit for bit those of the same weight copied (no
+ * io.bytes: packed from the copy). Both modes (12 output channels a block
+ * on a large image, 32 in the transposed mode on a small one), output
+ * channels per group that fill no whole block, 1 and 2 groups (blocks and
+ * chunks across the group boundary), one block per chunk, a few, all; 1
+ * and 2 threads; each read of the weight counted. A reader that comes
+ * short fails the run with a message, not a crash. */
 static void test_conv_pack_staged(void) {
     unsigned seed = 77;
-    for (int groups = 1; groups <= 2; groups++) {
-        sbuf b = {0};
-        const char *sh = groups == 1 ? "160, 32, 2, 2" : "160, 16, 2, 2";
-        sb(&b, "func main<ios16>(tensor<fp16, [1, 32, 6, 5]> x) {\n");
-        sb(&b, "  tensor<fp16, [%s]> w = const()[name = string(\"w\"), val = tensor<fp16, [%s]>([", sh, sh);
-        sb_floats(&b, &seed, groups == 1 ? 160 * 32 * 4 : 160 * 16 * 4, 0.5f);
-        sb(&b, "])];\n  tensor<fp16, [1, 160, 5, 4]> y = conv(x = x, weight = w, groups = int32(%d), "
-               "pad_type = string(\"valid\"))[name = string(\"y\")];\n} -> (y);\n", groups);
-        lmodel *lm = load_mil(b.s);
-        free(b.s);
-        CHECK(lm && lm->model);
-        if (!lm || !lm->model) { loader_free(lm); continue; }
-        float x[960];
-        for (int i = 0; i < 960; i++) x[i] = frand(&seed);
-        exec_tensor in = TS("x", x, 1, 32, 6, 5);
-        char err[512];
-        exec_tensor *ref = NULL;
-        size_t nref = 0;
-        exec_plan *pc = exec_prepare(lm->model, NULL, &host_opts, err, sizeof err);
-        CHECK(pc != NULL && exec_run(pc, EXEC_FP32, &in, 1, &ref, &nref, NULL) == 0 && nref == 1);
-        /* a block is 12 rows of K = 128 / groups fp16 values */
-        static const char *const stage[] = {"1", "7000", "100000"};
-        for (int s = 0; s < 3 && nref == 1; s++)
-            for (int threads = 1; threads <= 2; threads++) {
-                exec_opts o = host_opts;
-                o.io.bytes = host_io_bytes;
-                o.threads = threads;
-                setenv("CML_EXEC_PACK_STAGE", stage[s], 1);
-                exec_plan *ps = exec_prepare(lm->model, NULL, &o, err, sizeof err);
-                exec_tensor *out = NULL;
-                size_t nout = 0;
-                CHECK(ps != NULL && exec_run(ps, EXEC_FP32, &in, 1, &out, &nout, NULL) == 0 && nout == 1);
-                unsetenv("CML_EXEC_PACK_STAGE");
-                size_t n = exec_tensor_count(&ref[0]), differ = 0;
-                for (size_t i = 0; nout == 1 && i < n; i++) differ += out[0].data[i] != ref[0].data[i];
-                if (differ) fprintf(stderr, "groups %d stage %s threads %d: %zu outputs differ\n", groups, stage[s], threads, differ);
-                CHECK_INT(differ, 0);
-                exec_tensors_free(out, nout);
-                exec_plan_free(ps);
-            }
-        exec_tensors_free(ref, nref);
-        exec_plan_free(pc);
-        loader_free(lm);
-    }
+    enum { CO = 200, CI = 64, HW = 10 };
+    for (int groups = 1; groups <= 2; groups++)
+        for (int big = 0; big < 2; big++) {
+            int cig = CI / groups, hw = big ? HW * 4 : 3;   /* 40x40 (12 wide) or 3x3 -> 2x2 (transposed) */
+            size_t nw = (size_t)CO * (size_t)cig * 4;
+            float *wv = malloc(nw * sizeof *wv);
+            for (size_t i = 0; wv && i < nw; i++) wv[i] = frand(&seed);
+            wblob *wb = wblob_new();
+            uint64_t off = wb && wv ? wblob_add_fp16(wb, wv, nw) : UINT64_MAX;
+            CHECK(off != UINT64_MAX);
+            char *dir = new_dir(".mlmodelc");
+            char wdir[700];
+            snprintf(wdir, sizeof wdir, "%s/weights", dir);
+            mkdir(wdir, 0700);
+            strncat(wdir, "/weight.bin", sizeof wdir - strlen(wdir) - 1);
+            CHECK(wb && wblob_write(wb, wdir) == 0);
+            wblob_free(wb);
+            free(wv);
+            sbuf b = {0};
+            sb(&b, "program(1.0)\n{\nfunc main<ios16>(tensor<fp16, [1, %d, %d, %d]> x) {\n", CI, hw, hw);
+            sb(&b, "  tensor<fp16, [%d, %d, 2, 2]> w = const()[name = string(\"w\"), val = tensor<fp16, [%d, %d, 2, 2]>"
+                   "(BLOBFILE(path = string(\"@model_path/weights/weight.bin\"), offset = uint64(%llu)))];\n",
+               CO, cig, CO, cig, (unsigned long long)off);
+            sb(&b, "  tensor<fp16, [1, %d, %d, %d]> y = conv(x = x, weight = w, groups = int32(%d), "
+                   "pad_type = string(\"valid\"))[name = string(\"y\")];\n} -> (y);\n}\n", CO, hw - 1, hw - 1, groups);
+            write_file(dir, "model.mil", b.s, strlen(b.s));
+            free(b.s);
+            lmodel *lm = loader_load(dir, NULL);
+            CHECK(lm && lm->model);
+            if (!lm || !lm->model) { loader_free(lm); continue; }
+            size_t nx = (size_t)CI * (size_t)(hw * hw);
+            float *x = malloc(nx * sizeof *x);
+            for (size_t i = 0; x && i < nx; i++) x[i] = frand(&seed);
+            exec_tensor in = TS("x", x, 1, CI, hw, hw);
+            char err[512];
+            exec_tensor *ref = NULL;
+            size_t nref = 0;
+            exec_plan *pc = exec_prepare(lm->model, NULL, &host_opts, err, sizeof err);
+            CHECK(pc != NULL && exec_run(pc, EXEC_FP32, &in, 1, &ref, &nref, NULL) == 0 && nref == 1);
+            /* bytes a block: 12 (or 32) rows of K = cig * 4 fp16 values */
+            size_t per = (size_t)(big ? 12 : 32) * (size_t)cig * 4 * 2;
+            char st[3][32];
+            snprintf(st[0], sizeof st[0], "1");
+            snprintf(st[1], sizeof st[1], "%zu", 3 * per);
+            snprintf(st[2], sizeof st[2], "%zu", (size_t)1 << 30);
+            for (int s = 0; s < 3 && nref == 1; s++)
+                for (int threads = 1; threads <= 2; threads++) {
+                    exec_opts o = host_opts;
+                    o.io.bytes = host_io_bytes;
+                    o.io.read = counting_read;
+                    o.threads = threads;
+                    setenv("CML_EXEC_PACK_STAGE", st[s], 1);
+                    g_reads = g_read_bytes = 0;
+                    exec_plan *ps = exec_prepare(lm->model, NULL, &o, err, sizeof err);
+                    exec_tensor *out = NULL;
+                    size_t nout = 0;
+                    CHECK(ps != NULL && exec_run(ps, EXEC_FP32, &in, 1, &out, &nout, NULL) == 0 && nout == 1);
+                    unsetenv("CML_EXEC_PACK_STAGE");
+                    /* the whole weight, read once (a second time, in fp32, were a
+                     * value not a binary16: these all are), and a value or so
+                     * the plan reads at prepare time */
+                    if (g_read_bytes < nw * 2 || g_read_bytes > nw * 2 + 64)
+                        fprintf(stderr, "read %zu bytes in %zu calls, weight %zu\n", g_read_bytes, g_reads, nw * 2);
+                    CHECK(g_read_bytes >= nw * 2 && g_read_bytes <= nw * 2 + 64);
+                    if (s == 0) CHECK(g_reads > 4);   /* a block a read */
+                    size_t n = exec_tensor_count(&ref[0]), differ = 0;
+                    for (size_t i = 0; nout == 1 && i < n; i++) differ += out[0].data[i] != ref[0].data[i];
+                    if (differ)
+                        fprintf(stderr, "groups %d %s stage %s threads %d: %zu outputs differ\n", groups,
+                                big ? "12 wide" : "transposed", st[s], threads, differ);
+                    CHECK_INT(differ, 0);
+                    exec_tensors_free(out, nout);
+                    exec_plan_free(ps);
+                }
+            /* the file came short: the run fails and says so */
+            exec_opts o = host_opts;
+            o.io.bytes = host_io_bytes;
+            o.io.read = short_read;
+            exec_plan *ps = exec_prepare(lm->model, NULL, &o, err, sizeof err);
+            exec_tensor *out = NULL;
+            size_t nout = 0;
+            CHECK(ps != NULL && exec_run(ps, EXEC_FP32, &in, 1, &out, &nout, NULL) != 0);
+            CHECK(ps && strstr(exec_last_error(ps), "came short") != NULL);
+            exec_tensors_free(out, nout);
+            exec_plan_free(ps);
+            exec_tensors_free(ref, nref);
+            exec_plan_free(pc);
+            loader_free(lm);
+            free(x);
+        }
 }
 
 int main(void) {

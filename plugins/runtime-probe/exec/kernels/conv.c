@@ -841,13 +841,18 @@ static void pack_mem_release(exec_plan *p, void *m, size_t n, bool bumped) {
 }
 
 /* A packing reads a weight the host has mapped through the host's reader
- * instead, in chunks of whole blocks of about this many bytes: on the VM of
- * bench/README.md (set 9) the first touch of each 4 KiB page of a file
- * mapping costs 2 us even when no fault is taken, 25 ms for resnet50's
- * 51 MB of fp16 weights, against 5-6 ms for pread's copy of them. The
- * reader takes one thread at a time: the chunk is read, then its blocks
- * are packed in parallel. */
+ * instead, in chunks of whole blocks of at least this many bytes (and two
+ * blocks per thread), at most EXEC_HUGE_PAGE unless one block is larger:
+ * on the VM of bench/README.md (set 9) the first touch of each 4 KiB page
+ * of a file mapping costs 2 us even when no fault is taken, 25 ms for
+ * resnet50's 51 MB of fp16 weights, against 5-6 ms for pread's copy of
+ * them. The reader takes one thread at a time: the chunk is read, then its
+ * blocks are packed in parallel. */
 #define PACK_STAGE ((size_t)512 * 1024)
+
+/* the packing failed because the weight file came short (it shrank or
+ * could not be read while the packing read it) */
+static const cwpack CONV_READ_SHORT;
 
 /* block blk's first row (output channel) and its row count */
 static int64_t blk_rows(const pack_job *j, size_t blk, int *nr) {
@@ -857,13 +862,15 @@ static int64_t blk_rows(const pack_job *j, size_t blk, int *nr) {
 }
 
 /* every block of the packing: through the host's reader in chunks when
- * stage (cap bytes) is set, else straight from the constant */
-static void pack_all(exec_plan *p, pack_job *j, size_t nblk, unsigned char *stage, size_t cap) {
+ * stage (cap bytes) is set, else straight from the constant. false when a
+ * read came short: the mapping would raise SIGBUS past a shrunk file's end,
+ * so the packing fails instead */
+static bool pack_all(exec_plan *p, pack_job *j, size_t nblk, unsigned char *stage, size_t cap) {
     j->blk0 = 0;
     j->stage = NULL;
     if (!stage) {
         exec_par_for(p, nblk, 1, pack_blocks, j);
-        return;
+        return true;
     }
     size_t es = exec_lz_readable(p, j->lz), per = (size_t)j->width * (size_t)j->K * es;
     size_t bc = cap / per ? cap / per : 1;
@@ -875,12 +882,31 @@ static void pack_all(exec_plan *p, pack_job *j, size_t nblk, unsigned char *stag
         j->blk0 = b0;
         j->stage_e0 = e0;
         j->stage_es = es;
-        /* a read that comes short leaves this chunk to the mapping */
-        j->stage = exec_lz_read(p, j->lz, e0, e1 - e0, stage) ? stage : NULL;
+        j->stage = stage;
+        if (!exec_lz_read(p, j->lz, e0, e1 - e0, stage)) {
+            j->stage = NULL;
+            return false;
+        }
         exec_par_for(p, b1 - b0, 1, pack_blocks, j);
     }
     j->blk0 = 0;
     j->stage = NULL;
+    return true;
+}
+
+/* the chunk's size for a packing whose blocks take per bytes each:
+ * PACK_STAGE, or two blocks per thread, within a huge page (one block at
+ * least); CML_EXEC_PACK_STAGE makes it smaller, for the tests of chunking */
+static size_t stage_bytes(int ranges, size_t per) {
+    size_t cap = PACK_STAGE;
+    if (per <= EXEC_HUGE_PAGE / 2 / (size_t)ranges && 2 * (size_t)ranges * per > cap) cap = 2 * (size_t)ranges * per;
+    if (cap > EXEC_HUGE_PAGE) cap = EXEC_HUGE_PAGE;
+    const char *ov = getenv("CML_EXEC_PACK_STAGE");
+    if (ov && *ov) {
+        unsigned long long want = strtoull(ov, NULL, 10);
+        if (want < cap) cap = (size_t)want;
+    }
+    return cap > per ? cap : per;
 }
 
 static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, int64_t cout, int64_t groups,
@@ -928,14 +954,7 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
      * 183 ms for the big ones, and its 36 packings under 1 MiB (9 MB) and
      * their scratch (8 MB, now kept from one packing to the next) were 4,200
      * of the 6,000 page faults left */
-    /* (CML_EXEC_PACK_STAGE: a smaller chunk, for the tests of chunking) */
-    size_t es = exec_lz_readable(p, lz), stage_cap = 0;
-    if (es) {
-        const char *ov = getenv("CML_EXEC_PACK_STAGE");
-        size_t want = ov && *ov ? (size_t)strtoull(ov, NULL, 10) : PACK_STAGE, one = (size_t)width * (size_t)K * es;
-        stage_cap = want > one ? want : one;
-    }
-    size_t tmp_n = (size_t)ranges * 2 * bn + (stage_cap + sizeof(float) - 1) / sizeof(float);
+    size_t tmp_n = (size_t)ranges * 2 * bn;
     if (tmp_n > p->pk_tmp_n) {
         free(p->pk_tmp);
         size_t len = 0;
@@ -944,26 +963,44 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
         if (!p->pk_tmp) return NULL;
     }
     j.tmp = p->pk_tmp;
-    unsigned char *stage = stage_cap ? (unsigned char *)(p->pk_tmp + (size_t)ranges * 2 * bn) : NULL;
+    /* the chunk of stored bytes a weight the host has mapped is read into */
+    size_t es = exec_lz_readable(p, lz), stage_cap = es ? stage_bytes(ranges, (size_t)width * (size_t)K * es) : 0;
+    if (stage_cap > p->pk_stage_n) {
+        free(p->pk_stage);
+        size_t len = 0;
+        p->pk_stage = exec_huge_alloc(stage_cap, &len);
+        p->pk_stage_n = p->pk_stage ? len : 0;
+        if (!p->pk_stage) return NULL;
+    }
+    unsigned char *stage = stage_cap ? p->pk_stage : NULL;
     bool bumped;
     size_t nbytes = nblk * bn * 2;
     if (!(j.data = pack_mem(p, nbytes, replacing, &bumped))) return NULL;
-    pack_all(p, &j, nblk, stage, stage_cap);
-    if (atomic_load(&j.inexact)) {
+    bool read_ok = pack_all(p, &j, nblk, stage, stage_cap);
+    if (read_ok && atomic_load(&j.inexact)) {
         pack_mem_release(p, j.data, nbytes, bumped);
         j.half = false;
         atomic_store(&j.inexact, false);
         nbytes = nblk * bn * sizeof(float);
         if (!(j.data = pack_mem(p, nbytes, replacing, &bumped))) return NULL;
-        pack_all(p, &j, nblk, stage, stage_cap);
+        read_ok = pack_all(p, &j, nblk, stage, stage_cap);
     }
-    /* the scratch stays for the next packing up to a huge page; a larger one
-     * (K in the thousands, many threads) would stay in the resident set of
-     * every later run */
+    /* the scratch and the chunk stay for the next packing up to a huge page
+     * each; larger ones (K in the thousands, many threads) would stay in
+     * the resident set of every later run */
     if (p->pk_tmp_n * sizeof(float) > EXEC_HUGE_PAGE) {
         free(p->pk_tmp);
         p->pk_tmp = NULL;
         p->pk_tmp_n = 0;
+    }
+    if (p->pk_stage_n > EXEC_HUGE_PAGE) {
+        free(p->pk_stage);
+        p->pk_stage = NULL;
+        p->pk_stage_n = 0;
+    }
+    if (!read_ok) {
+        pack_mem_release(p, j.data, nbytes, bumped);
+        return &CONV_READ_SHORT;
     }
     /* the stored weights are in the packing now: the host's pages under them
      * leave the resident set (a later repacking reads them again) */
@@ -1612,6 +1649,8 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     bool r16 = c->mode == EXEC_FP16_EMU && !p->is_classic;
     const cwpack *wpk = conv_pack(p, &p->steps[idx], w, r16, cout, groups, K, tr ? TR_MC : CONV_NR);
     if (wpk == &CONV_NOT_CONST) return 1; /* a run-time weight: the BLAS path packs it per call */
+    if (wpk == &CONV_READ_SHORT)
+        return exec_fail(c, "the weight file came short while the weights were read (changed during the run?)");
     if (!wpk) return exec_fail(c, "out of memory (packed weights)");
     cjob *j = aligned_alloc(64, (sizeof *j + 63) / 64 * 64); /* cstats: whole cache lines */
     if (!j) return exec_fail(c, "out of memory");
