@@ -172,7 +172,7 @@ static const cli_flag FLAGS[] = {
      "without it such a failure makes the exit 2"},
     {"--profile", 0, NULL, CMD_RUNS, F_TRUE, OFF(profile), NULL, 0, 0, NULL, S_REPORT,
      "print on stderr where the time went: start-up, loading the models, each rule (wall-clock ms, a Lua "
-     "rule's VM instructions against its budget), slowest first; the report does not change"},
+     "rule's VM instructions as its budget counts them), slowest first; the report does not change"},
     {"--markdown", 0, NULL, CMD_RULES, F_TRUE, OFF(markdown), NULL, 0, 0, NULL, S_REPORT,
      "the Markdown rule reference: the index of docs/rules.md, or ID's page (same as --format markdown)"},
     {"--docs", 0, "DIR", CMD_RULES, F_STR, OFF(docs_dir), NULL, 0, 0, NULL, S_REPORT,

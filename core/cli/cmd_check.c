@@ -63,8 +63,8 @@ static size_t rule_failures(const registry *reg) {
 
 /* A count of Lua VM instructions as the budget counts them (to its hook
  * period, 1000): "-" for none, "<1k", "12.3k", "4.56M". */
-static const char *instr_text(char *buf, size_t cap, uint64_t n, bool lua) {
-    if (!lua) snprintf(buf, cap, "-");
+static const char *instr_text(char *buf, size_t cap, uint64_t n, bool counted) {
+    if (!counted) snprintf(buf, cap, "-");
     else if (n < 1000) snprintf(buf, cap, "<1k");
     else if (n < 1000000) snprintf(buf, cap, "%.1fk", (double)n / 1e3);
     else snprintf(buf, cap, "%.2fM", (double)n / 1e6);
@@ -80,11 +80,13 @@ static int cmp_rule_time(const void *pa, const void *pb) {
 /* --profile: the phases, then every rule that ran, slowest first. On
  * stderr: the report itself stays the same bytes. Rule ids are checked
  * ([a-z0-9/-]), so they print as they are. */
-static void profile_print(run_profile *pr, double startup_s, double report_s, double total_s, size_t n_loaded) {
+static void profile_print(run_profile *pr, double startup_s, double discover_s, double report_s, double total_s,
+                          size_t n_loaded, size_t n_paths) {
     FILE *e = stderr;
     fprintf(e, "coreml-lint: profile (wall-clock ms)\n");
     fprintf(e, "  %9.2f  start-up: configuration, the rule set (%zu rule%s) and plugins\n", startup_s * 1e3, n_loaded,
             n_loaded == 1 ? "" : "s");
+    fprintf(e, "  %9.2f  finding the models (%zu path%s)\n", discover_s * 1e3, n_paths, n_paths == 1 ? "" : "s");
     fprintf(e, "  %9.2f  loading %zu model%s\n", pr->load_s * 1e3, pr->n_models, pr->n_models == 1 ? "" : "s");
     fprintf(e, "  %9.2f  running %zu rule%s\n", pr->rules_s * 1e3, pr->n_rules, pr->n_rules == 1 ? "" : "s");
     if (pr->shared_s > 0)
@@ -97,10 +99,9 @@ static void profile_print(run_profile *pr, double startup_s, double report_s, do
     for (size_t i = 0; i < pr->n_rules; i++) {
         const run_rule_time *t = &pr->rules[i];
         char ib[32];
-        bool lua = t->rule->kind && !strcmp(t->rule->kind, "lua");
         fprintf(e, "  %9.2f %6.1f %10s %8zu  %s\n", t->check_s * 1e3,
                 pr->rules_s > 0 ? 100.0 * t->check_s / pr->rules_s : 0.0,
-                instr_text(ib, sizeof ib, t->vm_instructions, lua), t->findings, t->rule->id);
+                instr_text(ib, sizeof ib, t->vm_instructions, t->counted), t->findings, t->rule->id);
     }
 }
 
@@ -173,9 +174,9 @@ int cmd_check(const cli_command *c, cli_opts *o) {
     double t_start = host_now_s();
     session s;
     int rc = session_open(&s, o, true, c->enables);
-    double t_opened = host_now_s();
     run_profile prof = {0};
     if (!rc) rc = enable_command_rules(c, s.reg);
+    double t_opened = host_now_s(), t_found = t_opened;
     path_list paths = {0};
     run_result *res = NULL;
     report_file out = {0};
@@ -192,6 +193,7 @@ int cmd_check(const cli_command *c, cli_opts *o) {
         for (size_t i = 0; !rc && i < paths.n_skipped; i++)
             registry_notify(s.reg, NULL, "discover/skipped", LEVEL_WARNING, NULL, 0, "%s", paths.skipped[i]);
         if (!rc && session_output_open(&out, o->output) != 0) rc = 2;
+        t_found = host_now_s();
     }
     run_stats st = {0};
     char target[128];
@@ -250,7 +252,8 @@ int cmd_check(const cli_command *c, cli_opts *o) {
             summary(res, &st);
         }
         if (o->profile)
-            profile_print(&prof, t_opened - t_start, t_report, host_now_s() - t_start, registry_count(s.reg));
+            profile_print(&prof, t_opened - t_start, t_found - t_opened, t_report, host_now_s() - t_start,
+                          registry_count(s.reg), paths.n);
     }
     run_profile_free(&prof);
     session_output_abort(&out);

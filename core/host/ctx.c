@@ -184,7 +184,9 @@ const host_limits *ctx_limits(const rule_ctx *ctx) {
 }
 
 void ctx_account(rule_ctx *ctx, uint64_t vm_instructions) {
-    if (ctx) ctx->vm_instructions += vm_instructions;
+    if (!ctx) return;
+    ctx->vm_instructions += vm_instructions;
+    ctx->counted = true;
 }
 
 void ctx_account_shared(rule_ctx *ctx, double seconds) {

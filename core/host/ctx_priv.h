@@ -34,6 +34,7 @@ struct rule_ctx {
     bool notified;
     fvec *out;
     uint64_t vm_instructions;  /* ctx_account: the engine's count of this check */
+    bool counted;              /* ctx_account was called */
     double shared_s;           /* ctx_account_shared */
 };
 

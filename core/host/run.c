@@ -132,6 +132,7 @@ static void check_one_model(registry *reg, const run_opts *o, const char *path, 
             rt->check_s += s;
             pr->shared_s += ctx.shared_s;
             rt->vm_instructions += ctx.vm_instructions;
+            rt->counted |= ctx.counted;
             rt->findings += ctx.n_reported;
             pr->rules_s += s;
         }

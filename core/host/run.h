@@ -62,7 +62,8 @@ typedef struct run_opts {
 typedef struct run_rule_time {
     const host_rule *rule;
     double check_s;           /* its engine's check calls, all models */
-    uint64_t vm_instructions; /* Lua rules: VM instructions, as the budget counts them */
+    uint64_t vm_instructions; /* VM instructions, as the budget counts them ... */
+    bool counted;             /* ... when the engine counts them (Lua) */
     size_t findings;          /* reported (before suppressions, baseline and dedup) */
 } run_rule_time;
 
