@@ -49,6 +49,29 @@ static void write_file(const char *name, const void *data, size_t n) {
 
 static void write_str(const char *name, const char *s) { write_file(name, s, strlen(s)); }
 
+/* CML_BUILD_DIR/examples/NAME into buf; false (the test skips, saying so)
+ * when the fixture writer has not written it */
+static bool example(char *buf, size_t cap, const char *name, const char *test) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    snprintf(buf, cap, "%s/examples/%s", bd ? bd : "", name);
+    if (bd && access(buf, R_OK) == 0) return true;
+    fprintf(stderr, "SKIP %s: the fixture writer's examples are missing\n", test);
+    return false;
+}
+
+/* mkdir -p of rel under the work folder */
+static void work_dirs(const char *rel) {
+    char p[PATH_MAX + 64];
+    int n = snprintf(p, sizeof p, "%s/%s", work, rel);
+    for (int i = (int)strlen(work) + 1; n > 0 && i <= n && i < (int)sizeof p; i++)
+        if (p[i] == '/' || p[i] == 0) {
+            char c = p[i];
+            p[i] = 0;
+            mkdir(p, 0700);
+            p[i] = c;
+        }
+}
+
 #define EXPECT_CODE(r, want)                                                                         \
     do {                                                                                             \
         if ((r).code != (want)) {                                                                    \
@@ -218,13 +241,8 @@ static void test_fail_on(void) {
  * own settings still decide. The example classifier has no metadata: a note
  * in recommended, a warning (and exit 1: strict fails on warnings) in strict. */
 static void test_rule_set(void) {
-    const char *bd = getenv("CML_BUILD_DIR");
     char m[PATH_MAX];
-    snprintf(m, sizeof m, "%s/examples/tiny_classifier_nn.mlmodel", bd ? bd : "");
-    if (!bd || access(m, R_OK)) {
-        fprintf(stderr, "SKIP test_rule_set: the fixture writer's examples are missing\n");
-        return;
-    }
+    if (!example(m, sizeof m, "tiny_classifier_nn.mlmodel", "test_rule_set")) return;
     res r = RUNW("--no-config", m);
     EXPECT_CODE(r, 0);
     CHECK(strstr(r.out, "note: the model has no metadata") != NULL);
@@ -315,11 +333,7 @@ static bool has_suppressed(const cJSON *j) {
 /* A rule that fails (a Lua error) makes the exit 2, whatever the findings,
  * unless --keep-going; the other rules' findings are still reported. */
 static void test_broken_rule(void) {
-    char p[PATH_MAX + 64];
-    snprintf(p, sizeof p, "%s/house", work);
-    mkdir(p, 0700);
-    snprintf(p, sizeof p, "%s/house/house", work);
-    mkdir(p, 0700);
+    work_dirs("house/house");
     write_str("house/house/typo.lua",
               "return { id = \"house/typo\", name = \"Typo\", summary = \"s\", help = \"h\", level = \"note\",\n"
               "  check = function(model, ctx) local n = model.metadta.author end }\n");
@@ -328,13 +342,8 @@ static void test_broken_rule(void) {
     /* nothing to run on unreadable models: no failure yet */
     EXPECT_CODE(r, 0);
     cli_res_free(&r);
-    const char *bd = getenv("CML_BUILD_DIR");
     char model[PATH_MAX];
-    snprintf(model, sizeof model, "%s/examples/tiny_convnet_nn.mlmodel", bd);
-    if (access(model, R_OK) != 0) {
-        fprintf(stderr, "SKIP test_broken_rule: the fixture writer's examples are missing\n");
-        return;
-    }
+    if (!example(model, sizeof model, "tiny_convnet_nn.mlmodel", "test_broken_rule")) return;
     r = RUNW("--no-bundled", "--no-config", "--rules-dir", "house", model);
     EXPECT_CODE(r, 2);
     CHECK(strstr(r.err, "1 rule failure") && strstr(r.err, "--keep-going"));
@@ -351,18 +360,9 @@ static void test_broken_rule(void) {
  * rule's VM instructions beside it), slowest first; the report is the same
  * bytes with or without it, and only the commands that run rules take it. */
 static void test_profile(void) {
-    const char *bd = getenv("CML_BUILD_DIR");
     char model[PATH_MAX];
-    snprintf(model, sizeof model, "%s/examples/tiny_convnet_nn.mlmodel", bd);
-    if (access(model, R_OK) != 0) {
-        fprintf(stderr, "SKIP test_profile: the fixture writer's examples are missing\n");
-        return;
-    }
-    char p[PATH_MAX + 64];
-    snprintf(p, sizeof p, "%s/prof", work);
-    mkdir(p, 0700);
-    snprintf(p, sizeof p, "%s/prof/house", work);
-    mkdir(p, 0700);
+    if (!example(model, sizeof model, "tiny_convnet_nn.mlmodel", "test_profile")) return;
+    work_dirs("prof/house");
     /* ~20k VM instructions (two a turn), then one finding per layer */
     write_str("prof/house/busy.lua",
               "return { id = \"house/busy\", name = \"Busy\", summary = \"s\", help = \"h\", level = \"note\",\n"
@@ -425,13 +425,8 @@ static void test_profile(void) {
  * the build settings in the environment are the target. The multifunction
  * example needs iOS 18, so compat/deployment-target fires under iOS 16. */
 static void test_xcode_target(void) {
-    const char *bd = getenv("CML_BUILD_DIR");
     char model[PATH_MAX];
-    snprintf(model, sizeof model, "%s/examples/tiny_multifunction.mlpackage", bd);
-    if (access(model, R_OK) != 0) {
-        fprintf(stderr, "SKIP test_xcode_target: the fixture writer's examples are missing\n");
-        return;
-    }
+    if (!example(model, sizeof model, "tiny_multifunction.mlpackage", "test_xcode_target")) return;
     unsetenv("PLATFORM_NAME");
     unsetenv("IPHONEOS_DEPLOYMENT_TARGET");
     res r = RUNW("--no-config", "--target", "16.0", model);
@@ -488,13 +483,8 @@ static void test_test_rule(void) {
         fprintf(stderr, "SKIP test_test_rule: the fixture writer's examples are missing\n");
         return;
     }
-    char p[PATH_MAX + 64];
-    snprintf(p, sizeof p, "%s/cases", work);
-    mkdir(p, 0700);
-    snprintf(p, sizeof p, "%s/cases/fire", work);
-    mkdir(p, 0700);
-    snprintf(p, sizeof p, "%s/cases/pass", work);
-    mkdir(p, 0700);
+    work_dirs("cases/fire");
+    work_dirs("cases/pass");
     copy_in(big, "cases/fire/big.mlmodel");
     copy_in(small, "cases/pass/small.mlmodel");
     write_str("budget.json", "{\"rules\": {\"house-rules/model-size-budget\": {\"options\": {\"max_bytes\": 5000}}}}");
@@ -522,8 +512,7 @@ static void test_test_rule(void) {
     CHECK(strstr(r.out, "FAIL pass/broken.mlmodel: the case model does not load") != NULL);
     cli_res_free(&r);
     /* a rule that does not load: exit 2, its real file and line */
-    snprintf(p, sizeof p, "%s/house2", work);
-    mkdir(p, 0700);
+    work_dirs("house2");
     write_str("house2/bad.lua", "return {\n  id = \"house2/bad\",\n  name = = 1,\n}\n");
     r = RUNW("test-rule", "house2/bad.lua", "cases");
     EXPECT_CODE(r, 2);
