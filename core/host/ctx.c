@@ -5,16 +5,21 @@
  * per rule and model; notifications go to the registry's list; rules may
  * attach JSON facts to the run's properties and load further models,
  * which live until the model's last rule has run. */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 #include "format/nesting.h"
 #include "host/ctx_priv.h"
 #include "host/util.h"
 #include "ir/model.h"
+#include "ir/weights.h"
 
 /* Copy a location; artifact defaults to dflt_artifact ("" = the model file). */
 static int loc_copy(cml_loc *dst, const cml_loc *src, const char *dflt_artifact) {
@@ -187,6 +192,23 @@ void ctx_account(rule_ctx *ctx, uint64_t vm_instructions) {
     if (!ctx) return;
     ctx->vm_instructions += vm_instructions;
     ctx->counted = true;
+}
+
+/* the CPUs this process may run on (its affinity: `taskset -c 0` is one) */
+static long usable_cpus(void) {
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+#endif
+    return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+void ctx_count_weights(rule_ctx *ctx) {
+    if (!ctx || !ctx->scope || !ctx->model || ctx->scope->weights_counted) return;
+    ctx->scope->weights_counted = true;
+    long cpus = usable_cpus();
+    /* below 8 MiB, threads cost more than they save */
+    ir_weight_stats_all(ctx->model, cpus > 4 ? 4 : cpus < 1 ? 1 : (int)cpus, (uint64_t)8 << 20);
 }
 
 void ctx_account_shared(rule_ctx *ctx, double seconds) {

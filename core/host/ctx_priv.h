@@ -18,6 +18,7 @@ typedef struct model_scope {
     struct lmodel **loaded;
     size_t n_loaded, cap_loaded;
     cJSON **props;             /* the run's properties object (created on demand) */
+    bool weights_counted;      /* ir_weight_stats_all ran for the model */
 } model_scope;
 
 struct rule_ctx {

@@ -44,7 +44,8 @@ typedef struct iweight {
     istore stored_as;
     const char *const *strings;  /* ISTORE_STR */
     blob_meta *meta;             /* CML_STORE_BLOB */
-    unsigned char stats_state;   /* ir_weight_stats: 0 not yet, 1 stats holds them, 2 unavailable */
+    unsigned char stats_state;   /* ir_weight_stats: 0 not yet, 1 stats holds them, 2 unavailable,
+                                    3 queued (inside ir_weight_stats_all) */
     cml_weight_stats stats;
 } iweight;
 

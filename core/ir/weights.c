@@ -7,9 +7,14 @@
  * few values (a LUT size, a zero point, a shape tensor, a mask popcount)
  * read them here, element by element, through bounded reads: nothing is
  * copied to build the IR. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "coreml-lint/walk.h"
 #include "ir/weights.h"
 #include "ir/model.h"
 
@@ -266,19 +271,14 @@ static void ws_chunk(cml_dtype dt, const unsigned char *b, size_t k, cml_weight_
     for (size_t i = 0; i < k; i++) ws_one32((uint32_t)ws_le16(b + 2 * i) << 16, s); /* bf16: fp32's top half */
 }
 
-int ir_weight_stats(const cml_weight *w, cml_weight_stats *out) {
-    iweight *iw = (iweight *)(uintptr_t)w;
-    memset(out, 0, sizeof *out);
-    if (!w) return -1;
-    if (iw->stats_state == 1) {
-        *out = iw->stats;
-        return 0;
-    }
-    if (iw->stats_state == 2) return -1;
+/* w's counts into its record (stats_state 1, or 2 when they cannot be
+ * had), reading a blob through buf (WS_BUF bytes) */
+static void ws_compute(iweight *iw, unsigned char *buf) {
+    const cml_weight *w = &iw->pub;
     iw->stats_state = 2;
     cml_dtype dt = ir_weight_stored_as(w, NULL);
     unsigned es = dt == CML_DT_FP16 || dt == CML_DT_BF16 ? 2 : dt == CML_DT_FP32 ? 4 : 0;
-    if (!es || w->nbytes % es) return -1;
+    if (!es || w->nbytes % es) return;
     cml_weight_stats s;
     memset(&s, 0, sizeof s);
     s.n = w->nbytes / es;
@@ -291,21 +291,93 @@ int ir_weight_stats(const cml_weight *w, cml_weight_stats *out) {
             ws_chunk(dt, inl + off, len / es, &s);
         }
     } else if (w->storage == CML_STORE_BLOB && iw->meta && w->file) {
-        /* the host runs rules one at a time (see weights.h) */
-        static unsigned char buf[WS_BUF] __attribute__((aligned(64)));
         const blob_file *bf = &((const wfile *)w->file)->bf;
         for (uint64_t off = 0; off < w->nbytes;) {
             uint64_t left = w->nbytes - off;
             size_t want = left < WS_BUF ? (size_t)left : WS_BUF;
-            if (blob_pread(bf, iw->meta, off, buf, want) != want) return -1;
+            if (blob_pread(bf, iw->meta, off, buf, want) != want) return;
             ws_chunk(dt, buf, want / es, &s);
             off += want;
         }
     } else {
-        return -1;
+        return;
     }
     iw->stats = s;
     iw->stats_state = 1;
-    *out = s;
+}
+
+int ir_weight_stats(const cml_weight *w, cml_weight_stats *out) {
+    iweight *iw = (iweight *)(uintptr_t)w;
+    memset(out, 0, sizeof *out);
+    if (!w) return -1;
+    if (iw->stats_state == 0) {
+        /* the host runs rules one at a time (see weights.h) */
+        static unsigned char buf[WS_BUF] __attribute__((aligned(64)));
+        ws_compute(iw, buf);
+    }
+    if (iw->stats_state != 1) return -1;
+    *out = iw->stats;
     return 0;
+}
+
+/* ---- the counts of a whole model on several threads -------------------------------- */
+
+#define WS_MAX_THREADS 16
+
+typedef struct ws_job {
+    iweight **w;
+    size_t n;
+    atomic_size_t next;
+} ws_job;
+
+static void *ws_worker(void *arg) {
+    ws_job *j = arg;
+    unsigned char *buf = aligned_alloc(64, WS_BUF);
+    if (!buf) return NULL;   /* the others, or the lazy path, do its share */
+    for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->n;) ws_compute(j->w[i], buf);
+    free(buf);
+    return NULL;
+}
+
+/* the weights of m and its sub-models without counts: counted (out NULL),
+ * or listed into out and marked queued (3), so that a weight two models
+ * share is listed, and counted, once */
+static size_t ws_collect(const cml_model *m, iweight **out, size_t cap, size_t n, uint64_t *bytes, int depth) {
+    if (!m || depth >= CML_WALK_MAX_DEPTH) return n;
+    for (size_t i = 0; i < m->n_weights; i++) {
+        iweight *iw = (iweight *)(uintptr_t)m->weights[i];
+        if (!iw || iw->stats_state != 0) continue;
+        if (out) {
+            if (n >= cap) continue;
+            out[n] = iw;
+            iw->stats_state = 3;
+        }
+        n++;
+        *bytes += iw->pub.nbytes;
+    }
+    for (size_t i = 0; i < m->n_sub_models; i++) n = ws_collect(m->sub_models[i], out, cap, n, bytes, depth + 1);
+    return n;
+}
+
+void ir_weight_stats_all(const cml_model *m, int threads, uint64_t min_bytes) {
+    uint64_t bytes = 0;
+    size_t n = ws_collect(m, NULL, 0, 0, &bytes, 0);
+    if (threads > WS_MAX_THREADS) threads = WS_MAX_THREADS;
+    if (threads < 2 || n < 2 || bytes < min_bytes) return;   /* the lazy path, one weight at a time */
+    iweight **w = malloc(n * sizeof *w);
+    if (!w) return;
+    bytes = 0;
+    n = ws_collect(m, w, n, 0, &bytes, 0);
+    ws_job j = {.w = w, .n = n};
+    atomic_init(&j.next, 0);
+    pthread_t th[WS_MAX_THREADS];
+    int started = 0;
+    for (int t = 1; t < threads && (size_t)t < n; t++)
+        if (pthread_create(&th[started], NULL, ws_worker, &j) == 0) started++;
+    ws_worker(&j);   /* the calling thread takes its share */
+    for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
+    /* one left queued (no memory for a buffer anywhere): the lazy path's */
+    for (size_t i = 0; i < n; i++)
+        if (w[i]->stats_state == 3) w[i]->stats_state = 0;
+    free(w);
 }

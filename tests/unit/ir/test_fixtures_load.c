@@ -252,12 +252,25 @@ static void test_weight_stats(void) {
     /* inline NeuralNetwork weights (protobuf repeated floats), and a model
      * with sparse (zero-heavy) weights */
     static const char *const more[] = {"numerics/fire_nn_fp32.mlmodel", "compress/fire_prune.mlpackage",
-                                       "numerics/pass_mask.mlpackage"};
+                                       "numerics/pass_mask.mlpackage", "numerics/fire_fp16_weights.mlpackage"};
     for (size_t i = 0; i < sizeof more / sizeof *more; i++) {
         snprintf(p, sizeof p, "%s/rule-fixtures/%s", build_dir, more[i]);
         lm = loader_load(p, NULL);
         CHECK(lm && lm->model);
         if (lm && lm->model) CHECK(stats_check_model(lm->model) >= 1);
+        loader_free(lm);
+        /* the same counts when every weight's are made at once on 3 threads
+         * first (the size floor of 0: these are small) */
+        lm = loader_load(p, NULL);
+        CHECK(lm && lm->model);
+        if (lm && lm->model) {
+            ir_weight_stats_all(lm->model, 3, 0);
+            size_t counted = 0;
+            for (size_t k = 0; k < lm->model->n_weights; k++)
+                counted += ((const iweight *)lm->model->weights[k])->stats_state != 0;
+            CHECK(counted == lm->model->n_weights);   /* all done, none left queued */
+            CHECK(stats_check_model(lm->model) >= 1);
+        }
         loader_free(lm);
     }
 }
