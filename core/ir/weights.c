@@ -159,8 +159,11 @@ uint64_t ir_weight_popcount(const cml_weight *w, uint64_t max_bits) {
 
 /* The fast passes are a max and a count over the magnitudes, which
  * vectorize; on x86-64 ELF builds GCC compiles them three times and picks
- * the AVX-512 (x86-64-v4) or AVX2 copy at load time where the CPU has it. */
-#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(__clang__)
+ * the AVX-512 (x86-64-v4) or AVX2 copy at load time where the CPU has it
+ * (not under ThreadSanitizer, whose instrumented resolver would run before
+ * its runtime is up and crash at load). */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_THREAD__)
 #define WS_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
 #define WS_CLONES
