@@ -205,7 +205,7 @@ static const cli_flag FLAGS[] = {
      "load no bundled Lua rules or plugins"},
 
     {"--threads", 0, "N", CMD_PROBE | CMD_COMPARE, F_OPT_INT, 0, "threads", 0, 256, NULL, S_PROBE,
-     "executor threads (default: the CPUs online)"},
+     "executor threads (default: the CPUs this process may use)"},
     {"--runs", 0, "N", CMD_PROBE | CMD_COMPARE, F_OPT_INT, 0, "runs", 1, 2147483647.0, NULL, S_PROBE,
      "predictions per mode (default 10)"},
     {"--input", 0, "NAME=FILE", CMD_PROBE | CMD_COMPARE, F_OPT_STRS, 0, "inputs", 0, 0, check_name_file, S_PROBE,

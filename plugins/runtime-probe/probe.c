@@ -31,7 +31,7 @@
 
 static const cml_option OPT_THREADS = {
     .size = sizeof(cml_option), .type = CML_OPT_INT, .name = "threads",
-    .doc = "Threads of the reference executor (0: the CPUs online).", .default_int = 0};
+    .doc = "Threads of the reference executor (0: the CPUs this process may use).", .default_int = 0};
 static const cml_option OPT_RUNS = {
     .size = sizeof(cml_option), .type = CML_OPT_INT, .name = "runs",
     .doc = "Predictions per mode (fp32, fp16 emulation; Core ML compute units): first, median and p90 latency.",

@@ -140,7 +140,7 @@ typedef void (*exec_op_start)(void *user, size_t index, const cml_op *op);
 
 typedef struct exec_opts {
     int threads;        /* the executor's threads (exec_par.c; the BLAS then runs single-threaded
-                           inside each of them); 0 = the CPUs online */
+                           inside each of them); 0 = the CPUs the process may use */
     exec_hook hook;     /* optional */
     void *hook_user;
     exec_op_start on_op_start; /* optional */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* exec_par.c — the reference executor's own threads (module exec_par_).
  *
- * A plan with more than one thread (exec_opts.threads, 0 = the CPUs online)
- * owns a small pool, created at its first parallel region (so a forked
+ * A plan with more than one thread (exec_opts.threads; 0: the CPUs the
+ * process may use, its affinity) owns a small pool, created at its first parallel region (so a forked
  * child starts its own) and joined by exec_plan_free. exec_par_for splits
  * [0, n) into at most one contiguous range per thread, each at least
  * `grain` long, and runs them on the pool and the calling thread; the range
@@ -18,6 +18,9 @@
  * on a condition variable. */
 #if defined(__APPLE__)
 #define _DARWIN_C_SOURCE 1 /* _SC_NPROCESSORS_ONLN */
+#elif defined(__linux__)
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include <sched.h>
 #else
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -102,7 +105,14 @@ static void *par_main(void *arg) {
 int exec_par_threads(const exec_plan *p) {
     int t = p->opts.threads;
     if (t <= 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        /* the CPUs this process may run on: under `taskset -c 0` (or a
+         * container's cpuset) one, not every CPU of the machine */
+        long n = -1;
+#if defined(__linux__)
+        cpu_set_t set;
+        if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
+#endif
+        if (n <= 0) n = sysconf(_SC_NPROCESSORS_ONLN);
         t = n > 0 ? (int)n : 1;
     }
     return t > PAR_MAX_THREADS ? PAR_MAX_THREADS : t;
