@@ -20,6 +20,7 @@
 #include "host/util.h"
 #include "ir/model.h"
 #include "ir/weights.h"
+#include "coreml-lint/walk.h"
 
 /* Copy a location; artifact defaults to dflt_artifact ("" = the model file). */
 static int loc_copy(cml_loc *dst, const cml_loc *src, const char *dflt_artifact) {
@@ -203,8 +204,19 @@ static long usable_cpus(void) {
     return sysconf(_SC_NPROCESSORS_ONLN);
 }
 
-void ctx_count_weights(rule_ctx *ctx) {
+/* w is a weight of m or of one of its sub-models */
+static bool model_has_weight(const cml_model *m, const cml_weight *w, int depth) {
+    if (!m || depth >= CML_WALK_MAX_DEPTH) return false;
+    for (size_t i = 0; i < m->n_weights; i++)
+        if (m->weights[i] == w) return true;
+    for (size_t i = 0; i < m->n_sub_models; i++)
+        if (model_has_weight(m->sub_models[i], w, depth + 1)) return true;
+    return false;
+}
+
+void ctx_count_weights(rule_ctx *ctx, const cml_weight *w) {
     if (!ctx || !ctx->scope || !ctx->model || ctx->scope->weights_counted) return;
+    if (!model_has_weight(ctx->model, w, 0)) return;
     ctx->scope->weights_counted = true;
     long cpus = usable_cpus();
     /* below 8 MiB, threads cost more than they save */

@@ -54,11 +54,12 @@ const struct host_limits *ctx_limits(const rule_ctx *ctx);
  * rule's VM instructions as its budget counts them (limits.lua_instructions). */
 void ctx_account(rule_ctx *ctx, uint64_t vm_instructions);
 /* The per-weight counts (cml_host.weight_stats) of every weight of the
- * checked model, made at once the first time a rule asks for one, on the
+ * checked model, made at once the first time a rule asks for one of its
+ * weights (w; a weight of a model the rule loaded itself does not count), on the
  * CPUs the process may use (up to 4): the pass is pread's copy and a
  * vectorized count, bound by memory rather than by one core. Later calls
  * do nothing. */
-void ctx_count_weights(rule_ctx *ctx);
+void ctx_count_weights(rule_ctx *ctx, const cml_weight *w);
 /* Seconds of this check spent in host work that every rule shares (the
  * per-weight counts, computed once for the first rule that asks): --profile
  * shows it apart instead of charging it to that rule. */

@@ -350,6 +350,9 @@ static size_t ws_collect(const cml_model *m, iweight **out, size_t cap, size_t n
     for (size_t i = 0; i < m->n_weights; i++) {
         iweight *iw = (iweight *)(uintptr_t)m->weights[i];
         if (!iw || iw->stats_state != 0) continue;
+        /* only the types that have counts (the others answer -1 at once) */
+        cml_dtype st = ir_weight_stored_as(&iw->pub, NULL);
+        if (st != CML_DT_FP16 && st != CML_DT_BF16 && st != CML_DT_FP32) continue;
         if (out) {
             if (n >= cap) continue;
             out[n] = iw;

@@ -27,11 +27,12 @@ cml_dtype ir_weight_stored_as(const cml_weight *w, const char *const **strings);
  * weight: every later call, whichever rule makes it, is free. Not
  * thread-safe: the host runs rules one at a time. (cml_host.weight_stats.) */
 int ir_weight_stats(const cml_weight *w, cml_weight_stats *out);
-/* The counts of every weight of m and its sub-models that has none yet,
- * computed on up to `threads` threads (each takes whole weights as it comes
- * free), when they hold at least min_bytes; afterwards ir_weight_stats of
- * those weights is a lookup. Results do not depend on the threads. Call it
- * from the one thread that runs rules, between rules. */
+/* The counts of every fp16, bf16 and fp32 weight of m and its sub-models
+ * that has none yet, computed on up to `threads` threads (each takes whole
+ * weights as it comes free), when those hold at least min_bytes; afterwards
+ * ir_weight_stats of those weights is a lookup. Results do not depend on the
+ * threads. Call it from the thread that runs the rules (the threads it
+ * starts are joined before it returns). */
 void ir_weight_stats_all(const cml_model *m, int threads, uint64_t min_bytes);
 
 #endif

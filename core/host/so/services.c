@@ -291,7 +291,7 @@ static int so_h_weight_stats(cml_ctx *pc, const cml_weight *w, cml_weight_stats 
     cml_weight_stats s;
     so_ctx *c = so_ctx_of(pc);
     double t0 = host_now_s();
-    if (c->fd < 0) ctx_count_weights(c->rc);   /* not in an isolated child: its counts would be lost */
+    if (c->fd < 0) ctx_count_weights(c->rc, w);   /* not in an isolated child: its counts would be lost */
     int rc = ir_weight_stats(w, &s);
     if (c->fd < 0) ctx_account_shared(c->rc, host_now_s() - t0);   /* a child's time is the child's */
     if (rc != 0) return -1;
