@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -405,13 +406,24 @@ __attribute__((target("avx2,f16c"))) static void half_f16c(const unsigned char *
     const float *half = exec_half_table();
     for (; i < n; i++) out[i] = half[(uint16_t)(b[2 * i] | b[2 * i + 1] << 8)];
 }
-static bool has_f16c(void) {
-    static int ok = -1;
-    if (ok < 0) {
+/* a CPU feature test made once, whichever of the executor's threads asks
+ * first: each would find the same, and the atomic makes the lazy store no
+ * data race */
+static bool cpu_once(_Atomic int *cache, int (*test)(void)) {
+    int v = atomic_load_explicit(cache, memory_order_relaxed);
+    if (v < 0) {
         __builtin_cpu_init();
-        ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+        v = test();
+        atomic_store_explicit(cache, v, memory_order_relaxed);
     }
-    return ok;
+    return v;
+}
+
+static int test_f16c(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c"); }
+
+static bool has_f16c(void) {
+    static _Atomic int ok = -1;
+    return cpu_once(&ok, test_f16c);
 }
 #endif
 
@@ -543,13 +555,13 @@ static size_t nz_index(const xlz *z, size_t i) {
  * registers (the same arithmetic as the scalar path, so the same values) */
 #define LZ512 __attribute__((target("avx512f,avx512bw,avx512vl")))
 
+static int test_avx512bw(void) {
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+}
+
 static bool has_avx512bw(void) {
-    static int ok = -1;
-    if (ok < 0) {
-        __builtin_cpu_init();
-        ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-    }
-    return ok;
+    static _Atomic int ok = -1;
+    return cpu_once(&ok, test_avx512bw);
 }
 
 /* exec_r16 of 16 floats: the hardware's round trip through binary16

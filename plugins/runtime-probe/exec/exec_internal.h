@@ -316,7 +316,7 @@ uint64_t exec_rng_seed(xctx *c, int64_t op_seed);
  * portable build still streams activations at the width the CPU has. Not
  * under sanitizers, not with other compilers or platforms. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
-    !defined(__SANITIZE_ADDRESS__)
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define EXEC_HOT __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define EXEC_HOT

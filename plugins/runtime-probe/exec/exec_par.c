@@ -45,7 +45,10 @@ struct exec_pool {
     /* the current region */
     exec_par_fn fn;
     void *arg;
-    size_t n_items, n_ranges;
+    size_t n_items;
+    /* read by a worker before its CAS, possibly while the next region is
+     * being set up (the CAS then fails): atomic, so that read is no race */
+    atomic_size_t n_ranges;
     /* (generation << 32) | next range: a range is taken by a CAS that also
      * checks the generation, so a late worker never takes a range of a
      * region that is not the one it read the fields of */
@@ -56,7 +59,8 @@ struct exec_pool {
 };
 
 static void par_range(const exec_pool *pl, size_t r, size_t *b, size_t *e) {
-    size_t per = pl->n_items / pl->n_ranges, extra = pl->n_items % pl->n_ranges;
+    size_t nr = atomic_load_explicit(&pl->n_ranges, memory_order_relaxed);
+    size_t per = pl->n_items / nr, extra = pl->n_items % nr;
     *b = r * per + (r < extra ? r : extra);
     *e = *b + per + (r < extra ? 1 : 0);
 }
@@ -67,7 +71,7 @@ static void par_work(exec_pool *pl, uint32_t g) {
         uint64_t v = atomic_load(&pl->ticket);
         if ((uint32_t)(v >> 32) != g) break;
         size_t r = (size_t)(v & 0xffffffffu);
-        if (r >= pl->n_ranges) break;
+        if (r >= atomic_load_explicit(&pl->n_ranges, memory_order_relaxed)) break;
         if (!atomic_compare_exchange_weak(&pl->ticket, &v, v + 1)) continue;
         /* range r of region g is ours and unfinished: the fields are g's */
         size_t b, e;
@@ -166,7 +170,7 @@ void exec_par_for(exec_plan *p, size_t n, size_t grain, exec_par_fn fn, void *ar
     pl->fn = fn;
     pl->arg = arg;
     pl->n_items = n;
-    pl->n_ranges = ranges;
+    atomic_store_explicit(&pl->n_ranges, ranges, memory_order_relaxed);
     atomic_store(&pl->pending, ranges);
     atomic_store(&pl->ticket, (uint64_t)g << 32);
     pthread_mutex_lock(&pl->mu);
