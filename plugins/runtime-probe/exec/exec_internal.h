@@ -200,10 +200,10 @@ struct exec_plan {
     /* the convolution packings (kernels/conv.c): the packing pass's scratch,
      * kept from one packing to the next, and the 2 MiB huge-page chunks the
      * packings under 1 MiB are cut from (exec_plan_bump) */
-    float *pk_tmp;
-    size_t pk_tmp_n;
-    unsigned char *pk_stage;       /* a chunk of stored bytes read through the host (pk_stage_n bytes) */
-    size_t pk_stage_n;
+    void *pk_tmp;                  /* pk_tmp_bytes: one fp32 block and its decoded rows per thread */
+    size_t pk_tmp_bytes;
+    void *pk_stage;                /* pk_stage_bytes: a chunk of stored bytes read through the host */
+    size_t pk_stage_bytes;
     unsigned char **pk_chunk;
     size_t n_pk_chunks;
     unsigned char *pk_cur, *pk_end;

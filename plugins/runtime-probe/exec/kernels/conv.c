@@ -785,6 +785,13 @@ typedef struct pack_job {
     size_t stage_e0, stage_es;
 } pack_job;
 
+/* block blk's first row (output channel) and its row count */
+static int64_t blk_rows(const pack_job *j, size_t blk, int *nr) {
+    int64_t g = (int64_t)blk / j->nb, bi = (int64_t)blk % j->nb;
+    *nr = (int)min64(j->width, j->Og - bi * j->width);
+    return g * j->Og + bi * j->width;
+}
+
 CONV_TARGET static void pack_blocks(void *arg, size_t b, size_t e, int range) {
     pack_job *j = arg;
     const int wd = j->width;
@@ -793,11 +800,10 @@ CONV_TARGET static void pack_blocks(void *arg, size_t b, size_t e, int range) {
     b += j->blk0;
     e += j->blk0;
     for (size_t blk = b; blk < e && !atomic_load_explicit(&j->inexact, memory_order_relaxed); blk++) {
-        int64_t g = (int64_t)blk / j->nb, bi = (int64_t)blk % j->nb;
-        int nr = (int)min64(wd, j->Og - bi * wd);
+        int nr;
+        int64_t r0 = blk_rows(j, blk, &nr);
         float *dst = j->half ? tmp : (float *)j->data + blk * bn;
         if (nr < wd) memset(dst, 0, bn * sizeof(float));
-        int64_t r0 = g * j->Og + bi * wd;
         const float *wb = j->w + r0 * j->K;
         if (j->stage) {
             exec_lz_decode_stored(j->lz, j->stage + ((size_t)(r0 * j->K) - j->stage_e0) * j->stage_es,
@@ -840,6 +846,27 @@ static void pack_mem_release(exec_plan *p, void *m, size_t n, bool bumped) {
     else free(m);
 }
 
+/* Scratch the plan keeps from one packing to the next: *buf grown to at
+ * least want bytes (huge pages); false when out of memory */
+static bool keep_grow(void **buf, size_t *have, size_t want) {
+    if (want <= *have) return true;
+    free(*buf);
+    size_t len = 0;
+    *buf = exec_huge_alloc(want, &len);
+    *have = *buf ? len : 0;
+    return *buf != NULL;
+}
+
+/* ... and given back after a packing when it passed a huge page: a larger
+ * one (K in the thousands, many threads) would stay in the resident set of
+ * every later run */
+static void keep_trim(void **buf, size_t *have) {
+    if (*have <= EXEC_HUGE_PAGE) return;
+    free(*buf);
+    *buf = NULL;
+    *have = 0;
+}
+
 /* A packing reads a weight the host has mapped through the host's reader
  * instead, in chunks of whole blocks of at least this many bytes (and two
  * blocks per thread), at most EXEC_HUGE_PAGE unless one block is larger:
@@ -853,13 +880,6 @@ static void pack_mem_release(exec_plan *p, void *m, size_t n, bool bumped) {
 /* the packing failed because the weight file came short (it shrank or
  * could not be read while the packing read it) */
 static const cwpack CONV_READ_SHORT;
-
-/* block blk's first row (output channel) and its row count */
-static int64_t blk_rows(const pack_job *j, size_t blk, int *nr) {
-    int64_t g = (int64_t)blk / j->nb, bi = (int64_t)blk % j->nb;
-    *nr = (int)min64(j->width, j->Og - bi * j->width);
-    return g * j->Og + bi * j->width;
-}
 
 /* every block of the packing: through the host's reader in chunks when
  * stage (cap bytes) is set, else straight from the constant. false when a
@@ -954,24 +974,11 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
      * 183 ms for the big ones, and its 36 packings under 1 MiB (9 MB) and
      * their scratch (8 MB, now kept from one packing to the next) were 4,200
      * of the 6,000 page faults left */
-    size_t tmp_n = (size_t)ranges * 2 * bn;
-    if (tmp_n > p->pk_tmp_n) {
-        free(p->pk_tmp);
-        size_t len = 0;
-        p->pk_tmp = exec_huge_alloc(tmp_n * sizeof(float), &len);
-        p->pk_tmp_n = p->pk_tmp ? len / sizeof(float) : 0;
-        if (!p->pk_tmp) return NULL;
-    }
+    if (!keep_grow(&p->pk_tmp, &p->pk_tmp_bytes, (size_t)ranges * 2 * bn * sizeof(float))) return NULL;
     j.tmp = p->pk_tmp;
     /* the chunk of stored bytes a weight the host has mapped is read into */
     size_t es = exec_lz_readable(p, lz), stage_cap = es ? stage_bytes(ranges, (size_t)width * (size_t)K * es) : 0;
-    if (stage_cap > p->pk_stage_n) {
-        free(p->pk_stage);
-        size_t len = 0;
-        p->pk_stage = exec_huge_alloc(stage_cap, &len);
-        p->pk_stage_n = p->pk_stage ? len : 0;
-        if (!p->pk_stage) return NULL;
-    }
+    if (!keep_grow(&p->pk_stage, &p->pk_stage_bytes, stage_cap)) return NULL;
     unsigned char *stage = stage_cap ? p->pk_stage : NULL;
     bool bumped;
     size_t nbytes = nblk * bn * 2;
@@ -985,19 +992,8 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
         if (!(j.data = pack_mem(p, nbytes, replacing, &bumped))) return NULL;
         read_ok = pack_all(p, &j, nblk, stage, stage_cap);
     }
-    /* the scratch and the chunk stay for the next packing up to a huge page
-     * each; larger ones (K in the thousands, many threads) would stay in
-     * the resident set of every later run */
-    if (p->pk_tmp_n * sizeof(float) > EXEC_HUGE_PAGE) {
-        free(p->pk_tmp);
-        p->pk_tmp = NULL;
-        p->pk_tmp_n = 0;
-    }
-    if (p->pk_stage_n > EXEC_HUGE_PAGE) {
-        free(p->pk_stage);
-        p->pk_stage = NULL;
-        p->pk_stage_n = 0;
-    }
+    keep_trim(&p->pk_tmp, &p->pk_tmp_bytes);
+    keep_trim(&p->pk_stage, &p->pk_stage_bytes);
     if (!read_ok) {
         pack_mem_release(p, j.data, nbytes, bumped);
         return &CONV_READ_SHORT;
