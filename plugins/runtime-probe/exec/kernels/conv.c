@@ -25,6 +25,12 @@
  *     phase planes (even or odd rows x even or odd columns, kerq), where
  *     each tap of 16 outputs is 16 consecutive floats; both sum the whole
  *     of K in one call (up to 1024 input channels);
+ *   - a 3x3 stride-1 convolution with even output sizes, one group and
+ *     transformed weights up to 6 MiB runs as Winograd F(2x2, 3x3) from
+ *     the same padded copy instead (conv_items_wino: 2.25x fewer
+ *     multiplies), unless an input or a weight is not finite or very
+ *     large, where the transforms would not give the direct sum's Inf and
+ *     NaN;
  *   - a register tile of 32 pixels x 12 channels (24 zmm accumulators, two
  *     vector loads and 12 broadcasts per k) sums a block of K; partial sums
  *     of earlier blocks wait in the output. Small images whose pixels would
@@ -47,6 +53,7 @@
  * only). Elsewhere (no AVX-512, other compilers or CPUs, depthwise
  * convolution, or CML_EXEC_BLAS_CONV set in the environment when the plan was prepared, which the tests
  * use to compare both paths) exec_math.c does the work. */
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +74,12 @@ enum { S_CONV, S_ADD, S_RELU };
 #define CONV_MAX_ITEMS 64
 #define PFA_ROWS 24      /* prefetch distance (rows of k) in a strided panel */
 #define IM2COL_KMAX 16   /* kernel sizes (each way) of the planned im2col; larger ones take the plain loop */
+#define WINO_MAX_BYTES ((size_t)6 << 20) /* the Winograd mode's largest transformed weights */
+/* Winograd only where every input and weight is below this: the transforms
+ * add and subtract values that the direct sum keeps apart, so an Inf or a
+ * NaN would spread to other outputs (Inf - Inf: NaN where the direct sum
+ * gives Inf) and values near FLT_MAX could overflow where it does not */
+#define WINO_MAX_ABS 0x1p64f
 
 /* Where a register tile's lanes go: piece i stores the lanes m of vector v
  * at output pixels off + lane (lanes outside m are not outputs). A vector
@@ -112,6 +125,9 @@ typedef struct cjob {
                                         fused ops in registers (out[0] holds only partial sums) */
     bool direct;                     /* 3x3 stride 1 read from the padded input (conv_items_direct) */
     bool phase;                      /* ... or stride 2, read from the padded input's phase planes */
+    bool wino;                       /* ... or 3x3 stride 1 as Winograd F(2x2, 3x3) (conv_items_wino) */
+    const float *wu;                 /* wino: the transformed weights, [16][o-block][Cin][12] */
+    int64_t wt;                      /* ... and tiles per chunk (<= 32) */
     int khw;                         /* taps per input channel (kh * kw) */
     int32_t taps[IM2COL_KMAX * IM2COL_KMAX]; /* phase mode: tap (ki, kj)'s offset from a vector's first */
     size_t cs;                       /* elements per input channel of the padded copy */
@@ -747,6 +763,8 @@ typedef struct cwpack {
     bool bumped;                     /* data is the plan's (exec_plan_bump), not freed here */
     size_t bytes;                    /* of data */
     void *data;
+    float *wino;                     /* the Winograd transform of data (wino_pack), or NULL */
+    bool wino_no;                    /* ... which a weight too large or not finite rules out */
 } cwpack;
 typedef struct cwcache {
     cwpack e[2];
@@ -959,6 +977,7 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
     bool replacing = slot < 0;
     if (slot < 0) {
         pack_mem_release(p, cc->e[1].data, cc->e[1].bytes, cc->e[1].bumped);
+        free(cc->e[1].wino);
         memset(&cc->e[1], 0, sizeof cc->e[1]);
         slot = 1;
     }
@@ -1019,10 +1038,83 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
 void exec_conv_free(xstep *st) {
     cwcache *cc = st->conv_w;
     if (!cc) return;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         if (!cc->e[i].bumped) free(cc->e[i].data);
+        free(cc->e[i].wino);
+    }
     free(cc);
     st->conv_w = NULL;
+}
+
+/* ---- Winograd F(2x2, 3x3) ----------------------------------------------------------------
+ * SOURCE: A. Lavin, S. Gray, "Fast Algorithms for Convolutional Neural
+ * Networks", CVPR 2016 (arXiv:1509.09308), section 4.1: a 2x2 block of
+ * outputs of a 3x3 filter g over a 4x4 input tile d is
+ *   Y = A^T [ (G g G^T) * (B^T d B) ] A       (* elementwise)
+ * with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
+ *      G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
+ *      A^T = [1 1 1 0; 0 1 -1 -1].
+ * Summed over the input channels, the 16 products are 16 matrix products
+ * (output channels x input channels x tiles): 16 multiplies per channel
+ * pair and tile where the direct sum takes 36, 2.25x fewer. The transforms
+ * are additions (and the weights' halvings, done once, in double). The
+ * sums run in another order than the direct ones: fp32 rounding
+ * differences only, of the order of the direct sum's (tests/unit/probe/
+ * test_exec_conv_crosscheck.c bounds both against a double reference). */
+
+/* The transformed weights of a packing (width 12, one group, K = 9 Cin):
+ * U[xi][blk][c][q] = (G g G^T)[xi] for output channel blk * 12 + q and
+ * input channel c, xi = 4 * row + column; the kernels read a block's Cin
+ * rows of 12, as they read a packing's K rows. NULL when out of memory or
+ * when a weight is not below WINO_MAX_ABS. */
+typedef struct wino_job {
+    const cwpack *e;
+    int64_t Cin, nb;
+    float *u;
+} wino_job;
+
+static void wino_blocks(void *arg, size_t b, size_t e_, int range) {
+    const wino_job *j = arg;
+    const cwpack *e = j->e;
+    const int64_t Cin = j->Cin, nb = j->nb;
+    const size_t bn = (size_t)e->K * CONV_NR;
+    (void)range;
+    for (size_t blk = b; blk < e_; blk++)
+        for (int64_t c = 0; c < Cin; c++)
+            for (int q = 0; q < CONV_NR; q++) {
+                double g[3][3], t[4][3];
+                for (int k = 0; k < 9; k++) {
+                    size_t at = blk * bn + (size_t)(c * 9 + k) * CONV_NR + (size_t)q;
+                    g[k / 3][k % 3] = e->half ? exec_half_to_float(((const uint16_t *)e->data)[at])
+                                              : ((const float *)e->data)[at];
+                }
+                for (int jj = 0; jj < 3; jj++) { /* t = G g */
+                    t[0][jj] = g[0][jj];
+                    t[1][jj] = 0.5 * (g[0][jj] + g[1][jj] + g[2][jj]);
+                    t[2][jj] = 0.5 * (g[0][jj] - g[1][jj] + g[2][jj]);
+                    t[3][jj] = g[2][jj];
+                }
+                for (int i = 0; i < 4; i++) { /* U = t G^T */
+                    double r[4] = {t[i][0], 0.5 * (t[i][0] + t[i][1] + t[i][2]), 0.5 * (t[i][0] - t[i][1] + t[i][2]),
+                                   t[i][2]};
+                    for (int jj = 0; jj < 4; jj++)
+                        j->u[(((size_t)(4 * i + jj) * (size_t)nb + blk) * (size_t)Cin + (size_t)c) * CONV_NR +
+                             (size_t)q] = (float)r[jj];
+                }
+            }
+}
+
+static float *wino_pack(exec_plan *p, const cwpack *e, int64_t Cin, int64_t nb) {
+    size_t n = (size_t)16 * (size_t)nb * (size_t)Cin * CONV_NR;
+    for (size_t i = 0; i < (size_t)nb * (size_t)e->K * CONV_NR; i++) {
+        float v = e->half ? exec_half_to_float(((const uint16_t *)e->data)[i]) : ((const float *)e->data)[i];
+        if (!(fabsf(v) < WINO_MAX_ABS)) return NULL;
+    }
+    float *u = exec_huge_alloc(n * sizeof(float), NULL);
+    if (!u) return NULL;
+    wino_job wj = {e, Cin, nb, u};
+    exec_par_for(p, (size_t)nb, 1, wino_blocks, &wj);
+    return u;
 }
 
 /* ---- the work of one range ---------------------------------------------------------------- */
@@ -1304,7 +1396,21 @@ typedef struct regrid_job {
     int64_t H, W, Ho, Wo, sr, sc, pt, pl;
     int nra, nca;
     size_t nplanes, cs;
+    atomic_bool *big;                /* or NULL: set when a value is not below WINO_MAX_ABS */
 } regrid_job;
+
+/* whether every one of the n floats at r is below WINO_MAX_ABS (NaN is not) */
+CONV_TARGET static bool all_small(const float *r, int64_t n) {
+    const __m512i absm = _mm512_set1_epi32(0x7fffffff);
+    const __m512 lim = _mm512_set1_ps(WINO_MAX_ABS);
+    __mmask16 bad = 0;
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : lanes(0, (int)(n - i));
+        __m512 a = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, r + i)), absm));
+        bad |= _mm512_mask_cmp_ps_mask(m, a, lim, _CMP_NLT_UQ);
+    }
+    return !bad;
+}
 
 /* r[q] for q < n: xr[sc * q + off] where 0 <= sc * q + off < W, else 0
  * (all 0 when xr is NULL: a row of padding) */
@@ -1343,9 +1449,11 @@ CONV_TARGET static void regrid_rows(void *arg, size_t b, size_t e, int range) {
             for (int a = 0; a < j->nra; a++) {
                 int64_t h = j->sr * (int64_t)i + a - j->pt;
                 const float *xr = h < 0 || h >= j->H ? NULL : x + h * j->W;
-                for (int cc = 0; cc < j->nca; cc++)
-                    regrid_row(j->y + c * j->cs + (size_t)(a * j->nca + cc) * pq + i * (size_t)j->Wo, j->Wo, xr,
-                               j->W, j->sc, cc - j->pl);
+                for (int cc = 0; cc < j->nca; cc++) {
+                    float *r = j->y + c * j->cs + (size_t)(a * j->nca + cc) * pq + i * (size_t)j->Wo;
+                    regrid_row(r, j->Wo, xr, j->W, j->sc, cc - j->pl);
+                    if (j->big && !all_small(r, j->Wo)) atomic_store_explicit(j->big, true, memory_order_relaxed);
+                }
             }
     }
 }
@@ -1438,6 +1546,139 @@ CONV_TARGET static void conv_items_tr(void *arg, size_t b, size_t e, int range) 
                     if (j->n_out > 1 && !j->chain) fused_pass(j, st, n, g * j->Og + ob, g * j->Og + oe, pc, pw);
                 }
             }
+    }
+}
+
+/* The Winograd mode (3x3, stride 1, even output sizes, one group): the
+ * tiles (2x2 outputs) of an image in row order, in chunks of 32, the
+ * register tile's lanes. Per chunk, the input transform of every input
+ * channel (V[xi][c][32], from the zero-padded copy), then per block of 12
+ * output channels the 16 products V[xi] x U[xi] (the kernel of the 1x1
+ * mode, K = Cin) into M[xi][12][32], and the output transform straight
+ * into the epilogue's tiles: rows of up to 32 outputs of one output row. */
+#define WN_T CONV_MR /* tiles per chunk */
+
+/* the input transform of tiles [t0, t0 + nt) of channel plane xc (padded
+ * rows Wp apart) into V: row (xi, c) at V + (xi * Cin + c) * 32, lane t - t0 */
+CONV_TARGET static void wino_in(const cjob *j, const float *xc, int64_t c, int64_t t0, int nt, int64_t Tw,
+                                float *V) {
+    const int64_t Wp = j->Wp;
+    const size_t xs = (size_t)j->Cin * WN_T; /* from one xi's rows to the next's */
+    const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i od = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    for (int l = 0; l < nt;) {
+        int64_t t = t0 + l, tr = t / Tw, tc = t % Tw;
+        int k = (int)min64(min64(16, nt - l), Tw - tc); /* tiles of one tile row, one vector */
+        /* tile i's column b is padded column 2 (tc + i) + b: the first 2k floats from 2 tc, and from 2 tc + 2 */
+        __mmask16 ml = lanes(0, 2 * k < 16 ? 2 * k : 16), mh = 2 * k > 16 ? lanes(0, 2 * k - 16) : 0;
+        __mmask16 mk = lanes(0, k);
+        const float *r = xc + (size_t)(2 * tr) * (size_t)Wp + (size_t)(2 * tc);
+        __m512 d[4][4];
+        for (int a = 0; a < 4; a++, r += Wp) {
+            __m512 lo = _mm512_maskz_loadu_ps(ml, r), hi = _mm512_maskz_loadu_ps(mh, r + 16);
+            __m512 lo2 = _mm512_maskz_loadu_ps(ml, r + 2), hi2 = _mm512_maskz_loadu_ps(mh, r + 18);
+            __m512 x0 = _mm512_permutex2var_ps(lo, ev, hi), x1 = _mm512_permutex2var_ps(lo, od, hi);
+            __m512 x2 = _mm512_permutex2var_ps(lo2, ev, hi2), x3 = _mm512_permutex2var_ps(lo2, od, hi2);
+            /* d B: the columns */
+            d[a][0] = _mm512_sub_ps(x0, x2);
+            d[a][1] = _mm512_add_ps(x1, x2);
+            d[a][2] = _mm512_sub_ps(x2, x1);
+            d[a][3] = _mm512_sub_ps(x1, x3);
+        }
+        float *v = V + (size_t)c * WN_T + (size_t)l;
+        for (int b = 0; b < 4; b++) { /* B^T (d B): the rows */
+            _mm512_mask_storeu_ps(v + (size_t)(0 * 4 + b) * xs, mk, _mm512_sub_ps(d[0][b], d[2][b]));
+            _mm512_mask_storeu_ps(v + (size_t)(1 * 4 + b) * xs, mk, _mm512_add_ps(d[1][b], d[2][b]));
+            _mm512_mask_storeu_ps(v + (size_t)(2 * 4 + b) * xs, mk, _mm512_sub_ps(d[2][b], d[1][b]));
+            _mm512_mask_storeu_ps(v + (size_t)(3 * 4 + b) * xs, mk, _mm512_sub_ps(d[1][b], d[3][b]));
+        }
+        l += k;
+    }
+}
+
+/* the output transform of M (channels [ch0, ch0 + nr) of tiles [t0, t0 +
+ * nt)) and the epilogue of its outputs, one tile row's run of tiles at a
+ * time (up to 16: two output rows of up to 32 outputs each) */
+CONV_TARGET static void wino_out(const cjob *j, cstat *st, const float *M, int nr, int64_t ch0, int64_t t0, int nt,
+                                 int64_t Tw, const ydst *yd) {
+    float et[2][CONV_NR * CONV_MR] __attribute__((aligned(64)));
+    const __m512i lo_i = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i hi_i = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+    const size_t xs = (size_t)CONV_NR * CONV_MR; /* from one xi's tile to the next's */
+    for (int l = 0; l < nt;) {
+        int64_t t = t0 + l, tr = t / Tw, tc = t % Tw;
+        int k = (int)min64(min64(16, nt - l), Tw - tc);
+        __mmask16 mk = lanes(0, k);
+        for (int q = 0; q < nr; q++) {
+            const float *m = M + (size_t)q * CONV_MR + (size_t)l;
+            __m512 s0[4], s1[4];
+            for (int b = 0; b < 4; b++) { /* A^T m: the rows */
+                __m512 m0 = _mm512_maskz_loadu_ps(mk, m + (size_t)(0 * 4 + b) * xs);
+                __m512 m1 = _mm512_maskz_loadu_ps(mk, m + (size_t)(1 * 4 + b) * xs);
+                __m512 m2 = _mm512_maskz_loadu_ps(mk, m + (size_t)(2 * 4 + b) * xs);
+                __m512 m3 = _mm512_maskz_loadu_ps(mk, m + (size_t)(3 * 4 + b) * xs);
+                s0[b] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
+                s1[b] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+            }
+            for (int i = 0; i < 2; i++) { /* (A^T m) A: the columns, interleaved into an output row */
+                const __m512 *sv = i ? s1 : s0;
+                __m512 y0 = _mm512_add_ps(_mm512_add_ps(sv[0], sv[1]), sv[2]);
+                __m512 y1 = _mm512_sub_ps(_mm512_sub_ps(sv[1], sv[2]), sv[3]);
+                _mm512_store_ps(et[i] + q * CONV_MR, _mm512_permutex2var_ps(y0, lo_i, y1));
+                _mm512_store_ps(et[i] + q * CONV_MR + 16, _mm512_permutex2var_ps(y0, hi_i, y1));
+            }
+        }
+        tsg sg = tsg_n(2 * k);
+        for (int i = 0; i < 2; i++)
+            epilogue(j, st, et[i], CONV_MR, nr, &sg, ch0, (2 * tr + i) * j->Wo + 2 * tc, yd);
+        l += k;
+    }
+}
+
+CONV_TARGET static void conv_items_wino(void *arg, size_t b, size_t e, int range) {
+    cjob *j = arg;
+    const int64_t C = j->Cin, nb = (j->Og + CONV_NR - 1) / CONV_NR;
+    const int64_t Tw = j->Wo / 2, T = Tw * (j->P / j->Wo / 2), nch = (T + j->wt - 1) / j->wt;
+    const size_t plane = j->cs, ublk = (size_t)C * CONV_NR; /* floats of one U[xi][blk] */
+    float *V = j->scr + (size_t)range * j->scr_per, *M = V + (size_t)16 * (size_t)C * WN_T;
+    for (size_t it = b; it < e; it++) {
+        int pr = (int)it / j->ro, orr = (int)it % j->ro;
+        int64_t cb = nch * pr / j->rp, ce = nch * (pr + 1) / j->rp;
+        int64_t ob = nb * orr / j->ro * CONV_NR, oe = min64(j->Og, nb * (orr + 1) / j->ro * CONV_NR);
+        cstat *st = j->st[it].s;
+        for (int64_t n = 0; n < j->N; n++) {
+            const float *xn = j->xpad + (size_t)(n * C) * plane;
+            ydst yd = {j->out[0] + (size_t)(n * j->cout * j->P), (size_t)j->P, 0, 0};
+            for (int64_t ch = cb; ch < ce; ch++) {
+                int64_t t0 = ch * j->wt;
+                int nt = (int)min64(j->wt, T - t0);
+                for (int64_t c = 0; c < C; c++) wino_in(j, xn + (size_t)c * plane, c, t0, nt, Tw, V);
+                __mmask16 m0 = lanes(0, nt < 16 ? nt : 16), m1 = nt > 16 ? lanes(0, nt - 16) : 0;
+                for (int64_t o0 = ob; o0 < oe; o0 += CONV_NR) {
+                    int nr = (int)min64(CONV_NR, oe - o0);
+                    const int64_t blk = o0 / CONV_NR;
+                    for (int xi = 0; xi < 16; xi++) {
+                        const float *u = j->wu + ((size_t)xi * (size_t)nb + (size_t)blk) * ublk;
+                        /* the next product's weights into L2 while this one runs */
+                        const float *nx = xi < 15 ? u + (size_t)nb * ublk
+                                        : o0 + CONV_NR < oe ? j->wu + (size_t)(blk + 1) * ublk : NULL;
+                        int64_t npf = nx ? (int64_t)((ublk * sizeof(float) + 63) / 64) : 0;
+                        if (npf > C) npf = C;
+                        KER[nt > 16][nr - 1](C, V + (size_t)xi * (size_t)C * WN_T, WN_T, u, CONV_NR, m0, m1,
+                                             M + (size_t)xi * CONV_NR * CONV_MR, (const char *)nx, npf, NULL, NULL, 0,
+                                             NULL, 0, NULL);
+                    }
+                    wino_out(j, st, M, nr, o0, t0, nt, Tw, &yd);
+                }
+                if (j->n_out > 1 && !j->chain)
+                    for (int l = 0; l < nt;) {
+                        int64_t t = t0 + l, tr = t / Tw, tc = t % Tw;
+                        int k = (int)min64(nt - l, Tw - tc);
+                        for (int i = 0; i < 2; i++) fused_pass(j, st, n, ob, oe, (2 * tr + i) * j->Wo + 2 * tc, 2 * k);
+                        l += k;
+                    }
+            }
+        }
     }
 }
 
@@ -1676,7 +1917,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
         float *xp = need > p->cpad_n ? realloc(p->cpad, need * sizeof(float)) : p->cpad;
         if (!xp) { free(j); return exec_fail(c, "out of memory (subsampled input)"); }
         if (need > p->cpad_n) { p->cpad = xp; p->cpad_n = need; }
-        regrid_job sj = {x->d, xp, H, W, Ho, Wo, stride[0], stride[1], 0, 0, 1, 1, planes, (size_t)P};
+        regrid_job sj = {x->d, xp, H, W, Ho, Wo, stride[0], stride[1], 0, 0, 1, 1, planes, (size_t)P, NULL};
         exec_par_for(p, (size_t)Ho, 4, regrid_rows, &sj);
         j->x = xp;
         j->H = Ho;
@@ -1704,6 +1945,19 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     }
     j->khw = 9;
     j->cs = (size_t)(j->Hp * j->Wp);
+    /* Winograd where it pays: its weights (16/9 as many as the direct
+     * mode's, in fp32: 3.6x the bytes of an fp16 packing) are read once per
+     * chunk of 32 tiles, so only while they stay in the caches: up to 6
+     * MiB, all of resnet's 3x3 stride-1 layers at 56x56, 28x28 and 14x14
+     * (256 channels: 4.3 MB), measured in bench/README.md (set 10). Its
+     * reads of the padded copy stay within the 32 zeros after it while the
+     * side padding does. CML_EXEC_CONV_WINO=0 turns it off, =1 takes it
+     * wherever it applies (the tests). */
+    if (j->direct && groups == 1 && Ho % 2 == 0 && Wo % 2 == 0 && Cin <= 1024 && pad[2] <= 16 && pad[3] <= 16) {
+        const char *wv = getenv("CML_EXEC_CONV_WINO");
+        size_t ubytes = (size_t)16 * (size_t)Cin * (size_t)((Og + CONV_NR - 1) / CONV_NR * CONV_NR) * sizeof(float);
+        j->wino = wv && *wv ? wv[0] != '0' : ubytes <= WINO_MAX_BYTES;
+    }
     /* stride 2 with a kernel wider than 1x1: the phase planes (kerq). The
      * taps' offsets are int32: four planes of (Ho + kh) x (Wo + kw) at most */
     if (!j->direct && !tr && !j->pointwise && stride[0] == 2 && stride[1] == 2 && dil[0] == 1 && dil[1] == 1 &&
@@ -1729,9 +1983,19 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
         j->xpad = xp;
         if (direct_tiles(j, Ho, Wo) != 0) { free(j); return exec_fail(c, "out of memory (convolution tiles)"); }
         const int64_t sp = j->phase ? 2 : 1; /* the phase planes, or the zero-padded copy */
+        atomic_bool big;
+        atomic_init(&big, false);
         regrid_job pj = {x->d, xp, H, W, j->Hp, j->Wp, sp, sp, pad[0], pad[2], (int)sp, (int)sp,
-                         (size_t)(j->N * Cin), j->cs};
+                         (size_t)(j->N * Cin), j->cs, j->wino ? &big : NULL};
         exec_par_for(p, (size_t)j->Hp, 4, regrid_rows, &pj);
+        if (atomic_load(&big)) j->wino = false; /* the direct mode, for this run */
+    }
+    if (j->wino) {
+        cwpack *e = (cwpack *)wpk;
+        if (!e->wino && !e->wino_no && !(e->wino = wino_pack(p, e, Cin, (Og + CONV_NR - 1) / CONV_NR)))
+            e->wino_no = true; /* out of memory too: the direct mode needs nothing more */
+        j->wino = e->wino != NULL;
+        j->wu = e->wino;
     }
     j->out[0] = y->d;
     j->kind[0] = S_CONV;
@@ -1817,7 +2081,8 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
          * blocks of CONV_NR: take channels when pixels would leave one thread
          * clearly more (a 14x14 image is 7 direct tiles: 4 against 3). Not
          * with an im2col panel, which every channel range would build again. */
-        int64_t units = j->direct ? j->ntiles : (P + 15) / 16, nbk = (Og + CONV_NR - 1) / CONV_NR;
+        int64_t units = j->wino ? ((Ho / 2) * (Wo / 2) + WN_T - 1) / WN_T : j->direct ? j->ntiles : (P + 15) / 16,
+                nbk = (Og + CONV_NR - 1) / CONV_NR;
         double bal_px = (double)((units + items - 1) / items) * items / (double)units;
         double bal_ch = (double)((nbk + items - 1) / items) * items / (double)nbk;
         if (bal_ch + 0.05 < bal_px) by_px = false;
@@ -1857,16 +2122,26 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
          * to 8% of the convolutions' (rdtsc around the kernel calls). */
         kc = K <= (int64_t)j->khw * 1024 ? K : (int64_t)j->khw * 1024;
     }
+    if (j->wino) {
+        /* chunks of up to 32 tiles, as many as make every pixel range's
+         * equal (resnet50's 14x14 layers: 25 + 24 tiles on two threads, not
+         * 32 + 17) */
+        int64_t T = (Ho / 2) * (Wo / 2), nch = (T + WN_T - 1) / WN_T;
+        nch = (nch + j->rp - 1) / j->rp * j->rp;
+        j->wt = (T + nch - 1) / nch;
+    }
     j->nc = nc;
     j->kc = kc;
     int ranges = exec_par_ranges(p, (size_t)items, 1);
     size_t wpn = ((size_t)kc * (size_t)mc + 15) / 16 * 16;
     j->scr_per = wpn + (j->pointwise || j->direct ? 0 : (size_t)kc * (size_t)nc);
+    if (j->wino) j->scr_per = (size_t)16 * (size_t)Cin * WN_T + (size_t)16 * CONV_NR * CONV_MR; /* V, M */
     j->scr_per = (j->scr_per + 15) / 16 * 16;
     float *scr = exec_scratch(c, j->scr_per * (size_t)ranges + 16);
     if (!scr) { free(j); return exec_fail(c, "out of memory (convolution panels)"); }
     j->scr = (float *)(((uintptr_t)scr + 63) & ~(uintptr_t)63);
-    exec_par_for(p, (size_t)items, 1, tr ? conv_items_tr : j->direct ? conv_items_direct : conv_items, j);
+    exec_par_for(p, (size_t)items, 1,
+                 tr ? conv_items_tr : j->wino ? conv_items_wino : j->direct ? conv_items_direct : conv_items, j);
     free(j->tiles);
 
     /* the statistics: the conv's own (exec_run skips its scan), and the
