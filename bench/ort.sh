@@ -17,7 +17,9 @@
 # The ONNX files: /usr/bin/python3 bench/export_onnx.py ORT_DIR. ORT:
 # (cd ORT_DIR && npm install --ignore-scripts onnxruntime-node).
 # Env: ORT_DIR (default /opt/ort-peer), NETS (default "resnet50 resnet18"),
-# THREADS (default "1 2"), REPEAT (default 3), RUNS (default 20).
+# THREADS (default "1 2"), REPEAT (default 3), RUNS (default 20), PIN1 (a
+# CPU number: every one-thread run is pinned to it with taskset, so that no
+# migration between CPUs adds to either side's figures).
 # Exit: 0 ok, 1 a command failed, 2 a missing tool or input.
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -69,12 +71,14 @@ for n in $NETS; do
     for t in $THREADS; do
         for r in $(seq 1 "$REPEAT"); do
             load=$(cut -d' ' -f1 /proc/loadavg)
-            run "ours fp32" "$BIN" --threads "$t" --runs "$RUNS" --mode fp32 --input "input=$input" "$model"
+            pin=()
+            [ "$t" = 1 ] && [ -n "${PIN1:-}" ] && pin=(taskset -c "$PIN1")
+            run "ours fp32" "${pin[@]}" "$BIN" --threads "$t" --runs "$RUNS" --mode fp32 --input "input=$input" "$model"
             f32=$MED r32=$RSS
-            run "ORT" env NODE_PATH="$ORT_DIR/node_modules" node "$ROOT/bench/ort_bench.js" "$ORT_DIR/$n.onnx" \
+            run "ORT" "${pin[@]}" env NODE_PATH="$ORT_DIR/node_modules" node "$ROOT/bench/ort_bench.js" "$ORT_DIR/$n.onnx" \
                 --threads "$t" --runs "$RUNS" --input "$input"
             ort=$MED rort=$RSS
-            run "ours fp16" "$BIN" --threads "$t" --runs "$RUNS" --mode fp16 --input "input=$input" "$model"
+            run "ours fp16" "${pin[@]}" "$BIN" --threads "$t" --runs "$RUNS" --mode fp16 --input "input=$input" "$model"
             f16=$MED r16=$RSS
             awk -v n="$n" -v t="$t" -v r="$r" -v l="$load" -v a="$f32" -v o="$ort" -v h="$f16" \
                 -v ra="$r32" -v rh="$r16" -v ro="$rort" 'BEGIN {
