@@ -1558,39 +1558,44 @@ CONV_TARGET static void conv_items_tr(void *arg, size_t b, size_t e, int range) 
  * into the epilogue's tiles: rows of up to 32 outputs of one output row. */
 #define WN_T CONV_MR /* tiles per chunk */
 
-/* the input transform of tiles [t0, t0 + nt) of channel plane xc (padded
- * rows Wp apart) into V: row (xi, c) at V + (xi * Cin + c) * 32, lane t - t0 */
-CONV_TARGET static void wino_in(const cjob *j, const float *xc, int64_t c, int64_t t0, int nt, int64_t Tw,
+/* the input transform of tiles [t0, t0 + nt) of every input channel (planes
+ * of the padded copy from xn, `plane` floats apart, rows Wp apart) into V:
+ * row (xi, c) at V + (xi * Cin + c) * 32, lane t - t0. One tile row's run
+ * of tiles (up to 16, one vector) at a time, every channel for each. */
+CONV_TARGET static void wino_in(const cjob *j, const float *xn, size_t plane, int64_t t0, int nt, int64_t Tw,
                                 float *V) {
-    const int64_t Wp = j->Wp;
-    const size_t xs = (size_t)j->Cin * WN_T; /* from one xi's rows to the next's */
+    const int64_t Wp = j->Wp, C = j->Cin;
+    const size_t xs = (size_t)C * WN_T; /* from one xi's rows to the next's */
     const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i od = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     for (int l = 0; l < nt;) {
         int64_t t = t0 + l, tr = t / Tw, tc = t % Tw;
         int k = (int)min64(min64(16, nt - l), Tw - tc); /* tiles of one tile row, one vector */
         /* tile i's column b is padded column 2 (tc + i) + b: the first 2k floats from 2 tc, and from 2 tc + 2 */
-        __mmask16 ml = lanes(0, 2 * k < 16 ? 2 * k : 16), mh = 2 * k > 16 ? lanes(0, 2 * k - 16) : 0;
-        __mmask16 mk = lanes(0, k);
-        const float *r = xc + (size_t)(2 * tr) * (size_t)Wp + (size_t)(2 * tc);
-        __m512 d[4][4];
-        for (int a = 0; a < 4; a++, r += Wp) {
-            __m512 lo = _mm512_maskz_loadu_ps(ml, r), hi = _mm512_maskz_loadu_ps(mh, r + 16);
-            __m512 lo2 = _mm512_maskz_loadu_ps(ml, r + 2), hi2 = _mm512_maskz_loadu_ps(mh, r + 18);
-            __m512 x0 = _mm512_permutex2var_ps(lo, ev, hi), x1 = _mm512_permutex2var_ps(lo, od, hi);
-            __m512 x2 = _mm512_permutex2var_ps(lo2, ev, hi2), x3 = _mm512_permutex2var_ps(lo2, od, hi2);
-            /* d B: the columns */
-            d[a][0] = _mm512_sub_ps(x0, x2);
-            d[a][1] = _mm512_add_ps(x1, x2);
-            d[a][2] = _mm512_sub_ps(x2, x1);
-            d[a][3] = _mm512_sub_ps(x1, x3);
-        }
-        float *v = V + (size_t)c * WN_T + (size_t)l;
-        for (int b = 0; b < 4; b++) { /* B^T (d B): the rows */
-            _mm512_mask_storeu_ps(v + (size_t)(0 * 4 + b) * xs, mk, _mm512_sub_ps(d[0][b], d[2][b]));
-            _mm512_mask_storeu_ps(v + (size_t)(1 * 4 + b) * xs, mk, _mm512_add_ps(d[1][b], d[2][b]));
-            _mm512_mask_storeu_ps(v + (size_t)(2 * 4 + b) * xs, mk, _mm512_sub_ps(d[2][b], d[1][b]));
-            _mm512_mask_storeu_ps(v + (size_t)(3 * 4 + b) * xs, mk, _mm512_sub_ps(d[1][b], d[3][b]));
+        const __mmask16 ml = lanes(0, 2 * k < 16 ? 2 * k : 16), mh = 2 * k > 16 ? lanes(0, 2 * k - 16) : 0;
+        const __mmask16 mk = lanes(0, k);
+        const float *r0 = xn + (size_t)(2 * tr) * (size_t)Wp + (size_t)(2 * tc);
+        float *v = V + (size_t)l;
+        for (int64_t c = 0; c < C; c++, r0 += plane, v += WN_T) {
+            const float *r = r0;
+            __m512 d[4][4];
+            for (int a = 0; a < 4; a++, r += Wp) {
+                __m512 lo = _mm512_maskz_loadu_ps(ml, r), hi = _mm512_maskz_loadu_ps(mh, r + 16);
+                __m512 lo2 = _mm512_maskz_loadu_ps(ml, r + 2), hi2 = _mm512_maskz_loadu_ps(mh, r + 18);
+                __m512 x0 = _mm512_permutex2var_ps(lo, ev, hi), x1 = _mm512_permutex2var_ps(lo, od, hi);
+                __m512 x2 = _mm512_permutex2var_ps(lo2, ev, hi2), x3 = _mm512_permutex2var_ps(lo2, od, hi2);
+                /* d B: the columns */
+                d[a][0] = _mm512_sub_ps(x0, x2);
+                d[a][1] = _mm512_add_ps(x1, x2);
+                d[a][2] = _mm512_sub_ps(x2, x1);
+                d[a][3] = _mm512_sub_ps(x1, x3);
+            }
+            for (int b = 0; b < 4; b++) { /* B^T (d B): the rows */
+                _mm512_mask_storeu_ps(v + (size_t)(0 * 4 + b) * xs, mk, _mm512_sub_ps(d[0][b], d[2][b]));
+                _mm512_mask_storeu_ps(v + (size_t)(1 * 4 + b) * xs, mk, _mm512_add_ps(d[1][b], d[2][b]));
+                _mm512_mask_storeu_ps(v + (size_t)(2 * 4 + b) * xs, mk, _mm512_sub_ps(d[2][b], d[1][b]));
+                _mm512_mask_storeu_ps(v + (size_t)(3 * 4 + b) * xs, mk, _mm512_sub_ps(d[1][b], d[3][b]));
+            }
         }
         l += k;
     }
@@ -1652,7 +1657,7 @@ CONV_TARGET static void conv_items_wino(void *arg, size_t b, size_t e, int range
             for (int64_t ch = cb; ch < ce; ch++) {
                 int64_t t0 = ch * j->wt;
                 int nt = (int)min64(j->wt, T - t0);
-                for (int64_t c = 0; c < C; c++) wino_in(j, xn + (size_t)c * plane, c, t0, nt, Tw, V);
+                wino_in(j, xn, plane, t0, nt, Tw, V);
                 __mmask16 m0 = lanes(0, nt < 16 ? nt : 16), m1 = nt > 16 ? lanes(0, nt - 16) : 0;
                 for (int64_t o0 = ob; o0 < oe; o0 += CONV_NR) {
                     int nr = (int)min64(CONV_NR, oe - o0);
