@@ -280,6 +280,28 @@ static void conv_ref(const cfg *c, const float *x, const float *w, const float *
                     size_t k = (((size_t)n * O + o) * Ho + oh) * Wo + ow;
                     y[k] = acc;
                     ab[k] = aa;
+                    /* A 3x3 stride-1 conv may run as Winograd F(2x2, 3x3), whose
+                     * rounding scales with the whole 4x4 input tile of the 2x2
+                     * outputs, not only this output's 3x3 window: every tile
+                     * input enters the transformed sums and cancels in the
+                     * output transform. Its bound: each channel's largest
+                     * |x| in the tile times its sum of |w|. */
+                    if (kh == 3 && kw == 3 && c->s0 == 1 && c->s1 == 1 && c->d0 == 1 && c->d1 == 1) {
+                        double at = 0;
+                        for (int ci = 0; ci < Cg; ci++) {
+                            double mx = 0, sw = 0;
+                            for (int i = 0; i < 4; i++)
+                                for (int j = 0; j < 4; j++) {
+                                    int ih = oh / 2 * 2 - c->p[0] + i, iw = ow / 2 * 2 - c->p[2] + j;
+                                    if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                                    double v = fabs((double)x[((n * C + gi * Cg + ci) * H + ih) * W + iw]);
+                                    if (v > mx) mx = v;
+                                }
+                            for (int i = 0; i < 9; i++) sw += fabs((double)w[(o * Cg + ci) * 9 + i]);
+                            at += mx * sw;
+                        }
+                        if (at > ab[k]) ab[k] = at;
+                    }
                 }
 }
 

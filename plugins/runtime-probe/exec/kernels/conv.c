@@ -1058,9 +1058,14 @@ void exec_conv_free(xstep *st) {
  * (output channels x input channels x tiles): 16 multiplies per channel
  * pair and tile where the direct sum takes 36, 2.25x fewer. The transforms
  * are additions (and the weights' halvings, done once, in double). The
- * sums run in another order than the direct ones: fp32 rounding
- * differences only, of the order of the direct sum's (tests/unit/probe/
- * test_exec_conv_crosscheck.c bounds both against a double reference). */
+ * sums run in another order than the direct ones, and every input of a
+ * tile's 4x4 patch enters the transformed sums of all four of its outputs
+ * (cancelling in the output transform), so the rounding error scales with
+ * the patch's largest |x| times the filter's sum of |w|, where the direct
+ * sum's scales with the output's own 3x3 window: a few units in the last
+ * place of that, far below fp16's rounding unless one input is some 10^4
+ * times its neighbours (tests/unit/probe/test_exec_conv_crosscheck.c
+ * bounds both against a double reference). */
 
 /* The transformed weights of a packing (width 12, one group, K = 9 Cin):
  * U[xi][blk][c][q] = (G g G^T)[xi] for output channel blk * 12 + q and
