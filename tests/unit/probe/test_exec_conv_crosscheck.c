@@ -144,7 +144,7 @@ static bool gen(cfg *c) {
         c->p[0] = c->p[1] = c->p[2] = c->p[3] = 0;
     }
     if (fam >= 12) {
-        if (c->padtype == 0 && chance(60)) c->p[0] = c->p[1] = c->p[2] = c->p[3] = 1;
+        if (c->padtype == 0 && chance(40)) c->p[0] = c->p[1] = c->p[2] = c->p[3] = 1;
         c->H += (c->H + c->p[0] + c->p[1]) % 2; /* Ho = H + pads - 2 even */
         c->W += (c->W + c->p[2] + c->p[3]) % 2;
     }

@@ -78,8 +78,11 @@ enum { S_CONV, S_ADD, S_RELU };
 /* Winograd only where every input and weight is below this: the transforms
  * add and subtract values that the direct sum keeps apart, so an Inf or a
  * NaN would spread to other outputs (Inf - Inf: NaN where the direct sum
- * gives Inf) and values near FLT_MAX could overflow where it does not */
-#define WINO_MAX_ABS 0x1p64f
+ * gives Inf), and large values could overflow where it does not. Below
+ * 2^40 a product is below 2^80, and sums of 1024 channels of transformed
+ * values (inputs up to 4x, weights up to 2.25x, outputs 9 of them) stay
+ * below 2^100, far from FLT_MAX (2^128) */
+#define WINO_MAX_ABS 0x1p40f
 
 /* Where a register tile's lanes go: piece i stores the lanes m of vector v
  * at output pixels off + lane (lanes outside m are not outputs). A vector
