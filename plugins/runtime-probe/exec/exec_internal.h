@@ -204,6 +204,7 @@ struct exec_plan {
     size_t pk_tmp_bytes;
     void *pk_stage;                /* pk_stage_bytes: a chunk of stored bytes read through the host */
     size_t pk_stage_bytes;
+    size_t wino_bytes;             /* the Winograd-transformed conv weights held (kernels/conv.c) */
     unsigned char **pk_chunk;
     size_t n_pk_chunks;
     unsigned char *pk_cur, *pk_end;

@@ -75,6 +75,11 @@ enum { S_CONV, S_ADD, S_RELU };
 #define PFA_ROWS 24      /* prefetch distance (rows of k) in a strided panel */
 #define IM2COL_KMAX 16   /* kernel sizes (each way) of the planned im2col; larger ones take the plain loop */
 #define WINO_MAX_BYTES ((size_t)6 << 20) /* the Winograd mode's largest transformed weights */
+/* ... and all of a plan's together: they are 3.6x the bytes of the fp16
+ * 3x3 weights they replace, held besides those (a run whose inputs rule
+ * the mode out takes the direct sum), so a model with many such layers
+ * gives the later ones the direct mode instead (resnet50 holds 37 MB) */
+#define WINO_PLAN_BYTES ((size_t)64 << 20)
 /* Winograd only where every input and weight is below this: the transforms
  * add and subtract values that the direct sum keeps apart, so an Inf or a
  * NaN would spread to other outputs (Inf - Inf: NaN where the direct sum
@@ -773,6 +778,12 @@ typedef struct cwcache {
     cwpack e[2];
 } cwcache;
 
+/* the bytes of a packing's Winograd weights (wino_pack: 16 x blocks x Cin x 12 floats, Cin = K / 9) */
+static size_t wino_bytes(const cwpack *e) {
+    size_t nb = (size_t)((e->cout / e->groups + e->width - 1) / e->width);
+    return (size_t)16 * nb * (size_t)(e->K / 9) * CONV_NR * sizeof(float);
+}
+
 /* tmp[0, n) into binary16 at h; false when a value is not exactly one */
 CONV_TARGET static bool f32_to_half_exact(const float *f, size_t n, uint16_t *h) {
     size_t i = 0;
@@ -980,6 +991,7 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
     bool replacing = slot < 0;
     if (slot < 0) {
         pack_mem_release(p, cc->e[1].data, cc->e[1].bytes, cc->e[1].bumped);
+        if (cc->e[1].wino) p->wino_bytes -= wino_bytes(&cc->e[1]);
         free(cc->e[1].wino);
         memset(&cc->e[1], 0, sizeof cc->e[1]);
         slot = 1;
@@ -2005,8 +2017,14 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     }
     if (j->wino) {
         cwpack *e = (cwpack *)wpk;
-        if (!e->wino && !e->wino_no && !(e->wino = wino_pack(p, e, Cin, (Og + CONV_NR - 1) / CONV_NR)))
-            e->wino_no = true; /* out of memory too: the direct mode needs nothing more */
+        if (!e->wino && !e->wino_no) {
+            /* out of memory, or the plan's budget spent: the direct mode needs nothing more */
+            if (p->wino_bytes + wino_bytes(e) > WINO_PLAN_BYTES ||
+                !(e->wino = wino_pack(p, e, Cin, (Og + CONV_NR - 1) / CONV_NR)))
+                e->wino_no = true;
+            else
+                p->wino_bytes += wino_bytes(e);
+        }
         j->wino = e->wino != NULL;
         j->wu = e->wino;
     }
