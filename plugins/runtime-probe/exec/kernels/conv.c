@@ -395,6 +395,12 @@ CONV_TARGET static inline __attribute__((always_inline)) __m512 evens(__m512 lo,
     return _mm512_permutex2var_ps(lo, even, hi);
 }
 
+/* ... and the odd ones */
+CONV_TARGET static inline __attribute__((always_inline)) __m512 odds(__m512 lo, __m512 hi) {
+    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    return _mm512_permutex2var_ps(lo, odd, hi);
+}
+
 /* the 16x16 transpose of r in place: r[c] becomes column c */
 CONV_TARGET static inline __attribute__((always_inline)) void tr16(__m512 r[16]) {
     __m512 t[16];
@@ -1125,12 +1131,11 @@ static void wino_blocks(void *arg, size_t b, size_t e_, int range) {
 }
 
 static float *wino_pack(exec_plan *p, const cwpack *e, int64_t Cin, int64_t nb) {
-    size_t n = (size_t)16 * (size_t)nb * (size_t)Cin * CONV_NR;
     for (size_t i = 0; i < (size_t)nb * (size_t)e->K * CONV_NR; i++) {
         float v = e->half ? exec_half_to_float(((const uint16_t *)e->data)[i]) : ((const float *)e->data)[i];
         if (!(fabsf(v) < WINO_MAX_ABS)) return NULL;
     }
-    float *u = exec_huge_alloc(n * sizeof(float), NULL);
+    float *u = exec_huge_alloc(wino_bytes(e), NULL);
     if (!u) return NULL;
     wino_job wj = {e, Cin, nb, u};
     exec_par_for(p, (size_t)nb, 1, wino_blocks, &wj);
@@ -1578,6 +1583,14 @@ CONV_TARGET static void conv_items_tr(void *arg, size_t b, size_t e, int range) 
  * into the epilogue's tiles: rows of up to 32 outputs of one output row. */
 #define WN_T CONV_MR /* tiles per chunk */
 
+/* the run of a chunk's tiles from tile t (of tiles [.., t0 + nt)) that
+ * stays in one tile row, at most `most` long: its row tr, first column tc */
+static inline int wino_run(int64_t t, int64_t end, int64_t Tw, int most, int64_t *tr, int64_t *tc) {
+    *tr = t / Tw;
+    *tc = t % Tw;
+    return (int)min64(min64(most, end - t), Tw - *tc);
+}
+
 /* the input transform of tiles [t0, t0 + nt) of every input channel (planes
  * of the padded copy from xn, `plane` floats apart, rows Wp apart) into V:
  * row (xi, c) at V + (xi * Cin + c) * 32, lane t - t0. One tile row's run
@@ -1586,11 +1599,9 @@ CONV_TARGET static void wino_in(const cjob *j, const float *xn, size_t plane, in
                                 float *V) {
     const int64_t Wp = j->Wp, C = j->Cin;
     const size_t xs = (size_t)C * WN_T; /* from one xi's rows to the next's */
-    const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i od = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     for (int l = 0; l < nt;) {
-        int64_t t = t0 + l, tr = t / Tw, tc = t % Tw;
-        int k = (int)min64(min64(16, nt - l), Tw - tc); /* tiles of one tile row, one vector */
+        int64_t tr, tc;
+        int k = wino_run(t0 + l, t0 + nt, Tw, 16, &tr, &tc); /* tiles of one tile row, one vector */
         /* tile i's column b is padded column 2 (tc + i) + b: the first 2k floats from 2 tc, and from 2 tc + 2 */
         const __mmask16 ml = lanes(0, 2 * k < 16 ? 2 * k : 16), mh = 2 * k > 16 ? lanes(0, 2 * k - 16) : 0;
         const __mmask16 mk = lanes(0, k);
@@ -1602,8 +1613,7 @@ CONV_TARGET static void wino_in(const cjob *j, const float *xn, size_t plane, in
             for (int a = 0; a < 4; a++, r += Wp) {
                 __m512 lo = _mm512_maskz_loadu_ps(ml, r), hi = _mm512_maskz_loadu_ps(mh, r + 16);
                 __m512 lo2 = _mm512_maskz_loadu_ps(ml, r + 2), hi2 = _mm512_maskz_loadu_ps(mh, r + 18);
-                __m512 x0 = _mm512_permutex2var_ps(lo, ev, hi), x1 = _mm512_permutex2var_ps(lo, od, hi);
-                __m512 x2 = _mm512_permutex2var_ps(lo2, ev, hi2), x3 = _mm512_permutex2var_ps(lo2, od, hi2);
+                __m512 x0 = evens(lo, hi), x1 = odds(lo, hi), x2 = evens(lo2, hi2), x3 = odds(lo2, hi2);
                 /* d B: the columns */
                 d[a][0] = _mm512_sub_ps(x0, x2);
                 d[a][1] = _mm512_add_ps(x1, x2);
@@ -1631,8 +1641,8 @@ CONV_TARGET static void wino_out(const cjob *j, cstat *st, const float *M, int n
     const __m512i hi_i = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
     const size_t xs = (size_t)CONV_NR * CONV_MR; /* from one xi's tile to the next's */
     for (int l = 0; l < nt;) {
-        int64_t t = t0 + l, tr = t / Tw, tc = t % Tw;
-        int k = (int)min64(min64(16, nt - l), Tw - tc);
+        int64_t tr, tc;
+        int k = wino_run(t0 + l, t0 + nt, Tw, 16, &tr, &tc);
         __mmask16 mk = lanes(0, k);
         for (int q = 0; q < nr; q++) {
             const float *m = M + (size_t)q * CONV_MR + (size_t)l;
@@ -1697,8 +1707,8 @@ CONV_TARGET static void conv_items_wino(void *arg, size_t b, size_t e, int range
                 }
                 if (j->n_out > 1 && !j->chain)
                     for (int l = 0; l < nt;) {
-                        int64_t t = t0 + l, tr = t / Tw, tc = t % Tw;
-                        int k = (int)min64(nt - l, Tw - tc);
+                        int64_t tr, tc;
+                        int k = wino_run(t0 + l, t0 + nt, Tw, WN_T, &tr, &tc);
                         for (int i = 0; i < 2; i++) fused_pass(j, st, n, ob, oe, (2 * tr + i) * j->Wo + 2 * tc, 2 * k);
                         l += k;
                     }
