@@ -162,7 +162,8 @@ static void walk_model(const char *name, const cml_model *m, int depth) {
     if (is_nn(m)) run_nn(name, m);
     for (size_t i = 0; i < m->n_sub_models; i++) {
         char sub[4200];
-        snprintf(sub, sizeof sub, "%s/%s", name, m->sub_model_names && m->sub_model_names[i] ? m->sub_model_names[i] : "?");
+        /* names deeper than the buffer are cut: they only label the report lines */
+        snprintf(sub, sizeof sub, "%.2048s/%.2048s", name, m->sub_model_names && m->sub_model_names[i] ? m->sub_model_names[i] : "?");
         walk_model(sub, m->sub_models[i], depth + 1);
     }
 }
