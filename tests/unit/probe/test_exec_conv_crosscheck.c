@@ -52,6 +52,9 @@ typedef struct cfg {
     int dt[3];   /* 1: fp16 declared */
     int resx;    /* residual is the conv's input x itself */
     int rrt;     /* the residual (and with resx the conv's input) is a runtime tensor (mul by 1) */
+    int negres;  /* one residual value far below the others (the add's largest |x| is negative) */
+    int below;   /* inputs >= 0, weights <= 0, bias 1000: every conv output is below its bias, so a
+                    lane outside the image counted (bias alone) would be the largest */
     int Ho, Wo;
 } cfg;
 
@@ -320,7 +323,9 @@ static int run_case(int idx, const cfg *c) {
     }
     /* a weight past what the Winograd mode takes (it falls back to the direct sum) */
     if (c->winf && nw > 1) w[rnd64() % nw] = chance(50) ? INFINITY : -INFINITY;
-    for (int i = 0; i < c->O; i++) b[i] = rf();
+    for (int i = 0; i < c->O; i++) b[i] = c->below ? 1000.0f : rf();
+    if (c->below)
+        for (size_t i = 0; i < nw; i++) w[i] = -fabsf(w[i]);
     char *f = build_mil(c, w, c->bias ? b : NULL);
     lmodel *lm = load_mil(f);
     int probs = 0;
@@ -356,8 +361,9 @@ static int run_case(int idx, const cfg *c) {
         for (int mi = 0; mi < 4; mi++) {
             int mode = modes[mi];
             /* fresh inputs every run */
-            for (size_t i = 0; i < nx; i++) x[i] = rf();
+            for (size_t i = 0; i < nx; i++) x[i] = c->below ? fabsf(rf()) : rf();
             for (size_t i = 0; i < ny; i++) r[i] = rf() * 2;
+            if (c->negres) r[ny / 2 + 1 < ny ? ny / 2 + 1 : 0] = -1000.0f;
             if (c->special) {
                 float big = c->special == 1 ? 30000.0f : c->special == 2 ? 70000.0f : 1e5f;
                 for (size_t i = 0; i < nx; i += (size_t)ri(3, 11)) x[i] *= big;
@@ -532,6 +538,35 @@ out:
 static unsigned long g_seed = 1;
 static int g_ncases = 48;
 
+/* Cases every run includes, whatever the seed: a fused conv -> add -> relu
+ * whose tiles take the register epilogue (fp32 mode, K in one block:
+ * pointwise, and a 2x2 kernel through the im2col panel), with partial tiles
+ * and a remainder block of channels, and one residual value far below the
+ * others, so that the add's largest |x| (that value) differs from the
+ * relu's: a stage's statistics reported as another's would show; half of
+ * them with every conv output below its bias, where a lane past the last
+ * pixel (its sum 0, plus the bias) counted as a value would be the largest. */
+#define N_FIXED 4
+static void fixed_case(int i, cfg *c) {
+    memset(c, 0, sizeof *c);
+    c->N = 1;
+    c->C = i % 2 ? 40 : 64;
+    c->O = 24 + 5 * i;
+    c->H = 7 + i;
+    c->W = 9;
+    c->kh = c->kw = i >= 2 ? 2 : 1;
+    c->s0 = c->s1 = c->d0 = c->d1 = c->g = 1;
+    c->padtype = 2; /* valid */
+    c->bias = 1;
+    c->tail = i % 2 ? 6 : 3;
+    c->swap = i == 1;
+    c->rrt = i == 3;
+    c->negres = 1;
+    c->below = i % 2 == 0;
+    c->Ho = c->H - c->kh + 1;
+    c->Wo = c->W - c->kw + 1;
+}
+
 static void test_conv_crosscheck(void) {
     const char *only = getenv("CF_ONLY");
     long done = 0;
@@ -544,6 +579,14 @@ static void test_conv_crosscheck(void) {
         if (only && atoi(only) != i) continue;
         if (g_verbose || only) { fprintf(stderr, "case %d: ", i); print_cfg(&c); }
         check_failures_ += run_case(i, &c);
+        done++;
+    }
+    for (int i = 0; i < N_FIXED && !only; i++) {
+        rs_ = 0x5DEECE66Dull * (uint64_t)(i + 1);
+        cfg c;
+        fixed_case(i, &c);
+        if (g_verbose) { fprintf(stderr, "fixed case %d: ", i); print_cfg(&c); }
+        check_failures_ += run_case(1000 + i, &c);
         done++;
     }
     fprintf(stderr, "seed %lu: %ld cases, %ld runs, %ld bad cases\n", g_seed, done, g_runs, g_bad_cases);
