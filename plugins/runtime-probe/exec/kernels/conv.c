@@ -180,25 +180,28 @@ typedef struct epi {
     uint32_t mx[3];                  /* out: each stage's largest |x| bits in this tile */
 } epi;
 
-CONV_TARGET static inline __attribute__((always_inline)) void epi_vec(const epi *ep, int q, int v, __m512 y,
-                                                                     __mmask16 m, __m512i *mx) {
+/* one vector of the register epilogue: the operands are the caller's locals
+ * (read once per tile, not through ep after every store), and each stage's
+ * maximum a named vector (mxc: the conv, mxa: the add, mxr: the relu), so
+ * that they stay in registers */
+CONV_TARGET static inline __attribute__((always_inline)) void epi_vec(const float *bias, float *out, const float *res,
+                                                                     size_t ld, bool relu, int q, int v, __m512 y,
+                                                                     __mmask16 m, __m512i *mxc, __m512i *mxa,
+                                                                     __m512i *mxr) {
     const __m512i absm = _mm512_set1_epi32(0x7fffffff);
-    const size_t o = (size_t)q * ep->ld + 16 * (size_t)v;
-    int s = 0;
-    if (ep->bias) y = _mm512_add_ps(y, _mm512_set1_ps(ep->bias[q]));
-    mx[s] = _mm512_max_epu32(mx[s], _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
-    if (ep->res) {
-        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, ep->res + o));
-        s++;
-        mx[s] = _mm512_max_epu32(mx[s], _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
+    const size_t o = (size_t)q * ld + 16 * (size_t)v;
+    if (bias) y = _mm512_add_ps(y, _mm512_set1_ps(bias[q]));
+    *mxc = _mm512_max_epu32(*mxc, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
+    if (res) {
+        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, res + o));
+        *mxa = _mm512_max_epu32(*mxa, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
     }
-    if (ep->relu) {
+    if (relu) {
         /* exec_ops.c relu: x > 0 or NaN keeps x, else +0 */
         y = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NLE_UQ), y);
-        s++;
-        mx[s] = _mm512_max_epu32(mx[s], _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
+        *mxr = _mm512_max_epu32(*mxr, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
     }
-    _mm512_mask_storeu_ps(ep->out + o, m, y);
+    _mm512_mask_storeu_ps(out + o, m, y);
 }
 
 /* tile[q * 32 + i] = sum_k a[k * lda + i] * b[k * ldb + q] for i < 32 (lanes
@@ -218,10 +221,10 @@ CONV_TARGET static inline __attribute__((always_inline)) void epi_vec(const epi 
         _mm512_store_ps(tile + q * CONV_MR, c0_##q);                          \
         if (NV > 1) _mm512_store_ps(tile + q * CONV_MR + 16, c1_##q);         \
     }
-#define ACC_EPI(q)                                                    \
-    if (NR > q) {                                                     \
-        epi_vec(ep, q, 0, c0_##q, m0, mx);                            \
-        if (NV > 1) epi_vec(ep, q, 1, c1_##q, m1, mx);                \
+#define ACC_EPI(q)                                                                     \
+    if (NR > q) {                                                                      \
+        epi_vec(e_bias, e_out, e_res, e_ld, e_relu, q, 0, c0_##q, m0, &mxc, &mxa, &mxr); \
+        if (NV > 1) epi_vec(e_bias, e_out, e_res, e_ld, e_relu, q, 1, c1_##q, m1, &mxc, &mxa, &mxr); \
     }
 #define ACC_ALL(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
 /* With ep, the epilogue in registers; false when the sums were left in the
@@ -254,11 +257,19 @@ CONV_TARGET static inline __attribute__((always_inline)) bool ker(const int NV, 
         b += ldb;
     }
     if (ep) {
-        __m512i mx[3] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+        const float *e_bias = ep->bias, *e_res = ep->res;
+        float *e_out = ep->out;
+        const size_t e_ld = ep->ld;
+        const bool e_relu = ep->relu;
+        __m512i mxc = _mm512_setzero_si512(), mxa = _mm512_setzero_si512(), mxr = _mm512_setzero_si512();
         ACC_ALL(ACC_EPI)
-        __m512i any = _mm512_max_epu32(mx[0], _mm512_max_epu32(mx[1], mx[2]));
+        __m512i any = _mm512_max_epu32(mxc, _mm512_max_epu32(mxa, mxr));
         if (!_mm512_cmpge_epu32_mask(any, _mm512_set1_epi32(0x7f800000))) {
-            for (int s = 0; s < 3; s++) ep->mx[s] = _mm512_reduce_max_epu32(mx[s]);
+            /* stage by stage, as the chain's streams are numbered */
+            int s = 0;
+            ep->mx[s++] = _mm512_reduce_max_epu32(mxc);
+            if (e_res) ep->mx[s++] = _mm512_reduce_max_epu32(mxa);
+            if (e_relu) ep->mx[s++] = _mm512_reduce_max_epu32(mxr);
             return true;
         }
     }
