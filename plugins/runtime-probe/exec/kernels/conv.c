@@ -229,7 +229,7 @@ CONV_TARGET static inline __attribute__((always_inline)) void epi_vec(const floa
 #define ACC_ALL(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
 /* With ep, the epilogue in registers; false when the sums were left in the
  * tile instead (no ep, or a value that was not finite) */
-CONV_TARGET static inline __attribute__((always_inline)) bool ker(const int NV, const int NR, int64_t K,
+CONV_TARGET static inline __attribute__((always_inline)) bool ker(const int NV, const int NR, const bool FULL, int64_t K,
                                                                  const float *a, size_t lda, const float *b,
                                                                  size_t ldb, __mmask16 m0, __mmask16 m1, float *tile,
                                                                  const char *pf, int64_t npf, const float *pa,
@@ -250,8 +250,9 @@ CONV_TARGET static inline __attribute__((always_inline)) bool ker(const int NV, 
             _mm_prefetch((const char *)(pa + 16), _MM_HINT_T0);
             pa += pas;
         }
-        __m512 a0 = _mm512_maskz_loadu_ps(m0, a);
-        __m512 a1 = NV > 1 ? _mm512_maskz_loadu_ps(m1, a + 16) : _mm512_setzero_ps();
+        /* a full tile's loads need no mask */
+        __m512 a0 = FULL ? _mm512_loadu_ps(a) : _mm512_maskz_loadu_ps(m0, a);
+        __m512 a1 = NV < 2 ? _mm512_setzero_ps() : FULL ? _mm512_loadu_ps(a + 16) : _mm512_maskz_loadu_ps(m1, a + 16);
         ACC_ALL(ACC_STEP)
         a += lda;
         b += ldb;
@@ -285,7 +286,9 @@ typedef bool (*ker_fn)(int64_t K, const float *a, size_t lda, const float *b, si
                                             size_t ldb, __mmask16 m0, __mmask16 m1, float *tile,          \
                                             const char *pf, int64_t npf, const float *pa, const float *pn, \
                                             size_t pas, const char *const *pl, int64_t npl, epi *ep) {    \
-        return ker(NV, NR, K, a, lda, b, ldb, m0, m1, tile, pf, npf, pa, pn, pas, pl, npl, ep);           \
+        if (m0 == 0xffff && (NV < 2 || m1 == 0xffff))                                                      \
+            return ker(NV, NR, true, K, a, lda, b, ldb, 0xffff, 0xffff, tile, pf, npf, pa, pn, pas, pl, npl, ep); \
+        return ker(NV, NR, false, K, a, lda, b, ldb, m0, m1, tile, pf, npf, pa, pn, pas, pl, npl, ep);        \
     }
 /* each kernel comes in every shape of the register tile, (vectors, channels)
  * = (1..2, 1..12): EACH_TILE(M) instantiates M for all 24, and
