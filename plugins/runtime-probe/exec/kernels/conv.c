@@ -309,7 +309,7 @@ static ker_fn const KER[2][CONV_NR] = TILE_TABLE(ker);
  * + kj (pv: its first pixel's tap (0, 0); a vector never leaves its output
  * row, so its pixels are consecutive in the padded row). K runs over whole
  * channels: nci of them, 9 rows of the packed weights each. */
-CONV_TARGET static inline __attribute__((always_inline)) void kerd(const int NV, const int NR, int64_t nci,
+CONV_TARGET static inline __attribute__((always_inline)) void kerd(const int NV, const int NR, const bool FULL, int64_t nci,
                                                                   const float *p0, const float *p1, size_t plane,
                                                                   size_t wpr, const float *b, __mmask16 m0,
                                                                   __mmask16 m1, float *tile, const char *pf,
@@ -327,8 +327,10 @@ CONV_TARGET static inline __attribute__((always_inline)) void kerd(const int NV,
             for (int kj = 0; kj < 3; kj++) {
                 if (k < npf) _mm_prefetch(pf + 64 * k, _MM_HINT_T1);
                 k++;
-                __m512 a0 = _mm512_maskz_loadu_ps(m0, r0 + kj);
-                __m512 a1 = NV > 1 ? _mm512_maskz_loadu_ps(m1, r1 + kj) : _mm512_setzero_ps();
+                __m512 a0 = FULL ? _mm512_loadu_ps(r0 + kj) : _mm512_maskz_loadu_ps(m0, r0 + kj);
+                __m512 a1 = NV < 2   ? _mm512_setzero_ps()
+                            : FULL ? _mm512_loadu_ps(r1 + kj)
+                                   : _mm512_maskz_loadu_ps(m1, r1 + kj);
                 ACC_ALL(ACC_STEP)
                 b += CONV_NR;
             }
@@ -345,7 +347,7 @@ CONV_TARGET static inline __attribute__((always_inline)) void kerd(const int NV,
  * consecutive outputs of a row is 16 consecutive floats of plane (ki & 1,
  * kj & 1) at row (ki >> 1) and column (kj >> 1) from the outputs' own:
  * taps[t], the same for every vector. */
-CONV_TARGET static inline __attribute__((always_inline)) void kerq(const int NV, const int NR, int64_t nci,
+CONV_TARGET static inline __attribute__((always_inline)) void kerq(const int NV, const int NR, const bool FULL, int64_t nci,
                                                                   const float *p0, const float *p1, size_t cs,
                                                                   const int32_t *taps, int nt, const float *b,
                                                                   __mmask16 m0, __mmask16 m1, float *tile,
@@ -363,8 +365,10 @@ CONV_TARGET static inline __attribute__((always_inline)) void kerq(const int NV,
                 _mm_prefetch((const char *)(p0 + cs + taps[t]), _MM_HINT_T0);
                 if (NV > 1) _mm_prefetch((const char *)(p1 + cs + taps[t] + 15), _MM_HINT_T0);
             }
-            __m512 a0 = _mm512_maskz_loadu_ps(m0, p0 + taps[t]);
-            __m512 a1 = NV > 1 ? _mm512_maskz_loadu_ps(m1, p1 + taps[t]) : _mm512_setzero_ps();
+            __m512 a0 = FULL ? _mm512_loadu_ps(p0 + taps[t]) : _mm512_maskz_loadu_ps(m0, p0 + taps[t]);
+            __m512 a1 = NV < 2   ? _mm512_setzero_ps()
+                        : FULL ? _mm512_loadu_ps(p1 + taps[t])
+                               : _mm512_maskz_loadu_ps(m1, p1 + taps[t]);
             ACC_ALL(ACC_STEP)
             b += CONV_NR;
         }
@@ -380,7 +384,10 @@ typedef void (*kerq_fn)(int64_t nci, const float *p0, const float *p1, size_t cs
     CONV_TARGET static void kerq_##NV##_##NR(int64_t nci, const float *p0, const float *p1, size_t cs,           \
                                              const int32_t *taps, int nt, const float *b, __mmask16 m0,           \
                                              __mmask16 m1, float *tile, const char *pf, int64_t npf) {           \
-        kerq(NV, NR, nci, p0, p1, cs, taps, nt, b, m0, m1, tile, pf, npf);                                        \
+        if (m0 == 0xffff && (NV < 2 || m1 == 0xffff))                                                             \
+            kerq(NV, NR, true, nci, p0, p1, cs, taps, nt, b, 0xffff, 0xffff, tile, pf, npf);                      \
+        else                                                                                                      \
+            kerq(NV, NR, false, nci, p0, p1, cs, taps, nt, b, m0, m1, tile, pf, npf);                             \
     }
 EACH_TILE(KVQ)
 static kerq_fn const KERQ[2][CONV_NR] = TILE_TABLE(kerq);
@@ -391,7 +398,10 @@ typedef void (*kerd_fn)(int64_t nci, const float *p0, const float *p1, size_t pl
     CONV_TARGET static void kerd_##NV##_##NR(int64_t nci, const float *p0, const float *p1, size_t plane,          \
                                              size_t wpr, const float *b, __mmask16 m0, __mmask16 m1, float *tile, \
                                              const char *pf, int64_t npf) {                                       \
-        kerd(NV, NR, nci, p0, p1, plane, wpr, b, m0, m1, tile, pf, npf);                                          \
+        if (m0 == 0xffff && (NV < 2 || m1 == 0xffff))                                                             \
+            kerd(NV, NR, true, nci, p0, p1, plane, wpr, b, 0xffff, 0xffff, tile, pf, npf);                        \
+        else                                                                                                      \
+            kerd(NV, NR, false, nci, p0, p1, plane, wpr, b, m0, m1, tile, pf, npf);                               \
     }
 EACH_TILE(KVD)
 static kerd_fn const KERD[2][CONV_NR] = TILE_TABLE(kerd);
