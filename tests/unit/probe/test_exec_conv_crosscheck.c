@@ -55,6 +55,7 @@ typedef struct cfg {
     int negres;  /* one residual value far below the others (the add's largest |x| is negative) */
     int below;   /* inputs >= 0, weights <= 0, bias 1000: every conv output is below its bias, so a
                     lane outside the image counted (bias alone) would be the largest */
+    int resnan;  /* a NaN in the residual (the fused add's output is not finite there) */
     int Ho, Wo;
 } cfg;
 
@@ -364,6 +365,7 @@ static int run_case(int idx, const cfg *c) {
             for (size_t i = 0; i < nx; i++) x[i] = c->below ? fabsf(rf()) : rf();
             for (size_t i = 0; i < ny; i++) r[i] = rf() * 2;
             if (c->negres) r[ny / 2 + 1 < ny ? ny / 2 + 1 : 0] = -1000.0f;
+            if (c->resnan) r[ny / 3] = NAN;
             if (c->special) {
                 float big = c->special == 1 ? 30000.0f : c->special == 2 ? 70000.0f : 1e5f;
                 for (size_t i = 0; i < nx; i += (size_t)ri(3, 11)) x[i] *= big;
@@ -545,10 +547,31 @@ static int g_ncases = 48;
  * others, so that the add's largest |x| (that value) differs from the
  * relu's: a stage's statistics reported as another's would show; half of
  * them with every conv output below its bias, where a lane past the last
- * pixel (its sum 0, plus the bias) counted as a value would be the largest. */
-#define N_FIXED 4
+ * pixel (its sum 0, plus the bias) counted as a value would be the largest.
+ * Two more take the Winograd mode, with a NaN in the residual. */
+#define N_FIXED 6
 static void fixed_case(int i, cfg *c) {
     memset(c, 0, sizeof *c);
+    if (i >= 4) {
+        /* the Winograd mode's epilogue: 3x3, stride 1, even output sizes,
+         * a chain whose add meets a NaN in one of its runs of tiles (the
+         * run is counted again one value at a time) */
+        c->N = 1;
+        c->C = 20;
+        c->O = 30;
+        c->H = 10;
+        c->W = i == 4 ? 12 : 36;
+        c->kh = c->kw = 3;
+        c->s0 = c->s1 = c->d0 = c->d1 = c->g = 1;
+        c->p[0] = c->p[1] = c->p[2] = c->p[3] = 1;
+        c->bias = 1;
+        c->tail = i == 4 ? 3 : 6;
+        c->negres = 1;
+        c->resnan = 1;
+        c->Ho = c->H;
+        c->Wo = c->W;
+        return;
+    }
     c->N = 1;
     c->C = i % 2 ? 40 : 64;
     c->O = 24 + 5 * i;
