@@ -1663,15 +1663,25 @@ CONV_TARGET static void wino_in(const cjob *j, const float *xn, size_t plane, in
  * nt)) and the epilogue of its outputs, one tile row's run of tiles at a
  * time (up to 16: two output rows of up to 32 outputs each) */
 CONV_TARGET static void wino_out(const cjob *j, cstat *st, const float *M, int nr, int64_t ch0, int64_t t0, int nt,
-                                 int64_t Tw, const ydst *yd) {
+                                 int64_t Tw, const ydst *yd, bool fast) {
     float et[2][CONV_NR * CONV_MR] __attribute__((aligned(64)));
     const __m512i lo_i = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i hi_i = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
     const size_t xs = (size_t)CONV_NR * CONV_MR; /* from one xi's tile to the next's */
+    /* the register epilogue's streams (as conv_items'): the stored one, the
+     * fused add's residual and relu of a chain */
+    float *e_out = j->out[j->chain ? j->n_out - 1 : 0];
+    const float *e_res = j->chain && j->res ? j->res : NULL;
+    const bool e_relu = j->chain && j->kind[j->n_out - 1] == S_RELU;
     for (int l = 0; l < nt;) {
         int64_t tr, tc;
         int k = wino_run(t0 + l, t0 + nt, Tw, 16, &tr, &tc);
         __mmask16 mk = lanes(0, k);
+        /* an output row's 2k pixels: the first 16 in one vector, the rest in the other */
+        const __mmask16 mo0 = lanes(0, 2 * k < 16 ? 2 * k : 16), mo1 = 2 * k > 16 ? lanes(0, 2 * k - 16) : 0;
+        __m512i mxc = _mm512_setzero_si512(), mxa = _mm512_setzero_si512(), mxr = _mm512_setzero_si512();
+        bool reg = fast;
+    redo:
         for (int q = 0; q < nr; q++) {
             const float *m = M + (size_t)q * CONV_MR + (size_t)l;
             __m512 s0[4], s1[4];
@@ -1687,13 +1697,41 @@ CONV_TARGET static void wino_out(const cjob *j, cstat *st, const float *M, int n
                 const __m512 *sv = i ? s1 : s0;
                 __m512 y0 = _mm512_add_ps(_mm512_add_ps(sv[0], sv[1]), sv[2]);
                 __m512 y1 = _mm512_sub_ps(_mm512_sub_ps(sv[1], sv[2]), sv[3]);
-                _mm512_store_ps(et[i] + q * CONV_MR, _mm512_permutex2var_ps(y0, lo_i, y1));
-                _mm512_store_ps(et[i] + q * CONV_MR + 16, _mm512_permutex2var_ps(y0, hi_i, y1));
+                __m512 ylo = _mm512_permutex2var_ps(y0, lo_i, y1), yhi = _mm512_permutex2var_ps(y0, hi_i, y1);
+                if (reg) {
+                    /* bias, statistics, the chain and the stores in registers */
+                    size_t off = (size_t)(yat(yd, ch0, (2 * tr + i) * j->Wo + 2 * tc) - j->out[0]);
+                    epi_vec(j->bias ? j->bias + ch0 : NULL, e_out + off, e_res ? e_res + off : NULL, yd->ld, e_relu,
+                            q, 0, ylo, mo0, &mxc, &mxa, &mxr);
+                    if (mo1)
+                        epi_vec(j->bias ? j->bias + ch0 : NULL, e_out + off, e_res ? e_res + off : NULL, yd->ld,
+                                e_relu, q, 1, yhi, mo1, &mxc, &mxa, &mxr);
+                } else {
+                    _mm512_store_ps(et[i] + q * CONV_MR, ylo);
+                    _mm512_store_ps(et[i] + q * CONV_MR + 16, yhi);
+                }
             }
         }
-        tsg sg = tsg_n(2 * k);
-        for (int i = 0; i < 2; i++)
-            epilogue(j, st, et[i], CONV_MR, nr, &sg, ch0, (2 * tr + i) * j->Wo + 2 * tc, yd);
+        if (reg) {
+            __m512i any = _mm512_max_epu32(mxc, _mm512_max_epu32(mxa, mxr));
+            if (_mm512_cmpge_epu32_mask(any, _mm512_set1_epi32(0x7f800000))) {
+                /* a value that is not finite: counted one by one, below */
+                reg = false;
+                goto redo;
+            }
+            int s = 0;
+            uint32_t v[3] = {_mm512_reduce_max_epu32(mxc), _mm512_reduce_max_epu32(mxa),
+                             _mm512_reduce_max_epu32(mxr)};
+            if (v[0] > st[s].mx) st[s].mx = v[0];
+            s++;
+            if (e_res && v[1] > st[s].mx) st[s].mx = v[1];
+            s += e_res != NULL;
+            if (e_relu && v[2] > st[s].mx) st[s].mx = v[2];
+        } else {
+            tsg sg = tsg_n(2 * k);
+            for (int i = 0; i < 2; i++)
+                epilogue(j, st, et[i], CONV_MR, nr, &sg, ch0, (2 * tr + i) * j->Wo + 2 * tc, yd);
+        }
         l += k;
     }
 }
@@ -1704,6 +1742,7 @@ CONV_TARGET static void conv_items_wino(void *arg, size_t b, size_t e, int range
     const int64_t Tw = j->Wo / 2, T = Tw * (j->P / j->Wo / 2), nch = (T + j->wt - 1) / j->wt;
     const size_t plane = j->cs, ublk = (size_t)C * CONV_NR; /* floats of one U[xi][blk] */
     float *V = j->scr + (size_t)range * j->scr_per, *M = V + (size_t)16 * (size_t)C * WN_T;
+    const bool fast = epi_ok(j);
     for (size_t it = b; it < e; it++) {
         int pr = (int)it / j->ro, orr = (int)it % j->ro;
         int64_t cb = nch * pr / j->rp, ce = nch * (pr + 1) / j->rp;
@@ -1731,7 +1770,7 @@ CONV_TARGET static void conv_items_wino(void *arg, size_t b, size_t e, int range
                                              M + (size_t)xi * CONV_NR * CONV_MR, (const char *)nx, npf, NULL, NULL, 0,
                                              NULL, 0, NULL);
                     }
-                    wino_out(j, st, M, nr, o0, t0, nt, Tw, &yd);
+                    wino_out(j, st, M, nr, o0, t0, nt, Tw, &yd, fast);
                 }
                 if (j->n_out > 1 && !j->chain)
                     for (int l = 0; l < nt;) {
