@@ -178,6 +178,11 @@ typedef struct epi {
     size_t ld;                       /* elements from one channel to the next */
     bool relu;                       /* a fused relu (after the add, if any) */
     uint32_t mx[3];                  /* out: each stage's largest |x| bits in this tile */
+    /* the direct modes' tiles: where vector v's lanes go, as one or two
+     * pieces (pm[v][i] lanes at output pixels po[v][i] + lane, from out's
+     * pixel 0; pm[v][1] 0 when one) */
+    __mmask16 pm[2][2];
+    int64_t po[2][2];
 } epi;
 
 /* one vector of the register epilogue: the operands are the caller's locals
@@ -202,6 +207,34 @@ CONV_TARGET static inline __attribute__((always_inline)) void epi_vec(const floa
         *mxr = _mm512_max_epu32(*mxr, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
     }
     _mm512_mask_storeu_ps(out + o, m, y);
+}
+
+/* ... and one whose lanes go to one or two pieces (ma at oa + lane, mb at
+ * ob + lane: a vector of a flattened direct tile that runs across the end
+ * of an output row) */
+CONV_TARGET static inline __attribute__((always_inline)) void epi_vec2(const float *bias, float *out, const float *res,
+                                                                      size_t ld, bool relu, int q, __m512 y,
+                                                                      __mmask16 ma, int64_t oa, __mmask16 mb,
+                                                                      int64_t ob, __m512i *mxc, __m512i *mxa,
+                                                                      __m512i *mxr) {
+    const __m512i absm = _mm512_set1_epi32(0x7fffffff);
+    const __mmask16 m = ma | mb;
+    const size_t r = (size_t)q * ld;
+    if (bias) y = _mm512_add_ps(y, _mm512_set1_ps(bias[q]));
+    *mxc = _mm512_max_epu32(*mxc, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
+    if (res) {
+        __m512 rv = _mm512_maskz_loadu_ps(ma, res + r + oa);
+        if (mb) rv = _mm512_mask_loadu_ps(rv, mb, res + r + ob);
+        y = _mm512_add_ps(y, rv);
+        *mxa = _mm512_max_epu32(*mxa, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
+    }
+    if (relu) {
+        /* exec_ops.c relu: x > 0 or NaN keeps x, else +0 */
+        y = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NLE_UQ), y);
+        *mxr = _mm512_max_epu32(*mxr, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
+    }
+    _mm512_mask_storeu_ps(out + r + oa, ma, y);
+    if (mb) _mm512_mask_storeu_ps(out + r + ob, mb, y);
 }
 
 /* tile[q * 32 + i] = sum_k a[k * lda + i] * b[k * ldb + q] for i < 32 (lanes
@@ -303,17 +336,47 @@ typedef bool (*ker_fn)(int64_t K, const float *a, size_t lda, const float *b, si
 EACH_TILE(KV)
 static ker_fn const KER[2][CONV_NR] = TILE_TABLE(ker);
 
+/* The end of the direct kernels: with ep, the epilogue in registers over
+ * the tile's pieces (true), else the sums into the tile (false), as ker's */
+#define ACC_EPI2(q)                                                                                           \
+    if (NR > q) {                                                                                             \
+        epi_vec2(e_bias, e_out, e_res, e_ld, e_relu, q, c0_##q, ep->pm[0][0], ep->po[0][0], ep->pm[0][1],     \
+                 ep->po[0][1], &mxc, &mxa, &mxr);                                                             \
+        if (NV > 1)                                                                                           \
+            epi_vec2(e_bias, e_out, e_res, e_ld, e_relu, q, c1_##q, ep->pm[1][0], ep->po[1][0], ep->pm[1][1], \
+                     ep->po[1][1], &mxc, &mxa, &mxr);                                                         \
+    }
+#define KERD_END                                                                                   \
+    if (ep) {                                                                                      \
+        const float *e_bias = ep->bias, *e_res = ep->res;                                          \
+        float *e_out = ep->out;                                                                    \
+        const size_t e_ld = ep->ld;                                                                \
+        const bool e_relu = ep->relu;                                                              \
+        __m512i mxc = _mm512_setzero_si512(), mxa = _mm512_setzero_si512(), mxr = _mm512_setzero_si512(); \
+        ACC_ALL(ACC_EPI2)                                                                          \
+        __m512i any = _mm512_max_epu32(mxc, _mm512_max_epu32(mxa, mxr));                           \
+        if (!_mm512_cmpge_epu32_mask(any, _mm512_set1_epi32(0x7f800000))) {                        \
+            int s = 0;                                                                             \
+            ep->mx[s++] = _mm512_reduce_max_epu32(mxc);                                            \
+            if (e_res) ep->mx[s++] = _mm512_reduce_max_epu32(mxa);                                 \
+            if (e_relu) ep->mx[s++] = _mm512_reduce_max_epu32(mxr);                                \
+            return true;                                                                           \
+        }                                                                                          \
+    }                                                                                              \
+    ACC_ALL(ACC_STORE)                                                                             \
+    return false;
+
 /* Direct 3x3 stride-1 convolution: the same register tile, A read straight
  * from the zero-padded input instead of an im2col panel. For input channel
  * c and tap (ki, kj), vector v's pixels start at pv + c * plane + ki * wpr
  * + kj (pv: its first pixel's tap (0, 0); a vector never leaves its output
  * row, so its pixels are consecutive in the padded row). K runs over whole
  * channels: nci of them, 9 rows of the packed weights each. */
-CONV_TARGET static inline __attribute__((always_inline)) void kerd(const int NV, const int NR, const bool FULL, int64_t nci,
+CONV_TARGET static inline __attribute__((always_inline)) bool kerd(const int NV, const int NR, const bool FULL, int64_t nci,
                                                                   const float *p0, const float *p1, size_t plane,
                                                                   size_t wpr, const float *b, __mmask16 m0,
                                                                   __mmask16 m1, float *tile, const char *pf,
-                                                                  int64_t npf) {
+                                                                  int64_t npf, epi *ep) {
     ACC_ALL(ACC_DECL)
     int64_t k = 0;
     for (int64_t c = 0; c < nci; c++) {
@@ -338,7 +401,7 @@ CONV_TARGET static inline __attribute__((always_inline)) void kerd(const int NV,
         p0 += plane;
         p1 += plane;
     }
-    ACC_ALL(ACC_STORE)
+    KERD_END
 }
 
 /* The direct mode for strides of 2: the padded input of each channel is
@@ -347,11 +410,11 @@ CONV_TARGET static inline __attribute__((always_inline)) void kerd(const int NV,
  * consecutive outputs of a row is 16 consecutive floats of plane (ki & 1,
  * kj & 1) at row (ki >> 1) and column (kj >> 1) from the outputs' own:
  * taps[t], the same for every vector. */
-CONV_TARGET static inline __attribute__((always_inline)) void kerq(const int NV, const int NR, const bool FULL, int64_t nci,
+CONV_TARGET static inline __attribute__((always_inline)) bool kerq(const int NV, const int NR, const bool FULL, int64_t nci,
                                                                   const float *p0, const float *p1, size_t cs,
                                                                   const int32_t *taps, int nt, const float *b,
                                                                   __mmask16 m0, __mmask16 m1, float *tile,
-                                                                  const char *pf, int64_t npf) {
+                                                                  const char *pf, int64_t npf, epi *ep) {
     ACC_ALL(ACC_DECL)
     int64_t k = 0;
     for (int64_t c = 0; c < nci; c++) {
@@ -375,33 +438,32 @@ CONV_TARGET static inline __attribute__((always_inline)) void kerq(const int NV,
         p0 += cs;
         p1 += cs;
     }
-    ACC_ALL(ACC_STORE)
+    KERD_END
 }
 
-typedef void (*kerq_fn)(int64_t nci, const float *p0, const float *p1, size_t cs, const int32_t *taps, int nt,
-                        const float *b, __mmask16 m0, __mmask16 m1, float *tile, const char *pf, int64_t npf);
+typedef bool (*kerq_fn)(int64_t nci, const float *p0, const float *p1, size_t cs, const int32_t *taps, int nt,
+                        const float *b, __mmask16 m0, __mmask16 m1, float *tile, const char *pf, int64_t npf,
+                        epi *ep);
 #define KVQ(NV, NR)                                                                                               \
-    CONV_TARGET static void kerq_##NV##_##NR(int64_t nci, const float *p0, const float *p1, size_t cs,           \
+    CONV_TARGET static bool kerq_##NV##_##NR(int64_t nci, const float *p0, const float *p1, size_t cs,           \
                                              const int32_t *taps, int nt, const float *b, __mmask16 m0,           \
-                                             __mmask16 m1, float *tile, const char *pf, int64_t npf) {           \
+                                             __mmask16 m1, float *tile, const char *pf, int64_t npf, epi *ep) {  \
         if (m0 == 0xffff && (NV < 2 || m1 == 0xffff))                                                             \
-            kerq(NV, NR, true, nci, p0, p1, cs, taps, nt, b, 0xffff, 0xffff, tile, pf, npf);                      \
-        else                                                                                                      \
-            kerq(NV, NR, false, nci, p0, p1, cs, taps, nt, b, m0, m1, tile, pf, npf);                             \
+            return kerq(NV, NR, true, nci, p0, p1, cs, taps, nt, b, 0xffff, 0xffff, tile, pf, npf, ep);           \
+        return kerq(NV, NR, false, nci, p0, p1, cs, taps, nt, b, m0, m1, tile, pf, npf, ep);                      \
     }
 EACH_TILE(KVQ)
 static kerq_fn const KERQ[2][CONV_NR] = TILE_TABLE(kerq);
 
-typedef void (*kerd_fn)(int64_t nci, const float *p0, const float *p1, size_t plane, size_t wpr, const float *b,
-                        __mmask16 m0, __mmask16 m1, float *tile, const char *pf, int64_t npf);
+typedef bool (*kerd_fn)(int64_t nci, const float *p0, const float *p1, size_t plane, size_t wpr, const float *b,
+                        __mmask16 m0, __mmask16 m1, float *tile, const char *pf, int64_t npf, epi *ep);
 #define KVD(NV, NR)                                                                                               \
-    CONV_TARGET static void kerd_##NV##_##NR(int64_t nci, const float *p0, const float *p1, size_t plane,          \
+    CONV_TARGET static bool kerd_##NV##_##NR(int64_t nci, const float *p0, const float *p1, size_t plane,          \
                                              size_t wpr, const float *b, __mmask16 m0, __mmask16 m1, float *tile, \
-                                             const char *pf, int64_t npf) {                                       \
+                                             const char *pf, int64_t npf, epi *ep) {                              \
         if (m0 == 0xffff && (NV < 2 || m1 == 0xffff))                                                             \
-            kerd(NV, NR, true, nci, p0, p1, plane, wpr, b, 0xffff, 0xffff, tile, pf, npf);                        \
-        else                                                                                                      \
-            kerd(NV, NR, false, nci, p0, p1, plane, wpr, b, m0, m1, tile, pf, npf);                               \
+            return kerd(NV, NR, true, nci, p0, p1, plane, wpr, b, 0xffff, 0xffff, tile, pf, npf, ep);             \
+        return kerd(NV, NR, false, nci, p0, p1, plane, wpr, b, m0, m1, tile, pf, npf, ep);                        \
     }
 EACH_TILE(KVD)
 static kerd_fn const KERD[2][CONV_NR] = TILE_TABLE(kerd);
@@ -1310,10 +1372,11 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
                                 epi ep, *epp = NULL;
                                 if (fast && first && last) {
                                     size_t off = (size_t)(yat(&yd, ch0, px) - j->out[0]);
-                                    ep = (epi){j->bias ? j->bias + ch0 : NULL,
-                                               j->out[j->chain ? j->n_out - 1 : 0] + off,
-                                               j->chain && j->res ? j->res + off : NULL, yd.ld,
-                                               j->chain && j->kind[j->n_out - 1] == S_RELU, {0, 0, 0}};
+                                    ep = (epi){.bias = j->bias ? j->bias + ch0 : NULL,
+                                               .out = j->out[j->chain ? j->n_out - 1 : 0] + off,
+                                               .res = j->chain && j->res ? j->res + off : NULL,
+                                               .ld = yd.ld,
+                                               .relu = j->chain && j->kind[j->n_out - 1] == S_RELU};
                                     epp = &ep;
                                 }
                                 bool done = KER[npx > 16][nr - 1](kc, At, lda, bw, CONV_NR, m0, m1, tile, pf, npf, pa,
@@ -1344,8 +1407,24 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
 /* The direct mode (3x3, stride 1): tiles of whole output-row segments
  * (dtile), A straight from the padded input (kerd), K in blocks of whole
  * channels; otherwise as conv_items. */
+/* a direct tile's pieces, one or two per vector, into ep (false when a
+ * vector has more: not with the flattened tiles of rows >= 14 wide) */
+static bool epi_pieces(const tsg *sg, epi *ep) {
+    memset(ep->pm, 0, sizeof ep->pm);
+    memset(ep->po, 0, sizeof ep->po);
+    memset(ep->mx, 0, sizeof ep->mx);
+    for (int i = 0; i < sg->np; i++) {
+        int v = sg->pc[i].v, k = ep->pm[v][0] ? 1 : 0;
+        if (ep->pm[v][k]) return false;
+        ep->pm[v][k] = sg->pc[i].m;
+        ep->po[v][k] = sg->pc[i].off;
+    }
+    return true;
+}
+
 CONV_TARGET static void conv_items_direct(void *arg, size_t b, size_t e, int range) {
     cjob *j = arg;
+    const bool fast = epi_ok(j);
     const int64_t K = j->K, KC = j->kc, nb = (j->Og + CONV_NR - 1) / CONV_NR, T = j->ntiles;
     const int64_t nct = j->nc / CONV_MR > 0 ? j->nc / CONV_MR : 1;
     const size_t es = j->wpk_half ? 2 : 4, bsz = (size_t)K * CONV_NR * es;
@@ -1399,15 +1478,30 @@ CONV_TARGET static void conv_items_direct(void *arg, size_t b, size_t e, int ran
                                         for (int i = 0; i < sg->np; i++) __builtin_prefetch(yo + sg->pc[i].off, 1, 3);
                                     }
                                 }
-                                if (j->phase)
-                                    KERQ[dt->m1 != 0][nr - 1](kc / j->khw, xg + cofs + dt->a0, xg + cofs + dt->a1,
-                                                             plane, j->taps, j->khw, bw, dt->m0, dt->m1, tile, pf,
-                                                             npf);
-                                else
-                                    KERD[dt->m1 != 0][nr - 1](kc / 9, xg + cofs + dt->a0, xg + cofs + dt->a1, plane,
-                                                             (size_t)j->Wp, bw, dt->m0, dt->m1, tile, pf, npf);
+                                epi ep, *epp = NULL;
+                                if (fast && first && last && epi_pieces(sg, &ep)) {
+                                    size_t off = (size_t)(yat(&yd, ch0, 0) - j->out[0]);
+                                    ep.bias = j->bias ? j->bias + ch0 : NULL;
+                                    ep.out = j->out[j->chain ? j->n_out - 1 : 0] + off;
+                                    ep.res = j->chain && j->res ? j->res + off : NULL;
+                                    ep.ld = yd.ld;
+                                    ep.relu = j->chain && j->kind[j->n_out - 1] == S_RELU;
+                                    epp = &ep;
+                                }
+                                bool done =
+                                    j->phase ? KERQ[dt->m1 != 0][nr - 1](kc / j->khw, xg + cofs + dt->a0,
+                                                                         xg + cofs + dt->a1, plane, j->taps, j->khw,
+                                                                         bw, dt->m0, dt->m1, tile, pf, npf, epp)
+                                             : KERD[dt->m1 != 0][nr - 1](kc / 9, xg + cofs + dt->a0,
+                                                                         xg + cofs + dt->a1, plane, (size_t)j->Wp,
+                                                                         bw, dt->m0, dt->m1, tile, pf, npf, epp);
                                 pf += 64 * npf;
                                 pf_left -= npf;
+                                if (done) {
+                                    for (int s = 0; s < (j->chain ? j->n_out : 1); s++)
+                                        if (ep.mx[s] > st[s].mx) st[s].mx = ep.mx[s];
+                                    continue;
+                                }
                                 if (!last) {
                                     partial(tile, CONV_MR, nr, sg, ch0, px, &yd, first ? 0 : 1);
                                     continue;
