@@ -225,10 +225,11 @@ CONV_TARGET static inline __attribute__((always_inline)) __m512 r16v(__m512 y) {
  * (read once per tile, not through ep after every store), and each stage's
  * maximum a named vector (mxc: the conv, mxa: the add, mxr: the relu), so
  * that they stay in registers */
-CONV_TARGET static inline __attribute__((always_inline)) void epi_vec(const float *bias, float *out, const float *res,
-                                                                     size_t ld, bool relu, unsigned rnd, int q, int v,
-                                                                     __m512 y, __mmask16 m, __m512i *mxc,
-                                                                     __m512i *mxa, __m512i *mxr) {
+CONV_TARGET static inline __attribute__((always_inline)) __m512 epi_vec(const float *bias, float *out,
+                                                                       const float *res, size_t ld, bool relu,
+                                                                       unsigned rnd, int q, int v, __m512 y,
+                                                                       __mmask16 m, __m512i *mxc, __m512i *mxa,
+                                                                       __m512i *mxr, bool store) {
     const __m512i absm = _mm512_set1_epi32(0x7fffffff);
     const size_t o = (size_t)q * ld + 16 * (size_t)v;
     if (bias) y = _mm512_add_ps(y, _mm512_set1_ps(bias[q]));
@@ -245,7 +246,8 @@ CONV_TARGET static inline __attribute__((always_inline)) void epi_vec(const floa
         *mxr = _mm512_max_epu32(*mxr, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
         if (rnd & EPI_RR) y = r16v(y);
     }
-    _mm512_mask_storeu_ps(out + o, m, y);
+    if (store) _mm512_mask_storeu_ps(out + o, m, y);
+    return y;
 }
 
 /* ... and one whose lanes go to one or two pieces (ma at oa + lane, mb at
@@ -298,13 +300,29 @@ CONV_TARGET static inline __attribute__((always_inline)) void epi_vec2(const flo
     }
 #define ACC_EPI(q)                                                                     \
     if (NR > q) {                                                                      \
-        epi_vec(e_bias, e_out, e_res, e_ld, e_relu, e_rnd, q, 0, c0_##q, m0, &mxc, &mxa, &mxr); \
-        if (NV > 1) epi_vec(e_bias, e_out, e_res, e_ld, e_relu, e_rnd, q, 1, c1_##q, m1, &mxc, &mxa, &mxr); \
+        epi_vec(e_bias, e_out, e_res, e_ld, e_relu, e_rnd, q, 0, c0_##q, m0, &mxc, &mxa, &mxr, true); \
+        if (NV > 1) epi_vec(e_bias, e_out, e_res, e_ld, e_relu, e_rnd, q, 1, c1_##q, m1, &mxc, &mxa, &mxr, true); \
+    }
+/* in place: the outputs into the accumulators, stored by ACC_PUT once the
+ * tile is known good (the fallback reads the residual they overwrite) */
+#define ACC_EPI_Y(q)                                                                                      \
+    if (NR > q) {                                                                                         \
+        c0_##q = epi_vec(e_bias, e_out, e_res, e_ld, e_relu, e_rnd, q, 0, c0_##q, m0, &mxc, &mxa, &mxr, false); \
+        if (NV > 1)                                                                                       \
+            c1_##q = epi_vec(e_bias, e_out, e_res, e_ld, e_relu, e_rnd, q, 1, c1_##q, m1, &mxc, &mxa, &mxr, false); \
+    }
+#define ACC_PUT(q)                                                                         \
+    if (NR > q) {                                                                          \
+        _mm512_mask_storeu_ps(e_out + (size_t)q * e_ld, m0, c0_##q);                       \
+        if (NV > 1) _mm512_mask_storeu_ps(e_out + (size_t)q * e_ld + 16, m1, c1_##q);      \
     }
 #define ACC_ALL(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
-/* With ep, the epilogue in registers; false when the sums were left in the
- * tile instead (no ep, or a value that was not finite) */
-CONV_TARGET static inline __attribute__((always_inline)) bool ker(const int NV, const int NR, const bool FULL, int64_t K,
+/* With ep, the epilogue in registers (KER_DONE); else, or with a value the
+ * register epilogue does not count, the sums into the tile (KER_SUMS), but
+ * when the add is in place and such a value came: nothing (KER_AGAIN, the
+ * caller runs the kernel again without ep, the residual intact) */
+enum { KER_SUMS, KER_DONE, KER_AGAIN };
+CONV_TARGET static inline __attribute__((always_inline)) int ker(const int NV, const int NR, const bool FULL, int64_t K,
                                                                  const float *a, size_t lda, const float *b,
                                                                  size_t ldb, __mmask16 m0, __mmask16 m1, float *tile,
                                                                  const char *pf, int64_t npf, const float *pa,
@@ -338,26 +356,35 @@ CONV_TARGET static inline __attribute__((always_inline)) bool ker(const int NV, 
         const size_t e_ld = ep->ld;
         const bool e_relu = ep->relu;
         const unsigned e_rnd = ep->rnd;
+        const bool inplace = e_res && e_res == e_out;
         __m512i mxc = _mm512_setzero_si512(), mxa = _mm512_setzero_si512(), mxr = _mm512_setzero_si512();
-        ACC_ALL(ACC_EPI)
+        if (inplace) {
+            ACC_ALL(ACC_EPI_Y)
+        } else {
+            ACC_ALL(ACC_EPI)
+        }
         if (!epi_bad(mxc, mxa, mxr, e_rnd)) {
+            if (inplace) {
+                ACC_ALL(ACC_PUT)
+            }
             /* stage by stage, as the chain's streams are numbered */
             int s = 0;
             ep->mx[s++] = _mm512_reduce_max_epu32(mxc);
             if (e_res) ep->mx[s++] = _mm512_reduce_max_epu32(mxa);
             if (e_relu) ep->mx[s++] = _mm512_reduce_max_epu32(mxr);
-            return true;
+            return KER_DONE;
         }
+        if (inplace) return KER_AGAIN;
     }
     ACC_ALL(ACC_STORE)
-    return false;
+    return KER_SUMS;
 }
 
-typedef bool (*ker_fn)(int64_t K, const float *a, size_t lda, const float *b, size_t ldb, __mmask16 m0,
+typedef int (*ker_fn)(int64_t K, const float *a, size_t lda, const float *b, size_t ldb, __mmask16 m0,
                        __mmask16 m1, float *tile, const char *pf, int64_t npf, const float *pa, const float *pn,
                        size_t pas, const char *const *pl, int64_t npl, epi *ep);
 #define KV(NV, NR)                                                                                        \
-    CONV_TARGET static bool ker_##NV##_##NR(int64_t K, const float *a, size_t lda, const float *b,        \
+    CONV_TARGET static int ker_##NV##_##NR(int64_t K, const float *a, size_t lda, const float *b,         \
                                             size_t ldb, __mmask16 m0, __mmask16 m1, float *tile,          \
                                             const char *pf, int64_t npf, const float *pa, const float *pn, \
                                             size_t pas, const char *const *pl, int64_t npl, epi *ep) {    \
@@ -1307,7 +1334,7 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
     float *wp = j->scr + (size_t)range * j->scr_per;
     float *panel = wp + ((size_t)KC * CONV_NR + 15) / 16 * 16;
     float tile[CONV_NR * CONV_MR] __attribute__((aligned(64)));
-    const bool fast = epi_ok(j);
+    const bool fast = true; /* the register tile also takes an add in place */
     for (size_t it = b; it < e; it++) {
         int pr = (int)it / j->ro, orr = (int)it % j->ro;
         int64_t U = (P + 15) / 16;
@@ -1408,11 +1435,16 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
                                                .rnd = epi_rnd(j)};
                                     epp = &ep;
                                 }
-                                bool done = KER[npx > 16][nr - 1](kc, At, lda, bw, CONV_NR, m0, m1, tile, pf, npf, pa,
-                                                                  An, j->pointwise ? lda : 0, pl, npl, epp);
+                                ker_fn kf = KER[npx > 16][nr - 1];
+                                int rc = kf(kc, At, lda, bw, CONV_NR, m0, m1, tile, pf, npf, pa, An,
+                                            j->pointwise ? lda : 0, pl, npl, epp);
+                                /* the add in place met a value to count one by one: the sums again */
+                                if (rc == KER_AGAIN)
+                                    rc = kf(kc, At, lda, bw, CONV_NR, m0, m1, tile, pf, 0, pa, An,
+                                            j->pointwise ? lda : 0, pl, 0, NULL);
                                 pf += 64 * npf;
                                 pf_left -= npf;
-                                if (done) {
+                                if (rc == KER_DONE) {
                                     for (int s = 0; s < (j->chain ? j->n_out : 1); s++)
                                         if (ep.mx[s] > st[s].mx) st[s].mx = ep.mx[s];
                                     continue;
@@ -1827,10 +1859,10 @@ CONV_TARGET static void wino_out(const cjob *j, cstat *st, const float *M, int n
                     /* bias, statistics, the chain and the stores in registers */
                     size_t off = (size_t)(yat(yd, ch0, (2 * tr + i) * j->Wo + 2 * tc) - j->out[0]);
                     epi_vec(j->bias ? j->bias + ch0 : NULL, e_out + off, e_res ? e_res + off : NULL, yd->ld, e_relu,
-                            e_rnd, q, 0, ylo, mo0, &mxc, &mxa, &mxr);
+                            e_rnd, q, 0, ylo, mo0, &mxc, &mxa, &mxr, true);
                     if (mo1)
                         epi_vec(j->bias ? j->bias + ch0 : NULL, e_out + off, e_res ? e_res + off : NULL, yd->ld,
-                                e_relu, e_rnd, q, 1, yhi, mo1, &mxc, &mxa, &mxr);
+                                e_relu, e_rnd, q, 1, yhi, mo1, &mxc, &mxa, &mxr, true);
                 } else {
                     _mm512_store_ps(et[i] + q * CONV_MR, ylo);
                     _mm512_store_ps(et[i] + q * CONV_MR + 16, yhi);
