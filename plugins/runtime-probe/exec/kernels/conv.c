@@ -39,10 +39,10 @@
  *   - the epilogue adds the bias, takes the statistics exec_run would scan
  *     for (largest finite |x| before rounding, fp16 overflow, NaN and Inf
  *     after it), rounds to binary16 when the output is rounded (c->scanned:
- *     exec_run does not scan again), and stores; with K in one block the
- *     kernels do it from their registers (epi: the register tile, the
- *     direct and phase modes, the Winograd output transform) and check
- *     once per tile that no value was beyond what that path counts;
+ *     exec_run does not scan again), and stores; in fp32, with K in one
+ *     block, the kernels do it from their registers (epi: the register
+ *     tile, the direct and phase modes, the Winograd output transform) and
+ *     check once per tile that every value was finite;
  *   - when the next steps are an add of the conv's output and a tensor of
  *     the same shape and / or a relu (conv_fusion, decided at the first
  *     run), a pass over each chunk's fresh output (in L2) computes, counts,
@@ -162,17 +162,17 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* ---- the register tile ---------------------------------------------------------------- */
 
-/* The epilogue in registers, for the common case: one block of K. Each
- * stage (the conv with its bias, then the fused add and / or relu of a
- * chain) keeps only the largest |x| bits of its lanes before its rounding
- * to binary16 (fp16 emulation), Inf and NaN included: those compare above
- * every finite value, so one test per tile (epi_bad) tells that every value
- * was finite and, where the stage rounds, at most 0x477fe000 (no overflow
- * to count, none rounded to Inf), and then that maximum and zero NaN / Inf /
- * overflow counts are what epilogue() would have counted. Otherwise the
- * kernel leaves its sums in the tile and the caller runs epilogue() on
- * them, which stores the same values again (so not when the stored stream
- * is the residual it reads) and counts them one by one. */
+/* The epilogue in registers, for the common case: one block of K, no
+ * rounding (fp32), a tile of consecutive pixels. Each stage (the conv with
+ * its bias, then the fused add and / or relu of a chain) keeps only the
+ * largest |x| bits of its lanes, Inf and NaN included: those compare above
+ * every finite value, so one test per tile tells that every value was
+ * finite, and then that maximum and zero NaN / Inf counts are what
+ * epilogue() would have counted. Otherwise the kernel leaves its sums in
+ * the tile and the caller runs epilogue() on them, which stores the same
+ * values again and counts them one by one (when the stored stream is the
+ * residual the add reads, the register tile stores nothing until the tile
+ * is known good; the other modes leave such a chain to epilogue()). */
 typedef struct epi {
     const float *bias;               /* bias of the tile's first channel, or NULL */
     float *out;                      /* the stored stream at the tile's first channel and pixel */
@@ -180,7 +180,6 @@ typedef struct epi {
     size_t ld;                       /* elements from one channel to the next */
     bool relu;                       /* a fused relu (after the add, if any) */
     uint32_t mx[3];                  /* out: each stage's largest |x| bits in this tile */
-    unsigned rnd;                    /* EPI_R*: the stages whose values are rounded to binary16 */
     /* the direct modes' tiles: where vector v's lanes go, as one or two
      * pieces (pm[v][i] lanes at output pixels po[v][i] + lane, from out's
      * pixel 0; pm[v][1] 0 when one) */
@@ -188,63 +187,26 @@ typedef struct epi {
     int64_t po[2][2];
 } epi;
 
-/* the register epilogue's stages that round to binary16 (fp16 emulation) */
-enum { EPI_RC = 1, EPI_RA = 2, EPI_RR = 4 };
-
-/* whether a tile's stage maxima (largest |x| bits before each stage's
- * rounding) leave the register epilogue's result incomplete: a value that
- * is not finite, or, where the stage rounds, above 0x477fe000 (counted as
- * an overflow, exec.c): epilogue() then counts them one by one */
-CONV_TARGET static inline __attribute__((always_inline)) bool epi_bad(__m512i mxc, __m512i mxa, __m512i mxr,
-                                                                     unsigned rnd) {
-    const __m512i fin = _mm512_set1_epi32(0x7f7fffff), ovf = _mm512_set1_epi32(0x477fe000);
-    return _mm512_cmpgt_epu32_mask(mxc, rnd & EPI_RC ? ovf : fin) |
-           _mm512_cmpgt_epu32_mask(mxa, rnd & EPI_RA ? ovf : fin) |
-           _mm512_cmpgt_epu32_mask(mxr, rnd & EPI_RR ? ovf : fin);
-}
-
-/* binary16 round trip of 16 floats: exec_r16 (overflow to inf, NaN kept,
- * subnormal spacing 2^-24, round to nearest even) */
-CONV_TARGET static inline __attribute__((always_inline)) __m512 r16v(__m512 y) {
-    __m512i u = _mm512_castps_si512(y);
-    __m512i sgn = _mm512_and_si512(u, _mm512_set1_epi32((int)0x80000000u));
-    __m512i ax = _mm512_xor_si512(u, sgn);
-    __m512i rn = _mm512_add_epi32(_mm512_add_epi32(ax, _mm512_set1_epi32(0xfff)),
-                                  _mm512_and_si512(_mm512_srli_epi32(ax, 13), _mm512_set1_epi32(1)));
-    rn = _mm512_and_si512(rn, _mm512_set1_epi32(~0x1fff));
-    __m512 half = _mm512_set1_ps(0.5f);
-    __m512i sub = _mm512_castps_si512(_mm512_sub_ps(_mm512_add_ps(_mm512_castsi512_ps(ax), half), half));
-    __m512i r = _mm512_mask_blend_epi32(_mm512_cmplt_epu32_mask(ax, _mm512_set1_epi32(0x38800000)), rn, sub);
-    r = _mm512_mask_blend_epi32(_mm512_cmpge_epu32_mask(ax, _mm512_set1_epi32(0x477ff000)), r,
-                                _mm512_set1_epi32(0x7f800000));
-    r = _mm512_mask_blend_epi32(_mm512_cmpgt_epu32_mask(ax, _mm512_set1_epi32(0x7f800000)), r, ax);
-    return _mm512_castsi512_ps(_mm512_or_si512(r, sgn));
-}
-
 /* one vector of the register epilogue: the operands are the caller's locals
  * (read once per tile, not through ep after every store), and each stage's
  * maximum a named vector (mxc: the conv, mxa: the add, mxr: the relu), so
  * that they stay in registers */
 CONV_TARGET static inline __attribute__((always_inline)) __m512 epi_vec(const float *bias, float *out,
-                                                                       const float *res, size_t ld, bool relu,
-                                                                       unsigned rnd, int q, int v, __m512 y,
-                                                                       __mmask16 m, __m512i *mxc, __m512i *mxa,
-                                                                       __m512i *mxr, bool store) {
+                                                                       const float *res, size_t ld, bool relu, int q,
+                                                                       int v, __m512 y, __mmask16 m, __m512i *mxc,
+                                                                       __m512i *mxa, __m512i *mxr, bool store) {
     const __m512i absm = _mm512_set1_epi32(0x7fffffff);
     const size_t o = (size_t)q * ld + 16 * (size_t)v;
     if (bias) y = _mm512_add_ps(y, _mm512_set1_ps(bias[q]));
     *mxc = _mm512_max_epu32(*mxc, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
-    if (rnd & EPI_RC) y = r16v(y);
     if (res) {
         y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, res + o));
         *mxa = _mm512_max_epu32(*mxa, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
-        if (rnd & EPI_RA) y = r16v(y);
     }
     if (relu) {
         /* exec_ops.c relu: x > 0 or NaN keeps x, else +0 */
         y = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NLE_UQ), y);
         *mxr = _mm512_max_epu32(*mxr, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
-        if (rnd & EPI_RR) y = r16v(y);
     }
     if (store) _mm512_mask_storeu_ps(out + o, m, y);
     return y;
@@ -254,8 +216,8 @@ CONV_TARGET static inline __attribute__((always_inline)) __m512 epi_vec(const fl
  * ob + lane: a vector of a flattened direct tile that runs across the end
  * of an output row) */
 CONV_TARGET static inline __attribute__((always_inline)) void epi_vec2(const float *bias, float *out, const float *res,
-                                                                      size_t ld, bool relu, unsigned rnd, int q,
-                                                                      __m512 y, __mmask16 ma, int64_t oa, __mmask16 mb,
+                                                                      size_t ld, bool relu, int q, __m512 y,
+                                                                      __mmask16 ma, int64_t oa, __mmask16 mb,
                                                                       int64_t ob, __m512i *mxc, __m512i *mxa,
                                                                       __m512i *mxr) {
     const __m512i absm = _mm512_set1_epi32(0x7fffffff);
@@ -263,19 +225,16 @@ CONV_TARGET static inline __attribute__((always_inline)) void epi_vec2(const flo
     const size_t r = (size_t)q * ld;
     if (bias) y = _mm512_add_ps(y, _mm512_set1_ps(bias[q]));
     *mxc = _mm512_max_epu32(*mxc, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
-    if (rnd & EPI_RC) y = r16v(y);
     if (res) {
         __m512 rv = _mm512_maskz_loadu_ps(ma, res + r + oa);
         if (mb) rv = _mm512_mask_loadu_ps(rv, mb, res + r + ob);
         y = _mm512_add_ps(y, rv);
         *mxa = _mm512_max_epu32(*mxa, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
-        if (rnd & EPI_RA) y = r16v(y);
     }
     if (relu) {
         /* exec_ops.c relu: x > 0 or NaN keeps x, else +0 */
         y = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NLE_UQ), y);
         *mxr = _mm512_max_epu32(*mxr, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
-        if (rnd & EPI_RR) y = r16v(y);
     }
     _mm512_mask_storeu_ps(out + r + oa, ma, y);
     if (mb) _mm512_mask_storeu_ps(out + r + ob, mb, y);
@@ -300,16 +259,16 @@ CONV_TARGET static inline __attribute__((always_inline)) void epi_vec2(const flo
     }
 #define ACC_EPI(q)                                                                     \
     if (NR > q) {                                                                      \
-        epi_vec(e_bias, e_out, e_res, e_ld, e_relu, e_rnd, q, 0, c0_##q, m0, &mxc, &mxa, &mxr, true); \
-        if (NV > 1) epi_vec(e_bias, e_out, e_res, e_ld, e_relu, e_rnd, q, 1, c1_##q, m1, &mxc, &mxa, &mxr, true); \
+        epi_vec(e_bias, e_out, e_res, e_ld, e_relu, q, 0, c0_##q, m0, &mxc, &mxa, &mxr, true); \
+        if (NV > 1) epi_vec(e_bias, e_out, e_res, e_ld, e_relu, q, 1, c1_##q, m1, &mxc, &mxa, &mxr, true); \
     }
 /* in place: the outputs into the accumulators, stored by ACC_PUT once the
  * tile is known good (the fallback reads the residual they overwrite) */
 #define ACC_EPI_Y(q)                                                                                      \
     if (NR > q) {                                                                                         \
-        c0_##q = epi_vec(e_bias, e_out, e_res, e_ld, e_relu, e_rnd, q, 0, c0_##q, m0, &mxc, &mxa, &mxr, false); \
+        c0_##q = epi_vec(e_bias, e_out, e_res, e_ld, e_relu, q, 0, c0_##q, m0, &mxc, &mxa, &mxr, false);  \
         if (NV > 1)                                                                                       \
-            c1_##q = epi_vec(e_bias, e_out, e_res, e_ld, e_relu, e_rnd, q, 1, c1_##q, m1, &mxc, &mxa, &mxr, false); \
+            c1_##q = epi_vec(e_bias, e_out, e_res, e_ld, e_relu, q, 1, c1_##q, m1, &mxc, &mxa, &mxr, false); \
     }
 #define ACC_PUT(q)                                                                         \
     if (NR > q) {                                                                          \
@@ -355,7 +314,6 @@ CONV_TARGET static inline __attribute__((always_inline)) int ker(const int NV, c
         float *e_out = ep->out;
         const size_t e_ld = ep->ld;
         const bool e_relu = ep->relu;
-        const unsigned e_rnd = ep->rnd;
         const bool inplace = e_res && e_res == e_out;
         __m512i mxc = _mm512_setzero_si512(), mxa = _mm512_setzero_si512(), mxr = _mm512_setzero_si512();
         if (inplace) {
@@ -363,7 +321,8 @@ CONV_TARGET static inline __attribute__((always_inline)) int ker(const int NV, c
         } else {
             ACC_ALL(ACC_EPI)
         }
-        if (!epi_bad(mxc, mxa, mxr, e_rnd)) {
+        __m512i any = _mm512_max_epu32(mxc, _mm512_max_epu32(mxa, mxr));
+        if (!_mm512_cmpge_epu32_mask(any, _mm512_set1_epi32(0x7f800000))) {
             if (inplace) {
                 ACC_ALL(ACC_PUT)
             }
@@ -409,10 +368,10 @@ static ker_fn const KER[2][CONV_NR] = TILE_TABLE(ker);
  * the tile's pieces (true), else the sums into the tile (false), as ker's */
 #define ACC_EPI2(q)                                                                                           \
     if (NR > q) {                                                                                             \
-        epi_vec2(e_bias, e_out, e_res, e_ld, e_relu, e_rnd, q, c0_##q, ep->pm[0][0], ep->po[0][0], ep->pm[0][1], \
+        epi_vec2(e_bias, e_out, e_res, e_ld, e_relu, q, c0_##q, ep->pm[0][0], ep->po[0][0], ep->pm[0][1],     \
                  ep->po[0][1], &mxc, &mxa, &mxr);                                                             \
         if (NV > 1)                                                                                           \
-            epi_vec2(e_bias, e_out, e_res, e_ld, e_relu, e_rnd, q, c1_##q, ep->pm[1][0], ep->po[1][0], ep->pm[1][1], \
+            epi_vec2(e_bias, e_out, e_res, e_ld, e_relu, q, c1_##q, ep->pm[1][0], ep->po[1][0], ep->pm[1][1], \
                      ep->po[1][1], &mxc, &mxa, &mxr);                                                         \
     }
 #define KERD_END                                                                                   \
@@ -421,10 +380,10 @@ static ker_fn const KER[2][CONV_NR] = TILE_TABLE(ker);
         float *e_out = ep->out;                                                                    \
         const size_t e_ld = ep->ld;                                                                \
         const bool e_relu = ep->relu;                                                              \
-        const unsigned e_rnd = ep->rnd;                                                            \
         __m512i mxc = _mm512_setzero_si512(), mxa = _mm512_setzero_si512(), mxr = _mm512_setzero_si512(); \
         ACC_ALL(ACC_EPI2)                                                                          \
-        if (!epi_bad(mxc, mxa, mxr, e_rnd)) {                                                      \
+        __m512i any = _mm512_max_epu32(mxc, _mm512_max_epu32(mxa, mxr));                           \
+        if (!_mm512_cmpge_epu32_mask(any, _mm512_set1_epi32(0x7f800000))) {                        \
             int s = 0;                                                                             \
             ep->mx[s++] = _mm512_reduce_max_epu32(mxc);                                            \
             if (e_res) ep->mx[s++] = _mm512_reduce_max_epu32(mxa);                                 \
@@ -745,6 +704,24 @@ CONV_TARGET __attribute__((noinline)) static void im2col_tile(const cjob *j, con
 }
 
 /* ---- the epilogue ------------------------------------------------------------------------ */
+
+/* binary16 round trip of 16 floats: exec_r16 (overflow to inf, NaN kept,
+ * subnormal spacing 2^-24, round to nearest even) */
+CONV_TARGET static inline __attribute__((always_inline)) __m512 r16v(__m512 y) {
+    __m512i u = _mm512_castps_si512(y);
+    __m512i sgn = _mm512_and_si512(u, _mm512_set1_epi32((int)0x80000000u));
+    __m512i ax = _mm512_xor_si512(u, sgn);
+    __m512i rn = _mm512_add_epi32(_mm512_add_epi32(ax, _mm512_set1_epi32(0xfff)),
+                                  _mm512_and_si512(_mm512_srli_epi32(ax, 13), _mm512_set1_epi32(1)));
+    rn = _mm512_and_si512(rn, _mm512_set1_epi32(~0x1fff));
+    __m512 half = _mm512_set1_ps(0.5f);
+    __m512i sub = _mm512_castps_si512(_mm512_sub_ps(_mm512_add_ps(_mm512_castsi512_ps(ax), half), half));
+    __m512i r = _mm512_mask_blend_epi32(_mm512_cmplt_epu32_mask(ax, _mm512_set1_epi32(0x38800000)), rn, sub);
+    r = _mm512_mask_blend_epi32(_mm512_cmpge_epu32_mask(ax, _mm512_set1_epi32(0x477ff000)), r,
+                                _mm512_set1_epi32(0x7f800000));
+    r = _mm512_mask_blend_epi32(_mm512_cmpgt_epu32_mask(ax, _mm512_set1_epi32(0x7f800000)), r, ax);
+    return _mm512_castsi512_ps(_mm512_or_si512(r, sgn));
+}
 
 /* the statistics of the lanes m of y (exec.c scan_output's), rounded first
  * when rnd */
@@ -1316,16 +1293,19 @@ CONV_TARGET __attribute__((noinline)) static void partial(float *tile, int tld, 
 
 /* whether tiles may take the epilogue in registers (epi): no stream is
  * rounded, and the stored stream is not the residual it reads */
-static bool epi_ok(const cjob *j) { return !(j->chain && j->res && j->res == j->out[j->n_out - 1]); }
-
-/* the stages of the register epilogue that round (EPI_R*): the conv's
- * stream, and in a chain its add's and its relu's */
-static unsigned epi_rnd(const cjob *j) {
-    unsigned r = j->rnd[0] ? EPI_RC : 0;
-    for (int s = 1; j->chain && s < j->n_out; s++)
-        if (j->rnd[s]) r |= j->kind[s] == S_ADD ? EPI_RA : EPI_RR;
-    return r;
+/* whether the register epilogue applies: no stage rounds to binary16 (fp16
+ * emulation takes epilogue(); rounding in registers made every kernel's code
+ * several times larger and the fp32 convolutions 3-7% slower), and, but in
+ * the register tile, which stores an add in place only once the tile is
+ * known good, no add in place */
+static bool epi_fp32(const cjob *j) {
+    int n = j->chain ? j->n_out : 1;
+    for (int s = 0; s < n; s++)
+        if (j->rnd[s]) return false;
+    return true;
 }
+
+static bool epi_ok(const cjob *j) { return epi_fp32(j) && !(j->chain && j->res && j->res == j->out[j->n_out - 1]); }
 
 CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
     cjob *j = arg;
@@ -1334,7 +1314,7 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
     float *wp = j->scr + (size_t)range * j->scr_per;
     float *panel = wp + ((size_t)KC * CONV_NR + 15) / 16 * 16;
     float tile[CONV_NR * CONV_MR] __attribute__((aligned(64)));
-    const bool fast = true; /* the register tile also takes an add in place */
+    const bool fast = epi_fp32(j);
     for (size_t it = b; it < e; it++) {
         int pr = (int)it / j->ro, orr = (int)it % j->ro;
         int64_t U = (P + 15) / 16;
@@ -1431,8 +1411,7 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
                                                .out = j->out[j->chain ? j->n_out - 1 : 0] + off,
                                                .res = j->chain && j->res ? j->res + off : NULL,
                                                .ld = yd.ld,
-                                               .relu = j->chain && j->kind[j->n_out - 1] == S_RELU,
-                                               .rnd = epi_rnd(j)};
+                                               .relu = j->chain && j->kind[j->n_out - 1] == S_RELU};
                                     epp = &ep;
                                 }
                                 ker_fn kf = KER[npx > 16][nr - 1];
@@ -1547,7 +1526,6 @@ CONV_TARGET static void conv_items_direct(void *arg, size_t b, size_t e, int ran
                                     ep.res = j->chain && j->res ? j->res + off : NULL;
                                     ep.ld = yd.ld;
                                     ep.relu = j->chain && j->kind[j->n_out - 1] == S_RELU;
-                                    ep.rnd = epi_rnd(j);
                                     epp = &ep;
                                 }
                                 bool done =
@@ -1829,7 +1807,6 @@ CONV_TARGET static void wino_out(const cjob *j, cstat *st, const float *M, int n
     float *e_out = j->out[j->chain ? j->n_out - 1 : 0];
     const float *e_res = j->chain && j->res ? j->res : NULL;
     const bool e_relu = j->chain && j->kind[j->n_out - 1] == S_RELU;
-    const unsigned e_rnd = epi_rnd(j);
     for (int l = 0; l < nt;) {
         int64_t tr, tc;
         int k = wino_run(t0 + l, t0 + nt, Tw, 16, &tr, &tc);
@@ -1859,10 +1836,10 @@ CONV_TARGET static void wino_out(const cjob *j, cstat *st, const float *M, int n
                     /* bias, statistics, the chain and the stores in registers */
                     size_t off = (size_t)(yat(yd, ch0, (2 * tr + i) * j->Wo + 2 * tc) - j->out[0]);
                     epi_vec(j->bias ? j->bias + ch0 : NULL, e_out + off, e_res ? e_res + off : NULL, yd->ld, e_relu,
-                            e_rnd, q, 0, ylo, mo0, &mxc, &mxa, &mxr, true);
+                            q, 0, ylo, mo0, &mxc, &mxa, &mxr, true);
                     if (mo1)
                         epi_vec(j->bias ? j->bias + ch0 : NULL, e_out + off, e_res ? e_res + off : NULL, yd->ld,
-                                e_relu, e_rnd, q, 1, yhi, mo1, &mxc, &mxa, &mxr, true);
+                                e_relu, q, 1, yhi, mo1, &mxc, &mxa, &mxr, true);
                 } else {
                     _mm512_store_ps(et[i] + q * CONV_MR, ylo);
                     _mm512_store_ps(et[i] + q * CONV_MR + 16, yhi);
@@ -1870,7 +1847,8 @@ CONV_TARGET static void wino_out(const cjob *j, cstat *st, const float *M, int n
             }
         }
         if (reg) {
-            if (epi_bad(mxc, mxa, mxr, e_rnd)) {
+            __m512i any = _mm512_max_epu32(mxc, _mm512_max_epu32(mxa, mxr));
+            if (_mm512_cmpge_epu32_mask(any, _mm512_set1_epi32(0x7f800000))) {
                 /* a value that is not finite: counted one by one, below */
                 reg = false;
                 goto redo;
