@@ -706,21 +706,13 @@ CONV_TARGET __attribute__((noinline)) static void im2col_tile(const cjob *j, con
 /* ---- the epilogue ------------------------------------------------------------------------ */
 
 /* binary16 round trip of 16 floats: exec_r16 (overflow to inf, NaN kept,
- * subnormal spacing 2^-24, round to nearest even) */
+ * subnormal spacing 2^-24, round to nearest even). The conversions round
+ * to nearest even as exec_r16 does, and give Inf from 65520 up, as it
+ * does; a NaN keeps its own bits (the conversion would keep 10 of its 23
+ * payload bits), as with exec_r16 */
 CONV_TARGET static inline __attribute__((always_inline)) __m512 r16v(__m512 y) {
-    __m512i u = _mm512_castps_si512(y);
-    __m512i sgn = _mm512_and_si512(u, _mm512_set1_epi32((int)0x80000000u));
-    __m512i ax = _mm512_xor_si512(u, sgn);
-    __m512i rn = _mm512_add_epi32(_mm512_add_epi32(ax, _mm512_set1_epi32(0xfff)),
-                                  _mm512_and_si512(_mm512_srli_epi32(ax, 13), _mm512_set1_epi32(1)));
-    rn = _mm512_and_si512(rn, _mm512_set1_epi32(~0x1fff));
-    __m512 half = _mm512_set1_ps(0.5f);
-    __m512i sub = _mm512_castps_si512(_mm512_sub_ps(_mm512_add_ps(_mm512_castsi512_ps(ax), half), half));
-    __m512i r = _mm512_mask_blend_epi32(_mm512_cmplt_epu32_mask(ax, _mm512_set1_epi32(0x38800000)), rn, sub);
-    r = _mm512_mask_blend_epi32(_mm512_cmpge_epu32_mask(ax, _mm512_set1_epi32(0x477ff000)), r,
-                                _mm512_set1_epi32(0x7f800000));
-    r = _mm512_mask_blend_epi32(_mm512_cmpgt_epu32_mask(ax, _mm512_set1_epi32(0x7f800000)), r, ax);
-    return _mm512_castsi512_ps(_mm512_or_si512(r, sgn));
+    __m512 r = _mm512_cvtph_ps(_mm512_cvtps_ph(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q), y);
 }
 
 /* the statistics of the lanes m of y (exec.c scan_output's), rounded first
