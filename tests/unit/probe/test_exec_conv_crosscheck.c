@@ -548,10 +548,34 @@ static int g_ncases = 48;
  * relu's: a stage's statistics reported as another's would show; half of
  * them with every conv output below its bias, where a lane past the last
  * pixel (its sum 0, plus the bias) counted as a value would be the largest.
- * Two more take the Winograd mode, with a NaN in the residual. */
-#define N_FIXED 6
+ * Two more take the Winograd mode, with a NaN in the residual, and four an
+ * add in place over a residual with a NaN, one per mode. */
+#define N_FIXED 10
 static void fixed_case(int i, cfg *c) {
     memset(c, 0, sizeof *c);
+    if (i >= 6) {
+        /* a chain whose add writes over its residual (a runtime tensor that
+         * nothing reads later) with a NaN in it: the register tile must
+         * not store before its check, and the other modes must leave such
+         * a chain to epilogue(). 6 Winograd, 7 direct (odd output width),
+         * 8 phase (stride 2), 9 the register tile (1x1) */
+        c->N = 1;
+        c->C = c->O = 20;
+        c->H = i == 8 ? 20 : 10;
+        c->W = i == 7 ? 11 : i == 8 ? 20 : 10;
+        c->kh = c->kw = i == 9 ? 1 : 3;
+        c->d0 = c->d1 = c->g = 1;
+        c->s0 = c->s1 = i == 8 ? 2 : 1;
+        if (i != 9) c->p[0] = c->p[1] = c->p[2] = c->p[3] = 1;
+        c->bias = 1;
+        c->tail = 3;
+        c->rrt = 1;
+        c->resnan = 1;
+        c->negres = 1;
+        c->Ho = (c->H + c->p[0] + c->p[1] - c->kh) / c->s0 + 1;
+        c->Wo = (c->W + c->p[2] + c->p[3] - c->kw) / c->s1 + 1;
+        return;
+    }
     if (i >= 4) {
         /* the Winograd mode's epilogue: 3x3, stride 1, even output sizes,
          * a chain whose add meets a NaN in one of its runs of tiles (the
