@@ -187,39 +187,18 @@ typedef struct epi {
     int64_t po[2][2];
 } epi;
 
-/* one vector of the register epilogue: the operands are the caller's locals
- * (read once per tile, not through ep after every store), and each stage's
- * maximum a named vector (mxc: the conv, mxa: the add, mxr: the relu), so
- * that they stay in registers */
-CONV_TARGET static inline __attribute__((always_inline)) __m512 epi_vec(const float *bias, float *out,
-                                                                       const float *res, size_t ld, bool relu, int q,
-                                                                       int v, __m512 y, __mmask16 m, __m512i *mxc,
-                                                                       __m512i *mxa, __m512i *mxr, bool store) {
-    const __m512i absm = _mm512_set1_epi32(0x7fffffff);
-    const size_t o = (size_t)q * ld + 16 * (size_t)v;
-    if (bias) y = _mm512_add_ps(y, _mm512_set1_ps(bias[q]));
-    *mxc = _mm512_max_epu32(*mxc, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
-    if (res) {
-        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, res + o));
-        *mxa = _mm512_max_epu32(*mxa, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
-    }
-    if (relu) {
-        /* exec_ops.c relu: x > 0 or NaN keeps x, else +0 */
-        y = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NLE_UQ), y);
-        *mxr = _mm512_max_epu32(*mxr, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
-    }
-    if (store) _mm512_mask_storeu_ps(out + o, m, y);
-    return y;
-}
-
-/* ... and one whose lanes go to one or two pieces (ma at oa + lane, mb at
- * ob + lane: a vector of a flattened direct tile that runs across the end
- * of an output row) */
-CONV_TARGET static inline __attribute__((always_inline)) void epi_vec2(const float *bias, float *out, const float *res,
-                                                                      size_t ld, bool relu, int q, __m512 y,
-                                                                      __mmask16 ma, int64_t oa, __mmask16 mb,
-                                                                      int64_t ob, __m512i *mxc, __m512i *mxa,
-                                                                      __m512i *mxr) {
+/* one vector of the register epilogue, whose lanes go to one or two
+ * pieces (ma at oa + lane, mb at ob + lane: mb 0 for one; two for a vector
+ * of a flattened direct tile that runs across the end of an output row).
+ * The operands are the caller's locals (read once per tile, not through ep
+ * after every store), and each stage's maximum a named vector (mxc: the
+ * conv, mxa: the add, mxr: the relu), so that they stay in registers.
+ * Without store, only y is computed (the add in place, stored later). */
+CONV_TARGET static inline __attribute__((always_inline)) __m512 epi_vec2(const float *bias, float *out,
+                                                                        const float *res, size_t ld, bool relu,
+                                                                        int q, __m512 y, __mmask16 ma, int64_t oa,
+                                                                        __mmask16 mb, int64_t ob, __m512i *mxc,
+                                                                        __m512i *mxa, __m512i *mxr, bool store) {
     const __m512i absm = _mm512_set1_epi32(0x7fffffff);
     const __mmask16 m = ma | mb;
     const size_t r = (size_t)q * ld;
@@ -236,8 +215,19 @@ CONV_TARGET static inline __attribute__((always_inline)) void epi_vec2(const flo
         y = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NLE_UQ), y);
         *mxr = _mm512_max_epu32(*mxr, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
     }
-    _mm512_mask_storeu_ps(out + r + oa, ma, y);
-    if (mb) _mm512_mask_storeu_ps(out + r + ob, mb, y);
+    if (store) {
+        _mm512_mask_storeu_ps(out + r + oa, ma, y);
+        if (mb) _mm512_mask_storeu_ps(out + r + ob, mb, y);
+    }
+    return y;
+}
+
+/* ... vector v of a tile of consecutive pixels: one piece, at 16 v */
+CONV_TARGET static inline __attribute__((always_inline)) __m512 epi_vec(const float *bias, float *out,
+                                                                       const float *res, size_t ld, bool relu, int q,
+                                                                       int v, __m512 y, __mmask16 m, __m512i *mxc,
+                                                                       __m512i *mxa, __m512i *mxr, bool store) {
+    return epi_vec2(bias, out, res, ld, relu, q, y, m, 16 * (int64_t)v, 0, 0, mxc, mxa, mxr, store);
 }
 
 /* tile[q * 32 + i] = sum_k a[k * lda + i] * b[k * ldb + q] for i < 32 (lanes
@@ -369,10 +359,10 @@ static ker_fn const KER[2][CONV_NR] = TILE_TABLE(ker);
 #define ACC_EPI2(q)                                                                                           \
     if (NR > q) {                                                                                             \
         epi_vec2(e_bias, e_out, e_res, e_ld, e_relu, q, c0_##q, ep->pm[0][0], ep->po[0][0], ep->pm[0][1],     \
-                 ep->po[0][1], &mxc, &mxa, &mxr);                                                             \
+                 ep->po[0][1], &mxc, &mxa, &mxr, true);                                                             \
         if (NV > 1)                                                                                           \
             epi_vec2(e_bias, e_out, e_res, e_ld, e_relu, q, c1_##q, ep->pm[1][0], ep->po[1][0], ep->pm[1][1], \
-                     ep->po[1][1], &mxc, &mxa, &mxr);                                                         \
+                     ep->po[1][1], &mxc, &mxa, &mxr, true);                                                         \
     }
 #define KERD_END                                                                                   \
     if (ep) {                                                                                      \
