@@ -7,7 +7,10 @@
  * [0, n) into at most one contiguous range per thread, each at least
  * `grain` long, and runs them on the pool and the calling thread; the range
  * index is passed along so kernels can keep per-range scratch, and the
- * split depends only on n, grain and the thread count (deterministic). The
+ * split depends only on n, grain and the thread count (deterministic).
+ * Thread i takes range i when it is there to take it, so consecutive
+ * regions split alike leave each range's data in the cache of the CPU that
+ * reads it next (a 3x3 Winograd layer alone, two threads: 0.61 -> 0.54 ms). The
  * kernels split convolutions by output columns, or by output channels when
  * the image is small (exec_conv.c's GEMM, or im2col and a single-threaded
  * sgemm per range in exec_math.c), linear layers by output features, and
@@ -36,9 +39,15 @@
 #define PAR_MAX_THREADS 64
 #define PAR_SPINS 20000
 
+typedef struct {
+    exec_pool *pl;
+    size_t self; /* the ranges' index this thread takes first */
+} par_arg;
+
 struct exec_pool {
     int n;                         /* threads, the caller included */
     pthread_t th[PAR_MAX_THREADS];
+    par_arg args[PAR_MAX_THREADS];
     int started;                   /* workers created */
     pthread_mutex_t mu;
     pthread_cond_t cv_work, cv_done;
@@ -46,13 +55,15 @@ struct exec_pool {
     exec_par_fn fn;
     void *arg;
     size_t n_items;
-    /* read by a worker before its CAS, possibly while the next region is
-     * being set up (the CAS then fails): atomic, so that read is no race */
     atomic_size_t n_ranges;
-    /* (generation << 32) | next range: a range is taken by a CAS that also
-     * checks the generation, so a late worker never takes a range of a
-     * region that is not the one it read the fields of */
-    _Atomic uint64_t ticket;
+    /* range r of region g is open while claim[r] == 2g and taken by the CAS
+     * that makes it 2g + 1; a thread holding a stale generation expects a
+     * value no slot has, so it never takes a range of a region that is not
+     * the one it read the fields of. Thread i (the caller is 0) takes range
+     * i first, so a range's data stays in one CPU's caches from region to
+     * region (resnet's layers split alike); any thread then takes what is
+     * still open (a worker slow to wake, or more ranges than threads). */
+    _Atomic uint64_t claim[PAR_MAX_THREADS];
     atomic_size_t pending;         /* ranges not finished */
     atomic_uint gen;               /* region generation (wakes the workers) */
     atomic_int stop;
@@ -65,28 +76,36 @@ static void par_range(const exec_pool *pl, size_t r, size_t *b, size_t *e) {
     *e = *b + per + (r < extra ? 1 : 0);
 }
 
-/* take and run ranges of region `g` */
-static void par_work(exec_pool *pl, uint32_t g) {
-    for (;;) {
-        uint64_t v = atomic_load(&pl->ticket);
-        if ((uint32_t)(v >> 32) != g) break;
-        size_t r = (size_t)(v & 0xffffffffu);
-        if (r >= atomic_load_explicit(&pl->n_ranges, memory_order_relaxed)) break;
-        if (!atomic_compare_exchange_weak(&pl->ticket, &v, v + 1)) continue;
-        /* range r of region g is ours and unfinished: the fields are g's */
-        size_t b, e;
-        par_range(pl, r, &b, &e);
-        pl->fn(pl->arg, b, e, (int)r);
-        if (atomic_fetch_sub(&pl->pending, 1) == 1) {
-            pthread_mutex_lock(&pl->mu);
-            pthread_cond_signal(&pl->cv_done);
-            pthread_mutex_unlock(&pl->mu);
-        }
+static void par_run(exec_pool *pl, uint64_t g, size_t r) {
+    /* range r of region g is ours and unfinished: the fields are g's */
+    size_t b, e;
+    par_range(pl, r, &b, &e);
+    pl->fn(pl->arg, b, e, (int)r);
+    if (atomic_fetch_sub(&pl->pending, 1) == 1) {
+        pthread_mutex_lock(&pl->mu);
+        pthread_cond_signal(&pl->cv_done);
+        pthread_mutex_unlock(&pl->mu);
     }
 }
 
+static bool par_take(exec_pool *pl, uint64_t g, size_t r) {
+    uint64_t open = 2 * g;
+    return atomic_load_explicit(&pl->claim[r], memory_order_relaxed) == open &&
+           atomic_compare_exchange_strong(&pl->claim[r], &open, 2 * g + 1);
+}
+
+/* thread `self` runs ranges of region `g`: its own, then any still open */
+static void par_work(exec_pool *pl, uint64_t g, size_t self) {
+    size_t nr = atomic_load_explicit(&pl->n_ranges, memory_order_relaxed);
+    if (nr > PAR_MAX_THREADS) nr = PAR_MAX_THREADS; /* a later region's count: its slots refuse g */
+    if (self < nr && par_take(pl, g, self)) par_run(pl, g, self);
+    for (size_t r = 0; r < nr; r++)
+        if (par_take(pl, g, r)) par_run(pl, g, r);
+}
+
 static void *par_main(void *arg) {
-    exec_pool *pl = arg;
+    exec_pool *pl = ((par_arg *)arg)->pl;
+    size_t self = ((par_arg *)arg)->self;
     unsigned seen = atomic_load(&pl->gen);
     for (;;) {
         for (int i = 0; i < PAR_SPINS && atomic_load(&pl->gen) == seen && !atomic_load(&pl->stop); i++) {
@@ -101,7 +120,7 @@ static void *par_main(void *arg) {
         }
         if (atomic_load(&pl->stop)) break;
         seen = atomic_load(&pl->gen);
-        par_work(pl, (uint32_t)(atomic_load(&pl->ticket) >> 32));
+        par_work(pl, seen, self);
     }
     return NULL;
 }
@@ -135,7 +154,8 @@ static exec_pool *par_pool(exec_plan *p) {
     pthread_cond_init(&pl->cv_work, NULL);
     pthread_cond_init(&pl->cv_done, NULL);
     for (int i = 1; i < t; i++) {
-        if (pthread_create(&pl->th[i], NULL, par_main, pl) != 0) break;
+        pl->args[i] = (par_arg){pl, (size_t)i};
+        if (pthread_create(&pl->th[i], NULL, par_main, &pl->args[i]) != 0) break;
         pl->started++;
     }
     if (!pl->started) {
@@ -160,24 +180,21 @@ void exec_par_for(exec_plan *p, size_t n, size_t grain, exec_par_fn fn, void *ar
         fn(arg, 0, n, 0);
         return;
     }
-    uint32_t g = (uint32_t)(atomic_load(&pl->ticket) >> 32) + 1;
-    /* closed first: a worker still in par_work for the last region, holding
-     * a ticket it read before the last range was taken, compares that range
-     * with n_ranges; were the new count already there, its CAS would still
-     * succeed on the old ticket and run a range twice (and leave pending
-     * wrapped, waiting forever). Now its CAS fails, and it leaves. */
-    atomic_store(&pl->ticket, ((uint64_t)g << 32) | 0xffffffffu);
+    /* region g: its fields, then its ranges opened, then the workers woken.
+     * Every range of the last region is finished (pending was 0), so no
+     * slot below holds a value that region's late readers could take. */
+    unsigned g = atomic_load(&pl->gen) + 1;
     pl->fn = fn;
     pl->arg = arg;
     pl->n_items = n;
     atomic_store_explicit(&pl->n_ranges, ranges, memory_order_relaxed);
     atomic_store(&pl->pending, ranges);
-    atomic_store(&pl->ticket, (uint64_t)g << 32);
+    for (size_t r = 0; r < ranges; r++) atomic_store_explicit(&pl->claim[r], 2 * (uint64_t)g, memory_order_release);
     pthread_mutex_lock(&pl->mu);
-    atomic_fetch_add(&pl->gen, 1);
+    atomic_store(&pl->gen, g);
     pthread_cond_broadcast(&pl->cv_work);
     pthread_mutex_unlock(&pl->mu);
-    par_work(pl, g);
+    par_work(pl, g, 0);
     for (int i = 0; i < PAR_SPINS && atomic_load(&pl->pending); i++) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
