@@ -57,9 +57,12 @@ struct exec_pool {
     size_t n_items;
     atomic_size_t n_ranges;
     /* range r of region g is open while claim[r] == 2g and taken by the CAS
-     * that makes it 2g + 1; a thread holding a stale generation expects a
-     * value no slot has, so it never takes a range of a region that is not
-     * the one it read the fields of. Thread i (the caller is 0) takes range
+     * that makes it 2g + 1. Slots start odd (taken), and every range a
+     * region opens is taken before the next region opens any, so the only
+     * even slots are the current region's open ranges: a thread holding a
+     * stale generation expects a value no slot has (also once the 32-bit
+     * generation wraps to 0), and never takes a range of a region that is
+     * not the one it read the fields of. Thread i (the caller is 0) takes range
      * i first, so a range's data stays in one CPU's caches from region to
      * region (resnet's layers split alike); any thread then takes what is
      * still open (a worker slow to wake, or more ranges than threads). */
@@ -150,6 +153,7 @@ static exec_pool *par_pool(exec_plan *p) {
     exec_pool *pl = calloc(1, sizeof *pl);
     if (!pl) return NULL;
     pl->n = t;
+    for (int r = 0; r < PAR_MAX_THREADS; r++) atomic_init(&pl->claim[r], 1);
     pthread_mutex_init(&pl->mu, NULL);
     pthread_cond_init(&pl->cv_work, NULL);
     pthread_cond_init(&pl->cv_done, NULL);
