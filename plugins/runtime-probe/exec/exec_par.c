@@ -28,6 +28,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include <pthread.h>
+#include <sched.h> /* sched_yield */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,17 @@ struct exec_pool {
     atomic_int stop;
 };
 
+/* one step of a spin wait; now and then the CPU goes to whoever else is
+ * ready to run on it: when the machine has more runnable threads than CPUs
+ * (tests run side by side, or another process), the thread spun for may be
+ * the one waiting for this CPU */
+static inline void par_spin(int i) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+    if ((i & 255) == 255) sched_yield();
+}
+
 static void par_range(const exec_pool *pl, size_t r, size_t *b, size_t *e) {
     size_t nr = atomic_load_explicit(&pl->n_ranges, memory_order_relaxed);
     size_t per = pl->n_items / nr, extra = pl->n_items % nr;
@@ -111,11 +123,7 @@ static void *par_main(void *arg) {
     size_t self = ((par_arg *)arg)->self;
     unsigned seen = atomic_load(&pl->gen);
     for (;;) {
-        for (int i = 0; i < PAR_SPINS && atomic_load(&pl->gen) == seen && !atomic_load(&pl->stop); i++) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#endif
-        }
+        for (int i = 0; i < PAR_SPINS && atomic_load(&pl->gen) == seen && !atomic_load(&pl->stop); i++) par_spin(i);
         if (atomic_load(&pl->gen) == seen && !atomic_load(&pl->stop)) {
             pthread_mutex_lock(&pl->mu);
             while (atomic_load(&pl->gen) == seen && !atomic_load(&pl->stop)) pthread_cond_wait(&pl->cv_work, &pl->mu);
@@ -199,11 +207,7 @@ void exec_par_for(exec_plan *p, size_t n, size_t grain, exec_par_fn fn, void *ar
     pthread_cond_broadcast(&pl->cv_work);
     pthread_mutex_unlock(&pl->mu);
     par_work(pl, g, 0);
-    for (int i = 0; i < PAR_SPINS && atomic_load(&pl->pending); i++) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
-    }
+    for (int i = 0; i < PAR_SPINS && atomic_load(&pl->pending); i++) par_spin(i);
     if (atomic_load(&pl->pending)) {
         pthread_mutex_lock(&pl->mu);
         while (atomic_load(&pl->pending)) pthread_cond_wait(&pl->cv_done, &pl->mu);
