@@ -188,6 +188,8 @@ struct exec_plan {
     exec_op_stat *stats;
     float *scratch;
     size_t scratch_n;
+    size_t conv_scr_per;       /* the largest per-range scratch of a convolution so far: range r's
+                                  starts at r times it, the same memory in every layer */
     xpool pool;
     size_t const_bytes;
     bool decode_all;           /* CML_EXEC_DECODE_CONSTS set when prepared: every constant decoded

@@ -2383,6 +2383,13 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     j->scr_per = wpn + (j->pointwise || j->direct ? 0 : (size_t)kc * (size_t)nc);
     if (j->wino) j->scr_per = (size_t)16 * (size_t)Cin * WN_T + (size_t)16 * CONV_NR * CONV_MR; /* V, M */
     j->scr_per = (j->scr_per + 15) / 16 * 16;
+    /* each range's scratch at the same place in every layer: the thread
+     * that takes range r writes lines its own cache last held, not lines
+     * another layer's other range left in the other CPU's (set 12) */
+    if (j->scr_per < p->conv_scr_per)
+        j->scr_per = p->conv_scr_per;
+    else
+        p->conv_scr_per = j->scr_per;
     float *scr = exec_scratch(c, j->scr_per * (size_t)ranges + 16);
     if (!scr) { free(j); return exec_fail(c, "out of memory (convolution panels)"); }
     j->scr = (float *)(((uintptr_t)scr + 63) & ~(uintptr_t)63);
