@@ -2310,9 +2310,13 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
          * vector of tiles; split by channels, every range would transform
          * the input of every tile, half of it from rows the other threads
          * copied (resnet50's 28x28 layers, two threads: 0.57 against 0.47 ms) */
-        int64_t T = (Ho / 2) * (Wo / 2), nch = (T + WN_T - 1) / WN_T;
-        nch = (nch + items - 1) / items * items;
-        if (!(j->wino && T / nch >= 16)) {
+        int64_t T = (Ho / 2) * (Wo / 2); /* Winograd tiles (even sizes, Wo >= 8: T >= 4) */
+        bool wino_px = false;
+        if (j->wino) {
+            int64_t nch = ((T + WN_T - 1) / WN_T + items - 1) / items * items;
+            wino_px = T / nch >= 16;
+        }
+        if (!wino_px) {
             int64_t units = j->wino ? (T + WN_T - 1) / WN_T : j->direct ? j->ntiles : (P + 15) / 16,
                     nbk = (Og + CONV_NR - 1) / CONV_NR;
             double bal_px = (double)((units + items - 1) / items) * items / (double)units;
@@ -2385,7 +2389,8 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     j->scr_per = (j->scr_per + 15) / 16 * 16;
     /* each range's scratch at the same place in every layer: the thread
      * that takes range r writes lines its own cache last held, not lines
-     * another layer's other range left in the other CPU's (set 12) */
+     * another layer's other range left in the other CPU's (bench/README.md,
+     * set 12) */
     if (j->scr_per < p->conv_scr_per)
         j->scr_per = p->conv_scr_per;
     else
