@@ -230,6 +230,21 @@ CONV_TARGET static inline __attribute__((always_inline)) __m512 epi_vec(const fl
     return epi_vec2(bias, out, res, ld, relu, q, y, m, 16 * (int64_t)v, 0, 0, mxc, mxa, mxr, store);
 }
 
+/* the end of a register epilogue: false when a value was not finite (the
+ * caller then counts the tile one by one); else each stage's largest |x|
+ * bits into mx, stage by stage as the chain's streams are numbered (the
+ * conv, the add when res, the relu when relu) */
+CONV_TARGET static inline __attribute__((always_inline)) bool epi_maxima(__m512i mxc, __m512i mxa, __m512i mxr,
+                                                                        bool res, bool relu, uint32_t mx[3]) {
+    __m512i any = _mm512_max_epu32(mxc, _mm512_max_epu32(mxa, mxr));
+    if (_mm512_cmpge_epu32_mask(any, _mm512_set1_epi32(0x7f800000))) return false;
+    int s = 0;
+    mx[s++] = _mm512_reduce_max_epu32(mxc);
+    if (res) mx[s++] = _mm512_reduce_max_epu32(mxa);
+    if (relu) mx[s++] = _mm512_reduce_max_epu32(mxr);
+    return true;
+}
+
 /* tile[q * 32 + i] = sum_k a[k * lda + i] * b[k * ldb + q] for i < 32 (lanes
  * masked by m0, m1; NV vectors) and q < NR: pixels i and channels q (b the
  * packed weights), or, in the transposed mode, channels i and pixels q (a
@@ -311,16 +326,10 @@ CONV_TARGET static inline __attribute__((always_inline)) int ker(const int NV, c
         } else {
             ACC_ALL(ACC_EPI)
         }
-        __m512i any = _mm512_max_epu32(mxc, _mm512_max_epu32(mxa, mxr));
-        if (!_mm512_cmpge_epu32_mask(any, _mm512_set1_epi32(0x7f800000))) {
+        if (epi_maxima(mxc, mxa, mxr, e_res != NULL, e_relu, ep->mx)) {
             if (inplace) {
                 ACC_ALL(ACC_PUT)
             }
-            /* stage by stage, as the chain's streams are numbered */
-            int s = 0;
-            ep->mx[s++] = _mm512_reduce_max_epu32(mxc);
-            if (e_res) ep->mx[s++] = _mm512_reduce_max_epu32(mxa);
-            if (e_relu) ep->mx[s++] = _mm512_reduce_max_epu32(mxr);
             return KER_DONE;
         }
         if (inplace) return KER_AGAIN;
@@ -372,14 +381,7 @@ static ker_fn const KER[2][CONV_NR] = TILE_TABLE(ker);
         const bool e_relu = ep->relu;                                                              \
         __m512i mxc = _mm512_setzero_si512(), mxa = _mm512_setzero_si512(), mxr = _mm512_setzero_si512(); \
         ACC_ALL(ACC_EPI2)                                                                          \
-        __m512i any = _mm512_max_epu32(mxc, _mm512_max_epu32(mxa, mxr));                           \
-        if (!_mm512_cmpge_epu32_mask(any, _mm512_set1_epi32(0x7f800000))) {                        \
-            int s = 0;                                                                             \
-            ep->mx[s++] = _mm512_reduce_max_epu32(mxc);                                            \
-            if (e_res) ep->mx[s++] = _mm512_reduce_max_epu32(mxa);                                 \
-            if (e_relu) ep->mx[s++] = _mm512_reduce_max_epu32(mxr);                                \
-            return true;                                                                           \
-        }                                                                                          \
+        if (epi_maxima(mxc, mxa, mxr, e_res != NULL, e_relu, ep->mx)) return true;                 \
     }                                                                                              \
     ACC_ALL(ACC_STORE)                                                                             \
     return false;
@@ -1273,13 +1275,11 @@ CONV_TARGET __attribute__((noinline)) static void partial(float *tile, int tld, 
     }
 }
 
-/* whether tiles may take the epilogue in registers (epi): no stream is
- * rounded, and the stored stream is not the residual it reads */
-/* whether the register epilogue applies: no stage rounds to binary16 (fp16
- * emulation takes epilogue(); rounding in registers made every kernel's code
- * several times larger and the fp32 convolutions 3-7% slower), and, but in
- * the register tile, which stores an add in place only once the tile is
- * known good, no add in place */
+/* whether the register epilogue applies (epi): no stage rounds to binary16
+ * (fp16 emulation takes epilogue(); rounding in registers made every
+ * kernel's code several times larger and the fp32 convolutions 3-7%
+ * slower). The register tile takes it so; it stores an add in place only
+ * once the tile is known good. */
 static bool epi_fp32(const cjob *j) {
     int n = j->chain ? j->n_out : 1;
     for (int s = 0; s < n; s++)
@@ -1287,7 +1287,26 @@ static bool epi_fp32(const cjob *j) {
     return true;
 }
 
+/* ... and the other modes, which store as they go: also not when the
+ * stored stream is the residual the add reads */
 static bool epi_ok(const cjob *j) { return epi_fp32(j) && !(j->chain && j->res && j->res == j->out[j->n_out - 1]); }
+
+/* the register epilogue's streams for a tile at channel ch0, off elements
+ * into them: the bias, the stored stream (the chain's last, else the
+ * conv's), the fused add's residual and relu of a chain */
+static void epi_at(const cjob *j, epi *ep, int64_t ch0, size_t off, size_t ld) {
+    ep->bias = j->bias ? j->bias + ch0 : NULL;
+    ep->out = j->out[j->chain ? j->n_out - 1 : 0] + off;
+    ep->res = j->chain && j->res ? j->res + off : NULL;
+    ep->ld = ld;
+    ep->relu = j->chain && j->kind[j->n_out - 1] == S_RELU;
+}
+
+/* a tile's maxima (epi_maxima's) into its item's statistics */
+static void epi_merge(const cjob *j, cstat *st, const uint32_t mx[3]) {
+    for (int s = 0; s < (j->chain ? j->n_out : 1); s++)
+        if (mx[s] > st[s].mx) st[s].mx = mx[s];
+}
 
 CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
     cjob *j = arg;
@@ -1388,12 +1407,7 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
                                 const float *pa = kc > PFA_ROWS ? At + PFA_ROWS * lda : An + (PFA_ROWS - kc) * lda;
                                 epi ep, *epp = NULL;
                                 if (fast && first && last) {
-                                    size_t off = (size_t)(yat(&yd, ch0, px) - j->out[0]);
-                                    ep = (epi){.bias = j->bias ? j->bias + ch0 : NULL,
-                                               .out = j->out[j->chain ? j->n_out - 1 : 0] + off,
-                                               .res = j->chain && j->res ? j->res + off : NULL,
-                                               .ld = yd.ld,
-                                               .relu = j->chain && j->kind[j->n_out - 1] == S_RELU};
+                                    epi_at(j, &ep, ch0, (size_t)(yat(&yd, ch0, px) - j->out[0]), yd.ld);
                                     epp = &ep;
                                 }
                                 ker_fn kf = KER[npx > 16][nr - 1];
@@ -1406,8 +1420,7 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
                                 pf += 64 * npf;
                                 pf_left -= npf;
                                 if (rc == KER_DONE) {
-                                    for (int s = 0; s < (j->chain ? j->n_out : 1); s++)
-                                        if (ep.mx[s] > st[s].mx) st[s].mx = ep.mx[s];
+                                    epi_merge(j, st, ep.mx);
                                     continue;
                                 }
                                 tsg sg = tsg_n(npx);
@@ -1502,12 +1515,7 @@ CONV_TARGET static void conv_items_direct(void *arg, size_t b, size_t e, int ran
                                 }
                                 epi ep, *epp = NULL;
                                 if (fast && first && last && epi_pieces(sg, &ep)) {
-                                    size_t off = (size_t)(yat(&yd, ch0, 0) - j->out[0]);
-                                    ep.bias = j->bias ? j->bias + ch0 : NULL;
-                                    ep.out = j->out[j->chain ? j->n_out - 1 : 0] + off;
-                                    ep.res = j->chain && j->res ? j->res + off : NULL;
-                                    ep.ld = yd.ld;
-                                    ep.relu = j->chain && j->kind[j->n_out - 1] == S_RELU;
+                                    epi_at(j, &ep, ch0, (size_t)(yat(&yd, ch0, 0) - j->out[0]), yd.ld);
                                     epp = &ep;
                                 }
                                 bool done =
@@ -1520,8 +1528,7 @@ CONV_TARGET static void conv_items_direct(void *arg, size_t b, size_t e, int ran
                                 pf += 64 * npf;
                                 pf_left -= npf;
                                 if (done) {
-                                    for (int s = 0; s < (j->chain ? j->n_out : 1); s++)
-                                        if (ep.mx[s] > st[s].mx) st[s].mx = ep.mx[s];
+                                    epi_merge(j, st, ep.mx);
                                     continue;
                                 }
                                 if (!last) {
@@ -1784,11 +1791,12 @@ CONV_TARGET static void wino_out(const cjob *j, cstat *st, const float *M, int n
     const __m512i lo_i = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i hi_i = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
     const size_t xs = (size_t)CONV_NR * CONV_MR; /* from one xi's tile to the next's */
-    /* the register epilogue's streams (as conv_items'): the stored one, the
-     * fused add's residual and relu of a chain */
-    float *e_out = j->out[j->chain ? j->n_out - 1 : 0];
-    const float *e_res = j->chain && j->res ? j->res : NULL;
-    const bool e_relu = j->chain && j->kind[j->n_out - 1] == S_RELU;
+    /* the register epilogue's streams, from their pixel 0 */
+    epi e;
+    epi_at(j, &e, ch0, 0, yd->ld);
+    float *e_out = e.out;
+    const float *e_res = e.res;
+    const bool e_relu = e.relu;
     for (int l = 0; l < nt;) {
         int64_t tr, tc;
         int k = wino_run(t0 + l, t0 + nt, Tw, 16, &tr, &tc);
@@ -1817,11 +1825,11 @@ CONV_TARGET static void wino_out(const cjob *j, cstat *st, const float *M, int n
                 if (reg) {
                     /* bias, statistics, the chain and the stores in registers */
                     size_t off = (size_t)(yat(yd, ch0, (2 * tr + i) * j->Wo + 2 * tc) - j->out[0]);
-                    epi_vec(j->bias ? j->bias + ch0 : NULL, e_out + off, e_res ? e_res + off : NULL, yd->ld, e_relu,
-                            q, 0, ylo, mo0, &mxc, &mxa, &mxr, true);
+                    epi_vec(e.bias, e_out + off, e_res ? e_res + off : NULL, yd->ld, e_relu, q, 0, ylo, mo0, &mxc,
+                            &mxa, &mxr, true);
                     if (mo1)
-                        epi_vec(j->bias ? j->bias + ch0 : NULL, e_out + off, e_res ? e_res + off : NULL, yd->ld,
-                                e_relu, q, 1, yhi, mo1, &mxc, &mxa, &mxr, true);
+                        epi_vec(e.bias, e_out + off, e_res ? e_res + off : NULL, yd->ld, e_relu, q, 1, yhi, mo1,
+                                &mxc, &mxa, &mxr, true);
                 } else {
                     _mm512_store_ps(et[i] + q * CONV_MR, ylo);
                     _mm512_store_ps(et[i] + q * CONV_MR + 16, yhi);
@@ -1829,20 +1837,13 @@ CONV_TARGET static void wino_out(const cjob *j, cstat *st, const float *M, int n
             }
         }
         if (reg) {
-            __m512i any = _mm512_max_epu32(mxc, _mm512_max_epu32(mxa, mxr));
-            if (_mm512_cmpge_epu32_mask(any, _mm512_set1_epi32(0x7f800000))) {
+            uint32_t mx[3];
+            if (!epi_maxima(mxc, mxa, mxr, e_res != NULL, e_relu, mx)) {
                 /* a value that is not finite: counted one by one, below */
                 reg = false;
                 goto redo;
             }
-            int s = 0;
-            uint32_t v[3] = {_mm512_reduce_max_epu32(mxc), _mm512_reduce_max_epu32(mxa),
-                             _mm512_reduce_max_epu32(mxr)};
-            if (v[0] > st[s].mx) st[s].mx = v[0];
-            s++;
-            if (e_res && v[1] > st[s].mx) st[s].mx = v[1];
-            s += e_res != NULL;
-            if (e_relu && v[2] > st[s].mx) st[s].mx = v[2];
+            epi_merge(j, st, mx);
         } else {
             tsg sg = tsg_n(2 * k);
             for (int i = 0; i < 2; i++)
