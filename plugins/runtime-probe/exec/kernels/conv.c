@@ -1571,63 +1571,86 @@ typedef struct regrid_job {
     atomic_bool *big;                /* or NULL: set when a value is not below WINO_MAX_ABS */
 } regrid_job;
 
-/* whether every one of the n floats at r is below WINO_MAX_ABS (NaN is not) */
-CONV_TARGET static bool all_small(const float *r, int64_t n) {
-    const __m512i absm = _mm512_set1_epi32(0x7fffffff);
-    const __m512 lim = _mm512_set1_ps(WINO_MAX_ABS);
-    __mmask16 bad = 0;
-    for (int64_t i = 0; i < n; i += 16) {
-        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : lanes(0, (int)(n - i));
-        __m512 a = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, r + i)), absm));
-        bad |= _mm512_mask_cmp_ps_mask(m, a, lim, _CMP_NLT_UQ);
-    }
-    return !bad;
+/* lanes i of 16 whose source index s + i lies in a row of W floats */
+static inline __mmask16 in_row(int64_t s, int64_t W) {
+    int64_t a = s < 0 ? -s : 0, e = W - s;
+    if (a > 16) a = 16;
+    if (e > 16) e = 16;
+    return e > a ? lanes((int)a, (int)e) : 0;
 }
 
-/* r[q] for q < n: xr[sc * q + off] where 0 <= sc * q + off < W, else 0
- * (all 0 when xr is NULL: a row of padding) */
-CONV_TARGET static void regrid_row(float *r, int64_t n, const float *xr, int64_t W, int64_t sc, int64_t off) {
-    int64_t q0 = 0, q1 = 0;
-    if (xr) {
-        q0 = off < 0 ? (-off + sc - 1) / sc : 0;
-        q1 = W - off > 0 ? (W - off + sc - 1) / sc : 0;
-        if (q1 > n) q1 = n;
-        if (q0 > q1) q0 = q1;
-    }
-    memset(r, 0, (size_t)q0 * sizeof(float));
-    if (q1 > q0) {
-        const float *src = xr + off;
-        int64_t q = q0;
-        if (sc == 1) {
-            memcpy(r + q0, src + q0, (size_t)(q1 - q0) * sizeof(float));
-            q = q1;
-        } else if (sc == 2) {
-            /* 16 at a time while the 32 floats they come from are in the row */
-            for (; q + 16 <= q1 && 2 * q + 32 + off <= W; q += 16)
-                _mm512_storeu_ps(r + q, evens(_mm512_loadu_ps(src + 2 * q), _mm512_loadu_ps(src + 2 * q + 16)));
+/* &xr[i], computed without pointer arithmetic (i may be negative or past
+ * the row: only lanes in_row reads are ever loaded) */
+static inline const float *row_at(const float *xr, int64_t i) {
+    return (const float *)((uintptr_t)xr + (uintptr_t)(i * (int64_t)sizeof(float)));
+}
+
+/* the lanes of v (in m) not below WINO_MAX_ABS (NaN is not) */
+CONV_TARGET static inline __attribute__((always_inline)) __mmask16 not_small(__mmask16 m, __m512 v) {
+    __m512 a = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(0x7fffffff)));
+    return _mm512_mask_cmp_ps_mask(m, a, _mm512_set1_ps(WINO_MAX_ABS), _CMP_NLT_UQ);
+}
+
+/* r0[q] for q < n: xr[sc * q + off] where 0 <= sc * q + off < W, else 0;
+ * with sc == 2 and r1, also r1[q] = xr[2 q + off + 1] (the odd phase of
+ * the same source row: both from the same two loads). xr NULL: a row of
+ * padding, all 0. Vectors of 16 whose loads take only the lanes inside
+ * the row, so no source float outside it is read; strides above 2 take
+ * the plain loop. Returns the stored lanes not below WINO_MAX_ABS when chk. */
+CONV_TARGET static __mmask16 regrid_row(float *r0, float *r1, int64_t n, const float *xr, int64_t W, int64_t sc,
+                                         int64_t off, bool chk) {
+    __mmask16 bad = 0;
+    if (sc > 2 && xr) {
+        for (int64_t q = 0; q < n; q++) {
+            int64_t s = sc * q + off;
+            r0[q] = s >= 0 && s < W ? xr[s] : 0.0f;
+            if (chk) bad |= not_small(1, _mm512_set1_ps(r0[q]));
         }
-        for (; q < q1; q++) r[q] = src[sc * q];
+        return bad;
     }
-    memset(r + q1, 0, (size_t)(n - q1) * sizeof(float));
+    for (int64_t q = 0; q < n; q += 16) {
+        const __mmask16 mo = n - q >= 16 ? (__mmask16)0xffff : lanes(0, (int)(n - q));
+        __m512 v0 = _mm512_setzero_ps(), v1 = _mm512_setzero_ps();
+        if (xr && sc == 1) {
+            v0 = _mm512_maskz_loadu_ps(in_row(q + off, W) & mo, row_at(xr, q + off));
+        } else if (xr) {
+            int64_t s = 2 * q + off;
+            __m512 lo = _mm512_maskz_loadu_ps(in_row(s, W), row_at(xr, s));
+            __m512 hi = _mm512_maskz_loadu_ps(in_row(s + 16, W), row_at(xr, s + 16));
+            v0 = evens(lo, hi);
+            v1 = odds(lo, hi);
+        }
+        _mm512_mask_storeu_ps(r0 + q, mo, v0);
+        if (r1) _mm512_mask_storeu_ps(r1 + q, mo, v1);
+        if (chk) bad |= not_small(mo, v0) | (r1 ? not_small(mo, v1) : 0);
+    }
+    return bad;
 }
 
 CONV_TARGET static void regrid_rows(void *arg, size_t b, size_t e, int range) {
     const regrid_job *j = arg;
     (void)range;
     const size_t pq = (size_t)(j->Ho * j->Wo);
+    /* the two column phases of a stride of 2 from one pass over the row */
+    const bool pair = j->sc == 2 && j->nca == 2;
+    const bool chk = j->big != NULL;
+    __mmask16 bad = 0;
     for (size_t c = 0; c < j->nplanes; c++) {
         const float *x = j->x + c * (size_t)(j->H * j->W);
         for (size_t i = b; i < e; i++)
             for (int a = 0; a < j->nra; a++) {
                 int64_t h = j->sr * (int64_t)i + a - j->pt;
                 const float *xr = h < 0 || h >= j->H ? NULL : x + h * j->W;
-                for (int cc = 0; cc < j->nca; cc++) {
-                    float *r = j->y + c * j->cs + (size_t)(a * j->nca + cc) * pq + i * (size_t)j->Wo;
-                    regrid_row(r, j->Wo, xr, j->W, j->sc, cc - j->pl);
-                    if (j->big && !all_small(r, j->Wo)) atomic_store_explicit(j->big, true, memory_order_relaxed);
+                float *r = j->y + c * j->cs + (size_t)(a * j->nca) * pq + i * (size_t)j->Wo;
+                if (pair) {
+                    bad |= regrid_row(r, r + pq, j->Wo, xr, j->W, 2, -j->pl, chk);
+                    continue;
                 }
+                for (int cc = 0; cc < j->nca; cc++)
+                    bad |= regrid_row(r + (size_t)cc * pq, NULL, j->Wo, xr, j->W, j->sc, cc - j->pl, chk);
             }
     }
+    if (bad) atomic_store_explicit(j->big, true, memory_order_relaxed);
 }
 
 /* The transposed mode, for small images (a 7x7 output: 49 pixels would
