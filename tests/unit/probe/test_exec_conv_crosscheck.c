@@ -110,7 +110,11 @@ static bool gen(cfg *c) {
     if (fam == 10) { /* K in blocks: im2col panels (K > 512) or the transposed mode (K > 2184) */
         c->C = ri(60, 400); c->O = ri(1, 40); c->g = chance(20) ? divisors_pick(c->C, c->O) : 1;
         c->kh = ri(2, 5); c->kw = ri(2, 5);
-        if (chance(50)) { c->H = c->W = 7; c->O = ri(24, 80); c->s0 = c->s1 = 1; c->d0 = c->d1 = 1; }
+        if (chance(50)) {
+            c->H = c->W = 7; c->O = ri(24, 80); c->s0 = c->s1 = 1; c->d0 = c->d1 = 1;
+            /* the transposed mode read from the padded copy or the phase planes */
+            if (chance(40)) { c->kh = c->kw = 3; if (chance(50)) { c->H = c->W = 14; c->s0 = c->s1 = 2; } }
+        }
         else { c->H = ri(16, 40); c->W = ri(16, 40); }
         if (c->C % c->g || c->O % c->g) c->g = 1;
         c->N = 1;

@@ -35,7 +35,10 @@
  *     vector loads and 12 broadcasts per k) sums a block of K; partial sums
  *     of earlier blocks wait in the output. Small images whose pixels would
  *     leave many lanes empty (7x7: 49 of 64) run it transposed instead:
- *     32 channels x 12 pixels (conv_items_tr);
+ *     32 channels x 12 pixels, the pixels read from the padded copy, the
+ *     phase planes or a 1x1's input in place (conv_items_trd, its fp16
+ *     weights widened in the kernel), else from an im2col panel
+ *     (conv_items_tr);
  *   - the epilogue adds the bias, takes the statistics exec_run would scan
  *     for (largest finite |x| before rounding, fp16 overflow, NaN and Inf
  *     after it), rounds to binary16 when the output is rounded (c->scanned:
@@ -72,6 +75,8 @@
 enum { S_CONV, S_ADD, S_RELU };
 #define CONV_MR 32       /* pixels per register tile */
 #define CONV_NR 12       /* output channels per register tile */
+#define TR_MC 32         /* the transposed mode's tile: channels */
+#define TR_NP CONV_NR    /* ... and pixels */
 #define CONV_MAX_ITEMS 64
 #define PFA_ROWS 24      /* prefetch distance (rows of k) in a strided panel */
 #define IM2COL_KMAX 16   /* kernel sizes (each way) of the planned im2col; larger ones take the plain loop */
@@ -148,6 +153,7 @@ typedef struct cjob {
     int64_t s[2], d[2], pad[4];
     bool pointwise;
     bool tr;                         /* transposed mode (conv_items_tr) */
+    bool trd;                        /* ... reading xpad with taps, no im2col (conv_items_trd) */
     int rp, ro;                      /* items: rp pixel ranges x ro channel ranges */
     int64_t nc;                      /* pixels per chunk (a multiple of the tile's pixels) */
     int64_t kc;                      /* rows of K per block */
@@ -487,6 +493,60 @@ typedef bool (*kerd_fn)(int64_t nci, const float *p0, const float *p1, size_t pl
     }
 EACH_TILE(KVD)
 static kerd_fn const KERD[2][CONV_NR] = TILE_TABLE(kerd);
+
+/* The transposed mode's direct kernel: the register tile with the roles
+ * of ker's transposed call (vectors of output channels from the packed
+ * weights w, 32 per row of K, zero past the last channel; pixels
+ * broadcast), the pixels read straight from the padded copy or the phase
+ * planes: for input channel c and tap t, pixel q's value is p[c * cs +
+ * taps[t] + q] (q: consecutive positions of the output laid out at the
+ * padded row width, conv_items_trd). Binary16 weights (H) are widened as
+ * they are loaded, not into a scratch copy first (which took a tenth of
+ * resnet's 7x7 layers). */
+CONV_TARGET static inline __attribute__((always_inline)) void kert(const int NV, const int NR, const bool H,
+                                                                  int64_t nci, const void *wv, const float *p,
+                                                                  size_t cs, const int32_t *taps, int nt,
+                                                                  float *tile, const char *pf, int64_t npf) {
+    ACC_ALL(ACC_DECL)
+    const float *w = wv;
+    const uint16_t *wh = wv;
+    int64_t k = 0;
+    for (int64_t c = 0; c < nci; c++, p += cs) {
+        for (int t = 0; t < nt; t++) {
+            if (k < npf) _mm_prefetch(pf + 64 * k, _MM_HINT_T1);
+            k++;
+            const float *b = p + taps[t];
+            __m512 a0, a1 = _mm512_setzero_ps();
+            if (H) {
+                a0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)wh));
+                if (NV > 1) a1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(wh + 16)));
+                wh += TR_MC;
+            } else {
+                a0 = _mm512_loadu_ps(w);
+                if (NV > 1) a1 = _mm512_loadu_ps(w + 16);
+                w += TR_MC;
+            }
+            ACC_ALL(ACC_STEP)
+        }
+    }
+    ACC_ALL(ACC_STORE)
+}
+
+typedef void (*kert_fn)(int64_t nci, const void *w, const float *p, size_t cs, const int32_t *taps, int nt,
+                        float *tile, const char *pf, int64_t npf);
+#define KVT(NV, NR)                                                                                               \
+    CONV_TARGET static void kert_##NV##_##NR(int64_t nci, const void *w, const float *p, size_t cs,              \
+                                             const int32_t *taps, int nt, float *tile, const char *pf,            \
+                                             int64_t npf) {                                                       \
+        kert(NV, NR, false, nci, w, p, cs, taps, nt, tile, pf, npf);                                              \
+    }                                                                                                             \
+    CONV_TARGET static void kerth_##NV##_##NR(int64_t nci, const void *w, const float *p, size_t cs,             \
+                                              const int32_t *taps, int nt, float *tile, const char *pf,           \
+                                              int64_t npf) {                                                      \
+        kert(NV, NR, true, nci, w, p, cs, taps, nt, tile, pf, npf);                                               \
+    }
+EACH_TILE(KVT)
+static kert_fn const KERT[2][2][CONV_NR] = {TILE_TABLE(kert), TILE_TABLE(kerth)};
 
 
 
@@ -1658,8 +1718,27 @@ CONV_TARGET static void regrid_rows(void *arg, size_t b, size_t e, int range) {
  * broadcast (the same register tile with the roles swapped; the weights
  * packed in blocks of 32 channels), each tile transposed back to channel
  * rows for the epilogue. */
-#define TR_MC 32 /* channels per tile */
-#define TR_NP 12 /* pixels per tile */
+
+/* a transposed tile's sums (tile[q * 32 + c]: pixel q < npx, channel c <
+ * nr) back to channel rows, then out as sg says from px: partial sums
+ * while blocks of K are to come, else the epilogue */
+CONV_TARGET static void tr_put(const cjob *j, cstat *st, const float *tile, int nr, int npx, const tsg *sg,
+                               int64_t ch0, int64_t px, const ydst *yd, bool first, bool last) {
+    float trow[TR_MC * 16] __attribute__((aligned(64)));
+    for (int v = 0; v * 16 < nr; v++) {
+        __m512 r[16];
+        for (int q = 0; q < 16; q++)
+            r[q] = q < npx && q < TR_NP ? _mm512_load_ps(tile + q * TR_MC + 16 * v) : _mm512_setzero_ps();
+        tr16(r);
+        for (int c = 0; c < 16 && 16 * v + c < nr; c++) _mm512_store_ps(trow + (16 * v + c) * 16, r[c]);
+    }
+    if (!last) {
+        partial(trow, 16, nr, sg, ch0, px, yd, first ? 0 : 1);
+        return;
+    }
+    if (!first) partial(trow, 16, nr, sg, ch0, px, yd, 2);
+    epilogue(j, st, trow, 16, nr, sg, ch0, px, yd);
+}
 CONV_TARGET static void conv_items_tr(void *arg, size_t b, size_t e, int range) {
     cjob *j = arg;
     const int64_t K = j->K, P = j->P, KC = j->kc, nb = (j->Og + TR_MC - 1) / TR_MC;
@@ -1667,7 +1746,6 @@ CONV_TARGET static void conv_items_tr(void *arg, size_t b, size_t e, int range) 
     float *wp = j->scr + (size_t)range * j->scr_per;
     float *panel = wp + ((size_t)KC * TR_MC + 15) / 16 * 16;
     float tile[TR_NP * TR_MC] __attribute__((aligned(64)));
-    float trow[TR_MC * 16] __attribute__((aligned(64)));
     for (size_t it = b; it < e; it++) {
         int pr = (int)it / j->ro, orr = (int)it % j->ro;
         int64_t U = (P + TR_NP - 1) / TR_NP;
@@ -1720,25 +1798,90 @@ CONV_TARGET static void conv_items_tr(void *arg, size_t b, size_t e, int range) 
                                                       j->pointwise ? ldb : 0, NULL, 0, NULL);
                                 pf += 64 * npf;
                                 pf_left -= npf;
-                                /* tile[q * 32 + c] (pixel q, channel c) -> trow[c * 16 + q] */
-                                for (int v = 0; v * 16 < nr; v++) {
-                                    __m512 r[16];
-                                    for (int q = 0; q < 16; q++)
-                                        r[q] = q < npx ? _mm512_load_ps(tile + q * TR_MC + 16 * v) : _mm512_setzero_ps();
-                                    tr16(r);
-                                    for (int c = 0; c < 16 && 16 * v + c < nr; c++) _mm512_store_ps(trow + (16 * v + c) * 16, r[c]);
-                                }
                                 tsg sg = tsg_n(npx);
-                                if (!last) {
-                                    partial(trow, 16, nr, &sg, ch0, px, &yd, first ? 0 : 1);
-                                    continue;
-                                }
-                                if (!first) partial(trow, 16, nr, &sg, ch0, px, &yd, 2);
-                                epilogue(j, st, trow, 16, nr, &sg, ch0, px, &yd);
+                                tr_put(j, st, tile, nr, npx, &sg, ch0, px, &yd, first, last);
                             }
                         }
                     }
                     if (j->n_out > 1 && !j->chain) fused_pass(j, st, n, g * j->Og + ob, g * j->Og + oe, pc, pw);
+                }
+            }
+    }
+}
+
+/* The transposed mode from the padded copy (3x3 stride 1) or the phase
+ * planes (stride 2) instead of an im2col panel: tiles of 12 consecutive
+ * positions of the output laid out at the padded row width Wp (position f
+ * = oh * Wp + ow, as the direct mode's flattened tiles), so that a tap of
+ * a tile's pixels is 12 consecutive floats of its channel's plane (kert);
+ * the Wp - Wo positions between two rows are computed and never stored.
+ * Every channel range reads the one shared copy, which the copy's split
+ * by rows wrote: no range builds a panel every other range builds too. */
+
+/* the output pixels before position f: whole rows, then the row's columns */
+static inline int64_t pos_px(int64_t f, int64_t Wp, int64_t Wo) { return f / Wp * Wo + min64(f % Wp, Wo); }
+
+/* one past the last output's position, and the tiles of TR_NP positions */
+static int64_t trd_end(const cjob *j) { return (j->P / j->Wo - 1) * j->Wp + j->Wo; }
+
+CONV_TARGET static void conv_items_trd(void *arg, size_t b, size_t e, int range) {
+    cjob *j = arg;
+    const int64_t K = j->K, KC = j->kc, nb = (j->Og + TR_MC - 1) / TR_MC, Wp = j->Wp, Wo = j->Wo;
+    const int64_t fend = trd_end(j), U = (fend + TR_NP - 1) / TR_NP;
+    const int64_t nct = j->nc / TR_NP > 0 ? j->nc / TR_NP : 1;
+    const size_t es = j->wpk_half ? 2 : 4, bsz = (size_t)K * TR_MC * es;
+    float tile[TR_NP * TR_MC] __attribute__((aligned(64)));
+    (void)range; /* no scratch: the weights are widened in the kernel */
+    for (size_t it = b; it < e; it++) {
+        int pr = (int)it / j->ro, orr = (int)it % j->ro;
+        int64_t tb = U * pr / j->rp, te = U * (pr + 1) / j->rp;
+        int64_t ob = nb * orr / j->ro * TR_MC, oe = min64(j->Og, nb * (orr + 1) / j->ro * TR_MC);
+        cstat *st = j->st[it].s;
+        for (int64_t n = 0; n < j->N; n++)
+            for (int64_t g = 0; g < j->groups; g++) {
+                const float *xg = j->xpad + (size_t)(n * j->Cin + g * j->Cg) * j->cs;
+                for (int64_t tc = tb; tc < te; tc += nct) {
+                    int64_t tce = min64(te, tc + nct);
+                    ydst yd = {j->out[0] + (size_t)(n * j->cout * j->P), (size_t)j->P, 0, 0};
+                    for (int64_t k0 = 0; k0 < K; k0 += KC) {
+                        int64_t kc = min64(KC, K - k0);
+                        bool first = k0 == 0, last = k0 + kc == K;
+                        const float *xk = xg + (size_t)(k0 / j->khw) * j->cs;
+                        for (int64_t o0 = ob; o0 < oe; o0 += TR_MC) {
+                            int nr = (int)min64(TR_MC, oe - o0);
+                            int64_t ch0 = g * j->Og + o0;
+                            const char *src = (const char *)j->wpk + (size_t)(g * nb + o0 / TR_MC) * bsz +
+                                              (size_t)k0 * TR_MC * es;
+                            const char *pf = src + bsz;
+                            int64_t pf_left = o0 + TR_MC < oe ? (int64_t)((size_t)kc * TR_MC * es + 63) / 64 : 0;
+                            for (int64_t t = tc; t < tce; t++) {
+                                int64_t f0 = t * TR_NP, npf = min64(pf_left, kc);
+                                int npx = (int)min64(TR_NP, fend - f0);
+                                KERT[j->wpk_half][nr > 16][npx - 1](kc / j->khw, src, xk + f0, j->cs, j->taps, j->khw,
+                                                                    tile, pf, npf);
+                                pf += 64 * npf;
+                                pf_left -= npf;
+                                /* the rows of positions between output rows out: the
+                                 * rest are consecutive pixels from the first's */
+                                int nv = 0;
+                                for (int q = 0, ow = (int)(f0 % Wp); q < npx; q++, ow = ow + 1 == Wp ? 0 : ow + 1) {
+                                    if (ow >= Wo) continue;
+                                    if (nv != q) {
+                                        _mm512_store_ps(tile + nv * TR_MC, _mm512_load_ps(tile + q * TR_MC));
+                                        _mm512_store_ps(tile + nv * TR_MC + 16, _mm512_load_ps(tile + q * TR_MC + 16));
+                                    }
+                                    nv++;
+                                }
+                                if (!nv) continue;
+                                tsg sg = tsg_n(nv);
+                                tr_put(j, st, tile, nr, nv, &sg, ch0, pos_px(f0, Wp, Wo), &yd, first, last);
+                            }
+                        }
+                    }
+                    if (j->n_out > 1 && !j->chain) {
+                        int64_t p0 = pos_px(tc * TR_NP, Wp, Wo), p1 = pos_px(min64(fend, tce * TR_NP), Wp, Wo);
+                        fused_pass(j, st, n, g * j->Og + ob, g * j->Og + oe, p0, p1 - p0);
+                    }
                 }
             }
     }
@@ -2152,7 +2295,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
      * rows, as the pointwise split by pixels then reads it), is read in
      * place instead of gathered into an im2col panel per chunk (which took
      * 16-30% of resnet's downsampling layers) */
-    if (!tr && !j->pointwise && kh == 1 && kw == 1 && stride[0] >= 1 && stride[1] >= 1 && pad[0] == 0 &&
+    if (!j->pointwise && kh == 1 && kw == 1 && stride[0] >= 1 && stride[1] >= 1 && pad[0] == 0 &&
         pad[1] == 0 && pad[2] == 0 && pad[3] == 0 && Ho == (H - 1) / stride[0] + 1 && Wo == (W - 1) / stride[1] + 1 &&
         !getenv("CML_EXEC_CONV_IM2COL")) {
         size_t planes = (size_t)(j->N * Cin), need = planes * (size_t)P + 16;
@@ -2167,10 +2310,12 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
         j->s[0] = j->s[1] = 1;
         j->pointwise = true;
     }
-    /* 3x3 stride 1 (not the transposed mode): read from a padded copy of the
-     * input, no im2col */
-    j->direct = !tr && !j->pointwise && kh == 3 && kw == 3 && stride[0] == 1 && stride[1] == 1 && dil[0] == 1 &&
-                dil[1] == 1 && Wo >= 8 && !getenv("CML_EXEC_CONV_IM2COL");
+    /* 3x3 stride 1: read from a padded copy of the input, no im2col (the
+     * transposed mode too, conv_items_trd: its tiles of positions need
+     * rows of 4 or more) */
+    const int64_t wo_min = tr ? 4 : 8;
+    j->direct = !j->pointwise && kh == 3 && kw == 3 && stride[0] == 1 && stride[1] == 1 && dil[0] == 1 &&
+                dil[1] == 1 && Wo >= wo_min && !getenv("CML_EXEC_CONV_IM2COL");
     if (j->direct) {
         /* Rows of the padded copy are W + max(left, right) apart, not W +
          * left + right: a row's right padding is the next row's left
@@ -2195,15 +2340,16 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
      * reads of the padded copy stay within the 32 zeros after it while the
      * side padding does. CML_EXEC_CONV_WINO=0 turns it off, =1 takes it
      * wherever it applies (the tests). */
-    if (j->direct && groups == 1 && Ho % 2 == 0 && Wo % 2 == 0 && Cin <= 1024 && pad[2] <= 16 && pad[3] <= 16) {
+    if (j->direct && !tr && groups == 1 && Ho % 2 == 0 && Wo % 2 == 0 && Cin <= 1024 && pad[2] <= 16 &&
+        pad[3] <= 16) {
         const char *wv = getenv("CML_EXEC_CONV_WINO");
         size_t ubytes = (size_t)16 * (size_t)Cin * (size_t)((Og + CONV_NR - 1) / CONV_NR * CONV_NR) * sizeof(float);
         j->wino = wv && *wv ? wv[0] != '0' : ubytes <= WINO_MAX_BYTES;
     }
     /* stride 2 with a kernel wider than 1x1: the phase planes (kerq). The
      * taps' offsets are int32: four planes of (Ho + kh) x (Wo + kw) at most */
-    if (!j->direct && !tr && !j->pointwise && stride[0] == 2 && stride[1] == 2 && dil[0] == 1 && dil[1] == 1 &&
-        kh * kw > 1 && kh <= IM2COL_KMAX && kw <= IM2COL_KMAX && Wo >= 8 && pad[0] >= 0 && pad[1] >= 0 &&
+    if (!j->direct && !j->pointwise && stride[0] == 2 && stride[1] == 2 && dil[0] == 1 && dil[1] == 1 &&
+        kh * kw > 1 && kh <= IM2COL_KMAX && kw <= IM2COL_KMAX && Wo >= wo_min && pad[0] >= 0 && pad[1] >= 0 &&
         pad[2] >= 0 && pad[3] >= 0 && 4.0 * (double)(Ho + kh) * (double)(Wo + kw) < 2147483647.0 &&
         !getenv("CML_EXEC_CONV_IM2COL")) {
         j->direct = j->phase = true;
@@ -2216,6 +2362,23 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
                 j->taps[ki * kw + kj] = (int32_t)((size_t)((ki & 1) * 2 + (kj & 1)) * (size_t)(j->Hp * j->Wp) +
                                                   (size_t)((ki >> 1) * j->Wp + (kj >> 1)));
     }
+    if (j->direct && tr) {
+        /* the taps of the padded copy, as the phase mode's (int32: the plane
+         * of 3 rows and 3 columns more than the output's at most) */
+        if (!j->phase)
+            for (int ki = 0; ki < 3; ki++)
+                for (int kj = 0; kj < 3; kj++) j->taps[ki * 3 + kj] = (int32_t)(ki * j->Wp + kj);
+        if (Wo > j->Wp || (double)j->cs >= 2147483647.0) j->direct = j->phase = false;
+    }
+    /* ... and a 1x1 convolution's input in place: one tap, rows of Wo */
+    j->trd = tr && (j->direct || j->pointwise);
+    if (tr && j->pointwise) {
+        j->xpad = j->x;
+        j->cs = (size_t)P;
+        j->Wp = Wo;
+        j->khw = 1;
+        j->taps[0] = 0;
+    }
     if (j->direct) {
         size_t planes = (size_t)(j->N * Cin) * j->cs, need = planes + 32;
         float *xp = need > p->cpad_n ? realloc(p->cpad, need * sizeof(float)) : p->cpad;
@@ -2223,7 +2386,10 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
         if (need > p->cpad_n) { p->cpad = xp; p->cpad_n = need; }
         memset(xp + planes, 0, 32 * sizeof(float));
         j->xpad = xp;
-        if (direct_tiles(j, Ho, Wo) != 0) { free(j); return exec_fail(c, "out of memory (convolution tiles)"); }
+        if (!tr && direct_tiles(j, Ho, Wo) != 0) {
+            free(j);
+            return exec_fail(c, "out of memory (convolution tiles)");
+        }
         const int64_t sp = j->phase ? 2 : 1; /* the phase planes, or the zero-padded copy */
         atomic_bool big;
         atomic_init(&big, false);
@@ -2396,6 +2562,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
          * to 8% of the convolutions' (rdtsc around the kernel calls). */
         kc = K <= (int64_t)j->khw * 1024 ? K : (int64_t)j->khw * 1024;
     }
+    if (j->trd && j->pointwise) kc = K <= 4096 ? K : 4096; /* no panel either */
     if (j->wino) {
         /* chunks of up to 32 tiles, as many as make every pixel range's
          * equal (resnet50's 14x14 layers: 25 + 24 tiles on two threads, not
@@ -2410,6 +2577,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     size_t wpn = ((size_t)kc * (size_t)mc + 15) / 16 * 16;
     j->scr_per = wpn + (j->pointwise || j->direct ? 0 : (size_t)kc * (size_t)nc);
     if (j->wino) j->scr_per = (size_t)16 * (size_t)Cin * WN_T + (size_t)16 * CONV_NR * CONV_MR; /* V, M */
+    if (j->trd) j->scr_per = 0; /* nothing: conv_items_trd widens its weights in the kernel */
     j->scr_per = (j->scr_per + 15) / 16 * 16;
     /* each range's scratch at the same place in every layer: the thread
      * that takes range r writes lines its own cache last held, not lines
@@ -2423,7 +2591,8 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     if (!scr) { free(j); return exec_fail(c, "out of memory (convolution panels)"); }
     j->scr = (float *)(((uintptr_t)scr + 63) & ~(uintptr_t)63);
     exec_par_for(p, (size_t)items, 1,
-                 tr ? conv_items_tr : j->wino ? conv_items_wino : j->direct ? conv_items_direct : conv_items, j);
+                 tr ? (j->trd ? conv_items_trd : conv_items_tr)
+                    : j->wino ? conv_items_wino : j->direct ? conv_items_direct : conv_items, j);
     free(j->tiles);
 
     /* the statistics: the conv's own (exec_run skips its scan), and the
