@@ -2278,7 +2278,15 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
      * tiles of 32 (vectors of 16) against output channels in vectors of 16 */
     double fill_px = (double)P / (double)(16 * (P / 32 * 2 + (P % 32 + 15) / 16));
     double fill_ch = (double)Og / (double)(16 * ((Og + 15) / 16));
-    bool tr = fill_ch > fill_px + 0.1;
+    /* ... and for a 1x1 convolution (strided or not) whose pixels fill a few
+     * lanes fewer (14x14: 196 of 208) once K is long enough to carry its
+     * transposes: alone, one thread, 1024 -> 256 channels at 14x14 0.53 ->
+     * 0.46 ms, 1024 -> 512 1.03-1.06 -> 0.94, 512 -> 1024 about even
+     * (two threads 0.57 -> 0.54; strided from 28x28 0.87-0.92 -> 0.68);
+     * at K = 256 even, and at 28x28 (every lane full) slower */
+    bool one = kh == 1 && kw == 1 && pad[0] == 0 && pad[1] == 0 && pad[2] == 0 && pad[3] == 0 && stride[0] >= 1 &&
+               stride[1] >= 1 && Ho == (H - 1) / stride[0] + 1 && Wo == (W - 1) / stride[1] + 1;
+    bool tr = fill_ch > fill_px + 0.1 || (one && K >= 512 && fill_ch > fill_px + 0.02);
     /* a stored-form weight is decoded as the other kernels would see it:
      * rounded to binary16 in fp16 emulation */
     bool r16 = c->mode == EXEC_FP16_EMU && !p->is_classic;
@@ -2503,6 +2511,19 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     if (flop / 2e6 < items) items = flop / 2e6 >= 2 ? (int)(flop / 2e6) : 1;
     int mc = tr ? TR_MC : CONV_NR, mp = tr ? TR_NP : CONV_MR; /* tile channels, pixels */
     bool by_px = tr ? Og < (int64_t)items * 2 * TR_MC : P >= (int64_t)items * 64 || Og < 2 * CONV_NR;
+    if (tr && j->trd && items > 1 && Og >= 2 * TR_MC) {
+        /* the transposed mode without a panel: the split with the smaller
+         * share of bytes read, as the 1x1 mode's below (resnet50's 14x14
+         * 1024 -> 256 layers, whose input the layer before wrote split by
+         * pixels: by channels each thread read all of it, half from the
+         * other CPU) */
+        int64_t units = (trd_end(j) + TR_NP - 1) / TR_NP, nbk = (Og + TR_MC - 1) / TR_MC;
+        double bal_px = (double)((units + items - 1) / items) * items / (double)units;
+        double bal_ch = (double)((nbk + items - 1) / items) * items / (double)nbk;
+        double xb = (double)j->N * (double)Cin * (double)j->cs * sizeof(float);
+        double wb = (double)cout * (double)K * (wpk->half ? 2.0 : 4.0);
+        by_px = (xb / items + wb) * bal_px <= (xb + wb / items) * bal_ch;
+    }
     if (!tr && by_px && Og >= 2 * CONV_NR && items > 1 && (j->direct || j->pointwise)) {
         /* pixels split in units of 16 (direct mode: in its tiles), channels in
          * blocks of CONV_NR: take channels when pixels would leave one thread
