@@ -2278,15 +2278,19 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
      * tiles of 32 (vectors of 16) against output channels in vectors of 16 */
     double fill_px = (double)P / (double)(16 * (P / 32 * 2 + (P % 32 + 15) / 16));
     double fill_ch = (double)Og / (double)(16 * ((Og + 15) / 16));
-    /* ... and for a 1x1 convolution (strided or not) whose pixels fill a few
-     * lanes fewer (14x14: 196 of 208) once K is long enough to carry its
-     * transposes: alone, one thread, 1024 -> 256 channels at 14x14 0.53 ->
-     * 0.46 ms, 1024 -> 512 1.03-1.06 -> 0.94, 512 -> 1024 about even
-     * (two threads 0.57 -> 0.54; strided from 28x28 0.87-0.92 -> 0.68);
-     * at K = 256 even, and at 28x28 (every lane full) slower */
+    /* ... and for a 1x1 convolution (strided or not) or a stride-2 one
+     * (the phase planes) whose pixels fill a few lanes fewer (14x14: 196 of
+     * 208) once K is long enough to carry its transposes: alone, one
+     * thread, 1x1 1024 -> 256 channels at 14x14 0.53 -> 0.46 ms, 1024 ->
+     * 512 1.03-1.06 -> 0.94, 512 -> 1024 about even (two threads 0.57 ->
+     * 0.54; strided from 28x28 0.87-0.92 -> 0.68); 3x3 stride 2 from 28x28
+     * x 256 1.33-1.56 -> 1.19-1.35. At K = 256 even, at 28x28 (every lane
+     * full) slower, and resnet's stem (K = 147) 1.30 -> 1.44 */
     bool one = kh == 1 && kw == 1 && pad[0] == 0 && pad[1] == 0 && pad[2] == 0 && pad[3] == 0 && stride[0] >= 1 &&
                stride[1] >= 1 && Ho == (H - 1) / stride[0] + 1 && Wo == (W - 1) / stride[1] + 1;
-    bool tr = fill_ch > fill_px + 0.1 || (one && K >= 512 && fill_ch > fill_px + 0.02);
+    bool s2 = stride[0] == 2 && stride[1] == 2 && kh * kw > 1 && kh <= IM2COL_KMAX && kw <= IM2COL_KMAX &&
+              dil[0] == 1 && dil[1] == 1 && pad[0] >= 0 && pad[1] >= 0 && pad[2] >= 0 && pad[3] >= 0;
+    bool tr = fill_ch > fill_px + 0.1 || ((one || s2) && K >= 512 && fill_ch > fill_px + 0.02);
     /* a stored-form weight is decoded as the other kernels would see it:
      * rounded to binary16 in fp16 emulation */
     bool r16 = c->mode == EXEC_FP16_EMU && !p->is_classic;
@@ -2516,13 +2520,16 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
          * share of bytes read, as the 1x1 mode's below (resnet50's 14x14
          * 1024 -> 256 layers, whose input the layer before wrote split by
          * pixels: by channels each thread read all of it, half from the
-         * other CPU) */
+         * other CPU), the weights counted at a quarter: no CPU writes
+         * them, so both read them from the shared cache without taking
+         * lines from the other (the 3x3 stride-2 layer to 14x14 x 256,
+         * two threads: 0.94-0.96 ms by channels, 0.80 by pixels) */
         int64_t units = (trd_end(j) + TR_NP - 1) / TR_NP, nbk = (Og + TR_MC - 1) / TR_MC;
         double bal_px = (double)((units + items - 1) / items) * items / (double)units;
         double bal_ch = (double)((nbk + items - 1) / items) * items / (double)nbk;
         double xb = (double)j->N * (double)Cin * (double)j->cs * sizeof(float);
         double wb = (double)cout * (double)K * (wpk->half ? 2.0 : 4.0);
-        by_px = (xb / items + wb) * bal_px <= (xb + wb / items) * bal_ch;
+        by_px = (xb / items + wb / 4) * bal_px <= (xb + wb / items / 4) * bal_ch;
     }
     if (!tr && by_px && Og >= 2 * CONV_NR && items > 1 && (j->direct || j->pointwise)) {
         /* pixels split in units of 16 (direct mode: in its tiles), channels in
