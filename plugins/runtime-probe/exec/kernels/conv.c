@@ -1809,15 +1809,15 @@ CONV_TARGET static void conv_items_tr(void *arg, size_t b, size_t e, int range) 
     }
 }
 
-/* The transposed mode from the padded copy (3x3 stride 1) or the phase
- * planes (stride 2) instead of an im2col panel: tiles of 12 consecutive
- * positions (trd_f0) of the output laid out at the padded row width Wp
- * (position f
- * = oh * Wp + ow, as the direct mode's flattened tiles), so that a tap of
- * a tile's pixels is 12 consecutive floats of its channel's plane (kert);
- * the Wp - Wo positions between two rows are computed and never stored.
- * Every channel range reads the one shared copy, which the copy's split
- * by rows wrote: no range builds a panel every other range builds too. */
+/* The transposed mode from the padded copy (3x3 stride 1), the phase
+ * planes (stride 2) or a 1x1's input in place, instead of an im2col panel:
+ * tiles of 12 consecutive positions (trd_f0) of the output laid out at the
+ * padded row width Wp (position f = oh * Wp + ow, as the direct mode's
+ * flattened tiles), so that a tap of a tile's pixels is 12 consecutive
+ * floats of its channel's plane (kert); the Wp - Wo positions between two
+ * rows are computed and never stored. Every channel range reads the one
+ * shared copy, which the copy's split by rows wrote: no range builds a
+ * panel every other range builds too. */
 
 /* the output pixels before position f: whole rows, then the row's columns */
 static inline int64_t pos_px(int64_t f, int64_t Wp, int64_t Wo) { return f / Wp * Wo + min64(f % Wp, Wo); }
@@ -1877,7 +1877,7 @@ CONV_TARGET static void conv_items_trd(void *arg, size_t b, size_t e, int range)
                                 /* the rows of positions between output rows out: the
                                  * rest are consecutive pixels from the first's */
                                 int nv = 0;
-                                for (int q = 0, ow = (int)(f0 % Wp); q < npx; q++, ow = ow + 1 == Wp ? 0 : ow + 1) {
+                                for (int64_t q = 0, ow = f0 % Wp; q < npx; q++, ow = ow + 1 == Wp ? 0 : ow + 1) {
                                     if (ow >= Wo) continue;
                                     if (nv != q) {
                                         _mm512_store_ps(tile + nv * TR_MC, _mm512_load_ps(tile + q * TR_MC));
