@@ -1368,6 +1368,20 @@ static void epi_merge(const cjob *j, cstat *st, const uint32_t mx[3]) {
         if (mx[s] > st[s].mx) st[s].mx = mx[s];
 }
 
+/* Item it's share of a convolution's work (rp pixel ranges x ro channel
+ * ranges): units [ub, ue) of `units` (vectors of pixels, tiles or chunks)
+ * and the output channels [ob, oe) of a group, in whole blocks of blk */
+typedef struct share {
+    int64_t ub, ue, ob, oe;
+} share;
+
+static share item_share(const cjob *j, size_t it, int64_t units, int64_t blk) {
+    int pr = (int)it / j->ro, orr = (int)it % j->ro;
+    int64_t nb = (j->Og + blk - 1) / blk;
+    return (share){units * pr / j->rp, units * (pr + 1) / j->rp, nb * orr / j->ro * blk,
+                   min64(j->Og, nb * (orr + 1) / j->ro * blk)};
+}
+
 CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
     cjob *j = arg;
     const int64_t K = j->K, P = j->P, KC = j->kc, nb = (j->Og + CONV_NR - 1) / CONV_NR;
@@ -1377,10 +1391,8 @@ CONV_TARGET static void conv_items(void *arg, size_t b, size_t e, int range) {
     float tile[CONV_NR * CONV_MR] __attribute__((aligned(64)));
     const bool fast = epi_fp32(j);
     for (size_t it = b; it < e; it++) {
-        int pr = (int)it / j->ro, orr = (int)it % j->ro;
-        int64_t U = (P + 15) / 16;
-        int64_t pb = U * pr / j->rp * 16, pe = min64(P, U * (pr + 1) / j->rp * 16);
-        int64_t ob = nb * orr / j->ro * CONV_NR, oe = min64(j->Og, nb * (orr + 1) / j->ro * CONV_NR);
+        const share sh = item_share(j, it, (P + 15) / 16, CONV_NR);
+        const int64_t pb = sh.ub * 16, pe = min64(P, sh.ue * 16), ob = sh.ob, oe = sh.oe;
         cstat *st = j->st[it].s;
         for (int64_t n = 0; n < j->N; n++)
             for (int64_t g = 0; g < j->groups; g++) {
@@ -1527,9 +1539,8 @@ CONV_TARGET static void conv_items_direct(void *arg, size_t b, size_t e, int ran
     float *wp = j->scr + (size_t)range * j->scr_per;
     float tile[CONV_NR * CONV_MR] __attribute__((aligned(64)));
     for (size_t it = b; it < e; it++) {
-        int pr = (int)it / j->ro, orr = (int)it % j->ro;
-        int64_t tb = T * pr / j->rp, te = T * (pr + 1) / j->rp;
-        int64_t ob = nb * orr / j->ro * CONV_NR, oe = min64(j->Og, nb * (orr + 1) / j->ro * CONV_NR);
+        const share sh = item_share(j, it, T, CONV_NR);
+        const int64_t tb = sh.ub, te = sh.ue, ob = sh.ob, oe = sh.oe;
         cstat *st = j->st[it].s;
         for (int64_t n = 0; n < j->N; n++)
             for (int64_t g = 0; g < j->groups; g++) {
@@ -1747,10 +1758,8 @@ CONV_TARGET static void conv_items_tr(void *arg, size_t b, size_t e, int range) 
     float *panel = wp + ((size_t)KC * TR_MC + 15) / 16 * 16;
     float tile[TR_NP * TR_MC] __attribute__((aligned(64)));
     for (size_t it = b; it < e; it++) {
-        int pr = (int)it / j->ro, orr = (int)it % j->ro;
-        int64_t U = (P + TR_NP - 1) / TR_NP;
-        int64_t pb = U * pr / j->rp * TR_NP, pe = min64(P, U * (pr + 1) / j->rp * TR_NP);
-        int64_t ob = nb * orr / j->ro * TR_MC, oe = min64(j->Og, nb * (orr + 1) / j->ro * TR_MC);
+        const share sh = item_share(j, it, (P + TR_NP - 1) / TR_NP, TR_MC);
+        const int64_t pb = sh.ub * TR_NP, pe = min64(P, sh.ue * TR_NP), ob = sh.ob, oe = sh.oe;
         cstat *st = j->st[it].s;
         for (int64_t n = 0; n < j->N; n++)
             for (int64_t g = 0; g < j->groups; g++) {
@@ -1846,9 +1855,8 @@ CONV_TARGET static void conv_items_trd(void *arg, size_t b, size_t e, int range)
     float tile[TR_NP * TR_MC] __attribute__((aligned(64)));
     (void)range; /* no scratch: the weights are widened in the kernel */
     for (size_t it = b; it < e; it++) {
-        int pr = (int)it / j->ro, orr = (int)it % j->ro;
-        int64_t tb = U * pr / j->rp, te = U * (pr + 1) / j->rp;
-        int64_t ob = nb * orr / j->ro * TR_MC, oe = min64(j->Og, nb * (orr + 1) / j->ro * TR_MC);
+        const share sh = item_share(j, it, U, TR_MC);
+        const int64_t tb = sh.ub, te = sh.ue, ob = sh.ob, oe = sh.oe;
         cstat *st = j->st[it].s;
         for (int64_t n = 0; n < j->N; n++)
             for (int64_t g = 0; g < j->groups; g++) {
@@ -2040,9 +2048,8 @@ CONV_TARGET static void conv_items_wino(void *arg, size_t b, size_t e, int range
     float *V = j->scr + (size_t)range * j->scr_per, *M = V + (size_t)16 * (size_t)C * WN_T;
     const bool fast = epi_ok(j);
     for (size_t it = b; it < e; it++) {
-        int pr = (int)it / j->ro, orr = (int)it % j->ro;
-        int64_t cb = nch * pr / j->rp, ce = nch * (pr + 1) / j->rp;
-        int64_t ob = nb * orr / j->ro * CONV_NR, oe = min64(j->Og, nb * (orr + 1) / j->ro * CONV_NR);
+        const share sh = item_share(j, it, nch, CONV_NR);
+        const int64_t cb = sh.ub, ce = sh.ue, ob = sh.ob, oe = sh.oe;
         cstat *st = j->st[it].s;
         for (int64_t n = 0; n < j->N; n++) {
             const float *xn = j->xpad + (size_t)(n * C) * plane;
