@@ -1770,20 +1770,12 @@ CONV_TARGET static void conv_items_tr(void *arg, size_t b, size_t e, int range) 
                     for (int64_t k0 = 0; k0 < K; k0 += KC) {
                         int64_t kc = min64(KC, K - k0);
                         bool first = k0 == 0, last = k0 + kc == K;
-                        const float *B;
-                        size_t ldb, tstride;
-                        if (j->pointwise) {
-                            B = xg + k0 * P + pc;
-                            ldb = (size_t)P;
-                            tstride = TR_NP;
-                        } else {
-                            for (int64_t t = 0; t * TR_NP < pw; t++)
-                                im2col_tile(j, xg, pc + t * TR_NP, (int)min64(TR_NP, pw - t * TR_NP), k0, k0 + kc,
-                                            panel + (size_t)t * (size_t)kc * TR_NP, TR_NP);
-                            B = panel;
-                            ldb = TR_NP;
-                            tstride = (size_t)kc * TR_NP;
-                        }
+                        /* (a 1x1 convolution, read in place, takes conv_items_trd) */
+                        for (int64_t t = 0; t * TR_NP < pw; t++)
+                            im2col_tile(j, xg, pc + t * TR_NP, (int)min64(TR_NP, pw - t * TR_NP), k0, k0 + kc,
+                                        panel + (size_t)t * (size_t)kc * TR_NP, TR_NP);
+                        const float *B = panel;
+                        const size_t ldb = TR_NP, tstride = (size_t)kc * TR_NP;
                         for (int64_t o0 = ob; o0 < oe; o0 += TR_MC) {
                             int nr = (int)min64(TR_MC, oe - o0);
                             int64_t ch0 = g * j->Og + o0;
@@ -1803,8 +1795,8 @@ CONV_TARGET static void conv_items_tr(void *arg, size_t b, size_t e, int range) 
                                 const float *Bt = B + (size_t)t * tstride;
                                 const float *Bn = (t + 1) * TR_NP < pw ? Bt + tstride : B;
                                 const float *pfb = kc > PFA_ROWS ? Bt + PFA_ROWS * ldb : Bn + (PFA_ROWS - kc) * ldb;
-                                KER[nr > 16][npx - 1](kc, bw, TR_MC, Bt, ldb, m0, m1, tile, pf, npf, pfb, Bn,
-                                                      j->pointwise ? ldb : 0, NULL, 0, NULL);
+                                KER[nr > 16][npx - 1](kc, bw, TR_MC, Bt, ldb, m0, m1, tile, pf, npf, pfb, Bn, 0, NULL,
+                                                      0, NULL);
                                 pf += 64 * npf;
                                 pf_left -= npf;
                                 tsg sg = tsg_n(npx);
