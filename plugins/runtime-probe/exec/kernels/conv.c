@@ -2285,9 +2285,11 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
      * 0.54; strided from 28x28 0.87-0.92 -> 0.68); 3x3 stride 2 from 28x28
      * x 256 1.33-1.56 -> 1.19-1.35. At K = 256 even, at 28x28 (every lane
      * full) slower, and resnet's stem (K = 147) 1.30 -> 1.44 */
-    bool one = kh == 1 && kw == 1 && pad[0] == 0 && pad[1] == 0 && pad[2] == 0 && pad[3] == 0 && stride[0] >= 1 &&
-               stride[1] >= 1 && Ho == (H - 1) / stride[0] + 1 && Wo == (W - 1) / stride[1] + 1;
-    bool s2 = stride[0] == 2 && stride[1] == 2 && kh * kw > 1 && kh <= IM2COL_KMAX && kw <= IM2COL_KMAX &&
+    /* (one: a 1x1 without padding, strided or not; s2: the phase planes'
+     * geometry. Both also choose those modes below) */
+    const bool one = kh == 1 && kw == 1 && pad[0] == 0 && pad[1] == 0 && pad[2] == 0 && pad[3] == 0 &&
+                     stride[0] >= 1 && stride[1] >= 1 && Ho == (H - 1) / stride[0] + 1 && Wo == (W - 1) / stride[1] + 1;
+    const bool s2 = stride[0] == 2 && stride[1] == 2 && kh * kw > 1 && kh <= IM2COL_KMAX && kw <= IM2COL_KMAX &&
               dil[0] == 1 && dil[1] == 1 && pad[0] >= 0 && pad[1] >= 0 && pad[2] >= 0 && pad[3] >= 0;
     bool tr = fill_ch > fill_px + 0.1 || ((one || s2) && K >= 512 && fill_ch > fill_px + 0.02);
     /* a stored-form weight is decoded as the other kernels would see it:
@@ -2319,9 +2321,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
      * rows, as the pointwise split by pixels then reads it), is read in
      * place instead of gathered into an im2col panel per chunk (which took
      * 16-30% of resnet's downsampling layers) */
-    if (!j->pointwise && kh == 1 && kw == 1 && stride[0] >= 1 && stride[1] >= 1 && pad[0] == 0 &&
-        pad[1] == 0 && pad[2] == 0 && pad[3] == 0 && Ho == (H - 1) / stride[0] + 1 && Wo == (W - 1) / stride[1] + 1 &&
-        !getenv("CML_EXEC_CONV_IM2COL")) {
+    if (!j->pointwise && one && !getenv("CML_EXEC_CONV_IM2COL")) {
         size_t planes = (size_t)(j->N * Cin), need = planes * (size_t)P + 16;
         float *xp = need > p->cpad_n ? realloc(p->cpad, need * sizeof(float)) : p->cpad;
         if (!xp) { free(j); return exec_fail(c, "out of memory (subsampled input)"); }
@@ -2372,9 +2372,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     }
     /* stride 2 with a kernel wider than 1x1: the phase planes (kerq). The
      * taps' offsets are int32: four planes of (Ho + kh) x (Wo + kw) at most */
-    if (!j->direct && !j->pointwise && stride[0] == 2 && stride[1] == 2 && dil[0] == 1 && dil[1] == 1 &&
-        kh * kw > 1 && kh <= IM2COL_KMAX && kw <= IM2COL_KMAX && Wo >= wo_min && pad[0] >= 0 && pad[1] >= 0 &&
-        pad[2] >= 0 && pad[3] >= 0 && 4.0 * (double)(Ho + kh) * (double)(Wo + kw) < 2147483647.0 &&
+    if (!j->direct && !j->pointwise && s2 && Wo >= wo_min && 4.0 * (double)(Ho + kh) * (double)(Wo + kw) < 2147483647.0 &&
         !getenv("CML_EXEC_CONV_IM2COL")) {
         j->direct = j->phase = true;
         j->Hp = Ho + (kh - 1) / 2;
