@@ -1910,6 +1910,13 @@ CONV_TARGET static void conv_items_trd(void *arg, size_t b, size_t e, int range)
  * into the epilogue's tiles: rows of up to 32 outputs of one output row. */
 #define WN_T CONV_MR /* tiles per chunk */
 
+/* chunks of T tiles over `ranges` pixel ranges: as few as keep each <= WN_T
+ * tiles, a multiple of the ranges so that every range gets as many */
+static int64_t wino_chunks(int64_t T, int64_t ranges) {
+    int64_t nch = (T + WN_T - 1) / WN_T;
+    return (nch + ranges - 1) / ranges * ranges;
+}
+
 /* the run of a chunk's tiles from tile t (of tiles [.., t0 + nt)) that
  * stays in one tile row, at most `most` long: its row tr, first column tc */
 static inline int wino_run(int64_t t, int64_t end, int64_t Tw, int most, int64_t *tr, int64_t *tc) {
@@ -2541,8 +2548,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
         int64_t T = (Ho / 2) * (Wo / 2); /* Winograd tiles (even sizes, Wo >= 8: T >= 4) */
         bool wino_px = false;
         if (j->wino) {
-            int64_t nch = ((T + WN_T - 1) / WN_T + items - 1) / items * items;
-            wino_px = T / nch >= 16;
+            wino_px = T / wino_chunks(T, items) >= 16;
         }
         if (!wino_px) {
             int64_t units = j->wino ? (T + WN_T - 1) / WN_T : j->direct ? j->ntiles : (P + 15) / 16,
@@ -2605,8 +2611,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
         /* chunks of up to 32 tiles, as many as make every pixel range's
          * equal (resnet50's 14x14 layers: 25 + 24 tiles on two threads, not
          * 32 + 17) */
-        int64_t T = (Ho / 2) * (Wo / 2), nch = (T + WN_T - 1) / WN_T;
-        nch = (nch + j->rp - 1) / j->rp * j->rp;
+        int64_t T = (Ho / 2) * (Wo / 2), nch = wino_chunks(T, j->rp);
         j->wt = (T + nch - 1) / nch;
     }
     j->nc = nc;
