@@ -1639,7 +1639,6 @@ typedef struct regrid_job {
     int64_t H, W, Ho, Wo, sr, sc, pt, pl;
     int nra, nca;
     size_t nplanes, cs;
-    atomic_bool *big;                /* or NULL: set when a value is not below WINO_MAX_ABS */
 } regrid_job;
 
 /* lanes i of 16 whose source index s + i lies in a row of W floats */
@@ -1656,28 +1655,20 @@ static inline const float *row_at(const float *xr, int64_t i) {
     return (const float *)((uintptr_t)xr + (uintptr_t)(i * (int64_t)sizeof(float)));
 }
 
-/* the lanes of v (in m) not below WINO_MAX_ABS (NaN is not) */
-CONV_TARGET static inline __attribute__((always_inline)) __mmask16 not_small(__mmask16 m, __m512 v) {
-    __m512 a = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(0x7fffffff)));
-    return _mm512_mask_cmp_ps_mask(m, a, _mm512_set1_ps(WINO_MAX_ABS), _CMP_NLT_UQ);
-}
-
 /* r0[q] for q < n: xr[sc * q + off] where 0 <= sc * q + off < W, else 0;
  * with sc == 2 and r1, also r1[q] = xr[2 q + off + 1] (the odd phase of
  * the same source row: both from the same two loads). xr NULL: a row of
  * padding, all 0. Vectors of 16 whose loads take only the lanes inside
  * the row, so no source float outside it is read; strides above 2 take
- * the plain loop. Returns the stored lanes not below WINO_MAX_ABS when chk. */
-CONV_TARGET static __mmask16 regrid_row(float *r0, float *r1, int64_t n, const float *xr, int64_t W, int64_t sc,
-                                         int64_t off, bool chk) {
-    __mmask16 bad = 0;
+ * the plain loop. */
+CONV_TARGET static void regrid_row(float *r0, float *r1, int64_t n, const float *xr, int64_t W, int64_t sc,
+                                   int64_t off) {
     if (sc > 2 && xr) {
         for (int64_t q = 0; q < n; q++) {
             int64_t s = sc * q + off;
             r0[q] = s >= 0 && s < W ? xr[s] : 0.0f;
-            if (chk) bad |= not_small(1, _mm512_set1_ps(r0[q]));
         }
-        return bad;
+        return;
     }
     for (int64_t q = 0; q < n; q += 16) {
         const __mmask16 mo = n - q >= 16 ? (__mmask16)0xffff : lanes(0, (int)(n - q));
@@ -1693,9 +1684,7 @@ CONV_TARGET static __mmask16 regrid_row(float *r0, float *r1, int64_t n, const f
         }
         _mm512_mask_storeu_ps(r0 + q, mo, v0);
         if (r1) _mm512_mask_storeu_ps(r1 + q, mo, v1);
-        if (chk) bad |= not_small(mo, v0) | (r1 ? not_small(mo, v1) : 0);
     }
-    return bad;
 }
 
 CONV_TARGET static void regrid_rows(void *arg, size_t b, size_t e, int range) {
@@ -1704,8 +1693,6 @@ CONV_TARGET static void regrid_rows(void *arg, size_t b, size_t e, int range) {
     const size_t pq = (size_t)(j->Ho * j->Wo);
     /* the two column phases of a stride of 2 from one pass over the row */
     const bool pair = j->sc == 2 && j->nca == 2;
-    const bool chk = j->big != NULL;
-    __mmask16 bad = 0;
     for (size_t c = 0; c < j->nplanes; c++) {
         const float *x = j->x + c * (size_t)(j->H * j->W);
         for (size_t i = b; i < e; i++)
@@ -1714,14 +1701,13 @@ CONV_TARGET static void regrid_rows(void *arg, size_t b, size_t e, int range) {
                 const float *xr = h < 0 || h >= j->H ? NULL : x + h * j->W;
                 float *r = j->y + c * j->cs + (size_t)(a * j->nca) * pq + i * (size_t)j->Wo;
                 if (pair) {
-                    bad |= regrid_row(r, r + pq, j->Wo, xr, j->W, 2, -j->pl, chk);
+                    regrid_row(r, r + pq, j->Wo, xr, j->W, 2, -j->pl);
                     continue;
                 }
                 for (int cc = 0; cc < j->nca; cc++)
-                    bad |= regrid_row(r + (size_t)cc * pq, NULL, j->Wo, xr, j->W, j->sc, cc - j->pl, chk);
+                    regrid_row(r + (size_t)cc * pq, NULL, j->Wo, xr, j->W, j->sc, cc - j->pl);
             }
     }
-    if (bad) atomic_store_explicit(j->big, true, memory_order_relaxed);
 }
 
 /* The transposed mode, for small images (a 7x7 output: 49 pixels would
@@ -1925,31 +1911,56 @@ static inline int wino_run(int64_t t, int64_t end, int64_t Tw, int most, int64_t
     return (int)min64(min64(most, end - t), Tw - *tc);
 }
 
-/* the input transform of tiles [t0, t0 + nt) of every input channel (planes
- * of the padded copy from xn, `plane` floats apart, rows Wp apart) into V:
- * row (xi, c) at V + (c * 16 + xi) * 32, lane t - t0. One tile row's run
- * of tiles (up to 16, one vector) at a time, every channel for each. A
- * channel's 16 rows are adjacent, so its stores have constant offsets
- * (with V[xi][c], 16 rows Cin * 32 floats apart, GCC spilled their
- * addresses and the transform took 20% of a 56x56 layer's time, not 15%). */
-CONV_TARGET static void wino_in(const cjob *j, const float *xn, size_t plane, int64_t t0, int nt, int64_t Tw,
-                                float *V) {
-    const int64_t Wp = j->Wp, C = j->Cin;
+/* the input transform of tiles [t0, t0 + nt) of every input channel (the
+ * input's planes from xn, read in place) into V: row (xi, c) at V + (c *
+ * 16 + xi) * 32, lane t - t0. One tile row's run of tiles (up to 16, one
+ * vector) at a time, every channel for each. A channel's 16 rows are
+ * adjacent, so its stores have constant offsets (with V[xi][c], 16 rows
+ * Cin * 32 floats apart, GCC spilled their addresses and the transform
+ * took 20% of a 56x56 layer's time, not 15%). Padded row 2 tr + a is input
+ * row 2 tr + a - top (zeros outside the image) and padded column 2 tc + b
+ * input column 2 tc + b - left, the loads taking only the lanes inside
+ * the row: no padded copy is made (with two threads, copying resnet50's
+ * inputs of the Winograd layers took ~1 ms of its ~25, more than copying
+ * them on one). Returns false when a value read is not below
+ * WINO_MAX_ABS: the chunk is then summed directly (wino_plain). */
+CONV_TARGET static bool wino_in(const cjob *j, const float *xn, int64_t t0, int nt, int64_t Tw, float *V) {
+    const int64_t H = j->H, W = j->W, C = j->Cin;
+    const size_t plane = (size_t)(H * W);
     const size_t xs = WN_T; /* from one xi's row to the next's (V[c][xi][WN_T]) */
+    const __m512i absm = _mm512_set1_epi32(0x7fffffff);
+    __m512i big = _mm512_setzero_si512(); /* the largest |x| bits read (Inf, NaN above every finite) */
     for (int l = 0; l < nt;) {
         int64_t tr, tc;
         int k = wino_run(t0 + l, t0 + nt, Tw, 16, &tr, &tc); /* tiles of one tile row, one vector */
         /* tile i's column b is padded column 2 (tc + i) + b: the first 2k floats from 2 tc, and from 2 tc + 2 */
         const __mmask16 ml = lanes(0, 2 * k < 16 ? 2 * k : 16), mh = 2 * k > 16 ? lanes(0, 2 * k - 16) : 0;
         const __mmask16 mk = lanes(0, k);
-        const float *r0 = xn + (size_t)(2 * tr) * (size_t)Wp + (size_t)(2 * tc);
+        const int64_t s = 2 * tc - j->pad[2]; /* the input column of padded column 2 tc */
+        const __mmask16 m0 = in_row(s, W) & ml, m1 = in_row(s + 16, W) & mh;
+        const __mmask16 m2 = in_row(s + 2, W) & ml, m3 = in_row(s + 18, W) & mh;
+        const float *rows[4]; /* channel 0's input rows, NULL for a row of padding */
+        for (int a = 0; a < 4; a++) {
+            int64_t h = 2 * tr + a - j->pad[0];
+            rows[a] = h >= 0 && h < H ? xn + h * W : NULL;
+        }
         float *v = V + (size_t)l;
-        for (int64_t c = 0; c < C; c++, r0 += plane, v += 16 * WN_T) {
-            const float *r = r0;
+        for (int64_t c = 0; c < C; c++, v += 16 * WN_T) {
+            const size_t co = (size_t)c * plane;
             __m512 d[4][4];
-            for (int a = 0; a < 4; a++, r += Wp) {
-                __m512 lo = _mm512_maskz_loadu_ps(ml, r), hi = _mm512_maskz_loadu_ps(mh, r + 16);
-                __m512 lo2 = _mm512_maskz_loadu_ps(ml, r + 2), hi2 = _mm512_maskz_loadu_ps(mh, r + 18);
+            for (int a = 0; a < 4; a++) {
+                if (!rows[a]) {
+                    for (int b = 0; b < 4; b++) d[a][b] = _mm512_setzero_ps();
+                    continue;
+                }
+                const float *r = rows[a] + co;
+                __m512 lo = _mm512_maskz_loadu_ps(m0, row_at(r, s)), hi = _mm512_maskz_loadu_ps(m1, row_at(r, s + 16));
+                __m512 lo2 = _mm512_maskz_loadu_ps(m2, row_at(r, s + 2));
+                __m512 hi2 = _mm512_maskz_loadu_ps(m3, row_at(r, s + 18));
+                /* lo, lo2 and hi2 hold every column read (hi's are in lo2 and hi2) */
+                big = _mm512_max_epu32(big, _mm512_and_si512(_mm512_castps_si512(lo), absm));
+                big = _mm512_max_epu32(big, _mm512_and_si512(_mm512_castps_si512(lo2), absm));
+                big = _mm512_max_epu32(big, _mm512_and_si512(_mm512_castps_si512(hi2), absm));
                 __m512 x0 = evens(lo, hi), x1 = odds(lo, hi), x2 = evens(lo2, hi2), x3 = odds(lo2, hi2);
                 /* d B: the columns */
                 d[a][0] = _mm512_sub_ps(x0, x2);
@@ -1962,6 +1973,55 @@ CONV_TARGET static void wino_in(const cjob *j, const float *xn, size_t plane, in
                 _mm512_mask_storeu_ps(v + (size_t)(1 * 4 + b) * xs, mk, _mm512_add_ps(d[1][b], d[2][b]));
                 _mm512_mask_storeu_ps(v + (size_t)(2 * 4 + b) * xs, mk, _mm512_sub_ps(d[2][b], d[1][b]));
                 _mm512_mask_storeu_ps(v + (size_t)(3 * 4 + b) * xs, mk, _mm512_sub_ps(d[1][b], d[3][b]));
+            }
+        }
+        l += k;
+    }
+    const float lim = WINO_MAX_ABS;
+    uint32_t limb;
+    memcpy(&limb, &lim, 4);
+    return _mm512_reduce_max_epu32(big) < limb;
+}
+
+/* tiles [t0, t0 + nt) of output channels [ob, oe), summed directly from
+ * the input (the packed weights: channel q of block o0 / 12 at row c * 9 +
+ * ki * 3 + kj) and put out by the epilogue: the chunks whose inputs
+ * wino_in found too large for the transforms (an Inf or a NaN there would
+ * spread to other outputs as NaN), rare enough for plain loops */
+CONV_TARGET static void wino_plain(const cjob *j, cstat *st, const float *xn, int64_t ob, int64_t oe, int64_t t0,
+                                   int nt, int64_t Tw, const ydst *yd) {
+    float et[CONV_NR * CONV_MR] __attribute__((aligned(64)));
+    const int64_t C = j->Cin, H = j->H, W = j->W, Wo = j->Wo;
+    const size_t plane = (size_t)(H * W), bsz = (size_t)j->K * CONV_NR;
+    for (int l = 0; l < nt;) {
+        int64_t tr, tc;
+        int k = wino_run(t0 + l, t0 + nt, Tw, 16, &tr, &tc);
+        for (int64_t o0 = ob; o0 < oe; o0 += CONV_NR) {
+            int nr = (int)min64(CONV_NR, oe - o0);
+            const size_t wb = (size_t)(o0 / CONV_NR) * bsz; /* the block's first weight, in elements */
+            for (int i = 0; i < 2; i++) {
+                const int64_t oh = 2 * tr + i;
+                for (int q = 0; q < nr; q++)
+                    for (int x = 0; x < 2 * k; x++) {
+                        const int64_t ow = 2 * tc + x;
+                        float acc = 0.0f;
+                        for (int64_t c = 0; c < C; c++)
+                            for (int ki = 0; ki < 3; ki++) {
+                                int64_t h = oh + ki - j->pad[0];
+                                if (h < 0 || h >= H) continue;
+                                for (int kj = 0; kj < 3; kj++) {
+                                    int64_t w = ow + kj - j->pad[2];
+                                    if (w < 0 || w >= W) continue;
+                                    size_t wi = wb + (size_t)(c * 9 + ki * 3 + kj) * CONV_NR + (size_t)q;
+                                    float wv = j->wpk_half ? exec_half_to_float(((const uint16_t *)j->wpk)[wi])
+                                                           : ((const float *)j->wpk)[wi];
+                                    acc = fmaf(wv, xn[(size_t)c * plane + (size_t)(h * W + w)], acc);
+                                }
+                            }
+                        et[q * CONV_MR + x] = acc;
+                    }
+                tsg sg = tsg_n(2 * k);
+                epilogue(j, st, et, CONV_MR, nr, &sg, o0, oh * Wo + 2 * tc, yd);
             }
         }
         l += k;
@@ -2043,7 +2103,7 @@ CONV_TARGET static void conv_items_wino(void *arg, size_t b, size_t e, int range
     cjob *j = arg;
     const int64_t C = j->Cin, nb = (j->Og + CONV_NR - 1) / CONV_NR;
     const int64_t Tw = j->Wo / 2, T = Tw * (j->P / j->Wo / 2), nch = (T + j->wt - 1) / j->wt;
-    const size_t plane = j->cs, ublk = (size_t)C * CONV_NR; /* floats of one U[xi][blk] */
+    const size_t plane = (size_t)(j->H * j->W), ublk = (size_t)C * CONV_NR; /* floats of one U[xi][blk] */
     float *V = j->scr + (size_t)range * j->scr_per, *M = V + (size_t)16 * (size_t)C * WN_T;
     const bool fast = epi_ok(j);
     for (size_t it = b; it < e; it++) {
@@ -2051,12 +2111,15 @@ CONV_TARGET static void conv_items_wino(void *arg, size_t b, size_t e, int range
         const int64_t cb = sh.ub, ce = sh.ue, ob = sh.ob, oe = sh.oe;
         cstat *st = j->st[it].s;
         for (int64_t n = 0; n < j->N; n++) {
-            const float *xn = j->xpad + (size_t)(n * C) * plane;
+            const float *xn = j->x + (size_t)(n * C) * plane;
             ydst yd = {j->out[0] + (size_t)(n * j->cout * j->P), (size_t)j->P, 0, 0};
             for (int64_t ch = cb; ch < ce; ch++) {
                 int64_t t0 = ch * j->wt;
                 int nt = (int)min64(j->wt, T - t0);
-                wino_in(j, xn, plane, t0, nt, Tw, V);
+                if (!wino_in(j, xn, t0, nt, Tw, V)) {
+                    wino_plain(j, st, xn, ob, oe, t0, nt, Tw, &yd);
+                    goto fused;
+                }
                 __mmask16 m0 = lanes(0, nt < 16 ? nt : 16), m1 = nt > 16 ? lanes(0, nt - 16) : 0;
                 for (int64_t o0 = ob; o0 < oe; o0 += CONV_NR) {
                     int nr = (int)min64(CONV_NR, oe - o0);
@@ -2074,6 +2137,7 @@ CONV_TARGET static void conv_items_wino(void *arg, size_t b, size_t e, int range
                     }
                     wino_out(j, st, M, nr, o0, t0, nt, Tw, &yd, fast);
                 }
+            fused:
                 if (j->n_out > 1 && !j->chain)
                     for (int l = 0; l < nt;) {
                         int64_t tr, tc;
@@ -2333,7 +2397,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
         float *xp = need > p->cpad_n ? realloc(p->cpad, need * sizeof(float)) : p->cpad;
         if (!xp) { free(j); return exec_fail(c, "out of memory (subsampled input)"); }
         if (need > p->cpad_n) { p->cpad = xp; p->cpad_n = need; }
-        regrid_job sj = {x->d, xp, H, W, Ho, Wo, stride[0], stride[1], 0, 0, 1, 1, planes, (size_t)P, NULL};
+        regrid_job sj = {x->d, xp, H, W, Ho, Wo, stride[0], stride[1], 0, 0, 1, 1, planes, (size_t)P};
         exec_par_for(p, (size_t)Ho, 4, regrid_rows, &sj);
         j->x = xp;
         j->H = Ho;
@@ -2367,15 +2431,26 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
      * mode's, in fp32: 3.6x the bytes of an fp16 packing) are read once per
      * chunk of 32 tiles, so only while they stay in the caches: up to 6
      * MiB, all of resnet's 3x3 stride-1 layers at 56x56, 28x28 and 14x14
-     * (256 channels: 4.3 MB), measured in bench/README.md (set 10). Its
-     * reads of the padded copy stay within the 32 zeros after it while the
-     * side padding does. CML_EXEC_CONV_WINO=0 turns it off, =1 takes it
-     * wherever it applies (the tests). */
-    if (j->direct && !tr && groups == 1 && Ho % 2 == 0 && Wo % 2 == 0 && Cin <= 1024 && pad[2] <= 16 &&
-        pad[3] <= 16) {
+     * (256 channels: 4.3 MB), measured in bench/README.md (set 10). It
+     * reads the input in place (wino_in). CML_EXEC_CONV_WINO=0 turns it
+     * off, =1 takes it wherever it applies (the tests). */
+    if (j->direct && !tr && groups == 1 && Ho % 2 == 0 && Wo % 2 == 0 && Cin <= 1024) {
         const char *wv = getenv("CML_EXEC_CONV_WINO");
         size_t ubytes = (size_t)16 * (size_t)Cin * (size_t)((Og + CONV_NR - 1) / CONV_NR * CONV_NR) * sizeof(float);
         j->wino = wv && *wv ? wv[0] != '0' : ubytes <= WINO_MAX_BYTES;
+    }
+    if (j->wino) {
+        cwpack *e = (cwpack *)wpk;
+        if (!e->wino && !e->wino_no) {
+            /* out of memory, or the plan's budget spent: the direct mode needs nothing more */
+            if (p->wino_bytes + wino_bytes(e) > WINO_PLAN_BYTES ||
+                !(e->wino = wino_pack(p, e, Cin, (Og + CONV_NR - 1) / CONV_NR)))
+                e->wino_no = true;
+            else
+                p->wino_bytes += wino_bytes(e);
+        }
+        j->wino = e->wino != NULL;
+        j->wu = e->wino;
     }
     /* stride 2 with a kernel wider than 1x1: the phase planes (kerq). The
      * taps' offsets are int32: four planes of (Ho + kh) x (Wo + kw) at most */
@@ -2408,7 +2483,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
         j->khw = 1;
         j->taps[0] = 0;
     }
-    if (j->direct) {
+    if (j->direct && !j->wino) {
         size_t planes = (size_t)(j->N * Cin) * j->cs, need = planes + 32;
         float *xp = need > p->cpad_n ? realloc(p->cpad, need * sizeof(float)) : p->cpad;
         if (!xp) { free(j); return exec_fail(c, "out of memory (padded input)"); }
@@ -2420,25 +2495,9 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
             return exec_fail(c, "out of memory (convolution tiles)");
         }
         const int64_t sp = j->phase ? 2 : 1; /* the phase planes, or the zero-padded copy */
-        atomic_bool big;
-        atomic_init(&big, false);
         regrid_job pj = {x->d, xp, H, W, j->Hp, j->Wp, sp, sp, pad[0], pad[2], (int)sp, (int)sp,
-                         (size_t)(j->N * Cin), j->cs, j->wino ? &big : NULL};
+                         (size_t)(j->N * Cin), j->cs};
         exec_par_for(p, (size_t)j->Hp, 4, regrid_rows, &pj);
-        if (atomic_load(&big)) j->wino = false; /* the direct mode, for this run */
-    }
-    if (j->wino) {
-        cwpack *e = (cwpack *)wpk;
-        if (!e->wino && !e->wino_no) {
-            /* out of memory, or the plan's budget spent: the direct mode needs nothing more */
-            if (p->wino_bytes + wino_bytes(e) > WINO_PLAN_BYTES ||
-                !(e->wino = wino_pack(p, e, Cin, (Og + CONV_NR - 1) / CONV_NR)))
-                e->wino_no = true;
-            else
-                p->wino_bytes += wino_bytes(e);
-        }
-        j->wino = e->wino != NULL;
-        j->wu = e->wino;
     }
     j->out[0] = y->d;
     j->kind[0] = S_CONV;
