@@ -1687,12 +1687,51 @@ CONV_TARGET static void regrid_row(float *r0, float *r1, int64_t n, const float 
     }
 }
 
+/* the masks of a row's vectors, the same for every row that is not padding */
+#define RG_VMAX 64 /* precomputed for rows of up to 1024 outputs */
+typedef struct rgmask {
+    __mmask16 mo, m0, m1;            /* the stored lanes; the lanes loaded from s and s + 16 */
+} rgmask;
+
+static void rg_masks(rgmask *m, int64_t n, int64_t W, int64_t sc, int64_t off) {
+    for (int64_t q = 0, v = 0; q < n; q += 16, v++) {
+        m[v].mo = n - q >= 16 ? (__mmask16)0xffff : lanes(0, (int)(n - q));
+        int64_t s = sc * q + off;
+        m[v].m0 = in_row(s, W) & (sc == 1 ? m[v].mo : (__mmask16)0xffff);
+        m[v].m1 = sc == 1 ? 0 : in_row(s + 16, W);
+    }
+}
+
+/* regrid_row for sc 1 or 2 with the row's masks precomputed (rg_masks) */
+CONV_TARGET static inline __attribute__((always_inline)) void regrid_row_m(float *r0, float *r1, int64_t n,
+                                                                          const float *xr, int64_t sc, int64_t off,
+                                                                          const rgmask *m) {
+    for (int64_t q = 0, v = 0; q < n; q += 16, v++) {
+        __m512 v0 = _mm512_setzero_ps(), v1 = _mm512_setzero_ps();
+        if (xr && sc == 1) {
+            v0 = _mm512_maskz_loadu_ps(m[v].m0, row_at(xr, q + off));
+        } else if (xr) {
+            int64_t s = 2 * q + off;
+            __m512 lo = _mm512_maskz_loadu_ps(m[v].m0, row_at(xr, s));
+            __m512 hi = _mm512_maskz_loadu_ps(m[v].m1, row_at(xr, s + 16));
+            v0 = evens(lo, hi);
+            v1 = odds(lo, hi);
+        }
+        _mm512_mask_storeu_ps(r0 + q, m[v].mo, v0);
+        if (r1) _mm512_mask_storeu_ps(r1 + q, m[v].mo, v1);
+    }
+}
+
 CONV_TARGET static void regrid_rows(void *arg, size_t b, size_t e, int range) {
     const regrid_job *j = arg;
     (void)range;
     const size_t pq = (size_t)(j->Ho * j->Wo);
     /* the two column phases of a stride of 2 from one pass over the row */
     const bool pair = j->sc == 2 && j->nca == 2;
+    rgmask mk[2][RG_VMAX];
+    const bool pre = j->sc <= 2 && j->nca <= 2 && (j->Wo + 15) / 16 <= RG_VMAX;
+    if (pre)
+        for (int cc = 0; cc < j->nca; cc++) rg_masks(mk[cc], j->Wo, j->W, j->sc, cc - j->pl);
     for (size_t c = 0; c < j->nplanes; c++) {
         const float *x = j->x + c * (size_t)(j->H * j->W);
         for (size_t i = b; i < e; i++)
@@ -1700,12 +1739,17 @@ CONV_TARGET static void regrid_rows(void *arg, size_t b, size_t e, int range) {
                 int64_t h = j->sr * (int64_t)i + a - j->pt;
                 const float *xr = h < 0 || h >= j->H ? NULL : x + h * j->W;
                 float *r = j->y + c * j->cs + (size_t)(a * j->nca) * pq + i * (size_t)j->Wo;
-                if (pair) {
+                if (pre && pair) {
+                    regrid_row_m(r, r + pq, j->Wo, xr, 2, -j->pl, mk[0]);
+                } else if (pre) {
+                    for (int cc = 0; cc < j->nca; cc++)
+                        regrid_row_m(r + (size_t)cc * pq, NULL, j->Wo, xr, j->sc, cc - j->pl, mk[cc]);
+                } else if (pair) {
                     regrid_row(r, r + pq, j->Wo, xr, j->W, 2, -j->pl);
-                    continue;
+                } else {
+                    for (int cc = 0; cc < j->nca; cc++)
+                        regrid_row(r + (size_t)cc * pq, NULL, j->Wo, xr, j->W, j->sc, cc - j->pl);
                 }
-                for (int cc = 0; cc < j->nca; cc++)
-                    regrid_row(r + (size_t)cc * pq, NULL, j->Wo, xr, j->W, j->sc, cc - j->pl);
             }
     }
 }
