@@ -26,11 +26,11 @@
  *     each tap of 16 outputs is 16 consecutive floats; both sum the whole
  *     of K in one call (up to 1024 input channels);
  *   - a 3x3 stride-1 convolution with even output sizes, one group and
- *     transformed weights up to 6 MiB runs as Winograd F(2x2, 3x3) from
- *     the same padded copy instead (conv_items_wino: 2.25x fewer
- *     multiplies), unless an input or a weight is not finite or very
- *     large, where the transforms would not give the direct sum's Inf and
- *     NaN;
+ *     transformed weights up to 6 MiB runs as Winograd F(2x2, 3x3)
+ *     instead, reading its input in place (conv_items_wino: 2.25x fewer
+ *     multiplies), unless a weight is not finite or very large; a chunk of
+ *     tiles whose inputs hold such a value is summed directly, as the
+ *     transforms would not give the direct sum's Inf and NaN;
  *   - a register tile of 32 pixels x 12 channels (24 zmm accumulators, two
  *     vector loads and 12 broadcasts per k) sums a block of K; partial sums
  *     of earlier blocks wait in the output. Small images whose pixels would
@@ -1933,7 +1933,7 @@ CONV_TARGET static void conv_items_trd(void *arg, size_t b, size_t e, int range)
 /* The Winograd mode (3x3, stride 1, even output sizes, one group): the
  * tiles (2x2 outputs) of an image in row order, in chunks of 32, the
  * register tile's lanes. Per chunk, the input transform of every input
- * channel (V[c][xi][32], from the zero-padded copy), then per block of 12
+ * channel (V[c][xi][32], from the input in place), then per block of 12
  * output channels the 16 products V[.][xi] x U[xi] (the kernel of the 1x1
  * mode, K = Cin, rows 16 x 32 floats apart) into M[xi][12][32], and the
  * output transform straight
