@@ -77,6 +77,13 @@ static int divisors_pick(int C, int O) {
     return ds[ri(0, n - 1)];
 }
 
+/* where fp16 rounds, a sum within fp32 rounding of 65520 is Inf on one
+ * path and 65504 (of the same sign) on the other */
+static bool fp16_edge(int mode, double u, double v) {
+    return mode != EXEC_FP32 && (isinf(u) ? fabs(v) == 65504.0 && (u > 0) == (v > 0)
+                                          : isinf(v) && fabs(u) == 65504.0 && (u > 0) == (v > 0));
+}
+
 static bool gen(cfg *c) {
     memset(c, 0, sizeof *c);
     c->N = chance(25) ? 2 : 1;
@@ -473,10 +480,11 @@ static int run_case(int idx, const cfg *c) {
                     double yv = i <= o0 ? v : h[1].v[o0][k];
                     double t = tol * (fabs(v) + (i > o0 ? fabs(yv) : 0)) + 1e-6 * ab[k] + 2e-7 +
                                (mode == EXEC_FP32 ? 1e-5 : 0);
-                    /* where fp16 rounds, a sum within fp32 rounding of 65520 is
-                     * Inf on one path and 65504 on the other (as the stats allow) */
-                    bool at_edge = mode != EXEC_FP32 && (isinf(u) ? fabs(v) == 65504.0 && (u > 0) == (v > 0)
-                                                                  : isinf(v) && fabs(u) == 65504.0 && (u > 0) == (v > 0));
+                    /* (as the stats allow) */
+                    bool at_edge = fp16_edge(mode, u, v);
+                    /* ... and a fused op after such a conv output: Inf on the one
+                     * path, Inf plus (or relu of) the other's 65504 on the other */
+                    if (i > o0 && fp16_edge(mode, h[0].v[o0][k], h[1].v[o0][k]) && isinf(u) != isinf(v)) at_edge = true;
                     if (!(fabs(u - v) <= t) && !(u == v) && !(u != u && v != v) && !at_edge) {
                         if (!bad) first = k;
                         bad++;
