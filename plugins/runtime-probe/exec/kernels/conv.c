@@ -86,7 +86,8 @@ enum { S_CONV, S_ADD, S_RELU };
  * the mode out takes the direct sum), so a model with many such layers
  * gives the later ones the direct mode instead (resnet50 holds 37 MB) */
 #define WINO_PLAN_BYTES ((size_t)64 << 20)
-/* Winograd only where every input and weight is below this: the transforms
+/* Winograd only where every weight, and for each chunk of tiles every
+ * input it reads, is below this (else wino_plain): the transforms
  * add and subtract values that the direct sum keeps apart, so an Inf or a
  * NaN would spread to other outputs (Inf - Inf: NaN where the direct sum
  * gives Inf), and large values could overflow where it does not. Below
@@ -1637,7 +1638,7 @@ typedef struct regrid_job {
     const float *x;
     float *y;
     int64_t H, W, Ho, Wo, sr, sc, pt, pl;
-    int nra, nca;
+    int nra, nca;                    /* source rows, column phases per stored row: 1 or 2 */
     size_t nplanes, cs;
 } regrid_job;
 
@@ -1655,40 +1656,10 @@ static inline const float *row_at(const float *xr, int64_t i) {
     return (const float *)((uintptr_t)xr + (uintptr_t)(i * (int64_t)sizeof(float)));
 }
 
-/* r0[q] for q < n: xr[sc * q + off] where 0 <= sc * q + off < W, else 0;
- * with sc == 2 and r1, also r1[q] = xr[2 q + off + 1] (the odd phase of
- * the same source row: both from the same two loads). xr NULL: a row of
- * padding, all 0. Vectors of 16 whose loads take only the lanes inside
- * the row, so no source float outside it is read; strides above 2 take
- * the plain loop. */
-CONV_TARGET static void regrid_row(float *r0, float *r1, int64_t n, const float *xr, int64_t W, int64_t sc,
-                                   int64_t off) {
-    if (sc > 2 && xr) {
-        for (int64_t q = 0; q < n; q++) {
-            int64_t s = sc * q + off;
-            r0[q] = s >= 0 && s < W ? xr[s] : 0.0f;
-        }
-        return;
-    }
-    for (int64_t q = 0; q < n; q += 16) {
-        const __mmask16 mo = n - q >= 16 ? (__mmask16)0xffff : lanes(0, (int)(n - q));
-        __m512 v0 = _mm512_setzero_ps(), v1 = _mm512_setzero_ps();
-        if (xr && sc == 1) {
-            v0 = _mm512_maskz_loadu_ps(in_row(q + off, W) & mo, row_at(xr, q + off));
-        } else if (xr) {
-            int64_t s = 2 * q + off;
-            __m512 lo = _mm512_maskz_loadu_ps(in_row(s, W), row_at(xr, s));
-            __m512 hi = _mm512_maskz_loadu_ps(in_row(s + 16, W), row_at(xr, s + 16));
-            v0 = evens(lo, hi);
-            v1 = odds(lo, hi);
-        }
-        _mm512_mask_storeu_ps(r0 + q, mo, v0);
-        if (r1) _mm512_mask_storeu_ps(r1 + q, mo, v1);
-    }
-}
-
-/* the masks of a row's vectors, the same for every row that is not padding */
-#define RG_VMAX 64 /* precomputed for rows of up to 1024 outputs */
+/* the masks of a row's vectors (strides 1 and 2), the same for every row
+ * that is not padding: computed once per job for rows up to RG_VMAX
+ * vectors, and per segment of that many for wider rows */
+#define RG_VMAX 64
 typedef struct rgmask {
     __mmask16 mo, m0, m1;            /* the stored lanes; the lanes loaded from s and s + 16 */
 } rgmask;
@@ -1702,10 +1673,14 @@ static void rg_masks(rgmask *m, int64_t n, int64_t W, int64_t sc, int64_t off) {
     }
 }
 
-/* regrid_row for sc 1 or 2 with the row's masks precomputed (rg_masks) */
-CONV_TARGET static inline __attribute__((always_inline)) void regrid_row_m(float *r0, float *r1, int64_t n,
-                                                                          const float *xr, int64_t sc, int64_t off,
-                                                                          const rgmask *m) {
+/* r0[q] for q < n: xr[sc * q + off] where 0 <= sc * q + off < W, else 0
+ * (sc 1 or 2, the masks m from rg_masks); with sc == 2 and r1, also r1[q]
+ * = xr[2 q + off + 1] (the odd phase of the same source row: both from
+ * the same two loads). xr NULL: a row of padding, all 0. The loads take
+ * only the lanes inside the row, so no source float outside it is read. */
+CONV_TARGET static inline __attribute__((always_inline)) void regrid_row(float *r0, float *r1, int64_t n,
+                                                                        const float *xr, int64_t sc, int64_t off,
+                                                                        const rgmask *m) {
     for (int64_t q = 0, v = 0; q < n; q += 16, v++) {
         __m512 v0 = _mm512_setzero_ps(), v1 = _mm512_setzero_ps();
         if (xr && sc == 1) {
@@ -1726,12 +1701,14 @@ CONV_TARGET static void regrid_rows(void *arg, size_t b, size_t e, int range) {
     const regrid_job *j = arg;
     (void)range;
     const size_t pq = (size_t)(j->Ho * j->Wo);
+    const int64_t sc = j->sc, seg = RG_VMAX * 16;
     /* the two column phases of a stride of 2 from one pass over the row */
-    const bool pair = j->sc == 2 && j->nca == 2;
+    const bool pair = sc == 2 && j->nca == 2;
+    const int ncall = pair ? 1 : j->nca;
     rgmask mk[2][RG_VMAX];
-    const bool pre = j->sc <= 2 && j->nca <= 2 && (j->Wo + 15) / 16 <= RG_VMAX;
+    const bool pre = sc <= 2 && j->Wo <= seg;
     if (pre)
-        for (int cc = 0; cc < j->nca; cc++) rg_masks(mk[cc], j->Wo, j->W, j->sc, cc - j->pl);
+        for (int cc = 0; cc < j->nca; cc++) rg_masks(mk[cc], j->Wo, j->W, sc, cc - j->pl);
     for (size_t c = 0; c < j->nplanes; c++) {
         const float *x = j->x + c * (size_t)(j->H * j->W);
         for (size_t i = b; i < e; i++)
@@ -1739,17 +1716,18 @@ CONV_TARGET static void regrid_rows(void *arg, size_t b, size_t e, int range) {
                 int64_t h = j->sr * (int64_t)i + a - j->pt;
                 const float *xr = h < 0 || h >= j->H ? NULL : x + h * j->W;
                 float *r = j->y + c * j->cs + (size_t)(a * j->nca) * pq + i * (size_t)j->Wo;
-                if (pre && pair) {
-                    regrid_row_m(r, r + pq, j->Wo, xr, 2, -j->pl, mk[0]);
-                } else if (pre) {
-                    for (int cc = 0; cc < j->nca; cc++)
-                        regrid_row_m(r + (size_t)cc * pq, NULL, j->Wo, xr, j->sc, cc - j->pl, mk[cc]);
-                } else if (pair) {
-                    regrid_row(r, r + pq, j->Wo, xr, j->W, 2, -j->pl);
-                } else {
-                    for (int cc = 0; cc < j->nca; cc++)
-                        regrid_row(r + (size_t)cc * pq, NULL, j->Wo, xr, j->W, j->sc, cc - j->pl);
-                }
+                for (int cc = 0; cc < j->nca && sc > 2; cc++) /* larger strides: the plain loop */
+                    for (int64_t q = 0; q < j->Wo; q++) {
+                        int64_t s = sc * q + cc - j->pl;
+                        r[(size_t)cc * pq + (size_t)q] = xr && s >= 0 && s < j->W ? xr[s] : 0.0f;
+                    }
+                for (int cc = 0; cc < ncall && sc <= 2; cc++)
+                    for (int64_t q0 = 0; q0 < j->Wo; q0 += seg) {
+                        const int64_t n = min64(seg, j->Wo - q0), off = sc * q0 + cc - j->pl;
+                        if (!pre) rg_masks(mk[cc], n, j->W, sc, off);
+                        float *r0 = r + (size_t)cc * pq + (size_t)q0;
+                        regrid_row(r0, pair ? r0 + pq : NULL, n, xr, sc, off, mk[cc]);
+                    }
             }
     }
 }
