@@ -95,12 +95,14 @@ static void print_ops(const exec_stats *st, const double *best) {
         double gf = 0;
         if (!strcmp(op->kind, "conv")) {
             const cml_value *w = cml_op_param(op, "weight");
+            const cml_value *x = cml_op_param(op, "x");
             const cml_shape *ws = w ? &w->type.shape : NULL;
+            /* strided: the output narrower than the input (by name: the
+             * operands' order is the file's) */
             snprintf(key, sizeof key, "conv %lldx%lld%s", ws && ws->rank == 4 ? (long long)ws->dims[2] : 0LL,
                      ws && ws->rank == 4 ? (long long)ws->dims[3] : 0LL,
-                     op->n_outputs && op->outputs[0]->type.shape.rank == 4 && op->inputs[0]->n_values &&
-                             op->inputs[0]->values[0]->type.shape.rank == 4 &&
-                             op->inputs[0]->values[0]->type.shape.dims[3] != op->outputs[0]->type.shape.dims[3]
+                     op->n_outputs && op->outputs[0]->type.shape.rank == 4 && x && x->type.shape.rank == 4 &&
+                             x->type.shape.dims[3] > op->outputs[0]->type.shape.dims[3]
                          ? " strided"
                          : "");
             gf = conv_gflop(op);
