@@ -659,16 +659,28 @@ xt *exec_out_over(xctx *c, size_t i, int rank, const int64_t *dim, const xt *fro
     return t;
 }
 
-float *exec_scratch(xctx *c, size_t n) {
-    exec_plan *p = c->p;
-    if (n > p->scratch_n) {
-        float *ns = realloc(p->scratch, n * sizeof(float));
-        if (!ns) return NULL;
-        p->scratch = ns;
-        p->scratch_n = n;
+/* The buffers a kernel fills and reads back within one op (the scratch, the
+ * convolution's input copies): grown, their contents not kept, and from
+ * 256 KiB up in huge pages, as the activations are. On this kernel (page
+ * table isolation without PCID) every entry into the kernel, a timer tick
+ * included, empties the TLB; a buffer of 4 KiB pages then takes a page
+ * walk per page on its next pass. With a write(2) before every convolution
+ * (a throw-away timing build), resnet50's input copies took 2.6 ms a run
+ * from 4 KiB pages and 0.7 ms from huge pages (bench/README.md, set 15). */
+float *exec_grow(float **buf, size_t *cap, size_t n) {
+    if (n > *cap) {
+        size_t bytes = n * sizeof(float), len;
+        if (bytes >= EXEC_HUGE_PAGE / 8 && bytes < EXEC_HUGE_PAGE / 2) bytes = EXEC_HUGE_PAGE / 2;
+        float *m = exec_huge_alloc(bytes, &len);
+        if (!m) return NULL;
+        free(*buf);
+        *buf = m;
+        *cap = len / sizeof(float);
     }
-    return p->scratch;
+    return *buf;
 }
+
+float *exec_scratch(xctx *c, size_t n) { return exec_grow(&c->p->scratch, &c->p->scratch_n, n); }
 
 /* ---- lists, copies, nested blocks ------------------------------------------------------ */
 

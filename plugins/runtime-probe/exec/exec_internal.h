@@ -270,6 +270,8 @@ xt *exec_out_like(xctx *c, size_t i, const xt *like);
  * data) when no step after step `until` reads it; NULL when it cannot */
 xt *exec_out_over(xctx *c, size_t i, int rank, const int64_t *dim, const xt *from, size_t until);
 float *exec_scratch(xctx *c, size_t n);
+/* *buf (*cap floats) grown to at least n floats, contents not kept; NULL when out of memory */
+float *exec_grow(float **buf, size_t *cap, size_t n);
 #define EXEC_HUGE_PAGE ((size_t)2 << 20)   /* x86-64 / arm64 transparent huge page */
 /* bytes (at least; *len, when len is not NULL, says how many) for long-lived data, from 1 MiB on
  * 2 MiB-aligned and asked to live in huge pages; free() releases them */

@@ -2416,9 +2416,8 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
      * 16-30% of resnet's downsampling layers) */
     if (!j->pointwise && one && !getenv("CML_EXEC_CONV_IM2COL")) {
         size_t planes = (size_t)(j->N * Cin), need = planes * (size_t)P + 16;
-        float *xp = need > p->cpad_n ? realloc(p->cpad, need * sizeof(float)) : p->cpad;
+        float *xp = exec_grow(&p->cpad, &p->cpad_n, need);
         if (!xp) { free(j); return exec_fail(c, "out of memory (subsampled input)"); }
-        if (need > p->cpad_n) { p->cpad = xp; p->cpad_n = need; }
         regrid_job sj = {x->d, xp, H, W, Ho, Wo, stride[0], stride[1], 0, 0, 1, 1, planes, (size_t)P};
         exec_par_for(p, (size_t)Ho, 4, regrid_rows, &sj);
         j->x = xp;
@@ -2507,9 +2506,8 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     }
     if (j->direct && !j->wino) {
         size_t planes = (size_t)(j->N * Cin) * j->cs, need = planes + 32;
-        float *xp = need > p->cpad_n ? realloc(p->cpad, need * sizeof(float)) : p->cpad;
+        float *xp = exec_grow(&p->cpad, &p->cpad_n, need);
         if (!xp) { free(j); return exec_fail(c, "out of memory (padded input)"); }
-        if (need > p->cpad_n) { p->cpad = xp; p->cpad_n = need; }
         memset(xp + planes, 0, 32 * sizeof(float));
         j->xpad = xp;
         if (!tr && direct_tiles(j, Ho, Wo) != 0) {
