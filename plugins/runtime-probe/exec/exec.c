@@ -669,6 +669,7 @@ xt *exec_out_over(xctx *c, size_t i, int rank, const int64_t *dim, const xt *fro
  * from 4 KiB pages and 0.7 ms from huge pages (bench/README.md, set 15). */
 float *exec_grow(float **buf, size_t *cap, size_t n) {
     if (n > *cap) {
+        if (n > SIZE_MAX / sizeof(float)) return NULL;
         size_t bytes = n * sizeof(float), len;
         if (bytes >= EXEC_HUGE_PAGE / 8 && bytes < EXEC_HUGE_PAGE / 2) bytes = EXEC_HUGE_PAGE / 2;
         float *m = exec_huge_alloc(bytes, &len);
