@@ -659,29 +659,33 @@ xt *exec_out_over(xctx *c, size_t i, int rank, const int64_t *dim, const xt *fro
     return t;
 }
 
-/* The buffers a kernel fills and reads back within one op (the scratch, the
- * convolution's input copies): grown, their contents not kept, and from
- * 256 KiB up in huge pages, as the activations are. On this kernel (page
- * table isolation without PCID) every entry into the kernel, a timer tick
- * included, empties the TLB; a buffer of 4 KiB pages then takes a page
- * walk per page on its next pass. With a write(2) before every convolution
- * (a throw-away timing build), resnet50's input copies took 2.6 ms a run
- * from 4 KiB pages and 0.7 ms from huge pages (bench/README.md, set 15). */
-float *exec_grow(float **buf, size_t *cap, size_t n) {
-    if (n > *cap) {
-        if (n > SIZE_MAX / sizeof(float)) return NULL;
-        size_t bytes = n * sizeof(float), len;
-        if (bytes >= EXEC_HUGE_PAGE / 8 && bytes < EXEC_HUGE_PAGE / 2) bytes = EXEC_HUGE_PAGE / 2;
-        float *m = exec_huge_alloc(bytes, &len);
-        if (!m) return NULL;
-        free(*buf);
-        *buf = m;
-        *cap = len / sizeof(float);
-    }
-    return *buf;
+/* The buffers a kernel fills and reads back (the scratch, the convolution's
+ * input copies, the packing pass's scratch): grown, their contents not
+ * kept, the old one freed first, and from 256 KiB up in huge pages, as the
+ * activations are. On this kernel (page table isolation without PCID)
+ * every entry into the kernel, a timer tick included, empties the TLB; a
+ * buffer of 4 KiB pages then takes a page walk per page on its next pass.
+ * With a write(2) before every convolution (a throw-away timing build),
+ * resnet50's input copies took 2.6 ms a run from 4 KiB pages and 0.7 ms
+ * from huge pages (bench/README.md, set 15). */
+bool exec_grow_bytes(void **buf, size_t *have, size_t want) {
+    if (want <= *have) return true;
+    free(*buf);
+    if (want >= EXEC_HUGE_PAGE / 8 && want < EXEC_HUGE_PAGE / 2) want = EXEC_HUGE_PAGE / 2;
+    size_t len = 0;
+    *buf = exec_huge_alloc(want, &len);
+    *have = *buf ? len : 0;
+    return *buf != NULL;
 }
 
-float *exec_scratch(xctx *c, size_t n) { return exec_grow(&c->p->scratch, &c->p->scratch_n, n); }
+float *exec_grow(float **buf, size_t *have, size_t n) {
+    void *m = *buf;
+    bool ok = n <= SIZE_MAX / sizeof(float) && exec_grow_bytes(&m, have, n * sizeof(float));
+    *buf = m;
+    return ok ? *buf : NULL;
+}
+
+float *exec_scratch(xctx *c, size_t n) { return exec_grow(&c->p->scratch, &c->p->scratch_bytes, n); }
 
 /* ---- lists, copies, nested blocks ------------------------------------------------------ */
 

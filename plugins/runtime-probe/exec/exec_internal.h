@@ -186,8 +186,8 @@ struct exec_plan {
     int *state_slots;
     size_t n_states;
     exec_op_stat *stats;
-    float *scratch;
-    size_t scratch_n;
+    float *scratch;            /* exec_scratch's, scratch_bytes long */
+    size_t scratch_bytes;
     size_t conv_scr_per;       /* the largest per-range scratch of a convolution so far: range r's
                                   starts at r times it, the same memory in every layer */
     xpool pool;
@@ -197,8 +197,8 @@ struct exec_plan {
     /* stored-form constants decoded for the current step (exec_in of a kernel
      * that reads floats): freed when the step ends */
     struct xtmp *tmp;
-    float *cpad;               /* the convolution GEMM's padded input (exec_conv.c direct mode) */
-    size_t cpad_n;
+    float *cpad;               /* the convolution's input copies (kernels/conv.c), cpad_bytes long */
+    size_t cpad_bytes;
     /* the convolution packings (kernels/conv.c): the packing pass's scratch,
      * kept from one packing to the next, and the 2 MiB huge-page chunks the
      * packings under 1 MiB are cut from (exec_plan_bump) */
@@ -270,8 +270,11 @@ xt *exec_out_like(xctx *c, size_t i, const xt *like);
  * data) when no step after step `until` reads it; NULL when it cannot */
 xt *exec_out_over(xctx *c, size_t i, int rank, const int64_t *dim, const xt *from, size_t until);
 float *exec_scratch(xctx *c, size_t n);
-/* *buf (*cap floats) grown to at least n floats, contents not kept; NULL when out of memory */
-float *exec_grow(float **buf, size_t *cap, size_t n);
+/* *buf (*have bytes) grown to at least want bytes, its contents not kept
+ * (huge pages from 256 KiB); false when out of memory (*buf NULL, *have 0) */
+bool exec_grow_bytes(void **buf, size_t *have, size_t want);
+/* ... to at least n floats: *buf, or NULL when out of memory */
+float *exec_grow(float **buf, size_t *have, size_t n);
 #define EXEC_HUGE_PAGE ((size_t)2 << 20)   /* x86-64 / arm64 transparent huge page */
 /* bytes (at least; *len, when len is not NULL, says how many) for long-lived data, from 1 MiB on
  * 2 MiB-aligned and asked to live in huge pages; free() releases them */

@@ -1043,20 +1043,10 @@ static void pack_mem_release(exec_plan *p, void *m, size_t n, bool bumped) {
     else free(m);
 }
 
-/* Scratch the plan keeps from one packing to the next: *buf grown to at
- * least want bytes (huge pages); false when out of memory */
-static bool keep_grow(void **buf, size_t *have, size_t want) {
-    if (want <= *have) return true;
-    free(*buf);
-    size_t len = 0;
-    *buf = exec_huge_alloc(want, &len);
-    *have = *buf ? len : 0;
-    return *buf != NULL;
-}
-
-/* ... and given back after a packing when it passed a huge page: a larger
- * one (K in the thousands, many threads) would stay in the resident set of
- * every later run */
+/* The packing pass's scratch, kept from one packing to the next
+ * (exec_grow_bytes), is given back after a packing when it passed a huge
+ * page: a larger one (K in the thousands, many threads) would stay in the
+ * resident set of every later run */
 static void keep_trim(void **buf, size_t *have) {
     if (*have <= EXEC_HUGE_PAGE) return;
     free(*buf);
@@ -1173,11 +1163,11 @@ static const cwpack *conv_pack(exec_plan *p, xstep *st, const xt *wt, bool r16, 
      * 183 ms for the big ones, and its 36 packings under 1 MiB (9 MB) and
      * their scratch (8 MB, now kept from one packing to the next) were 4,200
      * of the 6,000 page faults left */
-    if (!keep_grow(&p->pk_tmp, &p->pk_tmp_bytes, (size_t)ranges * 2 * bn * sizeof(float))) return NULL;
+    if (!exec_grow_bytes(&p->pk_tmp, &p->pk_tmp_bytes, (size_t)ranges * 2 * bn * sizeof(float))) return NULL;
     j.tmp = p->pk_tmp;
     /* the chunk of stored bytes a weight the host has mapped is read into */
     size_t es = exec_lz_readable(p, lz), stage_cap = es ? stage_bytes(ranges, (size_t)width * (size_t)K * es) : 0;
-    if (!keep_grow(&p->pk_stage, &p->pk_stage_bytes, stage_cap)) return NULL;
+    if (!exec_grow_bytes(&p->pk_stage, &p->pk_stage_bytes, stage_cap)) return NULL;
     unsigned char *stage = stage_cap ? p->pk_stage : NULL;
     bool bumped;
     size_t nbytes = nblk * bn * 2;
@@ -2416,7 +2406,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
      * 16-30% of resnet's downsampling layers) */
     if (!j->pointwise && one && !getenv("CML_EXEC_CONV_IM2COL")) {
         size_t planes = (size_t)(j->N * Cin), need = planes * (size_t)P + 16;
-        float *xp = exec_grow(&p->cpad, &p->cpad_n, need);
+        float *xp = exec_grow(&p->cpad, &p->cpad_bytes, need);
         if (!xp) { free(j); return exec_fail(c, "out of memory (subsampled input)"); }
         regrid_job sj = {x->d, xp, H, W, Ho, Wo, stride[0], stride[1], 0, 0, 1, 1, planes, (size_t)P};
         exec_par_for(p, (size_t)Ho, 4, regrid_rows, &sj);
@@ -2506,7 +2496,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     }
     if (j->direct && !j->wino) {
         size_t planes = (size_t)(j->N * Cin) * j->cs, need = planes + 32;
-        float *xp = exec_grow(&p->cpad, &p->cpad_n, need);
+        float *xp = exec_grow(&p->cpad, &p->cpad_bytes, need);
         if (!xp) { free(j); return exec_fail(c, "out of memory (padded input)"); }
         memset(xp + planes, 0, 32 * sizeof(float));
         j->xpad = xp;
