@@ -1698,7 +1698,7 @@ CONV_TARGET static void regrid_rows(void *arg, size_t b, size_t e, int range) {
     rgmask mk[2][RG_VMAX];
     const bool pre = sc <= 2 && j->Wo <= seg;
     if (pre)
-        for (int cc = 0; cc < j->nca; cc++) rg_masks(mk[cc], j->Wo, j->W, sc, cc - j->pl);
+        for (int cc = 0; cc < ncall; cc++) rg_masks(mk[cc], j->Wo, j->W, sc, cc - j->pl);
     for (size_t c = 0; c < j->nplanes; c++) {
         const float *x = j->x + c * (size_t)(j->H * j->W);
         for (size_t i = b; i < e; i++)
@@ -1706,12 +1706,15 @@ CONV_TARGET static void regrid_rows(void *arg, size_t b, size_t e, int range) {
                 int64_t h = j->sr * (int64_t)i + a - j->pt;
                 const float *xr = h < 0 || h >= j->H ? NULL : x + h * j->W;
                 float *r = j->y + c * j->cs + (size_t)(a * j->nca) * pq + i * (size_t)j->Wo;
-                for (int cc = 0; cc < j->nca && sc > 2; cc++) /* larger strides: the plain loop */
-                    for (int64_t q = 0; q < j->Wo; q++) {
-                        int64_t s = sc * q + cc - j->pl;
-                        r[(size_t)cc * pq + (size_t)q] = xr && s >= 0 && s < j->W ? xr[s] : 0.0f;
-                    }
-                for (int cc = 0; cc < ncall && sc <= 2; cc++)
+                if (sc > 2) { /* larger strides: the plain loop */
+                    for (int cc = 0; cc < j->nca; cc++)
+                        for (int64_t q = 0; q < j->Wo; q++) {
+                            int64_t s = sc * q + cc - j->pl;
+                            r[(size_t)cc * pq + (size_t)q] = xr && s >= 0 && s < j->W ? xr[s] : 0.0f;
+                        }
+                    continue;
+                }
+                for (int cc = 0; cc < ncall; cc++)
                     for (int64_t q0 = 0; q0 < j->Wo; q0 += seg) {
                         const int64_t n = min64(seg, j->Wo - q0), off = sc * q0 + cc - j->pl;
                         if (!pre) rg_masks(mk[cc], n, j->W, sc, off);
