@@ -218,9 +218,14 @@ CONV_TARGET static inline __attribute__((always_inline)) __m512 epi_vec2(const f
         *mxa = _mm512_max_epu32(*mxa, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
     }
     if (relu) {
-        /* exec_ops.c relu: x > 0 or NaN keeps x, else +0 */
-        y = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NLE_UQ), y);
-        *mxr = _mm512_max_epu32(*mxr, _mm512_maskz_and_epi32(m, _mm512_castps_si512(y), absm));
+        /* exec_ops.c relu: x > 0 or NaN keeps x, else +0. max(y, +0) is
+         * that for every y but NaN (-0 too: vmaxps returns its second
+         * operand for two zeros), and a NaN here was counted by the stage
+         * before (mxc or mxa), so the tile goes to epilogue() and this
+         * value is never the one kept. The result is never negative, so
+         * its bits are its |x| bits: one masked max for the statistics */
+        y = _mm512_max_ps(y, _mm512_setzero_ps());
+        *mxr = _mm512_mask_max_epu32(*mxr, m, *mxr, _mm512_castps_si512(y));
     }
     if (store) {
         _mm512_mask_storeu_ps(out + r + oa, ma, y);
