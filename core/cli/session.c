@@ -123,6 +123,17 @@ int session_open(session *s, const cli_opts *o, bool use_config, const char *opt
     sources_load(s->reg, &src);
     free(dirs.v);
     free(plugs.v);
+    /* ... and names no file a rule reads or writes (the probe's inputs,
+     * the folder it saves outputs in): those options come from the command
+     * line or a trusted file only */
+    char paths[256];
+    size_t n_paths = trusted ? 0 : config_drop_file_options(&s->cfg, s->reg, paths, sizeof paths);
+    if (n_paths)
+        registry_notify(s->reg, NULL, "config/untrusted-paths", LEVEL_WARNING, s->cfg.file, 0,
+                        "the configuration's rule option%s %s name%s files and %s ignored: a configuration file "
+                        "chooses no file a rule reads or writes unless --trust-config or "
+                        "COREML_LINT_TRUST_CONFIG=1 says it may; the command line may (docs/security.md)",
+                        n_paths == 1 ? "" : "s", paths, n_paths == 1 ? "s" : "", n_paths == 1 ? "was" : "were");
     config_overlay ov = {.enable = o->enable.v,
                          .n_enable = o->enable.n,
                          .disable = o->disable.v,

@@ -657,6 +657,35 @@ static const rule_option *find_option(const host_rule *r, const char *name) {
     return NULL;
 }
 
+size_t config_drop_file_options(config *c, const registry *reg, char *names, size_t cap) {
+    size_t n = 0, used = 0;
+    if (cap) names[0] = 0;
+    for (size_t k = 0; c && k < c->n_rules; k++) {
+        config_rule *cr = &c->rules[k];
+        cJSON *o = cr->options ? cr->options->child : NULL;
+        while (o) {
+            cJSON *next = o->next;
+            bool drop = false;
+            for (size_t i = 0; !drop && i < registry_count(reg); i++) {
+                const host_rule *r = registry_rule(reg, i);
+                const rule_option *opt = rule_matches(r, cr->pattern) ? find_option(r, o->string) : NULL;
+                drop = opt && opt->names_file;
+            }
+            if (drop) {
+                if (used < cap) {
+                    /* the option's name: a declared one, so an identifier */
+                    int w = snprintf(names + used, cap - used, "%s%s", n ? ", " : "", o->string);
+                    used = w < 0 ? cap : used + (size_t)w;
+                }
+                cJSON_Delete(cJSON_DetachItemViaPointer(cr->options, o));
+                n++;
+            }
+            o = next;
+        }
+    }
+    return n;
+}
+
 static void declared_list(const host_rule *r, char *buf, size_t cap) {
     size_t o = 0;
     buf[0] = 0;

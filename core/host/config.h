@@ -95,6 +95,11 @@ typedef struct config_overlay {
  * each rule's declared options. c and ov may be NULL. Returns 0, or -1
  * with err (a tool error). */
 int config_apply(const config *c, registry *reg, const config_overlay *ov, char *err, size_t errlen);
+/* Remove from the file's rule entries every option that a loaded rule the
+ * entry matches declares as naming files (CML_OPT_NAMES_FILE): for a file
+ * the user does not trust, which may be the pull request's. Returns how
+ * many were removed; names gets their names, as far as cap allows. */
+size_t config_drop_file_options(config *c, const registry *reg, char *names, size_t cap);
 /* True when the model path matches an `exclude` glob. */
 bool config_excluded(const config *c, const char *model_path, const char *cwd);
 /* The first suppression that covers the finding, or NULL. */

@@ -32,6 +32,7 @@ typedef struct rule_option {
     opt_type type;
     cJSON *default_value;   /* owned */
     char *doc;
+    bool names_file;        /* CML_OPT_NAMES_FILE: not from an untrusted configuration */
 } rule_option;
 
 typedef struct host_rule host_rule;

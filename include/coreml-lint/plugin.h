@@ -44,6 +44,11 @@
  *      magnitude), computed by the host once per weight in one pass,
  *      however many rules ask. No ABI bump (CML_HOST_HAS; the struct is
  *      filled as far as the plugin's size of it says).
+ *   1  cml_option.flags appended (CML_OPT_NAMES_FILE: an untrusted
+ *      configuration file may not set the option: a pull request's config
+ *      must not choose where a rule writes or what it reads). No ABI bump:
+ *      the host reads the struct by its size, and an older plugin's options
+ *      have no flags.
  *
  * The contract (policy, result of non-compliance, enforced by the host?):
  *   PLG-1  A plugin must not write to the IR or keep pointers into it after
@@ -146,7 +151,13 @@ typedef struct cml_option {
     const char *default_string;       /* may be NULL */
     const char *const *default_strings; /* NULL-terminated; may be NULL (= empty) */
     void *reserved[2];                /* must be zero */
+    uint32_t flags;                   /* CML_OPT_NAMES_FILE... (appended in ABI 1; 0 when older) */
 } cml_option;
+
+/* cml_option.flags bits. A host ignores bits it does not know. */
+#define CML_OPT_NAMES_FILE 1u /* the value names files or folders the rule reads or writes: a
+                               * configuration the user does not trust (docs/security.md) may
+                               * not set it; the command line and a trusted one may */
 
 /* ---- rules and plugins ------------------------------------------------------ */
 

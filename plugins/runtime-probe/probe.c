@@ -42,11 +42,13 @@ static const cml_option OPT_SEED = {
 static const cml_option OPT_INPUTS = {
     .size = sizeof(cml_option), .type = CML_OPT_STRINGS, .name = "inputs",
     .doc = "Inputs from files instead of generated ones, each \"NAME=FILE\" (.f32 raw little-endian float32 "
-           "with the declared shape, or .npy)."};
+           "with the declared shape, or .npy).",
+    .flags = CML_OPT_NAMES_FILE};
 static const cml_option OPT_SAVE = {
     .size = sizeof(cml_option), .type = CML_OPT_STRING, .name = "save_outputs",
     .doc = "Folder to save the outputs in as .npy (NAME.npy fp32, NAME.fp16.npy fp16 emulation); empty: not saved.",
-    .default_string = ""};
+    .default_string = "",
+    .flags = CML_OPT_NAMES_FILE};
 static const cml_option OPT_TIMEOUT = {
     .size = sizeof(cml_option), .type = CML_OPT_NUMBER, .name = "timeout",
     .doc = "Wall-clock limit of the probe's process in seconds (probe/timeout beyond it).", .default_number = 300};
@@ -61,7 +63,8 @@ static const cml_option OPT_FUNCTION = {
 static const cml_option OPT_COMPARE = {
     .size = sizeof(cml_option), .type = CML_OPT_STRING, .name = "compare_to",
     .doc = "Baseline model to compare with (`coreml-lint compare BASE MODEL` sets it); empty: none.",
-    .default_string = ""};
+    .default_string = "",
+    .flags = CML_OPT_NAMES_FILE};
 static const cml_option OPT_COREML = {
     .size = sizeof(cml_option), .type = CML_OPT_BOOL, .name = "coreml",
     .doc = "Also run Core ML itself for each compute unit setting where the host has it (Apple platforms).",

@@ -395,6 +395,29 @@ static void test_trust_model(void) {
     r = run_env(repo, 60, env_plain, (const char *const[]){"check", "--trust-config", "--format", "json", model, NULL});
     CHECK(!strstr(r.out, "config/untrusted-limits"));
     res_free(&r);
+    /* files a rule writes or reads: the file may enable the probe, not
+     * choose where it saves outputs (a pull request's config had it write
+     * .txt files named after the model's outputs anywhere) */
+    char outside[1024];
+    path_in(outside, sizeof outside, work, "saved-outside");
+    FILE *cf = fopen(f, "w");
+    CHECK(cf != NULL);
+    if (cf) {
+        fprintf(cf, "{\"enable\": [\"probe/*\"], \"rules\": {\"probe/*\": {\"options\": {\"save_outputs\": \"%s\", "
+                    "\"runs\": 1, \"coreml\": false}}}}\n", outside);
+        fclose(cf);
+    }
+    r = run_env(repo, 120, env_plain, (const char *const[]){"check", "--format", "json", model, NULL});
+    CHECK(r.code == 0 || r.code == 1);
+    CHECK(!exists_path(outside));
+    CHECK(strstr(r.out, "config/untrusted-paths") != NULL && strstr(r.out, "save_outputs") != NULL);
+    res_free(&r);
+    r = run_env(repo, 120, env_plain, (const char *const[]){"check", "--trust-config", "--format", "json", model, NULL});
+    CHECK(exists_path(outside));
+    CHECK(!strstr(r.out, "config/untrusted-paths"));
+    if (!exists_path(outside)) fprintf(stderr, "  trusted save_outputs: exit %d\n  %.1200s\n", r.code, r.err);
+    res_free(&r);
+    sh("rm -rf '%s'", outside);
 }
 
 /* ---- 2. no injected output ----------------------------------------------------------- */
@@ -976,7 +999,8 @@ static void test_probe_outputs_no_follow(void) {
     char json[2 * PATH_MAX + 256];
     snprintf(json, sizeof json, "{\"rules\": {\"probe/*\": {\"options\": {\"save_outputs\": \"%s\"}}}}", out);
     write_str(cfg, json);
-    res r = RUN_IN(d, 120, "probe", "--config", "c.json", "--runs", "1", m);
+    /* (a file names the folder only when trusted: test_trust_model) */
+    res r = RUN_IN(d, 120, "probe", "--config", "c.json", "--trust-config", "--runs", "1", m);
     EXPECT_CODE(r, 2);   /* the user's own folder cannot be used: a usage error */
     CHECK(strstr(r.err, "cannot write") != NULL || strstr(r.out, "cannot write") != NULL);
     res_free(&r);
