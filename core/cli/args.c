@@ -6,12 +6,14 @@
  * cli_opts.rule_options, which the command hands to the configuration as
  * an overlay; nothing here knows what a probe is. Unknown flags get a
  * "did you mean"; a flag of another command says which commands take it. */
+#define _DEFAULT_SOURCE /* lstat */
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/sources.h"
@@ -234,11 +236,14 @@ static int check_format(const char *flag, const char *v) {
     /* which formats a command takes is the command's business; here only
      * that it is one the tool knows at all */
     if (report_writer_find(v) || !strcmp(v, "markdown")) return 0;
-    fprintf(stderr, "coreml-lint: %s: unknown format '%s' (formats: ", flag, v);
-    size_t n;
+    char names[512] = "";
+    size_t n, u = 0;
     const report_writer *w = report_writers(&n);
-    for (size_t i = 0; i < n; i++) fprintf(stderr, "%s%s", i ? ", " : "", w[i].name);
-    fputs(")\n", stderr);
+    for (size_t i = 0; i < n && u < sizeof names; i++) {
+        int k = snprintf(names + u, sizeof names - u, "%s%s", i ? ", " : "", w[i].name);
+        u = k < 0 ? sizeof names : u + (size_t)k;
+    }
+    cli_errorf("coreml-lint: %s: unknown format '%s' (formats: %s)", flag, v, names);
     return -1;
 }
 
@@ -246,7 +251,7 @@ static int check_target(const char *flag, const char *v) {
     char buf[512];
     (void)flag;
     if (target_from_flag(v, buf, sizeof buf)) return 0;
-    fprintf(stderr, "coreml-lint: %s\n", buf);
+    cli_errorf("coreml-lint: %s", buf);
     return -1;
 }
 
@@ -255,16 +260,20 @@ static int check_rule_set(const char *flag, const char *v) {
     const char *const *sets = config_rule_sets(&n);
     for (size_t i = 0; i < n; i++)
         if (!strcmp(v, sets[i])) return 0;
-    fprintf(stderr, "coreml-lint: %s must be one of", flag);
-    for (size_t i = 0; i < n; i++) fprintf(stderr, "%s %s", i ? "," : "", sets[i]);
-    fprintf(stderr, ", not '%s'\n", v);
+    char names[512] = "";
+    size_t u = 0;
+    for (size_t i = 0; i < n && u < sizeof names; i++) {
+        int k = snprintf(names + u, sizeof names - u, "%s %s", i ? "," : "", sets[i]);
+        u = k < 0 ? sizeof names : u + (size_t)k;
+    }
+    cli_errorf("coreml-lint: %s must be one of%s, not '%s'", flag, names, v);
     return -1;
 }
 
 static int check_name_file(const char *flag, const char *v) {
     const char *eq = strchr(v, '=');
     if (eq && eq != v && eq[1]) return 0;
-    fprintf(stderr, "coreml-lint: %s must be NAME=FILE, not '%s'\n", flag, v);
+    cli_errorf("coreml-lint: %s must be NAME=FILE, not '%s'", flag, v);
     return -1;
 }
 
@@ -272,7 +281,7 @@ static int check_name_file(const char *flag, const char *v) {
 static int check_limit(const char *flag, const char *v) {
     const char *eq = strchr(v, '=');
     if (!eq || eq == v || !eq[1]) {
-        fprintf(stderr, "coreml-lint: %s must be KEY=VALUE, not '%s'\n", flag, v);
+        cli_errorf("coreml-lint: %s must be KEY=VALUE, not '%s'", flag, v);
         return -1;
     }
     char key[64];
@@ -283,7 +292,7 @@ static int check_limit(const char *flag, const char *v) {
     char err[256];
     int rc = host_limit_set(&l, key, j, err, sizeof err);
     cJSON_Delete(j);
-    if (rc) fprintf(stderr, "coreml-lint: %s: %s\n", flag, err);
+    if (rc) cli_errorf("coreml-lint: %s: %s", flag, err);
     return rc;
 }
 
@@ -370,8 +379,7 @@ static int set_rule_option(cli_opts *o, const cli_flag *f, const char *v) {
         errno = 0;
         double x = strtod(v, &end);
         if (!*v || *end || errno || floor(x) != x || x < f->lo || x > f->hi) {
-            fprintf(stderr, "coreml-lint: %s must be a whole number from %.0f to %.0f, not '%s'\n", f->name, f->lo,
-                    f->hi, v);
+            cli_errorf("coreml-lint: %s must be a whole number from %.0f to %.0f, not '%s'", f->name, f->lo, f->hi, v);
             return -1;
         }
         item = cJSON_CreateNumber(x);
@@ -381,8 +389,7 @@ static int set_rule_option(cli_opts *o, const cli_flag *f, const char *v) {
         char *end = NULL;
         double x = strtod(v, &end);
         if (!*v || *end || !(x > f->lo && x <= f->hi)) {
-            fprintf(stderr, "coreml-lint: %s must be a number above %g, at most %g, not '%s'\n", f->name, f->lo, f->hi,
-                    v);
+            cli_errorf("coreml-lint: %s must be a number above %g, at most %g, not '%s'", f->name, f->lo, f->hi, v);
             return -1;
         }
         item = cJSON_CreateNumber(x);
@@ -439,6 +446,19 @@ int cli_parse(int argc, char **argv, int start, unsigned cmd, cli_opts *o) {
             only_args = true;
             continue;
         }
+        /* An argument shaped like an option that names a file or folder here
+         * is refused, not read as an option: the file names a tool such as
+         * pre-commit appends come from the commit, and a folder named
+         * "--plugin=x.mlpackage" holding a file would otherwise load that
+         * file as a plugin. Paths that start with "-" go after "--". */
+        struct stat sb;
+        if (lstat(a, &sb) == 0) {
+            cli_errorf("coreml-lint: '%s' is a file or folder here, and it looks like an option: give paths that "
+                       "start with '-' after '--' (coreml-lint check -- PATH...); an existing path is never read as "
+                       "an option",
+                       a);
+            return 2;
+        }
         const char *v = NULL;
         const cli_flag *f = find_flag(a, &v);
         if (!f || !(f->commands & cmd)) {
@@ -464,7 +484,7 @@ int cli_parse(int argc, char **argv, int start, unsigned cmd, cli_opts *o) {
         case F_LEVEL: {
             int lv = level_parse(v);
             if (lv < LEVEL_NOTE) {
-                fprintf(stderr, "coreml-lint: %s must be note, warning or error, not '%s'\n", f->name, v);
+                cli_errorf("coreml-lint: %s must be note, warning or error, not '%s'", f->name, v);
                 return 2;
             }
             *(int *)(base + f->offset) = lv;

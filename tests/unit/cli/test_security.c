@@ -418,6 +418,24 @@ static void test_trust_model(void) {
     if (!exists_path(outside)) fprintf(stderr, "  trusted save_outputs: exit %d\n  %.1200s\n", r.code, r.err);
     res_free(&r);
     sh("rm -rf '%s'", outside);
+    /* a committed file named like an option (pre-commit and xargs append
+     * the commit's file names): refused, never read as --plugin */
+    CHECK(sh("mkdir -p '%s/--plugin=x.mlpackage' '%s/x.mlpackage' && cp '%s' '%s/--plugin=x.mlpackage/evil.so' && "
+             "cp '%s' '%s/x.mlpackage/evil.so'", repo, repo, so, repo, so, repo) == 0);
+    unlink(stolen);
+    r = run_env(repo, 60, env_plain,
+                (const char *const[]){"check", "--no-config", model, "--plugin=x.mlpackage/evil.so", NULL});
+    EXPECT_CODE(r, 2);
+    CHECK(!exists_path(stolen));
+    CHECK(strstr(r.err, "after '--'") != NULL);
+    res_free(&r);
+    /* after "--" it is a path like any other */
+    r = run_env(repo, 60, env_plain,
+                (const char *const[]){"check", "--no-config", "--", "--plugin=x.mlpackage/evil.so", NULL});
+    CHECK(!exists_path(stolen));
+    CHECK(!strstr(r.err, "after '--'"));
+    res_free(&r);
+    sh("rm -rf '%s/--plugin=x.mlpackage' '%s/x.mlpackage'", repo, repo);
 }
 
 /* ---- 2. no injected output ----------------------------------------------------------- */
