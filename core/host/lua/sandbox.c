@@ -225,6 +225,77 @@ void sandbox_charge(lua_State *L, uint64_t cost) {
 /* string.find/match/gmatch/gsub pay for their steps (patterns.h) */
 static const luapat_hooks sb_pattern_hooks = {sandbox_charge};
 
+/* Library functions whose loop the count hook cannot see into and which
+ * may allocate nothing while they run: string.rep of an empty string,
+ * table.move of nils, table.insert / remove at a length a __len
+ * metamethod made up (string.rep("", math.maxinteger) ran until killed).
+ * The table functions pay one instruction per step of their loop before
+ * liblua's own function (upvalue 1) runs, so the budget and the wall
+ * clock end them as they end a Lua loop. Arguments liblua would refuse
+ * are left to it. */
+static int sb_call_lib(lua_State *L) {
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static void sb_charge_steps(lua_State *L, lua_Integer from, lua_Integer to) {
+    if (to >= from) sandbox_charge(L, (uint64_t)((lua_Unsigned)to - (lua_Unsigned)from) + 1u);
+}
+
+/* string.rep: a result of n copies of a non-empty string or separator
+ * allocates its size, which the memory cap bounds; only the empty result
+ * loops for nothing, so it is answered here, as liblua would answer it */
+static bool sb_empty_str(lua_State *L, int i) { return lua_type(L, i) == LUA_TSTRING && lua_rawlen(L, i) == 0; }
+
+static int sb_rep(lua_State *L) {
+    if (lua_isinteger(L, 2) && sb_empty_str(L, 1) && (lua_isnoneornil(L, 3) || sb_empty_str(L, 3))) {
+        lua_pushliteral(L, "");
+        return 1;
+    }
+    return sb_call_lib(L);
+}
+
+static int sb_move(lua_State *L) {
+    if (lua_isinteger(L, 2) && lua_isinteger(L, 3)) sb_charge_steps(L, lua_tointeger(L, 2), lua_tointeger(L, 3));
+    return sb_call_lib(L);
+}
+
+/* the length as liblua's insert and remove take it (__len included) */
+static bool sb_len(lua_State *L, lua_Integer *n) {
+    if (lua_type(L, 1) != LUA_TTABLE) return false;
+    *n = luaL_len(L, 1);
+    return true;
+}
+
+static int sb_insert(lua_State *L) {
+    lua_Integer n;
+    if (lua_gettop(L) == 3 && lua_isinteger(L, 2) && sb_len(L, &n)) sb_charge_steps(L, lua_tointeger(L, 2), n);
+    return sb_call_lib(L);
+}
+
+static int sb_remove(lua_State *L) {
+    lua_Integer n;
+    if (sb_len(L, &n)) sb_charge_steps(L, lua_isinteger(L, 2) ? lua_tointeger(L, 2) : n, n);
+    return sb_call_lib(L);
+}
+
+static const luaL_Reg sb_step_wrappers[] = {{"rep", sb_rep}, {"move", sb_move}, {"insert", sb_insert},
+                                             {"remove", sb_remove}, {NULL, NULL}};
+
+/* the wrappers above over the library table at idx (those it has) */
+static void sb_wrap_steps(lua_State *L, int idx) {
+    for (const luaL_Reg *r = sb_step_wrappers; r->name; r++) {
+        if (lua_getfield(L, idx, r->name) != LUA_TFUNCTION) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushcclosure(L, r->func, 1);
+        lua_setfield(L, idx, r->name);
+    }
+}
+
 int sandbox_stop(lua_State *L, const char *msg) {
     sandbox *sb = sandbox_from(L);
     if (sb->cause == SANDBOX_OK) sb->cause = SANDBOX_STOPPED;
@@ -465,6 +536,7 @@ static int sb_setup(lua_State *L) {
             /* the pattern functions the count hook cannot see into */
             luapat_register(L, 3, &sb_pattern_hooks);
         }
+        if (!strcmp(lib->name, LUA_STRLIBNAME) || !strcmp(lib->name, LUA_TABLIBNAME)) sb_wrap_steps(L, 3);
         lua_pushnil(L);
         while (lua_next(L, 3)) {
             lua_pop(L, 1);

@@ -1,0 +1,12 @@
+-- expect: rule/budget-exceeded
+-- table.move of nils: a C loop of 2^62 steps that allocates nothing; it pays
+-- an instruction per step up front, so the budget stops it.
+local rule = { id = "hostile/c-loop-move", name = "Hostile", summary = "hostile test rule", help = "Test rule.", level = "note" }
+
+function rule.check(model, ctx)
+  ctx:report(model, "before the failure")
+  table.move({}, 1, 1 << 62, 1, {})
+  ctx:report(model, "after the loop")
+end
+
+return rule
