@@ -46,8 +46,11 @@ static void bump_mark(void *m, size_t n, bool usable) {
 /* ---- small utilities ------------------------------------------------------ */
 
 size_t exec_count(int rank, const int64_t *dim) {
+    for (int i = 0; i < rank; i++)
+        if (dim[i] <= 0) return 0;
     size_t n = 1;
-    for (int i = 0; i < rank; i++) n *= (size_t)(dim[i] > 0 ? dim[i] : 0);
+    for (int i = 0; i < rank; i++)
+        if (__builtin_mul_overflow(n, (size_t)dim[i], &n) || n > EXEC_MAX_ELEMS) return EXEC_MAX_ELEMS + 1;
     return n;
 }
 
@@ -1410,6 +1413,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
                 t->dim[k] = v->type.shape.dims[k];
             }
             t->n = exec_count(t->rank, t->dim);
+            if (t->n > EXEC_MAX_ELEMS) { exec_seterr(err, errlen, "state '%s' has more than 2^40 elements", v->name); goto fail; }
             t->d = calloc(t->n ? t->n : 1, sizeof(float));
             if (!t->d) goto oom;
             t->owned = true;
@@ -1759,6 +1763,7 @@ static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_m
     t->rank = in->rank;
     for (int k = 0; k < in->rank; k++) t->dim[k] = in->shape[k];
     t->n = exec_count(t->rank, t->dim);
+    if (t->n > EXEC_MAX_ELEMS) { snprintf(p->err, sizeof p->err, "an input has more than 2^40 elements"); return -1; }
     t->d = malloc((t->n ? t->n : 1) * sizeof(float));
     if (!t->d) { snprintf(p->err, sizeof p->err, "out of memory"); return -1; }
     t->owned = true;
@@ -2234,6 +2239,11 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
                  : (v->type.dtype == CML_DT_FP16 || (f && f->array_dtype == CML_ARR_FLOAT16)) ? EXEC_DT_FP16
                  : EXEC_DT_FP32;
         size_t cnt = exec_tensor_count(o);
+        if (cnt > EXEC_MAX_ELEMS) {
+            exec_tensors_free(t, n);
+            exec_seterr(err, errlen, "input '%s' has more than 2^40 elements", v->name);
+            return -1;
+        }
         o->data = malloc((cnt ? cnt : 1) * sizeof(float));
         if (!o->data) { exec_tensors_free(t, n); exec_seterr(err, errlen, "out of memory"); return -1; }
         int64_t index_range = nn_index_range(v);

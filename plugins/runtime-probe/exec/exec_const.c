@@ -212,8 +212,12 @@ int exec_decode_weight(const exec_io *io, const cml_weight *w, const cml_value *
     size_t want = sh ? exec_count(sh->rank, sh->dims) : (size_t)n;
     if (sh && !nnq && n < want) {
         /* a scalar broadcast is not a thing for stored constants */
-        exec_seterr(err, errlen, "constant '%s' holds %llu elements, its shape needs %zu", nm,
-               (unsigned long long)n, want);
+        if (want > EXEC_MAX_ELEMS)
+            exec_seterr(err, errlen, "constant '%s' holds %llu elements, its shape more than 2^40", nm,
+                        (unsigned long long)n);
+        else
+            exec_seterr(err, errlen, "constant '%s' holds %llu elements, its shape needs %zu", nm,
+                        (unsigned long long)n, want);
         return -1;
     }
     if (!sh) {
@@ -1002,6 +1006,10 @@ static int new_xt(cx *c, xt *t, int rank, const int64_t *dim) {
     t->rank = rank;
     for (int k = 0; k < rank; k++) t->dim[k] = dim[k];
     t->n = exec_count(rank, dim);
+    if (t->n > EXEC_MAX_ELEMS) {
+        exec_seterr(c->err, c->errlen, "a constant has more than 2^40 elements");
+        return -1;
+    }
     t->d = calloc(t->n ? t->n : 1, sizeof(float));
     t->owned = true;
     if (!t->d) { exec_seterr(c->err, c->errlen, "out of memory"); return -1; }
@@ -1280,7 +1288,8 @@ static int64_t out_count(cx *c, size_t i, int *rank, int64_t *dim) {
     if (v->type.kind != CML_TYPE_TENSOR || !shape_known(&v->type.shape)) return -1;
     *rank = v->type.shape.rank;
     for (int k = 0; k < *rank; k++) dim[k] = v->type.shape.dims[k];
-    return (int64_t)exec_count(*rank, dim);
+    size_t n = exec_count(*rank, dim);
+    return n > EXEC_MAX_ELEMS ? -1 : (int64_t)n;
 }
 
 /* the joint sparse ops' non-zero values, when a constexpr_sparse_to_dense

@@ -352,6 +352,13 @@ void exec_gemm(exec_plan *p, bool ta, bool tb, int64_t M, int64_t N, int64_t K, 
                const float *B, int64_t ldb, float *C, int64_t ldc);
 
 /* ---- shared helpers ---- */
+/* The most elements a tensor may have (4 TiB of floats). A shape is the
+ * model's, or the caller's: its product may wrap size_t (a declared input
+ * [3, 6148914691236517206] "held" 2 values and the kernels read past
+ * them), so exec_count returns EXEC_MAX_ELEMS + 1 for any larger product,
+ * a count no tensor has: every place that makes a tensor from a declared
+ * shape refuses it, and a wrapped product can no longer match a real count. */
+#define EXEC_MAX_ELEMS ((size_t)1 << 40)
 size_t exec_count(int rank, const int64_t *dim);
 /* a divisor that is never 0 */
 static inline size_t exec_nz(int64_t v) { return v > 0 ? (size_t)v : 1; }

@@ -1028,6 +1028,45 @@ static void test_probe_outputs_no_follow(void) {
     free(v);
 }
 
+/* Declared shapes whose element count wraps 2^64: an input of 3 x
+ * 6148914691236517206 (3 * that = 2 mod 2^64) and a constant of that shape
+ * holding 2 values. The executor allocated 2 elements and its kernels
+ * read and wrote the declared shape's; now each is refused by name. */
+static void test_probe_wrapping_shapes(void) {
+    if (!have_probe) {
+        fprintf(stderr, "SKIP test_probe_wrapping_shapes: no probe\n");
+        return;
+    }
+    static const char *const mil[2] = {
+        "program(1.0)\n{\n    func main<ios16>(tensor<fp32, [3, 6148914691236517206]> x) {\n"
+        "            tensor<int32, [1]> ax = const()[name = string(\"ax\"), val = tensor<int32, [1]>([1])];\n"
+        "            bool kd = const()[name = string(\"kd\"), val = bool(false)];\n"
+        "            tensor<fp32, [3]> y = reduce_sum(x = x, axes = ax, keep_dims = kd)[name = string(\"y\")];\n"
+        "        } -> (y);\n}\n",
+        "program(1.0)\n{\n    func main<ios16>(tensor<fp32, [3]> x) {\n"
+        "            tensor<fp32, [3, 6148914691236517206]> w = const()[name = string(\"w\"), "
+        "val = tensor<fp32, [3, 6148914691236517206]>([1.0, 2.0])];\n"
+        "            tensor<int32, [1]> ax = const()[name = string(\"ax\"), val = tensor<int32, [1]>([1])];\n"
+        "            bool kd = const()[name = string(\"kd\"), val = bool(false)];\n"
+        "            tensor<fp32, [3]> r = reduce_sum(x = w, axes = ax, keep_dims = kd)[name = string(\"r\")];\n"
+        "            tensor<fp32, [3]> y = add(x = x, y = r)[name = string(\"y\")];\n"
+        "        } -> (y);\n}\n"};
+    static const char *const want[2] = {"input 'x' has more than 2^40 elements", "its shape more than 2^40"};
+    for (int i = 0; i < 2; i++) {
+        char d[PATH_MAX + 64], f[PATH_MAX + 128];
+        snprintf(d, sizeof d, "%s/wrap%d.mlmodelc", work, i);
+        mkdir(d, 0700);
+        path_in(f, sizeof f, d, "model.mil");
+        write_str(f, mil[i]);
+        res r = RUNW("probe", "--no-config", "--runs", "1", "--format", "json", d);
+        CHECK(r.code == 0 || r.code == 1);
+        CHECK(strstr(r.out, want[i]) != NULL);
+        CHECK(!strstr(r.out, "probe/crash"));
+        if (!strstr(r.out, want[i])) fprintf(stderr, "  wrapping shape %d: exit %d\n  %.1500s\n", i, r.code, r.out);
+        res_free(&r);
+    }
+}
+
 static void test_lua_wall_clock(void) {
     char d[PATH_MAX + 64], f[PATH_MAX + 128], model[PATH_MAX + 64];
     path_in(d, sizeof d, work, "clock");
@@ -1104,6 +1143,7 @@ int main(void) {
     RUN(test_atomic_report);
     RUN(test_lua_wall_clock);
     RUN(test_probe_outputs_no_follow);
+    RUN(test_probe_wrapping_shapes);
     tmp_remove_tree(work);
     return CHECK_DONE();
 }
