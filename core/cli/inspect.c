@@ -668,7 +668,14 @@ static void text_model(FILE *out, const cml_model *m, int indent) {
         if (*md->license) fprintf(out, "  license:     %s\n", S(md->license));
         if (*md->short_description) fprintf(out, "  description: %s\n", S(md->short_description));
         if (*md->version) fprintf(out, "  version:     %s\n", S(md->version));
-        for (size_t i = 0; i < md->n_user; i++) fprintf(out, "  %s: %s\n", S(md->user[i].key), S(md->user[i].value));
+        for (size_t i = 0; i < md->n_user; i++) {
+            /* sanitized as one line: a key ":" and the ": " after it made
+             * "  :: " at the start of a line, which neither part is alone */
+            char line[4096];
+            snprintf(line, sizeof line, "  %s: %s", md->user[i].key ? md->user[i].key : "",
+                     md->user[i].value ? md->user[i].value : "");
+            fprintf(out, "%s\n", S(line));
+        }
     }
     for (size_t i = 0; i < m->n_functions; i++) {
         const cml_function *fn = m->functions[i];

@@ -52,9 +52,12 @@ bool san_utf8_valid(const char *s, size_t n) {
 }
 
 bool san_is_hidden(uint32_t cp) {
-    /* SOURCE: Unicode 15 PropList.txt (White_Space) and
-     * DerivedCoreProperties.txt (Default_Ignorable_Code_Point), plus the
-     * controls (general category Cc). */
+    /* SOURCE: Unicode 15 PropList.txt (White_Space, and
+     * Prepended_Concatenation_Mark: 0600..0605, 06DD, 070F, 0890..0891, 08E2,
+     * 110BD, 110CD) and DerivedCoreProperties.txt
+     * (Default_Ignorable_Code_Point), plus the controls (general category
+     * Cc) and the other format characters (Cf: the Egyptian hieroglyph
+     * format controls 13430..1343F). */
     if (cp < 0x20 || (cp >= 0x7F && cp <= 0xA0)) return true;   /* C0, DEL, C1, NBSP */
     if (cp < 0xAD) return false;
     switch (cp) {
@@ -67,7 +70,8 @@ bool san_is_hidden(uint32_t cp) {
     return (cp >= 0x0600 && cp <= 0x0605) || (cp >= 0x180B && cp <= 0x180F) || (cp >= 0x2000 && cp <= 0x200F) ||
            (cp >= 0x2028 && cp <= 0x202F) || (cp >= 0x205F && cp <= 0x206F) || (cp >= 0xFE00 && cp <= 0xFE0F) ||
            (cp >= 0xFFF0 && cp <= 0xFFFB) || (cp >= 0x1BCA0 && cp <= 0x1BCA3) ||
-           (cp >= 0x1D173 && cp <= 0x1D17A) || (cp >= 0xE0000 && cp <= 0xE0FFF);
+           (cp >= 0x1D173 && cp <= 0x1D17A) || (cp >= 0xE0000 && cp <= 0xE0FFF) || (cp >= 0x0890 && cp <= 0x0891) ||
+           (cp >= 0x13430 && cp <= 0x1343F);
 }
 
 /* Sanitize n bytes of s into out (room for 4 * n + 2 bytes and the NUL);

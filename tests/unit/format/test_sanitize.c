@@ -45,6 +45,10 @@ static void test_line(void) {
     check_san("  ::warning::x", SAN_LINE, "  : :warning::x");
     check_san("\xc2\xa0\xe2\x80\x8b::notice::x", SAN_LINE, "  : :notice::x");
     check_san("\n::add-mask::s", SAN_LINE, " : :add-mask::s");
+    /* format characters that are not default-ignorable: U+0890 (a
+     * prepended concatenation mark) and U+13430 (an Egyptian format control) */
+    check_san("\xe0\xa2\x90::error::x", SAN_LINE, " : :error::x");
+    check_san("\xf0\x93\x90\xb0::error::x y\xf0\x93\x90\xbfz", SAN_LINE, " : :error::x y z");
     /* inside a line "::" is harmless and kept */
     check_san("a::b", SAN_LINE, "a::b");
     /* the legacy form is recognised anywhere: always broken */
