@@ -65,6 +65,8 @@ for path in docs:
                         and "." not in words[0]:
                     bad("%s: '%s' is no coreml-lint command: %s" % (name, words[0], line.strip()))
                 for w in words:
+                    if w == "--":  # the end of the options: paths follow
+                        break
                     f = w.split("=")[0]
                     if f.startswith("--") and f not in flags:
                         bad("%s: coreml-lint has no flag %s: %s" % (name, f, line.strip()))
