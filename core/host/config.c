@@ -256,10 +256,30 @@ static void sc_value(scan *z, char *ptr, size_t cap) {
     z->depth--;
 }
 
+/* line_of() looks a key up once per rule and per suppression; a linear scan
+ * made a config with 100k rules quadratic (seconds of strcmp). The keys are
+ * sorted once by pointer, then line, so a binary search finds the earliest
+ * key of that pointer: the scan adds keys in text order, lines never go
+ * down, so the smallest line is the one the first match in text order had. */
+static int keyline_cmp(const void *a, const void *b) {
+    const keyline *x = a, *y = b;
+    int d = strcmp(x->ptr, y->ptr);
+    return d ? d : (x->line > y->line) - (x->line < y->line);
+}
+
+static void lines_sort(config_lines *L) {
+    if (L->n > 1) qsort(L->v, L->n, sizeof *L->v, keyline_cmp);
+}
+
 static uint32_t line_of(const config *c, const char *ptr) {
-    for (size_t i = 0; c && c->lines && ptr && i < c->lines->n; i++)
-        if (!strcmp(c->lines->v[i].ptr, ptr)) return c->lines->v[i].line;
-    return 0;
+    if (!c || !c->lines || !ptr) return 0;
+    size_t lo = 0, hi = c->lines->n;
+    while (lo < hi) {   /* the first entry not below ptr */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(c->lines->v[mid].ptr, ptr) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < c->lines->n && !strcmp(c->lines->v[lo].ptr, ptr) ? c->lines->v[lo].line : 0;
 }
 
 /* ---- errors ---------------------------------------------------------------- */
@@ -330,11 +350,46 @@ static void mkptr(char *buf, size_t cap, const char *a, const char *b, const cha
     if (d) ptr_append(buf, cap, d);
 }
 
-/* An earlier sibling with the same key? */
+/* An earlier sibling with the same key? Linear in the siblings before item:
+ * fine where a parse stops at the first unknown key (the top level, limits),
+ * but not per entry of 'rules', which dup_flags() serves. */
 static bool dup_key(const cJSON *parent, const cJSON *item) {
     for (const cJSON *p = parent->child; p && p != item; p = p->next)
         if (p->string && item->string && !strcmp(p->string, item->string)) return true;
     return false;
+}
+
+typedef struct keyidx {
+    const char *key;
+    size_t i;
+} keyidx;
+
+static int keyidx_cmp(const void *a, const void *b) {
+    const keyidx *x = a, *y = b;
+    int d = strcmp(x->key, y->key);
+    return d ? d : (x->i > y->i) - (x->i < y->i);
+}
+
+/* dup_key() for every child at once: flags[i] says the i-th child repeats an
+ * earlier sibling's key. Calling dup_key() per entry made 'rules' with 100k
+ * entries quadratic; sorting once by key, then position, is n log n. NULL
+ * when out of memory. */
+static bool *dup_flags(const cJSON *parent, size_t n) {
+    bool *flags = calloc(n ? n : 1, sizeof *flags);
+    keyidx *v = calloc(n ? n : 1, sizeof *v);
+    if (!flags || !v) {
+        free(flags);
+        free(v);
+        return NULL;
+    }
+    size_t m = 0, i = 0;
+    for (const cJSON *p = parent->child; p && i < n; p = p->next, i++)
+        if (p->string) v[m++] = (keyidx){p->string, i};
+    qsort(v, m, sizeof *v, keyidx_cmp);
+    for (size_t j = 1; j < m; j++)
+        if (!strcmp(v[j - 1].key, v[j].key)) flags[v[j].i] = true;
+    free(v);
+    return flags;
 }
 
 /* A path glob as users write it: "./a/b/" -> "a/b". */
@@ -385,18 +440,14 @@ static int parse_strings(config *c, const cJSON *item, strkind kind, char ***out
     return 0;
 }
 
-static int parse_rules(config *c, const cJSON *item, char *err, size_t errlen) {
+/* The entries of 'rules', in order; dup[i]: the i-th repeats an earlier key. */
+static int parse_rule_entries(config *c, const cJSON *item, const bool *dup, char *err, size_t errlen) {
     char ptr[512];
-    mkptr(ptr, sizeof ptr, "rules", NULL, NULL);
-    if (!cJSON_IsObject(item))
-        return cfg_err(c, ptr, err, errlen, "'rules' must be an object: rule id or glob -> {\"level\", \"options\"}");
-    size_t cnt = (size_t)cJSON_GetArraySize(item);
-    c->rules = calloc(cnt ? cnt : 1, sizeof *c->rules);
-    if (!c->rules) return cfg_err(c, ptr, err, errlen, "out of memory");
     const cJSON *e;
+    size_t i = 0;
     cJSON_ArrayForEach(e, item) {
         mkptr(ptr, sizeof ptr, "rules", e->string, NULL);
-        if (dup_key(item, e)) return cfg_err(c, ptr, err, errlen, "rule '%s' appears twice in 'rules'", e->string);
+        if (dup[i++]) return cfg_err(c, ptr, err, errlen, "rule '%s' appears twice in 'rules'", e->string);
         if (!host_rule_pattern_valid(e->string))
             return cfg_err(c, ptr, err, errlen,
                            "'rules': '%s' is not a rule id (category/kebab-name) or a glob of ids (\"ane/*\")",
@@ -431,6 +482,21 @@ static int parse_rules(config *c, const cJSON *item, char *err, size_t errlen) {
         }
     }
     return 0;
+}
+
+static int parse_rules(config *c, const cJSON *item, char *err, size_t errlen) {
+    char ptr[512];
+    mkptr(ptr, sizeof ptr, "rules", NULL, NULL);
+    if (!cJSON_IsObject(item))
+        return cfg_err(c, ptr, err, errlen, "'rules' must be an object: rule id or glob -> {\"level\", \"options\"}");
+    size_t cnt = (size_t)cJSON_GetArraySize(item);
+    c->rules = calloc(cnt ? cnt : 1, sizeof *c->rules);
+    if (!c->rules) return cfg_err(c, ptr, err, errlen, "out of memory");
+    bool *dup = dup_flags(item, cnt);
+    if (!dup) return cfg_err(c, ptr, err, errlen, "out of memory");
+    int rc = parse_rule_entries(c, item, dup, err, errlen);
+    free(dup);
+    return rc;
 }
 
 static int parse_supps(config *c, const cJSON *item, char *err, size_t errlen) {
@@ -530,6 +596,7 @@ int config_parse(config *c, const char *text, size_t len, const char *name, cons
         scan z = {text, text + len, 1, c->lines, 0};
         char ptr[1024] = "";
         sc_value(&z, ptr, sizeof ptr);
+        lines_sort(c->lines);
     }
     int rc = 0;
     if (!cJSON_IsObject(root)) {

@@ -180,6 +180,63 @@ static void test_parse_errors(void) {
     EXPECT_ERROR("{\n\n  \"target\": \"iOS16\",,\n}", "test.json:3:", "JSON");
 }
 
+/* Large configurations parse in time linear-ish in their size: each rule
+ * and suppression once looked its line up, and each rule its duplicates,
+ * among all keys (100k rules: seconds of strcmp). The results, the line
+ * numbers and the duplicate message stay what they were. */
+static void test_parse_many(void) {
+    enum { N = 100000 };
+    size_t cap = (size_t)N * 48 + 256, o = 0;
+    char *json = malloc(cap);
+    CHECK(json != NULL);
+    if (!json) return;
+    /* line 1 "{", line 2 "\"rules\": {", rule i on line 3 + i */
+    o += (size_t)snprintf(json + o, cap - o, "{\n\"rules\": {\n");
+    for (int i = 0; i < N; i++)
+        o += (size_t)snprintf(json + o, cap - o, "\"x/a%d\": {\"level\": \"note\"}%s\n", i, i + 1 < N ? "," : "");
+    o += (size_t)snprintf(json + o, cap - o, "}}\n");
+    config c;
+    char err[1024] = "";
+    CHECK_INT(parse_text(&c, json, err, sizeof err), 0);
+    if (*err) fprintf(stderr, "  %s\n", err);
+    CHECK_INT(c.n_rules, N);
+    if (c.n_rules == N) {
+        CHECK_STR(c.rules[0].pattern, "x/a0");
+        CHECK_INT(c.rules[0].line, 3);
+        CHECK_STR(c.rules[N - 1].pattern, "x/a99999");
+        CHECK_INT(c.rules[N - 1].line, 3 + N - 1);
+        CHECK_INT(c.rules[54321].line, 3 + 54321);
+    }
+    config_free(&c);
+
+    /* a duplicate at the very end: the message gives the key's first line */
+    o = 0;
+    o += (size_t)snprintf(json + o, cap - o, "{\n\"rules\": {\n");
+    for (int i = 0; i < N; i++) o += (size_t)snprintf(json + o, cap - o, "\"x/a%d\": {},\n", i);
+    o += (size_t)snprintf(json + o, cap - o, "\"x/a77\": {}\n}}\n");
+    CHECK_INT(parse_text(&c, json, err, sizeof err), -1);
+    CHECK_STR(err, "test.json:80: rule 'x/a77' appears twice in 'rules'");
+    config_free(&c);
+
+    /* suppressions: each one's line is the line of its 'rule' key */
+    o = 0;
+    o += (size_t)snprintf(json + o, cap - o, "{\"suppressions\": [\n");
+    for (int i = 0; i < N; i++)
+        o += (size_t)snprintf(json + o, cap - o, "{\"rule\": \"x/a%d\", \"reason\": \"r\"}%s\n", i,
+                              i + 1 < N ? "," : "");
+    o += (size_t)snprintf(json + o, cap - o, "]}\n");
+    CHECK_INT(parse_text(&c, json, err, sizeof err), 0);
+    if (*err) fprintf(stderr, "  %s\n", err);
+    CHECK_INT(c.n_supps, N);
+    if (c.n_supps == N) {
+        CHECK_INT(c.supps[0].line, 2);
+        CHECK_INT(c.supps[N - 1].line, 2 + N - 1);
+        CHECK_STR(c.supps[N - 1].rule, "x/a99999");
+    }
+    config_free(&c);
+    free(json);
+}
+
 /* "limits": explicit settings with their own validation; defaults where unset */
 static void test_limits(void) {
     config c;
@@ -732,6 +789,7 @@ int main(void) {
     RUN(test_find_upward);
     RUN(test_parse_ok);
     RUN(test_parse_errors);
+    RUN(test_parse_many);
     RUN(test_limits);
     RUN(test_targets);
     RUN(test_apply_levels);
