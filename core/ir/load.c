@@ -88,23 +88,62 @@ static void check_spec_version(lmodel *lm, const Cmlpb__Model *pb, const char *a
     }
 }
 
-/* 1-based line of the first occurrence of needle in text (0 if absent). */
-static uint32_t line_of(const char *text, const char *needle, uint32_t *col) {
-    const char *p = needle ? strstr(text, needle) : NULL;
+/* Where a needle first occurs in Manifest.json, for the messages about it.
+ * Counting lines from the start for each message made a 15 MiB manifest
+ * take seconds even under the DIAG_MAX cap, so the first message counts
+ * them once, noting the line and the line's start every LX_BLOCK bytes;
+ * each later one counts from the block its needle falls in. */
+#define LX_SHIFT 16
+#define LX_BLOCK ((size_t)1 << LX_SHIFT)
+
+typedef struct lindex {
+    const char *text;
+    size_t len;
+    uint32_t *line;    /* line[b]: the line at byte b * LX_BLOCK */
+    size_t *start;     /* start[b]: where that line starts */
+    bool built;
+} lindex;
+
+static void lindex_build(arena *a, lindex *ix) {
+    ix->built = true;
+    size_t nb = (ix->len >> LX_SHIFT) + 1;
+    ix->line = arena_alloc(a, nb * sizeof *ix->line);
+    ix->start = arena_alloc(a, nb * sizeof *ix->start);
+    if (!ix->line || !ix->start) {
+        ix->line = NULL;   /* out of the arena: count from the start */
+        return;
+    }
+    uint32_t line = 1;
+    size_t ls = 0;
+    for (size_t i = 0; i < ix->len; i++) {
+        if (!(i & (LX_BLOCK - 1))) ix->line[i >> LX_SHIFT] = line, ix->start[i >> LX_SHIFT] = ls;
+        if (ix->text[i] == '\n') line++, ls = i + 1;
+    }
+    if (!(ix->len & (LX_BLOCK - 1))) ix->line[ix->len >> LX_SHIFT] = line, ix->start[ix->len >> LX_SHIFT] = ls;
+}
+
+/* 1-based line of the first occurrence of needle in the text (0 if absent). */
+static uint32_t line_of(arena *a, lindex *ix, const char *needle, uint32_t *col) {
+    const char *p = needle ? strstr(ix->text, needle) : NULL;
     if (col) *col = 0;
     if (!p) return 0;
-    uint32_t line = 1;
-    const char *ls = text;
-    for (const char *q = text; q < p; q++)
+    if (!ix->built) lindex_build(a, ix);
+    size_t off = (size_t)(p - ix->text), b = ix->line ? off >> LX_SHIFT : 0;
+    uint32_t line = ix->line ? ix->line[b] : 1;
+    const char *ls = ix->text + (ix->line ? ix->start[b] : 0);
+    for (const char *q = ix->text + (b << LX_SHIFT); q < p; q++)
         if (*q == '\n') { line++; ls = q + 1; }
     if (col) *col = (uint32_t)(p - ls) + 1;
     return line;
 }
 
-#define MDIAG(lm, text, needle, ...)                                                      \
+/* Once the list is full (DIAG_MAX) diag_add only counts, so the line is not
+ * looked for: doing so anyway made a Manifest.json of 60,000 empty items (4
+ * problems each, 709 KB) quadratic, > 20 s. */
+#define MDIAG(lm, ix, needle, ...)                                                        \
     do {                                                                                  \
-        uint32_t c_;                                                                      \
-        uint32_t l_ = (text) ? line_of((text), (needle), &c_) : 0;                        \
+        uint32_t c_ = 0;                                                                  \
+        uint32_t l_ = (lm)->diags.n < DIAG_MAX ? line_of((lm)->a, (ix), (needle), &c_) : 0; \
         diag_add(&(lm)->diags, "load/package-manifest", DIAG_ERROR, "Manifest.json", -1, l_, \
                  l_ ? c_ : 0, NULL, __VA_ARGS__);                                         \
     } while (0)
@@ -156,28 +195,29 @@ static char *read_manifest(lmodel *lm, const char *root) {
         return NULL;
     }
     char *spec_rel = NULL;
+    lindex ix = {text, len, NULL, NULL, false};
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(j, "fileFormatVersion");
     if (!cJSON_IsString(ver)) {
-        MDIAG(lm, text, "fileFormatVersion", "Manifest.json has no string 'fileFormatVersion'");
+        MDIAG(lm, &ix, "fileFormatVersion", "Manifest.json has no string 'fileFormatVersion'");
     } else {
         long a = -1, b = -1, c = -1;
         char tail = 0;
         int n = sscanf(ver->valuestring, "%ld.%ld.%ld%c", &a, &b, &c, &tail);
         if (n != 3)
-            MDIAG(lm, text, "fileFormatVersion",
+            MDIAG(lm, &ix, "fileFormatVersion",
                   "fileFormatVersion '%s' is not of the form major.minor.patch", ver->valuestring);
         else if (a < 0 || b < 0 || c < 0)
-            MDIAG(lm, text, "fileFormatVersion", "fileFormatVersion '%s' uses negative numbers",
+            MDIAG(lm, &ix, "fileFormatVersion", "fileFormatVersion '%s' uses negative numbers",
                   ver->valuestring);
         else if (a > 1 || (a == 1 && (b > 0 || c > 0)))
-            MDIAG(lm, text, "fileFormatVersion",
+            MDIAG(lm, &ix, "fileFormatVersion",
                   "fileFormatVersion '%s' is newer than 1.0.0, the newest Core ML reads",
                   ver->valuestring);
     }
     const cJSON *entries = cJSON_GetObjectItemCaseSensitive(j, "itemInfoEntries");
     const cJSON *rootid = cJSON_GetObjectItemCaseSensitive(j, "rootModelIdentifier");
     if (!cJSON_IsObject(entries)) {
-        MDIAG(lm, text, "itemInfoEntries", "Manifest.json has no 'itemInfoEntries' object");
+        MDIAG(lm, &ix, "itemInfoEntries", "Manifest.json has no 'itemInfoEntries' object");
     } else {
         const cJSON *e;
         cJSON_ArrayForEach(e, entries) {
@@ -185,30 +225,30 @@ static char *read_manifest(lmodel *lm, const char *root) {
             for (size_t k = 0; k < 4; k++) {
                 const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, keys[k]);
                 if (!cJSON_IsString(v))
-                    MDIAG(lm, text, e->string, "item '%s' has no string '%s'", e->string ? e->string : "",
+                    MDIAG(lm, &ix, e->string, "item '%s' has no string '%s'", e->string ? e->string : "",
                           keys[k]);
             }
             const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "path");
             if (cJSON_IsString(p)) {
                 if (!safe_rel_path(p->valuestring)) {
-                    MDIAG(lm, text, p->valuestring, "item '%s' path '%s' leaves the package's Data folder",
+                    MDIAG(lm, &ix, p->valuestring, "item '%s' path '%s' leaves the package's Data folder",
                           e->string ? e->string : "", p->valuestring);
                     continue;
                 }
                 char *abs = arena_printf(lm->a, "%s/Data/%s", root, p->valuestring);
                 if (abs && !fs_is_file(abs) && !fs_is_dir(abs))
-                    MDIAG(lm, text, p->valuestring, "item '%s' path 'Data/%s' does not exist",
+                    MDIAG(lm, &ix, p->valuestring, "item '%s' path 'Data/%s' does not exist",
                           e->string ? e->string : "", p->valuestring);
             }
         }
     }
     if (!cJSON_IsString(rootid)) {
-        MDIAG(lm, text, "rootModelIdentifier", "Manifest.json has no 'rootModelIdentifier'");
+        MDIAG(lm, &ix, "rootModelIdentifier", "Manifest.json has no 'rootModelIdentifier'");
     } else if (cJSON_IsObject(entries)) {
         const cJSON *re = cJSON_GetObjectItemCaseSensitive(entries, rootid->valuestring);
         const cJSON *p = re ? cJSON_GetObjectItemCaseSensitive(re, "path") : NULL;
         if (!re)
-            MDIAG(lm, text, "rootModelIdentifier",
+            MDIAG(lm, &ix, "rootModelIdentifier",
                   "rootModelIdentifier '%s' names no entry of itemInfoEntries", rootid->valuestring);
         else if (cJSON_IsString(p) && safe_rel_path(p->valuestring))
             spec_rel = arena_printf(lm->a, "Data/%s", p->valuestring);

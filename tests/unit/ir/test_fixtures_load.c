@@ -5,16 +5,20 @@
  * the fixture writer put in are read back; every broken model
  * (build/examples/broken) yields exactly the load/... finding it was made
  * for, with a location (artifact, and byte offset or line where the
- * problem has one). */
+ * problem has one). A Manifest.json with a great many broken items is read
+ * in time linear in its size. */
+#define _DEFAULT_SOURCE
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "check.h"
 #include "cli/inspect.h"
 #include "ir/model.h"
 #include "ir/weights.h"
+#include "tmptree.h"
 
 static const char *build_dir;
 
@@ -177,6 +181,51 @@ static void test_broken(void) {
     }
 }
 
+/* 60,000 empty items, 4 problems each: the first DIAG_MAX are kept with
+ * their line and column, the rest counted. Each problem once looked its
+ * line up in the whole text, kept or not (> 20 s). */
+static void test_manifest_many_items(void) {
+    char tmpl[] = "/tmp/cml_manifest_XXXXXX";
+    char *root = mkdtemp(tmpl);
+    CHECK(root != NULL);
+    if (!root) return;
+    char dir[256], path[512];
+    snprintf(dir, sizeof dir, "%s/many.mlpackage", root);
+    CHECK(mkdir(dir, 0700) == 0);
+    enum { N = 60000 };
+    snprintf(path, sizeof path, "%s/Manifest.json", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f) {
+        tmp_remove_tree(root);
+        return;
+    }
+    /* item i on line 2 + i */
+    fprintf(f, "{\"fileFormatVersion\": \"1.0.0\", \"itemInfoEntries\": {\n");
+    for (int i = 0; i < N; i++) fprintf(f, "\"i%d\": {}%s\n", i, i + 1 < N ? "," : "");
+    fprintf(f, "}, \"rootModelIdentifier\": \"i0\"}\n");
+    fclose(f);
+    lmodel *lm = loader_load(dir, NULL);
+    CHECK(lm != NULL);
+    if (lm) {
+        CHECK_INT(lm->diags.n, DIAG_MAX);
+        CHECK(lm->diags.dropped >= (size_t)N * 4 - DIAG_MAX);
+        if (lm->diags.n == DIAG_MAX) {
+            const cml_diag *d = lm->diags.items[0];
+            CHECK_STR(d->rule_id, "load/package-manifest");
+            CHECK_STR(d->message, "item 'i0' has no string 'path'");
+            CHECK_INT(d->loc.line, 2);
+            CHECK_INT(d->loc.column, 2);
+            d = lm->diags.items[DIAG_MAX - 1];   /* item 63's fourth */
+            CHECK_STR(d->message, "item 'i63' has no string 'description'");
+            CHECK_INT(d->loc.line, 2 + 63);
+            CHECK_INT(d->loc.column, 2);
+        }
+        loader_free(lm);
+    }
+    tmp_remove_tree(root);
+}
+
 /* ir_weight_stats (cml_host.weight_stats) against a naive double-precision
  * count over ir_weight_f64's elements, for every float weight of a model */
 static void stats_naive(const cml_weight *w, cml_weight_stats *s) {
@@ -295,6 +344,7 @@ int main(void) {
     RUN(test_good_examples);
     RUN(test_good_facts);
     RUN(test_broken);
+    RUN(test_manifest_many_items);
     RUN(test_weight_stats);
     return CHECK_DONE();
 }
