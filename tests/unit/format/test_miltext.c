@@ -1020,6 +1020,48 @@ static void test_mlmodelc_espresso_and_errors(void) {
     tmp_remove_tree(root);
 }
 
+/* A compiled net of many layers and many types: the summary lists the types
+ * in the order of their first layer, with their counts, and how many more
+ * there are. Counting them once compared every layer with every earlier
+ * one (2M layers of 4,200 types: > 20 s). */
+static void test_mlmodelc_many_layer_types(void) {
+    char tmpl[] = "/tmp/cml_mlmodelc_XXXXXX";
+    char *root = mkdtemp(tmpl);
+    CHECK(root != NULL);
+    if (!root) return;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/Many.mlmodelc", root);
+    CHECK(mkdir(dir, 0700) == 0);
+    write_file(dir, "coremldata.bin", "opaque");
+    write_file(dir, "metadata.json", METADATA);
+    enum { N = 200000, TYPES = 4000 };
+    size_t cap = (size_t)N * 24 + 64, o = 0;
+    char *net = malloc(cap);
+    CHECK(net != NULL);
+    if (!net) {
+        tmp_remove_tree(root);
+        return;
+    }
+    o += (size_t)snprintf(net + o, cap - o, "{\"layers\": [");
+    for (int i = 0; i < N; i++)   /* t0, t1, ..., t3999, t0, ...: in sorted order t10 comes before t2 */
+        o += (size_t)snprintf(net + o, cap - o, "%s{\"type\": \"t%d\"}", i ? "," : "", i % TYPES);
+    o += (size_t)snprintf(net + o, cap - o, "]}");
+    write_file(dir, "model.espresso.net", net);
+    free(net);
+    write_file(dir, "model.espresso.shape", "{}");
+    write_file(dir, "model.espresso.weights", "");
+    ctx *c = ctx_new(0);
+    Cmlpb__Model *m = NULL;
+    mlmodelc_info info;
+    CHECK_INT(mlmodelc_read(dir, c->a, &m, &c->pos, &info, &c->dl), 0);
+    CHECK_INT(info.n_espresso_layers, N);
+    CHECK(has_diag(&c->dl, "load/compiled-limited", 1,
+                   "200000 layers listed: t0 x50, t1 x50, t2 x50, t3 x50, t4 x50, t5 x50, t6 x50, "
+                   "t7 x50, and 3992 more types."));
+    ctx_free(c);
+    tmp_remove_tree(root);
+}
+
 int main(void) {
     RUN(test_apple_sample);
     RUN(test_new_spelling);
@@ -1034,5 +1076,6 @@ int main(void) {
     RUN(test_many_positions);
     RUN(test_mlmodelc_program);
     RUN(test_mlmodelc_espresso_and_errors);
+    RUN(test_mlmodelc_many_layer_types);
     return CHECK_DONE();
 }
