@@ -656,6 +656,7 @@ static int is_part_folder(const char *name) {
 
 static int has_file(rd *r, const char *dir, const char *name) {
     char *p = fs_join(r->a, dir, name);
+    if (!p) r->oom = 1;   /* not "absent": the arena cap is reported */
     return p && fs_is_file(p);
 }
 
@@ -714,20 +715,25 @@ static void list_sub_models(rd *r, const char *kind) {
     while ((e = readdir(d)) != NULL && n < MAX_SUB_MODELS && scanned++ < MAX_ENTRIES_SCANNED) {
         if (e->d_name[0] == '.' || is_part_folder(e->d_name)) continue;
         char *p = fs_join(r->a, r->dir, e->d_name);
-        if (!p || !fs_is_dir(p)) continue;
+        if (!p) { r->oom = 1; break; }
+        if (!fs_is_dir(p)) continue;
         if (fs_inside(r->dir_real, p) != 0) {
             diag_add(r->dl, R_LIMITED, DIAG_WARNING, e->d_name, -1, 0, 0, NULL, "sub-folder '%s' is not read: %s",
                      e->d_name, fs_strerror(errno));
             continue;
         }
         if (!fs_has_suffix(e->d_name, ".mlmodelc") && !has_file(r, p, F_COREMLDATA) &&
-            !has_file(r, p, F_MIL) && !has_file(r, p, F_ESPRESSO))
+            !has_file(r, p, F_MIL) && !has_file(r, p, F_ESPRESSO)) {
+            if (r->oom) break;
             continue;
+        }
         size_t rank = desc_rank(kind, e->d_name);
         if (kind && rank == SIZE_MAX) continue;
         char *abs = realpath(p, NULL);
         const char *keep = rdup(r, abs ? abs : p);
         free(abs);
+        const char *name = rdup(r, e->d_name);
+        if (!keep || !name) break;   /* arena cap reached: rdup set r->oom */
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 8;
             sub_ent *nv = arena_realloc(r->a, v, cap * sizeof *v, nc * sizeof *v);
@@ -735,12 +741,14 @@ static void list_sub_models(rd *r, const char *kind) {
             v = nv, cap = nc;
         }
         v[n].path = keep;
-        v[n].name = rdup(r, e->d_name);
+        v[n].name = name;
         v[n].rank = rank;
         n++;
     }
     closedir(d);
-    if (!n) return;
+    /* out of arena: an entry may lack its strings, so nothing listed is
+     * kept; the caller reports the cap like every other allocation */
+    if (!n || r->oom) return;
     qsort(v, n, sizeof *v, cmp_sub);
     const char **dirs = ralloc(r, n * sizeof *dirs);
     if (!dirs) return;
@@ -810,6 +818,7 @@ int mlmodelc_read_at(const char *dir, const char *rel, arena *a, Cmlpb__Model **
     int has_mil = has_file(r, dir, F_MIL), has_esp = has_file(r, dir, F_ESPRESSO);
     int has_data = has_file(r, dir, F_COREMLDATA), has_meta = has_file(r, dir, F_METADATA);
     char *upd = fs_join(a, dir, "updateParameters");
+    if (!upd) r->oom = 1;
     int has_update = upd && fs_is_dir(upd);
     r->info->is_mlprogram = has_mil;
     r->info->is_espresso = has_esp;
@@ -833,6 +842,7 @@ int mlmodelc_read_at(const char *dir, const char *rel, arena *a, Cmlpb__Model **
     uint32_t type = in->cdb_decoded && in->cdb_type ? in->cdb_type : mt;
     if (is_pipeline_type(type) || (!type && !has_mil && !has_esp))
         list_sub_models(r, in->cdb_decoded && strchr(in->cdb_kind, '.') ? in->cdb_kind : NULL);
+    if (r->oom) { cJSON_Delete(meta); goto oom; }
     if (!has_mil && !has_esp && !in->n_sub_models && !in->cdb_decoded) {
         cJSON_Delete(meta);
         diag_add(dl, R_LIMITED, DIAG_ERROR, R.rel, -1, 0, 0, NULL,

@@ -1062,6 +1062,54 @@ static void test_mlmodelc_many_layer_types(void) {
     tmp_remove_tree(root);
 }
 
+/* A pipeline's stages listed when the arena runs out part way through
+ * (fuzzing: 64 links to the folder itself filled the arena, a stage kept a
+ * NULL name and sorting the list crashed on it): at every cap the read
+ * either lists every stage with its path or fails with the arena finding. */
+static void test_mlmodelc_sub_models_arena_cap(void) {
+    char tmpl[] = "/tmp/cml_mlmodelc_XXXXXX";
+    char *root = mkdtemp(tmpl);
+    CHECK(root != NULL);
+    if (!root) return;
+    char dir[4096], name[128];
+    snprintf(dir, sizeof dir, "%s/Pipe.mlmodelc", root);
+    CHECK(mkdir(dir, 0700) == 0);
+    write_file(dir, "coremldata.bin", "x");
+    enum { N = 24 };
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "stage%02d_with_a_name_long_enough_to_take_arena_room", i);
+        make_dir(dir, name);
+        snprintf(name, sizeof name, "stage%02d_with_a_name_long_enough_to_take_arena_room/coremldata.bin", i);
+        write_file(dir, name, "x");
+    }
+    Cmlpb__Model *m = NULL;
+    mlmodelc_info info;
+    ctx *c = ctx_new(0);
+    CHECK_INT(mlmodelc_read(dir, c->a, &m, &c->pos, &info, &c->dl), 0);
+    CHECK_INT(info.n_sub_models, N);
+    size_t full = arena_used(c->a);
+    ctx_free(c);
+    size_t fails = 0;
+    for (size_t cap = 256; cap <= full; cap += 16) {
+        c = ctx_new(cap);
+        arena *da = arena_new(0);   /* the findings go where the cap does not reach */
+        c->dl.a = da;
+        int rc = mlmodelc_read(dir, c->a, &m, &c->pos, &info, &c->dl);
+        if (rc == 0) {
+            CHECK_INT(info.n_sub_models, N);
+            for (size_t i = 0; i < info.n_sub_models; i++)
+                CHECK(info.sub_model_dirs[i] && strstr(info.sub_model_dirs[i], "stage"));
+        } else {
+            CHECK(has_diag(&c->dl, "load/compiled-limited", 3, "arena cap reached"));
+            fails++;
+        }
+        ctx_free(c);
+        arena_free(da);
+    }
+    CHECK(fails > 0);
+    tmp_remove_tree(root);
+}
+
 int main(void) {
     RUN(test_apple_sample);
     RUN(test_new_spelling);
@@ -1077,5 +1125,6 @@ int main(void) {
     RUN(test_mlmodelc_program);
     RUN(test_mlmodelc_espresso_and_errors);
     RUN(test_mlmodelc_many_layer_types);
+    RUN(test_mlmodelc_sub_models_arena_cap);
     return CHECK_DONE();
 }
