@@ -58,13 +58,49 @@ static int has(const cml_op *op, const char *name) { return ir_op_attr(op, name)
 /* index of a trailing dim: -1 = last */
 static int tail(const shp *s, int k) { return s->rank + k; }
 
+/* Dims and attributes come from the model, so every sum and product is
+ * checked: one that does not fit int64 makes the dim unknown (never UB,
+ * never a wrapped finite size). dmul/dadd take dims (unknown if negative). */
+static int64_t dmul(int64_t a, int64_t b) {
+    int64_t r;
+    return a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r) ? CML_DIM_UNKNOWN : r;
+}
+
+static int64_t dadd(int64_t a, int64_t b) {
+    int64_t r;
+    return a < 0 || b < 0 || __builtin_add_overflow(a, b, &r) ? CML_DIM_UNKNOWN : r;
+}
+
+/* start + end padding (uint64 in the proto: negative here means it did
+ * not fit int64); CML_DIM_UNKNOWN when it cannot be known */
+static int64_t pad_sum(const cml_op *op, const char *start, const char *end) {
+    return dadd(attr_int(op, start, 0), attr_int(op, end, 0));
+}
+
 static int64_t conv_out(int64_t in, int64_t k, int64_t s, int64_t dil, int64_t pad_total, int same, int ceil_mode) {
+    int64_t eff, span, r;
     if (in < 0 || s <= 0) return CML_DIM_UNKNOWN;
-    if (same) return (in + s - 1) / s;
-    int64_t eff = (k - 1) * dil + 1;
-    int64_t span = in + pad_total - eff;
-    if (span < 0) return CML_DIM_UNKNOWN;
-    return (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    if (same) return __builtin_add_overflow(in, s - 1, &r) ? CML_DIM_UNKNOWN : r / s;
+    if (pad_total < 0) return CML_DIM_UNKNOWN;
+    /* eff = (k - 1) * dil + 1, span = in + pad_total - eff */
+    if (__builtin_sub_overflow(k, 1, &eff) || __builtin_mul_overflow(eff, dil, &eff) ||
+        __builtin_add_overflow(eff, 1, &eff) || __builtin_add_overflow(in, pad_total, &span) ||
+        __builtin_sub_overflow(span, eff, &span) || span < 0)
+        return CML_DIM_UNKNOWN;
+    if (ceil_mode && __builtin_add_overflow(span, s - 1, &span)) return CML_DIM_UNKNOWN;
+    return dadd(span / s, 1);
+}
+
+/* a deconvolution without outputShape: (in - 1) * s + (k - 1) * dil + 1 - pad */
+static int64_t deconv_out(int64_t in, int64_t k, int64_t s, int64_t dil, int64_t pad_total) {
+    int64_t a, b, r;
+    if (in < 0 || pad_total < 0) return CML_DIM_UNKNOWN;
+    if (__builtin_sub_overflow(in, 1, &a) || __builtin_mul_overflow(a, s, &a) ||
+        __builtin_sub_overflow(k, 1, &b) || __builtin_mul_overflow(b, dil, &b) ||
+        __builtin_add_overflow(a, b, &r) || __builtin_add_overflow(r, 1, &r) ||
+        __builtin_sub_overflow(r, pad_total, &r) || r < 0)
+        return CML_DIM_UNKNOWN;
+    return r;
 }
 
 static void set_out(lmodel *lm, const cml_op *op, const shp *s) {
@@ -88,10 +124,10 @@ static void infer(lmodel *lm, const cml_op *op) {
         int64_t kh = attr_list(op, "kernelSize", 0, 3), kw = attr_list(op, "kernelSize", 1, 3);
         int64_t sh = attr_list(op, "stride", 0, 1), sw = attr_list(op, "stride", 1, 1);
         int64_t dh = attr_list(op, "dilationFactor", 0, 1), dw = attr_list(op, "dilationFactor", 1, 1);
-        int64_t ph = attr_int(op, "valid.paddingAmounts.borderAmounts[0].startEdgeSize", 0) +
-                     attr_int(op, "valid.paddingAmounts.borderAmounts[0].endEdgeSize", 0);
-        int64_t pw = attr_int(op, "valid.paddingAmounts.borderAmounts[1].startEdgeSize", 0) +
-                     attr_int(op, "valid.paddingAmounts.borderAmounts[1].endEdgeSize", 0);
+        int64_t ph = pad_sum(op, "valid.paddingAmounts.borderAmounts[0].startEdgeSize",
+                             "valid.paddingAmounts.borderAmounts[0].endEdgeSize");
+        int64_t pw = pad_sum(op, "valid.paddingAmounts.borderAmounts[1].startEdgeSize",
+                             "valid.paddingAmounts.borderAmounts[1].endEdgeSize");
         int same = has(op, "same");
         s.d[c] = attr_int(op, "outputChannels", CML_DIM_UNKNOWN);
         if (attr_int(op, "isDeconvolution", 0)) {
@@ -100,11 +136,11 @@ static void infer(lmodel *lm, const cml_op *op) {
                 s.d[h] = os->ints[0];
                 s.d[w] = os->ints[1];
             } else if (same) {
-                s.d[h] = s.d[h] < 0 ? CML_DIM_UNKNOWN : s.d[h] * sh;
-                s.d[w] = s.d[w] < 0 ? CML_DIM_UNKNOWN : s.d[w] * sw;
+                s.d[h] = dmul(s.d[h], sh);
+                s.d[w] = dmul(s.d[w], sw);
             } else {
-                s.d[h] = s.d[h] < 0 ? CML_DIM_UNKNOWN : (s.d[h] - 1) * sh + (kh - 1) * dh + 1 - ph;
-                s.d[w] = s.d[w] < 0 ? CML_DIM_UNKNOWN : (s.d[w] - 1) * sw + (kw - 1) * dw + 1 - pw;
+                s.d[h] = deconv_out(s.d[h], kh, sh, dh, ph);
+                s.d[w] = deconv_out(s.d[w], kw, sw, dw, pw);
             }
         } else {
             s.d[h] = conv_out(s.d[h], kh, sh, dh, ph, same, 0);
@@ -124,13 +160,13 @@ static void infer(lmodel *lm, const cml_op *op) {
             const char *pfx = ceil_mode ? "includeLastPixel.paddingAmounts" : NULL;
             int64_t ph = 0, pw = 0;
             if (pfx) {
-                ph = 2 * attr_list(op, "includeLastPixel.paddingAmounts", 0, 0);
-                pw = 2 * attr_list(op, "includeLastPixel.paddingAmounts", 1, 0);
+                ph = dmul(2, attr_list(op, "includeLastPixel.paddingAmounts", 0, 0));
+                pw = dmul(2, attr_list(op, "includeLastPixel.paddingAmounts", 1, 0));
             } else {
-                ph = attr_int(op, "valid.paddingAmounts.borderAmounts[0].startEdgeSize", 0) +
-                     attr_int(op, "valid.paddingAmounts.borderAmounts[0].endEdgeSize", 0);
-                pw = attr_int(op, "valid.paddingAmounts.borderAmounts[1].startEdgeSize", 0) +
-                     attr_int(op, "valid.paddingAmounts.borderAmounts[1].endEdgeSize", 0);
+                ph = pad_sum(op, "valid.paddingAmounts.borderAmounts[0].startEdgeSize",
+                             "valid.paddingAmounts.borderAmounts[0].endEdgeSize");
+                pw = pad_sum(op, "valid.paddingAmounts.borderAmounts[1].startEdgeSize",
+                             "valid.paddingAmounts.borderAmounts[1].endEdgeSize");
             }
             s.d[h] = conv_out(s.d[h], kh, sh, 1, ph, same, ceil_mode);
             s.d[w] = conv_out(s.d[w], kw, sw, 1, pw, same, ceil_mode);
@@ -166,12 +202,12 @@ static void infer(lmodel *lm, const cml_op *op) {
         int64_t fh = attr_list(op, "scalingFactor", 0, 1), fw = attr_list(op, "scalingFactor", 1, 1);
         if (fh < 1 || fw < 1) return;
         int h = tail(&s, -2), w = tail(&s, -1);
-        s.d[h] = s.d[h] < 0 ? CML_DIM_UNKNOWN : s.d[h] * fh;
-        s.d[w] = s.d[w] < 0 ? CML_DIM_UNKNOWN : s.d[w] * fw;
+        s.d[h] = dmul(s.d[h], fh);
+        s.d[w] = dmul(s.d[w], fw);
         set_out(lm, op, &s);
     } else if (!strcmp(k, "expandDims")) {
         const cml_attr *ax = ir_op_attr(op, "axes");
-        if (!ax || ax->kind != CML_ATTR_INTS || ax->n < 1 || s.rank + (int)ax->n > MAXR) return;
+        if (!ax || ax->kind != CML_ATTR_INTS || ax->n < 1 || ax->n > (size_t)(MAXR - s.rank)) return;
         int R = s.rank + (int)ax->n;
         unsigned mask = 0;
         for (size_t j = 0; j < ax->n; j++) {
@@ -205,7 +241,7 @@ static void infer(lmodel *lm, const cml_op *op) {
         if (a < 0 || a >= s.rank) return;
         for (size_t i = 1; i < op->inputs[0]->n_values; i++) {
             if (get_in(op, i, &t) != 0 || t.rank != s.rank) return;
-            s.d[a] = (s.d[a] < 0 || t.d[a] < 0) ? CML_DIM_UNKNOWN : s.d[a] + t.d[a];
+            s.d[a] = dadd(s.d[a], t.d[a]);
         }
         set_out(lm, op, &s);
     } else if (!strcmp(k, "batchnorm") || !strcmp(k, "activation") || !strcmp(k, "softmax") ||
@@ -238,13 +274,13 @@ static void infer(lmodel *lm, const cml_op *op) {
         if (ax < 0) return;
         for (size_t i = 1; i < op->inputs[0]->n_values; i++) {
             if (get_in(op, i, &t) != 0 || t.rank != s.rank) return;
-            s.d[ax] = (s.d[ax] < 0 || t.d[ax] < 0) ? CML_DIM_UNKNOWN : s.d[ax] + t.d[ax];
+            s.d[ax] = dadd(s.d[ax], t.d[ax]);
         }
         set_out(lm, op, &s);
     } else if (!strcmp(k, "flatten")) {
         if (s.rank < 3) return;
         int64_t c = s.d[tail(&s, -3)], h = s.d[tail(&s, -2)], w = s.d[tail(&s, -1)];
-        s.d[tail(&s, -3)] = (c < 0 || h < 0 || w < 0) ? CML_DIM_UNKNOWN : c * h * w;
+        s.d[tail(&s, -3)] = dmul(dmul(c, h), w);
         s.d[tail(&s, -2)] = s.d[tail(&s, -1)] = 1;
         set_out(lm, op, &s);
     } else if (!strcmp(k, "flattenTo2D")) {
@@ -254,7 +290,7 @@ static void infer(lmodel *lm, const cml_op *op) {
         int64_t a = 1, b = 1;
         for (int j = 0; j < s.rank; j++) {
             int64_t *p = j < ax ? &a : &b;
-            *p = (s.d[j] < 0 || *p < 0) ? CML_DIM_UNKNOWN : *p * s.d[j];
+            *p = dmul(*p, s.d[j]);
         }
         shp o = {.rank = 2, .d = {a, b}};
         set_out(lm, op, &o);
@@ -263,12 +299,12 @@ static void infer(lmodel *lm, const cml_op *op) {
         if (!ts || ts->kind != CML_ATTR_INTS || ts->n > MAXR) return;
         shp o = {.rank = (int)ts->n};
         int64_t known = 1, total = 1, neg = -1;
-        for (int j = 0; j < s.rank; j++) total = (s.d[j] < 0 || total < 0) ? -1 : total * s.d[j];
+        for (int j = 0; j < s.rank; j++) total = dmul(total, s.d[j]);
         for (int j = 0; j < o.rank; j++) {
             o.d[j] = ts->ints[j];
             if (o.d[j] == -1) neg = j;
             else if (o.d[j] == 0 && j < s.rank) o.d[j] = s.d[j];
-            if (o.d[j] >= 0 && j != neg) known *= o.d[j];
+            if (o.d[j] >= 0 && j != neg) known = dmul(known, o.d[j]);
         }
         if (neg >= 0) o.d[neg] = (total >= 0 && known > 0) ? total / known : CML_DIM_UNKNOWN;
         if (!strcmp(k, "reshape")) {
@@ -330,12 +366,12 @@ static void infer(lmodel *lm, const cml_op *op) {
     } else if (!strcmp(k, "padding")) {
         if (s.rank < 2) return;
         int h = tail(&s, -2), w = tail(&s, -1);
-        int64_t ph = attr_int(op, "paddingAmounts.borderAmounts[0].startEdgeSize", 0) +
-                     attr_int(op, "paddingAmounts.borderAmounts[0].endEdgeSize", 0);
-        int64_t pw = attr_int(op, "paddingAmounts.borderAmounts[1].startEdgeSize", 0) +
-                     attr_int(op, "paddingAmounts.borderAmounts[1].endEdgeSize", 0);
-        if (s.d[h] >= 0) s.d[h] += ph;
-        if (s.d[w] >= 0) s.d[w] += pw;
+        int64_t ph = pad_sum(op, "paddingAmounts.borderAmounts[0].startEdgeSize",
+                             "paddingAmounts.borderAmounts[0].endEdgeSize");
+        int64_t pw = pad_sum(op, "paddingAmounts.borderAmounts[1].startEdgeSize",
+                             "paddingAmounts.borderAmounts[1].endEdgeSize");
+        s.d[h] = dadd(s.d[h], ph);
+        s.d[w] = dadd(s.d[w], pw);
         set_out(lm, op, &s);
     } else if (!strcmp(k, "transpose")) {
         const cml_attr *ax = ir_op_attr(op, "axes");

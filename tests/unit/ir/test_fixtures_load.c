@@ -336,6 +336,49 @@ static void test_weight_stats(void) {
     }
 }
 
+/* NeuralNetwork shape inference on sizes that do not fit int64 (fuzzing:
+ * UBSan signed overflow in conv_out and flatten): the dims that overflow
+ * come out unknown, never wrapped. Models: tests/fuzz/regress/fuzz_model/
+ * (replayed under ASan+UBSan by fuzz_replay_fuzz_model too). */
+static void test_nnshape_overflow(void) {
+    const char *src = getenv("CML_SOURCE_DIR");
+    if (!src) return;
+    char p[4096];
+    /* x [1, 3, 8, 8] -> convolution: kernel 4294967295 x 1, dilation 4294967295 */
+    snprintf(p, sizeof p, "%s/tests/fuzz/regress/fuzz_model/nnshape-conv-overflow.mlmodel", src);
+    lmodel *lm = loader_load(p, NULL);
+    CHECK(lm && lm->model && lm->model->n_functions == 1);
+    if (lm && lm->model && lm->model->n_functions == 1) {
+        const cml_block *b = lm->model->functions[0]->block;
+        CHECK(b->n_ops == 1 && b->ops[0]->n_outputs == 1);
+        if (b->n_ops == 1 && b->ops[0]->n_outputs == 1) {
+            const cml_shape *s = &b->ops[0]->outputs[0]->type.shape;
+            CHECK_INT(s->rank, 4);
+            if (s->rank == 4) CHECK_INT(s->dims[2], CML_DIM_UNKNOWN);
+            for (int i = 0; i < s->rank; i++) CHECK(s->dims[i] >= CML_DIM_UNKNOWN);
+        }
+    }
+    loader_free(lm);
+    /* x [4294967295, 4294967295, 4294967295] -> flatten: C*H*W overflows */
+    snprintf(p, sizeof p, "%s/tests/fuzz/regress/fuzz_model/nnshape-flatten-overflow.mlmodel", src);
+    lm = loader_load(p, NULL);
+    CHECK(lm && lm->model && lm->model->n_functions == 1);
+    if (lm && lm->model && lm->model->n_functions == 1) {
+        const cml_block *b = lm->model->functions[0]->block;
+        CHECK(b->n_ops == 1 && b->ops[0]->n_outputs == 1);
+        if (b->n_ops == 1 && b->ops[0]->n_outputs == 1) {
+            const cml_shape *s = &b->ops[0]->outputs[0]->type.shape;
+            CHECK_INT(s->rank, 3);
+            if (s->rank == 3) {
+                CHECK_INT(s->dims[0], CML_DIM_UNKNOWN);
+                CHECK_INT(s->dims[1], 1);
+                CHECK_INT(s->dims[2], 1);
+            }
+        }
+    }
+    loader_free(lm);
+}
+
 int main(void) {
     build_dir = getenv("CML_BUILD_DIR");
     char p[4096];
@@ -346,5 +389,6 @@ int main(void) {
     RUN(test_broken);
     RUN(test_manifest_many_items);
     RUN(test_weight_stats);
+    RUN(test_nnshape_overflow);
     return CHECK_DONE();
 }
