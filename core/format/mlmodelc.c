@@ -750,10 +750,11 @@ static void list_sub_models(rd *r, const char *kind) {
      * kept; the caller reports the cap like every other allocation */
     if (!n || r->oom) return;
     qsort(v, n, sizeof *v, cmp_sub);
-    const char **dirs = ralloc(r, n * sizeof *dirs);
-    if (!dirs) return;
-    for (size_t i = 0; i < n; i++) dirs[i] = v[i].path;
+    const char **dirs = ralloc(r, n * sizeof *dirs), **names = ralloc(r, n * sizeof *names);
+    if (!dirs || !names) return;
+    for (size_t i = 0; i < n; i++) dirs[i] = v[i].path, names[i] = v[i].name;
     r->info->sub_model_dirs = dirs;
+    r->info->sub_model_names = names;
     r->info->n_sub_models = n;
 }
 

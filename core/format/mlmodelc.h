@@ -57,6 +57,7 @@ typedef struct mlmodelc_info {
     const char *metadata_json;   /* artifact name if read */
     size_t n_sub_models;         /* nested *.mlmodelc sub-folders (pipelines) */
     const char **sub_model_dirs; /* absolute paths, sorted */
+    const char **sub_model_names;/* the same order: each folder's name as listed (a link's own name) */
     /* espresso: layer types read from model.espresso.net */
     size_t n_espresso_layers;
     const char **espresso_layer_types;

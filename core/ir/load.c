@@ -283,11 +283,43 @@ static size_t arena_cap_for(uint64_t sz) {
     return (size_t)cap;
 }
 
+/* Stages read per compiled model in all levels together: at most 64 per
+ * pipeline and IR_MAX_DEPTH levels would otherwise let a wide fan-out (or
+ * many links to one folder) multiply the work. Real compiled pipelines hold
+ * a handful of stages. Kept well under DIAG_MAX, so that the warning saying
+ * the rest is not read still finds room after a note or two per stage. */
+#define MAX_COMPILED_STAGES 128u
+
+/* The folders being loaded from the top down to the current one (device and
+ * inode, so that any path or link to one of them is recognised). */
+typedef struct cfolder {
+    dev_t dev;
+    ino_t ino;
+    const struct cfolder *up;
+} cfolder;
+
+typedef struct cwalk {
+    size_t stages;               /* sub-models read so far */
+    bool budget_said;
+} cwalk;
+
+/* 1 when dir is one of the folders on the path (a link back to itself or
+ * to a folder it is nested in): loading it again would never end */
+static int on_path(const cfolder *path, const struct stat *st) {
+    for (; path; path = path->up)
+        if (path->dev == st->st_dev && path->ino == st->st_ino) return 1;
+    return 0;
+}
+
 /* Build one compiled folder (the top one, or a stage of a compiled
- * pipeline at rel "model0/") and, for a pipeline, its stages. */
+ * pipeline at rel "model0/") and, for a pipeline, its stages. up: the
+ * folders it is nested in (NULL at the top). */
 static cml_model *load_compiled(lmodel *lm, const char *dir, const char *rel, const char *logical, int depth,
-                                const cml_model *parent, mlmodelc_info *info) {
+                                const cml_model *parent, mlmodelc_info *info, const cfolder *up, cwalk *cw) {
     Cmlpb__Model *pb = NULL;
+    struct stat st;
+    cfolder self = {0, 0, up};
+    if (stat(dir, &st) == 0) self.dev = st.st_dev, self.ino = st.st_ino;
     /* positions of every sub-model share lm->pos (keys are addresses) */
     if (mlmodelc_read_at(dir, rel, lm->a, &pb, &lm->pos, info, &lm->diags) != 0 || !pb) return NULL;
     const char *file = info->is_mlprogram ? "model.mil" : info->spec_source ? info->spec_source : "metadata.json";
@@ -320,8 +352,27 @@ static cml_model *load_compiled(lmodel *lm, const char *dir, const char *rel, co
             base = base ? base + 1 : sdir;
             char *srel = arena_printf(lm->a, "%s%s/", rel, base);
             char *slog = arena_printf(lm->a, "%s%spipeline[%zu]", logical ? logical : "", logical ? "/" : "", i);
+            struct stat sst;
+            if (stat(sdir, &sst) == 0 && on_path(&self, &sst)) {
+                const char *lname = info->sub_model_names ? info->sub_model_names[i] : base;
+                const char *lrel = arena_printf(lm->a, "%s%s/", rel, lname);
+                diag_add(&lm->diags, "load/compiled-limited", DIAG_WARNING, lrel ? lrel : rel, -1, 0, 0, slog,
+                         "sub-folder '%s' is not read: it is the folder of this model or of a model it is "
+                         "nested in (a symbolic-link loop)", lname);
+                continue;
+            }
+            if (cw->stages >= MAX_COMPILED_STAGES) {
+                if (!cw->budget_said)
+                    diag_add(&lm->diags, "load/compiled-limited", DIAG_WARNING, srel ? srel : rel, -1, 0, 0, slog,
+                             "compiled pipelines hold more than %u stages in all: the rest are not read",
+                             MAX_COMPILED_STAGES);
+                cw->budget_said = true;
+                break;
+            }
+            cw->stages++;
             mlmodelc_info si;
-            cml_model *sm = srel && slog ? load_compiled(lm, sdir, srel, slog, depth + 1, m, &si) : NULL;
+            cml_model *sm =
+                srel && slog ? load_compiled(lm, sdir, srel, slog, depth + 1, m, &si, &self, cw) : NULL;
             if (!sm) continue;
             names[k] = arena_strdup(lm->a, base);
             subs[k++] = sm;
@@ -335,7 +386,8 @@ static cml_model *load_compiled(lmodel *lm, const char *dir, const char *rel, co
 }
 
 static void load_mlmodelc(lmodel *lm) {
-    lm->model = load_compiled(lm, lm->root, "", NULL, 0, NULL, &lm->cinfo);
+    cwalk cw = {0, false};
+    lm->model = load_compiled(lm, lm->root, "", NULL, 0, NULL, &lm->cinfo, NULL, &cw);
 }
 
 /* ---- minimum OS ----------------------------------------------------------- */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "ir/model.h"
@@ -236,6 +237,140 @@ static void test_mutated_coremldata(void) {
     tmp_remove_tree(root);
 }
 
+/* ---- symbolic-link loops and fan-out in compiled pipelines ---------------- */
+
+static void put(const char *dir, const char *name, const char *text) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    spit(p, (const unsigned char *)text, strlen(text));
+}
+
+static void link_to(const char *dir, const char *name, const char *target) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    CHECK(symlink(target, p) == 0);
+}
+
+/* load/compiled-limited warnings about a loop; the one at artifact `at` if given */
+static size_t loop_diags(const cml_model *m, const char *at) {
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_diags; i++) {
+        const cml_diag *d = m->diags[i];
+        if (!strcmp(d->rule_id, "load/compiled-limited") && d->level == DIAG_WARNING &&
+            strstr(d->message, "symbolic-link loop") && (!at || !strcmp(d->loc.artifact, at)))
+            n++;
+    }
+    return n;
+}
+
+static size_t count_stages(const cml_model *m, int depth) {
+    size_t n = 0;
+    for (size_t i = 0; m && i < m->n_sub_models && depth < 64; i++)
+        n += 1 + count_stages(m->sub_models[i], depth + 1);
+    return n;
+}
+
+/* Fuzzing: stage folders that are links to their own folder made the
+ * loader read the same folder again up to 64 times per level, 32 levels
+ * deep, until the arena ran out (8 links: 12 s and 320 MB; 64 links: a
+ * crash). A stage folder that is the model's own folder, or one it is
+ * nested in, is refused with a warning naming the link. */
+static void test_symlink_loops(void) {
+    char tmpl[] = "/tmp/cml_loop_XXXXXX";
+    char *root = mkdtemp(tmpl);
+    CHECK(root != NULL);
+    if (!root) return;
+    char dir[256], sub[300];
+    /* 8 links to the folder itself */
+    snprintf(dir, sizeof dir, "%s/self.mlmodelc", root);
+    CHECK(mkdir(dir, 0700) == 0);
+    put(dir, "coremldata.bin", "x");
+    for (int i = 0; i < 8; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "m%d", i);
+        link_to(dir, name, ".");
+    }
+    lmodel *lm = loader_load(dir, NULL);
+    CHECK(lm && lm->model);
+    if (lm && lm->model) {
+        CHECK_INT(lm->model->n_sub_models, 0);
+        CHECK_INT(loop_diags(lm->model, NULL), 8);
+        CHECK_INT(loop_diags(lm->model, "m0/"), 1);
+        CHECK_INT(loop_diags(lm->model, "m7/"), 1);
+    }
+    loader_free(lm);
+
+    /* a real stage whose own stages link back to it and to the top folder */
+    snprintf(dir, sizeof dir, "%s/back.mlmodelc", root);
+    CHECK(mkdir(dir, 0700) == 0);
+    put(dir, "coremldata.bin", "x");
+    snprintf(sub, sizeof sub, "%s/stage", dir);
+    CHECK(mkdir(sub, 0700) == 0);
+    put(sub, "coremldata.bin", "x");
+    link_to(sub, "up", "..");
+    link_to(sub, "here", ".");
+    lm = loader_load(dir, NULL);
+    CHECK(lm && lm->model);
+    if (lm && lm->model) {
+        CHECK_INT(lm->model->n_sub_models, 1);
+        if (lm->model->n_sub_models == 1) CHECK_INT(lm->model->sub_models[0]->n_sub_models, 0);
+        /* "up" leaves the stage's folder: refused before the loop check */
+        CHECK_INT(loop_diags(lm->model, NULL), 1);
+        CHECK_INT(loop_diags(lm->model, "stage/here/"), 1);
+        size_t up = 0;
+        for (size_t i = 0; i < lm->model->n_diags; i++)
+            if (!strcmp(lm->model->diags[i]->rule_id, "load/compiled-limited") &&
+                strstr(lm->model->diags[i]->message, "sub-folder 'up' is not read"))
+                up++;
+        CHECK_INT(up, 1);
+    }
+    loader_free(lm);
+    tmp_remove_tree(root);
+}
+
+/* No loop, but every level links 8 times to the next one (and holds it):
+ * 9 + 81 + 729 + 6561 stage reads for four levels. The stages read per
+ * model are bounded in all (128), with one warning. */
+static void test_stage_fan_out(void) {
+    char tmpl[] = "/tmp/cml_fan_XXXXXX";
+    char *root = mkdtemp(tmpl);
+    CHECK(root != NULL);
+    if (!root) return;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/fan.mlmodelc", root);
+    CHECK(mkdir(dir, 0700) == 0);
+    char level[600];
+    snprintf(level, sizeof level, "%s", dir);
+    for (int d = 0; d < 5; d++) {
+        if (d == 4) {   /* the last level: an ML Program (one note each, so the warning finds room) */
+            put(level, "model.mil", "program(1.0)\n{\n    func main<ios15>(tensor<fp32, [1]> x) {\n    } -> (x);\n}\n");
+            break;
+        }
+        put(level, "coremldata.bin", "x");
+        for (int i = 0; i < 8; i++) {
+            char name[8];
+            snprintf(name, sizeof name, "s%d", i);
+            link_to(level, name, "d");
+        }
+        strcat(level, "/d");   /* 5 levels of "/d" fit: dir is under 512 */
+        CHECK(mkdir(level, 0700) == 0);
+    }
+    lmodel *lm = loader_load(dir, NULL);
+    CHECK(lm && lm->model);
+    if (lm && lm->model) {
+        size_t stages = count_stages(lm->model, 0), said = 0;
+        CHECK(stages > 0 && stages <= 128);
+        for (size_t i = 0; i < lm->model->n_diags; i++)
+            if (!strcmp(lm->model->diags[i]->rule_id, "load/compiled-limited") &&
+                strstr(lm->model->diags[i]->message, "more than 128 stages"))
+                said++;
+        CHECK_INT(said, 1);
+        CHECK_INT(loop_diags(lm->model, NULL), 0);
+    }
+    loader_free(lm);
+    tmp_remove_tree(root);
+}
+
 int main(void) {
     const char *b = getenv("CML_BUILD_DIR"), *s = getenv("CML_SOURCE_DIR");
     if (!b || !s) SKIP_ALL("CML_BUILD_DIR / CML_SOURCE_DIR not set (run through ctest)");
@@ -248,6 +383,8 @@ int main(void) {
     RUN(test_pipeline_min_os);
     RUN(test_keras_mnist_shapes);
     RUN(test_mutated_coremldata);
+    RUN(test_symlink_loops);
+    RUN(test_stage_fan_out);
     fprintf(stderr, "%d tests, %d failed checks\n", check_tests_, check_failures_);
     return check_failures_ ? 1 : 0;
 }
