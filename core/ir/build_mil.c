@@ -144,6 +144,20 @@ static wfile *open_weight_file(builder *b, const char *file_name, const char *lo
     return wf;
 }
 
+/* A fully known shape whose element count does not fit 64 bits: no blob
+ * can hold it (cml_shape_elems gives 0 for it, as for an unknown shape). */
+static bool shape_overflows(const cml_shape *s) {
+    uint64_t n = 1;
+    bool over = false;
+    if (s->rank <= 0) return false;
+    for (int32_t i = 0; i < s->rank; i++) {
+        if (s->dims[i] < 0) return false;   /* unknown: nothing to check */
+        if (s->dims[i] == 0) return false;  /* zero elements, whatever the rest */
+        if (!over && __builtin_mul_overflow(n, (uint64_t)s->dims[i], &n)) over = true;
+    }
+    return over;
+}
+
 /* A constant from a MIL Value (immediate or blob). */
 static iweight *weight_from_value(builder *b, const Cmlpb__Mil__Value *v, const cml_type *t,
                                   const char *logical) {
@@ -184,6 +198,12 @@ static iweight *weight_from_value(builder *b, const Cmlpb__Mil__Value *v, const 
                      0, 0, logical, "'%s' is typed %s but its blob at offset %" PRIu64 " holds %s",
                      logical ? logical : "?", cml_dtype_name(t->dtype), bm->meta_offset,
                      cml_dtype_name(bm->dtype));
+        else if (shape_overflows(&w->pub.shape))
+            diag_add(&b->lm->diags, "load/weight-blob", DIAG_ERROR, wf->pub.path, (int64_t)bm->meta_offset,
+                     0, 0, logical,
+                     "'%s' has a shape whose element count does not fit 64 bits, but its blob at offset %" PRIu64
+                     " holds %" PRIu64 " elements",
+                     logical ? logical : "?", bm->meta_offset, bm->n_elements);
         else if (w->pub.n_elements && bm->n_elements && bm->n_elements != w->pub.n_elements)
             diag_add(&b->lm->diags, "load/weight-blob", DIAG_ERROR, wf->pub.path, (int64_t)bm->meta_offset,
                      0, 0, logical,

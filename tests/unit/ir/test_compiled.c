@@ -371,6 +371,60 @@ static void test_stage_fan_out(void) {
     tmp_remove_tree(root);
 }
 
+/* A MIL const whose shape's element count does not fit 64 bits
+ * ([2^32, 2^32, 2^32, 3]) made cml_shape_elems give 0, and the blob size
+ * check was skipped without a word: it is a load/weight-blob error now,
+ * like a shape that does not match its blob. Model: the fixture writer's
+ * tiny_mlprogram.mlmodelc with the first weight's shape replaced. */
+static void test_const_shape_overflow(void) {
+    char tmpl[] = "/tmp/cml_shape_XXXXXX";
+    char *root = mkdtemp(tmpl);
+    CHECK(root != NULL);
+    if (!root) return;
+    char dir[256], wdir[300], src[4400], dst[512];
+    snprintf(dir, sizeof dir, "%s/m.mlmodelc", root);
+    snprintf(wdir, sizeof wdir, "%s/weights", dir);
+    CHECK(mkdir(dir, 0700) == 0 && mkdir(wdir, 0700) == 0);
+    static const char *const files[] = {"coremldata.bin", "metadata.json", "weights/weight.bin"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(src, sizeof src, "%s/examples/tiny_mlprogram.mlmodelc/%s", g_build, files[i]);
+        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
+        copy_file(src, dst);
+    }
+    static unsigned char mil[65536];
+    snprintf(src, sizeof src, "%s/examples/tiny_mlprogram.mlmodelc/model.mil", g_build);
+    size_t n = slurp(src, mil, sizeof mil - 1);
+    mil[n] = 0;
+    static const char from[] = "[8, 3, 3, 3]", to[] = "[4294967296, 4294967296, 4294967296, 3]";
+    char *out = malloc(2 * n + 1024), *o = out;
+    size_t hits = 0;
+    for (const char *p = (const char *)mil; out && *p;) {
+        if (!strncmp(p, from, sizeof from - 1)) {
+            memcpy(o, to, sizeof to - 1), o += sizeof to - 1, p += sizeof from - 1, hits++;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    CHECK_INT(hits, 2);   /* the const's type and its value's */
+    snprintf(dst, sizeof dst, "%s/model.mil", dir);
+    if (out) spit(dst, (const unsigned char *)out, (size_t)(o - out));
+    free(out);
+    lmodel *lm = loader_load(dir, NULL);
+    CHECK(lm && lm->model && !lm->unreadable);
+    if (lm && lm->model) {
+        size_t said = 0;
+        for (size_t i = 0; i < lm->model->n_diags; i++) {
+            const cml_diag *d = lm->model->diags[i];
+            if (!strcmp(d->rule_id, "load/weight-blob") && d->level == DIAG_ERROR &&
+                strstr(d->message, "conv_0_weight_to_fp16") && strstr(d->message, "does not fit 64 bits"))
+                said++;
+        }
+        CHECK_INT(said, 1);
+    }
+    loader_free(lm);
+    tmp_remove_tree(root);
+}
+
 int main(void) {
     const char *b = getenv("CML_BUILD_DIR"), *s = getenv("CML_SOURCE_DIR");
     if (!b || !s) SKIP_ALL("CML_BUILD_DIR / CML_SOURCE_DIR not set (run through ctest)");
@@ -385,6 +439,7 @@ int main(void) {
     RUN(test_mutated_coremldata);
     RUN(test_symlink_loops);
     RUN(test_stage_fan_out);
+    RUN(test_const_shape_overflow);
     fprintf(stderr, "%d tests, %d failed checks\n", check_tests_, check_failures_);
     return check_failures_ ? 1 : 0;
 }
