@@ -793,7 +793,7 @@ static void test_many_positions(void) {
 /* ---- 4. compiled folders ------------------------------------------------ */
 
 static void write_file(const char *dir, const char *name, const char *text) {
-    char path[4096];
+    char path[4096 + 256]; /* dir (a 4 KiB buffer at most) and a name */
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
     CHECK(f != NULL);
@@ -803,7 +803,7 @@ static void write_file(const char *dir, const char *name, const char *text) {
 }
 
 static void make_dir(const char *dir, const char *name) {
-    char path[4096];
+    char path[4096 + 256];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     CHECK(mkdir(path, 0700) == 0);
 }
