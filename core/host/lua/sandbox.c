@@ -244,13 +244,22 @@ static void sb_charge_steps(lua_State *L, lua_Integer from, lua_Integer to) {
     if (to >= from) sandbox_charge(L, (uint64_t)((lua_Unsigned)to - (lua_Unsigned)from) + 1u);
 }
 
+/* argument i as liblua's luaL_checkinteger reads it (an integer, a float
+ * with an integral value, a numeric string), or false */
+static bool sb_int_arg(lua_State *L, int i, lua_Integer *v) {
+    int ok = 0;
+    *v = lua_tointegerx(L, i, &ok);
+    return ok != 0;
+}
+
 /* string.rep: a result of n copies of a non-empty string or separator
  * allocates its size, which the memory cap bounds; only the empty result
  * loops for nothing, so it is answered here, as liblua would answer it */
 static bool sb_empty_str(lua_State *L, int i) { return lua_type(L, i) == LUA_TSTRING && lua_rawlen(L, i) == 0; }
 
 static int sb_rep(lua_State *L) {
-    if (lua_isinteger(L, 2) && sb_empty_str(L, 1) && (lua_isnoneornil(L, 3) || sb_empty_str(L, 3))) {
+    lua_Integer n;
+    if (sb_int_arg(L, 2, &n) && sb_empty_str(L, 1) && (lua_isnoneornil(L, 3) || sb_empty_str(L, 3))) {
         lua_pushliteral(L, "");
         return 1;
     }
@@ -258,7 +267,8 @@ static int sb_rep(lua_State *L) {
 }
 
 static int sb_move(lua_State *L) {
-    if (lua_isinteger(L, 2) && lua_isinteger(L, 3)) sb_charge_steps(L, lua_tointeger(L, 2), lua_tointeger(L, 3));
+    lua_Integer f, e;
+    if (sb_int_arg(L, 2, &f) && sb_int_arg(L, 3, &e)) sb_charge_steps(L, f, e);
     return sb_call_lib(L);
 }
 
@@ -270,14 +280,14 @@ static bool sb_len(lua_State *L, lua_Integer *n) {
 }
 
 static int sb_insert(lua_State *L) {
-    lua_Integer n;
-    if (lua_gettop(L) == 3 && lua_isinteger(L, 2) && sb_len(L, &n)) sb_charge_steps(L, lua_tointeger(L, 2), n);
+    lua_Integer n, pos;
+    if (lua_gettop(L) == 3 && sb_int_arg(L, 2, &pos) && sb_len(L, &n)) sb_charge_steps(L, pos, n);
     return sb_call_lib(L);
 }
 
 static int sb_remove(lua_State *L) {
-    lua_Integer n;
-    if (sb_len(L, &n)) sb_charge_steps(L, lua_isinteger(L, 2) ? lua_tointeger(L, 2) : n, n);
+    lua_Integer n, pos;
+    if (sb_len(L, &n)) sb_charge_steps(L, lua_isnoneornil(L, 2) ? n : sb_int_arg(L, 2, &pos) ? pos : n, n);
     return sb_call_lib(L);
 }
 

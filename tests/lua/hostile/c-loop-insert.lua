@@ -6,7 +6,7 @@ local rule = { id = "hostile/c-loop-insert", name = "Hostile", summary = "hostil
 function rule.check(model, ctx)
   ctx:report(model, "before the failure")
   local t = setmetatable({}, { __len = function() return math.maxinteger - 1 end })
-  table.insert(t, 1, 1)
+  table.insert(t, "1", 1)  -- a numeric string, as liblua takes it
   ctx:report(model, "after the loop")
 end
 

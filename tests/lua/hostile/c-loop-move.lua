@@ -5,7 +5,7 @@ local rule = { id = "hostile/c-loop-move", name = "Hostile", summary = "hostile 
 
 function rule.check(model, ctx)
   ctx:report(model, "before the failure")
-  table.move({}, 1, 1 << 62, 1, {})
+  table.move({}, 1.0, 2.0 ^ 62, 1, {})  -- floats with integral values, as liblua takes them
   ctx:report(model, "after the loop")
 end
 

@@ -6,7 +6,7 @@ local rule = { id = "hostile/c-loop-rep", name = "Hostile", summary = "hostile t
 
 function rule.check(model, ctx)
   ctx:report(model, "before the failure")
-  local s = string.rep("", math.maxinteger) .. ("").rep("", math.maxinteger, "")
+  local s = string.rep("", math.maxinteger) .. ("").rep("", 2.0 ^ 62, "")
   if #s == 0 then
     while true do end
   end
