@@ -340,43 +340,46 @@ static void test_weight_stats(void) {
  * UBSan signed overflow in conv_out and flatten): the dims that overflow
  * come out unknown, never wrapped. Models: tests/fuzz/regress/fuzz_model/
  * (replayed under ASan+UBSan by fuzz_replay_fuzz_model too). */
+/* The output shape of the only op of regress model NAME: its rank and up to
+ * 8 dims (false when the model does not load as one function of one op) */
+static bool only_op_shape(const char *src, const char *name, int32_t *rank, int64_t dims[8]) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/tests/fuzz/regress/fuzz_model/%s", src, name);
+    lmodel *lm = loader_load(p, NULL);
+    bool ok = lm && lm->model && lm->model->n_functions == 1 && lm->model->functions[0]->block->n_ops == 1 &&
+              lm->model->functions[0]->block->ops[0]->n_outputs == 1;
+    CHECK(ok);
+    if (ok) {
+        const cml_shape *s = &lm->model->functions[0]->block->ops[0]->outputs[0]->type.shape;
+        *rank = s->rank;
+        for (int32_t i = 0; i < s->rank && i < 8; i++) dims[i] = s->dims[i];
+    }
+    loader_free(lm);
+    return ok;
+}
+
 static void test_nnshape_overflow(void) {
     const char *src = getenv("CML_SOURCE_DIR");
     if (!src) return;
-    char p[4096];
+    int32_t rank;
+    int64_t d[8];
     /* x [1, 3, 8, 8] -> convolution: kernel 4294967295 x 1, dilation 4294967295 */
-    snprintf(p, sizeof p, "%s/tests/fuzz/regress/fuzz_model/nnshape-conv-overflow.mlmodel", src);
-    lmodel *lm = loader_load(p, NULL);
-    CHECK(lm && lm->model && lm->model->n_functions == 1);
-    if (lm && lm->model && lm->model->n_functions == 1) {
-        const cml_block *b = lm->model->functions[0]->block;
-        CHECK(b->n_ops == 1 && b->ops[0]->n_outputs == 1);
-        if (b->n_ops == 1 && b->ops[0]->n_outputs == 1) {
-            const cml_shape *s = &b->ops[0]->outputs[0]->type.shape;
-            CHECK_INT(s->rank, 4);
-            if (s->rank == 4) CHECK_INT(s->dims[2], CML_DIM_UNKNOWN);
-            for (int i = 0; i < s->rank; i++) CHECK(s->dims[i] >= CML_DIM_UNKNOWN);
+    if (only_op_shape(src, "nnshape-conv-overflow.mlmodel", &rank, d)) {
+        CHECK_INT(rank, 4);
+        if (rank == 4) {
+            CHECK_INT(d[2], CML_DIM_UNKNOWN);
+            for (int i = 0; i < 4; i++) CHECK(d[i] >= CML_DIM_UNKNOWN);
         }
     }
-    loader_free(lm);
     /* x [4294967295, 4294967295, 4294967295] -> flatten: C*H*W overflows */
-    snprintf(p, sizeof p, "%s/tests/fuzz/regress/fuzz_model/nnshape-flatten-overflow.mlmodel", src);
-    lm = loader_load(p, NULL);
-    CHECK(lm && lm->model && lm->model->n_functions == 1);
-    if (lm && lm->model && lm->model->n_functions == 1) {
-        const cml_block *b = lm->model->functions[0]->block;
-        CHECK(b->n_ops == 1 && b->ops[0]->n_outputs == 1);
-        if (b->n_ops == 1 && b->ops[0]->n_outputs == 1) {
-            const cml_shape *s = &b->ops[0]->outputs[0]->type.shape;
-            CHECK_INT(s->rank, 3);
-            if (s->rank == 3) {
-                CHECK_INT(s->dims[0], CML_DIM_UNKNOWN);
-                CHECK_INT(s->dims[1], 1);
-                CHECK_INT(s->dims[2], 1);
-            }
+    if (only_op_shape(src, "nnshape-flatten-overflow.mlmodel", &rank, d)) {
+        CHECK_INT(rank, 3);
+        if (rank == 3) {
+            CHECK_INT(d[0], CML_DIM_UNKNOWN);
+            CHECK_INT(d[1], 1);
+            CHECK_INT(d[2], 1);
         }
     }
-    loader_free(lm);
 }
 
 int main(void) {
