@@ -23,4 +23,12 @@ for f in $(find core include sarif plugins rules tests bench examples action .ci
         bad=1
     }
 done
+# the bundled plugins declare the same licence in their cml_plugin record
+# (spdx_license), which users and tools read from the plugin itself
+for f in $(grep -rl "spdx_license *=" plugins 2>/dev/null); do
+    grep "spdx_license *=" "$f" | grep -qv '"Apache-2.0"' && {
+        echo "$f: spdx_license is not \"Apache-2.0\""
+        bad=1
+    }
+done
 exit $bad

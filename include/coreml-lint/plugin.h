@@ -196,7 +196,7 @@ typedef struct cml_plugin {
     const char *version;              /* the plugin's own version, "1.0.0" */
     const cml_rule *const *rules;     /* NULL-terminated array of pointers, >= 1 rule */
     /* optional */
-    const char *spdx_license;         /* "MIT" */
+    const char *spdx_license;         /* "Apache-2.0": the SPDX id of the plugin's licence */
     const char *home_url;
     /* Called once after the host accepted the plugin, before any check; a
      * non-zero return makes the plugin unusable. *state is handed to every

@@ -158,7 +158,7 @@ static const cml_plugin zw_plugin = {
     .name = "example-zero-weight",
     .version = "1.0.0",
     .rules = zw_rules,
-    .spdx_license = "MIT",
+    .spdx_license = "Apache-2.0",
     .init = zw_init,
     .fini = zw_fini,
 };

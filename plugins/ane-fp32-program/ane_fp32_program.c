@@ -155,7 +155,7 @@ static const cml_plugin fp32_plugin = {
     .abi = CML_ABI_VERSION,
     .name = "ane-fp32-program",
     .version = CML_VERSION_STRING,
-    .spdx_license = "MIT",
+    .spdx_license = "Apache-2.0",
     .rules = fp32_rules,
 };
 

@@ -21,7 +21,7 @@ static const cml_plugin ane_plugin = {
     .abi = CML_ABI_VERSION,
     .name = "ane",
     .version = CML_VERSION_STRING,
-    .spdx_license = "MIT",
+    .spdx_license = "Apache-2.0",
     .rules = ane_rules,
 };
 

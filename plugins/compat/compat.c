@@ -847,7 +847,7 @@ static const cml_plugin compat_plugin = {
     .abi = CML_ABI_VERSION,
     .name = "compat",
     .version = CML_VERSION_STRING,
-    .spdx_license = "MIT",
+    .spdx_license = "Apache-2.0",
     .rules = compat_rules,
 };
 

@@ -1473,7 +1473,7 @@ static const cml_plugin cw_plugin = {
     .abi = CML_ABI_VERSION,
     .name = "compress",
     .version = CML_VERSION_STRING,
-    .spdx_license = "MIT",
+    .spdx_license = "Apache-2.0",
     .rules = cw_rules,
 };
 

@@ -384,7 +384,7 @@ static const cml_plugin nm_plugin = {
     .abi = CML_ABI_VERSION,
     .name = "numerics",
     .version = CML_VERSION_STRING,
-    .spdx_license = "MIT",
+    .spdx_license = "Apache-2.0",
     .rules = nm_rules,
 };
 

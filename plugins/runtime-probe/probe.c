@@ -1002,7 +1002,7 @@ static const cml_plugin PLUGIN = {
     .name = "runtime-probe",
     .version = "1.0.0",
     .rules = RULES,
-    .spdx_license = "MIT",
+    .spdx_license = "Apache-2.0",
     .init = prb_init,
     .fini = prb_fini,
 };

@@ -519,7 +519,7 @@ static const cml_plugin sz_plugin = {
     .abi = CML_ABI_VERSION,
     .name = "size",
     .version = CML_VERSION_STRING,
-    .spdx_license = "MIT",
+    .spdx_license = "Apache-2.0",
     .rules = sz_rules,
 };
 
