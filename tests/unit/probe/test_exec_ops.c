@@ -1844,7 +1844,8 @@ static Cmlpb__NeuralNetworkLayer *nn_layer(nnb *b, const char *name, const char 
     return l;
 }
 
-static bool nn_run(res *r, nnb *b, const exec_tensor *in, size_t n_in, exec_mode mode) {
+/* load and prepare b's model (false, with r->err, when either fails) */
+static bool nn_prep(res *r, nnb *b) {
     memset(r, 0, sizeof *r);
     size_t len = cmlpb__model__get_packed_size(b->m);
     uint8_t *buf = malloc(len ? len : 1);
@@ -1858,7 +1859,11 @@ static bool nn_run(res *r, nnb *b, const exec_tensor *in, size_t n_in, exec_mode
     if (!r->lm || !r->lm->model) return false;
     r->p = exec_prepare(r->lm->model, NULL, &host_opts, r->err, sizeof r->err);
     if (!r->p) { fprintf(stderr, "NN prepare failed: %s\n", r->err); return false; }
-    return again(r, mode, in, n_in);
+    return true;
+}
+
+static bool nn_run(res *r, nnb *b, const exec_tensor *in, size_t n_in, exec_mode mode) {
+    return nn_prep(r, b) && again(r, mode, in, n_in);
 }
 
 static Cmlpb__ConvolutionLayerParams *nn_conv_params(int cout, int cin, int k, int groups, int stride) {
@@ -2038,6 +2043,52 @@ static void test_nn_weights(void) {
             if (kind == 0) EXPECT(&r, 0, 1e-6, 4.5, 21);
             else if (kind == 1) EXPECT(&r, 0, 0, 40 + 10 + 20, 30 + 30 + 30);
             else EXPECT(&r, 0, 0, 1.5, 65506);
+        }
+        res_free(&r);
+        pool_free();
+    }
+}
+
+/* innerProduct on a rank-4 input: one row per leading index, its [C, H, W]
+ * read flattened when they hold inputChannels values; any other size is
+ * refused (it once ran as n / C_in rows into an output of x1 rows: a heap
+ * overflow on a public Keras model, C_in 3 against [3, 3086, 2320]) */
+static void test_nn_inner_product_rows(void) {
+    float x[24];
+    for (int i = 0; i < 24; i++) x[i] = (float)(i + 1);
+    for (int kind = 0; kind < 3; kind++) {
+        /* [2, 3, 1, 1] with C_in 3; [1, 3, 2, 2] with C_in 12; [1, 3, 2, 2] with C_in 3 */
+        int64_t dims[3][4] = {{2, 3, 1, 1}, {1, 3, 2, 2}, {1, 3, 2, 2}};
+        int cin = kind == 1 ? 12 : 3;
+        exec_tensor in = kind == 0 ? TS("x", x, 2, 3, 1, 1) : TS("x", x, 1, 3, 2, 2);
+        nnb b = nn_new(4, dims[kind]);
+        Cmlpb__NeuralNetworkLayer *l = nn_layer(&b, "fc", "x", "y");
+        Cmlpb__InnerProductLayerParams *ip = PNEW(Cmlpb__InnerProductLayerParams, CMLPB__INNER_PRODUCT_LAYER_PARAMS__INIT);
+        ip->inputchannels = (uint64_t)cin;
+        ip->outputchannels = 2;
+        Cmlpb__WeightParams *w = PNEW(Cmlpb__WeightParams, CMLPB__WEIGHT_PARAMS__INIT);
+        /* row 0 all ones (the row's sum), row 1 a one at its first value */
+        w->n_floatvalue = (size_t)(2 * cin);
+        w->floatvalue = pz(2 * (size_t)cin * sizeof(float));
+        for (int i = 0; i < cin; i++) w->floatvalue[i] = 1;
+        w->floatvalue[cin] = 1;
+        ip->weights = w;
+        l->layer_case = CMLPB__NEURAL_NETWORK_LAYER__LAYER_INNER_PRODUCT;
+        l->innerproduct = ip;
+        res r;
+        if (kind < 2) {
+            if (nn_run(&r, &b, &in, 1, EXEC_FP32)) {
+                if (kind == 0) {
+                    SHAPE(&r, 0, 2, 2, 1, 1);
+                    EXPECT(&r, 0, 0, 6, 1, 15, 4);
+                } else {
+                    SHAPE(&r, 0, 1, 2, 1, 1);
+                    EXPECT(&r, 0, 0, 78, 1);
+                }
+            }
+        } else if (nn_prep(&r, &b)) {
+            CHECK(run_rc(&r, EXEC_FP32, &in, 1) != 0);
+            CHECK(strstr(exec_last_error(r.p), "12 values per row, inputChannels is 3") != NULL);
         }
         res_free(&r);
         pool_free();
@@ -2442,6 +2493,7 @@ int main(void) {
     RUN(test_nn_convolution);
     RUN(test_nn_pooling);
     RUN(test_nn_weights);
+    RUN(test_nn_inner_product_rows);
     RUN(test_nn_misc);
     RUN(test_nn_activations);
     RUN(test_nn_image_preprocessing);

@@ -475,8 +475,11 @@ static int k_pooling(xctx *c) {
 
 /* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1719-1770
  * InnerProductLayerParams: rank 1..3 act on the
- * last dim; rank 4 [x1, C, H, W] -> [x1, C_out, 1, 1]; rank 5 ->
- * [x1, x2, C_out, 1, 1]; weights [C_out, C_in] row-major. */
+ * last dim; rank 4 [x1, C_in, 1, 1] -> [x1, C_out, 1, 1]; rank 5
+ * [x1, x2, C_in, 1, 1] -> [x1, x2, C_out, 1, 1]; weights [C_out, C_in]
+ * row-major. A rank-4/5 input whose [C, H, W] holds C_in values in all is
+ * read flattened (as a converter's flatten would give it); any other is
+ * refused: one row of C_in values per leading index, no more. */
 static int k_innerProduct(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
     NEED(x, "input");
@@ -494,11 +497,17 @@ static int k_innerProduct(xctx *c) {
         dim[r - 1] = cout;
         m = x->n / (size_t)cin;
     } else {
-        int64_t lead = r == 4 ? 1 : 2;
-        if ((int64_t)(x->n / (size_t)cin) * cin != (int64_t)x->n) return exec_fail(c, "input size does not match inputChannels");
+        int lead = r == 4 ? 1 : 2;
+        size_t rows = 1, per = 1;
+        for (int i = 0; i < r; i++) {
+            if (i < lead) rows *= (size_t)x->dim[i];
+            else per *= (size_t)x->dim[i];
+        }
+        if (per != (size_t)cin)
+            return exec_fail(c, "input [C, H, W] holds %zu values per row, inputChannels is %lld", per, (long long)cin);
         dim[lead] = cout;
-        for (int i = (int)lead + 1; i < r; i++) dim[i] = 1;
-        m = x->n / (size_t)cin;
+        for (int i = lead + 1; i < r; i++) dim[i] = 1;
+        m = rows;
     }
     xt *y = exec_out(c, 0, r, dim);
     if (!y) return exec_fail(c, "out of memory");
