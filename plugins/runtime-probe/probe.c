@@ -542,6 +542,18 @@ static int rep_non_finite(const cml_model *m, cml_ctx *ctx, const probe_result *
         if (mode && !fp32_clean) continue; /* already said for fp32 */
         const probe_op_ref *first = mode ? &r->first_nonfinite16 : &r->first_nonfinite32;
         char msg[1400];
+        if (!mode && r->nonfinite_sign) {
+            /* the probe's own generated inputs, not the model: a note */
+            snprintf(msg, sizeof msg,
+                     "in fp32 on the probe's generated inputs (floats in [-1, 1]): output %s; the first op to "
+                     "produce a non-finite value is '%s' (%s), and with the same inputs made non-negative every "
+                     "output is finite: the NaN/Inf comes from negative inputs, which the model may never be given",
+                     outs, first->op ? prb_op_name(first->op) : "?", first->op ? first->op->kind : "?");
+            cml_report(ctx, .level = CML_NOTE, .message = msg, .at = first->op ? &first->op->loc : NULL,
+                       .fix = "run the probe on real inputs (--input NAME=FILE, .f32 or .npy); if negative values "
+                              "can reach the model, guard the op's domain (clamp or add an epsilon)");
+            continue;
+        }
         if (first->op)
             snprintf(msg, sizeof msg, "%s: output %s; the first op to produce a non-finite value is '%s' (%s)%s",
                      mode ? "in fp16 emulation (what the GPU and Neural Engine compute), fp32 being finite" : "in fp32",
@@ -808,7 +820,10 @@ static const cml_rule R_NON_FINITE = {
                "arithmetic: log or sqrt of a negative value, a division by zero, an overflow of float32) or only "
                "in fp16 emulation (values beyond the fp16 range 65504, which the GPU and Neural Engine cannot "
                "hold). The finding names the first op that produced a non-finite value; everything after it "
-               "inherits it.\n\n## Fix\n\nGuard the op's domain in the source model (clamp, add an epsilon) or, "
+               "inherits it. On the probe's generated inputs (floats in [-1, 1]) an fp32 NaN or Inf that "
+               "goes away when the same inputs are made non-negative is only a note: it comes from negative "
+               "inputs, which a model of magnitudes, probabilities or counts is never given; give real inputs "
+               "with `--input`.\n\n## Fix\n\nGuard the op's domain in the source model (clamp, add an epsilon) or, "
                "for fp16-only cases, scale the activations down or keep the op in fp32." PRB_HOW,
     .default_level = CML_ERROR,
     .check = chk_non_finite,

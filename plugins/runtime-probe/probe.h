@@ -123,6 +123,9 @@ typedef struct probe_result {
     probe_output *outputs;
     /* first op with a NaN/Inf output, per mode */
     probe_op_ref first_nonfinite32, first_nonfinite16;
+    /* the fp32 outputs were finite when the generated float inputs were
+     * made non-negative: the NaN/Inf came from their sign */
+    bool nonfinite_sign;
     /* fp16 overflow: ops with |x| > 65504 before rounding (a = max |x|, count) */
     size_t n_overflow_ops;
     probe_op_ref overflow[PROBE_MAX_LIST];

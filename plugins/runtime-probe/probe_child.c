@@ -1250,6 +1250,59 @@ static void prb_constant_outputs(prb_child *c, exec_plan *plan, const char *fn, 
     }
     free(varied);
 }
+/* probe/non-finite on generated inputs: generated floats are uniform in
+ * [-1, 1], and a model whose inputs are magnitudes, probabilities or
+ * counts takes the log or sqrt of negative values it is never given (a
+ * public echo-cancelling model: log(magnitude + ...)). When an fp32 output
+ * held NaN or Inf, run fp32 once more on the same inputs with every
+ * generated float made non-negative (|x|; inputs read from files as given):
+ * if every output is then finite, what the probe saw came from the sign of
+ * its own inputs, and the finding says so instead of blaming the model. */
+static void prb_nonfinite_sign(prb_child *c, exec_plan *plan, const exec_tensor *ins, size_t n_in,
+                               const bool *from_file) {
+    probe_result *r = c->res;
+    bool bad = false, flipped = false;
+    for (size_t i = 0; i < r->n_outputs; i++)
+        if (r->outputs[i].is_float && r->outputs[i].nan32 + r->outputs[i].inf32) bad = true;
+    exec_tensor *alt = bad && n_in ? malloc(n_in * sizeof *alt) : NULL;
+    if (!alt) return;
+    for (size_t i = 0; i < n_in; i++) {
+        alt[i] = ins[i];
+        bool flt = ins[i].dtype == EXEC_DT_FP32 || ins[i].dtype == EXEC_DT_FP16;
+        if (from_file[i] || !flt || !ins[i].data) continue;
+        size_t n = exec_tensor_count(&ins[i]);
+        float *d = malloc((n ? n : 1) * sizeof *d);
+        if (!d) goto out;
+        bool neg = false;
+        for (size_t k = 0; k < n; k++) {
+            neg = neg || signbit(ins[i].data[k]);
+            d[k] = fabsf(ins[i].data[k]);
+        }
+        alt[i].data = d;
+        flipped = flipped || neg;
+    }
+    if (flipped) {
+        exec_tensor *o = NULL;
+        size_t n_o = 0;
+        exec_reset_states(plan);
+        if (exec_run(plan, EXEC_FP32, alt, n_in, &o, &n_o, NULL) == 0) {
+            bool finite = true;
+            for (size_t i = 0; i < n_o && finite; i++) {
+                if (!prb_is_float(&o[i])) continue;
+                uint64_t nan = 0, inf = 0;
+                prb_count_nonfinite(&o[i], &nan, &inf);
+                finite = nan + inf == 0;
+            }
+            r->nonfinite_sign = finite;
+        }
+        exec_tensors_free(o, n_o);
+    }
+out:
+    for (size_t i = 0; i < n_in; i++)
+        if (alt[i].data != ins[i].data) free(alt[i].data);
+    free(alt);
+}
+
 static void prb_child_main(prb_child *c) {
     probe_result *r = c->res;
     const probe_opts *o = c->o;
@@ -1469,6 +1522,7 @@ static void prb_child_main(prb_child *c) {
     /* a partial pipeline's stand-in values do not follow the inputs: its
      * outputs are not judged constant */
     if (!r->partial) prb_constant_outputs(c, plan, fn->name, ins, n_in, from_file, out32, n_out32);
+    if (!r->partial) prb_nonfinite_sign(c, plan, ins, n_in, from_file);
 
     /* a mixed-precision program also runs in its own typed precision
      * (fp16-typed ops rounded, fp32-typed ones not); for pure fp16 / fp32
