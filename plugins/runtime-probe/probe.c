@@ -909,8 +909,10 @@ static const cml_rule R_UNSUPPORTED = {
                "are not read). A model with such an op was not probed; a pipeline with such a stage is probed on "
                "generated values for that stage's outputs (status 'partial'), so the stages before and after it "
                "still run. The static findings stand. This says nothing about Core ML's own support (see "
-               "ane/unsupported-op for the Neural Engine)." PRB_HOW,
-    .default_level = CML_WARNING,
+               "ane/unsupported-op for the Neural Engine), and nothing is wrong with the model: the finding is a "
+               "note, so that a healthy Create ML model does not fail `--fail-on warning` for a limit of the "
+               "probe's." PRB_HOW,
+    .default_level = CML_NOTE,
     .check = chk_unsupported,
     .tags = TAGS,
     .options = PROBE_OPTIONS,
