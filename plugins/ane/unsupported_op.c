@@ -23,6 +23,9 @@ typedef struct uo_group {
     const char *kind, *reason, *source;
     char tier;
     ane_ops ops;
+    size_t first;                    /* its first op's place among the function's off-NE ops */
+    size_t total;                    /* in the summary: the ops of every group that prints as this one */
+    bool shown;                      /* ... false for such a group after the first */
 } uo_group;
 
 typedef struct uo_run {
@@ -42,7 +45,38 @@ static bool is_off_ne(const cml_op *op) {
     return (op->estimate.unit == CML_UNIT_GPU || op->estimate.unit == CML_UNIT_CPU) && op->estimate.tier != 0;
 }
 
-static bool str_eq(const char *a, const char *b) { return (!a && !b) || (a && b && strcmp(a, b) == 0); }
+/* strcmp with NULL first */
+static int str_cmp(const char *a, const char *b) { return !a || !b ? (a != NULL) - (b != NULL) : strcmp(a, b); }
+
+/* the ops off the NE, in program order (at), sorted by (kind, reason, at) to
+ * group them in O(n log n): a hostile program has as many distinct reasons
+ * (they name shapes) as ops */
+typedef struct uo_key {
+    const cml_op *op;
+    size_t at;
+} uo_key;
+static int uo_key_cmp(const void *pa, const void *pb) {
+    const uo_key *a = pa, *b = pb;
+    int c = str_cmp(a->op->kind, b->op->kind);
+    if (!c) c = str_cmp(a->op->estimate.reason, b->op->estimate.reason);
+    return c ? c : (a->at > b->at) - (a->at < b->at);
+}
+/* groups in the order of their first op */
+static int uo_group_cmp(const void *pa, const void *pb) {
+    const uo_group *a = pa, *b = pb;
+    return (a->first > b->first) - (a->first < b->first);
+}
+/* the summary's labels (a group's reason, else its kind), sorted to add up
+ * the groups that print alike (one reason under several kinds) */
+typedef struct uo_label {
+    const char *text;
+    size_t g;
+} uo_label;
+static int uo_label_cmp(const void *pa, const void *pb) {
+    const uo_label *a = pa, *b = pb;
+    int c = strcmp(a->text, b->text);
+    return c ? c : (a->g > b->g) - (a->g < b->g);
+}
 
 static bool kind_in(const char *kind, const char *const *list) {
     for (; kind && *list; list++)
@@ -115,7 +149,8 @@ static void uo_function(const cml_model *m, const cml_function *fn, void *arg) {
     ane_ops all = {0};
     ane_collect(fn, &all);
     uo_group *groups = NULL;
-    size_t n_groups = 0, cap = 0;
+    uo_key *keys = NULL;
+    size_t n_groups = 0, n_keys = 0, cap = 0;
     size_t n_compute = 0, n_off = 0, n_fp32 = 0;
     long segments = 0;
     int prev = -1;
@@ -138,28 +173,36 @@ static void uo_function(const cml_model *m, const cml_function *fn, void *arg) {
             n_fp32++;
             continue;
         }
-        size_t g = 0;
-        while (g < n_groups && !(str_eq(groups[g].kind, op->kind) && str_eq(groups[g].reason, op->estimate.reason)))
-            g++;
-        if (g == n_groups) {
-            if (n_groups == cap) {
-                size_t nc = cap ? cap * 2 : 8;
-                uo_group *ng = realloc(groups, nc * sizeof *ng);
-                if (!ng) {
-                    oom = true;
-                    break;
-                }
-                groups = ng;
-                cap = nc;
+        if (n_keys == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            uo_key *nk = realloc(keys, nc * sizeof *nk);
+            if (!nk) {
+                oom = true;
+                break;
             }
-            groups[n_groups++] = (uo_group){op->kind, op->estimate.reason, op->estimate.source, op->estimate.tier,
-                                            {0}};
+            keys = nk;
+            cap = nc;
         }
-        /* a group is as severe as its most severe op */
-        if (op->estimate.tier == 'A') groups[g].tier = 'A';
-        ane_ops_push(&groups[g].ops, op);
-        if (groups[g].ops.oom) oom = true;
+        keys[n_keys] = (uo_key){op, n_keys};
+        n_keys++;
     }
+    if (n_keys) qsort(keys, n_keys, sizeof *keys, uo_key_cmp);
+    groups = n_keys ? calloc(n_keys, sizeof *groups) : NULL;
+    if (n_keys && !groups) oom = true;
+    for (size_t i = 0; groups && i < n_keys; i++) {
+        const cml_op *op = keys[i].op;
+        if (!n_groups || str_cmp(groups[n_groups - 1].kind, op->kind) ||
+            str_cmp(groups[n_groups - 1].reason, op->estimate.reason))
+            groups[n_groups++] = (uo_group){op->kind, op->estimate.reason, op->estimate.source, op->estimate.tier,
+                                            {0}, keys[i].at, 0, true};
+        uo_group *g = &groups[n_groups - 1];
+        /* a group is as severe as its most severe op */
+        if (op->estimate.tier == 'A') g->tier = 'A';
+        ane_ops_push(&g->ops, op);
+        if (g->ops.oom) oom = true;
+    }
+    free(keys);
+    if (n_groups) qsort(groups, n_groups, sizeof *groups, uo_group_cmp);
     if (oom) cml_log(run->ctx, CML_WARNING, "function '%s': out of memory; findings may be incomplete",
                      ane_s(fn->name));
     for (size_t g = 0; g < n_groups; g++)
@@ -172,10 +215,29 @@ static void uo_function(const cml_model *m, const cml_function *fn, void *arg) {
                     ane_s(fn->name), n_off, n_compute);
         cml_related rel[ANE_MAX_RELATED];
         size_t nr = 0;
+        uo_label *lab = malloc(n_groups * sizeof *lab);
         for (size_t g = 0; g < n_groups; g++) {
-            ane_bprintf(&b, "%s%s x%zu", g ? ", " : "",
-                        groups[g].reason ? groups[g].reason : ane_s(groups[g].kind), groups[g].ops.n);
+            groups[g].total = groups[g].ops.n;
+            if (lab) lab[g] = (uo_label){groups[g].reason ? groups[g].reason : ane_s(groups[g].kind), g};
+        }
+        if (lab) {
+            /* one entry per printed label, at its first group, with the ops of all */
+            qsort(lab, n_groups, sizeof *lab, uo_label_cmp);
+            for (size_t i = 1, head = 0; i < n_groups; i++) {
+                if (strcmp(lab[i].text, lab[head].text)) {
+                    head = i;
+                    continue;
+                }
+                groups[lab[head].g].total += groups[lab[i].g].ops.n;
+                groups[lab[i].g].shown = false;
+            }
+            free(lab);
+        }
+        for (size_t g = 0, shown = 0; g < n_groups; g++) {
             if (groups[g].tier == 'A') warn = true;
+            if (!groups[g].shown) continue;
+            ane_bprintf(&b, "%s%s x%zu", shown++ ? ", " : "",
+                        groups[g].reason ? groups[g].reason : ane_s(groups[g].kind), groups[g].total);
             if (nr < ANE_MAX_RELATED && groups[g].ops.n)
                 rel[nr++] = (cml_related){&groups[g].ops.v[0]->loc, ane_s(groups[g].reason)};
         }
