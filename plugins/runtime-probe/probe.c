@@ -349,12 +349,14 @@ static void prb_json_str(char *out, size_t cap, const char *s) {
     out[k] = 0;
 }
 
-static void prb_add_figures(cml_ctx *ctx, const probe_result *r) {
+/* the report's "probe" property for r, its message why (r->message, or a
+ * reason that is no finding's) */
+static void prb_add_figures_why(cml_ctx *ctx, const probe_result *r, const char *why) {
     size_t cap = (r->figures ? strlen(r->figures) : 0) + 4096;
     char *doc = malloc(cap);
     if (!doc) return;
     char msg[2 * PROBE_MSG + 8], host[512];
-    prb_json_str(msg, sizeof msg, r->message);
+    prb_json_str(msg, sizeof msg, why);
 #ifdef __APPLE__
     prb_json_str(host, sizeof host, "Apple platform: Core ML figures (CPU, GPU, Neural Engine) are under coreml");
 #else
@@ -364,7 +366,7 @@ static void prb_add_figures(cml_ctx *ctx, const probe_result *r) {
 #endif
     int k = snprintf(doc, cap, "{\"status\":\"%s\",\"peak_rss_mb\":%.6g,\"host\":%s",
                      r->status == PROBE_OK && r->partial ? "partial" : prb_status_name(r->status), r->rss_peak_mb, host);
-    if (k > 0 && r->message[0] && (size_t)k < cap) k += snprintf(doc + k, cap - (size_t)k, ",\"message\":%s", msg);
+    if (k > 0 && why[0] && (size_t)k < cap) k += snprintf(doc + k, cap - (size_t)k, ",\"message\":%s", msg);
     if (k > 0 && r->status == PROBE_OK && r->figures && r->figures[0] && (size_t)k < cap)
         k += snprintf(doc + k, cap - (size_t)k, ",%s", r->figures);
     if (k > 0 && (size_t)k + 2 < cap) {
@@ -375,6 +377,8 @@ static void prb_add_figures(cml_ctx *ctx, const probe_result *r) {
     }
     free(doc);
 }
+
+static void prb_add_figures(cml_ctx *ctx, const probe_result *r) { prb_add_figures_why(ctx, r, r->message); }
 
 /* ---- running (once per model and run options) ------------------------------------ */
 
@@ -431,7 +435,10 @@ static const probe_result *prb_get_with(cml_ctx *ctx, const cml_model *m, bool *
         return r;
     }
     if (prb_has_errors(m)) {
-        r->status = PROBE_SKIPPED; /* the load/... rules say what is wrong */
+        /* the load/... rules say what is wrong: no probe finding, but the
+         * report's probe section says why it did not run */
+        r->status = PROBE_SKIPPED;
+        prb_add_figures_why(ctx, r, "not run: the model has load errors (see its load/... findings)");
         return r;
     }
     if (!m->n_functions && !m->classic) {

@@ -191,6 +191,25 @@ static void test_figures_tiny(void) {
     cli_res_free(&r);
 }
 
+/* A model with load errors is not run, and no probe rule repeats those
+ * errors, but the report's probe section says why there are no figures
+ * (it was silently absent). */
+static void test_skipped_on_load_errors(void) {
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/../../examples/broken/missing_weights.mlpackage", fix);
+    res r;
+    cJSON *doc = PROBE_JSON(&r, path);
+    CHECK(doc != NULL);
+    CHECK_INT(count_rule(doc, "load/missing-weight-file", NULL), 1);
+    CHECK_INT(count_prefix(doc, "probe/"), 0);
+    const cJSON *f = figures(doc);
+    CHECK(f != NULL);
+    CHECK_STR(str(f, "status"), "skipped");
+    CHECK(str(f, "message") && strstr(str(f, "message"), "the model has load errors"));
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+}
+
 static void test_numerics_fixtures(void) {
     res r;
     /* log(x) on the generated [-1, 1]: finite once the inputs are made
@@ -832,6 +851,7 @@ int main(void) {
 
     RUN(test_figures_tiny);
     RUN(test_numerics_fixtures);
+    RUN(test_skipped_on_load_errors);
     RUN(test_corpus_numerics);
     RUN(test_isolation);
     RUN(test_compare);
