@@ -1266,8 +1266,8 @@ static void prb_nonfinite_sign(prb_child *c, exec_plan *plan, const exec_tensor 
         if (r->outputs[i].is_float && r->outputs[i].nan32 + r->outputs[i].inf32) bad = true;
     exec_tensor *alt = bad && n_in ? malloc(n_in * sizeof *alt) : NULL;
     if (!alt) return;
+    memcpy(alt, ins, n_in * sizeof *alt); /* each entry owns nothing until its data is replaced */
     for (size_t i = 0; i < n_in; i++) {
-        alt[i] = ins[i];
         bool flt = ins[i].dtype == EXEC_DT_FP32 || ins[i].dtype == EXEC_DT_FP16;
         if (from_file[i] || !flt || !ins[i].data) continue;
         size_t n = exec_tensor_count(&ins[i]);
