@@ -40,6 +40,7 @@
 #define R_SPEC "load/spec-version"
 #define R_LIMITED "load/compiled-limited"
 #define R_STRUCTURE "load/mil-structure"
+#define R_MISSING_WEIGHTS "load/missing-weight-file"
 
 /* SOURCE (folder layout): coremltools/modelrunner/ModelRunner/add_model.mlmodelc/
  * (coremldata.bin, metadata.json, model.mil, analytics/coremldata.bin). */
@@ -473,6 +474,33 @@ static Cmlpb__Mil__Program *read_mil(rd *r, mil_postab *pos) {
 /* SOURCE (file names and the "layers"[{type, name, top, bottom}] JSON):
  * the NeuralNetwork output of coremlc as described in the brief for this
  * module; no Apple sample is in the coremltools tree. */
+static int has_file(rd *r, const char *dir, const char *name);
+
+/* The layers' weights live in the file the net's "storage" names
+ * ("model.espresso.weights", beside it); a layer reads them by blob index
+ * (blob_weights, blob_biases > 0). A folder without that file cannot load,
+ * as an ML Program package without weight.bin cannot. Only a plain file
+ * name is looked up, in this folder. */
+static void check_espresso_storage(rd *r, const cJSON *j, const cJSON *layers) {
+    const char *st = jstr(j, "storage");
+    if (!st || !*st || strchr(st, '/') || strchr(st, '\\') || !strcmp(st, "..") || !strcmp(st, ".")) return;
+    size_t users = 0;
+    const char *first = NULL;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, layers) {
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(e, "blob_weights");
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(e, "blob_biases");
+        if ((cJSON_IsNumber(w) && w->valuedouble > 0) || (cJSON_IsNumber(b) && b->valuedouble > 0)) {
+            if (!users++) first = jstr(e, "name");
+        }
+    }
+    if (!users || has_file(r, r->dir, st)) return;
+    diag_add(r->dl, R_MISSING_WEIGHTS, DIAG_ERROR, ART(r, st), -1, 0, 0, NULL,
+             "weight file '%s' named by model.espresso.net (storage) does not exist; %zu layer%s read weights from "
+             "it (the first '%s')",
+             st, users, users == 1 ? "" : "s", first && *first ? first : "?");
+}
+
 static void read_espresso(rd *r) {
     mlmodelc_info *in = r->info;
     cJSON *j = json_load(r, F_ESPRESSO, R_LIMITED, DIAG_WARNING);
@@ -494,6 +522,7 @@ static void read_espresso(rd *r) {
             in->n_espresso_layers++;
         }
     }
+    if (cJSON_IsArray(layers)) check_espresso_storage(r, j, layers);
     cJSON_Delete(j);
 }
 

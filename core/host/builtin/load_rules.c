@@ -98,7 +98,10 @@ static const load_rule_def DEFS[] = {
      "load,weights",
      "**Why it matters.** Every `BlobFileValue` in an ML Program names a file relative to `@model_path` "
      "(the folder of the root `model.mlmodel` in an `.mlpackage`, the `.mlmodelc` folder when compiled). "
-     "If that file is missing, Core ML fails at load time with `Could not open …/weights/weight.bin`.\n\n"
+     "If that file is missing, Core ML fails at load time with `Could not open …/weights/weight.bin`. A "
+     "NeuralNetwork compiled for espresso keeps its layers' weights in the file `model.espresso.net` names "
+     "as its `storage` (`model.espresso.weights`); it is reported when a layer reads blobs from it "
+     "(`blob_weights`, `blob_biases`) and the file is not in the folder.\n\n"
      "**Example.** A package checked in without `Data/com.apple.CoreML/weights/` because of a `.gitignore` "
      "rule for `*.bin`.\n\n"
      "**Fix.** Keep `Data/com.apple.CoreML/weights/` with the package (check ignore rules and Git LFS), or "
