@@ -20,6 +20,8 @@ engineer in apple/coremltools#1278) and run on the CPU unless the class also
 implements `MLCustomLayer`'s optional GPU method
 `encode(commandBuffer:inputs:outputs:)`, so the graph is split around them. Apple lists custom operators among the features ML programs do
 not support yet.
+The app provides each class once: the layers that share a class are one
+finding, at the first of them, the others listed as related locations.
 
 **Example.** `model.mlmodel: warning: layer 'soft_threshold' is a custom layer: the app must provide the class 'CLSoftThreshold' (MLCustomLayer) … [custom/custom-layer]`
 
@@ -38,23 +40,40 @@ apple/coremltools#1278.]],
   tags = { "custom", "compatibility", "ane" },
 }
 
+-- One finding per class: the app provides each class once, so the layers
+-- that share it are one fix (a public style-transfer model has five
+-- ResCropBlockLambda layers); the first layer is the location, the others
+-- are related locations.
 local function check_one(model, ctx)
+  local order, by_class = {}, {}
   for op in model:ops() do
-    local class
-    if op.kind == "custom" and op.is_nn_layer then
-      class = op.attrs.className
-    elseif op.kind == "custom_layer" then
-      class = op.attrs.class_name
-    end
     if op.kind == "custom" and op.is_nn_layer or op.kind == "custom_layer" then
+      local class = op.kind == "custom" and op.attrs.className or op.attrs.class_name
       if type(class) ~= "string" or class == "" then class = "(no className)" end
-      ctx:report{
-        at = op,
-        message = ("layer '%s' is a custom layer: the app must provide the class '%s' (MLCustomLayer) or the model fails to load; it never runs on the Neural Engine (Apple engineer, apple/coremltools#1278) and runs on the CPU unless the class also implements the GPU path (encode(commandBuffer:inputs:outputs:))"):format(op.name, class),
-        fix = "replace the custom layer with built-in (composite) operations, or split the model around it",
-        props = { class_name = class },
-      }
+      local g = by_class[class]
+      if not g then
+        g = { class = class, ops = {} }
+        by_class[class] = g
+        order[#order + 1] = g
+      end
+      g.ops[#g.ops + 1] = op
     end
+  end
+  for _, g in ipairs(order) do
+    local first, n = g.ops[1], #g.ops
+    local related = {}
+    for i = 2, math.min(n, 33) do
+      related[#related + 1] = { at = g.ops[i], message = ("also class '%s'"):format(g.class) }
+    end
+    local layers = n == 1 and ("layer '%s' is a custom layer"):format(first.name)
+      or ("%d layers ('%s' first) are custom layers of one class"):format(n, first.name)
+    ctx:report{
+      at = first,
+      message = ("%s: the app must provide the class '%s' (MLCustomLayer) or the model fails to load; it never runs on the Neural Engine (Apple engineer, apple/coremltools#1278) and runs on the CPU unless the class also implements the GPU path (encode(commandBuffer:inputs:outputs:))"):format(layers, g.class),
+      fix = "replace the custom layer with built-in (composite) operations, or split the model around it",
+      related = #related > 0 and related or nil,
+      props = { class_name = g.class, layers = n },
+    }
   end
 end
 
