@@ -585,6 +585,16 @@ static void text_classic(FILE *out, const cml_model *m, int indent) {
         fprintf(out, "%zu shift and %zu scale value(s)", sh ? sh->n : 0, sc ? sc->n : 0);
     } else if ((a = cml_op_attr(op, "inputList.inputColumn")) && a->kind == CML_ATTR_STRINGS) {
         fprintf(out, "%zu input column(s)", a->n);
+    } else if (!strcmp(op->kind, "dictVectorizer") || !strcmp(op->kind, "oneHotEncoder")) {
+        /* SOURCE: DictVectorizer.proto (stringToIndex / int64ToIndex) and
+         * OneHotEncoder.proto (stringCategories / int64Categories), each a
+         * StringVector / Int64Vector whose `vector` holds the keys */
+        bool dv = !strcmp(op->kind, "dictVectorizer");
+        const cml_attr *k = cml_op_attr(op, dv ? "stringToIndex.vector" : "stringCategories.vector");
+        bool str = k != NULL;
+        if (!k) k = cml_op_attr(op, dv ? "int64ToIndex.vector" : "int64Categories.vector");
+        if (k) fprintf(out, "%zu %s %s", k->n, str ? "string" : "int64", dv ? "key(s)" : "categories");
+        else fprintf(out, "no %s", dv ? "keys" : "categories");
     } else {
         fprintf(out, "%zu attribute(s)", op->n_attrs);
     }

@@ -684,6 +684,17 @@ static void test_inspect_facts(void) {
     CHECK(strstr(r.out, "updatable:     yes") && strstr(r.out, "layers unknown"));
     CHECK(!strstr(r.out, "0 layers"));
     cli_res_free(&r);
+    /* a one-hot encoder and a dict vectorizer by their keys, not by the
+     * IR's attribute count (a public Turi Create text classifier's 2886
+     * words read "2 attribute(s)") */
+    char probe_dir[PATH_MAX];
+    snprintf(probe_dir, sizeof probe_dir, "%s/rule-fixtures/probe", bd ? bd : ".");
+    r = run_in(probe_dir, (const char *const[]){"inspect", "classic_strings.mlmodel", NULL});
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "type:          oneHotEncoder\n") && strstr(r.out, "parameters:    3 string categories\n"));
+    CHECK(strstr(r.out, "type:          dictVectorizer\n") && strstr(r.out, "parameters:    2 string key(s)\n"));
+    CHECK(!strstr(r.out, "attribute(s)"));
+    cli_res_free(&r);
     /* and check reports nothing but the analysis limit on it */
     r = run_in(truth, (const char *const[]){"--no-config", "--fail-on", "warning", "retrained_updatable.mlmodelc", NULL});
     EXPECT_CODE(r, 0);
