@@ -1008,6 +1008,25 @@ static void test_resample(void) {
     pool_free();
 }
 
+/* transpose with a repeated axis: [0, 0] on [3, 1] gave a [3, 3] output
+ * read with x's first stride twice (x[i + j]), past x's 3 values; refused
+ * now, as MIL's transpose refuses it */
+static void test_transpose_repeated_axis(void) {
+    nnm b = nnm_new(true);
+    nnm_input(&b, "x", NV(3, 1));
+    nnm_output(&b, "y");
+    Cmlpb__TransposeLayerParams *tp = P(TransposeLayerParams, TRANSPOSE_LAYER_PARAMS);
+    SET_LIST(tp->axes, tp->n_axes, U64, 0, 0);
+    nn_add(b.nn, "tr", "x", "y", LC(TRANSPOSE), tp);
+    float v[3] = {1, 2, 3};
+    exec_tensor in = TS("x", v, 3, 1);
+    res r;
+    if (nnm_prepare(&r, &b, NULL)) CHECK(!res_again(&r, EXEC_FP32, &in, 1) && strstr(r.err, "not a permutation"));
+    else CHECK(0);
+    res_free(&r);
+    pool_free();
+}
+
 int main(void) {
     snprintf(g_root, sizeof g_root, "/tmp/cml_exec_nn_XXXXXX");
     if (!mkdtemp(g_root)) {
@@ -1030,6 +1049,7 @@ int main(void) {
     RUN(test_generators);
     RUN(test_norms);
     RUN(test_resample);
+    RUN(test_transpose_repeated_axis);
     refs_free();
     tmp_remove_tree(g_root);
     return CHECK_DONE();

@@ -917,9 +917,16 @@ static int k_transpose(xctx *c) {
     if (exec_aints(c, "axes", ax, EXEC_MAX_RANK) != x->rank) return exec_fail(c, "axes must have rank values");
     int perm[EXEC_MAX_RANK];
     int64_t dim[EXEC_MAX_RANK];
+    /* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto TransposeLayerParams: axes is a
+     * permutation of the input's axes. A repeated axis would give an output of other dims than x's,
+     * read with one stride twice: past x's end. */
+    unsigned seen = 0;
     for (int i = 0; i < x->rank; i++) {
         perm[i] = exec_axis((int)ax[i], x->rank);
-        if (perm[i] < 0) return exec_fail(c, "bad axes");
+        if (perm[i] < 0 || (seen & (1u << perm[i])))
+            return exec_fail(c, "axes are not a permutation of 0..%d (axis %lld at %d)", x->rank - 1,
+                             (long long)ax[i], i);
+        seen |= 1u << perm[i];
         dim[i] = x->dim[perm[i]];
     }
     xt *y = exec_out(c, 0, x->rank, dim);
