@@ -1027,6 +1027,27 @@ static void test_transpose_repeated_axis(void) {
     pool_free();
 }
 
+/* reshape CHANNEL_LAST with a 4-value target whose [C, H, W] is larger than
+ * the input's: [2, 1, 1, 2] to [1, 4, 1, 1] keeps the count (4) but wrote
+ * each of the 2 samples as 4 values a sample of 2 apart (a heap overflow
+ * of the output and of the per-sample buffer); refused now */
+static void test_reshape_channel_last_sample(void) {
+    nnm b = nnm_new(true);
+    nnm_input(&b, "x", NV(2, 1, 1, 2));
+    nnm_output(&b, "y");
+    Cmlpb__ReshapeLayerParams *rp = P(ReshapeLayerParams, RESHAPE_LAYER_PARAMS);
+    SET_LIST(rp->targetshape, rp->n_targetshape, I64, 1, 4, 1, 1);
+    rp->mode = CMLPB__RESHAPE_LAYER_PARAMS__RESHAPE_ORDER__CHANNEL_LAST;
+    nn_add(b.nn, "rs", "x", "y", LC(RESHAPE), rp);
+    float v[4] = {1, 2, 3, 4};
+    exec_tensor in = TS("x", v, 2, 1, 1, 2);
+    res r;
+    if (nnm_prepare(&r, &b, NULL)) CHECK(!res_again(&r, EXEC_FP32, &in, 1) && strstr(r.err, "per sample"));
+    else CHECK(0);
+    res_free(&r);
+    pool_free();
+}
+
 int main(void) {
     snprintf(g_root, sizeof g_root, "/tmp/cml_exec_nn_XXXXXX");
     if (!mkdtemp(g_root)) {
@@ -1050,6 +1071,7 @@ int main(void) {
     RUN(test_norms);
     RUN(test_resample);
     RUN(test_transpose_repeated_axis);
+    RUN(test_reshape_channel_last_sample);
     refs_free();
     tmp_remove_tree(g_root);
     return CHECK_DONE();

@@ -847,6 +847,13 @@ static int k_reshape(xctx *c) {
     int64_t C = x->dim[xr - 3], HW = x->dim[xr - 2] * x->dim[xr - 1];
     int64_t C2 = dim[r - 3], HW2 = dim[r - 2] * dim[r - 1];
     size_t per = (size_t)(C * HW), outer = per ? x->n / per : 0;
+    /* each sample is reordered in place of itself: a 4-value target that
+     * moves values between the sequence and [C, H, W] keeps the count but
+     * not the sample (its reordering would run past both buffers) */
+    if (C2 * HW2 != C * HW)
+        return exec_fail(c, "CHANNEL_LAST reshape to [C, H, W] = [%lld, %lld, %lld] changes the values per sample (%lld -> %lld)",
+                         (long long)C2, (long long)dim[r - 2], (long long)dim[r - 1], (long long)(C * HW),
+                         (long long)(C2 * HW2));
     xt *y = exec_out(c, 0, r, dim);
     if (!y) return exec_fail(c, "out of memory");
     float *tmp = malloc((per ? per : 1) * sizeof(float));
