@@ -1048,6 +1048,30 @@ static void test_reshape_channel_last_sample(void) {
     pool_free();
 }
 
+/* splitND sizes are uint64: 2^64 - 2 reads as -2, and [6, -2] adds up to
+ * an axis of 4, so the first output copied 6 rows of 4 (past x) and the
+ * second a size_t-wrapped count; refused now */
+static void test_split_nd_negative_size(void) {
+    nnm b = nnm_new(true);
+    nnm_input(&b, "x", NV(2, 4));
+    nnm_output(&b, "a");
+    nnm_output(&b, "b");
+    Cmlpb__SplitNDLayerParams *sn = P(SplitNDLayerParams, SPLIT_NDLAYER_PARAMS);
+    sn->axis = 1;
+    sn->n_splitsizes = 2;
+    sn->splitsizes = pz(2 * sizeof *sn->splitsizes);
+    sn->splitsizes[0] = 6;
+    sn->splitsizes[1] = UINT64_MAX - 1;
+    nn_add(b.nn, "snd", "x", "a,b", LC(SPLIT_ND), sn);
+    float v[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    exec_tensor in = TS("x", v, 2, 4);
+    res r;
+    if (nnm_prepare(&r, &b, NULL)) CHECK(!res_again(&r, EXEC_FP32, &in, 1) && strstr(r.err, "split size 6 out of range for an axis of 4"));
+    else CHECK(0);
+    res_free(&r);
+    pool_free();
+}
+
 int main(void) {
     snprintf(g_root, sizeof g_root, "/tmp/cml_exec_nn_XXXXXX");
     if (!mkdtemp(g_root)) {
@@ -1072,6 +1096,7 @@ int main(void) {
     RUN(test_resample);
     RUN(test_transpose_repeated_axis);
     RUN(test_reshape_channel_last_sample);
+    RUN(test_split_nd_negative_size);
     refs_free();
     tmp_remove_tree(g_root);
     return CHECK_DONE();

@@ -246,7 +246,14 @@ static int split_sizes(xctx *c, const xt *x, int axis, const int64_t *sizes, siz
     int64_t outer, len, inner, off = 0;
     outer_inner(x, axis, &outer, &len, &inner);
     int64_t total = 0;
-    for (size_t i = 0; i < n_out; i++) total += sizes[i];
+    /* the sizes are uint64 in the proto: a huge one reads as negative here
+     * and could still add up to the axis with a larger one beside it */
+    for (size_t i = 0; i < n_out; i++) {
+        if (sizes[i] < 0 || sizes[i] > len)
+            return exec_fail(c, "split size %lld out of range for an axis of %lld%s", (long long)sizes[i], (long long)len,
+                             sizes[i] < 0 ? " (a negative split size)" : "");
+        total += sizes[i];
+    }
     if (total != len) return exec_fail(c, "split sizes add up to %lld, the axis has %lld", (long long)total, (long long)len);
     for (size_t i = 0; i < n_out; i++) {
         int64_t dim[EXEC_MAX_RANK];
