@@ -1219,6 +1219,25 @@ static void test_shape_ops(void) {
     res_free(&r);
 }
 
+/* gather_along_axis with indices [4, 3] on x [1, 3] (axis 1): the dims off
+ * the axis compared only as the product after it, so 4 rows of indices
+ * read 4 rows of an x of 1 (past its end); refused now, as
+ * scatter_along_axis refuses it */
+static void test_gather_along_axis_shape(void) {
+    const char *f =
+        "func main<ios15>(tensor<fp32, [1, 3]> x) {\n"
+        "  tensor<fp32, [4, 3]> y = gather_along_axis(x = x, indices = tensor<int32, [4, 3]>([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2]), axis = int32(1))[name = string(\"y\")];\n"
+        "} -> (y);\n";
+    float x[3] = {1, 2, 3};
+    exec_tensor in = TS("x", x, 1, 3);
+    res r;
+    if (prep(&r, f)) {
+        CHECK(run_rc(&r, EXEC_FP32, &in, 1) != 0);
+        CHECK(strstr(exec_last_error(r.p), "differ from x off the axis") != NULL);
+    }
+    res_free(&r);
+}
+
 /* ---- constexpr ------------------------------------------------------------------------------------ */
 
 static void test_constexpr_ios18(void) {
@@ -2482,6 +2501,7 @@ int main(void) {
     RUN(test_norms_reductions);
     RUN(test_reduce_trailing);
     RUN(test_shape_ops);
+    RUN(test_gather_along_axis_shape);
     RUN(test_constexpr_ios18);
     RUN(test_constexpr_ios16);
     RUN(test_stored_form);

@@ -1206,6 +1206,13 @@ static int k_gather_along_axis(xctx *c) {
     int axis = norm_axis(c, exec_pi(c, "axis", 0), x->rank);
     if (axis < 0) return -1;
     if (ix->rank != x->rank) return exec_fail(c, "indices rank must equal x rank");
+    /* SOURCE: apple/coremltools ops/defs/iOS15/scatter_gather.py gather_along_axis: indices has x's
+     * shape on every axis but `axis`. The loops below take the dims before the axis from indices:
+     * more of them than x has read past x's end. */
+    for (int i = 0; i < x->rank; i++)
+        if (i != axis && ix->dim[i] != x->dim[i])
+            return exec_fail(c, "indices differ from x off the axis (dim %d: %lld vs %lld)", i, (long long)ix->dim[i],
+                             (long long)x->dim[i]);
     xt *y = exec_out_like(c, 0, ix);
     if (!y) return exec_fail(c, "out of memory");
     y->dt = exec_in(c, "x")->dt == EXEC_DT_INT32 ? EXEC_DT_INT32 : y->dt;
