@@ -2114,6 +2114,47 @@ static void test_nn_inner_product_rows(void) {
     }
 }
 
+/* sizes whose product overflows int64: innerProduct's channels (2^33 x
+ * 2^31) and a deconvolution's kernelSize (2^32 x 2^32, its output size
+ * given): the weight counts wrapped to 0, which any weights pass (UBSan
+ * stopped there; without it the deconvolution ran 2^32 x 2^32 taps over a
+ * col buffer of 0 values); refused now, naming the overflow */
+static void test_nn_size_overflow(void) {
+    float x[16];
+    for (int i = 0; i < 16; i++) x[i] = 1;
+    for (int kind = 0; kind < 2; kind++) {
+        int64_t dims[2][4] = {{1, 4, 1, 1}, {1, 1, 4, 4}};
+        nnb b = nn_new(4, dims[kind]);
+        Cmlpb__NeuralNetworkLayer *l = nn_layer(&b, "l", "x", "y");
+        float ones[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+        if (kind == 0) {
+            Cmlpb__InnerProductLayerParams *ip = PNEW(Cmlpb__InnerProductLayerParams, CMLPB__INNER_PRODUCT_LAYER_PARAMS__INIT);
+            ip->inputchannels = (uint64_t)1 << 33;
+            ip->outputchannels = (uint64_t)1 << 31;
+            ip->weights = wpf(8, ones);
+            l->layer_case = CMLPB__NEURAL_NETWORK_LAYER__LAYER_INNER_PRODUCT;
+            l->innerproduct = ip;
+        } else {
+            Cmlpb__ConvolutionLayerParams *cv = nn_conv_params(1, 1, 1, 1, 1);
+            cv->kernelsize[0] = cv->kernelsize[1] = (uint64_t)1 << 32;
+            cv->isdeconvolution = 1;
+            cv->n_outputshape = 2;
+            cv->outputshape = pu64(2, 4, 4);
+            cv->weights = wpf(4, ones);
+            l->layer_case = CMLPB__NEURAL_NETWORK_LAYER__LAYER_CONVOLUTION;
+            l->convolution = cv;
+        }
+        exec_tensor in = kind == 0 ? TS("x", x, 1, 4, 1, 1) : TS("x", x, 1, 1, 4, 4);
+        res r;
+        if (nn_prep(&r, &b)) {
+            CHECK(run_rc(&r, EXEC_FP32, &in, 1) != 0);
+            CHECK(strstr(exec_last_error(r.p), "overflows") != NULL);
+        }
+        res_free(&r);
+        pool_free();
+    }
+}
+
 static void test_nn_misc(void) {
     float x[8];
     for (int i = 0; i < 8; i++) x[i] = (float)i;
@@ -2514,6 +2555,7 @@ int main(void) {
     RUN(test_nn_pooling);
     RUN(test_nn_weights);
     RUN(test_nn_inner_product_rows);
+    RUN(test_nn_size_overflow);
     RUN(test_nn_misc);
     RUN(test_nn_activations);
     RUN(test_nn_image_preprocessing);

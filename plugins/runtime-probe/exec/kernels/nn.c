@@ -245,8 +245,14 @@ static int k_convolution(xctx *c) {
         pad[2] = border(c, "valid", 1, false); pad[3] = border(c, "valid", 1, true);
     }
     if (cout <= 0 || cin % groups || cout % groups) return exec_fail(c, "channels do not match nGroups");
-    size_t wantw = deconv ? (size_t)(cin * (cout / groups) * kh * kw) : (size_t)(cout * (cin / groups) * kh * kw);
-    if (w->n < wantw) return exec_fail(c, "weights hold %zu values, %zu needed", w->n, wantw);
+    /* the product of hostile sizes (kernelSize is uint64) may wrap to a
+     * small count that the weights pass; the loops then run kh x kw taps */
+    int64_t wantw;
+    if (__builtin_mul_overflow(deconv ? cin : cout, deconv ? cout / groups : cin / groups, &wantw) ||
+        __builtin_mul_overflow(wantw, kh, &wantw) || __builtin_mul_overflow(wantw, kw, &wantw))
+        return exec_fail(c, "weight count overflows (kernelSize %lld x %lld, %lld -> %lld channels)", (long long)kh,
+                         (long long)kw, (long long)cin, (long long)cout);
+    if (w->n < (uint64_t)wantw) return exec_fail(c, "weights hold %zu values, %lld needed", w->n, (long long)wantw);
     if (b && b->d && (int64_t)b->n < cout) return exec_fail(c, "bias shorter than outputChannels");
     int64_t ho, wo;
     if (!deconv) {
@@ -487,7 +493,12 @@ static int k_innerProduct(xctx *c) {
     NEED(w, "weights");
     const xt *b = exec_ab(c, "hasBias") ? exec_aval(c, "bias") : NULL;
     int64_t cin = exec_ai(c, "inputChannels", 0), cout = exec_ai(c, "outputChannels", 0);
-    if (cin <= 0 || cout <= 0 || w->n < (size_t)(cin * cout)) return exec_fail(c, "weights do not match the channels");
+    int64_t wantw;
+    /* inputChannels and outputChannels are uint64: their product may wrap */
+    if (cin <= 0 || cout <= 0 || __builtin_mul_overflow(cin, cout, &wantw))
+        return exec_fail(c, "inputChannels %lld x outputChannels %lld: out of range (the weight count overflows)",
+                         (long long)cin, (long long)cout);
+    if (w->n < (uint64_t)wantw) return exec_fail(c, "weights do not match the channels");
     int r = x->rank;
     int64_t dim[EXEC_MAX_RANK];
     memcpy(dim, x->dim, sizeof dim);
