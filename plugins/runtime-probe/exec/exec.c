@@ -852,19 +852,76 @@ static const cml_function_desc *find_fdesc(const cml_model *m, const char *fname
     return NULL;
 }
 
-static const cml_feature *find_feature(const cml_model *m, const char *fname, const char *name, bool output) {
-    const cml_function_desc *fd = fname ? find_fdesc(m, fname) : NULL;
-    if (fd) {
-        size_t n = output ? fd->n_outputs : fd->n_inputs;
-        const cml_feature *const *fs = output ? fd->outputs : fd->inputs;
-        for (size_t i = 0; i < n; i++)
-            if (fs[i]->name && !strcmp(fs[i]->name, name)) return fs[i];
-    }
-    size_t n = output ? m->n_outputs : m->n_inputs;
-    const cml_feature *const *fs = output ? m->outputs : m->inputs;
+/* A model's features by name, for find_feature: the inputs and outputs of
+ * one function's description and the model's own, each list sorted by name
+ * once (per prepare, per exec_make_inputs) and searched by bisection. A scan
+ * of the list for every value made preparing a model quadratic in its
+ * inputs (30,000 inputs: seconds). One pointer per feature. */
+typedef struct feat_list {
+    const cml_feature *const **by; /* places in the list, by name, then by place */
+    size_t n;
+} feat_list;
+
+typedef struct feat_index {
+    feat_list fd_in, fd_out; /* the function description's (none without one) */
+    feat_list in, out;       /* the model's */
+} feat_index;
+
+static int feat_cmp(const void *a, const void *b) {
+    const cml_feature *const *x = *(const cml_feature *const *const *)a;
+    const cml_feature *const *y = *(const cml_feature *const *const *)b;
+    int c = strcmp((*x)->name, (*y)->name);
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+static int feat_list_build(feat_list *l, const cml_feature *const *fs, size_t n) {
+    l->n = 0;
+    l->by = n ? malloc(n * sizeof *l->by) : NULL;
+    if (n && !l->by) return -1;
     for (size_t i = 0; i < n; i++)
-        if (fs[i]->name && !strcmp(fs[i]->name, name)) return fs[i];
-    return NULL;
+        if (fs[i]->name) l->by[l->n++] = &fs[i];
+    if (l->n > 1) qsort(l->by, l->n, sizeof *l->by, feat_cmp);
+    return 0;
+}
+
+/* the first feature of the list named `name` (a scan's first match) */
+static const cml_feature *feat_list_find(const feat_list *l, const char *name) {
+    size_t lo = 0, hi = l->n; /* the first place whose name is not before name */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp((*l->by[mid])->name, name) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < l->n && !strcmp((*l->by[lo])->name, name) ? *l->by[lo] : NULL;
+}
+
+static void feat_index_free(feat_index *ix) {
+    free(ix->fd_in.by);
+    free(ix->fd_out.by);
+    free(ix->in.by);
+    free(ix->out.by);
+    memset(ix, 0, sizeof *ix);
+}
+
+/* the index of model m and of the description of its function fname (NULL: none) */
+static int feat_index_build(feat_index *ix, const cml_model *m, const char *fname) {
+    memset(ix, 0, sizeof *ix);
+    const cml_function_desc *fd = fname ? find_fdesc(m, fname) : NULL;
+    if ((fd && (feat_list_build(&ix->fd_in, fd->inputs, fd->n_inputs) != 0 ||
+                feat_list_build(&ix->fd_out, fd->outputs, fd->n_outputs) != 0)) ||
+        feat_list_build(&ix->in, m->inputs, m->n_inputs) != 0 ||
+        feat_list_build(&ix->out, m->outputs, m->n_outputs) != 0) {
+        feat_index_free(ix);
+        return -1;
+    }
+    return 0;
+}
+
+/* The input or output feature named `name`: the function description's
+ * first (fdesc), else the model's. */
+static const cml_feature *find_feature(const feat_index *ix, bool fdesc, const char *name, bool output) {
+    const cml_feature *f = fdesc ? feat_list_find(output ? &ix->fd_out : &ix->fd_in, name) : NULL;
+    return f ? f : feat_list_find(output ? &ix->out : &ix->in, name);
 }
 
 /* Which kernel table runs a model: ML Program ops, NeuralNetwork layers,
@@ -1074,8 +1131,20 @@ void exec_plan_free(exec_plan *p) {
     free(p);
 }
 
+/* Room for one more item in array a of n items, of an array that only
+ * grows one item at a time (add_io, a step's release list): its capacity is
+ * the power of two at or above n, doubled when n reaches it, so appending n
+ * items copies O(n) of them (a realloc per item copied them all each time
+ * realloc could not grow in place: every time under AddressSanitizer, where
+ * preparing a model of 30,000 inputs took over a minute). Returns a, the
+ * array grown, or NULL when out of memory (a is kept). */
+static void *grow_pow2(void *a, size_t n, size_t size) {
+    if (n & (n - 1)) return a; /* not a power of two (nor 0): there is room */
+    return realloc(a, (n ? 2 * n : 1) * size);
+}
+
 static int add_io(xio **arr, size_t *n, const char *name, int slot, const cml_feature *f) {
-    xio *na = realloc(*arr, (*n + 1) * sizeof *na);
+    xio *na = grow_pow2(*arr, *n, sizeof *na);
     if (!na) return -1;
     *arr = na;
     na[*n] = (xio){.name = name, .slot = slot, .feature = f, .derived_label = -1};
@@ -1359,6 +1428,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
 
     exec_plan *p = calloc(1, sizeof *p);
     if (!p) { exec_seterr(err, errlen, "out of memory"); return NULL; }
+    feat_index fx = {0};
     p->m = m;
     p->fn = fn;
     p->is_nn = nn;
@@ -1385,6 +1455,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     p->slots = calloc(bound, sizeof *p->slots);
     if (!p->slots) goto oom;
     p->cap_slots = bound;
+    if (feat_index_build(&fx, m, fn->name) != 0) goto oom;
 
     /* 2. function inputs and states */
     for (size_t i = 0; i < fn->n_inputs; i++) {
@@ -1395,7 +1466,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
         p->slots[s].blk = b;
         if (p->nn_graph && xmap_put(&p->names, v->name, s) != 0) goto oom;
         if (nn) {
-            const cml_feature *f = find_feature(m, NULL, v->name, false);
+            const cml_feature *f = find_feature(&fx, false, v->name, false);
             p->slots[s].decl = f && f->array_dtype == CML_ARR_INT32 ? EXEC_DT_INT32
                              : f && f->array_dtype == CML_ARR_FLOAT16 ? EXEC_DT_FP16 : EXEC_DT_FP32;
         }
@@ -1419,7 +1490,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
             t->owned = true;
             t->dt = p->slots[s].decl;
         } else {
-            const cml_feature *f = find_feature(m, fn->name, v->name, false);
+            const cml_feature *f = find_feature(&fx, true, v->name, false);
             if (add_io(&p->ins, &p->n_ins, v->name, s, f) != 0) goto oom;
         }
     }
@@ -1471,7 +1542,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
             const cml_value *v = b->outputs[i];
             int s = exec_slot_for(p, v, err, errlen);
             if (s < 0) goto fail;
-            if (add_io(&p->outs, &p->n_outs, v->name, s, find_feature(m, fn->name, v->name, true)) != 0) goto oom;
+            if (add_io(&p->outs, &p->n_outs, v->name, s, find_feature(&fx, true, v->name, true)) != 0) goto oom;
         }
     }
     for (size_t i = 0; i < p->n_outs; i++)
@@ -1507,7 +1578,7 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
             if (at < 0) continue;
         }
         xstep *st = &p->steps[at];
-        int *nr = realloc(st->release, (st->n_release + 1) * sizeof *nr);
+        int *nr = grow_pow2(st->release, st->n_release, sizeof *nr);
         if (!nr) goto oom;
         st->release = nr;
         st->release[st->n_release++] = (int)s;
@@ -1518,10 +1589,12 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     if (mark_random(p) != 0) goto oom;
     /* random_* ops: a fixed seed, so every run of the plan draws alike */
     p->rng_seed = 0x5eed5eed5eed5eedull;
+    feat_index_free(&fx);
     return p;
 oom:
     exec_seterr(err, errlen, "out of memory");
 fail:
+    feat_index_free(&fx);
     exec_plan_free(p);
     return NULL;
 }
@@ -2223,13 +2296,18 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
     const cml_function *fn = m ? cml_model_function(m, function) : NULL;
     if (!fn) { exec_seterr(err, errlen, "function not found"); return -1; }
     exec_tensor *t = calloc(fn->n_inputs ? fn->n_inputs : 1, sizeof *t);
-    if (!t) { exec_seterr(err, errlen, "out of memory"); return -1; }
+    feat_index fx;
+    if (!t || feat_index_build(&fx, m, fn->name) != 0) {
+        free(t);
+        exec_seterr(err, errlen, "out of memory");
+        return -1;
+    }
     size_t n = 0;
     uint64_t s = seed;
     for (size_t i = 0; i < fn->n_inputs; i++) {
         const cml_value *v = fn->inputs[i];
         if (v->is_state || v->type.kind == CML_TYPE_STATE) continue;
-        const cml_feature *f = find_feature(m, fn->name, v->name, false);
+        const cml_feature *f = find_feature(&fx, true, v->name, false);
         exec_tensor *o = &t[n];
         o->name = v->name;
         bool image = f && f->kind == CML_FEAT_IMAGE;
@@ -2255,6 +2333,7 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
         if (f && (f->kind == CML_FEAT_STRING || f->kind == CML_FEAT_DICTIONARY ||
                   (f->kind == CML_FEAT_INT64 && vocab_ints(v, NULL, 0)))) {
             if (gen_categorical(v, f, &s, o) != 0) {
+                feat_index_free(&fx);
                 exec_tensors_free(t, n);
                 exec_seterr(err, errlen, "out of memory");
                 return -1;
@@ -2269,12 +2348,18 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
                  : EXEC_DT_FP32;
         size_t cnt = exec_tensor_count(o);
         if (cnt > EXEC_MAX_ELEMS) {
+            feat_index_free(&fx);
             exec_tensors_free(t, n);
             exec_seterr(err, errlen, "input '%s' has more than 2^40 elements", v->name);
             return -1;
         }
         o->data = malloc((cnt ? cnt : 1) * sizeof(float));
-        if (!o->data) { exec_tensors_free(t, n); exec_seterr(err, errlen, "out of memory"); return -1; }
+        if (!o->data) {
+            feat_index_free(&fx);
+            exec_tensors_free(t, n);
+            exec_seterr(err, errlen, "out of memory");
+            return -1;
+        }
         int64_t index_range = nn_index_range(v);
         for (size_t k = 0; k < cnt; k++) {
             uint64_t r = splitmix(&s);
@@ -2285,6 +2370,7 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
         }
         n++;
     }
+    feat_index_free(&fx);
     *inputs = t;
     *n_inputs = n;
     return 0;

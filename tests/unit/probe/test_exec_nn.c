@@ -1072,6 +1072,85 @@ static void test_split_nd_negative_size(void) {
     pool_free();
 }
 
+/* ---- many inputs -------------------------------------------------------------------------------- */
+
+/* 30,000 inputs [1] concatenated into y [30000], declared by turns float32,
+ * int32 and float16: each input's declaration is found by name (prepare
+ * truncates an int32 input, rounds a float16 one; exec_make_inputs draws
+ * integers for int32 inputs), and prepare, input generation and the run
+ * all finish. Finding each input's feature by scanning the description
+ * made preparing such a model quadratic in its inputs. The messages come
+ * from plain arrays, not the pool (four of them per input). */
+enum { MANY = 30000 };
+typedef struct many_in {
+    Cmlpb__FeatureDescription fd[MANY], *fdp[MANY];
+    Cmlpb__FeatureType ft[MANY];
+    Cmlpb__ArrayFeatureType af[MANY];
+    char name[MANY][8], *cat_in[MANY];
+    float val[MANY], want[MANY];
+    exec_tensor in[MANY];
+} many_in;
+
+static void test_many_inputs(void) {
+    static const Cmlpb__ArrayFeatureType__ArrayDataType dts[3] = {
+        CMLPB__ARRAY_FEATURE_TYPE__ARRAY_DATA_TYPE__FLOAT32, CMLPB__ARRAY_FEATURE_TYPE__ARRAY_DATA_TYPE__INT32,
+        CMLPB__ARRAY_FEATURE_TYPE__ARRAY_DATA_TYPE__FLOAT16};
+    static int64_t one = 1;
+    many_in *mi = calloc(1, sizeof *mi);
+    CHECK(mi != NULL);
+    if (!mi) return;
+    nnm b = nnm_new(true);
+    for (int i = 0; i < MANY; i++) {
+        snprintf(mi->name[i], sizeof mi->name[i], "f%05d", i);
+        mi->af[i] = (Cmlpb__ArrayFeatureType)CMLPB__ARRAY_FEATURE_TYPE__INIT;
+        mi->af[i].datatype = dts[i % 3];
+        mi->af[i].n_shape = 1;
+        mi->af[i].shape = &one;
+        mi->ft[i] = (Cmlpb__FeatureType)CMLPB__FEATURE_TYPE__INIT;
+        mi->ft[i].type_case = CMLPB__FEATURE_TYPE__TYPE_MULTI_ARRAY_TYPE;
+        mi->ft[i].multiarraytype = &mi->af[i];
+        mi->fd[i] = (Cmlpb__FeatureDescription)CMLPB__FEATURE_DESCRIPTION__INIT;
+        mi->fd[i].name = mi->name[i];
+        mi->fd[i].type = &mi->ft[i];
+        mi->fdp[i] = &mi->fd[i];
+        mi->cat_in[i] = mi->name[i];
+        mi->val[i] = 0.3f + (float)(i % 7);
+        mi->want[i] = i % 3 == 0 ? mi->val[i] : i % 3 == 1 ? truncf(mi->val[i]) : exec_round_fp16(mi->val[i]);
+        mi->in[i] = (exec_tensor){.name = mi->name[i], .rank = 1, .shape = {1}, .data = &mi->val[i]};
+    }
+    b.d->input = mi->fdp;
+    b.d->n_input = MANY;
+    nnm_output(&b, "y");
+    Cmlpb__NeuralNetworkLayer *l = nn_add(b.nn, "cat", "", "y", LC(CONCAT_ND), P(ConcatNDLayerParams, CONCAT_NDLAYER_PARAMS));
+    l->input = mi->cat_in;
+    l->n_input = MANY;
+    res r;
+    CHECK(nnm_run(&r, &b, mi->in, MANY, EXEC_FP32));
+    if (r.p && !r.rc) {
+        const int64_t dims[] = {MANY};
+        expect_tensor(out_named(&r, "y"), 1, dims, mi->want, MANY, 0, "y", __LINE__);
+        /* the generated inputs follow each input's declaration */
+        exec_tensor *gen = NULL;
+        size_t ngen = 0, bad = 0;
+        char err[256];
+        CHECK(exec_make_inputs(r.lm->model, NULL, 9, &gen, &ngen, err, sizeof err) == 0);
+        CHECK_INT(ngen, MANY);
+        for (size_t i = 0; i < ngen && i < MANY; i++) {
+            const exec_tensor *g = &gen[i];
+            exec_dtype dt = i % 3 == 0 ? EXEC_DT_FP32 : i % 3 == 1 ? EXEC_DT_INT32 : EXEC_DT_FP16;
+            bool ok = !strcmp(g->name, mi->name[i]) && g->dtype == dt && g->rank == 1 && g->shape[0] == 1 &&
+                      (dt != EXEC_DT_INT32 || (g->data[0] == truncf(g->data[0]) && g->data[0] >= 0 && g->data[0] < 10));
+            if (!ok && bad++ < 3) fprintf(stderr, "generated input %zu ('%s') does not follow its declaration\n", i, g->name);
+        }
+        CHECK_INT(bad, 0);
+        CHECK(res_again(&r, EXEC_FP16_EMU, gen, ngen));
+        exec_tensors_free(gen, ngen);
+    }
+    res_free(&r);
+    free(mi);
+    pool_free();
+}
+
 int main(void) {
     snprintf(g_root, sizeof g_root, "/tmp/cml_exec_nn_XXXXXX");
     if (!mkdtemp(g_root)) {
@@ -1097,6 +1176,7 @@ int main(void) {
     RUN(test_transpose_repeated_axis);
     RUN(test_reshape_channel_last_sample);
     RUN(test_split_nd_negative_size);
+    RUN(test_many_inputs);
     refs_free();
     tmp_remove_tree(g_root);
     return CHECK_DONE();

@@ -1760,6 +1760,88 @@ static void test_inputs_and_hook(void) {
     loader_free(lm);
 }
 
+/* The .mlmodelc folder of an ML Program of n inputs f00000.. [1]
+ * concatenated into y, whose metadata.json has the function "main"
+ * declare the even inputs Int32 and the model-level schema every input
+ * Float16; NULL when out of memory. */
+static char *many_inputs_mil(int n) {
+    size_t cap = (size_t)n * 160 + 4096, k = 0, m = 0, fm = 0;
+    char *mil = malloc(cap), *meta = malloc(cap), *fmeta = malloc(cap), *dir = NULL;
+    if (!mil || !meta || !fmeta) goto done;
+    k = (size_t)snprintf(mil, cap, "program(1.0)\n{\n    func main<ios16>(");
+    for (int i = 0; i < n; i++) k += (size_t)snprintf(mil + k, cap - k, "%stensor<fp32, [1]> f%05d", i ? ", " : "", i);
+    k += (size_t)snprintf(mil + k, cap - k,
+                          ") {\n        int32 ax = const()[name = string(\"ax\"), val = int32(0)];\n"
+                          "        bool il = const()[name = string(\"il\"), val = bool(false)];\n"
+                          "        tensor<fp32, [%d]> y = concat(values = (", n);
+    for (int i = 0; i < n; i++) k += (size_t)snprintf(mil + k, cap - k, "%sf%05d", i ? ", " : "", i);
+    snprintf(mil + k, cap - k, "), axis = ax, interleave = il)[name = string(\"y\")];\n    } -> (y);\n}\n");
+    static const char ent[] = "%s{\"name\": \"f%05d\", \"type\": \"MultiArray\", \"dataType\": \"%s\", \"shape\": \"[1]\"}";
+    for (int i = 0; i < n; i++) {
+        m += (size_t)snprintf(meta + m, cap - m, ent, i ? ", " : "", i, "Float16");
+        if (i % 2 == 0) fm += (size_t)snprintf(fmeta + fm, cap - fm, ent, fm ? ", " : "", i, "Int32");
+    }
+    dir = new_dir(".mlmodelc");
+    write_file(dir, "model.mil", mil, strlen(mil));
+    static const char out[] = "[{\"name\": \"y\", \"type\": \"MultiArray\", \"dataType\": \"Float32\", \"shape\": \"[%d]\"}]";
+    k = (size_t)snprintf(mil, cap, "[{\"specificationVersion\": 7, \"modelType\": {\"name\": \"MLModelType_mlProgram\"},\n"
+                                   " \"inputSchema\": [%s],\n \"outputSchema\": ", meta);
+    k += (size_t)snprintf(mil + k, cap - k, out, n);
+    k += (size_t)snprintf(mil + k, cap - k, ",\n \"functions\": [{\"name\": \"main\", \"inputSchema\": [%s],\n   \"outputSchema\": ", fmeta);
+    k += (size_t)snprintf(mil + k, cap - k, out, n);
+    k += (size_t)snprintf(mil + k, cap - k, "}],\n \"defaultFunctionName\": \"main\"}]\n");
+    write_file(dir, "metadata.json", mil, k);
+done:
+    free(mil), free(meta), free(fmeta);
+    return dir;
+}
+
+/* 30,000 inputs (many_inputs_mil): the generated inputs follow the
+ * function's declaration first and the model's for the rest, and prepare,
+ * input generation and the run all finish, y being the inputs in order.
+ * Finding each input's feature by scanning the schema made preparing and
+ * generating inputs quadratic in the inputs. */
+static void test_many_inputs_mil(void) {
+    enum { N = 30000 };
+    const char *dir = many_inputs_mil(N);
+    CHECK(dir != NULL);
+    if (!dir) return;
+    res r;
+    memset(&r, 0, sizeof r);
+    r.lm = loader_load(dir, NULL);
+    CHECK(r.lm && r.lm->model);
+    if (!r.lm || !r.lm->model) {
+        res_free(&r);
+        return;
+    }
+    exec_tensor *gen = NULL;
+    size_t ngen = 0, bad = 0;
+    CHECK(exec_make_inputs(r.lm->model, NULL, 5, &gen, &ngen, r.err, sizeof r.err) == 0);
+    CHECK_INT(ngen, N);
+    for (size_t i = 0; i < ngen && i < N; i++) {
+        exec_dtype dt = i % 2 == 0 ? EXEC_DT_INT32 : EXEC_DT_FP16;
+        const exec_tensor *g = &gen[i];
+        bool ok = g->dtype == dt && g->rank == 1 && g->shape[0] == 1 &&
+                  (dt == EXEC_DT_INT32 ? g->data[0] == floorf(g->data[0]) && g->data[0] >= 0 && g->data[0] < 10
+                                       : g->data[0] == exec_round_fp16(g->data[0]) && fabsf(g->data[0]) <= 1);
+        if (!ok && bad++ < 3) fprintf(stderr, "generated input %zu ('%s') does not follow its declaration\n", i, g->name);
+    }
+    CHECK_INT(bad, 0);
+    r.p = exec_prepare(r.lm->model, NULL, &host_opts, r.err, sizeof r.err);
+    CHECK(r.p != NULL);
+    if (r.p && ngen == N && again(&r, EXEC_FP32, gen, ngen)) {
+        size_t wrong = 0;
+        CHECK_INT(r.n, 1);
+        if (r.n == 1 && exec_tensor_count(&r.o[0]) == N)
+            for (size_t i = 0; i < N; i++) wrong += r.o[0].data[i] != gen[i].data[0];
+        else
+            wrong = N;
+        CHECK_INT(wrong, 0);
+    }
+    exec_tensors_free(gen, ngen);
+    res_free(&r);
+}
+
 /* ---- NeuralNetwork layers ------------------------------------------------------------------------------ */
 
 static void *g_pool[4096];
@@ -2551,6 +2633,7 @@ int main(void) {
     RUN(test_classify);
     RUN(test_unsupported);
     RUN(test_inputs_and_hook);
+    RUN(test_many_inputs_mil);
     RUN(test_nn_convolution);
     RUN(test_nn_pooling);
     RUN(test_nn_weights);
