@@ -158,9 +158,71 @@ static bool shape_overflows(const cml_shape *s) {
     return over;
 }
 
-/* A constant from a MIL Value (immediate or blob). */
+/* An inline tensor (an immediate value) whose stored values are not its
+ * declared shape's element count: a load/weight-blob error, as for a blob of
+ * the wrong size, so that no rule takes the shape and the values for a
+ * match. SOURCE: apple/coremltools converters/mil/frontend/milproto/load.py
+ * _load_value: an immediate is reshaped to its declared shape
+ * (np.frombuffer(values).reshape(shape) for the types stored as bytes,
+ * np.array(values).reshape(shape) for the others), which fails unless the
+ * counts agree; sub-byte types are packed LSB first into ceil(n * bits / 8)
+ * bytes (coremltools/optimize/_utils.py pack_elements_into_bits). An
+ * unknown dimension or storage leaves nothing to check. */
+static void check_inline_count(builder *b, const iweight *w, const cml_type *t, const char *logical,
+                               const cml_loc *at) {
+    if (t->kind != CML_TYPE_TENSOR || t->shape.rank < 0 || (t->shape.rank && !t->shape.dims)) return;
+    uint64_t n = 1;
+    bool over = false, zero = false;
+    for (int32_t i = 0; i < t->shape.rank; i++) {
+        if (t->shape.dims[i] < 0) return;
+        if (t->shape.dims[i] == 0) zero = true;
+        else if (!over && __builtin_mul_overflow(n, (uint64_t)t->shape.dims[i], &n)) over = true;
+    }
+    if (zero) n = 0, over = false;   /* zero elements, whatever the rest */
+    uint64_t have, unit = 0;   /* whole values stored; bytes per value (0: strings, sub-byte) */
+    unsigned bits = 0;
+    switch (w->stored_as) {
+    case ISTORE_F32: case ISTORE_I32: unit = 4; break;
+    case ISTORE_I64: case ISTORE_F64: unit = 8; break;
+    case ISTORE_BOOL: unit = sizeof(protobuf_c_boolean); break;
+    case ISTORE_STR: break;
+    case ISTORE_RAW:
+        bits = cml_dtype_bits(w->pub.dtype);
+        if (!bits || (bits > 8 && bits % 8)) return;
+        if (bits >= 8) unit = bits / 8;
+        break;
+    }
+    bool ok;
+    if (w->stored_as == ISTORE_STR) {
+        have = w->pub.nbytes;
+        ok = !over && have == n;
+    } else if (unit) {
+        have = w->pub.nbytes / unit;
+        ok = !over && w->pub.nbytes % unit == 0 && have == n;
+    } else {
+        uint64_t nbits;
+        have = w->pub.nbytes * 8 / bits;   /* nbytes < 2^61: an arena allocation */
+        ok = !over && !__builtin_mul_overflow(n, (uint64_t)bits, &nbits) &&
+             w->pub.nbytes == nbits / 8 + (nbits % 8 != 0);
+    }
+    if (ok) return;
+    const char *what = w->stored_as == ISTORE_STR ? (have == 1 ? "string" : "strings")
+                                                  : (have == 1 ? "value" : "values");
+    if (over)
+        diag_add(&b->lm->diags, "load/weight-blob", DIAG_ERROR, b->artifact, -1, at->line, at->column, logical,
+                 "'%s' has a shape whose element count does not fit 64 bits, but the program stores %" PRIu64
+                 " %s inline",
+                 logical ? logical : "?", have, what);
+    else
+        diag_add(&b->lm->diags, "load/weight-blob", DIAG_ERROR, b->artifact, -1, at->line, at->column, logical,
+                 "'%s' has %" PRIu64 " elements but the program stores %" PRIu64 " %s inline",
+                 logical ? logical : "?", n, have, what);
+}
+
+/* A constant from a MIL Value (immediate or blob); at: where the value is
+ * written (its op), for the problems of an inline one. */
 static iweight *weight_from_value(builder *b, const Cmlpb__Mil__Value *v, const cml_type *t,
-                                  const char *logical) {
+                                  const char *logical, const cml_loc *at) {
     iweight *w = arena_alloc(b->a, sizeof *w);
     if (!w) return NULL;
     w->pub.dtype = t->dtype;
@@ -218,6 +280,7 @@ static iweight *weight_from_value(builder *b, const Cmlpb__Mil__Value *v, const 
          * oneof: floats=1 ints=2 bools=3 strings=4 longInts=5 doubles=6 bytes=7. */
         if (iv->value_case != 1 || !iv->tensor) return w;
         const Cmlpb__Mil__TensorValue *tv = iv->tensor;
+        bool stored = true;
         switch (tv->value_case) {
         case 1:
             if (tv->floats) {
@@ -268,20 +331,21 @@ static iweight *weight_from_value(builder *b, const Cmlpb__Mil__Value *v, const 
                 w->stored_as = ISTORE_RAW;
             }
             break;
-        default: break;
+        default: stored = false; break;
         }
+        if (stored) check_inline_count(b, w, t, logical, at);
     }
     return w;
 }
 
 /* A literal (immediate or blob) bound to an argument or attribute. */
 static cml_value *literal_value(builder *b, const Cmlpb__Mil__Value *pv, const char *logical,
-                                const char *name) {
+                                const char *name, const cml_loc *at) {
     cml_type t;
     build_type(b, pv->type, &t, 0);
     cml_value *v = irb_new_value(b, name, &t);
     if (!v) return NULL;
-    iweight *w = weight_from_value(b, pv, &t, logical);
+    iweight *w = weight_from_value(b, pv, &t, logical, at);
     if (w) {
         v->weight = &w->pub;
         irb_vec_push(b->a, &b->weights, w);
@@ -292,9 +356,9 @@ static cml_value *literal_value(builder *b, const Cmlpb__Mil__Value *pv, const c
 
 /* Scalar attribute from an immediate value (name, val for small consts...). */
 static void attr_from_value(builder *b, cml_attr *at, const Cmlpb__Mil__Value *pv,
-                            const char *logical) {
+                            const char *logical, const cml_loc *where) {
     at->kind = CML_ATTR_VALUE;
-    at->value = literal_value(b, pv, logical, at->name);
+    at->value = literal_value(b, pv, logical, at->name, where);
     if (!at->value || !at->value->weight) return;
     const iweight *w = (const iweight *)at->value->weight;
     const cml_type *t = &at->value->type;
@@ -392,7 +456,7 @@ static cml_op *build_mil_op(fctx *fc, const Cmlpb__Mil__Operation *po, const cml
                     vals[nv++] = v;
                 } else if (bd->binding_case == 2 && bd->value) {
                     cml_value *v = literal_value(b, bd->value,
-                                                 arena_printf(b->a, "%s:%s", logical, ar->name), ar->name);
+                                                 arena_printf(b->a, "%s:%s", logical, ar->name), ar->name, &op->loc);
                     if (v) vals[nv++] = v;
                 }
             }
@@ -414,7 +478,7 @@ static cml_op *build_mil_op(fctx *fc, const Cmlpb__Mil__Operation *po, const cml
             cml_attr *at = arena_alloc(b->a, sizeof *at);
             if (!at) break;
             at->name = irb_str(b, e->key);
-            attr_from_value(b, at, e->value, arena_printf(b->a, "%s:%s", logical, at->name));
+            attr_from_value(b, at, e->value, arena_printf(b->a, "%s:%s", logical, at->name), &op->loc);
             attrs[k++] = at;
         }
         if (attrs) qsort(attrs, k, sizeof *attrs, irb_attr_cmp);

@@ -120,11 +120,14 @@ static const load_rule_def DEFS[] = {
      "**What is checked.** Header size and version; every referenced offset lies inside the file and is "
      "64-aligned; sentinel; known dtype that matches the value's declared dtype; non-zero size inside the "
      "file; sub-byte padding; element count against the declared shape. The finding carries the byte "
-     "range of the bad record.\n\n"
+     "range of the bad record. Values stored inline in the program (in `model.mil` or the model's "
+     "protobuf) must be as many as their declared shape holds too (coremltools' own loader reshapes them "
+     "to it); that finding points at the op.\n\n"
      "**Fix.** Never edit `weight.bin` by hand; re-export the model with coremltools. If the file was "
      "truncated in transfer, restore it.\n\n"
      "**Sources.** apple/coremltools `mlmodel/src/MILBlob/Blob/StorageFormat.hpp`, `StorageReader.cpp`, "
-     "`Util/Span.hpp`; rules-knowledge §2.6, §5.3."},
+     "`Util/Span.hpp`, `coremltools/converters/mil/frontend/milproto/load.py` (`_load_value`); "
+     "rules-knowledge §2.6, §5.3."},
     {"load/weight-blob-unreferenced", "WeightBlobUnreferenced",
      "The weight file holds blobs the program never references (dead bytes shipped in the app).", LEVEL_NOTE,
      "load,weights,size",

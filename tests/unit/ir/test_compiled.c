@@ -425,6 +425,60 @@ static void test_const_shape_overflow(void) {
     tmp_remove_tree(root);
 }
 
+/* Inline MIL constants (values stored in the program, not in weight.bin)
+ * whose stored values are not their shape's element count: each is a
+ * load/weight-blob error at its op's line of model.mil, like a blob of the
+ * wrong size; the old loader said nothing, and rules read the shape and
+ * the stored values as if they agreed. Model: the fuzz_probe regress file
+ * inline-count.mil (its first byte picks the container there), with one
+ * short constant of each storage (floats, fp16 / int8 / uint4 bytes,
+ * ints, longs, bools, strings, an op-input literal), one with too many
+ * values and one whose shape overflows 64 bits; the ok_* constants (exact,
+ * sub-byte padding, empty, scalar) and every op's name stay quiet. */
+static void test_inline_const_count(void) {
+    char tmpl[] = "/tmp/cml_inline_XXXXXX";
+    char *root = mkdtemp(tmpl);
+    CHECK(root != NULL);
+    if (!root) return;
+    char dir[256], src[4400], dst[512];
+    snprintf(dir, sizeof dir, "%s/m.mlmodelc", root);
+    CHECK(mkdir(dir, 0700) == 0);
+    static unsigned char mil[16384];
+    snprintf(src, sizeof src, "%s/tests/fuzz/regress/fuzz_probe/inline-count.mil", g_src);
+    size_t n = slurp(src, mil, sizeof mil);
+    CHECK(n > 1 && n < sizeof mil);
+    snprintf(dst, sizeof dst, "%s/model.mil", dir);
+    if (n > 1) spit(dst, mil + 1, n - 1);
+    static const char *const bad[] = {"bad_f32", "bad_f16", "bad_i8",   "bad_i32",  "bad_i64", "bad_bool",
+                                      "bad_str", "bad_u4",  "bad_many", "bad_wrap", "bad_lut"};
+    enum { NB = sizeof bad / sizeof *bad };
+    lmodel *lm = loader_load(dir, NULL);
+    CHECK(lm && lm->model && !lm->unreadable);
+    if (lm && lm->model) {
+        size_t said[NB] = {0}, other = 0;
+        for (size_t i = 0; i < lm->model->n_diags; i++) {
+            const cml_diag *d = lm->model->diags[i];
+            if (strcmp(d->rule_id, "load/weight-blob")) continue;
+            size_t k = 0;
+            while (k < NB && !(strstr(d->message, bad[k]) && d->loc.logical && strstr(d->loc.logical, bad[k]))) k++;
+            if (k == NB || d->level != DIAG_ERROR || strcmp(d->loc.artifact, "model.mil") || d->loc.line < 4) {
+                fprintf(stderr, "  unexpected: %s (line %u)\n", d->message, d->loc.line);
+                other++;
+                continue;
+            }
+            said[k]++;
+        }
+        for (size_t k = 0; k < NB; k++)
+            if (said[k] != 1) {
+                fprintf(stderr, "  '%s': %zu load/weight-blob errors, expected 1\n", bad[k], said[k]);
+                check_failures_++;
+            }
+        CHECK_INT(other, 0);
+    }
+    loader_free(lm);
+    tmp_remove_tree(root);
+}
+
 int main(void) {
     const char *b = getenv("CML_BUILD_DIR"), *s = getenv("CML_SOURCE_DIR");
     if (!b || !s) SKIP_ALL("CML_BUILD_DIR / CML_SOURCE_DIR not set (run through ctest)");
@@ -440,6 +494,7 @@ int main(void) {
     RUN(test_symlink_loops);
     RUN(test_stage_fan_out);
     RUN(test_const_shape_overflow);
+    RUN(test_inline_const_count);
     fprintf(stderr, "%d tests, %d failed checks\n", check_tests_, check_failures_);
     return check_failures_ ? 1 : 0;
 }

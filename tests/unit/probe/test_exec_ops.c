@@ -1697,6 +1697,20 @@ static void test_unsupported(void) {
     CHECK(strstr(r.err, "gelu (mode CUBIC)") != NULL);
     CHECK(strstr(strstr(r.err, "foo_op") + 1, "foo_op") == NULL); /* listed once */
     res_free(&r);
+    /* a constant whose declared count wraps 2^64 (3 x 6148914691236517206
+     * = 2 mod 2^64) over its 2 stored values: refused by name at prepare
+     * (the loader reports it too, and the probe does not run such a model) */
+    const char *w =
+        "func main<ios16>(tensor<fp32, [3]> x) {\n"
+        "  tensor<fp32, [3, 6148914691236517206]> w = const()[name = string(\"w\"), "
+        "val = tensor<fp32, [3, 6148914691236517206]>([1.0, 2.0])];\n"
+        "  tensor<int32, [1]> ax = const()[name = string(\"ax\"), val = tensor<int32, [1]>([1])];\n"
+        "  tensor<fp32, [3]> r = reduce_sum(x = w, axes = ax, keep_dims = false)[name = string(\"r\")];\n"
+        "  tensor<fp32, [3]> y = add(x = x, y = r)[name = string(\"y\")];\n"
+        "} -> (y);\n";
+    CHECK(!prep_quiet(&r, w));
+    CHECK(strstr(r.err, "constant 'w' holds 2 elements, its shape more than 2^40") != NULL);
+    res_free(&r);
     /* a missing input is a run error, not a crash */
     const char *g = "func main<ios16>(tensor<fp32, [2]> x) {\n  tensor<fp32, [2]> y = relu(x = x)[name = string(\"y\")];\n} -> (y);\n";
     if (prep(&r, g)) {
