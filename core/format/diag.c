@@ -4,21 +4,11 @@
 
 #include <stdio.h>
 
-cml_diag *diag_add(diag_list *dl, const char *rule_id, int level, const char *artifact,
-                   int64_t byte_offset, uint32_t line, uint32_t col, const char *logical,
-                   const char *fmt, ...) {
-    if (!dl) return NULL;
-    if (dl->n >= DIAG_MAX) {
-        dl->dropped++;
-        return NULL;
-    }
+/* The problem into the next slot (the caller has checked there is one). */
+static cml_diag *put(diag_list *dl, const char *rule_id, int level, const char *artifact, int64_t byte_offset,
+                     uint32_t line, uint32_t col, const char *logical, const char *buf) {
     cml_diag *d = arena_alloc(dl->a, sizeof *d);
     if (!d) return NULL;
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
     d->rule_id = arena_strdup(dl->a, rule_id);
     d->level = level;
     d->message = arena_strdup(dl->a, buf);
@@ -33,4 +23,27 @@ cml_diag *diag_add(diag_list *dl, const char *rule_id, int level, const char *ar
     if (!d->rule_id || !d->message || !d->loc.artifact) return NULL;
     dl->items[dl->n++] = d;
     return d;
+}
+
+cml_diag *diag_add(diag_list *dl, const char *rule_id, int level, const char *artifact,
+                   int64_t byte_offset, uint32_t line, uint32_t col, const char *logical,
+                   const char *fmt, ...) {
+    if (!dl) return NULL;
+    if (diag_full(dl)) {
+        dl->dropped++;
+        return NULL;
+    }
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return put(dl, rule_id, level, artifact, byte_offset, line, col, logical, buf);
+}
+
+cml_diag *diag_finish(diag_list *dl, const char *rule_id, int level, const char *artifact) {
+    if (!dl || !dl->dropped || dl->n >= DIAG_MAX) return NULL;
+    char buf[96];
+    snprintf(buf, sizeof buf, "%zu further load problems were not listed", dl->dropped);
+    return put(dl, rule_id, level, artifact, -1, 0, 0, NULL, buf);
 }

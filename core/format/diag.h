@@ -13,7 +13,9 @@
 #include "format/arena.h"
 #include "coreml-lint/ir.h"
 
-#define DIAG_MAX 256u   /* per model; further problems are counted, not kept */
+/* per model; further problems are counted, not kept, and the last slot is
+ * kept for the note that says how many (diag_finish) */
+#define DIAG_MAX 256u
 
 typedef struct diag_list {
     arena *a;
@@ -30,5 +32,13 @@ enum { DIAG_NOTE = 1, DIAG_WARNING = 2, DIAG_ERROR = 3 };
 cml_diag *diag_add(diag_list *dl, const char *rule_id, int level, const char *artifact,
                    int64_t byte_offset, uint32_t line, uint32_t col, const char *logical,
                    const char *fmt, ...) __attribute__((format(printf, 9, 10)));
+
+/* Whether diag_add only counts now: every slot but the note's is taken. */
+static inline int diag_full(const diag_list *dl) { return dl->n >= DIAG_MAX - 1; }
+
+/* Close the list: when problems were counted, not kept, the note that says
+ * how many goes into the slot kept for it (rule_id, level and artifact as
+ * given). Returns it, or NULL (nothing dropped, or the arena is exhausted). */
+cml_diag *diag_finish(diag_list *dl, const char *rule_id, int level, const char *artifact);
 
 #endif

@@ -137,13 +137,13 @@ static uint32_t line_of(arena *a, lindex *ix, const char *needle, uint32_t *col)
     return line;
 }
 
-/* Once the list is full (DIAG_MAX) diag_add only counts, so the line is not
+/* Once the list is full (diag_full) diag_add only counts, so the line is not
  * looked for: doing so anyway made a Manifest.json of 60,000 empty items (4
  * problems each, 709 KB) quadratic, > 20 s. */
 #define MDIAG(lm, ix, needle, ...)                                                        \
     do {                                                                                  \
         uint32_t c_ = 0;                                                                  \
-        uint32_t l_ = (lm)->diags.n < DIAG_MAX ? line_of((lm)->a, (ix), (needle), &c_) : 0; \
+        uint32_t l_ = !diag_full(&(lm)->diags) ? line_of((lm)->a, (ix), (needle), &c_) : 0; \
         diag_add(&(lm)->diags, "load/package-manifest", DIAG_ERROR, "Manifest.json", -1, l_, \
                  l_ ? c_ : 0, NULL, __VA_ARGS__);                                         \
     } while (0)
@@ -599,9 +599,7 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
             diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, "", -1, 0, 0, NULL,
                      "the model needs more memory than the loader's cap (%zu MiB); the IR is incomplete",
                      cap >> 20);
-        if (lm->diags.dropped)
-            diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_NOTE, "", -1, 0, 0, NULL,
-                     "%zu further load problems were not listed", lm->diags.dropped);
+        diag_finish(&lm->diags, "load/protobuf-corrupt", DIAG_NOTE, "");
         lm->model->diags = lm->diags.items;
         lm->model->n_diags = lm->diags.n;
     }
