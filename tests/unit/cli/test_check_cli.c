@@ -82,11 +82,7 @@ static void work_dirs(const char *rel) {
     } while (0)
 
 static void setup(void) {
-    strcpy(work, "/tmp/cml-cli-XXXXXX");
-    if (!mkdtemp(work)) {
-        perror("mkdtemp");
-        exit(1);
-    }
+    if (!tmp_make_dir(work, sizeof work, "cml-cli-")) exit(1);
     write_str("empty.mlmodel", "");
     unsigned char junk[512];
     for (size_t i = 0; i < sizeof junk; i++) junk[i] = (unsigned char)(i * 131 + 7);

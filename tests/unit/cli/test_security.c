@@ -293,11 +293,7 @@ static void check_json(const char *what, const char *data) {
 /* ---- set-up ------------------------------------------------------------------------ */
 
 static void setup(void) {
-    strcpy(work, "/tmp/cml-sec-XXXXXX");
-    if (!mkdtemp(work)) {
-        perror("mkdtemp");
-        exit(1);
-    }
+    if (!tmp_make_dir(work, sizeof work, "cml-sec-")) exit(1);
 }
 
 /* ---- 1. no code from the scanned tree --------------------------------------------------- */

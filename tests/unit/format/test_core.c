@@ -19,6 +19,7 @@
 #include "ir/model.h"
 #include "format/fsutil.h"
 #include "format/pbwire.h"
+#include "tmptree.h"
 
 /* ---- arena ------------------------------------------------------------------ */
 
@@ -154,8 +155,8 @@ static void touch(const char *p) {
 }
 
 static void test_discover(void) {
-    char tmpl[] = "/tmp/cml-core-XXXXXX";
-    char *d = mkdtemp(tmpl);
+    char tmpl[64];
+    char *d = tmp_make_dir(tmpl, sizeof tmpl, "cml-core-");
     CHECK(d != NULL);
     if (!d) return;
     char p[4200];
@@ -365,12 +366,42 @@ static void test_empty_function(void) {
     free(buf);
 }
 
+/* The tests' scratch folders (tmptree.h): tmp_make_dir makes a new, empty,
+ * private folder named after its prefix each time and refuses a buffer
+ * too small for the name; tmp_remove_tree takes the folder away with what
+ * is in it. */
+static void test_tmp_make_dir(void) {
+    char a[64], b[64], tiny[16];
+    CHECK(tmp_make_dir(a, sizeof a, "cml-tmptree-") == a);
+    CHECK(tmp_make_dir(b, sizeof b, "cml-tmptree-") == b);
+    CHECK(strcmp(a, b) != 0);
+    CHECK(!strncmp(a, "/tmp/cml-tmptree-", 17) && strlen(a) == 17 + 6);
+    struct stat st;
+    CHECK(stat(a, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700);
+    DIR *dir = opendir(a);
+    size_t entries = 0;
+    for (struct dirent *e; dir && (e = readdir(dir)) != NULL;)
+        entries += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    if (dir) closedir(dir);
+    CHECK_INT(entries, 0);
+    CHECK(tmp_make_dir(tiny, sizeof tiny, "cml-tmptree-") == NULL);
+    char p[128];
+    snprintf(p, sizeof p, "%s/sub", a);
+    CHECK(mkdir(p, 0700) == 0);
+    snprintf(p, sizeof p, "%s/sub/f", a);
+    touch(p);
+    tmp_remove_tree(a);
+    tmp_remove_tree(b);
+    CHECK(stat(a, &st) != 0 && stat(b, &st) != 0);
+}
+
 int main(void) {
     RUN(test_arena_cap);
     RUN(test_pbwire_locates_corruption);
     RUN(test_half_to_float);
     RUN(test_subbyte_elements);
     RUN(test_discover);
+    RUN(test_tmp_make_dir);
     RUN(test_loader_odd_paths);
     RUN(test_map_file);
     RUN(test_empty_function);

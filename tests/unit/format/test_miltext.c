@@ -833,8 +833,8 @@ static const char METADATA[] =
     "    \"generatedClassName\" : \"add_model\",\n    \"method\" : \"predict\"\n  }\n]\n";
 
 static void test_mlmodelc_program(void) {
-    char tmpl[] = "/tmp/cml_mlmodelc_XXXXXX";
-    char *root = mkdtemp(tmpl);
+    char tmpl[64];
+    char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_mlmodelc_");
     CHECK(root != NULL);
     if (!root) return;
     char dir[4096];
@@ -941,8 +941,8 @@ static void test_mlmodelc_program(void) {
 }
 
 static void test_mlmodelc_espresso_and_errors(void) {
-    char tmpl[] = "/tmp/cml_mlmodelc_XXXXXX";
-    char *root = mkdtemp(tmpl);
+    char tmpl[64];
+    char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_mlmodelc_");
     CHECK(root != NULL);
     if (!root) return;
     char dir[4096];
@@ -1025,8 +1025,8 @@ static void test_mlmodelc_espresso_and_errors(void) {
  * there are. Counting them once compared every layer with every earlier
  * one (2M layers of 4,200 types: > 20 s). */
 static void test_mlmodelc_many_layer_types(void) {
-    char tmpl[] = "/tmp/cml_mlmodelc_XXXXXX";
-    char *root = mkdtemp(tmpl);
+    char tmpl[64];
+    char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_mlmodelc_");
     CHECK(root != NULL);
     if (!root) return;
     char dir[4096];
@@ -1067,8 +1067,8 @@ static void test_mlmodelc_many_layer_types(void) {
  * NULL name and sorting the list crashed on it): at every cap the read
  * either lists every stage with its path or fails with the arena finding. */
 static void test_mlmodelc_sub_models_arena_cap(void) {
-    char tmpl[] = "/tmp/cml_mlmodelc_XXXXXX";
-    char *root = mkdtemp(tmpl);
+    char tmpl[64];
+    char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_mlmodelc_");
     CHECK(root != NULL);
     if (!root) return;
     char dir[4096], name[128];

@@ -25,6 +25,7 @@
 #include "host/run.h"
 #include "host/so/engine.h"
 #include "host/util.h"
+#include "tmptree.h"
 
 static int parse_text(config *c, const char *json, char *err, size_t errlen) {
     return config_parse(c, json, strlen(json), "test.json", "/cfgdir", err, errlen);
@@ -51,8 +52,8 @@ static void expect_error(const char *json, const char *const *needles, size_t n)
     } while (0)
 
 static void test_find_upward(void) {
-    char root[] = "/tmp/cml-cfg-XXXXXX";
-    CHECK(mkdtemp(root) != NULL);
+    char root[64];
+    CHECK(tmp_make_dir(root, sizeof root, "cml-cfg-") != NULL);
     char deep[PATH_MAX], cfgpath[PATH_MAX], old[PATH_MAX];
     snprintf(deep, sizeof deep, "%s/a/b/c", root);
     char tmp[PATH_MAX];

@@ -1063,11 +1063,7 @@ static void test_corpus(void) {
 int main(void) {
     const char *src = getenv("CML_SOURCE_DIR");
     snprintf(g_src, sizeof g_src, "%s", src ? src : CML_SOURCE_DIR);
-    snprintf(g_tmp, sizeof g_tmp, "/tmp/cml-test-lua-XXXXXX");
-    if (!mkdtemp(g_tmp)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!tmp_make_dir(g_tmp, sizeof g_tmp, "cml-test-lua-")) return 1;
     RUN(test_globals_snapshot);
     RUN(test_luacheckrc_matches_surface);
     RUN(test_sandbox_primitives);

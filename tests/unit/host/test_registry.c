@@ -23,6 +23,7 @@
 #include "host/so/engine.h"
 #include "host/util.h"
 #include "format/sha256.h"
+#include "tmptree.h"
 
 /* ---- sha256 ---------------------------------------------------------------- */
 
@@ -426,8 +427,8 @@ static const notification *find_note(const run_result *res, const char *kind, co
 }
 
 static void test_run(void) {
-    char dir[] = "/tmp/cml-run-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
+    char dir[64];
+    CHECK(tmp_make_dir(dir, sizeof dir, "cml-run-") != NULL);
     char model[4200];
     snprintf(model, sizeof model, "%s/empty.mlmodel", dir);
     FILE *f = fopen(model, "w");
@@ -563,8 +564,8 @@ static void test_run(void) {
 
 /* Config levels override every finding's level; suppressions mark. */
 static void test_run_config(void) {
-    char dir[] = "/tmp/cml-runcfg-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
+    char dir[64];
+    CHECK(tmp_make_dir(dir, sizeof dir, "cml-runcfg-") != NULL);
     char model[4200];
     snprintf(model, sizeof model, "%s/empty.mlmodel", dir);
     FILE *f = fopen(model, "w");

@@ -194,8 +194,8 @@ static void spit(const char *p, const unsigned char *buf, size_t n) {
 }
 
 static void test_mutated_coremldata(void) {
-    char tmpl[] = "/tmp/cml_cdb_XXXXXX";
-    char *root = mkdtemp(tmpl);
+    char tmpl[64];
+    char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_cdb_");
     CHECK(root != NULL);
     if (!root) return;
     char dir[256], src[4400], dst[512];
@@ -276,8 +276,8 @@ static size_t count_stages(const cml_model *m, int depth) {
  * crash). A stage folder that is the model's own folder, or one it is
  * nested in, is refused with a warning naming the link. */
 static void test_symlink_loops(void) {
-    char tmpl[] = "/tmp/cml_loop_XXXXXX";
-    char *root = mkdtemp(tmpl);
+    char tmpl[64];
+    char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_loop_");
     CHECK(root != NULL);
     if (!root) return;
     char dir[256], sub[300];
@@ -332,8 +332,8 @@ static void test_symlink_loops(void) {
  * 9 + 81 + 729 + 6561 stage reads for four levels. The stages read per
  * model are bounded in all (128), with one warning. */
 static void test_stage_fan_out(void) {
-    char tmpl[] = "/tmp/cml_fan_XXXXXX";
-    char *root = mkdtemp(tmpl);
+    char tmpl[64];
+    char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_fan_");
     CHECK(root != NULL);
     if (!root) return;
     char dir[512];
@@ -377,8 +377,8 @@ static void test_stage_fan_out(void) {
  * like a shape that does not match its blob. Model: the fixture writer's
  * tiny_mlprogram.mlmodelc with the first weight's shape replaced. */
 static void test_const_shape_overflow(void) {
-    char tmpl[] = "/tmp/cml_shape_XXXXXX";
-    char *root = mkdtemp(tmpl);
+    char tmpl[64];
+    char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_shape_");
     CHECK(root != NULL);
     if (!root) return;
     char dir[256], wdir[300], src[4400], dst[512];
@@ -436,8 +436,8 @@ static void test_const_shape_overflow(void) {
  * values and one whose shape overflows 64 bits; the ok_* constants (exact,
  * sub-byte padding, empty, scalar) and every op's name stay quiet. */
 static void test_inline_const_count(void) {
-    char tmpl[] = "/tmp/cml_inline_XXXXXX";
-    char *root = mkdtemp(tmpl);
+    char tmpl[64];
+    char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_inline_");
     CHECK(root != NULL);
     if (!root) return;
     char dir[256], src[4400], dst[512];

@@ -187,8 +187,8 @@ static void test_broken(void) {
  * dropped once the list was full). Each problem once looked its line up in
  * the whole text, kept or not (> 20 s). */
 static void test_manifest_many_items(void) {
-    char tmpl[] = "/tmp/cml_manifest_XXXXXX";
-    char *root = mkdtemp(tmpl);
+    char tmpl[64];
+    char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_manifest_");
     CHECK(root != NULL);
     if (!root) return;
     char dir[256], path[512];

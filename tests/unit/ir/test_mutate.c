@@ -161,8 +161,8 @@ int main(void) {
     if (!n) SKIP_ALL("no seed models (neither ../shared/corpus nor build/examples found)");
     fprintf(stderr, "%zu seed models, %ld mutants\n", n, total);
 
-    char tmpl[] = "/tmp/cml-mutate-XXXXXX";
-    char *dir = mkdtemp(tmpl);
+    char tmpl[64];
+    char *dir = tmp_make_dir(tmpl, sizeof tmpl, "cml-mutate-");
     CHECK(dir != NULL);
     if (!dir) return CHECK_DONE();
     long loaded_clean = 0, with_load_diag = 0;

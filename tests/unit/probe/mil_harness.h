@@ -97,11 +97,7 @@ __attribute__((unused)) static void hook_free(hook_rec *h) {
 }
 
 static void harness_init(void) {
-    snprintf(g_root, sizeof g_root, "/tmp/cml_mil_XXXXXX");
-    if (!mkdtemp(g_root)) {
-        perror("mkdtemp");
-        exit(1);
-    }
+    if (!tmp_make_dir(g_root, sizeof g_root, "cml_mil_")) exit(1);
 }
 
 static void harness_done(void) { tmp_remove_tree(g_root); }

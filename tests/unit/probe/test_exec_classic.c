@@ -1259,8 +1259,7 @@ static void test_mutants(void) {
 }
 
 int main(void) {
-    snprintf(g_root, sizeof g_root, "/tmp/cml_classic_XXXXXX");
-    if (!mkdtemp(g_root)) { perror("mkdtemp"); return 1; }
+    if (!tmp_make_dir(g_root, sizeof g_root, "cml_classic_")) return 1;
     RUN(test_glm_regressor);
     RUN(test_glm_classifier);
     RUN(test_tree_regressor);

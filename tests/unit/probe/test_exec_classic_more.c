@@ -842,11 +842,7 @@ static void test_partial_pipeline(void) {
 }
 
 int main(void) {
-    snprintf(g_root, sizeof g_root, "/tmp/cml_exec_cls_XXXXXX");
-    if (!mkdtemp(g_root)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!tmp_make_dir(g_root, sizeof g_root, "cml_exec_cls_")) return 1;
     RUN(test_one_hot);
     RUN(test_dict_vectorizer);
     RUN(test_categorical_mapping);

@@ -1152,11 +1152,7 @@ static void test_many_inputs(void) {
 }
 
 int main(void) {
-    snprintf(g_root, sizeof g_root, "/tmp/cml_exec_nn_XXXXXX");
-    if (!mkdtemp(g_root)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!tmp_make_dir(g_root, sizeof g_root, "cml_exec_nn_")) return 1;
     if (!refs_load()) return 1;
     RUN(test_branch);
     RUN(test_loop_for);

@@ -716,11 +716,7 @@ static void test_every_layer_has_a_kernel(void) {
 }
 
 int main(void) {
-    snprintf(g_root, sizeof g_root, "/tmp/cml_exec_rnn_XXXXXX");
-    if (!mkdtemp(g_root)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!tmp_make_dir(g_root, sizeof g_root, "cml_exec_rnn_")) return 1;
     if (!refs_load()) return 1;
     RUN(test_lstm);
     RUN(test_bilstm);

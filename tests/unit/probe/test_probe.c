@@ -40,6 +40,7 @@
 
 #include "check.h"
 #include "cli_run.h"
+#include "tmptree.h"
 
 static char bin[PATH_MAX], work[PATH_MAX], fix[PATH_MAX], tiny[PATH_MAX], plugin[PATH_MAX];
 static const char *corpus_dir;
@@ -845,9 +846,7 @@ int main(void) {
         corpus_dir = NULL;
         fprintf(stderr, "note: corpus not found; corpus checks are skipped\n");
     }
-    char tmpl[] = "/tmp/cml-test-probe-XXXXXX";
-    if (!mkdtemp(tmpl)) SKIP_ALL("mkdtemp failed");
-    snprintf(work, sizeof work, "%s", tmpl);
+    if (!tmp_make_dir(work, sizeof work, "cml-test-probe-")) SKIP_ALL("mkdtemp failed");
 
     RUN(test_figures_tiny);
     RUN(test_numerics_fixtures);

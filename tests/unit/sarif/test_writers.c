@@ -22,6 +22,7 @@
 #include "check.h"
 #include "sarif/wcommon.h"
 #include "sarif/writers.h"
+#include "tmptree.h"
 
 /* ---- fixture --------------------------------------------------------------- */
 
@@ -203,8 +204,8 @@ static int setup_files(void) {
     /* under the build folder when ctest runs it, else a fresh temporary
      * folder: never in the source tree */
     const char *base = getenv("CML_BUILD_DIR");
-    char dir[4096], tmp[] = "/tmp/cml-writers-XXXXXX";
-    if (!(base && *base) && !(base = mkdtemp(tmp))) return -1;
+    char dir[4096], tmp[64];
+    if (!(base && *base) && !(base = tmp_make_dir(tmp, sizeof tmp, "cml-writers-"))) return -1;
     snprintf(dir, sizeof dir, "%s/writers-scratch", base);
     const char *dirs[] = {"", "/Models", "/Models/Detector.mlmodelc", "/Models/Detector.mlmodelc/weights"};
     for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
