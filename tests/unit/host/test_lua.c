@@ -949,12 +949,12 @@ static void test_rules_folder(void) {
     registry *reg = registry_new();
     int added = luarule_load_dir(reg, src_path("rules"), NULL);
     /* every rules/<category>/<name>.lua file but the template */
-    CHECK_INT(added, 18);
+    CHECK_INT(added, 19);
     CHECK_INT(registry_n_notes(reg), 0);
     for (size_t i = 0; i < registry_n_notes(reg); i++)
         fprintf(stderr, "    %s: %s\n", registry_note(reg, i)->kind, registry_note(reg, i)->message);
     const char *ids[] = {"custom/custom-layer", "custom/custom-model", "determinism/random-ops",
-                         "io/classifier-labels", "io/degenerate-output", "meta/missing-metadata",
+                         "io/classifier-labels", "io/classifier-logits", "io/degenerate-output", "meta/missing-metadata",
                          "meta/updatable-model",
                          "preprocess/image-normalization", "shapes/flexible-input", "shapes/state",
                          "numerics/small-epsilon", "compat/empty-input", "compat/encrypted",
