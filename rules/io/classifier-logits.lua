@@ -26,8 +26,9 @@ error at run time points at it.
 The rule follows `probabilities` back through value-preserving ops (`cast`,
 `reshape`, `squeeze`, `expand_dims`, `identity`, `transpose`) and reports
 only when it reaches an op that certainly produces raw scores (`linear`,
-`matmul`, `einsum`, `conv`, `conv_transpose`, `add`, `sub`); a softmax, a
-sigmoid or any other op on the way keeps it silent.
+`matmul`, `einsum`, `conv`, `conv_transpose`); a softmax, a sigmoid or any
+other op on the way keeps it silent (an `add` may be an ensemble's sum of
+probabilities).
 
 **Example.** `model.mlmodel: warning: classify op 'classify_0' reads its probabilities from linear 'fc' with no softmax or sigmoid between: the label → probability dictionary holds raw scores (logits), which can be negative and do not add up to 1 [io/classifier-logits]`
 
@@ -49,7 +50,7 @@ normalize in the app.
 -- ops that pass values through unchanged (their type or layout only)
 local PASS = { cast = true, reshape = true, squeeze = true, expand_dims = true, identity = true, transpose = true }
 -- ops whose output is a raw score, never a probability
-local RAW = { linear = true, matmul = true, einsum = true, conv = true, conv_transpose = true, add = true, sub = true }
+local RAW = { linear = true, matmul = true, einsum = true, conv = true, conv_transpose = true }
 
 local function check_one(model, ctx)
   for op in model:ops() do
