@@ -23,7 +23,7 @@ typedef struct uo_group {
     const char *kind, *reason, *source;
     char tier;
     ane_ops ops;
-    size_t first;                    /* its first op's place among the function's off-NE ops */
+    size_t first;                    /* its first op's place among the ops grouped (off the NE, not for fp32) */
     size_t total;                    /* in the summary: the ops of every group that prints as this one */
     bool shown;                      /* ... false for such a group after the first */
 } uo_group;
