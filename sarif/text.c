@@ -152,7 +152,13 @@ static bool all_scalars(const cJSON *v) {
 
 static void put_scalar(FILE *out, const cJSON *v) {
     if (cJSON_IsString(v)) put_clean(out, v->valuestring);
-    else if (cJSON_IsNumber(v)) fprintf(out, "%.4g", v->valuedouble);
+    else if (cJSON_IsNumber(v)) {
+        /* counts and sizes whole (a shape of 15600, not 1.56e+04); measured
+         * figures to four significant digits */
+        double d = v->valuedouble;
+        if (d > -1e15 && d < 1e15 && d == (double)(long long)d) fprintf(out, "%lld", (long long)d);
+        else fprintf(out, "%.4g", d);
+    }
     else if (cJSON_IsBool(v)) fputs(cJSON_IsTrue(v) ? "yes" : "no", out);
     else fputs("n/a", out);     /* null: not measured, or not finite */
 }

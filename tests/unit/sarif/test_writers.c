@@ -659,7 +659,7 @@ static void test_text_properties(void) {
     run_result r = make_result();
     r.run_properties = cJSON_Parse(
         "{\"custom\": {\"Models/m.mlmodel\": {\"status\": \"ok\", \"load_ms\": 1.5, \"size_mb\": null, "
-        "\"note\": \"x\\n::error file=a::pwned\\u001b[31m\", \"shape\": [1, 3, 224], \"flags\": [true, false], "
+        "\"note\": \"x\\n::error file=a::pwned\\u001b[31m\", \"shape\": [1, 3, 224], \"samples\": [15600], \"bytes\": 123456789, \"big_ms\": 123456.7, \"flags\": [true, false], "
         "\"latency_ms\": {\"fp32\": {\"first\": 2, \"median\": 1.25}}, "
         "\"ops\": [{\"op\": \"main/conv\", \"ms\": 0.5, \"sub\": {\"k\": 1}}, {\"op\": \"main/relu\", \"ms\": 0.25}]}}}");
     CHECK(r.run_properties != NULL);
@@ -667,7 +667,9 @@ static void test_text_properties(void) {
     char *t = capture(F_TEXT, &r, &rc);
     CHECK_INT(rc, 0);
     CHECK(t && strstr(t, "\ncustom for Models/m.mlmodel:\n  status: ok\n  load (ms): 1.5\n  size (MB): n/a\n"));
-    CHECK(t && strstr(t, "\n  shape: 1x3x224\n  flags: yes, no\n"));
+    /* whole numbers whole (a rank-1 shape of 15600 once read "1.56e+04"), measured ones to 4 digits */
+    CHECK(t && strstr(t, "\n  shape: 1x3x224\n  samples: 15600\n  bytes: 123456789\n  big (ms): 1.235e+05\n"
+                         "  flags: yes, no\n"));
     CHECK(t && strstr(t, "\n  latency (ms):\n    fp32: first 2, median 1.25\n"));
     CHECK(t && strstr(t, "\n  ops:\n    - op main/conv, ms 0.5\n      sub: k 1\n    - op main/relu, ms 0.25\n"));
     CHECK(t && !strchr(t, '\033') && !strstr(t, "\n::"));
