@@ -81,10 +81,11 @@ static uint32_t bits_msb(const unsigned char *b, size_t nbytes, uint64_t i, unsi
 
 static int decode_raw(cml_dtype dt, const unsigned char *b, size_t nbytes, float *out, size_t n) {
     switch (dt) {
-    case CML_DT_FP16:
+    case CML_DT_FP16: {
         const float *half = exec_half_table();
         for (size_t i = 0; i < n; i++) out[i] = half[(uint16_t)(b[2 * i] | b[2 * i + 1] << 8)];
         return 0;
+    }
     case CML_DT_BF16:
         for (size_t i = 0; i < n; i++) {
             uint32_t u = (uint32_t)(b[2 * i] | b[2 * i + 1] << 8) << 16;
@@ -402,6 +403,7 @@ EXEC_HOT void exec_r16_buf(float *d, size_t n) {
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 __attribute__((target("avx2,f16c"))) static void half_f16c(const unsigned char *b, size_t n, float *out) {
     size_t i = 0;
@@ -423,7 +425,11 @@ static bool cpu_once(_Atomic int *cache, int (*test)(void)) {
     return v;
 }
 
-static int test_f16c(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c"); }
+/* F16C from CPUID leaf 1 (ECX bit 29): clang 14's __builtin_cpu_supports has no "f16c" */
+static int test_f16c(void) {
+    unsigned a, b, c, d;
+    return __builtin_cpu_supports("avx2") && __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+}
 
 static bool has_f16c(void) {
     static _Atomic int ok = -1;
