@@ -525,6 +525,35 @@ static int prb_check(const cml_model *m, cml_ctx *ctx, prb_report_fn fn) {
 
 /* ---- the rules' judgements ------------------------------------------------------------ */
 
+/* Whether Core ML computes op in fp16 on the GPU and Neural Engine (what the
+ * fp16 emulation stands for): every op of a NeuralNetwork or of a program
+ * typed fp16; in a mixed program the ops typed fp16; in a program typed fp32
+ * none (r->precision, probe_prec). */
+static bool prb_op_fp16(const probe_result *r, const cml_op *op) {
+    if (r->precision == PROBE_PREC_FP16) return true;
+    if (r->precision != PROBE_PREC_MIXED || !op) return false;
+    if (op->is_nn_layer) return true;
+    for (size_t k = 0; k < op->n_outputs; k++)
+        if (op->outputs[k]->type.dtype == CML_DT_FP16) return true;
+    return false;
+}
+
+/* The ops of list[0..n) that Core ML computes in fp16, into out (same order); how many. */
+static size_t prb_fp16_ops(const probe_result *r, const probe_op_ref *list, size_t n, probe_op_ref *out) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (prb_op_fp16(r, list[i].op)) out[k++] = list[i];
+    return k;
+}
+
+/* said of an fp16 finding that no compute unit would meet as the program is typed */
+#define PRB_IF_CONVERTED \
+    "if the program were converted to fp16 (coremltools compute_precision=FLOAT16, which the Neural Engine needs)"
+#define PRB_TYPED_FP32 "as typed, in fp32, Core ML computes it in fp32 on every compute unit"
+#define PRB_AS_TYPED_FIX                                                                                      \
+    "nothing to do while the program stays typed fp32; if you convert it to fp16, keep the ops named here in " \
+    "fp32 (compute_precision with an op selector) or rescale their values"
+
 static int rep_non_finite(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
     (void)m;
     if (r->status != PROBE_OK) return CML_OK;
@@ -561,6 +590,15 @@ static int rep_non_finite(const cml_model *m, cml_ctx *ctx, const probe_result *
                               "can reach the model, guard the op's domain (clamp or add an epsilon)");
             continue;
         }
+        if (mode && first->op && !prb_op_fp16(r, first->op)) {
+            /* an op typed fp32: no compute unit rounds it to fp16 */
+            snprintf(msg, sizeof msg,
+                     "NaN/Inf would appear " PRB_IF_CONVERTED ": in fp16 emulation, fp32 being finite, output %s; the "
+                     "first op to produce a non-finite value is '%s' (%s), which is typed fp32: " PRB_TYPED_FP32,
+                     outs, prb_op_name(first->op), first->op->kind);
+            cml_report(ctx, .level = CML_NOTE, .message = msg, .at = &first->op->loc, .fix = PRB_AS_TYPED_FIX);
+            continue;
+        }
         if (first->op)
             snprintf(msg, sizeof msg, "%s: output %s; the first op to produce a non-finite value is '%s' (%s)%s",
                      mode ? "in fp16 emulation (what the GPU and Neural Engine compute), fp32 being finite" : "in fp32",
@@ -580,31 +618,50 @@ static int rep_non_finite(const cml_model *m, cml_ctx *ctx, const probe_result *
 static int rep_overflow(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
     (void)m;
     if (r->status != PROBE_OK || !r->n_overflow_ops) return CML_OK;
-    const probe_op_ref *o = &r->overflow[0];
+    /* the ops Core ML computes in fp16; when there are none (a program typed
+     * fp32, or only its fp32-typed ops overflow), what a conversion to fp16
+     * would meet, as a note */
+    probe_op_ref dev[PROBE_MAX_LIST];
+    size_t n_total = r->n_overflow_ops < PROBE_MAX_LIST ? r->n_overflow_ops : PROBE_MAX_LIST;
+    size_t nd = prb_fp16_ops(r, r->overflow, n_total, dev);
+    bool as_typed = nd > 0;
+    const probe_op_ref *list = as_typed ? dev : r->overflow;
+    size_t n = as_typed ? nd : n_total, n_all = as_typed && nd < n_total ? nd : r->n_overflow_ops;
+    const probe_op_ref *o = &list[0];
     cml_related rel[PROBE_MAX_LIST];
     char rmsg[PROBE_MAX_LIST][160];
     size_t nr = 0;
-    for (size_t i = 1; i < r->n_overflow_ops && i < PROBE_MAX_LIST; i++) {
-        snprintf(rmsg[nr], sizeof rmsg[nr], "also overflows: '%s' (%s), max |x| %.4g", prb_op_name(r->overflow[i].op),
-                 r->overflow[i].op->kind, r->overflow[i].a);
-        rel[nr].at = &r->overflow[i].op->loc;
+    for (size_t i = 1; i < n; i++) {
+        snprintf(rmsg[nr], sizeof rmsg[nr], "%s: '%s' (%s), max |x| %.4g", as_typed ? "also overflows" : "would also overflow",
+                 prb_op_name(list[i].op), list[i].op->kind, list[i].a);
+        rel[nr].at = &list[i].op->loc;
         rel[nr].message = rmsg[nr];
         nr++;
     }
     char msg[1024];
-    snprintf(msg, sizeof msg,
-             "op '%s' (%s) reaches |x| = %.6g before rounding to fp16, beyond the fp16 maximum 65504: %llu value%s "
-             "become%s Inf in fp16 emulation (the GPU and Neural Engine compute in fp16)",
-             prb_op_name(o->op), o->op->kind, o->a, (unsigned long long)o->count, o->count == 1 ? "" : "s",
-             o->count == 1 ? "s" : "");
-    if (r->n_overflow_ops > 1) {
+    if (as_typed)
+        snprintf(msg, sizeof msg,
+                 "op '%s' (%s) reaches |x| = %.6g before rounding to fp16, beyond the fp16 maximum 65504: %llu value%s "
+                 "become%s Inf in fp16 emulation (the GPU and Neural Engine compute in fp16)",
+                 prb_op_name(o->op), o->op->kind, o->a, (unsigned long long)o->count, o->count == 1 ? "" : "s",
+                 o->count == 1 ? "s" : "");
+    else
+        snprintf(msg, sizeof msg,
+                 "op '%s' (%s) reaches |x| = %.6g, beyond the fp16 maximum 65504: %llu value%s would become Inf "
+                 PRB_IF_CONVERTED "; " PRB_TYPED_FP32,
+                 prb_op_name(o->op), o->op->kind, o->a, (unsigned long long)o->count, o->count == 1 ? "" : "s");
+    if (n_all > 1) {
         size_t l = strlen(msg);
-        snprintf(msg + l, sizeof msg - l, "; %zu op%s overflow in all", r->n_overflow_ops,
-                 r->n_overflow_ops == 1 ? "" : "s");
+        snprintf(msg + l, sizeof msg - l, "; %zu op%s %s in all", n_all, n_all == 1 ? "" : "s",
+                 as_typed ? "overflow" : "would overflow");
     }
-    cml_report(ctx, .message = msg, .at = &o->op->loc, .related = nr ? rel : NULL, .n_related = nr,
-               .fix = "scale the values down before this op (normalise inputs, fold a scale into the weights), or "
-                      "keep it in fp32 (compute_precision with an op selector, or compute_units=CPU_ONLY)");
+    if (as_typed)
+        cml_report(ctx, .message = msg, .at = &o->op->loc, .related = nr ? rel : NULL, .n_related = nr,
+                   .fix = "scale the values down before this op (normalise inputs, fold a scale into the weights), or "
+                          "keep it in fp32 (compute_precision with an op selector, or compute_units=CPU_ONLY)");
+    else
+        cml_report(ctx, .level = CML_NOTE, .message = msg, .at = &o->op->loc, .related = nr ? rel : NULL,
+                   .n_related = nr, .fix = PRB_AS_TYPED_FIX);
     return CML_OK;
 }
 
@@ -650,24 +707,44 @@ static int rep_divergence(const cml_model *m, cml_ctx *ctx, const probe_result *
             continue;
         }
         if (po->nan32 + po->inf32 + po->nan16 + po->inf16) continue; /* probe/non-finite says it */
+        /* what a device computes: a program typed fp32 meets no fp16 (a note
+         * of what converting it would do); a mixed program is judged in its
+         * own typed precision, the ops named among those typed fp16 */
+        bool as_typed = r->precision != PROBE_PREC_FP32;
+        bool typed = r->precision == PROBE_PREC_MIXED && po->typed;
         double sc = prb_scale(ctx, po->max_ref);
-        double linf = po->linf / sc, rmse = po->rmse / sc;
+        double linf = (typed ? po->typed_linf : po->linf) / sc, rmse = (typed ? po->typed_rmse : po->rmse) / sc;
         if (!(linf >= tl || rmse >= tr)) continue;
+        probe_op_ref dev[PROBE_MAX_LIST];
+        const probe_op_ref *dops = r->div_ops;
+        size_t nd = r->n_div_ops < PROBE_MAX_LIST ? r->n_div_ops : PROBE_MAX_LIST;
+        if (typed) {
+            nd = prb_fp16_ops(r, r->div_ops, nd, dev);
+            dops = dev;
+        }
         char ops[700];
-        prb_ops_text(r->div_ops, r->n_div_ops, ops, sizeof ops);
+        prb_ops_text(dops, nd, ops, sizeof ops);
         char msg[1600];
         snprintf(msg, sizeof msg,
-                 "output '%s' diverges between fp16 emulation (what the GPU and Neural Engine compute) and fp32: "
-                 "L-inf %.3g, RMSE %.3g%s (thresholds %.3g / %.3g; max |y| %.4g)%s%s",
-                 po->name, linf, rmse, sc != 1 ? " scaled by max |y|" : "", tl, tr, po->max_ref,
-                 r->n_div_ops ? "; the divergence grows most at " : "", ops);
+                 "output '%s' %s: L-inf %.3g, RMSE %.3g%s (thresholds %.3g / %.3g; max |y| %.4g)%s%s%s",
+                 po->name,
+                 !as_typed ? "would diverge from fp32 " PRB_IF_CONVERTED
+                 : typed   ? "diverges between the program's typed precision (its fp16-typed ops rounded to fp16, "
+                             "as the GPU and Neural Engine compute them) and fp32"
+                           : "diverges between fp16 emulation (what the GPU and Neural Engine compute) and fp32",
+                 linf, rmse, sc != 1 ? " scaled by max |y|" : "", tl, tr, po->max_ref,
+                 nd ? "; the divergence grows most at " : "", ops, as_typed ? "" : "; " PRB_TYPED_FP32);
         cml_related rel[3];
         char rmsg[3][200];
-        size_t nr = prb_ops_related(r->div_ops, r->n_div_ops, "fp16 error grows here", rel, rmsg);
-        cml_report(ctx, .message = msg, .at = prb_output_loc(m, po->name), .related = nr ? rel : NULL,
-                   .n_related = nr,
-                   .fix = "keep the ops named here in fp32 (coremltools compute_precision with an op selector), or "
-                          "rescale the activations; or accept the error if the task tolerates it");
+        size_t nr = prb_ops_related(dops, nd, "fp16 error grows here", rel, rmsg);
+        if (as_typed)
+            cml_report(ctx, .message = msg, .at = prb_output_loc(m, po->name), .related = nr ? rel : NULL,
+                       .n_related = nr,
+                       .fix = "keep the ops named here in fp32 (coremltools compute_precision with an op selector), "
+                              "or rescale the activations; or accept the error if the task tolerates it");
+        else
+            cml_report(ctx, .level = CML_NOTE, .message = msg, .at = prb_output_loc(m, po->name),
+                       .related = nr ? rel : NULL, .n_related = nr, .fix = PRB_AS_TYPED_FIX);
     }
     return CML_OK;
 }
@@ -805,6 +882,15 @@ PRB_CHECK(chk_constant, rep_constant)
 
 /* ---- rules ------------------------------------------------------------------------ */
 
+#define PRB_TYPED_HELP                                                                                        \
+    "## Typed precision\n\nAn ML Program runs each op in the precision it is typed in, on every compute unit "  \
+    "(SOURCE: coremltools docs-guides/source/typed-execution.md: \"a float 32 typed model will only ever run "  \
+    "with float 32 precision\"); a NeuralNetwork is untyped and computed in fp16 on the GPU and Neural Engine. " \
+    "So the fp16 findings are warnings and errors for NeuralNetworks and for ops typed fp16; for a program "   \
+    "typed fp32, and for the fp32-typed ops of a mixed one, they are notes of what a conversion to fp16 "      \
+    "(coremltools `compute_precision=FLOAT16`, which the Neural Engine needs) would meet, and a mixed "         \
+    "program's outputs are judged on its own typed-precision run."
+
 #define PRB_HOW                                                                                               \
     "\n\n## How the probe runs\n\n"                                                                         \
     "`coreml-lint probe MODEL` (or enabling the probe/* rules) runs the model on the CPU with coreml-lint's "  \
@@ -831,7 +917,7 @@ static const cml_rule R_NON_FINITE = {
                "goes away when the same inputs are made non-negative is only a note: it comes from negative "
                "inputs, which a model of magnitudes, probabilities or counts is never given; give real inputs "
                "with `--input`.\n\n## Fix\n\nGuard the op's domain in the source model (clamp, add an epsilon) or, "
-               "for fp16-only cases, scale the activations down or keep the op in fp32." PRB_HOW,
+               "for fp16-only cases, scale the activations down or keep the op in fp32.\n\n" PRB_TYPED_HELP PRB_HOW,
     .default_level = CML_ERROR,
     .check = chk_non_finite,
     .tags = TAGS,
@@ -850,7 +936,7 @@ static const cml_rule R_OVERFLOW = {
                "such op and its largest magnitude; related locations list further ones.\n\n"
                "SOURCE: IEEE 754-2008 binary16 (largest finite value 65504; values from 65520 round to "
                "infinity).\n\n## Fix\n\nScale the values down before the op (normalise the inputs, fold a scale "
-               "into the weights), or keep the op in fp32." PRB_HOW,
+               "into the weights), or keep the op in fp32.\n\n" PRB_TYPED_HELP PRB_HOW,
     .default_level = CML_WARNING,
     .check = chk_overflow,
     .tags = TAGS,
@@ -873,7 +959,8 @@ static const cml_rule R_DIVERGENCE = {
                "random_categorical) are not judged: the executor draws the same values in both runs, Core ML "
                "draws afresh, and an fp16 run may sample other categories; the figures mark them \"random\" and "
                "a note says so.\n\n## Fix\n\nKeep the named ops in fp32 (coremltools `compute_precision` with an "
-               "op selector), rescale the activations, or accept the error if the task tolerates it." PRB_HOW,
+               "op selector), rescale the activations, or accept the error if the task tolerates it.\n\n"
+               PRB_TYPED_HELP PRB_HOW,
     .default_level = CML_WARNING,
     .check = chk_divergence,
     .tags = TAGS,

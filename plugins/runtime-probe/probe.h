@@ -73,6 +73,20 @@ typedef enum probe_stage {
     STAGE_DONE
 } probe_stage;
 
+/* What Core ML computes the probed function in, which decides whether the
+ * fp16 emulation stands for a device.
+ * SOURCE: apple/coremltools docs-guides/source/typed-execution.md (an ML
+ * Program runs each op in its typed precision: "a float 32 typed model will
+ * only ever run with float 32 precision", whatever the compute units);
+ * NeuralNetwork models are untyped and computed in fp16 on the GPU and
+ * Neural Engine (rules-knowledge P2). */
+typedef enum probe_prec {
+    PROBE_PREC_FP16 = 0,            /* a NeuralNetwork, or a program whose compute ops are typed fp16 */
+    PROBE_PREC_MIXED,               /* a program (or pipeline) with fp16- and fp32-typed compute */
+    PROBE_PREC_FP32,                /* programs typed fp32 throughout: fp32 on every compute unit */
+    PROBE_PREC_FP64                 /* classic models only: double on the CPU */
+} probe_prec;
+
 typedef struct probe_op_ref {
     const cml_op *op;               /* valid in the parent (same IR, forked) */
     double a, b;                    /* meaning depends on the list */
@@ -110,6 +124,7 @@ typedef struct probe_result {
     const cml_op *volatile current_op; /* the op the child is running */
     volatile int complete;          /* the child finished writing */
     probe_status status;
+    int precision;                  /* probe_prec of the probed function (pipelines: of their stages) */
     char message[PROBE_MSG];        /* error / unsupported reason */
     /* unsupported ops (with status ok: the pipeline stages a partial run
      * replaced by generated values) */

@@ -732,25 +732,76 @@ static const char *prb_precision(const cml_model *m, const cml_function *fn) {
     return f16 ? "fp16" : "fp32";
 }
 
-/* The model's own typed precision: fp16/fp32 compute ops, or mixed. */
-static const char *prb_typed(const cml_function *fn, bool nn) {
-    if (fn && fn->model && fn->model->classic == fn)
-        return "fp64 (classic model: Core ML computes it in double on the CPU whatever the compute units, so the "
-               "fp16 emulation does not apply and repeats the fp32 run)";
-    if (nn) return "fp32 (NeuralNetwork: untyped; Core ML computes in fp16 on the GPU and Neural Engine)";
-    size_t n16 = 0, n32 = 0;
+static bool prb_is_nn(const cml_model *m) { return m->type && !strncmp(m->type, "neuralNetwork", 13); }
+
+/* What Core ML computes a model's function in (probe_prec), as bits: 1 some
+ * compute in fp16 (a NeuralNetwork, untyped: fp16 on the GPU and Neural
+ * Engine; an op typed fp16), 2 some compute typed fp32; a pipeline's stages
+ * together (nesting bounded as the loader bounds it); 0: classic models only. */
+static unsigned prb_prec_bits(const cml_model *m, const cml_function *fn, int depth) {
+    if (!m || depth > 64) return 0;
+    if (prb_is_nn(m)) return 1;
+    if (!m->n_functions) {
+        unsigned b = 0;
+        for (size_t i = 0; i < m->n_sub_models; i++) b |= prb_prec_bits(m->sub_models[i], NULL, depth + 1);
+        return b;
+    }
+    if (!fn) fn = cml_model_function(m, NULL);
+    unsigned b = 0;
     for (size_t i = 0; fn && i < fn->block->n_ops; i++) {
         const cml_op *op = fn->block->ops[i];
         if (op->is_const) continue;
         for (size_t k = 0; k < op->n_outputs; k++) {
-            if (op->outputs[k]->type.dtype == CML_DT_FP16) n16++;
-            else if (op->outputs[k]->type.dtype == CML_DT_FP32) n32++;
+            if (op->outputs[k]->type.dtype == CML_DT_FP16) b |= 1;
+            else if (op->outputs[k]->type.dtype == CML_DT_FP32) b |= 2;
         }
     }
-    return n16 && n32 ? "mixed" : n16 ? "fp16" : "fp32";
+    return b;
 }
 
-static bool prb_is_nn(const cml_model *m) { return m->type && !strncmp(m->type, "neuralNetwork", 13); }
+static probe_prec prb_prec(const cml_model *m, const cml_function *fn) {
+    unsigned b = prb_prec_bits(m, fn, 0);
+    return b == 3 ? PROBE_PREC_MIXED : b == 2 ? PROBE_PREC_FP32 : b == 1 ? PROBE_PREC_FP16 : PROBE_PREC_FP64;
+}
+
+/* One model's typed precision in words: out gets it (a pipeline: each
+ * stage's; a stage the executor refuses, e.g. Apple's feature print, says
+ * it was not run). */
+static void prb_typed(const prb_child *c, const cml_model *m, const cml_function *fn, char *out, size_t cap) {
+    if (prb_is_nn(m)) {
+        snprintf(out, cap, "fp32 (NeuralNetwork: untyped; Core ML computes in fp16 on the GPU and Neural Engine)");
+        return;
+    }
+    if (!m->n_functions && !m->n_sub_models) {
+        snprintf(out, cap, "fp64 (classic model: Core ML computes it in double on the CPU whatever the compute "
+                           "units, so the fp16 emulation does not apply and repeats the fp32 run)");
+        return;
+    }
+    if (m->n_functions) {
+        probe_prec p = prb_prec(m, fn);
+        snprintf(out, cap, "%s", p == PROBE_PREC_MIXED ? "mixed" : p == PROBE_PREC_FP16 ? "fp16" : "fp32");
+        return;
+    }
+    /* a pipeline: by stage */
+    size_t k = (size_t)snprintf(out, cap, "by stage:");
+    for (size_t i = 0; i < m->n_sub_models && k < cap; i++) {
+        const cml_model *s = m->sub_models[i];
+        probe_prec p = prb_prec(s, NULL);
+        const cml_op *bad[1];
+        char why[1][192];
+        bool refused = !s->n_functions && !s->n_sub_models && s->classic &&
+                       exec_unsupported(s, s->classic->name, c->io, bad, why, 1) > 0;
+        const char *what = refused                    ? "not run here (stand-in values)"
+                           : prb_is_nn(s)             ? "NeuralNetwork (fp16 on the GPU and Neural Engine)"
+                           : p == PROBE_PREC_FP64     ? "fp64 (classic: double on the CPU)"
+                           : p == PROBE_PREC_MIXED    ? "mixed"
+                           : p == PROBE_PREC_FP16     ? "fp16"
+                                                      : "fp32";
+        k += (size_t)snprintf(out + k, cap - k, "%s %s %s", i ? "," : "",
+                              m->sub_model_names && m->sub_model_names[i] ? m->sub_model_names[i] : "?", what);
+    }
+}
+
 
 static int prb_dcmp(const void *x, const void *y) {
     double a = *(const double *)x, b = *(const double *)y;
@@ -964,7 +1015,7 @@ static void prb_baseline(prb_child *c, const exec_tensor *ins, size_t n_in, cons
 
 static void prb_figures(prb_child *c, const exec_plan *plan, const exec_tensor *ins, size_t n_in, const bool *from_file,
                         double prepare_ms, double *const lat[3], int runs, const double *rss_runs,
-                        const coreml_result *cm, bool nn) {
+                        const coreml_result *cm) {
     probe_result *r = c->res;
     prb_json j = {NULL, 0, 0, false};
     const cml_function *fn = exec_plan_function(plan);
@@ -981,7 +1032,9 @@ static void prb_figures(prb_child *c, const exec_plan *plan, const exec_tensor *
         jb(&j, "],\"source\":\"%s\"}", from_file[i] ? "file" : "generated");
     }
     jb(&j, "],\"typed_precision\":");
-    jstr(&j, prb_typed(fn, nn));
+    char typed[512];
+    prb_typed(c, c->m, fn, typed, sizeof typed);
+    jstr(&j, typed);
     jb(&j, ",\"load_ms\":");
     jnum(&j, prepare_ms);
     jb(&j, ",\"constants_mb\":");
@@ -1331,6 +1384,7 @@ static void prb_child_main(prb_child *c) {
         prb_fail(r, PROBE_INPUT_ERROR, "the model has no function '%s'", o->function);
         return;
     }
+    r->precision = prb_prec(c->m, fn);
     exec_tensor *ins = NULL;
     size_t n_in = 0;
     char err[PROBE_MSG - 64];
@@ -1527,7 +1581,7 @@ static void prb_child_main(prb_child *c) {
     /* a mixed-precision program also runs in its own typed precision
      * (fp16-typed ops rounded, fp32-typed ones not); for pure fp16 / fp32
      * programs that is the fp16 emulation / fp32 mode already measured */
-    bool mixed = !prb_is_nn(c->m) && !strcmp(prb_typed(fn, false), "mixed");
+    bool mixed = r->precision == PROBE_PREC_MIXED && c->m->n_functions;
     if (mixed && (latT = calloc((size_t)runs, sizeof(double)))) {
         r->stage = STAGE_RUN_TYPED;
         for (int k = 0; k < runs; k++) {
@@ -1606,7 +1660,7 @@ static void prb_child_main(prb_child *c) {
     }
     free(cin);
     prb_figures(c, plan, ins, n_in, from_file, prepare_ms, (double *const[3]){lat32, lat16, latT}, runs, rss_runs,
-                cmr, prb_is_nn(c->m));
+                cmr);
     free(cmr);
     exec_tensors_free(out32, n_out32);
     exec_tensors_free(out16, n_out16);

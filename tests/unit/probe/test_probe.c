@@ -228,18 +228,51 @@ static void test_numerics_fixtures(void) {
     cJSON_Delete(doc);
     cli_res_free(&r);
 
-    doc = PROBE_JSON(&r, fixture("fire_overflow.mlpackage"));
+    doc = PROBE_JSON(&r, fixture("fire_overflow_fp16.mlpackage"));
     CHECK_INT(count_rule(doc, "probe/fp16-overflow", "op 'y' (mul) reaches |x| = "), 1);
-    CHECK_INT(count_rule(doc, "probe/fp16-overflow", "beyond the fp16 maximum 65504"), 1);
-    CHECK_INT(count_rule(doc, "probe/non-finite", "in fp16 emulation"), 1);
+    CHECK_INT(count_rule(doc, "probe/fp16-overflow", "beyond the fp16 maximum 65504: 4 values become Inf"), 1);
+    CHECK_INT(count_rule(doc, "probe/non-finite", "in fp16 emulation (what the GPU and Neural Engine compute)"), 1);
+    CHECK_STR(str(figures(doc), "typed_precision"), "fp16");
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    /* the same ops typed fp32: Core ML computes them in fp32 on every unit
+     * (typed execution), so the fp16 emulation says what a conversion to
+     * fp16 would meet, and no more */
+    doc = PROBE_JSON(&r, fixture("fire_overflow.mlpackage"));
+    CHECK_INT(count_rule(doc, "probe/fp16-overflow", "4 values would become Inf if the program were converted"), 1);
+    CHECK_INT(count_rule(doc, "probe/fp16-overflow", "(the GPU and Neural Engine compute in fp16)"), 0);
+    CHECK_INT(count_rule(doc, "probe/non-finite", "NaN/Inf would appear if the program were converted to fp16"), 1);
+    CHECK_INT(count_rule(doc, "probe/non-finite", "(what the GPU and Neural Engine compute)"), 0);
+    CHECK_INT(r.code, 0); /* notes only */
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    /* an fp32 island in an fp16 program: only the island overflows */
+    doc = PROBE_JSON(&r, fixture("mixed_overflow.mlpackage"));
+    CHECK_INT(count_rule(doc, "probe/fp16-overflow", "op 'big' (mul) reaches |x| = "), 1);
+    CHECK_INT(count_rule(doc, "probe/fp16-overflow", "would become Inf"), 1);
+    CHECK_INT(count_rule(doc, "probe/non-finite", "'big' (mul), which is typed fp32"), 1);
+    CHECK_INT(r.code, 0);
     cJSON_Delete(doc);
     cli_res_free(&r);
 
-    doc = PROBE_JSON(&r, fixture("fire_cancel.mlpackage"));
-    CHECK_INT(count_rule(doc, "probe/fp16-divergence", "output 'y' diverges"), 1);
+    doc = PROBE_JSON(&r, fixture("fire_cancel_fp16.mlpackage"));
+    CHECK_INT(count_rule(doc, "probe/fp16-divergence", "output 'y' diverges between fp16 emulation"), 1);
     CHECK_INT(count_rule(doc, "probe/fp16-divergence", "grows most at 'y' (sub"), 1);
     CHECK_INT(count_rule(doc, "probe/non-finite", NULL), 0);
     CHECK_INT(count_rule(doc, "probe/fp16-overflow", NULL), 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    doc = PROBE_JSON(&r, fixture("fire_cancel.mlpackage"));
+    CHECK_INT(count_rule(doc, "probe/fp16-divergence", "output 'y' would diverge from fp32 if the program were"), 1);
+    CHECK_INT(count_rule(doc, "probe/fp16-divergence", "grows most at 'y' (sub"), 1);
+    CHECK_INT(count_rule(doc, "probe/fp16-divergence", "as typed, in fp32, Core ML computes it in fp32"), 1);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    /* the cancellation in an fp32 island: exact as typed, judged as typed */
+    doc = PROBE_JSON(&r, fixture("mixed_cancel.mlpackage"));
+    CHECK_INT(count_rule(doc, "probe/fp16-divergence", NULL), 0);
+    CHECK(num(figures(doc), "outputs.0.fp16_linf") > 0.1);  /* every op in fp16 loses the 0.3 */
+    CHECK(num(figures(doc), "outputs.0.typed_linf") < 1e-3); /* as typed, only the last cast rounds */
     cJSON_Delete(doc);
     cli_res_free(&r);
 
@@ -705,6 +738,13 @@ static void test_classic_models(void) {
     CHECK_INT(count_prefix(doc, "probe/"), 1);
     CHECK_INT(count_probe_notes(doc), 0);
     CHECK_INT(r.code, 0);
+    /* a pipeline's typed precision is its stages' (it once read "fp64 (classic model ...)" for any pipeline) */
+    CHECK_STR(str(figures(doc), "typed_precision"),
+              "by stage: model0 not run here (stand-in values), model1 fp64 (classic: double on the CPU)");
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    doc = PROBE_JSON(&r, fixture("../compat/fire_pipeline_fp16.mlmodel"));
+    CHECK_STR(str(figures(doc), "typed_precision"), "by stage: model0 NeuralNetwork (fp16 on the GPU and Neural Engine)");
     cJSON_Delete(doc);
     cli_res_free(&r);
 
