@@ -127,11 +127,14 @@ local function preprocessing_of(model, f, n_images)
   return nil
 end
 
--- Ops that only move, resize or pad pixels: normalization may follow them.
+-- Ops that only move, resize, pad or retype pixels: normalization may follow
+-- them. An fp16 ML Program starts with cast(image, "fp16") (coremltools
+-- inserts it; Apple's DETR then subtracts the mean and scales in the graph).
 local LAYOUT = {
   resizeBilinear = true, cropResize = true, crop = true, padding = true, upsample = true, permute = true,
   transpose = true, reshape = true, reshapeStatic = true, copy = true, resize_bilinear = true,
   upsample_bilinear = true, upsample_nearest_neighbor = true, resize = true, pad = true, identity = true,
+  cast = true, expand_dims = true, squeeze = true,
 }
 
 local function const_producer(v)
