@@ -181,11 +181,37 @@ local function report(ctx, model, f, cast, message, fix)
   }
 end
 
+local function has_feature(list, name)
+  for _, f in ipairs(list or {}) do
+    if f.name == name then return true end
+  end
+  return false
+end
+
+-- A pipeline stage's input that another stage writes, or output that
+-- another stage reads, is the pipeline's plumbing, not the app's: its type
+-- must match the other stage's (SOURCE: coremltools mlmodel/src/Validation/
+-- PipelineValidator.cpp), which may take only Double or Float32 (a
+-- non-maximum suppression stage after a detector: NonMaximumSuppressionValidator.cpp),
+-- so the conversion is not the app's to avoid. Pipelines nested in
+-- pipelines: every enclosing one's stages.
+local function pipeline_plumbing(model, name, output)
+  local p = model.parent
+  while p ~= nil do
+    for _, s in ipairs(p.submodels) do
+      if has_feature(output and s.inputs or s.outputs, name) then return true end
+    end
+    p = p.parent
+  end
+  return false
+end
+
 local function check_function(model, fn, ctx)
   if model.type ~= "mlProgram" then return end
   local ins, outs = described_features(model, fn)
   local avail = fp16_io_available(ctx, model)
   for _, f in ipairs(ins or {}) do
+    if pipeline_plumbing(model, f.name, false) then goto next_input end
     local cast = cast_to_fp16(function_input(fn, f.name))
     local name = name_or_unknown(f.name)
     if f.kind == "multiArray" and f.dtype == "DOUBLE" then
@@ -199,9 +225,10 @@ local function check_function(model, fn, ctx)
         .. "the app has Float16 pixel data, a GRAYSCALE_FLOAT16 input avoids converting it."):format(name),
         FIX_GRAYSCALE)
     end
+    ::next_input::
   end
   for _, f in ipairs(outs or {}) do
-    if f.kind == "multiArray" then
+    if f.kind == "multiArray" and not pipeline_plumbing(model, f.name, true) then
       local cast = cast_from_fp16(function_output(fn, f.name))
       local name = name_or_unknown(f.name)
       if f.dtype == "DOUBLE" then
