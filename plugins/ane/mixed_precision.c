@@ -214,14 +214,23 @@ static void mp_function(const cml_model *m, const cml_function *fn, void *arg) {
             parent[member[i] - 1] = member[i] - 1;
             mpos[member[i] - 1] = i;
         }
-    /* islands: fp32 ops joined along the dataflow */
+    /* islands: fp32 ops joined along the dataflow; a value a nested block
+     * returns flows to the op that owns the block (a cond's or while_loop's
+     * branch ending in a cast to fp32: coremltools keeps those ops in fp32
+     * and casts what their blocks return, so the casts belong to the cond's
+     * island, not to islands of their own) */
     for (size_t i = 0; i < n; i++) {
         if (!member[i]) continue;
         const cml_op *op = all.v[i];
+        const cml_block *blk = op->parent;
         for (size_t o = 0; o < op->n_outputs; o++) {
             const cml_value *v = op->outputs[o];
-            for (size_t c = 0; v && c < v->n_consumers; c++) {
-                mp_pos key = {v->consumers[c], 0};
+            size_t nc = v ? v->n_consumers : 0;
+            bool returned = false;
+            for (size_t b = 0; v && blk && blk->parent && !returned && b < blk->n_outputs; b++)
+                returned = blk->outputs[b] == v;
+            for (size_t c = 0; c < nc + returned; c++) {
+                mp_pos key = {c < nc ? v->consumers[c] : blk->parent, 0};
                 const mp_pos *hit = bsearch(&key, pos, n, sizeof *pos, mp_pos_cmp);
                 if (!hit || !member[hit->pos]) continue;
                 size_t a = uf_find(parent, member[i] - 1), b = uf_find(parent, member[hit->pos] - 1);
