@@ -241,6 +241,13 @@ static int walk_file(blob_file *bf, arena *a) {
         bf->fatal = 1;
         return -1;
     }
+    uint64_t lfs_size;
+    if (fs_lfs_pointer(bf->map, (size_t)bf->size, &lfs_size)) {
+        problem(&w, 0, "the file is a Git LFS pointer, not the weights: the %" PRIu64 "-byte object was not "
+                       "fetched (run `git lfs pull`)", lfs_size);
+        bf->fatal = 1;
+        return -1;
+    }
     /* SOURCE: apple/coremltools mlmodel/src/MILBlob/Blob/StorageFormat.hpp —
      * storage_header: uint32 count, uint32 version (2), 7 reserved uint64. */
     if (bf->size < BLOB_HEADER_SIZE) {

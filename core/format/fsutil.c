@@ -194,3 +194,21 @@ int fs_has_suffix(const char *name, const char *suffix) {
     while (n > 1 && name[n - 1] == '/') n--;
     return n >= s && strncasecmp(name + n - s, suffix, s) == 0;
 }
+
+/* SOURCE: git-lfs docs/spec.md — a pointer is UTF-8 text of at most 1024
+ * bytes whose first line is "version https://git-lfs.github.com/spec/v1",
+ * followed by "oid sha256:<hex>" and "size <bytes>" lines. */
+int fs_lfs_pointer(const unsigned char *p, size_t n, uint64_t *size) {
+    static const char head[] = "version https://git-lfs.github.com/spec/v1\n";
+    if (size) *size = 0;
+    if (!p || n < sizeof head - 1 || n > 1024 || memcmp(p, head, sizeof head - 1)) return 0;
+    for (size_t i = sizeof head - 1; size && i + 5 < n; i++) {
+        if (p[i - 1] != '\n' || memcmp(p + i, "size ", 5)) continue;
+        uint64_t v = 0;
+        for (size_t k = i + 5; k < n && p[k] >= '0' && p[k] <= '9' && v < UINT64_MAX / 10 - 9; k++)
+            v = v * 10 + (uint64_t)(p[k] - '0');
+        *size = v;
+        break;
+    }
+    return 1;
+}

@@ -65,5 +65,9 @@ uint64_t fs_tree_size(const char *path);
 char *fs_join(arena *a, const char *dir, const char *name);
 /* True if name ends with suffix (ASCII case-insensitive). */
 int fs_has_suffix(const char *name, const char *suffix);
+/* True if the n bytes at p are a Git LFS pointer file (the text git stores
+ * in place of a file it tracks with LFS, when the object was never
+ * fetched); *size (may be NULL) gets the object's size, 0 if not given. */
+int fs_lfs_pointer(const unsigned char *p, size_t n, uint64_t *size);
 
 #endif

@@ -45,6 +45,13 @@ static Cmlpb__Model *decode_spec(lmodel *lm, const unsigned char *data, uint64_t
                  "the model file is empty");
         return NULL;
     }
+    uint64_t lfs_size;
+    if (fs_lfs_pointer(data, (size_t)size, &lfs_size)) {
+        diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, artifact, 0, 0, 0, NULL,
+                 "the model file is a Git LFS pointer, not the model: the %" PRIu64 "-byte object was not fetched "
+                 "(run `git lfs pull`)", lfs_size);
+        return NULL;
+    }
     pbwire_error we;
     /* protobuf-c's decoder recurses once per nested message with no limit
      * of its own: a hostile nesting must never reach it */

@@ -139,6 +139,11 @@ static void test_broken(void) {
         {"broken/truncated.mlmodel", "load/protobuf-corrupt", "", "runs past the end", 1, 0},
         {"broken/wrong_magic.mlmodel", "load/protobuf-corrupt", "", "not a valid Core ML model", 1, 0},
         {"broken/empty.mlmodel", "load/protobuf-corrupt", "", "empty", 1, 0},
+        /* a clone without Git LFS: say so, not "invalid wire type" / "version 544108393" */
+        {"broken/lfs_pointer.mlmodel", "load/protobuf-corrupt", "",
+         "is a Git LFS pointer, not the model: the 4554856-byte object was not fetched (run `git lfs pull`)", 1, 0},
+        {"broken/lfs_weights.mlpackage", "load/weight-blob", "Data/com.apple.CoreML/weights/weight.bin",
+         "is a Git LFS pointer, not the weights: the 4554856-byte object was not fetched", 1, 0},
         {"broken/spec_zero.mlmodel", "load/spec-version", "", "missing or corrupt", 0, 0},
         {"broken/blob_offset_out_of_range.mlpackage", "load/weight-blob",
          "Data/com.apple.CoreML/weights/weight.bin", "no blob record", 1, 0},
