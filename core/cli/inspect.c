@@ -208,8 +208,16 @@ static void visit_block(const cml_block *b, comp_visit fn, void *ud, int depth) 
     }
 }
 
-void inspect_visit_compressed(const cml_model *m, void (*fn)(const cml_op *, const cml_value *, void *), void *ud) {
+/* m's functions, then its pipeline stages' (a YOLO export's palettized
+ * detector is the first stage of a pipeline) */
+static void visit_model(const cml_model *m, comp_visit fn, void *ud, int depth) {
+    if (!m || depth > IR_MAX_DEPTH) return;
     for (size_t f = 0; f < m->n_functions; f++) visit_block(m->functions[f]->block, fn, ud, 0);
+    for (size_t i = 0; i < m->n_sub_models; i++) visit_model(m->sub_models[i], fn, ud, depth + 1);
+}
+
+void inspect_visit_compressed(const cml_model *m, void (*fn)(const cml_op *, const cml_value *, void *), void *ud) {
+    visit_model(m, fn, ud, 0);
 }
 
 static cJSON *comp_weight_json(const cml_op *op, const cml_value *v) {

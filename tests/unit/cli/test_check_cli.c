@@ -691,6 +691,12 @@ static void test_inspect_facts(void) {
     CHECK(strstr(r.out, "type:          dictVectorizer\n") && strstr(r.out, "parameters:    2 string key(s)\n"));
     CHECK(!strstr(r.out, "attribute(s)"));
     cli_res_free(&r);
+    /* a pipeline's compressed weights are its stages' (a YOLO export with a
+     * palettized detector stage read "compression: none") */
+    r = run_in(truth, (const char *const[]){"inspect", "pipeline_compressed.mlpackage", NULL});
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "\ncompression: 3 weights\n") && strstr(r.out, "pipeline[0]/main/conv_0_weight_to_fp16_palettized"));
+    cli_res_free(&r);
     /* and check reports nothing but the analysis limit on it */
     r = run_in(truth, (const char *const[]){"--no-config", "--fail-on", "warning", "retrained_updatable.mlmodelc", NULL});
     EXPECT_CODE(r, 0);
