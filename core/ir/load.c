@@ -407,6 +407,7 @@ static void load_mlmodelc(lmodel *lm) {
 static const char *newest_os(lmodel *lm, const char *have, uint32_t table) {
     uint32_t v = 0;
     char buf[24];
+    if (have && !strcmp(have, CML_OS_UNAVAILABLE)) return have;   /* no release runs it */
     if (have && cml_osver_parse(have, &v) && v >= table) return have;
     if (!table) return have;
     cml_osver_format(table, buf, sizeof buf);
@@ -422,6 +423,7 @@ static int pass_min_os(lmodel *lm, cml_model *m, int depth) {
     }
     if (spec > CML_SPEC_NEWEST) return spec;   /* newer than the table: left as it is */
     cml_os_versions *os = &m->min_os;
+    if (cml_model_type_unavailable(m->type, CML_PLATFORM_WATCHOS)) os->watchos = CML_OS_UNAVAILABLE;
     os->ios = newest_os(lm, os->ios, cml_spec_min_os(spec, CML_PLATFORM_IOS));
     os->macos = newest_os(lm, os->macos, cml_spec_min_os(spec, CML_PLATFORM_MACOS));
     os->tvos = newest_os(lm, os->tvos, cml_spec_min_os(spec, CML_PLATFORM_TVOS));
@@ -431,6 +433,12 @@ static int pass_min_os(lmodel *lm, cml_model *m, int depth) {
     for (size_t i = 0; i < m->n_sub_models && depth < IR_MAX_DEPTH; i++) {
         const cml_os_versions *so = &m->sub_models[i]->min_os;
         uint32_t v;
+        /* a stage no release of a platform runs: neither does the pipeline */
+        if (so->ios && !strcmp(so->ios, CML_OS_UNAVAILABLE)) os->ios = so->ios;
+        if (so->macos && !strcmp(so->macos, CML_OS_UNAVAILABLE)) os->macos = so->macos;
+        if (so->tvos && !strcmp(so->tvos, CML_OS_UNAVAILABLE)) os->tvos = so->tvos;
+        if (so->watchos && !strcmp(so->watchos, CML_OS_UNAVAILABLE)) os->watchos = so->watchos;
+        if (so->visionos && !strcmp(so->visionos, CML_OS_UNAVAILABLE)) os->visionos = so->visionos;
         if (so->ios && cml_osver_parse(so->ios, &v)) os->ios = newest_os(lm, os->ios, v);
         if (so->macos && cml_osver_parse(so->macos, &v)) os->macos = newest_os(lm, os->macos, v);
         if (so->tvos && cml_osver_parse(so->tvos, &v)) os->tvos = newest_os(lm, os->tvos, v);

@@ -90,6 +90,19 @@ static inline uint32_t cml_spec_min_os(int spec, cml_platform p) {
     return t[spec][p];
 }
 
+/* True when a model of this type cannot run on platform p at any release,
+ * whatever its specification version: Apple's Vision feature print
+ * (visionFeaturePrint) on watchOS, where the Vision framework does not
+ * exist.
+ * SOURCE: developer.apple.com/documentation/vision (availability: iOS,
+ * iPadOS, Mac Catalyst, macOS, tvOS, visionOS; no watchOS); coremlc writes
+ * "watchOS": "unavailable" into the metadata.json of a compiled Create ML
+ * image classifier (a visionFeaturePrint + GLM pipeline, truth pass 3). */
+#define CML_OS_UNAVAILABLE "unavailable"   /* a min_os entry (and coremlc's metadata.json word) */
+static inline bool cml_model_type_unavailable(const char *type, cml_platform p) {
+    return type && p == CML_PLATFORM_WATCHOS && !strcmp(type, "visionFeaturePrint");
+}
+
 /* The newest specification version an OS release can load: the largest spec
  * whose first release on p is <= version. 0 when the release predates Core
  * ML (iOS 10), -1 for an unknown platform. E.g. iOS 16.0 -> 7, iOS 17.3 -> 8,

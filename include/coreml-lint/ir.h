@@ -460,7 +460,8 @@ typedef struct cml_preprocess {
 } cml_preprocess;
 
 typedef struct cml_os_versions {
-    /* "16.0" etc.; NULL = not available on that platform */
+    /* "16.0" etc.; NULL = not available on that platform; CML_OS_UNAVAILABLE
+     * ("unavailable", coremlc's word) = no release of it runs the model */
     const char *ios, *macos, *tvos, *watchos, *visionos;
 } cml_os_versions;
 

@@ -595,15 +595,33 @@ static int dt_check(const cml_model *model, cml_ctx *ctx) {
         return CML_OK;
     }
 
-    /* 3. a compiled model's metadata.json availability is newer than the
+    const char *av = p == CML_PLATFORM_IOS       ? model->min_os.ios
+                     : p == CML_PLATFORM_MACOS   ? model->min_os.macos
+                     : p == CML_PLATFORM_TVOS    ? model->min_os.tvos
+                     : p == CML_PLATFORM_WATCHOS ? model->min_os.watchos
+                                                 : model->min_os.visionos;
+    /* 3. no release of the target's platform runs the model: coremlc's
+     * metadata.json says "unavailable", or a stage is a model type the
+     * platform lacks (cml_model_type_unavailable: Apple's Vision feature
+     * print on watchOS) */
+    if (av && !strcmp(av, CML_OS_UNAVAILABLE)) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "the model does not run on %s at any release (the deployment target is %s): %s",
+                 cml_platform_name(p), target,
+                 model->format == CML_FMT_MLMODELC ? "the compiled model's metadata.json availability says "
+                                                     "\"unavailable\""
+                                                   : "it uses Apple's Vision feature print, which that platform "
+                                                     "does not have");
+        cml_report(ctx, .message = msg,
+                   .fix = "leave this model out of that platform's target, or train one without the feature print "
+                          "(e.g. a Create ML classifier on another feature extractor)");
+        return CML_OK;
+    }
+
+    /* 4. a compiled model's metadata.json availability is newer than the
      * target (coremlc writes it; the loader puts it in min_os).
      * SOURCE: rules-knowledge §1.1, §2.8, §5.1. */
     if (model->format == CML_FMT_MLMODELC) {
-        const char *av = p == CML_PLATFORM_IOS       ? model->min_os.ios
-                         : p == CML_PLATFORM_MACOS   ? model->min_os.macos
-                         : p == CML_PLATFORM_TVOS    ? model->min_os.tvos
-                         : p == CML_PLATFORM_WATCHOS ? model->min_os.watchos
-                                                     : model->min_os.visionos;
         uint32_t av_v;
         if (av && cml_osver_parse(av, &av_v) && av_v > tv) {
             char msg[512];
@@ -618,7 +636,7 @@ static int dt_check(const cml_model *model, cml_ctx *ctx) {
         }
     }
 
-    /* 4. note: the declared version is higher than the features need, so the
+    /* 5. note: the declared version is higher than the features need, so the
      * model would also load on older releases. Only for ML Programs, whose
      * needs the IR shows completely (NeuralNetwork and classic models have
      * revision-dependent features the IR does not carry). */
@@ -763,6 +781,9 @@ static const cml_rule dt_rule = {
         "the first op or feature that uses each, and the finding points at the first one;\n"
         "- **error** — a compiled `.mlmodelc` whose version or `metadata.json` availability is newer than the "
         "target;\n"
+        "- **error** — no release of the target's platform runs the model: a compiled model's `metadata.json` "
+        "availability says `\"unavailable\"` for it, or a stage is Apple's Vision feature print on watchOS "
+        "(the Vision framework has no watchOS release; coremlc marks such models unavailable there);\n"
         "- **warning** — the file declares a newer version than the target loads although nothing coreml-lint "
         "sees in it needs that version (Apple's model library lowers such versions when it reads a model, "
         "`downgradeSpecificationVersion`, so the compiled model may still load; re-save it at the lower "

@@ -25,6 +25,7 @@
 #include <lauxlib.h>
 
 #include "ir/weights.h"
+#include "coreml-lint/coreml_facts.h"
 #include "coreml-lint/walk.h"
 #include "host/lua/ir.h"
 #include "ir/model.h"
@@ -452,13 +453,17 @@ static void push_metadata(lua_State *L, const cml_metadata *md) {
     set_str(L, "versionString", md->version);
 }
 
+/* a platform no release of which runs the model is absent (nil), as the Lua
+ * API documents; C plugins see CML_OS_UNAVAILABLE */
+static const char *os_or_nil(const char *v) { return v && strcmp(v, CML_OS_UNAVAILABLE) ? v : NULL; }
+
 static void push_min_os(lua_State *L, const cml_os_versions *o) {
     lua_createtable(L, 0, 5);
-    set_str(L, "ios", o->ios);
-    set_str(L, "macos", o->macos);
-    set_str(L, "tvos", o->tvos);
-    set_str(L, "watchos", o->watchos);
-    set_str(L, "visionos", o->visionos);
+    set_str(L, "ios", os_or_nil(o->ios));
+    set_str(L, "macos", os_or_nil(o->macos));
+    set_str(L, "tvos", os_or_nil(o->tvos));
+    set_str(L, "watchos", os_or_nil(o->watchos));
+    set_str(L, "visionos", os_or_nil(o->visionos));
 }
 
 static void push_preprocess(lua_State *L, const cml_model *m) {

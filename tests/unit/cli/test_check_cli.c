@@ -663,6 +663,8 @@ static void test_inspect_facts(void) {
     EXPECT_CODE(r, 0);
     CHECK(strstr(r.out, "spec version:  1\n"));
     CHECK(strstr(r.out, "minimum OS:    iOS 12.0, macOS 10.14") && strstr(r.out, "(sub-model model0 is specification 3)"));
+    /* Apple's Vision feature print does not exist on watchOS (coremlc writes "unavailable" there) */
+    CHECK(strstr(r.out, "tvOS 12.0, watchOS unavailable, visionOS 1.0"));
     cli_res_free(&r);
     r = run_in(truth, (const char *const[]){"inspect", "--format", "json", "vfp_image_classifier.mlmodel", NULL});
     EXPECT_CODE(r, 0);

@@ -169,7 +169,18 @@ static void test_ops(void) {
     CHECK(!cml_op_in_opset("frobnicate", 9));
 }
 
+/* model types some platform lacks at every release */
+static void test_unavailable(void) {
+    CHECK(cml_model_type_unavailable("visionFeaturePrint", CML_PLATFORM_WATCHOS));
+    CHECK(!cml_model_type_unavailable("visionFeaturePrint", CML_PLATFORM_IOS));
+    CHECK(!cml_model_type_unavailable("visionFeaturePrint", CML_PLATFORM_VISIONOS));
+    CHECK(!cml_model_type_unavailable("glmClassifier", CML_PLATFORM_WATCHOS));
+    CHECK(!cml_model_type_unavailable(NULL, CML_PLATFORM_WATCHOS));
+    CHECK_STR(CML_OS_UNAVAILABLE, "unavailable");
+}
+
 int main(void) {
+    RUN(test_unavailable);
     RUN(test_targets);
     RUN(test_spec_os);
     RUN(test_opsets);
