@@ -207,24 +207,57 @@ local function check_one(m, ctx)
     local outs = output_values(m, fn)
     local out_of = {}
     for _, o in ipairs(outs) do out_of[o.value.name] = o.name end
-    -- 1. softmax / argmax over a size-1 axis
+    -- 1. softmax / argmax over a size-1 axis: one finding per op that makes
+    -- an output constant; the others grouped by kind and shape (a decoder
+    -- exported without its KV cache has one such softmax per layer: one
+    -- fact, the layers related)
+    local groups, order = {}, {}
     for op in m:ops() do
       if op.function_name == fn.name then
         local always, s = degenerate_axis(op)
         if always then
           local o = op.outputs[1]
-          local tail = out_of[o and o.name or ""] and (", so output '%s' is constant"):format(out_of[o.name]) or ""
-          ctx:report{
-            at = op,
-            message = ("%s '%s' works over an axis of size 1 (input shape %s): its output is always %s%s"):format(
-              op.kind, op.name, shape_text(s), always, tail),
-            fix = always == "1.0"
-              and "use a sigmoid for a single-unit output, or apply the softmax on the axis that holds the classes"
-              or "take the argmax over the axis that holds the classes",
-            props = { axis_size = 1, always = tonumber(always), shape = s },
-          }
+          local out_name = out_of[o and o.name or ""]
+          local key = out_name and ("output:" .. out_name) or (op.kind .. " " .. always .. " " .. shape_text(s))
+          local g = groups[key]
+          if g then
+            g.more[#g.more + 1] = op
+          else
+            groups[key] = { op = op, always = always, s = s, out_name = out_name, more = {} }
+            order[#order + 1] = key
+          end
         end
       end
+    end
+    for _, key in ipairs(order) do
+      local g = groups[key]
+      local op, n = g.op, #g.more
+      local tail = g.out_name and (", so output '%s' is constant"):format(g.out_name) or ""
+      local message
+      if n == 0 then
+        message = ("%s '%s' works over an axis of size 1 (input shape %s): its output is always %s%s"):format(
+          op.kind, op.name, shape_text(g.s), g.always, tail)
+      else
+        message = ("%s '%s' and %d more %s op%s work over an axis of size 1 (input shape %s): their outputs are "
+          .. "always %s"):format(op.kind, op.name, n, op.kind, n == 1 and "" or "s", shape_text(g.s), g.always)
+      end
+      local related = nil
+      if n > 0 then
+        related = {}
+        for i = 1, math.min(n, 8) do
+          related[i] = { at = g.more[i], message = ("also over an axis of size 1: %s '%s'"):format(
+            g.more[i].kind, g.more[i].name) }
+        end
+      end
+      ctx:report{
+        at = op,
+        message = message,
+        related = related,
+        fix = g.always == "1.0"
+          and "use a sigmoid for a single-unit output, or apply the softmax on the axis that holds the classes"
+          or "take the argmax over the axis that holds the classes",
+        props = { axis_size = 1, always = tonumber(g.always), shape = g.s, ops = n + 1 },
+      }
     end
     -- 2. outputs no input reaches
     if #fn.inputs > 0 then
