@@ -27,6 +27,7 @@ Flexibility has costs the converter does not warn about:
 |---|---|---|
 | shape range, deployment target before iOS 17.4 / macOS 14.4 | warning | range-shaped inputs keep the model off the Neural Engine ("MLE5Engine is not currently supported for models with range shape inputs that try to utilize the Neural Engine"; apple/coremltools#1029, #1764, #2370) and the model re-plans for new shapes |
 | shape range, target iOS 17.4+ | note | `reshapeFrequency = .infrequent` can let range-shaped inputs use the NE |
+| shape range whose bounds are all equal (416..416), target before iOS 17.4 | note | the shape is fixed, but the input is still described as a range; whether Core ML counts it as range-shaped is not documented |
 | unbounded range (`upperBound` −1) in an ML Program | warning | coremltools refuses to write it (`ct.convert` raises for ML Programs); how Core ML treats such a model is undocumented |
 | unbounded range in a NeuralNetwork | warning | the input may grow until the device runs out of memory |
 | more than 128 enumerated shapes | warning | Core ML supports up to 128 |
@@ -273,6 +274,22 @@ local function check_range(model, ctx, f, report)
       where = "the model may run on " .. text .. " (its minimum OS; no deployment target given)"
     else
       where = "the deployment target is unknown"
+    end
+    if range_text(f) == "every dimension fixed" then
+      -- a range whose bounds are equal (coremltools 5 wrote 416..416 for an
+      -- image whose program input had a symbolic batch): still a range in
+      -- the description, but whether Core ML treats it as range-shaped is
+      -- not documented: a note, not a warning
+      local dims = {}
+      for i, r in ipairs(f.ranges or {}) do dims[#dims + 1] = ("%s %d..%d"):format(dim_label(f, i), r.lower, r.upper) end
+      report{
+        at = f, level = "note",
+        message = ("input '%s' declares a shape range whose bounds are equal (%s): it fixes the shape, but the input is still described as range-shaped, and range-shaped inputs keep a model off the Neural Engine before iOS 17.4 / macOS 14.4 (apple/coremltools#1764); whether Core ML counts an equal-bounds range is not documented, and %s"):format(
+          f.name, table.concat(dims, ", "), where),
+        fix = "declare the fixed shape (ct.ImageType(shape=…) / ct.TensorType(shape=…) without ct.RangeDim)",
+        props = { flexible = "range", oldest_os = text, equal_bounds = true },
+      }
+      return
     end
     report{
       at = f, level = "warning",
