@@ -20,7 +20,7 @@
 #include "exec_host_io.h"
 #include "exec_internal.h"
 
-static const exec_opts nn_host_opts = {.io = {host_io_read, host_io_stored, NULL}};
+static const exec_opts nn_host_opts = {.io = {.read = host_io_read, .stored_as = host_io_stored}};
 static char g_root[256];
 static int g_seq;
 

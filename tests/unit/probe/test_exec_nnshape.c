@@ -131,7 +131,7 @@ static size_t g_models, g_blobs, g_agree, g_unknown, g_partial;
 
 static void run_nn(const char *name, const cml_model *m) {
     if (m->unknown & CML_UNKNOWN_GRAPH) return;
-    exec_opts opts = {.threads = 1, .hook = hook, .io = {host_io_read, host_io_stored, NULL}};
+    exec_opts opts = {.threads = 1, .hook = hook, .io = {.read = host_io_read, .stored_as = host_io_stored}};
     tally t = {.model = name, .rank5 = m->nn_array_shape_mapping <= 0 || m->nn_image_shape_mapping <= 0};
     opts.hook_user = &t;
     char err[1024];
