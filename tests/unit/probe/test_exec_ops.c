@@ -1238,6 +1238,32 @@ static void test_gather_along_axis_shape(void) {
     res_free(&r);
 }
 
+/* prepare f and run it on in: a run error whose message holds `msg` */
+static void expect_run_error(const char *f, const exec_tensor *in, size_t n_in, const char *msg) {
+    res r;
+    if (prep(&r, f)) {
+        CHECK(run_rc(&r, EXEC_FP32, in, n_in) != 0);
+        if (!strstr(exec_last_error(r.p), msg)) {
+            fprintf(stderr, "expected an error with '%s', got '%s'\n", msg, exec_last_error(r.p));
+            check_failures_++;
+        }
+    }
+    res_free(&r);
+}
+
+/* resize_bilinear to 2^32 x 2^32: the check that an empty input is not
+ * resized to a non-empty output multiplied the two target sizes in int64
+ * (2^64, a signed overflow: UBSan stopped the run there) before the size
+ * limit was looked at; the limit refuses it now */
+static void test_resize_target_overflow(void) {
+    float x[4] = {1, 2, 3, 4};
+    exec_tensor in = TS("x", x, 1, 1, 2, 2);
+    expect_run_error("func main<ios15>(tensor<fp32, [1, 1, 2, 2]> x) {\n"
+                     "  tensor<fp32, [?, ?, ?, ?]> y = resize_bilinear(x = x, target_size_height = int64(4294967296), target_size_width = int64(4294967296))[name = string(\"y\")];\n"
+                     "} -> (y);\n",
+                     &in, 1, "output too large");
+}
+
 /* ---- constexpr ------------------------------------------------------------------------------------ */
 
 static void test_constexpr_ios18(void) {
@@ -2639,6 +2665,7 @@ int main(void) {
     RUN(test_reduce_trailing);
     RUN(test_shape_ops);
     RUN(test_gather_along_axis_shape);
+    RUN(test_resize_target_overflow);
     RUN(test_constexpr_ios18);
     RUN(test_constexpr_ios16);
     RUN(test_stored_form);

@@ -114,9 +114,10 @@ static int resize2d(xctx *c, const xt *x, int64_t Ho, int64_t Wo, int mode_h, in
     if (x->rank < 2) return exec_fail(c, "rank must be at least 2");
     int R = x->rank;
     int64_t H = x->dim[R - 2], W = x->dim[R - 1];
-    if (Ho < 0 || Wo < 0 || (Ho * Wo > 0 && (H < 1 || W < 1))) return exec_fail(c, "bad resize %lldx%lld -> %lldx%lld",
-                                                                              (long long)H, (long long)W, (long long)Ho,
-                                                                              (long long)Wo);
+    /* the target sizes are the model's: their product may overflow, so
+     * neither is multiplied before the size limit below */
+    if (Ho < 0 || Wo < 0 || (Ho > 0 && Wo > 0 && (H < 1 || W < 1)))
+        return exec_fail(c, "bad resize %lldx%lld -> %lldx%lld", (long long)H, (long long)W, (long long)Ho, (long long)Wo);
     if ((double)Ho * (double)Wo * (double)(x->n / exec_nz(H * W)) > (double)((size_t)1 << 32))
         return exec_fail(c, "output too large");
     int64_t dim[EXEC_MAX_RANK];
