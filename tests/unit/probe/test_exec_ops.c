@@ -1264,6 +1264,19 @@ static void test_resize_target_overflow(void) {
                      &in, 1, "output too large");
 }
 
+/* crop by 2^62 + 3 * 2^61 rows of 2: H - top - bottom overflowed int64
+ * (UBSan stopped there) and wrapped to a large positive height, which with
+ * an empty width passed every check and ran 2^62 rows of empty copies;
+ * refused now, before the subtraction */
+static void test_crop_overflow(void) {
+    float x[4] = {1, 2, 3, 4};
+    exec_tensor in = TS("x", x, 1, 1, 2, 2);
+    expect_run_error("func main<ios15>(tensor<fp32, [1, 1, 2, 2]> x) {\n"
+                     "  tensor<fp32, [?, ?, ?, ?]> y = crop(x = x, crop_height = tensor<int64, [2]>([4611686018427387904, 6917529027641081856]), crop_width = tensor<int32, [2]>([2, 0]))[name = string(\"y\")];\n"
+                     "} -> (y);\n",
+                     &in, 1, "crop out of range");
+}
+
 /* ---- constexpr ------------------------------------------------------------------------------------ */
 
 static void test_constexpr_ios18(void) {
@@ -2666,6 +2679,7 @@ int main(void) {
     RUN(test_shape_ops);
     RUN(test_gather_along_axis_shape);
     RUN(test_resize_target_overflow);
+    RUN(test_crop_overflow);
     RUN(test_constexpr_ios18);
     RUN(test_constexpr_ios16);
     RUN(test_stored_form);

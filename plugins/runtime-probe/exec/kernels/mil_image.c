@@ -237,8 +237,14 @@ static int k_crop(xctx *c) {
     if (exec_pints(c, "crop_height", ch, 2) != 2 || exec_pints(c, "crop_width", cw, 2) != 2)
         return exec_fail(c, "crop_height and crop_width need 2 values each");
     int R = x->rank;
-    int64_t H = x->dim[R - 2], W = x->dim[R - 1], Ho = H - ch[0] - ch[1], Wo = W - cw[0] - cw[1];
-    if (ch[0] < 0 || ch[1] < 0 || cw[0] < 0 || cw[1] < 0 || Ho < 0 || Wo < 0) return exec_fail(c, "crop out of range");
+    int64_t H = x->dim[R - 2], W = x->dim[R - 1];
+    /* the amounts are the model's: compared with the dims before they are
+     * subtracted, which near 2^63 would overflow */
+    if (ch[0] < 0 || ch[1] < 0 || cw[0] < 0 || cw[1] < 0 || ch[0] > H || ch[1] > H - ch[0] || cw[0] > W ||
+        cw[1] > W - cw[0])
+        return exec_fail(c, "crop out of range (%lld + %lld of %lld rows, %lld + %lld of %lld columns)", (long long)ch[0],
+                         (long long)ch[1], (long long)H, (long long)cw[0], (long long)cw[1], (long long)W);
+    int64_t Ho = H - ch[0] - ch[1], Wo = W - cw[0] - cw[1];
     int64_t dim[EXEC_MAX_RANK];
     memcpy(dim, x->dim, sizeof dim);
     dim[R - 2] = Ho;
