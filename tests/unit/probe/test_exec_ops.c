@@ -1277,6 +1277,24 @@ static void test_crop_overflow(void) {
                      &in, 1, "crop out of range");
 }
 
+/* iOS17 resize of a scalar: shape [] and resized_dims 0 keep x's shape
+ * (coremltools' type inference), so the output is x. The kernel read the
+ * width as x->dim[R - 1], index -1 of the dims (UBSan: out of bounds) and
+ * gave a rank-1 tensor of whatever that held (0 values here) */
+static void test_resize_scalar(void) {
+    float x = 7;
+    exec_tensor in = TS0("x", &x);
+    const char *f = "func main<ios17>(tensor<fp32, []> x) {\n"
+                    "  tensor<fp32, []> y = resize(x = x, shape = tensor<int32, [0]>([]), resized_dims = uint32(0))[name = string(\"y\")];\n"
+                    "} -> (y);\n";
+    res r;
+    if (run(&r, f, EXEC_FP32, &in, 1)) {
+        SHAPE0(&r, 0);
+        EXPECT(&r, 0, 0, 7);
+    }
+    res_free(&r);
+}
+
 /* ---- constexpr ------------------------------------------------------------------------------------ */
 
 static void test_constexpr_ios18(void) {
@@ -2680,6 +2698,7 @@ int main(void) {
     RUN(test_gather_along_axis_shape);
     RUN(test_resize_target_overflow);
     RUN(test_crop_overflow);
+    RUN(test_resize_scalar);
     RUN(test_constexpr_ios18);
     RUN(test_constexpr_ios16);
     RUN(test_stored_form);

@@ -207,6 +207,14 @@ static int k_resize(xctx *c) {
     int m = sampling_mode(exec_ps(c, "sampling_mode"));
     if (m < 0) return exec_fail(c, "unknown sampling_mode");
     int R = x->rank;
+    if (R == 0) {
+        /* a scalar: shape and resized_dims are empty (checked above), and
+         * the output keeps x's shape (coremltools' type inference) */
+        xt *y = exec_out_like(c, 0, x);
+        if (!y) return exec_fail(c, "out of memory");
+        exec_copy(y, x);
+        return 0;
+    }
     int64_t tgt[2] = {R >= 2 ? x->dim[R - 2] : 1, x->dim[R - 1]};
     for (int64_t i = 0; i < rd; i++) {
         int64_t v = (int64_t)sh->d[sh->n - (size_t)rd + (size_t)i];
