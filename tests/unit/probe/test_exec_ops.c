@@ -1295,6 +1295,19 @@ static void test_resize_scalar(void) {
     res_free(&r);
 }
 
+/* crop_resize (iOS15) with a roi [3, 0, 4, 1, 1]: only dim 2 was checked,
+ * so 3 boxes of 4 values were read from a roi of 0 values (a heap-buffer-
+ * overflow under ASan, stray boxes without it); the roi must be
+ * [N, 1, 4 or 5, 1, 1] */
+static void test_crop_resize_roi_shape(void) {
+    float x[4] = {1, 2, 3, 4}, roi[1] = {0};
+    exec_tensor in[2] = {TS("x", x, 1, 1, 2, 2), TS("roi", roi, 3, 0, 4, 1, 1)};
+    expect_run_error("func main<ios15>(tensor<fp32, [1, 1, 2, 2]> x, tensor<fp32, [3, 0, 4, 1, 1]> roi) {\n"
+                     "  tensor<fp32, [?, ?, ?, ?, ?]> y = crop_resize(x = x, roi = roi, target_height = int32(2), target_width = int32(2))[name = string(\"y\")];\n"
+                     "} -> (y);\n",
+                     in, 2, "roi must be [N, 1, 4 or 5, 1, 1]");
+}
+
 /* ---- constexpr ------------------------------------------------------------------------------------ */
 
 static void test_constexpr_ios18(void) {
@@ -2699,6 +2712,7 @@ int main(void) {
     RUN(test_resize_target_overflow);
     RUN(test_crop_overflow);
     RUN(test_resize_scalar);
+    RUN(test_crop_resize_roi_shape);
     RUN(test_constexpr_ios18);
     RUN(test_constexpr_ios16);
     RUN(test_stored_form);

@@ -307,7 +307,13 @@ static int k_crop_resize(xctx *c) {
         if (bidx && bidx->d && (int64_t)bidx->n != N) return exec_fail(c, "box_indices must hold N values");
     } else {
         NEED(roi, "roi");
-        if (roi->rank != 5 || (roi->dim[2] != 4 && roi->dim[2] != 5)) return exec_fail(c, "roi must be [N, 1, 4 or 5, 1, 1]");
+        /* the boxes are read as N rows of dim[2] values: every other dim
+         * must be 1, or the roi holds fewer values than that */
+        if (roi->rank != 5 || (roi->dim[2] != 4 && roi->dim[2] != 5) || roi->dim[1] != 1 || roi->dim[3] != 1 ||
+            roi->dim[4] != 1)
+            return exec_fail(c, "roi must be [N, 1, 4 or 5, 1, 1], is [%lld, %lld, %lld, %lld, %lld]",
+                             (long long)roi->dim[0], (long long)roi->dim[1], (long long)roi->dim[2],
+                             (long long)roi->dim[3], (long long)roi->dim[4]);
         N = roi->dim[0];
         per = roi->dim[2];
         has_index = per == 5;
