@@ -1308,6 +1308,32 @@ static void test_crop_resize_roi_shape(void) {
                      in, 2, "roi must be [N, 1, 4 or 5, 1, 1]");
 }
 
+/* resample and affine on an x with an empty plane ([1, 1, 0, 2] and
+ * [1, 1, 2, 0]): border, reflection and symmetric padding take a pixel
+ * of the image, and with none there the index came out -1 (x->d[-W], a
+ * heap-buffer-overflow under ASan); refused now. Constant padding needs
+ * no pixel: its output stays padding_value everywhere. */
+static void test_resample_empty_plane(void) {
+    float x[1] = {0}, g[8] = {0, 0, 1, 0, 0, 1, 1, 1};
+    exec_tensor in[2] = {TS("x", x, 1, 1, 0, 2), TS("g", g, 1, 2, 2, 2)};
+    const char *rs = "func main<ios15>(tensor<fp32, [1, 1, 0, 2]> x, tensor<fp32, [1, 2, 2, 2]> g) {\n"
+                     "  tensor<fp32, [1, 1, 2, 2]> y = resample(x = x, coordinates = g, sampling_mode = string(\"nearest\"), padding_mode = string(\"%s\"), padding_value = fp32(5), coordinates_mode = string(\"unnormalized\"), align_corners = bool(false))[name = string(\"y\")];\n"
+                     "} -> (y);\n";
+    char *f = fmt(rs, "border");
+    expect_run_error(f, in, 2, "empty 0 x 2 plane");
+    free(f);
+    f = fmt(rs, "constant");
+    res r;
+    if (run(&r, f, EXEC_FP32, in, 2)) EXPECT(&r, 0, 0, 5, 5, 5, 5);
+    res_free(&r);
+    free(f);
+    exec_tensor ax = TS("x", x, 1, 1, 2, 0);
+    expect_run_error("func main<ios15>(tensor<fp32, [1, 1, 2, 0]> x) {\n"
+                     "  tensor<fp32, [1, 1, 2, 2]> y = affine(x = x, transform_matrix = tensor<fp32, [1, 6]>([1, 0, 0, 0, 1, 0]), output_height = int32(2), output_width = int32(2), sampling_mode = string(\"nearest\"), padding_mode = string(\"border\"), padding_value = fp32(0), coordinates_mode = string(\"normalized_minus_one_to_one\"), align_corners = bool(true))[name = string(\"y\")];\n"
+                     "} -> (y);\n",
+                     &ax, 1, "empty 2 x 0 plane");
+}
+
 /* ---- constexpr ------------------------------------------------------------------------------------ */
 
 static void test_constexpr_ios18(void) {
@@ -2713,6 +2739,7 @@ int main(void) {
     RUN(test_crop_overflow);
     RUN(test_resize_scalar);
     RUN(test_crop_resize_roi_shape);
+    RUN(test_resample_empty_plane);
     RUN(test_constexpr_ios18);
     RUN(test_constexpr_ios16);
     RUN(test_stored_form);

@@ -451,6 +451,17 @@ static int pad_mode(const char *s) {
     return -1;
 }
 
+/* Border, reflection and symmetric padding repeat a pixel of the image:
+ * a plane without one (H or W 0) has none, and the clamped index comes out
+ * -1. Constant padding reads no pixel outside the image. 0, or -1 after
+ * exec_fail when the output would need such a pixel. */
+static int chk_plane(xctx *c, int pmode, int64_t H, int64_t W, size_t out_n) {
+    if ((H < 1 || W < 1) && pmode != PAD_CONST && out_n)
+        return exec_fail(c, "x has an empty %lld x %lld plane: padding other than constant has no pixel to repeat",
+                         (long long)H, (long long)W);
+    return 0;
+}
+
 static int chk_resample(const exec_io *io, const cml_op *op, char *why, size_t n) {
     static const char *const sm[] = {"bilinear", "nearest", NULL};
     static const char *const pm[] = {"constant", "border", "reflection", "symmetric", NULL};
@@ -480,6 +491,7 @@ static int k_resample(xctx *c) {
     int64_t dim[4] = {B, C, Ho, Wo};
     xt *y = exec_out(c, 0, 4, dim);
     if (!y) return exec_fail(c, "out of memory");
+    if (chk_plane(c, pm, H, W, y->n) != 0) return -1;
     for (int64_t b = 0; b < B; b++)
         for (int64_t ch = 0; ch < C; ch++) {
             const float *plane = x->d + (b * C + ch) * H * W;
@@ -516,6 +528,7 @@ static int k_affine(xctx *c) {
     int64_t dim[4] = {B, C, Ho, Wo};
     xt *y = exec_out(c, 0, 4, dim);
     if (!y) return exec_fail(c, "out of memory");
+    if (chk_plane(c, pm, H, W, y->n) != 0) return -1;
     for (int64_t b = 0; b < B; b++) {
         const float *t = m->d + (m->dim[0] == 1 ? 0 : b * 6);
         for (int64_t i = 0; i < Ho; i++)
