@@ -1334,6 +1334,23 @@ static void test_resample_empty_plane(void) {
                      &ax, 1, "empty 2 x 0 plane");
 }
 
+/* pixel_shuffle / depth_to_space with a factor of 2^32: its square
+ * overflowed int64 (UBSan stopped there) and wrapped to 0, and C % 0 is a
+ * division by zero (SIGFPE: the probe's child died); refused now */
+static void test_rearrange_factor_overflow(void) {
+    float x[4] = {1, 2, 3, 4};
+    exec_tensor in = TS("x", x, 1, 1, 2, 2);
+    static const char *const ops[2] = {"pixel_shuffle(x = x, upscale_factor", "depth_to_space(x = x, block_size"};
+    for (int i = 0; i < 2; i++) {
+        char *f = fmt("func main<ios15>(tensor<fp32, [1, 1, 2, 2]> x) {\n"
+                      "  tensor<fp32, [?, ?, ?, ?]> y = %s = int64(4294967296))[name = string(\"y\")];\n"
+                      "} -> (y);\n",
+                      ops[i]);
+        expect_run_error(f, &in, 1, "4294967296: its square overflows");
+        free(f);
+    }
+}
+
 /* ---- constexpr ------------------------------------------------------------------------------------ */
 
 static void test_constexpr_ios18(void) {
@@ -2740,6 +2757,7 @@ int main(void) {
     RUN(test_resize_scalar);
     RUN(test_crop_resize_roi_shape);
     RUN(test_resample_empty_plane);
+    RUN(test_rearrange_factor_overflow);
     RUN(test_constexpr_ios18);
     RUN(test_constexpr_ios16);
     RUN(test_stored_form);

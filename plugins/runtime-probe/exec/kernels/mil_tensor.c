@@ -568,11 +568,17 @@ static int rearrange(xctx *c, int kind, const char *pname) {
     if (x->rank != 4) return exec_fail(c, "x must have rank 4");
     int64_t b = exec_pi(c, pname, 0);
     if (b < 1) return exec_fail(c, "%s must be >= 1", pname);
-    int64_t N = x->dim[0], C = x->dim[1], H = x->dim[2], W = x->dim[3];
+    int64_t N = x->dim[0], C = x->dim[1], H = x->dim[2], W = x->dim[3], bb;
     bool up = kind == RE_D2S || kind == RE_SHUF;
-    if (up && C % (b * b)) return exec_fail(c, "channels %lld not divisible by %lld^2", (long long)C, (long long)b);
+    /* the factor is the model's: its square, and the dims it multiplies,
+     * may overflow (2^32 squared wraps to 0, and C % 0 traps) */
+    if (__builtin_mul_overflow(b, b, &bb)) return exec_fail(c, "%s %lld: its square overflows", pname, (long long)b);
+    if (up && C % bb) return exec_fail(c, "channels %lld not divisible by %lld^2", (long long)C, (long long)b);
     if (!up && (H % b || W % b)) return exec_fail(c, "spatial dims not divisible by %lld", (long long)b);
-    int64_t dim[4] = {N, up ? C / (b * b) : C * b * b, up ? H * b : H / b, up ? W * b : W / b};
+    int64_t dim[4] = {N, up ? C / bb : 0, up ? 0 : H / b, up ? 0 : W / b};
+    if (up ? __builtin_mul_overflow(H, b, &dim[2]) || __builtin_mul_overflow(W, b, &dim[3])
+           : __builtin_mul_overflow(C, bb, &dim[1]))
+        return exec_fail(c, "%s %lld: the output's dims overflow", pname, (long long)b);
     xt *y = exec_out(c, 0, 4, dim);
     if (!y) return exec_fail(c, "out of memory");
     /* walk the large (spatial) side: channel cs of the small side, pixel (h, w) */
