@@ -1351,6 +1351,23 @@ static void test_rearrange_factor_overflow(void) {
     }
 }
 
+/* batch_to_space with block_shape [2^32, 2^32]: the block count
+ * overflowed int64 (UBSan) and wrapped to 0, and N % 0 is a division by
+ * zero (SIGFPE); space_to_batch with paddings of 2^62 + 2^62 rows
+ * overflowed H + paddings the same way. Both refused now. */
+static void test_space_batch_overflow(void) {
+    float x[4] = {1, 2, 3, 4};
+    exec_tensor in = TS("x", x, 1, 1, 2, 2);
+    expect_run_error("func main<ios15>(tensor<fp32, [1, 1, 2, 2]> x) {\n"
+                     "  tensor<fp32, [?, ?, ?, ?]> y = batch_to_space(x = x, block_shape = tensor<int64, [2]>([4294967296, 4294967296]), crops = tensor<int32, [2, 2]>([0, 0, 0, 0]))[name = string(\"y\")];\n"
+                     "} -> (y);\n",
+                     &in, 1, "overflow");
+    expect_run_error("func main<ios15>(tensor<fp32, [1, 1, 2, 2]> x) {\n"
+                     "  tensor<fp32, [?, ?, ?, ?]> y = space_to_batch(x = x, block_shape = tensor<int32, [2]>([1, 1]), paddings = tensor<int64, [2, 2]>([4611686018427387904, 4611686018427387904, 0, 0]))[name = string(\"y\")];\n"
+                     "} -> (y);\n",
+                     &in, 1, "overflow");
+}
+
 /* ---- constexpr ------------------------------------------------------------------------------------ */
 
 static void test_constexpr_ios18(void) {
@@ -2758,6 +2775,7 @@ int main(void) {
     RUN(test_crop_resize_roi_shape);
     RUN(test_resample_empty_plane);
     RUN(test_rearrange_factor_overflow);
+    RUN(test_space_batch_overflow);
     RUN(test_constexpr_ios18);
     RUN(test_constexpr_ios16);
     RUN(test_stored_form);
