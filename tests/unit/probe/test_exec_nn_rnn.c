@@ -561,6 +561,28 @@ static void test_embeddings_products(void) {
     }
 }
 
+/* embedding with inputDim 2^62 + 1 and outputChannels 4: the weight count
+ * inputDim x outputChannels overflowed int64 (UBSan) and wrapped to 4,
+ * which 4 weights passed; row j of the table was then read at j x
+ * (2^62 + 1) + index, past the 4 values (out of bounds). Refused now. */
+static void test_embedding_size_overflow(void) {
+    nnm b = nnm_new(true);
+    nnm_input(&b, "x", NV(2, 1, 1, 1));
+    nnm_output(&b, "y");
+    Cmlpb__EmbeddingLayerParams *e = P(EmbeddingLayerParams, EMBEDDING_LAYER_PARAMS);
+    e->inputdim = ((uint64_t)1 << 62) + 1;
+    e->outputchannels = 4;
+    e->weights = WP(1, 2, 3, 4);
+    nn_add(b.nn, "e", "x", "y", LC(EMBEDDING), e);
+    float idx[2] = {1, 0};
+    exec_tensor in = TS("x", idx, 2, 1, 1, 1);
+    res r;
+    if (nnm_prepare(&r, &b, NULL)) CHECK(!res_again(&r, EXEC_FP32, &in, 1) && strstr(r.err, "overflows"));
+    else CHECK(0);
+    res_free(&r);
+    pool_free();
+}
+
 /* ---- non-maximum suppression ------------------------------------------------------------------------- */
 
 static void test_nms(void) {
@@ -724,6 +746,7 @@ int main(void) {
     RUN(test_rnn_refusals);
     RUN(test_conv3d);
     RUN(test_embeddings_products);
+    RUN(test_embedding_size_overflow);
     RUN(test_nms);
     RUN(test_random);
     RUN(test_custom_refused);

@@ -140,7 +140,13 @@ static int embed_params(xctx *c, const char *vocab, const char *width, int64_t *
     *w = exec_aval(c, "weights");
     *b = exec_ab(c, "hasBias") ? exec_aval(c, "bias") : NULL;
     NEED(*w, "weights");
-    if (*V < 1 || *E < 1 || (*w)->n != (size_t)(*V * *E))
+    /* both sizes are uint64 in the proto: their product may wrap to a small
+     * count that the weights match, and rows are then read V values apart */
+    int64_t want;
+    if (*V < 1 || *E < 1 || __builtin_mul_overflow(*V, *E, &want))
+        return exec_fail(c, "%s %lld x %s %lld: out of range (the weight count overflows)", vocab, (long long)*V, width,
+                         (long long)*E);
+    if ((*w)->n != (uint64_t)want)
         return exec_fail(c, "weights hold %zu values for %lldx%lld", (*w)->n, (long long)*E, (long long)*V);
     if (*b && (!(*b)->d || (*b)->n != (size_t)*E)) return exec_fail(c, "bias must hold %s values", width);
     return 0;
