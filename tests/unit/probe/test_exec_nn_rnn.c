@@ -583,6 +583,29 @@ static void test_embedding_size_overflow(void) {
     pool_free();
 }
 
+/* convolution3d with a kernel of 11806113 x 409891 x 7623851 (the factors
+ * of 2 x 2^64 + 1): the weight count overflowed int64 (UBSan) and wrapped
+ * to 1, which one weight passed; with SAME padding the output was 1 x 1 x
+ * 1 and the loops ran the kernel's taps over that one weight (a heap-
+ * buffer-overflow read at the second tap). Refused now. */
+static void test_conv3d_size_overflow(void) {
+    Cmlpb__Convolution3DLayerParams *p = c3(1, 1, 11806113, 409891, 7623851);
+    p->inputchannels = 1;
+    p->weights = WP(1);
+    p->paddingtype = CMLPB__CONVOLUTION3_DLAYER_PARAMS__PADDING_TYPE__SAME;
+    nnm b = nnm_new(true);
+    nnm_input(&b, "x", NV(1, 1, 1, 1, 1));
+    nnm_output(&b, "y");
+    nn_add(b.nn, "c3", "x", "y", LC(CONVOLUTION3D), p);
+    float x[1] = {1};
+    exec_tensor in = TS("x", x, 1, 1, 1, 1, 1);
+    res r;
+    if (nnm_prepare(&r, &b, NULL)) CHECK(!res_again(&r, EXEC_FP32, &in, 1) && strstr(r.err, "overflows"));
+    else CHECK(0);
+    res_free(&r);
+    pool_free();
+}
+
 /* ---- non-maximum suppression ------------------------------------------------------------------------- */
 
 static void test_nms(void) {
@@ -745,6 +768,7 @@ int main(void) {
     RUN(test_gru_rnn);
     RUN(test_rnn_refusals);
     RUN(test_conv3d);
+    RUN(test_conv3d_size_overflow);
     RUN(test_embeddings_products);
     RUN(test_embedding_size_overflow);
     RUN(test_nms);

@@ -484,8 +484,16 @@ static int k_convolution3d(xctx *c) {
     if (Cout < 1 || Cin % G || Cout % G) return exec_fail(c, "channels do not match nGroups");
     const xt *w = exec_aval(c, "weights");
     NEED(w, "weights");
-    size_t kvol = (size_t)(k[0] * k[1] * k[2]);
-    size_t want = deconv ? (size_t)(Cin * (Cout / G)) * kvol : (size_t)(Cout * (Cin / G)) * kvol;
+    /* the kernel sizes and channels are the model's: their product may wrap
+     * to a small count that the weights match, and the loops then run every
+     * tap of the kernel over them */
+    int64_t kn, wn;
+    if (__builtin_mul_overflow(k[0], k[1], &kn) || __builtin_mul_overflow(kn, k[2], &kn) ||
+        __builtin_mul_overflow(deconv ? Cin : Cout, deconv ? Cout / G : Cin / G, &wn) ||
+        __builtin_mul_overflow(wn, kn, &wn))
+        return exec_fail(c, "weight count overflows (kernel %lld x %lld x %lld, %lld -> %lld channels)", (long long)k[0],
+                         (long long)k[1], (long long)k[2], (long long)Cin, (long long)Cout);
+    size_t kvol = (size_t)kn, want = (size_t)wn;
     if (w->n != want) return exec_fail(c, "weights hold %zu values, %zu expected", w->n, want);
     const xt *b = exec_ab(c, "hasBias") ? exec_aval(c, "bias") : NULL;
     if (b && (!b->d || b->n < (size_t)Cout)) return exec_fail(c, "bias shorter than outputChannels");
