@@ -322,6 +322,47 @@ static void test_rnn_refusals(void) {
     pool_free();
 }
 
+/* outputVectorSize 2^32: the recursion matrix's count H x H overflowed
+ * int64 (UBSan stopped the probe's child there; without it the count
+ * wrapped to 0); simpleRecurrent and the LSTMs refuse the sizes now, the
+ * weights of one value each notwithstanding */
+static void test_rnn_size_overflow(void) {
+    for (int kind = 0; kind < 2; kind++) {
+        nnm b = nnm_new(true);
+        nnm_input(&b, "x", NV(1, 1, 1, 1, 1));
+        nnm_output(&b, "y");
+        if (kind == 0) {
+            Cmlpb__SimpleRecurrentLayerParams *s = P(SimpleRecurrentLayerParams, SIMPLE_RECURRENT_LAYER_PARAMS);
+            s->inputvectorsize = 1;
+            s->outputvectorsize = (uint64_t)1 << 32;
+            s->activation = act(A_TANH);
+            s->weightmatrix = WP(1);
+            s->recursionmatrix = WP(1);
+            nn_add(b.nn, "rnn", "x", "y", LC(SIMPLE_RECURRENT), s);
+        } else {
+            Cmlpb__UniDirectionalLSTMLayerParams *p = P(UniDirectionalLSTMLayerParams, UNI_DIRECTIONAL_LSTMLAYER_PARAMS);
+            p->inputvectorsize = 1;
+            p->outputvectorsize = (uint64_t)1 << 32;
+            p->n_activations = 3;
+            p->activations = acts3(A_SIGMOID, A_TANH, A_TANH);
+            p->params = P(LSTMParams, LSTMPARAMS);
+            Cmlpb__LSTMWeightParams *w = P(LSTMWeightParams, LSTMWEIGHT_PARAMS);
+            w->inputgateweightmatrix = w->forgetgateweightmatrix = w->blockinputweightmatrix = WP(1);
+            w->outputgateweightmatrix = w->inputgaterecursionmatrix = w->forgetgaterecursionmatrix = WP(1);
+            w->blockinputrecursionmatrix = w->outputgaterecursionmatrix = WP(1);
+            p->weightparams = w;
+            nn_add(b.nn, "lstm", "x", "y", LC(UNI_DIRECTIONAL_LSTM), p);
+        }
+        float x[1] = {1};
+        exec_tensor in = TS("x", x, 1, 1, 1, 1, 1);
+        res r;
+        if (nnm_prepare(&r, &b, NULL)) CHECK(!res_again(&r, EXEC_FP32, &in, 1) && strstr(r.err, "overflow"));
+        else CHECK(0);
+        res_free(&r);
+        pool_free();
+    }
+}
+
 /* ---- 3-D convolution and pooling -------------------------------------------------------------------- */
 
 static Cmlpb__Convolution3DLayerParams *c3(int cout, int g, int kd, int kh, int kw) {
@@ -767,6 +808,7 @@ int main(void) {
     RUN(test_bilstm);
     RUN(test_gru_rnn);
     RUN(test_rnn_refusals);
+    RUN(test_rnn_size_overflow);
     RUN(test_conv3d);
     RUN(test_conv3d_size_overflow);
     RUN(test_embeddings_products);
