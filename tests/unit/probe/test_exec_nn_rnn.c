@@ -647,6 +647,28 @@ static void test_conv3d_size_overflow(void) {
     pool_free();
 }
 
+/* batchedMatmul with stored weights [4, 2^62 + 1]: the weight count 4 x
+ * (2^62 + 1) overflowed int64 (UBSan stopped the probe's child; without it
+ * the count wrapped to 4, which 4 weights passed, and only the output's
+ * size limit stopped the layer, as "out of memory"); refused now */
+static void test_matmul_size_overflow(void) {
+    nnm b = nnm_new(true);
+    nnm_input(&b, "x", NV(1, 4));
+    nnm_output(&b, "y");
+    Cmlpb__BatchedMatMulLayerParams *mm = P(BatchedMatMulLayerParams, BATCHED_MAT_MUL_LAYER_PARAMS);
+    mm->weightmatrixfirstdimension = 4;
+    mm->weightmatrixseconddimension = ((uint64_t)1 << 62) + 1;
+    mm->weights = WP(1, 2, 3, 4);
+    nn_add(b.nn, "mm", "x", "y", LC(BATCHED_MATMUL), mm);
+    float x[4] = {1, 2, 3, 4};
+    exec_tensor in = TS("x", x, 1, 4);
+    res r;
+    if (nnm_prepare(&r, &b, NULL)) CHECK(!res_again(&r, EXEC_FP32, &in, 1) && strstr(r.err, "overflows"));
+    else CHECK(0);
+    res_free(&r);
+    pool_free();
+}
+
 /* ---- non-maximum suppression ------------------------------------------------------------------------- */
 
 static void test_nms(void) {
@@ -813,6 +835,7 @@ int main(void) {
     RUN(test_conv3d_size_overflow);
     RUN(test_embeddings_products);
     RUN(test_embedding_size_overflow);
+    RUN(test_matmul_size_overflow);
     RUN(test_nms);
     RUN(test_random);
     RUN(test_custom_refused);

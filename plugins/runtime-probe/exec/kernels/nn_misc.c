@@ -329,8 +329,12 @@ static int k_batchedMatmul(xctx *c) {
         const xt *w = exec_aval(c, "weights");
         NEED(w, "weights");
         const xt *b = exec_ab(c, "hasBias") ? exec_aval(c, "bias") : NULL;
-        int64_t k = exec_ai(c, "weightMatrixFirstDimension", 0), n = exec_ai(c, "weightMatrixSecondDimension", 0);
-        if (k <= 0 || n <= 0 || a->rank < 1 || a->dim[a->rank - 1] != k || w->n < (size_t)(k * n))
+        int64_t k = exec_ai(c, "weightMatrixFirstDimension", 0), n = exec_ai(c, "weightMatrixSecondDimension", 0), kn = 0;
+        /* both dimensions are uint64 in the proto: their product may overflow */
+        if (k > 0 && n > 0 && __builtin_mul_overflow(k, n, &kn))
+            return exec_fail(c, "weightMatrixFirstDimension %lld x weightMatrixSecondDimension %lld: the weight count "
+                                "overflows", (long long)k, (long long)n);
+        if (k <= 0 || n <= 0 || a->rank < 1 || a->dim[a->rank - 1] != k || w->n < (uint64_t)kn)
             return exec_fail(c, "weight shape mismatch");
         if (b && (!b->d || b->n < (size_t)n)) return exec_fail(c, "bias shorter than X2");
         int64_t dim[EXEC_MAX_RANK];
