@@ -1368,6 +1368,26 @@ static void test_space_batch_overflow(void) {
                      &in, 1, "overflow");
 }
 
+/* local_response_norm with size 2^40: each element summed over the window
+ * c - size/2 .. c + (size-1)/2 by walking all of it, 2^40 channel indices
+ * of which only those in [0, C) count (the probe hung until its timeout);
+ * the window is clipped to the channels now, with the same result */
+static void test_lrn_huge_window(void) {
+    float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    exec_tensor in = TS("x", x, 1, 2, 2, 2);
+    const char *f = "func main<ios15>(tensor<fp32, [1, 2, 2, 2]> x) {\n"
+                    "  tensor<fp32, [1, 2, 2, 2]> y = local_response_norm(x = x, size = int64(1099511627776), alpha = fp32(1099511627776), beta = fp32(0.5), k = fp32(1))[name = string(\"y\")];\n"
+                    "} -> (y);\n";
+    res r;
+    if (run(&r, f, EXEC_FP32, &in, 1)) {
+        /* alpha / size = 1: y = x / sqrt(1 + x_c0^2 + x_c1^2) at each pixel */
+        float want[8];
+        for (int i = 0; i < 8; i++) want[i] = (float)(x[i] / sqrt(1.0 + x[i % 4] * x[i % 4] + x[4 + i % 4] * x[4 + i % 4]));
+        expect_vals(&r, 0, want, 8, 1e-6, __LINE__);
+    }
+    res_free(&r);
+}
+
 /* ---- constexpr ------------------------------------------------------------------------------------ */
 
 static void test_constexpr_ios18(void) {
@@ -2776,6 +2796,7 @@ int main(void) {
     RUN(test_resample_empty_plane);
     RUN(test_rearrange_factor_overflow);
     RUN(test_space_batch_overflow);
+    RUN(test_lrn_huge_window);
     RUN(test_constexpr_ios18);
     RUN(test_constexpr_ios16);
     RUN(test_stored_form);

@@ -570,11 +570,13 @@ static int k_local_response_norm(xctx *c) {
         for (int64_t ch = 0; ch < C; ch++)
             for (int64_t i = 0; i < inner; i++) {
                 double ss = 0;
-                for (int64_t j = ch - lo; j <= ch + hi; j++)
-                    if (j >= 0 && j < C) {
-                        double v = x->d[((int64_t)o * C + j) * inner + i];
-                        ss += v * v;
-                    }
+                /* the window clipped to the channels: size is the model's,
+                 * and walking all of it took 2^40 steps for size 2^40 */
+                int64_t j0 = ch - lo > 0 ? ch - lo : 0, j1 = hi < C - 1 - ch ? ch + hi : C - 1;
+                for (int64_t j = j0; j <= j1; j++) {
+                    double v = x->d[((int64_t)o * C + j) * inner + i];
+                    ss += v * v;
+                }
                 size_t f = (size_t)(((int64_t)o * C + ch) * inner + i);
                 y->d[f] = (float)(x->d[f] / pow(kk + alpha / (double)size * ss, beta));
             }
