@@ -1388,6 +1388,23 @@ static void test_lrn_huge_window(void) {
     res_free(&r);
 }
 
+/* quantize / dequantize with an empty scale or zero_point: a tensor of 0
+ * values is neither the scalar nor the per-axis vector the op takes, and
+ * every element read its scale as value 0 of it, past its end (whatever
+ * the buffer held: int8 127s here, and a successful run); refused now */
+static void test_quantize_empty_params(void) {
+    float x[4] = {1, 2, 3, 4};
+    exec_tensor in = TS("x", x, 1, 1, 2, 2);
+    expect_run_error("func main<ios17>(tensor<fp32, [1, 1, 2, 2]> x) {\n"
+                     "  tensor<int8, [1, 1, 2, 2]> y = quantize(input = x, scale = tensor<fp32, [0]>([]), output_dtype = string(\"int8\"))[name = string(\"y\")];\n"
+                     "} -> (y);\n",
+                     &in, 1, "scale has 0 values");
+    expect_run_error("func main<ios17>(tensor<fp32, [1, 1, 2, 2]> x) {\n"
+                     "  tensor<fp32, [1, 1, 2, 2]> y = dequantize(input = x, scale = fp32(0.5), zero_point = tensor<fp32, [0]>([]))[name = string(\"y\")];\n"
+                     "} -> (y);\n",
+                     &in, 1, "zero_point has 0 values");
+}
+
 /* ---- constexpr ------------------------------------------------------------------------------------ */
 
 static void test_constexpr_ios18(void) {
@@ -2797,6 +2814,7 @@ int main(void) {
     RUN(test_rearrange_factor_overflow);
     RUN(test_space_batch_overflow);
     RUN(test_lrn_huge_window);
+    RUN(test_quantize_empty_params);
     RUN(test_constexpr_ios18);
     RUN(test_constexpr_ios16);
     RUN(test_stored_form);

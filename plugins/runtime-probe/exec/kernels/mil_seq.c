@@ -589,6 +589,13 @@ static int k_local_response_norm(xctx *c) {
 static int qparams(xctx *c, const xt *x, const xt *scale, const xt *zp, int64_t *axis, int64_t *inner) {
     *axis = -1;
     *inner = 1;
+    /* SOURCE: iOS17/quantization_ops.py quantize / dequantize: scale and
+     * zero_point are a scalar or a vector of input.shape[axis] values. An
+     * empty one fits only an input that is empty along axis; for any other
+     * every element would read its value 0, past its end. */
+    if (x->n && scale->n < 1) return exec_fail(c, "scale has 0 values (a scalar or one per index of axis)");
+    if (x->n && zp && zp->d && zp->n < 1)
+        return exec_fail(c, "zero_point has 0 values (a scalar or one per index of axis)");
     if (scale->n > 1 || (zp && zp->d && zp->n > 1)) {
         int a = mil_axis(c, exec_pi(c, "axis", 0), x->rank);
         if (a < 0) return -1;
