@@ -316,6 +316,37 @@ static void test_list_gather_rank(void) {
     res_free(&r);
 }
 
+/* make_list with an elem_shape entry of 0 values among others: one dim
+ * per entry was read as the entry's value 0, past its end (whatever the
+ * buffer held became a dim: a read of the list ran out of memory, or
+ * succeeded with a garbage shape); refused now */
+static void test_make_list_empty_dim(void) {
+    const char *f =
+        "func main<ios17>(tensor<fp32, [2]> x) {\n"
+        "  list<tensor<fp32, [2]>, ?> l0 = make_list(init_length = int32(1), dynamic_length = bool(true), elem_shape = (tensor<int32, [0]>([]), int32(2)), dtype = string(\"fp32\"))[name = string(\"l0\")];\n"
+        "  tensor<fp32, [?]> y = list_read(ls = l0, index = int32(0))[name = string(\"y\")];\n"
+        "} -> (y);\n";
+    float x[2] = {1, 2};
+    exec_tensor in = TS("x", x, 2);
+    res r;
+    if (prep(&r, f)) {
+        CHECK(run_rc(&r, EXEC_FP32, &in, 1) != 0);
+        CHECK(strstr(exec_last_error(r.p), "elem_shape entry 0 holds no value") != NULL);
+    }
+    res_free(&r);
+    /* one empty int tensor as the whole elem_shape is the shape [] of scalars */
+    const char *g =
+        "func main<ios17>(tensor<fp32, [2]> x) {\n"
+        "  list<tensor<fp32, []>, ?> l0 = make_list(init_length = int32(1), dynamic_length = bool(true), elem_shape = (tensor<int32, [0]>([])), dtype = string(\"fp32\"))[name = string(\"l0\")];\n"
+        "  tensor<fp32, []> y = list_read(ls = l0, index = int32(0))[name = string(\"y\")];\n"
+        "} -> (y);\n";
+    if (run(&r, g, EXEC_FP32, &in, 1)) {
+        SHAPE0(&r, 0);
+        EXPECT(&r, 0, 0, 0);
+    }
+    res_free(&r);
+}
+
 /* ---- states --------------------------------------------------------------------------- */
 
 /* A decoder-style KV cache in an fp16 state: each prediction writes its key
@@ -589,6 +620,7 @@ int main(void) {
     RUN(test_loop_in_branch);
     RUN(test_lists);
     RUN(test_list_gather_rank);
+    RUN(test_make_list_empty_dim);
     RUN(test_state_kv_cache);
     RUN(test_dynamic_shapes);
     RUN(test_unsupported_in_block);

@@ -191,6 +191,11 @@ static int k_make_list(xctx *c) {
             for (size_t k = 0; k < e->n; k++) l->edim[k] = (int64_t)e->d[k];
             break;
         }
+        /* else one int per entry: an empty entry has no value 0 */
+        if (e->n < 1) {
+            exec_list_free(l);
+            return exec_fail(c, "elem_shape entry %zu holds no value", i);
+        }
         l->edim[l->erank++] = (int64_t)e->d[0];
     }
     for (int k = 0; known && k < l->erank; k++)
