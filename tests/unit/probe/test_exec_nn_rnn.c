@@ -669,6 +669,36 @@ static void test_matmul_size_overflow(void) {
     pool_free();
 }
 
+/* pooling3d with a window of 2^31 - 1 on every axis and SAME padding: the
+ * output is the input's 2 x 2 x 2, and each output visited every one of
+ * the window's ~10^28 positions to skip all but the 8 inside the input
+ * (the probe hung until its timeout); the window is clipped to the input
+ * now, with the same values: max 8 and the mean 4.5 without padding */
+static void test_pool3d_huge_window(void) {
+    float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    for (int avg = 0; avg < 2; avg++) {
+        Cmlpb__Pooling3DLayerParams *q = P(Pooling3DLayerParams, POOLING3_DLAYER_PARAMS);
+        q->type = avg ? CMLPB__POOLING3_DLAYER_PARAMS__POOLING_TYPE3_D__AVERAGE
+                      : CMLPB__POOLING3_DLAYER_PARAMS__POOLING_TYPE3_D__MAX;
+        q->kerneldepth = q->kernelheight = q->kernelwidth = INT32_MAX;
+        q->stridedepth = q->strideheight = q->stridewidth = 1;
+        q->paddingtype = CMLPB__POOLING3_DLAYER_PARAMS__POOLING3_DPADDING_TYPE__SAME;
+        q->countexcludepadding = 1;
+        nnm b = nnm_new(true);
+        nnm_input(&b, "x", NV(1, 1, 2, 2, 2));
+        nnm_output(&b, "y");
+        nn_add(b.nn, "p3", "x", "y", LC(POOLING3D), q);
+        exec_tensor in = TS("x", x, 1, 1, 2, 2, 2);
+        res r;
+        if (nnm_run(&r, &b, &in, 1, EXEC_FP32)) {
+            float v = avg ? 4.5f : 8;
+            EXPECT_OUT(&r, "y", 1e-6, v, v, v, v, v, v, v, v);
+        }
+        res_free(&r);
+        pool_free();
+    }
+}
+
 /* ---- non-maximum suppression ------------------------------------------------------------------------- */
 
 static void test_nms(void) {
@@ -833,6 +863,7 @@ int main(void) {
     RUN(test_rnn_size_overflow);
     RUN(test_conv3d);
     RUN(test_conv3d_size_overflow);
+    RUN(test_pool3d_huge_window);
     RUN(test_embeddings_products);
     RUN(test_embedding_size_overflow);
     RUN(test_matmul_size_overflow);

@@ -608,35 +608,38 @@ static int pool3(xctx *c, bool global) {
     xt *y = exec_out(c, 0, 5, dim);
     if (!y) return exec_fail(c, "out of memory");
     int64_t planes = x->dim[0] * x->dim[1], ivol = in[0] * in[1] * in[2], ovol = out[0] * out[1] * out[2];
+    /* Each window is clipped per axis: tot counts its positions within the
+     * padded input, and the values are read from its part within the input,
+     * in the same order as a walk of the whole window (the padding adds
+     * zeros to an average and never wins a max). The kernel sizes are the
+     * model's: a window of 2^31 per axis has ~10^28 positions to walk. */
+    int64_t w0[3], w1[3];
     for (int64_t p = 0; p < planes; p++)
         for (int64_t od = 0; od < out[0]; od++)
             for (int64_t oh = 0; oh < out[1]; oh++)
                 for (int64_t ow = 0; ow < out[2]; ow++) {
+                    int64_t o[3] = {od, oh, ow};
+                    double tot = 1;
+                    for (int i = 0; i < 3; i++) {
+                        int64_t st = o[i] * s[i] - lo[i], en = st + k[i];
+                        int64_t pa = st > -lo[i] ? st : -lo[i], pb = en < in[i] + hi[i] ? en : in[i] + hi[i];
+                        tot *= (double)(pb > pa ? pb - pa : 0);
+                        w0[i] = st > 0 ? st : 0;
+                        w1[i] = en < in[i] ? en : in[i];
+                    }
                     double acc = avg ? 0 : -INFINITY;
-                    int64_t cnt = 0, tot = 0;
-                    for (int64_t a = 0; a < k[0]; a++)
-                        for (int64_t bb = 0; bb < k[1]; bb++)
-                            for (int64_t cc = 0; cc < k[2]; cc++) {
-                                int64_t id = od * s[0] - lo[0] + a, ih = oh * s[1] - lo[1] + bb, iw = ow * s[2] - lo[2] + cc;
-                                /* the window within the padded input */
-                                if (id < -lo[0] || id >= in[0] + hi[0] || ih < -lo[1] || ih >= in[1] + hi[1] ||
-                                    iw < -lo[2] || iw >= in[2] + hi[2])
-                                    continue;
-                                tot++;
-                                double v;
-                                if (id < 0 || id >= in[0] || ih < 0 || ih >= in[1] || iw < 0 || iw >= in[2]) {
-                                    if (!avg) continue; /* zeros of the padding do not win a max */
-                                    v = 0;
-                                } else {
-                                    v = x->d[p * ivol + (id * in[1] + ih) * in[2] + iw];
-                                    cnt++;
-                                }
+                    int64_t cnt = 0;
+                    for (int64_t id = w0[0]; id < w1[0]; id++)
+                        for (int64_t ih = w0[1]; ih < w1[1]; ih++)
+                            for (int64_t iw = w0[2]; iw < w1[2]; iw++) {
+                                double v = x->d[p * ivol + (id * in[1] + ih) * in[2] + iw];
+                                cnt++;
                                 if (avg) acc += v;
                                 else if (v > acc || v != v) acc = v;
                             }
-                    int64_t den = excl ? cnt : tot;
+                    double den = excl ? (double)cnt : tot;
                     y->d[p * ovol + (od * out[1] + oh) * out[2] + ow] =
-                        (float)(avg ? (den ? acc / (double)den : 0) : (cnt ? acc : 0));
+                        (float)(avg ? (den > 0 ? acc / den : 0) : (cnt ? acc : 0));
                 }
     return 0;
 }
