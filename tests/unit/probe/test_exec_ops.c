@@ -1405,6 +1405,27 @@ static void test_quantize_empty_params(void) {
                      &in, 1, "zero_point has 0 values");
 }
 
+/* avg_pool with kernel_sizes [2^33, 2^33] and same padding: each window
+ * counts 2^33 x 2^33 positions with its padding, a product that overflowed
+ * int64 (UBSan stopped the probe's child; without it the count wrapped to
+ * 0 and every average came out 0); the count is taken in double now, and
+ * each output is the sum 10 over 2^66 */
+static void test_avg_pool_count_overflow(void) {
+    float x[4] = {1, 2, 3, 4};
+    exec_tensor in = TS("x", x, 1, 1, 2, 2);
+    const char *f = "func main<ios15>(tensor<fp32, [1, 1, 2, 2]> x) {\n"
+                    "  tensor<fp32, [1, 1, 2, 2]> y = avg_pool(x = x, kernel_sizes = tensor<int64, [2]>([8589934592, 8589934592]), strides = tensor<int32, [2]>([1, 1]), pad_type = string(\"same\"), exclude_padding_from_average = bool(false))[name = string(\"y\")];\n"
+                    "} -> (y);\n";
+    res r;
+    if (run(&r, f, EXEC_FP32, &in, 1) && r.n == 1 && exec_tensor_count(&r.o[0]) == 4) {
+        double want = 10.0 / 0x1p66;
+        for (int i = 0; i < 4; i++) CHECK_NEAR(r.o[0].data[i] / want, 1.0, 1e-6);
+    } else {
+        CHECK(0);
+    }
+    res_free(&r);
+}
+
 /* ---- constexpr ------------------------------------------------------------------------------------ */
 
 static void test_constexpr_ios18(void) {
@@ -2815,6 +2836,7 @@ int main(void) {
     RUN(test_space_batch_overflow);
     RUN(test_lrn_huge_window);
     RUN(test_quantize_empty_params);
+    RUN(test_avg_pool_count_overflow);
     RUN(test_constexpr_ios18);
     RUN(test_constexpr_ios16);
     RUN(test_stored_form);
