@@ -295,6 +295,58 @@ static void test_lists(void) {
     res_free(&r);
 }
 
+/* list_gather of a list whose elements have rank 8 (the executor's most):
+ * the stacked output would have rank 9, but the element's 8 dims were
+ * copied to dim[1..8] of a stack array of 8 before the rank was checked
+ * (a stack-buffer-overflow under ASan); refused before the copy now */
+static void test_list_gather_rank(void) {
+    const char *f =
+        "func main<ios17>(tensor<fp32, [1, 1, 1, 1, 1, 1, 1, 2]> v) {\n"
+        "  list<tensor<fp32, [1, 1, 1, 1, 1, 1, 1, 2]>, ?> l0 = make_list(init_length = int32(1), dynamic_length = bool(true), elem_shape = (int32(1), int32(1), int32(1), int32(1), int32(1), int32(1), int32(1), int32(2)), dtype = string(\"fp32\"))[name = string(\"l0\")];\n"
+        "  list<tensor<fp32, [1, 1, 1, 1, 1, 1, 1, 2]>, ?> l1 = list_write(ls = l0, index = int32(0), value = v)[name = string(\"w\")];\n"
+        "  tensor<fp32, [?]> g = list_gather(ls = l1, indices = tensor<int32, [1]>([0]))[name = string(\"g\")];\n"
+        "} -> (g);\n";
+    float v[2] = {1, 2};
+    exec_tensor in = TS("v", v, 1, 1, 1, 1, 1, 1, 1, 2);
+    res r;
+    if (prep(&r, f)) {
+        CHECK(run_rc(&r, EXEC_FP32, &in, 1) != 0);
+        CHECK(strstr(exec_last_error(r.p), "rank 9") != NULL);
+    }
+    res_free(&r);
+}
+
+/* make_list with an elem_shape entry of 0 values among others: one dim
+ * per entry was read as the entry's value 0, past its end (whatever the
+ * buffer held became a dim: a read of the list ran out of memory, or
+ * succeeded with a garbage shape); refused now */
+static void test_make_list_empty_dim(void) {
+    const char *f =
+        "func main<ios17>(tensor<fp32, [2]> x) {\n"
+        "  list<tensor<fp32, [2]>, ?> l0 = make_list(init_length = int32(1), dynamic_length = bool(true), elem_shape = (tensor<int32, [0]>([]), int32(2)), dtype = string(\"fp32\"))[name = string(\"l0\")];\n"
+        "  tensor<fp32, [?]> y = list_read(ls = l0, index = int32(0))[name = string(\"y\")];\n"
+        "} -> (y);\n";
+    float x[2] = {1, 2};
+    exec_tensor in = TS("x", x, 2);
+    res r;
+    if (prep(&r, f)) {
+        CHECK(run_rc(&r, EXEC_FP32, &in, 1) != 0);
+        CHECK(strstr(exec_last_error(r.p), "elem_shape entry 0 holds no value") != NULL);
+    }
+    res_free(&r);
+    /* one empty int tensor as the whole elem_shape is the shape [] of scalars */
+    const char *g =
+        "func main<ios17>(tensor<fp32, [2]> x) {\n"
+        "  list<tensor<fp32, []>, ?> l0 = make_list(init_length = int32(1), dynamic_length = bool(true), elem_shape = (tensor<int32, [0]>([])), dtype = string(\"fp32\"))[name = string(\"l0\")];\n"
+        "  tensor<fp32, []> y = list_read(ls = l0, index = int32(0))[name = string(\"y\")];\n"
+        "} -> (y);\n";
+    if (run(&r, g, EXEC_FP32, &in, 1)) {
+        SHAPE0(&r, 0);
+        EXPECT(&r, 0, 0, 0);
+    }
+    res_free(&r);
+}
+
 /* ---- states --------------------------------------------------------------------------- */
 
 /* A decoder-style KV cache in an fp16 state: each prediction writes its key
@@ -567,6 +619,8 @@ int main(void) {
     RUN(test_while_nested);
     RUN(test_loop_in_branch);
     RUN(test_lists);
+    RUN(test_list_gather_rank);
+    RUN(test_make_list_empty_dim);
     RUN(test_state_kv_cache);
     RUN(test_dynamic_shapes);
     RUN(test_unsupported_in_block);

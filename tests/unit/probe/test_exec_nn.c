@@ -1072,6 +1072,27 @@ static void test_split_nd_negative_size(void) {
     pool_free();
 }
 
+/* cropResize on a feature map with an empty plane [1, 1, 1, 0, 2]: every
+ * grid point clamped to row -1 and bilinear_plane read x->d[-W] (a heap-
+ * buffer-overflow under ASan, stray values without it); refused now, as
+ * resizeBilinear refuses an empty input */
+static void test_crop_resize_empty_map(void) {
+    nnm b = nnm_new(true);
+    nnm_input(&b, "x", NV(1, 1, 1, 0, 2));
+    nnm_input(&b, "roi", NV(1, 1, 4, 1, 1));
+    nnm_output(&b, "y");
+    Cmlpb__CropResizeLayerParams *cr = P(CropResizeLayerParams, CROP_RESIZE_LAYER_PARAMS);
+    SET_LIST(cr->targetsize, cr->n_targetsize, U64, 2, 2);
+    nn_add(b.nn, "cr", "x,roi", "y", LC(CROP_RESIZE), cr);
+    float x[1] = {0}, roi[4] = {0, 0, 1, 1};
+    exec_tensor in[2] = {TS("x", x, 1, 1, 1, 0, 2), TS("roi", roi, 1, 1, 4, 1, 1)};
+    res r;
+    if (nnm_prepare(&r, &b, NULL)) CHECK(!res_again(&r, EXEC_FP32, in, 2) && strstr(r.err, "empty 0 x 2 planes"));
+    else CHECK(0);
+    res_free(&r);
+    pool_free();
+}
+
 /* ---- many inputs -------------------------------------------------------------------------------- */
 
 /* 30,000 inputs [1] concatenated into y [30000], declared by turns float32,
@@ -1172,6 +1193,7 @@ int main(void) {
     RUN(test_transpose_repeated_axis);
     RUN(test_reshape_channel_last_sample);
     RUN(test_split_nd_negative_size);
+    RUN(test_crop_resize_empty_map);
     RUN(test_many_inputs);
     refs_free();
     tmp_remove_tree(g_root);

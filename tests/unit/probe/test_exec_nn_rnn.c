@@ -322,6 +322,47 @@ static void test_rnn_refusals(void) {
     pool_free();
 }
 
+/* outputVectorSize 2^32: the recursion matrix's count H x H overflowed
+ * int64 (UBSan stopped the probe's child there; without it the count
+ * wrapped to 0); simpleRecurrent and the LSTMs refuse the sizes now, the
+ * weights of one value each notwithstanding */
+static void test_rnn_size_overflow(void) {
+    for (int kind = 0; kind < 2; kind++) {
+        nnm b = nnm_new(true);
+        nnm_input(&b, "x", NV(1, 1, 1, 1, 1));
+        nnm_output(&b, "y");
+        if (kind == 0) {
+            Cmlpb__SimpleRecurrentLayerParams *s = P(SimpleRecurrentLayerParams, SIMPLE_RECURRENT_LAYER_PARAMS);
+            s->inputvectorsize = 1;
+            s->outputvectorsize = (uint64_t)1 << 32;
+            s->activation = act(A_TANH);
+            s->weightmatrix = WP(1);
+            s->recursionmatrix = WP(1);
+            nn_add(b.nn, "rnn", "x", "y", LC(SIMPLE_RECURRENT), s);
+        } else {
+            Cmlpb__UniDirectionalLSTMLayerParams *p = P(UniDirectionalLSTMLayerParams, UNI_DIRECTIONAL_LSTMLAYER_PARAMS);
+            p->inputvectorsize = 1;
+            p->outputvectorsize = (uint64_t)1 << 32;
+            p->n_activations = 3;
+            p->activations = acts3(A_SIGMOID, A_TANH, A_TANH);
+            p->params = P(LSTMParams, LSTMPARAMS);
+            Cmlpb__LSTMWeightParams *w = P(LSTMWeightParams, LSTMWEIGHT_PARAMS);
+            w->inputgateweightmatrix = w->forgetgateweightmatrix = w->blockinputweightmatrix = WP(1);
+            w->outputgateweightmatrix = w->inputgaterecursionmatrix = w->forgetgaterecursionmatrix = WP(1);
+            w->blockinputrecursionmatrix = w->outputgaterecursionmatrix = WP(1);
+            p->weightparams = w;
+            nn_add(b.nn, "lstm", "x", "y", LC(UNI_DIRECTIONAL_LSTM), p);
+        }
+        float x[1] = {1};
+        exec_tensor in = TS("x", x, 1, 1, 1, 1, 1);
+        res r;
+        if (nnm_prepare(&r, &b, NULL)) CHECK(!res_again(&r, EXEC_FP32, &in, 1) && strstr(r.err, "overflow"));
+        else CHECK(0);
+        res_free(&r);
+        pool_free();
+    }
+}
+
 /* ---- 3-D convolution and pooling -------------------------------------------------------------------- */
 
 static Cmlpb__Convolution3DLayerParams *c3(int cout, int g, int kd, int kh, int kw) {
@@ -561,6 +602,103 @@ static void test_embeddings_products(void) {
     }
 }
 
+/* embedding with inputDim 2^62 + 1 and outputChannels 4: the weight count
+ * inputDim x outputChannels overflowed int64 (UBSan) and wrapped to 4,
+ * which 4 weights passed; row j of the table was then read at j x
+ * (2^62 + 1) + index, past the 4 values (out of bounds). Refused now. */
+static void test_embedding_size_overflow(void) {
+    nnm b = nnm_new(true);
+    nnm_input(&b, "x", NV(2, 1, 1, 1));
+    nnm_output(&b, "y");
+    Cmlpb__EmbeddingLayerParams *e = P(EmbeddingLayerParams, EMBEDDING_LAYER_PARAMS);
+    e->inputdim = ((uint64_t)1 << 62) + 1;
+    e->outputchannels = 4;
+    e->weights = WP(1, 2, 3, 4);
+    nn_add(b.nn, "e", "x", "y", LC(EMBEDDING), e);
+    float idx[2] = {1, 0};
+    exec_tensor in = TS("x", idx, 2, 1, 1, 1);
+    res r;
+    if (nnm_prepare(&r, &b, NULL)) CHECK(!res_again(&r, EXEC_FP32, &in, 1) && strstr(r.err, "overflows"));
+    else CHECK(0);
+    res_free(&r);
+    pool_free();
+}
+
+/* convolution3d with a kernel of 11806113 x 409891 x 7623851 (the factors
+ * of 2 x 2^64 + 1): the weight count overflowed int64 (UBSan) and wrapped
+ * to 1, which one weight passed; with SAME padding the output was 1 x 1 x
+ * 1 and the loops ran the kernel's taps over that one weight (a heap-
+ * buffer-overflow read at the second tap). Refused now. */
+static void test_conv3d_size_overflow(void) {
+    Cmlpb__Convolution3DLayerParams *p = c3(1, 1, 11806113, 409891, 7623851);
+    p->inputchannels = 1;
+    p->weights = WP(1);
+    p->paddingtype = CMLPB__CONVOLUTION3_DLAYER_PARAMS__PADDING_TYPE__SAME;
+    nnm b = nnm_new(true);
+    nnm_input(&b, "x", NV(1, 1, 1, 1, 1));
+    nnm_output(&b, "y");
+    nn_add(b.nn, "c3", "x", "y", LC(CONVOLUTION3D), p);
+    float x[1] = {1};
+    exec_tensor in = TS("x", x, 1, 1, 1, 1, 1);
+    res r;
+    if (nnm_prepare(&r, &b, NULL)) CHECK(!res_again(&r, EXEC_FP32, &in, 1) && strstr(r.err, "overflows"));
+    else CHECK(0);
+    res_free(&r);
+    pool_free();
+}
+
+/* batchedMatmul with stored weights [4, 2^62 + 1]: the weight count 4 x
+ * (2^62 + 1) overflowed int64 (UBSan stopped the probe's child; without it
+ * the count wrapped to 4, which 4 weights passed, and only the output's
+ * size limit stopped the layer, as "out of memory"); refused now */
+static void test_matmul_size_overflow(void) {
+    nnm b = nnm_new(true);
+    nnm_input(&b, "x", NV(1, 4));
+    nnm_output(&b, "y");
+    Cmlpb__BatchedMatMulLayerParams *mm = P(BatchedMatMulLayerParams, BATCHED_MAT_MUL_LAYER_PARAMS);
+    mm->weightmatrixfirstdimension = 4;
+    mm->weightmatrixseconddimension = ((uint64_t)1 << 62) + 1;
+    mm->weights = WP(1, 2, 3, 4);
+    nn_add(b.nn, "mm", "x", "y", LC(BATCHED_MATMUL), mm);
+    float x[4] = {1, 2, 3, 4};
+    exec_tensor in = TS("x", x, 1, 4);
+    res r;
+    if (nnm_prepare(&r, &b, NULL)) CHECK(!res_again(&r, EXEC_FP32, &in, 1) && strstr(r.err, "overflows"));
+    else CHECK(0);
+    res_free(&r);
+    pool_free();
+}
+
+/* pooling3d with a window of 2^31 - 1 on every axis and SAME padding: the
+ * output is the input's 2 x 2 x 2, and each output visited every one of
+ * the window's ~10^28 positions to skip all but the 8 inside the input
+ * (the probe hung until its timeout); the window is clipped to the input
+ * now, with the same values: max 8 and the mean 4.5 without padding */
+static void test_pool3d_huge_window(void) {
+    float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    for (int avg = 0; avg < 2; avg++) {
+        Cmlpb__Pooling3DLayerParams *q = P(Pooling3DLayerParams, POOLING3_DLAYER_PARAMS);
+        q->type = avg ? CMLPB__POOLING3_DLAYER_PARAMS__POOLING_TYPE3_D__AVERAGE
+                      : CMLPB__POOLING3_DLAYER_PARAMS__POOLING_TYPE3_D__MAX;
+        q->kerneldepth = q->kernelheight = q->kernelwidth = INT32_MAX;
+        q->stridedepth = q->strideheight = q->stridewidth = 1;
+        q->paddingtype = CMLPB__POOLING3_DLAYER_PARAMS__POOLING3_DPADDING_TYPE__SAME;
+        q->countexcludepadding = 1;
+        nnm b = nnm_new(true);
+        nnm_input(&b, "x", NV(1, 1, 2, 2, 2));
+        nnm_output(&b, "y");
+        nn_add(b.nn, "p3", "x", "y", LC(POOLING3D), q);
+        exec_tensor in = TS("x", x, 1, 1, 2, 2, 2);
+        res r;
+        if (nnm_run(&r, &b, &in, 1, EXEC_FP32)) {
+            float v = avg ? 4.5f : 8;
+            EXPECT_OUT(&r, "y", 1e-6, v, v, v, v, v, v, v, v);
+        }
+        res_free(&r);
+        pool_free();
+    }
+}
+
 /* ---- non-maximum suppression ------------------------------------------------------------------------- */
 
 static void test_nms(void) {
@@ -722,8 +860,13 @@ int main(void) {
     RUN(test_bilstm);
     RUN(test_gru_rnn);
     RUN(test_rnn_refusals);
+    RUN(test_rnn_size_overflow);
     RUN(test_conv3d);
+    RUN(test_conv3d_size_overflow);
+    RUN(test_pool3d_huge_window);
     RUN(test_embeddings_products);
+    RUN(test_embedding_size_overflow);
+    RUN(test_matmul_size_overflow);
     RUN(test_nms);
     RUN(test_random);
     RUN(test_custom_refused);

@@ -1238,6 +1238,194 @@ static void test_gather_along_axis_shape(void) {
     res_free(&r);
 }
 
+/* prepare f and run it on in: a run error whose message holds `msg` */
+static void expect_run_error(const char *f, const exec_tensor *in, size_t n_in, const char *msg) {
+    res r;
+    if (prep(&r, f)) {
+        CHECK(run_rc(&r, EXEC_FP32, in, n_in) != 0);
+        if (!strstr(exec_last_error(r.p), msg)) {
+            fprintf(stderr, "expected an error with '%s', got '%s'\n", msg, exec_last_error(r.p));
+            check_failures_++;
+        }
+    }
+    res_free(&r);
+}
+
+/* resize_bilinear to 2^32 x 2^32: the check that an empty input is not
+ * resized to a non-empty output multiplied the two target sizes in int64
+ * (2^64, a signed overflow: UBSan stopped the run there) before the size
+ * limit was looked at; the limit refuses it now */
+static void test_resize_target_overflow(void) {
+    float x[4] = {1, 2, 3, 4};
+    exec_tensor in = TS("x", x, 1, 1, 2, 2);
+    expect_run_error("func main<ios15>(tensor<fp32, [1, 1, 2, 2]> x) {\n"
+                     "  tensor<fp32, [?, ?, ?, ?]> y = resize_bilinear(x = x, target_size_height = int64(4294967296), target_size_width = int64(4294967296))[name = string(\"y\")];\n"
+                     "} -> (y);\n",
+                     &in, 1, "output too large");
+}
+
+/* crop by 2^62 + 3 * 2^61 rows of 2: H - top - bottom overflowed int64
+ * (UBSan stopped there) and wrapped to a large positive height, which with
+ * an empty width passed every check and ran 2^62 rows of empty copies;
+ * refused now, before the subtraction */
+static void test_crop_overflow(void) {
+    float x[4] = {1, 2, 3, 4};
+    exec_tensor in = TS("x", x, 1, 1, 2, 2);
+    expect_run_error("func main<ios15>(tensor<fp32, [1, 1, 2, 2]> x) {\n"
+                     "  tensor<fp32, [?, ?, ?, ?]> y = crop(x = x, crop_height = tensor<int64, [2]>([4611686018427387904, 6917529027641081856]), crop_width = tensor<int32, [2]>([2, 0]))[name = string(\"y\")];\n"
+                     "} -> (y);\n",
+                     &in, 1, "crop out of range");
+}
+
+/* iOS17 resize of a scalar: shape [] and resized_dims 0 keep x's shape
+ * (coremltools' type inference), so the output is x. The kernel read the
+ * width as x->dim[R - 1], index -1 of the dims (UBSan: out of bounds) and
+ * gave a rank-1 tensor of whatever that held (0 values here) */
+static void test_resize_scalar(void) {
+    float x = 7;
+    exec_tensor in = TS0("x", &x);
+    const char *f = "func main<ios17>(tensor<fp32, []> x) {\n"
+                    "  tensor<fp32, []> y = resize(x = x, shape = tensor<int32, [0]>([]), resized_dims = uint32(0))[name = string(\"y\")];\n"
+                    "} -> (y);\n";
+    res r;
+    if (run(&r, f, EXEC_FP32, &in, 1)) {
+        SHAPE0(&r, 0);
+        EXPECT(&r, 0, 0, 7);
+    }
+    res_free(&r);
+}
+
+/* crop_resize (iOS15) with a roi [3, 0, 4, 1, 1]: only dim 2 was checked,
+ * so 3 boxes of 4 values were read from a roi of 0 values (a heap-buffer-
+ * overflow under ASan, stray boxes without it); the roi must be
+ * [N, 1, 4 or 5, 1, 1] */
+static void test_crop_resize_roi_shape(void) {
+    float x[4] = {1, 2, 3, 4}, roi[1] = {0};
+    exec_tensor in[2] = {TS("x", x, 1, 1, 2, 2), TS("roi", roi, 3, 0, 4, 1, 1)};
+    expect_run_error("func main<ios15>(tensor<fp32, [1, 1, 2, 2]> x, tensor<fp32, [3, 0, 4, 1, 1]> roi) {\n"
+                     "  tensor<fp32, [?, ?, ?, ?, ?]> y = crop_resize(x = x, roi = roi, target_height = int32(2), target_width = int32(2))[name = string(\"y\")];\n"
+                     "} -> (y);\n",
+                     in, 2, "roi must be [N, 1, 4 or 5, 1, 1]");
+}
+
+/* resample and affine on an x with an empty plane ([1, 1, 0, 2] and
+ * [1, 1, 2, 0]): border, reflection and symmetric padding take a pixel
+ * of the image, and with none there the index came out -1 (x->d[-W], a
+ * heap-buffer-overflow under ASan); refused now. Constant padding needs
+ * no pixel: its output stays padding_value everywhere. */
+static void test_resample_empty_plane(void) {
+    float x[1] = {0}, g[8] = {0, 0, 1, 0, 0, 1, 1, 1};
+    exec_tensor in[2] = {TS("x", x, 1, 1, 0, 2), TS("g", g, 1, 2, 2, 2)};
+    const char *rs = "func main<ios15>(tensor<fp32, [1, 1, 0, 2]> x, tensor<fp32, [1, 2, 2, 2]> g) {\n"
+                     "  tensor<fp32, [1, 1, 2, 2]> y = resample(x = x, coordinates = g, sampling_mode = string(\"nearest\"), padding_mode = string(\"%s\"), padding_value = fp32(5), coordinates_mode = string(\"unnormalized\"), align_corners = bool(false))[name = string(\"y\")];\n"
+                     "} -> (y);\n";
+    char *f = fmt(rs, "border");
+    expect_run_error(f, in, 2, "empty 0 x 2 plane");
+    free(f);
+    f = fmt(rs, "constant");
+    res r;
+    if (run(&r, f, EXEC_FP32, in, 2)) EXPECT(&r, 0, 0, 5, 5, 5, 5);
+    res_free(&r);
+    free(f);
+    exec_tensor ax = TS("x", x, 1, 1, 2, 0);
+    expect_run_error("func main<ios15>(tensor<fp32, [1, 1, 2, 0]> x) {\n"
+                     "  tensor<fp32, [1, 1, 2, 2]> y = affine(x = x, transform_matrix = tensor<fp32, [1, 6]>([1, 0, 0, 0, 1, 0]), output_height = int32(2), output_width = int32(2), sampling_mode = string(\"nearest\"), padding_mode = string(\"border\"), padding_value = fp32(0), coordinates_mode = string(\"normalized_minus_one_to_one\"), align_corners = bool(true))[name = string(\"y\")];\n"
+                     "} -> (y);\n",
+                     &ax, 1, "empty 2 x 0 plane");
+}
+
+/* pixel_shuffle / depth_to_space with a factor of 2^32: its square
+ * overflowed int64 (UBSan stopped there) and wrapped to 0, and C % 0 is a
+ * division by zero (SIGFPE: the probe's child died); refused now */
+static void test_rearrange_factor_overflow(void) {
+    float x[4] = {1, 2, 3, 4};
+    exec_tensor in = TS("x", x, 1, 1, 2, 2);
+    static const char *const ops[2] = {"pixel_shuffle(x = x, upscale_factor", "depth_to_space(x = x, block_size"};
+    for (int i = 0; i < 2; i++) {
+        char *f = fmt("func main<ios15>(tensor<fp32, [1, 1, 2, 2]> x) {\n"
+                      "  tensor<fp32, [?, ?, ?, ?]> y = %s = int64(4294967296))[name = string(\"y\")];\n"
+                      "} -> (y);\n",
+                      ops[i]);
+        expect_run_error(f, &in, 1, "4294967296: its square overflows");
+        free(f);
+    }
+}
+
+/* batch_to_space with block_shape [2^32, 2^32]: the block count
+ * overflowed int64 (UBSan) and wrapped to 0, and N % 0 is a division by
+ * zero (SIGFPE); space_to_batch with paddings of 2^62 + 2^62 rows
+ * overflowed H + paddings the same way. Both refused now. */
+static void test_space_batch_overflow(void) {
+    float x[4] = {1, 2, 3, 4};
+    exec_tensor in = TS("x", x, 1, 1, 2, 2);
+    expect_run_error("func main<ios15>(tensor<fp32, [1, 1, 2, 2]> x) {\n"
+                     "  tensor<fp32, [?, ?, ?, ?]> y = batch_to_space(x = x, block_shape = tensor<int64, [2]>([4294967296, 4294967296]), crops = tensor<int32, [2, 2]>([0, 0, 0, 0]))[name = string(\"y\")];\n"
+                     "} -> (y);\n",
+                     &in, 1, "overflow");
+    expect_run_error("func main<ios15>(tensor<fp32, [1, 1, 2, 2]> x) {\n"
+                     "  tensor<fp32, [?, ?, ?, ?]> y = space_to_batch(x = x, block_shape = tensor<int32, [2]>([1, 1]), paddings = tensor<int64, [2, 2]>([4611686018427387904, 4611686018427387904, 0, 0]))[name = string(\"y\")];\n"
+                     "} -> (y);\n",
+                     &in, 1, "overflow");
+}
+
+/* local_response_norm with size 2^40: each element summed over the window
+ * c - size/2 .. c + (size-1)/2 by walking all of it, 2^40 channel indices
+ * of which only those in [0, C) count (the probe hung until its timeout);
+ * the window is clipped to the channels now, with the same result */
+static void test_lrn_huge_window(void) {
+    float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    exec_tensor in = TS("x", x, 1, 2, 2, 2);
+    const char *f = "func main<ios15>(tensor<fp32, [1, 2, 2, 2]> x) {\n"
+                    "  tensor<fp32, [1, 2, 2, 2]> y = local_response_norm(x = x, size = int64(1099511627776), alpha = fp32(1099511627776), beta = fp32(0.5), k = fp32(1))[name = string(\"y\")];\n"
+                    "} -> (y);\n";
+    res r;
+    if (run(&r, f, EXEC_FP32, &in, 1)) {
+        /* alpha / size = 1: y = x / sqrt(1 + x_c0^2 + x_c1^2) at each pixel */
+        float want[8];
+        for (int i = 0; i < 8; i++) want[i] = (float)(x[i] / sqrt(1.0 + x[i % 4] * x[i % 4] + x[4 + i % 4] * x[4 + i % 4]));
+        expect_vals(&r, 0, want, 8, 1e-6, __LINE__);
+    }
+    res_free(&r);
+}
+
+/* quantize / dequantize with an empty scale or zero_point: a tensor of 0
+ * values is neither the scalar nor the per-axis vector the op takes, and
+ * every element read its scale as value 0 of it, past its end (whatever
+ * the buffer held: int8 127s here, and a successful run); refused now */
+static void test_quantize_empty_params(void) {
+    float x[4] = {1, 2, 3, 4};
+    exec_tensor in = TS("x", x, 1, 1, 2, 2);
+    expect_run_error("func main<ios17>(tensor<fp32, [1, 1, 2, 2]> x) {\n"
+                     "  tensor<int8, [1, 1, 2, 2]> y = quantize(input = x, scale = tensor<fp32, [0]>([]), output_dtype = string(\"int8\"))[name = string(\"y\")];\n"
+                     "} -> (y);\n",
+                     &in, 1, "scale has 0 values");
+    expect_run_error("func main<ios17>(tensor<fp32, [1, 1, 2, 2]> x) {\n"
+                     "  tensor<fp32, [1, 1, 2, 2]> y = dequantize(input = x, scale = fp32(0.5), zero_point = tensor<fp32, [0]>([]))[name = string(\"y\")];\n"
+                     "} -> (y);\n",
+                     &in, 1, "zero_point has 0 values");
+}
+
+/* avg_pool with kernel_sizes [2^33, 2^33] and same padding: each window
+ * counts 2^33 x 2^33 positions with its padding, a product that overflowed
+ * int64 (UBSan stopped the probe's child; without it the count wrapped to
+ * 0 and every average came out 0); the count is taken in double now, and
+ * each output is the sum 10 over 2^66 */
+static void test_avg_pool_count_overflow(void) {
+    float x[4] = {1, 2, 3, 4};
+    exec_tensor in = TS("x", x, 1, 1, 2, 2);
+    const char *f = "func main<ios15>(tensor<fp32, [1, 1, 2, 2]> x) {\n"
+                    "  tensor<fp32, [1, 1, 2, 2]> y = avg_pool(x = x, kernel_sizes = tensor<int64, [2]>([8589934592, 8589934592]), strides = tensor<int32, [2]>([1, 1]), pad_type = string(\"same\"), exclude_padding_from_average = bool(false))[name = string(\"y\")];\n"
+                    "} -> (y);\n";
+    res r;
+    if (run(&r, f, EXEC_FP32, &in, 1) && r.n == 1 && exec_tensor_count(&r.o[0]) == 4) {
+        double want = 10.0 / 0x1p66;
+        for (int i = 0; i < 4; i++) CHECK_NEAR(r.o[0].data[i] / want, 1.0, 1e-6);
+    } else {
+        CHECK(0);
+    }
+    res_free(&r);
+}
+
 /* ---- constexpr ------------------------------------------------------------------------------------ */
 
 static void test_constexpr_ios18(void) {
@@ -2639,6 +2827,16 @@ int main(void) {
     RUN(test_reduce_trailing);
     RUN(test_shape_ops);
     RUN(test_gather_along_axis_shape);
+    RUN(test_resize_target_overflow);
+    RUN(test_crop_overflow);
+    RUN(test_resize_scalar);
+    RUN(test_crop_resize_roi_shape);
+    RUN(test_resample_empty_plane);
+    RUN(test_rearrange_factor_overflow);
+    RUN(test_space_batch_overflow);
+    RUN(test_lrn_huge_window);
+    RUN(test_quantize_empty_params);
+    RUN(test_avg_pool_count_overflow);
     RUN(test_constexpr_ios18);
     RUN(test_constexpr_ios16);
     RUN(test_stored_form);

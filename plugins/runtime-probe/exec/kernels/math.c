@@ -540,8 +540,11 @@ static void pool_planes(void *arg, size_t b, size_t e, int range) {
                         else acc += (double)v * v;
                     }
                 if (type == POOL_AVG) {
-                    int64_t cnt = exclude_pad ? (h1 - h0) * (w1 - w0) : (hpe - hs) * (wpe - ws);
-                    acc = cnt > 0 ? acc / (double)cnt : 0.0;
+                    /* in double: the kernel sizes are the model's, and a window of
+                     * 2^33 x 2^33 positions overflows an int64 count */
+                    double cnt = exclude_pad ? (double)(h1 - h0) * (double)(w1 - w0)
+                                             : (double)(hpe - hs) * (double)(wpe - ws);
+                    acc = cnt > 0 ? acc / cnt : 0.0;
                 } else if (type == POOL_L2) {
                     acc = sqrt(acc);
                 }

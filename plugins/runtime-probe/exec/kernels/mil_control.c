@@ -191,6 +191,11 @@ static int k_make_list(xctx *c) {
             for (size_t k = 0; k < e->n; k++) l->edim[k] = (int64_t)e->d[k];
             break;
         }
+        /* else one int per entry: an empty entry has no value 0 */
+        if (e->n < 1) {
+            exec_list_free(l);
+            return exec_fail(c, "elem_shape entry %zu holds no value", i);
+        }
         l->edim[l->erank++] = (int64_t)e->d[0];
     }
     for (int k = 0; known && k < l->erank; k++)
@@ -262,15 +267,19 @@ static int k_list_gather(xctx *c) {
         if (list_get(c, l, (int64_t)ix->d[k], &it) != 0) return -1;
         if (rank < 0) {
             rank = it->d ? it->rank : l->erank;
+            /* the element's dims go to dim[1..]: one rank up, checked before the copy */
+            if (rank + 1 > EXEC_MAX_RANK)
+                return exec_fail(c, "rank too large: elements of rank %d stack to rank %d", rank, rank + 1);
             memcpy(dim + 1, it->d ? it->dim : l->edim, (size_t)rank * sizeof *dim);
         }
     }
     if (rank < 0) {
         if (!l->eshape) return exec_fail(c, "empty gather from a list of unknown element shape");
         rank = l->erank;
+        if (rank + 1 > EXEC_MAX_RANK)
+            return exec_fail(c, "rank too large: elements of rank %d stack to rank %d", rank, rank + 1);
         memcpy(dim + 1, l->edim, (size_t)rank * sizeof *dim);
     }
-    if (rank + 1 > EXEC_MAX_RANK) return exec_fail(c, "rank too large");
     dim[0] = (int64_t)ix->n;
     xt *y = exec_out(c, 0, rank + 1, dim);
     if (!y) return exec_fail(c, "out of memory");

@@ -114,9 +114,10 @@ static int resize2d(xctx *c, const xt *x, int64_t Ho, int64_t Wo, int mode_h, in
     if (x->rank < 2) return exec_fail(c, "rank must be at least 2");
     int R = x->rank;
     int64_t H = x->dim[R - 2], W = x->dim[R - 1];
-    if (Ho < 0 || Wo < 0 || (Ho * Wo > 0 && (H < 1 || W < 1))) return exec_fail(c, "bad resize %lldx%lld -> %lldx%lld",
-                                                                              (long long)H, (long long)W, (long long)Ho,
-                                                                              (long long)Wo);
+    /* the target sizes are the model's: their product may overflow, so
+     * neither is multiplied before the size limit below */
+    if (Ho < 0 || Wo < 0 || (Ho > 0 && Wo > 0 && (H < 1 || W < 1)))
+        return exec_fail(c, "bad resize %lldx%lld -> %lldx%lld", (long long)H, (long long)W, (long long)Ho, (long long)Wo);
     if ((double)Ho * (double)Wo * (double)(x->n / exec_nz(H * W)) > (double)((size_t)1 << 32))
         return exec_fail(c, "output too large");
     int64_t dim[EXEC_MAX_RANK];
@@ -206,6 +207,14 @@ static int k_resize(xctx *c) {
     int m = sampling_mode(exec_ps(c, "sampling_mode"));
     if (m < 0) return exec_fail(c, "unknown sampling_mode");
     int R = x->rank;
+    if (R == 0) {
+        /* a scalar: shape and resized_dims are empty (checked above), and
+         * the output keeps x's shape (coremltools' type inference) */
+        xt *y = exec_out_like(c, 0, x);
+        if (!y) return exec_fail(c, "out of memory");
+        exec_copy(y, x);
+        return 0;
+    }
     int64_t tgt[2] = {R >= 2 ? x->dim[R - 2] : 1, x->dim[R - 1]};
     for (int64_t i = 0; i < rd; i++) {
         int64_t v = (int64_t)sh->d[sh->n - (size_t)rd + (size_t)i];
@@ -236,8 +245,14 @@ static int k_crop(xctx *c) {
     if (exec_pints(c, "crop_height", ch, 2) != 2 || exec_pints(c, "crop_width", cw, 2) != 2)
         return exec_fail(c, "crop_height and crop_width need 2 values each");
     int R = x->rank;
-    int64_t H = x->dim[R - 2], W = x->dim[R - 1], Ho = H - ch[0] - ch[1], Wo = W - cw[0] - cw[1];
-    if (ch[0] < 0 || ch[1] < 0 || cw[0] < 0 || cw[1] < 0 || Ho < 0 || Wo < 0) return exec_fail(c, "crop out of range");
+    int64_t H = x->dim[R - 2], W = x->dim[R - 1];
+    /* the amounts are the model's: compared with the dims before they are
+     * subtracted, which near 2^63 would overflow */
+    if (ch[0] < 0 || ch[1] < 0 || cw[0] < 0 || cw[1] < 0 || ch[0] > H || ch[1] > H - ch[0] || cw[0] > W ||
+        cw[1] > W - cw[0])
+        return exec_fail(c, "crop out of range (%lld + %lld of %lld rows, %lld + %lld of %lld columns)", (long long)ch[0],
+                         (long long)ch[1], (long long)H, (long long)cw[0], (long long)cw[1], (long long)W);
+    int64_t Ho = H - ch[0] - ch[1], Wo = W - cw[0] - cw[1];
     int64_t dim[EXEC_MAX_RANK];
     memcpy(dim, x->dim, sizeof dim);
     dim[R - 2] = Ho;
@@ -292,7 +307,13 @@ static int k_crop_resize(xctx *c) {
         if (bidx && bidx->d && (int64_t)bidx->n != N) return exec_fail(c, "box_indices must hold N values");
     } else {
         NEED(roi, "roi");
-        if (roi->rank != 5 || (roi->dim[2] != 4 && roi->dim[2] != 5)) return exec_fail(c, "roi must be [N, 1, 4 or 5, 1, 1]");
+        /* the boxes are read as N rows of dim[2] values: every other dim
+         * must be 1, or the roi holds fewer values than that */
+        if (roi->rank != 5 || (roi->dim[2] != 4 && roi->dim[2] != 5) || roi->dim[1] != 1 || roi->dim[3] != 1 ||
+            roi->dim[4] != 1)
+            return exec_fail(c, "roi must be [N, 1, 4 or 5, 1, 1], is [%lld, %lld, %lld, %lld, %lld]",
+                             (long long)roi->dim[0], (long long)roi->dim[1], (long long)roi->dim[2],
+                             (long long)roi->dim[3], (long long)roi->dim[4]);
         N = roi->dim[0];
         per = roi->dim[2];
         has_index = per == 5;
@@ -430,6 +451,17 @@ static int pad_mode(const char *s) {
     return -1;
 }
 
+/* Border, reflection and symmetric padding repeat a pixel of the image:
+ * a plane without one (H or W 0) has none, and the clamped index comes out
+ * -1. Constant padding reads no pixel outside the image. 0, or -1 after
+ * exec_fail when the output would need such a pixel. */
+static int chk_plane(xctx *c, int pmode, int64_t H, int64_t W, size_t out_n) {
+    if ((H < 1 || W < 1) && pmode != PAD_CONST && out_n)
+        return exec_fail(c, "x has an empty %lld x %lld plane: padding other than constant has no pixel to repeat",
+                         (long long)H, (long long)W);
+    return 0;
+}
+
 static int chk_resample(const exec_io *io, const cml_op *op, char *why, size_t n) {
     static const char *const sm[] = {"bilinear", "nearest", NULL};
     static const char *const pm[] = {"constant", "border", "reflection", "symmetric", NULL};
@@ -459,6 +491,7 @@ static int k_resample(xctx *c) {
     int64_t dim[4] = {B, C, Ho, Wo};
     xt *y = exec_out(c, 0, 4, dim);
     if (!y) return exec_fail(c, "out of memory");
+    if (chk_plane(c, pm, H, W, y->n) != 0) return -1;
     for (int64_t b = 0; b < B; b++)
         for (int64_t ch = 0; ch < C; ch++) {
             const float *plane = x->d + (b * C + ch) * H * W;
@@ -495,6 +528,7 @@ static int k_affine(xctx *c) {
     int64_t dim[4] = {B, C, Ho, Wo};
     xt *y = exec_out(c, 0, 4, dim);
     if (!y) return exec_fail(c, "out of memory");
+    if (chk_plane(c, pm, H, W, y->n) != 0) return -1;
     for (int64_t b = 0; b < B; b++) {
         const float *t = m->d + (m->dim[0] == 1 ? 0 : b * 6);
         for (int64_t i = 0; i < Ho; i++)

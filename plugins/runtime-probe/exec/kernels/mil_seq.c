@@ -570,11 +570,13 @@ static int k_local_response_norm(xctx *c) {
         for (int64_t ch = 0; ch < C; ch++)
             for (int64_t i = 0; i < inner; i++) {
                 double ss = 0;
-                for (int64_t j = ch - lo; j <= ch + hi; j++)
-                    if (j >= 0 && j < C) {
-                        double v = x->d[((int64_t)o * C + j) * inner + i];
-                        ss += v * v;
-                    }
+                /* the window clipped to the channels: size is the model's,
+                 * and walking all of it took 2^40 steps for size 2^40 */
+                int64_t j0 = ch - lo > 0 ? ch - lo : 0, j1 = hi < C - 1 - ch ? ch + hi : C - 1;
+                for (int64_t j = j0; j <= j1; j++) {
+                    double v = x->d[((int64_t)o * C + j) * inner + i];
+                    ss += v * v;
+                }
                 size_t f = (size_t)(((int64_t)o * C + ch) * inner + i);
                 y->d[f] = (float)(x->d[f] / pow(kk + alpha / (double)size * ss, beta));
             }
@@ -587,6 +589,13 @@ static int k_local_response_norm(xctx *c) {
 static int qparams(xctx *c, const xt *x, const xt *scale, const xt *zp, int64_t *axis, int64_t *inner) {
     *axis = -1;
     *inner = 1;
+    /* SOURCE: iOS17/quantization_ops.py quantize / dequantize: scale and
+     * zero_point are a scalar or a vector of input.shape[axis] values. An
+     * empty one fits only an input that is empty along axis; for any other
+     * every element would read its value 0, past its end. */
+    if (x->n && scale->n < 1) return exec_fail(c, "scale has 0 values (a scalar or one per index of axis)");
+    if (x->n && zp && zp->d && zp->n < 1)
+        return exec_fail(c, "zero_point has 0 values (a scalar or one per index of axis)");
     if (scale->n > 1 || (zp && zp->d && zp->n > 1)) {
         int a = mil_axis(c, exec_pi(c, "axis", 0), x->rank);
         if (a < 0) return -1;

@@ -568,11 +568,17 @@ static int rearrange(xctx *c, int kind, const char *pname) {
     if (x->rank != 4) return exec_fail(c, "x must have rank 4");
     int64_t b = exec_pi(c, pname, 0);
     if (b < 1) return exec_fail(c, "%s must be >= 1", pname);
-    int64_t N = x->dim[0], C = x->dim[1], H = x->dim[2], W = x->dim[3];
+    int64_t N = x->dim[0], C = x->dim[1], H = x->dim[2], W = x->dim[3], bb;
     bool up = kind == RE_D2S || kind == RE_SHUF;
-    if (up && C % (b * b)) return exec_fail(c, "channels %lld not divisible by %lld^2", (long long)C, (long long)b);
+    /* the factor is the model's: its square, and the dims it multiplies,
+     * may overflow (2^32 squared wraps to 0, and C % 0 traps) */
+    if (__builtin_mul_overflow(b, b, &bb)) return exec_fail(c, "%s %lld: its square overflows", pname, (long long)b);
+    if (up && C % bb) return exec_fail(c, "channels %lld not divisible by %lld^2", (long long)C, (long long)b);
     if (!up && (H % b || W % b)) return exec_fail(c, "spatial dims not divisible by %lld", (long long)b);
-    int64_t dim[4] = {N, up ? C / (b * b) : C * b * b, up ? H * b : H / b, up ? W * b : W / b};
+    int64_t dim[4] = {N, up ? C / bb : 0, up ? 0 : H / b, up ? 0 : W / b};
+    if (up ? __builtin_mul_overflow(H, b, &dim[2]) || __builtin_mul_overflow(W, b, &dim[3])
+           : __builtin_mul_overflow(C, bb, &dim[1]))
+        return exec_fail(c, "%s %lld: the output's dims overflow", pname, (long long)b);
     xt *y = exec_out(c, 0, 4, dim);
     if (!y) return exec_fail(c, "out of memory");
     /* walk the large (spatial) side: channel cs of the small side, pixel (h, w) */
@@ -613,16 +619,30 @@ static int space_batch(xctx *c, bool to_batch) {
     if (bs[0] < 1 || bs[1] < 1) return exec_fail(c, "block_shape must be positive");
     for (int i = 0; i < 4; i++)
         if (pd[i] < 0) return exec_fail(c, "negative %s", to_batch ? "padding" : "crop");
-    int64_t N = x->dim[0], C = x->dim[1], H = x->dim[2], W = x->dim[3], B = bs[0] * bs[1];
+    int64_t N = x->dim[0], C = x->dim[1], H = x->dim[2], W = x->dim[3], B;
     int64_t dim[4];
+    /* block_shape and paddings / crops are the model's: products and sums
+     * of them may overflow (2^32 x 2^32 blocks wrap to 0, and N % 0 traps) */
+    if (__builtin_mul_overflow(bs[0], bs[1], &B))
+        return exec_fail(c, "block_shape [%lld, %lld]: the block count overflows", (long long)bs[0], (long long)bs[1]);
     if (to_batch) {
-        int64_t Hp = H + pd[0] + pd[1], Wp = W + pd[2] + pd[3];
+        int64_t Hp, Wp;
+        if (__builtin_add_overflow(H, pd[0], &Hp) || __builtin_add_overflow(Hp, pd[1], &Hp) ||
+            __builtin_add_overflow(W, pd[2], &Wp) || __builtin_add_overflow(Wp, pd[3], &Wp) ||
+            __builtin_mul_overflow(N, B, &dim[0]))
+            return exec_fail(c, "paddings [%lld, %lld, %lld, %lld] with block_shape [%lld, %lld]: the output's dims overflow",
+                             (long long)pd[0], (long long)pd[1], (long long)pd[2], (long long)pd[3], (long long)bs[0],
+                             (long long)bs[1]);
         if (Hp % bs[0] || Wp % bs[1]) return exec_fail(c, "padded spatial dims not divisible by block_shape");
-        dim[0] = N * B; dim[1] = C; dim[2] = Hp / bs[0]; dim[3] = Wp / bs[1];
+        dim[1] = C; dim[2] = Hp / bs[0]; dim[3] = Wp / bs[1];
     } else {
         if (N % B) return exec_fail(c, "batch %lld not divisible by %lld", (long long)N, (long long)B);
-        dim[0] = N / B; dim[1] = C; dim[2] = H * bs[0] - pd[0] - pd[1]; dim[3] = W * bs[1] - pd[2] - pd[3];
-        if (dim[2] < 0 || dim[3] < 0) return exec_fail(c, "crops exceed the spatial dims");
+        int64_t Hb, Wb;
+        if (__builtin_mul_overflow(H, bs[0], &Hb) || __builtin_mul_overflow(W, bs[1], &Wb))
+            return exec_fail(c, "block_shape [%lld, %lld]: the output's dims overflow", (long long)bs[0], (long long)bs[1]);
+        if (pd[0] > Hb || pd[1] > Hb - pd[0] || pd[2] > Wb || pd[3] > Wb - pd[2])
+            return exec_fail(c, "crops exceed the spatial dims");
+        dim[0] = N / B; dim[1] = C; dim[2] = Hb - pd[0] - pd[1]; dim[3] = Wb - pd[2] - pd[3];
     }
     xt *y = exec_out(c, 0, 4, dim);
     if (!y) return exec_fail(c, "out of memory");

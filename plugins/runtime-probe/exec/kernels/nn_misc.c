@@ -140,7 +140,13 @@ static int embed_params(xctx *c, const char *vocab, const char *width, int64_t *
     *w = exec_aval(c, "weights");
     *b = exec_ab(c, "hasBias") ? exec_aval(c, "bias") : NULL;
     NEED(*w, "weights");
-    if (*V < 1 || *E < 1 || (*w)->n != (size_t)(*V * *E))
+    /* both sizes are uint64 in the proto: their product may wrap to a small
+     * count that the weights match, and rows are then read V values apart */
+    int64_t want;
+    if (*V < 1 || *E < 1 || __builtin_mul_overflow(*V, *E, &want))
+        return exec_fail(c, "%s %lld x %s %lld: out of range (the weight count overflows)", vocab, (long long)*V, width,
+                         (long long)*E);
+    if ((*w)->n != (uint64_t)want)
         return exec_fail(c, "weights hold %zu values for %lldx%lld", (*w)->n, (long long)*E, (long long)*V);
     if (*b && (!(*b)->d || (*b)->n != (size_t)*E)) return exec_fail(c, "bias must hold %s values", width);
     return 0;
@@ -323,8 +329,12 @@ static int k_batchedMatmul(xctx *c) {
         const xt *w = exec_aval(c, "weights");
         NEED(w, "weights");
         const xt *b = exec_ab(c, "hasBias") ? exec_aval(c, "bias") : NULL;
-        int64_t k = exec_ai(c, "weightMatrixFirstDimension", 0), n = exec_ai(c, "weightMatrixSecondDimension", 0);
-        if (k <= 0 || n <= 0 || a->rank < 1 || a->dim[a->rank - 1] != k || w->n < (size_t)(k * n))
+        int64_t k = exec_ai(c, "weightMatrixFirstDimension", 0), n = exec_ai(c, "weightMatrixSecondDimension", 0), kn = 0;
+        /* both dimensions are uint64 in the proto: their product may overflow */
+        if (k > 0 && n > 0 && __builtin_mul_overflow(k, n, &kn))
+            return exec_fail(c, "weightMatrixFirstDimension %lld x weightMatrixSecondDimension %lld: the weight count "
+                                "overflows", (long long)k, (long long)n);
+        if (k <= 0 || n <= 0 || a->rank < 1 || a->dim[a->rank - 1] != k || w->n < (uint64_t)kn)
             return exec_fail(c, "weight shape mismatch");
         if (b && (!b->d || b->n < (size_t)n)) return exec_fail(c, "bias shorter than X2");
         int64_t dim[EXEC_MAX_RANK];
@@ -478,8 +488,16 @@ static int k_convolution3d(xctx *c) {
     if (Cout < 1 || Cin % G || Cout % G) return exec_fail(c, "channels do not match nGroups");
     const xt *w = exec_aval(c, "weights");
     NEED(w, "weights");
-    size_t kvol = (size_t)(k[0] * k[1] * k[2]);
-    size_t want = deconv ? (size_t)(Cin * (Cout / G)) * kvol : (size_t)(Cout * (Cin / G)) * kvol;
+    /* the kernel sizes and channels are the model's: their product may wrap
+     * to a small count that the weights match, and the loops then run every
+     * tap of the kernel over them */
+    int64_t kn, wn;
+    if (__builtin_mul_overflow(k[0], k[1], &kn) || __builtin_mul_overflow(kn, k[2], &kn) ||
+        __builtin_mul_overflow(deconv ? Cin : Cout, deconv ? Cout / G : Cin / G, &wn) ||
+        __builtin_mul_overflow(wn, kn, &wn))
+        return exec_fail(c, "weight count overflows (kernel %lld x %lld x %lld, %lld -> %lld channels)", (long long)k[0],
+                         (long long)k[1], (long long)k[2], (long long)Cin, (long long)Cout);
+    size_t kvol = (size_t)kn, want = (size_t)wn;
     if (w->n != want) return exec_fail(c, "weights hold %zu values, %zu expected", w->n, want);
     const xt *b = exec_ab(c, "hasBias") ? exec_aval(c, "bias") : NULL;
     if (b && (!b->d || b->n < (size_t)Cout)) return exec_fail(c, "bias shorter than outputChannels");
@@ -590,35 +608,38 @@ static int pool3(xctx *c, bool global) {
     xt *y = exec_out(c, 0, 5, dim);
     if (!y) return exec_fail(c, "out of memory");
     int64_t planes = x->dim[0] * x->dim[1], ivol = in[0] * in[1] * in[2], ovol = out[0] * out[1] * out[2];
+    /* Each window is clipped per axis: tot counts its positions within the
+     * padded input, and the values are read from its part within the input,
+     * in the same order as a walk of the whole window (the padding adds
+     * zeros to an average and never wins a max). The kernel sizes are the
+     * model's: a window of 2^31 per axis has ~10^28 positions to walk. */
+    int64_t w0[3], w1[3];
     for (int64_t p = 0; p < planes; p++)
         for (int64_t od = 0; od < out[0]; od++)
             for (int64_t oh = 0; oh < out[1]; oh++)
                 for (int64_t ow = 0; ow < out[2]; ow++) {
+                    int64_t o[3] = {od, oh, ow};
+                    double tot = 1;
+                    for (int i = 0; i < 3; i++) {
+                        int64_t st = o[i] * s[i] - lo[i], en = st + k[i];
+                        int64_t pa = st > -lo[i] ? st : -lo[i], pb = en < in[i] + hi[i] ? en : in[i] + hi[i];
+                        tot *= (double)(pb > pa ? pb - pa : 0);
+                        w0[i] = st > 0 ? st : 0;
+                        w1[i] = en < in[i] ? en : in[i];
+                    }
                     double acc = avg ? 0 : -INFINITY;
-                    int64_t cnt = 0, tot = 0;
-                    for (int64_t a = 0; a < k[0]; a++)
-                        for (int64_t bb = 0; bb < k[1]; bb++)
-                            for (int64_t cc = 0; cc < k[2]; cc++) {
-                                int64_t id = od * s[0] - lo[0] + a, ih = oh * s[1] - lo[1] + bb, iw = ow * s[2] - lo[2] + cc;
-                                /* the window within the padded input */
-                                if (id < -lo[0] || id >= in[0] + hi[0] || ih < -lo[1] || ih >= in[1] + hi[1] ||
-                                    iw < -lo[2] || iw >= in[2] + hi[2])
-                                    continue;
-                                tot++;
-                                double v;
-                                if (id < 0 || id >= in[0] || ih < 0 || ih >= in[1] || iw < 0 || iw >= in[2]) {
-                                    if (!avg) continue; /* zeros of the padding do not win a max */
-                                    v = 0;
-                                } else {
-                                    v = x->d[p * ivol + (id * in[1] + ih) * in[2] + iw];
-                                    cnt++;
-                                }
+                    int64_t cnt = 0;
+                    for (int64_t id = w0[0]; id < w1[0]; id++)
+                        for (int64_t ih = w0[1]; ih < w1[1]; ih++)
+                            for (int64_t iw = w0[2]; iw < w1[2]; iw++) {
+                                double v = x->d[p * ivol + (id * in[1] + ih) * in[2] + iw];
+                                cnt++;
                                 if (avg) acc += v;
                                 else if (v > acc || v != v) acc = v;
                             }
-                    int64_t den = excl ? cnt : tot;
+                    double den = excl ? (double)cnt : tot;
                     y->d[p * ovol + (od * out[1] + oh) * out[2] + ow] =
-                        (float)(avg ? (den ? acc / (double)den : 0) : (cnt ? acc : 0));
+                        (float)(avg ? (den > 0 ? acc / den : 0) : (cnt ? acc : 0));
                 }
     return 0;
 }

@@ -194,6 +194,9 @@ static int k_cropResize(xctx *c) {
     int64_t B = x->rank >= 4 ? x->dim[x->rank - 4] : 1, C = x->dim[x->rank - 3], H = x->dim[x->rank - 2],
             W = x->dim[x->rank - 1];
     if (x->rank == 5 && x->dim[0] != 1) return exec_fail(c, "the feature map's first dim must be 1");
+    /* lerp_at clamps a grid point to [0, H-1]: with no row (or column) that
+     * is -1, read before the plane */
+    if (H < 1 || W < 1) return exec_fail(c, "the feature map has empty %lld x %lld planes", (long long)H, (long long)W);
     int per = roi->rank >= 3 ? (int)roi->dim[roi->rank - 3] : roi->rank ? (int)roi->dim[roi->rank - 1] : 0;
     if (per != 4 && per != 5) return exec_fail(c, "boxes must have 4 or 5 values each, not %d", per);
     int64_t N = (int64_t)(roi->n / (size_t)per);

@@ -157,6 +157,19 @@ static void state_out(xctx *c, size_t k, int64_t B, int64_t H, const double *v) 
         for (int64_t i = 0; i < B * H; i++) o->d[i] = (float)v[i];
 }
 
+/* The weight counts H x I and H x H. inputVectorSize and outputVectorSize
+ * are uint64 in the proto: their products may overflow int64 (2^32 x
+ * 2^32). 0, or -1 after exec_fail. */
+static int weight_counts(xctx *c, int64_t I, int64_t H, size_t *wi, size_t *wh) {
+    int64_t a, b;
+    if (__builtin_mul_overflow(H, I, &a) || __builtin_mul_overflow(H, H, &b))
+        return exec_fail(c, "inputVectorSize %lld, outputVectorSize %lld: out of range (the weight counts overflow)",
+                         (long long)I, (long long)H);
+    *wi = (size_t)a;
+    *wh = (size_t)b;
+    return 0;
+}
+
 /* ---- simple recurrent ------------------------------------------------------------------------ */
 
 /* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:3452-3508
@@ -169,8 +182,10 @@ static int k_simpleRecurrent(xctx *c) {
     ract act;
     if (ract_parse(c, "activation", &act) != 0) return -1;
     int rc = 0;
-    const float *W = weight(c, "weightMatrix", (size_t)(H * I), true, &rc),
-                *R = weight(c, "recursionMatrix", (size_t)(H * H), true, &rc),
+    size_t wi = 0, wh = 0;
+    if (weight_counts(c, I, H, &wi, &wh) != 0) return -1;
+    const float *W = weight(c, "weightMatrix", wi, true, &rc),
+                *R = weight(c, "recursionMatrix", wh, true, &rc),
                 *b = exec_ab(c, "hasBiasVector") ? weight(c, "biasVector", (size_t)H, true, &rc) : NULL;
     if (rc) return -1;
     bool seq = exec_ab(c, "sequenceOutput"), rev = exec_ab(c, "reverseInput");
@@ -209,7 +224,8 @@ static int k_gru(xctx *c) {
     ract f, g;
     if (ract_parse(c, "activations[0]", &f) != 0 || ract_parse(c, "activations[1]", &g) != 0) return -1;
     int rc = 0;
-    size_t wi = (size_t)(H * I), wh = (size_t)(H * H);
+    size_t wi = 0, wh = 0;
+    if (weight_counts(c, I, H, &wi, &wh) != 0) return -1;
     const float *Wz = weight(c, "updateGateWeightMatrix", wi, true, &rc), *Wr = weight(c, "resetGateWeightMatrix", wi, true, &rc),
                 *Wo = weight(c, "outputGateWeightMatrix", wi, true, &rc),
                 *Rz = weight(c, "updateGateRecursionMatrix", wh, true, &rc),
@@ -272,11 +288,13 @@ static int lstm_weights(xctx *c, const char *prefix, int64_t I, int64_t H, bool 
     char name[192];
     int rc = 0;
     memset(w, 0, sizeof *w);
+    size_t wi = 0, wh = 0;
+    if (weight_counts(c, I, H, &wi, &wh) != 0) return -1;
     for (int k = 0; k < 4; k++) {
         snprintf(name, sizeof name, "%s.%sWeightMatrix", prefix, gates[k]);
-        w->W[k] = weight(c, name, (size_t)(H * I), true, &rc);
+        w->W[k] = weight(c, name, wi, true, &rc);
         snprintf(name, sizeof name, "%s.%sRecursionMatrix", prefix, gates[k]);
-        w->R[k] = weight(c, name, (size_t)(H * H), true, &rc);
+        w->R[k] = weight(c, name, wh, true, &rc);
         if (bias) {
             snprintf(name, sizeof name, "%s.%sBiasVector", prefix, gates[k]);
             w->b[k] = weight(c, name, (size_t)H, false, &rc);
