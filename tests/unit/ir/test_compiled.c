@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "coreml-lint/coreml_facts.h"
 #include "ir/model.h"
 #include "tmptree.h"
 
@@ -136,8 +137,11 @@ static void test_pipeline_min_os(void) {
     CHECK_INT(m->spec_version, 1);
     CHECK_STR(m->min_os.ios, "12.0");
     CHECK_STR(m->min_os.macos, "10.14");
-    CHECK_STR(m->min_os.watchos, "5.0");
+    /* its Vision feature print stage has no watchOS at any release */
+    CHECK_STR(m->min_os.watchos, CML_OS_UNAVAILABLE);
     CHECK(m->n_sub_models == 2 && !strcmp(m->sub_models[1]->min_os.ios, "11.0"));
+    CHECK_STR(m->sub_models[0]->min_os.watchos, CML_OS_UNAVAILABLE);
+    CHECK_STR(m->sub_models[1]->min_os.watchos, "4.0");
     const char *why = NULL;
     CHECK(ir_ane_op_coverage(m, &why) < 0 && why != NULL);
     loader_free(lm);
