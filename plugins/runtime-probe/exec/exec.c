@@ -46,12 +46,19 @@ static void bump_mark(void *m, size_t n, bool usable) {
 /* ---- small utilities ------------------------------------------------------ */
 
 size_t exec_count(int rank, const int64_t *dim) {
-    for (int i = 0; i < rank; i++)
-        if (dim[i] <= 0) return 0;
+    /* the other dims of an empty shape count against the limit too: an
+     * empty [1, 0, 2^32, 2^32] holds nothing, but kernels multiply its
+     * dims (H * W of a resize, the volume of a 3-D conv) and overflowed */
     size_t n = 1;
-    for (int i = 0; i < rank; i++)
+    bool empty = false;
+    for (int i = 0; i < rank; i++) {
+        if (dim[i] <= 0) {
+            empty = true;
+            continue;
+        }
         if (__builtin_mul_overflow(n, (size_t)dim[i], &n) || n > EXEC_MAX_ELEMS) return EXEC_MAX_ELEMS + 1;
-    return n;
+    }
+    return empty ? 0 : n;
 }
 
 size_t exec_tensor_count(const exec_tensor *t) { return t ? exec_count(t->rank, t->shape) : 0; }

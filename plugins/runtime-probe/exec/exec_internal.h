@@ -357,7 +357,8 @@ void exec_gemm(exec_plan *p, bool ta, bool tb, int64_t M, int64_t N, int64_t K, 
  * [3, 6148914691236517206] "held" 2 values and the kernels read past
  * them), so exec_count returns EXEC_MAX_ELEMS + 1 for any larger product,
  * a count no tensor has: every place that makes a tensor from a declared
- * shape refuses it, and a wrapped product can no longer match a real count. */
+ * shape refuses it, and a wrapped product can no longer match a real count.
+ * An empty shape's other dims count too ([0, 2^41] is refused, not 0). */
 #define EXEC_MAX_ELEMS ((size_t)1 << 40)
 size_t exec_count(int rank, const int64_t *dim);
 /* a divisor that is never 0 */

@@ -1426,6 +1426,27 @@ static void test_avg_pool_count_overflow(void) {
     res_free(&r);
 }
 
+/* an empty tensor whose other dims are huge ([1, 0, 2^32, 2^32]; here
+ * [0, 2^16, 2^16, 2^16], 2^48 > 2^40): it held
+ * no element, so the 2^40 limit let it pass, and resize multiplied its
+ * H * W (2^64, a signed overflow UBSan stops at); the other dims of an
+ * empty shape count against the limit now */
+static void test_empty_huge_dims(void) {
+    float one[1] = {1};
+    exec_tensor in = TS("x", one, 1);
+    expect_run_error("func main<ios15>(tensor<fp32, [1]> x) {\n"
+                     "  tensor<fp32, [?, ?, ?, ?]> e = fill(shape = tensor<int32, [4]>([0, 65536, 65536, 65536]), value = fp32(0.0))[name = string(\"e\")];\n"
+                     "  tensor<fp32, [?, ?, ?, ?]> y = resize_bilinear(x = e, target_size_height = int64(2), target_size_width = int64(2))[name = string(\"y\")];\n"
+                     "} -> (y);\n",
+                     &in, 1, "");
+    int64_t big[4] = {1, 0, (int64_t)1 << 32, (int64_t)1 << 32};
+    CHECK(exec_count(4, big) > EXEC_MAX_ELEMS);
+    int64_t fine[3] = {2, 0, 3};
+    CHECK_INT(exec_count(3, fine), 0);
+    int64_t full[2] = {2, 3};
+    CHECK_INT(exec_count(2, full), 6);
+}
+
 /* ---- constexpr ------------------------------------------------------------------------------------ */
 
 static void test_constexpr_ios18(void) {
@@ -2828,6 +2849,7 @@ int main(void) {
     RUN(test_shape_ops);
     RUN(test_gather_along_axis_shape);
     RUN(test_resize_target_overflow);
+    RUN(test_empty_huge_dims);
     RUN(test_crop_overflow);
     RUN(test_resize_scalar);
     RUN(test_crop_resize_roi_shape);
