@@ -15,9 +15,10 @@ cd "$(dirname "$0")"
 BUILD_DEPS="build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev liblua5.4-dev libcjson-dev libopenblas-dev"
 # for the tests, optional: luacheck lints the Lua rules; node + npm run the
 # shared SARIF validator; chromium renders the HTML report (html_render);
-# groff, zsh and fish check the man page and the completions (completions)
+# groff, zsh and fish check the man page and the completions (completions);
+# clang reads every C file as a macOS build would (clang_c11)
 # (those tests skip, with a message, without them)
-TEST_TOOLS="luacheck:lua-check npm:npm node:nodejs chromium:chromium groff:groff-base zsh:zsh fish:fish python3:python3 shellcheck:shellcheck"
+TEST_TOOLS="luacheck:lua-check npm:npm node:nodejs chromium:chromium groff:groff-base zsh:zsh fish:fish python3:python3 shellcheck:shellcheck clang:clang"
 # optional libraries of those tools (PyYAML reads action.yml and the workflows)
 TEST_PACKAGES="python3-yaml"
 JOBS=$(nproc 2>/dev/null || echo 2)
