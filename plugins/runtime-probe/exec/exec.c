@@ -628,6 +628,7 @@ static xt *out_shaped(xctx *c, size_t i, int rank, const int64_t *dim) {
     }
     if (total > 1099511627776.0) return NULL;
     t->n = exec_count(rank, t->dim);
+    if (t->n > EXEC_MAX_ELEMS) return NULL; /* an empty shape whose other dims are past the limit */
     t->dt = sl->decl == EXEC_DT_STRING ? EXEC_DT_FP32 : sl->decl;
     return t;
 }
