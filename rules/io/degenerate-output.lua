@@ -253,9 +253,10 @@ local function check_one(m, ctx)
         at = op,
         message = message,
         related = related,
-        fix = g.always == "1.0"
-          and "use a sigmoid for a single-unit output, or apply the softmax on the axis that holds the classes"
-          or "take the argmax over the axis that holds the classes",
+        fix = g.always ~= "1.0" and "take the argmax over the axis that holds the classes"
+          or g.out_name and "use a sigmoid for a single-unit output, or apply the softmax on the axis that holds the classes"
+          or "apply the softmax on the axis that holds the classes; if it is attention over one key (a decoder "
+            .. "exported for a single token without its KV cache), export it with the cache or the sequence length it needs",
         props = { axis_size = 1, always = tonumber(g.always), shape = g.s, ops = n + 1 },
       }
     end
