@@ -590,13 +590,19 @@ static int rep_non_finite(const cml_model *m, cml_ctx *ctx, const probe_result *
                               "can reach the model, guard the op's domain (clamp or add an epsilon)");
             continue;
         }
-        if (mode && first->op && !prb_op_fp16(r, first->op)) {
+        if (mode && (first->op ? !prb_op_fp16(r, first->op) : r->precision == PROBE_PREC_FP32)) {
             /* an op typed fp32: no compute unit rounds it to fp16 */
-            snprintf(msg, sizeof msg,
-                     "NaN/Inf would appear " PRB_IF_CONVERTED ": in fp16 emulation, fp32 being finite, output %s; the "
-                     "first op to produce a non-finite value is '%s' (%s), which is typed fp32: " PRB_TYPED_FP32,
-                     outs, prb_op_name(first->op), first->op->kind);
-            cml_report(ctx, .level = CML_NOTE, .message = msg, .at = &first->op->loc, .fix = PRB_AS_TYPED_FIX);
+            if (first->op)
+                snprintf(msg, sizeof msg,
+                         "NaN/Inf would appear " PRB_IF_CONVERTED ": in fp16 emulation, fp32 being finite, output %s; "
+                         "the first op to produce a non-finite value is '%s' (%s), which is typed fp32: " PRB_TYPED_FP32,
+                         outs, prb_op_name(first->op), first->op->kind);
+            else
+                snprintf(msg, sizeof msg,
+                         "NaN/Inf would appear " PRB_IF_CONVERTED ": in fp16 emulation, fp32 being finite, output %s; "
+                         PRB_TYPED_FP32, outs);
+            cml_report(ctx, .level = CML_NOTE, .message = msg, .at = first->op ? &first->op->loc : NULL,
+                       .fix = PRB_AS_TYPED_FIX);
             continue;
         }
         if (first->op)
