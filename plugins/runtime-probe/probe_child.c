@@ -802,7 +802,6 @@ static void prb_typed(const prb_child *c, const cml_model *m, const cml_function
     }
 }
 
-
 static int prb_dcmp(const void *x, const void *y) {
     double a = *(const double *)x, b = *(const double *)y;
     return a < b ? -1 : a > b;
