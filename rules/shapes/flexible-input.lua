@@ -160,6 +160,15 @@ local function dim_label(f, i)
   return "dim " .. (i - 1)
 end
 
+-- every range of f has equal bounds (416..416): the shape is fixed
+local function equal_bounds(f)
+  local rs = f.ranges or {}
+  for _, r in ipairs(rs) do
+    if r.lower ~= r.upper then return false end
+  end
+  return #rs > 0
+end
+
 local function range_text(f)
   local parts = {}
   for i, r in ipairs(f.ranges or {}) do
@@ -275,7 +284,7 @@ local function check_range(model, ctx, f, report)
     else
       where = "the deployment target is unknown"
     end
-    if range_text(f) == "every dimension fixed" then
+    if equal_bounds(f) then
       -- a range whose bounds are equal (coremltools 5 wrote 416..416 for an
       -- image whose program input had a symbolic batch): still a range in
       -- the description, but whether Core ML treats it as range-shaped is
