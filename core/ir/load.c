@@ -414,6 +414,17 @@ static const char *newest_os(lmodel *lm, const char *have, uint32_t table) {
     return arena_strdup(lm->a, buf);
 }
 
+/* min_os's entry for platform p (cml_platform order) */
+static const char **os_entry(cml_os_versions *o, int p) {
+    switch (p) {
+    case CML_PLATFORM_IOS: return &o->ios;
+    case CML_PLATFORM_MACOS: return &o->macos;
+    case CML_PLATFORM_TVOS: return &o->tvos;
+    case CML_PLATFORM_WATCHOS: return &o->watchos;
+    default: return &o->visionos;
+    }
+}
+
 static int pass_min_os(lmodel *lm, cml_model *m, int depth) {
     int spec = m->spec_version > 0 ? m->spec_version : 0;
     for (size_t i = 0; i < m->n_sub_models && depth < IR_MAX_DEPTH; i++) {
@@ -422,28 +433,18 @@ static int pass_min_os(lmodel *lm, cml_model *m, int depth) {
         if (s > spec) spec = s;
     }
     if (spec > CML_SPEC_NEWEST) return spec;   /* newer than the table: left as it is */
-    cml_os_versions *os = &m->min_os;
-    if (cml_model_type_unavailable(m->type, CML_PLATFORM_WATCHOS)) os->watchos = CML_OS_UNAVAILABLE;
-    os->ios = newest_os(lm, os->ios, cml_spec_min_os(spec, CML_PLATFORM_IOS));
-    os->macos = newest_os(lm, os->macos, cml_spec_min_os(spec, CML_PLATFORM_MACOS));
-    os->tvos = newest_os(lm, os->tvos, cml_spec_min_os(spec, CML_PLATFORM_TVOS));
-    os->watchos = newest_os(lm, os->watchos, cml_spec_min_os(spec, CML_PLATFORM_WATCHOS));
-    os->visionos = newest_os(lm, os->visionos, cml_spec_min_os(spec, CML_PLATFORM_VISIONOS));
-    /* the sub-models' availability (compiled stages) counts as well */
-    for (size_t i = 0; i < m->n_sub_models && depth < IR_MAX_DEPTH; i++) {
-        const cml_os_versions *so = &m->sub_models[i]->min_os;
-        uint32_t v;
-        /* a stage no release of a platform runs: neither does the pipeline */
-        if (so->ios && !strcmp(so->ios, CML_OS_UNAVAILABLE)) os->ios = so->ios;
-        if (so->macos && !strcmp(so->macos, CML_OS_UNAVAILABLE)) os->macos = so->macos;
-        if (so->tvos && !strcmp(so->tvos, CML_OS_UNAVAILABLE)) os->tvos = so->tvos;
-        if (so->watchos && !strcmp(so->watchos, CML_OS_UNAVAILABLE)) os->watchos = so->watchos;
-        if (so->visionos && !strcmp(so->visionos, CML_OS_UNAVAILABLE)) os->visionos = so->visionos;
-        if (so->ios && cml_osver_parse(so->ios, &v)) os->ios = newest_os(lm, os->ios, v);
-        if (so->macos && cml_osver_parse(so->macos, &v)) os->macos = newest_os(lm, os->macos, v);
-        if (so->tvos && cml_osver_parse(so->tvos, &v)) os->tvos = newest_os(lm, os->tvos, v);
-        if (so->watchos && cml_osver_parse(so->watchos, &v)) os->watchos = newest_os(lm, os->watchos, v);
-        if (so->visionos && cml_osver_parse(so->visionos, &v)) os->visionos = newest_os(lm, os->visionos, v);
+    for (int p = 0; p < CML_PLATFORM_COUNT_; p++) {
+        const char **mine = os_entry(&m->min_os, p);
+        if (cml_model_type_unavailable(m->type, (cml_platform)p)) *mine = CML_OS_UNAVAILABLE;
+        *mine = newest_os(lm, *mine, cml_spec_min_os(spec, (cml_platform)p));
+        /* the sub-models' availability (compiled stages) counts as well; a
+         * stage no release of the platform runs: neither does the pipeline */
+        for (size_t i = 0; i < m->n_sub_models && depth < IR_MAX_DEPTH; i++) {
+            const char *so = *os_entry((cml_os_versions *)&m->sub_models[i]->min_os, p);
+            uint32_t v;
+            if (so && !strcmp(so, CML_OS_UNAVAILABLE)) *mine = so;
+            else if (so && cml_osver_parse(so, &v)) *mine = newest_os(lm, *mine, v);
+        }
     }
     return spec;
 }
