@@ -1445,6 +1445,8 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     p->conv_blas_only = getenv("CML_EXEC_BLAS_CONV") != NULL;
     p->pool_scalar = getenv("CML_EXEC_POOL_SCALAR") != NULL;
     p->decode_all = getenv("CML_EXEC_DECODE_CONSTS") != NULL;
+    const char *adopt = getenv("CML_EXEC_ADOPT");
+    p->adopt = !adopt || !*adopt ? 0 : strcmp(adopt, "0") ? 1 : -1;
     if (o) p->opts = *o;
     p->loop_limit = p->opts.loop_limit ? p->opts.loop_limit : EXEC_LOOP_LIMIT;
     p->nn_graph = fam == FAM_NN;

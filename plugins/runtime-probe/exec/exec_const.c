@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exec_internal.h"
@@ -850,14 +851,61 @@ static void adopt_chunks(void *arg, size_t b, size_t e, int range) {
     }
 }
 
-/* A constant the matrix kernels read in full on every run (linear layers):
- * its stored bytes, when they are the host's mapping, copied once into
- * memory of the plan's own (huge pages where the system gives them) and
- * the host's pages dropped chunk by chunk as they are copied, so the
- * resident set never holds both. Reading a file mapping costs a TLB miss
- * per 4 KiB page (on the VM of bench/README.md, 1-1.7 us each: 0.4-0.5 s
- * per GB, against 0.06 s for the same bytes in huge pages). The copy reads
- * the bytes through the host's reader, which takes them from the file with
+/* Whether copying the large matrix constants pays here, decided once per
+ * plan from what the first touch of a page of the host's mapping costs this
+ * process (touching one byte per 4 KiB page of up to 4 MiB of z's bytes;
+ * those pages are read by the run anyway):
+ *   - on most machines and VMs (hardware nested paging) it is a page fault
+ *     shared by the pages the kernel maps around it: 50-200 ns a page (the
+ *     2-CPU AMD EPYC VM of bench/README.md's weights section, 2026-12-07).
+ *     Reading the mapping in place then runs as fast as a copy of our own,
+ *     and the copy costs fresh memory, which such a VM hands out at
+ *     0.3-0.6 GB/s the first time (the kernel zeroing pages the host backs
+ *     as they are touched): a 1 GB fp16 stack's first run took 1.7 s
+ *     copying against 0.08 s in place, later runs the same.
+ *   - where the hypervisor shadows the guest's page tables (the paravirtual
+ *     VM of the same README's sets 9-16), every first touch of a 4 KiB page
+ *     costs a trip through it, 1-2.5 us, even for pages already mapped, and
+ *     the runs that read 1 GB in place pay 0.4-0.5 s for it each time,
+ *     against 0.06 s for the same bytes in huge pages of our own: there
+ *     the copy pays from the second run.
+ *   - bytes not yet in the page cache (a cold file) cost a read from disk
+ *     on first touch: the copy, which reads them with pread, goes ahead.
+ * ADOPT_TOUCH_NS sits between the two measured ranges. CML_EXEC_ADOPT=1 or
+ * 0 in the environment when the plan is prepared decides it instead (the
+ * tests run both ways). */
+#define ADOPT_TOUCH_NS 700.0
+#define ADOPT_SAMPLE ((size_t)4 << 20)
+
+static double adopt_now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+static bool adopt_pays(exec_plan *p, const xlz *z) {
+    if (p->adopt) return p->adopt > 0;
+    uintptr_t a = ((uintptr_t)z->v.b + 4095u) & ~(uintptr_t)4095u;
+    uintptr_t e = (uintptr_t)z->v.b + z->v.nbytes;
+    size_t pages = e > a ? (size_t)((e - a) / 4096u) : 0;
+    if (pages > ADOPT_SAMPLE / 4096u) pages = ADOPT_SAMPLE / 4096u;
+    if (pages < 64) return false;    /* too few to tell (z is at least ADOPT_CHUNK, so not reached) */
+    const volatile unsigned char *b = (const volatile unsigned char *)a;
+    unsigned sink = 0;
+    double t0 = adopt_now_ns();
+    for (size_t i = 0; i < pages; i++) sink += b[i * 4096u];
+    double per = (adopt_now_ns() - t0) / (double)pages;
+    (void)sink;
+    p->adopt = per >= ADOPT_TOUCH_NS ? 1 : -1;
+    return p->adopt > 0;
+}
+
+/* A constant the matrix kernels read in full on every run (linear layers),
+ * where adopt_pays says so: its stored bytes, when they are the host's
+ * mapping, copied once into memory of the plan's own (huge pages where the
+ * system gives them) and the host's pages dropped chunk by chunk as they
+ * are copied, so the resident set never holds both. The copy reads the
+ * bytes through the host's reader, which takes them from the file with
  * pread (the kernel's copy out of the page cache: no fault on a page of the
  * mapping), and falls back to the mapping where the reader comes short.
  * Small constants and those the convolution GEMM packs anyway are left in
@@ -865,6 +913,7 @@ static void adopt_chunks(void *arg, size_t b, size_t e, int range) {
 void exec_lz_adopt(exec_plan *p, const xlz *zc) {
     xlz *z = (xlz *)(uintptr_t)zc; /* the slot's own node */
     if (!z || !z->v.inplace || z->v.st == CML_DT_UNKNOWN || z->v.nbytes < ADOPT_CHUNK || z->adopted) return;
+    if (!adopt_pays(p, z)) return;
 #if defined(MAP_ANONYMOUS)
     size_t len = (z->v.nbytes + ADOPT_CHUNK - 1) / ADOPT_CHUNK * ADOPT_CHUNK;
     void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -2822,6 +2822,99 @@ static void test_conv_pack_staged(void) {
         }
 }
 
+/* A linear weight of 2 MiB or more in weight.bin that the host has mapped
+ * is read where it lies, or copied once into memory of the plan's own when
+ * the first touch of a mapped page is slow on this machine
+ * (exec_lz_adopt; CML_EXEC_ADOPT=1 or 0 decides it for the test): either
+ * way the outputs are bit for bit those of the weight copied by the plan
+ * (no io.bytes). Copied, the plan holds the stored bytes and read them
+ * through the host's reader; in place it holds none of them and read none
+ * through the reader; undecided, the plan decides at the first run. A
+ * vector and a 3-row matrix, 1 and 2 threads, both modes. */
+static void test_linear_adopt(void) {
+    unsigned seed = 91;
+    enum { NO = 1040, K = 1024 };   /* 2.03 MiB of fp16: one 2 MiB chunk and a part */
+    size_t nw = (size_t)NO * K;
+    float *wv = malloc(nw * sizeof *wv);
+    for (size_t i = 0; wv && i < nw; i++) wv[i] = frand(&seed);
+    wblob *wb = wblob_new();
+    uint64_t off = wb && wv ? wblob_add_fp16(wb, wv, nw) : UINT64_MAX;
+    CHECK(off != UINT64_MAX);
+    free(wv);
+    char *dir = new_dir(".mlmodelc");
+    char wdir[700];
+    snprintf(wdir, sizeof wdir, "%s/weights", dir);
+    mkdir(wdir, 0700);
+    strncat(wdir, "/weight.bin", sizeof wdir - strlen(wdir) - 1);
+    CHECK(wb && wblob_write(wb, wdir) == 0);
+    wblob_free(wb);
+    sbuf b = {0};
+    sb(&b, "program(1.0)\n{\nfunc main<ios16>(tensor<fp16, [1, %d]> x1, tensor<fp16, [3, %d]> x3) {\n", K, K);
+    sb(&b, "  tensor<fp16, [%d, %d]> w = const()[name = string(\"w\"), val = tensor<fp16, [%d, %d]>"
+           "(BLOBFILE(path = string(\"@model_path/weights/weight.bin\"), offset = uint64(%llu)))];\n",
+       NO, K, NO, K, (unsigned long long)off);
+    sb(&b, "  tensor<fp16, [1, %d]> y1 = linear(x = x1, weight = w)[name = string(\"y1\")];\n"
+           "  tensor<fp16, [3, %d]> y3 = linear(x = x3, weight = w)[name = string(\"y3\")];\n} -> (y1, y3);\n}\n",
+       NO, NO);
+    write_file(dir, "model.mil", b.s, strlen(b.s));
+    free(b.s);
+    lmodel *lm = loader_load(dir, NULL);
+    CHECK(lm && lm->model);
+    if (!lm || !lm->model) { loader_free(lm); return; }
+    float x1[K], x3[3 * K];
+    for (int i = 0; i < K; i++) x1[i] = frand(&seed);
+    for (int i = 0; i < 3 * K; i++) x3[i] = frand(&seed);
+    exec_tensor in[2] = {TS("x1", x1, 1, K), TS("x3", x3, 3, K)};
+    char err[512];
+    for (int mode = EXEC_FP32; mode <= EXEC_FP16_EMU; mode++) {
+        exec_tensor *ref = NULL;
+        size_t nref = 0;
+        exec_plan *pc = exec_prepare(lm->model, NULL, &host_opts, err, sizeof err);
+        CHECK(pc != NULL && exec_run(pc, (exec_mode)mode, in, 2, &ref, &nref, NULL) == 0 && nref == 2);
+        for (int how = 0; how < 3 && nref == 2; how++)   /* copied, in place, decided here */
+            for (int threads = 1; threads <= 2; threads++) {
+                exec_opts o = host_opts;
+                o.io.bytes = host_io_bytes;
+                o.io.read = counting_read;
+                o.threads = threads;
+                if (how < 2) setenv("CML_EXEC_ADOPT", how ? "0" : "1", 1);
+                exec_plan *ps = exec_prepare(lm->model, NULL, &o, err, sizeof err);
+                unsetenv("CML_EXEC_ADOPT");
+                CHECK(ps != NULL);
+                if (!ps) continue;
+                g_reads = g_read_bytes = 0;
+                size_t differ = 0;
+                for (int run = 0; run < 2; run++) {
+                    exec_tensor *out = NULL;
+                    size_t nout = 0;
+                    CHECK(exec_run(ps, (exec_mode)mode, in, 2, &out, &nout, NULL) == 0 && nout == 2);
+                    for (size_t t = 0; t < nout && t < 2; t++)
+                        for (size_t i = 0; i < exec_tensor_count(&ref[t]); i++) differ += out[t].data[i] != ref[t].data[i];
+                    exec_tensors_free(out, nout);
+                }
+                if (differ) fprintf(stderr, "linear adopt how %d threads %d mode %d: %zu outputs differ\n", how, threads, mode, differ);
+                CHECK_INT(differ, 0);
+                size_t held = exec_plan_const_bytes(ps);
+                if (how == 0) {
+                    CHECK(held >= nw * 2);
+                    CHECK(g_read_bytes >= nw * 2);
+                } else if (how == 1) {
+                    if (held >= 65536 || g_read_bytes >= 65536)
+                        fprintf(stderr, "in place: %zu bytes held, %zu read\n", held, g_read_bytes);
+                    CHECK(held < 65536);
+                    CHECK(g_read_bytes < 65536);
+                } else {
+                    CHECK(ps->adopt != 0);   /* decided at the first run */
+                    CHECK(ps->adopt > 0 ? held >= nw * 2 : held < 65536);
+                }
+                exec_plan_free(ps);
+            }
+        exec_tensors_free(ref, nref);
+        exec_plan_free(pc);
+    }
+    loader_free(lm);
+}
+
 int main(void) {
     harness_init();
     RUN(test_fp16_rounding);
@@ -2838,6 +2931,7 @@ int main(void) {
     RUN(test_plan_bump);
     RUN(test_conv_pack_modes);
     RUN(test_conv_pack_staged);
+    RUN(test_linear_adopt);
     RUN(test_conv_transpose);
     RUN(test_pooling);
     RUN(test_max_pool_naive);
