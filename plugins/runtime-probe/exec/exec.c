@@ -1445,6 +1445,8 @@ exec_plan *exec_prepare(const cml_model *m, const char *function, const exec_opt
     p->conv_blas_only = getenv("CML_EXEC_BLAS_CONV") != NULL;
     p->pool_scalar = getenv("CML_EXEC_POOL_SCALAR") != NULL;
     p->decode_all = getenv("CML_EXEC_DECODE_CONSTS") != NULL;
+    const char *widen = getenv("CML_EXEC_TRD_WIDEN");
+    p->trd_widen = !widen || !*widen ? 0 : strcmp(widen, "0") ? 1 : -1;
     const char *adopt = getenv("CML_EXEC_ADOPT");
     p->adopt = !adopt || !*adopt ? 0 : strcmp(adopt, "0") ? 1 : -1;
     if (o) p->opts = *o;

@@ -194,6 +194,9 @@ struct exec_plan {
     size_t const_bytes;
     bool decode_all;           /* CML_EXEC_DECODE_CONSTS set when prepared: every constant decoded
                                   to float32 at prepare time (the tests compare both ways) */
+    signed char trd_widen;     /* conv's transposed direct mode: 1 widen binary16 weights into
+                                  scratch, -1 in the kernel, 0 as the CPU suits (CML_EXEC_TRD_WIDEN=1
+                                  or 0 when prepared sets it; the tests run both) */
     signed char adopt;         /* exec_lz_adopt: 1 copy large matrix constants into memory of the
                                   plan's own, -1 read them where the host mapped them, 0 not yet
                                   decided (CML_EXEC_ADOPT=1 or 0 when prepared sets it) */

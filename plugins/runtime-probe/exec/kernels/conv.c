@@ -66,6 +66,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define CONV_FAST 1
+#include <cpuid.h>
 #include <immintrin.h>
 #define CONV_TARGET __attribute__((target("avx512f,fma,popcnt,prfchw")))
 #endif
@@ -155,6 +156,8 @@ typedef struct cjob {
     bool pointwise;
     bool tr;                         /* transposed mode (conv_items_tr) */
     bool trd;                        /* ... reading xpad with taps, no im2col (conv_items_trd) */
+    bool widen;                      /* ... its binary16 weights widened into scratch once per chunk
+                                        of TRD_WIDEN_TILES tiles or more (trd_widen_pays) */
     int rp, ro;                      /* items: rp pixel ranges x ro channel ranges */
     int64_t nc;                      /* pixels per chunk (a multiple of the tile's pixels) */
     int64_t kc;                      /* rows of K per block */
@@ -1844,6 +1847,17 @@ static int64_t trd_f0(int64_t t, int64_t U, int64_t fend) {
     return (U - 2) * TR_NP + (TR_NP + r + 1) / 2;
 }
 
+/* The transposed direct mode widens binary16 weights as it loads them
+ * (vcvtph2ps), which is free where the conversions run beside the FMAs,
+ * or, when trd_widen_pays, a block of them into the range's scratch once
+ * per chunk of tiles, when the chunk has at least this many to share it */
+#define TRD_WIDEN_TILES 4
+
+/* binary16 to float32, n a multiple of 16 */
+CONV_TARGET static void widen_h(const uint16_t *h, size_t n, float *f) {
+    for (size_t i = 0; i < n; i += 16) _mm512_store_ps(f + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i))));
+}
+
 CONV_TARGET static void conv_items_trd(void *arg, size_t b, size_t e, int range) {
     cjob *j = arg;
     const int64_t K = j->K, KC = j->kc, nb = (j->Og + TR_MC - 1) / TR_MC, Wp = j->Wp, Wo = j->Wo;
@@ -1851,7 +1865,7 @@ CONV_TARGET static void conv_items_trd(void *arg, size_t b, size_t e, int range)
     const int64_t nct = j->nc / TR_NP > 0 ? j->nc / TR_NP : 1;
     const size_t es = j->wpk_half ? 2 : 4, bsz = (size_t)K * TR_MC * es;
     float tile[TR_NP * TR_MC] __attribute__((aligned(64)));
-    (void)range; /* no scratch: the weights are widened in the kernel */
+    float *wsc = j->widen ? j->scr + (size_t)range * j->scr_per : NULL;
     for (size_t it = b; it < e; it++) {
         const share sh = item_share(j, it, U, TR_MC);
         const int64_t tb = sh.ub, te = sh.ue, ob = sh.ob, oe = sh.oe;
@@ -1873,11 +1887,18 @@ CONV_TARGET static void conv_items_trd(void *arg, size_t b, size_t e, int range)
                                               (size_t)k0 * TR_MC * es;
                             const char *pf = src + bsz;
                             int64_t pf_left = o0 + TR_MC < oe ? (int64_t)((size_t)kc * TR_MC * es + 63) / 64 : 0;
+                            const void *wsrc = src;
+                            int half = j->wpk_half;
+                            if (half && wsc && tce - tc >= TRD_WIDEN_TILES) {
+                                widen_h((const uint16_t *)(const void *)src, (size_t)kc * TR_MC, wsc);
+                                wsrc = wsc;
+                                half = 0;
+                            }
                             for (int64_t t = tc; t < tce; t++) {
                                 int64_t f0 = trd_f0(t, U, fend), npf = min64(pf_left, kc);
                                 int npx = (int)(trd_f0(t + 1, U, fend) - f0);
-                                KERT[j->wpk_half][nr > 16][npx - 1](kc / j->khw, src, xk + f0, j->cs, j->taps, j->khw,
-                                                                    tile, pf, npf);
+                                KERT[half][nr > 16][npx - 1](kc / j->khw, wsrc, xk + f0, j->cs, j->taps, j->khw,
+                                                             tile, pf, npf);
                                 pf += 64 * npf;
                                 pf_left -= npf;
                                 /* the rows of positions between output rows out: the
@@ -2168,6 +2189,35 @@ CONV_TARGET static void conv_items_wino(void *arg, size_t b, size_t e, int range
             }
         }
     }
+}
+
+/* Whether a block of binary16 weights is better widened once into scratch
+ * than in the kernel. On AMD family 19h (Zen 4, whose AVX-512 runs on
+ * 256-bit units) the kernel's two vcvtph2ps per 24 FMAs cost the FMAs
+ * time: one thread, resnet50's 1x1 layers at 14x14 took 1.01-1.05 ms
+ * widening in the kernel and 0.96-0.98 from scratch, at 7x7 1.03-1.09 and
+ * 0.99-1.04, no layer slower, the convolutions 71.1 and 70.0 ms
+ * (bench/README.md, set 17). On family 1Ah (Zen 5) the in-kernel widening
+ * came free and a scratch copy per block of channels cost ~9% of the 7x7
+ * layers (commit adb7ced). Other CPUs, not measured, keep the in-kernel
+ * widening. CML_EXEC_TRD_WIDEN=1 or 0 when the plan is prepared decides it
+ * instead (the tests run both). SOURCE: AMD CPUID Fn0000_0001_EAX (family:
+ * base family, plus extended family when the base is Fh). */
+static bool trd_widen_pays(void) {
+    static atomic_int pays = -1;
+    int v = atomic_load_explicit(&pays, memory_order_relaxed);
+    if (v < 0) {
+        unsigned a, b, c, d;
+        v = 0;
+        if (__get_cpuid(0, &a, &b, &c, &d) && b == 0x68747541u && d == 0x69746e65u && c == 0x444d4163u && /* AuthenticAMD */
+            __get_cpuid(1, &a, &b, &c, &d)) {
+            unsigned fam = (a >> 8) & 0xfu;
+            if (fam == 0xfu) fam += (a >> 20) & 0xffu;
+            v = fam == 0x19u;
+        }
+        atomic_store_explicit(&pays, v, memory_order_relaxed);
+    }
+    return v;
 }
 
 static bool cpu_ok(void) {
@@ -2495,6 +2545,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     }
     /* ... and a 1x1 convolution's input in place: one tap, rows of Wo */
     j->trd = tr && (j->direct || j->pointwise);
+    j->widen = j->trd && j->wpk_half && (p->trd_widen ? p->trd_widen > 0 : trd_widen_pays());
     if (tr && j->pointwise) {
         j->xpad = j->x;
         j->cs = (size_t)P;
@@ -2697,7 +2748,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     size_t wpn = ((size_t)kc * (size_t)mc + 15) / 16 * 16;
     j->scr_per = wpn + (j->pointwise || j->direct ? 0 : (size_t)kc * (size_t)nc);
     if (j->wino) j->scr_per = (size_t)16 * (size_t)Cin * WN_T + (size_t)16 * CONV_NR * CONV_MR; /* V, M */
-    if (j->trd) j->scr_per = 0; /* nothing: conv_items_trd widens its weights in the kernel */
+    if (j->trd) j->scr_per = j->widen ? (size_t)kc * TR_MC : 0; /* a block of widened weights, or nothing */
     j->scr_per = (j->scr_per + 15) / 16 * 16;
     /* each range's scratch at the same place in every layer: the thread
      * that takes range r writes lines its own cache last held, not lines
