@@ -1852,6 +1852,9 @@ static int64_t trd_f0(int64_t t, int64_t U, int64_t fend) {
  * or, when trd_widen_pays, a block of them into the range's scratch once
  * per chunk of tiles, when the chunk has at least this many to share it */
 #define TRD_WIDEN_TILES 4
+/* ... and when a block of widened weights fits this (L2 on the cores
+ * measured; resnet50's largest, 3x3 x 512 channels, is 576 KiB) */
+#define TRD_WIDEN_MAX_BYTES ((size_t)1 << 20)
 
 /* binary16 to float32, n a multiple of 16 */
 CONV_TARGET static void widen_h(const uint16_t *h, size_t n, float *f) {
@@ -2748,6 +2751,7 @@ int exec_conv2d_fast(xctx *c, const xt *x, const xt *w, const float *bias, int64
     size_t wpn = ((size_t)kc * (size_t)mc + 15) / 16 * 16;
     j->scr_per = wpn + (j->pointwise || j->direct ? 0 : (size_t)kc * (size_t)nc);
     if (j->wino) j->scr_per = (size_t)16 * (size_t)Cin * WN_T + (size_t)16 * CONV_NR * CONV_MR; /* V, M */
+    if (j->widen && (size_t)kc * TR_MC * sizeof(float) > TRD_WIDEN_MAX_BYTES) j->widen = false;
     if (j->trd) j->scr_per = j->widen ? (size_t)kc * TR_MC : 0; /* a block of widened weights, or nothing */
     j->scr_per = (j->scr_per + 15) / 16 * 16;
     /* each range's scratch at the same place in every layer: the thread
