@@ -2723,6 +2723,26 @@ static size_t short_read(void *u, const cml_weight *w, uint64_t off, void *buf, 
     return n >= 4096 && got ? got - 1 : got;
 }
 
+/* A new .mlmodelc folder whose weights/weight.bin holds n pseudo-random
+ * values (frand) as one fp16 blob, at *off (UINT64_MAX, a failed check,
+ * when it could not be written); the caller writes model.mil into it. */
+static char *fp16_blob_dir(size_t n, unsigned *seed, uint64_t *off) {
+    float *wv = malloc(n * sizeof *wv);
+    for (size_t i = 0; wv && i < n; i++) wv[i] = frand(seed);
+    wblob *wb = wblob_new();
+    *off = wb && wv ? wblob_add_fp16(wb, wv, n) : UINT64_MAX;
+    CHECK(*off != UINT64_MAX);
+    char *dir = new_dir(".mlmodelc");
+    char wdir[700];
+    snprintf(wdir, sizeof wdir, "%s/weights", dir);
+    mkdir(wdir, 0700);
+    strncat(wdir, "/weight.bin", sizeof wdir - strlen(wdir) - 1);
+    CHECK(wb && wblob_write(wb, wdir) == 0);
+    wblob_free(wb);
+    free(wv);
+    return dir;
+}
+
 /* A conv weight in weight.bin that the host has mapped is packed from its
  * stored bytes read through the host's reader, a chunk of whole blocks at a
  * time: the outputs are bit for bit those of the same weight copied (no
@@ -2739,19 +2759,8 @@ static void test_conv_pack_staged(void) {
         for (int big = 0; big < 2; big++) {
             int cig = CI / groups, hw = big ? HW * 4 : 3;   /* 40x40 (12 wide) or 3x3 -> 2x2 (transposed) */
             size_t nw = (size_t)CO * (size_t)cig * 4;
-            float *wv = malloc(nw * sizeof *wv);
-            for (size_t i = 0; wv && i < nw; i++) wv[i] = frand(&seed);
-            wblob *wb = wblob_new();
-            uint64_t off = wb && wv ? wblob_add_fp16(wb, wv, nw) : UINT64_MAX;
-            CHECK(off != UINT64_MAX);
-            char *dir = new_dir(".mlmodelc");
-            char wdir[700];
-            snprintf(wdir, sizeof wdir, "%s/weights", dir);
-            mkdir(wdir, 0700);
-            strncat(wdir, "/weight.bin", sizeof wdir - strlen(wdir) - 1);
-            CHECK(wb && wblob_write(wb, wdir) == 0);
-            wblob_free(wb);
-            free(wv);
+            uint64_t off;
+            char *dir = fp16_blob_dir(nw, &seed, &off);
             sbuf b = {0};
             sb(&b, "program(1.0)\n{\nfunc main<ios16>(tensor<fp16, [1, %d, %d, %d]> x) {\n", CI, hw, hw);
             sb(&b, "  tensor<fp16, [%d, %d, 2, 2]> w = const()[name = string(\"w\"), val = tensor<fp16, [%d, %d, 2, 2]>"
@@ -2839,19 +2848,8 @@ static void test_linear_adopt(void) {
     unsigned seed = 91;
     enum { NO = 1040, K = 1024 };   /* 2.03 MiB of fp16: one 2 MiB chunk and a part */
     size_t nw = (size_t)NO * K;
-    float *wv = malloc(nw * sizeof *wv);
-    for (size_t i = 0; wv && i < nw; i++) wv[i] = frand(&seed);
-    wblob *wb = wblob_new();
-    uint64_t off = wb && wv ? wblob_add_fp16(wb, wv, nw) : UINT64_MAX;
-    CHECK(off != UINT64_MAX);
-    free(wv);
-    char *dir = new_dir(".mlmodelc");
-    char wdir[700];
-    snprintf(wdir, sizeof wdir, "%s/weights", dir);
-    mkdir(wdir, 0700);
-    strncat(wdir, "/weight.bin", sizeof wdir - strlen(wdir) - 1);
-    CHECK(wb && wblob_write(wb, wdir) == 0);
-    wblob_free(wb);
+    uint64_t off;
+    char *dir = fp16_blob_dir(nw, &seed, &off);
     sbuf b = {0};
     sb(&b, "program(1.0)\n{\nfunc main<ios16>(tensor<fp16, [1, %d]> x1, tensor<fp16, [3, %d]> x3) {\n", K, K);
     sb(&b, "  tensor<fp16, [%d, %d]> w = const()[name = string(\"w\"), val = tensor<fp16, [%d, %d]>"
