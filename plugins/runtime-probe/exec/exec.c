@@ -998,6 +998,11 @@ static size_t check_ops(const exec_io *io, const cml_function *fn, int fam, char
     return check_block(io, fn, fn->block, fam, list, cap, ops, why, max, n_runtime);
 }
 
+/* an op's type as a refusal names it: never empty, since an empty item
+ * reads as "supported" to check_block (an op serialized without a type
+ * reached prep_block with no kernel) */
+static const char *kind_name(const cml_op *op) { return op->kind && *op->kind ? op->kind : "(an op without a type)"; }
+
 /* the ML Program ops that run nested blocks (SOURCE: apple/coremltools
  * ops/defs/iOS15/control_flow.py cond, while_loop) */
 static bool is_control_flow(const char *kind) { return !strcmp(kind, "cond") || !strcmp(kind, "while_loop"); }
@@ -1016,7 +1021,7 @@ static size_t check_block(const exec_io *io, const cml_function *fn, const cml_b
             const exec_kdef *kd = fam == FAM_NN ? exec_find_nn(op->kind) : exec_find_mil(op->kind);
             char r[160] = "";
             if (kd && kd->check && kd->check(io, op, r, sizeof r) != 0) {
-                snprintf(item, sizeof item, "%s (%s)", op->kind, r);
+                snprintf(item, sizeof item, "%s (%s)", kind_name(op), r);
             } else {
                 n_rt++;
                 for (size_t k = 0; k < op->n_blocks; k++) {
@@ -1028,7 +1033,7 @@ static size_t check_block(const exec_io *io, const cml_function *fn, const cml_b
                 continue;
             }
         } else if (op->n_blocks) {
-            snprintf(item, sizeof item, "%s", op->kind);
+            snprintf(item, sizeof item, "%s", kind_name(op));
         } else if (nn) {
             const exec_kdef *kd = fam == FAM_CLASSIC ? exec_find_classic(op->kind) : exec_find_nn(op->kind);
             char r[160] = "";
@@ -1037,7 +1042,7 @@ static size_t check_block(const exec_io *io, const cml_function *fn, const cml_b
             if (is_espresso_nn(sm, sf)) {
                 /* refused at prepare, by name, like a whole espresso model */
                 snprintf(item, sizeof item, "%s (compiled for espresso: its layers and weights are not read)",
-                         op->kind);
+                         kind_name(op));
             } else if (sf && sf->block) {
                 /* a neural pipeline stage: its own ops decide */
                 size_t at = n_bad < max ? n_bad : max;
@@ -1049,18 +1054,18 @@ static size_t check_block(const exec_io *io, const cml_function *fn, const cml_b
             }
             if (*item) {
                 /* refused above */
-            } else if (!kd) snprintf(item, sizeof item, "%s", op->kind);
-            else if (kd->check && kd->check(io, op, r, sizeof r) != 0) snprintf(item, sizeof item, "%s (%s)", op->kind, r);
+            } else if (!kd) snprintf(item, sizeof item, "%s", kind_name(op));
+            else if (kd->check && kd->check(io, op, r, sizeof r) != 0) snprintf(item, sizeof item, "%s (%s)", kind_name(op), r);
             else n_rt++;
         } else if (!strcmp(op->kind, "const")) {
             continue;
         } else if (!strncmp(op->kind, "constexpr_", 10)) {
-            if (!exec_is_constexpr_supported(op->kind)) snprintf(item, sizeof item, "%s", op->kind);
+            if (!exec_is_constexpr_supported(op->kind)) snprintf(item, sizeof item, "%s", kind_name(op));
         } else {
             const exec_kdef *kd = exec_find_mil(op->kind);
             char r[160] = "";
-            if (!kd) snprintf(item, sizeof item, "%s", op->kind);
-            else if (kd->check && kd->check(io, op, r, sizeof r) != 0) snprintf(item, sizeof item, "%s (%s)", op->kind, r);
+            if (!kd) snprintf(item, sizeof item, "%s", kind_name(op));
+            else if (kd->check && kd->check(io, op, r, sizeof r) != 0) snprintf(item, sizeof item, "%s (%s)", kind_name(op), r);
             else n_rt++;
         }
         if (!*item) continue;
@@ -1245,8 +1250,11 @@ static int prep_block(exec_plan *p, const cml_block *b, long parent, int fam, ch
             p->substituted = ns;
             p->substituted[p->n_substituted++] = op;
             st->fn = exec_classic_substitute;
-        } else {
+        } else if (kd) {
             st->fn = kd->fn;
+        } else { /* check_ops refuses every op without a kernel: not reached */
+            exec_seterr(err, errlen, "internal: no kernel for op '%s'", kind_name(op));
+            return -1;
         }
         st->in_slots = calloc(op->n_inputs ? op->n_inputs : 1, sizeof *st->in_slots);
         st->attr_slots = calloc(op->n_attrs ? op->n_attrs : 1, sizeof *st->attr_slots);
