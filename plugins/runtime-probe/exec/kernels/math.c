@@ -614,6 +614,7 @@ EXEC_HOT static void bin_inner(int op, const float *pa, int64_t sa, const float 
 }
 
 void exec_binary(int op, const xt *a, const xt *b, xt *y) {
+    if (y->n == 0) return; /* an empty output: nothing to compute (its innermost dim may be 0) */
     int R = y->rank;
     /* strides in output coordinates (0 = broadcast) */
     int64_t sz[EXEC_MAX_RANK], sa[EXEC_MAX_RANK], sb[EXEC_MAX_RANK];
