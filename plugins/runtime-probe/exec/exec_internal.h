@@ -369,6 +369,23 @@ void exec_gemm(exec_plan *p, bool ta, bool tb, int64_t M, int64_t N, int64_t K, 
 size_t exec_count(int rank, const int64_t *dim);
 /* a divisor that is never 0 */
 static inline size_t exec_nz(int64_t v) { return v > 0 ? (size_t)v : 1; }
+
+/* A tensor value used as an index, a count or an id: truncated toward
+ * zero; NaN and magnitudes of 2^62 or more become -2^62 or 2^62, outside
+ * every range a dim can have (converting them as they are is undefined
+ * behaviour: fuzz_probe, a gather index of Inf) */
+static inline int64_t exec_f2i(double v) {
+    if (!(v > -0x1p62 && v < 0x1p62)) return v > 0 ? (int64_t)1 << 62 : -((int64_t)1 << 62);
+    return (int64_t)v;
+}
+
+/* ... as an index along a dim of size n: negative counts from the end; -1
+ * when out of range */
+static inline int64_t exec_wrap_index(double v, int64_t n) {
+    int64_t i = exec_f2i(v);
+    if (i < 0) i += n;
+    return i >= 0 && i < n ? i : -1;
+}
 int exec_axis(int axis, int rank);                       /* normalise, -1 if out of range */
 float exec_half_to_float(uint16_t h);
 /* Every binary16 value as a float, indexed by its bits; filled once,

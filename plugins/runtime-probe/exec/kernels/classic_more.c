@@ -460,7 +460,7 @@ static int k_bayesian_probit(xctx *c) {
     double bp = exec_af(c, "bias.precision", 0);
     double mean = exec_af(c, "bias.mean", 0), var = bp > 0 ? 1.0 / bp : 0;
     for (size_t j = 0; j < nv; j++) {
-        int64_t id = pairs ? (int64_t)x->d[2 * j] : (int64_t)j, val = (int64_t)(pairs ? x->d[2 * j + 1] : x->d[j]);
+        int64_t id = pairs ? exec_f2i(x->d[2 * j]) : (int64_t)j, val = exec_f2i(pairs ? x->d[2 * j + 1] : x->d[j]);
         for (size_t f = 0, at = 0; f < nf; f++) {
             size_t n = (size_t)(wc->ints[f] > 0 ? wc->ints[f] : 0);
             if (fid->ints[f] == id)

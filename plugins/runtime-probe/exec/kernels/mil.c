@@ -1226,9 +1226,8 @@ static int k_gather_along_axis(xctx *c) {
         for (int64_t k = 0; k < Di; k++)
             for (int64_t i = 0; i < inner; i++) {
                 size_t f = (o * (size_t)Di + (size_t)k) * (size_t)inner + (size_t)i;
-                int64_t j = (int64_t)ix->d[f];
-                if (j < 0) j += D;
-                if (j < 0 || j >= D) return exec_fail(c, "index out of range");
+                int64_t j = exec_wrap_index(ix->d[f], D);
+                if (j < 0) return exec_fail(c, "index out of range");
                 y->d[f] = x->d[((int64_t)o * D + j) * inner + i];
             }
     return 0;

@@ -264,7 +264,7 @@ static int k_list_gather(xctx *c) {
     int64_t dim[EXEC_MAX_RANK];
     for (size_t k = 0; k < ix->n; k++) {
         const xt *it = NULL;
-        if (list_get(c, l, (int64_t)ix->d[k], &it) != 0) return -1;
+        if (list_get(c, l, exec_f2i(ix->d[k]), &it) != 0) return -1;
         if (rank < 0) {
             rank = it->d ? it->rank : l->erank;
             /* the element's dims go to dim[1..]: one rank up, checked before the copy */
@@ -307,7 +307,7 @@ static int k_list_scatter(xctx *c) {
     if (!nl) return exec_fail(c, "out of memory");
     size_t each = v->n / exec_nz(v->dim[0]);
     for (size_t k = 0; k < ix->n; k++)
-        if (list_put(c, nl, (int64_t)ix->d[k], v->d + k * each, v->rank - 1, v->dim + 1) != 0) {
+        if (list_put(c, nl, exec_f2i(ix->d[k]), v->d + k * each, v->rank - 1, v->dim + 1) != 0) {
             exec_list_free(nl);
             return -1;
         }

@@ -31,14 +31,6 @@
 
 /* ---- gather ----------------------------------------------------------------------- */
 
-/* an index along a dim of size D: negative counts from the end (iOS15/16);
- * -1 when out of range */
-static int64_t wrap_index(float v, int64_t D) {
-    int64_t j = (int64_t)v;
-    if (j < 0) j += D;
-    return j < 0 || j >= D ? -1 : j;
-}
-
 /* SOURCE: iOS16/scatter_gather.py gather: out shape D[:axis] + N[batch_dims:] +
  * D[axis+1:]; the first batch_dims dims of x and indices are shared (_utils.py
  * compute_gather). */
@@ -72,7 +64,7 @@ static int k_gather(xctx *c) {
         for (int64_t m = 0; m < mid; m++)
             for (int64_t k = 0; k < nI; k++) {
                 float v = ix->d[b * nI + k];
-                int64_t j = wrap_index(v, D);
+                int64_t j = exec_wrap_index(v, D);
                 if (j < 0) return exec_fail(c, "index %g out of range [0, %lld)", (double)v, (long long)D);
                 memcpy(y->d + o, x->d + ((b * mid + m) * D + j) * inner, (size_t)inner * sizeof(float));
                 o += (size_t)inner;
@@ -112,7 +104,7 @@ static int k_gather_nd(xctx *c) {
         int64_t b = (int64_t)(rw / exec_nz((int64_t)per_b)), off = b * (bd ? xs[bd - 1] : 0);
         for (int64_t k = 0; k < depth; k++) {
             float v = ix->d[rw * (size_t)depth + (size_t)k];
-            int64_t D = x->dim[bd + k], j = wrap_index(v, D);
+            int64_t D = x->dim[bd + k], j = exec_wrap_index(v, D);
             if (j < 0) return exec_fail(c, "index %g out of range [0, %lld) on dim %lld", (double)v, (long long)D,
                                         (long long)(bd + k));
             off += j * xs[bd + k];
@@ -174,7 +166,7 @@ static int k_scatter(xctx *c) {
     if (!y) return exec_fail(c, "out of memory");
     exec_copy(y, x);
     for (int64_t k = 0; k < C; k++) {
-        int64_t j = wrap_index(ix->d[k], D);
+        int64_t j = exec_wrap_index(ix->d[k], D);
         if (j < 0) return exec_fail(c, "index %g out of range [0, %lld)", (double)ix->d[k], (long long)D);
         for (int64_t o = 0; o < outer; o++) {
             float *dst = y->d + (o * D + j) * inner;
@@ -209,7 +201,7 @@ static int k_scatter_along_axis(xctx *c) {
         for (int64_t k = 0; k < Di; k++)
             for (int64_t i = 0; i < inner; i++) {
                 size_t f = (o * (size_t)Di + (size_t)k) * (size_t)inner + (size_t)i;
-                int64_t j = wrap_index(ix->d[f], D);
+                int64_t j = exec_wrap_index(ix->d[f], D);
                 if (j < 0) return exec_fail(c, "index %g out of range [0, %lld)", (double)ix->d[f], (long long)D);
                 float *dst = &y->d[((int64_t)o * D + j) * inner + i];
                 *dst = scatter1(mode, *dst, u->d[f]);
@@ -241,7 +233,7 @@ static int k_scatter_nd(xctx *c) {
         int64_t off = 0;
         for (int64_t k = 0; k < depth; k++) {
             float v = ix->d[rw * (size_t)depth + (size_t)k];
-            int64_t j = wrap_index(v, x->dim[k]);
+            int64_t j = exec_wrap_index(v, x->dim[k]);
             if (j < 0) return exec_fail(c, "index %g out of range [0, %lld) on dim %lld", (double)v, (long long)x->dim[k],
                                         (long long)k);
             off += j * xs[k];
@@ -430,7 +422,7 @@ static int k_one_hot(xctx *c) {
     for (size_t i = 0; i < y->n; i++) y->d[i] = off;
     for (size_t o = 0; o < outer; o++)
         for (int64_t in = 0; in < inner; in++) {
-            int64_t v = (int64_t)ix->d[o * (size_t)inner + (size_t)in];
+            int64_t v = exec_f2i(ix->d[o * (size_t)inner + (size_t)in]);
             if (v >= 0 && v < depth) y->d[((int64_t)o * depth + v) * inner + in] = on;
         }
     return 0;

@@ -720,7 +720,7 @@ static int copy_as(xctx *c, const xt *x, int r, const int64_t *dim) { return nn_
 
 int nn_ints(const xt *x, int64_t *out, size_t n) {
     if (!x || !x->d || x->n < n) return -1;
-    for (size_t i = 0; i < n; i++) out[i] = (int64_t)x->d[i];
+    for (size_t i = 0; i < n; i++) out[i] = exec_f2i(x->d[i]);
     return 0;
 }
 

@@ -123,7 +123,7 @@ static int k_custom(xctx *c) { return exec_fail(c, "custom layers need the app's
 static int embed(xctx *c, const xt *x, const float *w, const float *b, int64_t vocab, int64_t width, float *y) {
     for (size_t i = 0; i < x->n; i++) {
         double v = x->d[i];
-        int64_t k = (int64_t)v;
+        int64_t k = exec_f2i(v);
         if (!(v >= 0) || k >= vocab)
             return exec_fail(c, "index %g out of range [0, %lld)", v, (long long)vocab);
         for (int64_t j = 0; j < width; j++) y[i * (size_t)width + (size_t)j] = w[j * vocab + k] + (b ? b[j] : 0.0f);

@@ -219,7 +219,7 @@ static int k_cropResize(xctx *c) {
         const float *v = roi->d + n * per;
         int64_t bsel = -1;
         if (per == 5) {
-            bsel = (int64_t)v[0];
+            bsel = exec_f2i(v[0]);
             if (bsel < 0 || bsel >= B) {
                 free(ly);
                 return exec_fail(c, "box %lld: batch index %g out of range", (long long)n, (double)v[0]);

@@ -54,13 +54,6 @@ static void outer_inner(const xt *x, int axis, int64_t *outer, int64_t *n, int64
     *n = x->dim[axis];
 }
 
-/* index v into [0, n) with negative values counting from the end; -1 when out of range */
-static int64_t wrap_index(double v, int64_t n) {
-    int64_t i = (int64_t)v;
-    if (i < 0) i += n;
-    return i >= 0 && i < n ? i : -1;
-}
-
 /* y[o] = x at the broadcast position of output index o (x broadcasts to dim) */
 static void bcast_copy(const xt *x, int r, const int64_t *dim, float *y) {
     int64_t ost[EXEC_MAX_RANK], xst[EXEC_MAX_RANK], bst[EXEC_MAX_RANK];
@@ -195,7 +188,7 @@ static int slice_nd(xctx *c, bool dynamic) {
     int orank = 0;
     for (int i = 0; i < r; i++) {
         if (sq[i]) {
-            int64_t at = wrap_index((double)b[i], x->dim[i]);
+            int64_t at = exec_wrap_index((double)b[i], x->dim[i]);
             if (at < 0) return exec_fail(c, "squeezed index %lld out of range on axis %d", (long long)b[i], i);
             lo[i] = at;
             st[i] = 1;
@@ -597,7 +590,7 @@ static int k_gather(xctx *c) {
     outer_inner(x, axis, &outer, &n, &inner);
     for (int64_t o = 0; o < outer; o++)
         for (size_t j = 0; j < ix->n; j++) {
-            int64_t at = wrap_index(ix->d[j], n);
+            int64_t at = exec_wrap_index(ix->d[j], n);
             if (at < 0) return exec_fail(c, "index %g out of range [0, %lld)", (double)ix->d[j], (long long)n);
             memcpy(y->d + ((size_t)o * ix->n + j) * (size_t)inner, x->d + (o * n + at) * inner, (size_t)inner * sizeof(float));
         }
@@ -648,7 +641,7 @@ static int k_scatter(xctx *c) {
     memcpy(y->d, x->d, x->n * sizeof(float));
     for (int64_t o = 0; o < outer; o++)
         for (size_t j = 0; j < ix->n; j++) {
-            int64_t at = wrap_index(ix->d[j], n);
+            int64_t at = exec_wrap_index(ix->d[j], n);
             if (at < 0) return exec_fail(c, "index %g out of range [0, %lld)", (double)ix->d[j], (long long)n);
             float *dst = y->d + (o * n + at) * inner;
             const float *src = u->d + ((size_t)o * ix->n + j) * (size_t)inner;
@@ -684,7 +677,7 @@ static int k_gatherND(xctx *c) {
     for (size_t p = 0; p < pts; p++) {
         int64_t at = 0;
         for (int64_t d = 0; d < K; d++) {
-            int64_t v = wrap_index(ix->d[p * (size_t)K + (size_t)d], x->dim[d]);
+            int64_t v = exec_wrap_index(ix->d[p * (size_t)K + (size_t)d], x->dim[d]);
             if (v < 0) return exec_fail(c, "index %g out of range on axis %lld", (double)ix->d[p * (size_t)K + (size_t)d], (long long)d);
             at += v * xs[d];
         }
@@ -716,7 +709,7 @@ static int k_scatterND(xctx *c) {
     for (size_t p = 0; p < pts; p++) {
         int64_t at = 0;
         for (int64_t d = 0; d < K; d++) {
-            int64_t v = wrap_index(ix->d[p * (size_t)K + (size_t)d], x->dim[d]);
+            int64_t v = exec_wrap_index(ix->d[p * (size_t)K + (size_t)d], x->dim[d]);
             if (v < 0) return exec_fail(c, "index %g out of range on axis %lld", (double)ix->d[p * (size_t)K + (size_t)d], (long long)d);
             at += v * xs[d];
         }
@@ -749,7 +742,7 @@ static int along_axis(xctx *c, bool scatter) {
         for (int64_t j = 0; j < ni; j++)
             for (int64_t i = 0; i < inner; i++) {
                 size_t q = (size_t)((o * ni + j) * inner + i);
-                int64_t at = wrap_index(ix->d[q], n);
+                int64_t at = exec_wrap_index(ix->d[q], n);
                 if (at < 0) return exec_fail(c, "index %g out of range [0, %lld)", (double)ix->d[q], (long long)n);
                 size_t p = (size_t)((o * n + at) * inner + i);
                 if (scatter) y->d[p] = scatter_apply(mode, y->d[p], u->d[q]);
@@ -1068,7 +1061,7 @@ static int k_oneHot(xctx *c) {
         const xt *d = exec_nn_in(c, 1);
         NEED(d, "depth");
         if (d->n < 1) return exec_fail(c, "empty depth input");
-        depth = (int64_t)d->d[0];
+        depth = exec_f2i(d->d[0]);
     }
     if (depth < 0) return exec_fail(c, "negative one-hot size");
     int axis = exec_axis((int)exec_ai(c, "axis", -1), x->rank + 1);
