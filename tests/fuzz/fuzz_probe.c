@@ -6,8 +6,9 @@
  * rest is the model.mil of a compiled folder. The model is loaded,
  * prepared (every op validated, constants decoded), given the executor's
  * generated inputs and run once in fp32 and once in fp16 emulation, on one
- * thread. Inputs whose declared size passes 1 Mi elements are skipped (the
- * probe's child has a memory limit for those). Must never crash or hang;
+ * thread. Models whose inputs, as described or as the function declares
+ * them, pass 1 Mi elements are skipped (the probe's child has a memory
+ * limit for those). Must never crash or hang;
  * ASan/UBSan catch memory errors. */
 #define _DEFAULT_SOURCE
 #include <stdint.h>
@@ -39,6 +40,16 @@ static int small_inputs(const cml_model *m) {
         double n = 1;
         for (int32_t d = 0; d < f->shape.rank; d++) n *= f->shape.dims[d] > 0 ? (double)f->shape.dims[d] : 1;
         if (f->kind == CML_FEAT_IMAGE) n = (double)(f->width > 0 ? f->width : 1) * (f->height > 0 ? f->height : 1) * 3;
+        if (n > (1 << 20)) return 0;
+    }
+    /* exec_make_inputs sizes an input by the function's value where the
+     * description gives no shape (rank 0, another kind): those too */
+    const cml_function *fn = cml_model_function(m, NULL);
+    for (size_t i = 0; fn && i < fn->n_inputs; i++) {
+        const cml_value *v = fn->inputs[i];
+        double n = 1;
+        for (int32_t d = 0; v && d < v->type.shape.rank; d++)
+            n *= v->type.shape.dims[d] > 0 ? (double)v->type.shape.dims[d] : 1;
         if (n > (1 << 20)) return 0;
     }
     return 1;
