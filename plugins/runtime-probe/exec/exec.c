@@ -297,6 +297,19 @@ int exec_fail(xctx *c, const char *fmt, ...) {
     return -1;
 }
 
+int exec_loop_tick(xctx *c, const char *why) {
+    exec_plan *p = c->p;
+    if (p->loop_iters < p->loop_limit) {
+        p->loop_iters++;
+        return 0;
+    }
+    /* one budget for the whole run: loops nested k deep, each under a
+     * per-loop cap, would otherwise multiply to cap^k iterations */
+    return exec_fail(c, "stopped after %llu loop iterations in this prediction (the executor's limit for all "
+                        "loops together, nested ones included; %s)",
+                     (unsigned long long)p->loop_iters, why);
+}
+
 /* a stored-form constant decoded for the current step (freed when it ends;
  * one decode per constant and rounding per step) */
 static const xt *lz_step(xctx *c, const xt *t) {
@@ -2084,6 +2097,7 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
     }
     p->first_nf = p->first_ovf = -1;
     p->rng_calls = 0;
+    p->loop_iters = 0;
     memset(p->stats, 0, (p->n_steps ? p->n_steps : 1) * sizeof *p->stats);
     for (size_t i = 0; i < p->n_steps; i++) p->stats[i].op = p->steps[i].op;
     {

@@ -15,7 +15,7 @@
  * kernel gets decoded for the run of its op (exec_const.c). exec_run then
  * executes the plan as often as wanted. Every ML Program op of iOS15..iOS18 has a kernel
  * (docs/mil-ops.md): cond and while_loop run their nested blocks as steps
- * of the plan (a loop stops after 100000 iterations with a message), lists
+ * of the plan (a run's loops stop after EXEC_LOOP_LIMIT iterations in all, with a message), lists
  * are values, states persist across runs, shapes may follow the values
  * (non_zero, topk with k from the graph, range_1d), and random_* ops draw
  * from a seeded generator (exec_output_random). All tensors cross the API as float32 buffers with
@@ -145,9 +145,11 @@ typedef struct exec_opts {
     void *hook_user;
     exec_op_start on_op_start; /* optional */
     exec_io io;         /* required: exec_prepare fails without io.read and io.stored_as */
-    uint64_t loop_limit; /* iterations one NeuralNetwork loop layer may run before the run
-                            fails with a message naming the loop (a model's while loop whose
-                            condition never turns false); 0 = EXEC_LOOP_LIMIT */
+    uint64_t loop_limit; /* iterations the loops of one run (ML Program while_loop, NeuralNetwork
+                            loop) may take together, nested ones included, before the run fails
+                            with a message naming the loop (a while loop whose condition never
+                            turns false, or loops nested so deep that their product is
+                            astronomical); 0 = EXEC_LOOP_LIMIT */
     /* Run what can run: a pipeline stage the executor refuses (one that needs
      * Apple's implementation, say) is replaced by generated values of its
      * outputs' declared types, so the stages before and after it still run

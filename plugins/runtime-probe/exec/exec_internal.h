@@ -172,7 +172,7 @@ struct exec_plan {
     bool nn_rank5_arrays;      /* NN RANK5_ARRAY_MAPPING: multiarray inputs become [Seq, B, C, H, W] */
     bool nn_rank5_images;      /* NN RANK5_IMAGE_MAPPING: images become [1, 1, C, H, W] */
     xmap names;                /* NN: blob name -> slot (one namespace, loops and branches included) */
-    uint64_t loop_limit;       /* iterations one NN loop may run (exec_opts.loop_limit) */
+    uint64_t loop_limit;       /* iterations all loops of one run may take together (exec_opts.loop_limit) */
     const cml_op **substituted; /* partial plans: the stages replaced by generated values */
     size_t n_substituted;
     exec_opts opts;
@@ -220,6 +220,7 @@ struct exec_plan {
     long first_nf, first_ovf;  /* the current run's first non-finite / overflowing step */
     uint64_t rng_seed;         /* random_* ops: the seed of this plan's generator */
     uint64_t rng_calls;        /* random_* kernel calls in this run (reset by exec_run) */
+    uint64_t loop_iters;       /* iterations of every loop in this run, nested ones included (reset by exec_run) */
     bool *random_out;          /* [n_outs]: the output depends on a random_* op */
     bool has_random;           /* some runtime op is random_* */
     char err[512];
@@ -237,6 +238,11 @@ typedef struct xctx {
 
 /* ---- accessors (exec.c) ---- */
 int exec_fail(xctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One more iteration of the loop op c runs (ML Program while_loop, NN loop):
+ * 0, or -1 after exec_fail once this run's loops, nested ones counted
+ * together, have taken the plan's loop_limit iterations. `why` ends the
+ * message ("its condition never turned false"). */
+int exec_loop_tick(xctx *c, const char *why);
 /* a message into err[n] (prepare-time errors) */
 void exec_seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const xt *exec_in(xctx *c, const char *name);            /* parameter, or NULL */

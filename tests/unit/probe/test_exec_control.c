@@ -136,7 +136,20 @@ static void test_while_counts(void) {
     res_free(&r);
 }
 
-/* a loop that never ends stops at the cap with a clear message */
+/* prepare func with a limit on the loop iterations of one run */
+static bool prep_limit(res *r, const char *func, uint64_t limit) {
+    memset(r, 0, sizeof *r);
+    r->lm = load_mil(func);
+    CHECK(r->lm && r->lm->model);
+    if (!r->lm || !r->lm->model) return false;
+    exec_opts o = host_opts;
+    o.loop_limit = limit;
+    r->p = exec_prepare(r->lm->model, NULL, &o, r->err, sizeof r->err);
+    CHECK(r->p != NULL);
+    return r->p != NULL;
+}
+
+/* a loop that never ends stops at the limit with a clear message */
 static void test_while_cap(void) {
     const char *f =
         "func main<ios17>(tensor<int32, []> n) {\n"
@@ -151,11 +164,12 @@ static void test_while_cap(void) {
     float n = 3;
     exec_tensor in = TS0("n", &n);
     res r;
-    if (prep(&r, f)) {
+    if (prep_limit(&r, f, 1000)) {
         CHECK(run_rc(&r, EXEC_FP32, &in, 1) != 0);
-        CHECK(strstr(exec_last_error(r.p), "forever") != NULL);
-        CHECK(strstr(exec_last_error(r.p), "iterations") != NULL);
-        /* the plan stays usable: a false condition at once */
+        const char *e = exec_last_error(r.p);
+        CHECK(strstr(e, "'forever'") && strstr(e, "after 1000 loop iterations") && strstr(e, "still true"));
+        /* the plan stays usable, and the next run has the whole budget: a
+         * false condition at once */
         float m = -1;
         exec_tensor in2 = TS0("n", &m);
         if (again(&r, EXEC_FP32, &in2, 1)) EXPECT(&r, 0, 0, -1);
@@ -165,8 +179,7 @@ static void test_while_cap(void) {
 
 /* nested loops (i over rows, j over columns, summing i*10 + j) and a body
  * that returns its input unchanged and an outer value */
-static void test_while_nested(void) {
-    const char *f =
+static const char NESTED[] =
         "func main<ios17>(tensor<int32, []> rows, tensor<int32, []> cols) {\n"
         "  tensor<int32, []> z = const()[name = string(\"z\"), val = int32(0)];\n"
         "  tensor<fp32, []> s0 = const()[name = string(\"s0\"), val = fp32(0)];\n"
@@ -189,6 +202,9 @@ static void test_while_nested(void) {
         "    tensor<int32, []> i3 = add(x = i2, y = int32(1))[name = string(\"i3\")];\n"
         "  } -> (i3, t_o, rr2);\n"
         "} -> (s_o, r_o, i_o);\n";
+
+static void test_while_nested(void) {
+    const char *f = NESTED;
     float rows = 3, cols = 4;
     exec_tensor in[] = {TS0("rows", &rows), TS0("cols", &cols)};
     res r;
@@ -199,6 +215,38 @@ static void test_while_nested(void) {
         EXPECT(&r, 0, 0, (float)want);
         EXPECT(&r, 1, 0, 3);
         EXPECT(&r, 2, 0, 3);
+    }
+    res_free(&r);
+}
+
+/* loops nested inside loops count against one budget per run: 40 rows of
+ * 40 columns are 40 + 1600 iterations, each loop far under the limit, the
+ * two together over it (a per-loop cap would let k nested loops run
+ * cap^k times); the same plan runs them all under a larger limit */
+static void test_while_nested_budget(void) {
+    float rows = 40, cols = 40;
+    exec_tensor in[] = {TS0("rows", &rows), TS0("cols", &cols)};
+    res r;
+    if (prep_limit(&r, NESTED, 1000)) {
+        CHECK(run_rc(&r, EXEC_FP32, in, 2) != 0);
+        const char *e = exec_last_error(r.p);
+        CHECK(strstr(e, "'inner'") && strstr(e, "after 1000 loop iterations") && strstr(e, "nested"));
+        /* 3 rows of 4: 15 iterations, within the budget on the same plan */
+        float r3 = 3, c4 = 4;
+        exec_tensor small[] = {TS0("rows", &r3), TS0("cols", &c4)};
+        if (again(&r, EXEC_FP32, small, 2)) EXPECT(&r, 0, 0, 138);
+    }
+    res_free(&r);
+    /* exactly the iterations taken: one fewer stops the run */
+    if (prep_limit(&r, NESTED, 1639)) CHECK(run_rc(&r, EXEC_FP32, in, 2) != 0);
+    res_free(&r);
+    if (prep_limit(&r, NESTED, 1640)) {
+        if (again(&r, EXEC_FP32, in, 2)) {
+            double want = 0;
+            for (int i = 0; i < 40; i++)
+                for (int j = 0; j < 40; j++) want += i * 10 + j;
+            EXPECT(&r, 0, 0, (float)want);
+        }
     }
     res_free(&r);
 }
@@ -617,6 +665,7 @@ int main(void) {
     RUN(test_while_counts);
     RUN(test_while_cap);
     RUN(test_while_nested);
+    RUN(test_while_nested_budget);
     RUN(test_loop_in_branch);
     RUN(test_lists);
     RUN(test_list_gather_rank);

@@ -190,7 +190,7 @@ static void test_loop_limits(void) {
     exec_tensor in = TS("x", &x, 1);
     CHECK(nnm_prepare(&r, &b, &o));
     CHECK(!res_again(&r, EXEC_FP32, &in, 1));
-    CHECK(strstr(r.err, "'forever'") && strstr(r.err, "50 iterations") && strstr(r.err, "never turned false"));
+    CHECK(strstr(r.err, "'forever'") && strstr(r.err, "after 50 loop iterations") && strstr(r.err, "never turned false"));
     res_free(&r);
     pool_free();
 

@@ -3,9 +3,10 @@
  *
  * cond runs one of its two blocks; while_loop runs its condition block and
  * its body block on loop variables the kernel holds (copies, so a body may
- * return its inputs or outer values), at most EXEC_WHILE_MAX_ITERS times: a
- * model whose loop never ends fails with a message instead of hanging the
- * probe. The nested blocks' steps run through exec_block_run (exec.c), with
+ * return its inputs or outer values), within the run's budget of loop
+ * iterations (exec_loop_tick: every loop of a run, nested ones included,
+ * counts against one limit): a model whose loop never ends fails with a
+ * message instead of hanging the probe. The nested blocks' steps run through exec_block_run (exec.c), with
  * the statistics, hooks and releases of any other step. Lists are values
  * (xlist): list_write and list_scatter return a new list. random_* ops draw
  * from a seeded generator (xoshiro256**) whose sequence every run of a plan
@@ -21,8 +22,6 @@
 
 #include "mil.h"
 
-/* a loop that runs this often is taken for one that never ends */
-#define EXEC_WHILE_MAX_ITERS 100000
 /* list lengths beyond this are refused (an index is untrusted input) */
 #define EXEC_LIST_MAX_LEN (1u << 20)
 
@@ -77,18 +76,14 @@ static int k_while_loop(xctx *c) {
         if (!v || (!v->d && !v->lst)) { exec_fail(c, "loop variable %zu has no value", i); goto out; }
         if (exec_xt_dup(&cur[i], v) != 0) { exec_fail(c, "out of memory"); goto out; }
     }
-    for (long iter = 0;; iter++) {
+    for (;;) {
         for (size_t i = 0; i < nv; i++)
             if (exec_block_set_input(c, 0, i, &cur[i]) != 0) goto out;
         if (exec_block_run(c, 0) != 0) goto out;
         const xt *pr = exec_block_output(c, 0, 0);
         if (!pr || !pr->d || pr->n != 1) { exec_fail(c, "the condition block did not return one bool"); goto out; }
         if (pr->d[0] == 0) break;
-        if (iter >= EXEC_WHILE_MAX_ITERS) {
-            exec_fail(c, "the loop ran %d iterations and its condition is still true: stopped (the executor's cap "
-                         "for a loop that may never end)", EXEC_WHILE_MAX_ITERS);
-            goto out;
-        }
+        if (exec_loop_tick(c, "its condition is still true") != 0) goto out;
         for (size_t i = 0; i < nv; i++)
             if (exec_block_set_input(c, 1, i, &cur[i]) != 0) goto out;
         if (exec_block_run(c, 1) != 0) goto out;

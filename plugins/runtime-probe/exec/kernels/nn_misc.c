@@ -47,9 +47,10 @@ static int k_branch(xctx *c) {
  * before every iteration; with both, the loop stops at whichever comes
  * first. A value close to 0 is false. :807-833 LoopBreakLayerParams /
  * LoopContinueLayerParams end the loop / the iteration.
- * A loop is stopped with an error after the plan's loop_limit iterations
- * (exec_opts.loop_limit): a while loop whose condition never turns false
- * must not run for ever. */
+ * A loop is stopped with an error once the run's loops have taken the plan's
+ * loop_limit iterations together (exec_opts.loop_limit, exec_loop_tick): a
+ * while loop whose condition never turns false, or loops nested deep, must
+ * not run for ever. */
 static int k_loop(xctx *c) {
     bool has_cond = exec_ab(c, "conditionNetwork"), has_body = exec_ab(c, "bodyNetwork");
     int cond_blk = has_cond ? 0 : -1, body_blk = has_body ? (has_cond ? 1 : 0) : -1;
@@ -71,7 +72,6 @@ static int k_loop(xctx *c) {
             bounded = true;
         }
     }
-    uint64_t cap = c->p->loop_limit;
     for (uint64_t it = 0;; it++) {
         if (bounded && it >= limit) break;
         if (has_cond) {
@@ -82,11 +82,8 @@ static int k_loop(xctx *c) {
                 return exec_fail(c, "conditionNetwork did not produce the condition blob '%s'", var);
             if (!nn_true(cv->d[0])) break;
         }
-        if (it >= cap)
-            return exec_fail(c, "the loop ran %llu iterations and was stopped (the executor's limit of %llu "
-                                "iterations per loop; %s)",
-                             (unsigned long long)it, (unsigned long long)cap,
-                             has_cond ? "its condition never turned false" : "maxLoopIterations is larger");
+        if (exec_loop_tick(c, has_cond ? "its condition never turned false" : "maxLoopIterations is larger") != 0)
+            return -1;
         if (body_blk < 0) continue;
         int r = exec_run_block(c, (size_t)body_blk);
         if (r < 0) return -1;
