@@ -5,7 +5,8 @@
  * [rule-id]` where a real line exists (text artifacts such as model.mil),
  * `path: warning: message [rule-id]` for binary models, path being the model
  * path joined with the artifact; a fix follows indented under its finding
- * (`    fix: …`, not a diagnostic line); rule and plugin problems are `coreml-lint: level: message [rule-id]`
+ * (`    fix: …`, not a diagnostic line), and so does another rule's finding
+ * folded into it (`    confirmed by RULE: …`); rule and plugin problems are `coreml-lint: level: message [rule-id]`
  * lines; a summary line ends the report. One diagnostic per line: control
  * characters in messages become spaces (a hostile model cannot inject lines
  * or terminal escapes). ANSI colour only when asked (the caller decides,
@@ -70,6 +71,14 @@ static int write_finding(FILE *out, const finding *f, bool color) {
         fix = sarif_clean(f->fix, true);
         if (!fix) goto out;
         fprintf(out, "    fix: %s\n", fix);
+    }
+    /* another rule's finding folded into this one: its words, indented */
+    for (size_t i = 0; i < f->n_related; i++) {
+        if (!f->related[i].confirmation || !f->related[i].message) continue;
+        char *c = sarif_clean(f->related[i].message, true);
+        if (!c) goto out;
+        fprintf(out, "    %s\n", c);
+        free(c);
     }
     rc = 0;
 out:

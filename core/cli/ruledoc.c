@@ -96,6 +96,12 @@ void ruledoc_page(FILE *out, const host_rule *r) {
         for (size_t i = 0; i < r->n_tags; i++) fprintf(out, "%s`%s`", i ? ", " : "", r->tags[i]);
         fputs(" |\n", out);
     }
+    if (r->n_confirmed_by) {
+        fputs("| Confirmed by | ", out);
+        for (size_t i = 0; i < r->n_confirmed_by; i++)
+            fprintf(out, "%s`%s`", i ? ", " : "", r->confirmed_by[i]);
+        fputs(" (folded into this rule's finding about the same place) |\n", out);
+    }
     if (r->help_uri && *r->help_uri) fprintf(out, "| Reference | <%s> |\n", r->help_uri);
     fputc('\n', out);
     if (r->description && *r->description && strcmp(r->description, r->summary)) fprintf(out, "%s\n\n", r->description);

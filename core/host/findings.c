@@ -5,6 +5,7 @@
  * deterministic sort and deduplication of (fingerprint, message). */
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,109 @@ static int cmp_dup(const void *pa, const void *pb) {
     return c;
 }
 
+/* ---- findings one rule restates for another (host_rule.confirmed_by) ---------- */
+
+static int cmp_nstr(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : ""); }
+
+/* candidates ordered by (rule id, model, artifact, logical location) */
+static int cmp_cand(const void *a, const void *b) {
+    const finding *x = ((const fref *)a)->f, *y = ((const fref *)b)->f;
+    int c = strcmp(x->rule_id, y->rule_id);
+    if (!c) c = cmp_nstr(x->model_path, y->model_path);
+    if (!c) c = cmp_nstr(x->loc.artifact, y->loc.artifact);
+    if (!c) c = cmp_nstr(x->loc.logical, y->loc.logical);
+    return c;
+}
+
+/* the first candidate of rule `id` at (model, loc), not yet folded and no
+ * more severe than max_level, or NULL */
+static fref *cand_find(fref *c, size_t n, const char *id, const char *model, const cml_loc *loc, int max_level) {
+    if (!loc->logical || !*loc->logical) return NULL;
+    finding key = {.rule_id = (char *)id, .model_path = (char *)model, .loc = *loc};
+    fref kr = {&key, 0};
+    size_t lo = 0, hi = n;
+    while (lo < hi) {   /* the first position not below the key */
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp_cand(&c[mid], &kr) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    for (; lo < n && !cmp_cand(&c[lo], &kr); lo++)
+        if (c[lo].i != SIZE_MAX && c[lo].f->level <= max_level) return &c[lo];
+    return NULL;
+}
+
+/* S takes P in: P's message and place become one of S's related locations
+ * ("confirmed by RULE: ..."), P's rule id goes into S's property
+ * confirmed_by, and P is freed. 0, or -1 when out of memory (nothing moved). */
+static int fold_into(finding *s, finding *p) {
+    size_t n = strlen(p->rule_id) + strlen(p->message) + 32;
+    char *msg = malloc(n);
+    related_loc *rl = realloc(s->related, (s->n_related + 1) * sizeof *rl);
+    if (rl) s->related = rl;
+    if (!s->props) s->props = cJSON_CreateObject();
+    cJSON *ids = s->props ? cJSON_GetObjectItemCaseSensitive(s->props, "confirmed_by") : NULL;
+    if (s->props && !ids) ids = cJSON_AddArrayToObject(s->props, "confirmed_by");
+    cJSON *id = ids ? cJSON_CreateString(p->rule_id) : NULL;
+    if (!msg || !rl || !id || !cJSON_IsArray(ids)) {
+        free(msg);
+        cJSON_Delete(id);
+        return -1;
+    }
+    cJSON_AddItemToArray(ids, id);
+    snprintf(msg, n, "confirmed by %s: %s", p->rule_id, p->message);
+    s->related[s->n_related].message = msg;
+    s->related[s->n_related].loc = p->loc;   /* its strings move with it */
+    s->related[s->n_related].confirmation = true;
+    s->n_related++;
+    p->loc.artifact = p->loc.logical = NULL;
+    finding_free(p);
+    return 0;
+}
+
+/* Fold every finding a rule's confirmed_by names, on the same model and at
+ * the finding's place or one of its related places, into that finding; one
+ * more severe than the finding it restates, or suppressed, stays as it is.
+ * Sorted candidates and a binary search per place: a rule may report
+ * thousands of findings. */
+static int fold_confirmations(fvec *out, size_t *folded) {
+    bool any = false;
+    for (size_t i = 0; i < out->n && !any; i++) any = out->v[i]->rule && out->v[i]->rule->n_confirmed_by;
+    if (!any) return 0;
+    fref *c = malloc(out->n * sizeof *c);
+    if (!c) return -1;
+    size_t nc = 0;
+    for (size_t i = 0; i < out->n; i++)
+        if (!out->v[i]->suppressed) c[nc++] = (fref){out->v[i], i};
+    qsort(c, nc, sizeof *c, cmp_cand);
+    int rc = 0;
+    for (size_t i = 0; i < out->n; i++) {
+        finding *s = out->v[i];
+        if (!s || !s->rule) continue;   /* NULL: folded into another already */
+        for (size_t k = 0; k < s->rule->n_confirmed_by; k++) {
+            const char *id = s->rule->confirmed_by[k];
+            size_t places = s->n_related;   /* those folded in are not places to look at */
+            for (size_t j = 0; j <= places; j++) {
+                fref *hit = cand_find(c, nc, id, s->model_path, j ? &s->related[j - 1].loc : &s->loc, s->level);
+                if (!hit || hit->i == i) continue;
+                size_t at = hit->i;
+                if (fold_into(s, out->v[at]) != 0) {
+                    rc = -1;   /* out of memory: it stays a finding of its own */
+                    continue;
+                }
+                hit->i = SIZE_MAX;
+                out->v[at] = NULL;
+                (*folded)++;
+            }
+        }
+    }
+    free(c);
+    size_t keep = 0;
+    for (size_t i = 0; i < out->n; i++)
+        if (out->v[i]) out->v[keep++] = out->v[i];
+    out->n = keep;
+    return rc;
+}
+
 int findings_finish(fvec *out, char *const *fps, size_t n_fps, const config *cfg, const char *cwd,
                     findings_stats *st) {
     findings_stats s = {0};
@@ -276,6 +380,7 @@ int findings_finish(fvec *out, char *const *fps, size_t n_fps, const config *cfg
         out->v[keep++] = f;
     }
     out->n = keep;
+    if (fold_confirmations(out, &s.confirmed) != 0) oom = 1;
 
     /* sort, then drop later copies of (fingerprint, message) */
     if (out->n) qsort(out->v, out->n, sizeof *out->v, cmp_finding);

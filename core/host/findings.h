@@ -17,6 +17,8 @@
 typedef struct related_loc {
     char *message;
     cml_loc loc;              /* strings owned by the finding (copied) */
+    bool confirmation;        /* another rule's finding folded in (confirmed_by): writers that
+                                 show no related locations show these */
 } related_loc;
 
 typedef struct finding {
@@ -56,11 +58,13 @@ int findings_baseline_read(const char *path, char ***fps, size_t *n, char *err, 
 struct config;
 typedef struct findings_stats {
     size_t suppressed, baselined, duplicates;
+    size_t confirmed;         /* findings folded into the finding they restate (confirmed_by) */
 } findings_stats;
 /* The post-processing: fingerprints; findings whose fingerprint is in fps
  * (sorted, n_fps) dropped; suppressions of cfg (may be NULL) marked, paths
- * relative to cwd; sorted; later copies of one (fingerprint, message)
- * dropped. Returns 0, or -1 when out of memory. */
+ * relative to cwd; a finding that a rule's confirmed_by names, on the same
+ * model and place, folded into the finding it restates; sorted; later
+ * copies of one (fingerprint, message) dropped. Returns 0, or -1 when out of memory. */
 int findings_finish(fvec *out, char *const *fps, size_t n_fps, const struct config *cfg, const char *cwd,
                     findings_stats *st);
 

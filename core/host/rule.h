@@ -65,6 +65,13 @@ struct host_rule {
     int default_level;        /* LEVEL_* */
     char **tags;
     size_t n_tags;
+    /* Rules that may restate one of this rule's findings: a finding of one
+     * of them on the same model whose logical location is this finding's
+     * own or one of its related locations is folded into it
+     * (findings_finish): a static rule names the runtime rule that observes
+     * the same defect, and the user reads one finding, confirmed. */
+    char **confirmed_by;
+    size_t n_confirmed_by;
     rule_option *options;
     size_t n_options;
     const char *kind;         /* engine name, for `rules` listings */

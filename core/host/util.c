@@ -57,6 +57,8 @@ void rule_free(host_rule *r) {
     free(r->precision);
     for (size_t i = 0; i < r->n_tags; i++) free(r->tags ? r->tags[i] : NULL);
     free(r->tags);
+    for (size_t i = 0; i < r->n_confirmed_by; i++) free(r->confirmed_by ? r->confirmed_by[i] : NULL);
+    free(r->confirmed_by);
     for (size_t i = 0; r->options && i < r->n_options; i++) {
         free(r->options[i].name);
         free(r->options[i].doc);

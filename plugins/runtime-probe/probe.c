@@ -1099,7 +1099,8 @@ static const cml_rule R_CONSTANT = {
                "Outputs of classifiers' labels are not compared (the same class for different inputs is "
                "normal), nor models with tree ensembles (constant between thresholds the generated inputs may "
                "all miss), nor a pipeline probed in part (its refused stage's stand-in values do not follow the "
-               "inputs). io/degenerate-output finds the certain cases statically.\n\n## Fix\n\nFollow the "
+               "inputs). io/degenerate-output finds the certain cases statically; where both run, this rule's "
+               "finding about an output that one names is folded into it as a confirmation.\n\n## Fix\n\nFollow the "
                "output back to the op that makes it constant: apply the softmax on the axis that holds the "
                "classes (or use a sigmoid for one unit), connect the output to the network." PRB_HOW,
     .default_level = CML_WARNING,

@@ -29,7 +29,9 @@ shapes the reference executor computes; see
 inputs. It reports only what is certain: a softmax or argmax whose axis is
 known to have size 1, an output no path from an input, a state or a random op
 reaches. The runtime probe (`coreml-lint probe`, opt-in) reports an output
-that did not change across different generated inputs.
+that did not change across different generated inputs; where both run, its
+finding about an output named here is folded into this one ("confirmed by
+probe/constant-output").
 
 **Example.** `model.mlmodel: warning: softmax 'prob' normalizes over an axis of size 1 (shape [1, 1, 1, 1]): its output is always 1.0, so output 'prob' is constant [io/degenerate-output]`
 
@@ -43,6 +45,9 @@ the axis that holds the classes (`axis=-1` after a dense layer in
 (`softmax`) and `reduction.py` (`reduce_argmax`).]],
   level = "warning",
   tags = { "io", "correctness" },
+  -- the runtime probe observes the same outputs: its finding about an
+  -- output this rule names (a related location) is folded into this one
+  confirmed_by = { "probe/constant-output" },
 }
 
 local function shape_text(s)
@@ -203,6 +208,8 @@ end
 
 local function check_one(m, ctx)
   if m.unknown.graph or not (is_nn(m) or m.type == "mlProgram") then return end
+  local feature = {}
+  for _, f in ipairs(m.outputs) do feature[f.name] = f end
   for _, fn in ipairs(m.functions) do
     local outs = output_values(m, fn)
     local out_of = {}
@@ -241,13 +248,13 @@ local function check_one(m, ctx)
         message = ("%s '%s' and %d more %s op%s work over an axis of size 1 (input shape %s): their outputs are "
           .. "always %s"):format(op.kind, op.name, n, op.kind, n == 1 and "" or "s", shape_text(g.s), g.always)
       end
-      local related = nil
-      if n > 0 then
-        related = {}
-        for i = 1, math.min(n, 8) do
-          related[i] = { at = g.more[i], message = ("also over an axis of size 1: %s '%s'"):format(
-            g.more[i].kind, g.more[i].name) }
-        end
+      local related = {}
+      if g.out_name and feature[g.out_name] then
+        related[1] = { at = feature[g.out_name], message = ("output '%s', always %s"):format(g.out_name, g.always) }
+      end
+      for i = 1, math.min(n, 8) do
+        related[#related + 1] = { at = g.more[i], message = ("also over an axis of size 1: %s '%s'"):format(
+          g.more[i].kind, g.more[i].name) }
       end
       ctx:report{
         at = op,
@@ -268,6 +275,7 @@ local function check_one(m, ctx)
           ctx:report{
             at = o.value.producer or m,
             message = ("output '%s' depends on no input of function '%s': it is the same for every prediction"):format(o.name, fn.name),
+            related = feature[o.name] and { { at = feature[o.name], message = ("output '%s'"):format(o.name) } } or nil,
             fix = "connect the output to the network, or drop it from the model's outputs",
           }
         end

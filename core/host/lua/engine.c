@@ -111,7 +111,8 @@ typedef struct load_call {
 } load_call;
 
 static const char *const rule_keys[] = {"id", "name", "summary", "description", "help", "help_uri",
-                                        "precision", "level", "tags", "options", "check", NULL};
+                                        "precision", "level", "tags", "confirmed_by", "options", "check",
+                                        NULL};
 static const char *const option_keys[] = {"type", "default", "doc", NULL};
 
 static int fail(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -322,23 +323,27 @@ static void read_options(lua_State *L, int t, host_rule *r) {
     if (r->n_options) qsort(r->options, r->n_options, sizeof *r->options, opt_cmp);
 }
 
-static void read_tags(lua_State *L, int t, host_rule *r) {
-    int ty = rawfield(L, t, "tags");
+/* t[key]: nil, or an array of at most 64 non-empty strings into *out, *n
+ * (each a rule id when ids) */
+static void read_strings(lua_State *L, int t, const char *key, bool ids, char ***out, size_t *n_out) {
+    int ty = rawfield(L, t, key);
     if (ty == LUA_TNIL) {
         lua_pop(L, 1);
         return;
     }
     int tt = lua_gettop(L);
     lua_Unsigned n = 0;
-    if (ty != LUA_TTABLE || !is_sequence(L, tt, &n)) fail(L, "key 'tags' must be an array of strings");
-    if (n > 64) fail(L, "key 'tags' has more than 64 entries");
-    r->tags = calloc((size_t)n + 1, sizeof *r->tags);
-    if (!r->tags) fail(L, "out of memory");
+    if (ty != LUA_TTABLE || !is_sequence(L, tt, &n)) fail(L, "key '%s' must be an array of strings", key);
+    if (n > 64) fail(L, "key '%s' has more than 64 entries", key);
+    *out = calloc((size_t)n + 1, sizeof **out);
+    if (!*out) fail(L, "out of memory");
     for (lua_Unsigned i = 1; i <= n; i++) {
         if (lua_rawgeti(L, tt, (lua_Integer)i) != LUA_TSTRING || !*lua_tostring(L, -1))
-            fail(L, "key 'tags' must be an array of non-empty strings (item %d)", (int)i);
-        r->tags[i - 1] = dup_or_fail(L, lua_tostring(L, -1));
-        r->n_tags = (size_t)i;
+            fail(L, "key '%s' must be an array of non-empty strings (item %d)", key, (int)i);
+        if (ids && !rule_id_valid(lua_tostring(L, -1)))
+            fail(L, "key '%s' item %d is not a rule id (category/kebab-name)", key, (int)i);
+        (*out)[i - 1] = dup_or_fail(L, lua_tostring(L, -1));
+        *n_out = (size_t)i;
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
@@ -373,7 +378,8 @@ static int load_validate(lua_State *L) {
                     ty == LUA_TSTRING ? "\"" : "");
     r->default_level = luair_level_parse(lua_tostring(L, -1));
     lua_pop(L, 1);
-    read_tags(L, 1, r);
+    read_strings(L, 1, "tags", false, &r->tags, &r->n_tags);
+    read_strings(L, 1, "confirmed_by", true, &r->confirmed_by, &r->n_confirmed_by);
     read_options(L, 1, r);
     ty = rawfield(L, 1, "check");
     if (ty != LUA_TFUNCTION) return fail(L, "key 'check' must be a function(model, ctx) (got %s)", lua_typename(L, ty));

@@ -670,6 +670,75 @@ static void test_fingerprints(void) {
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) finding_free(all[i]);
 }
 
+/* A rule's confirmed_by: the named rule's finding about the same place (the
+ * finding's own logical location or one of its related ones), on the same
+ * model, is folded into it as a related location marked as a confirmation;
+ * one on another place or model, a more severe one, a suppressed one, and
+ * one of a rule not named stay findings of their own. */
+static void add_related(finding *f, const char *logical, const char *msg) {
+    f->related = realloc(f->related, (f->n_related + 1) * sizeof *f->related);
+    f->related[f->n_related] = (related_loc){.message = host_strdup(msg)};
+    f->related[f->n_related].loc.artifact = host_strdup("");
+    f->related[f->n_related].loc.logical = host_strdup(logical);
+    f->n_related++;
+}
+
+static void test_confirmed_by(void) {
+    host_rule *st_rule = rule_new();
+    st_rule->id = host_strdup("io/static");
+    st_rule->confirmed_by = calloc(2, sizeof *st_rule->confirmed_by);
+    st_rule->confirmed_by[0] = host_strdup("probe/seen");
+    st_rule->n_confirmed_by = 1;
+    fvec v = {0};
+    finding *s1 = mk_finding("io/static", "layer[1]:prob", "softmax 'prob' is constant");
+    s1->rule = st_rule;
+    add_related(s1, "output:y", "output 'y'");
+    finding *s2 = mk_finding("io/static", "output:z", "output 'z' depends on no input");
+    s2->rule = st_rule;
+    fvec_push(&v, s1);
+    fvec_push(&v, s2);
+    fvec_push(&v, mk_finding("probe/seen", "output:y", "output 'y' came out the same"));   /* folds into s1 */
+    fvec_push(&v, mk_finding("probe/seen", "output:z", "output 'z' came out the same"));   /* into s2 */
+    fvec_push(&v, mk_finding("probe/seen", "output:w", "output 'w' came out the same"));   /* no static one */
+    finding *other_model = mk_finding("probe/seen", "output:y", "output 'y' came out the same");
+    free(other_model->model_path);
+    other_model->model_path = host_strdup("Models/Other.mlmodel");
+    fvec_push(&v, other_model);
+    fvec_push(&v, mk_finding("probe/other", "output:y", "output 'y' is something else"));  /* not named */
+    /* run on s2's place again, as an error: more severe than s2, kept */
+    finding *severe = mk_finding("probe/seen", "output:z", "output 'z' overflowed");
+    severe->level = LEVEL_ERROR;
+    fvec_push(&v, severe);
+    findings_stats st;
+    CHECK_INT(findings_finish(&v, NULL, 0, NULL, "/", &st), 0);
+    CHECK_INT(st.confirmed, 2);
+    CHECK_INT(v.n, 6);
+    size_t seen = 0;
+    for (size_t i = 0; i < v.n; i++) {
+        const finding *f = v.v[i];
+        if (!strcmp(f->rule_id, "probe/seen")) {
+            seen++;
+            CHECK(!strcmp(f->loc.logical, "output:w") || !strcmp(f->model_path, "Models/Other.mlmodel") ||
+                  f->level == LEVEL_ERROR);
+        }
+        if (f == s1) {
+            CHECK_INT(f->n_related, 2);
+            if (f->n_related == 2) {
+                CHECK(!f->related[0].confirmation && f->related[1].confirmation);
+                CHECK_STR(f->related[1].message, "confirmed by probe/seen: output 'y' came out the same");
+                CHECK_STR(f->related[1].loc.logical, "output:y");
+            }
+            const cJSON *ids = cJSON_GetObjectItemCaseSensitive(f->props, "confirmed_by");
+            CHECK(cJSON_GetArraySize(ids) == 1 && !strcmp(cJSON_GetArrayItem(ids, 0)->valuestring, "probe/seen"));
+        }
+        if (f == s2) CHECK(f->n_related == 1 && f->related[0].confirmation);
+    }
+    CHECK_INT(seen, 3);
+    for (size_t i = 0; i < v.n; i++) finding_free(v.v[i]);
+    free(v.v);
+    rule_free(st_rule);
+}
+
 int main(void) {
     RUN(test_sha256);
     RUN(test_levels);
@@ -682,5 +751,6 @@ int main(void) {
     RUN(test_run);
     RUN(test_run_config);
     RUN(test_fingerprints);
+    RUN(test_confirmed_by);
     return CHECK_DONE();
 }

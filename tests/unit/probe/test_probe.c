@@ -868,6 +868,51 @@ static void test_third_party(void) {
     cli_res_free(&r);
 }
 
+/* io/degenerate-output proves the softmax's output constant and
+ * probe/constant-output sees it: with both on, one finding, the probe's
+ * folded into the static one (confirmed_by), in JSON and text; with the
+ * static rule off the probe's finding stands on its own. */
+static void test_confirmed_by_probe(void) {
+    char model[PATH_MAX + 64];
+    snprintf(model, sizeof model, "%s/../truth/binary_softmax.mlmodel", fix);
+    struct stat st;
+    if (stat(model, &st) != 0) {
+        fprintf(stderr, "  %s not written\n", model);
+        check_failures_++;
+        return;
+    }
+    res r = RUN_BIN("check", "--format", "json", "--no-config", "--enable", "probe/constant-output", model);
+    cJSON *doc = cJSON_Parse(r.out);
+    CHECK(doc != NULL);
+    CHECK_INT(count_rule(doc, "io/degenerate-output", "so output 'y' is constant"), 1);
+    CHECK_INT(count_rule(doc, "probe/constant-output", NULL), 0);
+    const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "findings"), 0);
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f, "properties"), "confirmed_by");
+    CHECK(cJSON_GetArraySize(ids) == 1 && !strcmp(cJSON_GetArrayItem(ids, 0)->valuestring, "probe/constant-output"));
+    bool related = false;
+    const cJSON *rl;
+    cJSON_ArrayForEach(rl, cJSON_GetObjectItemCaseSensitive(f, "related")) {
+        const char *m = str(rl, "message"), *lg = str(rl, "logical");
+        related |= m && lg && strstr(m, "confirmed by probe/constant-output: output 'y' came out bitwise the same") &&
+                   !strcmp(lg, "output:y");
+    }
+    CHECK(related);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    r = RUN_BIN("check", "--no-config", "--no-color", "--enable", "probe/constant-output", model);
+    CHECK(strstr(r.out, "[io/degenerate-output]\n") != NULL);
+    CHECK(strstr(r.out, "\n    confirmed by probe/constant-output: output 'y'") != NULL);
+    CHECK(strstr(r.out, "[probe/constant-output]") == NULL);
+    cli_res_free(&r);
+    r = RUN_BIN("check", "--format", "json", "--no-config", "--enable", "probe/constant-output", "--disable",
+                "io/degenerate-output", model);
+    doc = cJSON_Parse(r.out);
+    CHECK(doc != NULL);
+    CHECK_INT(count_rule(doc, "probe/constant-output", "output 'y' came out bitwise the same"), 1);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+}
+
 int main(void) {
     const char *bd = getenv("CML_BUILD_DIR");
     if (!bd) SKIP_ALL("CML_BUILD_DIR not set (run through ctest)");
@@ -897,6 +942,7 @@ int main(void) {
     RUN(test_inputs_and_outputs);
     RUN(test_third_party);
     RUN(test_outcome_rules);
+    RUN(test_confirmed_by_probe);
     RUN(test_progress);
     RUN(test_classic_models);
 
