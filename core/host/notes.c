@@ -3,6 +3,8 @@
  * kind, rule, model and file; without a rule, also the same message) with
  * a count. */
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +12,14 @@
 #include "host/notes.h"
 #include "host/util.h"
 
+/* v in posting order; ht an open-addressing index over v by the dedupe key
+ * (slot: index + 1, 0 empty; at most half full), so posting stays linear in
+ * the notifications a run posts (a config with 20,000 unused suppressions
+ * posts 20,000) */
 struct notes {
     notification **v;
     size_t n, cap;
+    size_t *ht, ht_cap;
 };
 
 notes *notes_new(void) { return calloc(1, sizeof(notes)); }
@@ -31,6 +38,7 @@ void notes_free(notes *ns) {
     if (!ns) return;
     for (size_t i = 0; i < ns->n; i++) note_free(ns->v[i]);
     free(ns->v);
+    free(ns->ht);
     free(ns);
 }
 
@@ -40,13 +48,53 @@ const notification *notes_get(const notes *ns, size_t i) { return ns && i < ns->
 
 static bool same(const char *a, const char *b) { return (!a && !b) || (a && b && !strcmp(a, b)); }
 
+/* FNV-1a over the dedupe key: kind, rule, model, file, and the message
+ * when there is no rule */
+static uint64_t key_hash(const char *kind, const char *rule_id, const char *model_path, const char *file,
+                         const char *msg) {
+    const char *parts[5] = {kind, rule_id, model_path, file, rule_id ? NULL : msg};
+    uint64_t h = 14695981039346656037ull;
+    for (int k = 0; k < 5; k++) {
+        for (const unsigned char *p = (const unsigned char *)(parts[k] ? parts[k] : ""); *p; p++)
+            h = (h ^ *p) * 1099511628211ull;
+        h = (h ^ (parts[k] ? 0xffu : 0xfeu)) * 1099511628211ull;   /* NULL and "" differ, as same() says */
+    }
+    return h;
+}
+
+static uint64_t note_hash(const notification *n) {
+    return key_hash(n->kind, n->rule_id, n->model_path, n->file, n->message);
+}
+
+/* v[i] into the index (room checked by the caller) */
+static void ht_put(notes *ns, size_t i) {
+    size_t mask = ns->ht_cap - 1, h = (size_t)note_hash(ns->v[i]) & mask;
+    while (ns->ht[h]) h = (h + 1) & mask;
+    ns->ht[h] = i + 1;
+}
+
+/* an index for n + 1 notifications: 0, or -1 (out of memory: no index) */
+static int ht_room(notes *ns) {
+    if (ns->ht && 2 * (ns->n + 1) <= ns->ht_cap) return 0;
+    size_t nc = ns->ht_cap ? 2 * ns->ht_cap : 64;
+    size_t *nh = calloc(nc, sizeof *nh);
+    if (!nh) return -1;
+    free(ns->ht);
+    ns->ht = nh;
+    ns->ht_cap = nc;
+    for (size_t i = 0; i < ns->n; i++) ht_put(ns, i);
+    return 0;
+}
+
 void notes_vpost(notes *ns, const char *rule_id, const char *kind, int level, const char *model_path,
                  const char *file, uint32_t line, const char *fmt, va_list ap) {
     if (!ns || !kind) return;
     char msg[2048] = "";
     if (fmt) vsnprintf(msg, sizeof msg, fmt, ap);
-    for (size_t i = 0; i < ns->n; i++) {
-        notification *n = ns->v[i];
+    if (ht_room(ns) != 0) return;
+    size_t mask = ns->ht_cap - 1, h = (size_t)key_hash(kind, rule_id, model_path, file, msg) & mask;
+    for (; ns->ht[h]; h = (h + 1) & mask) {
+        notification *n = ns->v[ns->ht[h] - 1];
         if (!strcmp(n->kind, kind) && same(n->rule_id, rule_id) && same(n->model_path, model_path) &&
             same(n->file, file) && (rule_id || !strcmp(n->message, msg))) {
             n->count++;
@@ -70,11 +118,13 @@ void notes_vpost(notes *ns, const char *rule_id, const char *kind, int level, co
     n->file = host_strdup(file);
     n->line = line;
     n->count = 1;
-    if (!n->kind || !n->message) {
+    if (!n->kind || !n->message || (rule_id && !n->rule_id) || (model_path && !n->model_path) ||
+        (file && !n->file)) {
         note_free(n);
         return;
     }
-    ns->v[ns->n++] = n;
+    ns->v[ns->n] = n;
+    ns->ht[h] = ++ns->n;   /* h: the empty slot the probe ended on */
 }
 
 int notes_has(const notes *ns, const char *kind, int min_level) {
