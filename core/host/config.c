@@ -1068,24 +1068,47 @@ bool config_suppression_reaches(const config *c, const config_supp *s, const cha
     return hit;
 }
 
-const config_supp *config_suppression_for(const config *c, const finding *f, const char *cwd) {
+/* what matching a path glob against path may cost: a match per leading
+ * part and per component (config_path_match), twice (path_matches) */
+static uint64_t path_cost(const char *path) {
+    uint64_t n = strlen(path) + 1, parts = 2;
+    for (const char *p = path; *p; p++) parts += *p == '/';
+    return 4 * n * parts;
+}
+
+const config_supp *config_suppression_for(const config *c, const finding *f, const char *cwd, uint64_t *budget) {
     for (size_t i = 0; c && f && i < c->n_supps; i++) {
         const config_supp *s = &c->supps[i];
-        if (!host_glob_match(s->rule, f->rule_id, false)) continue;
+        if (!host_glob_match_n(s->rule, f->rule_id, false, budget)) {
+            if (!*budget) return NULL;
+            continue;
+        }
         if (s->path) {
+            uint64_t cost = path_cost(f->model_path);
+            if (*budget < cost) return (*budget = 0, NULL);
+            *budget -= cost;
             bool hit = path_matches(c, s->path, f->model_path, cwd);
             if (!hit && f->loc.artifact && *f->loc.artifact) {
                 size_t n = strlen(f->model_path) + strlen(f->loc.artifact) + 2;
                 char *full = malloc(n);
                 if (full) {
                     snprintf(full, n, "%s/%s", f->model_path, f->loc.artifact);
+                    cost = path_cost(full);
+                    if (*budget < cost) {
+                        free(full);
+                        return (*budget = 0, NULL);
+                    }
+                    *budget -= cost;
                     hit = path_matches(c, s->path, full, cwd);
                     free(full);
                 }
             }
             if (!hit) continue;
         }
-        if (s->op && !host_glob_match(s->op, f->loc.logical ? f->loc.logical : "", false)) continue;
+        if (s->op && !host_glob_match_n(s->op, f->loc.logical ? f->loc.logical : "", false, budget)) {
+            if (!*budget) return NULL;
+            continue;
+        }
         return s;
     }
     return NULL;

@@ -102,8 +102,10 @@ int config_apply(const config *c, registry *reg, const config_overlay *ov, char 
 size_t config_drop_file_options(config *c, const registry *reg, char *names, size_t cap);
 /* True when the model path matches an `exclude` glob. */
 bool config_excluded(const config *c, const char *model_path, const char *cwd);
-/* The first suppression that covers the finding, or NULL. */
-const config_supp *config_suppression_for(const config *c, const finding *f, const char *cwd);
+/* The first suppression that covers the finding, or NULL. The matching is
+ * charged to *budget (glob steps, host_glob_match_n); when it runs out,
+ * *budget is 0 and the answer NULL (the caller tells that apart). */
+const config_supp *config_suppression_for(const config *c, const finding *f, const char *cwd, uint64_t *budget);
 /* Could suppression s cover a finding of this model at all: it has no path,
  * or its path names the model, or a file inside it? (A suppression whose
  * models were not checked cannot be called unused.) */

@@ -365,6 +365,7 @@ int findings_finish(fvec *out, char *const *fps, size_t n_fps, const config *cfg
     }
 
     size_t keep = 0;
+    uint64_t budget = FINDINGS_SUPP_BUDGET;
     for (size_t i = 0; i < out->n; i++) {
         finding *f = out->v[i];
         if (n_fps && bsearch(&(const char *){f->fingerprint}, fps, n_fps, sizeof *fps, cmp_str)) {
@@ -372,10 +373,14 @@ int findings_finish(fvec *out, char *const *fps, size_t n_fps, const config *cfg
             finding_free(f);
             continue;
         }
-        const config_supp *sp = config_suppression_for(cfg, f, cwd);
+        /* once the budget is spent the rest stay unsuppressed: a config can
+         * make a run show more, never hide a finding by being costly */
+        const config_supp *sp = budget ? config_suppression_for(cfg, f, cwd, &budget) : NULL;
+        if (!budget) s.supp_budget_spent = true;
         if (sp) {
             f->suppressed = true;
             f->suppress_reason = host_strdup(sp->reason);
+            f->supp = sp;
         }
         out->v[keep++] = f;
     }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -36,6 +37,7 @@ typedef struct finding {
     char fingerprint[33];     /* hex; rule id + artifact path + logical location + message shape */
     bool suppressed;
     char *suppress_reason;
+    const struct config_supp *supp;   /* the config's suppression that covers it (suppressed) */
 } finding;
 
 /* A growable list of findings. */
@@ -59,7 +61,15 @@ struct config;
 typedef struct findings_stats {
     size_t suppressed, baselined, duplicates;
     size_t confirmed;         /* findings folded into the finding they restate (confirmed_by) */
+    bool supp_budget_spent;   /* matching the suppressions ran out of FINDINGS_SUPP_BUDGET: the
+                                 findings not reached were left unsuppressed */
 } findings_stats;
+/* Glob steps that matching the config's suppressions against one run's
+ * findings may take (a hostile config's patterns against a model's long
+ * names, times thousands of suppressions): a second or two of CPU; no real
+ * configuration comes near it, as a pattern that does not fit a name fails
+ * at its first bytes. */
+#define FINDINGS_SUPP_BUDGET ((uint64_t)1 << 30)
 /* The post-processing: fingerprints; findings whose fingerprint is in fps
  * (sorted, n_fps) dropped; suppressions of cfg (may be NULL) marked, paths
  * relative to cwd; a finding that a rule's confirmed_by names, on the same

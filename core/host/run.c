@@ -163,8 +163,7 @@ static void report_unused_suppressions(registry *reg, const config *cfg, const r
         for (size_t k = 0; k < r->n_models && rule_on && !reached; k++)
             reached = config_suppression_reaches(cfg, s, r->models[k]->path, cwd);
         if (!rule_on || !reached) continue;
-        for (size_t k = 0; k < out->n && !used; k++)
-            used = out->v[k]->suppressed && config_suppression_for(cfg, out->v[k], cwd) == s;
+        for (size_t k = 0; k < out->n && !used; k++) used = out->v[k]->suppressed && out->v[k]->supp == s;
         if (used) continue;
         registry_notify(reg, NULL, "config/unused-suppression", LEVEL_NOTE, cfg->file, s->line,
                         "suppression %zu (rule '%s'%s%s%s%s%s%s) matched no finding: remove it, or correct its "
@@ -263,7 +262,14 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
     double f0 = pr ? host_now_s() : 0;
     findings_stats fst;
     oom |= findings_finish(&out, fps, n_fps, o->cfg, p->cwd, &fst) != 0;
-    if (!oom) report_unused_suppressions(reg, o->cfg, r, &out, p->cwd);
+    if (fst.supp_budget_spent)
+        registry_notify(reg, NULL, "config/suppressions-too-costly", LEVEL_ERROR, o->cfg ? o->cfg->file : NULL, 0,
+                        "matching the configuration's suppressions against the findings took more than %llu glob "
+                        "steps; the findings not reached stand unsuppressed: use fewer suppressions, or patterns "
+                        "that do not start with '*' against long op names",
+                        (unsigned long long)FINDINGS_SUPP_BUDGET);
+    else if (!oom)
+        report_unused_suppressions(reg, o->cfg, r, &out, p->cwd);
     st.suppressed = fst.suppressed;
     st.baselined = fst.baselined;
     st.duplicates = fst.duplicates;

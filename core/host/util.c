@@ -126,41 +126,167 @@ bool host_rule_pattern_valid(const char *pattern) {
     return true;
 }
 
-/* Backtracking matcher with a step budget, so a hostile pattern
- * ("*a*a*a*a*b") cannot take exponential time. */
-static bool gm(const char *p, const char *s, bool pm, long *budget) {
+/* Globs run as a set of pattern positions over the string (a Thompson NFA
+ * held as a bitset, 64 positions a word): time |string| x |pattern| / 64
+ * whatever the pattern, where a backtracking matcher takes exponential time
+ * on "*a*a*a*a*b" (and one with a step budget answers "no match" for a
+ * pattern that does match). Tokens: a literal ("\x" for x), '?', '*' (in
+ * paths not across '/'), "**" (across '/'), and in paths "**" + "/":
+ * nothing, or "**" then '/' (G_SKIP3, G_DSTAR, '/'). A star and G_SKIP3
+ * lead, by matching nothing, only to later positions. */
+enum { G_LIT, G_ONE, G_SKIP3, G_STAR, G_DSTAR };
+
+/* the tokens of p (kinds into k, literals into c; room for strlen(p): "**"
+ * + "/" is three characters and three tokens); their count */
+static size_t glob_compile(const char *p, bool pm, unsigned char *k, unsigned char *c) {
+    size_t m = 0;
     while (*p) {
-        if (--*budget < 0) return false;
         if (*p == '*') {
-            bool dbl = p[1] == '*';
-            const char *q = p + 1;
-            while (*q == '*') q++;
-            bool cross = dbl || !pm;
-            if (dbl && pm && *q == '/' && gm(q + 1, s, pm, budget)) return true; /* "**" + "/" = no folder */
-            if (!*q) return cross || !strchr(s, '/');
-            for (const char *t = s;; t++) {
-                if (gm(q, t, pm, budget)) return true;
-                if (!*t || (!cross && *t == '/') || *budget < 0) return false;
+            size_t stars = 0;
+            while (*p == '*') p++, stars++;
+            if (stars >= 2 && pm && *p == '/') {
+                k[m++] = G_SKIP3;
+                k[m++] = G_DSTAR;
+                k[m] = G_LIT;
+                c[m++] = '/';
+                p++;
+            } else {
+                k[m++] = stars >= 2 || !pm ? G_DSTAR : G_STAR;
             }
+            continue;
         }
         if (*p == '?') {
-            if (!*s || (pm && *s == '/')) return false;
+            k[m++] = G_ONE;
             p++;
-            s++;
             continue;
         }
         if (*p == '\\' && p[1]) p++;
-        if (*p != *s) return false;
-        p++;
-        s++;
+        k[m] = G_LIT;
+        c[m++] = (unsigned char)*p++;
     }
-    return *s == 0;
+    return m;
+}
+
+typedef uint64_t gword;
+#define GBIT(v, i) ((v)[(i) >> 6] & ((gword)1 << ((i) & 63)))
+#define GSET(v, i) ((v)[(i) >> 6] |= (gword)1 << ((i) & 63))
+
+/* v |= (v & mask) shifted up by `by` positions (1..63), over w words;
+ * whether a bit was added */
+static bool gshift_or(gword *v, const gword *mask, unsigned by, size_t w) {
+    gword carry = 0, added = 0;
+    for (size_t i = 0; i < w; i++) {
+        gword x = v[i] & mask[i], nv = v[i] | (x << by) | carry;
+        added |= nv ^ v[i];
+        v[i] = nv;
+        carry = x >> (64 - by);
+    }
+    return added != 0;
+}
+
+/* add what matching nothing reaches (stars one on, G_SKIP3 one and three).
+ * Without G_SKIP3 one step does it (runs of '*' are one token, so a star
+ * never leads to another); with it each round moves a step, and the set
+ * only grows. */
+static void gclose(gword *v, const gword *eps1, const gword *eps3, size_t w, bool skip3) {
+    if (!skip3) {
+        gshift_or(v, eps1, 1, w);
+        return;
+    }
+    while (gshift_or(v, eps1, 1, w) | gshift_or(v, eps3, 3, w)) {
+    }
+}
+
+bool host_glob_match_n(const char *pattern, const char *s, bool path_mode, uint64_t *budget) {
+    if (!pattern || !s) return false;
+    size_t n = strlen(pattern), m;
+    /* per literal byte a mask, for the bytes the pattern uses: slot[byte]
+     * (0: none); masks: [0] any non-'/' step ('?'), [1] stay on a non-'/'
+     * byte, [2] stay on '/', [3] eps1, [4] eps3, [5] cur, [6] next, then
+     * one per distinct literal */
+    unsigned char kbuf[128], cbuf[128], slot[256];
+    unsigned char *k = n <= sizeof kbuf ? kbuf : malloc(n), *c = n <= sizeof cbuf ? cbuf : malloc(n);
+    gword *mem = NULL, sbuf[16 * 3];
+    bool hit = false;
+    if (!k || !c) goto out;
+    m = glob_compile(pattern, path_mode, k, c);
+    size_t w = (m + 1 + 63) / 64, lits = 0;
+    memset(slot, 0, sizeof slot);
+    for (size_t i = 0; i < m; i++)
+        if (k[i] == G_LIT && !slot[c[i]]) slot[c[i]] = (unsigned char)++lits;
+    /* (255 distinct literal bytes at most: NUL ends the pattern) */
+    size_t words = (7 + lits) * w;
+    mem = words <= sizeof sbuf / sizeof *sbuf ? sbuf : calloc(words, sizeof *mem);
+    if (!mem) goto out;
+    memset(mem, 0, words * sizeof *mem);
+    gword *one = mem, *stay = mem + w, *stay_slash = mem + 2 * w, *eps1 = mem + 3 * w, *eps3 = mem + 4 * w,
+          *cur = mem + 5 * w, *next = mem + 6 * w, *lit = mem + 7 * w;
+    bool skip3 = false;
+    for (size_t i = 0; i < m; i++) {
+        skip3 |= k[i] == G_SKIP3;
+        switch (k[i]) {
+        case G_LIT: if (slot[c[i]]) GSET(lit + (slot[c[i]] - 1) * w, i); break;
+        case G_ONE: GSET(one, i); break;
+        case G_SKIP3: GSET(eps1, i); GSET(eps3, i); break;
+        case G_STAR: GSET(stay, i); GSET(eps1, i); break;
+        case G_DSTAR: GSET(stay, i); GSET(stay_slash, i); GSET(eps1, i); break;
+        }
+    }
+    GSET(cur, 0);
+    gclose(cur, eps1, eps3, w, skip3);
+    const unsigned char *p = (const unsigned char *)s;
+    if (w == 1 && !skip3) {
+        /* one word: the common case, in registers (patterns up to 63 tokens) */
+        gword v = cur[0], e1 = eps1[0], st = stay[0], sts = stay_slash[0], o = one[0];
+        for (; *p && v; p++) {
+            bool slash = path_mode && *p == '/';
+            gword acc = (slot[*p] ? lit[slot[*p] - 1] : 0) | (slash ? 0 : o);
+            v = (v & (slash ? sts : st)) | ((v & acc) << 1);
+            v |= (v & e1) << 1;
+        }
+        hit = !*p && (v >> m) & 1;
+        /* charged for the bytes read (one match may overrun the budget by its
+         * string; the caller stops at the next) */
+        uint64_t used = (uint64_t)(p - (const unsigned char *)s);
+        if (budget && *budget < used) hit = false, *budget = 0;
+        else if (budget) *budget -= used;
+        goto out;
+    }
+    for (; *p; p++) {
+        if (budget) {
+            if (*budget < w) {
+                *budget = 0;
+                goto out;   /* not matched: the caller sees the budget spent */
+            }
+            *budget -= w;
+        }
+        bool slash = path_mode && *p == '/';
+        const gword *acc = slot[*p] ? lit + (slot[*p] - 1) * w : NULL;
+        /* next = the stars that stay, and every position whose token
+         * takes this byte, moved on by one */
+        gword any = 0, carry = 0;
+        for (size_t i = 0; i < w; i++) {
+            gword x = cur[i] & ((acc ? acc[i] : 0) | (slash ? 0 : one[i]));
+            next[i] = (cur[i] & (slash ? stay_slash[i] : stay[i])) | (x << 1) | carry;
+            carry = x >> 63;
+        }
+        gclose(next, eps1, eps3, w, skip3);
+        for (size_t i = 0; i < w; i++) any |= next[i];
+        gword *sw = cur;
+        cur = next;
+        next = sw;
+        if (!any) goto out;
+    }
+    hit = GBIT(cur, m) != 0;
+out:
+    if (k != kbuf) free(k);
+    if (c != cbuf) free(c);
+    if (mem != sbuf) free(mem);
+    return hit;
 }
 
 bool host_glob_match(const char *pattern, const char *s, bool path_mode) {
-    if (!pattern || !s) return false;
-    long budget = 200000;
-    return gm(pattern, s, path_mode, &budget);
+    return host_glob_match_n(pattern, s, path_mode, NULL);
 }
 
 char *host_path_normalize(const char *path, const char *cwd) {

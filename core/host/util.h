@@ -4,6 +4,7 @@
 #define CML_HOST_UTIL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 char *host_strdup(const char *s);           /* NULL for NULL; aborts never */
 /* Glob match. '*' any run of characters ('/' excluded in path_mode), '**'
@@ -11,6 +12,10 @@ char *host_strdup(const char *s);           /* NULL for NULL; aborts never */
  * character ('/' excluded in path_mode), '\' escapes the next character.
  * No [...] classes: logical locations contain brackets ("layer[3]"). */
 bool host_glob_match(const char *pattern, const char *s, bool path_mode);
+/* The same, charging *budget (when not NULL) one unit per byte of s and 64
+ * pattern positions; when the budget runs out, *budget is 0 and the answer
+ * is false (the caller tells that apart by the budget). */
+bool host_glob_match_n(const char *pattern, const char *s, bool path_mode, uint64_t *budget);
 bool host_is_glob(const char *s);           /* contains * or ? */
 /* A path as the user gave it, normalised: no "./" components, no "//", no
  * trailing '/'; an absolute path under cwd (absolute, may be NULL) becomes

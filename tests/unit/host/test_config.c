@@ -592,23 +592,29 @@ static void test_path_globs(void) {
     CHECK(config_excluded(&c, "/proj/third_party/x.mlmodel", "/elsewhere"));
 
     finding f = {0};
+    uint64_t budget = FINDINGS_SUPP_BUDGET;
     f.rule_id = "ane/fp32-program";
     f.model_path = "models/a.mlpackage";
     f.loc.artifact = "Data/com.apple.CoreML/model.mlmodel";
     f.loc.logical = "main/conv_3";
-    const config_supp *s = config_suppression_for(&c, &f, "/proj");
+    const config_supp *s = config_suppression_for(&c, &f, "/proj", &budget);
     CHECK(s && !strcmp(s->reason, "ok"));
     f.loc.logical = "main/relu_3";
-    CHECK(config_suppression_for(&c, &f, "/proj") == NULL);
+    CHECK(config_suppression_for(&c, &f, "/proj", &budget) == NULL);
     f.loc.logical = NULL;
-    CHECK(config_suppression_for(&c, &f, "/proj") == NULL);
+    CHECK(config_suppression_for(&c, &f, "/proj", &budget) == NULL);
     f.loc.logical = "main/conv_3";
     f.rule_id = "load/weight-blob";
-    CHECK(config_suppression_for(&c, &f, "/proj") == NULL);
+    CHECK(config_suppression_for(&c, &f, "/proj", &budget) == NULL);
     f.model_path = "models/b.mlpackage";
     f.loc.artifact = "Data/com.apple.CoreML/weights/weight.bin";
-    s = config_suppression_for(&c, &f, "/proj");                        /* matched with the artifact */
+    s = config_suppression_for(&c, &f, "/proj", &budget);                        /* matched with the artifact */
     CHECK(s && !strcmp(s->reason, "known"));
+    CHECK(budget > 0 && budget < FINDINGS_SUPP_BUDGET);
+    /* a spent budget: no match, and the budget says why */
+    budget = 10;
+    CHECK(config_suppression_for(&c, &f, "/proj", &budget) == NULL);
+    CHECK(budget == 0);
     config_free(&c);
 }
 

@@ -115,8 +115,36 @@ static void test_globs(void) {
     CHECK(host_glob_match("**/Pods/**", "app/Pods/x/y.mlmodel", true));
     CHECK(host_glob_match("**", "a/b/c", true));
     CHECK(!host_glob_match("?", "/", true));
-    /* a hostile pattern ends (budget), with no match */
-    CHECK(!host_glob_match("*a*a*a*a*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false));
+    CHECK(host_glob_match("**/", "", true));
+    CHECK(host_glob_match("**/", "a/b/", true));
+    CHECK(!host_glob_match("**/", "a/b", true));
+    CHECK(host_glob_match("a/**/b", "a/b", true));
+    CHECK(!host_glob_match("a/**/b", "ab", true));
+    /* "*a*a...*b" took a backtracking matcher exponential time, and its step
+     * budget answered "no match" where the pattern does match: the bitset
+     * NFA answers both in |string| x |pattern| / 64 steps */
+    char aaa[4002];
+    memset(aaa, 'a', 4000);
+    aaa[4000] = 0;
+    CHECK(!host_glob_match("*a*a*a*a*a*a*a*a*a*a*a*a*b", aaa, false));
+    aaa[4000] = 'b';
+    aaa[4001] = 0;
+    CHECK(host_glob_match("*a*a*a*a*a*a*a*a*a*a*a*a*b", aaa, false));
+    /* past 64 pattern positions (several words) and 128 pattern bytes (heap) */
+    char longp[400];
+    for (int i = 0; i < 199; i++) longp[2 * i] = '*', longp[2 * i + 1] = 'a';
+    longp[398] = 'b';
+    longp[399] = 0;
+    CHECK(host_glob_match(longp, aaa, false));
+    aaa[4000] = 0;
+    CHECK(!host_glob_match(longp, aaa, false));
+    /* the budget: charged per byte, and spent is told apart */
+    uint64_t budget = 100;
+    CHECK(!host_glob_match_n("*b", aaa, false, &budget));
+    CHECK(budget == 0);
+    budget = 100000;
+    CHECK(host_glob_match_n("a*", aaa, false, &budget));
+    CHECK(budget == 100000 - 4000);
 }
 
 static void test_paths(void) {
@@ -739,6 +767,44 @@ static void test_confirmed_by(void) {
     rule_free(st_rule);
 }
 
+/* A config whose suppressions are costly to match against a model's long
+ * names: the matching stops at FINDINGS_SUPP_BUDGET glob steps and the
+ * findings not reached stay unsuppressed (a config can make a run show
+ * more, never hide a finding by its cost); one cheap suppression still
+ * works before the budget is spent. */
+static void test_suppression_budget(void) {
+    enum { NSUPP = 1100, LONG = 1 << 20 };
+    size_t cap = 64 + NSUPP * 64;
+    char *json = malloc(cap), *p = json;
+    p += sprintf(p, "{\"suppressions\": [{\"rule\": \"io/first\", \"reason\": \"cheap\"}");
+    for (int i = 0; i < NSUPP; i++) p += sprintf(p, ", {\"rule\": \"*\", \"op\": \"*b%d\", \"reason\": \"r\"}", i);
+    sprintf(p, "]}");
+    config cfg;
+    char err[512];
+    CHECK_INT(config_parse(&cfg, json, strlen(json), "/p/.coreml-lint.json", "/p", err, sizeof err), 0);
+    free(json);
+    char *name = malloc(LONG + 1);
+    memset(name, 'a', LONG);
+    name[LONG] = 0;
+    fvec v = {0};
+    fvec_push(&v, mk_finding("io/first", "x", "a cheap one"));
+    for (int i = 0; i < 2; i++) fvec_push(&v, mk_finding("io/long", name, i ? "second" : "first"));
+    free(name);
+    findings_stats st;
+    CHECK_INT(findings_finish(&v, NULL, 0, &cfg, "/p", &st), 0);
+    CHECK(st.supp_budget_spent);
+    size_t suppressed = 0;
+    for (size_t i = 0; i < v.n; i++) {
+        suppressed += v.v[i]->suppressed;
+        if (v.v[i]->suppressed) CHECK_STR(v.v[i]->rule_id, "io/first");
+    }
+    CHECK_INT(suppressed, 1);
+    CHECK_INT(v.n, 3);
+    for (size_t i = 0; i < v.n; i++) finding_free(v.v[i]);
+    free(v.v);
+    config_free(&cfg);
+}
+
 int main(void) {
     RUN(test_sha256);
     RUN(test_levels);
@@ -752,5 +818,6 @@ int main(void) {
     RUN(test_run_config);
     RUN(test_fingerprints);
     RUN(test_confirmed_by);
+    RUN(test_suppression_budget);
     return CHECK_DONE();
 }
