@@ -170,6 +170,37 @@ static void test_loop_break_continue(void) {
     pool_free();
 }
 
+/* innerProduct with a bias of fewer than outputChannels values: the run
+ * fails naming it (the kernel read past the bias, heap bytes in the
+ * outputs, an adversarial pass found); with all of them it computes */
+static void test_inner_product_bias(void) {
+    static const float wv[6] = {1, 0, 2, -1, 1, 0}; /* [2 outputs of 3] */
+    for (int full = 0; full < 2; full++) {
+        nnm b = nnm_new(true);
+        nnm_input(&b, "x", NV(1, 3));
+        nnm_output(&b, "y");
+        Cmlpb__InnerProductLayerParams *ip = P(InnerProductLayerParams, INNER_PRODUCT_LAYER_PARAMS);
+        ip->inputchannels = 3;
+        ip->outputchannels = 2;
+        ip->weights = wp(6, wv);
+        ip->hasbias = 1;
+        ip->bias = wp(full ? 2 : 1, (const float[]){10, 20});
+        nn_add(b.nn, "fc", "x", "y", LC(INNER_PRODUCT), ip);
+        float x[3] = {1, 2, 3};
+        exec_tensor t = TS("x", x, 1, 3);
+        res r;
+        CHECK(nnm_prepare(&r, &b, &nn_host_opts));
+        if (full) {
+            if (res_again(&r, EXEC_FP32, &t, 1)) EXPECT_OUT(&r, "y", 0, 1 + 6 + 10, -1 + 2 + 20);
+        } else {
+            CHECK(!res_again(&r, EXEC_FP32, &t, 1));
+            CHECK(strstr(r.err, "'fc'") && strstr(r.err, "bias holds 1 values for 2 outputChannels"));
+        }
+        res_free(&r);
+        pool_free();
+    }
+}
+
 /* a while loop whose condition never turns false stops at the plan's
  * loop limit with a message; a loopBreak outside a loop is an error */
 static void test_loop_limits(void) {
@@ -1180,6 +1211,7 @@ int main(void) {
     RUN(test_loop_while);
     RUN(test_loop_break_continue);
     RUN(test_loop_limits);
+    RUN(test_inner_product_bias);
     RUN(test_rank5_mapping);
     RUN(test_unary_functions);
     RUN(test_compare_logic);

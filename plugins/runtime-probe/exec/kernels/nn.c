@@ -499,6 +499,10 @@ static int k_innerProduct(xctx *c) {
         return exec_fail(c, "inputChannels %lld x outputChannels %lld: out of range (the weight count overflows)",
                          (long long)cin, (long long)cout);
     if (w->n < (uint64_t)wantw) return exec_fail(c, "weights do not match the channels");
+    /* a bias of fewer than outputChannels values was read past its end
+     * (heap bytes in the outputs, an adversarial pass found) */
+    if (b && b->d && b->n < (uint64_t)cout)
+        return exec_fail(c, "bias holds %zu values for %lld outputChannels", b->n, (long long)cout);
     int r = x->rank;
     int64_t dim[EXEC_MAX_RANK];
     memcpy(dim, x->dim, sizeof dim);
