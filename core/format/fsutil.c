@@ -36,21 +36,64 @@ int fs_open_regular(const char *path) {
 
 const char *fs_strerror(int err) {
     if (err == FS_ENOTREG) return "not a regular file (a FIFO, socket or device is never opened)";
-    if (err == FS_EOUTSIDE) return "a symbolic link leads out of the model's folder (not followed)";
+    if (err == FS_EOUTSIDE) return "a symbolic link leads out of the model's folder, or to nothing (not followed)";
     return strerror(err);
+}
+
+/* real (a resolved path) is root_real or below it */
+static bool real_within(const char *root_real, const char *real) {
+    size_t n = strlen(root_real);
+    while (n > 1 && root_real[n - 1] == '/') n--;
+    return !strncmp(real, root_real, n) && (real[n] == '/' || real[n] == 0 || (n == 1 && root_real[0] == '/'));
 }
 
 int fs_inside(const char *root_real, const char *path) {
     if (!root_real || !path) return 0;
     char *real = realpath(path, NULL);
-    if (!real) return 0;
-    size_t n = strlen(root_real);
-    while (n > 1 && root_real[n - 1] == '/') n--;
-    bool ok = !strncmp(real, root_real, n) && (real[n] == '/' || real[n] == 0 || (n == 1 && root_real[0] == '/'));
-    free(real);
-    if (ok) return 0;
-    errno = FS_EOUTSIDE;
-    return -1;
+    if (real) {
+        bool ok = real_within(root_real, real);
+        free(real);
+        if (ok) return 0;
+        errno = FS_EOUTSIDE;
+        return -1;
+    }
+    /* It does not resolve. Find its longest prefix that does: one outside
+     * the folder, or a name just after it that exists (a symbolic link to
+     * nothing, or through a link that leads out to a missing name), is
+     * "leads out", told the same way whether the target exists or not, so
+     * a model cannot learn what exists on the machine from the report; a
+     * name that is simply absent inside the folder is the caller's "does
+     * not exist". */
+    size_t n = strlen(path);
+    char *p = malloc(n + 1);
+    if (!p) return 0;
+    memcpy(p, path, n + 1);
+    int rc = 0;
+    for (int guard = 0; guard < 4096; guard++) {
+        char *slash = strrchr(p, '/');
+        if (!slash) break;   /* a relative path's first name: the caller opens it */
+        char *next = slash + 1;
+        *slash = 0;
+        char *r = realpath(*p ? p : "/", NULL);
+        if (!r) continue;
+        if (!real_within(root_real, r)) {
+            /* above the folder (its own path is missing): not a link's doing */
+            bool above = real_within(r, root_real);
+            free(r);
+            if (!above) rc = -1;
+            break;
+        }
+        free(r);
+        *slash = '/';
+        char *end = strchr(next, '/');
+        if (end) *end = 0;
+        struct stat st;
+        if (lstat(p, &st) == 0) rc = -1;   /* exists, yet does not resolve */
+        break;
+    }
+    free(p);
+    if (rc) errno = FS_EOUTSIDE;
+    return rc;
 }
 
 /* From this size a file is read into huge pages of our own instead of

@@ -35,9 +35,11 @@ int fs_open_regular(const char *path);
 
 /* 0 when path, every symbolic link resolved, lies inside root_real (a
  * folder as realpath gives it), when root_real is NULL (a bare .mlmodel has
- * no folder) or when path does not resolve (the open then says why);
- * -1 with errno FS_EOUTSIDE when it leads out: a file in a package must
- * never make the tool read /etc/passwd or a token beside the checkout. */
+ * no folder) or when a name inside the folder is absent (the open then says
+ * so); -1 with errno FS_EOUTSIDE when it leads out, or through a link that
+ * leads to nothing: a file in a package must never make the tool read
+ * /etc/passwd or a token beside the checkout, nor tell whether one exists.
+ * Call it before any stat or open of the path. */
 int fs_inside(const char *root_real, const char *path);
 /* strerror, with a plain sentence for FS_ENOTREG and FS_EOUTSIDE. */
 const char *fs_strerror(int err);

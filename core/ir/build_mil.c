@@ -114,14 +114,17 @@ static wfile *open_weight_file(builder *b, const char *file_name, const char *lo
     size_t rl = strlen(lm->root);
     wf->pub.path = (!strncmp(abs, lm->root, rl) && abs[rl] == '/') ? abs + rl + 1 : abs;
     lm->wfiles[lm->n_wfiles++] = wf;
+    /* inside the folder first: whether a link's target exists must not
+     * show in the report */
     struct stat st;
-    if (stat(abs, &st) != 0) {
+    bool inside = fs_inside(lm->root_real, abs) == 0;
+    if (inside && stat(abs, &st) != 0) {
         diag_add(&lm->diags, "load/missing-weight-file", DIAG_ERROR, wf->pub.path, -1, 0, 0, logical,
                  "weight file '%s' referenced by the program does not exist", wf->pub.path);
         return NULL;
     }
-    if (!S_ISREG(st.st_mode)) errno = S_ISDIR(st.st_mode) ? EISDIR : FS_ENOTREG;
-    if (!S_ISREG(st.st_mode) || fs_inside(lm->root_real, abs) != 0) {
+    if (inside && !S_ISREG(st.st_mode)) errno = S_ISDIR(st.st_mode) ? EISDIR : FS_ENOTREG;
+    if (!inside || !S_ISREG(st.st_mode)) {
         diag_add(&lm->diags, "load/missing-weight-file", DIAG_ERROR, wf->pub.path, -1, 0, 0, logical,
                  "weight file '%s' is not read: %s", wf->pub.path, fs_strerror(errno));
         return NULL;

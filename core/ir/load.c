@@ -243,7 +243,10 @@ static char *read_manifest(lmodel *lm, const char *root) {
                     continue;
                 }
                 char *abs = arena_printf(lm->a, "%s/Data/%s", root, p->valuestring);
-                if (abs && !fs_is_file(abs) && !fs_is_dir(abs))
+                if (abs && fs_inside(lm->root_real, abs) != 0)
+                    MDIAG(lm, &ix, p->valuestring, "item '%s' path 'Data/%s' is not read: %s",
+                          e->string ? e->string : "", p->valuestring, fs_strerror(FS_EOUTSIDE));
+                else if (abs && !fs_is_file(abs) && !fs_is_dir(abs))
                     MDIAG(lm, &ix, p->valuestring, "item '%s' path 'Data/%s' does not exist",
                           e->string ? e->string : "", p->valuestring);
             }

@@ -907,6 +907,61 @@ static void test_symlinks_out(void) {
     }
 }
 
+/* Nor whether the target of such a link exists: a weight file, a weights
+ * folder and a Manifest.json item linked out to a name that exists and to
+ * one that does not read the same in the report (a pull request could
+ * otherwise probe the runner's files: "not read: leads out" against "does
+ * not exist"). */
+static void test_symlink_oracle(void) {
+    char d[PATH_MAX + 64], secret[PATH_MAX + 64], outdir[PATH_MAX + 64];
+    path_in(d, sizeof d, work, "oracle");
+    mkdir(d, 0700);
+    path_in(secret, sizeof secret, work, "there.txt");
+    write_str(secret, "x\n");
+    path_in(outdir, sizeof outdir, work, "outdir");
+    mkdir(outdir, 0700);
+    CHECK(sh("cp '%s/examples/tiny_mlprogram.mlpackage/Data/com.apple.CoreML/weights/weight.bin' '%s/'",
+             getenv("CML_BUILD_DIR"), outdir) == 0);
+    const char *bd = getenv("CML_BUILD_DIR");
+    /* [0] leads to a file that exists, [1] to one that does not */
+    const char *file_targets[2] = {secret, "/no/such/file/anywhere"};
+    const char *dir_targets[2] = {outdir, "/no/such/folder"};
+    char *outs[3][2];
+    for (int k = 0; k < 2; k++) {
+        CHECK(sh("rm -rf '%s/w%d.mlpackage' '%s/f%d.mlpackage' '%s/i%d.mlpackage' && "
+                 "cp -R '%s/examples/tiny_mlprogram.mlpackage' '%s/w%d.mlpackage' && "
+                 "ln -sf '%s' '%s/w%d.mlpackage/Data/com.apple.CoreML/weights/weight.bin' && "
+                 "cp -R '%s/examples/tiny_mlprogram.mlpackage' '%s/f%d.mlpackage' && "
+                 "rm -r '%s/f%d.mlpackage/Data/com.apple.CoreML/weights' && "
+                 "ln -s '%s' '%s/f%d.mlpackage/Data/com.apple.CoreML/weights' && "
+                 "cp -R '%s/examples/tiny_mlprogram.mlpackage' '%s/i%d.mlpackage' && "
+                 "mv '%s/i%d.mlpackage/Data/com.apple.CoreML/weights' '%s/i%d.mlpackage/Data/com.apple.CoreML/w2' && "
+                 "ln -s '%s' '%s/i%d.mlpackage/Data/com.apple.CoreML/weights'",
+                 d, k, d, k, d, k, bd, d, k, file_targets[k], d, k, bd, d, k, d, k, dir_targets[k], d, k, bd, d, k, d,
+                 k, d, k, dir_targets[k], d, k) == 0);
+        static const char *const pre[3] = {"w", "f", "i"};
+        for (int m = 0; m < 3; m++) {
+            char model[32];
+            snprintf(model, sizeof model, "%s%d.mlpackage", pre[m], k);
+            res r = RUN_IN(d, 60, "check", "--no-config", "--no-color", model);
+            /* the model's name apart, the reports must be the same */
+            char *o = r.out ? strdup(r.out) : strdup("");
+            for (char *q = o; (q = strstr(q, model)); q += strlen(model)) q[strlen(pre[m])] = 'K';
+            outs[m][k] = o;
+            CHECK(strstr(r.out, "leads out of the model") != NULL);
+            CHECK(!strstr(r.out, "does not exist"));
+            res_free(&r);
+        }
+    }
+    for (int m = 0; m < 3; m++) {
+        if (strcmp(outs[m][0], outs[m][1]))
+            fprintf(stderr, "  the reports tell the link targets apart:\n%s\n--\n%s\n", outs[m][0], outs[m][1]);
+        CHECK_STR(outs[m][0], outs[m][1]);
+        free(outs[m][0]);
+        free(outs[m][1]);
+    }
+}
+
 /* ---- 5. reports written atomically ------------------------------------------------------ */
 
 static void test_atomic_report(void) {
@@ -1140,6 +1195,7 @@ int main(void) {
     RUN(test_special_files);
     RUN(test_discovery);
     RUN(test_symlinks_out);
+    RUN(test_symlink_oracle);
     RUN(test_atomic_report);
     RUN(test_lua_wall_clock);
     RUN(test_probe_outputs_no_follow);
