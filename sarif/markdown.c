@@ -10,8 +10,10 @@
  * tool notifications. Comments are limited to 65,536 characters, so the
  * lists are capped. Untrusted strings are made one line of valid UTF-8 and
  * escaped: Markdown punctuation gets a backslash, HTML's < > & become
- * entities, and '@' and '#' are followed by a zero-width space so a model
- * cannot mention people or link issues in a pull request. */
+ * entities, '@' and '#' are followed by a zero-width space so a model
+ * cannot mention people or link issues in a pull request, and so are the
+ * ':' of "://" and the "www" of "www." so that GitHub's autolinks do not
+ * turn a name into a clickable link. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,21 @@ static void md(FILE *out, const char *s) {
         case '&': fputs("&amp;", out); break;
         case '@': fputs("@&#8203;", out); break;
         case '#': fputs("#&#8203;", out); break;
+        case ':':
+            fputs(p[1] == '/' && p[2] == '/' ? ":&#8203;" : ":", out);
+            break;
+        case 'w': case 'W':
+            /* "www." autolinks (GitHub Flavored Markdown): "www" ZWSP "." */
+            if ((p[1] == 'w' || p[1] == 'W') && (p[2] == 'w' || p[2] == 'W') && p[3] == '.') {
+                fputc(p[0], out);
+                fputc(p[1], out);
+                fputc(p[2], out);
+                fputs("&#8203;", out);
+                p += 2;
+            } else {
+                fputc(*p, out);
+            }
+            break;
         case '\\': case '`': case '*': case '_': case '[': case ']': case '(': case ')': case '|': case '~':
         case '!':
             fputc('\\', out);

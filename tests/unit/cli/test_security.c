@@ -481,6 +481,20 @@ static void sweep(const char *label, const char *const *args, bool github, bool 
     res_free(&r);
 }
 
+/* The Markdown report goes into pull-request comments and job summaries,
+ * where GitHub turns bare "https://..." and "www...." into links: a
+ * model's names carry them (the payload has both), the report must not
+ * (its own links to the rule pages are Markdown links to github.com). */
+static void test_markdown_autolinks(void) {
+    char m[PATH_MAX + 64];
+    path_in(m, sizeof m, hostile, "strings_custom.mlmodel");   /* its custom layers' names are in findings */
+    res r = RUN_IN(work, 60, "check", "--no-config", "--format", "markdown", m);
+    CHECK(r.code == 0 || r.code == 1);
+    CHECK(strstr(r.out, "evil.example") != NULL);   /* the names are there */
+    CHECK(!strstr(r.out, "://evil") && !strstr(r.out, "www.evil"));
+    res_free(&r);
+}
+
 static void test_no_injection(void) {
     static const char *const models[] = {"strings_nn.mlmodel", "strings_custom.mlmodel", "strings_pipeline.mlmodel",
                                          "strings_mlprogram.mlpackage"};
@@ -1190,6 +1204,7 @@ int main(void) {
     if (!have_probe) fprintf(stderr, "note: no runtime probe in this build; probe and compare are not swept\n");
     RUN(test_trust_model);
     RUN(test_no_injection);
+    RUN(test_markdown_autolinks);
     RUN(test_nesting_bombs);
     RUN(test_config_every_byte);
     RUN(test_special_files);
