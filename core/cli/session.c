@@ -134,6 +134,16 @@ int session_open(session *s, const cli_opts *o, bool use_config, const char *opt
                         "chooses no file a rule reads or writes unless --trust-config or "
                         "COREML_LINT_TRUST_CONFIG=1 says it may; the command line may (docs/security.md)",
                         n_paths == 1 ? "" : "s", paths, n_paths == 1 ? "s" : "", n_paths == 1 ? "was" : "were");
+    /* ... and loosens none of a rule's limits (the probe's time and memory) */
+    char loose[256];
+    size_t n_loose = trusted ? 0 : config_drop_loose_limits(&s->cfg, s->reg, loose, sizeof loose);
+    if (n_loose)
+        registry_notify(s->reg, NULL, "config/untrusted-limits", LEVEL_WARNING, s->cfg.file, 0,
+                        "the configuration's rule option%s %s would loosen %s limit%s and %s ignored: a configuration "
+                        "file may only tighten them unless --trust-config or COREML_LINT_TRUST_CONFIG=1 says it may; "
+                        "the command line may (docs/security.md)",
+                        n_loose == 1 ? "" : "s", loose, n_loose == 1 ? "a" : "their", n_loose == 1 ? "" : "s",
+                        n_loose == 1 ? "was" : "were");
     config_overlay ov = {.enable = o->enable.v,
                          .n_enable = o->enable.n,
                          .disable = o->disable.v,

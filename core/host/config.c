@@ -724,7 +724,10 @@ static const rule_option *find_option(const host_rule *r, const char *name) {
     return NULL;
 }
 
-size_t config_drop_file_options(config *c, const registry *reg, char *names, size_t cap) {
+/* Remove from c's rule options those that `drop` refuses for some rule the
+ * pattern covers; their names into names (cap bytes), their count back. */
+static size_t drop_options(config *c, const registry *reg, char *names, size_t cap,
+                           bool (*drop_it)(const rule_option *opt, const cJSON *v)) {
     size_t n = 0, used = 0;
     if (cap) names[0] = 0;
     for (size_t k = 0; c && k < c->n_rules; k++) {
@@ -736,7 +739,7 @@ size_t config_drop_file_options(config *c, const registry *reg, char *names, siz
             for (size_t i = 0; !drop && i < registry_count(reg); i++) {
                 const host_rule *r = registry_rule(reg, i);
                 const rule_option *opt = rule_matches(r, cr->pattern) ? find_option(r, o->string) : NULL;
-                drop = opt && opt->names_file;
+                drop = opt && drop_it(opt, o);
             }
             if (drop) {
                 if (used < cap) {
@@ -751,6 +754,27 @@ size_t config_drop_file_options(config *c, const registry *reg, char *names, siz
         }
     }
     return n;
+}
+
+static bool names_a_file(const rule_option *opt, const cJSON *v) {
+    (void)v;
+    return opt->names_file;
+}
+
+/* a limit set looser than its default: larger, or 0 / negative (none) */
+static bool loosens(const rule_option *opt, const cJSON *v) {
+    if (!opt->limit) return false;
+    if (!cJSON_IsNumber(v)) return false;   /* a type error: config_apply says so */
+    double d = cJSON_IsNumber(opt->default_value) ? opt->default_value->valuedouble : 0;
+    return !(v->valuedouble > 0) || v->valuedouble > d;
+}
+
+size_t config_drop_file_options(config *c, const registry *reg, char *names, size_t cap) {
+    return drop_options(c, reg, names, cap, names_a_file);
+}
+
+size_t config_drop_loose_limits(config *c, const registry *reg, char *names, size_t cap) {
+    return drop_options(c, reg, names, cap, loosens);
 }
 
 static void declared_list(const host_rule *r, char *buf, size_t cap) {

@@ -100,6 +100,10 @@ int config_apply(const config *c, registry *reg, const config_overlay *ov, char 
  * the user does not trust, which may be the pull request's. Returns how
  * many were removed; names gets their names, as far as cap allows. */
 size_t config_drop_file_options(config *c, const registry *reg, char *names, size_t cap);
+/* The same for rule options that are limits (CML_OPT_LIMIT) set looser than
+ * their default (larger, or 0 and below: none): an untrusted configuration
+ * may only tighten them. */
+size_t config_drop_loose_limits(config *c, const registry *reg, char *names, size_t cap);
 /* True when the model path matches an `exclude` glob. */
 bool config_excluded(const config *c, const char *model_path, const char *cwd);
 /* The first suppression that covers the finding, or NULL. The matching is

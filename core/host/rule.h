@@ -33,6 +33,7 @@ typedef struct rule_option {
     cJSON *default_value;   /* owned */
     char *doc;
     bool names_file;        /* CML_OPT_NAMES_FILE: not from an untrusted configuration */
+    bool limit;             /* CML_OPT_LIMIT: an untrusted configuration only tightens it */
 } rule_option;
 
 typedef struct host_rule host_rule;

@@ -49,6 +49,9 @@
  *      must not choose where a rule writes or what it reads). No ABI bump:
  *      the host reads the struct by its size, and an older plugin's options
  *      have no flags.
+ *   1  CML_OPT_LIMIT (a cml_option.flags bit): an untrusted configuration
+ *      may only tighten the option. No ABI bump: an older host ignores the
+ *      bit, as it ignores every bit it does not know.
  *
  * The contract (policy, result of non-compliance, enforced by the host?):
  *   PLG-1  A plugin must not write to the IR or keep pointers into it after
@@ -158,6 +161,10 @@ typedef struct cml_option {
 #define CML_OPT_NAMES_FILE 1u /* the value names files or folders the rule reads or writes: a
                                * configuration the user does not trust (docs/security.md) may
                                * not set it; the command line and a trusted one may */
+#define CML_OPT_LIMIT 2u      /* an int or number option that bounds what the rule spends (seconds,
+                               * megabytes, runs): a configuration the user does not trust may only
+                               * tighten it, to a value above 0 and at most the default; the
+                               * command line and a trusted one may set any */
 
 /* ---- rules and plugins ------------------------------------------------------ */
 

@@ -35,7 +35,7 @@ static const cml_option OPT_THREADS = {
 static const cml_option OPT_RUNS = {
     .size = sizeof(cml_option), .type = CML_OPT_INT, .name = "runs",
     .doc = "Predictions per mode (fp32, fp16 emulation; Core ML compute units): first, median and p90 latency.",
-    .default_int = 10};
+    .default_int = 10, .flags = CML_OPT_LIMIT};
 static const cml_option OPT_SEED = {
     .size = sizeof(cml_option), .type = CML_OPT_INT, .name = "seed",
     .doc = "Seed of the generated inputs (declared types and shapes; images as 0-255 pixels).", .default_int = 0};
@@ -51,12 +51,13 @@ static const cml_option OPT_SAVE = {
     .flags = CML_OPT_NAMES_FILE};
 static const cml_option OPT_TIMEOUT = {
     .size = sizeof(cml_option), .type = CML_OPT_NUMBER, .name = "timeout",
-    .doc = "Wall-clock limit of the probe's process in seconds (probe/timeout beyond it).", .default_number = 300};
+    .doc = "Wall-clock limit of the probe's process in seconds (probe/timeout beyond it).", .default_number = 300,
+    .flags = CML_OPT_LIMIT};
 static const cml_option OPT_MEMORY = {
     .size = sizeof(cml_option), .type = CML_OPT_INT, .name = "memory_limit",
     .doc = "Memory the probe's process may add in MB (address space where the OS enforces it, and resident "
            "memory); 0: no limit (probe/out-of-memory beyond it).",
-    .default_int = 16384};
+    .default_int = 16384, .flags = CML_OPT_LIMIT};
 static const cml_option OPT_FUNCTION = {
     .size = sizeof(cml_option), .type = CML_OPT_STRING, .name = "function",
     .doc = "Function of a multifunction model to run; empty: the default function.", .default_string = ""};

@@ -266,6 +266,7 @@ static host_rule *so_make_rule(so_plugin *pl, const cml_rule *cr, const char *pa
             r->options[i].doc = so_dup(o.doc, &oom);
             r->options[i].type = (opt_type)o.type; /* same numbering as cml_option_type */
             r->options[i].names_file = (o.flags & CML_OPT_NAMES_FILE) != 0;
+            r->options[i].limit = (o.flags & CML_OPT_LIMIT) != 0 && (o.type == CML_OPT_INT || o.type == CML_OPT_NUMBER);
             r->options[i].default_value = so_option_default(&o);
             if (!r->options[i].default_value) oom = true;
         }

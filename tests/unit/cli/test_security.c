@@ -414,6 +414,24 @@ static void test_trust_model(void) {
     if (!exists_path(outside)) fprintf(stderr, "  trusted save_outputs: exit %d\n  %.1200s\n", r.code, r.err);
     res_free(&r);
     sh("rm -rf '%s'", outside);
+    /* the probe's own limits: the file may tighten them (runs 1: kept), not
+     * lift them (a pull request's config set timeout 1e9 and memory_limit 0,
+     * no limit, and the probe ran for as long as its model wished) */
+    write_str(f, "{\"enable\": [\"probe/*\"], \"rules\": {\"probe/*\": {\"options\": {\"runs\": 1, "
+                 "\"timeout\": 1e9, \"memory_limit\": 0, \"coreml\": false}}}}\n");
+    r = run_env(repo, 120, env_plain, (const char *const[]){"check", "--format", "json", model, NULL});
+    CHECK(r.code == 0 || r.code == 1);
+    CHECK(strstr(r.out, "config/untrusted-limits") && strstr(r.out, "timeout, memory_limit would loosen"));
+    CHECK(strstr(r.out, "\"runs\":\t1,") != NULL);   /* the probe's figures: 1 run per mode */
+    res_free(&r);
+    write_str(f, "{\"enable\": [\"probe/*\"], \"rules\": {\"probe/*\": {\"options\": {\"runs\": 50, "
+                 "\"coreml\": false}}}}\n");
+    r = run_env(repo, 120, env_plain, (const char *const[]){"check", "--format", "json", model, NULL});
+    CHECK(strstr(r.out, "config/untrusted-limits") && strstr(r.out, "option runs would loosen"));
+    res_free(&r);
+    r = run_env(repo, 120, env_plain, (const char *const[]){"check", "--trust-config", "--format", "json", model, NULL});
+    CHECK(!strstr(r.out, "config/untrusted-limits"));
+    res_free(&r);
     /* a committed file named like an option (pre-commit and xargs append
      * the commit's file names): refused, never read as --plugin */
     CHECK(sh("mkdir -p '%s/--plugin=x.mlpackage' '%s/x.mlpackage' && cp '%s' '%s/--plugin=x.mlpackage/evil.so' && "
