@@ -200,6 +200,18 @@ static int64_t border(xctx *c, const char *prefix, int dim, bool end) {
     return exec_ai(c, name, 0);
 }
 
+/* Kernel sizes, strides, dilations and padding amounts are uint64 in the
+ * proto: past 2^31 none describes a tensor that fits in memory, and sums
+ * and products of such values wrap (an audit found (k - 1) * dilation and
+ * in + 2 * padding overflowing). 0, or -1 after exec_fail. */
+#define NN_GEOM_MAX ((int64_t)1 << 31)
+static int geom_ok(xctx *c, const int64_t *v, int n) {
+    for (int i = 0; i < n; i++)
+        if (v[i] < 0 || v[i] > NN_GEOM_MAX)
+            return exec_fail(c, "kernel size, stride, dilation or padding %lld is out of range", (long long)v[i]);
+    return 0;
+}
+
 /* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1185-1242 SamePadding: out = ceil(in / stride),
  * total = max(0, (out-1)*stride + K - in); BOTTOM_RIGHT_HEAVY puts
  * floor(total/2) on top/left, TOP_LEFT_HEAVY on bottom/right. */
@@ -235,6 +247,7 @@ static int k_convolution(xctx *c) {
     int64_t s[2] = {list_at(c, "stride", 0, 1), list_at(c, "stride", 1, 1)};
     int64_t d[2] = {list_at(c, "dilationFactor", 0, 1), list_at(c, "dilationFactor", 1, 1)};
     if (s[0] < 1 || s[1] < 1 || d[0] < 1 || d[1] < 1 || kh < 1 || kw < 1) return exec_fail(c, "bad kernel/stride/dilation");
+    if (geom_ok(c, (const int64_t[]){kh, kw, s[0], s[1], d[0], d[1]}, 6) != 0) return -1;
     int r = x->rank;
     int64_t cin = x->dim[r - 3], H = x->dim[r - 2], W = x->dim[r - 1];
     int64_t ek[2] = {(kh - 1) * d[0] + 1, (kw - 1) * d[1] + 1};
@@ -243,6 +256,7 @@ static int k_convolution(xctx *c) {
     if (!same) {
         pad[0] = border(c, "valid", 0, false); pad[1] = border(c, "valid", 0, true);
         pad[2] = border(c, "valid", 1, false); pad[3] = border(c, "valid", 1, true);
+        if (geom_ok(c, pad, 4) != 0) return -1;
     }
     if (cout <= 0 || cin % groups || cout % groups) return exec_fail(c, "channels do not match nGroups");
     /* the product of hostile sizes (kernelSize is uint64) may wrap to a
@@ -435,12 +449,14 @@ static int k_pooling(xctx *c) {
     int64_t s[2] = {list_at(c, "stride", 0, 1), list_at(c, "stride", 1, 1)};
     int64_t pad[4] = {0, 0, 0, 0}, ho, wo;
     if (!exec_ab(c, "globalPooling") && (kh < 1 || kw < 1)) return exec_fail(c, "empty kernel");
+    if (!exec_ab(c, "globalPooling") && geom_ok(c, (const int64_t[]){kh, kw, s[0], s[1]}, 4) != 0) return -1;
     if (exec_ab(c, "globalPooling")) {
         kh = H; kw = W; s[0] = s[1] = 1;
         ho = wo = 1;
     } else if (exec_ab(c, "includeLastPixel")) {
         int64_t p[2] = {list_at(c, "includeLastPixel.paddingAmounts", 0, 0),
                         list_at(c, "includeLastPixel.paddingAmounts", 1, 0)};
+        if (geom_ok(c, p, 2) != 0) return -1;
         int64_t in[2] = {H, W}, k2[2] = {kh, kw}, o[2];
         for (int i = 0; i < 2; i++) {
             if (s[i] < 1) return exec_fail(c, "bad stride");
@@ -463,6 +479,7 @@ static int k_pooling(xctx *c) {
         if (s[0] < 1 || s[1] < 1) return exec_fail(c, "bad stride");
         pad[0] = border(c, "valid", 0, false); pad[1] = border(c, "valid", 0, true);
         pad[2] = border(c, "valid", 1, false); pad[3] = border(c, "valid", 1, true);
+        if (geom_ok(c, pad, 4) != 0) return -1;
         ho = (H + pad[0] + pad[1] - kh) / s[0] + 1;
         wo = (W + pad[2] + pad[3] - kw) / s[1] + 1;
     }

@@ -427,13 +427,19 @@ static int k_reorganizeData(xctx *c) {
     if (b < 2) return exec_fail(c, "blockSize must be at least 2");
     const char *m = exec_as(c, "mode");
     int mode = !m || !strcmp(m, "SPACE_TO_DEPTH") ? 0 : !strcmp(m, "DEPTH_TO_SPACE") ? 1 : 2;
-    int64_t C = x->dim[r - 3], H = x->dim[r - 2], W = x->dim[r - 1], Co, Ho, Wo;
+    int64_t C = x->dim[r - 3], H = x->dim[r - 2], W = x->dim[r - 1], Co, Ho, Wo, bb;
+    /* blockSize is uint64: b * b (and C * b * b, H * b) may wrap, to 0 (a
+     * division by zero) or to a small size the copy then overruns */
+    if (__builtin_mul_overflow(b, b, &bb)) return exec_fail(c, "blockSize %lld is out of range", (long long)b);
     if (mode == 0) {
         if (H % b || W % b) return exec_fail(c, "blockSize %lld does not divide %lldx%lld", (long long)b, (long long)H, (long long)W);
-        Co = C * b * b; Ho = H / b; Wo = W / b;
+        if (__builtin_mul_overflow(C, bb, &Co)) return exec_fail(c, "blockSize %lld is out of range", (long long)b);
+        Ho = H / b; Wo = W / b;
     } else {
-        if (C % (b * b)) return exec_fail(c, "blockSize^2 does not divide %lld channels", (long long)C);
-        Co = C / (b * b); Ho = H * b; Wo = W * b;
+        if (C % bb) return exec_fail(c, "blockSize^2 does not divide %lld channels", (long long)C);
+        if (__builtin_mul_overflow(H, b, &Ho) || __builtin_mul_overflow(W, b, &Wo))
+            return exec_fail(c, "blockSize %lld is out of range", (long long)b);
+        Co = C / bb;
     }
     int64_t dim[EXEC_MAX_RANK];
     memcpy(dim, x->dim, sizeof dim);
@@ -474,7 +480,10 @@ static int k_sequenceRepeat(xctx *c) {
     int64_t outer = 1;
     for (int i = 0; i < sa; i++) outer *= dim[i];
     size_t block = x->n / exec_nz(outer);
-    dim[sa] *= n;
+    /* nRepetitions is uint64: the product may wrap to a small size that the
+     * n copies below would overrun */
+    if (__builtin_mul_overflow(dim[sa], n, &dim[sa]))
+        return exec_fail(c, "nRepetitions %lld is out of range", (long long)n);
     xt *y = out_checked(c, 0, r, dim);
     if (!y) return -1;
     for (int64_t o = 0; o < outer; o++)
@@ -503,10 +512,14 @@ static int k_crop(xctx *c) {
     } else {
         t = exec_ai(c, "cropAmounts.borderAmounts[0].startEdgeSize", 0);
         l = exec_ai(c, "cropAmounts.borderAmounts[1].startEdgeSize", 0);
-        ho = H - t - exec_ai(c, "cropAmounts.borderAmounts[0].endEdgeSize", 0);
-        wo = W - l - exec_ai(c, "cropAmounts.borderAmounts[1].endEdgeSize", 0);
+        int64_t eb = exec_ai(c, "cropAmounts.borderAmounts[0].endEdgeSize", 0);
+        int64_t er = exec_ai(c, "cropAmounts.borderAmounts[1].endEdgeSize", 0);
+        /* the amounts are uint64: compared, never summed, so none wraps */
+        ho = t >= 0 && eb >= 0 && t <= H && eb <= H - t ? H - t - eb : -1;
+        wo = l >= 0 && er >= 0 && l <= W && er <= W - l ? W - l - er : -1;
     }
-    if (t < 0 || l < 0 || ho < 0 || wo < 0 || t + ho > H || l + wo > W)
+    /* t + ho may wrap for an offset near 2^63 (reading before the input) */
+    if (t < 0 || l < 0 || ho < 0 || wo < 0 || t > H || l > W || ho > H - t || wo > W - l)
         return exec_fail(c, "crop window %lldx%lld at (%lld, %lld) does not fit %lldx%lld", (long long)ho, (long long)wo,
                          (long long)t, (long long)l, (long long)H, (long long)W);
     int64_t lo[EXEC_MAX_RANK] = {0}, st[EXEC_MAX_RANK], n[EXEC_MAX_RANK];
@@ -924,7 +937,7 @@ static int k_constantPad(xctx *c) {
         const xt *p = exec_nn_in(c, 1);
         NEED(p, "pad amounts");
         n = (int)(p->n > 2 * EXEC_MAX_RANK ? 2 * EXEC_MAX_RANK + 1 : p->n);
-        for (int i = 0; i < n && i < 2 * EXEC_MAX_RANK; i++) pa[i] = (int64_t)p->d[i];
+        for (int i = 0; i < n && i < 2 * EXEC_MAX_RANK; i++) pa[i] = exec_f2i(p->d[i]);
     } else {
         n = exec_aints(c, "padAmounts", pa, 2 * EXEC_MAX_RANK);
     }
@@ -941,7 +954,9 @@ static int k_constantPad(xctx *c) {
             dim[i] = o;
         } else {
             before[i] = b;
-            dim[i] = x->dim[i] + b + a;
+            /* amounts near 2^63 would wrap the size (writes outside the output) */
+            if (__builtin_add_overflow(x->dim[i], b, &dim[i]) || __builtin_add_overflow(dim[i], a, &dim[i]))
+                return exec_fail(c, "pad amounts of axis %d are out of range", i);
         }
     }
     xt *y = out_checked(c, 0, r, dim);
