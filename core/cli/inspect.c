@@ -721,8 +721,14 @@ static void text_model(FILE *out, const cml_model *m, int indent) {
     }
     uint64_t inline_bytes = 0;
     size_t n_inline = 0;
+    /* numbers only: every ML Program op carries its name as an inline
+     * string value, and mode keywords ("valid", "fp16") are strings too,
+     * which made "inline constants: 3" of a program with no const op */
     for (size_t i = 0; i < m->n_weights; i++)
-        if (m->weights[i]->storage == CML_STORE_INLINE) { inline_bytes += m->weights[i]->nbytes; n_inline++; }
+        if (m->weights[i]->storage == CML_STORE_INLINE && m->weights[i]->dtype != CML_DT_STRING) {
+            inline_bytes += m->weights[i]->nbytes;
+            n_inline++;
+        }
     if (n_inline) {
         fmt_bytes(sb, sizeof sb, inline_bytes);
         fprintf(out, "inline constants: %zu (%s)\n", n_inline, sb);

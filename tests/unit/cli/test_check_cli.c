@@ -693,6 +693,20 @@ static void test_inspect_facts(void) {
     CHECK(strstr(r.out, "type:          dictVectorizer\n") && strstr(r.out, "parameters:    2 string key(s)\n"));
     CHECK(!strstr(r.out, "attribute(s)"));
     cli_res_free(&r);
+    /* inline constants are the numbers a program holds in itself: the 19
+     * const ops of tiny_mlprogram less the 4 in its weight file and the 2
+     * strings ("custom" padding), not every op's name (which read 40, and 4
+     * for a stateful program with no const op at all) */
+    char ex[PATH_MAX];
+    snprintf(ex, sizeof ex, "%s/examples", bd ? bd : ".");
+    r = run_in(ex, (const char *const[]){"inspect", "tiny_mlprogram.mlpackage", NULL});
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "\ninline constants: 13 (120 B)\n") != NULL);
+    cli_res_free(&r);
+    r = run_in(ex, (const char *const[]){"inspect", "tiny_stateful.mlpackage", NULL});
+    EXPECT_CODE(r, 0);
+    CHECK(!strstr(r.out, "inline constants"));
+    cli_res_free(&r);
     /* a pipeline's compressed weights are its stages' (a YOLO export with a
      * palettized detector stage read "compression: none") */
     r = run_in(truth, (const char *const[]){"inspect", "pipeline_compressed.mlpackage", NULL});
