@@ -293,7 +293,7 @@ static int fold_into(finding *s, finding *p) {
 
 /* Fold every finding a rule's confirmed_by names, on the same model and at
  * the finding's place or one of its related places, into that finding; one
- * more severe than the finding it restates, or suppressed, stays as it is.
+ * more severe than the finding it restates stays as it is.
  * Sorted candidates and a binary search per place: a rule may report
  * thousands of findings. */
 static int fold_confirmations(fvec *out, size_t *folded) {
@@ -303,8 +303,7 @@ static int fold_confirmations(fvec *out, size_t *folded) {
     fref *c = malloc(out->n * sizeof *c);
     if (!c) return -1;
     size_t nc = 0;
-    for (size_t i = 0; i < out->n; i++)
-        if (!out->v[i]->suppressed) c[nc++] = (fref){out->v[i], i};
+    for (size_t i = 0; i < out->n; i++) c[nc++] = (fref){out->v[i], i};
     qsort(c, nc, sizeof *c, cmp_cand);
     int rc = 0;
     for (size_t i = 0; i < out->n; i++) {
@@ -364,6 +363,12 @@ int findings_finish(fvec *out, char *const *fps, size_t n_fps, const config *cfg
         }
     }
 
+    /* before the baseline and the suppressions: a finding folded into the
+     * one it restates goes with it (a baseline written since holds only
+     * that one's fingerprint: folded after the baseline, the restating
+     * finding would come back as new once the other was dropped) */
+    if (fold_confirmations(out, &s.confirmed) != 0) oom = 1;
+
     size_t keep = 0;
     uint64_t budget = FINDINGS_SUPP_BUDGET;
     for (size_t i = 0; i < out->n; i++) {
@@ -385,7 +390,6 @@ int findings_finish(fvec *out, char *const *fps, size_t n_fps, const config *cfg
         out->v[keep++] = f;
     }
     out->n = keep;
-    if (fold_confirmations(out, &s.confirmed) != 0) oom = 1;
 
     /* sort, then drop later copies of (fingerprint, message) */
     if (out->n) qsort(out->v, out->n, sizeof *out->v, cmp_finding);

@@ -72,9 +72,9 @@ typedef struct findings_stats {
 #define FINDINGS_SUPP_BUDGET ((uint64_t)1 << 30)
 /* The post-processing: fingerprints; findings whose fingerprint is in fps
  * (sorted, n_fps) dropped; suppressions of cfg (may be NULL) marked, paths
- * relative to cwd; a finding that a rule's confirmed_by names, on the same
- * model and place, folded into the finding it restates; sorted; later
- * copies of one (fingerprint, message) dropped. Returns 0, or -1 when out of memory. */
+ * relative to cwd (a finding that a rule's confirmed_by names, on the same
+ * model and place, folded into the finding it restates before these two
+ * steps); sorted; later copies of one (fingerprint, message) dropped. Returns 0, or -1 when out of memory. */
 int findings_finish(fvec *out, char *const *fps, size_t n_fps, const struct config *cfg, const char *cwd,
                     findings_stats *st);
 

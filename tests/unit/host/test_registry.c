@@ -701,8 +701,9 @@ static void test_fingerprints(void) {
 /* A rule's confirmed_by: the named rule's finding about the same place (the
  * finding's own logical location or one of its related ones), on the same
  * model, is folded into it as a related location marked as a confirmation;
- * one on another place or model, a more severe one, a suppressed one, and
- * one of a rule not named stay findings of their own. */
+ * one on another place or model, a more severe one, and one of a rule not
+ * named stay findings of their own. A baseline that holds the static
+ * finding drops the folded one with it. */
 static void add_related(finding *f, const char *logical, const char *msg) {
     f->related = realloc(f->related, (f->n_related + 1) * sizeof *f->related);
     f->related[f->n_related] = (related_loc){.message = host_strdup(msg)};
@@ -764,6 +765,23 @@ static void test_confirmed_by(void) {
     CHECK_INT(seen, 3);
     for (size_t i = 0; i < v.n; i++) finding_free(v.v[i]);
     free(v.v);
+    /* the baseline written from such a run holds s1's fingerprint only:
+     * the probe's finding must not come back once s1 is dropped */
+    fvec b = {0};
+    s1 = mk_finding("io/static", "layer[1]:prob", "softmax 'prob' is constant");
+    s1->rule = st_rule;
+    add_related(s1, "output:y", "output 'y'");
+    findings_fingerprint(s1);
+    char *fps[1] = {host_strdup(s1->fingerprint)};
+    fvec_push(&b, s1);
+    fvec_push(&b, mk_finding("probe/seen", "output:y", "output 'y' came out the same"));
+    CHECK_INT(findings_finish(&b, fps, 1, NULL, "/", &st), 0);
+    CHECK_INT(b.n, 0);
+    CHECK_INT(st.baselined, 1);
+    CHECK_INT(st.confirmed, 1);
+    for (size_t i = 0; i < b.n; i++) finding_free(b.v[i]);
+    free(b.v);
+    free(fps[0]);
     rule_free(st_rule);
 }
 
