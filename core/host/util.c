@@ -193,7 +193,9 @@ static void gclose(gword *v, const gword *eps1, const gword *eps3, size_t w, boo
         gshift_or(v, eps1, 1, w);
         return;
     }
-    while (gshift_or(v, eps1, 1, w) | gshift_or(v, eps3, 3, w)) {
+    for (;;) {
+        bool one = gshift_or(v, eps1, 1, w), three = gshift_or(v, eps3, 3, w);
+        if (!one && !three) return;
     }
 }
 

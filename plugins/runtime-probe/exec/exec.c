@@ -442,11 +442,11 @@ double exec_pf(xctx *c, const char *name, double def) {
 
 int64_t exec_pi(xctx *c, const char *name, int64_t def) {
     const xt *t = exec_in(c, name);
-    if (t && t->d && t->n >= 1) return (int64_t)t->d[0];
+    if (t && t->d && t->n >= 1) return exec_f2i(t->d[0]);
     const cml_attr *a = exec_attr(c, name);
     if (a && a->kind == CML_ATTR_INT) return a->i;
     if (a && a->kind == CML_ATTR_BOOL) return a->b;
-    if (a && a->kind == CML_ATTR_FLOAT) return (int64_t)a->f;
+    if (a && a->kind == CML_ATTR_FLOAT) return exec_f2i(a->f);
     return def;
 }
 
@@ -471,7 +471,7 @@ int exec_pints(xctx *c, const char *name, int64_t *out, size_t max) {
     const xt *t = exec_in(c, name);
     if (t && t->d) {
         size_t n = t->n < max ? t->n : max;
-        for (size_t i = 0; i < n; i++) out[i] = (int64_t)t->d[i];
+        for (size_t i = 0; i < n; i++) out[i] = exec_f2i(t->d[i]);
         return (int)n;
     }
     return exec_aints(c, name, out, max);
@@ -482,7 +482,7 @@ int64_t exec_ai(xctx *c, const char *name, int64_t def) {
     if (!a) return def;
     if (a->kind == CML_ATTR_INT) return a->i;
     if (a->kind == CML_ATTR_BOOL) return a->b;
-    if (a->kind == CML_ATTR_FLOAT) return (int64_t)a->f;
+    if (a->kind == CML_ATTR_FLOAT) return exec_f2i(a->f);
     if (a->kind == CML_ATTR_STRING) return a->i;
     return def;
 }
@@ -2132,8 +2132,9 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
          * pipeline's labels are its last stage's) */
         const char *const *labs = t->strs ? t->strs : p->m->string_labels;
         size_t n_labs = t->strs ? t->nstr : p->m->n_class_labels;
-        if (t->dt == EXEC_DT_LABEL && labs && t->d && t->n && t->d[0] >= 0 && (size_t)t->d[0] < n_labs) {
-            outs[i].label = labs[(size_t)t->d[0]];
+        int64_t li = t->d && t->n ? exec_f2i(t->d[0]) : -1;
+        if (t->dt == EXEC_DT_LABEL && labs && li >= 0 && (uint64_t)li < n_labs) {
+            outs[i].label = labs[li];
             /* a name the kernel made (a k-NN's int64 label) dies with the run: copy it */
             if (t->aux && outs[i].label && !outs[i].owned_) {
                 char *copy = malloc(strlen(outs[i].label) + 1);

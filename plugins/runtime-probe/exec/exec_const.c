@@ -1080,7 +1080,7 @@ static int bad(cx *c, const char *why) {
 static unsigned char *as_bytes(const xt *t) {
     unsigned char *b = malloc(t->n ? t->n : 1);
     if (!b) return NULL;
-    for (size_t i = 0; i < t->n; i++) b[i] = (unsigned char)(int)t->d[i];
+    for (size_t i = 0; i < t->n; i++) b[i] = (unsigned char)exec_f2i(t->d[i]);
     return b;
 }
 
@@ -1089,7 +1089,7 @@ static int read_shape(const xt *s, int *rank, int64_t *dim) {
     *rank = (int)s->n;
     for (size_t i = 0; i < s->n; i++) {
         if (s->d[i] < 0) return -1;
-        dim[i] = (int64_t)s->d[i];
+        dim[i] = exec_f2i(s->d[i]);
     }
     return 0;
 }
@@ -1125,8 +1125,12 @@ static int lut_dense18(cx *c, const xt *idx, const xt *lut, int vaxis, xt *out) 
             g += (pos[d] / grp[d]) * lstride[d];
             ob += (d == vaxis && V > 1 ? pos[d] * V : pos[d]) * ostride[d];
         }
-        int64_t q = (int64_t)idx->d[f];
-        if (q < 0 || q >= P) return bad(c, "index outside the lut");
+        int64_t q = exec_f2i(idx->d[f]);
+        if (q < 0 || q >= P) {
+            free(out->d);   /* the callers free only what succeeded */
+            out->d = NULL;
+            return bad(c, "index outside the lut");
+        }
         const float *e = lut->d + (g * P + q) * V;
         if (V == 1) out->d[ob] = e[0];
         else for (int64_t v = 0; v < V; v++) out->d[ob + v * ostride[vaxis]] = e[v];
@@ -1198,7 +1202,7 @@ static int vector_axis(cx *c, const xt *lut, int K) {
     const xt *va = param(c, "vector_axis", false);
     if (!va || !va->n) return -1;
     (void)lut;
-    int a = (int)va->d[0];
+    int a = exec_f2int(va->d[0]);
     return a < 0 ? a + K : a;
 }
 
@@ -1388,7 +1392,7 @@ static int lz_constexpr(cx *c) {
         const xt *zp = small_param(c, "zero_point", z, &h1), *sc = small_param(c, "scale", z, &h2),
                  *ax = small_param(c, "axis", z, &h3);
         if (!zp || !sc || !ax || !ax->n || !big_src(c, "quantized_data", z->n, &z->v, z)) goto eager;
-        int axis = exec_axis((int)ax->d[0], z->rank);
+        int axis = exec_axis(exec_f2int(ax->d[0]), z->rank);
         int64_t C = axis >= 0 ? z->dim[axis] : 1;
         if ((sc->n != 1 && (int64_t)sc->n != C) || (zp->n != 1 && (int64_t)zp->n != C)) goto eager;
         if (axis < 0 && (sc->n > 1 || zp->n > 1)) goto eager;
@@ -1435,7 +1439,7 @@ static int lz_constexpr(cx *c) {
                 /* decoded bytes (a small index array): back to bytes */
                 unsigned char *b = lz_own(z, malloc(nb ? nb : 1), nb);
                 if (!b) goto eager;
-                for (size_t i = 0; i < nb; i++) b[i] = (unsigned char)(int)z->v.f[i];
+                for (size_t i = 0; i < nb; i++) b[i] = (unsigned char)exec_f2i(z->v.f[i]);
                 z->v = (xsrc){.b = b, .nbytes = nb};
             } else if (z->v.st != CML_DT_UINT8 && z->v.st != CML_DT_INT8) {
                 goto eager;
@@ -1592,7 +1596,7 @@ static int eval_eager(exec_plan *p, const cml_op *op, char *err, size_t errlen, 
         const xt *q = param(&c, "quantized_data", true), *zp = param(&c, "zero_point", true),
                  *sc = param(&c, "scale", true), *ax = param(&c, "axis", true);
         if (!q || !zp || !sc || !ax) return -1;
-        int axis = exec_axis((int)ax->d[0], q->rank);
+        int axis = exec_axis(exec_f2int(ax->d[0]), q->rank);
         if (axis < 0 && (sc->n > 1 || zp->n > 1)) return bad(&c, "axis out of range");
         if (copy_xt(&c, q, &out) != 0) return -1;
         int64_t inner = 1, C = axis >= 0 ? q->dim[axis] : 1;
@@ -1696,7 +1700,8 @@ static int eval_eager(exec_plan *p, const cml_op *op, char *err, size_t errlen, 
             int64_t inner = 1;
             for (int d = va + 1; d < mask->rank; d++) inner *= mask->dim[d];
             int64_t D = mask->dim[va];
-            size_t outer = mask->n / (size_t)(D * inner);
+            /* an empty mask (a zero dim) holds nothing to expand */
+            size_t outer = D * inner > 0 ? mask->n / (size_t)(D * inner) : 0;
             for (size_t o = 0; o < outer; o++)
                 for (int64_t i = 0; i < D; i++)
                     for (int64_t v = 0; v < V; v++)
@@ -1738,9 +1743,10 @@ int exec_nn_dequant(exec_plan *p, const cml_op *op, const cml_attr *at, xt *t, c
     }
     if (w->quant_lut) {
         for (size_t i = 0; i < t->n; i++) {
-            size_t k = (size_t)t->d[i];
-            if (k >= w->n_lut) {
-                exec_seterr(err, errlen, "layer '%s': LUT index %zu out of range (%zu entries)", op->name, k, w->n_lut);
+            int64_t k = exec_f2i(t->d[i]);
+            if (k < 0 || (uint64_t)k >= w->n_lut) {
+                exec_seterr(err, errlen, "layer '%s': LUT index %lld out of range (%zu entries)", op->name, (long long)k,
+                            w->n_lut);
                 return -1;
             }
             t->d[i] = w->lut[k];

@@ -385,6 +385,13 @@ static inline int64_t exec_f2i(double v) {
     return (int64_t)v;
 }
 
+/* ... as an int (an axis, a rank): beyond +-2^30, +-2^30, out of every
+ * axis's range as well */
+static inline int exec_f2int(double v) {
+    int64_t i = exec_f2i(v);
+    return i > (1 << 30) ? 1 << 30 : i < -(1 << 30) ? -(1 << 30) : (int)i;
+}
+
 /* ... as an index along a dim of size n: negative counts from the end; -1
  * when out of range */
 static inline int64_t exec_wrap_index(double v, int64_t n) {

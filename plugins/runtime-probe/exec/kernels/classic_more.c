@@ -365,11 +365,11 @@ static int k_item_similarity(xctx *c) {
     const xt *rt = ri >= 0 ? exec_nn_in(c, (size_t)ri) : NULL, *et = ei >= 0 ? exec_nn_in(c, (size_t)ei) : NULL;
     for (size_t k = 0; k < n_items; k++) allowed[k] = rt == NULL && !(et == NULL && observed[k]);
     for (size_t j = 0; rt && j < rt->n; j++) {
-        long k = item_index(sids, iids, n_items, classic_str(rt, j), rt->d ? (int64_t)rt->d[j] : -1);
+        long k = item_index(sids, iids, n_items, classic_str(rt, j), rt->d ? exec_f2i(rt->d[j]) : -1);
         if (k >= 0) allowed[k] = true;
     }
     for (size_t j = 0; et && j < et->n; j++) {
-        long k = item_index(sids, iids, n_items, classic_str(et, j), et->d ? (int64_t)et->d[j] : -1);
+        long k = item_index(sids, iids, n_items, classic_str(et, j), et->d ? exec_f2i(et->d[j]) : -1);
         if (k >= 0) allowed[k] = false;
     }
     size_t nr = 0;
@@ -378,7 +378,8 @@ static int k_item_similarity(xctx *c) {
     qsort(rank, nr, sizeof *rank, rec_cmp);
     long ni = in_named(c, exec_as(c, "numRecommendationsInputFeatureName"));
     const xt *nt = ni >= 0 ? exec_nn_in(c, (size_t)ni) : NULL;
-    if (nt && nt->d && nt->n && nt->d[0] >= 0 && (size_t)nt->d[0] < nr) nr = (size_t)nt->d[0];
+    int64_t want = nt && nt->d && nt->n ? exec_f2i(nt->d[0]) : -1;
+    if (want >= 0 && (uint64_t)want < nr) nr = (size_t)want;
     long lo = out_named(c, exec_as(c, "recommendedItemListOutputFeatureName")),
          so = out_named(c, exec_as(c, "recommendedItemScoreOutputFeatureName"));
     if (lo < 0 && so < 0 && exec_n_outputs(c)) lo = 0;

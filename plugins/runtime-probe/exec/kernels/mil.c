@@ -613,6 +613,16 @@ static int spatial(xctx *c, const xt *x, int nsp, int64_t kh, int64_t kw, bool i
     if (n == 2) { d[0] = v[0]; d[1] = v[1]; }
     else if (n == 1 && nsp == 1) d[1] = v[0];
     if (s[0] < 1 || s[1] < 1 || d[0] < 1 || d[1] < 1) return exec_fail(c, "strides/dilations must be >= 1");
+    /* past 2^31 no stride, dilation or pad describes a tensor that fits in
+     * memory, and (k - 1) * dilation or pad + pad wrapped int64 (an audit's
+     * conv with dilation 2^62); a pool's huge kernel is fine (its window
+     * count is taken in double) */
+    const int64_t lim = (int64_t)1 << 31;
+    int64_t ekh, ekw;
+    if (s[0] > lim || s[1] > lim || d[0] > lim || d[1] > lim || kh < 1 || kw < 1 ||
+        __builtin_mul_overflow(kh - 1, d[0], &ekh) || __builtin_mul_overflow(kw - 1, d[1], &ekw) ||
+        ekh > INT64_MAX / 4 || ekw > INT64_MAX / 4)
+        return exec_fail(c, "kernel, strides or dilations out of range");
     const char *pt = exec_ps(c, "pad_type");
     if (!pt) pt = is_pool ? "valid" : "valid";
     *ceil_mode = is_pool && exec_pb(c, "ceil_mode", false);
@@ -623,6 +633,8 @@ static int spatial(xctx *c, const xt *x, int nsp, int64_t kh, int64_t kw, bool i
         if (n == 4) { pad[0] = v[0]; pad[1] = v[1]; pad[2] = v[2]; pad[3] = v[3]; }
         else if (n == 2 && nsp == 1) { pad[2] = v[0]; pad[3] = v[1]; }
         else if (n > 0) return exec_fail(c, "pad must have 2 values per spatial dimension");
+        for (int k = 0; k < 4; k++)
+            if (pad[k] < -lim || pad[k] > lim) return exec_fail(c, "pad %lld out of range", (long long)pad[k]);
     } else if (!strcmp(pt, "same") || !strcmp(pt, "same_lower")) {
         /* SOURCE: ops/defs/_utils.py aggregated_pad: total = max(0, s*ceil(i/s) - i + k - s);
          * same puts the odd pixel after, same_lower before. */
@@ -844,7 +856,7 @@ static int k_reshape(xctx *c) {
     int r = (int)sh->n, infer = -1;
     size_t known = 1;
     for (int i = 0; i < r; i++) {
-        int64_t v = (int64_t)sh->d[i];
+        int64_t v = exec_f2i(sh->d[i]);
         if (v == 0 && mil_opset(c) >= 17) {
             int j = x->rank - (r - i);
             v = j >= 0 ? x->dim[j] : 1;
@@ -1306,7 +1318,7 @@ static int k_fill(xctx *c) {
     NEED(sh, "shape");
     if (sh->n > EXEC_MAX_RANK) return exec_fail(c, "rank too large");
     int64_t dim[EXEC_MAX_RANK];
-    for (size_t i = 0; i < sh->n; i++) dim[i] = (int64_t)sh->d[i];
+    for (size_t i = 0; i < sh->n; i++) dim[i] = exec_f2i(sh->d[i]);
     xt *y = exec_out(c, 0, (int)sh->n, dim);
     if (!y) return exec_fail(c, "out of memory");
     float v = (float)exec_pf(c, "value", 0.0);
@@ -1335,18 +1347,18 @@ static int k_upsample_nearest_neighbor(xctx *c) {
     int R = x->rank;
     int64_t H = x->dim[R - 2], W = x->dim[R - 1], dim[EXEC_MAX_RANK];
     memcpy(dim, x->dim, sizeof dim);
-    dim[R - 2] = (int64_t)floor((double)H * fh);
-    dim[R - 1] = (int64_t)floor((double)W * fw);
+    dim[R - 2] = exec_f2i(floor((double)H * fh));
+    dim[R - 1] = exec_f2i(floor((double)W * fw));
     xt *y = exec_out(c, 0, R, dim);
     if (!y) return exec_fail(c, "out of memory");
     size_t planes = x->n / exec_nz(H * W);
     int64_t Ho = dim[R - 2], Wo = dim[R - 1];
     for (size_t p = 0; p < planes; p++)
         for (int64_t oh = 0; oh < Ho; oh++) {
-            int64_t ih = (int64_t)floor((double)oh / fh);
+            int64_t ih = exec_f2i(floor((double)oh / fh));
             if (ih >= H) ih = H - 1;
             for (int64_t ow = 0; ow < Wo; ow++) {
-                int64_t iw = (int64_t)floor((double)ow / fw);
+                int64_t iw = exec_f2i(floor((double)ow / fw));
                 if (iw >= W) iw = W - 1;
                 y->d[(p * (size_t)Ho + (size_t)oh) * (size_t)Wo + (size_t)ow] = x->d[(p * (size_t)H + (size_t)ih) * (size_t)W + (size_t)iw];
             }

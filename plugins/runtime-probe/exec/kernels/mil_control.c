@@ -183,7 +183,7 @@ static int k_make_list(xctx *c) {
         if (ns == 1 && e->rank == 1) {
             if (e->n > EXEC_MAX_RANK) { known = false; break; }
             l->erank = (int)e->n;
-            for (size_t k = 0; k < e->n; k++) l->edim[k] = (int64_t)e->d[k];
+            for (size_t k = 0; k < e->n; k++) l->edim[k] = exec_f2i(e->d[k]);
             break;
         }
         /* else one int per entry: an empty entry has no value 0 */
@@ -191,7 +191,7 @@ static int k_make_list(xctx *c) {
             exec_list_free(l);
             return exec_fail(c, "elem_shape entry %zu holds no value", i);
         }
-        l->edim[l->erank++] = (int64_t)e->d[0];
+        l->edim[l->erank++] = exec_f2i(e->d[0]);
     }
     for (int k = 0; known && k < l->erank; k++)
         if (l->edim[k] < 0) known = false;
@@ -280,7 +280,7 @@ static int k_list_gather(xctx *c) {
     if (!y) return exec_fail(c, "out of memory");
     size_t each = exec_count(rank, dim + 1);
     for (size_t k = 0; k < ix->n; k++) {
-        const xt *it = &l->items[(size_t)ix->d[k]];
+        const xt *it = &l->items[(size_t)exec_f2i(ix->d[k])];   /* checked by list_get above */
         if (it->d && it->n != each) return exec_fail(c, "list elements differ in shape");
         if (it->d) memcpy(y->d + k * each, it->d, each * sizeof(float));
         else memset(y->d + k * each, 0, each * sizeof(float));
@@ -345,7 +345,7 @@ static xt *rand_out(xctx *c) {
     if (sh->n > EXEC_MAX_RANK) { exec_fail(c, "rank too large"); return NULL; }
     int64_t dim[EXEC_MAX_RANK];
     for (size_t i = 0; i < sh->n; i++) {
-        dim[i] = (int64_t)sh->d[i];
+        dim[i] = exec_f2i(sh->d[i]);
         if (dim[i] < 0) { exec_fail(c, "negative dimension in shape"); return NULL; }
     }
     if (exec_count((int)sh->n, dim) > ((size_t)1 << 32)) { exec_fail(c, "shape too large"); return NULL; }

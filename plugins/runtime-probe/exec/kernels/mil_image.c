@@ -93,7 +93,7 @@ static int axis_map_make(axis_map *m, int mode, bool nearest, int64_t X, int64_t
             m->i0[i] = m->i1[i] = k;
             m->w[i] = 0;
         } else {
-            int64_t k = (int64_t)floor(g);
+            int64_t k = exec_f2i(floor(g));
             if (k > X - 1) k = X - 1;
             m->i0[i] = k;
             m->i1[i] = k + 1 < X ? k + 1 : X - 1;
@@ -166,7 +166,7 @@ static int k_upsample_bilinear(xctx *c) {
     int mode = ac ? SM_STRICT : hp ? SM_UNALIGN : SM_DEFAULT;
     int R = x->rank;
     if (!(fh > 0) || !(fw > 0)) return exec_fail(c, "scale factors must be positive");
-    return resize2d(c, x, (int64_t)floor((double)x->dim[R - 2] * fh), (int64_t)floor((double)x->dim[R - 1] * fw), mode,
+    return resize2d(c, x, exec_f2i(floor((double)x->dim[R - 2] * fh)), exec_f2i(floor((double)x->dim[R - 1] * fw)), mode,
                     mode, false);
 }
 
@@ -217,7 +217,7 @@ static int k_resize(xctx *c) {
     }
     int64_t tgt[2] = {R >= 2 ? x->dim[R - 2] : 1, x->dim[R - 1]};
     for (int64_t i = 0; i < rd; i++) {
-        int64_t v = (int64_t)sh->d[sh->n - (size_t)rd + (size_t)i];
+        int64_t v = exec_f2i(sh->d[sh->n - (size_t)rd + (size_t)i]);
         int k = (int)(2 - rd + i);
         if (v != 0) tgt[k] = v;
     }
@@ -270,7 +270,7 @@ static int k_crop(xctx *c) {
 /* bilinear sample of plane at (h, w); pad outside [0, H-1] x [0, W-1] */
 static double sample_bilinear(const float *plane, int64_t H, int64_t W, double h, double w, double pad) {
     if (!(h >= 0 && h <= (double)(H - 1) && w >= 0 && w <= (double)(W - 1))) return pad;
-    int64_t h0 = (int64_t)floor(h), w0 = (int64_t)floor(w);
+    int64_t h0 = exec_f2i(floor(h)), w0 = exec_f2i(floor(w));
     int64_t h1 = h0 + 1 < H ? h0 + 1 : H - 1, w1 = w0 + 1 < W ? w0 + 1 : W - 1;
     double fh = h - (double)h0, fw = w - (double)w0;
     double a = plane[h0 * W + w0] * (1 - fw) + plane[h0 * W + w1] * fw;
@@ -328,8 +328,8 @@ static int k_crop_resize(xctx *c) {
     for (int64_t n = 0; n < N; n++) {
         const float *bx = v17 ? boxes->d + n * 4 : roi->d + n * per + (has_index ? 1 : 0);
         int64_t img = 0;
-        if (v17) img = bidx && bidx->d ? (int64_t)bidx->d[n] : n;
-        else if (has_index) img = (int64_t)roi->d[n * per];
+        if (v17) img = bidx && bidx->d ? exec_f2i(bidx->d[n]) : n;
+        else if (has_index) img = exec_f2i(roi->d[n * per]);
         if (has_index && (img < 0 || img >= B)) {
             free(gh);
             free(gw);
@@ -398,11 +398,11 @@ static double sample_padded(const float *plane, int64_t H, int64_t W, double h, 
         double hh = pad_coord(pmode, h, H), ww = pad_coord(pmode, w, W);
         if (hh != hh || ww != ww) {
             /* constant padding: the nearest pixel, if it is inside */
-            int64_t ih = (int64_t)nearbyint(h), iw = (int64_t)nearbyint(w);
+            int64_t ih = exec_f2i(nearbyint(h)), iw = exec_f2i(nearbyint(w));
             if (ih < 0 || ih >= H || iw < 0 || iw >= W) return pval;
             return plane[ih * W + iw];
         }
-        int64_t ih = (int64_t)nearbyint(hh), iw = (int64_t)nearbyint(ww);
+        int64_t ih = exec_f2i(nearbyint(hh)), iw = exec_f2i(nearbyint(ww));
         if (ih > H - 1) ih = H - 1;
         if (iw > W - 1) iw = W - 1;
         return plane[ih * W + iw];

@@ -474,7 +474,7 @@ static int k_reverse_sequence(xctx *c) {
     int64_t xs[EXEC_MAX_RANK], idx[EXEC_MAX_RANK] = {0};
     mil_strides(x->rank, x->dim, xs);
     for (size_t f = 0; f < x->n; f++) {
-        int64_t L = (int64_t)len->d[idx[ba]], s = idx[sa];
+        int64_t L = exec_f2i(len->d[idx[ba]]), s = idx[sa];
         int64_t from = s < L ? L - 1 - s : s;
         y->d[f] = x->d[(int64_t)f + (from - s) * xs[sa]];
         exec_idx_next(idx, x->rank, x->dim);
@@ -530,7 +530,7 @@ static int k_reshape_like(xctx *c) {
         const xt *t = exec_in_at(c, "ref_tensors", i), *b = exec_in_at(c, "begins", i), *e = exec_in_at(c, "ends", i),
                  *m = exec_in_at(c, "end_masks", i);
         if (!t || !b || !b->d || !e || !e->d || !m || !m->d) return exec_fail(c, "missing reshape_like parameter %zu", i);
-        int64_t lo = (int64_t)b->d[0], hi = m->d[0] != 0 ? t->rank : (int64_t)e->d[0];
+        int64_t lo = exec_f2i(b->d[0]), hi = m->d[0] != 0 ? t->rank : exec_f2i(e->d[0]);
         /* Python slicing of the shape tuple */
         if (lo < 0) lo += t->rank;
         if (hi < 0) hi += t->rank;

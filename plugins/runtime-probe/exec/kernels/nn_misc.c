@@ -236,7 +236,7 @@ static int k_topK(xctx *c) {
         const xt *k = exec_nn_in(c, 1);
         NEED(k, "K");
         if (k->n < 1) return exec_fail(c, "empty K input");
-        K = (int64_t)k->d[0];
+        K = exec_f2i(k->d[0]);
     }
     if (K < 0 || K > x->dim[axis]) return exec_fail(c, "K = %lld for an axis of %lld", (long long)K, (long long)x->dim[axis]);
     int64_t dim[EXEC_MAX_RANK];
@@ -687,7 +687,7 @@ static int k_NonMaximumSuppression(xctx *c) {
     const xt *t;
     if (exec_nn_n_in(c) > 2 && (t = exec_nn_in(c, 2)) && t->d && t->n) iou_t = t->d[0];
     if (exec_nn_n_in(c) > 3 && (t = exec_nn_in(c, 3)) && t->d && t->n) score_t = t->d[0];
-    if (exec_nn_n_in(c) > 4 && (t = exec_nn_in(c, 4)) && t->d && t->n) maxb = (int64_t)t->d[0];
+    if (exec_nn_n_in(c) > 4 && (t = exec_nn_in(c, 4)) && t->d && t->n) maxb = exec_f2i(t->d[0]);
     if (maxb < 1) return exec_fail(c, "maxBoxes must be at least 1");
     bool per_class = exec_ab(c, "perClassSuppression");
     int64_t B = bx->dim[0], N = bx->dim[1], C = sc->dim[2];
@@ -774,7 +774,7 @@ static int random_shape(xctx *c, int how, int64_t *dim, int *r) {
         NEED(s, "shape");
         if (s->n < 1 || s->n > EXEC_MAX_RANK) return exec_fail(c, "shape of rank %zu", s->n);
         *r = (int)s->n;
-        for (size_t i = 0; i < s->n; i++) dim[i] = (int64_t)s->d[i];
+        for (size_t i = 0; i < s->n; i++) dim[i] = exec_f2i(s->d[i]);
     }
     size_t n = 1;
     for (int i = 0; i < *r; i++) {

@@ -22,7 +22,7 @@ static lerp lerp_at(double g, int64_t n) {
     if (!(g > 0)) g = 0; /* NaN too */
     if (g > (double)(n - 1)) g = (double)(n - 1);
     lerp l;
-    l.i0 = (int64_t)floor(g);
+    l.i0 = exec_f2i(floor(g));
     if (l.i0 > n - 1) l.i0 = n - 1;
     l.i1 = l.i0 + 1 < n ? l.i0 + 1 : l.i0;
     l.w = g - (double)l.i0;
@@ -76,8 +76,8 @@ static int k_upsample(xctx *c) {
     if (fr && fr->kind == CML_ATTR_FLOATS && fr->n >= 2) {
         double fh = fr->floats[0], fw = fr->floats[1];
         if (!(fh > 0) || !(fw > 0) || fh > 1e6 || fw > 1e6) return exec_fail(c, "bad fractionalScalingFactor");
-        Ho = (int64_t)floor((double)H * fh);
-        Wo = (int64_t)floor((double)W * fw);
+        Ho = exec_f2i(floor((double)H * fh));
+        Wo = exec_f2i(floor((double)W * fw));
     } else {
         int64_t fh = nn_list_at(c, "scalingFactor", 0, 1), fw = nn_list_at(c, "scalingFactor", 1, 1);
         if (fh < 1 || fw < 1 || fh > (1 << 20) || fw > (1 << 20)) return exec_fail(c, "bad scalingFactor");

@@ -80,7 +80,7 @@ static int shape_from(xctx *c, const xt *s, int64_t *dim, int *r) {
     *r = (int)s->n;
     for (size_t i = 0; i < s->n; i++) {
         if (!(s->d[i] >= 0) || s->d[i] > 9.0e15) return exec_fail(c, "shape value %g out of range", (double)s->d[i]);
-        dim[i] = (int64_t)s->d[i];
+        dim[i] = exec_f2i(s->d[i]);
     }
     return 0;
 }
@@ -155,7 +155,7 @@ static int slice_param(xctx *c, size_t k, const char *name, int r, int64_t *v, i
     if (k && exec_nn_n_in(c) > k) {
         const xt *t = exec_nn_in(c, k);
         if (!t || !t->d || t->n < (size_t)r) return exec_fail(c, "input %zu holds fewer than %d values", k, r);
-        for (int i = 0; i < r; i++) v[i] = (int64_t)t->d[i];
+        for (int i = 0; i < r; i++) v[i] = exec_f2i(t->d[i]);
         return 0;
     }
     if (!name) return 0;
@@ -217,7 +217,7 @@ static int k_sliceBySize(xctx *c) {
     NEED(bt, "begin");
     int axis = exec_axis((int)exec_ai(c, "axis", 0), x->rank);
     if (axis < 0 || bt->n < 1) return exec_fail(c, "axis out of range");
-    int64_t size = exec_ai(c, "size", 0), b = (int64_t)bt->d[0];
+    int64_t size = exec_ai(c, "size", 0), b = exec_f2i(bt->d[0]);
     if (b < 0) b += x->dim[axis];
     if (size < 0) size = x->dim[axis] - b;
     if (b < 0 || size < 0 || b + size > x->dim[axis])
@@ -348,7 +348,7 @@ static int k_tile(xctx *c) {
         const xt *t = exec_nn_in(c, 1);
         NEED(t, "reps");
         n = (int)(t->n < EXEC_MAX_RANK ? t->n : EXEC_MAX_RANK + 1);
-        for (int i = 0; i < n && i < EXEC_MAX_RANK; i++) tmp[i] = (int64_t)t->d[i];
+        for (int i = 0; i < n && i < EXEC_MAX_RANK; i++) tmp[i] = exec_f2i(t->d[i]);
     } else {
         n = exec_aints(c, "reps", tmp, EXEC_MAX_RANK);
     }
@@ -569,7 +569,7 @@ static int k_reverseSeq(xctx *c) {
     nn_strides(x->rank, x->dim, xs);
     for (size_t o = 0; o < x->n; o++) {
         int64_t bi = (int64_t)(o / (size_t)xs[ba]) % x->dim[ba], si = (int64_t)(o / (size_t)xs[sa]) % x->dim[sa];
-        int64_t L = (int64_t)len->d[bi];
+        int64_t L = exec_f2i(len->d[bi]);
         if (L > x->dim[sa]) L = x->dim[sa];
         int64_t src = si < L ? L - 1 - si : si;
         y->d[o] = x->d[(int64_t)o + (src - si) * xs[sa]];
@@ -905,7 +905,7 @@ static int k_reshapeDynamic(xctx *c) {
     NEED(s, "shape");
     if (s->n < 1 || s->n > EXEC_MAX_RANK) return exec_fail(c, "shape of rank %zu", s->n);
     int64_t t[EXEC_MAX_RANK];
-    for (size_t i = 0; i < s->n; i++) t[i] = (int64_t)s->d[i];
+    for (size_t i = 0; i < s->n; i++) t[i] = exec_f2i(s->d[i]);
     if (resolve_shape(c, x, t, (int)s->n, false) != 0) return -1;
     return nn_copy_as(c, x, (int)s->n, t);
 }
@@ -1110,7 +1110,7 @@ static int k_cumSum(xctx *c) {
         const xt *t = exec_nn_in(c, 1);
         NEED(t, "axis");
         if (t->n < 1) return exec_fail(c, "empty axis input");
-        a = (int64_t)t->d[0];
+        a = exec_f2i(t->d[0]);
     }
     int axis = exec_axis((int)a, x->rank);
     if (axis < 0) return exec_fail(c, "axis out of range");
