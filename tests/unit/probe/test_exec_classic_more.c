@@ -535,6 +535,49 @@ static void test_item_similarity(void) {
     pool_free();
 }
 
+/* numbered items (no id vectors) whose largest id is near 2^63: the tables
+ * were sized by it (an audit: allocations of 2^63 doubles), and a list
+ * count without its lists was dereferenced; both refused by name now */
+static void test_item_similarity_hostile(void) {
+    for (int kind = 0; kind < 2; kind++) {
+        Cmlpb__Model *m = MODEL(4, 2, feat_dict("items", false), F_I64("n"), f_seq("rec", false), feat_dict("scores", false));
+        Cmlpb__ItemSimilarityRecommender *isr = P(ItemSimilarityRecommender, ITEM_SIMILARITY_RECOMMENDER);
+        Cmlpb__ItemSimilarityRecommender__SimilarItems *si =
+            P(ItemSimilarityRecommender__SimilarItems, ITEM_SIMILARITY_RECOMMENDER__SIMILAR_ITEMS);
+        si->itemid = kind == 0 ? (uint64_t)1 << 62 : 1;
+        Cmlpb__ItemSimilarityRecommender__ConnectedItem *ci =
+            P(ItemSimilarityRecommender__ConnectedItem, ITEM_SIMILARITY_RECOMMENDER__CONNECTED_ITEM);
+        ci->itemid = 0;
+        ci->similarityscore = 1;
+        si->n_similaritemlist = 1;
+        si->similaritemlist = pz(sizeof(void *));
+        si->similaritemlist[0] = ci;
+        isr->n_itemitemsimilarities = 1;
+        isr->itemitemsimilarities = pz(sizeof(void *));
+        isr->itemitemsimilarities[0] = si;
+        isr->iteminputfeaturename = pstr("items");
+        isr->numrecommendationsinputfeaturename = pstr("n");
+        isr->recommendeditemlistoutputfeaturename = pstr("rec");
+        isr->recommendeditemscoreoutputfeaturename = pstr("scores");
+        m->type_case = CMLPB__MODEL__TYPE_ITEM_SIMILARITY_RECOMMENDER;
+        m->itemsimilarityrecommender = isr;
+        res r;
+        CHECK(load(&r, m));
+        int64_t k[1] = {0};
+        float v[1] = {1}, one = 1;
+        exec_tensor in[2] = {t_idict("items", k, v, 1), {.name = "n", .dtype = EXEC_DT_INT32, .rank = 0, .data = &one}};
+        if (!r.p) {
+        } else if (kind == 0) {
+            CHECK(!res_again(&r, EXEC_FP32, in, 2));
+            CHECK(strstr(r.err, "item ids out of range") != NULL);
+        } else {
+            CHECK(res_again(&r, EXEC_FP32, in, 2));   /* a sane one still runs */
+        }
+        res_free(&r);
+        pool_free();
+    }
+}
+
 /* ---- Bayesian probit --------------------------------------------------------------------------------- */
 
 static double phi_ref(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
@@ -851,6 +894,7 @@ int main(void) {
     RUN(test_knn);
     RUN(test_nms_model);
     RUN(test_item_similarity);
+    RUN(test_item_similarity_hostile);
     RUN(test_bayesian_probit);
     RUN(test_linked_model);
     RUN(test_apple_only);

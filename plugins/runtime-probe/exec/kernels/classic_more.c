@@ -326,9 +326,15 @@ static int k_item_similarity(xctx *c) {
         for (size_t i = 0; sid && i < sid->n; i++)
             if ((uint64_t)sid->ints[i] + 1 > n_items) n_items = (size_t)sid->ints[i] + 1;
     }
+    /* numbered items come from uint64 ids: one near 2^64 asked for tables of
+     * as many doubles (an audit); no model holds 2^30 items */
+    if (n_items > ((size_t)1 << 30)) return exec_fail(c, "itemSimilarityRecommender: item ids out of range");
     size_t total_sim = 0;
-    for (size_t i = 0; cnt && i < cnt->n; i++) total_sim += (size_t)(cnt->ints[i] > 0 ? cnt->ints[i] : 0);
-    if ((cnt && cnt->n != n_entries) || (total_sim && (!sid || !ssc || sid->n != total_sim || ssc->n != total_sim)))
+    bool wrapped = false;
+    for (size_t i = 0; cnt && i < cnt->n; i++)
+        wrapped |= __builtin_add_overflow(total_sim, (size_t)(cnt->ints[i] > 0 ? cnt->ints[i] : 0), &total_sim);
+    if ((n_entries && !cnt) || (cnt && cnt->n != n_entries) || wrapped ||
+        (total_sim && (!sid || !ssc || sid->n != total_sim || ssc->n != total_sim)))
         return exec_fail(c, "itemSimilarityRecommender: the similarity lists do not add up");
     long in_items = in_named(c, exec_as(c, "itemInputFeatureName"));
     if (in_items < 0) in_items = 0;
