@@ -301,32 +301,46 @@ static int fold_confirmations(fvec *out, size_t *folded) {
     for (size_t i = 0; i < out->n && !any; i++) any = out->v[i]->rule && out->v[i]->rule->n_confirmed_by;
     if (!any) return 0;
     fref *c = malloc(out->n * sizeof *c);
-    if (!c) return -1;
-    size_t nc = 0;
-    for (size_t i = 0; i < out->n; i++) c[nc++] = (fref){out->v[i], i};
-    qsort(c, nc, sizeof *c, cmp_cand);
-    int rc = 0;
+    /* pairs (S, P) found first, folded after: the search reads the
+     * candidates' keys, which a fold moves and frees */
+    size_t *pairs = malloc(2 * out->n * sizeof *pairs), np = 0;
+    bool *taken = calloc(out->n, sizeof *taken);
+    if (!c || !pairs || !taken) {
+        free(c);
+        free(pairs);
+        free(taken);
+        return -1;
+    }
+    for (size_t i = 0; i < out->n; i++) c[i] = (fref){out->v[i], i};
+    qsort(c, out->n, sizeof *c, cmp_cand);
     for (size_t i = 0; i < out->n; i++) {
-        finding *s = out->v[i];
-        if (!s || !s->rule) continue;   /* NULL: folded into another already */
+        const finding *s = out->v[i];
+        if (taken[i] || !s->rule) continue;   /* folded into another: not a place of its own */
         for (size_t k = 0; k < s->rule->n_confirmed_by; k++) {
             const char *id = s->rule->confirmed_by[k];
-            size_t places = s->n_related;   /* those folded in are not places to look at */
-            for (size_t j = 0; j <= places; j++) {
-                fref *hit = cand_find(c, nc, id, s->model_path, j ? &s->related[j - 1].loc : &s->loc, s->level);
+            for (size_t j = 0; j <= s->n_related; j++) {
+                fref *hit = cand_find(c, out->n, id, s->model_path, j ? &s->related[j - 1].loc : &s->loc, s->level);
                 if (!hit || hit->i == i) continue;
-                size_t at = hit->i;
-                if (fold_into(s, out->v[at]) != 0) {
-                    rc = -1;   /* out of memory: it stays a finding of its own */
-                    continue;
-                }
+                taken[hit->i] = true;
+                pairs[np++] = i;
+                pairs[np++] = hit->i;
                 hit->i = SIZE_MAX;
-                out->v[at] = NULL;
-                (*folded)++;
             }
         }
     }
+    int rc = 0;
+    for (size_t q = 0; q < np; q += 2) {
+        size_t si = pairs[q], pi = pairs[q + 1];
+        if (fold_into(out->v[si], out->v[pi]) != 0) {
+            rc = -1;   /* out of memory: it stays a finding of its own */
+            continue;
+        }
+        out->v[pi] = NULL;
+        (*folded)++;
+    }
     free(c);
+    free(pairs);
+    free(taken);
     size_t keep = 0;
     for (size_t i = 0; i < out->n; i++)
         if (out->v[i]) out->v[keep++] = out->v[i];
