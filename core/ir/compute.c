@@ -265,8 +265,13 @@ static size_t value_nums(const cml_value *v, double *out, size_t max) {
     if (!v || !v->weight) return 0;
     uint64_t n = ir_weight_count(v->weight);
     size_t k = 0;
-    for (uint64_t i = 0; i < n && k < max; i++)
-        if (ir_weight_f64(v->weight, i, &out[k]) == 0) k++;
+    /* a parameter is a handful of numbers: stop at the first that cannot
+     * be read (fp8 values, which walked all 2 million elements of a hostile
+     * constant once per op, an audit found) */
+    for (uint64_t i = 0; i < n && k < max; i++) {
+        if (ir_weight_f64(v->weight, i, &out[k]) != 0) break;
+        k++;
+    }
     return k;
 }
 
@@ -424,6 +429,9 @@ static bool chk_argmax(const cml_op *op, const kind_fact *f, arena *a, cml_estim
     const cml_value *x = data_input(op, "x");
     if (!x || x->type.shape.rank <= 0 || !x->type.shape.dims) return false;
     double v[1];
+    /* a double as it came (1e30, or INT64_MAX rounded up to 2^63): in range
+     * before the conversion, or no finding */
+    if (param_nums(op, "axis", v, 1) && !(v[0] > -65536 && v[0] < 65536)) return false;
     int64_t axis = param_nums(op, "axis", v, 1) ? (int64_t)v[0] : -1;
     int64_t r = x->type.shape.rank;
     if (axis < 0) axis += r;

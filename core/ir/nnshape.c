@@ -212,7 +212,9 @@ static void infer(lmodel *lm, const cml_op *op) {
         unsigned mask = 0;
         for (size_t j = 0; j < ax->n; j++) {
             int64_t a = ax->ints[j] < 0 ? ax->ints[j] + R : ax->ints[j];
-            if (a < 0 || a >= R) return;
+            /* the same axis twice leaves a dim unset (read as the output
+             * shape from uninitialised memory, an audit found): unknown */
+            if (a < 0 || a >= R || (mask & (1u << a))) return;
             mask |= 1u << a;
         }
         shp o = {.rank = R};

@@ -121,7 +121,9 @@ int ir_weight_f64(const cml_weight *w, uint64_t i, double *out) {
 
 int ir_weight_i64(const cml_weight *w, uint64_t i, int64_t *out) {
     double d;
-    if (ir_weight_f64(w, i, &d) != 0 || d != d) return -1;
+    /* NaN, infinities and magnitudes of 2^63 or more have no int64 (an
+     * int64 of INT64_MAX reads as the double 2^63): -1, as unreadable */
+    if (ir_weight_f64(w, i, &d) != 0 || !(d > -0x1p63 && d < 0x1p63)) return -1;
     *out = (int64_t)d;
     return 0;
 }
