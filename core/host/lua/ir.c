@@ -64,6 +64,8 @@ typedef struct lua_ir {
     const cml_model *model;
     rule_ctx *ctx;
     unsigned refused;         /* consecutive refused reports */
+    size_t report_bytes;      /* text the host copied from this check's reports (capped by the
+                                 rule's memory cap: the copies live outside the rule's heap) */
     /* each type's metatable: its identity (lua_topointer) and a registry
      * reference, so that checking and making an object looks no name up
      * (luaL_checkudata and luaL_setmetatable did, a fifth of a walk's cost) */
@@ -1080,6 +1082,21 @@ static lua_Integer push_sorted_keys(lua_State *L, int t, const char *path) {
 /* Lua value at idx -> cJSON item added to parent (under key, or appended
  * when key is NULL). Everything hangs off the boxed root as soon as it is
  * made, so a raise frees it all through the box's __gc. */
+/* n more bytes of report text the host copies (messages, props strings
+ * and keys): a rule may not make the host hold more than its own memory
+ * cap per check (a report of one 16 MiB string 150 times took the host to
+ * 2.5 GB, an adversarial pass found), and each byte is a step too */
+static void report_charge(lua_State *L, size_t n) {
+    lua_ir *ir = lir_state(L);
+    sandbox *sb = sandbox_from(L);
+    ir->report_bytes = n > SIZE_MAX - ir->report_bytes ? SIZE_MAX : ir->report_bytes + n;
+    if (ir->report_bytes > sb->lim.mem_cap) {
+        if (sb->cause == SANDBOX_OK) sb->cause = SANDBOX_MEMORY;   /* told as the memory cap */
+        luaL_error(L, "ctx:report: the reports of this check hold more text than the rule's memory cap");
+    }
+    sandbox_charge(L, n / 64);
+}
+
 static void json_add(lua_State *L, int idx, cJSON *parent, const char *key, int depth, const char *path) {
     cJSON *item = NULL;
     idx = lua_absindex(L, idx);
@@ -1088,7 +1105,10 @@ static void json_add(lua_State *L, int idx, cJSON *parent, const char *key, int 
     case LUA_TNUMBER:
         item = cJSON_CreateNumber(lua_isinteger(L, idx) ? (double)lua_tointeger(L, idx) : lua_tonumber(L, idx));
         break;
-    case LUA_TSTRING: item = cJSON_CreateString(lua_tostring(L, idx)); break;
+    case LUA_TSTRING:
+        report_charge(L, lua_rawlen(L, idx) + (key ? strlen(key) : 0));
+        item = cJSON_CreateString(lua_tostring(L, idx));
+        break;
     case LUA_TTABLE: {
         if (depth >= 8) luaL_error(L, "ctx:report: props nest deeper than 8 levels (at '%s')", path);
         lua_Unsigned n = lua_rawlen(L, idx);
@@ -1245,6 +1265,9 @@ static int ctx_report_l(lua_State *L) {
         a.message = lua_tostring(L, -1);
     }
     if (!a.message || !*a.message) return luaL_error(L, "ctx:report: 'message' must not be empty");
+    size_t text = strlen(a.message) + (a.fix ? strlen(a.fix) : 0);
+    for (size_t i = 0; i < a.n_related; i++) text += a.related[i].message ? strlen(a.related[i].message) : 0;
+    report_charge(L, text);
     if (box) {
         a.props = box->j;
         box->j = NULL;            /* ownership passes to the host */
@@ -1266,6 +1289,9 @@ static int ctx_format_bytes_l(lua_State *L) {
     lir_check(L, 1, LIR_CTX);
     lua_Number b = luaL_checknumber(L, 2);
     char s[64];
+    /* a count of bytes: NaN, infinities and negatives are no size (the
+     * conversion of -1e300 to long long was undefined behaviour) */
+    if (!(b >= 0 && b < 1e30)) return luaL_argerror(L, 2, "a byte count from 0 to 1e30");
     if (b < 1000) snprintf(s, sizeof s, "%lld B", (long long)b);
     else if (b < 1e6) snprintf(s, sizeof s, "%.1f kB", (double)b / 1e3);
     else if (b < 1e9) snprintf(s, sizeof s, "%.1f MB", (double)b / 1e6);
@@ -1384,6 +1410,7 @@ void luair_begin(lua_State *L, const cml_model *m, rule_ctx *ctx) {
     ir->model = m;
     ir->ctx = ctx;
     ir->refused = 0;
+    ir->report_bytes = 0;
     ir->hint_ops = ir->hint_values = -1;
     /* {[type + 1] = weak table, made by the type's first lir_push,
      *  [LIR_NTYPES + 1] = their shared metatable: weak values} */
