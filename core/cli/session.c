@@ -124,26 +124,29 @@ int session_open(session *s, const cli_opts *o, bool use_config, const char *opt
     free(dirs.v);
     free(plugs.v);
     /* ... and names no file a rule reads or writes (the probe's inputs,
-     * the folder it saves outputs in): those options come from the command
-     * line or a trusted file only */
-    char paths[256];
-    size_t n_paths = trusted ? 0 : config_drop_file_options(&s->cfg, s->reg, paths, sizeof paths);
-    if (n_paths)
-        registry_notify(s->reg, NULL, "config/untrusted-paths", LEVEL_WARNING, s->cfg.file, 0,
-                        "the configuration's rule option%s %s name%s files and %s ignored: a configuration file "
-                        "chooses no file a rule reads or writes unless --trust-config or "
-                        "COREML_LINT_TRUST_CONFIG=1 says it may; the command line may (docs/security.md)",
-                        n_paths == 1 ? "" : "s", paths, n_paths == 1 ? "s" : "", n_paths == 1 ? "was" : "were");
-    /* ... and loosens none of a rule's limits (the probe's time and memory) */
-    char loose[256];
-    size_t n_loose = trusted ? 0 : config_drop_loose_limits(&s->cfg, s->reg, loose, sizeof loose);
-    if (n_loose)
-        registry_notify(s->reg, NULL, "config/untrusted-limits", LEVEL_WARNING, s->cfg.file, 0,
-                        "the configuration's rule option%s %s would loosen %s limit%s and %s ignored: a configuration "
-                        "file may only tighten them unless --trust-config or COREML_LINT_TRUST_CONFIG=1 says it may; "
-                        "the command line may (docs/security.md)",
-                        n_loose == 1 ? "" : "s", loose, n_loose == 1 ? "a" : "their", n_loose == 1 ? "" : "s",
-                        n_loose == 1 ? "was" : "were");
+     * the folder it saves outputs in), nor loosens a rule's limits (the
+     * probe's time and memory): those options come from the command line
+     * or a trusted file only */
+    static const struct {
+        size_t (*drop)(config *c, const registry *reg, char *names, size_t cap);
+        const char *kind, *one, *many, *policy;
+    } untrusted[] = {
+        {config_drop_file_options, "config/untrusted-paths", "names files", "name files",
+         "chooses no file a rule reads or writes"},
+        {config_drop_loose_limits, "config/untrusted-limits", "would loosen a limit", "would loosen their limits",
+         "may only tighten a rule's limits"},
+    };
+    for (size_t k = 0; !trusted && k < sizeof untrusted / sizeof *untrusted; k++) {
+        char names[256];
+        size_t n = untrusted[k].drop(&s->cfg, s->reg, names, sizeof names);
+        if (n)
+            registry_notify(s->reg, NULL, untrusted[k].kind, LEVEL_WARNING, s->cfg.file, 0,
+                            "the configuration's rule option%s %s %s and %s ignored: a configuration file %s unless "
+                            "--trust-config or COREML_LINT_TRUST_CONFIG=1 says it may; the command line may "
+                            "(docs/security.md)",
+                            n == 1 ? "" : "s", names, n == 1 ? untrusted[k].one : untrusted[k].many,
+                            n == 1 ? "was" : "were", untrusted[k].policy);
+    }
     config_overlay ov = {.enable = o->enable.v,
                          .n_enable = o->enable.n,
                          .disable = o->disable.v,

@@ -484,6 +484,17 @@ static void test_nms_model(void) {
 
 /* ---- item similarity ------------------------------------------------------------------------------ */
 
+/* the recommender's feature names (items in, n; rec and scores out) and
+ * its place in m */
+static void isr_wire(Cmlpb__Model *m, Cmlpb__ItemSimilarityRecommender *isr) {
+    isr->iteminputfeaturename = pstr("items");
+    isr->numrecommendationsinputfeaturename = pstr("n");
+    isr->recommendeditemlistoutputfeaturename = pstr("rec");
+    isr->recommendeditemscoreoutputfeaturename = pstr("scores");
+    m->type_case = CMLPB__MODEL__TYPE_ITEM_SIMILARITY_RECOMMENDER;
+    m->itemsimilarityrecommender = isr;
+}
+
 static void test_item_similarity(void) {
     /* items A, B, C, D; sim(B, A) = 0.5, sim(C, A) = 0.2, sim(C, B) = 0.4, sim(D, B) = 1; shift(C) = 0.1 */
     Cmlpb__Model *m = MODEL(4, 2, feat_dict("items", true), F_I64("n"), f_seq("rec", true), feat_dict("scores", true));
@@ -512,12 +523,7 @@ static void test_item_similarity(void) {
         isr->itemitemsimilarities[i] = si;
     }
     isr->itemstringids = SVEC("A", "B", "C", "D");
-    isr->iteminputfeaturename = pstr("items");
-    isr->numrecommendationsinputfeaturename = pstr("n");
-    isr->recommendeditemlistoutputfeaturename = pstr("rec");
-    isr->recommendeditemscoreoutputfeaturename = pstr("scores");
-    m->type_case = CMLPB__MODEL__TYPE_ITEM_SIMILARITY_RECOMMENDER;
-    m->itemsimilarityrecommender = isr;
+    isr_wire(m, isr);
     res r;
     CHECK(load(&r, m));
     /* observed A = 2, B = 1: C = 0.2 (2 - 0.1) + 0.4 (1 - 0.1) = 0.74, D = 1 (1 - 0) = 1; A and B excluded */
@@ -555,12 +561,7 @@ static void test_item_similarity_hostile(void) {
         isr->n_itemitemsimilarities = 1;
         isr->itemitemsimilarities = pz(sizeof(void *));
         isr->itemitemsimilarities[0] = si;
-        isr->iteminputfeaturename = pstr("items");
-        isr->numrecommendationsinputfeaturename = pstr("n");
-        isr->recommendeditemlistoutputfeaturename = pstr("rec");
-        isr->recommendeditemscoreoutputfeaturename = pstr("scores");
-        m->type_case = CMLPB__MODEL__TYPE_ITEM_SIMILARITY_RECOMMENDER;
-        m->itemsimilarityrecommender = isr;
+        isr_wire(m, isr);
         res r;
         CHECK(load(&r, m));
         int64_t k[1] = {0};
