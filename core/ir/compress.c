@@ -125,7 +125,9 @@ static void lut_facts_ios18(cml_compression *c, const cml_value *lut, const cml_
         if (ls->dims[d] > 1) {
             grouped++;
             axis = d;
-            c->lut_count *= (uint64_t)ls->dims[d];
+            /* a hostile shape's product wraps: then no count (0) */
+            if (c->lut_count && __builtin_mul_overflow(c->lut_count, (uint64_t)ls->dims[d], &c->lut_count))
+                c->lut_count = 0;
         }
     }
     if (grouped == 1) {
@@ -269,7 +271,8 @@ static void compress_op(lmodel *lm, const cml_op *op) {
             size_t nd = 0;
             if (param_ints(shp, dims, 16, &nd) == 0 && nd) {
                 total = 1;
-                for (size_t i = 0; i < nd; i++) total *= dims[i] > 0 ? (uint64_t)dims[i] : 0;
+                for (size_t i = 0; i < nd; i++)
+                    if (__builtin_mul_overflow(total, dims[i] > 0 ? (uint64_t)dims[i] : 0, &total)) total = 0;
             }
         }
         if (!total && mask && mask->type.dtype == CML_DT_UINT1) total = cml_shape_elems(&mask->type.shape);
