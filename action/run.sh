@@ -25,7 +25,14 @@ esac
 args=(--fail-on "$fail_on")
 [ -n "${INPUT_TARGET:-}" ] && args+=(--target "$INPUT_TARGET")
 [ -n "${INPUT_CONFIG:-}" ] && args+=(--config "$INPUT_CONFIG")
-read -r -a extra <<< "${INPUT_ARGS:-}"
+# args: separated by spaces or newlines (a YAML "args: |" block); read -a
+# alone stopped at the first line and dropped the rest (--rules-dir,
+# --fail-on...) without a word
+extra=()
+while IFS= read -r line; do
+    read -r -a words <<< "$line"
+    extra+=("${words[@]}")
+done <<< "${INPUT_ARGS:-}"
 # paths: one per line when the input has several lines (names with spaces),
 # else separated by spaces
 paths=()
@@ -36,8 +43,9 @@ else
 fi
 [ ${#paths[@]} -gt 0 ] || paths=(.)
 sarif=${INPUT_SARIF_FILE:-${RUNNER_TEMP:-.}/coreml-lint.sarif}
-mkdir -p "$(dirname "$sarif")"
-rm -f "$sarif"
+case $sarif in -*) sarif=./$sarif ;; esac   # a name that reads as an option
+mkdir -p -- "$(dirname -- "$sarif")"
+rm -f -- "$sarif"
 
 echo "coreml-lint check ${args[*]} ${extra[*]} ${paths[*]}"
 "$bin" check "${args[@]}" "${extra[@]}" --format sarif -o "$sarif" "${paths[@]}"

@@ -77,6 +77,15 @@ $MODEL" INPUT_FAIL_ON=never INPUT_SARIF_FILE=two.sarif INPUT_SUMMARY=false INPUT
 grep -q "my%20models/tiny_image_nn.mlmodel" "$T/two.sarif" 2> /dev/null || bad "paths one per line: the model in 'my models' was not checked"
 [ "$(output exit-code)" = 0 ] || bad "fail-on never over clean-enough models: exit-code '$(output exit-code)'"
 
+# args over several lines (a YAML "args: |" block): every line counts; the
+# first line alone used to be read, so --fail-on on the second was lost
+: > "$GITHUB_OUTPUT"
+(cd "$T" && COREML_LINT="$B/coreml-lint" INPUT_PATHS="$MODEL" INPUT_SUMMARY=false INPUT_SARIF_FILE=five.sarif \
+    INPUT_FAIL_ON=never INPUT_ARGS="--no-config
+--fail-on note" bash "$S/action/run.sh" > "$T/run5.log" 2>&1)
+grep -q -- "--no-config --fail-on note" "$T/run5.log" || bad "args on two lines: $(head -2 "$T/run5.log")"
+[ "$(output exit-code)" = 1 ] || bad "args on two lines: exit-code '$(output exit-code)', wanted 1 (the second line's --fail-on note)"
+
 # no sarif-file input: the report goes to $RUNNER_TEMP, outside the (untrusted) checkout
 : > "$GITHUB_OUTPUT"
 rm -f "$RUNNER_TEMP/coreml-lint.sarif"
