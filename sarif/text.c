@@ -51,7 +51,7 @@ static int write_finding(FILE *out, const finding *f, bool color) {
     const char *rid = f->rule_id ? f->rule_id : f->rule && f->rule->id ? f->rule->id : "unknown/unknown";
     char *crid = sarif_clean(rid, true);
     if (!path || !crid) goto out;
-    cpath = sarif_clean(path, true);
+    cpath = sarif_diag_path(path);
     if (!cpath) goto out;
     if (sarif_has_text_pos(f))
         where = f->loc.column > 0 ? sarif_printf("%s:%u:%u", cpath, (unsigned)f->loc.line, (unsigned)f->loc.column)

@@ -329,6 +329,28 @@ void sarif_truncate_utf8(char *s, size_t max) {
     memcpy(s + cut, "...", 4);
 }
 
+char *sarif_diag_path(const char *s) {
+    char *c = sarif_clean(s, true);
+    if (!c) return NULL;
+    size_t n = 0, colons = 0;
+    for (; c[n]; n++) colons += c[n] == ':';
+    if (!colons) return c;
+    char *o = malloc(n + 2 * colons + 1), *q = o;
+    if (o) {
+        for (const char *p = c; *p; p++) {
+            if (*p == ':') {
+                memcpy(q, "\xef\xbc\x9a", 3);   /* U+FF1A */
+                q += 3;
+            } else {
+                *q++ = *p;
+            }
+        }
+        *q = 0;
+    }
+    free(c);
+    return o;
+}
+
 void sarif_count(const run_result *r, sarif_counts *c) {
     memset(c, 0, sizeof *c);
     for (size_t i = 0; i < r->n_findings; i++) {

@@ -70,6 +70,11 @@ char *sarif_display_message(const finding *f);
 /* The sanitizer's (format/sanitize.h) copy of s: SAN_LINE with one_line
  * (terminals and line-oriented formats), else SAN_UTF8 (for cJSON). */
 char *sarif_clean(const char *s, bool one_line);
+/* A path for the head of a `path:line:col: level:` diagnostic: cleaned as
+ * one line, and every ':' written as U+FF1A FULLWIDTH COLON, so that a file
+ * named "App.swift:42:7: error: x.mlmodel" cannot forge another file's
+ * line and level for Xcode or an editor's problem matcher. malloc'd. */
+char *sarif_diag_path(const char *s);
 
 /* Truncate a valid UTF-8 string in place to at most max bytes, ending in
  * "..." when cut, never splitting a code point. */

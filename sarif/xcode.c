@@ -27,7 +27,7 @@ static const char *xlevel(int level) {
 static char *abs_path(const run_result *r, const char *path) {
     char *p = path[0] == '/' || !r->working_dir ? sarif_strdup(path) : sarif_join_path(r->working_dir, path);
     if (!p) return NULL;
-    char *c = sarif_clean(p, true);
+    char *c = sarif_diag_path(p);
     free(p);
     return c;
 }

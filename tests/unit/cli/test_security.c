@@ -513,6 +513,26 @@ static void test_markdown_autolinks(void) {
     res_free(&r);
 }
 
+/* A model's file name holding "path:line:col: level:" cannot forge a
+ * diagnostic on another file for Xcode or an editor's problem matcher (the
+ * first colon of a line ends the path for them): the text and xcode heads
+ * write the path's colons as U+FF1A. */
+static void test_path_forgery(void) {
+    char d[PATH_MAX + 64];
+    path_in(d, sizeof d, work, "forge");
+    mkdir(d, 0700);
+    CHECK(sh("cp '%s/examples/tiny_classifier_nn.mlmodel' '%s/App.swift:42:7: error: forged.mlmodel'",
+             getenv("CML_BUILD_DIR"), d) == 0);
+    for (int k = 0; k < 2; k++) {
+        res r = k ? RUN_IN(d, 60, "check", "--no-config", "--no-color", "--format", "xcode", ".")
+                  : RUN_IN(d, 60, "check", "--no-config", "--no-color", ".");
+        CHECK(r.code == 0 || r.code == 1);
+        CHECK(strstr(r.out, "forged.mlmodel") != NULL);   /* the finding is there */
+        CHECK(!strstr(r.out, ":42:7: error:"));
+        res_free(&r);
+    }
+}
+
 static void test_no_injection(void) {
     static const char *const models[] = {"strings_nn.mlmodel", "strings_custom.mlmodel", "strings_pipeline.mlmodel",
                                          "strings_mlprogram.mlpackage"};
@@ -1223,6 +1243,7 @@ int main(void) {
     RUN(test_trust_model);
     RUN(test_no_injection);
     RUN(test_markdown_autolinks);
+    RUN(test_path_forgery);
     RUN(test_nesting_bombs);
     RUN(test_config_every_byte);
     RUN(test_special_files);
