@@ -50,8 +50,11 @@ static void skipped(path_list *l, const char *fmt, const char *path, const char 
     l->skipped[l->n_skipped++] = s;
 }
 
-static int is_model_dir(const char *p) {
-    if (fs_has_suffix(p, ".mlpackage") || fs_has_suffix(p, ".mlmodelc")) return 1;
+static bool has_model_suffix(const char *p) { return fs_has_suffix(p, ".mlpackage") || fs_has_suffix(p, ".mlmodelc"); }
+
+/* A folder that a model's own files mark as one: Manifest.json (a
+ * package), model.mil, coremldata.bin, model.espresso.net (compiled) */
+static int has_model_marks(const char *p) {
     char buf[4096];
     static const char *const marks[] = {"Manifest.json", "model.mil", "coremldata.bin", "model.espresso.net"};
     for (size_t i = 0; i < 4; i++) {
@@ -63,7 +66,14 @@ static int is_model_dir(const char *p) {
 
 static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static size_t walk(const char *dir, path_list *out, int depth) {
+/* Models below dir. A folder named X.mlpackage or X.mlmodelc is one model,
+ * not searched further. A folder that only its files mark as a model is
+ * one too, and is then searched for models that cannot be part of it
+ * (suffix_only: .mlmodel files, .mlpackage and .mlmodelc folders; its
+ * marked subfolders are its stages, and a package's Data folder holds its
+ * own spec): a pull request that dropped a compiled model's four files
+ * into Models/ hid every model below from `check Models`. */
+static size_t walk(const char *dir, path_list *out, int depth, bool suffix_only) {
     DIR *d = opendir(dir);
     if (!d) {
         skipped(out, "folder '%s' cannot be read (%s); models in it were not checked", dir, strerror(errno));
@@ -79,17 +89,26 @@ static size_t walk(const char *dir, path_list *out, int depth) {
     if (names.n) qsort(names.items, names.n, sizeof *names.items, cmp);
     size_t added = 0;
     char buf[4096];
+    bool package = suffix_only && has_model_marks(dir);
     for (size_t i = 0; i < names.n; i++) {
         int n = snprintf(buf, sizeof buf, "%s/%s", dir, names.items[i]);
         if (n < 0 || (size_t)n >= sizeof buf) continue;
         struct stat st;
         if (lstat(buf, &st) != 0) continue;
         if (S_ISDIR(st.st_mode)) {
-            if (is_model_dir(buf)) added += push(out, buf) == 0;
-            else if (depth + 1 > DISCOVER_MAX_DEPTH)
+            if (has_model_suffix(buf)) {
+                added += push(out, buf) == 0;
+            } else if (package && !strcmp(names.items[i], "Data")) {
+                continue;   /* the marked model's own spec and weights */
+            } else if (depth + 1 > DISCOVER_MAX_DEPTH) {
                 skipped(out, "folder '%s' is deeper than %s levels below the path given; it was not searched "
                              "(name it on the command line to check it)", buf, STR(DISCOVER_MAX_DEPTH));
-            else added += walk(buf, out, depth + 1);
+            } else if (!suffix_only && has_model_marks(buf)) {
+                added += push(out, buf) == 0;
+                added += walk(buf, out, depth + 1, true);
+            } else {
+                added += walk(buf, out, depth + 1, suffix_only);
+            }
         } else if (S_ISREG(st.st_mode) && fs_has_suffix(buf, ".mlmodel")) {
             added += push(out, buf) == 0;
         }
@@ -111,23 +130,30 @@ static char *trimmed(const char *path) {
 }
 
 /* The outermost model folder among the ancestors of path (its own leading
- * components), malloc'd, or NULL when it lies in none. */
+ * components), malloc'd, or NULL when it lies in none. A folder named
+ * .mlpackage or .mlmodelc counts first; one that only its files mark as a
+ * model counts for a piece of it (its model.mil, a stage), not for a path
+ * that is a model itself (a .mlmodel file, a named folder) below it. */
 static char *enclosing_model(const char *path) {
     char *p = trimmed(path);
     if (!p) return NULL;
-    char *found = NULL;
+    char *found = NULL, *marked = NULL;
     size_t depth = 0;
     for (char *slash = strchr(p + 1, '/'); slash && depth < 256; slash = strchr(slash + 1, '/'), depth++) {
         *slash = 0;
-        bool model = fs_has_suffix(p, ".mlpackage") || fs_has_suffix(p, ".mlmodelc") ||
-                     (fs_is_dir(p) && is_model_dir(p));
-        if (model && fs_is_dir(p)) {
+        if (has_model_suffix(p) && fs_is_dir(p)) {
             found = trimmed(p);
             *slash = '/';
             break;
         }
+        if (!marked && fs_is_dir(p) && has_model_marks(p)) marked = trimmed(p);
         *slash = '/';
     }
+    if (!found && marked && !fs_has_suffix(p, ".mlmodel") && !has_model_suffix(p)) {
+        found = marked;
+        marked = NULL;
+    }
+    free(marked);
     free(p);
     return found;
 }
@@ -151,9 +177,12 @@ discover_status discover_path(const char *path, path_list *out) {
     if (pkg) {
         /* a file inside a package (it may have been deleted since) */
         st = add_once(out, pkg);
-    } else if (fs_is_dir(p) && !is_model_dir(p)) {
+    } else if (fs_is_dir(p) && !has_model_suffix(p)) {
+        /* a folder its files mark as a model is one, and may hold others */
+        bool marked = has_model_marks(p);
         path_list found = {0};
-        walk(p, &found, 0);
+        if (marked) push(&found, p);
+        walk(p, &found, 0, marked);
         /* a folder whose search skipped something may hold models: the
          * skips are reported (warnings), not a usage error */
         st = found.n || found.n_skipped ? DISCOVER_OK : DISCOVER_NO_MODEL;

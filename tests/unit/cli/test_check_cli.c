@@ -211,6 +211,36 @@ static void test_files_of_a_package(void) {
     cli_res_free(&files);
 }
 
+/* A folder that a compiled model's files mark as a model is one, and
+ * still holds the models below it: a pull request that copied
+ * tiny_mlprogram.mlmodelc's files into Models/ hid a broken model in
+ * Models/sub from `check Models` (exit 0 instead of 1); and a model file
+ * named below such a folder is checked itself. */
+static void test_marked_folder_hides_nothing(void) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    char dir[PATH_MAX + 64], cmd[6 * PATH_MAX + 512];
+    snprintf(dir, sizeof dir, "%s/marked", work);
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s' && mkdir -p '%s/Models/sub' && cp -R '%s/examples/tiny_mlprogram.mlmodelc/.' '%s/Models/' && "
+             "cp '%s/examples/broken/empty.mlmodel' '%s/Models/sub/Broken.mlmodel'",
+             dir, dir, bd, dir, bd, dir);
+    CHECK(system(cmd) == 0);
+    res r = run_in(dir, (const char *const[]){"check", "--no-config", "--format", "json", "Models", NULL});
+    EXPECT_CODE(r, 1);
+    cJSON *j = cJSON_Parse(r.out);
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "models")), 2);
+    CHECK(strstr(r.out, "Models/sub/Broken.mlmodel") != NULL);
+    cJSON_Delete(j);
+    cli_res_free(&r);
+    r = run_in(dir, (const char *const[]){"check", "--no-config", "--format", "json", "Models/sub/Broken.mlmodel", NULL});
+    EXPECT_CODE(r, 1);
+    j = cJSON_Parse(r.out);
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(j, "models")), 1);
+    CHECK(strstr(r.out, "Models/sub/Broken.mlmodel") != NULL);
+    cJSON_Delete(j);
+    cli_res_free(&r);
+}
+
 static void test_fail_on(void) {
     /* the config makes the load problem a note */
     write_str("note.json", "{\"rules\": {\"load/protobuf-corrupt\": {\"level\": \"note\"}}}");
@@ -897,6 +927,7 @@ int main(void) {
     RUN(test_usage_errors);
     RUN(test_exit_codes);
     RUN(test_files_of_a_package);
+    RUN(test_marked_folder_hides_nothing);
     RUN(test_broken_rule);
     RUN(test_profile);
     RUN(test_xcode_target);
