@@ -3,6 +3,7 @@
  * (session.h). */
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,25 @@ int session_output_open(report_file *rf, const char *path) {
         cli_errorf("coreml-lint: cannot write '%s': it is a folder", path);
         return -1;
     }
+    if (lstat(path, &st) == 0 && (S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode))) {
+        cli_errorf("coreml-lint: cannot write '%s': not a file, a character device or a FIFO", path);
+        return -1;
+    }
+    if (lstat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+        /* -o /dev/null, a pipe: written to, not replaced by a file (the
+         * rename below made /dev/null a regular file when run as root, an
+         * adversarial pass found); there is nothing to keep whole */
+        int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        rf->f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (!rf->f) {
+            cli_errorf("coreml-lint: cannot write '%s': %s", path, strerror(errno));
+            if (fd >= 0) close(fd);
+            return -1;
+        }
+        rf->tmp = NULL;
+        rf->path = path;
+        return 0;
+    }
     /* beside the target, so that the rename stays on one file system */
     const char *slash = strrchr(path, '/');
     size_t dl = slash ? (size_t)(slash - path) + 1 : 0;
@@ -238,13 +258,14 @@ int session_output_commit(report_file *rf) {
     }
     if (!rf->f) return -1;
     int rc = 0, e = 0;
-    if (fflush(rf->f) != 0 || ferror(rf->f) || fsync(fileno(rf->f)) != 0) rc = -1, e = errno;
+    /* a device or FIFO written in place (no tmp): no fsync, no rename */
+    if (fflush(rf->f) != 0 || ferror(rf->f) || (rf->tmp && fsync(fileno(rf->f)) != 0)) rc = -1, e = errno;
     if (fclose(rf->f) != 0 && !rc) rc = -1, e = errno;
     rf->f = NULL;
-    if (!rc && rename(rf->tmp, rf->path) != 0) rc = -1, e = errno;
+    if (!rc && rf->tmp && rename(rf->tmp, rf->path) != 0) rc = -1, e = errno;
     if (rc) {
         cli_errorf("coreml-lint: cannot write '%s': %s", rf->path, strerror(e ? e : EIO));
-        unlink(rf->tmp);
+        if (rf->tmp) unlink(rf->tmp);
     }
     free(rf->tmp);
     rf->tmp = NULL;

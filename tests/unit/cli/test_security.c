@@ -1016,6 +1016,35 @@ static void test_symlink_oracle(void) {
 
 /* ---- 5. reports written atomically ------------------------------------------------------ */
 
+/* -o onto a FIFO (or /dev/null) writes into it: the write-then-rename
+ * replaced it with a regular file (as root, /dev/null itself, an
+ * adversarial pass found). A block device is refused. */
+static void test_report_to_fifo(void) {
+    char d[PATH_MAX + 64], fifo[PATH_MAX + 128], got[PATH_MAX + 128], model[PATH_MAX + 64];
+    path_in(d, sizeof d, work, "fifo");
+    mkdir(d, 0700);
+    path_in(fifo, sizeof fifo, d, "report.pipe");
+    path_in(got, sizeof got, d, "read.json");
+    path_in(model, sizeof model, hostile, "strings_nn.mlmodel");
+    CHECK(mkfifo(fifo, 0600) == 0);
+    CHECK(sh("(cat '%s' > '%s' &)", fifo, got) == 0);
+    res r = RUN_IN(d, 60, "check", "--no-config", "--format", "json", "-o", "report.pipe", model);
+    CHECK(r.code == 0 || r.code == 1);
+    res_free(&r);
+    struct stat st;
+    CHECK(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode));
+    char *t = NULL;
+    for (int i = 0; i < 50 && !(t && *t); i++) {   /* the reader may still be copying */
+        free(t);
+        usleep(20000);
+        t = cli_slurp(got, NULL);
+    }
+    cJSON *j = t ? cJSON_Parse(t) : NULL;
+    CHECK(j != NULL);
+    cJSON_Delete(j);
+    free(t);
+}
+
 static void test_atomic_report(void) {
     char d[PATH_MAX + 64], rep[PATH_MAX + 128], victim[PATH_MAX + 128], model[PATH_MAX + 64];
     path_in(d, sizeof d, work, "atomic");
@@ -1251,6 +1280,7 @@ int main(void) {
     RUN(test_symlinks_out);
     RUN(test_symlink_oracle);
     RUN(test_atomic_report);
+    RUN(test_report_to_fifo);
     RUN(test_lua_wall_clock);
     RUN(test_probe_outputs_no_follow);
     RUN(test_probe_wrapping_shapes);
