@@ -823,6 +823,35 @@ static void test_suppression_budget(void) {
     config_free(&cfg);
 }
 
+/* A baseline whose values would make cJSON hold gigabytes: 255 MiB of
+ * "0," compress to 260 kB in a repository and took 10 GB; refused by its
+ * count of values before parsing. A real one still reads. */
+static void test_baseline_values_cap(void) {
+    char path[] = "/tmp/cml-test-baseline-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) return;
+    fputs("{\"runs\": [", f);
+    for (int i = 0; i < 9 << 20; i++) fputs("0,", f);
+    fputs("0]}", f);
+    fclose(f);
+    char **fps = NULL, err[256] = "";
+    size_t n = 0;
+    CHECK_INT(findings_baseline_read(path, &fps, &n, err, sizeof err), -1);
+    CHECK(strstr(err, "JSON values") != NULL);
+    f = fopen(path, "w");
+    if (f) {
+        fputs("{\"runs\": [{\"results\": [{\"partialFingerprints\": {\"primaryLocationLineHash\": \"abc:1\"}}]}]}", f);
+        fclose(f);
+    }
+    CHECK_INT(findings_baseline_read(path, &fps, &n, err, sizeof err), 0);
+    CHECK(n == 1 && fps && !strcmp(fps[0], "abc"));
+    for (size_t i = 0; i < n; i++) free(fps[i]);
+    free(fps);
+    unlink(path);
+}
+
 int main(void) {
     RUN(test_sha256);
     RUN(test_levels);
@@ -837,5 +866,6 @@ int main(void) {
     RUN(test_fingerprints);
     RUN(test_confirmed_by);
     RUN(test_suppression_budget);
+    RUN(test_baseline_values_cap);
     return CHECK_DONE();
 }
