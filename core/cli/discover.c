@@ -158,14 +158,11 @@ static char *enclosing_model(const char *path) {
     return found;
 }
 
-static bool listed(const path_list *l, const char *p) {
-    for (size_t i = 0; i < l->n; i++)
-        if (!strcmp(l->items[i], p)) return true;
-    return false;
-}
-
 static discover_status add_once(path_list *out, const char *p) {
-    if (listed(out, p)) return DISCOVER_OK;
+    /* the set holds the items' own strings; index those pushed since */
+    for (; out->indexed < out->n; out->indexed++)
+        if (host_strset_add(&out->seen, out->items[out->indexed]) < 0) return DISCOVER_NO_MEMORY;
+    if (host_strset_has(&out->seen, p)) return DISCOVER_OK;
     return push(out, p) == 0 ? DISCOVER_OK : DISCOVER_NO_MEMORY;
 }
 
@@ -221,5 +218,6 @@ void path_list_free(path_list *l) {
     free(l->items);
     for (size_t i = 0; i < l->n_skipped; i++) free(l->skipped[i]);
     free(l->skipped);
+    host_strset_free(&l->seen);
     memset(l, 0, sizeof *l);
 }

@@ -173,6 +173,10 @@ static void report_unused_suppressions(registry *reg, const config *cfg, const r
     }
 }
 
+static int cmp_finding_model(const void *a, const void *b) {
+    return strcmp((*(const finding *const *)a)->model_path, (*(const finding *const *)b)->model_path);
+}
+
 static int add_artifact(run_model *m, const char *a, size_t *cap) {
     if (!a) return 0;
     for (size_t i = 0; i < m->n_artifacts; i++)
@@ -233,14 +237,14 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
         oom |= !pr->rules;
     }
 
+    host_strset seen = {0};   /* the models' paths: a scan per path was quadratic in 80,000 models */
     for (size_t i = 0; !oom && i < n_paths; i++) {
         char *norm = host_path_normalize(paths[i], p->cwd);
         if (!norm) {
             oom = true;
             break;
         }
-        bool dup = false;
-        for (size_t k = 0; k < r->n_models && !dup; k++) dup = !strcmp(r->models[k]->path, norm);
+        bool dup = host_strset_has(&seen, norm);
         if (dup || config_excluded(o->cfg, norm, p->cwd)) {
             st.excluded += !dup;
             free(norm);
@@ -255,6 +259,7 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
         rm->path = norm;
         rm->format = "unknown";
         r->models[r->n_models++] = rm;
+        oom |= host_strset_add(&seen, norm) < 0;
         check_one_model(reg, o, norm, &out, rm, &r->run_properties);
         st.models++;
     }
@@ -279,17 +284,29 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
     r->n_findings = out.n;
 
     /* artifacts per model */
-    for (size_t k = 0; k < r->n_models; k++) {
+    host_strset_free(&seen);
+    /* the findings by model path, then each model's run of them (a scan of
+     * every finding per model was quadratic) */
+    const finding **byp = out.n ? malloc(out.n * sizeof *byp) : NULL;
+    oom |= out.n && !byp;
+    for (size_t i = 0; byp && i < out.n; i++) byp[i] = out.v[i];
+    if (byp) qsort(byp, out.n, sizeof *byp, cmp_finding_model);
+    for (size_t k = 0; byp && k < r->n_models; k++) {
         run_model *m = r->models[k];
-        size_t cap = 0;
-        for (size_t i = 0; i < out.n; i++) {
-            const finding *f = out.v[i];
-            if (strcmp(f->model_path, m->path)) continue;
+        size_t cap = 0, lo = 0, hi = out.n;
+        while (lo < hi) {   /* the first finding of this model */
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(byp[mid]->model_path, m->path) < 0) lo = mid + 1;
+            else hi = mid;
+        }
+        for (size_t i = lo; i < out.n && !strcmp(byp[i]->model_path, m->path); i++) {
+            const finding *f = byp[i];
             oom |= add_artifact(m, f->loc.artifact, &cap) != 0;
             for (size_t j = 0; j < f->n_related; j++) oom |= add_artifact(m, f->related[j].loc.artifact, &cap) != 0;
         }
         if (m->n_artifacts) qsort(m->artifacts, m->n_artifacts, sizeof *m->artifacts, cmp_str);
     }
+    free(byp);
 
     /* notifications, sorted */
     size_t nn = registry_n_notes(reg);

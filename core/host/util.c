@@ -291,6 +291,47 @@ bool host_glob_match(const char *pattern, const char *s, bool path_mode) {
     return host_glob_match_n(pattern, s, path_mode, NULL);
 }
 
+static size_t strset_hash(const char *k) {
+    uint64_t h = 14695981039346656037ull;
+    for (const unsigned char *p = (const unsigned char *)k; *p; p++) h = (h ^ *p) * 1099511628211ull;
+    return (size_t)h;
+}
+
+int host_strset_add(host_strset *s, const char *key) {
+    if (2 * (s->n + 1) > s->cap) {
+        size_t nc = s->cap ? 2 * s->cap : 64;
+        const char **nk = calloc(nc, sizeof *nk);
+        if (!nk) return -1;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->keys[i]) continue;
+            size_t h = strset_hash(s->keys[i]) & (nc - 1);
+            while (nk[h]) h = (h + 1) & (nc - 1);
+            nk[h] = s->keys[i];
+        }
+        free(s->keys);
+        s->keys = nk;
+        s->cap = nc;
+    }
+    size_t h = strset_hash(key) & (s->cap - 1);
+    for (; s->keys[h]; h = (h + 1) & (s->cap - 1))
+        if (!strcmp(s->keys[h], key)) return 0;
+    s->keys[h] = key;
+    s->n++;
+    return 1;
+}
+
+bool host_strset_has(const host_strset *s, const char *key) {
+    if (!s->cap) return false;
+    for (size_t h = strset_hash(key) & (s->cap - 1); s->keys[h]; h = (h + 1) & (s->cap - 1))
+        if (!strcmp(s->keys[h], key)) return true;
+    return false;
+}
+
+void host_strset_free(host_strset *s) {
+    free(s->keys);
+    memset(s, 0, sizeof *s);
+}
+
 char *host_path_normalize(const char *path, const char *cwd) {
     if (!path) return NULL;
     size_t n = strlen(path);

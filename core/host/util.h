@@ -17,6 +17,16 @@ bool host_glob_match(const char *pattern, const char *s, bool path_mode);
  * is false (the caller tells that apart by the budget). */
 bool host_glob_match_n(const char *pattern, const char *s, bool path_mode, uint64_t *budget);
 bool host_is_glob(const char *s);           /* contains * or ? */
+/* A set of strings the caller keeps alive (not copied): open addressing on
+ * FNV-1a, at most half full. Zeroed is empty. */
+typedef struct host_strset {
+    const char **keys;
+    size_t n, cap;
+} host_strset;
+/* 1 added, 0 already there, -1 out of memory */
+int host_strset_add(host_strset *s, const char *key);
+bool host_strset_has(const host_strset *s, const char *key);
+void host_strset_free(host_strset *s);
 /* A path as the user gave it, normalised: no "./" components, no "//", no
  * trailing '/'; an absolute path under cwd (absolute, may be NULL) becomes
  * relative. malloc'd; NULL only when out of memory. */

@@ -852,11 +852,33 @@ static void test_baseline_values_cap(void) {
     unlink(path);
 }
 
+/* the string set that keeps discovery and the run linear in the models */
+static void test_strset(void) {
+    host_strset s = {0};
+    static char keys[3000][16];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(keys[i], sizeof keys[i], "m%d.mlmodel", i);
+        CHECK_INT(host_strset_add(&s, keys[i]), 1);
+    }
+    CHECK_INT(s.n, 3000);
+    char probe[16];
+    for (int i = 0; i < 3000; i += 7) {
+        snprintf(probe, sizeof probe, "m%d.mlmodel", i);
+        CHECK(host_strset_has(&s, probe));
+        CHECK_INT(host_strset_add(&s, probe), 0);   /* equal text: already there */
+    }
+    CHECK(!host_strset_has(&s, "m3000.mlmodel"));
+    CHECK_INT(s.n, 3000);
+    host_strset_free(&s);
+    CHECK(!host_strset_has(&s, "m1.mlmodel"));
+}
+
 int main(void) {
     RUN(test_sha256);
     RUN(test_levels);
     RUN(test_rule_id_syntax);
     RUN(test_globs);
+    RUN(test_strset);
     RUN(test_paths);
     RUN(test_registry_gate);
     RUN(test_notes_dedupe);
