@@ -180,8 +180,29 @@ static int write_file(const char *path, const registry *reg, const host_rule *r)
     return rc;
 }
 
+/* path (below DIR, which the user named) is a real folder, not a symbolic
+ * link a checkout planted ("docs/rules -> ../../elsewhere" made the pages
+ * land outside it, an adversarial pass found) */
+static int own_folder(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        fprintf(stderr, "coreml-lint: cannot write into '%s': %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "coreml-lint: cannot write into '%s': a symbolic link or not a folder (not followed)\n",
+                path);
+        return -1;
+    }
+    return 0;
+}
+
 int ruledoc_write_dir(const char *dir, const registry *reg) {
     char p[4096];
+    if (strlen(dir) + 64 >= sizeof p) {
+        fprintf(stderr, "coreml-lint: cannot write the docs: the folder's path is too long\n");
+        return -1;
+    }
     snprintf(p, sizeof p, "%s", dir);
     if (mkdir_p(p) != 0) {
         fprintf(stderr, "coreml-lint: cannot create '%s': %s\n", dir, strerror(errno));
@@ -189,15 +210,20 @@ int ruledoc_write_dir(const char *dir, const registry *reg) {
     }
     snprintf(p, sizeof p, "%s/rules.md", dir);
     if (write_file(p, reg, NULL) != 0) return -1;
+    char rules[4096];
+    snprintf(rules, sizeof rules, "%s/rules", dir);
+    if ((mkdir(rules, 0777) != 0 && errno != EEXIST) || own_folder(rules) != 0) return -1;
     for (size_t i = 0; i < registry_count(reg); i++) {
         const host_rule *r = registry_rule(reg, i);
         const char *slash = strchr(r->id, '/');
         if (!slash) continue;
-        int n = snprintf(p, sizeof p, "%s/rules/%.*s", dir, (int)(slash - r->id), r->id);
-        if (n < 0 || (size_t)n >= sizeof p || mkdir_p(p) != 0) {
+        /* one level below the checked rules/: made here, then checked */
+        int n = snprintf(p, sizeof p, "%s/%.*s", rules, (int)(slash - r->id), r->id);
+        if (n < 0 || (size_t)n >= sizeof p || (mkdir(p, 0777) != 0 && errno != EEXIST)) {
             fprintf(stderr, "coreml-lint: cannot create '%s': %s\n", p, strerror(errno));
             return -1;
         }
+        if (own_folder(p) != 0) return -1;
         n = snprintf(p, sizeof p, "%s/rules/%s.md", dir, r->id);
         if (n < 0 || (size_t)n >= sizeof p || write_file(p, reg, r) != 0) return -1;
     }

@@ -1045,6 +1045,24 @@ static void test_report_to_fifo(void) {
     free(t);
 }
 
+/* `rules --docs DIR` writes only into DIR: a checkout's docs/rules (or
+ * docs/rules/ane) planted as a link to a folder elsewhere is refused, and
+ * nothing lands there (54 pages did, an adversarial pass found). */
+static void test_docs_symlink(void) {
+    char d[PATH_MAX + 64];
+    path_in(d, sizeof d, work, "docslink");
+    for (int k = 0; k < 2; k++) {
+        CHECK(sh("rm -rf '%s' && mkdir -p '%s/docs/rules' '%s/outside'", d, d, d) == 0);
+        if (k) CHECK(sh("ln -s ../../outside '%s/docs/rules/ane'", d) == 0);
+        else CHECK(sh("rmdir '%s/docs/rules' && ln -s ../outside '%s/docs/rules'", d, d) == 0);
+        res r = RUN_IN(d, 60, "rules", "--docs", "docs");
+        EXPECT_CODE(r, 2);
+        CHECK(strstr(r.err, "not followed") != NULL);
+        res_free(&r);
+        CHECK(sh("test -z \"$(ls -A '%s/outside')\"", d) == 0);
+    }
+}
+
 static void test_atomic_report(void) {
     char d[PATH_MAX + 64], rep[PATH_MAX + 128], victim[PATH_MAX + 128], model[PATH_MAX + 64];
     path_in(d, sizeof d, work, "atomic");
@@ -1281,6 +1299,7 @@ int main(void) {
     RUN(test_symlink_oracle);
     RUN(test_atomic_report);
     RUN(test_report_to_fifo);
+    RUN(test_docs_symlink);
     RUN(test_lua_wall_clock);
     RUN(test_probe_outputs_no_follow);
     RUN(test_probe_wrapping_shapes);
