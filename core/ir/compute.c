@@ -431,8 +431,9 @@ static bool chk_argmax(const cml_op *op, const kind_fact *f, arena *a, cml_estim
     double v[1];
     /* a double as it came (1e30, or INT64_MAX rounded up to 2^63): in range
      * before the conversion, or no finding */
-    if (param_nums(op, "axis", v, 1) && !(v[0] > -65536 && v[0] < 65536)) return false;
-    int64_t axis = param_nums(op, "axis", v, 1) ? (int64_t)v[0] : -1;
+    bool given = param_nums(op, "axis", v, 1) != 0;
+    if (given && !(v[0] > -65536 && v[0] < 65536)) return false;
+    int64_t axis = given ? (int64_t)v[0] : -1;
     int64_t r = x->type.shape.rank;
     if (axis < 0) axis += r;
     if (axis < 0 || axis >= r) return false;
