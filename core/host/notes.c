@@ -53,12 +53,9 @@ static bool same(const char *a, const char *b) { return (!a && !b) || (a && b &&
 static uint64_t key_hash(const char *kind, const char *rule_id, const char *model_path, const char *file,
                          const char *msg) {
     const char *parts[5] = {kind, rule_id, model_path, file, rule_id ? NULL : msg};
-    uint64_t h = 14695981039346656037ull;
-    for (int k = 0; k < 5; k++) {
-        for (const unsigned char *p = (const unsigned char *)(parts[k] ? parts[k] : ""); *p; p++)
-            h = (h ^ *p) * 1099511628211ull;
-        h = (h ^ (parts[k] ? 0xffu : 0xfeu)) * 1099511628211ull;   /* NULL and "" differ, as same() says */
-    }
+    uint64_t h = HOST_FNV_BASIS;
+    for (int k = 0; k < 5; k++)   /* a separator after each: NULL and "" differ, as same() says */
+        h = host_fnv1a(host_fnv1a(h, parts[k] ? parts[k] : ""), parts[k] ? "\x01" : "\x02");
     return h;
 }
 

@@ -291,11 +291,12 @@ bool host_glob_match(const char *pattern, const char *s, bool path_mode) {
     return host_glob_match_n(pattern, s, path_mode, NULL);
 }
 
-static size_t strset_hash(const char *k) {
-    uint64_t h = 14695981039346656037ull;
-    for (const unsigned char *p = (const unsigned char *)k; *p; p++) h = (h ^ *p) * 1099511628211ull;
-    return (size_t)h;
+uint64_t host_fnv1a(uint64_t h, const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) h = (h ^ *p) * 1099511628211ull;
+    return h;
 }
+
+static size_t strset_hash(const char *k) { return (size_t)host_fnv1a(HOST_FNV_BASIS, k); }
 
 int host_strset_add(host_strset *s, const char *key) {
     if (2 * (s->n + 1) > s->cap) {

@@ -17,6 +17,10 @@ bool host_glob_match(const char *pattern, const char *s, bool path_mode);
  * is false (the caller tells that apart by the budget). */
 bool host_glob_match_n(const char *pattern, const char *s, bool path_mode, uint64_t *budget);
 bool host_is_glob(const char *s);           /* contains * or ? */
+/* FNV-1a: the hash h continued over the bytes of s (start with
+ * HOST_FNV_BASIS) */
+#define HOST_FNV_BASIS 14695981039346656037ull
+uint64_t host_fnv1a(uint64_t h, const char *s);
 /* A set of strings the caller keeps alive (not copied): open addressing on
  * FNV-1a, at most half full. Zeroed is empty. */
 typedef struct host_strset {
