@@ -156,21 +156,29 @@ static void check_one_model(registry *reg, const run_opts *o, const char *path, 
  * at a time; a suppression of another model is not unused. */
 static void report_unused_suppressions(registry *reg, const config *cfg, const run_result *r, const fvec *out,
                                        const char *cwd) {
-    for (size_t i = 0; cfg && i < cfg->n_supps; i++) {
+    if (!cfg || !cfg->n_supps) return;
+    /* which suppressions covered a finding: one pass over the findings,
+     * not one per suppression */
+    bool *covered = calloc(cfg->n_supps, sizeof *covered);
+    if (!covered) return;
+    for (size_t k = 0; k < out->n; k++) {
+        const config_supp *sp = out->v[k]->suppressed ? out->v[k]->supp : NULL;
+        if (sp && sp >= cfg->supps && sp < cfg->supps + cfg->n_supps) covered[sp - cfg->supps] = true;
+    }
+    for (size_t i = 0; i < cfg->n_supps; i++) {
         const config_supp *s = &cfg->supps[i];
-        bool rule_on = false, reached = false, used = false;
+        bool rule_on = false, reached = false;
         for (size_t k = 0; k < r->n_rules && !rule_on; k++) rule_on = host_glob_match(s->rule, r->rules[k]->id, false);
         for (size_t k = 0; k < r->n_models && rule_on && !reached; k++)
             reached = config_suppression_reaches(cfg, s, r->models[k]->path, cwd);
-        if (!rule_on || !reached) continue;
-        for (size_t k = 0; k < out->n && !used; k++) used = out->v[k]->suppressed && out->v[k]->supp == s;
-        if (used) continue;
+        if (!rule_on || !reached || covered[i]) continue;
         registry_notify(reg, NULL, "config/unused-suppression", LEVEL_NOTE, cfg->file, s->line,
                         "suppression %zu (rule '%s'%s%s%s%s%s%s) matched no finding: remove it, or correct its "
                         "rule, path or op",
                         i + 1, s->rule, s->path ? ", path '" : "", s->path ? s->path : "", s->path ? "'" : "",
                         s->op ? ", op '" : "", s->op ? s->op : "", s->op ? "'" : "");
     }
+    free(covered);
 }
 
 static int cmp_finding_model(const void *a, const void *b) {
