@@ -1085,7 +1085,7 @@ static lua_Integer push_sorted_keys(lua_State *L, int t, const char *path) {
 /* n more bytes of report text the host copies (messages, props strings
  * and keys): a rule may not make the host hold more than its own memory
  * cap per check (a report of one 16 MiB string 150 times took the host to
- * 2.5 GB, an adversarial pass found), and each byte is a step too */
+ * 2.5 GB, an adversarial pass found), and every 64 bytes are a step */
 static void report_charge(lua_State *L, size_t n) {
     lua_ir *ir = lir_state(L);
     sandbox *sb = sandbox_from(L);

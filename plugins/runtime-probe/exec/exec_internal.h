@@ -385,6 +385,11 @@ static inline int64_t exec_f2i(double v) {
     return (int64_t)v;
 }
 
+/* Kernel sizes, strides, dilations and padding amounts past this describe
+ * no tensor that fits in memory, and sums and products of such values wrap
+ * int64 (the NN and MIL conv and pool kernels refuse them) */
+#define EXEC_GEOM_MAX ((int64_t)1 << 31)
+
 /* ... as an int (an axis, a rank): beyond +-2^30, +-2^30, out of every
  * axis's range as well */
 static inline int exec_f2int(double v) {

@@ -617,7 +617,7 @@ static int spatial(xctx *c, const xt *x, int nsp, int64_t kh, int64_t kw, bool i
      * memory, and (k - 1) * dilation or pad + pad wrapped int64 (an audit's
      * conv with dilation 2^62); a pool's huge kernel is fine (its window
      * count is taken in double) */
-    const int64_t lim = (int64_t)1 << 31;
+    const int64_t lim = EXEC_GEOM_MAX;
     int64_t ekh, ekw;
     if (s[0] > lim || s[1] > lim || d[0] > lim || d[1] > lim || kh < 1 || kw < 1 ||
         __builtin_mul_overflow(kh - 1, d[0], &ekh) || __builtin_mul_overflow(kw - 1, d[1], &ekw) ||

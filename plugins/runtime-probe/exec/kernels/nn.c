@@ -204,10 +204,9 @@ static int64_t border(xctx *c, const char *prefix, int dim, bool end) {
  * proto: past 2^31 none describes a tensor that fits in memory, and sums
  * and products of such values wrap (an audit found (k - 1) * dilation and
  * in + 2 * padding overflowing). 0, or -1 after exec_fail. */
-#define NN_GEOM_MAX ((int64_t)1 << 31)
 static int geom_ok(xctx *c, const int64_t *v, int n) {
     for (int i = 0; i < n; i++)
-        if (v[i] < 0 || v[i] > NN_GEOM_MAX)
+        if (v[i] < 0 || v[i] > EXEC_GEOM_MAX)
             return exec_fail(c, "kernel size, stride, dilation or padding %lld is out of range", (long long)v[i]);
     return 0;
 }
