@@ -678,13 +678,40 @@ static double prb_scale(cml_ctx *ctx, double max_ref) {
     return max_ref > 1 ? max_ref : 1;
 }
 
+/* ops that probe/fp16-overflow reports: an op whose fp16 values became Inf
+ * has no finite relative error, and its overflow is the divergence's cause
+ * (r NULL: a comparison with a baseline, where no overflow is judged) */
+static bool prb_overflowed(const probe_result *r, const cml_op *op) {
+    if (!r) return false;
+    size_t n = r->n_overflow_ops < PROBE_MAX_LIST ? r->n_overflow_ops : PROBE_MAX_LIST;
+    for (size_t i = 0; i < n; i++)
+        if (r->overflow[i].op == op) return true;
+    return false;
+}
+
+static void prb_ops_text(const probe_result *r, const probe_op_ref *ops, size_t n, char *out, size_t cap) {
+    size_t k = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < n && i < 3 && k < cap; i++) {
+        if (prb_overflowed(r, ops[i].op))
+            k += (size_t)snprintf(out + k, cap - k, "%s'%s' (%s, which overflows fp16: see probe/fp16-overflow)",
+                                  i ? ", " : "", prb_op_name(ops[i].op), ops[i].op->kind);
+        else
+            k += (size_t)snprintf(out + k, cap - k, "%s'%s' (%s, relative error %.3g)", i ? ", " : "",
+                                  prb_op_name(ops[i].op), ops[i].op->kind, ops[i].a);
+    }
+}
+
 /* the first three of ops as related locations: "<what>: relative error A
  * (+B over its inputs)"; returns how many */
-static size_t prb_ops_related(const probe_op_ref *ops, size_t n, const char *what, cml_related rel[3],
-                              char rmsg[3][200]) {
+static size_t prb_ops_related(const probe_result *r, const probe_op_ref *ops, size_t n, const char *what,
+                              cml_related rel[3], char rmsg[3][200]) {
     size_t nr = 0;
     for (size_t k = 0; k < n && k < 3; k++) {
-        snprintf(rmsg[nr], 200, "%s: relative error %.3g (+%.3g over its inputs)", what, ops[k].a, ops[k].b);
+        if (prb_overflowed(r, ops[k].op))
+            snprintf(rmsg[nr], 200, "%s: it overflows fp16 (probe/fp16-overflow)", what);
+        else
+            snprintf(rmsg[nr], 200, "%s: relative error %.3g (+%.3g over its inputs)", what, ops[k].a, ops[k].b);
         rel[nr].at = &ops[k].op->loc;
         rel[nr].message = rmsg[nr];
         nr++;
@@ -692,13 +719,6 @@ static size_t prb_ops_related(const probe_op_ref *ops, size_t n, const char *wha
     return nr;
 }
 
-static void prb_ops_text(const probe_op_ref *ops, size_t n, char *out, size_t cap) {
-    size_t k = 0;
-    out[0] = 0;
-    for (size_t i = 0; i < n && i < 3 && k < cap; i++)
-        k += (size_t)snprintf(out + k, cap - k, "%s'%s' (%s, relative error %.3g)", i ? ", " : "",
-                              prb_op_name(ops[i].op), ops[i].op->kind, ops[i].a);
-}
 
 static int rep_divergence(const cml_model *m, cml_ctx *ctx, const probe_result *r) {
     if (r->status != PROBE_OK) return CML_OK;
@@ -730,7 +750,7 @@ static int rep_divergence(const cml_model *m, cml_ctx *ctx, const probe_result *
             dops = dev;
         }
         char ops[700];
-        prb_ops_text(dops, nd, ops, sizeof ops);
+        prb_ops_text(r, dops, nd, ops, sizeof ops);
         char msg[1600];
         snprintf(msg, sizeof msg,
                  "output '%s' %s: L-inf %.3g, RMSE %.3g%s (thresholds %.3g / %.3g; max |y| %.4g)%s%s%s",
@@ -743,7 +763,7 @@ static int rep_divergence(const cml_model *m, cml_ctx *ctx, const probe_result *
                  nd ? "; the divergence grows most at " : "", ops, as_typed ? "" : "; " PRB_TYPED_FP32);
         cml_related rel[3];
         char rmsg[3][200];
-        size_t nr = prb_ops_related(dops, nd, "fp16 error grows here", rel, rmsg);
+        size_t nr = prb_ops_related(r, dops, nd, "fp16 error grows here", rel, rmsg);
         if (as_typed)
             cml_report(ctx, .message = msg, .at = prb_output_loc(m, po->name), .related = nr ? rel : NULL,
                        .n_related = nr,
@@ -768,7 +788,7 @@ static int rep_baseline(const cml_model *m, cml_ctx *ctx, const probe_result *r)
         double linf = po->cmp_linf / sc, rmse = po->cmp_rmse / sc;
         if (!(linf >= tl || rmse >= tr)) continue;
         char ops[700];
-        prb_ops_text(r->cmp_ops, r->n_cmp_ops, ops, sizeof ops);
+        prb_ops_text(NULL, r->cmp_ops, r->n_cmp_ops, ops, sizeof ops);
         char msg[1800];
         snprintf(msg, sizeof msg,
                  "output '%s' diverges from the baseline's '%s' (both in fp32 on the same inputs): L-inf %.3g, "
@@ -778,7 +798,7 @@ static int rep_baseline(const cml_model *m, cml_ctx *ctx, const probe_result *r)
                  r->n_cmp_ops ? "; of the ops both models name alike, the divergence grows most at " : "", ops);
         cml_related rel[3];
         char rmsg[3][200];
-        size_t nr = prb_ops_related(r->cmp_ops, r->n_cmp_ops, "diverges from the baseline here", rel, rmsg);
+        size_t nr = prb_ops_related(NULL, r->cmp_ops, r->n_cmp_ops, "diverges from the baseline here", rel, rmsg);
         cml_report(ctx, .message = msg, .at = prb_output_loc(m, po->name), .related = nr ? rel : NULL,
                    .n_related = nr,
                    .fix = "compress less aggressively where the error grows (more bits, per-channel or per-block "
