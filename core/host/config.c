@@ -1081,8 +1081,29 @@ static bool pattern_reaches(const char *pattern, const char *path) {
     return true;
 }
 
-bool config_suppression_reaches(const config *c, const config_supp *s, const char *model_path, const char *cwd) {
+/* what matching the glob pattern against path costs in host_glob_match_n's
+ * steps (a byte of the path per 64 pattern positions): config_path_match
+ * matches each leading part (n * parts / 2 bytes in all) and each
+ * component (n), path_matches twice */
+static uint64_t path_cost(const char *pattern, const char *path) {
+    uint64_t n = strlen(path) + 1, parts = 1;
+    for (const char *p = path; *p; p++) parts += *p == '/';
+    return n * (parts + 2) * (strlen(pattern) / 64 + 1);
+}
+
+/* charges cost to *budget; false (and *budget 0) when it does not hold it */
+static bool charge(uint64_t *budget, uint64_t cost) {
+    if (*budget < cost) return (*budget = 0, false);
+    *budget -= cost;
+    return true;
+}
+
+bool config_suppression_reaches(const config *c, const config_supp *s, const char *model_path, const char *cwd,
+                                uint64_t *budget) {
     if (!s->path) return true;
+    /* path_matches, then pattern_reaches (a byte per component) on the
+     * path and on rel: less than twice path_matches' cost */
+    if (!charge(budget, 2 * path_cost(s->path, model_path))) return false;
     if (path_matches(c, s->path, model_path, cwd) || pattern_reaches(s->path, model_path)) return true;
     /* a pattern without '/' may match any single component: a file inside */
     if (!strchr(s->path, '/')) return false;
@@ -1090,14 +1111,6 @@ bool config_suppression_reaches(const config *c, const config_supp *s, const cha
     bool hit = rel && pattern_reaches(s->path, rel);
     free(rel);
     return hit;
-}
-
-/* what matching a path glob against path may cost: a match per leading
- * part and per component (config_path_match), twice (path_matches) */
-static uint64_t path_cost(const char *path) {
-    uint64_t n = strlen(path) + 1, parts = 2;
-    for (const char *p = path; *p; p++) parts += *p == '/';
-    return 4 * n * parts;
 }
 
 const config_supp *config_suppression_for(const config *c, const finding *f, const char *cwd, uint64_t *budget) {
@@ -1108,21 +1121,17 @@ const config_supp *config_suppression_for(const config *c, const finding *f, con
             continue;
         }
         if (s->path) {
-            uint64_t cost = path_cost(f->model_path);
-            if (*budget < cost) return (*budget = 0, NULL);
-            *budget -= cost;
+            if (!charge(budget, path_cost(s->path, f->model_path))) return NULL;
             bool hit = path_matches(c, s->path, f->model_path, cwd);
             if (!hit && f->loc.artifact && *f->loc.artifact) {
                 size_t n = strlen(f->model_path) + strlen(f->loc.artifact) + 2;
                 char *full = malloc(n);
                 if (full) {
                     snprintf(full, n, "%s/%s", f->model_path, f->loc.artifact);
-                    cost = path_cost(full);
-                    if (*budget < cost) {
+                    if (!charge(budget, path_cost(s->path, full))) {
                         free(full);
-                        return (*budget = 0, NULL);
+                        return NULL;
                     }
-                    *budget -= cost;
                     hit = path_matches(c, s->path, full, cwd);
                     free(full);
                 }

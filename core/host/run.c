@@ -165,19 +165,34 @@ static void report_unused_suppressions(registry *reg, const config *cfg, const r
         const config_supp *sp = out->v[k]->suppressed ? out->v[k]->supp : NULL;
         if (sp && sp >= cfg->supps && sp < cfg->supps + cfg->n_supps) covered[sp - cfg->supps] = true;
     }
+    /* the same bound as matching them (findings_finish): a config cannot
+     * make this pass cost more; those it does not reach get no note */
+    uint64_t budget = FINDINGS_SUPP_BUDGET;
+    size_t unchecked = 0;
     for (size_t i = 0; i < cfg->n_supps; i++) {
         const config_supp *s = &cfg->supps[i];
+        if (covered[i]) continue;
         bool rule_on = false, reached = false;
-        for (size_t k = 0; k < r->n_rules && !rule_on; k++) rule_on = host_glob_match(s->rule, r->rules[k]->id, false);
-        for (size_t k = 0; k < r->n_models && rule_on && !reached; k++)
-            reached = config_suppression_reaches(cfg, s, r->models[k]->path, cwd);
-        if (!rule_on || !reached || covered[i]) continue;
+        for (size_t k = 0; k < r->n_rules && !rule_on && budget; k++)
+            rule_on = host_glob_match_n(s->rule, r->rules[k]->id, false, &budget);
+        for (size_t k = 0; k < r->n_models && rule_on && !reached && budget; k++)
+            reached = config_suppression_reaches(cfg, s, r->models[k]->path, cwd, &budget);
+        if (!budget) {
+            unchecked = cfg->n_supps - i;
+            break;
+        }
+        if (!rule_on || !reached) continue;
         registry_notify(reg, NULL, "config/unused-suppression", LEVEL_NOTE, cfg->file, s->line,
                         "suppression %zu (rule '%s'%s%s%s%s%s%s) matched no finding: remove it, or correct its "
                         "rule, path or op",
                         i + 1, s->rule, s->path ? ", path '" : "", s->path ? s->path : "", s->path ? "'" : "",
                         s->op ? ", op '" : "", s->op ? s->op : "", s->op ? "'" : "");
     }
+    if (unchecked)
+        registry_notify(reg, NULL, "config/unused-suppression", LEVEL_NOTE, cfg->file, 0,
+                        "suppressions %zu to %zu were not checked for use: matching their patterns against these "
+                        "models would cost more than %llu steps",
+                        cfg->n_supps - unchecked + 1, cfg->n_supps, (unsigned long long)FINDINGS_SUPP_BUDGET);
     free(covered);
 }
 
