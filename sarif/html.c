@@ -235,9 +235,9 @@ static void facts_section(FILE *out, const cJSON *facts, const sarif_counts *c) 
     }
     card_str(out, "format", sarif_jstr(facts, "format"));
     card_str(out, "type", sarif_jstr(facts, "model_type"));
-    sarif_fmt_bytes(buf, sizeof buf, sarif_jnum(facts, "size_bytes"));
+    cml_format_bytes(buf, sizeof buf, sarif_jnum(facts, "size_bytes"));
     card_str(out, "size on disk", buf);
-    sarif_fmt_bytes(buf, sizeof buf, sarif_jnum(facts, "weight_bytes"));
+    cml_format_bytes(buf, sizeof buf, sarif_jnum(facts, "weight_bytes"));
     card_str(out, "weights", buf);
     fputs("<div class=\"card\"><span>minimum OS (spec ", out);
     num(out, sarif_jnum(facts, "specification_version"));
@@ -536,7 +536,7 @@ static void overview(FILE *out, const run_result *r) {
         sarif_counts c;
         sarif_count_model(r, m->path, &c);
         char size[64] = "";
-        if (facts) sarif_fmt_bytes(size, sizeof size, sarif_jnum(facts, "size_bytes"));
+        if (facts) cml_format_bytes(size, sizeof size, sarif_jnum(facts, "size_bytes"));
         fprintf(out, "<tr><td><a href=\"#m%zu\"><code>", i + 1);
         esc(out, m->path);
         fputs("</code></a></td><td>", out);

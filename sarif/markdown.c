@@ -87,7 +87,7 @@ static void models_table(FILE *out, const run_result *r) {
         if (facts) {
             const cJSON *f = sarif_model_prop(r, "model", m->path);
             char size[64] = "";
-            if (f) sarif_fmt_bytes(size, sizeof size, sarif_jnum(f, "size_bytes"));
+            if (f) cml_format_bytes(size, sizeof size, sarif_jnum(f, "size_bytes"));
             fprintf(out, " %s | ", size);
             md(out, sarif_jstr(cJSON_GetObjectItemCaseSensitive(f, "minimum_os"), "iOS"));
             double cov = sarif_jnum(f, "ane_op_coverage_pct");

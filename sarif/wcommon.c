@@ -393,14 +393,6 @@ const cJSON *sarif_model_prop(const run_result *r, const char *key, const char *
     return cJSON_IsObject(o) ? o : NULL;
 }
 
-void sarif_fmt_bytes(char *buf, size_t cap, double b) {
-    if (!(b >= 0)) snprintf(buf, cap, "?");
-    else if (b < 1e3) snprintf(buf, cap, "%.0f B", b);
-    else if (b < 1e6) snprintf(buf, cap, "%.1f kB", b / 1e3);
-    else if (b < 1e9) snprintf(buf, cap, "%.1f MB", b / 1e6);
-    else snprintf(buf, cap, "%.2f GB", b / 1e9);
-}
-
 bool sarif_safe_url(const char *u) {
     if (!u || (strncmp(u, "https://", 8) && strncmp(u, "http://", 7))) return false;
     for (const char *p = u; *p; p++)

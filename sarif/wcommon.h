@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "coreml-lint/text.h" /* cml_format_bytes: sizes for people */
 #include "host/run.h"
 #include "host/util.h"
 
@@ -97,9 +98,6 @@ void sarif_count_model(const run_result *r, const char *model_path, sarif_counts
 /* run_properties[key][model_path] when it is an object, else NULL (the
  * runtime probe's figures under "probe", the report facts under "model"). */
 const cJSON *sarif_model_prop(const run_result *r, const char *key, const char *model_path);
-
-/* A size for people: "812 B", "7.0 kB", "14.2 MB", "1.3 GB" (powers of 1000). */
-void sarif_fmt_bytes(char *buf, size_t cap, double bytes);
 
 /* A rule's help URI that a Markdown or HTML report may turn into a link:
  * http(s), and no space, control, non-ASCII, quote, angle bracket,

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "coreml-lint/ir.h"
+#include "coreml-lint/text.h"
 #include "coreml-lint/plugin.h"
 #include "coreml-lint/walk.h"
 
@@ -21,13 +22,6 @@
 #define SZ_GIB 1073741824LL
 
 /* ---- shared helpers ------------------------------------------------------- */
-
-static void sz_fmt_bytes(char *buf, size_t n, uint64_t b) {
-    if (b < 1000) snprintf(buf, n, "%llu B", (unsigned long long)b);
-    else if (b < 1000000) snprintf(buf, n, "%.1f kB", (double)b / 1e3);
-    else if (b < 1000000000) snprintf(buf, n, "%.1f MB", (double)b / 1e6);
-    else snprintf(buf, n, "%.2f GB", (double)b / 1e9);
-}
 
 static void sz_fmt_shape(char *buf, size_t n, const cml_shape *s) {
     if (!s || s->rank < 0 || (s->rank > 0 && !s->dims)) {
@@ -416,10 +410,10 @@ static int mb_check(const cml_model *m, cml_ctx *ctx) {
     uint64_t est = wb + 2 * act_b;
     if (est <= (uint64_t)budget) return CML_OK;
     char eb[32], wbs[32], ab[32], bb[32], msg[1000], what[300] = "";
-    sz_fmt_bytes(eb, sizeof eb, est);
-    sz_fmt_bytes(wbs, sizeof wbs, wb);
-    sz_fmt_bytes(ab, sizeof ab, act_b);
-    sz_fmt_bytes(bb, sizeof bb, (uint64_t)budget);
+    cml_format_bytes(eb, sizeof eb, (double)est);
+    cml_format_bytes(wbs, sizeof wbs, (double)wb);
+    cml_format_bytes(ab, sizeof ab, (double)act_b);
+    cml_format_bytes(bb, sizeof bb, (double)(uint64_t)budget);
     if (act.op && act.v)
         snprintf(what, sizeof what, " ('%s' of %s '%s'%s)", act.v->name ? act.v->name : "?",
                  act.op->kind ? act.op->kind : "op", act.op->name ? act.op->name : "?",

@@ -26,6 +26,7 @@
 
 #include "ir/weights.h"
 #include "coreml-lint/coreml_facts.h"
+#include "coreml-lint/text.h"
 #include "coreml-lint/walk.h"
 #include "host/lua/ir.h"
 #include "ir/model.h"
@@ -1284,7 +1285,7 @@ static int ctx_report_l(lua_State *L) {
     return 1;
 }
 
-/* ctx:format_bytes(n): "999 B", "65.5 kB", "104.9 MB", "2.15 GB" (decimal units) */
+/* ctx:format_bytes(n): "999 B", "65.5 kB", "104.9 MB", "2.15 GB" (decimal units, cml_format_bytes) */
 static int ctx_format_bytes_l(lua_State *L) {
     lir_check(L, 1, LIR_CTX);
     lua_Number b = luaL_checknumber(L, 2);
@@ -1292,10 +1293,7 @@ static int ctx_format_bytes_l(lua_State *L) {
     /* a count of bytes: NaN, infinities and negatives are no size (the
      * conversion of -1e300 to long long was undefined behaviour) */
     if (!(b >= 0 && b < 1e30)) return luaL_argerror(L, 2, "a byte count from 0 to 1e30");
-    if (b < 1000) snprintf(s, sizeof s, "%lld B", (long long)b);
-    else if (b < 1e6) snprintf(s, sizeof s, "%.1f kB", (double)b / 1e3);
-    else if (b < 1e9) snprintf(s, sizeof s, "%.1f MB", (double)b / 1e6);
-    else snprintf(s, sizeof s, "%.2f GB", (double)b / 1e9);
+    cml_format_bytes(s, sizeof s, (double)b);
     lua_pushstring(L, s);
     return 1;
 }

@@ -32,6 +32,11 @@ function rule.check(model, ctx)
   eq(ctx:format_bytes(65500), "65.5 kB", "format_bytes kB")
   eq(ctx:format_bytes(104900000), "104.9 MB", "format_bytes MB")
   eq(ctx:format_bytes(2150000000), "2.15 GB", "format_bytes GB")
+  -- the unit follows the rounding: never "1000.0 kB"
+  eq(ctx:format_bytes(999950), "1.0 MB", "format_bytes rounds up a unit")
+  eq(ctx:format_bytes(999949), "999.9 kB", "format_bytes kB below the rounding")
+  eq(ctx:format_bytes(999999999), "1.00 GB", "format_bytes rounds up to GB")
+  eq(ctx:format_bytes(999.7), "1.0 kB", "format_bytes B rounds up")
   local o = ctx.options
   eq(o.b, true, "options.b")
   eq(math.type(o.i), "integer", "options.i type")
