@@ -223,6 +223,10 @@ int registry_add(registry *reg, host_rule *r) {
         return -1;
     }
     long at = find_index(reg, r->id);
+    if (at >= 0 && host_same_file(reg->rules[at].r->origin, r->origin)) {
+        rule_free(r);   /* one file named twice (a folder in the config and on the command line): loaded once */
+        return 1;
+    }
     if (at >= 0) {
         const host_rule *old = reg->rules[at].r;
         refuse(reg, r, kind, "rule '%s' from %s is unusable: field 'id' duplicates the rule loaded from %s",

@@ -24,7 +24,10 @@ host_rule *registry_rule(const registry *reg, size_t i);     /* sorted by id */
 host_rule *registry_find(const registry *reg, const char *id);
 /* Add a rule; the registry owns it from here. Refused (returns -1, frees
  * the rule, posts a notification naming file and field) on a bad id,
- * a duplicate id (across everything loaded) or incomplete metadata. */
+ * a duplicate id (across everything loaded) or incomplete metadata.
+ * Returns 1 (and frees the rule, silently) when the rule of that id came
+ * from the same file: a rules folder named twice, in the configuration and
+ * on the command line, loads once. 0: added. */
 int registry_add(registry *reg, host_rule *r);
 /* True when a rule with this id was offered and refused (so a config that
  * names it is not a typo: the refusal notification already says why). */

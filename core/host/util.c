@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include "host/rule.h"
 #include "host/util.h"
@@ -29,6 +30,12 @@ int level_parse(const char *s) {
     if (!strcmp(s, "error")) return LEVEL_ERROR;
     if (!strcmp(s, "none")) return LEVEL_NONE;
     return -1;
+}
+
+bool host_same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    if (!a || !b || !*a || !*b || stat(a, &sa) != 0 || stat(b, &sb) != 0) return false;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 char *host_strdup(const char *s) {

@@ -17,6 +17,9 @@ bool host_glob_match(const char *pattern, const char *s, bool path_mode);
  * is false (the caller tells that apart by the budget). */
 bool host_glob_match_n(const char *pattern, const char *s, bool path_mode, uint64_t *budget);
 bool host_is_glob(const char *s);           /* contains * or ? */
+/* Two paths that name one file (by device and inode: a link, "./x" and
+ * "x", a relative and an absolute path); false when either does not stat. */
+bool host_same_file(const char *a, const char *b);
 /* FNV-1a: the hash h continued over the bytes of s (start with
  * HOST_FNV_BASIS) */
 #define HOST_FNV_BASIS 14695981039346656037ull

@@ -402,6 +402,13 @@ int so_load_plugin(registry *reg, const char *path, bool bundled, const host_lim
                 bad = why;
             }
         const host_rule *old = bad ? NULL : registry_find(reg, rules[i].id);
+        if (old && host_same_file(old->origin, path)) {
+            /* the same plugin named twice (a link, the config and the
+             * command line): loaded once, without a word */
+            free(rules);
+            so_plugin_unref(pl);
+            return 0;
+        }
         if (old) {
             snprintf(why, sizeof why, "rules[%zu]: rule '%s': field 'id' duplicates the rule loaded from %s", i,
                      rules[i].id,

@@ -382,6 +382,28 @@ static void test_broken_rule(void) {
     cli_res_free(&r);
 }
 
+/* One rules folder named twice, in the trusted config and on the command
+ * line, spelt differently: each rule loads once (it used to be refused as
+ * a duplicate of itself, and the run exit 2) */
+static void test_rules_dir_twice(void) {
+    char model[PATH_MAX];
+    if (!example(model, sizeof model, "tiny_convnet_nn.mlmodel", "test_rules_dir_twice")) return;
+    work_dirs("twice/house");
+    write_str("twice/house/hello.lua",
+              "return { id = \"house/hello\", name = \"Hello\", summary = \"s\", help = \"h\", level = \"note\",\n"
+              "  check = function(model, ctx) ctx:report(model, \"hello once\") end }\n");
+    write_str(".coreml-lint.json", "{\"rules_dirs\": [\"twice\"]}");
+    res r = RUNW("--no-bundled", "--trust-config", "--rules-dir", "twice", "--rules-dir", "./twice/", model);
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "duplicates") == NULL);
+    const char *h = strstr(r.out, "hello once");
+    CHECK(h && !strstr(h + 1, "hello once"));
+    cli_res_free(&r);
+    char p[PATH_MAX + 32];
+    snprintf(p, sizeof p, "%s/.coreml-lint.json", work);
+    unlink(p);
+}
+
 /* --profile: where the time went, on stderr, for each rule that ran (a Lua
  * rule's VM instructions beside it), slowest first; the report is the same
  * bytes with or without it, and only the commands that run rules take it. */
@@ -975,6 +997,7 @@ int main(void) {
     RUN(test_files_of_a_package);
     RUN(test_marked_folder_hides_nothing);
     RUN(test_broken_rule);
+    RUN(test_rules_dir_twice);
     RUN(test_profile);
     RUN(test_xcode_target);
     RUN(test_test_rule);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tmptree.h"
 #include "coreml-lint/plugin.h"
 #include "cli/sources.h"
 #include "host/ctx.h"
@@ -238,6 +239,30 @@ static void test_duplicate_id(void) {
     }
     host_rule *r = registry_find(reg, "ane/fp32-program");
     CHECK(r && !strcmp(r->origin, bundled_fp32())); /* the first one stays */
+    registry_free(reg);
+}
+
+/* The same plugin file named twice, once through a link (the config's
+ * "plugins" and --plugin): loaded once, without a duplicate-id error. */
+static void test_same_plugin_twice(void) {
+    registry *reg = registry_new();
+    char link[PATH_MAX];
+    if (!tmp_make_dir(link, sizeof link - 16, "cml-twice-")) {
+        CHECK(0);
+        registry_free(reg);
+        return;
+    }
+    strcat(link, "/again.so");
+    CHECK_INT(symlink(bundled_fp32(), link), 0);
+    CHECK_INT(so_load_plugin(reg, bundled_fp32(), true, NULL), 1);
+    CHECK_INT(so_load_plugin(reg, link, false, NULL), 0);
+    CHECK_INT(so_load_plugin(reg, bundled_fp32(), true, NULL), 0);
+    CHECK_INT(registry_count(reg), 1);
+    dump_notes(reg);
+    CHECK_INT(registry_n_notes(reg), 0);
+    unlink(link);
+    *strrchr(link, '/') = 0;
+    rmdir(link);
     registry_free(reg);
 }
 
@@ -591,6 +616,7 @@ int main(void) {
     RUN(test_returns_null);
     RUN(test_not_a_file);
     RUN(test_duplicate_id);
+    RUN(test_same_plugin_twice);
     RUN(test_size_smaller);
     RUN(test_good_loads);
     RUN(test_good_next_to_bad);
