@@ -11,6 +11,7 @@
  * case, then a count; exit 0 all pass, 1 a case failed, 2 the rule did not
  * load (its notifications name the file and line) or there are no cases. */
 #define _DEFAULT_SOURCE
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,39 @@ static char *read_expect(const char *model, const char **lines, size_t max, size
 typedef struct tally {
     size_t pass, fail;
 } tally;
+
+/* An X.expect below dir (fire/) whose X is no case model found: its case
+ * was never run (a typo in the name, a model that was not committed), so
+ * the suite fails rather than pass without it. */
+static void orphan_expects(const char *dir, const path_list *found, int depth, tally *t) {
+    DIR *d = depth <= 12 ? opendir(dir) : NULL;
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char p[4200];
+        if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p) continue;
+        struct stat st;
+        if (lstat(p, &st) != 0) continue;
+        size_t n = strlen(p);
+        if (S_ISDIR(st.st_mode) && !fs_has_suffix(p, ".mlpackage") && !fs_has_suffix(p, ".mlmodelc")) {
+            orphan_expects(p, found, depth + 1, t);
+        } else if (S_ISREG(st.st_mode) && n > 7 && !strcmp(p + n - 7, ".expect")) {
+            p[n - 7] = 0;
+            bool have = false;
+            for (size_t i = 0; i < found->n && !have; i++) have = !strcmp(found->items[i], p);
+            struct stat ms;
+            bool exists = lstat(p, &ms) == 0;
+            if (!have && !(exists && S_ISLNK(ms.st_mode))) {   /* a link: the search's own line says it */
+                outf("FAIL %s.expect: %s", p, exists ? "what it names is not a case model (a .mlmodel file, an "
+                                                       ".mlpackage or .mlmodelc folder)"
+                                                     : "there is no case model of that name beside it");
+                t->fail++;
+            }
+        }
+    }
+    closedir(d);
+}
 
 /* Run one case; prints its line. */
 static void run_case(registry *reg, const host_rule *rule, const run_opts *ro, const char *model, const char *shown,
@@ -213,7 +247,8 @@ int cmd_test_rule(const cli_command *c, cli_opts *o) {
         cli_errorf("coreml-lint test-rule: '%s' declares %zu rules; test-rule tests a file with one", rule_path,
                 n_file_rules);
         rc = 2;
-    } else if (config_apply(&cfg, reg, NULL, err, sizeof err) != 0) {
+    } else if (config_apply(&cfg, reg, &(config_overlay){.some_rules_only = true}, err, sizeof err) != 0) {
+        /* (the project's own config names its other rules: not an error here) */
         cli_errorf("coreml-lint: %s", err);
         rc = 2;
     }
@@ -253,9 +288,17 @@ int cmd_test_rule(const cli_command *c, cli_opts *o) {
         outf("test-rule %s (%s): %zu must fire, %zu must not", rule->id, rule_path, models[0].n, models[1].n);
         run_opts ro = {.cfg = NULL, .target = tgt, .fail_on = LEVEL_NOTE, .limits = &lim};
         tally t = {0};
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < 2; k++) {
             for (size_t i = 0; i < models[k].n; i++)
                 run_case(reg, rule, &ro, models[k].items[i], case_name(models[k].items[i], cases), k == 0, &t);
+            /* a case the search could not take (a link, a folder too deep)
+             * fails: a suite that tests nothing must not pass */
+            for (size_t i = 0; i < models[k].n_skipped; i++) {
+                outf("FAIL %s", models[k].skipped[i]);
+                t.fail++;
+            }
+        }
+        orphan_expects(fire, &models[0], 0, &t);
         outf("%zu of %zu cases pass", t.pass, t.pass + t.fail);
         rc = t.fail ? 1 : 0;
     }

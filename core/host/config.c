@@ -899,13 +899,14 @@ int config_apply(const config *c, registry *reg, const config_overlay *ov, char 
     size_t n_cli_enable = ov->n_enable, n_cli_disable = ov->n_disable;
     char ptr[512];
     /* names that must exist */
-    for (size_t i = 0; i < c->n_enable; i++)
+    for (size_t i = 0; i < c->n_enable && !ov->some_rules_only; i++)
         if (check_known_id(c, reg, "/enable", "'enable'", c->enable[i], err, errlen)) return -1;
-    for (size_t i = 0; i < c->n_disable; i++)
+    for (size_t i = 0; i < c->n_disable && !ov->some_rules_only; i++)
         if (check_known_id(c, reg, "/disable", "'disable'", c->disable[i], err, errlen)) return -1;
     for (size_t i = 0; i < c->n_rules; i++) {
         mkptr(ptr, sizeof ptr, "rules", c->rules[i].pattern, NULL);
-        if (check_known_id(c, reg, ptr, "'rules'", c->rules[i].pattern, err, errlen)) return -1;
+        if (!ov->some_rules_only && check_known_id(c, reg, ptr, "'rules'", c->rules[i].pattern, err, errlen))
+            return -1;
         if (validate_options(c, reg, &c->rules[i], err, errlen)) return -1;
     }
     for (size_t i = 0; i < n_cli_enable; i++) {

@@ -88,6 +88,8 @@ typedef struct config_overlay {
     size_t n_disable;
     const char *options_rules;  /* id or glob, or NULL */
     const cJSON *options;       /* object: option name -> value, or NULL */
+    bool some_rules_only;       /* only some rules are loaded (test-rule): the file may name others, and
+                                   options of a rule it names are checked only when that rule is loaded */
 } config_overlay;
 
 /* Apply enable/disable, levels and options (the file, then the overlay)

@@ -535,7 +535,10 @@ static void test_test_rule(void) {
     work_dirs("cases/pass");
     copy_in(big, "cases/fire/big.mlmodel");
     copy_in(small, "cases/pass/small.mlmodel");
-    write_str("budget.json", "{\"rules\": {\"house-rules/model-size-budget\": {\"options\": {\"max_bytes\": 5000}}}}");
+    /* the project's config: other rules (not loaded by test-rule) are named too */
+    write_str("budget.json", "{\"rules\": {\"house-rules/model-size-budget\": {\"options\": {\"max_bytes\": 5000}},"
+                             " \"house/other-rule\": {\"options\": {\"limit\": 3}},"
+                             " \"meta/missing-metadata\": {\"level\": \"none\"}}, \"disable\": [\"house/third\"]}");
     write_str("cases/fire/big.mlmodel.expect", "# what the finding must say\nover the budget of 5000 bytes\n");
     res r = RUNW("test-rule", "--config", "budget.json", rule, "cases");
     EXPECT_CODE(r, 0);
@@ -558,6 +561,39 @@ static void test_test_rule(void) {
     r = RUNW("test-rule", rule, "cases");
     EXPECT_CODE(r, 1);
     CHECK(strstr(r.out, "FAIL pass/broken.mlmodel: the case model does not load") != NULL);
+    cli_res_free(&r);
+    /* a case the folder search does not take (a link) and an .expect whose
+     * model is not there fail: a suite that runs nothing must not pass */
+    char p[PATH_MAX + 64];
+    snprintf(p, sizeof p, "%s/cases/pass/broken.mlmodel", work);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/cases/fire/linked.mlmodel", work);
+    CHECK_INT(symlink(big, p), 0);
+    write_str("cases/fire/big.mlmodel.expect", "over the budget of 5000 bytes\n");
+    write_str("cases/fire/typo.mlmodel.expect", "over the budget\n");
+    r = RUNW("test-rule", "--config", "budget.json", rule, "cases");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "linked.mlmodel' is a symbolic link, which a folder search does not follow") != NULL);
+    CHECK(strstr(r.out, "FAIL cases/fire/typo.mlmodel.expect: there is no case model of that name beside it") != NULL);
+    CHECK(strstr(r.out, "2 of 4 cases pass") != NULL);
+    cli_res_free(&r);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/cases/fire/typo.mlmodel.expect", work);
+    unlink(p);
+    /* check: the linked model is named, not dropped */
+    snprintf(p, sizeof p, "%s/cases/fire/linked.mlmodel", work);
+    CHECK_INT(symlink(big, p), 0);
+    r = RUNW("--no-config", "--no-bundled", "cases");
+    CHECK(strstr(r.out, "discover/skipped") != NULL || strstr(r.out, "is a symbolic link") != NULL);
+    CHECK(strstr(r.out, "in 2 models") != NULL);
+    cli_res_free(&r);
+    unlink(p);
+    write_str("cases/pass/broken.mlmodel", "");
+    /* an option the loaded rule does not declare is still an error */
+    write_str("typo.json", "{\"rules\": {\"house-rules/model-size-budget\": {\"options\": {\"max_byte\": 5000}}}}");
+    r = RUNW("test-rule", "--config", "typo.json", rule, "cases");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "unknown option 'max_byte'") != NULL);
     cli_res_free(&r);
     /* a rule that does not load: exit 2, its real file and line */
     work_dirs("house2");
