@@ -83,7 +83,9 @@ static void hash_message_shape(sha256_ctx *c, const char *m) {
     sha256_update(c, buf, n);
 }
 
-static void fingerprint_with(finding *f, bool raw_message) {
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void fingerprint_into(const finding *f, bool raw_message, char out[33]) {
     sha256_ctx c;
     unsigned char d[32];
     char hex[65];
@@ -103,13 +105,33 @@ static void fingerprint_with(finding *f, bool raw_message) {
     else hash_message_shape(&c, f->message);
     sha256_final(&c, d);
     sha256_to_hex(d, hex);
-    memcpy(f->fingerprint, hex, 32);
-    f->fingerprint[32] = 0;
+    memcpy(out, hex, 32);
+    out[32] = 0;
+}
+
+static void fingerprint_with(finding *f, bool raw_message) {
+    fingerprint_into(f, raw_message, f->fingerprint);
+    f->fingerprint_raw = raw_message;
 }
 
 void findings_fingerprint(finding *f) { fingerprint_with(f, false); }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+/* Is f in the baseline? By its fingerprint, or, when that is its message's
+ * shape, by its whole message too: a baseline written while another
+ * finding of the same shape stood beside it holds that fingerprint, and
+ * fixing the other must not bring this one back as new. (The converse,
+ * a finding that took its whole message because a new one appeared, is
+ * not matched by shape: the shape may be the new one's, and a baseline
+ * must not hide a new finding.) */
+static bool in_baseline(const finding *f, char *const *fps, size_t n_fps) {
+    if (!n_fps) return false;
+    if (bsearch(&(const char *){f->fingerprint}, fps, n_fps, sizeof *fps, cmp_str)) return true;
+    if (f->fingerprint_raw) return false;
+    char raw[33];
+    fingerprint_into(f, true, raw);
+    return bsearch(&(const char *){raw}, fps, n_fps, sizeof *fps, cmp_str) != NULL;
+}
+
 
 static int add_fps(const cJSON *obj, char ***fps, size_t *n, size_t *cap) {
     const cJSON *v;
@@ -416,7 +438,7 @@ int findings_finish(fvec *out, char *const *fps, size_t n_fps, const config *cfg
     uint64_t budget = FINDINGS_SUPP_BUDGET;
     for (size_t i = 0; i < out->n; i++) {
         finding *f = out->v[i];
-        if (n_fps && bsearch(&(const char *){f->fingerprint}, fps, n_fps, sizeof *fps, cmp_str)) {
+        if (in_baseline(f, fps, n_fps)) {
             s.baselined++;
             finding_free(f);
             continue;

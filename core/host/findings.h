@@ -35,6 +35,7 @@ typedef struct finding {
     size_t n_related;
     cJSON *props;             /* extra facts (bits, bytes...), owned, may be NULL */
     char fingerprint[33];     /* hex; rule id + artifact path + logical location + message shape */
+    bool fingerprint_raw;     /* the whole message went into it: another finding shared its shape */
     bool suppressed;
     char *suppress_reason;
     const struct config_supp *supp;   /* the config's suppression that covers it (suppressed) */

@@ -698,6 +698,54 @@ static void test_fingerprints(void) {
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) finding_free(all[i]);
 }
 
+static int cmp_cstr(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
+
+/* The baseline across a collision: two findings of one shape take their
+ * whole messages into their fingerprints, and the baseline holds those.
+ * Once one is fixed, the other's fingerprint is its shape again: it is
+ * still in the baseline (it came back as new). A new finding that collides
+ * with a baselined one is not hidden by the shape the baseline holds. */
+static void test_baseline_across_collision(void) {
+    fvec v = {0};
+    fvec_push(&v, mk_finding("house/meta", "model", "metadata 'author' is empty"));
+    fvec_push(&v, mk_finding("house/meta", "model", "metadata 'license' is empty"));
+    findings_stats st;
+    CHECK_INT(findings_finish(&v, NULL, 0, NULL, "/", &st), 0);
+    CHECK_INT(v.n, 2);
+    char *fps[2] = {NULL, NULL};
+    for (size_t i = 0; i < v.n && i < 2; i++) {
+        CHECK(v.v[i]->fingerprint_raw);
+        fps[i] = host_strdup(v.v[i]->fingerprint);
+        finding_free(v.v[i]);
+    }
+    qsort(fps, 2, sizeof *fps, cmp_cstr);
+    /* the author is fixed: the license finding stands alone, baselined */
+    v.n = 0;
+    fvec_push(&v, mk_finding("house/meta", "model", "metadata 'license' is empty"));
+    CHECK_INT(findings_finish(&v, fps, 2, NULL, "/", &st), 0);
+    CHECK_INT(v.n, 0);
+    CHECK_INT(st.baselined, 1);
+    /* a baseline of one finding, by its shape; then a second of that
+     * shape appears: both take their whole message, neither matches the
+     * shape, both are shown (a baseline never hides a new finding) */
+    v.n = 0;
+    fvec_push(&v, mk_finding("house/meta", "model", "metadata 'license' is empty"));
+    CHECK_INT(findings_finish(&v, NULL, 0, NULL, "/", &st), 0);
+    CHECK(v.n == 1 && !v.v[0]->fingerprint_raw);
+    char *one[1] = {v.n ? host_strdup(v.v[0]->fingerprint) : NULL};
+    for (size_t i = 0; i < v.n; i++) finding_free(v.v[i]);
+    v.n = 0;
+    fvec_push(&v, mk_finding("house/meta", "model", "metadata 'license' is empty"));
+    fvec_push(&v, mk_finding("house/meta", "model", "metadata 'author' is empty"));
+    CHECK_INT(findings_finish(&v, one, 1, NULL, "/", &st), 0);
+    CHECK_INT(v.n, 2);
+    for (size_t i = 0; i < v.n; i++) finding_free(v.v[i]);
+    free(v.v);
+    free(fps[0]);
+    free(fps[1]);
+    free(one[0]);
+}
+
 /* A rule's confirmed_by: the named rule's finding about the same place (the
  * finding's own logical location or one of its related ones), on the same
  * model, is folded into it as a related location marked as a confirmation;
@@ -886,6 +934,7 @@ int main(void) {
     RUN(test_run);
     RUN(test_run_config);
     RUN(test_fingerprints);
+    RUN(test_baseline_across_collision);
     RUN(test_confirmed_by);
     RUN(test_suppression_budget);
     RUN(test_baseline_values_cap);
