@@ -42,6 +42,10 @@ check_tree() { # label, prefix
              share/zsh/site-functions/_coreml-lint share/fish/vendor_completions.d/coreml-lint.fish; do
         [ -s "$2/$f" ] || bad "$1: $f is not installed"
     done
+    # what docs/lua-rules.md starts a rule author from, beside the installed page
+    for f in lua-rules.md rules/_template.lua rules/.luacheckrc examples/house-rules/model-size-budget.lua; do
+        [ -s "$2/share/doc/coreml-lint/$f" ] || bad "$1: share/doc/coreml-lint/$f is not installed"
+    done
     model=$B/examples/tiny_mlprogram.mlpackage
     if [ -d "$model" ]; then
         "$bin" check --no-config --format json "$model" > "$T/check.json" 2> "$T/check.err"
