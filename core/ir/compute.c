@@ -455,6 +455,14 @@ static bool kind_is(const cml_op *op, const char *kind) { return op->kind && !st
 static bool is_input_preprocess(const cml_op *op, int depth) {
     if (depth > 4 || op->is_nn_layer || !op->function || op->parent != op->function->block) return false;
     if (!kind_is(op, "mul") && !kind_is(op, "add") && !kind_is(op, "sub") && !kind_is(op, "real_div")) return false;
+    /* a binary op has two operands: more, or an operand bound to several
+     * values, is no preprocessing step, and the walk below stays at 2^5
+     * calls (without this bound, ops that each read the previous one K
+     * times made it K^5: a 2 KB model.mil took 75 s) */
+    size_t operands = 0;
+    for (size_t i = 0; i < op->n_inputs; i++)
+        for (size_t j = 0; j < op->inputs[i]->n_values; j++)
+            if (!value_is_const(op->inputs[i]->values[j]) && ++operands > 2) return false;
     bool from_input = false;
     for (size_t i = 0; i < op->n_inputs; i++)
         for (size_t j = 0; j < op->inputs[i]->n_values; j++) {
