@@ -47,3 +47,15 @@ cml_diag *diag_finish(diag_list *dl, const char *rule_id, int level, const char 
     snprintf(buf, sizeof buf, "%zu further load problems were not listed", dl->dropped);
     return put(dl, rule_id, level, artifact, -1, 0, 0, NULL, buf);
 }
+
+void diag_add_reserved(diag_list *dl, const char *rule_id, int level, const char *fmt, ...) {
+    if (!dl) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(dl->reserved_msg, sizeof dl->reserved_msg, fmt, ap);
+    va_end(ap);
+    dl->reserved = (cml_diag){.rule_id = rule_id, .level = level, .message = dl->reserved_msg};
+    dl->reserved.loc.artifact = "";
+    if (dl->n < DIAG_MAX) dl->items[dl->n++] = &dl->reserved;
+    else dl->items[DIAG_MAX - 1] = &dl->reserved;
+}

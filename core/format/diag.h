@@ -22,6 +22,8 @@ typedef struct diag_list {
     size_t n;
     const cml_diag *items[DIAG_MAX];
     size_t dropped;
+    cml_diag reserved;           /* diag_add_reserved's: needs no arena */
+    char reserved_msg[256];
 } diag_list;
 
 enum { DIAG_NOTE = 1, DIAG_WARNING = 2, DIAG_ERROR = 3 };
@@ -40,5 +42,11 @@ static inline int diag_full(const diag_list *dl) { return dl->n >= DIAG_MAX - 1;
  * how many goes into the slot kept for it (rule_id, level and artifact as
  * given). Returns it, or NULL (nothing dropped, or the arena is exhausted). */
 cml_diag *diag_finish(diag_list *dl, const char *rule_id, int level, const char *artifact);
+
+/* The one problem that must be listed even when the arena is spent (the
+ * arena's cap itself): held in the list, not the arena, and listed last,
+ * in the note's slot when the list is full. rule_id must be a literal. */
+void diag_add_reserved(diag_list *dl, const char *rule_id, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

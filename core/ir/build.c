@@ -83,7 +83,12 @@ cml_value *irb_scope_get(const scope *sc, const char *name) {
     return NULL;
 }
 
-const char *irb_str(builder *b, const char *s) { return arena_strdup(b->a, s ? s : ""); }
+/* Never NULL: once the arena is spent, "" (the load reports the cap, and a
+ * NULL name would crash every strcmp that follows) */
+const char *irb_str(builder *b, const char *s) {
+    const char *r = arena_strdup(b->a, s ? s : "");
+    return r ? r : "";
+}
 
 /* The first OS releases that load a model of specification version spec,
  * as strings ("16.0"); NULL where none (spec unknown). The facts come from
@@ -143,8 +148,8 @@ static int64_t *copy_i64(builder *b, const int64_t *src, size_t n) {
 static void fill_array(builder *b, cml_feature *f, const Cmlpb__ArrayFeatureType *at) {
     if (!at) return;
     f->array_dtype = (cml_array_dtype)at->datatype;
-    f->shape.rank = (int32_t)at->n_shape;
     f->shape.dims = copy_i64(b, at->shape, at->n_shape);
+    f->shape.rank = f->shape.dims || !at->n_shape ? (int32_t)at->n_shape : -1;   /* no dims, no rank */
     /* SOURCE: FeatureTypes.proto ArrayFeatureType oneof ShapeFlexibility:
      * enumeratedShapes = 21, shapeRange = 31. */
     if (at->shape_flexibility_case == 21 && at->enumeratedshapes) {
@@ -154,8 +159,8 @@ static void fill_array(builder *b, cml_feature *f, const Cmlpb__ArrayFeatureType
         if (sh) {
             for (size_t i = 0; i < es->n_shapes; i++) {
                 if (!es->shapes[i]) continue;
-                sh[i].rank = (int32_t)es->shapes[i]->n_shape;
                 sh[i].dims = copy_i64(b, es->shapes[i]->shape, es->shapes[i]->n_shape);
+                sh[i].rank = sh[i].dims || !es->shapes[i]->n_shape ? (int32_t)es->shapes[i]->n_shape : -1;
             }
             f->n_enumerated = es->n_shapes;
             f->enumerated = sh;
@@ -419,9 +424,9 @@ static iweight *nn_weight(builder *b, const Cmlpb__WeightParams *wp, const char 
             w->pub.dtype = w->pub.quant_bits == 1 ? CML_DT_UINT1 : w->pub.quant_bits == 2 ? CML_DT_UINT2
                          : w->pub.quant_bits == 4 ? CML_DT_UINT4 : CML_DT_UINT8;
     }
-    w->pub.shape.rank = 1;
     int64_t *d = arena_alloc(b->a, sizeof *d);
-    if (d) { *d = (int64_t)w->pub.n_elements; w->pub.shape.dims = d; }
+    if (d) { *d = (int64_t)w->pub.n_elements; w->pub.shape.dims = d; w->pub.shape.rank = 1; }
+    else w->pub.shape.rank = -1;
     return w;
 }
 

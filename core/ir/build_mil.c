@@ -58,10 +58,12 @@ static void build_type(builder *b, const Cmlpb__Mil__ValueType *vt, cml_type *t,
         if (!tt) return;
         t->dtype = dtype_from_mil(tt->datatype);
         if (tt->rank < 0 || tt->rank > 64) { t->shape.rank = -1; return; }
-        t->shape.rank = (int32_t)tt->rank;
-        /* dims beyond those listed (rank without dimensions) stay unknown */
+        /* dims beyond those listed (rank without dimensions) stay unknown;
+         * the rank is set with its dims (an exhausted arena once left rank
+         * 64 over NULL dims, which cml_shape_elems read) */
         int64_t *d = arena_calloc(b->a, (size_t)tt->rank ? (size_t)tt->rank : 1, sizeof *d);
         if (!d) return;
+        t->shape.rank = (int32_t)tt->rank;
         for (int64_t i = 0; i < tt->rank; i++) {
             d[i] = CML_DIM_UNKNOWN;
             if ((size_t)i < tt->n_dimensions && tt->dimensions[i] &&

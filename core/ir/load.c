@@ -595,6 +595,7 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
         /* an empty model so rules and writers always have something */
         lm->unreadable = true;
         lm->model = arena_alloc(lm->a, sizeof *lm->model);
+        if (!lm->model) lm->model = &lm->stand_in;   /* the arena is spent: the error below needs a model */
         if (lm->model) {
             lm->model->path = lm->root;
             lm->model->type = "unknown";
@@ -614,11 +615,14 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
         ir_pass_nn_shapes(lm, lm->model);
         ir_pass_compute(lm, lm->model);
         ir_pass_opcheck(lm, lm->model);
-        if (arena_exhausted(lm->a))
-            diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, "", -1, 0, 0, NULL,
-                     "the model needs more memory than the loader's cap (%zu MiB); the IR is incomplete",
-                     cap >> 20);
         diag_finish(&lm->diags, "load/protobuf-corrupt", DIAG_NOTE, "");
+        /* from the list's own slot: the spent arena cannot hold it, and a
+         * model cut short must not read as clean */
+        if (arena_exhausted(lm->a))
+            diag_add_reserved(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR,
+                              "the model needs more memory than the loader's cap (%zu MiB); the IR is incomplete, "
+                              "so what was not built was not checked",
+                              cap >> 20);
         lm->model->diags = lm->diags.items;
         lm->model->n_diags = lm->diags.n;
     }

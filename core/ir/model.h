@@ -64,6 +64,7 @@ typedef struct lmodel {
     /* nothing could be read: model is an empty stand-in that carries the
      * load problems; only the load/... rules look at it */
     bool unreadable;
+    cml_model stand_in;          /* the empty model when even that does not fit the arena */
 } lmodel;
 
 /* Load options. */

@@ -109,7 +109,7 @@ typedef struct cml_shape {
 /* The element count of a fully known shape (1 for rank 0); 0 when the
  * rank or a dimension is unknown, or the product overflows 64 bits. */
 static inline uint64_t cml_shape_elems(const cml_shape *s) {
-    if (!s || s->rank < 0) return 0;
+    if (!s || s->rank < 0 || (s->rank > 0 && !s->dims)) return 0;
     uint64_t n = 1;
     for (int32_t i = 0; i < s->rank; i++) {
         if (s->dims[i] < 0) return 0;

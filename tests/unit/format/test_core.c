@@ -268,6 +268,51 @@ static void test_loader_odd_paths(void) {
     }
 }
 
+/* Every example model loaded under arena caps from 1 KiB up to what it
+ * needs, in small steps, so that the cap falls at every allocation in
+ * turn: no load crashes (a type once kept rank 64 over NULL dims when its
+ * dims were refused), and a load cut short says so with an error, even
+ * though the spent arena cannot hold one (it once came out clean). */
+static void test_loader_arena_sweep(void) {
+    const char *b = getenv("CML_BUILD_DIR");
+    static const char *const models[] = {"tiny_mlprogram.mlpackage", "tiny_mlprogram.mlmodelc",
+                                         "tiny_convnet_nn.mlmodel",  "tiny_pipeline.mlmodel",
+                                         "tiny_compressed.mlpackage", "tiny_multifunction.mlpackage",
+                                         "tiny_stateful.mlpackage",  "tiny_image_nn.mlmodel"};
+    if (!b) {
+        fprintf(stderr, "SKIP test_loader_arena_sweep: CML_BUILD_DIR is not set\n");
+        return;
+    }
+    for (size_t k = 0; k < sizeof models / sizeof *models; k++) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/examples/%s", b, models[k]);
+        struct stat st;
+        if (stat(p, &st) != 0) continue;
+        size_t loads = 0, cut = 0;
+        for (size_t cap = 1024; cap < ((size_t)4 << 20); cap += cap / 256 + 16) {
+            load_opts o = {.arena_cap = cap};
+            lmodel *lm = loader_load(p, &o);
+            CHECK(lm != NULL);
+            if (!lm) continue;
+            loads++;
+            if (arena_exhausted(lm->a)) {
+                cut++;
+                const cml_diag *d = lm->model ? first_diag(lm->model, "load/protobuf-corrupt") : NULL;
+                bool said = false;
+                for (size_t i = 0; lm->model && i < lm->model->n_diags; i++)
+                    said |= lm->model->diags[i]->level == DIAG_ERROR && strstr(lm->model->diags[i]->message, "loader's cap");
+                if (!said) fprintf(stderr, "  %s, cap %zu: cut short, no error (%p)\n", models[k], cap, (void *)d);
+                CHECK(said);
+                loader_free(lm);
+                continue;
+            }
+            loader_free(lm);
+            break;   /* it fitted: larger caps change nothing */
+        }
+        CHECK(loads > 1 && cut > 0);
+    }
+}
+
 /* fs_map_file: an empty file has no data; a small one is mapped; from
  * 1 MiB the file is read into huge pages of our own (outside the
  * sanitizers, whose builds have none), its bytes the same either way; past
@@ -403,6 +448,7 @@ int main(void) {
     RUN(test_discover);
     RUN(test_tmp_make_dir);
     RUN(test_loader_odd_paths);
+    RUN(test_loader_arena_sweep);
     RUN(test_map_file);
     RUN(test_empty_function);
     return CHECK_DONE();
