@@ -122,6 +122,13 @@ static cJSON *json_load(rd *r, const char *name, const char *rule, int level) {
                  CML_MAX_NESTING, (unsigned)line, (unsigned)col);
         return NULL;
     }
+    size_t nv = json_values(text, len);
+    if (nv > CML_JSON_MAX_VALUES) {
+        diag_add(r->dl, rule, level, ART(r, name), -1, 0, 0, NULL,
+                 "%s holds about %zu values, more than the %zu this tool reads from one JSON file; not read", name,
+                 nv, CML_JSON_MAX_VALUES);
+        return NULL;
+    }
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!j) {
@@ -517,8 +524,10 @@ static void read_espresso(rd *r) {
     if (in->espresso_layer_types && in->espresso_layer_names) {
         cJSON_ArrayForEach(e, layers) {
             const char *t = jstr(e, "type"), *nm = jstr(e, "name");
-            in->espresso_layer_types[in->n_espresso_layers] = rdup(r, t ? t : "?");
-            in->espresso_layer_names[in->n_espresso_layers] = rdup(r, nm ? nm : "");
+            const char *tc = rdup(r, t ? t : "?"), *nc = rdup(r, nm ? nm : "");
+            if (!tc || !nc) break;   /* the arena cap (rdup set r->oom): no layer without its strings */
+            in->espresso_layer_types[in->n_espresso_layers] = tc;
+            in->espresso_layer_names[in->n_espresso_layers] = nc;
             in->n_espresso_layers++;
         }
     }

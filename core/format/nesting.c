@@ -20,3 +20,17 @@ unsigned json_nesting(const char *text, size_t len, unsigned max, size_t *at) {
     }
     return 0;
 }
+
+size_t json_values(const char *text, size_t len) {
+    size_t n = 1;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (c == '"') {
+            for (i++; i < len && text[i] != '"'; i++)
+                if (text[i] == '\\') i++;
+        } else if (c == '[' || c == '{' || c == ',') {
+            n++;
+        }
+    }
+    return n;
+}

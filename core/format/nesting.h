@@ -23,4 +23,13 @@
  * text need not be valid JSON. */
 unsigned json_nesting(const char *text, size_t len, unsigned max, size_t *at);
 
+/* How many values cJSON would allocate a node for, at most (one per array
+ * or object, one per element after a comma, one to start): its tree takes
+ * about 100 bytes a node outside the loader's arena, so a 32 MiB file of
+ * "0," took 2 GB. The loader's JSON files (Manifest.json, metadata.json,
+ * model.espresso.net) are refused past CML_JSON_MAX_VALUES: a compiled
+ * network of 10,000 layers of 30 fields is 300,000. */
+#define CML_JSON_MAX_VALUES ((size_t)2000000)
+size_t json_values(const char *text, size_t len);
+
 #endif

@@ -188,6 +188,13 @@ static char *read_manifest(lmodel *lm, const char *root) {
                  line);
         return NULL;
     }
+    size_t nv = json_values(text, len);
+    if (nv > CML_JSON_MAX_VALUES) {
+        diag_add(&lm->diags, "load/package-manifest", DIAG_ERROR, "Manifest.json", -1, 0, 0, NULL,
+                 "Manifest.json holds about %zu values, more than the %zu this tool reads from one JSON file; "
+                 "not read", nv, CML_JSON_MAX_VALUES);
+        return NULL;
+    }
     cJSON *j = cJSON_ParseWithLength(text, len);
     if (!j) {
         const char *ep = cJSON_GetErrorPtr();

@@ -9,6 +9,7 @@
  * tests/fixtures/fixtures_truth.c) and one public compiled model committed
  * as test data (tests/data/realworld/, MIT). */
 #define _DEFAULT_SOURCE
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,6 +484,65 @@ static void test_inline_const_count(void) {
     tmp_remove_tree(root);
 }
 
+static bool has_diag(const cml_model *m, int level, const char *text) {
+    for (size_t i = 0; m && i < m->n_diags; i++)
+        if (m->diags[i]->level == level && strstr(m->diags[i]->message, text)) return true;
+    return false;
+}
+
+/* The espresso network of a compiled NeuralNetwork, hostile: under arena
+ * caps that fall on each allocation in turn, the layer list keeps no
+ * layer without its strings (a NULL type once reached the summary's sort:
+ * strcmp(NULL)); and a model.espresso.net of 2.1 million values, which
+ * cJSON would have built in ~200 MB outside the arena (a 32 MiB one took
+ * 2 GB), is refused with a warning before parsing. */
+static void test_espresso_bounds(void) {
+    char tmpl[64];
+    char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_esp_");
+    CHECK(root != NULL);
+    if (!root) return;
+    char dir[256], src[4400], dst[512];
+    snprintf(dir, sizeof dir, "%s/m.mlmodelc", root);
+    mkdir(dir, 0700);
+    static const char *const files[] = {"coremldata.bin", "model.espresso.net", "model.espresso.shape",
+                                        "model.espresso.weights"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(src, sizeof src, "%s/tests/data/realworld/s4tf_model_retrained.mlmodelc/%s", g_src, files[i]);
+        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
+        copy_file(src, dst);
+    }
+    size_t cut = 0;
+    for (size_t cap = 1024; cap < ((size_t)4 << 20); cap += cap / 256 + 16) {
+        load_opts o = {.arena_cap = cap};
+        lmodel *lm = loader_load(dir, &o);
+        CHECK(lm && lm->model);
+        bool spent = lm && arena_exhausted(lm->a);
+        if (spent) {
+            cut++;
+            CHECK(has_diag(lm->model, DIAG_ERROR, "cap"));
+        }
+        loader_free(lm);
+        if (!spent) break;
+    }
+    CHECK(cut > 0);
+    /* {"layers":[0,0,...]}: 2.1 million values */
+    snprintf(dst, sizeof dst, "%s/model.espresso.net", dir);
+    FILE *f = fopen(dst, "wb");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("{\"layers\":[", f);
+        for (size_t i = 0; i < 2100000; i++) fputs("0,", f);
+        fputs("0]}", f);
+        fclose(f);
+    }
+    lmodel *lm = loader_load(dir, NULL);
+    CHECK(lm && lm->model);
+    if (lm && lm->model)
+        CHECK(has_diag(lm->model, DIAG_WARNING, "more than the 2000000 this tool reads from one JSON file"));
+    loader_free(lm);
+    tmp_remove_tree(root);
+}
+
 int main(void) {
     const char *b = getenv("CML_BUILD_DIR"), *s = getenv("CML_SOURCE_DIR");
     if (!b || !s) SKIP_ALL("CML_BUILD_DIR / CML_SOURCE_DIR not set (run through ctest)");
@@ -499,6 +559,7 @@ int main(void) {
     RUN(test_stage_fan_out);
     RUN(test_const_shape_overflow);
     RUN(test_inline_const_count);
+    RUN(test_espresso_bounds);
     fprintf(stderr, "%d tests, %d failed checks\n", check_tests_, check_failures_);
     return check_failures_ ? 1 : 0;
 }
