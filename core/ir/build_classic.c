@@ -64,7 +64,8 @@ static cml_function *classic_fn_new(builder *b, fctx *fc) {
     return fn;
 }
 
-/* A classic stage op reading `in` and defining `out` (names) in fc's scope. */
+/* A classic stage op reading `in` and defining `out` (names) in fc's scope;
+ * outs_of, when given, is the model whose outputs `out` names, in order. */
 static cml_op *classic_op(builder *b, fctx *fc, const char *kind, const char *logical,
                           const char *const *in, size_t n_in, const char *const *out, size_t n_out,
                           const cml_model *outs_of) {
@@ -92,9 +93,10 @@ static cml_op *classic_op(builder *b, fctx *fc, const char *kind, const char *lo
     op->inputs = args;
     op->n_inputs = 1;
     for (size_t i = 0; i < n_out; i++) {
-        const cml_feature *f = NULL;
-        for (size_t j = 0; outs_of && j < outs_of->n_outputs; j++)
-            if (!strcmp(outs_of->outputs[j]->name, out[i])) f = outs_of->outputs[j];
+        /* out names outs_of's outputs in order (feature_names): the i-th is
+         * the feature (looking each name up was quadratic: 80,000 outputs
+         * took 32 s) */
+        const cml_feature *f = outs_of && i < outs_of->n_outputs ? outs_of->outputs[i] : NULL;
         cml_value *v = f ? feature_value(b, f) : irb_new_value(b, out[i], NULL);
         if (!v) return NULL;
         v->producer = op;
