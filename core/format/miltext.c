@@ -31,6 +31,12 @@
 #define MIL_MAX_IDENT 4096             /* bytes in one identifier */
 #define MIL_MAX_STRING (16u << 20)     /* bytes in one string literal */
 #define MIL_MAX_NUMBER 512             /* bytes in one number literal */
+/* functions in one program, and opsets one function is specialized for:
+ * a multifunction model has a handful (one per adapter), each for one
+ * opset; the bound keeps the by-name lookup below cheap (80,000 functions
+ * in 2.5 MB took 13 s) */
+#define MIL_MAX_FUNCTIONS 4096
+#define MIL_MAX_SPECIALIZATIONS 64
 
 #define RULE_STRUCTURE "load/mil-structure"
 
@@ -1237,11 +1243,16 @@ static void function(parser *p, progbuild *pb) {
     for (size_t i = 0; i < prog->n_functions; i++) {
         if (strcmp(prog->functions[i]->key, name) != 0) continue;
         target = prog->functions[i]->value;
+        if (target->n_block_specializations >= MIL_MAX_SPECIALIZATIONS)
+            fail_at(p, &name_tok, "function '%s' is specialized for more than %d opsets", name,
+                    MIL_MAX_SPECIALIZATIONS);
         for (size_t j = 0; j < target->n_block_specializations; j++)
             if (strcmp(target->block_specializations[j]->key, opset) == 0)
                 fail_at(p, &name_tok, "function '%s' defined twice for opset '%s'", name, opset);
         break;
     }
+    if (target == fn && prog->n_functions >= MIL_MAX_FUNCTIONS)
+        fail_at(p, &name_tok, "the program defines more than %d functions", MIL_MAX_FUNCTIONS);
     Cmlpb__Mil__Function__BlockSpecializationsEntry *bs;
     NEWMSG(p, bs, cmlpb__mil__function__block_specializations_entry__init);
     bs->key = opset, bs->value = b;

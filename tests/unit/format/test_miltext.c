@@ -644,6 +644,32 @@ static void test_deep_nesting(void) {
     free(s);
 }
 
+/* A program of many functions, or one function specialized for many
+ * opsets: bounded (the by-name lookup of 80,000 functions took 13 s) */
+static void test_many_functions(void) {
+    size_t cap = 4200 * 64 + 64, k = 0;
+    char *s = malloc(cap);
+    CHECK(s != NULL);
+    if (!s) return;
+    k += (size_t)snprintf(s + k, cap - k, "program(1.0)\n{\n");
+    for (int i = 0; i < 4097; i++)
+        k += (size_t)snprintf(s + k, cap - k, "func f%d<ios17>(fp32 x) {\n} -> (x);\n", i);
+    snprintf(s + k, cap - k, "}\n");
+    expect_error(s, strlen(s), "the program defines more than 4096 functions");
+    /* 4096 are fine */
+    char *last = strstr(s, "func f4096<");
+    if (last) strcpy(last, "}\n");
+    ctx *c = ctx_new(0);
+    CHECK(parse(c, s, strlen(s)) != NULL);
+    ctx_free(c);
+    k = (size_t)snprintf(s, cap, "program(1.0)\n{\n");
+    for (int i = 0; i < 65; i++)
+        k += (size_t)snprintf(s + k, cap - k, "func main<op%d>(fp32 x) {\n} -> (x);\n", i);
+    snprintf(s + k, cap - k, "}\n");
+    expect_error(s, strlen(s), "function 'main' is specialized for more than 64 opsets");
+    free(s);
+}
+
 static void expect_value_error(const char *value, const char *needle) {
     char buf[1024];
     snprintf(buf, sizeof buf, HEAD "            fp32 y = f(a = %s)[name = string(\"y\")];\n" TAIL, value);
@@ -1118,6 +1144,7 @@ int main(void) {
     RUN(test_truncation);
     RUN(test_byte_flips);
     RUN(test_deep_nesting);
+    RUN(test_many_functions);
     RUN(test_bad_values);
     RUN(test_valid_edges);
     RUN(test_arena_cap);
