@@ -66,31 +66,59 @@ int fs_inside(const char *root_real, const char *path) {
      * not exist". */
     size_t n = strlen(path);
     char *p = malloc(n + 1);
-    if (!p) return 0;
+    size_t *cuts = malloc((n + 1) * sizeof *cuts), k = 0;   /* where each '/' is */
+    if (!p || !cuts) {
+        free(p);
+        free(cuts);
+        return 0;
+    }
     memcpy(p, path, n + 1);
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == '/') cuts[k++] = i;
+    /* The prefixes that resolve are the shorter ones (a name resolves only
+     * through the folders before it): find the longest by bisection, a
+     * realpath per halving. Walking up one name at a time cost a realpath
+     * and a scan per name: 2,000 Manifest items of 4,090 names took 28 s. */
+    size_t lo = 0, hi = k;   /* prefixes cuts[0..lo) resolve (lo = 0: none known), cuts[hi..k) do not */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;    /* try the prefix before cuts[mid] */
+        p[cuts[mid]] = 0;
+        char *r = realpath(cuts[mid] ? p : "/", NULL);
+        p[cuts[mid]] = '/';
+        if (r) lo = mid + 1;
+        else hi = mid;
+        free(r);
+    }
     int rc = 0;
-    for (int guard = 0; guard < 4096; guard++) {
-        char *slash = strrchr(p, '/');
-        if (!slash) break;   /* a relative path's first name: the caller opens it */
+    if (lo > 0) {
+        char *slash = p + cuts[lo - 1];
         char *next = slash + 1;
         *slash = 0;
         char *r = realpath(*p ? p : "/", NULL);
-        if (!r) continue;
-        if (!real_within(root_real, r)) {
-            /* above the folder (its own path is missing): not a link's doing */
-            bool above = real_within(r, root_real);
-            free(r);
-            if (!above) rc = -1;
-            break;
+        if (r && !real_within(root_real, r)) {
+            /* Outside the folder. Above it, with the rest of the path going
+             * down to it, is no link's doing (the folder's own path is
+             * missing, or was given through a link); anything else is a
+             * link that leads out, an ancestor included: a link to /tmp
+             * once told "does not exist" from "leads out" for names there */
+            bool down_to_root = false;
+            if (real_within(r, root_real)) {
+                const char *tail = root_real + strlen(r);
+                if (*tail == '/') tail++;
+                size_t tl = strlen(tail);
+                down_to_root = !strncmp(next, tail, tl) && (next[tl] == '/' || next[tl] == 0);
+            }
+            if (!down_to_root) rc = -1;
+        } else if (r) {
+            *slash = '/';
+            char *end = strchr(next, '/');
+            if (end) *end = 0;
+            struct stat st;
+            if (lstat(p, &st) == 0) rc = -1;   /* exists, yet does not resolve */
         }
         free(r);
-        *slash = '/';
-        char *end = strchr(next, '/');
-        if (end) *end = 0;
-        struct stat st;
-        if (lstat(p, &st) == 0) rc = -1;   /* exists, yet does not resolve */
-        break;
     }
+    free(cuts);
     free(p);
     if (rc) errno = FS_EOUTSIDE;
     return rc;

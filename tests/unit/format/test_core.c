@@ -268,6 +268,56 @@ static void test_loader_odd_paths(void) {
     }
 }
 
+/* fs_inside on paths that do not resolve: a missing name inside the folder
+ * is the caller's "does not exist" (0); a link to nothing, at any depth,
+ * and a path through a link that leads out are "leads out" (-1), told the
+ * same whatever lies outside; a path of 3,000 names, most of them missing,
+ * answers the same as a short one (it is found by bisection now). */
+static void test_fs_inside(void) {
+    char root[4096];
+    if (!tmp_make_dir(root, sizeof root, "cml-inside-")) {
+        CHECK(0);
+        return;
+    }
+    char real[4096], p[8192], q[8192];
+    CHECK(realpath(root, real) != NULL);
+    snprintf(p, sizeof p, "%s/a/b/c", root);
+    CHECK_INT(mkdir(strcpy(q, root), 0700) == 0 || errno == EEXIST, 1);
+    snprintf(q, sizeof q, "%s/a", root);
+    mkdir(q, 0700);
+    snprintf(q, sizeof q, "%s/a/b", root);
+    mkdir(q, 0700);
+    snprintf(q, sizeof q, "%s/a/b/dangling", root);
+    CHECK_INT(symlink("/nonexistent/target", q), 0);
+    snprintf(q, sizeof q, "%s/a/out", root);
+    CHECK_INT(symlink("/tmp", q), 0);
+    snprintf(p, sizeof p, "%s/a/b/missing", root);
+    CHECK_INT(fs_inside(real, p), 0);
+    snprintf(p, sizeof p, "%s/a/b/dangling", root);
+    CHECK_INT(fs_inside(real, p), -1);
+    snprintf(p, sizeof p, "%s/a/b/dangling/x/y", root);
+    CHECK_INT(fs_inside(real, p), -1);
+    snprintf(p, sizeof p, "%s/a/out/no-such-name-here/z", root);
+    CHECK_INT(fs_inside(real, p), -1);
+    snprintf(p, sizeof p, "%s/a/b", root);
+    CHECK_INT(fs_inside(real, p), 0);
+    /* the folder given through a link to its parent: still inside */
+    char via[4200], *base = strrchr(real, '/');
+    snprintf(via, sizeof via, "%s/via", root);
+    snprintf(q, sizeof q, "%.*s", (int)(base - real), real);
+    CHECK_INT(symlink(q, via), 0);
+    snprintf(p, sizeof p, "%s%s/a/b/missing", via, base);
+    CHECK_INT(fs_inside(real, p), 0);
+    /* 3,000 names below a missing one */
+    int k = snprintf(p, sizeof p, "%s/a/b/missing", root);
+    for (int i = 0; i < 3000 && k + 3 < (int)sizeof p; i++) k += snprintf(p + k, sizeof p - (size_t)k, "/m");
+    CHECK_INT(fs_inside(real, p), 0);
+    k = snprintf(p, sizeof p, "%s/a/b/dangling", root);
+    for (int i = 0; i < 3000 && k + 3 < (int)sizeof p; i++) k += snprintf(p + k, sizeof p - (size_t)k, "/m");
+    CHECK_INT(fs_inside(real, p), -1);
+    tmp_remove_tree(root);
+}
+
 /* Every example model loaded under arena caps from 1 KiB up to what it
  * needs, in small steps, so that the cap falls at every allocation in
  * turn: no load crashes (a type once kept rank 64 over NULL dims when its
@@ -449,6 +499,7 @@ int main(void) {
     RUN(test_tmp_make_dir);
     RUN(test_loader_odd_paths);
     RUN(test_loader_arena_sweep);
+    RUN(test_fs_inside);
     RUN(test_map_file);
     RUN(test_empty_function);
     return CHECK_DONE();
