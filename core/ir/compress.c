@@ -90,7 +90,13 @@ static const char *chain_of(lmodel *lm, const cml_op *op, const cml_value *a, co
     const char *up = NULL;
     if (a && a->compression && a->compression->chain) up = a->compression->chain;
     else if (b && b->compression && b->compression->chain) up = b->compression->chain;
-    return up ? arena_printf(lm->a, "%s>%s", up, op->kind) : op->kind;
+    if (!up) return op->kind;
+    /* real chains are two or three ops long; a longer one stops growing
+     * and ends in "...", shared by the ops after it (8,000 chained
+     * constexpr_cast ops each copied the whole chain: 288 MB) */
+    size_t n = strlen(up);
+    if (n > 256) return n >= 4 && !strcmp(up + n - 4, ">...") ? up : arena_printf(lm->a, "%s>...", up);
+    return arena_printf(lm->a, "%s>%s", up, op->kind);
 }
 
 static void attach(const cml_op *op, cml_compression *c) {

@@ -543,6 +543,47 @@ static void test_espresso_bounds(void) {
     tmp_remove_tree(root);
 }
 
+/* A chain of 200 constexpr ops: the chain's name stops growing (each op
+ * once copied the whole chain before it: 8,000 ops took 288 MB) and says
+ * it was cut; a real chain of two reads in full. */
+static void test_long_constexpr_chain(void) {
+    char tmpl[64];
+    char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_chain_");
+    CHECK(root != NULL);
+    if (!root) return;
+    char dir[256], mil[320];
+    snprintf(dir, sizeof dir, "%s/m.mlmodelc", root);
+    mkdir(dir, 0700);
+    snprintf(mil, sizeof mil, "%s/model.mil", dir);
+    FILE *f = fopen(mil, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs("program(1.0)\n{\n  func main<ios16>() {\n"
+          "    tensor<fp16, [1]> c0 = const()[name = string(\"c0\"), val = tensor<fp16, [1]>([1])];\n", f);
+    for (int i = 1; i <= 200; i++)
+        fprintf(f, "    tensor<fp16, [1]> c%d = constexpr_cast(source_val = c%d, output_dtype = "
+                   "string(\"fp16\"))[name = string(\"c%d\")];\n", i, i - 1, i);
+    fputs("  } -> (c200);\n}\n", f);
+    fclose(f);
+    lmodel *lm = loader_load(dir, NULL);
+    CHECK(lm && lm->model && lm->model->n_functions == 1);
+    if (lm && lm->model && lm->model->n_functions == 1) {
+        const cml_function *fn = lm->model->functions[0];
+        const cml_op *last = fn->block->n_ops ? fn->block->ops[fn->block->n_ops - 1] : NULL;
+        const cml_op *second = fn->block->n_ops > 2 ? fn->block->ops[2] : NULL;
+        const cml_compression *c = last && last->n_outputs ? last->outputs[0]->compression : NULL;
+        CHECK(c && c->chain);
+        if (c && c->chain) {
+            size_t n = strlen(c->chain);
+            CHECK(n < 300 && n > 4 && !strcmp(c->chain + n - 4, ">..."));
+        }
+        c = second && second->n_outputs ? second->outputs[0]->compression : NULL;
+        CHECK(c && c->chain && !strcmp(c->chain, "constexpr_cast>constexpr_cast"));
+    }
+    loader_free(lm);
+    tmp_remove_tree(root);
+}
+
 int main(void) {
     const char *b = getenv("CML_BUILD_DIR"), *s = getenv("CML_SOURCE_DIR");
     if (!b || !s) SKIP_ALL("CML_BUILD_DIR / CML_SOURCE_DIR not set (run through ctest)");
@@ -560,6 +601,7 @@ int main(void) {
     RUN(test_const_shape_overflow);
     RUN(test_inline_const_count);
     RUN(test_espresso_bounds);
+    RUN(test_long_constexpr_chain);
     fprintf(stderr, "%d tests, %d failed checks\n", check_tests_, check_failures_);
     return check_failures_ ? 1 : 0;
 }
