@@ -301,7 +301,12 @@ int write_text(FILE *out, const run_result *r, bool color) {
     sarif_count(r, &c);
     fprintf(out, "%zu error%s, %zu warning%s, %zu note%s in %zu model%s", c.errors, sarif_plural(c.errors), c.warnings,
             sarif_plural(c.warnings), c.notes, sarif_plural(c.notes), r->n_models, sarif_plural(r->n_models));
-    if (c.suppressed) fprintf(out, " (%zu suppressed)", c.suppressed);
+    if (c.suppressed && r->n_baselined)
+        fprintf(out, " (%zu suppressed, %zu in the baseline)", c.suppressed, r->n_baselined);
+    else if (c.suppressed)
+        fprintf(out, " (%zu suppressed)", c.suppressed);
+    else if (r->n_baselined)
+        fprintf(out, " (%zu in the baseline)", r->n_baselined);
     fputc('\n', out);
     return sarif_finish(out);
 }

@@ -300,6 +300,7 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
         report_unused_suppressions(reg, o->cfg, r, &out, p->cwd);
     st.suppressed = fst.suppressed;
     st.baselined = fst.baselined;
+    r->n_baselined = fst.baselined;
     st.duplicates = fst.duplicates;
     for (size_t i = 0; i < n_fps; i++) free(fps[i]);
     free(fps);

@@ -30,6 +30,7 @@ typedef struct run_result {
     size_t n_rules;
     finding **findings;       /* sorted (path, artifact, line, logical, rule, message) */
     size_t n_findings;        /* including suppressed ones (writers skip those) */
+    size_t n_baselined;       /* findings dropped because --baseline holds them */
     notification **notes;     /* sorted */
     size_t n_notes;
     run_model **models;
