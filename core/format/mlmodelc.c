@@ -945,9 +945,10 @@ int mlmodelc_read_at(const char *dir, const char *rel, arena *a, Cmlpb__Model **
             layer_summary(r->info, sum, sizeof sum);
             diag_add(dl, R_LIMITED, DIAG_NOTE, ART(r, F_ESPRESSO), -1, 0, 0, NULL,
                      "NeuralNetwork compiled for espresso: its layers, their parameters and the image "
-                     "preprocessing are not read, so rules about them do not run; %zu layers listed%s%s. "
+                     "preprocessing are not read, so rules about them do not run; %zu layer%s listed%s%s. "
                      "Lint the source .mlmodel for those checks",
-                     r->info->n_espresso_layers, sum[0] ? ": " : "", sum);
+                     r->info->n_espresso_layers, r->info->n_espresso_layers == 1 ? "" : "s", sum[0] ? ": " : "",
+                     sum);
         } else {
             diag_add(dl, R_LIMITED, DIAG_NOTE, ART(r, F_COREMLDATA), -1, 0, 0, NULL,
                      "compiled NeuralNetwork without model.espresso.net: its layers are unknown");

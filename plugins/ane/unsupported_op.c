@@ -84,6 +84,20 @@ static bool kind_in(const char *kind, const char *const *list) {
     return false;
 }
 
+/* Every op of the group reads only the function's inputs and constants:
+ * it is already at the model's start. */
+static bool uo_at_start(const uo_group *g) {
+    for (size_t k = 0; k < g->ops.n; k++) {
+        const cml_op *op = g->ops.v[k];
+        for (size_t i = 0; i < op->n_inputs; i++)
+            for (size_t j = 0; j < op->inputs[i]->n_values; j++) {
+                const cml_value *v = op->inputs[i]->values[j];
+                if (v && !v->is_function_input && v->producer && !v->producer->is_const) return false;
+            }
+    }
+    return g->ops.n > 0;
+}
+
 /* A one-line remedy by the family of the op (rules-knowledge 5.4 Fix). */
 static const char *uo_fix(const uo_group *g) {
     static const char *const custom[] = {"custom", "custom_layer", NULL};
@@ -109,8 +123,10 @@ static const char *uo_fix(const uo_group *g) {
     if (kind_in(g->kind, lookup))
         /* SOURCE: rules-knowledge 4.2 O4 (Apple's ANE distilbert keeps its
          * embedding lookups on the CPU) and O6. */
-        return "move lookups to the start of the model or into the app (precomputed indices or embeddings), or "
-               "accept one CPU segment for them";
+        return uo_at_start(g) ? "the lookups already read the model's inputs, at its start: do them in the app "
+                                "(precomputed indices or embeddings), or accept this one CPU segment"
+                              : "move lookups to the start of the model or into the app (precomputed indices or "
+                                "embeddings), or accept one CPU segment for them";
     return "replace the op with a Neural Engine friendly equivalent (see hollance/neural-engine "
            "docs/model-surgery.md), move it to the model's start or end, or accept CPU/GPU for it";
 }

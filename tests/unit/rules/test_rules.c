@@ -4,7 +4,8 @@
  * models that must not, and the exact findings over the real corpus.
  *
  * 1. tests/rules/cases_*.tsv: one line per case,
- *      RULE-ID  fire|pass  MODEL  [target=iOS16] [msg=substring] [count=N] [level=L] [opt=NAME:JSON]...
+ *      RULE-ID  fire|pass  MODEL  [target=iOS16] [msg=substring] [fix=substring] [count=N] [level=L]
+ *      [opt=NAME:JSON]...   (msg= and fix= must hold for one finding)
  *    MODEL is relative to the build folder (rule-fixtures/..., examples/...)
  *    or "corpus:NAME" for ../shared/corpus/NAME. opt= (up to 4) sets the
  *    rule's option NAME to the JSON value for that case only
@@ -38,7 +39,7 @@ static const char *build_dir, *source_dir, *corpus_dir;
 #define TCASE_MAX_OPTS 4
 
 typedef struct tcase {
-    char rule[128], kind[8], model[512], target[32], msg[256], level[16];
+    char rule[128], kind[8], model[512], target[32], msg[256], level[16], fix[256];
     long count;   /* -1: any */
     char opts[TCASE_MAX_OPTS][256];   /* "NAME:JSON" */
     int n_opts;
@@ -119,6 +120,7 @@ static size_t read_cases(tcase **out) {
                 else if (col == 2) snprintf(c->model, sizeof c->model, "%s", tok);
                 else if (!strncmp(tok, "target=", 7)) snprintf(c->target, sizeof c->target, "%s", tok + 7);
                 else if (!strncmp(tok, "msg=", 4)) snprintf(c->msg, sizeof c->msg, "%s", tok + 4);
+                else if (!strncmp(tok, "fix=", 4)) snprintf(c->fix, sizeof c->fix, "%s", tok + 4);
                 else if (!strncmp(tok, "count=", 6)) c->count = strtol(tok + 6, NULL, 10);
                 else if (!strncmp(tok, "level=", 6)) snprintf(c->level, sizeof c->level, "%s", tok + 6);
                 else if (!strncmp(tok, "opt=", 4) && c->n_opts < TCASE_MAX_OPTS)
@@ -210,7 +212,10 @@ static void test_cases(void) {
             const finding *f = r->findings[k];
             if (strcmp(f->rule_id, c->rule)) continue;
             hits++;
-            if (c->msg[0] && strstr(f->message, c->msg)) msg_hits++;
+            /* msg= and fix= on the same finding */
+            if ((c->msg[0] || c->fix[0]) && (!c->msg[0] || strstr(f->message, c->msg)) &&
+                (!c->fix[0] || (f->fix && strstr(f->fix, c->fix))))
+                msg_hits++;
             if (c->level[0] && strcmp(level_name(f->level), c->level)) level_misses++;
         }
         for (size_t k = 0; k < r->n_notes; k++)
@@ -219,7 +224,7 @@ static void test_cases(void) {
                         r->notes[k]->kind, r->notes[k]->message);
                 check_failures_++;
             }
-        int ok = !strcmp(c->kind, "fire") ? hits > 0 && (!c->msg[0] || msg_hits > 0) : hits == 0;
+        int ok = !strcmp(c->kind, "fire") ? hits > 0 && ((!c->msg[0] && !c->fix[0]) || msg_hits > 0) : hits == 0;
         if (c->count >= 0 && (long)hits != c->count) ok = 0;
         if (level_misses) ok = 0;
         if (!ok) {
