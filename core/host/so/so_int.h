@@ -81,6 +81,9 @@ typedef struct so_ctx {
     int fd;                           /* >= 0 in an isolated child: write here */
     so_scratch *scratch;
     const cml_weight *known_weight;   /* last weight validated for weight_read */
+    const cml_weight **weights;       /* every weight a plugin may name, sorted (so_weight_ok) */
+    size_t n_weights;
+    size_t weights_models;            /* loaded models they cover, besides the checked one */
 } so_ctx;
 
 
