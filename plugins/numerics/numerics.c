@@ -64,31 +64,83 @@ typedef struct nm_owner {
     bool literal;              /* bound directly as an op input / attribute */
 } nm_owner;
 
-static bool nm_find_owner(const cml_model *m, const cml_weight *w, nm_owner *o) {
+/* Where each weight of a model is used, built once per model on its first
+ * report: the first op in program order that holds it (as an output, a
+ * literal input or an attribute). Walking every op for each reported
+ * weight was quadratic: 40,000 NaN constants took 15 s. */
+typedef struct nm_own_ent {
+    const cml_weight *w;
+    size_t seq;                /* the walk's order: the first one wins */
+    nm_owner o;
+} nm_own_ent;
+
+typedef struct nm_owners {
+    nm_own_ent *v;
+    size_t n, cap;
+    bool built;
+} nm_owners;
+
+static int nm_own_cmp(const void *a, const void *b) {
+    const nm_own_ent *x = a, *y = b;
+    uintptr_t p = (uintptr_t)x->w, q = (uintptr_t)y->w;
+    if (p != q) return (p > q) - (p < q);
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static void nm_own_add(nm_owners *t, const cml_weight *w, nm_owner o) {
+    if (!w || t->n == SIZE_MAX) return;
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 256;
+        nm_own_ent *nv = realloc(t->v, nc * sizeof *nv);
+        if (!nv) {
+            t->n = SIZE_MAX;   /* out of memory: no owners known */
+            return;
+        }
+        t->v = nv;
+        t->cap = nc;
+    }
+    t->v[t->n] = (nm_own_ent){w, t->n, o};
+    t->n++;
+}
+
+static void nm_owners_build(nm_owners *t, const cml_model *m) {
+    t->built = true;
     cml_op_iter it;
     for (const cml_op *op = cml_ops_first(&it, m, NULL); op; op = cml_ops_next(&it)) {
         for (size_t j = 0; j < op->n_outputs; j++)
-            if (op->outputs[j] && op->outputs[j]->weight == w) {
-                *o = (nm_owner){op, op->outputs[j], false};
-                return true;
-            }
+            if (op->outputs[j] && op->outputs[j]->weight)
+                nm_own_add(t, op->outputs[j]->weight, (nm_owner){op, op->outputs[j], false});
         for (size_t j = 0; j < op->n_inputs; j++) {
             const cml_arg *a = op->inputs[j];
             for (size_t k = 0; a && k < a->n_values; k++)
-                if (a->values[k] && a->values[k]->weight == w && !a->values[k]->producer) {
-                    *o = (nm_owner){op, a->values[k], true};
-                    return true;
-                }
+                if (a->values[k] && a->values[k]->weight && !a->values[k]->producer)
+                    nm_own_add(t, a->values[k]->weight, (nm_owner){op, a->values[k], true});
         }
         for (size_t j = 0; j < op->n_attrs; j++) {
             const cml_attr *a = op->attrs[j];
-            if (a && a->kind == CML_ATTR_VALUE && a->value && a->value->weight == w) {
-                *o = (nm_owner){op, a->value, true};
-                return true;
-            }
+            if (a && a->kind == CML_ATTR_VALUE && a->value && a->value->weight)
+                nm_own_add(t, a->value->weight, (nm_owner){op, a->value, true});
         }
     }
-    return false;
+    if (t->n == SIZE_MAX) {
+        free(t->v);
+        t->v = NULL;
+        t->n = 0;
+    }
+    if (t->n) qsort(t->v, t->n, sizeof *t->v, nm_own_cmp);
+}
+
+static bool nm_find_owner(nm_owners *t, const cml_model *m, const cml_weight *w, nm_owner *o) {
+    if (!t->built) nm_owners_build(t, m);
+    size_t lo = 0, hi = t->n;   /* the first entry of w: lowest seq */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((uintptr_t)t->v[mid].w < (uintptr_t)w) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo >= t->n || t->v[lo].w != w) return false;
+    *o = t->v[lo].o;
+    return true;
 }
 
 /* The dtype an op computes in: its first float tensor output. */
@@ -202,9 +254,9 @@ static bool nm_seen_test(nm_seen *s, const void *file, uint64_t off) {
 
 /* ---- the rule ------------------------------------------------------------------- */
 
-static void nm_report(cml_ctx *ctx, const cml_model *m, const cml_weight *w, const nm_stats *s) {
+static void nm_report(cml_ctx *ctx, const cml_model *m, nm_owners *owners, const cml_weight *w, const nm_stats *s) {
     nm_owner o = {NULL, NULL, false};
-    bool found = nm_find_owner(m, w, &o);
+    bool found = nm_find_owner(owners, m, w, &o);
     bool nn = found && o.op->is_nn_layer;
     bool mask = found && !nn && nm_owner_mask(&o);
     const cml_op *fp16_at = NULL;
@@ -304,6 +356,7 @@ static void nm_report(cml_ctx *ctx, const cml_model *m, const cml_weight *w, con
 
 static void nm_model(const cml_model *m, cml_ctx *ctx) {
     nm_seen seen = {NULL, NULL, 0};
+    nm_owners owners = {NULL, 0, 0, false};
     size_t cap = 16;
     while (cap < 2 * m->n_weights) cap *= 2;
     seen.file = calloc(cap, sizeof *seen.file);
@@ -316,8 +369,9 @@ static void nm_model(const cml_model *m, cml_ctx *ctx) {
         if (w->storage == CML_STORE_BLOB && nm_seen_test(&seen, w->file, w->blob_offset)) continue;
         nm_stats s;
         if (nm_scan(ctx, w, &s) != 0) continue; /* unreadable: load/weight-blob's finding */
-        if (s.nan || s.pinf || s.ninf || s.sat || s.over) nm_report(ctx, m, w, &s);
+        if (s.nan || s.pinf || s.ninf || s.sat || s.over) nm_report(ctx, m, &owners, w, &s);
     }
+    free(owners.v);
     free(seen.file);
     free(seen.off);
 }
