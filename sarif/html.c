@@ -499,20 +499,18 @@ static void finding_row(FILE *out, const finding *f) {
     fputs("</code></td></tr>\n", out);
 }
 
-static void model_section(FILE *out, const run_result *r, size_t idx) {
+static void model_section(FILE *out, const run_result *r, const sarif_view *v, size_t idx) {
     const run_model *m = r->models[idx];
-    sarif_counts c;
-    sarif_count_model(r, m->path, &c);
+    const sarif_model_view *mv = &v->models[idx];
     fprintf(out, "<section id=\"m%zu\"><h2>", idx + 1);
     esc(out, m->path);
     fputs("</h2>\n", out);
-    facts_section(out, sarif_model_prop(r, "model", m->path), &c);
-    const cJSON *probe = sarif_model_prop(r, "probe", m->path);
-    if (probe) probe_section(out, probe);
+    facts_section(out, mv->facts, &mv->counts);
+    if (mv->probe) probe_section(out, mv->probe);
     size_t n = 0;
-    for (size_t i = 0; i < r->n_findings; i++) {
-        const finding *f = r->findings[i];
-        if (!f || f->suppressed || !f->model_path || strcmp(f->model_path, m->path)) continue;
+    for (size_t i = mv->lo; i < mv->hi; i++) {
+        const finding *f = v->findings[i];
+        if (f->suppressed) continue;
         if (!n) fputs("<h3>Findings</h3><table><tr><th>level</th><th>rule</th><th>message</th><th>where</th></tr>\n",
                       out);
         if (++n > HTML_MAX_FINDINGS_PER_MODEL) continue;
@@ -525,16 +523,15 @@ static void model_section(FILE *out, const run_result *r, size_t idx) {
     fputs("</section>\n", out);
 }
 
-static void overview(FILE *out, const run_result *r) {
+static void overview(FILE *out, const run_result *r, const sarif_view *v) {
     fputs("<table><tr><th>model</th><th>format</th><th class=\"n\">errors</th><th class=\"n\">warnings</th>"
           "<th class=\"n\">notes</th><th class=\"n\">size</th><th>minimum iOS</th>"
           "<th class=\"n\">Neural Engine (est.)</th></tr>\n",
           out);
     for (size_t i = 0; i < r->n_models; i++) {
         const run_model *m = r->models[i];
-        const cJSON *facts = sarif_model_prop(r, "model", m->path);
-        sarif_counts c;
-        sarif_count_model(r, m->path, &c);
+        const cJSON *facts = v->models[i].facts;
+        sarif_counts c = v->models[i].counts;
         char size[64] = "";
         if (facts) cml_format_bytes(size, sizeof size, sarif_jnum(facts, "size_bytes"));
         fprintf(out, "<tr><td><a href=\"#m%zu\"><code>", i + 1);
@@ -592,9 +589,12 @@ int write_html(FILE *out, const run_result *r) {
             sarif_plural(r->n_rules));
     esc(out, r->tool_version ? r->tool_version : CML_VERSION);
     fputs("</p></header>\n", out);
-    if (r->n_models) overview(out, r);
+    sarif_view v;
+    if (sarif_view_init(&v, r) != 0) return -1;
+    if (r->n_models) overview(out, r, &v);
     else fputs("<p>No models were checked.</p>\n", out);
-    for (size_t i = 0; i < r->n_models; i++) model_section(out, r, i);
+    for (size_t i = 0; i < r->n_models; i++) model_section(out, r, &v, i);
+    sarif_view_free(&v);
     notes_section(out, r);
     fputs("<footer><p class=\"muted\">Compute-unit figures are static estimates; latency and divergence come from "
           "the runtime probe's reference CPU executor (fp32 and fp16 emulation). The SARIF report carries the same "

@@ -70,22 +70,20 @@ static void md(FILE *out, const char *s) {
 
 
 
-static void models_table(FILE *out, const run_result *r) {
-    bool facts = false;
-    for (size_t i = 0; i < r->n_models && !facts; i++) facts = sarif_model_prop(r, "model", r->models[i]->path);
+static void models_table(FILE *out, const run_result *r, const sarif_view *v) {
+    bool facts = v->any_facts;
     fputs(facts ? "| Model | Errors | Warnings | Notes | Size | Min. iOS | Neural Engine (est.) |\n"
                   "|---|--:|--:|--:|--:|---|--:|\n"
                 : "| Model | Errors | Warnings | Notes |\n|---|--:|--:|--:|\n",
           out);
     for (size_t i = 0; i < r->n_models; i++) {
         const run_model *m = r->models[i];
-        sarif_counts c;
-        sarif_count_model(r, m->path, &c);
+        sarif_counts c = v->models[i].counts;
         fputs("| ", out);
         md(out, m->path);
         fprintf(out, " | %zu | %zu | %zu |", c.errors, c.warnings, c.notes);
         if (facts) {
-            const cJSON *f = sarif_model_prop(r, "model", m->path);
+            const cJSON *f = v->models[i].facts;
             char size[64] = "";
             if (f) cml_format_bytes(size, sizeof size, sarif_jnum(f, "size_bytes"));
             fprintf(out, " %s | ", size);
@@ -99,10 +97,10 @@ static void models_table(FILE *out, const run_result *r) {
     fputc('\n', out);
 }
 
-static void probe_lines(FILE *out, const run_result *r) {
+static void probe_lines(FILE *out, const run_result *r, const sarif_view *v) {
     bool any = false;
     for (size_t i = 0; i < r->n_models; i++) {
-        const cJSON *p = sarif_model_prop(r, "probe", r->models[i]->path);
+        const cJSON *p = v->models[i].probe;
         if (!p) continue;
         if (!any) fputs("**Runtime probe** (reference CPU executor)\n\n", out);
         any = true;
@@ -204,8 +202,11 @@ int write_markdown(FILE *out, const run_result *r) {
         fprintf(out, "%zu error%s, %zu warning%s, %zu note%s", c.errors, sarif_plural(c.errors), c.warnings,
                 sarif_plural(c.warnings), c.notes, sarif_plural(c.notes));
     fprintf(out, " in %zu model%s\n\n", r->n_models, sarif_plural(r->n_models));
-    if (r->n_models) models_table(out, r);
-    probe_lines(out, r);
+    sarif_view v;
+    if (sarif_view_init(&v, r) != 0) return -1;
+    if (r->n_models) models_table(out, r, &v);
+    probe_lines(out, r, &v);
+    sarif_view_free(&v);
     findings_table(out, r, &c);
     notes_list(out, r);
     fputs("<sub>coreml-lint ", out);

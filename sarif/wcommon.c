@@ -374,23 +374,110 @@ int sarif_put_json(FILE *out, const cJSON *root) {
     return 0;
 }
 
-void sarif_count_model(const run_result *r, const char *model_path, sarif_counts *c) {
-    memset(c, 0, sizeof *c);
-    for (size_t i = 0; i < r->n_findings; i++) {
-        const finding *f = r->findings[i];
-        if (!f || !f->model_path || !model_path || strcmp(f->model_path, model_path)) continue;
-        if (f->suppressed) c->suppressed++;
-        else if (f->level == LEVEL_ERROR) c->errors++;
-        else if (f->level == LEVEL_WARNING) c->warnings++;
-        else c->notes++;
-    }
+typedef struct sv_ref {
+    const finding *f;
+    size_t i;   /* its place in the report */
+} sv_ref;
+
+static int sv_path_cmp(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : ""); }
+
+static int sv_ref_cmp(const void *pa, const void *pb) {
+    const sv_ref *a = pa, *b = pb;
+    int c = sv_path_cmp(a->f->model_path, b->f->model_path);
+    return c ? c : (a->i > b->i) - (a->i < b->i);
 }
 
-const cJSON *sarif_model_prop(const run_result *r, const char *key, const char *model_path) {
-    if (!r->run_properties || !model_path) return NULL;
-    const cJSON *per = cJSON_GetObjectItemCaseSensitive(r->run_properties, key);
-    const cJSON *o = cJSON_IsObject(per) ? cJSON_GetObjectItemCaseSensitive(per, model_path) : NULL;
-    return cJSON_IsObject(o) ? o : NULL;
+typedef struct sv_model {
+    const char *path;
+    size_t i;   /* its place in run_result.models */
+} sv_model;
+
+static int sv_model_cmp(const void *pa, const void *pb) {
+    const sv_model *a = pa, *b = pb;
+    int c = sv_path_cmp(a->path, b->path);
+    return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+/* where the first model of that path is in byp (sorted by path) */
+static size_t sv_find_model(const sv_model *byp, size_t n, const char *path) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sv_path_cmp(byp[mid].path, path) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+int sarif_view_init(sarif_view *v, const run_result *r) {
+    memset(v, 0, sizeof *v);
+    size_t nf = 0;
+    for (size_t i = 0; i < r->n_findings; i++) nf += r->findings[i] != NULL;
+    sv_ref *refs = nf ? malloc(nf * sizeof *refs) : NULL;
+    v->findings = nf ? malloc(nf * sizeof *v->findings) : NULL;
+    v->models = r->n_models ? calloc(r->n_models, sizeof *v->models) : NULL;
+    sv_model *byp = r->n_models ? malloc(r->n_models * sizeof *byp) : NULL;
+    if ((nf && (!refs || !v->findings)) || (r->n_models && (!v->models || !byp))) {
+        free(refs);
+        free(byp);
+        sarif_view_free(v);
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < r->n_findings; i++)
+        if (r->findings[i]) refs[k++] = (sv_ref){r->findings[i], i};
+    if (nf) qsort(refs, nf, sizeof *refs, sv_ref_cmp);
+    for (size_t i = 0; i < nf; i++) v->findings[i] = refs[i].f;
+    free(refs);
+    v->n_findings = nf;
+    v->n_models = r->n_models;
+    for (size_t i = 0; i < r->n_models; i++) byp[i] = (sv_model){r->models[i]->path, i};
+    if (r->n_models) qsort(byp, r->n_models, sizeof *byp, sv_model_cmp);
+    /* each model's run of findings, and its counts */
+    for (size_t m = 0; m < r->n_models; m++) {
+        const char *path = r->models[m]->path;
+        size_t lo = 0, hi = nf;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (sv_path_cmp(v->findings[mid]->model_path, path) < 0) lo = mid + 1;
+            else hi = mid;
+        }
+        size_t end = lo;
+        sarif_counts *c = &v->models[m].counts;
+        for (; end < nf && !sv_path_cmp(v->findings[end]->model_path, path); end++) {
+            const finding *f = v->findings[end];
+            if (f->suppressed) c->suppressed++;
+            else if (f->level == LEVEL_ERROR) c->errors++;
+            else if (f->level == LEVEL_WARNING) c->warnings++;
+            else c->notes++;
+        }
+        v->models[m].lo = lo;
+        v->models[m].hi = end;
+    }
+    /* the facts: one pass over each properties object (every model of a
+     * path gets its facts, as a lookup by key did) */
+    static const char *const keys[2] = {"model", "probe"};
+    for (int kk = 0; kk < 2 && r->run_properties; kk++) {
+        const cJSON *per = cJSON_GetObjectItemCaseSensitive(r->run_properties, keys[kk]), *o;
+        if (!cJSON_IsObject(per)) continue;
+        cJSON_ArrayForEach(o, per) {
+            if (!o->string || !cJSON_IsObject(o)) continue;
+            for (size_t t = sv_find_model(byp, r->n_models, o->string);
+                 t < r->n_models && !sv_path_cmp(byp[t].path, o->string); t++) {
+                const cJSON **slot = kk ? &v->models[byp[t].i].probe : &v->models[byp[t].i].facts;
+                if (!*slot) *slot = o;
+            }
+        }
+    }
+    for (size_t m = 0; m < r->n_models; m++) v->any_facts |= v->models[m].facts != NULL;
+    free(byp);
+    return 0;
+}
+
+void sarif_view_free(sarif_view *v) {
+    free(v->findings);
+    free(v->models);
+    memset(v, 0, sizeof *v);
 }
 
 bool sarif_safe_url(const char *u) {

@@ -77,8 +77,8 @@ static int put_facts(cJSON **root, const char *path, cJSON *facts) {
         cJSON_Delete(facts);
         return -1;
     }
-    if (cJSON_GetObjectItemCaseSensitive(per, path))
-        return cJSON_ReplaceItemInObjectCaseSensitive(per, path, facts) ? 0 : (cJSON_Delete(facts), -1);
+    /* appended without a lookup by key, which is linear in the models so
+     * far: each path is checked once (discovery keeps one of each) */
     return cJSON_AddItemToObject(per, path, facts) ? 0 : (cJSON_Delete(facts), -1);
 }
 
