@@ -137,42 +137,43 @@ local SOURCES = {
 
 local CONSTANTS = { const = true, loadConstant = true, loadConstantND = true }
 
--- value name -> true when some input, state or random op reaches it
+-- value name -> true when some input, state or random op reaches it. One
+-- pass of fn:ops() (program order: an op, then the ops of its blocks), so
+-- no table of a block's ops holds every op at once (a chain of 120,000 ops
+-- once went over the rule's memory cap); a control-flow op's blocks get
+-- their inputs marked when the op is met, before their ops come.
 local function reachable(fn)
   local reach = {}
   for _, v in ipairs(fn.inputs) do reach[v.name] = true end
-  local function walk(block, depth)
-    if depth > 16 then return end
-    for _, v in ipairs(block.inputs) do reach[v.name] = true end
-    for _, op in ipairs(block.ops) do
-      local kind = op.kind
-      -- a constant (MIL const, NN loadConstant) has no inputs and no blocks:
-      -- nothing reaches it (constexpr_* ops are walked: they have inputs)
-      if not CONSTANTS[kind] then
-        local blocks = op.blocks
-        local live = SOURCES[kind] or #blocks > 0
-        if not live then
-          -- an argument is a value or a list of values; the first reached
-          -- one settles it
-          for _, arg in pairs(op.inputs) do
-            if type(arg) == "userdata" then
-              live = reach[arg.name] or false
-            elseif type(arg) == "table" then
-              for _, v in ipairs(arg) do
-                if type(v) == "userdata" and reach[v.name] then live = true break end
-              end
+  for op in fn:ops() do
+    local kind = op.kind
+    -- a constant (MIL const, NN loadConstant) has no inputs and no blocks:
+    -- nothing reaches it (constexpr_* ops are walked: they have inputs)
+    if not CONSTANTS[kind] then
+      local blocks = op.blocks
+      local live = SOURCES[kind] or #blocks > 0
+      if not live then
+        -- an argument is a value or a list of values; the first reached
+        -- one settles it
+        for _, arg in pairs(op.inputs) do
+          if type(arg) == "userdata" then
+            live = reach[arg.name] or false
+          elseif type(arg) == "table" then
+            for _, v in ipairs(arg) do
+              if type(v) == "userdata" and reach[v.name] then live = true break end
             end
-            if live then break end
           end
+          if live then break end
         end
-        for _, b in ipairs(blocks) do walk(b, depth + 1) end
-        if live then
-          for _, o in ipairs(op.outputs) do reach[o.name] = true end
-        end
+      end
+      for _, b in ipairs(blocks) do
+        for _, v in ipairs(b.inputs) do reach[v.name] = true end
+      end
+      if live then
+        for _, o in ipairs(op.outputs) do reach[o.name] = true end
       end
     end
   end
-  walk(fn.block, 0)
   return reach
 end
 
@@ -219,20 +220,20 @@ local function check_one(m, ctx)
     -- exported without its KV cache has one such softmax per layer: one
     -- fact, the layers related)
     local groups, order = {}, {}
-    for op in m:ops() do
-      if op.function_name == fn.name then
-        local always, s = degenerate_axis(op)
-        if always then
-          local o = op.outputs[1]
-          local out_name = out_of[o and o.name or ""]
-          local key = out_name and ("output:" .. out_name) or (op.kind .. " " .. always .. " " .. shape_text(s))
-          local g = groups[key]
-          if g then
-            g.more[#g.more + 1] = op
-          else
-            groups[key] = { op = op, always = always, s = s, out_name = out_name, more = {} }
-            order[#order + 1] = key
-          end
+    -- (fn:ops(), not m:ops() filtered by function: that was functions x
+    -- ops, and 4,000 functions spent the rule's budget)
+    for op in fn:ops() do
+      local always, s = degenerate_axis(op)
+      if always then
+        local o = op.outputs[1]
+        local out_name = out_of[o and o.name or ""]
+        local key = out_name and ("output:" .. out_name) or (op.kind .. " " .. always .. " " .. shape_text(s))
+        local g = groups[key]
+        if g then
+          g.more[#g.more + 1] = op
+        else
+          groups[key] = { op = op, always = always, s = s, out_name = out_name, more = {} }
+          order[#order + 1] = key
         end
       end
     end
