@@ -297,9 +297,28 @@ static int cmp_cand(const void *a, const void *b) {
     return c;
 }
 
-/* the first candidate of rule `id` at (model, loc), not yet folded and no
- * more severe than max_level, or NULL */
-static fref *cand_find(fref *c, size_t n, const char *id, const char *model, const cml_loc *loc, int max_level) {
+/* sorted as cmp_cand, the least severe first within a place */
+static int cmp_cand_level(const void *a, const void *b) {
+    int c = cmp_cand(a, b);
+    return c ? c : ucmp((uint64_t)((const fref *)a)->f->level, (uint64_t)((const fref *)b)->f->level);
+}
+
+/* The first candidate not yet folded from position i on: nxt[] skips the
+ * folded ones, with path halving (stepping over them one by one made
+ * thousands of findings at one place quadratic). */
+static size_t cand_next_free(size_t *nxt, size_t i) {
+    while (nxt[i] != i) {
+        nxt[i] = nxt[nxt[i]];
+        i = nxt[i];
+    }
+    return i;
+}
+
+/* the least severe candidate of rule `id` at (model, loc) not yet folded,
+ * other than finding `self`, when it is no more severe than max_level; or
+ * NULL */
+static fref *cand_find(fref *c, size_t *nxt, size_t n, size_t self, const char *id, const char *model,
+                       const cml_loc *loc, int max_level) {
     if (!loc->logical || !*loc->logical) return NULL;
     finding key = {.rule_id = (char *)id, .model_path = (char *)model, .loc = *loc};
     fref kr = {&key, 0};
@@ -309,8 +328,12 @@ static fref *cand_find(fref *c, size_t n, const char *id, const char *model, con
         if (cmp_cand(&c[mid], &kr) < 0) lo = mid + 1;
         else hi = mid;
     }
-    for (; lo < n && !cmp_cand(&c[lo], &kr); lo++)
-        if (c[lo].i != SIZE_MAX && c[lo].f->level <= max_level) return &c[lo];
+    lo = cand_next_free(nxt, lo);
+    if (lo < n && c[lo].i == self) lo = cand_next_free(nxt, lo + 1);   /* not itself */
+    if (lo < n && !cmp_cand(&c[lo], &kr) && c[lo].f->level <= max_level) {
+        nxt[lo] = lo + 1;   /* taken */
+        return &c[lo];
+    }
     return NULL;
 }
 
@@ -356,22 +379,26 @@ static int fold_confirmations(fvec *out, size_t *folded) {
      * candidates' keys, which a fold moves and frees */
     size_t *pairs = malloc(2 * out->n * sizeof *pairs), np = 0;
     bool *taken = calloc(out->n, sizeof *taken);
-    if (!c || !pairs || !taken) {
+    size_t *nxt = malloc((out->n + 1) * sizeof *nxt);
+    if (!c || !pairs || !taken || !nxt) {
         free(c);
         free(pairs);
         free(taken);
+        free(nxt);
         return -1;
     }
     for (size_t i = 0; i < out->n; i++) c[i] = (fref){out->v[i], i};
-    qsort(c, out->n, sizeof *c, cmp_cand);
+    for (size_t i = 0; i <= out->n; i++) nxt[i] = i;
+    qsort(c, out->n, sizeof *c, cmp_cand_level);
     for (size_t i = 0; i < out->n; i++) {
         const finding *s = out->v[i];
         if (taken[i] || !s->rule) continue;   /* folded into another: not a place of its own */
         for (size_t k = 0; k < s->rule->n_confirmed_by; k++) {
             const char *id = s->rule->confirmed_by[k];
             for (size_t j = 0; j <= s->n_related; j++) {
-                fref *hit = cand_find(c, out->n, id, s->model_path, j ? &s->related[j - 1].loc : &s->loc, s->level);
-                if (!hit || hit->i == i) continue;
+                fref *hit = cand_find(c, nxt, out->n, i, id, s->model_path, j ? &s->related[j - 1].loc : &s->loc,
+                                      s->level);
+                if (!hit) continue;
                 taken[hit->i] = true;
                 pairs[np++] = i;
                 pairs[np++] = hit->i;
@@ -392,6 +419,7 @@ static int fold_confirmations(fvec *out, size_t *folded) {
     free(c);
     free(pairs);
     free(taken);
+    free(nxt);
     size_t keep = 0;
     for (size_t i = 0; i < out->n; i++)
         if (out->v[i]) out->v[keep++] = out->v[i];

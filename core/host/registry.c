@@ -153,6 +153,12 @@ static const char *invalid_field(const host_rule *r, char *field, size_t fieldle
             snprintf(field, fieldlen, "tags[%zu]", i + 1);
             return "is empty";
         }
+    for (size_t i = 0; i < r->n_confirmed_by; i++)
+        if (r->confirmed_by && r->confirmed_by[i] && !strcmp(r->confirmed_by[i], r->id)) {
+            /* a finding of the rule would restate another of its own */
+            snprintf(field, fieldlen, "confirmed_by[%zu]", i + 1);
+            return "names the rule itself";
+        }
     if (r->n_options && !r->options) BAD("options", "is missing");
     for (size_t i = 0; i < r->n_options; i++) {
         const rule_option *o = &r->options[i];

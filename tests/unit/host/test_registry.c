@@ -278,6 +278,13 @@ static void test_registry_gate(void) {
     r->options[0].name = host_strdup("Bad Name");
     r->options[0].type = OPT_BOOL;
     expect_refused(reg, r, "options[1].name", "/r/o2.lua");
+    /* confirmed by itself: a finding would restate another of its own */
+    r = mk_rule("house/self", "/r/self.lua");
+    r->confirmed_by = calloc(2, sizeof *r->confirmed_by);
+    r->confirmed_by[0] = host_strdup("probe/x");
+    r->confirmed_by[1] = host_strdup("house/self");
+    r->n_confirmed_by = 2;
+    expect_refused(reg, r, "confirmed_by[2]", "/r/self.lua");
 
     /* a good rule with options gets its defaults as effective options */
     r = mk_rule("house/with-options", "/r/w.lua");
@@ -833,6 +840,47 @@ static void test_confirmed_by(void) {
     rule_free(st_rule);
 }
 
+/* Many restating findings at one place: each static finding takes the
+ * least severe one not yet taken that is no more severe than itself (the
+ * search once stepped over every taken or more severe one: quadratic). */
+static void test_confirmed_by_many(void) {
+    host_rule *st_rule = rule_new();
+    st_rule->id = host_strdup("io/static");
+    st_rule->confirmed_by = calloc(2, sizeof *st_rule->confirmed_by);
+    st_rule->confirmed_by[0] = host_strdup("probe/seen");
+    st_rule->n_confirmed_by = 1;
+    fvec v = {0};
+    enum { N = 3000 };
+    for (int i = 0; i < N; i++) {
+        finding *sf = mk_finding("io/static", "output:y", "output 'y' is constant");
+        sf->rule = st_rule;
+        sf->level = LEVEL_WARNING;
+        fvec_push(&v, sf);
+        finding *e = mk_finding("probe/seen", "output:y", "output 'y' overflowed");
+        e->level = LEVEL_ERROR;   /* more severe: never folded */
+        fvec_push(&v, e);
+    }
+    for (int i = 0; i < N / 2; i++) {
+        finding *nf = mk_finding("probe/seen", "output:y", "output 'y' came out the same");
+        nf->level = LEVEL_NOTE;
+        fvec_push(&v, nf);
+    }
+    findings_stats st;
+    CHECK_INT(findings_finish(&v, NULL, 0, NULL, "/", &st), 0);
+    /* N/2 notes folded into as many static findings, the errors kept */
+    CHECK_INT(st.confirmed, N / 2);
+    size_t errors = 0, n_notes = 0;
+    for (size_t i = 0; i < v.n; i++) {
+        if (!strcmp(v.v[i]->rule_id, "probe/seen") && v.v[i]->level == LEVEL_ERROR) errors++;
+        if (!strcmp(v.v[i]->rule_id, "probe/seen") && v.v[i]->level == LEVEL_NOTE) n_notes++;
+    }
+    CHECK(errors >= 1);   /* kept (identical copies deduplicated) */
+    CHECK_INT(n_notes, 0);
+    for (size_t i = 0; i < v.n; i++) finding_free(v.v[i]);
+    free(v.v);
+    rule_free(st_rule);
+}
+
 /* A config whose suppressions are costly to match against a model's long
  * names: the matching stops at FINDINGS_SUPP_BUDGET glob steps and the
  * findings not reached stay unsuppressed (a config can make a run show
@@ -935,6 +983,7 @@ int main(void) {
     RUN(test_run_config);
     RUN(test_fingerprints);
     RUN(test_baseline_across_collision);
+    RUN(test_confirmed_by_many);
     RUN(test_confirmed_by);
     RUN(test_suppression_budget);
     RUN(test_baseline_values_cap);
