@@ -119,8 +119,10 @@ const cJSON *ctx_options(const rule_ctx *ctx) {
     return ctx && ctx->rule && ctx->rule->options_config ? ctx->rule->options_config : &empty_obj;
 }
 
+/* [a-z0-9_]+, and not "model": the host adds the model's own facts under it
+ * after the rules (run.c put_facts), which a rule must not stand in for */
 static bool prop_key_ok(const char *k) {
-    if (!k || !*k) return false;
+    if (!k || !*k || !strcmp(k, "model")) return false;
     for (; *k; k++)
         if (!((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') || *k == '_')) return false;
     return true;

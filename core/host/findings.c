@@ -515,6 +515,7 @@ int findings_finish(fvec *out, char *const *fps, size_t n_fps, const config *cfg
         oom = 1;
     }
     for (size_t i = 0; i < out->n; i++) s.suppressed += out->v[i]->suppressed;
+    s.supp_budget_left = budget;
     if (st) *st = s;
     return oom ? -1 : 0;
 }

@@ -64,6 +64,7 @@ typedef struct findings_stats {
     size_t confirmed;         /* findings folded into the finding they restate (confirmed_by) */
     bool supp_budget_spent;   /* matching the suppressions ran out of FINDINGS_SUPP_BUDGET: the
                                  findings not reached were left unsuppressed */
+    uint64_t supp_budget_left;/* what is left of it, for telling which suppressions went unused */
 } findings_stats;
 /* Glob steps that matching the config's suppressions against one run's
  * findings may take (a hostile config's patterns against a model's long

@@ -139,7 +139,7 @@ static void check_one_model(registry *reg, const run_opts *o, const char *path, 
         if (rc < 0 && !ctx.notified)
             ctx_notify(&ctx, "rule/error", LEVEL_ERROR, "the rule failed (error %d) and was skipped for this model", rc);
     }
-    /* after the rules, so a rule's property of the same key cannot stand in for it */
+    /* after the rules; no rule may write the key "model" (ctx.c prop_key_ok) */
     if (o->model_facts) {
         cJSON *facts = o->model_facts(m);
         if (facts && put_facts(props, path, facts) != 0)
@@ -155,7 +155,7 @@ static void check_one_model(registry *reg, const run_opts *o, const char *path, 
  * enabled and a model it names was checked. Pre-commit checks a few models
  * at a time; a suppression of another model is not unused. */
 static void report_unused_suppressions(registry *reg, const config *cfg, const run_result *r, const fvec *out,
-                                       const char *cwd) {
+                                       const char *cwd, uint64_t budget) {
     if (!cfg || !cfg->n_supps) return;
     /* which suppressions covered a finding: one pass over the findings,
      * not one per suppression */
@@ -165,9 +165,9 @@ static void report_unused_suppressions(registry *reg, const config *cfg, const r
         const config_supp *sp = out->v[k]->suppressed ? out->v[k]->supp : NULL;
         if (sp && sp >= cfg->supps && sp < cfg->supps + cfg->n_supps) covered[sp - cfg->supps] = true;
     }
-    /* the same bound as matching them (findings_finish): a config cannot
-     * make this pass cost more; those it does not reach get no note */
-    uint64_t budget = FINDINGS_SUPP_BUDGET;
+    /* what is left of the budget of matching them (findings_finish): a
+     * config cannot make the two cost more together; those this pass does
+     * not reach get no note of their own */
     size_t unchecked = 0;
     for (size_t i = 0; i < cfg->n_supps; i++) {
         const config_supp *s = &cfg->supps[i];
@@ -177,21 +177,27 @@ static void report_unused_suppressions(registry *reg, const config *cfg, const r
             rule_on = host_glob_match_n(s->rule, r->rules[k]->id, false, &budget);
         for (size_t k = 0; k < r->n_models && rule_on && !reached && budget; k++)
             reached = config_suppression_reaches(cfg, s, r->models[k]->path, cwd, &budget);
-        if (!budget) {
+        /* a match that spent the last step still answered; one that ran
+         * out did not (the budget reads 0 and the answer is false) */
+        if (!budget && !(rule_on && reached)) {
             unchecked = cfg->n_supps - i;
             break;
         }
-        if (!rule_on || !reached) continue;
-        registry_notify(reg, NULL, "config/unused-suppression", LEVEL_NOTE, cfg->file, s->line,
-                        "suppression %zu (rule '%s'%s%s%s%s%s%s) matched no finding: remove it, or correct its "
-                        "rule, path or op",
-                        i + 1, s->rule, s->path ? ", path '" : "", s->path ? s->path : "", s->path ? "'" : "",
-                        s->op ? ", op '" : "", s->op ? s->op : "", s->op ? "'" : "");
+        if (rule_on && reached)
+            registry_notify(reg, NULL, "config/unused-suppression", LEVEL_NOTE, cfg->file, s->line,
+                            "suppression %zu (rule '%s'%s%s%s%s%s%s) matched no finding: remove it, or correct "
+                            "its rule, path or op",
+                            i + 1, s->rule, s->path ? ", path '" : "", s->path ? s->path : "", s->path ? "'" : "",
+                            s->op ? ", op '" : "", s->op ? s->op : "", s->op ? "'" : "");
+        if (!budget) {
+            unchecked = cfg->n_supps - i - 1;
+            break;
+        }
     }
     if (unchecked)
         registry_notify(reg, NULL, "config/unused-suppression", LEVEL_NOTE, cfg->file, 0,
-                        "suppressions %zu to %zu were not checked for use: matching their patterns against these "
-                        "models would cost more than %llu steps",
+                        "suppressions %zu to %zu were not checked for use: matching the suppressions against these "
+                        "findings and models would take more than %llu steps",
                         cfg->n_supps - unchecked + 1, cfg->n_supps, (unsigned long long)FINDINGS_SUPP_BUDGET);
     free(covered);
 }
@@ -297,7 +303,7 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
                         "that do not start with '*' against long op names",
                         (unsigned long long)FINDINGS_SUPP_BUDGET);
     else if (!oom)
-        report_unused_suppressions(reg, o->cfg, r, &out, p->cwd);
+        report_unused_suppressions(reg, o->cfg, r, &out, p->cwd, fst.supp_budget_left);
     st.suppressed = fst.suppressed;
     st.baselined = fst.baselined;
     r->n_baselined = fst.baselined;

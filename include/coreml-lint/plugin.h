@@ -304,9 +304,10 @@ struct cml_host {
     cml_dtype (*weight_stored_as)(cml_ctx *ctx, const cml_weight *w, const char *const **strings);
     /* Attach a JSON fact about the checked model to the report: the run's
      * properties[key][model path] become the parsed `json` (replaced by a
-     * later call with the same key). key is [a-z0-9_]+. Writers print it:
-     * SARIF run.properties, json "properties", text a block for "probe".
-     * Returns 0, or -1 (bad key, not valid JSON). */
+     * later call with the same key). key is [a-z0-9_]+, and not "model"
+     * (the host's own facts of the model). Writers print it: SARIF
+     * run.properties, json "properties", text a block for "probe".
+     * Returns 0, or -1 (bad or reserved key, not valid JSON). */
     int (*add_property)(cml_ctx *ctx, const char *key, const char *json);
     /* Load another model (e.g. a baseline to compare with). The host owns it
      * until the checks of the current model end; its weights are readable

@@ -17,6 +17,7 @@
 #include "cli/sources.h"
 #include "host/builtin/load_rules.h"
 #include "host/ctx.h"
+#include "host/ctx_priv.h"
 #include "host/findings.h"
 #include "host/lua/engine.h"
 #include "host/run.h"
@@ -881,6 +882,22 @@ static void test_confirmed_by_many(void) {
     rule_free(st_rule);
 }
 
+/* A rule may attach facts under its own keys, not under "model": the host
+ * adds the model's facts there after the rules, and the HTML and Markdown
+ * reports show them (a plugin once made them read its format and size). */
+static void test_property_keys(void) {
+    cJSON *props = NULL;
+    model_scope sc = {.props = &props};
+    rule_ctx c = {.scope = &sc, .model_path = "Models/M.mlmodel"};
+    CHECK_INT(ctx_add_property(&c, "model", "{\"format\": \"FAKE\"}"), -1);
+    CHECK_INT(ctx_add_property(&c, "Model", "{}"), -1);
+    CHECK_INT(ctx_add_property(&c, "house_facts", "{\"n\": 1}"), 0);
+    CHECK(props && !cJSON_GetObjectItemCaseSensitive(props, "model"));
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(props, "house_facts");
+    CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(h, "Models/M.mlmodel")));
+    cJSON_Delete(props);
+}
+
 /* A config whose suppressions are costly to match against a model's long
  * names: the matching stops at FINDINGS_SUPP_BUDGET glob steps and the
  * findings not reached stay unsuppressed (a config can make a run show
@@ -984,6 +1001,7 @@ int main(void) {
     RUN(test_fingerprints);
     RUN(test_baseline_across_collision);
     RUN(test_confirmed_by_many);
+    RUN(test_property_keys);
     RUN(test_confirmed_by);
     RUN(test_suppression_budget);
     RUN(test_baseline_values_cap);
