@@ -97,8 +97,8 @@ local function fmt(x) return ("%.7g"):format(x) end
 -- What the rule reads of a model, gathered once per check: judging each
 -- image input by walking every op (and every preprocessing entry) again
 -- made 2,000 image inputs over 2,000 layers spend the rule's budget.
---   pre: preprocessing entry index by feature name (the first), and of the
---        first entry with no feature name;
+--   pre: the first scaler or mean-image entry by feature name, and the
+--        first with no feature name;
 --   named: ML Program ops by name (program order);
 --   readers: the ops reading each value, built when first asked.
 local function facts_of(memo, model)
@@ -106,10 +106,14 @@ local function facts_of(memo, model)
   if f then return f end
   f = { pre = {}, pre_any = nil, named = {}, readers = nil }
   for i, p in ipairs(model.preprocessing) do
-    if p.feature == "" then
-      f.pre_any = f.pre_any or i
-    elseif not f.pre[p.feature] then
-      f.pre[p.feature] = i
+    -- only entries that say something: an entry with no preprocessor
+    -- (kind "none") does not hide a scaler after it
+    if p.kind == "scaler" or p.kind == "meanImage" then
+      if p.feature == "" then
+        f.pre_any = f.pre_any or i
+      elseif not f.pre[p.feature] then
+        f.pre[p.feature] = i
+      end
     end
   end
   if model.type == "mlProgram" then
