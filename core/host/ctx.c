@@ -146,7 +146,11 @@ int ctx_add_property(rule_ctx *ctx, const char *key, const char *json) {
         cJSON_Delete(v);
         return -1;
     }
-    if (cJSON_GetObjectItemCaseSensitive(per, ctx->model_path))
+    /* models are checked one after another, so this model's entry, if any,
+     * is the last one (cJSON keeps the tail as the head's prev): looking the
+     * path up among all of them was linear per call, quadratic per run */
+    cJSON *last = per->child ? per->child->prev : NULL;
+    if (last && last->string && !strcmp(last->string, ctx->model_path))
         return cJSON_ReplaceItemInObjectCaseSensitive(per, ctx->model_path, v) ? 0 : (cJSON_Delete(v), -1);
     return cJSON_AddItemToObject(per, ctx->model_path, v) ? 0 : (cJSON_Delete(v), -1);
 }

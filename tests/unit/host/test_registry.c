@@ -895,6 +895,13 @@ static void test_property_keys(void) {
     CHECK(props && !cJSON_GetObjectItemCaseSensitive(props, "model"));
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(props, "house_facts");
     CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(h, "Models/M.mlmodel")));
+    /* a second call for the model replaces its entry; another model's is added */
+    CHECK_INT(ctx_add_property(&c, "house_facts", "{\"n\": 2}"), 0);
+    c.model_path = "Models/N.mlmodel";
+    CHECK_INT(ctx_add_property(&c, "house_facts", "{\"n\": 3}"), 0);
+    CHECK_INT(cJSON_GetArraySize(h), 2);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(h, "Models/M.mlmodel");
+    CHECK(cJSON_GetObjectItemCaseSensitive(m, "n") && cJSON_GetObjectItemCaseSensitive(m, "n")->valuedouble == 2);
     cJSON_Delete(props);
 }
 
