@@ -198,13 +198,14 @@ static void spit(const char *p, const unsigned char *buf, size_t n) {
     }
 }
 
-static void test_mutated_coremldata(void) {
-    char tmpl[64];
-    char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_cdb_");
-    CHECK(root != NULL);
-    if (!root) return;
-    char dir[256], src[4400], dst[512];
-    snprintf(dir, sizeof dir, "%s/m.mlmodelc", root);
+/* A copy of the real-world compiled NeuralNetwork (tests/data/realworld),
+ * as root/m.mlmodelc in a new temporary folder root (tmpl, 64 bytes) with
+ * its folder in dir (256 bytes); NULL when the folder cannot be made. */
+static char *s4tf_copy(char *tmpl, const char *prefix, char *dir) {
+    char *root = tmp_make_dir(tmpl, 64, prefix);
+    if (!root) return NULL;
+    char src[4400], dst[512];
+    snprintf(dir, 256, "%s/m.mlmodelc", root);
     mkdir(dir, 0700);
     static const char *const files[] = {"coremldata.bin", "model.espresso.net", "model.espresso.shape",
                                         "model.espresso.weights"};
@@ -213,6 +214,14 @@ static void test_mutated_coremldata(void) {
         snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
         copy_file(src, dst);
     }
+    return root;
+}
+
+static void test_mutated_coremldata(void) {
+    char tmpl[64], dir[256], dst[512];
+    char *root = s4tf_copy(tmpl, "cml_cdb_", dir);
+    CHECK(root != NULL);
+    if (!root) return;
     snprintf(dst, sizeof dst, "%s/coremldata.bin", dir);
     unsigned char orig[4096], buf[4096];
     size_t n = slurp(dst, orig, sizeof orig);
@@ -497,20 +506,10 @@ static bool has_diag(const cml_model *m, int level, const char *text) {
  * cJSON would have built in ~200 MB outside the arena (a 32 MiB one took
  * 2 GB), is refused with a warning before parsing. */
 static void test_espresso_bounds(void) {
-    char tmpl[64];
-    char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_esp_");
+    char tmpl[64], dir[256], dst[512];
+    char *root = s4tf_copy(tmpl, "cml_esp_", dir);
     CHECK(root != NULL);
     if (!root) return;
-    char dir[256], src[4400], dst[512];
-    snprintf(dir, sizeof dir, "%s/m.mlmodelc", root);
-    mkdir(dir, 0700);
-    static const char *const files[] = {"coremldata.bin", "model.espresso.net", "model.espresso.shape",
-                                        "model.espresso.weights"};
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        snprintf(src, sizeof src, "%s/tests/data/realworld/s4tf_model_retrained.mlmodelc/%s", g_src, files[i]);
-        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
-        copy_file(src, dst);
-    }
     size_t cut = 0;
     for (size_t cap = 1024; cap < ((size_t)4 << 20); cap += cap / 256 + 16) {
         load_opts o = {.arena_cap = cap};
