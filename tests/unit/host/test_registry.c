@@ -768,12 +768,18 @@ static void add_related(finding *f, const char *logical, const char *msg) {
     f->n_related++;
 }
 
+/* the static rule io/static, confirmed by probe/seen */
+static host_rule *static_rule(void) {
+    host_rule *r = rule_new();
+    r->id = host_strdup("io/static");
+    r->confirmed_by = calloc(2, sizeof *r->confirmed_by);
+    r->confirmed_by[0] = host_strdup("probe/seen");
+    r->n_confirmed_by = 1;
+    return r;
+}
+
 static void test_confirmed_by(void) {
-    host_rule *st_rule = rule_new();
-    st_rule->id = host_strdup("io/static");
-    st_rule->confirmed_by = calloc(2, sizeof *st_rule->confirmed_by);
-    st_rule->confirmed_by[0] = host_strdup("probe/seen");
-    st_rule->n_confirmed_by = 1;
+    host_rule *st_rule = static_rule();
     fvec v = {0};
     finding *s1 = mk_finding("io/static", "layer[1]:prob", "softmax 'prob' is constant");
     s1->rule = st_rule;
@@ -845,11 +851,7 @@ static void test_confirmed_by(void) {
  * least severe one not yet taken that is no more severe than itself (the
  * search once stepped over every taken or more severe one: quadratic). */
 static void test_confirmed_by_many(void) {
-    host_rule *st_rule = rule_new();
-    st_rule->id = host_strdup("io/static");
-    st_rule->confirmed_by = calloc(2, sizeof *st_rule->confirmed_by);
-    st_rule->confirmed_by[0] = host_strdup("probe/seen");
-    st_rule->n_confirmed_by = 1;
+    host_rule *st_rule = static_rule();
     fvec v = {0};
     enum { N = 3000 };
     for (int i = 0; i < N; i++) {
