@@ -113,8 +113,8 @@ static cJSON *json_load(rd *r, const char *name, const char *rule, int level) {
                      fs_strerror(errno));
         return NULL;
     }
-    size_t deep_at = 0;
-    if (json_nesting(text, len, CML_MAX_NESTING, &deep_at)) {
+    size_t deep_at = 0, nv = 0;
+    if (json_scan(text, len, CML_MAX_NESTING, &deep_at, &nv)) {
         uint32_t line, col;
         line_col(text, deep_at, &line, &col);
         diag_add(r->dl, rule, level, ART(r, name), (int64_t)deep_at, line, col, NULL,
@@ -122,7 +122,6 @@ static cJSON *json_load(rd *r, const char *name, const char *rule, int level) {
                  CML_MAX_NESTING, (unsigned)line, (unsigned)col);
         return NULL;
     }
-    size_t nv = json_values(text, len);
     if (nv > CML_JSON_MAX_VALUES) {
         diag_add(r->dl, rule, level, ART(r, name), -1, 0, 0, NULL,
                  "%s holds about %zu values, more than the %zu this tool reads from one JSON file; not read", name,

@@ -17,19 +17,23 @@
  * protobuf's own parsers, so a model Core ML can read is never refused. */
 #define CML_MAX_NESTING 100
 
-/* 0 when the JSON text nests arrays and objects at most max levels deep;
- * otherwise max + 1, with *at (when non-NULL) the byte offset of the
- * bracket that went deeper. Strings are skipped (escapes honoured); the
- * text need not be valid JSON. */
-unsigned json_nesting(const char *text, size_t len, unsigned max, size_t *at);
+/* One pass over JSON text (strings skipped, escapes honoured; the text
+ * need not be valid JSON). Returns 0 when it nests arrays and objects at
+ * most max levels deep; otherwise max + 1, with *at (when non-NULL) the
+ * byte offset of the bracket that went deeper. *values (when non-NULL)
+ * gets an upper bound on the values cJSON would allocate a node for: one,
+ * plus one per '[', '{', ',' and ':' outside strings. cJSON's tree takes
+ * about 100 bytes a node outside any arena: 255 MiB of "0," once took
+ * 10 GB as a baseline, and 32 MiB as a model.espresso.net 2 GB. */
+unsigned json_scan(const char *text, size_t len, unsigned max, size_t *at, size_t *values);
 
-/* How many values cJSON would allocate a node for, at most (one per array
- * or object, one per element after a comma, one to start): its tree takes
- * about 100 bytes a node outside the loader's arena, so a 32 MiB file of
- * "0," took 2 GB. The loader's JSON files (Manifest.json, metadata.json,
+static inline unsigned json_nesting(const char *text, size_t len, unsigned max, size_t *at) {
+    return json_scan(text, len, max, at, NULL);
+}
+
+/* The loader's JSON files (Manifest.json, metadata.json,
  * model.espresso.net) are refused past CML_JSON_MAX_VALUES: a compiled
- * network of 10,000 layers of 30 fields is 300,000. */
+ * network of 10,000 layers of 30 fields is 600,000 by that bound. */
 #define CML_JSON_MAX_VALUES ((size_t)2000000)
-size_t json_values(const char *text, size_t len);
 
 #endif

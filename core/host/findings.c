@@ -153,27 +153,6 @@ static int add_fps(const cJSON *obj, char ***fps, size_t *n, size_t *cap) {
     return 0;
 }
 
-/* An upper bound on the JSON values in text (each value but the first is
- * preceded by ',', '[', '{' or ':' outside a string): cJSON builds a node
- * of ~64 bytes per value before anything is looked at, so 255 MiB of "0,"
- * (260 kB gzipped in a repository) took 10 GB, an adversarial pass found */
-static size_t json_values_bound(const char *s, size_t n) {
-    size_t v = 1;
-    bool in_str = false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (in_str) {
-            if (c == '\\') i++;
-            else if (c == '"') in_str = false;
-        } else if (c == '"') {
-            in_str = true;
-        } else if (c == ',' || c == '[' || c == '{' || c == ':') {
-            v++;
-        }
-    }
-    return v;
-}
-
 /* a SARIF baseline of 100,000 findings holds a few million values */
 #define BASELINE_MAX_VALUES ((size_t)8 << 20)
 
@@ -214,12 +193,16 @@ int findings_baseline_read(const char *path, char ***fps, size_t *n, char *err, 
         free(buf);
         return -1;
     }
-    if (json_values_bound(buf, len) > BASELINE_MAX_VALUES) {
+    /* (cJSON builds a node per value before anything is looked at:
+     * 255 MiB of "0," took 10 GB) */
+    size_t nv = 0;
+    bool deep = json_scan(buf, len, CML_MAX_NESTING, NULL, &nv) != 0;
+    if (!deep && nv > BASELINE_MAX_VALUES) {
         snprintf(err, errlen, "--baseline: '%s' holds more than %zu JSON values", path, BASELINE_MAX_VALUES);
         free(buf);
         return -1;
     }
-    cJSON *root = json_nesting(buf, len, CML_MAX_NESTING, NULL) ? NULL : cJSON_ParseWithLength(buf, len);
+    cJSON *root = deep ? NULL : cJSON_ParseWithLength(buf, len);
     free(buf);
     const cJSON *runs = root ? cJSON_GetObjectItemCaseSensitive(root, "runs") : NULL;
     if (!cJSON_IsArray(runs)) {

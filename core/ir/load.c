@@ -179,8 +179,8 @@ static char *read_manifest(lmodel *lm, const char *root) {
                  "the package has no readable Manifest.json (%s)", fs_strerror(errno));
         return NULL;
     }
-    size_t deep_at = 0;
-    if (json_nesting(text, len, CML_MAX_NESTING, &deep_at)) {
+    size_t deep_at = 0, nv = 0;
+    if (json_scan(text, len, CML_MAX_NESTING, &deep_at, &nv)) {
         uint32_t line = 1;
         for (size_t q = 0; q < deep_at; q++) line += text[q] == '\n';
         diag_add(&lm->diags, "load/package-manifest", DIAG_ERROR, "Manifest.json", (int64_t)deep_at, line, 0, NULL,
@@ -188,7 +188,6 @@ static char *read_manifest(lmodel *lm, const char *root) {
                  line);
         return NULL;
     }
-    size_t nv = json_values(text, len);
     if (nv > CML_JSON_MAX_VALUES) {
         diag_add(&lm->diags, "load/package-manifest", DIAG_ERROR, "Manifest.json", -1, 0, 0, NULL,
                  "Manifest.json holds about %zu values, more than the %zu this tool reads from one JSON file; "
