@@ -114,8 +114,8 @@ static size_t walk(const char *dir, path_list *out, int depth, bool suffix_only)
         } else if (S_ISLNK(st.st_mode) && (fs_has_suffix(buf, ".mlmodel") || has_model_suffix(buf))) {
             /* a search stays in the tree it was given (a link may lead out
              * of the checkout); a linked model is named, not dropped */
-            skipped(out, "'%s' is a symbolic link, which a folder search does not follow; it was not checked "
-                         "(name it, or what it points to, on the command line)%s", buf, "");
+            skipped(out, "'%s' is a symbolic link, which a folder search does not follow; it was not checked (%s)",
+                    buf, "name it, or what it points to, on the command line");
         }
     }
     path_list_free(&names);
