@@ -322,7 +322,7 @@ end
 -- stage(s) that read it; a stage reports only images of its own (features
 -- that another stage produces).
 function rule.check(model, ctx)
-  local memo = {}
+  local memo, n_images = {}, {}   -- what each model is read for, once per check
   local app = {}
   for _, f in ipairs(model.inputs) do app[f.name] = true end
   for m in model:models() do
@@ -338,11 +338,10 @@ function rule.check(model, ctx)
           if #stage.submodels == 0 then
             for _, sf in ipairs(stage.inputs) do
               if sf.name == f.name and sf.kind == "image" then
-                local ni = memo[images_of] and memo[images_of][stage]
+                local ni = n_images[stage]
                 if not ni then
-                  memo[images_of] = memo[images_of] or {}
                   ni = #images_of(stage)
-                  memo[images_of][stage] = ni
+                  n_images[stage] = ni
                 end
                 local t = verdict(memo, stage, sf, ni, ctx)
                 if t then t.at = f; ctx:report(t) end
