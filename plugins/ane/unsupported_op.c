@@ -84,18 +84,21 @@ static bool kind_in(const char *kind, const char *const *list) {
     return false;
 }
 
-/* Every op of the group reads only the function's inputs and constants:
- * it is already at the model's start. */
+/* Every op of the group reads only the function's inputs and constants,
+ * and some input: it is already at the model's start. */
 static bool uo_at_start(const uo_group *g) {
+    bool reads_input = false;
     for (size_t k = 0; k < g->ops.n; k++) {
         const cml_op *op = g->ops.v[k];
         for (size_t i = 0; i < op->n_inputs; i++)
             for (size_t j = 0; j < op->inputs[i]->n_values; j++) {
                 const cml_value *v = op->inputs[i]->values[j];
-                if (v && !v->is_function_input && v->producer && !v->producer->is_const) return false;
+                if (!v) continue;
+                if (v->is_function_input) reads_input = true;
+                else if (v->producer && !v->producer->is_const) return false;
             }
     }
-    return g->ops.n > 0;
+    return reads_input;
 }
 
 /* A one-line remedy by the family of the op (rules-knowledge 5.4 Fix). */
