@@ -138,11 +138,22 @@ static const char *tier_text(char tier) { return tier == 'A' ? "Apple" : "commun
 
 #define UO_ESTIMATE "Estimate: verify with Xcode's performance report or MLComputePlan."
 
+/* The segment count in words. One segment with an op off the Neural Engine
+ * is the whole graph off it: nothing is split. */
+static const char *uo_segments(char *buf, size_t cap, long segments, bool capital) {
+    if (segments == 1)
+        snprintf(buf, cap, "%s whole graph is one CPU/GPU segment", capital ? "The" : "the");
+    else
+        snprintf(buf, cap, "%s graph splits into %ld Neural Engine / CPU-GPU segments", capital ? "The" : "the",
+                 segments);
+    return buf;
+}
+
 /* One finding for a group (segments >= 0: also name the function's segment
  * count, used when the group is the function's only one). */
 static void uo_report_group(cml_ctx *ctx, const uo_group *g, long segments) {
     const cml_op *first = g->ops.v[0];
-    char msg[1024];
+    char msg[1024], seg[96];
     ane_buf b = {msg, sizeof msg, 0};
     if (g->ops.n == 1)
         ane_bprintf(&b, "%s '%s' likely runs outside the Neural Engine: %s [%s: %s].", ane_s(g->kind),
@@ -150,9 +161,7 @@ static void uo_report_group(cml_ctx *ctx, const uo_group *g, long segments) {
     else
         ane_bprintf(&b, "%zu %s ops likely run outside the Neural Engine: %s [%s: %s]; first '%s'.", g->ops.n,
                     ane_s(g->kind), ane_s(g->reason), tier_text(g->tier), ane_s(g->source), ane_s(first->name));
-    if (segments >= 0)
-        ane_bprintf(&b, " The graph splits into %ld Neural Engine / CPU-GPU segment%s.", segments,
-                    segments == 1 ? "" : "s");
+    if (segments >= 0) ane_bprintf(&b, " %s.", uo_segments(seg, sizeof seg, segments, true));
     ane_bprintf(&b, " " UO_ESTIMATE);
     cml_related rel[ANE_MAX_RELATED];
     size_t nr = 0;
@@ -261,8 +270,8 @@ static void uo_function(const cml_model *m, const cml_function *fn, void *arg) {
                 rel[nr++] = (cml_related){&groups[g].ops.v[0]->loc, ane_s(groups[g].reason)};
         }
         if (n_fp32) ane_bprintf(&b, ", %zu fp32-typed op%s", n_fp32, n_fp32 == 1 ? "" : "s");
-        ane_bprintf(&b, "); the graph splits into %ld Neural Engine / CPU-GPU segment%s. " UO_ESTIMATE, segments,
-                    segments == 1 ? "" : "s");
+        char seg[96];
+        ane_bprintf(&b, "); %s. " UO_ESTIMATE, uo_segments(seg, sizeof seg, segments, false));
         cml_report(run->ctx, .level = warn ? CML_WARNING : CML_NOTE, .message = msg,
                    .fix = "keep the ops that leave the Neural Engine together, at the model's start or end, so the "
                           "graph switches units as rarely as possible; see the per-op findings",

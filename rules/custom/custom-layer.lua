@@ -38,6 +38,11 @@ apple/coremltools#1278.]],
   -- SARIF precision: a fact read from the file
   precision = "very-high",
   tags = { "custom", "compatibility", "ane" },
+  -- ane/unsupported-op names the same layer as running off the Neural
+  -- Engine: its finding there restates this one's, so it is folded in
+  -- (with its count of graph segments) instead of standing as a second
+  -- warning about one layer
+  confirmed_by = { "ane/unsupported-op" },
 }
 
 -- One finding per class: the app provides each class once, so the layers

@@ -856,6 +856,37 @@ static void test_inspect_facts(void) {
     cli_res_free(&r);
 }
 
+/* A custom layer is one warning: custom/custom-layer says it never runs
+ * on the Neural Engine, so ane/unsupported-op's finding about the same
+ * layers is folded into it (confirmed_by), and stands alone only with
+ * custom/custom-layer off. Its count of segments says "one segment" when
+ * every op is custom, not "splits into 1". */
+static void test_custom_layer_once(void) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    char lua[PATH_MAX];
+    snprintf(lua, sizeof lua, "%s/rule-fixtures/lua", bd ? bd : ".");
+    if (access(lua, R_OK) != 0) {
+        fprintf(stderr, "  (rule-fixtures not written yet: skipped)\n");
+        return;
+    }
+    res r = run_in(lua, (const char *const[]){"--no-config", "--no-color", "fire_custom_layers_one_class.mlmodel",
+                                              NULL});
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "[custom/custom-layer]\n") != NULL);
+    CHECK(strstr(r.out, "[ane/unsupported-op]") == NULL);
+    CHECK(strstr(r.out, "\n    confirmed by ane/unsupported-op: 2 custom ops likely run outside the Neural "
+                        "Engine") != NULL);
+    CHECK(strstr(r.out, "The whole graph is one CPU/GPU segment.") != NULL);
+    CHECK(strstr(r.out, "0 errors, 1 warning, 0 notes in 1 model") != NULL);
+    cli_res_free(&r);
+    r = run_in(lua, (const char *const[]){"--no-config", "--no-color", "--disable", "custom/custom-layer",
+                                          "fire_custom_layers_one_class.mlmodel", NULL});
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "2 custom ops likely run outside the Neural Engine") != NULL);
+    CHECK(strstr(r.out, "[ane/unsupported-op]\n") != NULL);
+    cli_res_free(&r);
+}
+
 static void test_rules_command(void) {
     res r = RUNW("rules", "--no-bundled");
     EXPECT_CODE(r, 0);
@@ -1049,6 +1080,7 @@ int main(void) {
     RUN(test_fixtures);
     RUN(test_rules_command);
     RUN(test_inspect_facts);
+    RUN(test_custom_layer_once);
     RUN(test_help);
     RUN(test_rules_doc_current);
     char cmd[PATH_MAX + 16];
