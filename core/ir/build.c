@@ -120,6 +120,13 @@ void irb_set_loc(builder *b, cml_loc *loc, const char *logical, const void *key)
     }
 }
 
+/* The model and its features: where its description was read. */
+static void irb_set_desc_loc(builder *b, cml_loc *loc, const char *logical) {
+    loc->artifact = b->desc_artifact ? b->desc_artifact : b->artifact;
+    loc->logical = logical;
+}
+
+
 /* ---- features -------------------------------------------------------------- */
 
 /* SOURCE: apple/coremltools mlmodel/format/FeatureTypes.proto, FeatureType
@@ -187,7 +194,7 @@ static cml_feature *build_feature(builder *b, const Cmlpb__FeatureDescription *f
     if (!f) return NULL;
     f->name = irb_str(b, fd->name);
     f->description = irb_str(b, fd->shortdescription);
-    irb_set_loc(b, &f->loc, irb_logical(b, arena_printf(b->a, "%s:%s", role, f->name)), NULL);
+    irb_set_desc_loc(b, &f->loc, irb_logical(b, arena_printf(b->a, "%s:%s", role, f->name)));
     const Cmlpb__FeatureType *t = fd->type;
     if (!t) {
         DIAG(b, "load/interface-invalid", DIAG_ERROR, f->loc.logical,
@@ -767,12 +774,12 @@ static const char *model_type_name(const Cmlpb__Model *pb) {
     return fd ? fd->name : "unknown";
 }
 
-cml_model *ir_build(lmodel *lm, const Cmlpb__Model *pb, const char *artifact, const char *model_dir,
-                    const char *logical, int depth, const cml_model *parent) {
+cml_model *ir_build(lmodel *lm, const Cmlpb__Model *pb, const char *artifact, const char *desc_artifact,
+                    const char *model_dir, const char *logical, int depth, const cml_model *parent) {
     cml_model *m = arena_alloc(lm->a, sizeof *m);
     if (!m) return NULL;
     builder b = {.lm = lm, .a = lm->a, .m = m, .artifact = artifact ? artifact : "",
-                 .model_dir = model_dir, .logical = logical,
+                 .desc_artifact = desc_artifact, .model_dir = model_dir, .logical = logical,
                  .is_mil_text = lm->cinfo.is_mlprogram && lm->pos.n > 0};
     m->path = lm->root;
     m->parent = parent;
@@ -782,7 +789,7 @@ cml_model *ir_build(lmodel *lm, const Cmlpb__Model *pb, const char *artifact, co
     m->is_updatable = pb->isupdatable;
     m->nn_array_shape_mapping = -1;
     m->nn_image_shape_mapping = -1;
-    irb_set_loc(&b, &m->loc, logical, NULL);
+    irb_set_desc_loc(&b, &m->loc, logical);
     build_description(&b, pb->description);
 
     switch (pb->type_case) {
@@ -836,7 +843,7 @@ cml_model *ir_build(lmodel *lm, const Cmlpb__Model *pb, const char *artifact, co
         for (size_t i = 0; subs && names && i < p->n_models; i++) {
             if (!p->models[i]) continue;
             char *sub_logical = arena_printf(lm->a, "%s%spipeline[%zu]", logical ? logical : "", logical ? "/" : "", i);
-            cml_model *sm = ir_build(lm, p->models[i], artifact, model_dir, sub_logical, depth + 1, m);
+            cml_model *sm = ir_build(lm, p->models[i], artifact, NULL, model_dir, sub_logical, depth + 1, m);
             if (!sm) continue;
             /* SOURCE: Model.proto Pipeline.names — default "model0".."modelN-1" */
             names[k] = i < p->n_names && p->names[i] && *p->names[i] ? irb_str(&b, p->names[i])

@@ -38,6 +38,8 @@ typedef struct builder {
     arena *a;
     cml_model *m;
     const char *artifact;   /* spec file, relative */
+    const char *desc_artifact; /* where the model and its features are (the
+                                  file its description came from) */
     const char *model_dir;  /* @model_path */
     const char *logical;    /* prefix for sub-models, or NULL */
     vec weights;            /* every cml_weight of this model */

@@ -287,7 +287,7 @@ static void load_spec_file(lmodel *lm, const char *abs, const char *artifact, co
     fs_unmap(&lm->spec_map);
     if (!pb) return;
     check_spec_version(lm, pb, artifact);
-    lm->model = ir_build(lm, pb, artifact, model_dir, NULL, 0, NULL);
+    lm->model = ir_build(lm, pb, artifact, NULL, model_dir, NULL, 0, NULL);
     if (lm->model) lm->model->spec_bytes = spec_size;
 }
 
@@ -340,7 +340,13 @@ static cml_model *load_compiled(lmodel *lm, const char *dir, const char *rel, co
     if (mlmodelc_read_at(dir, rel, lm->a, &pb, &lm->pos, info, &lm->diags) != 0 || !pb) return NULL;
     const char *file = info->is_mlprogram ? "model.mil" : info->spec_source ? info->spec_source : "metadata.json";
     const char *artifact = *rel ? arena_printf(lm->a, "%s%s", rel, file) : file;
-    cml_model *m = ir_build(lm, pb, artifact ? artifact : file, dir, logical, depth, parent);
+    /* an ML Program's interface, metadata and specification version come
+     * from coremldata.bin or metadata.json, not model.mil: findings about
+     * them point there */
+    const char *desc = NULL;
+    if (info->is_mlprogram && info->spec_source)
+        desc = *rel ? arena_printf(lm->a, "%s%s", rel, info->spec_source) : info->spec_source;
+    cml_model *m = ir_build(lm, pb, artifact ? artifact : file, desc, dir, logical, depth, parent);
     if (!m) return NULL;
     m->compiler_version = info->compiler_version;
     m->unknown = info->unknown;

@@ -79,11 +79,14 @@ void loader_free(lmodel *lm);
 
 /* Build the IR of one decoded Model (recursive for pipelines).
  * artifact: the spec file relative to lm->root ("" for a plain .mlmodel);
- * model_dir: the folder @model_path refers to; logical: prefix for
- * sub-models ("pipeline[1]") or NULL. */
-cml_model *ir_build(lmodel *lm, const Cmlpb__Model *pb, const char *artifact,
-                    const char *model_dir, const char *logical, int depth,
-                    const cml_model *parent);
+ * desc_artifact: the file the description (interface, metadata,
+ * specification version) came from, where the model and its features are
+ * located, when it is not artifact (a compiled ML Program's coremldata.bin
+ * or metadata.json beside its model.mil), else NULL; model_dir: the folder
+ * @model_path refers to; logical: prefix for sub-models ("pipeline[1]") or
+ * NULL. */
+cml_model *ir_build(lmodel *lm, const Cmlpb__Model *pb, const char *artifact, const char *desc_artifact,
+                    const char *model_dir, const char *logical, int depth, const cml_model *parent);
 
 /* (Re)build a pipeline's chained function (cml_model.classic) from the
  * sub-models attached to it after ir_build (compiled pipelines). */

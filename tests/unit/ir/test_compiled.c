@@ -439,6 +439,49 @@ static void test_const_shape_overflow(void) {
     tmp_remove_tree(root);
 }
 
+/* A compiled ML Program's description (interface, metadata, specification
+ * version) comes from coremldata.bin or metadata.json: the model and its
+ * features are located there, its functions and ops in model.mil (a
+ * missing-metadata finding used to point at model.mil, which holds no
+ * metadata). The fixture writer's coremldata.bin is a stub, so the
+ * description is metadata.json's; without metadata.json it is unknown and
+ * the model stays at model.mil, the one file read. */
+static void test_program_description_loc(void) {
+    lmodel *lm = load(g_build, "examples/tiny_mlprogram.mlmodelc");
+    if (!lm || !lm->model) { loader_free(lm); return; }
+    const cml_model *m = lm->model;
+    CHECK_STR(m->loc.artifact, "metadata.json");
+    CHECK(m->n_inputs > 0 && !strcmp(m->inputs[0]->loc.artifact, "metadata.json"));
+    CHECK(m->n_outputs > 0 && !strcmp(m->outputs[0]->loc.artifact, "metadata.json"));
+    CHECK(m->n_functions == 1 && !strcmp(m->functions[0]->loc.artifact, "model.mil"));
+    const cml_block *blk = m->n_functions ? m->functions[0]->block : NULL;
+    CHECK(blk && blk->n_ops && !strcmp(blk->ops[0]->loc.artifact, "model.mil") && blk->ops[0]->loc.line > 0);
+    loader_free(lm);
+    char tmpl[64];
+    char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_desc_");
+    CHECK(root != NULL);
+    if (!root) return;
+    char dir[256], wdir[300], src[4400], dst[512];
+    snprintf(dir, sizeof dir, "%s/m.mlmodelc", root);
+    snprintf(wdir, sizeof wdir, "%s/weights", dir);
+    CHECK(mkdir(dir, 0700) == 0 && mkdir(wdir, 0700) == 0);
+    static const char *const files[] = {"coremldata.bin", "model.mil", "weights/weight.bin"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(src, sizeof src, "%s/examples/tiny_mlprogram.mlmodelc/%s", g_build, files[i]);
+        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
+        copy_file(src, dst);
+    }
+    lm = loader_load(dir, NULL);
+    CHECK(lm && lm->model);
+    if (lm && lm->model) {
+        m = lm->model;
+        CHECK(m->unknown & CML_UNKNOWN_METADATA);
+        CHECK_STR(m->loc.artifact, "model.mil");
+    }
+    loader_free(lm);
+    tmp_remove_tree(root);
+}
+
 /* Inline MIL constants (values stored in the program, not in weight.bin)
  * whose stored values are not their shape's element count: each is a
  * load/weight-blob error at its op's line of model.mil, like a blob of the
@@ -598,6 +641,7 @@ int main(void) {
     RUN(test_symlink_loops);
     RUN(test_stage_fan_out);
     RUN(test_const_shape_overflow);
+    RUN(test_program_description_loc);
     RUN(test_inline_const_count);
     RUN(test_espresso_bounds);
     RUN(test_long_constexpr_chain);
