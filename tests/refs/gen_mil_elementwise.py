@@ -92,6 +92,19 @@ beta = np.array([1.0, 0.5, 2.0], np.float32)
 unary_case(W, "softplus_parametric", "softplus_parametric", x,
            alpha[None, :, None, None] * np.log1p(np.exp(beta[None, :, None, None] * f64(x))),
            {"alpha": lit(alpha, "fp32"), "beta": lit(beta, "fp32")})
+# rank 3 and 5: the channel is axis 1, whatever the rank (activation.py:
+# alpha "on all dims besides the channel (2nd) dim"; prelu takes rank 3 and
+# 5 only with one alpha value repeated). The trailing dims are chosen so that
+# axis -3 is not the channel: a kernel that took it would fail or differ.
+for shape in ((2, 3, 4), (1, 3, 2, 2, 3)):
+    xr = ((np.arange(np.prod(shape)) * 7 % 23 - 11) / 4).astype(np.float32).reshape(shape)
+    bc = (None, slice(None)) + (None,) * (len(shape) - 2)
+    same = np.full(3, 0.25, np.float32)
+    unary_case(W, "prelu_rank%d" % len(shape), "prelu", xr, np.where(xr > 0, xr, same[bc] * xr),
+               {"alpha": lit(same, "fp32")})
+    unary_case(W, "softplus_parametric_rank%d" % len(shape), "softplus_parametric", xr,
+               alpha[bc] * np.log1p(np.exp(beta[bc] * f64(xr))),
+               {"alpha": lit(alpha, "fp32"), "beta": lit(beta, "fp32")})
 for axis in (-1, 1):
     unary_case(W, "softmax_axis%d" % axis, "softmax", x, torch.softmax(torch.from_numpy(x), axis).numpy(),
                {"axis": i32(axis)})

@@ -248,14 +248,17 @@ static int k_gelu(xctx *c) {
     return 0;
 }
 
-/* per-channel (axis -3... or 1) alpha/beta: SOURCE: activation.py prelu and
- * softplus_parametric (x rank >= 3, alpha of length C = x.shape[-3]). */
+/* per-channel alpha/beta on axis 1. SOURCE: ops/defs/iOS15/activation.py
+ * prelu (x of rank 3, 4 or 5, alpha of length x.shape[1], broadcast "on all
+ * dims besides the channel (2nd) dim") and softplus_parametric (rank >= 3,
+ * alpha and beta of length x.shape[1], the same broadcast). */
 static int chan_act(xctx *c, int kind) {
     const xt *x = X(c), *al = exec_in(c, "alpha"), *be = exec_in(c, "beta");
     NEED(x, "x");
     NEED(al, "alpha");
     if (x->rank < 3) return exec_fail(c, "input rank must be at least 3");
-    int64_t C = x->dim[x->rank - 3], HW = x->dim[x->rank - 2] * x->dim[x->rank - 1];
+    int64_t C = x->dim[1], HW = 1;
+    for (int d = 2; d < x->rank; d++) HW *= x->dim[d];
     if ((int64_t)al->n != C && al->n != 1) return exec_fail(c, "alpha length %zu != channels %lld", al->n, (long long)C);
     if (be && be->d && (int64_t)be->n != C && be->n != 1) return exec_fail(c, "beta length != channels");
     xt *y = exec_out_like(c, 0, x);
