@@ -149,6 +149,50 @@ W.case("crop",
                 {"x": "x", "crop_height": lit(np.array([1, 2]), "int32"), "crop_width": lit(np.array([3, 0]), "int32")},
                 "c")], ["y"]),
        [("x", x)], [x[:, :, 1:3, 3:]])
+
+# ---- iOS17 resize over 0, 1 and 3 dims ----------------------------------------------------
+# only the last resized_dims dims are resampled (iOS17/image_resizing.py
+# type_inference); OFFSET_CORNERS moves the samples of a resized dim even at
+# its own size, and must not touch the others. Three dims: trilinear and
+# nearest are the 1-D sampling along each dim in turn (torch's trilinear,
+# align_corners=True, for STRICT_ALIGN_CORNERS). A generator of its own, so
+# that the cases above and mil_sample.ref keep their values.
+g17 = np.random.default_rng(17)
+xr = (np.round(g17.standard_normal((2, 1)) * 32) / 32).astype(np.float32)
+W.case("resize17_dims1_offset_keeps_rows",
+       func("ios17", [("x", "fp32", xr.shape)],
+            [op(("y", "fp32", (2, 5)), "resize",
+                {"x": "x", "shape": lit(np.array([5]), "int32"), "resized_dims": "uint32(1)",
+                 "interpolation_mode": s("LINEAR"), "sampling_mode": s("OFFSET_CORNERS")}, "r")], ["y"]),
+       [("x", xr)], [np.repeat(xr, 5, axis=1)])
+xr = (np.round(g17.standard_normal((2, 3, 4)) * 32) / 32).astype(np.float32)
+want = lerp_axis(xr.astype(np.float64), grid("OFFSET_CORNERS", 4, 4), 2).astype(np.float32)
+W.case("resize17_dims1_offset_same_size",
+       func("ios17", [("x", "fp32", xr.shape)],
+            [op(("y", "fp32", xr.shape), "resize",
+                {"x": "x", "shape": lit(np.array([9, 0]), "int32"), "resized_dims": "uint32(1)",
+                 "interpolation_mode": s("LINEAR"), "sampling_mode": s("OFFSET_CORNERS")}, "r")], ["y"]),
+       [("x", xr)], [want])
+W.case("resize17_dims0_identity",
+       func("ios17", [("x", "fp32", xr.shape)],
+            [op(("y", "fp32", xr.shape), "resize",
+                {"x": "x", "shape": lit(np.array([7]), "int32"), "resized_dims": "uint32(0)",
+                 "interpolation_mode": s("LINEAR"), "sampling_mode": s("OFFSET_CORNERS")}, "r")], ["y"]),
+       [("x", xr)], [xr])
+xr = (np.round(g17.standard_normal((1, 2, 3, 4)) * 32) / 32).astype(np.float32)
+for interp, mode, want in (
+        ("LINEAR", "STRICT_ALIGN_CORNERS",
+         F.interpolate(T(xr[None]), size=(5, 2, 6), mode="trilinear", align_corners=True).numpy()[0]),
+        ("NEAREST_NEIGHBOR", "DEFAULT", F.interpolate(T(xr[None]), size=(5, 2, 6), mode="nearest").numpy()[0]),
+        ("LINEAR", "OFFSET_CORNERS",
+         lerp_axis(lerp_axis(lerp_axis(xr.astype(np.float64), grid("OFFSET_CORNERS", 2, 5), 1),
+                             grid("OFFSET_CORNERS", 3, 2), 2), grid("OFFSET_CORNERS", 4, 6), 3).astype(np.float32))):
+    W.case("resize17_dims3_%s_%s" % (interp.lower(), mode.lower()),
+           func("ios17", [("x", "fp32", xr.shape)],
+                [op(("y", "fp32", (1, 5, 2, 6)), "resize",
+                    {"x": "x", "shape": lit(np.array([0, 5, 2, 6]), "int32"), "resized_dims": "uint32(3)",
+                     "interpolation_mode": s(interp), "sampling_mode": s(mode)}, "r")], ["y"]),
+           [("x", xr)], [want])
 W.close()
 
 W = Writer(os.path.join(HERE, "mil_sample.ref"), __doc__)

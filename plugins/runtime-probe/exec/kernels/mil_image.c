@@ -191,49 +191,98 @@ static int k_resize_nearest_neighbor(xctx *c) {
                     SM_DEFAULT, true);
 }
 
+/* Resize the last rd dims of x to tgt[0..rd-1], one axis at a time: linear
+ * and nearest-neighbour sampling are separable (a multilinear sample is the
+ * linear sample along each axis in turn), so this is the same resampling
+ * resize2d does for two axes, kept in double between the passes. The other
+ * axes are not touched. */
+static int resize_nd(xctx *c, const xt *x, int rd, const int64_t *tgt, int mode, bool nearest) {
+    int R = x->rank;
+    int64_t dim[EXEC_MAX_RANK];
+    memcpy(dim, x->dim, sizeof dim);
+    double total = (double)x->n;
+    for (int i = 0; i < rd; i++) {
+        int64_t X = x->dim[R - rd + i], N = tgt[i];
+        if (N < 0 || (N > 0 && X < 1))
+            return exec_fail(c, "bad resize of dim %d: %lld -> %lld", R - rd + i, (long long)X, (long long)N);
+        /* the targets are the model's: sizes are compared before they are
+         * multiplied, every pass's included */
+        total = total / (double)exec_nz(X) * (double)N;
+        if (total > (double)((size_t)1 << 32)) return exec_fail(c, "output too large");
+    }
+    size_t n = x->n;
+    double *cur = malloc(exec_nz((int64_t)n) * sizeof *cur);
+    if (!cur) return exec_fail(c, "out of memory");
+    for (size_t i = 0; i < n; i++) cur[i] = x->d[i];
+    for (int a = R - rd; a < R; a++) {
+        int64_t X = dim[a], N = tgt[a - (R - rd)];
+        size_t outer = 1, inner = 1;
+        for (int d = 0; d < a; d++) outer *= (size_t)dim[d];
+        for (int d = a + 1; d < R; d++) inner *= (size_t)dim[d];
+        size_t nn = outer * (size_t)N * inner;
+        double *nxt = malloc(exec_nz((int64_t)nn) * sizeof *nxt);
+        axis_map m = {0};
+        if (!nxt || axis_map_make(&m, mode, nearest, X, N) != 0) {
+            free(nxt);
+            axis_map_free(&m);
+            free(cur);
+            return exec_fail(c, "out of memory");
+        }
+        for (size_t o = 0; o < outer && nn; o++)
+            for (int64_t i = 0; i < N; i++) {
+                const double *r0 = cur + (o * (size_t)X + (size_t)m.i0[i]) * inner;
+                const double *r1 = cur + (o * (size_t)X + (size_t)m.i1[i]) * inner;
+                double *dst = nxt + (o * (size_t)N + (size_t)i) * inner, w = m.w[i];
+                for (size_t k = 0; k < inner; k++) dst[k] = r0[k] * (1 - w) + r1[k] * w;
+            }
+        axis_map_free(&m);
+        free(cur);
+        cur = nxt;
+        n = nn;
+        dim[a] = N;
+    }
+    xt *y = exec_out(c, 0, R, dim);
+    if (!y) {
+        free(cur);
+        return exec_fail(c, "out of memory");
+    }
+    for (size_t i = 0; i < y->n; i++) y->d[i] = (float)cur[i];
+    free(cur);
+    return 0;
+}
+
 /* SOURCE: iOS17/image_resizing.py resize: the last resized_dims dims take
- * the last values of shape (0: keep x's), interpolation LINEAR or
- * NEAREST_NEIGHBOR, sampling_mode as resize_bilinear. One or two dims. */
+ * the last resized_dims values of shape (0: keep x's), the other dims are
+ * kept as they are; interpolation LINEAR or NEAREST_NEIGHBOR, sampling_mode
+ * as resize_bilinear, over each resized dim (OFFSET_CORNERS moves the
+ * samples of a resized dim even when its size stays). resized_dims <=
+ * size(shape) <= rank(x). */
 static int k_resize(xctx *c) {
     const xt *x = exec_in(c, "x"), *sh = exec_in(c, "shape");
     NEED(x, "x");
     NEED(sh, "shape");
     int64_t rd = exec_pi(c, "resized_dims", 0);
     if (rd < 0 || (size_t)rd > sh->n || (int64_t)sh->n > x->rank) return exec_fail(c, "resized_dims %lld invalid", (long long)rd);
-    if (rd > 2) return exec_fail(c, "resizing %lld dims: only the last one or two are resampled", (long long)rd);
     const char *im = exec_ps(c, "interpolation_mode");
     bool nearest = im && !strcmp(im, "NEAREST_NEIGHBOR");
     if (im && !nearest && strcmp(im, "LINEAR")) return exec_fail(c, "unknown interpolation_mode '%s'", im);
     int m = sampling_mode(exec_ps(c, "sampling_mode"));
     if (m < 0) return exec_fail(c, "unknown sampling_mode");
     int R = x->rank;
-    if (R == 0) {
-        /* a scalar: shape and resized_dims are empty (checked above), and
-         * the output keeps x's shape (coremltools' type inference) */
+    if (rd == 0) {
+        /* nothing resized (a scalar among them): x as it is */
         xt *y = exec_out_like(c, 0, x);
         if (!y) return exec_fail(c, "out of memory");
         exec_copy(y, x);
         return 0;
     }
-    int64_t tgt[2] = {R >= 2 ? x->dim[R - 2] : 1, x->dim[R - 1]};
+    int64_t tgt[EXEC_MAX_RANK];
     for (int64_t i = 0; i < rd; i++) {
         int64_t v = exec_f2i(sh->d[sh->n - (size_t)rd + (size_t)i]);
-        int k = (int)(2 - rd + i);
-        if (v != 0) tgt[k] = v;
+        tgt[i] = v != 0 ? v : x->dim[R - rd + i];
     }
-    if (R < 2) {
-        /* one dim: a [1, W] view */
-        xt v = *x;
-        v.rank = 2;
-        v.dim[0] = 1;
-        v.dim[1] = x->dim[0];
-        if (resize2d(c, &v, 1, tgt[1], m, m, nearest) != 0) return -1;
-        xt *y = &c->p->slots[c->st->out_slots[0]].t;
-        y->rank = 1;
-        y->dim[0] = tgt[1];
-        return 0;
-    }
-    return resize2d(c, x, tgt[0], tgt[1], m, m, nearest);
+    if (rd == 2) return resize2d(c, x, tgt[0], tgt[1], m, m, nearest);
+    return resize_nd(c, x, (int)rd, tgt, m, nearest);
 }
 
 /* SOURCE: iOS15/image_resizing.py crop: crop_height / crop_width [2] each. */
