@@ -155,6 +155,38 @@ void irb_build_classic(builder *b, const Cmlpb__Model *pb) {
     classic_finish(b, &fc, ops, 1);
 }
 
+/* The optional inputs a classic stage names in its parameters (an
+ * "...InputFeatureName" string: NonMaximumSuppression's iouThreshold and
+ * confidenceThreshold overrides, the item-similarity recommender's
+ * restriction, exclusion and count, the Bayesian probit regressor's
+ * optimism and sampling scale) that the pipeline defines although the
+ * stage's own description does not declare them: the stage reads them from
+ * the pipeline's features by name. SOURCE: Ultralytics' Core ML export and
+ * hollance's coreml-survival-guide SSDLite recipe declare the NMS
+ * thresholds only as pipeline inputs (so does the public model
+ * popCain/TFtoCoreML MobileNetV3_SSDLite_small.mlmodel), and Xcode's
+ * preview of such a pipeline offers them as the thresholds' overrides;
+ * apple/coremltools#359 (msiracusa: the names "need to match up with added
+ * input features"). in is grown in the arena; returns the new count. */
+static size_t optional_feature_inputs(builder *b, fctx *fc, const cml_op *so, const char ***in, size_t ni) {
+    static const char suffix[] = "InputFeatureName";
+    size_t ls = sizeof suffix - 1, extra = 0;
+    for (size_t j = 0; j < so->n_attrs; j++) {
+        const cml_attr *a = so->attrs[j];
+        size_t ln = a->name ? strlen(a->name) : 0;
+        if (a->kind != CML_ATTR_STRING || !a->s || !*a->s || ln < ls || strcmp(a->name + ln - ls, suffix)) continue;
+        bool have = false;
+        for (size_t q = 0; q < ni + extra && !have; q++) have = !strcmp((*in)[q], a->s);
+        if (have || !irb_scope_get(&fc->sc, a->s)) continue;
+        const char **grown = arena_calloc(b->a, ni + extra + 1, sizeof *grown);
+        if (!grown) break;
+        memcpy(grown, *in, (ni + extra) * sizeof *grown);
+        grown[ni + extra++] = a->s;
+        *in = grown;
+    }
+    return ni + extra;
+}
+
 /* A pipeline: its stages' ops in order in one function, each reading the
  * features it names from the pipeline's inputs or an earlier stage's
  * outputs. A classic stage contributes its op(s) (nested pipelines
@@ -185,6 +217,7 @@ void irb_build_pipeline_fn(builder *b) {
                 const char **out = arena_calloc(b->a, so->n_outputs ? so->n_outputs : 1, sizeof *out);
                 if (!in || !out) return;
                 for (size_t q = 0; q < ni; q++) in[q] = sa->values[q]->name;
+                ni = optional_feature_inputs(b, &fc, so, &in, ni);
                 for (size_t q = 0; q < so->n_outputs; q++) out[q] = so->outputs[q]->name;
                 cml_op *op = classic_op(b, &fc, so->kind, so->loc.logical, in, ni, out, so->n_outputs, NULL);
                 if (!op) return;

@@ -2324,6 +2324,35 @@ static int64_t nn_index_range(const cml_value *v) {
     return best;
 }
 
+/* An input a classic stage reads as the override of one of its parameters
+ * (NonMaximumSuppression's iouThresholdInputFeatureName names the input
+ * that overrides iouThreshold): the parameter's own value, so that a
+ * generated run uses the model's defaults, not a random threshold; false
+ * when no consumer reads it so. SOURCE: mlmodel/format/
+ * NonMaximumSuppression.proto (iouThreshold, confidenceThreshold and their
+ * ...InputFeatureName overrides). */
+static bool override_default(const cml_value *v, double *out) {
+    static const char suffix[] = "InputFeatureName";
+    const size_t ls = sizeof suffix - 1;
+    for (size_t i = 0; i < v->n_consumers; i++) {
+        const cml_op *op = v->consumers[i];
+        for (size_t j = 0; op && j < op->n_attrs; j++) {
+            const cml_attr *a = op->attrs[j];
+            size_t ln = a->name ? strlen(a->name) : 0;
+            if (a->kind != CML_ATTR_STRING || !a->s || strcmp(a->s, v->name) || ln <= ls ||
+                strcmp(a->name + ln - ls, suffix) || ln - ls >= 128)
+                continue;
+            char param[128];
+            memcpy(param, a->name, ln - ls);
+            param[ln - ls] = 0;
+            const cml_attr *p = cml_op_attr(op, param);
+            if (p && p->kind == CML_ATTR_FLOAT) { *out = p->f; return true; }
+            if (p && p->kind == CML_ATTR_INT) { *out = (double)p->i; return true; }
+        }
+    }
+    return false;
+}
+
 int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, exec_tensor **inputs,
                      size_t *n_inputs, char *err, size_t errlen) {
     *inputs = NULL;
@@ -2365,6 +2394,26 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
             o->rank = 1;
             o->shape[0] = 1;
         }
+        if (f && f->optional && (f->kind == CML_FEAT_DOUBLE || f->kind == CML_FEAT_INT64)) {
+            /* an optional number (a threshold or count override) is left
+             * out, as an app that does not set it leaves it: the model's
+             * own default applies, not a random value. An empty tensor
+             * stands for it. SOURCE: FeatureTypes.proto isOptional;
+             * NonMaximumSuppression.proto (iouThresholdInputFeatureName:
+             * the input "overrides" iouThreshold when given). */
+            o->dtype = f->kind == CML_FEAT_INT64 ? EXEC_DT_INT32 : EXEC_DT_FP32;
+            o->rank = 1;
+            o->shape[0] = 0;
+            o->data = malloc(sizeof(float));
+            if (!o->data) {
+                feat_index_free(&fx);
+                exec_tensors_free(t, n);
+                exec_seterr(err, errlen, "out of memory");
+                return -1;
+            }
+            n++;
+            continue;
+        }
         if (f && (f->kind == CML_FEAT_STRING || f->kind == CML_FEAT_DICTIONARY ||
                   (f->kind == CML_FEAT_INT64 && vocab_ints(v, NULL, 0)))) {
             if (gen_categorical(v, f, &s, o) != 0) {
@@ -2396,9 +2445,12 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
             return -1;
         }
         int64_t index_range = nn_index_range(v);
+        double dflt = 0;
+        bool overrides = override_default(v, &dflt);
         for (size_t k = 0; k < cnt; k++) {
             uint64_t r = splitmix(&s);
-            if (image) o->data[k] = (float)(r % 256);
+            if (overrides) o->data[k] = (float)dflt;
+            else if (image) o->data[k] = (float)(r % 256);
             else if (index_range > 0) o->data[k] = (float)(r % (uint64_t)index_range);
             else if (is_int) o->data[k] = (float)(r % 10);
             else o->data[k] = exec_r16((float)((double)(r >> 11) * 0x1p-53 * 2.0 - 1.0));

@@ -482,6 +482,76 @@ static void test_nms_model(void) {
     pool_free();
 }
 
+/* The detector-export layout (Ultralytics, hollance's SSDLite recipe): the
+ * NMS stage names its threshold overrides, but only the pipeline declares
+ * them as inputs. The stage reads them from the pipeline all the same; a
+ * generated run gives each the stage's own default threshold, and an
+ * optional one is left out (the default applies). */
+static void test_nms_pipeline_overrides(void) {
+    Cmlpb__Model *nm = MODEL(3, 2, f_arr("conf", NV(4, 2)), f_arr("coords", NV(4, 4)), f_arr("c_out", NV(3, 2)),
+                             f_arr("b_out", NV(3, 4)));
+    Cmlpb__NonMaximumSuppression *n = P(NonMaximumSuppression, NON_MAXIMUM_SUPPRESSION);
+    n->suppression_method_case = CMLPB__NON_MAXIMUM_SUPPRESSION__SUPPRESSION_METHOD_PICK_TOP;
+    n->picktop = P(NonMaximumSuppression__PickTop, NON_MAXIMUM_SUPPRESSION__PICK_TOP);
+    n->iouthreshold = 0.5;
+    n->confidencethreshold = 0.1;
+    n->confidenceinputfeaturename = pstr("conf");
+    n->coordinatesinputfeaturename = pstr("coords");
+    n->confidenceoutputfeaturename = pstr("c_out");
+    n->coordinatesoutputfeaturename = pstr("b_out");
+    n->confidencethresholdinputfeaturename = pstr("confidenceThreshold");
+    n->iouthresholdinputfeaturename = pstr("iouThreshold");
+    nm->type_case = CMLPB__MODEL__TYPE_NON_MAXIMUM_SUPPRESSION;
+    nm->nonmaximumsuppression = n;
+    Cmlpb__FeatureDescription *iou = F_DBL("iouThreshold");
+    iou->type->isoptional = 1;
+    Cmlpb__Model *m = MODEL(3, 4, f_arr("conf", NV(4, 2)), f_arr("coords", NV(4, 4)), F_DBL("confidenceThreshold"),
+                            iou, f_arr("c_out", NV(3, 2)), f_arr("b_out", NV(3, 4)));
+    Cmlpb__Pipeline *p = P(Pipeline, PIPELINE);
+    p->n_models = 1;
+    p->models = pz(sizeof(void *));
+    p->models[0] = nm;
+    m->type_case = CMLPB__MODEL__TYPE_PIPELINE;
+    m->pipeline = p;
+    res r;
+    CHECK(load(&r, m));
+    exec_tensor *gen = NULL;
+    size_t ngen = 0;
+    char err[256];
+    CHECK(r.lm && exec_make_inputs(r.lm->model, NULL, 5, &gen, &ngen, err, sizeof err) == 0 && ngen == 4);
+    float conf[8] = {0.9f, 0.1f, 0.2f, 0.8f, 0.7f, 0.3f, 0.05f, 0.01f};
+    float boxes[16] = {0, 0, 2, 2, 0.25f, 0, 2, 2, 5, 5, 2, 2, 9, 9, 1, 1};
+    for (size_t i = 0; i < ngen; i++) {
+        if (!strcmp(gen[i].name, "confidenceThreshold")) {
+            CHECK(exec_tensor_count(&gen[i]) == 1 && gen[i].data[0] == 0.1f);
+        } else if (!strcmp(gen[i].name, "iouThreshold")) {
+            CHECK(exec_tensor_count(&gen[i]) == 0);
+        } else {
+            bool c = !strcmp(gen[i].name, "conf");
+            CHECK(exec_tensor_count(&gen[i]) == (c ? 8u : 16u));
+            memcpy(gen[i].data, c ? conf : boxes, (c ? 8 : 16) * sizeof(float));
+        }
+    }
+    /* generated: the defaults (boxes 0 and 2 survive, as in test_nms_model) */
+    if (r.p && ngen == 4 && res_again(&r, EXEC_FP32, gen, ngen)) {
+        const exec_tensor *co = out_named(&r, "c_out");
+        VALUES(co, 1e-7, 0.9, 0.1, 0.7, 0.3, 0, 0);
+    }
+    /* the app's thresholds: confidence 0.75 keeps boxes 0 and 1 only, and
+     * an IoU threshold of 1 keeps box 1, which box 0 overlaps by 0.875 (the
+     * default 0.5 would suppress it) */
+    float ct = 0.75f, it = 1.0f;
+    exec_tensor in[4] = {TS("conf", conf, 4, 2), TS("coords", boxes, 4, 4), t_num("confidenceThreshold", &ct, 1),
+                         t_num("iouThreshold", &it, 1)};
+    if (r.p && res_again(&r, EXEC_FP32, in, 4)) {
+        const exec_tensor *co = out_named(&r, "c_out");
+        VALUES(co, 1e-7, 0.9, 0.1, 0.2, 0.8, 0, 0);
+    }
+    exec_tensors_free(gen, ngen);
+    res_free(&r);
+    pool_free();
+}
+
 /* ---- item similarity ------------------------------------------------------------------------------ */
 
 /* the recommender's feature names (items in, n; rec and scores out) and
@@ -894,6 +964,7 @@ int main(void) {
     RUN(test_identity_cct);
     RUN(test_knn);
     RUN(test_nms_model);
+    RUN(test_nms_pipeline_overrides);
     RUN(test_item_similarity);
     RUN(test_item_similarity_hostile);
     RUN(test_bayesian_probit);
