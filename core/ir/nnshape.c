@@ -168,8 +168,17 @@ static void infer(lmodel *lm, const cml_op *op) {
                 pw = pad_sum(op, "valid.paddingAmounts.borderAmounts[1].startEdgeSize",
                              "valid.paddingAmounts.borderAmounts[1].endEdgeSize");
             }
-            s.d[h] = conv_out(s.d[h], kh, sh, 1, ph, same, ceil_mode);
-            s.d[w] = conv_out(s.d[w], kw, sw, 1, pw, same, ceil_mode);
+            int64_t in_h = s.d[h], in_w = s.d[w];
+            s.d[h] = conv_out(in_h, kh, sh, 1, ph, same, ceil_mode);
+            s.d[w] = conv_out(in_w, kw, sw, 1, pw, same, ceil_mode);
+            /* SOURCE: NeuralNetwork.proto PoolingLayerParams
+             * (ValidCompletePadding): when either padding amount is
+             * positive, an output whose last window would start at or past
+             * in + padding is one shorter, on each axis */
+            if (ceil_mode && (ph > 0 || pw > 0)) {
+                if (s.d[h] > 0 && in_h >= 0 && (s.d[h] - 1) * sh >= in_h + ph / 2) s.d[h]--;
+                if (s.d[w] > 0 && in_w >= 0 && (s.d[w] - 1) * sw >= in_w + pw / 2) s.d[w]--;
+            }
         }
         set_out(lm, op, &s);
     } else if (!strcmp(k, "innerProduct")) {

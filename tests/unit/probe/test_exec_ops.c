@@ -2293,6 +2293,43 @@ static void test_nn_pooling(void) {
         res_free(&r);
         pool_free();
     }
+    /* includeLastPixel with padding on the width only: the height's last
+     * window (row 6 of 5) is dropped too, since either padding amount turns
+     * the correction on (NeuralNetwork.proto PoolingLayerParams: "if
+     * (paddingAmounts[0] > 0 or paddingAmounts[1] > 0)"); it used to come
+     * out as a row of -inf. The IR's static shape agrees. */
+    {
+        float x15[15];
+        for (int i = 0; i < 15; i++) x15[i] = (float)i;
+        int64_t d15[] = {1, 1, 5, 3};
+        exec_tensor in15 = TS("x", x15, 1, 1, 5, 3);
+        nnb b = nn_new(4, d15);
+        Cmlpb__NeuralNetworkLayer *l = nn_layer(&b, "pool", "x", "y");
+        Cmlpb__PoolingLayerParams *p = PNEW(Cmlpb__PoolingLayerParams, CMLPB__POOLING_LAYER_PARAMS__INIT);
+        p->type = CMLPB__POOLING_LAYER_PARAMS__POOLING_TYPE__MAX;
+        p->n_kernelsize = 2;
+        p->kernelsize = pu64(2, 1, 3);
+        p->n_stride = 2;
+        p->stride = pu64(2, 3, 1);
+        p->pooling_padding_type_case = CMLPB__POOLING_LAYER_PARAMS__POOLING_PADDING_TYPE_INCLUDE_LAST_PIXEL;
+        p->includelastpixel = PNEW(Cmlpb__PoolingLayerParams__ValidCompletePadding,
+                                   CMLPB__POOLING_LAYER_PARAMS__VALID_COMPLETE_PADDING__INIT);
+        p->includelastpixel->n_paddingamounts = 2;
+        p->includelastpixel->paddingamounts = pu64(2, 0, 1);
+        l->layer_case = CMLPB__NEURAL_NETWORK_LAYER__LAYER_POOLING;
+        l->pooling = p;
+        res r;
+        if (nn_run(&r, &b, &in15, 1, EXEC_FP32)) {
+            SHAPE(&r, 0, 1, 1, 2, 3);
+            EXPECT(&r, 0, 0, 1, 2, 2, 10, 11, 11);
+            const cml_function *fn = r.lm->model->n_functions ? r.lm->model->functions[0] : NULL;
+            const cml_op *op = fn && fn->block->n_ops ? fn->block->ops[0] : NULL;
+            const cml_shape *sh = op && op->n_outputs ? &op->outputs[0]->type.shape : NULL;
+            CHECK(sh && sh->rank == 4 && sh->dims[2] == 2 && sh->dims[3] == 3);
+        }
+        res_free(&r);
+        pool_free();
+    }
     /* global average pooling */
     nnb b = nn_new(4, dims);
     Cmlpb__NeuralNetworkLayer *l = nn_layer(&b, "gap", "x", "y");

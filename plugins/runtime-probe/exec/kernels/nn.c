@@ -434,7 +434,8 @@ static int k_activation(xctx *c) {
 /* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:1894-1979,1951-1959
  * PoolingLayerParams: kernelSize default [3,3],
  * stride [1,1]; valid / same / includeLastPixel (ValidCompletePadding:
- * out = ceil((in + 2p - k)/s) + 1, minus one if p > 0 and (out-1)*s >= in + p);
+ * out = ceil((in + 2p - k)/s) + 1, minus one if either axis's p > 0 and
+ * (out-1)*s >= in + p);
  * globalPooling uses the whole plane; avgPoolExcludePadding. */
 static int k_pooling(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
@@ -461,7 +462,10 @@ static int k_pooling(xctx *c) {
             if (s[i] < 1) return exec_fail(c, "bad stride");
             int64_t span = in[i] + 2 * p[i] - k2[i];
             o[i] = (span >= 0 ? (span + s[i] - 1) / s[i] : 0) + 1;
-            if (p[i] > 0 && (o[i] - 1) * s[i] >= in[i] + p[i]) o[i]--;
+            /* either axis's padding turns the correction on for both
+             * ("if (paddingAmounts[0] > 0 or paddingAmounts[1] > 0)"): a
+             * last window starting at or past in + p would be empty */
+            if ((p[0] > 0 || p[1] > 0) && (o[i] - 1) * s[i] >= in[i] + p[i]) o[i]--;
             /* symmetric padding; a last window reaching past it is clipped
              * (the average divides by its extent within the padded input) */
             pad[2 * i] = pad[2 * i + 1] = p[i];
