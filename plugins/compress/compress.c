@@ -1155,9 +1155,18 @@ static int ps_check_model(const cml_model *m, cml_ctx *ctx) {
                      "dense, e.g. %s: sparse storage would save about 2 bytes per zero (fp16)",
                      g->n, cw_s(g->n), sb, g->n == 1 ? "s" : "", dense_zero * 100.0, fmax * 100.0,
                      g->n == 1 ? "is" : "are", ex);
+            /* SOURCE: NeuralNetwork.proto WeightParams (float, fp16, raw,
+             * int8 and linear / lookup-table quantization: no sparse form);
+             * coremltools optimize/coreml/_post_training_quantization.py
+             * prune_weights ("This MLModel should be of type mlprogram") */
+            bool program = m->type && !strcmp(m->type, "mlProgram");
             cw_report_group(ctx, g, msg,
-                            "store them sparse: cto.coreml.prune_weights(mlmodel, OptimizationConfig("
-                            "OpThresholdPrunerConfig(threshold=1e-12)))");
+                            program ? "store them sparse: cto.coreml.prune_weights(mlmodel, OptimizationConfig("
+                                      "OpThresholdPrunerConfig(threshold=1e-12)))"
+                                    : "a NeuralNetwork has no sparse storage: convert the source model to an ML "
+                                      "Program (convert_to=\"mlprogram\", iOS 15 / macOS 12 or later), then "
+                                      "cto.coreml.prune_weights(mlmodel, OptimizationConfig("
+                                      "OpThresholdPrunerConfig(threshold=1e-12))), which stores sparse from iOS 16");
         }
         cw_groups_free(&zs);
     }
