@@ -172,7 +172,6 @@ static void uo_report_group(cml_ctx *ctx, const uo_group *g, long segments) {
 }
 
 static void uo_function(const cml_model *m, const cml_function *fn, void *arg) {
-    (void)m;
     uo_run *run = arg;
     ane_ops all = {0};
     ane_collect(fn, &all);
@@ -239,8 +238,15 @@ static void uo_function(const cml_model *m, const cml_function *fn, void *arg) {
         char msg[1024];
         ane_buf b = {msg, sizeof msg, 0};
         bool warn = false;
-        ane_bprintf(&b, "function '%s': %zu of %zu compute ops likely run outside the Neural Engine (",
-                    ane_s(fn->name), n_off, n_compute);
+        /* a NeuralNetwork has layers and one graph, not functions: the
+         * finding is the model's */
+        bool nn = m && m->type && strcmp(m->type, "mlProgram");
+        if (nn)
+            ane_bprintf(&b, "%zu of the network's %zu compute layers likely run outside the Neural Engine (", n_off,
+                        n_compute);
+        else
+            ane_bprintf(&b, "function '%s': %zu of %zu compute ops likely run outside the Neural Engine (",
+                        ane_s(fn->name), n_off, n_compute);
         cml_related rel[ANE_MAX_RELATED];
         size_t nr = 0;
         uo_label *lab = malloc(n_groups * sizeof *lab);
@@ -275,7 +281,8 @@ static void uo_function(const cml_model *m, const cml_function *fn, void *arg) {
         cml_report(run->ctx, .level = warn ? CML_WARNING : CML_NOTE, .message = msg,
                    .fix = "keep the ops that leave the Neural Engine together, at the model's start or end, so the "
                           "graph switches units as rarely as possible; see the per-op findings",
-                   .at = fn->loc.artifact ? &fn->loc : &groups[0].ops.v[0]->loc, .related = rel, .n_related = nr);
+                   .at = nn ? &m->loc : fn->loc.artifact ? &fn->loc : &groups[0].ops.v[0]->loc, .related = rel,
+                   .n_related = nr);
     }
     for (size_t g = 0; g < n_groups; g++) ane_ops_free(&groups[g].ops);
     free(groups);
