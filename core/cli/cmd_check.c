@@ -55,7 +55,7 @@ static size_t rule_failures(const registry *reg) {
     size_t n = 0;
     for (size_t i = 0; i < registry_n_notes(reg); i++) {
         const notification *nt = registry_note(reg, i);
-        if (nt->level < LEVEL_ERROR || !strcmp(nt->kind, "plugin/log")) continue;
+        if (nt->level < LEVEL_ERROR || !strcmp(nt->kind, NOTE_PLUGIN_LOG)) continue;
         if (!strncmp(nt->kind, "rule/", 5) || !strncmp(nt->kind, "plugin/", 7)) n++;
     }
     return n;

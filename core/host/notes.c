@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* notes.c — the run's notifications: posted in order, deduplicated (same
- * kind, rule, model and file; without a rule, also the same message) with
- * a count. */
+ * kind, rule, model and file; without a rule, and for a plugin's log
+ * lines, also the same message) with a count. A plugin rule's different
+ * log lines on one model are kept up to NOTES_PER_RULE; further ones are
+ * counted in one notification saying so, so a rule that logs in a loop
+ * cannot flood the report. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,7 +23,14 @@ struct notes {
     notification **v;
     size_t n, cap;
     size_t *ht, ht_cap;
+    /* rule groups (kind, rule, model, file): slot = index + 1 of the
+     * group's first notification, whose `distinct` counts the group's
+     * messages; at most half full */
+    size_t *gt, gt_cap, n_groups;
+    size_t *distinct;   /* parallel to v (cap entries) */
 };
+
+#define NOTES_PER_RULE 32
 
 notes *notes_new(void) { return calloc(1, sizeof(notes)); }
 
@@ -39,6 +49,8 @@ void notes_free(notes *ns) {
     for (size_t i = 0; i < ns->n; i++) note_free(ns->v[i]);
     free(ns->v);
     free(ns->ht);
+    free(ns->gt);
+    free(ns->distinct);
     free(ns);
 }
 
@@ -48,11 +60,11 @@ const notification *notes_get(const notes *ns, size_t i) { return ns && i < ns->
 
 static bool same(const char *a, const char *b) { return (!a && !b) || (a && b && !strcmp(a, b)); }
 
-/* FNV-1a over the dedupe key: kind, rule, model, file, and the message
- * when there is no rule */
+/* FNV-1a over the dedupe key: kind, rule, model, file and the message
+ * (NULL: a rule's key, where messages do not count) */
 static uint64_t key_hash(const char *kind, const char *rule_id, const char *model_path, const char *file,
                          const char *msg) {
-    const char *parts[5] = {kind, rule_id, model_path, file, rule_id ? NULL : msg};
+    const char *parts[5] = {kind, rule_id, model_path, file, msg};
     uint64_t h = HOST_FNV_BASIS;
     for (int k = 0; k < 5; k++)   /* a separator after each: NULL and "" differ, as same() says */
         h = host_fnv1a(host_fnv1a(h, parts[k] ? parts[k] : ""), parts[k] ? "\x01" : "\x02");
@@ -60,7 +72,40 @@ static uint64_t key_hash(const char *kind, const char *rule_id, const char *mode
 }
 
 static uint64_t note_hash(const notification *n) {
-    return key_hash(n->kind, n->rule_id, n->model_path, n->file, n->message);
+    bool by_message = !n->rule_id || !strcmp(n->kind, NOTE_PLUGIN_LOG);
+    return key_hash(n->kind, n->rule_id, n->model_path, n->file, by_message ? n->message : NULL);
+}
+
+/* the slot of the rule group of (kind, rule, model, file) in gt: the
+ * group's, or the empty slot it would take */
+static size_t group_slot(const notes *ns, const char *kind, const char *rule_id, const char *model_path,
+                         const char *file) {
+    size_t mask = ns->gt_cap - 1, h = (size_t)key_hash(kind, rule_id, model_path, file, NULL) & mask;
+    for (; ns->gt[h]; h = (h + 1) & mask) {
+        const notification *n = ns->v[ns->gt[h] - 1];
+        if (!strcmp(n->kind, kind) && same(n->rule_id, rule_id) && same(n->model_path, model_path) &&
+            same(n->file, file))
+            break;
+    }
+    return h;
+}
+
+/* room in gt for one more group: 0, or -1 (out of memory) */
+static int gt_room(notes *ns) {
+    if (ns->gt && 2 * (ns->n_groups + 1) <= ns->gt_cap) return 0;
+    size_t nc = ns->gt_cap ? 2 * ns->gt_cap : 64;
+    size_t *old = ns->gt, oc = ns->gt_cap;
+    size_t *ng = calloc(nc, sizeof *ng);
+    if (!ng) return -1;
+    ns->gt = ng;
+    ns->gt_cap = nc;
+    for (size_t i = 0; i < oc; i++)
+        if (old[i]) {
+            const notification *n = ns->v[old[i] - 1];
+            ng[group_slot(ns, n->kind, n->rule_id, n->model_path, n->file)] = old[i];
+        }
+    free(old);
+    return 0;
 }
 
 /* v[i] into the index (room checked by the caller) */
@@ -88,21 +133,41 @@ void notes_vpost(notes *ns, const char *rule_id, const char *kind, int level, co
     if (!ns || !kind) return;
     char msg[2048] = "";
     if (fmt) vsnprintf(msg, sizeof msg, fmt, ap);
-    if (ht_room(ns) != 0) return;
-    size_t mask = ns->ht_cap - 1, h = (size_t)key_hash(kind, rule_id, model_path, file, msg) & mask;
-    for (; ns->ht[h]; h = (h + 1) & mask) {
-        notification *n = ns->v[ns->ht[h] - 1];
-        if (!strcmp(n->kind, kind) && same(n->rule_id, rule_id) && same(n->model_path, model_path) &&
-            same(n->file, file) && (rule_id || !strcmp(n->message, msg))) {
-            n->count++;
-            return;
+    /* a rule's notifications of one kind are one (a failing rule says so
+     * once per model), but its log lines are what it has to say */
+    bool by_message = !rule_id || !strcmp(kind, NOTE_PLUGIN_LOG);
+    for (int pass = 0; pass < 2; pass++) {
+        if (ht_room(ns) != 0) return;
+        size_t mask = ns->ht_cap - 1,
+               h = (size_t)key_hash(kind, rule_id, model_path, file, by_message ? msg : NULL) & mask;
+        for (; ns->ht[h]; h = (h + 1) & mask) {
+            notification *n = ns->v[ns->ht[h] - 1];
+            if (!strcmp(n->kind, kind) && same(n->rule_id, rule_id) && same(n->model_path, model_path) &&
+                same(n->file, file) && (!by_message || !strcmp(n->message, msg))) {
+                n->count++;
+                return;
+            }
         }
+        if (!rule_id || !by_message || pass) break;
+        /* a new message of a rule: within its group's allowance, or
+         * counted in the group's one overflow notification (pass 2) */
+        if (gt_room(ns) != 0) return;
+        size_t g = group_slot(ns, kind, rule_id, model_path, file);
+        if (!ns->gt[g]) break;   /* a new group: taken below */
+        if (ns->distinct[ns->gt[g] - 1] < NOTES_PER_RULE) {
+            ns->distinct[ns->gt[g] - 1]++;
+            break;
+        }
+        snprintf(msg, sizeof msg, "more than %d different messages of this kind from this rule here; the others "
+                                  "are counted in this one", NOTES_PER_RULE);
     }
     if (ns->n == ns->cap) {
         size_t nc = ns->cap ? ns->cap * 2 : 16;
         notification **nv = realloc(ns->v, nc * sizeof *nv);
-        if (!nv) return;
-        ns->v = nv;
+        size_t *nd = nv ? realloc(ns->distinct, nc * sizeof *nd) : NULL;
+        if (nv) ns->v = nv;
+        if (!nv || !nd) return;
+        ns->distinct = nd;
         ns->cap = nc;
     }
     notification *n = calloc(1, sizeof *n);
@@ -120,8 +185,20 @@ void notes_vpost(notes *ns, const char *rule_id, const char *kind, int level, co
         note_free(n);
         return;
     }
+    /* the slot again: the message may have become the overflow one */
+    size_t mask = ns->ht_cap - 1,
+           h = (size_t)key_hash(kind, rule_id, model_path, file, by_message ? n->message : NULL) & mask;
+    while (ns->ht[h]) h = (h + 1) & mask;
     ns->v[ns->n] = n;
-    ns->ht[h] = ++ns->n;   /* h: the empty slot the probe ended on */
+    ns->distinct[ns->n] = 1;
+    ns->ht[h] = ++ns->n;
+    if (rule_id && by_message) {
+        size_t g = group_slot(ns, kind, rule_id, model_path, file);
+        if (!ns->gt[g]) {
+            ns->gt[g] = ns->n;
+            ns->n_groups++;
+        }
+    }
 }
 
 int notes_has(const notes *ns, const char *kind, int min_level) {

@@ -14,6 +14,7 @@
 
 /* Kinds every part of the tool may post (engines add their own rule/...,
  * plugin/..., config/... kinds): */
+#define NOTE_PLUGIN_LOG "plugin/log" /* a plugin's log line (cml_log) */
 #define NOTE_USAGE "usage/error"  /* the user's input to a rule is unusable (a
                                      probe --input file, an unwritable folder):
                                      the run ends with exit 2, like a bad flag */

@@ -273,10 +273,15 @@ struct cml_host {
     uint32_t abi;                     /* newest ABI the host speaks */
     const char *version;              /* the tool's version, "0.1.0" */
     /* ---- ABI 1 ---- */
-    /* Report a finding; 0, or -1 when refused (bad arguments, flood cap). */
+    /* Report a finding; 0, or -1 when refused (bad arguments, flood cap).
+     * A rule run in a child process (a third-party plugin, isolated) gets
+     * 0 for every well-formed report: the host applies the flood cap when
+     * the findings come back, and keeps the first 16 KiB of each string. */
     int (*report)(cml_ctx *ctx, const cml_report *r);
     /* A log line (a plugin/log notification for ctx's rule); ctx may be
-     * NULL during init (then it goes to stderr). */
+     * NULL during init (then it goes to stderr). The same line again is
+     * counted; up to 32 different lines per model are kept, the rest
+     * counted in one notification that says so. */
     void (*log)(cml_ctx *ctx, cml_level level, const char *message);
     /* Effective option values (config, else the declared default); fallback
      * when the option is not declared or has another type. */

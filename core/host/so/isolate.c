@@ -76,7 +76,7 @@ static bool so_parent_frame(rule_ctx *rc, unsigned char *body, size_t n, so_run 
         const char *msg = so_get_str(&r);
         if (r.bad || r.p != r.end || code > SO_NOTE_ERROR || level < LEVEL_NOTE || level > LEVEL_ERROR)
             return false;
-        ctx_notify(rc, code == SO_NOTE_LOG ? "plugin/log" : code == SO_NOTE_USAGE ? NOTE_USAGE : "rule/error", level,
+        ctx_notify(rc, code == SO_NOTE_LOG ? NOTE_PLUGIN_LOG : code == SO_NOTE_USAGE ? NOTE_USAGE : "rule/error", level,
                    "%s", msg ? msg : "");
         return true;
     }

@@ -172,7 +172,7 @@ static void so_h_log(cml_ctx *pc, cml_level level, const char *message) {
     }
     so_ctx *c = so_ctx_of(pc);
     if (c->fd >= 0) so_child_note(c, SO_NOTE_LOG, lv, message);
-    else ctx_notify(c->rc, "plugin/log", lv, "%s", message);
+    else ctx_notify(c->rc, NOTE_PLUGIN_LOG, lv, "%s", message);
 }
 
 /* The user's own input to the rule (a file an option names, a folder to

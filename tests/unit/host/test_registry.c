@@ -318,6 +318,30 @@ static void test_notes_dedupe(void) {
     CHECK_STR(registry_note(reg, 0)->message, "boom 1");
     CHECK_INT(registry_note(reg, 0)->line, 3);
     registry_free(reg);
+    /* a plugin's log lines: each different line is kept (the second used
+     * to be folded into the first, a warning into a note), the same line
+     * counted; a plugin logging in a loop keeps 32 lines per model, the
+     * rest counted in one notification that says so; another rule, or a
+     * rule's error, has an allowance of its own */
+    reg = registry_new();
+    registry_notify(reg, "x/loop", NOTE_PLUGIN_LOG, LEVEL_NOTE, "p.so", 0, "first line");
+    registry_notify(reg, "x/loop", NOTE_PLUGIN_LOG, LEVEL_WARNING, "p.so", 0, "second line");
+    CHECK_INT(registry_n_notes(reg), 2);
+    CHECK(registry_n_notes(reg) == 2 && registry_note(reg, 1)->level == LEVEL_WARNING);
+    for (int i = 0; i < 40; i++) registry_notify(reg, "x/loop", NOTE_PLUGIN_LOG, LEVEL_NOTE, "p.so", 0, "line %d", i);
+    for (int i = 0; i < 3; i++) registry_notify(reg, "x/loop", NOTE_PLUGIN_LOG, LEVEL_NOTE, "p.so", 0, "line %d", i);
+    registry_notify(reg, "x/other", NOTE_PLUGIN_LOG, LEVEL_NOTE, "p.so", 0, "line 0");
+    registry_notify(reg, "x/loop", "rule/error", LEVEL_ERROR, "p.so", 0, "boom");
+    CHECK_INT(registry_n_notes(reg), 35);
+    if (registry_n_notes(reg) == 35) {
+        CHECK_STR(registry_note(reg, 31)->message, "line 29");
+        CHECK(strstr(registry_note(reg, 32)->message, "more than 32 different messages") != NULL);
+        CHECK_INT(registry_note(reg, 32)->count, 10);
+        CHECK_INT(registry_note(reg, 2)->count, 2);
+        CHECK_STR(registry_note(reg, 33)->rule_id, "x/other");
+        CHECK_STR(registry_note(reg, 34)->kind, "rule/error");
+    }
+    registry_free(reg);
 }
 
 /* The bundled rule set (builtin load/..., bundled Lua rules, bundled
