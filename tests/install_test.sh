@@ -42,9 +42,20 @@ check_tree() { # label, prefix
              share/zsh/site-functions/_coreml-lint share/fish/vendor_completions.d/coreml-lint.fish; do
         [ -s "$2/$f" ] || bad "$1: $f is not installed"
     done
-    # what docs/lua-rules.md starts a rule author from, beside the installed page
-    for f in lua-rules.md rules/_template.lua rules/.luacheckrc examples/house-rules/model-size-budget.lua; do
+    # what docs/lua-rules.md and README.md start a rule author from, beside the installed pages
+    for f in lua-rules.md rules/_template.lua rules/.luacheckrc examples/house-rules/model-size-budget.lua \
+             plugins/_template/README.md plugins/_template/my_rule.c; do
         [ -s "$2/share/doc/coreml-lint/$f" ] || bad "$1: share/doc/coreml-lint/$f is not installed"
+    done
+    # every installed header compiles on its own as C11, pedantic, warnings
+    # as errors (child.h with the POSIX level it documents)
+    for h in "$2"/include/coreml-lint/*.h; do
+        n=$(basename "$h")
+        d=
+        [ "$n" = child.h ] && d=-D_POSIX_C_SOURCE=200809L
+        printf '#include <coreml-lint/%s>\nint cml_header_check_;\n' "$n" |
+            ${CC:-cc} -std=c11 -Wall -Wextra -pedantic -Werror $d -I"$2/include" -x c -c - -o /dev/null \
+                > "$T/hdr.err" 2>&1 || bad "$1: $n does not compile on its own: $(head -5 "$T/hdr.err")"
     done
     model=$B/examples/tiny_mlprogram.mlpackage
     if [ -d "$model" ]; then

@@ -2,7 +2,9 @@
 /* child.h — header-only helpers for code that runs work in a forked child
  * and reports how it ended: the host's isolation of shared-object rules and
  * the runtime probe's child use the same two. Header-only, so no symbol
- * crosses the plugin boundary and plugin.h (ABI v1) is unchanged. POSIX. */
+ * crosses the plugin boundary and plugin.h (ABI v1) is unchanged. POSIX:
+ * under -std=c11 define _POSIX_C_SOURCE 200809L (or _DEFAULT_SOURCE)
+ * before the first #include, for struct sigaction. */
 #ifndef COREML_LINT_CHILD_H
 #define COREML_LINT_CHILD_H
 
