@@ -2405,23 +2405,13 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
             o->rank = 1;
             o->shape[0] = 0;
             o->data = malloc(sizeof(float));
-            if (!o->data) {
-                feat_index_free(&fx);
-                exec_tensors_free(t, n);
-                exec_seterr(err, errlen, "out of memory");
-                return -1;
-            }
+            if (!o->data) goto oom;
             n++;
             continue;
         }
         if (f && (f->kind == CML_FEAT_STRING || f->kind == CML_FEAT_DICTIONARY ||
                   (f->kind == CML_FEAT_INT64 && vocab_ints(v, NULL, 0)))) {
-            if (gen_categorical(v, f, &s, o) != 0) {
-                feat_index_free(&fx);
-                exec_tensors_free(t, n);
-                exec_seterr(err, errlen, "out of memory");
-                return -1;
-            }
+            if (gen_categorical(v, f, &s, o) != 0) goto oom;
             n++;
             continue;
         }
@@ -2438,12 +2428,7 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
             return -1;
         }
         o->data = malloc((cnt ? cnt : 1) * sizeof(float));
-        if (!o->data) {
-            feat_index_free(&fx);
-            exec_tensors_free(t, n);
-            exec_seterr(err, errlen, "out of memory");
-            return -1;
-        }
+        if (!o->data) goto oom;
         int64_t index_range = nn_index_range(v);
         double dflt = 0;
         bool overrides = override_default(v, &dflt);
@@ -2461,4 +2446,9 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
     *inputs = t;
     *n_inputs = n;
     return 0;
+oom:
+    feat_index_free(&fx);
+    exec_tensors_free(t, n);
+    exec_seterr(err, errlen, "out of memory");
+    return -1;
 }

@@ -385,6 +385,20 @@ static void test_stage_fan_out(void) {
     tmp_remove_tree(root);
 }
 
+/* root/m.mlmodelc (into dir) holding the named files of the fixture
+ * writer's tiny_mlprogram.mlmodelc */
+static void tiny_copy(const char *root, char *dir, size_t cap, const char *const *files, size_t n) {
+    char wdir[300], src[4400], dst[512];
+    snprintf(dir, cap, "%s/m.mlmodelc", root);
+    snprintf(wdir, sizeof wdir, "%s/weights", dir);
+    CHECK(mkdir(dir, 0700) == 0 && mkdir(wdir, 0700) == 0);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(src, sizeof src, "%s/examples/tiny_mlprogram.mlmodelc/%s", g_build, files[i]);
+        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
+        copy_file(src, dst);
+    }
+}
+
 /* A MIL const whose shape's element count does not fit 64 bits
  * ([2^32, 2^32, 2^32, 3]) made cml_shape_elems give 0, and the blob size
  * check was skipped without a word: it is a load/weight-blob error now,
@@ -395,16 +409,9 @@ static void test_const_shape_overflow(void) {
     char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_shape_");
     CHECK(root != NULL);
     if (!root) return;
-    char dir[256], wdir[300], src[4400], dst[512];
-    snprintf(dir, sizeof dir, "%s/m.mlmodelc", root);
-    snprintf(wdir, sizeof wdir, "%s/weights", dir);
-    CHECK(mkdir(dir, 0700) == 0 && mkdir(wdir, 0700) == 0);
+    char dir[256], src[4400], dst[512];
     static const char *const files[] = {"coremldata.bin", "metadata.json", "weights/weight.bin"};
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        snprintf(src, sizeof src, "%s/examples/tiny_mlprogram.mlmodelc/%s", g_build, files[i]);
-        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
-        copy_file(src, dst);
-    }
+    tiny_copy(root, dir, sizeof dir, files, sizeof files / sizeof *files);
     static unsigned char mil[65536];
     snprintf(src, sizeof src, "%s/examples/tiny_mlprogram.mlmodelc/model.mil", g_build);
     size_t n = slurp(src, mil, sizeof mil - 1);
@@ -461,16 +468,9 @@ static void test_program_description_loc(void) {
     char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_desc_");
     CHECK(root != NULL);
     if (!root) return;
-    char dir[256], wdir[300], src[4400], dst[512];
-    snprintf(dir, sizeof dir, "%s/m.mlmodelc", root);
-    snprintf(wdir, sizeof wdir, "%s/weights", dir);
-    CHECK(mkdir(dir, 0700) == 0 && mkdir(wdir, 0700) == 0);
+    char dir[256];
     static const char *const files[] = {"coremldata.bin", "model.mil", "weights/weight.bin"};
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        snprintf(src, sizeof src, "%s/examples/tiny_mlprogram.mlmodelc/%s", g_build, files[i]);
-        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
-        copy_file(src, dst);
-    }
+    tiny_copy(root, dir, sizeof dir, files, sizeof files / sizeof *files);
     lm = loader_load(dir, NULL);
     CHECK(lm && lm->model);
     if (lm && lm->model) {

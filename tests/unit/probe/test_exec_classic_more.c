@@ -452,7 +452,10 @@ static void test_knn(void) {
 
 /* ---- non-maximum suppression ---------------------------------------------------------------------- */
 
-static void test_nms_model(void) {
+/* NMS over conf [4, 2] and coords [4, 4] into c_out [3, 2] and b_out
+ * [3, 4]; IoU 0.5, confidence 0.1; the overrides' names, when given, are
+ * the stage's parameters only (its description does not declare them) */
+static Cmlpb__Model *nms_model(const char *conf_override, const char *iou_override) {
     Cmlpb__Model *m = MODEL(3, 2, f_arr("conf", NV(4, 2)), f_arr("coords", NV(4, 4)), f_arr("c_out", NV(3, 2)),
                             f_arr("b_out", NV(3, 4)));
     Cmlpb__NonMaximumSuppression *n = P(NonMaximumSuppression, NON_MAXIMUM_SUPPRESSION);
@@ -464,8 +467,15 @@ static void test_nms_model(void) {
     n->coordinatesinputfeaturename = pstr("coords");
     n->confidenceoutputfeaturename = pstr("c_out");
     n->coordinatesoutputfeaturename = pstr("b_out");
+    if (conf_override) n->confidencethresholdinputfeaturename = pstr(conf_override);
+    if (iou_override) n->iouthresholdinputfeaturename = pstr(iou_override);
     m->type_case = CMLPB__MODEL__TYPE_NON_MAXIMUM_SUPPRESSION;
     m->nonmaximumsuppression = n;
+    return m;
+}
+
+static void test_nms_model(void) {
+    Cmlpb__Model *m = nms_model(NULL, NULL);
     res r;
     CHECK(load(&r, m));
     float conf[8] = {0.9f, 0.1f, 0.2f, 0.8f, 0.7f, 0.3f, 0.05f, 0.01f};
@@ -488,21 +498,7 @@ static void test_nms_model(void) {
  * generated run gives each the stage's own default threshold, and an
  * optional one is left out (the default applies). */
 static void test_nms_pipeline_overrides(void) {
-    Cmlpb__Model *nm = MODEL(3, 2, f_arr("conf", NV(4, 2)), f_arr("coords", NV(4, 4)), f_arr("c_out", NV(3, 2)),
-                             f_arr("b_out", NV(3, 4)));
-    Cmlpb__NonMaximumSuppression *n = P(NonMaximumSuppression, NON_MAXIMUM_SUPPRESSION);
-    n->suppression_method_case = CMLPB__NON_MAXIMUM_SUPPRESSION__SUPPRESSION_METHOD_PICK_TOP;
-    n->picktop = P(NonMaximumSuppression__PickTop, NON_MAXIMUM_SUPPRESSION__PICK_TOP);
-    n->iouthreshold = 0.5;
-    n->confidencethreshold = 0.1;
-    n->confidenceinputfeaturename = pstr("conf");
-    n->coordinatesinputfeaturename = pstr("coords");
-    n->confidenceoutputfeaturename = pstr("c_out");
-    n->coordinatesoutputfeaturename = pstr("b_out");
-    n->confidencethresholdinputfeaturename = pstr("confidenceThreshold");
-    n->iouthresholdinputfeaturename = pstr("iouThreshold");
-    nm->type_case = CMLPB__MODEL__TYPE_NON_MAXIMUM_SUPPRESSION;
-    nm->nonmaximumsuppression = n;
+    Cmlpb__Model *nm = nms_model("confidenceThreshold", "iouThreshold");
     Cmlpb__FeatureDescription *iou = F_DBL("iouThreshold");
     iou->type->isoptional = 1;
     Cmlpb__Model *m = MODEL(3, 4, f_arr("conf", NV(4, 2)), f_arr("coords", NV(4, 4)), F_DBL("confidenceThreshold"),
