@@ -924,7 +924,8 @@ PRB_CHECK(chk_constant, rep_constant)
     "reference executor, in fp32 and in fp16 emulation (every value rounded to binary16 after every op, as "   \
     "the GPU and Neural Engine store tensors), and a mixed-precision program also in its own typed "          \
     "precision, on inputs generated deterministically from the declared types "                               \
-    "and shapes (images as 0-255 pixels, flexible shapes at their default) or given with `--input "            \
+    "and shapes (images as 0-255 pixels, flexible shapes at their default, an input a classic stage reads "  \
+    "as a parameter's override at that parameter's value, an optional number left out) or given with `--input " \
     "NAME=FILE` (.f32 or .npy). It runs in a child process under a time limit (`--timeout`) and a memory "    \
     "limit (`--memory-limit`); the static findings are reported whatever happens to it. On Apple platforms it " \
     "also runs Core ML itself for each compute-unit setting; elsewhere the report says that GPU and Neural "    \
