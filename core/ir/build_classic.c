@@ -169,12 +169,10 @@ void irb_build_classic(builder *b, const Cmlpb__Model *pb) {
  * apple/coremltools#359 (msiracusa: the names "need to match up with added
  * input features"). in is grown in the arena; returns the new count. */
 static size_t optional_feature_inputs(builder *b, fctx *fc, const cml_op *so, const char ***in, size_t ni) {
-    static const char suffix[] = "InputFeatureName";
-    size_t ls = sizeof suffix - 1, extra = 0;
+    size_t extra = 0;
     for (size_t j = 0; j < so->n_attrs; j++) {
         const cml_attr *a = so->attrs[j];
-        size_t ln = a->name ? strlen(a->name) : 0;
-        if (a->kind != CML_ATTR_STRING || !a->s || !*a->s || ln < ls || strcmp(a->name + ln - ls, suffix)) continue;
+        if (!cml_attr_input_name_prefix(a)) continue;
         bool have = false;
         for (size_t q = 0; q < ni + extra && !have; q++) have = !strcmp((*in)[q], a->s);
         if (have || !irb_scope_get(&fc->sc, a->s)) continue;

@@ -582,6 +582,21 @@ static inline const cml_attr *cml_op_attr(const cml_op *op, const char *name) {
     return NULL;
 }
 
+/* A classic model's parameter that names an input feature by a string
+ * ("iouThresholdInputFeatureName", "itemInputFeatureName"): the length of
+ * the attribute's name without "InputFeatureName" (the parameter the input
+ * overrides, when the model has one: "iouThreshold"), or 0 when a is not
+ * such a parameter with a non-empty value. SOURCE: apple/coremltools
+ * mlmodel/format/NonMaximumSuppression.proto, ItemSimilarityRecommender.proto,
+ * BayesianProbitRegressor.proto (the ...InputFeatureName fields). */
+static inline size_t cml_attr_input_name_prefix(const cml_attr *a) {
+    static const char suffix[] = "InputFeatureName";
+    const size_t ls = sizeof suffix - 1;
+    size_t ln = a->name ? strlen(a->name) : 0;
+    if (a->kind != CML_ATTR_STRING || !a->s || !*a->s || ln <= ls || strcmp(a->name + ln - ls, suffix)) return 0;
+    return ln - ls;
+}
+
 /* The input argument `name` of op (MIL binding or NN "input"/"output"), or NULL. */
 static inline const cml_arg *cml_op_input(const cml_op *op, const char *name) {
     for (size_t i = 0; i < op->n_inputs; i++)

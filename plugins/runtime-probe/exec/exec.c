@@ -2332,19 +2332,15 @@ static int64_t nn_index_range(const cml_value *v) {
  * NonMaximumSuppression.proto (iouThreshold, confidenceThreshold and their
  * ...InputFeatureName overrides). */
 static bool override_default(const cml_value *v, double *out) {
-    static const char suffix[] = "InputFeatureName";
-    const size_t ls = sizeof suffix - 1;
     for (size_t i = 0; i < v->n_consumers; i++) {
         const cml_op *op = v->consumers[i];
         for (size_t j = 0; op && j < op->n_attrs; j++) {
             const cml_attr *a = op->attrs[j];
-            size_t ln = a->name ? strlen(a->name) : 0;
-            if (a->kind != CML_ATTR_STRING || !a->s || strcmp(a->s, v->name) || ln <= ls ||
-                strcmp(a->name + ln - ls, suffix) || ln - ls >= 128)
-                continue;
+            size_t lp = cml_attr_input_name_prefix(a);
+            if (!lp || lp >= 128 || strcmp(a->s, v->name)) continue;
             char param[128];
-            memcpy(param, a->name, ln - ls);
-            param[ln - ls] = 0;
+            memcpy(param, a->name, lp);
+            param[lp] = 0;
             const cml_attr *p = cml_op_attr(op, param);
             if (p && p->kind == CML_ATTR_FLOAT) { *out = p->f; return true; }
             if (p && p->kind == CML_ATTR_INT) { *out = (double)p->i; return true; }

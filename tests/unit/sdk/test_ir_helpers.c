@@ -111,8 +111,28 @@ static void test_shape_elems(void) {
     CHECK_INT((long long)cml_shape_elems(NULL), 0);
 }
 
+/* cml_attr_input_name_prefix: the parameter an "...InputFeatureName"
+ * string names an input for */
+static void test_input_name_prefix(void) {
+    cml_attr a = {.name = "iouThresholdInputFeatureName", .kind = CML_ATTR_STRING, .s = "iouThreshold"};
+    CHECK_INT(cml_attr_input_name_prefix(&a), strlen("iouThreshold"));
+    a.s = "";
+    CHECK_INT(cml_attr_input_name_prefix(&a), 0);   /* no feature named */
+    a.s = "x";
+    a.kind = CML_ATTR_INT;
+    CHECK_INT(cml_attr_input_name_prefix(&a), 0);   /* not a string */
+    a.kind = CML_ATTR_STRING;
+    a.name = "InputFeatureName";
+    CHECK_INT(cml_attr_input_name_prefix(&a), 0);   /* no parameter before it */
+    a.name = "iouThreshold";
+    CHECK_INT(cml_attr_input_name_prefix(&a), 0);
+    a.name = "confidenceOutputFeatureName";
+    CHECK_INT(cml_attr_input_name_prefix(&a), 0);
+}
+
 int main(void) {
     RUN(test_half_to_float);
+    RUN(test_input_name_prefix);
     RUN(test_float_to_half);
     RUN(test_names);
     RUN(test_shape_elems);
