@@ -1028,11 +1028,9 @@ static void prb_figures(prb_child *c, const exec_plan *plan, const exec_tensor *
         jstr(&j, ins[i].name);
         jb(&j, ",\"shape\":[");
         for (int d = 0; d < ins[i].rank; d++) jb(&j, "%s%lld", d ? "," : "", (long long)ins[i].shape[d]);
-        /* an empty generated input is an optional number left out
-         * (exec_make_inputs) */
-        jb(&j, "],\"source\":\"%s\"}", from_file[i]                          ? "file"
-                                        : ins[i].rank == 1 && ins[i].shape[0] == 0 ? "omitted (optional)"
-                                                                                  : "generated");
+        jb(&j, "],\"source\":\"%s\"}", from_file[i]                    ? "file"
+                                        : exec_input_omitted(&ins[i]) ? "omitted (optional)"
+                                                                      : "generated");
     }
     jb(&j, "],\"typed_precision\":");
     char typed[512];

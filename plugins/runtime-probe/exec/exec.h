@@ -83,6 +83,10 @@ typedef struct exec_tensor {
                            exec_make_inputs return (exec_tensors_free frees it) */
 } exec_tensor;
 
+/* An input exec_make_inputs left out (an optional number): an empty
+ * rank-1 tensor, which kernels read as not given. */
+static inline bool exec_input_omitted(const exec_tensor *t) { return t->rank == 1 && t->shape[0] == 0; }
+
 /* What one executed op did in the last run. */
 typedef struct exec_op_stat {
     const cml_op *op;   /* the ML Program op or NeuralNetwork layer */
@@ -224,7 +228,9 @@ int exec_plan_const(const exec_plan *p, const cml_value *v, exec_tensor *view);
  * shapes (flexible dimensions at their default): images as integer pixel
  * values 0..255 ([1, C, H, W]); float arrays uniform in [-1, 1) rounded to
  * fp16 (so fp16 models see them exactly); int32 arrays in 0..9; a
- * NeuralNetwork input an embedding layer reads, indices in [0, inputDim). */
+ * NeuralNetwork input an embedding layer reads, indices in [0, inputDim);
+ * an input a classic stage reads as a parameter's override, that
+ * parameter's value; an optional number, left out (exec_input_omitted). */
 int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, exec_tensor **inputs,
                      size_t *n_inputs, char *err, size_t errlen);
 
