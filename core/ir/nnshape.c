@@ -157,11 +157,12 @@ static void infer(lmodel *lm, const cml_op *op) {
             int64_t sh = attr_list(op, "stride", 0, 1), sw = attr_list(op, "stride", 1, 1);
             int same = has(op, "same");
             int ceil_mode = has(op, "includeLastPixel");
-            const char *pfx = ceil_mode ? "includeLastPixel.paddingAmounts" : NULL;
-            int64_t ph = 0, pw = 0;
-            if (pfx) {
-                ph = dmul(2, attr_list(op, "includeLastPixel.paddingAmounts", 0, 0));
-                pw = dmul(2, attr_list(op, "includeLastPixel.paddingAmounts", 1, 0));
+            int64_t ph = 0, pw = 0, p0 = 0, p1 = 0;
+            if (ceil_mode) {
+                p0 = attr_list(op, "includeLastPixel.paddingAmounts", 0, 0);
+                p1 = attr_list(op, "includeLastPixel.paddingAmounts", 1, 0);
+                ph = dmul(2, p0);
+                pw = dmul(2, p1);
             } else {
                 ph = pad_sum(op, "valid.paddingAmounts.borderAmounts[0].startEdgeSize",
                              "valid.paddingAmounts.borderAmounts[0].endEdgeSize");
@@ -175,9 +176,9 @@ static void infer(lmodel *lm, const cml_op *op) {
              * (ValidCompletePadding): when either padding amount is
              * positive, an output whose last window would start at or past
              * in + padding is one shorter, on each axis */
-            if (ceil_mode && (ph > 0 || pw > 0)) {
-                if (s.d[h] > 0 && in_h >= 0 && (s.d[h] - 1) * sh >= in_h + ph / 2) s.d[h]--;
-                if (s.d[w] > 0 && in_w >= 0 && (s.d[w] - 1) * sw >= in_w + pw / 2) s.d[w]--;
+            if (ceil_mode && (p0 > 0 || p1 > 0)) {
+                if (s.d[h] > 0 && in_h >= 0 && (s.d[h] - 1) * sh >= in_h + p0) s.d[h]--;
+                if (s.d[w] > 0 && in_w >= 0 && (s.d[w] - 1) * sw >= in_w + p1) s.d[w]--;
             }
         }
         set_out(lm, op, &s);
