@@ -4,7 +4,10 @@
  * child (the IR is already built, so the child sees it copy-on-write) that
  * streams its reports back over a pipe, under a wall-clock limit: a crash or
  * a time-out becomes plugin/crash or plugin/timeout for that rule, and the
- * frames it sent are read with every length bounded. */
+ * frames it sent are read with every length bounded. The child leads its own
+ * process group, and the group is killed when the check ends: a helper the
+ * check forked (and that still holds the pipe) neither holds the run until
+ * the time-out nor outlives it, unless it left the group itself (setsid). */
 #define _POSIX_C_SOURCE 200809L
 #include "coreml-lint/child.h"
 #include "host/so/so_int.h"
@@ -123,6 +126,7 @@ static void so_child_main(so_rule *sr, const cml_model *m, rule_ctx *rc, int fd)
 #ifdef __linux__
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
+    setpgid(0, 0); /* the parent does the same: whichever runs first */
     /* Let a crash kill the child with its signal, whatever handlers the
      * host (or a sanitizer runtime) installed, so the parent can name it. */
     cml_child_default_crash_signals();
@@ -171,6 +175,7 @@ static int so_check_child(so_rule *sr, const cml_model *m, rule_ctx *rc) {
         so_child_main(sr, m, rc, fds[1]);
     }
     close(fds[1]);
+    setpgid(pid, pid);
 
     unsigned limit = ctx_limits(rc)->plugin_timeout_ms;
     long deadline = so_now_ms() + (long)limit;
@@ -224,25 +229,36 @@ static int so_check_child(so_rule *sr, const cml_model *m, rule_ctx *rc) {
         if (malformed) break;
         memmove(buf, buf + off, n - off);
         n -= off;
+        /* The end frame is the last thing a check sends: stop there rather
+         * than at EOF, which a helper process holding the pipe would delay. */
+        if (st.got_end) break;
     }
     free(buf);
     close(fds[0]);
-    /* The pipe is closed; give the child the rest of its time to exit. */
-    int status = 0;
-    if (timed_out || malformed) kill(pid, SIGKILL);
+    /* The pipe is closed; give the child the rest of its time to exit. It is
+     * waited for without being reaped (WNOWAIT), so that its pid, which is its
+     * group's id, stays taken while the group is killed: whatever the check
+     * left behind in its group goes with it. */
+    if (timed_out || malformed) kill(-pid, SIGKILL);
     for (;;) {
-        pid_t w = waitpid(pid, &status, timed_out || malformed ? 0 : WNOHANG);
-        if (w == pid) break;
+        siginfo_t si;
+        si.si_pid = 0;
+        int w = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT | (timed_out || malformed ? 0 : WNOHANG));
+        if (w == 0 && si.si_pid == pid) break;
         if (w < 0 && errno != EINTR) break;
         if (w == 0) {
             if (so_now_ms() >= deadline) {
                 timed_out = true;
-                kill(pid, SIGKILL);
+                kill(-pid, SIGKILL);
                 continue;
             }
             struct timespec ts = {0, 1000000L};
             nanosleep(&ts, NULL);
         }
+    }
+    kill(-pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (timed_out) {
         ctx_notify(rc, "plugin/timeout", LEVEL_ERROR,

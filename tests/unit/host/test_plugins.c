@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -391,6 +392,53 @@ static void test_good_next_to_bad(void) {
     registry_free(reg);
 }
 
+/* A process's state letter from /proc/PID/stat, or 0 when there is none. */
+static char proc_state(long pid) {
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    char st = 0;
+    if (fgets(line, sizeof line, f)) {
+        const char *p = strrchr(line, ')');
+        if (p && p[1] == ' ') st = p[2];
+    }
+    fclose(f);
+    return st;
+}
+
+/* An isolated check that forks a helper which never exits: the host takes
+ * the check's report at its end frame (not at the pipe's EOF, which the
+ * helper would hold off until the time-out) and kills the helper with the
+ * check's process group. */
+static void test_forked_helper(void) {
+    registry *reg = registry_new();
+    CHECK_INT(so_load_plugin(reg, tp("fork-in-check"), false, NULL), 1);
+    host_limits lim = host_limits_default();
+    lim.plugin_timeout_ms = 5000;
+    run_result *res = run_lim(reg, fixture_model, "iOS16", &lim);
+    CHECK(res != NULL);
+    CHECK(find_note(reg, "plugin/timeout", "test/fork-in-check", NULL) == NULL);
+    CHECK_INT(count_notes(reg, NULL, NULL), 0);
+    if (count_notes(reg, NULL, NULL)) dump_notes(reg);
+    const finding *f = find_finding(res, "test/fork-in-check", 0);
+    CHECK(f != NULL);
+    long pid = 0;
+    if (f) CHECK_INT(sscanf(f->message, "helper pid %ld", &pid), 1);
+    if (pid > 0) {
+        /* Killed, it is gone or a zombie its new parent has yet to reap. */
+        char st = proc_state(pid);
+        for (int i = 0; i < 200 && st && st != 'Z'; i++) {
+            usleep(10000);
+            st = proc_state(pid);
+        }
+        CHECK(st == 0 || st == 'Z');
+        if (st && st != 'Z') kill((pid_t)pid, SIGKILL);
+    }
+    run_result_free(res);
+    registry_free(reg);
+}
+
 static bool same_loc(const cml_loc *a, const cml_loc *b) {
     return !strcmp(a->artifact ? a->artifact : "", b->artifact ? b->artifact : "") &&
            !strcmp(a->logical ? a->logical : "", b->logical ? b->logical : "") && a->line == b->line &&
@@ -620,6 +668,7 @@ int main(void) {
     RUN(test_size_smaller);
     RUN(test_good_loads);
     RUN(test_good_next_to_bad);
+    RUN(test_forked_helper);
     RUN(test_isolated_equals_inprocess);
     RUN(test_fp32_program_rule);
     RUN(test_template_plugin);
