@@ -224,6 +224,43 @@ static void check_inline_count(builder *b, const iweight *w, const cml_type *t, 
                  logical ? logical : "?", n, have, what);
 }
 
+/* A list literal of scalars, as coremltools writes `classify`'s classes:
+ * strings become the weight's strings, int64 its values; any other list
+ * (mixed, nested, other element types) keeps no stored values.
+ * SOURCE: coremltools converters/mil/backend/mil/helper.py
+ * create_list_scalarvalue (one immediate rank-0 tensor per element) and
+ * load.py _add_classify_op (`classes` a list of strings or np.int64). */
+static void list_literal(builder *b, iweight *w, const Cmlpb__Mil__ListValue *lv) {
+    size_t n = lv->n_values, n_str = 0, n_int = 0;
+    for (size_t i = 0; i < n; i++) {
+        const Cmlpb__Mil__Value *e = lv->values[i];
+        const Cmlpb__Mil__TensorValue *tv = e && e->value_case == 3 && e->immediatevalue &&
+                                                    e->immediatevalue->value_case == 1
+                                                ? e->immediatevalue->tensor
+                                                : NULL;
+        if (!tv) return;
+        if (tv->value_case == 4 && tv->strings && tv->strings->n_values == 1) n_str++;
+        else if (tv->value_case == 5 && tv->longints && tv->longints->n_values == 1) n_int++;
+        else return;
+    }
+    if (!n || (n_str != n && n_int != n)) return;
+    if (n_str == n) {
+        const char **sv = arena_alloc(b->a, n * sizeof *sv);
+        if (!sv) return;
+        for (size_t i = 0; i < n; i++) sv[i] = lv->values[i]->immediatevalue->tensor->strings->values[0];
+        w->strings = sv;
+        w->pub.nbytes = n;
+        w->stored_as = ISTORE_STR;
+    } else {
+        int64_t *iv = arena_alloc(b->a, n * sizeof *iv);
+        if (!iv) return;
+        for (size_t i = 0; i < n; i++) iv[i] = lv->values[i]->immediatevalue->tensor->longints->values[0];
+        w->inline_data = (const unsigned char *)iv;
+        w->pub.nbytes = n * sizeof *iv;
+        w->stored_as = ISTORE_I64;
+    }
+}
+
 /* A constant from a MIL Value (immediate or blob); at: where the value is
  * written (its op), for the problems of an inline one. */
 static iweight *weight_from_value(builder *b, const Cmlpb__Mil__Value *v, const cml_type *t,
@@ -283,6 +320,10 @@ static iweight *weight_from_value(builder *b, const Cmlpb__Mil__Value *v, const 
         w->pub.storage = CML_STORE_INLINE;
         /* SOURCE: MIL.proto ImmediateValue oneof: tensor = 1; TensorValue
          * oneof: floats=1 ints=2 bools=3 strings=4 longInts=5 doubles=6 bytes=7. */
+        if (iv->value_case == 3 && iv->list) {
+            list_literal(b, w, iv->list);
+            return w;
+        }
         if (iv->value_case != 1 || !iv->tensor) return w;
         const Cmlpb__Mil__TensorValue *tv = iv->tensor;
         bool stored = true;

@@ -207,6 +207,7 @@ int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen) {
             if (s < 0) return -1;
             p->slots[s].t = p->slots[ws].t;
             p->slots[s].t.owned = false;
+            p->slots[s].t.aux = NULL; /* the first slot frees it */
             p->slots[s].decl = p->slots[ws].decl;
             return s;
         }
@@ -1811,6 +1812,17 @@ static void to_tensor(exec_tensor *o, const char *name, const xt *t) {
     }
 }
 
+/* An int64 class label's name, written out into storage the output owns:
+ * 0, or -1 out of memory. */
+static int label_digits(exec_tensor *o, int64_t v) {
+    char *d = malloc(24);
+    if (!d) return -1;
+    snprintf(d, 24, "%lld", (long long)v);
+    o->label = d;
+    o->owned_ = d;
+    return 0;
+}
+
 /* Copies of an output's strings / int64 keys in one block of its own
  * (they may point into the run's inputs): 0, or -1 out of memory. */
 static int own_strings(exec_tensor *o, const xt *t) {
@@ -2133,7 +2145,14 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
         const char *const *labs = t->strs ? t->strs : p->m->string_labels;
         size_t n_labs = t->strs ? t->nstr : p->m->n_class_labels;
         int64_t li = t->d && t->n ? exec_f2i(t->d[0]) : -1;
-        if (t->dt == EXEC_DT_LABEL && labs && li >= 0 && (uint64_t)li < n_labs) {
+        if (t->dt == EXEC_DT_LABEL && !labs && p->m->int64_labels && li >= 0 &&
+            (uint64_t)li < p->m->n_class_labels) {
+            if (label_digits(&outs[i], p->m->int64_labels[li]) != 0) {
+                exec_tensors_free(outs, p->n_outs);
+                snprintf(p->err, sizeof p->err, "out of memory");
+                goto done;
+            }
+        } else if (t->dt == EXEC_DT_LABEL && labs && li >= 0 && (uint64_t)li < n_labs) {
             outs[i].label = labs[li];
             /* a name the kernel made (a k-NN's int64 label) dies with the run: copy it */
             if (t->aux && outs[i].label && !outs[i].owned_) {
@@ -2164,6 +2183,12 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
         if (!outs[i].data) { exec_tensors_free(outs, p->n_outs); snprintf(p->err, sizeof p->err, "out of memory"); goto done; }
         outs[i].data[0] = (float)best;
         if (p->m->string_labels && best < p->m->n_class_labels) outs[i].label = p->m->string_labels[best];
+        else if (p->m->int64_labels && best < p->m->n_class_labels &&
+                 label_digits(&outs[i], p->m->int64_labels[best]) != 0) {
+            exec_tensors_free(outs, p->n_outs);
+            snprintf(p->err, sizeof p->err, "out of memory");
+            goto done;
+        }
     }
     /* an NN classifier's probabilities, declared a dictionary: the model's
      * class labels go with the vector */

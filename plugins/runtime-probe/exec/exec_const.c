@@ -187,7 +187,11 @@ int exec_weight_f64(const exec_io *io, const cml_weight *w, uint64_t i, double *
 int exec_decode_weight(const exec_io *io, const cml_weight *w, const cml_value *v, xt *out, char *err,
                        size_t errlen) {
     memset(out, 0, sizeof *out);
-    const cml_shape *sh = (v && v->type.kind == CML_TYPE_TENSOR && shape_known(&v->type.shape)) ? &v->type.shape
+    /* a list literal of scalars (classify's classes) is a rank-1 run of its
+     * elements; any other list, tuple or dict literal has none */
+    bool list = v && v->type.kind == CML_TYPE_LIST;
+    const cml_shape *sh = list ? NULL
+                        : (v && v->type.kind == CML_TYPE_TENSOR && shape_known(&v->type.shape)) ? &v->type.shape
                         : shape_known(&w->shape) ? &w->shape : NULL;
     const char *nm = v && v->name ? v->name : "?";
     const char *const *strs = NULL;
@@ -201,9 +205,10 @@ int exec_decode_weight(const exec_io *io, const cml_weight *w, const cml_value *
         out->n = 0;
         return 0;
     }
-    if (v && v->type.kind != CML_TYPE_TENSOR && v->type.kind != CML_TYPE_UNKNOWN && v->type.kind != CML_TYPE_STATE) {
-        /* list / tuple / dict literals (classify's classes): not tensors; an
-         * empty constant keeps the op's other parameters usable */
+    if (v && v->type.kind != CML_TYPE_TENSOR && v->type.kind != CML_TYPE_UNKNOWN && v->type.kind != CML_TYPE_STATE &&
+        !(list && st == CML_DT_INT64 && w->nbytes)) {
+        /* other list / tuple / dict literals: not tensors; an empty constant
+         * keeps the op's other parameters usable */
         out->rank = 1;
         out->n = 0;
         out->d = NULL;
@@ -263,6 +268,12 @@ int exec_decode_weight(const exec_io *io, const cml_weight *w, const cml_value *
         return 0;
     }
     int rc = decode_raw(st, data, nb, out->d, want);
+    if (rc == 0 && list) {
+        /* an int64 list's exact values (classify's int64 classes) */
+        out->ikeys = (const int64_t *)(void *)data;
+        out->aux = data;
+        data = NULL;
+    }
     free(data);
     if (rc) {
         exec_seterr(err, errlen, "constant '%s': dtype %s is not supported", nm, cml_dtype_name(w->dtype));
@@ -955,7 +966,11 @@ static bool raw_src(const exec_io *io, const cml_weight *w, size_t n, xsrc *s, x
 }
 
 static bool lz_shape(const cml_weight *w, const cml_value *v, xlz *z) {
-    const cml_shape *sh = (v && v->type.kind == CML_TYPE_TENSOR && shape_known(&v->type.shape)) ? &v->type.shape
+    /* a list literal of scalars (classify's classes) is a rank-1 run of its
+     * elements; any other list, tuple or dict literal has none */
+    bool list = v && v->type.kind == CML_TYPE_LIST;
+    const cml_shape *sh = list ? NULL
+                        : (v && v->type.kind == CML_TYPE_TENSOR && shape_known(&v->type.shape)) ? &v->type.shape
                         : shape_known(&w->shape) ? &w->shape : NULL;
     if (!sh) return false;
     z->rank = sh->rank;

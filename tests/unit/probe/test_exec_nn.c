@@ -170,6 +170,57 @@ static void test_loop_break_continue(void) {
     pool_free();
 }
 
+/* A NeuralNetwork classifier (softmax over 3 classes): the label output,
+ * derived from the probabilities, carries the class's name, whether the
+ * classes are strings or int64 (the value, not its index), and the
+ * probabilities dictionary its keys. */
+static void test_nn_classifier_labels(void) {
+    for (int ints = 0; ints < 2; ints++) {
+        nnm b = nnm_new(true);
+        nnm_input(&b, "x", NV(3));
+        feat_push(&b.d->output, &b.d->n_output, feat_dict("probs", !ints));
+        feat_push(&b.d->output, &b.d->n_output,
+                  feat_scalar("label", ints ? CMLPB__FEATURE_TYPE__TYPE_INT64_TYPE : CMLPB__FEATURE_TYPE__TYPE_STRING_TYPE));
+        b.d->predictedfeaturename = pstr("label");
+        b.d->predictedprobabilitiesname = pstr("probs");
+        nn_add(b.nn, "sm", "x", "probs", LC(SOFTMAX), P(SoftmaxLayerParams, SOFTMAX_LAYER_PARAMS));
+        Cmlpb__NeuralNetworkClassifier *c = P(NeuralNetworkClassifier, NEURAL_NETWORK_CLASSIFIER);
+        c->n_layers = b.nn->n_layers;
+        c->layers = b.nn->layers;
+        c->arrayinputshapemapping = b.nn->arrayinputshapemapping;
+        c->imageinputshapemapping = b.nn->imageinputshapemapping;
+        if (ints) {
+            Cmlpb__Int64Vector *iv = P(Int64Vector, INT64_VECTOR);
+            iv->n_vector = 3;
+            iv->vector = pi64v(3, (const int64_t[]){10, 9000000001LL, -3});
+            c->class_labels_case = CMLPB__NEURAL_NETWORK_CLASSIFIER__CLASS_LABELS_INT64_CLASS_LABELS;
+            c->int64classlabels = iv;
+        } else {
+            Cmlpb__StringVector *sv = P(StringVector, STRING_VECTOR);
+            sv->n_vector = 3;
+            sv->vector = name_list("cat,dog,eel", &sv->n_vector);
+            c->class_labels_case = CMLPB__NEURAL_NETWORK_CLASSIFIER__CLASS_LABELS_STRING_CLASS_LABELS;
+            c->stringclasslabels = sv;
+        }
+        b.m->type_case = CMLPB__MODEL__TYPE_NEURAL_NETWORK_CLASSIFIER;
+        b.m->neuralnetworkclassifier = c;
+        float x[3] = {0.5f, 2.0f, -1.0f};
+        exec_tensor t = TS("x", x, 3);
+        res r;
+        CHECK(nnm_prepare(&r, &b, &nn_host_opts));
+        for (int mode = 0; mode < 2; mode++) {
+            if (!res_again(&r, mode ? EXEC_FP16_EMU : EXEC_FP32, &t, 1)) continue;
+            const exec_tensor *lab = out_named(&r, "label"), *pr = out_named(&r, "probs");
+            CHECK(lab && lab->dtype == EXEC_DT_LABEL && lab->data && lab->data[0] == 1);
+            CHECK(lab && lab->label && !strcmp(lab->label, ints ? "9000000001" : "dog"));
+            if (ints) CHECK(pr && pr->int_keys && pr->int_keys[0] == 10 && pr->int_keys[2] == -3);
+            else CHECK(pr && pr->strings && !strcmp(pr->strings[2], "eel"));
+        }
+        res_free(&r);
+        pool_free();
+    }
+}
+
 /* innerProduct with a bias of fewer than outputChannels values: the run
  * fails naming it (the kernel read past the bias, heap bytes in the
  * outputs, an adversarial pass found); with all of them it computes */
@@ -1212,6 +1263,7 @@ int main(void) {
     RUN(test_loop_break_continue);
     RUN(test_loop_limits);
     RUN(test_inner_product_bias);
+    RUN(test_nn_classifier_labels);
     RUN(test_rank5_mapping);
     RUN(test_unary_functions);
     RUN(test_compare_logic);

@@ -1889,9 +1889,29 @@ static void test_classify(void) {
     if (run(&r, f, EXEC_FP32, &in, 1)) {
         CHECK(r.o[0].dtype == EXEC_DT_LABEL);
         EXPECT(&r, 0, 0, 1);
+        CHECK(r.o[0].label && !strcmp(r.o[0].label, "b"));
         SHAPE(&r, 1, 3);
         EXPECT(&r, 1, 0, 0.1f, 0.7f, 0.2f);
+        /* the probabilities keep the classes as their names */
+        CHECK(r.o[1].strings && !strcmp(r.o[1].strings[0], "a") && !strcmp(r.o[1].strings[2], "c"));
     }
+    res_free(&r);
+    /* int64 classes (coremltools writes them as np.int64): the label is the
+     * class's value, not its index, and the probabilities are keyed by them */
+    const char *fi =
+        "func main<ios15>(tensor<fp32, [1, 3]> p) {\n"
+        "  int64 lab, dict<int64, fp32> pr = classify(probabilities = p, classes = list<int64, 3>([7, 9000000001, -2]))[name = string(\"cls\")];\n"
+        "} -> (lab, pr);\n";
+    float q[] = {0.1f, 0.2f, 0.7f};
+    exec_tensor iq = TS("p", q, 1, 3);
+    if (run(&r, fi, EXEC_FP32, &iq, 1)) {
+        EXPECT(&r, 0, 0, 2);
+        CHECK(r.o[0].label && !strcmp(r.o[0].label, "-2"));
+        CHECK(r.o[1].int_keys && r.o[1].int_keys[0] == 7 && r.o[1].int_keys[1] == 9000000001LL &&
+              r.o[1].int_keys[2] == -2);
+    }
+    res_free(&r);
+    if (run(&r, fi, EXEC_FP16_EMU, &iq, 1)) CHECK(r.o[0].label && !strcmp(r.o[0].label, "-2"));
     res_free(&r);
 }
 

@@ -1419,24 +1419,50 @@ static int k_coreml_update_state(xctx *c) {
 }
 
 /* SOURCE: ops/defs/iOS15/classify.py: outputs the class label of the largest
- * probability and the probabilities as a dictionary; here the label is its
- * index (EXEC_DT_LABEL) and the dictionary the flat probability vector. */
+ * probability and the probabilities as a dictionary keyed by `classes` (a
+ * list of strings or int64). Here the label is its index (EXEC_DT_LABEL)
+ * with the class's name, and the dictionary the flat probability vector with
+ * the classes as its names; classes the executor could not read (or of
+ * another count) leave both unnamed. */
 static int k_classify(xctx *c) {
     const xt *pr = exec_in(c, "probabilities");
     NEED(pr, "probabilities");
+    const xt *cl = exec_in(c, "classes");
     int64_t one = 1, n = (int64_t)pr->n;
     size_t best = 0;
     for (size_t i = 1; i < pr->n; i++)
         if (pr->d[i] > pr->d[best]) best = i;
+    bool strs = cl && cl->strs && cl->nstr == pr->n, ints = cl && cl->ikeys && cl->n == pr->n;
     xt *lab = exec_out(c, 0, 1, &one);
     if (!lab) return exec_fail(c, "out of memory");
     lab->d[0] = (float)best;
     lab->dt = EXEC_DT_LABEL;
+    /* the label's name is names[index] (exec.c): the classes' own strings, or
+     * int64 classes written out in one block (pointers, then digits) */
+    if (strs) {
+        lab->strs = cl->strs;
+        lab->nstr = cl->nstr;
+    } else if (ints && pr->n <= SIZE_MAX / (sizeof(char *) + 24)) {
+        const char **names = malloc(pr->n * (sizeof(char *) + 24));
+        if (!names) return exec_fail(c, "out of memory");
+        char *digits = (char *)(names + pr->n);
+        for (size_t i = 0; i < pr->n; i++) {
+            snprintf(digits + 24 * i, 24, "%lld", (long long)cl->ikeys[i]);
+            names[i] = digits + 24 * i;
+        }
+        lab->strs = names;
+        lab->nstr = pr->n;
+        lab->aux = names;
+    }
     if (exec_n_outputs(c) > 1) {
         xt *y = exec_out(c, 1, 1, &n);
         if (!y) return exec_fail(c, "out of memory");
         exec_copy(y, pr);
         y->dt = EXEC_DT_FP32;
+        if (strs) {
+            y->strs = cl->strs;
+            y->nstr = cl->nstr;
+        } else if (ints) y->ikeys = cl->ikeys;
     }
     return 0;
 }
