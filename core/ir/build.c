@@ -774,6 +774,33 @@ static const char *model_type_name(const Cmlpb__Model *pb) {
     return fd ? fd->name : "unknown";
 }
 
+/* An ML Program classifier's labels: the classes of the `classify` op of its
+ * default function (a list literal of strings or int64, kept by the MIL
+ * build). SOURCE: coremltools converters/mil/backend/mil/load.py
+ * _add_classify_op: `classes` is a const list of the ClassifierConfig's
+ * labels, the op is added at the end of the main block. */
+static void program_class_labels(cml_model *m) {
+    const cml_function *fn = cml_model_function(m, NULL);
+    if (!fn || !fn->block) return;
+    for (size_t i = 0; i < fn->block->n_ops; i++) {
+        const cml_op *op = fn->block->ops[i];
+        if (strcmp(op->kind, "classify")) continue;
+        const cml_value *v = cml_op_param(op, "classes");
+        const iweight *w = v && v->weight ? (const iweight *)v->weight : NULL;
+        if (!w) return;
+        if (w->stored_as == ISTORE_STR && w->strings) {
+            m->class_label_kind = "stringClassLabels";
+            m->string_labels = w->strings;
+            m->n_class_labels = (size_t)w->pub.nbytes;
+        } else if (w->stored_as == ISTORE_I64 && w->inline_data) {
+            m->class_label_kind = "int64ClassLabels";
+            m->int64_labels = (const int64_t *)(const void *)w->inline_data;
+            m->n_class_labels = (size_t)(w->pub.nbytes / sizeof(int64_t));
+        }
+        return;
+    }
+}
+
 cml_model *ir_build(lmodel *lm, const Cmlpb__Model *pb, const char *artifact, const char *desc_artifact,
                     const char *model_dir, const char *logical, int depth, const cml_model *parent) {
     cml_model *m = arena_alloc(lm->a, sizeof *m);
@@ -796,6 +823,7 @@ cml_model *ir_build(lmodel *lm, const Cmlpb__Model *pb, const char *artifact, co
     /* SOURCE: mlmodel/format/Model.proto, Model oneof Type field numbers. */
     case 502: /* mlProgram */
         if (pb->mlprogram) irb_build_program(&b, pb->mlprogram);
+        program_class_labels(m);
         break;
     case 500: /* neuralNetwork */
         if (pb->neuralnetwork)

@@ -132,6 +132,31 @@ static void classic_finish(builder *b, fctx *fc, const cml_op **ops, size_t n_op
  * irb_reflect_columns). SOURCE: mlmodel/format/Model.proto, Model oneof Type:
  * the classic types are the fields other than pipelines (200-202),
  * neuralNetwork* (303, 403, 500) and mlProgram (502). */
+/* A classic classifier's labels, as the model's class labels (what an NN
+ * classifier has in its own message). SOURCE: GLMClassifier.proto,
+ * SVM.proto SupportVectorClassifier, TreeEnsemble.proto
+ * TreeEnsembleClassifier: oneof ClassLabels { StringVector stringClassLabels
+ * = 100; Int64Vector int64ClassLabels = 101; }, one label per class. A k-NN
+ * classifier's labels are one per example, not per class, and
+ * NonMaximumSuppression's name boxes: neither is a class list. */
+static void classic_class_labels(cml_model *m, const cml_op *op) {
+    static const char *const classifiers[] = {"glmClassifier", "supportVectorClassifier", "treeEnsembleClassifier",
+                                              NULL};
+    bool is = false;
+    for (size_t i = 0; classifiers[i] && m->type; i++) is = is || !strcmp(m->type, classifiers[i]);
+    if (!is) return;
+    const cml_attr *sl = cml_op_attr(op, "stringClassLabels.vector"), *il = cml_op_attr(op, "int64ClassLabels.vector");
+    if (sl && sl->kind == CML_ATTR_STRINGS) {
+        m->class_label_kind = "stringClassLabels";
+        m->string_labels = sl->strings;
+        m->n_class_labels = sl->n;
+    } else if (il && il->kind == CML_ATTR_INTS) {
+        m->class_label_kind = "int64ClassLabels";
+        m->int64_labels = il->ints;
+        m->n_class_labels = il->n;
+    }
+}
+
 void irb_build_classic(builder *b, const Cmlpb__Model *pb) {
     const ProtobufCFieldDescriptor *fd =
         protobuf_c_message_descriptor_get_field(&cmlpb__model__descriptor, (unsigned)pb->type_case);
@@ -153,6 +178,7 @@ void irb_build_classic(builder *b, const Cmlpb__Model *pb) {
     op->n_attrs = acc.n;
     ops[0] = op;
     classic_finish(b, &fc, ops, 1);
+    classic_class_labels(b->m, op);
 }
 
 /* The optional inputs a classic stage names in its parameters (an

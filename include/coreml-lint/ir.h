@@ -493,7 +493,8 @@ struct cml_model {
     cml_metadata metadata;
     bool is_updatable;
     /* classifier labels */
-    const char *class_label_kind;  /* "stringClassLabels"/"int64ClassLabels"/NULL */
+    const char *class_label_kind;  /* "stringClassLabels"/"int64ClassLabels"/NULL: an NN, GLM, SVM or
+                                      tree-ensemble classifier's classes, or an ML Program's classify's */
     size_t n_class_labels;
     const char *const *string_labels;
     const int64_t *int64_labels;

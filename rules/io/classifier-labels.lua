@@ -149,8 +149,10 @@ local function check_nn(model, ctx)
 end
 
 local function check_program(model, ctx)
+  local classify
   for op in model:ops() do
     if op.kind == "classify" then
+      classify = classify or op
       local classes = op.inputs.classes
       local n_classes
       if type(classes) == "userdata" then
@@ -177,7 +179,8 @@ local function check_program(model, ctx)
     end
   end
   if model.class_label_kind then
-    check_labels(ctx, model, model.class_labels, "the classifier")
+    -- an ML Program's labels are its classify op's classes: found there
+    check_labels(ctx, classify or model, model.class_labels, "the classifier")
   end
 end
 
