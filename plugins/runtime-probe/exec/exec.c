@@ -419,7 +419,36 @@ size_t exec_in_count(xctx *c, const char *name) {
     return i >= 0 ? c->op->inputs[i]->n_values : (exec_in(c, name) ? 1 : 0);
 }
 
-const xt *exec_nn_in(xctx *c, size_t i) { return exec_in_at(c, "input", i); }
+/* The picked class of label t as a one-element value (a string, or an int64
+ * as a number), kept in the slot that holds t; t itself when it names no
+ * class. */
+static const xt *label_value(xslot *sl, const xt *t) {
+    long li = t->n ? exec_f2i(t->d[0]) : -2;
+    size_t at = li == -1 && t->nstr == 1 ? 0 : li >= 0 && (size_t)li < t->nstr ? (size_t)li : SIZE_MAX;
+    if (at == SIZE_MAX || (!t->strs && !t->ikeys)) return t;
+    xt *v = &sl->label_view;
+    memset(v, 0, sizeof *v);
+    v->rank = 1;
+    v->dim[0] = 1;
+    v->n = 1;
+    v->d = &sl->label_num;
+    if (t->strs) {
+        sl->label_num = 0;
+        v->dt = EXEC_DT_STRING;
+        v->strs = t->strs + at;
+        v->nstr = 1;
+    } else {
+        sl->label_num = (float)t->ikeys[at];
+        v->dt = EXEC_DT_INT32;
+    }
+    return v;
+}
+
+const xt *exec_nn_in(xctx *c, size_t i) {
+    const xt *t = exec_in_at(c, "input", i);
+    int a = t && t->dt == EXEC_DT_LABEL ? arg_index(c->op, "input") : -1;
+    return a >= 0 ? label_value(&c->p->slots[c->st->in_slots[a][i]], t) : t;
+}
 size_t exec_nn_n_in(xctx *c) { return exec_in_count(c, "input"); }
 
 const cml_attr *exec_attr(xctx *c, const char *name) { return cml_op_attr(c->op, name); }
@@ -1812,12 +1841,18 @@ static void to_tensor(exec_tensor *o, const char *name, const xt *t) {
     }
 }
 
-/* An int64 class label's name, written out into storage the output owns:
- * 0, or -1 out of memory. */
-static int label_digits(exec_tensor *o, int64_t v) {
-    char *d = malloc(24);
+/* A label output's class name: the string s, or int64 v written out when s
+ * is NULL, in storage the output owns (what the kernel named dies with the
+ * run): 0, or -1 out of memory. */
+static int label_name(exec_tensor *o, const char *s, int64_t v) {
+    char digits[24];
+    if (!s) {
+        snprintf(digits, sizeof digits, "%lld", (long long)v);
+        s = digits;
+    }
+    char *d = malloc(strlen(s) + 1);
     if (!d) return -1;
-    snprintf(d, 24, "%lld", (long long)v);
+    strcpy(d, s);
     o->label = d;
     o->owned_ = d;
     return 0;
@@ -2140,31 +2175,24 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
         if (t->d) memcpy(outs[i].data, t->d, t->n * sizeof(float));
         else if (t->lz) exec_lz_decode(t->lz, 0, t->n, outs[i].data,
                                        mode == EXEC_FP16_EMU && dt_is_float(t->dt) && !p->is_classic);
-        /* a classic classifier's kernel carries its own labels (a
-         * pipeline's labels are its last stage's) */
-        const char *const *labs = t->strs ? t->strs : p->m->string_labels;
-        size_t n_labs = t->strs ? t->nstr : p->m->n_class_labels;
-        int64_t li = t->d && t->n ? exec_f2i(t->d[0]) : -1;
-        if (t->dt == EXEC_DT_LABEL && !labs && p->m->int64_labels && li >= 0 &&
-            (uint64_t)li < p->m->n_class_labels) {
-            if (label_digits(&outs[i], p->m->int64_labels[li]) != 0) {
+        /* a label names its class from the classes its kernel gave it (a
+         * classic classifier's, classify's), else the model's (an NN
+         * classifier's); a pipeline's labels are its last stage's */
+        if (t->dt == EXEC_DT_LABEL) {
+            const char *const *ls = t->strs;
+            const int64_t *lk = t->ikeys;
+            size_t nl = t->nstr;
+            if (!ls && !lk) {
+                ls = p->m->string_labels;
+                lk = p->m->int64_labels;
+                nl = p->m->n_class_labels;
+            }
+            int64_t li = t->d && t->n ? exec_f2i(t->d[0]) : -2;
+            size_t at = li == -1 && nl == 1 && t->aux ? 0 : li >= 0 && (uint64_t)li < nl ? (size_t)li : SIZE_MAX;
+            if (at != SIZE_MAX && (ls || lk) && label_name(&outs[i], ls ? ls[at] : NULL, lk ? lk[at] : 0) != 0) {
                 exec_tensors_free(outs, p->n_outs);
                 snprintf(p->err, sizeof p->err, "out of memory");
                 goto done;
-            }
-        } else if (t->dt == EXEC_DT_LABEL && labs && li >= 0 && (uint64_t)li < n_labs) {
-            outs[i].label = labs[li];
-            /* a name the kernel made (a k-NN's int64 label) dies with the run: copy it */
-            if (t->aux && outs[i].label && !outs[i].owned_) {
-                char *copy = malloc(strlen(outs[i].label) + 1);
-                if (!copy) {
-                    exec_tensors_free(outs, p->n_outs);
-                    snprintf(p->err, sizeof p->err, "out of memory");
-                    goto done;
-                }
-                strcpy(copy, outs[i].label);
-                outs[i].label = copy;
-                outs[i].owned_ = copy;
             }
         }
     }
@@ -2184,7 +2212,7 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
         outs[i].data[0] = (float)best;
         if (p->m->string_labels && best < p->m->n_class_labels) outs[i].label = p->m->string_labels[best];
         else if (p->m->int64_labels && best < p->m->n_class_labels &&
-                 label_digits(&outs[i], p->m->int64_labels[best]) != 0) {
+                 label_name(&outs[i], NULL, p->m->int64_labels[best]) != 0) {
             exec_tensors_free(outs, p->n_outs);
             snprintf(p->err, sizeof p->err, "out of memory");
             goto done;

@@ -24,6 +24,12 @@
 typedef struct xlz xlz;
 struct xlist;
 
+/* A classifier's label (EXEC_DT_LABEL) is one element: d[0] is the class's
+ * index into the classes at strs (string labels) or ikeys (int64 labels),
+ * nstr of them, which the model or kernel owns; or d[0] is -1 and the one
+ * entry at strs or ikeys (nstr 1, in aux) is a class the kernel named
+ * itself (a k-NN's default label). exec_nn_in hands a classic kernel the
+ * label's value instead: a one-element string or number. */
 typedef struct xt {
     float *d;                  /* NULL for a constant kept in stored form (lz) */
     const xlz *lz;             /* that stored form (constant slots only), else NULL */
@@ -32,8 +38,8 @@ typedef struct xt {
     size_t n;                  /* product of dim */
     exec_dtype dt;
     const char *const *strs;   /* EXEC_DT_STRING values, EXEC_DT_DICT string keys, LABEL names */
-    size_t nstr;
-    const int64_t *ikeys;      /* EXEC_DT_DICT int64 keys */
+    size_t nstr;               /* entries at strs; a LABEL's at strs or ikeys */
+    const int64_t *ikeys;      /* EXEC_DT_DICT int64 keys, LABEL int64 classes */
     void *aux;                 /* malloc'd storage behind strs / ikeys, freed with the buffer */
     bool owned;                /* d was malloc'd for this slot */
     size_t cap;                /* elements allocated at d (runtime buffers) */
@@ -78,6 +84,8 @@ typedef struct xslot {
     const cml_block *blk;      /* the block that defines a runtime value (its producer's, or
                                   the block whose input it is) */
     bool pinned;               /* a nested block's output: released by its control-flow step */
+    xt label_view;             /* exec_nn_in's view of a label as its value */
+    float label_num;           /* the value of an int64 label's view */
 } xslot;
 
 /* a stored-form constant decoded for one step */

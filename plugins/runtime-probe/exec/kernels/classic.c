@@ -68,7 +68,8 @@ static size_t argmax(const double *p, size_t n) {
 }
 
 static int classifier_outputs(xctx *c, const double *prob, size_t n_classes, size_t best) {
-    const cml_attr *sl = list_of(c, "stringClassLabels.vector", CML_ATTR_STRINGS);
+    const cml_attr *sl = list_of(c, "stringClassLabels.vector", CML_ATTR_STRINGS),
+                   *il = list_of(c, "int64ClassLabels.vector", CML_ATTR_INTS);
     bool have_label = false, have_prob = false;
     for (size_t i = 0; i < exec_n_outputs(c); i++) {
         cml_dtype dt = c->op->outputs[i]->type.dtype;
@@ -79,6 +80,7 @@ static int classifier_outputs(xctx *c, const double *prob, size_t n_classes, siz
             t->dt = EXEC_DT_LABEL;
             t->d[0] = (float)best;
             if (sl) { t->strs = sl->strings; t->nstr = sl->n; }
+            else if (il) { t->ikeys = il->ints; t->nstr = il->n; }
             have_label = true;
         } else if (!have_prob) {
             int64_t n = (int64_t)n_classes;
@@ -87,7 +89,6 @@ static int classifier_outputs(xctx *c, const double *prob, size_t n_classes, siz
             t->dt = EXEC_DT_FP32;
             for (size_t k = 0; k < n_classes; k++) t->d[k] = (float)prob[k];
             /* the class labels go with the vector (a dictionary in Core ML) */
-            const cml_attr *il = list_of(c, "int64ClassLabels.vector", CML_ATTR_INTS);
             if (sl && sl->n == n_classes) { t->strs = sl->strings; t->nstr = sl->n; }
             else if (il && il->n == n_classes) t->ikeys = il->ints;
             have_prob = true;
@@ -1019,7 +1020,7 @@ static int k_feature_vectorizer(xctx *c) {
         for (size_t k = 0; k < a->n_values; k++)
             if (!strcmp(a->values[k]->name, col->strings[i])) src[i] = exec_nn_in(c, k);
         if (!src[i] || !src[i]->d) rc = exec_fail(c, "featureVectorizer: input column '%s' is not an input", col->strings[i]);
-        else if (src[i]->dt == EXEC_DT_DICT) {
+        else if (classic_is_dict(src[i])) {
             if (!src[i]->ikeys && src[i]->n)
                 rc = exec_fail(c, "featureVectorizer: '%s' is a dictionary without integer keys", col->strings[i]);
             for (size_t k = 0; rc == 0 && k < src[i]->n; k++)
@@ -1039,7 +1040,7 @@ static int k_feature_vectorizer(xctx *c) {
         for (size_t i = 0; i < n; i++) {
             /* a dictionary with int64 keys (a sparse one-hot encoder's
              * output) puts its values at their keys' positions */
-            if (src[i]->dt == EXEC_DT_DICT) {
+            if (classic_is_dict(src[i])) {
                 memset(y->d + at, 0, (size_t)dim->ints[i] * sizeof(float));
                 for (size_t k = 0; k < src[i]->n; k++) y->d[at + (size_t)src[i]->ikeys[k]] = src[i]->d[k];
             } else {
@@ -1184,9 +1185,24 @@ int classic_run_model(xctx *c, const cml_model *sm, const char *what) {
         if (!t) { rc = exec_fail(c, "out of memory"); break; }
         if (o->data) memcpy(t->d, o->data, t->n * sizeof(float));
         t->dt = o->dtype;
-        if (o->dtype == EXEC_DT_LABEL && sm->string_labels) {
-            t->strs = sm->string_labels;
-            t->nstr = sm->n_class_labels;
+        if (o->dtype == EXEC_DT_LABEL) {
+            /* the sub-model's classes by index, else the name its run gave */
+            int64_t li = o->data ? exec_f2i(o->data[0]) : -1;
+            if ((sm->string_labels || sm->int64_labels) && li >= 0 && (uint64_t)li < sm->n_class_labels) {
+                t->strs = sm->string_labels;
+                t->ikeys = sm->string_labels ? NULL : sm->int64_labels;
+                t->nstr = sm->n_class_labels;
+            } else if (o->label) {
+                size_t l = strlen(o->label);
+                const char **blk = malloc(sizeof(char *) + l + 1);
+                if (!blk) { rc = exec_fail(c, "out of memory"); break; }
+                memcpy(blk + 1, o->label, l + 1);
+                blk[0] = (const char *)(blk + 1);
+                t->d[0] = -1;
+                t->strs = blk;
+                t->nstr = 1;
+                t->aux = blk;
+            }
         } else if ((o->dtype == EXEC_DT_STRING || o->dtype == EXEC_DT_DICT || o->strings || o->int_keys) &&
                    keep_strings(c, t, o) != 0) {
             rc = -1;

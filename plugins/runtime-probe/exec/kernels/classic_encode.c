@@ -102,7 +102,7 @@ static int k_one_hot_encoder(xctx *c) {
  * index mapping": an unknown key fails. */
 static int k_dict_vectorizer(xctx *c) {
     const xt *x = exec_nn_in(c, 0);
-    if (!x || x->dt != EXEC_DT_DICT) return exec_fail(c, "dictVectorizer: the input is not a dictionary");
+    if (!classic_is_dict(x)) return exec_fail(c, "dictVectorizer: the input is not a dictionary");
     const cml_attr *sk = classic_list(c, "stringToIndex.vector", CML_ATTR_STRINGS),
                    *ik = classic_list(c, "int64ToIndex.vector", CML_ATTR_INTS);
     size_t nk = sk ? sk->n : ik ? ik->n : 0;
@@ -228,11 +228,11 @@ static int k_imputer(xctx *c) {
                    *dsv = classic_list(c, "imputedStringDictionary.map.value", CML_ATTR_FLOATS),
                    *dik = classic_list(c, "imputedInt64Dictionary.map.key", CML_ATTR_INTS),
                    *div = classic_list(c, "imputedInt64Dictionary.map.value", CML_ATTR_FLOATS);
-    if (dsk || dik || x->dt == EXEC_DT_DICT) {
+    if (dsk || dik || classic_is_dict(x)) {
         bool skeys = dsk != NULL;
         const cml_attr *vals = skeys ? dsv : div;
         size_t nd = skeys ? (dsk && dsv && dsk->n == dsv->n ? dsk->n : 0) : (dik && div && dik->n == div->n ? dik->n : 0);
-        if (x->dt != EXEC_DT_DICT) return exec_fail(c, "imputer: a dictionary imputation needs a dictionary input");
+        if (!classic_is_dict(x)) return exec_fail(c, "imputer: a dictionary imputation needs a dictionary input");
         if ((skeys && !x->strs && x->n) || (!skeys && !x->ikeys && x->n))
             return exec_fail(c, "imputer: the dictionary's keys are not of the imputed dictionary's type");
         /* the input's entries, then the imputed keys it lacks */

@@ -9,6 +9,7 @@
 #ifndef CML_CLASSIC_INTERNAL_H
 #define CML_CLASSIC_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,12 @@ static inline const cml_attr *classic_list(xctx *c, const char *name, cml_attr_k
 /* element i of a string tensor, NULL when x holds no strings */
 static inline const char *classic_str(const xt *x, size_t i) {
     return x && x->dt == EXEC_DT_STRING && x->strs && i < x->nstr ? x->strs[i] : NULL;
+}
+
+/* x is a dictionary: a dictionary tensor, or a classifier's probabilities
+ * (a vector its class labels name, which Core ML hands on as a dictionary) */
+static inline bool classic_is_dict(const xt *x) {
+    return x && (x->dt == EXEC_DT_DICT || (x->dt == EXEC_DT_FP32 && ((x->strs && x->nstr == x->n) || x->ikeys)));
 }
 
 /* every input of the op, numeric, flattened in order, as doubles

@@ -120,20 +120,30 @@ static int k_knn(xctx *c) {
             have_label = true;
             int64_t one = 1;
             xt *t = exec_out(c, o, 1, &one);
-            /* one block: the name pointer, then room for an int64 label's digits */
-            const char **blk = malloc(sizeof(char *) + 32);
-            if (!t || !blk) { free(blk); rc = exec_fail(c, "out of memory"); break; }
-            char *digits = (char *)(blk + 1);
-            const cml_attr *ds = exec_attr(c, "defaultStringLabel"), *di = exec_attr(c, "defaultInt64Label");
-            if (nl && sl) blk[0] = sl->strings[lab[best]];
-            else if (nl) { snprintf(digits, 32, "%lld", (long long)il->ints[lab[best]]); blk[0] = digits; }
-            else if (ds && ds->kind == CML_ATTR_STRING) blk[0] = ds->s;
-            else { snprintf(digits, 32, "%lld", (long long)(di ? di->i : 0)); blk[0] = digits; }
+            if (!t) { rc = exec_fail(c, "out of memory"); break; }
             t->dt = EXEC_DT_LABEL;
-            t->d[0] = 0;
-            t->strs = blk;
-            t->nstr = 1;
-            t->aux = blk;
+            if (nl) {
+                /* the nearest class's index into the examples' labels */
+                t->d[0] = (float)lab[best];
+                if (sl) t->strs = sl->strings;
+                else t->ikeys = il->ints;
+                t->nstr = sl ? sl->n : il->n;
+            } else {
+                /* no example: the default label, a name of the kernel's own */
+                const cml_attr *ds = exec_attr(c, "defaultStringLabel"), *di = exec_attr(c, "defaultInt64Label");
+                void *blk = malloc(sizeof(char *) > sizeof(int64_t) ? sizeof(char *) : sizeof(int64_t));
+                if (!blk) { rc = exec_fail(c, "out of memory"); break; }
+                if (ds && ds->kind == CML_ATTR_STRING) {
+                    *(const char **)blk = ds->s;
+                    t->strs = blk;
+                } else {
+                    *(int64_t *)blk = di ? di->i : 0;
+                    t->ikeys = blk;
+                }
+                t->d[0] = -1;
+                t->nstr = 1;
+                t->aux = blk;
+            }
         } else {
             int64_t dn = (int64_t)nl;
             xt *t = exec_out(c, o, 1, &dn);
@@ -339,7 +349,7 @@ static int k_item_similarity(xctx *c) {
     long in_items = in_named(c, exec_as(c, "itemInputFeatureName"));
     if (in_items < 0) in_items = 0;
     const xt *obs = exec_nn_in(c, (size_t)in_items);
-    if (!obs || obs->dt != EXEC_DT_DICT) return exec_fail(c, "itemSimilarityRecommender: the items input is not a dictionary");
+    if (!classic_is_dict(obs)) return exec_fail(c, "itemSimilarityRecommender: the items input is not a dictionary");
     double *score = calloc(n_items ? n_items : 1, sizeof *score), *shift = calloc(n_items ? n_items : 1, sizeof *shift);
     double *obs_score = malloc((n_items ? n_items : 1) * sizeof *obs_score);
     bool *observed = calloc(n_items ? n_items : 1, sizeof *observed), *allowed = malloc((n_items ? n_items : 1) * sizeof *allowed);

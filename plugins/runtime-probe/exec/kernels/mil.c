@@ -1437,22 +1437,13 @@ static int k_classify(xctx *c) {
     if (!lab) return exec_fail(c, "out of memory");
     lab->d[0] = (float)best;
     lab->dt = EXEC_DT_LABEL;
-    /* the label's name is names[index] (exec.c): the classes' own strings, or
-     * int64 classes written out in one block (pointers, then digits) */
+    /* the label's name is the class at its index (exec.c) */
     if (strs) {
         lab->strs = cl->strs;
         lab->nstr = cl->nstr;
-    } else if (ints && pr->n <= SIZE_MAX / (sizeof(char *) + 24)) {
-        const char **names = malloc(pr->n * (sizeof(char *) + 24));
-        if (!names) return exec_fail(c, "out of memory");
-        char *digits = (char *)(names + pr->n);
-        for (size_t i = 0; i < pr->n; i++) {
-            snprintf(digits + 24 * i, 24, "%lld", (long long)cl->ikeys[i]);
-            names[i] = digits + 24 * i;
-        }
-        lab->strs = names;
-        lab->nstr = pr->n;
-        lab->aux = names;
+    } else if (ints) {
+        lab->ikeys = cl->ikeys;
+        lab->nstr = cl->n;
     }
     if (exec_n_outputs(c) > 1) {
         xt *y = exec_out(c, 1, 1, &n);
