@@ -41,14 +41,25 @@ static const char *derive_kind(const char *logical, const char *asked) {
     return "module";
 }
 
-void ctx_notify(rule_ctx *ctx, const char *kind, int level, const char *fmt, ...) {
+static void ctx_vnotify(rule_ctx *ctx, const char *kind, int level, uint32_t line, const char *fmt, va_list ap) {
     if (!ctx) return;
     ctx->notified = true;
     const char *file = ctx->rule && ctx->rule->origin && *ctx->rule->origin ? ctx->rule->origin : NULL;
+    registry_vnotify(ctx->reg, ctx->rule ? ctx->rule->id : NULL, kind ? kind : "rule/error", level,
+                     ctx->model_path, file, file ? line : 0, fmt, ap);
+}
+
+void ctx_notify(rule_ctx *ctx, const char *kind, int level, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    registry_vnotify(ctx->reg, ctx->rule ? ctx->rule->id : NULL, kind ? kind : "rule/error", level,
-                     ctx->model_path, file, 0, fmt, ap);
+    ctx_vnotify(ctx, kind, level, 0, fmt, ap);
+    va_end(ap);
+}
+
+void ctx_notify_line(rule_ctx *ctx, const char *kind, int level, uint32_t line, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    ctx_vnotify(ctx, kind, level, line, fmt, ap);
     va_end(ap);
 }
 

@@ -33,6 +33,9 @@ int ctx_report(rule_ctx *ctx, const report_args *args);
 /* Post a notification for ctx's rule (kind as in notification). */
 void ctx_notify(rule_ctx *ctx, const char *kind, int level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The same, at line `line` (1-based; 0 none) of the rule's file. */
+void ctx_notify_line(rule_ctx *ctx, const char *kind, int level, uint32_t line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* Effective options of the rule (object; never NULL). */
 const cJSON *ctx_options(const rule_ctx *ctx);
 /* Deployment target from config/CLI ("iOS16", NULL if none). */

@@ -457,9 +457,20 @@ int luarule_load_file(registry *reg, const char *path, const char *expected_id, 
         expected_id = idbuf;
     }
     if (!rule_id_valid(expected_id)) {
+        /* say which half is wrong: the folder gives the category, the file the name */
+        const char *slash = strchr(expected_id, '/');
+        char cat[128];
+        snprintf(cat, sizeof cat, "%.*s", slash ? (int)(slash - expected_id) : 0, expected_id);
+        char probe[160], probe2[300];
+        snprintf(probe, sizeof probe, "%s/x", cat);
+        snprintf(probe2, sizeof probe2, "x/%s", slash ? slash + 1 : expected_id);
+        bool bad_cat = slash && !rule_id_valid(probe), bad_name = !rule_id_valid(probe2);
+        const char *fix = bad_cat && bad_name ? "rename its folder (the category) and the file"
+                          : bad_cat          ? "rename its folder (the category)"
+                                             : "rename the file";
         registry_notify(reg, NULL, "rule/load-error", LEVEL_ERROR, path, 0,
-                        "'%s' is not a valid rule id (category/kebab-name: [a-z0-9]+(-[a-z0-9]+)*); rename the file",
-                        expected_id);
+                        "'%s' is not a valid rule id (category/kebab-name, each [a-z0-9]+(-[a-z0-9]+)*); %s",
+                        expected_id, fix);
         return 0;
     }
     size_t len = 0;
@@ -689,29 +700,33 @@ static int luarule_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
         sandbox_cause c = sandbox_classify(sb, st, msg);
         const char *kind = sandbox_cause_kind(c);
         const char *tb = sb->debug ? strstr(msg, "\nstack traceback:") : NULL;
+        /* the rule's line the message names, for the reports' regions */
+        char chunk[4096];
+        chunk_name(chunk, sizeof chunk, r->origin ? r->origin : "");
+        uint32_t line = r->origin ? msg_line(msg, chunk) : 0;
         switch (c) {
         case SANDBOX_STOPPED:      /* the host already said why (finding cap) */
             break;
         case SANDBOX_MEMORY:
-            ctx_notify(ctx, kind, LEVEL_ERROR,
+            ctx_notify_line(ctx, kind, LEVEL_ERROR, line,
                        "the rule exceeded its memory cap of %zu MiB and was stopped; findings reported before "
                        "were kept (%.*s)", hr->lim.mem_cap >> 20, msg_len(msg), msg);
             rc = -1;
             break;
         case SANDBOX_BUDGET:
-            ctx_notify(ctx, kind, LEVEL_ERROR,
+            ctx_notify_line(ctx, kind, LEVEL_ERROR, line,
                        "the rule exceeded its budget of %llu instructions and was stopped; findings reported "
                        "before were kept (%.*s)", (unsigned long long)hr->lim.check_budget, msg_len(msg), msg);
             rc = -1;
             break;
         case SANDBOX_TIMEOUT:
-            ctx_notify(ctx, kind, LEVEL_ERROR,
+            ctx_notify_line(ctx, kind, LEVEL_ERROR, line,
                        "the rule exceeded its wall-clock limit of %g s (limits.lua_seconds) and was stopped; findings "
                        "reported before were kept (%.*s)", hr->lim.time_ms / 1000.0, msg_len(msg), msg);
             rc = -1;
             break;
         default:
-            ctx_notify(ctx, kind ? kind : "rule/error", LEVEL_ERROR, "%.*s%s%s", msg_len(msg), msg,
+            ctx_notify_line(ctx, kind ? kind : "rule/error", LEVEL_ERROR, line, "%.*s%s%s", msg_len(msg), msg,
                        tb ? "\n" : "", tb ? tb + 1 : "");
             rc = -1;
             break;

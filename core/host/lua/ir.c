@@ -18,6 +18,7 @@
  * __gc frees them. */
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1262,7 +1263,20 @@ static int ctx_report_l(lua_State *L) {
         sandbox *sb = sandbox_from(L);
         lua_rawgeti(L, LUA_REGISTRYINDEX, sb->format_ref);
         for (int i = 3; i <= top; i++) lua_pushvalue(L, i);
-        lua_call(L, top - 2, 1);
+        if (lua_pcall(L, top - 2, 1, 0) != LUA_OK) {
+            /* string.format's complaint, told at the rule's line and in
+             * ctx:report's terms; any other error (the budget, memory)
+             * goes on as it was raised */
+            const char *e = lua_tostring(L, -1);
+            int k;
+            char rest[160];
+            if (!e || sscanf(e, "bad argument #%d to '%*[^']' (%159[^)])", &k, rest) != 2) return lua_error(L);
+            luaL_where(L, 1); /* the rule's line that called ctx:report */
+            if (k == 1) lua_pushfstring(L, "ctx:report: the format string: %s", rest);
+            else lua_pushfstring(L, "ctx:report: value %d after the format string: %s", k - 1, rest);
+            lua_concat(L, 2);
+            return lua_error(L);
+        }
         a.message = lua_tostring(L, -1);
     }
     if (!a.message || !*a.message) return luaL_error(L, "ctx:report: 'message' must not be empty");

@@ -181,6 +181,28 @@ sandbox *sandbox_from(lua_State *L) {
 
 static void sb_hook(lua_State *L, lua_Debug *ar);
 
+/* Push "chunk:line: " of the innermost Lua function running (the hooked
+ * one in the count hook, level 0; a library function's caller when a C
+ * function charges, level 1), or "" when none has a line. */
+static void sb_where(lua_State *L) {
+    lua_Debug d;
+    for (int level = 0; level < 3 && lua_getstack(L, level, &d); level++) {
+        if (lua_getinfo(L, "Sl", &d) && d.currentline > 0) {
+            lua_pushfstring(L, "%s:%d: ", d.short_src, d.currentline);
+            return;
+        }
+    }
+    lua_pushliteral(L, "");
+}
+
+/* Stop the rule with message msg at the line it was running. */
+static int sb_stop_here(lua_State *L, const char *msg) {
+    sb_where(L);
+    lua_pushstring(L, msg);
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
 /* Budget spent: remember why, fire on every instruction from now on. */
 static int sb_exhausted(lua_State *L, sandbox *sb) {
     if (sb->cause == SANDBOX_OK) sb->cause = SANDBOX_BUDGET;
@@ -188,7 +210,9 @@ static int sb_exhausted(lua_State *L, sandbox *sb) {
         sb->period = 1;
         lua_sethook(L, sb_hook, LUA_MASKCOUNT, 1);
     }
-    return luaL_error(L, "instruction budget exceeded (%I instructions)", (lua_Integer)sb->budget);
+    char msg[96];
+    snprintf(msg, sizeof msg, "instruction budget exceeded (%llu instructions)", (unsigned long long)sb->budget);
+    return sb_stop_here(L, msg);
 }
 
 static uint64_t sb_now_ns(void) {
@@ -204,7 +228,9 @@ static int sb_timed_out(lua_State *L, sandbox *sb) {
         sb->period = 1;
         lua_sethook(L, sb_hook, LUA_MASKCOUNT, 1);
     }
-    return luaL_error(L, "wall-clock limit exceeded (%f s)", sb->lim.time_ms / 1000.0);
+    char msg[96];
+    snprintf(msg, sizeof msg, "wall-clock limit exceeded (%.14g s)", sb->lim.time_ms / 1000.0);
+    return sb_stop_here(L, msg);
 }
 
 static void sb_hook(lua_State *L, lua_Debug *ar) {

@@ -1,5 +1,8 @@
 -- expect: rule/budget-exceeded
--- An endless loop: the count hook stops it at the instruction budget.
+-- expect-line: 10
+-- expect-text: infinite-loop.lua:10: instruction budget exceeded
+-- An endless loop: the count hook stops it at the instruction budget,
+-- and says at which line.
 local rule = { id = "hostile/infinite-loop", name = "Hostile", summary = "hostile test rule", help = "Test rule.", level = "note" }
 
 function rule.check(model, ctx)

@@ -642,11 +642,18 @@ static char **list_lua(const char *dir, size_t *n) {
 
 static void run_hostile(const char *path, const char *name, const char *m1, const char *m2) {
     char *text = slurp(path);
-    char expect[64] = "";
+    char expect[64] = "", want_text[160] = "";
+    unsigned want_line = 0;
     bool second_only = false;
     if (text && sscanf(text, "-- expect: %63s", expect) != 1) {
         if (sscanf(text, "-- expect-second: %63s", expect) == 1) second_only = true;
     }
+    /* optional headers: the rule line the notification names (its region in
+     * SARIF, GitHub's line=) and a piece of its message */
+    const char *h = text ? strstr(text, "\n-- expect-line: ") : NULL;
+    if (h) sscanf(h, "\n-- expect-line: %u", &want_line);
+    h = text ? strstr(text, "\n-- expect-text: ") : NULL;
+    if (h) sscanf(h, "\n-- expect-text: %159[^\n]", want_text);
     free(text);
     CHECK(expect[0] != 0);
     char id[128];
@@ -677,6 +684,8 @@ static void run_hostile(const char *path, const char *name, const char *m1, cons
             }
             CHECK_INT(n, 1);
             CHECK(x && x->count == 1);
+            if (want_line) CHECK(x && x->line == want_line);
+            if (want_text[0]) CHECK(x && strstr(x->message, want_text));
             n_kind += n;
         }
         /* nothing but the expected kind */
