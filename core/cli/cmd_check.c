@@ -51,12 +51,14 @@ static void summary(const run_result *r, const run_stats *st) {
 
 /* Notifications that say a rule or plugin failed: error level, kind rule/...
  * or plugin/... (a plugin's own log lines aside). */
-static size_t rule_failures(const registry *reg) {
+static size_t rule_failures(const registry *reg, size_t *load_errors) {
     size_t n = 0;
+    *load_errors = 0;
     for (size_t i = 0; i < registry_n_notes(reg); i++) {
         const notification *nt = registry_note(reg, i);
         if (nt->level < LEVEL_ERROR || !strcmp(nt->kind, NOTE_PLUGIN_LOG)) continue;
         if (!strncmp(nt->kind, "rule/", 5) || !strncmp(nt->kind, "plugin/", 7)) n++;
+        if (!strcmp(nt->kind, "rule/load-error") || !strcmp(nt->kind, "plugin/unusable")) ++*load_errors;
     }
     return n;
 }
@@ -237,13 +239,20 @@ int cmd_check(const cli_command *c, cli_opts *o) {
             /* a rule that failed (Lua error, plugin crash or time-out) means
              * the report is missing what it would have found: a house rule
              * broken by a typo must not pass CI quietly */
-            size_t broken = rule_failures(s.reg);
+            size_t unloaded = 0, broken = rule_failures(s.reg, &unloaded);
             if (broken && !o->keep_going) {
                 rc = 2;
+                /* a file that did not load has no rule to disable */
+                const char *hint = !unloaded ? "fix or --disable the failing rule"
+                                   : unloaded == broken
+                                       ? "fix the rule file or take it out of the rules folder (a file that did not "
+                                         "load has no rule to --disable)"
+                                       : "fix or --disable the failing rule, and fix or take out of the rules folder "
+                                         "a rule file that did not load";
                 fprintf(stderr,
-                        "coreml-lint: %zu rule failure%s (see the notifications): exit 2; fix or --disable the rule, or "
-                        "pass --keep-going to exit by the findings alone\n",
-                        broken, broken == 1 ? "" : "s");
+                        "coreml-lint: %zu rule failure%s (see the notifications): exit 2; %s, or pass --keep-going to "
+                        "exit by the findings alone\n",
+                        broken, broken == 1 ? "" : "s", hint);
             }
         }
         /* the text report already carries notifications and a summary */
