@@ -1105,7 +1105,16 @@ static void json_add(lua_State *L, int idx, cJSON *parent, const char *key, int 
     switch (lua_type(L, idx)) {
     case LUA_TBOOLEAN: item = cJSON_CreateBool(lua_toboolean(L, idx)); break;
     case LUA_TNUMBER:
-        item = cJSON_CreateNumber(lua_isinteger(L, idx) ? (double)lua_tointeger(L, idx) : lua_tonumber(L, idx));
+        if (lua_isinteger(L, idx)) {
+            /* a JSON number is a double: 2^53 and beyond would come out another integer */
+            lua_Integer v = lua_tointeger(L, idx);
+            if (v > ((lua_Integer)1 << 53) || v < -((lua_Integer)1 << 53))
+                luaL_error(L, "ctx:report: props value '%s' is the integer %I, which a JSON number cannot hold "
+                              "exactly (beyond 2^53); pass it as a string", path, v);
+            item = cJSON_CreateNumber((double)v);
+        } else {
+            item = cJSON_CreateNumber(lua_tonumber(L, idx)); /* NaN and infinities become null */
+        }
         break;
     case LUA_TSTRING:
         report_charge(L, lua_rawlen(L, idx) + (key ? strlen(key) : 0));
@@ -1125,6 +1134,20 @@ static void json_add(lua_State *L, int idx, cJSON *parent, const char *key, int 
                 json_add(L, -1, item, NULL, depth + 1, path);
                 lua_pop(L, 1);
             }
+            /* an array with keys besides 1..n would lose them */
+            lua_Unsigned all = 0;
+            lua_pushnil(L);
+            while (lua_next(L, idx)) {
+                lua_pop(L, 1);
+                if (++all > n) {
+                    lua_pop(L, 1);
+                    break;
+                }
+            }
+            sandbox_charge(L, all);
+            if (all > n)
+                luaL_error(L, "ctx:report: props value '%s' mixes array items with other keys (a table is an array "
+                              "1..n or a map with string keys)", path);
         } else {
             lua_Integer nk = push_sorted_keys(L, idx, path);
             int keys = lua_gettop(L);
