@@ -43,9 +43,16 @@ check_tree() { # label, prefix
         [ -s "$2/$f" ] || bad "$1: $f is not installed"
     done
     # what docs/lua-rules.md and README.md start a rule author from, beside the installed pages
-    for f in lua-rules.md rules/_template.lua rules/.luacheckrc examples/house-rules/model-size-budget.lua \
+    for f in docs/lua-rules.md rules/_template.lua rules/.luacheckrc examples/house-rules/model-size-budget.lua \
              plugins/_template/README.md plugins/_template/my_rule.c; do
         [ -s "$2/share/doc/coreml-lint/$f" ] || bad "$1: share/doc/coreml-lint/$f is not installed"
+    done
+    # every relative link of the installed pages leads to an installed file
+    D=$2/share/doc/coreml-lint
+    for md in "$D"/README.md $(find "$D/docs" -name '*.md'); do
+        for l in $(grep -o '](\([^)#[:space:]]*\)' "$md" | sed 's/^](//' | grep -v -E '^(https?:|mailto:|$)'); do
+            [ -e "$(dirname "$md")/$l" ] || bad "$1: ${md#"$D"/} links to $l, which is not installed"
+        done
     done
     # every installed header compiles on its own as C11, pedantic, warnings
     # as errors (child.h with the POSIX level it documents)
