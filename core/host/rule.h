@@ -89,6 +89,8 @@ host_rule *rule_new(void);                  /* zeroed; enabled = true */
 void rule_free(host_rule *r);               /* calls eng->free_rule, frees strings */
 /* "category/kebab-name": ^[a-z0-9]+(-[a-z0-9]+)*\/[a-z0-9]+(-[a-z0-9]+)*$ */
 bool rule_id_valid(const char *id);
+/* One half of an id, [s, e): [a-z0-9]+(-[a-z0-9]+)* */
+bool rule_id_part_valid(const char *s, const char *e);
 bool rule_has_tag(const host_rule *r, const char *tag);
 /* SARIF precision of a rule (how often a finding of it is a true
  * positive): the declared one (Lua key `precision`; the builtin load/...

@@ -104,7 +104,7 @@ char *rule_help_uri(const host_rule *r) {
 }
 
 /* [a-z0-9]+(-[a-z0-9]+)* over [s, e) */
-static bool kebab(const char *s, const char *e) {
+bool rule_id_part_valid(const char *s, const char *e) {
     if (s == e || *s == '-' || e[-1] == '-') return false;
     for (const char *p = s; p < e; p++) {
         if (*p == '-') {
@@ -120,7 +120,7 @@ bool rule_id_valid(const char *id) {
     if (!id) return false;
     const char *slash = strchr(id, '/');
     if (!slash || strchr(slash + 1, '/')) return false;
-    return kebab(id, slash) && kebab(slash + 1, slash + strlen(slash));
+    return rule_id_part_valid(id, slash) && rule_id_part_valid(slash + 1, slash + strlen(slash));
 }
 
 bool host_is_glob(const char *s) { return s && strpbrk(s, "*?") != NULL; }

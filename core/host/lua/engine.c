@@ -458,13 +458,9 @@ int luarule_load_file(registry *reg, const char *path, const char *expected_id, 
     }
     if (!rule_id_valid(expected_id)) {
         /* say which half is wrong: the folder gives the category, the file the name */
-        const char *slash = strchr(expected_id, '/');
-        char cat[128];
-        snprintf(cat, sizeof cat, "%.*s", slash ? (int)(slash - expected_id) : 0, expected_id);
-        char probe[160], probe2[300];
-        snprintf(probe, sizeof probe, "%s/x", cat);
-        snprintf(probe2, sizeof probe2, "x/%s", slash ? slash + 1 : expected_id);
-        bool bad_cat = slash && !rule_id_valid(probe), bad_name = !rule_id_valid(probe2);
+        const char *slash = strchr(expected_id, '/'), *end = expected_id + strlen(expected_id);
+        bool bad_cat = slash && !rule_id_part_valid(expected_id, slash),
+             bad_name = !rule_id_part_valid(slash ? slash + 1 : expected_id, end);
         const char *fix = bad_cat && bad_name ? "rename its folder (the category) and the file"
                           : bad_cat          ? "rename its folder (the category)"
                                              : "rename the file";

@@ -977,6 +977,30 @@ static void test_rules_folder(void) {
         if (r) CHECK(r->help_md && (strstr(r->help_md, "**Sources.**") || strstr(r->help_md, "## Sources")));
     }
     registry_free(reg);
+    /* an invalid id says which half to rename: the folder, the file or both */
+    static const struct { const char *cat, *name, *fix; } bad_ids[] = {
+        {"my_rules", "weight-budget", "; rename its folder (the category)"},
+        {"house", "Bad_Name", "; rename the file"},
+        {"My", "X", "; rename its folder (the category) and the file"},
+    };
+    for (size_t i = 0; i < sizeof bad_ids / sizeof *bad_ids; i++) {
+        char dir[400], path[500];
+        snprintf(dir, sizeof dir, "%s/%s", g_tmp, bad_ids[i].cat);
+        mkdir(dir, 0755);
+        snprintf(path, sizeof path, "%s/%s.lua", dir, bad_ids[i].name);
+        FILE *f = fopen(path, "wb");
+        if (f) {
+            fputs("return {}\n", f);
+            fclose(f);
+        }
+        registry *br = registry_new();
+        CHECK_INT(luarule_load_file(br, path, NULL, NULL), 0);
+        const notification *no = registry_n_notes(br) == 1 ? registry_note(br, 0) : NULL;
+        CHECK(no && strstr(no->message, "is not a valid rule id"));
+        CHECK(no && strlen(no->message) >= strlen(bad_ids[i].fix) &&
+              !strcmp(no->message + strlen(no->message) - strlen(bad_ids[i].fix), bad_ids[i].fix));
+        registry_free(br);
+    }
     /* the template itself is a valid rule once given a real id */
     char *t = slurp(src_path("rules/_template.lua"));
     CHECK(t != NULL);
