@@ -423,8 +423,7 @@ size_t exec_in_count(xctx *c, const char *name) {
  * as a number), kept in the slot that holds t; t itself when it names no
  * class. */
 static const xt *label_value(xslot *sl, const xt *t) {
-    long li = t->n ? exec_f2i(t->d[0]) : -2;
-    size_t at = li == -1 && t->nstr == 1 ? 0 : li >= 0 && (size_t)li < t->nstr ? (size_t)li : SIZE_MAX;
+    size_t at = exec_label_at(t, t->nstr);
     if (at == SIZE_MAX || (!t->strs && !t->ikeys)) return t;
     xt *v = &sl->label_view;
     memset(v, 0, sizeof *v);
@@ -2187,8 +2186,7 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
                 lk = p->m->int64_labels;
                 nl = p->m->n_class_labels;
             }
-            int64_t li = t->d && t->n ? exec_f2i(t->d[0]) : -2;
-            size_t at = li == -1 && nl == 1 && t->aux ? 0 : li >= 0 && (uint64_t)li < nl ? (size_t)li : SIZE_MAX;
+            size_t at = exec_label_at(t, nl);
             if (at != SIZE_MAX && (ls || lk) && label_name(&outs[i], ls ? ls[at] : NULL, lk ? lk[at] : 0) != 0) {
                 exec_tensors_free(outs, p->n_outs);
                 snprintf(p->err, sizeof p->err, "out of memory");
@@ -2210,9 +2208,10 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
         outs[i].data = malloc(sizeof(float));
         if (!outs[i].data) { exec_tensors_free(outs, p->n_outs); snprintf(p->err, sizeof p->err, "out of memory"); goto done; }
         outs[i].data[0] = (float)best;
-        if (p->m->string_labels && best < p->m->n_class_labels) outs[i].label = p->m->string_labels[best];
-        else if (p->m->int64_labels && best < p->m->n_class_labels &&
-                 label_name(&outs[i], NULL, p->m->int64_labels[best]) != 0) {
+        const cml_model *m = p->m;
+        if ((m->string_labels || m->int64_labels) && best < m->n_class_labels &&
+            label_name(&outs[i], m->string_labels ? m->string_labels[best] : NULL,
+                       m->int64_labels ? m->int64_labels[best] : 0) != 0) {
             exec_tensors_free(outs, p->n_outs);
             snprintf(p->err, sizeof p->err, "out of memory");
             goto done;

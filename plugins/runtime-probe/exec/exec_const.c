@@ -184,15 +184,21 @@ int exec_weight_f64(const exec_io *io, const cml_weight *w, uint64_t i, double *
     return 0;
 }
 
+/* The shape a constant is decoded to: its value's declared tensor shape,
+ * else the weight's; none (a rank-1 run of its elements) for a list literal
+ * of scalars (classify's classes), and none for other lists, tuples and
+ * dicts, which hold no elements. */
+static const cml_shape *const_shape(const cml_weight *w, const cml_value *v) {
+    if (v && v->type.kind == CML_TYPE_LIST) return NULL;
+    if (v && v->type.kind == CML_TYPE_TENSOR && shape_known(&v->type.shape)) return &v->type.shape;
+    return shape_known(&w->shape) ? &w->shape : NULL;
+}
+
 int exec_decode_weight(const exec_io *io, const cml_weight *w, const cml_value *v, xt *out, char *err,
                        size_t errlen) {
     memset(out, 0, sizeof *out);
-    /* a list literal of scalars (classify's classes) is a rank-1 run of its
-     * elements; any other list, tuple or dict literal has none */
     bool list = v && v->type.kind == CML_TYPE_LIST;
-    const cml_shape *sh = list ? NULL
-                        : (v && v->type.kind == CML_TYPE_TENSOR && shape_known(&v->type.shape)) ? &v->type.shape
-                        : shape_known(&w->shape) ? &w->shape : NULL;
+    const cml_shape *sh = const_shape(w, v);
     const char *nm = v && v->name ? v->name : "?";
     const char *const *strs = NULL;
     cml_dtype st = io->stored_as(io->user, w, &strs);
@@ -966,12 +972,7 @@ static bool raw_src(const exec_io *io, const cml_weight *w, size_t n, xsrc *s, x
 }
 
 static bool lz_shape(const cml_weight *w, const cml_value *v, xlz *z) {
-    /* a list literal of scalars (classify's classes) is a rank-1 run of its
-     * elements; any other list, tuple or dict literal has none */
-    bool list = v && v->type.kind == CML_TYPE_LIST;
-    const cml_shape *sh = list ? NULL
-                        : (v && v->type.kind == CML_TYPE_TENSOR && shape_known(&v->type.shape)) ? &v->type.shape
-                        : shape_known(&w->shape) ? &w->shape : NULL;
+    const cml_shape *sh = const_shape(w, v);
     if (!sh) return false;
     z->rank = sh->rank;
     for (int k = 0; k < sh->rank; k++) z->dim[k] = sh->dims[k];

@@ -393,6 +393,15 @@ static inline int64_t exec_f2i(double v) {
     return (int64_t)v;
 }
 
+/* Label t's position among its n_classes classes (the xt convention
+ * above: d[0], or the one kernel-named entry when d[0] is -1); SIZE_MAX
+ * when it names none. */
+static inline size_t exec_label_at(const xt *t, size_t n_classes) {
+    int64_t li = t->d && t->n ? exec_f2i(t->d[0]) : -2;
+    if (li == -1 && n_classes == 1 && t->aux) return 0;
+    return li >= 0 && (uint64_t)li < n_classes ? (size_t)li : SIZE_MAX;
+}
+
 /* Kernel sizes, strides, dilations and padding amounts past this describe
  * no tensor that fits in memory, and sums and products of such values wrap
  * int64 (the NN and MIL conv and pool kernels refuse them) */
