@@ -788,15 +788,10 @@ static void program_class_labels(cml_model *m) {
         const cml_value *v = cml_op_param(op, "classes");
         const iweight *w = v && v->weight ? (const iweight *)v->weight : NULL;
         if (!w) return;
-        if (w->stored_as == ISTORE_STR && w->strings) {
-            m->class_label_kind = "stringClassLabels";
-            m->string_labels = w->strings;
-            m->n_class_labels = (size_t)w->pub.nbytes;
-        } else if (w->stored_as == ISTORE_I64 && w->inline_data) {
-            m->class_label_kind = "int64ClassLabels";
-            m->int64_labels = (const int64_t *)(const void *)w->inline_data;
-            m->n_class_labels = (size_t)(w->pub.nbytes / sizeof(int64_t));
-        }
+        if (w->stored_as == ISTORE_STR && w->strings) irb_class_labels(m, w->strings, NULL, (size_t)w->pub.nbytes);
+        else if (w->stored_as == ISTORE_I64 && w->inline_data)
+            irb_class_labels(m, NULL, (const int64_t *)(const void *)w->inline_data,
+                             (size_t)(w->pub.nbytes / sizeof(int64_t)));
         return;
     }
 }
@@ -838,15 +833,11 @@ cml_model *ir_build(lmodel *lm, const Cmlpb__Model *pb, const char *artifact, co
                  c->imageinputshapemapping);
         /* SOURCE: NeuralNetwork.proto NeuralNetworkClassifier oneof
          * ClassLabels: stringClassLabels = 100, int64ClassLabels = 101 */
-        if (c->class_labels_case == 100 && c->stringclasslabels) {
-            m->class_label_kind = "stringClassLabels";
-            m->n_class_labels = c->stringclasslabels->n_vector;
-            m->string_labels = (const char *const *)c->stringclasslabels->vector;
-        } else if (c->class_labels_case == 101 && c->int64classlabels) {
-            m->class_label_kind = "int64ClassLabels";
-            m->n_class_labels = c->int64classlabels->n_vector;
-            m->int64_labels = c->int64classlabels->vector;
-        }
+        if (c->class_labels_case == 100 && c->stringclasslabels)
+            irb_class_labels(m, (const char *const *)c->stringclasslabels->vector, NULL,
+                             c->stringclasslabels->n_vector);
+        else if (c->class_labels_case == 101 && c->int64classlabels)
+            irb_class_labels(m, NULL, c->int64classlabels->vector, c->int64classlabels->n_vector);
         break;
     }
     case 303: { /* neuralNetworkRegressor */

@@ -125,13 +125,6 @@ static void classic_finish(builder *b, fctx *fc, const cml_op **ops, size_t n_op
     b->m->classic = fc->fn;
 }
 
-/* A classic model (GLM, tree ensemble, SVM, scaler, feature vectorizer ...):
- * a function "main" with one op whose kind is the model type, reading the
- * description's inputs and defining its outputs, with the type's parameter
- * message reflected into attributes (repeated messages as columns, see
- * irb_reflect_columns). SOURCE: mlmodel/format/Model.proto, Model oneof Type:
- * the classic types are the fields other than pipelines (200-202),
- * neuralNetwork* (303, 403, 500) and mlProgram (502). */
 /* A classic classifier's labels, as the model's class labels (what an NN
  * classifier has in its own message). SOURCE: GLMClassifier.proto,
  * SVM.proto SupportVectorClassifier, TreeEnsemble.proto
@@ -146,17 +139,17 @@ static void classic_class_labels(cml_model *m, const cml_op *op) {
     for (size_t i = 0; classifiers[i] && m->type; i++) is = is || !strcmp(m->type, classifiers[i]);
     if (!is) return;
     const cml_attr *sl = cml_op_attr(op, "stringClassLabels.vector"), *il = cml_op_attr(op, "int64ClassLabels.vector");
-    if (sl && sl->kind == CML_ATTR_STRINGS) {
-        m->class_label_kind = "stringClassLabels";
-        m->string_labels = sl->strings;
-        m->n_class_labels = sl->n;
-    } else if (il && il->kind == CML_ATTR_INTS) {
-        m->class_label_kind = "int64ClassLabels";
-        m->int64_labels = il->ints;
-        m->n_class_labels = il->n;
-    }
+    if (sl && sl->kind == CML_ATTR_STRINGS) irb_class_labels(m, sl->strings, NULL, sl->n);
+    else if (il && il->kind == CML_ATTR_INTS) irb_class_labels(m, NULL, il->ints, il->n);
 }
 
+/* A classic model (GLM, tree ensemble, SVM, scaler, feature vectorizer ...):
+ * a function "main" with one op whose kind is the model type, reading the
+ * description's inputs and defining its outputs, with the type's parameter
+ * message reflected into attributes (repeated messages as columns, see
+ * irb_reflect_columns). SOURCE: mlmodel/format/Model.proto, Model oneof Type:
+ * the classic types are the fields other than pipelines (200-202),
+ * neuralNetwork* (303, 403, 500) and mlProgram (502). */
 void irb_build_classic(builder *b, const Cmlpb__Model *pb) {
     const ProtobufCFieldDescriptor *fd =
         protobuf_c_message_descriptor_get_field(&cmlpb__model__descriptor, (unsigned)pb->type_case);

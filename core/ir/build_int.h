@@ -65,6 +65,15 @@ typedef struct attr_acc {
     bool columnar;  /* repeated messages as columns (classic models, reflect_columns) */
 } attr_acc;
 
+/* A classifier's classes as the model's class labels: n string labels, or
+ * (strings NULL) n int64 ones. */
+static inline void irb_class_labels(cml_model *m, const char *const *strings, const int64_t *ints, size_t n) {
+    m->class_label_kind = strings ? "stringClassLabels" : "int64ClassLabels";
+    m->string_labels = strings;
+    m->int64_labels = strings ? NULL : ints;
+    m->n_class_labels = n;
+}
+
 /* build.c: the builder's helpers */
 int irb_vec_push(arena *a, vec *v, void *p);
 int irb_scope_put(arena *a, scope *sc, const char *name, cml_value *v);
