@@ -108,11 +108,9 @@ static int write_note(FILE *out, const notification *n, bool color) {
     if (n->rule_id && *n->rule_id) {
         char *cr = sarif_clean(n->rule_id, true);
         if (!cr) goto out;
-        /* the model the rule was checking, when the rule's file is not it
-         * (the same failure on two models reads as two lines that differ) */
-        char *cmod = n->model_path && *n->model_path ? sarif_clean(n->model_path, true) : NULL;
-        rule = cmod && !(n->file && !strcmp(n->file, n->model_path)) ? sarif_printf(" [%s on %s]", cr, cmod)
-                                                                     : sarif_printf(" [%s]", cr);
+        const char *mod = note_model_shown(n);
+        char *cmod = mod ? sarif_clean(mod, true) : NULL;
+        rule = cmod ? sarif_printf(" [%s on %s]", cr, cmod) : sarif_printf(" [%s]", cr);
         free(cr);
         free(cmod);
         if (!rule) goto out;

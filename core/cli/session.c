@@ -172,9 +172,9 @@ void session_print_notes(const session *s) {
         const notification *n = registry_note(s->reg, i);
         char times[32] = "";
         if (n->count > 1) snprintf(times, sizeof times, " (%zu times)", n->count);
-        bool on = n->rule_id && n->model_path && *n->model_path && !(n->file && !strcmp(n->file, n->model_path));
+        const char *mod = note_model_shown(n);
         cli_errorf("coreml-lint: %s: %s%s [%s%s%s%s%s]", level_name(n->level), n->message, times, n->kind,
-                   n->rule_id ? " " : "", n->rule_id ? n->rule_id : "", on ? " on " : "", on ? n->model_path : "");
+                   n->rule_id ? " " : "", n->rule_id ? n->rule_id : "", mod ? " on " : "", mod ? mod : "");
     }
 }
 

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Kinds every part of the tool may post (engines add their own rule/...,
  * plugin/..., config/... kinds): */
@@ -42,6 +43,13 @@ void notes_vpost(notes *ns, const char *rule_id, const char *kind, int level, co
                  const char *file, uint32_t line, const char *fmt, va_list ap) __attribute__((format(printf, 8, 0)));
 /* Does any notification of this kind exist (at or above level)? */
 int notes_has(const notes *ns, const char *kind, int min_level);
+/* The model a rule's notification names beside it in text ("[rule on
+ * MODEL]": the same failure on two models must read as two lines), or NULL
+ * when it has no rule or model, or its file is the model. */
+static inline const char *note_model_shown(const notification *n) {
+    if (!n->rule_id || !n->model_path || !*n->model_path) return NULL;
+    return n->file && !strcmp(n->file, n->model_path) ? NULL : n->model_path;
+}
 /* Order for reports: rule, kind, model, file, line, message. */
 int notes_cmp(const notification *a, const notification *b);
 
