@@ -209,7 +209,9 @@ static void test_nn_classifier_labels(void) {
         res r;
         CHECK(nnm_prepare(&r, &b, &nn_host_opts));
         for (int mode = 0; mode < 2; mode++) {
-            if (!res_again(&r, mode ? EXEC_FP16_EMU : EXEC_FP32, &t, 1)) continue;
+            bool ran = res_again(&r, mode ? EXEC_FP16_EMU : EXEC_FP32, &t, 1);
+            CHECK(ran);
+            if (!ran) continue;
             const exec_tensor *lab = out_named(&r, "label"), *pr = out_named(&r, "probs");
             CHECK(lab && lab->dtype == EXEC_DT_LABEL && lab->data && lab->data[0] == 1);
             CHECK(lab && lab->label && !strcmp(lab->label, ints ? "9000000001" : "dog"));
