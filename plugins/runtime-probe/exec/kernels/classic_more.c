@@ -131,14 +131,14 @@ static int k_knn(xctx *c) {
             } else {
                 /* no example: the default label, a name of the kernel's own */
                 const cml_attr *ds = exec_attr(c, "defaultStringLabel"), *di = exec_attr(c, "defaultInt64Label");
-                void *blk = malloc(sizeof(char *) > sizeof(int64_t) ? sizeof(char *) : sizeof(int64_t));
+                union { const char *s; int64_t i; } *blk = malloc(sizeof *blk);
                 if (!blk) { rc = exec_fail(c, "out of memory"); break; }
                 if (ds && ds->kind == CML_ATTR_STRING) {
-                    *(const char **)blk = ds->s;
-                    t->strs = blk;
+                    blk->s = ds->s;
+                    t->strs = &blk->s;
                 } else {
-                    *(int64_t *)blk = di ? di->i : 0;
-                    t->ikeys = blk;
+                    blk->i = di ? di->i : 0;
+                    t->ikeys = &blk->i;
                 }
                 t->d[0] = -1;
                 t->nstr = 1;
