@@ -450,7 +450,7 @@ static void test_const_shape_overflow(void) {
  * version) comes from coremldata.bin or metadata.json: the model and its
  * features are located there, its functions and ops in model.mil (a
  * missing-metadata finding used to point at model.mil, which holds no
- * metadata). The fixture writer's coremldata.bin is a stub, so the
+ * metadata). The fixture writer's coremldata.bin holds no description, so the
  * description is metadata.json's; without metadata.json it is unknown and
  * the model stays at model.mil, the one file read. */
 static void test_program_description_loc(void) {
