@@ -242,13 +242,12 @@ int cmd_check(const cli_command *c, cli_opts *o) {
             size_t unloaded = 0, broken = rule_failures(s.reg, &unloaded);
             if (broken && !o->keep_going) {
                 rc = 2;
-                /* a file that did not load has no rule to disable */
+                /* a file that did not load is disabled by the id its path gives */
                 const char *hint = !unloaded ? "fix or --disable the failing rule"
                                    : unloaded == broken
-                                       ? "fix the rule file or take it out of the rules folder (a file that did not "
-                                         "load has no rule to --disable)"
-                                       : "fix or --disable the failing rule, and fix or take out of the rules folder "
-                                         "a rule file that did not load";
+                                       ? "fix the rule file, or --disable the id its path gives (category/name)"
+                                       : "fix or --disable the failing rules (a rule file that did not load by the id "
+                                         "its path gives)";
                 fprintf(stderr,
                         "coreml-lint: %zu rule failure%s (see the notifications): exit 2; %s, or pass --keep-going to "
                         "exit by the findings alone\n",

@@ -39,6 +39,17 @@ static void apply_limit_flags(host_limits *l, const strv *flags) {
     }
 }
 
+
+typedef struct decision_arg {
+    const config *cfg;
+    const config_overlay *ov;
+} decision_arg;
+
+static int decided(const char *rule_id, void *arg) {
+    const decision_arg *da = arg;
+    return config_decision(da->cfg, da->ov, rule_id);
+}
+
 int session_open(session *s, const cli_opts *o, bool use_config, const char *options_rules) {
     char err[2048];
     memset(s, 0, sizeof *s);
@@ -158,6 +169,10 @@ int session_open(session *s, const cli_opts *o, bool use_config, const char *opt
         cli_errorf("coreml-lint: %s", err);
         return 2;
     }
+    /* a rule file that did not load, but whose id the user disabled, would
+     * not have run: its failure stays as a note and does not fail the run */
+    decision_arg da = {&s->cfg, &ov};
+    notes_lower_load_errors(registry_notes(s->reg), decided, &da);
     return 0;
 }
 

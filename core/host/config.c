@@ -842,26 +842,41 @@ static int validate_options(const config *c, const registry *reg, const config_r
 
 /* -1 no decision, 0 disable, 1 enable; ties go to disable. extra: rules
  * entries whose level is none count as disables. */
-static int decide(const host_rule *r, char *const *en, size_t ne, char *const *dis, size_t nd,
-                  const config_rule *extra, size_t nx) {
+static int decide(const char *id, char *const *en, size_t ne, char *const *dis, size_t nd, const config_rule *extra,
+                  size_t nx) {
     long best = -1;
     int d = -1;
     for (size_t i = 0; i < ne; i++)
-        if (rule_matches(r, en[i]) && specificity(en[i]) > best) {
+        if (host_glob_match(en[i], id, false) && specificity(en[i]) > best) {
             best = specificity(en[i]);
             d = 1;
         }
     for (size_t i = 0; i < nd; i++)
-        if (rule_matches(r, dis[i]) && specificity(dis[i]) >= best) {
+        if (host_glob_match(dis[i], id, false) && specificity(dis[i]) >= best) {
             best = specificity(dis[i]);
             d = 0;
         }
     for (size_t i = 0; i < nx; i++)
-        if (extra[i].level == LEVEL_NONE && rule_matches(r, extra[i].pattern) && specificity(extra[i].pattern) >= best) {
+        if (extra[i].level == LEVEL_NONE && host_glob_match(extra[i].pattern, id, false) &&
+            specificity(extra[i].pattern) >= best) {
             best = specificity(extra[i].pattern);
             d = 0;
         }
     return d;
+}
+
+int config_decision(const config *c, const config_overlay *ov, const char *id) {
+    int d = -1;
+    if (c) {
+        /* the file, then the rule set it extends */
+        d = decide(id, c->enable, c->n_enable, c->disable, c->n_disable, c->rules, c->n_rules);
+        if (d < 0) d = decide(id, c->set_enable, c->n_set_enable, NULL, 0, c->set_rules, c->n_set_rules);
+    }
+    /* then the command line */
+    int cli = ov ? decide(id, (char *const *)ov->enable, ov->n_enable, (char *const *)ov->disable, ov->n_disable,
+                          NULL, 0)
+                 : -1;
+    return cli >= 0 ? cli : d;
 }
 
 /* The overlay's options: each must be declared, with its type, by a rule
@@ -982,10 +997,7 @@ int config_apply(const config *c, registry *reg, const config_overlay *ov, char 
             r->options_config = opts;
         }
         /* enabled: engine default, then the file, then the command line */
-        int d = decide(r, c->enable, c->n_enable, c->disable, c->n_disable, c->rules, c->n_rules);
-        if (d < 0) d = decide(r, c->set_enable, c->n_set_enable, NULL, 0, c->set_rules, c->n_set_rules);
-        if (d >= 0) r->enabled = d == 1;
-        d = decide(r, (char *const *)cli_enable, n_cli_enable, (char *const *)cli_disable, n_cli_disable, NULL, 0);
+        int d = config_decision(c, ov, r->id);
         if (d >= 0) r->enabled = d == 1;
         registry_set_level_configured(reg, r, level_set);
     }

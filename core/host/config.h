@@ -97,6 +97,11 @@ typedef struct config_overlay {
  * each rule's declared options. c and ov may be NULL. Returns 0, or -1
  * with err (a tool error). */
 int config_apply(const config *c, registry *reg, const config_overlay *ov, char *err, size_t errlen);
+/* Whether the file and the overlay enable (1) or disable (0) a rule id,
+ * the most specific pattern winning and the command line over the file;
+ * -1 when neither says (the rule's own default holds). By id alone, so it
+ * also answers for a rule file that did not load. */
+int config_decision(const config *c, const config_overlay *ov, const char *id);
 /* Remove from the file's rule entries every option that a loaded rule the
  * entry matches declares as naming files (CML_OPT_NAMES_FILE): for a file
  * the user does not trust, which may be the pull request's. Returns how

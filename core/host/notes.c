@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "host/notes.h"
+#include "host/rule.h"
 #include "host/util.h"
 
 /* v in posting order; ht an open-addressing index over v by the dedupe key
@@ -57,6 +58,19 @@ void notes_free(notes *ns) {
 size_t notes_count(const notes *ns) { return ns ? ns->n : 0; }
 
 const notification *notes_get(const notes *ns, size_t i) { return ns && i < ns->n ? ns->v[i] : NULL; }
+
+size_t notes_lower_load_errors(notes *ns, int (*decided)(const char *rule_id, void *arg), void *arg) {
+    size_t n = 0;
+    for (size_t i = 0; ns && i < ns->n; i++) {
+        notification *nt = ns->v[i];
+        if (nt->level >= LEVEL_ERROR && nt->rule_id && !strcmp(nt->kind, "rule/load-error") &&
+            decided(nt->rule_id, arg) == 0) {
+            nt->level = LEVEL_NOTE;
+            n++;
+        }
+    }
+    return n;
+}
 
 static bool same(const char *a, const char *b) { return (!a && !b) || (a && b && !strcmp(a, b)); }
 

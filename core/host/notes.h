@@ -41,6 +41,11 @@ size_t notes_count(const notes *ns);
 const notification *notes_get(const notes *ns, size_t i);   /* posting order */
 void notes_vpost(notes *ns, const char *rule_id, const char *kind, int level, const char *model_path,
                  const char *file, uint32_t line, const char *fmt, va_list ap) __attribute__((format(printf, 8, 0)));
+/* Lower to a note every rule/load-error whose rule `decided` says is
+ * disabled (returns 0): a file the user turned off would not have run, so
+ * its failure must not fail the run, yet it stays visible. Returns how
+ * many were lowered. */
+size_t notes_lower_load_errors(notes *ns, int (*decided)(const char *rule_id, void *arg), void *arg);
 /* Does any notification of this kind exist (at or above level)? */
 int notes_has(const notes *ns, const char *kind, int min_level);
 /* The model a rule's notification names beside it in text ("[rule on

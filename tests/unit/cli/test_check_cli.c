@@ -383,6 +383,33 @@ static void test_broken_rule(void) {
     EXPECT_CODE(r, 0);
     CHECK(strstr(r.err, "rule failure") == NULL);
     cli_res_free(&r);
+
+    /* a rule file that does not load fails the run, and the hint names the
+     * way out: the id its path gives, which --disable then turns off (the
+     * failure stays visible, as a note) */
+    work_dirs("broken/house");
+    write_str("broken/house/syntax.lua", "return { id = \"house/syntax\",\n  check = function(model, ctx)\n");
+    r = RUNW("--no-bundled", "--no-config", "--rules-dir", "broken", model);
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.out, "error: ") && strstr(r.out, "broken/house/syntax.lua:3:"));
+    CHECK(strstr(r.err, "--disable the id its path gives") != NULL);
+    cli_res_free(&r);
+    const char *off[][2] = {{"--disable", "house/syntax"}, {"--disable", "house/*"}};
+    for (size_t i = 0; i < sizeof off / sizeof *off; i++) {
+        r = RUNW("--no-bundled", "--no-config", off[i][0], off[i][1], "--rules-dir", "broken", model);
+        EXPECT_CODE(r, 0);
+        CHECK(strstr(r.out, "note: ") && strstr(r.out, "broken/house/syntax.lua:3:"));
+        CHECK(strstr(r.err, "rule failure") == NULL);
+        cli_res_free(&r);
+    }
+    /* the same from a configuration file, and the command line over it */
+    write_str("broken.json", "{\"rules\": {\"house/syntax\": {\"level\": \"none\"}}}");
+    r = RUNW("--no-bundled", "--config", "broken.json", "--rules-dir", "broken", model);
+    EXPECT_CODE(r, 0);
+    cli_res_free(&r);
+    r = RUNW("--no-bundled", "--config", "broken.json", "--enable", "house/syntax", "--rules-dir", "broken", model);
+    EXPECT_CODE(r, 2);
+    cli_res_free(&r);
 }
 
 /* One rules folder named twice, in the trusted config and on the command
