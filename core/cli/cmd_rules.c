@@ -137,8 +137,10 @@ int cmd_rules(const cli_command *c, cli_opts *o) {
     }
     bool markdown = !strcmp(fmt, "markdown") || o->docs_dir;
     session s;
-    /* the reference documents the defaults, whatever a config says */
-    int rc = session_open(&s, o, !markdown, NULL);
+    /* the configuration too: a trusted one names rule folders and plugins
+     * whose rules the reference must cover (the Markdown pages print each
+     * rule's defaults, whatever levels and options the file sets) */
+    int rc = session_open(&s, o, true, NULL);
     const char *want = o->args.n ? o->args.v[0] : NULL;
     if (!rc && want && !host_is_glob(want) && !registry_find(s.reg, want)) {
         cli_errorf("coreml-lint rules: no rule '%s' (coreml-lint rules lists them)", want);

@@ -434,6 +434,40 @@ static void test_rules_dir_twice(void) {
     unlink(p);
 }
 
+/* The reference covers the rules a trusted configuration's rules_dirs
+ * load, in every form (it said "no rule" for --markdown and --docs), and
+ * documents their defaults, not the levels the file sets. */
+static void test_rules_doc_config(void) {
+    work_dirs("docrules/house");
+    write_str("docrules/house/hello.lua",
+              "return { id = \"house/hello\", name = \"Hello\", summary = \"s\", help = \"h\", level = \"note\",\n"
+              "  check = function(model, ctx) end }\n");
+    write_str(".coreml-lint.json",
+              "{\"rules_dirs\": [\"docrules\"], \"rules\": {\"house/hello\": {\"level\": \"error\"}}}");
+    res r = RUNW("rules", "--trust-config", "--markdown", "house/hello");
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "# house/hello\n") == r.out && strstr(r.out, "| Default level | note |"));
+    cli_res_free(&r);
+    r = RUNW("rules", "--trust-config", "house/hello");
+    EXPECT_CODE(r, 0);
+    cli_res_free(&r);
+    char d[PATH_MAX + 32], page[PATH_MAX + 64];
+    snprintf(d, sizeof d, "%s/docrules-out", work);
+    r = RUNW("rules", "--trust-config", "--docs", d);
+    EXPECT_CODE(r, 0);
+    cli_res_free(&r);
+    snprintf(page, sizeof page, "%s/rules/house/hello.md", d);
+    CHECK(access(page, R_OK) == 0);
+    tmp_remove_tree(d);
+    /* untrusted, the folder is not loaded, and the reference says so */
+    r = RUNW("rules", "--markdown", "house/hello");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.out, "config/untrusted-code") || strstr(r.err, "config/untrusted-code"));
+    cli_res_free(&r);
+    snprintf(d, sizeof d, "%s/.coreml-lint.json", work);
+    unlink(d);
+}
+
 /* --profile: where the time went, on stderr, for each rule that ran (a Lua
  * rule's VM instructions beside it), slowest first; the report is the same
  * bytes with or without it, and only the commands that run rules take it. */
@@ -1095,6 +1129,7 @@ int main(void) {
     RUN(test_marked_folder_hides_nothing);
     RUN(test_broken_rule);
     RUN(test_rules_dir_twice);
+    RUN(test_rules_doc_config);
     RUN(test_profile);
     RUN(test_xcode_target);
     RUN(test_test_rule);
