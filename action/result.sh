@@ -12,7 +12,7 @@ if [ "$rc" = 1 ] && [ "${INPUT_FAIL_ON:-error}" = never ]; then
 fi
 case $rc in
 0) echo "coreml-lint: no finding at or above fail-on" ;;
-1) echo "::error::coreml-lint: findings at or above fail-on (${INPUT_FAIL_ON:-error}); see the job summary and code scanning" ;;
+1) echo "::error::coreml-lint: findings at or above fail-on (${INPUT_FAIL_ON:-"the configuration's fail_on, else error"}); see the job summary and code scanning" ;;
 *) echo "::error::coreml-lint could not check the models (exit $rc); see the step 'Check the models'" ;;
 esac
 exit "$rc"

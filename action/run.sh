@@ -12,17 +12,20 @@
 set -uo pipefail
 bin=${COREML_LINT:-coreml-lint}
 out() { [ -n "${GITHUB_OUTPUT:-}" ] && echo "$1" >> "$GITHUB_OUTPUT"; return 0; }
-fail_on=${INPUT_FAIL_ON:-error}
+# fail-on: unset, the configuration's fail_on decides (else error): passing
+# a default here overrode a committed "fail_on": "warning" and let the job pass
+args=()
+fail_on=${INPUT_FAIL_ON:-}
 case $fail_on in
-note | warning | error) ;;
-never) fail_on=error ;;
+"") ;;
+note | warning | error) args+=(--fail-on "$fail_on") ;;
+never) ;;   # result.sh passes the step on exit 1; tool errors still fail it
 *)
     echo "::error::fail-on must be note, warning, error or never, not '$fail_on'"
     out "exit-code=2"
     exit 0
     ;;
 esac
-args=(--fail-on "$fail_on")
 [ -n "${INPUT_TARGET:-}" ] && args+=(--target "$INPUT_TARGET")
 [ -n "${INPUT_CONFIG:-}" ] && args+=(--config "$INPUT_CONFIG")
 # args: separated by spaces or newlines (a YAML "args: |" block); read -a

@@ -9,6 +9,7 @@
 #    examples' findings), appends the Markdown summary to the job summary,
 #    takes paths one per line, and reports a missing path as exit-code 2
 #    without a summary or SARIF;
+#  - run.sh leaves fail-on to the configuration when the input is unset;
 #  - result.sh fails the step by the exit code, except fail-on: never;
 #  - action.yml's steps use only inputs it declares and scripts that exist,
 #    and the workflows and .pre-commit-hooks.yaml are valid YAML; the
@@ -104,6 +105,21 @@ rm -f "$RUNNER_TEMP/coreml-lint.sarif"
 [ -z "$(output sarif-file)" ] || bad "a missing path: sarif-file '$(output sarif-file)', wanted none"
 [ -s "$GITHUB_STEP_SUMMARY" ] && bad "a missing path wrote a summary"
 grep -q "does not exist" "$T/run3.log" || bad "run.sh's log does not say the path does not exist"
+
+# fail-on unset: the configuration's fail_on decides (the action's own
+# default, --fail-on error, used to override it and pass the job)
+mkdir -p "$T/cfg"
+cp "$B/examples/tiny_image_nn.mlmodel" "$T/cfg/"
+printf '{"fail_on": "warning"}\n' > "$T/cfg/.coreml-lint.json"
+: > "$GITHUB_OUTPUT"
+(cd "$T/cfg" && COREML_LINT="$B/coreml-lint" INPUT_PATHS="tiny_image_nn.mlmodel" INPUT_SARIF_FILE=c.sarif \
+    INPUT_SUMMARY=false bash "$S/action/run.sh" > "$T/run6.log" 2>&1)
+[ "$(output exit-code)" = 1 ] || bad "the configuration's fail_on warning over a model with warnings: exit-code '$(output exit-code)', wanted 1"
+grep -q -- "--fail-on" "$T/run6.log" && bad "fail-on unset, yet run.sh passed --fail-on: $(head -1 "$T/run6.log")"
+: > "$GITHUB_OUTPUT"
+(cd "$T/cfg" && COREML_LINT="$B/coreml-lint" INPUT_PATHS="tiny_image_nn.mlmodel" INPUT_SARIF_FILE=c.sarif \
+    INPUT_FAIL_ON=error INPUT_SUMMARY=false bash "$S/action/run.sh" > "$T/run7.log" 2>&1)
+[ "$(output exit-code)" = 0 ] || bad "fail-on error over the configuration's warning: exit-code '$(output exit-code)', wanted 0"
 
 # ---- result.sh ------------------------------------------------------------------------------
 for case in "0 error 0" "1 error 1" "1 never 0" "2 never 2" "2 error 2" "1 warning 1"; do
