@@ -16,9 +16,10 @@ BUILD_DEPS="build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-d
 # for the tests, optional: luacheck lints the Lua rules; node + npm run the
 # shared SARIF validator; chromium renders the HTML report (html_render);
 # groff, zsh and fish check the man page and the completions (completions);
-# clang reads every C file as a macOS build would (clang_c11)
+# clang reads every C file as a macOS build would (clang_c11); vim reads the
+# report with docs/editors.md's errorformat (problem_matcher)
 # (those tests skip, with a message, without them)
-TEST_TOOLS="luacheck:lua-check npm:npm node:nodejs chromium:chromium groff:groff-base zsh:zsh fish:fish python3:python3 shellcheck:shellcheck clang:clang"
+TEST_TOOLS="luacheck:lua-check npm:npm node:nodejs chromium:chromium groff:groff-base zsh:zsh fish:fish python3:python3 shellcheck:shellcheck clang:clang vim:vim-nox"
 # optional libraries of those tools (PyYAML reads action.yml and the workflows)
 TEST_PACKAGES="python3-yaml"
 JOBS=$(nproc 2>/dev/null || echo 2)

@@ -123,9 +123,13 @@ ed = open(os.path.join(src, "docs", "editors.md"), encoding="utf-8").read()
 tasks_text = "\n".join(l for l in open(os.path.join(src, ".vscode", "tasks.json")).read().splitlines()
                        if not l.lstrip().startswith("//"))
 tasks = json.loads(tasks_text)["tasks"]
-regexp = [t["problemMatcher"]["pattern"]["regexp"] for t in tasks if isinstance(t.get("problemMatcher"), dict)][0]
-if json.dumps(regexp) not in ed:
-    bad("docs/editors.md's problem matcher is not the one in .vscode/tasks.json")
+matchers = [m for t in tasks for m in (t.get("problemMatcher") if isinstance(t.get("problemMatcher"), list)
+                                      else [t.get("problemMatcher")]) if isinstance(m, dict)]
+if not matchers:
+    bad(".vscode/tasks.json has no problem matcher")
+for m in matchers:
+    if json.dumps(m["pattern"]["regexp"]) not in ed:
+        bad("docs/editors.md's problem matchers are not the ones in .vscode/tasks.json")
 
 if not fails:
     print("ok   %d docs: %d coreml-lint commands, links, workflows, hook, build phase, matcher" % (len(docs), n_cmds))

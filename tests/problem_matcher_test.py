@@ -30,15 +30,16 @@ def bad(msg):
 with open(os.path.join(src, ".vscode", "tasks.json"), encoding="utf-8") as f:
     text = "\n".join(l for l in f.read().splitlines() if not l.lstrip().startswith("//"))
 tasks = json.loads(text)["tasks"]
-matchers = [t["problemMatcher"] for t in tasks if isinstance(t.get("problemMatcher"), dict)]
-if len(matchers) != 1:
-    bad("tasks.json should have one problem matcher, has %d" % len(matchers))
+check_tasks = [t for t in tasks if isinstance(t.get("problemMatcher"), (dict, list)) and t["problemMatcher"]]
+if len(check_tasks) != 1:
+    bad("tasks.json should have one task with problem matchers, has %d" % len(check_tasks))
     sys.exit(1)
-pm = matchers[0]
-pat = pm["pattern"]
-if pm.get("fileLocation", [None])[0] != "relative":
-    bad("fileLocation should be relative to the workspace: %r" % pm.get("fileLocation"))
-check_task = [t for t in tasks if t.get("problemMatcher") is pm][0]
+check_task = check_tasks[0]
+pms = check_task["problemMatcher"]
+pms = pms if isinstance(pms, list) else [pms]
+for pm in pms:
+    if pm.get("fileLocation", [None])[0] != "relative":
+        bad("fileLocation should be relative to the workspace: %r" % pm.get("fileLocation"))
 if "--no-color" not in check_task.get("args", []):
     bad("the task must pass --no-color (a task runs in a terminal: colour codes would break the pattern)")
 
@@ -78,14 +79,31 @@ def match_all(regexp, lines):
     return res, "python"
 
 
-matches, engine = match_all(pat["regexp"], lines)
+# VS Code's rule (problemMatcher.ts, getMarkerMatch/getLocation): a match of
+# a "location" pattern without a line makes no marker; a "file" pattern's
+# match marks the whole file. A line matched by two matchers would be two
+# markers.
 got = []
-for line, m in zip(lines, matches):
-    if m is None:
-        continue
-    g = lambda k: m[pat[k]] if pat.get(k) is not None and pat[k] < len(m) else None
-    got.append({"line_text": line, "file": g("file"), "line": g("line"), "column": g("column"),
-                "severity": g("severity"), "message": g("message"), "code": g("code")})
+per_line = [[] for _ in lines]
+engine = None
+for pm in pms:
+    pat = pm["pattern"]
+    whole_file = pat.get("kind") == "file"
+    matches, engine = match_all(pat["regexp"], lines)
+    for i, (line, m) in enumerate(zip(lines, matches)):
+        if m is None:
+            continue
+        g = lambda k: m[pat[k]] if pat.get(k) is not None and pat[k] < len(m) else None
+        if not whole_file and not g("line"):
+            bad("a location matcher matched a line without a line number (VS Code shows nothing): %r" % line)
+            continue
+        per_line[i].append(len(got))
+        got.append({"line_text": line, "file": g("file"), "line": None if whole_file else g("line"),
+                    "column": None if whole_file else g("column"), "severity": g("severity"),
+                    "message": g("message"), "code": g("code")})
+for i, hits in enumerate(per_line):
+    if len(hits) > 1:
+        bad("two matchers matched one line (two markers): %r" % lines[i])
 
 # what must match: every finding, once
 expected = []
@@ -110,6 +128,30 @@ for i, g in enumerate(got):
 for line in lines:
     if ": note: fix: " in line and any(g["line_text"] == line for g in got):
         bad("a fix line matched: " + line)
+# Vim: the errorformat docs/editors.md gives, over the same report, makes one
+# valid quickfix entry per finding and none of the indented lines
+vim = shutil.which("vim")
+with open(os.path.join(src, "docs", "editors.md"), encoding="utf-8") as f:
+    efm = re.search(r"`:set (errorformat=[^`]+)`", f.read())
+if not efm:
+    bad("docs/editors.md gives no errorformat")
+elif vim:
+    import tempfile
+    with tempfile.TemporaryDirectory() as td:
+        rep, qf, script = (os.path.join(td, n) for n in ("report.txt", "qf.txt", "qf.vim"))
+        with open(rep, "w", encoding="utf-8") as f:
+            f.write(txt.stdout)
+        with open(script, "w", encoding="utf-8") as f:
+            f.write("set " + efm.group(1) + "\ncgetfile " + rep + "\nlet out = []\nfor e in getqflist()\n"
+                    "  if e.valid | call add(out, bufname(e.bufnr) . '|' . e.lnum . '|' . e.text) | endif\n"
+                    "endfor\ncall writefile(out, '" + qf + "')\nqa!\n")
+        subprocess.run([vim, "-u", "NONE", "-i", "NONE", "-es", "-S", script], capture_output=True, timeout=60)
+        entries = open(qf, encoding="utf-8").read().splitlines() if os.path.exists(qf) else []
+    paths = {e["file"] for e in expected}
+    strays = [e for e in entries if e.split("|", 1)[0] not in paths]
+    if len(entries) != len(expected) or strays:
+        bad("vim with docs/editors.md's errorformat: %d valid entries for %d findings; not a model: %r"
+            % (len(entries), len(expected), strays[:3]))
 with_pos = sum(1 for e in expected if e["line"])
 if not failures:
     print("ok   %d findings matched (%d with a line and column) out of %d lines, with %s's RegExp"
