@@ -50,9 +50,10 @@ static int put_escaped(FILE *out, const char *s, bool prop) {
     return 0;
 }
 
-static int write_finding(FILE *out, const finding *f) {
+static int write_finding(FILE *out, const run_result *r, const finding *f) {
     const char *rid = f->rule_id ? f->rule_id : f->rule && f->rule->id ? f->rule->id : "unknown/unknown";
-    char *path = sarif_finding_path(f), *msg = sarif_display_message(f), *title = sarif_printf("coreml-lint: %s", rid);
+    /* GitHub places an annotation by its path from the repository root */
+    char *fpath = sarif_finding_path(f), *path = fpath ? sarif_root_path(r, fpath) : NULL, *msg = sarif_display_message(f), *title = sarif_printf("coreml-lint: %s", rid);
     char *body = NULL;
     int rc = -1;
     if (!path || !msg || !title) goto out;
@@ -73,6 +74,7 @@ static int write_finding(FILE *out, const finding *f) {
     fputc('\n', out);
     rc = 0;
 out:
+    free(fpath);
     free(path);
     free(msg);
     free(title);
@@ -80,7 +82,7 @@ out:
     return rc;
 }
 
-static int write_note(FILE *out, const notification *n) {
+static int write_note(FILE *out, const run_result *r, const notification *n) {
     const char *m = n->message && *n->message ? n->message : n->kind ? n->kind : "tool notification";
     char *title = n->rule_id && *n->rule_id ? sarif_printf("coreml-lint: %s", n->rule_id) : sarif_strdup("coreml-lint");
     char *body = n->count > 1 ? sarif_printf("%s (%zu times)", m, n->count) : sarif_strdup(m);
@@ -89,7 +91,10 @@ static int write_note(FILE *out, const notification *n) {
     fprintf(out, "::%s ", gh_cmd(n->level));
     if (n->file && *n->file) {
         fputs("file=", out);
-        if (put_escaped(out, n->file, true) < 0) goto out;
+        char *path = sarif_root_path(r, n->file);
+        int w = path ? put_escaped(out, path, true) : -1;
+        free(path);
+        if (w < 0) goto out;
         if (n->line) fprintf(out, ",line=%u", (unsigned)n->line);
         fputc(',', out);
     }
@@ -123,9 +128,9 @@ int write_github(FILE *out, const run_result *r) {
     for (size_t i = 0; i < r->n_findings; i++) {
         const finding *f = r->findings[i];
         if (!f || f->suppressed) continue;
-        if (write_finding(out, f) < 0) return -1;
+        if (write_finding(out, r, f) < 0) return -1;
     }
     for (size_t i = 0; i < r->n_notes; i++)
-        if (r->notes[i] && write_note(out, r->notes[i]) < 0) return -1;
+        if (r->notes[i] && write_note(out, r, r->notes[i]) < 0) return -1;
     return sarif_finish(out);
 }

@@ -358,7 +358,7 @@ static long art_add(sstate *S, char *path) {
         S->cap_arts = cap;
     }
     bool rel = true;
-    char *uri = sarif_path_uri(path, S->r->working_dir, &rel);
+    char *uri = sarif_path_uri(path, S->r->working_dir, S->r->source_root, &rel);
     if (!uri) {
         free(path);
         S->oom = true;
@@ -643,7 +643,7 @@ static void write_notification(sstate *S, cJSON *arr, const notification *n) {
         cJSON *al = add_obj(S, phys, "artifactLocation");
         if (al) {
             bool rel = true;
-            char *uri = sarif_path_uri(n->file, S->r->working_dir, &rel);
+            char *uri = sarif_path_uri(n->file, S->r->working_dir, S->r->source_root, &rel);
             if (!uri) S->oom = true;
             else add_str(S, al, "uri", uri);
             if (rel) add_str(S, al, "uriBaseId", "%SRCROOT%");
@@ -760,13 +760,16 @@ int write_sarif(FILE *out, const run_result *r) {
     cJSON *bases = add_obj(&S, run, "originalUriBaseIds");
     cJSON *src = add_obj(&S, bases, "%SRCROOT%");
     if (src) {
-        if (nonempty(r->working_dir)) {
-            char *u = sarif_dir_uri(r->working_dir);
+        const char *srcroot = nonempty(r->source_root) ? r->source_root : r->working_dir;
+        if (nonempty(srcroot)) {
+            char *u = sarif_dir_uri(srcroot);
             if (!u) S.oom = true;
             else add_str(&S, src, "uri", u);
             free(u);
         }
-        add_message(&S, src, "description", "The repository root: the working directory of the run.");
+        add_message(&S, src, "description",
+                    "The repository root: the nearest folder above the working directory that holds .git, "
+                    "else the working directory of the run.");
     }
     write_artifacts(&S, run);
     add_str(&S, run, "columnKind", "unicodeCodePoints");

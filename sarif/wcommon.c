@@ -235,18 +235,28 @@ done:
     return out;
 }
 
-char *sarif_path_uri(const char *path, const char *working_dir, bool *relative) {
+/* path relative to base (both may be relative to working_dir), normalised;
+ * NULL when out of memory or when the path is absolute and nothing is
+ * known to make it relative to */
+static char *rebased(const char *path, const char *working_dir, const char *base) {
+    bool wd = working_dir && working_dir[0] == '/';
+    if (!base || base[0] != '/') base = wd ? working_dir : NULL;
+    if (path[0] != '/' && (!base || (wd && !strcmp(base, working_dir)) || !wd))
+        return normalise(NULL, path, false);    /* already relative to the base */
+    if (!base) return NULL;
+    char *abs = path[0] == '/' ? normalise(NULL, path, true) : normalise(working_dir, path, true);
+    char *b = normalise(NULL, base, true);
+    char *n = abs && b ? relative_to(abs, b) : NULL;
+    free(abs);
+    free(b);
+    return n;
+}
+
+char *sarif_path_uri(const char *path, const char *working_dir, const char *base, bool *relative) {
     if (!path) path = "";
     *relative = true;
-    char *n;
-    if (path[0] != '/') {
-        n = normalise(NULL, path, false);
-    } else if (working_dir && working_dir[0] == '/') {
-        char *abs = normalise(NULL, path, true), *wd = normalise(NULL, working_dir, true);
-        n = abs && wd ? relative_to(abs, wd) : NULL;
-        free(abs);
-        free(wd);
-    } else {
+    char *n = rebased(path, working_dir, base);
+    if (!n && path[0] == '/' && !(working_dir && working_dir[0] == '/') && !(base && base[0] == '/')) {
         n = normalise(NULL, path, true);
         if (!n) return NULL;
         char *u = file_uri(n, false);
@@ -258,6 +268,20 @@ char *sarif_path_uri(const char *path, const char *working_dir, bool *relative) 
     char *u = sarif_uri_encode(n);
     free(n);
     return u;
+}
+
+char *sarif_root_path(const run_result *r, const char *path) {
+    if (!path) return sarif_strdup("");
+    const char *wd = r->working_dir, *root = r->source_root;
+    if (!root || root[0] != '/' || !wd || wd[0] != '/' || !strcmp(root, wd)) return sarif_strdup(path);
+    char *n = rebased(path, wd, root);
+    if (n && !strncmp(n, "../", 3)) {
+        /* outside the repository: GitHub cannot place it either way, and
+         * the absolute path at least names the file */
+        free(n);
+        n = path[0] == '/' ? normalise(NULL, path, true) : normalise(wd, path, true);
+    }
+    return n ? n : sarif_strdup(path);
 }
 
 char *sarif_dir_uri(const char *dir) {

@@ -41,14 +41,19 @@ char *sarif_finding_path(const finding *f);
 /* Percent-encode path for use in a URI: keeps RFC 3986 unreserved characters
  * (ALPHA DIGIT - . _ ~) and '/', encodes every other byte as %XX. */
 char *sarif_uri_encode(const char *path);
-/* The SARIF URI of a path, always relative to the working directory when
- * it is known, since GitHub rejects a log with an absolute file URI outside
- * the checkout (multitool GH1006): relative paths are normalised ("./",
- * "a/.." and "//" removed; leading ".." kept), absolute ones are made
- * relative to working_dir ("../" where they lie outside it), then
- * percent-encoded (*relative = true). Only an absolute path with no known
- * working directory becomes a file:// URI (*relative = false). */
-char *sarif_path_uri(const char *path, const char *working_dir, bool *relative);
+/* The SARIF URI of a path (relative to working_dir when not absolute),
+ * relative to base, the run's source root (NULL: working_dir), since
+ * GitHub places results by their path from the repository root and
+ * rejects a log with an absolute file URI outside the checkout (multitool
+ * GH1006): normalised ("./", "a/.." and "//" removed; "../" where the path
+ * lies outside base), then percent-encoded (*relative = true). Only an
+ * absolute path with neither directory known becomes a file:// URI
+ * (*relative = false). */
+char *sarif_path_uri(const char *path, const char *working_dir, const char *base, bool *relative);
+/* A path of the run (relative to its working directory, or absolute) as a
+ * path from its source root, for annotations GitHub places in the
+ * repository; malloc'd. */
+char *sarif_root_path(const run_result *r, const char *path);
 /* file:// URI of an absolute directory, ending in '/'. */
 char *sarif_dir_uri(const char *dir);
 

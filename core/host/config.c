@@ -1041,10 +1041,8 @@ static char *rel_to_config(const config *c, const char *path, const char *cwd) {
     char *abs;
     if (path[0] == '/' || !cwd) abs = host_path_normalize(path, NULL);
     else {
-        size_t n = strlen(cwd) + strlen(path) + 2;
-        char *j = malloc(n);
+        char *j = host_join_path(cwd, path);
         if (!j) return NULL;
-        snprintf(j, n, "%s/%s", cwd, path);
         abs = host_path_normalize(j, NULL);
         free(j);
     }

@@ -26,6 +26,7 @@ void finding_free(finding *f) {
     free(f->message);
     free(f->fix);
     free(f->model_path);
+    free(f->root_path);
     free((char *)f->loc.artifact);
     free((char *)f->loc.logical);
     for (size_t i = 0; i < f->n_related; i++) {
@@ -93,7 +94,8 @@ static void fingerprint_into(const finding *f, bool raw_message, char out[33]) {
     const char *logical = f->loc.logical ? f->loc.logical : "";
     sha256_init(&c);
     sha256_update(&c, f->rule_id, strlen(f->rule_id) + 1);          /* id + NUL */
-    sha256_update(&c, f->model_path, strlen(f->model_path));
+    const char *path = f->root_path ? f->root_path : f->model_path;
+    sha256_update(&c, path, strlen(path));
     if (*art) {
         sha256_update(&c, "/", 1);
         sha256_update(&c, art, strlen(art));
@@ -411,11 +413,21 @@ static int fold_confirmations(fvec *out, size_t *folded) {
 }
 
 int findings_finish(fvec *out, char *const *fps, size_t n_fps, const config *cfg, const char *cwd,
-                    findings_stats *st) {
+                    const char *root, findings_stats *st) {
     findings_stats s = {0};
     int oom = 0;
-    /* fingerprints, baseline, suppressions */
-    for (size_t i = 0; i < out->n; i++) findings_fingerprint(out->v[i]);
+    /* fingerprints (of the path from the source root), baseline, suppressions */
+    bool rebase = root && cwd && cwd[0] == '/' && strcmp(root, cwd);
+    for (size_t i = 0; i < out->n; i++) {
+        finding *f = out->v[i];
+        if (rebase && f->model_path && !f->root_path) {
+            char *abs = f->model_path[0] == '/' ? host_strdup(f->model_path) : host_join_path(cwd, f->model_path);
+            f->root_path = abs ? host_path_normalize(abs, root) : NULL;
+            free(abs);
+            if (!f->root_path) oom = 1;
+        }
+        findings_fingerprint(f);
+    }
     /* two different messages of one rule on one place that differ only in
      * numbers or names would share a fingerprint (and GitHub would merge
      * their alerts): those take their whole message into it */

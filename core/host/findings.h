@@ -29,6 +29,8 @@ typedef struct finding {
     char *message;
     char *fix;                /* optional one-line remedy */
     char *model_path;         /* the model as the user named it */
+    char *root_path;          /* model_path relative to the run's source root, when that is not the
+                                 cwd (a run from a subfolder); the fingerprint hashes it. NULL: model_path */
     cml_loc loc;              /* artifact relative to model_path; strings owned */
     const char *logical_kind; /* SARIF logicalLocation kind: "function" "member" "module" */
     related_loc *related;
@@ -76,8 +78,11 @@ typedef struct findings_stats {
  * (sorted, n_fps) dropped; suppressions of cfg (may be NULL) marked, paths
  * relative to cwd (a finding that a rule's confirmed_by names, on the same
  * model and place, folded into the finding it restates before these two
- * steps); sorted; later copies of one (fingerprint, message) dropped. Returns 0, or -1 when out of memory. */
+ * steps); sorted; later copies of one (fingerprint, message) dropped.
+ * root (absolute, may be NULL or cwd): the source root the fingerprints'
+ * paths are relative to, so that one model has one fingerprint from any
+ * folder of the repository. Returns 0, or -1 when out of memory. */
 int findings_finish(fvec *out, char *const *fps, size_t n_fps, const struct config *cfg, const char *cwd,
-                    findings_stats *st);
+                    const char *root, findings_stats *st);
 
 #endif

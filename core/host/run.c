@@ -21,6 +21,7 @@
 typedef struct run_priv {
     run_result pub;            /* must stay first */
     char *cwd;
+    char *root;                /* source_root when it is not the cwd */
 } run_priv;
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -50,6 +51,7 @@ void run_result_free(run_result *r) {
     free(r->models);
     cJSON_Delete(r->run_properties);
     free(p->cwd);
+    free(p->root);
     free(p);
 }
 
@@ -243,6 +245,8 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
     char cwd[PATH_MAX];
     p->cwd = host_strdup(getcwd(cwd, sizeof cwd) ? cwd : ".");
     r->working_dir = p->cwd;
+    p->root = host_repo_root(p->cwd);
+    r->source_root = p->root ? p->root : p->cwd;
     r->tool_version = CML_VERSION;
     r->execution_successful = true;
     r->timestamps = o->timestamps;
@@ -295,7 +299,7 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
 
     double f0 = pr ? host_now_s() : 0;
     findings_stats fst;
-    oom |= findings_finish(&out, fps, n_fps, o->cfg, p->cwd, &fst) != 0;
+    oom |= findings_finish(&out, fps, n_fps, o->cfg, p->cwd, r->source_root, &fst) != 0;
     if (fst.supp_budget_spent)
         registry_notify(reg, NULL, "config/suppressions-too-costly", LEVEL_ERROR, o->cfg ? o->cfg->file : NULL, 0,
                         "matching the configuration's suppressions against the findings took more than %llu glob "

@@ -36,6 +36,9 @@ typedef struct run_result {
     run_model **models;
     size_t n_models;
     const char *working_dir;  /* absolute cwd, for SARIF invocation */
+    const char *source_root;  /* absolute: the repository root above the cwd (host_repo_root), else the
+                                 cwd; what SARIF and GitHub paths and fingerprints are relative to, so
+                                 that a run from a subfolder still places its results in the repository */
     bool execution_successful;/* false when a tool error happened */
     bool timestamps;          /* write start/end times (off by default: determinism) */
     int fail_on;              /* LEVEL_* threshold for the exit code */

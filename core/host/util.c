@@ -340,6 +340,24 @@ void host_strset_free(host_strset *s) {
     memset(s, 0, sizeof *s);
 }
 
+/* May "dir/.." be dropped from out[0..o)? Only when the last component is
+ * a name (not "..") and not a symbolic link: "link/.." is the parent of
+ * where the link points, which the name alone does not say. */
+static bool can_pop(char *out, size_t o, bool abs, size_t *start) {
+    size_t b = o;
+    while (b > 0 && out[b - 1] != '/') b--;
+    if (b == o) return false;                           /* nothing (or "/") to pop */
+    if (o - b == 2 && out[b] == '.' && out[b + 1] == '.') return false;
+    char saved = out[o];
+    out[o] = 0;
+    struct stat st;
+    bool link = lstat(out, &st) == 0 && S_ISLNK(st.st_mode);
+    out[o] = saved;
+    if (link) return false;
+    *start = b > (size_t)abs ? b - 1 : b;               /* drop the '/' before it too */
+    return true;
+}
+
 char *host_path_normalize(const char *path, const char *cwd) {
     if (!path) return NULL;
     size_t n = strlen(path);
@@ -354,7 +372,12 @@ char *host_path_normalize(const char *path, const char *cwd) {
         const char *e = p;
         while (*e && *e != '/') e++;
         size_t len = (size_t)(e - p);
-        if (len && !(len == 1 && p[0] == '.')) {
+        size_t start;
+        if (len == 2 && p[0] == '.' && p[1] == '.' && abs && o == 1) {
+            /* "/.." is "/" */
+        } else if (len == 2 && p[0] == '.' && p[1] == '.' && can_pop(out, o, abs, &start)) {
+            o = start;                                  /* "a/b/.." is "a" */
+        } else if (len && !(len == 1 && p[0] == '.')) {
             if (o && out[o - 1] != '/') out[o++] = '/';
             memcpy(out + o, p, len);
             o += len;
@@ -380,6 +403,36 @@ char *host_path_normalize(const char *path, const char *cwd) {
         free(c);
     }
     return out;
+}
+
+char *host_join_path(const char *dir, const char *path) {
+    size_t n = strlen(dir) + strlen(path) + 2;
+    char *j = malloc(n);
+    if (j) snprintf(j, n, "%s/%s", dir, path);
+    return j;
+}
+
+char *host_repo_root(const char *dir) {
+    if (!dir || dir[0] != '/') return NULL;
+    char *d = host_path_normalize(dir, NULL);
+    if (!d) return NULL;
+    /* one stat per folder up to "/": as many as the path has components */
+    for (;;) {
+        size_t n = strlen(d);
+        char *g = malloc(n + 6);
+        if (!g) break;
+        snprintf(g, n + 6, "%s%s.git", d, n > 1 ? "/" : "");
+        struct stat st;
+        bool hit = lstat(g, &st) == 0 && (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode));
+        free(g);
+        if (hit) return d;
+        char *slash = strrchr(d, '/');
+        if (!slash || n == 1) break;
+        if (slash == d) slash[1] = 0;   /* "/a" -> "/" */
+        else *slash = 0;
+    }
+    free(d);
+    return NULL;
 }
 
 const char *host_opt_type_name(opt_type t) {

@@ -35,9 +35,17 @@ int host_strset_add(host_strset *s, const char *key);
 bool host_strset_has(const host_strset *s, const char *key);
 void host_strset_free(host_strset *s);
 /* A path as the user gave it, normalised: no "./" components, no "//", no
- * trailing '/'; an absolute path under cwd (absolute, may be NULL) becomes
- * relative. malloc'd; NULL only when out of memory. */
+ * trailing '/', "name/.." dropped (unless name is a symbolic link, whose
+ * ".." is elsewhere; leading ".." of a relative path stay); an absolute
+ * path under cwd (absolute, may be NULL) becomes relative. malloc'd; NULL
+ * only when out of memory. */
 char *host_path_normalize(const char *path, const char *cwd);
+/* dir + "/" + path, malloc'd (NULL when out of memory). */
+char *host_join_path(const char *dir, const char *path);
+/* The repository root above dir (absolute): the nearest folder, dir itself
+ * included, that holds a ".git" (a folder, or the file of a worktree or
+ * submodule); NULL when none does or out of memory. malloc'd. */
+char *host_repo_root(const char *dir);
 /* The rule id or glob syntax accepted in configs and on the command line:
  * a valid id, or [a-z0-9*?/-]+ with at least one * or ?. */
 bool host_rule_pattern_valid(const char *pattern);

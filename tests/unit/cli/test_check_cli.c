@@ -349,6 +349,80 @@ static void test_baseline(void) {
     cli_res_free(&r);
 }
 
+/* The first result's uri and fingerprint, and SRCROOT's uri, of a SARIF file
+ * in work (malloc'd strings into out[0..2]; NULL where absent). */
+static void sarif_facts(const char *name, char *out[3]) {
+    char p[PATH_MAX + 64];
+    snprintf(p, sizeof p, "%s/%s", work, name);
+    char *text = cli_slurp(p, NULL);
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    const cJSON *run = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "runs"), 0);
+    const cJSON *result = cJSON_GetArrayItem(cJSON_GetObjectItem(run, "results"), 0);
+    const cJSON *loc = cJSON_GetArrayItem(cJSON_GetObjectItem(result, "locations"), 0);
+    const cJSON *al = cJSON_GetObjectItem(cJSON_GetObjectItem(loc, "physicalLocation"), "artifactLocation");
+    const cJSON *fp = cJSON_GetObjectItem(cJSON_GetObjectItem(result, "partialFingerprints"), "primaryLocationLineHash");
+    const cJSON *root = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(run, "originalUriBaseIds"),
+                                                                "%SRCROOT%"), "uri");
+    const cJSON *v[3] = {cJSON_GetObjectItem(al, "uri"), fp, root};
+    for (int i = 0; i < 3; i++) out[i] = cJSON_IsString(v[i]) ? strdup(v[i]->valuestring) : NULL;
+    cJSON_Delete(j);
+}
+
+/* Run from a subfolder of a repository (a monorepo's working-directory, an
+ * Xcode $SRCROOT below the git root), SARIF and GitHub paths are still
+ * from the repository root, where GitHub places results; the fingerprints
+ * are the same as from the root, so one baseline serves both; the text
+ * report keeps the paths as typed. */
+static void test_source_root(void) {
+    char model[PATH_MAX];
+    if (!example(model, sizeof model, "tiny_image_nn.mlmodel", "test_source_root")) return;
+    work_dirs("repo/.git");
+    work_dirs("repo/app/Models");
+    size_t n = 0;
+    char *bytes = cli_slurp(model, &n);
+    if (!bytes) return;
+    write_file("repo/app/Models/m.mlmodel", bytes, n);
+    free(bytes);
+    char repo[PATH_MAX + 16], app[PATH_MAX + 32];
+    snprintf(repo, sizeof repo, "%s/repo", work);
+    snprintf(app, sizeof app, "%s/repo/app", work);
+    res r = run_in(repo, (const char *const[]){"--no-config", "--format", "sarif", "-o", "root.sarif",
+                                               "app/Models/m.mlmodel", NULL});
+    EXPECT_CODE(r, 0);
+    cli_res_free(&r);
+    r = run_in(app, (const char *const[]){"--no-config", "--format", "sarif", "-o", "../sub.sarif",
+                                          "Models/m.mlmodel", NULL});
+    EXPECT_CODE(r, 0);
+    cli_res_free(&r);
+    r = run_in(app, (const char *const[]){"--no-config", "--format", "sarif", "-o", "../dotted.sarif",
+                                          "../app/./Models/../Models/m.mlmodel", NULL});
+    EXPECT_CODE(r, 0);
+    cli_res_free(&r);
+    char *a[3], *b[3], *c[3];
+    sarif_facts("repo/root.sarif", a);
+    sarif_facts("repo/sub.sarif", b);
+    sarif_facts("repo/dotted.sarif", c);
+    CHECK_STR(a[0], "app/Models/m.mlmodel");
+    CHECK_STR(b[0], "app/Models/m.mlmodel");
+    CHECK_STR(c[0], "app/Models/m.mlmodel");
+    CHECK(a[1] && b[1] && c[1] && !strcmp(a[1], b[1]) && !strcmp(a[1], c[1]));
+    CHECK(b[2] && strlen(b[2]) > 6 && !strcmp(b[2] + strlen(b[2]) - 6, "/repo/"));
+    for (int i = 0; i < 3; i++) free(a[i]), free(b[i]), free(c[i]);
+    /* the baseline written at the root holds the findings of a run below it */
+    r = run_in(app, (const char *const[]){"--no-config", "--fail-on", "warning", "--baseline", "../root.sarif",
+                                          "Models/m.mlmodel", NULL});
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "in the baseline") || strstr(r.err, "in the baseline"));
+    cli_res_free(&r);
+    r = run_in(app, (const char *const[]){"--no-config", "--format", "github", "Models/m.mlmodel", NULL});
+    CHECK(strstr(r.out, "file=app/Models/m.mlmodel,") != NULL);
+    cli_res_free(&r);
+    r = run_in(app, (const char *const[]){"--no-config", "--no-color", "Models/m.mlmodel", NULL});
+    CHECK(strstr(r.out, "\nModels/m.mlmodel: ") || !strncmp(r.out, "Models/m.mlmodel: ", 18));
+    cli_res_free(&r);
+}
+
 /* Any object in j with "suppressed": true? */
 static bool has_suppressed(const cJSON *j) {
     if (!j) return false;
@@ -1137,6 +1211,7 @@ int main(void) {
     RUN(test_rule_set);
     RUN(test_histogram_bound);
     RUN(test_baseline);
+    RUN(test_source_root);
     RUN(test_suppression);
     RUN(test_unused_suppressions_bounded);
     RUN(test_output);

@@ -15,6 +15,7 @@
  * through run_check (core/host/run.c), models through the real loader. */
 #define _DEFAULT_SOURCE
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -355,7 +356,11 @@ static void test_good_next_to_bad(void) {
                                   "(SIGSEGV)");
         CHECK_INT(crash->level, LEVEL_ERROR);
         CHECK_STR(crash->file, tp("crash-in-check"));
-        CHECK(crash->model_path && strstr(model, crash->model_path) != NULL);
+        /* the model as the run names it: normalised ("a/../b" is "b") */
+        char cwd[PATH_MAX];
+        char *norm = host_path_normalize(model, getcwd(cwd, sizeof cwd) ? cwd : NULL);
+        CHECK(crash->model_path && norm && strstr(norm, crash->model_path) != NULL);
+        free(norm);
     }
     const notification *hang = find_note(reg, "plugin/timeout", "test/hang-in-check", NULL);
     CHECK(hang != NULL);

@@ -157,12 +157,41 @@ static void test_paths(void) {
         {"/work/p", "/work/p/", "."},     {"/work/pq/m", "/work/p", "/work/pq/m"},
         {"/a/b", "/", "a/b"},             {"../m.mlmodel", "/w", "../m.mlmodel"},
         {"x.mlpackage/", "/w", "x.mlpackage"},
+        /* ".." drops the name before it: one spelling, one path (exclude
+         * globs, suppressions and fingerprints all read this form) */
+        {"Models/../Models/m.mlmodel", NULL, "Models/m.mlmodel"},
+        {"a/b/../../c", NULL, "c"},       {"a/..", NULL, "."},              {"../../x", NULL, "../../x"},
+        {"a/../../x", NULL, "../x"},      {"/..", NULL, "/"},               {"/../a/./b/..", NULL, "/a"},
+        {"/work/app/../Vendor/m.mlmodel", "/work/app", "/work/Vendor/m.mlmodel"},
+        {"/work/app/../app/m.mlmodel", "/work/app", "m.mlmodel"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *got = host_path_normalize(cases[i].in, cases[i].cwd);
         CHECK_STR(got, cases[i].want);
         free(got);
     }
+    /* but not through a symbolic link: "link/.." is the parent of its
+     * target, which may be anywhere */
+    char tmpl[] = "/tmp/cml-paths-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    CHECK(d != NULL);
+    if (!d) return;
+    char sub[PATH_MAX], link[PATH_MAX], in[PATH_MAX * 2], want[PATH_MAX * 2];
+    snprintf(sub, sizeof sub, "%s/deep", d);
+    snprintf(link, sizeof link, "%s/link", d);
+    CHECK(mkdir(sub, 0700) == 0 && symlink("/usr/lib", link) == 0);
+    snprintf(in, sizeof in, "%s/link/../m", d);
+    char *got = host_path_normalize(in, NULL);
+    CHECK_STR(got, in);
+    free(got);
+    snprintf(in, sizeof in, "%s/deep/../m", d);
+    snprintf(want, sizeof want, "%s/m", d);
+    got = host_path_normalize(in, NULL);
+    CHECK_STR(got, want);
+    free(got);
+    unlink(link);
+    rmdir(sub);
+    rmdir(d);
 }
 
 /* ---- registry ------------------------------------------------------------------- */
@@ -721,7 +750,7 @@ static void test_fingerprints(void) {
     fvec_push(&v, mk_finding("size/x", NULL, "weight 'w' holds 10 values"));
     fvec_push(&v, mk_finding("size/x", NULL, "weight 'w' holds 20 values"));
     findings_stats st;
-    CHECK_INT(findings_finish(&v, NULL, 0, NULL, "/", &st), 0);
+    CHECK_INT(findings_finish(&v, NULL, 0, NULL, "/", NULL, &st), 0);
     CHECK_INT(v.n, 2);
     if (v.n == 2) CHECK(strcmp(v.v[0]->fingerprint, v.v[1]->fingerprint) != 0);
     for (size_t i = 0; i < v.n; i++) finding_free(v.v[i]);
@@ -742,7 +771,7 @@ static void test_baseline_across_collision(void) {
     fvec_push(&v, mk_finding("house/meta", "model", "metadata 'author' is empty"));
     fvec_push(&v, mk_finding("house/meta", "model", "metadata 'license' is empty"));
     findings_stats st;
-    CHECK_INT(findings_finish(&v, NULL, 0, NULL, "/", &st), 0);
+    CHECK_INT(findings_finish(&v, NULL, 0, NULL, "/", NULL, &st), 0);
     CHECK_INT(v.n, 2);
     char *fps[2] = {NULL, NULL};
     for (size_t i = 0; i < v.n && i < 2; i++) {
@@ -754,7 +783,7 @@ static void test_baseline_across_collision(void) {
     /* the author is fixed: the license finding stands alone, baselined */
     v.n = 0;
     fvec_push(&v, mk_finding("house/meta", "model", "metadata 'license' is empty"));
-    CHECK_INT(findings_finish(&v, fps, 2, NULL, "/", &st), 0);
+    CHECK_INT(findings_finish(&v, fps, 2, NULL, "/", NULL, &st), 0);
     CHECK_INT(v.n, 0);
     CHECK_INT(st.baselined, 1);
     /* a baseline of one finding, by its shape; then a second of that
@@ -762,14 +791,14 @@ static void test_baseline_across_collision(void) {
      * shape, both are shown (a baseline never hides a new finding) */
     v.n = 0;
     fvec_push(&v, mk_finding("house/meta", "model", "metadata 'license' is empty"));
-    CHECK_INT(findings_finish(&v, NULL, 0, NULL, "/", &st), 0);
+    CHECK_INT(findings_finish(&v, NULL, 0, NULL, "/", NULL, &st), 0);
     CHECK(v.n == 1 && !v.v[0]->fingerprint_raw);
     char *one[1] = {v.n ? host_strdup(v.v[0]->fingerprint) : NULL};
     for (size_t i = 0; i < v.n; i++) finding_free(v.v[i]);
     v.n = 0;
     fvec_push(&v, mk_finding("house/meta", "model", "metadata 'license' is empty"));
     fvec_push(&v, mk_finding("house/meta", "model", "metadata 'author' is empty"));
-    CHECK_INT(findings_finish(&v, one, 1, NULL, "/", &st), 0);
+    CHECK_INT(findings_finish(&v, one, 1, NULL, "/", NULL, &st), 0);
     CHECK_INT(v.n, 2);
     for (size_t i = 0; i < v.n; i++) finding_free(v.v[i]);
     free(v.v);
@@ -825,7 +854,7 @@ static void test_confirmed_by(void) {
     severe->level = LEVEL_ERROR;
     fvec_push(&v, severe);
     findings_stats st;
-    CHECK_INT(findings_finish(&v, NULL, 0, NULL, "/", &st), 0);
+    CHECK_INT(findings_finish(&v, NULL, 0, NULL, "/", NULL, &st), 0);
     CHECK_INT(st.confirmed, 2);
     CHECK_INT(v.n, 6);
     size_t seen = 0;
@@ -861,7 +890,7 @@ static void test_confirmed_by(void) {
     char *fps[1] = {host_strdup(s1->fingerprint)};
     fvec_push(&b, s1);
     fvec_push(&b, mk_finding("probe/seen", "output:y", "output 'y' came out the same"));
-    CHECK_INT(findings_finish(&b, fps, 1, NULL, "/", &st), 0);
+    CHECK_INT(findings_finish(&b, fps, 1, NULL, "/", NULL, &st), 0);
     CHECK_INT(b.n, 0);
     CHECK_INT(st.baselined, 1);
     CHECK_INT(st.confirmed, 1);
@@ -893,7 +922,7 @@ static void test_confirmed_by_many(void) {
         fvec_push(&v, nf);
     }
     findings_stats st;
-    CHECK_INT(findings_finish(&v, NULL, 0, NULL, "/", &st), 0);
+    CHECK_INT(findings_finish(&v, NULL, 0, NULL, "/", NULL, &st), 0);
     /* N/2 notes folded into as many static findings, the errors kept */
     CHECK_INT(st.confirmed, N / 2);
     size_t errors = 0, n_notes = 0;
@@ -955,7 +984,7 @@ static void test_suppression_budget(void) {
     for (int i = 0; i < 2; i++) fvec_push(&v, mk_finding("io/long", name, i ? "second" : "first"));
     free(name);
     findings_stats st;
-    CHECK_INT(findings_finish(&v, NULL, 0, &cfg, "/p", &st), 0);
+    CHECK_INT(findings_finish(&v, NULL, 0, &cfg, "/p", NULL, &st), 0);
     CHECK(st.supp_budget_spent);
     size_t suppressed = 0;
     for (size_t i = 0; i < v.n; i++) {
