@@ -484,6 +484,30 @@ static void test_dynamic_shapes(void) {
     res_free(&r);
 }
 
+/* range_1d over an infinite, NaN or huge span: refused, never a count
+ * converted from inf (undefined behaviour) or an allocation of 1e30 */
+static void test_range_unbounded(void) {
+    const char *ends[] = {"inf", "nan", "1e30"};
+    for (size_t i = 0; i < sizeof ends / sizeof *ends; i++) {
+        char f[1024];
+        snprintf(f, sizeof f,
+                 "func main<ios17>(tensor<fp32, [2]> x) {\n"
+                 "  tensor<fp32, [?]> r = range_1d(start = fp32(0), end = fp32(%s), step = fp32(1))[name = string(\"r\")];\n"
+                 "  tensor<fp32, [2]> y = relu(x = x)[name = string(\"y\")];\n"
+                 "} -> (y, r);\n",
+                 ends[i]);
+        res r;
+        if (!prep(&r, f)) {
+            res_free(&r);
+            continue;
+        }
+        float x[2] = {1, 2};
+        exec_tensor in = TS("x", x, 2);
+        CHECK(run_rc(&r, EXEC_FP32, &in, 1) != 0);
+        res_free(&r);
+    }
+}
+
 /* an op the executor lacks inside a branch is named by prepare, once */
 static void test_unsupported_in_block(void) {
     const char *f =
@@ -672,6 +696,7 @@ int main(void) {
     RUN(test_make_list_empty_dim);
     RUN(test_state_kv_cache);
     RUN(test_dynamic_shapes);
+    RUN(test_range_unbounded);
     RUN(test_unsupported_in_block);
     RUN(test_hostile_sizes);
     RUN(test_random_ops);

@@ -1333,7 +1333,11 @@ static int k_range_1d(xctx *c) {
     double s = exec_pf(c, "start", 0), e = exec_pf(c, "end", 0), st = exec_pf(c, "step", 1);
     if (st == 0) return exec_fail(c, "zero step");
     double cnt = ceil((e - s) / st);
-    int64_t n = cnt > 0 ? (int64_t)cnt : 0;
+    /* an infinite or NaN bound has no count (converting it is undefined
+     * behaviour: a fuzzed end = inf); a finite huge one is refused by
+     * exec_out as the memory it would take */
+    if (cnt != cnt || isinf(cnt)) return exec_fail(c, "start, end and step give no finite element count");
+    int64_t n = cnt > 0 ? exec_f2i(cnt) : 0;
     xt *y = exec_out(c, 0, 1, &n);
     if (!y) return exec_fail(c, "out of memory");
     for (int64_t i = 0; i < n; i++) y->d[i] = (float)(s + st * (double)i);
