@@ -110,31 +110,28 @@ local function name_or_unknown(s)
   return s
 end
 
+-- name -> the first entry of that name in list (one pass; looking each
+-- name up by a scan was quadratic in a function's inputs and outputs, and
+-- a stranger's model with 8,000 outputs ran this rule out of its budget)
+local function by_name(list)
+  local t = {}
+  for _, v in ipairs(list or {}) do
+    local n = v.name
+    if n ~= nil and t[n] == nil then t[n] = v end
+  end
+  return t
+end
+
 -- The described features of a function: its FunctionDescription in a
--- multifunction model, else the model's description.
-local function described_features(model, fn)
-  local descs = model.function_descriptions
-  if #descs > 0 then
-    for _, d in ipairs(descs) do
-      if d.name == fn.name then return d.inputs, d.outputs end
-    end
-    return nil, nil
+-- multifunction model, else the model's description. descs: by_name of the
+-- model's function descriptions, built once per model.
+local function described_features(model, fn, descs)
+  if #model.function_descriptions > 0 then
+    local d = descs[fn.name]
+    if d == nil then return nil, nil end
+    return d.inputs, d.outputs
   end
   return model.inputs, model.outputs
-end
-
-local function function_input(fn, name)
-  for _, v in ipairs(fn.inputs) do
-    if v.name == name then return v end
-  end
-  return nil
-end
-
-local function function_output(fn, name)
-  for _, v in ipairs(fn.block.outputs) do
-    if v.name == name then return v end
-  end
-  return nil
 end
 
 local function is_cast_to(op, dtype)
@@ -181,38 +178,37 @@ local function report(ctx, model, f, cast, message, fix)
   }
 end
 
-local function has_feature(list, name)
-  for _, f in ipairs(list or {}) do
-    if f.name == name then return true end
-  end
-  return false
-end
-
 -- A pipeline stage's input that another stage writes, or output that
 -- another stage reads, is the pipeline's plumbing, not the app's: its type
 -- must match the other stage's (SOURCE: coremltools mlmodel/src/Validation/
 -- PipelineValidator.cpp), which may take only Double or Float32 (a
 -- non-maximum suppression stage after a detector: NonMaximumSuppressionValidator.cpp),
 -- so the conversion is not the app's to avoid. Pipelines nested in
--- pipelines: every enclosing one's stages.
-local function pipeline_plumbing(model, name, output)
+-- pipelines: every enclosing one's stages. plumbing: the names every
+-- enclosing pipeline's stages read (.inputs) and write (.outputs), built
+-- once per model.
+local function plumbing_of(model)
+  local ins, outs = {}, {}
   local p = model.parent
   while p ~= nil do
     for _, s in ipairs(p.submodels) do
-      if has_feature(output and s.inputs or s.outputs, name) then return true end
+      for _, f in ipairs(s.inputs) do if f.name ~= nil then ins[f.name] = true end end
+      for _, f in ipairs(s.outputs) do if f.name ~= nil then outs[f.name] = true end end
     end
     p = p.parent
   end
-  return false
+  return { inputs = ins, outputs = outs }
 end
 
-local function check_function(model, fn, ctx)
+local function check_function(model, fn, ctx, descs, plumbing)
   if model.type ~= "mlProgram" then return end
-  local ins, outs = described_features(model, fn)
+  local ins, outs = described_features(model, fn, descs)
   local avail = fp16_io_available(ctx, model)
+  local fn_inputs, fn_outputs = by_name(fn.inputs), by_name(fn.block.outputs)
   for _, f in ipairs(ins or {}) do
-    if pipeline_plumbing(model, f.name, false) then goto next_input end
-    local cast = cast_to_fp16(function_input(fn, f.name))
+    -- an input another stage writes
+    if f.name ~= nil and plumbing.outputs[f.name] then goto next_input end
+    local cast = cast_to_fp16(f.name ~= nil and fn_inputs[f.name] or nil)
     local name = name_or_unknown(f.name)
     if f.kind == "multiArray" and f.dtype == "DOUBLE" then
       report(ctx, model, f, cast, ("Input '%s' is Double but the program computes in %s; every prediction "
@@ -228,8 +224,9 @@ local function check_function(model, fn, ctx)
     ::next_input::
   end
   for _, f in ipairs(outs or {}) do
-    if f.kind == "multiArray" and not pipeline_plumbing(model, f.name, true) then
-      local cast = cast_from_fp16(function_output(fn, f.name))
+    -- an output another stage reads
+    if f.kind == "multiArray" and not (f.name ~= nil and plumbing.inputs[f.name]) then
+      local cast = cast_from_fp16(f.name ~= nil and fn_outputs[f.name] or nil)
       local name = name_or_unknown(f.name)
       if f.dtype == "DOUBLE" then
         report(ctx, model, f, cast, ("Output '%s' is Double but the program computes in %s; every prediction "
@@ -245,8 +242,11 @@ end
 -- every function of the model and of its pipeline sub-models
 function rule.check(model, ctx)
   for m in model:models() do
-    for _, fn in ipairs(m.functions) do
-      if fn.block ~= nil then check_function(m, fn, ctx) end
+    if m.type == "mlProgram" then
+      local descs, plumbing = by_name(m.function_descriptions), plumbing_of(m)
+      for _, fn in ipairs(m.functions) do
+        if fn.block ~= nil then check_function(m, fn, ctx, descs, plumbing) end
+      end
     end
   end
 end
