@@ -373,6 +373,20 @@ static void test_isolation(void) {
     cJSON_Delete(doc);
     cli_res_free(&r);
 
+    /* outside the suite (no CML_PROBE_TEST_HOOKS=1) the hook is inert: a
+     * configuration from a pull request cannot make every probe crash or
+     * stall the job until its timeout */
+    const char *hooks = getenv("CML_PROBE_TEST_HOOKS");
+    CHECK(hooks && !strcmp(hooks, "1"));
+    unsetenv("CML_PROBE_TEST_HOOKS");
+    r = RUN_BIN("probe", "--config", "crash.json", "--format", "json", model);
+    doc = cJSON_Parse(r.out);
+    CHECK_INT(count_rule(doc, "probe/crash", NULL), 0);
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    setenv("CML_PROBE_TEST_HOOKS", "1", 1);
+
     r = RUN_BIN("probe", "--config", "hang.json", "--timeout", "0.5", "--format", "json", model);
     doc = cJSON_Parse(r.out);
     CHECK_INT(count_rule(doc, "probe/timeout", "did not finish within 0.5 s"), 1);
