@@ -151,6 +151,9 @@ static int depth_walk(dwalk *w, const ProtobufCMessageDescriptor *d, const uint8
         const uint8_t *start = p;
         uint64_t tag, v;
         if (read_varint(&p, end, &tag) != 0) return 1;
+        /* field number 0 is no field: protobuf-c refuses the data there, so
+         * walking on (a sparse file of zeros, gigabytes of them) is waste */
+        if ((tag >> 3) == 0) return 1;
         unsigned wt = (unsigned)(tag & 7);
         switch (wt) {
         case 0:

@@ -92,6 +92,53 @@ static void test_pbwire_locates_corruption(void) {
     free(deep);
 }
 
+/* prepend a length-delimited field (tag bytes given) around buf[*n] */
+static uint8_t *wrap_field(uint8_t *buf, size_t *n, const uint8_t *tag, size_t ntag) {
+    uint8_t len[10];
+    size_t nl = 0;
+    for (uint64_t v = *n; ; v >>= 7) {
+        len[nl++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+        if (v < 0x80) break;
+    }
+    uint8_t *out = malloc(ntag + nl + *n);
+    if (!out) return buf;
+    memcpy(out, tag, ntag);
+    memcpy(out + ntag, len, nl);
+    memcpy(out + ntag + nl, buf, *n);
+    free(buf);
+    *n += ntag + nl;
+    return out;
+}
+
+/* The nesting walk stops at a field number 0, which protobuf-c refuses:
+ * a 5 GiB sparse model.mlmodel of zeros was walked (and paged in) to its
+ * end before that refusal. Zeros in front of a nesting bomb: the walk
+ * stops at the zeros and never reaches the bomb. */
+static void test_depth_walk_stops_at_field_zero(void) {
+    size_t n = 0;
+    uint8_t *bomb = NULL;
+    static const uint8_t models[] = {0x0a};            /* Pipeline.models = 1 */
+    static const uint8_t pipeline[] = {0xd2, 0x0c};    /* Model.pipeline = 202 */
+    for (int i = 0; i < 150; i++) {
+        bomb = wrap_field(bomb, &n, models, sizeof models);
+        bomb = wrap_field(bomb, &n, pipeline, sizeof pipeline);
+    }
+    pbwire_error e;
+    CHECK_INT(pbwire_depth_check(&cmlpb__model__descriptor, bomb, n, 100, &e), -1);
+    size_t pad = 4096;
+    uint8_t *z = calloc(pad + n, 1);
+    if (z) {
+        memcpy(z + pad, bomb, n);
+        CHECK_INT(pbwire_depth_check(&cmlpb__model__descriptor, z, pad + n, 100, &e), 0);
+        /* and protobuf-c refuses the data */
+        ProtobufCMessage *m = protobuf_c_message_unpack(&cmlpb__model__descriptor, NULL, pad + n, z);
+        CHECK(m == NULL);
+        if (m) protobuf_c_message_free_unpacked(m, NULL);
+    }
+    free(z);
+    free(bomb);
+}
+
 /* ---- element access --------------------------------------------------------- */
 
 static void test_half_to_float(void) {
@@ -493,6 +540,7 @@ static void test_tmp_make_dir(void) {
 int main(void) {
     RUN(test_arena_cap);
     RUN(test_pbwire_locates_corruption);
+    RUN(test_depth_walk_stops_at_field_zero);
     RUN(test_half_to_float);
     RUN(test_subbyte_elements);
     RUN(test_discover);
