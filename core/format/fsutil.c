@@ -254,6 +254,56 @@ static uint64_t tree_size(const char *path, int depth) {
 
 uint64_t fs_tree_size(const char *path) { return tree_size(path, 0); }
 
+typedef struct flist {
+    char **v;
+    size_t n, cap, max;
+} flist;
+
+static void list_into(flist *l, const char *root, const char *rel, int depth) {
+    char dir[4096];
+    int dn = rel ? snprintf(dir, sizeof dir, "%s/%s", root, rel) : snprintf(dir, sizeof dir, "%s", root);
+    if (dn < 0 || (size_t)dn >= sizeof dir || depth > 16) return;
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while (l->n < l->max && (e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char sub[4096], full[8192];
+        int n = rel ? snprintf(sub, sizeof sub, "%s/%s", rel, e->d_name) : snprintf(sub, sizeof sub, "%s", e->d_name);
+        if (n < 0 || (size_t)n >= sizeof sub) continue;
+        snprintf(full, sizeof full, "%s/%s", root, sub);
+        struct stat st;
+        if (lstat(full, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) {
+            list_into(l, root, sub, depth + 1);
+            continue;
+        }
+        if (l->n == l->cap) {
+            size_t cap = l->cap ? l->cap * 2 : 16;
+            char **v = realloc(l->v, cap * sizeof *v);
+            if (!v) break;
+            l->v = v;
+            l->cap = cap;
+        }
+        char *c = strdup(sub);
+        if (!c) break;
+        l->v[l->n++] = c;
+    }
+    closedir(d);
+}
+
+size_t fs_list_files(const char *dir, size_t max, char ***out) {
+    flist l = {.max = max};
+    list_into(&l, dir, NULL, 0);
+    *out = l.v;
+    return l.n;
+}
+
+void fs_free_list(char **v, size_t n) {
+    for (size_t i = 0; i < n; i++) free(v[i]);
+    free(v);
+}
+
 char *fs_join(arena *a, const char *dir, const char *name) {
     size_t dl = strlen(dir);
     while (dl > 1 && dir[dl - 1] == '/') dl--;

@@ -63,6 +63,13 @@ int fs_is_file(const char *path);
 /* Total size in bytes of a file or of every regular file below a folder
  * (depth-limited, symlinks not followed). */
 uint64_t fs_tree_size(const char *path);
+/* The files under dir (not folders; symbolic links not followed), as paths
+ * relative to it ("Data/com.apple.CoreML/model.mlmodel"), at most max of
+ * them and 16 folders deep: a malloc'd array of malloc'd strings into
+ * *out, its length back (0 and *out NULL when dir is no folder). Free with
+ * fs_free_list. */
+size_t fs_list_files(const char *dir, size_t max, char ***out);
+void fs_free_list(char **v, size_t n);
 /* a + "/" + b in the arena. */
 char *fs_join(arena *a, const char *dir, const char *name);
 /* True if name ends with suffix (ASCII case-insensitive). */

@@ -1069,29 +1069,6 @@ bool config_excluded(const config *c, const char *model_path, const char *cwd) {
     return false;
 }
 
-/* Does pattern, component by component, fit path as a leading part of
- * something it could match (each of path's components matched by the
- * pattern's component at the same place; "**" fits anything)? */
-static bool pattern_reaches(const char *pattern, const char *path) {
-    char pc[512], mc[512];
-    const char *p = pattern, *m = path;
-    for (int depth = 0; *m && depth < 256; depth++) {
-        if (!*p) return true;   /* the pattern names a folder above the model */
-        const char *pe = strchr(p, '/'), *me = strchr(m, '/');
-        size_t pl = pe ? (size_t)(pe - p) : strlen(p), ml = me ? (size_t)(me - m) : strlen(m);
-        if (pl >= sizeof pc || ml >= sizeof mc) return false;
-        memcpy(pc, p, pl);
-        pc[pl] = 0;
-        memcpy(mc, m, ml);
-        mc[ml] = 0;
-        if (!strcmp(pc, "**")) return true;
-        if (!host_glob_match(pc, mc, true)) return false;
-        p = pe ? pe + 1 : p + pl;
-        m = me ? me + 1 : m + ml;
-    }
-    return true;
-}
-
 /* what matching the glob pattern against path costs in host_glob_match_n's
  * steps (a byte of the path per 64 pattern positions): config_path_match
  * matches each leading part (n * parts / 2 bytes in all) and each
@@ -1109,19 +1086,19 @@ static bool charge(uint64_t *budget, uint64_t cost) {
     return true;
 }
 
-bool config_suppression_reaches(const config *c, const config_supp *s, const char *model_path, const char *cwd,
-                                uint64_t *budget) {
+bool config_suppression_reaches(const config *c, const config_supp *s, const char *model_path,
+                                char *const *files, size_t n_files, const char *cwd, uint64_t *budget) {
     if (!s->path) return true;
-    /* path_matches, then pattern_reaches (a byte per component) on the
-     * path and on rel: less than twice path_matches' cost */
-    if (!charge(budget, 2 * path_cost(s->path, model_path))) return false;
-    if (path_matches(c, s->path, model_path, cwd) || pattern_reaches(s->path, model_path)) return true;
-    /* a pattern without '/' may match any single component: a file inside */
-    if (!strchr(s->path, '/')) return false;
-    char *rel = rel_to_config(c, model_path, cwd);
-    bool hit = rel && pattern_reaches(s->path, rel);
-    free(rel);
-    return hit;
+    if (!charge(budget, path_cost(s->path, model_path))) return false;
+    if (path_matches(c, s->path, model_path, cwd)) return true;
+    for (size_t i = 0; i < n_files; i++) {
+        char *full = host_join_path(model_path, files[i]);
+        bool hit = full && charge(budget, path_cost(s->path, full)) && path_matches(c, s->path, full, cwd);
+        free(full);
+        if (hit) return true;
+        if (!*budget) return false;
+    }
+    return false;
 }
 
 const config_supp *config_suppression_for(const config *c, const finding *f, const char *cwd, uint64_t *budget) {

@@ -118,12 +118,14 @@ bool config_excluded(const config *c, const char *model_path, const char *cwd);
  * *budget is 0 and the answer NULL (the caller tells that apart). */
 const config_supp *config_suppression_for(const config *c, const finding *f, const char *cwd, uint64_t *budget);
 /* Could suppression s cover a finding of this model at all: it has no path,
- * or its path names the model, or a file inside it? (A suppression whose
- * models were not checked cannot be called unused.) Charged to *budget
- * as config_suppression_for is: when it runs out, *budget is 0 and the
- * answer false. */
-bool config_suppression_reaches(const config *c, const config_supp *s, const char *model_path, const char *cwd,
-                                uint64_t *budget);
+ * or its path names the model or one of its files (files: the files inside
+ * a model folder, relative to it, n_files of them; a .mlmodel has none)?
+ * (A suppression whose models were not checked cannot be called unused; a
+ * "**" is no exception: "**\/Other*" does not name Models/A.mlmodel.)
+ * Charged to *budget as config_suppression_for is: when it runs out,
+ * *budget is 0 and the answer false. */
+bool config_suppression_reaches(const config *c, const config_supp *s, const char *model_path,
+                                char *const *files, size_t n_files, const char *cwd, uint64_t *budget);
 /* Path glob as configs use it: '*' within a folder, '**' across; a pattern
  * without '/' may match any single component; a match of a leading part
  * of the path covers everything below it. */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "format/fsutil.h"
 #include "host/ctx_priv.h"
 #include "host/run.h"
 #include "host/util.h"
@@ -152,6 +153,16 @@ static void check_one_model(registry *reg, const run_opts *o, const char *path, 
     loader_free(lm);
 }
 
+/* a model folder's files (fs_list_files): a package holds a handful; a
+ * hostile one is read no further than this */
+#define RUN_MODEL_FILES_MAX 4096
+
+typedef struct mfiles {
+    char **v;
+    size_t n;
+    bool listed;
+} mfiles;
+
 /* A suppression that matched no finding is a note naming it (ESLint's
  * --report-unused-disable-directives), when it could have: its rule is
  * enabled and a model it names was checked. Pre-commit checks a few models
@@ -171,14 +182,26 @@ static void report_unused_suppressions(registry *reg, const config *cfg, const r
      * config cannot make the two cost more together; those this pass does
      * not reach get no note of their own */
     size_t unchecked = 0;
+    /* the files inside each model folder, listed when a suppression's path
+     * first needs them: what a path may name besides the model */
+    mfiles *mf = calloc(r->n_models + 1, sizeof *mf);
+    if (!mf) {
+        free(covered);
+        return;
+    }
     for (size_t i = 0; i < cfg->n_supps; i++) {
         const config_supp *s = &cfg->supps[i];
         if (covered[i]) continue;
         bool rule_on = false, reached = false;
         for (size_t k = 0; k < r->n_rules && !rule_on && budget; k++)
             rule_on = host_glob_match_n(s->rule, r->rules[k]->id, false, &budget);
-        for (size_t k = 0; k < r->n_models && rule_on && !reached && budget; k++)
-            reached = config_suppression_reaches(cfg, s, r->models[k]->path, cwd, &budget);
+        for (size_t k = 0; k < r->n_models && rule_on && !reached && budget; k++) {
+            if (s->path && !mf[k].listed) {
+                mf[k].n = fs_list_files(r->models[k]->path, RUN_MODEL_FILES_MAX, &mf[k].v);
+                mf[k].listed = true;
+            }
+            reached = config_suppression_reaches(cfg, s, r->models[k]->path, mf[k].v, mf[k].n, cwd, &budget);
+        }
         /* a match that spent the last step still answered; one that ran
          * out did not (the budget reads 0 and the answer is false) */
         if (!budget && !(rule_on && reached)) {
@@ -201,6 +224,8 @@ static void report_unused_suppressions(registry *reg, const config *cfg, const r
                         "suppressions %zu to %zu were not checked for use: matching the suppressions against these "
                         "findings and models would take more than %llu steps",
                         cfg->n_supps - unchecked + 1, cfg->n_supps, (unsigned long long)FINDINGS_SUPP_BUDGET);
+    for (size_t k = 0; k < r->n_models; k++) fs_free_list(mf[k].v, mf[k].n);
+    free(mf);
     free(covered);
 }
 

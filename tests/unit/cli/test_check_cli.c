@@ -788,6 +788,29 @@ static void test_suppression(void) {
     CHECK(strstr(r.out, "config/unused-suppression") != NULL);
     CHECK(strstr(r.out, "suppression 3 ") == NULL);  /* models/a and b had load findings */
     cli_res_free(&r);
+    /* "**" names no model by itself: a suppression of another model is not
+     * called unused in a pre-commit run that checks only this one (every
+     * "**\/" suppression was); one naming a file inside a checked package
+     * is, when it matched nothing */
+    work_dirs("pkg.mlpackage/Data/com.apple.CoreML/weights");
+    write_str("pkg.mlpackage/Data/com.apple.CoreML/weights/weight.bin", "");
+    write_str(".coreml-lint.json", "{\"suppressions\": [\n"
+                                   "  {\"rule\": \"load/*\", \"path\": \"**\/other_*\", \"reason\": \"r1\"},\n"
+                                   "  {\"rule\": \"load/*\", \"path\": \"**\/weight.bin\", \"reason\": \"r2\"},\n"
+                                   "  {\"rule\": \"load/*\", \"path\": \"**\/empty.*\", \"reason\": \"r3\"}\n]}");
+    r = RUNW("--no-bundled", "--keep-going", "garbage.mlmodel");
+    CHECK(strstr(r.out, "suppression 1 ") == NULL);
+    CHECK(strstr(r.out, "suppression 2 ") == NULL);
+    CHECK(strstr(r.out, "suppression 3 ") == NULL);
+    cli_res_free(&r);
+    r = RUNW("--no-bundled", "--keep-going", "pkg.mlpackage", "garbage.mlmodel");
+    CHECK(strstr(r.out, "suppression 1 ") == NULL);
+    CHECK(strstr(r.out, "suppression 2 (rule 'load/*', path '**/weight.bin') matched no finding") != NULL);
+    CHECK(strstr(r.out, "suppression 3 ") == NULL);
+    cli_res_free(&r);
+    char pkgdir[PATH_MAX + 32];
+    snprintf(pkgdir, sizeof pkgdir, "%s/pkg.mlpackage", work);
+    tmp_remove_tree(pkgdir);
     /* a suppression without a reason is a tool error naming the key */
     write_str(".coreml-lint.json", "{\"suppressions\": [{\"rule\": \"load/*\"}]}");
     r = RUNW("--no-bundled", "empty.mlmodel");
