@@ -121,7 +121,7 @@ const config_supp *config_suppression_for(const config *c, const finding *f, con
  * or its path names the model or one of its files (files: the files inside
  * a model folder, relative to it, n_files of them; a .mlmodel has none)?
  * (A suppression whose models were not checked cannot be called unused; a
- * "**" is no exception: "**\/Other*" does not name Models/A.mlmodel.)
+ * "**" is no exception: "**" then "/Other*" does not name Models/A.mlmodel.)
  * Charged to *budget as config_suppression_for is: when it runs out,
  * *budget is 0 and the answer false. */
 bool config_suppression_reaches(const config *c, const config_supp *s, const char *model_path,

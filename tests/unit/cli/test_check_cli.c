@@ -790,14 +790,14 @@ static void test_suppression(void) {
     cli_res_free(&r);
     /* "**" names no model by itself: a suppression of another model is not
      * called unused in a pre-commit run that checks only this one (every
-     * "**\/" suppression was); one naming a file inside a checked package
+     * suppression whose path began with "**" then a slash was); one naming a file inside a checked package
      * is, when it matched nothing */
     work_dirs("pkg.mlpackage/Data/com.apple.CoreML/weights");
     write_str("pkg.mlpackage/Data/com.apple.CoreML/weights/weight.bin", "");
     write_str(".coreml-lint.json", "{\"suppressions\": [\n"
-                                   "  {\"rule\": \"load/*\", \"path\": \"**\/other_*\", \"reason\": \"r1\"},\n"
-                                   "  {\"rule\": \"load/*\", \"path\": \"**\/weight.bin\", \"reason\": \"r2\"},\n"
-                                   "  {\"rule\": \"load/*\", \"path\": \"**\/empty.*\", \"reason\": \"r3\"}\n]}");
+                                   "  {\"rule\": \"load/*\", \"path\": \"**/other_*\", \"reason\": \"r1\"},\n"
+                                   "  {\"rule\": \"load/*\", \"path\": \"**/weight.bin\", \"reason\": \"r2\"},\n"
+                                   "  {\"rule\": \"load/*\", \"path\": \"**/empty.*\", \"reason\": \"r3\"}\n]}");
     r = RUNW("--no-bundled", "--keep-going", "garbage.mlmodel");
     CHECK(strstr(r.out, "suppression 1 ") == NULL);
     CHECK(strstr(r.out, "suppression 2 ") == NULL);
@@ -811,6 +811,22 @@ static void test_suppression(void) {
     char pkgdir[PATH_MAX + 32];
     snprintf(pkgdir, sizeof pkgdir, "%s/pkg.mlpackage", work);
     tmp_remove_tree(pkgdir);
+    /* a misspelt rule id in a suppression is a tool error, as under
+     * "disable" (it suppressed nothing, silently); a glob of ids that names
+     * no rule is a warning, wherever it is written */
+    write_str(".coreml-lint.json", "{\"suppressions\": [\n"
+                                   "  {\"rule\": \"load/protobuf-corupt\", \"reason\": \"r1\"}\n]}");
+    r = RUNW("--no-bundled", "empty.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, ".coreml-lint.json:2: 'suppressions': unknown rule 'load/protobuf-corupt'") != NULL);
+    cli_res_free(&r);
+    write_str(".coreml-lint.json", "{\"disable\": [\"lod/*\"], \"suppressions\": [\n"
+                                   "  {\"rule\": \"lad/*\", \"reason\": \"r1\"}\n]}");
+    r = RUNW("--no-bundled", "--enable", "laod/*", "--format", "json", "empty.mlmodel");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "'disable': 'lod/*' matches no rule") && strstr(r.out, "'suppressions': 'lad/*' matches no rule") &&
+          strstr(r.out, "--enable: 'laod/*' matches no rule") && strstr(r.out, "config/unmatched-pattern"));
+    cli_res_free(&r);
     /* a suppression without a reason is a tool error naming the key */
     write_str(".coreml-lint.json", "{\"suppressions\": [{\"rule\": \"load/*\"}]}");
     r = RUNW("--no-bundled", "empty.mlmodel");
@@ -834,7 +850,7 @@ static void test_suppression(void) {
 /* Telling which suppressions went unused matches every one against every
  * model checked: with long path globs against a long path, that pass stops
  * at the same budget as matching the findings, and says which it did not
- * check (the old code matched all 1,000, seconds of CPU per thousand, and
+ * check (an older code matched them all, seconds of CPU per thousand, and
  * a config could ask for more) */
 static void test_unused_suppressions_bounded(void) {
     char rel[PATH_MAX] = "deep", name[251];
@@ -848,8 +864,8 @@ static void test_unused_suppressions_bounded(void) {
     size_t l = strlen(rel);
     snprintf(rel + l, sizeof rel - l, "/m.mlmodel");
     write_str(rel, "");
-    enum { N = 1000 };
-    size_t cap = (size_t)N * 1900 + 64, k = 0;
+    enum { N = 2000 };   /* about twice what the budget checks */
+    size_t cap = (size_t)N * 1900 + 64, k = 0;   /* 1,800 bytes a pattern */
     char *cfg = malloc(cap);
     CHECK(cfg != NULL);
     if (!cfg) return;
@@ -857,8 +873,10 @@ static void test_unused_suppressions_bounded(void) {
     for (int i = 0; i < N; i++) {
         k += (size_t)snprintf(cfg + k, cap - k, "%s{\"rule\": \"load/spec-version\", \"reason\": \"r\", \"path\": \"**/",
                               i ? ", " : "");
-        for (int j = 0; j < 900; j++) cfg[k++] = '*', cfg[k++] = 'a';
-        k += (size_t)snprintf(cfg + k, cap - k, "b/x.mlmodel\"}");
+        /* a long pattern that names the model (so each is called unused) */
+        for (int j = 0; j < 100; j++) cfg[k++] = '*', cfg[k++] = 'a';
+        for (int j = 0; j < 1600; j++) cfg[k++] = '*';
+        k += (size_t)snprintf(cfg + k, cap - k, "/m.mlmodel\"}");
     }
     snprintf(cfg + k, cap - k, "]}");
     write_str(".coreml-lint.json", cfg);
