@@ -27,29 +27,6 @@ static const char *gh_cmd(int level) {
  * SAN_LINES form first (format/sanitize.h): invalid UTF-8 becomes U+FFFD,
  * ESC and every other control but CR and LF (escaped here) a space, "##["
  * "## [". */
-static int put_escaped(FILE *out, const char *s, bool prop) {
-    char *c = san_str(s ? s : "", SAN_LINES);
-    if (!c) return -1;
-    for (const char *p = c; *p; p++) {
-        switch (*p) {
-        case '%': fputs("%25", out); break;
-        case '\r': fputs("%0D", out); break;
-        case '\n': fputs("%0A", out); break;
-        case ':':
-            if (prop) fputs("%3A", out);
-            else fputc(':', out);
-            break;
-        case ',':
-            if (prop) fputs("%2C", out);
-            else fputc(',', out);
-            break;
-        default: fputc(*p, out);
-        }
-    }
-    free(c);
-    return 0;
-}
-
 static int write_finding(FILE *out, const run_result *r, const finding *f) {
     const char *rid = f->rule_id ? f->rule_id : f->rule && f->rule->id ? f->rule->id : "unknown/unknown";
     /* GitHub places an annotation by its path from the repository root */
@@ -60,7 +37,7 @@ static int write_finding(FILE *out, const run_result *r, const finding *f) {
     body = f->fix && *f->fix ? sarif_printf("%s\nFix: %s", msg, f->fix) : sarif_strdup(msg);
     if (!body) goto out;
     fprintf(out, "::%s file=", gh_cmd(f->level));
-    if (put_escaped(out, path, true) < 0) goto out;
+    if (sarif_gh_escape(out, path, true) < 0) goto out;
     if (sarif_has_text_pos(f)) {
         fprintf(out, ",line=%u", (unsigned)f->loc.line);
         if (f->loc.column > 0) fprintf(out, ",col=%u", (unsigned)f->loc.column);
@@ -68,9 +45,9 @@ static int write_finding(FILE *out, const run_result *r, const finding *f) {
         fputs(",line=1", out);
     }
     fputs(",title=", out);
-    if (put_escaped(out, title, true) < 0) goto out;
+    if (sarif_gh_escape(out, title, true) < 0) goto out;
     fputs("::", out);
-    if (put_escaped(out, body, false) < 0) goto out;
+    if (sarif_gh_escape(out, body, false) < 0) goto out;
     fputc('\n', out);
     rc = 0;
 out:
@@ -92,16 +69,16 @@ static int write_note(FILE *out, const run_result *r, const notification *n) {
     if (n->file && *n->file) {
         fputs("file=", out);
         char *path = sarif_root_path(r, n->file);
-        int w = path ? put_escaped(out, path, true) : -1;
+        int w = path ? sarif_gh_escape(out, path, true) : -1;
         free(path);
         if (w < 0) goto out;
         if (n->line) fprintf(out, ",line=%u", (unsigned)n->line);
         fputc(',', out);
     }
     fputs("title=", out);
-    if (put_escaped(out, title, true) < 0) goto out;
+    if (sarif_gh_escape(out, title, true) < 0) goto out;
     fputs("::", out);
-    if (put_escaped(out, body, false) < 0) goto out;
+    if (sarif_gh_escape(out, body, false) < 0) goto out;
     fputc('\n', out);
     rc = 0;
 out:

@@ -517,3 +517,26 @@ int sarif_finish(FILE *out) {
     if (fflush(out) != 0) return -1;
     return ferror(out) ? -1 : 0;
 }
+
+int sarif_gh_escape(FILE *out, const char *s, bool prop) {
+    char *c = san_str(s ? s : "", SAN_LINES);
+    if (!c) return -1;
+    for (const char *p = c; *p; p++) {
+        switch (*p) {
+        case '%': fputs("%25", out); break;
+        case '\r': fputs("%0D", out); break;
+        case '\n': fputs("%0A", out); break;
+        case ':':
+            if (prop) fputs("%3A", out);
+            else fputc(':', out);
+            break;
+        case ',':
+            if (prop) fputs("%2C", out);
+            else fputc(',', out);
+            break;
+        default: fputc(*p, out);
+        }
+    }
+    free(c);
+    return 0;
+}

@@ -57,6 +57,9 @@ char *sarif_root_path(const run_result *r, const char *path);
 /* file:// URI of an absolute directory, ending in '/'. */
 char *sarif_dir_uri(const char *dir);
 
+/* s (sanitized) as a GitHub workflow command's message, or as one of its
+ * properties (prop: ':' and ',' escaped too); 0, or -1 out of memory. */
+int sarif_gh_escape(FILE *out, const char *s, bool prop);
 /* True for artifacts stored as text (.mil, .json, .txt, .yaml/.yml). */
 bool sarif_is_text_artifact(const char *path);
 /* True when the finding carries a real line in a text artifact. */

@@ -14,6 +14,7 @@
 #include "cli/session.h"
 #include "cli/sources.h"
 #include "host/rule.h"
+#include "sarif/wcommon.h"
 
 static bool is_dir(const char *p) {
     struct stat st;
@@ -40,6 +41,47 @@ static void apply_limit_flags(host_limits *l, const strv *flags) {
 }
 
 
+/* A configuration error (err: "FILE:LINE: message" or "FILE: message"
+ * of the file at path): "coreml-lint: " and err on stderr, and, for the
+ * formats that an IDE or a CI log reads, the same as an issue it shows:
+ * Xcode's "FILE:LINE: error: message" (a Run Script phase's output), a
+ * GitHub ::error annotation (the runner reads both streams). */
+static void config_error(const cli_opts *o, const char *path, const char *err) {
+    cli_errorf("coreml-lint: %s", err);
+    const char *fmt = o->format ? o->format : "";
+    bool xcode = !strcmp(fmt, "xcode"), gh = !strcmp(fmt, "github");
+    size_t pl = path ? strlen(path) : 0;
+    if ((!xcode && !gh) || !pl || strncmp(err, path, pl) || err[pl] != ':') return;
+    const char *p = err + pl + 1;
+    unsigned long line = 0;
+    while (*p >= '0' && *p <= '9' && line < 100000000) line = line * 10 + (unsigned long)(*p++ - '0');
+    if (line && *p == ':') p++;
+    while (*p == ' ') p++;
+    char cwd[PATH_MAX];
+    char *abs = path[0] == '/' || !getcwd(cwd, sizeof cwd) ? host_strdup(path) : host_join_path(cwd, path);
+    char *norm = abs ? host_path_normalize(abs, NULL) : NULL;
+    free(abs);
+    if (!norm) return;
+    if (xcode) {
+        char *where = sarif_diag_path(norm), *msg = sarif_clean(p, true);
+        if (where && msg) fprintf(stderr, "%s:%lu: error: %s\n", where, line ? line : 1, msg);
+        free(where);
+        free(msg);
+    } else {
+        /* GitHub places an annotation by its path from the repository root */
+        char *root = host_repo_root(norm[0] == '/' && getcwd(cwd, sizeof cwd) ? cwd : NULL);
+        char *rel = root ? host_path_normalize(norm, root) : NULL;
+        free(root);
+        fputs("::error file=", stderr);
+        sarif_gh_escape(stderr, rel ? rel : norm, true);
+        free(rel);
+        fprintf(stderr, ",line=%lu,title=coreml-lint configuration::", line ? line : 1);
+        sarif_gh_escape(stderr, p, false);
+        fputc('\n', stderr);
+    }
+    free(norm);
+}
+
 typedef struct decision_arg {
     const config *cfg;
     const config_overlay *ov;
@@ -62,7 +104,7 @@ int session_open(session *s, const cli_opts *o, bool use_config, const char *opt
         }
         const char *path = o->config ? o->config : found;
         if (path && config_load(&s->cfg, path, err, sizeof err) != 0) {
-            cli_errorf("coreml-lint: %s", err);
+            config_error(o, path, err);
             free(found);
             return 2;
         }
@@ -166,7 +208,7 @@ int session_open(session *s, const cli_opts *o, bool use_config, const char *opt
                          .options_rules = options_rules,
                          .options = o->rule_options};
     if (config_apply(&s->cfg, s->reg, &ov, err, sizeof err) != 0) {
-        cli_errorf("coreml-lint: %s", err);
+        config_error(o, s->cfg.file, err);
         return 2;
     }
     /* a rule file that did not load, but whose id the user disabled, would

@@ -827,6 +827,19 @@ static void test_suppression(void) {
     CHECK(strstr(r.out, "'disable': 'lod/*' matches no rule") && strstr(r.out, "'suppressions': 'lad/*' matches no rule") &&
           strstr(r.out, "--enable: 'laod/*' matches no rule") && strstr(r.out, "config/unmatched-pattern"));
     cli_res_free(&r);
+    /* ... shown as an issue where an IDE or a CI log reads the report:
+     * Xcode's FILE:LINE: error:, a GitHub annotation */
+    write_str(".coreml-lint.json", "{\"suppressions\": [\n"
+                                   "  {\"rule\": \"load/protobuf-corupt\", \"reason\": \"r1\"}\n]}");
+    r = RUNW("--no-bundled", "--format", "xcode", "empty.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "/.coreml-lint.json:2: error: 'suppressions': unknown rule") != NULL);
+    cli_res_free(&r);
+    r = RUNW("--no-bundled", "--format", "github", "empty.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, ".coreml-lint.json,line=2,title=coreml-lint configuration::'suppressions': unknown rule") !=
+          NULL);
+    cli_res_free(&r);
     /* a suppression without a reason is a tool error naming the key */
     write_str(".coreml-lint.json", "{\"suppressions\": [{\"rule\": \"load/*\"}]}");
     r = RUNW("--no-bundled", "empty.mlmodel");
