@@ -56,7 +56,7 @@ for path in docs:
         for line in block.replace("\\\n", " ").splitlines():
             # coreml-lint as the command: first on the line (after a prompt,
             # `run:` or `- `), or after xargs, a pipe, `&&`, `;`
-            for m in re.finditer(r"(?:^\s*(?:-\s+)?(?:run:\s*)?|xargs(?:\s+-r)?\s+|[|;&]\s*)coreml-lint\s+([^|;&#)]*)", line):
+            for m in re.finditer(r"(?:^\s*(?:-\s+)?(?:run:\s*)?|xargs(?:\s+-[0r]+)?\s+|[|;&]\s*)coreml-lint\s+([^|;&#)]*)", line):
                 words = m.group(1).split()
                 if not words or words[0].startswith(("$", "[", ">")):
                     continue
