@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "../exec_blas.h"
+#include "coreml-lint/coreml_facts.h"
 #include "mil.h"
 
 static const xt *X(xctx *c) { return exec_in(c, "x"); }
@@ -1561,14 +1562,12 @@ int mil_chk_one_of(const exec_io *io, const cml_op *op, const char *name, const 
 /* SOURCE: coremltools/__init__.py _OPSET (iOS15 "CoreML5" .. iOS18 "CoreML8",
  * iOS26 "CoreML9") */
 int mil_opset(xctx *c) {
+    /* from the one table of facts: the opset's specification version, and
+     * the iOS release that introduced it (CoreML6 -> 7 -> iOS 16) */
     const cml_function *fn = c->op->function;
-    const char *o = fn && fn->opset ? fn->opset : "";
-    if (!strncmp(o, "CoreML", 6)) {
-        int v = atoi(o + 6);
-        if (v >= 5 && v <= 8) return v + 10;
-        if (v == 9) return 26;
-    }
-    return 15;
+    uint32_t ios = cml_spec_min_os(cml_opset_spec(fn ? fn->opset : NULL), CML_PLATFORM_IOS);
+    int major = (int)(ios / 1000000u);
+    return major >= 15 ? major : 15;
 }
 
 void mil_strides(int rank, const int64_t *dim, int64_t *st) {
