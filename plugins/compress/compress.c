@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "coreml-lint/ir.h"
+#include "coreml-lint/coreml_facts.h"
 #include "coreml-lint/plugin.h"
 #include "coreml-lint/walk.h"
 
@@ -275,26 +276,6 @@ static int64_t cw_out_channels(const cw_item *it) {
     else if (!strcmp(k, "matmul")) axis = s->rank - 1;
     if (axis >= s->rank) return -1;
     return s->dims[axis];
-}
-
-/* ---- deployment target ------------------------------------------------------ */
-
-/* The iOS release matching a target ("iOS16", "macOS13", "watchOS9.2"),
- * or 0 when there is none / it cannot be read. SOURCE: rules-knowledge §1.1
- * (iOS16 = macOS13 = watchOS9 = tvOS16; iOS18 = macOS15 = watchOS11 =
- * visionOS2; from 26 the numbers align). */
-static int cw_ios_equiv(const char *t) {
-    if (!t) return 0;
-    static const struct { const char *p; int off; } plat[] = {
-        {"iOS", 0}, {"iPadOS", 0}, {"tvOS", 0}, {"macOS", 3}, {"watchOS", 7}, {"visionOS", 16}};
-    for (size_t i = 0; i < sizeof plat / sizeof plat[0]; i++) {
-        size_t n = strlen(plat[i].p);
-        if (strncmp(t, plat[i].p, n) != 0) continue;
-        int major = atoi(t + n);
-        if (major <= 0) return 0;
-        return major >= 26 ? major : major + plat[i].off;
-    }
-    return 0;
 }
 
 /* ======================================================================== */
@@ -590,7 +571,7 @@ static int pal_check_model(const cml_model *m, cml_ctx *ctx) {
     int rc = (items.oom || gs.oom) ? CML_ENOMEM : CML_OK;
     /* per_grouped_channel LUTs need iOS18 / macOS15 (spec 9). SOURCE:
      * rules-knowledge §1.3, §3.4 ("pre-iOS18 a LUT must be a single per-tensor LUT"). */
-    bool grouped_ok = m->spec_version >= 9 || cw_ios_equiv(cml_target(ctx)) >= 18;
+    bool grouped_ok = m->spec_version >= 9 || cml_max_spec_for_target(cml_target(ctx)) >= 9;
     /* the summary note only when no problem was found in this model */
     bool problems = false;
     for (size_t i = 0; i < gs.n; i++) problems |= gs.g[i].cond != PAL_INFO;
@@ -1344,7 +1325,7 @@ static int uw_check_model(const cml_model *m, cml_ctx *ctx) {
      * models the advice applies once the app targets iOS16+.
      * SOURCE: opt-whats-new.md ("Optimizations for iOS15 / macOS12 and lower"),
      * rules-knowledge §5.12 ("spec/target >= iOS16"). */
-    if (m->spec_version < 7 && cw_ios_equiv(cml_target(ctx)) < 16) return CML_OK;
+    if (m->spec_version < 7 && cml_max_spec_for_target(cml_target(ctx)) < 7) return CML_OK;
     cw_vec items = {0}, dense = {0};
     cw_collect(m, &items);
     cw_collect_dense(m, threshold, &dense);
