@@ -464,7 +464,7 @@ static void probe_section(FILE *out, const cJSON *p) {
 }
 
 static void finding_row(FILE *out, const finding *f) {
-    const char *lvl = sarif_level_str(f->level == LEVEL_NONE ? LEVEL_NOTE : f->level);
+    const char *lvl = level_name(f->level == LEVEL_NONE ? LEVEL_NOTE : f->level);
     fprintf(out, "<tr><td><span class=\"pill l-%s\">%s</span></td><td class=\"rule\">", lvl, lvl);
     const char *rid = f->rule_id ? f->rule_id : f->rule && f->rule->id ? f->rule->id : "unknown/unknown";
     char *uri = f->rule ? rule_help_uri(f->rule) : NULL;
@@ -558,7 +558,7 @@ static void notes_section(FILE *out, const run_result *r) {
     for (size_t i = 0; i < r->n_notes; i++) {
         const notification *n = r->notes[i];
         if (!n) continue;
-        const char *lvl = sarif_level_str(n->level == LEVEL_NONE ? LEVEL_NOTE : n->level);
+        const char *lvl = level_name(n->level == LEVEL_NONE ? LEVEL_NOTE : n->level);
         fprintf(out, "<tr><td><span class=\"pill l-%s\">%s</span></td><td><code>", lvl, lvl);
         esc(out, n->kind);
         if (n->rule_id) {

@@ -67,7 +67,7 @@ static void jfinding(cJSON *arr, const finding *f, bool *oom) {
     cJSON *o = jcontainer(arr, NULL, cJSON_CreateObject(), oom);
     if (!o) return;
     jstr(o, "rule", f->rule_id ? f->rule_id : f->rule ? f->rule->id : NULL, oom);
-    jstr(o, "level", sarif_level_str(f->level), oom);
+    jstr(o, "level", level_name(f->level), oom);
     jstr(o, "message", f->message ? f->message : "", oom);
     jstr(o, "fix", f->fix && *f->fix ? f->fix : NULL, oom);
     jstr(o, "model", f->model_path ? f->model_path : "", oom);
@@ -99,7 +99,7 @@ static void jnote(cJSON *arr, const notification *n, bool *oom) {
     if (!o) return;
     jstr(o, "rule", n->rule_id, oom);
     jstr(o, "kind", n->kind, oom);
-    jstr(o, "level", sarif_level_str(n->level), oom);
+    jstr(o, "level", level_name(n->level), oom);
     jstr(o, "message", n->message ? n->message : "", oom);
     jstr(o, "model", n->model_path, oom);
     jstr(o, "file", n->file, oom);

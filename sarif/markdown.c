@@ -183,7 +183,7 @@ static void notes_list(FILE *out, const run_result *r) {
     for (size_t i = 0; i < r->n_notes && i < MD_MAX_NOTES; i++) {
         const notification *n = r->notes[i];
         if (!n) continue;
-        fprintf(out, "- %s: ", sarif_level_str(n->level == LEVEL_NONE ? LEVEL_NOTE : n->level));
+        fprintf(out, "- %s: ", level_name(n->level == LEVEL_NONE ? LEVEL_NOTE : n->level));
         md(out, n->message);
         fputs(" (", out);
         md(out, n->kind);

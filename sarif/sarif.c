@@ -286,7 +286,7 @@ static void write_rule(sstate *S, cJSON *rules, const srule *sr) {
     free(uri);
     int lvl = rule_level(hr);
     cJSON *dc = add_obj(S, o, "defaultConfiguration");
-    if (dc) add_str(S, dc, "level", sarif_level_str(lvl));
+    if (dc) add_str(S, dc, "level", level_name(lvl));
     cJSON *props = add_obj(S, o, "properties");
     if (props) {
         cJSON *tags = add_arr(S, props, "tags");
@@ -486,7 +486,7 @@ static void write_result(sstate *S, cJSON *results, const finding *f) {
     long ri = rule_index(S, rid);
     add_str(S, o, "ruleId", rid);
     if (ri >= 0) add_num(S, o, "ruleIndex", (double)ri);
-    add_str(S, o, "level", sarif_level_str(f->level));
+    add_str(S, o, "level", level_name(f->level));
     char *msg = sarif_display_message(f);
     if (!msg) {
         S->oom = true;
@@ -627,7 +627,7 @@ static void add_time(sstate *S, cJSON *o, const char *key, const struct timespec
 static void write_notification(sstate *S, cJSON *arr, const notification *n) {
     cJSON *o = add_obj(S, arr, NULL);
     if (!o) return;
-    add_str(S, o, "level", sarif_level_str(n->level));
+    add_str(S, o, "level", level_name(n->level));
     const char *m = nonempty(n->message) ? n->message : nonempty(n->kind) ? n->kind : "tool notification";
     char *txt = n->count > 1 ? sarif_printf("%s (%zu times)", m, n->count) : sarif_strdup(m);
     if (!txt) {

@@ -30,14 +30,6 @@ const char *sarif_jstr(const cJSON *o, const char *k) {
 
 const char *sarif_plural(size_t n) { return n == 1 ? "" : "s"; }
 
-const char *sarif_level_str(int level) {
-    switch (level) {
-    case LEVEL_ERROR: return "error";
-    case LEVEL_WARNING: return "warning";
-    case LEVEL_NOTE: return "note";
-    default: return "none";
-    }
-}
 
 char *sarif_strdup(const char *s) {
     if (!s) s = "";

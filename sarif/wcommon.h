@@ -25,9 +25,6 @@ const char *sarif_jstr(const cJSON *o, const char *k);
 /* "" for 1, "s" otherwise. */
 const char *sarif_plural(size_t n);
 
-/* "error" "warning" "note" for LEVEL_*; "none" otherwise. */
-const char *sarif_level_str(int level);
-
 /* malloc'd copy of s (NULL -> ""). */
 char *sarif_strdup(const char *s);
 /* malloc'd printf. */

@@ -19,9 +19,8 @@
 #include "sarif/wcommon.h"
 #include "sarif/writers.h"
 
-static const char *xlevel(int level) {
-    return level == LEVEL_ERROR ? "error" : level == LEVEL_WARNING ? "warning" : "note";
-}
+/* Xcode knows error, warning and note: a level of none reads as a note */
+static const char *xlevel(int level) { return level_name(level > LEVEL_NONE ? level : LEVEL_NOTE); }
 
 /* path made absolute against the run's working folder, one line, malloc'd */
 static char *abs_path(const run_result *r, const char *path) {
