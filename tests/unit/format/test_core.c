@@ -104,7 +104,7 @@ static uint8_t *wrap_field(uint8_t *buf, size_t *n, const uint8_t *tag, size_t n
     if (!out) return buf;
     memcpy(out, tag, ntag);
     memcpy(out + ntag, len, nl);
-    memcpy(out + ntag + nl, buf, *n);
+    if (*n) memcpy(out + ntag + nl, buf, *n);   /* buf is NULL when empty */
     free(buf);
     *n += ntag + nl;
     return out;
