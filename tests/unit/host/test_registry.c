@@ -172,8 +172,8 @@ static void test_paths(void) {
     }
     /* but not through a symbolic link: "link/.." is the parent of its
      * target, which may be anywhere */
-    char tmpl[] = "/tmp/cml-paths-XXXXXX";
-    char *d = mkdtemp(tmpl);
+    char dir[64];
+    char *d = tmp_make_dir(dir, sizeof dir, "cml-paths-");
     CHECK(d != NULL);
     if (!d) return;
     char sub[PATH_MAX], link[PATH_MAX], in[PATH_MAX * 2], want[PATH_MAX * 2];
@@ -189,9 +189,7 @@ static void test_paths(void) {
     got = host_path_normalize(in, NULL);
     CHECK_STR(got, want);
     free(got);
-    unlink(link);
-    rmdir(sub);
-    rmdir(d);
+    tmp_remove_tree(d);
 }
 
 /* ---- registry ------------------------------------------------------------------- */
