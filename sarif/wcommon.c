@@ -227,16 +227,19 @@ done:
     return out;
 }
 
-/* path relative to base (both may be relative to working_dir), normalised;
- * NULL when out of memory or when the path is absolute and nothing is
- * known to make it relative to */
+/* An absolute directory, or NULL. */
+static const char *abs_dir(const char *d) { return d && d[0] == '/' ? d : NULL; }
+
+/* path (relative to working_dir when not absolute) relative to base (NULL:
+ * working_dir), normalised; NULL when out of memory or when path is
+ * absolute and neither directory is known */
 static char *rebased(const char *path, const char *working_dir, const char *base) {
-    bool wd = working_dir && working_dir[0] == '/';
-    if (!base || base[0] != '/') base = wd ? working_dir : NULL;
-    if (path[0] != '/' && (!base || (wd && !strcmp(base, working_dir)) || !wd))
-        return normalise(NULL, path, false);    /* already relative to the base */
+    working_dir = abs_dir(working_dir);
+    base = abs_dir(base) ? base : working_dir;
+    /* relative to the working directory, which is the base or unknown */
+    if (path[0] != '/' && (!working_dir || !strcmp(base, working_dir))) return normalise(NULL, path, false);
     if (!base) return NULL;
-    char *abs = path[0] == '/' ? normalise(NULL, path, true) : normalise(working_dir, path, true);
+    char *abs = normalise(path[0] == '/' ? NULL : working_dir, path, true);
     char *b = normalise(NULL, base, true);
     char *n = abs && b ? relative_to(abs, b) : NULL;
     free(abs);
@@ -247,25 +250,24 @@ static char *rebased(const char *path, const char *working_dir, const char *base
 char *sarif_path_uri(const char *path, const char *working_dir, const char *base, bool *relative) {
     if (!path) path = "";
     *relative = true;
-    char *n = rebased(path, working_dir, base);
-    if (!n && path[0] == '/' && !(working_dir && working_dir[0] == '/') && !(base && base[0] == '/')) {
-        n = normalise(NULL, path, true);
-        if (!n) return NULL;
-        char *u = file_uri(n, false);
+    if (path[0] == '/' && !abs_dir(working_dir) && !abs_dir(base)) {
+        /* nothing to make it relative to */
+        char *n = normalise(NULL, path, true);
+        char *u = n ? file_uri(n, false) : NULL;
         free(n);
         *relative = false;
         return u;
     }
-    if (!n) return NULL;
-    char *u = sarif_uri_encode(n);
+    char *n = rebased(path, working_dir, base);
+    char *u = n ? sarif_uri_encode(n) : NULL;
     free(n);
     return u;
 }
 
 char *sarif_root_path(const run_result *r, const char *path) {
     if (!path) return sarif_strdup("");
-    const char *wd = r->working_dir, *root = r->source_root;
-    if (!root || root[0] != '/' || !wd || wd[0] != '/' || !strcmp(root, wd)) return sarif_strdup(path);
+    const char *wd = abs_dir(r->working_dir), *root = abs_dir(r->source_root);
+    if (!root || !wd || !strcmp(root, wd)) return sarif_strdup(path);
     char *n = rebased(path, wd, root);
     if (n && !strncmp(n, "../", 3)) {
         /* outside the repository: GitHub cannot place it either way, and
