@@ -809,12 +809,12 @@ static int check_known_id(const config *c, const registry *reg, const char *ptr,
  * category "comprss" for "compress"): a warning, not an error (an exact
  * unknown id is one), as a configuration shared by several invocations may
  * name rules one of them does not load. */
-static void warn_unmatched(const config *c, registry *reg, const char *where, const char *pat, uint32_t line) {
+static void warn_unmatched(registry *reg, const char *file, uint32_t line, const char *where, const char *pat) {
     if (!host_is_glob(pat) || load_problems(reg)) return;
     for (size_t i = 0; i < registry_count(reg); i++)
         if (rule_matches(registry_rule(reg, i), pat)) return;
-    registry_notify(reg, NULL, "config/unmatched-pattern", LEVEL_WARNING, line || where[0] == '\'' ? c->file : NULL,
-                    line, "%s: '%s' matches no rule (see `coreml-lint rules`)", where, pat);
+    registry_notify(reg, NULL, "config/unmatched-pattern", LEVEL_WARNING, file, line,
+                    "%s: '%s' matches no rule (see `coreml-lint rules`)", where, pat);
 }
 
 static int validate_options(const config *c, const registry *reg, const config_rule *cr, char *err,
@@ -928,17 +928,17 @@ int config_apply(const config *c, registry *reg, const config_overlay *ov, char 
     /* names that must exist */
     for (size_t i = 0; i < c->n_enable && !ov->some_rules_only; i++) {
         if (check_known_id(c, reg, "/enable", "'enable'", c->enable[i], err, errlen)) return -1;
-        warn_unmatched(c, reg, "'enable'", c->enable[i], line_of(c, "/enable"));
+        warn_unmatched(reg, c->file, line_of(c, "/enable"), "'enable'", c->enable[i]);
     }
     for (size_t i = 0; i < c->n_disable && !ov->some_rules_only; i++) {
         if (check_known_id(c, reg, "/disable", "'disable'", c->disable[i], err, errlen)) return -1;
-        warn_unmatched(c, reg, "'disable'", c->disable[i], line_of(c, "/disable"));
+        warn_unmatched(reg, c->file, line_of(c, "/disable"), "'disable'", c->disable[i]);
     }
     for (size_t i = 0; i < c->n_rules; i++) {
         mkptr(ptr, sizeof ptr, "rules", c->rules[i].pattern, NULL);
         if (!ov->some_rules_only && check_known_id(c, reg, ptr, "'rules'", c->rules[i].pattern, err, errlen))
             return -1;
-        if (!ov->some_rules_only) warn_unmatched(c, reg, "'rules'", c->rules[i].pattern, line_of(c, ptr));
+        if (!ov->some_rules_only) warn_unmatched(reg, c->file, line_of(c, ptr), "'rules'", c->rules[i].pattern);
         if (validate_options(c, reg, &c->rules[i], err, errlen)) return -1;
     }
     /* a suppression's rule too: a misspelt id suppressed nothing, silently */
@@ -946,7 +946,7 @@ int config_apply(const config *c, registry *reg, const config_overlay *ov, char 
         const config_supp *sp = &c->supps[i];
         snprintf(ptr, sizeof ptr, "/suppressions/%zu/rule", i);
         if (check_known_id(c, reg, ptr, "'suppressions'", sp->rule, err, errlen)) return -1;
-        warn_unmatched(c, reg, "'suppressions'", sp->rule, sp->line);
+        warn_unmatched(reg, c->file, sp->line, "'suppressions'", sp->rule);
     }
     for (size_t i = 0; i < n_cli_enable; i++) {
         if (!host_rule_pattern_valid(cli_enable[i])) {
@@ -954,7 +954,7 @@ int config_apply(const config *c, registry *reg, const config_overlay *ov, char 
             return -1;
         }
         if (check_known_id(c, reg, NULL, "--enable", cli_enable[i], err, errlen)) return -1;
-        if (!ov->some_rules_only) warn_unmatched(c, reg, "--enable", cli_enable[i], 0);
+        if (!ov->some_rules_only) warn_unmatched(reg, NULL, 0, "--enable", cli_enable[i]);
     }
     for (size_t i = 0; i < n_cli_disable; i++) {
         if (!host_rule_pattern_valid(cli_disable[i])) {
@@ -962,7 +962,7 @@ int config_apply(const config *c, registry *reg, const config_overlay *ov, char 
             return -1;
         }
         if (check_known_id(c, reg, NULL, "--disable", cli_disable[i], err, errlen)) return -1;
-        if (!ov->some_rules_only) warn_unmatched(c, reg, "--disable", cli_disable[i], 0);
+        if (!ov->some_rules_only) warn_unmatched(reg, NULL, 0, "--disable", cli_disable[i]);
     }
     if (ov->options && ov->options_rules && validate_overlay(reg, ov, err, errlen)) return -1;
 
