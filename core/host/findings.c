@@ -418,13 +418,19 @@ int findings_finish(fvec *out, char *const *fps, size_t n_fps, const config *cfg
     int oom = 0;
     /* fingerprints (of the path from the source root), baseline, suppressions */
     bool rebase = root && cwd && cwd[0] == '/' && strcmp(root, cwd);
+    const finding *prev = NULL;   /* findings come model by model: one path per model */
     for (size_t i = 0; i < out->n; i++) {
         finding *f = out->v[i];
         if (rebase && f->model_path && !f->root_path) {
-            char *abs = f->model_path[0] == '/' ? host_strdup(f->model_path) : host_join_path(cwd, f->model_path);
-            f->root_path = abs ? host_path_normalize(abs, root) : NULL;
-            free(abs);
+            if (prev && !strcmp(prev->model_path, f->model_path)) {
+                f->root_path = host_strdup(prev->root_path);
+            } else {
+                char *abs = f->model_path[0] == '/' ? host_strdup(f->model_path) : host_join_path(cwd, f->model_path);
+                f->root_path = abs ? host_path_normalize(abs, root) : NULL;
+                free(abs);
+            }
             if (!f->root_path) oom = 1;
+            else prev = f;
         }
         findings_fingerprint(f);
     }
