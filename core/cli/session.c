@@ -58,7 +58,8 @@ static void config_error(const cli_opts *o, const char *path, const char *err) {
     if (line && *p == ':') p++;
     while (*p == ' ') p++;
     char cwd[PATH_MAX];
-    char *abs = path[0] == '/' || !getcwd(cwd, sizeof cwd) ? host_strdup(path) : host_join_path(cwd, path);
+    const char *wd = getcwd(cwd, sizeof cwd);
+    char *abs = path[0] == '/' || !wd ? host_strdup(path) : host_join_path(wd, path);
     char *norm = abs ? host_path_normalize(abs, NULL) : NULL;
     free(abs);
     if (!norm) return;
@@ -69,7 +70,7 @@ static void config_error(const cli_opts *o, const char *path, const char *err) {
         free(msg);
     } else {
         /* GitHub places an annotation by its path from the repository root */
-        char *root = host_repo_root(norm[0] == '/' && getcwd(cwd, sizeof cwd) ? cwd : NULL);
+        char *root = host_repo_root(wd);
         char *rel = root ? host_path_normalize(norm, root) : NULL;
         free(root);
         fputs("::error file=", stderr);
