@@ -87,7 +87,8 @@ out:
     return rc;
 }
 
-int write_github(FILE *out, const run_result *r) {
+static int write_github(FILE *out, const run_result *r, const writer_opts *wo) {
+    (void)wo;
     size_t per[3] = {0, 0, 0};   /* error, warning, notice annotations */
     for (size_t i = 0; i < r->n_findings; i++) {
         const finding *f = r->findings[i];
@@ -111,3 +112,5 @@ int write_github(FILE *out, const run_result *r) {
         if (r->notes[i] && write_note(out, r, r->notes[i]) < 0) return -1;
     return sarif_finish(out);
 }
+
+const report_writer cml_format_github = {"github", "GitHub Actions workflow-command annotations", write_github, false};

@@ -579,7 +579,8 @@ static void notes_section(FILE *out, const run_result *r) {
     fputs("</table>\n", out);
 }
 
-int write_html(FILE *out, const run_result *r) {
+static int write_html(FILE *out, const run_result *r, const writer_opts *wo) {
+    (void)wo;
     head(out, r);
     sarif_counts c;
     sarif_count(r, &c);
@@ -602,3 +603,5 @@ int write_html(FILE *out, const run_result *r) {
           out);
     return sarif_finish(out);
 }
+
+const report_writer cml_format_html = {"html", "one self-contained HTML page: per-model summary, charts, findings", write_html, true};

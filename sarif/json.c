@@ -107,7 +107,8 @@ static void jnote(cJSON *arr, const notification *n, bool *oom) {
     jadd(o, "count", cJSON_CreateNumber((double)(n->count ? n->count : 1)), oom);
 }
 
-int write_json(FILE *out, const run_result *r) {
+static int write_json(FILE *out, const run_result *r, const writer_opts *wo) {
+    (void)wo;
     bool oom = false;
     cJSON *root = cJSON_CreateObject();
     if (!root) return -1;
@@ -152,3 +153,5 @@ int write_json(FILE *out, const run_result *r) {
     cJSON_Delete(root);
     return rc;
 }
+
+const report_writer cml_format_json = {"json", "findings and facts as JSON, for scripts", write_json, false};

@@ -193,7 +193,8 @@ static void notes_list(FILE *out, const run_result *r) {
     fputc('\n', out);
 }
 
-int write_markdown(FILE *out, const run_result *r) {
+static int write_markdown(FILE *out, const run_result *r, const writer_opts *wo) {
+    (void)wo;
     sarif_counts c;
     sarif_count(r, &c);
     fputs("### coreml-lint: ", out);
@@ -215,3 +216,5 @@ int write_markdown(FILE *out, const run_result *r) {
     fputs("</sub>\n", out);
     return sarif_finish(out);
 }
+
+const report_writer cml_format_markdown = {"markdown", "compact Markdown for job summaries and pull-request comments", write_markdown, true};

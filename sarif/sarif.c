@@ -712,7 +712,8 @@ static void write_invocation(sstate *S, cJSON *run, size_t written, size_t total
 
 /* ---- the log ------------------------------------------------------------ */
 
-int write_sarif(FILE *out, const run_result *r) {
+static int write_sarif(FILE *out, const run_result *r, const writer_opts *wo) {
+    (void)wo;
     sstate S = {.r = r};
     bool *keep = r->n_findings ? calloc(r->n_findings, sizeof *keep) : NULL;
     cJSON *root = cJSON_CreateObject();
@@ -792,3 +793,5 @@ out:
     free(S.rules);
     return rc;
 }
+
+const report_writer cml_format_sarif = {"sarif", "SARIF 2.1.0, for GitHub code scanning and SARIF viewers", write_sarif, false};

@@ -291,7 +291,8 @@ static void write_properties(FILE *out, const run_result *r) {
     }
 }
 
-int write_text(FILE *out, const run_result *r, bool color) {
+static int write_text(FILE *out, const run_result *r, const writer_opts *wo) {
+    bool color = wo && wo->color;
     for (size_t i = 0; i < r->n_findings; i++) {
         const finding *f = r->findings[i];
         if (!f || f->suppressed) continue;
@@ -313,3 +314,5 @@ int write_text(FILE *out, const run_result *r, bool color) {
     fputc('\n', out);
     return sarif_finish(out);
 }
+
+const report_writer cml_format_text = {"text", "path: level: message [rule] lines, for people, Xcode and editors", write_text, false};

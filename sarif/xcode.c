@@ -84,7 +84,8 @@ out:
     return rc;
 }
 
-int write_xcode(FILE *out, const run_result *r) {
+static int write_xcode(FILE *out, const run_result *r, const writer_opts *wo) {
+    (void)wo;
     for (size_t i = 0; i < r->n_findings; i++) {
         const finding *f = r->findings[i];
         if (!f || f->suppressed) continue;
@@ -94,3 +95,5 @@ int write_xcode(FILE *out, const run_result *r) {
         if (r->notes[i] && write_note(out, r, r->notes[i]) < 0) return -1;
     return sarif_finish(out);
 }
+
+const report_writer cml_format_xcode = {"xcode", "path:1:1: warning: message lines on the model, for an Xcode Run Script build phase", write_xcode, false};

@@ -20,7 +20,6 @@
 #include "cli/target.h"
 #include "host/config.h"
 #include "coreml-lint/plugin.h"
-#include "host/config.h"
 #include "host/limits.h"
 #include "host/rule.h"
 #include "sarif/writers.h"
@@ -143,6 +142,9 @@ typedef struct cli_flag {
 } cli_flag;
 
 static int check_format(const char *flag, const char *v);
+/* in a help text, the formats of the writer table (sarif/formats.def):
+ * "text (default), sarif, json, ..." */
+#define FORMATS_WORD "@FORMATS@"
 static int check_target(const char *flag, const char *v);
 static int check_name_file(const char *flag, const char *v);
 static int check_limit(const char *flag, const char *v);
@@ -155,8 +157,7 @@ static int check_rule_set(const char *flag, const char *v);
 
 static const cli_flag FLAGS[] = {
     {"--format", 0, "FORMAT", REPORTS, F_STR, OFF(format), NULL, 0, 0, check_format, S_REPORT,
-     "report format: check, probe, compare: text (default), sarif, json, github, xcode, html, markdown; inspect: "
-     "text, json; rules: text, json, markdown"},
+     "report format: check, probe, compare: " FORMATS_WORD "; inspect: text, json; rules: text, json, markdown"},
     {"--output", 'o', "FILE", REPORTS, F_STR, OFF(output), NULL, 0, 0, NULL, S_REPORT,
      "write the report to FILE instead of stdout"},
     {"--fail-on", 0, "LEVEL", CMD_RUNS, F_LEVEL, OFF(fail_on), NULL, 0, 0, NULL, S_REPORT,
@@ -232,19 +233,42 @@ static const cli_flag FLAGS[] = {
 
 /* ---- value checks --------------------------------------------------------------- */
 
+/* "a, b, c" of the writer table's names, the first followed by `first`. */
+static void format_names(char *buf, size_t cap, const char *first) {
+    size_t n, u = 0;
+    const report_writer *const *w = report_writers(&n);
+    buf[0] = 0;
+    for (size_t i = 0; i < n && u < cap; i++) {
+        int k = snprintf(buf + u, cap - u, "%s%s%s", i ? ", " : "", w[i]->name, i ? "" : first);
+        u = k < 0 ? cap : u + (size_t)k;
+    }
+}
+
 static int check_format(const char *flag, const char *v) {
     /* which formats a command takes is the command's business; here only
      * that it is one the tool knows at all */
     if (report_writer_find(v) || !strcmp(v, "markdown")) return 0;
-    char names[512] = "";
-    size_t n, u = 0;
-    const report_writer *w = report_writers(&n);
-    for (size_t i = 0; i < n && u < sizeof names; i++) {
-        int k = snprintf(names + u, sizeof names - u, "%s%s", i ? ", " : "", w[i].name);
-        u = k < 0 ? sizeof names : u + (size_t)k;
-    }
+    char names[512];
+    format_names(names, sizeof names, "");
     cli_errorf("coreml-lint: %s: unknown format '%s' (formats: %s)", flag, v, names);
     return -1;
+}
+
+/* A flag's help with FORMATS_WORD spelt out, made once per flag (the
+ * usage, the man page and the completions all read it). */
+static const char *flag_help(const cli_flag *f) {
+    static char *made[N_FLAGS];
+    const char *at = strstr(f->help, FORMATS_WORD);
+    if (!at) return f->help;
+    size_t i = (size_t)(f - FLAGS);
+    if (!made[i]) {
+        char names[512];
+        format_names(names, sizeof names, " (default)");
+        size_t n = strlen(f->help) - strlen(FORMATS_WORD) + strlen(names) + 1;
+        if (!(made[i] = malloc(n))) return f->help;
+        snprintf(made[i], n, "%.*s%s%s", (int)(at - f->help), f->help, names, at + strlen(FORMATS_WORD));
+    }
+    return made[i];
 }
 
 static int check_target(const char *flag, const char *v) {
@@ -530,7 +554,7 @@ static void flag_line(FILE *out, const cli_flag *f) {
     else snprintf(left, sizeof left, "%s%s%s", f->name, f->arg ? " " : "", f->arg ? f->arg : "");
     if (strlen(left) > 30) fprintf(out, "  %s\n%33s", left, "");
     else fprintf(out, "  %-30s ", left);
-    wrap(out, f->help, 33, 110);
+    wrap(out, flag_help(f), 33, 110);
 }
 
 void cli_usage(FILE *out, const cli_command *only) {
@@ -572,7 +596,7 @@ size_t cli_flag_views(cli_flag_view *out, size_t cap) {
                                  f->commands,
                                  f->kind == F_STRV || f->kind == F_OPT_STRS,
                                  SECTION_TITLE[f->section],
-                                 f->help};
+                                 flag_help(f)};
     }
     return N_FLAGS;
 }

@@ -34,9 +34,9 @@ static value_kind value_of(const cli_flag_view *f) {
 /* "text sarif json ..." from the writer table */
 static void formats(char *buf, size_t cap) {
     size_t n, o = 0;
-    const report_writer *w = report_writers(&n);
+    const report_writer *const *w = report_writers(&n);
     buf[0] = 0;
-    for (size_t i = 0; i < n && o < cap; i++) o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? " " : "", w[i].name);
+    for (size_t i = 0; i < n && o < cap; i++) o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? " " : "", w[i]->name);
 }
 
 static const char *const SHELLS[] = {"bash", "zsh", "fish"};

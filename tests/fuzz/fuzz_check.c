@@ -177,16 +177,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     run_result *res = run_check(reg, &ro, (const char *const *)paths.items, paths.n, &st, err, sizeof err);
     if (!res) abort();
     size_t nw = 0;
-    const report_writer *w = report_writers(&nw);
+    const report_writer *const *w = report_writers(&nw);
     for (size_t i = 0; i < nw; i++) {
         char *buf = NULL;
         size_t n = 0;
         FILE *f = open_memstream(&buf, &n);
         if (!f) abort();
         writer_opts wo = {.color = false};
-        if (w[i].write(f, res, &wo) != 0) abort();
+        if (w[i]->write(f, res, &wo) != 0) abort();
         fclose(f);
-        check_report(w[i].name, buf, n);
+        check_report(w[i]->name, buf, n);
         free(buf);
     }
     run_result_free(res);

@@ -230,27 +230,25 @@ static int setup_files(void) {
 
 /* ---- capture ---------------------------------------------------------------- */
 
-typedef enum { F_SARIF, F_TEXT, F_TEXT_COLOR, F_JSON, F_GITHUB, F_HTML, F_MARKDOWN, F_XCODE } fmt;
+/* A format of the writer table by name: the test reaches every writer the
+ * way the command line does. */
+static const report_writer *writer(const char *name) {
+    const report_writer *w = report_writer_find(name);
+    if (!w) fprintf(stderr, "  no format '%s' in the writer table\n", name);
+    CHECK(w != NULL);
+    return w;
+}
 
-static int run_writer(fmt k, FILE *f, const run_result *r) {
-    switch (k) {
-    case F_SARIF: return write_sarif(f, r);
-    case F_TEXT: return write_text(f, r, false);
-    case F_TEXT_COLOR: return write_text(f, r, true);
-    case F_JSON: return write_json(f, r);
-    case F_GITHUB: return write_github(f, r);
-    case F_HTML: return write_html(f, r);
-    case F_MARKDOWN: return write_markdown(f, r);
-    case F_XCODE: return write_xcode(f, r);
-    }
-    return -1;
+static int run_writer(const report_writer *w, bool color, FILE *f, const run_result *r) {
+    writer_opts wo = {.color = color};
+    return w ? w->write(f, r, &wo) : -1;
 }
 
 /* Output of a writer as a malloc'd string (NULL on failure). */
-static char *capture(fmt k, const run_result *r, int *rc) {
+static char *capture_w(const report_writer *w, bool color, const run_result *r, int *rc) {
     FILE *f = tmpfile();
     if (!f) return NULL;
-    *rc = run_writer(k, f, r);
+    *rc = run_writer(w, color, f, r);
     long n = ftell(f);
     char *s = NULL;
     if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (s = malloc((size_t)n + 1))) {
@@ -263,6 +261,11 @@ static char *capture(fmt k, const run_result *r, int *rc) {
     }
     fclose(f);
     return s;
+}
+
+/* The report of format `name`, uncoloured. */
+static char *capture(const char *name, const run_result *r, int *rc) {
+    return capture_w(writer(name), false, r, rc);
 }
 
 static char *read_all(const char *path, size_t *len) {
@@ -318,31 +321,6 @@ static void golden(const char *name, const char *out) {
     free(want);
 }
 
-/* ---- golden tests --------------------------------------------------------------- */
-
-static void golden_one(fmt k, const char *name) {
-    run_result r = make_result();
-    int rc = -1;
-    char *out = capture(k, &r, &rc);
-    CHECK_INT(rc, 0);
-    CHECK(out != NULL);
-    if (out) golden(name, out);
-    free(out);
-}
-
-static void test_golden_sarif(void) {
-    golden_one(F_SARIF, "writers.sarif");
-}
-static void test_golden_text(void) {
-    golden_one(F_TEXT, "writers.txt");
-}
-static void test_golden_json(void) {
-    golden_one(F_JSON, "writers.json");
-}
-static void test_golden_github(void) {
-    golden_one(F_GITHUB, "writers.github.txt");
-}
-
 /* ---- SARIF structure ---------------------------------------------------------- */
 
 static const cJSON *jget(const cJSON *o, const char *k) {
@@ -368,7 +346,7 @@ static int count_mixed_regions(const cJSON *o) {
 
 static cJSON *sarif_of(const run_result *r) {
     int rc = -1;
-    char *out = capture(F_SARIF, r, &rc);
+    char *out = capture("sarif", r, &rc);
     CHECK_INT(rc, 0);
     cJSON *doc = out ? cJSON_Parse(out) : NULL;
     CHECK(doc != NULL);
@@ -556,7 +534,7 @@ static void test_sarif_edge(void) {
     cJSON_AddStringToObject(probe, "device", "cpu");
     run_result r = make_edge(props);
     int rc = -1;
-    char *out = capture(F_SARIF, &r, &rc);
+    char *out = capture("sarif", &r, &rc);
     CHECK_INT(rc, 0);
     if (out) golden("writers-edge.sarif", out);
     cJSON *doc = out ? cJSON_Parse(out) : NULL;
@@ -607,7 +585,7 @@ static void test_sarif_edge(void) {
 
     /* text and github escaping of the same findings */
     r.timestamps = false;
-    char *txt = capture(F_TEXT, &r, &rc);
+    char *txt = capture("text", &r, &rc);
     CHECK_INT(rc, 0);
     CHECK(txt && !strchr(txt, '\033') && !strchr(txt, '\t'));
     /* 3 findings + 1 notification + summary = 5 lines: nothing injected */
@@ -617,7 +595,7 @@ static void test_sarif_edge(void) {
     CHECK(txt && strstr(txt, "../other repo/./x/../Up#1.mlpackage/Manifest.json:3: note: "));
     CHECK(txt && strstr(txt, "/opt/models/Abs Model.mlpackage/Data/com.apple.CoreML/model.mlmodel: warning: "));
     free(txt);
-    char *gh = capture(F_GITHUB, &r, &rc);
+    char *gh = capture("github", &r, &rc);
     CHECK_INT(rc, 0);
     CHECK(gh && strstr(gh, "::warning file=/opt/models/Abs Model.mlpackage/Data/com.apple.CoreML/model.mlmodel,"
                            "line=1,title=coreml-lint%3A custom/not-enabled::Tab\there, newline%0Athere"));
@@ -631,9 +609,9 @@ static void test_sarif_edge(void) {
 static void test_text_details(void) {
     run_result r = make_result();
     int rc = -1;
-    char *plain = capture(F_TEXT, &r, &rc);
+    char *plain = capture("text", &r, &rc);
     CHECK_INT(rc, 0);
-    char *color = capture(F_TEXT_COLOR, &r, &rc);
+    char *color = capture_w(writer("text"), true, &r, &rc);
     CHECK_INT(rc, 0);
     CHECK(plain && !strchr(plain, '\033'));
     CHECK(plain && strstr(plain, "Models/Detector.mlmodelc/model.mil:12:5: note: Op conv_12 (conv) has no consumers"));
@@ -664,7 +642,7 @@ static void test_text_properties(void) {
         "\"ops\": [{\"op\": \"main/conv\", \"ms\": 0.5, \"sub\": {\"k\": 1}}, {\"op\": \"main/relu\", \"ms\": 0.25}]}}}");
     CHECK(r.run_properties != NULL);
     int rc = -1;
-    char *t = capture(F_TEXT, &r, &rc);
+    char *t = capture("text", &r, &rc);
     CHECK_INT(rc, 0);
     CHECK(t && strstr(t, "\ncustom for Models/m.mlmodel:\n  status: ok\n  load (ms): 1.5\n  size (MB): n/a\n"));
     /* whole numbers whole (a rank-1 shape of 15600 once read "1.56e+04"), measured ones to 4 digits */
@@ -680,7 +658,7 @@ static void test_text_properties(void) {
 static void test_json_details(void) {
     run_result r = make_result();
     int rc = -1;
-    char *out = capture(F_JSON, &r, &rc);
+    char *out = capture("json", &r, &rc);
     CHECK_INT(rc, 0);
     cJSON *doc = out ? cJSON_Parse(out) : NULL;
     free(out);
@@ -705,7 +683,7 @@ static void test_json_details(void) {
 static void test_github_details(void) {
     run_result r = make_result();
     int rc = -1;
-    char *out = capture(F_GITHUB, &r, &rc);
+    char *out = capture("github", &r, &rc);
     CHECK_INT(rc, 0);
     CHECK(out && strstr(out, "::notice file=Models/Detector.mlmodelc/model.mil,line=12,col=5,title=coreml-lint%3A "
                              "graph/dead-op::Op conv_12"));
@@ -772,7 +750,7 @@ static void test_sarif_cap(void) {
     /* github: over the per-step annotation limit, a first notice says so */
     int rc = -1;
     r.n_findings = 12;
-    char *gh = capture(F_GITHUB, &r, &rc);
+    char *gh = capture("github", &r, &rc);
     CHECK_INT(rc, 0);
     static const char head[] = "::notice title=coreml-lint::coreml-lint wrote 0 error, 0 warning and 11 notice";
     CHECK(gh && strncmp(gh, head, sizeof head - 1) == 0);
@@ -855,19 +833,48 @@ static finding f_hostile = {
     .fingerprint = "1111111111111111aaaaaaaaaaaaaaaa",
 };
 
-static void test_html_markdown(void) {
+static finding *rich_findings[] = {&f_mil, &f_hostile, &f_bin, &f_sup, &f_model};
+
+/* The report with its facts and probe figures, and a hostile finding. */
+static run_result make_rich_result(void) {
     run_result r = make_result();
-    finding *fs[] = {&f_mil, &f_hostile, &f_bin, &f_sup, &f_model};
-    r.findings = fs;
-    r.n_findings = 5;
+    r.findings = rich_findings;
+    r.n_findings = sizeof rich_findings / sizeof *rich_findings;
     r.run_properties = cJSON_Parse(rich_props);
     CHECK(r.run_properties != NULL);
+    return r;
+}
+
+/* ---- golden tests --------------------------------------------------------------- */
+
+/* Every format of the writer table (sarif/formats.def) against its golden,
+ * tests/golden/formats/NAME: the plain report, or for a writer that shows
+ * the report facts the rich one. A new format makes its golden with
+ * CML_UPDATE_GOLDEN=1, to be read before it is committed. */
+static void test_golden_formats(void) {
+    size_t n;
+    const report_writer *const *w = report_writers(&n);
+    CHECK(n >= 7);
+    for (size_t i = 0; i < n; i++) {
+        run_result r = w[i]->facts ? make_rich_result() : make_result();
+        int rc = -1;
+        char *out = capture_w(w[i], false, &r, &rc), name[128];
+        CHECK_INT(rc, 0);
+        CHECK(out != NULL);
+        snprintf(name, sizeof name, "formats/%s", w[i]->name);
+        if (out) golden(name, out);
+        free(out);
+        cJSON_Delete(r.run_properties);
+    }
+}
+
+static void test_html_markdown(void) {
+    run_result r = make_rich_result();
     int rc = -1;
-    char *html = capture(F_HTML, &r, &rc);
+    char *html = capture("html", &r, &rc);
     CHECK_INT(rc, 0);
     CHECK(html != NULL);
     if (html) {
-        golden("writers.html", html);
         /* self-contained, nothing to fetch, nothing to run */
         CHECK(strstr(html, "<script") == NULL && strstr(html, "<img") == NULL && strstr(html, "src=\"") == NULL &&
               strstr(html, "<link") == NULL && strstr(html, "url(") == NULL);
@@ -886,11 +893,10 @@ static void test_html_markdown(void) {
         /* suppressed findings are left out; the rule links to its page */
         CHECK(strstr(html, "conv2") == NULL);
     }
-    char *mdn = capture(F_MARKDOWN, &r, &rc);
+    char *mdn = capture("markdown", &r, &rc);
     CHECK_INT(rc, 0);
     CHECK(mdn != NULL);
     if (mdn) {
-        golden("writers.md", mdn);
         CHECK(strstr(mdn, "### coreml-lint: 1 error, 2 warnings, 1 note in 4 models\n") == mdn);
         CHECK(strstr(mdn, "<script") == NULL && strstr(mdn, "@octocat") == NULL && strstr(mdn, "#12") == NULL);
         CHECK(strstr(mdn, "@&#8203;octocat") != NULL);
@@ -913,7 +919,7 @@ static void test_html_markdown(void) {
     /* without facts the markdown table is the short one */
     cJSON_Delete(r.run_properties);
     r.run_properties = NULL;
-    char *plain = capture(F_MARKDOWN, &r, &rc);
+    char *plain = capture("markdown", &r, &rc);
     CHECK(plain && strstr(plain, "| Model | Errors | Warnings | Notes |\n") != NULL);
     free(plain);
     free(html);
@@ -926,11 +932,10 @@ static void test_html_markdown(void) {
 static void test_xcode(void) {
     run_result r = make_result();
     int rc = -1;
-    char *x = capture(F_XCODE, &r, &rc);
+    char *x = capture("xcode", &r, &rc);
     CHECK_INT(rc, 0);
     CHECK(x != NULL);
     if (!x) return;
-    golden("writers.xcode.txt", x);
     CHECK(strstr(x, "/src/app/Models/Detector.mlmodelc:1:1: note: Op conv_12 (conv) has no consumers: its output is "
                     "never used. (model.mil:12) [graph/dead-op]\n") != NULL);
     CHECK(strstr(x, "/src/app/Models/Detector.mlmodelc:1:1: note: fix: Remove the op") != NULL);
@@ -1026,10 +1031,13 @@ static void test_helpers(void) {
 /* Same input, same bytes; and a stream that cannot be written gives -1. */
 static void test_determinism_and_errors(void) {
     run_result r = make_result();
-    fmt kinds[] = {F_SARIF, F_TEXT, F_TEXT_COLOR, F_JSON, F_GITHUB};
-    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+    size_t n;
+    const report_writer *const *w = report_writers(&n);
+    for (size_t k = 0; k < 2 * n; k++) {
+        const report_writer *wk = w[k / 2];
+        bool color = k % 2;   /* each with and without colour */
         int rc1 = -1, rc2 = -1;
-        char *a = capture(kinds[k], &r, &rc1), *b = capture(kinds[k], &r, &rc2);
+        char *a = capture_w(wk, color, &r, &rc1), *b = capture_w(wk, color, &r, &rc2);
         CHECK(a && b && strcmp(a, b) == 0);
         CHECK_INT(rc1, 0);
         CHECK_INT(rc2, 0);
@@ -1038,7 +1046,7 @@ static void test_determinism_and_errors(void) {
         FILE *ro = fopen("Models/Old.mlmodel", "rb");   /* read-only: every write fails */
         CHECK(ro != NULL);
         if (ro) {
-            CHECK_INT(run_writer(kinds[k], ro, &r), -1);
+            CHECK_INT(run_writer(wk, color, ro, &r), -1);
             fclose(ro);
         }
     }
@@ -1047,10 +1055,7 @@ static void test_determinism_and_errors(void) {
 int main(void) {
     if (setup_files() != 0) SKIP_ALL("cannot create the scratch folder for model files");
     RUN(test_helpers);
-    RUN(test_golden_sarif);
-    RUN(test_golden_text);
-    RUN(test_golden_json);
-    RUN(test_golden_github);
+    RUN(test_golden_formats);
     RUN(test_sarif_structure);
     RUN(test_sarif_edge);
     RUN(test_text_details);
