@@ -44,6 +44,7 @@ void cli_opts_free(cli_opts *o) {
     free(o->limits.v);
     free(o->args.v);
     cJSON_Delete(o->rule_options);
+    cJSON_Delete(o->settings);
     memset(o, 0, sizeof *o);
 }
 
@@ -112,7 +113,10 @@ typedef enum flag_kind {
     F_TRUE,          /* bool at offset := true */
     F_STR,           /* const char * at offset */
     F_STRV,          /* strv at offset, repeatable */
-    F_LEVEL,         /* int at offset: note|warning|error */
+    /* F_OPT_*: a rule option's value, or with offset SETTING the value of a
+     * configuration key, set over the file's (config_set: checked as the
+     * file's is). A config-backed flag is one row: its key's row in
+     * host/config.c does the rest. */
     F_OPT_INT,       /* rule option, whole number in [lo, hi] */
     F_OPT_NUM,       /* rule option, number in (lo, hi] */
     F_OPT_STR,       /* rule option, string */
@@ -133,7 +137,7 @@ typedef struct cli_flag {
     unsigned commands;        /* CMD_* bits */
     flag_kind kind;
     size_t offset;            /* into cli_opts */
-    const char *option;       /* F_OPT_*: the rule option's name */
+    const char *option;       /* F_OPT_*: the rule option's name, or the configuration key's (SETTING) */
     double lo, hi;            /* F_OPT_INT / F_OPT_NUM range */
     /* optional check of the value: 0, or -1 after printing why */
     int (*check)(const char *flag, const char *value);
@@ -151,6 +155,7 @@ static int check_limit(const char *flag, const char *v);
 static int check_rule_set(const char *flag, const char *v);
 
 #define OFF(m) offsetof(cli_opts, m)
+#define SETTING ((size_t)-1)   /* F_OPT_* offset: `option` is a configuration key */
 #define ALL (CMD_CHECK | CMD_INSPECT | CMD_RULES | CMD_PROBE | CMD_COMPARE | CMD_TEST_RULE)
 #define REPORTS (ALL & ~CMD_TEST_RULE)   /* commands that write a report */
 #define RUL (CMD_RUNS | CMD_RULES)
@@ -160,7 +165,7 @@ static const cli_flag FLAGS[] = {
      "report format: check, probe, compare: " FORMATS_WORD "; inspect: text, json; rules: text, json, markdown"},
     {"--output", 'o', "FILE", REPORTS, F_STR, OFF(output), NULL, 0, 0, NULL, S_REPORT,
      "write the report to FILE instead of stdout"},
-    {"--fail-on", 0, "LEVEL", CMD_RUNS, F_LEVEL, OFF(fail_on), NULL, 0, 0, NULL, S_REPORT,
+    {"--fail-on", 0, "LEVEL", CMD_RUNS, F_OPT_STR, SETTING, "fail_on", 0, 0, NULL, S_REPORT,
      "exit 1 when a finding is at or above LEVEL: note, warning, error (default error)"},
     {"--baseline", 0, "OLD.sarif", CMD_RUNS, F_STR, OFF(baseline), NULL, 0, 0, NULL, S_REPORT,
      "report only findings that are not in this earlier SARIF report"},
@@ -395,7 +400,8 @@ static void unknown_flag(const char *a, unsigned cmd) {
 /* ---- parsing ------------------------------------------------------------------------- */
 
 static int set_rule_option(cli_opts *o, const cli_flag *f, const char *v) {
-    if (!o->rule_options && !(o->rule_options = cJSON_CreateObject())) return -1;
+    cJSON **to = f->offset == SETTING ? &o->settings : &o->rule_options;
+    if (!*to && !(*to = cJSON_CreateObject())) return -1;
     cJSON *item = NULL;
     switch (f->kind) {
     case F_OPT_INT: {
@@ -422,15 +428,15 @@ static int set_rule_option(cli_opts *o, const cli_flag *f, const char *v) {
     case F_OPT_STR: item = cJSON_CreateString(v); break;
     case F_OPT_FALSE: item = cJSON_CreateFalse(); break;
     case F_OPT_STRS: {
-        cJSON *arr = cJSON_GetObjectItemCaseSensitive(o->rule_options, f->option);
-        if (!arr && !(arr = cJSON_AddArrayToObject(o->rule_options, f->option))) return -1;
+        cJSON *arr = cJSON_GetObjectItemCaseSensitive((*to), f->option);
+        if (!arr && !(arr = cJSON_AddArrayToObject((*to), f->option))) return -1;
         return cJSON_AddItemToArray(arr, cJSON_CreateString(v)) ? 0 : -1;
     }
     default: return -1;
     }
     if (!item) return -1;
-    cJSON_DeleteItemFromObjectCaseSensitive(o->rule_options, f->option);
-    cJSON_AddItemToObject(o->rule_options, f->option, item);
+    cJSON_DeleteItemFromObjectCaseSensitive((*to), f->option);
+    cJSON_AddItemToObject((*to), f->option, item);
     return 0;
 }
 
@@ -458,7 +464,6 @@ static const cli_command *command_of(unsigned cmd) {
 }
 
 int cli_parse(int argc, char **argv, int start, unsigned cmd, cli_opts *o) {
-    o->fail_on = -1;
     bool only_args = false;
     for (int i = start; i < argc; i++) {
         const char *a = argv[i];
@@ -505,15 +510,6 @@ int cli_parse(int argc, char **argv, int start, unsigned cmd, cli_opts *o) {
         case F_TRUE: *(bool *)(base + f->offset) = true; break;
         case F_STR: *(const char **)(base + f->offset) = v; break;
         case F_STRV: strv_push((strv *)(base + f->offset), v); break;
-        case F_LEVEL: {
-            int lv = level_parse(v);
-            if (lv < LEVEL_NOTE) {
-                cli_errorf("coreml-lint: %s must be note, warning or error, not '%s'", f->name, v);
-                return 2;
-            }
-            *(int *)(base + f->offset) = lv;
-            break;
-        }
         case F_HELP: cli_usage(stdout, command_of(cmd)); return 1;
         case F_VERSION: cli_print_version(stdout); return 1;
         default:
@@ -585,6 +581,12 @@ void cli_usage(FILE *out, const cli_command *only) {
               "or plugin that failed, unless --keep-going)\n",
               out);
     if (!only) fputs("\nSee `coreml-lint COMMAND --help` for one command's options.\n", out);
+}
+
+const char *cli_setting_flag(const char *key) {
+    for (size_t i = 0; key && i < N_FLAGS; i++)
+        if (FLAGS[i].offset == SETTING && !strcmp(FLAGS[i].option, key)) return FLAGS[i].name;
+    return key;
 }
 
 size_t cli_flag_views(cli_flag_view *out, size_t cap) {

@@ -36,11 +36,11 @@ int strv_push(strv *s, const char *x);
  * overlay (config.h), where they are validated like a config file's. */
 typedef struct cli_opts {
     const char *format, *output, *config, *target, *baseline, *docs_dir, *rule_set;
-    int fail_on;              /* LEVEL_*, -1 = not given */
     bool no_config, no_bundled, quiet, color, no_color, timestamps, markdown, keep_going, profile;
     bool trust_config;        /* the configuration file may load code (docs/security.md) */
     strv enable, disable, rules_dirs, plugins, limits, args;
     cJSON *rule_options;      /* {"threads": 4, "inputs": [...]}, or NULL */
+    cJSON *settings;          /* configuration keys the flags set over the file's: {"fail_on": "note"}, or NULL */
 } cli_opts;
 
 typedef struct cli_command {
@@ -84,6 +84,10 @@ int cmd_inspect(const cli_command *c, cli_opts *o);
 int cmd_test_rule(const cli_command *c, cli_opts *o);
 int cmd_completion(const cli_command *c, cli_opts *o);   /* cmd_meta.c */
 int cmd_manpage(const cli_command *c, cli_opts *o);
+
+/* The flag that sets configuration key `key` ("--fail-on" for "fail_on"),
+ * for messages; the key itself when no flag does. */
+const char *cli_setting_flag(const char *key);
 
 /* A read-only view of one row of the flag table, for what is generated
  * from it besides the parser and the usage (cmd_meta.c: the man page and

@@ -203,9 +203,7 @@ int cmd_check(const cli_command *c, cli_opts *o) {
         char err[2048];
         run_opts ro = {.cfg = &s.cfg,
                        .target = run_target(o, &s.cfg, target, sizeof target),
-                       .fail_on = o->fail_on >= LEVEL_NOTE     ? o->fail_on
-                                  : s.cfg.fail_on >= LEVEL_NOTE ? s.cfg.fail_on
-                                                                : LEVEL_ERROR,
+                       .fail_on = s.cfg.fail_on >= LEVEL_NOTE ? s.cfg.fail_on : LEVEL_ERROR,
                        .baseline = o->baseline,
                        .timestamps = o->timestamps,
                        .limits = &s.limits,

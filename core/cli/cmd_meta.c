@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "host/config.h"
 #include "sarif/writers.h"
 
 #define MAX_FLAGS 128
@@ -335,8 +336,21 @@ int cmd_manpage(const cli_command *c, cli_opts *o) {
           "configuration, a path that does not exist or holds no model, an unwritable report, an unusable plugin, "
           "or a rule that failed (unless \\-\\-keep\\-going)\n"
           ".SH FILES\n.TP\n.I .coreml\\-lint.json\nthe configuration, found in the working folder or the nearest "
-          "folder above it: enabled rules, levels, options, deployment target, extra rule folders and plugins, "
-          "excluded paths, suppressions with a reason, fail_on, limits.\n"
+          "folder above it. Its keys:\n",
+          out);
+    /* from the configuration parser's own table of keys */
+    fputs(".RS\n", out);
+    for (size_t i = 0;; i++) {
+        const char *about, *key = config_key(i, &about);
+        if (!key) break;
+        if (!about) continue;
+        fputs(".TP\n.B ", out);
+        roff(out, key);
+        fputc('\n', out);
+        roff(out, about);
+        fputc('\n', out);
+    }
+    fputs(".RE\n"
           ".SH ENVIRONMENT\n.TP\n.B NO_COLOR\nno colour in the text report.\n.TP\n.B PLATFORM_NAME\n"
           "the Xcode SDK (iphoneos, macosx, ...): the platform of a bare \\-\\-target version, and with\n"
           ".B IPHONEOS_DEPLOYMENT_TARGET\n(and the other platforms' *_DEPLOYMENT_TARGET) the deployment target "

@@ -115,6 +115,14 @@ int session_open(session *s, const cli_opts *o, bool use_config, const char *opt
         cli_errorf("coreml-lint: %s", err);
         return 2;
     }
+    /* the flags that set configuration keys, over the file and its rule set */
+    const cJSON *set;
+    cJSON_ArrayForEach(set, o->settings) {
+        if (config_set(&s->cfg, set->string, set, cli_setting_flag(set->string), err, sizeof err) != 0) {
+            cli_errorf("coreml-lint: %s", err);
+            return 2;
+        }
+    }
     /* The configuration file may be the pull request's: unless the user
      * trusts it (--trust-config, COREML_LINT_TRUST_CONFIG=1), it loads no
      * code and loosens no limit (docs/security.md). */

@@ -28,10 +28,6 @@
 #define CONFIG_MAX_BYTES (4u << 20)
 #define CONFIG_NAME ".coreml-lint.json"
 
-static const char *const KEYS[] = {"$schema", "extends", "enable",  "disable", "rules",        "target",
-                                   "rules_dirs", "plugins", "exclude", "suppressions", "fail_on",
-                                   "limits"};
-
 /* ---- rule sets ("extends") -------------------------------------------------------- */
 
 /* The shipped rule sets, as ESLint's eslint:recommended and Ruff's defaults:
@@ -114,11 +110,6 @@ void config_init(config *c) {
     memset(c, 0, sizeof *c);
     c->fail_on = -1;
     c->limits = host_limits_default();
-}
-
-const char *const *config_keys(size_t *n) {
-    if (n) *n = sizeof KEYS / sizeof KEYS[0];
-    return KEYS;
 }
 
 bool config_target_valid(const char *t) {
@@ -295,7 +286,8 @@ static int cfg_err(const config *c, const char *ptr, char *err, size_t errlen, c
     uint32_t line = line_of(c, ptr);
     const char *file = c && c->file ? c->file : "configuration";
     if (err && errlen) {
-        if (line) snprintf(err, errlen, "%s:%u: %s", file, line, msg);
+        if (c && c->from_flag) snprintf(err, errlen, "%s", msg);
+        else if (line) snprintf(err, errlen, "%s:%u: %s", file, line, msg);
         else snprintf(err, errlen, "%s: %s", file, msg);
     }
     return -1;
@@ -567,6 +559,148 @@ static int parse_limits(config *c, const cJSON *item, char *err, size_t errlen) 
     return 0;
 }
 
+/* ---- the top-level keys ------------------------------------------------------------- */
+
+/* One parser per key: item is the value, ptr its JSON pointer (for the line
+ * of a message; NULL for a command-line flag's value), name how messages
+ * call it ("'fail_on'" in the file, "--fail-on" on the command line). */
+typedef int key_parser(config *c, const cJSON *item, const char *ptr, const char *name, char *err, size_t errlen);
+
+static int key_schema(config *c, const cJSON *item, const char *ptr, const char *name, char *err, size_t errlen) {
+    return cJSON_IsString(item) ? 0 : cfg_err(c, ptr, err, errlen, "%s must be a string", name);
+}
+
+static int key_extends(config *c, const cJSON *item, const char *ptr, const char *name, char *err, size_t errlen) {
+    size_t ns;
+    const char *const *sets = config_rule_sets(&ns);
+    bool known = false;
+    for (size_t i = 0; cJSON_IsString(item) && i < ns; i++) known = known || !strcmp(item->valuestring, sets[i]);
+    if (!known) return cfg_err(c, ptr, err, errlen, "%s must be \"recommended\" or \"strict\"", name);
+    free(c->extends);
+    return (c->extends = host_strdup(item->valuestring)) ? 0 : cfg_err(c, NULL, err, errlen, "out of memory");
+}
+
+static int key_enable(config *c, const cJSON *item, const char *ptr, const char *name, char *err, size_t errlen) {
+    (void)ptr, (void)name;
+    return parse_strings(c, item, STR_PATTERN, &c->enable, &c->n_enable, err, errlen);
+}
+static int key_disable(config *c, const cJSON *item, const char *ptr, const char *name, char *err, size_t errlen) {
+    (void)ptr, (void)name;
+    return parse_strings(c, item, STR_PATTERN, &c->disable, &c->n_disable, err, errlen);
+}
+static int key_rules(config *c, const cJSON *item, const char *ptr, const char *name, char *err, size_t errlen) {
+    (void)ptr, (void)name;
+    return parse_rules(c, item, err, errlen);
+}
+
+static int key_target(config *c, const cJSON *item, const char *ptr, const char *name, char *err, size_t errlen) {
+    bool str = cJSON_IsString(item);
+    if (!str || !config_target_valid(item->valuestring))
+        return cfg_err(c, ptr, err, errlen,
+                       "%s must be a deployment target such as \"iOS16\", \"iOS17.4\", \"macOS13\", \"tvOS17\", "
+                       "\"watchOS10\" or \"visionOS2\"%s%s%s",
+                       name, str ? ", not \"" : "", str ? item->valuestring : "", str ? "\"" : "");
+    free(c->target);
+    return (c->target = host_strdup(item->valuestring)) ? 0 : cfg_err(c, NULL, err, errlen, "out of memory");
+}
+
+static int key_rules_dirs(config *c, const cJSON *item, const char *ptr, const char *name, char *err, size_t errlen) {
+    (void)ptr, (void)name;
+    return parse_strings(c, item, STR_PATH, &c->rules_dirs, &c->n_rules_dirs, err, errlen);
+}
+static int key_plugins(config *c, const cJSON *item, const char *ptr, const char *name, char *err, size_t errlen) {
+    (void)ptr, (void)name;
+    return parse_strings(c, item, STR_PATH, &c->plugins, &c->n_plugins, err, errlen);
+}
+static int key_exclude(config *c, const cJSON *item, const char *ptr, const char *name, char *err, size_t errlen) {
+    (void)ptr, (void)name;
+    return parse_strings(c, item, STR_GLOB, &c->exclude, &c->n_exclude, err, errlen);
+}
+static int key_suppressions(config *c, const cJSON *item, const char *ptr, const char *name, char *err,
+                            size_t errlen) {
+    (void)ptr, (void)name;
+    return parse_supps(c, item, err, errlen);
+}
+
+static int key_fail_on(config *c, const cJSON *item, const char *ptr, const char *name, char *err, size_t errlen) {
+    int lv = cJSON_IsString(item) ? level_parse(item->valuestring) : -1;
+    if (lv < LEVEL_NOTE)
+        return cfg_err(c, ptr, err, errlen, "%s must be \"note\", \"warning\" or \"error\"%s%s%s", name,
+                       cJSON_IsString(item) ? ", not '" : "", cJSON_IsString(item) ? item->valuestring : "",
+                       cJSON_IsString(item) ? "'" : "");
+    c->fail_on = lv;
+    c->fail_on_from_set = false;
+    return 0;
+}
+
+static int key_limits(config *c, const cJSON *item, const char *ptr, const char *name, char *err, size_t errlen) {
+    (void)ptr, (void)name;
+    return parse_limits(c, item, err, errlen);
+}
+
+typedef struct key_row {
+    const char *name;
+    key_parser *parse;
+    const char *about;        /* what it sets, for the man page; NULL: not listed */
+} key_row;
+
+/* Every top-level key: the parser, the "allowed:" list of an unknown key,
+ * the man page and the schema test read this one table. A key is one row
+ * here, its parser, its member of `config` and its property in
+ * schema/coreml-lint.schema.json (test_config checks the two agree). */
+static const key_row KEYS[] = {
+    {"$schema", key_schema, NULL},
+    {"extends", key_extends, "the rule set to start from: recommended (the default) or strict"},
+    {"enable", key_enable, "rule ids or globs to turn on"},
+    {"disable", key_disable, "rule ids or globs to turn off"},
+    {"rules", key_rules, "per-rule levels and options"},
+    {"target", key_target, "the app's deployment target (iOS16, macOS13, ...)"},
+    {"rules_dirs", key_rules_dirs, "extra folders of Lua rules (loaded only when trusted)"},
+    {"plugins", key_plugins, "plugins to load (only when trusted)"},
+    {"exclude", key_exclude, "model paths not to check"},
+    {"suppressions", key_suppressions, "findings to suppress, each with a reason"},
+    {"fail_on", key_fail_on, "the level at which the exit is 1: note, warning or error"},
+    {"limits", key_limits, "bounds on rules: Lua memory and instructions, plugin time-out and isolation"},
+};
+#define N_KEYS (sizeof KEYS / sizeof KEYS[0])
+
+static const key_row *key_find(const char *name) {
+    for (size_t i = 0; name && i < N_KEYS; i++)
+        if (!strcmp(KEYS[i].name, name)) return &KEYS[i];
+    return NULL;
+}
+
+/* "extends, enable, ..." of every key but $schema, for an unknown key's message */
+static const char *key_list(void) {
+    static char list[512];
+    if (!list[0])
+        for (size_t i = 0, u = 0; i < N_KEYS && u < sizeof list; i++) {
+            if (KEYS[i].name[0] == '$') continue;
+            int k = snprintf(list + u, sizeof list - u, "%s%s", u ? ", " : "", KEYS[i].name);
+            u = k < 0 ? sizeof list : u + (size_t)k;
+        }
+    return list;
+}
+
+const char *config_key(size_t i, const char **about) {
+    if (i >= N_KEYS) return NULL;
+    if (about) *about = KEYS[i].about;
+    return KEYS[i].name;
+}
+
+int config_set(config *c, const char *key, const cJSON *value, const char *flag, char *err, size_t errlen) {
+    const key_row *k = key_find(key);
+    if (!k) {
+        snprintf(err, errlen, "%s: no configuration key '%s'", flag, key);
+        return -1;
+    }
+    /* the flag's value is no line of the file: its messages name the flag */
+    c->from_flag = true;
+    int rc = k->parse(c, value, NULL, flag, err, errlen);
+    c->from_flag = false;
+    return rc;
+}
+
 static uint32_t line_at(const char *text, size_t off) {
     uint32_t line = 1;
     for (size_t i = 0; i < off; i++) line += text[i] == '\n';
@@ -604,45 +738,17 @@ int config_parse(config *c, const char *text, size_t len, const char *name, cons
         goto out;
     }
     const cJSON *item;
+    const key_row *key;
     cJSON_ArrayForEach(item, root) {
         char ptr[512];
         mkptr(ptr, sizeof ptr, item->string, NULL, NULL);
         const char *k = item->string;
         if (dup_key(root, item)) rc = cfg_err(c, ptr, err, errlen, "key '%s' appears twice", k);
-        else if (!strcmp(k, "$schema")) {
-            if (!cJSON_IsString(item)) rc = cfg_err(c, ptr, err, errlen, "'$schema' must be a string");
-        } else if (!strcmp(k, "extends")) {
-            size_t ns;
-            const char *const *sets = config_rule_sets(&ns);
-            bool known = false;
-            for (size_t i = 0; cJSON_IsString(item) && i < ns; i++) known = known || !strcmp(item->valuestring, sets[i]);
-            if (!known) rc = cfg_err(c, ptr, err, errlen, "'extends' must be \"recommended\" or \"strict\"");
-            else c->extends = host_strdup(item->valuestring);
-        } else if (!strcmp(k, "enable")) rc = parse_strings(c, item, STR_PATTERN, &c->enable, &c->n_enable, err, errlen);
-        else if (!strcmp(k, "disable")) rc = parse_strings(c, item, STR_PATTERN, &c->disable, &c->n_disable, err, errlen);
-        else if (!strcmp(k, "rules")) rc = parse_rules(c, item, err, errlen);
-        else if (!strcmp(k, "target")) {
-            if (!cJSON_IsString(item) || !config_target_valid(item->valuestring))
-                rc = cfg_err(c, ptr, err, errlen,
-                             "'target' must be a deployment target such as \"iOS16\", \"iOS17.4\", \"macOS13\", "
-                             "\"tvOS17\", \"watchOS10\" or \"visionOS2\"%s%s%s",
-                             cJSON_IsString(item) ? ", not \"" : "", cJSON_IsString(item) ? item->valuestring : "",
-                             cJSON_IsString(item) ? "\"" : "");
-            else c->target = host_strdup(item->valuestring);
-        } else if (!strcmp(k, "rules_dirs")) rc = parse_strings(c, item, STR_PATH, &c->rules_dirs, &c->n_rules_dirs, err, errlen);
-        else if (!strcmp(k, "plugins")) rc = parse_strings(c, item, STR_PATH, &c->plugins, &c->n_plugins, err, errlen);
-        else if (!strcmp(k, "exclude")) rc = parse_strings(c, item, STR_GLOB, &c->exclude, &c->n_exclude, err, errlen);
-        else if (!strcmp(k, "suppressions")) rc = parse_supps(c, item, err, errlen);
-        else if (!strcmp(k, "fail_on")) {
-            int lv = cJSON_IsString(item) ? level_parse(item->valuestring) : -1;
-            if (lv < LEVEL_NOTE) rc = cfg_err(c, ptr, err, errlen, "'fail_on' must be \"note\", \"warning\" or \"error\"");
-            else c->fail_on = lv;
-        } else if (!strcmp(k, "limits")) {
-            rc = parse_limits(c, item, err, errlen);
-        } else {
-            rc = cfg_err(c, ptr, err, errlen,
-                         "unknown key '%s' (allowed: extends, enable, disable, rules, target, rules_dirs, plugins, "
-                         "exclude, suppressions, fail_on, limits)", k);
+        else if (!(key = key_find(k))) rc = cfg_err(c, ptr, err, errlen, "unknown key '%s' (allowed: %s)", k, key_list());
+        else {
+            char quoted[64];
+            snprintf(quoted, sizeof quoted, "'%s'", k);
+            rc = key->parse(c, item, ptr, quoted, err, errlen);
         }
         if (rc) break;
     }

@@ -54,6 +54,7 @@ typedef struct config {
     bool fail_on_from_set;    /* fail_on came from the rule set, not the file */
     host_limits limits;       /* "limits": defaults where not set */
     config_lines *lines;      /* key -> line, for messages */
+    bool from_flag;           /* config_set is parsing a flag's value: messages name no file or line */
 } config;
 
 /* An empty configuration: nothing set, default limits. */
@@ -66,8 +67,13 @@ const char *const *config_rule_sets(size_t *n);
  * flag): what the file itself says still decides first. 0, or -1 with err
  * when NAME is not a rule set. */
 int config_use_rule_set(config *c, const char *name, char *err, size_t errlen);
-/* Top-level keys the parser accepts (the schema must list each). */
-const char *const *config_keys(size_t *n);
+/* The i-th top-level key the parser accepts (the schema must list each),
+ * with what it sets in *about (NULL for "$schema"); NULL past the last. */
+const char *config_key(size_t i, const char **about);
+/* Set one top-level key from the command line, over what the file said:
+ * the value is checked as the file's would be, and a message names `flag`
+ * ("--fail-on") instead of a file and line. 0, or -1 with err. */
+int config_set(config *c, const char *key, const cJSON *value, const char *flag, char *err, size_t errlen);
 /* "iOS16", "iOS17.4", "macOS13", "tvOS17", "watchOS10", "visionOS2". */
 bool config_target_valid(const char *target);
 /* .coreml-lint.json in start_dir or the nearest parent (malloc'd), or NULL. */

@@ -120,6 +120,7 @@ static void test_usage_errors(void) {
     cli_res_free(&r);
     r = RUNW("--fail-on", "fatal", "empty.mlmodel");
     EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "--fail-on must be \"note\", \"warning\" or \"error\", not 'fatal'") != NULL);
     cli_res_free(&r);
     r = RUNW("--no-bundled", "--enable", "load/no-such-rule", "empty.mlmodel");
     EXPECT_CODE(r, 2);

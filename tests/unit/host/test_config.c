@@ -155,6 +155,35 @@ static void test_parse_ok(void) {
     config_free(&c);
 }
 
+/* A flag that sets a configuration key (config_set): over the file's value,
+ * checked as the file's is, its messages naming the flag, not a line. */
+static void test_config_set(void) {
+    config c;
+    char err[512] = "";
+    const char *text = "{\"fail_on\": \"note\", \"target\": \"iOS16\"}";
+    CHECK_INT(config_parse(&c, text, strlen(text), "test.json", "/tmp", err, sizeof err), 0);
+    CHECK_INT(c.fail_on, LEVEL_NOTE);
+    cJSON *v = cJSON_CreateString("error");
+    CHECK_INT(config_set(&c, "fail_on", v, "--fail-on", err, sizeof err), 0);
+    CHECK_INT(c.fail_on, LEVEL_ERROR);
+    cJSON_SetValuestring(v, "fatal");
+    CHECK_INT(config_set(&c, "fail_on", v, "--fail-on", err, sizeof err), -1);
+    CHECK_STR(err, "--fail-on must be \"note\", \"warning\" or \"error\", not 'fatal'");
+    CHECK_INT(c.fail_on, LEVEL_ERROR);
+    cJSON_SetValuestring(v, "macOS13");
+    CHECK_INT(config_set(&c, "target", v, "--some-target", err, sizeof err), 0);
+    CHECK_STR(c.target, "macOS13");
+    CHECK_INT(config_set(&c, "fail_onn", v, "--x", err, sizeof err), -1);
+    CHECK(strstr(err, "fail_onn") != NULL);
+    cJSON_Delete(v);
+    /* after a flag, the file's messages still name the file and line */
+    config_free(&c);
+    EXPECT_ERROR("{\n\"fail_on\": \"fatal\"}", "test.json:2:", "'fail_on' must be");
+    /* the unknown key's list is the parser's table */
+    EXPECT_ERROR("{\"x\": 1}", "allowed: extends, enable, disable, rules, target, rules_dirs, plugins, exclude, "
+                                "suppressions, fail_on, limits)");
+}
+
 static void test_parse_errors(void) {
     /* unknown keys name the key, the file and the line */
     EXPECT_ERROR("{\n  \"target\": \"iOS16\",\n  \"enabel\": []\n}", "enabel", "test.json:3:");
@@ -749,13 +778,14 @@ static void test_schema(void) {
     CHECK(cJSON_IsObject(props));
     CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(schema, "additionalProperties")));
     /* every key the parser accepts is in the schema, and nothing else */
-    size_t n;
-    const char *const *keys = config_keys(&n);
-    for (size_t i = 0; i < n; i++)
-        if (!cJSON_HasObjectItem(props, keys[i])) {
-            fprintf(stderr, "  config key '%s' is missing from the schema's properties\n", keys[i]);
+    size_t n = 0;
+    for (const char *key, *about; (key = config_key(n, &about)); n++) {
+        if (!cJSON_HasObjectItem(props, key)) {
+            fprintf(stderr, "  config key '%s' is missing from the schema's properties\n", key);
             CHECK(0);
         }
+        CHECK((about != NULL) == (key[0] != '$'));   /* the man page describes every key but $schema */
+    }
     CHECK_INT(cJSON_GetArraySize(props), n);
     /* so are the keys of "limits" */
     const cJSON *lprops = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(props, "limits"),
@@ -796,6 +826,7 @@ int main(void) {
     RUN(test_find_upward);
     RUN(test_parse_ok);
     RUN(test_parse_errors);
+    RUN(test_config_set);
     RUN(test_parse_many);
     RUN(test_limits);
     RUN(test_targets);
