@@ -56,12 +56,12 @@ check() { # file, allowed-prefix regex
 out=$(
     for f in core/format/*.[ch]; do check "$f" 'format/'; done
     for f in core/ir/*.[ch]; do check "$f" 'format/|ir/'; done
-    for f in core/host/*.[ch]; do check "$f" 'format/|ir/|host/[a-z_]+\.h'; done
+    for f in core/host/*.[ch]; do check "$f" 'format/|ir/|host/[a-z_]+\.(h|def)'; done
     for f in core/host/*/*.[ch]; do
         d=$(basename "$(dirname "$f")")
-        check "$f" "format/|ir/|host/[a-z_]+\\.h|host/$d/"
+        check "$f" "format/|ir/|host/[a-z_]+\\.(h|def)|host/$d/"
     done
-    for f in sarif/*.[ch]; do check "$f" 'format/|host/[a-z_]+\.h|sarif/'; done
+    for f in sarif/*.[ch]; do check "$f" 'format/|host/[a-z_]+\.(h|def)|sarif/'; done
     for f in core/cli/*.[ch]; do check "$f" 'format/|ir/|host/|sarif/|cli/'; done
 )
 if [ -n "$out" ]; then

@@ -20,10 +20,17 @@
 #endif
 
 #include "cli/sources.h"
-#include "host/builtin/load_rules.h"
+#include "host/engines.h"
 #include "host/lua/engine.h"
 #include "host/so/engine.h"
 #include "host/util.h"
+
+/* the engines of compiled-in rules (host/engines.def), in its order */
+static void register_compiled_in(registry *reg) {
+#define CML_ENGINE(folder, file) file##_register(reg);
+#include "host/engines.def"
+#undef CML_ENGINE
+}
 
 static bool is_dir(const char *p) {
     struct stat st;
@@ -88,7 +95,7 @@ char *sources_bundled_plugin_dir(void) {
 }
 
 int sources_load_rule_file(registry *reg, const char *path, const host_limits *lim) {
-    rules_load_register(reg);
+    register_compiled_in(reg);
     size_t n = strlen(path);
     bool so = (n > 3 && !strcmp(path + n - 3, ".so")) || (n > 6 && !strcmp(path + n - 6, ".dylib"));
     return so ? so_load_plugin(reg, path, false, lim) : luarule_load_file(reg, path, NULL, lim);
@@ -96,7 +103,7 @@ int sources_load_rule_file(registry *reg, const char *path, const host_limits *l
 
 size_t sources_load(registry *reg, const sources *src) {
     const host_limits *lim = src ? src->limits : NULL;
-    rules_load_register(reg);
+    register_compiled_in(reg);
     if (!src || !src->no_bundled) {
         char *d = sources_bundled_rules_dir();
         if (d) luarule_load_dir(reg, d, lim);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* rules_load.c — the builtin engine: the load/... rules. The loader never
+/* load_rules.c — the builtin engine: the load/... rules. The loader never
  * prints; whatever it cannot read becomes a cml_diag on the model carrying
  * one of these rule ids (core/format/diag.h). Each rule here owns one id, carries
  * the documentation users see in `coreml-lint rules` and SARIF, and its
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/builtin/load_rules.h"
 #include "host/ctx.h"
+#include "host/engines.h"
 #include "host/util.h"
 
 static int builtin_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
@@ -222,7 +222,7 @@ static char **split_tags(const char *csv, size_t *n) {
     return tags;
 }
 
-int rules_load_register(registry *reg) {
+int load_rules_register(registry *reg) {
     int added = 0;
     for (size_t i = 0; i < sizeof DEFS / sizeof DEFS[0]; i++) {
         const load_rule_def *d = &DEFS[i];

@@ -15,9 +15,9 @@
 
 #include "check.h"
 #include "cli/sources.h"
-#include "host/builtin/load_rules.h"
 #include "host/ctx.h"
 #include "host/ctx_priv.h"
+#include "host/engines.h"
 #include "host/findings.h"
 #include "host/lua/engine.h"
 #include "host/run.h"
@@ -523,7 +523,7 @@ static void test_run(void) {
     if (f) fclose(f);
 
     registry *reg = registry_new();
-    rules_load_register(reg);
+    load_rules_register(reg);
     add_b(reg, "t/located", B_LOCATED);
     add_b(reg, "t/flood", B_FLOOD);
     add_b(reg, "t/bad-reports", B_BAD_REPORTS);
@@ -658,7 +658,7 @@ static void test_run_config(void) {
     FILE *f = fopen(model, "w");
     if (f) fclose(f);
     registry *reg = registry_new();
-    rules_load_register(reg);
+    load_rules_register(reg);
     add_b(reg, "t/located", B_LOCATED);
     config cfg;
     char err[1024];
