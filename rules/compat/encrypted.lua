@@ -66,11 +66,7 @@ Forums threads 661783 and 650089; rules-knowledge §1.1, §2.6, §5.20.]],
 local DECRYPT_MIN = { ios = 14, macos = 11, tvos = 14, watchos = 7, visionos = 1 }
 
 local function target_too_old(ctx)
-  if not ctx.target then return nil end
-  local p, v = ctx.target:match("^(%a+)(%d+)")
-  if not p then return nil end
-  local min = DECRYPT_MIN[p:lower()]
-  if min and tonumber(v) < min then return ctx.target end
+  if ctx:target_before(DECRYPT_MIN) then return ctx.target end
   return nil
 end
 

@@ -83,25 +83,13 @@ local FIX_GRAYSCALE = "ct.ImageType(name=..., color_layout=ct.colorlayout.GRAYSC
 
 -- First OS version with Float16 multiArray I/O (specification 7), by
 -- platform prefix of the deployment target (matched case-insensitively).
-local FP16_IO_MIN = {
-  { "visionos", 1 }, { "watchos", 9 }, { "macos", 13 }, { "tvos", 16 }, { "ios", 16 },
-}
+local FP16_IO_MIN = { visionos = 1, watchos = 9, macos = 13, tvos = 16, ios = 16 }
 
 -- Is Float16 I/O available to the app: by the configured target, else (no
 -- usable target) by the model's own specification version.
 local function fp16_io_available(ctx, model)
-  local t = ctx.target
-  if t ~= nil and t ~= "" then
-    local lt = t:lower()
-    for _, p in ipairs(FP16_IO_MIN) do
-      local plat, major = p[1], p[2]
-      if lt:sub(1, #plat) == plat then
-        local v = t:match("^%d+", #plat + 1)
-        if v == nil then break end
-        return tonumber(v) >= major
-      end
-    end
-  end
+  local before = ctx:target_before(FP16_IO_MIN)
+  if before ~= nil then return not before end
   return model.spec_version >= 7
 end
 

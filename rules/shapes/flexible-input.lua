@@ -89,7 +89,7 @@ thresholds (14.4/17.4/10.4/1.1) are the releases that shipped
 -- First OS that lets range-shaped inputs use the NE (reshapeFrequency =
 -- .infrequent): iOS 17.4 (flexible-inputs.md); the other platforms' releases
 -- of the same generation.
-local RANGE_NE_MIN = { ios = { 17, 4 }, macos = { 14, 4 }, tvos = { 17, 4 }, watchos = { 10, 4 }, visionos = { 1, 1 } }
+local RANGE_NE_MIN = { ios = "17.4", macos = "14.4", tvos = "17.4", watchos = "10.4", visionos = "1.1" }
 local PLATFORM_NAMES = { ios = "iOS", macos = "macOS", tvos = "tvOS", watchos = "watchOS", visionos = "visionOS" }
 
 local function parse_version(s)
@@ -106,21 +106,19 @@ local function version_less(a, b)
   return false
 end
 
--- The OS the app (or, without a target, the model) may run on: platform key,
--- version array, printable text.
-local function oldest_os(model, ctx)
-  if ctx.target then
-    local p, v = ctx.target:match("^(%a+)(%d[%d.]*)$")
-    if p then
-      p = p:lower()
-      if RANGE_NE_MIN[p] then return p, parse_version(v), ctx.target end
-    end
-  end
+-- Whether the OS the app (or, without a target, the model) may run on is
+-- older than the first that lets ranges use the NE, and that OS as text
+-- (true, nil when neither is known).
+local function before_range_ne(model, ctx)
+  local before = ctx:target_before(RANGE_NE_MIN)
+  if before ~= nil then return before, ctx.target end
   local mo = model.min_os or {}
   for _, p in ipairs({ "ios", "macos", "tvos", "watchos", "visionos" }) do
-    if mo[p] then return p, parse_version(mo[p]), PLATFORM_NAMES[p] .. " " .. mo[p] end
+    if mo[p] then
+      return version_less(parse_version(mo[p]), parse_version(RANGE_NE_MIN[p])), PLATFORM_NAMES[p] .. " " .. mo[p]
+    end
   end
-  return nil, nil, nil
+  return true, nil
 end
 
 local function dims_text(s)
@@ -273,9 +271,8 @@ local function check_range(model, ctx, f, report)
   end
   -- the Neural Engine
   if not ctx.options.targets_ane then return end
-  local p, v, text = oldest_os(model, ctx)
-  local threshold = p and RANGE_NE_MIN[p] or RANGE_NE_MIN.ios
-  if not p or version_less(v, threshold) then
+  local before, text = before_range_ne(model, ctx)
+  if before then
     local where
     if ctx.target and text == ctx.target then
       where = "the app targets " .. text

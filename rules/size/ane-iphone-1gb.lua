@@ -52,17 +52,10 @@ or compress the weights (palettization, 8/4-bit quantization).
 }
 
 -- Is the target of platform plat ("iOS17.4" is "iOS"; "iOSX" is not)?
-local function target_is(t, plat)
-  if t:sub(1, #plat) ~= plat then return false end
-  local c = t:sub(#plat + 1, #plat + 1)
-  return c == "" or c:match("^%d$") ~= nil
-end
-
 -- Does the app (possibly) ship this model to iPhone/iPad? With a target: an
 -- iOS/iPadOS target; without one: the model can run on iOS at all.
 local function targets_iphone(model, ctx)
-  local t = ctx.target
-  if t ~= nil then return target_is(t, "iOS") or target_is(t, "iPadOS") end
+  if ctx.target ~= nil then return ctx.target_platform == "ios" end   -- iOS and iPadOS
   return model.min_os.ios ~= nil
 end
 

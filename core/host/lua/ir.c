@@ -1335,6 +1335,33 @@ static int ctx_format_bytes_l(lua_State *L) {
     return 1;
 }
 
+/* The Lua key of a platform, as model.min_os spells it ("ios", "macos"...). */
+static const char *platform_key(cml_platform p) {
+    static const char *const keys[CML_PLATFORM_COUNT_] = {"ios", "macos", "tvos", "watchos", "visionos"};
+    return p >= 0 && p < CML_PLATFORM_COUNT_ ? keys[p] : NULL;
+}
+
+/* ctx:target_before{ios = "17.4", macos = 14, ...}: whether the deployment
+ * target is an older release than the one given for its platform; nil when
+ * there is no target or the table names no version for its platform. The one
+ * parser of targets is coreml_facts.h's, so rules do not match strings. */
+static int ctx_target_before_l(lua_State *L) {
+    rule_ctx *ctx = (rule_ctx *)lir_check(L, 1, LIR_CTX);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    cml_platform p;
+    uint32_t have, want;
+    const char *key = cml_target_parse(ctx_target(ctx), &p, &have) ? platform_key(p) : NULL;
+    if (!key) return lua_pushnil(L), 1;
+    int t = lua_getfield(L, 2, key);
+    if (t == LUA_TNIL) return lua_pushnil(L), 1;
+    char spec[64];
+    const char *v = t == LUA_TNUMBER || t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    if (!v || snprintf(spec, sizeof spec, "%s%s", key, v) >= (int)sizeof spec || !cml_target_parse(spec, NULL, &want))
+        return luaL_error(L, "target_before: the %s version must be a release such as 17 or \"17.4\"", key);
+    lua_pushboolean(L, have < want);
+    return 1;
+}
+
 static int ctx_index(lua_State *L) {
     rule_ctx *ctx = (rule_ctx *)lir_check(L, 1, LIR_CTX);
     const char *k = lua_tostring(L, 2);
@@ -1342,6 +1369,12 @@ static int ctx_index(lua_State *L) {
     if (IS("report")) { lua_pushcfunction(L, ctx_report_l); return 1; }
     if (IS("format_bytes")) { lua_pushcfunction(L, ctx_format_bytes_l); return 1; }
     if (IS("target")) { push_str(L, ctx_target(ctx)); return 1; }
+    if (IS("target_platform")) {
+        cml_platform p;
+        push_str(L, cml_target_parse(ctx_target(ctx), &p, NULL) ? platform_key(p) : NULL);
+        return 1;
+    }
+    if (IS("target_before")) { lua_pushcfunction(L, ctx_target_before_l); return 1; }
     if (IS("id")) {
         const host_rule *r = ctx_rule(ctx);
         push_str(L, r ? r->id : NULL);

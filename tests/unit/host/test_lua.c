@@ -785,6 +785,38 @@ static void test_rule_api(void) {
     outcome_free(&o);
 }
 
+/* ctx.target_platform and ctx:target_before answer from the host's one
+ * target parser: with a target, by its platform and release; without one,
+ * nil; a version that is no release is the rule's error. */
+static void test_ctx_target(void) {
+    const char *m = write_model("target.mlmodel", plain_model(metadata("Ann", "MIT", "plain")));
+    const char *rules[] = {src_path("tests/lua/api/target.lua"), src_path("tests/lua/api/target-bad.lua")};
+    static const struct { const char *target, *want; size_t bad_errors; } cases[] = {
+        {"iOS17.3", "ios,true,false,true,false,nil,nil", 1},
+        {"macOS13", "macos,nil,nil,nil,nil,true,nil", 0},
+        {NULL, "nil,nil,nil,nil,nil,nil,nil", 0},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        outcome o = {registry_new(), NULL};
+        for (size_t i = 0; i < 2; i++) luarule_load_file(o.reg, rules[i], NULL, NULL);
+        run_opts ro = {.target = cases[k].target};
+        char err[256] = "";
+        o.res = run_check(o.reg, &ro, &m, 1, NULL, err, sizeof err);
+        CHECK(o.res != NULL);
+        CHECK_INT(count_findings(&o, "api/target", NULL, 0, NULL), 1);
+        for (size_t i = 0; o.res && i < o.res->n_findings; i++)
+            if (!strcmp(o.res->findings[i]->rule_id, "api/target")) CHECK_STR(o.res->findings[i]->message, cases[k].want);
+        /* the bad version is an error only where the target's platform asks for it */
+        size_t n = 0;
+        const notification *x = find_note(&o, "api/target-bad", "rule/error", NULL, &n);
+        CHECK_INT(n, cases[k].bad_errors);
+        if (x) CHECK(strstr(x->message, "the ios version must be a release such as 17 or \"17.4\"") != NULL);
+        CHECK_INT(count_findings(&o, "api/target-bad", NULL, 0, NULL), 0);
+        if (check_failures_) print_outcome(&o);
+        outcome_free(&o);
+    }
+}
+
 /* touch-all over every model we can find: no failure, no sanitizer report */
 static void touch_all_over(const char *dir, bool recurse_models) {
     size_t n = 0;
@@ -1102,6 +1134,7 @@ int main(void) {
     RUN(test_sandbox_primitives);
     RUN(test_hostile_rules);
     RUN(test_rule_api);
+    RUN(test_ctx_target);
     RUN(test_bundled_rules);
     RUN(test_rules_folder);
     RUN(test_corpus);
