@@ -76,8 +76,9 @@ or issue thread you relied on.]],
 -- during this call: do not keep them in upvalues for the next model.
 --
 -- `ctx.options` holds the effective options (defaults plus the user's
--- config), `ctx.target` the app's deployment target ("iOS16") or nil, and
--- ctx:report reports a finding:
+-- config), `ctx.target` the app's deployment target ("iOS16") or nil
+-- (compare it with ctx:target_before{ ios = "17.4", macos = 14 }, not by
+-- matching the string), and ctx:report reports a finding:
 --   ctx:report{ at = op, message = "…", level = "note", fix = "…",
 --               related = { { at = value, message = "…" } }, props = { k = 1 } }
 --   ctx:report(op, "format %s", arg)        -- the short form
