@@ -642,6 +642,8 @@ typedef struct key_row {
     const char *name;
     key_parser *parse;
     const char *about;        /* what it sets, for the man page; NULL: not listed */
+    bool scalar;              /* one value that a flag may replace (config_set); the lists and
+                                 objects are the file's alone */
 } key_row;
 
 /* Every top-level key: the parser, the "allowed:" list of an unknown key,
@@ -649,18 +651,18 @@ typedef struct key_row {
  * here, its parser, its member of `config` and its property in
  * schema/coreml-lint.schema.json (test_config checks the two agree). */
 static const key_row KEYS[] = {
-    {"$schema", key_schema, NULL},
-    {"extends", key_extends, "the rule set to start from: recommended (the default) or strict"},
-    {"enable", key_enable, "rule ids or globs to turn on"},
-    {"disable", key_disable, "rule ids or globs to turn off"},
-    {"rules", key_rules, "per-rule levels and options"},
-    {"target", key_target, "the app's deployment target (iOS16, macOS13, ...)"},
-    {"rules_dirs", key_rules_dirs, "extra folders of Lua rules (loaded only when trusted)"},
-    {"plugins", key_plugins, "plugins to load (only when trusted)"},
-    {"exclude", key_exclude, "model paths not to check"},
-    {"suppressions", key_suppressions, "findings to suppress, each with a reason"},
-    {"fail_on", key_fail_on, "the level at which the exit is 1: note, warning or error"},
-    {"limits", key_limits, "bounds on rules: Lua memory and instructions, plugin time-out and isolation"},
+    {"$schema", key_schema, NULL, false},
+    {"extends", key_extends, "the rule set to start from: recommended (the default) or strict", false},
+    {"enable", key_enable, "rule ids or globs to turn on", false},
+    {"disable", key_disable, "rule ids or globs to turn off", false},
+    {"rules", key_rules, "per-rule levels and options", false},
+    {"target", key_target, "the app's deployment target (iOS16, macOS13, ...)", true},
+    {"rules_dirs", key_rules_dirs, "extra folders of Lua rules (loaded only when trusted)", false},
+    {"plugins", key_plugins, "plugins to load (only when trusted)", false},
+    {"exclude", key_exclude, "model paths not to check", false},
+    {"suppressions", key_suppressions, "findings to suppress, each with a reason", false},
+    {"fail_on", key_fail_on, "the level at which the exit is 1: note, warning or error", true},
+    {"limits", key_limits, "bounds on rules: Lua memory and instructions, plugin time-out and isolation", false},
 };
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -690,8 +692,8 @@ const char *config_key(size_t i, const char **about) {
 
 int config_set(config *c, const char *key, const cJSON *value, const char *flag, char *err, size_t errlen) {
     const key_row *k = key_find(key);
-    if (!k) {
-        snprintf(err, errlen, "%s: no configuration key '%s'", flag, key);
+    if (!k || !k->scalar) {
+        snprintf(err, errlen, "%s: no configuration key '%s' that a flag can set", flag, key);
         return -1;
     }
     /* the flag's value is no line of the file: its messages name the flag */

@@ -72,7 +72,10 @@ int config_use_rule_set(config *c, const char *name, char *err, size_t errlen);
 const char *config_key(size_t i, const char **about);
 /* Set one top-level key from the command line, over what the file said:
  * the value is checked as the file's would be, and a message names `flag`
- * ("--fail-on") instead of a file and line. 0, or -1 with err. */
+ * ("--fail-on") instead of a file and line. Only the keys of one value that
+ * a flag may replace (target, fail_on: KEYS' `scalar`); the lists and
+ * objects, and "extends" (--rule-set: config_use_rule_set), are refused.
+ * 0, or -1 with err. */
 int config_set(config *c, const char *key, const cJSON *value, const char *flag, char *err, size_t errlen);
 /* "iOS16", "iOS17.4", "macOS13", "tvOS17", "watchOS10", "visionOS2". */
 bool config_target_valid(const char *target);

@@ -175,6 +175,10 @@ static void test_config_set(void) {
     CHECK_STR(c.target, "macOS13");
     CHECK_INT(config_set(&c, "fail_onn", v, "--x", err, sizeof err), -1);
     CHECK(strstr(err, "fail_onn") != NULL);
+    /* a list or an object is the file's alone: a flag would leak or drop it */
+    CHECK_INT(config_set(&c, "exclude", v, "--x", err, sizeof err), -1);
+    CHECK_STR(err, "--x: no configuration key 'exclude' that a flag can set");
+    CHECK_INT(config_set(&c, "extends", v, "--x", err, sizeof err), -1);
     cJSON_Delete(v);
     /* after a flag, the file's messages still name the file and line */
     config_free(&c);
