@@ -5,8 +5,9 @@
  * Expand the paths (folders are searched for models), run, write the
  * report through the writer table to stdout or -o FILE, exit 0 (nothing at
  * or above --fail-on), 1 (findings at or above it) or 2 (usage or tool
- * error: bad flag or configuration, unwritable output, an unusable plugin,
- * or a rule that found the user's own input to it unusable, NOTE_USAGE).
+ * error: bad flag or configuration, unwritable output, a rule that found
+ * the user's own input to it unusable, NOTE_USAGE, or a rule or plugin
+ * that failed, unless --keep-going).
  * stdout carries only the report; notifications and the summary go to
  * stderr unless --quiet. */
 #define _DEFAULT_SOURCE
@@ -51,14 +52,15 @@ static void summary(const run_result *r, const run_stats *st) {
 
 /* Notifications that say a rule or plugin failed: error level, kind rule/...
  * or plugin/... (a plugin's own log lines aside). */
-static size_t rule_failures(const registry *reg, size_t *load_errors) {
+static size_t rule_failures(const registry *reg, size_t *load_errors, size_t *unusable) {
     size_t n = 0;
-    *load_errors = 0;
+    *load_errors = *unusable = 0;
     for (size_t i = 0; i < registry_n_notes(reg); i++) {
         const notification *nt = registry_note(reg, i);
         if (nt->level < LEVEL_ERROR || !strcmp(nt->kind, NOTE_PLUGIN_LOG)) continue;
         if (!strncmp(nt->kind, "rule/", 5) || !strncmp(nt->kind, "plugin/", 7)) n++;
-        if (!strcmp(nt->kind, "rule/load-error") || !strcmp(nt->kind, "plugin/unusable")) ++*load_errors;
+        if (!strcmp(nt->kind, "rule/load-error")) ++*load_errors;
+        if (!strcmp(nt->kind, "plugin/unusable")) ++*unusable;
     }
     return n;
 }
@@ -228,24 +230,27 @@ int cmd_check(const cli_command *c, cli_opts *o) {
             rc = 2;
         } else {
             rc = run_exit_code(res);
-            /* an unusable plugin is a tool error, and so is the user's own
-             * input to a rule that the rule could not use: everything else
-             * ran and the report is complete, but the exit says so */
-            if (notes_has(registry_notes(s.reg), "plugin/unusable", LEVEL_NONE) ||
-                notes_has(registry_notes(s.reg), NOTE_USAGE, LEVEL_NONE))
-                rc = 2;
-            /* a rule that failed (Lua error, plugin crash or time-out) means
-             * the report is missing what it would have found: a house rule
-             * broken by a typo must not pass CI quietly */
-            size_t unloaded = 0, broken = rule_failures(s.reg, &unloaded);
+            /* the user's own input to a rule that the rule could not use
+             * is a usage error: everything else ran and the report is
+             * complete, but the exit says so */
+            if (notes_has(registry_notes(s.reg), NOTE_USAGE, LEVEL_NONE)) rc = 2;
+            /* a rule that failed (Lua error, plugin crash or time-out) or a
+             * plugin that could not be used means the report is missing what
+             * it would have found: a house rule broken by a typo must not
+             * pass CI quietly */
+            size_t unloaded, unusable, broken = rule_failures(s.reg, &unloaded, &unusable);
             if (broken && !o->keep_going) {
                 rc = 2;
-                /* a file that did not load is disabled by the id its path gives */
-                const char *hint = !unloaded ? "fix or --disable the failing rule"
+                /* a rule file that did not load is disabled by the id its
+                 * path gives; a plugin file has no such id, it is named by
+                 * --plugin or the configuration's plugins (or bundled) */
+                const char *hint = unusable == broken ? "fix or remove the plugin"
                                    : unloaded == broken
                                        ? "fix the rule file, or --disable the id its path gives (category/name)"
-                                       : "fix or --disable the failing rules (a rule file that did not load by the id "
-                                         "its path gives)";
+                                   : !unloaded && !unusable
+                                       ? "fix or --disable the failing rule"
+                                       : "fix or --disable the failing rules (a rule file that did not load by the "
+                                         "id its path gives; a plugin that cannot be used: fix or remove it)";
                 fprintf(stderr,
                         "coreml-lint: %zu rule failure%s (see the notifications): exit 2; %s, or pass --keep-going to "
                         "exit by the findings alone\n",

@@ -485,6 +485,26 @@ static void test_broken_rule(void) {
     r = RUNW("--no-bundled", "--config", "broken.json", "--enable", "house/syntax", "--rules-dir", "broken", model);
     EXPECT_CODE(r, 2);
     cli_res_free(&r);
+
+    /* a plugin that cannot be used fails the run the same way: it has no id
+     * to --disable, so the hint says to fix or remove it, and --keep-going
+     * exits by the findings alone (it used to exit 2 regardless) */
+    write_str("broken/junk.so", "not an ELF file\n");
+    r = RUNW("--no-bundled", "--no-config", "--plugin", "broken/junk.so", model);
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.out, "junk.so: cannot be loaded") != NULL);
+    CHECK(strstr(r.err, "1 rule failure") && strstr(r.err, "fix or remove the plugin") &&
+          !strstr(r.err, "path gives"));
+    cli_res_free(&r);
+    r = RUNW("--no-bundled", "--no-config", "--keep-going", "--plugin", "broken/junk.so", model);
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "junk.so: cannot be loaded") && !strstr(r.err, "rule failure"));
+    cli_res_free(&r);
+    /* a broken rule file and a broken plugin: both ways out are named */
+    r = RUNW("--no-bundled", "--no-config", "--rules-dir", "broken", "--plugin", "broken/junk.so", model);
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "2 rule failures") && strstr(r.err, "path gives") && strstr(r.err, "remove it"));
+    cli_res_free(&r);
 }
 
 /* One rules folder named twice, in the trusted config and on the command
