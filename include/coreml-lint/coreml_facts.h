@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "coreml-lint/ir.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -56,6 +58,26 @@ static inline const char *cml_platform_name(cml_platform p) {
     static const char *const names[CML_PLATFORM_COUNT_] = {"iOS", "macOS", "tvOS", "watchOS",
                                                            "visionOS"};
     return (p >= 0 && p < CML_PLATFORM_COUNT_) ? names[p] : "?";
+}
+
+/* "ios", "macos", "tvos", "watchos", "visionos": the key of platform p in
+ * the IR's min_os, the Lua API's tables and targets; NULL for anything else. */
+static inline const char *cml_platform_key(cml_platform p) {
+    static const char *const keys[CML_PLATFORM_COUNT_] = {"ios", "macos", "tvos", "watchos", "visionos"};
+    return (p >= 0 && p < CML_PLATFORM_COUNT_) ? keys[p] : NULL;
+}
+
+/* The entry of platform p in a model's min_os ("16.0", CML_OS_UNAVAILABLE
+ * or NULL: see cml_os_versions); NULL for an unknown platform. */
+static inline const char *cml_min_os_on(const cml_os_versions *o, cml_platform p) {
+    switch (p) {
+    case CML_PLATFORM_IOS: return o->ios;
+    case CML_PLATFORM_MACOS: return o->macos;
+    case CML_PLATFORM_TVOS: return o->tvos;
+    case CML_PLATFORM_WATCHOS: return o->watchos;
+    case CML_PLATFORM_VISIONOS: return o->visionos;
+    default: return NULL;
+    }
 }
 
 /* The first OS release of platform p that loads a model of specification

@@ -595,11 +595,7 @@ static int dt_check(const cml_model *model, cml_ctx *ctx) {
         return CML_OK;
     }
 
-    const char *av = p == CML_PLATFORM_IOS       ? model->min_os.ios
-                     : p == CML_PLATFORM_MACOS   ? model->min_os.macos
-                     : p == CML_PLATFORM_TVOS    ? model->min_os.tvos
-                     : p == CML_PLATFORM_WATCHOS ? model->min_os.watchos
-                                                 : model->min_os.visionos;
+    const char *av = cml_min_os_on(&model->min_os, p);
     /* 3. no release of the target's platform runs the model: coremlc's
      * metadata.json says "unavailable", or a stage is a model type the
      * platform lacks (cml_model_type_unavailable: Apple's Vision feature

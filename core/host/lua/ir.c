@@ -462,12 +462,9 @@ static void push_metadata(lua_State *L, const cml_metadata *md) {
 static const char *os_or_nil(const char *v) { return v && strcmp(v, CML_OS_UNAVAILABLE) ? v : NULL; }
 
 static void push_min_os(lua_State *L, const cml_os_versions *o) {
-    lua_createtable(L, 0, 5);
-    set_str(L, "ios", os_or_nil(o->ios));
-    set_str(L, "macos", os_or_nil(o->macos));
-    set_str(L, "tvos", os_or_nil(o->tvos));
-    set_str(L, "watchos", os_or_nil(o->watchos));
-    set_str(L, "visionos", os_or_nil(o->visionos));
+    lua_createtable(L, 0, CML_PLATFORM_COUNT_);
+    for (int p = 0; p < CML_PLATFORM_COUNT_; p++)
+        set_str(L, cml_platform_key((cml_platform)p), os_or_nil(cml_min_os_on(o, (cml_platform)p)));
 }
 
 static void push_preprocess(lua_State *L, const cml_model *m) {
@@ -1336,11 +1333,6 @@ static int ctx_format_bytes_l(lua_State *L) {
 }
 
 /* The Lua key of a platform, as model.min_os spells it ("ios", "macos"...). */
-static const char *platform_key(cml_platform p) {
-    static const char *const keys[CML_PLATFORM_COUNT_] = {"ios", "macos", "tvos", "watchos", "visionos"};
-    return p >= 0 && p < CML_PLATFORM_COUNT_ ? keys[p] : NULL;
-}
-
 /* ctx:target_before{ios = "17.4", macos = 14, ...}: whether the deployment
  * target is an older release than the one given for its platform; nil when
  * there is no target or the table names no version for its platform. The one
@@ -1350,7 +1342,7 @@ static int ctx_target_before_l(lua_State *L) {
     luaL_checktype(L, 2, LUA_TTABLE);
     cml_platform p;
     uint32_t have, want;
-    const char *key = cml_target_parse(ctx_target(ctx), &p, &have) ? platform_key(p) : NULL;
+    const char *key = cml_target_parse(ctx_target(ctx), &p, &have) ? cml_platform_key(p) : NULL;
     if (!key) return lua_pushnil(L), 1;
     int t = lua_getfield(L, 2, key);
     if (t == LUA_TNIL) return lua_pushnil(L), 1;
@@ -1371,7 +1363,7 @@ static int ctx_index(lua_State *L) {
     if (IS("target")) { push_str(L, ctx_target(ctx)); return 1; }
     if (IS("target_platform")) {
         cml_platform p;
-        push_str(L, cml_target_parse(ctx_target(ctx), &p, NULL) ? platform_key(p) : NULL);
+        push_str(L, cml_target_parse(ctx_target(ctx), &p, NULL) ? cml_platform_key(p) : NULL);
         return 1;
     }
     if (IS("target_before")) { lua_pushcfunction(L, ctx_target_before_l); return 1; }

@@ -52,6 +52,21 @@ static void test_targets(void) {
     CHECK_INT(cml_max_spec_for((cml_platform)CML_PLATFORM_COUNT_, CML_OSVER(16, 0, 0)), -1);
     CHECK_STR(cml_platform_name(CML_PLATFORM_WATCHOS), "watchOS");
     CHECK_STR(cml_platform_name(CML_PLATFORM_UNKNOWN), "?");
+    /* the lower-case key, which the target parser reads back to the same platform */
+    for (int pl = 0; pl < CML_PLATFORM_COUNT_; pl++) {
+        char t[32];
+        cml_platform back = CML_PLATFORM_UNKNOWN;
+        snprintf(t, sizeof t, "%s17", cml_platform_key((cml_platform)pl));
+        CHECK(cml_target_parse(t, &back, NULL) && back == (cml_platform)pl);
+    }
+    CHECK_STR(cml_platform_key(CML_PLATFORM_VISIONOS), "visionos");
+    CHECK(cml_platform_key(CML_PLATFORM_UNKNOWN) == NULL && cml_platform_key(CML_PLATFORM_COUNT_) == NULL);
+    /* a model's min_os entry by platform */
+    cml_os_versions mo = {.ios = "16.0", .macos = "13.0", .tvos = "16.0", .watchos = CML_OS_UNAVAILABLE};
+    CHECK_STR(cml_min_os_on(&mo, CML_PLATFORM_IOS), "16.0");
+    CHECK_STR(cml_min_os_on(&mo, CML_PLATFORM_MACOS), "13.0");
+    CHECK_STR(cml_min_os_on(&mo, CML_PLATFORM_WATCHOS), CML_OS_UNAVAILABLE);
+    CHECK(cml_min_os_on(&mo, CML_PLATFORM_VISIONOS) == NULL && cml_min_os_on(&mo, CML_PLATFORM_UNKNOWN) == NULL);
 }
 
 static void test_spec_os(void) {
