@@ -399,9 +399,14 @@ static void unknown_flag(const char *a, unsigned cmd) {
 
 /* ---- parsing ------------------------------------------------------------------------- */
 
-static int set_rule_option(cli_opts *o, const cli_flag *f, const char *v) {
-    cJSON **to = f->offset == SETTING ? &o->settings : &o->rule_options;
-    if (!*to && !(*to = cJSON_CreateObject())) return -1;
+/* The value of an F_OPT_* flag, checked against the flag's bounds, into the
+ * object it feeds: a rule's options (o->rule_options, keyed by the flag's
+ * option) or, for a config-backed flag, o->settings (keyed by the config
+ * key, applied over the file by config_set). */
+static int set_flag_value(cli_opts *o, const cli_flag *f, const char *v) {
+    cJSON **slot = f->offset == SETTING ? &o->settings : &o->rule_options;
+    if (!*slot && !(*slot = cJSON_CreateObject())) return -1;
+    cJSON *to = *slot;
     cJSON *item = NULL;
     switch (f->kind) {
     case F_OPT_INT: {
@@ -428,15 +433,15 @@ static int set_rule_option(cli_opts *o, const cli_flag *f, const char *v) {
     case F_OPT_STR: item = cJSON_CreateString(v); break;
     case F_OPT_FALSE: item = cJSON_CreateFalse(); break;
     case F_OPT_STRS: {
-        cJSON *arr = cJSON_GetObjectItemCaseSensitive((*to), f->option);
-        if (!arr && !(arr = cJSON_AddArrayToObject((*to), f->option))) return -1;
+        cJSON *arr = cJSON_GetObjectItemCaseSensitive(to, f->option);
+        if (!arr && !(arr = cJSON_AddArrayToObject(to, f->option))) return -1;
         return cJSON_AddItemToArray(arr, cJSON_CreateString(v)) ? 0 : -1;
     }
     default: return -1;
     }
     if (!item) return -1;
-    cJSON_DeleteItemFromObjectCaseSensitive((*to), f->option);
-    cJSON_AddItemToObject((*to), f->option, item);
+    cJSON_DeleteItemFromObjectCaseSensitive(to, f->option);
+    cJSON_AddItemToObject(to, f->option, item);
     return 0;
 }
 
@@ -513,7 +518,7 @@ int cli_parse(int argc, char **argv, int start, unsigned cmd, cli_opts *o) {
         case F_HELP: cli_usage(stdout, command_of(cmd)); return 1;
         case F_VERSION: cli_print_version(stdout); return 1;
         default:
-            if (set_rule_option(o, f, v) != 0) return 2;
+            if (set_flag_value(o, f, v) != 0) return 2;
             break;
         }
     }
