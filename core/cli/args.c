@@ -148,7 +148,9 @@ typedef struct cli_flag {
 static int check_format(const char *flag, const char *v);
 /* in a help text, the formats of the writer table (sarif/formats.def):
  * "text (default), sarif, json, ..." */
+/* words in a flag's help that flag_help spells out from the tables */
 #define FORMATS_WORD "@FORMATS@"
+#define LIMITS_WORD "@LIMITS@"
 static int check_target(const char *flag, const char *v);
 static int check_name_file(const char *flag, const char *v);
 static int check_limit(const char *flag, const char *v);
@@ -200,8 +202,7 @@ static const cli_flag FLAGS[] = {
      "$PLATFORM_NAME, as in an Xcode build phase (default: the configuration's, else Xcode's PLATFORM_NAME and "
      "*_DEPLOYMENT_TARGET when set)"},
     {"--limit", 0, "KEY=VALUE", RUL, F_STRV, OFF(limits), NULL, 0, 0, check_limit, S_CONFIG,
-     "a bound on rules, as the configuration's \"limits\" (lua_memory_mb, lua_instructions, lua_load_instructions, "
-     "lua_seconds, plugin_timeout_seconds, plugin_isolation) (repeatable)"},
+     "a bound on rules, as the configuration's \"limits\" (" LIMITS_WORD ") (repeatable)"},
 
     {"--enable", 0, "ID|GLOB", RUL, F_STRV, OFF(enable), NULL, 0, 0, NULL, S_RULES, "enable rules (repeatable)"},
     {"--disable", 0, "ID|GLOB", RUL, F_STRV, OFF(disable), NULL, 0, 0, NULL, S_RULES, "disable rules (repeatable)"},
@@ -259,19 +260,23 @@ static int check_format(const char *flag, const char *v) {
     return -1;
 }
 
-/* A flag's help with FORMATS_WORD spelt out, made once per flag (the
+/* A flag's help with FORMATS_WORD (the writer table's names) or
+ * LIMITS_WORD (the limits table's keys) spelt out, made once per flag (the
  * usage, the man page and the completions all read it). */
 static const char *flag_help(const cli_flag *f) {
     static char *made[N_FLAGS];
-    const char *at = strstr(f->help, FORMATS_WORD);
+    const char *word = FORMATS_WORD, *at = strstr(f->help, word);
+    bool limits = !at;
+    if (limits) at = strstr(f->help, word = LIMITS_WORD);
     if (!at) return f->help;
     size_t i = (size_t)(f - FLAGS);
     if (!made[i]) {
         char names[512];
-        format_names(names, sizeof names, " (default)");
-        size_t n = strlen(f->help) - strlen(FORMATS_WORD) + strlen(names) + 1;
+        if (limits) host_limit_key_list(names, sizeof names);
+        else format_names(names, sizeof names, " (default)");
+        size_t n = strlen(f->help) - strlen(word) + strlen(names) + 1;
         if (!(made[i] = malloc(n))) return f->help;
-        snprintf(made[i], n, "%.*s%s%s", (int)(at - f->help), f->help, names, at + strlen(FORMATS_WORD));
+        snprintf(made[i], n, "%.*s%s%s", (int)(at - f->help), f->help, names, at + strlen(word));
     }
     return made[i];
 }
@@ -306,21 +311,11 @@ static int check_name_file(const char *flag, const char *v) {
     return -1;
 }
 
-/* KEY=VALUE, VALUE a JSON value or a bare word (plugin_isolation=always). */
+/* KEY=VALUE, as the configuration's "limits" takes it. */
 static int check_limit(const char *flag, const char *v) {
-    const char *eq = strchr(v, '=');
-    if (!eq || eq == v || !eq[1]) {
-        cli_errorf("coreml-lint: %s must be KEY=VALUE, not '%s'", flag, v);
-        return -1;
-    }
-    char key[64];
-    snprintf(key, sizeof key, "%.*s", (int)(eq - v), v);
-    cJSON *j = cJSON_Parse(eq + 1);
-    if (!j) j = cJSON_CreateString(eq + 1);
     host_limits l = host_limits_default();
-    char err[256];
-    int rc = host_limit_set(&l, key, j, err, sizeof err);
-    cJSON_Delete(j);
+    char err[320];
+    int rc = host_limit_set_text(&l, v, err, sizeof err);
     if (rc) cli_errorf("coreml-lint: %s: %s", flag, err);
     return rc;
 }

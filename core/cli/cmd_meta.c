@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "host/config.h"
+#include "host/limits.h"
 #include "sarif/writers.h"
 
 #define MAX_FLAGS 128
@@ -349,6 +350,19 @@ int cmd_manpage(const cli_command *c, cli_opts *o) {
         fputc('\n', out);
         roff(out, about);
         fputc('\n', out);
+    }
+    /* and the keys of "limits", from the limits table */
+    char dflt[32];
+    for (size_t i = 0;; i++) {
+        const char *about, *key = host_limit_key(i, &about, dflt, sizeof dflt);
+        if (!key) break;
+        fputs(".TP\n.B limits.", out);
+        roff(out, key);
+        fputc('\n', out);
+        roff(out, about);
+        fputs(" (default ", out);
+        roff(out, dflt);
+        fputs(")\n", out);
     }
     fputs(".RE\n"
           ".SH ENVIRONMENT\n.TP\n.B NO_COLOR\nno colour in the text report.\n.TP\n.B PLATFORM_NAME\n"

@@ -29,15 +29,8 @@ static bool exists(const char *p) {
 /* --limit KEY=VALUE over the file's limits (values were checked while
  * parsing). */
 static void apply_limit_flags(host_limits *l, const strv *flags) {
-    for (size_t i = 0; i < flags->n; i++) {
-        const char *v = flags->v[i], *eq = strchr(v, '=');
-        char key[64], err[256];
-        snprintf(key, sizeof key, "%.*s", (int)(eq - v), v);
-        cJSON *j = cJSON_Parse(eq + 1);
-        if (!j) j = cJSON_CreateString(eq + 1);
-        host_limit_set(l, key, j, err, sizeof err);
-        cJSON_Delete(j);
-    }
+    char err[320];
+    for (size_t i = 0; i < flags->n; i++) host_limit_set_text(l, flags->v[i], err, sizeof err);
 }
 
 

@@ -1,19 +1,96 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* limits.c — the "limits" settings (limits.h): defaults, keys, and one
- * setter shared by the configuration file and the command line. */
+/* limits.c — the "limits" settings (limits.h) as one table: each row is a
+ * key with its unit, bounds, default and description. The defaults, the
+ * setter shared by the configuration file and the command line, the clamp
+ * of an untrusted file, the "known:" list of an unknown key, the --limit
+ * help and the man page read it; test_config checks the schema against it. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "host/limits.h"
 
+typedef enum limit_unit {
+    LU_MIB,              /* size_t bytes, set in whole MiB */
+    LU_INSTRUCTIONS,     /* uint64_t, a whole number */
+    LU_SECONDS,          /* unsigned milliseconds, set in (fractional) seconds */
+    LU_ISOLATION         /* plugin_isolation, set by name */
+} limit_unit;
+
+typedef struct limit_row {
+    const char *key;
+    limit_unit unit;
+    size_t off;          /* of the field in host_limits */
+    double lo, hi;       /* bounds of the value as written (lo exclusive for seconds) */
+    double def;          /* the default as written (plugin_isolation: an enum value) */
+    const char *about;   /* for the man page */
+} limit_row;
+
+#define AT(field) offsetof(host_limits, field)
+static const limit_row LIMITS[] = {
+    {"lua_memory_mb", LU_MIB, AT(lua_memory), 1, 65536, 64, "memory cap of each Lua rule's state, in MiB"},
+    {"lua_instructions", LU_INSTRUCTIONS, AT(lua_check_instructions), 1000, 1e15, 50000000,
+     "instruction budget of one Lua rule checking one model"},
+    {"lua_load_instructions", LU_INSTRUCTIONS, AT(lua_load_instructions), 1000, 1e15, 1000000,
+     "instruction budget for running a Lua rule file once, when it is loaded"},
+    {"lua_seconds", LU_SECONDS, AT(lua_timeout_ms), 0, 86400, 10,
+     "wall-clock limit of loading one Lua rule and of one check, in seconds"},
+    {"plugin_timeout_seconds", LU_SECONDS, AT(plugin_timeout_ms), 0, 86400, 10,
+     "wall-clock limit of one isolated plugin check, in seconds"},
+    {"plugin_isolation", LU_ISOLATION, AT(isolation), 0, 0, ISOLATE_AUTO,
+     "which plugins check in a forked child: auto (third-party ones), always, never"},
+};
+#undef AT
+#define N_LIMITS (sizeof LIMITS / sizeof LIMITS[0])
+
+/* plugin_isolation's names, by enum value */
+static const char *const ISOLATION[] = {[ISOLATE_AUTO] = "auto", [ISOLATE_ALWAYS] = "always",
+                                        [ISOLATE_NEVER] = "never"};
+
+static void *field(host_limits *l, const limit_row *r) { return (char *)l + r->off; }
+static const void *cfield(const host_limits *l, const limit_row *r) { return (const char *)l + r->off; }
+
+static size_t field_size(const limit_row *r) {
+    switch (r->unit) {
+    case LU_MIB: return sizeof(size_t);
+    case LU_INSTRUCTIONS: return sizeof(uint64_t);
+    case LU_SECONDS: return sizeof(unsigned);
+    case LU_ISOLATION: return sizeof(plugin_isolation);
+    }
+    return 0;
+}
+
+/* Store v, a value in the row's written unit, already within its bounds. */
+static void put(host_limits *l, const limit_row *r, double v) {
+    switch (r->unit) {
+    case LU_MIB: *(size_t *)field(l, r) = (size_t)v << 20; break;
+    case LU_INSTRUCTIONS: *(uint64_t *)field(l, r) = (uint64_t)v; break;
+    case LU_SECONDS: *(unsigned *)field(l, r) = (unsigned)ceil(v * 1000); break;
+    case LU_ISOLATION: *(plugin_isolation *)field(l, r) = (plugin_isolation)v; break;
+    }
+}
+
+/* How loose a setting is, comparable between two host_limits: more memory,
+ * instructions or time, or less isolation (never > auto > always). */
+static double looseness(const host_limits *l, const limit_row *r) {
+    switch (r->unit) {
+    case LU_MIB: return (double)*(const size_t *)cfield(l, r);
+    case LU_INSTRUCTIONS: return (double)*(const uint64_t *)cfield(l, r);
+    case LU_SECONDS: return *(const unsigned *)cfield(l, r);
+    case LU_ISOLATION: {
+        plugin_isolation i = *(const plugin_isolation *)cfield(l, r);
+        return i == ISOLATE_NEVER ? 2 : i == ISOLATE_AUTO ? 1 : 0;
+    }
+    }
+    return 0;
+}
+
 host_limits host_limits_default(void) {
-    return (host_limits){.lua_memory = LIMIT_LUA_MEMORY,
-                         .lua_load_instructions = LIMIT_LUA_LOAD_INSTRUCTIONS,
-                         .lua_check_instructions = LIMIT_LUA_CHECK_INSTRUCTIONS,
-                         .lua_timeout_ms = LIMIT_LUA_TIMEOUT_MS,
-                         .plugin_timeout_ms = LIMIT_PLUGIN_TIMEOUT_MS,
-                         .isolation = ISOLATE_AUTO};
+    host_limits l;
+    memset(&l, 0, sizeof l);
+    for (size_t i = 0; i < N_LIMITS; i++) put(&l, &LIMITS[i], LIMITS[i].def);
+    return l;
 }
 
 static void add_key(char *keys, size_t cap, size_t n, const char *k) {
@@ -21,80 +98,93 @@ static void add_key(char *keys, size_t cap, size_t n, const char *k) {
     if (o < cap) snprintf(keys + o, cap - o, "%s%s", n ? ", " : "", k);
 }
 
-/* How strict an isolation setting is: never < auto < always. */
-static int isolation_rank(plugin_isolation i) { return i == ISOLATE_NEVER ? 0 : i == ISOLATE_AUTO ? 1 : 2; }
-
 size_t host_limits_clamp(host_limits *l, const host_limits *c, char *keys, size_t cap) {
     size_t n = 0;
     if (cap) keys[0] = 0;
-    if (l->lua_memory > c->lua_memory) l->lua_memory = c->lua_memory, add_key(keys, cap, n++, "lua_memory_mb");
-    if (l->lua_check_instructions > c->lua_check_instructions)
-        l->lua_check_instructions = c->lua_check_instructions, add_key(keys, cap, n++, "lua_instructions");
-    if (l->lua_load_instructions > c->lua_load_instructions)
-        l->lua_load_instructions = c->lua_load_instructions, add_key(keys, cap, n++, "lua_load_instructions");
-    if (l->lua_timeout_ms > c->lua_timeout_ms)
-        l->lua_timeout_ms = c->lua_timeout_ms, add_key(keys, cap, n++, "lua_seconds");
-    if (l->plugin_timeout_ms > c->plugin_timeout_ms)
-        l->plugin_timeout_ms = c->plugin_timeout_ms, add_key(keys, cap, n++, "plugin_timeout_seconds");
-    if (isolation_rank(l->isolation) < isolation_rank(c->isolation))
-        l->isolation = c->isolation, add_key(keys, cap, n++, "plugin_isolation");
+    for (size_t i = 0; i < N_LIMITS; i++) {
+        const limit_row *r = &LIMITS[i];
+        if (looseness(l, r) <= looseness(c, r)) continue;
+        memcpy(field(l, r), cfield(c, r), field_size(r));
+        add_key(keys, cap, n++, r->key);
+    }
     return n;
 }
 
-static const char *const KEYS[] = {"lua_memory_mb",          "lua_instructions", "lua_load_instructions",
-                                   "lua_seconds",            "plugin_timeout_seconds", "plugin_isolation"};
-
-const char *const *host_limit_keys(size_t *n) {
-    if (n) *n = sizeof KEYS / sizeof KEYS[0];
-    return KEYS;
+/* The default of r as written: "64", "50000000", "10", "auto". */
+static void default_text(const limit_row *r, char *buf, size_t cap) {
+    if (r->unit == LU_ISOLATION) snprintf(buf, cap, "%s", ISOLATION[(int)r->def]);
+    else snprintf(buf, cap, "%.15g", r->def);
 }
 
-/* A whole number in [lo, hi]. */
-static bool whole(const cJSON *v, double lo, double hi, double *out) {
-    if (!cJSON_IsNumber(v)) return false;
-    double d = v->valuedouble;
-    if (!(d >= lo && d <= hi) || floor(d) != d) return false;
-    *out = d;
-    return true;
+const char *host_limit_key(size_t i, const char **about, char *dflt, size_t cap) {
+    if (i >= N_LIMITS) return NULL;
+    if (about) *about = LIMITS[i].about;
+    if (dflt && cap) default_text(&LIMITS[i], dflt, cap);
+    return LIMITS[i].key;
+}
+
+void host_limit_bounds(size_t i, double *lo, double *hi) {
+    *lo = i < N_LIMITS ? LIMITS[i].lo : 0;
+    *hi = i < N_LIMITS ? LIMITS[i].hi : 0;
+}
+
+size_t host_limit_key_list(char *buf, size_t cap) {
+    size_t o = 0;
+    if (cap) buf[0] = 0;
+    for (size_t i = 0; i < N_LIMITS && o < cap; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? ", " : "", LIMITS[i].key);
+    return o;
 }
 
 int host_limit_set(host_limits *l, const char *key, const cJSON *v, char *err, size_t errlen) {
-    double d;
-    if (!strcmp(key, "lua_memory_mb")) {
-        if (!whole(v, 1, 65536, &d)) goto bad_num;
-        l->lua_memory = (size_t)d << 20;
-    } else if (!strcmp(key, "lua_instructions")) {
-        if (!whole(v, 1000, 1e15, &d)) goto bad_num;
-        l->lua_check_instructions = (uint64_t)d;
-    } else if (!strcmp(key, "lua_load_instructions")) {
-        if (!whole(v, 1000, 1e15, &d)) goto bad_num;
-        l->lua_load_instructions = (uint64_t)d;
-    } else if (!strcmp(key, "lua_seconds")) {
-        if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble <= 86400)) goto bad_num;
-        l->lua_timeout_ms = (unsigned)ceil(v->valuedouble * 1000);
-    } else if (!strcmp(key, "plugin_timeout_seconds")) {
-        if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble <= 86400)) goto bad_num;
-        l->plugin_timeout_ms = (unsigned)ceil(v->valuedouble * 1000);
-    } else if (!strcmp(key, "plugin_isolation")) {
-        const char *s = cJSON_IsString(v) ? v->valuestring : NULL;
-        if (s && !strcmp(s, "auto")) l->isolation = ISOLATE_AUTO;
-        else if (s && !strcmp(s, "always")) l->isolation = ISOLATE_ALWAYS;
-        else if (s && !strcmp(s, "never")) l->isolation = ISOLATE_NEVER;
-        else {
-            snprintf(err, errlen, "limits: plugin_isolation must be \"auto\", \"always\" or \"never\"");
-            return -1;
-        }
-    } else {
-        snprintf(err, errlen, "limits: unknown key '%s' (known: lua_memory_mb, lua_instructions, "
-                              "lua_load_instructions, lua_seconds, plugin_timeout_seconds, plugin_isolation)", key);
+    const limit_row *r = NULL;
+    for (size_t i = 0; i < N_LIMITS && !r; i++)
+        if (!strcmp(key, LIMITS[i].key)) r = &LIMITS[i];
+    if (!r) {
+        char known[256];
+        host_limit_key_list(known, sizeof known);
+        snprintf(err, errlen, "limits: unknown key '%s' (known: %s)", key, known);
         return -1;
     }
+    if (r->unit == LU_ISOLATION) {
+        const char *s = cJSON_IsString(v) ? v->valuestring : NULL;
+        for (size_t i = 0; s && i < sizeof ISOLATION / sizeof *ISOLATION; i++)
+            if (!strcmp(s, ISOLATION[i])) {
+                put(l, r, (double)i);
+                return 0;
+            }
+        snprintf(err, errlen, "limits: %s must be \"auto\", \"always\" or \"never\"", key);
+        return -1;
+    }
+    double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    bool ok = r->unit == LU_SECONDS ? d > r->lo && d <= r->hi : d >= r->lo && d <= r->hi && floor(d) == d;
+    if (!ok) {
+        if (r->unit == LU_SECONDS)
+            snprintf(err, errlen, "limits: %s must be a number of seconds above %.15g, at most %.15g", key, r->lo,
+                     r->hi);
+        else if (r->unit == LU_MIB)
+            snprintf(err, errlen, "limits: %s must be a whole number of MiB from %.15g to %.15g", key, r->lo, r->hi);
+        else
+            snprintf(err, errlen, "limits: %s must be a whole number of instructions, at least %.15g", key, r->lo);
+        return -1;
+    }
+    put(l, r, d);
     return 0;
-bad_num:
-    snprintf(err, errlen, "limits: %s must be %s", key,
-             !strcmp(key, "lua_memory_mb")            ? "a whole number of MiB from 1 to 65536"
-             : !strcmp(key, "plugin_timeout_seconds") || !strcmp(key, "lua_seconds")
-                 ? "a number of seconds above 0, at most 86400"
-                                                      : "a whole number of instructions, at least 1000");
-    return -1;
+}
+
+int host_limit_set_text(host_limits *l, const char *kv, char *err, size_t errlen) {
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv || !eq[1]) {
+        snprintf(err, errlen, "must be KEY=VALUE, not '%s'", kv);
+        return -1;
+    }
+    char key[64];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+    /* a JSON value, or a bare word (plugin_isolation=always) */
+    cJSON *j = cJSON_Parse(eq + 1);
+    if (!j) j = cJSON_CreateString(eq + 1);
+    int rc = j ? host_limit_set(l, key, j, err, errlen) : -1;
+    if (!j) snprintf(err, errlen, "out of memory");
+    cJSON_Delete(j);
+    return rc;
 }

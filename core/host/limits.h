@@ -30,12 +30,7 @@ typedef struct host_limits {
     plugin_isolation isolation;
 } host_limits;
 
-#define LIMIT_LUA_MEMORY ((size_t)64 << 20)               /* 64 MiB */
-#define LIMIT_LUA_LOAD_INSTRUCTIONS ((uint64_t)1000000)   /* 1 million */
-#define LIMIT_LUA_CHECK_INSTRUCTIONS ((uint64_t)50000000) /* 50 million */
-#define LIMIT_LUA_TIMEOUT_MS 10000u                       /* 10 s */
-#define LIMIT_PLUGIN_TIMEOUT_MS 10000u                    /* 10 s */
-
+/* The defaults, keys, bounds and descriptions are one table in limits.c. */
 host_limits host_limits_default(void);
 
 /* Clamp l so that no limit is looser than in ceiling (more memory or
@@ -43,11 +38,18 @@ host_limits host_limits_default(void);
  * number of limits changed; their keys, comma-separated, go to keys. */
 size_t host_limits_clamp(host_limits *l, const host_limits *ceiling, char *keys, size_t cap);
 
-/* The keys of the "limits" object, as the schema lists them. */
-const char *const *host_limit_keys(size_t *n);
+/* The i-th key of the "limits" object (NULL past the last), with its
+ * description and its default as written ("64", "auto") when asked. */
+const char *host_limit_key(size_t i, const char **about, char *dflt, size_t cap);
+/* The bounds of the i-th key's value as written (seconds: lo exclusive). */
+void host_limit_bounds(size_t i, double *lo, double *hi);
+/* "lua_memory_mb, lua_instructions, ...": every key; returns the length. */
+size_t host_limit_key_list(char *buf, size_t cap);
 /* Set one limit from its key and JSON value ("lua_memory_mb": 128,
  * "plugin_isolation": "always"). 0, or -1 with err naming the key and what
  * it takes. */
 int host_limit_set(host_limits *l, const char *key, const cJSON *v, char *err, size_t errlen);
+/* The same from the command line's "KEY=VALUE" (VALUE JSON or a bare word). */
+int host_limit_set_text(host_limits *l, const char *kv, char *err, size_t errlen);
 
 #endif

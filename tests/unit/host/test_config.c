@@ -794,9 +794,39 @@ static void test_schema(void) {
     /* so are the keys of "limits" */
     const cJSON *lprops = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(props, "limits"),
                                                            "properties");
-    const char *const *lkeys = host_limit_keys(&n);
-    for (size_t i = 0; i < n; i++) CHECK(cJSON_HasObjectItem(lprops, lkeys[i]));
+    /* with the limits table's bounds, and its default in the description */
+    char dflt[32], want[64];
+    for (n = 0; host_limit_key(n, NULL, dflt, sizeof dflt); n++) {
+        const char *key = host_limit_key(n, NULL, NULL, 0);
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(lprops, key);
+        const cJSON *desc = cJSON_GetObjectItemCaseSensitive(p, "description");
+        CHECK(cJSON_IsString(desc));
+        if (!cJSON_IsString(desc)) continue;
+        snprintf(want, sizeof want, "(default %s)", dflt);
+        if (!strstr(desc->valuestring, want)) {
+            fprintf(stderr, "  schema limits.%s: description lacks '%s'\n", key, want);
+            CHECK(0);
+        }
+        double lo, hi;
+        host_limit_bounds(n, &lo, &hi);
+        const cJSON *mn = cJSON_GetObjectItemCaseSensitive(p, "minimum");
+        const cJSON *xmn = cJSON_GetObjectItemCaseSensitive(p, "exclusiveMinimum");
+        const cJSON *mx = cJSON_GetObjectItemCaseSensitive(p, "maximum");
+        if (!strcmp(key, "plugin_isolation")) {
+            const cJSON *e = cJSON_GetObjectItemCaseSensitive(p, "enum");
+            CHECK(cJSON_GetArraySize(e) == 3 && !strcmp(cJSON_GetArrayItem(e, 0)->valuestring, dflt));
+            continue;
+        }
+        CHECK((mn && mn->valuedouble == lo) || (xmn && xmn->valuedouble == lo));
+        CHECK(hi >= 1e15 ? mx == NULL : (mx && mx->valuedouble == hi));
+    }
+    CHECK_INT(n, 6);
     CHECK_INT(cJSON_GetArraySize(lprops), n);
+    /* and the defaults are what host_limits_default holds */
+    host_limits d = host_limits_default();
+    CHECK(d.lua_memory == (size_t)64 << 20 && d.lua_check_instructions == 50000000 &&
+          d.lua_load_instructions == 1000000 && d.lua_timeout_ms == 10000 && d.plugin_timeout_ms == 10000 &&
+          d.isolation == ISOLATE_AUTO);
     /* the example configuration validates and parses */
     snprintf(path, sizeof path, "%s/examples/.coreml-lint.json", src);
     text = slurp(path);
