@@ -28,7 +28,7 @@ static const char *gh_cmd(int level) {
  * ESC and every other control but CR and LF (escaped here) a space, "##["
  * "## [". */
 static int write_finding(FILE *out, const run_result *r, const finding *f) {
-    const char *rid = f->rule_id ? f->rule_id : f->rule && f->rule->id ? f->rule->id : "unknown/unknown";
+    const char *rid = sarif_rule_id(f);
     /* GitHub places an annotation by its path from the repository root */
     char *fpath = sarif_finding_path(f), *path = fpath ? sarif_root_path(r, fpath) : NULL, *msg = sarif_display_message(f), *title = sarif_printf("coreml-lint: %s", rid);
     char *body = NULL;

@@ -466,7 +466,7 @@ static void probe_section(FILE *out, const cJSON *p) {
 static void finding_row(FILE *out, const finding *f) {
     const char *lvl = level_name(f->level == LEVEL_NONE ? LEVEL_NOTE : f->level);
     fprintf(out, "<tr><td><span class=\"pill l-%s\">%s</span></td><td class=\"rule\">", lvl, lvl);
-    const char *rid = f->rule_id ? f->rule_id : f->rule && f->rule->id ? f->rule->id : "unknown/unknown";
+    const char *rid = sarif_rule_id(f);
     char *uri = f->rule ? rule_help_uri(f->rule) : NULL;
     if (sarif_safe_url(uri)) {
         fputs("<a href=\"", out);

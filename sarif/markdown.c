@@ -153,7 +153,7 @@ static void findings_table(FILE *out, const run_result *r, const sarif_counts *c
             if (!f || f->suppressed || level_rank(f) != rank) continue;
             shown++;
             fprintf(out, "| %s | ", rank == 0 ? "error" : rank == 1 ? "warning" : "note");
-            const char *rid = f->rule_id ? f->rule_id : f->rule && f->rule->id ? f->rule->id : "unknown/unknown";
+            const char *rid = sarif_rule_id(f);
             char *uri = f->rule ? rule_help_uri(f->rule) : NULL;
             if (sarif_safe_url(uri)) {
                 fputs("[", out);

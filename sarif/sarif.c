@@ -142,12 +142,6 @@ static char *limited(sstate *S, const char *s, size_t max) {
 
 /* ---- rules -------------------------------------------------------------- */
 
-static const char *finding_rule_id(const finding *f) {
-    if (nonempty(f->rule_id)) return f->rule_id;
-    if (f->rule && nonempty(f->rule->id)) return f->rule->id;
-    return "unknown/unknown";
-}
-
 static long rule_index(const sstate *S, const char *id) {
     for (size_t i = 0; i < S->n_rules; i++)
         if (strcmp(S->rules[i].id, id) == 0) return (long)i;
@@ -482,7 +476,7 @@ static void add_logical(sstate *S, cJSON *loc, const char *logical, const char *
 static void write_result(sstate *S, cJSON *results, const finding *f) {
     cJSON *o = add_obj(S, results, NULL);
     if (!o) return;
-    const char *rid = finding_rule_id(f);
+    const char *rid = sarif_rule_id(f);
     long ri = rule_index(S, rid);
     add_str(S, o, "ruleId", rid);
     if (ri >= 0) add_num(S, o, "ruleIndex", (double)ri);
@@ -726,7 +720,7 @@ static int write_sarif(FILE *out, const run_result *r, const writer_opts *wo) {
     size_t total = 0, written = choose_results(r, keep, &total);
     for (size_t i = 0; i < r->n_findings; i++) {
         if (!keep[i]) continue;
-        const char *id = finding_rule_id(r->findings[i]);
+        const char *id = sarif_rule_id(r->findings[i]);
         if (rule_index(&S, id) < 0 && push_rule(&S, NULL, id) < 0) goto out;
     }
     /* artifacts: the files of each model first, in order */

@@ -48,7 +48,7 @@ static void put_head(FILE *out, bool color, const char *where, int level) {
 static int write_finding(FILE *out, const finding *f, bool color) {
     int rc = -1;
     char *path = sarif_finding_path(f), *cpath = NULL, *where = NULL, *msg = NULL, *cmsg = NULL, *fix = NULL;
-    const char *rid = f->rule_id ? f->rule_id : f->rule && f->rule->id ? f->rule->id : "unknown/unknown";
+    const char *rid = sarif_rule_id(f);
     char *crid = sarif_clean(rid, true);
     if (!path || !crid) goto out;
     cpath = sarif_diag_path(path);

@@ -30,6 +30,12 @@ const char *sarif_jstr(const cJSON *o, const char *k) {
 
 const char *sarif_plural(size_t n) { return n == 1 ? "" : "s"; }
 
+const char *sarif_rule_id(const finding *f) {
+    if (f->rule_id && *f->rule_id) return f->rule_id;
+    if (f->rule && f->rule->id && *f->rule->id) return f->rule->id;
+    return "unknown/unknown";
+}
+
 
 char *sarif_strdup(const char *s) {
     if (!s) s = "";

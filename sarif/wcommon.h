@@ -22,6 +22,9 @@
 /* o[k] as a number (NAN when absent or not one) / as a string (NULL). */
 double sarif_jnum(const cJSON *o, const char *k);
 const char *sarif_jstr(const cJSON *o, const char *k);
+/* The finding's rule id: its own, else its rule's, else "unknown/unknown"
+ * (never NULL or empty, so every format names some rule). */
+const char *sarif_rule_id(const finding *f);
 /* "" for 1, "s" otherwise. */
 const char *sarif_plural(size_t n);
 

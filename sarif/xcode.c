@@ -35,7 +35,7 @@ static int write_finding(FILE *out, const run_result *r, const finding *f) {
     int rc = -1;
     char *where = abs_path(r, f->model_path ? f->model_path : ""), *msg = sarif_display_message(f), *cmsg = NULL,
          *inside = NULL, *fix = NULL;
-    const char *rid = f->rule_id ? f->rule_id : f->rule && f->rule->id ? f->rule->id : "unknown/unknown";
+    const char *rid = sarif_rule_id(f);
     char *crid = sarif_clean(rid, true);
     if (!where || !msg || !crid || !(cmsg = sarif_clean(msg, true))) goto out;
     if (f->loc.artifact && *f->loc.artifact) {
