@@ -66,7 +66,7 @@ static void jloc(cJSON *o, const cml_loc *loc, bool *oom) {
 static void jfinding(cJSON *arr, const finding *f, bool *oom) {
     cJSON *o = jcontainer(arr, NULL, cJSON_CreateObject(), oom);
     if (!o) return;
-    jstr(o, "rule", f->rule_id ? f->rule_id : f->rule ? f->rule->id : NULL, oom);
+    jstr(o, "rule", sarif_rule_id(f), oom);
     jstr(o, "level", level_name(f->level), oom);
     jstr(o, "message", f->message ? f->message : "", oom);
     jstr(o, "fix", f->fix && *f->fix ? f->fix : NULL, oom);

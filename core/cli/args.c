@@ -146,9 +146,9 @@ typedef struct cli_flag {
 } cli_flag;
 
 static int check_format(const char *flag, const char *v);
-/* in a help text, the formats of the writer table (sarif/formats.def):
- * "text (default), sarif, json, ..." */
-/* words in a flag's help that flag_help spells out from the tables */
+/* words in a flag's help that flag_help spells out from the tables: the
+ * formats of the writer table (sarif/formats.def, "text (default), sarif,
+ * json, ...") and the keys of the limits table (host/limits.c) */
 #define FORMATS_WORD "@FORMATS@"
 #define LIMITS_WORD "@LIMITS@"
 static int check_target(const char *flag, const char *v);
@@ -178,7 +178,8 @@ static const cli_flag FLAGS[] = {
      "write start and end times into the report"},
     {"--quiet", 'q', NULL, ALL, F_TRUE, OFF(quiet), NULL, 0, 0, NULL, S_REPORT, "no summary or log on stderr"},
     {"--keep-going", 0, NULL, CMD_RUNS, F_TRUE, OFF(keep_going), NULL, 0, 0, NULL, S_REPORT,
-     "exit by the findings alone even when a rule or plugin failed (a Lua error, a plugin crash or time-out); "
+     "exit by the findings alone even when a rule or plugin failed (a Lua error, a plugin crash or time-out, a "
+     "plugin that cannot be loaded); "
      "without it such a failure makes the exit 2"},
     {"--profile", 0, NULL, CMD_RUNS, F_TRUE, OFF(profile), NULL, 0, 0, NULL, S_REPORT,
      "print on stderr where the time went: start-up, loading the models, each rule (wall-clock ms, a Lua "
@@ -313,6 +314,11 @@ static int check_name_file(const char *flag, const char *v) {
 
 /* KEY=VALUE, as the configuration's "limits" takes it. */
 static int check_limit(const char *flag, const char *v) {
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v || !eq[1]) {
+        cli_errorf("coreml-lint: %s must be KEY=VALUE, not '%s'", flag, v);
+        return -1;
+    }
     host_limits l = host_limits_default();
     char err[320];
     int rc = host_limit_set_text(&l, v, err, sizeof err);

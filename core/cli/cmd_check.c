@@ -244,13 +244,18 @@ int cmd_check(const cli_command *c, cli_opts *o) {
                 /* a rule file that did not load is disabled by the id its
                  * path gives; a plugin file has no such id, it is named by
                  * --plugin or the configuration's plugins (or bundled) */
-                const char *hint = unusable == broken ? "fix or remove the plugin"
-                                   : unloaded == broken
-                                       ? "fix the rule file, or --disable the id its path gives (category/name)"
-                                   : !unloaded && !unusable
-                                       ? "fix or --disable the failing rule"
-                                       : "fix or --disable the failing rules (a rule file that did not load by the "
-                                         "id its path gives; a plugin that cannot be used: fix or remove it)";
+                size_t failed = broken - unloaded - unusable;   /* rules that loaded and failed */
+                char hint[400];
+                size_t h = 0;
+                if (failed)
+                    h += (size_t)snprintf(hint + h, sizeof hint - h, "fix or --disable the failing rule%s",
+                                          failed == 1 ? "" : "s");
+                if (unloaded && h < sizeof hint)
+                    h += (size_t)snprintf(hint + h, sizeof hint - h, "%sfix the rule file%s, or --disable the id its "
+                                          "path gives (category/name)", h ? "; " : "", unloaded == 1 ? "" : "s");
+                if (unusable && h < sizeof hint)
+                    snprintf(hint + h, sizeof hint - h, "%sfix or remove the plugin%s", h ? "; " : "",
+                             unusable == 1 ? "" : "s");
                 fprintf(stderr,
                         "coreml-lint: %zu rule failure%s (see the notifications): exit 2; %s, or pass --keep-going to "
                         "exit by the findings alone\n",

@@ -6,7 +6,9 @@
  * help and the man page read it; test_config checks the schema against it. */
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "host/limits.h"
@@ -21,13 +23,13 @@ typedef enum limit_unit {
 typedef struct limit_row {
     const char *key;
     limit_unit unit;
-    size_t off;          /* of the field in host_limits */
+    size_t off, size;    /* of the field in host_limits (the size that unit_size must give) */
     double lo, hi;       /* bounds of the value as written (lo exclusive for seconds) */
     double def;          /* the default as written (plugin_isolation: an enum value) */
     const char *about;   /* for the man page */
 } limit_row;
 
-#define AT(field) offsetof(host_limits, field)
+#define AT(field) offsetof(host_limits, field), sizeof(((host_limits *)0)->field)
 static const limit_row LIMITS[] = {
     {"lua_memory_mb", LU_MIB, AT(lua_memory), 1, 65536, 64, "memory cap of each Lua rule's state, in MiB"},
     {"lua_instructions", LU_INSTRUCTIONS, AT(lua_check_instructions), 1000, 1e15, 50000000,
@@ -51,7 +53,7 @@ static const char *const ISOLATION[] = {[ISOLATE_AUTO] = "auto", [ISOLATE_ALWAYS
 static void *field(host_limits *l, const limit_row *r) { return (char *)l + r->off; }
 static const void *cfield(const host_limits *l, const limit_row *r) { return (const char *)l + r->off; }
 
-static size_t field_size(const limit_row *r) {
+static size_t unit_size(const limit_row *r) {
     switch (r->unit) {
     case LU_MIB: return sizeof(size_t);
     case LU_INSTRUCTIONS: return sizeof(uint64_t);
@@ -64,7 +66,7 @@ static size_t field_size(const limit_row *r) {
 /* Store v, a value in the row's written unit, already within its bounds. */
 static void put(host_limits *l, const limit_row *r, double v) {
     switch (r->unit) {
-    case LU_MIB: *(size_t *)field(l, r) = (size_t)v << 20; break;
+    case LU_MIB: *(size_t *)field(l, r) = v >= (double)(SIZE_MAX >> 20) ? SIZE_MAX : (size_t)v << 20; break;
     case LU_INSTRUCTIONS: *(uint64_t *)field(l, r) = (uint64_t)v; break;
     case LU_SECONDS: *(unsigned *)field(l, r) = (unsigned)ceil(v * 1000); break;
     case LU_ISOLATION: *(plugin_isolation *)field(l, r) = (plugin_isolation)v; break;
@@ -89,7 +91,10 @@ static double looseness(const host_limits *l, const limit_row *r) {
 host_limits host_limits_default(void) {
     host_limits l;
     memset(&l, 0, sizeof l);
-    for (size_t i = 0; i < N_LIMITS; i++) put(&l, &LIMITS[i], LIMITS[i].def);
+    for (size_t i = 0; i < N_LIMITS; i++) {
+        if (LIMITS[i].size != unit_size(&LIMITS[i])) abort();   /* a row's unit must be its field's type */
+        put(&l, &LIMITS[i], LIMITS[i].def);
+    }
     return l;
 }
 
@@ -104,7 +109,7 @@ size_t host_limits_clamp(host_limits *l, const host_limits *c, char *keys, size_
     for (size_t i = 0; i < N_LIMITS; i++) {
         const limit_row *r = &LIMITS[i];
         if (looseness(l, r) <= looseness(c, r)) continue;
-        memcpy(field(l, r), cfield(c, r), field_size(r));
+        memcpy(field(l, r), cfield(c, r), r->size);
         add_key(keys, cap, n++, r->key);
     }
     return n;
@@ -181,7 +186,7 @@ int host_limit_set_text(host_limits *l, const char *kv, char *err, size_t errlen
     char key[64];
     snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
     /* a JSON value, or a bare word (plugin_isolation=always) */
-    cJSON *j = cJSON_Parse(eq + 1);
+    cJSON *j = cJSON_ParseWithOpts(eq + 1, NULL, true);   /* the whole value, no trailing text */
     if (!j) j = cJSON_CreateString(eq + 1);
     int rc = j ? host_limit_set(l, key, j, err, errlen) : -1;
     if (!j) snprintf(err, errlen, "out of memory");

@@ -1332,7 +1332,6 @@ static int ctx_format_bytes_l(lua_State *L) {
     return 1;
 }
 
-/* The Lua key of a platform, as model.min_os spells it ("ios", "macos"...). */
 /* ctx:target_before{ios = "17.4", macos = 14, ...}: whether the deployment
  * target is an older release than the one given for its platform; nil when
  * there is no target or the table names no version for its platform. The one

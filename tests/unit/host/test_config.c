@@ -813,12 +813,23 @@ static void test_schema(void) {
         const cJSON *xmn = cJSON_GetObjectItemCaseSensitive(p, "exclusiveMinimum");
         const cJSON *mx = cJSON_GetObjectItemCaseSensitive(p, "maximum");
         if (!strcmp(key, "plugin_isolation")) {
+            /* the names the setter takes, the default first */
             const cJSON *e = cJSON_GetObjectItemCaseSensitive(p, "enum");
-            CHECK(cJSON_GetArraySize(e) == 3 && !strcmp(cJSON_GetArrayItem(e, 0)->valuestring, dflt));
+            static const char *const names[] = {"auto", "always", "never"};
+            CHECK_INT(cJSON_GetArraySize(e), 3);
+            for (int k = 0; k < 3 && k < cJSON_GetArraySize(e); k++) {
+                host_limits l = host_limits_default();
+                char why[256];
+                CHECK_STR(cJSON_GetArrayItem(e, k)->valuestring, names[k]);
+                CHECK_INT(host_limit_set(&l, key, cJSON_GetArrayItem(e, k), why, sizeof why), 0);
+            }
+            CHECK_STR(dflt, names[0]);
             continue;
         }
-        CHECK((mn && mn->valuedouble == lo) || (xmn && xmn->valuedouble == lo));
-        CHECK(hi >= 1e15 ? mx == NULL : (mx && mx->valuedouble == hi));
+        /* seconds must be above 0; counts at least their minimum */
+        bool seconds = strstr(key, "seconds") != NULL;
+        CHECK(seconds ? (xmn && !mn && xmn->valuedouble == lo) : (mn && !xmn && mn->valuedouble == lo));
+        CHECK(mx && mx->valuedouble == hi);
     }
     CHECK_INT(n, 6);
     CHECK_INT(cJSON_GetArraySize(lprops), n);
