@@ -52,19 +52,6 @@ static void summary(const run_result *r, const run_stats *st) {
 
 /* Notifications that say a rule or plugin failed: error level, kind rule/...
  * or plugin/... (a plugin's own log lines aside). */
-static size_t rule_failures(const registry *reg, size_t *load_errors, size_t *unusable) {
-    size_t n = 0;
-    *load_errors = *unusable = 0;
-    for (size_t i = 0; i < registry_n_notes(reg); i++) {
-        const notification *nt = registry_note(reg, i);
-        if (nt->level < LEVEL_ERROR || !strcmp(nt->kind, NOTE_PLUGIN_LOG)) continue;
-        if (!strncmp(nt->kind, "rule/", 5) || !strncmp(nt->kind, "plugin/", 7)) n++;
-        if (!strcmp(nt->kind, "rule/load-error")) ++*load_errors;
-        if (!strcmp(nt->kind, "plugin/unusable")) ++*unusable;
-    }
-    return n;
-}
-
 /* A count of Lua VM instructions as the budget counts them (to its hook
  * period, 1000): "-" for none, "<1k", "12.3k", "4.56M". */
 static const char *instr_text(char *buf, size_t cap, uint64_t n, bool counted) {
@@ -238,7 +225,7 @@ int cmd_check(const cli_command *c, cli_opts *o) {
              * plugin that could not be used means the report is missing what
              * it would have found: a house rule broken by a typo must not
              * pass CI quietly */
-            size_t unloaded, unusable, broken = rule_failures(s.reg, &unloaded, &unusable);
+            size_t unloaded, unusable, broken = notes_failures(registry_notes(s.reg), &unloaded, &unusable);
             if (broken && !o->keep_going) {
                 rc = 2;
                 /* a rule file that did not load is disabled by the id its

@@ -221,6 +221,20 @@ int notes_has(const notes *ns, const char *kind, int min_level) {
     return 0;
 }
 
+size_t notes_failures(const notes *ns, size_t *load_errors, size_t *unusable) {
+    size_t n = 0, le = 0, un = 0;
+    for (size_t i = 0; ns && i < ns->n; i++) {
+        const notification *nt = ns->v[i];
+        if (nt->level < LEVEL_ERROR || !strcmp(nt->kind, NOTE_PLUGIN_LOG)) continue;
+        if (!strncmp(nt->kind, "rule/", 5) || !strncmp(nt->kind, "plugin/", 7)) n++;
+        if (!strcmp(nt->kind, "rule/load-error")) le++;
+        if (!strcmp(nt->kind, "plugin/unusable")) un++;
+    }
+    if (load_errors) *load_errors = le;
+    if (unusable) *unusable = un;
+    return n;
+}
+
 static int scmp(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : ""); }
 
 int notes_cmp(const notification *a, const notification *b) {

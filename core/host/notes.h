@@ -48,6 +48,11 @@ void notes_vpost(notes *ns, const char *rule_id, const char *kind, int level, co
 size_t notes_lower_load_errors(notes *ns, int (*decided)(const char *rule_id, void *arg), void *arg);
 /* Does any notification of this kind exist (at or above level)? */
 int notes_has(const notes *ns, const char *kind, int min_level);
+/* The failures that leave a report incomplete: error-level rule/... and
+ * plugin/... notifications (plugin/log lines apart). Returns their count;
+ * of them, *load_errors rule files that did not load and *unusable
+ * plugins that could not be used (either pointer may be NULL). */
+size_t notes_failures(const notes *ns, size_t *load_errors, size_t *unusable);
 /* The model a rule's notification names beside it in text ("[rule on
  * MODEL]": the same failure on two models must read as two lines), or NULL
  * when it has no rule or model, or its file is the model. */

@@ -373,6 +373,13 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
     for (size_t i = 0; r->notes && i < nn; i++) r->notes[r->n_notes++] = (notification *)registry_note(reg, i);
     if (r->n_notes) qsort(r->notes, r->n_notes, sizeof *r->notes, cmp_note);
     oom |= !r->notes;
+    /* SOURCE: SARIF 2.1.0 §3.20.14 (executionSuccessful: false when the
+     * tool is known to have failed) — a rule that failed, a rule file that
+     * did not load, a plugin that could not be used or a usage error leave
+     * the report incomplete, with or without --keep-going (which only
+     * decides the exit code) */
+    r->execution_successful =
+        notes_failures(registry_notes(reg), NULL, NULL) == 0 && !notes_has(registry_notes(reg), NOTE_USAGE, LEVEL_NONE);
 
     if (pr && pr->rules) {
         size_t k = 0;

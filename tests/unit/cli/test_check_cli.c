@@ -458,6 +458,16 @@ static void test_broken_rule(void) {
     EXPECT_CODE(r, 0);
     CHECK(strstr(r.err, "rule failure") == NULL);
     cli_res_free(&r);
+    /* SARIF says the analysis did not succeed, --keep-going or not: a tool
+     * that reads the log rather than the exit must not take it for clean */
+    r = RUNW("--no-bundled", "--no-config", "--keep-going", "--format", "sarif", "--rules-dir", "house", model);
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "\"executionSuccessful\":\tfalse") != NULL);
+    cli_res_free(&r);
+    r = RUNW("--no-bundled", "--no-config", "--format", "sarif", model);
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "\"executionSuccessful\":\ttrue") != NULL);
+    cli_res_free(&r);
 
     /* a rule file that does not load fails the run, and the hint names the
      * way out: the id its path gives, which --disable then turns off (the
