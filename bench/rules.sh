@@ -16,7 +16,7 @@ one="taskset -c 0"
 hyperfine -N -i --warmup "${WARMUP:-5}" --runs "${RUNS:-50}" --export-markdown /tmp/cml-rules-bench.md \
   -n "inspect (load + IR + passes)" "$one $bin inspect --format json $model" \
   -n "check, every bundled rule" "$one $bin check --no-config $model" \
-  -n "check, no rule enabled (registry only)" "$one $bin check --no-config --disable '*/*' $model" \
+  -n "check, one builtin rule enabled (registry only)" "$one $bin check --no-config --disable '*/*' --enable load/spec-version $model" \
   -n "check, every rule but the two weight scans" "$one $bin check --no-config --disable numerics/fp16-overflow --disable compress/pruning-sparsity $model" \
   -n "cat weight.bin (reading the 51 MB once)" "$one cat $model/Data/com.apple.CoreML/weights/weight.bin" \
   -n "check, Lua rules only" "$one $bin check --no-config --disable '*/*' --enable 'meta/*' --enable 'custom/*' --enable 'shapes/*' --enable 'numerics/small-epsilon' --enable 'io/*' --enable 'determinism/*' --enable 'preprocess/*' --enable 'compat/empty-input' --enable 'compat/encrypted' --enable 'size/first-load' $model" \

@@ -131,6 +131,21 @@ static int enable_command_rules(const cli_command *c, registry *reg) {
     return 0;
 }
 
+/* A run in which every rule is off checks nothing, and its exit 0 would
+ * pass CI quietly (clang-tidy refuses "no checks enabled" the same way):
+ * the usual cause is a pattern that matches nothing, or a configuration's
+ * rules_dirs that were not trusted, which the notifications name. 0, or 2. */
+static int some_rule_enabled(session *s, const cli_opts *o) {
+    for (size_t i = 0; i < registry_count(s->reg); i++) {
+        const host_rule *r = registry_rule(s->reg, i);
+        if (r->enabled && r->level != LEVEL_NONE) return 0;
+    }
+    if (!o->quiet) session_print_notes(s);
+    cli_errorf("coreml-lint: no rule is enabled, so nothing would be checked: the configuration, --disable and --enable "
+               "turn every rule off (`coreml-lint rules` lists them)");
+    return 2;
+}
+
 int cmd_check(const cli_command *c, cli_opts *o) {
     const char *fmt = o->format ? o->format : "text";
     const report_writer *w = report_writer_find(fmt);
@@ -167,6 +182,7 @@ int cmd_check(const cli_command *c, cli_opts *o) {
     int rc = session_open(&s, o, true, c->enables);
     run_profile prof = {0};
     if (!rc) rc = enable_command_rules(c, s.reg);
+    if (!rc) rc = some_rule_enabled(&s, o);
     double t_opened = host_now_s(), t_found = t_opened;
     path_list paths = {0};
     run_result *res = NULL;

@@ -335,7 +335,7 @@ int cmd_manpage(const cli_command *c, cli_opts *o) {
     fputs(".SH EXIT STATUS\n.TP\n.B 0\nno finding at or above \\-\\-fail\\-on (default error)\n.TP\n.B 1\n"
           "findings at or above it (test\\-rule: a case failed)\n.TP\n.B 2\nusage or tool error: a bad flag or "
           "configuration, a path that does not exist or holds no model, an unwritable report, "
-          "or a rule or plugin that failed (unless \\-\\-keep\\-going)\n"
+          "every rule turned off, or a rule or plugin that failed (unless \\-\\-keep\\-going)\n"
           ".SH FILES\n.TP\n.I .coreml\\-lint.json\nthe configuration, found in the working folder or the nearest "
           "folder above it. Its keys:\n",
           out);

@@ -607,6 +607,32 @@ static bool is_lua_file(const char *name, size_t *stem) {
     return len > 4 && strcmp(name + len - 4, ".lua") == 0;
 }
 
+/* .lua files below dir, which no rule id can name: how many (up to a
+ * bound: the folder is the user's, yet it may be a whole checkout), and
+ * the first one's path. Looks RULES_NESTED_DEPTH levels down and at
+ * RULES_NESTED_ENTRIES names at most. */
+#define RULES_NESTED_DEPTH 4
+#define RULES_NESTED_ENTRIES 4096
+static void find_nested_lua(const char *dir, int depth, char *first, size_t cap, size_t *count, size_t *budget) {
+    if (depth <= 0 || *budget == 0) return;
+    size_t n = 0;
+    char **ents = list_dir(dir, &n);
+    for (size_t i = 0; ents && i < n && *budget; i++) {
+        --*budget;
+        char path[4096];
+        size_t stem;
+        int k = snprintf(path, sizeof path, "%s/%s", dir, ents[i]);
+        if (k < 0 || (size_t)k >= sizeof path) continue;
+        if (is_dir(path)) {
+            find_nested_lua(path, depth - 1, first, cap, count, budget);
+        } else if (is_lua_file(ents[i], &stem)) {
+            if (!*count) snprintf(first, cap, "%s", path);
+            ++*count;
+        }
+    }
+    free_list(ents, n);
+}
+
 /* Every <dir>/<category>/<name>.lua (id "category/name"), and every
  * <dir>/<name>.lua, whose category is the folder's own name
  * (examples/house-rules/model-size-budget.lua is
@@ -621,7 +647,8 @@ int luarule_load_dir(registry *reg, const char *dir, const host_limits *lim) {
         return 0;
     }
     int added = 0;
-    char self[256];
+    char self[256], nested[4096] = "";
+    size_t n_nested = 0, budget = RULES_NESTED_ENTRIES;
     bool have_self = dir_category(dir, self, sizeof self);
     for (size_t i = 0; i < nc; i++) {
         char sub[4096];
@@ -646,9 +673,25 @@ int luarule_load_dir(registry *reg, const char *dir, const host_limits *lim) {
             if (is_dir(path)) continue;
             added += luarule_load_file(reg, path, id, lim);
         }
+        /* a folder inside a category folder holds no rule: say so when
+         * it holds .lua files (the rules folder's parent named instead of
+         * it, or rules kept in subfolders), which would silently not run */
+        for (size_t j = 0; files && j < nf; j++) {
+            char path[4096];
+            int k1 = snprintf(path, sizeof path, "%s/%s", sub, files[j]);
+            if (k1 > 0 && (size_t)k1 < sizeof path && is_dir(path))
+                find_nested_lua(path, RULES_NESTED_DEPTH, nested, sizeof nested, &n_nested, &budget);
+        }
         free_list(files, nf);
     }
     free_list(ents, nc);
+    if (n_nested)
+        registry_notify(reg, NULL, "config/rules-layout", LEVEL_WARNING, dir, 0,
+                        "%zu%s .lua file%s below the category folders %s not loaded, e.g. '%s': a rule file is "
+                        "DIR/CATEGORY/NAME.lua (its id CATEGORY/NAME), so name the folder that holds the category "
+                        "folders",
+                        n_nested, budget ? "" : " or more", n_nested == 1 ? "" : "s", n_nested == 1 ? "was" : "were",
+                        nested);
     return added;
 }
 

@@ -151,9 +151,20 @@ static void test_exit_codes(void) {
     CHECK(strstr(r.out, "nomanifest.mlpackage/:") == NULL);   /* the path was normalised */
     cli_res_free(&r);
     /* nothing enabled that fires: exit 0 */
-    r = RUNW("--no-bundled", "--no-config", "--disable", "load/*", "empty.mlmodel", "garbage.mlmodel");
+    r = RUNW("--no-bundled", "--no-config", "--disable", "load/*", "--enable", "load/spec-version", "empty.mlmodel",
+             "garbage.mlmodel");
     EXPECT_CODE(r, 0);
     CHECK(strstr(r.out, "[load/") == NULL);
+    cli_res_free(&r);
+    /* nothing enabled at all checks nothing: a usage error, not a quiet
+     * pass, which names the pattern that matched nothing */
+    r = RUNW("--no-bundled", "--no-config", "--disable", "load/*", "empty.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "no rule is enabled, so nothing would be checked") != NULL);
+    cli_res_free(&r);
+    r = RUNW("--no-bundled", "--no-config", "--disable", "*", "--enable", "hosue/*", "empty.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "'hosue/*' matches no rule") && strstr(r.err, "no rule is enabled"));
     cli_res_free(&r);
     /* a folder is searched for models */
     r = RUNW("--no-bundled", "--no-config", "--format", "json", "models");
@@ -538,6 +549,31 @@ static void test_rules_dir_twice(void) {
     char p[PATH_MAX + 32];
     snprintf(p, sizeof p, "%s/.coreml-lint.json", work);
     unlink(p);
+}
+
+/* Rule files below the category folders (rules kept in subfolders, or the
+ * rules folder's parent named) have no id and do not load: a warning says
+ * so instead of a run that silently lacks them */
+static void test_rules_dir_nested(void) {
+    char model[PATH_MAX];
+    if (!example(model, sizeof model, "tiny_convnet_nn.mlmodel", "test_rules_dir_nested")) return;
+    work_dirs("nested/house/sub/deeper");
+    write_str("nested/house/ok.lua",
+              "return { id = \"house/ok\", name = \"Ok\", summary = \"s\", help = \"h\", level = \"note\",\n"
+              "  check = function(model, ctx) ctx:report(model, \"ok ran\") end }\n");
+    write_str("nested/house/sub/deeper/lost.lua", "return {}\n");
+    write_str("nested/house/sub/lost2.lua", "return {}\n");
+    res r = RUNW("--no-bundled", "--no-config", "--rules-dir", "nested", model);
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "ok ran") != NULL);
+    CHECK(strstr(r.out, "warning: 2 .lua files below the category folders were not loaded, e.g. "
+                        "'nested/house/sub/deeper/lost.lua'") &&
+          strstr(r.out, "category folders (nested)\n"));
+    cli_res_free(&r);
+    /* the right folder named: no warning */
+    r = RUNW("--no-bundled", "--no-config", "--rules-dir", "nested/house/sub", model);
+    CHECK(strstr(r.out, "not loaded") == NULL);
+    cli_res_free(&r);
 }
 
 /* The reference covers the rules a trusted configuration's rules_dirs
@@ -995,7 +1031,8 @@ static void test_fixtures(void) {
     EXPECT_CODE(r, 1);
     CHECK(strstr(r.out, "load/weight-blob") && strstr(r.out, "load/package-manifest"));
     cli_res_free(&r);
-    r = run_in(examples, (const char *const[]){"--no-bundled", "--no-config", "--disable", "load/*", ".", NULL});
+    r = run_in(examples, (const char *const[]){"--no-bundled", "--no-config", "--disable", "load/*", "--enable",
+                                               "load/compiled-by-newer-coremlc", ".", NULL});
     EXPECT_CODE(r, 0);
     cli_res_free(&r);
     /* the unreferenced blob is a note: exit 0 unless --fail-on note */
@@ -1289,6 +1326,7 @@ int main(void) {
     RUN(test_marked_folder_hides_nothing);
     RUN(test_broken_rule);
     RUN(test_rules_dir_twice);
+    RUN(test_rules_dir_nested);
     RUN(test_rules_doc_config);
     RUN(test_profile);
     RUN(test_xcode_target);
