@@ -80,27 +80,30 @@ int ctx_report(rule_ctx *ctx, const report_args *a) {
         cJSON_Delete(props);
         return -1;
     }
-    if (ctx->n_reported >= CTX_MAX_FINDINGS_PER_RULE) {
-        if (!ctx->capped)
+    const host_rule *r = ctx->rule;
+    int lv = ctx->level_set ? r->level : a->level ? a->level : r->level;
+    if (lv < LEVEL_NOTE) lv = r->default_level;
+    if (lv < LEVEL_NOTE || lv > LEVEL_ERROR) lv = LEVEL_WARNING;   /* a rule table always has one */
+    if (ctx->n_at_level[lv] >= CTX_MAX_FINDINGS_PER_RULE) {
+        if (!ctx->capped_at[lv])
             ctx_notify(ctx, "rule/too-many-findings", LEVEL_WARNING,
-                       "more than %u findings on one model; the rest were dropped", CTX_MAX_FINDINGS_PER_RULE);
-        ctx->capped = true;
+                       "more than %u %s findings on one model; the rest at that level were dropped",
+                       CTX_MAX_FINDINGS_PER_RULE, level_name(lv));
+        ctx->capped_at[lv] = true;
         cJSON_Delete(props);
-        return -1;
+        return CTX_CAPPED;
     }
     finding *f = calloc(1, sizeof *f);
     if (!f) {
         cJSON_Delete(props);
         return -1;
     }
-    const host_rule *r = ctx->rule;
     const char *model_art = ctx->model && ctx->model->loc.artifact ? ctx->model->loc.artifact : "";
     cml_loc model_loc = {.artifact = model_art};
     f->props = props;
     f->rule = r;
     f->rule_id = host_strdup(r->id);
-    int lv = ctx->level_set ? r->level : a->level ? a->level : r->level;
-    f->level = lv >= LEVEL_NOTE ? lv : r->default_level;
+    f->level = lv;
     f->message = host_strdup(a->message);
     f->fix = a->fix && *a->fix ? host_strdup(a->fix) : NULL;
     f->model_path = host_strdup(ctx->model_path);
@@ -122,6 +125,7 @@ int ctx_report(rule_ctx *ctx, const report_args *a) {
         return -1;
     }
     ctx->n_reported++;
+    ctx->n_at_level[lv]++;
     return 0;
 }
 

@@ -26,9 +26,10 @@ typedef struct report_args {
     cJSON *props;             /* ownership passes to the host; may be NULL */
 } report_args;
 
-/* Report a finding for ctx's rule on ctx's model. Returns 0, or -1 when the
- * report was refused (bad args, flood cap reached: a notification is
- * posted once). */
+/* Report a finding for ctx's rule on ctx's model. Returns 0, -1 when the
+ * report was refused (bad args), or CTX_CAPPED when the flood cap of its
+ * level was reached (a notification is posted once per level). */
+#define CTX_CAPPED (-2)
 int ctx_report(rule_ctx *ctx, const report_args *args);
 /* Post a notification for ctx's rule (kind as in notification). */
 void ctx_notify(rule_ctx *ctx, const char *kind, int level, const char *fmt, ...)
@@ -68,6 +69,8 @@ void ctx_count_weights(rule_ctx *ctx, const cml_weight *w);
  * shows it apart instead of charging it to that rule. */
 void ctx_account_shared(rule_ctx *ctx, double seconds);
 
-#define CTX_MAX_FINDINGS_PER_RULE 10000u  /* per rule and model: flood cap */
+#define CTX_MAX_FINDINGS_PER_RULE 10000u  /* per rule, model and level: flood cap (per level,
+                                               so that a flood of notes or warnings cannot push a
+                                               later error out, and with it the exit status) */
 
 #endif

@@ -31,7 +31,8 @@ struct rule_ctx {
     const host_limits *limits; /* NULL: the defaults */
     bool level_set;
     size_t n_reported;
-    bool capped;
+    size_t n_at_level[LEVEL_ERROR + 1];   /* kept findings by level (the flood cap's count) */
+    bool capped_at[LEVEL_ERROR + 1];      /* the cap's notification posted for that level */
     bool notified;
     fvec *out;
     uint64_t vm_instructions;  /* ctx_account: the engine's count of this check */

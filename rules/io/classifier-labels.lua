@@ -90,32 +90,54 @@ local function class_count(v, dim)
   return nil
 end
 
+-- How many positions or labels a message names, and a finding's
+-- properties hold, before "and N more".
+local MAX_LISTED, MAX_PROPS = 10, 100
+
+local function listed(v, max)
+  local parts = {}
+  for i = 1, math.min(#v, max) do parts[i] = tostring(v[i]) end
+  local s = table.concat(parts, ", ")
+  if #v > max then s = s .. (" and %d more"):format(#v - max) end
+  return s
+end
+
 local function check_labels(ctx, at, labels, what)
   if #labels == 0 then
     ctx:report{ at = at, message = ("%s has no class labels"):format(what),
                 fix = "give the converter the class labels (ct.ClassifierConfig)" }
     return
   end
-  local seen, dups = {}, {}
+  -- one finding per defect, however many labels share it (a model with
+  -- 10,000 empty labels is one problem, and must not flood the report)
+  local seen, dups, empty = {}, {}, {}
   for i, l in ipairs(labels) do
     local key = tostring(l)
-    if seen[key] then
+    if l == "" then
+      empty[#empty + 1] = i
+    elseif seen[key] then
       if seen[key] > 0 then dups[#dups + 1] = key end
       seen[key] = -1
     else
       seen[key] = i
     end
-    if l == "" then
-      ctx:report{ at = at, level = "warning",
-                  message = ("%s has an empty class label at position %d"):format(what, i),
-                  fix = "name every class" }
+  end
+  if #empty > 0 then
+    local msg
+    if #empty == 1 then
+      msg = ("%s has an empty class label at position %d"):format(what, empty[1])
+    else
+      msg = ("%s has %d empty class labels, at positions %s"):format(what, #empty, listed(empty, MAX_LISTED))
     end
+    ctx:report{ at = at, level = "warning", message = msg, fix = "name every class" }
   end
   if #dups > 0 then
+    local shown = {}
+    for i = 1, math.min(#dups, MAX_PROPS) do shown[i] = dups[i] end
     ctx:report{ at = at,
-                message = ("%s has duplicated class labels (%s): their probabilities collapse into one dictionary entry"):format(what, table.concat(dups, ", ")),
+                message = ("%s has duplicated class labels (%s): their probabilities collapse into one dictionary entry"):format(what, listed(dups, MAX_LISTED)),
                 fix = "make every class label unique",
-                props = { duplicates = dups } }
+                props = { duplicates = shown, duplicate_count = #dups } }
   end
 end
 

@@ -20,8 +20,8 @@
  * rule/error (with file:line), rule/budget-exceeded, rule/memory-exceeded
  * or rule/blocked-call. Findings reported before the failure are kept; the
  * state is kept too (the next model gets a fresh budget), so one bad model
- * never disables a rule. A rule stopped for flooding the host (the host has
- * already posted its cap notification) ends quietly. */
+ * never disables a rule. A rule stopped for reports the host keeps
+ * refusing (the host has already said why) ends quietly. */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -744,7 +744,7 @@ static int luarule_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
         chunk_name(chunk, sizeof chunk, r->origin ? r->origin : "");
         uint32_t line = r->origin ? msg_line(msg, chunk) : 0;
         switch (c) {
-        case SANDBOX_STOPPED:      /* the host already said why (finding cap) */
+        case SANDBOX_STOPPED:      /* the host already said why (refused reports) */
             break;
         case SANDBOX_MEMORY:
             ctx_notify_line(ctx, kind, LEVEL_ERROR, line,

@@ -12,7 +12,8 @@
  * object's user value for the rest of the check. Host work done in C is
  * charged to the rule's instruction budget (sandbox_charge) so a rule
  * cannot hide a long computation in a binding. Reports go through
- * ctx_report; anything the host refuses repeatedly (the flood cap) stops
+ * ctx_report; a report past the flood cap of its level is dropped and
+ * the rule goes on, while anything else the host refuses repeatedly stops
  * the rule. Functions that may raise a Lua error never hold malloc'd
  * memory across the raise: props are built under a userdata box whose
  * __gc frees them. */
@@ -1309,8 +1310,12 @@ static int ctx_report_l(lua_State *L) {
     }
     int rc = ctx_report(ctx, &a);
     if (rc < 0) {
-        if (++ir->refused >= LUA_IR_FLOOD_STOP)
-            return sandbox_stop(L, "the host refused repeated reports (finding cap reached); rule stopped");
+        /* a report past the cap of its level is dropped, but the rule
+         * goes on: its later reports at another level (the error after
+         * 10,000 warnings) still count, and its instruction budget, which
+         * every report is charged to, bounds the loop */
+        if (rc != CTX_CAPPED && ++ir->refused >= LUA_IR_FLOOD_STOP)
+            return sandbox_stop(L, "the host refused repeated reports; rule stopped");
         lua_pushboolean(L, 0);
         return 1;
     }

@@ -158,7 +158,7 @@ static int so_h_report(cml_ctx *pc, const cml_report *pr) {
         rel[i].loc = *r.related[i].at;
     }
     report_args a = {(int)r.level, r.message, r.fix, r.at, NULL, n_rel ? rel : NULL, n_rel, NULL};
-    return ctx_report(c->rc, &a);
+    return ctx_report(c->rc, &a) < 0 ? -1 : 0;   /* the ABI's 0 or -1 */
 }
 
 static void so_h_log(cml_ctx *pc, cml_level level, const char *message) {

@@ -451,8 +451,10 @@ static int b_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
             snprintf(msg, sizeof msg, "finding %u", i);
             int rc = ctx_report(ctx, &(report_args){.message = msg});
             if (i < CTX_MAX_FINDINGS_PER_RULE) CHECK_INT(rc, 0);
-            else CHECK_INT(rc, -1);
+            else CHECK_INT(rc, CTX_CAPPED);
         }
+        /* the cap is per level: an error after a flood of warnings is kept */
+        CHECK_INT(ctx_report(ctx, &(report_args){.message = "error after the flood", .level = LEVEL_ERROR}), 0);
         break;
     case B_BAD_REPORTS:
         CHECK_INT(ctx_report(ctx, &(report_args){.message = NULL, .props = cJSON_CreateObject()}), -1);
@@ -596,7 +598,9 @@ static void test_run(void) {
     CHECK(res->models[0]->n_artifacts >= 2);
 
     /* flood cap: exactly the cap kept, one notification */
-    CHECK_INT(count_rule(res, "t/flood"), CTX_MAX_FINDINGS_PER_RULE);
+    CHECK_INT(count_rule(res, "t/flood"), CTX_MAX_FINDINGS_PER_RULE + 1);
+    const finding *after = find(res, "t/flood", "error after the flood");
+    CHECK(after && after->level == LEVEL_ERROR);
     const notification *fl = find_note(res, "rule/too-many-findings", "t/flood");
     CHECK(fl && fl->count == 1 && !strcmp(fl->model_path, model));
     /* bad reports: refused, one notification counted four times */
