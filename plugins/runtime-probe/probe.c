@@ -42,11 +42,13 @@ static const cml_option OPT_SEED = {
 static const cml_option OPT_INPUTS = {
     .size = sizeof(cml_option), .type = CML_OPT_STRINGS, .name = "inputs",
     .doc = "Inputs from files instead of generated ones, each \"NAME=FILE\" (.f32 raw little-endian float32 "
-           "with the declared shape, or .npy).",
+           "with the declared shape, or .npy; .txt, a string per line, or .tsv, KEY<TAB>NUMBER per line, with "
+           "\\n \\t \\\\ escapes).",
     .flags = CML_OPT_NAMES_FILE};
 static const cml_option OPT_SAVE = {
     .size = sizeof(cml_option), .type = CML_OPT_STRING, .name = "save_outputs",
-    .doc = "Folder to save the outputs in as .npy (NAME.npy fp32, NAME.fp16.npy fp16 emulation); empty: not saved.",
+    .doc = "Folder to save the outputs in (not a symbolic link): NAME.npy fp32 and NAME.fp16.npy fp16 emulation, "
+           "NAME.txt strings, NAME.tsv dictionaries (text escaped as for inputs); empty: not saved.",
     .default_string = "",
     .flags = CML_OPT_NAMES_FILE};
 static const cml_option OPT_TIMEOUT = {

@@ -198,18 +198,27 @@ void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *
  * in err naming the file and what is wrong. */
 float *probe_read_array(const char *path, size_t *n, int *rank, int64_t *dims, char *err, size_t errlen);
 
-/* Write a float32 .npy file (C order). 0, or -1 with err. */
-int probe_write_npy(const char *path, const float *data, int rank, const int64_t *dims, char *err,
+/* The folder --save-outputs names, created when missing and opened
+ * (never through a symbolic link, which a checkout could plant): a
+ * descriptor for the writers below, or -1 with err. */
+int probe_save_dir_open(const char *dir, char *err, size_t errlen);
+
+/* Write a float32 .npy file (C order) named path in the folder dirfd
+ * (AT_FDCWD: the working folder). 0, or -1 with err. */
+int probe_write_npy(int dirfd, const char *path, const float *data, int rank, const int64_t *dims, char *err,
                     size_t errlen);
 
 /* The lines of a text file: a string input (.txt, one value per line) or,
  * with values, a dictionary (.tsv, KEY<TAB>NUMBER per line): a malloc'd
  * block of *n pointers into its own copy of the text (free the block; and
- * *values). NULL with a message in err. */
+ * *values). The escapes \\ \n \t \r and \xNN in a value stand for
+ * those bytes. NULL with a message in err. */
 char **probe_read_lines(const char *path, size_t *n, float **values, char *err, size_t errlen);
 
-/* Write strings (values NULL) or KEY<TAB>VALUE lines. 0, or -1 with err. */
-int probe_write_lines(const char *path, const char *const *keys, const float *values, size_t n, char *err,
+/* Write strings (values NULL) or KEY<TAB>VALUE lines, escaped as
+ * probe_read_lines reads them, to path in the folder dirfd. 0, or -1 with
+ * err. */
+int probe_write_lines(int dirfd, const char *path, const char *const *keys, const float *values, size_t n, char *err,
                       size_t errlen);
 
 /* A file name from an output name: [A-Za-z0-9._-] kept, others '_'. */

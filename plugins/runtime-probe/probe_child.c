@@ -27,6 +27,7 @@
 #else
 #define _DEFAULT_SOURCE 1
 #endif
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -868,25 +869,78 @@ static int prb_alloc_arrays(prb_child *c, size_t n) {
     return 0;
 }
 
+/* The outputs' file stems: each one's safe name, or that name with _2,
+ * _3, ... when a file of an earlier output would have the same name
+ * (outputs 'a/b' and 'a_b'; 'x' and 'x.fp16', whose NAME.fp16.npy is x's
+ * fp16 copy; names that differ only in case, one file on a case-insensitive
+ * disk). Two stems clash when they are equal once lowercased and stripped
+ * of trailing ".fp16"s; a hash set of those keys keeps a model with 100,000
+ * outputs linear. 0, or -1 out of memory. */
+static void prb_stem_key(const char *stem, char *key, size_t cap) {
+    size_t n = 0;
+    for (const char *p = stem; *p && n + 1 < cap; p++) key[n++] = (char)tolower((unsigned char)*p);
+    key[n] = 0;
+    while (n >= 5 && !strcmp(key + n - 5, ".fp16")) key[n -= 5] = 0;
+}
+
+static uint64_t prb_fnv(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static int prb_save_stems(const exec_tensor *o32, size_t n, char (*stems)[256]) {
+    size_t cap = 16;
+    while (cap < 2 * n + 2) cap *= 2;
+    char (*keys)[256] = calloc(n ? n : 1, sizeof *keys);
+    size_t *slot = malloc(cap * sizeof *slot);   /* index into keys + 1; 0 empty */
+    if (!keys || !slot) {
+        free(keys);
+        free(slot);
+        return -1;
+    }
+    memset(slot, 0, cap * sizeof *slot);
+    for (size_t i = 0; i < n; i++) {
+        char safe[256];
+        probe_safe_name(o32[i].name, safe, sizeof safe);
+        snprintf(stems[i], sizeof stems[i], "%s", safe);
+        for (unsigned k = 2;; k++) {
+            prb_stem_key(stems[i], keys[i], sizeof keys[i]);
+            size_t h = (size_t)prb_fnv(keys[i]) & (cap - 1);
+            while (slot[h] && strcmp(keys[slot[h] - 1], keys[i])) h = (h + 1) & (cap - 1);
+            if (!slot[h]) {
+                slot[h] = i + 1;
+                break;
+            }
+            snprintf(stems[i], sizeof stems[i], "%.200s_%u", safe, k);
+        }
+    }
+    free(keys);
+    free(slot);
+    return 0;
+}
+
 static void prb_save(prb_child *c, const exec_tensor *o32, const exec_tensor *o16, size_t n_out) {
     const char *dir = c->o->save_outputs;
-    struct stat st;
-    if (stat(dir, &st) != 0) {
-        if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-            snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs %.800s: cannot create the folder: %.100s",
-                     dir, strerror(errno));
-            return;
-        }
-    } else if (!S_ISDIR(st.st_mode)) {
-        snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs %.900s: not a folder", dir);
+    char err[512];
+    int dfd = probe_save_dir_open(dir, err, sizeof err);
+    if (dfd < 0) {
+        snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs %.900s", err);
         return;
     }
-    for (size_t i = 0; i < n_out; i++) {
+    char (*stems)[256] = calloc(n_out ? n_out : 1, sizeof *stems);
+    if (!stems || prb_save_stems(o32, n_out, stems) != 0) {
+        snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs: out of memory");
+        free(stems);
+        close(dfd);
+        return;
+    }
+    for (size_t i = 0; i < n_out && !c->res->save_error[0]; i++) {
         for (int pass = 0; pass < 2; pass++) {
             const exec_tensor *t = pass ? &o16[i] : &o32[i];
             if (pass && !prb_is_float(t)) continue;
-            char safe[256], path[4096 + 300], err[512];
-            probe_safe_name(t->name, safe, sizeof safe);
+            char path[4096 + 300];
+            const char *safe = stems[i];
             /* strings as NAME.txt, dictionaries as NAME.tsv (KEY<TAB>VALUE;
              * a classifier's probabilities with their class labels too,
              * besides the .npy) */
@@ -899,7 +953,7 @@ static void prb_save(prb_child *c, const exec_tensor *o32, const exec_tensor *o1
                     free(keys);
                     free(num);
                     snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs: out of memory");
-                    return;
+                    break;
                 }
                 for (size_t k = 0; k < n; k++) {
                     if (t->dtype == EXEC_DT_LABEL && t->label) keys[k] = t->label;
@@ -907,23 +961,25 @@ static void prb_save(prb_child *c, const exec_tensor *o32, const exec_tensor *o1
                     else if (t->int_keys) { snprintf(num[k], sizeof num[k], "%lld", (long long)t->int_keys[k]); keys[k] = num[k]; }
                     else { snprintf(num[k], sizeof num[k], "%lld", (long long)(t->data ? t->data[k] : 0)); keys[k] = num[k]; }
                 }
-                snprintf(path, sizeof path, "%s/%s.%s", dir, safe, dict ? "tsv" : "txt");
-                int rc = probe_write_lines(path, keys, dict ? t->data : NULL, n, err, sizeof err);
+                snprintf(path, sizeof path, "%s.%s", safe, dict ? "tsv" : "txt");
+                int rc = probe_write_lines(dfd, path, keys, dict ? t->data : NULL, n, err, sizeof err);
                 free(keys);
                 free(num);
                 if (rc != 0) {
-                    snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs: %s", err);
-                    return;
+                    snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs %.800s/%.200s", dir, err);
+                    break;
                 }
                 if (t->dtype != EXEC_DT_FP32) continue;
             }
-            snprintf(path, sizeof path, "%s/%s%s.npy", dir, safe, pass ? ".fp16" : "");
-            if (probe_write_npy(path, t->data, t->rank, t->shape, err, sizeof err) != 0) {
-                snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs: %s", err);
-                return;
+            snprintf(path, sizeof path, "%s%s.npy", safe, pass ? ".fp16" : "");
+            if (probe_write_npy(dfd, path, t->data, t->rank, t->shape, err, sizeof err) != 0) {
+                snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs %.800s/%.200s", dir, err);
+                break;
             }
         }
     }
+    free(stems);
+    close(dfd);
 }
 
 /* The baseline in fp32 on the same inputs; fills res compare fields. */

@@ -349,7 +349,38 @@ float *probe_read_array(const char *path, size_t *n, int *rank, int64_t *dims, c
     return out;
 }
 
-int probe_write_npy(const char *path, const float *data, int rank, const int64_t *dims, char *err, size_t errlen) {
+/* A new file `name` in the folder dirfd (AT_FDCWD: the working folder),
+ * never through a symbolic link planted where the file goes. */
+static FILE *prb_create_at(int dirfd, const char *name) {
+    int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0666);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!f && fd >= 0) close(fd);
+    return f;
+}
+
+int probe_save_dir_open(const char *dir, char *err, size_t errlen) {
+    struct stat st;
+    if (lstat(dir, &st) != 0) {
+        if (errno != ENOENT || (mkdir(dir, 0777) != 0 && errno != EEXIST)) {
+            prb_err(err, errlen, "%s: cannot create the folder: %s", dir, strerror(errno));
+            return -1;
+        }
+    } else if (S_ISLNK(st.st_mode)) {
+        /* a checkout can commit the folder as a link to anywhere the
+         * runner may write: the probe writes into a real folder only */
+        prb_err(err, errlen, "%s: a symbolic link, not a folder (name a folder outside the checkout)", dir);
+        return -1;
+    } else if (!S_ISDIR(st.st_mode)) {
+        prb_err(err, errlen, "%s: not a folder", dir);
+        return -1;
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) prb_err(err, errlen, "%s: cannot open the folder: %s", dir, strerror(errno));
+    return fd;
+}
+
+int probe_write_npy(int dirfd, const char *path, const float *data, int rank, const int64_t *dims, char *err,
+                    size_t errlen) {
     char shape[256] = "";
     size_t k = 0;
     uint64_t count = 1;
@@ -376,12 +407,9 @@ int probe_write_npy(const char *path, const float *data, int rank, const int64_t
     size_t hlen = (size_t)dl + pad + 1;
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
                              (unsigned char)(hlen >> 8)};
-    /* never through a symbolic link planted where an output file goes */
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0666);
-    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    FILE *f = prb_create_at(dirfd, path);
     if (!f) {
         prb_err(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        if (fd >= 0) close(fd);
         return -1;
     }
     bool ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, hlen, f) == hlen &&
@@ -407,6 +435,8 @@ void probe_safe_name(const char *name, char *out, size_t cap) {
 }
 
 /* ---- strings and dictionaries -------------------------------------------------------------- */
+
+static void prb_unescape(char *s);
 
 char **probe_read_lines(const char *path, size_t *n, float **values, char *err, size_t errlen) {
     *n = 0;
@@ -474,6 +504,7 @@ char **probe_read_lines(const char *path, size_t *n, float **values, char *err, 
             }
             vals[k] = (float)d;
         }
+        prb_unescape(line);
         v[k++] = line;
         if (!nl) break;
         line = nl + 1;
@@ -483,19 +514,60 @@ char **probe_read_lines(const char *path, size_t *n, float **values, char *err, 
     return v;
 }
 
-int probe_write_lines(const char *path, const char *const *keys, const float *values, size_t n, char *err,
+/* A value on one line: a backslash, newline, tab, carriage return and the
+ * other control bytes escaped (\\ \n \t \r \xNN), which
+ * probe_read_lines reads back, so that a model's label cannot add lines or
+ * columns to the file. */
+static void prb_put_escaped(FILE *f, const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '\\') fputs("\\\\", f);
+        else if (*p == '\n') fputs("\\n", f);
+        else if (*p == '\t') fputs("\\t", f);
+        else if (*p == '\r') fputs("\\r", f);
+        else if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\x%02x", *p);
+        else fputc(*p, f);
+    }
+}
+
+static int prb_hex(int c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* prb_put_escaped's escapes, undone in place; any other backslash stays */
+static void prb_unescape(char *s) {
+    char *o = s;
+    for (const char *p = s; *p; p++) {
+        if (*p == '\\' && p[1]) {
+            char c = p[1];
+            int h1 = c == 'x' && p[2] ? prb_hex((unsigned char)p[2]) : -1;
+            int h2 = h1 >= 0 && p[3] ? prb_hex((unsigned char)p[3]) : -1;
+            if (c == '\\' || c == 'n' || c == 't' || c == 'r') {
+                *o++ = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : '\\';
+                p++;
+                continue;
+            }
+            if (h2 >= 0 && (h1 || h2)) {
+                *o++ = (char)(h1 * 16 + h2);
+                p += 3;
+                continue;
+            }
+        }
+        *o++ = *p;
+    }
+    *o = 0;
+}
+
+int probe_write_lines(int dirfd, const char *path, const char *const *keys, const float *values, size_t n, char *err,
                       size_t errlen) {
-    /* never through a symbolic link planted where an output file goes */
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0666);
-    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    FILE *f = prb_create_at(dirfd, path);
     if (!f) {
         prb_err(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        if (fd >= 0) close(fd);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        if (values) fprintf(f, "%s\t%.9g\n", keys[i], (double)values[i]);
-        else fprintf(f, "%s\n", keys[i]);
+        prb_put_escaped(f, keys[i]);
+        if (values) fprintf(f, "\t%.9g", (double)values[i]);
+        fputc('\n', f);
     }
     if (fclose(f) != 0) {
         prb_err(err, errlen, "%s: cannot write", path);

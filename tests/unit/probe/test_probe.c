@@ -809,6 +809,50 @@ static void test_classic_models(void) {
     char *y = cli_slurp(p, &n);
     CHECK(y && n >= 4 && *(const float *)(const void *)(y + n - 4) == 7.0f); /* 2 * 3 + 1 */
     free(y);
+    /* a model's labels cannot add lines or columns to the saved files
+     * (newline and tab escaped, read back by --input), and two outputs
+     * with one safe name each get a file of their own */
+    doc = PROBE_JSON(&r, "--save-outputs", "out_hostile", fixture("save_hostile.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    snprintf(p, sizeof p, "%s/out_hostile/out_1.txt", work);
+    char *lab = cli_slurp(p, &n);
+    CHECK(lab && (!strcmp(lab, "no\\nway\n") || !strcmp(lab, "ye\\ts\n")));
+    free(lab);
+    snprintf(p, sizeof p, "%s/out_hostile/out_1_2.tsv", work);
+    char *tsv = cli_slurp(p, &n);
+    CHECK(tsv && !strncmp(tsv, "no\\nway\t0.", 10) && strstr(tsv, "\nye\\ts\t0.") && tsv[n - 1] == '\n');
+    free(tsv);
+    /* the escapes read back: \x6c is the l of apples, so P(yes) is the one
+     * computed above */
+    write_bytes("esc.tsv", "app\\x6ces\t2\npears\t1\n", 20);
+    doc = PROBE_JSON(&r, "--input", "station=station.txt", "--input", "counts=esc.tsv", "--save-outputs", "out_esc",
+                     fixture("classic_strings.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    snprintf(p, sizeof p, "%s/out_esc/probs.tsv", work);
+    probs = cli_slurp(p, &n);
+    p_no = p_yes = NAN;
+    CHECK(probs && sscanf(probs, "no\t%lf\nyes\t%lf", &p_no, &p_yes) == 2);
+    CHECK(fabs(p_yes - 1 / (1 + exp(0.15))) < 1e-6);
+    free(probs);
+    /* a save folder that is a symbolic link (a checkout can commit one
+     * pointing anywhere): refused, a usage error, nothing written there */
+    char target[PATH_MAX + 32];
+    snprintf(target, sizeof target, "%s/elsewhere", work);
+    mkdir(target, 0777);
+    snprintf(p, sizeof p, "%s/out_symlink", work);
+    unlink(p);
+    CHECK(symlink(target, p) == 0);
+    doc = PROBE_JSON(&r, "--save-outputs", "out_symlink", fixture("save_hostile.mlmodel"));
+    CHECK_INT(count_usage_notes(doc, "--save-outputs out_symlink: a symbolic link, not a folder"), 1);
+    CHECK_INT(r.code, 2);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    snprintf(p, sizeof p, "%s/elsewhere/out_1.txt", work);
+    CHECK(access(p, F_OK) != 0);
     doc = PROBE_JSON(&r, fixture("linked_missing.mlmodel"));
     CHECK_STR(str(figures(doc), "status"), "unsupported");
     CHECK_INT(count_rule(doc, "probe/unsupported-op", "'not_there.mlmodel' was not found (tried "), 1);
