@@ -60,7 +60,7 @@ static int write_finding(FILE *out, const finding *f, bool color) {
         where = sarif_strdup(cpath);
     msg = sarif_display_message(f);
     if (!where || !msg) goto out;
-    cmsg = sarif_clean(msg, true);
+    cmsg = sarif_diag_text(msg);
     if (!cmsg) goto out;
     put_head(out, color, where, f->level);
     fprintf(out, "%s [%s]\n", cmsg, crid);
@@ -94,7 +94,7 @@ out:
 
 static int write_note(FILE *out, const notification *n, bool color) {
     const char *m = n->message && *n->message ? n->message : n->kind ? n->kind : "tool notification";
-    char *cm = sarif_clean(m, true), *where = NULL, *times = NULL, *rule = NULL;
+    char *cm = sarif_diag_text(m), *where = NULL, *times = NULL, *rule = NULL;
     if (!cm) return -1;
     int rc = -1;
     if (n->file && *n->file) {

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <math.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,6 +332,10 @@ char *sarif_display_message(const finding *f) {
     const char *lg = f->loc.logical;
     if (!lg || !*lg) return sarif_strdup(msg);
     const char *name = sarif_logical_name(lg);
+    /* a feature's location, "input:NAME" or "output:NAME": its name, and
+     * nothing else, names it */
+    size_t feat = !strncmp(name, "input:", 6) ? 6 : !strncmp(name, "output:", 7) ? 7 : 0;
+    if (feat) return name[feat] && strstr(msg, name + feat) ? sarif_strdup(msg) : sarif_printf("%s (in %s)", msg, lg);
     if (strstr(msg, name)) return sarif_strdup(msg);
     /* "op:arg" (a weight argument of an op): naming the op is enough */
     const char *seg = strrchr(lg, '/');
@@ -363,6 +368,42 @@ char *sarif_diag_path(const char *s) {
     if (o) {
         for (const char *p = c; *p; p++) {
             if (*p == ':') {
+                memcpy(q, "\xef\xbc\x9a", 3);   /* U+FF1A */
+                q += 3;
+            } else {
+                *q++ = *p;
+            }
+        }
+        *q = 0;
+    }
+    free(c);
+    return o;
+}
+
+/* Does p (just after a ':') hold DIGITS[:DIGITS]": error|warning|note: "? */
+static bool forged_diag_head(const char *p) {
+    if (!isdigit((unsigned char)*p)) return false;
+    while (isdigit((unsigned char)*p)) p++;
+    if (p[0] == ':' && isdigit((unsigned char)p[1]))
+        for (p++; isdigit((unsigned char)*p); p++) {}
+    if (p[0] != ':' || p[1] != ' ') return false;
+    p += 2;
+    static const char *const levels[] = {"error:", "warning:", "note:"};
+    for (size_t i = 0; i < sizeof levels / sizeof *levels; i++)
+        if (!strncmp(p, levels[i], strlen(levels[i]))) return true;
+    return false;
+}
+
+char *sarif_diag_text(const char *s) {
+    char *c = sarif_clean(s, true);
+    if (!c) return NULL;
+    size_t n = strlen(c), forged = 0;
+    for (size_t i = 0; i < n; i++) forged += c[i] == ':' && forged_diag_head(c + i + 1);
+    if (!forged) return c;
+    char *o = malloc(n + 2 * forged + 1), *q = o;
+    if (o) {
+        for (const char *p = c; *p; p++) {
+            if (*p == ':' && forged_diag_head(p + 1)) {
                 memcpy(q, "\xef\xbc\x9a", 3);   /* U+FF1A */
                 q += 3;
             } else {

@@ -85,6 +85,13 @@ char *sarif_clean(const char *s, bool one_line);
  * line and level for Xcode or an editor's problem matcher. malloc'd. */
 char *sarif_diag_path(const char *s);
 
+/* A message for a `path:line:col: level: message` line: cleaned as one
+ * line, and the ':' before "LINE: level: " or "LINE:COL: level: " (level
+ * error, warning or note) written as U+FF1A, so that a layer named
+ * "bn:99: error: fine" cannot make an editor's problem matcher, or Xcode,
+ * read a line number and a level out of the message. malloc'd. */
+char *sarif_diag_text(const char *s);
+
 /* Truncate a valid UTF-8 string in place to at most max bytes, ending in
  * "..." when cut, never splitting a code point. */
 void sarif_truncate_utf8(char *s, size_t max);

@@ -37,7 +37,7 @@ static int write_finding(FILE *out, const run_result *r, const finding *f) {
          *inside = NULL, *fix = NULL;
     const char *rid = sarif_rule_id(f);
     char *crid = sarif_clean(rid, true);
-    if (!where || !msg || !crid || !(cmsg = sarif_clean(msg, true))) goto out;
+    if (!where || !msg || !crid || !(cmsg = sarif_diag_text(msg))) goto out;
     if (f->loc.artifact && *f->loc.artifact) {
         char *a = sarif_clean(f->loc.artifact, true);
         if (!a) goto out;
@@ -63,7 +63,7 @@ out:
 
 static int write_note(FILE *out, const run_result *r, const notification *n) {
     const char *m = n->message && *n->message ? n->message : n->kind ? n->kind : "tool notification";
-    char *cm = sarif_clean(m, true), *kind = sarif_clean(n->kind ? n->kind : "", true),
+    char *cm = sarif_diag_text(m), *kind = sarif_clean(n->kind ? n->kind : "", true),
          *rule = sarif_clean(n->rule_id ? n->rule_id : "", true), *file = NULL;
     int rc = -1;
     if (!cm || !kind || !rule) goto out;

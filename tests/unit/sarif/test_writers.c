@@ -1023,6 +1023,21 @@ static void test_helpers(void) {
     f.message = "a value points nowhere";      /* "val" alone does not name it */
     CHECK_STR(s = sarif_display_message(&f), "a value points nowhere (in main/conv_1_weight:val)");
     free(s);
+    /* a feature's location: its name is enough (the suffix came and went
+     * by whether "output" happened to be in the message) */
+    f.loc.logical = "output:last_hidden_state";
+    f.message = "Output 'last_hidden_state' is Float32";
+    CHECK_STR(s = sarif_display_message(&f), "Output 'last_hidden_state' is Float32");
+    free(s);
+    f.message = "An output is Float32";
+    CHECK_STR(s = sarif_display_message(&f), "An output is Float32 (in output:last_hidden_state)");
+    free(s);
+    /* a message cannot read as another diagnostic's line and level */
+    CHECK_STR(s = sarif_diag_text("layer 'bn:99: error: fine' and x:3:4: note: y"),
+              "layer 'bn\xef\xbc\x9a" "99: error: fine' and x\xef\xbc\x9a" "3\xef\xbc\x9a" "4: note: y");
+    free(s);
+    CHECK_STR(s = sarif_diag_text("ratio 3:2: fine, at 10:30: warning"), "ratio 3:2: fine, at 10:30: warning");
+    free(s);
     CHECK_STR(sarif_logical_name("pipeline[1]/layers[3]:conv1"), "conv1");
     CHECK_STR(sarif_logical_name("main/conv_1_weight:val"), "conv_1_weight:val");
     CHECK_STR(sarif_logical_name("Classifier"), "Classifier");
