@@ -248,25 +248,36 @@ local function check_range(model, ctx, f, report)
   local readers = consumers(model, f.name)
   if all_extractors(readers) then return end
   local program = model.type == "mlProgram" or any_type(readers, "mlProgram")
-  -- unbounded dimensions
+  -- unbounded dimensions: one finding naming every one of them
+  local unbounded = {}
   for i, r in ipairs(ranges) do
-    if r.upper < 0 then
-      if program then
-        report{
-          at = f, level = "warning",
-          message = ("input '%s' has an unbounded range for %s (upper bound %d); coremltools refuses unbounded ranges for ML Programs (ct.convert raises), so this model was not made the documented way and Core ML's behaviour with it is undocumented"):format(f.name, dim_label(f, i), r.upper),
-          fix = "set a positive upper_bound on every ct.RangeDim of an ML Program",
-          props = { dimension = i - 1, lower = r.lower, upper = r.upper },
-        }
-      else
-        report{
-          at = f, level = "warning",
-          message = ("input '%s' has an unbounded range for %s (%d..unbounded): only the device's memory limits the input, and a large input can crash the app"):format(f.name, dim_label(f, i), r.lower),
-          fix = "set the largest size the app sends as ct.RangeDim(upper_bound=…)",
-          props = { dimension = i - 1, lower = r.lower, upper = r.upper },
-        }
-      end
-      break
+    if r.upper < 0 then unbounded[#unbounded + 1] = i end
+  end
+  if #unbounded > 0 then
+    local function each(show)
+      local parts = {}
+      for k, i in ipairs(unbounded) do parts[k] = show(dim_label(f, i), ranges[i]) end
+      if #parts == 1 then return parts[1] end
+      return table.concat(parts, ", ", 1, #parts - 1) .. " and " .. parts[#parts]
+    end
+    local first = ranges[unbounded[1]]
+    local dims = {}
+    for k, i in ipairs(unbounded) do dims[k] = i - 1 end
+    local props = { dimension = unbounded[1] - 1, dimensions = dims, lower = first.lower, upper = first.upper }
+    if program then
+      report{
+        at = f, level = "warning",
+        message = ("input '%s' has an unbounded range for %s; coremltools refuses unbounded ranges for ML Programs (ct.convert raises), so this model was not made the documented way and Core ML's behaviour with it is undocumented"):format(f.name, each(function(d, r) return ("%s (upper bound %d)"):format(d, r.upper) end)),
+        fix = "set a positive upper_bound on every ct.RangeDim of an ML Program",
+        props = props,
+      }
+    else
+      report{
+        at = f, level = "warning",
+        message = ("input '%s' has an unbounded range for %s: only the device's memory limits the input, and a large input can crash the app"):format(f.name, each(function(d, r) return ("%s (%d..unbounded)"):format(d, r.lower) end)),
+        fix = "set the largest size the app sends as ct.RangeDim(upper_bound=…)",
+        props = props,
+      }
     end
   end
   -- the Neural Engine
