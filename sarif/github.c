@@ -62,9 +62,18 @@ out:
 static int write_note(FILE *out, const run_result *r, const notification *n) {
     const char *m = n->message && *n->message ? n->message : n->kind ? n->kind : "tool notification";
     char *title = n->rule_id && *n->rule_id ? sarif_printf("coreml-lint: %s", n->rule_id) : sarif_strdup("coreml-lint");
-    char *body = n->count > 1 ? sarif_printf("%s (%zu times)", m, n->count) : sarif_strdup(m);
+    /* the same failure on two models is two annotations: each names its model */
+    const char *mod = note_model_shown(n);
+    char *mpath = mod ? sarif_root_path(r, mod) : NULL;
+    char *body = sarif_printf("%s%s%s%s", m, mpath ? " (on " : "", mpath ? mpath : "", mpath ? ")" : "");
+    if (body && n->count > 1) {
+        char *b2 = sarif_printf("%s (%zu times)", body, n->count);
+        free(body);
+        body = b2;
+    }
+    free(mpath);
     int rc = -1;
-    if (!title || !body) goto out;
+    if (!title || !body || (mod && !mpath)) goto out;
     fprintf(out, "::%s ", gh_cmd(n->level));
     if (n->file && *n->file) {
         fputs("file=", out);

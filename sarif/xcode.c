@@ -65,8 +65,16 @@ static int write_note(FILE *out, const run_result *r, const notification *n) {
     const char *m = n->message && *n->message ? n->message : n->kind ? n->kind : "tool notification";
     char *cm = sarif_diag_text(m), *kind = sarif_clean(n->kind ? n->kind : "", true),
          *rule = sarif_clean(n->rule_id ? n->rule_id : "", true), *file = NULL;
+    /* the same failure on two models is two issues: each names its model */
+    const char *mod = note_model_shown(n);
+    char *mpath = mod ? abs_path(r, mod) : NULL, *on = NULL;
+    if (mpath && rule && (on = sarif_printf("%s on %s", rule, mpath))) {
+        free(rule);
+        rule = on;
+    }
+    free(mpath);
     int rc = -1;
-    if (!cm || !kind || !rule) goto out;
+    if (!cm || !kind || !rule || (mod && !on)) goto out;
     int level = n->level == LEVEL_NONE ? LEVEL_NOTE : n->level;
     if (n->file && *n->file) {
         if (!(file = abs_path(r, n->file))) goto out;

@@ -84,6 +84,21 @@ static uint32_t msg_line(const char *msg, const char *chunk) {
     return 0;
 }
 
+/* msg without Lua's leading "<rule file>:<line>: " (the notification
+ * carries the file and the line, which every report shows beside it), or
+ * msg itself when it does not start so. */
+static const char *msg_body(const char *msg, const char *chunk, uint32_t line) {
+    const char *base = strrchr(chunk, '/');
+    base = base ? base + 1 : chunk + 1;
+    const char *p = line ? strstr(msg, base) : NULL;
+    if (!p) return msg;
+    for (const char *s = msg; s < p; s++)
+        if (s[0] == ':' && s[1] == ' ') return msg;   /* not the leading position */
+    char want[32];
+    int n = snprintf(want, sizeof want, ":%u: ", (unsigned)line);
+    return n > 0 && !strncmp(p + strlen(base), want, (size_t)n) ? p + strlen(base) + n : msg;
+}
+
 /* "@" + the rule file as people know it: relative to the working folder
  * when it lies inside it, else as given; Lua prints this name in every
  * error ("house/metadata.lua:12: ..."). */
@@ -764,11 +779,13 @@ static int luarule_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
                        "reported before were kept (%.*s)", hr->lim.time_ms / 1000.0, msg_len(msg), msg);
             rc = -1;
             break;
-        default:
-            ctx_notify_line(ctx, kind ? kind : "rule/error", LEVEL_ERROR, line, "%.*s%s%s", msg_len(msg), msg,
+        default: {
+            const char *body = msg_body(msg, chunk, line);
+            ctx_notify_line(ctx, kind ? kind : "rule/error", LEVEL_ERROR, line, "%.*s%s%s", msg_len(body), body,
                        tb ? "\n" : "", tb ? tb + 1 : "");
             rc = -1;
             break;
+        }
         }
     }
     lua_settop(L, 0);

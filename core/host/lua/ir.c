@@ -1007,18 +1007,53 @@ static void push_json(lua_State *L, const cJSON *j, int hint, int depth) {
     }
 }
 
+/* ctx.options' __index, reached for a name the table does not hold: nil
+ * for a declared option without a value, an error for any other name, so
+ * that a typo (max_conv for max_convs) fails loudly like ctx's and the
+ * model objects' fields instead of quietly reading the rule's fallback.
+ * Upvalue 1: the declared names (name -> true), 2: "a, b" for the message. */
+static int options_index(lua_State *L) {
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) {
+        lua_pushnil(L);
+        return 1;
+    }
+    if (lua_type(L, 2) != LUA_TSTRING) return luaL_error(L, "ctx.options has no such option (option names are strings)");
+    return luaL_error(L, "ctx.options has no option '%s' (the rule declares: %s)", lua_tostring(L, 2),
+                      lua_tostring(L, lua_upvalueindex(2)));
+}
+
 /* ctx.options: the effective options (config over declared defaults). */
 static void push_options(lua_State *L, rule_ctx *ctx) {
     const host_rule *r = ctx_rule(ctx);
     const cJSON *eff = ctx_options(ctx);
-    lua_newtable(L);
+    luaL_checkstack(L, 6, "options");
+    lua_newtable(L);                                   /* the options */
+    lua_newtable(L);                                   /* the declared names */
+    luaL_Buffer names;
+    luaL_buffinit(L, &names);
+    for (size_t i = 0; r && i < r->n_options; i++) {
+        if (i) luaL_addstring(&names, ", ");
+        luaL_addstring(&names, r->options[i].name);
+    }
+    if (!r || !r->n_options) luaL_addstring(&names, "no options");
+    luaL_pushresult(&names);
     for (size_t i = 0; r && i < r->n_options; i++) {
         const rule_option *o = &r->options[i];
         const cJSON *v = eff ? cJSON_GetObjectItemCaseSensitive(eff, o->name) : NULL;
         if (!v) v = o->default_value;
         push_json(L, v, (int)o->type, 0);
-        lua_setfield(L, -2, o->name);
+        lua_setfield(L, -4, o->name);
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -3, o->name);
     }
+    lua_createtable(L, 0, 2);                          /* its metatable */
+    lua_insert(L, -3);
+    lua_pushcclosure(L, options_index, 2);
+    lua_setfield(L, -2, "__index");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
 }
 
 typedef struct json_box {
