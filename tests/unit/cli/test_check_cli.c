@@ -553,6 +553,30 @@ static void test_rules_dir_twice(void) {
     unlink(p);
 }
 
+/* ctx.options answers only the names the rule declares: a typo is a rule
+ * failure naming the declared ones (it read nil, and `or DEFAULT` replaced
+ * the configured value quietly); declared ones read their values */
+static void test_options_typo(void) {
+    char model[PATH_MAX];
+    if (!example(model, sizeof model, "tiny_convnet_nn.mlmodel", "test_options_typo")) return;
+    work_dirs("opts/house");
+    write_str("opts/house/typo.lua",
+              "return { id = \"house/typo\", name = \"T\", summary = \"s\", help = \"h\", level = \"note\",\n"
+              "  options = { max_convs = { type = \"int\", default = 1, doc = \"d\" } },\n"
+              "  check = function(model, ctx) local n = ctx.options.max_conv or 1000 end }\n");
+    write_str("opts/house/ok.lua",
+              "return { id = \"house/ok\", name = \"O\", summary = \"s\", help = \"h\", level = \"note\",\n"
+              "  options = { max_convs = { type = \"int\", default = 3, doc = \"d\" },\n"
+              "              label = { type = \"string\", doc = \"no default\" } },\n"
+              "  check = function(model, ctx)\n"
+              "    ctx:report(model, \"max %d label %s\", ctx.options.max_convs, tostring(ctx.options.label)) end }\n");
+    res r = RUNW("--no-bundled", "--no-config", "--rules-dir", "opts", model);
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.out, "ctx.options has no option 'max_conv' (the rule declares: max_convs) (opts/house/typo.lua:3)"));
+    CHECK(strstr(r.out, "max 3 label  [house/ok]") != NULL);
+    cli_res_free(&r);
+}
+
 /* Rule files below the category folders (rules kept in subfolders, or the
  * rules folder's parent named) have no id and do not load: a warning says
  * so instead of a run that silently lacks them */
@@ -1329,6 +1353,7 @@ int main(void) {
     RUN(test_broken_rule);
     RUN(test_rules_dir_twice);
     RUN(test_rules_dir_nested);
+    RUN(test_options_typo);
     RUN(test_rules_doc_config);
     RUN(test_profile);
     RUN(test_xcode_target);
