@@ -729,7 +729,12 @@ static int check_tramp(lua_State *L) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, cc->hr->check_ref);
     luair_push_model(L, cc->m);
     luair_push_ctx(L, cc->ctx);
-    lua_call(L, 2, 0);
+    lua_call(L, 2, 1);
+    /* a table returned is findings meant to be reported: they would be
+     * lost without a word (a boolean is the common `return ctx:report(..)`) */
+    if (lua_type(L, -1) == LUA_TTABLE)
+        return luaL_error(L, "check returned a table, which is ignored: findings are reported with "
+                             "ctx:report(at, message, ...), not returned");
     return 0;
 }
 

@@ -575,6 +575,20 @@ static void test_options_typo(void) {
     CHECK(strstr(r.out, "ctx.options has no option 'max_conv' (the rule declares: max_convs) (opts/house/typo.lua:3)"));
     CHECK(strstr(r.out, "max 3 label  [house/ok]") != NULL);
     cli_res_free(&r);
+    /* findings returned instead of reported would be lost quietly: a table
+     * returned is a failure; `return ctx:report(...)` (a boolean) is fine */
+    work_dirs("rets/house");
+    write_str("rets/house/ret.lua",
+              "return { id = \"house/ret\", name = \"R\", summary = \"s\", help = \"h\", level = \"note\",\n"
+              "  check = function(model, ctx) return { { message = \"x\" } } end }\n");
+    write_str("rets/house/retbool.lua",
+              "return { id = \"house/retbool\", name = \"R\", summary = \"s\", help = \"h\", level = \"note\",\n"
+              "  check = function(model, ctx) return ctx:report(model, \"reported\") end }\n");
+    r = RUNW("--no-bundled", "--no-config", "--rules-dir", "rets", model);
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.out, "check returned a table, which is ignored: findings are reported with ctx:report") &&
+          strstr(r.out, "reported [house/retbool]") && strstr(r.err, "1 rule failure"));
+    cli_res_free(&r);
 }
 
 /* Rule files below the category folders (rules kept in subfolders, or the
