@@ -153,7 +153,7 @@ int cmd_rules(const cli_command *c, cli_opts *o) {
         rc = 2;
     }
     if (!rc && o->docs_dir) {
-        if (ruledoc_write_dir(o->docs_dir, s.reg) != 0) rc = 2;
+        if (ruledoc_write_dir(o->docs_dir, s.reg, want) != 0) rc = 2;
     } else if (!rc && session_output_open(&rf, o->output) != 0) {
         rc = 2;
     } else if (!rc) {
@@ -165,7 +165,7 @@ int cmd_rules(const cli_command *c, cli_opts *o) {
         bool json = !strcmp(fmt, "json");
         if (mem) {
             if (markdown && want && !host_is_glob(want)) ruledoc_page(mem, registry_find(s.reg, want));
-            else if (markdown) ruledoc_index(mem, s.reg);
+            else if (markdown) ruledoc_index(mem, s.reg, want);
             else if (json) rules_json(mem, s.reg, want);
             else if (want && !host_is_glob(want)) rule_doc(mem, s.reg, registry_find(s.reg, want));
             else rules_list(mem, s.reg, want);
@@ -179,6 +179,18 @@ int cmd_rules(const cli_command *c, cli_opts *o) {
         else if (session_output_commit(&rf)) rc = 2;
     }
     if (!o->quiet && s.reg) session_print_notes(&s);
+    /* a rule file or plugin that did not load is not in the list: the list
+     * is incomplete, and `rules` is how a CI step validates house rules */
+    size_t unloaded = 0, unusable = 0;
+    if (!rc && s.reg && notes_failures(registry_notes(s.reg), &unloaded, &unusable) && (unloaded || unusable)) {
+        char what[128] = "";
+        if (unloaded)
+            snprintf(what, sizeof what, "%zu rule file%s%s", unloaded, unloaded == 1 ? "" : "s", unusable ? " and " : "");
+        if (unusable)
+            snprintf(what + strlen(what), sizeof what - strlen(what), "%zu plugin%s", unusable, unusable == 1 ? "" : "s");
+        fprintf(stderr, "coreml-lint rules: %s did not load (see above): exit 2\n", what);
+        rc = 2;
+    }
     session_close(&s);
     return rc;
 }

@@ -591,6 +591,41 @@ static void test_options_typo(void) {
     cli_res_free(&r);
 }
 
+/* `rules` validates rule files (a broken one exits 2, as check does), and
+ * `rules --docs DIR GLOB` writes the pages of the rules the glob matches
+ * only, without links to configuration.md, which a house folder lacks */
+static void test_rules_validate_and_docs(void) {
+    work_dirs("hdocs/house");
+    write_str("hdocs/house/hello.lua",
+              "return { id = \"house/hello\", name = \"Hello\", summary = \"s\", help = \"h\", level = \"note\",\n"
+              "  check = function(model, ctx) end }\n");
+    res r = RUNW("rules", "--no-config", "--rules-dir", "hdocs", "house/*");
+    EXPECT_CODE(r, 0);
+    cli_res_free(&r);
+    char d[PATH_MAX + 32], p[PATH_MAX + 64];
+    snprintf(d, sizeof d, "%s/hdocs-out", work);
+    r = RUNW("rules", "--no-config", "--rules-dir", "hdocs", "--docs", d, "house/*");
+    EXPECT_CODE(r, 0);
+    cli_res_free(&r);
+    snprintf(p, sizeof p, "%s/rules.md", d);
+    char *idx = cli_slurp(p, NULL);
+    CHECK(idx && strstr(idx, "1 rule, one page each") && strstr(idx, "(see coreml-lint's docs/configuration.md)") &&
+          !strstr(idx, "load/spec-version"));
+    free(idx);
+    snprintf(p, sizeof p, "%s/rules/house/hello.md", d);
+    char *page = cli_slurp(p, NULL);
+    CHECK(page && strstr(page, "In `.coreml-lint.json` (coreml-lint's docs/configuration.md):") &&
+          !strstr(page, "](../../configuration.md)"));
+    free(page);
+    snprintf(p, sizeof p, "%s/rules/load", d);
+    CHECK(access(p, F_OK) != 0);
+    write_str("hdocs/house/broken.lua", "return { id = \"house/broken\",\n");
+    r = RUNW("rules", "--no-config", "--rules-dir", "hdocs", "house/*");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "1 rule file did not load (see above): exit 2") != NULL);
+    cli_res_free(&r);
+}
+
 /* Rule files below the category folders (rules kept in subfolders, or the
  * rules folder's parent named) have no id and do not load: a warning says
  * so instead of a run that silently lacks them */
@@ -1368,6 +1403,7 @@ int main(void) {
     RUN(test_rules_dir_twice);
     RUN(test_rules_dir_nested);
     RUN(test_options_typo);
+    RUN(test_rules_validate_and_docs);
     RUN(test_rules_doc_config);
     RUN(test_profile);
     RUN(test_xcode_target);
