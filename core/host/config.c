@@ -709,6 +709,48 @@ static uint32_t line_at(const char *text, size_t off) {
     return line;
 }
 
+/* What is wrong where cJSON stopped (off), in the words of the usual
+ * mistakes in a hand-written file; the file's own bytes appear only as a
+ * printable ASCII character (the file may come from a pull request). */
+static void json_error_hint(const char *text, size_t len, size_t off, char *buf, size_t cap) {
+    size_t at = off;
+    while (at < len && (text[at] == ' ' || text[at] == '\t' || text[at] == '\r' || text[at] == '\n')) at++;
+    size_t before = off;
+    while (before > 0 && (text[before - 1] == ' ' || text[before - 1] == '\t' || text[before - 1] == '\r' ||
+                          text[before - 1] == '\n'))
+        before--;
+    char prev = before > 0 ? text[before - 1] : 0;
+    /* brackets left open, outside strings: the file ends too early */
+    long depth = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i];
+        if (in_str) {
+            if (ch == '\\') i++;
+            else if (ch == '"') in_str = false;
+        } else if (ch == '"') {
+            in_str = true;
+        } else {
+            depth += (ch == '{' || ch == '[') - (ch == '}' || ch == ']');
+        }
+    }
+    if (depth > 0 || in_str || at >= len) {
+        snprintf(buf, cap, "the text ends before the value does (an unclosed '{', '[' or string)");
+        return;
+    }
+    unsigned char c = (unsigned char)text[at];
+    if (prev == ',' && (c == '}' || c == ']'))
+        snprintf(buf, cap, "a comma before '%c' (JSON allows no trailing comma)", c);
+    else if (c == '/' || c == '#')
+        snprintf(buf, cap, "a comment (JSON has none)");
+    else if (c == '\'' || prev == '\'')
+        snprintf(buf, cap, "a single quote (JSON strings take double quotes)");
+    else if (c >= 0x21 && c < 0x7f)
+        snprintf(buf, cap, "unexpected '%c' (a missing comma, colon or quote before it?)", c);
+    else
+        snprintf(buf, cap, "unexpected byte 0x%02x", c);
+}
+
 int config_parse(config *c, const char *text, size_t len, const char *name, const char *dir, char *err,
                  size_t errlen) {
     config_init(c);
@@ -722,9 +764,28 @@ int config_parse(config *c, const char *text, size_t len, const char *name, cons
     }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    /* the whole text is one value: "{...}}" is a typo, not a file (checked
+     * here: cJSON 1.7.15's require_null_terminated refuses a text whose
+     * length ends at the value's whitespace) */
+    if (root && end && end >= text && end <= text + len) {
+        size_t off = (size_t)(end - text);
+        while (off < len && (unsigned char)text[off] <= ' ') off++;   /* cJSON's whitespace: every byte <= ' ' */
+        if (off < len) {
+            size_t col = 1;
+            for (size_t i = off; i > 0 && text[i - 1] != '\n'; i--) col++;
+            snprintf(err, errlen, "%s:%u:%zu: not valid JSON: text after the end of the value (one '}' too many?)",
+                     c->file, line_at(text, off), col);
+            cJSON_Delete(root);
+            return -1;
+        }
+    }
     if (!root) {
         size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
-        snprintf(err, errlen, "%s:%u: not valid JSON", c->file, line_at(text, off));
+        char why[160];
+        json_error_hint(text, len, off, why, sizeof why);
+        size_t col = 1;
+        for (size_t i = off; i > 0 && text[i - 1] != '\n'; i--) col++;
+        snprintf(err, errlen, "%s:%u:%zu: not valid JSON: %s", c->file, line_at(text, off), col, why);
         return -1;
     }
     c->lines = calloc(1, sizeof *c->lines);

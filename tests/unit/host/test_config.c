@@ -212,6 +212,14 @@ static void test_parse_errors(void) {
     EXPECT_ERROR("[]", "object");
     EXPECT_ERROR("{\"target\": \"iOS16\", \"target\": \"iOS17\"}", "twice");
     EXPECT_ERROR("{\n\n  \"target\": \"iOS16\",,\n}", "test.json:3:", "JSON");
+    /* a syntax error says the line, the column and the usual mistake */
+    EXPECT_ERROR("{\"fail_on\": \"warning\",\n}", "test.json:2:1: not valid JSON: a comma before '}' (JSON allows no "
+                 "trailing comma)");
+    EXPECT_ERROR("{'fail_on': 1}", "test.json:1:", "a single quote (JSON strings take double quotes)");
+    EXPECT_ERROR("// house config\n{}", "test.json:1:1: not valid JSON: a comment (JSON has none)");
+    EXPECT_ERROR("{\"rules\": {", "the text ends before the value does");
+    EXPECT_ERROR("{\"fail_on\": \"warning\" \"target\": \"iOS17\"}", "test.json:1:", "unexpected '\"'");
+    EXPECT_ERROR("{\"fail_on\": \"warning\"}}\n", "test.json:1:23: not valid JSON: text after the end of the value");
 }
 
 /* Large configurations parse in time linear-ish in their size: each rule
