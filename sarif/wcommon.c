@@ -265,6 +265,10 @@ char *sarif_path_uri(const char *path, const char *working_dir, const char *base
         *relative = false;
         return u;
     }
+    /* a file outside the source root stays relative ("../../x" under
+     * %SRCROOT%): GitHub code scanning rejects a whole log whose result
+     * locations are absolute file URIs (its GH1006), while a relative one
+     * it cannot place only goes without a location */
     char *n = rebased(path, working_dir, base);
     char *u = n ? sarif_uri_encode(n) : NULL;
     free(n);
