@@ -190,7 +190,8 @@ static const cli_flag FLAGS[] = {
      "write the whole reference: DIR/rules.md and one page per rule, DIR/rules/<category>/<name>.md"},
 
     {"--config", 0, "FILE", RUL | CMD_TEST_RULE, F_STR, OFF(config), NULL, 0, 0, NULL, S_CONFIG,
-     "configuration file (default: .coreml-lint.json found upward from the working directory)"},
+     "configuration file (default: .coreml-lint.json found upward from the working directory; test-rule searches "
+     "for none)"},
     {"--no-config", 0, NULL, RUL, F_TRUE, OFF(no_config), NULL, 0, 0, NULL, S_CONFIG, "read no configuration file"},
     {"--rule-set", 0, "NAME", RUL, F_STR, OFF(rule_set), NULL, 0, 0, check_rule_set, S_CONFIG,
      "the rule set to start from, instead of the configuration's \"extends\": recommended (the default) or "
