@@ -86,7 +86,8 @@ static const cli_command COMMANDS[] = {
      "Loads one rule (a Lua file, or a plugin with one rule) alone and runs it over the case models in CASES_DIR: "
      "every model under CASES_DIR/fire/ must get at least one finding of the rule, every model under "
      "CASES_DIR/pass/ none. A file MODEL.expect beside a fire case lists, one per line, text that the findings' "
-     "messages must contain. A case model that does not load, or a rule that fails on it, fails the case. Rule "
+     "messages must contain, and the directives count=N, level=LEVEL and target=PLATFORMVERSION (a pass case "
+     "takes target= only). A case model that does not load, or a rule that fails on it, fails the case. Rule "
      "options come from --config FILE (no configuration is searched for). Exit 0 when every case passes, 1 when "
      "one fails, 2 when the rule does not load or there are no cases.",
      cmd_test_rule, NULL, NULL, NULL},

@@ -6,7 +6,8 @@
  * CASES_DIR/fire/ holds models that must get at least one finding of the
  * rule, CASES_DIR/pass/ models that must get none; MODEL.expect beside a
  * fire case lists text (one per line, # comments) that some finding's
- * message must contain. A case fails too when its model does not load (a
+ * message must contain, and the directives count=N, level=L and target=T
+ * (a pass case's .expect takes target= only). A case fails too when its model does not load (a
  * pass case would pass for nothing) or the rule fails on it. One line per
  * case, then a count; exit 0 all pass, 1 a case failed, 2 the rule did not
  * load (its notifications name the file and line) or there are no cases. */
@@ -25,6 +26,7 @@
 #include "cli/discover.h"
 #include "cli/sources.h"
 #include "cli/target.h"
+#include "coreml-lint/coreml_facts.h"
 #include "host/config.h"
 #include "host/run.h"
 #include "host/util.h"
@@ -148,19 +150,60 @@ static void run_case(registry *reg, const host_rule *rule, const run_opts *ro, c
         return;
     }
     loader_free(lm);
+    /* MODEL.expect: text the messages must contain, one per line, and the
+     * directives count=N (exactly N findings), level=L (every finding at
+     * L) and target=T (this case's deployment target); a pass case takes
+     * target= only */
+    const char *lines[64];
+    size_t n_lines = 0, n_text = 0;
+    char *expect = read_expect(model, lines, 64, &n_lines);
+    long want_count = -1;
+    int want_level = LEVEL_NONE;
+    const char *text[64], *bad_line = NULL;
+    run_opts cro = *ro;
+    for (size_t k = 0; k < n_lines; k++) {
+        const char *l = lines[k];
+        if (!strncmp(l, "count=", 6)) {
+            char *end;
+            want_count = strtol(l + 6, &end, 10);
+            if (end == l + 6 || *end || want_count < 0) bad_line = l;
+        } else if (!strncmp(l, "level=", 6)) {
+            want_level = !strcmp(l + 6, "note") ? LEVEL_NOTE : !strcmp(l + 6, "warning") ? LEVEL_WARNING
+                         : !strcmp(l + 6, "error") ? LEVEL_ERROR : LEVEL_NONE;
+            if (want_level == LEVEL_NONE) bad_line = l;
+        } else if (!strncmp(l, "target=", 7)) {
+            cml_platform pl;
+            if (!cml_target_parse(l + 7, &pl, NULL)) bad_line = l;
+            cro.target = l + 7;
+        } else {
+            text[n_text++] = l;
+        }
+        if (!must_fire && strncmp(l, "target=", 7)) bad_line = l;
+    }
+    if (bad_line) {
+        outf("FAIL %s: %s.expect: '%s' is not %s", shown, shown, bad_line,
+             must_fire ? "count=N, level=note|warning|error or target=PLATFORMVERSION"
+                       : "target=PLATFORMVERSION (a must-not-fire case takes only that)");
+        free(expect);
+        t->fail++;
+        return;
+    }
     char err[1024];
     run_stats st;
-    run_result *res = run_check(reg, ro, &model, 1, &st, err, sizeof err);
+    run_result *res = run_check(reg, &cro, &model, 1, &st, err, sizeof err);
     if (!res) {
         outf("FAIL %s: %s", shown, err);
+        free(expect);
         t->fail++;
         return;
     }
     size_t n = 0;
-    const finding *first = NULL;
+    const finding *first = NULL, *off_level = NULL;
     for (size_t i = 0; i < res->n_findings; i++)
         if (!strcmp(res->findings[i]->rule_id, rule->id)) {
             if (!n++) first = res->findings[i];
+            if (want_level != LEVEL_NONE && res->findings[i]->level != want_level && !off_level)
+                off_level = res->findings[i];
         }
     /* the rule failed on this model */
     const notification *broke = NULL;
@@ -171,15 +214,12 @@ static void run_case(registry *reg, const host_rule *rule, const run_opts *ro, c
             !strcmp(nt->model_path, mp))
             broke = nt;
     }
-    const char *lines[64];
-    size_t n_lines = 0;
-    char *expect = must_fire ? read_expect(model, lines, 64, &n_lines) : NULL;
     const char *missing = NULL;
-    for (size_t k = 0; k < n_lines && !missing; k++) {
+    for (size_t k = 0; k < n_text && !missing; k++) {
         bool hit = false;
         for (size_t i = 0; i < res->n_findings && !hit; i++)
-            hit = !strcmp(res->findings[i]->rule_id, rule->id) && strstr(res->findings[i]->message, lines[k]);
-        if (!hit) missing = lines[k];
+            hit = !strcmp(res->findings[i]->rule_id, rule->id) && strstr(res->findings[i]->message, text[k]);
+        if (!hit) missing = text[k];
     }
     if (broke) {
         outf("FAIL %s: the rule failed: %s [%s]", shown, broke->message, broke->kind);
@@ -190,6 +230,14 @@ static void run_case(registry *reg, const host_rule *rule, const run_opts *ro, c
     } else if (missing) {
         outf("FAIL %s: no finding says \"%s\" (%s.expect); first: %s", shown, missing, shown,
                first ? first->message : "-");
+        t->fail++;
+    } else if (want_count >= 0 && (long)n != want_count) {
+        outf("FAIL %s: %zu finding%s, wanted %ld (%s.expect); first: %s", shown, n, n == 1 ? "" : "s", want_count,
+             shown, first ? first->message : "-");
+        t->fail++;
+    } else if (off_level) {
+        outf("FAIL %s: a finding at level %s, wanted %s (%s.expect): %s", shown, level_name(off_level->level),
+             level_name(want_level), shown, off_level->message);
         t->fail++;
     } else if (!must_fire && n) {
         outf("FAIL %s: %zu finding%s, wanted none: %s", shown, n, n == 1 ? "" : "s", first->message);
@@ -299,6 +347,7 @@ int cmd_test_rule(const cli_command *c, cli_opts *o) {
             }
         }
         orphan_expects(fire, &models[0], 0, &t);
+        orphan_expects(pass, &models[1], 0, &t);
         outf("%zu of %zu cases pass", t.pass, t.pass + t.fail);
         rc = t.fail ? 1 : 0;
     }

@@ -837,6 +837,59 @@ static void test_test_rule(void) {
     EXPECT_CODE(r, 1);
     CHECK(strstr(r.out, "FAIL fire/big.mlmodel: no finding says \"over the budget of 6000 bytes\"") != NULL);
     cli_res_free(&r);
+    /* directives: the number of findings, their level, the case's target */
+    write_str("cases/fire/big.mlmodel.expect", "count=1\nlevel=warning\ntarget=iOS17\nover the budget of 5000 bytes\n");
+    r = RUNW("test-rule", "--config", "budget.json", rule, "cases");
+    EXPECT_CODE(r, 0);
+    cli_res_free(&r);
+    write_str("cases/fire/big.mlmodel.expect", "count=2\n");
+    r = RUNW("test-rule", "--config", "budget.json", rule, "cases");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "FAIL fire/big.mlmodel: 1 finding, wanted 2 (fire/big.mlmodel.expect)") != NULL);
+    cli_res_free(&r);
+    write_str("cases/fire/big.mlmodel.expect", "level=error\n");
+    r = RUNW("test-rule", "--config", "budget.json", rule, "cases");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "FAIL fire/big.mlmodel: a finding at level warning, wanted error") != NULL);
+    cli_res_free(&r);
+    write_str("cases/fire/big.mlmodel.expect", "level=fatal\n");
+    r = RUNW("test-rule", "--config", "budget.json", rule, "cases");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "'level=fatal' is not count=N, level=note|warning|error or target=") != NULL);
+    cli_res_free(&r);
+    /* a must-not-fire case takes target= only */
+    write_str("cases/fire/big.mlmodel.expect", "over the budget of 5000 bytes\n");
+    write_str("cases/pass/small.mlmodel.expect", "count=0\n");
+    r = RUNW("test-rule", "--config", "budget.json", rule, "cases");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "FAIL pass/small.mlmodel: pass/small.mlmodel.expect: 'count=0' is not target=") != NULL);
+    cli_res_free(&r);
+    write_str("cases/pass/small.mlmodel.expect", "target=macOS14\n");
+    r = RUNW("test-rule", "--config", "budget.json", rule, "cases");
+    EXPECT_CODE(r, 0);
+    cli_res_free(&r);
+    char sp[PATH_MAX + 64];
+    snprintf(sp, sizeof sp, "%s/cases/pass/small.mlmodel.expect", work);
+    unlink(sp);
+    /* target= decides: shapes/flexible-input's range note from iOS 17.4 on,
+     * a warning before (a must-fire case per target) */
+    char flex[PATH_MAX], flexrule[PATH_MAX];
+    snprintf(flex, sizeof flex, "%s/rule-fixtures/lua/fire_flexible_two_unbounded.mlmodel", bd);
+    snprintf(flexrule, sizeof flexrule, "%s/rules/shapes/flexible-input.lua", src ? src : CML_SOURCE_DIR);
+    work_dirs("tcases/fire");
+    work_dirs("tcases/pass");
+    copy_in(flex, "tcases/fire/old.mlmodel");
+    copy_in(flex, "tcases/fire/new.mlmodel");
+    write_str("tcases/fire/old.mlmodel.expect", "target=iOS16\ncount=2\nlevel=warning\n");
+    write_str("tcases/fire/new.mlmodel.expect", "target=iOS18\ncount=2\nreshapeFrequency = .infrequent\n");
+    r = RUNW("test-rule", flexrule, "tcases");
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "2 of 2 cases pass") != NULL);
+    cli_res_free(&r);
+    write_str("tcases/fire/new.mlmodel.expect", "target=iOS16\nreshapeFrequency = .infrequent\nlevel=note\n");
+    r = RUNW("test-rule", flexrule, "tcases");
+    EXPECT_CODE(r, 1);
+    cli_res_free(&r);
     /* a pass case that does not load passes nothing */
     write_str("cases/pass/broken.mlmodel", "");
     r = RUNW("test-rule", rule, "cases");
