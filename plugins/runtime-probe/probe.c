@@ -93,8 +93,8 @@ static const cml_option OPT_I8_RMSE = {
     .default_number = 5e-3};
 static const cml_option OPT_HOOK = {
     .size = sizeof(cml_option), .type = CML_OPT_STRING, .name = "test_hook",
-    .doc = "Test hook of coreml-lint's own tests: \"crash\" or \"hang\" makes the probe's process crash or hang "
-           "on purpose, only where the environment has CML_PROBE_TEST_HOOKS=1 (the test suite's); ignored "
+    .doc = "Test hook of coreml-lint's own tests: \"crash\", \"hang\" or \"slow\" makes the probe's process crash, "
+           "hang or take 0.2 s a run on purpose, only where the environment has CML_PROBE_TEST_HOOKS=1 (the test suite's); ignored "
            "elsewhere. Leave empty.",
     .default_string = ""};
 

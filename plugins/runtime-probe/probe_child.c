@@ -227,7 +227,16 @@ typedef struct prb_child {
     char phase[64];
     int phase_k, phase_n;
     size_t run_ops;             /* ops of the run in progress (for "op i of n") */
+    int runs_asked;             /* runs before the time limit cut them (0: not cut) */
+    double first_run_ms;        /* the first fp32 run, which the cut is reckoned from */
 } prb_child;
+
+/* The repeated runs (their only use is the latency figures: numerics come
+ * from the first run of each mode) may take this share of the probe's time
+ * limit; a model whose runs would take longer gets fewer, rather than a
+ * probe/timeout after minutes (a 2000 x 2000 super-resolution net takes
+ * 20 s a run on two cores: 10 runs in each of two modes are 400 s). */
+#define PRB_RUNS_SHARE 0.5
 
 static size_t prb_sample(const exec_tensor *t, float *dst, uint64_t *count) {
     size_t n = exec_tensor_count(t);
@@ -277,6 +286,12 @@ static void prb_op_start(void *user, size_t i, const cml_op *op) {
     prb_child *c = user;
     c->res->current_op = op;
     if (c->progress && c->run_ops) prb_show(c, i + 1, c->run_ops);
+    if (!strcmp(c->o->test_hook, "slow") && i == 0 &&
+        (c->res->stage == STAGE_RUN_FP32 || c->res->stage == STAGE_RUN_FP16)) {
+        /* test hook: a model whose every run takes 0.2 s */
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
     if (!strcmp(c->o->test_hook, "crash") && c->res->stage == STAGE_RUN_FP32) {
         /* test hook: die the way a buggy kernel would */
         signal(SIGSEGV, SIG_DFL);
@@ -1078,7 +1093,12 @@ static void prb_figures(prb_child *c, const exec_plan *plan, const exec_tensor *
     jb(&j, "\"function\":");
     jstr(&j, fn && fn->name ? fn->name : "main");
     jb(&j, ",\"threads\":%d", exec_threads(plan));
-    jb(&j, ",\"runs\":%d,\"seed\":%llu,\"inputs\":[", runs, (unsigned long long)c->o->seed);
+    jb(&j, ",\"runs\":%d", runs);
+    if (c->runs_asked > runs)
+        jb(&j, ",\"runs_asked\":%d,\"runs_cut\":\"the first run took %.3g s: %d runs in each mode keep within half of "
+               "the %.3g s time limit (timeout)\"",
+           c->runs_asked, c->first_run_ms / 1000.0, runs, c->o->timeout_s);
+    jb(&j, ",\"seed\":%llu,\"inputs\":[", (unsigned long long)c->o->seed);
     for (size_t i = 0; i < n_in; i++) {
         jb(&j, "%s{\"name\":", i ? "," : "");
         jstr(&j, ins[i].name);
@@ -1574,6 +1594,16 @@ static void prb_child_main(prb_child *c) {
                 goto out;
             }
             (mode ? lat16 : lat32)[k] = dt;
+            if (!mode && !k && runs > 1 && o->timeout_s > 0) {
+                int modes = r->precision == PROBE_PREC_MIXED && c->m->n_functions ? 3 : 2;
+                double budget = o->timeout_s * 1000.0 * PRB_RUNS_SHARE;
+                if (dt * runs * modes > budget) {
+                    int fit = (int)(budget / (dt * modes));
+                    c->runs_asked = runs;
+                    c->first_run_ms = dt;
+                    runs = fit < 1 ? 1 : fit;
+                }
+            }
             for (size_t i = 0; i < st.n_ops && i < n_ops; i++) {
                 if (!mode) c->ms32[i] += st.ops[i].ms;
                 if (k) continue;

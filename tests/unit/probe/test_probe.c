@@ -387,6 +387,27 @@ static void test_isolation(void) {
     cli_res_free(&r);
     setenv("CML_PROBE_TEST_HOOKS", "1", 1);
 
+    /* runs that would take more than half the time limit are cut (the
+     * first of each mode gives the numerics; the rest only latency), and
+     * the figures say so, rather than a probe/timeout after minutes: 0.2 s
+     * a run, 10 runs in two modes, 4 s limit -> about 4 runs a mode */
+    write_hook_config("slow.json", "slow");
+    r = RUN_BIN("probe", "--config", "slow.json", "--timeout", "4", "--format", "json", model);
+    doc = cJSON_Parse(r.out);
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK(num(figures(doc), "runs") >= 1 && num(figures(doc), "runs") <= 5);
+    CHECK(num(figures(doc), "runs_asked") == 10);
+    CHECK(str(figures(doc), "runs_cut") && strstr(str(figures(doc), "runs_cut"), "within half of the 4 s time limit"));
+    CHECK_INT(count_rule(doc, "probe/timeout", NULL), 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    /* a fast model keeps its runs (no cut figure) */
+    r = RUN_BIN("probe", "--timeout", "4", "--format", "json", model);
+    doc = cJSON_Parse(r.out);
+    CHECK(num(figures(doc), "runs") == 10 && !cJSON_GetObjectItemCaseSensitive(figures(doc), "runs_asked"));
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+
     r = RUN_BIN("probe", "--config", "hang.json", "--timeout", "0.5", "--format", "json", model);
     doc = cJSON_Parse(r.out);
     CHECK_INT(count_rule(doc, "probe/timeout", "did not finish within 0.5 s"), 1);
