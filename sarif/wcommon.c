@@ -331,6 +331,19 @@ const char *sarif_logical_name(const char *logical) {
     return *seg ? seg : logical;
 }
 
+/* Does msg hold w as a word of its own (not inside a longer name: an input
+ * 'x' is not named by "maximum")? */
+static bool names_word(const char *msg, const char *w) {
+    size_t n = strlen(w);
+    if (!n) return false;
+    for (const char *p = msg; (p = strstr(p, w)) != NULL; p++) {
+        bool before = p == msg || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        bool after = !(isalnum((unsigned char)p[n]) || p[n] == '_');
+        if (before && after) return true;
+    }
+    return false;
+}
+
 char *sarif_display_message(const finding *f) {
     const char *msg = f->message ? f->message : "";
     const char *lg = f->loc.logical;
@@ -339,7 +352,7 @@ char *sarif_display_message(const finding *f) {
     /* a feature's location, "input:NAME" or "output:NAME": its name, and
      * nothing else, names it */
     size_t feat = !strncmp(name, "input:", 6) ? 6 : !strncmp(name, "output:", 7) ? 7 : 0;
-    if (feat) return name[feat] && strstr(msg, name + feat) ? sarif_strdup(msg) : sarif_printf("%s (in %s)", msg, lg);
+    if (feat) return names_word(msg, name + feat) ? sarif_strdup(msg) : sarif_printf("%s (in %s)", msg, lg);
     if (strstr(msg, name)) return sarif_strdup(msg);
     /* "op:arg" (a weight argument of an op): naming the op is enough */
     const char *seg = strrchr(lg, '/');

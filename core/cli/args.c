@@ -68,7 +68,8 @@ static const cli_command COMMANDS[] = {
     {"rules", CMD_RULES, "[options] [ID | GLOB]", "list the rules, or document one",
      "Lists every rule (id, level as configured, kind, summary), or prints one rule's documentation. "
      "--format json lists them as JSON; --format markdown (or --markdown) prints the index of docs/rules.md, or "
-     "with an ID that rule's page; --docs DIR writes all of them (docs/rules.md and docs/rules/).",
+     "with an ID that rule's page; --docs DIR writes them (DIR/rules.md and DIR/rules/), all or the ones a GLOB "
+     "matches. Exit 2 when a rule file or plugin does not load, so that a CI step can validate house rules.",
      cmd_rules, NULL, NULL, NULL},
     {"probe", CMD_PROBE, "[probe options] [options] PATH...", "run the model: numerics, fp16 drift, latency",
      "Runs each model on the CPU in fp32 and in fp16 emulation (what the GPU and the Neural Engine compute) on "
@@ -188,7 +189,8 @@ static const cli_flag FLAGS[] = {
     {"--markdown", 0, NULL, CMD_RULES, F_TRUE, OFF(markdown), NULL, 0, 0, NULL, S_REPORT,
      "the Markdown rule reference: the index of docs/rules.md, or ID's page (same as --format markdown)"},
     {"--docs", 0, "DIR", CMD_RULES, F_STR, OFF(docs_dir), NULL, 0, 0, NULL, S_REPORT,
-     "write the whole reference: DIR/rules.md and one page per rule, DIR/rules/<category>/<name>.md"},
+     "write the reference: DIR/rules.md and one page per rule, DIR/rules/<category>/<name>.md (of the rules a "
+     "GLOB matches, when one is given)"},
 
     {"--config", 0, "FILE", RUL | CMD_TEST_RULE, F_STR, OFF(config), NULL, 0, 0, NULL, S_CONFIG,
      "configuration file (default: .coreml-lint.json found upward from the working directory; test-rule searches "
@@ -222,7 +224,7 @@ static const cli_flag FLAGS[] = {
      "predictions per mode (default 10)"},
     {"--input", 0, "NAME=FILE", CMD_PROBE | CMD_COMPARE, F_OPT_STRS, 0, "inputs", 0, 0, check_name_file, S_PROBE,
      "an input from a file: .f32 (raw float32) or .npy for an array, .txt (a string per line) or .tsv (KEY<TAB>"
-     "NUMBER per line) for strings and dictionaries, \\n \\t \\\\ escaped (repeatable)"},
+     "NUMBER per line) for strings and dictionaries, with the escapes \\n \\t \\r \\\\ \\xNN (repeatable)"},
     {"--save-outputs", 0, "DIR", CMD_PROBE | CMD_COMPARE, F_OPT_STR, 0, "save_outputs", 0, 0, NULL, S_PROBE,
      "save the outputs in DIR (a folder, not a symbolic link): NAME.npy and NAME.fp16.npy, NAME.txt for strings, "
      "NAME.tsv for dictionaries"},

@@ -166,7 +166,8 @@ static void run_case(registry *reg, const host_rule *rule, const run_opts *ro, c
         if (!strncmp(l, "count=", 6)) {
             char *end;
             want_count = strtol(l + 6, &end, 10);
-            if (end == l + 6 || *end || want_count < 0) bad_line = l;
+            /* a must-fire case wants at least one finding */
+            if (end == l + 6 || *end || want_count < (must_fire ? 1 : 0)) bad_line = l;
         } else if (!strncmp(l, "level=", 6)) {
             want_level = !strcmp(l + 6, "note") ? LEVEL_NOTE : !strcmp(l + 6, "warning") ? LEVEL_WARNING
                          : !strcmp(l + 6, "error") ? LEVEL_ERROR : LEVEL_NONE;
@@ -182,7 +183,7 @@ static void run_case(registry *reg, const host_rule *rule, const run_opts *ro, c
     }
     if (bad_line) {
         outf("FAIL %s: %s.expect: '%s' is not %s", shown, shown, bad_line,
-             must_fire ? "count=N, level=note|warning|error or target=PLATFORMVERSION"
+             must_fire ? "count=N (N >= 1), level=note|warning|error or target=PLATFORMVERSION"
                        : "target=PLATFORMVERSION (a must-not-fire case takes only that)");
         free(expect);
         t->fail++;

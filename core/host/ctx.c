@@ -63,6 +63,34 @@ void ctx_notify_line(rule_ctx *ctx, const char *kind, int level, uint32_t line, 
     va_end(ap);
 }
 
+/* The level a report gets: the configured one, else the report's, else
+ * the rule's */
+static int effective_level(const rule_ctx *ctx, int asked) {
+    const host_rule *r = ctx->rule;
+    int lv = ctx->level_set ? r->level : asked ? asked : r->level;
+    if (lv < LEVEL_NOTE) lv = r->default_level;
+    if (lv < LEVEL_NOTE || lv > LEVEL_ERROR) lv = LEVEL_WARNING;   /* a rule table always has one */
+    return lv;
+}
+
+int ctx_cap_check(rule_ctx *ctx, int level) {
+    if (!ctx || !ctx->rule || level < LEVEL_NONE || level > LEVEL_ERROR) return 0;
+    int lv = effective_level(ctx, level);
+    if (ctx->n_at_level[lv] < CTX_MAX_FINDINGS_PER_RULE) return 0;
+    if (!ctx->capped_at[lv])
+        ctx_notify(ctx, "rule/too-many-findings", LEVEL_WARNING,
+                   "more than %u %s findings on one model; the rest at that level were dropped",
+                   CTX_MAX_FINDINGS_PER_RULE, level_name(lv));
+    ctx->capped_at[lv] = true;
+    return CTX_CAPPED;
+}
+
+bool ctx_capped(const rule_ctx *ctx) {
+    for (int i = 0; ctx && i <= LEVEL_ERROR; i++)
+        if (ctx->capped_at[i]) return true;
+    return false;
+}
+
 int ctx_report(rule_ctx *ctx, const report_args *a) {
     cJSON *props = a ? a->props : NULL;
     if (!ctx || !ctx->out) {
@@ -81,15 +109,8 @@ int ctx_report(rule_ctx *ctx, const report_args *a) {
         return -1;
     }
     const host_rule *r = ctx->rule;
-    int lv = ctx->level_set ? r->level : a->level ? a->level : r->level;
-    if (lv < LEVEL_NOTE) lv = r->default_level;
-    if (lv < LEVEL_NOTE || lv > LEVEL_ERROR) lv = LEVEL_WARNING;   /* a rule table always has one */
-    if (ctx->n_at_level[lv] >= CTX_MAX_FINDINGS_PER_RULE) {
-        if (!ctx->capped_at[lv])
-            ctx_notify(ctx, "rule/too-many-findings", LEVEL_WARNING,
-                       "more than %u %s findings on one model; the rest at that level were dropped",
-                       CTX_MAX_FINDINGS_PER_RULE, level_name(lv));
-        ctx->capped_at[lv] = true;
+    int lv = effective_level(ctx, a->level);
+    if (ctx_cap_check(ctx, a->level) == CTX_CAPPED) {
         cJSON_Delete(props);
         return CTX_CAPPED;
     }

@@ -31,6 +31,12 @@ typedef struct report_args {
  * level was reached (a notification is posted once per level). */
 #define CTX_CAPPED (-2)
 int ctx_report(rule_ctx *ctx, const report_args *args);
+/* Would a report at `level` (0: the rule's) be past the flood cap? Then
+ * CTX_CAPPED (the cap's notification posted once), else 0: an engine asks
+ * before it builds and charges a report the host would drop. */
+int ctx_cap_check(rule_ctx *ctx, int level);
+/* Has any report of this check been dropped at the cap? */
+bool ctx_capped(const rule_ctx *ctx);
 /* Post a notification for ctx's rule (kind as in notification). */
 void ctx_notify(rule_ctx *ctx, const char *kind, int level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -43,7 +43,7 @@ static const cml_option OPT_INPUTS = {
     .size = sizeof(cml_option), .type = CML_OPT_STRINGS, .name = "inputs",
     .doc = "Inputs from files instead of generated ones, each \"NAME=FILE\" (.f32 raw little-endian float32 "
            "with the declared shape, or .npy; .txt, a string per line, or .tsv, KEY<TAB>NUMBER per line, with "
-           "\\n \\t \\\\ escapes).",
+           "\\n \\t \\r \\\\ \\xNN escapes).",
     .flags = CML_OPT_NAMES_FILE};
 static const cml_option OPT_SAVE = {
     .size = sizeof(cml_option), .type = CML_OPT_STRING, .name = "save_outputs",

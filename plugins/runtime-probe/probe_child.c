@@ -904,34 +904,49 @@ static uint64_t prb_fnv(const char *s) {
     return h;
 }
 
+/* The slot of key in the set (its own, or the empty one where it goes). */
+static size_t prb_stem_slot(const size_t *slot, size_t cap, char (*keys)[256], const char *key) {
+    size_t h = (size_t)prb_fnv(key) & (cap - 1);
+    while (slot[h] && strcmp(keys[slot[h] - 1], key)) h = (h + 1) & (cap - 1);
+    return h;
+}
+
 static int prb_save_stems(const exec_tensor *o32, size_t n, char (*stems)[256]) {
     size_t cap = 16;
     while (cap < 2 * n + 2) cap *= 2;
     char (*keys)[256] = calloc(n ? n : 1, sizeof *keys);
-    size_t *slot = malloc(cap * sizeof *slot);   /* index into keys + 1; 0 empty */
-    if (!keys || !slot) {
+    size_t *slot = calloc(cap, sizeof *slot);      /* index into keys + 1; 0 empty */
+    unsigned *next = calloc(n ? n : 1, sizeof *next); /* the suffix to try next after output i's safe name */
+    if (!keys || !slot || !next) {
         free(keys);
         free(slot);
+        free(next);
         return -1;
     }
-    memset(slot, 0, cap * sizeof *slot);
     for (size_t i = 0; i < n; i++) {
         char safe[256];
         probe_safe_name(o32[i].name, safe, sizeof safe);
         snprintf(stems[i], sizeof stems[i], "%s", safe);
-        for (unsigned k = 2;; k++) {
-            prb_stem_key(stems[i], keys[i], sizeof keys[i]);
-            size_t h = (size_t)prb_fnv(keys[i]) & (cap - 1);
-            while (slot[h] && strcmp(keys[slot[h] - 1], keys[i])) h = (h + 1) & (cap - 1);
-            if (!slot[h]) {
-                slot[h] = i + 1;
-                break;
+        prb_stem_key(stems[i], keys[i], sizeof keys[i]);
+        size_t h = prb_stem_slot(slot, cap, keys, keys[i]);
+        if (slot[h]) {
+            /* taken: the suffixes from where the owner of that name left
+             * off (from 2 every time was quadratic in equal names) */
+            size_t owner = slot[h] - 1;
+            unsigned k = next[owner] ? next[owner] : 2;
+            for (;; k++) {
+                snprintf(stems[i], sizeof stems[i], "%.200s_%u", safe, k);
+                prb_stem_key(stems[i], keys[i], sizeof keys[i]);
+                h = prb_stem_slot(slot, cap, keys, keys[i]);
+                if (!slot[h]) break;
             }
-            snprintf(stems[i], sizeof stems[i], "%.200s_%u", safe, k);
+            next[owner] = k + 1;
         }
+        slot[h] = i + 1;
     }
     free(keys);
     free(slot);
+    free(next);
     return 0;
 }
 

@@ -359,23 +359,68 @@ static FILE *prb_create_at(int dirfd, const char *name) {
 }
 
 int probe_save_dir_open(const char *dir, char *err, size_t errlen) {
-    struct stat st;
-    if (lstat(dir, &st) != 0) {
-        if (errno != ENOENT || (mkdir(dir, 0777) != 0 && errno != EEXIST)) {
-            prb_err(err, errlen, "%s: cannot create the folder: %s", dir, strerror(errno));
-            return -1;
-        }
-    } else if (S_ISLNK(st.st_mode)) {
-        /* a checkout can commit the folder as a link to anywhere the
-         * runner may write: the probe writes into a real folder only */
-        prb_err(err, errlen, "%s: a symbolic link, not a folder (name a folder outside the checkout)", dir);
-        return -1;
-    } else if (!S_ISDIR(st.st_mode)) {
-        prb_err(err, errlen, "%s: not a folder", dir);
+    /* the folder's own name, without trailing slashes (with one, lstat and
+     * O_NOFOLLOW follow a link: "out/" wrote through the link "out") */
+    size_t n = strlen(dir);
+    char path[4096];
+    if (!n || n >= sizeof path) {
+        prb_err(err, errlen, "%s: not a usable folder name", dir);
         return -1;
     }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) prb_err(err, errlen, "%s: cannot open the folder: %s", dir, strerror(errno));
+    memcpy(path, dir, n + 1);
+    while (n > 1 && path[n - 1] == '/') path[--n] = 0;
+    char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (!strcmp(base, ".") || !strcmp(base, "..") || (slash == path && !*base)) {
+        prb_err(err, errlen, "%s: name the folder itself (not '.', '..' or '/')", dir);
+        return -1;
+    }
+    /* the folders above it: for a relative path (inside the checkout,
+     * where a pull request can plant links) each is opened without
+     * following a link; an absolute path's are the user's own (/tmp is a
+     * link on macOS) */
+    int parent = AT_FDCWD;
+    if (slash && path[0] != '/') {
+        *slash = 0;
+        for (char *part = path, *end; part; part = end) {
+            end = strchr(part, '/');
+            if (end) *end++ = 0;
+            if (!*part || !strcmp(part, ".")) continue;
+            int fd = openat(parent, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (parent != AT_FDCWD) close(parent);
+            if (fd < 0) {
+                prb_err(err, errlen, "%s: '%s' above it is %s", dir, part,
+                        errno == ELOOP || errno == ENOTDIR ? "a symbolic link or not a folder" : strerror(errno));
+                return -1;
+            }
+            parent = fd;
+        }
+    } else if (slash) {
+        *slash = 0;
+        parent = open(slash == path ? "/" : path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (parent < 0) {
+            prb_err(err, errlen, "%s: cannot open the folder above it: %s", dir, strerror(errno));
+            return -1;
+        }
+    }
+    if (mkdirat(parent, base, 0777) != 0 && errno != EEXIST) {
+        prb_err(err, errlen, "%s: cannot create the folder: %s", dir, strerror(errno));
+        if (parent != AT_FDCWD) close(parent);
+        return -1;
+    }
+    /* a checkout can commit the folder as a link to anywhere the runner
+     * may write: the probe writes into a real folder only */
+    int fd = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        /* O_NOFOLLOW on a link: ELOOP, or ENOTDIR with O_DIRECTORY */
+        int e = errno;
+        struct stat st;
+        bool link = e == ELOOP || (fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode));
+        prb_err(err, errlen, "%s: %s", dir,
+                link ? "a symbolic link, not a folder (name a folder outside the checkout)"
+                     : e == ENOTDIR ? "not a folder" : strerror(e));
+    }
+    if (parent != AT_FDCWD) close(parent);
     return fd;
 }
 

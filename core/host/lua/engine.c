@@ -767,23 +767,31 @@ static int luarule_check(host_rule *r, const cml_model *m, rule_ctx *ctx) {
         case SANDBOX_STOPPED:      /* the host already said why (refused reports) */
             break;
         case SANDBOX_MEMORY:
-            ctx_notify_line(ctx, kind, LEVEL_ERROR, line,
-                       "the rule exceeded its memory cap of %zu MiB and was stopped; findings reported before "
-                       "were kept (%.*s)", hr->lim.mem_cap >> 20, msg_len(msg), msg);
-            rc = -1;
-            break;
         case SANDBOX_BUDGET:
-            ctx_notify_line(ctx, kind, LEVEL_ERROR, line,
-                       "the rule exceeded its budget of %llu instructions and was stopped; findings reported "
-                       "before were kept (%.*s)", (unsigned long long)hr->lim.check_budget, msg_len(msg), msg);
-            rc = -1;
+        case SANDBOX_TIMEOUT: {
+            /* a rule stopped while flooding the host past its cap found
+             * more than the report keeps anyway: the report is complete as
+             * far as the cap goes, so this is a warning, not a failure */
+            bool flooded = ctx_capped(ctx);
+            int lv = flooded ? LEVEL_WARNING : LEVEL_ERROR;
+            const char *body = msg_body(msg, chunk, line), *after = flooded ? " after its findings were capped" : "";
+            if (c == SANDBOX_MEMORY)
+                ctx_notify_line(ctx, kind, lv, line,
+                                "the rule exceeded its memory cap of %zu MiB%s and was stopped; findings reported "
+                                "before were kept (%.*s)", hr->lim.mem_cap >> 20, after, msg_len(body), body);
+            else if (c == SANDBOX_BUDGET)
+                ctx_notify_line(ctx, kind, lv, line,
+                                "the rule exceeded its budget of %llu instructions%s and was stopped; findings "
+                                "reported before were kept (%.*s)", (unsigned long long)hr->lim.check_budget, after,
+                                msg_len(body), body);
+            else
+                ctx_notify_line(ctx, kind, lv, line,
+                                "the rule exceeded its wall-clock limit of %g s (limits.lua_seconds)%s and was "
+                                "stopped; findings reported before were kept (%.*s)", hr->lim.time_ms / 1000.0, after,
+                                msg_len(body), body);
+            rc = flooded ? 0 : -1;
             break;
-        case SANDBOX_TIMEOUT:
-            ctx_notify_line(ctx, kind, LEVEL_ERROR, line,
-                       "the rule exceeded its wall-clock limit of %g s (limits.lua_seconds) and was stopped; findings "
-                       "reported before were kept (%.*s)", hr->lim.time_ms / 1000.0, msg_len(msg), msg);
-            rc = -1;
-            break;
+        }
         default: {
             const char *body = msg_body(msg, chunk, line);
             ctx_notify_line(ctx, kind ? kind : "rule/error", LEVEL_ERROR, line, "%.*s%s%s", msg_len(body), body,

@@ -1244,7 +1244,6 @@ static int ctx_report_l(lua_State *L) {
     cml_loc at_loc;
     json_box *box = NULL;
     int top = lua_gettop(L);
-    sandbox_charge(L, 64);
     if (top == 2 && lua_type(L, 2) == LUA_TTABLE) {
         check_keys(L, 2, report_keys, "ctx:report");
         lua_getfield(L, 2, "at");                          /* 3 */
@@ -1259,6 +1258,13 @@ static int ctx_report_l(lua_State *L) {
                 return luaL_error(L, "ctx:report: 'level' must be \"note\", \"warning\" or \"error\" (got %s)",
                                   lt == LUA_TSTRING ? lua_tostring(L, 5) : luaL_typename(L, 5));
         }
+        /* past the cap of its level: dropped before it is built or charged
+         * (a flood costs the rule its loop, not the text it throws away) */
+        if (ctx_cap_check(ctx, a.level) == CTX_CAPPED) {
+            lua_pushboolean(L, 0);
+            return 1;
+        }
+        sandbox_charge(L, 64);
         int ft = lua_getfield(L, 2, "fix");                /* 6 */
         if (ft != LUA_TNIL && ft != LUA_TSTRING) return luaL_error(L, "ctx:report: 'fix' must be a string");
         a.fix = ft == LUA_TSTRING ? lua_tostring(L, 6) : NULL;
@@ -1314,6 +1320,11 @@ static int ctx_report_l(lua_State *L) {
         /* short form: ctx:report(at, fmt, ...) */
         if (!lua_isnoneornil(L, 2) && !lir_toobj(L, 2))
             return luaL_argerror(L, 2, "expected a table {at=, message=, ...} or an IR object");
+        if (ctx_cap_check(ctx, 0) == CTX_CAPPED) {
+            lua_pushboolean(L, 0);
+            return 1;
+        }
+        sandbox_charge(L, 64);
         if (report_at(L, 2, &at_loc, "'at'")) a.at = &at_loc;
         luaL_checkstring(L, 3);
         sandbox *sb = sandbox_from(L);

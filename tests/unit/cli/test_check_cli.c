@@ -591,6 +591,29 @@ static void test_options_typo(void) {
     cli_res_free(&r);
 }
 
+/* A rule that reports a million findings is capped, not failed: the
+ * reports past the cap are dropped before they are built or charged, so
+ * the loop ends within the budget, the run exits by its findings and SARIF
+ * says the analysis succeeded (the flood's text was once charged to the
+ * rule's memory and budget, and the run failed with a false "hold more
+ * text than the memory cap") */
+static void test_report_flood(void) {
+    char model[PATH_MAX];
+    if (!example(model, sizeof model, "tiny_convnet_nn.mlmodel", "test_report_flood")) return;
+    work_dirs("flood/house");
+    write_str("flood/house/flood.lua",
+              "return { id = \"house/flood\", name = \"F\", summary = \"s\", help = \"h\", level = \"note\",\n"
+              "  check = function(model, ctx)\n"
+              "    local pad = string.rep(\"x\", 400)\n"
+              "    for i = 1, 1000000 do ctx:report(model, \"finding %d %s\", i, pad) end end }\n");
+    res r = RUNW("--no-bundled", "--no-config", "--rules-dir", "flood", "--format", "sarif", model);
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "more than 10000 note findings on one model; the rest at that level were dropped") &&
+          strstr(r.out, "\"executionSuccessful\":\ttrue") && !strstr(r.out, "budget-exceeded") &&
+          !strstr(r.out, "memory-exceeded"));
+    cli_res_free(&r);
+}
+
 /* `rules` validates rule files (a broken one exits 2, as check does), and
  * `rules --docs DIR GLOB` writes the pages of the rules the glob matches
  * only, without links to configuration.md, which a house folder lacks */
@@ -855,7 +878,7 @@ static void test_test_rule(void) {
     write_str("cases/fire/big.mlmodel.expect", "level=fatal\n");
     r = RUNW("test-rule", "--config", "budget.json", rule, "cases");
     EXPECT_CODE(r, 1);
-    CHECK(strstr(r.out, "'level=fatal' is not count=N, level=note|warning|error or target=") != NULL);
+    CHECK(strstr(r.out, "'level=fatal' is not count=N (N >= 1), level=note|warning|error or target=") != NULL);
     cli_res_free(&r);
     /* a must-not-fire case takes target= only */
     write_str("cases/fire/big.mlmodel.expect", "over the budget of 5000 bytes\n");
@@ -1457,6 +1480,7 @@ int main(void) {
     RUN(test_rules_dir_nested);
     RUN(test_options_typo);
     RUN(test_rules_validate_and_docs);
+    RUN(test_report_flood);
     RUN(test_rules_doc_config);
     RUN(test_profile);
     RUN(test_xcode_target);

@@ -872,8 +872,28 @@ static void test_classic_models(void) {
     CHECK_INT(r.code, 2);
     cJSON_Delete(doc);
     cli_res_free(&r);
+    /* nor with a trailing slash, '.', or as a folder above the one named
+     * (lstat and O_NOFOLLOW follow a link named "out/") */
+    const char *around[] = {"out_symlink/", "out_symlink/.", "out_symlink/run1", "./out_symlink//run2/"};
+    for (size_t i = 0; i < sizeof around / sizeof *around; i++) {
+        doc = PROBE_JSON(&r, "--save-outputs", around[i], fixture("save_hostile.mlmodel"));
+        CHECK_INT(count_usage_notes(doc, "--save-outputs"), 1);
+        CHECK_INT(r.code, 2);
+        cJSON_Delete(doc);
+        cli_res_free(&r);
+    }
     snprintf(p, sizeof p, "%s/elsewhere/out_1.txt", work);
     CHECK(access(p, F_OK) != 0);
+    snprintf(p, sizeof p, "%s/elsewhere/run1", work);
+    CHECK(access(p, F_OK) != 0);
+    /* a real folder below a real one is fine */
+    doc = PROBE_JSON(&r, "--save-outputs", "out_hostile/nested/", fixture("save_hostile.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK_INT(r.code, 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    snprintf(p, sizeof p, "%s/out_hostile/nested/out_1.txt", work);
+    CHECK(access(p, F_OK) == 0);
     doc = PROBE_JSON(&r, fixture("linked_missing.mlmodel"));
     CHECK_STR(str(figures(doc), "status"), "unsupported");
     CHECK_INT(count_rule(doc, "probe/unsupported-op", "'not_there.mlmodel' was not found (tried "), 1);

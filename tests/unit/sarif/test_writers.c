@@ -1032,6 +1032,13 @@ static void test_helpers(void) {
     f.message = "An output is Float32";
     CHECK_STR(s = sarif_display_message(&f), "An output is Float32 (in output:last_hidden_state)");
     free(s);
+    f.loc.logical = "input:x";                 /* a word of its own, not inside "maximum" */
+    f.message = "the maximum of this feature is unbounded";
+    CHECK_STR(s = sarif_display_message(&f), "the maximum of this feature is unbounded (in input:x)");
+    free(s);
+    f.message = "input 'x' is unbounded";
+    CHECK_STR(s = sarif_display_message(&f), "input 'x' is unbounded");
+    free(s);
     /* a message cannot read as another diagnostic's line and level */
     CHECK_STR(s = sarif_diag_text("layer 'bn:99: error: fine' and x:3:4: note: y"),
               "layer 'bn\xef\xbc\x9a" "99: error: fine' and x\xef\xbc\x9a" "3\xef\xbc\x9a" "4: note: y");
