@@ -734,7 +734,9 @@ static void json_error_hint(const char *text, size_t len, size_t off, char *buf,
             depth += (ch == '{' || ch == '[') - (ch == '}' || ch == ']');
         }
     }
-    if (depth > 0 || in_str || at >= len) {
+    /* brackets left open where cJSON stopped at an opening one: the
+     * file ends too early (elsewhere the character itself is the error) */
+    if (at >= len || in_str || (depth > 0 && (text[at] == '{' || text[at] == '['))) {
         snprintf(buf, cap, "the text ends before the value does (an unclosed '{', '[' or string)");
         return;
     }

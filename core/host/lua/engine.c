@@ -628,18 +628,23 @@ static bool is_lua_file(const char *name, size_t *stem) {
  * RULES_NESTED_ENTRIES names at most. */
 #define RULES_NESTED_DEPTH 4
 #define RULES_NESTED_ENTRIES 4096
-static void find_nested_lua(const char *dir, int depth, char *first, size_t cap, size_t *count, size_t *budget) {
-    if (depth <= 0 || *budget == 0) return;
+static void find_nested_lua(const char *dir, int depth, char *first, size_t cap, size_t *count, size_t *budget,
+                            bool *cut) {
+    if (depth <= 0) return;
     size_t n = 0;
     char **ents = list_dir(dir, &n);
-    for (size_t i = 0; ents && i < n && *budget; i++) {
+    for (size_t i = 0; ents && i < n; i++) {
+        if (!*budget) {
+            *cut = true;   /* names left unlooked at: the count is a lower bound */
+            break;
+        }
         --*budget;
         char path[4096];
         size_t stem;
         int k = snprintf(path, sizeof path, "%s/%s", dir, ents[i]);
         if (k < 0 || (size_t)k >= sizeof path) continue;
         if (is_dir(path)) {
-            find_nested_lua(path, depth - 1, first, cap, count, budget);
+            find_nested_lua(path, depth - 1, first, cap, count, budget, cut);
         } else if (is_lua_file(ents[i], &stem)) {
             if (!*count) snprintf(first, cap, "%s", path);
             ++*count;
@@ -664,6 +669,7 @@ int luarule_load_dir(registry *reg, const char *dir, const host_limits *lim) {
     int added = 0;
     char self[256], nested[4096] = "";
     size_t n_nested = 0, budget = RULES_NESTED_ENTRIES;
+    bool cut = false;
     bool have_self = dir_category(dir, self, sizeof self);
     for (size_t i = 0; i < nc; i++) {
         char sub[4096];
@@ -695,7 +701,7 @@ int luarule_load_dir(registry *reg, const char *dir, const host_limits *lim) {
             char path[4096];
             int k1 = snprintf(path, sizeof path, "%s/%s", sub, files[j]);
             if (k1 > 0 && (size_t)k1 < sizeof path && is_dir(path))
-                find_nested_lua(path, RULES_NESTED_DEPTH, nested, sizeof nested, &n_nested, &budget);
+                find_nested_lua(path, RULES_NESTED_DEPTH, nested, sizeof nested, &n_nested, &budget, &cut);
         }
         free_list(files, nf);
     }
@@ -705,7 +711,7 @@ int luarule_load_dir(registry *reg, const char *dir, const host_limits *lim) {
                         "%zu%s .lua file%s below the category folders %s not loaded, e.g. '%s': a rule file is "
                         "DIR/CATEGORY/NAME.lua (its id CATEGORY/NAME), so name the folder that holds the category "
                         "folders",
-                        n_nested, budget ? "" : " or more", n_nested == 1 ? "" : "s", n_nested == 1 ? "was" : "were",
+                        n_nested, cut ? " or more" : "", n_nested == 1 ? "" : "s", n_nested == 1 ? "was" : "were",
                         nested);
     return added;
 }

@@ -668,9 +668,12 @@ static void test_rules_dir_nested(void) {
                         "'nested/house/sub/deeper/lost.lua'") &&
           strstr(r.out, "category folders (nested)\n"));
     cli_res_free(&r);
-    /* the right folder named: no warning */
+    /* the right folder named: no warning, and both files are loaded as
+     * rules (sub/lost2, deeper/lost), which refuse to load: not rule tables */
     r = RUNW("--no-bundled", "--no-config", "--rules-dir", "nested/house/sub", model);
+    EXPECT_CODE(r, 2);
     CHECK(strstr(r.out, "not loaded") == NULL);
+    CHECK(strstr(r.out, "nested/house/sub/lost2.lua") && strstr(r.out, "nested/house/sub/deeper/lost.lua"));
     cli_res_free(&r);
 }
 

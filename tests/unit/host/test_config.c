@@ -218,6 +218,7 @@ static void test_parse_errors(void) {
     EXPECT_ERROR("{'fail_on': 1}", "test.json:1:", "a single quote (JSON strings take double quotes)");
     EXPECT_ERROR("// house config\n{}", "test.json:1:1: not valid JSON: a comment (JSON has none)");
     EXPECT_ERROR("{\"rules\": {", "the text ends before the value does");
+    EXPECT_ERROR("{\"a\": x, \"b\": {", "test.json:1:7: not valid JSON: unexpected 'x'");
     EXPECT_ERROR("{\"fail_on\": \"warning\" \"target\": \"iOS17\"}", "test.json:1:", "unexpected '\"'");
     EXPECT_ERROR("{\"fail_on\": \"warning\"}}\n", "test.json:1:23: not valid JSON: text after the end of the value");
 }
