@@ -73,9 +73,8 @@ static int effective_level(const rule_ctx *ctx, int asked) {
     return lv;
 }
 
-int ctx_cap_check(rule_ctx *ctx, int level) {
-    if (!ctx || !ctx->rule || level < LEVEL_NONE || level > LEVEL_ERROR) return 0;
-    int lv = effective_level(ctx, level);
+/* The cap at an effective level lv: CTX_CAPPED (notified once), else 0. */
+static int cap_at(rule_ctx *ctx, int lv) {
     if (ctx->n_at_level[lv] < CTX_MAX_FINDINGS_PER_RULE) return 0;
     if (!ctx->capped_at[lv])
         ctx_notify(ctx, "rule/too-many-findings", LEVEL_WARNING,
@@ -83,6 +82,11 @@ int ctx_cap_check(rule_ctx *ctx, int level) {
                    CTX_MAX_FINDINGS_PER_RULE, level_name(lv));
     ctx->capped_at[lv] = true;
     return CTX_CAPPED;
+}
+
+int ctx_cap_check(rule_ctx *ctx, int level) {
+    if (!ctx || !ctx->rule || level < LEVEL_NONE || level > LEVEL_ERROR) return 0;
+    return cap_at(ctx, effective_level(ctx, level));
 }
 
 bool ctx_capped(const rule_ctx *ctx) {
@@ -110,7 +114,7 @@ int ctx_report(rule_ctx *ctx, const report_args *a) {
     }
     const host_rule *r = ctx->rule;
     int lv = effective_level(ctx, a->level);
-    if (ctx_cap_check(ctx, a->level) == CTX_CAPPED) {
+    if (cap_at(ctx, lv) == CTX_CAPPED) {
         cJSON_Delete(props);
         return CTX_CAPPED;
     }
