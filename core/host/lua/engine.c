@@ -686,22 +686,21 @@ int luarule_load_dir(registry *reg, const char *dir, const host_limits *lim) {
         size_t nf = 0;
         char **files = list_dir(sub, &nf);
         for (size_t j = 0; files && j < nf; j++) {
-            if (!is_lua_file(files[j], &stem)) continue;
             char path[4096], id[512];
             int k1 = snprintf(path, sizeof path, "%s/%s", sub, files[j]);
-            int k2 = snprintf(id, sizeof id, "%s/%.*s", ents[i], (int)stem, files[j]);
-            if (k1 < 0 || (size_t)k1 >= sizeof path || k2 < 0 || (size_t)k2 >= sizeof id) continue;
-            if (is_dir(path)) continue;
-            added += luarule_load_file(reg, path, id, lim);
-        }
-        /* a folder inside a category folder holds no rule: say so when
-         * it holds .lua files (the rules folder's parent named instead of
-         * it, or rules kept in subfolders), which would silently not run */
-        for (size_t j = 0; files && j < nf; j++) {
-            char path[4096];
-            int k1 = snprintf(path, sizeof path, "%s/%s", sub, files[j]);
-            if (k1 > 0 && (size_t)k1 < sizeof path && is_dir(path))
+            if (k1 < 0 || (size_t)k1 >= sizeof path) continue;
+            if (is_dir(path)) {
+                /* a folder inside a category folder holds no rule: say so
+                 * when it holds .lua files (the rules folder's parent named
+                 * instead of it, or rules kept in subfolders), which would
+                 * silently not run */
                 find_nested_lua(path, RULES_NESTED_DEPTH, nested, sizeof nested, &n_nested, &budget, &cut);
+                continue;
+            }
+            if (!is_lua_file(files[j], &stem)) continue;
+            int k2 = snprintf(id, sizeof id, "%s/%.*s", ents[i], (int)stem, files[j]);
+            if (k2 < 0 || (size_t)k2 >= sizeof id) continue;
+            added += luarule_load_file(reg, path, id, lim);
         }
         free_list(files, nf);
     }
