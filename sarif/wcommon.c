@@ -375,16 +375,18 @@ void sarif_truncate_utf8(char *s, size_t max) {
     memcpy(s + cut, "...", 4);
 }
 
-char *sarif_diag_path(const char *s) {
+/* s cleaned as one line, with every ':' that `which` picks (given what
+ * follows it) written as U+FF1A FULLWIDTH COLON; malloc'd */
+static char *fullwidth_colons(const char *s, bool (*which)(const char *after)) {
     char *c = sarif_clean(s, true);
     if (!c) return NULL;
-    size_t n = 0, colons = 0;
-    for (; c[n]; n++) colons += c[n] == ':';
-    if (!colons) return c;
-    char *o = malloc(n + 2 * colons + 1), *q = o;
+    size_t n = strlen(c), picked = 0;
+    for (size_t i = 0; i < n; i++) picked += c[i] == ':' && which(c + i + 1);
+    if (!picked) return c;
+    char *o = malloc(n + 2 * picked + 1), *q = o;
     if (o) {
         for (const char *p = c; *p; p++) {
-            if (*p == ':') {
+            if (*p == ':' && which(p + 1)) {
                 memcpy(q, "\xef\xbc\x9a", 3);   /* U+FF1A */
                 q += 3;
             } else {
@@ -396,6 +398,13 @@ char *sarif_diag_path(const char *s) {
     free(c);
     return o;
 }
+
+static bool any_colon(const char *after) {
+    (void)after;
+    return true;
+}
+
+char *sarif_diag_path(const char *s) { return fullwidth_colons(s, any_colon); }
 
 /* Does p (just after a ':') hold DIGITS[:DIGITS]": error|warning|note: "? */
 static bool forged_diag_head(const char *p) {
@@ -411,27 +420,7 @@ static bool forged_diag_head(const char *p) {
     return false;
 }
 
-char *sarif_diag_text(const char *s) {
-    char *c = sarif_clean(s, true);
-    if (!c) return NULL;
-    size_t n = strlen(c), forged = 0;
-    for (size_t i = 0; i < n; i++) forged += c[i] == ':' && forged_diag_head(c + i + 1);
-    if (!forged) return c;
-    char *o = malloc(n + 2 * forged + 1), *q = o;
-    if (o) {
-        for (const char *p = c; *p; p++) {
-            if (*p == ':' && forged_diag_head(p + 1)) {
-                memcpy(q, "\xef\xbc\x9a", 3);   /* U+FF1A */
-                q += 3;
-            } else {
-                *q++ = *p;
-            }
-        }
-        *q = 0;
-    }
-    free(c);
-    return o;
-}
+char *sarif_diag_text(const char *s) { return fullwidth_colons(s, forged_diag_head); }
 
 void sarif_count(const run_result *r, sarif_counts *c) {
     memset(c, 0, sizeof *c);
