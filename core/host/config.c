@@ -769,25 +769,24 @@ int config_parse(config *c, const char *text, size_t len, const char *name, cons
     /* the whole text is one value: "{...}}" is a typo, not a file (checked
      * here: cJSON 1.7.15's require_null_terminated refuses a text whose
      * length ends at the value's whitespace) */
-    if (root && end && end >= text && end <= text + len) {
+    size_t bad = SIZE_MAX;
+    char why[160];
+    if (!root) {
+        bad = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+        json_error_hint(text, len, bad, why, sizeof why);
+    } else if (end && end >= text && end <= text + len) {
         size_t off = (size_t)(end - text);
         while (off < len && (unsigned char)text[off] <= ' ') off++;   /* cJSON's whitespace: every byte <= ' ' */
         if (off < len) {
-            size_t col = 1;
-            for (size_t i = off; i > 0 && text[i - 1] != '\n'; i--) col++;
-            snprintf(err, errlen, "%s:%u:%zu: not valid JSON: text after the end of the value (one '}' too many?)",
-                     c->file, line_at(text, off), col);
-            cJSON_Delete(root);
-            return -1;
+            bad = off;
+            snprintf(why, sizeof why, "text after the end of the value (one '}' too many?)");
         }
     }
-    if (!root) {
-        size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
-        char why[160];
-        json_error_hint(text, len, off, why, sizeof why);
+    if (bad != SIZE_MAX) {
         size_t col = 1;
-        for (size_t i = off; i > 0 && text[i - 1] != '\n'; i--) col++;
-        snprintf(err, errlen, "%s:%u:%zu: not valid JSON: %s", c->file, line_at(text, off), col, why);
+        for (size_t i = bad; i > 0 && text[i - 1] != '\n'; i--) col++;
+        snprintf(err, errlen, "%s:%u:%zu: not valid JSON: %s", c->file, line_at(text, bad), col, why);
+        cJSON_Delete(root);
         return -1;
     }
     c->lines = calloc(1, sizeof *c->lines);
