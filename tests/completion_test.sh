@@ -41,6 +41,16 @@ for c in check inspect rules probe compare test-rule completion manpage; do
     grep -q "^$c " "$T/help.txt" || grep -q "^  $c " "$T/help.txt" || bad "--help lacks the command $c"
     grep -q "^\\.B $(printf '%s' "$c" | sed 's/-/\\\\-/g')\$" "$T/man.1" || bad "the man page lacks the command $c"
 done
+# every variable the tool reads, but the executor's and the tests' own knobs
+# (CML_EXEC_*, CML_PROBE_*: bench/README.md) and TERM, is in ENVIRONMENT
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+vars=$(grep -rhoE '(getenv|env_dir)\("[A-Z_]+"' "$SRC/core" "$SRC/sarif" "$SRC/plugins" --include='*.c' |
+    sed 's/.*("//; s/"//' | grep -vE '^(CML_EXEC_|CML_PROBE_|TERM$)' | sort -u)
+[ "$(echo "$vars" | wc -l)" -ge 6 ] || bad "found only $(echo "$vars" | wc -l) environment variables in the source"
+env_section=$(sed -n '/^\.SH ENVIRONMENT/,/^\.SH EXAMPLES/p' "$T/man.1")
+for v in $vars; do
+    echo "$env_section" | grep -q "$v" || bad "the man page's ENVIRONMENT lacks $v"
+done
 if command -v groff > /dev/null 2>&1; then
     warn=$(groff -man -Tutf8 -ww -z "$T/man.1" 2>&1)
     [ -z "$warn" ] || bad "groff warns about the man page: $warn"

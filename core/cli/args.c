@@ -58,8 +58,8 @@ void cli_opts_free(cli_opts *o) {
 static const cli_command COMMANDS[] = {
     {"check", CMD_CHECK, "[options] PATH...", "run the rules (the default command)",
      "Runs every enabled rule over the models. PATH is an .mlmodel file, an .mlpackage or .mlmodelc folder, or a "
-     "folder to search for models. The report goes to stdout (or -o FILE); notifications and the summary go to "
-     "stderr.",
+     "folder to search for models. The report goes to stdout (or -o FILE). Notifications and the summary are part "
+     "of a text report on stdout, and go to stderr otherwise (-o, or another format).",
      cmd_check, NULL, NULL, NULL},
     {"inspect", CMD_INSPECT, "[--format text|json] [-o FILE] PATH...", "print a model's facts",
      "Prints what the model is: format, specification version and minimum OS, type, inputs, outputs and states, "
@@ -92,12 +92,12 @@ static const cli_command COMMANDS[] = {
      "options come from --config FILE (no configuration is searched for). Exit 0 when every case passes, 1 when "
      "one fails, 2 when the rule does not load or there are no cases.",
      cmd_test_rule, NULL, NULL, NULL},
-    {"completion", CMD_META, "bash|zsh|fish", "print a shell completion script",
+    {"completion", CMD_COMPLETION, "bash|zsh|fish", "print a shell completion script",
      "Prints the completion script for bash, zsh or fish, made from the same flag table as this help. Install it "
      "as, for instance, /usr/share/bash-completion/completions/coreml-lint, a _coreml-lint file on zsh's $fpath, or "
      "~/.config/fish/completions/coreml-lint.fish (the packages install all three).",
      cmd_completion, NULL, NULL, NULL},
-    {"manpage", CMD_META, "", "print the manual page (roff)",
+    {"manpage", CMD_MANPAGE, "", "print the manual page (roff)",
      "Prints coreml-lint(1), made from the same command and flag tables as this help (the packages install it; "
      "read it with `coreml-lint manpage | man -l -`).",
      cmd_manpage, NULL, NULL, NULL},

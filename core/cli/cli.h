@@ -21,9 +21,11 @@ enum {
     CMD_PROBE = 1u << 3,
     CMD_COMPARE = 1u << 4,
     CMD_TEST_RULE = 1u << 5,
-    CMD_META = 1u << 6,          /* completion, manpage: about the tool itself */
+    CMD_COMPLETION = 1u << 6,
+    CMD_MANPAGE = 1u << 7,
 };
 #define CMD_RUNS (CMD_CHECK | CMD_PROBE | CMD_COMPARE)   /* commands that run rules over models */
+#define CMD_META (CMD_COMPLETION | CMD_MANPAGE)        /* about the tool itself (each its own bit: its own help) */
 
 typedef struct strv {
     const char **v;

@@ -169,9 +169,9 @@ static void zsh(FILE *out, const cli_command *cmds, size_t nc, const cli_flag_vi
             }
             fputs("' \\\n", out);
         }
-        if (cmds[c].bit == CMD_META && !strcmp(cmds[c].name, "completion"))
+        if (cmds[c].bit == CMD_COMPLETION)
             fprintf(out, "            '1:shell:(%s %s %s)'\n", SHELLS[0], SHELLS[1], SHELLS[2]);
-        else if (cmds[c].bit == CMD_META)
+        else if (cmds[c].bit & CMD_META)
             fputs("            ''\n", out);
         else
             fputs("            '*:model:_files'\n", out);
@@ -304,7 +304,7 @@ int cmd_manpage(const cli_command *c, cli_opts *o) {
     const char *section = NULL;
     for (size_t i = 0; i < nf; i++) {
         const cli_flag_view *f = &fl[i];
-        if (f->commands == CMD_META) continue;
+        if (!(f->commands & ~CMD_META)) continue;
         if (!section || strcmp(section, f->section)) {
             section = f->section;
             fputs(".SS ", out);
@@ -370,6 +370,10 @@ int cmd_manpage(const cli_command *c, cli_opts *o) {
           ".B IPHONEOS_DEPLOYMENT_TARGET\n(and the other platforms' *_DEPLOYMENT_TARGET) the deployment target "
           "when none is given.\n.TP\n.B CML_RULES_DIR\\fR, \\fBCML_PLUGIN_DIR\nfolders of the bundled Lua rules and "
           "plugins instead of the ones beside the executable (empty: none).\n"
+          ".TP\n.B COREML_LINT_TRUST_CONFIG\n1: as \\-\\-trust\\-config.\n"
+          ".TP\n.B CML_DEBUG_RULES\n1: a Lua rule's print() and its errors' tracebacks go to stderr.\n"
+          ".TP\n.B CML_RULES_FROM_SOURCE\n1: the bundled Lua rules are compiled from their text, not from the "
+          "bytecode built in.\n"
           ".SH EXAMPLES\n.nf\ncoreml\\-lint check \\-\\-target iOS16 Models/\n"
           "coreml\\-lint check \\-\\-format sarif \\-o coreml.sarif Models/\n"
           "coreml\\-lint check \\-\\-format xcode \\-\\-target \"$IPHONEOS_DEPLOYMENT_TARGET\" \"$SRCROOT/Models\"\n"

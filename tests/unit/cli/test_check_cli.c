@@ -1345,6 +1345,17 @@ static void test_help(void) {
     EXPECT_CODE(r, 0);
     CHECK(strstr(r.out, "--threads") && strstr(r.out, "--enable") && !strstr(r.out, "--markdown"));
     cli_res_free(&r);
+    /* every command's help is its own (manpage once printed completion's) */
+    static const char *const all[] = {"check", "inspect", "rules", "probe", "compare", "test-rule", "completion",
+                                      "manpage"};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "usage: coreml-lint %s", all[i]);
+        r = RUNW(all[i], "--help");
+        EXPECT_CODE(r, 0);
+        CHECK(!strncmp(r.out, want, strlen(want)));
+        cli_res_free(&r);
+    }
     r = RUNW("help", "compare");
     EXPECT_CODE(r, 0);
     CHECK(!strncmp(r.out, "usage: coreml-lint compare", 26));
