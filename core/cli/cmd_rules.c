@@ -124,6 +124,12 @@ static void rules_json(FILE *out, const registry *reg, const char *pattern) {
     cJSON_Delete(arr);
 }
 
+static bool glob_matches_any(const registry *reg, const char *pattern) {
+    for (size_t i = 0; i < registry_count(reg); i++)
+        if (host_glob_match(pattern, registry_rule(reg, i)->id, false)) return true;
+    return false;
+}
+
 int cmd_rules(const cli_command *c, cli_opts *o) {
     (void)c;
     const char *fmt = o->markdown ? "markdown" : o->format ? o->format : "text";
@@ -144,6 +150,12 @@ int cmd_rules(const cli_command *c, cli_opts *o) {
     const char *want = o->args.n ? o->args.v[0] : NULL;
     if (!rc && want && !host_is_glob(want) && !registry_find(s.reg, want)) {
         cli_errorf("coreml-lint rules: no rule '%s' (coreml-lint rules lists them)", want);
+        rc = 2;
+    } else if (!rc && want && !glob_matches_any(s.reg, want)) {
+        /* `rules --rules-dir DIR GLOB` is the CI check of house rules:
+         * a folder named one level off loads nothing, and an empty list
+         * must not pass that check */
+        cli_errorf("coreml-lint rules: no rule matches '%s' (coreml-lint rules lists them)", want);
         rc = 2;
     }
     report_file rf = {0};

@@ -642,6 +642,16 @@ static void test_rules_validate_and_docs(void) {
     free(page);
     snprintf(p, sizeof p, "%s/rules/load", d);
     CHECK(access(p, F_OK) != 0);
+    /* the folder above the rules folder named: nothing loads, and the glob
+     * matches no rule: that CI check must fail */
+    work_dirs("hdocs-up/my-rules/house");
+    write_str("hdocs-up/my-rules/house/hello.lua",
+              "return { id = \"house/hello\", name = \"Hello\", summary = \"s\", help = \"h\", level = \"note\",\n"
+              "  check = function(model, ctx) end }\n");
+    r = RUNW("rules", "--no-config", "--rules-dir", "hdocs-up", "house/*");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "no rule matches 'house/*'") != NULL);
+    cli_res_free(&r);
     write_str("hdocs/house/broken.lua", "return { id = \"house/broken\",\n");
     r = RUNW("rules", "--no-config", "--rules-dir", "hdocs", "house/*");
     EXPECT_CODE(r, 2);
