@@ -229,9 +229,12 @@ static void sc_value(scan *z, char *ptr, size_t cap) {
                 sc_ws(z);
                 if (z->s < z->end && *z->s == ':') z->s++;
             } else {
+                /* an element's line is where its value starts (an error about
+                 * a whole suppression points there) */
                 char idx[32];
                 snprintf(idx, sizeof idx, "%zu", i++);
                 ptr_append(ptr, cap, idx);
+                lines_add(z->out, ptr, z->line);
             }
             sc_value(z, ptr, cap);
             ptr[base] = 0;
@@ -538,9 +541,12 @@ static int parse_supps(config *c, const cJSON *item, char *err, size_t errlen) {
                            s->rule);
         const char *r = s->reason;
         while (r && (*r == ' ' || *r == '\t')) r++;
-        if (!r || !*r)
-            return cfg_err(c, ptr, err, errlen, "suppression %zu (rule '%s') needs a 'reason': say why it is accepted",
-                           i + 1, s->rule);
+        if (!r || !*r) {
+            char rp[512];   /* a blank reason's own line, else the suppression's */
+            mkptr(rp, sizeof rp, "suppressions", idx, "reason");
+            return cfg_err(c, s->reason ? rp : ptr, err, errlen,
+                           "suppression %zu (rule '%s') needs a 'reason': say why it is accepted", i + 1, s->rule);
+        }
         i++;
     }
     return 0;

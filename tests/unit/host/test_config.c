@@ -196,6 +196,10 @@ static void test_parse_errors(void) {
     /* suppressions need a rule and a non-blank reason */
     EXPECT_ERROR("{\"suppressions\": [{\"rule\": \"a/b\"}]}", "reason");
     EXPECT_ERROR("{\"suppressions\": [{\"rule\": \"a/b\", \"reason\": \"  \"}]}", "reason");
+    /* each at its line: the suppression's own, or its blank reason's */
+    EXPECT_ERROR("{\"suppressions\": [\n  {\"rule\": \"a/b\", \"reason\": \"r\"},\n  {\"rule\": \"a/c\"}]}",
+                 "test.json:3:", "suppression 2 (rule 'a/c') needs a 'reason'");
+    EXPECT_ERROR("{\"suppressions\": [{\n  \"rule\": \"a/b\",\n  \"reason\": \"\"}]}", "test.json:3:", "needs a 'reason'");
     EXPECT_ERROR("{\"suppressions\": [{\"reason\": \"because\"}]}", "'rule'");
     EXPECT_ERROR("{\"suppressions\": [{\"rule\": \"Not An Id\", \"reason\": \"r\"}]}", "Not An Id");
     /* targets */
