@@ -71,6 +71,7 @@ check_tree() { # label, prefix
         [ $rc -le 1 ] || bad "$1: check exited $rc: $(cat "$T/check.err")"
         grep -q '"rule":[[:space:]]*"meta/missing-metadata"' "$T/check.json" ||
             bad "$1: check did not run the bundled Lua rules"
+        grep -q 'bundled-missing' "$T/check.json" "$T/check.err" && bad "$1: check says bundled folders are missing"
     fi
     [ $fail -eq 0 ] && echo "ok   $1: $n_want rules, $(head -1 "$T/version.txt")"
 }
@@ -82,4 +83,18 @@ check_tree "moved prefix" "$T/moved"
 DESTDIR="$T/stage" "$CMAKE" --install "$B" --prefix /opt/coreml-lint > "$T/install.log" 2>&1 ||
     { cat "$T/install.log"; bad "DESTDIR install failed"; exit 1; }
 check_tree "DESTDIR staging" "$T/stage/opt/coreml-lint"
+
+# the executable copied away from its install, where no plugin folder can be
+# found (unless one is installed at the build's own prefix): the run says so
+# instead of quietly running without the plugins' rules
+libdir=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$B/CMakeCache.txt")/lib/coreml-lint
+model=$B/examples/tiny_mlprogram.mlpackage
+if [ -d "$model" ] && [ ! -d "$libdir" ]; then
+    mkdir -p "$T/alone" && cp "$B/coreml-lint" "$T/alone/"
+    "$T/alone/coreml-lint" check --no-config "$model" > "$T/alone.out" 2> "$T/alone.err"
+    grep -q 'the bundled plugins were not found' "$T/alone.out" "$T/alone.err" ||
+        bad "an executable without its plugins did not warn: $(cat "$T/alone.out" "$T/alone.err" | tail -3)"
+    CML_PLUGIN_DIR= "$T/alone/coreml-lint" check --no-config "$model" > "$T/alone.out" 2>&1
+    grep -q 'bundled-missing\|were not found' "$T/alone.out" && bad "CML_PLUGIN_DIR= (none) still warned"
+fi
 exit $fail

@@ -101,15 +101,28 @@ int sources_load_rule_file(registry *reg, const char *path, const host_limits *l
     return so ? so_load_plugin(reg, path, false, lim) : luarule_load_file(reg, path, NULL, lim);
 }
 
+/* No bundled folder where one was looked for (an executable copied away
+ * from its install): a run would quietly lack those rules. An empty
+ * variable asks for none, and says nothing. */
+static void bundled_missing(registry *reg, const char *what, const char *var, const char *rel) {
+    if (getenv(var)) return;
+    registry_notify(reg, NULL, "config/bundled-missing", LEVEL_WARNING, NULL, 0,
+                    "the bundled %s were not found (not at %s from the executable, nor in the build or install "
+                    "folder): their rules do not run; reinstall, set %s, or give --no-bundled", what, rel,
+                    var);
+}
+
 size_t sources_load(registry *reg, const sources *src) {
     const host_limits *lim = src ? src->limits : NULL;
     register_compiled_in(reg);
     if (!src || !src->no_bundled) {
         char *d = sources_bundled_rules_dir();
         if (d) luarule_load_dir(reg, d, lim);
+        else bundled_missing(reg, "rules", "CML_RULES_DIR", CML_REL_DATADIR "/rules");
         free(d);
         char *p = sources_bundled_plugin_dir();
         if (p) so_load_dir(reg, p, true, lim);
+        else bundled_missing(reg, "plugins", "CML_PLUGIN_DIR", CML_REL_LIBDIR);
         free(p);
     }
     /* everything so far ships with coreml-lint (documented in docs/rules/);
