@@ -105,12 +105,18 @@ static int write_note(FILE *out, const notification *n, bool color) {
         if (!where) goto out;
     }
     if (n->count > 1 && !(times = sarif_printf(" (%zu times)", n->count))) goto out;
-    if (n->rule_id && *n->rule_id) {
-        char *cr = sarif_clean(n->rule_id, true);
-        if (!cr) goto out;
-        const char *mod = note_model_shown(n);
+    const char *mod = note_model_shown(n);
+    if ((n->rule_id && *n->rule_id) || mod) {
+        /* [RULE on MODEL], [RULE], or [on MODEL] for a model's trouble that
+         * is no rule's (a usage error: a probe --input that does not fit it) */
+        char *cr = n->rule_id && *n->rule_id ? sarif_clean(n->rule_id, true) : NULL;
         char *cmod = mod ? sarif_clean(mod, true) : NULL;
-        rule = cmod ? sarif_printf(" [%s on %s]", cr, cmod) : sarif_printf(" [%s]", cr);
+        if ((n->rule_id && *n->rule_id && !cr) || (mod && !cmod)) {
+            free(cr);
+            free(cmod);
+            goto out;
+        }
+        rule = sarif_printf(" [%s%s%s]", cr ? cr : "", cr && cmod ? " on " : cmod ? "on " : "", cmod ? cmod : "");
         free(cr);
         free(cmod);
         if (!rule) goto out;

@@ -68,7 +68,7 @@ static int write_note(FILE *out, const run_result *r, const notification *n) {
     /* the same failure on two models is two issues: each names its model */
     const char *mod = note_model_shown(n);
     char *mpath = mod ? abs_path(r, mod) : NULL, *on = NULL;
-    if (mpath && rule && (on = sarif_printf("%s on %s", rule, mpath))) {
+    if (mpath && rule && (on = sarif_printf("%s%son %s", rule, *rule ? " " : "", mpath))) {
         free(rule);
         rule = on;
     }

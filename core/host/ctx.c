@@ -44,8 +44,11 @@ static const char *derive_kind(const char *logical, const char *asked) {
 static void ctx_vnotify(rule_ctx *ctx, const char *kind, int level, uint32_t line, const char *fmt, va_list ap) {
     if (!ctx) return;
     ctx->notified = true;
-    const char *file = ctx->rule && ctx->rule->origin && *ctx->rule->origin ? ctx->rule->origin : NULL;
-    registry_vnotify(ctx->reg, ctx->rule ? ctx->rule->id : NULL, kind ? kind : "rule/error", level,
+    /* a usage error is the user's flag or path, not the rule's: naming the
+     * rule (or its plugin file) that happened to run first would mislead */
+    bool usage = kind && !strcmp(kind, NOTE_USAGE);
+    const char *file = !usage && ctx->rule && ctx->rule->origin && *ctx->rule->origin ? ctx->rule->origin : NULL;
+    registry_vnotify(ctx->reg, !usage && ctx->rule ? ctx->rule->id : NULL, kind ? kind : "rule/error", level,
                      ctx->model_path, file, file ? line : 0, fmt, ap);
 }
 

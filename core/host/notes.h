@@ -53,11 +53,11 @@ int notes_has(const notes *ns, const char *kind, int min_level);
  * of them, *load_errors rule files that did not load and *unusable
  * plugins that could not be used (either pointer may be NULL). */
 size_t notes_failures(const notes *ns, size_t *load_errors, size_t *unusable);
-/* The model a rule's notification names beside it in text ("[rule on
- * MODEL]": the same failure on two models must read as two lines), or NULL
- * when it has no rule or model, or its file is the model. */
+/* The model a notification names beside it in text ("[rule on MODEL]",
+ * or "[on MODEL]" without a rule: the same failure on two models must read
+ * as two lines), or NULL when it has no model, or its file is the model. */
 static inline const char *note_model_shown(const notification *n) {
-    if (!n->rule_id || !n->model_path || !*n->model_path) return NULL;
+    if (!n->model_path || !*n->model_path) return NULL;
     return n->file && !strcmp(n->file, n->model_path) ? NULL : n->model_path;
 }
 /* Order for reports: rule, kind, model, file, line, message. */

@@ -607,6 +607,8 @@ static void test_inputs_and_outputs(void) {
             fprintf(stderr, "  --input %s: expected '%s' in:\n%s\n", bad[i].arg, bad[i].needle, r.out);
             CHECK(0);
         }
+        /* the user's flag is at fault, not whichever probe rule ran first */
+        CHECK(strstr(r.out, "[on ") != NULL && strstr(r.out, "probe/baseline-divergence") == NULL);
         cli_res_free(&r);
     }
     r = RUN_BIN("probe", "--no-config", "--input", "novalue", model);
