@@ -14,7 +14,10 @@
 #include "coreml-lint/ir.h"
 
 /* per model; further problems are counted, not kept, and the last slot is
- * kept for the note that says how many (diag_finish) */
+ * kept for the entry that says how many (diag_finish). A full list keeps
+ * the most severe: a problem above the least severe kept one takes its
+ * slot, so that a flood of warnings cannot push an error out of the list
+ * (and the run's exit status down to 0). */
 #define DIAG_MAX 256u
 
 typedef struct diag_list {
@@ -22,6 +25,9 @@ typedef struct diag_list {
     size_t n;
     const cml_diag *items[DIAG_MAX];
     size_t dropped;
+    size_t dropped_at[4];        /* by level (DIAG_NOTE..DIAG_ERROR) */
+    const char *dropped_rule;    /* a rule id of the most severe dropped problem */
+    int dropped_level;
     cml_diag reserved;           /* diag_add_reserved's: needs no arena */
     char reserved_msg[256];
 } diag_list;
@@ -38,10 +44,11 @@ cml_diag *diag_add(diag_list *dl, const char *rule_id, int level, const char *ar
 /* Whether diag_add only counts now: every slot but the note's is taken. */
 static inline int diag_full(const diag_list *dl) { return dl->n >= DIAG_MAX - 1; }
 
-/* Close the list: when problems were counted, not kept, the note that says
- * how many goes into the slot kept for it (rule_id, level and artifact as
- * given). Returns it, or NULL (nothing dropped, or the arena is exhausted). */
-cml_diag *diag_finish(diag_list *dl, const char *rule_id, int level, const char *artifact);
+/* Close the list: when problems were counted, not kept, the entry that
+ * says how many goes into the slot kept for it, at the level and under a
+ * rule of the most severe of them (a dropped error stays an error).
+ * Returns it, or NULL (nothing dropped, or the arena is exhausted). */
+cml_diag *diag_finish(diag_list *dl, const char *artifact);
 
 /* The one problem that must be listed even when the arena is spent (the
  * arena's cap itself): held in the list, not the arena, and listed last,

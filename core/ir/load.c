@@ -627,7 +627,7 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
         ir_pass_nn_shapes(lm, lm->model);
         ir_pass_compute(lm, lm->model);
         ir_pass_opcheck(lm, lm->model);
-        diag_finish(&lm->diags, "load/protobuf-corrupt", DIAG_NOTE, "");
+        diag_finish(&lm->diags, "");
         /* from the list's own slot: the spent arena cannot hold it, and a
          * model cut short must not read as clean */
         if (arena_exhausted(lm->a))

@@ -17,6 +17,7 @@
 #include "cli/inspect.h"
 #include "ir/weights.h"
 #include "ir/model.h"
+#include "format/diag.h"
 #include "format/fsutil.h"
 #include "format/pbwire.h"
 #include "tmptree.h"
@@ -50,6 +51,37 @@ static void test_arena_cap(void) {
     unsigned char *big = arena_alloc(a, 1u << 20);
     CHECK(big && big[0] == 0 && big[(1u << 20) - 1] == 0);
     CHECK(arena_used(a) >= (1u << 20));
+    arena_free(a);
+}
+
+/* ---- the load problem list --------------------------------------------------- */
+
+/* A full list keeps the most severe problems: a flood of warnings (255 bad
+ * input types in a compiled model's metadata.json, an adversarial pass)
+ * pushed the model.mil error out, and the run exited 0. The entry for what
+ * was not listed takes the level of the worst of it. */
+static void test_diag_flood_keeps_errors(void) {
+    arena *a = arena_new(0);
+    diag_list dl = {.a = a};
+    for (unsigned i = 0; i < 300; i++) diag_add(&dl, "load/interface-invalid", DIAG_WARNING, "", -1, 0, 0, NULL, "w%u", i);
+    CHECK(diag_full(&dl));
+    CHECK(diag_add(&dl, "load/mil-structure", DIAG_ERROR, "", -1, 3, 1, NULL, "syntax") != NULL);
+    CHECK(diag_add(&dl, "load/interface-invalid", DIAG_NOTE, "", -1, 0, 0, NULL, "n") == NULL);
+    const cml_diag *fin = diag_finish(&dl, "");
+    CHECK(fin != NULL);
+    size_t errors = 0;
+    for (size_t i = 0; i < dl.n; i++) errors += dl.items[i]->level == DIAG_ERROR && !strcmp(dl.items[i]->message, "syntax");
+    CHECK_INT(errors, 1);
+    CHECK(fin && fin->level == DIAG_WARNING && strstr(fin->message, "47 further load problems") &&
+          strstr(fin->message, "(0 errors, 46 warnings, 1 notes)"));
+    arena_free(a);
+    /* errors past a list full of errors: the entry for them is an error */
+    a = arena_new(0);
+    dl = (diag_list){.a = a};
+    for (unsigned i = 0; i < 260; i++) diag_add(&dl, "load/weight-blob", DIAG_ERROR, "", -1, 0, 0, NULL, "e%u", i);
+    fin = diag_finish(&dl, "");
+    CHECK(fin && fin->level == DIAG_ERROR && !strcmp(fin->rule_id, "load/weight-blob"));
+    CHECK_INT(dl.n, DIAG_MAX);
     arena_free(a);
 }
 
@@ -539,6 +571,7 @@ static void test_tmp_make_dir(void) {
 
 int main(void) {
     RUN(test_arena_cap);
+    RUN(test_diag_flood_keeps_errors);
     RUN(test_pbwire_locates_corruption);
     RUN(test_depth_walk_stops_at_field_zero);
     RUN(test_half_to_float);
