@@ -154,23 +154,64 @@ static cml_dtype nm_compute_dtype(const cml_op *op) {
 
 static bool nm_is_kind(const cml_op *op, const char *k) { return op && op->kind && !strcmp(op->kind, k); }
 
+/* The ops a walk below has entered. A value lists an op once per input
+ * that binds it, and constexpr ops can bind one value many times: a walk
+ * that did not remember took K^depth steps (16 layers of constexpr ops
+ * binding the previous value 4 times: 75 s, an adversarial pass). Each op
+ * is now entered once per walk. Without memory the walk stops, answering
+ * "not reached" / "not only masks" (no finding is made up). */
+typedef struct nm_walk {
+    const cml_op **v;
+    size_t cap, n;
+    bool oom;
+} nm_walk;
+
+/* true when op is entered now for the first time */
+static bool nm_walk_enter(nm_walk *w, const cml_op *op) {
+    if (w->oom) return false;
+    if (2 * (w->n + 1) > w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 64;
+        const cml_op **v = calloc(cap, sizeof *v);
+        if (!v) {
+            w->oom = true;
+            return false;
+        }
+        for (size_t i = 0; i < w->cap; i++)
+            if (w->v[i]) {
+                size_t k = (size_t)(((uintptr_t)w->v[i] >> 4) * 0x9E3779B97F4A7C15ull) & (cap - 1);
+                while (v[k]) k = (k + 1) & (cap - 1);
+                v[k] = w->v[i];
+            }
+        free(w->v);
+        w->v = v;
+        w->cap = cap;
+    }
+    size_t k = (size_t)(((uintptr_t)op >> 4) * 0x9E3779B97F4A7C15ull) & (w->cap - 1);
+    for (; w->v[k]; k = (k + 1) & (w->cap - 1))
+        if (w->v[k] == op) return false;
+    w->v[k] = op;
+    w->n++;
+    return true;
+}
+
 /* Does data reaching op end up in fp16 compute? Through constexpr ops
  * (decompression) the data flows on to their consumers. The first fp16
- * compute op is stored in *at. */
-static bool nm_op_fp16(const cml_op *op, const cml_op **at, int depth);
+ * compute op is stored in *at. An op entered before answered false (a
+ * true ends the walk). */
+static bool nm_op_fp16(nm_walk *w, const cml_op *op, const cml_op **at, int depth);
 
-static bool nm_value_fp16(const cml_value *v, const cml_op **at, int depth) {
+static bool nm_value_fp16(nm_walk *w, const cml_value *v, const cml_op **at, int depth) {
     if (!v || depth > NM_MAX_DEPTH) return false;
     for (size_t i = 0; i < v->n_consumers; i++)
-        if (nm_op_fp16(v->consumers[i], at, depth + 1)) return true;
+        if (nm_op_fp16(w, v->consumers[i], at, depth + 1)) return true;
     return false;
 }
 
-static bool nm_op_fp16(const cml_op *op, const cml_op **at, int depth) {
-    if (!op || depth > NM_MAX_DEPTH) return false;
+static bool nm_op_fp16(nm_walk *w, const cml_op *op, const cml_op **at, int depth) {
+    if (!op || depth > NM_MAX_DEPTH || !nm_walk_enter(w, op)) return false;
     if (op->is_const) { /* constexpr: follow the decompressed value */
         for (size_t j = 0; j < op->n_outputs; j++)
-            if (nm_value_fp16(op->outputs[j], at, depth + 1)) return true;
+            if (nm_value_fp16(w, op->outputs[j], at, depth + 1)) return true;
         return false;
     }
     /* a cast to fp16, or an op typed fp16: the value is used in fp16.
@@ -185,22 +226,25 @@ static bool nm_op_fp16(const cml_op *op, const cml_op **at, int depth) {
 
 /* Only masking patterns consume it: select, band_part, or an add/sub whose
  * result feeds softmax (attention masks use -inf / fp16 min on purpose).
+ * An op entered before answered true (a false ends the walk), unless the
+ * walk ran out of memory.
  * SOURCE: coremltools mil/passes/defs/quantization.py docstring on attention
  * masks (rules-knowledge §5.17). */
-static bool nm_op_mask(const cml_op *op, int depth);
+static bool nm_op_mask(nm_walk *w, const cml_op *op, int depth);
 
-static bool nm_value_mask(const cml_value *v, int depth) {
+static bool nm_value_mask(nm_walk *w, const cml_value *v, int depth) {
     if (!v || !v->n_consumers || depth > NM_MAX_DEPTH) return false;
     for (size_t i = 0; i < v->n_consumers; i++)
-        if (!nm_op_mask(v->consumers[i], depth + 1)) return false;
+        if (!nm_op_mask(w, v->consumers[i], depth + 1)) return false;
     return true;
 }
 
-static bool nm_op_mask(const cml_op *op, int depth) {
+static bool nm_op_mask(nm_walk *w, const cml_op *op, int depth) {
     if (!op || depth > NM_MAX_DEPTH) return false;
+    if (!nm_walk_enter(w, op)) return !w->oom;
     if (op->is_const) {
         for (size_t j = 0; j < op->n_outputs; j++)
-            if (!nm_value_mask(op->outputs[j], depth + 1)) return false;
+            if (!nm_value_mask(w, op->outputs[j], depth + 1)) return false;
         return op->n_outputs > 0;
     }
     if (nm_is_kind(op, "select") || nm_is_kind(op, "band_part")) return true;
@@ -215,8 +259,10 @@ static bool nm_op_mask(const cml_op *op, int depth) {
 }
 
 static bool nm_owner_mask(const nm_owner *o) {
-    if (o->literal) return nm_op_mask(o->op, 0);
-    return nm_value_mask(o->v, 0);
+    nm_walk w = {0};
+    bool r = o->literal ? nm_op_mask(&w, o->op, 0) : nm_value_mask(&w, o->v, 0);
+    free(w.v);
+    return r && !w.oom;
 }
 
 static bool nm_owner_fp16(const nm_owner *o, const cml_op **at) {
@@ -224,8 +270,10 @@ static bool nm_owner_fp16(const nm_owner *o, const cml_op **at) {
         *at = o->op;
         return true;
     }
-    if (o->literal) return nm_op_fp16(o->op, at, 0);
-    return nm_value_fp16(o->v, at, 0);
+    nm_walk w = {0};
+    bool r = o->literal ? nm_op_fp16(&w, o->op, at, 0) : nm_value_fp16(&w, o->v, at, 0);
+    free(w.v);
+    return r;
 }
 
 /* ---- dedupe of blobs shared by several functions ------------------------------- */

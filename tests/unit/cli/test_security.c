@@ -1273,6 +1273,43 @@ static void test_lua_wall_clock(void) {
     res_free(&r);
 }
 
+/* Walks over the op graph are linear in it. A value lists an op once per
+ * input that binds it: 16 levels of constexpr ops binding the previous
+ * value 6 times each made numerics/fp16-overflow's walk take 6^16 steps
+ * (hours; 75 s at 4 bindings), as no path reaches an fp16 op. The run
+ * must end within the time limit. */
+static void test_fanout_walks(void) {
+    char d[PATH_MAX + 64], f[PATH_MAX + 128];
+    path_in(d, sizeof d, work, "fanout.mlmodelc");
+    mkdir(d, 0700);
+    path_in(f, sizeof f, d, "metadata.json");
+    write_str(f, "[{\"specificationVersion\": 7, \"modelType\": {\"name\": \"MLModelType_mlProgram\"},\n"
+                 " \"inputSchema\": [{\"name\": \"x\", \"type\": \"MultiArray\", \"dataType\": \"Float32\", "
+                 "\"shape\": \"[4]\"}],\n"
+                 " \"outputSchema\": [{\"name\": \"y\", \"type\": \"MultiArray\", \"dataType\": \"Float32\", "
+                 "\"shape\": \"[4]\"}]}]\n");
+    char mil[8192];
+    size_t k = (size_t)snprintf(mil, sizeof mil,
+                                "program(1.0)\n{\n    func main<ios16>(tensor<fp32, [4]> x) {\n"
+                                "        tensor<fp32, [4]> a0 = const()[name = string(\"a0\"), "
+                                "val = tensor<fp32, [4]>([1000000, 1, 1, 1])];\n");
+    for (int l = 1; l <= 16; l++) {
+        k += (size_t)snprintf(mil + k, sizeof mil - k, "        tensor<fp32, [4]> a%d = constexpr_fanout(", l);
+        for (int b = 0; b < 6; b++) k += (size_t)snprintf(mil + k, sizeof mil - k, "%sp%d = a%d", b ? ", " : "", b, l - 1);
+        k += (size_t)snprintf(mil + k, sizeof mil - k, ")[name = string(\"a%d\")];\n", l);
+    }
+    snprintf(mil + k, sizeof mil - k,
+             "        tensor<fp32, [4]> y = add(x = x, y = a16)[name = string(\"y\")];\n"
+             "    } -> (y);\n}\n");
+    path_in(f, sizeof f, d, "model.mil");
+    write_str(f, mil);
+    res r = RUN_IN(work, 60, "check", "--no-config", "--format", "json", d);
+    CHECK(r.sig == 0 && (r.code == 0 || r.code == 1));
+    CHECK(strstr(r.out, "load/unknown-op") != NULL);   /* the made-up op, as it is: the run ended whole */
+    if (r.sig) fprintf(stderr, "  the run was killed (signal %d): a walk did not end\n", r.sig);
+    res_free(&r);
+}
+
 int main(void) {
     const char *bd = getenv("CML_BUILD_DIR");
     if (!bd) SKIP_ALL("CML_BUILD_DIR is not set");
@@ -1301,6 +1338,7 @@ int main(void) {
     RUN(test_report_to_fifo);
     RUN(test_docs_symlink);
     RUN(test_lua_wall_clock);
+    RUN(test_fanout_walks);
     RUN(test_probe_outputs_no_follow);
     RUN(test_probe_wrapping_shapes);
     tmp_remove_tree(work);
