@@ -35,7 +35,9 @@ The rule reports, as warnings:
   `epsilon` is 0 or below the threshold;
 - NeuralNetwork `batchnorm`, `mvn`, `l2normalize` and `layerNormalization`
   layers with such an epsilon: NeuralNetwork layers run in fp16 on the GPU and
-  the Neural Engine (option `neural_network`).
+  the Neural Engine (option `neural_network`). An epsilon of 0 in `batchnorm`
+  (1e-5), `mvn` and `l2normalize` (1e-6) means the default in brackets, and is
+  judged as that; `layerNormalization` has no such default.
 
 fp32 ops of an ML Program are left alone. Recent coremltools lift fp32
 constants that would underflow to the smallest fp16 when they cast a program
@@ -79,6 +81,12 @@ op in fp32 with
 
 -- NeuralNetwork layer kind -> the field holding its epsilon
 local NN_EPS = { batchnorm = "epsilon", mvn = "epsilon", l2normalize = "epsilon", layerNormalization = "eps" }
+-- the epsilon a layer uses when its field is 0. SOURCE: coremltools
+-- mlmodel/format/NeuralNetwork.proto: BatchnormLayerParams.epsilon "Defaults
+-- to 1e-5 if not set or set to 0"; MeanVarianceNormalizeLayerParams and
+-- L2NormalizeLayerParams epsilon "Defaults to 1e-6 if not set or set to 0";
+-- LayerNormalizationLayerParams.eps states no default (0 is 0).
+local NN_EPS_DEFAULT = { batchnorm = 1e-5, mvn = 1e-6, l2normalize = 1e-6 }
 -- float16 rounds magnitudes at or below 2^-25 (half the smallest subnormal,
 -- 2^-24 = 5.96e-8) to zero
 local FP16_ZERO_BELOW = 2.98023223876953125e-08
@@ -139,6 +147,7 @@ local function check_one(model, ctx)
       local field = NN_EPS[op.kind]
       if field and ctx.options.neural_network then
         local eps = op.attrs[field]
+        if eps == 0 and NN_EPS_DEFAULT[op.kind] then eps = NN_EPS_DEFAULT[op.kind] end
         if type(eps) == "number" then
           judge(ctx, op, eps, "NeuralNetwork layers compute in float16 on the GPU and the Neural Engine")
         end
