@@ -69,10 +69,13 @@ static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, 
 /* Models below dir. A folder named X.mlpackage or X.mlmodelc is one model,
  * not searched further. A folder that only its files mark as a model is
  * one too, and is then searched for models that cannot be part of it
- * (suffix_only: .mlmodel files, .mlpackage and .mlmodelc folders; its
- * marked subfolders are its stages, and a package's Data folder holds its
- * own spec): a pull request that dropped a compiled model's four files
- * into Models/ hid every model below from `check Models`. */
+ * (suffix_only: .mlmodel files, .mlpackage and .mlmodelc folders, and
+ * marked subfolders, which may be its stages: the run does not check again
+ * a stage its pipeline read; a package's Data folder holds its own spec):
+ * a pull request that dropped a compiled model's four files into Models/
+ * hid every model below from `check Models`, and one that dropped them
+ * above a compiled model that is no pipeline's stage, or a Data folder,
+ * hid that model. */
 static size_t walk(const char *dir, path_list *out, int depth, bool suffix_only) {
     DIR *d = opendir(dir);
     if (!d) {
@@ -89,7 +92,8 @@ static size_t walk(const char *dir, path_list *out, int depth, bool suffix_only)
     if (names.n) qsort(names.items, names.n, sizeof *names.items, cmp);
     size_t added = 0;
     char buf[4096];
-    bool package = suffix_only && has_model_marks(dir);
+    char mb[4200];   /* only a package (Manifest.json) has its spec in Data/ */
+    bool package = suffix_only && snprintf(mb, sizeof mb, "%s/Manifest.json", dir) < (int)sizeof mb && fs_is_file(mb);
     for (size_t i = 0; i < names.n; i++) {
         int n = snprintf(buf, sizeof buf, "%s/%s", dir, names.items[i]);
         if (n < 0 || (size_t)n >= sizeof buf) continue;
@@ -103,7 +107,7 @@ static size_t walk(const char *dir, path_list *out, int depth, bool suffix_only)
             } else if (depth + 1 > DISCOVER_MAX_DEPTH) {
                 skipped(out, "folder '%s' is deeper than %s levels below the path given; it was not searched "
                              "(name it on the command line to check it)", buf, STR(DISCOVER_MAX_DEPTH));
-            } else if (!suffix_only && has_model_marks(buf)) {
+            } else if (has_model_marks(buf)) {
                 added += push(out, buf) == 0;
                 added += walk(buf, out, depth + 1, true);
             } else {

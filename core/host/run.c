@@ -85,8 +85,50 @@ static int put_facts(cJSON **root, const char *path, cJSON *facts) {
     return cJSON_AddItemToObject(per, path, facts) ? 0 : (cJSON_Delete(facts), -1);
 }
 
+/* The compiled stage folders read as part of a pipeline (real paths,
+ * owned): a folder search lists a compiled model's marked subfolders too,
+ * since only the loader knows which of them are its stages; those it read
+ * are not checked again on their own. */
+typedef struct stage_set {
+    host_strset set;
+    char **own;
+    size_t n, cap;
+} stage_set;
+
+static void stages_add(stage_set *s, const lmodel *lm) {
+    for (size_t i = 0; i < lm->n_stage_dirs; i++) {
+        if (host_strset_has(&s->set, lm->stage_dirs[i])) continue;
+        if (s->n == s->cap) {
+            size_t nc = s->cap ? 2 * s->cap : 16;
+            char **nv = realloc(s->own, nc * sizeof *nv);
+            if (!nv) return;   /* without memory a stage is only checked twice */
+            s->own = nv, s->cap = nc;
+        }
+        char *k = host_strdup(lm->stage_dirs[i]);
+        if (!k || host_strset_add(&s->set, k) < 0) {
+            free(k);
+            return;
+        }
+        s->own[s->n++] = k;
+    }
+}
+
+static bool stages_has(const stage_set *s, const char *path) {
+    if (!s->n) return false;
+    char *real = realpath(path, NULL);
+    bool in = real && host_strset_has(&s->set, real);
+    free(real);
+    return in;
+}
+
+static void stages_free(stage_set *s) {
+    for (size_t i = 0; i < s->n; i++) free(s->own[i]);
+    free(s->own);
+    host_strset_free(&s->set);
+}
+
 static void check_one_model(registry *reg, const run_opts *o, const char *path, fvec *out, run_model *rm,
-                            cJSON **props) {
+                            cJSON **props, stage_set *stages) {
     run_profile *pr = o->profile;
     double t0 = pr ? host_now_s() : 0;
     lmodel *lm = loader_load(path, NULL);
@@ -150,6 +192,7 @@ static void check_one_model(registry *reg, const run_opts *o, const char *path, 
     }
     for (size_t i = 0; i < scope.n_loaded; i++) loader_free(scope.loaded[i]);
     free(scope.loaded);
+    stages_add(stages, lm);
     loader_free(lm);
 }
 
@@ -296,13 +339,14 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
     }
 
     host_strset seen = {0};   /* the models' paths: a scan per path was quadratic in 80,000 models */
+    stage_set stages = {0};
     for (size_t i = 0; !oom && i < n_paths; i++) {
         char *norm = host_path_normalize(paths[i], p->cwd);
         if (!norm) {
             oom = true;
             break;
         }
-        bool dup = host_strset_has(&seen, norm);
+        bool dup = host_strset_has(&seen, norm) || stages_has(&stages, norm);
         if (dup || config_excluded(o->cfg, norm, p->cwd)) {
             st.excluded += !dup;
             free(norm);
@@ -318,7 +362,7 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
         rm->format = "unknown";
         r->models[r->n_models++] = rm;
         oom |= host_strset_add(&seen, norm) < 0;
-        check_one_model(reg, o, norm, &out, rm, &r->run_properties);
+        check_one_model(reg, o, norm, &out, rm, &r->run_properties, &stages);
         st.models++;
     }
 
@@ -344,6 +388,7 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
 
     /* artifacts per model */
     host_strset_free(&seen);
+    stages_free(&stages);
     /* the findings by model path, then each model's run of them (a scan of
      * every finding per model was quadratic) */
     const finding **byp = out.n ? malloc(out.n * sizeof *byp) : NULL;

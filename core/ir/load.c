@@ -364,7 +364,9 @@ static cml_model *load_compiled(lmodel *lm, const char *dir, const char *rel, co
                      "compiled pipelines nest deeper than %d levels", IR_MAX_DEPTH);
             return m;
         }
-        size_t n = info->n_sub_models < 64 ? info->n_sub_models : 64;
+        /* one past the run's stage budget, so that a pipeline over it is
+         * told (load/compiled-limited) and not cut short in silence */
+        size_t n = info->n_sub_models <= MAX_COMPILED_STAGES ? info->n_sub_models : MAX_COMPILED_STAGES + 1u;
         const cml_model **subs = arena_calloc(lm->a, n, sizeof *subs);
         const char **names = arena_calloc(lm->a, n, sizeof *names);
         size_t k = 0;
@@ -392,6 +394,12 @@ static cml_model *load_compiled(lmodel *lm, const char *dir, const char *rel, co
                 break;
             }
             cw->stages++;
+            if (lm->n_stage_dirs == lm->cap_stage_dirs) {   /* (sdir is a real path: list_sub_models) */
+                size_t nc = lm->cap_stage_dirs ? 2 * lm->cap_stage_dirs : 8;
+                const char **nv = arena_realloc(lm->a, lm->stage_dirs, lm->cap_stage_dirs * sizeof *nv, nc * sizeof *nv);
+                if (nv) lm->stage_dirs = nv, lm->cap_stage_dirs = nc;
+            }
+            if (lm->n_stage_dirs < lm->cap_stage_dirs) lm->stage_dirs[lm->n_stage_dirs++] = sdir;
             mlmodelc_info si;
             cml_model *sm =
                 srel && slog ? load_compiled(lm, sdir, srel, slog, depth + 1, m, &si, &self, cw) : NULL;

@@ -60,6 +60,8 @@ typedef struct lmodel {
     size_t n_wfiles;
     wfile *wfiles[IR_MAX_WEIGHT_FILES];
     mil_postab pos;              /* model.mil positions (compiled models) */
+    const char **stage_dirs;     /* the real paths of the compiled stage folders read */
+    size_t n_stage_dirs, cap_stage_dirs;
     mlmodelc_info cinfo;
     /* nothing could be read: model is an empty stand-in that carries the
      * load problems; only the load/... rules look at it */
