@@ -907,6 +907,49 @@ static void test_discovery(void) {
     }
 }
 
+/* A compiled model's files dropped at the top of a tree hide nothing: its
+ * Data/ folder (a package's place, not a compiled model's) and a marked
+ * subfolder that is no stage of it (it is no pipeline) are searched, and a
+ * broken model in either fails the run, as it does alone. A marked
+ * pipeline folder still reads its stages once. And a compiled pipeline
+ * with more than 64 stages reads them all (its 65th was dropped). */
+static void test_marked_folders_hide_nothing(void) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    char d[PATH_MAX + 64];
+    path_in(d, sizeof d, work, "marked");
+    CHECK(sh("mkdir -p '%s/Data/Models' && cp '%s/examples/broken/truncated.mlmodel' '%s/Data/Models/Broken.mlmodel' && "
+             "cp -R '%s/examples/tiny_mlprogram.mlmodelc/.' '%s/' && "
+             "cp -R '%s/examples/broken/bad_mil.mlmodelc' '%s/Sub'",
+             d, bd, d, bd, d, bd, d) == 0);
+    res r = RUN_IN(work, 60, "check", "--no-config", "marked");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "Broken.mlmodel") && strstr(r.out, "[load/protobuf-corrupt]"));
+    CHECK(strstr(r.out, "Sub/model.mil") && strstr(r.out, "[load/mil-structure]"));
+    res_free(&r);
+    /* a pipeline folder without a suffix: its stages are listed by the
+     * search, read by the pipeline, and checked once */
+    char p[PATH_MAX + 64];
+    path_in(p, sizeof p, work, "plainpipe");
+    CHECK(sh("mkdir -p '%s' && cp -R '%s/rule-fixtures/truth/compiled_pipeline.mlmodelc' '%s/pipe'", p, bd, p) == 0);
+    r = RUN_IN(work, 60, "check", "--no-config", "--target", "iOS11", "plainpipe");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "1 error, 0 warnings, 0 notes in 1 model") != NULL);
+    res_free(&r);
+    /* 65 stages (a pipeline's coremldata.bin lists none here: every marked
+     * subfolder is a stage), the last one broken */
+    char q[PATH_MAX + 64];
+    path_in(q, sizeof q, work, "stages65.mlmodelc");
+    CHECK(sh("mkdir -p '%s' && printf '%%s' '[{\"specificationVersion\": 4, \"modelType\": {\"name\": "
+             "\"MLModelType_pipeline\"}}]' > '%s/metadata.json' && "
+             "for i in $(seq 0 63); do cp -R '%s/examples/tiny_mlprogram.mlmodelc' '%s/model'$i; done && "
+             "cp -R '%s/examples/broken/bad_mil.mlmodelc' '%s/model64'",
+             q, q, bd, q, bd, q) == 0);
+    r = RUN_IN(work, 60, "check", "--no-config", "stages65.mlmodelc");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "model64/model.mil") && strstr(r.out, "[load/mil-structure]"));
+    res_free(&r);
+}
+
 /* A package's files are read only inside the package: a symbolic link
  * that leads out (to a token beside the checkout) is not followed, and
  * nothing of the target reaches the output. */
@@ -1332,6 +1375,7 @@ int main(void) {
     RUN(test_config_every_byte);
     RUN(test_special_files);
     RUN(test_discovery);
+    RUN(test_marked_folders_hide_nothing);
     RUN(test_symlinks_out);
     RUN(test_symlink_oracle);
     RUN(test_atomic_report);
