@@ -105,11 +105,41 @@ static wfile *open_weight_file(builder *b, const char *file_name, const char *lo
              "weight file name '%s' does not stay inside the model folder", file_name);
         return NULL;
     }
-    char *abs = fs_join(b->a, b->model_dir ? b->model_dir : ".", rel);
+    /* one spelling per file: "weights/./w.bin" and "weights//w.bin" are
+     * "weights/w.bin" (64 spellings of one file used up the table below) */
+    char canon[1024];
+    size_t k = 0;
+    for (const char *s = rel; *s && k + 1 < sizeof canon;) {
+        if (*s == '/') { s++; continue; }
+        if (s[0] == '.' && (s[1] == '/' || !s[1])) { s++; continue; }
+        if (k) canon[k++] = '/';
+        while (*s && *s != '/' && k + 1 < sizeof canon) canon[k++] = *s++;
+    }
+    canon[k] = 0;
+    char *abs = fs_join(b->a, b->model_dir ? b->model_dir : ".", canon);
     if (!abs) return NULL;
     for (size_t i = 0; i < lm->n_wfiles; i++)
         if (!strcmp(lm->wfiles[i]->abs_path, abs)) return lm->wfiles[i]->mapped ? lm->wfiles[i] : NULL;
-    if (lm->n_wfiles >= IR_MAX_WEIGHT_FILES) return NULL;
+    if (lm->n_wfiles >= IR_MAX_WEIGHT_FILES) {
+        /* said, not dropped in silence: a missing file or a bad blob in
+         * the files past the table was not reported (an adversarial pass).
+         * A file past it that is not there is still an error. */
+        size_t rl = strlen(lm->root);
+        const char *shown = (!strncmp(abs, lm->root, rl) && abs[rl] == '/') ? abs + rl + 1 : abs;
+        struct stat st;
+        if (fs_inside(lm->root_real, abs) == 0 && stat(abs, &st) != 0) {
+            diag_add(&lm->diags, "load/missing-weight-file", DIAG_ERROR, shown, -1, 0, 0, logical,
+                     "weight file '%s' referenced by the program does not exist", shown);
+            return NULL;
+        }
+        if (!lm->wfiles_full_said)
+            DIAG(b, "load/weight-blob", DIAG_WARNING, logical,
+                 "the program references more than %d weight files; '%s' and the files after it were not read, so "
+                 "their blobs were not checked",
+                 IR_MAX_WEIGHT_FILES, canon);
+        lm->wfiles_full_said = true;
+        return NULL;
+    }
     wfile *wf = arena_alloc(b->a, sizeof *wf);
     if (!wf) return NULL;
     wf->abs_path = abs;

@@ -66,6 +66,7 @@ typedef struct lmodel {
     /* nothing could be read: model is an empty stand-in that carries the
      * load problems; only the load/... rules look at it */
     bool unreadable;
+    bool wfiles_full_said;       /* the IR_MAX_WEIGHT_FILES warning was given */
     cml_model stand_in;          /* the empty model when even that does not fit the arena */
 } lmodel;
 

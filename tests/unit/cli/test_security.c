@@ -950,6 +950,40 @@ static void test_marked_folders_hide_nothing(void) {
     res_free(&r);
 }
 
+/* 64 weight files fill the loader's table. A 65th file that does not
+ * exist was dropped without a word (exit 0), and so was a bad offset into
+ * a file already open under a 65th spelling ("weights/./w0.bin"). */
+static void test_weight_file_table(void) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    char d[PATH_MAX + 64], f[PATH_MAX + 128];
+    path_in(d, sizeof d, work, "wtable.mlmodelc");
+    CHECK(sh("mkdir -p '%s/weights' && cp '%s/examples/tiny_mlprogram.mlmodelc/metadata.json' '%s/' && "
+             "for i in $(seq 0 63); do cp '%s/examples/tiny_mlprogram.mlmodelc/weights/weight.bin' '%s/weights/w'$i.bin; "
+             "done",
+             d, bd, d, bd, d) == 0);
+    static char mil[65536];
+    size_t k = (size_t)snprintf(mil, sizeof mil, "program(1.0)\n{\n    func main<ios16>(tensor<fp16, [1, 3, 16, 16]> x) {\n");
+    for (int i = 0; i < 66; i++) {
+        char file[64];
+        if (i < 64) snprintf(file, sizeof file, "weights/w%d.bin", i);
+        else snprintf(file, sizeof file, "%s", i == 64 ? "weights/./w0.bin" : "weights/does_not_exist.bin");
+        k += (size_t)snprintf(mil + k, sizeof mil - k,
+                              "        tensor<fp16, [8, 3, 3, 3]> c%d = const()[name = string(\"c%d\"), val = "
+                              "tensor<fp16, [8, 3, 3, 3]>(BLOBFILE(path = string(\"@model_path/%s\"), offset = "
+                              "uint64(%d)))];\n",
+                              i, i, file, i == 64 ? 999936 : 64);
+    }
+    snprintf(mil + k, sizeof mil - k,
+             "        tensor<fp16, [1, 3, 16, 16]> y = relu(x = x)[name = string(\"y\")];\n    } -> (y);\n}\n");
+    path_in(f, sizeof f, d, "model.mil");
+    write_str(f, mil);
+    res r = RUN_IN(work, 60, "check", "--no-config", "wtable.mlmodelc");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "weights/does_not_exist.bin' referenced by the program does not exist") != NULL);
+    CHECK(strstr(r.out, "points at offset 999936 of weights/w0.bin") != NULL);
+    res_free(&r);
+}
+
 /* A package's files are read only inside the package: a symbolic link
  * that leads out (to a token beside the checkout) is not followed, and
  * nothing of the target reaches the output. */
@@ -1376,6 +1410,7 @@ int main(void) {
     RUN(test_special_files);
     RUN(test_discovery);
     RUN(test_marked_folders_hide_nothing);
+    RUN(test_weight_file_table);
     RUN(test_symlinks_out);
     RUN(test_symlink_oracle);
     RUN(test_atomic_report);
