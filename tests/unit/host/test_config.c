@@ -778,6 +778,20 @@ static bool validate(const cJSON *schema, const cJSON *v, const char *where) {
     return ok;
 }
 
+static size_t dup_keys(const cJSON *o) {
+    size_t n = 0;
+    for (const cJSON *a = o ? o->child : NULL; a; a = a->next) {
+        if (cJSON_IsObject(o) && a->string)
+            for (const cJSON *b = a->next; b; b = b->next)
+                if (b->string && !strcmp(a->string, b->string)) {
+                    fprintf(stderr, "  the schema repeats the key '%s'\n", a->string);
+                    n++;
+                }
+        n += dup_keys(a);
+    }
+    return n;
+}
+
 static void test_schema(void) {
     const char *src = getenv("CML_SOURCE_DIR");
     if (!src) src = CML_SOURCE_DIR;
@@ -791,6 +805,9 @@ static void test_schema(void) {
     CHECK(schema != NULL);
     if (!schema) return;
     schema_root = schema;
+    /* no object repeats a key: strict JSON tools refuse it, and cJSON
+     * would read the first (a limit's "type" once stood twice) */
+    CHECK_INT(dup_keys(schema), 0);
     const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
     CHECK(cJSON_IsObject(props));
     CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(schema, "additionalProperties")));
