@@ -266,11 +266,41 @@ static int sb_call_lib(lua_State *L) {
     return lua_gettop(L);
 }
 
-static void sb_charge_steps(lua_State *L, lua_Integer from, lua_Integer to) {
+/* Each step of a table function reads or writes through the table's
+ * __index / __newindex chain, which liblua walks in C, up to 2000 tables
+ * (MAXTAGLOOP in lvm.c) per access, without running an instruction the
+ * count hook could see. A chain of 1,990 tables made table.move of 45
+ * million steps run 13 minutes past lua_seconds (an adversarial pass). A
+ * step is charged 1 + the length of the chains it may walk. */
+#define SB_CHAIN_MAX 2000
+static uint64_t sb_chain(lua_State *L, int idx, const char *event) {
+    if (lua_type(L, idx) != LUA_TTABLE) return 0;
+    uint64_t n = 0;
+    lua_pushvalue(L, idx);
+    while (n < SB_CHAIN_MAX && lua_getmetatable(L, -1)) {   /* the raw metatable: __metatable does not hide it */
+        lua_pushstring(L, event);
+        int t = lua_rawget(L, -2) == LUA_TTABLE;            /* as liblua reads it: raw */
+        lua_remove(L, -2);                                  /* the metatable */
+        lua_remove(L, -2);                                  /* the previous table */
+        if (!t) break;
+        n++;
+    }
+    lua_pop(L, 1);
+    return n;
+}
+
+static void sb_charge_steps_x(lua_State *L, lua_Integer from, lua_Integer to, uint64_t per_step) {
     /* from mininteger to maxinteger is 2^64 steps: the + 1 wrapped to a
      * charge of 0 (table.remove ran 2^64 times, an adversarial pass) */
     lua_Unsigned d = (lua_Unsigned)to - (lua_Unsigned)from;
-    if (to >= from) sandbox_charge(L, d == (lua_Unsigned)-1 ? UINT64_MAX : (uint64_t)d + 1u);
+    if (to < from) return;
+    uint64_t steps = d == (lua_Unsigned)-1 ? UINT64_MAX : (uint64_t)d + 1u;
+    sandbox_charge(L, per_step && steps > UINT64_MAX / per_step ? UINT64_MAX : steps * (per_step ? per_step : 1));
+}
+
+/* 1 + the chains a step through table idx (reading) and idx2 (writing) may walk */
+static uint64_t sb_step_cost(lua_State *L, int idx, int idx2) {
+    return 1 + sb_chain(L, idx, "__index") + (idx2 ? sb_chain(L, idx2, "__newindex") : 0);
 }
 
 /* argument i as liblua's luaL_checkinteger reads it (an integer, a float
@@ -297,7 +327,25 @@ static int sb_rep(lua_State *L) {
 
 static int sb_move(lua_State *L) {
     lua_Integer f, e;
-    if (sb_int_arg(L, 2, &f) && sb_int_arg(L, 3, &e)) sb_charge_steps(L, f, e);
+    if (sb_int_arg(L, 2, &f) && sb_int_arg(L, 3, &e))
+        sb_charge_steps_x(L, f, e, sb_step_cost(L, 1, lua_istable(L, 5) ? 5 : 1));
+    return sb_call_lib(L);
+}
+
+/* table.unpack(t, i, j) and table.concat(t, sep, i, j): a read per element */
+static int sb_unpack(lua_State *L) {
+    lua_Integer i = 1, j;
+    if (lua_type(L, 1) == LUA_TTABLE && (lua_isnoneornil(L, 2) || sb_int_arg(L, 2, &i)) &&
+        (lua_isnoneornil(L, 3) ? (j = luaL_len(L, 1), true) : sb_int_arg(L, 3, &j)))
+        sb_charge_steps_x(L, i, j, sb_step_cost(L, 1, 0));
+    return sb_call_lib(L);
+}
+
+static int sb_concat(lua_State *L) {
+    lua_Integer i = 1, j;
+    if (lua_type(L, 1) == LUA_TTABLE && (lua_isnoneornil(L, 3) || sb_int_arg(L, 3, &i)) &&
+        (lua_isnoneornil(L, 4) ? (j = luaL_len(L, 1), true) : sb_int_arg(L, 4, &j)))
+        sb_charge_steps_x(L, i, j, sb_step_cost(L, 1, 0));
     return sb_call_lib(L);
 }
 
@@ -310,13 +358,14 @@ static bool sb_len(lua_State *L, lua_Integer *n) {
 
 static int sb_insert(lua_State *L) {
     lua_Integer n, pos;
-    if (lua_gettop(L) == 3 && sb_int_arg(L, 2, &pos) && sb_len(L, &n)) sb_charge_steps(L, pos, n);
+    if (lua_gettop(L) == 3 && sb_int_arg(L, 2, &pos) && sb_len(L, &n)) sb_charge_steps_x(L, pos, n, sb_step_cost(L, 1, 1));
     return sb_call_lib(L);
 }
 
 static int sb_remove(lua_State *L) {
     lua_Integer n, pos;
-    if (sb_len(L, &n)) sb_charge_steps(L, lua_isnoneornil(L, 2) ? n : sb_int_arg(L, 2, &pos) ? pos : n, n);
+    if (sb_len(L, &n))
+        sb_charge_steps_x(L, lua_isnoneornil(L, 2) ? n : sb_int_arg(L, 2, &pos) ? pos : n, n, sb_step_cost(L, 1, 1));
     return sb_call_lib(L);
 }
 
@@ -327,7 +376,7 @@ static int sb_remove(lua_State *L) {
  * comparator or compares with '<'; the length read first pays a step per
  * element. */
 static int sb_sort_cmp(lua_State *L) {
-    uint64_t cost = 1;
+    uint64_t cost = (uint64_t)lua_tointeger(L, lua_upvalueindex(2));   /* 1 + the chains of the table */
     for (int i = 1; i <= 2; i++)
         if (lua_type(L, i) == LUA_TSTRING) cost += lua_rawlen(L, i) / 64;
     sandbox_charge(L, cost);
@@ -346,18 +395,22 @@ static int sb_sort(lua_State *L) {
     int ct = lua_type(L, 2);
     if (!sb_len(L, &n) || (ct != LUA_TNONE && ct != LUA_TNIL && ct != LUA_TFUNCTION))
         return sb_call_lib(L);   /* liblua says what is wrong */
-    sb_charge_steps(L, 1, n);
+    uint64_t per = sb_step_cost(L, 1, 1);
+    sb_charge_steps_x(L, 1, n, per);
     lua_settop(L, 2);
-    lua_pushcclosure(L, sb_sort_cmp, 1);   /* the rule's comparator, or nil, as its upvalue */
+    lua_pushinteger(L, (lua_Integer)per);
+    lua_pushcclosure(L, sb_sort_cmp, 2);   /* the rule's comparator (or nil) and the step cost as upvalues */
     return sb_call_lib(L);
 }
 
-static const luaL_Reg sb_step_wrappers[] = {{"rep", sb_rep},       {"move", sb_move}, {"insert", sb_insert},
-                                             {"remove", sb_remove}, {"sort", sb_sort}, {NULL, NULL}};
+static const luaL_Reg sb_string_wrappers[] = {{"rep", sb_rep}, {NULL, NULL}};
+static const luaL_Reg sb_table_wrappers[] = {{"move", sb_move},     {"insert", sb_insert}, {"remove", sb_remove},
+                                             {"sort", sb_sort},     {"unpack", sb_unpack}, {"concat", sb_concat},
+                                             {NULL, NULL}};
 
 /* the wrappers above over the library table at idx (those it has) */
-static void sb_wrap_steps(lua_State *L, int idx) {
-    for (const luaL_Reg *r = sb_step_wrappers; r->name; r++) {
+static void sb_wrap_steps(lua_State *L, int idx, const luaL_Reg *wrappers) {
+    for (const luaL_Reg *r = wrappers; r->name; r++) {
         if (lua_getfield(L, idx, r->name) != LUA_TFUNCTION) {
             lua_pop(L, 1);
             continue;
@@ -607,7 +660,8 @@ static int sb_setup(lua_State *L) {
             /* the pattern functions the count hook cannot see into */
             luapat_register(L, 3, &sb_pattern_hooks);
         }
-        if (!strcmp(lib->name, LUA_STRLIBNAME) || !strcmp(lib->name, LUA_TABLIBNAME)) sb_wrap_steps(L, 3);
+        if (!strcmp(lib->name, LUA_STRLIBNAME)) sb_wrap_steps(L, 3, sb_string_wrappers);
+        if (!strcmp(lib->name, LUA_TABLIBNAME)) sb_wrap_steps(L, 3, sb_table_wrappers);
         lua_pushnil(L);
         while (lua_next(L, 3)) {
             lua_pop(L, 1);
