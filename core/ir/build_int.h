@@ -46,6 +46,7 @@ typedef struct builder {
     vec all_values;         /* for consumer fill-in */
     vec all_ops;
     int is_mil_text;        /* positions from model.mil */
+    bool shape_unread_said; /* build_type's warning, once per model */
 } builder;
 
 #define DIAG(b, id, lvl, logical, ...)                                                   \

@@ -57,6 +57,29 @@ static void build_type(builder *b, const Cmlpb__Mil__ValueType *vt, cml_type *t,
         t->kind = CML_TYPE_TENSOR;
         if (!tt) return;
         t->dtype = dtype_from_mil(tt->datatype);
+        bool bad_rank = tt->rank < 0 || tt->rank > 64, unread = bad_rank;
+        uint64_t big = 0;
+        for (size_t i = 0; !unread && i < tt->n_dimensions && (int64_t)i < tt->rank; i++)
+            if (tt->dimensions[i] && tt->dimensions[i]->dimension_case == 1 && tt->dimensions[i]->constant &&
+                tt->dimensions[i]->constant->size > (uint64_t)INT64_MAX)
+                unread = true, big = tt->dimensions[i]->constant->size;
+        if (unread && !b->shape_unread_said) {
+            /* said, so that what such a type covers (an inline value's
+             * count, a blob's size) is known to go unchecked (an
+             * adversarial pass: a rank of 65 or a dimension of 2^64 - 1
+             * hid a value of the wrong size) */
+            if (bad_rank)
+                DIAG(b, "load/mil-structure", DIAG_WARNING, NULL,
+                     "a tensor type has rank %lld, outside the 0 to 64 this tool reads; such shapes are read as "
+                     "unknown, so the values they type are not checked against them",
+                     (long long)tt->rank);
+            else
+                DIAG(b, "load/mil-structure", DIAG_WARNING, NULL,
+                     "a tensor type has a dimension of %llu, over 2^63 - 1 (no tensor holds that many values); such "
+                     "shapes are read as unknown, so the values they type are not checked against them",
+                     (unsigned long long)big);
+            b->shape_unread_said = true;
+        }
         if (tt->rank < 0 || tt->rank > 64) { t->shape.rank = -1; return; }
         /* dims beyond those listed (rank without dimensions) stay unknown;
          * the rank is set with its dims (an exhausted arena once left rank

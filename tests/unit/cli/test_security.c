@@ -984,6 +984,30 @@ static void test_weight_file_table(void) {
     res_free(&r);
 }
 
+/* A shape the IR cannot hold (a dimension over 2^63 - 1, rank 65) was read
+ * as unknown in silence, and the count of an inline value against it went
+ * unchecked (exit 0); it is said now. */
+static void test_unreadable_shapes(void) {
+    const char *bd = getenv("CML_BUILD_DIR");
+    static const char *const types[] = {"[18446744073709551615]", "[9223372036854775808]"};
+    for (size_t i = 0; i < 2; i++) {
+        char d[PATH_MAX + 64], f[PATH_MAX + 128], mil[1024];
+        snprintf(f, sizeof f, "bigdim%zu.mlmodelc", i);
+        path_in(d, sizeof d, work, f);
+        CHECK(sh("mkdir -p '%s' && cp '%s/examples/tiny_mlprogram.mlmodelc/metadata.json' '%s/'", d, bd, d) == 0);
+        snprintf(mil, sizeof mil,
+                 "program(1.0)\n{\n    func main<ios16>(tensor<fp16, [1, 3, 16, 16]> x) {\n"
+                 "        tensor<fp32, %s> c = const()[name = string(\"c\"), val = tensor<fp32, %s>([1, 2, 3, 4])];\n"
+                 "        tensor<fp16, [1, 3, 16, 16]> y = relu(x = x)[name = string(\"y\")];\n    } -> (y);\n}\n",
+                 types[i], types[i]);
+        path_in(f, sizeof f, d, "model.mil");
+        write_str(f, mil);
+        res r = RUN_IN(work, 60, "check", "--no-config", d);
+        CHECK(strstr(r.out, "over 2^63 - 1 (no tensor holds that many values)") != NULL);
+        res_free(&r);
+    }
+}
+
 /* A package's files are read only inside the package: a symbolic link
  * that leads out (to a token beside the checkout) is not followed, and
  * nothing of the target reaches the output. */
@@ -1411,6 +1435,7 @@ int main(void) {
     RUN(test_discovery);
     RUN(test_marked_folders_hide_nothing);
     RUN(test_weight_file_table);
+    RUN(test_unreadable_shapes);
     RUN(test_symlinks_out);
     RUN(test_symlink_oracle);
     RUN(test_atomic_report);
