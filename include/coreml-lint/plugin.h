@@ -71,7 +71,8 @@
  *          plugin/timeout notification for that rule; bundled ones are
  *          trusted (in-process).
  *   PLG-7  check must not print to stdout (it carries the report); log
- *          through cml_log. — corrupted report; no.
+ *          through cml_log. — a bundled plugin's print corrupts the
+ *          report; an isolated one's stdout goes to /dev/null; no.
  *   PLG-8  A plugin calls a host entry added after ABI 1 only when
  *          CML_HOST_HAS(host, entry) says the host has it. — crash; no.
  */

@@ -130,6 +130,15 @@ static void so_child_main(so_rule *sr, const cml_model *m, rule_ctx *rc, int fd)
     /* Let a crash kill the child with its signal, whatever handlers the
      * host (or a sanitizer runtime) installed, so the parent can name it. */
     cml_child_default_crash_signals();
+    /* stdout carries the report: a plugin's printf (PLG-7 asks for
+     * cml_log) went into it and broke a JSON or SARIF document. Its
+     * output goes nowhere; a plugin's own text reaches no stream
+     * unsanitized. */
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) {
+        dup2(devnull, STDOUT_FILENO);
+        if (devnull != STDOUT_FILENO) close(devnull);
+    }
     so_ctx c;
     so_ctx_init(&c, sr, rc, fd);
     int r = sr->desc.check(m, &c.pub);

@@ -1204,6 +1204,21 @@ static void test_atomic_report(void) {
         fprintf(stderr, "  (no hang-in-check test plugin: the killed-run case is not run)\n");
         CHECK(0);
     }
+    /* a third-party plugin that prints in check: the report on stdout is
+     * still one JSON document, without the plugin's line */
+    char prints[PATH_MAX + 64];
+    snprintf(prints, sizeof prints, "%s/../tests/plugins/prints-in-check.so", plugin_dir);
+    if (plugin_dir[0] && access(prints, R_OK) == 0) {
+        r = RUN_IN(d, 60, "check", "--no-config", "--plugin", prints, "--format", "json", model);
+        CHECK(r.code == 0 || r.code == 1);
+        j = cJSON_Parse(r.out);
+        CHECK(j != NULL && !strstr(r.out, "printed by a plugin") && !strstr(r.err, "printed by a plugin"));
+        cJSON_Delete(j);
+        res_free(&r);
+    } else {
+        fprintf(stderr, "  (no prints-in-check test plugin: the printing-plugin case is not run)\n");
+        CHECK(0);
+    }
     /* two runs at once: the file is one complete report or the other */
     pid_t a = fork();
     if (a == 0) {
