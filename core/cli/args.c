@@ -353,6 +353,16 @@ static size_t edit_distance(const char *a, const char *b) {
     return row[lb];
 }
 
+const char *cli_command_like(const char *word) {
+    const char *best = NULL;
+    size_t bd = 3;   /* within two edits */
+    for (size_t i = 0; word && !strchr(word, '/') && i < N_COMMANDS; i++) {
+        size_t d = edit_distance(word, COMMANDS[i].name);
+        if (d < bd) bd = d, best = COMMANDS[i].name;
+    }
+    return best;
+}
+
 static const char *command_names(unsigned bits, char *buf, size_t cap) {
     size_t o = 0, k = 0, total = 0;
     buf[0] = 0;

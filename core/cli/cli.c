@@ -50,6 +50,7 @@ int cli_main(int argc, char **argv) {
             start = 2;
         }
     cli_opts o = {0};
+    o.command_given = start == 2;
     int rc = cli_parse(argc, argv, start, c->bit, &o);
     if (!rc) rc = c->run(c, &o);
     else rc = rc == 1 ? 0 : 2;

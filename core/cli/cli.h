@@ -37,6 +37,7 @@ int strv_push(strv *s, const char *x);
  * rule_options instead, as JSON: the command puts them in the configuration
  * overlay (config.h), where they are validated like a config file's. */
 typedef struct cli_opts {
+    bool command_given;     /* argv[1] named the command (else check is implied) */
     const char *format, *output, *config, *target, *baseline, *docs_dir, *rule_set;
     bool no_config, no_bundled, quiet, color, no_color, timestamps, markdown, keep_going, profile;
     bool trust_config;        /* the configuration file may load code (docs/security.md) */
@@ -77,6 +78,9 @@ void cli_opts_free(cli_opts *o);
 /* The top-level usage (every command and option), or one command's. */
 void cli_usage(FILE *out, const cli_command *only);
 const cli_command *cli_commands(size_t *n);
+/* The command name within two edits of word (a path-less word), or NULL:
+ * for "did you mean" when a mistyped command was read as a path. */
+const char *cli_command_like(const char *word);
 void cli_print_version(FILE *out);
 
 /* Commands (cmd_*.c). */

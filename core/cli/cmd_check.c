@@ -174,7 +174,13 @@ int cmd_check(const cli_command *c, cli_opts *o) {
     /* a path that does not exist is the user's mistake, not a model's */
     for (size_t i = first_model; i < o->args.n; i++)
         if (!exists(o->args.v[i])) {
-            cli_errorf("coreml-lint %s: '%s' does not exist", c->name, o->args.v[i]);
+            /* `coreml-lint chek Models`: the word was read as a path */
+            const char *cmd = i == 0 && !o->command_given ? cli_command_like(o->args.v[i]) : NULL;
+            if (cmd)
+                cli_errorf("coreml-lint %s: '%s' does not exist; did you mean the command '%s'?", c->name,
+                           o->args.v[i], cmd);
+            else
+                cli_errorf("coreml-lint %s: '%s' does not exist", c->name, o->args.v[i]);
             return 2;
         }
     double t_start = host_now_s();

@@ -1366,6 +1366,15 @@ static void test_help(void) {
         CHECK(!strncmp(r.out, want, strlen(want)));
         cli_res_free(&r);
     }
+    /* a mistyped command is read as a path to check: say which it looks like */
+    r = RUNW("chek", "Models");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "'chek' does not exist; did you mean the command 'check'?") != NULL);
+    cli_res_free(&r);
+    r = RUNW("check", "chek");   /* a command given: the word is a path */
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "'chek' does not exist") && !strstr(r.err, "did you mean"));
+    cli_res_free(&r);
     r = RUNW("help", "compare");
     EXPECT_CODE(r, 0);
     CHECK(!strncmp(r.out, "usage: coreml-lint compare", 26));
