@@ -535,6 +535,7 @@ int luarule_load_file(registry *reg, const char *path, const char *expected_id, 
         if (!msg) msg = "(no message)";
         sandbox_cause c = sandbox_classify(sb, st, msg);
         uint32_t line = msg_line(msg, chunk);
+        msg = msg_body(msg, chunk, line);   /* the file and line are the notification's own */
         if (c == SANDBOX_MEMORY)
             registry_notify(reg, expected_id, "rule/load-error", LEVEL_ERROR, path, line,
                             "loading the rule exceeded its memory cap (%zu MiB)", hr->lim.mem_cap >> 20);
@@ -671,10 +672,13 @@ int luarule_load_dir(registry *reg, const char *dir, const host_limits *lim) {
     size_t n_nested = 0, budget = RULES_NESTED_ENTRIES;
     bool cut = false;
     bool have_self = dir_category(dir, self, sizeof self);
+    /* "rules/" names "rules": paths in messages read rules/house/x.lua */
+    int dl = (int)strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/') dl--;
     for (size_t i = 0; i < nc; i++) {
         char sub[4096];
         size_t stem;
-        int k = snprintf(sub, sizeof sub, "%s/%s", dir, ents[i]);
+        int k = snprintf(sub, sizeof sub, "%.*s/%s", dl, dir, ents[i]);
         if (k < 0 || (size_t)k >= sizeof sub) continue;
         if (!is_dir(sub)) {
             char id[512];
