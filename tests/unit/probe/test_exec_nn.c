@@ -1177,6 +1177,89 @@ static void test_crop_resize_empty_map(void) {
     pool_free();
 }
 
+/* ---- concatND of inputs of different ranks ----------------------------------------------------- */
+
+/* The decoder of Create ML's action classifiers (Create ML 11.3 to 15.0):
+ * getShape(x) -> gather(loadConstantND [1] {0}) -> expandDims(axes [0])
+ * -> concatND(with loadConstantND [1] {-1}, axis 0) -> reshapeDynamic(x).
+ * The concat gets ranks 2 ([1, 1]) and 1 ([1]); it once failed "ranks
+ * differ" although Core ML runs these models. The lower rank gets leading
+ * unit dims (nn.c k_concatND): the target is {1, -1}, x [1, 5, 1, 1] comes
+ * out [1, 5]. Also: a rank-1 [2] and a rank-2 [1, 3] on axis -1 give
+ * [1, 5]; inputs that differ off the axis after the alignment, and a legacy
+ * concat of different ranks, are still refused. */
+static void test_concat_nd_ranks(void) {
+    res r;
+    nnm b = nnm_new(true);
+    nnm_input(&b, "x", NV(1, 5, 1, 1));
+    nnm_output(&b, "y");
+    nnm_output(&b, "target");
+    Cmlpb__LoadConstantNDLayerParams *k0 = P(LoadConstantNDLayerParams, LOAD_CONSTANT_NDLAYER_PARAMS);
+    SET_LIST(k0->shape, k0->n_shape, U64, 1);
+    k0->data = WP(0);
+    nn_add(b.nn, "k0", "", "k0", LC(LOAD_CONSTANT_ND), k0);
+    nn_add(b.nn, "gs", "x", "gs", LC(GET_SHAPE), P(GetShapeLayerParams, GET_SHAPE_LAYER_PARAMS));
+    nn_add(b.nn, "g", "gs,k0", "g", LC(GATHER), P(GatherLayerParams, GATHER_LAYER_PARAMS));
+    Cmlpb__ExpandDimsLayerParams *ed = P(ExpandDimsLayerParams, EXPAND_DIMS_LAYER_PARAMS);
+    SET_LIST(ed->axes, ed->n_axes, I64, 0);
+    nn_add(b.nn, "ed", "g", "ed", LC(EXPAND_DIMS), ed);
+    Cmlpb__LoadConstantNDLayerParams *k1 = P(LoadConstantNDLayerParams, LOAD_CONSTANT_NDLAYER_PARAMS);
+    SET_LIST(k1->shape, k1->n_shape, U64, 1);
+    k1->data = WP(-1);
+    nn_add(b.nn, "k1", "", "k1", LC(LOAD_CONSTANT_ND), k1);
+    nn_add(b.nn, "cat", "ed,k1", "target", LC(CONCAT_ND), P(ConcatNDLayerParams, CONCAT_NDLAYER_PARAMS));
+    nn_add(b.nn, "rs", "x,target", "y", LC(RESHAPE_DYNAMIC), P(ReshapeDynamicLayerParams, RESHAPE_DYNAMIC_LAYER_PARAMS));
+    float x5[5] = {0.5f, -1, 2, 3, -4};
+    exec_tensor in = TS("x", x5, 1, 5, 1, 1);
+    CHECK(nnm_run(&r, &b, &in, 1, EXEC_FP32));
+    if (r.p && !r.rc) {
+        EXPECT_SHAPE(&r, "target", 2, 1);
+        EXPECT_OUT(&r, "target", 0, 1, -1);
+        EXPECT_SHAPE(&r, "y", 1, 5);
+        EXPECT_OUT(&r, "y", 0, 0.5f, -1, 2, 3, -4);
+    }
+    res_free(&r);
+    pool_free();
+
+    /* [2] and [1, 3] on the last axis: [2] is read as [1, 2] */
+    b = nnm_new(true);
+    nnm_input(&b, "a", NV(2));
+    nnm_input(&b, "b", NV(1, 3));
+    nnm_output(&b, "y");
+    Cmlpb__ConcatNDLayerParams *cl = P(ConcatNDLayerParams, CONCAT_NDLAYER_PARAMS);
+    cl->axis = -1;
+    nn_add(b.nn, "cat", "a,b", "y", LC(CONCAT_ND), cl);
+    float va[2] = {1, 2}, vb[3] = {3, 4, 5};
+    exec_tensor ins[2] = {TS("a", va, 2), TS("b", vb, 1, 3)};
+    CHECK(nnm_run(&r, &b, ins, 2, EXEC_FP32));
+    if (r.p && !r.rc) {
+        EXPECT_SHAPE(&r, "y", 1, 5);
+        EXPECT_OUT(&r, "y", 0, 1, 2, 3, 4, 5);
+    }
+    res_free(&r);
+    /* [2] and [2, 3] on the last axis: [1, 2] against [2, 3] off the axis */
+    float v6[6] = {1, 2, 3, 4, 5, 6};
+    ins[1] = TS("b", v6, 2, 3);
+    b.d->input[1]->type->multiarraytype->shape[0] = 2;
+    CHECK(nnm_prepare(&r, &b, NULL));
+    CHECK(r.p && !res_again(&r, EXEC_FP32, ins, 2) && strstr(r.err, "shapes differ off the axis"));
+    res_free(&r);
+    pool_free();
+
+    /* the legacy concat (axis -3) keeps requiring one rank */
+    b = nnm_new(true);
+    nnm_input(&b, "a", NV(2, 1, 1));
+    nnm_input(&b, "b", NV(1, 1));
+    nnm_output(&b, "y");
+    nn_add(b.nn, "cat", "a,b", "y", LC(CONCAT), P(ConcatLayerParams, CONCAT_LAYER_PARAMS));
+    ins[0] = TS("a", va, 2, 1, 1);
+    ins[1] = TS("b", vb, 1, 1);
+    CHECK(nnm_prepare(&r, &b, NULL));
+    CHECK(r.p && !res_again(&r, EXEC_FP32, ins, 2) && strstr(r.err, "ranks differ"));
+    res_free(&r);
+    pool_free();
+}
+
 /* ---- many inputs -------------------------------------------------------------------------------- */
 
 /* 30,000 inputs [1] concatenated into y [30000], declared by turns float32,
@@ -1280,6 +1363,7 @@ int main(void) {
     RUN(test_reshape_channel_last_sample);
     RUN(test_split_nd_negative_size);
     RUN(test_crop_resize_empty_map);
+    RUN(test_concat_nd_ranks);
     RUN(test_many_inputs);
     refs_free();
     tmp_remove_tree(g_root);

@@ -713,6 +713,33 @@ static void test_outcome_rules(void) {
     cJSON_Delete(doc);
     cli_res_free(&r);
 
+    /* Create ML's action classifier decoder: a concatND of ranks 2 and 1
+     * builds the reshape target (it once stopped the run: "ranks differ");
+     * the three classes come out as probabilities, the label their argmax */
+    doc = PROBE_JSON(&r, "--save-outputs", "out_action", fixture("nn_action_decode.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK_INT(count_prefix(doc, "probe/"), 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    char ap[PATH_MAX + 64];
+    size_t an = 0;
+    snprintf(ap, sizeof ap, "%s/out_action/labelProbabilities.tsv", work);
+    char *atsv = cli_slurp(ap, &an);
+    char al[3][16] = {{0}};
+    double apr[3] = {NAN, NAN, NAN};
+    CHECK(atsv && sscanf(atsv, "%15[^\t]\t%lf\n%15[^\t]\t%lf\n%15[^\t]\t%lf", al[0], &apr[0], al[1], &apr[1], al[2],
+                         &apr[2]) == 6);
+    CHECK(fabs(apr[0] + apr[1] + apr[2] - 1) < 1e-6);
+    int amax = apr[1] > apr[0] ? 1 : 0;
+    if (apr[2] > apr[amax]) amax = 2;
+    free(atsv);
+    snprintf(ap, sizeof ap, "%s/out_action/label.txt", work);
+    char *alab = cli_slurp(ap, &an);
+    char want[20];
+    snprintf(want, sizeof want, "%s\n", al[amax]);
+    CHECK(alab && !strcmp(alab, want));
+    free(alab);
+
     doc = PROBE_JSON(&r, fixture("many_inputs.mlmodel"));
     CHECK_STR(str(figures(doc), "status"), "ok");
     CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(figures(doc), "inputs")), 80);

@@ -748,29 +748,40 @@ int nn_ints(const xt *x, int64_t *out, size_t n) {
     return 0;
 }
 
-static int concat_axis(xctx *c, int axis) {
+/* Concatenation on `axis` of an output of rank `rank`. With `align` (only
+ * concatND: see k_concatND) an input of a lower rank is read with leading
+ * unit dimensions up to `rank`; without it every input has rank `rank`. */
+static int concat_axis(xctx *c, int axis, int rank, bool align) {
     size_t n = exec_nn_n_in(c);
     const xt *f = exec_nn_in(c, 0);
     NEED(f, "input");
-    int64_t dim[EXEC_MAX_RANK];
-    memcpy(dim, f->dim, sizeof dim);
-    dim[axis] = 0;
+    int64_t dim[EXEC_MAX_RANK], vd[EXEC_MAX_RANK];
+    bool have = false;
     for (size_t i = 0; i < n; i++) {
         const xt *v = exec_nn_in(c, i);
         NEED(v, "input");
-        if (v->rank != f->rank) return exec_fail(c, "ranks differ");
-        for (int k = 0; k < f->rank; k++)
-            if (k != axis && v->dim[k] != f->dim[k]) return exec_fail(c, "shapes differ off the axis");
-        dim[axis] += v->dim[axis];
+        if (v->rank > rank || (!align && v->rank != rank)) return exec_fail(c, "ranks differ");
+        int pad = rank - v->rank;
+        for (int k = 0; k < rank; k++) vd[k] = k < pad ? 1 : v->dim[k - pad];
+        if (!have) {
+            memcpy(dim, vd, sizeof dim);
+            dim[axis] = 0;
+            have = true;
+        }
+        for (int k = 0; k < rank; k++)
+            if (k != axis && vd[k] != dim[k]) return exec_fail(c, "shapes differ off the axis");
+        dim[axis] += vd[axis];
     }
-    xt *y = exec_out(c, 0, f->rank, dim);
+    xt *y = exec_out(c, 0, rank, dim);
     if (!y) return exec_fail(c, "out of memory");
     int64_t inner = 1, outer = 1, off = 0;
-    for (int k = axis + 1; k < f->rank; k++) inner *= f->dim[k];
-    for (int k = 0; k < axis; k++) outer *= f->dim[k];
+    for (int k = axis + 1; k < rank; k++) inner *= dim[k];
+    for (int k = 0; k < axis; k++) outer *= dim[k];
     for (size_t i = 0; i < n; i++) {
         const xt *v = exec_nn_in(c, i);
-        int64_t ch = v->dim[axis] * inner;
+        /* the input's extent on the axis: 1 on a leading dimension it lacks */
+        int64_t along = axis < rank - v->rank ? 1 : v->dim[axis - (rank - v->rank)];
+        int64_t ch = along * inner;
         for (int64_t o = 0; o < outer; o++)
             memcpy(y->d + o * dim[axis] * inner + off, v->d + o * ch, (size_t)ch * sizeof(float));
         off += ch;
@@ -785,15 +796,48 @@ static int k_concat(xctx *c) {
     NEED(f, "input");
     int axis = exec_ab(c, "sequenceConcat") ? f->rank - 5 : chan_axis(f->rank);
     if (axis < 0) return exec_fail(c, "rank too small for sequenceConcat");
-    return concat_axis(c, axis);
+    return concat_axis(c, axis, f->rank, false);
 }
 
+/* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:3991-4040 (commit e0e2f42b)
+ * ConcatNDLayerParams: "The rank of the input tensors must match"; axis may
+ * be negative, and is 0 when unset (proto3).
+ *
+ * Inputs of different ranks: Create ML (11.3 to 15.0) writes action
+ * classifiers whose decoder is
+ *   getShape(conv) -> gather(loadConstantND [1] = {0}) -> expandDims(axes [0])
+ *     -> concatND(that, loadConstantND [1] = {-1}) -> reshapeDynamic(conv, that)
+ * and Core ML runs them. The ranks going into the concat are 2 and 1 by the
+ * spec's own rules, so no earlier layer of ours is off: GatherLayerParams
+ * (proto:4687-4725) "output.rank = (data.rank - 1) + indices.rank" = 1;
+ * ExpandDimsLayerParams (proto:5520-5549) adds one per axis = 2;
+ * coremltools models/neural_network/builder.py add_gather (:6521) and
+ * add_expand_dims (:7473) record the same ranks; and the models' own
+ * inputTensor / outputTensor annotations on the expandDims say rank 1 in,
+ * rank 2 out. So concatND has to take unequal ranks. Nothing public says
+ * how Core ML lines them up; we align them from the end, as the ND layers
+ * do elsewhere (the proto's header maps the legacy axes to axes counted from
+ * the end; the broadcastable layers, e.g. PowBroadcastableLayerParams
+ * (proto:4442-4463): "conventional numpy-like broadcasting", which prepends
+ * unit dims): a lower-rank input gets leading 1s up to the highest rank, and
+ * `axis` counts in that rank. Inputs that still differ off the axis are
+ * refused. For the decoder the alignment does not matter: on axis 0 with
+ * every other dim 1 the output holds the inputs' values one after the
+ * other, {1, -1}, here as [2, 1]; reshapeDynamic reads its values as the
+ * target [1, -1] (k_reshapeDynamic), so the conv's [1, C, 1, 1] scores
+ * become [1, C] for the softmax: the class scores in order, as Core ML
+ * must compute for the classifier's C labels to line up. */
 static int k_concatND(xctx *c) {
-    const xt *f = exec_nn_in(c, 0);
-    NEED(f, "input");
-    int axis = exec_axis((int)exec_ai(c, "axis", 0), f->rank);
+    size_t n = exec_nn_n_in(c);
+    int rank = 0;
+    for (size_t i = 0; i < n; i++) {
+        const xt *v = exec_nn_in(c, i);
+        NEED(v, "input");
+        if (v->rank > rank) rank = v->rank;
+    }
+    int axis = exec_axis((int)exec_ai(c, "axis", 0), rank);
     if (axis < 0) return exec_fail(c, "axis out of range");
-    return concat_axis(c, axis);
+    return concat_axis(c, axis, rank, true);
 }
 
 /* SOURCE: apple/coremltools mlmodel/format/NeuralNetwork.proto:2843-2875
