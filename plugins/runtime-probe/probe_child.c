@@ -455,6 +455,67 @@ static int prb_text_input(prb_child *c, exec_tensor *t, const char *path) {
     return 0;
 }
 
+/* An int64 sequence (FeatureTypes.proto SequenceFeatureType int64Type:
+ * item ids, say) from a .txt file, one integer per line, kept exact in
+ * int_keys; or from a .f32 / .npy array of any length. 0, or -1 with res
+ * set. */
+static int prb_int_seq_input(prb_child *c, exec_tensor *t, const char *path) {
+    size_t n = 0, len = strlen(path);
+    char err[PROBE_MSG - 64];
+    float *data = NULL;
+    int64_t *keys = NULL;
+    if (len >= 4 && !strcmp(path + len - 4, ".txt")) {
+        char **lines = probe_read_lines(path, &n, NULL, err, sizeof err);
+        if (!lines) {
+            prb_fail(c->res, prb_oom_msg(err) ? PROBE_OOM : PROBE_INPUT_ERROR, "--input %s: %s", t->name, err);
+            return -1;
+        }
+        data = malloc((n ? n : 1) * sizeof *data);
+        keys = malloc((n ? n : 1) * sizeof *keys);
+        if (!data || !keys) {
+            free(lines);
+            free(data);
+            free(keys);
+            prb_fail(c->res, PROBE_OOM, "--input %s: out of memory", t->name);
+            return -1;
+        }
+        for (size_t i = 0; i < n; i++) {
+            char *end = NULL;
+            errno = 0;
+            long long k = strtoll(lines[i], &end, 10);
+            if (end == lines[i] || *end || errno) {
+                prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s: line %zu: '%.60s' is not an int64 value", t->name,
+                         path, i + 1, lines[i]);
+                free(lines);
+                free(data);
+                free(keys);
+                return -1;
+            }
+            keys[i] = k;
+            data[i] = (float)k;
+        }
+        free(lines);
+    } else {
+        int rank = -1;
+        int64_t dims[EXEC_MAX_RANK];
+        data = probe_read_array(path, &n, &rank, dims, err, sizeof err);
+        if (!data) {
+            prb_fail(c->res, prb_oom_msg(err) ? PROBE_OOM : PROBE_INPUT_ERROR,
+                     "--input %s: %s (or .txt, one int64 value per line)", t->name, err);
+            return -1;
+        }
+    }
+    free(t->data);
+    free(t->owned_);
+    t->data = data;
+    t->int_keys = keys;
+    t->owned_ = keys;
+    t->strings = NULL;
+    t->rank = 1;
+    t->shape[0] = (int64_t)n;
+    return 0;
+}
+
 /* Replace generated inputs with the user's files. 0, or -1 with res set. */
 static int prb_user_inputs(prb_child *c, exec_tensor *ins, size_t n_in, bool *from_file) {
     for (size_t s = 0; s < c->o->n_inputs; s++) {
@@ -483,6 +544,12 @@ static int prb_user_inputs(prb_child *c, exec_tensor *ins, size_t n_in, bool *fr
         char err[PROBE_MSG - 64];
         if (ins[which].dtype == EXEC_DT_STRING || ins[which].dtype == EXEC_DT_DICT) {
             if (prb_text_input(c, &ins[which], eq + 1) != 0) return -1;
+            from_file[which] = true;
+            continue;
+        }
+        const cml_feature *sf = prb_feature(c->m, ins[which].name);
+        if (sf && sf->kind == CML_FEAT_SEQUENCE) {
+            if (prb_int_seq_input(c, &ins[which], eq + 1) != 0) return -1;
             from_file[which] = true;
             continue;
         }
@@ -1735,6 +1802,10 @@ static void prb_child_main(prb_child *c) {
         coreml_tensor *cref = calloc(n_out32 ? n_out32 : 1, sizeof *cref);
         size_t nci = 0, ncr = 0;
         for (size_t i = 0; i < n_in; i++) {
+            /* an optional input the probe left out is not given to Core ML
+             * either (an optional feature may be absent: FeatureTypes.proto
+             * isOptional) */
+            if (exec_input_omitted(&ins[i])) continue;
             const cml_feature *f = prb_feature(c->m, ins[i].name);
             coreml_tensor *t = &cin[nci++];
             memset(t, 0, sizeof *t);

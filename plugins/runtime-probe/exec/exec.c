@@ -1946,6 +1946,15 @@ static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_m
         }
         return 0;
     }
+    if (in->dtype == EXEC_DT_INT32 && in->int_keys) {
+        /* an int64 sequence: its exact values too (ids past 2^24 do not
+         * survive float32) */
+        int64_t *kv = malloc((t->n ? t->n : 1) * sizeof *kv);
+        if (!kv) { snprintf(p->err, sizeof p->err, "out of memory"); return -1; }
+        memcpy(kv, in->int_keys, t->n * sizeof *kv);
+        t->aux = kv;
+        t->ikeys = kv;
+    }
     if (t->dt == EXEC_DT_INT32 || t->dt == EXEC_DT_BOOL) {
         for (size_t i = 0; i < t->n; i++) t->d[i] = truncf(t->d[i]);
     } else if (!p->is_classic && (t->dt == EXEC_DT_FP16 || mode == EXEC_FP16_EMU)) {
@@ -2401,6 +2410,63 @@ static bool override_default(const cml_value *v, double *out) {
     return false;
 }
 
+/* Whether an item-similarity recommender reads v as its restriction or
+ * exclusion list (itemRestrictionInputFeatureName /
+ * itemExclusionInputFeatureName name it). SOURCE: apple/coremltools
+ * mlmodel/format/ItemSimilarityRecommender.proto:62-66 (both "Optional";
+ * the exclusion "defaults to input item list if not given"). */
+static bool item_list_input(const cml_value *v) {
+    for (size_t i = 0; i < v->n_consumers; i++) {
+        const cml_op *op = v->consumers[i];
+        for (size_t j = 0; op && j < op->n_attrs; j++) {
+            const cml_attr *a = op->attrs[j];
+            if (a->kind == CML_ATTR_STRING && a->s && !strcmp(a->s, v->name) &&
+                (!strcmp(a->name, "itemRestrictionInputFeatureName") || !strcmp(a->name, "itemExclusionInputFeatureName")))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* A generated sequence input (FeatureTypes.proto SequenceFeatureType: of
+ * int64 or of strings): each value the model knows (vocab_*) with
+ * probability 1/2, at least one ("a" or 0 when it knows none); a string
+ * sequence as EXEC_DT_STRING, an int64 one as EXEC_DT_INT32 with the exact
+ * values in int_keys. */
+static int gen_sequence(const cml_value *v, const cml_feature *f, uint64_t *s, exec_tensor *o) {
+    bool strs = f->element_kind == CML_FEAT_STRING;
+    size_t nv = strs ? vocab_strings(v, NULL, 0) : vocab_ints(v, NULL, 0), nk = nv ? nv : 1;
+    const char **sv = strs ? malloc(nk * sizeof *sv) : NULL;
+    int64_t *iv = strs ? NULL : malloc(nk * sizeof *iv);
+    o->data = malloc(nk * sizeof(float));
+    if ((strs && !sv) || (!strs && !iv) || !o->data) {
+        free(sv);
+        free(iv);
+        return -1;
+    }
+    if (strs) {
+        if (nv) vocab_strings(v, sv, nv);
+        else sv[0] = "a";
+    } else {
+        if (nv) vocab_ints(v, iv, nv);
+        else iv[0] = 0;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < nk; i++) {
+        if (!(splitmix(s) & 1) && !(i + 1 == nk && k == 0)) continue;
+        if (strs) sv[k] = sv[i];
+        else iv[k] = iv[i];
+        o->data[k] = strs ? 0.0f : (float)iv[k];
+        k++;
+    }
+    o->rank = 1;
+    o->shape[0] = (int64_t)k;
+    o->dtype = strs ? EXEC_DT_STRING : EXEC_DT_INT32;
+    if (strs) { o->strings = sv; o->owned_ = sv; }
+    else { o->int_keys = iv; o->owned_ = iv; }
+    return 0;
+}
+
 int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, exec_tensor **inputs,
                      size_t *n_inputs, char *err, size_t errlen) {
     *inputs = NULL;
@@ -2442,18 +2508,42 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
             o->rank = 1;
             o->shape[0] = 1;
         }
-        if (f && f->optional && (f->kind == CML_FEAT_DOUBLE || f->kind == CML_FEAT_INT64)) {
-            /* an optional number (a threshold or count override) is left
-             * out, as an app that does not set it leaves it: the model's
-             * own default applies, not a random value. An empty tensor
-             * stands for it. SOURCE: FeatureTypes.proto isOptional;
-             * NonMaximumSuppression.proto (iouThresholdInputFeatureName:
-             * the input "overrides" iouThreshold when given). */
-            o->dtype = f->kind == CML_FEAT_INT64 ? EXEC_DT_INT32 : EXEC_DT_FP32;
+        bool seq = f && f->kind == CML_FEAT_SEQUENCE;
+        if (f && f->optional && (f->kind == CML_FEAT_DOUBLE || f->kind == CML_FEAT_INT64 || seq || item_list_input(v))) {
+            /* An optional input the probe cannot draw a meaningful value
+             * for is left out, as an app that does not set it leaves it:
+             * a number (a threshold or count override: the model's own
+             * default applies, not a random value), a sequence, and a
+             * recommender's restriction or exclusion list (random item ids
+             * would restrict the recommendations to items that need not
+             * exist, or exclude some by chance). An empty tensor stands for
+             * it, typed as the input is (a string sequence as strings, so
+             * that --input can replace it from a .txt file). SOURCE:
+             * apple/coremltools mlmodel/format/FeatureTypes.proto
+             * isOptional; NonMaximumSuppression.proto
+             * (iouThresholdInputFeatureName: the input "overrides"
+             * iouThreshold when given); ItemSimilarityRecommender.proto
+             * (restriction and exclusion "Optional"). */
+            bool strs = seq && f->element_kind == CML_FEAT_STRING;
+            o->dtype = strs ? EXEC_DT_STRING
+                     : f->kind == CML_FEAT_INT64 || seq || (f->kind == CML_FEAT_MULTIARRAY && f->array_dtype == CML_ARR_INT32)
+                         ? EXEC_DT_INT32
+                         : EXEC_DT_FP32;
             o->rank = 1;
             o->shape[0] = 0;
             o->data = malloc(sizeof(float));
             if (!o->data) goto oom;
+            if (strs) {
+                const char **none = calloc(1, sizeof *none);
+                if (!none) goto oom_one;
+                o->strings = none;
+                o->owned_ = none;
+            }
+            n++;
+            continue;
+        }
+        if (seq && (f->element_kind == CML_FEAT_STRING || f->element_kind == CML_FEAT_INT64)) {
+            if (gen_sequence(v, f, &s, o) != 0) goto oom_one;
             n++;
             continue;
         }
@@ -2494,6 +2584,10 @@ int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, ex
     *inputs = t;
     *n_inputs = n;
     return 0;
+oom_one:
+    /* the tensor being made is not counted in n yet */
+    free(t[n].data);
+    t[n].data = NULL;
 oom:
     feat_index_free(&fx);
     exec_tensors_free(t, n);

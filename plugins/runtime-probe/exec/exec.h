@@ -78,13 +78,15 @@ typedef struct exec_tensor {
     const char *const *strings; /* EXEC_DT_STRING values, EXEC_DT_DICT string keys; in an
                                    EXEC_DT_FP32 output of exec_run (a classifier's probabilities,
                                    a dictionary in Core ML): the class labels, in order, or NULL */
-    const int64_t *int_keys;    /* EXEC_DT_DICT int64 keys; EXEC_DT_FP32 output: int64 class labels */
+    const int64_t *int_keys;    /* EXEC_DT_DICT int64 keys; EXEC_DT_FP32 output: int64 class labels;
+                                   EXEC_DT_INT32 input (an int64 sequence): the exact values, or NULL */
     void *owned_;       /* storage of strings / int_keys in tensors exec_run and
                            exec_make_inputs return (exec_tensors_free frees it) */
 } exec_tensor;
 
-/* An input exec_make_inputs left out (an optional number): an empty
- * rank-1 tensor, which kernels read as not given. */
+/* An input exec_make_inputs left out (an optional number, sequence or
+ * recommender item list): an empty rank-1 tensor, which kernels read as not
+ * given (so an empty one given for such an input counts as not given). */
 static inline bool exec_input_omitted(const exec_tensor *t) { return t->rank == 1 && t->shape[0] == 0; }
 
 /* What one executed op did in the last run. */
@@ -230,7 +232,10 @@ int exec_plan_const(const exec_plan *p, const cml_value *v, exec_tensor *view);
  * fp16 (so fp16 models see them exactly); int32 arrays in 0..9; a
  * NeuralNetwork input an embedding layer reads, indices in [0, inputDim);
  * an input a classic stage reads as a parameter's override, that
- * parameter's value; an optional number, left out (exec_input_omitted). */
+ * parameter's value; a sequence, values the model knows (strings as
+ * EXEC_DT_STRING, int64 values as EXEC_DT_INT32 with int_keys); an
+ * optional number, an optional sequence and an optional recommender
+ * restriction or exclusion list, left out (exec_input_omitted). */
 int exec_make_inputs(const cml_model *m, const char *function, uint64_t seed, exec_tensor **inputs,
                      size_t *n_inputs, char *err, size_t errlen);
 

@@ -607,6 +607,140 @@ static void test_item_similarity(void) {
     pool_free();
 }
 
+/* The recommender's optional restriction and exclusion lists (Create ML's
+ * layout: string sequences "restrict" / "exclude", isOptional). A generated
+ * run once drew a random number for each, so the restriction named no item
+ * and every recommendation list came out empty with status ok. Now
+ * exec_make_inputs leaves them out (an empty list typed as strings), an
+ * empty list counts as not given, and a given list still restricts /
+ * excludes; int64 item ids in an int64 sequence match exactly (2^40 + 1
+ * is 2^40 in float32). */
+static Cmlpb__FeatureDescription *f_optional(Cmlpb__FeatureDescription *f) {
+    f->type->isoptional = 1;
+    return f;
+}
+
+static Cmlpb__ItemSimilarityRecommender *isr_abcd(void) {
+    /* A, B, C, D; sim(B, A) = 0.5, sim(C, A) = 0.2, sim(C, B) = 0.4, sim(D, B) = 1; shift(C) = 0.1 (test_item_similarity) */
+    Cmlpb__ItemSimilarityRecommender *isr = P(ItemSimilarityRecommender, ITEM_SIMILARITY_RECOMMENDER);
+    static const struct {
+        int id, n, to[2];
+        double sim[2], adj;
+    } rows[4] = {{0, 2, {1, 2}, {0.5, 0.2}, 0}, {1, 2, {2, 3}, {0.4, 1.0}, 0}, {2, 0, {0, 0}, {0, 0}, 0.1}, {3, 0, {0, 0}, {0, 0}, 0}};
+    isr->n_itemitemsimilarities = 4;
+    isr->itemitemsimilarities = pz(4 * sizeof(void *));
+    for (int i = 0; i < 4; i++) {
+        Cmlpb__ItemSimilarityRecommender__SimilarItems *si = P(ItemSimilarityRecommender__SimilarItems, ITEM_SIMILARITY_RECOMMENDER__SIMILAR_ITEMS);
+        si->itemid = (uint64_t)rows[i].id;
+        si->itemscoreadjustment = rows[i].adj;
+        si->n_similaritemlist = (size_t)rows[i].n;
+        si->similaritemlist = pz(2 * sizeof(void *));
+        for (int k = 0; k < rows[i].n; k++) {
+            Cmlpb__ItemSimilarityRecommender__ConnectedItem *ci = P(ItemSimilarityRecommender__ConnectedItem, ITEM_SIMILARITY_RECOMMENDER__CONNECTED_ITEM);
+            ci->itemid = (uint64_t)rows[i].to[k];
+            ci->similarityscore = rows[i].sim[k];
+            si->similaritemlist[k] = ci;
+        }
+        isr->itemitemsimilarities[i] = si;
+    }
+    return isr;
+}
+
+static void test_item_similarity_optional_lists(void) {
+    Cmlpb__Model *m = MODEL(4, 4, feat_dict("items", true), F_I64("n"), f_optional(f_seq("restrict", true)),
+                            f_optional(f_seq("exclude", true)), f_seq("rec", true), feat_dict("scores", true));
+    Cmlpb__ItemSimilarityRecommender *isr = isr_abcd();
+    isr->itemstringids = SVEC("A", "B", "C", "D");
+    isr->itemrestrictioninputfeaturename = pstr("restrict");
+    isr->itemexclusioninputfeaturename = pstr("exclude");
+    isr_wire(m, isr);
+    res r;
+    CHECK(load(&r, m));
+    exec_tensor *gen = NULL;
+    size_t ngen = 0;
+    char err[256];
+    CHECK(r.p && exec_make_inputs(r.lm->model, NULL, 0, &gen, &ngen, err, sizeof err) == 0 && ngen == 4);
+    for (size_t i = 0; i < ngen; i++)
+        if (!strcmp(gen[i].name, "restrict") || !strcmp(gen[i].name, "exclude"))
+            CHECK(exec_input_omitted(&gen[i]) && gen[i].dtype == EXEC_DT_STRING);
+    /* generated: whatever items were drawn, some item is left to recommend
+     * unless all four were observed, and the ones recommended are not observed */
+    if (r.p && ngen == 4 && res_again(&r, EXEC_FP32, gen, ngen)) {
+        const exec_tensor *items = NULL, *rec = out_named(&r, "rec");
+        for (size_t i = 0; i < ngen; i++)
+            if (!strcmp(gen[i].name, "items")) items = &gen[i];
+        CHECK(items && rec);
+        if (items && rec) {
+            size_t want = 4 - exec_tensor_count(items);
+            int64_t n = (int64_t)gen[1].data[0];
+            if (!strcmp(gen[1].name, "n") && n >= 0 && (size_t)n < want) want = (size_t)n;
+            CHECK_INT(exec_tensor_count(rec), want);
+            for (size_t j = 0; j < exec_tensor_count(rec); j++)
+                for (size_t q = 0; q < exec_tensor_count(items); q++) CHECK(strcmp(rec->strings[j], items->strings[q]));
+        }
+    }
+    exec_tensors_free(gen, ngen);
+    /* observed A = 2, B = 1: C 0.74, D 1 (test_item_similarity) */
+    const char *k[2] = {"A", "B"}, *none[1] = {NULL}, *only_c[1] = {"C"}, *ex_d[1] = {"D"};
+    float v[2] = {2, 1}, four = 4, zero[1] = {0};
+    exec_tensor in[4] = {t_sdict("items", k, v, 2), {.name = "n", .dtype = EXEC_DT_INT32, .rank = 0, .data = &four},
+                         {.name = "restrict", .dtype = EXEC_DT_STRING, .rank = 1, .shape = {0}, .data = zero, .strings = none},
+                         {.name = "exclude", .dtype = EXEC_DT_STRING, .rank = 1, .shape = {0}, .data = zero, .strings = none}};
+    /* both empty: not given; A and B (observed) excluded by default */
+    if (r.p && res_again(&r, EXEC_FP32, in, 4)) {
+        const exec_tensor *rec = out_named(&r, "rec");
+        CHECK(rec && exec_tensor_count(rec) == 2 && !strcmp(rec->strings[0], "D") && !strcmp(rec->strings[1], "C"));
+        VALUES(out_named(&r, "scores"), 1e-6, 1.0, 0.74);
+    }
+    /* restricted to C */
+    in[2].shape[0] = 1;
+    in[2].strings = only_c;
+    if (r.p && res_again(&r, EXEC_FP32, in, 4)) {
+        const exec_tensor *rec = out_named(&r, "rec");
+        CHECK(rec && exec_tensor_count(rec) == 1 && !strcmp(rec->strings[0], "C"));
+    }
+    /* no restriction, D excluded: the observed A and B come back (B 0.5 (2 - 0) = 1, C 0.74, A 0) */
+    in[2].shape[0] = 0;
+    in[2].strings = none;
+    in[3].shape[0] = 1;
+    in[3].strings = ex_d;
+    if (r.p && res_again(&r, EXEC_FP32, in, 4)) {
+        const exec_tensor *rec = out_named(&r, "rec");
+        CHECK(rec && exec_tensor_count(rec) == 3 && !strcmp(rec->strings[0], "B") && !strcmp(rec->strings[1], "C") &&
+              !strcmp(rec->strings[2], "A"));
+    }
+    res_free(&r);
+    pool_free();
+
+    /* int64 item ids, an int64 restriction sequence: 2^40 + 1 only */
+    const int64_t big = ((int64_t)1 << 40);
+    m = MODEL(4, 3, feat_dict("items", false), F_I64("n"), f_optional(f_seq("restrict", false)), f_seq("rec", false),
+              feat_dict("scores", false));
+    isr = isr_abcd();
+    isr->itemint64ids = IVEC(7, big, big + 1, 9);
+    isr->itemrestrictioninputfeaturename = pstr("restrict");
+    isr_wire(m, isr);
+    CHECK(load(&r, m));
+    gen = NULL;
+    ngen = 0;
+    CHECK(r.p && exec_make_inputs(r.lm->model, NULL, 0, &gen, &ngen, err, sizeof err) == 0 && ngen == 3);
+    for (size_t i = 0; i < ngen; i++)
+        if (!strcmp(gen[i].name, "restrict")) CHECK(exec_input_omitted(&gen[i]) && gen[i].dtype == EXEC_DT_INT32);
+    exec_tensors_free(gen, ngen);
+    int64_t ik[1] = {7}, rk[1] = {big + 1};
+    float iv[1] = {2}, rv[1] = {(float)(big + 1)};
+    exec_tensor in2[3] = {t_idict("items", ik, iv, 1), {.name = "n", .dtype = EXEC_DT_INT32, .rank = 0, .data = &four},
+                          {.name = "restrict", .dtype = EXEC_DT_INT32, .rank = 1, .shape = {1}, .data = rv, .int_keys = rk}};
+    /* observed 7 (A) = 2: B (2^40) 1.0, C (2^40 + 1) 0.2 (2 - 0.1) = 0.38; restricted to C */
+    if (r.p && res_again(&r, EXEC_FP32, in2, 3)) {
+        const exec_tensor *sc = out_named(&r, "scores");
+        CHECK(sc && exec_tensor_count(sc) == 1 && sc->int_keys && sc->int_keys[0] == big + 1);
+        VALUES(sc, 1e-6, 0.38);
+    }
+    res_free(&r);
+    pool_free();
+}
+
 /* numbered items (no id vectors) whose largest id is near 2^63: the tables
  * were sized by it (an audit: allocations of 2^63 doubles), and a list
  * count without its lists was dereferenced; both refused by name now */
@@ -1066,6 +1200,7 @@ int main(void) {
     RUN(test_nms_pipeline_overrides);
     RUN(test_item_similarity);
     RUN(test_item_similarity_hostile);
+    RUN(test_item_similarity_optional_lists);
     RUN(test_bayesian_probit);
     RUN(test_linked_model);
     RUN(test_apple_only);

@@ -931,6 +931,99 @@ static void test_classic_models(void) {
     cli_res_free(&r);
 }
 
+/* The item-similarity recommender (fixtures_probe.c fx_recommender_ids):
+ * its optional restriction and exclusion sequences are left out of a
+ * generated run (they were drawn as one random number each, which named no
+ * item, and every run recommended nothing with status ok), and string / int64
+ * sequences come from .txt files, one value per line. The expected lists
+ * follow the proto's formula on the fixture's similarities: observed 0 = 2,
+ * 1 = 1 give item 2 0.74 and item 3 1; with the observed items not excluded
+ * item 1 gets 0.5 * 2 = 1 and item 0 nothing. */
+static void write_text(const char *name, const char *text) { write_bytes(name, text, strlen(text)); }
+
+static const char *input_source(const cJSON *doc, int i) {
+    return str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(figures(doc), "inputs"), i), "source");
+}
+
+static char *saved(const char *dir, const char *name) {
+    char p[PATH_MAX + 160];
+    size_t n = 0;
+    snprintf(p, sizeof p, "%s/%s/%s", work, dir, name);
+    return cli_slurp(p, &n);
+}
+
+static void test_recommender(void) {
+    res r;
+    cJSON *doc = PROBE_JSON(&r, "--save-outputs", "out_rec_gen", fixture("recommender.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK_STR(input_source(doc, 2), "omitted (optional)");
+    CHECK_STR(input_source(doc, 3), "omitted (optional)");
+    CHECK_INT(count_prefix(doc, "probe/"), 0);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    char *gen = saved("out_rec_gen", "recommendations.txt");
+    CHECK(gen && *gen); /* some item is recommended */
+    free(gen);
+
+    write_text("rec_items.tsv", "Flour\t2\nSugar\t1\n");
+    float four = 4;
+    write_bytes("rec_k.f32", &four, sizeof four);
+    write_text("rec_only_yeast.txt", "Yeast\n");
+    write_text("rec_no_water.txt", "Water\n");
+    doc = PROBE_JSON(&r, "--input", "items=rec_items.tsv", "--input", "k=rec_k.f32", "--save-outputs", "out_rec_def",
+                     fixture("recommender.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    char *rec = saved("out_rec_def", "recommendations.txt"), *sc = saved("out_rec_def", "scores.tsv");
+    CHECK(rec && !strcmp(rec, "Water\nYeast\n"));
+    double w = NAN, y = NAN;
+    CHECK(sc && sscanf(sc, "Water\t%lf\nYeast\t%lf", &w, &y) == 2 && fabs(w - 1) < 1e-6 && fabs(y - 0.74) < 1e-6);
+    free(rec);
+    free(sc);
+    doc = PROBE_JSON(&r, "--input", "items=rec_items.tsv", "--input", "k=rec_k.f32", "--input",
+                     "restrict=rec_only_yeast.txt", "--save-outputs", "out_rec_res", fixture("recommender.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    CHECK_STR(input_source(doc, 2), "file");
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    rec = saved("out_rec_res", "recommendations.txt");
+    CHECK(rec && !strcmp(rec, "Yeast\n"));
+    free(rec);
+    /* an exclusion replaces the default one (the observed items) */
+    doc = PROBE_JSON(&r, "--input", "items=rec_items.tsv", "--input", "k=rec_k.f32", "--input",
+                     "exclude=rec_no_water.txt", "--save-outputs", "out_rec_exc", fixture("recommender.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    rec = saved("out_rec_exc", "recommendations.txt");
+    CHECK(rec && !strcmp(rec, "Sugar\nYeast\nFlour\n"));
+    free(rec);
+    /* a string sequence is read from a .txt file, not from numbers */
+    r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", "restrict=rec_k.f32", fixture("recommender.mlmodel"));
+    CHECK_INT(r.code, 2);
+    CHECK(strstr(r.out, "a string input is read from a .txt file"));
+    cli_res_free(&r);
+
+    /* int64 item ids: 2^40 + 1 is told from 2^40, which float32 cannot */
+    write_text("rec_int_items.tsv", "7\t2\n1099511627776\t1\n");
+    write_text("rec_int_only.txt", "1099511627777\n");
+    doc = PROBE_JSON(&r, "--input", "items=rec_int_items.tsv", "--input", "k=rec_k.f32", "--input",
+                     "restrict=rec_int_only.txt", "--save-outputs", "out_rec_int", fixture("recommender_int.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    sc = saved("out_rec_int", "scores.tsv");
+    CHECK(sc && !strncmp(sc, "1099511627777\t0.74", 18) && !strchr(sc, '\n')[1]);
+    free(sc);
+    write_text("rec_int_bad.txt", "7\nseven\n");
+    r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", "restrict=rec_int_bad.txt",
+                fixture("recommender_int.mlmodel"));
+    CHECK_INT(r.code, 2);
+    CHECK(strstr(r.out, "line 2: 'seven' is not an int64 value"));
+    cli_res_free(&r);
+}
+
 /* Progress: with stderr on a terminal (a pseudo-terminal here) the probe
  * says which phase it is in once it has taken longer than the threshold
  * (CML_PROBE_PROGRESS_AFTER_MS=0 makes that immediate, so the test does
@@ -1073,6 +1166,7 @@ int main(void) {
     RUN(test_confirmed_by_probe);
     RUN(test_progress);
     RUN(test_classic_models);
+    RUN(test_recommender);
 
     char cmd[PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);

@@ -379,13 +379,20 @@ static int k_item_similarity(xctx *c) {
     long ri = in_named(c, exec_as(c, "itemRestrictionInputFeatureName")),
          ei = in_named(c, exec_as(c, "itemExclusionInputFeatureName"));
     const xt *rt = ri >= 0 ? exec_nn_in(c, (size_t)ri) : NULL, *et = ei >= 0 ? exec_nn_in(c, (size_t)ei) : NULL;
+    /* an empty list is one not given (exec_input_omitted: how the probe
+     * leaves an optional input out) */
+    if (rt && rt->n == 0) rt = NULL;
+    if (et && et->n == 0) et = NULL;
     for (size_t k = 0; k < n_items; k++) allowed[k] = rt == NULL && !(et == NULL && observed[k]);
+    /* items by string, or by int64 id (exact from ikeys: an int64 sequence) */
     for (size_t j = 0; rt && j < rt->n; j++) {
-        long k = item_index(sids, iids, n_items, classic_str(rt, j), rt->d ? exec_f2i(rt->d[j]) : -1);
+        long k = item_index(sids, iids, n_items, classic_str(rt, j),
+                            rt->ikeys ? rt->ikeys[j] : rt->d ? exec_f2i(rt->d[j]) : -1);
         if (k >= 0) allowed[k] = true;
     }
     for (size_t j = 0; et && j < et->n; j++) {
-        long k = item_index(sids, iids, n_items, classic_str(et, j), et->d ? exec_f2i(et->d[j]) : -1);
+        long k = item_index(sids, iids, n_items, classic_str(et, j),
+                            et->ikeys ? et->ikeys[j] : et->d ? exec_f2i(et->d[j]) : -1);
         if (k >= 0) allowed[k] = false;
     }
     size_t nr = 0;
