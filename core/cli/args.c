@@ -223,8 +223,9 @@ static const cli_flag FLAGS[] = {
     {"--runs", 0, "N", CMD_PROBE | CMD_COMPARE, F_OPT_INT, 0, "runs", 1, 2147483647.0, NULL, S_PROBE,
      "predictions per mode (default 10)"},
     {"--input", 0, "NAME=FILE", CMD_PROBE | CMD_COMPARE, F_OPT_STRS, 0, "inputs", 0, 0, check_name_file, S_PROBE,
-     "an input from a file: .f32 (raw float32) or .npy for an array, .txt (a string per line) or .tsv (KEY<TAB>"
-     "NUMBER per line) for strings and dictionaries, with the escapes \\n \\t \\r \\\\ \\xNN (repeatable)"},
+     "an input from a file: .f32 (raw float32) or .npy for an array; .txt for a string or a sequence of strings "
+     "(a string per line) or a sequence of int64 (an integer per line); .tsv (KEY<TAB>NUMBER per line) for a "
+     "dictionary; text with the escapes \\n \\t \\r \\\\ \\xNN (repeatable)"},
     {"--save-outputs", 0, "DIR", CMD_PROBE | CMD_COMPARE, F_OPT_STR, 0, "save_outputs", 0, 0, NULL, S_PROBE,
      "save the outputs in DIR (a folder, not a symbolic link): NAME.npy and NAME.fp16.npy, NAME.txt for strings, "
      "NAME.tsv for dictionaries"},

@@ -42,8 +42,10 @@ static const cml_option OPT_SEED = {
 static const cml_option OPT_INPUTS = {
     .size = sizeof(cml_option), .type = CML_OPT_STRINGS, .name = "inputs",
     .doc = "Inputs from files instead of generated ones, each \"NAME=FILE\" (.f32 raw little-endian float32 "
-           "with the declared shape, or .npy; .txt, a string per line, or .tsv, KEY<TAB>NUMBER per line, with "
-           "\\n \\t \\r \\\\ \\xNN escapes).",
+           "with the declared shape, or .npy; .txt, a string per line, for a string or a sequence of strings, or "
+           "an integer per line for a sequence of int64 (item ids); .tsv, KEY<TAB>NUMBER per line, for a "
+           "dictionary; text with \\n \\t \\r \\\\ \\xNN escapes; an empty file for an optional "
+           "sequence leaves it out).",
     .flags = CML_OPT_NAMES_FILE};
 static const cml_option OPT_SAVE = {
     .size = sizeof(cml_option), .type = CML_OPT_STRING, .name = "save_outputs",
@@ -932,8 +934,11 @@ PRB_CHECK(chk_constant, rep_constant)
     "the GPU and Neural Engine store tensors), and a mixed-precision program also in its own typed "          \
     "precision, on inputs generated deterministically from the declared types "                               \
     "and shapes (images as 0-255 pixels, flexible shapes at their default, an input a classic stage reads "  \
-    "as a parameter's override at that parameter's value, an optional number left out) or given with `--input " \
-    "NAME=FILE` (.f32 or .npy). It runs in a child process under a time limit (`--timeout`) and a memory "    \
+    "as a parameter's override at that parameter's value, sequences of values the model knows, an optional "  \
+    "number or sequence and a recommender's optional restriction or exclusion list left out, as an app that " \
+    "does not set them leaves them) or given with `--input NAME=FILE` (.f32 or .npy arrays; .txt strings, one " \
+    "per line, for a string or a sequence of strings, or int64 values for a sequence of int64; .tsv "          \
+    "dictionaries). It runs in a child process under a time limit (`--timeout`) and a memory "               \
     "limit (`--memory-limit`); the static findings are reported whatever happens to it. On Apple platforms it " \
     "also runs Core ML itself for each compute-unit setting; elsewhere the report says that GPU and Neural "    \
     "Engine figures were not measured. The probe's options are shared by every probe rule (set them on "      \
