@@ -332,22 +332,18 @@ static int sb_move(lua_State *L) {
     return sb_call_lib(L);
 }
 
-/* table.unpack(t, i, j) and table.concat(t, sep, i, j): a read per element */
-static int sb_unpack(lua_State *L) {
+/* table.unpack(t, i, j) and table.concat(t, sep, i, j): a read per element
+ * from i (argument at, default 1) to j (at + 1, default #t) */
+static int sb_read_range(lua_State *L, int at) {
     lua_Integer i = 1, j;
-    if (lua_type(L, 1) == LUA_TTABLE && (lua_isnoneornil(L, 2) || sb_int_arg(L, 2, &i)) &&
-        (lua_isnoneornil(L, 3) ? (j = luaL_len(L, 1), true) : sb_int_arg(L, 3, &j)))
+    if (lua_type(L, 1) == LUA_TTABLE && (lua_isnoneornil(L, at) || sb_int_arg(L, at, &i)) &&
+        (lua_isnoneornil(L, at + 1) ? (j = luaL_len(L, 1), true) : sb_int_arg(L, at + 1, &j)))
         sb_charge_steps_x(L, i, j, sb_step_cost(L, 1, 0));
     return sb_call_lib(L);
 }
 
-static int sb_concat(lua_State *L) {
-    lua_Integer i = 1, j;
-    if (lua_type(L, 1) == LUA_TTABLE && (lua_isnoneornil(L, 3) || sb_int_arg(L, 3, &i)) &&
-        (lua_isnoneornil(L, 4) ? (j = luaL_len(L, 1), true) : sb_int_arg(L, 4, &j)))
-        sb_charge_steps_x(L, i, j, sb_step_cost(L, 1, 0));
-    return sb_call_lib(L);
-}
+static int sb_unpack(lua_State *L) { return sb_read_range(L, 2); }
+static int sb_concat(lua_State *L) { return sb_read_range(L, 3); }
 
 /* the length as liblua's insert and remove take it (__len included) */
 static bool sb_len(lua_State *L, lua_Integer *n) {
