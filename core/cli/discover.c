@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "format/fsutil.h"
+#include "format/mlmodelc.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -104,6 +105,10 @@ static size_t walk(const char *dir, path_list *out, int depth, bool suffix_only)
                 added += push(out, buf) == 0;
             } else if (package && !strcmp(names.items[i], "Data")) {
                 continue;   /* the marked model's own spec and weights */
+            } else if (suffix_only && mlmodelc_is_part_folder(names.items[i])) {
+                /* a compiled model's own part (model/, analytics/: their
+                 * coremldata.bin is no model), searched for others */
+                added += walk(buf, out, depth + 1, true);
             } else if (depth + 1 > DISCOVER_MAX_DEPTH) {
                 skipped(out, "folder '%s' is deeper than %s levels below the path given; it was not searched "
                              "(name it on the command line to check it)", buf, STR(DISCOVER_MAX_DEPTH));
@@ -138,11 +143,14 @@ static char *trimmed(const char *path) {
     return s;
 }
 
-/* The outermost model folder among the ancestors of path (its own leading
- * components), malloc'd, or NULL when it lies in none. A folder named
- * .mlpackage or .mlmodelc counts first; one that only its files mark as a
- * model counts for a piece of it (its model.mil, a stage), not for a path
- * that is a model itself (a .mlmodel file, a named folder) below it. */
+/* The model folder among the ancestors of path (its own leading
+ * components) that path belongs to, malloc'd, or NULL when it lies in none.
+ * The outermost folder named .mlpackage or .mlmodelc counts first. Else the
+ * innermost folder that only its files mark as a model (not a compiled
+ * model's part folder, model/ or analytics/) counts for a piece of it (its
+ * model.mil), not for a path that is a model itself (a .mlmodel file, a
+ * named or marked folder) below it: the folder search checks a marked
+ * folder inside another as a model of its own, and so does naming it. */
 static char *enclosing_model(const char *path) {
     char *p = trimmed(path);
     if (!p) return NULL;
@@ -155,10 +163,16 @@ static char *enclosing_model(const char *path) {
             *slash = '/';
             break;
         }
-        if (!marked && fs_is_dir(p) && has_model_marks(p)) marked = trimmed(p);
+        const char *base = strrchr(p, '/');
+        if (fs_is_dir(p) && has_model_marks(p) && !(marked && mlmodelc_is_part_folder(base ? base + 1 : p))) {
+            free(marked);
+            marked = trimmed(p);
+        }
         *slash = '/';
     }
-    if (!found && marked && !fs_has_suffix(p, ".mlmodel") && !has_model_suffix(p)) {
+    const char *pb = strrchr(p, '/');
+    bool self_marked = fs_is_dir(p) && has_model_marks(p) && !mlmodelc_is_part_folder(pb ? pb + 1 : p);
+    if (!found && marked && !fs_has_suffix(p, ".mlmodel") && !has_model_suffix(p) && !self_marked) {
         found = marked;
         marked = NULL;
     }

@@ -683,7 +683,7 @@ static int is_pipeline_type(uint32_t t) { return t >= 200 && t <= 202; }
  * not nested models: NeuralNetwork layer data and optionals, analytics, the
  * update and k-NN parameters of updatable models, ML Program weights
  * [observed in coremlc output, see cdb_read]. */
-static int is_part_folder(const char *name) {
+int mlmodelc_is_part_folder(const char *name) {
     static const char *const parts[] = {"analytics", "model", "modelParameters", "neural_network_optionals",
                                         "updateParameters", "weights"};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
@@ -750,7 +750,7 @@ static void list_sub_models(rd *r, const char *kind) {
     size_t n = 0, cap = 0, scanned = 0;
     if (!d) return;
     while ((e = readdir(d)) != NULL && n < MAX_SUB_MODELS && scanned++ < MAX_ENTRIES_SCANNED) {
-        if (e->d_name[0] == '.' || is_part_folder(e->d_name)) continue;
+        if (e->d_name[0] == '.' || mlmodelc_is_part_folder(e->d_name)) continue;
         char *p = fs_join(r->a, r->dir, e->d_name);
         if (!p) { r->oom = 1; break; }
         if (!fs_is_dir(p)) continue;

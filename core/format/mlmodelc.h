@@ -87,4 +87,8 @@ int mlmodelc_read(const char *dir, arena *a, Cmlpb__Model **out, mil_postab *pos
 int mlmodelc_read_at(const char *dir, const char *rel, arena *a, Cmlpb__Model **out, mil_postab *pos,
                      mlmodelc_info *info, diag_list *dl);
 
+/* Whether a compiled model's sub-folder of this name is a part of it
+ * (analytics, model, weights, ...), not a nested model. */
+int mlmodelc_is_part_folder(const char *name);
+
 #endif

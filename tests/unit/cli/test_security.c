@@ -926,6 +926,24 @@ static void test_marked_folders_hide_nothing(void) {
     CHECK(strstr(r.out, "Broken.mlmodel") && strstr(r.out, "[load/protobuf-corrupt]"));
     CHECK(strstr(r.out, "Sub/model.mil") && strstr(r.out, "[load/mil-structure]"));
     res_free(&r);
+    /* named, the marked subfolder (or its model.mil, as an editor names
+     * it) is that model, not its parent */
+    for (int i = 0; i < 2; i++) {
+        r = RUN_IN(work, 60, "check", "--no-config", i ? "marked/Sub/model.mil" : "marked/Sub");
+        EXPECT_CODE(r, 1);
+        CHECK(strstr(r.out, "Sub/model.mil") && strstr(r.out, "[load/mil-structure]"));
+        res_free(&r);
+    }
+    /* a compiled model's part folders (model/ holds a coremldata.bin) are
+     * not models: its files in a plain folder check as the model does */
+    char cc[PATH_MAX + 64];
+    path_in(cc, sizeof cc, work, "ccplain");
+    CHECK(sh("mkdir -p '%s/Models' && cp -R '%s/rule-fixtures/truth/compiled_classifier.mlmodelc/.' '%s/Models/'", cc, bd,
+             cc) == 0);
+    r = RUN_IN(work, 60, "check", "--no-config", "ccplain");
+    EXPECT_CODE(r, 0);
+    CHECK(strstr(r.out, "0 errors, 0 warnings, 1 note in 1 model") != NULL);
+    res_free(&r);
     /* a pipeline folder without a suffix: its stages are listed by the
      * search, read by the pipeline, and checked once */
     char p[PATH_MAX + 64];
