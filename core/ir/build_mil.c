@@ -57,7 +57,8 @@ static void build_type(builder *b, const Cmlpb__Mil__ValueType *vt, cml_type *t,
         t->kind = CML_TYPE_TENSOR;
         if (!tt) return;
         t->dtype = dtype_from_mil(tt->datatype);
-        bool bad_rank = tt->rank < 0 || tt->rank > 64, unread = bad_rank;
+        /* rank -1 is an unknown rank ("tensor<fp16, *>"), which is no fault */
+        bool bad_rank = tt->rank < -1 || tt->rank > 64, unread = bad_rank;
         uint64_t big = 0;
         for (size_t i = 0; !unread && i < tt->n_dimensions && (int64_t)i < tt->rank; i++)
             if (tt->dimensions[i] && tt->dimensions[i]->dimension_case == 1 && tt->dimensions[i]->constant &&
