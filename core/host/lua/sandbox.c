@@ -333,12 +333,22 @@ static int sb_move(lua_State *L) {
 }
 
 /* table.unpack(t, i, j) and table.concat(t, sep, i, j): a read per element
- * from i (argument at, default 1) to j (at + 1, default #t) */
+ * from i (argument at, default 1) to j (at + 1, default #t). The length is
+ * read once and handed to liblua as j: a __len that answers 1 here and
+ * math.maxinteger to liblua would otherwise pass the charge. */
 static int sb_read_range(lua_State *L, int at) {
     lua_Integer i = 1, j;
-    if (lua_type(L, 1) == LUA_TTABLE && (lua_isnoneornil(L, at) || sb_int_arg(L, at, &i)) &&
-        (lua_isnoneornil(L, at + 1) ? (j = luaL_len(L, 1), true) : sb_int_arg(L, at + 1, &j)))
-        sb_charge_steps_x(L, i, j, sb_step_cost(L, 1, 0));
+    if (lua_type(L, 1) == LUA_TTABLE && (lua_isnoneornil(L, at) || sb_int_arg(L, at, &i))) {
+        bool given = !lua_isnoneornil(L, at + 1);
+        if (given ? sb_int_arg(L, at + 1, &j) : (j = luaL_len(L, 1), true)) {
+            if (!given) {
+                if (lua_gettop(L) < at + 1) lua_settop(L, at + 1);
+                lua_pushinteger(L, j);
+                lua_replace(L, at + 1);
+            }
+            sb_charge_steps_x(L, i, j, sb_step_cost(L, 1, 0));
+        }
+    }
     return sb_call_lib(L);
 }
 
@@ -352,17 +362,46 @@ static bool sb_len(lua_State *L, lua_Integer *n) {
     return true;
 }
 
+/* table.insert(t, pos, v) and table.remove(t[, pos]) on a table shift its
+ * elements here, after reading its length once (liblua's own would read
+ * __len again, which may answer otherwise: 1, then math.maxinteger, ran a
+ * shift past the wall clock), as liblua's functions behave: positions out
+ * of bounds are refused, reads and writes go through the metamethods. The
+ * steps are paid up front (a made-up length ends the rule at once), and the
+ * wall clock is looked at every SB_SHIFT_CLOCK steps. Other calls go to
+ * liblua. */
+#define SB_SHIFT_CLOCK 4096
 static int sb_insert(lua_State *L) {
     lua_Integer n, pos;
-    if (lua_gettop(L) == 3 && sb_int_arg(L, 2, &pos) && sb_len(L, &n)) sb_charge_steps_x(L, pos, n, sb_step_cost(L, 1, 1));
-    return sb_call_lib(L);
+    if (lua_gettop(L) != 3 || !sb_len(L, &n) || !sb_int_arg(L, 2, &pos)) return sb_call_lib(L);
+    lua_Integer e = (lua_Integer)((lua_Unsigned)n + 1u);   /* the first empty slot, wrapping as Lua's + does */
+    luaL_argcheck(L, (lua_Unsigned)pos - 1u < (lua_Unsigned)e, 2, "position out of bounds");
+    sb_charge_steps_x(L, pos, n, sb_step_cost(L, 1, 1));
+    for (lua_Integer i = e, k = 0; i > pos; i--) {
+        if (++k % SB_SHIFT_CLOCK == 0) sandbox_charge(L, 0);
+        lua_geti(L, 1, i - 1);
+        lua_seti(L, 1, i);
+    }
+    lua_pushvalue(L, 3);
+    lua_seti(L, 1, pos);
+    return 0;
 }
 
 static int sb_remove(lua_State *L) {
-    lua_Integer n, pos;
-    if (sb_len(L, &n))
-        sb_charge_steps_x(L, lua_isnoneornil(L, 2) ? n : sb_int_arg(L, 2, &pos) ? pos : n, n, sb_step_cost(L, 1, 1));
-    return sb_call_lib(L);
+    lua_Integer n, pos = 0;
+    if (!sb_len(L, &n) || (!lua_isnoneornil(L, 2) && !sb_int_arg(L, 2, &pos))) return sb_call_lib(L);
+    if (lua_isnoneornil(L, 2)) pos = n;
+    if (pos != n) luaL_argcheck(L, (lua_Unsigned)pos - 1u <= (lua_Unsigned)n, 2, "position out of bounds");
+    sb_charge_steps_x(L, pos, n, sb_step_cost(L, 1, 1));
+    lua_geti(L, 1, pos);   /* the result */
+    for (lua_Integer k = 0; pos < n; pos++) {
+        if (++k % SB_SHIFT_CLOCK == 0) sandbox_charge(L, 0);
+        lua_geti(L, 1, pos + 1);
+        lua_seti(L, 1, pos);
+    }
+    lua_pushnil(L);
+    lua_seti(L, 1, pos);
+    return 1;
 }
 
 /* table.sort: liblua's sort reads, writes and compares inside one C call.

@@ -9,8 +9,8 @@ function rule.check(model, ctx)
   cur = t
   for _ = 1, 1990 do local n = {}; setmetatable(cur, { __index = n }); cur = n end
   for i = 1, 100 do cur[i] = "x" end
-  for _ = 1, 1000 do
-    local _ = table.concat(t, "", 1, 100000)
+  for _ = 1, 1000 do   -- 100 reads of 1,991 tables each, a thousand times: 199 million steps
+    local _ = table.concat(t, "", 1, 100)
   end
   ctx:report(model, "after the loop")
 end
