@@ -130,8 +130,22 @@ static wfile *open_weight_file(builder *b, const char *file_name, const char *lo
         return NULL;
     }
     /* one spelling per file: "weights/./w.bin" and "weights//w.bin" are
-     * "weights/w.bin" (64 spellings of one file used up the table below) */
+     * "weights/w.bin" (64 spellings of one file used up the table below,
+     * which then held 64).
+     * A name that ends in '/' or "/." names a folder (the file system
+     * refuses it, and so does this), and one too long to spell is refused. */
+    size_t rn = strlen(rel);
+    if (rel[rn - 1] == '/' || (rn >= 2 && rel[rn - 1] == '.' && rel[rn - 2] == '/') || (rn == 1 && rel[0] == '.')) {
+        DIAG(b, "load/missing-weight-file", DIAG_ERROR, logical, "weight file name '%s' names a folder, not a file",
+             file_name);
+        return NULL;
+    }
     char canon[1024];
+    if (rn >= sizeof canon) {
+        DIAG(b, "load/missing-weight-file", DIAG_ERROR, logical, "weight file name '%.200s...' is longer than %zu bytes",
+             file_name, sizeof canon - 1);
+        return NULL;
+    }
     size_t k = 0;
     for (const char *s = rel; *s && k + 1 < sizeof canon;) {
         if (*s == '/') { s++; continue; }
@@ -156,8 +170,10 @@ static wfile *open_weight_file(builder *b, const char *file_name, const char *lo
                      "weight file '%s' referenced by the program does not exist", shown);
             return NULL;
         }
+        /* an error: no converter writes that many, and a bad blob in the
+         * files not read must not pass as clean (exit 0) */
         if (!lm->wfiles_full_said)
-            DIAG(b, "load/weight-blob", DIAG_WARNING, logical,
+            DIAG(b, "load/weight-blob", DIAG_ERROR, logical,
                  "the program references more than %d weight files; '%s' and the files after it were not read, so "
                  "their blobs were not checked",
                  IR_MAX_WEIGHT_FILES, canon);

@@ -19,7 +19,7 @@
 #include "Model.pb-c.h"
 
 #define IR_MAX_DEPTH 32          /* pipelines in pipelines, nested blocks */
-#define IR_MAX_WEIGHT_FILES 64
+#define IR_MAX_WEIGHT_FILES 256
 
 typedef struct wfile {
     cml_weight_file pub;         /* must stay first */
@@ -66,7 +66,7 @@ typedef struct lmodel {
     /* nothing could be read: model is an empty stand-in that carries the
      * load problems; only the load/... rules look at it */
     bool unreadable;
-    bool wfiles_full_said;       /* the IR_MAX_WEIGHT_FILES warning was given */
+    bool wfiles_full_said;       /* the IR_MAX_WEIGHT_FILES error was given */
     cml_model stand_in;          /* the empty model when even that does not fit the arena */
 } lmodel;
 

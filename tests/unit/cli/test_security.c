@@ -968,28 +968,36 @@ static void test_marked_folders_hide_nothing(void) {
     res_free(&r);
 }
 
-/* 64 weight files fill the loader's table. A 65th file that does not
- * exist was dropped without a word (exit 0), and so was a bad offset into
- * a file already open under a 65th spelling ("weights/./w0.bin"). */
+/* 256 weight files fill the loader's table (IR_MAX_WEIGHT_FILES; it held
+ * 64). A file past it that does not exist was dropped without a word (exit
+ * 0), and so was a bad offset into a file already open under another
+ * spelling ("weights/./w0.bin"); a file past it that exists is an error
+ * (its blobs are not read), and a name that ends in '/' names no file. */
+#define WT_FILES 256
 static void test_weight_file_table(void) {
     const char *bd = getenv("CML_BUILD_DIR");
     char d[PATH_MAX + 64], f[PATH_MAX + 128];
     path_in(d, sizeof d, work, "wtable.mlmodelc");
     CHECK(sh("mkdir -p '%s/weights' && cp '%s/examples/tiny_mlprogram.mlmodelc/metadata.json' '%s/' && "
-             "for i in $(seq 0 63); do cp '%s/examples/tiny_mlprogram.mlmodelc/weights/weight.bin' '%s/weights/w'$i.bin; "
+             "for i in $(seq 0 256); do cp '%s/examples/tiny_mlprogram.mlmodelc/weights/weight.bin' '%s/weights/w'$i.bin; "
              "done",
              d, bd, d, bd, d) == 0);
-    static char mil[65536];
+    static char mil[262144];
     size_t k = (size_t)snprintf(mil, sizeof mil, "program(1.0)\n{\n    func main<ios16>(tensor<fp16, [1, 3, 16, 16]> x) {\n");
-    for (int i = 0; i < 66; i++) {
+    for (int i = 0; i < WT_FILES + 4; i++) {
         char file[64];
-        if (i < 64) snprintf(file, sizeof file, "weights/w%d.bin", i);
-        else snprintf(file, sizeof file, "%s", i == 64 ? "weights/./w0.bin" : "weights/does_not_exist.bin");
+        if (i < WT_FILES) snprintf(file, sizeof file, "weights/w%d.bin", i);
+        else
+            snprintf(file, sizeof file, "%s",
+                     i == WT_FILES       ? "weights/./w0.bin"
+                     : i == WT_FILES + 1 ? "weights/does_not_exist.bin"
+                     : i == WT_FILES + 2 ? "weights/w256.bin"
+                                         : "weights/w1.bin/");
         k += (size_t)snprintf(mil + k, sizeof mil - k,
                               "        tensor<fp16, [8, 3, 3, 3]> c%d = const()[name = string(\"c%d\"), val = "
                               "tensor<fp16, [8, 3, 3, 3]>(BLOBFILE(path = string(\"@model_path/%s\"), offset = "
                               "uint64(%d)))];\n",
-                              i, i, file, i == 64 ? 999936 : 64);
+                              i, i, file, i == WT_FILES ? 999936 : 64);
     }
     snprintf(mil + k, sizeof mil - k,
              "        tensor<fp16, [1, 3, 16, 16]> y = relu(x = x)[name = string(\"y\")];\n    } -> (y);\n}\n");
@@ -999,6 +1007,8 @@ static void test_weight_file_table(void) {
     EXPECT_CODE(r, 1);
     CHECK(strstr(r.out, "weights/does_not_exist.bin' referenced by the program does not exist") != NULL);
     CHECK(strstr(r.out, "points at offset 999936 of weights/w0.bin") != NULL);
+    CHECK(strstr(r.out, "error: the program references more than 256 weight files; 'weights/w256.bin'") != NULL);
+    CHECK(strstr(r.out, "weight file name '@model_path/weights/w1.bin/' names a folder, not a file") != NULL);
     res_free(&r);
 }
 
