@@ -131,10 +131,11 @@ static void so_child_main(so_rule *sr, const cml_model *m, rule_ctx *rc, int fd)
      * host (or a sanitizer runtime) installed, so the parent can name it. */
     cml_child_default_crash_signals();
     /* stdout carries the report: a plugin's printf (PLG-7 asks for
-     * cml_log) went into it and broke a JSON or SARIF document. Its
-     * output goes nowhere; a plugin's own text reaches no stream
-     * unsanitized. */
-    int devnull = open("/dev/null", O_WRONLY);
+     * cml_log) went into it and broke a JSON or SARIF document; it goes
+     * nowhere now. (stderr stays the host's: what a plugin writes there
+     * itself is its own.) Not when the report pipe is fd 1 (a host started
+     * with stdout closed). */
+    int devnull = fd == STDOUT_FILENO ? -1 : open("/dev/null", O_WRONLY);
     if (devnull >= 0) {
         dup2(devnull, STDOUT_FILENO);
         if (devnull != STDOUT_FILENO) close(devnull);
