@@ -58,8 +58,8 @@ void cli_opts_free(cli_opts *o) {
 static const cli_command COMMANDS[] = {
     {"check", CMD_CHECK, "[options] PATH...", "run the rules (the default command)",
      "Runs every enabled rule over the models. PATH is an .mlmodel file, an .mlpackage or .mlmodelc folder, or a "
-     "folder to search for models. The report goes to stdout (or -o FILE). Notifications and the summary are part "
-     "of a text report on stdout, and go to stderr otherwise (-o, or another format).",
+     "folder to search for models. The report goes to stdout (or -o FILE). A text report holds the notifications and "
+     "the summary; they also go to stderr when the report goes to a file, and only there in another format.",
      cmd_check, NULL, NULL, NULL},
     {"inspect", CMD_INSPECT, "[--format text|json] [-o FILE] PATH...", "print a model's facts",
      "Prints what the model is: format, specification version and minimum OS, type, inputs, outputs and states, "

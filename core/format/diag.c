@@ -71,7 +71,7 @@ cml_diag *diag_add(diag_list *dl, const char *rule_id, int level, const char *ar
 cml_diag *diag_finish(diag_list *dl, const char *artifact) {
     if (!dl || !dl->dropped || dl->n >= DIAG_MAX) return NULL;
     char buf[192];
-    snprintf(buf, sizeof buf, "%zu further load problems were not listed (%zu errors, %zu warnings, %zu notes)",
+    snprintf(buf, sizeof buf, "%zu further load problems were not listed (errors: %zu, warnings: %zu, notes: %zu)",
              dl->dropped, dl->dropped_at[DIAG_ERROR], dl->dropped_at[DIAG_WARNING], dl->dropped_at[DIAG_NOTE]);
     return put(dl, dl->dropped_rule ? dl->dropped_rule : "load/protobuf-corrupt",
                dl->dropped_level >= DIAG_NOTE ? dl->dropped_level : DIAG_NOTE, artifact, -1, 0, 0, NULL, buf);

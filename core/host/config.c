@@ -511,7 +511,7 @@ static int parse_supps(config *c, const cJSON *item, char *err, size_t errlen) {
         if (!cJSON_IsObject(e))
             return cfg_err(c, ptr, err, errlen, "suppression %zu must be an object {rule, path, op, reason}", i + 1);
         config_supp *s = &c->supps[c->n_supps++];
-        {   /* array elements have no line of their own: the line of their 'rule' key */
+        {   /* the line of its 'rule' key, for warnings about the suppression */
             char rp[512];
             mkptr(rp, sizeof rp, "suppressions", idx, "rule");
             s->line = line_of(c, rp);

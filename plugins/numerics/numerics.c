@@ -159,7 +159,10 @@ static bool nm_is_kind(const cml_op *op, const char *k) { return op && op->kind 
  * that did not remember took K^depth steps (16 layers of constexpr ops
  * binding the previous value 4 times: 75 s, an adversarial pass). Each op
  * is now entered once per walk. Without memory the walk stops, answering
- * "not reached" / "not only masks" (no finding is made up). */
+ * "not reached" (no fp16 finding is made up) and "not only masks" (an
+ * infinity is then reported as outside a mask). An op first entered near
+ * NM_MAX_DEPTH is not entered again by a shorter path: only a hostile graph
+ * that deep can miss a finding so. */
 typedef struct nm_walk {
     const cml_op **v;
     size_t cap, n;

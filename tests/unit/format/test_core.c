@@ -73,7 +73,7 @@ static void test_diag_flood_keeps_errors(void) {
     for (size_t i = 0; i < dl.n; i++) errors += dl.items[i]->level == DIAG_ERROR && !strcmp(dl.items[i]->message, "syntax");
     CHECK_INT(errors, 1);
     CHECK(fin && fin->level == DIAG_WARNING && strstr(fin->message, "47 further load problems") &&
-          strstr(fin->message, "(0 errors, 46 warnings, 1 notes)"));
+          strstr(fin->message, "(errors: 0, warnings: 46, notes: 1)"));
     arena_free(a);
     /* errors past a list full of errors: the entry for them is an error */
     a = arena_new(0);

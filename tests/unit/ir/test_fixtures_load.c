@@ -231,7 +231,7 @@ static void test_manifest_many_items(void) {
             d = lm->diags.items[DIAG_MAX - 1];
             char want[160];
             /* what was not listed is errors: so is the entry that counts them */
-            snprintf(want, sizeof want, "%zu further load problems were not listed (%zu errors, 0 warnings, 0 notes)",
+            snprintf(want, sizeof want, "%zu further load problems were not listed (errors: %zu, warnings: 0, notes: 0)",
                      lm->diags.dropped, lm->diags.dropped);
             CHECK_STR(d->rule_id, "load/package-manifest");
             CHECK_INT(d->level, DIAG_ERROR);
