@@ -116,8 +116,10 @@ end
 
 local function fmt(x) return ("%.3g"):format(x) end
 
-local function judge(ctx, op, eps, where)
+local function judge(ctx, op, eps, where, default_of_zero)
   local a = math.abs(eps)
+  -- a field of 0 that means the layer's default says so
+  local shown = default_of_zero and ("0 (its default, %s)"):format(fmt(eps)) or nil
   if eps == 0 then
     ctx:report{
       at = op,
@@ -130,9 +132,9 @@ local function judge(ctx, op, eps, where)
     ctx:report{
       at = op,
       message = zero
-        and ("%s '%s' has epsilon %s, which rounds to 0 in float16 (%s)"):format(op.kind, op.name, fmt(eps), where)
+        and ("%s '%s' has epsilon %s, which rounds to 0 in float16 (%s)"):format(op.kind, op.name, shown or fmt(eps), where)
         or ("%s '%s' has epsilon %s, below the threshold %s (%s; in float16 it is a subnormal with reduced precision)"):format(
-          op.kind, op.name, fmt(eps), fmt(ctx.options.min_epsilon), where),
+          op.kind, op.name, shown or fmt(eps), fmt(ctx.options.min_epsilon), where),
       fix = "set the epsilon to 1e-5 (or at least 1e-7) before converting, or keep the op in fp32",
       props = { epsilon = eps, threshold = ctx.options.min_epsilon, rounds_to_zero = zero },
     }
@@ -147,9 +149,10 @@ local function check_one(model, ctx)
       local field = NN_EPS[op.kind]
       if field and ctx.options.neural_network then
         local eps = op.attrs[field]
-        if eps == 0 and NN_EPS_DEFAULT[op.kind] then eps = NN_EPS_DEFAULT[op.kind] end
+        local default_of_zero = eps == 0 and NN_EPS_DEFAULT[op.kind] ~= nil
+        if default_of_zero then eps = NN_EPS_DEFAULT[op.kind] end
         if type(eps) == "number" then
-          judge(ctx, op, eps, "NeuralNetwork layers compute in float16 on the GPU and the Neural Engine")
+          judge(ctx, op, eps, "NeuralNetwork layers compute in float16 on the GPU and the Neural Engine", default_of_zero)
         end
       end
     elseif checked[op.kind] and fp16_op(op) then
