@@ -87,7 +87,9 @@ check_tree "DESTDIR staging" "$T/stage/opt/coreml-lint"
 # the executable copied away from its install, where no plugin folder can be
 # found (unless one is installed at the build's own prefix): the run says so
 # instead of quietly running without the plugins' rules
-libdir=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$B/CMakeCache.txt")/lib/coreml-lint
+prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$B/CMakeCache.txt")
+lib=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$B/CMakeCache.txt")
+case $lib in /*) libdir=$lib/coreml-lint ;; *) libdir=$prefix/${lib:-lib}/coreml-lint ;; esac
 model=$B/examples/tiny_mlprogram.mlpackage
 if [ -d "$model" ] && [ ! -d "$libdir" ]; then
     mkdir -p "$T/alone" && cp "$B/coreml-lint" "$T/alone/"

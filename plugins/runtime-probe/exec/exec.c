@@ -1892,6 +1892,20 @@ static int own_strings(exec_tensor *o, const xt *t) {
     return 0;
 }
 
+/* t's own copy of the caller's exact integer keys (a dictionary's, or an
+ * int64 sequence's) */
+static int own_int_keys(exec_plan *p, xt *t, const exec_tensor *in) {
+    int64_t *kv = malloc((t->n ? t->n : 1) * sizeof *kv);
+    if (!kv) {
+        snprintf(p->err, sizeof p->err, "out of memory");
+        return -1;
+    }
+    memcpy(kv, in->int_keys, t->n * sizeof *kv);
+    t->aux = kv;
+    t->ikeys = kv;
+    return 0;
+}
+
 static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_mode mode) {
     xslot *sl = &p->slots[io->slot];
     xt *t = &sl->t;
@@ -1937,24 +1951,14 @@ static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_m
             t->aux = sv;
             t->strs = sv;
             t->nstr = t->n;
-        } else if (in->int_keys) {
-            int64_t *kv = malloc((t->n ? t->n : 1) * sizeof *kv);
-            if (!kv) { snprintf(p->err, sizeof p->err, "out of memory"); return -1; }
-            memcpy(kv, in->int_keys, t->n * sizeof *kv);
-            t->aux = kv;
-            t->ikeys = kv;
+        } else if (in->int_keys && own_int_keys(p, t, in) != 0) {
+            return -1;
         }
         return 0;
     }
-    if (in->dtype == EXEC_DT_INT32 && in->int_keys) {
-        /* an int64 sequence: its exact values too (ids past 2^24 do not
-         * survive float32) */
-        int64_t *kv = malloc((t->n ? t->n : 1) * sizeof *kv);
-        if (!kv) { snprintf(p->err, sizeof p->err, "out of memory"); return -1; }
-        memcpy(kv, in->int_keys, t->n * sizeof *kv);
-        t->aux = kv;
-        t->ikeys = kv;
-    }
+    /* an int64 sequence: its exact values too (ids past 2^24 do not
+     * survive float32) */
+    if (in->dtype == EXEC_DT_INT32 && in->int_keys && own_int_keys(p, t, in) != 0) return -1;
     if (t->dt == EXEC_DT_INT32 || t->dt == EXEC_DT_BOOL) {
         for (size_t i = 0; i < t->n; i++) t->d[i] = truncf(t->d[i]);
     } else if (!p->is_classic && (t->dt == EXEC_DT_FP16 || mode == EXEC_FP16_EMU)) {

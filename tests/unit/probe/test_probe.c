@@ -1014,7 +1014,7 @@ static void test_recommender(void) {
     cJSON_Delete(doc);
     cli_res_free(&r);
     sc = saved("out_rec_int", "scores.tsv");
-    CHECK(sc && !strncmp(sc, "1099511627777\t0.74", 18) && !strchr(sc, '\n')[1]);
+    CHECK(sc && !strncmp(sc, "1099511627777\t0.74", 18) && strchr(sc, '\n') && !strchr(sc, '\n')[1]);
     free(sc);
     write_text("rec_int_bad.txt", "7\nseven\n");
     r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", "restrict=rec_int_bad.txt",
