@@ -299,12 +299,13 @@ static size_t arena_cap_for(uint64_t sz) {
     return (size_t)cap;
 }
 
-/* Stages read per compiled model in all levels together: at most 64 per
- * pipeline and IR_MAX_DEPTH levels would otherwise let a wide fan-out (or
- * many links to one folder) multiply the work. Real compiled pipelines hold
- * a handful of stages. Kept well under DIAG_MAX, so that the warning saying
- * the rest is not read still finds room after a note or two per stage. */
-#define MAX_COMPILED_STAGES 128u
+/* Stages read per compiled model in all levels together
+ * (IR_MAX_COMPILED_STAGES, model.h): a wide fan-out and IR_MAX_DEPTH levels
+ * (or many links to one folder) would otherwise multiply the work. Real
+ * compiled pipelines hold a handful of stages. Kept well under DIAG_MAX, so
+ * that the warning saying the rest is not read still finds room after a
+ * note or two per stage. */
+#define MAX_COMPILED_STAGES IR_MAX_COMPILED_STAGES
 
 /* The folders being loaded from the top down to the current one (device and
  * inode, so that any path or link to one of them is recognised). */
@@ -315,8 +316,7 @@ typedef struct cfolder {
 } cfolder;
 
 typedef struct cwalk {
-    size_t stages;               /* sub-models read so far */
-    bool budget_said;
+    bool budget_said;            /* (the stages read so far: lm->n_stage_dirs) */
 } cwalk;
 
 /* 1 when dir is one of the folders on the path (a link back to itself or
@@ -385,7 +385,7 @@ static cml_model *load_compiled(lmodel *lm, const char *dir, const char *rel, co
                          "nested in (a symbolic-link loop)", lname);
                 continue;
             }
-            if (cw->stages >= MAX_COMPILED_STAGES) {
+            if (lm->n_stage_dirs >= MAX_COMPILED_STAGES) {
                 if (!cw->budget_said)
                     diag_add(&lm->diags, "load/compiled-limited", DIAG_WARNING, srel ? srel : rel, -1, 0, 0, slog,
                              "compiled pipelines hold more than %u stages in all: the rest are not read",
@@ -393,13 +393,7 @@ static cml_model *load_compiled(lmodel *lm, const char *dir, const char *rel, co
                 cw->budget_said = true;
                 break;
             }
-            cw->stages++;
-            if (lm->n_stage_dirs == lm->cap_stage_dirs) {   /* (sdir is a real path: list_sub_models) */
-                size_t nc = lm->cap_stage_dirs ? 2 * lm->cap_stage_dirs : 8;
-                const char **nv = arena_realloc(lm->a, lm->stage_dirs, lm->cap_stage_dirs * sizeof *nv, nc * sizeof *nv);
-                if (nv) lm->stage_dirs = nv, lm->cap_stage_dirs = nc;
-            }
-            if (lm->n_stage_dirs < lm->cap_stage_dirs) lm->stage_dirs[lm->n_stage_dirs++] = sdir;
+            lm->stage_dirs[lm->n_stage_dirs++] = sdir;   /* a real path: list_sub_models */
             mlmodelc_info si;
             cml_model *sm =
                 srel && slog ? load_compiled(lm, sdir, srel, slog, depth + 1, m, &si, &self, cw) : NULL;
@@ -416,7 +410,7 @@ static cml_model *load_compiled(lmodel *lm, const char *dir, const char *rel, co
 }
 
 static void load_mlmodelc(lmodel *lm) {
-    cwalk cw = {0, false};
+    cwalk cw = {false};
     lm->model = load_compiled(lm, lm->root, "", NULL, 0, NULL, &lm->cinfo, NULL, &cw);
 }
 

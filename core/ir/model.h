@@ -20,6 +20,7 @@
 
 #define IR_MAX_DEPTH 32          /* pipelines in pipelines, nested blocks */
 #define IR_MAX_WEIGHT_FILES 256
+#define IR_MAX_COMPILED_STAGES 128u   /* compiled stages read per model, all levels together (load.c) */
 
 typedef struct wfile {
     cml_weight_file pub;         /* must stay first */
@@ -60,8 +61,8 @@ typedef struct lmodel {
     size_t n_wfiles;
     wfile *wfiles[IR_MAX_WEIGHT_FILES];
     mil_postab pos;              /* model.mil positions (compiled models) */
-    const char **stage_dirs;     /* the real paths of the compiled stage folders read */
-    size_t n_stage_dirs, cap_stage_dirs;
+    const char *stage_dirs[IR_MAX_COMPILED_STAGES];   /* the real paths of the compiled stage folders read */
+    size_t n_stage_dirs;
     mlmodelc_info cinfo;
     /* nothing could be read: model is an empty stand-in that carries the
      * load problems; only the load/... rules look at it */
