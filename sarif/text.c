@@ -105,13 +105,13 @@ static int write_note(FILE *out, const notification *n, bool color) {
         if (!where) goto out;
     }
     if (n->count > 1 && !(times = sarif_printf(" (%zu times)", n->count))) goto out;
-    const char *mod = note_model_shown(n);
-    if ((n->rule_id && *n->rule_id) || mod) {
+    const char *mod = note_model_shown(n), *rid = n->rule_id && *n->rule_id ? n->rule_id : NULL;
+    if (rid || mod) {
         /* [RULE on MODEL], [RULE], or [on MODEL] for a model's trouble that
          * is no rule's (a usage error: a probe --input that does not fit it) */
-        char *cr = n->rule_id && *n->rule_id ? sarif_clean(n->rule_id, true) : NULL;
+        char *cr = rid ? sarif_clean(rid, true) : NULL;
         char *cmod = mod ? sarif_clean(mod, true) : NULL;
-        if ((n->rule_id && *n->rule_id && !cr) || (mod && !cmod)) {
+        if ((rid && !cr) || (mod && !cmod)) {
             free(cr);
             free(cmod);
             goto out;

@@ -151,6 +151,12 @@ static char *trimmed(const char *path) {
  * model.mil), not for a path that is a model itself (a .mlmodel file, a
  * named or marked folder) below it: the folder search checks a marked
  * folder inside another as a model of its own, and so does naming it. */
+/* whether the folder at path is named as a compiled model's part */
+static bool part_named(const char *path) {
+    const char *b = strrchr(path, '/');
+    return mlmodelc_is_part_folder(b ? b + 1 : path);
+}
+
 static char *enclosing_model(const char *path) {
     char *p = trimmed(path);
     if (!p) return NULL;
@@ -163,15 +169,13 @@ static char *enclosing_model(const char *path) {
             *slash = '/';
             break;
         }
-        const char *base = strrchr(p, '/');
-        if (fs_is_dir(p) && has_model_marks(p) && !(marked && mlmodelc_is_part_folder(base ? base + 1 : p))) {
+        if (fs_is_dir(p) && has_model_marks(p) && !(marked && part_named(p))) {
             free(marked);
             marked = trimmed(p);
         }
         *slash = '/';
     }
-    const char *pb = strrchr(p, '/');
-    bool self_marked = fs_is_dir(p) && has_model_marks(p) && !mlmodelc_is_part_folder(pb ? pb + 1 : p);
+    bool self_marked = fs_is_dir(p) && has_model_marks(p) && !part_named(p);
     if (!found && marked && !fs_has_suffix(p, ".mlmodel") && !has_model_suffix(p) && !self_marked) {
         found = marked;
         marked = NULL;
