@@ -25,47 +25,51 @@ static cml_diag *put(diag_list *dl, const char *rule_id, int level, const char *
     return d;
 }
 
+/* A problem that finds the list full: counted as dropped, or, when it is
+ * more severe than the least severe kept one (the last of that level), it
+ * takes that one's slot and the other is counted. Returns the slot to fill,
+ * or dl->n when it is dropped. The least severe level kept is cached, so a
+ * flood of drops costs no scan each. */
+static size_t full_slot(diag_list *dl, const char *rule_id, int level) {
+    if (!dl->kept_min) {
+        dl->kept_min = DIAG_ERROR + 1;
+        for (size_t i = 0; i < dl->n; i++)
+            if (dl->items[i] != &dl->reserved && dl->items[i]->level < dl->kept_min) dl->kept_min = dl->items[i]->level;
+    }
+    size_t low = dl->n;
+    if (level > dl->kept_min)
+        for (size_t i = dl->n; i-- > 0 && low == dl->n;)
+            if (dl->items[i] != &dl->reserved && dl->items[i]->level == dl->kept_min) low = i;
+    const char *gone_rule = low < dl->n ? dl->items[low]->rule_id : rule_id;
+    int gone_level = low < dl->n ? dl->items[low]->level : level;
+    dl->dropped++;
+    if (gone_level >= DIAG_NOTE && gone_level <= DIAG_ERROR) dl->dropped_at[gone_level]++;
+    if (!dl->dropped_rule || gone_level > dl->dropped_level) {
+        dl->dropped_rule = gone_rule;
+        dl->dropped_level = gone_level;
+    }
+    if (low < dl->n) dl->kept_min = 0;   /* a slot rises: found again on the next drop */
+    return low;
+}
+
 cml_diag *diag_add(diag_list *dl, const char *rule_id, int level, const char *artifact,
                    int64_t byte_offset, uint32_t line, uint32_t col, const char *logical,
                    const char *fmt, ...) {
     if (!dl) return NULL;
+    size_t keep = dl->n;
     if (diag_full(dl)) {
-        /* the last kept problem of the least severe level, when below this one */
-        size_t low = dl->n;
-        for (size_t i = dl->n; i-- > 0;)
-            if (dl->items[i] != &dl->reserved && dl->items[i]->level < level &&
-                (low == dl->n || dl->items[i]->level < dl->items[low]->level))
-                low = i;
-        const char *gone_rule = rule_id;
-        int gone_level = level;
-        if (low < dl->n) {   /* it is counted instead, and this one takes its slot */
-            gone_rule = dl->items[low]->rule_id;
-            gone_level = dl->items[low]->level;
-        }
-        dl->dropped++;
-        if (gone_level >= DIAG_NOTE && gone_level <= DIAG_ERROR) dl->dropped_at[gone_level]++;
-        if (!dl->dropped_rule || gone_level > dl->dropped_level) {
-            dl->dropped_rule = gone_rule;
-            dl->dropped_level = gone_level;
-        }
-        if (low == dl->n) return NULL;
-        size_t keep = dl->n;
-        dl->n = low;   /* put() fills slot `low`, then the count is restored */
-        char buf[1024];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        cml_diag *d = put(dl, rule_id, level, artifact, byte_offset, line, col, logical, buf);
-        dl->n = keep;   /* without memory the old problem stays (the spent arena is reported anyway) */
-        return d;
+        size_t slot = full_slot(dl, rule_id, level);
+        if (slot == dl->n) return NULL;
+        dl->n = slot;   /* put() fills the slot, then the count is restored */
     }
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    return put(dl, rule_id, level, artifact, byte_offset, line, col, logical, buf);
+    cml_diag *d = put(dl, rule_id, level, artifact, byte_offset, line, col, logical, buf);
+    if (dl->n <= keep) dl->n = keep;   /* a replaced slot (without memory the old problem stays) */
+    return d;
 }
 
 cml_diag *diag_finish(diag_list *dl, const char *artifact) {

@@ -28,6 +28,7 @@ typedef struct diag_list {
     size_t dropped_at[4];        /* by level (DIAG_NOTE..DIAG_ERROR) */
     const char *dropped_rule;    /* a rule id of the most severe dropped problem */
     int dropped_level;
+    int kept_min;                /* the least severe level kept once full (0: not known) */
     cml_diag reserved;           /* diag_add_reserved's: needs no arena */
     char reserved_msg[256];
 } diag_list;
