@@ -169,7 +169,11 @@ static int safe_rel_path(const char *p) {
 
 /* SOURCE: apple/coremltools modelpackage/src/ModelPackage.cpp:195-315,
  * 445-455 (manifest keys and the checks made when a package is opened). */
-static char *read_manifest(lmodel *lm, const char *root) {
+/* Returns the root model's path inside the package, or NULL. *root_told is
+ * set when the root item's own path was already reported (missing, outside
+ * the package, leaving Data/): the spec is then not read, so one missing file
+ * gives one error, at its line of the manifest. */
+static char *read_manifest(lmodel *lm, const char *root, bool *root_told) {
     char *mpath = fs_join(lm->a, root, "Manifest.json");
     if (!mpath) return NULL;
     size_t len = 0;
@@ -233,7 +237,9 @@ static char *read_manifest(lmodel *lm, const char *root) {
         MDIAG(lm, &ix, "itemInfoEntries", "Manifest.json has no 'itemInfoEntries' object");
     } else {
         const cJSON *e;
+        const char *root_key = cJSON_IsString(rootid) ? rootid->valuestring : NULL;
         cJSON_ArrayForEach(e, entries) {
+            bool is_root = root_key && e->string && strcmp(e->string, root_key) == 0;
             static const char *const keys[] = {"path", "name", "author", "description"};
             for (size_t k = 0; k < 4; k++) {
                 const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, keys[k]);
@@ -246,15 +252,19 @@ static char *read_manifest(lmodel *lm, const char *root) {
                 if (!safe_rel_path(p->valuestring)) {
                     MDIAG(lm, &ix, p->valuestring, "item '%s' path '%s' leaves the package's Data folder",
                           e->string ? e->string : "", p->valuestring);
+                    if (is_root) *root_told = true;
                     continue;
                 }
                 char *abs = arena_printf(lm->a, "%s/Data/%s", root, p->valuestring);
-                if (abs && fs_inside(lm->root_real, abs) != 0)
+                if (abs && fs_inside(lm->root_real, abs) != 0) {
                     MDIAG(lm, &ix, p->valuestring, "item '%s' path 'Data/%s' is not read: %s",
                           e->string ? e->string : "", p->valuestring, fs_strerror(FS_EOUTSIDE));
-                else if (abs && !fs_is_file(abs) && !fs_is_dir(abs))
+                    if (is_root) *root_told = true;
+                } else if (abs && !fs_is_file(abs) && !fs_is_dir(abs)) {
                     MDIAG(lm, &ix, p->valuestring, "item '%s' path 'Data/%s' does not exist",
                           e->string ? e->string : "", p->valuestring);
+                    if (is_root) *root_told = true;
+                }
             }
         }
     }
@@ -587,8 +597,11 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
     if (fmt == CML_FMT_MLMODEL) {
         load_spec_file(lm, lm->root, "", NULL);
     } else if (fmt == CML_FMT_MLPACKAGE) {
-        char *spec_rel = read_manifest(lm, lm->root);
-        if (!spec_rel) {
+        bool root_told = false;
+        char *spec_rel = read_manifest(lm, lm->root, &root_told);
+        if (root_told) {
+            spec_rel = NULL;   /* its one error is at the manifest's line */
+        } else if (!spec_rel) {
             /* fall back to the conventional path so a bad manifest still
              * yields whatever else is wrong */
             char *conv = fs_join(lm->a, lm->root, "Data/com.apple.CoreML/model.mlmodel");

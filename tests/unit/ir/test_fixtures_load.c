@@ -242,6 +242,51 @@ static void test_manifest_many_items(void) {
     tmp_remove_tree(root);
 }
 
+/* A package whose root item's file is missing (a manifest committed
+ * without its model, as found in a public repository) or whose root path
+ * leaves Data/: one error, at the item's line of Manifest.json, not a second
+ * one for the spec that then cannot be read. */
+static void test_manifest_root_missing(void) {
+    static const char *const paths[] = {"com.apple.CoreML/model.mlmodel", "../outside.mlmodel"};
+    static const char *const says[] = {"does not exist", "leaves the package's Data folder"};
+    for (size_t t = 0; t < 2; t++) {
+        char tmpl[64];
+        char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_manifest_");
+        CHECK(root != NULL);
+        if (!root) return;
+        char dir[256], path[512];
+        snprintf(dir, sizeof dir, "%s/only.mlpackage", root);
+        CHECK(mkdir(dir, 0700) == 0);
+        snprintf(path, sizeof path, "%s/Manifest.json", dir);
+        FILE *f = fopen(path, "w");
+        CHECK(f != NULL);
+        if (!f) {
+            tmp_remove_tree(root);
+            return;
+        }
+        /* the root item's path on line 4 */
+        fprintf(f, "{\"fileFormatVersion\": \"1.0.0\",\n \"itemInfoEntries\": {\n  \"R\": {\"author\": \"a\", "
+                   "\"description\": \"d\", \"name\": \"model.mlmodel\",\n   \"path\": \"%s\"}\n },\n"
+                   " \"rootModelIdentifier\": \"R\"}\n", paths[t]);
+        fclose(f);
+        lmodel *lm = loader_load(dir, NULL);
+        CHECK(lm && lm->model);
+        if (lm && lm->model) {
+            CHECK_INT(lm->model->n_diags, 1);
+            if (lm->model->n_diags >= 1) {
+                const cml_diag *d = lm->model->diags[0];
+                CHECK_STR(d->rule_id, "load/package-manifest");
+                CHECK_INT(d->level, DIAG_ERROR);
+                CHECK_STR(d->loc.artifact, "Manifest.json");
+                CHECK_INT(d->loc.line, 4);
+                CHECK(strstr(d->message, says[t]) != NULL);
+            }
+        }
+        loader_free(lm);
+        tmp_remove_tree(root);
+    }
+}
+
 /* ir_weight_stats (cml_host.weight_stats) against a naive double-precision
  * count over ir_weight_f64's elements, for every float weight of a model */
 static void stats_naive(const cml_weight *w, cml_weight_stats *s) {
@@ -407,6 +452,7 @@ int main(void) {
     RUN(test_good_facts);
     RUN(test_broken);
     RUN(test_manifest_many_items);
+    RUN(test_manifest_root_missing);
     RUN(test_weight_stats);
     RUN(test_nnshape_overflow);
     return CHECK_DONE();
