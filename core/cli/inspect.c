@@ -377,6 +377,7 @@ static cJSON *model_json(const cml_model *m, int top) {
     if (m->predicted_probabilities_name)
         cJSON_AddStringToObject(o, "predicted_probabilities_name", m->predicted_probabilities_name);
     cJSON_AddItemToObject(o, "metadata", metadata_json(&m->metadata));
+    if (m->metadata_overlay) cJSON_AddItemToObject(o, "metadata_overlay", metadata_json(m->metadata_overlay));
     cJSON_AddBoolToObject(o, "is_updatable", m->is_updatable);
     if (m->class_label_kind) {
         cJSON *cl = cJSON_CreateObject();
@@ -694,6 +695,14 @@ static void text_model(FILE *out, const cml_model *m, int indent) {
                      md->user[i].value ? md->user[i].value : "");
             fprintf(out, "%s\n", S(line));
         }
+    }
+    if (m->metadata_overlay) {
+        const cml_metadata *ov = m->metadata_overlay;
+        fprintf(out, "metadata overlay (Xcode, Data/com.apple.CoreML/Metadata.json):\n");
+        if (*ov->author) fprintf(out, "  author:      %s\n", S(ov->author));
+        if (*ov->license) fprintf(out, "  license:     %s\n", S(ov->license));
+        if (*ov->short_description) fprintf(out, "  description: %s\n", S(ov->short_description));
+        if (*ov->version) fprintf(out, "  version:     %s\n", S(ov->version));
     }
     for (size_t i = 0; i < m->n_functions; i++) {
         const cml_function *fn = m->functions[i];

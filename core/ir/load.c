@@ -24,6 +24,7 @@
 #include "format/pbwire.h"
 
 #define MANIFEST_MAX (16u << 20)
+#define OVERLAY_MAX (1u << 20)   /* Xcode writes a few hundred bytes */
 #define ARENA_BASE ((size_t)256 << 20)
 
 static char *strip_slashes(const char *p) {
@@ -264,6 +265,9 @@ static char *read_manifest(lmodel *lm, const char *root, bool *root_told) {
                     MDIAG(lm, &ix, p->valuestring, "item '%s' path 'Data/%s' does not exist",
                           e->string ? e->string : "", p->valuestring);
                     if (is_root) *root_told = true;
+                } else if (abs && !is_root && fs_is_file(abs)) {
+                    const cJSON *nm = cJSON_GetObjectItemCaseSensitive(e, "name");
+                    if (cJSON_IsString(nm) && !strcmp(nm->valuestring, "Metadata.json")) lm->overlay_path = abs;
                 }
             }
         }
@@ -281,6 +285,53 @@ static char *read_manifest(lmodel *lm, const char *root, bool *root_told) {
     }
     cJSON_Delete(j);
     return spec_rel;
+}
+
+/* One field of the overlay: "" when absent, not a string, blank or "--"
+ * (what Xcode writes for a field left unset). */
+static const char *overlay_field(lmodel *lm, const cJSON *j, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    if (!cJSON_IsString(v)) return "";
+    const char *s = v->valuestring;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+    if (!*s || !strcmp(s, "--")) return "";
+    const char *d = arena_strdup(lm->a, v->valuestring);
+    return d ? d : "";
+}
+
+/* Xcode's metadata overlay of a package (cml_model.metadata_overlay).
+ * SOURCE: the keys and the "--" placeholder as Xcode writes them in the
+ * public packages of docs/real-world.md's tenth set (Manifest item
+ * "External Metadata Overlay", author com.apple.CoreML); coremltools neither
+ * reads nor writes the file. A file that cannot be read is a warning: the
+ * spec's own metadata still stands. */
+static void read_overlay(lmodel *lm) {
+    const char *rel = lm->overlay_path + strlen(lm->root) + 1;
+    size_t len = 0;
+    char *text = fs_read_file(lm->a, lm->overlay_path, OVERLAY_MAX, &len);
+    int e = errno;
+    size_t deep_at = 0;
+    bool deep = text && json_scan(text, len, CML_MAX_NESTING, &deep_at, NULL);
+    cJSON *j = text && !deep ? cJSON_ParseWithLength(text, len) : NULL;
+    if (!cJSON_IsObject(j)) {
+        diag_add(&lm->diags, "load/package-manifest", DIAG_WARNING, rel, -1, 0, 0, NULL,
+                 "the metadata overlay '%s' is not read: %s", rel,
+                 !text ? (e == EFBIG ? "it is larger than 1 MiB" : fs_strerror(e))
+                 : deep ? "it nests too deep" : "it is not a JSON object");
+        cJSON_Delete(j);
+        return;
+    }
+    cml_metadata *md = arena_alloc(lm->a, sizeof *md);
+    if (md) {
+        memset(md, 0, sizeof *md);
+        md->present = true;
+        md->author = overlay_field(lm, j, "MLModelAuthorKey");
+        md->license = overlay_field(lm, j, "MLModelLicenseKey");
+        md->short_description = overlay_field(lm, j, "MLModelDescriptionKey");
+        md->version = overlay_field(lm, j, "MLModelVersionStringKey");
+        lm->model->metadata_overlay = md;
+    }
+    cJSON_Delete(j);
 }
 
 static void load_spec_file(lmodel *lm, const char *abs, const char *artifact, const char *model_dir) {
@@ -614,6 +665,7 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
             if (slash) *slash = 0;
             if (abs) load_spec_file(lm, abs, spec_rel, dir);
         }
+        if (lm->model && lm->overlay_path) read_overlay(lm);
     } else if (fmt == CML_FMT_MLMODELC) {
         load_mlmodelc(lm);
     }

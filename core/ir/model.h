@@ -64,6 +64,7 @@ typedef struct lmodel {
     const char *stage_dirs[IR_MAX_COMPILED_STAGES];   /* the real paths of the compiled stage folders read */
     size_t n_stage_dirs;
     mlmodelc_info cinfo;
+    const char *overlay_path;    /* a package's Metadata.json item (read_manifest), or NULL */
     /* nothing could be read: model is an empty stand-in that carries the
      * load problems; only the load/... rules look at it */
     bool unreadable;

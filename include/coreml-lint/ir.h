@@ -548,6 +548,13 @@ struct cml_model {
      * compiled NeuralNetwork's layers, for one). A rule must not report an
      * unknown fact as missing, empty or wrong. */
     uint32_t unknown;
+    /* A package's Xcode metadata overlay: Data/com.apple.CoreML/Metadata.json,
+     * the manifest's item named "Metadata.json" (its description "External
+     * Metadata Overlay"), which Xcode's model editor writes instead of the
+     * spec. Its author, license, short_description and version ("" when
+     * unset, blank or Xcode's placeholder "--"; no user keys); NULL when
+     * the package has none. The root model only. */
+    const cml_metadata *metadata_overlay;
 };
 
 /* cml_model.unknown bits */

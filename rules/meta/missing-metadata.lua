@@ -2,7 +2,9 @@
 -- meta/missing-metadata: required metadata fields (author, license, short
 -- description by default) are empty, or the model has no Metadata at all.
 -- SOURCE: apple/coremltools mlmodel/format/Model.proto (Metadata:
--- shortDescription, versionString, author, license, userDefined).
+-- shortDescription, versionString, author, license, userDefined); a
+-- package's Xcode overlay Data/com.apple.CoreML/Metadata.json as public
+-- packages carry it (model.metadata_overlay, docs/real-world.md tenth set).
 
 local rule = {
   id = "meta/missing-metadata",
@@ -17,7 +19,9 @@ is opaque to the next engineer. Whether that matters is house policy, not a
 defect of the model: the rule is a note, with one finding per model listing
 every missing field. The `strict` rule set raises it to a warning; a compiled
 model whose description cannot be read is not reported (its metadata is
-unknown, not missing).
+unknown, not missing). In a package, a field that Xcode's model editor set
+in its metadata overlay (`Data/com.apple.CoreML/Metadata.json`, listed in
+`Manifest.json`) counts as set; Xcode's placeholder `--` does not.
 
 **Example.** `model.mlpackage: note: metadata fields author and license are empty [meta/missing-metadata]`
 
@@ -60,22 +64,22 @@ function rule.check(model, ctx)
   if #required == 0 then return end
   -- a compiled model whose description could not be read: unknown, not missing
   if model.unknown.metadata then return end
+  local overlay = model.metadata_overlay   -- Xcode's Metadata.json, or nil
+  local function set_in(md, key)
+    local v = md and md[key]
+    return v ~= nil and not v:match("^%s*$")
+  end
+  local spec = model.has_metadata and model.metadata or nil
   local missing = {}
-  if model.has_metadata then
-    local md = model.metadata
-    for _, key in ipairs(required) do
-      local v = md[key]
-      if v == nil or v:match("^%s*$") then missing[#missing + 1] = key end
-    end
-  else
-    for _, key in ipairs(required) do missing[#missing + 1] = key end
+  for _, key in ipairs(required) do
+    if not set_in(spec, key) and not set_in(overlay, key) then missing[#missing + 1] = key end
   end
   if #missing == 0 then return end
   local sets = {}
   for _, key in ipairs(missing) do sets[#sets + 1] = ("mlmodel.%s = …"):format(key) end
   ctx:report{
     at = model,
-    message = model.has_metadata
+    message = (spec or overlay)
       and ("metadata %s %s %s empty"):format(#missing == 1 and "field" or "fields", list(missing),
                                               #missing == 1 and "is" or "are")
       or ("the model has no metadata (%s)"):format(list(missing)),

@@ -575,6 +575,10 @@ static int model_index(lua_State *L) {
     else if (IS("training_inputs"))
         push_objs(L, LIR_FEATURE, (const void *const *)m->training_inputs, m->n_training_inputs);
     else if (IS("metadata")) push_metadata(L, &m->metadata);
+    else if (IS("metadata_overlay")) {
+        if (m->metadata_overlay) push_metadata(L, m->metadata_overlay);
+        else lua_pushnil(L);
+    }
     else if (IS("class_labels")) push_labels(L, m);
     else if (IS("preprocessing")) push_preprocess(L, m);
     else if (IS("unknown")) push_unknown(L, m);

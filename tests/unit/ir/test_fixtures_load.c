@@ -287,6 +287,54 @@ static void test_manifest_root_missing(void) {
     }
 }
 
+/* Xcode's metadata overlay: read into metadata_overlay ("--" is unset);
+ * one that is not a JSON object is a warning and no overlay. */
+static void test_metadata_overlay(void) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/rule-fixtures/lua/fire_missing_metadata_overlay.mlpackage", build_dir);
+    if (!fs_is_dir(p)) return;   /* the rule fixtures are another target's */
+    lmodel *lm = loader_load(p, NULL);
+    CHECK(lm && lm->model && lm->model->metadata_overlay);
+    if (lm && lm->model && lm->model->metadata_overlay) {
+        const cml_metadata *ov = lm->model->metadata_overlay;
+        CHECK_STR(ov->author, "coreml-lint fixtures");
+        CHECK_STR(ov->short_description, "Scores four features");
+        CHECK_STR(ov->license, "");
+        CHECK_STR(ov->version, "");
+        CHECK(!lm->model->metadata.present);
+        CHECK_INT(lm->model->n_diags, 0);
+    }
+    loader_free(lm);
+    char tmpl[64];
+    char *root = tmp_make_dir(tmpl, sizeof tmpl, "cml_overlay_");
+    CHECK(root != NULL);
+    if (!root) return;
+    char cmd[8400], ov[4200];
+    snprintf(cmd, sizeof cmd, "cp -r '%s' '%s/bad.mlpackage'", p, root);
+    CHECK(system(cmd) == 0);
+    snprintf(ov, sizeof ov, "%s/bad.mlpackage/Data/com.apple.CoreML/Metadata.json", root);
+    FILE *f = fopen(ov, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("[\"MLModelAuthorKey\"]\n", f);
+        fclose(f);
+    }
+    snprintf(p, sizeof p, "%s/bad.mlpackage", root);
+    lm = loader_load(p, NULL);
+    CHECK(lm && lm->model);
+    if (lm && lm->model) {
+        CHECK(lm->model->metadata_overlay == NULL);
+        CHECK_INT(lm->model->n_diags, 1);
+        if (lm->model->n_diags == 1) {
+            CHECK_STR(lm->model->diags[0]->rule_id, "load/package-manifest");
+            CHECK_INT(lm->model->diags[0]->level, DIAG_WARNING);
+            CHECK(strstr(lm->model->diags[0]->message, "not a JSON object") != NULL);
+        }
+    }
+    loader_free(lm);
+    tmp_remove_tree(root);
+}
+
 /* ir_weight_stats (cml_host.weight_stats) against a naive double-precision
  * count over ir_weight_f64's elements, for every float weight of a model */
 static void stats_naive(const cml_weight *w, cml_weight_stats *s) {
@@ -453,6 +501,7 @@ int main(void) {
     RUN(test_broken);
     RUN(test_manifest_many_items);
     RUN(test_manifest_root_missing);
+    RUN(test_metadata_overlay);
     RUN(test_weight_stats);
     RUN(test_nnshape_overflow);
     return CHECK_DONE();
