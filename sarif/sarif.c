@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "coreml-lint/hash.h"
 #include "format/fsutil.h"
 #include "format/sha256.h"
 #include "sarif/wcommon.h"
@@ -295,11 +296,7 @@ static void write_rule(sstate *S, cJSON *rules, const srule *sr) {
 
 /* artifacts[] is indexed by an open-addressing hash of the path (slots hold
  * index + 1; 0 = empty), so 25,000 results on as many files stay linear. */
-static size_t path_hash(const char *s) {
-    size_t h = 1469598103934665603u & SIZE_MAX;   /* FNV-1a */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * (size_t)1099511628211u;
-    return h;
-}
+static size_t path_hash(const char *s) { return (size_t)cml_hash_str(s); }   /* keyed: paths are the models' */
 
 static long art_find(const sstate *S, const char *path) {
     if (!S->n_slots) return -1;

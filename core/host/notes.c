@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coreml-lint/hash.h"
 #include "host/notes.h"
 #include "host/rule.h"
 #include "host/util.h"
@@ -74,14 +75,15 @@ size_t notes_lower_load_errors(notes *ns, int (*decided)(const char *rule_id, vo
 
 static bool same(const char *a, const char *b) { return (!a && !b) || (a && b && !strcmp(a, b)); }
 
-/* FNV-1a over the dedupe key: kind, rule, model, file and the message
- * (NULL: a rule's key, where messages do not count) */
+/* A keyed hash of the dedupe key: kind, rule, model, file and the message
+ * (NULL: a rule's key, where messages do not count). Files and messages
+ * come from models and configurations: keyed (coreml-lint/hash.h). */
 static uint64_t key_hash(const char *kind, const char *rule_id, const char *model_path, const char *file,
                          const char *msg) {
     const char *parts[5] = {kind, rule_id, model_path, file, msg};
-    uint64_t h = HOST_FNV_BASIS;
-    for (int k = 0; k < 5; k++)   /* a separator after each: NULL and "" differ, as same() says */
-        h = host_fnv1a(host_fnv1a(h, parts[k] ? parts[k] : ""), parts[k] ? "\x01" : "\x02");
+    uint64_t h = 0;
+    for (int k = 0; k < 5; k++)   /* NULL and "" differ, as same() says */
+        h = (h * 0x9E3779B97F4A7C15ull) ^ (parts[k] ? cml_hash_str(parts[k]) : 0x5bd1e995ull);
     return h;
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <sys/stat.h>
 
+#include "coreml-lint/hash.h"
 #include "host/rule.h"
 #include "host/util.h"
 
@@ -298,12 +299,8 @@ bool host_glob_match(const char *pattern, const char *s, bool path_mode) {
     return host_glob_match_n(pattern, s, path_mode, NULL);
 }
 
-uint64_t host_fnv1a(uint64_t h, const char *s) {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) h = (h ^ *p) * 1099511628211ull;
-    return h;
-}
-
-static size_t strset_hash(const char *k) { return (size_t)host_fnv1a(HOST_FNV_BASIS, k); }
+/* keys are model paths: keyed (coreml-lint/hash.h) */
+static size_t strset_hash(const char *k) { return (size_t)cml_hash_str(k); }
 
 int host_strset_add(host_strset *s, const char *key) {
     if (2 * (s->n + 1) > s->cap) {

@@ -20,12 +20,8 @@ bool host_is_glob(const char *s);           /* contains * or ? */
 /* Two paths that name one file (by device and inode: a link, "./x" and
  * "x", a relative and an absolute path); false when either does not stat. */
 bool host_same_file(const char *a, const char *b);
-/* FNV-1a: the hash h continued over the bytes of s (start with
- * HOST_FNV_BASIS) */
-#define HOST_FNV_BASIS 14695981039346656037ull
-uint64_t host_fnv1a(uint64_t h, const char *s);
 /* A set of strings the caller keeps alive (not copied): open addressing on
- * FNV-1a, at most half full. Zeroed is empty. */
+ * a keyed hash (coreml-lint/hash.h), at most half full. Zeroed is empty. */
 typedef struct host_strset {
     const char **keys;
     size_t n, cap;

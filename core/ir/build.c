@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "coreml-lint/hash.h"
 #include "coreml-lint/coreml_facts.h"
 #include "ir/build_int.h"
 
@@ -38,11 +39,9 @@ int irb_vec_push(arena *a, vec *v, void *p) {
     return 0;
 }
 
-static uint64_t hash_str(const char *s) {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
+/* value names are the model's: a keyed hash, so no model can choose names
+ * that share a slot (coreml-lint/hash.h) */
+static uint64_t hash_str(const char *s) { return cml_hash_str(s); }
 
 int irb_scope_put(arena *a, scope *sc, const char *name, cml_value *v) {
     if (!name) return 0;

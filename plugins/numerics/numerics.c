@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coreml-lint/hash.h"
 #include "coreml-lint/ir.h"
 #include "coreml-lint/plugin.h"
 #include "coreml-lint/walk.h"
@@ -290,7 +291,8 @@ typedef struct nm_seen {
 /* true when (file, off) was already seen; false (and remembered) otherwise */
 static bool nm_seen_test(nm_seen *s, const void *file, uint64_t off) {
     if (!s->cap) return false;
-    size_t h = (size_t)((((uintptr_t)file >> 4) * 0x9E3779B97F4A7C15ull) ^ (off * 0xff51afd7ed558ccdull));
+    /* offsets are the model's: keyed, so none can be chosen to share a slot */
+    size_t h = (size_t)cml_hash_u64x2((uint64_t)(uintptr_t)file, off);
     for (size_t i = 0; i < s->cap; i++) {
         size_t k = (h + i) & (s->cap - 1);
         if (!s->file[k]) {

@@ -52,6 +52,7 @@
 #include <mach/mach.h>
 #endif
 
+#include "coreml-lint/hash.h"
 #include "coreml-lint/child.h"
 #include "exec/exec_api.h"
 #include "exec/exec_blas.h"
@@ -965,11 +966,7 @@ static void prb_stem_key(const char *stem, char *key, size_t cap) {
     while (n >= 5 && !strcmp(key + n - 5, ".fp16")) key[n -= 5] = 0;
 }
 
-static uint64_t prb_fnv(const char *s) {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
+static uint64_t prb_fnv(const char *s) { return cml_hash_str(s); }   /* keyed: output names are the model's */
 
 /* The slot of key in the set (its own, or the empty one where it goes). */
 static size_t prb_stem_slot(const size_t *slot, size_t cap, char (*keys)[256], const char *key) {

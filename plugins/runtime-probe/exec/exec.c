@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "coreml-lint/hash.h"
 #include "exec_blas.h"
 #include "exec_internal.h"
 
@@ -98,11 +99,8 @@ static size_t ptr_hash(const void *p) {
     return (size_t)x;
 }
 
-static size_t str_hash(const char *k) {
-    uint64_t h = 1469598103934665603ull;  /* FNV-1a */
-    for (const unsigned char *c = (const unsigned char *)k; *c; c++) h = (h ^ *c) * 1099511628211ull;
-    return (size_t)h;
-}
+/* value names are the model's: keyed (coreml-lint/hash.h) */
+static size_t str_hash(const char *k) { return (size_t)cml_hash_str(k); }
 
 static size_t key_hash(const xmap *m, const void *k) { return m->str ? str_hash(k) : ptr_hash(k); }
 static bool key_eq(const xmap *m, const void *a, const void *b) { return m->str ? !strcmp(a, b) : a == b; }
