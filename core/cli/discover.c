@@ -105,13 +105,15 @@ static size_t walk(const char *dir, path_list *out, int depth, bool suffix_only)
                 added += push(out, buf) == 0;
             } else if (package && !strcmp(names.items[i], "Data")) {
                 continue;   /* the marked model's own spec and weights */
+            } else if (depth + 1 > DISCOVER_MAX_DEPTH) {
+                /* before the part folders too: a chain of 680 model/ folders
+                 * recursed 680 deep (SIGSEGV on a 4 MiB stack) */
+                skipped(out, "folder '%s' is deeper than %s levels below the path given; it was not searched "
+                             "(name it on the command line to check it)", buf, STR(DISCOVER_MAX_DEPTH));
             } else if (suffix_only && mlmodelc_is_part_folder(names.items[i])) {
                 /* a compiled model's own part (model/, analytics/: their
                  * coremldata.bin is no model), searched for others */
                 added += walk(buf, out, depth + 1, true);
-            } else if (depth + 1 > DISCOVER_MAX_DEPTH) {
-                skipped(out, "folder '%s' is deeper than %s levels below the path given; it was not searched "
-                             "(name it on the command line to check it)", buf, STR(DISCOVER_MAX_DEPTH));
             } else if (has_model_marks(buf)) {
                 added += push(out, buf) == 0;
                 added += walk(buf, out, depth + 1, true);

@@ -1461,6 +1461,132 @@ static void test_fanout_walks(void) {
     res_free(&r);
 }
 
+/* Tables keyed by a model's names use a keyed hash: 120,000 value names
+ * that share the low 18 bits of their FNV-1a hash (found backwards from one
+ * target, as an attacker would) made the IR builder's scope table probe one
+ * cluster per name: about 100 s, against 1 s for ordinary names. */
+static void test_hash_flood(void) {
+    enum { N = 120000, K = 18 };
+    const uint64_t M = (1u << K) - 1, P = 1099511628211ull & M, BASIS = 1469598103934665603ull & M, T = 12345 & M;
+    uint64_t pinv = 1;   /* P^-1 mod 2^K by Newton's iteration (P is odd) */
+    for (int i = 0; i < 6; i++) pinv = (pinv * (2 - P * pinv)) & M;
+    static const char alpha[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+    const size_t na = sizeof alpha - 1;
+    /* back[s]: three characters that take state s to T */
+    uint32_t *back = calloc((size_t)M + 1, sizeof *back);
+    CHECK(back != NULL);
+    if (!back) return;
+    for (size_t a = 0; a < na; a++) {
+        uint64_t s3 = ((T * pinv) & M) ^ (unsigned char)alpha[a];
+        for (size_t b = 0; b < na; b++) {
+            uint64_t s2 = ((s3 * pinv) & M) ^ (unsigned char)alpha[b];
+            for (size_t c = 0; c < na; c++) {
+                uint64_t s1 = ((s2 * pinv) & M) ^ (unsigned char)alpha[c];
+                if (!back[s1]) back[s1] = 1u + (uint32_t)(c << 16 | b << 8 | a);
+            }
+        }
+    }
+    char d[PATH_MAX + 64], f[PATH_MAX + 128];
+    path_in(d, sizeof d, work, "flood.mlmodelc");
+    mkdir(d, 0700);
+    path_in(f, sizeof f, d, "metadata.json");
+    write_str(f, "[{\"specificationVersion\": 7, \"modelType\": {\"name\": \"MLModelType_mlProgram\"}}]\n");
+    path_in(f, sizeof f, d, "model.mil");
+    FILE *o = fopen(f, "w");
+    CHECK(o != NULL);
+    if (!o) {
+        free(back);
+        return;
+    }
+    fprintf(o, "program(1.0)\n{\n    func main<ios16>(tensor<fp16, [1]> x) {\n");
+    uint64_t rng = 1;
+    char prev[16] = "x", nm[16];
+    size_t made = 0;
+    while (made < N) {
+        char pre[7] = "v";
+        for (int i = 1; i < 6; i++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            pre[i] = alpha[(rng >> 33) % na];
+        }
+        uint64_t h = BASIS;
+        for (int i = 0; i < 6; i++) h = ((h ^ (unsigned char)pre[i]) * P) & M;
+        if (!back[h]) continue;
+        uint32_t t = back[h] - 1;
+        snprintf(nm, sizeof nm, "%s%c%c%c", pre, alpha[t & 0xff], alpha[(t >> 8) & 0xff], alpha[t >> 16]);
+        /* a repeated name (rare) is a redefinition, a load error: the run must end all the same */
+        fprintf(o, "        tensor<fp16, [1]> %s = relu(x = %s)[name = string(\"%s\")];\n", nm, prev, nm);
+        memcpy(prev, nm, sizeof nm);
+        made++;
+    }
+    fprintf(o, "    } -> (%s);\n}\n", prev);
+    fclose(o);
+    free(back);
+    res r = RUN_IN(work, 45, "check", "--no-config", "--no-bundled", "-q", d);
+    CHECK(r.sig == 0);
+    if (r.sig) fprintf(stderr, "  the run was killed (signal %d): a table was flooded\n", r.sig);
+    res_free(&r);
+}
+
+/* Paths below a chain of 500 folders: each containment check once cost a
+ * realpath quadratic in the depth, and each manifest line a strstr of a
+ * 1,000-byte needle (300 items: 23 s). */
+static void test_deep_paths(void) {
+    char d[PATH_MAX + 64];
+    path_in(d, sizeof d, work, "deep.mlpackage");
+    char chain[1100] = "";
+    for (int i = 0; i < 500; i++) strcat(chain, i ? "/a" : "a");
+    CHECK(sh("mkdir -p '%s/Data/%s' && touch '%s/Data/%s/keep'", d, chain, d, chain) == 0);
+    char mf[PATH_MAX + 128];
+    path_in(mf, sizeof mf, d, "Manifest.json");
+    FILE *o = fopen(mf, "w");
+    CHECK(o != NULL);
+    if (!o) return;
+    fprintf(o, "{\"fileFormatVersion\": \"1.0.0\", \"itemInfoEntries\": {\n");
+    for (int k = 0; k < 300; k++)
+        fprintf(o, "\"i%d\": {\"path\": \"%s/m%d\", \"name\": \"n\", \"author\": \"a\", \"description\": \"d\"},\n",
+                k, chain, k);
+    fprintf(o, "\"root\": {\"path\": \"com.apple.CoreML/model.mlmodel\", \"name\": \"model.mlmodel\", \"author\": "
+               "\"a\", \"description\": \"d\"}}, \"rootModelIdentifier\": \"root\"}\n");
+    fclose(o);
+    res r = RUN_IN(work, 10, "check", "--no-config", "--no-bundled", "-q", "deep.mlpackage");
+    CHECK(r.sig == 0);
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "item 'i0' path") && strstr(r.out, "[load/package-manifest]"));
+    if (r.sig) fprintf(stderr, "  the run was killed (signal %d): each deep path cost seconds\n", r.sig);
+    res_free(&r);
+}
+
+/* A compiled pipeline whose stage folders are 40 links to one sibling
+ * folder reads it once: the others are said, not listed again (each
+ * listing of a 60,000-entry folder cost 0.1 s, 128 times). A chain of
+ * part folders (model/model/...) stops at the search's depth limit, like
+ * any folder: it once recursed 680 deep. */
+static void test_stage_links_and_part_chains(void) {
+    char d[PATH_MAX + 64];
+    path_in(d, sizeof d, work, "fan.mlmodelc");
+    const char *meta = "[{\\\"specificationVersion\\\": 4, \\\"modelType\\\": {\\\"name\\\": \\\"MLModelType_pipeline\\\"}}]";
+    CHECK(sh("mkdir -p '%s/zz_shared/sub.mlmodelc' && cd '%s' && echo \"%s\" > metadata.json && "
+             "cp metadata.json zz_shared/ && cp metadata.json zz_shared/sub.mlmodelc/ && "
+             "for i in $(seq 0 39); do ln -s zz_shared model$i.mlmodelc; done",
+             d, d, meta) == 0);
+    res r = RUN_IN(work, 60, "check", "--no-config", "--no-bundled", "fan.mlmodelc");
+    CHECK(r.sig == 0);
+    size_t again = 0;
+    for (const char *p = r.out; (p = strstr(p, "leads to a stage folder already read")) != NULL; p++) again++;
+    CHECK(again == 39);
+    res_free(&r);
+    char pc[PATH_MAX + 64];
+    path_in(pc, sizeof pc, work, "partchain");
+    char chain[700] = "";
+    for (int i = 0; i < 40; i++) strcat(chain, "/model");
+    CHECK(sh("mkdir -p '%s/Models/M%s' && cp '%s/examples/tiny_mlprogram.mlmodelc/model.mil' '%s/Models/M/'", pc,
+             chain, getenv("CML_BUILD_DIR"), pc) == 0);
+    r = RUN_IN(work, 60, "check", "--no-config", "partchain");
+    CHECK(r.sig == 0);
+    CHECK(strstr(r.out, "deeper than 12 levels") != NULL);   /* the text report holds the notifications */
+    res_free(&r);
+}
+
 int main(void) {
     const char *bd = getenv("CML_BUILD_DIR");
     if (!bd) SKIP_ALL("CML_BUILD_DIR is not set");
@@ -1493,6 +1619,9 @@ int main(void) {
     RUN(test_docs_symlink);
     RUN(test_lua_wall_clock);
     RUN(test_fanout_walks);
+    RUN(test_hash_flood);
+    RUN(test_deep_paths);
+    RUN(test_stage_links_and_part_chains);
     RUN(test_probe_outputs_no_follow);
     RUN(test_probe_wrapping_shapes);
     tmp_remove_tree(work);
