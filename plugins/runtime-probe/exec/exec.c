@@ -206,6 +206,7 @@ int exec_slot_for(exec_plan *p, const cml_value *v, char *err, size_t errlen) {
             p->slots[s].t = p->slots[ws].t;
             p->slots[s].t.owned = false;
             p->slots[s].t.aux = NULL; /* the first slot frees it */
+            p->slots[s].t.wide = NULL;
             p->slots[s].decl = p->slots[ws].decl;
             return s;
         }
@@ -652,6 +653,7 @@ static xt *out_shaped(xctx *c, size_t i, int rank, const int64_t *dim) {
     xslot *sl = &c->p->slots[out_slot(c->st, i)];
     xt *t = &sl->t;
     free(t->aux);
+    free(t->wide);
     if (t->lst && t->owned) exec_list_free(t->lst);
     if (t->owned) {
         if (t->cap) pool_put(c->p, t->d, t->cap);
@@ -697,7 +699,7 @@ xt *exec_out_over(xctx *c, size_t i, int rank, const int64_t *dim, const xt *fro
     size_t s = a >= a0 ? (a - a0) / sizeof *p->slots : p->n_slots;
     if (p->n_slots && s < p->n_slots && &p->slots[s].t == from) fs = &p->slots[s];
     if (!fs || fs == sl || fs->kind != SLOT_RUNTIME || fs->is_output || fs->pinned || fs->last_use != (long)until ||
-        !fs->t.owned || !fs->t.cap || !fs->t.d || fs->t.lst || fs->t.aux || fs->t.rank != rank ||
+        !fs->t.owned || !fs->t.cap || !fs->t.d || fs->t.lst || fs->t.aux || fs->t.wide || fs->t.rank != rank ||
         memcmp(fs->t.dim, dim, (size_t)rank * sizeof *dim) != 0)
         return NULL;
     xt *t = out_shaped(c, i, rank, dim);
@@ -746,6 +748,7 @@ void exec_xt_free(xt *t) {
         if (t->lst) exec_list_free(t->lst);
         free(t->d);
     }
+    free(t->wide);
     memset(t, 0, sizeof *t);
 }
 
@@ -1138,6 +1141,7 @@ void exec_plan_free(exec_plan *p) {
         if (p->slots[i].t.owned && p->slots[i].t.lst) exec_list_free(p->slots[i].t.lst);
         if (p->slots[i].t.owned) free(p->slots[i].t.d);
         free(p->slots[i].t.aux);
+        free(p->slots[i].t.wide);
         if (p->slots[i].t16.owned) free(p->slots[i].t16.d);
         if (p->slots[i].lz_owned) exec_lz_free((xlz *)p->slots[i].t.lz);
         free(p->slots[i].dec);
@@ -1742,6 +1746,8 @@ static int make_const16(exec_plan *p) {
 static void release_slot(exec_plan *p, xslot *sl) {
     free(sl->t.aux);
     sl->t.aux = NULL;
+    free(sl->t.wide);
+    sl->t.wide = NULL;
     sl->t.strs = NULL;
     sl->t.ikeys = NULL;
     sl->t.nstr = 0;
@@ -1923,6 +1929,7 @@ static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_m
     }
     if (t->owned) free(t->d);
     free(t->aux);
+    free(t->wide);
     memset(t, 0, sizeof *t);
     t->rank = in->rank;
     for (int k = 0; k < in->rank; k++) t->dim[k] = in->shape[k];
@@ -1934,6 +1941,18 @@ static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_m
     t->dt = sl->decl;
     if (in->data) memcpy(t->d, in->data, t->n * sizeof(float));
     else memset(t->d, 0, t->n * sizeof(float));
+    /* a classic model's double input keeps its exact values: Core ML hands
+     * a Double feature or DOUBLE multi-array to these models as doubles
+     * (SOURCE: apple/coremltools mlmodel/format/FeatureTypes.proto
+     * DoubleFeatureType, ArrayFeatureType DOUBLE; the models' parameters are
+     * doubles in their protos), and a tree's threshold of 0.1 must meet 0.1,
+     * not 0.1f */
+    if (in->data64 && p->is_classic && v->type.dtype == CML_DT_FP64 && in->dtype == EXEC_DT_FP32) {
+        t->wide = malloc((t->n ? t->n : 1) * sizeof *t->wide);
+        if (!t->wide) { snprintf(p->err, sizeof p->err, "out of memory"); return -1; }
+        memcpy(t->wide, in->data64, t->n * sizeof *t->wide);
+        for (size_t i = 0; i < t->n; i++) t->d[i] = (float)t->wide[i];
+    }
     /* strings and dictionaries (classic models): the caller's strings and
      * keys, valid for the run, behind pointer arrays of the slot's own */
     if (in->dtype == EXEC_DT_STRING || in->dtype == EXEC_DT_DICT) {

@@ -82,6 +82,10 @@ typedef struct exec_tensor {
                                    EXEC_DT_INT32 input (an int64 sequence): the exact values, or NULL */
     void *owned_;       /* storage of strings / int_keys in tensors exec_run and
                            exec_make_inputs return (exec_tensors_free frees it) */
+    const double *data64; /* an input of a classic model declared double (a Double
+                             feature, a DOUBLE multi-array): its exact values, which
+                             the model computes with instead of `data` (may be NULL
+                             then); NULL otherwise. Ignored for other inputs. */
 } exec_tensor;
 
 /* An input exec_make_inputs left out (an optional number, sequence or

@@ -45,7 +45,14 @@ typedef struct xt {
     size_t cap;                /* elements allocated at d (runtime buffers) */
     struct xlist *lst;         /* a list value (make_list, list_write ...): owned when
                                   `owned`; d is NULL then */
+    double *wide;              /* classic models: the exact values of a value declared
+                                  double (d holds them rounded to float32), else NULL;
+                                  malloc'd, freed with the buffer as aux is */
 } xt;
+
+/* element i of t at the precision it holds: a classic model's double
+ * (wide) when it has one, else the float */
+static inline double exec_wv(const xt *t, size_t i) { return t->wide ? t->wide[i] : (double)t->d[i]; }
 
 /* A MIL list (SOURCE: apple/coremltools ops/defs/iOS15/control_flow.py
  * make_list .. list_scatter): a growable array of tensors of one dtype and,

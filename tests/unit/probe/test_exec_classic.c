@@ -625,6 +625,82 @@ static void test_pipeline(void) {
     pool_free();
 }
 
+/* ---- double precision ------------------------------------------------------------- */
+
+/* Classic models compute with the doubles Core ML hands them: an input
+ * declared double (a DOUBLE multi-array, a Double feature) given as
+ * doubles (exec_tensor.data64), and a stage's double output read by the
+ * next stage, are not rounded to float32 on the way. Each expected value
+ * is the model's arithmetic done here in C doubles; the float32 path gives
+ * another answer in every case (checked too, so that the case keeps
+ * testing something). SOURCE: FeatureTypes.proto DoubleFeatureType,
+ * ArrayFeatureType DOUBLE; TreeEnsemble.proto branchFeatureValue,
+ * Scaler.proto shiftValue / scaleValue and GLMRegressor.proto weights are
+ * doubles. */
+static bool run_x64(res *r, const char *name, const double *x, int64_t n) {
+    float f[8];
+    for (int64_t i = 0; i < n && i < 8; i++) f[i] = (float)x[i];
+    exec_tensor t = {.name = name, .rank = 1, .shape = {n}, .data = f, .data64 = x};
+    return res_again(r, EXEC_FP32, &t, 1);
+}
+
+static void test_double_inputs(void) {
+    res r;
+    /* a tree's threshold of 0.1 (not a float32 value) meets an input of 0.1:
+     * x <= 0.1 holds in doubles, not for 0.1f = 0.100000001490116 */
+    const double thr = 0.1, x01 = 0.1;
+    CHECK((double)(float)x01 > thr); /* the float32 path takes the other branch */
+    Cmlpb__TreeEnsembleParameters *e =
+        ensemble((tnode *[]){branch(0, 0, LE, 0, thr, 1, 2, false), LEAF1(0, 1, 1), LEAF1(0, 2, 2), NULL}, 1, 0, NULL);
+    CHECK(load(&r, tree_regressor(e, 1, CMLPB__TREE_ENSEMBLE_POST_EVALUATION_TRANSFORM__NoTransform)));
+    CHECK(run_x64(&r, "x", &x01, 1));
+    EXPECT(&r, 0, x01 <= thr ? 1 : 2);
+    CHECK(RUNX(&r, 0.1f)); /* given as float32 only: the float's value */
+    EXPECT(&r, 0, (double)0.1f <= thr ? 1 : 2);
+    res_free(&r);
+
+    /* a GLM: y = 2^30 x - 2^30 at x = 1 + 2^-30, which float32 rounds to 1 */
+    const double big = 1073741824.0, x1 = 1.0 + 1.0 / big;
+    CHECK((float)x1 == 1.0f);
+    CHECK(load(&r, glm_regressor(1, 1, (double[]){big}, 1, (double[]){-big},
+                                 CMLPB__GLMREGRESSOR__POST_EVALUATION_TRANSFORM__NoTransform)));
+    CHECK(run_x64(&r, "x", &x1, 1));
+    EXPECT(&r, 0, big * x1 - big);
+    res_free(&r);
+
+    /* a pipeline: x -> scaler s = x - 0.9 (a DOUBLE array) -> tree s <= 0.1.
+     * 1 - 0.9 is 0.09999999999999998 in doubles (<= 0.1: leaf 1), 0.1f
+     * once rounded to float32 (> 0.1: leaf 2) */
+    const double s = (1.0 + -0.9) * 1.0;
+    CHECK(s <= thr && (double)(float)s > thr);
+    Cmlpb__TreeEnsembleParameters *e2 =
+        ensemble((tnode *[]){branch(0, 0, LE, 0, thr, 1, 2, false), LEAF1(0, 1, 1), LEAF1(0, 2, 2), NULL}, 1, 0, NULL);
+    Cmlpb__Model *tree = tree_regressor(e2, 1, CMLPB__TREE_ENSEMBLE_POST_EVALUATION_TRANSFORM__NoTransform);
+    tree->description->input[0] = f_array("s", 1);
+    Cmlpb__Model *m = pipeline(MODEL(1, f_array("x", 1), F_DOUBLE("y")),
+                               (Cmlpb__Model *[]){scaler("x", "s", 1, 1, (double[]){-0.9}, 1, (double[]){1}), tree}, 2);
+    CHECK(load(&r, m));
+    CHECK(RUNX(&r, 1));
+    EXPECT(&r, 0, s <= thr ? 1 : 2);
+    res_free(&r);
+
+    /* through a feature vectorizer: [a (Double), b] -> v = [b0, b1, a] ->
+     * tree v[2] <= 0.1, a given as the double 0.1 */
+    Cmlpb__TreeEnsembleParameters *e3 =
+        ensemble((tnode *[]){branch(0, 0, LE, 2, thr, 1, 2, false), LEAF1(0, 1, 1), LEAF1(0, 2, 2), NULL}, 1, 0, NULL);
+    Cmlpb__Model *tree3 = tree_regressor(e3, 3, CMLPB__TREE_ENSEMBLE_POST_EVALUATION_TRANSFORM__NoTransform);
+    tree3->description->input[0] = f_array("v", 3);
+    Cmlpb__Model *m3 = pipeline(MODEL(2, F_DOUBLE("a"), f_array("b", 2), F_DOUBLE("y")),
+                                (Cmlpb__Model *[]){vectorizer("v", 3), tree3}, 2);
+    CHECK(load(&r, m3));
+    exec_tensor in[2] = {{.name = "a", .rank = 1, .shape = {1}, .data = (float[]){0.1f}, .data64 = &x01},
+                         {.name = "b", .rank = 1, .shape = {2}, .data = (float[]){5, 6}}};
+    CHECK(res_again(&r, EXEC_FP32, in, 2));
+    EXPECT(&r, 0, x01 <= thr ? 1 : 2);
+    res_free(&r);
+    pool_free();
+}
+
 /* a NeuralNetwork stage inside a pipeline: x -> scaler s = 2 (x + 1) ->
  * NeuralNetwork relu -> y, run in the pipeline's mode (fp16 emulation
  * rounds inside the neural stage only) */
@@ -1269,6 +1345,7 @@ int main(void) {
     RUN(test_normalizer_extractor_imputer);
     RUN(test_pipeline);
     RUN(test_pipeline_neural_stage);
+    RUN(test_double_inputs);
     RUN(test_svm_regressor);
     RUN(test_svm_classifier);
     RUN(test_svm_probabilities);

@@ -45,10 +45,18 @@ int classic_inputs(xctx *c, double **x, size_t *n) {
     if (!v) return exec_fail(c, "out of memory");
     for (size_t i = 0; i < ni; i++) {
         const xt *t = exec_nn_in(c, i);
-        for (size_t j = 0; j < t->n; j++) v[k++] = t->d[j];
+        for (size_t j = 0; j < t->n; j++) v[k++] = exec_wv(t, j);
     }
     *x = v;
     *n = total;
+    return 0;
+}
+
+int classic_widen(xctx *c, size_t i, xt *t) {
+    if (i >= c->op->n_outputs || c->op->outputs[i]->type.dtype != CML_DT_FP64 || t->wide) return 0;
+    t->wide = malloc((t->n ? t->n : 1) * sizeof *t->wide);
+    if (!t->wide) return exec_fail(c, "out of memory");
+    for (size_t k = 0; k < t->n; k++) t->wide[k] = t->d ? t->d[k] : 0.0;
     return 0;
 }
 
@@ -87,7 +95,8 @@ static int classifier_outputs(xctx *c, const double *prob, size_t n_classes, siz
             xt *t = exec_out(c, i, 1, &n);
             if (!t) return exec_fail(c, "out of memory");
             t->dt = EXEC_DT_FP32;
-            for (size_t k = 0; k < n_classes; k++) t->d[k] = (float)prob[k];
+            if (classic_widen(c, i, t) != 0) return -1;
+            for (size_t k = 0; k < n_classes; k++) classic_put(t, k, prob[k]);
             /* the class labels go with the vector (a dictionary in Core ML) */
             if (sl && sl->n == n_classes) { t->strs = sl->strings; t->nstr = sl->n; }
             else if (il && il->n == n_classes) t->ikeys = il->ints;
@@ -156,8 +165,8 @@ static int k_glm_regressor(xctx *c) {
     xt *t = exec_out(c, 0, 1, &n);
     if (!t) { free(y); return exec_fail(c, "out of memory"); }
     t->dt = EXEC_DT_FP32;
-    for (size_t r = 0; r < ny; r++)
-        t->d[r] = (float)(mode == 1 ? logit(y[r]) : mode == 2 ? probit(y[r]) : y[r]);
+    if (classic_widen(c, 0, t) != 0) { free(y); return -1; }
+    for (size_t r = 0; r < ny; r++) classic_put(t, r, mode == 1 ? logit(y[r]) : mode == 2 ? probit(y[r]) : y[r]);
     free(y);
     return 0;
 }
@@ -500,7 +509,8 @@ static int k_tree_regressor(xctx *c) {
     xt *t = exec_out(c, 0, 1, &dn);
     if (!t) { free(o); return exec_fail(c, "out of memory"); }
     t->dt = EXEC_DT_FP32;
-    for (size_t k = 0; k < n; k++) t->d[k] = (float)o[k];
+    if (classic_widen(c, 0, t) != 0) { free(o); return -1; }
+    for (size_t k = 0; k < n; k++) classic_put(t, k, o[k]);
     free(o);
     return 0;
 }
@@ -829,7 +839,8 @@ static int k_svm_regressor(xctx *c) {
     xt *t = exec_out(c, 0, 1, &one);
     if (!t) return exec_fail(c, "out of memory");
     t->dt = EXEC_DT_FP32;
-    t->d[0] = (float)y;
+    if (classic_widen(c, 0, t) != 0) return -1;
+    classic_put(t, 0, y);
     return 0;
 }
 
@@ -991,9 +1002,10 @@ static int k_scaler(xctx *c) {
     xt *y = exec_out_like(c, 0, x);
     if (!y) return exec_fail(c, "out of memory");
     y->dt = EXEC_DT_FP32;
+    if (classic_widen(c, 0, y) != 0) return -1;
     for (size_t i = 0; i < x->n; i++) {
         double s = sh ? sh->floats[sh->n == 1 ? 0 : i] : 0.0, k = sc ? sc->floats[sc->n == 1 ? 0 : i] : 1.0;
-        y->d[i] = (float)(k * ((double)x->d[i] + s));
+        classic_put(y, i, k * (exec_wv(x, i) + s));
     }
     return 0;
 }
@@ -1034,6 +1046,7 @@ static int k_feature_vectorizer(xctx *c) {
     }
     xt *y = rc == 0 ? exec_out(c, 0, 1, &total) : NULL;
     if (rc == 0 && !y) rc = exec_fail(c, "out of memory");
+    if (rc == 0) rc = classic_widen(c, 0, y);
     if (rc == 0) {
         y->dt = EXEC_DT_FP32;
         size_t at = 0;
@@ -1041,10 +1054,10 @@ static int k_feature_vectorizer(xctx *c) {
             /* a dictionary with int64 keys (a sparse one-hot encoder's
              * output) puts its values at their keys' positions */
             if (classic_is_dict(src[i])) {
-                memset(y->d + at, 0, (size_t)dim->ints[i] * sizeof(float));
-                for (size_t k = 0; k < src[i]->n; k++) y->d[at + (size_t)src[i]->ikeys[k]] = src[i]->d[k];
+                for (int64_t k = 0; k < dim->ints[i]; k++) classic_put(y, at + (size_t)k, 0.0);
+                for (size_t k = 0; k < src[i]->n; k++) classic_put(y, at + (size_t)src[i]->ikeys[k], exec_wv(src[i], k));
             } else {
-                memcpy(y->d + at, src[i]->d, src[i]->n * sizeof(float));
+                for (size_t k = 0; k < src[i]->n; k++) classic_put(y, at + k, exec_wv(src[i], k));
             }
             at += (size_t)dim->ints[i];
         }
@@ -1068,7 +1081,7 @@ static int k_normalizer(xctx *c) {
     int64_t mode = nt ? nt->i : 0;
     double z = 0;
     for (size_t i = 0; i < x->n; i++) {
-        double v = x->d[i];
+        double v = exec_wv(x, i);
         if (mode == 1) z += fabs(v);
         else if (mode == 2) z += v * v;
         else z = fabs(v) > z ? fabs(v) : z;
@@ -1078,7 +1091,8 @@ static int k_normalizer(xctx *c) {
     xt *y = exec_out_like(c, 0, x);
     if (!y) return exec_fail(c, "out of memory");
     y->dt = EXEC_DT_FP32;
-    for (size_t i = 0; i < x->n; i++) y->d[i] = (float)(x->d[i] / z);
+    if (classic_widen(c, 0, y) != 0) return -1;
+    for (size_t i = 0; i < x->n; i++) classic_put(y, i, exec_wv(x, i) / z);
     return 0;
 }
 
@@ -1098,7 +1112,8 @@ static int k_array_feature_extractor(xctx *c) {
     xt *y = exec_out(c, 0, 1, &n);
     if (!y) return exec_fail(c, "out of memory");
     y->dt = x->dt == EXEC_DT_INT32 ? EXEC_DT_INT32 : EXEC_DT_FP32;
-    for (size_t i = 0; i < ix->n; i++) y->d[i] = x->d[ix->ints[i]];
+    if (classic_widen(c, 0, y) != 0) return -1;
+    for (size_t i = 0; i < ix->n; i++) classic_put(y, i, exec_wv(x, (size_t)ix->ints[i]));
     return 0;
 }
 

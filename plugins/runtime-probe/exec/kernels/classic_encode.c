@@ -285,11 +285,12 @@ static int k_imputer(xctx *c) {
     xt *y = exec_out_like(c, 0, x);
     if (!y) return exec_fail(c, "out of memory");
     y->dt = x->dt == EXEC_DT_INT32 ? EXEC_DT_INT32 : EXEC_DT_FP32;
+    if (classic_widen(c, 0, y) != 0) return -1;
     for (size_t i = 0; i < x->n; i++) {
-        double v = x->d[i];
+        double v = exec_wv(x, i);
         bool missing = rep != rep ? v != v : v == rep;
         if (missing) v = ad ? ad->floats[i] : ai ? (double)ai->ints[i] : vd ? vd->f : (double)vi->i;
-        y->d[i] = (float)v;
+        classic_put(y, i, v);
     }
     return 0;
 }
@@ -342,6 +343,11 @@ int classic_copy(xctx *c, size_t i, const xt *x) {
     if (x->d) memcpy(y->d, x->d, x->n * sizeof(float));
     else memset(y->d, 0, y->n * sizeof(float));
     y->dt = x->dt;
+    if (x->wide && x->d) {
+        y->wide = malloc((x->n ? x->n : 1) * sizeof *y->wide);
+        if (!y->wide) return exec_fail(c, "out of memory");
+        memcpy(y->wide, x->wide, x->n * sizeof *y->wide);
+    }
     if (x->strs || x->ikeys) {
         size_t n = x->strs ? x->nstr : x->n;
         void *keys = malloc((n ? n : 1) * (x->strs ? sizeof(char *) : sizeof(int64_t)));

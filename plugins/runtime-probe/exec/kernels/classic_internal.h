@@ -36,6 +36,19 @@ static inline bool classic_is_dict(const xt *x) {
  * (malloc'd *x of *n): 0, or -1 after exec_fail */
 int classic_inputs(xctx *c, double **x, size_t *n);
 
+/* output t (output i, just made): when the model declares that output
+ * double (a Double feature, a DOUBLE multi-array), storage for its exact
+ * values beside the float ones, which classic_put then fills, so that the
+ * stage after it computes with the doubles Core ML hands on. 0, or -1
+ * after exec_fail */
+int classic_widen(xctx *c, size_t i, xt *t);
+
+/* element k of t: v, and its float32 rounding */
+static inline void classic_put(xt *t, size_t k, double v) {
+    t->d[k] = (float)v;
+    if (t->wide) t->wide[k] = v;
+}
+
 /* output i = a copy of x (values, strings, keys, dtype) */
 int classic_copy(xctx *c, size_t i, const xt *x);
 

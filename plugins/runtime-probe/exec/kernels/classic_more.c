@@ -529,7 +529,8 @@ static int k_bayesian_probit(xctx *c) {
         xt *y = exec_out(c, o, 1, &one);
         if (!y) return exec_fail(c, "out of memory");
         y->dt = EXEC_DT_FP32;
-        y->d[0] = (float)v;
+        if (classic_widen(c, o, y) != 0) return -1;
+        classic_put(y, 0, v);
     }
     return 0;
 }
