@@ -1203,6 +1203,21 @@ static void test_shape_ops(void) {
         EXPECT(&r, 8, 0, 2, 6);
     }
     res_free(&r);
+    /* concat of scalars: each counts as length 1, the result is [n]
+     * (tensor_operation.py concat type inference; a public TF2 model) */
+    const char *gs =
+        "func main<ios16>(tensor<fp32, [2]> a) {\n"
+        "  tensor<fp32, []> e0 = reduce_sum(x = a, axes = tensor<int32, [1]>([0]), keep_dims = bool(false))[name = string(\"e0\")];\n"
+        "  tensor<fp32, []> e1 = reduce_max(x = a, axes = tensor<int32, [1]>([0]), keep_dims = bool(false))[name = string(\"e1\")];\n"
+        "  tensor<fp32, [3]> cs = concat(values = (e0, e1, e0), axis = int32(0), interleave = bool(false))[name = string(\"cs\")];\n"
+        "} -> (cs);\n";
+    float a2[] = {4, 2};
+    exec_tensor ins[] = {TS("a", a2, 2)};
+    if (run(&r, gs, EXEC_FP32, ins, 1)) {
+        SHAPE(&r, 0, 3);
+        EXPECT(&r, 0, 0, 6, 4, 6);
+    }
+    res_free(&r);
     const char *h =
         "func main<ios16>(tensor<fp32, [1, 6]> x, tensor<fp32, [3, 2]> g) {\n"
         "  tensor<fp32, [1, 2]> s0, tensor<fp32, [1, 2]> s1, tensor<fp32, [1, 2]> s2 = split(x = x, num_splits = int32(3), axis = int32(1))[name = string(\"s\")];\n"

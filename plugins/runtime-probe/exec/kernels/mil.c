@@ -905,6 +905,21 @@ static int k_concat(xctx *c) {
     if (!n) return exec_fail(c, "no values");
     const xt *first = exec_in_at(c, "values", 0);
     NEED(first, "values");
+    if (first->rank == 0) {
+        /* scalars: each counts as length 1, the result is [n] (concat's
+         * type inference takes a rank-0 value's axis length as 1; a public
+         * TF2 LSTM model concatenates two int32 scalars into INT32[2]) */
+        int64_t d1[1] = {(int64_t)n};
+        for (size_t i = 0; i < n; i++) {
+            const xt *v = exec_in_at(c, "values", i);
+            NEED(v, "values");
+            if (v->rank != 0) return exec_fail(c, "ranks differ");
+        }
+        xt *y = exec_out(c, 0, 1, d1);
+        if (!y) return exec_fail(c, "out of memory");
+        for (size_t i = 0; i < n; i++) y->d[i] = exec_in_at(c, "values", i)->d[0];
+        return 0;
+    }
     int axis = norm_axis(c, exec_pi(c, "axis", 0), first->rank);
     if (axis < 0) return -1;
     bool inter = exec_pb(c, "interleave", false);
