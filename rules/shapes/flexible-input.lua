@@ -5,7 +5,9 @@
 -- declared flexibility.
 -- SOURCE: apple/coremltools docs-guides/source/flexible-inputs.md (up to 128
 -- enumerated shapes; bounded ranges; unbounded ranges not permitted for
--- mlprogram; "Core ML Preallocates the Default Shape"; one enumerated input
+-- mlprogram (coremltools 7+: backend/mil/load.py default_upper_bound; 6.3's
+-- load.py wrote upper bound -1 for a symbolic dimension, public packages
+-- carry it); "Core ML Preallocates the Default Shape"; one enumerated input
 -- before iOS 18, same count from iOS 18; reshapeFrequency = Infrequent lets
 -- flexible shapes use the NE from iOS 17.4); mlmodel/src/Validation/
 -- InterfaceValidators.cpp (default shape within the enumerated shapes or the
@@ -28,7 +30,7 @@ Flexibility has costs the converter does not warn about:
 | shape range, deployment target before iOS 17.4 / macOS 14.4 | warning | range-shaped inputs keep the model off the Neural Engine ("MLE5Engine is not currently supported for models with range shape inputs that try to utilize the Neural Engine"; apple/coremltools#1029, #1764, #2370) and the model re-plans for new shapes |
 | shape range, target iOS 17.4+ | note | `reshapeFrequency = .infrequent` can let range-shaped inputs use the NE |
 | shape range whose bounds are all equal (416..416), target before iOS 17.4 | note | the shape is fixed, but the input is still described as a range; whether Core ML counts it as range-shaped is not documented |
-| unbounded range (`upperBound` −1) in an ML Program | warning | coremltools refuses to write it (`ct.convert` raises for ML Programs); how Core ML treats such a model is undocumented |
+| unbounded range (`upperBound` −1) in an ML Program | warning | coremltools 5 and 6 wrote it for a symbolic dimension (`backend/mil/load.py` of 6.3); coremltools 7 and later bound such a dimension (`default_upper_bound` for `mlprogram`); how Core ML treats such a model is undocumented |
 | unbounded range in a NeuralNetwork | warning | the input may grow until the device runs out of memory |
 | more than 128 enumerated shapes | warning | Core ML supports up to 128 |
 | more than one enumerated input before spec 9 (iOS 18) | error | only one input may use enumerated shapes before iOS 18 |
@@ -267,8 +269,8 @@ local function check_range(model, ctx, f, report)
     if program then
       report{
         at = f, level = "warning",
-        message = ("input '%s' has an unbounded range for %s; coremltools refuses unbounded ranges for ML Programs (ct.convert raises), so this model was not made the documented way and Core ML's behaviour with it is undocumented"):format(f.name, each(function(d, r) return ("%s (upper bound %d)"):format(d, r.upper) end)),
-        fix = "set a positive upper_bound on every ct.RangeDim of an ML Program",
+        message = ("input '%s' has an unbounded range for %s in an ML Program: coremltools 5 and 6 wrote that for a dimension left symbolic, coremltools 7 and later bound it, and how Core ML treats an unbounded ML Program input is undocumented"):format(f.name, each(function(d, r) return ("%s (upper bound %d)"):format(d, r.upper) end)),
+        fix = "re-convert with coremltools 7 or later, giving every ct.RangeDim a positive upper_bound",
         props = props,
       }
     else
