@@ -1132,7 +1132,7 @@ static int ps_check_model(const cml_model *m, cml_ctx *ctx) {
             cw_describe(g->example, ex, sizeof ex);
             cw_fmt_bytes(sb, sizeof sb, g->stored);
             snprintf(msg, sizeof msg,
-                     "%zu dense weight%s (%s) hold%s %.0f%% or more exact zeros (up to %.1f%%) but %s stored "
+                     "%zu dense weight%s (%s) hold%s %.0f%% or more zeros, |w| <= 1e-12 (up to %.1f%%) but %s stored "
                      "dense, e.g. %s: sparse storage would save about 2 bytes per zero (fp16)",
                      g->n, cw_s(g->n), sb, g->n == 1 ? "s" : "", dense_zero * 100.0, fmax * 100.0,
                      g->n == 1 ? "is" : "are", ex);
@@ -1196,7 +1196,7 @@ static const cml_option ps_opt_dense_zero = {
     .size = sizeof(cml_option),
     .type = CML_OPT_NUMBER,
     .name = "dense_zero_fraction",
-    .doc = "Dense weights with at least this fraction of exact zeros are noted as candidates for "
+    .doc = "Dense weights with at least this fraction of zeros (|w| <= 1e-12) are noted as candidates for "
            "sparse storage.",
     .default_number = 0.50,
 };
@@ -1204,7 +1204,7 @@ static const cml_option ps_opt_scan = {
     .size = sizeof(cml_option),
     .type = CML_OPT_BOOL,
     .name = "scan_dense",
-    .doc = "Read dense weights (in bounded chunks) to count their exact zeros.",
+    .doc = "Read dense weights (in bounded chunks) to count their zeros (|w| <= 1e-12).",
     .default_bool = true,
 };
 static const cml_option *const ps_options[] = {&ps_opt_cal,  &ps_opt_train,      &ps_opt_min_store,
@@ -1221,7 +1221,7 @@ static const cml_rule ps_rule = {
                "dense weights that are mostly zeros.",
     .description = "Reads the sparsity of every pruned weight (constexpr_sparse_to_dense chains, joint "
                    "prune + palettize / quantize) and places it in the project's configurable sparsity "
-                   "bands, checks that sparse storage pays off, and scans dense weights for exact zeros.",
+                   "bands, checks that sparse storage pays off, and scans dense weights for zeros (|w| <= 1e-12, what coremltools' pruner drops).",
     .help_md =
         "## Why\n\n"
         "Pruning sets weights to zero and stores a bit mask plus the non-zero values. Apple's guidance "
@@ -1245,7 +1245,7 @@ static const cml_rule ps_rule = {
         "| sparsity >= `fine_tune_from` (0.75) | adds Apple's fine-tuning note |\n"
         "| sparse storage below `min_storage_sparsity` | note |\n"
         "| sparse storage not smaller than dense | warning |\n"
-        "| dense weight with >= `dense_zero_fraction` exact zeros (`scan_dense`) | note |\n\n"
+        "| dense weight with >= `dense_zero_fraction` zeros (|w| <= 1e-12) (`scan_dense`) | note |\n\n"
         "Weights sharing a band are reported together, with the mean and range of their sparsity.\n\n"
         "## Fix\n\n"
         "Prune during training (`coremltools.optimize.torch` `MagnitudePruner`) or with SparseGPT "
