@@ -20,8 +20,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__linux__)
-#include <sys/random.h>
+#if defined(__linux__) || defined(__APPLE__)
+#include <sys/random.h>   /* getrandom (Linux), getentropy (macOS) */
 #endif
 
 static uint64_t cml_hash_key_[2];
