@@ -114,6 +114,19 @@ static void build_type(builder *b, const Cmlpb__Mil__ValueType *vt, cml_type *t,
     }
 }
 
+/* abs as a path inside the model: below the path the user gave, or below
+ * its real path, which a compiled pipeline's stage folders are listed by
+ * (a stage's missing weight file once showed as
+ * "x.mlmodelc//abs/path/x.mlmodelc/model0/weights/weight.bin") */
+static const char *path_in_model(const lmodel *lm, const char *abs) {
+    const char *roots[2] = {lm->root, lm->root_real};
+    for (int i = 0; i < 2; i++) {
+        size_t rl = roots[i] ? strlen(roots[i]) : 0;
+        if (rl && !strncmp(abs, roots[i], rl) && abs[rl] == '/') return abs + rl + 1;
+    }
+    return abs;
+}
+
 static wfile *open_weight_file(builder *b, const char *file_name, const char *logical) {
     lmodel *lm = b->lm;
     /* SOURCE: coremltools converters/mil/backend/mil/load.py — blob paths are
@@ -162,8 +175,7 @@ static wfile *open_weight_file(builder *b, const char *file_name, const char *lo
         /* said, not dropped in silence: a missing file or a bad blob in
          * the files past the table was not reported (an adversarial pass).
          * A file past it that is not there is still an error. */
-        size_t rl = strlen(lm->root);
-        const char *shown = (!strncmp(abs, lm->root, rl) && abs[rl] == '/') ? abs + rl + 1 : abs;
+        const char *shown = path_in_model(lm, abs);
         struct stat st;
         if (fs_inside(lm->root_real, abs) == 0 && stat(abs, &st) != 0) {
             diag_add(&lm->diags, "load/missing-weight-file", DIAG_ERROR, shown, -1, 0, 0, logical,
@@ -183,8 +195,7 @@ static wfile *open_weight_file(builder *b, const char *file_name, const char *lo
     wfile *wf = arena_alloc(b->a, sizeof *wf);
     if (!wf) return NULL;
     wf->abs_path = abs;
-    size_t rl = strlen(lm->root);
-    wf->pub.path = (!strncmp(abs, lm->root, rl) && abs[rl] == '/') ? abs + rl + 1 : abs;
+    wf->pub.path = path_in_model(lm, abs);
     lm->wfiles[lm->n_wfiles++] = wf;
     /* inside the folder first: whether a link's target exists must not
      * show in the report */
