@@ -47,13 +47,7 @@ static bool real_within(const char *root_real, const char *real) {
     return !strncmp(real, root_real, n) && (real[n] == '/' || real[n] == 0 || (n == 1 && root_real[0] == '/'));
 }
 
-/* realpath(path, NULL) in one walk of the path. glibc's realpath reads
- * each prefix's link with a walk of its own, so a chain of 500 folders cost
- * 75 ms a call (an adversarial pass: a Manifest.json of 300 items there took
- * 23 s). On Linux the kernel resolves the path once when it is opened
- * (O_PATH: no read permission, no device opened), and /proc/self/fd names
- * where it led; elsewhere, or without /proc, realpath. */
-static char *fs_resolve(const char *path) {
+char *fs_realpath(const char *path) {
 #if defined(__linux__) && (defined(O_PATH) || defined(__O_PATH))
 #ifndef O_PATH
 #define O_PATH __O_PATH   /* glibc names it so without _GNU_SOURCE */
@@ -63,18 +57,31 @@ static char *fs_resolve(const char *path) {
     char link[64], buf[4096];
     snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
     ssize_t n = readlink(link, buf, sizeof buf);
+    int e = errno;
     close(fd);
     if (n > 0 && (size_t)n < sizeof buf && buf[0] == '/') {
         buf[n] = 0;
         return strdup(buf);
     }
+    if (n >= (ssize_t)sizeof buf || (n < 0 && e == ENAMETOOLONG)) {
+        /* a real path of 4096 bytes or more (links inside a model can make
+         * one): refused, not handed to realpath, whose walk of every prefix
+         * cost 0.4 s a call there */
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    if (n >= 0) {
+        errno = ENOENT;   /* a name that is not a path here (another mount namespace): refused too */
+        return NULL;
+    }
+    /* /proc is not mounted, or not ours to read */
 #endif
-    return realpath(path, NULL);
+    return realpath(path, NULL);   /* no /proc */
 }
 
 int fs_inside(const char *root_real, const char *path) {
     if (!root_real || !path) return 0;
-    char *real = fs_resolve(path);
+    char *real = fs_realpath(path);
     if (real) {
         bool ok = real_within(root_real, real);
         free(real);
@@ -108,7 +115,7 @@ int fs_inside(const char *root_real, const char *path) {
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;    /* try the prefix before cuts[mid] */
         p[cuts[mid]] = 0;
-        char *r = fs_resolve(cuts[mid] ? p : "/");
+        char *r = fs_realpath(cuts[mid] ? p : "/");
         p[cuts[mid]] = '/';
         if (r) lo = mid + 1;
         else hi = mid;
@@ -119,7 +126,7 @@ int fs_inside(const char *root_real, const char *path) {
         char *slash = p + cuts[lo - 1];
         char *next = slash + 1;
         *slash = 0;
-        char *r = fs_resolve(*p ? p : "/");
+        char *r = fs_realpath(*p ? p : "/");
         if (r && !real_within(root_real, r)) {
             /* Outside the folder. Above it, with the rest of the path going
              * down to it, is no link's doing (the folder's own path is

@@ -766,7 +766,7 @@ static void list_sub_models(rd *r, const char *kind) {
         }
         size_t rank = desc_rank(kind, e->d_name);
         if (kind && rank == SIZE_MAX) continue;
-        char *abs = realpath(p, NULL);
+        char *abs = fs_realpath(p);
         const char *keep = rdup(r, abs ? abs : p);
         free(abs);
         const char *name = rdup(r, e->d_name);
@@ -850,9 +850,15 @@ int mlmodelc_read_at(const char *dir, const char *rel, arena *a, Cmlpb__Model **
         diag_add(dl, R_LIMITED, DIAG_ERROR, R.rel, -1, 0, 0, NULL, "%s is not a folder", dir ? dir : "(null)");
         return -1;
     }
-    char *real = realpath(dir, NULL);
+    char *real = fs_realpath(dir);
     r->dir_real = real ? rdup(r, real) : NULL;
     free(real);
+    if (!r->dir_real) {
+        /* fail closed: without its real path nothing read could be kept inside it */
+        diag_add(dl, R_LIMITED, DIAG_ERROR, R.rel, -1, 0, 0, NULL, "folder '%s' is not read: %s", R.rel,
+                 errno == ENAMETOOLONG ? "its real path is 4096 bytes or longer" : fs_strerror(errno));
+        return -1;
+    }
     int has_mil = has_file(r, dir, F_MIL), has_esp = has_file(r, dir, F_ESPRESSO);
     int has_data = has_file(r, dir, F_COREMLDATA), has_meta = has_file(r, dir, F_METADATA);
     char *upd = fs_join(a, dir, "updateParameters");

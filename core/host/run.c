@@ -115,7 +115,7 @@ static void stages_add(stage_set *s, const lmodel *lm) {
 
 static bool stages_has(const stage_set *s, const char *path) {
     if (!s->n) return false;
-    char *real = realpath(path, NULL);
+    char *real = fs_realpath(path);
     bool in = real && host_strset_has(&s->set, real);
     free(real);
     return in;

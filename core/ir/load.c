@@ -634,9 +634,17 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
     lm->diags.a = lm->a;
     cml_format fmt = CML_FMT_UNKNOWN;
     if (fs_is_dir(lm->root)) {
-        char *real = realpath(lm->root, NULL);
+        char *real = fs_realpath(lm->root);
+        int e = errno;
         lm->root_real = real ? arena_strdup(lm->a, real) : NULL;
         free(real);
+        if (!lm->root_real) {
+            /* fail closed: every file read must stay inside the folder, which
+             * cannot be told without its real path */
+            diag_add(&lm->diags, "load/protobuf-corrupt", DIAG_ERROR, "", -1, 0, 0, NULL, "cannot open '%s': %s",
+                     lm->root, e == ENAMETOOLONG ? "its real path is 4096 bytes or longer" : fs_strerror(e));
+            goto done_reading;
+        }
         char *man = fs_join(lm->a, lm->root, "Manifest.json");
         char *mil = fs_join(lm->a, lm->root, "model.mil");
         char *cdb = fs_join(lm->a, lm->root, "coremldata.bin");
@@ -684,6 +692,7 @@ lmodel *loader_load(const char *path, const load_opts *opts) {
         load_mlmodelc(lm);
     }
 
+done_reading:
     if (!lm->model) {
         /* an empty model so rules and writers always have something */
         lm->unreadable = true;

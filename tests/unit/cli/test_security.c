@@ -1587,6 +1587,59 @@ static void test_stage_links_and_part_chains(void) {
     res_free(&r);
 }
 
+/* Short links inside a package (Data/s, then t) that reach a chain of
+ * 2,100 folders: real paths past 4096 bytes, which the one-walk resolver
+ * cannot name. It once fell back to glibc's realpath, quadratic in the
+ * depth: 60 manifest items took 26 s. Such paths are refused now. */
+static void test_long_real_paths(void) {
+    enum { DEPTH = 2100, HALF = DEPTH / 2, ITEMS = 60 };
+    char d[PATH_MAX + 64], data[PATH_MAX + 128];
+    path_in(d, sizeof d, work, "longreal.mlpackage");
+    path_in(data, sizeof data, d, "Data");
+    CHECK(sh("mkdir -p '%s'", data) == 0);
+    int fd = open(data, O_RDONLY | O_DIRECTORY);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    static char target[2 * HALF + 2];
+    for (int i = 0; i < DEPTH; i++) {
+        if (i == HALF) {
+            target[0] = 0;
+            for (int k = 0; k < DEPTH - HALF; k++) strcat(target, k ? "/a" : "a");
+            CHECK(symlinkat(target, fd, "t") == 0);
+        }
+        CHECK(mkdirat(fd, "a", 0700) == 0);
+        int nfd = openat(fd, "a", O_RDONLY | O_DIRECTORY);
+        close(fd);
+        fd = nfd;
+        if (fd < 0) break;
+    }
+    if (fd >= 0) close(fd);
+    target[0] = 0;
+    for (int k = 0; k < HALF; k++) strcat(target, k ? "/a" : "a");
+    char s_link[PATH_MAX + 160];
+    path_in(s_link, sizeof s_link, data, "s");
+    CHECK(symlink(target, s_link) == 0);
+    char mf[PATH_MAX + 128];
+    path_in(mf, sizeof mf, d, "Manifest.json");
+    FILE *o = fopen(mf, "w");
+    CHECK(o != NULL);
+    if (!o) return;
+    fprintf(o, "{\"fileFormatVersion\": \"1.0.0\", \"itemInfoEntries\": {\n");
+    for (int k = 0; k < ITEMS; k++)
+        fprintf(o, "\"i%d\": {\"path\": \"s/t/m%d\", \"name\": \"n\", \"author\": \"a\", \"description\": \"d\"},\n", k, k);
+    fprintf(o, "\"root\": {\"path\": \"com.apple.CoreML/model.mlmodel\", \"name\": \"model.mlmodel\", \"author\": "
+               "\"a\", \"description\": \"d\"}}, \"rootModelIdentifier\": \"root\"}\n");
+    fclose(o);
+    res r = RUN_IN(work, 10, "check", "--no-config", "--no-bundled", "-q", "longreal.mlpackage");
+    CHECK(r.sig == 0);
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "item 'i0' path 'Data/s/t/m0'") != NULL);
+    if (r.sig) fprintf(stderr, "  the run was killed (signal %d): each long real path cost a quadratic walk\n", r.sig);
+    res_free(&r);
+    /* rm walks a tree past PATH_MAX (openat); the test's own remover does not */
+    CHECK(sh("rm -rf '%s'", d) == 0);
+}
+
 int main(void) {
     const char *bd = getenv("CML_BUILD_DIR");
     if (!bd) SKIP_ALL("CML_BUILD_DIR is not set");
@@ -1622,6 +1675,7 @@ int main(void) {
     RUN(test_hash_flood);
     RUN(test_deep_paths);
     RUN(test_stage_links_and_part_chains);
+    RUN(test_long_real_paths);
     RUN(test_probe_outputs_no_follow);
     RUN(test_probe_wrapping_shapes);
     tmp_remove_tree(work);
