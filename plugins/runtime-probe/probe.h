@@ -211,8 +211,10 @@ int probe_write_npy(int dirfd, const char *path, const float *data, int rank, co
 /* The lines of a text file: a string input (.txt, one value per line) or,
  * with values, a dictionary (.tsv, KEY<TAB>NUMBER per line): a malloc'd
  * block of *n pointers into its own copy of the text (free the block; and
- * *values). The escapes \\ \n \t \r and \xNN in a value stand for
- * those bytes. NULL with a message in err. */
+ * *values). Every line is a value: an empty line is the empty string, a
+ * last line without a newline counts, a '\r' before the '\n' is dropped.
+ * The escapes \\ \n \t \r and \xNN in a value stand for those bytes
+ * (\x00 is refused). NULL with a message in err. */
 char **probe_read_lines(const char *path, size_t *n, float **values, char *err, size_t errlen);
 
 /* Write strings (values NULL) or KEY<TAB>VALUE lines, escaped as

@@ -436,9 +436,11 @@ static int prb_text_input(prb_child *c, exec_tensor *t, const char *path) {
         }
         for (size_t i = 0; i < n; i++) {
             char *end = NULL;
+            errno = 0;
             long long k = strtoll(lines[i], &end, 10);
-            if (end == lines[i] || *end) {
-                prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s: line %zu: '%.60s' is not an integer key", t->name,
+            if (end == lines[i] || *end || errno) {
+                /* (errno: past int64, which strtoll would clamp) */
+                prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s: line %zu: '%.60s' is not an int64 key", t->name,
                          path, i + 1, lines[i]);
                 free(keys);
                 free(lines);
@@ -485,8 +487,14 @@ static int prb_int_seq_input(prb_child *c, exec_tensor *t, const char *path) {
             errno = 0;
             long long k = strtoll(lines[i], &end, 10);
             if (end == lines[i] || *end || errno) {
-                prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s: line %zu: '%.60s' is not an int64 value", t->name,
-                         path, i + 1, lines[i]);
+                /* an empty line is an empty string in a string sequence;
+                 * an int64 sequence has no such value */
+                if (!*lines[i])
+                    prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s: line %zu is empty, not an int64 value",
+                             t->name, path, i + 1);
+                else
+                    prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s: line %zu: '%.60s' is not an int64 value",
+                             t->name, path, i + 1, lines[i]);
                 free(lines);
                 free(data);
                 free(keys);

@@ -481,7 +481,7 @@ void probe_safe_name(const char *name, char *out, size_t cap) {
 
 /* ---- strings and dictionaries -------------------------------------------------------------- */
 
-static void prb_unescape(char *s);
+static bool prb_unescape(char *s);
 
 char **probe_read_lines(const char *path, size_t *n, float **values, char *err, size_t errlen) {
     *n = 0;
@@ -525,8 +525,11 @@ char **probe_read_lines(const char *path, size_t *n, float **values, char *err, 
     char *body = (char *)(v + (lines ? lines : 1));
     memcpy(body, text, len + 1);
     free(text);
+    /* every line is a value, an empty one too (the empty string; a reader
+     * of numbers refuses it with its line number): `lines` counts them,
+     * a last line without '\n' included */
     size_t k = 0;
-    for (char *line = body; k < lines && *line;) {
+    for (char *line = body; k < lines;) {
         char *nl = strchr(line, '\n');
         if (nl) *nl = 0;
         size_t l = strlen(line);
@@ -549,7 +552,12 @@ char **probe_read_lines(const char *path, size_t *n, float **values, char *err, 
             }
             vals[k] = (float)d;
         }
-        prb_unescape(line);
+        if (!prb_unescape(line)) {
+            prb_err(err, errlen, "%s: line %zu: \\x00 (a NUL byte) cannot be in a string", path, k + 1);
+            free(v);
+            free(vals);
+            return NULL;
+        }
         v[k++] = line;
         if (!nl) break;
         line = nl + 1;
@@ -578,8 +586,10 @@ static int prb_hex(int c) {
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-/* prb_put_escaped's escapes, undone in place; any other backslash stays */
-static void prb_unescape(char *s) {
+/* prb_put_escaped's escapes, undone in place; any other backslash stays.
+ * false for \x00: a NUL cannot be in a string (C strings end there, and
+ * keeping the four characters would read the line as something else) */
+static bool prb_unescape(char *s) {
     char *o = s;
     for (const char *p = s; *p; p++) {
         if (*p == '\\' && p[1]) {
@@ -591,7 +601,8 @@ static void prb_unescape(char *s) {
                 p++;
                 continue;
             }
-            if (h2 >= 0 && (h1 || h2)) {
+            if (h2 >= 0) {
+                if (!h1 && !h2) return false;
                 *o++ = (char)(h1 * 16 + h2);
                 p += 3;
                 continue;
@@ -600,6 +611,7 @@ static void prb_unescape(char *s) {
         *o++ = *p;
     }
     *o = 0;
+    return true;
 }
 
 int probe_write_lines(int dirfd, const char *path, const char *const *keys, const float *values, size_t n, char *err,

@@ -1024,6 +1024,53 @@ static void test_recommender(void) {
     cli_res_free(&r);
 }
 
+/* Text inputs: every line is a value. An empty line is the empty string
+ * in a string sequence (kept, with CRLF line ends and a last line without
+ * a newline too), and an error naming the file and line in an int64 one;
+ * \x00 and an int64 key past 2^63 are refused, not read as something
+ * else. */
+static void test_text_lines(void) {
+    write_text("rec_items.tsv", "Flour\t2\nSugar\t1\n");
+    float four = 4;
+    write_bytes("rec_k.f32", &four, sizeof four);
+    write_text("rec_gaps.txt", "Yeast\r\n\r\n\r\nWater"); /* Yeast, "", "", Water */
+    cJSON *doc;
+    res r;
+    doc = PROBE_JSON(&r, "--input", "items=rec_items.tsv", "--input", "k=rec_k.f32", "--input",
+                     "restrict=rec_gaps.txt", "--save-outputs", "out_rec_gaps", fixture("recommender.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    const cJSON *in2 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(figures(doc), "inputs"), 2);
+    const cJSON *shape = cJSON_GetObjectItemCaseSensitive(in2, "shape");
+    CHECK(cJSON_GetArraySize(shape) == 1 && cJSON_GetArrayItem(shape, 0) &&
+          cJSON_GetArrayItem(shape, 0)->valuedouble == 4);
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    char *rec = saved("out_rec_gaps", "recommendations.txt");
+    CHECK(rec && !strcmp(rec, "Water\nYeast\n")); /* the last line, without a newline, counts */
+    free(rec);
+
+    write_text("rec_int_gap.txt", "7\n\n9\n");
+    write_text("rec_nul.txt", "Ye\\x00ast\n");
+    write_text("rec_int_keys.tsv", "7\t2\n99999999999999999999\t1\n");
+    static const struct {
+        const char *model, *arg, *needle;
+    } bad[] = {
+        {"recommender_int.mlmodel", "restrict=rec_int_gap.txt", "rec_int_gap.txt: line 2 is empty, not an int64 value"},
+        {"recommender.mlmodel", "restrict=rec_nul.txt", "rec_nul.txt: line 1: \\x00 (a NUL byte) cannot be in a string"},
+        {"recommender_int.mlmodel", "items=rec_int_keys.tsv",
+         "rec_int_keys.tsv: line 2: '99999999999999999999' is not an int64 key"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", bad[i].arg, fixture(bad[i].model));
+        CHECK_INT(r.code, 2);
+        if (!strstr(r.out, bad[i].needle)) {
+            fprintf(stderr, "  --input %s: expected '%s' in:\n%s\n", bad[i].arg, bad[i].needle, r.out);
+            CHECK(0);
+        }
+        cli_res_free(&r);
+    }
+}
+
 /* Progress: with stderr on a terminal (a pseudo-terminal here) the probe
  * says which phase it is in once it has taken longer than the threshold
  * (CML_PROBE_PROGRESS_AFTER_MS=0 makes that immediate, so the test does
@@ -1167,6 +1214,7 @@ int main(void) {
     RUN(test_progress);
     RUN(test_classic_models);
     RUN(test_recommender);
+    RUN(test_text_lines);
 
     char cmd[PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
