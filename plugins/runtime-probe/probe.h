@@ -193,20 +193,26 @@ void probe_run(const cml_model *m, const cml_model *baseline, const probe_opts *
 
 /* A float32 array read from `path`: raw little-endian float32 (.f32) or
  * NumPy .npy (v1-v3 headers; '<f4', '<f2', '<f8', '<i1'..'<i8', '|u1',
- * '<u2'..'<u8', '|b1'; C order). *rank/dims from the .npy header (rank -1
- * for .f32). Returns a malloc'd array of *n values, or NULL with a message
- * in err naming the file and what is wrong. */
-float *probe_read_array(const char *path, size_t *n, int *rank, int64_t *dims, char *err, size_t errlen);
+ * '<u2'..'<u8', '|b1', each also big-endian ('>'); C order, a 0-d array as
+ * one value). *rank/dims from the .npy header (rank -1 for .f32). With
+ * wide, also *wide: the same values as doubles, exactly as the file holds
+ * them (a '<f8' value unrounded; an int64 past 2^53 is refused), malloc'd,
+ * for an input that keeps them exact. Returns a malloc'd array of *n
+ * values, or NULL with a message in err naming the file and what is
+ * wrong. */
+float *probe_read_array(const char *path, size_t *n, int *rank, int64_t *dims, double **wide, char *err,
+                        size_t errlen);
 
 /* The folder --save-outputs names, created when missing and opened
  * (never through a symbolic link, which a checkout could plant): a
  * descriptor for the writers below, or -1 with err. */
 int probe_save_dir_open(const char *dir, char *err, size_t errlen);
 
-/* Write a float32 .npy file (C order) named path in the folder dirfd
- * (AT_FDCWD: the working folder). 0, or -1 with err. */
-int probe_write_npy(int dirfd, const char *path, const float *data, int rank, const int64_t *dims, char *err,
-                    size_t errlen);
+/* Write a .npy file (C order) named path in the folder dirfd (AT_FDCWD:
+ * the working folder): float64 ('<f8') of data64 when it is not NULL,
+ * else float32 ('<f4') of data. 0, or -1 with err. */
+int probe_write_npy(int dirfd, const char *path, const float *data, const double *data64, int rank,
+                    const int64_t *dims, char *err, size_t errlen);
 
 /* The lines of a text file: a string input (.txt, one value per line) or,
  * with values, a dictionary (.tsv, KEY<TAB>NUMBER per line): a malloc'd
@@ -217,11 +223,12 @@ int probe_write_npy(int dirfd, const char *path, const float *data, int rank, co
  * (\x00 is refused). NULL with a message in err. */
 char **probe_read_lines(const char *path, size_t *n, float **values, char *err, size_t errlen);
 
-/* Write strings (values NULL) or KEY<TAB>VALUE lines, escaped as
- * probe_read_lines reads them, to path in the folder dirfd. 0, or -1 with
- * err. */
-int probe_write_lines(int dirfd, const char *path, const char *const *keys, const float *values, size_t n, char *err,
-                      size_t errlen);
+/* Write strings (values and values64 NULL) or KEY<TAB>VALUE lines (the
+ * doubles of values64 when it is not NULL, each in the shortest form that
+ * reads back the same, else values), escaped as probe_read_lines reads
+ * them, to path in the folder dirfd. 0, or -1 with err. */
+int probe_write_lines(int dirfd, const char *path, const char *const *keys, const float *values,
+                      const double *values64, size_t n, char *err, size_t errlen);
 
 /* A file name from an output name: [A-Za-z0-9._-] kept, others '_'. */
 void probe_safe_name(const char *name, char *out, size_t cap);

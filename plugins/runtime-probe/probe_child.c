@@ -383,6 +383,25 @@ static bool prb_string_keys(const cml_model *m, const char *name) {
     return false;
 }
 
+/* Values read for an integer input (wide: the file's values as doubles):
+ * each an integer of magnitude at most lim, else the input is refused
+ * naming the first that is not (a 2.5, or an id float32 would round,
+ * would otherwise reach the model changed). 0, or -1 with res set. */
+static int prb_check_ints(prb_child *c, const char *name, const char *path, const double *wide, size_t n, double lim,
+                          const char *why) {
+    for (size_t i = 0; wide && i < n; i++) {
+        if (wide[i] == trunc(wide[i]) && fabs(wide[i]) <= lim) continue;
+        if (wide[i] != trunc(wide[i]))
+            prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s: value %.17g at index %zu is not an integer", name, path,
+                     wide[i], i);
+        else
+            prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s: value %.17g at index %zu is too large: %s", name, path,
+                     wide[i], i, why);
+        return -1;
+    }
+    return 0;
+}
+
 /* A string input from a .txt file (one value per line) or a dictionary
  * from a .tsv file (KEY<TAB>VALUE per line; integer keys for an int64-keyed
  * dictionary). 0, or -1 with res set. */
@@ -507,12 +526,30 @@ static int prb_int_seq_input(prb_child *c, exec_tensor *t, const char *path) {
     } else {
         int rank = -1;
         int64_t dims[EXEC_MAX_RANK];
-        data = probe_read_array(path, &n, &rank, dims, err, sizeof err);
+        double *wide = NULL;
+        data = probe_read_array(path, &n, &rank, dims, &wide, err, sizeof err);
         if (!data) {
             prb_fail(c->res, prb_oom_msg(err) ? PROBE_OOM : PROBE_INPUT_ERROR,
                      "--input %s: %s (or .txt, one int64 value per line)", t->name, err);
             return -1;
         }
+        /* the ids exactly, as from a .txt file (an '<i8' id past 2^24 is
+         * not a float32; past 2^53 probe_read_array refused it) */
+        keys = malloc((n ? n : 1) * sizeof *keys);
+        if (!keys) {
+            free(data);
+            free(wide);
+            prb_fail(c->res, PROBE_OOM, "--input %s: out of memory", t->name);
+            return -1;
+        }
+        if (prb_check_ints(c, t->name, path, wide, n, 0x1p53, "past 2^53") != 0) {
+            free(data);
+            free(wide);
+            free(keys);
+            return -1;
+        }
+        for (size_t i = 0; i < n; i++) keys[i] = (int64_t)wide[i];
+        free(wide);
     }
     free(t->data);
     free(t->owned_);
@@ -523,6 +560,26 @@ static int prb_int_seq_input(prb_child *c, exec_tensor *t, const char *path) {
     t->rank = 1;
     t->shape[0] = (int64_t)n;
     return 0;
+}
+
+/* whether shapes a and b are the same once their dimensions of 1 are left
+ * out (a file's (1, 8) for an input of [8]; a 0-d array for one value) */
+static bool prb_same_but_ones(const int64_t *a, int na, const int64_t *b, int nb) {
+    int i = 0, j = 0;
+    for (;;) {
+        while (i < na && a[i] == 1) i++;
+        while (j < nb && b[j] == 1) j++;
+        if (i == na || j == nb) return i == na && j == nb;
+        if (a[i++] != b[j++]) return false;
+    }
+}
+
+static void prb_shape_text(const int64_t *d, int rank, char *out, size_t cap) {
+    size_t k = 0;
+    out[0] = 0;
+    if (rank == 0) snprintf(out, cap, "a 0-d array (one value)");
+    for (int i = 0; i < rank && k < cap - 1; i++)
+        k += (size_t)snprintf(out + k, cap - k, "%s%lld", i ? "x" : "", (long long)d[i]);
 }
 
 /* Replace generated inputs with the user's files. 0, or -1 with res set. */
@@ -562,18 +619,38 @@ static int prb_user_inputs(prb_child *c, exec_tensor *ins, size_t n_in, bool *fr
             from_file[which] = true;
             continue;
         }
-        float *data = probe_read_array(eq + 1, &n, &rank, dims, err, sizeof err);
+        exec_tensor *t = &ins[which];
+        const cml_feature *f = prb_feature(c->m, t->name);
+        /* the file's values as doubles where the input keeps them exact: a
+         * classic model's Double feature or DOUBLE multi-array (Core ML
+         * hands it over as doubles: FeatureTypes.proto DoubleFeatureType,
+         * ArrayFeatureType DOUBLE; a '<f8' value of 0.1 must reach a tree
+         * threshold of 0.1 as 0.1, not 0.1f), and an integer input, whose
+         * values are checked to be integers float32 holds */
+        bool dbl = c->m->classic && t->dtype == EXEC_DT_FP32 && f &&
+                   (f->kind == CML_FEAT_DOUBLE || (f->kind == CML_FEAT_MULTIARRAY && f->array_dtype == CML_ARR_DOUBLE));
+        bool intg = t->dtype == EXEC_DT_INT32;
+        double *wide = NULL;
+        float *data = probe_read_array(eq + 1, &n, &rank, dims, dbl || intg ? &wide : NULL, err, sizeof err);
         if (!data) {
             prb_fail(c->res, prb_oom_msg(err) ? PROBE_OOM : PROBE_INPUT_ERROR, "--input %.*s: %s", (int)nl, spec, err);
             return -1;
         }
-        exec_tensor *t = &ins[which];
+        if (intg && prb_check_ints(c, t->name, eq + 1, wide, n, (double)(1 << 24),
+                                   "the probe's executor holds an integer input as float32, exact to 2^24") != 0) {
+            free(data);
+            free(wide);
+            return -1;
+        }
+        if (!dbl) {
+            free(wide);
+            wide = NULL;
+        }
         size_t want = exec_tensor_count(t);
-        const cml_feature *f = prb_feature(c->m, t->name);
         bool flexible = f && f->flex != CML_FLEX_NONE;
         bool seq = prb_is_nn(c->m) && c->m->nn_array_shape_mapping <= 0 && f && f->kind == CML_FEAT_MULTIARRAY &&
                    (f->shape.rank == 1 || f->shape.rank == 3) && want && n > want && n % want == 0;
-        if (n == want) {
+        if (n == want && (rank < 0 || prb_same_but_ones(dims, rank, t->shape, t->rank))) {
             /* the declared (default) shape; the file's own shape may differ in 1s */
         } else if (flexible && rank > 0) {
             t->rank = rank;
@@ -595,6 +672,19 @@ static int prb_user_inputs(prb_child *c, exec_tensor *ins, size_t n_in, bool *fr
                 t->shape[1] = 1;
                 for (int k = 0; k < 3; k++) t->shape[k + 2] = f->shape.dims[k];
             }
+        } else if (n == want) {
+            /* as many values in another layout ((H, W, C) for a [1, C, H, W]
+             * image, a transposed matrix): read in C order they would land
+             * in the wrong places */
+            char shp[160], fshp[160];
+            prb_shape_text(t->shape, t->rank, shp, sizeof shp);
+            prb_shape_text(dims, rank, fshp, sizeof fshp);
+            prb_fail(c->res, PROBE_INPUT_ERROR,
+                     "--input %s: %s is shaped %s, input '%s' is shaped %s: as many values, another layout (only "
+                     "dimensions of 1 may differ)", t->name, eq + 1, fshp, t->name, shp);
+            free(data);
+            free(wide);
+            return -1;
         } else {
             char shp[160] = "";
             size_t k = 0;
@@ -604,10 +694,13 @@ static int prb_user_inputs(prb_child *c, exec_tensor *ins, size_t n_in, bool *fr
                      "--input %s: %s holds %zu values, input '%s' is shaped %s (%zu values)", t->name, eq + 1, n,
                      t->name, shp, want);
             free(data);
+            free(wide);
             return -1;
         }
         free(t->data);
         t->data = data;
+        free((void *)(uintptr_t)t->data64); /* exec_tensors_free frees the new one */
+        t->data64 = wide;
         if (t->dtype == EXEC_DT_FP16)
             for (size_t k = 0; k < n; k++) t->data[k] = exec_round_fp16(t->data[k]);
         from_file[which] = true;
@@ -1064,7 +1157,8 @@ static void prb_save(prb_child *c, const exec_tensor *o32, const exec_tensor *o1
                     else { snprintf(num[k], sizeof num[k], "%lld", (long long)(t->data ? t->data[k] : 0)); keys[k] = num[k]; }
                 }
                 snprintf(path, sizeof path, "%s.%s", safe, dict ? "tsv" : "txt");
-                int rc = probe_write_lines(dfd, path, keys, dict ? t->data : NULL, n, err, sizeof err);
+                int rc = probe_write_lines(dfd, path, keys, dict ? t->data : NULL, dict ? t->data64 : NULL, n, err,
+                                           sizeof err);
                 free(keys);
                 free(num);
                 if (rc != 0) {
@@ -1074,7 +1168,9 @@ static void prb_save(prb_child *c, const exec_tensor *o32, const exec_tensor *o1
                 if (t->dtype != EXEC_DT_FP32) continue;
             }
             snprintf(path, sizeof path, "%s%s.npy", safe, pass ? ".fp16" : "");
-            if (probe_write_npy(dfd, path, t->data, t->rank, t->shape, err, sizeof err) != 0) {
+            /* float64 where the run computed doubles (a classic model's
+             * output declared double), float32 otherwise */
+            if (probe_write_npy(dfd, path, t->data, t->data64, t->rank, t->shape, err, sizeof err) != 0) {
                 snprintf(c->res->save_error, sizeof c->res->save_error, "--save-outputs %.800s/%.200s", dir, err);
                 break;
             }
@@ -1435,10 +1531,27 @@ static void prb_constant_outputs(prb_child *c, exec_plan *plan, const char *fn, 
             size_t n = exec_tensor_count(&alt[i]);
             bool num = alt[i].data && (alt[i].dtype == EXEC_DT_FP32 || alt[i].dtype == EXEC_DT_FP16 ||
                                        alt[i].dtype == EXEC_DT_INT32);
-            if (from_file[i] && num && ins[i].data && n == exec_tensor_count(&ins[i]))
+            if (from_file[i] && num && ins[i].data && n == exec_tensor_count(&ins[i])) {
                 memcpy(alt[i].data, ins[i].data, n * sizeof(float));
-            else if (k == PRB_OTHER_SEEDS && num) memset(alt[i].data, 0, n * sizeof(float));
+                /* and its exact doubles (a classic model's Double input),
+                 * or this run would see other values than the first */
+                if (ins[i].data64 && !alt[i].data64) {
+                    double *w = malloc((n ? n : 1) * sizeof *w);
+                    if (!w) {
+                        exec_tensors_free(alt, n_alt);
+                        alt = NULL;
+                        break;
+                    }
+                    memcpy(w, ins[i].data64, n * sizeof *w);
+                    alt[i].data64 = w;
+                }
+            } else if (k == PRB_OTHER_SEEDS && num) {
+                memset(alt[i].data, 0, n * sizeof(float));
+                free((void *)(uintptr_t)alt[i].data64);
+                alt[i].data64 = NULL;
+            }
         }
+        if (!alt) break; /* out of memory */
         exec_reset_states(plan);
         int rc = exec_run(plan, EXEC_FP32, alt, n_alt, &o, &n_o, NULL);
         exec_tensors_free(alt, n_alt);

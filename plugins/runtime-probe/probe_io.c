@@ -251,8 +251,59 @@ static void prb_convert(const unsigned char *src, prb_type t, size_t size, bool 
     }
 }
 
+/* The values as doubles, for a caller that keeps them exact (a classic
+ * model's Double input, an integer input): every dtype converts exactly,
+ * except an int64 / uint64 past 2^53, which a double cannot hold and is
+ * refused (with its index) rather than rounded. 0, or -1 with err. */
+static int prb_convert64(const char *path, const unsigned char *src, prb_type t, size_t size, bool swap, double *dst,
+                         size_t n, char *err, size_t errlen) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b[8];
+        memcpy(b, src + i * size, size);
+        if (swap)
+            for (size_t k = 0; k < size / 2; k++) {
+                unsigned char x = b[k];
+                b[k] = b[size - 1 - k];
+                b[size - 1 - k] = x;
+            }
+        const int64_t lim = (int64_t)1 << 53;
+        switch (t) {
+        case T_F8: memcpy(&dst[i], b, 8); break;
+        case T_I8: {
+            int64_t x;
+            memcpy(&x, b, 8);
+            if (x > lim || x < -lim) {
+                prb_err(err, errlen, "%s: value %lld at index %zu is past 2^53, which the probe cannot hold exactly "
+                        "(give an int64 sequence as .txt, one integer per line)", path, (long long)x, i);
+                return -1;
+            }
+            dst[i] = (double)x;
+            break;
+        }
+        case T_U8: {
+            uint64_t x;
+            memcpy(&x, b, 8);
+            if (x > (uint64_t)lim) {
+                prb_err(err, errlen, "%s: value %llu at index %zu is past 2^53, which the probe cannot hold exactly "
+                        "(give an int64 sequence as .txt, one integer per line)", path, (unsigned long long)x, i);
+                return -1;
+            }
+            dst[i] = (double)x;
+            break;
+        }
+        default: { /* the others are exact in float32, so in double */
+            float f;
+            prb_convert(b, t, size, false, &f, 1);
+            dst[i] = f;
+            break;
+        }
+        }
+    }
+    return 0;
+}
+
 static float *prb_read_npy(const char *path, const unsigned char *b, size_t len, size_t *n, int *rank,
-                           int64_t *dims, char *err, size_t errlen) {
+                           int64_t *dims, double **wide, char *err, size_t errlen) {
     if (len < 10 || memcmp(b, "\x93NUMPY", 6) != 0) {
         prb_err(err, errlen, "%s: not a .npy file (no \\x93NUMPY magic)", path);
         return NULL;
@@ -310,20 +361,31 @@ static float *prb_read_npy(const char *path, const unsigned char *b, size_t len,
         return NULL;
     }
     float *out = malloc(count ? (size_t)count * sizeof(float) : sizeof(float));
-    if (!out) {
+    double *w = wide ? malloc(count ? (size_t)count * sizeof(double) : sizeof(double)) : NULL;
+    if (!out || (wide && !w)) {
+        free(out);
+        free(w);
         prb_err(err, errlen, "%s: out of memory", path);
         return NULL;
     }
     prb_convert(b + hoff + hlen, t, size, swap, out, (size_t)count);
+    if (w && prb_convert64(path, b + hoff + hlen, t, size, swap, w, (size_t)count, err, errlen) != 0) {
+        free(out);
+        free(w);
+        return NULL;
+    }
+    if (wide) *wide = w;
     *n = (size_t)count;
     *rank = h.rank;
     for (int i = 0; i < h.rank; i++) dims[i] = h.dims[i];
     return out;
 }
 
-float *probe_read_array(const char *path, size_t *n, int *rank, int64_t *dims, char *err, size_t errlen) {
+float *probe_read_array(const char *path, size_t *n, int *rank, int64_t *dims, double **wide, char *err,
+                        size_t errlen) {
     *n = 0;
     *rank = -1;
+    if (wide) *wide = NULL;
     bool npy = prb_suffix(path, ".npy"), f32 = prb_suffix(path, ".f32");
     if (!npy && !f32) {
         prb_err(err, errlen, "%s: an input file must end in .f32 (raw little-endian float32) or .npy", path);
@@ -334,14 +396,21 @@ float *probe_read_array(const char *path, size_t *n, int *rank, int64_t *dims, c
     if (!b) return NULL;
     float *out = NULL;
     if (npy) {
-        out = prb_read_npy(path, b, len, n, rank, dims, err, errlen);
+        out = prb_read_npy(path, b, len, n, rank, dims, wide, err, errlen);
     } else if (len % 4) {
         prb_err(err, errlen, "%s: %zu bytes is not a whole number of float32 values", path, len);
     } else {
         out = malloc(len ? len : 4);
-        if (!out) prb_err(err, errlen, "%s: out of memory", path);
-        else {
+        double *w = wide ? malloc(len ? len / 4 * sizeof(double) : sizeof(double)) : NULL;
+        if (!out || (wide && !w)) {
+            prb_err(err, errlen, "%s: out of memory", path);
+            free(out);
+            free(w);
+            out = NULL;
+        } else {
             prb_convert(b, T_F4, 4, false, out, len / 4); /* little-endian hosts only (x86-64, arm64) */
+            for (size_t i = 0; w && i < len / 4; i++) w[i] = out[i];
+            if (wide) *wide = w;
             *n = len / 4;
         }
     }
@@ -424,8 +493,8 @@ int probe_save_dir_open(const char *dir, char *err, size_t errlen) {
     return fd;
 }
 
-int probe_write_npy(int dirfd, const char *path, const float *data, int rank, const int64_t *dims, char *err,
-                    size_t errlen) {
+int probe_write_npy(int dirfd, const char *path, const float *data, const double *data64, int rank,
+                    const int64_t *dims, char *err, size_t errlen) {
     char shape[256] = "";
     size_t k = 0;
     uint64_t count = 1;
@@ -435,8 +504,10 @@ int probe_write_npy(int dirfd, const char *path, const float *data, int rank, co
         count *= (uint64_t)(dims[i] > 0 ? dims[i] : 0);
     }
     char dict[400];
-    int dl = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%s%s), }", shape,
-                      rank == 1 ? "," : "");
+    /* '<f8' when the run computed the values as doubles (a classic model's
+     * Double output), '<f4' otherwise; little-endian hosts only */
+    int dl = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%s%s), }",
+                      data64 ? "<f8" : "<f4", shape, rank == 1 ? "," : "");
     if (dl < 0 || (size_t)dl >= sizeof dict - 80) {
         prb_err(err, errlen, "%s: shape too long for a header", path);
         return -1;
@@ -458,7 +529,8 @@ int probe_write_npy(int dirfd, const char *path, const float *data, int rank, co
         return -1;
     }
     bool ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, hlen, f) == hlen &&
-              (count == 0 || fwrite(data, sizeof(float), (size_t)count, f) == (size_t)count);
+              (count == 0 || (data64 ? fwrite(data64, sizeof(double), (size_t)count, f)
+                                     : fwrite(data, sizeof(float), (size_t)count, f)) == (size_t)count);
     if (fclose(f) != 0) ok = false;
     if (!ok) {
         prb_err(err, errlen, "%s: write failed", path);
@@ -614,8 +686,8 @@ static bool prb_unescape(char *s) {
     return true;
 }
 
-int probe_write_lines(int dirfd, const char *path, const char *const *keys, const float *values, size_t n, char *err,
-                      size_t errlen) {
+int probe_write_lines(int dirfd, const char *path, const char *const *keys, const float *values,
+                      const double *values64, size_t n, char *err, size_t errlen) {
     FILE *f = prb_create_at(dirfd, path);
     if (!f) {
         prb_err(err, errlen, "%s: cannot write: %s", path, strerror(errno));
@@ -623,7 +695,17 @@ int probe_write_lines(int dirfd, const char *path, const char *const *keys, cons
     }
     for (size_t i = 0; i < n; i++) {
         prb_put_escaped(f, keys[i]);
-        if (values) fprintf(f, "\t%.9g", (double)values[i]);
+        if (values64) {
+            /* the shortest form that reads back as the same double */
+            char num[40];
+            for (int prec = 15; prec <= 17; prec++) {
+                snprintf(num, sizeof num, "%.*g", prec, values64[i]);
+                if (strtod(num, NULL) == values64[i]) break;
+            }
+            fprintf(f, "\t%s", num);
+        } else if (values) {
+            fprintf(f, "\t%.9g", (double)values[i]);
+        }
         fputc('\n', f);
     }
     if (fclose(f) != 0) {

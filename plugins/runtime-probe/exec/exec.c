@@ -1709,6 +1709,7 @@ void exec_tensors_free(exec_tensor *t, size_t n) {
     for (size_t i = 0; i < n; i++) {
         free(t[i].data);
         free(t[i].owned_);
+        free((void *)(uintptr_t)t[i].data64); /* const for the callers' own inputs */
     }
     free(t);
 }
@@ -2200,6 +2201,19 @@ int exec_run(exec_plan *p, exec_mode mode, const exec_tensor *inputs, size_t n_i
             exec_tensors_free(outs, p->n_outs);
             snprintf(p->err, sizeof p->err, "out of memory");
             goto done;
+        }
+        /* the doubles a classic model computed for an output it declares
+         * double, beside their float32 rounding (--save-outputs writes them
+         * as float64) */
+        if (t->wide && t->d) {
+            double *w = malloc((t->n ? t->n : 1) * sizeof *w);
+            if (!w) {
+                exec_tensors_free(outs, p->n_outs);
+                snprintf(p->err, sizeof p->err, "out of memory");
+                goto done;
+            }
+            memcpy(w, t->wide, t->n * sizeof *w);
+            outs[i].data64 = w;
         }
         if (t->d) memcpy(outs[i].data, t->d, t->n * sizeof(float));
         else if (t->lz) exec_lz_decode(t->lz, 0, t->n, outs[i].data,

@@ -85,7 +85,13 @@ typedef struct exec_tensor {
     const double *data64; /* an input of a classic model declared double (a Double
                              feature, a DOUBLE multi-array): its exact values, which
                              the model computes with instead of `data` (may be NULL
-                             then); NULL otherwise. Ignored for other inputs. */
+                             then); NULL otherwise. Ignored for other inputs. In an
+                             output of exec_run: the exact values of an output the
+                             model computed as doubles (a classic model's output
+                             declared double), `data` holding them rounded to
+                             float32; else NULL. exec_tensors_free frees it (a
+                             caller that gives it to exec_tensors_free gives it a
+                             malloc'd one) */
 } exec_tensor;
 
 /* An input exec_make_inputs left out (an optional number, sequence or

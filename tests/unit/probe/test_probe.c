@@ -1024,6 +1024,185 @@ static void test_recommender(void) {
     cli_res_free(&r);
 }
 
+/* A saved .npy: its header text and its data (of *n bytes), or NULL. */
+static char *saved_npy(const char *dir, const char *name, char *hdr, size_t cap, const unsigned char **data,
+                       size_t *n) {
+    char p[PATH_MAX + 160];
+    size_t len = 0;
+    snprintf(p, sizeof p, "%s/%s/%s", work, dir, name);
+    char *b = cli_slurp(p, &len);
+    if (!b || len < 10 || memcmp(b, "\x93NUMPY\x01\x00", 8)) {
+        free(b);
+        return NULL;
+    }
+    size_t hl = (size_t)(unsigned char)b[8] | (size_t)(unsigned char)b[9] << 8;
+    if (10 + hl > len || hl >= cap) {
+        free(b);
+        return NULL;
+    }
+    memcpy(hdr, b + 10, hl);
+    hdr[hl] = 0;
+    *data = (const unsigned char *)b + 10 + hl;
+    *n = len - 10 - hl;
+    return b;
+}
+
+/* The probe's y of tree_double.mlmodel for --input x=file: the double it
+ * saved (y.npy must be '<f8'), NaN when the run or the save failed. */
+static double tree_y(const char *file) {
+    char arg[128];
+    snprintf(arg, sizeof arg, "x=%s", file);
+    res r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", arg, "--save-outputs", "out_tree",
+                    fixture("tree_double.mlmodel"));
+    int code = r.code;
+    if (code) fprintf(stderr, "  %s: exit %d:\n%s\n", file, code, r.out);
+    cli_res_free(&r);
+    char hdr[256];
+    const unsigned char *d = NULL;
+    size_t n = 0;
+    char *b = code ? NULL : saved_npy("out_tree", "y.npy", hdr, sizeof hdr, &d, &n);
+    double y = NAN;
+    if (b && strstr(hdr, "'descr': '<f8'") && strstr(hdr, "'shape': (1,)") && n == 8) memcpy(&y, d, 8);
+    else if (b) fprintf(stderr, "  %s: y.npy is %s (%zu data bytes)\n", file, hdr, n);
+    free(b);
+    return y;
+}
+
+/* Exact input and output values. A classic model's Double input read from
+ * a '<f8' .npy reaches the model as that double (a tree threshold of 0.1
+ * meets 0.1, not 0.1f), its Double output is saved as '<f8' with the
+ * doubles the run computed, and integer inputs keep their integers; a
+ * .npy the probe cannot read exactly is refused, never read otherwise. */
+static void test_exact_inputs(void) {
+    const double tenth = 0.1;
+    const float tenth_f = 0.1f;
+    CHECK((double)tenth_f > tenth); /* 0.1f takes the tree's other branch */
+    write_npy("t_f8.npy", "<f8", "(1,)", &tenth, 8);
+    unsigned char be[8];
+    memcpy(be, &tenth, 8);
+    for (int i = 0; i < 4; i++) {
+        unsigned char t = be[i];
+        be[i] = be[7 - i];
+        be[7 - i] = t;
+    }
+    write_npy("t_be.npy", ">f8", "(1,)", be, 8);
+    write_npy("t_0d.npy", "<f8", "()", &tenth, 8);
+    write_npy("t_f4.npy", "<f4", "(1,)", &tenth_f, 4);
+    write_bytes("t.f32", &tenth_f, 4);
+    CHECK(tree_y("t_f8.npy") == 0.1);  /* x <= 0.1: the leaf 0.1, saved exactly */
+    CHECK(tree_y("t_be.npy") == 0.1);  /* big-endian, swapped */
+    CHECK(tree_y("t_0d.npy") == 0.1);  /* a 0-d array is one value */
+    CHECK(tree_y("t_f4.npy") == 0.7);  /* 0.1f > 0.1: the leaf 0.7 */
+    CHECK(tree_y("t.f32") == 0.7);
+
+    /* a layout the input does not have: as many values, refused (read in C
+     * order they would land in the wrong places); dimensions of 1 may
+     * differ, as in test_inputs_and_outputs' (1, 8) */
+    float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    write_npy("x_2x4.npy", "<f4", "(2, 4)", x, sizeof x);
+    write_npy("x_8x1.npy", "<f4", "(8, 1)", x, sizeof x);
+    write_npy("x_fortran.npy", "<f4", "(1, 8)", x, sizeof x);
+    {
+        /* fortran_order True (write_npy writes False) */
+        char p[PATH_MAX + 32];
+        snprintf(p, sizeof p, "%s/x_fortran.npy", work);
+        size_t len = 0;
+        char *b = cli_slurp(p, &len);
+        char *f = b ? strstr(b + 10, "False") : NULL;
+        CHECK(f != NULL);
+        if (f) {
+            memcpy(f, "True ", 5); /* the header keeps its length */
+            write_bytes("x_fortran.npy", b, len);
+        }
+        free(b);
+    }
+    const int32_t xi[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    write_npy("x_i4.npy", "<i4", "(8,)", xi, sizeof xi);
+    const unsigned char xb[8] = {1, 0, 1, 0, 1, 0, 1, 0};
+    write_npy("x_b1.npy", "|b1", "(1, 8)", xb, sizeof xb);
+    const char *model = fixture("pass_clean.mlpackage");
+    res r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", "x=x_8x1.npy", model);
+    CHECK_INT(r.code, 0);
+    cli_res_free(&r);
+    /* integer and bool arrays for a float input: their values */
+    static const struct {
+        const char *file, *dir;
+        float first, second;
+    } ok[] = {{"x_i4.npy", "out_i4", 1, 2}, {"x_b1.npy", "out_b1", 1, 0}};
+    for (size_t i = 0; i < 2; i++) {
+        char arg[64];
+        snprintf(arg, sizeof arg, "x=%s", ok[i].file);
+        r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", arg, "--save-outputs", ok[i].dir, model);
+        CHECK_INT(r.code, 0);
+        cli_res_free(&r);
+        char hdr[256];
+        const unsigned char *d = NULL;
+        size_t n = 0;
+        char *b = saved_npy(ok[i].dir, "y.npy", hdr, sizeof hdr, &d, &n);
+        float y[2] = {NAN, NAN};
+        if (b && n == 32 && strstr(hdr, "'<f4'")) memcpy(y, d, 8);
+        CHECK(y[0] == ok[i].first && y[1] == ok[i].second); /* relu */
+        free(b);
+    }
+    static const struct {
+        const char *arg, *needle;
+    } bad[] = {
+        {"x=x_2x4.npy", "x_2x4.npy is shaped 2x4, input 'x' is shaped 1x8: as many values, another layout"},
+        {"x=x_fortran.npy", "x_fortran.npy: fortran_order True is not supported"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", bad[i].arg, model);
+        CHECK_INT(r.code, 2);
+        if (!strstr(r.out, bad[i].needle)) {
+            fprintf(stderr, "  --input %s: expected '%s' in:\n%s\n", bad[i].arg, bad[i].needle, r.out);
+            CHECK(0);
+        }
+        cli_res_free(&r);
+    }
+
+    /* int64 item ids from an '<i8' .npy stay exact: 2^40 + 1 restricts the
+     * recommendations to that item (read through float32 it was 2^40, the
+     * other item) */
+    write_text("rec_int_items.tsv", "7\t2\n1099511627776\t1\n");
+    float four = 4;
+    write_bytes("rec_k.f32", &four, sizeof four);
+    const int64_t only[1] = {((int64_t)1 << 40) + 1};
+    write_npy("rec_int_only.npy", "<i8", "(1,)", only, sizeof only);
+    cJSON *doc = PROBE_JSON(&r, "--input", "items=rec_int_items.tsv", "--input", "k=rec_k.f32", "--input",
+                            "restrict=rec_int_only.npy", "--save-outputs", "out_rec_npy",
+                            fixture("recommender_int.mlmodel"));
+    CHECK_STR(str(figures(doc), "status"), "ok");
+    cJSON_Delete(doc);
+    cli_res_free(&r);
+    char *sc = saved("out_rec_npy", "scores.tsv");
+    CHECK(sc && !strncmp(sc, "1099511627777\t0.74", 18) && strchr(sc, '\n') && !strchr(sc, '\n')[1]);
+    free(sc);
+    /* what cannot be read exactly is refused, naming the value */
+    const int64_t huge[1] = {((int64_t)1 << 53) + 1};
+    write_npy("rec_huge.npy", "<i8", "(1,)", huge, sizeof huge);
+    const double half[1] = {2.5};
+    write_npy("k_half.npy", "<f8", "(1,)", half, sizeof half);
+    const int64_t big_k[1] = {((int64_t)1 << 24) + 1};
+    write_npy("k_big.npy", "<i8", "(1,)", big_k, sizeof big_k);
+    static const struct {
+        const char *arg, *needle;
+    } inexact[] = {
+        {"restrict=rec_huge.npy", "value 9007199254740993 at index 0 is past 2^53"},
+        {"k=k_half.npy", "k_half.npy: value 2.5 at index 0 is not an integer"},
+        {"k=k_big.npy", "k_big.npy: value 16777217 at index 0 is too large"},
+    };
+    for (size_t i = 0; i < sizeof inexact / sizeof inexact[0]; i++) {
+        r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", "items=rec_int_items.tsv", "--input",
+                    inexact[i].arg, fixture("recommender_int.mlmodel"));
+        CHECK_INT(r.code, 2);
+        if (!strstr(r.out, inexact[i].needle)) {
+            fprintf(stderr, "  --input %s: expected '%s' in:\n%s\n", inexact[i].arg, inexact[i].needle, r.out);
+            CHECK(0);
+        }
+        cli_res_free(&r);
+    }
+}
+
 /* Text inputs: every line is a value. An empty line is the empty string
  * in a string sequence (kept, with CRLF line ends and a last line without
  * a newline too), and an error naming the file and line in an int64 one;
@@ -1214,6 +1393,7 @@ int main(void) {
     RUN(test_progress);
     RUN(test_classic_models);
     RUN(test_recommender);
+    RUN(test_exact_inputs);
     RUN(test_text_lines);
 
     char cmd[PATH_MAX + 16];
