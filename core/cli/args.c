@@ -223,12 +223,14 @@ static const cli_flag FLAGS[] = {
     {"--runs", 0, "N", CMD_PROBE | CMD_COMPARE, F_OPT_INT, 0, "runs", 1, 2147483647.0, NULL, S_PROBE,
      "predictions per mode (default 10)"},
     {"--input", 0, "NAME=FILE", CMD_PROBE | CMD_COMPARE, F_OPT_STRS, 0, "inputs", 0, 0, check_name_file, S_PROBE,
-     "an input from a file: .f32 (raw float32) or .npy for an array; .txt for a string or a sequence of strings "
-     "(a string per line) or a sequence of int64 (an integer per line); .tsv (KEY<TAB>NUMBER per line) for a "
-     "dictionary; text with the escapes \\n \\t \\r \\\\ \\xNN (repeatable)"},
+     "an input from a file: .f32 (raw float32) or .npy for an array (the declared shape give or take dimensions "
+     "of 1; float64 kept exact for a classic model's Double input; integers only for an integer input); .txt for "
+     "a string or a sequence of strings (a string per line, an empty line the empty string) or a sequence of "
+     "int64 (an integer per line); .tsv (KEY<TAB>NUMBER per line) for a dictionary; text with the escapes \\n "
+     "\\t \\r \\\\ \\xNN (repeatable)"},
     {"--save-outputs", 0, "DIR", CMD_PROBE | CMD_COMPARE, F_OPT_STR, 0, "save_outputs", 0, 0, NULL, S_PROBE,
-     "save the outputs in DIR (a folder, not a symbolic link): NAME.npy and NAME.fp16.npy, NAME.txt for strings, "
-     "NAME.tsv for dictionaries"},
+     "save the outputs in DIR (a folder, not a symbolic link): NAME.npy and NAME.fp16.npy (float64 for a classic "
+     "model's Double output), NAME.txt for strings, NAME.tsv for dictionaries"},
     {"--timeout", 0, "SECONDS", CMD_PROBE | CMD_COMPARE, F_OPT_NUM, 0, "timeout", 0, 1e7, NULL, S_PROBE,
      "wall-clock limit of the probe's process (default 300)"},
     {"--memory-limit", 0, "MB", CMD_PROBE | CMD_COMPARE, F_OPT_INT, 0, "memory_limit", 0, 1099511627776.0, NULL,

@@ -42,15 +42,19 @@ static const cml_option OPT_SEED = {
 static const cml_option OPT_INPUTS = {
     .size = sizeof(cml_option), .type = CML_OPT_STRINGS, .name = "inputs",
     .doc = "Inputs from files instead of generated ones, each \"NAME=FILE\" (.f32 raw little-endian float32 "
-           "with the declared shape, or .npy; .txt, a string per line, for a string or a sequence of strings, or "
-           "an integer per line for a sequence of int64 (item ids); .tsv, KEY<TAB>NUMBER per line, for a "
-           "dictionary; text with \\n \\t \\r \\\\ \\xNN escapes; an empty file for an optional "
-           "sequence leaves it out).",
+           "with the declared shape, or .npy: float16/32/64, int8..64, uint8..64 or bool, either byte order, C "
+           "order, the declared shape give or take dimensions of 1 (another layout of as many values is refused); "
+           "float64 values reach a classic model's Double input exactly, an integer input takes integers only; "
+           ".txt, a string per line (an empty line is the empty string), for a string or a sequence of strings, "
+           "or an integer per line for a sequence of int64 (item ids); .tsv, KEY<TAB>NUMBER per line, for a "
+           "dictionary; text with \\n \\t \\r \\\\ \\xNN escapes (not \\x00); an empty file for an "
+           "optional sequence leaves it out).",
     .flags = CML_OPT_NAMES_FILE};
 static const cml_option OPT_SAVE = {
     .size = sizeof(cml_option), .type = CML_OPT_STRING, .name = "save_outputs",
-    .doc = "Folder to save the outputs in (not a symbolic link): NAME.npy fp32 and NAME.fp16.npy fp16 emulation, "
-           "NAME.txt strings, NAME.tsv dictionaries (text escaped as for inputs); empty: not saved.",
+    .doc = "Folder to save the outputs in (not a symbolic link): NAME.npy fp32 and NAME.fp16.npy fp16 emulation "
+           "(float32; float64 for a classic model's Double output, which it computes in double), NAME.txt "
+           "strings, NAME.tsv dictionaries (text escaped as for inputs); empty: not saved.",
     .default_string = "",
     .flags = CML_OPT_NAMES_FILE};
 static const cml_option OPT_TIMEOUT = {
