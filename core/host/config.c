@@ -1265,12 +1265,6 @@ static bool path_matches(const config *c, const char *pattern, const char *path,
     return hit;
 }
 
-bool config_excluded(const config *c, const char *model_path, const char *cwd) {
-    for (size_t i = 0; c && i < c->n_exclude; i++)
-        if (path_matches(c, c->exclude[i], model_path, cwd)) return true;
-    return false;
-}
-
 /* what matching the glob pattern against path costs in host_glob_match_n's
  * steps (a byte of the path per 64 pattern positions): config_path_match
  * matches each leading part (n * parts / 2 bytes in all) and each
@@ -1286,6 +1280,27 @@ static bool charge(uint64_t *budget, uint64_t cost) {
     if (*budget < cost) return (*budget = 0, false);
     *budget -= cost;
     return true;
+}
+
+int config_excluded(const config *c, const char *model_path, const char *cwd, uint64_t *budget) {
+    if (!c || !c->n_exclude || !model_path) return 0;
+    /* the path relative to the config once per model, not once per pattern */
+    char *rel = rel_to_config(c, model_path, cwd);
+    if (rel && !strcmp(rel, model_path)) {
+        free(rel);
+        rel = NULL;
+    }
+    int hit = 0;
+    for (size_t i = 0; i < c->n_exclude && !hit; i++) {
+        const char *pat = c->exclude[i];
+        if (!charge(budget, path_cost(pat, model_path) + (rel ? path_cost(pat, rel) : 0))) {
+            hit = -1;
+            break;
+        }
+        hit = config_path_match(pat, model_path) || (rel && config_path_match(pat, rel));
+    }
+    free(rel);
+    return hit;
 }
 
 bool config_suppression_reaches(const config *c, const config_supp *s, const char *model_path,

@@ -121,7 +121,12 @@ size_t config_drop_file_options(config *c, const registry *reg, char *names, siz
  * may only tighten them. */
 size_t config_drop_loose_limits(config *c, const registry *reg, char *names, size_t cap);
 /* True when the model path matches an `exclude` glob. */
-bool config_excluded(const config *c, const char *model_path, const char *cwd);
+/* 1 when a configured exclude pattern matches the model's path (as given or
+ * relative to the configuration's folder), 0 when none does, -1 when
+ * matching them would cost more than *budget (glob steps, charged): a
+ * committed configuration of 20,000 patterns once took 108 s over 200
+ * models. */
+int config_excluded(const config *c, const char *model_path, const char *cwd, uint64_t *budget);
 /* The first suppression that covers the finding, or NULL. The matching is
  * charged to *budget (glob steps, host_glob_match_n); when it runs out,
  * *budget is 0 and the answer NULL (the caller tells that apart). */

@@ -339,6 +339,8 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
     }
 
     host_strset seen = {0};   /* the models' paths: a scan per path was quadratic in 80,000 models */
+    uint64_t excl_budget = FINDINGS_SUPP_BUDGET;
+    bool excl_spent = false;
     stage_set stages = {0};
     for (size_t i = 0; !oom && i < n_paths; i++) {
         char *norm = host_path_normalize(paths[i], p->cwd);
@@ -347,7 +349,15 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
             break;
         }
         bool dup = host_strset_has(&seen, norm) || stages_has(&stages, norm);
-        if (dup || config_excluded(o->cfg, norm, p->cwd)) {
+        int ex = dup || excl_spent ? 0 : config_excluded(o->cfg, norm, p->cwd, &excl_budget);
+        if (ex < 0 && !excl_spent) {
+            excl_spent = true;   /* the rest are checked: a model is never left out unseen */
+            registry_notify(reg, NULL, "config/excludes-too-costly", LEVEL_ERROR, o->cfg ? o->cfg->file : NULL, 0,
+                            "matching the configuration's exclude patterns against the model paths took more than "
+                            "%llu glob steps; '%s' and the models after it were checked without them: use fewer "
+                            "patterns", (unsigned long long)FINDINGS_SUPP_BUDGET, norm);
+        }
+        if (dup || ex > 0) {
             st.excluded += !dup;
             free(norm);
             continue;

@@ -1640,6 +1640,42 @@ static void test_long_real_paths(void) {
     CHECK(sh("rm -rf '%s'", d) == 0);
 }
 
+/* A committed configuration's exclude patterns are matched under a budget,
+ * as its suppressions are: 20,000 patterns of 30 stars against 200 models
+ * under 2,000-byte folder names took 108 s. Past the budget the rest are
+ * checked, with an error that says so. */
+static void test_costly_excludes(void) {
+    char d[PATH_MAX + 64];
+    path_in(d, sizeof d, work, "exclq");
+    char q[201];
+    memset(q, 'q', 200);
+    q[200] = 0;
+    CHECK(sh("mkdir -p '%s/%s/%s/%s/%s/%s' && cd '%s/%s/%s/%s/%s/%s' && for i in $(seq 1 200); do "
+             "cp '%s/examples/tiny_classifier_nn.mlmodel' m$i.mlmodel; done",
+             d, q, q, q, q, q, d, q, q, q, q, q, getenv("CML_BUILD_DIR")) == 0);
+    char cfg[PATH_MAX + 128];
+    path_in(cfg, sizeof cfg, d, "costly.json");
+    FILE *o = fopen(cfg, "w");
+    CHECK(o != NULL);
+    if (!o) return;
+    fputs("{\"exclude\": [", o);
+    for (int i = 0; i < 20000; i++) {
+        fputs(i ? ",\"" : "\"", o);
+        for (int k = 0; k < 30; k++) fputs("*q", o);
+        fprintf(o, "*X%d\"", i);
+    }
+    fputs("]}\n", o);
+    fclose(o);
+    res r = RUN_IN(d, 30, "check", "--config", "costly.json", q);
+    CHECK(r.sig == 0);
+    EXPECT_CODE(r, 0);   /* the findings decide, as with costly suppressions */
+    CHECK(strstr(r.out, "exclude patterns against the model paths took more than") ||
+          strstr(r.err, "exclude patterns against the model paths took more than"));
+    CHECK(strstr(r.out, "in 200 models") != NULL);   /* every model checked all the same */
+    if (r.sig) fprintf(stderr, "  the run was killed (signal %d): the exclude patterns cost minutes\n", r.sig);
+    res_free(&r);
+}
+
 int main(void) {
     const char *bd = getenv("CML_BUILD_DIR");
     if (!bd) SKIP_ALL("CML_BUILD_DIR is not set");
@@ -1676,6 +1712,7 @@ int main(void) {
     RUN(test_deep_paths);
     RUN(test_stage_links_and_part_chains);
     RUN(test_long_real_paths);
+    RUN(test_costly_excludes);
     RUN(test_probe_outputs_no_follow);
     RUN(test_probe_wrapping_shapes);
     tmp_remove_tree(work);

@@ -630,12 +630,18 @@ static void test_path_globs(void) {
                        " \"suppressions\": [{\"rule\": \"ane/*\", \"path\": \"models/**\", \"op\": \"main/conv_*\", \"reason\": \"ok\"},"
                        " {\"rule\": \"load/weight-blob\", \"path\": \"models/b.mlpackage/**/weight.bin\", \"reason\": \"known\"}]}";
     CHECK_INT(config_parse(&c, json, strlen(json), "/proj/.coreml-lint.json", "/proj", err, sizeof err), 0);
-    CHECK(config_excluded(&c, "third_party/x.mlmodel", "/proj"));
-    CHECK(config_excluded(&c, "app/M.mlmodelc", "/proj"));
-    CHECK(!config_excluded(&c, "models/a.mlmodel", "/proj"));
+    uint64_t eb = FINDINGS_SUPP_BUDGET;
+    CHECK_INT(config_excluded(&c, "third_party/x.mlmodel", "/proj", &eb), 1);
+    CHECK_INT(config_excluded(&c, "app/M.mlmodelc", "/proj", &eb), 1);
+    CHECK_INT(config_excluded(&c, "models/a.mlmodel", "/proj", &eb), 0);
     /* relative to the config's folder when run from below it */
-    CHECK(config_excluded(&c, "x.mlmodel", "/proj/third_party"));
-    CHECK(config_excluded(&c, "/proj/third_party/x.mlmodel", "/elsewhere"));
+    CHECK_INT(config_excluded(&c, "x.mlmodel", "/proj/third_party", &eb), 1);
+    CHECK_INT(config_excluded(&c, "/proj/third_party/x.mlmodel", "/elsewhere", &eb), 1);
+    CHECK(eb < FINDINGS_SUPP_BUDGET);   /* charged */
+    /* past the budget: -1, not a guess either way */
+    uint64_t small = 10;
+    CHECK_INT(config_excluded(&c, "models/a/very/deep/path/to/a.mlmodel", "/proj", &small), -1);
+    CHECK(small == 0);
 
     finding f = {0};
     uint64_t budget = FINDINGS_SUPP_BUDGET;
