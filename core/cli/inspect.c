@@ -103,32 +103,30 @@ static cJSON *features_json(const cml_feature *const *fs, size_t n) {
     return a;
 }
 
-/* op kind histogram of a function (nested blocks included), sorted */
+/* op kind histogram of a function (nested blocks included), sorted: the
+ * kinds are gathered, sorted and counted in runs (a list searched per op
+ * made 80,000 distinct kinds take 13 s, and the html report 112 s) */
 typedef struct hist {
     const char *kind;
     size_t n;
 } hist;
 
 typedef struct histo {
-    hist *h;
-    size_t n, cap;
-    size_t total;
+    hist *h;                 /* by kind, after histo_finish */
+    size_t n;
+    const char **all;        /* every op's kind, gathered */
+    size_t total, cap;
 } histo;
 
 static void histo_add(histo *hs, const char *kind) {
-    hs->total++;
-    for (size_t i = 0; i < hs->n; i++)
-        if (!strcmp(hs->h[i].kind, kind)) { hs->h[i].n++; return; }
-    if (hs->n == hs->cap) {
-        size_t nc = hs->cap ? hs->cap * 2 : 32;
-        hist *nh = realloc(hs->h, nc * sizeof *nh);
-        if (!nh) return;
-        hs->h = nh;
+    if (hs->total == hs->cap) {
+        size_t nc = hs->cap ? hs->cap * 2 : 64;
+        const char **na = realloc(hs->all, nc * sizeof *na);
+        if (!na) return;
+        hs->all = na;
         hs->cap = nc;
     }
-    hs->h[hs->n].kind = kind;
-    hs->h[hs->n].n = 1;
-    hs->n++;
+    hs->all[hs->total++] = kind ? kind : "";
 }
 
 static void histo_block(histo *hs, const cml_block *b, int depth) {
@@ -139,14 +137,27 @@ static void histo_block(histo *hs, const cml_block *b, int depth) {
     }
 }
 
-static int hist_cmp(const void *a, const void *b) {
-    return strcmp(((const hist *)a)->kind, ((const hist *)b)->kind);
+static int kind_cmp(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* a function's histogram, sorted by kind; free(hs->h) after */
+static void histo_of(histo *hs, const cml_function *fn) {
+    memset(hs, 0, sizeof *hs);
+    histo_block(hs, fn->block, 0);
+    if (hs->total) {
+        qsort(hs->all, hs->total, sizeof *hs->all, kind_cmp);
+        hs->h = malloc(hs->total * sizeof *hs->h);
+        for (size_t i = 0; hs->h && i < hs->total; i++) {
+            if (hs->n && !strcmp(hs->h[hs->n - 1].kind, hs->all[i])) hs->h[hs->n - 1].n++;
+            else hs->h[hs->n++] = (hist){hs->all[i], 1};
+        }
+    }
+    free(hs->all);
+    hs->all = NULL;
 }
 
 static cJSON *histo_json(const cml_function *fn, size_t *total) {
-    histo hs = {0};
-    histo_block(&hs, fn->block, 0);
-    if (hs.n) qsort(hs.h, hs.n, sizeof *hs.h, hist_cmp);
+    histo hs;
+    histo_of(&hs, fn);
     cJSON *o = cJSON_CreateObject();
     for (size_t i = 0; i < hs.n; i++) cJSON_AddNumberToObject(o, hs.h[i].kind, (double)hs.h[i].n);
     *total = hs.total;
@@ -706,9 +717,8 @@ static void text_model(FILE *out, const cml_model *m, int indent) {
     }
     for (size_t i = 0; i < m->n_functions; i++) {
         const cml_function *fn = m->functions[i];
-        histo hs = {0};
-        histo_block(&hs, fn->block, 0);
-        if (hs.n) qsort(hs.h, hs.n, sizeof *hs.h, hist_cmp);
+        histo hs;
+        histo_of(&hs, fn);
         if (fn->opset && *fn->opset) fprintf(out, "function %s (%s): %zu ops\n", S(fn->name), S(fn->opset), hs.total);
         else if (m->unknown & CML_UNKNOWN_GRAPH) fprintf(out, "neural network: layers unknown (compiled; not read)\n");
         else fprintf(out, "neural network: %zu layers\n", hs.total);
