@@ -1700,6 +1700,45 @@ static void test_many_op_kinds(void) {
     res_free(&r);
 }
 
+/* compare matches ops by name by bisection: two 40,000-op programs whose
+ * names share a 200-byte prefix once cost a strcmp of every pair (103 s
+ * for the adversarial pass's pair; the probe's time limit ended larger
+ * ones). */
+static void write_chain(const char *dir, char tag) {
+    mkdir(dir, 0700);
+    char f[PATH_MAX + 128];
+    path_in(f, sizeof f, dir, "model.mil");
+    FILE *o = fopen(f, "w");
+    CHECK(o != NULL);
+    if (!o) return;
+    char pre[201];
+    memset(pre, 'a', 200);
+    pre[200] = 0;
+    fputs("program(1.0)\n{\n    func main<ios16>(tensor<fp32, [1]> x) {\n", o);
+    for (int i = 0; i < 40000; i++) {
+        if (i) fprintf(o, "        tensor<fp32, [1]> %s%c%d = relu(x = %s%c%d)[name = string(\"%s%c%d\")];\n", pre, tag,
+                       i, pre, tag, i - 1, pre, tag, i);
+        else fprintf(o, "        tensor<fp32, [1]> %s%c0 = relu(x = x)[name = string(\"%s%c0\")];\n", pre, tag, pre, tag);
+    }
+    fprintf(o, "    } -> (%s%c39999);\n}\n", pre, tag);
+    fclose(o);
+}
+
+static void test_compare_many_ops(void) {
+    if (!have_probe) return;
+    char a[PATH_MAX + 64], b[PATH_MAX + 64];
+    path_in(a, sizeof a, work, "cmpa.mlmodelc");
+    path_in(b, sizeof b, work, "cmpb.mlmodelc");
+    write_chain(a, 'x');
+    write_chain(b, 'y');
+    res r = RUN_IN(work, 60, "compare", "--no-config", "-q", "--runs", "1", a, b);
+    CHECK(r.sig == 0);
+    CHECK(r.code == 0 || r.code == 1);
+    CHECK(strstr(r.out, "probe/timeout") == NULL);
+    if (r.sig) fprintf(stderr, "  compare was killed (signal %d): matching ops by name is quadratic\n", r.sig);
+    res_free(&r);
+}
+
 int main(void) {
     const char *bd = getenv("CML_BUILD_DIR");
     if (!bd) SKIP_ALL("CML_BUILD_DIR is not set");
@@ -1738,6 +1777,7 @@ int main(void) {
     RUN(test_long_real_paths);
     RUN(test_costly_excludes);
     RUN(test_many_op_kinds);
+    RUN(test_compare_many_ops);
     RUN(test_probe_outputs_no_follow);
     RUN(test_probe_wrapping_shapes);
     tmp_remove_tree(work);
