@@ -423,9 +423,9 @@ run_result *run_check(registry *reg, const run_opts *o, const char *const *paths
     free(byp);
 
     /* notifications, sorted */
-    size_t nn = registry_n_notes(reg);
-    r->notes = calloc(nn + 1, sizeof *r->notes);
-    for (size_t i = 0; r->notes && i < nn; i++) r->notes[r->n_notes++] = (notification *)registry_note(reg, i);
+    size_t nn = registry_n_notes(reg), n0 = o->notes_from < nn ? o->notes_from : nn;
+    r->notes = calloc(nn - n0 + 1, sizeof *r->notes);
+    for (size_t i = n0; r->notes && i < nn; i++) r->notes[r->n_notes++] = (notification *)registry_note(reg, i);
     if (r->n_notes) qsort(r->notes, r->n_notes, sizeof *r->notes, cmp_note);
     oom |= !r->notes;
     /* SOURCE: SARIF 2.1.0 §3.20.14 (executionSuccessful: false when the
