@@ -155,7 +155,8 @@ static void findings_table(FILE *out, const run_result *r, const sarif_counts *c
             fprintf(out, "| %s | ", rank == 0 ? "error" : rank == 1 ? "warning" : "note");
             const char *rid = sarif_rule_id(f);
             char *uri = f->rule ? rule_help_uri(f->rule) : NULL;
-            if (sarif_safe_url(uri)) {
+            /* a --rules-dir rule's URL: a '|' in it split the table's row */
+            if (sarif_safe_url(uri) && !strpbrk(uri, "|`()<> ")) {
                 fputs("[", out);
                 md(out, rid);
                 fprintf(out, "](%s)", uri);

@@ -59,9 +59,17 @@ static bool wanted(const host_rule *r, const char *want) { return !want || host_
 static void md_cell(FILE *out, const char *s) {
     for (; s && *s; s++) {
         if (*s == '|') fputs("\\|", out);
-        else if (*s == '\n') fputc(' ', out);
+        else if (*s == '\n' || *s == '\r') fputc(' ', out);
         else fputc(*s, out);
     }
+}
+
+/* a table cell in code style: a tag or an id of a rule from a --rules-dir
+ * (a newline in one started a heading of its own, a '|' a new column) */
+static void md_code_cell(FILE *out, const char *s) {
+    fputc('`', out);
+    for (; s && *s; s++) fputc(*s == '`' || *s == '\n' || *s == '\r' ? ' ' : *s == '|' ? '/' : *s, out);
+    fputc('`', out);
 }
 
 static void print_default(FILE *out, const cJSON *v) {
@@ -117,16 +125,22 @@ void ruledoc_page(FILE *out, const host_rule *r) {
             level_name(r->default_level), rule_precision(r), r->kind, origin);
     if (r->n_tags) {
         fputs("| Tags | ", out);
-        for (size_t i = 0; i < r->n_tags; i++) fprintf(out, "%s`%s`", i ? ", " : "", r->tags[i]);
+        for (size_t i = 0; i < r->n_tags; i++) {
+            if (i) fputs(", ", out);
+            md_code_cell(out, r->tags[i]);
+        }
         fputs(" |\n", out);
     }
     if (r->n_confirmed_by) {
         fputs("| Confirmed by | ", out);
-        for (size_t i = 0; i < r->n_confirmed_by; i++)
-            fprintf(out, "%s`%s`", i ? ", " : "", r->confirmed_by[i]);
+        for (size_t i = 0; i < r->n_confirmed_by; i++) {
+            if (i) fputs(", ", out);
+            md_code_cell(out, r->confirmed_by[i]);
+        }
         fputs(" (folded into this rule's finding about the same place) |\n", out);
     }
-    if (r->help_uri && *r->help_uri) fprintf(out, "| Reference | <%s> |\n", r->help_uri);
+    if (r->help_uri && *r->help_uri && !strpbrk(r->help_uri, "|<>` \t\r\n"))
+        fprintf(out, "| Reference | <%s> |\n", r->help_uri);
     fputc('\n', out);
     if (r->description && *r->description && strcmp(r->description, r->summary)) fprintf(out, "%s\n\n", r->description);
     /* the help's own headings are "##", below this page's "#" */

@@ -1739,6 +1739,46 @@ static void test_compare_many_ops(void) {
     res_free(&r);
 }
 
+/* A --rules-dir rule's tags and help URL stay inside their table cells:
+ * a tag holding a newline started a heading of its own in `rules --docs`,
+ * and a '|' in the URL split the Markdown report's row. */
+static void test_rule_metadata_cells(void) {
+    char d[PATH_MAX + 64], f[PATH_MAX + 128], out[PATH_MAX + 64];
+    path_in(d, sizeof d, work, "mdrules");
+    CHECK(sh("mkdir -p '%s/evil'", d) == 0);
+    path_in(f, sizeof f, d, "evil/x.lua");
+    write_str(f, "local rule = { id = \"evil/x\", name = \"Evil\", summary = \"S\", help = \"H\",\n"
+                 "  help_uri = \"https://e.example/a|b\", level = \"warning\",\n"
+                 "  tags = { \"t`\\n# injected heading\", \"t2\" } }\n"
+                 "function rule.check(model, ctx) ctx:report{ at = model, message = \"m\" } end\n"
+                 "return rule\n");
+    path_in(out, sizeof out, work, "mddocs");
+    res r = RUN_IN(work, 30, "rules", "--no-config", "--rules-dir", d, "--docs", out, "evil/*");
+    EXPECT_CODE(r, 0);
+    res_free(&r);
+    char page[PATH_MAX + 128];
+    path_in(page, sizeof page, out, "rules/evil/x.md");
+    FILE *pf = fopen(page, "r");
+    CHECK(pf != NULL);
+    if (pf) {
+        char line[4096];
+        bool heading = false, tags = false;
+        while (fgets(line, sizeof line, pf)) {
+            heading |= !strncmp(line, "# injected", 10);
+            tags |= !strncmp(line, "| Tags |", 8) && strstr(line, "injected heading") != NULL;
+        }
+        fclose(pf);
+        CHECK(!heading);
+        CHECK(tags);
+    }
+    char model[PATH_MAX + 64];
+    snprintf(model, sizeof model, "%s/examples/tiny_mlprogram.mlpackage", getenv("CML_BUILD_DIR"));
+    r = RUN_IN(work, 30, "check", "--no-config", "--rules-dir", d, "--enable", "evil/*", "--format", "markdown", model);
+    CHECK(strstr(r.out, "| evil/x |") != NULL);
+    CHECK(strstr(r.out, "a|b") == NULL);
+    res_free(&r);
+}
+
 int main(void) {
     const char *bd = getenv("CML_BUILD_DIR");
     if (!bd) SKIP_ALL("CML_BUILD_DIR is not set");
@@ -1778,6 +1818,7 @@ int main(void) {
     RUN(test_costly_excludes);
     RUN(test_many_op_kinds);
     RUN(test_compare_many_ops);
+    RUN(test_rule_metadata_cells);
     RUN(test_probe_outputs_no_follow);
     RUN(test_probe_wrapping_shapes);
     tmp_remove_tree(work);
