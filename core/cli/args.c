@@ -224,10 +224,11 @@ static const cli_flag FLAGS[] = {
      "predictions per mode (default 10)"},
     {"--input", 0, "NAME=FILE", CMD_PROBE | CMD_COMPARE, F_OPT_STRS, 0, "inputs", 0, 0, check_name_file, S_PROBE,
      "an input from a file: .f32 (raw float32) or .npy for an array (the declared shape give or take dimensions "
-     "of 1; float64 kept exact for a classic model's Double input; integers only for an integer input); .txt for "
-     "a string or a sequence of strings (a string per line, an empty line the empty string) or a sequence of "
-     "int64 (an integer per line); .tsv (KEY<TAB>NUMBER per line) for a dictionary; text with the escapes \\n "
-     "\\t \\r \\\\ \\xNN (repeatable)"},
+     "of 1, a flexible input the file's shape within its range; float64 kept exact for a classic model's Double "
+     "input; an integer input takes integers of magnitude at most 2^24, 2^53 for an int64 sequence); .txt for a "
+     "string or a sequence of strings (a string per line, an empty line the empty string) or a sequence of int64 "
+     "(an integer per line); .tsv (KEY<TAB>NUMBER per line) for a dictionary; text with the escapes \\n \\t "
+     "\\r \\\\ \\xNN (not \\x00) (repeatable)"},
     {"--save-outputs", 0, "DIR", CMD_PROBE | CMD_COMPARE, F_OPT_STR, 0, "save_outputs", 0, 0, NULL, S_PROBE,
      "save the outputs in DIR (a folder, not a symbolic link): NAME.npy and NAME.fp16.npy (float64 for a classic "
      "model's Double output), NAME.txt for strings, NAME.tsv for dictionaries"},

@@ -120,7 +120,6 @@ size_t config_drop_file_options(config *c, const registry *reg, char *names, siz
  * their default (larger, or 0 and below: none): an untrusted configuration
  * may only tighten them. */
 size_t config_drop_loose_limits(config *c, const registry *reg, char *names, size_t cap);
-/* True when the model path matches an `exclude` glob. */
 /* 1 when a configured exclude pattern matches the model's path (as given or
  * relative to the configuration's folder), 0 when none does, -1 when
  * matching them would cost more than *budget (glob steps, charged): a

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* coreml-lint/hash.h — a keyed hash for tables whose keys a model chooses
  * (value names, file names, weight offsets). An unkeyed hash such as FNV-1a
- * lets a model pick 100,000 names that share one slot, which makes a table
+ * lets a model pick 120,000 names that share one slot, which makes a table
  * with linear probing quadratic (an 8.7 MB model.mil took 73 s to load).
  * SipHash-1-3 with a key drawn at start-up gives no such handle.
  * SOURCE: J.-P. Aumasson and D. J. Bernstein, "SipHash: a fast short-input

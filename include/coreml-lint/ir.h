@@ -553,7 +553,8 @@ struct cml_model {
      * Metadata Overlay"), which Xcode's model editor writes instead of the
      * spec. Its author, license, short_description and version ("" when
      * unset, blank or Xcode's placeholder "--"; no user keys); NULL when
-     * the package has none. The root model only. */
+     * the package lists none or it cannot be read (a load/package-manifest
+     * warning). The root model only. */
     const cml_metadata *metadata_overlay;
 };
 

@@ -991,7 +991,7 @@ enum { PS_STORE_OK = 0, PS_STORE_LOW = 1, PS_STORE_WORSE = 2 };
 /* flags packing for a sparse group */
 #define PS_FLAGS(band, store, high, joint) ((band) | ((store) << 2) | ((high) << 4) | ((joint) << 5))
 
-/* Fraction of exact zeros of a dense float weight (|w| <= 1e-12), from the
+/* Fraction of zeros (|w| <= 1e-12, coremltools' pruning threshold) of a dense float weight, from the
  * host's counts (cml_weight_stats_of: one pass per weight, shared with
  * numerics/fp16-overflow). Returns -1 when they are not available (bytes
  * that do not match the type: a broken blob the load/... rules report).
@@ -1245,7 +1245,7 @@ static const cml_rule ps_rule = {
         "| sparsity >= `fine_tune_from` (0.75) | adds Apple's fine-tuning note |\n"
         "| sparse storage below `min_storage_sparsity` | note |\n"
         "| sparse storage not smaller than dense | warning |\n"
-        "| dense weight with >= `dense_zero_fraction` zeros (|w| <= 1e-12) (`scan_dense`) | note |\n\n"
+        "| dense weight with >= `dense_zero_fraction` zeros (\\|w\\| <= 1e-12) (`scan_dense`) | note |\n\n"
         "Weights sharing a band are reported together, with the mean and range of their sparsity.\n\n"
         "## Fix\n\n"
         "Prune during training (`coremltools.optimize.torch` `MagnitudePruner`) or with SparseGPT "

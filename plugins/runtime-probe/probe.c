@@ -43,8 +43,9 @@ static const cml_option OPT_INPUTS = {
     .size = sizeof(cml_option), .type = CML_OPT_STRINGS, .name = "inputs",
     .doc = "Inputs from files instead of generated ones, each \"NAME=FILE\" (.f32 raw little-endian float32 "
            "with the declared shape, or .npy: float16/32/64, int8..64, uint8..64 or bool, either byte order, C "
-           "order, the declared shape give or take dimensions of 1 (another layout of as many values is refused); "
-           "float64 values reach a classic model's Double input exactly, an integer input takes integers only; "
+           "order, the declared shape give or take dimensions of 1 (a flexible input takes the file's shape within "
+           "its range; another layout of as many values is refused); float64 values reach a classic model's Double "
+           "input exactly; an integer input takes integers of magnitude at most 2^24 (2^53 for an int64 sequence); "
            ".txt, a string per line (an empty line is the empty string), for a string or a sequence of strings, "
            "or an integer per line for a sequence of int64 (item ids); .tsv, KEY<TAB>NUMBER per line, for a "
            "dictionary; text with \\n \\t \\r \\\\ \\xNN escapes (not \\x00); an empty file for an "

@@ -1073,11 +1073,11 @@ static void prb_stem_key(const char *stem, char *key, size_t cap) {
     while (n >= 5 && !strcmp(key + n - 5, ".fp16")) key[n -= 5] = 0;
 }
 
-static uint64_t prb_fnv(const char *s) { return cml_hash_str(s); }   /* keyed: output names are the model's */
+static uint64_t prb_hash(const char *s) { return cml_hash_str(s); }   /* keyed: output names are the model's */
 
 /* The slot of key in the set (its own, or the empty one where it goes). */
 static size_t prb_stem_slot(const size_t *slot, size_t cap, char (*keys)[256], const char *key) {
-    size_t h = (size_t)prb_fnv(key) & (cap - 1);
+    size_t h = (size_t)prb_hash(key) & (cap - 1);
     while (slot[h] && strcmp(keys[slot[h] - 1], key)) h = (h + 1) & (cap - 1);
     return h;
 }

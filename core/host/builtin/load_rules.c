@@ -79,6 +79,8 @@ static const load_rule_def DEFS[] = {
      "opened (\"A valid manifest does not exist at path\", \"Failed to look up root model\").\n\n"
      "**Example.** A package zipped without its `Manifest.json`, or a manifest edited by a merge tool:\n\n"
      "```\nModels/Detector.mlpackage/Manifest.json:4: error: rootModelIdentifier 'A1B2' names no entry of itemInfoEntries\n```\n\n"
+     "A package's Xcode metadata overlay (the manifest's `Metadata.json` item) that is larger than 1 MiB, "
+     "nests too deep or is not a JSON object is a warning: the spec's own metadata still stands.\n\n"
      "**Fix.** " FIX_REEXPORT " Copy `.mlpackage` folders as a whole (including `Manifest.json`).\n\n"
      "**Sources.** apple/coremltools `modelpackage/src/ModelPackage.cpp:195-315`; rules-knowledge §2.7."},
     {"load/mlprogram-without-weights", "MLProgramWithoutWeights",
