@@ -224,16 +224,21 @@ static int prb_type_of(const char *descr, prb_type *t, size_t *size, bool *swap)
     return -1;
 }
 
+/* one element of size bytes (at most 8) into b, in this machine's byte order */
+static void prb_elem(unsigned char *b, const unsigned char *src, size_t size, bool swap) {
+    memcpy(b, src, size);
+    if (swap)
+        for (size_t k = 0; k < size / 2; k++) {
+            unsigned char x = b[k];
+            b[k] = b[size - 1 - k];
+            b[size - 1 - k] = x;
+        }
+}
+
 static void prb_convert(const unsigned char *src, prb_type t, size_t size, bool swap, float *dst, size_t n) {
     for (size_t i = 0; i < n; i++) {
         unsigned char b[8];
-        memcpy(b, src + i * size, size);
-        if (swap)
-            for (size_t k = 0; k < size / 2; k++) {
-                unsigned char x = b[k];
-                b[k] = b[size - 1 - k];
-                b[size - 1 - k] = x;
-            }
+        prb_elem(b, src + i * size, size, swap);
         switch (t) {
         case T_F2: { uint16_t h; memcpy(&h, b, 2); dst[i] = cml_half_to_float(h); break; }
         case T_F4: memcpy(&dst[i], b, 4); break;
@@ -259,13 +264,7 @@ static int prb_convert64(const char *path, const unsigned char *src, prb_type t,
                          size_t n, char *err, size_t errlen) {
     for (size_t i = 0; i < n; i++) {
         unsigned char b[8];
-        memcpy(b, src + i * size, size);
-        if (swap)
-            for (size_t k = 0; k < size / 2; k++) {
-                unsigned char x = b[k];
-                b[k] = b[size - 1 - k];
-                b[size - 1 - k] = x;
-            }
+        prb_elem(b, src + i * size, size, swap);
         const int64_t lim = (int64_t)1 << 53;
         switch (t) {
         case T_F8: memcpy(&dst[i], b, 8); break;
