@@ -402,6 +402,28 @@ static int prb_check_ints(prb_child *c, const char *name, const char *path, cons
     return 0;
 }
 
+/* lines[i] of a .txt or .tsv input as an int64 (what: "key" or "value"),
+ * or res set naming the file and line: an empty line (an empty string in a
+ * string sequence, no int64), text, or a number past int64, which strtoll
+ * would clamp. 0, or -1. */
+static int prb_int64_line(prb_child *c, const exec_tensor *t, const char *path, char *const *lines, size_t i,
+                          const char *what, int64_t *out) {
+    char *end = NULL;
+    errno = 0;
+    long long k = strtoll(lines[i], &end, 10);
+    if (end != lines[i] && !*end && !errno) {
+        *out = (int64_t)k;
+        return 0;
+    }
+    if (!*lines[i])
+        prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s: line %zu is empty, not an int64 %s", t->name, path, i + 1,
+                 what);
+    else
+        prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s: line %zu: '%.60s' is not an int64 %s", t->name, path,
+                 i + 1, lines[i], what);
+    return -1;
+}
+
 /* A string input from a .txt file (one value per line) or a dictionary
  * from a .tsv file (KEY<TAB>VALUE per line; integer keys for an int64-keyed
  * dictionary). 0, or -1 with res set. */
@@ -453,20 +475,12 @@ static int prb_text_input(prb_child *c, exec_tensor *t, const char *path) {
             prb_fail(c->res, PROBE_OOM, "--input %s: out of memory", t->name);
             return -1;
         }
-        for (size_t i = 0; i < n; i++) {
-            char *end = NULL;
-            errno = 0;
-            long long k = strtoll(lines[i], &end, 10);
-            if (end == lines[i] || *end || errno) {
-                /* (errno: past int64, which strtoll would clamp) */
-                prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s: line %zu: '%.60s' is not an int64 key", t->name,
-                         path, i + 1, lines[i]);
+        for (size_t i = 0; i < n; i++)
+            if (prb_int64_line(c, t, path, lines, i, "key", &keys[i]) != 0) {
                 free(keys);
                 free(lines);
                 return -1;
             }
-            keys[i] = k;
-        }
         free(lines);
         t->int_keys = keys;
         t->owned_ = keys;
@@ -502,25 +516,13 @@ static int prb_int_seq_input(prb_child *c, exec_tensor *t, const char *path) {
             return -1;
         }
         for (size_t i = 0; i < n; i++) {
-            char *end = NULL;
-            errno = 0;
-            long long k = strtoll(lines[i], &end, 10);
-            if (end == lines[i] || *end || errno) {
-                /* an empty line is an empty string in a string sequence;
-                 * an int64 sequence has no such value */
-                if (!*lines[i])
-                    prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s: line %zu is empty, not an int64 value",
-                             t->name, path, i + 1);
-                else
-                    prb_fail(c->res, PROBE_INPUT_ERROR, "--input %s: %s: line %zu: '%.60s' is not an int64 value",
-                             t->name, path, i + 1, lines[i]);
+            if (prb_int64_line(c, t, path, lines, i, "value", &keys[i]) != 0) {
                 free(lines);
                 free(data);
                 free(keys);
                 return -1;
             }
-            keys[i] = k;
-            data[i] = (float)k;
+            data[i] = (float)keys[i];
         }
         free(lines);
     } else {
