@@ -439,25 +439,23 @@ static cml_model *load_compiled(lmodel *lm, const char *dir, const char *rel, co
             base = base ? base + 1 : sdir;
             char *srel = arena_printf(lm->a, "%s%s/", rel, base);
             char *slog = arena_printf(lm->a, "%s%spipeline[%zu]", logical ? logical : "", logical ? "/" : "", i);
+            /* not read: a symbolic-link loop, or a folder read already
+             * (links to one sibling: 128 of them made one 60,000-entry
+             * folder be listed 128 times) */
             struct stat sst;
+            const char *why = NULL;
             if (stat(sdir, &sst) == 0 && on_path(&self, &sst)) {
-                const char *lname = info->sub_model_names ? info->sub_model_names[i] : base;
-                const char *lrel = arena_printf(lm->a, "%s%s/", rel, lname);
-                diag_add(&lm->diags, "load/compiled-limited", DIAG_WARNING, lrel ? lrel : rel, -1, 0, 0, slog,
-                         "sub-folder '%s' is not read: it is the folder of this model or of a model it is "
-                         "nested in (a symbolic-link loop)", lname);
-                continue;
+                why = "it is the folder of this model or of a model it is nested in (a symbolic-link loop)";
+            } else {
+                size_t seen = 0;
+                while (seen < lm->n_stage_dirs && strcmp(lm->stage_dirs[seen], sdir)) seen++;
+                if (seen < lm->n_stage_dirs) why = "it leads to a stage folder already read (a symbolic link)";
             }
-            /* a folder read already (links to one sibling): once, or 128
-             * links made one 60,000-entry folder be listed 128 times */
-            size_t seen = 0;
-            while (seen < lm->n_stage_dirs && strcmp(lm->stage_dirs[seen], sdir)) seen++;
-            if (seen < lm->n_stage_dirs) {
+            if (why) {
                 const char *lname = info->sub_model_names ? info->sub_model_names[i] : base;
                 const char *lrel = arena_printf(lm->a, "%s%s/", rel, lname);
                 diag_add(&lm->diags, "load/compiled-limited", DIAG_WARNING, lrel ? lrel : rel, -1, 0, 0, slog,
-                         "sub-folder '%s' is not read: it leads to a stage folder already read (a symbolic link)",
-                         lname);
+                         "sub-folder '%s' is not read: %s", lname, why);
                 continue;
             }
             if (lm->n_stage_dirs >= MAX_COMPILED_STAGES) {
