@@ -215,13 +215,14 @@ int probe_write_npy(int dirfd, const char *path, const float *data, const double
                     const int64_t *dims, char *err, size_t errlen);
 
 /* The lines of a text file: a string input (.txt, one value per line) or,
- * with values, a dictionary (.tsv, KEY<TAB>NUMBER per line): a malloc'd
+ * with values, a dictionary (.tsv, KEY<TAB>NUMBER per line, the numbers
+ * as doubles, as Core ML's dictionaries hold them): a malloc'd
  * block of *n pointers into its own copy of the text (free the block; and
  * *values). Every line is a value: an empty line is the empty string, a
  * last line without a newline counts, a '\r' before the '\n' is dropped.
  * The escapes \\ \n \t \r and \xNN in a value stand for those bytes
  * (\x00 is refused). NULL with a message in err. */
-char **probe_read_lines(const char *path, size_t *n, float **values, char *err, size_t errlen);
+char **probe_read_lines(const char *path, size_t *n, double **values, char *err, size_t errlen);
 
 /* Write strings (values and values64 NULL) or KEY<TAB>VALUE lines (the
  * doubles of values64 when it is not NULL, each in the shortest form that

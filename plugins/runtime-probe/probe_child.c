@@ -437,7 +437,7 @@ static int prb_text_input(prb_child *c, exec_tensor *t, const char *path) {
         return -1;
     }
     size_t n = 0;
-    float *vals = NULL;
+    double *vals = NULL;
     char err[PROBE_MSG - 64];
     char **lines = probe_read_lines(path, &n, dict ? &vals : NULL, err, sizeof err);
     if (!lines) {
@@ -449,15 +449,19 @@ static int prb_text_input(prb_child *c, exec_tensor *t, const char *path) {
         free(lines);
         return -1;
     }
-    float *data = dict ? vals : calloc(n ? n : 1, sizeof *data);
+    float *data = calloc(n ? n : 1, sizeof *data);
     if (!data) {
         free(lines);
+        free(vals);
         prb_fail(c->res, PROBE_OOM, "--input %s: out of memory", t->name);
         return -1;
     }
+    for (size_t i = 0; vals && i < n; i++) data[i] = (float)vals[i];
     free(t->data);
     free(t->owned_);
+    free((void *)(uintptr_t)t->data64); /* exec_tensors_free frees the new one */
     t->data = data;
+    t->data64 = vals; /* a dictionary's exact values, else NULL */
     t->owned_ = NULL;
     t->strings = NULL;
     t->int_keys = NULL;

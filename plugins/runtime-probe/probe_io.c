@@ -554,7 +554,7 @@ void probe_safe_name(const char *name, char *out, size_t cap) {
 
 static bool prb_unescape(char *s);
 
-char **probe_read_lines(const char *path, size_t *n, float **values, char *err, size_t errlen) {
+char **probe_read_lines(const char *path, size_t *n, double **values, char *err, size_t errlen) {
     *n = 0;
     if (values) *values = NULL;
     struct stat st;
@@ -585,7 +585,7 @@ char **probe_read_lines(const char *path, size_t *n, float **values, char *err, 
     if (len && text[len - 1] != '\n') lines++;
     /* one block: the pointers, then the text (lines cut at '\n', a '\r' before it dropped) */
     char **v = malloc((lines ? lines : 1) * sizeof *v + len + 1);
-    float *vals = values ? malloc((lines ? lines : 1) * sizeof *vals) : NULL;
+    double *vals = values ? malloc((lines ? lines : 1) * sizeof *vals) : NULL;
     if (!v || (values && !vals)) {
         free(v);
         free(vals);
@@ -621,7 +621,7 @@ char **probe_read_lines(const char *path, size_t *n, float **values, char *err, 
                 free(vals);
                 return NULL;
             }
-            vals[k] = (float)d;
+            vals[k] = d;
         }
         if (!prb_unescape(line)) {
             prb_err(err, errlen, "%s: line %zu: \\x00 (a NUL byte) cannot be in a string", path, k + 1);

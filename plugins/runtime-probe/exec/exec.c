@@ -1972,6 +1972,15 @@ static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_m
         } else if (in->int_keys && own_int_keys(p, t, in) != 0) {
             return -1;
         }
+        /* a dictionary's values are doubles (SOURCE: apple/coremltools
+         * mlmodel/format/FeatureTypes.proto DictionaryFeatureType, "values
+         * are doubles"): the exact ones when the caller has them */
+        if (in->dtype == EXEC_DT_DICT && in->data64 && p->is_classic) {
+            t->wide = malloc((t->n ? t->n : 1) * sizeof *t->wide);
+            if (!t->wide) { snprintf(p->err, sizeof p->err, "out of memory"); return -1; }
+            memcpy(t->wide, in->data64, t->n * sizeof *t->wide);
+            for (size_t i = 0; i < t->n; i++) t->d[i] = (float)t->wide[i];
+        }
         return 0;
     }
     /* an int64 sequence: its exact values too (ids past 2^24 do not

@@ -233,6 +233,157 @@ static void test_dict_vectorizer(void) {
     pool_free();
 }
 
+/* Long key lists: 100,000 categories, map entries and dictionary keys, an
+ * input of as many. Each element was looked up by a scan (10^10 string
+ * comparisons here); lookups now bisect a sorted copy, and the results
+ * must be those of the scan: the first entry of a repeated key in a
+ * mapping, the last value for a key an input repeats, the imputed
+ * dictionary's last entry for a key it repeats. */
+#define LONG_N 100000
+static void test_long_key_lists(void) {
+    char (*names)[8] = malloc(LONG_N * sizeof *names);
+    char **sv = malloc(LONG_N * sizeof *sv);
+    const char **rev = malloc(LONG_N * sizeof *rev);
+    float *vals = malloc(LONG_N * sizeof *vals);
+    int64_t *iv = malloc(LONG_N * sizeof *iv), *irev = malloc(LONG_N * sizeof *irev);
+    Cmlpb__StringToDoubleMap__MapEntry *ents = calloc(LONG_N, sizeof *ents);
+    Cmlpb__StringToDoubleMap__MapEntry **entp = malloc(LONG_N * sizeof *entp);
+    if (!names || !sv || !rev || !vals || !iv || !irev || !ents || !entp) abort();
+    for (size_t i = 0; i < LONG_N; i++) {
+        snprintf(names[i], sizeof names[i], "k%05zu", (i * 7919) % LONG_N); /* not in sorted order */
+        sv[i] = names[i];
+        iv[i] = (int64_t)((i * 7919) % LONG_N) * 1000003 - 50000000000LL;
+    }
+    /* a mapping whose last key repeats its first: the first position wins */
+    sv[LONG_N - 1] = sv[0];
+    for (size_t i = 0; i < LONG_N; i++) {
+        rev[i] = sv[LONG_N - 2 - (i % (LONG_N - 1))]; /* every key but the repeat, reversed; then sv[LONG_N - 2] again */
+        irev[i] = iv[LONG_N - 1 - i];
+        vals[i] = (float)i;
+    }
+
+    /* dictionary vectorizer, string keys: input entry i has key rev[i] */
+    Cmlpb__Model *m = MODEL(1, 1, feat_dict("d", true), f_arr("y", NV(LONG_N)));
+    Cmlpb__DictVectorizer *dv = P(DictVectorizer, DICT_VECTORIZER);
+    dv->map_case = CMLPB__DICT_VECTORIZER__MAP_STRING_TO_INDEX;
+    dv->stringtoindex = P(StringVector, STRING_VECTOR);
+    dv->stringtoindex->n_vector = LONG_N;
+    dv->stringtoindex->vector = sv;
+    m->type_case = CMLPB__MODEL__TYPE_DICT_VECTORIZER;
+    m->dictvectorizer = dv;
+    res r;
+    CHECK(load(&r, m));
+    exec_tensor in = t_sdict("d", rev, vals, LONG_N);
+    if (r.p && res_again(&r, EXEC_FP32, &in, 1)) {
+        const exec_tensor *y = &r.o[0];
+        CHECK(exec_tensor_count(y) == LONG_N);
+        /* rev[i] = sv[LONG_N - 2 - i] for i < LONG_N - 1; rev[LONG_N - 1] = sv[LONG_N - 2] again (the later value) */
+        bool ok = exec_tensor_count(y) == LONG_N;
+        for (size_t k = 0; ok && k + 1 < LONG_N; k++) {
+            float want = k == LONG_N - 2 ? (float)(LONG_N - 1) : (float)(LONG_N - 2 - k);
+            if (y->data[k] != want) {
+                fprintf(stderr, "  dictVectorizer y[%zu] = %g, expected %g\n", k, y->data[k], want);
+                ok = false;
+            }
+        }
+        CHECK(ok && y->data[LONG_N - 1] == 0); /* the repeated key's second position gets nothing */
+    }
+    res_free(&r);
+
+    /* int64 keys */
+    m = MODEL(1, 1, feat_dict("d", false), f_arr("y", NV(LONG_N)));
+    dv = P(DictVectorizer, DICT_VECTORIZER);
+    dv->map_case = CMLPB__DICT_VECTORIZER__MAP_INT64_TO_INDEX;
+    dv->int64toindex = P(Int64Vector, INT64_VECTOR);
+    dv->int64toindex->n_vector = LONG_N;
+    dv->int64toindex->vector = iv;
+    m->type_case = CMLPB__MODEL__TYPE_DICT_VECTORIZER;
+    m->dictvectorizer = dv;
+    CHECK(load(&r, m));
+    in = t_idict("d", irev, vals, LONG_N);
+    if (r.p && res_again(&r, EXEC_FP32, &in, 1)) {
+        bool ok = exec_tensor_count(&r.o[0]) == LONG_N;
+        for (size_t k = 0; ok && k < LONG_N; k++) ok = r.o[0].data[k] == (float)(LONG_N - 1 - k);
+        CHECK(ok);
+    }
+    res_free(&r);
+
+    /* one-hot encoder, sparse: a category's first position */
+    m = MODEL(1, 1, F_STR("s"), feat_dict("y", false));
+    Cmlpb__OneHotEncoder *oh = P(OneHotEncoder, ONE_HOT_ENCODER);
+    oh->category_type_case = CMLPB__ONE_HOT_ENCODER__CATEGORY_TYPE_STRING_CATEGORIES;
+    oh->stringcategories = P(StringVector, STRING_VECTOR);
+    oh->stringcategories->n_vector = LONG_N;
+    oh->stringcategories->vector = sv;
+    oh->outputsparse = 1;
+    m->type_case = CMLPB__MODEL__TYPE_ONE_HOT_ENCODER;
+    m->onehotencoder = oh;
+    CHECK(load(&r, m));
+    static const size_t probes[3] = {LONG_N - 1, 12345, LONG_N - 2}; /* sv[LONG_N - 1] is sv[0]: position 0 */
+    static const int64_t want_pos[3] = {0, 12345, LONG_N - 2};
+    for (int i = 0; i < 3; i++) {
+        in = t_str("s", (const char *const *)&sv[probes[i]], 1);
+        if (r.p && res_again(&r, EXEC_FP32, &in, 1))
+            CHECK(r.o[0].dtype == EXEC_DT_DICT && exec_tensor_count(&r.o[0]) == 1 && r.o[0].int_keys &&
+                  r.o[0].int_keys[0] == want_pos[i]);
+    }
+    res_free(&r);
+
+    /* imputer: NaN values take the imputed dictionary's (its last entry for a
+     * repeated key), its keys the input lacks are added after the input's */
+    for (size_t i = 0; i < LONG_N; i++) {
+        ents[i] = (Cmlpb__StringToDoubleMap__MapEntry)CMLPB__STRING_TO_DOUBLE_MAP__MAP_ENTRY__INIT;
+        ents[i].key = sv[i];
+        ents[i].value = 0.5 + (double)i;
+        entp[i] = &ents[i];
+    }
+    m = MODEL(1, 1, feat_dict("d", true), feat_dict("y", true));
+    Cmlpb__Imputer *im = P(Imputer, IMPUTER);
+    im->imputed_value_case = CMLPB__IMPUTER__IMPUTED_VALUE_IMPUTED_STRING_DICTIONARY;
+    im->imputedstringdictionary = P(StringToDoubleMap, STRING_TO_DOUBLE_MAP);
+    im->imputedstringdictionary->n_map = LONG_N;
+    im->imputedstringdictionary->map = entp;
+    m->type_case = CMLPB__MODEL__TYPE_IMPUTER;
+    m->imputer = im;
+    CHECK(load(&r, m));
+    /* the input: sv[k] for k = LONG_N - 2 down to 50,000, then sv[0] (the
+     * imputed dictionary's first and last key), every value NaN */
+    const size_t half = LONG_N / 2;
+    float *nan_v = malloc(half * sizeof *nan_v);
+    const char **ik = malloc(half * sizeof *ik);
+    if (!nan_v || !ik) abort();
+    for (size_t i = 0; i < half; i++) {
+        nan_v[i] = NAN;
+        ik[i] = i + 1 < half ? sv[LONG_N - 2 - i] : sv[0];
+    }
+    in = t_sdict("d", ik, nan_v, (int64_t)half);
+    if (r.p && res_again(&r, EXEC_FP32, &in, 1)) {
+        const exec_tensor *y = &r.o[0];
+        /* the input's entries, then the imputed keys it lacks, sv[1] .. sv[49999], in the dictionary's order */
+        size_t n = exec_tensor_count(y);
+        bool ok = y->dtype == EXEC_DT_DICT && y->strings && n == LONG_N - 1;
+        for (size_t i = 0; ok && i + 1 < half; i++)
+            ok = !strcmp(y->strings[i], sv[LONG_N - 2 - i]) && y->data[i] == (float)(0.5 + (double)(LONG_N - 2 - i));
+        /* sv[0]: the value of the key's last entry */
+        ok = ok && !strcmp(y->strings[half - 1], sv[0]) && y->data[half - 1] == (float)(0.5 + (double)(LONG_N - 1));
+        for (size_t j = 0; ok && half + j < n; j++)
+            ok = !strcmp(y->strings[half + j], sv[1 + j]) && y->data[half + j] == (float)(1.5 + (double)j);
+        CHECK(ok);
+    }
+    res_free(&r);
+    free(ik);
+    free(nan_v);
+    free(entp);
+    free(ents);
+    free(irev);
+    free(iv);
+    free(vals);
+    free(rev);
+    free(sv);
+    free(names);
+    pool_free();
+}
+
 static void test_categorical_mapping(void) {
     Cmlpb__Model *m = MODEL(1, 1, F_STR("s"), F_I64("k"));
     Cmlpb__CategoricalMapping *cm = P(CategoricalMapping, CATEGORICAL_MAPPING);
@@ -1192,6 +1343,7 @@ int main(void) {
     if (!tmp_make_dir(g_root, sizeof g_root, "cml_exec_cls_")) return 1;
     RUN(test_one_hot);
     RUN(test_dict_vectorizer);
+    RUN(test_long_key_lists);
     RUN(test_categorical_mapping);
     RUN(test_imputer_strings_dicts);
     RUN(test_identity_cct);

@@ -1068,6 +1068,35 @@ static double tree_y(const char *file) {
     return y;
 }
 
+/* A dictionary read from a .tsv keeps its values as the doubles Core ML's
+ * dictionaries hold: dict_tree_double.mlmodel vectorizes {"a": x} and
+ * runs tree_double's tree (x <= 0.1 gives 0.1, else 0.7), so x = 0.1 must
+ * reach the tree as 0.1, not as 0.1f (which is above it). */
+static void test_dict_double_values(void) {
+    static const struct {
+        const char *text;
+        double y;
+    } cases[] = {{"a\t0.1\n", 0.1}, {"a\t0.10000001\n", 0.7}, {"a\t-3\n", 0.1}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        write_text("d.tsv", cases[i].text);
+        res r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", "d=d.tsv", "--save-outputs", "out_dict",
+                        fixture("dict_tree_double.mlmodel"));
+        CHECK_INT(r.code, 0);
+        if (r.code) fprintf(stderr, "  %s\n", r.out);
+        cli_res_free(&r);
+        char hdr[256];
+        const unsigned char *d = NULL;
+        size_t n = 0;
+        char *b = saved_npy("out_dict", "y.npy", hdr, sizeof hdr, &d, &n);
+        double y = NAN;
+        CHECK(b && strstr(hdr, "'descr': '<f8'") && n == 8);
+        if (b && n == 8) memcpy(&y, d, 8);
+        if (y != cases[i].y) fprintf(stderr, "  case %zu: y = %.17g, expected %.17g\n", i, y, cases[i].y);
+        CHECK(y == cases[i].y);
+        free(b);
+    }
+}
+
 /* Exact input and output values. A classic model's Double input read from
  * a '<f8' .npy reaches the model as that double (a tree threshold of 0.1
  * meets 0.1, not 0.1f), its Double output is saved as '<f8' with the
@@ -1394,6 +1423,7 @@ int main(void) {
     RUN(test_classic_models);
     RUN(test_recommender);
     RUN(test_exact_inputs);
+    RUN(test_dict_double_values);
     RUN(test_text_lines);
 
     char cmd[PATH_MAX + 16];
