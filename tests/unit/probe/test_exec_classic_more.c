@@ -601,6 +601,60 @@ static void test_knn(void) {
     pool_free();
 }
 
+/* 50,000 samples with distinct labels but three, all of them neighbours:
+ * each neighbour's label was looked for among the labels seen so far by a
+ * scan (10^9 string comparisons); the votes must be those of the scan. */
+#define KNN_N 50000
+static void test_knn_many_labels(void) {
+    char (*names)[8] = malloc(KNN_N * sizeof *names);
+    char **labels = malloc(KNN_N * sizeof *labels);
+    float *coords = malloc(KNN_N * 2 * sizeof *coords);
+    Cmlpb__FloatVector *fvs = calloc(KNN_N, sizeof *fvs);
+    Cmlpb__FloatVector **fvp = malloc(KNN_N * sizeof *fvp);
+    if (!names || !labels || !coords || !fvs || !fvp) abort();
+    for (size_t i = 0; i < KNN_N; i++) {
+        snprintf(names[i], sizeof names[i], "L%05zu", (i * 7919) % KNN_N);
+        labels[i] = names[i];
+        coords[2 * i] = (float)i;
+        coords[2 * i + 1] = 0;
+        fvs[i] = (Cmlpb__FloatVector)CMLPB__FLOAT_VECTOR__INIT;
+        fvs[i].n_vector = 2;
+        fvs[i].vector = &coords[2 * i];
+        fvp[i] = &fvs[i];
+    }
+    labels[30000] = labels[0]; /* sample 0's label three times */
+    labels[40000] = labels[0];
+    Cmlpb__Model *m = knn_model(false, KNN_N, false, 0);
+    Cmlpb__KNearestNeighborsClassifier *kn = m->knearestneighborsclassifier;
+    kn->nearestneighborsindex->n_floatsamples = KNN_N;
+    kn->nearestneighborsindex->floatsamples = fvp;
+    kn->stringclasslabels = P(StringVector, STRING_VECTOR);
+    kn->stringclasslabels->n_vector = KNN_N;
+    kn->stringclasslabels->vector = labels;
+    res r;
+    CHECK(load(&r, m));
+    exec_tensor in = t_num("x", (float[]){0, 0}, 2);
+    if (r.p && res_again(&r, EXEC_FP32, &in, 1)) {
+        CHECK(r.o[0].label && !strcmp(r.o[0].label, labels[0])); /* 3 votes against 1 */
+        const exec_tensor *p = &r.o[1];
+        /* one entry per distinct label, in the order of the nearest neighbour with it */
+        CHECK(exec_tensor_count(p) == KNN_N - 2 && p->strings);
+        if (exec_tensor_count(p) == KNN_N - 2 && p->strings) {
+            CHECK(!strcmp(p->strings[0], labels[0]) && !strcmp(p->strings[1], labels[1]));
+            CHECK(!strcmp(p->strings[KNN_N - 3], labels[KNN_N - 1]));
+            CHECK_NEAR_(p->data[0], 3.0 / KNN_N);
+            CHECK_NEAR_(p->data[1], 1.0 / KNN_N);
+        }
+    }
+    res_free(&r);
+    free(fvp);
+    free(fvs);
+    free(coords);
+    free(labels);
+    free(names);
+    pool_free();
+}
+
 /* ---- non-maximum suppression ---------------------------------------------------------------------- */
 
 /* NMS over conf [4, 2] and coords [4, 4] into c_out [3, 2] and b_out
@@ -1344,6 +1398,7 @@ int main(void) {
     RUN(test_one_hot);
     RUN(test_dict_vectorizer);
     RUN(test_long_key_lists);
+    RUN(test_knn_many_labels);
     RUN(test_categorical_mapping);
     RUN(test_imputer_strings_dicts);
     RUN(test_identity_cct);

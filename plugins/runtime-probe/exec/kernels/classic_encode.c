@@ -18,47 +18,29 @@
 
 #include "classic_internal.h"
 
-/* ---- keys found by bisection -------------------------------------------------------------- */
+/* ---- keys found by bisection (classic_internal.h) ------------------------------------------ */
 
-/* A model's categories, maps and dictionaries, and an input dictionary,
- * are as long as the model or the input makes them; each element looked
- * up by a scan made these kernels quadratic (100,000 categories against an
- * input of 100,000 elements: 10^10 string comparisons). A key list is
- * sorted once, by key and then by position, and each lookup bisects it. */
-typedef struct ck_ent {
-    const char *s; /* string key, or NULL for an int64 key */
-    int64_t i;
-    size_t at;     /* its position in the list */
-} ck_ent;
-
-typedef struct ck_index {
-    ck_ent *e;
-    size_t n;
-} ck_index;
-
-static int ck_cmp_key(const ck_ent *a, const char *s, int64_t i) {
+static int ck_cmp_key(const classic_key *a, const char *s, int64_t i) {
     if (a->s || s) return strcmp(a->s ? a->s : "", s ? s : "");
     return (a->i > i) - (a->i < i);
 }
 
 static int ck_cmp(const void *pa, const void *pb) {
-    const ck_ent *a = pa, *b = pb;
+    const classic_key *a = pa, *b = pb;
     int c = ck_cmp_key(a, b->s, b->i);
     return c ? c : (a->at > b->at) - (a->at < b->at);
 }
 
-/* the index of n keys, strings s or int64s iv; 0, or -1 after exec_fail */
-static int ck_build(xctx *c, ck_index *x, const char *const *s, const int64_t *iv, size_t n) {
+int classic_keys_build(xctx *c, classic_keys *x, const char *const *s, const int64_t *iv, size_t n) {
     x->n = n;
     x->e = malloc((n ? n : 1) * sizeof *x->e);
     if (!x->e) return exec_fail(c, "out of memory");
-    for (size_t k = 0; k < n; k++) x->e[k] = (ck_ent){s ? (s[k] ? s[k] : "") : NULL, iv ? iv[k] : 0, k};
+    for (size_t k = 0; k < n; k++) x->e[k] = (classic_key){s ? (s[k] ? s[k] : "") : NULL, iv ? iv[k] : 0, k};
     qsort(x->e, n, sizeof *x->e, ck_cmp);
     return 0;
 }
 
-/* the first (last) position in the list of key s or i, or -1 */
-static long ck_find(const ck_index *x, const char *s, int64_t i, bool last) {
+long classic_keys_find(const classic_keys *x, const char *s, int64_t i, bool last) {
     size_t lo = 0, hi = x->n;
     while (lo < hi) { /* the first entry not below the key (last: above it) */
         size_t mid = lo + (hi - lo) / 2;
@@ -78,9 +60,9 @@ static bool ck_int_of(double v, int64_t *out) {
     return true;
 }
 
-static long ck_find_float(const ck_index *x, double v) {
+long classic_keys_find_num(const classic_keys *x, double v) {
     int64_t k;
-    return ck_int_of(v, &k) ? ck_find(x, NULL, k, false) : -1;
+    return ck_int_of(v, &k) ? classic_keys_find(x, NULL, k, false) : -1;
 }
 
 /* ---- one-hot encoder ------------------------------------------------------------------- */
@@ -106,8 +88,8 @@ static int k_one_hot_encoder(xctx *c) {
     int64_t *pos = malloc((n ? n : 1) * sizeof *pos);
     if (!pos) return exec_fail(c, "out of memory");
     size_t hits = 0;
-    ck_index cats;
-    if (ck_build(c, &cats, sc ? sc->strings : NULL, sc ? NULL : ic->ints, ncat) != 0) {
+    classic_keys cats;
+    if (classic_keys_build(c, &cats, sc ? sc->strings : NULL, sc ? NULL : ic->ints, ncat) != 0) {
         free(pos);
         return -1;
     }
@@ -116,7 +98,7 @@ static int k_one_hot_encoder(xctx *c) {
         if (sc) {
             const char *v = classic_str(x, i);
             if (!v) { free(cats.e); free(pos); return exec_fail(c, "oneHotEncoder: the input is not a string"); }
-            pos[i] = ck_find(&cats, v, 0, false);
+            pos[i] = classic_keys_find(&cats, v, 0, false);
             if (pos[i] < 0 && !ignore) {
                 free(cats.e);
                 free(pos);
@@ -125,7 +107,7 @@ static int k_one_hot_encoder(xctx *c) {
         } else {
             if (!x->d || x->dt == EXEC_DT_STRING) { free(cats.e); free(pos); return exec_fail(c, "oneHotEncoder: the input is not an integer"); }
             double v = x->d[i];
-            pos[i] = ck_find_float(&cats, v);
+            pos[i] = classic_keys_find_num(&cats, v);
             if (pos[i] < 0 && !ignore) {
                 free(cats.e);
                 free(pos);
@@ -192,10 +174,10 @@ static int k_dict_vectorizer(xctx *c) {
         y->wide = calloc(nk, sizeof *y->wide);
         if (!y->wide) return exec_fail(c, "out of memory");
     }
-    ck_index idx;
-    if (ck_build(c, &idx, by_str ? sk->strings : NULL, by_str ? NULL : ik->ints, nk) != 0) return -1;
+    classic_keys idx;
+    if (classic_keys_build(c, &idx, by_str ? sk->strings : NULL, by_str ? NULL : ik->ints, nk) != 0) return -1;
     for (size_t i = 0; i < x->n; i++) {
-        long at = by_str ? ck_find(&idx, x->strs[i] ? x->strs[i] : "", 0, false) : ck_find(&idx, NULL, x->ikeys[i], false);
+        long at = by_str ? classic_keys_find(&idx, x->strs[i] ? x->strs[i] : "", 0, false) : classic_keys_find(&idx, NULL, x->ikeys[i], false);
         if (at < 0) {
             free(idx.e);
             if (by_str) return exec_fail(c, "dictVectorizer: key '%s' is not in the index mapping", x->strs[i]);
@@ -228,12 +210,12 @@ static int k_categorical_mapping(xctx *c) {
     if (to_int) {
         size_t nm = sk && sv && sk->n == sv->n ? sk->n : 0;
         y->dt = EXEC_DT_INT32;
-        ck_index idx;
-        if (ck_build(c, &idx, nm ? sk->strings : NULL, NULL, nm) != 0) return -1;
+        classic_keys idx;
+        if (classic_keys_build(c, &idx, nm ? sk->strings : NULL, NULL, nm) != 0) return -1;
         for (size_t i = 0; i < x->n; i++) {
             const char *v = classic_str(x, i);
             if (!v) { free(idx.e); return exec_fail(c, "categoricalMapping: the input is not a string"); }
-            long at = nm ? ck_find(&idx, v, 0, false) : -1;
+            long at = nm ? classic_keys_find(&idx, v, 0, false) : -1;
             if (at >= 0) y->d[i] = (float)sv->ints[at];
             else if (dflt_i && dflt_i->kind == CML_ATTR_INT) y->d[i] = (float)dflt_i->i;
             else {
@@ -247,15 +229,15 @@ static int k_categorical_mapping(xctx *c) {
     size_t nm = ik && iv && ik->n == iv->n ? ik->n : 0;
     const char **out = malloc((x->n ? x->n : 1) * sizeof *out);
     if (!out) return exec_fail(c, "out of memory");
-    ck_index idx;
-    if (ck_build(c, &idx, NULL, nm ? ik->ints : NULL, nm) != 0) {
+    classic_keys idx;
+    if (classic_keys_build(c, &idx, NULL, nm ? ik->ints : NULL, nm) != 0) {
         free(out);
         return -1;
     }
     for (size_t i = 0; i < x->n; i++) {
         if (!x->d || x->dt == EXEC_DT_STRING) { free(idx.e); free(out); return exec_fail(c, "categoricalMapping: the input is not an integer"); }
         double v = x->d[i];
-        long at = ck_find_float(&idx, v);
+        long at = classic_keys_find_num(&idx, v);
         if (at >= 0) out[i] = iv->strings[at];
         else if (dflt_s && dflt_s->kind == CML_ATTR_STRING) out[i] = dflt_s->s;
         else {
@@ -323,15 +305,15 @@ static int k_imputer(xctx *c) {
             return exec_fail(c, "imputer: the dictionary's keys are not of the imputed dictionary's type");
         /* the input's entries, then the imputed keys it lacks; a missing
          * value takes the imputed dictionary's last entry for its key */
-        ck_index xin, imp;
-        if (ck_build(c, &xin, skeys ? x->strs : NULL, skeys ? NULL : x->ikeys, x->n) != 0) return -1;
-        if (ck_build(c, &imp, nd && skeys ? dsk->strings : NULL, nd && !skeys ? dik->ints : NULL, nd) != 0) {
+        classic_keys xin, imp;
+        if (classic_keys_build(c, &xin, skeys ? x->strs : NULL, skeys ? NULL : x->ikeys, x->n) != 0) return -1;
+        if (classic_keys_build(c, &imp, nd && skeys ? dsk->strings : NULL, nd && !skeys ? dik->ints : NULL, nd) != 0) {
             free(xin.e);
             return -1;
         }
         size_t extra = 0;
         for (size_t k = 0; k < nd; k++)
-            extra += ck_find(&xin, skeys ? dsk->strings[k] : NULL, skeys ? 0 : dik->ints[k], false) < 0;
+            extra += classic_keys_find(&xin, skeys ? dsk->strings[k] : NULL, skeys ? 0 : dik->ints[k], false) < 0;
         int64_t dn = (int64_t)(x->n + extra);
         xt *y = exec_out(c, 0, 1, &dn);
         void *keys = malloc((size_t)(dn ? dn : 1) * (skeys ? sizeof(char *) : sizeof(int64_t)));
@@ -349,13 +331,13 @@ static int k_imputer(xctx *c) {
             bool miss = rep != rep ? v != v : v == rep;
             if (skeys) ks[i] = x->strs[i];
             else ki[i] = x->ikeys[i];
-            long k = miss ? ck_find(&imp, skeys ? x->strs[i] : NULL, skeys ? 0 : x->ikeys[i], true) : -1;
+            long k = miss ? classic_keys_find(&imp, skeys ? x->strs[i] : NULL, skeys ? 0 : x->ikeys[i], true) : -1;
             if (k >= 0) v = vals->floats[k];
             classic_put(y, i, v);
         }
         size_t at = x->n;
         for (size_t k = 0; k < nd; k++) {
-            if (ck_find(&xin, skeys ? dsk->strings[k] : NULL, skeys ? 0 : dik->ints[k], false) >= 0) continue;
+            if (classic_keys_find(&xin, skeys ? dsk->strings[k] : NULL, skeys ? 0 : dik->ints[k], false) >= 0) continue;
             if (skeys) ks[at] = dsk->strings[k];
             else ki[at] = dik->ints[k];
             classic_put(y, at++, vals->floats[k]);

@@ -77,10 +77,18 @@ static int k_knn(xctx *c) {
     if (k < 1) k = 1;
     if ((size_t)k > ns) k = (int64_t)ns;
     knn_hit *h = malloc((ns ? ns : 1) * sizeof *h);
-    /* the distinct labels of the neighbours, their votes, their best rank */
+    /* the distinct labels of the neighbours, their votes, their best rank;
+     * a sample's label is known by the first sample with the same label
+     * (found by bisection: k and the samples are as many as the model says) */
     size_t *lab = malloc(((size_t)k + 1) * sizeof *lab);
     double *vote = calloc((size_t)k + 1, sizeof *vote);
-    if (!h || !lab || !vote) { free(x); free(h); free(lab); free(vote); return exec_fail(c, "out of memory"); }
+    long *slot = malloc((ns ? ns : 1) * sizeof *slot);
+    classic_keys labels = {0};
+    if (!h || !lab || !vote || !slot || classic_keys_build(c, &labels, sl ? sl->strings : NULL, sl ? NULL : il ? il->ints : NULL, ns) != 0) {
+        free(x); free(h); free(lab); free(vote); free(slot);
+        return !h || !lab || !vote || !slot ? exec_fail(c, "out of memory") : -1; /* else the index said */
+    }
+    for (size_t i = 0; i < ns; i++) slot[i] = -1;
     for (size_t i = 0; i < ns; i++) {
         double d = 0;
         for (int64_t j = 0; j < D; j++) {
@@ -95,15 +103,18 @@ static int k_knn(xctx *c) {
     bool exact = inverse && k > 0 && h[0].d == 0;
     size_t nl = 0;
     for (int64_t r = 0; r < k; r++) {
-        size_t s = h[r].i, at = nl;
-        for (size_t q = 0; q < nl; q++) {
-            size_t o = lab[q];
-            if (sl ? !strcmp(sl->strings[o], sl->strings[s]) : il->ints[o] == il->ints[s]) { at = q; break; }
+        size_t s = h[r].i;
+        long first = classic_keys_find(&labels, sl ? sl->strings[s] : NULL, sl ? 0 : il->ints[s], false);
+        size_t f = first >= 0 ? (size_t)first : s;
+        if (slot[f] < 0) {
+            slot[f] = (long)nl;
+            lab[nl++] = s;
         }
-        if (at == nl) lab[nl++] = s;
         double w = !inverse ? 1.0 : exact ? (h[r].d == 0 ? 1.0 : 0.0) : 1.0 / h[r].d;
-        vote[at] += w;
+        vote[slot[f]] += w;
     }
+    free(labels.e);
+    free(slot);
     free(h);
     size_t best = 0;
     double total = 0;
@@ -295,18 +306,11 @@ static int rec_cmp(const void *a, const void *b) {
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
-/* the item index of a key (string or int64) among the model's items, -1 */
-static long item_index(const cml_attr *sids, const cml_attr *iids, size_t n_items, const char *s, int64_t k) {
-    if (sids) {
-        for (size_t i = 0; s && i < sids->n; i++)
-            if (!strcmp(sids->strings[i], s)) return (long)i;
-        return -1;
-    }
-    if (iids) {
-        for (size_t i = 0; i < iids->n; i++)
-            if (iids->ints[i] == k) return (long)i;
-        return -1;
-    }
+/* the item index of a key (string or int64) among the model's items (the
+ * first with that id; ids: their index, NULL for numbered items), -1 */
+static long item_index(const classic_keys *ids, bool by_str, size_t n_items, const char *s, int64_t k) {
+    if (ids && by_str) return s ? classic_keys_find(ids, s, 0, false) : -1;
+    if (ids) return classic_keys_find(ids, NULL, k, false);
     return k >= 0 && (uint64_t)k < n_items ? (long)k : -1;
 }
 
@@ -354,14 +358,20 @@ static int k_item_similarity(xctx *c) {
     double *obs_score = malloc((n_items ? n_items : 1) * sizeof *obs_score);
     bool *observed = calloc(n_items ? n_items : 1, sizeof *observed), *allowed = malloc((n_items ? n_items : 1) * sizeof *allowed);
     rec_item *rank = malloc((n_items ? n_items : 1) * sizeof *rank);
+    classic_keys ids_ix = {0};
+    const classic_keys *named = sids || iids ? &ids_ix : NULL;
     int rc = 0;
     if (!score || !shift || !obs_score || !observed || !allowed || !rank) { rc = exec_fail(c, "out of memory"); goto out; }
+    if (named && classic_keys_build(c, &ids_ix, sids ? sids->strings : NULL, sids ? NULL : iids->ints, n_items) != 0) {
+        rc = -1;
+        goto out;
+    }
     for (size_t e = 0; e < n_entries; e++) {
-        long k = item_index(NULL, NULL, n_items, NULL, ids->ints[e]);
+        long k = item_index(NULL, false, n_items, NULL, ids->ints[e]);
         if (k >= 0 && adj && e < adj->n) shift[k] = adj->floats[e];
     }
     for (size_t j = 0; j < obs->n; j++) {
-        long i = item_index(sids, iids, n_items, obs->strs ? obs->strs[j] : NULL, obs->ikeys ? obs->ikeys[j] : (int64_t)-1);
+        long i = item_index(named, sids != NULL, n_items, obs->strs ? obs->strs[j] : NULL, obs->ikeys ? obs->ikeys[j] : (int64_t)-1);
         if (i < 0) continue; /* an item the model does not know has no similarities */
         observed[i] = true;
         obs_score[i] = obs->d[j];
@@ -369,9 +379,9 @@ static int k_item_similarity(xctx *c) {
     /* sum over observed i of sim(k, i) (score_i - shift_k) */
     for (size_t e = 0, at = 0; e < n_entries; e++) {
         size_t n_sim = (size_t)(cnt->ints[e] > 0 ? cnt->ints[e] : 0);
-        long i = item_index(NULL, NULL, n_items, NULL, ids->ints[e]);
+        long i = item_index(NULL, false, n_items, NULL, ids->ints[e]);
         for (size_t q = 0; q < n_sim; q++, at++) {
-            long k = item_index(NULL, NULL, n_items, NULL, sid->ints[at]);
+            long k = item_index(NULL, false, n_items, NULL, sid->ints[at]);
             if (i >= 0 && k >= 0 && observed[i]) score[k] += ssc->floats[at] * (obs_score[i] - shift[k]);
         }
     }
@@ -386,12 +396,12 @@ static int k_item_similarity(xctx *c) {
     for (size_t k = 0; k < n_items; k++) allowed[k] = rt == NULL && !(et == NULL && observed[k]);
     /* items by string, or by int64 id (exact from ikeys: an int64 sequence) */
     for (size_t j = 0; rt && j < rt->n; j++) {
-        long k = item_index(sids, iids, n_items, classic_str(rt, j),
+        long k = item_index(named, sids != NULL, n_items, classic_str(rt, j),
                             rt->ikeys ? rt->ikeys[j] : rt->d ? exec_f2i(rt->d[j]) : -1);
         if (k >= 0) allowed[k] = true;
     }
     for (size_t j = 0; et && j < et->n; j++) {
-        long k = item_index(sids, iids, n_items, classic_str(et, j),
+        long k = item_index(named, sids != NULL, n_items, classic_str(et, j),
                             et->ikeys ? et->ikeys[j] : et->d ? exec_f2i(et->d[j]) : -1);
         if (k >= 0) allowed[k] = false;
     }
@@ -443,6 +453,7 @@ out:
     free(observed);
     free(allowed);
     free(rank);
+    free(ids_ix.e);
     return rc;
 }
 
