@@ -1024,13 +1024,25 @@ static int k_feature_vectorizer(xctx *c) {
         total += dim->ints[i];
     }
     const xt **src = malloc(n * sizeof *src);
-    if (!src) return exec_fail(c, "out of memory");
     const cml_arg *a = c->op->inputs[0];
+    /* the inputs by name (a column names the last input of its name) */
+    const char **names = malloc((a->n_values ? a->n_values : 1) * sizeof *names);
+    classic_keys by_name = {0};
+    if (!src || !names) {
+        free(src);
+        free(names);
+        return exec_fail(c, "out of memory");
+    }
+    for (size_t k = 0; k < a->n_values; k++) names[k] = a->values[k]->name;
+    if (classic_keys_build(c, &by_name, names, NULL, a->n_values) != 0) {
+        free(src);
+        free(names);
+        return -1;
+    }
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        src[i] = NULL;
-        for (size_t k = 0; k < a->n_values; k++)
-            if (!strcmp(a->values[k]->name, col->strings[i])) src[i] = exec_nn_in(c, k);
+        long at = classic_keys_find(&by_name, col->strings[i] ? col->strings[i] : "", 0, true);
+        src[i] = at >= 0 ? exec_nn_in(c, (size_t)at) : NULL;
         if (!src[i] || !src[i]->d) rc = exec_fail(c, "featureVectorizer: input column '%s' is not an input", col->strings[i]);
         else if (classic_is_dict(src[i])) {
             if (!src[i]->ikeys && src[i]->n)
@@ -1062,6 +1074,8 @@ static int k_feature_vectorizer(xctx *c) {
             at += (size_t)dim->ints[i];
         }
     }
+    free(by_name.e);
+    free(names);
     free(src);
     return rc;
 }
@@ -1191,10 +1205,15 @@ int classic_run_model(xctx *c, const cml_model *sm, const char *what) {
     int rc = exec_run(np, c->mode, in, n_in, &out, &n_out, NULL);
     free(in);
     if (rc != 0) return exec_fail(c, "%s: %s", what, exec_last_error(np));
+    /* the run's outputs by name (the last of a name) */
+    const char **names = malloc((n_out ? n_out : 1) * sizeof *names);
+    classic_keys by_name = {0};
+    if (!names) rc = exec_fail(c, "out of memory");
+    for (size_t k = 0; rc == 0 && k < n_out; k++) names[k] = out[k].name ? out[k].name : "";
+    if (rc == 0) rc = classic_keys_build(c, &by_name, names, NULL, n_out);
     for (size_t i = 0; i < exec_n_outputs(c) && rc == 0; i++) {
-        const exec_tensor *o = NULL;
-        for (size_t k = 0; k < n_out; k++)
-            if (out[k].name && !strcmp(out[k].name, c->op->outputs[i]->name)) o = &out[k];
+        long k = classic_keys_find(&by_name, c->op->outputs[i]->name ? c->op->outputs[i]->name : "", 0, true);
+        const exec_tensor *o = k >= 0 && out[k].name ? &out[k] : NULL;
         if (!o) { rc = exec_fail(c, "%s does not produce '%s'", what, c->op->outputs[i]->name); break; }
         xt *t = exec_out(c, i, o->rank, o->shape);
         if (!t) { rc = exec_fail(c, "out of memory"); break; }
@@ -1223,6 +1242,8 @@ int classic_run_model(xctx *c, const cml_model *sm, const char *what) {
             rc = -1;
         }
     }
+    free(by_name.e);
+    free(names);
     exec_tensors_free(out, n_out);
     return rc;
 }
