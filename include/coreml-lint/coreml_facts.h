@@ -374,6 +374,25 @@ static inline bool cml_op_in_opset(const char *type, int k) {
     return f && k >= f->since;
 }
 
+/* k of the first opset CoreML<k> whose definition of the op type accepts
+ * fp16 tensors, for the ops whose earlier definitions take fp32 only; 0 for
+ * every other op type (no such limit). coremltools' FP16ComputePrecision
+ * pass leaves an op in fp32 when its parameters' type domain lacks fp16
+ * (should_cast_parameter), so in an earlier opset these ops stay fp32 inside
+ * an fp16 program, between casts.
+ * SOURCE: apple/coremltools 8.3, coremltools/converters/mil/mil/ops/defs/
+ * iOS15/recurrent.py (gru, lstm, rnn: type_domains "T": (types.fp32,), the
+ * only fp32-only type domains of defs/iOS15..iOS18) and defs/iOS17/
+ * recurrent.py (redefined with "T": (types.fp16, types.fp32));
+ * mil/passes/defs/quantization.py should_cast_parameter. */
+static inline int cml_op_fp16_since(const char *type) {
+    static const char *const fp32_only[] = {"gru", "lstm", "rnn"};
+    if (!type) return 0;
+    for (size_t i = 0; i < sizeof fp32_only / sizeof fp32_only[0]; i++)
+        if (strcmp(type, fp32_only[i]) == 0) return 7;
+    return 0;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ane.h"
+#include "coreml-lint/coreml_facts.h"
 
 /* Share of fp32 compute ops from which ane/fp32-program's default
  * (min_fraction 0.9) reports the whole function instead [house default]. */
@@ -73,6 +74,7 @@ static double overflow_value(cml_ctx *ctx, const cml_value *v) {
 
 typedef struct mp_run {
     cml_ctx *ctx;
+    const char *opset;   /* the function's, "CoreML5"... */
     int64_t sandwich_min;
     int64_t warn_island;
 } mp_run;
@@ -84,7 +86,8 @@ static void mp_report_island(mp_run *run, const ane_ops *isl, size_t before, siz
     ane_buf kb = {kinds, sizeof kinds, 0};
     size_t n_kinds = 0;
     const char *printed[6];   /* the distinct kinds listed so far */
-    const cml_op *ovf_op = NULL, *never_op = NULL, *raw_in_op = NULL;
+    const cml_op *ovf_op = NULL, *never_op = NULL, *raw_in_op = NULL, *typed_op = NULL;
+    int k_opset = cml_opset_number(run->opset);
     const cml_value *ovf_val = NULL, *raw_in = NULL;
     double ovf = 0;
     for (size_t i = 0; i < isl->n; i++) {
@@ -106,6 +109,9 @@ static void mp_report_island(mp_run *run, const ane_ops *isl, size_t before, siz
             n_kinds++;
         }
         if (!never_op && never_fp16_kind(op)) never_op = op;
+        /* an op whose definition in this opset takes fp32 only (gru, lstm,
+         * rnn before CoreML7): coremltools cannot cast it to fp16 */
+        if (!typed_op && k_opset > 0 && cml_op_fp16_since(op->kind) > k_opset) typed_op = op;
         for (size_t a = 0; a < op->n_inputs; a++)
             for (size_t k = 0; k < op->inputs[a]->n_values; k++) {
                 const cml_value *v = op->inputs[a]->values[k];
@@ -133,6 +139,10 @@ static void mp_report_island(mp_run *run, const ane_ops *isl, size_t before, siz
     if (never_op)
         ane_bprintf(&rb, "%s%s '%s' is never converted to fp16 by coremltools", rb.n ? "; " : "",
                     ane_s(never_op->kind), ane_s(never_op->name));
+    if (typed_op)
+        ane_bprintf(&rb, "%s%s '%s' takes only fp32 in opset %s (fp16 from CoreML%d, iOS 17), so coremltools keeps it "
+                    "in fp32", rb.n ? "; " : "", ane_s(typed_op->kind), ane_s(typed_op->name), ane_s(run->opset),
+                    cml_op_fp16_since(typed_op->kind));
     if (raw_in)
         ane_bprintf(&rb, "%s%s '%s' reads the fp32 input '%s' without a cast", rb.n ? "; " : "",
                     ane_s(raw_in_op->kind), ane_s(raw_in_op->name), ane_s(raw_in->name));
@@ -168,6 +178,10 @@ static void mp_report_island(mp_run *run, const ane_ops *isl, size_t before, siz
     cml_report(ctx, .level = (sandwiched || big) ? CML_WARNING : CML_NOTE, .message = msg,
                .fix = ovf_op ? "rescale the weights (or fold the constant) so every constant fits fp16 (|v| <= 65504); "
                                "otherwise keep fp32 only where needed and move that work to the model's end"
+                      : typed_op && !never_op && !raw_in
+                          ? "convert with minimum_deployment_target=ct.target.iOS17 or later, whose opset lets "
+                            "coremltools compute this op in fp16, or move it to the model's start or end so the fp16 "
+                            "part stays in one Neural Engine segment"
                              : "keep fp32 only where accuracy needs it (ct.transform.FP16ComputePrecision(op_selector="
                                "...)), and move fp32 work to the model's start or end so the fp16 part stays in one "
                                "Neural Engine segment",
@@ -177,6 +191,7 @@ static void mp_report_island(mp_run *run, const ane_ops *isl, size_t before, siz
 static void mp_function(const cml_model *m, const cml_function *fn, void *arg) {
     mp_run *run = arg;
     if (!ane_is_mlprogram(m)) return;
+    run->opset = fn->opset;
     ane_ops all = {0};
     ane_collect(fn, &all);
     size_t n = all.n, n_fp16 = 0, n_fp32 = 0, n_members = 0;
@@ -282,7 +297,7 @@ done:
 }
 
 static int mp_check(const cml_model *model, cml_ctx *ctx) {
-    mp_run run = {ctx, cml_option_int(ctx, "sandwich_min_ops", 4), cml_option_int(ctx, "warn_island_ops", 16)};
+    mp_run run = {ctx, NULL, cml_option_int(ctx, "sandwich_min_ops", 4), cml_option_int(ctx, "warn_island_ops", 16)};
     ane_each_function(model, mp_function, &run);
     return CML_OK;
 }
@@ -327,6 +342,8 @@ const cml_rule ane_rule_mixed_precision = {
         "(`quantization.py`, `fp16_overflow`);\n"
         "- an op coremltools **never converts** to fp16 (`while_loop`, `cond`, list ops, `read_state`, "
         "`coreml_update_state`);\n"
+        "- an op whose definition in the function's opset takes **fp32 only**: `gru`, `lstm` and `rnn` before "
+        "the iOS 17 opset (CoreML7), which coremltools cannot cast to fp16 (`should_cast_parameter`);\n"
         "- an **fp32 input used without a cast**;\n"
         "- otherwise a deliberate choice (`ct.transform.FP16ComputePrecision(op_selector=...)`) or an explicit "
         "`.float()` in the source model.\n\n"
@@ -341,11 +358,15 @@ const cml_rule ane_rule_mixed_precision = {
         "## Fix\n\n"
         "- keep fp32 only where accuracy needs it: `ct.transform.FP16ComputePrecision(op_selector=...)`;\n"
         "- rescale weights or fold constants so every constant fits fp16;\n"
+        "- for `gru`, `lstm` or `rnn` kept fp32 by an older opset: convert with "
+        "`minimum_deployment_target=ct.target.iOS17` or later;\n"
         "- move fp32 work to the model's start or end so the fp16 part stays in one Neural Engine segment.\n\n"
         "## Sources\n\n"
         "- apple/coremltools `docs-guides/source/typed-execution.md` (typed execution, mixed precision)\n"
         "- apple/coremltools `coremltools/converters/mil/mil/passes/defs/quantization.py` "
-        "(`_UNSUPPORTED_FP16_OPS`, `fp16_overflow`) and `converters/mil/backend/mil/load.py` "
+        "(`_UNSUPPORTED_FP16_OPS`, `fp16_overflow`, `should_cast_parameter`), "
+        "`converters/mil/mil/ops/defs/iOS15/recurrent.py` and `iOS17/recurrent.py` (type domains) and "
+        "`converters/mil/backend/mil/load.py` "
         "(`_add_classify_op`)\n",
     .help_uri = "https://apple.github.io/coremltools/docs-guides/source/typed-execution.html",
     .default_level = CML_NOTE,
