@@ -1117,6 +1117,7 @@ static int ps_check_model(const cml_model *m, cml_ctx *ctx) {
         cw_groups zs = {0};
         cw_group *g = NULL;
         double fmax = 0.0;
+        bool w16 = false, w32 = false;   /* the members' element sizes: 2 bytes (fp16, bf16), 4 (fp32) */
         for (size_t i = 0; i < dense.n; i++) {
             const cw_item *it = &dense.v[i];
             double frac = 0.0;
@@ -1125,22 +1126,37 @@ static int ps_check_model(const cml_model *m, cml_ctx *ctx) {
             if (!g) g = cw_group_get(&zs, PS_DENSE_ZEROS, 0, 0, 0);
             cw_group_add(&zs, g, it, CML_NOTE);
             if (frac > fmax) fmax = frac;
+            if (cml_dtype_bits(it->w->dtype) >= 32) w32 = true;
+            else w16 = true;
         }
         if (zs.oom || dense.oom) rc = CML_ENOMEM;
         if (g && g->n && rc == CML_OK) {
             char msg[1200], ex[400], sb[32];
             cw_describe(g->example, ex, sizeof ex);
             cw_fmt_bytes(sb, sizeof sb, g->stored);
-            snprintf(msg, sizeof msg,
-                     "%zu dense weight%s (%s) hold%s %.0f%% or more zeros, |w| <= 1e-12 (up to %.1f%%) but %s stored "
-                     "dense, e.g. %s: sparse storage would save about 2 bytes per zero (fp16)",
-                     g->n, cw_s(g->n), sb, g->n == 1 ? "s" : "", dense_zero * 100.0, fmax * 100.0,
-                     g->n == 1 ? "is" : "are", ex);
             /* SOURCE: NeuralNetwork.proto WeightParams (float, fp16, raw,
              * int8 and linear / lookup-table quantization: no sparse form);
              * coremltools optimize/coreml/_post_training_quantization.py
              * prune_weights ("This MLModel should be of type mlprogram") */
             bool program = m->type && !strcmp(m->type, "mlProgram");
+            /* what a zero costs dense: its element. Sparse storage keeps the
+             * non-zeros in the weight's dtype plus a 1-bit mask.
+             * SOURCE: coremltools mil/ops/defs/iOS16/constexpr_ops.py
+             * constexpr_sparse_to_dense (nonzero_data of the output's dtype T,
+             * a mask of one bit per element); a NeuralNetwork's source
+             * converted to an ML Program with the default compute_precision
+             * gets fp16 weights (converters/_converters_entry.py convert:
+             * FLOAT16 for mlprogram) */
+            const char *saving = !program ? "sparse storage in an ML Program (fp16 weights by default) would save "
+                                            "about 2 bytes per zero"
+                               : w16 && w32 ? "sparse storage would save about 2 (fp16) to 4 (fp32) bytes per zero"
+                               : w32        ? "sparse storage would save about 4 bytes per zero (fp32)"
+                                            : "sparse storage would save about 2 bytes per zero (fp16)";
+            snprintf(msg, sizeof msg,
+                     "%zu dense weight%s (%s) hold%s %.0f%% or more zeros, |w| <= 1e-12 (up to %.1f%%) but %s stored "
+                     "dense, e.g. %s: %s",
+                     g->n, cw_s(g->n), sb, g->n == 1 ? "s" : "", dense_zero * 100.0, fmax * 100.0,
+                     g->n == 1 ? "is" : "are", ex, saving);
             cw_report_group(ctx, g, msg,
                             program ? "store them sparse: cto.coreml.prune_weights(mlmodel, OptimizationConfig("
                                       "OpThresholdPrunerConfig(threshold=1e-12)))"
