@@ -223,7 +223,11 @@ static void run_case(registry *reg, const host_rule *rule, const run_opts *ro, c
         if (!hit) missing = text[k];
     }
     if (broke) {
-        outf("FAIL %s: the rule failed: %s [%s]", shown, broke->message, broke->kind);
+        /* where in the rule file, as `check` says it */
+        char at[600] = "";
+        if (broke->file && *broke->file)
+            snprintf(at, sizeof at, " (%s%s%.0u)", broke->file, broke->line ? ":" : "", broke->line);
+        outf("FAIL %s: the rule failed: %s%s [%s]", shown, broke->message, at, broke->kind);
         t->fail++;
     } else if (must_fire && !n) {
         outf("FAIL %s: no finding of %s, wanted at least one", shown, rule->id);

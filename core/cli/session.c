@@ -231,8 +231,13 @@ void session_print_notes(const session *s) {
         const notification *n = registry_note(s->reg, i);
         char times[32] = "";
         if (n->count > 1) snprintf(times, sizeof times, " (%zu times)", n->count);
+        /* the rule file and line, as the text report gives them: a
+         * `rules --rules-dir` CI step or a SARIF run prints only this line */
+        char at[600] = "";
+        if (n->file && *n->file)
+            snprintf(at, sizeof at, " (%s%s%.0u)", n->file, n->line ? ":" : "", n->line);
         const char *mod = note_model_shown(n);
-        cli_errorf("coreml-lint: %s: %s%s [%s%s%s%s%s]", level_name(n->level), n->message, times, n->kind,
+        cli_errorf("coreml-lint: %s: %s%s%s [%s%s%s%s%s]", level_name(n->level), n->message, at, times, n->kind,
                    n->rule_id ? " " : "", n->rule_id ? n->rule_id : "", mod ? " on " : "", mod ? mod : "");
     }
 }

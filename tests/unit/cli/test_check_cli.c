@@ -476,6 +476,8 @@ static void test_broken_rule(void) {
     r = RUNW("--no-bundled", "--no-config", "--keep-going", "--format", "sarif", "--rules-dir", "house", model);
     EXPECT_CODE(r, 0);
     CHECK(strstr(r.out, "\"executionSuccessful\":\tfalse") != NULL);
+    /* stderr's line for a non-text report names the file and line too */
+    CHECK(strstr(r.err, "(house/house/typo.lua:2) [rule/error house/typo on ") != NULL);
     cli_res_free(&r);
     r = RUNW("--no-bundled", "--no-config", "--format", "sarif", model);
     EXPECT_CODE(r, 0);
@@ -657,6 +659,8 @@ static void test_rules_validate_and_docs(void) {
     r = RUNW("rules", "--no-config", "--rules-dir", "hdocs", "house/*");
     EXPECT_CODE(r, 2);
     CHECK(strstr(r.err, "1 rule file did not load (see above): exit 2") != NULL);
+    /* the CI check says where: the file and the line (it gave the message alone) */
+    CHECK(strstr(r.err, "(hdocs/house/broken.lua:2) [rule/load-error house/broken]") != NULL);
     cli_res_free(&r);
 }
 
@@ -976,6 +980,16 @@ static void test_test_rule(void) {
     r = RUNW("test-rule", rule, "house2");
     EXPECT_CODE(r, 2);
     CHECK(strstr(r.err, "no fire/ or pass/ folder") != NULL);
+    cli_res_free(&r);
+    /* a rule that fails on a case: the case's line names the rule file and
+     * the line, as check's notification does (it said only the message) */
+    write_str("house2/oops.lua", "return { id = \"house2/oops\", name = \"Oops\", summary = \"s\", help = \"h\",\n"
+                                 "  level = \"note\", check = function(model, ctx)\n"
+                                 "    local n = model.metadta.author\n  end }\n");
+    r = RUNW("test-rule", "house2/oops.lua", "cases");
+    EXPECT_CODE(r, 1);
+    CHECK(strstr(r.out, "FAIL fire/big.mlmodel: the rule failed: model has no field 'metadta' (house2/oops.lua:3) "
+                        "[rule/error]") != NULL);
     cli_res_free(&r);
 }
 
