@@ -187,13 +187,17 @@ static void fill_array(builder *b, cml_feature *f, const Cmlpb__ArrayFeatureType
     }
 }
 
+/* fn: the function a multifunction model's FunctionDescription describes, or
+ * NULL: its features are "fn/input:x", so that a finding, a suppression's op
+ * and a fingerprint tell fn_a's input x from fn_b's */
 static cml_feature *build_feature(builder *b, const Cmlpb__FeatureDescription *fd,
-                                  const char *role) {
+                                  const char *role, const char *fn) {
     cml_feature *f = arena_alloc(b->a, sizeof *f);
     if (!f) return NULL;
     f->name = irb_str(b, fd->name);
     f->description = irb_str(b, fd->shortdescription);
-    irb_set_desc_loc(b, &f->loc, irb_logical(b, arena_printf(b->a, "%s:%s", role, f->name)));
+    irb_set_desc_loc(b, &f->loc, irb_logical(b, fn ? arena_printf(b->a, "%s/%s:%s", fn, role, f->name)
+                                                   : arena_printf(b->a, "%s:%s", role, f->name)));
     const Cmlpb__FeatureType *t = fd->type;
     if (!t) {
         DIAG(b, "load/interface-invalid", DIAG_ERROR, f->loc.logical,
@@ -272,7 +276,7 @@ static cml_feature *build_feature(builder *b, const Cmlpb__FeatureDescription *f
 }
 
 static const cml_feature *const *build_features(builder *b, Cmlpb__FeatureDescription **fds,
-                                                size_t n, const char *role, size_t *out_n) {
+                                                size_t n, const char *role, const char *fn, size_t *out_n) {
     *out_n = 0;
     if (!n) return NULL;
     const cml_feature **arr = arena_calloc(b->a, n, sizeof *arr);
@@ -280,7 +284,7 @@ static const cml_feature *const *build_features(builder *b, Cmlpb__FeatureDescri
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (!fds[i]) continue;
-        const cml_feature *f = build_feature(b, fds[i], role);
+        const cml_feature *f = build_feature(b, fds[i], role, fn);
         if (f) arr[k++] = f;
     }
     *out_n = k;
@@ -298,11 +302,11 @@ static void build_description(builder *b, const Cmlpb__ModelDescription *d) {
              "the model has no description (inputs and outputs)");
         return;
     }
-    m->inputs = build_features(b, d->input, d->n_input, "input", &m->n_inputs);
-    m->outputs = build_features(b, d->output, d->n_output, "output", &m->n_outputs);
-    m->states = build_features(b, d->state, d->n_state, "state", &m->n_states);
+    m->inputs = build_features(b, d->input, d->n_input, "input", NULL, &m->n_inputs);
+    m->outputs = build_features(b, d->output, d->n_output, "output", NULL, &m->n_outputs);
+    m->states = build_features(b, d->state, d->n_state, "state", NULL, &m->n_states);
     m->training_inputs =
-        build_features(b, d->traininginput, d->n_traininginput, "trainingInput", &m->n_training_inputs);
+        build_features(b, d->traininginput, d->n_traininginput, "trainingInput", NULL, &m->n_training_inputs);
     m->predicted_feature_name = d->predictedfeaturename && *d->predictedfeaturename
                                     ? irb_str(b, d->predictedfeaturename) : NULL;
     m->predicted_probabilities_name = d->predictedprobabilitiesname && *d->predictedprobabilitiesname
@@ -317,9 +321,9 @@ static void build_description(builder *b, const Cmlpb__ModelDescription *d) {
             cml_function_desc *f = fd ? arena_alloc(b->a, sizeof *f) : NULL;
             if (!f) continue;
             f->name = irb_str(b, fd->name);
-            f->inputs = build_features(b, fd->input, fd->n_input, "input", &f->n_inputs);
-            f->outputs = build_features(b, fd->output, fd->n_output, "output", &f->n_outputs);
-            f->states = build_features(b, fd->state, fd->n_state, "state", &f->n_states);
+            f->inputs = build_features(b, fd->input, fd->n_input, "input", f->name, &f->n_inputs);
+            f->outputs = build_features(b, fd->output, fd->n_output, "output", f->name, &f->n_outputs);
+            f->states = build_features(b, fd->state, fd->n_state, "state", f->name, &f->n_states);
             f->predicted_feature_name = irb_str(b, fd->predictedfeaturename);
             f->predicted_probabilities_name = irb_str(b, fd->predictedprobabilitiesname);
             fa[k++] = f;

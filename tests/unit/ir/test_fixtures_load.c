@@ -125,6 +125,15 @@ static void test_good_facts(void) {
             CHECK_INT(lm->model->weight_files[0]->blobs_referenced, lm->model->weight_files[0]->blobs_parsed);
         }
         CHECK_STR(lm->model->default_function_name, "fn_a");
+        /* each function's features name their function: fn_a's input x and
+         * fn_b's input x are two places for a finding and a suppression */
+        CHECK_INT(lm->model->n_function_descs, 2);
+        if (lm->model->n_function_descs == 2 && lm->model->function_descs[1]->n_inputs &&
+            lm->model->function_descs[1]->n_outputs) {
+            CHECK_STR(lm->model->function_descs[0]->inputs[0]->loc.logical, "fn_a/input:x");
+            CHECK_STR(lm->model->function_descs[1]->inputs[0]->loc.logical, "fn_b/input:x");
+            CHECK_STR(lm->model->function_descs[1]->outputs[0]->loc.logical, "fn_b/output:y");
+        }
         loader_free(lm);
     }
 }
