@@ -581,8 +581,44 @@ static void publish_weight_files(lmodel *lm) {
     m->n_weight_files = k;
 }
 
+/* One blob of a weight file that a model tree's weights point into. */
+typedef struct blob_ref {
+    const cml_weight_file *file;
+    uint64_t blob_offset, nbytes;
+} blob_ref;
+
+static int blob_ref_cmp(const void *x, const void *y) {
+    const blob_ref *a = x, *b = y;
+    if (a->file != b->file) return (uintptr_t)a->file < (uintptr_t)b->file ? -1 : 1;
+    return a->blob_offset < b->blob_offset ? -1 : a->blob_offset > b->blob_offset;
+}
+
+/* The blobs a model tree's weights point into, appended to *v. -1: out of
+ * memory. */
+static int collect_blobs(const cml_model *m, int depth, blob_ref **v, size_t *n, size_t *cap) {
+    for (size_t i = 0; i < m->n_weights; i++) {
+        const cml_weight *w = m->weights[i];
+        if (w->storage != CML_STORE_BLOB || !w->file) continue;
+        if (*n == *cap) {
+            size_t nc = *cap ? *cap * 2 : 64;
+            blob_ref *nv = realloc(*v, nc * sizeof *nv);
+            if (!nv) return -1;
+            *v = nv;
+            *cap = nc;
+        }
+        (*v)[(*n)++] = (blob_ref){w->file, w->blob_offset, w->nbytes};
+    }
+    for (size_t i = 0; i < m->n_sub_models && depth < IR_MAX_DEPTH; i++)
+        if (collect_blobs(m->sub_models[i], depth + 1, v, n, cap) < 0) return -1;
+    return 0;
+}
+
 /* Inline constant bytes of a model tree (weight-file blobs are counted per
- * file by the caller, once even when shared). */
+ * file by the caller, once even when shared). A sub-model's own
+ * weight_bytes also counts the weight-file blobs its tree points into, each
+ * once: its weights live in the package's weight file, which belongs to the
+ * root, and without them a stage's weight_bytes was its inline constants
+ * alone. */
 static uint64_t inline_weight_bytes(cml_model *m, int depth) {
     uint64_t b = 0;
     for (size_t i = 0; i < m->n_weights; i++) {
@@ -591,8 +627,18 @@ static uint64_t inline_weight_bytes(cml_model *m, int depth) {
     }
     for (size_t i = 0; i < m->n_sub_models && depth < IR_MAX_DEPTH; i++) {
         cml_model *sm = (cml_model *)m->sub_models[i];
-        sm->weight_bytes = inline_weight_bytes(sm, depth + 1);
-        b += sm->weight_bytes;
+        uint64_t inl = inline_weight_bytes(sm, depth + 1);
+        b += inl;
+        blob_ref *v = NULL;
+        size_t n = 0, cap = 0;
+        uint64_t blobs = 0;
+        if (collect_blobs(sm, depth + 1, &v, &n, &cap) == 0 && n) {
+            qsort(v, n, sizeof *v, blob_ref_cmp);
+            for (size_t k = 0; k < n; k++)
+                if (!k || blob_ref_cmp(&v[k], &v[k - 1])) blobs += v[k].nbytes;
+        }
+        free(v);
+        sm->weight_bytes = inl + blobs;
     }
     return b;
 }

@@ -522,7 +522,8 @@ struct cml_model {
     uint64_t spec_bytes;              /* the protobuf (or model.mil) */
     /* stored weight bytes of this model and its sub-models: every weight
      * file's blob payload once (shared files are not counted twice) plus
-     * inline constants (not strings) */
+     * inline constants (not strings); a sub-model, whose weight file is its
+     * root's, counts the blobs its tree's weights point into, each once */
     uint64_t weight_bytes;
     /* load problems (also for sub-models) */
     size_t n_diags;

@@ -476,6 +476,26 @@ static bool only_op_shape(const char *src, const char *name, int32_t *rank, int6
     return ok;
 }
 
+/* A pipeline stage's weight_bytes counts the weight-file blobs its weights
+ * point into (a package keeps one weight file, at the root), not only its
+ * inline constants: the ML Program stage of pipeline_compressed holds every
+ * weight of the pipeline, 108 inline bytes and 1212 in weight.bin. */
+static void test_submodel_weight_bytes(void) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/rule-fixtures/truth/pipeline_compressed.mlpackage", build_dir);
+    lmodel *lm = loader_load(p, NULL);
+    CHECK(lm && lm->model);
+    if (!lm || !lm->model) return;
+    const cml_model *m = lm->model;
+    CHECK_INT(m->n_sub_models, 2);
+    CHECK_INT(m->weight_bytes, 1320);
+    if (m->n_sub_models == 2) {
+        CHECK_INT(m->sub_models[0]->weight_bytes, m->weight_bytes);
+        CHECK_INT(m->sub_models[1]->weight_bytes, 0);
+    }
+    loader_free(lm);
+}
+
 static void test_nnshape_overflow(void) {
     const char *src = getenv("CML_SOURCE_DIR");
     if (!src) return;
@@ -513,5 +533,6 @@ int main(void) {
     RUN(test_metadata_overlay);
     RUN(test_weight_stats);
     RUN(test_nnshape_overflow);
+    RUN(test_submodel_weight_bytes);
     return CHECK_DONE();
 }
