@@ -838,7 +838,18 @@ static int sb_load(sandbox *sb, const char *buf, size_t len, const char *chunkna
     return LUA_OK;
 }
 
+/* A rule file as `lua FILE` reads it (luaL_loadfilex): a UTF-8 byte order
+ * mark, which some editors write, is skipped, and so is a first line that
+ * starts with '#' (its newline is kept, so line numbers stay the file's).
+ * Refused as Lua text before, a BOM read "unexpected symbol near '<\239>'"
+ * with nothing visible in the file to fix. */
 int sandbox_load(sandbox *sb, const char *buf, size_t len, const char *chunkname) {
+    if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) buf += 3, len -= 3;
+    if (len && buf[0] == '#') {
+        const char *nl = memchr(buf, '\n', len);
+        size_t skip = nl ? (size_t)(nl - buf) : len;
+        buf += skip, len -= skip;
+    }
     return sb_load(sb, buf, len, chunkname, "t");
 }
 

@@ -1037,6 +1037,33 @@ static void test_rules_folder(void) {
               !strcmp(no->message + strlen(no->message) - strlen(bad_ids[i].fix), bad_ids[i].fix));
         registry_free(br);
     }
+    /* a file as `lua FILE` reads it: a UTF-8 byte order mark (some editors
+     * write one) and a first '#' line are skipped, and a runtime error still
+     * names the file's own line (here 4, the line of x.y) */
+    {
+        char dir[400], path[500];
+        snprintf(dir, sizeof dir, "%s/bom", g_tmp);
+        mkdir(dir, 0755);
+        snprintf(path, sizeof path, "%s/bom.lua", dir);
+        FILE *f = fopen(path, "wb");
+        if (f) {
+            fputs("\xEF\xBB\xBF#!/usr/bin/env lua\n"
+                  "return { id = \"bom/bom\", name = \"Bom\", summary = \"s\", help = \"h\", level = \"note\",\n"
+                  "  check = function(model, ctx) local x = nil\n"
+                  "    return x.y end }\n", f);
+            fclose(f);
+        }
+        const char *rules[] = {path};
+        const char *m = write_model("bom.mlmodel", plain_model(metadata("Ann", "MIT", "b")));
+        outcome o = run_files(1, rules, 1, &m);
+        CHECK(registry_find(o.reg, "bom/bom") != NULL);
+        size_t n = 0;
+        const notification *x = find_note(&o, "bom/bom", "rule/error", NULL, &n);
+        CHECK_INT(n, 1);
+        CHECK(x && x->line == 4);
+        if (check_failures_) print_outcome(&o);
+        outcome_free(&o);
+    }
     /* the template itself is a valid rule once given a real id */
     char *t = slurp(src_path("rules/_template.lua"));
     CHECK(t != NULL);
