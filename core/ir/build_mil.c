@@ -682,6 +682,9 @@ static cml_block *build_block(fctx *fc, const Cmlpb__Mil__Block *pb, const cml_o
             build_type(b, pb->inputs[i]->type, &t, 0);
             cml_value *v = irb_new_value(b, pb->inputs[i]->name, &t);
             if (!v) break;
+            /* named in its function as a function input is ("main/x_1"):
+             * a finding on a loop-carried value had no place at all */
+            irb_set_loc(b, &v->loc, arena_printf(b->a, "%s/%s", fc->fn->loc.logical, v->name), pb->inputs[i]);
             irb_scope_put(b->a, &fc->sc, v->name, v);
             ins[k++] = v;
         }

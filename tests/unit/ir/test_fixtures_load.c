@@ -496,6 +496,37 @@ static void test_submodel_weight_bytes(void) {
     loader_free(lm);
 }
 
+/* A block's inputs (a while_loop's loop-carried values) have a place, as a
+ * function's inputs do: a finding on one named no location at all (the
+ * artifact was even the .mlmodel's "" in a package). */
+static void test_block_input_location(void) {
+    const char *src = getenv("CML_SOURCE_DIR");
+    char p[4096];
+    snprintf(p, sizeof p, "%s/tests/models/script_loop_branch.mlpackage", src ? src : ".");
+    lmodel *lm = loader_load(p, NULL);
+    if (!lm || !lm->model || !lm->model->n_functions) {
+        fprintf(stderr, "SKIP test_block_input_location: %s does not load\n", p);
+        loader_free(lm);
+        return;
+    }
+    size_t n = 0;
+    const cml_function *fn = lm->model->functions[0];
+    for (size_t i = 0; fn->block && i < fn->block->n_ops; i++) {
+        const cml_op *op = fn->block->ops[i];
+        for (size_t j = 0; j < op->n_blocks; j++)
+            for (size_t k = 0; k < op->blocks[j]->n_inputs; k++) {
+                const cml_value *v = op->blocks[j]->inputs[k];
+                char want[512];
+                snprintf(want, sizeof want, "main/%s", v->name);
+                CHECK_STR(v->loc.logical, want);
+                CHECK_STR(v->loc.artifact, "Data/com.apple.CoreML/model.mlmodel");
+                n++;
+            }
+    }
+    CHECK(n > 0);
+    loader_free(lm);
+}
+
 static void test_nnshape_overflow(void) {
     const char *src = getenv("CML_SOURCE_DIR");
     if (!src) return;
@@ -534,5 +565,6 @@ int main(void) {
     RUN(test_weight_stats);
     RUN(test_nnshape_overflow);
     RUN(test_submodel_weight_bytes);
+    RUN(test_block_input_location);
     return CHECK_DONE();
 }
