@@ -1087,9 +1087,10 @@ static void test_rules_folder(void) {
     }
     /* house rules, loaded as --rules-dir examples/house-rules does */
     reg = registry_new();
-    CHECK_INT(luarule_load_dir(reg, src_path("examples/house-rules"), NULL), 2);
+    CHECK_INT(luarule_load_dir(reg, src_path("examples/house-rules"), NULL), 3);
     CHECK(registry_find(reg, "house-rules/required-metadata") != NULL);
     CHECK(registry_find(reg, "house-rules/model-size-budget") != NULL);
+    CHECK(registry_find(reg, "house-rules/feature-names") != NULL);
     const char *full = write_model("house-full.mlmodel", plain_model(metadata("Ann", "MIT", "h")));
     const char *none = write_model("house-none.mlmodel", plain_model(NULL));
     const char *models[] = {full, none};
@@ -1100,7 +1101,43 @@ static void test_rules_folder(void) {
     CHECK_INT(count_findings(&o, "house-rules/required-metadata", "/house-full.mlmodel", 0, NULL), 0);
     CHECK_INT(count_findings(&o, "house-rules/required-metadata", "/house-none.mlmodel", 0, NULL), 3);
     CHECK_INT(count_findings(&o, "house-rules/model-size-budget", NULL, 0, NULL), 0);
+    CHECK_INT(count_findings(&o, "house-rules/feature-names", NULL, 0, NULL), 0);   /* x and y */
     outcome_free(&o);
+    /* feature-names: a finding at the feature, and for a multifunction model
+     * at each function's own feature (fn_a/input:x, fn_b/input:x) */
+    const char *bd = getenv("CML_BUILD_DIR");
+    if (bd) {
+        char cls[1100], mf[1100];
+        snprintf(cls, sizeof cls, "%s/examples/tiny_classifier_nn.mlmodel", bd);
+        snprintf(mf, sizeof mf, "%s/examples/tiny_multifunction.mlpackage", bd);
+        reg = registry_new();
+        luarule_load_dir(reg, src_path("examples/house-rules"), NULL);
+        config fc;
+        memset(&fc, 0, sizeof fc);
+        const char *fj = "{\"rules\": {\"house-rules/feature-names\": {\"options\": {\"pattern\": \"^[a-wyz][a-z_]*$\"}}}}";
+        CHECK_INT(config_parse(&fc, fj, strlen(fj), "test.json", g_tmp, err, sizeof err), 0);
+        CHECK_INT(config_apply(&fc, reg, NULL, err, sizeof err), 0);
+        const char *fm[] = {cls, mf};
+        res = run_check(reg, NULL, fm, 2, NULL, err, sizeof err);
+        o = (outcome){reg, res};
+        CHECK_INT(count_notes_for(&o, "house-rules/feature-names"), 0);
+        CHECK_INT(count_findings(&o, "house-rules/feature-names", "tiny_classifier_nn.mlmodel", LEVEL_WARNING,
+                                 "output 'labelProbs' does not match"), 1);
+        CHECK_INT(count_findings(&o, "house-rules/feature-names", "tiny_classifier_nn.mlmodel", 0, NULL), 1);
+        CHECK_INT(count_findings(&o, "house-rules/feature-names", "tiny_multifunction.mlpackage", 0, "input 'x'"), 2);
+        size_t fa = 0, fb = 0;
+        for (size_t i = 0; o.res && i < o.res->n_findings; i++) {
+            const finding *f = o.res->findings[i];
+            if (strcmp(f->rule_id, "house-rules/feature-names") || !f->loc.logical) continue;
+            fa += !strcmp(f->loc.logical, "fn_a/input:x");
+            fb += !strcmp(f->loc.logical, "fn_b/input:x");
+        }
+        CHECK_INT(fa, 1);
+        CHECK_INT(fb, 1);
+        if (check_failures_) print_outcome(&o);
+        outcome_free(&o);
+        config_free(&fc);
+    }
     /* options from a config: a tiny budget fires, a custom key list */
     reg = registry_new();
     luarule_load_dir(reg, src_path("examples/house-rules"), NULL);
