@@ -278,8 +278,11 @@ char *sarif_path_uri(const char *path, const char *working_dir, const char *base
 char *sarif_root_path(const run_result *r, const char *path) {
     if (!path) return sarif_strdup("");
     const char *wd = abs_dir(r->working_dir), *root = abs_dir(r->source_root);
-    if (!root || !wd || !strcmp(root, wd)) return sarif_strdup(path);
-    char *n = rebased(path, wd, root);
+    if (!wd) return sarif_strdup(path);
+    /* also when the run is at the root: a configuration found upward, a
+     * rule folder or a model named by its absolute path is still made
+     * relative to the root, where GitHub places annotations */
+    char *n = rebased(path, wd, root ? root : wd);
     if (n && !strncmp(n, "../", 3)) {
         /* outside the repository: GitHub cannot place it either way, and
          * the absolute path at least names the file */

@@ -433,6 +433,30 @@ static void test_source_root(void) {
     r = run_in(app, (const char *const[]){"--no-config", "--no-color", "Models/m.mlmodel", NULL});
     CHECK(strstr(r.out, "\nModels/m.mlmodel: ") || !strncmp(r.out, "Models/m.mlmodel: ", 18));
     cli_res_free(&r);
+    /* a notification's file in an annotation is from the root too when the
+     * run is at the root (the action's default): the configuration found
+     * upward has an absolute path, which GitHub does not place */
+    write_str("repo/.coreml-lint.json",
+              "{\n  \"suppressions\": [\n    {\"rule\": \"compat/deployment-target\", \"path\": \"app/Models/m.mlmodel\","
+              " \"reason\": \"r\"}\n  ]\n}\n");
+    char absmodel[PATH_MAX + 64];
+    snprintf(absmodel, sizeof absmodel, "%s/app/Models/m.mlmodel", repo);
+    r = run_in(repo, (const char *const[]){"--format", "github", absmodel, NULL});
+    CHECK(strstr(r.out, "file=.coreml-lint.json,line=3,") != NULL);
+    CHECK(strstr(r.out, "file=app/Models/m.mlmodel,") != NULL);
+    CHECK(strstr(r.out, work) == NULL);
+    if (strstr(r.out, work)) fprintf(stderr, "  %s\n", r.out);
+    cli_res_free(&r);
+    r = run_in(repo, (const char *const[]){"--config", "./.coreml-lint.json", "--format", "github", "app/Models/m.mlmodel",
+                                           NULL});
+    CHECK(strstr(r.out, "file=.coreml-lint.json,line=3,") != NULL);
+    cli_res_free(&r);
+    r = run_in(app, (const char *const[]){"--format", "github", "Models/m.mlmodel", NULL});
+    CHECK(strstr(r.out, "file=.coreml-lint.json,line=3,") != NULL);
+    cli_res_free(&r);
+    char cfg[PATH_MAX + 64];
+    snprintf(cfg, sizeof cfg, "%s/.coreml-lint.json", repo);
+    unlink(cfg);
 }
 
 /* Any object in j with "suppressed": true? */

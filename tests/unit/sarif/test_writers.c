@@ -600,7 +600,8 @@ static void test_sarif_edge(void) {
     CHECK(gh && strstr(gh, "::warning file=/opt/models/Abs Model.mlpackage/Data/com.apple.CoreML/model.mlmodel,"
                            "line=1,title=coreml-lint%3A custom/not-enabled::Tab\there, newline%0Athere"));
     CHECK(gh && strstr(gh, "50%25 done, a:b, c."));
-    CHECK(gh && strstr(gh, "file=./a/b/../ünïcode%2Cmodel%3A1.mlmodel,line=1,"));
+    /* from the root, as in SARIF: normalised */
+    CHECK(gh && strstr(gh, "file=a/ünïcode%2Cmodel%3A1.mlmodel,line=1,"));
     CHECK(gh && strstr(gh, "::error file=/usr/share/coreml-lint/rules/weights/fp32.lua,title=coreml-lint%3A "
                            "weights/fp32-storage::rule failed"));
     free(gh);
