@@ -271,9 +271,13 @@ int cmd_check(const cli_command *c, cli_opts *o) {
                         broken, broken == 1 ? "" : "s", hint);
             }
         }
-        /* the text report already carries notifications and a summary */
-        if (!o->quiet && (strcmp(fmt, "text") || (o->output && strcmp(o->output, "-")))) {
-            session_print_notes(&s);
+        /* the text report already carries notifications and a summary; the
+         * Xcode report carries the notifications, and Xcode reads stdout
+         * and stderr as one log, where a second "coreml-lint: error: ..."
+         * line would be a second issue for the same failure */
+        bool to_stdout = !o->output || !strcmp(o->output, "-");
+        if (!o->quiet && (strcmp(fmt, "text") || !to_stdout)) {
+            if (strcmp(fmt, "xcode") || !to_stdout) session_print_notes(&s);
             summary(res, &st);
         }
         if (o->profile)

@@ -519,6 +519,19 @@ static void test_broken_rule(void) {
     CHECK(!strstr(r.out, "syntax.lua:3:"));   /* the file and line once, beside the message */
     CHECK(strstr(r.err, "--disable the id its path gives") != NULL);
     cli_res_free(&r);
+    /* in an Xcode build phase stdout and stderr are one log: the failure is
+     * one issue, on the rule's file, not a second "coreml-lint: error:"
+     * line (which Xcode reads as an issue too, like "clang: error:") */
+    r = RUNW("--no-bundled", "--no-config", "--format", "xcode", "--rules-dir", "broken", model);
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.out, "/broken/house/syntax.lua:3:1: error: coreml-lint: ") != NULL);
+    CHECK(strstr(r.err, "error:") == NULL);
+    CHECK(strstr(r.err, "--disable the id its path gives") != NULL);
+    cli_res_free(&r);
+    r = RUNW("--no-bundled", "--no-config", "--format", "xcode", "-o", "x.txt", "--rules-dir", "broken", model);
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "coreml-lint: error: ") != NULL);   /* the report is in a file: stderr says it */
+    cli_res_free(&r);
     const char *off[][2] = {{"--disable", "house/syntax"}, {"--disable", "house/*"}};
     for (size_t i = 0; i < sizeof off / sizeof *off; i++) {
         r = RUNW("--no-bundled", "--no-config", off[i][0], off[i][1], "--rules-dir", "broken", model);
