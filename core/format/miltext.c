@@ -170,7 +170,10 @@ static void skip_space(parser *p) {
         } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
             p->i++, p->col++;
         } else if (c == '/' && p->i + 1 < p->len && p->s[p->i + 1] == '/') {
-            while (p->i < p->len && p->s[p->i] != '\n') p->i++, p->col++;
+            while (p->i < p->len && p->s[p->i] != '\n') {
+                if (((unsigned char)p->s[p->i] & 0xC0) != 0x80) p->col++;   /* columns count code points */
+                p->i++;
+            }
         } else {
             break;
         }
@@ -271,8 +274,12 @@ static void lex(parser *p, tok *t) {
             fail_at(p, t, "unexpected character '%c'", c);
         }
     }
-    p->i += t->len;     /* no token spans a newline */
-    p->col += (uint32_t)t->len;
+    /* no token spans a newline; columns count code points (SARIF's
+     * columnKind unicodeCodePoints, editors' characters), and only a
+     * string holds bytes past ASCII */
+    for (size_t k = 0; k < t->len; k++)
+        if (((unsigned char)p->s[p->i + k] & 0xC0) != 0x80) p->col++;
+    p->i += t->len;
 }
 
 static void adv(parser *p) { lex(p, &p->t); }

@@ -86,12 +86,14 @@ static char *rdup(rd *r, const char *s) {
 
 /* ---- JSON helpers ------------------------------------------------------- */
 
-/* 1-based line and column of byte off in text. */
+/* 1-based line and column of byte off in text; the column counts code
+ * points (UTF-8 continuation bytes do not advance it), as SARIF's
+ * columnKind says. */
 static void line_col(const char *text, size_t off, uint32_t *line, uint32_t *col) {
     uint32_t l = 1, c = 1;
     for (size_t i = 0; i < off; i++) {
         if (text[i] == '\n') l++, c = 1;
-        else c++;
+        else if (((unsigned char)text[i] & 0xC0) != 0x80) c++;
     }
     *line = l, *col = c;
 }

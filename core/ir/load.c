@@ -143,7 +143,17 @@ static uint32_t line_of(arena *a, lindex *ix, const char *needle, uint32_t *col)
     const char *ls = ix->text + (ix->line ? ix->start[b] : 0);
     for (const char *q = ix->text + (b << LX_SHIFT); q < p; q++)
         if (*q == '\n') { line++; ls = q + 1; }
-    if (col) *col = (uint32_t)(p - ls) + 1;
+    if (col) {
+        /* in code points, as SARIF's columnKind says; in bytes on a line
+         * longer than a block (a minified manifest), so that each message
+         * stays bounded */
+        uint32_t c = 1;
+        if ((size_t)(p - ls) > LX_BLOCK) c = (uint32_t)(p - ls) + 1;
+        else
+            for (const char *q = ls; q < p; q++)
+                if (((unsigned char)*q & 0xC0) != 0x80) c++;
+        *col = c;
+    }
     return line;
 }
 
@@ -207,7 +217,8 @@ static char *read_manifest(lmodel *lm, const char *root, bool *root_told) {
         uint32_t line = 1, col = 1;
         if (ep && ep >= text && ep <= text + len) {
             for (const char *q = text; q < ep; q++) {
-                if (*q == '\n') { line++; col = 1; } else col++;
+                if (*q == '\n') { line++; col = 1; }
+                else if (((unsigned char)*q & 0xC0) != 0x80) col++;   /* code points */
             }
         }
         diag_add(&lm->diags, "load/package-manifest", DIAG_ERROR, "Manifest.json", -1, line, col, NULL,

@@ -347,6 +347,47 @@ static void test_loader_odd_paths(void) {
     }
 }
 
+/* Manifest.json positions count code points, as the SARIF report's
+ * columnKind (unicodeCodePoints) says: an "é" before the place is one
+ * column, not two bytes. */
+static void manifest_column(const char *dir, const char *json, uint32_t line, uint32_t col) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/M.mlpackage", dir);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/M.mlpackage/Manifest.json", dir);
+    FILE *f = fopen(p, "wb");
+    if (!f) {
+        CHECK(0);
+        return;
+    }
+    fputs(json, f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/M.mlpackage", dir);
+    lmodel *lm = loader_load(p, NULL);
+    const cml_diag *d = lm && lm->model ? first_diag(lm->model, "load/package-manifest") : NULL;
+    CHECK(d != NULL);
+    if (d) {
+        CHECK_INT(d->loc.line, line);
+        CHECK_INT(d->loc.column, col);
+    }
+    loader_free(lm);
+}
+
+static void test_manifest_columns(void) {
+    char d[4096];
+    if (!tmp_make_dir(d, sizeof d, "cml-mcol-")) {
+        CHECK(0);
+        return;
+    }
+    /* not JSON: the error after "é" */
+    manifest_column(d, "{\n  \"\xc3\xa9\": 1 x\n}\n", 2, 10);
+    /* a key the loader names: fileFormatVersion after "é" on its line */
+    manifest_column(d, "{\"\xc3\xa9\": 1, \"fileFormatVersion\": 5}\n", 1, 11);
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
+    CHECK(system(cmd) == 0);
+}
+
 /* fs_inside on paths that do not resolve: a missing name inside the folder
  * is the caller's "does not exist" (0); a link to nothing, at any depth,
  * and a path through a link that leads out are "leads out" (-1), told the
@@ -579,6 +620,7 @@ int main(void) {
     RUN(test_discover);
     RUN(test_tmp_make_dir);
     RUN(test_loader_odd_paths);
+    RUN(test_manifest_columns);
     RUN(test_loader_arena_sweep);
     RUN(test_fs_inside);
     RUN(test_map_file);

@@ -709,6 +709,19 @@ static void test_bad_values(void) {
     expect_error(nul1, sizeof nul1 - 1, "NUL byte inside a string");
     char nul2[] = HEAD "            fp32 y = f(a = x)\0;\n" TAIL;
     expect_error(nul2, sizeof nul2 - 1, "unexpected NUL byte");
+    /* the column counts code points, as the SARIF report's columnKind
+     * (unicodeCodePoints) says: "é😀" is 2 columns, not 6 bytes */
+    t = HEAD "            fp32 y = f(a = string(\"\xc3\xa9\xf0\x9f\x98\x80\")) !;\n" TAIL;
+    {
+        ctx *c = ctx_new(0);
+        CHECK(parse(c, t, strlen(t)) == NULL);
+        CHECK_INT(c->dl.n, 1);
+        if (c->dl.n) {
+            CHECK_INT(c->dl.items[0]->loc.line, 4);
+            CHECK_INT(c->dl.items[0]->loc.column, 42);
+        }
+        ctx_free(c);
+    }
     /* garbage and empty input */
     expect_error("", 0, "expected 'program'");
     expect_error("\xff\xfe", 2, "unexpected byte 0xff");
@@ -950,6 +963,12 @@ static void test_mlmodelc_program(void) {
     CHECK(m && m->type_case == CMLPB__MODEL__TYPE_ML_PROGRAM);
     CHECK(has_diag(&c->dl, "load/interface-invalid", 2, "metadata.json is not valid JSON (parse error at line 4"));
     CHECK(has_diag(&c->dl, "load/compiled-limited", 1, "are unknown"));
+    ctx_free(c);
+    /* its column in code points: "ü" before the error is one column */
+    write_file(dir, "metadata.json", "[\n  {\n    \"\xc3\xbc\" : 7 oops\n");
+    c = ctx_new(0);
+    CHECK_INT(mlmodelc_read(dir, c->a, &m, &c->pos, &info, &c->dl), 0);
+    CHECK(has_diag(&c->dl, "load/interface-invalid", 2, "(parse error at line 3, column 13, byte 19)"));
     ctx_free(c);
 
     /* broken model.mil with good metadata: the description alone */
