@@ -7,7 +7,9 @@
    inputs of action.yml, and the permissions allow the SARIF upload.
  - docs/pre-commit.md's configuration is valid YAML naming the hook id of
    .pre-commit-hooks.yaml, and its pattern is the hook's.
- - docs/xcode.md's build-phase script is valid sh (bash -n).
+ - docs/xcode.md's build-phase script is valid sh (bash -n) and, run as Xcode runs it
+   (SRCROOT, PLATFORM_NAME, the deployment target, SCRIPT_INPUT_FILE_*), checks the
+   phase's Input Files when there are any, else $SRCROOT/Models.
  - docs/editors.md's problem matcher is the one in .vscode/tasks.json.
  - Every relative link in README.md and docs/*.md (rule pages aside, which
    test_check_cli checks) points at a file that exists.
@@ -118,6 +120,34 @@ for s in scripts:
         bad("docs/xcode.md's script does not parse: " + r.stderr)
     if "--format xcode" not in s:
         bad("docs/xcode.md's script does not use --format xcode")
+    # run as Xcode would: /bin/sh, the build settings in the environment;
+    # with Input Files (a sandboxed phase may read nothing else) it checks
+    # those, without them the whole $SRCROOT/Models
+    ex = os.path.join(build, "examples")
+    if os.path.isdir(ex):
+        import shutil
+        import tempfile
+        with tempfile.TemporaryDirectory() as t:
+            models = os.path.join(t, "My App", "Models")
+            os.makedirs(models)
+            for m in ("tiny_pipeline.mlmodel", "tiny_image_nn.mlmodel"):
+                shutil.copy(os.path.join(ex, m), models)
+            env = dict(os.environ, PATH=build + os.pathsep + os.environ.get("PATH", ""),
+                       SRCROOT=os.path.join(t, "My App"), PLATFORM_NAME="iphoneos",
+                       IPHONEOS_DEPLOYMENT_TARGET="16.0")
+            env.pop("SCRIPT_INPUT_FILE_COUNT", None)
+            whole = subprocess.run(["sh", "-c", s], capture_output=True, text=True, env=env, cwd=t)
+            env.update(SCRIPT_INPUT_FILE_COUNT="1", SCRIPT_INPUT_FILE_0=os.path.join(models, "tiny_pipeline.mlmodel"))
+            listed = subprocess.run(["sh", "-c", s], capture_output=True, text=True, env=env, cwd=t)
+            for r, want, unwanted in ((whole, 2, None), (listed, 1, "tiny_image_nn")):
+                if r.returncode > 1 or "tiny_pipeline.mlmodel:1:1: " not in r.stdout:
+                    bad("docs/xcode.md's script as Xcode runs it: exit %d, %s" % (r.returncode, r.stdout + r.stderr))
+                if "iOS16.0 from Xcode's build settings" not in r.stderr:
+                    bad("docs/xcode.md's script did not take the target from the build settings: " + r.stderr)
+                if ("%d model%s checked" % (want, "s" if want > 1 else "")) not in r.stderr:
+                    bad("docs/xcode.md's script checked the wrong models: " + r.stderr)
+                if unwanted and unwanted in r.stdout + r.stderr:
+                    bad("docs/xcode.md's script checked a model not among the Input Files: " + r.stdout)
 
 ed = open(os.path.join(src, "docs", "editors.md"), encoding="utf-8").read()
 tasks_text = "\n".join(l for l in open(os.path.join(src, ".vscode", "tasks.json")).read().splitlines()
