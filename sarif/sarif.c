@@ -73,6 +73,7 @@ typedef struct sstate {
     size_t n_arts, cap_arts;
     size_t *slots;          /* hash index of arts by path */
     size_t n_slots;         /* power of two, or 0 */
+    char *real_root;        /* the source root's real path, or NULL */
     bool oom;
 } sstate;
 
@@ -313,6 +314,31 @@ static void slot_put(size_t *slots, size_t n_slots, const char *path, size_t idx
     slots[k] = idx + 1;
 }
 
+/* path as its real path from the source root, when a symbolic link on the
+ * way (a linked Models folder) leads to a file that is inside the root:
+ * GitHub shows no result whose path goes through a symbolic link. NULL
+ * when the file does not exist, leads out of the root, or the real path
+ * is the path itself (then the path as the run holds it is kept). */
+static char *real_under_root(const sstate *S, const char *path) {
+    const char *wd = S->r->working_dir;
+    if (!S->real_root || !wd || wd[0] != '/') return NULL;
+    char *abs = path[0] == '/' ? sarif_strdup(path) : sarif_join_path(wd, path);
+    char *real = abs ? fs_realpath(abs) : NULL;
+    free(abs);
+    char *out = NULL;
+    size_t n = strlen(S->real_root);
+    if (real && n > 1 && !strncmp(real, S->real_root, n) && real[n] == '/' && real[n + 1]) {
+        bool o = false;
+        char *lex = sarif_path_uri(path, wd, S->r->source_root, &o);
+        char *enc = sarif_uri_encode(real + n + 1);
+        if (lex && enc && strcmp(lex, enc)) out = sarif_strdup(real + n + 1);
+        free(lex);
+        free(enc);
+    }
+    free(real);
+    return out;
+}
+
 /* Index of path in artifacts[], adding it (takes ownership of path). */
 static long art_add(sstate *S, char *path) {
     if (!path) {
@@ -349,7 +375,9 @@ static long art_add(sstate *S, char *path) {
         S->cap_arts = cap;
     }
     bool rel = true;
-    char *uri = sarif_path_uri(path, S->r->working_dir, S->r->source_root, &rel);
+    char *real = real_under_root(S, path);
+    char *uri = real ? sarif_uri_encode(real) : sarif_path_uri(path, S->r->working_dir, S->r->source_root, &rel);
+    free(real);
     if (!uri) {
         free(path);
         S->oom = true;
@@ -706,6 +734,10 @@ static void write_invocation(sstate *S, cJSON *run, size_t written, size_t total
 static int write_sarif(FILE *out, const run_result *r, const writer_opts *wo) {
     (void)wo;
     sstate S = {.r = r};
+    {
+        const char *root = nonempty(r->source_root) ? r->source_root : r->working_dir;
+        S.real_root = root && root[0] == '/' ? fs_realpath(root) : NULL;
+    }
     bool *keep = r->n_findings ? calloc(r->n_findings, sizeof *keep) : NULL;
     cJSON *root = cJSON_CreateObject();
     int rc = -1;
@@ -782,6 +814,7 @@ out:
     free(S.arts);
     free(S.slots);
     free(S.rules);
+    free(S.real_root);
     return rc;
 }
 

@@ -457,6 +457,34 @@ static void test_source_root(void) {
     char cfg[PATH_MAX + 64];
     snprintf(cfg, sizeof cfg, "%s/.coreml-lint.json", repo);
     unlink(cfg);
+
+    /* a model reached through a symbolic link inside the repository (a
+     * linked Models folder): GitHub shows no result whose path goes
+     * through a link, so the SARIF path is the real one; the fingerprint
+     * stays the path's as given, as the baseline knows it */
+    char link[PATH_MAX + 64];
+    snprintf(link, sizeof link, "%s/Linked", repo);
+    CHECK(symlink("app/Models", link) == 0);
+    r = run_in(repo, (const char *const[]){"--no-config", "--format", "sarif", "-o", "linked.sarif",
+                                           "Linked/m.mlmodel", NULL});
+    EXPECT_CODE(r, 0);
+    cli_res_free(&r);
+    sarif_facts("repo/linked.sarif", a);
+    CHECK_STR(a[0], "app/Models/m.mlmodel");
+    for (int i = 0; i < 3; i++) free(a[i]);
+    /* a link that leads out of the repository keeps the path as given */
+    snprintf(link, sizeof link, "%s/Out", repo);
+    CHECK(symlink("../outside", link) == 0);
+    work_dirs("outside");
+    bytes = cli_slurp(model, &n);
+    if (bytes) write_file("outside/o.mlmodel", bytes, n);
+    free(bytes);
+    r = run_in(repo, (const char *const[]){"--no-config", "--format", "sarif", "-o", "out.sarif", "Out/o.mlmodel", NULL});
+    EXPECT_CODE(r, 0);
+    cli_res_free(&r);
+    sarif_facts("repo/out.sarif", a);
+    CHECK_STR(a[0], "Out/o.mlmodel");
+    for (int i = 0; i < 3; i++) free(a[i]);
 }
 
 /* Any object in j with "suppressed": true? */
