@@ -147,7 +147,7 @@ elif vim:
             f.write(txt.stdout)
         with open(script, "w", encoding="utf-8") as f:
             f.write("set " + efm.group(1) + "\ncgetfile " + rep + "\nlet out = []\nfor e in getqflist()\n"
-                    "  if e.valid | call add(out, bufname(e.bufnr) . '|' . e.lnum . '|' . e.text) | endif\n"
+                    "  if e.valid | call add(out, bufname(e.bufnr) . '|' . e.lnum . '|' . e.col . '|' . e.vcol . '|' . e.text) | endif\n"
                     "endfor\ncall writefile(out, '" + qf + "')\nqa!\n")
         subprocess.run([vim, "-u", "NONE", "-i", "NONE", "-es", "-S", script], capture_output=True, timeout=60)
         entries = open(qf, encoding="utf-8").read().splitlines() if os.path.exists(qf) else []
@@ -156,6 +156,14 @@ elif vim:
     if len(entries) != len(expected) or strays:
         bad("vim with docs/editors.md's errorformat: %d valid entries for %d findings; not a model: %r"
             % (len(entries), len(expected), strays[:3]))
+    # columns count characters: Vim must read them as such (%v), not as
+    # byte indexes (%c)
+    cols = {(e["file"], e["line"], e["column"]) for e in expected if e["line"] and e["column"]}
+    for e in entries:
+        f_, l_, c_, v_ = e.split("|", 4)[:4]
+        if c_ != "0" and (f_, l_, c_) in cols and v_ != "1":
+            bad("vim with docs/editors.md's errorformat reads a column as a byte index (%c), not a character: " + e)
+            break
 with_pos = sum(1 for e in expected if e["line"])
 if not failures:
     print("ok   %d findings matched (%d with a line and column) out of %d lines, with %s's RegExp"
