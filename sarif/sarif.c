@@ -304,7 +304,7 @@ static long art_find(const sstate *S, const char *path) {
     for (size_t k = path_hash(path) & (S->n_slots - 1);; k = (k + 1) & (S->n_slots - 1)) {
         size_t v = S->slots[k];
         if (!v) return -1;
-        if (strcmp(S->arts[v - 1].path, path) == 0) return (long)(v - 1);
+        if (strcmp(S->arts[v - 1].uri, path) == 0) return (long)(v - 1);
     }
 }
 
@@ -345,35 +345,8 @@ static long art_add(sstate *S, char *path) {
         S->oom = true;
         return -1;
     }
-    long i = art_find(S, path);
-    if (i >= 0) {
-        free(path);
-        return i;
-    }
-    if ((S->n_arts + 1) * 2 > S->n_slots) {
-        size_t n = S->n_slots ? S->n_slots * 2 : 64;
-        size_t *slots = calloc(n, sizeof *slots);
-        if (!slots) {
-            free(path);
-            S->oom = true;
-            return -1;
-        }
-        for (size_t k = 0; k < S->n_arts; k++) slot_put(slots, n, S->arts[k].path, k);
-        free(S->slots);
-        S->slots = slots;
-        S->n_slots = n;
-    }
-    if (S->n_arts == S->cap_arts) {
-        size_t cap = S->cap_arts ? S->cap_arts * 2 : 16;
-        sart *v = realloc(S->arts, cap * sizeof *v);
-        if (!v) {
-            free(path);
-            S->oom = true;
-            return -1;
-        }
-        S->arts = v;
-        S->cap_arts = cap;
-    }
+    /* one entry per URI: a file reached by two paths (a linked folder and
+     * the folder itself) is one artifact, as SARIF wants them unique */
     bool rel = true;
     char *real = real_under_root(S, path);
     char *uri = real ? sarif_uri_encode(real) : sarif_path_uri(path, S->r->working_dir, S->r->source_root, &rel);
@@ -383,8 +356,40 @@ static long art_add(sstate *S, char *path) {
         S->oom = true;
         return -1;
     }
+    long i = art_find(S, uri);
+    if (i >= 0) {
+        free(path);
+        free(uri);
+        return i;
+    }
+    if ((S->n_arts + 1) * 2 > S->n_slots) {
+        size_t n = S->n_slots ? S->n_slots * 2 : 64;
+        size_t *slots = calloc(n, sizeof *slots);
+        if (!slots) {
+            free(path);
+            free(uri);
+            S->oom = true;
+            return -1;
+        }
+        for (size_t k = 0; k < S->n_arts; k++) slot_put(slots, n, S->arts[k].uri, k);
+        free(S->slots);
+        S->slots = slots;
+        S->n_slots = n;
+    }
+    if (S->n_arts == S->cap_arts) {
+        size_t cap = S->cap_arts ? S->cap_arts * 2 : 16;
+        sart *v = realloc(S->arts, cap * sizeof *v);
+        if (!v) {
+            free(path);
+            free(uri);
+            S->oom = true;
+            return -1;
+        }
+        S->arts = v;
+        S->cap_arts = cap;
+    }
     S->arts[S->n_arts] = (sart){path, uri, rel};
-    slot_put(S->slots, S->n_slots, path, S->n_arts);
+    slot_put(S->slots, S->n_slots, uri, S->n_arts);
     return (long)S->n_arts++;
 }
 

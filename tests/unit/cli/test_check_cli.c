@@ -472,6 +472,18 @@ static void test_source_root(void) {
     sarif_facts("repo/linked.sarif", a);
     CHECK_STR(a[0], "app/Models/m.mlmodel");
     for (int i = 0; i < 3; i++) free(a[i]);
+    /* the same file by both paths is one artifact (SARIF's artifacts are
+     * unique items) */
+    r = run_in(repo, (const char *const[]){"--no-config", "--format", "sarif", "app/Models/m.mlmodel",
+                                           "Linked/m.mlmodel", NULL});
+    EXPECT_CODE(r, 0);
+    {
+        cJSON *j = cJSON_Parse(r.out);
+        const cJSON *arts = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "runs"), 0), "artifacts");
+        CHECK_INT(cJSON_GetArraySize(arts), 1);
+        cJSON_Delete(j);
+    }
+    cli_res_free(&r);
     /* a link that leads out of the repository keeps the path as given */
     snprintf(link, sizeof link, "%s/Out", repo);
     CHECK(symlink("../outside", link) == 0);
