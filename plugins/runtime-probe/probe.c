@@ -17,7 +17,11 @@
  * memory); a bad --input is a usage error (cml_usage_error; the CLI exits
  * 2). Every outcome of a run has the one rule that reports it (see
  * prb_run_notes). */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE   /* O_PATH */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <unistd.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -220,14 +224,53 @@ static bool prb_has_errors(const cml_model *m) {
 
 /* ---- linked models ---------------------------------------------------------------- */
 
+/* The real path of path (malloc'd), or NULL. Through /proc/self/fd where
+ * there is one, as the host's fs_realpath: glibc's realpath walks every
+ * prefix, which links inside a checkout can make cost 0.4 s a call. */
+static char *prb_realpath(const char *path) {
+#if defined(__linux__) && defined(O_PATH)
+    int fd = open(path, O_PATH | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    char link[64], buf[4096];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, buf, sizeof buf);
+    int e = errno;
+    close(fd);
+    if (n > 0 && (size_t)n < sizeof buf && buf[0] == '/') {
+        buf[n] = 0;
+        return strdup(buf);
+    }
+    if (n >= 0 || e == ENAMETOOLONG) return NULL;   /* too long, or not a path here: refused */
+#endif
+    return realpath(path, NULL);
+}
+
+/* real (a resolved path) is root (a resolved folder) or below it */
+static bool prb_within(const char *root, const char *real) {
+    size_t n = strlen(root);
+    while (n > 1 && root[n - 1] == '/') n--;
+    if (n == 1 && root[0] == '/') return true;
+    return !strncmp(real, root, n) && (real[n] == '/' || real[n] == 0);
+}
+
 /* SOURCE: apple/coremltools mlmodel/format/LinkedModel.proto
  * LinkedModelFile: linkedModelFileName (e.g. "MyFetureExtractor.mlmodelc")
  * searched along linkedModelSearchPath, ":"-separated paths relative to
  * this model or absolute, "" meaning "."; the "$BUNDLE_MAIN" and
  * "$BUNDLE_IDENTIFIER(...)" paths name app bundles, which only the app has.
  * Relative paths are tried from the folder holding the model and, for a
- * package or compiled folder, from inside it. */
-static const cml_model *prb_find_link(cml_ctx *ctx, const cml_model *m, const cml_op *op, char *why, size_t n) {
+ * package or compiled folder, from inside it.
+ *
+ * The file names and search paths are the model's, so a stranger's: only a
+ * file whose real path lies in the folder holding the model is used, and
+ * one outside it reads as one that does not exist (a search path of "/etc"
+ * once told the report which files the runner has, and loaded them). Each
+ * file is loaded once (ls->files, by real path), at most PROBE_LINK_FILES
+ * of them, and at most PROBE_LINK_TRIES candidate paths are looked at: a
+ * 161-byte pipeline of two stages that link its own file loaded 2^16
+ * copies of itself (5.7 GB, past any time limit, in the host process). */
+static const cml_model *prb_find_link(cml_ctx *ctx, prb_linkset *ls, const cml_model *m, const cml_op *op,
+                                      char *why, size_t n) {
     const cml_attr *fa = cml_op_attr(op, "linkedModelFile.linkedModelFileName.defaultValue"),
                    *sa = cml_op_attr(op, "linkedModelFile.linkedModelSearchPath.defaultValue");
     const char *file = fa && fa->kind == CML_ATTR_STRING ? fa->s : NULL, *search = sa && sa->kind == CML_ATTR_STRING ? sa->s : "";
@@ -239,12 +282,22 @@ static const cml_model *prb_find_link(cml_ctx *ctx, const cml_model *m, const cm
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
-    if (slash) *slash = 0;
+    if (slash == dir) dir[1] = 0;   /* a model in "/" */
+    else if (slash) *slash = 0;
     else snprintf(dir, sizeof dir, ".");
+    char *root = prb_realpath(dir);
+    if (!root) {
+        snprintf(why, n, "the folder holding the model cannot be resolved, so '%.200s' was not looked up", file);
+        return NULL;
+    }
     char tried[1024] = "";
     size_t k = 0;
     const char *sp = search && *search ? search : ".";
-    while (*sp || sp == search) {
+    struct stat ms;
+    bool model_dir = *path && stat(path, &ms) == 0 && S_ISDIR(ms.st_mode);
+    const cml_model *found = NULL;
+    bool done = false;
+    while (!done && (*sp || sp == search)) {
         const char *colon = strchr(sp, ':');
         size_t len = colon ? (size_t)(colon - sp) : strlen(sp);
         char entry[2048];
@@ -255,10 +308,8 @@ static const cml_model *prb_find_link(cml_ctx *ctx, const cml_model *m, const cm
         } else {
             /* relative entries: from the model's folder, and from inside
              * the model when it is a folder (a package or compiled model) */
-            struct stat ms;
-            bool model_dir = *path && stat(path, &ms) == 0 && S_ISDIR(ms.st_mode);
             const char *bases[2] = {dir, path};
-            for (int b = 0; b < 2; b++) {
+            for (int b = 0; b < 2 && !done; b++) {
                 char cand[8192];
                 if (entry[0] == '/') {
                     if (b) break;
@@ -270,39 +321,89 @@ static const cml_model *prb_find_link(cml_ctx *ctx, const cml_model *m, const cm
                 } else {
                     snprintf(cand, sizeof cand, "%s/%s/%s", bases[b], entry, file);
                 }
-                struct stat st;
-                if (stat(cand, &st) != 0) {
+                if (ls->tries >= PROBE_LINK_TRIES) {
+                    snprintf(why, n, "not looked up: the model's links name more than %d paths to try", PROBE_LINK_TRIES);
+                    free(root);
+                    return NULL;
+                }
+                ls->tries++;
+                char *real = prb_realpath(cand);
+                if (!real || !prb_within(root, real)) {
+                    /* missing, or outside the model's folder: told alike */
+                    free(real);
                     if (k < sizeof tried - 1) k += (size_t)snprintf(tried + k, sizeof tried - k, "%s%s", k ? ", " : "", cand);
                     continue;
                 }
-                const cml_model *lm = cml_load_model(ctx, cand);
-                if (!lm) continue;
-                if (prb_has_errors(lm)) {
-                    snprintf(why, n, "the linked model %.440s cannot be read", cand);
-                    return NULL;
+                prb_linked *f = NULL;
+                for (size_t i = 0; i < ls->n_files && !f; i++)
+                    if (!strcmp(ls->files[i].real, real)) f = &ls->files[i];
+                if (f) {
+                    free(real);
+                } else {
+                    if (ls->n_files >= PROBE_LINK_FILES) {
+                        snprintf(why, n, "not looked up: the model links more than %d model files", PROBE_LINK_FILES);
+                        free(real);
+                        free(root);
+                        return NULL;
+                    }
+                    if (ls->n_files == ls->cap_files) {
+                        size_t cap = ls->cap_files ? 2 * ls->cap_files : 4;
+                        prb_linked *nf = realloc(ls->files, cap * sizeof *nf);
+                        if (!nf) {
+                            free(real);
+                            break;
+                        }
+                        ls->files = nf;
+                        ls->cap_files = cap;
+                    }
+                    f = &ls->files[ls->n_files++];
+                    f->real = real;
+                    f->why[0] = 0;
+                    f->model = cml_load_model(ctx, cand);
+                    if (f->model && prb_has_errors(f->model)) {
+                        snprintf(f->why, sizeof f->why, "the linked model %.440s cannot be read", cand);
+                        f->model = NULL;
+                    } else if (!f->model) {
+                        snprintf(f->why, sizeof f->why, "the linked model %.440s could not be loaded", cand);
+                    }
                 }
-                return lm;
+                if (!f->model) snprintf(why, n, "%s", f->why);
+                found = f->model;
+                done = true;
             }
         }
         if (!colon) break;
         sp = colon + 1;
     }
-    snprintf(why, n, "'%.200s' was not found (tried %.280s)", file, tried);
-    return NULL;
+    free(root);
+    if (!done) snprintf(why, n, "'%.200s' was not found in the folder holding the model (tried %.230s)", file, tried);
+    return found;
+}
+
+static int prb_link_cmp(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t)((const probe_link *)a)->op, y = (uintptr_t)((const probe_link *)b)->op;
+    return x < y ? -1 : x > y;
 }
 
 /* every linkedModel op of m's classic function, with its model, and those
- * of the models they link (depth < 16: a model that links itself stops
- * there, and the executor refuses the too-deep chain) */
-static void prb_links_add(cml_ctx *ctx, const cml_model *m, prb_linkset *ls, int depth) {
+ * of the models they link: each model's ops once (a model that links
+ * itself, or models linked many times, are walked once), depth < 16 */
+static void prb_links_walk(cml_ctx *ctx, const cml_model *m, prb_linkset *ls, int depth) {
     const cml_function *fn = m ? m->classic : NULL;
     if (!fn || !fn->block || depth >= 16 || !CML_HOST_HAS(ctx->host, load_model)) return;
+    for (size_t i = 0; i < ls->n_walked; i++)
+        if (ls->walked[i] == m) return;
+    if (ls->n_walked == ls->cap_walked) {
+        size_t cap = ls->cap_walked ? 2 * ls->cap_walked : 4;
+        const cml_model **nw = realloc(ls->walked, cap * sizeof *nw);
+        if (!nw) return;
+        ls->walked = nw;
+        ls->cap_walked = cap;
+    }
+    ls->walked[ls->n_walked++] = m;
     for (size_t i = 0; i < fn->block->n_ops; i++) {
         const cml_op *op = fn->block->ops[i];
         if (strcmp(op->kind, "linkedModel")) continue;
-        bool seen = false;
-        for (size_t k = 0; k < ls->n; k++) seen |= ls->l[k].op == op;
-        if (seen) continue;
         if (ls->n == ls->cap) {
             size_t cap = ls->cap ? 2 * ls->cap : 4;
             probe_link *nl = realloc(ls->l, cap * sizeof *nl);
@@ -313,19 +414,38 @@ static void prb_links_add(cml_ctx *ctx, const cml_model *m, prb_linkset *ls, int
         probe_link *l = &ls->l[ls->n++];
         memset(l, 0, sizeof *l);
         l->op = op;
-        l->model = prb_find_link(ctx, m, op, l->why, sizeof l->why);
-        prb_links_add(ctx, l->model, ls, depth + 1);
+        l->model = prb_find_link(ctx, ls, m, op, l->why, sizeof l->why);
+        prb_links_walk(ctx, l->model, ls, depth + 1);
     }
+}
+
+/* the links of m, sorted by op for prb_link's bisection */
+static void prb_links_add(cml_ctx *ctx, const cml_model *m, prb_linkset *ls) {
+    prb_links_walk(ctx, m, ls, 0);
+    if (ls->n > 1) qsort(ls->l, ls->n, sizeof *ls->l, prb_link_cmp);
+}
+
+static void prb_links_free(prb_linkset *ls) {
+    for (size_t i = 0; i < ls->n_files; i++) free(ls->files[i].real);
+    free(ls->files);
+    free(ls->walked);
+    free(ls->l);
+    memset(ls, 0, sizeof *ls);
 }
 
 /* exec_io.link: the model looked up for a linkedModel op before the run */
 static const cml_model *prb_link(void *user, const cml_op *op, char *why, size_t n) {
     const prb_linkset *ls = user;
-    for (size_t i = 0; ls && i < ls->n; i++)
-        if (ls->l[i].op == op) {
-            if (!ls->l[i].model) snprintf(why, n, "%s", ls->l[i].why);
-            return ls->l[i].model;
-        }
+    size_t lo = 0, hi = ls ? ls->n : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((uintptr_t)ls->l[mid].op < (uintptr_t)op) lo = mid + 1;
+        else hi = mid;
+    }
+    if (ls && lo < ls->n && ls->l[lo].op == op) {
+        if (!ls->l[lo].model) snprintf(why, n, "%s", ls->l[lo].why);
+        return ls->l[lo].model;
+    }
     snprintf(why, n, "the linked model was not looked up");
     return NULL;
 }
@@ -483,10 +603,10 @@ static const probe_result *prb_get_with(cml_ctx *ctx, const cml_model *m, bool *
         }
     }
     prb_linkset links = {0};
-    prb_links_add(ctx, m, &links, 0);
+    prb_links_add(ctx, m, &links);
     exec_io io = {.read = prb_io_read, .stored_as = prb_io_stored, .user = ctx, .bytes = prb_io_bytes, .link = prb_link, .link_user = &links};
     probe_run(m, base, &o, &io, path, r);
-    free(links.l);
+    prb_links_free(&links);
     if (base == NULL && o.compare_to[0] && !c->baseline_problem[0])
         snprintf(c->baseline_problem, sizeof c->baseline_problem, "compare: the baseline %.900s was not run", o.compare_to);
     prb_add_figures(ctx, r);

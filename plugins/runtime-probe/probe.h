@@ -171,10 +171,25 @@ typedef struct probe_link {
     const cml_model *model;
     char why[512];
 } probe_link;
+/* The models loaded for links, each file once (by its real path), and the
+ * models whose links were listed (each once); tries counts the candidate
+ * files looked at, against PROBE_LINK_TRIES. */
+typedef struct prb_linked {
+    char *real;
+    const cml_model *model;
+    char why[512];
+} prb_linked;
 typedef struct prb_linkset {
     probe_link *l;
     size_t n, cap;
+    prb_linked *files;
+    size_t n_files, cap_files;
+    const cml_model **walked;
+    size_t n_walked, cap_walked;
+    size_t tries;
 } prb_linkset;
+#define PROBE_LINK_FILES 64     /* linked model files loaded for one probed model */
+#define PROBE_LINK_TRIES 4096   /* candidate paths looked at for one probed model */
 
 /* ---- probe_child.c ------------------------------------------------------------- */
 

@@ -1739,6 +1739,31 @@ static void test_compare_many_ops(void) {
     res_free(&r);
 }
 
+/* Linked models (LinkedModel.proto) name their file and search path, so a
+ * stranger chooses them. links/self.mlmodel, 8 pipeline stages that each
+ * link the file itself, made the probe load 8^16 copies of it in the host
+ * process (two stages: 5.7 GB in 30 s, outside the probe's own limits):
+ * each file is now loaded once, and the self-link refused. in/out.mlmodel
+ * links secret.mlmodel through "..:/": a runnable model outside its folder
+ * was loaded and run (and a name's existence anywhere showed in the
+ * report); now only the folder holding the model is searched. */
+static void test_linked_models(void) {
+    if (!have_probe) return;
+    char self[PATH_MAX + 64], out[PATH_MAX + 64];
+    path_in(self, sizeof self, hostile, "links/self.mlmodel");
+    path_in(out, sizeof out, hostile, "links/in/out.mlmodel");
+    res r = RUN_IN(work, 60, "probe", "--no-config", "-q", "--runs", "1", "--format", "json", self);
+    CHECK(r.sig == 0 && r.code == 0);
+    CHECK(strstr(r.out, "links back to itself") != NULL);
+    if (r.code) fprintf(stderr, "  probe of a self-linking pipeline: exit %d, signal %d\n", r.code, r.sig);
+    res_free(&r);
+    r = RUN_IN(work, 60, "probe", "--no-config", "-q", "--runs", "1", "--format", "json", out);
+    CHECK(r.code == 0);
+    CHECK(strstr(r.out, "'secret.mlmodel' was not found in the folder holding the model") != NULL);
+    CHECK(strstr(r.out, "\"status\":\t\"unsupported\"") != NULL);   /* secret.mlmodel did not run */
+    res_free(&r);
+}
+
 /* A --rules-dir rule's tags and help URL stay inside their table cells:
  * a tag holding a newline started a heading of its own in `rules --docs`,
  * and a '|' in the URL split the Markdown report's row. */
@@ -1818,6 +1843,7 @@ int main(void) {
     RUN(test_costly_excludes);
     RUN(test_many_op_kinds);
     RUN(test_compare_many_ops);
+    RUN(test_linked_models);
     RUN(test_rule_metadata_cells);
     RUN(test_probe_outputs_no_follow);
     RUN(test_probe_wrapping_shapes);

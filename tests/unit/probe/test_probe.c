@@ -925,7 +925,7 @@ static void test_classic_models(void) {
     CHECK(access(p, F_OK) == 0);
     doc = PROBE_JSON(&r, fixture("linked_missing.mlmodel"));
     CHECK_STR(str(figures(doc), "status"), "unsupported");
-    CHECK_INT(count_rule(doc, "probe/unsupported-op", "'not_there.mlmodel' was not found (tried "), 1);
+    CHECK_INT(count_rule(doc, "probe/unsupported-op", "'not_there.mlmodel' was not found in the folder holding the model (tried "), 1);
     CHECK_INT(count_rule(doc, "probe/run-error", NULL), 0);
     cJSON_Delete(doc);
     cli_res_free(&r);
