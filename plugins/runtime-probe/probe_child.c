@@ -868,6 +868,17 @@ static int prb_name_cmp(const void *x, const void *y) {
     return c ? c : (a->i > b->i) - (a->i < b->i);
 }
 
+typedef struct prb_oname {
+    const char *name;
+    size_t i;
+} prb_oname;
+
+static int prb_oname_cmp(const void *x, const void *y) {
+    const prb_oname *a = x, *b = y;
+    int c = strcmp(a->name, b->name);
+    return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
 static long prb_find(const prb_idx *ix, size_t n, const cml_op *op) {
     prb_idx key = {op, 0};
     const prb_idx *f = n ? bsearch(&key, ix, n, sizeof *ix, prb_idx_cmp) : NULL;
@@ -1228,16 +1239,31 @@ static void prb_baseline(prb_child *c, const exec_tensor *ins, size_t n_in, cons
     r->compared = true;
     snprintf(r->cmp_precision, sizeof r->cmp_precision, "%s",
              prb_precision(c->m, cml_model_function(c->m, c->o->function)));
-    /* outputs: by name, else position when both have one float output */
+    /* outputs: by name (the last float output of that name), else position
+     * when both have one float output; the baseline's float outputs sorted
+     * by name, each output finding its namesake by bisection (a scan per
+     * output was quadratic: two models of 80,000 outputs) */
     size_t nf_b = 0, nf_a = 0;
     for (size_t i = 0; i < n_out; i++) nf_b += prb_is_float(&o32[i]);
     for (size_t i = 0; i < noa; i++) nf_a += prb_is_float(&oa[i]);
+    prb_oname *onames = malloc((noa ? noa : 1) * sizeof *onames);
+    size_t non = 0;
+    for (size_t k = 0; onames && k < noa; k++)
+        if (oa[k].name && prb_is_float(&oa[k])) onames[non++] = (prb_oname){oa[k].name, k};
+    if (non > 1) qsort(onames, non, sizeof *onames, prb_oname_cmp);
     for (size_t i = 0; i < n_out && i < r->cap_outputs; i++) {
         probe_output *po = &r->outputs[i];
         if (!prb_is_float(&o32[i])) continue;
         const exec_tensor *ta = NULL;
-        for (size_t k = 0; k < noa; k++)
-            if (oa[k].name && o32[i].name && !strcmp(oa[k].name, o32[i].name) && prb_is_float(&oa[k])) ta = &oa[k];
+        if (o32[i].name && non) {
+            size_t lo = 0, hi = non;   /* past the last of the name */
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(onames[mid].name, o32[i].name) <= 0) lo = mid + 1;
+                else hi = mid;
+            }
+            if (lo > 0 && !strcmp(onames[lo - 1].name, o32[i].name)) ta = &oa[onames[lo - 1].i];
+        }
         if (!ta && nf_a == 1 && nf_b == 1)
             for (size_t k = 0; k < noa; k++)
                 if (prb_is_float(&oa[k])) ta = &oa[k];
@@ -1250,6 +1276,7 @@ static void prb_baseline(prb_child *c, const exec_tensor *ins, size_t n_in, cons
         po->cmp_rmse = cm.rmse;
         po->cmp_max_rel = cm.max_rel;
     }
+    free(onames);
     /* ops sharing names */
     prb_idx *byname = malloc((na ? na : 1) * sizeof *byname);
     double *relc = malloc((c->n_ops ? c->n_ops : 1) * sizeof *relc);
