@@ -250,7 +250,7 @@ int cmd_completion(const cli_command *c, cli_opts *o) {
         fprintf(stderr, "coreml-lint completion: give the shell: bash, zsh or fish\n");
         return 2;
     }
-    return fflush(stdout) == 0 ? 0 : 2;
+    return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 2;
 }
 
 /* ---- the man page ---------------------------------------------------------------------- */
@@ -382,5 +382,5 @@ int cmd_manpage(const cli_command *c, cli_opts *o) {
           ".SH SEE ALSO\nThe rule reference, docs/rules.md, and the set\\-up guides in docs/ (GitHub, pre\\-commit, "
           "Xcode, editors).\n",
           out);
-    return fflush(out) == 0 ? 0 : 2;
+    return fflush(out) == 0 && !ferror(out) ? 0 : 2;
 }

@@ -361,7 +361,7 @@ int cmd_test_rule(const cli_command *c, cli_opts *o) {
         outf("%zu of %zu cases pass", t.pass, t.pass + t.fail);
         rc = t.fail ? 1 : 0;
     }
-    if (fflush(stdout) != 0) rc = 2;
+    if (fflush(stdout) != 0 || ferror(stdout)) rc = 2;   /* ferror: a write that failed earlier */
     for (int k = 0; k < 2; k++) path_list_free(&models[k]);
     registry_free(reg);
     config_free(&cfg);

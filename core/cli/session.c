@@ -315,7 +315,10 @@ void session_output_abort(report_file *rf) {
 int session_output_commit(report_file *rf) {
     if (rf->f == stdout) {
         rf->f = NULL;
-        if (fflush(stdout) != 0) {
+        /* ferror too: a write that failed while the buffer filled (a
+         * report larger than it, to a full disk) left fflush nothing to
+         * fail on, and `rules > /dev/full` exited 0 */
+        if (fflush(stdout) != 0 || ferror(stdout)) {
             cli_errorf("coreml-lint: cannot write the report: %s", strerror(errno));
             return -1;
         }

@@ -1798,6 +1798,22 @@ static void test_compare_many_outputs(void) {
     res_free(&r);
 }
 
+/* A report that could not be written is exit 2, however long it is: the
+ * rule list (larger than stdio's buffer) to a full disk exited 0, since
+ * the write failed while the buffer filled and left the final fflush
+ * nothing to fail on. */
+static void test_report_write_errors(void) {
+    if (access("/dev/full", W_OK) != 0) return;
+    static const char *const cmds[] = {"rules", "rules --format json", "rules --format markdown", "manpage",
+                                       "completion bash"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        int st = sh("cd '%s' && '%s' %s > /dev/full 2>/dev/null", work, bin, cmds[i]);
+        bool two = st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 2;
+        if (!two) fprintf(stderr, "  `%s > /dev/full`: status %d, wanted exit 2\n", cmds[i], st);
+        CHECK(two);
+    }
+}
+
 /* A --rules-dir rule's tags and help URL stay inside their table cells:
  * a tag holding a newline started a heading of its own in `rules --docs`,
  * and a '|' in the URL split the Markdown report's row. */
@@ -1867,6 +1883,7 @@ int main(void) {
     RUN(test_symlink_oracle);
     RUN(test_atomic_report);
     RUN(test_report_to_fifo);
+    RUN(test_report_write_errors);
     RUN(test_docs_symlink);
     RUN(test_lua_wall_clock);
     RUN(test_fanout_walks);
