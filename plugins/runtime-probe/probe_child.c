@@ -1209,7 +1209,21 @@ static void prb_baseline(prb_child *c, const exec_tensor *ins, size_t n_in, cons
     probe_result *r = c->res;
     r->stage = STAGE_BASELINE;
     char err[PROBE_MSG];
-    exec_plan *pa = exec_prepare(c->base, NULL, &eo, err, sizeof err);
+    /* the baseline's function of the name --function gave (the default
+     * one ran instead: a multifunction model compared with itself on
+     * --function fn_b diverged, fn_b against fn_a); a baseline without it
+     * runs its only function, and one of several functions is refused */
+    const char *bfn = NULL;
+    if (c->o->function[0]) {
+        if (cml_model_function(c->base, c->o->function)) {
+            bfn = c->o->function;
+        } else if (c->base->n_functions > 1) {
+            snprintf(r->cmp_error, sizeof r->cmp_error, "the baseline %.400s has no function '%.200s' (--function)",
+                     c->o->compare_to, c->o->function);
+            return;
+        }
+    }
+    exec_plan *pa = exec_prepare(c->base, bfn, &eo, err, sizeof err);
     if (!pa) {
         snprintf(r->cmp_error, sizeof r->cmp_error, "the baseline %.400s cannot be run: %.500s", c->o->compare_to, err);
         return;

@@ -466,6 +466,26 @@ static void test_compare(void) {
     CHECK(num(figures(doc), "compare.outputs.0.linf") == 0);
     cJSON_Delete(doc);
     cli_res_free(&r);
+    /* --function: the baseline runs the function of that name (it ran its
+     * default one: the multifunction example against itself on fn_b
+     * diverged, fn_b against fn_a); a baseline of several functions
+     * without it is the user's mistake */
+    char multi[PATH_MAX + 64];
+    snprintf(multi, sizeof multi, "%s/../../examples/tiny_multifunction.mlpackage", fix);
+    for (int k = 0; k < 2; k++) {
+        r = RUN_BIN("compare", "--no-config", "--runs", "1", "--format", "json", "--function", k ? "fn_b" : "fn_a", multi,
+                    multi);
+        doc = cJSON_Parse(r.out);
+        CHECK_INT(r.code, 0);
+        CHECK_INT(count_rule(doc, "probe/baseline-divergence", NULL), 0);
+        CHECK(num(figures(doc), "compare.outputs.0.linf") == 0);
+        cJSON_Delete(doc);
+        cli_res_free(&r);
+    }
+    r = RUN_BIN("compare", "--no-config", "--runs", "1", "--function", "main", multi, fixture("pass_clean.mlpackage"));
+    CHECK_INT(r.code, 2);
+    CHECK(strstr(r.out, "has no function 'main' (--function)") != NULL || strstr(r.err, "has no function 'main' (--function)") != NULL);
+    cli_res_free(&r);
     r = RUN_BIN("compare", "--no-config", fixture("pass_clean.mlpackage"));
     CHECK_INT(r.code, 2);
     cli_res_free(&r);
