@@ -28,7 +28,9 @@
  *    nothing of their target.
  *  - reports: -o never writes through a planted symbolic link, a run
  *    killed before it finishes leaves the previous report, two runs at
- *    once leave one complete report.
+ *    once leave one complete report, output lost to a full disk is exit 2.
+ *  - the probe: linked models are loaded once each and only from the
+ *    model's own folder; 80,000 outputs cost no scan per output.
  *  - Lua rules: a backtracking string.find (all inside one C call) and a
  *    VM loop end as rule/timeout under lua_seconds when the budget is huge,
  *    as rule/budget-exceeded under the default budget; other rules run. */
