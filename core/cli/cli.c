@@ -9,13 +9,26 @@
 #include "cli/cli.h"
 #include "format/sanitize.h"
 
+/* A usage error, "coreml-lint CMD: MESSAGE", goes out as "coreml-lint CMD:
+ * error: MESSAGE", as compilers write theirs ("clang: error: ..."): an
+ * Xcode build phase shows a line of that form as an issue, and without the
+ * word the build log said only that the script failed. */
 void cli_errorf(const char *fmt, ...) {
     char buf[4096];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    san_fputs(buf, stderr);
+    const char *sep = strncmp(buf, "coreml-lint", 11) ? NULL : strstr(buf, ": ");
+    if (sep && sep - buf < 64 && strncmp(sep + 2, "error: ", 7) != 0) {
+        char head[256];
+        snprintf(head, sizeof head, "%.*s", (int)(sep + 2 - buf), buf);
+        san_fputs(head, stderr);
+        fputs("error: ", stderr);
+        san_fputs(sep + 2, stderr);
+    } else {
+        san_fputs(buf, stderr);
+    }
     fputc('\n', stderr);
 }
 

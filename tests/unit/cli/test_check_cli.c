@@ -187,6 +187,16 @@ static void test_exit_codes(void) {
     EXPECT_CODE(r, 2);
     CHECK(strstr(r.err, "'missing.mlmodel' does not exist") != NULL);
     cli_res_free(&r);
+    /* a usage error says "error:" as compilers do, which an Xcode build
+     * phase shows as an issue */
+    r = RUNW("--format", "xcode", "missing.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "coreml-lint check: error: 'missing.mlmodel' does not exist\n") == r.err);
+    cli_res_free(&r);
+    r = RUNW("--format", "nope", "missing.mlmodel");
+    EXPECT_CODE(r, 2);
+    CHECK(strstr(r.err, "coreml-lint: error: --format: unknown format 'nope'") == r.err);
+    cli_res_free(&r);
 }
 
 /* pre-commit and `git diff --name-only` pass the files of a package, not the
