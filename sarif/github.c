@@ -107,11 +107,15 @@ static int write_github(FILE *out, const run_result *r, const writer_opts *wo) {
         const notification *n = r->notes[i];
         if (n) per[n->level == LEVEL_ERROR ? 0 : n->level == LEVEL_WARNING ? 1 : 2]++;
     }
+    /* the overflow message is an annotation too: a notice, unless the
+     * notices fill their 10 exactly, where it would hide the tenth; then a
+     * warning if those have room */
     if (per[0] > GH_ANNOTATION_LIMIT || per[1] > GH_ANNOTATION_LIMIT || per[2] > GH_ANNOTATION_LIMIT)
         fprintf(out,
-                "::notice title=coreml-lint::coreml-lint wrote %zu error, %zu warning and %zu notice annotations; "
+                "::%s title=coreml-lint::coreml-lint wrote %zu error, %zu warning and %zu notice annotations; "
                 "GitHub shows at most %u of each level per step. The job log and the SARIF report list them all.\n",
-                per[0], per[1], per[2], GH_ANNOTATION_LIMIT);
+                per[2] == GH_ANNOTATION_LIMIT && per[1] < GH_ANNOTATION_LIMIT ? "warning" : "notice", per[0], per[1],
+                per[2], GH_ANNOTATION_LIMIT);
     for (size_t i = 0; i < r->n_findings; i++) {
         const finding *f = r->findings[i];
         if (!f || f->suppressed) continue;

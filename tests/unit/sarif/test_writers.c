@@ -756,6 +756,16 @@ static void test_sarif_cap(void) {
     static const char head[] = "::notice title=coreml-lint::coreml-lint wrote 0 error, 0 warning and 11 notice";
     CHECK(gh && strncmp(gh, head, sizeof head - 1) == 0);
     free(gh);
+    /* 11 errors and exactly 10 notices: a notice would hide the tenth, so
+     * the message is a warning */
+    for (size_t i = 0; i < 21; i++) fs[i].level = i < 11 ? LEVEL_ERROR : LEVEL_NOTE;
+    fs[0].suppressed = false;
+    r.n_findings = 21;
+    gh = capture("github", &r, &rc);
+    CHECK_INT(rc, 0);
+    static const char head2[] = "::warning title=coreml-lint::coreml-lint wrote 11 error, 0 warning and 10 notice";
+    CHECK(gh && strncmp(gh, head2, sizeof head2 - 1) == 0);
+    free(gh);
     free(fs);
     free(fp);
     free(names);
