@@ -2,6 +2,7 @@
 /* cli.c — command dispatch: `coreml-lint [COMMAND] [options] ARGS...`.
  * Without a command (or with a path first), check. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,13 @@
 /* A usage error, "coreml-lint CMD: MESSAGE", goes out as "coreml-lint CMD:
  * error: MESSAGE", as compilers write theirs ("clang: error: ..."): an
  * Xcode build phase shows a line of that form as an issue, and without the
- * word the build log said only that the script failed. */
+ * word the build log said only that the script failed. A line that names
+ * its level already ("coreml-lint: warning: ...", a notification) keeps it. */
+static bool has_level(const char *s) {
+    return !strncmp(s, "error: ", 7) || !strncmp(s, "warning: ", 9) || !strncmp(s, "note: ", 6) ||
+           !strncmp(s, "none: ", 6);
+}
+
 void cli_errorf(const char *fmt, ...) {
     char buf[4096];
     va_list ap;
@@ -20,7 +27,7 @@ void cli_errorf(const char *fmt, ...) {
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     const char *sep = strncmp(buf, "coreml-lint", 11) ? NULL : strstr(buf, ": ");
-    if (sep && sep - buf < 64 && strncmp(sep + 2, "error: ", 7) != 0) {
+    if (sep && sep - buf < 64 && !has_level(sep + 2)) {
         char head[256];
         snprintf(head, sizeof head, "%.*s", (int)(sep + 2 - buf), buf);
         san_fputs(head, stderr);

@@ -40,11 +40,14 @@ static void apply_limit_flags(host_limits *l, const strv *flags) {
  * Xcode's "FILE:LINE: error: message" (a Run Script phase's output), a
  * GitHub ::error annotation (the runner reads both streams). */
 static void config_error(const cli_opts *o, const char *path, const char *err) {
-    cli_errorf("coreml-lint: %s", err);
     const char *fmt = o->format ? o->format : "";
     bool xcode = !strcmp(fmt, "xcode"), gh = !strcmp(fmt, "github");
     size_t pl = path ? strlen(path) : 0;
-    if ((!xcode && !gh) || !pl || strncmp(err, path, pl) || err[pl] != ':') return;
+    bool located = pl && !strncmp(err, path, pl) && err[pl] == ':';
+    /* Xcode reads "tool: error: ..." as an issue too: its own line below is
+     * the one issue for the mistake */
+    if (!(xcode && located)) cli_errorf("coreml-lint: %s", err);
+    if ((!xcode && !gh) || !located) return;
     const char *p = err + pl + 1;
     unsigned long line = 0;
     while (*p >= '0' && *p <= '9' && line < 100000000) line = line * 10 + (unsigned long)(*p++ - '0');

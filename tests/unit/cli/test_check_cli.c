@@ -1168,11 +1168,21 @@ static void test_suppression(void) {
     r = RUNW("--no-bundled", "--format", "xcode", "empty.mlmodel");
     EXPECT_CODE(r, 2);
     CHECK(strstr(r.err, "/.coreml-lint.json:2: error: 'suppressions': unknown rule") != NULL);
+    {   /* one issue: no second "coreml-lint: error:" line for the same mistake */
+        const char *e1 = strstr(r.err, "error:");
+        CHECK(e1 && !strstr(e1 + 1, "error:"));
+    }
     cli_res_free(&r);
     r = RUNW("--no-bundled", "--format", "github", "empty.mlmodel");
     EXPECT_CODE(r, 2);
     CHECK(strstr(r.err, ".coreml-lint.json,line=2,title=coreml-lint configuration::'suppressions': unknown rule") !=
           NULL);
+    cli_res_free(&r);
+    /* a warning notification on stderr is a warning, not an error */
+    write_str(".coreml-lint.json", "{\"rules_dirs\": [\"house\"]}");
+    r = RUNW("--no-bundled", "--format", "json", "-o", "warn.json", "empty.mlmodel");
+    CHECK(strstr(r.err, "coreml-lint: warning: ") != NULL);
+    CHECK(strstr(r.err, "error: warning") == NULL);
     cli_res_free(&r);
     /* a suppression without a reason is a tool error naming the key */
     write_str(".coreml-lint.json", "{\"suppressions\": [{\"rule\": \"load/*\"}]}");
