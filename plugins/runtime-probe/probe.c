@@ -385,43 +385,70 @@ static int prb_link_cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* every linkedModel op of m's classic function, with its model, and those
- * of the models they link: each model's ops once (a model that links
- * itself, or models linked many times, are walked once), depth < 16 */
-static void prb_links_walk(cml_ctx *ctx, const cml_model *m, prb_linkset *ls, int depth) {
-    const cml_function *fn = m ? m->classic : NULL;
-    if (!fn || !fn->block || depth >= 16 || !CML_HOST_HAS(ctx->host, load_model)) return;
+/* m joins the models whose links are listed, at depth (0 when it is
+ * there already); false: out of memory */
+static bool prb_walk_push(prb_linkset *ls, const cml_model *m, int depth) {
     for (size_t i = 0; i < ls->n_walked; i++)
-        if (ls->walked[i] == m) return;
+        if (ls->walked[i] == m) return true;
     if (ls->n_walked == ls->cap_walked) {
         size_t cap = ls->cap_walked ? 2 * ls->cap_walked : 4;
         const cml_model **nw = realloc(ls->walked, cap * sizeof *nw);
-        if (!nw) return;
+        if (!nw) return false;
         ls->walked = nw;
+        int *nd = realloc(ls->walk_depth, cap * sizeof *nd);
+        if (!nd) return false;
+        ls->walk_depth = nd;
         ls->cap_walked = cap;
     }
-    ls->walked[ls->n_walked++] = m;
-    for (size_t i = 0; i < fn->block->n_ops; i++) {
-        const cml_op *op = fn->block->ops[i];
-        if (strcmp(op->kind, "linkedModel")) continue;
-        if (ls->n == ls->cap) {
-            size_t cap = ls->cap ? 2 * ls->cap : 4;
-            probe_link *nl = realloc(ls->l, cap * sizeof *nl);
-            if (!nl) return;
-            ls->l = nl;
-            ls->cap = cap;
+    ls->walked[ls->n_walked] = m;
+    ls->walk_depth[ls->n_walked++] = depth;
+    return true;
+}
+
+/* every linkedModel op of root's classic function, with its model, and
+ * those of the models they link, each model's ops once (a model that links
+ * itself, or one linked many times), depth < 16. Breadth first: a model is
+ * listed at its shallowest depth, where a depth-first walk that met it
+ * first at depth 15 by a long chain left its links unlisted when a short
+ * chain reached it later. */
+static void prb_links_walk(cml_ctx *ctx, const cml_model *root, prb_linkset *ls) {
+    if (!root || !CML_HOST_HAS(ctx->host, load_model) || !prb_walk_push(ls, root, 0)) return;
+    for (size_t q = 0; q < ls->n_walked; q++) {
+        const cml_model *m = ls->walked[q];
+        int depth = ls->walk_depth[q];
+        const cml_function *fn = m->classic;
+        for (size_t i = 0; fn && fn->block && i < fn->block->n_ops; i++) {
+            const cml_op *op = fn->block->ops[i];
+            if (strcmp(op->kind, "linkedModel")) continue;
+            if (ls->n == ls->cap) {
+                size_t cap = ls->cap ? 2 * ls->cap : 4;
+                probe_link *nl = realloc(ls->l, cap * sizeof *nl);
+                if (!nl) return;
+                ls->l = nl;
+                ls->cap = cap;
+            }
+            probe_link *l = &ls->l[ls->n++];
+            memset(l, 0, sizeof *l);
+            l->op = op;
+            l->model = prb_find_link(ctx, ls, m, op, l->why, sizeof l->why);
+            if (l->model && depth + 1 < 16 && !prb_walk_push(ls, l->model, depth + 1)) return;
         }
-        probe_link *l = &ls->l[ls->n++];
-        memset(l, 0, sizeof *l);
-        l->op = op;
-        l->model = prb_find_link(ctx, ls, m, op, l->why, sizeof l->why);
-        prb_links_walk(ctx, l->model, ls, depth + 1);
     }
 }
 
-/* the links of m, sorted by op for prb_link's bisection */
+/* the links of m, sorted by op for prb_link's bisection; m's own file is
+ * the first of the files, so a link to it is m, not a second copy */
 static void prb_links_add(cml_ctx *ctx, const cml_model *m, prb_linkset *ls) {
-    prb_links_walk(ctx, m, ls, 0);
+    char *real = m && m->path ? prb_realpath(m->path) : NULL;
+    if (real && (ls->files = calloc(4, sizeof *ls->files)) != NULL) {
+        ls->cap_files = 4;
+        ls->files[0].real = real;
+        ls->files[0].model = m;
+        ls->n_files = 1;
+    } else {
+        free(real);
+    }
+    prb_links_walk(ctx, m, ls);
     if (ls->n > 1) qsort(ls->l, ls->n, sizeof *ls->l, prb_link_cmp);
 }
 
@@ -429,6 +456,7 @@ static void prb_links_free(prb_linkset *ls) {
     for (size_t i = 0; i < ls->n_files; i++) free(ls->files[i].real);
     free(ls->files);
     free(ls->walked);
+    free(ls->walk_depth);
     free(ls->l);
     memset(ls, 0, sizeof *ls);
 }

@@ -184,7 +184,8 @@ typedef struct prb_linkset {
     size_t n, cap;
     prb_linked *files;
     size_t n_files, cap_files;
-    const cml_model **walked;
+    const cml_model **walked;   /* in the order met, breadth first */
+    int *walk_depth;             /* walked[i]'s depth */
     size_t n_walked, cap_walked;
     size_t tries;
 } prb_linkset;
