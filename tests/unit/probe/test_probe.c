@@ -877,7 +877,10 @@ static void test_classic_models(void) {
     cli_res_free(&r);
     snprintf(p, sizeof p, "%s/out_link/y.npy", work);
     char *y = cli_slurp(p, &n);
-    CHECK(y && n >= 4 && *(const float *)(const void *)(y + n - 4) == 7.0f); /* 2 * 3 + 1 */
+    /* 2 * 3 + 1, a Double output the linked model computed: saved as '<f8' */
+    double y7 = 0;
+    if (y && n >= 8) memcpy(&y7, y + n - 8, 8);
+    CHECK(y && n > 10 && strstr(y + 10, "'<f8'") && y7 == 7.0);   /* the header after magic and version */
     free(y);
     /* a model's labels cannot add lines or columns to the saved files
      * (newline and tab escaped, read back by --input), and two outputs
@@ -1115,6 +1118,30 @@ static void test_dict_double_values(void) {
         CHECK(y == cases[i].y);
         free(b);
     }
+}
+
+/* A linked model computes with the doubles it is handed and hands its
+ * doubles back: linked.mlmodel (a DOUBLE x) links linked_target.mlmodel,
+ * y = 2x + 1, so x = 0.1 as '<f8' gives y = 2 * 0.1 + 1 exactly, not the
+ * value of 0.1f (1.2000000298...). */
+static void test_linked_doubles(void) {
+    const double tenth = 0.1;
+    write_npy("lx_f8.npy", "<f8", "(1,)", &tenth, 8);
+    res r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", "x=lx_f8.npy", "--save-outputs", "out_linked",
+                    fixture("linked.mlmodel"));
+    CHECK_INT(r.code, 0);
+    if (r.code) fprintf(stderr, "  %s\n", r.out);
+    cli_res_free(&r);
+    char hdr[256];
+    const unsigned char *d = NULL;
+    size_t n = 0;
+    char *b = saved_npy("out_linked", "y.npy", hdr, sizeof hdr, &d, &n);
+    double y = NAN;
+    CHECK(b && strstr(hdr, "'descr': '<f8'") && n == 8);
+    if (b && n == 8) memcpy(&y, d, 8);
+    if (y != 2 * tenth + 1) fprintf(stderr, "  y = %.17g, expected %.17g\n", y, 2 * tenth + 1);
+    CHECK(y == 2 * tenth + 1);
+    free(b);
 }
 
 /* Exact input and output values. A classic model's Double input read from
@@ -1444,6 +1471,7 @@ int main(void) {
     RUN(test_recommender);
     RUN(test_exact_inputs);
     RUN(test_dict_double_values);
+    RUN(test_linked_doubles);
     RUN(test_text_lines);
 
     char cmd[PATH_MAX + 16];

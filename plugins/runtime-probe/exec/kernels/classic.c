@@ -1195,6 +1195,7 @@ int classic_run_model(xctx *c, const cml_model *sm, const char *what) {
         in[i].rank = t->rank;
         for (int k = 0; k < t->rank; k++) in[i].shape[k] = t->dim[k];
         in[i].data = t->d;
+        in[i].data64 = t->wide; /* a classic stage's doubles stay doubles (exec.c's binding) */
         if (t->dt == EXEC_DT_STRING || t->dt == EXEC_DT_DICT) {
             in[i].strings = t->strs;
             in[i].int_keys = t->ikeys;
@@ -1218,6 +1219,11 @@ int classic_run_model(xctx *c, const cml_model *sm, const char *what) {
         xt *t = exec_out(c, i, o->rank, o->shape);
         if (!t) { rc = exec_fail(c, "out of memory"); break; }
         if (o->data) memcpy(t->d, o->data, t->n * sizeof(float));
+        if (o->data64 && !t->wide) {   /* the doubles the sub-model computed */
+            t->wide = malloc((t->n ? t->n : 1) * sizeof *t->wide);
+            if (!t->wide) { rc = exec_fail(c, "out of memory"); break; }
+            memcpy(t->wide, o->data64, t->n * sizeof *t->wide);
+        }
         t->dt = o->dtype;
         if (o->dtype == EXEC_DT_LABEL) {
             /* the sub-model's classes by index, else the name its run gave */
