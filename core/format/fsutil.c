@@ -3,6 +3,7 @@
 #define _DEFAULT_SOURCE
 #include "format/fsutil.h"
 #include "format/arena.h"
+#include "coreml-lint/realpath.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -47,37 +48,7 @@ static bool real_within(const char *root_real, const char *real) {
     return !strncmp(real, root_real, n) && (real[n] == '/' || real[n] == 0 || (n == 1 && root_real[0] == '/'));
 }
 
-char *fs_realpath(const char *path) {
-#if defined(__linux__) && (defined(O_PATH) || defined(__O_PATH))
-#ifndef O_PATH
-#define O_PATH __O_PATH   /* glibc names it so without _GNU_SOURCE */
-#endif
-    int fd = open(path, O_PATH | O_CLOEXEC);
-    if (fd < 0) return NULL;   /* errno as realpath's */
-    char link[64], buf[4096];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, buf, sizeof buf);
-    int e = errno;
-    close(fd);
-    if (n > 0 && (size_t)n < sizeof buf && buf[0] == '/') {
-        buf[n] = 0;
-        return strdup(buf);
-    }
-    if (n >= (ssize_t)sizeof buf || (n < 0 && e == ENAMETOOLONG)) {
-        /* a real path of 4096 bytes or more (links inside a model can make
-         * one): refused, not handed to realpath, whose walk of every prefix
-         * cost 0.4 s a call there */
-        errno = ENAMETOOLONG;
-        return NULL;
-    }
-    if (n >= 0) {
-        errno = ENOENT;   /* a name that is not a path here (another mount namespace): refused too */
-        return NULL;
-    }
-    /* /proc is not mounted, or not ours to read */
-#endif
-    return realpath(path, NULL);   /* no /proc */
-}
+char *fs_realpath(const char *path) { return cml_realpath(path); }
 
 int fs_inside(const char *root_real, const char *path) {
     if (!root_real || !path) return 0;

@@ -58,13 +58,8 @@ size_t fs_pread_full(int fd, void *dst, size_t n, uint64_t off);
  * bytes. Returns NULL with errno set (EFBIG when larger than max). */
 char *fs_read_file(arena *a, const char *path, size_t max, size_t *len);
 
-/* realpath(path, NULL) in one walk of the path. glibc's realpath reads
- * each prefix's link with a walk of its own, so under a chain of 500
- * folders a call cost 75 ms (an adversarial pass: a Manifest.json of 300
- * items there took 23 s). On Linux the kernel resolves the path once when it
- * is opened (O_PATH: no read permission needed, no device opened) and
- * /proc/self/fd names where it led; a result of 4096 bytes or more is
- * refused (NULL, ENAMETOOLONG). Without /proc, realpath. malloc'd. */
+/* realpath(path, NULL) in one walk of the path: cml_realpath
+ * (coreml-lint/realpath.h), which says why and what it refuses. malloc'd. */
 char *fs_realpath(const char *path);
 
 int fs_is_dir(const char *path);

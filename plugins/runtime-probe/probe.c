@@ -17,11 +17,8 @@
  * memory); a bad --input is a usage error (cml_usage_error; the CLI exits
  * 2). Every outcome of a run has the one rule that reports it (see
  * prb_run_notes). */
-#define _GNU_SOURCE   /* O_PATH */
-#include <errno.h>
-#include <fcntl.h>
+#define _DEFAULT_SOURCE /* realpath: coreml-lint/realpath.h */
 #include <stdint.h>
-#include <unistd.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -29,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "coreml-lint/realpath.h"
 #include "probe.h"
 
 /* ---- options (shared by every probe rule) ------------------------------------ */
@@ -224,26 +222,9 @@ static bool prb_has_errors(const cml_model *m) {
 
 /* ---- linked models ---------------------------------------------------------------- */
 
-/* The real path of path (malloc'd), or NULL. Through /proc/self/fd where
- * there is one, as the host's fs_realpath: glibc's realpath walks every
- * prefix, which links inside a checkout can make cost 0.4 s a call. */
-static char *prb_realpath(const char *path) {
-#if defined(__linux__) && defined(O_PATH)
-    int fd = open(path, O_PATH | O_CLOEXEC);
-    if (fd < 0) return NULL;
-    char link[64], buf[4096];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, buf, sizeof buf);
-    int e = errno;
-    close(fd);
-    if (n > 0 && (size_t)n < sizeof buf && buf[0] == '/') {
-        buf[n] = 0;
-        return strdup(buf);
-    }
-    if (n >= 0 || e == ENAMETOOLONG) return NULL;   /* too long, or not a path here: refused */
-#endif
-    return realpath(path, NULL);
-}
+/* The real path of path (malloc'd), or NULL: the host's resolver
+ * (coreml-lint/realpath.h), which refuses what it cannot name. */
+static char *prb_realpath(const char *path) { return cml_realpath(path); }
 
 /* real (a resolved path) is root (a resolved folder) or below it */
 static bool prb_within(const char *root, const char *real) {
