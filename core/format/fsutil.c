@@ -41,20 +41,13 @@ const char *fs_strerror(int err) {
     return strerror(err);
 }
 
-/* real (a resolved path) is root_real or below it */
-static bool real_within(const char *root_real, const char *real) {
-    size_t n = strlen(root_real);
-    while (n > 1 && root_real[n - 1] == '/') n--;
-    return !strncmp(real, root_real, n) && (real[n] == '/' || real[n] == 0 || (n == 1 && root_real[0] == '/'));
-}
-
 char *fs_realpath(const char *path) { return cml_realpath(path); }
 
 int fs_inside(const char *root_real, const char *path) {
     if (!root_real || !path) return 0;
     char *real = fs_realpath(path);
     if (real) {
-        bool ok = real_within(root_real, real);
+        bool ok = cml_path_within(root_real, real);
         free(real);
         if (ok) return 0;
         errno = FS_EOUTSIDE;
@@ -98,14 +91,14 @@ int fs_inside(const char *root_real, const char *path) {
         char *next = slash + 1;
         *slash = 0;
         char *r = fs_realpath(*p ? p : "/");
-        if (r && !real_within(root_real, r)) {
+        if (r && !cml_path_within(root_real, r)) {
             /* Outside the folder. Above it, with the rest of the path going
              * down to it, is no link's doing (the folder's own path is
              * missing, or was given through a link); anything else is a
              * link that leads out, an ancestor included: a link to /tmp
              * once told "does not exist" from "leads out" for names there */
             bool down_to_root = false;
-            if (real_within(r, root_real)) {
+            if (cml_path_within(r, root_real)) {
                 const char *tail = root_real + strlen(r);
                 if (*tail == '/') tail++;
                 size_t tl = strlen(tail);

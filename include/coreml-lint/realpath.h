@@ -10,7 +10,7 @@
  * more is refused (NULL, errno ENAMETOOLONG), and so is a name that is not
  * a path here (another mount namespace: ENOENT). Without /proc, realpath.
  * The host (core/format/fsutil.c) and the runtime probe's linked-model
- * search share it, so that both refuse the same paths.
+ * search share it and cml_path_within, so that both refuse the same paths.
  *
  * Header-only: nothing here is part of the plugin ABI. Needs readlink and
  * realpath declared: _XOPEN_SOURCE 700 or _DEFAULT_SOURCE (glibc). */
@@ -58,6 +58,14 @@ static inline char *cml_realpath(const char *path) {
     /* /proc is not mounted, or not ours to read */
 #endif
     return realpath(path, NULL);
+}
+
+/* real (a resolved path) is root (a resolved folder) or below it */
+static inline int cml_path_within(const char *root, const char *real) {
+    size_t n = strlen(root);
+    while (n > 1 && root[n - 1] == '/') n--;
+    if (n == 1 && root[0] == '/') return 1;
+    return !strncmp(real, root, n) && (real[n] == '/' || real[n] == 0);
 }
 
 #endif

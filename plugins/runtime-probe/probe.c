@@ -222,17 +222,6 @@ static bool prb_has_errors(const cml_model *m) {
 
 /* ---- linked models ---------------------------------------------------------------- */
 
-/* The real path of path (malloc'd), or NULL: the host's resolver
- * (coreml-lint/realpath.h), which refuses what it cannot name. */
-static char *prb_realpath(const char *path) { return cml_realpath(path); }
-
-/* real (a resolved path) is root (a resolved folder) or below it */
-static bool prb_within(const char *root, const char *real) {
-    size_t n = strlen(root);
-    while (n > 1 && root[n - 1] == '/') n--;
-    if (n == 1 && root[0] == '/') return true;
-    return !strncmp(real, root, n) && (real[n] == '/' || real[n] == 0);
-}
 
 /* SOURCE: apple/coremltools mlmodel/format/LinkedModel.proto
  * LinkedModelFile: linkedModelFileName (e.g. "MyFetureExtractor.mlmodelc")
@@ -266,7 +255,7 @@ static const cml_model *prb_find_link(cml_ctx *ctx, prb_linkset *ls, const cml_m
     if (slash == dir) dir[1] = 0;   /* a model in "/" */
     else if (slash) *slash = 0;
     else snprintf(dir, sizeof dir, ".");
-    char *root = prb_realpath(dir);
+    char *root = cml_realpath(dir);
     if (!root) {
         snprintf(why, n, "the folder holding the model cannot be resolved, so '%.200s' was not looked up", file);
         return NULL;
@@ -308,8 +297,8 @@ static const cml_model *prb_find_link(cml_ctx *ctx, prb_linkset *ls, const cml_m
                     return NULL;
                 }
                 ls->tries++;
-                char *real = prb_realpath(cand);
-                if (!real || !prb_within(root, real)) {
+                char *real = cml_realpath(cand);
+                if (!real || !cml_path_within(root, real)) {
                     /* missing, or outside the model's folder: told alike */
                     free(real);
                     if (k < sizeof tried - 1) k += (size_t)snprintf(tried + k, sizeof tried - k, "%s%s", k ? ", " : "", cand);
@@ -420,7 +409,7 @@ static void prb_links_walk(cml_ctx *ctx, const cml_model *root, prb_linkset *ls)
 /* the links of m, sorted by op for prb_link's bisection; m's own file is
  * the first of the files, so a link to it is m, not a second copy */
 static void prb_links_add(cml_ctx *ctx, const cml_model *m, prb_linkset *ls) {
-    char *real = m && m->path ? prb_realpath(m->path) : NULL;
+    char *real = m && m->path ? cml_realpath(m->path) : NULL;
     if (real && (ls->files = calloc(4, sizeof *ls->files)) != NULL) {
         ls->cap_files = 4;
         ls->files[0].real = real;
