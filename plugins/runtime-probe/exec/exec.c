@@ -1947,8 +1947,10 @@ static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_m
      * (SOURCE: apple/coremltools mlmodel/format/FeatureTypes.proto
      * DoubleFeatureType, ArrayFeatureType DOUBLE; the models' parameters are
      * doubles in their protos), and a tree's threshold of 0.1 must meet 0.1,
-     * not 0.1f */
-    if (in->data64 && p->is_classic && v->type.dtype == CML_DT_FP64 && in->dtype == EXEC_DT_FP32) {
+     * not 0.1f; so does a dictionary, whose values are doubles
+     * (FeatureTypes.proto DictionaryFeatureType) */
+    if (in->data64 && p->is_classic &&
+        ((v->type.dtype == CML_DT_FP64 && in->dtype == EXEC_DT_FP32) || in->dtype == EXEC_DT_DICT)) {
         t->wide = malloc((t->n ? t->n : 1) * sizeof *t->wide);
         if (!t->wide) { snprintf(p->err, sizeof p->err, "out of memory"); return -1; }
         memcpy(t->wide, in->data64, t->n * sizeof *t->wide);
@@ -1971,15 +1973,6 @@ static int load_input(exec_plan *p, const xio *io, const exec_tensor *in, exec_m
             t->nstr = t->n;
         } else if (in->int_keys && own_int_keys(p, t, in) != 0) {
             return -1;
-        }
-        /* a dictionary's values are doubles (SOURCE: apple/coremltools
-         * mlmodel/format/FeatureTypes.proto DictionaryFeatureType, "values
-         * are doubles"): the exact ones when the caller has them */
-        if (in->dtype == EXEC_DT_DICT && in->data64 && p->is_classic) {
-            t->wide = malloc((t->n ? t->n : 1) * sizeof *t->wide);
-            if (!t->wide) { snprintf(p->err, sizeof p->err, "out of memory"); return -1; }
-            memcpy(t->wide, in->data64, t->n * sizeof *t->wide);
-            for (size_t i = 0; i < t->n; i++) t->d[i] = (float)t->wide[i];
         }
         return 0;
     }
