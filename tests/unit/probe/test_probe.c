@@ -1070,25 +1070,32 @@ static char *saved_npy(const char *dir, const char *name, char *hdr, size_t cap,
     return b;
 }
 
-/* The probe's y of tree_double.mlmodel for --input x=file: the double it
- * saved (y.npy must be '<f8'), NaN when the run or the save failed. */
-static double tree_y(const char *file) {
-    char arg[128];
-    snprintf(arg, sizeof arg, "x=%s", file);
-    res r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", arg, "--save-outputs", "out_tree",
-                    fixture("tree_double.mlmodel"));
+/* The probe's y of `model` (a fixture) run once with --input `input` and
+ * saved in `dir`: the double of y.npy, which must be '<f8' of shape (1,)
+ * (*ok false otherwise, or when the run failed), NaN when it is not. */
+static double probed_y(const char *input, const char *dir, const char *model, bool *ok) {
+    res r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", input, "--save-outputs", dir, fixture(model));
     int code = r.code;
-    if (code) fprintf(stderr, "  %s: exit %d:\n%s\n", file, code, r.out);
+    if (code) fprintf(stderr, "  %s: exit %d:\n%s\n", input, code, r.out);
     cli_res_free(&r);
     char hdr[256];
     const unsigned char *d = NULL;
     size_t n = 0;
-    char *b = code ? NULL : saved_npy("out_tree", "y.npy", hdr, sizeof hdr, &d, &n);
+    char *b = code ? NULL : saved_npy(dir, "y.npy", hdr, sizeof hdr, &d, &n);
     double y = NAN;
-    if (b && strstr(hdr, "'descr': '<f8'") && strstr(hdr, "'shape': (1,)") && n == 8) memcpy(&y, d, 8);
-    else if (b) fprintf(stderr, "  %s: y.npy is %s (%zu data bytes)\n", file, hdr, n);
+    *ok = b && strstr(hdr, "'descr': '<f8'") && strstr(hdr, "'shape': (1,)") && n == 8;
+    if (*ok) memcpy(&y, d, 8);
+    else if (b) fprintf(stderr, "  %s: y.npy is %s (%zu data bytes)\n", input, hdr, n);
     free(b);
     return y;
+}
+
+/* tree_double.mlmodel's y for --input x=file */
+static double tree_y(const char *file) {
+    char arg[128];
+    bool ok;
+    snprintf(arg, sizeof arg, "x=%s", file);
+    return probed_y(arg, "out_tree", "tree_double.mlmodel", &ok);
 }
 
 /* A dictionary read from a .tsv keeps its values as the doubles Core ML's
@@ -1102,21 +1109,11 @@ static void test_dict_double_values(void) {
     } cases[] = {{"a\t0.1\n", 0.1}, {"a\t0.10000001\n", 0.7}, {"a\t-3\n", 0.1}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         write_text("d.tsv", cases[i].text);
-        res r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", "d=d.tsv", "--save-outputs", "out_dict",
-                        fixture("dict_tree_double.mlmodel"));
-        CHECK_INT(r.code, 0);
-        if (r.code) fprintf(stderr, "  %s\n", r.out);
-        cli_res_free(&r);
-        char hdr[256];
-        const unsigned char *d = NULL;
-        size_t n = 0;
-        char *b = saved_npy("out_dict", "y.npy", hdr, sizeof hdr, &d, &n);
-        double y = NAN;
-        CHECK(b && strstr(hdr, "'descr': '<f8'") && n == 8);
-        if (b && n == 8) memcpy(&y, d, 8);
+        bool ok;
+        double y = probed_y("d=d.tsv", "out_dict", "dict_tree_double.mlmodel", &ok);
+        CHECK(ok);
         if (y != cases[i].y) fprintf(stderr, "  case %zu: y = %.17g, expected %.17g\n", i, y, cases[i].y);
         CHECK(y == cases[i].y);
-        free(b);
     }
 }
 
@@ -1127,21 +1124,11 @@ static void test_dict_double_values(void) {
 static void test_linked_doubles(void) {
     const double tenth = 0.1;
     write_npy("lx_f8.npy", "<f8", "(1,)", &tenth, 8);
-    res r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", "x=lx_f8.npy", "--save-outputs", "out_linked",
-                    fixture("linked.mlmodel"));
-    CHECK_INT(r.code, 0);
-    if (r.code) fprintf(stderr, "  %s\n", r.out);
-    cli_res_free(&r);
-    char hdr[256];
-    const unsigned char *d = NULL;
-    size_t n = 0;
-    char *b = saved_npy("out_linked", "y.npy", hdr, sizeof hdr, &d, &n);
-    double y = NAN;
-    CHECK(b && strstr(hdr, "'descr': '<f8'") && n == 8);
-    if (b && n == 8) memcpy(&y, d, 8);
+    bool ok;
+    double y = probed_y("x=lx_f8.npy", "out_linked", "linked.mlmodel", &ok);
+    CHECK(ok);
     if (y != 2 * tenth + 1) fprintf(stderr, "  y = %.17g, expected %.17g\n", y, 2 * tenth + 1);
     CHECK(y == 2 * tenth + 1);
-    free(b);
 }
 
 /* Exact input and output values. A classic model's Double input read from
