@@ -40,6 +40,35 @@ int classic_keys_build(xctx *c, classic_keys *x, const char *const *s, const int
     return 0;
 }
 
+static void keys_free(void *k) {
+    classic_keys *x = k;
+    if (x) free(x->e);
+    free(x);
+}
+
+const classic_keys *classic_keys_of_op(xctx *c, const char *const *s, const int64_t *iv, size_t n) {
+    xstep *st = (xstep *)c->st;
+    const void *from = s ? (const void *)s : (const void *)iv;
+    classic_keys *x = st->kstate;
+    if (x && st->kstate_free == keys_free && x->from == from && x->n == n) return x;
+    if (st->kstate && st->kstate_free) st->kstate_free(st->kstate);
+    st->kstate = NULL;
+    st->kstate_free = NULL;
+    x = calloc(1, sizeof *x);
+    if (!x) {
+        exec_fail(c, "out of memory");
+        return NULL;
+    }
+    if (classic_keys_build(c, x, s, iv, n) != 0) {
+        free(x);
+        return NULL;
+    }
+    x->from = from;
+    st->kstate = x;
+    st->kstate_free = keys_free;
+    return x;
+}
+
 long classic_keys_find(const classic_keys *x, const char *s, int64_t i, bool last) {
     size_t lo = 0, hi = x->n;
     while (lo < hi) { /* the first entry not below the key (last: above it) */
@@ -88,8 +117,8 @@ static int k_one_hot_encoder(xctx *c) {
     int64_t *pos = malloc((n ? n : 1) * sizeof *pos);
     if (!pos) return exec_fail(c, "out of memory");
     size_t hits = 0;
-    classic_keys cats;
-    if (classic_keys_build(c, &cats, sc ? sc->strings : NULL, sc ? NULL : ic->ints, ncat) != 0) {
+    const classic_keys *cats = classic_keys_of_op(c, sc ? sc->strings : NULL, sc ? NULL : ic->ints, ncat);
+    if (!cats) {
         free(pos);
         return -1;
     }
@@ -97,26 +126,23 @@ static int k_one_hot_encoder(xctx *c) {
         pos[i] = -1;
         if (sc) {
             const char *v = classic_str(x, i);
-            if (!v) { free(cats.e); free(pos); return exec_fail(c, "oneHotEncoder: the input is not a string"); }
-            pos[i] = classic_keys_find(&cats, v, 0, false);
+            if (!v) { free(pos); return exec_fail(c, "oneHotEncoder: the input is not a string"); }
+            pos[i] = classic_keys_find(cats, v, 0, false);
             if (pos[i] < 0 && !ignore) {
-                free(cats.e);
                 free(pos);
                 return exec_fail(c, "oneHotEncoder: unknown category '%s' (handleUnknown is ErrorOnUnknown)", v);
             }
         } else {
-            if (!x->d || x->dt == EXEC_DT_STRING) { free(cats.e); free(pos); return exec_fail(c, "oneHotEncoder: the input is not an integer"); }
+            if (!x->d || x->dt == EXEC_DT_STRING) { free(pos); return exec_fail(c, "oneHotEncoder: the input is not an integer"); }
             double v = x->d[i];
-            pos[i] = classic_keys_find_num(&cats, v);
+            pos[i] = classic_keys_find_num(cats, v);
             if (pos[i] < 0 && !ignore) {
-                free(cats.e);
                 free(pos);
                 return exec_fail(c, "oneHotEncoder: unknown category %.17g (handleUnknown is ErrorOnUnknown)", v);
             }
         }
         hits += pos[i] >= 0;
     }
-    free(cats.e);
     if (sparse) {
         int64_t dn = (int64_t)hits;
         xt *y = exec_out(c, 0, 1, &dn);
@@ -174,18 +200,16 @@ static int k_dict_vectorizer(xctx *c) {
         y->wide = calloc(nk, sizeof *y->wide);
         if (!y->wide) return exec_fail(c, "out of memory");
     }
-    classic_keys idx;
-    if (classic_keys_build(c, &idx, by_str ? sk->strings : NULL, by_str ? NULL : ik->ints, nk) != 0) return -1;
+    const classic_keys *idx = classic_keys_of_op(c, by_str ? sk->strings : NULL, by_str ? NULL : ik->ints, nk);
+    if (!idx) return -1;
     for (size_t i = 0; i < x->n; i++) {
-        long at = by_str ? classic_keys_find(&idx, x->strs[i] ? x->strs[i] : "", 0, false) : classic_keys_find(&idx, NULL, x->ikeys[i], false);
+        long at = by_str ? classic_keys_find(idx, x->strs[i] ? x->strs[i] : "", 0, false) : classic_keys_find(idx, NULL, x->ikeys[i], false);
         if (at < 0) {
-            free(idx.e);
             if (by_str) return exec_fail(c, "dictVectorizer: key '%s' is not in the index mapping", x->strs[i]);
             return exec_fail(c, "dictVectorizer: key %lld is not in the index mapping", (long long)x->ikeys[i]);
         }
         classic_put(y, (size_t)at, exec_wv(x, i));
     }
-    free(idx.e);
     return 0;
 }
 
@@ -210,44 +234,38 @@ static int k_categorical_mapping(xctx *c) {
     if (to_int) {
         size_t nm = sk && sv && sk->n == sv->n ? sk->n : 0;
         y->dt = EXEC_DT_INT32;
-        classic_keys idx;
-        if (classic_keys_build(c, &idx, nm ? sk->strings : NULL, NULL, nm) != 0) return -1;
+        const classic_keys *idx = classic_keys_of_op(c, nm ? sk->strings : NULL, NULL, nm);
+        if (!idx) return -1;
         for (size_t i = 0; i < x->n; i++) {
             const char *v = classic_str(x, i);
-            if (!v) { free(idx.e); return exec_fail(c, "categoricalMapping: the input is not a string"); }
-            long at = nm ? classic_keys_find(&idx, v, 0, false) : -1;
+            if (!v) return exec_fail(c, "categoricalMapping: the input is not a string");
+            long at = nm ? classic_keys_find(idx, v, 0, false) : -1;
             if (at >= 0) y->d[i] = (float)sv->ints[at];
             else if (dflt_i && dflt_i->kind == CML_ATTR_INT) y->d[i] = (float)dflt_i->i;
-            else {
-                free(idx.e);
-                return exec_fail(c, "categoricalMapping: '%s' is not in the map and there is no int64Value", v);
-            }
+            else return exec_fail(c, "categoricalMapping: '%s' is not in the map and there is no int64Value", v);
         }
-        free(idx.e);
         return 0;
     }
     size_t nm = ik && iv && ik->n == iv->n ? ik->n : 0;
     const char **out = malloc((x->n ? x->n : 1) * sizeof *out);
     if (!out) return exec_fail(c, "out of memory");
-    classic_keys idx;
-    if (classic_keys_build(c, &idx, NULL, nm ? ik->ints : NULL, nm) != 0) {
+    const classic_keys *idx = classic_keys_of_op(c, NULL, nm ? ik->ints : NULL, nm);
+    if (!idx) {
         free(out);
         return -1;
     }
     for (size_t i = 0; i < x->n; i++) {
-        if (!x->d || x->dt == EXEC_DT_STRING) { free(idx.e); free(out); return exec_fail(c, "categoricalMapping: the input is not an integer"); }
+        if (!x->d || x->dt == EXEC_DT_STRING) { free(out); return exec_fail(c, "categoricalMapping: the input is not an integer"); }
         double v = x->d[i];
-        long at = classic_keys_find_num(&idx, v);
+        long at = classic_keys_find_num(idx, v);
         if (at >= 0) out[i] = iv->strings[at];
         else if (dflt_s && dflt_s->kind == CML_ATTR_STRING) out[i] = dflt_s->s;
         else {
-            free(idx.e);
             free(out);
             return exec_fail(c, "categoricalMapping: %.17g is not in the map and there is no strValue", v);
         }
         y->d[i] = 0;
     }
-    free(idx.e);
     y->dt = EXEC_DT_STRING;
     y->strs = out;
     y->nstr = x->n;

@@ -69,6 +69,7 @@ typedef struct classic_key {
 } classic_key;
 
 typedef struct classic_keys {
+    const void *from;  /* the list it was built from (classic_keys_of_op) */
     classic_key *e;
     size_t n;
 } classic_keys;
@@ -76,6 +77,12 @@ typedef struct classic_keys {
 /* the index of n keys, strings s or int64s iv (NULL s[k]: ""); 0, or -1
  * after exec_fail. free(x->e) when done. */
 int classic_keys_build(xctx *c, classic_keys *x, const char *const *s, const int64_t *iv, size_t n);
+
+/* The index of the op's own key list (a list of the model's, the same
+ * every run), built on the op's first run and kept with the plan, so that
+ * a run sorts nothing (a text classifier's 8,000-word vectorizer: 1.8 ms
+ * a run when sorted each time). NULL after exec_fail. */
+const classic_keys *classic_keys_of_op(xctx *c, const char *const *s, const int64_t *iv, size_t n);
 
 /* the first (last) position in the list of key s (a string list) or i
  * (an int64 list), or -1 */

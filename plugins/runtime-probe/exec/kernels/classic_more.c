@@ -83,8 +83,9 @@ static int k_knn(xctx *c) {
     size_t *lab = malloc(((size_t)k + 1) * sizeof *lab);
     double *vote = calloc((size_t)k + 1, sizeof *vote);
     long *slot = malloc((ns ? ns : 1) * sizeof *slot);
-    classic_keys labels = {0};
-    if (!h || !lab || !vote || !slot || classic_keys_build(c, &labels, sl ? sl->strings : NULL, sl ? NULL : il ? il->ints : NULL, ns) != 0) {
+    const classic_keys *labels = NULL;
+    if (!h || !lab || !vote || !slot ||
+        !(labels = classic_keys_of_op(c, sl ? sl->strings : NULL, sl ? NULL : il ? il->ints : NULL, ns))) {
         free(x); free(h); free(lab); free(vote); free(slot);
         return !h || !lab || !vote || !slot ? exec_fail(c, "out of memory") : -1; /* else the index said */
     }
@@ -104,7 +105,7 @@ static int k_knn(xctx *c) {
     size_t nl = 0;
     for (int64_t r = 0; r < k; r++) {
         size_t s = h[r].i;
-        long first = classic_keys_find(&labels, sl ? sl->strings[s] : NULL, sl ? 0 : il->ints[s], false);
+        long first = classic_keys_find(labels, sl ? sl->strings[s] : NULL, sl ? 0 : il->ints[s], false);
         size_t f = first >= 0 ? (size_t)first : s;
         if (slot[f] < 0) {
             slot[f] = (long)nl;
@@ -113,7 +114,6 @@ static int k_knn(xctx *c) {
         double w = !inverse ? 1.0 : exact ? (h[r].d == 0 ? 1.0 : 0.0) : 1.0 / h[r].d;
         vote[slot[f]] += w;
     }
-    free(labels.e);
     free(slot);
     free(h);
     size_t best = 0;
@@ -358,11 +358,10 @@ static int k_item_similarity(xctx *c) {
     double *obs_score = malloc((n_items ? n_items : 1) * sizeof *obs_score);
     bool *observed = calloc(n_items ? n_items : 1, sizeof *observed), *allowed = malloc((n_items ? n_items : 1) * sizeof *allowed);
     rec_item *rank = malloc((n_items ? n_items : 1) * sizeof *rank);
-    classic_keys ids_ix = {0};
-    const classic_keys *named = sids || iids ? &ids_ix : NULL;
+    const classic_keys *named = NULL;
     int rc = 0;
     if (!score || !shift || !obs_score || !observed || !allowed || !rank) { rc = exec_fail(c, "out of memory"); goto out; }
-    if (named && classic_keys_build(c, &ids_ix, sids ? sids->strings : NULL, sids ? NULL : iids->ints, n_items) != 0) {
+    if ((sids || iids) && !(named = classic_keys_of_op(c, sids ? sids->strings : NULL, sids ? NULL : iids->ints, n_items))) {
         rc = -1;
         goto out;
     }
@@ -453,7 +452,6 @@ out:
     free(observed);
     free(allowed);
     free(rank);
-    free(ids_ix.e);
     return rc;
 }
 
