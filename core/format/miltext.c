@@ -16,6 +16,7 @@
  * stops: miltext_parse then returns NULL (never a partial program) and the
  * positions recorded during the failed parse are dropped again. */
 #include "coreml-lint/coreml_facts.h"
+#include "format/sanitize.h"
 #include "format/mlmodelc.h"
 #include "format/nesting.h"
 
@@ -171,7 +172,7 @@ static void skip_space(parser *p) {
             p->i++, p->col++;
         } else if (c == '/' && p->i + 1 < p->len && p->s[p->i + 1] == '/') {
             while (p->i < p->len && p->s[p->i] != '\n') {
-                if (((unsigned char)p->s[p->i] & 0xC0) != 0x80) p->col++;   /* columns count code points */
+                if (san_cp_start((unsigned char)p->s[p->i])) p->col++;
                 p->i++;
             }
         } else {
@@ -278,7 +279,7 @@ static void lex(parser *p, tok *t) {
      * columnKind unicodeCodePoints, editors' characters), and only a
      * string holds bytes past ASCII */
     for (size_t k = 0; k < t->len; k++)
-        if (((unsigned char)p->s[p->i + k] & 0xC0) != 0x80) p->col++;
+        if (san_cp_start((unsigned char)p->s[p->i + k])) p->col++;
     p->i += t->len;
 }
 

@@ -16,6 +16,7 @@
  * with model.mil. */
 #define _DEFAULT_SOURCE
 #include "format/mlmodelc.h"
+#include "format/sanitize.h"
 #include "format/nesting.h"
 #include "format/pbwire.h"
 
@@ -86,18 +87,6 @@ static char *rdup(rd *r, const char *s) {
 
 /* ---- JSON helpers ------------------------------------------------------- */
 
-/* 1-based line and column of byte off in text; the column counts code
- * points (UTF-8 continuation bytes do not advance it), as SARIF's
- * columnKind says. */
-static void line_col(const char *text, size_t off, uint32_t *line, uint32_t *col) {
-    uint32_t l = 1, c = 1;
-    for (size_t i = 0; i < off; i++) {
-        if (text[i] == '\n') l++, c = 1;
-        else if (((unsigned char)text[i] & 0xC0) != 0x80) c++;
-    }
-    *line = l, *col = c;
-}
-
 /* Read and parse a JSON file of the folder; NULL (with a diag of rule/level
  * naming the file and the error position) when missing, too big or invalid. */
 static cJSON *json_load(rd *r, const char *name, const char *rule, int level) {
@@ -118,7 +107,7 @@ static cJSON *json_load(rd *r, const char *name, const char *rule, int level) {
     size_t deep_at = 0, nv = 0;
     if (json_scan(text, len, CML_MAX_NESTING, &deep_at, &nv)) {
         uint32_t line, col;
-        line_col(text, deep_at, &line, &col);
+        san_line_col(text, deep_at, &line, &col);
         diag_add(r->dl, rule, level, ART(r, name), (int64_t)deep_at, line, col, NULL,
                  "%s nests arrays and objects deeper than %d levels (line %u, column %u); not read", name,
                  CML_MAX_NESTING, (unsigned)line, (unsigned)col);
@@ -135,7 +124,7 @@ static cJSON *json_load(rd *r, const char *name, const char *rule, int level) {
     if (!j) {
         size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
         uint32_t line, col;
-        line_col(text, off, &line, &col);
+        san_line_col(text, off, &line, &col);
         diag_add(r->dl, rule, level, ART(r, name), (int64_t)off, line, col, NULL,
                  "%s is not valid JSON (parse error at line %u, column %u, byte %zu)", name,
                  (unsigned)line, (unsigned)col, off);

@@ -39,6 +39,15 @@ size_t san_utf8_seq(const unsigned char *p, size_t left, uint32_t *cp) {
     return 0;
 }
 
+void san_line_col(const char *text, size_t off, uint32_t *line, uint32_t *col) {
+    uint32_t l = 1, c = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (text[i] == '\n') l++, c = 1;
+        else if (san_cp_start((unsigned char)text[i])) c++;
+    }
+    *line = l, *col = c;
+}
+
 bool san_utf8_valid(const char *s, size_t n) {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;

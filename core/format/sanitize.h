@@ -50,6 +50,12 @@ typedef enum san_mode {
  * bytes, with its code point in *cp; 0 when the bytes are not UTF-8
  * (overlong, surrogate, above U+10FFFF, truncated). */
 size_t san_utf8_seq(const unsigned char *p, size_t left, uint32_t *cp);
+/* Columns count code points (SARIF's columnKind unicodeCodePoints,
+ * editors' characters): a byte starts one unless it is a UTF-8
+ * continuation byte. */
+static inline bool san_cp_start(unsigned char b) { return (b & 0xC0) != 0x80; }
+/* 1-based line and column (in code points) of byte off of text. */
+void san_line_col(const char *text, size_t off, uint32_t *line, uint32_t *col);
 /* True when the n bytes at s are well-formed UTF-8. */
 bool san_utf8_valid(const char *s, size_t n);
 /* Characters a line-oriented output must not carry as they are: C0 and C1

@@ -20,6 +20,7 @@
 
 #include "coreml-lint/coreml_facts.h"
 #include "ir/model.h"
+#include "format/sanitize.h"
 #include "format/nesting.h"
 #include "format/pbwire.h"
 
@@ -151,7 +152,7 @@ static uint32_t line_of(arena *a, lindex *ix, const char *needle, uint32_t *col)
         if ((size_t)(p - ls) > LX_BLOCK) c = (uint32_t)(p - ls) + 1;
         else
             for (const char *q = ls; q < p; q++)
-                if (((unsigned char)*q & 0xC0) != 0x80) c++;
+                if (san_cp_start((unsigned char)*q)) c++;
         *col = c;
     }
     return line;
@@ -215,12 +216,7 @@ static char *read_manifest(lmodel *lm, const char *root, bool *root_told) {
     if (!j) {
         const char *ep = cJSON_GetErrorPtr();
         uint32_t line = 1, col = 1;
-        if (ep && ep >= text && ep <= text + len) {
-            for (const char *q = text; q < ep; q++) {
-                if (*q == '\n') { line++; col = 1; }
-                else if (((unsigned char)*q & 0xC0) != 0x80) col++;   /* code points */
-            }
-        }
+        if (ep && ep >= text && ep <= text + len) san_line_col(text, (size_t)(ep - text), &line, &col);
         diag_add(&lm->diags, "load/package-manifest", DIAG_ERROR, "Manifest.json", -1, line, col, NULL,
                  "Manifest.json is not valid JSON (error near line %u, column %u)", line, col);
         return NULL;
