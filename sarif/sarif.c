@@ -71,9 +71,11 @@ typedef struct sstate {
     size_t n_rules, cap_rules;
     sart *arts;
     size_t n_arts, cap_arts;
-    size_t *slots;          /* hash index of arts by path */
+    size_t *slots;          /* hash index of arts by URI */
     size_t n_slots;         /* power of two, or 0 */
     char *real_root;        /* the source root's real path, or NULL */
+    char *last_path;        /* the path art_add was last given, or NULL */
+    long last_art;          /* its artifact */
     bool oom;
 } sstate;
 
@@ -340,11 +342,8 @@ static char *real_under_root(const sstate *S, const char *path) {
 }
 
 /* Index of path in artifacts[], adding it (takes ownership of path). */
-static long art_add(sstate *S, char *path) {
-    if (!path) {
-        S->oom = true;
-        return -1;
-    }
+/* the artifact of path (taken), found by its URI or added */
+static long art_add_uri(sstate *S, char *path) {
     /* one entry per URI: a file reached by two paths (a linked folder and
      * the folder itself) is one artifact, as SARIF wants them unique */
     bool rel = true;
@@ -391,6 +390,27 @@ static long art_add(sstate *S, char *path) {
     S->arts[S->n_arts] = (sart){path, uri, rel};
     slot_put(S->slots, S->n_slots, uri, S->n_arts);
     return (long)S->n_arts++;
+}
+
+/* the artifact of path (taken): the last one when path is the last path
+ * (resolving a path costs system calls, and a model's findings come
+ * together) */
+static long art_add(sstate *S, char *path) {
+    if (!path) {
+        S->oom = true;
+        return -1;
+    }
+    if (S->last_path && !strcmp(S->last_path, path)) {
+        free(path);
+        return S->last_art;
+    }
+    char *copy = sarif_strdup(path);
+    long i = art_add_uri(S, path);
+    free(S->last_path);
+    S->last_path = i >= 0 ? copy : NULL;
+    if (i < 0) free(copy);
+    S->last_art = i;
+    return i;
 }
 
 /* SHA-256 of a regular file of at most SARIF_HASH_CAP bytes, streamed. */
@@ -820,6 +840,7 @@ out:
     free(S.slots);
     free(S.rules);
     free(S.real_root);
+    free(S.last_path);
     return rc;
 }
 
