@@ -16,8 +16,7 @@
  * word the build log said only that the script failed. A line that names
  * its level already ("coreml-lint: warning: ...", a notification) keeps it. */
 static bool has_level(const char *s) {
-    return !strncmp(s, "error: ", 7) || !strncmp(s, "warning: ", 9) || !strncmp(s, "note: ", 6) ||
-           !strncmp(s, "none: ", 6);
+    return !strncmp(s, "error: ", 7) || !strncmp(s, "warning: ", 9) || !strncmp(s, "note: ", 6);
 }
 
 void cli_errorf(const char *fmt, ...) {
