@@ -1070,6 +1070,16 @@ static char *saved_npy(const char *dir, const char *name, char *hdr, size_t cap,
     return b;
 }
 
+/* r was refused as a usage error (exit 2) that says needle; freed */
+static void check_refused(res *r, const char *arg, const char *needle) {
+    CHECK_INT(r->code, 2);
+    if (!strstr(r->out, needle)) {
+        fprintf(stderr, "  --input %s: expected '%s' in:\n%s\n", arg, needle, r->out);
+        CHECK(0);
+    }
+    cli_res_free(r);
+}
+
 /* The probe's y of `model` (a fixture) run once with --input `input` and
  * saved in `dir`: the double of y.npy, which must be '<f8' of shape (1,)
  * (*ok false otherwise, or when the run failed), NaN when it is not. */
@@ -1257,12 +1267,7 @@ static void test_exact_inputs(void) {
     for (size_t i = 0; i < sizeof inexact / sizeof inexact[0]; i++) {
         r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", "items=rec_int_items.tsv", "--input",
                     inexact[i].arg, fixture("recommender_int.mlmodel"));
-        CHECK_INT(r.code, 2);
-        if (!strstr(r.out, inexact[i].needle)) {
-            fprintf(stderr, "  --input %s: expected '%s' in:\n%s\n", inexact[i].arg, inexact[i].needle, r.out);
-            CHECK(0);
-        }
-        cli_res_free(&r);
+        check_refused(&r, inexact[i].arg, inexact[i].needle);
     }
 }
 
@@ -1304,12 +1309,7 @@ static void test_text_lines(void) {
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r = RUN_BIN("probe", "--no-config", "--runs", "1", "--input", bad[i].arg, fixture(bad[i].model));
-        CHECK_INT(r.code, 2);
-        if (!strstr(r.out, bad[i].needle)) {
-            fprintf(stderr, "  --input %s: expected '%s' in:\n%s\n", bad[i].arg, bad[i].needle, r.out);
-            CHECK(0);
-        }
-        cli_res_free(&r);
+        check_refused(&r, bad[i].arg, bad[i].needle);
     }
 }
 
